@@ -1,0 +1,45 @@
+"""The ASGI application: routes under /api/v1, the web client at /, one `Node` behind them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from parley.api import errors
+from parley.api.routes import accounts, events, ops, spaces
+from parley.config import Settings
+from parley.services.node import Node
+
+WEB = Path(__file__).resolve().parent.parent / "web"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        node = Node(settings)
+        await node.start()
+        app.state.node = node
+        try:
+            yield
+        finally:
+            await node.stop()
+
+    app = FastAPI(
+        title="Parley",
+        version="1",
+        summary="Live audio rooms with trust and safety built in",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    for module in (accounts, spaces, events):
+        app.include_router(module.router, prefix="/api/v1")
+    app.include_router(ops.router)
+    if (WEB / "index.html").exists():
+        app.mount("/", StaticFiles(directory=WEB, html=True), name="web")
+    return app

@@ -1,0 +1,132 @@
+"""Accounts, sessions, the social graph, posts and notifications."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+
+from parley.api.deps import CallerDep, MaybeCallerDep, NodeDep
+from parley.api.schemas import (
+    AccountOut,
+    NewPost,
+    NotificationOut,
+    PostOut,
+    ProfileChange,
+    ProfileOut,
+    SessionOut,
+    SignIn,
+    SignUp,
+)
+from parley.core.accounts import Post
+
+router = APIRouter(tags=["accounts"])
+
+Limit = Annotated[int, Query(ge=1, le=200)]
+
+
+def _post(post: Post) -> dict[str, Any]:
+    return {
+        "id": post.id,
+        "text": post.text,
+        "created_at": post.created_at,
+        "author": post.author.public(),
+    }
+
+
+@router.post("/accounts", status_code=201, response_model=AccountOut)
+async def sign_up(body: SignUp, node: NodeDep) -> dict[str, str]:
+    account = await node.accounts.sign_up(body.handle, body.password, body.display_name)
+    return account.public()
+
+
+@router.post("/sessions", status_code=201, response_model=SessionOut, tags=["sessions"])
+async def sign_in(body: SignIn, node: NodeDep) -> dict[str, Any]:
+    token, account = await node.accounts.sign_in(body.handle, body.password)
+    return {"token": token, "account": account.public()}
+
+
+@router.delete("/sessions/current", status_code=204, tags=["sessions"])
+async def sign_out(caller: CallerDep, node: NodeDep) -> Response:
+    await node.accounts.sign_out(caller)
+    return Response(status_code=204)
+
+
+@router.get("/me", response_model=ProfileOut)
+async def me(caller: CallerDep, node: NodeDep) -> dict[str, Any]:
+    return await profile(caller.account.handle, node, caller)
+
+
+@router.patch("/accounts/me", response_model=ProfileOut)
+async def update_me(body: ProfileChange, caller: CallerDep, node: NodeDep) -> dict[str, Any]:
+    account = await node.accounts.update_profile(
+        caller, display_name=body.display_name, bio=body.bio
+    )
+    return await profile(account.handle, node, caller)
+
+
+@router.get("/accounts/{handle}", response_model=ProfileOut)
+async def profile(handle: str, node: NodeDep, caller: MaybeCallerDep) -> dict[str, Any]:
+    p = await node.accounts.profile(handle, caller)
+    return {
+        **p.account.public(),
+        "bio": p.account.bio,
+        "created_at": p.account.created_at,
+        "followers": p.followers,
+        "following": p.following,
+        "followed_by_me": p.followed_by_me,
+        "blocked_by_me": p.blocked_by_me,
+    }
+
+
+@router.post("/accounts/{handle}/follow", status_code=204)
+async def follow(handle: str, caller: CallerDep, node: NodeDep) -> Response:
+    await node.accounts.follow(caller, handle)
+    return Response(status_code=204)
+
+
+@router.delete("/accounts/{handle}/follow", status_code=204)
+async def unfollow(handle: str, caller: CallerDep, node: NodeDep) -> Response:
+    await node.accounts.unfollow(caller, handle)
+    return Response(status_code=204)
+
+
+@router.post("/accounts/{handle}/block", status_code=204)
+async def block(handle: str, caller: CallerDep, node: NodeDep) -> Response:
+    blocked = await node.accounts.block(caller, handle)
+    await node.spaces.keep_out(caller, blocked.id)
+    return Response(status_code=204)
+
+
+@router.delete("/accounts/{handle}/block", status_code=204)
+async def unblock(handle: str, caller: CallerDep, node: NodeDep) -> Response:
+    await node.accounts.unblock(caller, handle)
+    return Response(status_code=204)
+
+
+@router.post("/posts", status_code=201, response_model=PostOut, tags=["posts"])
+async def create_post(body: NewPost, caller: CallerDep, node: NodeDep) -> dict[str, Any]:
+    return _post(await node.accounts.post(caller, body.text))
+
+
+@router.get("/timeline", response_model=list[PostOut], tags=["posts"])
+async def timeline(
+    caller: CallerDep, node: NodeDep, before: datetime | None = None, limit: Limit = 50
+) -> list[dict[str, Any]]:
+    posts = await node.accounts.timeline(caller, before=before, limit=limit)
+    return [_post(p) for p in posts]
+
+
+@router.get("/accounts/{handle}/posts", response_model=list[PostOut], tags=["posts"])
+async def posts_of(
+    handle: str, node: NodeDep, before: datetime | None = None, limit: Limit = 50
+) -> list[dict[str, Any]]:
+    return [_post(p) for p in await node.accounts.posts_of(handle, before=before, limit=limit)]
+
+
+@router.get("/me/notifications", response_model=list[NotificationOut])
+async def notifications(
+    caller: CallerDep, node: NodeDep, limit: Limit = 50
+) -> list[dict[str, Any]]:
+    return await node.accounts.notifications(caller, limit)

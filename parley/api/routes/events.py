@@ -1,0 +1,98 @@
+"""The per-space event stream: `GET /spaces/{id}/events` upgraded to a WebSocket."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from parley.core.errors import RuleViolation
+from parley.services.fanout import CLOSE_REMOVED, CLOSE_UNAUTHORIZED, Client, pump
+from parley.services.node import Node
+from parley.services.publisher import encode
+
+router = APIRouter(tags=["events"])
+
+CLOSE_NOT_FOUND = 4404
+
+
+def _token(ws: WebSocket) -> str | None:
+    header = ws.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return ws.query_params.get("token")
+
+
+def _since(ws: WebSocket) -> int | None:
+    raw = ws.query_params.get("since")
+    if raw is None or not raw.isdigit() or len(raw) > 12:
+        return None  # no usable cursor: start from a snapshot
+    return int(raw)
+
+
+@router.websocket("/spaces/{space_id}/events")
+async def events(ws: WebSocket, space_id: str) -> None:
+    node: Node = ws.app.state.node
+    await ws.accept()
+    try:
+        caller = await node.accounts.authenticate(_token(ws) or "")
+        view = await node.spaces.view(space_id)
+    except RuleViolation as refusal:
+        await ws.send_text(json.dumps({"type": "error", "code": refusal.code}))
+        code = CLOSE_UNAUTHORIZED if refusal.status in (401, 403) else CLOSE_NOT_FOUND
+        await ws.close(code, refusal.code)
+        return
+    me = caller.account.id
+    participant = await node.spaces.participant(space_id, me)
+    if participant is not None and participant.removed:
+        await ws.close(CLOSE_REMOVED, "removed_from_space")
+        return
+
+    client = Client(me, node.settings.client_queue_size)
+    await node.hub.attach(space_id, client)
+    counted = participant is not None and participant.present
+    if counted:
+        await node.spaces.connected(space_id, me)
+    try:
+        await _catch_up(ws, node, space_id, client, view)
+        sender = asyncio.create_task(pump(client, ws.send_text))
+        receiver = asyncio.create_task(_drain(ws))
+        done, pending = await asyncio.wait([sender, receiver], return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        if sender in done and not sender.cancelled() and sender.exception() is None:
+            code, reason = sender.result()
+            with contextlib.suppress(Exception):
+                await ws.close(code, reason)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        node.hub.detach(space_id, client)
+        if counted:
+            await node.spaces.disconnected(space_id, me)
+
+
+async def _catch_up(
+    ws: WebSocket, node: Node, space_id: str, client: Client, view: dict[str, object]
+) -> None:
+    """Replay what the client missed since its cursor, or give it a fresh snapshot."""
+    since = _since(ws)
+    missed = await node.spaces.events_after(space_id, since) if since is not None else None
+    if missed is None:
+        view = await node.spaces.view(space_id)
+        seq = int(str(view["seq"]))
+        await ws.send_text(json.dumps({"type": "snapshot", "seq": seq, "data": view}))
+        client.last_seq = seq
+        return
+    client.last_seq = since if since is not None else 0
+    for event in missed:
+        await ws.send_text(encode(event))
+        client.last_seq = event.seq
+
+
+async def _drain(ws: WebSocket) -> None:
+    """Read (and ignore) what the client sends, to notice when it goes away."""
+    while True:
+        await ws.receive_text()

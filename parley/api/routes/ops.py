@@ -1,0 +1,22 @@
+"""Liveness and readiness, for load balancers and orchestrators."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from parley.api.deps import NodeDep
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(node: NodeDep) -> JSONResponse:
+    checks = await node.ready()
+    ok = all(checks.values())
+    return JSONResponse({"ready": ok, **checks}, status_code=200 if ok else 503)

@@ -1,0 +1,160 @@
+"""Spaces: discover, host, join, and run the stage."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Response
+
+from parley.api.deps import CallerDep, MaybeCallerDep, NodeDep
+from parley.api.schemas import NewSpace, ParticipantOut, Reaction, SpaceChange, SpaceOut
+from parley.core.spaces.model import SpaceStatus, SpeakPolicy
+
+router = APIRouter(prefix="/spaces", tags=["spaces"])
+
+
+def _done() -> Response:
+    return Response(status_code=204)
+
+
+@router.post("", status_code=201, response_model=SpaceOut)
+async def create(body: NewSpace, caller: CallerDep, node: NodeDep) -> dict[str, Any]:
+    return await node.spaces.create(
+        caller,
+        title=body.title,
+        description=body.description,
+        topics=body.topics,
+        scheduled_start=body.scheduled_start,
+        recording=body.recording,
+        speak_policy=SpeakPolicy(body.speak_policy),
+    )
+
+
+@router.get("", response_model=list[SpaceOut])
+async def browse(
+    node: NodeDep,
+    caller: MaybeCallerDep,
+    state: Literal["live", "scheduled", "ended"] = "live",
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[dict[str, Any]]:
+    return await node.spaces.browse(SpaceStatus(state), caller, limit)
+
+
+@router.get("/{space_id}", response_model=SpaceOut)
+async def show(space_id: str, node: NodeDep) -> dict[str, Any]:
+    return await node.spaces.view(space_id)
+
+
+@router.patch("/{space_id}", response_model=SpaceOut)
+async def edit(
+    space_id: str, body: SpaceChange, caller: CallerDep, node: NodeDep
+) -> dict[str, Any]:
+    return await node.spaces.edit(caller, space_id, body.model_dump(exclude_none=True))
+
+
+@router.post("/{space_id}/start", response_model=SpaceOut)
+async def start(space_id: str, caller: CallerDep, node: NodeDep) -> dict[str, Any]:
+    return await node.spaces.start(caller, space_id)
+
+
+@router.post("/{space_id}/end", response_model=SpaceOut)
+async def end(space_id: str, caller: CallerDep, node: NodeDep) -> dict[str, Any]:
+    return await node.spaces.end(caller, space_id)
+
+
+@router.post("/{space_id}/reminders", status_code=204)
+async def remind(space_id: str, caller: CallerDep, node: NodeDep) -> Response:
+    await node.spaces.remind(caller, space_id)
+    return _done()
+
+
+@router.get("/{space_id}/listeners", response_model=list[ParticipantOut])
+async def listeners(
+    space_id: str, node: NodeDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
+) -> list[dict[str, Any]]:
+    return await node.spaces.listeners(space_id, limit)
+
+
+@router.post("/{space_id}/join", response_model=ParticipantOut)
+async def join(space_id: str, caller: CallerDep, node: NodeDep) -> dict[str, Any]:
+    return await node.spaces.join(caller, space_id)
+
+
+@router.post("/{space_id}/leave", status_code=204)
+async def leave(space_id: str, caller: CallerDep, node: NodeDep) -> Response:
+    await node.spaces.leave(caller, space_id)
+    return _done()
+
+
+@router.post("/{space_id}/hand", status_code=204)
+async def raise_hand(space_id: str, caller: CallerDep, node: NodeDep) -> Response:
+    await node.spaces.raise_hand(caller, space_id)
+    return _done()
+
+
+@router.delete("/{space_id}/hand", status_code=204)
+async def lower_hand(space_id: str, caller: CallerDep, node: NodeDep) -> Response:
+    await node.spaces.lower_hand(caller, space_id)
+    return _done()
+
+
+@router.post("/{space_id}/speakers/{handle}", status_code=204)
+async def add_speaker(space_id: str, handle: str, caller: CallerDep, node: NodeDep) -> Response:
+    """Approve a raised hand, or invite someone who did not ask."""
+    await node.spaces.add_speaker(caller, space_id, handle)
+    return _done()
+
+
+@router.delete("/{space_id}/speakers/{handle}", status_code=204)
+async def to_audience(space_id: str, handle: str, caller: CallerDep, node: NodeDep) -> Response:
+    """Back to the audience; on a listener, deny their request or withdraw the invitation."""
+    await node.spaces.to_audience(caller, space_id, handle)
+    return _done()
+
+
+@router.post("/{space_id}/invitation/accept", status_code=204)
+async def accept(space_id: str, caller: CallerDep, node: NodeDep) -> Response:
+    await node.spaces.accept_invitation(caller, space_id)
+    return _done()
+
+
+@router.post("/{space_id}/invitation/decline", status_code=204)
+async def decline(space_id: str, caller: CallerDep, node: NodeDep) -> Response:
+    await node.spaces.decline_invitation(caller, space_id)
+    return _done()
+
+
+@router.post("/{space_id}/cohosts/{handle}", status_code=204)
+async def add_cohost(space_id: str, handle: str, caller: CallerDep, node: NodeDep) -> Response:
+    await node.spaces.add_cohost(caller, space_id, handle)
+    return _done()
+
+
+@router.delete("/{space_id}/cohosts/{handle}", status_code=204)
+async def remove_cohost(space_id: str, handle: str, caller: CallerDep, node: NodeDep) -> Response:
+    await node.spaces.remove_cohost(caller, space_id, handle)
+    return _done()
+
+
+@router.post("/{space_id}/mute/{handle}", status_code=204)
+async def mute(space_id: str, handle: str, caller: CallerDep, node: NodeDep) -> Response:
+    await node.spaces.mute(caller, space_id, handle)
+    return _done()
+
+
+@router.post("/{space_id}/unmute", status_code=204)
+async def unmute(space_id: str, caller: CallerDep, node: NodeDep) -> Response:
+    await node.spaces.unmute(caller, space_id)
+    return _done()
+
+
+@router.post("/{space_id}/remove/{handle}", status_code=204)
+async def remove(space_id: str, handle: str, caller: CallerDep, node: NodeDep) -> Response:
+    await node.spaces.remove(caller, space_id, handle)
+    return _done()
+
+
+@router.post("/{space_id}/reactions", status_code=204)
+async def react(space_id: str, body: Reaction, caller: CallerDep, node: NodeDep) -> Response:
+    await node.spaces.react(caller, space_id, body.emoji)
+    return _done()

@@ -1,0 +1,133 @@
+"""Request and response bodies. Lengths and formats are checked in `core`, so their errors carry
+the rule's own code; here only the JSON shape and text safety are checked."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+
+def _storable(text: str) -> str:
+    # NUL and lone surrogates cannot be stored (PostgreSQL refuses NUL; UTF-8 has no surrogates).
+    if "\x00" in text or any(0xD800 <= ord(c) <= 0xDFFF for c in text):
+        raise ValueError("text contains characters that cannot be stored")
+    return text
+
+
+Text = Annotated[str, Field(max_length=10_000), AfterValidator(_storable)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class SignUp(Body):
+    handle: Text
+    password: Text
+    display_name: Text
+
+
+class SignIn(Body):
+    handle: Text
+    password: Text
+
+
+class ProfileChange(Body):
+    display_name: Text | None = None
+    bio: Text | None = None
+
+
+class NewPost(Body):
+    text: Text
+
+
+class NewSpace(Body):
+    title: Text
+    description: Text = ""
+    topics: Annotated[list[Text], Field(max_length=20)] = []
+    scheduled_start: datetime | None = None
+    recording: bool = False
+    speak_policy: Literal["everyone", "followed", "invited"] = "everyone"
+
+
+class SpaceChange(Body):
+    title: Text | None = None
+    description: Text | None = None
+    topics: Annotated[list[Text], Field(max_length=20)] | None = None
+
+
+class Reaction(Body):
+    emoji: Text
+
+
+class AccountOut(BaseModel):
+    id: str
+    handle: str
+    display_name: str
+
+
+class ProfileOut(AccountOut):
+    bio: str
+    created_at: datetime
+    followers: int
+    following: int
+    followed_by_me: bool
+    blocked_by_me: bool
+
+
+class SessionOut(BaseModel):
+    token: str
+    account: AccountOut
+
+
+class PostOut(BaseModel):
+    id: str
+    text: str
+    created_at: datetime
+    author: AccountOut
+
+
+class ParticipantOut(BaseModel):
+    account_id: str
+    handle: str
+    role: Literal["host", "cohost", "speaker", "listener"]
+    muted: bool
+    hand_raised: bool
+    invited: bool
+    present: bool
+
+
+class HostOut(BaseModel):
+    id: str
+    handle: str | None = None
+    display_name: str | None = None
+
+
+class SpaceOut(BaseModel):
+    id: str
+    title: str
+    description: str
+    topics: list[str]
+    state: Literal["scheduled", "live", "ended", "cancelled"]
+    host: HostOut
+    host_present: bool
+    cohosts: list[ParticipantOut]
+    speakers: list[ParticipantOut]
+    stage: list[ParticipantOut]
+    listener_count: int
+    recording: bool
+    speak_policy: Literal["everyone", "followed", "invited"]
+    scheduled_start: datetime | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    created_at: datetime
+    seq: int
+
+
+class NotificationOut(BaseModel):
+    id: int
+    kind: str
+    data: dict[str, object]
+    created_at: datetime

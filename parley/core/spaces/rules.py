@@ -1,0 +1,274 @@
+"""What each action does to a space. Every function checks first and changes state only once the
+action is allowed, so a refused action leaves the state exactly as it was.
+
+Each function mutates the `SpaceState` it is given and returns the events it produced, numbered
+after the space's last sequence number.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from parley.core.errors import Conflict, Forbidden, NotFound
+from parley.core.spaces.events import Event, EventLog, EventType
+from parley.core.spaces.model import Participant, Role, SpaceState, SpaceStatus
+from parley.core.spaces.permissions import Action, authorize
+
+REACTIONS = frozenset({"👏", "😂", "❤️", "💯", "🔥", "👍", "👎", "😢", "🙏", "👋", "🎉", "🤔"})
+
+
+def _log(state: SpaceState, now: datetime) -> EventLog:
+    return EventLog(state.space.id, state.space.seq, now)
+
+
+def _done(state: SpaceState, log: EventLog) -> list[Event]:
+    state.space.seq = log.seq
+    return log.events
+
+
+def _require_live(state: SpaceState) -> None:
+    if state.space.state is not SpaceStatus.LIVE:
+        raise Conflict("space_not_live", "This space is not live")
+
+
+def _actor(state: SpaceState, account_id: str) -> Participant:
+    _require_live(state)
+    p = state.participants.get(account_id)
+    if p is None or not p.present:
+        raise Forbidden("not_in_space", "Join the space first")
+    return p
+
+
+def _target(state: SpaceState, account_id: str) -> Participant:
+    p = state.participants.get(account_id)
+    if p is None or not p.present:
+        raise NotFound("participant_not_found", "That account is not in this space")
+    return p
+
+
+def _who(p: Participant) -> dict[str, str]:
+    return {"account_id": p.account_id, "handle": p.handle}
+
+
+def _stage_has_room(state: SpaceState) -> None:
+    if len(state.stage()) >= state.limits.stage_size:
+        raise Conflict("stage_full", f"The stage is full ({state.limits.stage_size} people)")
+
+
+def _set_role(state: SpaceState, p: Participant, role: Role, now: datetime) -> None:
+    """Change a present participant's role, keeping the listener count and mic rules in step."""
+    if p.present and p.role is Role.LISTENER and role is not Role.LISTENER:
+        state.space.listener_count -= 1
+    if p.present and p.role is not Role.LISTENER and role is Role.LISTENER:
+        state.space.listener_count += 1
+    if role is Role.LISTENER or not p.role.on_stage:
+        p.muted = True  # everyone enters the stage muted, and leaves it muted
+    p.role = role
+    p.role_since = now
+    p.hand_raised = False
+    p.invited = False
+
+
+def _role_change(log: EventLog, state: SpaceState, p: Participant, previous: Role) -> None:
+    log.emit(
+        EventType.ROLE_CHANGED,
+        **_who(p),
+        role=p.role.value,
+        previous=previous.value,
+        muted=p.muted,
+        listener_count=state.space.listener_count,
+    )
+
+
+# --- the space itself -------------------------------------------------------------------------
+
+
+def start(state: SpaceState, actor_id: str, handle: str, now: datetime) -> list[Event]:
+    space = state.space
+    authorize(Action.START, Role.HOST if actor_id == space.host_id else Role.LISTENER)
+    if space.state is not SpaceStatus.SCHEDULED:
+        raise Conflict("space_not_scheduled", "Only a scheduled space can be started")
+    log = _log(state, now)
+    space.state = SpaceStatus.LIVE
+    space.started_at = now
+    host = Participant(actor_id, handle, Role.HOST, joined_at=now, role_since=now)
+    state.participants[actor_id] = host
+    log.emit(EventType.SPACE_STARTED, host_id=actor_id, started_at=now.isoformat())
+    log.emit(EventType.PARTICIPANT_JOINED, **_who(host), role="host", muted=True, listener_count=0)
+    return _done(state, log)
+
+
+def _role_outside_live(state: SpaceState, actor_id: str) -> Role:
+    """Before a space is live nobody is in it; its host still owns it."""
+    return Role.HOST if actor_id == state.space.host_id else Role.LISTENER
+
+
+def end(state: SpaceState, actor_id: str, now: datetime, reason: str = "ended") -> list[Event]:
+    space = state.space
+    if space.state is SpaceStatus.LIVE:
+        authorize(Action.END, _actor(state, actor_id).role)
+    else:
+        authorize(Action.END, _role_outside_live(state, actor_id))
+    return finish(state, now, reason)
+
+
+def finish(state: SpaceState, now: datetime, reason: str) -> list[Event]:
+    """End a live space or cancel a scheduled one, whoever asks (the host, a timer, an admin)."""
+    space = state.space
+    log = _log(state, now)
+    if space.state is SpaceStatus.SCHEDULED:
+        space.state = SpaceStatus.CANCELLED
+        log.emit(EventType.SPACE_CANCELLED, reason=reason)
+    elif space.state is SpaceStatus.LIVE:
+        space.state = SpaceStatus.ENDED
+        space.ended_at = now
+        space.host_absent_since = None
+        for p in state.participants.values():
+            p.present = False
+        space.listener_count = 0
+        log.emit(EventType.SPACE_ENDED, reason=reason, ended_at=now.isoformat())
+    else:
+        raise Conflict("space_over", "This space is already over")
+    return _done(state, log)
+
+
+def edit(
+    state: SpaceState,
+    actor_id: str,
+    now: datetime,
+    changes: dict[str, object],
+) -> list[Event]:
+    """Apply already-validated changes to title, description or topics."""
+    space = state.space
+    if space.state is SpaceStatus.LIVE:
+        authorize(Action.EDIT, _actor(state, actor_id).role)
+    elif space.state is SpaceStatus.SCHEDULED:
+        authorize(Action.EDIT, _role_outside_live(state, actor_id))
+    else:
+        raise Conflict("space_over", "This space is already over")
+    changed = {k: v for k, v in changes.items() if getattr(space, k) != v}
+    if not changed:
+        return []
+    for key, value in changed.items():
+        setattr(space, key, value)
+    log = _log(state, now)
+    wire = {k: list(v) if isinstance(v, tuple) else v for k, v in changed.items()}
+    log.emit(EventType.SPACE_UPDATED, **wire)
+    return _done(state, log)
+
+
+# --- coming and going -------------------------------------------------------------------------
+
+
+def join(
+    state: SpaceState,
+    account_id: str,
+    handle: str,
+    now: datetime,
+    *,
+    blocked_by_host: bool = False,
+) -> list[Event]:
+    _require_live(state)
+    space = state.space
+    p = state.participants.get(account_id)
+    if p is not None and p.removed:
+        raise Forbidden("removed_from_space", "You were removed from this space")
+    if blocked_by_host:
+        raise Forbidden("blocked_by_host", "The host of this space has blocked you")
+    if p is not None and p.present:
+        return []
+    log = _log(state, now)
+    if account_id == space.host_id:
+        assert p is not None  # a live space's host always has a participant record
+        p.present = True
+        space.host_absent_since = None
+        log.emit(EventType.HOST_RETURNED, **_who(p))
+    else:
+        p = Participant(account_id, handle, Role.LISTENER, joined_at=now, role_since=now)
+        state.participants[account_id] = p
+        space.listener_count += 1
+    log.emit(
+        EventType.PARTICIPANT_JOINED,
+        **_who(p),
+        role=p.role.value,
+        muted=p.muted,
+        listener_count=space.listener_count,
+    )
+    return _done(state, log)
+
+
+def leave(state: SpaceState, actor_id: str, now: datetime, reason: str = "left") -> list[Event]:
+    p = _actor(state, actor_id)
+    authorize(Action.LEAVE, p.role)
+    space = state.space
+    log = _log(state, now)
+    if p.role is Role.HOST:
+        # The host keeps the space for a grace period; see `host_timeout`.
+        p.present = False
+        space.host_absent_since = now
+        log.emit(EventType.HOST_ABSENT, **_who(p), reason=reason)
+        return _done(state, log)
+    _set_role(state, p, Role.LISTENER, now)
+    p.present = False
+    space.listener_count -= 1
+    log.emit(
+        EventType.PARTICIPANT_LEFT, **_who(p), reason=reason, listener_count=space.listener_count
+    )
+    return _done(state, log)
+
+
+def host_timeout(state: SpaceState, now: datetime, grace: timedelta) -> list[Event]:
+    """After the grace period the longest-serving cohost becomes host, or the space ends."""
+    space = state.space
+    since = space.host_absent_since
+    if space.state is not SpaceStatus.LIVE or since is None or now - since < grace:
+        return []
+    cohosts = sorted(state.cohosts(), key=lambda c: (c.role_since, c.account_id))
+    if not cohosts:
+        return finish(state, now, "host_left")
+    heir = cohosts[0]
+    old = state.participants[space.host_id]
+    log = _log(state, now)
+    old.role = Role.LISTENER
+    old.role_since = now
+    heir.role = Role.HOST
+    heir.role_since = now
+    space.host_id = heir.account_id
+    space.host_absent_since = None
+    log.emit(EventType.HOST_CHANGED, **_who(heir), previous=old.account_id)
+    return _done(state, log)
+
+
+def remove(state: SpaceState, actor_id: str, target_id: str, now: datetime) -> list[Event]:
+    actor = _actor(state, actor_id)
+    target = state.participants.get(target_id)
+    if target is None or target.removed:
+        raise NotFound("participant_not_found", "That account is not in this space")
+    authorize(Action.REMOVE, actor.role, target_role=target.role, is_self=actor_id == target_id)
+    if actor_id == target_id:
+        raise Conflict("cannot_remove_self", "Leave the space instead")
+    return expel(state, target_id, now, by=actor_id)
+
+
+def expel(
+    state: SpaceState, target_id: str, now: datetime, *, by: str, reason: str = "removed"
+) -> list[Event]:
+    """Take an account out of the space for good, whoever decided it (a moderator in the room,
+    the host's block, a suspension). The host cannot be expelled this way."""
+    target = state.participants.get(target_id)
+    if target is None or target.removed or target_id == state.space.host_id:
+        return []
+    log = _log(state, now)
+    if target.present:
+        _set_role(state, target, Role.LISTENER, now)
+        state.space.listener_count -= 1
+    target.present = False
+    target.removed = True
+    log.emit(
+        EventType.PARTICIPANT_REMOVED,
+        **_who(target),
+        by=by,
+        reason=reason,
+        listener_count=state.space.listener_count,
+    )
+    return _done(state, log)

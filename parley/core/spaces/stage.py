@@ -1,0 +1,193 @@
+"""Getting on and off the stage: hands, invitations, cohosts, the mic, and reactions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from parley.core.errors import Conflict, Forbidden, Invalid
+from parley.core.spaces.events import Event, EventType
+from parley.core.spaces.model import Role, SpaceState, SpeakPolicy
+from parley.core.spaces.permissions import Action, authorize
+from parley.core.spaces.rules import (
+    REACTIONS,
+    _actor,
+    _done,
+    _log,
+    _role_change,
+    _set_role,
+    _stage_has_room,
+    _target,
+    _who,
+)
+
+
+def raise_hand(
+    state: SpaceState, actor_id: str, now: datetime, *, host_follows_actor: bool = False
+) -> list[Event]:
+    p = _actor(state, actor_id)
+    authorize(Action.RAISE_HAND, p.role)
+    policy = state.space.speak_policy
+    if policy is SpeakPolicy.INVITED:
+        raise Forbidden("speaking_by_invitation_only", "In this space only invited people speak")
+    if policy is SpeakPolicy.FOLLOWED and not host_follows_actor:
+        raise Forbidden(
+            "speaking_for_followed_only", "In this space only people the host follows may speak"
+        )
+    if p.hand_raised:
+        return []
+    log = _log(state, now)
+    p.hand_raised = True
+    log.emit(EventType.HAND_CHANGED, **_who(p), raised=True)
+    return _done(state, log)
+
+
+def lower_hand(state: SpaceState, actor_id: str, now: datetime) -> list[Event]:
+    p = _actor(state, actor_id)
+    if not p.hand_raised:
+        return []
+    log = _log(state, now)
+    p.hand_raised = False
+    log.emit(EventType.HAND_CHANGED, **_who(p), raised=False)
+    return _done(state, log)
+
+
+def add_speaker(state: SpaceState, actor_id: str, target_id: str, now: datetime) -> list[Event]:
+    """Approve a raised hand (the listener is on stage at once) or invite someone who did not ask
+    (they accept or decline)."""
+    actor = _actor(state, actor_id)
+    authorize(Action.INVITE, actor.role)
+    target = _target(state, target_id)
+    if target.role.on_stage:
+        raise Conflict("already_on_stage", "That account is already on stage")
+    _stage_has_room(state)
+    log = _log(state, now)
+    if target.hand_raised:
+        _set_role(state, target, Role.SPEAKER, now)
+        _role_change(log, state, target, Role.LISTENER)
+    elif not target.invited:
+        target.invited = True
+        log.emit(EventType.SPEAKER_INVITED, **_who(target), by=actor_id)
+    return _done(state, log)
+
+
+def accept_invitation(state: SpaceState, actor_id: str, now: datetime) -> list[Event]:
+    p = _actor(state, actor_id)
+    if not p.invited:
+        raise Conflict("no_invitation", "You have no invitation to speak")
+    _stage_has_room(state)
+    log = _log(state, now)
+    _set_role(state, p, Role.SPEAKER, now)
+    _role_change(log, state, p, Role.LISTENER)
+    return _done(state, log)
+
+
+def decline_invitation(state: SpaceState, actor_id: str, now: datetime) -> list[Event]:
+    p = _actor(state, actor_id)
+    if not p.invited:
+        raise Conflict("no_invitation", "You have no invitation to speak")
+    log = _log(state, now)
+    p.invited = False
+    log.emit(EventType.INVITATION_DECLINED, **_who(p))
+    return _done(state, log)
+
+
+def to_audience(state: SpaceState, actor_id: str, target_id: str, now: datetime) -> list[Event]:
+    """Move a stage member back to the audience; on a listener, deny their request or withdraw
+    their invitation."""
+    actor = _actor(state, actor_id)
+    target = _target(state, target_id)
+    log = _log(state, now)
+    if not target.role.on_stage:
+        authorize(Action.INVITE, actor.role)
+        if target.hand_raised:
+            target.hand_raised = False
+            log.emit(EventType.HAND_CHANGED, **_who(target), raised=False, denied_by=actor_id)
+        if target.invited:
+            target.invited = False
+            log.emit(EventType.INVITATION_DECLINED, **_who(target), withdrawn_by=actor_id)
+        return _done(state, log)
+    is_self = actor_id == target_id
+    authorize(Action.MOVE_TO_AUDIENCE, actor.role, target_role=target.role, is_self=is_self)
+    if target.role is Role.HOST:
+        raise Conflict("host_stays_on_stage", "The host cannot leave the stage; end the space")
+    previous = target.role
+    _set_role(state, target, Role.LISTENER, now)
+    _role_change(log, state, target, previous)
+    return _done(state, log)
+
+
+def add_cohost(state: SpaceState, actor_id: str, target_id: str, now: datetime) -> list[Event]:
+    actor = _actor(state, actor_id)
+    authorize(Action.MANAGE_COHOSTS, actor.role)
+    target = _target(state, target_id)
+    if target.role is Role.COHOST:
+        return []
+    if target.role is Role.HOST:
+        raise Conflict("already_host", "That account is the host")
+    if len(state.cohosts()) >= state.limits.cohosts:
+        raise Conflict("cohost_limit", f"A space has at most {state.limits.cohosts} cohosts")
+    if not target.role.on_stage:
+        _stage_has_room(state)
+    log = _log(state, now)
+    previous = target.role
+    _set_role(state, target, Role.COHOST, now)
+    _role_change(log, state, target, previous)
+    return _done(state, log)
+
+
+def remove_cohost(state: SpaceState, actor_id: str, target_id: str, now: datetime) -> list[Event]:
+    """The host makes a cohost a speaker again; a cohost may also step down themselves."""
+    actor = _actor(state, actor_id)
+    if actor_id != target_id or actor.role is not Role.COHOST:
+        authorize(Action.MANAGE_COHOSTS, actor.role)
+    target = _target(state, target_id)
+    if target.role is not Role.COHOST:
+        raise Conflict("not_cohost", "That account is not a cohost")
+    log = _log(state, now)
+    _set_role(state, target, Role.SPEAKER, now)
+    _role_change(log, state, target, Role.COHOST)
+    return _done(state, log)
+
+
+def mute(state: SpaceState, actor_id: str, target_id: str, now: datetime) -> list[Event]:
+    actor = _actor(state, actor_id)
+    target = _target(state, target_id)
+    authorize(Action.MUTE, actor.role, target_role=target.role, is_self=actor_id == target_id)
+    if not target.role.on_stage:
+        raise Conflict("not_on_stage", "Only people on stage have a mic")
+    if target.muted:
+        return []
+    log = _log(state, now)
+    target.muted = True
+    log.emit(EventType.MIC_CHANGED, **_who(target), muted=True, by=actor_id)
+    return _done(state, log)
+
+
+def unmute(state: SpaceState, actor_id: str, now: datetime) -> list[Event]:
+    p = _actor(state, actor_id)
+    authorize(Action.UNMUTE, p.role)
+    if not p.muted:
+        return []
+    log = _log(state, now)
+    p.muted = False
+    log.emit(EventType.MIC_CHANGED, **_who(p), muted=False, by=actor_id)
+    return _done(state, log)
+
+
+def react(state: SpaceState, actor_id: str, emoji: str, now: datetime) -> list[Event]:
+    p = _actor(state, actor_id)
+    authorize(Action.REACT, p.role)
+    if emoji not in REACTIONS:
+        raise Invalid("invalid_reaction", "Pick one of the offered reactions")
+    log = _log(state, now)
+    log.emit(EventType.REACTION, **_who(p), emoji=emoji)
+    return _done(state, log)
+
+
+def active_speakers(state: SpaceState, account_ids: list[str], now: datetime) -> list[Event]:
+    """Who is talking now, as measured by the mixer; the caller limits how often this is sent."""
+    if state.space.state.value != "live":
+        return []
+    log = _log(state, now)
+    log.emit(EventType.ACTIVE_SPEAKERS, account_ids=account_ids)
+    return _done(state, log)

@@ -1,0 +1,48 @@
+"""Checks on what a host types when creating or editing a space."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from parley.core.errors import Invalid
+
+TITLE_MAX = 100
+DESCRIPTION_MAX = 1000
+TOPICS_MAX = 3
+TOPIC_MAX = 30
+SCHEDULE_AHEAD_MAX = timedelta(days=30)
+
+
+def clean_title(title: str) -> str:
+    title = title.strip()
+    if not 1 <= len(title) <= TITLE_MAX:
+        raise Invalid("invalid_title", f"A title has 1 to {TITLE_MAX} characters")
+    return title
+
+
+def clean_description(description: str) -> str:
+    description = description.strip()
+    if len(description) > DESCRIPTION_MAX:
+        raise Invalid(
+            "invalid_description", f"A description has at most {DESCRIPTION_MAX} characters"
+        )
+    return description
+
+
+def clean_topics(topics: list[str]) -> tuple[str, ...]:
+    cleaned = tuple(dict.fromkeys(t.strip() for t in topics))
+    if len(cleaned) > TOPICS_MAX or any(not 1 <= len(t) <= TOPIC_MAX for t in cleaned):
+        raise Invalid(
+            "invalid_topics", f"Up to {TOPICS_MAX} topics of 1 to {TOPIC_MAX} characters each"
+        )
+    return cleaned
+
+
+def check_schedule(start: datetime, now: datetime) -> datetime:
+    if start.tzinfo is None:
+        raise Invalid("invalid_schedule", "Give the start time with a time zone")
+    if start <= now:
+        raise Invalid("invalid_schedule", "A scheduled start must be in the future")
+    if start - now > SCHEDULE_AHEAD_MAX:
+        raise Invalid("invalid_schedule", "A space can be scheduled at most 30 days ahead")
+    return start

@@ -1,0 +1,190 @@
+"""Sign-up, sign-in, sessions, profiles, the social graph and posts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from parley.core import accounts as rules
+from parley.core.accounts import Account, AccountState, Post
+from parley.core.errors import Conflict, Forbidden, NotFound, Unauthenticated
+from parley.services.common import hash_token, new_id, new_token, utcnow
+from parley.services.passwords import Passwords
+from parley.store.accounts import AccountStore, PostStore, SessionStore, SocialStore
+from parley.store.db import Database
+from parley.store.notifications import NotificationStore
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is making a request, resolved from a bearer token."""
+
+    account: Account
+    session_id: str
+
+
+@dataclass(frozen=True)
+class Profile:
+    account: Account
+    followers: int
+    following: int
+    followed_by_me: bool
+    blocked_by_me: bool
+
+
+class AccountService:
+    def __init__(self, db: Database, passwords: Passwords) -> None:
+        self.db = db
+        self.passwords = passwords
+
+    async def sign_up(
+        self, handle: str, password: str, display_name: str, *, is_admin: bool = False
+    ) -> Account:
+        rules.check_handle(handle)
+        rules.check_password(password)
+        name = rules.clean_display_name(display_name)
+        password_hash = await self.passwords.hash(password)
+        async with self.db.write() as conn:
+            account = await AccountStore(conn).create(
+                id=new_id(),
+                handle=handle,
+                display_name=name,
+                password_hash=password_hash,
+                is_admin=is_admin,
+                now=utcnow(),
+            )
+        if account is None:
+            raise Conflict("handle_taken", "That handle is taken")
+        return account
+
+    async def sign_in(self, handle: str, password: str) -> tuple[str, Account]:
+        """A new bearer token for the account."""
+        async with self.db.read() as conn:
+            store = AccountStore(conn)
+            account = await store.by_handle(handle) if rules.HANDLE_RE.fullmatch(handle) else None
+            stored = await store.password_hash(account.id) if account else None
+        if not await self.passwords.verify(stored, password) or account is None:
+            raise Unauthenticated("invalid_credentials", "Wrong handle or password")
+        self._check_usable(account)
+        token = new_token()
+        async with self.db.write() as conn:
+            await SessionStore(conn).create(
+                id=new_id(), account_id=account.id, token_hash=hash_token(token), now=utcnow()
+            )
+            if stored is not None and self.passwords.needs_rehash(stored):
+                await AccountStore(conn).set_password_hash(
+                    account.id, await self.passwords.hash(password)
+                )
+        return token, account
+
+    @staticmethod
+    def _check_usable(account: Account) -> None:
+        # Every authenticated path passes here: no role or badge is exempt.
+        if account.state is AccountState.SUSPENDED:
+            raise Forbidden("account_suspended", "This account is suspended")
+        if account.state is AccountState.DEACTIVATED:
+            raise Forbidden("account_deactivated", "This account is deactivated")
+
+    async def authenticate(self, token: str) -> Caller:
+        async with self.db.read() as conn:
+            found = await SessionStore(conn).account_for(hash_token(token))
+        if found is None:
+            raise Unauthenticated("invalid_token", "Sign in again: this token is not valid")
+        session_id, account = found
+        self._check_usable(account)
+        return Caller(account, session_id)
+
+    async def sign_out(self, caller: Caller) -> None:
+        async with self.db.write() as conn:
+            await SessionStore(conn).revoke(caller.session_id, utcnow())
+
+    async def by_handle(self, handle: str) -> Account:
+        async with self.db.read() as conn:
+            account = await AccountStore(conn).by_handle(handle)
+        if account is None or account.state is AccountState.DEACTIVATED:
+            raise NotFound("account_not_found", f"No account @{handle}")
+        return account
+
+    async def profile(self, handle: str, viewer: Caller | None) -> Profile:
+        account = await self.by_handle(handle)
+        async with self.db.read() as conn:
+            social = SocialStore(conn)
+            followers, following = await social.counts(account.id)
+            me = viewer.account.id if viewer else None
+            followed = bool(me) and await social.follows(me or "", account.id)
+            blocked = bool(me) and await social.blocks(me or "", account.id)
+        return Profile(account, followers, following, followed, blocked)
+
+    async def update_profile(
+        self, caller: Caller, *, display_name: str | None, bio: str | None
+    ) -> Account:
+        values: dict[str, str] = {}
+        if display_name is not None:
+            values["display_name"] = rules.clean_display_name(display_name)
+        if bio is not None:
+            values["bio"] = rules.clean_bio(bio)
+        async with self.db.write() as conn:
+            store = AccountStore(conn)
+            await store.update_profile(caller.account.id, values)
+            account = await store.by_id(caller.account.id)
+        assert account is not None
+        return account
+
+    async def _other(self, caller: Caller, handle: str) -> Account:
+        other = await self.by_handle(handle)
+        if other.id == caller.account.id:
+            raise Conflict("cannot_target_self", "You cannot do that to yourself")
+        return other
+
+    async def follow(self, caller: Caller, handle: str) -> None:
+        other = await self._other(caller, handle)
+        async with self.db.write() as conn:
+            social = SocialStore(conn)
+            if await social.blocks(other.id, caller.account.id):
+                raise Forbidden("blocked", "This account has blocked you")
+            if await social.blocks(caller.account.id, other.id):
+                raise Conflict("unblock_first", "Unblock this account to follow it")
+            await social.follow(caller.account.id, other.id, utcnow())
+
+    async def unfollow(self, caller: Caller, handle: str) -> None:
+        other = await self._other(caller, handle)
+        async with self.db.write() as conn:
+            await SocialStore(conn).unfollow(caller.account.id, other.id)
+
+    async def block(self, caller: Caller, handle: str) -> Account:
+        other = await self._other(caller, handle)
+        async with self.db.write() as conn:
+            await SocialStore(conn).block(caller.account.id, other.id, utcnow())
+        return other
+
+    async def unblock(self, caller: Caller, handle: str) -> None:
+        other = await self._other(caller, handle)
+        async with self.db.write() as conn:
+            await SocialStore(conn).unblock(caller.account.id, other.id)
+
+    async def post(self, caller: Caller, text: str) -> Post:
+        text = rules.clean_post(text)
+        post_id, now = new_id(), utcnow()
+        async with self.db.write() as conn:
+            await PostStore(conn).create(
+                id=post_id, author_id=caller.account.id, text=text, now=now
+            )
+        return Post(post_id, caller.account, text, now)
+
+    async def posts_of(self, handle: str, *, before: datetime | None, limit: int) -> list[Post]:
+        account = await self.by_handle(handle)
+        async with self.db.read() as conn:
+            return await PostStore(conn).by_authors([account.id], before=before, limit=limit)
+
+    async def timeline(self, caller: Caller, *, before: datetime | None, limit: int) -> list[Post]:
+        """Posts of the accounts the caller follows, and the caller's own, newest first."""
+        async with self.db.read() as conn:
+            authors = await SocialStore(conn).followee_ids(caller.account.id)
+            return await PostStore(conn).by_authors(
+                [*authors, caller.account.id], before=before, limit=limit
+            )
+
+    async def notifications(self, caller: Caller, limit: int) -> list[dict[str, Any]]:
+        async with self.db.read() as conn:
+            return await NotificationStore(conn).for_account(caller.account.id, limit)

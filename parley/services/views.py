@@ -1,0 +1,51 @@
+"""What the API shows of a space: plain dicts in the shape of API.md."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from parley.core.accounts import Account
+from parley.core.spaces.model import Participant, Role, Space
+
+
+def _time(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def participant_view(p: Participant) -> dict[str, Any]:
+    return {
+        "account_id": p.account_id,
+        "handle": p.handle,
+        "role": p.role.value,
+        "muted": p.muted,
+        "hand_raised": p.hand_raised,
+        "invited": p.invited,
+        "present": p.present,
+    }
+
+
+def space_view(space: Space, stage: list[Participant], host: Account | None) -> dict[str, Any]:
+    by_role: dict[Role, list[dict[str, Any]]] = {role: [] for role in Role}
+    for p in stage:
+        by_role[p.role].append(participant_view(p))
+    return {
+        "id": space.id,
+        "title": space.title,
+        "description": space.description,
+        "topics": list(space.topics),
+        "state": space.state.value,
+        "host": host.public() if host else {"id": space.host_id},
+        "host_present": space.host_absent_since is None,
+        "cohosts": by_role[Role.COHOST],
+        "speakers": by_role[Role.SPEAKER],
+        "stage": [participant_view(p) for p in stage],
+        "listener_count": space.listener_count,
+        "recording": space.recording,
+        "speak_policy": space.speak_policy.value,
+        "scheduled_start": _time(space.scheduled_start),
+        "started_at": _time(space.started_at),
+        "ended_at": _time(space.ended_at),
+        "created_at": _time(space.created_at),
+        "seq": space.seq,
+    }

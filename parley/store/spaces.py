@@ -1,0 +1,354 @@
+"""Spaces, their participants and their event log."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, and_, delete, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from parley.core.spaces.events import Event, EventType
+from parley.core.spaces.model import (
+    Limits,
+    Participant,
+    Role,
+    Space,
+    SpaceState,
+    SpaceStatus,
+    SpeakPolicy,
+)
+from parley.store.accounts import insert_ignoring_duplicate
+from parley.store.tables import participants, reminders, space_events, spaces
+
+_SPACE_FIELDS = [f.name for f in dataclasses.fields(Space)]
+_PARTICIPANT_FIELDS = [f.name for f in dataclasses.fields(Participant)]
+
+
+def _space(row: Row[Any]) -> Space:
+    return Space(
+        id=row.id,
+        host_id=row.host_id,
+        title=row.title,
+        state=SpaceStatus(row.state),
+        created_at=row.created_at,
+        description=row.description,
+        topics=tuple(row.topics),
+        scheduled_start=row.scheduled_start,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+        recording=row.recording,
+        speak_policy=SpeakPolicy(row.speak_policy),
+        seq=row.seq,
+        listener_count=row.listener_count,
+        host_absent_since=row.host_absent_since,
+    )
+
+
+def _space_values(space: Space) -> dict[str, Any]:
+    values = {name: getattr(space, name) for name in _SPACE_FIELDS}
+    values["topics"] = list(space.topics)
+    values["state"] = space.state.value
+    values["speak_policy"] = space.speak_policy.value
+    return values
+
+
+def _participant(row: Row[Any]) -> Participant:
+    return Participant(
+        account_id=row.account_id,
+        handle=row.handle,
+        role=Role(row.role),
+        joined_at=row.joined_at,
+        role_since=row.role_since,
+        muted=row.muted,
+        hand_raised=row.hand_raised,
+        invited=row.invited,
+        present=row.present,
+        removed=row.removed,
+    )
+
+
+def _participant_values(p: Participant) -> dict[str, Any]:
+    values = {name: getattr(p, name) for name in _PARTICIPANT_FIELDS}
+    values["role"] = p.role.value
+    return values
+
+
+def _event(row: Row[Any]) -> Event:
+    return Event(row.space_id, row.seq, EventType(row.type), row.at, row.data)
+
+
+class SpaceStore:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+        # What each loaded participant looked like, so `save` writes only what changed.
+        self._loaded: dict[str, dict[str, Any]] = {}
+        self._space_loaded: dict[str, Any] = {}
+
+    async def create(self, space: Space) -> None:
+        await self.conn.execute(insert(spaces).values(**_space_values(space)))
+
+    async def get(self, space_id: str) -> Space | None:
+        row = (await self.conn.execute(select(spaces).where(spaces.c.id == space_id))).first()
+        return _space(row) if row else None
+
+    async def load(
+        self,
+        space_id: str,
+        involving: Iterable[str] = (),
+        *,
+        limits: Limits,
+        lock: bool = True,
+    ) -> SpaceState | None:
+        """The space with its stage and the named accounts' records, for one decision.
+
+        `lock` takes the space's row lock (PostgreSQL) so decisions on one space run one at a
+        time on every node; on SQLite the write transaction already serializes them.
+        """
+        query = select(spaces).where(spaces.c.id == space_id)
+        if lock:
+            query = query.with_for_update()
+        row = (await self.conn.execute(query)).first()
+        if row is None:
+            return None
+        space = _space(row)
+        wanted = set(involving) | {space.host_id}
+        rows = await self.conn.execute(
+            select(participants).where(
+                participants.c.space_id == space_id,
+                or_(
+                    and_(participants.c.role != Role.LISTENER.value, participants.c.present),
+                    participants.c.account_id.in_(wanted),
+                ),
+            )
+        )
+        state = SpaceState(space, limits=limits)
+        for prow in rows:
+            p = _participant(prow)
+            state.participants[p.account_id] = p
+            self._loaded[p.account_id] = _participant_values(p)
+        self._space_loaded = _space_values(space)
+        return state
+
+    async def save(self, state: SpaceState, events: Sequence[Event]) -> None:
+        """Write what the decision changed, and its events, in the caller's transaction."""
+        space_id = state.space.id
+        values = _space_values(state.space)
+        changed = {k: v for k, v in values.items() if self._space_loaded.get(k) != v}
+        if changed:
+            await self.conn.execute(update(spaces).where(spaces.c.id == space_id).values(**changed))
+            self._space_loaded = values
+            if changed.get("state") == SpaceStatus.ENDED.value:
+                # The decision saw only the stage; everyone else leaves with the space too.
+                await self.conn.execute(
+                    update(participants)
+                    .where(participants.c.space_id == space_id, participants.c.present)
+                    .values(present=False)
+                )
+        for account_id, p in state.participants.items():
+            pvalues = _participant_values(p)
+            before = self._loaded.get(account_id)
+            if before is None:
+                await self.conn.execute(insert(participants).values(space_id=space_id, **pvalues))
+            elif before != pvalues:
+                diff = {k: v for k, v in pvalues.items() if before.get(k) != v}
+                await self.conn.execute(
+                    update(participants)
+                    .where(
+                        participants.c.space_id == space_id,
+                        participants.c.account_id == account_id,
+                    )
+                    .values(**diff)
+                )
+            self._loaded[account_id] = pvalues
+        if events:
+            await self.conn.execute(
+                insert(space_events),
+                [
+                    {
+                        "space_id": e.space_id,
+                        "seq": e.seq,
+                        "type": e.type.value,
+                        "at": e.at,
+                        "data": e.data,
+                    }
+                    for e in events
+                ],
+            )
+
+    async def events_after(self, space_id: str, seq: int, limit: int) -> list[Event]:
+        rows = await self.conn.execute(
+            select(space_events)
+            .where(space_events.c.space_id == space_id, space_events.c.seq > seq)
+            .order_by(space_events.c.seq)
+            .limit(limit)
+        )
+        return [_event(r) for r in rows]
+
+    async def prune_events(self, space_id: str, keep_after: int) -> None:
+        await self.conn.execute(
+            delete(space_events).where(
+                space_events.c.space_id == space_id, space_events.c.seq <= keep_after
+            )
+        )
+
+    async def by_state(
+        self, state: SpaceStatus, *, limit: int, host_ids: Sequence[str] | None = None
+    ) -> list[Space]:
+        query = select(spaces).where(spaces.c.state == state.value)
+        if host_ids is not None:
+            query = query.where(spaces.c.host_id.in_(list(host_ids)))
+        if state is SpaceStatus.SCHEDULED:
+            query = query.order_by(spaces.c.scheduled_start, spaces.c.id)
+        elif state is SpaceStatus.LIVE:
+            query = query.order_by(spaces.c.listener_count.desc(), spaces.c.started_at.desc())
+        else:
+            query = query.order_by(spaces.c.ended_at.desc(), spaces.c.id)
+        rows = await self.conn.execute(query.limit(limit))
+        return [_space(r) for r in rows]
+
+    async def stages(self, space_ids: Sequence[str]) -> dict[str, list[Participant]]:
+        """Stage members (the host in a grace period included) of each space."""
+        result: dict[str, list[Participant]] = {sid: [] for sid in space_ids}
+        if not space_ids:
+            return result
+        rows = await self.conn.execute(
+            select(participants)
+            .where(
+                participants.c.space_id.in_(list(space_ids)),
+                participants.c.role != Role.LISTENER.value,
+                or_(participants.c.present, participants.c.role == Role.HOST.value),
+            )
+            .order_by(participants.c.role_since)
+        )
+        for row in rows:
+            result[row.space_id].append(_participant(row))
+        return result
+
+    async def participant(self, space_id: str, account_id: str) -> Participant | None:
+        row = (
+            await self.conn.execute(
+                select(participants).where(
+                    participants.c.space_id == space_id, participants.c.account_id == account_id
+                )
+            )
+        ).first()
+        return _participant(row) if row else None
+
+    async def listeners(self, space_id: str, limit: int) -> list[Participant]:
+        rows = await self.conn.execute(
+            select(participants)
+            .where(
+                participants.c.space_id == space_id,
+                participants.c.role == Role.LISTENER.value,
+                participants.c.present,
+            )
+            .order_by(participants.c.joined_at)
+            .limit(limit)
+        )
+        return [_participant(r) for r in rows]
+
+    async def live_spaces_of(self, account_id: str) -> list[str]:
+        """Ids of live spaces the account is present in (or hosts while away)."""
+        rows = await self.conn.execute(
+            select(participants.c.space_id)
+            .join(spaces, spaces.c.id == participants.c.space_id)
+            .where(
+                participants.c.account_id == account_id,
+                spaces.c.state == SpaceStatus.LIVE.value,
+                or_(participants.c.present, spaces.c.host_id == account_id),
+            )
+        )
+        return list(rows.scalars())
+
+    async def live_spaces_hosted_by(self, account_id: str) -> list[str]:
+        rows = await self.conn.execute(
+            select(spaces.c.id).where(
+                spaces.c.host_id == account_id, spaces.c.state == SpaceStatus.LIVE.value
+            )
+        )
+        return list(rows.scalars())
+
+    # --- presence: open event sockets per participant, over all nodes ---------------------
+
+    async def connected(self, space_id: str, account_id: str) -> None:
+        await self.conn.execute(
+            update(participants)
+            .where(participants.c.space_id == space_id, participants.c.account_id == account_id)
+            .values(connections=participants.c.connections + 1, disconnected_at=None)
+        )
+
+    async def disconnected(self, space_id: str, account_id: str, now: datetime) -> None:
+        await self.conn.execute(
+            update(participants)
+            .where(
+                participants.c.space_id == space_id,
+                participants.c.account_id == account_id,
+                participants.c.connections > 0,
+            )
+            .values(connections=participants.c.connections - 1)
+        )
+        await self.conn.execute(
+            update(participants)
+            .where(
+                participants.c.space_id == space_id,
+                participants.c.account_id == account_id,
+                participants.c.connections == 0,
+            )
+            .values(disconnected_at=now)
+        )
+
+    async def away_since(self, cutoff: datetime, *, host_cutoff: datetime) -> list[tuple[str, str]]:
+        """(space id, account id) of present participants with no socket since before the
+        cutoff (the host's own cutoff for the host)."""
+        is_host = participants.c.role == Role.HOST.value
+        rows = await self.conn.execute(
+            select(participants.c.space_id, participants.c.account_id)
+            .join(spaces, spaces.c.id == participants.c.space_id)
+            .where(
+                spaces.c.state == SpaceStatus.LIVE.value,
+                participants.c.present,
+                participants.c.connections == 0,
+                or_(
+                    and_(is_host, participants.c.disconnected_at < host_cutoff),
+                    and_(~is_host, participants.c.disconnected_at < cutoff),
+                ),
+            )
+        )
+        return [(r.space_id, r.account_id) for r in rows]
+
+    async def is_away(self, space_id: str, account_id: str) -> bool:
+        query = select(participants.c.connections, participants.c.disconnected_at).where(
+            participants.c.space_id == space_id, participants.c.account_id == account_id
+        )
+        row = (await self.conn.execute(query)).first()
+        return row is not None and row.connections == 0 and row.disconnected_at is not None
+
+    async def hosts_absent_since(self, cutoff: datetime) -> list[str]:
+        rows = await self.conn.execute(
+            select(spaces.c.id).where(
+                spaces.c.state == SpaceStatus.LIVE.value, spaces.c.host_absent_since <= cutoff
+            )
+        )
+        return list(rows.scalars())
+
+    # --- reminders -------------------------------------------------------------------------
+
+    async def add_reminder(self, space_id: str, account_id: str, now: datetime) -> None:
+        await insert_ignoring_duplicate(
+            self.conn, reminders, dict(space_id=space_id, account_id=account_id, created_at=now)
+        )
+
+    async def reminder_account_ids(self, space_id: str) -> list[str]:
+        rows = await self.conn.execute(
+            select(reminders.c.account_id).where(reminders.c.space_id == space_id)
+        )
+        return list(rows.scalars())
+
+    async def has_reminder(self, space_id: str, account_id: str) -> bool:
+        query = select(func.count()).where(
+            reminders.c.space_id == space_id, reminders.c.account_id == account_id
+        )
+        return bool((await self.conn.execute(query)).scalar_one())

@@ -1,0 +1,151 @@
+"""The schema. Alembic migrations under `migrations/` create it; this module is their reference."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+from parley.store.types import UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID = String(32)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("handle", String(15), nullable=False),
+    Column("handle_key", String(15), nullable=False, unique=True),
+    Column("display_name", String(50), nullable=False),
+    Column("bio", String(160), nullable=False, server_default=""),
+    Column("password_hash", Text, nullable=False),
+    Column("state", String(16), nullable=False, server_default="active"),
+    Column("is_admin", Boolean, nullable=False, server_default="0"),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("account_id", ID, ForeignKey("accounts.id"), nullable=False, index=True),
+    # sha256 of the bearer token: a leaked table does not leak usable tokens.
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+)
+
+follows = Table(
+    "follows",
+    metadata,
+    Column("follower_id", ID, ForeignKey("accounts.id"), primary_key=True),
+    Column("followee_id", ID, ForeignKey("accounts.id"), primary_key=True, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+blocks = Table(
+    "blocks",
+    metadata,
+    Column("blocker_id", ID, ForeignKey("accounts.id"), primary_key=True),
+    Column("blocked_id", ID, ForeignKey("accounts.id"), primary_key=True, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+posts = Table(
+    "posts",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("author_id", ID, ForeignKey("accounts.id"), nullable=False),
+    Column("text", String(280), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_posts_author_created", "author_id", "created_at"),
+)
+
+spaces = Table(
+    "spaces",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("host_id", ID, ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("title", String(100), nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("topics", JSON, nullable=False),
+    Column("state", String(16), nullable=False, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("scheduled_start", UTCDateTime, nullable=True),
+    Column("started_at", UTCDateTime, nullable=True),
+    Column("ended_at", UTCDateTime, nullable=True),
+    Column("recording", Boolean, nullable=False),
+    Column("speak_policy", String(16), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("listener_count", Integer, nullable=False),
+    Column("host_absent_since", UTCDateTime, nullable=True),
+)
+
+participants = Table(
+    "participants",
+    metadata,
+    Column("space_id", ID, ForeignKey("spaces.id"), primary_key=True),
+    Column("account_id", ID, ForeignKey("accounts.id"), primary_key=True, index=True),
+    Column("handle", String(15), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("muted", Boolean, nullable=False),
+    Column("hand_raised", Boolean, nullable=False),
+    Column("invited", Boolean, nullable=False),
+    Column("present", Boolean, nullable=False),
+    Column("removed", Boolean, nullable=False),
+    Column("joined_at", UTCDateTime, nullable=False),
+    Column("role_since", UTCDateTime, nullable=False),
+    # Open event sockets of this participant, over all nodes; when it drops to zero the
+    # participant is away since `disconnected_at` and leaves after the presence timeout.
+    Column("connections", Integer, nullable=False, server_default="0"),
+    Column("disconnected_at", UTCDateTime, nullable=True),
+    Index("ix_participants_space_role", "space_id", "role", "present"),
+)
+
+space_events = Table(
+    "space_events",
+    metadata,
+    Column("space_id", ID, ForeignKey("spaces.id"), primary_key=True),
+    # The primary key refuses a second event with the same number: no duplicates, ever.
+    Column("seq", Integer, primary_key=True),
+    Column("type", String(32), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("data", JSON, nullable=False),
+)
+
+reminders = Table(
+    "reminders",
+    metadata,
+    Column("space_id", ID, ForeignKey("spaces.id"), primary_key=True),
+    Column("account_id", ID, ForeignKey("accounts.id"), primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", ID, ForeignKey("accounts.id"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_notifications_account", "account_id", "id"),
+)

@@ -1,0 +1,118 @@
+"""A small typed client for the Parley API, as a test (or a bot) would use it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import httpx
+import websockets
+
+PASSWORD = "correct horse battery"
+
+
+class Person:
+    """One signed-in account with its own HTTP client."""
+
+    def __init__(self, base_url: str, handle: str, token: str, account: dict[str, Any]) -> None:
+        self.base_url = base_url
+        self.handle = handle
+        self.token = token
+        self.account = account
+        self.http = httpx.AsyncClient(
+            base_url=f"{base_url}/api/v1",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
+
+    @property
+    def id(self) -> str:
+        return str(self.account["id"])
+
+    @classmethod
+    async def sign_up(cls, base_url: str, handle: str, name: str | None = None) -> Person:
+        async with httpx.AsyncClient(base_url=f"{base_url}/api/v1", timeout=10) as http:
+            r = await http.post(
+                "/accounts",
+                json={"handle": handle, "password": PASSWORD, "display_name": name or handle},
+            )
+            assert r.status_code == 201, r.text
+            r = await http.post("/sessions", json={"handle": handle, "password": PASSWORD})
+            assert r.status_code == 201, r.text
+            body = r.json()
+        return cls(base_url, handle, body["token"], body["account"])
+
+    async def call(self, method: str, path: str, expect: int | None = None, **kw: Any) -> Any:
+        r = await self.http.request(method, path, **kw)
+        if expect is not None:
+            assert r.status_code == expect, f"{method} {path}: {r.status_code} {r.text}"
+        if r.status_code == 204 or not r.content:
+            return None
+        return r.json()
+
+    async def refused(self, method: str, path: str, status: int, code: str, **kw: Any) -> None:
+        r = await self.http.request(method, path, **kw)
+        assert r.status_code == status, f"{method} {path}: {r.status_code} {r.text}"
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert r.json()["code"] == code, r.text
+
+    def events(self, space_id: str, since: int | None = None) -> EventStream:
+        ws_base = self.base_url.replace("http://", "ws://")
+        query = f"?token={self.token}" + (f"&since={since}" if since is not None else "")
+        return EventStream(f"{ws_base}/api/v1/spaces/{space_id}/events{query}")
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+
+class EventStream:
+    """An event WebSocket that collects what it receives."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.received: list[dict[str, Any]] = []
+        self.close_code: int | None = None
+        self._ws: Any = None
+        self._reader: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> EventStream:
+        self._ws = await websockets.connect(self.url, max_queue=None)
+        self._reader = asyncio.create_task(self._read())
+        return self
+
+    async def _read(self) -> None:
+        try:
+            async for message in self._ws:
+                self.received.append(json.loads(message))
+        except websockets.ConnectionClosed:
+            pass
+        self.close_code = self._ws.close_code
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._ws.close()
+        if self._reader:
+            await self._reader
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        return [m for m in self.received if "seq" in m and m.get("type") not in ("snapshot",)]
+
+    def types(self) -> list[str]:
+        return [e["type"] for e in self.events]
+
+    async def wait_for(self, type_: str, timeout: float = 5.0, **data: Any) -> dict[str, Any]:
+        async with asyncio.timeout(timeout):
+            while True:
+                for e in self.received:
+                    if e.get("type") == type_ and all(
+                        e.get("data", {}).get(k) == v for k, v in data.items()
+                    ):
+                        return e
+                await asyncio.sleep(0.02)
+
+    async def wait_closed(self, timeout: float = 5.0) -> int | None:
+        assert self._reader is not None
+        async with asyncio.timeout(timeout):
+            await asyncio.shield(self._reader)
+        return self.close_code
