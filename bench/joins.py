@@ -80,7 +80,7 @@ class Listener:
 async def run(n: int, concurrency: int) -> dict[str, float]:
     with server_process() as base:
         ws_base = base.replace("http://", "ws://")
-        (host_handle, host_token), *tokens = await _accounts(base, n + 1, concurrency)
+        (_host, host_token), *tokens = await _accounts(base, n + 1, concurrency)
         async with httpx.AsyncClient(
             base_url=f"{base}/api/v1",
             timeout=120,

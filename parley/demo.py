@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from parley.config import Settings
 from parley.core.errors import Conflict
 from parley.core.spaces.model import SpaceStatus
@@ -18,10 +20,8 @@ PEOPLE = [
 
 
 async def _caller(node: Node, handle: str, name: str) -> Caller:
-    try:
+    with contextlib.suppress(Conflict):  # made by an earlier demo run
         await node.accounts.sign_up(handle, PASSWORD, name)
-    except Conflict:
-        pass  # made by an earlier demo run
     token, _ = await node.accounts.sign_in(handle, PASSWORD)
     return await node.accounts.authenticate(token)
 
