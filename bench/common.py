@@ -31,8 +31,25 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class ServerProcess:
+    def __init__(self, base: str, pid: int) -> None:
+        self.base = base
+        self.pid = pid
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server has used so far."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def rss_mib(self) -> float:
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+
 @contextmanager
-def server_process(**env: str) -> Iterator[str]:
+def server_process(**env: str) -> Iterator[ServerProcess]:
     """`parley serve` in a process of its own, on a free port and a fresh data dir."""
     raise_fd_limit()
     port = free_port()
@@ -44,13 +61,16 @@ def server_process(**env: str) -> Iterator[str]:
             # Password hashing is not what these benchmarks measure.
             "PARLEY_ARGON2_TIME_COST": "1",
             "PARLEY_ARGON2_MEMORY_KIB": "64",
+            # A log line per request would measure the terminal, not the server.
+            "PARLEY_LOG_LEVEL": "warning",
             **env,
         }
+        log = open(Path(data) / "server.log", "w+b")  # noqa: SIM115 - read back on failure
         proc = subprocess.Popen(
             [sys.executable, "-m", "parley.cli", "serve"],
             env=environment,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         base = f"http://127.0.0.1:{port}"
         try:
@@ -62,12 +82,18 @@ def server_process(**env: str) -> Iterator[str]:
                 except httpx.HTTPError:
                     pass
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"server did not start: {proc.stderr.read()!r}")  # type: ignore[union-attr]
+                    log.seek(0)
+                    raise RuntimeError(f"server did not start: {log.read().decode()[-2000:]}")
                 time.sleep(0.1)
-            yield base
+            yield ServerProcess(base, proc.pid)
         finally:
             proc.terminate()
-            proc.wait(timeout=30)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            log.close()
 
 
 def percentile(values: Sequence[float], p: float) -> float:

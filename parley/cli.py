@@ -19,7 +19,14 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     host = args.host or settings.host
     port = args.port or settings.port
     print(f"Parley serving on http://{host}:{port}  (database: {_db_label(settings)})")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", ws="websockets")
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="info",
+        ws="websockets-sansio",
+        ws_per_message_deflate=False,
+    )
     return 0
 
 

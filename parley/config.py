@@ -18,6 +18,7 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    log_level: str = "info"
 
     stage_size: int = Field(default=13, ge=2, le=100)
     host_grace_seconds: float = Field(default=60.0, ge=0)

@@ -28,7 +28,7 @@ class Node:
         )
         self.accounts = AccountService(self.db, passwords)
         self.spaces = SpaceService(self.db, EventPublisher(self.bus), settings)
-        self.hub = FanoutHub(self.bus, self.spaces)
+        self.hub = FanoutHub(self.bus, self.spaces, settings.client_queue_size)
         self._sweeper: asyncio.Task[None] | None = None
 
     async def start(self) -> None:

@@ -30,7 +30,9 @@ class Database:
         if self.is_sqlite:
             self._prepare_sqlite_dir(url)
             self.write_engine = create_async_engine(url, pool_size=1, max_overflow=0)
-            self.read_engine = create_async_engine(url, pool_size=5, max_overflow=10)
+            # No overflow: opening an SQLite connection (a thread, the file, the pragmas) costs
+            # more than waiting a moment for a pooled one.
+            self.read_engine = create_async_engine(url, pool_size=8, max_overflow=0)
             for engine, immediate in ((self.write_engine, True), (self.read_engine, False)):
                 self._tune_sqlite(engine, immediate=immediate)
         else:

@@ -23,6 +23,7 @@ from parley.core.spaces.model import (
 from parley.store.accounts import insert_ignoring_duplicate
 from parley.store.tables import participants, reminders, space_events, spaces
 
+STAGE_ROLES = [Role.HOST.value, Role.COHOST.value, Role.SPEAKER.value]
 _SPACE_FIELDS = [f.name for f in dataclasses.fields(Space)]
 _PARTICIPANT_FIELDS = [f.name for f in dataclasses.fields(Participant)]
 
@@ -115,17 +116,21 @@ class SpaceStore:
             return None
         space = _space(row)
         wanted = set(involving) | {space.host_id}
-        rows = await self.conn.execute(
+        # Two indexed lookups rather than one OR, which would scan every listener's row.
+        stage_rows = await self.conn.execute(
             select(participants).where(
                 participants.c.space_id == space_id,
-                or_(
-                    and_(participants.c.role != Role.LISTENER.value, participants.c.present),
-                    participants.c.account_id.in_(wanted),
-                ),
+                participants.c.role.in_(STAGE_ROLES),
+                participants.c.present,
+            )
+        )
+        named_rows = await self.conn.execute(
+            select(participants).where(
+                participants.c.space_id == space_id, participants.c.account_id.in_(wanted)
             )
         )
         state = SpaceState(space, limits=limits)
-        for prow in rows:
+        for prow in [*stage_rows, *named_rows]:
             p = _participant(prow)
             state.participants[p.account_id] = p
             self._loaded[p.account_id] = _participant_values(p)
@@ -218,7 +223,7 @@ class SpaceStore:
             select(participants)
             .where(
                 participants.c.space_id.in_(list(space_ids)),
-                participants.c.role != Role.LISTENER.value,
+                participants.c.role.in_(STAGE_ROLES),
                 or_(participants.c.present, participants.c.role == Role.HOST.value),
             )
             .order_by(participants.c.role_since)

@@ -8,7 +8,7 @@ import json
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from parley.core.errors import RuleViolation
+from parley.core.errors import Forbidden, RuleViolation
 from parley.services.fanout import CLOSE_REMOVED, CLOSE_UNAUTHORIZED, Client, pump
 from parley.services.node import Node
 from parley.services.publisher import encode
@@ -25,6 +25,11 @@ def _token(ws: WebSocket) -> str | None:
     return ws.query_params.get("token")
 
 
+def _batch(ws: WebSocket) -> bool:
+    """`batch=1`: several waiting events may share one frame, as a JSON array in order."""
+    return ws.query_params.get("batch") in ("1", "true")
+
+
 def _since(ws: WebSocket) -> int | None:
     raw = ws.query_params.get("since")
     if raw is None or not raw.isdigit() or len(raw) > 12:
@@ -38,26 +43,21 @@ async def events(ws: WebSocket, space_id: str) -> None:
     await ws.accept()
     try:
         caller = await node.accounts.authenticate(_token(ws) or "")
-        view = await node.spaces.view(space_id)
+        me = caller.account.id
+        participant = await node.spaces.participant(space_id, me)
+        if participant is not None and participant.removed:
+            raise Forbidden("removed_from_space", "You were removed from this space")
+        client = Client(me)
+        feed = await node.hub.attach(space_id, client)  # refuses a space that does not exist
     except RuleViolation as refusal:
-        await ws.send_text(json.dumps({"type": "error", "code": refusal.code}))
-        code = CLOSE_UNAUTHORIZED if refusal.status in (401, 403) else CLOSE_NOT_FOUND
-        await ws.close(code, refusal.code)
+        await _refuse(ws, refusal)
         return
-    me = caller.account.id
-    participant = await node.spaces.participant(space_id, me)
-    if participant is not None and participant.removed:
-        await ws.close(CLOSE_REMOVED, "removed_from_space")
-        return
-
-    client = Client(me, node.settings.client_queue_size)
-    await node.hub.attach(space_id, client)
     counted = participant is not None and participant.present
     if counted:
         await node.spaces.connected(space_id, me)
     try:
-        await _catch_up(ws, node, space_id, client, view)
-        sender = asyncio.create_task(pump(client, ws.send_text))
+        await _catch_up(ws, node, space_id, client)
+        sender = asyncio.create_task(pump(feed, client, ws.send_text, batch=_batch(ws)))
         receiver = asyncio.create_task(_drain(ws))
         done, pending = await asyncio.wait([sender, receiver], return_when=asyncio.FIRST_COMPLETED)
         for task in pending:
@@ -74,13 +74,12 @@ async def events(ws: WebSocket, space_id: str) -> None:
             await node.spaces.disconnected(space_id, me)
 
 
-async def _catch_up(
-    ws: WebSocket, node: Node, space_id: str, client: Client, view: dict[str, object]
-) -> None:
+async def _catch_up(ws: WebSocket, node: Node, space_id: str, client: Client) -> None:
     """Replay what the client missed since its cursor, or give it a fresh snapshot."""
     since = _since(ws)
     missed = await node.spaces.events_after(space_id, since) if since is not None else None
     if missed is None:
+        # Read after attaching to the feed: every event after this snapshot reaches the client.
         view = await node.spaces.view(space_id)
         seq = int(str(view["seq"]))
         await ws.send_text(json.dumps({"type": "snapshot", "seq": seq, "data": view}))
@@ -90,6 +89,17 @@ async def _catch_up(
     for event in missed:
         await ws.send_text(encode(event))
         client.last_seq = event.seq
+
+
+async def _refuse(ws: WebSocket, refusal: RuleViolation) -> None:
+    await ws.send_text(json.dumps({"type": "error", "code": refusal.code}))
+    if refusal.code == "removed_from_space":
+        code = CLOSE_REMOVED
+    elif refusal.status in (401, 403):
+        code = CLOSE_UNAUTHORIZED
+    else:
+        code = CLOSE_NOT_FOUND
+    await ws.close(code, refusal.code)
 
 
 async def _drain(ws: WebSocket) -> None:
