@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint unit integration bench demo clean
+.PHONY: setup run test lint unit integration e2e bench demo clean
 
 setup: $(STAMP)
 
@@ -31,7 +31,11 @@ unit: setup
 integration: setup
 	$(BIN)/pytest -q tests/integration
 
-test: lint
+# Real Chromium (Debian's /usr/bin/chromium) against a real server; skipped when it is missing.
+e2e: setup
+	$(BIN)/pytest -q tests/e2e
+
+test: lint  # every test under tests/: unit, integration and e2e
 	$(BIN)/pytest -q
 
 bench: setup

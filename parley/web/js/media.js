@@ -1,0 +1,224 @@
+// Live audio for a Parley space, in the browser. A plain ES module: import it as /js/media.js.
+//
+// One WebRTC connection per (space, account), negotiated with a single request:
+// POST /api/v1/spaces/{id}/media {sdp, type: "offer"} -> {sdp, type: "answer", ice_servers}.
+// There is no trickle ICE, so the offer is only sent once ICE gathering has finished.
+// People on stage (host, cohost, speaker) send their mic and receive a mix without their own
+// voice; listeners only receive, and a listener's connection never touches the microphone.
+//
+//   const audio = liveAudio({ spaceId, token, accountId });   // follows the role, see below
+//   const media = await connectMedia({ spaceId, token, send: false });  // one connection
+
+const STAGE_ROLES = new Set(["host", "cohost", "speaker"]);
+
+export function isStageRole(role) {
+  return STAGE_ROLES.has(role);
+}
+
+// How long to wait for ICE gathering. Host candidates take milliseconds; an unreachable STUN or
+// TURN server could stall gathering far longer, and the candidates found so far usually suffice.
+const GATHERING_TIMEOUT_MS = 3000;
+
+// The server names its ICE servers in its answer, which is too late for the connection that
+// asked (its candidates are gathered before the offer is sent). Remember them for the next one.
+let knownIceServers = [];
+
+export class MediaRequestError extends Error {
+  constructor(status, problem) {
+    super(problem?.title || `media request failed with status ${status}`);
+    this.status = status;
+    this.code = problem?.code;
+    this.problem = problem;
+  }
+}
+
+// Opens one media connection. Resolves once the server's answer is applied (audio may take a
+// moment longer to flow); rejects with a MediaRequestError if the server refuses.
+//   send:  take the mic and send it (stage); otherwise receive only (audience).
+//   audio: an <audio> element to play the received audio in; one is created when omitted. Chrome
+//          also needs remote WebRTC audio attached to a media element (even a muted one) before
+//          Web Audio gets any samples from it.
+export async function connectMedia({
+  spaceId,
+  token,
+  send = false,
+  apiBase = "/api/v1",
+  iceServers = knownIceServers,
+  audio = null,
+}) {
+  const pc = new RTCPeerConnection({ iceServers });
+  let mic = null;
+  let transceiver;
+  try {
+    if (send) {
+      mic = await navigator.mediaDevices.getUserMedia({ audio: true });
+      transceiver = pc.addTransceiver(mic.getAudioTracks()[0], {
+        direction: "sendrecv",
+        streams: [mic],
+      });
+    } else {
+      transceiver = pc.addTransceiver("audio", { direction: "recvonly" });
+    }
+    // The receiver's track exists from the start and carries whatever the server sends, so the
+    // stream can be handed out (and played) before the first packet arrives.
+    const remoteStream = new MediaStream([transceiver.receiver.track]);
+    const player = audio || new Audio();
+    player.autoplay = true;
+    player.srcObject = remoteStream;
+    player.play().catch(() => {}); // autoplay may be refused until a user gesture; autoplay retries
+
+    await pc.setLocalDescription(await pc.createOffer());
+    await gatheringComplete(pc);
+    const response = await fetch(`${apiBase}/spaces/${encodeURIComponent(spaceId)}/media`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      body: JSON.stringify({ sdp: pc.localDescription.sdp, type: "offer" }),
+    });
+    const body = await response.json().catch(() => null);
+    if (!response.ok) throw new MediaRequestError(response.status, body);
+    await pc.setRemoteDescription({ type: "answer", sdp: body.sdp });
+    if (Array.isArray(body.ice_servers)) knownIceServers = body.ice_servers;
+
+    return {
+      pc,
+      send,
+      remoteStream,
+      audio: player,
+      micTrack: mic ? mic.getAudioTracks()[0] : null,
+      // Stops (or resumes) sending the mic without renegotiating: a disabled track sends silence.
+      // The server enforces mutes on its own; this keeps the client honest with what it shows.
+      setMicEnabled(on) {
+        if (mic) mic.getAudioTracks()[0].enabled = on;
+      },
+      close() {
+        closeConnection(pc, mic);
+        if (player.srcObject === remoteStream) player.srcObject = null;
+      },
+    };
+  } catch (error) {
+    closeConnection(pc, mic);
+    throw error;
+  }
+}
+
+function closeConnection(pc, mic) {
+  if (mic) for (const track of mic.getTracks()) track.stop(); // turns the mic light off
+  pc.close();
+}
+
+function gatheringComplete(pc) {
+  if (pc.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      pc.removeEventListener("icegatheringstatechange", check);
+      resolve();
+    };
+    const check = () => pc.iceGatheringState === "complete" && done();
+    const timer = setTimeout(done, GATHERING_TIMEOUT_MS);
+    pc.addEventListener("icegatheringstatechange", check);
+  });
+}
+
+// Event socket close codes after which reconnecting is pointless (see README): the space is
+// over, we were removed, not signed in or suspended, no such space.
+const FINAL_CLOSE_CODES = new Set([4002, 4003, 4401, 4404]);
+
+// Keeps the right media connection open for the signed-in account while it is in the space:
+// receive-only in the audience, send-and-receive on stage. It watches the space's event socket
+// and, when our role crosses between audience and stage, makes a new connection (the server
+// replaces the old one) without reloading the page.
+//   accountId:   the signed-in account, to recognise events about us.
+//   followMic:   mirror our mic state (mic_changed) onto the mic track. Mutes are enforced by the
+//                server either way.
+//   onChange:    called with ({connection, role, muted}) after each new connection.
+//   onError:     called with errors from connecting (e.g. a 403 when we have not joined).
+// Returns {connection, role, muted, ready, close()}; `ready` resolves with the first connection.
+export function liveAudio({
+  spaceId,
+  token,
+  accountId,
+  apiBase = "/api/v1",
+  audio = null,
+  followMic = true,
+  onChange = () => {},
+  onError = (error) => console.error("parley media:", error),
+}) {
+  const state = { connection: null, role: null, muted: true, ready: null, close };
+  let resolveReady;
+  state.ready = new Promise((resolve) => (resolveReady = resolve));
+  let closed = false;
+  let lastSeq = null;
+  let socket = null;
+  let retryTimer = null;
+  let switching = Promise.resolve(); // connections are made one after another, never in parallel
+
+  function applyRole() {
+    switching = switching.then(async () => {
+      const send = isStageRole(state.role);
+      if (closed || (state.connection && state.connection.send === send)) return;
+      try {
+        const next = await connectMedia({ spaceId, token, send, apiBase, audio });
+        if (closed) return next.close();
+        const previous = state.connection;
+        state.connection = next;
+        if (followMic) next.setMicEnabled(!state.muted);
+        // Close the old one only now, so the audio does not drop while the new one is set up.
+        // Its srcObject was taken over by the new connection if they share an <audio> element.
+        if (previous) previous.close();
+        onChange({ connection: next, role: state.role, muted: state.muted });
+        resolveReady(next);
+      } catch (error) {
+        onError(error);
+      }
+    });
+  }
+
+  function handle(message) {
+    if (typeof message.seq === "number") lastSeq = message.seq;
+    const data = message.data || {};
+    if (message.type === "snapshot") {
+      const me = (data.stage || []).find((p) => p.account_id === accountId);
+      state.role = me ? me.role : "listener";
+      state.muted = me ? me.muted : true;
+      applyRole();
+    } else if (message.type === "role_changed" && data.account_id === accountId) {
+      state.role = data.role;
+      if (typeof data.muted === "boolean") state.muted = data.muted;
+      applyRole();
+    } else if (message.type === "mic_changed" && data.account_id === accountId) {
+      state.muted = data.muted;
+      if (followMic && state.connection) state.connection.setMicEnabled(!data.muted);
+    }
+  }
+
+  function open() {
+    const base = new URL(apiBase, location.href);
+    base.protocol = base.protocol === "https:" ? "wss:" : "ws:";
+    const url = new URL(`${base.href.replace(/\/$/, "")}/spaces/${encodeURIComponent(spaceId)}/events`);
+    url.searchParams.set("token", token);
+    if (lastSeq !== null) url.searchParams.set("since", String(lastSeq));
+    socket = new WebSocket(url);
+    socket.onmessage = (event) => {
+      const parsed = JSON.parse(event.data);
+      for (const message of Array.isArray(parsed) ? parsed : [parsed]) handle(message);
+    };
+    socket.onclose = (event) => {
+      if (closed) return;
+      if (FINAL_CLOSE_CODES.has(event.code)) return close();
+      retryTimer = setTimeout(open, 1000); // resync (4001) or a dropped network: resume after lastSeq
+    };
+  }
+
+  function close() {
+    closed = true;
+    clearTimeout(retryTimer);
+    if (socket) socket.close();
+    if (state.connection) state.connection.close();
+    state.connection = null;
+  }
+
+  // Our role comes from the socket's snapshot and events, never from the caller, so it is current.
+  open();
+  return state;
+}

@@ -1,0 +1,124 @@
+// Test-only helpers injected into every e2e page before its own scripts run (an init script):
+// count getUserMedia calls, analyse audio with Web Audio, read WebRTC stats, and a stand-in for the
+// server's media endpoint so the browser side can be tested on its own.
+(() => {
+  const probe = { getUserMediaCalls: 0, mediaRequests: [] };
+  window.parleyProbe = probe;
+
+  // Count microphone requests: a listener's page must never make one.
+  const devices = navigator.mediaDevices;
+  if (devices && devices.getUserMedia) {
+    const original = devices.getUserMedia.bind(devices);
+    devices.getUserMedia = (...args) => {
+      probe.getUserMediaCalls += 1;
+      return original(...args);
+    };
+  }
+
+  // --- analysis ------------------------------------------------------------------------------
+  // Attaches an analyser to a stream. Chrome only feeds remote WebRTC audio into Web Audio while
+  // the stream also plays in a media element; media.js does that, and so does this for any other
+  // stream, muted so the test makes no sound.
+  probe.analyse = async (stream) => {
+    const element = new Audio();
+    element.muted = true;
+    element.srcObject = stream;
+    await element.play().catch(() => {});
+    const context = new AudioContext({ sampleRate: 48000 });
+    await context.resume();
+    const analyser = context.createAnalyser();
+    analyser.fftSize = 4096; // 11.7 Hz bins, an 85 ms window
+    analyser.smoothingTimeConstant = 0; // each reading is the last 85 ms only: timings stay honest
+    context.createMediaStreamSource(stream).connect(analyser);
+    probe.analyser = { context, analyser, element };
+    return true;
+  };
+
+  // Magnitude (dB) of the strongest bin within 20 Hz of each frequency, and the noise floor (the
+  // median bin between 100 Hz and 4 kHz, where both tones are only a few bins of hundreds).
+  probe.levels = (frequencies = [440, 880]) => {
+    const { context, analyser } = probe.analyser;
+    const bins = new Float32Array(analyser.frequencyBinCount);
+    analyser.getFloatFrequencyData(bins);
+    const hz = context.sampleRate / analyser.fftSize;
+    const at = (f) => Math.round(f / hz);
+    const band = Array.from(bins.slice(at(100), at(4000))).map((v) => (Number.isFinite(v) ? v : -200));
+    band.sort((a, b) => a - b);
+    const floor = band[band.length >> 1];
+    const peaks = {};
+    for (const f of frequencies) {
+      let best = -200;
+      for (let i = at(f - 20); i <= at(f + 20); i++) if (Number.isFinite(bins[i])) best = Math.max(best, bins[i]);
+      peaks[f] = best;
+    }
+    return { t: Date.now(), floor, peaks };
+  };
+
+  // Reads levels every `intervalMs` in the page itself (no round trip to the test per reading).
+  probe.startWatch = (intervalMs = 50) => {
+    probe.samples = [];
+    clearInterval(probe.watchTimer);
+    probe.watchTimer = setInterval(() => probe.samples.push(probe.levels()), intervalMs);
+  };
+  probe.stopWatch = () => {
+    clearInterval(probe.watchTimer);
+    return probe.samples;
+  };
+
+  // Audio bytes this page has sent over a connection (outbound-rtp), and received.
+  probe.audioBytes = async (pc) => {
+    let sent = 0;
+    let received = 0;
+    (await pc.getStats()).forEach((s) => {
+      if (s.kind !== "audio") return;
+      if (s.type === "outbound-rtp") sent += s.bytesSent || 0;
+      if (s.type === "inbound-rtp") received += s.bytesReceived || 0;
+    });
+    return { sent, received };
+  };
+
+  // --- a stand-in for POST /spaces/{id}/media ---------------------------------------------------
+  // Answers the offer with a second RTCPeerConnection in the same page: a connection that sends
+  // gets its own audio echoed back; a receive-only one gets a tone of `toneHz`.
+  probe.fakeMediaServer = ({ toneHz = 880 } = {}) => {
+    const realFetch = window.fetch.bind(window);
+    probe.serverPeers = [];
+    window.fetch = async (url, init = {}) => {
+      if (!/\/spaces\/[^/]+\/media$/.test(String(url)) || init.method !== "POST") {
+        return realFetch(url, init);
+      }
+      const offer = JSON.parse(init.body);
+      probe.mediaRequests.push({ url: String(url), headers: init.headers, offer });
+      const peer = new RTCPeerConnection();
+      probe.serverPeers.push(peer);
+      await peer.setRemoteDescription(offer);
+      const [transceiver] = peer.getTransceivers();
+      if (/a=sendrecv/.test(offer.sdp)) {
+        transceiver.direction = "sendrecv";
+        await transceiver.sender.replaceTrack(transceiver.receiver.track); // echo
+      } else {
+        const context = new AudioContext({ sampleRate: 48000 });
+        const oscillator = context.createOscillator();
+        oscillator.frequency.value = toneHz;
+        const destination = context.createMediaStreamDestination();
+        oscillator.connect(destination);
+        oscillator.start();
+        transceiver.direction = "sendonly";
+        await transceiver.sender.replaceTrack(destination.stream.getAudioTracks()[0]);
+      }
+      await peer.setLocalDescription(await peer.createAnswer());
+      if (peer.iceGatheringState !== "complete") {
+        await new Promise((resolve) =>
+          peer.addEventListener("icegatheringstatechange", () => {
+            if (peer.iceGatheringState === "complete") resolve();
+          }),
+        );
+      }
+      const answer = { sdp: peer.localDescription.sdp, type: "answer", ice_servers: [] };
+      return new Response(JSON.stringify(answer), {
+        status: 200,
+        headers: { "content-type": "application/json" },
+      });
+    };
+  };
+})();

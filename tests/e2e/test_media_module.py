@@ -1,0 +1,159 @@
+"""The browser media module (/js/media.js) on its own, in real Chromium.
+
+The server's media endpoint is replaced by a stand-in in the page (probe.js: a second
+RTCPeerConnection that echoes a sender's audio, or plays a tone to a receiver), so these tests pin
+down the module's side of the contract: the request it makes, when it takes the microphone, and
+how it follows the account's role through the real event socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from playwright.async_api import Page
+
+from tests.e2e.conftest import LaunchBrowser, open_app
+from tests.support.clients import Person
+from tests.support.servers import ServerThread, wait_until
+
+# Analyser magnitudes in dBFS (Blackman window): the fake mic's half-scale tone reads about -30.
+HEARD_DB = -50  # a tone this loud is clearly there (and far above the noise floor)
+SILENT_DB = -75  # one this quiet is not: left-over distortion, or nothing at all
+
+
+async def tone_levels(page: Page, stream_expr: str, settle: float = 1.0) -> dict[str, Any]:
+    await page.evaluate(f"parleyProbe.analyse({stream_expr})")
+    await asyncio.sleep(settle)
+    levels: dict[str, Any] = await page.evaluate("parleyProbe.levels()")
+    return levels
+
+
+def level(levels: dict[str, Any], hz: int) -> float:
+    return float(levels["peaks"][str(hz)])
+
+
+def heard(levels: dict[str, Any], hz: int) -> bool:
+    return level(levels, hz) > max(HEARD_DB, float(levels["floor"]) + 30)
+
+
+def silent(levels: dict[str, Any], hz: int) -> bool:
+    return level(levels, hz) < SILENT_DB
+
+
+async def test_a_speaker_sends_its_mic(
+    server: ServerThread, launch: LaunchBrowser, tones: dict[int, Path]
+) -> None:
+    page = await open_app(await launch(tones[440]), server.base_url)
+    await page.evaluate(
+        """async () => {
+          parleyProbe.fakeMediaServer();
+          const { connectMedia } = await import("/js/media.js");
+          window.media = await connectMedia({ spaceId: "s1", token: "t0k", send: true });
+        }"""
+    )
+    assert await page.evaluate("parleyProbe.getUserMediaCalls") == 1
+    [request] = await page.evaluate("parleyProbe.mediaRequests")
+    assert request["url"] == "/api/v1/spaces/s1/media"
+    assert request["headers"]["authorization"] == "Bearer t0k"
+    assert request["offer"]["type"] == "offer"
+    assert "a=sendrecv" in request["offer"]["sdp"]
+    assert "a=candidate" in request["offer"]["sdp"]  # gathered before sending: no trickle
+
+    # The stand-in echoes what it receives: the 440 Hz the fake mic plays comes back.
+    levels = await tone_levels(page, "media.remoteStream")
+    print(f"echoed: {levels}")
+    assert heard(levels, 440) and silent(levels, 880), levels
+    bytes_ = await page.evaluate("parleyProbe.audioBytes(media.pc)")
+    assert bytes_["sent"] > 0 and bytes_["received"] > 0
+
+    await page.evaluate("media.close()")
+    assert await page.evaluate("media.pc.connectionState") == "closed"
+    assert await page.evaluate("media.micTrack.readyState") == "ended"
+
+
+async def test_a_listener_only_receives(
+    server: ServerThread, launch: LaunchBrowser, tones: dict[int, Path]
+) -> None:
+    # Even with a microphone that plays a tone, a listener's page never asks for it.
+    page = await open_app(await launch(tones[440]), server.base_url)
+    await page.evaluate(
+        """async () => {
+          parleyProbe.fakeMediaServer({ toneHz: 880 });
+          const { connectMedia } = await import("/js/media.js");
+          window.media = await connectMedia({ spaceId: "s1", token: "t0k" });
+        }"""
+    )
+    [request] = await page.evaluate("parleyProbe.mediaRequests")
+    assert "a=recvonly" in request["offer"]["sdp"]
+    levels = await tone_levels(page, "media.remoteStream")
+    assert heard(levels, 880) and silent(levels, 440), levels
+    assert await page.evaluate("parleyProbe.getUserMediaCalls") == 0
+    bytes_ = await page.evaluate("parleyProbe.audioBytes(media.pc)")
+    assert bytes_ == {"sent": 0, "received": bytes_["received"]} and bytes_["received"] > 0
+
+
+async def test_the_connection_follows_the_role(
+    server: ServerThread, launch: LaunchBrowser, tones: dict[int, Path]
+) -> None:
+    host = await Person.sign_up(server.base_url, "host")
+    ada = await Person.sign_up(server.base_url, "ada")
+    sid = (await host.call("POST", "/spaces", 201, json={"title": "Roles"}))["id"]
+    await ada.call("POST", f"/spaces/{sid}/join", 200)
+
+    page = await open_app(await launch(tones[440]), server.base_url)
+    await page.evaluate(
+        """async ([spaceId, token, accountId]) => {
+          parleyProbe.fakeMediaServer();
+          const { liveAudio } = await import("/js/media.js");
+          window.changes = [];
+          window.live = liveAudio({ spaceId, token, accountId,
+            onChange: ({ connection, role, muted }) =>
+              changes.push({ send: connection.send, role, muted }) });
+          await live.ready;
+        }""",
+        [sid, ada.token, ada.id],
+    )
+
+    async def changes() -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = await page.evaluate("changes")
+        return result
+
+    async def mic_enabled() -> bool:
+        return bool(await page.evaluate("live.connection.micTrack.enabled"))
+
+    assert await changes() == [{"send": False, "role": "listener", "muted": True}]
+    assert await page.evaluate("parleyProbe.getUserMediaCalls") == 0
+
+    # Promoted: a new connection that sends, made in the same page; it enters the stage muted.
+    await ada.call("POST", f"/spaces/{sid}/hand", 204)
+    await host.call("POST", f"/spaces/{sid}/speakers/ada", 204)
+    await wait_until(lambda: changes_count(page, 2))
+    assert (await changes())[1] == {"send": True, "role": "speaker", "muted": True}
+    assert await page.evaluate("parleyProbe.getUserMediaCalls") == 1
+    assert not await mic_enabled()
+    await ada.call("POST", f"/spaces/{sid}/unmute", 204)
+    await wait_until(mic_enabled)
+    await host.call("POST", f"/spaces/{sid}/mute/ada", 204)
+    await wait_until(lambda: not_(mic_enabled))
+    # The old connection is closed once the new one is up.
+    assert await page.evaluate("parleyProbe.serverPeers.length") == 2
+
+    # Back to the audience: receive-only again, and the mic is released.
+    await ada.call("DELETE", f"/spaces/{sid}/speakers/ada", 204)
+    await wait_until(lambda: changes_count(page, 3))
+    assert (await changes())[2]["send"] is False
+    assert await page.evaluate("parleyProbe.getUserMediaCalls") == 1
+
+    await page.evaluate("live.close()")
+    for person in (host, ada):
+        await person.close()
+
+
+async def changes_count(page: Page, n: int) -> bool:
+    return int(await page.evaluate("changes.length")) >= n
+
+
+async def not_(check: Any) -> bool:
+    return not await check()
