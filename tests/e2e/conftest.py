@@ -6,34 +6,14 @@ browser of its own with its own tone. The WAVs are made here at test time.
 
 from __future__ import annotations
 
-import wave
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
-from playwright.async_api import Browser, ConsoleMessage, Page, Playwright, async_playwright
+from playwright.async_api import Browser, Playwright, async_playwright
 
+from tests.e2e.browser import CHROMIUM, LaunchBrowser, write_tone
 from tests.support.servers import ServerThread, serve, sqlite_url
-
-CHROMIUM = Path("/usr/bin/chromium")
-PROBE = Path(__file__).with_name("probe.js")
-
-LaunchBrowser = Callable[[Path | None], Awaitable[Browser]]
-
-
-def write_tone(path: Path, hz: int, seconds: int = 6, rate: int = 48_000) -> Path:
-    """A mono 16-bit sine at half scale. Chromium loops the file; whole seconds of a whole number
-    of hertz are whole cycles, so the loop has no click at its seam."""
-    frames = seconds * rate
-    t = np.arange(frames) / rate
-    samples = (0.5 * 32767 * np.sin(2 * np.pi * hz * t)).astype("<i2")
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(samples.tobytes())
-    return path
 
 
 @pytest.fixture(scope="session")
@@ -66,7 +46,7 @@ async def playwright(chromium: Path) -> AsyncIterator[Playwright]:
 
 @pytest.fixture
 async def launch(playwright: Playwright, chromium: Path) -> AsyncIterator[LaunchBrowser]:
-    """Starts a Chromium whose fake microphone plays `wav` (silence when None)."""
+    """Starts a Chromium whose fake microphone plays `wav` (Chromium's own beeps when None)."""
     browsers: list[Browser] = []
 
     async def start(wav: Path | None) -> Browser:
@@ -84,20 +64,3 @@ async def launch(playwright: Playwright, chromium: Path) -> AsyncIterator[Launch
     yield start
     for browser in browsers:
         await browser.close()
-
-
-def _show_errors(message: ConsoleMessage) -> None:
-    """Browser errors go to the test's output (pytest shows it when a test fails)."""
-    url = str(message.location.get("url", ""))
-    if message.type == "error" and not url.endswith("/favicon.ico"):
-        print(f"[browser] {message.text} ({url})")
-
-
-async def open_app(browser: Browser, base_url: str) -> Page:
-    """A fresh page on the app's home page, with the test probe (probe.js) loaded first."""
-    context = await browser.new_context()
-    await context.add_init_script(path=PROBE)
-    page = await context.new_page()
-    page.on("console", _show_errors)
-    await page.goto(f"{base_url}/")
-    return page

@@ -14,32 +14,15 @@ from typing import Any
 
 from playwright.async_api import Page
 
-from tests.e2e.conftest import LaunchBrowser, open_app
+from tests.e2e.browser import LaunchBrowser, analyse, describe, heard, levels_now, open_app, silent
 from tests.support.clients import Person
 from tests.support.servers import ServerThread, wait_until
 
-# Analyser magnitudes in dBFS (Blackman window): the fake mic's half-scale tone reads about -30.
-HEARD_DB = -50  # a tone this loud is clearly there (and far above the noise floor)
-SILENT_DB = -75  # one this quiet is not: left-over distortion, or nothing at all
 
-
-async def tone_levels(page: Page, stream_expr: str, settle: float = 1.0) -> dict[str, Any]:
-    await page.evaluate(f"parleyProbe.analyse({stream_expr})")
-    await asyncio.sleep(settle)
-    levels: dict[str, Any] = await page.evaluate("parleyProbe.levels()")
-    return levels
-
-
-def level(levels: dict[str, Any], hz: int) -> float:
-    return float(levels["peaks"][str(hz)])
-
-
-def heard(levels: dict[str, Any], hz: int) -> bool:
-    return level(levels, hz) > max(HEARD_DB, float(levels["floor"]) + 30)
-
-
-def silent(levels: dict[str, Any], hz: int) -> bool:
-    return level(levels, hz) < SILENT_DB
+async def levels_of(page: Page, stream_expression: str) -> dict[str, Any]:
+    await analyse(page, stream_expression)
+    await asyncio.sleep(1.0)
+    return await levels_now(page)
 
 
 async def test_a_speaker_sends_its_mic(
@@ -62,8 +45,8 @@ async def test_a_speaker_sends_its_mic(
     assert "a=candidate" in request["offer"]["sdp"]  # gathered before sending: no trickle
 
     # The stand-in echoes what it receives: the 440 Hz the fake mic plays comes back.
-    levels = await tone_levels(page, "media.remoteStream")
-    print(f"echoed: {levels}")
+    levels = await levels_of(page, "media.remoteStream")
+    print(f"echoed: {describe(levels)}")
     assert heard(levels, 440) and silent(levels, 880), levels
     bytes_ = await page.evaluate("parleyProbe.audioBytes(media.pc)")
     assert bytes_["sent"] > 0 and bytes_["received"] > 0
@@ -87,7 +70,7 @@ async def test_a_listener_only_receives(
     )
     [request] = await page.evaluate("parleyProbe.mediaRequests")
     assert "a=recvonly" in request["offer"]["sdp"]
-    levels = await tone_levels(page, "media.remoteStream")
+    levels = await levels_of(page, "media.remoteStream")
     assert heard(levels, 880) and silent(levels, 440), levels
     assert await page.evaluate("parleyProbe.getUserMediaCalls") == 0
     bytes_ = await page.evaluate("parleyProbe.audioBytes(media.pc)")
