@@ -8,6 +8,8 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import Match, Mount
+from starlette.types import Scope
 
 from parley.api import errors
 from parley.api.routes import accounts, events, ops, spaces
@@ -15,6 +17,16 @@ from parley.config import Settings
 from parley.services.node import Node
 
 WEB = Path(__file__).resolve().parent.parent / "web"
+
+
+class WebClientMount(Mount):
+    """The web client's files at /, everywhere except under /api/: a mount at / matches every
+    path, which would turn a wrong method on an API route (405) into the web client's 404."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] == "http" and scope["path"].startswith("/api/"):
+            return Match.NONE, {}
+        return super().matches(scope)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -41,5 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(ops.router)
     if (WEB / "index.html").exists():
-        app.mount("/", StaticFiles(directory=WEB, html=True), name="web")
+        app.router.routes.append(
+            WebClientMount("/", app=StaticFiles(directory=WEB, html=True), name="web")
+        )
     return app

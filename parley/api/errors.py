@@ -52,6 +52,9 @@ async def _validation(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _http(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 400 and isinstance(exc.__cause__, (UnicodeDecodeError, RecursionError)):
+        # FastAPI's answer to a JSON body that is not UTF-8, or nested too deep to parse.
+        return problem(400, "malformed_json", "The request body is not valid JSON")
     code = _HTTP_CODES.get(exc.status_code, "http_error")
     return problem(exc.status_code, code, str(exc.detail))
 

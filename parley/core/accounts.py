@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from parley.core.errors import Invalid
@@ -86,3 +86,15 @@ class Post:
     author: Account
     text: str
     created_at: datetime
+
+
+def clean_cursor(before: datetime | None) -> datetime | None:
+    """A `before` paging cursor: an instant with its time zone, which must exist in UTC."""
+    if before is None:
+        return None
+    if before.tzinfo is None or before.utcoffset() is None:
+        raise Invalid("invalid_before", "`before` needs a time zone, e.g. 2026-01-01T00:00:00Z")
+    try:
+        return before.astimezone(UTC)
+    except OverflowError:
+        raise Invalid("invalid_before", "`before` is out of range") from None

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from parley.core import accounts as rules
-from parley.core.accounts import Account, AccountState, Post
+from parley.core.accounts import Account, AccountState, Post, clean_cursor
 from parley.core.errors import Conflict, Forbidden, NotFound, Unauthenticated
 from parley.services.common import hash_token, new_id, new_token, utcnow
 from parley.services.passwords import Passwords
@@ -175,14 +175,16 @@ class AccountService:
     async def posts_of(self, handle: str, *, before: datetime | None, limit: int) -> list[Post]:
         account = await self.by_handle(handle)
         async with self.db.read() as conn:
-            return await PostStore(conn).by_authors([account.id], before=before, limit=limit)
+            return await PostStore(conn).by_authors(
+                [account.id], before=clean_cursor(before), limit=limit
+            )
 
     async def timeline(self, caller: Caller, *, before: datetime | None, limit: int) -> list[Post]:
         """Posts of the accounts the caller follows, and the caller's own, newest first."""
         async with self.db.read() as conn:
             authors = await SocialStore(conn).followee_ids(caller.account.id)
             return await PostStore(conn).by_authors(
-                [*authors, caller.account.id], before=before, limit=limit
+                [*authors, caller.account.id], before=clean_cursor(before), limit=limit
             )
 
     async def notifications(self, caller: Caller, limit: int) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.core.accounts import Account, AccountState, Post, handle_key
 from parley.store.tables import accounts, blocks, follows, posts, sessions
+from parley.store.types import storable_key
 
 
 def _account(row: Row[Any]) -> Account:
@@ -69,10 +70,14 @@ class AccountStore:
         return await self.by_id(id) if added else None
 
     async def by_id(self, account_id: str) -> Account | None:
+        if not storable_key(account_id):
+            return None
         row = (await self.conn.execute(select(accounts).where(accounts.c.id == account_id))).first()
         return _account(row) if row else None
 
     async def by_handle(self, handle: str) -> Account | None:
+        if not storable_key(handle):
+            return None
         query = select(accounts).where(accounts.c.handle_key == handle_key(handle))
         row = (await self.conn.execute(query)).first()
         return _account(row) if row else None

@@ -22,6 +22,7 @@ from parley.core.spaces.model import (
 )
 from parley.store.accounts import insert_ignoring_duplicate
 from parley.store.tables import participants, reminders, space_events, spaces
+from parley.store.types import storable_key
 
 STAGE_ROLES = [Role.HOST.value, Role.COHOST.value, Role.SPEAKER.value]
 _SPACE_FIELDS = [f.name for f in dataclasses.fields(Space)]
@@ -92,6 +93,8 @@ class SpaceStore:
         await self.conn.execute(insert(spaces).values(**_space_values(space)))
 
     async def get(self, space_id: str) -> Space | None:
+        if not storable_key(space_id):
+            return None
         row = (await self.conn.execute(select(spaces).where(spaces.c.id == space_id))).first()
         return _space(row) if row else None
 
@@ -108,6 +111,8 @@ class SpaceStore:
         `lock` takes the space's row lock (PostgreSQL) so decisions on one space run one at a
         time on every node; on SQLite the write transaction already serializes them.
         """
+        if not storable_key(space_id):
+            return None
         query = select(spaces).where(spaces.c.id == space_id)
         if lock:
             query = query.with_for_update()
@@ -233,6 +238,8 @@ class SpaceStore:
         return result
 
     async def participant(self, space_id: str, account_id: str) -> Participant | None:
+        if not (storable_key(space_id) and storable_key(account_id)):
+            return None
         row = (
             await self.conn.execute(
                 select(participants).where(

@@ -8,6 +8,13 @@ from sqlalchemy import DateTime, Dialect
 from sqlalchemy.types import TypeDecorator
 
 
+def storable_key(key: str) -> bool:
+    """Whether a key taken from a URL could name a stored row at all. PostgreSQL refuses NUL in
+    text (an error, not an empty result) and UTF-8 has no lone surrogates, so lookups answer
+    "not found" for such keys without asking the database."""
+    return "\x00" not in key and not any(0xD800 <= ord(c) <= 0xDFFF for c in key)
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes in, aware UTC datetimes out; SQLite would otherwise drop the zone."""
 
