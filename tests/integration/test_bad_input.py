@@ -398,7 +398,7 @@ async def test_a_bearer_token_is_needed(
     server: ServerThread, host: Person, anon: httpx.AsyncClient
 ) -> None:
     body = {"title": "Sneaky"}
-    for headers, code in [
+    cases: list[tuple[Any, str]] = [
         ({}, "unauthenticated"),
         ({"Authorization": "Bearer"}, "unauthenticated"),
         ({"Authorization": "Basic aG9zdDpjb3JyZWN0IGhvcnNl"}, "unauthenticated"),
@@ -406,7 +406,8 @@ async def test_a_bearer_token_is_needed(
         ({"Authorization": "Bearer not-a-token"}, "invalid_token"),
         ({"Authorization": f"Bearer {host.token}x"}, "invalid_token"),
         ({"Authorization": b"Bearer \xe9\xff"}, "invalid_token"),  # not even ASCII
-    ]:
+    ]
+    for headers, code in cases:
         r = await anon.post(f"{API}/spaces", json=body, headers=headers)
         assert_problem(r, 401, code)
         assert r.headers["www-authenticate"] == "Bearer"
