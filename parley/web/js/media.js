@@ -150,7 +150,8 @@ export function liveAudio({
   let closed = false;
   let lastSeq = null;
   let socket = null;
-  let retryTimer = null;
+  let retryTimer = null; // reopening the event socket
+  let mediaRetryTimer = null; // replacing a failed media connection
   let switching = Promise.resolve(); // connections are made one after another, never in parallel
 
   function applyRole() {
@@ -166,6 +167,13 @@ export function liveAudio({
         // Close the old one only now, so the audio does not drop while the new one is set up.
         // Its srcObject was taken over by the new connection if they share an <audio> element.
         if (previous) previous.close();
+        // A connection that fails (network change, server restart) is replaced by a new one.
+        next.pc.addEventListener("connectionstatechange", () => {
+          if (next.pc.connectionState !== "failed" || state.connection !== next) return;
+          state.connection = null;
+          next.close();
+          mediaRetryTimer = setTimeout(applyRole, 1000);
+        });
         onChange({ connection: next, role: state.role, muted: state.muted });
         resolveReady(next);
       } catch (error) {
@@ -213,6 +221,7 @@ export function liveAudio({
   function close() {
     closed = true;
     clearTimeout(retryTimer);
+    clearTimeout(mediaRetryTimer);
     if (socket) socket.close();
     if (state.connection) state.connection.close();
     state.connection = null;
