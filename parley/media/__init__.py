@@ -1,0 +1,1 @@
+"""Media: WebRTC edge, per-space mixer, recorder, HLS packager (DESIGN.md, "Media")."""

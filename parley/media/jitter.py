@@ -1,0 +1,107 @@
+"""A tiny per-source jitter buffer, measured in samples rather than frames.
+
+Counting samples lets sources send any frame size (10, 20 or 60 ms Opus all decode fine) while
+the mixer always takes exactly one tick's worth. The buffer is kept short on purpose: the
+figure we hold ourselves to is at most 20 ms added by the server, so anything beyond a few
+frames is latency nobody asked for, and it is dropped (oldest first).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+from parley.media.audio import CHANNELS, Pcm
+
+
+class SourceBuffer:
+    """Buffered audio of one source, between its reader task and the mixer clock.
+
+    ``capacity`` bounds what is held (a frame larger than that is still kept whole, or it
+    could never be played). ``drift_window`` ticks: if the buffer never ran dry over that many
+    ticks, the sender's clock is ahead of ours or a burst left a backlog, and the surplus that
+    was always there is pure delay, so it is dropped.
+    """
+
+    def __init__(self, capacity: int, drift_window: int = 25) -> None:
+        self.capacity = capacity
+        self.drift_window = drift_window
+        self._chunks: deque[tuple[Pcm, float]] = deque()
+        self._head = 0  # samples of _chunks[0] already taken
+        self._buffered = 0
+        self._min_residual: int | None = None
+        self._window_ticks = 0
+        self.dropped_samples = 0
+
+    @property
+    def buffered(self) -> int:
+        return self._buffered
+
+    def push(self, pcm: Pcm, arrived: float) -> None:
+        if len(pcm) == 0:
+            return
+        self._chunks.append((pcm, arrived))
+        self._buffered += len(pcm)
+        limit = max(self.capacity, len(pcm))
+        if self._buffered > limit:
+            self._discard(self._buffered - limit)
+
+    def clear(self) -> None:
+        self.dropped_samples += self._buffered
+        self._chunks.clear()
+        self._head = 0
+        self._buffered = 0
+        self._min_residual = None
+        self._window_ticks = 0
+
+    def pull(self, samples: int) -> tuple[Pcm, float] | None:
+        """One tick of audio (zero-padded if short) and when its oldest sample arrived.
+
+        None when nothing is buffered, so the caller can skip the source entirely instead of
+        mixing a block of zeros.
+        """
+        if self._buffered == 0:
+            self._note_residual(0)
+            return None
+        arrived = self._chunks[0][1]
+        first, _ = self._chunks[0]
+        if len(first) - self._head >= samples:
+            # The common case: one decoded 20 ms frame per tick, handed over without copying.
+            out = first[self._head : self._head + samples]
+            self._advance(samples)
+        else:
+            out = np.zeros((samples, CHANNELS), dtype=np.int16)
+            filled = 0
+            while filled < samples and self._chunks:
+                chunk, _ = self._chunks[0]
+                take = min(samples - filled, len(chunk) - self._head)
+                out[filled : filled + take] = chunk[self._head : self._head + take]
+                filled += take
+                self._advance(take)
+        self._note_residual(self._buffered)
+        return out, arrived
+
+    def _advance(self, samples: int) -> None:
+        self._head += samples
+        self._buffered -= samples
+        if self._head >= len(self._chunks[0][0]):
+            self._chunks.popleft()
+            self._head = 0
+
+    def _discard(self, samples: int) -> None:
+        self.dropped_samples += samples
+        while samples > 0 and self._chunks:
+            take = min(samples, len(self._chunks[0][0]) - self._head)
+            self._advance(take)
+            samples -= take
+
+    def _note_residual(self, residual: int) -> None:
+        if self._min_residual is None or residual < self._min_residual:
+            self._min_residual = residual
+        self._window_ticks += 1
+        if self._window_ticks >= self.drift_window:
+            if self._min_residual:
+                self._discard(self._min_residual)
+            self._min_residual = None
+            self._window_ticks = 0

@@ -1,0 +1,321 @@
+"""The per-space mixer: stage audio in, program and mix-minus out, on one steady clock.
+
+Every tick (20 ms) it takes at most one tick of audio from each *audible* source, sums them,
+encodes the program once for all listeners and hands each stage member the mix without their
+own voice. It is also where mute, removal and suspension are enforced: audio of a source that is
+not audible is thrown away as it arrives, whatever its client keeps sending (DESIGN.md, "Media").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from av import AudioFrame
+
+from parley.media.audio import (
+    SILENCE_DBOV,
+    Mix,
+    Pcm,
+    PcmConverter,
+    level_dbov,
+    pcm_to_frame,
+    samples_per_tick,
+)
+from parley.media.jitter import SourceBuffer
+from parley.media.mixminus import MixMinusTrack
+from parley.media.program import ProgramEncoder, ProgramFeed, ProgramTrack
+from parley.media.speakers import ActiveSpeakers
+
+log = logging.getLogger(__name__)
+
+# Ticks of audio a source may have buffered. Three absorbs ordinary network jitter; more would
+# only be delay (the server may add at most 20 ms).
+BUFFER_TICKS = 3
+# Recent per-tick samples kept for percentiles; about a minute at 20 ms.
+RECENT = 3000
+# Tick lengths that are also whole Opus frames, so one tick is exactly one packet.
+OPUS_FRAME_MS = (10, 20, 40, 60)
+
+
+@dataclass
+class MixerStats:
+    """Counters for benchmarks and tests. Times are seconds of the loop's monotonic clock."""
+
+    ticks: int = 0
+    skipped_ticks: int = 0  # ticks not run because the loop was stalled (no burst to catch up)
+    encodes: int = 0  # program encodes: one per tick that had a program listener, never more
+    packets: int = 0  # program packets published
+    frames_in: int = 0  # frames read from audible sources
+    muted_frames: int = 0  # frames read from sources that are not audible, discarded
+    dropped_samples: int = 0  # buffered audio dropped: overflow, drift, mute, detach
+    listener_lag: int = 0  # program packets skipped by listeners that fell behind
+    mix_minus_drops: int = 0  # mix-minus frames dropped because a sender did not read them
+    tick_seconds: deque[float] = field(default_factory=lambda: deque(maxlen=RECENT))
+    # Ingress to egress inside the server: from a frame reaching its buffer to the tick that
+    # published it (worst source of each tick).
+    added_latency: deque[float] = field(default_factory=lambda: deque(maxlen=RECENT))
+
+
+@dataclass
+class _Source:
+    track: MediaStreamTrack
+    buffer: SourceBuffer
+    reader: asyncio.Task[None]
+
+
+class Mixer:
+    """One per live space. Decodes nothing itself: inbound aiortc tracks already yield decoded
+    av.AudioFrame (s16, 48 kHz, stereo, 960 samples = 20 ms, as aiortc's OpusDecoder produces).
+
+    Sources are identified by account id. Nothing is audible until ``set_audible`` says so: the
+    mixer fails closed, so a speaker whose mute has not reached it yet is not heard.
+    """
+
+    def __init__(
+        self,
+        *,
+        on_active_speakers: Callable[[list[str]], None] | None = None,
+        frame_ms: int = 20,
+    ) -> None:
+        if frame_ms not in OPUS_FRAME_MS:
+            raise ValueError(f"frame_ms must be one of {OPUS_FRAME_MS} (an Opus frame duration)")
+        self.frame_ms = frame_ms
+        self._period = frame_ms / 1000
+        self._samples = samples_per_tick(frame_ms)
+        self._sources: dict[str, _Source] = {}
+        self._audible: frozenset[str] = frozenset()
+        self._speakers = ActiveSpeakers(on_active_speakers)
+        self._encoder = ProgramEncoder(frame_ms)
+        self._feed = ProgramFeed()
+        self._listeners: set[ProgramTrack] = set()
+        self._mix_minus: dict[str, set[MixMinusTrack]] = {}
+        self._clock: asyncio.Task[None] | None = None
+        self._dying: set[asyncio.Task[None]] = set()  # cancelled readers not yet finished
+        self._stopped = False
+        # Drops counted by buffers and tracks that are gone, so the stats survive them.
+        self._retired_drops = 0
+        self._retired_mix_minus_drops = 0
+        self.levels: dict[str, float] = {}  # dBov of each audible source, last tick
+        self._stats = MixerStats()
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._stopped:
+            raise RuntimeError("a stopped mixer cannot be restarted")
+        if self._clock is None:
+            self._clock = asyncio.create_task(self._run(), name="mixer-clock")
+
+    async def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        tasks: list[asyncio.Task[None]] = [s.reader for s in self._sources.values()]
+        tasks += self._dying
+        if self._clock is not None:
+            tasks.append(self._clock)
+        for task in tasks:
+            task.cancel()
+        # Wait for them, so that a stopped mixer leaves nothing running behind it.
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._retired_drops += sum(e.buffer.dropped_samples for e in self._sources.values())
+        self._sources.clear()
+        self._dying.clear()
+        self._feed.close()
+        for listener in list(self._listeners):
+            listener.stop()
+        for tracks in list(self._mix_minus.values()):
+            for track in list(tracks):
+                track.stop()
+
+    @property
+    def stats(self) -> MixerStats:
+        """The counters, with those kept by buffers and tracks gathered as of now."""
+        stats = self._stats
+        stats.listener_lag = self._feed.lagged
+        stats.dropped_samples = self._retired_drops + sum(
+            e.buffer.dropped_samples for e in self._sources.values()
+        )
+        stats.mix_minus_drops = self._retired_mix_minus_drops + sum(
+            t.dropped for tracks in self._mix_minus.values() for t in tracks
+        )
+        return stats
+
+    # -- inputs --------------------------------------------------------------------------------
+
+    def attach(self, source: str, track: MediaStreamTrack) -> None:
+        """Read ``track`` as the voice of ``source``, replacing any track attached before."""
+        if self._stopped:
+            raise RuntimeError("mixer is stopped")
+        self.detach(source)
+        buffer = SourceBuffer(BUFFER_TICKS * self._samples)
+        reader = asyncio.create_task(self._read(source, track, buffer), name=f"mixer-in-{source}")
+        self._sources[source] = _Source(track, buffer, reader)
+
+    def detach(self, source: str) -> None:
+        entry = self._sources.pop(source, None)
+        if entry is None:
+            return
+        entry.buffer.clear()
+        self._retired_drops += entry.buffer.dropped_samples
+        entry.reader.cancel()
+        self._dying.add(entry.reader)
+        entry.reader.add_done_callback(self._dying.discard)
+
+    def set_audible(self, sources: set[str]) -> None:
+        """Only these sources are mixed from now on; audio held for any other is dropped now."""
+        self._audible = frozenset(sources)
+        for source, entry in self._sources.items():
+            if source not in self._audible:
+                entry.buffer.clear()
+
+    @property
+    def sources(self) -> frozenset[str]:
+        return frozenset(self._sources)
+
+    @property
+    def audible(self) -> frozenset[str]:
+        return self._audible
+
+    async def _read(self, source: str, track: MediaStreamTrack, buffer: SourceBuffer) -> None:
+        loop = asyncio.get_running_loop()
+        converter = PcmConverter()
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return  # the peer went away; the edge will detach, or attach a new track
+            self._take(source, frame, buffer, converter, loop.time())
+            # aiortc's tracks always wait on a queue, but a track that returned frames without
+            # ever suspending would otherwise starve the loop, and the clock, for good.
+            await asyncio.sleep(0)
+
+    def _take(
+        self,
+        source: str,
+        frame: object,
+        buffer: SourceBuffer,
+        converter: PcmConverter,
+        now: float,
+    ) -> None:
+        if source not in self._audible:
+            # Enforcement: the reader keeps reading so the inbound queue cannot grow, and the
+            # audio of a source that is not audible is dropped here, before any buffer.
+            self._stats.muted_frames += 1
+            return
+        if not isinstance(frame, AudioFrame):
+            log.warning("source %s sent a %s, not audio; ignored", source, type(frame).__name__)
+            return
+        try:
+            pcm = converter.convert(frame)
+        except Exception:
+            log.exception("source %s: could not convert a frame; dropped", source)
+            return
+        self._stats.frames_in += 1
+        buffer.push(pcm, now)
+
+    # -- outputs -------------------------------------------------------------------------------
+
+    def program_track(self) -> MediaStreamTrack:
+        """A listener's track: Opus packets of the program, encoded once for everyone."""
+        track = ProgramTrack(self._feed, self._listeners.discard)
+        if self._stopped:
+            track.stop()
+        else:
+            self._listeners.add(track)
+        return track
+
+    def mix_minus_track(self, source: str) -> MediaStreamTrack:
+        """A stage member's track: PCM of the mix without ``source``'s own voice."""
+        track = MixMinusTrack(source, self._forget_mix_minus)
+        if self._stopped:
+            track.stop()
+        else:
+            self._mix_minus.setdefault(source, set()).add(track)
+        return track
+
+    def _forget_mix_minus(self, track: MixMinusTrack) -> None:
+        self._retired_mix_minus_drops += track.dropped
+        tracks = self._mix_minus.get(track.source)
+        if tracks is not None:
+            tracks.discard(track)
+            if not tracks:
+                del self._mix_minus[track.source]
+
+    @property
+    def listener_count(self) -> int:
+        return len(self._listeners)
+
+    # -- the clock -----------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        tick = 0
+        while True:
+            tick += 1
+            deadline = started + tick * self._period
+            delay = deadline - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            else:
+                # Deadlines are computed from the start, so lateness never accumulates. If the
+                # loop stalled for whole ticks, skip them instead of bursting to catch up:
+                # listeners would get a clump of packets, and sources have no audio for them
+                # anyway (their buffers hold 60 ms at most).
+                behind = int(-delay / self._period)
+                if behind:
+                    tick += behind
+                    self._stats.skipped_ticks += behind
+            try:
+                self._tick(tick, loop.time())
+            except Exception:
+                log.exception("mixer tick failed")  # one bad tick must not silence the space
+
+    def _tick(self, tick: int, now: float) -> None:
+        samples = self._samples
+        pts = tick * samples  # media clock: RTP timestamps follow real time, gaps included
+        total: Mix = np.zeros((samples, 2), dtype=np.int32)
+        contributions: dict[str, Pcm] = {}
+        oldest: float | None = None
+        levels: dict[str, float] = {}
+        for source, entry in self._sources.items():
+            if source not in self._audible:
+                continue
+            pulled = entry.buffer.pull(samples)
+            if pulled is None:
+                levels[source] = SILENCE_DBOV
+                continue
+            pcm, arrived = pulled
+            contributions[source] = pcm
+            levels[source] = level_dbov(pcm)
+            np.add(total, pcm, out=total)
+            oldest = arrived if oldest is None else min(oldest, arrived)
+        self.levels = levels
+        self._speakers.update(levels, now)
+
+        if self._listeners:
+            program = np.clip(total, -32768, 32767).astype(np.int16)
+            for packet in self._encoder.encode(pcm_to_frame(program, pts), pts):
+                self._feed.publish(packet)
+                self._stats.packets += 1
+            self._stats.encodes += 1
+        for source, tracks in self._mix_minus.items():
+            own = contributions.get(source)
+            minus = total if own is None else total - own
+            frame_pcm = np.clip(minus, -32768, 32767).astype(np.int16)
+            for track in tracks:
+                # A frame each: the senders' encoders run in threads and keep the frame.
+                track.push(pcm_to_frame(frame_pcm, pts))
+
+        done = asyncio.get_running_loop().time()
+        self._stats.ticks += 1
+        self._stats.tick_seconds.append(done - now)
+        if oldest is not None:
+            self._stats.added_latency.append(done - oldest)

@@ -1,0 +1,117 @@
+"""The program: the whole stage mixed, encoded to Opus once per tick, shared by every listener.
+
+Listeners get already-encoded packets (aiortc's RTCRtpSender packs an ``av.Packet`` coming out of
+a track without encoding it again), so the cost of a listener is a queue read and an RTP send,
+never an encode. Packets are published into one short shared ring; each listener track keeps its
+own read position. A listener that falls behind skips to the oldest packet still held, so a slow
+listener loses audio without holding up the mixer or anyone else, and publishing costs the same
+for one listener or thousands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable
+
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from av import AudioFrame, CodecContext
+from av.audio.codeccontext import AudioCodecContext
+from av.packet import Packet
+from av.stream import Stream
+
+from parley.media.audio import SAMPLE_RATE, TIME_BASE
+
+
+class ProgramEncoder:
+    """libopus, fed one tick at a time; one packet comes out per frame that goes in."""
+
+    def __init__(self, frame_ms: int = 20, bit_rate: int = 64_000) -> None:
+        codec = CodecContext.create("libopus", "w")
+        if not isinstance(codec, AudioCodecContext):
+            raise RuntimeError("libopus is not an audio codec in this build of av")
+        codec.bit_rate = bit_rate
+        codec.format = "s16"
+        codec.layout = "stereo"
+        codec.sample_rate = SAMPLE_RATE
+        codec.time_base = TIME_BASE
+        # "audio" rather than "voip": the program is a finished mix heard by many, often with
+        # several voices, and it is encoded once, so spending a little more on quality is cheap.
+        codec.options = {"application": "audio", "frame_duration": str(frame_ms)}
+        self._codec = codec
+
+    def encode(self, frame: AudioFrame, pts: int) -> list[Packet[Stream]]:
+        packets = self._codec.encode(frame)
+        for packet in packets:
+            # libopus stamps packets minus its pre-skip (they start at -312); receivers only
+            # care that RTP timestamps follow the media clock, which the tick count is.
+            packet.pts = pts
+            packet.time_base = TIME_BASE
+        return packets
+
+
+class ProgramFeed:
+    """A short ring of the latest encoded packets, plus a wake-up for tracks waiting on it."""
+
+    def __init__(self, depth: int = 3) -> None:
+        self._ring: deque[Packet[Stream]] = deque(maxlen=depth)
+        self._head = -1  # sequence number of the newest packet in the ring
+        self._published = asyncio.Event()
+        self.closed = False
+        self.lagged = 0  # packets skipped by listeners that fell behind
+
+    @property
+    def next_seq(self) -> int:
+        return self._head + 1
+
+    def publish(self, packet: Packet[Stream]) -> None:
+        self._ring.append(packet)
+        self._head += 1
+        # One Event per packet: waiters of this packet are woken by set(), and later waiters
+        # wait on a fresh one, so nobody has to clear() an event others are still reading.
+        published, self._published = self._published, asyncio.Event()
+        published.set()
+
+    def close(self) -> None:
+        self.closed = True
+        self._published.set()
+
+    async def read(self, seq: int) -> tuple[Packet[Stream], int]:
+        """The packet numbered ``seq`` (or the oldest still held, if it is gone) and its number."""
+        while True:
+            if self.closed:
+                raise MediaStreamError
+            oldest = self._head - len(self._ring) + 1
+            if seq < oldest:
+                self.lagged += oldest - seq
+                seq = oldest
+            if seq <= self._head:
+                return self._ring[seq - oldest], seq
+            await self._published.wait()
+
+
+class ProgramTrack(MediaStreamTrack):
+    """What a listener's RTCRtpSender reads: encoded Opus packets of the program."""
+
+    kind = "audio"
+
+    def __init__(self, feed: ProgramFeed, on_stop: Callable[[ProgramTrack], None]) -> None:
+        super().__init__()
+        self._feed = feed
+        self._on_stop = on_stop
+        # Start with the next packet, not an old one: a new listener hears the present.
+        self._seq = feed.next_seq
+
+    async def recv(self) -> Packet[Stream]:
+        if self.readyState != "live":
+            raise MediaStreamError
+        packet, seq = await self._feed.read(self._seq)
+        if self.readyState != "live":
+            raise MediaStreamError
+        self._seq = seq + 1
+        return packet
+
+    def stop(self) -> None:
+        if self.readyState == "live":
+            super().stop()
+            self._on_stop(self)
