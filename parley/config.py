@@ -4,8 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class IceServer(BaseModel):
+    """A STUN or TURN server, in the shape of the browser's RTCIceServer."""
+
+    urls: list[str]
+    username: str | None = None
+    credential: str | None = None
+
+    @field_validator("urls", mode="before")
+    @classmethod
+    def _one_or_many(cls, urls: str | list[str]) -> list[str]:
+        return [urls] if isinstance(urls, str) else urls
 
 
 class Settings(BaseSettings):
@@ -32,6 +45,13 @@ class Settings(BaseSettings):
     event_replay_limit: int = Field(default=1000, ge=1)
     # Messages queued for one WebSocket before that client is told to resync.
     client_queue_size: int = Field(default=256, ge=1)
+
+    # STUN/TURN servers for the server's peer connections and handed to clients with each answer,
+    # as JSON: '[{"urls": "stun:stun.example.org:3478"}]'. Empty: host candidates only, which
+    # is enough on one machine or a LAN.
+    ice_servers: list[IceServer] = Field(default_factory=list)
+    # A media connection that shows no sign of life (no RTCP, no ICE consent) this long is dropped.
+    media_silence_seconds: float = Field(default=10.0, gt=0)
 
     # argon2id cost. The defaults follow RFC 9106's second recommendation; tests lower them.
     argon2_time_cost: int = Field(default=3, ge=1)

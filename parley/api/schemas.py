@@ -62,6 +62,23 @@ class Reaction(Body):
     emoji: Text
 
 
+class MediaOffer(Body):
+    sdp: Annotated[str, Field(max_length=100_000), AfterValidator(_storable)]
+    type: Text
+
+
+class IceServerOut(BaseModel):
+    urls: list[str]
+    username: str | None = None
+    credential: str | None = None
+
+
+class MediaAnswer(BaseModel):
+    sdp: str
+    type: Literal["answer"]
+    ice_servers: list[IceServerOut]
+
+
 class AccountOut(BaseModel):
     id: str
     handle: str

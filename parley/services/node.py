@@ -10,6 +10,7 @@ from parley.bus import Bus, make_bus
 from parley.config import Settings
 from parley.services.accounts import AccountService
 from parley.services.fanout import FanoutHub
+from parley.services.media import MediaService
 from parley.services.passwords import Passwords
 from parley.services.publisher import EventPublisher
 from parley.services.spaces import SpaceService
@@ -29,6 +30,7 @@ class Node:
         self.accounts = AccountService(self.db, passwords)
         self.spaces = SpaceService(self.db, EventPublisher(self.bus), settings)
         self.hub = FanoutHub(self.bus, self.spaces, settings.client_queue_size)
+        self.media = MediaService(self.bus, self.spaces, settings)
         self._sweeper: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -41,6 +43,7 @@ class Node:
             self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
+        await self.media.close()
         await self.hub.close()
         await self.bus.close()
         await self.db.close()

@@ -300,6 +300,25 @@ class SpaceService:
             return None
         return events
 
+    # --- what the media layer reports -----------------------------------------------------
+
+    async def report_active_speakers(self, space_id: str, account_ids: list[str]) -> None:
+        async def decide(state: SpaceState, _conn: AsyncConnection) -> list[Event]:
+            return stage.active_speakers(state, account_ids, utcnow())
+
+        await self._decide(space_id, [], decide)
+
+    async def drop(self, space_id: str, account_id: str, reason: str) -> None:
+        """Someone's connection died (their media went silent): they leave the space."""
+
+        async def decide(state: SpaceState, _conn: AsyncConnection) -> list[Event]:
+            p = state.participants.get(account_id)
+            if p is None or not p.present:
+                return []
+            return rules.leave(state, account_id, utcnow(), reason=reason)
+
+        await self._decide(space_id, [account_id], decide)
+
     # --- presence and timers ---------------------------------------------------------------
 
     async def connected(self, space_id: str, account_id: str) -> None:

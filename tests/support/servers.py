@@ -16,6 +16,7 @@ import uvicorn
 
 from parley.api.app import create_app
 from parley.config import Settings
+from parley.services.node import Node
 
 POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -41,8 +42,9 @@ class ServerThread:
         self.settings = settings
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
+        self.app = create_app(settings)
         config = uvicorn.Config(
-            create_app(settings),
+            self.app,
             host="127.0.0.1",
             port=self.port,
             log_level="warning",
@@ -51,6 +53,12 @@ class ServerThread:
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def node(self) -> Node:
+        """The running node, for white-box checks of what no API shows (tasks, peers)."""
+        node: Node = self.app.state.node
+        return node
 
     def __enter__(self) -> ServerThread:
         self.thread.start()

@@ -7,7 +7,15 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 
 from parley.api.deps import CallerDep, MaybeCallerDep, NodeDep
-from parley.api.schemas import NewSpace, ParticipantOut, Reaction, SpaceChange, SpaceOut
+from parley.api.schemas import (
+    MediaAnswer,
+    MediaOffer,
+    NewSpace,
+    ParticipantOut,
+    Reaction,
+    SpaceChange,
+    SpaceOut,
+)
 from parley.core.spaces.model import SpaceStatus, SpeakPolicy
 
 router = APIRouter(prefix="/spaces", tags=["spaces"])
@@ -157,4 +165,19 @@ async def remove(space_id: str, handle: str, caller: CallerDep, node: NodeDep) -
 @router.post("/{space_id}/reactions", status_code=204)
 async def react(space_id: str, body: Reaction, caller: CallerDep, node: NodeDep) -> Response:
     await node.spaces.react(caller, space_id, body.emoji)
+    return _done()
+
+
+@router.post("/{space_id}/media", response_model=MediaAnswer)
+async def media(
+    space_id: str, body: MediaOffer, caller: CallerDep, node: NodeDep
+) -> dict[str, Any]:
+    """WebRTC offer → answer. Stage members send and receive (a mix without their own voice);
+    listeners only receive. A new offer replaces the caller's previous connection."""
+    return await node.media.connect(caller, space_id, body.sdp, body.type)
+
+
+@router.delete("/{space_id}/media", status_code=204)
+async def hang_up(space_id: str, caller: CallerDep, node: NodeDep) -> Response:
+    await node.media.disconnect(caller, space_id)
     return _done()

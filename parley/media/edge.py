@@ -1,0 +1,207 @@
+"""The WebRTC edge: one peer connection per person in a space, wired to that space's mixer.
+
+A stage member's connection sends and receives: their voice goes into the mixer and they hear
+the mix without themselves. A listener's connection only receives the program, which the mixer
+encoded once for everyone; the answer tells the browser not to send at all. Who may be heard is
+not decided here: the service tells the room (`set_audible`), and the mixer enforces it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from aiortc import (
+    MediaStreamTrack,
+    RTCConfiguration,
+    RTCIceServer,
+    RTCPeerConnection,
+    RTCRtpSender,
+    RTCSessionDescription,
+)
+
+from parley.config import IceServer
+from parley.media.mixer import Mixer
+
+log = logging.getLogger(__name__)
+
+# How often a connection's signs of life are looked at.
+WATCH_INTERVAL_SECONDS = 1.0
+
+
+class OfferRefused(ValueError):
+    """The offer cannot be answered (no audio in it, or SDP that does not parse)."""
+
+
+@dataclass(eq=False)
+class Peer:
+    account_id: str
+    pc: RTCPeerConnection
+    sends: bool
+    watchdog: asyncio.Task[None] | None = None
+    # Set once we close it ourselves, so the close is not mistaken for the peer going away.
+    closing: bool = False
+    # Signs of life: RTCP receiver reports for what we send, RTP packets of what they send.
+    last_report: object = None
+    packets_in: int = 0
+    quiet_since: float = field(default=0.0)
+
+
+class Room:
+    """The media of one live space on this node: its mixer and everyone's connection to it."""
+
+    def __init__(
+        self,
+        space_id: str,
+        *,
+        ice_servers: list[IceServer],
+        silence_seconds: float,
+        on_active_speakers: Callable[[list[str]], None],
+        on_peer_lost: Callable[[str], None],
+        on_empty: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.space_id = space_id
+        self.ice_servers = ice_servers
+        self.silence_seconds = silence_seconds
+        self.on_peer_lost = on_peer_lost
+        self.on_empty = on_empty
+        self.mixer = Mixer(on_active_speakers=on_active_speakers)
+        self.peers: dict[str, Peer] = {}
+        self._started = False
+
+    async def answer(self, account_id: str, offer_sdp: str, *, send: bool) -> str:
+        """Answer the person's offer with a new connection, replacing any they had: a client
+        reconnects, or renegotiates after a change of role, by simply offering again."""
+        if not self._started:
+            await self.mixer.start()
+            self._started = True
+        await self.disconnect(account_id)
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=_rtc_ice_servers(self.ice_servers)))
+        peer = Peer(account_id, pc, sends=send)
+        try:
+            await self._negotiate(peer, offer_sdp)
+        except Exception:
+            await pc.close()
+            raise
+        self.peers[account_id] = peer
+        peer.quiet_since = asyncio.get_running_loop().time()
+        peer.watchdog = asyncio.create_task(self._watch(peer), name=f"media-watch:{account_id}")
+
+        @pc.on("connectionstatechange")
+        async def _state_changed() -> None:
+            if peer.closing or self.peers.get(account_id) is not peer:
+                return
+            if pc.connectionState == "failed":
+                # ICE gave up (consent lost): the same as going silent.
+                self._lost(peer)
+            elif pc.connectionState == "closed":
+                # A clean hang-up (the client closed its connection, maybe to offer anew):
+                # they stay in the space, without audio until they connect again.
+                await self.disconnect(account_id)
+
+        assert pc.localDescription is not None
+        return pc.localDescription.sdp
+
+    async def _negotiate(self, peer: Peer, offer_sdp: str) -> None:
+        pc = peer.pc
+
+        @pc.on("track")
+        def _track(track: MediaStreamTrack) -> None:
+            # A listener's offer may carry a track too; it is never mixed.
+            if track.kind == "audio" and peer.sends:
+                self.mixer.attach(peer.account_id, track)
+
+        try:
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+        except (ValueError, IndexError, KeyError) as exc:
+            raise OfferRefused(f"the offer does not parse: {exc}") from exc
+        audio = [t for t in pc.getTransceivers() if t.kind == "audio"]
+        if not audio:
+            raise OfferRefused("the offer has no audio")
+        opus = [c for c in RTCRtpSender.getCapabilities("audio").codecs if c.name == "opus"]
+        for index, transceiver in enumerate(audio):
+            transceiver.setCodecPreferences(opus)
+            if index > 0:
+                transceiver.direction = "inactive"
+            elif peer.sends:
+                transceiver.direction = "sendrecv"
+                transceiver.sender.replaceTrack(self.mixer.mix_minus_track(peer.account_id))
+            else:
+                # Never "sendrecv": the answer then tells the browser not to send anything.
+                transceiver.direction = "sendonly"
+                transceiver.sender.replaceTrack(self.mixer.program_track())
+        await pc.setLocalDescription(await pc.createAnswer())
+
+    def set_audible(self, account_ids: set[str]) -> None:
+        self.mixer.set_audible(account_ids)
+
+    async def disconnect(self, account_id: str) -> None:
+        peer = self.peers.pop(account_id, None)
+        if peer is None:
+            return
+        peer.closing = True
+        self.mixer.detach(account_id)
+        if peer.watchdog is not None and peer.watchdog is not asyncio.current_task():
+            peer.watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await peer.watchdog
+        await peer.pc.close()
+        if not self.peers:
+            self.on_empty()
+
+    async def close(self) -> None:
+        for account_id in list(self.peers):
+            await self.disconnect(account_id)
+        if self._started:
+            await self.mixer.stop()
+
+    @property
+    def empty(self) -> bool:
+        return not self.peers
+
+    def _lost(self, peer: Peer) -> None:
+        if self.peers.get(peer.account_id) is peer:
+            log.info("space %s: media of %s went away", self.space_id, peer.account_id)
+            self.on_peer_lost(peer.account_id)
+
+    async def _watch(self, peer: Peer) -> None:
+        """Drop a connection that shows no sign of life: a browser that vanished without
+        closing (a crashed tab, a network gone) would otherwise hold its place for the ICE
+        consent timeout, about half a minute."""
+        loop = asyncio.get_running_loop()
+        while not peer.closing:
+            await asyncio.sleep(WATCH_INTERVAL_SECONDS)
+            if await self._alive(peer):
+                peer.quiet_since = loop.time()
+            elif loop.time() - peer.quiet_since >= self.silence_seconds:
+                self._lost(peer)
+                return
+
+    async def _alive(self, peer: Peer) -> bool:
+        """Whether anything came from the peer since the last look."""
+        try:
+            report = await peer.pc.getStats()
+        except Exception:  # a connection being torn down has no stats to give
+            return False
+        alive = False
+        for stats in report.values():
+            if stats.type == "remote-inbound-rtp":
+                # aiortc replaces this entry on every receiver report the peer sends.
+                if stats is not peer.last_report:
+                    peer.last_report = stats
+                    alive = True
+            elif stats.type == "inbound-rtp":
+                received = int(getattr(stats, "packetsReceived", 0))
+                if received != peer.packets_in:
+                    peer.packets_in = received
+                    alive = True
+        return alive
+
+
+def _rtc_ice_servers(servers: list[IceServer]) -> list[RTCIceServer]:
+    return [
+        RTCIceServer(urls=s.urls, username=s.username, credential=s.credential) for s in servers
+    ]

@@ -1,0 +1,221 @@
+"""Media use cases: who may connect, and keeping each space's mixer in step with its stage.
+
+A room follows its space's events on the bus, the same stream the WebSockets get, so a mute, a
+move to the audience or a removal decided on any node reaches the mixer here within
+milliseconds, and the mixer drops that person's audio whatever their client keeps sending.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from parley.bus.base import Bus
+from parley.config import Settings
+from parley.core.errors import Forbidden, Invalid
+from parley.core.spaces.model import Role
+from parley.media.edge import OfferRefused, Room
+from parley.services.accounts import Caller
+from parley.services.publisher import space_channel
+from parley.services.spaces import SpaceService
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StageMember:
+    role: Role
+    muted: bool
+
+
+@dataclass(eq=False)
+class WatchedRoom:
+    """A room and the task that applies its space's events to it."""
+
+    room: Room
+    stage: dict[str, StageMember] = field(default_factory=dict)
+    last_seq: int = 0
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    # Offers being answered: the room is not idle even before their peers are in it.
+    answering: int = 0
+    task: asyncio.Task[None] | None = None
+
+    def audible(self) -> set[str]:
+        return {a for a, m in self.stage.items() if m.role.on_stage and not m.muted}
+
+
+class MediaService:
+    def __init__(self, bus: Bus, spaces: SpaceService, settings: Settings) -> None:
+        self.bus = bus
+        self.spaces = spaces
+        self.settings = settings
+        self.rooms: dict[str, WatchedRoom] = {}
+        self._background: set[asyncio.Task[None]] = set()
+
+    async def connect(self, caller: Caller, space_id: str, sdp: str, kind: str) -> dict[str, Any]:
+        """Answer a WebRTC offer: stage members send and receive, listeners only receive."""
+        if kind != "offer":
+            raise Invalid("invalid_sdp_type", "Send an SDP offer (type: offer)")
+        view = await self.spaces.view(space_id)
+        if view["state"] != "live":
+            raise Forbidden("space_not_live", "The space is not live")
+        me = await self.spaces.participant(space_id, caller.account.id)
+        if me is not None and me.removed:
+            raise Forbidden("removed_from_space", "You were removed from this space")
+        if me is None or not me.present:
+            raise Forbidden("not_in_space", "Join the space before connecting its audio")
+        watched = await self._room(space_id)
+        watched.answering += 1
+        try:
+            answer = await watched.room.answer(
+                caller.account.id, sdp, send=me.role.on_stage and not me.removed
+            )
+        except OfferRefused as exc:
+            raise Invalid("invalid_sdp", str(exc)) from exc
+        finally:
+            watched.answering -= 1
+        if watched.room.empty:
+            self._spawn(self._close_if_empty(watched))
+        # The role may have changed while we negotiated; the room's own view is the truth.
+        watched.room.set_audible(watched.audible())
+        return {
+            "sdp": answer,
+            "type": "answer",
+            "ice_servers": [s.model_dump(exclude_none=True) for s in self.settings.ice_servers],
+        }
+
+    async def disconnect(self, caller: Caller, space_id: str) -> None:
+        watched = self.rooms.get(space_id)
+        if watched is not None:
+            await watched.room.disconnect(caller.account.id)
+
+    async def close(self) -> None:
+        for space_id in list(self.rooms):
+            await self._close_room(space_id)
+        for task in list(self._background):
+            task.cancel()
+
+    # --- one room per live space with media on this node -----------------------------------
+
+    async def _room(self, space_id: str) -> WatchedRoom:
+        watched = self.rooms.get(space_id)
+        if watched is None or (watched.task is not None and watched.task.done()):
+            room = Room(
+                space_id,
+                ice_servers=self.settings.ice_servers,
+                silence_seconds=self.settings.media_silence_seconds,
+                on_active_speakers=lambda ids: self._active_speakers(space_id, ids),
+                on_peer_lost=lambda account_id: self._peer_lost(space_id, account_id),
+            )
+            watched = self.rooms[space_id] = WatchedRoom(room)
+            room.on_empty = self._closer(watched)
+            watched.task = asyncio.create_task(self._follow(watched), name=f"media:{space_id}")
+        ready = asyncio.ensure_future(watched.ready.wait())
+        assert watched.task is not None
+        await asyncio.wait([ready, watched.task], return_when=asyncio.FIRST_COMPLETED)
+        ready.cancel()
+        if not watched.ready.is_set():
+            watched.task.result()  # raises what stopped it
+        return watched
+
+    async def _follow(self, watched: WatchedRoom) -> None:
+        space_id = watched.room.space_id
+        try:
+            async with self.bus.subscribe(space_channel(space_id)) as sub:
+                # Subscribed first, then read the stage: no change can fall in between.
+                await self._reload(watched)
+                watched.ready.set()
+                async for message in sub:
+                    event = json.loads(message)
+                    if await self._apply(watched, event):
+                        return
+        finally:
+            with contextlib.suppress(Exception):
+                await watched.room.close()
+            if self.rooms.get(space_id) is watched:
+                del self.rooms[space_id]
+
+    async def _reload(self, watched: WatchedRoom) -> None:
+        view = await self.spaces.view(watched.room.space_id)
+        watched.last_seq = view["seq"]
+        watched.stage = {
+            p["account_id"]: StageMember(Role(p["role"]), p["muted"]) for p in view["stage"]
+        }
+        watched.room.set_audible(watched.audible())
+
+    async def _apply(self, watched: WatchedRoom, event: dict[str, Any]) -> bool:
+        """Apply one event to the room; True when the space is over."""
+        seq = int(event["seq"])
+        if seq <= watched.last_seq:
+            return False
+        if seq > watched.last_seq + 1:
+            # A gap (publishers on different nodes overtaking): the store has the truth.
+            await self._reload(watched)
+            watched.last_seq = max(watched.last_seq, seq)
+        watched.last_seq = seq
+        kind, data = event["type"], event.get("data") or {}
+        account_id = data.get("account_id")
+        room, stage = watched.room, watched.stage
+        if kind in ("space_ended", "space_cancelled"):
+            return True
+        if kind == "role_changed" and account_id:
+            role = Role(data["role"])
+            if role.on_stage:
+                stage[account_id] = StageMember(role, bool(data.get("muted", True)))
+            else:
+                stage.pop(account_id, None)
+        elif kind == "mic_changed" and account_id in stage:
+            stage[account_id].muted = bool(data.get("muted"))
+        elif kind in ("participant_left", "participant_removed") and account_id:
+            stage.pop(account_id, None)
+            room.set_audible(watched.audible())
+            await room.disconnect(account_id)
+        room.set_audible(watched.audible())
+        return False
+
+    def _closer(self, watched: WatchedRoom) -> Callable[[], None]:
+        return lambda: self._spawn(self._close_if_empty(watched))
+
+    async def _close_if_empty(self, watched: WatchedRoom) -> None:
+        """Nobody left on this node's media of the space: stop its mixer until someone comes."""
+        space_id = watched.room.space_id
+        if self.rooms.get(space_id) is watched and watched.room.empty and not watched.answering:
+            await self._close_room(space_id)
+
+    async def _close_room(self, space_id: str) -> None:
+        watched = self.rooms.pop(space_id, None)
+        if watched is None or watched.task is None:
+            return
+        watched.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watched.task
+
+    # --- what the mixer tells us -------------------------------------------------------------
+
+    def _active_speakers(self, space_id: str, account_ids: list[str]) -> None:
+        # The mixer reports only changes, at most 5 a second (DESIGN.md).
+        self._spawn(self.spaces.report_active_speakers(space_id, account_ids))
+
+    def _peer_lost(self, space_id: str, account_id: str) -> None:
+        async def leave() -> None:
+            watched = self.rooms.get(space_id)
+            if watched is not None:
+                await watched.room.disconnect(account_id)
+            await self.spaces.drop(space_id, account_id, reason="media_lost")
+
+        self._spawn(leave())
+
+    def _spawn(self, work: Any) -> None:
+        task: asyncio.Task[None] = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("media background work failed", exc_info=task.exception())

@@ -1,0 +1,191 @@
+"""Live audio through the server, with real WebRTC clients (aiortc) singing and listening.
+
+What a person in the room would notice: speakers hear each other but not themselves, listeners
+hear the stage, and the host's mute or removal silences someone on the server even though their
+client keeps sending.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.audio import MediaClient
+from tests.support.clients import Person
+from tests.support.servers import ServerThread, serve, sqlite_url
+
+A_TONE, B_TONE, L_TONE = 440.0, 880.0, 660.0
+
+
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[ServerThread]:
+    with serve(database_url=sqlite_url(tmp_path), media_silence_seconds=3.0) as running:
+        yield running
+
+
+@pytest.fixture
+async def room(server: ServerThread) -> AsyncIterator[dict[str, Any]]:
+    """A live space with speakers A and B on stage (unmuted) and a listener L."""
+    people = {
+        name: await Person.sign_up(server.base_url, name)
+        for name in ("host", "alice", "bob", "lena")
+    }
+    host = people["host"]
+    space = await host.call("POST", "/spaces", 201, json={"title": "Tones"})
+    sid = space["id"]
+    for name in ("alice", "bob", "lena"):
+        await people[name].call("POST", f"/spaces/{sid}/join", 200)
+    for name in ("alice", "bob"):
+        await people[name].call("POST", f"/spaces/{sid}/hand", 204)
+        await host.call("POST", f"/spaces/{sid}/speakers/{name}", 204)
+        await people[name].call("POST", f"/spaces/{sid}/unmute", 204)
+    yield {"sid": sid, **people}
+    for person in people.values():
+        await person.close()
+
+
+async def test_listeners_hear_the_stage_and_speakers_hear_everyone_but_themselves(
+    room: dict[str, Any],
+) -> None:
+    sid = room["sid"]
+    alice = await MediaClient.connect(room["alice"], sid, tone=A_TONE)
+    bob = await MediaClient.connect(room["bob"], sid, tone=B_TONE)
+    lena = await MediaClient.connect(room["lena"], sid)
+    try:
+        await lena.hearing.until("hears", A_TONE)
+        await lena.hearing.until("hears", B_TONE)
+        # Mix-minus: each speaker hears the other, never their own voice back.
+        await alice.hearing.until("hears", B_TONE)
+        await bob.hearing.until("hears", A_TONE)
+        await asyncio.sleep(0.5)
+        assert alice.hearing.silent_at(A_TONE), alice.hearing.level(A_TONE)
+        assert bob.hearing.silent_at(B_TONE), bob.hearing.level(B_TONE)
+        assert lena.answer["ice_servers"] == []
+    finally:
+        for client in (alice, bob, lena):
+            await client.close()
+
+
+async def test_a_mute_silences_a_speaker_on_the_server_whatever_their_client_sends(
+    room: dict[str, Any],
+) -> None:
+    sid, host = room["sid"], room["host"]
+    alice = await MediaClient.connect(room["alice"], sid, tone=A_TONE)
+    bob = await MediaClient.connect(room["bob"], sid, tone=B_TONE)
+    lena = await MediaClient.connect(room["lena"], sid)
+    try:
+        await lena.hearing.until("hears", A_TONE)
+        await lena.hearing.until("hears", B_TONE)
+        await host.call("POST", f"/spaces/{sid}/mute/alice", 204)
+        muted_at = time.monotonic()
+        # Alice's client keeps sending its tone; the server drops it.
+        await lena.hearing.until("silent_at", A_TONE, timeout=2)
+        gone = lena.hearing.silent_since(A_TONE, muted_at - 0.1)
+        assert gone is not None
+        print(f"440 Hz gone at the listener {1000 * gone - 100:.0f} ms after the mute returned")
+        assert lena.hearing.hears(B_TONE)
+        assert bob.hearing.silent_at(A_TONE) or await bob.hearing.until("silent_at", A_TONE, 2)
+        # She unmutes herself and is heard again, over the same connection.
+        await room["alice"].call("POST", f"/spaces/{sid}/unmute", 204)
+        await lena.hearing.until("hears", A_TONE)
+    finally:
+        for client in (alice, bob, lena):
+            await client.close()
+
+
+async def test_a_removed_speaker_is_cut_off_and_cannot_reconnect(room: dict[str, Any]) -> None:
+    sid, host = room["sid"], room["host"]
+    bob = await MediaClient.connect(room["bob"], sid, tone=B_TONE)
+    lena = await MediaClient.connect(room["lena"], sid)
+    try:
+        await lena.hearing.until("hears", B_TONE)
+        await host.call("POST", f"/spaces/{sid}/remove/bob", 204)
+        await lena.hearing.until("silent_at", B_TONE, timeout=2)
+        # The server closed his connection, and a new offer is refused.
+        await _until(lambda: bob.pc.connectionState == "closed", 5)
+        again = await MediaClient.connect(room["bob"], sid, tone=B_TONE, expect=403)
+        assert again.answer == {}
+        await room["bob"].refused(
+            "POST",
+            f"/spaces/{sid}/media",
+            403,
+            "removed_from_space",
+            json={"sdp": "v=0", "type": "offer"},
+        )
+    finally:
+        await bob.close()
+        await lena.close()
+
+
+async def test_a_listener_never_sends_and_is_heard_once_promoted(room: dict[str, Any]) -> None:
+    sid, host, lena_person = room["sid"], room["host"], room["lena"]
+    # Lena's client offers to send a tone although she is only a listener.
+    lena = await MediaClient.connect(lena_person, sid, tone=L_TONE)
+    alice = await MediaClient.connect(room["alice"], sid, tone=A_TONE)
+    try:
+        assert "a=sendonly" in str(lena.answer["sdp"]), "the server must not accept her audio"
+        await asyncio.sleep(1.0)
+        assert alice.hearing.silent_at(L_TONE)
+        # Promoted, she offers again (no page reload) and is heard.
+        await lena_person.call("POST", f"/spaces/{sid}/hand", 204)
+        await host.call("POST", f"/spaces/{sid}/speakers/lena", 204)
+        await lena_person.call("POST", f"/spaces/{sid}/unmute", 204)
+        await lena.close()
+        lena = await MediaClient.connect(lena_person, sid, tone=L_TONE)
+        assert "a=sendrecv" in str(lena.answer["sdp"])
+        await alice.hearing.until("hears", L_TONE)
+        # Moved back to the audience, she is silenced at once, connection or not.
+        await host.call("DELETE", f"/spaces/{sid}/speakers/lena", 204)
+        await alice.hearing.until("silent_at", L_TONE, timeout=2)
+    finally:
+        await lena.close()
+        await alice.close()
+
+
+async def test_only_people_in_a_live_space_may_connect(
+    server: ServerThread, room: dict[str, Any]
+) -> None:
+    sid = room["sid"]
+    stranger = await Person.sign_up(server.base_url, "stranger")
+    offer = {"sdp": "v=0", "type": "offer"}
+    await stranger.refused("POST", f"/spaces/{sid}/media", 403, "not_in_space", json=offer)
+    await room["lena"].refused(
+        "POST",
+        f"/spaces/{sid}/media",
+        422,
+        "invalid_sdp_type",
+        json={"sdp": "v=0", "type": "answer"},
+    )
+    await room["lena"].refused("POST", f"/spaces/{sid}/media", 422, "invalid_sdp", json=offer)
+    await room["lena"].refused("POST", "/spaces/nope/media", 404, "space_not_found", json=offer)
+    await room["host"].call("POST", f"/spaces/{sid}/end", 200)
+    await room["lena"].refused("POST", f"/spaces/{sid}/media", 403, "space_not_live", json=offer)
+    await stranger.close()
+
+
+async def test_a_peer_that_goes_silent_is_dropped_and_leaves_the_space(
+    server: ServerThread, room: dict[str, Any]
+) -> None:
+    sid = room["sid"]
+    lena = await MediaClient.connect(room["lena"], sid)
+    # Her machine vanishes: no RTCP, no ICE consent, no goodbye. (Blocking this event loop
+    # freezes every aiortc task of hers; the server runs in its own thread.)
+    before = await room["host"].call("GET", f"/spaces/{sid}", 200)
+    time.sleep(server.settings.media_silence_seconds + 2.0)  # noqa: ASYNC251 (the point)
+    after = await room["host"].call("GET", f"/spaces/{sid}", 200)
+    assert after["listener_count"] == before["listener_count"] - 1
+    media = server.node.media
+    assert all(room["lena"].id not in w.room.peers for w in media.rooms.values())
+    await lena.close()
+
+
+async def _until(condition: Any, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.05)
