@@ -9,10 +9,17 @@ frames is latency nobody asked for, and it is dropped (oldest first).
 from __future__ import annotations
 
 from collections import deque
+from typing import NamedTuple
 
 import numpy as np
 
 from parley.media.audio import CHANNELS, Pcm
+
+
+class Pulled(NamedTuple):
+    pcm: Pcm
+    oldest: float  # when the oldest sample handed out arrived: the latency it suffered
+    newest: float  # when the last piece needed to fill the tick arrived: how tight it was
 
 
 class SourceBuffer:
@@ -24,7 +31,7 @@ class SourceBuffer:
     was always there is pure delay, so it is dropped.
     """
 
-    def __init__(self, capacity: int, drift_window: int = 25) -> None:
+    def __init__(self, capacity: int, drift_window: int = 10) -> None:
         self.capacity = capacity
         self.drift_window = drift_window
         self._chunks: deque[tuple[Pcm, float]] = deque()
@@ -33,6 +40,7 @@ class SourceBuffer:
         self._min_residual: int | None = None
         self._window_ticks = 0
         self.dropped_samples = 0
+        self.last_push: float | None = None
 
     @property
     def buffered(self) -> int:
@@ -41,11 +49,17 @@ class SourceBuffer:
     def push(self, pcm: Pcm, arrived: float) -> None:
         if len(pcm) == 0:
             return
+        self.last_push = arrived
         self._chunks.append((pcm, arrived))
         self._buffered += len(pcm)
         limit = max(self.capacity, len(pcm))
         if self._buffered > limit:
             self._discard(self._buffered - limit)
+
+    def trim(self, keep: int) -> None:
+        """Drop all but the newest ``keep`` samples (after a stall: the rest is only delay)."""
+        if self._buffered > keep:
+            self._discard(self._buffered - keep)
 
     def clear(self) -> None:
         self.dropped_samples += self._buffered
@@ -55,17 +69,14 @@ class SourceBuffer:
         self._min_residual = None
         self._window_ticks = 0
 
-    def pull(self, samples: int) -> tuple[Pcm, float] | None:
-        """One tick of audio (zero-padded if short) and when its oldest sample arrived.
-
-        None when nothing is buffered, so the caller can skip the source entirely instead of
-        mixing a block of zeros.
-        """
+    def pull(self, samples: int) -> Pulled | None:
+        """One tick of audio (zero-padded if short), or None when nothing is buffered, so the
+        caller can leave the source out instead of mixing a block of zeros."""
         if self._buffered == 0:
             self._note_residual(0)
             return None
-        arrived = self._chunks[0][1]
-        first, _ = self._chunks[0]
+        first, oldest = self._chunks[0]
+        newest = oldest
         if len(first) - self._head >= samples:
             # The common case: one decoded 20 ms frame per tick, handed over without copying.
             out = first[self._head : self._head + samples]
@@ -74,13 +85,13 @@ class SourceBuffer:
             out = np.zeros((samples, CHANNELS), dtype=np.int16)
             filled = 0
             while filled < samples and self._chunks:
-                chunk, _ = self._chunks[0]
+                chunk, newest = self._chunks[0]
                 take = min(samples - filled, len(chunk) - self._head)
                 out[filled : filled + take] = chunk[self._head : self._head + take]
                 filled += take
                 self._advance(take)
         self._note_residual(self._buffered)
-        return out, arrived
+        return Pulled(out, oldest, newest)
 
     def _advance(self, samples: int) -> None:
         self._head += samples

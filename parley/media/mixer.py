@@ -29,6 +29,7 @@ from parley.media.audio import (
 )
 from parley.media.jitter import SourceBuffer
 from parley.media.mixminus import MixMinusTrack
+from parley.media.phase import PhaseTuner
 from parley.media.program import ProgramEncoder, ProgramFeed, ProgramTrack
 from parley.media.speakers import ActiveSpeakers
 
@@ -56,9 +57,10 @@ class MixerStats:
     dropped_samples: int = 0  # buffered audio dropped: overflow, drift, mute, detach
     listener_lag: int = 0  # program packets skipped by listeners that fell behind
     mix_minus_drops: int = 0  # mix-minus frames dropped because a sender did not read them
+    phase_moves: int = 0  # times the tick phase was moved to follow the arrival of audio
     tick_seconds: deque[float] = field(default_factory=lambda: deque(maxlen=RECENT))
-    # Ingress to egress inside the server: from a frame reaching its buffer to the tick that
-    # published it (worst source of each tick).
+    # Ingress to egress inside the server: from audio reaching a source buffer to the end of
+    # the tick that mixed it (its oldest sample; one entry per source per tick).
     added_latency: deque[float] = field(default_factory=lambda: deque(maxlen=RECENT))
 
 
@@ -91,6 +93,7 @@ class Mixer:
         self._sources: dict[str, _Source] = {}
         self._audible: frozenset[str] = frozenset()
         self._speakers = ActiveSpeakers(on_active_speakers)
+        self._phase = PhaseTuner(self._period)
         self._encoder = ProgramEncoder(frame_ms)
         self._feed = ProgramFeed()
         self._listeners: set[ProgramTrack] = set()
@@ -139,6 +142,7 @@ class Mixer:
         """The counters, with those kept by buffers and tracks gathered as of now."""
         stats = self._stats
         stats.listener_lag = self._feed.lagged
+        stats.phase_moves = self._phase.moves
         stats.dropped_samples = self._retired_drops + sum(
             e.buffer.dropped_samples for e in self._sources.values()
         )
@@ -273,30 +277,40 @@ class Mixer:
                 if behind:
                     tick += behind
                     self._stats.skipped_ticks += behind
+                    # Sources kept sending meanwhile; what piled up would be heard late, by
+                    # the whole stall, until the drift check sheds it. Shed it now instead.
+                    for entry in self._sources.values():
+                        entry.buffer.trim(self._samples)
             try:
                 self._tick(tick, loop.time())
             except Exception:
                 log.exception("mixer tick failed")  # one bad tick must not silence the space
+            # The period never changes; only the phase moves, rarely and by bounded steps.
+            started += self._phase.end_tick()
 
     def _tick(self, tick: int, now: float) -> None:
         samples = self._samples
         pts = tick * samples  # media clock: RTP timestamps follow real time, gaps included
         total: Mix = np.zeros((samples, 2), dtype=np.int32)
         contributions: dict[str, Pcm] = {}
-        oldest: float | None = None
+        arrivals: list[float] = []
         levels: dict[str, float] = {}
         for source, entry in self._sources.items():
             if source not in self._audible:
                 continue
-            pulled = entry.buffer.pull(samples)
+            buffer = entry.buffer
+            pulled = buffer.pull(samples)
             if pulled is None:
                 levels[source] = SILENCE_DBOV
+                if buffer.last_push is not None and now - buffer.last_push < 2 * self._period:
+                    self._phase.note_miss()
                 continue
-            pcm, arrived = pulled
-            contributions[source] = pcm
-            levels[source] = level_dbov(pcm)
-            np.add(total, pcm, out=total)
-            oldest = arrived if oldest is None else min(oldest, arrived)
+            if buffer.buffered < samples:  # a backlog would say nothing about the phase
+                self._phase.note_wait(now - pulled.newest)
+            contributions[source] = pulled.pcm
+            levels[source] = level_dbov(pulled.pcm)
+            np.add(total, pulled.pcm, out=total)
+            arrivals.append(pulled.oldest)
         self.levels = levels
         self._speakers.update(levels, now)
 
@@ -317,5 +331,4 @@ class Mixer:
         done = asyncio.get_running_loop().time()
         self._stats.ticks += 1
         self._stats.tick_seconds.append(done - now)
-        if oldest is not None:
-            self._stats.added_latency.append(done - oldest)
+        self._stats.added_latency.extend(done - arrived for arrived in arrivals)

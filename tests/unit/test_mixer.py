@@ -22,6 +22,7 @@ from av.stream import Stream
 from parley.media.audio import SAMPLE_RATE, TIME_BASE, PcmConverter, level_dbov, silence
 from parley.media.jitter import SourceBuffer
 from parley.media.mixer import Mixer
+from parley.media.phase import PhaseTuner
 from parley.media.speakers import ActiveSpeakers
 
 TICK = 960  # samples in 20 ms at 48 kHz
@@ -394,7 +395,7 @@ def test_buffer_drops_oldest_and_keeps_a_long_frame_whole() -> None:
         buffer.push(np.full((TICK, 2), i, dtype=np.int16), arrived=float(i))
     assert buffer.buffered == 3 * TICK
     pulled = buffer.pull(TICK)
-    assert pulled is not None and pulled[0][0, 0] == 2 and pulled[1] == 2.0
+    assert pulled is not None and pulled.pcm[0, 0] == 2 and pulled.oldest == 2.0
 
     buffer.push(np.ones((6 * TICK, 2), dtype=np.int16), arrived=9.0)  # a 120 ms frame
     assert buffer.buffered == 6 * TICK
@@ -405,7 +406,7 @@ def test_buffer_pads_short_audio_and_sheds_a_standing_backlog() -> None:
     buffer.push(np.ones((TICK // 2, 2), dtype=np.int16), arrived=0.0)
     pulled = buffer.pull(TICK)
     assert pulled is not None
-    assert pulled[0][: TICK // 2].all() and not pulled[0][TICK // 2 :].any()
+    assert pulled.pcm[: TICK // 2].all() and not pulled.pcm[TICK // 2 :].any()
     assert buffer.pull(TICK) is None
 
     # A source that is always one frame ahead: the extra frame is pure delay, and goes.
@@ -434,3 +435,20 @@ def test_levels() -> None:
     full = np.full((TICK, 2), 32767, dtype=np.int16)
     assert level_dbov(full) == pytest.approx(0.0, abs=0.01)
     assert level_dbov(full // 100) == pytest.approx(-40.0, abs=0.1)
+
+
+def test_phase_moves_ticks_to_just_after_arrivals_and_back_off_when_they_miss() -> None:
+    tuner = PhaseTuner(0.02, window_ticks=50)
+    moves = [tuner.end_tick() for _ in range(49)]
+    for _ in range(50):
+        tuner.note_wait(0.015)  # every frame sat 15 ms before its tick
+    moves.append(tuner.end_tick())
+    assert moves[:-1] == [0.0] * 49
+    assert moves[-1] == pytest.approx(-(0.015 - tuner.min_margin))
+
+    for _ in range(50):
+        tuner.note_wait(0.003)
+        tuner.note_miss()  # ... but now some frames come just after the tick
+        shift = tuner.end_tick()
+    assert shift == pytest.approx(0.002)
+    assert tuner.margin > tuner.min_margin
