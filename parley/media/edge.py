@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 
 # How often a connection's signs of life are looked at.
 WATCH_INTERVAL_SECONDS = 1.0
+# The longest a hang-up waits for a handshake in flight before closing anyway.
+HANDSHAKE_SETTLE_SECONDS = 5.0
 
 
 class OfferRefused(ValueError):
@@ -84,7 +86,7 @@ class Room:
         try:
             await self._negotiate(peer, offer_sdp)
         except Exception:
-            await pc.close()
+            await _close(pc)
             raise
         self.peers[account_id] = peer
         peer.quiet_since = asyncio.get_running_loop().time()
@@ -148,7 +150,7 @@ class Room:
             peer.watchdog.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await peer.watchdog
-        await peer.pc.close()
+        await _close(peer.pc)
         if not self.peers:
             self.on_empty()
 
@@ -199,6 +201,20 @@ class Room:
                     peer.packets_in = received
                     alive = True
         return alive
+
+
+async def _close(pc: RTCPeerConnection) -> None:
+    """Close a connection, letting a handshake in flight settle first (at most a few seconds).
+
+    aiortc and aioice, closed while ICE checks or the DTLS handshake are completing, still start
+    the consent and RTCP tasks of the connection afterwards, and those outlive it (the RTCP one
+    for ever). Once the connection is connected or failed, closing stops everything."""
+    if pc.connectionState == "connecting":
+        settled = asyncio.Event()
+        pc.on("connectionstatechange", settled.set)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(settled.wait(), HANDSHAKE_SETTLE_SECONDS)
+    await pc.close()
 
 
 def _rtc_ice_servers(servers: list[IceServer]) -> list[RTCIceServer]:

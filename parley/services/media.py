@@ -89,6 +89,10 @@ class MediaService:
             "ice_servers": [s.model_dump(exclude_none=True) for s in self.settings.ice_servers],
         }
 
+    def ready(self) -> bool:
+        """Media can be served: no room's mixer or event follower has died."""
+        return all(w.task is None or not w.task.done() for w in self.rooms.values())
+
     async def disconnect(self, caller: Caller, space_id: str) -> None:
         watched = self.rooms.get(space_id)
         if watched is not None:

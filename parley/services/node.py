@@ -49,7 +49,11 @@ class Node:
         await self.db.close()
 
     async def ready(self) -> dict[str, bool]:
-        return {"database": await self.db.ping(), "bus": await self.bus.ping()}
+        return {
+            "database": await self.db.ping(),
+            "bus": await self.bus.ping(),
+            "media": self.media.ready(),
+        }
 
     async def _sweep_forever(self) -> None:
         while True:

@@ -8,15 +8,17 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import uvicorn
 
 from parley.api.app import create_app
 from parley.config import Settings
 from parley.services.node import Node
+
+T = TypeVar("T")
 
 POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -52,7 +54,20 @@ class ServerThread:
             lifespan="on",
         )
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        async def serve() -> None:
+            self.loop = asyncio.get_running_loop()
+            await self.server.serve()
+
+        asyncio.run(serve())
+
+    def call(self, work: Coroutine[Any, Any, T], timeout: float = 10) -> T:
+        """Run `work` on the server's event loop (from the test's thread) and return its result."""
+        assert self.loop is not None, "the server is not running"
+        return asyncio.run_coroutine_threadsafe(work, self.loop).result(timeout)
 
     @property
     def node(self) -> Node:
