@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -96,8 +97,10 @@ class Mixer:
         self._phase = PhaseTuner(self._period)
         self._encoder = ProgramEncoder(frame_ms)
         self._feed = ProgramFeed()
-        self._listeners: set[ProgramTrack] = set()
-        self._mix_minus: dict[str, set[MixMinusTrack]] = {}
+        # Weak: aiortc's RTCRtpSender.stop() does not stop its track, so a track the edge
+        # forgot to stop must not keep being fed (or keep the program being encoded) forever.
+        self._listeners: weakref.WeakSet[ProgramTrack] = weakref.WeakSet()
+        self._mix_minus: dict[str, weakref.WeakSet[MixMinusTrack]] = {}
         self._clock: asyncio.Task[None] | None = None
         self._dying: set[asyncio.Task[None]] = set()  # cancelled readers not yet finished
         self._stopped = False
@@ -241,7 +244,7 @@ class Mixer:
         if self._stopped:
             track.stop()
         else:
-            self._mix_minus.setdefault(source, set()).add(track)
+            self._mix_minus.setdefault(source, weakref.WeakSet()).add(track)
         return track
 
     def _forget_mix_minus(self, track: MixMinusTrack) -> None:
@@ -320,7 +323,10 @@ class Mixer:
                 self._feed.publish(packet)
                 self._stats.packets += 1
             self._stats.encodes += 1
-        for source, tracks in self._mix_minus.items():
+        for source, tracks in list(self._mix_minus.items()):
+            if not tracks:
+                del self._mix_minus[source]  # all of them collected without being stopped
+                continue
             own = contributions.get(source)
             minus = total if own is None else total - own
             frame_pcm = np.clip(minus, -32768, 32767).astype(np.int16)

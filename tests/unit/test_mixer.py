@@ -8,6 +8,7 @@ figure, those belong to benchmarks.
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Callable
 
 import numpy as np
@@ -357,6 +358,18 @@ async def test_stopped_tracks_are_forgotten(mixer: Mixer) -> None:
         await minus.recv()
     await wait_until(lambda: mixer.stats.ticks >= 3)
     assert mixer.stats.encodes == 0
+
+
+async def test_tracks_dropped_without_stop_are_not_fed(mixer: Mixer) -> None:
+    # aiortc's RTCRtpSender.stop() leaves its track alone; a forgotten track must not be fed.
+    mixer.program_track()
+    mixer.mix_minus_track("a")
+    gc.collect()
+    await wait_until(lambda: mixer.stats.ticks >= 2)
+
+    assert mixer.listener_count == 0
+    assert mixer.stats.encodes == 0
+    assert not mixer._mix_minus
 
 
 async def test_attach_and_detach_1000_times_leaves_nothing_behind(mixer: Mixer) -> None:
