@@ -24,6 +24,7 @@ from aiortc import (
 )
 
 from parley.config import IceServer
+from parley.media.ingress import receive_without_delay
 from parley.media.mixer import Mixer
 
 log = logging.getLogger(__name__)
@@ -130,6 +131,8 @@ class Room:
                 transceiver.direction = "inactive"
             elif peer.sends:
                 transceiver.direction = "sendrecv"
+                if not receive_without_delay(transceiver.receiver):
+                    log.warning("aiortc's receiver changed: inbound audio keeps its 80 ms delay")
                 transceiver.sender.replaceTrack(self.mixer.mix_minus_track(peer.account_id))
             else:
                 # Never "sendrecv": the answer then tells the browser not to send anything.
@@ -151,6 +154,10 @@ class Room:
             with contextlib.suppress(asyncio.CancelledError):
                 await peer.watchdog
         await _close(peer.pc)
+        # A sender does not stop its track; ours would keep the mixer making audio for nobody.
+        for transceiver in peer.pc.getTransceivers():
+            if transceiver.sender.track is not None:
+                transceiver.sender.track.stop()
         if not self.peers:
             self.on_empty()
 

@@ -26,6 +26,9 @@ from parley.services.spaces import SpaceService
 
 log = logging.getLogger(__name__)
 
+# DESIGN.md: active-speaker updates at most 5 times a second.
+ACTIVE_SPEAKERS_INTERVAL = 0.2
+
 
 @dataclass
 class StageMember:
@@ -56,6 +59,8 @@ class MediaService:
         self.settings = settings
         self.rooms: dict[str, WatchedRoom] = {}
         self._background: set[asyncio.Task[None]] = set()
+        self._pending_speakers: dict[str, list[str]] = {}
+        self._speaker_writers: set[str] = set()
 
     async def connect(self, caller: Caller, space_id: str, sdp: str, kind: str) -> dict[str, Any]:
         """Answer a WebRTC offer: stage members send and receive, listeners only receive."""
@@ -202,15 +207,29 @@ class MediaService:
     # --- what the mixer tells us -------------------------------------------------------------
 
     def _active_speakers(self, space_id: str, account_ids: list[str]) -> None:
-        # The mixer reports only changes, at most 5 a second (DESIGN.md).
-        self._spawn(self.spaces.report_active_speakers(space_id, account_ids))
+        # Only the latest report matters; one writer per space sends it, then waits, so the
+        # events are at least ACTIVE_SPEAKERS_INTERVAL apart however the mixer's reports and
+        # the database's commits happen to bunch up.
+        self._pending_speakers[space_id] = account_ids
+        if space_id not in self._speaker_writers:
+            self._speaker_writers.add(space_id)
+            self._spawn(self._write_active_speakers(space_id))
+
+    async def _write_active_speakers(self, space_id: str) -> None:
+        try:
+            while (account_ids := self._pending_speakers.pop(space_id, None)) is not None:
+                await self.spaces.report_active_speakers(space_id, account_ids)
+                await asyncio.sleep(ACTIVE_SPEAKERS_INTERVAL)
+        finally:
+            self._speaker_writers.discard(space_id)
 
     def _peer_lost(self, space_id: str, account_id: str) -> None:
         async def leave() -> None:
+            # Leaving first: the hang-up may wait for a handshake to settle, the space need not.
+            await self.spaces.drop(space_id, account_id, reason="media_lost")
             watched = self.rooms.get(space_id)
             if watched is not None:
                 await watched.room.disconnect(account_id)
-            await self.spaces.drop(space_id, account_id, reason="media_lost")
 
         self._spawn(leave())
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from parley.media.ingress import BUFFER_ATTRIBUTE, ImmediateAudioFrames
 from tests.support.audio import MediaClient
 from tests.support.clients import Person
 from tests.support.servers import ServerThread, serve, sqlite_url
@@ -54,7 +55,7 @@ async def room(server: ServerThread) -> AsyncIterator[dict[str, Any]]:
 
 
 async def test_listeners_hear_the_stage_and_speakers_hear_everyone_but_themselves(
-    room: dict[str, Any],
+    server: ServerThread, room: dict[str, Any]
 ) -> None:
     sid = room["sid"]
     alice = await MediaClient.connect(room["alice"], sid, tone=A_TONE)
@@ -70,6 +71,10 @@ async def test_listeners_hear_the_stage_and_speakers_hear_everyone_but_themselve
         assert alice.hearing.silent_at(A_TONE), alice.hearing.level(A_TONE)
         assert bob.hearing.silent_at(B_TONE), bob.hearing.level(B_TONE)
         assert lena.answer["ice_servers"] == []
+        # The server decodes speech as it arrives, not after aiortc's 80 ms playout buffer.
+        peer = server.node.media.rooms[sid].room.peers[room["alice"].id]
+        receiver = peer.pc.getTransceivers()[0].receiver
+        assert isinstance(getattr(receiver, BUFFER_ATTRIBUTE), ImmediateAudioFrames)
     finally:
         for client in (alice, bob, lena):
             await client.close()

@@ -175,6 +175,12 @@ class MediaClient:
             RTCSessionDescription(sdp=r.json()["sdp"], type=r.json()["type"])
         )
         await asyncio.wait_for(client.received.wait(), 10)
+        connected = asyncio.Event()
+        client.pc.on("connectionstatechange", connected.set)
+        while client.pc.connectionState != "connected":
+            assert client.pc.connectionState in ("new", "connecting"), client.pc.connectionState
+            connected.clear()
+            await asyncio.wait_for(connected.wait(), 10)
         return client
 
     @property
