@@ -16,9 +16,14 @@ PROBE = Path(__file__).with_name("probe.js")
 
 LaunchBrowser = Callable[[Path | None], Awaitable[Browser]]
 
-# Analyser magnitudes in dBFS (Blackman window): the fake mic's half-scale tone reads about -30.
-HEARD_DB = -50  # a tone this loud is clearly there (and far above the noise floor)
-SILENT_DB = -75  # one this quiet is not: left-over distortion, or nothing at all
+# Analyser magnitudes in dBFS (Blackman window): the fake mic's half-scale tone reads about -30,
+# the floor of a clean stream about -130. Now and then a reading catches a click (a concealed or
+# stretched packet in the receiver): the whole spectrum rises to about -85 for that reading, so a
+# tone counts as absent when it is either very quiet or no more than such a rise.
+HEARD_DB = -50  # a tone this loud, and this far above the floor, is clearly there
+HEARD_OVER_FLOOR_DB = 30
+SILENT_DB = -75  # one this quiet, or this close to the floor, is not
+SILENT_OVER_FLOOR_DB = 20
 
 
 def write_tone(path: Path, hz: int, seconds: int = 6, rate: int = 48_000) -> Path:
@@ -59,11 +64,11 @@ def level(levels: dict[str, Any], hz: int) -> float:
 
 
 def heard(levels: dict[str, Any], hz: int) -> bool:
-    return level(levels, hz) > max(HEARD_DB, float(levels["floor"]) + 30)
+    return level(levels, hz) > max(HEARD_DB, float(levels["floor"]) + HEARD_OVER_FLOOR_DB)
 
 
 def silent(levels: dict[str, Any], hz: int) -> bool:
-    return level(levels, hz) < SILENT_DB
+    return level(levels, hz) < max(SILENT_DB, float(levels["floor"]) + SILENT_OVER_FLOOR_DB)
 
 
 def describe(levels: dict[str, Any]) -> str:

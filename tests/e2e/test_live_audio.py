@@ -1,0 +1,180 @@
+"""Live audio end to end: real Chromium pages speaking and listening through the real server.
+
+Ada's browser has a fake microphone playing 440 Hz, Bea's 880 Hz; Lou only listens. Each page
+loads the app and runs /js/media.js's liveAudio(), which follows the account's role on the event
+socket: Ada and Bea start in the audience, raise a hand, are approved by the host (through the
+API, not under test here) and their pages reconnect, sending their microphone. Lou's page analyses
+what it receives with a Web Audio analyser: the tones of whoever is unmuted on stage, and nothing
+of whoever is muted, within half a second of the mute.
+
+Ada's page does not mirror her mute onto her microphone (followMic: false): her browser keeps
+sending 440 Hz, so its silence at Lou's proves the server drops a muted speaker's audio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from functools import partial
+from pathlib import Path
+from statistics import median as median_of
+from typing import Any
+
+from playwright.async_api import Page
+
+from tests.e2e.browser import (
+    LaunchBrowser,
+    analyse,
+    describe,
+    heard,
+    level,
+    open_app,
+    silent,
+    until_levels,
+)
+from tests.support.clients import Person
+from tests.support.servers import ServerThread
+
+MUTE_DEADLINE_MS = 500
+
+
+async def start_live_audio(page: Page, sid: str, person: Person, follow_mic: bool = True) -> None:
+    await page.evaluate(
+        """async ([spaceId, token, accountId, followMic]) => {
+          const { liveAudio } = await import("/js/media.js");
+          window.changes = [];
+          window.mediaErrors = [];
+          window.live = liveAudio({ spaceId, token, accountId, followMic,
+            onChange: ({ connection, role }) => changes.push({ send: connection.send, role }),
+            onError: (e) => mediaErrors.push({ status: e.status, message: String(e) }) });
+        }""",
+        [sid, person.token, person.id, follow_mic],
+    )
+
+
+async def until_connected(page: Page, send: bool, timeout: float = 10.0) -> None:
+    """Waits until the page's current media connection sends (or only receives) and is up."""
+    expression = f"""() => {{
+        if (mediaErrors.length) throw new Error(JSON.stringify(mediaErrors));
+        const c = live.connection;
+        return !!c && c.send === {str(send).lower()} && c.pc.connectionState === "connected";
+    }}"""
+    await page.wait_for_function(expression, timeout=timeout * 1000, polling=50)
+
+
+async def watch(page: Page, seconds: float) -> list[dict[str, Any]]:
+    """The page's readings every 50 ms for `seconds`."""
+    await page.evaluate("parleyProbe.startWatch(50)")
+    await asyncio.sleep(seconds)
+    return await stop_watch(page)
+
+
+async def stop_watch(page: Page) -> list[dict[str, Any]]:
+    samples: list[dict[str, Any]] = await page.evaluate("parleyProbe.stopWatch()")
+    return samples
+
+
+def median(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    """Median levels of several readings, in the shape of one."""
+    return {
+        "floor": median_of(s["floor"] for s in samples),
+        "peaks": {hz: median_of(s["peaks"][hz] for s in samples) for hz in samples[0]["peaks"]},
+    }
+
+
+async def test_listeners_hear_the_stage_and_not_the_muted(
+    server: ServerThread, launch: LaunchBrowser, tones: dict[int, Path]
+) -> None:
+    host, ada, bea, lou = [
+        await Person.sign_up(server.base_url, h) for h in ("host", "ada", "bea", "lou")
+    ]
+    sid = (await host.call("POST", "/spaces", 201, json={"title": "Tones"}))["id"]
+
+    ada_page, bea_page, lou_page = await asyncio.gather(
+        open_app(await launch(tones[440]), server.base_url),
+        open_app(await launch(tones[880]), server.base_url),
+        open_app(await launch(None), server.base_url),
+    )
+
+    # Media is for people in the space: Lou's page is refused until Lou joins.
+    refusal = await lou_page.evaluate(
+        """async ([spaceId, token]) => {
+          const { connectMedia, MediaRequestError } = await import("/js/media.js");
+          try { await connectMedia({ spaceId, token }); return null; }
+          catch (e) { return { status: e.status, ours: e instanceof MediaRequestError }; }
+        }""",
+        [sid, lou.token],
+    )
+    assert refusal is not None and refusal["status"] == 403 and refusal["ours"], refusal
+
+    for person in (ada, bea, lou):
+        await person.call("POST", f"/spaces/{sid}/join", 200)
+    await start_live_audio(ada_page, sid, ada, follow_mic=False)
+    await start_live_audio(bea_page, sid, bea)
+    await start_live_audio(lou_page, sid, lou)
+    for page in (ada_page, bea_page, lou_page):
+        await until_connected(page, send=False)
+
+    # On stage by raising a hand and being approved; both pages reconnect to send.
+    for person in (ada, bea):
+        await person.call("POST", f"/spaces/{sid}/hand", 204)
+        await host.call("POST", f"/spaces/{sid}/speakers/{person.handle}", 204)
+    await until_connected(ada_page, send=True)
+    await until_connected(bea_page, send=True)
+
+    await analyse(lou_page, "live.connection.remoteStream")
+    # Everyone enters the stage muted: Ada's browser already sends, the server passes none of it.
+    await bea.call("POST", f"/spaces/{sid}/unmute", 204)
+    await until_levels(lou_page, lambda v: heard(v, 880))
+    only_bea = await watch(lou_page, 0.5)
+    assert all(silent(s, 440) for s in only_bea), [describe(s) for s in only_bea]
+
+    await ada.call("POST", f"/spaces/{sid}/unmute", 204)
+    await until_levels(lou_page, lambda v: heard(v, 440) and heard(v, 880))
+    both = median(await watch(lou_page, 0.5))
+    assert heard(both, 440) and heard(both, 880), describe(both)
+    print(f"\nLou hears both: {describe(both)} (medians)")
+
+    # Each speaker hears the other, not themself (mix-minus).
+    for page, own, other in ((ada_page, 440, 880), (bea_page, 880, 440)):
+        await analyse(page, "live.connection.remoteStream")
+        await until_levels(page, partial(heard, hz=other))
+        mix = await watch(page, 0.5)
+        assert all(silent(s, own) for s in mix), [describe(s) for s in mix]
+        print(f"{own} Hz speaker hears: {describe(median(mix))} (medians)")
+
+    # The host mutes Ada: 440 Hz leaves Lou's ears within half a second, 880 Hz stays.
+    await lou_page.evaluate("parleyProbe.startWatch(50)")
+    await asyncio.sleep(0.3)
+    muted_at = time.time() * 1000  # the page stamps its readings with Date.now(): the same clock
+    await host.call("POST", f"/spaces/{sid}/mute/ada", 204)
+    await asyncio.sleep(1.5)
+    samples = await stop_watch(lou_page)
+    timeline = "\n".join(f"  {s['t'] - muted_at:+5.0f} ms  {describe(s)}" for s in samples)
+    before = [s for s in samples if s["t"] < muted_at]
+    after = [s for s in samples if s["t"] >= muted_at]
+    assert before and not any(silent(s, 440) for s in before), timeline
+    # Gone: absent from this reading and every later one.
+    gone = next((s for i, s in enumerate(after) if all(silent(x, 440) for x in after[i:])), None)
+    assert gone is not None, f"440 Hz still heard 1.5 s after the mute:\n{timeline}"
+    vanished_ms = gone["t"] - muted_at
+    print(f"440 Hz gone {vanished_ms:.0f} ms after the mute request; readings:\n{timeline}")
+    assert vanished_ms <= MUTE_DEADLINE_MS, timeline
+    # 880 Hz stays: never absent, and clearly heard in all but the odd reading with a click.
+    assert not any(silent(s, 880) for s in after), timeline
+    assert sum(heard(s, 880) for s in after) >= 0.9 * len(after), timeline
+    print(f"880 Hz after the mute: {min(level(s, 880) for s in after):.0f} dBFS at the lowest")
+
+    # Lou never sent a byte of audio, nor asked for a microphone.
+    sent = await lou_page.evaluate("parleyProbe.audioBytes(live.connection.pc)")
+    assert sent["sent"] == 0 and sent["received"] > 0, sent
+    assert await lou_page.evaluate("parleyProbe.getUserMediaCalls") == 0
+    # Ada's browser did keep sending her mic all along: the silence was the server's doing.
+    ada_sent = await ada_page.evaluate("parleyProbe.audioBytes(live.connection.pc)")
+    assert ada_sent["sent"] > 0, ada_sent
+    assert await ada_page.evaluate("live.connection.micTrack.enabled")
+
+    for page in (ada_page, bea_page, lou_page):
+        await page.evaluate("live.close()")
+    for person in (host, ada, bea, lou):
+        await person.close()
