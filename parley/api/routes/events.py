@@ -62,6 +62,9 @@ async def events(ws: WebSocket, space_id: str) -> None:
         done, pending = await asyncio.wait([sender, receiver], return_when=asyncio.FIRST_COMPLETED)
         for task in pending:
             task.cancel()
+        for task in done:
+            if task is receiver and not task.cancelled():
+                task.exception()  # the client going away is how the receiver ends: expected
         if sender in done and not sender.cancelled() and sender.exception() is None:
             code, reason = sender.result()
             with contextlib.suppress(Exception):
