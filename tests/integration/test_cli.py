@@ -87,7 +87,7 @@ def test_serve_answers_on_the_given_port(tmp_path: Path) -> None:
                 assert time.monotonic() < deadline, "parley serve did not answer"
                 time.sleep(0.1)
         assert r.status_code == 200
-        assert r.json() == {"ready": True, "database": True, "bus": True}
+        assert r.json() == {"ready": True, "database": True, "bus": True, "media": True}
         page = httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
         assert page.status_code == 200 and "Parley" in page.text
     finally:
