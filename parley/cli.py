@@ -5,10 +5,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from parley.config import Settings
 from parley.core.errors import RuleViolation
+from parley.store.moderation import AuditLog
+
+if TYPE_CHECKING:
+    from parley.services.node import Node
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -35,20 +41,74 @@ def _db_label(settings: Settings) -> str:
     return url.split("@")[-1] if "@" in url else url
 
 
-async def _create_user(args: argparse.Namespace, settings: Settings) -> int:
+async def _admin(args: argparse.Namespace, settings: Settings) -> int:
+    """Admin commands work on the database directly, as the operator (the audit log records
+    no account as actor). With Redis configured, running nodes hear of a suspension at once;
+    otherwise each node's sweep enforces it within a second."""
     from parley.services.node import Node
 
     node = Node(settings)
     await node.db.migrate()
+    await node.bus.start()
     try:
-        account = await node.accounts.sign_up(
-            args.handle, args.password, args.display_name or args.handle, is_admin=args.admin
-        )
+        return await _ADMIN[args.admin_command](args, node)
     finally:
+        await node.bus.close()
         await node.db.close()
+
+
+async def _create_user(args: argparse.Namespace, node: Node) -> int:
+    account = await node.accounts.sign_up(
+        args.handle, args.password, args.display_name or args.handle, is_admin=args.admin
+    )
     role = "admin" if args.admin else "account"
     print(f"created {role} @{account.handle} ({account.id})")
     return 0
+
+
+async def _suspend(args: argparse.Namespace, node: Node) -> int:
+    until = datetime.fromisoformat(args.until) if args.until else None
+    done = await node.moderation.suspend(None, args.handle, args.rule, args.reason, until)
+    print(f"suspended @{done['account']['handle']}: {done['notice']['text']}")
+    return 0
+
+
+async def _unsuspend(args: argparse.Namespace, node: Node) -> int:
+    await node.moderation.unsuspend(None, args.handle, args.reason)
+    print(f"unsuspended @{args.handle}")
+    return 0
+
+
+async def _feature(args: argparse.Namespace, node: Node) -> int:
+    switch = await node.moderation.set_feature(
+        None, args.name, args.state == "on", args.message or ""
+    )
+    print(
+        f"{switch['name']}: {'on' if switch['enabled'] else 'off'}"
+        + (f" ({switch['spaces_ended']} live spaces ended)" if switch["spaces_ended"] else "")
+    )
+    return 0
+
+
+async def _audit(args: argparse.Namespace, node: Node) -> int:
+    async with node.db.read() as conn:
+        entries = await AuditLog(conn).entries(action=args.action, limit=args.limit)
+    for e in entries:
+        who = e["actor_id"] or "operator"
+        print(
+            f"{e['at'].isoformat()}  {e['action']:<14} {e['target_type']}:{e['target_id']}  "
+            f"by {who}  rule={e['rule'] or '-'}  {e['reason'] or ''}"
+        )
+    return 0
+
+
+_ADMIN: dict[str, Callable[[argparse.Namespace, Node], Awaitable[int]]] = {
+    "create-user": _create_user,
+    "suspend": _suspend,
+    "unsuspend": _unsuspend,
+    "feature": _feature,
+    "audit": _audit,
+}
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -76,6 +136,25 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--display-name")
     create.add_argument("--admin", action="store_true", help="make it an admin account")
 
+    suspend = admin.add_parser("suspend", help="suspend an account, whoever it is")
+    suspend.add_argument("handle")
+    suspend.add_argument("--rule", required=True, help="the rule broken, e.g. spam")
+    suspend.add_argument("--reason", required=True, help="what the account is told")
+    suspend.add_argument("--until", help="end of the suspension (ISO 8601 with time zone)")
+
+    unsuspend = admin.add_parser("unsuspend", help="lift a suspension")
+    unsuspend.add_argument("handle")
+    unsuspend.add_argument("--reason", required=True)
+
+    feature = admin.add_parser("feature", help="switch a feature on or off for everyone")
+    feature.add_argument("state", choices=["on", "off"])
+    feature.add_argument("name", help="spaces or spaces.create")
+    feature.add_argument("--message", help="the public status message")
+
+    audit = admin.add_parser("audit", help="the audit log, newest first")
+    audit.add_argument("--action", help="only this action, e.g. suspend")
+    audit.add_argument("--limit", type=int, default=50)
+
     commands.add_parser("demo", help="serve with a few accounts and a live space to look at")
     return parser
 
@@ -86,12 +165,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(args, settings)
-        if args.command == "admin" and args.admin_command == "create-user":
-            return asyncio.run(_create_user(args, settings))
+        if args.command == "admin":
+            return asyncio.run(_admin(args, settings))
         if args.command == "demo":
             return _demo(args, settings)
     except RuleViolation as refusal:
         print(f"error: {refusal.message} ({refusal.code})", file=sys.stderr)
+        return 2
+    except ValueError as bad:  # e.g. a malformed --until
+        print(f"error: {bad}", file=sys.stderr)
         return 2
     return 1
 

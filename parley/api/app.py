@@ -12,7 +12,7 @@ from starlette.routing import Match, Mount
 from starlette.types import Scope
 
 from parley.api import errors
-from parley.api.routes import accounts, events, ops, spaces
+from parley.api.routes import accounts, events, moderation, ops, spaces
 from parley.config import Settings
 from parley.services.node import Node
 
@@ -49,7 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
-    for module in (accounts, spaces, events):
+    for module in (accounts, spaces, events, moderation):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(ops.router)
     if (WEB / "index.html").exists():

@@ -39,3 +39,17 @@ async def require_caller(caller: Annotated[Caller | None, Depends(optional_calle
 
 CallerDep = Annotated[Caller, Depends(require_caller)]
 MaybeCallerDep = Annotated[Caller | None, Depends(optional_caller)]
+
+
+async def require_appeal_caller(
+    node: NodeDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller:
+    """The caller, who may be a suspended account using the token its refused sign-in gave it:
+    only for reading its notices and appealing."""
+    if credentials is None:
+        raise Unauthenticated("unauthenticated", "Sign in: this needs a bearer token")
+    return await node.accounts.authenticate(credentials.credentials, for_appeal=True)
+
+
+AppealCallerDep = Annotated[Caller, Depends(require_appeal_caller)]

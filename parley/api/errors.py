@@ -36,7 +36,7 @@ def problem(status: int, code: str, title: str, **extra: Any) -> JSONResponse:
 
 async def _rule_violation(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RuleViolation)
-    return problem(exc.status, exc.code, exc.message)
+    return problem(exc.status, exc.code, exc.message, **exc.details)
 
 
 async def _validation(_request: Request, exc: Exception) -> JSONResponse:

@@ -148,3 +148,40 @@ class NotificationOut(BaseModel):
     kind: str
     data: dict[str, object]
     created_at: datetime
+
+
+class SuspendIn(Body):
+    rule: Text
+    reason: Text
+    until: datetime | None = None
+
+
+class UnsuspendIn(Body):
+    reason: Text
+
+
+class AppealIn(Body):
+    notice_id: Text
+    text: Text
+
+
+class AppealDecisionIn(Body):
+    decision: Literal["upheld", "overturned"]
+    reason: Text
+
+
+class ReportIn(Body):
+    target_type: Text
+    target_id: Text
+    rule: Text
+    comment: Text = ""
+
+
+class ReportResolution(Body):
+    status: Literal["actioned", "dismissed"]
+    reason: Text
+
+
+class FeatureIn(Body):
+    enabled: bool
+    message: Text = ""

@@ -8,10 +8,12 @@ class RuleViolation(Exception):
 
     status = 403
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, **details: object) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        # Extra members of the problem document (e.g. the notice a suspended account sees).
+        self.details = details
 
 
 class Forbidden(RuleViolation):
@@ -38,3 +40,9 @@ class NotFound(RuleViolation):
 
 class Unauthenticated(RuleViolation):
     status = 401
+
+
+class Unavailable(RuleViolation):
+    """A feature an admin switched off; the message says why, for everyone alike."""
+
+    status = 503

@@ -11,9 +11,14 @@ from parley.core.accounts import Account, AccountState, Post, clean_cursor
 from parley.core.errors import Conflict, Forbidden, NotFound, Unauthenticated
 from parley.services.common import hash_token, new_id, new_token, utcnow
 from parley.services.passwords import Passwords
+from parley.services.views import notice_view
 from parley.store.accounts import AccountStore, PostStore, SessionStore, SocialStore
 from parley.store.db import Database
+from parley.store.moderation import ModerationStore
 from parley.store.notifications import NotificationStore
+
+FULL_SCOPE = "full"
+APPEAL_SCOPE = "appeal"
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,8 @@ class AccountService:
             stored = await store.password_hash(account.id) if account else None
         if not await self.passwords.verify(stored, password) or account is None:
             raise Unauthenticated("invalid_credentials", "Wrong handle or password")
+        if account.state is AccountState.SUSPENDED:
+            await self._refuse_suspended(account)
         self._check_usable(account)
         token = new_token()
         async with self.db.write() as conn:
@@ -78,6 +85,26 @@ class AccountService:
                 )
         return token, account
 
+    async def _refuse_suspended(self, account: Account) -> None:
+        """The password was right but the account is suspended: refuse, saying what happened,
+        under which rule, why, and with a token good only for reading notices and appealing."""
+        token = new_token()
+        async with self.db.write() as conn:
+            await SessionStore(conn).create(
+                id=new_id(),
+                account_id=account.id,
+                token_hash=hash_token(token),
+                now=utcnow(),
+                scope=APPEAL_SCOPE,
+            )
+            notice = await ModerationStore(conn).latest_notice(account.id, "suspend")
+        raise Forbidden(
+            "account_suspended",
+            "This account is suspended",
+            notice=notice_view(notice) if notice else None,
+            appeal_token=token,
+        )
+
     @staticmethod
     def _check_usable(account: Account) -> None:
         # Every authenticated path passes here: no role or badge is exempt.
@@ -86,14 +113,28 @@ class AccountService:
         if account.state is AccountState.DEACTIVATED:
             raise Forbidden("account_deactivated", "This account is deactivated")
 
-    async def authenticate(self, token: str) -> Caller:
+    async def authenticate(self, token: str, *, for_appeal: bool = False) -> Caller:
+        """The caller behind a bearer token. Every authenticated path comes here, and the
+        account's state is read with the session, so a suspension takes effect at once.
+        `for_appeal`: the few routes a suspended account may use (its notices, its appeal)."""
         async with self.db.read() as conn:
             found = await SessionStore(conn).account_for(hash_token(token))
         if found is None:
             raise Unauthenticated("invalid_token", "Sign in again: this token is not valid")
-        session_id, account = found
+        session_id, scope, account = found
+        if for_appeal and account.state is AccountState.SUSPENDED:
+            return Caller(account, session_id)
+        if scope != FULL_SCOPE:
+            raise Forbidden("appeal_only", "This token is only good for notices and appeals")
         self._check_usable(account)
         return Caller(account, session_id)
+
+    async def suspended_among(self, account_ids: set[str]) -> list[str]:
+        if not account_ids:
+            return []
+        async with self.db.read() as conn:
+            found = await AccountStore(conn).by_ids(sorted(account_ids))
+        return [a.id for a in found.values() if a.state is AccountState.SUSPENDED]
 
     async def sign_out(self, caller: Caller) -> None:
         async with self.db.write() as conn:

@@ -179,6 +179,18 @@ class FanoutHub:
             feed.task.result()  # raises what stopped the feed
         return feed
 
+    def close_account(self, account_id: str, code: int, reason: str) -> int:
+        """Close every socket of the account on this node, in every space; how many."""
+        closed = 0
+        for feed in self.feeds.values():
+            mine = [c for c in feed.clients if c.account_id == account_id]
+            for client in mine:
+                client.closing = (code, reason)
+                closed += 1
+            if mine:
+                feed.log.poke()
+        return closed
+
     def detach(self, space_id: str, client: Client) -> None:
         feed = self.feeds.get(space_id)
         if feed is None:

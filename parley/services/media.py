@@ -103,6 +103,15 @@ class MediaService:
         if watched is not None:
             await watched.room.disconnect(caller.account.id)
 
+    async def hang_up_account(self, account_id: str) -> None:
+        """Cut the account's media in every room on this node: its audio stops at once (the
+        mixer forgets it before the connection is torn down)."""
+        for watched in list(self.rooms.values()):
+            if account_id in watched.room.peers:
+                watched.stage.pop(account_id, None)
+                watched.room.set_audible(watched.audible())
+                await watched.room.disconnect(account_id)
+
     async def close(self) -> None:
         for space_id in list(self.rooms):
             await self._close_room(space_id)

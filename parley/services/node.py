@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 
 from parley.bus import Bus, make_bus
 from parley.config import Settings
 from parley.services.accounts import AccountService
-from parley.services.fanout import FanoutHub
+from parley.services.fanout import CLOSE_UNAUTHORIZED, FanoutHub
 from parley.services.media import MediaService
+from parley.services.moderation import ACCOUNTS_CHANNEL, ModerationService
 from parley.services.passwords import Passwords
 from parley.services.publisher import EventPublisher
 from parley.services.spaces import SpaceService
@@ -31,18 +33,24 @@ class Node:
         self.spaces = SpaceService(self.db, EventPublisher(self.bus), settings)
         self.hub = FanoutHub(self.bus, self.spaces, settings.client_queue_size)
         self.media = MediaService(self.bus, self.spaces, settings)
+        self.moderation = ModerationService(self.db, self.bus, self.accounts, self.spaces)
         self._sweeper: asyncio.Task[None] | None = None
+        self._enforcer: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self.db.migrate()
         await self.bus.start()
+        ready = asyncio.Event()
+        self._enforcer = asyncio.create_task(self._enforce_forever(ready), name="enforcer")
+        await ready.wait()
         self._sweeper = asyncio.create_task(self._sweep_forever(), name="sweeper")
 
     async def stop(self) -> None:
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
+        for task in (self._sweeper, self._enforcer):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.media.close()
         await self.hub.close()
         await self.bus.close()
@@ -60,5 +68,37 @@ class Node:
             await asyncio.sleep(self.settings.sweep_interval_seconds)
             try:
                 await self.spaces.sweep()
+                await self.moderation.sweep()
+                await self.cut_off(await self.accounts.suspended_among(self.connected_accounts()))
             except Exception:
                 log.exception("sweep failed; trying again next interval")
+
+    async def _enforce_forever(self, ready: asyncio.Event) -> None:
+        """Act on account-wide orders from any node (a suspension: cut the account off)."""
+        while True:
+            try:
+                async with self.bus.subscribe(ACCOUNTS_CHANNEL) as orders:
+                    ready.set()
+                    async for message in orders:
+                        order = json.loads(message)
+                        if order.get("type") == "suspended":
+                            await self.cut_off([str(order["account_id"])])
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # The sweep catches anything missed meanwhile, from the database.
+                log.exception("account orders interrupted; subscribing again")
+                ready.set()
+                await asyncio.sleep(1)
+
+    def connected_accounts(self) -> set[str]:
+        """Accounts with a socket or a media connection on this node."""
+        accounts = {c.account_id for feed in self.hub.feeds.values() for c in feed.clients}
+        for watched in self.media.rooms.values():
+            accounts.update(watched.room.peers)
+        return accounts
+
+    async def cut_off(self, account_ids: list[str]) -> None:
+        for account_id in account_ids:
+            self.hub.close_account(account_id, CLOSE_UNAUTHORIZED, "account suspended")
+            await self.media.hang_up_account(account_id)

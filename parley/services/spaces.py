@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.config import Settings
 from parley.core.accounts import Account
-from parley.core.errors import Conflict, NotFound
+from parley.core.errors import Conflict, NotFound, Unavailable
+from parley.core.moderation import Feature
 from parley.core.spaces import rules, stage, validation
 from parley.core.spaces.events import Event
 from parley.core.spaces.model import (
@@ -27,6 +28,7 @@ from parley.services.publisher import EventPublisher
 from parley.services.views import participant_view, space_view
 from parley.store.accounts import AccountStore, SocialStore
 from parley.store.db import Database
+from parley.store.moderation import ModerationStore
 from parley.store.notifications import NotificationStore
 from parley.store.spaces import SpaceStore
 
@@ -107,6 +109,7 @@ class SpaceService:
         recording: bool = False,
         speak_policy: SpeakPolicy = SpeakPolicy.EVERYONE,
     ) -> dict[str, Any]:
+        await self.require_feature(Feature.SPACES_CREATE)
         now = utcnow()
         space = Space(
             id=new_id(),
@@ -165,6 +168,7 @@ class SpaceService:
     # --- the host's controls ---------------------------------------------------------------
 
     async def start(self, caller: Caller, space_id: str) -> dict[str, Any]:
+        await self.require_feature(Feature.SPACES_CREATE)
         me = caller.account
         await self._act(space_id, caller, lambda s: rules.start(s, me.id, me.handle, utcnow()))
         return await self.view(space_id)
@@ -199,6 +203,7 @@ class SpaceService:
     # --- participants ---------------------------------------------------------------------
 
     async def join(self, caller: Caller, space_id: str) -> dict[str, Any]:
+        await self.require_feature(Feature.SPACES)
         me = caller.account
 
         async def decide(state: SpaceState, conn: AsyncConnection) -> list[Event]:
@@ -299,6 +304,58 @@ class SpaceService:
         if events and events[0].seq != since + 1:
             return None
         return events
+
+    # --- feature switches ------------------------------------------------------------------
+
+    async def require_feature(self, feature: Feature) -> None:
+        """Refuse with 503 and the admin's public message while the feature is off. Creating a
+        space needs both `spaces` and `spaces.create`."""
+        async with self.db.read() as conn:
+            switches = await ModerationStore(conn).features()
+        wanted = [Feature.SPACES] if feature is Feature.SPACES else [Feature.SPACES, feature]
+        for name in wanted:
+            switch = switches.get(name.value)
+            if switch is not None and not switch["enabled"]:
+                raise Unavailable(
+                    "feature_disabled",
+                    switch["message"] or "Spaces are offline for now",
+                    feature=name.value,
+                )
+
+    async def end_all(self, reason: str, message: str) -> int:
+        """End every live space, telling everyone in it why; how many were ended."""
+        async with self.db.read() as conn:
+            live = await SpaceStore(conn).by_state(SpaceStatus.LIVE, limit=1_000_000)
+
+        async def decide(state: SpaceState, _conn: AsyncConnection) -> list[Event]:
+            if state.space.state is not SpaceStatus.LIVE:
+                return []
+            return rules.finish(state, utcnow(), reason, message)
+
+        for space in live:
+            await self._decide(space.id, [], decide)
+        return len(live)
+
+    # --- moderation ------------------------------------------------------------------------
+
+    async def remove_suspended(self, account_id: str) -> None:
+        """Take a suspended account out of every space it is in or hosts, with an event each."""
+        async with self.db.read() as conn:
+            space_ids = await SpaceStore(conn).spaces_to_leave(account_id)
+        for space_id in space_ids:
+            await self._take_out(space_id, account_id)
+
+    async def sweep_suspended(self) -> None:
+        async with self.db.read() as conn:
+            pairs = await SpaceStore(conn).suspended_still_inside()
+        for space_id, account_id in pairs:
+            await self._take_out(space_id, account_id)
+
+    async def _take_out(self, space_id: str, account_id: str) -> None:
+        async def decide(state: SpaceState, _conn: AsyncConnection) -> list[Event]:
+            return rules.suspend(state, account_id, utcnow())
+
+        await self._decide(space_id, [account_id], decide)
 
     # --- what the media layer reports -----------------------------------------------------
 

@@ -49,3 +49,19 @@ def space_view(space: Space, stage: list[Participant], host: Account | None) -> 
         "created_at": _time(space.created_at),
         "seq": space.seq,
     }
+
+
+def notice_view(row: dict[str, Any]) -> dict[str, Any]:
+    """A moderation notice as its account reads it."""
+    until = row["until"]
+    return {
+        "id": row["id"],
+        "action": row["action"],
+        "rule": row["rule"],
+        "reason": row["reason"],
+        "text": row["text"],
+        "until": until.isoformat() if until else None,
+        "created_at": row["created_at"].isoformat(),
+        "appeal_id": row.get("appeal_id"),
+        "appeal_decision": row.get("decision"),
+    }

@@ -103,6 +103,34 @@ class AccountStore:
                 update(accounts).where(accounts.c.id == account_id).values(**values)
             )
 
+    async def set_state(
+        self, account_id: str, state: AccountState, suspended_until: datetime | None = None
+    ) -> None:
+        await self.conn.execute(
+            update(accounts)
+            .where(accounts.c.id == account_id)
+            .values(state=state.value, suspended_until=suspended_until)
+        )
+
+    async def suspensions_due(self, now: datetime) -> list[str]:
+        """Accounts whose time-limited suspension has run out."""
+        query = select(accounts.c.id).where(
+            accounts.c.state == AccountState.SUSPENDED.value,
+            accounts.c.suspended_until.is_not(None),
+            accounts.c.suspended_until <= now,
+        )
+        return list((await self.conn.execute(query)).scalars())
+
+    async def search(self, text: str, limit: int) -> list[Account]:
+        pattern = "%" + text.lower().replace("%", "").replace("_", "\\_") + "%"
+        query = (
+            select(accounts)
+            .where(accounts.c.handle_key.like(pattern, escape="\\"))
+            .order_by(accounts.c.handle_key)
+            .limit(limit)
+        )
+        return [_account(row) for row in await self.conn.execute(query)]
+
     async def set_admin(self, account_id: str, is_admin: bool) -> None:
         await self.conn.execute(
             update(accounts).where(accounts.c.id == account_id).values(is_admin=is_admin)
@@ -113,22 +141,24 @@ class SessionStore:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
-    async def create(self, *, id: str, account_id: str, token_hash: str, now: datetime) -> None:
+    async def create(
+        self, *, id: str, account_id: str, token_hash: str, now: datetime, scope: str = "full"
+    ) -> None:
         await self.conn.execute(
             insert(sessions).values(
-                id=id, account_id=account_id, token_hash=token_hash, created_at=now
+                id=id, account_id=account_id, token_hash=token_hash, created_at=now, scope=scope
             )
         )
 
-    async def account_for(self, token_hash: str) -> tuple[str, Account] | None:
-        """(session id, account) for a live token."""
+    async def account_for(self, token_hash: str) -> tuple[str, str, Account] | None:
+        """(session id, scope, account) for a live token."""
         query = (
-            select(sessions.c.id.label("session_id"), accounts)
+            select(sessions.c.id.label("session_id"), sessions.c.scope, accounts)
             .join(accounts, accounts.c.id == sessions.c.account_id)
             .where(sessions.c.token_hash == token_hash, sessions.c.revoked_at.is_(None))
         )
         row = (await self.conn.execute(query)).first()
-        return (row.session_id, _account(row)) if row else None
+        return (row.session_id, row.scope, _account(row)) if row else None
 
     async def revoke(self, session_id: str, now: datetime) -> None:
         await self.conn.execute(
@@ -246,3 +276,19 @@ class PostStore:
             query = query.where(posts.c.created_at < before)
         rows = await self.conn.execute(query)
         return [Post(r.post_id, _account(r), r.text, r.posted_at) for r in rows]
+
+    async def get(self, post_id: str) -> Post | None:
+        if not storable_key(post_id):
+            return None
+        query = (
+            select(
+                posts.c.id.label("post_id"),
+                posts.c.text,
+                posts.c.created_at.label("posted_at"),
+                accounts,
+            )
+            .join(accounts, accounts.c.id == posts.c.author_id)
+            .where(posts.c.id == post_id)
+        )
+        row = (await self.conn.execute(query)).first()
+        return Post(row.post_id, _account(row), row.text, row.posted_at) if row else None

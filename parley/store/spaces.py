@@ -21,7 +21,7 @@ from parley.core.spaces.model import (
     SpeakPolicy,
 )
 from parley.store.accounts import insert_ignoring_duplicate
-from parley.store.tables import participants, reminders, space_events, spaces
+from parley.store.tables import accounts, participants, reminders, space_events, spaces
 from parley.store.types import storable_key
 
 STAGE_ROLES = [Role.HOST.value, Role.COHOST.value, Role.SPEAKER.value]
@@ -274,6 +274,42 @@ class SpaceStore:
             )
         )
         return list(rows.scalars())
+
+    async def spaces_to_leave(self, account_id: str) -> list[str]:
+        """Ids of spaces a suspended account must be taken out of: live ones it is in (present
+        or not, but not yet removed) or hosts, and scheduled ones it hosts."""
+        in_live = (
+            select(participants.c.space_id)
+            .join(spaces, spaces.c.id == participants.c.space_id)
+            .where(
+                participants.c.account_id == account_id,
+                spaces.c.state == SpaceStatus.LIVE.value,
+                participants.c.removed.is_(False),
+                or_(participants.c.present, spaces.c.host_id == account_id),
+            )
+        )
+        hosted = select(spaces.c.id).where(
+            spaces.c.host_id == account_id,
+            spaces.c.state.in_([SpaceStatus.LIVE.value, SpaceStatus.SCHEDULED.value]),
+        )
+        rows = await self.conn.execute(in_live.union(hosted))
+        return sorted(set(rows.scalars()))
+
+    async def suspended_still_inside(self) -> list[tuple[str, str]]:
+        """(space, account) pairs where a suspended account is still present in a live space:
+        what a node's sweep takes out, should the suspending node have stopped half-way."""
+        rows = await self.conn.execute(
+            select(participants.c.space_id, participants.c.account_id)
+            .join(spaces, spaces.c.id == participants.c.space_id)
+            .join(accounts, accounts.c.id == participants.c.account_id)
+            .where(
+                accounts.c.state == "suspended",
+                spaces.c.state == SpaceStatus.LIVE.value,
+                or_(participants.c.present, spaces.c.host_id == participants.c.account_id),
+                participants.c.removed.is_(False),
+            )
+        )
+        return [(r.space_id, r.account_id) for r in rows]
 
     async def live_spaces_hosted_by(self, account_id: str) -> list[str]:
         rows = await self.conn.execute(

@@ -40,6 +40,8 @@ accounts = Table(
     Column("state", String(16), nullable=False, server_default="active"),
     Column("is_admin", Boolean, nullable=False, server_default="0"),
     Column("created_at", UTCDateTime, nullable=False),
+    # Set while suspended for a time; the sweeper lifts the suspension when it is due.
+    Column("suspended_until", UTCDateTime, nullable=True),
 )
 
 sessions = Table(
@@ -49,6 +51,9 @@ sessions = Table(
     Column("account_id", ID, ForeignKey("accounts.id"), nullable=False, index=True),
     # sha256 of the bearer token: a leaked table does not leak usable tokens.
     Column("token_hash", String(64), nullable=False, unique=True),
+    # "full", or "appeal": what a suspended account gets at sign-in, good only for reading its
+    # notices and appealing.
+    Column("scope", String(8), nullable=False, server_default="full"),
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime, nullable=True),
 )
@@ -148,4 +153,117 @@ notifications = Table(
     Column("data", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_notifications_account", "account_id", "id"),
+)
+
+# --- trust and safety -----------------------------------------------------------------------
+
+moderation_actions = Table(
+    "moderation_actions",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("action", String(32), nullable=False),
+    Column("target_type", String(16), nullable=False),
+    Column("target_id", ID, nullable=False),
+    # None: the system (a suspension that ran out).
+    Column("actor_id", ID, ForeignKey("accounts.id"), nullable=True),
+    Column("rule", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("until", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_moderation_actions_target", "target_type", "target_id"),
+)
+
+notices = Table(
+    "notices",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("account_id", ID, ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("action_id", ID, ForeignKey("moderation_actions.id"), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("rule", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("until", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+appeals = Table(
+    "appeals",
+    metadata,
+    Column("id", ID, primary_key=True),
+    # One appeal per action: the notice names the action.
+    Column("notice_id", ID, ForeignKey("notices.id"), nullable=False, unique=True),
+    Column("account_id", ID, ForeignKey("accounts.id"), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("decision", String(16), nullable=True),
+    Column("decision_reason", Text, nullable=True),
+    Column("decided_by", ID, ForeignKey("accounts.id"), nullable=True),
+    Column("decided_at", UTCDateTime, nullable=True),
+)
+
+reports = Table(
+    "reports",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("reporter_id", ID, ForeignKey("accounts.id"), nullable=False),
+    Column("target_type", String(16), nullable=False),
+    Column("target_id", ID, nullable=False),
+    Column("rule", String(64), nullable=False),
+    Column("comment", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("resolved_by", ID, ForeignKey("accounts.id"), nullable=True),
+    Column("resolved_at", UTCDateTime, nullable=True),
+)
+
+# Append-only: the code has no path that updates or deletes a row, and on PostgreSQL a trigger
+# refuses UPDATE and DELETE (see migration 0002).
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor_id", ID, nullable=True),
+    Column("action", String(32), nullable=False, index=True),
+    Column("target_type", String(16), nullable=False),
+    Column("target_id", String(256), nullable=False),
+    Column("rule", String(64), nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("before", JSON, nullable=True),
+    Column("after", JSON, nullable=True),
+    Index("ix_audit_log_target", "target_type", "target_id"),
+)
+
+features = Table(
+    "features",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("enabled", Boolean, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("updated_by", ID, nullable=True),
+)
+
+link_rules = Table(
+    "link_rules",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("match", String(8), nullable=False),
+    Column("pattern", Text, nullable=False),
+    Column("canonical", Text, nullable=False),
+    Column("verdict", String(8), nullable=False),
+    Column("rule", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", ID, nullable=True),
+)
+
+# Every link shown in user content goes through /l/{id}, which checks it again when clicked.
+links = Table(
+    "links",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
 )

@@ -112,13 +112,15 @@ def end(state: SpaceState, actor_id: str, now: datetime, reason: str = "ended") 
     return finish(state, now, reason)
 
 
-def finish(state: SpaceState, now: datetime, reason: str) -> list[Event]:
-    """End a live space or cancel a scheduled one, whoever asks (the host, a timer, an admin)."""
+def finish(state: SpaceState, now: datetime, reason: str, message: str = "") -> list[Event]:
+    """End a live space or cancel a scheduled one, whoever asks (the host, a timer, an admin).
+    `message`: what everyone in it is told (an admin taking Spaces offline says why)."""
     space = state.space
     log = _log(state, now)
+    extra = {"message": message} if message else {}
     if space.state is SpaceStatus.SCHEDULED:
         space.state = SpaceStatus.CANCELLED
-        log.emit(EventType.SPACE_CANCELLED, reason=reason)
+        log.emit(EventType.SPACE_CANCELLED, reason=reason, **extra)
     elif space.state is SpaceStatus.LIVE:
         space.state = SpaceStatus.ENDED
         space.ended_at = now
@@ -126,7 +128,7 @@ def finish(state: SpaceState, now: datetime, reason: str) -> list[Event]:
         for p in state.participants.values():
             p.present = False
         space.listener_count = 0
-        log.emit(EventType.SPACE_ENDED, reason=reason, ended_at=now.isoformat())
+        log.emit(EventType.SPACE_ENDED, reason=reason, ended_at=now.isoformat(), **extra)
     else:
         raise Conflict("space_over", "This space is already over")
     return _done(state, log)
@@ -270,5 +272,43 @@ def expel(
         by=by,
         reason=reason,
         listener_count=state.space.listener_count,
+    )
+    return _done(state, log)
+
+
+def suspend(state: SpaceState, account_id: str, now: datetime) -> list[Event]:
+    """A suspended account leaves the space at once and for good, whatever its role. A space it
+    hosts passes to the longest-serving cohost without a grace period, or ends; a scheduled
+    space it hosts is cancelled."""
+    space = state.space
+    if space.state is SpaceStatus.SCHEDULED:
+        return finish(state, now, "host_suspended") if space.host_id == account_id else []
+    if space.state is not SpaceStatus.LIVE:
+        return []
+    if space.host_id != account_id:
+        return expel(state, account_id, now, by="moderation", reason="suspended")
+    host = state.participants[account_id]
+    cohosts = sorted(state.cohosts(), key=lambda c: (c.role_since, c.account_id))
+    if not cohosts:
+        return finish(state, now, "host_suspended")
+    heir = cohosts[0]
+    log = _log(state, now)
+    heir.role = Role.HOST
+    heir.role_since = now
+    space.host_id = heir.account_id
+    space.host_absent_since = None
+    log.emit(EventType.HOST_CHANGED, **_who(heir), previous=account_id, reason="host_suspended")
+    # Off the stage and out (never counted as a listener, so the count stands).
+    host.role = Role.LISTENER
+    host.role_since = now
+    host.muted = True
+    host.present = False
+    host.removed = True
+    log.emit(
+        EventType.PARTICIPANT_REMOVED,
+        **_who(host),
+        by="moderation",
+        reason="suspended",
+        listener_count=space.listener_count,
     )
     return _done(state, log)

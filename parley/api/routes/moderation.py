@@ -1,0 +1,138 @@
+"""Trust and safety: suspensions, notices and appeals, reports, the audit log, feature switches,
+and the public status and transparency pages."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+
+from parley.api.deps import AppealCallerDep, CallerDep, NodeDep
+from parley.api.schemas import (
+    AppealDecisionIn,
+    AppealIn,
+    FeatureIn,
+    ReportIn,
+    ReportResolution,
+    SuspendIn,
+    UnsuspendIn,
+)
+
+router = APIRouter(tags=["trust and safety"])
+
+Limit = Annotated[int, Query(ge=1, le=200)]
+
+
+@router.post("/admin/accounts/{handle}/suspend")
+async def suspend(handle: str, body: SuspendIn, caller: CallerDep, node: NodeDep) -> dict[str, Any]:
+    """Suspend any account (no kind is exempt): sessions revoked, sockets and media closed on
+    every node, out of every space; the account is told why and may appeal."""
+    return await node.moderation.suspend(caller, handle, body.rule, body.reason, body.until)
+
+
+@router.post("/admin/accounts/{handle}/unsuspend")
+async def unsuspend(
+    handle: str, body: UnsuspendIn, caller: CallerDep, node: NodeDep
+) -> dict[str, Any]:
+    return await node.moderation.unsuspend(caller, handle, body.reason)
+
+
+@router.get("/admin/accounts")
+async def find_accounts(
+    caller: CallerDep,
+    node: NodeDep,
+    q: Annotated[str, Query(max_length=15)] = "",
+    limit: Limit = 50,
+) -> list[dict[str, Any]]:
+    return await node.moderation.find_accounts(caller, q, limit)
+
+
+@router.get("/me/notices")
+async def notices(caller: AppealCallerDep, node: NodeDep) -> list[dict[str, Any]]:
+    """What moderators did to this account, under which rule and why; suspended accounts too."""
+    return await node.moderation.notices(caller)
+
+
+@router.post("/appeals", status_code=201)
+async def appeal(body: AppealIn, caller: AppealCallerDep, node: NodeDep) -> dict[str, Any]:
+    return await node.moderation.appeal(caller.account, body.notice_id, body.text)
+
+
+@router.get("/admin/appeals")
+async def appeals(
+    caller: CallerDep, node: NodeDep, open: bool = True, limit: Limit = 50
+) -> list[dict[str, Any]]:
+    return await node.moderation.appeals(caller, open_only=open, limit=limit)
+
+
+@router.post("/admin/appeals/{appeal_id}/decide")
+async def decide(
+    appeal_id: str, body: AppealDecisionIn, caller: CallerDep, node: NodeDep
+) -> dict[str, Any]:
+    return await node.moderation.decide_appeal(caller, appeal_id, body.decision, body.reason)
+
+
+@router.post("/reports", status_code=201)
+async def report(body: ReportIn, caller: CallerDep, node: NodeDep) -> dict[str, Any]:
+    return await node.moderation.report(
+        caller, body.target_type, body.target_id, body.rule, body.comment
+    )
+
+
+@router.get("/admin/reports")
+async def reports(
+    caller: CallerDep,
+    node: NodeDep,
+    status: Literal["open", "actioned", "dismissed"] | None = "open",
+    limit: Limit = 50,
+) -> list[dict[str, Any]]:
+    return await node.moderation.reports(caller, status, limit)
+
+
+@router.post("/admin/reports/{report_id}/resolve")
+async def resolve(
+    report_id: str, body: ReportResolution, caller: CallerDep, node: NodeDep
+) -> dict[str, Any]:
+    return await node.moderation.resolve_report(caller, report_id, body.status, body.reason)
+
+
+@router.get("/admin/audit")
+async def audit(
+    caller: CallerDep,
+    node: NodeDep,
+    action: Annotated[str | None, Query(max_length=32)] = None,
+    actor_id: Annotated[str | None, Query(max_length=32)] = None,
+    target_type: Annotated[str | None, Query(max_length=16)] = None,
+    target_id: Annotated[str | None, Query(max_length=256)] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    limit: Limit = 50,
+) -> list[dict[str, Any]]:
+    """The audit log, newest first. It is append-only: nothing can change or remove an entry."""
+    return await node.moderation.audit(
+        caller,
+        action=action,
+        actor_id=actor_id,
+        target_type=target_type,
+        target_id=target_id,
+        before_id=before_id,
+        limit=limit,
+    )
+
+
+@router.put("/admin/features/{name}")
+async def set_feature(
+    name: str, body: FeatureIn, caller: CallerDep, node: NodeDep
+) -> dict[str, Any]:
+    return await node.moderation.set_feature(caller, name, body.enabled, body.message)
+
+
+@router.get("/status")
+async def status(node: NodeDep) -> dict[str, Any]:
+    """Public: which features are on, and the admins' message when one is off."""
+    return {"features": await node.moderation.status()}
+
+
+@router.get("/transparency")
+async def transparency(node: NodeDep) -> dict[str, Any]:
+    """Public: moderation actions per rule and month."""
+    return {"actions": await node.moderation.transparency()}

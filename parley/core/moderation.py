@@ -1,0 +1,134 @@
+"""Moderation rules: who may act, what a suspension is, what the affected person is told.
+
+The same rules apply to everyone: nothing here looks at who the target is (an admin, a verified
+account, the space's host) except to refuse acting on oneself.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from parley.core.accounts import Account, AccountState
+from parley.core.errors import Conflict, Forbidden, Invalid
+
+RULE_RE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
+REASON_MAX = 1000
+APPEAL_MAX = 2000
+COMMENT_MAX = 1000
+MESSAGE_MAX = 280
+
+
+class ReportTarget(StrEnum):
+    ACCOUNT = "account"
+    SPACE = "space"
+    POST = "post"
+
+
+class AppealDecision(StrEnum):
+    UPHELD = "upheld"  # the action stands
+    OVERTURNED = "overturned"  # the action is undone
+
+
+class Feature(StrEnum):
+    SPACES = "spaces"
+    SPACES_CREATE = "spaces.create"
+
+
+@dataclass(frozen=True)
+class Suspension:
+    rule: str
+    reason: str
+    until: datetime | None
+
+
+def require_moderator(actor: Account) -> None:
+    if not actor.is_admin:
+        raise Forbidden("moderators_only", "Only moderators can do this")
+
+
+def clean_rule(rule: str) -> str:
+    rule = rule.strip()
+    if not RULE_RE.fullmatch(rule):
+        raise Invalid(
+            "invalid_rule", "A rule is a short lowercase name such as `spam` or `harassment`"
+        )
+    return rule
+
+
+def clean_reason(reason: str) -> str:
+    reason = reason.strip()
+    if not 1 <= len(reason) <= REASON_MAX:
+        raise Invalid("invalid_reason", f"Give a reason of 1 to {REASON_MAX} characters")
+    return reason
+
+
+def suspension(rule: str, reason: str, until: datetime | None, now: datetime) -> Suspension:
+    """A valid suspension, or the rule it breaks."""
+    if until is not None:
+        if until.tzinfo is None:
+            raise Invalid("invalid_until", "`until` needs a time zone")
+        if until <= now:
+            raise Invalid("invalid_until", "`until` must be in the future")
+    return Suspension(clean_rule(rule), clean_reason(reason), until)
+
+
+def may_suspend(actor: Account, target: Account) -> None:
+    require_moderator(actor)
+    if actor.id == target.id:
+        # Not an exemption for anyone: a moderator cannot lock the last door behind them.
+        raise Conflict("cannot_suspend_self", "Ask another moderator")
+    if target.state is AccountState.SUSPENDED:
+        raise Conflict("already_suspended", f"@{target.handle} is already suspended")
+    if target.state is AccountState.DEACTIVATED:
+        raise Conflict("account_deactivated", f"@{target.handle} is deactivated")
+
+
+def may_unsuspend(actor: Account, target: Account) -> None:
+    require_moderator(actor)
+    if target.state is not AccountState.SUSPENDED:
+        raise Conflict("not_suspended", f"@{target.handle} is not suspended")
+
+
+def clean_appeal(text: str) -> str:
+    text = text.strip()
+    if not 1 <= len(text) <= APPEAL_MAX:
+        raise Invalid("invalid_appeal", f"An appeal has 1 to {APPEAL_MAX} characters")
+    return text
+
+
+def clean_comment(comment: str) -> str:
+    comment = comment.strip()
+    if len(comment) > COMMENT_MAX:
+        raise Invalid("invalid_comment", f"A comment has at most {COMMENT_MAX} characters")
+    return comment
+
+
+def clean_message(message: str) -> str:
+    message = message.strip()
+    if len(message) > MESSAGE_MAX:
+        raise Invalid("invalid_message", f"A status message has at most {MESSAGE_MAX} characters")
+    return message
+
+
+def feature(name: str) -> Feature:
+    try:
+        return Feature(name)
+    except ValueError:
+        names = ", ".join(f.value for f in Feature)
+        raise Invalid("unknown_feature", f"Features are: {names}") from None
+
+
+def notice_text(action: str, rule: str, reason: str, until: datetime | None) -> str:
+    """What the affected person reads: what happened, which rule, why, and how to appeal."""
+    what = {
+        "suspend": "Your account was suspended",
+        "remove_post": "Your post was removed",
+    }.get(action, "A moderator acted on your account")
+    end = f" until {until.isoformat()}" if until else ""
+    return (
+        f"{what}{end} under the rule `{rule}`. Reason: {reason} "
+        "You can appeal this decision once (POST /api/v1/appeals with this notice's id)."
+    )

@@ -1,0 +1,476 @@
+"""Moderation use cases: suspension and its enforcement everywhere, notices, appeals, reports,
+the audit log and the transparency report.
+
+A suspension is committed first (account state, every session revoked, the action, the notice,
+the audit entry, in one transaction), then announced on the bus so every node closes that
+account's sockets and media at once, then the account is taken out of every space. Each node's
+sweep repeats the last two from the database, so a lost bus message or a crash half-way delays
+enforcement by one sweep interval, never forever.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from parley.bus.base import Bus
+from parley.core import moderation as rules
+from parley.core.accounts import Account, AccountState
+from parley.core.errors import Conflict, Forbidden, Invalid, NotFound
+from parley.services.accounts import AccountService, Caller
+from parley.services.common import new_id, utcnow
+from parley.services.spaces import SpaceService
+from parley.services.views import notice_view
+from parley.store.accounts import AccountStore, PostStore, SessionStore
+from parley.store.db import Database
+from parley.store.moderation import AuditLog, ModerationStore
+from parley.store.notifications import NotificationStore
+from parley.store.spaces import SpaceStore
+
+# Node-wide channel: "this account must be cut off now" (sockets, media).
+ACCOUNTS_CHANNEL = "accounts"
+
+
+def account_message(kind: str, account_id: str) -> str:
+    return json.dumps({"type": kind, "account_id": account_id})
+
+
+class ModerationService:
+    def __init__(
+        self, db: Database, bus: Bus, accounts: AccountService, spaces: SpaceService
+    ) -> None:
+        self.db = db
+        self.bus = bus
+        self.accounts = accounts
+        self.spaces = spaces
+
+    # --- suspension ------------------------------------------------------------------------
+
+    async def suspend(
+        self,
+        actor: Caller | None,
+        handle: str,
+        rule: str,
+        reason: str,
+        until: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Suspend an account, whoever it is. `actor` None: the operator, from the CLI."""
+        now = utcnow()
+        decided = rules.suspension(rule, reason, until, now)
+        async with self.db.write() as conn:
+            target = await self._account(conn, handle)
+            if actor is not None:
+                rules.may_suspend(actor.account, target)
+            elif target.state is AccountState.SUSPENDED:
+                raise Conflict("already_suspended", f"@{target.handle} is already suspended")
+            action_id, notice_id = new_id(), new_id()
+            await AccountStore(conn).set_state(target.id, AccountState.SUSPENDED, decided.until)
+            await SessionStore(conn).revoke_all(target.id, now)
+            moderation = ModerationStore(conn)
+            actor_id = actor.account.id if actor else None
+            await moderation.add_action(
+                id=action_id,
+                action="suspend",
+                target_type="account",
+                target_id=target.id,
+                actor_id=actor_id,
+                rule=decided.rule,
+                reason=decided.reason,
+                until=decided.until,
+                created_at=now,
+            )
+            text = rules.notice_text("suspend", decided.rule, decided.reason, decided.until)
+            await moderation.add_notice(
+                id=notice_id,
+                account_id=target.id,
+                action_id=action_id,
+                action="suspend",
+                rule=decided.rule,
+                reason=decided.reason,
+                text=text,
+                until=decided.until,
+                created_at=now,
+            )
+            await AuditLog(conn).append(
+                at=now,
+                actor_id=actor_id,
+                action="suspend",
+                target_type="account",
+                target_id=target.id,
+                rule=decided.rule,
+                reason=decided.reason,
+                before={"state": target.state.value},
+                after={"state": "suspended", "until": _iso(decided.until)},
+            )
+        await self.bus.publish(ACCOUNTS_CHANNEL, account_message("suspended", target.id))
+        await self.spaces.remove_suspended(target.id)
+        notice = await self._notice(notice_id)
+        return {"account": target.public(), "notice": notice}
+
+    async def unsuspend(
+        self, actor: Caller | None, handle: str, reason: str, *, rule: str = "unsuspend"
+    ) -> dict[str, Any]:
+        now = utcnow()
+        reason = rules.clean_reason(reason)
+        async with self.db.write() as conn:
+            target = await self._account(conn, handle)
+            if actor is not None:
+                rules.may_unsuspend(actor.account, target)
+            elif target.state is not AccountState.SUSPENDED:
+                raise Conflict("not_suspended", f"@{target.handle} is not suspended")
+            await self._lift(conn, target, actor.account.id if actor else None, rule, reason, now)
+        return {"account": target.public(), "state": AccountState.ACTIVE.value}
+
+    async def lift_due(self) -> None:
+        """Suspensions whose time ran out end by themselves (the sweeper calls this)."""
+        now = utcnow()
+        async with self.db.read() as conn:
+            due = await AccountStore(conn).suspensions_due(now)
+        for account_id in due:
+            async with self.db.write() as conn:
+                target = await AccountStore(conn).by_id(account_id)
+                if target is not None and target.state is AccountState.SUSPENDED:
+                    await self._lift(conn, target, None, "expired", "The suspension ended", now)
+
+    async def _lift(
+        self,
+        conn: Any,
+        target: Account,
+        actor_id: str | None,
+        rule: str,
+        reason: str,
+        now: datetime,
+    ) -> None:
+        await AccountStore(conn).set_state(target.id, AccountState.ACTIVE)
+        await ModerationStore(conn).add_action(
+            id=new_id(),
+            action="unsuspend",
+            target_type="account",
+            target_id=target.id,
+            actor_id=actor_id,
+            rule=rule,
+            reason=reason,
+            until=None,
+            created_at=now,
+        )
+        await AuditLog(conn).append(
+            at=now,
+            actor_id=actor_id,
+            action="unsuspend",
+            target_type="account",
+            target_id=target.id,
+            rule=rule,
+            reason=reason,
+            before={"state": "suspended"},
+            after={"state": "active"},
+        )
+        await NotificationStore(conn).add_many([target.id], "unsuspended", {"reason": reason}, now)
+
+    async def sweep(self) -> None:
+        await self.lift_due()
+        await self.spaces.sweep_suspended()
+
+    # --- notices and appeals -----------------------------------------------------------------
+
+    async def notices(self, caller: Caller) -> list[dict[str, Any]]:
+        async with self.db.read() as conn:
+            rows = await ModerationStore(conn).notices_of(caller.account.id)
+        return [notice_view(row) for row in rows]
+
+    async def suspension_notice(self, account_id: str) -> dict[str, Any] | None:
+        """The notice a suspended account sees when it tries to sign in."""
+        async with self.db.read() as conn:
+            row = await ModerationStore(conn).latest_notice(account_id, "suspend")
+        return notice_view(row) if row else None
+
+    async def appeal(self, account: Account, notice_id: str, text: str) -> dict[str, Any]:
+        """Appeal the action behind a notice, once. A suspended account may appeal too: it
+        signs in to read its notice, and this is the one thing it can do."""
+        text = rules.clean_appeal(text)
+        now = utcnow()
+        async with self.db.write() as conn:
+            store = ModerationStore(conn)
+            notice = await store.notice(notice_id)
+            if notice is None or notice["account_id"] != account.id:
+                raise NotFound("notice_not_found", "No such notice of yours")
+            if await store.appeal_for(notice_id) is not None:
+                raise Conflict("already_appealed", "Each action can be appealed once")
+            appeal_id = new_id()
+            await store.add_appeal(
+                id=appeal_id, notice_id=notice_id, account_id=account.id, text=text, created_at=now
+            )
+            await AuditLog(conn).append(
+                at=now,
+                actor_id=account.id,
+                action="appeal",
+                target_type="notice",
+                target_id=notice_id,
+                rule=notice["rule"],
+            )
+            appeal = await store.appeal(appeal_id)
+        assert appeal is not None
+        return _appeal_view(appeal)
+
+    async def appeals(self, caller: Caller, *, open_only: bool, limit: int) -> list[dict[str, Any]]:
+        rules.require_moderator(caller.account)
+        async with self.db.read() as conn:
+            return [
+                _appeal_view(a)
+                for a in await ModerationStore(conn).appeals(open_only=open_only, limit=limit)
+            ]
+
+    async def decide_appeal(
+        self, caller: Caller, appeal_id: str, decision: str, reason: str
+    ) -> dict[str, Any]:
+        rules.require_moderator(caller.account)
+        verdict = rules.AppealDecision(decision)
+        reason = rules.clean_reason(reason)
+        now = utcnow()
+        async with self.db.write() as conn:
+            store = ModerationStore(conn)
+            appeal = await store.appeal(appeal_id)
+            if appeal is None:
+                raise NotFound("appeal_not_found", "No such appeal")
+            if appeal["account_id"] == caller.account.id:
+                raise Forbidden("cannot_decide_own_appeal", "Another moderator must decide")
+            decided = await store.decide_appeal(
+                appeal_id,
+                decision=verdict.value,
+                decision_reason=reason,
+                decided_by=caller.account.id,
+                decided_at=now,
+            )
+            if not decided:
+                raise Conflict("already_decided", "This appeal was already decided")
+            notice = await store.notice(appeal["notice_id"])
+            assert notice is not None
+            await AuditLog(conn).append(
+                at=now,
+                actor_id=caller.account.id,
+                action="decide_appeal",
+                target_type="appeal",
+                target_id=appeal_id,
+                rule=notice["rule"],
+                reason=reason,
+                after={"decision": verdict.value},
+            )
+            await NotificationStore(conn).add_many(
+                [appeal["account_id"]],
+                "appeal_decided",
+                {"appeal_id": appeal_id, "decision": verdict.value, "reason": reason},
+                now,
+            )
+            target = await AccountStore(conn).by_id(appeal["account_id"])
+            if (
+                verdict is rules.AppealDecision.OVERTURNED
+                and notice["action"] == "suspend"
+                and target is not None
+                and target.state is AccountState.SUSPENDED
+            ):
+                await self._lift(conn, target, caller.account.id, "appeal", reason, now)
+            result = await store.appeal(appeal_id)
+        assert result is not None
+        return _appeal_view(result)
+
+    # --- reports -------------------------------------------------------------------------------
+
+    async def report(
+        self, caller: Caller, target_type: str, target_id: str, rule: str, comment: str
+    ) -> dict[str, Any]:
+        try:
+            kind = rules.ReportTarget(target_type)
+        except ValueError:
+            raise Invalid("invalid_target_type", "Report an account, a space or a post") from None
+        rule, comment = rules.clean_rule(rule), rules.clean_comment(comment)
+        now = utcnow()
+        async with self.db.write() as conn:
+            resolved = await self._report_target(conn, kind, target_id)
+            report_id = new_id()
+            await ModerationStore(conn).add_report(
+                id=report_id,
+                reporter_id=caller.account.id,
+                target_type=kind.value,
+                target_id=resolved,
+                rule=rule,
+                comment=comment,
+                created_at=now,
+                status="open",
+            )
+            report = await ModerationStore(conn).report(report_id)
+        assert report is not None
+        return _report_view(report)
+
+    async def _report_target(self, conn: Any, kind: rules.ReportTarget, target_id: str) -> str:
+        """The id of what is reported (an account may be named by its handle)."""
+        if kind is rules.ReportTarget.ACCOUNT:
+            account = await AccountStore(conn).by_handle(target_id) or await AccountStore(
+                conn
+            ).by_id(target_id)
+            if account is None:
+                raise NotFound("account_not_found", "No such account")
+            return account.id
+        if kind is rules.ReportTarget.SPACE:
+            if await SpaceStore(conn).get(target_id) is None:
+                raise NotFound("space_not_found", "No such space")
+            return target_id
+        if await PostStore(conn).get(target_id) is None:
+            raise NotFound("post_not_found", "No such post")
+        return target_id
+
+    async def reports(self, caller: Caller, status: str | None, limit: int) -> list[dict[str, Any]]:
+        rules.require_moderator(caller.account)
+        async with self.db.read() as conn:
+            return [
+                _report_view(r)
+                for r in await ModerationStore(conn).reports(status=status, limit=limit)
+            ]
+
+    async def resolve_report(
+        self, caller: Caller, report_id: str, status: str, reason: str
+    ) -> dict[str, Any]:
+        rules.require_moderator(caller.account)
+        if status not in ("actioned", "dismissed"):
+            raise Invalid("invalid_status", "Resolve a report as actioned or dismissed")
+        reason = rules.clean_reason(reason)
+        now = utcnow()
+        async with self.db.write() as conn:
+            store = ModerationStore(conn)
+            report = await store.report(report_id)
+            if report is None:
+                raise NotFound("report_not_found", "No such report")
+            if not await store.resolve_report(
+                report_id, status=status, resolved_by=caller.account.id, resolved_at=now
+            ):
+                raise Conflict("already_resolved", "This report was already resolved")
+            await AuditLog(conn).append(
+                at=now,
+                actor_id=caller.account.id,
+                action=f"report_{status}",
+                target_type="report",
+                target_id=report_id,
+                rule=report["rule"],
+                reason=reason,
+            )
+            resolved = await store.report(report_id)
+        assert resolved is not None
+        return _report_view(resolved)
+
+    # --- feature switches ----------------------------------------------------------------------
+
+    async def set_feature(
+        self, actor: Caller | None, name: str, enabled: bool, message: str = ""
+    ) -> dict[str, Any]:
+        """Switch a feature on or off for everyone. Turning `spaces` off ends every live space
+        gracefully, with the message; turning it on again restores service."""
+        if actor is not None:
+            rules.require_moderator(actor.account)
+        feature = rules.feature(name)
+        message = rules.clean_message(message)
+        now = utcnow()
+        actor_id = actor.account.id if actor else None
+        async with self.db.write() as conn:
+            store = ModerationStore(conn)
+            before = (await store.features()).get(feature.value)
+            await store.set_feature(
+                feature.value, enabled=enabled, message=message, now=now, by=actor_id
+            )
+            await AuditLog(conn).append(
+                at=now,
+                actor_id=actor_id,
+                action="feature_on" if enabled else "feature_off",
+                target_type="feature",
+                target_id=feature.value,
+                reason=message or None,
+                before={"enabled": before["enabled"]} if before else None,
+                after={"enabled": enabled, "message": message},
+            )
+        ended = 0
+        if feature is rules.Feature.SPACES and not enabled:
+            ended = await self.spaces.end_all("feature_disabled", message)
+        return {**(await self.status())[feature.value], "spaces_ended": ended}
+
+    async def status(self) -> dict[str, dict[str, Any]]:
+        """Public: every feature switch and its message."""
+        async with self.db.read() as conn:
+            switches = await ModerationStore(conn).features()
+        out = {}
+        for feature in rules.Feature:
+            switch = switches.get(feature.value)
+            out[feature.value] = {
+                "name": feature.value,
+                "enabled": switch["enabled"] if switch else True,
+                "message": switch["message"] if switch else "",
+                "updated_at": switch["updated_at"].isoformat() if switch else None,
+            }
+        return out
+
+    # --- reading -------------------------------------------------------------------------------
+
+    async def find_accounts(self, caller: Caller, text: str, limit: int) -> list[dict[str, Any]]:
+        rules.require_moderator(caller.account)
+        async with self.db.read() as conn:
+            found = await AccountStore(conn).search(text, limit)
+        return [{**a.public(), "state": a.state.value, "is_admin": a.is_admin} for a in found]
+
+    async def audit(self, caller: Caller, **filters: Any) -> list[dict[str, Any]]:
+        rules.require_moderator(caller.account)
+        async with self.db.read() as conn:
+            return [_audit_view(e) for e in await AuditLog(conn).entries(**filters)]
+
+    async def transparency(self, since: datetime | None = None) -> list[dict[str, Any]]:
+        """Public: how many actions of each kind, under each rule, per month."""
+        async with self.db.read() as conn:
+            actions = await AuditLog(conn).actions(since)
+        counts = Counter((at.strftime("%Y-%m"), action, rule) for at, action, rule in actions)
+        return [
+            {"period": period, "action": action, "rule": rule, "count": count}
+            for (period, action, rule), count in sorted(counts.items(), key=_sort_key)
+        ]
+
+    async def _account(self, conn: Any, handle: str) -> Account:
+        account = await AccountStore(conn).by_handle(handle)
+        if account is None:
+            raise NotFound("account_not_found", f"No account @{handle}")
+        return account
+
+    async def _notice(self, notice_id: str) -> dict[str, Any]:
+        async with self.db.read() as conn:
+            row = await ModerationStore(conn).notice(notice_id)
+        assert row is not None
+        return notice_view(row)
+
+
+def _sort_key(item: tuple[tuple[str, str, str | None], int]) -> tuple[str, str, str]:
+    (period, action, rule), _count = item
+    return period, action, rule or ""
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _appeal_view(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "notice_id": row["notice_id"],
+        "account_id": row["account_id"],
+        "text": row["text"],
+        "created_at": row["created_at"].isoformat(),
+        "decision": row["decision"],
+        "decision_reason": row["decision_reason"],
+        "decided_at": _iso(row["decided_at"]),
+    }
+
+
+def _report_view(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **row,
+        "created_at": row["created_at"].isoformat(),
+        "resolved_at": _iso(row["resolved_at"]),
+    }
+
+
+def _audit_view(row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, "at": row["at"].isoformat()}
