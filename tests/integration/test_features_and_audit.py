@@ -1,0 +1,116 @@
+"""Feature switches with a live space, the public status page, and an audit log that cannot be
+changed, not even by SQL, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from sqlalchemy import delete, update
+from sqlalchemy.exc import DBAPIError
+
+from parley.store.tables import audit_log
+from tests.support.clients import Person
+from tests.support.moderation import admin, suspend
+from tests.support.servers import ServerThread, serve
+
+
+@pytest.fixture
+async def server(database_url: str) -> AsyncIterator[ServerThread]:
+    with serve(database_url=database_url) as running:
+        yield running
+
+
+async def status(server: ServerThread) -> dict[str, dict[str, object]]:
+    async with httpx.AsyncClient(base_url=f"{server.base_url}/api/v1") as http:
+        features: dict[str, dict[str, object]] = (await http.get("/status")).json()["features"]
+        return features
+
+
+async def test_spaces_off_ends_live_spaces_gracefully_and_on_restores_service(
+    server: ServerThread,
+) -> None:
+    mod = await admin(server, "mod")
+    host = await Person.sign_up(server.base_url, "host")
+    fan = await Person.sign_up(server.base_url, "fan")
+    sid = (await host.call("POST", "/spaces", 201, json={"title": "Before"}))["id"]
+    await fan.call("POST", f"/spaces/{sid}/join", 200)
+    assert (await status(server))["spaces"]["enabled"] is True
+
+    message = "Spaces are down for maintenance until 18:00 UTC"
+    async with fan.events(sid) as stream:
+        await stream.wait_for("snapshot")
+        switched = await mod.call(
+            "PUT", "/admin/features/spaces", 200, json={"enabled": False, "message": message}
+        )
+        assert switched["spaces_ended"] == 1
+        ended = await stream.wait_for("space_ended")
+        assert ended["data"] == {**ended["data"], "reason": "feature_disabled", "message": message}
+        assert await stream.wait_closed() == 4002
+    assert (await status(server))["spaces"] == {
+        **(await status(server))["spaces"],
+        "enabled": False,
+        "message": message,
+    }
+    for who, method, path, body in [
+        (host, "POST", "/spaces", {"title": "Sneaky"}),
+        (fan, "POST", f"/spaces/{sid}/join", None),
+    ]:
+        r = await who.http.request(method, path, json=body)
+        assert r.status_code == 503, r.text
+        assert (r.json()["code"], r.json()["title"]) == ("feature_disabled", message)
+
+    await mod.call("PUT", "/admin/features/spaces", 200, json={"enabled": True})
+    again = await host.call("POST", "/spaces", 201, json={"title": "After"})
+    await fan.call("POST", f"/spaces/{again['id']}/join", 200)
+    actions = [e["action"] for e in await mod.call("GET", "/admin/audit?target_type=feature", 200)]
+    assert actions == ["feature_on", "feature_off"]
+    for person in (mod, host, fan):
+        await person.close()
+
+
+async def test_creation_off_keeps_live_spaces_and_joins(server: ServerThread) -> None:
+    mod = await admin(server, "mod")
+    host = await Person.sign_up(server.base_url, "host")
+    fan = await Person.sign_up(server.base_url, "fan")
+    sid = (await host.call("POST", "/spaces", 201, json={"title": "Stays"}))["id"]
+    await mod.call(
+        "PUT", "/admin/features/spaces.create", 200, json={"enabled": False, "message": "Busy"}
+    )
+    await host.refused("POST", "/spaces", 503, "feature_disabled", json={"title": "New"})
+    await fan.call("POST", f"/spaces/{sid}/join", 200)
+    assert (await host.call("GET", f"/spaces/{sid}", 200))["state"] == "live"
+    await fan.refused(
+        "PUT", "/admin/features/spaces", 403, "moderators_only", json={"enabled": False}
+    )
+    await mod.refused(
+        "PUT", "/admin/features/video", 422, "unknown_feature", json={"enabled": False}
+    )
+    for person in (mod, host, fan):
+        await person.close()
+
+
+async def test_the_audit_log_cannot_be_changed_or_deleted(server: ServerThread) -> None:
+    mod = await admin(server, "mod")
+    await Person.sign_up(server.base_url, "someone")
+    await suspend(mod, "someone")
+    entries = await mod.call("GET", "/admin/audit", 200)
+    assert [(e["action"], e["rule"]) for e in entries] == [("suspend", "harassment")]
+
+    async def tamper(statement: object) -> str:
+        try:
+            async with server.node.db.write() as conn:
+                await conn.execute(statement)  # type: ignore[call-overload]
+        except DBAPIError as refused:
+            return str(refused.orig)
+        return "accepted"
+
+    for statement in (
+        update(audit_log).values(reason="nothing happened"),
+        delete(audit_log),
+    ):
+        outcome = server.call(tamper(statement))
+        assert "append-only" in outcome, outcome
+    assert await mod.call("GET", "/admin/audit", 200) == entries
+    await mod.close()
