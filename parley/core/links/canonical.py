@@ -56,6 +56,7 @@ _ESCAPE_TABLE: Final = tuple(f"%{b:02X}" if b in _ESCAPED_BYTES else chr(b) for 
 _IPV4_PART_RE: Final = re.compile(r"^(?:0[xX][0-9a-fA-F]*|0[0-7]*|[1-9][0-9]*)$")
 # Dot look-alikes that UTS #46 maps to "." (ideographic, full-width and half-width full stops). They
 # are replaced before the ASCII fast path, so "evil。example" never skips the IDN mapping.
+_HOST_DELIMITERS: Final = frozenset("/\\?@:[]")
 _DOT_LIKE: Final = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
 
 
@@ -160,6 +161,10 @@ def canonical_host(raw: bytes | str) -> str:
             text = _uts46_map(text)
         except (idna.IDNAError, UnicodeDecodeError):
             return _escape(_collapse_dots(raw.lower()))
+    if not _HOST_DELIMITERS.isdisjoint(text):
+        # Only a mapping can bring these here ("／" is "/" in UTS #46); browsers refuse such a
+        # host, and keeping it would split differently when canonicalized again.
+        raise InvalidURL(f"the host has a forbidden character: {text!r}")
     host = _collapse_dots(text.lower().encode("utf-8")).decode("utf-8")
     ip = _parse_ipv4(host)
     if ip is not None:
