@@ -114,11 +114,16 @@ class Feed:
         if seq > self.last_seq + 1:
             # Publishers on different nodes can overtake each other on the bus; the store has
             # every committed event, so fill the gap from there.
-            missing = await self.spaces.events_after(self.space_id, self.last_seq) or []
-            for earlier in missing:
-                if self.last_seq < earlier.seq < seq:
-                    self._deliver(earlier.seq, encode(earlier), earlier.to_wire())
-        self._deliver(seq, message, event)
+            await self.fill_gap(seq)
+        if seq > self.last_seq:
+            self._deliver(seq, message, event)
+
+    async def fill_gap(self, before: int) -> None:
+        """Deliver the stored events after the last one delivered and before `before`."""
+        missing = await self.spaces.events_after(self.space_id, self.last_seq) or []
+        for earlier in missing:
+            if self.last_seq < earlier.seq < before:
+                self._deliver(earlier.seq, encode(earlier), earlier.to_wire())
 
     def _deliver(self, seq: int, message: str, event: dict[str, Any]) -> None:
         self.last_seq = seq
@@ -178,6 +183,16 @@ class FanoutHub:
             self.detach(space_id, client)
             feed.task.result()  # raises what stopped the feed
         return feed
+
+    async def catch_up(self) -> None:
+        """Deliver events committed but never heard on the bus (Redis pub/sub drops messages
+        while reconnecting; a command-line tool on the in-process bus reaches no server). One
+        query finds the feeds that are behind; only those read their missing events."""
+        feeds = [f for f in self.feeds.values() if f.ready.is_set()]
+        latest = await self.spaces.seqs([f.space_id for f in feeds])
+        for feed in feeds:
+            if latest.get(feed.space_id, 0) > feed.last_seq:
+                await feed.fill_gap(latest[feed.space_id] + 1)
 
     def close_account(self, account_id: str, code: int, reason: str) -> int:
         """Close every socket of the account on this node, in every space; how many."""

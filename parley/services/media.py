@@ -103,6 +103,27 @@ class MediaService:
         if watched is not None:
             await watched.room.disconnect(caller.account.id)
 
+    async def catch_up(self) -> None:
+        """Rooms that missed events on the bus reload their stage from the store (the same
+        reason as the sockets' catch-up: a mute must never be lost)."""
+        rooms = [w for w in self.rooms.values() if w.ready.is_set()]
+        latest = await self.spaces.seqs([w.room.space_id for w in rooms])
+        for watched in rooms:
+            seq = latest.get(watched.room.space_id, 0)
+            if seq > watched.last_seq:
+                view = await self.spaces.view(watched.room.space_id)
+                if view["state"] != "live":
+                    await self._close_room(watched.room.space_id)
+                    continue
+                await self._reload(watched)
+                for account_id in list(watched.room.peers):
+                    if not await self._still_in(watched.room.space_id, account_id):
+                        await watched.room.disconnect(account_id)
+
+    async def _still_in(self, space_id: str, account_id: str) -> bool:
+        p = await self.spaces.participant(space_id, account_id)
+        return p is not None and p.present and not p.removed
+
     async def hang_up_account(self, account_id: str) -> None:
         """Cut the account's media in every room on this node: its audio stops at once (the
         mixer forgets it before the connection is torn down)."""

@@ -67,9 +67,13 @@ class Node:
         while True:
             await asyncio.sleep(self.settings.sweep_interval_seconds)
             try:
+                # Suspended accounts lose their connections here before anything else, so
+                # they are told why (4401) rather than only that they left a space.
+                await self.cut_off(await self.accounts.suspended_among(self.connected_accounts()))
                 await self.spaces.sweep()
                 await self.moderation.sweep()
-                await self.cut_off(await self.accounts.suspended_among(self.connected_accounts()))
+                await self.hub.catch_up()
+                await self.media.catch_up()
             except Exception:
                 log.exception("sweep failed; trying again next interval")
 

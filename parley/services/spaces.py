@@ -305,6 +305,10 @@ class SpaceService:
             return None
         return events
 
+    async def seqs(self, space_ids: Sequence[str]) -> dict[str, int]:
+        async with self.db.read() as conn:
+            return await SpaceStore(conn).seqs(space_ids)
+
     # --- feature switches ------------------------------------------------------------------
 
     async def require_feature(self, feature: Feature) -> None:

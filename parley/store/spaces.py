@@ -219,6 +219,13 @@ class SpaceStore:
         rows = await self.conn.execute(query.limit(limit))
         return [_space(r) for r in rows]
 
+    async def seqs(self, space_ids: Sequence[str]) -> dict[str, int]:
+        """The last sequence number of each space."""
+        if not space_ids:
+            return {}
+        query = select(spaces.c.id, spaces.c.seq).where(spaces.c.id.in_(list(space_ids)))
+        return {r.id: r.seq for r in await self.conn.execute(query)}
+
     async def stages(self, space_ids: Sequence[str]) -> dict[str, list[Participant]]:
         """Stage members (the host in a grace period included) of each space."""
         result: dict[str, list[Participant]] = {sid: [] for sid in space_ids}

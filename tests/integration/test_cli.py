@@ -12,6 +12,7 @@ import httpx
 
 from parley.config import Settings
 from parley.demo import PASSWORD, seed
+from tests.support.clients import Person
 from tests.support.servers import TEST_SETTINGS, free_port, serve
 
 
@@ -93,3 +94,40 @@ def test_serve_answers_on_the_given_port(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+async def test_admin_commands_reach_a_running_server(tmp_path: Path) -> None:
+    """The CLI works on the database; a running node (in-process bus) enforces what it did
+    within a sweep: the suspended account's socket closes, the live space ends on `feature off`."""
+    env = cli_env(tmp_path)
+    with serve(data_dir=tmp_path) as server:
+        host = await Person.sign_up(server.base_url, "host")
+        fan = await Person.sign_up(server.base_url, "fan")
+        sid = (await host.call("POST", "/spaces", 201, json={"title": "Live"}))["id"]
+        await fan.call("POST", f"/spaces/{sid}/join", 200)
+        async with fan.events(sid) as fan_stream, host.events(sid) as host_stream:
+            await fan_stream.wait_for("snapshot")
+            done = parley(
+                "admin", "suspend", "fan", "--rule", "spam", "--reason", "Links to scams", env=env
+            )
+            assert done.returncode == 0, done.stderr
+            assert "suspended @fan" in done.stdout and "spam" in done.stdout
+            assert await fan_stream.wait_closed(timeout=2) == 4401
+            await host_stream.wait_for("participant_removed", account_id=fan.id)
+
+            off = parley("admin", "feature", "off", "spaces", "--message", "Back soon", env=env)
+            assert off.returncode == 0, off.stderr
+            assert "1 live spaces ended" in off.stdout
+            ended = await host_stream.wait_for("space_ended", timeout=3)
+            assert ended["data"]["message"] == "Back soon"
+
+        audit = parley("admin", "audit", env=env)
+        assert audit.returncode == 0, audit.stderr
+        lines = audit.stdout.splitlines()
+        assert "feature_off" in lines[0] and "suspend" in lines[1] and "rule=spam" in lines[1]
+        back = parley("admin", "unsuspend", "fan", "--reason", "Appeal accepted", env=env)
+        assert back.returncode == 0, back.stderr
+        bad = parley("admin", "suspend", "ghost", "--rule", "spam", "--reason", "x", env=env)
+        assert bad.returncode == 2 and "account_not_found" in bad.stderr
+        for person in (host, fan):
+            await person.close()
