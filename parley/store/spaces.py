@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Row, and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.core.spaces.events import Event, EventType
@@ -115,7 +115,9 @@ class SpaceStore:
             return None
         query = select(spaces).where(spaces.c.id == space_id)
         if lock:
-            query = query.with_for_update()
+            # NO KEY: the id never changes, so rows referencing the space (events,
+            # participants) may still take their foreign-key share lock meanwhile.
+            query = query.with_for_update(key_share=True)
         row = (await self.conn.execute(query)).first()
         if row is None:
             return None
@@ -336,23 +338,16 @@ class SpaceStore:
         )
 
     async def disconnected(self, space_id: str, account_id: str, now: datetime) -> None:
+        # One statement: a second UPDATE of the same row in one transaction re-checks its
+        # foreign keys on PostgreSQL, which can deadlock with a decision locking the space.
+        last = participants.c.connections <= 1
         await self.conn.execute(
             update(participants)
-            .where(
-                participants.c.space_id == space_id,
-                participants.c.account_id == account_id,
-                participants.c.connections > 0,
+            .where(participants.c.space_id == space_id, participants.c.account_id == account_id)
+            .values(
+                connections=case((last, 0), else_=participants.c.connections - 1),
+                disconnected_at=case((last, now), else_=participants.c.disconnected_at),
             )
-            .values(connections=participants.c.connections - 1)
-        )
-        await self.conn.execute(
-            update(participants)
-            .where(
-                participants.c.space_id == space_id,
-                participants.c.account_id == account_id,
-                participants.c.connections == 0,
-            )
-            .values(disconnected_at=now)
         )
 
     async def away_since(self, cutoff: datetime, *, host_cutoff: datetime) -> list[tuple[str, str]]:

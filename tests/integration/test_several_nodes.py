@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
 from tests.integration.test_bus import _redis_problem
+from tests.support.audio import MediaClient
 from tests.support.clients import Person
+from tests.support.moderation import admin, suspend
 from tests.support.servers import REDIS_URL, fresh_postgres_database, serve
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -49,3 +52,48 @@ async def test_events_from_both_nodes_reach_sockets_on_both_in_order() -> None:
                 assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
                 assert stream.types().count("reaction") == 30
             assert stream_a.events == stream_b.events
+
+
+async def test_a_suspension_on_one_node_cuts_the_account_off_on_the_other() -> None:
+    problem = await _redis_problem()
+    if problem:
+        pytest.skip(f"Redis not reachable at 127.0.0.1:6379: {problem}")
+    async with fresh_postgres_database() as url:
+        with (
+            serve(database_url=url, redis_url=REDIS_URL) as a,
+            serve(database_url=url, redis_url=REDIS_URL) as b,
+        ):
+            mod = await admin(a, "mod")
+            host, speaker, listener = [
+                await Person.sign_up(b.base_url, h) for h in ("host", "speaker", "listener")
+            ]
+            sid = (await host.call("POST", "/spaces", 201, json={"title": "Two nodes"}))["id"]
+            for person in (speaker, listener):
+                await person.call("POST", f"/spaces/{sid}/join", 200)
+            await speaker.call("POST", f"/spaces/{sid}/hand", 204)
+            await host.call("POST", f"/spaces/{sid}/speakers/speaker", 204)
+            await speaker.call("POST", f"/spaces/{sid}/unmute", 204)
+            voice = await MediaClient.connect(speaker, sid, tone=440.0)
+            ear = await MediaClient.connect(listener, sid)
+            try:
+                async with speaker.events(sid) as stream:
+                    await stream.wait_for("snapshot")
+                    await ear.hearing.until("hears", 440.0)
+                    started = time.monotonic()
+                    await suspend(mod, "speaker")  # through node a; everything above is on b
+                    assert await stream.wait_closed(timeout=1.0) == 4401
+                    socket_closed = time.monotonic() - started
+                    while voice.pc.connectionState != "closed":
+                        assert time.monotonic() - started < 1.0, voice.pc.connectionState
+                        await asyncio.sleep(0.01)
+                    media_closed = time.monotonic() - started
+                    await ear.hearing.until("silent_at", 440.0, timeout=1.0)
+                print(
+                    f"on the other node: socket closed after {1000 * socket_closed:.0f} ms, "
+                    f"media after {1000 * media_closed:.0f} ms"
+                )
+            finally:
+                await voice.close()
+                await ear.close()
+            for person in (mod, host, speaker, listener):
+                await person.close()
