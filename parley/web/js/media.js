@@ -133,7 +133,11 @@ const FINAL_CLOSE_CODES = new Set([4002, 4003, 4401, 4404]);
 //                server either way.
 //   onChange:    called with ({connection, role, muted}) after each new connection.
 //   onError:     called with errors from connecting (e.g. a 403 when we have not joined).
-// Returns {connection, role, muted, ready, close()}; `ready` resolves with the first connection.
+//   socket:      open an event socket of its own (the default). A page that already follows the
+//                space's events passes false and feeds each message to `handle(message)`.
+// Returns {connection, role, muted, ready, close(), handle(message), reconnect()}; `ready`
+// resolves with the first connection. `reconnect()` replaces the media connection even though
+// the role did not change (after the account rejoined a space it had dropped out of).
 export function liveAudio({
   spaceId,
   token,
@@ -143,8 +147,9 @@ export function liveAudio({
   followMic = true,
   onChange = () => {},
   onError = (error) => console.error("parley media:", error),
+  socket: ownSocket = true,
 }) {
-  const state = { connection: null, role: null, muted: true, ready: null, close };
+  const state = { connection: null, role: null, muted: true, ready: null, close, handle, reconnect };
   let resolveReady;
   state.ready = new Promise((resolve) => (resolveReady = resolve));
   let closed = false;
@@ -154,10 +159,11 @@ export function liveAudio({
   let mediaRetryTimer = null; // replacing a failed media connection
   let switching = Promise.resolve(); // connections are made one after another, never in parallel
 
-  function applyRole() {
+  function applyRole(force = false) {
     switching = switching.then(async () => {
       const send = isStageRole(state.role);
-      if (closed || (state.connection && state.connection.send === send)) return;
+      if (closed || (force && state.role === null)) return;
+      if (!force && state.connection && state.connection.send === send) return;
       try {
         const next = await connectMedia({ spaceId, token, send, apiBase, audio });
         if (closed) return next.close();
@@ -172,7 +178,7 @@ export function liveAudio({
           if (next.pc.connectionState !== "failed" || state.connection !== next) return;
           state.connection = null;
           next.close();
-          mediaRetryTimer = setTimeout(applyRole, 1000);
+          mediaRetryTimer = setTimeout(() => applyRole(), 1000);
         });
         onChange({ connection: next, role: state.role, muted: state.muted });
         resolveReady(next);
@@ -180,6 +186,10 @@ export function liveAudio({
         onError(error);
       }
     });
+  }
+
+  function reconnect() {
+    applyRole(true);
   }
 
   function handle(message) {
@@ -228,6 +238,6 @@ export function liveAudio({
   }
 
   // Our role comes from the socket's snapshot and events, never from the caller, so it is current.
-  open();
+  if (ownSocket) open();
   return state;
 }
