@@ -73,6 +73,10 @@ class IceServerOut(BaseModel):
     credential: str | None = None
 
 
+class MediaConfig(BaseModel):
+    ice_servers: list[IceServerOut]
+
+
 class MediaAnswer(BaseModel):
     sdp: str
     type: Literal["answer"]

@@ -88,11 +88,12 @@ class MediaService:
             self._spawn(self._close_if_empty(watched))
         # The role may have changed while we negotiated; the room's own view is the truth.
         watched.room.set_audible(watched.audible())
-        return {
-            "sdp": answer,
-            "type": "answer",
-            "ice_servers": [s.model_dump(exclude_none=True) for s in self.settings.ice_servers],
-        }
+        return {"sdp": answer, "type": "answer", **self.config()}
+
+    def config(self) -> dict[str, Any]:
+        """What a client needs before offering: the ICE servers (no trickle ICE here, so the
+        browser must know them when it gathers its candidates)."""
+        return {"ice_servers": [s.model_dump(exclude_none=True) for s in self.settings.ice_servers]}
 
     def ready(self) -> bool:
         """Media can be served: no room's mixer or event follower has died."""

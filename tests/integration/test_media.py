@@ -33,6 +33,17 @@ async def server(tmp_path: Path) -> AsyncIterator[ServerThread]:
         yield running
 
 
+async def test_ice_servers_come_from_the_settings(tmp_path: Path) -> None:
+    stun = [{"urls": ["stun:stun.example.org:3478"]}]
+    turn = {"urls": "turn:turn.example.org", "username": "u", "credential": "p"}
+    with serve(database_url=sqlite_url(tmp_path), ice_servers=[*stun, turn]) as server:
+        person = await Person.sign_up(server.base_url, "someone")
+        sid = (await person.call("POST", "/spaces", 201, json={"title": "ICE"}))["id"]
+        got = await person.call("GET", f"/spaces/{sid}/media", 200)
+        assert got["ice_servers"] == [*stun, {**turn, "urls": ["turn:turn.example.org"]}]
+        await person.close()
+
+
 @pytest.fixture
 async def room(server: ServerThread) -> AsyncIterator[dict[str, Any]]:
     """A live space with speakers A and B on stage (unmuted) and a listener L."""
@@ -71,6 +82,7 @@ async def test_listeners_hear_the_stage_and_speakers_hear_everyone_but_themselve
         assert alice.hearing.silent_at(A_TONE), alice.hearing.level(A_TONE)
         assert bob.hearing.silent_at(B_TONE), bob.hearing.level(B_TONE)
         assert lena.answer["ice_servers"] == []
+        assert await room["lena"].call("GET", f"/spaces/{sid}/media", 200) == {"ice_servers": []}
         # The server decodes speech as it arrives, not after aiortc's 80 ms playout buffer.
         peer = server.node.media.rooms[sid].room.peers[room["alice"].id]
         receiver = peer.pc.getTransceivers()[0].receiver

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response
 from parley.api.deps import CallerDep, MaybeCallerDep, NodeDep
 from parley.api.schemas import (
     MediaAnswer,
+    MediaConfig,
     MediaOffer,
     NewSpace,
     ParticipantOut,
@@ -168,13 +169,19 @@ async def react(space_id: str, body: Reaction, caller: CallerDep, node: NodeDep)
     return _done()
 
 
-@router.post("/{space_id}/media", response_model=MediaAnswer)
+@router.post("/{space_id}/media", response_model=MediaAnswer, response_model_exclude_none=True)
 async def media(
     space_id: str, body: MediaOffer, caller: CallerDep, node: NodeDep
 ) -> dict[str, Any]:
     """WebRTC offer → answer. Stage members send and receive (a mix without their own voice);
     listeners only receive. A new offer replaces the caller's previous connection."""
     return await node.media.connect(caller, space_id, body.sdp, body.type)
+
+
+@router.get("/{space_id}/media", response_model=MediaConfig, response_model_exclude_none=True)
+async def media_config(space_id: str, caller: CallerDep, node: NodeDep) -> dict[str, Any]:
+    """The STUN/TURN servers to gather candidates with, before making the offer."""
+    return node.media.config()
 
 
 @router.delete("/{space_id}/media", status_code=204)
