@@ -1,0 +1,373 @@
+// The admin console: find accounts, suspend and unsuspend (rule and reason), link rules, the
+// reports queue, appeals, the audit log and feature switches. Every action here is audited by
+// the server, and the person affected is told why.
+import { ApiError, api, del, get, post, q } from "./api.js";
+import { announce, busy, errorBox, field, h, when } from "./ui.js";
+
+const TABS = [
+  ["accounts", "Accounts"],
+  ["link-rules", "Link rules"],
+  ["reports", "Reports"],
+  ["appeals", "Appeals"],
+  ["audit", "Audit log"],
+  ["features", "Feature switches"],
+];
+const RULES = ["spam", "harassment", "hate", "violence", "impersonation", "scam", "malware", "other"];
+
+export async function render(main, [tab = "accounts"], app) {
+  const session = app.session();
+  if (!session.admin) {
+    main.append(h("section", { class: "page narrow" }, h("div", { class: "card center" }, h("h1", { tabindex: "-1" }, "Moderators only"), h("p", {}, "This console is for moderators."), h("a", { href: "#/", class: "button secondary" }, "Back to home"))));
+    return;
+  }
+  const current = TABS.find(([id]) => id === tab) || TABS[0];
+  app.titled(`${current[1]} · Admin`);
+  const panel = h("section", { class: "panel", "aria-labelledby": "admin-h2" });
+  main.append(
+    h(
+      "div",
+      { class: "page" },
+      h("h1", { tabindex: "-1" }, "Admin console"),
+      h("p", { class: "lede" }, "Every action here is written to the audit log and explained to the account it affects."),
+      h(
+        "div",
+        { class: "admin" },
+        h("nav", { class: "admin-nav", "aria-label": "Admin sections" }, h("ul", {}, TABS.map(([id, label]) => h("li", {}, h("a", { href: `#/admin/${id}`, "aria-current": id === current[0] ? "page" : null }, label))))),
+        panel,
+      ),
+    ),
+  );
+  const renderers = { accounts, "link-rules": linkRules, reports, appeals, audit, features };
+  await renderers[current[0]](panel, app);
+}
+
+function heading(text, note) {
+  return [h("h2", { id: "admin-h2" }, text), note ? h("p", { class: "hint" }, note) : null];
+}
+
+function ruleList(id) {
+  return h("datalist", { id }, RULES.map((r) => h("option", { value: r })));
+}
+
+function table(headers, rows, caption) {
+  return h("div", { class: "table-wrap" }, h("table", {}, h("caption", { class: "visually-hidden" }, caption), h("thead", {}, h("tr", {}, headers.map((c) => h("th", { scope: "col" }, c)))), h("tbody", {}, rows)));
+}
+
+// --- accounts --------------------------------------------------------------------------------
+
+async function accounts(panel) {
+  const box = errorBox();
+  const results = h("div", { "aria-live": "polite" });
+  const form = h("form", { class: "inline-form", role: "search" }, h("label", { for: "find-q" }, "Find accounts"), h("input", { id: "find-q", name: "q", maxlength: 15, autocomplete: "off", placeholder: "handle" }), h("button", { type: "submit", class: "primary small" }, "Search"));
+  panel.append(...heading("Accounts", "Search by handle. Suspensions apply to every account alike."), form, box, ruleList("rules"), results);
+
+  async function search() {
+    const found = await get(`/admin/accounts?q=${q(form.q.value.trim())}&limit=50`);
+    results.replaceChildren(
+      found.length
+        ? table(["Account", "State", "Actions"], found.map((a) => accountRow(a, search)), "Accounts found")
+        : h("p", { class: "empty" }, "No accounts match."),
+    );
+  }
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy(form.querySelector("button"), search, box);
+  });
+  await search().catch((error) => box.show(error));
+}
+
+function accountRow(a, refresh) {
+  const nameId = `acct-${a.id}`;
+  const suspended = a.state === "suspended";
+  const box = errorBox();
+  const form = h(
+    "form",
+    { class: "stack", hidden: true, "aria-label": `${suspended ? "Unsuspend" : "Suspend"} @${a.handle}` },
+    suspended ? null : field({ label: "Rule", name: "rule", list: "rules", required: true, autocomplete: "off", value: "spam" }),
+    field({ label: "Reason", name: "reason", tag: "textarea", rows: 2, required: true, hint: suspended ? "Recorded in the audit log." : "Shown to the account in its notice." }),
+    suspended ? null : field({ label: "Until (optional)", name: "until", type: "datetime-local" }),
+    box,
+    h("div", { class: "actions" }, h("button", { type: "submit", class: suspended ? "primary small" : "danger small" }, suspended ? "Confirm unsuspend" : "Confirm suspension"), h("button", { type: "button", class: "ghost small", onclick: () => ((form.hidden = true), toggle.focus()) }, "Cancel")),
+  );
+  const toggle = h("button", { type: "button", class: suspended ? "secondary small" : "danger small", "aria-describedby": nameId, "aria-expanded": "false" }, suspended ? "Unsuspend" : "Suspend");
+  toggle.addEventListener("click", () => {
+    form.hidden = !form.hidden;
+    toggle.setAttribute("aria-expanded", String(!form.hidden));
+    if (!form.hidden) form.querySelector("input, textarea").focus();
+  });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const reason = form.reason.value.trim();
+    busy(
+      form.querySelector("button[type=submit]"),
+      async () => {
+        if (suspended) {
+          await post(`/admin/accounts/${q(a.handle)}/unsuspend`, { reason });
+          announce(`@${a.handle} is active again`);
+        } else {
+          const body = { rule: form.rule.value.trim(), reason };
+          if (form.until.value) body.until = new Date(form.until.value).toISOString();
+          await post(`/admin/accounts/${q(a.handle)}/suspend`, body);
+          announce(`@${a.handle} is suspended`);
+        }
+        await refresh();
+      },
+      box,
+    );
+  });
+  return h(
+    "tr",
+    {},
+    h("td", { id: nameId }, h("a", { href: `#/u/${a.handle}` }, `@${a.handle}`), h("br"), h("span", { class: "hint" }, a.display_name), a.is_admin ? h("span", { class: "tag" }, " moderator") : null),
+    h("td", {}, h("span", { class: `state-${a.state}` }, a.state)),
+    h("td", {}, toggle, form),
+  );
+}
+
+// --- link rules ------------------------------------------------------------------------------
+
+async function linkRules(panel) {
+  panel.append(...heading("Link rules", "Links matching a rule are labelled (warn) or refused (block) everywhere, including links already posted."));
+  let rules;
+  try {
+    rules = await get("/admin/link-rules");
+  } catch (error) {
+    if (error instanceof ApiError && (error.status === 404 || error.status === 405)) {
+      panel.append(h("p", { class: "banner warn", role: "status" }, "Link rules aren't available on this server yet. Once it supports them, they are managed here."));
+      return;
+    }
+    throw error;
+  }
+  const list = Array.isArray(rules) ? rules : rules.items || rules.rules || [];
+  const box = errorBox();
+  const form = h(
+    "form",
+    { class: "stack card" },
+    h("h3", {}, "Add a rule"),
+    h(
+      "div",
+      { class: "row" },
+      field({ label: "Match", name: "match", tag: "select", options: [["host", "Host and its subdomains"], ["prefix", "Host and path prefix"], ["url", "Exact URL"]], value: "host" }),
+      field({ label: "Pattern", name: "pattern", required: true, autocomplete: "off", placeholder: "example.com" }),
+      field({ label: "Verdict", name: "verdict", tag: "select", options: [["warn", "Warn (interstitial)"], ["block", "Block"]], value: "warn" }),
+    ),
+    h("div", { class: "row" }, field({ label: "Rule", name: "rule", list: "link-rule-names", required: true, value: "malware" }), field({ label: "Reason", name: "reason", required: true })),
+    h("datalist", { id: "link-rule-names" }, ["malware", "phishing", "spam", "scam"].map((r) => h("option", { value: r }))),
+    box,
+    h("button", { type: "submit", class: "primary small" }, "Add rule"),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy(
+      form.querySelector("button"),
+      async () => {
+        await post("/admin/link-rules", { match: form.match.value, pattern: form.pattern.value.trim(), verdict: form.verdict.value, rule: form.rule.value.trim(), reason: form.reason.value.trim() });
+        announce("Link rule added");
+        panel.replaceChildren();
+        await linkRules(panel);
+      },
+      box,
+    );
+  });
+  const check = checker();
+  panel.append(
+    list.length
+      ? table(
+          ["Match", "Pattern", "Verdict", "Rule", "Reason", ""],
+          list.map((r) =>
+            h(
+              "tr",
+              {},
+              h("td", {}, r.match),
+              h("td", {}, h("code", {}, r.pattern)),
+              h("td", {}, r.verdict),
+              h("td", {}, r.rule),
+              h("td", {}, r.reason || ""),
+              h(
+                "td",
+                {},
+                h("button", {
+                  type: "button",
+                  class: "ghost small",
+                  "aria-label": `Delete rule for ${r.pattern}`,
+                  onclick: (event) =>
+                    busy(event.currentTarget, async () => {
+                      await del(`/admin/link-rules/${q(r.id)}`);
+                      announce("Link rule deleted");
+                      panel.replaceChildren();
+                      await linkRules(panel);
+                    }),
+                }, "Delete"),
+              ),
+            ),
+          ),
+          "Link rules",
+        )
+      : h("p", { class: "empty" }, "No link rules yet."),
+    form,
+    check,
+  );
+}
+
+function checker() {
+  const out = h("p", { role: "status" });
+  const form = h("form", { class: "inline-form" }, h("label", { for: "check-url" }, "Check a URL"), h("input", { id: "check-url", name: "url", type: "url", autocomplete: "off" }), h("button", { type: "submit", class: "secondary small" }, "Check"), out);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy(form.querySelector("button"), async () => {
+      try {
+        const r = await get(`/links/check?url=${q(form.url.value.trim())}`);
+        out.textContent = `${r.verdict}${r.canonical_url ? ` · ${r.canonical_url}` : ""}${r.rule_id ? ` · rule ${r.rule_id}` : ""}`;
+      } catch (error) {
+        out.textContent = error.message;
+      }
+    });
+  });
+  return h("div", { class: "card", style: "margin-top: 1rem" }, form);
+}
+
+// --- reports ---------------------------------------------------------------------------------
+
+async function reports(panel) {
+  panel.append(...heading("Reports", "Open reports, oldest concerns first. Resolve each as actioned or dismissed."));
+  const list = await get("/admin/reports?status=open&limit=100");
+  if (!list.length) {
+    panel.append(h("p", { class: "empty" }, "The queue is empty."));
+    return;
+  }
+  panel.append(
+    table(
+      ["Reported", "Rule", "Comment", "When", "Resolve"],
+      list.map((r) => {
+        const box = errorBox();
+        const reason = h("input", { "aria-label": `Reason for report ${r.id}`, placeholder: "Reason", name: "reason" });
+        const resolve = (status) => (event) =>
+          busy(
+            event.currentTarget,
+            async () => {
+              await post(`/admin/reports/${q(r.id)}/resolve`, { status, reason: reason.value.trim() || status });
+              announce(`Report ${status}`);
+              panel.replaceChildren();
+              await reports(panel);
+            },
+            box,
+          );
+        return h(
+          "tr",
+          {},
+          h("td", {}, `${r.target_type} `, h("code", {}, r.target_handle || r.target_id)),
+          h("td", {}, r.rule),
+          h("td", {}, r.comment || "—"),
+          h("td", {}, when(r.created_at)),
+          h("td", {}, reason, h("div", { class: "actions" }, h("button", { type: "button", class: "danger small", onclick: resolve("actioned") }, "Actioned"), h("button", { type: "button", class: "ghost small", onclick: resolve("dismissed") }, "Dismiss")), box),
+        );
+      }),
+      "Open reports",
+    ),
+  );
+}
+
+// --- appeals ---------------------------------------------------------------------------------
+
+async function appeals(panel) {
+  panel.append(...heading("Appeals", "Each account may appeal a decision once. Overturning a suspension lifts it."));
+  const list = await get("/admin/appeals?open=true&limit=100");
+  if (!list.length) {
+    panel.append(h("p", { class: "empty" }, "No open appeals."));
+    return;
+  }
+  panel.append(
+    h(
+      "ul",
+      { class: "people", "aria-label": "Open appeals" },
+      list.map((a) => {
+        const box = errorBox();
+        const form = h(
+          "form",
+          { class: "stack" },
+          field({ label: "Decision reason", name: "reason", required: true, autocomplete: "off" }),
+          box,
+          h("div", { class: "actions" }, h("button", { type: "submit", class: "primary small", value: "overturned" }, "Overturn"), h("button", { type: "submit", class: "secondary small", value: "upheld" }, "Uphold")),
+        );
+        form.addEventListener("submit", (event) => {
+          event.preventDefault();
+          const decision = event.submitter?.value || "upheld";
+          busy(
+            event.submitter,
+            async () => {
+              await post(`/admin/appeals/${q(a.id)}/decide`, { decision, reason: form.reason.value.trim() || decision });
+              announce(`Appeal ${decision}`);
+              panel.replaceChildren();
+              await appeals(panel);
+            },
+            box,
+          );
+        });
+        return h("li", { class: "card" }, h("p", {}, h("strong", {}, a.handle ? `@${a.handle}` : `Account ${a.account_id}`), " · ", when(a.created_at)), h("blockquote", {}, a.text), form);
+      }),
+    ),
+  );
+}
+
+// --- audit -----------------------------------------------------------------------------------
+
+async function audit(panel) {
+  panel.append(...heading("Audit log", "Append-only: newest first. Nothing here can be changed or deleted."));
+  const box = errorBox();
+  const results = h("div");
+  const form = h("form", { class: "inline-form" }, h("label", { for: "audit-action" }, "Action"), h("input", { id: "audit-action", name: "action", autocomplete: "off", placeholder: "e.g. suspend", maxlength: 32 }), h("button", { type: "submit", class: "secondary small" }, "Filter"));
+  panel.append(form, box, results);
+  async function load() {
+    const action = form.action.value.trim();
+    const rows = await get(`/admin/audit?limit=100${action ? `&action=${q(action)}` : ""}`);
+    results.replaceChildren(
+      rows.length
+        ? table(
+            ["When", "Actor", "Action", "Target", "Rule", "Reason"],
+            rows.map((r) => h("tr", {}, h("td", {}, when(r.at)), h("td", {}, r.actor_handle ? `@${r.actor_handle}` : r.actor_id || "system"), h("td", {}, h("code", {}, r.action)), h("td", {}, `${r.target_type || ""} ${r.target_handle || r.target_id || ""}`), h("td", {}, r.rule || "—"), h("td", {}, r.reason || "—"))),
+            "Audit log entries",
+          )
+        : h("p", { class: "empty" }, "No entries."),
+    );
+  }
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy(form.querySelector("button"), load, box);
+  });
+  await load();
+}
+
+// --- feature switches ------------------------------------------------------------------------
+
+async function features(panel, app) {
+  panel.append(...heading("Feature switches", "Switching Spaces off ends live spaces gracefully with your message; switching back on restores service."));
+  const { features: all } = await get("/status");
+  const names = Object.keys(all || {}).length ? Object.keys(all) : ["spaces", "spaces.create"];
+  const LABELS = { spaces: "Spaces (joining and listening)", "spaces.create": "Creating new spaces" };
+  for (const name of names) {
+    const f = all?.[name] || { enabled: true, message: "" };
+    const box = errorBox();
+    const id = `feature-${name.replace(/\W/g, "-")}`;
+    const form = h(
+      "form",
+      { class: "switch-row" },
+      h("div", { class: "field check" }, h("input", { type: "checkbox", id, name: "enabled", checked: f.enabled !== false }), h("label", { for: id }, LABELS[name] || name)),
+      field({ label: "Public message", name: "message", value: f.message || "", maxlength: 280, placeholder: "Shown to everyone while it is off" }),
+      h("button", { type: "submit", class: "secondary small", "aria-label": `Save ${LABELS[name] || name}` }, "Save"),
+      box,
+    );
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      busy(
+        form.querySelector("button"),
+        async () => {
+          await api("PUT", `/admin/features/${q(name)}`, { enabled: form.enabled.checked, message: form.message.value.trim() });
+          announce(`${LABELS[name] || name} ${form.enabled.checked ? "on" : "off"}`);
+          app.refreshStatus?.();
+        },
+        box,
+      );
+    });
+    panel.append(form);
+  }
+}

@@ -1,0 +1,107 @@
+// The Parley HTTP API as the web client uses it: JSON in and out, problem documents as errors,
+// and the signed-in session kept in localStorage (one per browser profile).
+
+export const API = "/api/v1";
+const SESSION_KEY = "parley.session";
+const APPEAL_KEY = "parley.appeal";
+
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem?.title || `Request failed (${status})`);
+    this.status = status;
+    this.code = problem?.code || "http_error";
+    this.problem = problem || {};
+  }
+}
+
+// {token, account: {id, handle, display_name}, admin: bool} or null.
+export function currentSession() {
+  try {
+    return JSON.parse(localStorage.getItem(SESSION_KEY)) || null;
+  } catch {
+    return null;
+  }
+}
+
+export function saveSession(session) {
+  if (session) localStorage.setItem(SESSION_KEY, JSON.stringify(session));
+  else localStorage.removeItem(SESSION_KEY);
+  window.dispatchEvent(new CustomEvent("parley:session"));
+}
+
+// What a suspended account's refused sign-in gave it: {notice, appeal_token, handle}.
+export function appealSession() {
+  try {
+    return JSON.parse(sessionStorage.getItem(APPEAL_KEY)) || null;
+  } catch {
+    return null;
+  }
+}
+
+export function saveAppealSession(value) {
+  if (value) sessionStorage.setItem(APPEAL_KEY, JSON.stringify(value));
+  else sessionStorage.removeItem(APPEAL_KEY);
+}
+
+// api("POST", "/spaces", {title}) -> parsed JSON (or null for 204). Throws ApiError.
+// `token` overrides the session's (the appeal token), `signal` aborts.
+export async function api(method, path, body, { token, signal } = {}) {
+  const bearer = token ?? currentSession()?.token;
+  const headers = { accept: "application/json" };
+  if (bearer) headers.authorization = `Bearer ${bearer}`;
+  if (body !== undefined) headers["content-type"] = "application/json";
+  let response;
+  try {
+    response = await fetch(`${API}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
+    });
+  } catch (error) {
+    if (error.name === "AbortError") throw error;
+    throw new ApiError(0, { code: "network", title: "Parley can't be reached. Check your connection." });
+  }
+  const text = await response.text();
+  let parsed = null;
+  if (text) {
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = null;
+    }
+  }
+  if (!response.ok) {
+    const error = new ApiError(response.status, parsed);
+    // A session revoked elsewhere (sign-out, suspension): forget it here too.
+    if (response.status === 401 && !token && currentSession()) saveSession(null);
+    throw error;
+  }
+  return parsed;
+}
+
+export const get = (path, options) => api("GET", path, undefined, options);
+export const post = (path, body, options) => api("POST", path, body ?? undefined, options);
+export const del = (path, options) => api("DELETE", path, undefined, options);
+
+export function q(value) {
+  return encodeURIComponent(value);
+}
+
+// Links in user text go through the server's redirector when it has one (POST /links), so a rule
+// added later still applies at click time. Null when the server has no redirector yet.
+const linkCache = new Map();
+let redirectorMissing = false;
+export async function safeHref(url) {
+  if (redirectorMissing) return null;
+  if (linkCache.has(url)) return linkCache.get(url);
+  try {
+    const made = await post("/links", { url });
+    const href = made?.href || (made?.id ? `/l/${made.id}` : null);
+    linkCache.set(url, href);
+    return href;
+  } catch (error) {
+    if (error.status === 404 || error.status === 405) redirectorMissing = true;
+    return null;
+  }
+}

@@ -1,0 +1,165 @@
+// Parley's web client: a hash router (#/...) over plain ES modules, no build step.
+import { api, currentSession, saveSession, get } from "./api.js";
+import { h, announce } from "./ui.js";
+
+// Each screen is a module exporting `render(main, params, app)`, which may return a cleanup
+// function, called when the route changes.
+const ROUTES = [
+  [/^\/$/, () => import("./home.js"), "Home"],
+  [/^\/signin$/, () => import("./auth.js").then((m) => ({ render: m.renderSignIn })), "Sign in"],
+  [/^\/signup$/, () => import("./auth.js").then((m) => ({ render: m.renderSignUp })), "Sign up"],
+  [/^\/new$/, () => import("./compose.js"), "Start a space"],
+  [/^\/spaces\/([\w-]+)$/, () => import("./space.js"), "Space"],
+  [/^\/u\/([\w.-]+)$/, () => import("./profile.js"), "Profile"],
+  [/^\/notice$/, () => import("./notice.js"), "Account suspended"],
+  [/^\/admin(?:\/([\w-]+))?$/, () => import("./admin.js"), "Admin"],
+  [/^\/transparency$/, () => import("./transparency.js"), "Transparency"],
+];
+
+// Screens that need a signed-in account send others to sign in first.
+const PUBLIC = new Set(["Home", "Sign in", "Sign up", "Account suspended", "Transparency", "Profile"]);
+
+const main = document.getElementById("main");
+let cleanup = null;
+let renderId = 0;
+
+export const app = {
+  go(path) {
+    if (location.hash === `#${path}`) route();
+    else location.hash = path;
+  },
+  session: currentSession,
+  // Sets the page title and moves focus to the screen's heading, so a screen reader hears it.
+  titled(text) {
+    document.title = text ? `${text} · Parley` : "Parley";
+  },
+};
+
+function currentPath() {
+  const hash = location.hash.replace(/^#/, "");
+  return hash.startsWith("/") ? hash.split("?")[0] : "/";
+}
+
+async function route() {
+  const path = currentPath();
+  const id = ++renderId;
+  if (cleanup) {
+    try {
+      cleanup();
+    } catch (error) {
+      console.error(error);
+    }
+    cleanup = null;
+  }
+  const found = ROUTES.find(([pattern]) => pattern.test(path));
+  renderNav();
+  if (!found) {
+    main.replaceChildren(
+      h("section", { class: "page narrow" }, h("h1", { tabindex: "-1" }, "Not found"), h("p", {}, "There is nothing here. ", h("a", { href: "#/" }, "Go home"))),
+    );
+    focusHeading();
+    return;
+  }
+  const [pattern, load, name] = found;
+  if (!PUBLIC.has(name) && !currentSession()) {
+    sessionStorage.setItem("parley.after", path);
+    app.go("/signin");
+    return;
+  }
+  const params = path.match(pattern).slice(1);
+  app.titled(name);
+  try {
+    const module = await load();
+    if (id !== renderId) return;
+    main.replaceChildren();
+    main.dataset.screen = name.toLowerCase().replace(/\s+/g, "-");
+    const result = await module.render(main, params, app);
+    if (id !== renderId) {
+      if (typeof result === "function") result();
+      return;
+    }
+    cleanup = typeof result === "function" ? result : null;
+    focusHeading();
+  } catch (error) {
+    console.error(error);
+    if (id !== renderId) return;
+    main.replaceChildren(
+      h("section", { class: "page narrow" }, h("h1", { tabindex: "-1" }, "Something went wrong"), h("p", { class: "error" }, error.message || String(error)), h("p", {}, h("a", { href: "#/" }, "Go home"))),
+    );
+    focusHeading();
+  }
+}
+
+let firstRender = true;
+function focusHeading() {
+  // On the first load the browser's own focus is right; afterwards, each screen's h1 takes it.
+  if (firstRender) {
+    firstRender = false;
+    return;
+  }
+  const heading = main.querySelector("h1");
+  if (heading) {
+    if (!heading.hasAttribute("tabindex")) heading.setAttribute("tabindex", "-1");
+    heading.focus({ preventScroll: false });
+  }
+}
+
+function renderNav() {
+  const nav = document.getElementById("nav");
+  const session = currentSession();
+  const path = currentPath();
+  const link = (href, text, extra = {}) =>
+    h("a", { href: `#${href}`, "aria-current": path === href ? "page" : null, ...extra }, text);
+  if (!session) {
+    nav.replaceChildren(h("ul", { class: "nav" }, h("li", {}, link("/", "Home")), h("li", {}, link("/signin", "Sign in")), h("li", {}, link("/signup", "Create account", { class: "pill" }))));
+    return;
+  }
+  const me = session.account;
+  nav.replaceChildren(
+    h(
+      "ul",
+      { class: "nav" },
+      h("li", {}, link("/", "Home")),
+      session.admin ? h("li", {}, link("/admin", "Admin", { "aria-current": path.startsWith("/admin") ? "page" : null })) : null,
+      h("li", {}, link(`/u/${me.handle}`, `@${me.handle}`, { "aria-label": `Your profile (@${me.handle})` })),
+      h("li", {}, h("button", { type: "button", class: "primary small", onclick: () => app.go("/new") }, "Start a space")),
+      h("li", {}, h("button", { type: "button", class: "ghost small", onclick: signOut }, "Sign out")),
+    ),
+  );
+}
+
+async function signOut() {
+  try {
+    await api("DELETE", "/sessions/current");
+  } catch {
+    // Signed out here whatever the server says.
+  }
+  saveSession(null);
+  announce("Signed out");
+  app.go("/");
+}
+
+// A banner with the admins' message when Spaces are switched off.
+async function showStatus() {
+  const banner = document.getElementById("status-banner");
+  try {
+    const { features } = await get("/status");
+    const off = Object.entries(features || {}).filter(([, f]) => f && f.enabled === false);
+    if (off.length) {
+      banner.textContent = off.map(([name, f]) => f.message || `${name} is switched off for now`).join(" · ");
+      banner.hidden = false;
+    } else banner.hidden = true;
+  } catch {
+    banner.hidden = true;
+  }
+}
+app.refreshStatus = showStatus;
+
+document.getElementById("skip").addEventListener("click", (event) => {
+  event.preventDefault();
+  main.focus();
+});
+window.addEventListener("hashchange", route);
+window.addEventListener("parley:session", renderNav);
+route();
+showStatus();

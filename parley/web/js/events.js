@@ -1,0 +1,137 @@
+// A space's event socket that survives network drops: it reconnects by itself with `since=` the
+// last sequence number it handed on, so no event is lost or repeated, and it notices a gap (which
+// the server never leaves) by reconnecting from the last good event.
+//
+//   const feed = spaceEvents({ spaceId, token, onMessage, onStatus, onFinal });
+//   onMessage(message): each snapshot and event, in order ({type: "snapshot", seq, data} first).
+//   onStatus(status):   "connecting" | "live" | "reconnecting" | "offline".
+//   onFinal(code, reason): the server closed for good (4002 over, 4003 removed, 4401, 4404).
+
+const FINAL_CLOSE_CODES = new Set([4002, 4003, 4401, 4404]);
+
+export function spaceEvents({ spaceId, token, onMessage, onStatus = () => {}, onFinal = () => {}, apiBase = "/api/v1" }) {
+  let lastSeq = null;
+  let socket = null;
+  let closed = false;
+  let retryTimer = null;
+  let attempts = 0;
+
+  function url() {
+    const base = new URL(apiBase, location.href);
+    base.protocol = base.protocol === "https:" ? "wss:" : "ws:";
+    const target = new URL(`${base.href.replace(/\/$/, "")}/spaces/${encodeURIComponent(spaceId)}/events`);
+    target.searchParams.set("token", token);
+    if (lastSeq !== null) target.searchParams.set("since", String(lastSeq));
+    return target;
+  }
+
+  function detach() {
+    if (!socket) return;
+    socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
+    try {
+      socket.close();
+    } catch {
+      // already closing
+    }
+    socket = null;
+  }
+
+  function open() {
+    clearTimeout(retryTimer);
+    if (closed) return;
+    detach();
+    onStatus(attempts === 0 && lastSeq === null ? "connecting" : "reconnecting");
+    const ws = new WebSocket(url());
+    socket = ws;
+    ws.onopen = () => {
+      attempts = 0;
+      onStatus("live");
+    };
+    ws.onmessage = (event) => {
+      let parsed;
+      try {
+        parsed = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      for (const message of Array.isArray(parsed) ? parsed : [parsed]) {
+        if (socket !== ws) return; // replaced while handling this frame
+        deliver(message);
+      }
+    };
+    ws.onclose = (event) => {
+      if (socket !== ws || closed) return;
+      socket = null;
+      if (FINAL_CLOSE_CODES.has(event.code)) {
+        closed = true;
+        onFinal(event.code, event.reason);
+        return;
+      }
+      retry();
+    };
+  }
+
+  function deliver(message) {
+    if (message.type === "snapshot") {
+      lastSeq = message.seq;
+      onMessage(message);
+      return;
+    }
+    if (typeof message.seq !== "number") {
+      onMessage(message); // {type: "resync"} or {type: "error"}: the close that follows decides
+      return;
+    }
+    if (lastSeq !== null && message.seq <= lastSeq) return; // already had it
+    if (lastSeq !== null && message.seq > lastSeq + 1) {
+      // A gap: never expected, but never papered over either. Ask again from the last good one.
+      detach();
+      retry(0);
+      return;
+    }
+    lastSeq = message.seq;
+    onMessage(message);
+  }
+
+  function retry(delay) {
+    clearTimeout(retryTimer);
+    if (closed) return;
+    if (!navigator.onLine) {
+      onStatus("offline"); // the "online" event reopens
+      return;
+    }
+    onStatus("reconnecting");
+    const wait = delay ?? Math.min(250 * 2 ** attempts, 5000);
+    attempts += 1;
+    retryTimer = setTimeout(open, wait);
+  }
+
+  // A socket can outlive the network for minutes without noticing; don't trust it. Drop it when
+  // the browser says it is offline and resume from the last event when it is back.
+  function wentOffline() {
+    if (closed) return;
+    clearTimeout(retryTimer);
+    detach();
+    onStatus("offline");
+  }
+  function cameOnline() {
+    if (closed) return;
+    attempts = 0;
+    open();
+  }
+  window.addEventListener("offline", wentOffline);
+  window.addEventListener("online", cameOnline);
+
+  open();
+  return {
+    get lastSeq() {
+      return lastSeq;
+    },
+    close() {
+      closed = true;
+      clearTimeout(retryTimer);
+      window.removeEventListener("offline", wentOffline);
+      window.removeEventListener("online", cameOnline);
+      detach();
+    },
+  };
+}

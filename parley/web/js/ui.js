@@ -1,0 +1,153 @@
+// Small DOM helpers: element building, announcements for screen readers, avatars, dates.
+
+// h("button", {class: "primary", onclick}, "Sign in") -> element. Attributes starting with "on"
+// are listeners; `false`/`null` attributes are left out; children may be nested arrays.
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === false || value === null || value === undefined) continue;
+    if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), value);
+    else if (key === "class") el.className = value;
+    else if (key === "dataset") Object.assign(el.dataset, value);
+    else if (key === "value") el.value = value;
+    else if (key === "checked") el.checked = !!value;
+    else if (value === true) el.setAttribute(key, "");
+    else el.setAttribute(key, String(value));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    if (Array.isArray(child)) append(el, child);
+    else el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+let idCounter = 0;
+export function uid(prefix = "id") {
+  idCounter += 1;
+  return `${prefix}-${idCounter}`;
+}
+
+// A labelled form field: field({label: "Handle", name: "handle", ...inputAttrs}).
+export function field({ label, hint, tag = "input", options, ...attrs }) {
+  const id = attrs.id || uid("f");
+  const hintId = hint ? `${id}-hint` : null;
+  let control;
+  if (tag === "select") {
+    control = h(
+      "select",
+      { id, "aria-describedby": hintId, ...attrs },
+      (options || []).map(([value, text]) => h("option", { value, selected: value === attrs.value }, text)),
+    );
+  } else {
+    control = h(tag, { id, "aria-describedby": hintId, ...attrs });
+  }
+  return h(
+    "div",
+    { class: `field${attrs.type === "checkbox" ? " check" : ""}` },
+    attrs.type === "checkbox" ? [control, h("label", { for: id }, label)] : [h("label", { for: id }, label), control],
+    hint ? h("p", { class: "hint", id: hintId }, hint) : null,
+  );
+}
+
+// Screen-reader announcements (the polite live region in index.html), also shown as a toast.
+export function announce(text, { assertive = false, toast = true } = {}) {
+  const region = document.getElementById(assertive ? "alerts" : "announcements");
+  if (region) {
+    region.textContent = "";
+    // A fresh text node after a tick, so repeating the same message is announced again.
+    setTimeout(() => (region.textContent = text), 50);
+  }
+  if (toast) showToast(text, assertive);
+}
+
+function showToast(text, urgent) {
+  const shelf = document.getElementById("toasts");
+  if (!shelf) return;
+  const item = h("div", { class: `toast${urgent ? " urgent" : ""}`, "aria-hidden": "true" }, text);
+  shelf.append(item);
+  setTimeout(() => item.classList.add("leaving"), 3500);
+  setTimeout(() => item.remove(), 4000);
+}
+
+// An inline error box for a form or panel.
+export function errorBox() {
+  const box = h("p", { class: "error", role: "alert", hidden: true });
+  box.show = (error) => {
+    box.textContent = error ? error.message || String(error) : "";
+    box.hidden = !error;
+  };
+  return box;
+}
+
+export function initials(name) {
+  const words = String(name || "?")
+    .replace(/^@/, "")
+    .split(/[\s._-]+/)
+    .filter(Boolean);
+  const letters = words.length > 1 ? words[0][0] + words[1][0] : (words[0] || "?").slice(0, 2);
+  return letters.toUpperCase();
+}
+
+// A stable soft colour per name.
+export function hue(name) {
+  let n = 0;
+  for (const c of String(name)) n = (n * 31 + c.codePointAt(0)) % 360;
+  return n;
+}
+
+export function avatar(name, { size = "md", speaking = false } = {}) {
+  return h(
+    "span",
+    {
+      class: `avatar ${size}${speaking ? " speaking" : ""}`,
+      style: `--hue: ${hue(name)}`,
+      "aria-hidden": "true",
+    },
+    initials(name),
+  );
+}
+
+export function when(iso) {
+  if (!iso) return "";
+  const date = new Date(iso);
+  return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+export function ago(iso) {
+  if (!iso) return "";
+  const seconds = Math.round((Date.now() - new Date(iso).getTime()) / 1000);
+  if (seconds < 60) return "just now";
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
+  if (seconds < 86400) return `${Math.floor(seconds / 3600)} h ago`;
+  return when(iso);
+}
+
+export function plural(n, one, many = `${one}s`) {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+// Runs `work` with the button disabled and marked busy; errors go to `box` (or an announcement).
+export async function busy(button, work, box = null) {
+  if (button) {
+    button.disabled = true;
+    button.setAttribute("aria-busy", "true");
+  }
+  box?.show(null);
+  try {
+    return await work();
+  } catch (error) {
+    if (box) box.show(error);
+    else announce(error.message || String(error), { assertive: true });
+    return undefined;
+  } finally {
+    if (button && button.isConnected) {
+      button.disabled = false;
+      button.removeAttribute("aria-busy");
+    }
+  }
+}
