@@ -40,6 +40,9 @@ test: lint  # every test under tests/: unit, integration and e2e
 
 bench: setup
 	$(BIN)/python -m bench.joins
+	$(BIN)/python -m bench.links
+	$(BIN)/python -m bench.suspension
+	$(BIN)/python -m bench.mouth_to_ear
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache .hypothesis
