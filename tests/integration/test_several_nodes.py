@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from bench.common import server_process
 from tests.integration.test_bus import _redis_problem
 from tests.support.audio import MediaClient
 from tests.support.clients import Person
@@ -59,13 +60,12 @@ async def test_a_suspension_on_one_node_cuts_the_account_off_on_the_other() -> N
     if problem:
         pytest.skip(f"Redis not reachable at 127.0.0.1:6379: {problem}")
     async with fresh_postgres_database() as url:
-        with (
-            serve(database_url=url, redis_url=REDIS_URL) as a,
-            serve(database_url=url, redis_url=REDIS_URL) as b,
-        ):
+        # Node b is a process of its own (`parley serve`), as in production.
+        env = {"PARLEY_DATABASE_URL": url, "PARLEY_REDIS_URL": REDIS_URL}
+        with serve(database_url=url, redis_url=REDIS_URL) as a, server_process(**env) as b:
             mod = await admin(a, "mod")
             host, speaker, listener = [
-                await Person.sign_up(b.base_url, h) for h in ("host", "speaker", "listener")
+                await Person.sign_up(b.base, h) for h in ("host", "speaker", "listener")
             ]
             sid = (await host.call("POST", "/spaces", 201, json={"title": "Two nodes"}))["id"]
             for person in (speaker, listener):
