@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -12,7 +13,7 @@ from starlette.routing import Match, Mount
 from starlette.types import Scope
 
 from parley.api import errors
-from parley.api.routes import accounts, events, moderation, ops, spaces
+from parley.api.routes import accounts, events, links, moderation, ops, spaces
 from parley.config import Settings
 from parley.services.node import Node
 
@@ -37,6 +38,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         node = Node(settings)
         await node.start()
         app.state.node = node
+        # What start-up allocated (modules, tables, codecs) lives as long as the process; the
+        # collector need not walk it again, which shortens the pauses a mixer tick can feel.
+        gc.freeze()
         try:
             yield
         finally:
@@ -49,9 +53,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
-    for module in (accounts, spaces, events, moderation):
+    for module in (accounts, spaces, events, moderation, links):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(ops.router)
+    app.include_router(links.redirector)
     if (WEB / "index.html").exists():
         app.router.routes.append(
             WebClientMount("/", app=StaticFiles(directory=WEB, html=True), name="web")
