@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import BaseModel, Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class IceServer(BaseModel):
@@ -56,6 +58,39 @@ class Settings(BaseSettings):
     # argon2id cost. The defaults follow RFC 9106's second recommendation; tests lower them.
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=8)
+
+    # Link shorteners whose redirect chains are followed (and every hop checked) before a link's
+    # verdict is given; subdomains included. A comma-separated list or a JSON array.
+    link_shorteners: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: [
+            "bit.ly",
+            "t.co",
+            "tinyurl.com",
+            "goo.gl",
+            "ow.ly",
+            "is.gd",
+            "buff.ly",
+            "rebrand.ly",
+            "cutt.ly",
+            "t.ly",
+        ]
+    )
+    # At most this many redirects are followed, within this much time for the whole chain; a chain
+    # that is longer or slower gets a warning, never a pass.
+    link_max_hops: int = Field(default=5, ge=1, le=20)
+    link_timeout_seconds: float = Field(default=3.0, gt=0, le=30)
+    # Only for tests: let shortener chains reach private and loopback addresses (never in
+    # production, where that would let anyone make the server call its own network).
+    link_allow_private: bool = False
+
+    @field_validator("link_shorteners", mode="before")
+    @classmethod
+    def _list_of_hosts(cls, hosts: str | list[str]) -> list[str]:
+        if isinstance(hosts, str):
+            text = hosts.strip()
+            parsed = json.loads(text) if text.startswith("[") else text.split(",")
+            return [str(h).strip() for h in parsed if str(h).strip()]
+        return hosts
 
     @field_validator("database_url")
     @classmethod

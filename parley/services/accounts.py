@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -39,9 +40,17 @@ class Profile:
 
 
 class AccountService:
-    def __init__(self, db: Database, passwords: Passwords) -> None:
+    def __init__(
+        self,
+        db: Database,
+        passwords: Passwords,
+        *,
+        guard_links: Callable[[str], Awaitable[None]],
+    ) -> None:
         self.db = db
         self.passwords = passwords
+        # Refuses text with a blocked link in it (LinkService.guard): posts, names, bios.
+        self.guard_links = guard_links
 
     async def sign_up(
         self, handle: str, password: str, display_name: str, *, is_admin: bool = False
@@ -165,6 +174,8 @@ class AccountService:
             values["display_name"] = rules.clean_display_name(display_name)
         if bio is not None:
             values["bio"] = rules.clean_bio(bio)
+        for text in values.values():
+            await self.guard_links(text)
         async with self.db.write() as conn:
             store = AccountStore(conn)
             await store.update_profile(caller.account.id, values)
@@ -206,6 +217,7 @@ class AccountService:
 
     async def post(self, caller: Caller, text: str) -> Post:
         text = rules.clean_post(text)
+        await self.guard_links(text)
         post_id, now = new_id(), utcnow()
         async with self.db.write() as conn:
             await PostStore(conn).create(

@@ -11,6 +11,7 @@ from parley.bus import Bus, make_bus
 from parley.config import Settings
 from parley.services.accounts import AccountService
 from parley.services.fanout import CLOSE_UNAUTHORIZED, FanoutHub
+from parley.services.links import LinkService
 from parley.services.media import MediaService
 from parley.services.moderation import ACCOUNTS_CHANNEL, ModerationService
 from parley.services.passwords import Passwords
@@ -29,8 +30,12 @@ class Node:
         passwords = Passwords(
             time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib
         )
-        self.accounts = AccountService(self.db, passwords)
-        self.spaces = SpaceService(self.db, EventPublisher(self.bus), settings)
+        # Before the services whose content it guards: posts, profiles, space titles.
+        self.links = LinkService(self.db, self.bus, settings)
+        self.accounts = AccountService(self.db, passwords, guard_links=self.links.guard)
+        self.spaces = SpaceService(
+            self.db, EventPublisher(self.bus), settings, guard_links=self.links.guard
+        )
         self.hub = FanoutHub(self.bus, self.spaces, settings.client_queue_size)
         self.media = MediaService(self.bus, self.spaces, settings)
         self.moderation = ModerationService(self.db, self.bus, self.accounts, self.spaces)
@@ -43,6 +48,7 @@ class Node:
         ready = asyncio.Event()
         self._enforcer = asyncio.create_task(self._enforce_forever(ready), name="enforcer")
         await ready.wait()
+        await self.links.start()
         self._sweeper = asyncio.create_task(self._sweep_forever(), name="sweeper")
 
     async def stop(self) -> None:
@@ -51,6 +57,7 @@ class Node:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        await self.links.stop()
         await self.media.close()
         await self.hub.close()
         await self.bus.close()
@@ -72,6 +79,7 @@ class Node:
                 await self.cut_off(await self.accounts.suspended_among(self.connected_accounts()))
                 await self.spaces.sweep()
                 await self.moderation.sweep()
+                await self.links.reconcile()
                 await self.hub.catch_up()
                 await self.media.catch_up()
             except Exception:

@@ -36,10 +36,19 @@ Decide = Callable[[SpaceState, AsyncConnection], Awaitable[list[Event]]]
 
 
 class SpaceService:
-    def __init__(self, db: Database, publisher: EventPublisher, settings: Settings) -> None:
+    def __init__(
+        self,
+        db: Database,
+        publisher: EventPublisher,
+        settings: Settings,
+        *,
+        guard_links: Callable[[str], Awaitable[None]],
+    ) -> None:
         self.db = db
         self.publisher = publisher
         self.settings = settings
+        # Refuses text with a blocked link in it (LinkService.guard): titles, descriptions.
+        self.guard_links = guard_links
         self.limits = Limits(stage_size=settings.stage_size)
 
     # --- the transaction every decision runs in ------------------------------------------
@@ -125,6 +134,8 @@ class SpaceService:
             recording=recording,
             speak_policy=speak_policy,
         )
+        await self.guard_links(space.title)
+        await self.guard_links(space.description)
         async with self.db.write() as conn:
             await SpaceStore(conn).create(space)
         if scheduled_start is None:
@@ -185,6 +196,9 @@ class SpaceService:
             cleaned["description"] = validation.clean_description(changes["description"])
         if changes.get("topics") is not None:
             cleaned["topics"] = validation.clean_topics(changes["topics"])
+        for key in ("title", "description"):
+            if key in cleaned:
+                await self.guard_links(str(cleaned[key]))
         await self._act(
             space_id, caller, lambda s: rules.edit(s, caller.account.id, utcnow(), cleaned)
         )

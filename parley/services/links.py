@@ -1,0 +1,454 @@
+"""Link safety use cases: link rules (stored, audited, the same on every node), link checks that
+follow shortener chains, the guard on user content, and the links behind the `/l/{id}` redirector.
+
+Every node checks links against an in-memory `RuleSet` (a check costs microseconds whatever the
+number of rules). Nodes stay in step three ways: a node applies its own change at once; it
+announces the change on the `links` channel; and each sweep replays from the audit log every rule
+change of the last few seconds, reading the rules' current rows, so a lost message (or a change
+made by the CLI with no shared bus) takes effect within one sweep. A rule id is never reused and
+goes absent → present → removed, never back, so applying these in any order converges.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections import OrderedDict, deque
+from collections.abc import Sequence
+from typing import Any, Final
+
+from parley.bus.base import Bus
+from parley.config import Settings
+from parley.core import moderation as policy
+from parley.core.errors import Invalid, NotFound
+from parley.core.links.canonical import InvalidURL, canonical_host, canonicalize
+from parley.core.links.finder import find_urls
+from parley.core.links.rules import Decision, LinkRule, MatchKind, RuleSet, rule_key
+from parley.core.links.target import redirect_target
+from parley.services.accounts import Caller
+from parley.services.common import new_id, utcnow
+from parley.services.redirects import ChainBroken, RedirectFollower
+from parley.store.db import Database
+from parley.store.links import LinkRuleStore, LinkStore
+from parley.store.moderation import AuditLog
+
+log = logging.getLogger(__name__)
+
+# Node-wide channel: "this link rule was added / removed".
+LINKS_CHANNEL: Final = "links"
+# How far back each sweep replays rule changes from the audit log. Longer than any write
+# transaction: on PostgreSQL an entry with a lower id may commit after one with a higher id.
+REPLAY_SECONDS: Final = 10.0
+PATTERN_MAX: Final = 2048
+URL_MAX: Final = 4096
+# Ids of removed rules, so that a late "added" message cannot bring one back; bounded, since a
+# late message older than this many removals is healed by the sweep anyway.
+_TOMBSTONES: Final = 100_000
+_SEVERITY: Final = {Decision.ALLOW: 0, Decision.WARN: 1, Decision.BLOCK: 2}
+_BATCH: Final = 500
+
+# What the codes in a check's `reason` mean when no rule is behind a warning.
+CHAIN_ERRORS: Final = {
+    "timeout": "The link's redirects took too long to follow.",
+    "too_many_hops": "The link redirects too many times to check where it ends.",
+    "unsafe_address": "The link redirects to an address that may not be contacted.",
+    "unsupported_scheme": "The link redirects to something that is not a web page.",
+    "unreachable": "The link's redirects could not be followed.",
+    "bad_redirect": "The link redirects to something that is not a valid address.",
+}
+
+
+class LinkService:
+    def __init__(self, db: Database, bus: Bus, settings: Settings) -> None:
+        self.db = db
+        self.bus = bus
+        self.settings = settings
+        self.rules = RuleSet()
+        self.follower = RedirectFollower(
+            timeout=settings.link_timeout_seconds, allow_private=settings.link_allow_private
+        )
+        self.shorteners = frozenset(_shortener_hosts(settings.link_shorteners))
+        self._removed: OrderedDict[str, None] = OrderedDict()
+        # (monotonic time, newest audit id seen then); the oldest one kept is where replays start.
+        self._marks: deque[tuple[float, int]] = deque()
+        self._listener: asyncio.Task[None] | None = None
+
+    # --- keeping every node's rule set in step ----------------------------------------------
+
+    async def start(self) -> None:
+        """Listen for changes, then load every rule (changes heard meanwhile apply after)."""
+        ready = asyncio.Event()
+        self._listener = asyncio.create_task(self._listen(ready), name="link-rules")
+        await ready.wait()
+        async with self.db.read() as conn:
+            store = LinkRuleStore(conn)
+            self._marks.append((time.monotonic(), await store.last_change()))
+            async for row in store.every():
+                self._present(_rule(row))
+
+    async def stop(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+        await self.follower.close()
+
+    async def _listen(self, ready: asyncio.Event) -> None:
+        while True:
+            try:
+                async with self.bus.subscribe(LINKS_CHANNEL) as changes:
+                    ready.set()
+                    async for message in changes:
+                        try:
+                            self._hear(message)
+                        except (ValueError, KeyError, TypeError):
+                            log.exception("ignoring a malformed link rule message")
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("link rule changes interrupted; subscribing again")
+                ready.set()
+                await asyncio.sleep(1)
+
+    def _hear(self, message: str) -> None:
+        change = json.loads(message)
+        if change.get("type") == "added":
+            self._present(_rule(change["rule"]))
+        elif change.get("type") == "removed":
+            self._gone(str(change["id"]))
+
+    def _present(self, rule: LinkRule) -> None:
+        if rule.id not in self._removed and self.rules.get(rule.id) != rule:
+            self.rules.add(rule)
+
+    def _gone(self, rule_id: str) -> None:
+        self._removed[rule_id] = None
+        if len(self._removed) > _TOMBSTONES:
+            self._removed.popitem(last=False)
+        self.rules.remove(rule_id)
+
+    async def reconcile(self) -> None:
+        """The sweep's part: replay the last few seconds of rule changes from the database.
+
+        Cheap: a primary-key range scan of the audit log's newest entries, then the rows of the
+        rules they name. A rule whose entry is there but whose row is not was removed (an entry
+        and its row are written in one transaction).
+        """
+        if not self._marks:
+            return  # not started (the CLI's node)
+        now = time.monotonic()
+        while len(self._marks) > 1 and self._marks[1][0] <= now - REPLAY_SECONDS:
+            self._marks.popleft()
+        async with self.db.read() as conn:
+            store = LinkRuleStore(conn)
+            # The newest entry of any kind moves the window on, so the range scanned stays the
+            # last few seconds of the audit log even when no rule changes for days.
+            newest = await store.last_change()
+            changes = await store.changes_since(self._marks[0][1])
+            named = list(dict.fromkeys(rule_id for _, rule_id in changes))
+            rows: dict[str, dict[str, Any]] = {}
+            for start in range(0, len(named), _BATCH):
+                rows.update((r["id"], r) for r in await store.some(named[start : start + _BATCH]))
+        for rule_id in named:
+            row = rows.get(rule_id)
+            if row is None:
+                self._gone(rule_id)
+            else:
+                self._present(_rule(row))
+        if newest > self._marks[-1][1]:
+            self._marks.append((now, newest))
+
+    # --- rules ------------------------------------------------------------------------------
+
+    async def add_rule(
+        self,
+        actor: Caller | None,
+        match: str,
+        pattern: str,
+        verdict: str,
+        rule: str,
+        reason: str,
+    ) -> dict[str, Any]:
+        """Add a link rule. `actor` None: the operator, from the CLI."""
+        if actor is not None:
+            policy.require_moderator(actor.account)
+        decided = _new_rule(match, pattern, verdict, rule, reason)
+        key = rule_key(decided.match, decided.pattern)
+        now = utcnow()
+        actor_id = actor.account.id if actor else None
+        async with self.db.write() as conn:
+            await LinkRuleStore(conn).add(
+                id=decided.id,
+                match=decided.match.value,
+                pattern=decided.pattern,
+                canonical=key,
+                verdict=decided.verdict.value,
+                rule=decided.rule,
+                reason=decided.reason,
+                created_at=now,
+                created_by=actor_id,
+            )
+            await AuditLog(conn).append(
+                at=now,
+                actor_id=actor_id,
+                action="link_rule_add",
+                target_type="link_rule",
+                target_id=decided.id,
+                rule=decided.rule,
+                reason=decided.reason,
+                after=_rule_fields(decided),
+            )
+            row = await LinkRuleStore(conn).get(decided.id)
+        assert row is not None
+        self._present(decided)
+        await self.bus.publish(
+            LINKS_CHANNEL, json.dumps({"type": "added", "rule": _rule_fields(decided)})
+        )
+        return _rule_view(row)
+
+    async def remove_rule(
+        self, actor: Caller | None, rule_id: str, reason: str | None = None
+    ) -> dict[str, Any]:
+        if actor is not None:
+            policy.require_moderator(actor.account)
+        reason = policy.clean_reason(reason) if reason else None
+        actor_id = actor.account.id if actor else None
+        async with self.db.write() as conn:
+            store = LinkRuleStore(conn)
+            row = await store.get(rule_id)
+            if row is None or not await store.remove(rule_id):
+                raise NotFound("link_rule_not_found", "No such link rule")
+            await AuditLog(conn).append(
+                at=utcnow(),
+                actor_id=actor_id,
+                action="link_rule_remove",
+                target_type="link_rule",
+                target_id=rule_id,
+                rule=row["rule"],
+                reason=reason,
+                before=_rule_fields(_rule(row)),
+            )
+        self._gone(rule_id)
+        await self.bus.publish(LINKS_CHANNEL, json.dumps({"type": "removed", "id": rule_id}))
+        return _rule_view(row)
+
+    async def list_rules(
+        self, actor: Caller | None, *, limit: int, offset: int
+    ) -> list[dict[str, Any]]:
+        if actor is not None:
+            policy.require_moderator(actor.account)
+        async with self.db.read() as conn:
+            rows = await LinkRuleStore(conn).list(limit=limit, offset=offset)
+        return [_rule_view(r) for r in rows]
+
+    # --- checks -----------------------------------------------------------------------------
+
+    async def check(self, url: str) -> dict[str, Any]:
+        """The verdict for one URL: `{url, verdict, canonical_url, rule_id, rule, reason, hops,
+        chain_error}`. The worst verdict of the URL and of every hop of a shortener's chain
+        wins; a chain that cannot be followed is a warning, never a pass."""
+        if len(url) > URL_MAX:
+            raise Invalid("invalid_url", f"A URL is at most {URL_MAX} characters")
+        try:
+            canonical = canonicalize(url)
+        except InvalidURL as error:
+            raise Invalid("invalid_url", f"Not an http(s) URL: {error}") from None
+        return await self._check(url, canonical)
+
+    async def check_text(self, text: str) -> list[dict[str, Any]]:
+        """Every link found in `text`, each with its span and its check."""
+        found = find_urls(text)
+        checks = await asyncio.gather(*(self._check(f.text, f.canonical_url) for f in found))
+        return [
+            {"start": f.start, "end": f.end, "text": f.text, **check}
+            for f, check in zip(found, checks, strict=True)
+        ]
+
+    async def guard(self, text: str) -> None:
+        """Refuse user content with a blocked link in it, naming the link and the rule."""
+        if not text:
+            return
+        for found in await self.check_text(text):
+            if found["verdict"] == Decision.BLOCK:
+                raise Invalid(
+                    "link_blocked",
+                    f"The link {found['text']} is blocked under the rule "
+                    f"“{found['rule']}”: {found['reason']}",
+                    rule=found["rule"],
+                    rule_id=found["rule_id"],
+                    url=found["text"],
+                    reason=found["reason"],
+                )
+
+    async def _check(self, url: str, canonical: str) -> dict[str, Any]:
+        first = self._judge(url, canonical)
+        hops: list[dict[str, Any]] = []
+        chain_error: dict[str, str] | None = None
+        if first["verdict"] != Decision.BLOCK and self._is_shortener(canonical):
+            try:
+                start = redirect_target(url)
+            except InvalidURL:
+                start = canonical
+            chain_error = await self._follow(start, hops)
+        judged = [first, *hops]
+        if chain_error is not None:
+            judged.append(_warning(chain_error["reason"]))
+        worst = max(judged, key=lambda j: _SEVERITY[Decision(j["verdict"])])  # first of equals
+        return {
+            "url": url,
+            "verdict": worst["verdict"],
+            "canonical_url": canonical,
+            "rule_id": worst["rule_id"],
+            "rule": worst["rule"],
+            "reason": worst["reason"],
+            "hops": hops,
+            "chain_error": chain_error,
+        }
+
+    def _judge(self, url: str, canonical: str | None) -> dict[str, Any]:
+        if canonical is None:
+            return {"url": url, "canonical_url": None, **_warning("unsupported_scheme")}
+        verdict = self.rules.check(canonical)
+        rule = verdict.rule
+        return {
+            "url": url,
+            "canonical_url": canonical,
+            "verdict": verdict.decision.value,
+            "rule_id": rule.id if rule else None,
+            "rule": rule.rule if rule else None,
+            "reason": rule.reason if rule else None,
+        }
+
+    def _is_shortener(self, canonical: str) -> bool:
+        host = canonical.partition("://")[2].partition("/")[0].partition("?")[0]
+        return any(host == s or host.endswith("." + s) for s in self.shorteners)
+
+    async def _follow(self, url: str, hops: list[dict[str, Any]]) -> dict[str, str] | None:
+        """Follow a chain from `url`, judging every hop; the reason it broke off, if it did."""
+        current = url
+        try:
+            async with asyncio.timeout(self.settings.link_timeout_seconds):
+                while True:
+                    following = await self.follower.next_hop(current)
+                    if following is None:
+                        return None
+                    if len(hops) >= self.settings.link_max_hops:
+                        raise ChainBroken("too_many_hops", f"more than {len(hops)} redirects")
+                    hop = self._judge(following, _canonical_or_none(following))
+                    hops.append(hop)
+                    if hop["verdict"] == Decision.BLOCK:
+                        return None  # nothing further can make it worse
+                    if hop["canonical_url"] is None:
+                        raise ChainBroken("unsupported_scheme", f"not http(s): {following[:200]}")
+                    current = following
+        except TimeoutError:
+            broken = ChainBroken("timeout", f"over {self.settings.link_timeout_seconds} s")
+        except ChainBroken as error:
+            broken = error
+        return {"reason": broken.reason, "url": current, "detail": str(broken)}
+
+    # --- links shown through the redirector -------------------------------------------------
+
+    async def add_link(self, url: str) -> dict[str, str]:
+        """Register a link for the web client to show as `/l/{id}`."""
+        _target(url)
+        link_id = new_id()
+        async with self.db.write() as conn:
+            await LinkStore(conn).add(id=link_id, url=url, created_at=utcnow())
+        return {"id": link_id, "url": url, "href": f"/l/{link_id}"}
+
+    async def open_link(self, link_id: str) -> tuple[str, dict[str, Any]]:
+        """Where `/l/{id}` sends a browser, and that place's check made now (at click time)."""
+        async with self.db.read() as conn:
+            url = await LinkStore(conn).get(link_id)
+        if url is None:
+            raise NotFound("link_not_found", "No such link")
+        target = _target(url)
+        return target, await self._check(target, canonicalize(target))
+
+
+def _target(url: str) -> str:
+    if len(url) > URL_MAX:
+        raise Invalid("invalid_url", f"A URL is at most {URL_MAX} characters")
+    try:
+        return redirect_target(url)
+    except InvalidURL as error:
+        raise Invalid("invalid_url", f"Not a link a browser can be sent to: {error}") from None
+
+
+def _canonical_or_none(url: str) -> str | None:
+    try:
+        return canonicalize(url)
+    except InvalidURL:
+        return None
+
+
+def _warning(reason: str) -> dict[str, Any]:
+    return {"verdict": Decision.WARN.value, "rule_id": None, "rule": None, "reason": reason}
+
+
+def _shortener_hosts(hosts: Sequence[str]) -> list[str]:
+    out = []
+    for host in hosts:
+        try:
+            out.append(canonical_host(host.strip().lower()))
+        except (InvalidURL, ValueError):
+            log.warning("ignoring shortener %r: not a host name", host)
+    return [h for h in out if h]
+
+
+def _new_rule(match: str, pattern: str, verdict: str, rule: str, reason: str) -> LinkRule:
+    try:
+        kind = MatchKind(match)
+    except ValueError:
+        raise Invalid("invalid_match", "A rule matches a host, a prefix or a url") from None
+    if verdict not in (Decision.WARN, Decision.BLOCK):
+        raise Invalid("invalid_verdict", "A link rule's verdict is warn or block")
+    pattern = pattern.strip()
+    if not 1 <= len(pattern) <= PATTERN_MAX:
+        raise Invalid("invalid_pattern", f"Give a pattern of 1 to {PATTERN_MAX} characters")
+    try:
+        rule_key(kind, pattern)
+    except ValueError as error:
+        raise Invalid("invalid_pattern", str(error)) from None
+    return LinkRule(
+        id=new_id(),
+        match=kind,
+        pattern=pattern,
+        verdict=Decision(verdict),
+        rule=policy.clean_rule(rule),
+        reason=policy.clean_reason(reason),
+    )
+
+
+def _rule(fields: dict[str, Any]) -> LinkRule:
+    return LinkRule(
+        id=str(fields["id"]),
+        match=MatchKind(fields["match"]),
+        pattern=str(fields["pattern"]),
+        verdict=Decision(fields["verdict"]),
+        rule=str(fields["rule"]),
+        reason=str(fields["reason"]),
+    )
+
+
+def _rule_fields(rule: LinkRule) -> dict[str, str]:
+    return {
+        "id": rule.id,
+        "match": rule.match.value,
+        "pattern": rule.pattern,
+        "verdict": rule.verdict.value,
+        "rule": rule.rule,
+        "reason": rule.reason,
+    }
+
+
+def _rule_view(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **_rule_fields(_rule(row)),
+        "created_at": row["created_at"].isoformat(),
+        "created_by": row["created_by"],
+    }

@@ -1,0 +1,123 @@
+"""Storage of link rules and of the links shown through the `/l/{id}` redirector."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from parley.store.tables import audit_log, link_rules, links
+from parley.store.types import storable_key
+
+# Audit actions that change the rule set; each node's sweep replays them (see `changes_since`).
+RULE_ACTIONS = ("link_rule_add", "link_rule_remove")
+
+
+def _row(row: Any) -> dict[str, Any]:
+    return dict(row._mapping)
+
+
+class LinkRuleStore:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def add(
+        self,
+        *,
+        id: str,
+        match: str,
+        pattern: str,
+        canonical: str,
+        verdict: str,
+        rule: str,
+        reason: str,
+        created_at: datetime,
+        created_by: str | None,
+    ) -> None:
+        await self.conn.execute(
+            insert(link_rules).values(
+                id=id,
+                match=match,
+                pattern=pattern,
+                canonical=canonical,
+                verdict=verdict,
+                rule=rule,
+                reason=reason,
+                created_at=created_at,
+                created_by=created_by,
+            )
+        )
+
+    async def get(self, rule_id: str) -> dict[str, Any] | None:
+        if not storable_key(rule_id):
+            return None
+        query = select(link_rules).where(link_rules.c.id == rule_id)
+        row = (await self.conn.execute(query)).first()
+        return _row(row) if row else None
+
+    async def some(self, rule_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """The rules among these ids that exist."""
+        query = select(link_rules).where(link_rules.c.id.in_(list(rule_ids)))
+        return [_row(r) for r in await self.conn.execute(query)]
+
+    async def list(self, *, limit: int, offset: int = 0) -> list[dict[str, Any]]:
+        """Newest first."""
+        query = (
+            select(link_rules)
+            .order_by(link_rules.c.created_at.desc(), link_rules.c.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return [_row(r) for r in await self.conn.execute(query)]
+
+    async def every(self, batch: int = 10_000) -> AsyncIterator[dict[str, Any]]:
+        """All rules, streamed in batches: a node loads them all when it starts."""
+        result = await self.conn.stream(select(link_rules))
+        async for partition in result.mappings().partitions(batch):
+            for row in partition:
+                yield dict(row)
+
+    async def remove(self, rule_id: str) -> bool:
+        if not storable_key(rule_id):
+            return False
+        result = await self.conn.execute(delete(link_rules).where(link_rules.c.id == rule_id))
+        return bool(result.rowcount)
+
+    async def last_change(self) -> int:
+        """The id of the newest audit entry of all (rules change in the same transaction as
+        their entry is written, so this is where a node's replay of changes starts)."""
+        newest = (await self.conn.execute(select(func.max(audit_log.c.id)))).scalar()
+        return int(newest or 0)
+
+    async def changes_since(self, after_id: int) -> builtins.list[tuple[int, str]]:
+        """(audit id, rule id) of every rule added or removed after that audit entry, in order.
+
+        A range scan on the audit log's primary key: a sweep reads only what was written since.
+        """
+        query = (
+            select(audit_log.c.id, audit_log.c.target_id)
+            .where(audit_log.c.id > after_id, audit_log.c.action.in_(RULE_ACTIONS))
+            .order_by(audit_log.c.id)
+        )
+        return [(r.id, r.target_id) for r in await self.conn.execute(query)]
+
+
+class LinkStore:
+    """Links as posted, behind short random ids; the redirector checks them again per click."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def add(self, *, id: str, url: str, created_at: datetime) -> None:
+        await self.conn.execute(insert(links).values(id=id, url=url, created_at=created_at))
+
+    async def get(self, link_id: str) -> str | None:
+        if not storable_key(link_id):
+            return None
+        query = select(links.c.url).where(links.c.id == link_id)
+        url = (await self.conn.execute(query)).scalar()
+        return None if url is None else str(url)
