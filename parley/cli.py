@@ -102,12 +102,36 @@ async def _audit(args: argparse.Namespace, node: Node) -> int:
     return 0
 
 
+async def _link_rule(args: argparse.Namespace, node: Node) -> int:
+    """Rules take effect on running nodes at once through Redis, else within one sweep."""
+    if args.link_command == "add":
+        added = await node.links.add_rule(
+            None, args.match, args.pattern, args.verdict, args.rule, args.reason
+        )
+        print(f"added link rule {added['id']}: {_rule_line(added)}")
+    elif args.link_command == "list":
+        for rule in await node.links.list_rules(None, limit=args.limit, offset=0):
+            print(f"{rule['id']}  {_rule_line(rule)}")
+    else:
+        removed = await node.links.remove_rule(None, args.id, args.reason)
+        print(f"removed link rule {removed['id']}: {_rule_line(removed)}")
+    return 0
+
+
+def _rule_line(rule: dict[str, str]) -> str:
+    return (
+        f"{rule['verdict']:<5} {rule['match']:<6} {rule['pattern']}  "
+        f"rule={rule['rule']}  {rule['reason']}"
+    )
+
+
 _ADMIN: dict[str, Callable[[argparse.Namespace, Node], Awaitable[int]]] = {
     "create-user": _create_user,
     "suspend": _suspend,
     "unsuspend": _unsuspend,
     "feature": _feature,
     "audit": _audit,
+    "link-rule": _link_rule,
 }
 
 
@@ -154,6 +178,21 @@ def build_parser() -> argparse.ArgumentParser:
     audit = admin.add_parser("audit", help="the audit log, newest first")
     audit.add_argument("--action", help="only this action, e.g. suspend")
     audit.add_argument("--limit", type=int, default=50)
+
+    link_rule = admin.add_parser("link-rule", help="warn about or block links").add_subparsers(
+        dest="link_command", required=True
+    )
+    add_rule = link_rule.add_parser("add", help="add a link rule")
+    add_rule.add_argument("--match", required=True, choices=["host", "prefix", "url"])
+    add_rule.add_argument("--pattern", required=True, help="e.g. evil.example, or a URL")
+    add_rule.add_argument("--verdict", required=True, choices=["warn", "block"])
+    add_rule.add_argument("--rule", required=True, help="the policy, e.g. malware")
+    add_rule.add_argument("--reason", required=True, help="what users are told")
+    list_rules = link_rule.add_parser("list", help="link rules, newest first")
+    list_rules.add_argument("--limit", type=int, default=100)
+    remove_rule = link_rule.add_parser("rm", help="remove a link rule")
+    remove_rule.add_argument("id")
+    remove_rule.add_argument("--reason", help="recorded in the audit log")
 
     commands.add_parser("demo", help="serve with a few accounts and a live space to look at")
     return parser

@@ -1,0 +1,94 @@
+"""Link rules (moderators), link checks (anyone), links for the web client, and the redirector.
+
+The redirector lives at the root, `/l/{id}`, like a short link: it is what users click.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import HTMLResponse
+
+from parley.api import link_pages
+from parley.api.deps import CallerDep, NodeDep
+from parley.api.errors import problem
+from parley.api.schemas import LinkCheckOut, LinkIn, LinkOut, LinkRuleIn, LinkRuleOut
+from parley.core.errors import NotFound
+from parley.services.links import URL_MAX
+
+router = APIRouter(tags=["trust and safety"])
+redirector = APIRouter(tags=["links"])
+
+
+@router.get("/admin/link-rules", response_model=list[LinkRuleOut])
+async def link_rules(
+    caller: CallerDep,
+    node: NodeDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> list[dict[str, Any]]:
+    """Link rules, newest first."""
+    return await node.links.list_rules(caller, limit=limit, offset=offset)
+
+
+@router.post("/admin/link-rules", status_code=201, response_model=LinkRuleOut)
+async def add_link_rule(body: LinkRuleIn, caller: CallerDep, node: NodeDep) -> dict[str, Any]:
+    """Warn about or block links by host (with its subdomains), host + path prefix (whole
+    segments), or exact URL. Takes effect on every node at once, for links already posted too."""
+    return await node.links.add_rule(
+        caller, body.match, body.pattern, body.verdict, body.rule, body.reason
+    )
+
+
+@router.delete("/admin/link-rules/{rule_id}", status_code=204)
+async def remove_link_rule(rule_id: str, caller: CallerDep, node: NodeDep) -> Response:
+    await node.links.remove_rule(caller, rule_id)
+    return Response(status_code=204)
+
+
+@router.get("/links/check", response_model=LinkCheckOut)
+async def check_link(
+    node: NodeDep, url: Annotated[str, Query(min_length=1, max_length=URL_MAX)]
+) -> dict[str, Any]:
+    """The verdict for a URL, as posting it would meet it: canonicalized, matched against the
+    link rules, and for a link shortener every hop of its redirect chain checked too."""
+    return await node.links.check(url)
+
+
+@router.post("/links", status_code=201, response_model=LinkOut)
+async def add_link(body: LinkIn, _caller: CallerDep, node: NodeDep) -> dict[str, str]:
+    """A redirector link (`href`) for a URL in user content; it is checked again when clicked."""
+    return await node.links.add_link(body.url)
+
+
+@redirector.get(
+    "/l/{link_id}",
+    response_class=HTMLResponse,
+    status_code=302,
+    responses={
+        200: {"description": "a warning page the user may click through"},
+        403: {"description": "the link is blocked: a refusal page"},
+        404: {"description": "no such link"},
+    },
+)
+async def open_link(link_id: str, request: Request, node: NodeDep) -> Response:
+    """Checked at click time, so a rule added after the link was posted applies: allow →
+    redirect; warn → a warning page; block → a refusal page."""
+    browser = "text/html" in request.headers.get("accept", "")
+    try:
+        target, check = await node.links.open_link(link_id)
+    except NotFound:
+        if not browser:
+            raise
+        return HTMLResponse(link_pages.not_found(), 404, headers=link_pages.HEADERS)
+    if check["verdict"] == "block":
+        if not browser:
+            # API clients get the same refusal as a problem document, like every other 4xx.
+            return problem(
+                403, "link_blocked", "This link is blocked", rule=check["rule"], url=target
+            )
+        return HTMLResponse(link_pages.refusal(target, check), 403, headers=link_pages.HEADERS)
+    if check["verdict"] == "warn":
+        return HTMLResponse(link_pages.interstitial(target, check), headers=link_pages.HEADERS)
+    return Response(status_code=302, headers={"Location": target, **link_pages.HEADERS})
