@@ -43,6 +43,7 @@ bench: setup
 	$(BIN)/python -m bench.links
 	$(BIN)/python -m bench.suspension
 	$(BIN)/python -m bench.mouth_to_ear
+	$(BIN)/python -m bench.media
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,658 @@
+"""Live audio through a real server: WebRTC listeners per core, and the audio delay it adds.
+
+1. Listeners per core. One speaker (an aiortc client sending a tone at real-time pace) on stage
+   and N listeners, each its own account that signs up, joins and offers to receive only. Once
+   every listener is connected and audio flows, the server's CPU over a steady window gives
+   listeners per core (N / fraction of one core busy); each listener's packet rate (expect 50/s
+   with 20 ms Opus) shows whether the server keeps up.
+2. Audio added by the server. The speaker sends 40 ms bursts of 1 kHz every 300 ms and notes
+   when the first frame of each burst leaves its track (aiortc encodes it at once) and when the
+   RTP packet carrying it is sent; a probe listener notes when each packet arrives. Decoding the
+   probe's packets afterwards finds each burst's onset: arrival minus sending is what the server
+   added (one machine, loopback: the network is about zero and nothing is subtracted). Measured
+   with 0 listeners and again with listeners connected, since the server's load matters.
+
+The load client must be light, so listeners decode nothing: each receiver's packet handler is
+replaced by one that counts packets (and keeps the statistics its RTCP receiver reports are made
+of, as a real client would send them). The listeners run in a child process; the speaker and the
+probe in this one, so that the load does not delay them. The server is a real `parley serve`
+process (server_process()).
+
+    python -m bench.media [--listeners 50 100 200] [--seconds 15] [--bursts 100]
+                          [--latency-listeners 0 50 100] [--concurrency 10] [--profile out.txt]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import bisect
+import contextlib
+import fractions
+import json
+import multiprocessing
+import os
+import shutil
+import sys
+import time
+import traceback
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import numpy as np
+from aiortc import (
+    MediaStreamTrack,
+    RTCConfiguration,
+    RTCPeerConnection,
+    RTCRtpReceiver,
+    RTCRtpTransceiver,
+    RTCSessionDescription,
+)
+from aiortc.rtcrtpreceiver import StreamStatistics
+from aiortc.rtp import RtpPacket, is_rtcp
+from av import AudioFrame, CodecContext, Packet
+from av.audio.codeccontext import AudioCodecContext
+
+from bench.common import percentile, record, server_process
+
+PASSWORD = "benchmark password"
+RATE = 48_000
+FRAME = 960  # 20 ms, one Opus packet
+TIME_BASE = fractions.Fraction(1, RATE)
+PACKETS_PER_SECOND = RATE / FRAME
+# A listener is "at full rate" if it got at least this share of the packets the program has.
+FULL_RATE = 0.95
+BURST_PERIOD_FRAMES = 15  # a burst every 300 ms...
+BURST_FRAMES = 2  # ...of 40 ms of tone
+BURST_HZ = 1000.0
+# A decoded packet with a sample louder than this carries the tone (its peak is 8,191); silence
+# decodes to 0.
+LOUD_PEAK = 1000
+# Name-mangled private attribute of RTCRtpReceiver: what its RTCP receiver reports are made of.
+STREAMS_ATTRIBUTE = "_RTCRtpReceiver__remote_streams"
+
+
+# -- accounts ------------------------------------------------------------------------------
+
+
+async def _accounts(
+    http: aiohttp.ClientSession, api: str, handles: list[str], limit: int
+) -> list[str]:
+    """Bearer tokens of new accounts with these handles."""
+    gate = asyncio.Semaphore(limit)
+
+    async def one(handle: str) -> str:
+        body = {"handle": handle, "password": PASSWORD, "display_name": handle}
+        async with gate:
+            async with http.post(f"{api}/accounts", json=body) as r:
+                r.raise_for_status()
+            async with http.post(f"{api}/sessions", json=body) as r:
+                r.raise_for_status()
+                return str((await r.json())["token"])
+
+    return await asyncio.gather(*(one(h) for h in handles))
+
+
+async def _call(http: aiohttp.ClientSession, method: str, url: str, token: str) -> Any:
+    async with http.request(method, url, headers={"Authorization": f"Bearer {token}"}) as r:
+        r.raise_for_status()
+        return await r.json() if r.status != 204 else None
+
+
+@dataclass
+class Stage:
+    """A live space with one unmuted speaker on stage, and tokens of listeners who joined it."""
+
+    space_id: str
+    speaker: str
+    probe: str
+    listeners: list[str]
+
+
+async def _stage(http: aiohttp.ClientSession, api: str, listeners: int, limit: int) -> Stage:
+    names = ["host", "speaker", "probe", *(f"l{i}" for i in range(listeners))]
+    host, speaker, probe, *others = await _accounts(http, api, names, limit)
+    async with http.post(
+        f"{api}/spaces", json={"title": "bench"}, headers={"Authorization": f"Bearer {host}"}
+    ) as r:
+        r.raise_for_status()
+        space_id = str((await r.json())["id"])
+    gate = asyncio.Semaphore(limit)
+
+    async def join(token: str) -> None:
+        async with gate:
+            await _call(http, "POST", f"{api}/spaces/{space_id}/join", token)
+
+    await asyncio.gather(*(join(t) for t in [speaker, probe, *others]))
+    await _call(http, "POST", f"{api}/spaces/{space_id}/hand", speaker)
+    await _call(http, "POST", f"{api}/spaces/{space_id}/speakers/speaker", host)
+    await _call(http, "POST", f"{api}/spaces/{space_id}/unmute", speaker)
+    return Stage(space_id, speaker, probe, others)
+
+
+# -- clients -------------------------------------------------------------------------------
+
+
+class Voice(MediaStreamTrack):
+    """A microphone paced like a real one: a 1 kHz tone, continuous or in bursts. Notes when the
+    first frame of each burst is handed to aiortc's sender (which encodes it at once)."""
+
+    kind = "audio"
+
+    def __init__(self, period_frames: int = 1, burst_frames: int = 1) -> None:
+        super().__init__()
+        self.period = period_frames
+        self.burst = burst_frames
+        self.onsets: list[float] = []  # time.monotonic() of each burst's first frame
+        self._index = 0
+        self._start: float | None = None
+        t = np.arange(FRAME * period_frames) / RATE
+        self._wave = (0.25 * 32767 * np.sin(2 * np.pi * BURST_HZ * t)).astype(np.int16)
+        self._wave[FRAME * burst_frames :] = 0
+
+    async def recv(self) -> AudioFrame:
+        if self._start is None:
+            self._start = time.monotonic()
+        else:
+            delay = self._start + self._index * FRAME / RATE - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        at = (self._index % self.period) * FRAME
+        frame = AudioFrame.from_ndarray(
+            self._wave[at : at + FRAME].reshape(1, -1), format="s16", layout="mono"
+        )
+        frame.sample_rate = RATE
+        frame.pts = self._index * FRAME
+        frame.time_base = TIME_BASE
+        if self.period > 1 and at == 0:
+            self.onsets.append(time.monotonic())
+        self._index += 1
+        return frame
+
+
+@dataclass
+class Counter:
+    packets: int = 0
+    bytes: int = 0
+
+
+Handler = Callable[[RtpPacket, int], Awaitable[None]]
+
+
+def _light_receiver(
+    receiver: RTCRtpReceiver, counter: Counter, keep: list[tuple[float, bytes]] | None = None
+) -> None:
+    """Replace the receiver's packet handler: count (and maybe keep) packets, decode nothing.
+    The statistics its RTCP receiver reports are made of are kept, so the server still hears
+    from the listener (it drops connections that go quiet)."""
+    streams: dict[int, StreamStatistics] = getattr(receiver, STREAMS_ATTRIBUTE)
+
+    async def handle(packet: RtpPacket, arrival_time_ms: int) -> None:
+        if keep is not None:
+            keep.append((time.monotonic(), packet.payload))
+        counter.packets += 1
+        counter.bytes += len(packet.payload)
+        stats = streams.get(packet.ssrc)
+        if stats is None:
+            stats = streams[packet.ssrc] = StreamStatistics(RATE)
+        stats.add(packet)
+
+    receiver._handle_rtp_packet = handle  # type: ignore[method-assign]
+
+
+def _record_sent(transceiver: RTCRtpTransceiver, sent: list[tuple[float, bytes]]) -> None:
+    """Keep (time, payload) of every RTP packet the sender hands to its transport (which the
+    sender's RTCP reports go through too)."""
+    transport = transceiver.sender.transport
+    original = transport._send_rtp
+
+    async def send(data: bytes) -> None:
+        await original(data)
+        if not is_rtcp(data):
+            sent.append((time.monotonic(), RtpPacket.parse(data).payload))
+
+    transport._send_rtp = send  # type: ignore[method-assign]
+
+
+@dataclass
+class Peer:
+    pc: RTCPeerConnection
+    counter: Counter = field(default_factory=Counter)
+    received: list[tuple[float, bytes]] | None = None
+    sent: list[tuple[float, bytes]] | None = None
+
+
+async def _connect(
+    http: aiohttp.ClientSession,
+    api: str,
+    space_id: str,
+    token: str,
+    *,
+    voice: Voice | None = None,
+    keep: bool = False,
+) -> Peer:
+    """Offer (receive only, or send a voice and receive), POST it, apply the answer, wait until
+    connected."""
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))  # loopback: no STUN
+    peer = Peer(pc, received=[] if keep else None)
+    if voice is None:
+        transceiver = pc.addTransceiver("audio", direction="recvonly")
+    else:
+        pc.addTrack(voice)
+        transceiver = pc.getTransceivers()[0]
+        peer.sent = []
+        _record_sent(transceiver, peer.sent)
+    _light_receiver(transceiver.receiver, peer.counter, peer.received)
+    connected = asyncio.Event()
+
+    @pc.on("connectionstatechange")
+    def _changed() -> None:
+        if pc.connectionState in ("connected", "failed", "closed"):
+            connected.set()
+
+    await pc.setLocalDescription(await pc.createOffer())
+    offer = pc.localDescription
+    async with http.post(
+        f"{api}/spaces/{space_id}/media",
+        json={"sdp": offer.sdp, "type": offer.type},
+        headers={"Authorization": f"Bearer {token}"},
+    ) as r:
+        r.raise_for_status()
+        answer = await r.json()
+    await pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type=answer["type"]))
+    await asyncio.wait_for(connected.wait(), 60)
+    if pc.connectionState != "connected":
+        raise RuntimeError(f"connection {pc.connectionState}")
+    return peer
+
+
+# -- the listeners, in a process of their own ----------------------------------------------
+
+
+@dataclass
+class Mark:
+    """A look at the listeners: when, the client's CPU, and each listener's counters."""
+
+    at: float
+    cpu: float
+    packets: list[int]
+    bytes: list[int]
+    connected: int
+
+
+def _fleet_process(
+    api: str, space_id: str, tokens: list[str], limit: int, conn: Connection
+) -> None:
+    try:
+        asyncio.run(_fleet(api, space_id, tokens, limit, conn))
+    except Exception:
+        conn.send(("error", traceback.format_exc()))
+
+
+async def _fleet(api: str, space_id: str, tokens: list[str], limit: int, conn: Connection) -> None:
+    timeout = aiohttp.ClientTimeout(total=120)
+    async with aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=0), timeout=timeout
+    ) as http:
+        gate = asyncio.Semaphore(limit)
+
+        async def one(token: str) -> Peer:
+            async with gate:
+                return await _connect(http, api, space_id, token)
+
+        started = time.monotonic()
+        peers = await asyncio.gather(*(one(t) for t in tokens))
+        conn.send(("ready", time.monotonic() - started))
+        while True:
+            message = await asyncio.to_thread(conn.recv)
+            if message != "mark":
+                break
+            conn.send(
+                Mark(
+                    time.monotonic(),
+                    time.process_time(),
+                    [p.counter.packets for p in peers],
+                    [p.counter.bytes for p in peers],
+                    sum(p.pc.connectionState == "connected" for p in peers),
+                )
+            )
+        await asyncio.gather(*(p.pc.close() for p in peers))
+    conn.send(("closed", 0.0))
+
+
+class Fleet:
+    """Listeners connecting from a child process, looked at on request."""
+
+    def __init__(self, api: str, space_id: str, tokens: list[str], limit: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.conn, child = context.Pipe()
+        self.process = context.Process(
+            target=_fleet_process, args=(api, space_id, tokens, limit, child), daemon=True
+        )
+        self.process.start()
+
+    async def _receive(self) -> Any:
+        reply = await asyncio.to_thread(self.conn.recv)
+        if isinstance(reply, tuple) and reply[0] == "error":
+            raise RuntimeError(f"listener process failed:\n{reply[1]}")
+        return reply
+
+    async def ready(self) -> float:
+        """Seconds it took to connect every listener."""
+        kind, seconds = await self._receive()
+        assert kind == "ready", kind
+        return float(seconds)
+
+    async def mark(self) -> Mark:
+        self.conn.send("mark")
+        reply = await self._receive()
+        assert isinstance(reply, Mark)
+        return reply
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.conn.send("stop")
+            await asyncio.wait_for(self._receive(), 60)
+        self.process.join(10)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join()
+
+
+def _machine_cpu_seconds() -> float:
+    """CPU time the whole machine has been busy (all cores, every process), from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    ticks = sum(fields[:8]) - fields[3] - fields[4]  # all but idle and iowait; no guests twice
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+# -- 1. listeners per core -----------------------------------------------------------------
+
+
+def _py_spy() -> str:
+    """py-spy, found on PATH or next to this Python (pip install py-spy)."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if not Path(spy).exists():
+        raise SystemExit("--profile needs py-spy: pip install py-spy")
+    return spy
+
+
+async def _profile(spy: str, pid: int, seconds: float, output: Path) -> None:
+    """Sample the server with py-spy (collapsed stacks, not pausing it) while it serves."""
+    process = await asyncio.create_subprocess_exec(
+        *(spy, "record", "-p", str(pid), "-d", str(round(seconds)), "-r", "200"),
+        *("--nonblocking", "-f", "raw", "-o", str(output)),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    await process.wait()
+
+
+async def listeners_per_core(
+    n: int, seconds: float, limit: int, profile: tuple[str, Path] | None
+) -> dict[str, float]:
+    with server_process() as server:
+        api = f"{server.base}/api/v1"
+        timeout = aiohttp.ClientTimeout(total=120)
+        async with aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=0), timeout=timeout
+        ) as http:
+            stage = await _stage(http, api, n, 50)
+            speaker = await _connect(http, api, stage.space_id, stage.speaker, voice=Voice())
+            fleet = Fleet(api, stage.space_id, stage.listeners, limit)
+            try:
+                setup = await fleet.ready()
+                await asyncio.sleep(3)  # let every sender settle
+                before, cpu_before = await fleet.mark(), server.cpu_seconds()
+                own_before, machine_before = time.process_time(), _machine_cpu_seconds()
+                await asyncio.sleep(seconds)
+                after, cpu_after = await fleet.mark(), server.cpu_seconds()
+                own = time.process_time() - own_before
+                machine = _machine_cpu_seconds() - machine_before
+                rss = server.rss_mib()
+                if profile is not None:
+                    spy, output = profile
+                    await _profile(spy, server.pid, min(seconds, 10), output)
+            finally:
+                await fleet.close()
+                await speaker.pc.close()
+    elapsed = after.at - before.at
+    rates = [(b - a) / elapsed for a, b in zip(before.packets, after.packets, strict=True)]
+    kbps = [8 * (b - a) / elapsed / 1000 for a, b in zip(before.bytes, after.bytes, strict=True)]
+    busy = (cpu_after - cpu_before) / elapsed
+    client = (after.cpu - before.cpu + own) / elapsed
+    return {
+        "listeners": n,
+        "connected": after.connected,
+        "setup_seconds": setup,
+        "server_cpu_fraction": busy,
+        "listeners_per_core": n / busy if busy > 0 else float("inf"),
+        "server_rss_mib": rss,
+        "packets_per_second_p50": percentile(rates, 50),
+        "packets_per_second_min": min(rates),
+        "full_rate_share": sum(r >= FULL_RATE * PACKETS_PER_SECOND for r in rates) / n,
+        "payload_kbps_p50": percentile(kbps, 50),
+        "client_cpu_fraction": client,
+        "machine_cpu_fraction": machine / elapsed,
+        "others_cpu_fraction": machine / elapsed - busy - client,
+    }
+
+
+# -- 2. audio added by the server ----------------------------------------------------------
+
+
+def _onsets(packets: list[tuple[float, bytes]]) -> list[float]:
+    """Times of the packets where a burst starts: loud after quiet, decoded in order."""
+    codec = CodecContext.create("libopus", "r")
+    assert isinstance(codec, AudioCodecContext)
+    codec.format = "s16"
+    codec.layout = "stereo"
+    codec.sample_rate = RATE
+    onsets: list[float] = []
+    loud_before = True  # a stream that starts loud has no onset to time
+    for at, payload in packets:
+        frames = codec.decode(Packet(payload))
+        loud = any(int(np.abs(f.to_ndarray().astype(np.int32)).max()) > LOUD_PEAK for f in frames)
+        if loud and not loud_before:
+            onsets.append(at)
+        loud_before = loud
+    return onsets
+
+
+def _after(times: list[float], moment: float, within: float) -> float | None:
+    index = bisect.bisect_left(times, moment)
+    if index < len(times) and times[index] - moment <= within:
+        return times[index]
+    return None
+
+
+@dataclass
+class Phase:
+    listeners: int
+    start: float
+    end: float
+    server_cpu_fraction: float
+    machine_cpu_fraction: float
+
+
+async def added_latency(levels: list[int], bursts: int, limit: int) -> list[dict[str, float]]:
+    voice = Voice(BURST_PERIOD_FRAMES, BURST_FRAMES)
+    window = bursts * BURST_PERIOD_FRAMES * FRAME / RATE + 0.5
+    phases: list[Phase] = []
+    fleets: list[Fleet] = []
+    with server_process() as server:
+        api = f"{server.base}/api/v1"
+        timeout = aiohttp.ClientTimeout(total=120)
+        async with aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=0), timeout=timeout
+        ) as http:
+            stage = await _stage(http, api, max(levels), 50)
+            speaker = await _connect(http, api, stage.space_id, stage.speaker, voice=voice)
+            probe = await _connect(http, api, stage.space_id, stage.probe, keep=True)
+            connected = 0
+            try:
+                await asyncio.sleep(2)
+                for level in levels:
+                    if level > connected:
+                        fleet = Fleet(api, stage.space_id, stage.listeners[connected:level], limit)
+                        fleets.append(fleet)
+                        await fleet.ready()
+                        connected = level
+                        await asyncio.sleep(3)
+                    start, cpu = time.monotonic(), server.cpu_seconds()
+                    machine = _machine_cpu_seconds()
+                    await asyncio.sleep(window)
+                    end = time.monotonic()
+                    cpu = server.cpu_seconds() - cpu
+                    machine = _machine_cpu_seconds() - machine
+                    phases.append(
+                        Phase(level, start, end, cpu / (end - start), machine / (end - start))
+                    )
+            finally:
+                for fleet in fleets:
+                    await fleet.close()
+                await probe.pc.close()
+                await speaker.pc.close()
+    assert probe.received is not None and speaker.sent is not None
+    heard = _onsets(probe.received)
+    sent = _onsets(speaker.sent)
+    results = []
+    for phase in phases:
+        server_only: list[float] = []
+        hand_off: list[float] = []
+        lost = 0
+        period = BURST_PERIOD_FRAMES * FRAME / RATE
+        measured = [t for t in voice.onsets if phase.start <= t <= phase.end - period]
+        for onset in measured[:bursts]:
+            wire = _after(sent, onset, 0.1)
+            arrival = None if wire is None else _after(heard, wire, period / 2)
+            if wire is None or arrival is None:
+                lost += 1
+                continue
+            server_only.append(arrival - wire)
+            hand_off.append(arrival - onset)
+        results.append(
+            {
+                "listeners": phase.listeners,
+                "bursts": len(measured[:bursts]),
+                "lost": lost,
+                "server_p50_ms": percentile(server_only, 50) * 1000,
+                "server_p99_ms": percentile(server_only, 99) * 1000,
+                "server_max_ms": max(server_only, default=float("nan")) * 1000,
+                "hand_off_p50_ms": percentile(hand_off, 50) * 1000,
+                "hand_off_p99_ms": percentile(hand_off, 99) * 1000,
+                "hand_off_max_ms": max(hand_off, default=float("nan")) * 1000,
+                "server_cpu_fraction": phase.server_cpu_fraction,
+                "machine_cpu_fraction": phase.machine_cpu_fraction,
+            }
+        )
+    return results
+
+
+# -- the command ---------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--listeners", type=int, nargs="+", default=[50, 100, 200])
+    parser.add_argument("--seconds", type=float, default=15.0, help="steady window per N")
+    parser.add_argument("--bursts", type=int, default=100, help="bursts timed per load (0: skip)")
+    parser.add_argument("--latency-listeners", type=int, nargs="+", default=[0, 50, 100])
+    parser.add_argument("--concurrency", type=int, default=10, help="listeners connecting at once")
+    parser.add_argument(
+        "--profile", type=Path, help="py-spy collapsed stacks of the server at the largest N"
+    )
+    args = parser.parse_args()
+
+    spy = _py_spy() if args.profile else None
+    rows = []
+    for n in args.listeners:
+        profile = (spy, args.profile) if spy and n == max(args.listeners) else None
+        r = asyncio.run(listeners_per_core(n, args.seconds, args.concurrency, profile))
+        print(json.dumps(r))
+        rows.append(
+            f"| {n:,} | {r['connected']:.0f} | {r['setup_seconds']:.1f} | "
+            f"{100 * r['server_cpu_fraction']:.0f} % | **{r['listeners_per_core']:.0f}** | "
+            f"{r['server_rss_mib']:.0f} | {r['packets_per_second_p50']:.1f} | "
+            f"{r['packets_per_second_min']:.1f} | {100 * r['full_rate_share']:.0f} % | "
+            f"{r['payload_kbps_p50']:.0f} | {100 * r['client_cpu_fraction']:.0f} % | "
+            f"{100 * r['others_cpu_fraction']:.0f} % |"
+        )
+    table = "\n".join(
+        [
+            "| listeners | connected | setup s | server CPU (one core) | listeners per core "
+            "| server RSS MiB | packets/s per listener p50 | min | at full rate | payload kbit/s "
+            "| load client CPU | other work's CPU |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            *rows,
+        ]
+    )
+    print(table)
+
+    latency = ""
+    if args.bursts > 0:
+        results = asyncio.run(added_latency(args.latency_listeners, args.bursts, args.concurrency))
+        lines = []
+        for r in results:
+            print(json.dumps(r))
+            lines.append(
+                f"| {r['listeners']:,} | {r['bursts']:.0f} | {r['lost']:.0f} | "
+                f"{r['server_p50_ms']:.1f} | **{r['server_p99_ms']:.1f}** | "
+                f"{r['server_max_ms']:.1f} | {r['hand_off_p50_ms']:.1f} | "
+                f"{r['hand_off_p99_ms']:.1f} | {r['hand_off_max_ms']:.1f} | "
+                f"{100 * r['server_cpu_fraction']:.0f} % | "
+                f"{100 * r['machine_cpu_fraction']:.0f} % |"
+            )
+        latency = "\n".join(
+            [
+                "| listeners | bursts | not heard | server added p50 ms | p99 ms | max ms "
+                "| from hand-off p50 ms | p99 ms | max ms | server CPU | machine CPU (all) |",
+                "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+                *lines,
+            ]
+        )
+        print(latency)
+
+    command = "python -m bench.media --listeners " + " ".join(map(str, args.listeners))
+    command += f" --seconds {args.seconds:g} --bursts {args.bursts}"
+    if args.bursts > 0:
+        command += " --latency-listeners " + " ".join(map(str, args.latency_listeners))
+    notes = (
+        "\n\nOne `parley serve` process (SQLite, in-process bus) with one speaker on stage "
+        "(an aiortc client sending a 1 kHz tone at real-time pace) and N listeners, each its "
+        "own account, offering to receive only, "
+        f"{args.concurrency} connecting at a time. The machine's 2 cores are shared by the "
+        "server, the load client (the listeners, in one child process, plus the speaker in "
+        "the bench process) and whatever else runs on the machine; the load client's CPU is "
+        "shown, and so is the rest of the machine's busy time in the window (*other work*, as "
+        "a fraction of one core, out of 200 %): when the machine is saturated the server is "
+        "starved, and delivery falls below full rate whatever its own CPU time says. "
+        "Listeners decode nothing: their receivers only count packets (and keep the "
+        "statistics of their RTCP receiver reports). Server CPU is user + system time over a "
+        f"{args.seconds:g} s window once all are connected; listeners per core = N / that "
+        f"fraction, which means something only for a row at full rate (≥ {FULL_RATE:.0%} of "
+        f"{PACKETS_PER_SECOND:.0f} packets/s for every listener). "
+        "Target (DESIGN.md): ≥ 2,000 listeners per core, first step ≥ 400."
+    )
+    if latency:
+        notes += (
+            "\n\n**Audio added by the server (ingress to egress).** The speaker sends 40 ms of "
+            "1 kHz every 300 ms; a probe listener in the same process keeps every packet it "
+            "receives, decoded afterwards to find each burst's first packet. *Server added* is "
+            "from the speaker's RTP packet carrying the burst's first frame being sent to the "
+            "probe receiving the program packet carrying it; *from hand-off* starts earlier, "
+            "when the frame left the speaker's track for aiortc's encoder. Loopback on one "
+            "machine: the network adds about nothing, and nothing is subtracted. Neither counts "
+            "Opus's look-ahead (6.5 ms per encode, inside the packet) nor a receiver's jitter "
+            "buffer. The listeners are the child process of the table above. Target "
+            "(DESIGN.md): ≤ 20 ms p99.\n\n" + latency
+        )
+    record("WebRTC listeners (bench/media.py)", command, table + notes)
+
+
+if __name__ == "__main__":
+    main()
