@@ -25,6 +25,7 @@ from aiortc import (
 
 from parley.config import IceServer
 from parley.media.ingress import receive_without_delay
+from parley.media.liveness import note_signs_of_life
 from parley.media.mixer import Mixer
 
 log = logging.getLogger(__name__)
@@ -44,13 +45,10 @@ class Peer:
     account_id: str
     pc: RTCPeerConnection
     sends: bool
-    watchdog: asyncio.Task[None] | None = None
     # Set once we close it ourselves, so the close is not mistaken for the peer going away.
     closing: bool = False
-    # Signs of life: RTCP receiver reports for what we send, RTP packets of what they send.
-    last_report: object = None
-    packets_in: int = 0
-    quiet_since: float = field(default=0.0)
+    # When the peer last sent anything (RTP, RTCP), by the loop's clock.
+    last_heard: float = field(default=0.0)
 
 
 class Room:
@@ -74,6 +72,7 @@ class Room:
         self.mixer = Mixer(on_active_speakers=on_active_speakers)
         self.peers: dict[str, Peer] = {}
         self._started = False
+        self._watchdog: asyncio.Task[None] | None = None
 
     async def answer(self, account_id: str, offer_sdp: str, *, send: bool) -> str:
         """Answer the person's offer with a new connection, replacing any they had: a client
@@ -81,6 +80,7 @@ class Room:
         if not self._started:
             await self.mixer.start()
             self._started = True
+            self._watchdog = asyncio.create_task(self._watch(), name=f"media-watch:{self.space_id}")
         await self.disconnect(account_id)
         pc = RTCPeerConnection(RTCConfiguration(iceServers=_rtc_ice_servers(self.ice_servers)))
         peer = Peer(account_id, pc, sends=send)
@@ -90,8 +90,14 @@ class Room:
             await _close(pc)
             raise
         self.peers[account_id] = peer
-        peer.quiet_since = asyncio.get_running_loop().time()
-        peer.watchdog = asyncio.create_task(self._watch(peer), name=f"media-watch:{account_id}")
+        loop = asyncio.get_running_loop()
+        peer.last_heard = loop.time()
+
+        def heard() -> None:
+            peer.last_heard = loop.time()
+
+        if not note_signs_of_life(pc, heard):
+            log.warning("aiortc's packet handlers changed: silent peers will not be dropped")
 
         @pc.on("connectionstatechange")
         async def _state_changed() -> None:
@@ -149,10 +155,6 @@ class Room:
             return
         peer.closing = True
         self.mixer.detach(account_id)
-        if peer.watchdog is not None and peer.watchdog is not asyncio.current_task():
-            peer.watchdog.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await peer.watchdog
         await _close(peer.pc)
         # A sender does not stop its track; ours would keep the mixer making audio for nobody.
         for transceiver in peer.pc.getTransceivers():
@@ -164,6 +166,10 @@ class Room:
     async def close(self) -> None:
         for account_id in list(self.peers):
             await self.disconnect(account_id)
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watchdog
         if self._started:
             await self.mixer.stop()
 
@@ -176,38 +182,19 @@ class Room:
             log.info("space %s: media of %s went away", self.space_id, peer.account_id)
             self.on_peer_lost(peer.account_id)
 
-    async def _watch(self, peer: Peer) -> None:
-        """Drop a connection that shows no sign of life: a browser that vanished without
-        closing (a crashed tab, a network gone) would otherwise hold its place for the ICE
-        consent timeout, about half a minute."""
+    async def _watch(self) -> None:
+        """Drop connections that show no sign of life: a browser that vanished without closing
+        (a crashed tab, a network gone) would otherwise hold its place for the ICE consent
+        timeout, about half a minute. Listeners send receiver reports every few seconds,
+        speakers send audio all the time."""
         loop = asyncio.get_running_loop()
-        while not peer.closing:
+        while True:
             await asyncio.sleep(WATCH_INTERVAL_SECONDS)
-            if await self._alive(peer):
-                peer.quiet_since = loop.time()
-            elif loop.time() - peer.quiet_since >= self.silence_seconds:
-                self._lost(peer)
-                return
-
-    async def _alive(self, peer: Peer) -> bool:
-        """Whether anything came from the peer since the last look."""
-        try:
-            report = await peer.pc.getStats()
-        except Exception:  # a connection being torn down has no stats to give
-            return False
-        alive = False
-        for stats in report.values():
-            if stats.type == "remote-inbound-rtp":
-                # aiortc replaces this entry on every receiver report the peer sends.
-                if stats is not peer.last_report:
-                    peer.last_report = stats
-                    alive = True
-            elif stats.type == "inbound-rtp":
-                received = int(getattr(stats, "packetsReceived", 0))
-                if received != peer.packets_in:
-                    peer.packets_in = received
-                    alive = True
-        return alive
+            now = loop.time()
+            for peer in list(self.peers.values()):
+                if not peer.closing and now - peer.last_heard >= self.silence_seconds:
+                    peer.closing = True  # reported once; the service hangs it up
+                    self._lost(peer)
 
 
 async def _close(pc: RTCPeerConnection) -> None:

@@ -87,6 +87,13 @@ async def test_listeners_hear_the_stage_and_speakers_hear_everyone_but_themselve
         peer = server.node.media.rooms[sid].room.peers[room["alice"].id]
         receiver = peer.pc.getTransceivers()[0].receiver
         assert isinstance(getattr(receiver, BUFFER_ATTRIBUTE), ImmediateAudioFrames)
+        # Healthy connections outlive the silence watchdog: a listener's receiver reports and a
+        # speaker's audio are signs of life.
+        await asyncio.sleep(server.settings.media_silence_seconds + 1.5)
+        assert set(server.node.media.rooms[sid].room.peers) == {
+            room[name].id for name in ("alice", "bob", "lena")
+        }
+        assert lena.hearing.hears(A_TONE) and lena.hearing.hears(B_TONE)
     finally:
         for client in (alice, bob, lena):
             await client.close()
