@@ -50,7 +50,8 @@ function ruleList(id) {
 }
 
 function table(headers, rows, caption) {
-  return h("div", { class: "table-wrap" }, h("table", {}, h("caption", { class: "visually-hidden" }, caption), h("thead", {}, h("tr", {}, headers.map((c) => h("th", { scope: "col" }, c)))), h("tbody", {}, rows)));
+  const head = headers.map((c) => h("th", { scope: "col" }, c || h("span", { class: "visually-hidden" }, "Actions")));
+  return h("div", { class: "table-wrap" }, h("table", {}, h("caption", { class: "visually-hidden" }, caption), h("thead", {}, h("tr", {}, head)), h("tbody", {}, rows)));
 }
 
 // --- accounts --------------------------------------------------------------------------------

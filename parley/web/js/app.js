@@ -121,7 +121,7 @@ function renderNav() {
       { class: "nav" },
       h("li", {}, link("/", "Home")),
       session.admin ? h("li", {}, link("/admin", "Admin", { "aria-current": path.startsWith("/admin") ? "page" : null })) : null,
-      h("li", {}, link(`/u/${me.handle}`, `@${me.handle}`, { "aria-label": `Your profile (@${me.handle})` })),
+      h("li", {}, link(`/u/${me.handle}`, [`@${me.handle}`, h("span", { class: "visually-hidden" }, " (your profile)")])),
       h("li", {}, h("button", { type: "button", class: "primary small", onclick: () => app.go("/new") }, "Start a space")),
       h("li", {}, h("button", { type: "button", class: "ghost small", onclick: signOut }, "Sign out")),
     ),
@@ -160,6 +160,14 @@ document.getElementById("skip").addEventListener("click", (event) => {
   main.focus();
 });
 window.addEventListener("hashchange", route);
+// Following a link to the screen already shown refreshes it (the hash does not change).
+document.addEventListener("click", (event) => {
+  const link = event.target.closest?.('a[href^="#/"]');
+  if (link && link.getAttribute("href") === location.hash && !event.defaultPrevented) {
+    event.preventDefault();
+    route();
+  }
+});
 window.addEventListener("parley:session", renderNav);
 route();
 showStatus();

@@ -6,15 +6,29 @@
 //   onMessage(message): each snapshot and event, in order ({type: "snapshot", seq, data} first).
 //   onStatus(status):   "connecting" | "live" | "reconnecting" | "offline".
 //   onFinal(code, reason): the server closed for good (4002 over, 4003 removed, 4401, 4404).
+//   beforeResume():     awaited before each reconnect (not the first connection). The room uses
+//                       it to make sure it is (still, or again) in the space before the socket
+//                       opens: the server counts a socket towards presence only if it opens while
+//                       the account is in the space.
 
 const FINAL_CLOSE_CODES = new Set([4002, 4003, 4401, 4404]);
 
-export function spaceEvents({ spaceId, token, onMessage, onStatus = () => {}, onFinal = () => {}, apiBase = "/api/v1" }) {
+// localStorage["parley.debug"] = "1" logs what the socket does to the console.
+function debug(...args) {
+  try {
+    if (localStorage.getItem("parley.debug")) console.debug("[parley events]", Math.round(performance.now()), ...args);
+  } catch {
+    // storage unavailable: no logging
+  }
+}
+
+export function spaceEvents({ spaceId, token, onMessage, onStatus = () => {}, onFinal = () => {}, beforeResume = null, apiBase = "/api/v1" }) {
   let lastSeq = null;
   let socket = null;
   let closed = false;
   let retryTimer = null;
   let attempts = 0;
+  let opening = 0; // the latest open(); an older one still waiting on beforeResume gives way
 
   function url() {
     const base = new URL(apiBase, location.href);
@@ -36,14 +50,26 @@ export function spaceEvents({ spaceId, token, onMessage, onStatus = () => {}, on
     socket = null;
   }
 
-  function open() {
+  async function open() {
     clearTimeout(retryTimer);
     if (closed) return;
     detach();
-    onStatus(attempts === 0 && lastSeq === null ? "connecting" : "reconnecting");
+    const attempt = ++opening;
+    const resuming = lastSeq !== null;
+    onStatus(resuming ? "reconnecting" : "connecting");
+    if (resuming && beforeResume) {
+      try {
+        await beforeResume();
+      } catch {
+        // the socket's own answer (a close code) says what is wrong, if anything
+      }
+      if (closed || attempt !== opening) return;
+    }
+    debug("open", { since: lastSeq, online: navigator.onLine });
     const ws = new WebSocket(url());
     socket = ws;
     ws.onopen = () => {
+      debug("opened");
       attempts = 0;
       onStatus("live");
     };
@@ -60,6 +86,7 @@ export function spaceEvents({ spaceId, token, onMessage, onStatus = () => {}, on
       }
     };
     ws.onclose = (event) => {
+      debug("closed", event.code, socket === ws);
       if (socket !== ws || closed) return;
       socket = null;
       if (FINAL_CLOSE_CODES.has(event.code)) {
@@ -72,6 +99,7 @@ export function spaceEvents({ spaceId, token, onMessage, onStatus = () => {}, on
   }
 
   function deliver(message) {
+    if (message.type !== "active_speakers") debug("message", message.type, message.seq, message.data?.handle, message.data?.reason);
     if (message.type === "snapshot") {
       lastSeq = message.seq;
       onMessage(message);
@@ -93,10 +121,12 @@ export function spaceEvents({ spaceId, token, onMessage, onStatus = () => {}, on
   }
 
   function retry(delay) {
+    debug("retry", { delay, attempts, online: navigator.onLine });
     clearTimeout(retryTimer);
     if (closed) return;
     if (!navigator.onLine) {
-      onStatus("offline"); // the "online" event reopens
+      onStatus("offline"); // the "online" event reopens, or the watch below
+      watchForNetwork();
       return;
     }
     onStatus("reconnecting");
@@ -108,13 +138,31 @@ export function spaceEvents({ spaceId, token, onMessage, onStatus = () => {}, on
   // A socket can outlive the network for minutes without noticing; don't trust it. Drop it when
   // the browser says it is offline and resume from the last event when it is back.
   function wentOffline() {
+    debug("offline");
     if (closed) return;
     clearTimeout(retryTimer);
+    opening += 1; // an open() waiting on beforeResume gives way
     detach();
     onStatus("offline");
+    watchForNetwork();
+  }
+
+  // The "online" event is not always delivered (and navigator.onLine can be wrong either way):
+  // look every second, and try anyway every few seconds.
+  function watchForNetwork() {
+    const since = Date.now();
+    clearTimeout(retryTimer);
+    const look = () => {
+      if (closed || socket) return;
+      if (navigator.onLine || Date.now() - since > 5000) cameOnline();
+      else retryTimer = setTimeout(look, 1000);
+    };
+    retryTimer = setTimeout(look, 1000);
   }
   function cameOnline() {
+    debug("online");
     if (closed) return;
+    clearTimeout(retryTimer);
     attempts = 0;
     open();
   }
@@ -125,6 +173,12 @@ export function spaceEvents({ spaceId, token, onMessage, onStatus = () => {}, on
   return {
     get lastSeq() {
       return lastSeq;
+    },
+    // Opens a new socket now, resuming after the last event (e.g. once we rejoined the space).
+    reconnect() {
+      if (closed) return;
+      attempts = 0;
+      open();
     },
     close() {
       closed = true;

@@ -41,7 +41,6 @@ export async function render(main, _params, app) {
         h("dt", {}, "Until"),
         h("dd", {}, current.until ? when(current.until) : "Until a moderator lifts it"),
       ),
-      current.text ? h("p", {}, current.text) : null,
     );
     card.append(appealPart(current, appeal));
   } else {
@@ -85,7 +84,7 @@ function appealPart(notice, appeal) {
   const form = h(
     "form",
     { class: "stack" },
-    h("p", {}, "If you think this is a mistake, tell us why. You can appeal once; a different moderator decides."),
+    h("p", {}, "If you think this is a mistake, tell us why. You can appeal once; a moderator reviews it and the decision shows here."),
     field({ label: "Your appeal", name: "text", tag: "textarea", rows: 5, maxlength: 2000, required: true }),
     box,
     h("button", { type: "submit", class: "primary" }, "Send appeal"),

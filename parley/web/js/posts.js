@@ -15,7 +15,7 @@ export function renderPostText(text) {
     const start = match.index;
     p.append(text.slice(last, start));
     const target = /^https?:\/\//i.test(url) ? url : `https://${url}`;
-    const link = h("a", { href: target, rel: "nofollow ugc noopener noreferrer", target: "_blank" }, url);
+    const link = h("a", { href: target, rel: "nofollow ugc noopener noreferrer" }, url);
     safeHref(target).then((href) => {
       if (href) {
         link.href = href;

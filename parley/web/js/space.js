@@ -153,6 +153,7 @@ async function enterRoom(main, initial, app) {
   let feed = null;
   let audio = null;
   let rejoining = false;
+  let rejoins = []; // times of recent rejoins, to stop trying on a connection that keeps failing
 
   try {
     const mine = await post(`/spaces/${q(spaceId)}/join`);
@@ -178,7 +179,8 @@ async function enterRoom(main, initial, app) {
   const requestsList = h("ul", { class: "people", "aria-label": "Requests" });
   const requestsSection = h("section", { class: "panel", "aria-labelledby": "requests-h", hidden: true }, h("h2", { id: "requests-h" }, "Requests to speak ", h("span", { class: "pill-count" })), requestsList);
   const audienceList = h("ul", { class: "people", "aria-label": "Audience" });
-  const activity = h("ol", { class: "activity", role: "log", "aria-label": "Activity", "aria-live": "polite" });
+  const activity = h("ol", { class: "activity-list" });
+  const activityLog = h("div", { class: "activity", role: "log", "aria-label": "Activity", "aria-live": "polite", tabindex: "0" }, activity);
   const invitation = h("section", { class: "invitation", "aria-labelledby": "invite-h", hidden: true });
   const controls = h("div", { class: "controls-row" });
   const floats = h("div", { class: "floats", "aria-hidden": "true" });
@@ -207,7 +209,7 @@ async function enterRoom(main, initial, app) {
         "div",
         { class: "room-body" },
         h("section", { class: "panel stage-panel", "aria-labelledby": "stage-h" }, h("h2", { id: "stage-h" }, "On stage"), stageList),
-        h("div", { class: "side" }, requestsSection, h("section", { class: "panel", "aria-labelledby": "audience-h" }, h("h2", { id: "audience-h" }, "Audience"), audienceList), h("section", { class: "panel", "aria-labelledby": "activity-h" }, h("h2", { id: "activity-h" }, "Activity"), activity)),
+        h("div", { class: "side" }, requestsSection, h("section", { class: "panel", "aria-labelledby": "audience-h" }, h("h2", { id: "audience-h" }, "Audience"), audienceList), h("section", { class: "panel", "aria-labelledby": "activity-h" }, h("h2", { id: "activity-h" }, "Activity"), activityLog)),
       ),
       h("section", { class: "controls", "aria-label": "Your controls" }, controls),
       floats,
@@ -237,12 +239,14 @@ async function enterRoom(main, initial, app) {
     const input = h("input", { id: "new-title", name: "title", maxlength: 100, autocomplete: "off" });
     const box = errorBox();
     const form = h("form", { class: "inline-form" }, h("label", { for: "new-title" }, "New title"), input, h("button", { type: "submit", class: "secondary small" }, "Save title"), box);
-    const details = h("details", { class: "edit-title", hidden: true }, h("summary", {}, "Edit title"), form);
+    const summary = h("summary", {}, "Edit title");
+    const details = h("details", { class: "edit-title", hidden: true }, summary, form);
+    // Filled in as it opens (the toggle event comes later, after someone may have typed).
+    summary.addEventListener("click", () => {
+      if (!details.open) input.value = space.title;
+    });
     details.addEventListener("toggle", () => {
-      if (details.open) {
-        input.value = space.title;
-        input.focus();
-      }
+      if (details.open && document.activeElement !== input) input.focus();
     });
     form.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -569,14 +573,29 @@ async function enterRoom(main, initial, app) {
 
   // The server let us go (the network was gone longer than it waits): join again, and
   // reconnect the audio, unless we meant to leave.
+  // The server sees a participant whose sockets are gone for a while as having left. After a
+  // network drop that is what we hear first when the socket resumes; the socket already joined
+  // again before it opened (beforeResume), and the replay goes on with our return. When it does
+  // not (we were dropped while connected), join again and reopen the socket so it counts.
   async function droppedOut(reason) {
     draw();
     if (leaving || over || rejoining) return;
     rejoining = true;
-    log("Reconnected after a drop; rejoining");
     try {
-      const mine = await post(`/spaces/${q(spaceId)}/join`);
-      people.set(me.id, mine);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      if (over || leaving) return;
+      if (!people.has(me.id)) {
+        rejoins = rejoins.filter((t) => Date.now() - t < 60_000);
+        if (rejoins.length >= 5) {
+          announce("You keep dropping out of this space. Check your connection, then reload.", { assertive: true });
+          return;
+        }
+        rejoins.push(Date.now());
+        const mine = await post(`/spaces/${q(spaceId)}/join`);
+        people.set(me.id, mine);
+        feed?.reconnect();
+      }
+      log("Back after a connection drop");
       audio?.reconnect();
       draw();
     } catch (error) {
@@ -645,6 +664,11 @@ async function enterRoom(main, initial, app) {
       connection.dataset.state = status;
       if (status === "live" && audio?.connection && ["failed", "disconnected", "closed"].includes(audio.connection.pc.connectionState)) audio.reconnect();
     },
+    async beforeResume() {
+      if (leaving || over) return;
+      const mine = await post(`/spaces/${q(spaceId)}/join`); // nothing happens if still in
+      people.set(me.id, mine);
+    },
     onFinal(code) {
       if (code === 4002) ended();
       else if (code === 4003) removed();
@@ -665,7 +689,7 @@ async function enterRoom(main, initial, app) {
       c.audio
         .play()
         .then(() => (soundButton.hidden = true))
-        .catch((error) => (soundButton.hidden = error?.name !== "NotAllowedError"));
+        .catch(() => setTimeout(() => (soundButton.hidden = !player.paused || over), 1000));
     },
     onError(error) {
       if (error?.status === 403 || error?.status === 409) return; // not (or no longer) in the space: events decide

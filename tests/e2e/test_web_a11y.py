@@ -1,0 +1,294 @@
+"""The web client by keyboard alone, checked by axe-core, and its moderation screens.
+
+Keyboard: signing in, starting a space and joining one use only Tab, typing and Enter. Every
+main screen is then checked with axe-core (the npm package's axe.min.js, fetched into
+tests/e2e/vendor/ on first use): no serious or critical violation is allowed. The screenshots of
+the admin console, the suspended notice and the link interstitial are taken here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.async_api import Browser, Locator, Page, expect
+
+from tests.e2e.browser import LaunchBrowser
+from tests.e2e.test_web_space import button, open_page, shoot, stage_member
+from tests.support.clients import PASSWORD, Person
+from tests.support.moderation import admin
+from tests.support.servers import ServerThread
+
+AXE_VERSION = "4.14.1"
+AXE = Path(__file__).with_name("vendor") / "axe.min.js"
+BLOCKING = ("serious", "critical")
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core's axe.min.js from the npm registry (`npm pack`), kept in tests/e2e/vendor/."""
+    if not AXE.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.skip(f"axe-core is not at {AXE} and there is no npm to fetch it with")
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                subprocess.run(
+                    [npm, "pack", f"axe-core@{AXE_VERSION}", "--silent"],
+                    cwd=tmp,
+                    check=True,
+                    timeout=180,
+                    capture_output=True,
+                )
+            except (subprocess.SubprocessError, OSError) as error:
+                pytest.skip(f"could not fetch axe-core {AXE_VERSION} with npm pack: {error}")
+            packed = next(Path(tmp).glob("axe-core-*.tgz"))
+            with tarfile.open(packed) as archive:
+                member = archive.extractfile("package/axe.min.js")
+                assert member is not None
+                script = io.BytesIO(member.read()).getvalue()
+        AXE.parent.mkdir(exist_ok=True)
+        (AXE.parent / ".gitignore").write_text("# fetched by test_web_a11y.py\n*\n")
+        AXE.write_bytes(script)
+    return AXE.read_text(encoding="utf-8")
+
+
+async def check_a11y(page: Page, axe: str, screen: str) -> None:
+    """Runs axe-core on the page as it is; fails on serious or critical violations."""
+    if not await page.evaluate("typeof window.axe === 'object'"):
+        await page.evaluate(axe)
+    violations: list[dict[str, Any]] = await page.evaluate(
+        """async () => {
+          const result = await axe.run(document, { resultTypes: ["violations"] });
+          return result.violations.map((v) => ({
+            id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.slice(0, 4).map((n) => n.target.join(" ")),
+          }));
+        }"""
+    )
+    blocking = [v for v in violations if v["impact"] in BLOCKING]
+    others = ", ".join(f"{v['id']} ({v['impact']})" for v in violations if v not in blocking)
+    print(f"axe {screen}: {len(blocking)} serious or critical; others: {others or 'none'}")
+    assert not blocking, f"{screen}: {blocking}"
+
+
+async def tab_to(page: Page, target: Locator, limit: int = 60) -> None:
+    """Presses Tab until `target` has the focus (and fails if it never gets it)."""
+    for _ in range(limit):
+        await page.keyboard.press("Tab")
+        if await target.evaluate("el => el === document.activeElement"):
+            return
+    raise AssertionError(f"Tab never reached {target}")
+
+
+async def sign_in_by_keyboard(page: Page, handle: str) -> None:
+    await tab_to(page, page.get_by_label("Handle"))
+    await page.keyboard.type(handle)
+    await tab_to(page, page.get_by_label("Password"))
+    await page.keyboard.type(PASSWORD)
+    await page.keyboard.press("Enter")
+    await expect(button(page, "Sign out")).to_be_visible()
+
+
+async def sign_in(page: Page, handle: str, *, suspended: bool = False) -> None:
+    await page.get_by_role("link", name="Sign in", exact=True).click()
+    await page.get_by_label("Handle").fill(handle)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await button(page, "Sign in").click()
+    if not suspended:
+        await expect(button(page, "Sign out")).to_be_visible()
+
+
+async def test_main_flows_by_keyboard_and_axe(
+    server: ServerThread, launch: LaunchBrowser, axe_source: str
+) -> None:
+    base = server.base_url
+    for handle in ("kim", "lee"):
+        await (await Person.sign_up(base, handle, f"{handle.title()} Keys")).close()
+    browser: Browser = await launch(None)
+    kim = await open_page(browser, base, "/signin")
+    lee = await open_page(browser, base, "/signup")
+    await check_a11y(lee, axe_source, "sign up")
+    await lee.goto(f"{base}/#/signin")
+    await check_a11y(kim, axe_source, "sign in")
+
+    # Kim signs in and starts a space, by keyboard only.
+    await sign_in_by_keyboard(kim, "kim")
+    await tab_to(kim, button(kim, "Start a space"))
+    await kim.keyboard.press("Enter")
+    await expect(kim.get_by_role("heading", level=1, name="Start a space")).to_be_focused()
+    await check_a11y(kim, axe_source, "start a space")
+    await tab_to(kim, kim.get_by_label("Title", exact=True))
+    await kim.keyboard.type("Keys only")
+    await tab_to(kim, button(kim, "Start now"))
+    await kim.keyboard.press("Enter")
+    await expect(stage_member(kim, "kim")).to_be_visible()
+
+    # Lee signs in, finds the space on the home page and joins it with Tab and Enter.
+    await sign_in_by_keyboard(lee, "lee")
+    await check_a11y(lee, axe_source, "home")
+    card = lee.get_by_role("article", name="Keys only")
+    await tab_to(lee, button(card, "Join"))
+    await lee.keyboard.press("Enter")
+    await expect(lee.get_by_role("heading", level=1, name="Keys only")).to_be_visible()
+    await tab_to(lee, button(lee, "Request to speak"))
+    await lee.keyboard.press("Enter")
+
+    # Kim approves from the request queue, by keyboard.
+    approve = button(kim.get_by_role("list", name="Requests"), "Approve")
+    await expect(approve).to_be_visible()
+    await check_a11y(kim, axe_source, "space as host")
+    await tab_to(kim, approve)
+    await kim.keyboard.press("Enter")
+    await expect(stage_member(kim, "lee")).to_be_visible()
+    await expect(button(lee, "Unmute")).to_be_visible()
+    await check_a11y(lee, axe_source, "space as speaker")
+    await tab_to(lee, button(lee, "Leave the stage"))
+    await lee.keyboard.press("Enter")
+    await expect(button(lee, "Request to speak")).to_be_visible()
+    await check_a11y(lee, axe_source, "space as listener")
+
+    await kim.get_by_role("link", name="@kim (your profile)").click()
+    await expect(kim.get_by_role("heading", level=1, name="Kim Keys")).to_be_visible()
+    await check_a11y(kim, axe_source, "own profile")
+    await kim.goto(f"{base}/#/u/lee")
+    await expect(button(kim, "Follow")).to_be_visible()
+    await check_a11y(kim, axe_source, "profile")
+
+
+async def test_moderation_screens(
+    server: ServerThread, launch: LaunchBrowser, axe_source: str
+) -> None:
+    base = server.base_url
+    moderator = await admin(server, "mod")
+    for handle, name in (("mallory", "Mallory Mischief"), ("rita", "Rita Reporter")):
+        await (await Person.sign_up(base, handle, name)).close()
+    browser = await launch(None)
+    mod, rita, mallory = await asyncio.gather(
+        open_page(browser, base), open_page(browser, base), open_page(browser, base)
+    )
+
+    # Rita reports Mallory from her profile.
+    await sign_in(rita, "rita")
+    await rita.goto(f"{base}/#/u/mallory")
+    await rita.get_by_text("Report @mallory").click()
+    await rita.get_by_label("Rule broken").select_option("harassment")
+    await rita.get_by_label("What happened (optional)").fill("Keeps shouting over speakers")
+    await button(rita, "Send report").click()
+    await expect(rita.get_by_text("Report @mallory")).to_be_visible()
+
+    # The moderator finds Mallory and suspends her, citing the rule and a reason.
+    await sign_in(mod, "mod")
+    await mod.get_by_role("link", name="Admin", exact=True).click()
+    await expect(mod.get_by_role("heading", level=1, name="Admin console")).to_be_visible()
+    await mod.get_by_label("Find accounts").fill("mall")
+    await button(mod, "Search").click()
+    row = mod.get_by_role("row").filter(has_text="@mallory")
+    await button(row, "Suspend").click()
+    await row.get_by_label("Rule", exact=True).fill("harassment")
+    await row.get_by_label("Reason").fill("Repeatedly shouting over other speakers")
+    await button(row, "Confirm suspension").click()
+    await expect(row.get_by_text("suspended", exact=True)).to_be_visible()
+    await check_a11y(mod, axe_source, "admin: accounts")
+    await mod.get_by_label("Find accounts").fill("")
+    await button(mod, "Search").click()
+    await expect(mod.get_by_role("row").filter(has_text="@rita")).to_be_visible()
+    await shoot(mod, "admin")
+
+    for tab, expected in (
+        ("Reports", "Keeps shouting over speakers"),
+        ("Audit log", "suspend"),
+        ("Feature switches", "Creating new spaces"),
+        ("Link rules", "Link rules"),
+    ):
+        await (
+            mod.get_by_role("navigation", name="Admin sections")
+            .get_by_role("link", name=tab)
+            .click()
+        )
+        await expect(mod.get_by_role("heading", level=2, name=tab)).to_be_visible()
+        await expect(mod.locator("main")).to_contain_text(expected)
+        await check_a11y(mod, axe_source, f"admin: {tab.lower()}")
+
+    # Mallory signs in and gets her notice: what, which rule, why, and an appeal form.
+    await sign_in(mallory, "mallory", suspended=True)
+    await expect(mallory.get_by_role("heading", name="Your account is suspended")).to_be_visible()
+    await expect(
+        mallory.get_by_text("Repeatedly shouting over other speakers", exact=True)
+    ).to_be_visible()
+    await expect(mallory.locator("dd code")).to_have_text("harassment")
+    await check_a11y(mallory, axe_source, "suspended notice")
+    await shoot(mallory, "suspended-notice")
+    await mallory.get_by_label("Your appeal").fill("I was reading a poem aloud, not shouting.")
+    await button(mallory, "Send appeal").click()
+    await expect(mallory.get_by_text("Appeal sent.")).to_be_visible()
+
+    # The moderator overturns it from the appeals queue; Mallory can sign in again.
+    await (
+        mod.get_by_role("navigation", name="Admin sections")
+        .get_by_role("link", name="Appeals")
+        .click()
+    )
+    appeal = mod.get_by_role("list", name="Open appeals").get_by_role("listitem")
+    await expect(appeal).to_contain_text("reading a poem aloud")
+    await check_a11y(mod, axe_source, "admin: appeals")
+    await appeal.get_by_label("Decision reason").fill("Context shows a performance")
+    await button(appeal, "Overturn").click()
+    await expect(mod.get_by_text("No open appeals.")).to_be_visible()
+    await mallory.goto(f"{base}/#/signin")
+    await mallory.get_by_label("Handle").fill("mallory")
+    await mallory.get_by_label("Password").fill(PASSWORD)
+    await button(mallory, "Sign in").click()
+    await expect(
+        mallory.get_by_role("heading", level=1, name="Hello, Mallory Mischief")
+    ).to_be_visible()
+    await moderator.close()
+
+
+async def test_posted_links_go_through_the_interstitial(
+    server: ServerThread, launch: LaunchBrowser, axe_source: str
+) -> None:
+    base = server.base_url
+    async with httpx.AsyncClient(base_url=base) as http:
+        if (await http.get("/api/v1/admin/link-rules")).status_code == 404:
+            pytest.skip("this server has no link rules yet (/api/v1/admin/link-rules is 404)")
+    moderator = await admin(server, "mod")
+    await (await Person.sign_up(base, "pat", "Pat Poster")).close()
+    browser = await launch(None)
+    mod, pat = await asyncio.gather(open_page(browser, base), open_page(browser, base))
+
+    # The moderator adds a warning rule from the console.
+    await sign_in(mod, "mod")
+    await mod.goto(f"{base}/#/admin/link-rules")
+    await mod.get_by_label("Pattern").fill("sketchy.example")
+    await mod.get_by_label("Verdict").select_option("warn")
+    await mod.get_by_label("Rule", exact=True).fill("phishing")
+    await mod.get_by_label("Reason", exact=True).fill("Look-alike sign-in pages")
+    await button(mod, "Add rule").click()
+    await expect(mod.get_by_role("cell", name="sketchy.example", exact=True)).to_be_visible()
+    await check_a11y(mod, axe_source, "admin: link rules")
+
+    # Pat posts a link to it; the post shows the link through the redirector.
+    await sign_in(pat, "pat")
+    await pat.get_by_role("link", name="@pat (your profile)").click()
+    await pat.get_by_label("New post").fill("Great deals at https://sketchy.example/offer today")
+    await button(pat, "Post").click()
+    link = pat.get_by_role("link", name="https://sketchy.example/offer")
+    await expect(link).to_have_attribute("data-redirector", "1")
+    assert (await link.get_attribute("href") or "").startswith("/l/")
+    await link.click()
+    await expect(pat.get_by_role("heading", name="This link may be unsafe")).to_be_visible()
+    await expect(pat.get_by_text("phishing")).to_be_visible()
+    await check_a11y(pat, axe_source, "link interstitial")
+    await shoot(pat, "link-interstitial")
+    await pat.get_by_role("link", name="Go back").click()
+    await expect(button(pat, "Sign out")).to_be_visible()
+    await moderator.close()

@@ -1,0 +1,276 @@
+"""The web client end to end: people using only the page, in real Chromium, through a whole space.
+
+Each person has a browser of their own (Chromium's fake microphone plays one WAV per process):
+the host's plays 440 Hz, the speaker's 880 Hz, the listener has none. Every step goes through the
+page as a person would, found by role and accessible name (the names issue 4 fixes); what a page
+hears is measured with probe.js's Web Audio analyser on the room's current media connection
+(`window.parleyRoom.audio.connection`, the liveAudio state the page keeps).
+
+The screenshots of the home page and of the space as host and as listener are taken here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from playwright.async_api import Browser, Locator, Page, ViewportSize, expect
+
+from tests.e2e.browser import PROBE, LaunchBrowser, analyse, describe, heard, silent, until_levels
+from tests.support.clients import PASSWORD, Person
+from tests.support.servers import ServerThread
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
+ROOM_AUDIO = "parleyRoom.audio.connection.remoteStream"
+
+
+async def open_page(browser: Browser, base_url: str, path: str = "/", **options: Any) -> Page:
+    """A fresh context (its own storage: its own signed-in account) on the app, with the probe."""
+    context = await browser.new_context(viewport=VIEWPORT, base_url=base_url, **options)
+    await context.add_init_script(path=PROBE)
+    page = await context.new_page()
+    page.on("pageerror", lambda error: print(f"[page error] {error}"))
+    await page.goto(f"{base_url}/#{path}")
+    return page
+
+
+async def sign_up(page: Page, handle: str, name: str) -> None:
+    await page.goto(f"{page.url.split('#')[0]}#/signup")
+    await page.get_by_label("Handle").fill(handle)
+    await page.get_by_label("Display name").fill(name)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign up", exact=True).click()
+    await expect(page.get_by_role("button", name="Sign out", exact=True)).to_be_visible()
+
+
+async def start_space(page: Page, title: str) -> None:
+    await page.get_by_role("button", name="Start a space", exact=True).click()
+    await page.get_by_label("Title", exact=True).fill(title)
+    await page.get_by_role("button", name="Start now", exact=True).click()
+    await expect(stage_member(page, page_handle(page))).to_be_visible()
+
+
+_handles: dict[Page, str] = {}
+
+
+def page_handle(page: Page) -> str:
+    return _handles[page]
+
+
+async def person(browser: Browser, base_url: str, handle: str, name: str) -> Page:
+    page = await open_page(browser, base_url)
+    await sign_up(page, handle, name)
+    _handles[page] = handle
+    return page
+
+
+async def join_from_home(page: Page, title: str) -> None:
+    await page.get_by_role("link", name="Home", exact=True).click()
+    card = page.get_by_role("article", name=title)
+    await card.get_by_role("button", name="Join", exact=True).click()
+    await expect(page.get_by_role("heading", level=1, name=title)).to_be_visible()
+    await expect(connection(page)).to_have_text("Connected")
+
+
+def stage(page: Page) -> Locator:
+    return page.get_by_role("list", name="stage", exact=True)
+
+
+def stage_member(page: Page, handle: str) -> Locator:
+    return stage(page).get_by_role("listitem").filter(has_text=f"@{handle}")
+
+
+def audience_member(page: Page, handle: str) -> Locator:
+    return (
+        page.get_by_role("list", name="Audience")
+        .get_by_role("listitem")
+        .filter(has_text=f"@{handle}")
+    )
+
+
+def connection(page: Page) -> Locator:
+    return page.locator(".conn")
+
+
+def button(scope: Page | Locator, name: str) -> Locator:
+    return scope.get_by_role("button", name=name, exact=True)
+
+
+async def until_media(page: Page, send: bool, previous: Any = None, timeout: float = 15) -> None:
+    """Until the room's media connection sends (or only receives), is connected, and (when
+    `previous` names a window property holding an older connection) is a new one."""
+    replaced = f"&& c !== window[{previous!r}]" if previous else ""
+    await page.wait_for_function(
+        f"""() => {{
+            const c = window.parleyRoom && parleyRoom.audio && parleyRoom.audio.connection;
+            return !!c && c.send === {str(send).lower()} && c.pc.connectionState === "connected"
+              {replaced};
+        }}""",
+        timeout=timeout * 1000,
+        polling=50,
+    )
+
+
+async def shoot(page: Page, name: str) -> None:
+    """A 1280x800 screenshot for the README, without transient toasts."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.add_style_tag(content=".toasts { display: none !important; }")
+    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+async def test_host_speaker_and_listener_through_a_whole_space(
+    server: ServerThread, launch: LaunchBrowser, tones: dict[int, Path]
+) -> None:
+    base = server.base_url
+    title = "Tuning forks at dawn"
+    host, bea, lou = await asyncio.gather(
+        person(await launch(tones[440]), base, "hana", "Hana Host"),
+        person(await launch(tones[880]), base, "bea", "Bea Speaker"),
+        person(await launch(None), base, "lou", "Lou Listener"),
+    )
+    # Something scheduled, so the home page shows both kinds of space.
+    planner = await Person.sign_up(base, "omar", "Omar")
+    await planner.call(
+        "POST",
+        "/spaces",
+        201,
+        json={"title": "Friday open mic", "scheduled_start": in_days(3)},
+    )
+    await planner.close()
+
+    await start_space(host, title)
+    await expect(button(host, "End space")).to_be_visible()
+    await expect(host.get_by_label("listeners")).to_have_text("0")
+
+    # Lou sees it live on the home page, with the host's avatar on stage, and can set a reminder.
+    await lou.get_by_role("link", name="Home", exact=True).click()
+    card = lou.get_by_role("article", name=title)
+    await expect(card).to_contain_text("Hana Host")
+    await expect(card.get_by_role("list", name=re.compile("On stage: hana"))).to_be_visible()
+    scheduled = lou.get_by_role("article", name="Friday open mic")
+    await button(scheduled, "Remind me").click()
+    await expect(scheduled.get_by_role("button", name="Reminder set")).to_be_visible()
+    await shoot(lou, "home")
+
+    await join_from_home(bea, title)
+    await join_from_home(lou, title)
+    await expect(host.get_by_label("listeners")).to_have_text("2")
+    await expect(audience_member(host, "lou")).to_be_visible()
+    await until_media(lou, send=False)
+
+    # Bea asks to speak; the host approves from the request queue; Bea's page starts sending.
+    await button(bea, "Request to speak").click()
+    requests = host.get_by_role("list", name="Requests")
+    await button(requests.get_by_role("listitem").filter(has_text="@bea"), "Approve").click()
+    await expect(stage_member(lou, "bea")).to_be_visible()
+    await expect(lou.get_by_label("listeners")).to_have_text("1")
+    await until_media(bea, send=True)
+    await button(bea, "Unmute").click()
+    await expect(stage_member(host, "bea")).to_contain_text("Mic on")
+
+    # Lou hears Bea (880 Hz) and not the host, who is still muted.
+    await analyse(lou, ROOM_AUDIO)
+    heard_bea = await until_levels(lou, lambda v: heard(v, 880) and silent(v, 440), timeout=15)
+    print(f"\nLou hears Bea: {describe(heard_bea)}")
+    # The speaking ring follows active_speakers.
+    await expect(stage_member(lou, "bea")).to_have_class(re.compile("is-speaking"), timeout=10_000)
+
+    # Reactions float up for everyone: Lou's reaches the host, Bea's reaches Lou.
+    await button(lou, "React 👏").click()
+    await expect(host.locator(".reaction-float", has_text="👏")).to_be_attached()
+    await button(bea, "React 🔥").click()
+    await expect(lou.locator(".reaction-float", has_text="🔥")).to_be_attached()
+    await expect(lou.get_by_role("log", name="Activity")).to_contain_text("@bea reacted 🔥")
+    await shoot(host, "space-host")
+    await shoot(lou, "space-listener")
+
+    # The host makes Bea a cohost, then mutes her: Lou stops hearing her.
+    await button(stage_member(host, "bea"), "Make cohost").click()
+    await expect(stage_member(lou, "bea")).to_contain_text("Cohost")
+    await button(stage_member(host, "bea"), "Mute").click()
+    await expect(button(bea, "Unmute")).to_be_visible()
+    await until_levels(lou, lambda v: silent(v, 880), timeout=5)
+
+    # Invite to speak: Lou declines, is invited again and accepts, then is moved back.
+    await button(audience_member(host, "lou"), "Invite to speak").click()
+    await button(lou, "Decline").click()
+    await expect(button(audience_member(host, "lou"), "Invite to speak")).to_be_visible()
+    await button(audience_member(host, "lou"), "Invite to speak").click()
+    await button(lou, "Accept").click()
+    await expect(stage_member(host, "lou")).to_be_visible()
+    await until_media(lou, send=True)
+    await button(stage_member(host, "lou"), "Move to audience").click()
+    await expect(audience_member(host, "lou")).to_be_visible()
+    await expect(button(lou, "Request to speak")).to_be_visible()
+
+    # The host removes Lou, who is told and cannot come back; then ends the space.
+    await button(audience_member(host, "lou"), "Remove").click()
+    await expect(
+        lou.get_by_role("heading", name="You were removed from this space")
+    ).to_be_visible()
+    await expect(host.get_by_label("listeners")).to_have_text("0")
+    await button(host, "End space").click()
+    await expect(host.get_by_role("heading", name="This space has ended")).to_be_visible()
+    await expect(bea.get_by_role("heading", name="This space has ended")).to_be_visible()
+
+
+async def test_a_listener_resumes_events_and_audio_after_a_network_drop(
+    server: ServerThread, launch: LaunchBrowser, tones: dict[int, Path]
+) -> None:
+    base = server.base_url
+    title = "Signals and noise"
+    host, lou = await asyncio.gather(
+        person(await launch(tones[440]), base, "hana", "Hana Host"),
+        person(await launch(None), base, "lou", "Lou Listener"),
+    )
+    await start_space(host, title)
+    await until_media(host, send=True)
+    await button(host, "Unmute").click()
+    await join_from_home(lou, title)
+    await until_media(lou, send=False)
+    await analyse(lou, ROOM_AUDIO)
+    await until_levels(lou, lambda v: heard(v, 440), timeout=15)
+    await lou.evaluate("window.before = parleyRoom.audio.connection")
+
+    # The network goes. While it is gone the host renames the space, and the server lets Lou go
+    # (its presence timeout is 1 s in tests).
+    await lou.context.set_offline(True)
+    await expect(connection(lou)).to_contain_text("Offline")
+    await host.get_by_text("Edit title").click()
+    await host.get_by_label("New title").fill("Signals, noise and a drop")
+    await button(host, "Save title").click()
+    await expect(host.get_by_role("heading", level=1)).to_have_text("Signals, noise and a drop")
+    await expect(audience_member(host, "lou")).to_have_count(0, timeout=10_000)
+    await expect(lou.get_by_role("heading", level=1)).to_have_text(title)  # nothing yet
+
+    # Back online: the page resumes from its last event, so the rename shows, and it rejoins.
+    await lou.context.set_offline(False)
+    await expect(lou.get_by_role("heading", level=1)).to_have_text("Signals, noise and a drop")
+    await expect(connection(lou)).to_have_text("Connected")
+    await expect(lou.get_by_role("log", name="Activity")).to_contain_text(
+        "Title changed to “Signals, noise and a drop”"
+    )
+    await expect(audience_member(host, "lou")).to_be_visible()
+    # No event lost or repeated: the page's cursor meets the server's sequence number.
+    server_seq = (
+        await (await lou.request.get(f"{base}/api/v1/spaces/{await space_id(lou)}")).json()
+    )["seq"]
+    await lou.wait_for_function(f"() => parleyRoom.feed.lastSeq >= {server_seq}", timeout=10_000)
+
+    # Audio resumes on a new connection.
+    await until_media(lou, send=False, previous="before")
+    await analyse(lou, ROOM_AUDIO)
+    resumed = await until_levels(lou, lambda v: heard(v, 440), timeout=15)
+    print(f"\nLou hears the host again after the drop: {describe(resumed)}")
+
+
+def in_days(days: int) -> str:
+    return (datetime.now(UTC) + timedelta(days=days)).replace(minute=0, second=0).isoformat()
+
+
+async def space_id(page: Page) -> str:
+    return str(await page.evaluate("parleyRoom.space.id"))
