@@ -155,13 +155,29 @@ async def test_main_flows_by_keyboard_and_axe(
     await lee.keyboard.press("Enter")
     await expect(button(lee, "Request to speak")).to_be_visible()
     await check_a11y(lee, axe_source, "space as listener")
+    await tab_to(lee, button(lee, "Leave"))
+    await lee.keyboard.press("Enter")
+    await expect(lee.get_by_role("heading", level=1, name="Hello, Lee Keys")).to_be_visible()
+    await expect(kim.get_by_label("listeners")).to_have_text("0")
 
     await kim.get_by_role("link", name="@kim (your profile)").click()
     await expect(kim.get_by_role("heading", level=1, name="Kim Keys")).to_be_visible()
     await check_a11y(kim, axe_source, "own profile")
     await kim.goto(f"{base}/#/u/lee")
-    await expect(button(kim, "Follow")).to_be_visible()
+    await tab_to(kim, button(kim, "Follow"))
+    await kim.keyboard.press("Enter")
+    await expect(button(kim, "Following")).to_have_attribute("aria-pressed", "true")
+    await expect(kim.get_by_text("1 follower", exact=True)).to_be_visible()
+    await tab_to(kim, button(kim, "Block"))
+    await kim.keyboard.press("Enter")
+    await expect(button(kim, "Unblock")).to_be_focused()
     await check_a11y(kim, axe_source, "profile")
+
+    # The dark colour scheme passes too.
+    dark = await open_page(browser, base, "/signin", color_scheme="dark")
+    await check_a11y(dark, axe_source, "sign in, dark")
+    await sign_in_by_keyboard(dark, "lee")
+    await check_a11y(dark, axe_source, "home, dark")
 
 
 async def test_moderation_screens(

@@ -195,6 +195,12 @@ async def test_host_speaker_and_listener_through_a_whole_space(
     await expect(button(bea, "Unmute")).to_be_visible()
     await until_levels(lou, lambda v: silent(v, 880), timeout=5)
 
+    # Lou asks to speak and the host denies it; Lou can ask again.
+    await button(lou, "Request to speak").click()
+    await button(requests.get_by_role("listitem").filter(has_text="@lou"), "Deny").click()
+    await expect(button(lou, "Request to speak")).to_be_visible()
+    await expect(requests.get_by_role("listitem").filter(has_text="@lou")).to_have_count(0)
+
     # Invite to speak: Lou declines, is invited again and accepts, then is moved back.
     await button(audience_member(host, "lou"), "Invite to speak").click()
     await button(lou, "Decline").click()

@@ -2,7 +2,7 @@
 // edit your name and bio and write a post.
 import { api, del, get, post, q } from "./api.js";
 import { postItem } from "./home.js";
-import { announce, avatar, busy, errorBox, field, h, plural } from "./ui.js";
+import { announce, avatar, busy, errorBox, field, h } from "./ui.js";
 
 const RULES = [
   ["spam", "Spam"],
@@ -31,7 +31,7 @@ export async function render(main, [handle], app) {
   const box = errorBox();
 
   function drawHead() {
-    stats.replaceChildren(h("span", {}, h("strong", {}, String(profile.followers)), " followers"), h("span", {}, h("strong", {}, String(profile.following)), " following"));
+    stats.replaceChildren(h("span", {}, h("strong", {}, String(profile.followers)), profile.followers === 1 ? " follower" : " followers"), h("span", {}, h("strong", {}, String(profile.following)), " following"));
     bio.textContent = profile.bio || (isMe ? "You haven't written a bio yet." : "");
     actions.replaceChildren();
     if (!session || isMe) return;

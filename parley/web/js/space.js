@@ -77,6 +77,12 @@ export async function render(main, [spaceId], app) {
   return () => leaveRoom?.();
 }
 
+function micIcon(off) {
+  const icon = h("span", { class: "mic-icon", "aria-hidden": "true" });
+  icon.innerHTML = `<svg viewBox="0 0 24 24" width="14" height="14" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round"><rect x="9" y="3" width="6" height="11" rx="3"/><path d="M5 11a7 7 0 0 0 14 0M12 18v3"/>${off ? '<path d="M4 4l16 16"/>' : ""}</svg>`;
+  return icon;
+}
+
 function hostLink(space) {
   const name = space.host.display_name || space.host.handle || "someone";
   return space.host.handle ? h("a", { href: `#/u/${space.host.handle}` }, name) : name;
@@ -308,7 +314,7 @@ async function enterRoom(main, initial, app) {
       h("span", { class: "ring" }, avatar(p.handle, { size: "lg" })),
       h("span", { class: "who", id: nameId }, h("strong", {}, nameOf(p)), isMe ? h("span", { class: "you" }, " (you)") : null),
       h("span", { class: `role role-${p.role}` }, ROLE_NAMES[p.role]),
-      h("span", { class: `mic ${p.muted ? "off" : "on"}` }, h("span", { "aria-hidden": "true", class: "mic-icon" }), p.muted ? "Muted" : "Mic on"),
+      h("span", { class: `mic ${p.muted ? "off" : "on"}` }, micIcon(p.muted), p.muted ? "Muted" : "Mic on"),
       h("span", { class: "speaking-label visually-hidden" }, speaking ? "Speaking" : ""),
       tools.length ? h("div", { class: "tools" }, tools) : null,
     );
