@@ -1,7 +1,7 @@
 // The space view: the stage with speaking rings, mics, listeners, hands, the host's queue and
 // controls, reactions, and live audio. Events come from one socket (events.js) that resumes with
 // `since=` after a drop; audio follows our role through media.js's liveAudio.
-import { ApiError, api, del, get, post, q } from "./api.js";
+import { ApiError, api, del, get, post, q, saveSession } from "./api.js";
 import { spaceEvents } from "./events.js";
 import { liveAudio } from "./media.js";
 import { announce, avatar, busy, errorBox, h, plural, when } from "./ui.js";
@@ -114,8 +114,7 @@ function renderScheduled(main, space, app) {
         async () => {
           await post(`/spaces/${q(space.id)}/start`);
           sessionStorage.setItem(`parley.joined.${space.id}`, "1");
-          app.go(`/spaces/${space.id}`);
-          location.reload();
+          app.go(`/spaces/${space.id}`); // the same screen again, now live
         },
         box,
       ),
@@ -270,14 +269,26 @@ async function enterRoom(main, initial, app) {
   }
 
   // --- rendering, keyed so focus survives updates ---
+  // Redraws replace only what changed, but a control can vanish under keyboard focus (an
+  // approved request leaves the queue): focus then moves to the heading of its section.
   function remember() {
     const el = document.activeElement;
-    return el && main.contains(el) ? el.dataset.key : null;
+    if (!el || !main.contains(el) || !el.dataset.key) return null;
+    return { key: el.dataset.key, section: el.closest("section") };
   }
-  function restore(key) {
-    if (!key) return;
-    const el = main.querySelector(`[data-key="${CSS.escape(key)}"]`);
-    if (el && document.activeElement !== el) el.focus();
+  function restore(saved) {
+    if (!saved) return;
+    const el = main.querySelector(`[data-key="${CSS.escape(saved.key)}"]`);
+    if (el) {
+      if (document.activeElement !== el) el.focus();
+      return;
+    }
+    if (main.contains(document.activeElement) && document.activeElement !== document.body) return;
+    const heading = saved.section?.isConnected ? saved.section.querySelector("h2") : null;
+    if (heading) {
+      heading.setAttribute("tabindex", "-1");
+      heading.focus();
+    }
   }
 
   function button(label, key, onclick, cls = "small secondary", extra = {}) {
@@ -679,9 +690,12 @@ async function enterRoom(main, initial, app) {
       if (code === 4002) ended();
       else if (code === 4003) removed();
       else if (code === 4401) {
+        // Signed out elsewhere, or the account was suspended: its sessions are gone.
         over = true;
         shutdown();
-        main.replaceChildren(notice("You were signed out", "Sign in again to rejoin.", h("p", {}, h("a", { href: "#/signin" }, "Sign in"))));
+        saveSession(null);
+        main.replaceChildren(notice("You were signed out", "Your session ended. If your account was suspended, signing in again tells you why and how to appeal.", h("p", {}, h("a", { href: "#/signin" }, "Sign in"))));
+        main.querySelector("h1")?.focus();
       } else ended();
     },
   });

@@ -132,9 +132,13 @@ export function plural(n, one, many = `${one}s`) {
 }
 
 // Runs `work` with the button disabled and marked busy; errors go to `box` (or an announcement).
+// The button stays focusable while busy (aria-disabled, not disabled), so keyboard focus is not
+// thrown back to the top of the page; a second press while busy does nothing.
 export async function busy(button, work, box = null) {
   if (button) {
-    button.disabled = true;
+    if (button.dataset.busy) return undefined;
+    button.dataset.busy = "1";
+    button.setAttribute("aria-disabled", "true");
     button.setAttribute("aria-busy", "true");
   }
   box?.show(null);
@@ -145,8 +149,9 @@ export async function busy(button, work, box = null) {
     else announce(error.message || String(error), { assertive: true });
     return undefined;
   } finally {
-    if (button && button.isConnected) {
-      button.disabled = false;
+    if (button) {
+      delete button.dataset.busy;
+      button.removeAttribute("aria-disabled");
       button.removeAttribute("aria-busy");
     }
   }
