@@ -177,6 +177,7 @@ async def test_main_flows_by_keyboard_and_axe(
     dark = await open_page(browser, base, "/signin", color_scheme="dark")
     await check_a11y(dark, axe_source, "sign in, dark")
     await sign_in_by_keyboard(dark, "lee")
+    await expect(dark.get_by_role("article", name="Keys only")).to_be_visible()
     await check_a11y(dark, axe_source, "home, dark")
 
 
