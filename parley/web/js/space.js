@@ -719,7 +719,16 @@ async function enterRoom(main, initial, app) {
   window.parleyRoom = { get audio() { return audio; }, get feed() { return feed; }, people, get space() { return space; } };
   draw();
 
+  // Going elsewhere in the app leaves the space (there is no player that follows you around);
+  // a host stays, and the space waits for them as it does after a drop. A reload keeps you in.
   return () => {
-    if (!over) shutdown();
+    if (over) return;
+    const host = myRole() === "host";
+    shutdown();
+    if (!host) {
+      leaving = true;
+      sessionStorage.removeItem(joinedKey);
+      post(`/spaces/${q(spaceId)}/leave`).catch(() => {});
+    }
   };
 }
