@@ -322,8 +322,13 @@ async function enterRoom(main, initial, app) {
     return h(
       "li",
       { class: `member${speaking ? " is-speaking" : ""}${isMe ? " me" : ""}`, "data-id": p.account_id },
-      h("span", { class: "ring" }, avatar(p.handle, { size: "lg" })),
-      h("span", { class: "who", id: nameId }, h("strong", {}, nameOf(p)), isMe ? h("span", { class: "you" }, " (you)") : null),
+      h("span", { class: "ring" }, avatar(names.get(p.handle) || p.handle, { size: "lg" })),
+      h(
+        "span",
+        { class: "who", id: nameId },
+        h("span", {}, h("strong", {}, names.get(p.handle) || nameOf(p)), isMe ? h("span", { class: "you" }, " (you)") : null),
+        names.get(p.handle) ? h("span", { class: "handle" }, nameOf(p)) : null,
+      ),
       h("span", { class: `role role-${p.role}` }, ROLE_NAMES[p.role]),
       h("span", { class: `mic ${p.muted ? "off" : "on"}` }, micIcon(p.muted), p.muted ? "Muted" : "Mic on"),
       h("span", { class: "speaking-label visually-hidden" }, speaking ? "Speaking" : ""),
@@ -377,6 +382,21 @@ async function enterRoom(main, initial, app) {
     if (!same) list.replaceChildren(...next);
   }
 
+  // Display names of people on stage (at most 13), fetched once each; handles until then.
+  const names = new Map([[me.handle, me.display_name]]);
+  if (space.host.handle) names.set(space.host.handle, space.host.display_name);
+  const asked = new Set(names.keys());
+  function learnName(handle) {
+    if (asked.has(handle)) return;
+    asked.add(handle);
+    get(`/accounts/${q(handle)}`)
+      .then((profile) => {
+        names.set(handle, profile.display_name);
+        draw();
+      })
+      .catch(() => {});
+  }
+
   const ORDER = { host: 0, cohost: 1, speaker: 2, listener: 3 };
   function draw() {
     const focusKey = remember();
@@ -396,7 +416,10 @@ async function enterRoom(main, initial, app) {
     const requests = audience.filter((p) => p.hand_raised);
     reconcile(
       stageList,
-      stage.map((p) => [p.account_id, [viewer, p.role, p.muted, active.has(p.account_id)].join("|"), () => stageItem(p)]),
+      stage.map((p) => {
+        learnName(p.handle);
+        return [p.account_id, [viewer, p.role, p.muted, active.has(p.account_id), names.get(p.handle)].join("|"), () => stageItem(p)];
+      }),
       "Nobody on stage yet",
     );
     const moderator = viewer === "host" || viewer === "cohost";
@@ -531,7 +554,7 @@ async function enterRoom(main, initial, app) {
           li.classList.toggle("is-speaking", speaking);
           const label = li.querySelector(".speaking-label");
           if (label) label.textContent = speaking ? "Speaking" : "";
-          li.dataset.sig = [myRole(), person?.role, person?.muted, active.has(li.dataset.id)].join("|");
+          li.dataset.sig = [myRole(), person?.role, person?.muted, active.has(li.dataset.id), names.get(person?.handle)].join("|");
         }
         return; // no full redraw: these come up to five times a second
       case "space_updated":
