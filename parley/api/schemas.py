@@ -98,9 +98,18 @@ class ProfileOut(AccountOut):
     blocked_by_me: bool
 
 
+class OwnAccountOut(AccountOut):
+    # What the signed-in person may see of themselves: whether to show the admin console.
+    is_admin: bool
+
+
+class MeOut(ProfileOut):
+    is_admin: bool
+
+
 class SessionOut(BaseModel):
     token: str
-    account: AccountOut
+    account: OwnAccountOut
 
 
 class PostOut(BaseModel):

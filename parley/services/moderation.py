@@ -216,10 +216,9 @@ class ModerationService:
     async def appeals(self, caller: Caller, *, open_only: bool, limit: int) -> list[dict[str, Any]]:
         rules.require_moderator(caller.account)
         async with self.db.read() as conn:
-            return [
-                _appeal_view(a)
-                for a in await ModerationStore(conn).appeals(open_only=open_only, limit=limit)
-            ]
+            rows = await ModerationStore(conn).appeals(open_only=open_only, limit=limit)
+            handles = await _handles(conn, [a["account_id"] for a in rows])
+        return [{**_appeal_view(a), "handle": handles.get(a["account_id"])} for a in rows]
 
     async def decide_appeal(
         self, caller: Caller, appeal_id: str, decision: str, reason: str
@@ -322,10 +321,20 @@ class ModerationService:
     async def reports(self, caller: Caller, status: str | None, limit: int) -> list[dict[str, Any]]:
         rules.require_moderator(caller.account)
         async with self.db.read() as conn:
-            return [
-                _report_view(r)
-                for r in await ModerationStore(conn).reports(status=status, limit=limit)
-            ]
+            rows = await ModerationStore(conn).reports(status=status, limit=limit)
+            ids = [r["reporter_id"] for r in rows]
+            ids += [r["target_id"] for r in rows if r["target_type"] == "account"]
+            handles = await _handles(conn, ids)
+        return [
+            {
+                **_report_view(r),
+                "reporter_handle": handles.get(r["reporter_id"]),
+                "target_handle": handles.get(r["target_id"])
+                if r["target_type"] == "account"
+                else None,
+            }
+            for r in rows
+        ]
 
     async def resolve_report(
         self, caller: Caller, report_id: str, status: str, reason: str
@@ -417,7 +426,20 @@ class ModerationService:
     async def audit(self, caller: Caller, **filters: Any) -> list[dict[str, Any]]:
         rules.require_moderator(caller.account)
         async with self.db.read() as conn:
-            return [_audit_view(e) for e in await AuditLog(conn).entries(**filters)]
+            rows = await AuditLog(conn).entries(**filters)
+            ids = [e["actor_id"] for e in rows if e["actor_id"]]
+            ids += [e["target_id"] for e in rows if e["target_type"] == "account"]
+            handles = await _handles(conn, ids)
+        return [
+            {
+                **_audit_view(e),
+                "actor_handle": handles.get(e["actor_id"]) if e["actor_id"] else None,
+                "target_handle": handles.get(e["target_id"])
+                if e["target_type"] == "account"
+                else None,
+            }
+            for e in rows
+        ]
 
     async def transparency(self, since: datetime | None = None) -> list[dict[str, Any]]:
         """Public: how many actions of each kind, under each rule, per month."""
@@ -440,6 +462,12 @@ class ModerationService:
             row = await ModerationStore(conn).notice(notice_id)
         assert row is not None
         return notice_view(row)
+
+
+async def _handles(conn: Any, account_ids: list[str]) -> dict[str, str]:
+    """Handles for account ids, so moderators read names rather than ids."""
+    found = await AccountStore(conn).by_ids(sorted(set(account_ids)))
+    return {account_id: account.handle for account_id, account in found.items()}
 
 
 def _sort_key(item: tuple[tuple[str, str, str | None], int]) -> tuple[str, str, str]:

@@ -165,7 +165,15 @@ class SpaceStore:
             if before is None:
                 await self.conn.execute(insert(participants).values(space_id=space_id, **pvalues))
             elif before != pvalues:
-                diff = {k: v for k, v in pvalues.items() if before.get(k) != v}
+                diff: dict[str, Any] = {k: v for k, v in pvalues.items() if before.get(k) != v}
+                if diff.get("present") is True:
+                    # Back in the space (a rejoin after being let go): the presence clock starts
+                    # afresh, or the next sweep would let them go again at once. Sockets still
+                    # open keep counting.
+                    diff["disconnected_at"] = case(
+                        (participants.c.connections == 0, None),
+                        else_=participants.c.disconnected_at,
+                    )
                 await self.conn.execute(
                     update(participants)
                     .where(

@@ -185,6 +185,14 @@ async def test_the_transparency_report_counts_actions_per_rule(server: ServerThr
         await Person.sign_up(server.base_url, handle)
         await suspend(mod, handle, rule="spam")
     await mod.call("POST", "/admin/accounts/a/unsuspend", 200, json={"reason": "Mistake"})
+    newest = (await mod.call("GET", "/admin/audit", 200))[0]
+    assert (newest["action"], newest["actor_handle"], newest["target_handle"]) == (
+        "unsuspend",
+        "mod",
+        "a",
+    )
+    me = await mod.call("GET", "/me", 200)
+    assert me["is_admin"] is True
     async with httpx.AsyncClient(base_url=f"{server.base_url}/api/v1") as http:
         report = (await http.get("/transparency")).json()["actions"]
     month = datetime.now(UTC).strftime("%Y-%m")

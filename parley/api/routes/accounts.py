@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Response
 from parley.api.deps import CallerDep, MaybeCallerDep, NodeDep
 from parley.api.schemas import (
     AccountOut,
+    MeOut,
     NewPost,
     NotificationOut,
     PostOut,
@@ -44,7 +45,7 @@ async def sign_up(body: SignUp, node: NodeDep) -> dict[str, str]:
 @router.post("/sessions", status_code=201, response_model=SessionOut, tags=["sessions"])
 async def sign_in(body: SignIn, node: NodeDep) -> dict[str, Any]:
     token, account = await node.accounts.sign_in(body.handle, body.password)
-    return {"token": token, "account": account.public()}
+    return {"token": token, "account": {**account.public(), "is_admin": account.is_admin}}
 
 
 @router.delete("/sessions/current", status_code=204, tags=["sessions"])
@@ -53,9 +54,12 @@ async def sign_out(caller: CallerDep, node: NodeDep) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/me", response_model=ProfileOut)
+@router.get("/me", response_model=MeOut)
 async def me(caller: CallerDep, node: NodeDep) -> dict[str, Any]:
-    return await profile(caller.account.handle, node, caller)
+    return {
+        **await profile(caller.account.handle, node, caller),
+        "is_admin": caller.account.is_admin,
+    }
 
 
 @router.patch("/accounts/me", response_model=ProfileOut)

@@ -52,7 +52,9 @@ async def events(ws: WebSocket, space_id: str) -> None:
     except RuleViolation as refusal:
         await _refuse(ws, refusal)
         return
-    counted = participant is not None and participant.present
+    # Any participant's socket counts towards presence, also one opened before a rejoin: when
+    # the rejoin comes, the socket is what keeps them in.
+    counted = participant is not None
     if counted:
         await node.spaces.connected(space_id, me)
     try:
