@@ -1,17 +1,11 @@
 // Sign up and sign in. A suspended account's refused sign-in leads to its notice and appeal.
-import { ApiError, get, post, saveAppealSession, saveSession } from "./api.js";
+import { ApiError, post, saveAppealSession, saveSession } from "./api.js";
 import { announce, busy, errorBox, field, h } from "./ui.js";
 
 async function startSession(handle, password) {
   const { token, account } = await post("/sessions", { handle, password });
-  let admin = false;
-  try {
-    await get("/admin/accounts?limit=1", { token });
-    admin = true; // moderators may list accounts; everyone else is refused
-  } catch {
-    admin = false;
-  }
-  saveSession({ token, account, admin });
+  // The server says whether this account moderates (it decides again on every admin request).
+  saveSession({ token, account, admin: Boolean(account.is_admin) });
   return account;
 }
 
