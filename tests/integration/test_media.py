@@ -21,7 +21,7 @@ import pytest
 
 from parley.media.ingress import BUFFER_ATTRIBUTE, ImmediateAudioFrames
 from tests.support.audio import MediaClient
-from tests.support.clients import Person
+from tests.support.clients import Person, bring_on_stage
 from tests.support.servers import ServerThread, serve, sqlite_url
 
 A_TONE, B_TONE, L_TONE = 440.0, 880.0, 660.0
@@ -57,9 +57,7 @@ async def room(server: ServerThread) -> AsyncIterator[dict[str, Any]]:
     for name in ("alice", "bob", "lena"):
         await people[name].call("POST", f"/spaces/{sid}/join", 200)
     for name in ("alice", "bob"):
-        await people[name].call("POST", f"/spaces/{sid}/hand", 204)
-        await host.call("POST", f"/spaces/{sid}/speakers/{name}", 204)
-        await people[name].call("POST", f"/spaces/{sid}/unmute", 204)
+        await bring_on_stage(host, people[name], sid)
     yield {"sid": sid, **people}
     for person in people.values():
         await person.close()
@@ -177,9 +175,7 @@ async def test_a_listener_never_sends_and_is_heard_once_promoted(room: dict[str,
         await asyncio.sleep(1.0)
         assert alice.hearing.silent_at(L_TONE)
         # Promoted, she offers again (no page reload) and is heard.
-        await lena_person.call("POST", f"/spaces/{sid}/hand", 204)
-        await host.call("POST", f"/spaces/{sid}/speakers/lena", 204)
-        await lena_person.call("POST", f"/spaces/{sid}/unmute", 204)
+        await bring_on_stage(host, lena_person, sid)
         await lena.close()
         lena = await MediaClient.connect(lena_person, sid, tone=L_TONE)
         assert "a=sendrecv" in str(lena.answer["sdp"])

@@ -10,7 +10,7 @@ import pytest
 from bench.common import server_process
 from tests.integration.test_bus import _redis_problem
 from tests.support.audio import MediaClient
-from tests.support.clients import Person
+from tests.support.clients import Person, bring_on_stage
 from tests.support.moderation import admin, suspend
 from tests.support.servers import REDIS_URL, fresh_postgres_database, serve
 
@@ -70,9 +70,7 @@ async def test_a_suspension_on_one_node_cuts_the_account_off_on_the_other() -> N
             sid = (await host.call("POST", "/spaces", 201, json={"title": "Two nodes"}))["id"]
             for person in (speaker, listener):
                 await person.call("POST", f"/spaces/{sid}/join", 200)
-            await speaker.call("POST", f"/spaces/{sid}/hand", 204)
-            await host.call("POST", f"/spaces/{sid}/speakers/speaker", 204)
-            await speaker.call("POST", f"/spaces/{sid}/unmute", 204)
+            await bring_on_stage(host, speaker, sid)
             voice = await MediaClient.connect(speaker, sid, tone=440.0)
             ear = await MediaClient.connect(listener, sid)
             try:

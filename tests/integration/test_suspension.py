@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.support.audio import MediaClient
-from tests.support.clients import PASSWORD, Person
+from tests.support.clients import PASSWORD, Person, bring_on_stage
 from tests.support.moderation import admin, suspend
 from tests.support.servers import ServerThread, serve, sqlite_url
 
@@ -221,9 +221,7 @@ async def test_a_suspended_speaker_is_silenced_and_their_media_closed(
     sid = (await host.call("POST", "/spaces", 201, json={"title": "Loud"}))["id"]
     for person in (speaker, listener):
         await person.call("POST", f"/spaces/{sid}/join", 200)
-    await speaker.call("POST", f"/spaces/{sid}/hand", 204)
-    await host.call("POST", f"/spaces/{sid}/speakers/speaker", 204)
-    await speaker.call("POST", f"/spaces/{sid}/unmute", 204)
+    await bring_on_stage(host, speaker, sid)
     voice = await MediaClient.connect(speaker, sid, tone=440.0)
     ear = await MediaClient.connect(listener, sid)
     try:

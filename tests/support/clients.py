@@ -66,6 +66,13 @@ class Person:
         await self.http.aclose()
 
 
+async def bring_on_stage(host: Person, person: Person, space_id: str) -> None:
+    """The person (already in the space) asks to speak, the host approves, and they unmute."""
+    await person.call("POST", f"/spaces/{space_id}/hand", 204)
+    await host.call("POST", f"/spaces/{space_id}/speakers/{person.handle}", 204)
+    await person.call("POST", f"/spaces/{space_id}/unmute", 204)
+
+
 class EventStream:
     """An event WebSocket that collects what it receives."""
 
