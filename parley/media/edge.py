@@ -24,6 +24,7 @@ from aiortc import (
 )
 
 from parley.config import IceServer
+from parley.media.fanout import ProgramFanout
 from parley.media.ingress import receive_without_delay
 from parley.media.liveness import note_signs_of_life
 from parley.media.mixer import Mixer
@@ -70,6 +71,7 @@ class Room:
         self.on_peer_lost = on_peer_lost
         self.on_empty = on_empty
         self.mixer = Mixer(on_active_speakers=on_active_speakers)
+        self.fanout = ProgramFanout(self.mixer.program_track)
         self.peers: dict[str, Peer] = {}
         self._started = False
         self._watchdog: asyncio.Task[None] | None = None
@@ -143,7 +145,7 @@ class Room:
             else:
                 # Never "sendrecv": the answer then tells the browser not to send anything.
                 transceiver.direction = "sendonly"
-                transceiver.sender.replaceTrack(self.mixer.program_track())
+                self.fanout.attach(transceiver.sender)
         await pc.setLocalDescription(await pc.createAnswer())
 
     def set_audible(self, account_ids: set[str]) -> None:
@@ -155,6 +157,8 @@ class Room:
             return
         peer.closing = True
         self.mixer.detach(account_id)
+        for transceiver in peer.pc.getTransceivers():
+            self.fanout.detach(transceiver.sender)
         await _close(peer.pc)
         # A sender does not stop its track; ours would keep the mixer making audio for nobody.
         for transceiver in peer.pc.getTransceivers():
@@ -170,6 +174,7 @@ class Room:
             self._watchdog.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watchdog
+        await self.fanout.close()
         if self._started:
             await self.mixer.stop()
 
