@@ -92,6 +92,9 @@ async def test_listeners_hear_the_stage_and_speakers_hear_everyone_but_themselve
             room[name].id for name in ("alice", "bob", "lena")
         }
         assert lena.hearing.hears(A_TONE) and lena.hearing.hears(B_TONE)
+        # The program fan-out sends for aiortc's sender, and keeps its sender reports true.
+        sender = server.node.media.rooms[sid].room.peers[room["lena"].id].pc.getSenders()[0]
+        assert vars(sender)["_RTCRtpSender__packet_count"] > 100
     finally:
         for client in (alice, bob, lena):
             await client.close()
