@@ -18,16 +18,15 @@ from typing import Any
 from parley.bus.base import Bus
 from parley.core import moderation as rules
 from parley.core.accounts import Account, AccountState
-from parley.core.errors import Conflict, Forbidden, Invalid, NotFound
+from parley.core.errors import Conflict, Forbidden, NotFound
 from parley.services.accounts import AccountService, Caller
 from parley.services.common import new_id, utcnow
 from parley.services.spaces import SpaceService
 from parley.services.views import notice_view
-from parley.store.accounts import AccountStore, PostStore, SessionStore
+from parley.store.accounts import AccountStore, SessionStore
 from parley.store.db import Database
 from parley.store.moderation import AuditLog, ModerationStore
 from parley.store.notifications import NotificationStore
-from parley.store.spaces import SpaceStore
 
 # Node-wide channel: "this account must be cut off now" (sockets, media).
 ACCOUNTS_CHANNEL = "accounts"
@@ -102,7 +101,7 @@ class ModerationService:
                 rule=decided.rule,
                 reason=decided.reason,
                 before={"state": target.state.value},
-                after={"state": "suspended", "until": _iso(decided.until)},
+                after={"state": "suspended", "until": iso(decided.until)},
             )
         await self.bus.publish(ACCOUNTS_CHANNEL, account_message("suspended", target.id))
         await self.spaces.remove_suspended(target.id)
@@ -217,7 +216,7 @@ class ModerationService:
         rules.require_moderator(caller.account)
         async with self.db.read() as conn:
             rows = await ModerationStore(conn).appeals(open_only=open_only, limit=limit)
-            handles = await _handles(conn, [a["account_id"] for a in rows])
+            handles = await account_handles(conn, [a["account_id"] for a in rows])
         return [{**_appeal_view(a), "handle": handles.get(a["account_id"])} for a in rows]
 
     async def decide_appeal(
@@ -272,99 +271,6 @@ class ModerationService:
             result = await store.appeal(appeal_id)
         assert result is not None
         return _appeal_view(result)
-
-    # --- reports -------------------------------------------------------------------------------
-
-    async def report(
-        self, caller: Caller, target_type: str, target_id: str, rule: str, comment: str
-    ) -> dict[str, Any]:
-        try:
-            kind = rules.ReportTarget(target_type)
-        except ValueError:
-            raise Invalid("invalid_target_type", "Report an account, a space or a post") from None
-        rule, comment = rules.clean_rule(rule), rules.clean_comment(comment)
-        now = utcnow()
-        async with self.db.write() as conn:
-            resolved = await self._report_target(conn, kind, target_id)
-            report_id = new_id()
-            await ModerationStore(conn).add_report(
-                id=report_id,
-                reporter_id=caller.account.id,
-                target_type=kind.value,
-                target_id=resolved,
-                rule=rule,
-                comment=comment,
-                created_at=now,
-                status="open",
-            )
-            report = await ModerationStore(conn).report(report_id)
-        assert report is not None
-        return _report_view(report)
-
-    async def _report_target(self, conn: Any, kind: rules.ReportTarget, target_id: str) -> str:
-        """The id of what is reported (an account may be named by its handle)."""
-        if kind is rules.ReportTarget.ACCOUNT:
-            account = await AccountStore(conn).by_handle(target_id) or await AccountStore(
-                conn
-            ).by_id(target_id)
-            if account is None:
-                raise NotFound("account_not_found", "No such account")
-            return account.id
-        if kind is rules.ReportTarget.SPACE:
-            if await SpaceStore(conn).get(target_id) is None:
-                raise NotFound("space_not_found", "No such space")
-            return target_id
-        if await PostStore(conn).get(target_id) is None:
-            raise NotFound("post_not_found", "No such post")
-        return target_id
-
-    async def reports(self, caller: Caller, status: str | None, limit: int) -> list[dict[str, Any]]:
-        rules.require_moderator(caller.account)
-        async with self.db.read() as conn:
-            rows = await ModerationStore(conn).reports(status=status, limit=limit)
-            ids = [r["reporter_id"] for r in rows]
-            ids += [r["target_id"] for r in rows if r["target_type"] == "account"]
-            handles = await _handles(conn, ids)
-        return [
-            {
-                **_report_view(r),
-                "reporter_handle": handles.get(r["reporter_id"]),
-                "target_handle": handles.get(r["target_id"])
-                if r["target_type"] == "account"
-                else None,
-            }
-            for r in rows
-        ]
-
-    async def resolve_report(
-        self, caller: Caller, report_id: str, status: str, reason: str
-    ) -> dict[str, Any]:
-        rules.require_moderator(caller.account)
-        if status not in ("actioned", "dismissed"):
-            raise Invalid("invalid_status", "Resolve a report as actioned or dismissed")
-        reason = rules.clean_reason(reason)
-        now = utcnow()
-        async with self.db.write() as conn:
-            store = ModerationStore(conn)
-            report = await store.report(report_id)
-            if report is None:
-                raise NotFound("report_not_found", "No such report")
-            if not await store.resolve_report(
-                report_id, status=status, resolved_by=caller.account.id, resolved_at=now
-            ):
-                raise Conflict("already_resolved", "This report was already resolved")
-            await AuditLog(conn).append(
-                at=now,
-                actor_id=caller.account.id,
-                action=f"report_{status}",
-                target_type="report",
-                target_id=report_id,
-                rule=report["rule"],
-                reason=reason,
-            )
-            resolved = await store.report(report_id)
-        assert resolved is not None
-        return _report_view(resolved)
 
     # --- feature switches ----------------------------------------------------------------------
 
@@ -429,7 +335,7 @@ class ModerationService:
             rows = await AuditLog(conn).entries(**filters)
             ids = [e["actor_id"] for e in rows if e["actor_id"]]
             ids += [e["target_id"] for e in rows if e["target_type"] == "account"]
-            handles = await _handles(conn, ids)
+            handles = await account_handles(conn, ids)
         return [
             {
                 **_audit_view(e),
@@ -464,7 +370,7 @@ class ModerationService:
         return notice_view(row)
 
 
-async def _handles(conn: Any, account_ids: list[str]) -> dict[str, str]:
+async def account_handles(conn: Any, account_ids: list[str]) -> dict[str, str]:
     """Handles for account ids, so moderators read names rather than ids."""
     found = await AccountStore(conn).by_ids(sorted(set(account_ids)))
     return {account_id: account.handle for account_id, account in found.items()}
@@ -475,7 +381,7 @@ def _sort_key(item: tuple[tuple[str, str, str | None], int]) -> tuple[str, str, 
     return period, action, rule or ""
 
 
-def _iso(moment: datetime | None) -> str | None:
+def iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
@@ -488,15 +394,7 @@ def _appeal_view(row: dict[str, Any]) -> dict[str, Any]:
         "created_at": row["created_at"].isoformat(),
         "decision": row["decision"],
         "decision_reason": row["decision_reason"],
-        "decided_at": _iso(row["decided_at"]),
-    }
-
-
-def _report_view(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        **row,
-        "created_at": row["created_at"].isoformat(),
-        "resolved_at": _iso(row["resolved_at"]),
+        "decided_at": iso(row["decided_at"]),
     }
 
 

@@ -16,6 +16,7 @@ from parley.services.media import MediaService
 from parley.services.moderation import ACCOUNTS_CHANNEL, ModerationService
 from parley.services.passwords import Passwords
 from parley.services.publisher import EventPublisher
+from parley.services.reports import ReportService
 from parley.services.spaces import SpaceService
 from parley.store.db import Database
 
@@ -39,6 +40,7 @@ class Node:
         self.hub = FanoutHub(self.bus, self.spaces, settings.client_queue_size)
         self.media = MediaService(self.bus, self.spaces, settings)
         self.moderation = ModerationService(self.db, self.bus, self.accounts, self.spaces)
+        self.reports = ReportService(self.db)
         self._sweeper: asyncio.Task[None] | None = None
         self._enforcer: asyncio.Task[None] | None = None
 

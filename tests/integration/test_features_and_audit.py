@@ -114,3 +114,49 @@ async def test_the_audit_log_cannot_be_changed_or_deleted(server: ServerThread) 
         assert "append-only" in outcome, outcome
     assert await mod.call("GET", "/admin/audit", 200) == entries
     await mod.close()
+
+
+async def test_reports_reach_the_moderators_queue_and_are_resolved_once(
+    server: ServerThread,
+) -> None:
+    mod = await admin(server, "mod")
+    reporter = await Person.sign_up(server.base_url, "reporter")
+    troll = await Person.sign_up(server.base_url, "troll")
+    post = await troll.call("POST", "/posts", 201, json={"text": "Something nasty"})
+    space = await troll.call("POST", "/spaces", 201, json={"title": "Nasty"})
+    for target_type, target_id in [
+        ("account", "troll"),
+        ("post", post["id"]),
+        ("space", space["id"]),
+    ]:
+        body = {"target_type": target_type, "target_id": target_id, "rule": "harassment"}
+        made = await reporter.call("POST", "/reports", 201, json=body)
+        assert made["status"] == "open"
+    for body, status, code in [
+        ({"target_type": "planet", "target_id": "x", "rule": "spam"}, 422, "invalid_target_type"),
+        (
+            {"target_type": "account", "target_id": "ghost", "rule": "spam"},
+            404,
+            "account_not_found",
+        ),
+        ({"target_type": "post", "target_id": "nope", "rule": "spam"}, 404, "post_not_found"),
+        ({"target_type": "space", "target_id": "nope", "rule": "spam"}, 404, "space_not_found"),
+        ({"target_type": "account", "target_id": "troll", "rule": "No!"}, 422, "invalid_rule"),
+    ]:
+        await reporter.refused("POST", "/reports", status, code, json=body)
+    await reporter.refused("GET", "/admin/reports", 403, "moderators_only")
+
+    queue = await mod.call("GET", "/admin/reports", 200)
+    assert [r["target_type"] for r in queue] == ["account", "post", "space"]
+    assert queue[0]["reporter_handle"] == "reporter" and queue[0]["target_handle"] == "troll"
+    decision = {"status": "actioned", "reason": "Suspended the account"}
+    done = await mod.call("POST", f"/admin/reports/{queue[0]['id']}/resolve", 200, json=decision)
+    assert done["status"] == "actioned"
+    await mod.refused(
+        "POST", f"/admin/reports/{queue[0]['id']}/resolve", 409, "already_resolved", json=decision
+    )
+    assert len(await mod.call("GET", "/admin/reports", 200)) == 2
+    audit = await mod.call("GET", "/admin/audit?target_type=report", 200)
+    assert [(e["action"], e["rule"]) for e in audit] == [("report_actioned", "harassment")]
+    for person in (mod, reporter, troll):
+        await person.close()

@@ -74,7 +74,7 @@ async def decide(
 
 @router.post("/reports", status_code=201)
 async def report(body: ReportIn, caller: CallerDep, node: NodeDep) -> dict[str, Any]:
-    return await node.moderation.report(
+    return await node.reports.report(
         caller, body.target_type, body.target_id, body.rule, body.comment
     )
 
@@ -86,14 +86,14 @@ async def reports(
     status: Literal["open", "actioned", "dismissed"] | None = "open",
     limit: Limit = 50,
 ) -> list[dict[str, Any]]:
-    return await node.moderation.reports(caller, status, limit)
+    return await node.reports.reports(caller, status, limit)
 
 
 @router.post("/admin/reports/{report_id}/resolve")
 async def resolve(
     report_id: str, body: ReportResolution, caller: CallerDep, node: NodeDep
 ) -> dict[str, Any]:
-    return await node.moderation.resolve_report(caller, report_id, body.status, body.reason)
+    return await node.reports.resolve_report(caller, report_id, body.status, body.reason)
 
 
 @router.get("/admin/audit")

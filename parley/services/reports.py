@@ -1,0 +1,120 @@
+"""Reports: anyone reports an account, a space or a post under a rule; moderators work the queue,
+and every resolution goes into the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from parley.core import moderation as rules
+from parley.core.errors import Conflict, Invalid, NotFound
+from parley.services.accounts import Caller
+from parley.services.common import new_id, utcnow
+from parley.services.moderation import account_handles, iso
+from parley.store.accounts import AccountStore, PostStore
+from parley.store.db import Database
+from parley.store.moderation import AuditLog, ModerationStore
+from parley.store.spaces import SpaceStore
+
+
+class ReportService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def report(
+        self, caller: Caller, target_type: str, target_id: str, rule: str, comment: str
+    ) -> dict[str, Any]:
+        try:
+            kind = rules.ReportTarget(target_type)
+        except ValueError:
+            raise Invalid("invalid_target_type", "Report an account, a space or a post") from None
+        rule, comment = rules.clean_rule(rule), rules.clean_comment(comment)
+        now = utcnow()
+        async with self.db.write() as conn:
+            resolved = await self._report_target(conn, kind, target_id)
+            report_id = new_id()
+            await ModerationStore(conn).add_report(
+                id=report_id,
+                reporter_id=caller.account.id,
+                target_type=kind.value,
+                target_id=resolved,
+                rule=rule,
+                comment=comment,
+                created_at=now,
+                status="open",
+            )
+            report = await ModerationStore(conn).report(report_id)
+        assert report is not None
+        return _report_view(report)
+
+    async def _report_target(self, conn: Any, kind: rules.ReportTarget, target_id: str) -> str:
+        """The id of what is reported (an account may be named by its handle)."""
+        if kind is rules.ReportTarget.ACCOUNT:
+            account = await AccountStore(conn).by_handle(target_id) or await AccountStore(
+                conn
+            ).by_id(target_id)
+            if account is None:
+                raise NotFound("account_not_found", "No such account")
+            return account.id
+        if kind is rules.ReportTarget.SPACE:
+            if await SpaceStore(conn).get(target_id) is None:
+                raise NotFound("space_not_found", "No such space")
+            return target_id
+        if await PostStore(conn).get(target_id) is None:
+            raise NotFound("post_not_found", "No such post")
+        return target_id
+
+    async def reports(self, caller: Caller, status: str | None, limit: int) -> list[dict[str, Any]]:
+        rules.require_moderator(caller.account)
+        async with self.db.read() as conn:
+            rows = await ModerationStore(conn).reports(status=status, limit=limit)
+            ids = [r["reporter_id"] for r in rows]
+            ids += [r["target_id"] for r in rows if r["target_type"] == "account"]
+            handles = await account_handles(conn, ids)
+        return [
+            {
+                **_report_view(r),
+                "reporter_handle": handles.get(r["reporter_id"]),
+                "target_handle": handles.get(r["target_id"])
+                if r["target_type"] == "account"
+                else None,
+            }
+            for r in rows
+        ]
+
+    async def resolve_report(
+        self, caller: Caller, report_id: str, status: str, reason: str
+    ) -> dict[str, Any]:
+        rules.require_moderator(caller.account)
+        if status not in ("actioned", "dismissed"):
+            raise Invalid("invalid_status", "Resolve a report as actioned or dismissed")
+        reason = rules.clean_reason(reason)
+        now = utcnow()
+        async with self.db.write() as conn:
+            store = ModerationStore(conn)
+            report = await store.report(report_id)
+            if report is None:
+                raise NotFound("report_not_found", "No such report")
+            if not await store.resolve_report(
+                report_id, status=status, resolved_by=caller.account.id, resolved_at=now
+            ):
+                raise Conflict("already_resolved", "This report was already resolved")
+            await AuditLog(conn).append(
+                at=now,
+                actor_id=caller.account.id,
+                action=f"report_{status}",
+                target_type="report",
+                target_id=report_id,
+                rule=report["rule"],
+                reason=reason,
+            )
+            resolved = await store.report(report_id)
+        assert resolved is not None
+        return _report_view(resolved)
+
+
+def _report_view(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **row,
+        "created_at": row["created_at"].isoformat(),
+        "resolved_at": iso(row["resolved_at"]),
+    }
