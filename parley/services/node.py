@@ -7,12 +7,15 @@ import contextlib
 import json
 import logging
 
+from prometheus_client import CollectorRegistry
+
 from parley.bus import Bus, make_bus
 from parley.config import Settings
 from parley.services.accounts import AccountService
 from parley.services.fanout import CLOSE_UNAUTHORIZED, FanoutHub
 from parley.services.links import LinkService
 from parley.services.media import MediaService
+from parley.services.metrics import NodeCollector
 from parley.services.moderation import ACCOUNTS_CHANNEL, ModerationService
 from parley.services.passwords import Passwords
 from parley.services.publisher import EventPublisher
@@ -41,6 +44,9 @@ class Node:
         self.media = MediaService(self.bus, self.spaces, settings)
         self.moderation = ModerationService(self.db, self.bus, self.accounts, self.spaces)
         self.reports = ReportService(self.db)
+        # Per node, not prometheus_client's global registry: tests run several nodes at once.
+        self.metrics = CollectorRegistry()
+        self.metrics.register(NodeCollector(self))
         self._sweeper: asyncio.Task[None] | None = None
         self._enforcer: asyncio.Task[None] | None = None
 

@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from parley.media.ingress import BUFFER_ATTRIBUTE, ImmediateAudioFrames
@@ -95,6 +96,12 @@ async def test_listeners_hear_the_stage_and_speakers_hear_everyone_but_themselve
         # The program fan-out sends for aiortc's sender, and keeps its sender reports true.
         sender = server.node.media.rooms[sid].room.peers[room["lena"].id].pc.getSenders()[0]
         assert vars(sender)["_RTCRtpSender__packet_count"] > 100
+        # The node reports it: three peers, one program listener, a mixer that ticks.
+        async with httpx.AsyncClient(base_url=server.base_url) as http:
+            scraped = (await http.get("/metrics")).text
+        assert "parley_media_peers 3.0" in scraped
+        assert "parley_media_program_listeners 1.0" in scraped
+        assert f'parley_mixer_added_latency_seconds{{quantile="0.99",space="{sid}"}}' in scraped
     finally:
         for client in (alice, bob, lena):
             await client.close()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from parley.api.deps import NodeDep
 
@@ -20,3 +21,9 @@ async def readyz(node: NodeDep) -> JSONResponse:
     checks = await node.ready()
     ok = all(checks.values())
     return JSONResponse({"ready": ok, **checks}, status_code=200 if ok else 503)
+
+
+@router.get("/metrics", response_class=Response)
+async def metrics(node: NodeDep) -> Response:
+    """Prometheus text format: sockets, media rooms and peers, and each mixer's figures."""
+    return Response(generate_latest(node.metrics), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,68 @@
+"""What one node is doing, for Prometheus: sockets, media rooms and peers, and the mixers' own
+figures (ticks, skipped ticks, program encodes, the audio delay they add). Read at scrape time
+from the live objects, so nothing on a hot path counts anything extra."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
+
+if TYPE_CHECKING:
+    from parley.services.node import Node
+
+
+class NodeCollector(Collector):
+    def __init__(self, node: Node) -> None:
+        self.node = node
+
+    def collect(self) -> Iterator[Metric]:
+        node = self.node
+        feeds = node.hub.feeds.values()
+        yield _gauge("parley_event_feeds", "Spaces with event sockets on this node", len(feeds))
+        sockets = sum(len(f.clients) for f in feeds)
+        yield _gauge("parley_event_sockets", "Open event WebSockets on this node", sockets)
+        rooms = list(node.media.rooms.values())
+        yield _gauge("parley_media_rooms", "Spaces with a mixer on this node", len(rooms))
+        peers = sum(len(w.room.peers) for w in rooms)
+        yield _gauge("parley_media_peers", "WebRTC connections on this node", peers)
+        listeners = sum(len(w.room.fanout) for w in rooms)
+        yield _gauge("parley_media_program_listeners", "Listeners fed the program", listeners)
+
+        ticks = CounterMetricFamily("parley_mixer_ticks", "Mixer ticks run", labels=["space"])
+        skipped = CounterMetricFamily(
+            "parley_mixer_skipped_ticks",
+            "Mixer ticks skipped (the loop ran late)",
+            labels=["space"],
+        )
+        encodes = CounterMetricFamily(
+            "parley_mixer_program_encodes", "Program encodes (one per tick)", labels=["space"]
+        )
+        added = GaugeMetricFamily(
+            "parley_mixer_added_latency_seconds",
+            "Audio delay added by the mixer, a frame's arrival to the tick that sent it, over "
+            "the last minute or so",
+            labels=["space", "quantile"],
+        )
+        for watched in rooms:
+            space = watched.room.space_id
+            stats = watched.room.mixer.stats
+            ticks.add_metric([space], stats.ticks)
+            skipped.add_metric([space], stats.skipped_ticks)
+            encodes.add_metric([space], stats.encodes)
+            recent = sorted(stats.added_latency)
+            for quantile in (0.5, 0.99):
+                if recent:
+                    at = min(len(recent) - 1, round(quantile * (len(recent) - 1)))
+                    added.add_metric([space, str(quantile)], recent[at])
+        yield from (ticks, skipped, encodes, added)
+
+
+def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
+    return GaugeMetricFamily(name, documentation, value=value)
