@@ -8,10 +8,11 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from parley.core.text import storable
+
 
 def _storable(text: str) -> str:
-    # NUL and lone surrogates cannot be stored (PostgreSQL refuses NUL; UTF-8 has no surrogates).
-    if "\x00" in text or any(0xD800 <= ord(c) <= 0xDFFF for c in text):
+    if not storable(text):
         raise ValueError("text contains characters that cannot be stored")
     return text
 

@@ -178,12 +178,6 @@ class ModerationService:
             rows = await ModerationStore(conn).notices_of(caller.account.id)
         return [notice_view(row) for row in rows]
 
-    async def suspension_notice(self, account_id: str) -> dict[str, Any] | None:
-        """The notice a suspended account sees when it tries to sign in."""
-        async with self.db.read() as conn:
-            row = await ModerationStore(conn).latest_notice(account_id, "suspend")
-        return notice_view(row) if row else None
-
     async def appeal(self, account: Account, notice_id: str, text: str) -> dict[str, Any]:
         """Appeal the action behind a notice, once. A suspended account may appeal too: it
         signs in to read its notice, and this is the one thing it can do."""

@@ -139,7 +139,7 @@ class SpaceService:
         async with self.db.write() as conn:
             await SpaceStore(conn).create(space)
         if scheduled_start is None:
-            return await self.start(caller, space.id)
+            return await self._start(caller, space.id)
         return await self.view(space.id)
 
     async def view(self, space_id: str) -> dict[str, Any]:
@@ -180,6 +180,9 @@ class SpaceService:
 
     async def start(self, caller: Caller, space_id: str) -> dict[str, Any]:
         await self.require_feature(Feature.SPACES_CREATE)
+        return await self._start(caller, space_id)
+
+    async def _start(self, caller: Caller, space_id: str) -> dict[str, Any]:
         me = caller.account
         await self._act(space_id, caller, lambda s: rules.start(s, me.id, me.handle, utcnow()))
         return await self.view(space_id)

@@ -7,12 +7,13 @@ from datetime import UTC, datetime
 from sqlalchemy import DateTime, Dialect
 from sqlalchemy.types import TypeDecorator
 
+from parley.core.text import storable
+
 
 def storable_key(key: str) -> bool:
-    """Whether a key taken from a URL could name a stored row at all. PostgreSQL refuses NUL in
-    text (an error, not an empty result) and UTF-8 has no lone surrogates, so lookups answer
-    "not found" for such keys without asking the database."""
-    return "\x00" not in key and not any(0xD800 <= ord(c) <= 0xDFFF for c in key)
+    """Whether a key taken from a URL could name a stored row at all: lookups answer "not
+    found" for one that could not, without asking the database (which would refuse it)."""
+    return storable(key)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
