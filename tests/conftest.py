@@ -10,7 +10,8 @@ from tests.support.servers import fresh_postgres_database, sqlite_url
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """Each API test runs once on SQLite and once on a fresh PostgreSQL database."""
+    """Each API test that asks for it runs once on SQLite and once on a fresh PostgreSQL
+    database (integration and security tests)."""
     if request.param == "sqlite":
         yield sqlite_url(tmp_path)
     else:
