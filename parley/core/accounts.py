@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 
 from parley.core.errors import Invalid
+from parley.core.instants import utc_instant
 
 HANDLE_RE = re.compile(r"[A-Za-z0-9_]{1,15}")
 DISPLAY_NAME_MAX = 50
@@ -92,9 +93,4 @@ def clean_cursor(before: datetime | None) -> datetime | None:
     """A `before` paging cursor: an instant with its time zone, which must exist in UTC."""
     if before is None:
         return None
-    if before.tzinfo is None or before.utcoffset() is None:
-        raise Invalid("invalid_before", "`before` needs a time zone, e.g. 2026-01-01T00:00:00Z")
-    try:
-        return before.astimezone(UTC)
-    except OverflowError:
-        raise Invalid("invalid_before", "`before` is out of range") from None
+    return utc_instant(before, code="invalid_before", field="before")

@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from parley.core.accounts import Account, AccountState
 from parley.core.errors import Conflict, Forbidden, Invalid
+from parley.core.instants import utc_instant
 
 RULE_RE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 REASON_MAX = 1000
 APPEAL_MAX = 2000
 COMMENT_MAX = 1000
 MESSAGE_MAX = 280
+# Past this, an end date is a typo or a probe (year 9999); an indefinite suspension says it plainly.
+SUSPENSION_MAX = timedelta(days=3653)
 
 
 class ReportTarget(StrEnum):
@@ -68,10 +71,15 @@ def clean_reason(reason: str) -> str:
 def suspension(rule: str, reason: str, until: datetime | None, now: datetime) -> Suspension:
     """A valid suspension, or the rule it breaks."""
     if until is not None:
-        if until.tzinfo is None:
-            raise Invalid("invalid_until", "`until` needs a time zone")
+        until = utc_instant(until, code="invalid_until", field="until")
         if until <= now:
             raise Invalid("invalid_until", "`until` must be in the future")
+        if until - now > SUSPENSION_MAX:
+            raise Invalid(
+                "invalid_until",
+                "A suspension with an end lasts at most 10 years; leave `until` out for one "
+                "without an end",
+            )
     return Suspension(clean_rule(rule), clean_reason(reason), until)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from parley.core.errors import Invalid
+from parley.core.instants import utc_instant
 
 TITLE_MAX = 100
 DESCRIPTION_MAX = 1000
@@ -39,8 +40,7 @@ def clean_topics(topics: list[str]) -> tuple[str, ...]:
 
 
 def check_schedule(start: datetime, now: datetime) -> datetime:
-    if start.tzinfo is None:
-        raise Invalid("invalid_schedule", "Give the start time with a time zone")
+    start = utc_instant(start, code="invalid_schedule", field="scheduled_start")
     if start <= now:
         raise Invalid("invalid_schedule", "A scheduled start must be in the future")
     if start - now > SCHEDULE_AHEAD_MAX:
