@@ -59,7 +59,11 @@ async def _admin(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _create_user(args: argparse.Namespace, node: Node) -> int:
     account = await node.accounts.sign_up(
-        args.handle, args.password, args.display_name or args.handle, is_admin=args.admin
+        args.handle,
+        args.password,
+        args.display_name or args.handle,
+        is_admin=args.admin,
+        by_operator=True,
     )
     role = "admin" if args.admin else "account"
     print(f"created {role} @{account.handle} ({account.id})")

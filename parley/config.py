@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: str = "info"
+    # The instance's name: handles that read as it speaking ("parley_support") are reserved.
+    instance_name: str = Field(default="Parley", min_length=1, max_length=50)
 
     stage_size: int = Field(default=13, ge=2, le=100)
     host_grace_seconds: float = Field(default=60.0, ge=0)

@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from parley.core.errors import Invalid
 from parley.core.instants import utc_instant
+from parley.core.text import has_control_or_bidi_override, has_visible_character
 
 HANDLE_RE = re.compile(r"[A-Za-z0-9_]{1,15}")
 DISPLAY_NAME_MAX = 50
@@ -31,6 +32,40 @@ def check_handle(handle: str) -> str:
     return handle
 
 
+# Names people read as the platform speaking: nobody signs up as them (an operator can still
+# create them from the command line). `mod` is left free: it is an ordinary nickname.
+RESERVED_HANDLES = frozenset(
+    {
+        "abuse", "admin", "administrator", "anonymous", "api", "everyone", "help", "here",
+        "hostmaster", "info", "me", "moderation", "moderator", "moderators", "noreply", "null",
+        "official", "postmaster", "root", "safety", "security", "staff", "support", "system",
+        "trust", "trustandsafety", "undefined", "verified", "webmaster", "www",
+    }
+)  # fmt: skip
+# Combined with the instance's name ("parleysupport", "support_parley") these read as staff too.
+STAFF_WORDS = frozenset(
+    {"admin", "help", "moderator", "official", "safety", "staff", "support", "team"}
+)
+
+
+def _handle_skeleton(handle: str) -> str:
+    """What a reader sees in a handle: case, underscores and digits do not make `Admin_1` a
+    different name from `admin`."""
+    return "".join(c for c in handle.lower() if c.isalpha())
+
+
+def check_handle_unreserved(handle: str, instance_name: str) -> str:
+    """A handle anyone may sign up with: not the platform's own voice."""
+    seen = _handle_skeleton(handle)
+    instance = _handle_skeleton(instance_name)
+    staff_like = (
+        {instance} | {instance + w for w in STAFF_WORDS} | {w + instance for w in STAFF_WORDS}
+    )
+    if seen in RESERVED_HANDLES or (instance and seen in staff_like):
+        raise Invalid("reserved_handle", f"@{handle} is reserved: choose another handle")
+    return handle
+
+
 def handle_key(handle: str) -> str:
     """Handles are unique without regard to case."""
     return handle.lower()
@@ -50,6 +85,13 @@ def clean_display_name(name: str) -> str:
         raise Invalid(
             "invalid_display_name", f"A display name has 1 to {DISPLAY_NAME_MAX} characters"
         )
+    if has_control_or_bidi_override(name):
+        raise Invalid(
+            "invalid_display_name",
+            "A display name cannot hold control characters or text-direction overrides",
+        )
+    if not has_visible_character(name):
+        raise Invalid("invalid_display_name", "A display name needs a visible character")
     return name
 
 

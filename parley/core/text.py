@@ -1,9 +1,32 @@
-"""Text that can be stored at all: the one rule shared by request validation and lookups."""
+"""Rules on characters: what can be stored at all, and what a reader can see."""
 
 from __future__ import annotations
+
+import unicodedata
+
+# Embeddings, overrides and isolates reorder the text around them: `\u202e` makes "evil.exe"
+# display as "exe.live". Marks (LRM, RLM, ALM) only nudge neutral characters and stay allowed.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Letters and symbols that render as blank space although Unicode does not call them spaces.
+BLANK_GLYPHS = frozenset("\u115f\u1160\u3164\uffa0\u2800\u17b4\u17b5")
+# Categories with no glyph of their own: format characters (zero-width joiners, tags, BOM),
+# separators (spaces of every width) and combining marks, which only decorate a base.
+_INVISIBLE_CATEGORIES = ("Cf", "Zs", "Zl", "Zp", "Mn", "Me")
 
 
 def storable(text: str) -> bool:
     """PostgreSQL refuses NUL in text (an error, not an empty result) and UTF-8 has no lone
     surrogates, so no stored value contains either."""
     return "\x00" not in text and not any(0xD800 <= ord(c) <= 0xDFFF for c in text)
+
+
+def has_control_or_bidi_override(text: str) -> bool:
+    return any(unicodedata.category(c) == "Cc" or c in BIDI_CONTROLS for c in text)
+
+
+def has_visible_character(text: str) -> bool:
+    """Whether anything would be drawn: a name of zero-width joiners, Hangul fillers or
+    combining marks alone looks empty, and lets an account pass as no one."""
+    return any(
+        c not in BLANK_GLYPHS and unicodedata.category(c) not in _INVISIBLE_CATEGORIES for c in text
+    )

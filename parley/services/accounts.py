@@ -46,16 +46,29 @@ class AccountService:
         passwords: Passwords,
         *,
         guard_links: Callable[[str], Awaitable[None]],
+        instance_name: str = "Parley",
     ) -> None:
         self.db = db
         self.passwords = passwords
+        # Handles that read as the instance speaking are reserved (core.accounts).
+        self.instance_name = instance_name
         # Refuses text with a blocked link in it (LinkService.guard): posts, names, bios.
         self.guard_links = guard_links
 
     async def sign_up(
-        self, handle: str, password: str, display_name: str, *, is_admin: bool = False
+        self,
+        handle: str,
+        password: str,
+        display_name: str,
+        *,
+        is_admin: bool = False,
+        by_operator: bool = False,
     ) -> Account:
+        """A new account. `by_operator`: created by whoever runs the node (the command line),
+        who may take a reserved handle such as `support` for the instance's own staff."""
         rules.check_handle(handle)
+        if not by_operator:
+            rules.check_handle_unreserved(handle, self.instance_name)
         rules.check_password(password)
         name = rules.clean_display_name(display_name)
         password_hash = await self.passwords.hash(password)

@@ -36,7 +36,9 @@ class Node:
         )
         # Before the services whose content it guards: posts, profiles, space titles.
         self.links = LinkService(self.db, self.bus, settings)
-        self.accounts = AccountService(self.db, passwords, guard_links=self.links.guard)
+        self.accounts = AccountService(
+            self.db, passwords, guard_links=self.links.guard, instance_name=settings.instance_name
+        )
         self.spaces = SpaceService(
             self.db, EventPublisher(self.bus), settings, guard_links=self.links.guard
         )
