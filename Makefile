@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint unit integration e2e bench demo clean
+.PHONY: setup system-deps run test lint unit integration e2e security bench demo clean
 
 setup: $(STAMP)
 
@@ -13,6 +13,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
+
+# As root: the Debian packages of system-packages.txt, and PostgreSQL and Redis started.
+system-deps:
+	bash scripts/system-deps
 
 run: setup
 	$(BIN)/parley serve
@@ -31,11 +35,17 @@ unit: setup
 integration: setup
 	$(BIN)/pytest -q tests/integration
 
-# Real Chromium (Debian's /usr/bin/chromium) against a real server; skipped when it is missing.
+# Real Chromium (Debian's /usr/bin/chromium) against a real server.
 e2e: setup
 	$(BIN)/pytest -q tests/e2e
 
-test: lint  # every test under tests/: unit, integration and e2e
+# Regressions of outside probes (issue 8 onwards).
+security: setup
+	$(BIN)/pytest -q tests/security
+
+# Every test under tests/: unit, integration, security and e2e. Stops before running any when
+# something they need is missing (Chromium, PostgreSQL, ...), naming it and `make system-deps`.
+test: lint
 	$(BIN)/pytest -q
 
 bench: setup

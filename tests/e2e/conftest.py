@@ -13,6 +13,7 @@ import pytest
 from playwright.async_api import Browser, Playwright, async_playwright
 
 from tests.e2e.browser import CHROMIUM, LaunchBrowser, write_tone
+from tests.support.prerequisites import chromium_problem, missing
 from tests.support.servers import ServerThread, serve, sqlite_url
 
 
@@ -30,11 +31,9 @@ def server(tmp_path: Path) -> Iterator[ServerThread]:
 
 @pytest.fixture(scope="session")
 def chromium() -> Path:
-    if not CHROMIUM.exists():
-        pytest.skip(
-            f"no Chromium at {CHROMIUM}: install Debian's package "
-            "(apt-get install --no-install-recommends chromium; .ci/run does)"
-        )
+    problem = chromium_problem()
+    if problem:
+        missing(problem)
     return CHROMIUM
 
 

@@ -11,6 +11,7 @@ from redis.asyncio import Redis
 
 from parley.bus import Bus, MemoryBus
 from parley.bus.redis import RedisBus
+from tests.support.prerequisites import missing
 from tests.support.servers import REDIS_URL
 
 
@@ -31,7 +32,7 @@ async def _started(kind: str) -> Bus:
     else:
         problem = await _redis_problem()
         if problem:
-            pytest.skip(f"Redis not reachable at 127.0.0.1:6379: {problem}")
+            missing(f"Redis not reachable at 127.0.0.1:6379: {problem}")
         bus = RedisBus(REDIS_URL)
     await bus.start()
     return bus

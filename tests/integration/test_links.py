@@ -18,6 +18,7 @@ from tests.integration.test_bus import _redis_problem
 from tests.integration.test_cli import cli_env, parley
 from tests.support.clients import Person
 from tests.support.moderation import admin
+from tests.support.prerequisites import missing
 from tests.support.redirects import Route, WebHost, links_of, resolve_to
 from tests.support.servers import (
     REDIS_URL,
@@ -510,7 +511,7 @@ async def _eventually(person: Person, url: str, verdict: str, timeout: float = 5
 async def test_a_rule_made_on_one_node_applies_on_the_other_at_once() -> None:
     problem = await _redis_problem()
     if problem:
-        pytest.skip(f"Redis not reachable at 127.0.0.1:6379: {problem}")
+        missing(f"Redis not reachable at 127.0.0.1:6379: {problem}")
     async with fresh_postgres_database() as url:
         # A slow sweep: what arrives within it came through the bus.
         slow = {"database_url": url, "redis_url": REDIS_URL, "sweep_interval_seconds": 30.0}

@@ -12,6 +12,7 @@ from tests.integration.test_bus import _redis_problem
 from tests.support.audio import MediaClient
 from tests.support.clients import Person, bring_on_stage
 from tests.support.moderation import admin, suspend
+from tests.support.prerequisites import missing
 from tests.support.servers import REDIS_URL, fresh_postgres_database, serve
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -20,7 +21,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 async def test_events_from_both_nodes_reach_sockets_on_both_in_order() -> None:
     problem = await _redis_problem()
     if problem:
-        pytest.skip(f"Redis not reachable at 127.0.0.1:6379: {problem}")
+        missing(f"Redis not reachable at 127.0.0.1:6379: {problem}")
     async with fresh_postgres_database() as url:
         with (
             serve(database_url=url, redis_url=REDIS_URL) as a,
@@ -58,7 +59,7 @@ async def test_events_from_both_nodes_reach_sockets_on_both_in_order() -> None:
 async def test_a_suspension_on_one_node_cuts_the_account_off_on_the_other() -> None:
     problem = await _redis_problem()
     if problem:
-        pytest.skip(f"Redis not reachable at 127.0.0.1:6379: {problem}")
+        missing(f"Redis not reachable at 127.0.0.1:6379: {problem}")
     async with fresh_postgres_database() as url:
         # Node b is a process of its own (`parley serve`), as in production.
         env = {"PARLEY_DATABASE_URL": url, "PARLEY_REDIS_URL": REDIS_URL}

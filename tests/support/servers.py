@@ -110,11 +110,12 @@ async def _postgres_reachable() -> str | None:
 async def fresh_postgres_database() -> AsyncIterator[str]:
     """A new, empty database for one test, dropped afterwards."""
     import asyncpg
-    import pytest
+
+    from tests.support.prerequisites import missing
 
     problem = await _postgres_reachable()
     if problem:
-        pytest.skip(f"PostgreSQL not reachable at 127.0.0.1:5432: {problem}")
+        missing(f"PostgreSQL not reachable at 127.0.0.1:5432: {problem}")
     name = f"parley_test_{secrets.token_hex(6)}"
     admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
     try:
