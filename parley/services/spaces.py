@@ -176,6 +176,19 @@ class SpaceService:
         async with self.db.read() as conn:
             return await SpaceStore(conn).participant(space_id, account_id)
 
+    async def follower(self, space_id: str, account_id: str) -> Participant | None:
+        """The record of someone about to follow the space's events (None if they never
+        joined), or the refusal they would get joining: removed, or blocked by the host."""
+        async with self.db.read() as conn:
+            store = SpaceStore(conn)
+            participant = await store.participant(space_id, account_id)
+            space = await store.get(space_id)
+            blocked = space is not None and await SocialStore(conn).blocks(
+                space.host_id, account_id
+            )
+        rules.check_may_follow(participant, blocked_by_host=blocked)
+        return participant
+
     # --- the host's controls ---------------------------------------------------------------
 
     async def start(self, caller: Caller, space_id: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import json
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from parley.core.errors import Forbidden, RuleViolation
+from parley.core.errors import RuleViolation
 from parley.services.fanout import CLOSE_REMOVED, CLOSE_UNAUTHORIZED, Client, pump
 from parley.services.node import Node
 from parley.services.publisher import encode
@@ -44,9 +44,7 @@ async def events(ws: WebSocket, space_id: str) -> None:
     try:
         caller = await node.accounts.authenticate(_token(ws) or "")
         me = caller.account.id
-        participant = await node.spaces.participant(space_id, me)
-        if participant is not None and participant.removed:
-            raise Forbidden("removed_from_space", "You were removed from this space")
+        participant = await node.spaces.follower(space_id, me)
         client = Client(me)
         feed = await node.hub.attach(space_id, client)  # refuses a space that does not exist
     except RuleViolation as refusal:
@@ -98,7 +96,7 @@ async def _catch_up(ws: WebSocket, node: Node, space_id: str, client: Client) ->
 
 async def _refuse(ws: WebSocket, refusal: RuleViolation) -> None:
     await ws.send_text(json.dumps({"type": "error", "code": refusal.code}))
-    if refusal.code == "removed_from_space":
+    if refusal.code in ("removed_from_space", "blocked_by_host"):
         code = CLOSE_REMOVED
     elif refusal.status in (401, 403):
         code = CLOSE_UNAUTHORIZED

@@ -162,6 +162,15 @@ def edit(
 # --- coming and going -------------------------------------------------------------------------
 
 
+def check_may_follow(participant: Participant | None, *, blocked_by_host: bool) -> None:
+    """Who may be in a space or follow its events: not someone removed from it, and not an
+    account its host has blocked. Joining and the event socket ask the same question."""
+    if participant is not None and participant.removed:
+        raise Forbidden("removed_from_space", "You were removed from this space")
+    if blocked_by_host:
+        raise Forbidden("blocked_by_host", "The host of this space has blocked you")
+
+
 def join(
     state: SpaceState,
     account_id: str,
@@ -173,10 +182,7 @@ def join(
     _require_live(state)
     space = state.space
     p = state.participants.get(account_id)
-    if p is not None and p.removed:
-        raise Forbidden("removed_from_space", "You were removed from this space")
-    if blocked_by_host:
-        raise Forbidden("blocked_by_host", "The host of this space has blocked you")
+    check_may_follow(p, blocked_by_host=blocked_by_host)
     if p is not None and p.present:
         return []
     log = _log(state, now)
