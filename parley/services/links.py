@@ -50,14 +50,17 @@ _TOMBSTONES: Final = 100_000
 _SEVERITY: Final = {Decision.ALLOW: 0, Decision.WARN: 1, Decision.BLOCK: 2}
 _BATCH: Final = 500
 
-# What the codes in a check's `reason` mean when no rule is behind a warning.
+# What the codes in a check's `reason` mean when no rule is behind a warning. Anyone may ask for
+# a check, so no code tells one network failure from another (refused, reset, timeout, DNS, TLS
+# and names that resolve inside are all `unreachable`, answered no sooner than the chain's time
+# limit): the checker is no port scanner.
 CHAIN_ERRORS: Final = {
-    "timeout": "The link's redirects took too long to follow.",
     "too_many_hops": "The link redirects too many times to check where it ends.",
     "unsafe_address": "The link redirects to an address that may not be contacted.",
     "unsupported_scheme": "The link redirects to something that is not a web page.",
     "unreachable": "The link's redirects could not be followed.",
     "bad_redirect": "The link redirects to something that is not a valid address.",
+    "busy": "Too many links are being checked right now; this one could not be.",
 }
 
 
@@ -68,7 +71,10 @@ class LinkService:
         self.settings = settings
         self.rules = RuleSet()
         self.follower = RedirectFollower(
-            timeout=settings.link_timeout_seconds, allow_private=settings.link_allow_private
+            timeout=settings.link_timeout_seconds,
+            allow_private=settings.link_allow_private,
+            max_concurrent=settings.link_fetch_concurrency,
+            slot_wait=settings.link_fetch_wait_seconds,
         )
         self.shorteners = frozenset(_shortener_hosts(settings.link_shorteners))
         self._removed: OrderedDict[str, None] = OrderedDict()
@@ -263,7 +269,7 @@ class LinkService:
         found = find_urls(text)
         checks = await asyncio.gather(*(self._check(f.text, f.canonical_url) for f in found))
         return [
-            {"start": f.start, "end": f.end, "text": f.text, **check}
+            {"start": f.start, "end": f.end, "text": f.text, "web": f.web, **check}
             for f, check in zip(found, checks, strict=True)
         ]
 
@@ -329,8 +335,10 @@ class LinkService:
     async def _follow(self, url: str, hops: list[dict[str, Any]]) -> dict[str, str] | None:
         """Follow a chain from `url`, judging every hop; the reason it broke off, if it did."""
         current = url
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settings.link_timeout_seconds
         try:
-            async with asyncio.timeout(self.settings.link_timeout_seconds):
+            async with asyncio.timeout_at(deadline):
                 while True:
                     following = await self.follower.next_hop(current)
                     if following is None:
@@ -345,10 +353,15 @@ class LinkService:
                         raise ChainBroken("unsupported_scheme", f"not http(s): {following[:200]}")
                     current = following
         except TimeoutError:
-            broken = ChainBroken("timeout", f"over {self.settings.link_timeout_seconds} s")
+            broken = ChainBroken("unreachable", f"over {self.settings.link_timeout_seconds} s")
         except ChainBroken as error:
             broken = error
-        return {"reason": broken.reason, "url": current, "detail": str(broken)}
+        log.debug("link chain from %s broke at %s: %s", url, current, broken)
+        if broken.reason == "unreachable":
+            # A refusal answered at once and a silent port answered at the limit must look alike.
+            await asyncio.sleep(max(0.0, deadline - loop.time()))
+        reason = broken.reason if broken.reason in CHAIN_ERRORS else "unreachable"
+        return {"reason": reason, "url": current, "detail": CHAIN_ERRORS[reason]}
 
     # --- links shown through the redirector -------------------------------------------------
 
