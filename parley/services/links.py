@@ -17,15 +17,23 @@ import json
 import logging
 import time
 from collections import OrderedDict, deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any, Final
 
 from parley.bus.base import Bus
 from parley.config import Settings
 from parley.core import moderation as policy
 from parley.core.errors import Invalid, NotFound
-from parley.core.links.canonical import InvalidURL, canonical_host, canonicalize
+from parley.core.links.canonical import (
+    InvalidURL,
+    canonical_host,
+    canonicalize,
+    split_canonical,
+)
+from parley.core.links.caution import CAUTIONS, caution
 from parley.core.links.finder import find_urls
+from parley.core.links.render import TextPart, link_href, link_id, split, web_links
 from parley.core.links.rules import Decision, LinkRule, MatchKind, RuleSet, rule_key
 from parley.core.links.target import redirect_target
 from parley.services.accounts import Caller
@@ -50,6 +58,9 @@ _TOMBSTONES: Final = 100_000
 _SEVERITY: Final = {Decision.ALLOW: 0, Decision.WARN: 1, Decision.BLOCK: 2}
 _BATCH: Final = 500
 
+# Redirector ids known to have their row, so rendering text writes nothing after the first time.
+_MINTED_KEPT: Final = 100_000
+
 # What the codes in a check's `reason` mean when no rule is behind a warning. Anyone may ask for
 # a check, so no code tells one network failure from another (refused, reset, timeout, DNS, TLS
 # and names that resolve inside are all `unreachable`, answered no sooner than the chain's time
@@ -62,11 +73,16 @@ CHAIN_ERRORS: Final = {
     "bad_redirect": "The link redirects to something that is not a valid address.",
     "busy": "Too many links are being checked right now; this one could not be.",
 }
+# Every reason a warning page may give when no rule is behind it.
+WARNING_REASONS: Final = {**CHAIN_ERRORS, **CAUTIONS}
 
 
 class LinkService:
-    def __init__(self, db: Database, bus: Bus, settings: Settings) -> None:
+    def __init__(
+        self, db: Database, bus: Bus, settings: Settings, clock: Callable[[], datetime] = utcnow
+    ) -> None:
         self.db = db
+        self.clock = clock
         self.bus = bus
         self.settings = settings
         self.rules = RuleSet()
@@ -78,6 +94,7 @@ class LinkService:
         )
         self.shorteners = frozenset(_shortener_hosts(settings.link_shorteners))
         self._removed: OrderedDict[str, None] = OrderedDict()
+        self._minted: OrderedDict[str, None] = OrderedDict()
         # (monotonic time, newest audit id seen then); the oldest one kept is where replays start.
         self._marks: deque[tuple[float, int]] = deque()
         self._listener: asyncio.Task[None] | None = None
@@ -365,22 +382,70 @@ class LinkService:
 
     # --- links shown through the redirector -------------------------------------------------
 
-    async def add_link(self, url: str) -> dict[str, str]:
-        """Register a link for the web client to show as `/l/{id}`."""
+    async def render(self, items: Sequence[tuple[str, str]]) -> list[tuple[TextPart, ...]]:
+        """Each (text, account that wrote it) as parts, its links through the redirector.
+
+        Ids are derived from the link and its writer, so this only writes when a link has no
+        row yet: at the first read after the content was written (the write's own response
+        renders it, so that is at write time), or at the first read of content stored before
+        links were minted. Known ids are remembered, so steady reads touch no table.
+        """
+        rendered: list[tuple[TextPart, ...]] = []
+        wanted: dict[str, tuple[str, str]] = {}
+        for text, minter in items:
+            links = [(w, link_id(minter, w.url)) for w in web_links(text)] if text else []
+            for w, made in links:
+                wanted.setdefault(made, (w.url, minter))
+            rendered.append(split(text, [(w, link_href(made)) for w, made in links]))
+        await self._mint(wanted)
+        return rendered
+
+    async def _mint(self, wanted: dict[str, tuple[str, str]]) -> None:
+        unknown = [made for made in wanted if made not in self._minted]
+        if not unknown:
+            return
+        async with self.db.read() as conn:
+            present = await LinkStore(conn).existing(unknown)
+        missing = [made for made in unknown if made not in present]
+        if missing:
+            async with self.db.write() as conn:
+                await LinkStore(conn).add_many(
+                    [(made, *wanted[made]) for made in missing], utcnow()
+                )
+        for made in unknown:
+            self._minted[made] = None
+        while len(self._minted) > _MINTED_KEPT:
+            self._minted.popitem(last=False)
+
+    async def add_link(self, url: str, minter: str) -> dict[str, str]:
+        """Register a link for a client to show as `/l/{id}`."""
         _target(url)
-        link_id = new_id()
-        async with self.db.write() as conn:
-            await LinkStore(conn).add(id=link_id, url=url, created_at=utcnow())
-        return {"id": link_id, "url": url, "href": f"/l/{link_id}"}
+        made = link_id(minter, url)
+        await self._mint({made: (url, minter)})
+        return {"id": made, "url": url, "href": link_href(made)}
 
     async def open_link(self, link_id: str) -> tuple[str, dict[str, Any]]:
-        """Where `/l/{id}` sends a browser, and that place's check made now (at click time)."""
+        """Where `/l/{id}` sends a browser, and that place's check made now (at click time).
+
+        Beyond the rules: a look-alike (internationalized) host, or a link shared by an account
+        younger than `link_new_account_days`, gets the warning page, saying why."""
         async with self.db.read() as conn:
-            url = await LinkStore(conn).get(link_id)
-        if url is None:
+            stored = await LinkStore(conn).get(link_id)
+        if stored is None:
             raise NotFound("link_not_found", "No such link")
-        target = _target(url)
-        return target, await self._check(target, canonicalize(target))
+        target = _target(stored.url)
+        canonical = canonicalize(target)
+        check = await self._check(target, canonical)
+        if check["verdict"] == Decision.ALLOW:
+            why = caution(
+                split_canonical(canonical).host,
+                minter_since=stored.minter_since,
+                now=self.clock(),
+                new_account_days=self.settings.link_new_account_days,
+            )
+            if why is not None:
+                check = {**check, **_warning(why)}
+        return target, check
 
 
 def _target(url: str) -> str:

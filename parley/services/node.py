@@ -38,7 +38,11 @@ class Node:
         self.links = LinkService(self.db, self.bus, settings)
         self.accounts = AccountService(self.db, passwords, guard_links=self.links.guard)
         self.spaces = SpaceService(
-            self.db, EventPublisher(self.bus), settings, guard_links=self.links.guard
+            self.db,
+            EventPublisher(self.bus),
+            settings,
+            guard_links=self.links.guard,
+            render_links=self.links.render,
         )
         self.hub = FanoutHub(self.bus, self.spaces, settings.client_queue_size)
         self.media = MediaService(self.bus, self.spaces, settings)

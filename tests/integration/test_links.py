@@ -38,6 +38,9 @@ async def server(database_url: str) -> AsyncIterator[ServerThread]:
         link_shorteners=["short.test"],
         link_allow_private=True,
         link_timeout_seconds=1.0,
+        # These tests are about rules: no warning for links from new accounts (every account
+        # here is new); tests/security/test_links_everywhere.py covers that warning.
+        link_new_account_days=0,
     ) as running:
         resolve_to(running, CHAIN_HOSTS)
         yield running
