@@ -410,7 +410,7 @@ class LinkService:
         if missing:
             async with self.db.write() as conn:
                 await LinkStore(conn).add_many(
-                    [(made, *wanted[made]) for made in missing], utcnow()
+                    [(made, *wanted[made]) for made in missing], self.clock()
                 )
         for made in unknown:
             self._minted[made] = None

@@ -144,6 +144,18 @@ async def test_scheme_relative_and_other_schemes_to_a_blocked_host_are_refused(
     await mod.close()
 
 
+async def test_a_display_name_with_a_blocked_link_is_refused_at_sign_up_too(
+    server: ServerThread,
+) -> None:
+    mod = await admin(server, "mod")
+    await block(mod, "evil.example.com")
+    async with anonymous(server) as api:
+        body = {"handle": "eve", "password": "a long password", "display_name": "evil.example.com"}
+        r = await api.post("/api/v1/accounts", json=body)
+        assert r.status_code == 422 and r.json()["code"] == "link_blocked", r.text
+    await mod.close()
+
+
 async def test_odd_schemes_are_never_links(server: ServerThread) -> None:
     user = await Person.sign_up(server.base_url, "user")
     text = "ftp://fine.example/f //fine.example/g wss://fine.example/h javascript:alert(1) ok"
