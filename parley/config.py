@@ -85,6 +85,15 @@ class Settings(BaseSettings):
     # production, where that would let anyone make the server call its own network).
     link_allow_private: bool = False
 
+    # --- links: outbound checks and the redirector (issue 8) ---
+    # Outbound fetches this node makes at once to follow shortener chains, for everyone's checks
+    # together; a check that waits this long for a free one gets a warning (`busy`) instead.
+    link_fetch_concurrency: int = Field(default=16, ge=1, le=1000)
+    link_fetch_wait_seconds: float = Field(default=1.0, gt=0, le=30)
+    # Links from accounts younger than this many days open on the warning page, whatever the
+    # rules say (new accounts are where spam comes from). 0: no such warning.
+    link_new_account_days: float = Field(default=3.0, ge=0, le=365)
+
     @field_validator("link_shorteners", mode="before")
     @classmethod
     def _list_of_hosts(cls, hosts: str | list[str]) -> list[str]:

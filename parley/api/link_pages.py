@@ -10,7 +10,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any, Final
 
-from parley.services.links import CHAIN_ERRORS
+from parley.services.links import WARNING_REASONS
 
 # Nothing on these pages may load or run anything, nor tell the destination where the user was.
 HEADERS: Final = {
@@ -55,7 +55,7 @@ def _why(check: dict[str, Any]) -> str:
             f"<p>Rule: <strong>{escape(check['rule'])}</strong></p>\n"
             f"<p>Reason: {escape(check['reason'] or '')}</p>"
         )
-    reason = CHAIN_ERRORS.get(check["reason"] or "", "This link could not be checked.")
+    reason = WARNING_REASONS.get(check["reason"] or "", "This link could not be checked.")
     return f"<p>{escape(reason)}</p>"
 
 

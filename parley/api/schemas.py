@@ -84,6 +84,16 @@ class MediaAnswer(BaseModel):
     ice_servers: list[IceServerOut]
 
 
+class TextPartOut(BaseModel):
+    """A run of user text. A text's parts, joined in order, give the text exactly; a part with
+    an `href` (the redirector, `/l/{id}`) is a link, one without is plain text. Clients render
+    links from these only, never from the text (offsets would differ between UTF-16 and code
+    points; parts cannot)."""
+
+    text: str
+    href: str | None
+
+
 class AccountOut(BaseModel):
     id: str
     handle: str
@@ -92,6 +102,8 @@ class AccountOut(BaseModel):
 
 class ProfileOut(AccountOut):
     bio: str
+    display_name_parts: list[TextPartOut]
+    bio_parts: list[TextPartOut]
     created_at: datetime
     followers: int
     following: int
@@ -116,6 +128,7 @@ class SessionOut(BaseModel):
 class PostOut(BaseModel):
     id: str
     text: str
+    text_parts: list[TextPartOut]
     created_at: datetime
     author: AccountOut
 
@@ -140,6 +153,8 @@ class SpaceOut(BaseModel):
     id: str
     title: str
     description: str
+    title_parts: list[TextPartOut]
+    description_parts: list[TextPartOut]
     topics: list[str]
     state: Literal["scheduled", "live", "ended", "cancelled"]
     host: HostOut

@@ -71,6 +71,7 @@ class AccountService:
             rules.check_handle_unreserved(handle, self.instance_name)
         rules.check_password(password)
         name = rules.clean_display_name(display_name)
+        await self.guard_links(name)  # a name is user content like any other
         password_hash = await self.passwords.hash(password)
         async with self.db.write() as conn:
             account = await AccountStore(conn).create(

@@ -17,15 +17,23 @@ import json
 import logging
 import time
 from collections import OrderedDict, deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any, Final
 
 from parley.bus.base import Bus
 from parley.config import Settings
 from parley.core import moderation as policy
 from parley.core.errors import Invalid, NotFound
-from parley.core.links.canonical import InvalidURL, canonical_host, canonicalize
+from parley.core.links.canonical import (
+    InvalidURL,
+    canonical_host,
+    canonicalize,
+    split_canonical,
+)
+from parley.core.links.caution import CAUTIONS, caution
 from parley.core.links.finder import find_urls
+from parley.core.links.render import TextPart, link_href, link_id, split, web_links
 from parley.core.links.rules import Decision, LinkRule, MatchKind, RuleSet, rule_key
 from parley.core.links.target import redirect_target
 from parley.services.accounts import Caller
@@ -50,28 +58,43 @@ _TOMBSTONES: Final = 100_000
 _SEVERITY: Final = {Decision.ALLOW: 0, Decision.WARN: 1, Decision.BLOCK: 2}
 _BATCH: Final = 500
 
-# What the codes in a check's `reason` mean when no rule is behind a warning.
+# Redirector ids known to have their row, so rendering text writes nothing after the first time.
+_MINTED_KEPT: Final = 100_000
+
+# What the codes in a check's `reason` mean when no rule is behind a warning. Anyone may ask for
+# a check, so no code tells one network failure from another (refused, reset, timeout, DNS, TLS
+# and names that resolve inside are all `unreachable`, answered no sooner than the chain's time
+# limit): the checker is no port scanner.
 CHAIN_ERRORS: Final = {
-    "timeout": "The link's redirects took too long to follow.",
     "too_many_hops": "The link redirects too many times to check where it ends.",
     "unsafe_address": "The link redirects to an address that may not be contacted.",
     "unsupported_scheme": "The link redirects to something that is not a web page.",
     "unreachable": "The link's redirects could not be followed.",
     "bad_redirect": "The link redirects to something that is not a valid address.",
+    "busy": "Too many links are being checked right now; this one could not be.",
 }
+# Every reason a warning page may give when no rule is behind it.
+WARNING_REASONS: Final = {**CHAIN_ERRORS, **CAUTIONS}
 
 
 class LinkService:
-    def __init__(self, db: Database, bus: Bus, settings: Settings) -> None:
+    def __init__(
+        self, db: Database, bus: Bus, settings: Settings, clock: Callable[[], datetime] = utcnow
+    ) -> None:
         self.db = db
+        self.clock = clock
         self.bus = bus
         self.settings = settings
         self.rules = RuleSet()
         self.follower = RedirectFollower(
-            timeout=settings.link_timeout_seconds, allow_private=settings.link_allow_private
+            timeout=settings.link_timeout_seconds,
+            allow_private=settings.link_allow_private,
+            max_concurrent=settings.link_fetch_concurrency,
+            slot_wait=settings.link_fetch_wait_seconds,
         )
         self.shorteners = frozenset(_shortener_hosts(settings.link_shorteners))
         self._removed: OrderedDict[str, None] = OrderedDict()
+        self._minted: OrderedDict[str, None] = OrderedDict()
         # (monotonic time, newest audit id seen then); the oldest one kept is where replays start.
         self._marks: deque[tuple[float, int]] = deque()
         self._listener: asyncio.Task[None] | None = None
@@ -263,7 +286,7 @@ class LinkService:
         found = find_urls(text)
         checks = await asyncio.gather(*(self._check(f.text, f.canonical_url) for f in found))
         return [
-            {"start": f.start, "end": f.end, "text": f.text, **check}
+            {"start": f.start, "end": f.end, "text": f.text, "web": f.web, **check}
             for f, check in zip(found, checks, strict=True)
         ]
 
@@ -329,8 +352,10 @@ class LinkService:
     async def _follow(self, url: str, hops: list[dict[str, Any]]) -> dict[str, str] | None:
         """Follow a chain from `url`, judging every hop; the reason it broke off, if it did."""
         current = url
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settings.link_timeout_seconds
         try:
-            async with asyncio.timeout(self.settings.link_timeout_seconds):
+            async with asyncio.timeout_at(deadline):
                 while True:
                     following = await self.follower.next_hop(current)
                     if following is None:
@@ -345,29 +370,82 @@ class LinkService:
                         raise ChainBroken("unsupported_scheme", f"not http(s): {following[:200]}")
                     current = following
         except TimeoutError:
-            broken = ChainBroken("timeout", f"over {self.settings.link_timeout_seconds} s")
+            broken = ChainBroken("unreachable", f"over {self.settings.link_timeout_seconds} s")
         except ChainBroken as error:
             broken = error
-        return {"reason": broken.reason, "url": current, "detail": str(broken)}
+        log.debug("link chain from %s broke at %s: %s", url, current, broken)
+        if broken.reason == "unreachable":
+            # A refusal answered at once and a silent port answered at the limit must look alike.
+            await asyncio.sleep(max(0.0, deadline - loop.time()))
+        reason = broken.reason if broken.reason in CHAIN_ERRORS else "unreachable"
+        return {"reason": reason, "url": current, "detail": CHAIN_ERRORS[reason]}
 
     # --- links shown through the redirector -------------------------------------------------
 
-    async def add_link(self, url: str) -> dict[str, str]:
-        """Register a link for the web client to show as `/l/{id}`."""
+    async def render(self, items: Sequence[tuple[str, str]]) -> list[tuple[TextPart, ...]]:
+        """Each (text, account that wrote it) as parts, its links through the redirector.
+
+        Ids are derived from the link and its writer, so this only writes when a link has no
+        row yet: at the first read after the content was written (the write's own response
+        renders it, so that is at write time), or at the first read of content stored before
+        links were minted. Known ids are remembered, so steady reads touch no table.
+        """
+        rendered: list[tuple[TextPart, ...]] = []
+        wanted: dict[str, tuple[str, str]] = {}
+        for text, minter in items:
+            links = [(w, link_id(minter, w.url)) for w in web_links(text)] if text else []
+            for w, made in links:
+                wanted.setdefault(made, (w.url, minter))
+            rendered.append(split(text, [(w, link_href(made)) for w, made in links]))
+        await self._mint(wanted)
+        return rendered
+
+    async def _mint(self, wanted: dict[str, tuple[str, str]]) -> None:
+        unknown = [made for made in wanted if made not in self._minted]
+        if not unknown:
+            return
+        async with self.db.read() as conn:
+            present = await LinkStore(conn).existing(unknown)
+        missing = [made for made in unknown if made not in present]
+        if missing:
+            async with self.db.write() as conn:
+                await LinkStore(conn).add_many(
+                    [(made, *wanted[made]) for made in missing], self.clock()
+                )
+        for made in unknown:
+            self._minted[made] = None
+        while len(self._minted) > _MINTED_KEPT:
+            self._minted.popitem(last=False)
+
+    async def add_link(self, url: str, minter: str) -> dict[str, str]:
+        """Register a link for a client to show as `/l/{id}`."""
         _target(url)
-        link_id = new_id()
-        async with self.db.write() as conn:
-            await LinkStore(conn).add(id=link_id, url=url, created_at=utcnow())
-        return {"id": link_id, "url": url, "href": f"/l/{link_id}"}
+        made = link_id(minter, url)
+        await self._mint({made: (url, minter)})
+        return {"id": made, "url": url, "href": link_href(made)}
 
     async def open_link(self, link_id: str) -> tuple[str, dict[str, Any]]:
-        """Where `/l/{id}` sends a browser, and that place's check made now (at click time)."""
+        """Where `/l/{id}` sends a browser, and that place's check made now (at click time).
+
+        Beyond the rules: a look-alike (internationalized) host, or a link shared by an account
+        younger than `link_new_account_days`, gets the warning page, saying why."""
         async with self.db.read() as conn:
-            url = await LinkStore(conn).get(link_id)
-        if url is None:
+            stored = await LinkStore(conn).get(link_id)
+        if stored is None:
             raise NotFound("link_not_found", "No such link")
-        target = _target(url)
-        return target, await self._check(target, canonicalize(target))
+        target = _target(stored.url)
+        canonical = canonicalize(target)
+        check = await self._check(target, canonical)
+        if check["verdict"] == Decision.ALLOW:
+            why = caution(
+                split_canonical(canonical).host,
+                minter_since=stored.minter_since,
+                now=self.clock(),
+                new_account_days=self.settings.link_new_account_days,
+            )
+            if why is not None:
+                check = {**check, **_warning(why)}
+        return target, check
 
 
 def _target(url: str) -> str:

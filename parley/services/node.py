@@ -40,7 +40,11 @@ class Node:
             self.db, passwords, guard_links=self.links.guard, instance_name=settings.instance_name
         )
         self.spaces = SpaceService(
-            self.db, EventPublisher(self.bus), settings, guard_links=self.links.guard
+            self.db,
+            EventPublisher(self.bus),
+            settings,
+            guard_links=self.links.guard,
+            render_links=self.links.render,
         )
         self.hub = FanoutHub(self.bus, self.spaces, settings.client_queue_size)
         self.media = MediaService(self.bus, self.spaces, settings)

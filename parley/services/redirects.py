@@ -6,21 +6,31 @@ connects to exactly that address (the URL carries the IP; Host and TLS SNI carry
 certificates are still verified against the name). Nothing is resolved twice, so DNS rebinding
 between the check and the connection is impossible. No redirect is followed by httpx: the caller
 checks each hop against the link rules before it asks for the next one.
+
+Anyone may ask for a check, so the follower must not become a port scanner: the node makes at
+most `max_concurrent` outbound fetches at once (a check that waits longer than `slot_wait` for
+one is told `busy`), and every way a hop can fail on the network (refused, reset, timeout, DNS,
+TLS, a name that resolves to a refused address) is the one reason `unreachable`. Only what the
+URL itself shows is told apart: an address literal the registries refuse is `unsafe_address`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
+import logging
 import socket
 from collections.abc import Awaitable, Callable
 from typing import Final
 
 import httpx
 
+from parley.core.links.addresses import IPAddress, contactable
+from parley.core.links.canonical import InvalidURL, canonical_host
+
 __all__ = ["ChainBroken", "IPAddress", "RedirectFollower", "public_address", "system_resolve"]
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+log = logging.getLogger(__name__)
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
 REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
@@ -44,19 +54,23 @@ async def system_resolve(host: str, port: int) -> list[str]:
 
 
 def public_address(ip: IPAddress) -> bool:
-    """Whether an address is on the public internet: not private, loopback, link-local,
-    multicast, reserved, unspecified or shared, including through IPv6 wrappings of IPv4."""
-    if isinstance(ip, ipaddress.IPv6Address):
-        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
-        if embedded is not None and not public_address(embedded):
-            return False
-    return ip.is_global and not ip.is_multicast
+    """Whether an address is on the public internet (core.links.addresses decides)."""
+    return contactable(ip)
 
 
 class RedirectFollower:
-    def __init__(self, *, timeout: float, allow_private: bool) -> None:
+    def __init__(
+        self,
+        *,
+        timeout: float,
+        allow_private: bool,
+        max_concurrent: int = 16,
+        slot_wait: float = 1.0,
+    ) -> None:
         self.timeout = timeout
         self.allow_private = allow_private
+        self.slot_wait = slot_wait
+        self._slots = asyncio.Semaphore(max_concurrent)
         # Hooks tests replace: name resolution, and which addresses may be contacted.
         self.resolve: Resolver = system_resolve
         self.address_allowed: Callable[[IPAddress], bool] = self.default_address_policy
@@ -88,6 +102,17 @@ class RedirectFollower:
         if not host:
             raise ChainBroken("bad_redirect", "a URL without a host")
         secure = target.scheme == "https"
+        try:
+            async with asyncio.timeout(self.slot_wait):
+                await self._slots.acquire()
+        except TimeoutError:
+            raise ChainBroken("busy", "no outbound slot free") from None
+        try:
+            return await self._fetch(target, host, secure)
+        finally:
+            self._slots.release()
+
+    async def _fetch(self, target: httpx.URL, host: str, secure: bool) -> str | None:
         address = await self._address(host, target.port or (443 if secure else 80))
         pinned = target.copy_with(host=address)
         headers = {"Host": target.netloc.decode("ascii"), "User-Agent": _USER_AGENT}
@@ -111,7 +136,7 @@ class RedirectFollower:
         request = httpx.Request(method, url, headers=headers, extensions=extensions)
         try:
             response = await self._transport.handle_async_request(request)
-        except httpx.HTTPError as error:
+        except (httpx.HTTPError, OSError) as error:
             raise ChainBroken("unreachable", f"{type(error).__name__}: {error}") from None
         await response.aclose()
         if response.status_code in REDIRECTS:
@@ -125,7 +150,7 @@ class RedirectFollower:
 
     async def _address(self, host: str, port: int) -> str:
         """The one address to connect to; every address the name has must be allowed."""
-        literal = _ip(host)
+        literal = _literal(host)
         if literal is not None:
             found = [literal]
         else:
@@ -137,8 +162,23 @@ class RedirectFollower:
                 raise ChainBroken("unreachable", f"{host} has no address")
         refused = [ip for ip in found if not self.address_allowed(ip)]
         if refused:
-            raise ChainBroken("unsafe_address", f"{host} is a non-public address ({refused[0]})")
+            # A literal is refused for what the URL says; a name for what DNS said, which an
+            # anonymous caller must not learn (which internal names exist): "unreachable".
+            reason = "unsafe_address" if literal is not None else "unreachable"
+            raise ChainBroken(reason, f"{host} is a non-public address ({refused[0]})")
         return str(found[0])
+
+
+def _literal(host: str) -> IPAddress | None:
+    """The address a host names by itself, in any spelling a resolver reads as one
+    ("2130706433", "0x7f.1"), without asking DNS."""
+    found = _ip(host)
+    if found is not None:
+        return found
+    try:
+        return _ip(canonical_host(host))
+    except InvalidURL:
+        return None
 
 
 def _ip(text: str) -> IPAddress | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from parley.config import Settings
 from parley.core.accounts import Account
 from parley.core.errors import Conflict, NotFound, Unavailable
+from parley.core.links.render import TextPart
 from parley.core.moderation import Feature
 from parley.core.spaces import rules, stage, validation
 from parley.core.spaces.events import Event
@@ -33,6 +34,7 @@ from parley.store.notifications import NotificationStore
 from parley.store.spaces import SpaceStore
 
 Decide = Callable[[SpaceState, AsyncConnection], Awaitable[list[Event]]]
+RenderLinks = Callable[[Sequence[tuple[str, str]]], Awaitable[list[tuple[TextPart, ...]]]]
 
 
 class SpaceService:
@@ -43,12 +45,16 @@ class SpaceService:
         settings: Settings,
         *,
         guard_links: Callable[[str], Awaitable[None]],
+        render_links: RenderLinks,
     ) -> None:
         self.db = db
         self.publisher = publisher
         self.settings = settings
         # Refuses text with a blocked link in it (LinkService.guard): titles, descriptions.
         self.guard_links = guard_links
+        # Titles and descriptions as parts with their links through the redirector
+        # (LinkService.render), for every reader alike; the host answers for both.
+        self.render_links = render_links
         self.limits = Limits(stage_size=settings.stage_size)
 
     # --- the transaction every decision runs in ------------------------------------------
@@ -150,7 +156,7 @@ class SpaceService:
                 raise NotFound("space_not_found", "No such space")
             stages = await store.stages([space_id])
             host = await AccountStore(conn).by_id(space.host_id)
-        return space_view(space, stages[space_id], host)
+        return (await self._views([space], stages, {space.host_id: host} if host else {}))[0]
 
     async def browse(
         self, state: SpaceStatus, viewer: Caller | None, limit: int = 50
@@ -166,7 +172,26 @@ class SpaceService:
             spaces = (first + [s for s in rest if s.id not in seen])[:limit]
             stages = await store.stages([s.id for s in spaces])
             hosts = await AccountStore(conn).by_ids(list({s.host_id for s in spaces}))
-        return [space_view(s, stages[s.id], hosts.get(s.host_id)) for s in spaces]
+        return await self._views(spaces, stages, hosts)
+
+    async def _views(
+        self,
+        spaces: Sequence[Space],
+        stages: Mapping[str, list[Participant]],
+        hosts: Mapping[str, Account],
+    ) -> list[dict[str, Any]]:
+        texts = [(text, s.host_id) for s in spaces for text in (s.title, s.description)]
+        parts = await self.render_links(texts)
+        return [
+            space_view(
+                s,
+                stages[s.id],
+                hosts.get(s.host_id),
+                title_parts=parts[2 * i],
+                description_parts=parts[2 * i + 1],
+            )
+            for i, s in enumerate(spaces)
+        ]
 
     async def listeners(self, space_id: str, limit: int = 100) -> list[dict[str, Any]]:
         async with self.db.read() as conn:

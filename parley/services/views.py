@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from parley.core.accounts import Account
+from parley.core.links.render import TextPart
 from parley.core.spaces.model import Participant, Role, Space
 
 
@@ -25,7 +27,19 @@ def participant_view(p: Participant) -> dict[str, Any]:
     }
 
 
-def space_view(space: Space, stage: list[Participant], host: Account | None) -> dict[str, Any]:
+def parts_view(parts: Sequence[TextPart]) -> list[dict[str, str | None]]:
+    """User text as runs of plain text and links (see core.links.render)."""
+    return [{"text": p.text, "href": p.href} for p in parts]
+
+
+def space_view(
+    space: Space,
+    stage: list[Participant],
+    host: Account | None,
+    *,
+    title_parts: Sequence[TextPart],
+    description_parts: Sequence[TextPart],
+) -> dict[str, Any]:
     by_role: dict[Role, list[dict[str, Any]]] = {role: [] for role in Role}
     for p in stage:
         by_role[p.role].append(participant_view(p))
@@ -33,6 +47,8 @@ def space_view(space: Space, stage: list[Participant], host: Account | None) -> 
         "id": space.id,
         "title": space.title,
         "description": space.description,
+        "title_parts": parts_view(title_parts),
+        "description_parts": parts_view(description_parts),
         "topics": list(space.topics),
         "state": space.state.value,
         "host": host.public() if host else {"id": space.host_id},

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from parley.store.tables import audit_log, link_rules, links
+from parley.store.accounts import insert_ignoring_duplicate
+from parley.store.tables import accounts, audit_log, link_rules, links
 from parley.store.types import storable_key
 
 # Audit actions that change the rule set; each node's sweep replays them (see `changes_since`).
@@ -106,18 +108,49 @@ class LinkRuleStore:
         return [(r.id, r.target_id) for r in await self.conn.execute(query)]
 
 
+@dataclass(frozen=True, slots=True)
+class StoredLink:
+    url: str
+    created_by: str | None
+    minter_since: datetime | None  # when the account that shared it was created
+
+
 class LinkStore:
-    """Links as posted, behind short random ids; the redirector checks them again per click."""
+    """Links as posted, behind ids; the redirector checks them again per click."""
 
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
-    async def add(self, *, id: str, url: str, created_at: datetime) -> None:
-        await self.conn.execute(insert(links).values(id=id, url=url, created_at=created_at))
+    async def add(
+        self, *, id: str, url: str, created_at: datetime, created_by: str | None = None
+    ) -> None:
+        await self.add_many([(id, url, created_by)], created_at)
 
-    async def get(self, link_id: str) -> str | None:
+    async def add_many(
+        self, links_: Sequence[tuple[str, str, str | None]], created_at: datetime
+    ) -> None:
+        """Add (id, url, created_by) rows; an id that exists already is left as it is (ids are
+        derived from their link, so two nodes minting one link at once agree)."""
+        for link_id, url, created_by in links_:
+            await insert_ignoring_duplicate(
+                self.conn,
+                links,
+                {"id": link_id, "url": url, "created_at": created_at, "created_by": created_by},
+            )
+
+    async def existing(self, link_ids: Sequence[str]) -> set[str]:
+        query = select(links.c.id).where(links.c.id.in_(list(link_ids)))
+        return {str(r.id) for r in await self.conn.execute(query)}
+
+    async def get(self, link_id: str) -> StoredLink | None:
         if not storable_key(link_id):
             return None
-        query = select(links.c.url).where(links.c.id == link_id)
-        url = (await self.conn.execute(query)).scalar()
-        return None if url is None else str(url)
+        query = (
+            select(links.c.url, links.c.created_by, accounts.c.created_at)
+            .select_from(links.outerjoin(accounts, accounts.c.id == links.c.created_by))
+            .where(links.c.id == link_id)
+        )
+        row = (await self.conn.execute(query)).first()
+        if row is None:
+            return None
+        return StoredLink(str(row.url), row.created_by, row.created_at)

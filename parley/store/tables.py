@@ -266,4 +266,6 @@ links = Table(
     Column("id", ID, primary_key=True),
     Column("url", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # The account that shared the link (null for links older than revision 0005).
+    Column("created_by", ID, nullable=True),
 )

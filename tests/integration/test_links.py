@@ -39,6 +39,9 @@ async def server(database_url: str) -> AsyncIterator[ServerThread]:
         link_shorteners=["short.test"],
         link_allow_private=True,
         link_timeout_seconds=1.0,
+        # These tests are about rules: no warning for links from new accounts (every account
+        # here is new); tests/security/test_links_everywhere.py covers that warning.
+        link_new_account_days=0,
     ) as running:
         resolve_to(running, CHAIN_HOSTS)
         yield running
@@ -401,7 +404,8 @@ async def test_chains_that_cannot_be_followed_warn(server: ServerThread) -> None
 
         began = time.monotonic()
         slow = await check(user, web.url("short.test", "/slow"))
-        assert (slow["verdict"], slow["reason"]) == ("warn", "timeout")
+        # A timeout is "unreachable", like every other network failure (issue 8, finding 3).
+        assert (slow["verdict"], slow["reason"]) == ("warn", "unreachable")
         assert time.monotonic() - began < server.settings.link_timeout_seconds + 1
 
         assert (await check(user, web.url("short.test", "/nowhere")))["reason"] == "bad_redirect"
@@ -444,13 +448,16 @@ async def test_a_chain_cannot_reach_private_addresses(database_url: str) -> None
                 short.routes[f"short.test/{name}"] = Route(302, target)
             for name in targets:
                 result = await check(user, short.url("short.test", f"/{name}"))
-                assert (result["verdict"], result["reason"]) == ("warn", "unsafe_address"), (
+                # An address in the URL is refused for what it says; a name that resolves
+                # inside is "unreachable", so no caller learns which internal names exist.
+                expected = "unreachable" if name.endswith("name") else "unsafe_address"
+                assert (result["verdict"], result["reason"]) == ("warn", expected), (
                     name,
                     result,
                 )
             # A shortener whose own name leads inside is not contacted either.
             result = await check(user, victim.url("inside.test", "/x"))
-            assert result["reason"] == "unsafe_address" and result["hops"] == []
+            assert result["reason"] == "unreachable" and result["hops"] == []
 
             for scheme_target in (
                 "ftp://evil.example/",

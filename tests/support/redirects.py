@@ -31,6 +31,8 @@ class WebHost:
     address: str = "127.0.0.1"
     routes: dict[str, Route] = field(default_factory=dict)
     hits: list[tuple[str, str]] = field(default_factory=list)  # (method, "host/path")
+    in_flight: int = 0  # requests being answered now
+    most_in_flight: int = 0  # the most ever answered at once
     port: int = 0
     _runner: web.AppRunner | None = None
 
@@ -57,6 +59,14 @@ class WebHost:
         host = request.host.rsplit(":", 1)[0] if not request.host.endswith("]") else request.host
         where = f"{host}{request.path_qs}"
         self.hits.append((request.method, where))
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            return await self._route(where, request)
+        finally:
+            self.in_flight -= 1
+
+    async def _route(self, where: str, request: web.Request) -> web.StreamResponse:
         route = self.routes.get(where)
         if route is None:
             return web.Response(text="a destination")

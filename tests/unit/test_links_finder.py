@@ -115,3 +115,35 @@ def test_found_spans_are_exact_and_canonical(text: str) -> None:
         assert url.text[-1] not in ".,:;!?"
         assert url.canonical_url.startswith(("http://", "https://"))
         previous_end = url.end
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "see //evil.example/x",
+        "ftp://evil.example/file",
+        "wss://evil.example/socket",
+        "ws://user@evil.example:8080/",
+        "\\\\evil.example\\x",
+        "ＦＴＰ：／／evil.example/x",
+        "xhttps://evil.example/",
+    ],
+)
+def test_scheme_relative_and_other_schemes_are_found_for_checks_but_are_not_web_links(
+    text: str,
+) -> None:
+    (url,) = find_urls(text)
+    assert url.canonical_url.startswith("http://evil.example/")
+    assert not url.web
+    assert text[url.start : url.end] == url.text
+
+
+def test_web_links_are_the_http_ones() -> None:
+    text = "https://a.example www.b.example c.com //d.example ftp://e.example"
+    assert [(u.text, u.web) for u in find_urls(text)] == [
+        ("https://a.example", True),
+        ("www.b.example", True),
+        ("c.com", True),
+        ("//d.example", False),
+        ("ftp://e.example", False),
+    ]

@@ -21,19 +21,27 @@ from parley.api.schemas import (
     SignUp,
 )
 from parley.core.accounts import Post
+from parley.services.node import Node
+from parley.services.views import parts_view
 
 router = APIRouter(tags=["accounts"])
 
 Limit = Annotated[int, Query(ge=1, le=200)]
 
 
-def _post(post: Post) -> dict[str, Any]:
-    return {
-        "id": post.id,
-        "text": post.text,
-        "created_at": post.created_at,
-        "author": post.author.public(),
-    }
+async def _posts(node: Node, posts: list[Post]) -> list[dict[str, Any]]:
+    """Posts as readers get them: the links in their text already through the redirector."""
+    parts = await node.links.render([(p.text, p.author.id) for p in posts])
+    return [
+        {
+            "id": post.id,
+            "text": post.text,
+            "text_parts": parts_view(text_parts),
+            "created_at": post.created_at,
+            "author": post.author.public(),
+        }
+        for post, text_parts in zip(posts, parts, strict=True)
+    ]
 
 
 @router.post("/accounts", status_code=201, response_model=AccountOut)
@@ -73,9 +81,14 @@ async def update_me(body: ProfileChange, caller: CallerDep, node: NodeDep) -> di
 @router.get("/accounts/{handle}", response_model=ProfileOut)
 async def profile(handle: str, node: NodeDep, caller: MaybeCallerDep) -> dict[str, Any]:
     p = await node.accounts.profile(handle, caller)
+    name, bio = await node.links.render(
+        [(p.account.display_name, p.account.id), (p.account.bio, p.account.id)]
+    )
     return {
         **p.account.public(),
         "bio": p.account.bio,
+        "display_name_parts": parts_view(name),
+        "bio_parts": parts_view(bio),
         "created_at": p.account.created_at,
         "followers": p.followers,
         "following": p.following,
@@ -111,7 +124,7 @@ async def unblock(handle: str, caller: CallerDep, node: NodeDep) -> Response:
 
 @router.post("/posts", status_code=201, response_model=PostOut, tags=["posts"])
 async def create_post(body: NewPost, caller: CallerDep, node: NodeDep) -> dict[str, Any]:
-    return _post(await node.accounts.post(caller, body.text))
+    return (await _posts(node, [await node.accounts.post(caller, body.text)]))[0]
 
 
 @router.get("/timeline", response_model=list[PostOut], tags=["posts"])
@@ -119,14 +132,14 @@ async def timeline(
     caller: CallerDep, node: NodeDep, before: datetime | None = None, limit: Limit = 50
 ) -> list[dict[str, Any]]:
     posts = await node.accounts.timeline(caller, before=before, limit=limit)
-    return [_post(p) for p in posts]
+    return await _posts(node, posts)
 
 
 @router.get("/accounts/{handle}/posts", response_model=list[PostOut], tags=["posts"])
 async def posts_of(
     handle: str, node: NodeDep, before: datetime | None = None, limit: Limit = 50
 ) -> list[dict[str, Any]]:
-    return [_post(p) for p in await node.accounts.posts_of(handle, before=before, limit=limit)]
+    return await _posts(node, await node.accounts.posts_of(handle, before=before, limit=limit))
 
 
 @router.get("/me/notifications", response_model=list[NotificationOut])

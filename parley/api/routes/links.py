@@ -57,9 +57,10 @@ async def check_link(
 
 
 @router.post("/links", status_code=201, response_model=LinkOut)
-async def add_link(body: LinkIn, _caller: CallerDep, node: NodeDep) -> dict[str, str]:
-    """A redirector link (`href`) for a URL in user content; it is checked again when clicked."""
-    return await node.links.add_link(body.url)
+async def add_link(body: LinkIn, caller: CallerDep, node: NodeDep) -> dict[str, str]:
+    """A redirector link (`href`) for a URL; it is checked again when clicked. Links in stored
+    content need none of this: posts, profiles and spaces carry their links as `*_parts`."""
+    return await node.links.add_link(body.url, caller.account.id)
 
 
 @redirector.get(

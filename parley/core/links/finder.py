@@ -7,6 +7,10 @@ public suffix. Spammers write full-width text (`ｅｘａｍｐｌｅ．ｃｏ�
 keeping a map back to the original offsets. Trailing punctuation is not part of a URL, unless it
 closes a parenthesis the URL opened (`/wiki/Foo_(bar)`). Emails are not URLs.
 
+Scheme-relative URLs (`//evil.example/x`) and other schemes with a host (`ftp://`, `wss://`) are
+found too, and checked like http(s) (a client or a reader may still open them), but they are not
+web links: `web` is False, and nothing renders them as links.
+
 The public suffix list is the one bundled with tldextract; it is never fetched (core does no I/O).
 """
 
@@ -30,7 +34,8 @@ class FoundURL:
     start: int  # offsets into the text as given, so a client can link exactly that span
     end: int
     text: str  # text[start:end]
-    canonical_url: str
+    canonical_url: str  # for a non-web URL, the http URL with its host and path, to check
+    web: bool = True  # http(s), or a bare or www. host: what may be shown as a link
 
 
 # Characters that never occur in a URL as people write them in prose: whitespace, the delimiters
@@ -49,6 +54,8 @@ _TLD: Final = rf"(?:[^\W\d_{_SPACELESS}]{{2,63}}|xn--[a-z0-9-]{{1,59}})"
 _FINDER: Final = re.compile(
     rf"""
     (?P<scheme>(?<![a-z0-9+.-])https?://{_URL_CHAR}+)
+    # Any other scheme with an authority, or none at all ("//host"): checked, never a link.
+    | (?P<other>(?<![a-z0-9+.-])(?:[a-z][a-z0-9+.-]*:)?[/\\]{{2}}{_URL_CHAR}+)
     | (?P<www>(?<!{_NAME}|[.@/_-])www\.{_NAME}{_URL_CHAR}*)
     # A bare domain: not inside a word, an email (@) or a path (/); the TLD not followed by more
     # of a name or by "@" (then it was the local part of an email).
@@ -57,6 +64,7 @@ _FINDER: Final = re.compile(
     """,
     re.IGNORECASE | re.VERBOSE,
 )
+_SCHEME: Final = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 # Never the last character of a URL found in prose; "*_~" are Markdown emphasis around a link.
 _TRAILING: Final = frozenset(".,:;!?'*_~")
 _CLOSERS: Final = {")": "(", "]": "[", "}": "{"}
@@ -74,13 +82,24 @@ def find_urls(text: str) -> list[FoundURL]:
         start = match.start()
         end = start + len(candidate)
         original = text[origin[start] : origin[end - 1] + 1]
-        canonical = _canonical(original, candidate)
+        web = kind != "other"
+        if web:
+            canonical = _canonical(original, candidate)
+        else:
+            canonical = _canonical(*(_as_http(t) for t in (original, candidate)))
         if canonical is None:
             continue
         if kind == "bare" and not _has_public_suffix(canonical.host):
             continue
-        found.append(FoundURL(origin[start], origin[end - 1] + 1, original, str(canonical)))
+        found.append(
+            FoundURL(origin[start], origin[end - 1] + 1, original, str(canonical), web=web)
+        )
     return found
+
+
+def _as_http(url: str) -> str:
+    """The URL with http for its scheme: its host and path, to match rules on."""
+    return "http:" + _SCHEME.sub("", url, count=1)
 
 
 def _normalize(text: str) -> tuple[str, list[int]]:

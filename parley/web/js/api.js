@@ -87,21 +87,3 @@ export const del = (path, options) => api("DELETE", path, undefined, options);
 export function q(value) {
   return encodeURIComponent(value);
 }
-
-// Links in user text go through the server's redirector when it has one (POST /links), so a rule
-// added later still applies at click time. Null when the server has no redirector yet.
-const linkCache = new Map();
-let redirectorMissing = false;
-export async function safeHref(url) {
-  if (redirectorMissing) return null;
-  if (linkCache.has(url)) return linkCache.get(url);
-  try {
-    const made = await post("/links", { url });
-    const href = made?.href || (made?.id ? `/l/${made.id}` : null);
-    linkCache.set(url, href);
-    return href;
-  } catch (error) {
-    if (error.status === 404 || error.status === 405) redirectorMissing = true;
-    return null;
-  }
-}

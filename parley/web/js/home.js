@@ -1,7 +1,7 @@
 // Home: live spaces (followed hosts first, as the server orders them), scheduled spaces with
 // "Remind me", and posts from people you follow.
 import { get, post, q } from "./api.js";
-import { renderPostText } from "./posts.js";
+import { renderPostText, textNodes } from "./posts.js";
 import { ago, announce, avatar, busy, h, plural, when } from "./ui.js";
 
 const REFRESH_MS = 10000;
@@ -85,9 +85,9 @@ function scheduledCard(space, app) {
       "article",
       { class: "space-card scheduled", "aria-labelledby": titleId },
       h("div", { class: "card-top" }, h("span", { class: "badge" }, when(space.scheduled_start))),
-      h("h3", { id: titleId }, space.title),
+      h("h3", { id: titleId }, textNodes(space.title_parts, space.title)),
       h("p", { class: "host" }, "Hosted by ", space.host.handle ? h("a", { href: `#/u/${space.host.handle}` }, hostName(space)) : hostName(space)),
-      space.description ? h("p", { class: "description" }, space.description) : null,
+      space.description ? h("p", { class: "description" }, textNodes(space.description_parts, space.description)) : null,
       h("div", { class: "card-bottom" }, action),
     ),
   );
@@ -101,7 +101,7 @@ export function postItem(p) {
       "article",
       { class: "post" },
       h("header", {}, avatar(p.author.display_name || p.author.handle, { size: "sm" }), h("a", { href: `#/u/${p.author.handle}`, class: "who" }, p.author.display_name, " ", h("span", { class: "handle" }, `@${p.author.handle}`)), h("time", { datetime: p.created_at }, ago(p.created_at))),
-      renderPostText(p.text),
+      renderPostText(p),
     ),
   );
 }

@@ -1,30 +1,27 @@
-// Post text with its links. Links go through the server's redirector (/l/{id}) when it has one,
-// so the link is checked again when clicked; until then (or without one) they show as text
-// links marked as user content.
-import { safeHref } from "./api.js";
+// User text as the server sends it: `*_parts`, runs of plain text and links. A link's href is
+// the server's redirector (/l/{id}), which checks the link again when clicked, for every reader,
+// signed in or not. The client never makes links out of text itself: what is a link, and where it
+// goes, is the server's decision (so a rule added later, or a scheme it refuses, holds here too).
 import { h } from "./ui.js";
 
-// Scheme URLs, www. hosts and bare domains with a common suffix; trailing punctuation left out.
-const URL_RE = /\b((?:https?:\/\/|www\.)[^\s<>"]+|[a-z0-9.-]+\.(?:com|org|net|io|dev|co|uk|de|fr|app|info|ly|gl|me)(?:\/[^\s<>"]*)?)/gi;
+const REDIRECTOR = /^\/l\/[0-9a-f]+$/;
 
-export function renderPostText(text) {
-  const p = h("p", { class: "post-text" });
-  let last = 0;
-  for (const match of text.matchAll(URL_RE)) {
-    let url = match[0].replace(/[.,;:!?)\]]+$/, "");
-    const start = match.index;
-    p.append(text.slice(last, start));
-    const target = /^https?:\/\//i.test(url) ? url : `https://${url}`;
-    const link = h("a", { href: target, rel: "nofollow ugc noopener noreferrer" }, url);
-    safeHref(target).then((href) => {
-      if (href) {
-        link.href = href;
-        link.dataset.redirector = "1";
-      }
-    });
-    p.append(link);
-    last = start + url.length;
-  }
-  p.append(text.slice(last));
-  return p;
+// Nodes for `parts`; without them (an older server, an event without parts) the plain text.
+export function textNodes(parts, text = "") {
+  if (!Array.isArray(parts)) return [text || ""];
+  return parts.map((part) =>
+    typeof part.href === "string" && REDIRECTOR.test(part.href)
+      ? h("a", { href: part.href, rel: "nofollow ugc noopener noreferrer", "data-redirector": "1" }, part.text)
+      : String(part.text ?? ""),
+  );
+}
+
+// Fill `el` with the text, its links included; returns `el`.
+export function showText(el, parts, text = "") {
+  el.replaceChildren(...textNodes(parts, text));
+  return el;
+}
+
+export function renderPostText(post) {
+  return showText(h("p", { class: "post-text" }), post.text_parts, post.text);
 }

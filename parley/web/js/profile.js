@@ -2,6 +2,7 @@
 // edit your name and bio and write a post.
 import { api, del, get, post, q } from "./api.js";
 import { postItem } from "./home.js";
+import { showText } from "./posts.js";
 import { announce, avatar, busy, errorBox, field, h } from "./ui.js";
 
 const RULES = [
@@ -32,7 +33,8 @@ export async function render(main, [handle], app) {
 
   function drawHead() {
     stats.replaceChildren(h("span", {}, h("strong", {}, String(profile.followers)), profile.followers === 1 ? " follower" : " followers"), h("span", {}, h("strong", {}, String(profile.following)), " following"));
-    bio.textContent = profile.bio || (isMe ? "You haven't written a bio yet." : "");
+    if (profile.bio) showText(bio, profile.bio_parts, profile.bio);
+    else bio.textContent = isMe ? "You haven't written a bio yet." : "";
     actions.replaceChildren();
     if (!session || isMe) return;
     const follow = h("button", { type: "button", class: profile.followed_by_me ? "secondary" : "primary", "aria-pressed": String(!!profile.followed_by_me) }, profile.followed_by_me ? "Following" : "Follow");
@@ -141,7 +143,7 @@ export async function render(main, [handle], app) {
         form.querySelector("button"),
         async () => {
           profile = await api("PATCH", "/accounts/me", { display_name: form.display_name.value.trim(), bio: form.bio.value.trim() });
-          main.querySelector("h1").textContent = profile.display_name;
+          showText(main.querySelector("h1"), profile.display_name_parts, profile.display_name);
           drawHead();
           details.open = false;
           announce("Profile saved");
@@ -160,7 +162,7 @@ export async function render(main, [handle], app) {
       h(
         "section",
         { class: "card", "aria-labelledby": "profile-name" },
-        h("div", { class: "profile-head" }, avatar(profile.display_name || profile.handle, { size: "lg" }), h("div", {}, h("h1", { id: "profile-name", tabindex: "-1" }, profile.display_name), h("p", { class: "host" }, `@${profile.handle}`), stats)),
+        h("div", { class: "profile-head" }, avatar(profile.display_name || profile.handle, { size: "lg" }), h("div", {}, showText(h("h1", { id: "profile-name", tabindex: "-1" }), profile.display_name_parts, profile.display_name), h("p", { class: "host" }, `@${profile.handle}`), stats)),
         bio,
         actions,
         box,

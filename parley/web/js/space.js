@@ -4,6 +4,7 @@
 import { ApiError, api, del, get, post, q, saveSession } from "./api.js";
 import { spaceEvents } from "./events.js";
 import { liveAudio } from "./media.js";
+import { showText, textNodes } from "./posts.js";
 import { announce, avatar, busy, errorBox, h, plural, when } from "./ui.js";
 
 const REACTIONS = [
@@ -64,9 +65,9 @@ export async function render(main, [spaceId], app) {
         "div",
         { class: "card preview" },
         h("p", {}, h("span", { class: "badge live" }, "Live")),
-        h("h1", { id: "preview-title", tabindex: "-1" }, space.title),
+        h("h1", { id: "preview-title", tabindex: "-1" }, textNodes(space.title_parts, space.title)),
         h("p", { class: "host" }, "Hosted by ", hostLink(space)),
-        space.description ? h("p", {}, space.description) : null,
+        space.description ? h("p", {}, textNodes(space.description_parts, space.description)) : null,
         h("ul", { class: "stage compact", "aria-label": "stage" }, (space.stage || []).map((p) => h("li", {}, avatar(p.handle), h("span", {}, `@${p.handle}`)))),
         h("p", { class: "meta" }, h("span", { class: "count", role: "status", "aria-live": "off", "aria-label": "listeners" }, String(space.listener_count)), " listening"),
         box,
@@ -138,7 +139,7 @@ function renderScheduled(main, space, app) {
     h(
       "section",
       { class: "page narrow" },
-      h("div", { class: "card" }, h("p", {}, h("span", { class: "badge" }, `Starts ${when(space.scheduled_start)}`)), h("h1", { tabindex: "-1" }, space.title), h("p", { class: "host" }, "Hosted by ", hostLink(space)), space.description ? h("p", {}, space.description) : null, box, action),
+      h("div", { class: "card" }, h("p", {}, h("span", { class: "badge" }, `Starts ${when(space.scheduled_start)}`)), h("h1", { tabindex: "-1" }, textNodes(space.title_parts, space.title)), h("p", { class: "host" }, "Hosted by ", hostLink(space)), space.description ? h("p", {}, textNodes(space.description_parts, space.description)) : null, box, action),
     ),
   );
 }
@@ -173,7 +174,7 @@ async function enterRoom(main, initial, app) {
   }
 
   // --- layout ---
-  const title = h("h1", { id: "room-title", tabindex: "-1" }, space.title);
+  const title = h("h1", { id: "room-title", tabindex: "-1" });
   const listenerCount = h("span", { class: "count", role: "status", "aria-live": "off", "aria-label": "listeners" }, String(space.listener_count));
   const connection = h("span", { class: "conn", role: "status" }, "Connecting…");
   const hostAway = h("p", { class: "banner warn", role: "status", hidden: true }, "The host stepped away. The space waits a little for them to come back.");
@@ -401,10 +402,15 @@ async function enterRoom(main, initial, app) {
   function draw() {
     const focusKey = remember();
     const viewer = myRole();
-    title.textContent = space.title;
+    // Redrawn only when they change, so a link in them keeps focus through other events.
+    const texts = JSON.stringify([space.title, space.title_parts, space.description, space.description_parts]);
+    if (title.dataset.shown !== texts) {
+      title.dataset.shown = texts;
+      showText(title, space.title_parts, space.title);
+      showText(description, space.description_parts, space.description || "");
+    }
     document.title = `${space.title} · Parley`;
     listenerCount.textContent = String(space.listener_count);
-    description.textContent = space.description || "";
     description.hidden = !space.description;
     topics.replaceChildren(...(space.topics || []).map((t) => h("li", {}, t)));
     topics.hidden = !(space.topics || []).length;
@@ -560,6 +566,18 @@ async function enterRoom(main, initial, app) {
       case "space_updated":
         for (const key of ["title", "description", "topics"]) if (key in data) space[key] = data[key];
         if ("title" in data) log(`Title changed to “${data.title}”`);
+        if ("title" in data || "description" in data) {
+          // The event carries plain text; the links in it come from the server's view.
+          space.title_parts = space.description_parts = null;
+          get(`/spaces/${q(space.id)}`)
+            .then((fresh) => {
+              if (fresh.title !== space.title || fresh.description !== space.description) return;
+              space.title_parts = fresh.title_parts;
+              space.description_parts = fresh.description_parts;
+              draw();
+            })
+            .catch(() => {});
+        }
         break;
       case "space_ended":
       case "space_cancelled":
