@@ -34,7 +34,6 @@ from tests.support.servers import (
     wait_until,
 )
 
-
 # What the server's log shows instead of a token (parley/api/logs.py).
 REDACTED = "[redacted]"
 
