@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bench.common import server_process
 from parley.services.common import hash_token, utcnow
@@ -203,6 +203,34 @@ async def test_signing_out_everywhere_ends_every_session_this_one_too(
         await device.refused("GET", "/me", 401, "invalid_token")
     await host.call("GET", "/me", 200)  # nobody else's sessions
     for person in (host, *devices):
+        await person.close()
+
+
+async def test_a_session_revoked_without_a_word_on_the_bus_still_loses_its_socket(
+    server: ServerThread,
+) -> None:
+    """The bus can drop a message (Redis reconnecting, a command-line tool on another bus):
+    each node's sweep re-checks the sessions of its open sockets."""
+    host = await Person.sign_up(server.base_url, "host")
+    ada = await Person.sign_up(server.base_url, "ada")
+    sid = await space_with(host, ada)
+
+    async def revoke_quietly() -> None:
+        async with server.node.db.write() as conn:
+            await conn.execute(
+                update(sessions)
+                .where(sessions.c.token_hash == hash_token(ada.token))
+                .values(revoked_at=utcnow())
+            )
+
+    async with ada.events(sid) as stream, host.events(sid) as other:
+        await stream.wait_for("snapshot")
+        await other.wait_for("snapshot")
+        server.call(revoke_quietly())
+        assert await stream.wait_closed(timeout=2.0) == 4401
+        assert other.close_code is None
+    assert error_codes(stream) == ["session_revoked"]
+    for person in (host, ada):
         await person.close()
 
 
