@@ -32,9 +32,11 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    def __init__(self, base: str, pid: int) -> None:
+    def __init__(self, base: str, pid: int, log_path: Path) -> None:
         self.base = base
         self.pid = pid
+        # What the server printed (stdout and stderr), until the process is stopped.
+        self.log_path = log_path
 
     def cpu_seconds(self) -> float:
         """User + system CPU time the server has used so far."""
@@ -85,7 +87,7 @@ def server_process(**env: str) -> Iterator[ServerProcess]:
                     log.seek(0)
                     raise RuntimeError(f"server did not start: {log.read().decode()[-2000:]}")
                 time.sleep(0.1)
-            yield ServerProcess(base, proc.pid)
+            yield ServerProcess(base, proc.pid, Path(data) / "server.log")
         finally:
             proc.terminate()
             try:

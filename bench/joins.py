@@ -50,8 +50,10 @@ class Listener:
         auth = {"Authorization": f"Bearer {self.token}"}
         async with http.post(f"{api}/spaces/{space_id}/join", headers=auth) as r:
             r.raise_for_status()
-        url = f"{api}/spaces/{space_id}/events?batch=1&token={self.token}"
-        self.ws = await http.ws_connect(url.replace("http://", "ws://"), autoping=True)
+        url = f"{api}/spaces/{space_id}/events?batch=1"
+        self.ws = await http.ws_connect(
+            url.replace("http://", "ws://"), autoping=True, headers=auth
+        )
         first = json.loads(await self.ws.receive_str())
         assert first["type"] == "snapshot", first
         elapsed = time.perf_counter() - started

@@ -117,7 +117,7 @@ async def measure(victims: int) -> dict[str, Any]:
                     who = await sign_up(on_b, f"v{i}")
                     await on_b.post(f"/spaces/{sid}/join", headers=_h(who))
                     ws_url = b.base.replace("http", "ws") + f"/api/v1/spaces/{sid}/events"
-                    ws = await websockets.connect(f"{ws_url}?token={who['token']}")
+                    ws = await websockets.connect(ws_url, additional_headers=_h(who))
                     await ws.recv()  # the snapshot: attached
                     pc = await media(on_b, sid, who) if i % 2 == 0 else None
                     socket_closed = asyncio.create_task(closed_at(ws))

@@ -21,7 +21,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from parley.api.app import create_app
+    from parley.api.logs import redact_tokens_in_server_logs
 
+    redact_tokens_in_server_logs()  # before the first request can be logged
     host = args.host or settings.host
     port = args.port or settings.port
     print(f"Parley serving on http://{host}:{port}  (database: {_db_label(settings)})")

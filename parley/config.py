@@ -94,6 +94,21 @@ class Settings(BaseSettings):
     # rules say (new accounts are where spam comes from). 0: no such warning.
     link_new_account_days: float = Field(default=3.0, ge=0, le=365)
 
+    # Sessions and event sockets (issue 8). A session unused this long expires (sliding), and
+    # none lives longer than the lifetime, however often used; the token a suspended account
+    # gets for its notices and appeal is good for `appeal_session_minutes`.
+    session_idle_days: float = Field(default=30.0, gt=0)
+    session_lifetime_days: float = Field(default=90.0, gt=0)
+    appeal_session_minutes: float = Field(default=60.0, gt=0)
+    # "Last used" is written at most this often per session (a write per request would cost
+    # more than the precision is worth).
+    session_touch_seconds: float = Field(default=300.0, ge=0)
+    # An event socket opened without a token in a header must send {"type": "auth", "token"}
+    # within this time, or it is closed with 4401.
+    socket_auth_seconds: float = Field(default=5.0, gt=0)
+    # Most event sockets one account may hold open on one node; the next is closed with 4429.
+    max_sockets_per_account: int = Field(default=20, ge=1)
+
     @field_validator("link_shorteners", mode="before")
     @classmethod
     def _list_of_hosts(cls, hosts: str | list[str]) -> list[str]:

@@ -13,6 +13,7 @@ from starlette.routing import Match, Mount
 from starlette.types import Scope
 
 from parley.api import errors
+from parley.api.logs import redact_tokens_in_server_logs
 from parley.api.routes import accounts, events, links, moderation, ops, spaces
 from parley.config import Settings
 from parley.services.node import Node
@@ -32,9 +33,12 @@ class WebClientMount(Mount):
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    redact_tokens_in_server_logs()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Again here: however the server was started, its logging is configured by now.
+        redact_tokens_in_server_logs()
         node = Node(settings)
         await node.start()
         app.state.node = node

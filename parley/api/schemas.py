@@ -35,6 +35,11 @@ class SignIn(Body):
     password: Text
 
 
+class PasswordChange(Body):
+    current_password: Text
+    new_password: Text
+
+
 class ProfileChange(Body):
     display_name: Text | None = None
     bio: Text | None = None

@@ -7,13 +7,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from parley.bus.base import Bus
 from parley.core import accounts as rules
+from parley.core import sessions as session_rules
 from parley.core.accounts import Account, AccountState, Post, clean_cursor
 from parley.core.errors import Conflict, Forbidden, NotFound, Unauthenticated
-from parley.services.common import hash_token, new_id, new_token, utcnow
+from parley.core.sessions import SessionEnd, SessionPolicy, SessionTimes
+from parley.services import orders
+from parley.services.common import Clock, hash_token, new_id, new_token, utcnow
+from parley.services.orders import ACCOUNTS_CHANNEL, SessionsEnded
 from parley.services.passwords import Passwords
 from parley.services.views import notice_view
-from parley.store.accounts import AccountStore, PostStore, SessionStore, SocialStore
+from parley.store.accounts import AccountStore, PostStore, SessionStore, SocialStore, StoredSession
 from parley.store.db import Database
 from parley.store.moderation import ModerationStore
 from parley.store.notifications import NotificationStore
@@ -39,6 +44,10 @@ class Profile:
     blocked_by_me: bool
 
 
+def _times(session: StoredSession) -> SessionTimes:
+    return SessionTimes(session.created_at, session.last_used_at, session.scope == APPEAL_SCOPE)
+
+
 class AccountService:
     def __init__(
         self,
@@ -46,6 +55,9 @@ class AccountService:
         passwords: Passwords,
         *,
         guard_links: Callable[[str], Awaitable[None]],
+        bus: Bus,
+        sessions: SessionPolicy,
+        clock: Clock = utcnow,
         instance_name: str = "Parley",
     ) -> None:
         self.db = db
@@ -54,6 +66,11 @@ class AccountService:
         self.instance_name = instance_name
         # Refuses text with a blocked link in it (LinkService.guard): posts, names, bios.
         self.guard_links = guard_links
+        # Ended sessions are announced here, so every node closes what they hold open.
+        self.bus = bus
+        self.sessions = sessions
+        # What session expiry reads the time from; tests move it instead of waiting.
+        self.clock = clock
 
     async def sign_up(
         self,
@@ -100,7 +117,7 @@ class AccountService:
         token = new_token()
         async with self.db.write() as conn:
             await SessionStore(conn).create(
-                id=new_id(), account_id=account.id, token_hash=hash_token(token), now=utcnow()
+                id=new_id(), account_id=account.id, token_hash=hash_token(token), now=self.clock()
             )
             if stored is not None and self.passwords.needs_rehash(stored):
                 await AccountStore(conn).set_password_hash(
@@ -117,7 +134,7 @@ class AccountService:
                 id=new_id(),
                 account_id=account.id,
                 token_hash=hash_token(token),
-                now=utcnow(),
+                now=self.clock(),
                 scope=APPEAL_SCOPE,
             )
             notice = await ModerationStore(conn).latest_notice(account.id, "suspend")
@@ -144,13 +161,22 @@ class AccountService:
             found = await SessionStore(conn).account_for(hash_token(token))
         if found is None:
             raise Unauthenticated("invalid_token", "Sign in again: this token is not valid")
-        session_id, scope, account = found
+        session, account = found
+        now = self.clock()
+        times = _times(session)
+        if session_rules.expired(self.sessions, times, now):
+            raise Unauthenticated("session_expired", "Sign in again: this session has expired")
+        if session_rules.needs_touch(self.sessions, times, now):
+            async with self.db.write() as conn:
+                await SessionStore(conn).touch(
+                    session.id, now, unless_after=now - self.sessions.touch_every
+                )
         if for_appeal and account.state is AccountState.SUSPENDED:
-            return Caller(account, session_id)
-        if scope != FULL_SCOPE:
+            return Caller(account, session.id)
+        if session.scope != FULL_SCOPE:
             raise Forbidden("appeal_only", "This token is only good for notices and appeals")
         self._check_usable(account)
-        return Caller(account, session_id)
+        return Caller(account, session.id)
 
     async def suspended_among(self, account_ids: set[str]) -> list[str]:
         if not account_ids:
@@ -159,9 +185,57 @@ class AccountService:
             found = await AccountStore(conn).by_ids(sorted(account_ids))
         return [a.id for a in found.values() if a.state is AccountState.SUSPENDED]
 
+    async def ended_among(self, session_ids: set[str]) -> dict[str, SessionEnd]:
+        """Which of these sessions are over, and why: the sweep's check of what open sockets
+        and media connections stand on (one query per thousand sessions)."""
+        ids, now = sorted(session_ids), self.clock()
+        ended: dict[str, SessionEnd] = {}
+        if not ids:
+            return ended
+        async with self.db.read() as conn:
+            for start in range(0, len(ids), 1000):
+                chunk = ids[start : start + 1000]
+                live = await SessionStore(conn).live(chunk)
+                for session_id in chunk:
+                    session = live.get(session_id)
+                    if session is None:
+                        ended[session_id] = SessionEnd.REVOKED
+                    elif session_rules.expired(self.sessions, _times(session), now):
+                        ended[session_id] = SessionEnd.EXPIRED
+        return ended
+
     async def sign_out(self, caller: Caller) -> None:
         async with self.db.write() as conn:
-            await SessionStore(conn).revoke(caller.session_id, utcnow())
+            await SessionStore(conn).revoke(caller.session_id, self.clock())
+        await self._announce_ended(caller.account.id, [caller.session_id])
+
+    async def sign_out_everywhere(self, caller: Caller) -> None:
+        """Every session of the account ends, this one included."""
+        async with self.db.write() as conn:
+            ended = await SessionStore(conn).revoke_all(caller.account.id, self.clock())
+        await self._announce_ended(caller.account.id, ended)
+
+    async def change_password(self, caller: Caller, current: str, new: str) -> None:
+        """Only with the current password; every other session of the account ends (whoever
+        may have learnt the old password is signed out), this one goes on."""
+        rules.check_password(new)
+        async with self.db.read() as conn:
+            stored = await AccountStore(conn).password_hash(caller.account.id)
+        if not await self.passwords.verify(stored, current):
+            # Not 401: the caller's session is fine, only the password they typed is wrong.
+            raise Forbidden("wrong_password", "The current password is not right")
+        new_hash = await self.passwords.hash(new)
+        async with self.db.write() as conn:
+            await AccountStore(conn).set_password_hash(caller.account.id, new_hash)
+            ended = await SessionStore(conn).revoke_all(
+                caller.account.id, self.clock(), keep=caller.session_id
+            )
+        await self._announce_ended(caller.account.id, ended)
+
+    async def _announce_ended(self, account_id: str, session_ids: list[str]) -> None:
+        if session_ids:
+            order = SessionsEnded(account_id, tuple(session_ids), SessionEnd.REVOKED)
+            await self.bus.publish(ACCOUNTS_CHANNEL, orders.encode(order))
 
     async def by_handle(self, handle: str) -> Account:
         async with self.db.read() as conn:

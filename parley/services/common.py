@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 
@@ -22,3 +23,7 @@ def hash_token(token: str) -> str:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# Where time-dependent services read the time; tests pass one they can move.
+Clock = Callable[[], datetime]

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from parley.bus.base import Bus
+from parley.core.errors import RuleViolation
 from parley.services.publisher import encode, space_channel
 from parley.services.spaces import SpaceService
 
@@ -29,20 +30,29 @@ CLOSE_RESYNC = 4001
 CLOSE_SPACE_OVER = 4002
 CLOSE_REMOVED = 4003
 CLOSE_UNAUTHORIZED = 4401
+CLOSE_TOO_MANY = 4429
 
 FLUSH_MIN_SECONDS = 0.005
 FLUSH_MAX_SECONDS = 0.2
 
 
+class TooManySockets(RuleViolation):
+    status = 429
+
+
 @dataclass(eq=False)
 class Client:
     account_id: str
+    # The session the socket authenticated with: ending it closes the socket.
+    session_id: str = ""
     # Highest sequence number this client has been sent; anything at or below is a duplicate.
     last_seq: int = 0
     # Index of the next feed log entry to send.
     position: int = 0
     # Set when the client must go: (close code, reason).
     closing: tuple[int, str] | None = None
+    # Counted among its account's sockets on this node (from attach to detach).
+    counted: bool = False
 
 
 @dataclass
@@ -164,14 +174,33 @@ class Feed:
 
 
 class FanoutHub:
-    def __init__(self, bus: Bus, spaces: SpaceService, client_queue_size: int) -> None:
+    def __init__(
+        self,
+        bus: Bus,
+        spaces: SpaceService,
+        client_queue_size: int,
+        *,
+        max_sockets_per_account: int = 20,
+    ) -> None:
         self.bus = bus
         self.spaces = spaces
         self.capacity = client_queue_size
         self.feeds: dict[str, Feed] = {}
+        # Sockets per account on this node, kept as they come and go: counting them at each
+        # new socket would walk every client of the node.
+        self.max_per_account = max_sockets_per_account
+        self.per_account: dict[str, int] = {}
 
     async def attach(self, space_id: str, client: Client) -> Feed:
-        """Start delivering the space's events to the client (raises if the space is unknown)."""
+        """Start delivering the space's events to the client (raises if the space is unknown,
+        or if the account holds as many sockets on this node as it may)."""
+        held = self.per_account.get(client.account_id, 0)
+        if held >= self.max_per_account:
+            raise TooManySockets(
+                "too_many_sockets", f"At most {self.max_per_account} event sockets per account"
+            )
+        self.per_account[client.account_id] = held + 1
+        client.counted = True
         feed = self.feeds.get(space_id)
         if feed is None or feed.task.done():
             feed = self.feeds[space_id] = Feed(space_id, self.bus, self.spaces, self.capacity)
@@ -206,7 +235,24 @@ class FanoutHub:
                 feed.log.poke()
         return closed
 
+    def close_sessions(self, session_ids: set[str], code: int, reason: str) -> int:
+        """Close every socket on this node opened with one of these sessions; how many."""
+        closed = 0
+        for feed in self.feeds.values():
+            theirs = [c for c in feed.clients if c.session_id in session_ids]
+            for client in theirs:
+                client.closing = (code, reason)
+                closed += 1
+            if theirs:
+                feed.log.poke()
+        return closed
+
     def detach(self, space_id: str, client: Client) -> None:
+        if client.counted:
+            client.counted = False
+            held = self.per_account.pop(client.account_id, 1) - 1
+            if held > 0:
+                self.per_account[client.account_id] = held
         feed = self.feeds.get(space_id)
         if feed is None:
             return

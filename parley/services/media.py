@@ -47,6 +47,8 @@ class WatchedRoom:
     # Offers being answered: the room is not idle even before their peers are in it.
     answering: int = 0
     task: asyncio.Task[None] | None = None
+    # The session each peer's offer came with: ending that session hangs the peer up.
+    sessions: dict[str, str] = field(default_factory=dict)
 
     def audible(self) -> set[str]:
         return {a for a, m in self.stage.items() if m.role.on_stage and not m.muted}
@@ -84,6 +86,7 @@ class MediaService:
             raise Invalid("invalid_sdp", str(exc)) from exc
         finally:
             watched.answering -= 1
+        watched.sessions[caller.account.id] = caller.session_id
         if watched.room.empty:
             self._spawn(self._close_if_empty(watched))
         # The role may have changed while we negotiated; the room's own view is the truth.
@@ -130,9 +133,33 @@ class MediaService:
         mixer forgets it before the connection is torn down)."""
         for watched in list(self.rooms.values()):
             if account_id in watched.room.peers:
-                watched.stage.pop(account_id, None)
-                watched.room.set_audible(watched.audible())
-                await watched.room.disconnect(account_id)
+                await self._hang_up(watched, account_id)
+
+    async def hang_up_sessions(self, session_ids: set[str]) -> None:
+        """Cut the media connections made with these sessions (a sign-out, an expiry), and
+        only those: the same account signed in elsewhere keeps its own."""
+        for watched in list(self.rooms.values()):
+            for account_id, session_id in list(watched.sessions.items()):
+                if session_id in session_ids:
+                    # The stage stays as it is: the account is still in the space, and may
+                    # come back on another session.
+                    del watched.sessions[account_id]
+                    if account_id in watched.room.peers:
+                        await watched.room.disconnect(account_id)
+
+    def peer_sessions(self) -> set[str]:
+        """The sessions of this node's media connections."""
+        return {
+            session_id
+            for watched in self.rooms.values()
+            for account_id, session_id in watched.sessions.items()
+            if account_id in watched.room.peers
+        }
+
+    async def _hang_up(self, watched: WatchedRoom, account_id: str) -> None:
+        watched.stage.pop(account_id, None)
+        watched.room.set_audible(watched.audible())
+        await watched.room.disconnect(account_id)
 
     async def close(self) -> None:
         for space_id in list(self.rooms):

@@ -10,7 +10,6 @@ enforcement by one sweep interval, never forever.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from datetime import datetime
 from typing import Any
@@ -19,21 +18,16 @@ from parley.bus.base import Bus
 from parley.core import moderation as rules
 from parley.core.accounts import Account, AccountState
 from parley.core.errors import Conflict, Forbidden, NotFound
+from parley.services import orders
 from parley.services.accounts import AccountService, Caller
 from parley.services.common import new_id, utcnow
+from parley.services.orders import ACCOUNTS_CHANNEL, AccountSuspended
 from parley.services.spaces import SpaceService
 from parley.services.views import notice_view
 from parley.store.accounts import AccountStore, SessionStore
 from parley.store.db import Database
 from parley.store.moderation import AuditLog, ModerationStore
 from parley.store.notifications import NotificationStore
-
-# Node-wide channel: "this account must be cut off now" (sockets, media).
-ACCOUNTS_CHANNEL = "accounts"
-
-
-def account_message(kind: str, account_id: str) -> str:
-    return json.dumps({"type": kind, "account_id": account_id})
 
 
 class ModerationService:
@@ -103,7 +97,7 @@ class ModerationService:
                 before={"state": target.state.value},
                 after={"state": "suspended", "until": iso(decided.until)},
             )
-        await self.bus.publish(ACCOUNTS_CHANNEL, account_message("suspended", target.id))
+        await self.bus.publish(ACCOUNTS_CHANNEL, orders.encode(AccountSuspended(target.id)))
         await self.spaces.remove_suspended(target.id)
         notice = await self._notice(notice_id)
         return {"account": target.public(), "notice": notice}

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
+from datetime import timedelta
 
 from prometheus_client import CollectorRegistry
 
 from parley.bus import Bus, make_bus
 from parley.config import Settings
+from parley.core.sessions import SessionEnd, SessionPolicy
+from parley.services import orders
 from parley.services.accounts import AccountService
 from parley.services.fanout import CLOSE_UNAUTHORIZED, FanoutHub
 from parley.services.links import LinkService
 from parley.services.media import MediaService
 from parley.services.metrics import NodeCollector
-from parley.services.moderation import ACCOUNTS_CHANNEL, ModerationService
+from parley.services.moderation import ModerationService
+from parley.services.orders import ACCOUNTS_CHANNEL, AccountSuspended, SessionsEnded
 from parley.services.passwords import Passwords
 from parley.services.publisher import EventPublisher
 from parley.services.reports import ReportService
@@ -37,7 +40,12 @@ class Node:
         # Before the services whose content it guards: posts, profiles, space titles.
         self.links = LinkService(self.db, self.bus, settings)
         self.accounts = AccountService(
-            self.db, passwords, guard_links=self.links.guard, instance_name=settings.instance_name
+            self.db,
+            passwords,
+            guard_links=self.links.guard,
+            bus=self.bus,
+            sessions=session_policy(settings),
+            instance_name=settings.instance_name,
         )
         self.spaces = SpaceService(
             self.db,
@@ -46,7 +54,12 @@ class Node:
             guard_links=self.links.guard,
             render_links=self.links.render,
         )
-        self.hub = FanoutHub(self.bus, self.spaces, settings.client_queue_size)
+        self.hub = FanoutHub(
+            self.bus,
+            self.spaces,
+            settings.client_queue_size,
+            max_sockets_per_account=settings.max_sockets_per_account,
+        )
         self.media = MediaService(self.bus, self.spaces, settings)
         self.moderation = ModerationService(self.db, self.bus, self.accounts, self.spaces)
         self.reports = ReportService(self.db)
@@ -91,6 +104,10 @@ class Node:
                 # Suspended accounts lose their connections here before anything else, so
                 # they are told why (4401) rather than only that they left a space.
                 await self.cut_off(await self.accounts.suspended_among(self.connected_accounts()))
+                # Sessions revoked while a bus message was lost, or expired meanwhile.
+                ended = await self.accounts.ended_among(self.connected_sessions())
+                for why in SessionEnd:
+                    await self.end_sessions({s for s, w in ended.items() if w is why}, why)
                 await self.spaces.sweep()
                 await self.moderation.sweep()
                 await self.links.reconcile()
@@ -100,15 +117,18 @@ class Node:
                 log.exception("sweep failed; trying again next interval")
 
     async def _enforce_forever(self, ready: asyncio.Event) -> None:
-        """Act on account-wide orders from any node (a suspension: cut the account off)."""
+        """Act on account-wide orders from any node: a suspension cuts the account off, ended
+        sessions lose their sockets and media."""
         while True:
             try:
-                async with self.bus.subscribe(ACCOUNTS_CHANNEL) as orders:
+                async with self.bus.subscribe(ACCOUNTS_CHANNEL) as messages:
                     ready.set()
-                    async for message in orders:
-                        order = json.loads(message)
-                        if order.get("type") == "suspended":
-                            await self.cut_off([str(order["account_id"])])
+                    async for message in messages:
+                        order = orders.decode(message)
+                        if isinstance(order, AccountSuspended):
+                            await self.cut_off([order.account_id])
+                        elif isinstance(order, SessionsEnded):
+                            await self.end_sessions(set(order.session_ids), order.why)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -124,7 +144,26 @@ class Node:
             accounts.update(watched.room.peers)
         return accounts
 
+    def connected_sessions(self) -> set[str]:
+        """Sessions that sockets or media connections on this node were opened with."""
+        sessions = {c.session_id for feed in self.hub.feeds.values() for c in feed.clients}
+        return sessions | self.media.peer_sessions()
+
     async def cut_off(self, account_ids: list[str]) -> None:
         for account_id in account_ids:
-            self.hub.close_account(account_id, CLOSE_UNAUTHORIZED, "account suspended")
+            self.hub.close_account(account_id, CLOSE_UNAUTHORIZED, "account_suspended")
             await self.media.hang_up_account(account_id)
+
+    async def end_sessions(self, session_ids: set[str], why: SessionEnd) -> None:
+        if session_ids:
+            self.hub.close_sessions(session_ids, CLOSE_UNAUTHORIZED, why.value)
+            await self.media.hang_up_sessions(session_ids)
+
+
+def session_policy(settings: Settings) -> SessionPolicy:
+    return SessionPolicy(
+        idle=timedelta(days=settings.session_idle_days),
+        lifetime=timedelta(days=settings.session_lifetime_days),
+        appeal_lifetime=timedelta(minutes=settings.appeal_session_minutes),
+        touch_every=timedelta(seconds=settings.session_touch_seconds),
+    )

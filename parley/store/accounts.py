@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -137,6 +138,34 @@ class AccountStore:
         )
 
 
+@dataclass(frozen=True)
+class StoredSession:
+    id: str
+    account_id: str
+    scope: str
+    created_at: datetime
+    last_used_at: datetime
+
+
+def _session(row: Any) -> StoredSession:  # a Row of _SESSION_COLUMNS
+    return StoredSession(
+        id=row.session_id,
+        account_id=row.account_id,
+        scope=row.scope,
+        created_at=row.session_created_at,
+        last_used_at=row.last_used_at,
+    )
+
+
+_SESSION_COLUMNS = (
+    sessions.c.id.label("session_id"),
+    sessions.c.account_id,
+    sessions.c.scope,
+    sessions.c.created_at.label("session_created_at"),
+    sessions.c.last_used_at,
+)
+
+
 class SessionStore:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
@@ -146,19 +175,42 @@ class SessionStore:
     ) -> None:
         await self.conn.execute(
             insert(sessions).values(
-                id=id, account_id=account_id, token_hash=token_hash, created_at=now, scope=scope
+                id=id,
+                account_id=account_id,
+                token_hash=token_hash,
+                created_at=now,
+                last_used_at=now,
+                scope=scope,
             )
         )
 
-    async def account_for(self, token_hash: str) -> tuple[str, str, Account] | None:
-        """(session id, scope, account) for a live token."""
+    async def account_for(self, token_hash: str) -> tuple[StoredSession, Account] | None:
+        """The unrevoked session of a token and its account (expiry is the caller's to judge)."""
         query = (
-            select(sessions.c.id.label("session_id"), sessions.c.scope, accounts)
+            select(*_SESSION_COLUMNS, accounts)
             .join(accounts, accounts.c.id == sessions.c.account_id)
             .where(sessions.c.token_hash == token_hash, sessions.c.revoked_at.is_(None))
         )
         row = (await self.conn.execute(query)).first()
-        return (row.session_id, row.scope, _account(row)) if row else None
+        return (_session(row), _account(row)) if row else None
+
+    async def live(self, session_ids: Sequence[str]) -> dict[str, StoredSession]:
+        """The unrevoked ones among these sessions, in one query."""
+        if not session_ids:
+            return {}
+        query = select(*_SESSION_COLUMNS).where(
+            sessions.c.id.in_(list(session_ids)), sessions.c.revoked_at.is_(None)
+        )
+        return {row.session_id: _session(row) for row in await self.conn.execute(query)}
+
+    async def touch(self, session_id: str, now: datetime, *, unless_after: datetime) -> None:
+        """Record a use, unless one after `unless_after` is recorded already (another request
+        of the same session got there first)."""
+        await self.conn.execute(
+            update(sessions)
+            .where(sessions.c.id == session_id, sessions.c.last_used_at < unless_after)
+            .values(last_used_at=now)
+        )
 
     async def revoke(self, session_id: str, now: datetime) -> None:
         await self.conn.execute(
@@ -167,12 +219,19 @@ class SessionStore:
             .values(revoked_at=now)
         )
 
-    async def revoke_all(self, account_id: str, now: datetime) -> None:
-        await self.conn.execute(
+    async def revoke_all(
+        self, account_id: str, now: datetime, *, keep: str | None = None
+    ) -> list[str]:
+        """Revoke every live session of the account but `keep`; the ids revoked."""
+        query = (
             update(sessions)
             .where(sessions.c.account_id == account_id, sessions.c.revoked_at.is_(None))
             .values(revoked_at=now)
+            .returning(sessions.c.id)
         )
+        if keep is not None:
+            query = query.where(sessions.c.id != keep)
+        return list((await self.conn.execute(query)).scalars())
 
 
 class SocialStore:

@@ -55,6 +55,8 @@ sessions = Table(
     # notices and appealing.
     Column("scope", String(8), nullable=False, server_default="full"),
     Column("created_at", UTCDateTime, nullable=False),
+    # Written at most every few minutes (PARLEY_SESSION_TOUCH_SECONDS): what idle expiry reads.
+    Column("last_used_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime, nullable=True),
 )
 

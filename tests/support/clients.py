@@ -43,6 +43,15 @@ class Person:
             body = r.json()
         return cls(base_url, handle, body["token"], body["account"])
 
+    @classmethod
+    async def sign_in(cls, base_url: str, handle: str, password: str = PASSWORD) -> Person:
+        """Another session of an existing account (another device)."""
+        async with httpx.AsyncClient(base_url=f"{base_url}/api/v1", timeout=10) as http:
+            r = await http.post("/sessions", json={"handle": handle, "password": password})
+            assert r.status_code == 201, r.text
+            body = r.json()
+        return cls(base_url, handle, body["token"], body["account"])
+
     async def call(self, method: str, path: str, expect: int | None = None, **kw: Any) -> Any:
         r = await self.http.request(method, path, **kw)
         if expect is not None:
@@ -58,9 +67,11 @@ class Person:
         assert r.json()["code"] == code, r.text
 
     def events(self, space_id: str, since: int | None = None) -> EventStream:
+        """The space's event socket, authenticated by its first message (as the web client
+        does): the token is never in the URL."""
         ws_base = self.base_url.replace("http://", "ws://")
-        query = f"?token={self.token}" + (f"&since={since}" if since is not None else "")
-        return EventStream(f"{ws_base}/api/v1/spaces/{space_id}/events{query}")
+        query = f"?since={since}" if since is not None else ""
+        return EventStream(f"{ws_base}/api/v1/spaces/{space_id}/events{query}", token=self.token)
 
     async def close(self) -> None:
         await self.http.aclose()
@@ -74,17 +85,26 @@ async def bring_on_stage(host: Person, person: Person, space_id: str) -> None:
 
 
 class EventStream:
-    """An event WebSocket that collects what it receives."""
+    """An event WebSocket that collects what it receives. With `token`, it authenticates by
+    sending `{"type": "auth", "token"}` first."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(
+        self, url: str, token: str | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         self.url = url
+        self.token = token
+        self.headers = headers
         self.received: list[dict[str, Any]] = []
         self.close_code: int | None = None
         self._ws: Any = None
         self._reader: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> EventStream:
-        self._ws = await websockets.connect(self.url, max_queue=None)
+        self._ws = await websockets.connect(
+            self.url, max_queue=None, additional_headers=self.headers
+        )
+        if self.token is not None:
+            await self._ws.send(json.dumps({"type": "auth", "token": self.token}))
         self._reader = asyncio.create_task(self._read())
         return self
 

@@ -13,6 +13,7 @@ from parley.api.schemas import (
     MeOut,
     NewPost,
     NotificationOut,
+    PasswordChange,
     PostOut,
     ProfileChange,
     ProfileOut,
@@ -59,6 +60,20 @@ async def sign_in(body: SignIn, node: NodeDep) -> dict[str, Any]:
 @router.delete("/sessions/current", status_code=204, tags=["sessions"])
 async def sign_out(caller: CallerDep, node: NodeDep) -> Response:
     await node.accounts.sign_out(caller)
+    return Response(status_code=204)
+
+
+@router.delete("/sessions", status_code=204, tags=["sessions"])
+async def sign_out_everywhere(caller: CallerDep, node: NodeDep) -> Response:
+    """Every session of the account ends, this one included; their sockets close at once."""
+    await node.accounts.sign_out_everywhere(caller)
+    return Response(status_code=204)
+
+
+@router.post("/accounts/me/password", status_code=204, tags=["sessions"])
+async def change_password(body: PasswordChange, caller: CallerDep, node: NodeDep) -> Response:
+    """With the current password; every other session of the account ends."""
+    await node.accounts.change_password(caller, body.current_password, body.new_password)
     return Response(status_code=204)
 
 

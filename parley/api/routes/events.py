@@ -1,4 +1,10 @@
-"""The per-space event stream: `GET /spaces/{id}/events` upgraded to a WebSocket."""
+"""The per-space event stream: `GET /spaces/{id}/events` upgraded to a WebSocket.
+
+The socket authenticates with an `Authorization: Bearer` header (other than browsers) or with
+its first message, `{"type": "auth", "token": ...}`, sent within `socket_auth_seconds`: a token
+never needs to be in the URL, where proxies and access logs would keep it. `?token=` still
+works for older clients, and is deprecated.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +14,16 @@ import json
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from parley.core.errors import RuleViolation
-from parley.services.fanout import CLOSE_REMOVED, CLOSE_UNAUTHORIZED, Client, pump
+from parley.core.errors import RuleViolation, Unauthenticated
+from parley.services.accounts import Caller
+from parley.services.fanout import (
+    CLOSE_REMOVED,
+    CLOSE_TOO_MANY,
+    CLOSE_UNAUTHORIZED,
+    Client,
+    TooManySockets,
+    pump,
+)
 from parley.services.node import Node
 from parley.services.publisher import encode
 
@@ -22,7 +36,33 @@ def _token(ws: WebSocket) -> str | None:
     header = ws.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip()
-    return ws.query_params.get("token")
+    return ws.query_params.get("token")  # deprecated: tokens in URLs end up in logs
+
+
+async def _authenticate(ws: WebSocket, node: Node) -> Caller | None:
+    """The caller, from the header (or the deprecated query), else from the first message;
+    None when the client went away first."""
+    token = _token(ws)
+    if token is None:
+        try:
+            async with asyncio.timeout(node.settings.socket_auth_seconds):
+                message = await ws.receive()
+        except TimeoutError:
+            raise Unauthenticated("unauthenticated", "Send {type: auth, token} first") from None
+        if message["type"] == "websocket.disconnect":
+            return None
+        token = _auth_message_token(message.get("text"))
+    return await node.accounts.authenticate(token or "")
+
+
+def _auth_message_token(text: str | None) -> str | None:
+    try:
+        data = json.loads(text or "")
+    except ValueError:
+        return None
+    if isinstance(data, dict) and data.get("type") == "auth" and isinstance(data.get("token"), str):
+        return str(data["token"])
+    return None
 
 
 def _batch(ws: WebSocket) -> bool:
@@ -42,20 +82,24 @@ async def events(ws: WebSocket, space_id: str) -> None:
     node: Node = ws.app.state.node
     await ws.accept()
     try:
-        caller = await node.accounts.authenticate(_token(ws) or "")
+        caller = await _authenticate(ws, node)
+        if caller is None:
+            return
         me = caller.account.id
         participant = await node.spaces.follower(space_id, me)
-        client = Client(me)
-        feed = await node.hub.attach(space_id, client)  # refuses a space that does not exist
+        client = Client(me, caller.session_id)
+        # Refuses a space that does not exist, and an account over its sockets on this node.
+        feed = await node.hub.attach(space_id, client)
     except RuleViolation as refusal:
         await _refuse(ws, refusal)
         return
     # Any participant's socket counts towards presence, also one opened before a rejoin: when
     # the rejoin comes, the socket is what keeps them in.
-    counted = participant is not None
-    if counted:
-        await node.spaces.connected(space_id, me)
+    counted = False
     try:
+        if participant is not None:
+            await node.spaces.connected(space_id, me)
+            counted = True
         await _catch_up(ws, node, space_id, client)
         sender = asyncio.create_task(pump(feed, client, ws.send_text, batch=_batch(ws)))
         receiver = asyncio.create_task(_drain(ws))
@@ -68,6 +112,9 @@ async def events(ws: WebSocket, space_id: str) -> None:
         if sender in done and not sender.cancelled() and sender.exception() is None:
             code, reason = sender.result()
             with contextlib.suppress(Exception):
+                if code == CLOSE_UNAUTHORIZED:
+                    # The reason is a code (session_revoked, session_expired, ...): say it.
+                    await ws.send_text(json.dumps({"type": "error", "code": reason}))
                 await ws.close(code, reason)
     except WebSocketDisconnect:
         pass
@@ -98,6 +145,8 @@ async def _refuse(ws: WebSocket, refusal: RuleViolation) -> None:
     await ws.send_text(json.dumps({"type": "error", "code": refusal.code}))
     if refusal.code in ("removed_from_space", "blocked_by_host"):
         code = CLOSE_REMOVED
+    elif isinstance(refusal, TooManySockets):
+        code = CLOSE_TOO_MANY
     elif refusal.status in (401, 403):
         code = CLOSE_UNAUTHORIZED
     else:

@@ -5,13 +5,27 @@
 //   const feed = spaceEvents({ spaceId, token, onMessage, onStatus, onFinal });
 //   onMessage(message): each snapshot and event, in order ({type: "snapshot", seq, data} first).
 //   onStatus(status):   "connecting" | "live" | "reconnecting" | "offline".
-//   onFinal(code, reason): the server closed for good (4002 over, 4003 removed, 4401, 4404).
+//   onFinal(code, reason): the server closed for good (4002 over, 4003 removed, 4401, 4404,
+//                       4429 too many sockets). With 4401 the reason says why: session_revoked,
+//                       session_expired, account_suspended, invalid_token.
 //   beforeResume():     awaited before each reconnect (not the first connection). The room uses
 //                       it to make sure it is (still, or again) in the space before the socket
 //                       opens: the server counts a socket towards presence only if it opens while
 //                       the account is in the space.
 
-const FINAL_CLOSE_CODES = new Set([4002, 4003, 4401, 4404]);
+const FINAL_CLOSE_CODES = new Set([4002, 4003, 4401, 4404, 4429]);
+
+// Opens a space's event socket and authenticates it with its first message. The token is never
+// put in the URL, where proxies and server logs would keep it.
+export function openEventSocket({ spaceId, token, since = null, apiBase = "/api/v1" }) {
+  const base = new URL(apiBase, location.href);
+  base.protocol = base.protocol === "https:" ? "wss:" : "ws:";
+  const target = new URL(`${base.href.replace(/\/$/, "")}/spaces/${encodeURIComponent(spaceId)}/events`);
+  if (since !== null) target.searchParams.set("since", String(since));
+  const ws = new WebSocket(target);
+  ws.addEventListener("open", () => ws.send(JSON.stringify({ type: "auth", token })), { once: true });
+  return ws;
+}
 
 // localStorage["parley.debug"] = "1" logs what the socket does to the console.
 function debug(...args) {
@@ -29,15 +43,6 @@ export function spaceEvents({ spaceId, token, onMessage, onStatus = () => {}, on
   let retryTimer = null;
   let attempts = 0;
   let opening = 0; // the latest open(); an older one still waiting on beforeResume gives way
-
-  function url() {
-    const base = new URL(apiBase, location.href);
-    base.protocol = base.protocol === "https:" ? "wss:" : "ws:";
-    const target = new URL(`${base.href.replace(/\/$/, "")}/spaces/${encodeURIComponent(spaceId)}/events`);
-    target.searchParams.set("token", token);
-    if (lastSeq !== null) target.searchParams.set("since", String(lastSeq));
-    return target;
-  }
 
   function detach() {
     if (!socket) return;
@@ -66,7 +71,7 @@ export function spaceEvents({ spaceId, token, onMessage, onStatus = () => {}, on
       if (closed || attempt !== opening) return;
     }
     debug("open", { since: lastSeq, online: navigator.onLine });
-    const ws = new WebSocket(url());
+    const ws = openEventSocket({ spaceId, token, since: lastSeq, apiBase });
     socket = ws;
     ws.onopen = () => {
       debug("opened");

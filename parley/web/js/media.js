@@ -9,6 +9,8 @@
 //   const audio = liveAudio({ spaceId, token, accountId });   // follows the role, see below
 //   const media = await connectMedia({ spaceId, token, send: false });  // one connection
 
+import { openEventSocket } from "./events.js";
+
 const STAGE_ROLES = new Set(["host", "cohost", "speaker"]);
 
 export function isStageRole(role) {
@@ -122,7 +124,7 @@ function gatheringComplete(pc) {
 
 // Event socket close codes after which reconnecting is pointless (see README): the space is
 // over, we were removed, not signed in or suspended, no such space.
-const FINAL_CLOSE_CODES = new Set([4002, 4003, 4401, 4404]);
+const FINAL_CLOSE_CODES = new Set([4002, 4003, 4401, 4404, 4429]);
 
 // Keeps the right media connection open for the signed-in account while it is in the space:
 // receive-only in the audience, send-and-receive on stage. It watches the space's event socket
@@ -211,12 +213,7 @@ export function liveAudio({
   }
 
   function open() {
-    const base = new URL(apiBase, location.href);
-    base.protocol = base.protocol === "https:" ? "wss:" : "ws:";
-    const url = new URL(`${base.href.replace(/\/$/, "")}/spaces/${encodeURIComponent(spaceId)}/events`);
-    url.searchParams.set("token", token);
-    if (lastSeq !== null) url.searchParams.set("since", String(lastSeq));
-    socket = new WebSocket(url);
+    socket = openEventSocket({ spaceId, token, since: lastSeq, apiBase });
     socket.onmessage = (event) => {
       const parsed = JSON.parse(event.data);
       for (const message of Array.isArray(parsed) ? parsed : [parsed]) handle(message);

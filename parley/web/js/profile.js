@@ -1,6 +1,6 @@
 // A profile: who they are, follow and block, report, and their posts. Your own profile lets you
-// edit your name and bio and write a post.
-import { api, del, get, post, q } from "./api.js";
+// edit your name and bio, write a post, change your password and sign out everywhere.
+import { api, del, get, post, q, saveSession } from "./api.js";
 import { postItem } from "./home.js";
 import { showText } from "./posts.js";
 import { announce, avatar, busy, errorBox, field, h } from "./ui.js";
@@ -154,6 +154,48 @@ export async function render(main, [handle], app) {
     return details;
   }
 
+  // Your sessions: a new password signs out every other device; "everywhere" includes this one.
+  function security() {
+    const pbox = errorBox();
+    const form = h(
+      "form",
+      { class: "stack" },
+      field({ label: "Current password", name: "current_password", type: "password", autocomplete: "current-password", required: true }),
+      field({ label: "New password", name: "new_password", type: "password", autocomplete: "new-password", required: true, minlength: 8, hint: "At least 8 characters. Your other devices are signed out." }),
+      pbox,
+      h("button", { type: "submit", class: "secondary small" }, "Change password"),
+    );
+    const details = h("details", {}, h("summary", {}, "Change password"), form);
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      busy(
+        form.querySelector("button"),
+        async () => {
+          await post("/accounts/me/password", { current_password: form.current_password.value, new_password: form.new_password.value });
+          form.reset();
+          details.open = false;
+          announce("Password changed. Your other devices are signed out.");
+        },
+        pbox,
+      );
+    });
+    const sbox = errorBox();
+    const everywhere = h("button", { type: "button", class: "danger small" }, "Sign out everywhere");
+    everywhere.addEventListener("click", () =>
+      busy(
+        everywhere,
+        async () => {
+          await del("/sessions");
+          saveSession(null);
+          announce("Signed out on every device");
+          app.go("/");
+        },
+        sbox,
+      ),
+    );
+    return h("section", { class: "card stack", "aria-labelledby": "security-h" }, h("h2", { id: "security-h" }, "Password and sessions"), details, h("div", { class: "actions" }, everywhere), sbox);
+  }
+
   drawHead();
   main.append(
     h(
@@ -169,6 +211,7 @@ export async function render(main, [handle], app) {
         isMe ? editor() : null,
       ),
       isMe ? h("section", { "aria-label": "Write a post" }, composer()) : null,
+      isMe ? security() : null,
       h("section", { "aria-labelledby": "posts-h" }, h("h2", { id: "posts-h" }, "Posts"), posts),
     ),
   );

@@ -21,6 +21,14 @@ const STAGE = new Set(["host", "cohost", "speaker"]);
 const ROLE_NAMES = { host: "Host", cohost: "Cohost", speaker: "Speaker", listener: "Listener" };
 const ACTIVITY_LIMIT = 60;
 
+// Why a space's socket closed with 4401 (its reason), in words.
+const SIGNED_OUT_BECAUSE = {
+  session_revoked: "Your session ended: you signed out, changed your password or signed out everywhere, on this device or another.",
+  session_expired: "Your session expired. Sign in again to come back.",
+  account_suspended: "Your account was suspended. Signing in again tells you why and how to appeal.",
+  invalid_token: "Your session is no longer valid. Sign in again to come back.",
+};
+
 export async function render(main, [spaceId], app) {
   const session = app.session();
   const me = session.account;
@@ -692,6 +700,18 @@ async function enterRoom(main, initial, app) {
     main.querySelector("h1")?.focus();
   }
 
+  // The server closed the socket because the session is over: say why, and forget it here.
+  function signedOut(reason) {
+    if (over) return;
+    over = true;
+    shutdown();
+    saveSession(null);
+    const why = SIGNED_OUT_BECAUSE[reason] || SIGNED_OUT_BECAUSE.session_revoked;
+    announce(why, { assertive: true });
+    main.replaceChildren(notice("You were signed out", why, h("p", {}, h("a", { href: "#/signin" }, "Sign in"))));
+    main.querySelector("h1")?.focus();
+  }
+
   async function leave() {
     leaving = true;
     try {
@@ -727,15 +747,14 @@ async function enterRoom(main, initial, app) {
       const mine = await post(`/spaces/${q(spaceId)}/join`); // nothing happens if still in
       people.set(me.id, mine);
     },
-    onFinal(code) {
+    onFinal(code, reason) {
       if (code === 4002) ended();
       else if (code === 4003) removed();
-      else if (code === 4401) {
-        // Signed out elsewhere, or the account was suspended: its sessions are gone.
+      else if (code === 4401) signedOut(reason);
+      else if (code === 4429) {
         over = true;
         shutdown();
-        saveSession(null);
-        main.replaceChildren(notice("You were signed out", "Your session ended. If your account was suspended, signing in again tells you why and how to appeal.", h("p", {}, h("a", { href: "#/signin" }, "Sign in"))));
+        main.replaceChildren(notice("Too many open spaces", "Your account has too many spaces open at once. Close some tabs or windows, then reload this one."));
         main.querySelector("h1")?.focus();
       } else ended();
     },

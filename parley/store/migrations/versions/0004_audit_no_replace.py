@@ -1,7 +1,7 @@
 """audit log: SQLite's REPLACE cannot overwrite an entry
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-02 21:50:00
 
 On SQLite, `REPLACE INTO` / `INSERT OR REPLACE` resolve a key conflict by deleting the old row,
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0004"
-down_revision: str | None = "0002"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
