@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -223,10 +223,15 @@ class FanoutHub:
             if latest.get(feed.space_id, 0) > feed.last_seq:
                 await feed.fill_gap(latest[feed.space_id] + 1)
 
-    def close_account(self, account_id: str, code: int, reason: str) -> int:
-        """Close every socket of the account on this node, in every space; how many."""
+    def close_account(
+        self, account_id: str, code: int, reason: str, spaces: Collection[str] | None = None
+    ) -> int:
+        """Close every socket of the account on this node, in every space (or in `spaces`);
+        how many."""
         closed = 0
-        for feed in self.feeds.values():
+        for space_id, feed in self.feeds.items():
+            if spaces is not None and space_id not in spaces:
+                continue
             mine = [c for c in feed.clients if c.account_id == account_id]
             for client in mine:
                 client.closing = (code, reason)

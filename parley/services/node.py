@@ -14,12 +14,12 @@ from parley.config import Settings
 from parley.core.sessions import SessionEnd, SessionPolicy
 from parley.services import orders
 from parley.services.accounts import AccountService
-from parley.services.fanout import CLOSE_UNAUTHORIZED, FanoutHub
+from parley.services.fanout import CLOSE_REMOVED, CLOSE_UNAUTHORIZED, FanoutHub
 from parley.services.links import LinkService
 from parley.services.media import MediaService
 from parley.services.metrics import NodeCollector
 from parley.services.moderation import ModerationService
-from parley.services.orders import ACCOUNTS_CHANNEL, AccountSuspended, SessionsEnded
+from parley.services.orders import ACCOUNTS_CHANNEL, AccountSuspended, KeptOut, SessionsEnded
 from parley.services.passwords import Passwords
 from parley.services.publisher import EventPublisher
 from parley.services.reports import ReportService
@@ -118,7 +118,8 @@ class Node:
 
     async def _enforce_forever(self, ready: asyncio.Event) -> None:
         """Act on account-wide orders from any node: a suspension cuts the account off, ended
-        sessions lose their sockets and media."""
+        sessions lose their sockets and media, a host's block closes the blocked account's
+        sockets on the host's live spaces."""
         while True:
             try:
                 async with self.bus.subscribe(ACCOUNTS_CHANNEL) as messages:
@@ -129,6 +130,10 @@ class Node:
                             await self.cut_off([order.account_id])
                         elif isinstance(order, SessionsEnded):
                             await self.end_sessions(set(order.session_ids), order.why)
+                        elif isinstance(order, KeptOut):
+                            self.hub.close_account(
+                                order.account_id, CLOSE_REMOVED, "blocked_by_host", order.space_ids
+                            )
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -1,5 +1,6 @@
 """Account-wide orders every node acts on at once, on the bus's `accounts` channel: an account
-was suspended (cut it off), or some of its sessions ended (close what they hold open).
+was suspended (cut it off), some of its sessions ended (close what they hold open), or a host
+blocked it (close its sockets on the host's live spaces, joined or only watched).
 
 The one place that encodes and decodes them, so publishers and the node that consumes them
 agree on the shape. A message that is not an order we know is ignored (a newer node may send
@@ -28,12 +29,22 @@ class SessionsEnded:
     why: SessionEnd
 
 
-Order = AccountSuspended | SessionsEnded
+@dataclass(frozen=True)
+class KeptOut:
+    account_id: str
+    space_ids: tuple[str, ...]
+
+
+Order = AccountSuspended | SessionsEnded | KeptOut
 
 
 def encode(order: Order) -> str:
     if isinstance(order, AccountSuspended):
         return json.dumps({"type": "suspended", "account_id": order.account_id})
+    if isinstance(order, KeptOut):
+        return json.dumps(
+            {"type": "kept_out", "account_id": order.account_id, "space_ids": list(order.space_ids)}
+        )
     return json.dumps(
         {
             "type": "sessions_ended",
@@ -50,6 +61,8 @@ def decode(message: str) -> Order | None:
         kind = data["type"]
         if kind == "suspended":
             return AccountSuspended(str(data["account_id"]))
+        if kind == "kept_out":
+            return KeptOut(str(data["account_id"]), tuple(str(s) for s in data["space_ids"]))
         if kind == "sessions_ended":
             return SessionsEnded(
                 str(data["account_id"]),

@@ -23,6 +23,7 @@ from parley.core.spaces.model import (
     SpaceStatus,
     SpeakPolicy,
 )
+from parley.services import orders
 from parley.services.accounts import Caller
 from parley.services.common import new_id, utcnow
 from parley.services.publisher import EventPublisher
@@ -330,7 +331,8 @@ class SpaceService:
         await self._act(space_id, caller, lambda s: stage.react(s, me, emoji, utcnow()))
 
     async def keep_out(self, host: Caller, blocked_id: str) -> None:
-        """Someone the host just blocked leaves the host's live spaces at once."""
+        """Someone the host just blocked leaves the host's live spaces at once, and stops
+        receiving their events."""
         async with self.db.read() as conn:
             hosted = await SpaceStore(conn).live_spaces_hosted_by(host.account.id)
         for space_id in hosted:
@@ -343,6 +345,11 @@ class SpaceService:
                 )
 
             await self._decide(space_id, [host.account.id, blocked_id], decide)
+        if hosted:
+            # Someone only watching has no place to be expelled from: every node closes their
+            # sockets on these spaces instead.
+            order = orders.KeptOut(blocked_id, tuple(hosted))
+            await self.publisher.bus.publish(orders.ACCOUNTS_CHANNEL, orders.encode(order))
 
     # --- the event log ---------------------------------------------------------------------
 

@@ -38,3 +38,18 @@ async def test_a_blocked_account_gets_nothing_of_the_hosts_space(server: ServerT
         assert snapshot["data"]["title"] == "Not for Mallory"
     for person in (host, mallory):
         await person.close()
+
+
+async def test_blocking_someone_watching_closes_their_socket_at_once(server: ServerThread) -> None:
+    """Watching without joining leaves nobody to expel: the block itself closes the socket."""
+    host = await Person.sign_up(server.base_url, "host")
+    mallory = await Person.sign_up(server.base_url, "mallory")
+    sid = (await host.call("POST", "/spaces", 201, json={"title": "Open, for now"}))["id"]
+    async with mallory.events(sid) as stream:
+        await stream.wait_for("snapshot")
+        await host.call("POST", "/accounts/mallory/block", 204)
+        assert await stream.wait_closed(timeout=2) == CLOSE_KEPT_OUT
+        await host.call("PATCH", f"/spaces/{sid}", 200, json={"title": "Closed to Mallory"})
+    assert not [e for e in stream.events if e["type"] == "space_updated"]
+    for person in (host, mallory):
+        await person.close()
