@@ -17,9 +17,9 @@ from typing import Any
 
 from parley.bus.base import Bus
 from parley.config import Settings
-from parley.core.errors import Forbidden, Invalid
+from parley.core.errors import Conflict, Forbidden, Invalid
 from parley.core.spaces.model import Role
-from parley.media.edge import OfferRefused, Room
+from parley.media.edge import OfferRefused, OfferSuperseded, Room, RoomClosed
 from parley.services.accounts import Caller
 from parley.services.publisher import space_channel
 from parley.services.spaces import SpaceService
@@ -81,11 +81,22 @@ class MediaService:
                 caller.account.id, sdp, send=me.role.on_stage and not me.removed
             )
         except OfferRefused as exc:
-            raise Invalid("invalid_sdp", str(exc)) from exc
+            raise Invalid(exc.code, str(exc)) from exc
+        except OfferSuperseded as exc:
+            raise Conflict(
+                "offer_superseded", "A later offer or hang-up of yours replaced this offer"
+            ) from exc
+        except RoomClosed as exc:
+            raise Forbidden("space_not_live", "The space is not live") from exc
         finally:
             watched.answering -= 1
-        if watched.room.empty:
-            self._spawn(self._close_if_empty(watched))
+            if watched.room.empty:
+                self._spawn(self._close_if_empty(watched))
+        if not await self._still_in(space_id, caller.account.id):
+            # They left or were removed while we answered; the event that said so may have
+            # reached the room before this connection existed.
+            await watched.room.disconnect(caller.account.id)
+            raise Forbidden("not_in_space", "Join the space before connecting its audio")
         # The role may have changed while we negotiated; the room's own view is the truth.
         watched.room.set_audible(watched.audible())
         return {"sdp": answer, "type": "answer", **self.config()}
