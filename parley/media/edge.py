@@ -75,7 +75,7 @@ class Room:
         self,
         space_id: str,
         *,
-        ice_servers: list[IceServer],
+        ice_servers: Callable[[], list[IceServer]],
         silence_seconds: float,
         on_active_speakers: Callable[[list[str]], None],
         on_peer_lost: Callable[[str], None],
@@ -125,7 +125,9 @@ class Room:
             self._started = True
             self._watchdog = asyncio.create_task(self._watch(), name=f"media-watch:{self.space_id}")
         await self.disconnect(account_id)
-        pc = PeerConnection(RTCConfiguration(iceServers=_rtc_ice_servers(self.ice_servers)))
+        # Asked anew for each connection: TURN credentials expire.
+        servers = _rtc_ice_servers(self.ice_servers())
+        pc = PeerConnection(RTCConfiguration(iceServers=servers))
         peer = Peer(account_id, pc, sends=send)
         self.negotiating[account_id] = peer
         try:
