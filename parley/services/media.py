@@ -22,6 +22,7 @@ from parley.core.errors import Conflict, Forbidden, Invalid
 from parley.core.spaces.model import Participant, Role
 from parley.core.turn import turn_credential
 from parley.media.edge import OfferRefused, OfferSuperseded, Room, RoomClosed
+from parley.media.offer import check_offer
 from parley.services.accounts import Caller
 from parley.services.common import utcnow
 from parley.services.publisher import space_channel
@@ -82,6 +83,10 @@ class MediaService:
         if view["state"] != "live":
             raise Forbidden("space_not_live", "The space is not live")
         me = await self._participant(caller, space_id)
+        try:
+            check_offer(sdp)  # before any room exists for it
+        except OfferRefused as exc:
+            raise Invalid(exc.code, str(exc)) from exc
         watched = await self._room(space_id)
         watched.answering += 1
         try:
