@@ -12,9 +12,16 @@ failed), closing it frees its sockets and tasks at once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import logging
 
 from aiortc import RTCConfiguration, RTCPeerConnection
+
+log = logging.getLogger(__name__)
+
+# The name aiortc's private connecting coroutine has from outside its class.
+_CONNECT = "_RTCPeerConnection__connect"
+if not hasattr(RTCPeerConnection, _CONNECT):
+    log.warning("aiortc's connection changed: closing one mid-handshake may leave tasks behind")
 
 
 class PeerConnection(RTCPeerConnection):
@@ -38,7 +45,10 @@ class PeerConnection(RTCPeerConnection):
         pending = [t for t in self._connecting if t is not current]
         for task in pending:
             task.cancel()
-        for task in pending:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if pending:
+            # asyncio.wait, not await: a cancellation of this close must not be swallowed.
+            await asyncio.wait(pending)
+            for task in pending:
+                if not task.cancelled() and task.exception() is not None:
+                    log.debug("connecting ended with %r on close", task.exception())
         await super().close()

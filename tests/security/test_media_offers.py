@@ -20,6 +20,7 @@ import httpx
 import pytest
 from aiortc import RTCPeerConnection
 
+from parley.media.connection import PeerConnection
 from tests.support.clients import Person
 from tests.support.problems import problem_defect
 from tests.support.servers import ServerThread, serve, sqlite_url, wait_until
@@ -174,6 +175,34 @@ async def test_parallel_offers_leave_nothing_after_the_space_ends(
     await space["host"].call("POST", f"/spaces/{sid}/end", 200)
     await client.close()
     await back_to_baseline(server, sockets_before, tasks_before)
+
+
+async def test_a_connection_closed_at_any_point_of_its_handshake_leaves_no_task() -> None:
+    """The server's connections are closed wherever their handshake is: plain aiortc, closed
+    while ICE or DTLS completes, starts consent and RTP tasks afterwards that run for ever."""
+    before = set(asyncio.all_tasks())
+    for step in range(40):
+        client = RTCPeerConnection()
+        client.addTransceiver("audio", direction="recvonly")
+        await client.setLocalDescription(await client.createOffer())
+        served = PeerConnection()
+        await served.setRemoteDescription(client.localDescription)
+        served.getTransceivers()[0].direction = "sendonly"
+        await served.setLocalDescription(await served.createAnswer())
+        await client.setRemoteDescription(served.localDescription)
+        await asyncio.sleep(step * 0.001)  # 0 to 40 ms: before, during and after the handshake
+        await served.close()
+        await asyncio.sleep(0.2)  # what the closed connection would still start, it has by now
+        await client.close()
+    current = asyncio.current_task()
+
+    def left() -> list[str]:
+        return [repr(t.get_coro()) for t in asyncio.all_tasks() - before if t is not current]
+
+    try:
+        await wait_until(lambda: not left(), timeout=3)
+    except AssertionError:
+        raise AssertionError(f"left running: {left()}") from None
 
 
 # --- odd and malformed offers: a clean answer or a clean 4xx, never a 500 --------------------
