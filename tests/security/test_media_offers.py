@@ -87,10 +87,11 @@ async def scraped_peers(server: ServerThread) -> float:
     return float(match.group(1))
 
 
-async def listener_offer() -> tuple[RTCPeerConnection, str]:
-    """A receive-only offer as a listener's browser makes it (candidates gathered)."""
+async def listener_offer(direction: str = "recvonly") -> tuple[RTCPeerConnection, str]:
+    """An offer as a listener's browser makes it (candidates gathered); a speaker's with
+    direction="sendrecv"."""
     pc = RTCPeerConnection()
-    pc.addTransceiver("audio", direction="recvonly")
+    pc.addTransceiver("audio", direction=direction)
     await pc.setLocalDescription(await pc.createOffer())
     assert pc.localDescription is not None
     return pc, pc.localDescription.sdp
@@ -170,10 +171,18 @@ async def test_parallel_offers_leave_nothing_after_the_space_ends(
     sockets_before = open_sockets()
     _, tasks_before = await node_census(server)
 
+    # The listener and the host (on stage: the mixer's side) offer at the same time.
     client, sdp = await listener_offer()
-    assert_clean(await burst(lena, sid, sdp))
+    speaker, speaker_sdp = await listener_offer("sendrecv")
+    bursts = await asyncio.gather(
+        burst(lena, sid, sdp), burst(space["host"], sid, speaker_sdp, BURST // 2)
+    )
+    for responses in bursts:
+        assert_clean(responses)
+    assert await scraped_peers(server) == 2
     await space["host"].call("POST", f"/spaces/{sid}/end", 200)
     await client.close()
+    await speaker.close()
     await back_to_baseline(server, sockets_before, tasks_before)
 
 
