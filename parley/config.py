@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -52,7 +52,8 @@ class Settings(BaseSettings):
 
     # STUN/TURN servers for the server's peer connections and handed to clients with each answer,
     # as JSON: '[{"urls": "stun:stun.example.org:3478"}]'. Empty: host candidates only, which
-    # is enough on one machine or a LAN.
+    # is enough on one machine or a LAN. A TURN entry here has a static password that every
+    # participant sees; prefer `turn_urls` and `turn_secret` (below) for short-lived ones.
     ice_servers: list[IceServer] = Field(default_factory=list)
     # A media connection that shows no sign of life (no RTCP, no ICE consent) this long is dropped.
     media_silence_seconds: float = Field(default=10.0, gt=0)
@@ -109,6 +110,15 @@ class Settings(BaseSettings):
     # Most event sockets one account may hold open on one node; the next is closed with 4429.
     max_sockets_per_account: int = Field(default=20, ge=1)
 
+    # Media (issue 8): TURN with short-lived credentials (the TURN REST API scheme, coturn's
+    # `use-auth-secret` and `static-auth-secret`). With both set, each participant of a space
+    # gets a credential of its own for these TURN URLs (comma-separated or a JSON array, e.g.
+    # turn:turn.example.org:3478?transport=udp), valid `turn_ttl_seconds`; so do the server's
+    # own peer connections. Static TURN entries in `ice_servers` are handed to everyone as is.
+    turn_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    turn_secret: SecretStr | None = None
+    turn_ttl_seconds: int = Field(default=6 * 3600, ge=60, le=7 * 24 * 3600)
+
     @field_validator("link_shorteners", mode="before")
     @classmethod
     def _list_of_hosts(cls, hosts: str | list[str]) -> list[str]:
@@ -117,6 +127,17 @@ class Settings(BaseSettings):
             parsed = json.loads(text) if text.startswith("[") else text.split(",")
             return [str(h).strip() for h in parsed if str(h).strip()]
         return hosts
+
+    @field_validator("turn_urls", mode="before")
+    @classmethod
+    def _list_of_urls(cls, urls: str | list[str]) -> list[str]:
+        return cls._list_of_hosts(urls)
+
+    @model_validator(mode="after")
+    def _turn_needs_both(self) -> Settings:
+        if bool(self.turn_urls) != (self.turn_secret is not None):
+            raise ValueError("PARLEY_TURN_URLS and PARLEY_TURN_SECRET go together: set both")
+        return self
 
     @field_validator("database_url")
     @classmethod

@@ -18,38 +18,54 @@ from aiortc import (
     MediaStreamTrack,
     RTCConfiguration,
     RTCIceServer,
-    RTCPeerConnection,
     RTCRtpSender,
     RTCSessionDescription,
 )
+from aiortc.exceptions import OperationError
 
 from parley.config import IceServer
+from parley.media.connection import PeerConnection
 from parley.media.fanout import ProgramFanout
 from parley.media.ingress import receive_without_delay
 from parley.media.liveness import note_signs_of_life
 from parley.media.mixer import Mixer
+from parley.media.offer import OfferRefused, check_offer
+
+__all__ = ["OfferRefused", "OfferSuperseded", "Peer", "Room", "RoomClosed"]
 
 log = logging.getLogger(__name__)
 
 # How often a connection's signs of life are looked at.
 WATCH_INTERVAL_SECONDS = 1.0
-# The longest a hang-up waits for a handshake in flight before closing anyway.
-HANDSHAKE_SETTLE_SECONDS = 5.0
 
 
-class OfferRefused(ValueError):
-    """The offer cannot be answered (no audio in it, or SDP that does not parse)."""
+class OfferSuperseded(Exception):
+    """A later offer or hang-up of the same person came first; this offer gets no answer."""
+
+
+class RoomClosed(Exception):
+    """The room closed (its space ended) while the offer waited or was being answered."""
 
 
 @dataclass(eq=False)
 class Peer:
     account_id: str
-    pc: RTCPeerConnection
+    pc: PeerConnection
     sends: bool
     # Set once we close it ourselves, so the close is not mistaken for the peer going away.
     closing: bool = False
     # When the peer last sent anything (RTP, RTCP), by the loop's clock.
     last_heard: float = field(default=0.0)
+
+
+@dataclass(eq=False)
+class _Turn:
+    """One person's offers in a room: answered one at a time, and only the latest of those
+    waiting is answered at all (a client that offers again has given up on the earlier one)."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    latest: object = None
+    waiting: int = 0
 
 
 class Room:
@@ -59,7 +75,7 @@ class Room:
         self,
         space_id: str,
         *,
-        ice_servers: list[IceServer],
+        ice_servers: Callable[[], list[IceServer]],
         silence_seconds: float,
         on_active_speakers: Callable[[list[str]], None],
         on_peer_lost: Callable[[str], None],
@@ -73,24 +89,60 @@ class Room:
         self.mixer = Mixer(on_active_speakers=on_active_speakers)
         self.fanout = ProgramFanout(self.mixer.program_track)
         self.peers: dict[str, Peer] = {}
+        # Connections being negotiated, not yet in `peers`: a hang-up or the room's close
+        # marks them closing, and their answer then closes them instead of keeping them.
+        self.negotiating: dict[str, Peer] = {}
+        self._turns: dict[str, _Turn] = {}
         self._started = False
+        self._closed = False
         self._watchdog: asyncio.Task[None] | None = None
 
     async def answer(self, account_id: str, offer_sdp: str, *, send: bool) -> str:
         """Answer the person's offer with a new connection, replacing any they had: a client
-        reconnects, or renegotiates after a change of role, by simply offering again."""
+        reconnects, or renegotiates after a change of role, by simply offering again.
+
+        One person's offers are answered one at a time, so each closes the connection before
+        it; an offer overtaken by a later one while it waited is refused (OfferSuperseded)."""
+        check_offer(offer_sdp)
+        turn = self._turns.setdefault(account_id, _Turn())
+        ticket = turn.latest = object()
+        turn.waiting += 1
+        try:
+            async with turn.lock:
+                if turn.latest is not ticket:
+                    raise OfferSuperseded("a later offer replaced this one")
+                return await self._answer(account_id, offer_sdp, send=send)
+        finally:
+            turn.waiting -= 1
+            if not turn.waiting:
+                del self._turns[account_id]
+
+    async def _answer(self, account_id: str, offer_sdp: str, *, send: bool) -> str:
+        if self._closed:
+            raise RoomClosed("the room is closed")
         if not self._started:
             await self.mixer.start()
             self._started = True
             self._watchdog = asyncio.create_task(self._watch(), name=f"media-watch:{self.space_id}")
         await self.disconnect(account_id)
-        pc = RTCPeerConnection(RTCConfiguration(iceServers=_rtc_ice_servers(self.ice_servers)))
+        # Asked anew for each connection: TURN credentials expire.
+        servers = _rtc_ice_servers(self.ice_servers())
+        pc = PeerConnection(RTCConfiguration(iceServers=servers))
         peer = Peer(account_id, pc, sends=send)
+        self.negotiating[account_id] = peer
         try:
             await self._negotiate(peer, offer_sdp)
-        except Exception:
-            await _close(pc)
+        except BaseException:
+            await self._hang_up(peer)
             raise
+        finally:
+            del self.negotiating[account_id]
+        if peer.closing:
+            # Hung up, or the room closed, while we negotiated.
+            await self._hang_up(peer)
+            if self._closed:
+                raise RoomClosed("the room closed while the offer was answered")
+            raise OfferSuperseded("the connection was hung up while it was negotiated")
         self.peers[account_id] = peer
         loop = asyncio.get_running_loop()
         peer.last_heard = loop.time()
@@ -110,8 +162,9 @@ class Room:
                 self._lost(peer)
             elif pc.connectionState == "closed":
                 # A clean hang-up (the client closed its connection, maybe to offer anew):
-                # they stay in the space, without audio until they connect again.
-                await self.disconnect(account_id)
+                # they stay in the space, without audio until they connect again. Only this
+                # connection goes: an offer of theirs being answered is a new one, not this.
+                await self._drop(peer)
 
         assert pc.localDescription is not None
         return pc.localDescription.sdp
@@ -122,16 +175,18 @@ class Room:
         @pc.on("track")
         def _track(track: MediaStreamTrack) -> None:
             # A listener's offer may carry a track too; it is never mixed.
-            if track.kind == "audio" and peer.sends:
+            if track.kind == "audio" and peer.sends and not peer.closing:
                 self.mixer.attach(peer.account_id, track)
 
         try:
             await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
-        except (ValueError, IndexError, KeyError) as exc:
-            raise OfferRefused(f"the offer does not parse: {exc}") from exc
+        except (ValueError, LookupError, AssertionError, OperationError) as exc:
+            raise OfferRefused("invalid_sdp", f"The offer cannot be answered: {exc}") from exc
+        if peer.closing:
+            return  # hung up meanwhile: the answer is thrown away, the mixer may be stopped
         audio = [t for t in pc.getTransceivers() if t.kind == "audio"]
         if not audio:
-            raise OfferRefused("the offer has no audio")
+            raise OfferRefused("invalid_sdp", "The offer has no audio")
         opus = [c for c in RTCRtpSender.getCapabilities("audio").codecs if c.name == "opus"]
         for index, transceiver in enumerate(audio):
             transceiver.setCodecPreferences(opus)
@@ -152,22 +207,37 @@ class Room:
         self.mixer.set_audible(account_ids)
 
     async def disconnect(self, account_id: str) -> None:
-        peer = self.peers.pop(account_id, None)
-        if peer is None:
+        """Hang up the person's connection, and the one being negotiated for them, if any."""
+        pending = self.negotiating.get(account_id)
+        if pending is not None:
+            pending.closing = True  # its answer hangs it up once negotiation returns
+        peer = self.peers.get(account_id)
+        if peer is not None:
+            await self._drop(peer)
+
+    async def _drop(self, peer: Peer) -> None:
+        if self.peers.get(peer.account_id) is not peer:
             return
+        del self.peers[peer.account_id]
+        await self._hang_up(peer)
+        if not self.peers:
+            self.on_empty()
+
+    async def _hang_up(self, peer: Peer) -> None:
         peer.closing = True
-        self.mixer.detach(account_id)
+        self.mixer.detach(peer.account_id)
         for transceiver in peer.pc.getTransceivers():
             self.fanout.detach(transceiver.sender)
-        await _close(peer.pc)
+        await peer.pc.close()
         # A sender does not stop its track; ours would keep the mixer making audio for nobody.
         for transceiver in peer.pc.getTransceivers():
             if transceiver.sender.track is not None:
                 transceiver.sender.track.stop()
-        if not self.peers:
-            self.on_empty()
 
     async def close(self) -> None:
+        self._closed = True
+        for pending in self.negotiating.values():
+            pending.closing = True
         for account_id in list(self.peers):
             await self.disconnect(account_id)
         if self._watchdog is not None:
@@ -200,20 +270,6 @@ class Room:
                 if not peer.closing and now - peer.last_heard >= self.silence_seconds:
                     peer.closing = True  # reported once; the service hangs it up
                     self._lost(peer)
-
-
-async def _close(pc: RTCPeerConnection) -> None:
-    """Close a connection, letting a handshake in flight settle first (at most a few seconds).
-
-    aiortc and aioice, closed while ICE checks or the DTLS handshake are completing, still start
-    the consent and RTCP tasks of the connection afterwards, and those outlive it (the RTCP one
-    for ever). Once the connection is connected or failed, closing stops everything."""
-    if pc.connectionState == "connecting":
-        settled = asyncio.Event()
-        pc.on("connectionstatechange", settled.set)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(settled.wait(), HANDSHAKE_SETTLE_SECONDS)
-    await pc.close()
 
 
 def _rtc_ice_servers(servers: list[IceServer]) -> list[RTCIceServer]:

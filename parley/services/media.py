@@ -13,14 +13,18 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from parley.bus.base import Bus
-from parley.config import Settings
-from parley.core.errors import Forbidden, Invalid
-from parley.core.spaces.model import Role
-from parley.media.edge import OfferRefused, Room
+from parley.config import IceServer, Settings
+from parley.core.errors import Conflict, Forbidden, Invalid
+from parley.core.spaces.model import Participant, Role
+from parley.core.turn import turn_credential
+from parley.media.edge import OfferRefused, OfferSuperseded, Room, RoomClosed
+from parley.media.offer import check_offer
 from parley.services.accounts import Caller
+from parley.services.common import utcnow
 from parley.services.publisher import space_channel
 from parley.services.spaces import SpaceService
 
@@ -28,6 +32,8 @@ log = logging.getLogger(__name__)
 
 # DESIGN.md: active-speaker updates at most 5 times a second.
 ACTIVE_SPEAKERS_INTERVAL = 0.2
+# Who the server's own peer connections are, in their TURN usernames.
+NODE_TURN_IDENTITY = "parley-node"
 
 
 @dataclass
@@ -55,10 +61,17 @@ class WatchedRoom:
 
 
 class MediaService:
-    def __init__(self, bus: Bus, spaces: SpaceService, settings: Settings) -> None:
+    def __init__(
+        self,
+        bus: Bus,
+        spaces: SpaceService,
+        settings: Settings,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self.bus = bus
         self.spaces = spaces
         self.settings = settings
+        self.clock = clock
         self.rooms: dict[str, WatchedRoom] = {}
         self._background: set[asyncio.Task[None]] = set()
         self._pending_speakers: dict[str, list[str]] = {}
@@ -71,11 +84,11 @@ class MediaService:
         view = await self.spaces.view(space_id)
         if view["state"] != "live":
             raise Forbidden("space_not_live", "The space is not live")
-        me = await self.spaces.participant(space_id, caller.account.id)
-        if me is not None and me.removed:
-            raise Forbidden("removed_from_space", "You were removed from this space")
-        if me is None or not me.present:
-            raise Forbidden("not_in_space", "Join the space before connecting its audio")
+        me = await self._participant(caller, space_id)
+        try:
+            check_offer(sdp)  # before any room exists for it
+        except OfferRefused as exc:
+            raise Invalid(exc.code, str(exc)) from exc
         watched = await self._room(space_id)
         watched.answering += 1
         try:
@@ -83,20 +96,67 @@ class MediaService:
                 caller.account.id, sdp, send=me.role.on_stage and not me.removed
             )
         except OfferRefused as exc:
-            raise Invalid("invalid_sdp", str(exc)) from exc
+            raise Invalid(exc.code, str(exc)) from exc
+        except OfferSuperseded as exc:
+            raise Conflict(
+                "offer_superseded", "A later offer or hang-up of yours replaced this offer"
+            ) from exc
+        except RoomClosed as exc:
+            raise Forbidden("space_not_live", "The space is not live") from exc
         finally:
             watched.answering -= 1
+            if watched.room.empty:
+                self._spawn(self._close_if_empty(watched))
+        if not await self._still_in(space_id, caller.account.id):
+            # They left or were removed while we answered; the event that said so may have
+            # reached the room before this connection existed.
+            await watched.room.disconnect(caller.account.id)
+            raise Forbidden("not_in_space", "Join the space before connecting its audio")
         watched.sessions[caller.account.id] = caller.session_id
-        if watched.room.empty:
-            self._spawn(self._close_if_empty(watched))
         # The role may have changed while we negotiated; the room's own view is the truth.
         watched.room.set_audible(watched.audible())
-        return {"sdp": answer, "type": "answer", **self.config()}
+        return {"sdp": answer, "type": "answer", **self._config(caller.account.id)}
 
-    def config(self) -> dict[str, Any]:
-        """What a client needs before offering: the ICE servers (no trickle ICE here, so the
-        browser must know them when it gathers its candidates)."""
-        return {"ice_servers": [s.model_dump(exclude_none=True) for s in self.settings.ice_servers]}
+    async def config(self, caller: Caller, space_id: str) -> dict[str, Any]:
+        """What a participant needs before offering: the ICE servers (no trickle ICE here, so
+        the browser must know them when it gathers its candidates), with a TURN credential of
+        their own. Only for participants: a TURN relay is bandwidth the node pays for."""
+        await self.spaces.view(space_id)  # 404 for no such space
+        await self._participant(caller, space_id)
+        return self._config(caller.account.id)
+
+    def _config(self, account_id: str) -> dict[str, Any]:
+        servers = [*self.settings.ice_servers, *self._turn(account_id)]
+        return {"ice_servers": [s.model_dump(exclude_none=True) for s in servers]}
+
+    def _turn(self, who: str) -> list[IceServer]:
+        """The TURN servers with a credential for `who`, valid from now for the TTL."""
+        secret = self.settings.turn_secret
+        if secret is None or not self.settings.turn_urls:
+            return []
+        made = turn_credential(
+            secret.get_secret_value(),
+            who,
+            now=self.clock(),
+            ttl_seconds=self.settings.turn_ttl_seconds,
+        )
+        return [
+            IceServer(
+                urls=self.settings.turn_urls, username=made.username, credential=made.credential
+            )
+        ]
+
+    def _server_ice_servers(self) -> list[IceServer]:
+        # The relay first: aiortc uses only the first TURN server it is given.
+        return [*self._turn(NODE_TURN_IDENTITY), *self.settings.ice_servers]
+
+    async def _participant(self, caller: Caller, space_id: str) -> Participant:
+        me = await self.spaces.participant(space_id, caller.account.id)
+        if me is not None and me.removed:
+            raise Forbidden("removed_from_space", "You were removed from this space")
+        if me is None or not me.present:
+            raise Forbidden("not_in_space", "Join the space before connecting its audio")
+        return me
 
     def ready(self) -> bool:
         """Media can be served: no room's mixer or event follower has died."""
@@ -174,7 +234,7 @@ class MediaService:
         if watched is None or (watched.task is not None and watched.task.done()):
             room = Room(
                 space_id,
-                ice_servers=self.settings.ice_servers,
+                ice_servers=self._server_ice_servers,
                 silence_seconds=self.settings.media_silence_seconds,
                 on_active_speakers=lambda ids: self._active_speakers(space_id, ids),
                 on_peer_lost=lambda account_id: self._peer_lost(space_id, account_id),

@@ -180,8 +180,9 @@ async def media(
 
 @router.get("/{space_id}/media", response_model=MediaConfig, response_model_exclude_none=True)
 async def media_config(space_id: str, caller: CallerDep, node: NodeDep) -> dict[str, Any]:
-    """The STUN/TURN servers to gather candidates with, before making the offer."""
-    return node.media.config()
+    """The STUN/TURN servers to gather candidates with, before making the offer; TURN with a
+    short-lived credential of the caller's own. Only for participants of the space."""
+    return await node.media.config(caller, space_id)
 
 
 @router.delete("/{space_id}/media", status_code=204)

@@ -21,8 +21,10 @@ export function isStageRole(role) {
 // TURN server could stall gathering far longer, and the candidates found so far usually suffice.
 const GATHERING_TIMEOUT_MS = 3000;
 
-// The server names its ICE servers in its answer, which is too late for the connection that
-// asked (its candidates are gathered before the offer is sent). Remember them for the next one.
+// The ICE servers, TURN with a short-lived credential of our own, come from
+// GET /spaces/{id}/media before each connection (its candidates are gathered before the offer is
+// sent, so the answer, which names them too, comes too late for it). The last ones known are
+// the fallback when that request fails.
 let knownIceServers = [];
 
 export class MediaRequestError extends Error {
@@ -45,10 +47,11 @@ export async function connectMedia({
   token,
   send = false,
   apiBase = "/api/v1",
-  iceServers = knownIceServers,
+  iceServers = null,
   audio = null,
 }) {
-  const pc = new RTCPeerConnection({ iceServers });
+  const servers = iceServers || (await fetchIceServers(apiBase, spaceId, token));
+  const pc = new RTCPeerConnection({ iceServers: servers });
   let mic = null;
   let transceiver;
   try {
@@ -101,6 +104,19 @@ export async function connectMedia({
     closeConnection(pc, mic);
     throw error;
   }
+}
+
+async function fetchIceServers(apiBase, spaceId, token) {
+  try {
+    const response = await fetch(`${apiBase}/spaces/${encodeURIComponent(spaceId)}/media`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const body = response.ok ? await response.json() : null;
+    if (Array.isArray(body?.ice_servers)) knownIceServers = body.ice_servers;
+  } catch {
+    // Offline for a moment: the offer will say so; gather with what we knew.
+  }
+  return knownIceServers;
 }
 
 function closeConnection(pc, mic) {
