@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import select
 import socket
 import time
@@ -184,9 +185,12 @@ async def test_a_real_sized_sdp_offer_gets_an_answer(server: ServerThread, perso
 # --- WebSocket messages -----------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("where", ["test server", "parley serve"])
 async def test_a_1_mb_websocket_message_closes_the_socket(
-    server: ServerThread, person: Person
+    server: ServerThread, node_process: Any, where: str
 ) -> None:
+    base = server.base_url if where == "test server" else node_process.base
+    person = await Person.sign_up(base, f"ws{secrets.token_hex(4)}")
     sid = (await person.call("POST", "/spaces", 201, json={"title": "Frames"}))["id"]
     async with person.events(sid) as stream:
         await stream.wait_for("snapshot")
@@ -195,7 +199,8 @@ async def test_a_1_mb_websocket_message_closes_the_socket(
         await person.call("PATCH", f"/spaces/{sid}", 200, json={"title": "Frames, renamed"})
         await stream.wait_for("space_updated")
         await ws.send("x" * MB)
-        assert await stream.wait_closed(timeout=5) == 1009
+        assert await stream.wait_closed(timeout=5) == 1009  # message too big
+    await person.close()
 
 
 # --- headers ----------------------------------------------------------------------------------
