@@ -6,13 +6,30 @@ STAMP := $(VENV)/.installed
 
 .PHONY: setup system-deps run test lint unit integration e2e security bench demo clean
 
-setup: $(STAMP)
+# Swagger UI for /docs, served by Parley itself (no third-party script on the origin that holds
+# tokens): a pinned release from npm, checked against its sha512 before it is unpacked.
+SWAGGER_UI_VERSION := 5.35.0
+SWAGGER_UI_SHA512 := U06rpMtW9V3XPGOBeamTUSr0Z09jMX4IJuANpE/EZbAhw0G8CgwrzU4YmXkn/h0wCDNsXdGarTNNHC3sU8yVUQ==
+SWAGGER_UI := parley/web/vendor/swagger-ui
+SWAGGER_UI_STAMP := $(SWAGGER_UI)/.$(SWAGGER_UI_VERSION)
+
+setup: $(STAMP) $(SWAGGER_UI_STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
+
+$(SWAGGER_UI_STAMP):
+	@if command -v npm >/dev/null; then \
+		rm -rf $(SWAGGER_UI) && \
+		scripts/npm-fetch swagger-ui-dist $(SWAGGER_UI_VERSION) '$(SWAGGER_UI_SHA512)' $(SWAGGER_UI) \
+			swagger-ui-bundle.js swagger-ui.css LICENSE NOTICE && \
+		touch $@; \
+	else \
+		echo "setup: no npm, so /docs has no Swagger UI (make system-deps installs npm)"; \
+	fi
 
 # As root: the Debian packages of system-packages.txt, and PostgreSQL and Redis started.
 system-deps:

@@ -34,6 +34,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         log_level="info",
         ws="websockets-sansio",
         ws_per_message_deflate=False,
+        # A larger frame closes the socket (1009) as soon as its header is read, unbuffered.
+        ws_max_size=settings.max_ws_message_bytes,
     )
     return 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated
 
@@ -119,6 +120,21 @@ class Settings(BaseSettings):
     turn_secret: SecretStr | None = None
     turn_ttl_seconds: int = Field(default=6 * 3600, ge=60, le=7 * 24 * 3600)
 
+    # HTTP edge: what a client may send, and who may read the metrics.
+    # Request bodies larger than this are refused with 413 before they are read (the largest
+    # legitimate body, an appeal or a space's description, is a few KiB).
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    # The WebRTC offer (`POST /spaces/{id}/media`) gets more: a browser's offer is 5-10 KB.
+    max_sdp_body_bytes: int = Field(default=128 * 1024, ge=1024)
+    # A WebSocket message larger than this closes the socket (1009) before it is buffered.
+    max_ws_message_bytes: int = Field(default=64 * 1024, ge=1024)
+    # Addresses (CIDR, comma-separated or a JSON array) that may read `GET /metrics`.
+    metrics_allowed_networks: Annotated[list[IPv4Network | IPv6Network], NoDecode] = Field(
+        default_factory=lambda: [ip_network("127.0.0.0/8"), ip_network("::1/128")]
+    )
+    # Swagger UI at /docs, from assets served by Parley itself (`make setup` fetches them).
+    api_docs: bool = True
+
     @field_validator("link_shorteners", mode="before")
     @classmethod
     def _list_of_hosts(cls, hosts: str | list[str]) -> list[str]:
@@ -138,6 +154,19 @@ class Settings(BaseSettings):
         if bool(self.turn_urls) != (self.turn_secret is not None):
             raise ValueError("PARLEY_TURN_URLS and PARLEY_TURN_SECRET go together: set both")
         return self
+
+    @field_validator("metrics_allowed_networks", mode="before")
+    @classmethod
+    def _list_of_networks(
+        cls, networks: str | list[str | IPv4Network | IPv6Network]
+    ) -> list[IPv4Network | IPv6Network]:
+        items: list[str | IPv4Network | IPv6Network] | list[str]
+        if isinstance(networks, str):
+            text = networks.strip()
+            items = json.loads(text) if text.startswith("[") else text.split(",")
+        else:
+            items = networks
+        return [ip_network(str(n).strip(), strict=False) for n in items if str(n).strip()]
 
     @field_validator("database_url")
     @classmethod

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import gc
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import Match, Mount
-from starlette.types import Scope
+from starlette.types import ASGIApp, Scope
 
-from parley.api import errors
+from parley.api import docs, errors
+from parley.api.address_gate import AddressGate
+from parley.api.body_limit import Allowance, BodyLimit
 from parley.api.logs import redact_tokens_in_server_logs
 from parley.api.routes import accounts, events, links, moderation, ops, spaces
+from parley.api.security_headers import SecurityHeaders
 from parley.config import Settings
 from parley.services.node import Node
 
@@ -29,6 +34,31 @@ class WebClientMount(Mount):
         if scope["type"] == "http" and scope["path"].startswith("/api/"):
             return Match.NONE, {}
         return super().matches(scope)
+
+
+class ParleyAPI(FastAPI):
+    """FastAPI with the HTTP edge outside everything, Starlette's own error handler included, so
+    that even a 500 carries the security headers and no body is read past its limit."""
+
+    def __init__(self, settings: Settings, **kwargs: Any) -> None:
+        self.edge_settings = settings
+        super().__init__(**kwargs)
+
+    def build_middleware_stack(self) -> ASGIApp:
+        app = super().build_middleware_stack()
+        app = AddressGate(app, {"/metrics"}, self.edge_settings.metrics_allowed_networks)
+        app = BodyLimit(
+            app,
+            self.edge_settings.max_body_bytes,
+            [
+                Allowance(
+                    "POST",
+                    re.compile(r"/api/v1/spaces/[^/]+/media"),
+                    self.edge_settings.max_sdp_body_bytes,
+                )
+            ],
+        )
+        return SecurityHeaders(app)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -50,17 +80,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await node.stop()
 
-    app = FastAPI(
+    app = ParleyAPI(
+        settings,
         title="Parley",
         version="1",
         summary="Live audio rooms with trust and safety built in",
         lifespan=lifespan,
+        # /docs is served from Parley's own files (parley.api.docs); ReDoc needs inline styles.
+        docs_url=None,
+        redoc_url=None,
     )
     errors.install(app)
     for module in (accounts, spaces, events, moderation, links):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(ops.router)
     app.include_router(links.redirector)
+    if settings.api_docs:
+        app.include_router(docs.router(WEB))
     if (WEB / "index.html").exists():
         app.router.routes.append(
             WebClientMount("/", app=StaticFiles(directory=WEB, html=True), name="web")

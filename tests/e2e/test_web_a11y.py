@@ -10,12 +10,7 @@ the admin console, the suspended notice and the link interstitial are taken here
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
-import shutil
 import subprocess
-import tarfile
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,8 +27,11 @@ from tests.support.servers import ServerThread
 
 AXE_VERSION = "4.14.1"
 # The registry's integrity for that tarball: what npm pack hands us must be exactly it.
-AXE_INTEGRITY = "sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ=="  # noqa: E501
+AXE_SHA512 = (
+    "FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ=="
+)
 AXE = Path(__file__).with_name("vendor") / "axe.min.js"
+NPM_FETCH = str(Path(__file__).parents[2] / "scripts" / "npm-fetch")
 BLOCKING = ("serious", "critical")
 
 
@@ -46,39 +44,23 @@ class Axe:
 
 
 def fetch_axe() -> str:
-    """axe-core's axe.min.js from the npm registry (`npm pack`), kept in tests/e2e/vendor/."""
-    if AXE.exists():
-        return AXE.read_text(encoding="utf-8")
-    npm = shutil.which("npm")
-    if npm is None:
-        raise LookupError(f"axe-core is not at {AXE} and there is no npm to fetch it with")
-    with tempfile.TemporaryDirectory() as tmp:
+    """axe-core's axe.min.js from the npm registry, checked against its pinned integrity
+    (scripts/npm-fetch, as `make setup` fetches Swagger UI), kept in tests/e2e/vendor/."""
+    if not AXE.exists():
         try:
             subprocess.run(
-                [npm, "pack", f"axe-core@{AXE_VERSION}", "--silent"],
-                cwd=tmp,
+                [NPM_FETCH, "axe-core", AXE_VERSION, AXE_SHA512, str(AXE.parent), "axe.min.js"],
                 check=True,
                 timeout=180,
                 capture_output=True,
+                text=True,
             )
+        except subprocess.CalledProcessError as error:
+            raise LookupError(f"could not fetch axe-core {AXE_VERSION}: {error.stderr}") from None
         except (subprocess.SubprocessError, OSError) as error:
-            raise LookupError(
-                f"could not fetch axe-core {AXE_VERSION} (npm pack): {error}"
-            ) from None
-        packed = next(Path(tmp).glob("axe-core-*.tgz"))
-        digest = base64.b64encode(hashlib.sha512(packed.read_bytes()).digest()).decode()
-        if f"sha512-{digest}" != AXE_INTEGRITY:
-            raise LookupError(
-                f"axe-core {AXE_VERSION} from npm does not match its pinned integrity"
-            )
-        with tarfile.open(packed) as archive:
-            member = archive.extractfile("package/axe.min.js")
-            assert member is not None
-            script = member.read()
-    AXE.parent.mkdir(exist_ok=True)
-    (AXE.parent / ".gitignore").write_text("# fetched by test_web_a11y.py\n*\n")
-    AXE.write_bytes(script)
-    return script.decode("utf-8")
+            raise LookupError(f"could not fetch axe-core {AXE_VERSION}: {error}") from None
+        (AXE.parent / ".gitignore").write_text("# fetched by test_web_a11y.py\n*\n")
+    return AXE.read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="session")

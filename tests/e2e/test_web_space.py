@@ -118,7 +118,14 @@ async def until_media(page: Page, send: bool, previous: Any = None, timeout: flo
 async def shoot(page: Page, name: str) -> None:
     """A 1280x800 screenshot for the README, without transient toasts."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    await page.add_style_tag(content=".toasts { display: none !important; }")
+    # A constructed stylesheet (CSSOM): the page's CSP refuses an added <style> element.
+    await page.evaluate(
+        """() => {
+          const sheet = new CSSStyleSheet();
+          sheet.replaceSync(".toasts { display: none !important; }");
+          document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+        }"""
+    )
     await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
 

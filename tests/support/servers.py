@@ -51,6 +51,7 @@ class ServerThread:
             port=self.port,
             log_level="warning",
             ws="websockets-sansio",
+            ws_max_size=settings.max_ws_message_bytes,
             lifespan="on",
         )
         self.server = uvicorn.Server(config)

@@ -224,7 +224,7 @@ function checker() {
       }
     });
   });
-  return h("div", { class: "card", style: "margin-top: 1rem" }, form);
+  return h("div", { class: "card link-check-card" }, form);
 }
 
 // --- reports ---------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ export async function render(main, _params, app) {
     notices = appeal.notice ? [appeal.notice] : [];
   }
   const current = notices.find((n) => n.action === "suspend") || appeal.notice || notices[0];
-  const page = h("section", { class: "page narrow", style: "max-width: 40rem" });
+  const page = h("section", { class: "page narrow notice-page" });
   const card = h(
     "div",
     { class: "card notice-card" },

@@ -200,7 +200,7 @@ export async function render(main, [handle], app) {
   main.append(
     h(
       "div",
-      { class: "page narrow", style: "max-width: 44rem" },
+      { class: "page narrow profile-page" },
       h(
         "section",
         { class: "card", "aria-labelledby": "profile-name" },

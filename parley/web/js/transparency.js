@@ -8,7 +8,7 @@ export async function render(main) {
   main.append(
     h(
       "section",
-      { class: "page narrow", style: "max-width: 48rem" },
+      { class: "page narrow transparency-page" },
       h("h1", { tabindex: "-1" }, "Transparency report"),
       h("p", { class: "lede" }, "Every moderation action is logged. These are the counts, per rule and month."),
       rows.length

@@ -1,13 +1,15 @@
 // Small DOM helpers: element building, announcements for screen readers, avatars, dates.
 
 // h("button", {class: "primary", onclick}, "Sign in") -> element. Attributes starting with "on"
-// are listeners; `false`/`null` attributes are left out; children may be nested arrays.
+// are listeners; `false`/`null` attributes are left out; children may be nested arrays. `style`
+// goes through the CSSOM: the Content-Security-Policy refuses style attributes (no inline style).
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs || {})) {
     if (value === false || value === null || value === undefined) continue;
     if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), value);
     else if (key === "class") el.className = value;
+    else if (key === "style") el.style.cssText = value;
     else if (key === "dataset") Object.assign(el.dataset, value);
     else if (key === "value") el.value = value;
     else if (key === "checked") el.checked = !!value;
