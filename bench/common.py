@@ -51,8 +51,9 @@ class ServerProcess:
 
 
 @contextmanager
-def server_process(**env: str) -> Iterator[ServerProcess]:
-    """`parley serve` in a process of its own, on a free port and a fresh data dir."""
+def server_process(cpus: str | None = None, **env: str) -> Iterator[ServerProcess]:
+    """`parley serve` in a process of its own, on a free port and a fresh data dir; with
+    `cpus` (e.g. "0"), pinned to those cores with taskset, away from the load."""
     raise_fd_limit()
     port = free_port()
     with tempfile.TemporaryDirectory() as data:
@@ -65,11 +66,15 @@ def server_process(**env: str) -> Iterator[ServerProcess]:
             "PARLEY_ARGON2_MEMORY_KIB": "64",
             # A log line per request would measure the terminal, not the server.
             "PARLEY_LOG_LEVEL": "warning",
+            # The load comes from one address, thousands of people at once; bench/limits.py
+            # turns the limits back on to measure them.
+            "PARLEY_RATE_LIMITS": "off",
             **env,
         }
         log = open(Path(data) / "server.log", "w+b")  # noqa: SIM115 - read back on failure
+        pin = ["taskset", "-c", cpus] if cpus is not None else []
         proc = subprocess.Popen(
-            [sys.executable, "-m", "parley.cli", "serve"],
+            [*pin, sys.executable, "-m", "parley.cli", "serve"],
             env=environment,
             stdout=log,
             stderr=subprocess.STDOUT,

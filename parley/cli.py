@@ -36,6 +36,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         ws_per_message_deflate=False,
         # A larger frame closes the socket (1009) as soon as its header is read, unbuffered.
         ws_max_size=settings.max_ws_message_bytes,
+        # Parley reads X-Forwarded-For itself, from `trusted_proxies` only (core.ratelimit):
+        # uvicorn's default believes any local peer, which would let a client on the same
+        # machine pick the address it is counted under.
+        proxy_headers=False,
     )
     return 0
 

@@ -10,6 +10,8 @@ from typing import Annotated
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from parley.core.ratelimit import limit_table
+
 
 class IceServer(BaseModel):
     """A STUN or TURN server, in the shape of the browser's RTCIceServer."""
@@ -135,6 +137,26 @@ class Settings(BaseSettings):
     # Swagger UI at /docs, from assets served by Parley itself (`make setup` fetches them).
     api_docs: bool = True
 
+    # Rate limits (core.ratelimit has the table and the defaults). Off only for benchmarks that
+    # play thousands of people from one address.
+    rate_limits: bool = True
+    # Overrides of the defaults: `posts=10/min,reactions=20/10s` or a JSON object.
+    rate_limit_overrides: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    # A refusal (429) is answered this late, which slows a flood that waits for its answers.
+    rate_limit_refusal_delay_seconds: float = Field(default=0.5, ge=0, le=10)
+    # Keys in Redis start with this, so several deployments can share one Redis.
+    rate_limit_key_prefix: str = "parley:rl:"
+    # Proxies (CIDR) whose X-Forwarded-For is believed when counting by address; empty: the
+    # peer's address is the client's. Set it to the load balancer's addresses behind one.
+    trusted_proxies: Annotated[list[IPv4Network | IPv6Network], NoDecode] = Field(
+        default_factory=list
+    )
+    # argon2 hashes at once (unset: one per core) and how many may wait; more get 503 `busy`.
+    argon2_concurrency: int | None = Field(default=None, ge=1, le=256)
+    # Eight behind one core is about 1.3 s of waiting at the production cost: past that, "busy,
+    # try again" is the kinder answer.
+    argon2_queue: int = Field(default=8, ge=0, le=10_000)
+
     @field_validator("link_shorteners", mode="before")
     @classmethod
     def _list_of_hosts(cls, hosts: str | list[str]) -> list[str]:
@@ -155,7 +177,26 @@ class Settings(BaseSettings):
             raise ValueError("PARLEY_TURN_URLS and PARLEY_TURN_SECRET go together: set both")
         return self
 
-    @field_validator("metrics_allowed_networks", mode="before")
+    @field_validator("rate_limit_overrides", mode="before")
+    @classmethod
+    def _overrides(cls, value: str | dict[str, str]) -> dict[str, str]:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("{"):
+                parsed: dict[str, str] = json.loads(text)
+                return parsed
+            pairs = [item.split("=", 1) for item in text.split(",") if item.strip()]
+            if any(len(pair) != 2 for pair in pairs):
+                raise ValueError("write rate limit overrides as name=rate,... e.g. posts=10/min")
+            return {name.strip(): rate.strip() for name, rate in pairs}
+        return value
+
+    @model_validator(mode="after")
+    def _known_limits(self) -> Settings:
+        limit_table(self.rate_limit_overrides)  # a typo fails at start-up, not silently
+        return self
+
+    @field_validator("metrics_allowed_networks", "trusted_proxies", mode="before")
     @classmethod
     def _list_of_networks(
         cls, networks: str | list[str | IPv4Network | IPv6Network]

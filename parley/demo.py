@@ -22,7 +22,7 @@ PEOPLE = [
 async def _caller(node: Node, handle: str, name: str) -> Caller:
     with contextlib.suppress(Conflict):  # made by an earlier demo run
         await node.accounts.sign_up(handle, PASSWORD, name)
-    token, _ = await node.accounts.sign_in(handle, PASSWORD)
+    token, _ = await node.accounts.sign_in(handle, PASSWORD, "demo")
     return await node.accounts.authenticate(token)
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from parley.core.errors import Unauthenticated
+from parley.core.ratelimit import KeyKind, LimitName
+from parley.core.ratelimit import client_address as address_of
 from parley.services.accounts import Caller
 from parley.services.node import Node
 
@@ -53,3 +55,29 @@ async def require_appeal_caller(
 
 
 AppealCallerDep = Annotated[Caller, Depends(require_appeal_caller)]
+
+
+def client_address(request: Request) -> str:
+    """The address a request counts under for per-address limits (core.ratelimit)."""
+    node: Node = request.app.state.node
+    peer = request.client.host if request.client else None
+    return address_of(
+        peer, request.headers.getlist("x-forwarded-for"), node.settings.trusted_proxies
+    )
+
+
+def limit(name: LimitName) -> Any:
+    """A route dependency counting the request against limit `name` (429 once over it), by
+    the signed-in account or the client's address as the limit says."""
+
+    async def check(request: Request, node: NodeDep, caller: MaybeCallerDep) -> None:
+        match node.limits.table[name].by:
+            case KeyKind.ACCOUNT if caller is not None:
+                key = caller.account.id
+            case KeyKind.ACCOUNT:
+                return  # not signed in: the route answers 401 on its own
+            case _:
+                key = client_address(request)
+        await node.limits.check(name, key)
+
+    return Depends(check)

@@ -25,13 +25,19 @@ _HTTP_CODES = {
     406: "not_acceptable",
     413: "too_large",
     415: "unsupported_media_type",
+    429: "rate_limited",
 }
 
 
 def problem(status: int, code: str, title: str, **extra: Any) -> JSONResponse:
     body = {"type": f"/problems/{code}", "title": title, "status": status, "code": code, **extra}
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+    headers: dict[str, str] = {}
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    if "retry_after" in extra:
+        # 429 (a rate limit) and 503 (busy): when to come back, for clients that read headers.
+        headers["Retry-After"] = str(extra["retry_after"])
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers or None)
 
 
 async def _rule_violation(_request: Request, exc: Exception) -> JSONResponse:

@@ -12,11 +12,13 @@ from parley.core import accounts as rules
 from parley.core import sessions as session_rules
 from parley.core.accounts import Account, AccountState, Post, clean_cursor
 from parley.core.errors import Conflict, Forbidden, NotFound, Unauthenticated
+from parley.core.ratelimit import LimitName
 from parley.core.sessions import SessionEnd, SessionPolicy, SessionTimes
 from parley.services import orders
 from parley.services.common import Clock, hash_token, new_id, new_token, utcnow
 from parley.services.orders import ACCOUNTS_CHANNEL, SessionsEnded
 from parley.services.passwords import Passwords
+from parley.services.ratelimit import RateLimiter
 from parley.services.views import notice_view
 from parley.store.accounts import AccountStore, PostStore, SessionStore, SocialStore, StoredSession
 from parley.store.db import Database
@@ -57,10 +59,13 @@ class AccountService:
         guard_links: Callable[[str], Awaitable[None]],
         bus: Bus,
         sessions: SessionPolicy,
+        limits: RateLimiter,
         clock: Clock = utcnow,
         instance_name: str = "Parley",
     ) -> None:
         self.db = db
+        # Sign-in checks its limits itself: they depend on the handle in the body.
+        self.limits = limits
         self.passwords = passwords
         # Handles that read as the instance speaking are reserved (core.accounts).
         self.instance_name = instance_name
@@ -103,14 +108,24 @@ class AccountService:
             raise Conflict("handle_taken", "That handle is taken")
         return account
 
-    async def sign_in(self, handle: str, password: str) -> tuple[str, Account]:
-        """A new bearer token for the account."""
+    async def sign_in(self, handle: str, password: str, address: str) -> tuple[str, Account]:
+        """A new bearer token for the account. `address`: the client's, for the limits, which
+        are checked before any argon2 work is done: a guess costs the guesser, not the node."""
+        await self.limits.check(LimitName.SIGN_IN_ADDRESS, address)
         async with self.db.read() as conn:
             store = AccountStore(conn)
             account = await store.by_handle(handle) if rules.HANDLE_RE.fullmatch(handle) else None
             stored = await store.password_hash(account.id) if account else None
-        if not await self.passwords.verify(stored, password) or account is None:
+        # Per handle, so many addresses together cannot guess one password faster; the owner's
+        # own addresses are spared, so a flood against a handle does not lock its owner out.
+        # An unknown handle is counted too: whether it exists must not show in the answers.
+        known = account is not None and await self.limits.known_address(account.id, address)
+        if not known:
+            target = account.id if account else f"unknown:{handle.lower()}"
+            await self.limits.check(LimitName.SIGN_IN_HANDLE, target)
+        if not await self.passwords.verify(stored, password, known=known) or account is None:
             raise Unauthenticated("invalid_credentials", "Wrong handle or password")
+        await self.limits.remember_address(account.id, address)
         if account.state is AccountState.SUSPENDED:
             await self._refuse_suspended(account)
         self._check_usable(account)
@@ -221,10 +236,10 @@ class AccountService:
         rules.check_password(new)
         async with self.db.read() as conn:
             stored = await AccountStore(conn).password_hash(caller.account.id)
-        if not await self.passwords.verify(stored, current):
+        if not await self.passwords.verify(stored, current, known=True):
             # Not 401: the caller's session is fine, only the password they typed is wrong.
             raise Forbidden("wrong_password", "The current password is not right")
-        new_hash = await self.passwords.hash(new)
+        new_hash = await self.passwords.hash(new, known=True)
         async with self.db.write() as conn:
             await AccountStore(conn).set_password_hash(caller.account.id, new_hash)
             ended = await SessionStore(conn).revoke_all(

@@ -1,5 +1,6 @@
-"""What one node is doing, for Prometheus: sockets, media rooms and peers, and the mixers' own
-figures (ticks, skipped ticks, program encodes, the audio delay they add). Read at scrape time
+"""What one node is doing, for Prometheus: sockets, media rooms and peers, the mixers' own
+figures (ticks, skipped ticks, program encodes, the audio delay they add), and what the rate
+limits and the argon2 gate refused. Read at scrape time
 from the live objects, so nothing on a hot path counts anything extra."""
 
 from __future__ import annotations
@@ -62,6 +63,29 @@ class NodeCollector(Collector):
                     at = min(len(recent) - 1, round(quantile * (len(recent) - 1)))
                     added.add_metric([space, str(quantile)], recent[at])
         yield from (ticks, skipped, encodes, added)
+        yield from _abuse_limits(node)
+
+
+def _abuse_limits(node: Node) -> Iterator[Metric]:
+    refused = CounterMetricFamily(
+        "parley_rate_limited", "Requests refused with 429, per limit", labels=["limit"]
+    )
+    for name, count in sorted(node.limits.refused.items()):
+        refused.add_metric([name.value], count)
+    yield refused
+    yield CounterMetricFamily(
+        "parley_rate_limit_fallbacks",
+        "Limit checks made in this node's memory because Redis did not answer",
+        value=node.limits.fallbacks,
+    )
+    yield _gauge(
+        "parley_argon2_pending", "Password hashes running or queued", node.passwords.gate.pending
+    )
+    yield CounterMetricFamily(
+        "parley_argon2_busy_refusals",
+        "Sign-ins and sign-ups refused with 503 busy: the argon2 queue was full",
+        value=node.passwords.gate.refused,
+    )
 
 
 def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:

@@ -11,6 +11,7 @@ from prometheus_client import CollectorRegistry
 
 from parley.bus import Bus, make_bus
 from parley.config import Settings
+from parley.core.ratelimit import limit_table
 from parley.core.sessions import SessionEnd, SessionPolicy
 from parley.services import orders
 from parley.services.accounts import AccountService
@@ -22,6 +23,7 @@ from parley.services.moderation import ModerationService
 from parley.services.orders import ACCOUNTS_CHANNEL, AccountSuspended, KeptOut, SessionsEnded
 from parley.services.passwords import Passwords
 from parley.services.publisher import EventPublisher
+from parley.services.ratelimit import MemoryStore, RateLimiter, RedisStore
 from parley.services.reports import ReportService
 from parley.services.spaces import SpaceService
 from parley.store.db import Database
@@ -34,16 +36,21 @@ class Node:
         self.settings = settings
         self.db = Database(settings.effective_database_url)
         self.bus: Bus = make_bus(settings.redis_url)
-        passwords = Passwords(
-            time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib
+        self.passwords = Passwords(
+            time_cost=settings.argon2_time_cost,
+            memory_kib=settings.argon2_memory_kib,
+            concurrency=settings.argon2_concurrency,
+            queue=settings.argon2_queue,
         )
+        self.limits = rate_limiter(settings)
         # Before the services whose content it guards: posts, profiles, space titles.
         self.links = LinkService(self.db, self.bus, settings)
         self.accounts = AccountService(
             self.db,
-            passwords,
+            self.passwords,
             guard_links=self.links.guard,
             bus=self.bus,
+            limits=self.limits,
             sessions=session_policy(settings),
             instance_name=settings.instance_name,
         )
@@ -88,6 +95,7 @@ class Node:
         await self.media.close()
         await self.hub.close()
         await self.bus.close()
+        await self.limits.close()
         await self.db.close()
 
     async def ready(self) -> dict[str, bool]:
@@ -171,4 +179,19 @@ def session_policy(settings: Settings) -> SessionPolicy:
         lifetime=timedelta(days=settings.session_lifetime_days),
         appeal_lifetime=timedelta(minutes=settings.appeal_session_minutes),
         touch_every=timedelta(seconds=settings.session_touch_seconds),
+    )
+
+
+def rate_limiter(settings: Settings) -> RateLimiter:
+    """In Redis when the node has one (every node then shares each key), else in memory."""
+    store = (
+        RedisStore(settings.redis_url, settings.rate_limit_key_prefix)
+        if settings.redis_url
+        else MemoryStore()
+    )
+    return RateLimiter(
+        limit_table(settings.rate_limit_overrides),
+        store,
+        enabled=settings.rate_limits,
+        refusal_delay=settings.rate_limit_refusal_delay_seconds,
     )

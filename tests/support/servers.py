@@ -16,6 +16,7 @@ import uvicorn
 
 from parley.api.app import create_app
 from parley.config import Settings
+from parley.core.ratelimit import LimitName
 from parley.services.node import Node
 
 T = TypeVar("T")
@@ -30,6 +31,10 @@ TEST_SETTINGS: dict[str, Any] = {
     "host_grace_seconds": 1.0,
     "presence_timeout_seconds": 1.0,
     "sweep_interval_seconds": 0.1,
+    # Tests play many people from one address in a few seconds; the rate-limit tests set the
+    # limits they exercise (tests/security/test_rate_limits.py).
+    "rate_limit_overrides": {name.value: "100000/s" for name in LimitName},
+    "rate_limit_refusal_delay_seconds": 0,
 }
 
 
@@ -52,6 +57,7 @@ class ServerThread:
             log_level="warning",
             ws="websockets-sansio",
             ws_max_size=settings.max_ws_message_bytes,
+            proxy_headers=False,  # as `parley serve`: X-Forwarded-For only from trusted proxies
             lifespan="on",
         )
         self.server = uvicorn.Server(config)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
-from parley.api.deps import CallerDep, MaybeCallerDep, NodeDep
+from parley.api.deps import CallerDep, MaybeCallerDep, NodeDep, client_address, limit
 from parley.api.schemas import (
     AccountOut,
     MeOut,
@@ -22,6 +22,7 @@ from parley.api.schemas import (
     SignUp,
 )
 from parley.core.accounts import Post
+from parley.core.ratelimit import LimitName
 from parley.services.node import Node
 from parley.services.views import parts_view
 
@@ -45,15 +46,21 @@ async def _posts(node: Node, posts: list[Post]) -> list[dict[str, Any]]:
     ]
 
 
-@router.post("/accounts", status_code=201, response_model=AccountOut)
+@router.post(
+    "/accounts",
+    status_code=201,
+    response_model=AccountOut,
+    dependencies=[limit(LimitName.SIGN_UP_ADDRESS)],
+)
 async def sign_up(body: SignUp, node: NodeDep) -> dict[str, str]:
     account = await node.accounts.sign_up(body.handle, body.password, body.display_name)
     return account.public()
 
 
 @router.post("/sessions", status_code=201, response_model=SessionOut, tags=["sessions"])
-async def sign_in(body: SignIn, node: NodeDep) -> dict[str, Any]:
-    token, account = await node.accounts.sign_in(body.handle, body.password)
+async def sign_in(body: SignIn, request: Request, node: NodeDep) -> dict[str, Any]:
+    address = client_address(request)
+    token, account = await node.accounts.sign_in(body.handle, body.password, address)
     return {"token": token, "account": {**account.public(), "is_admin": account.is_admin}}
 
 
@@ -70,7 +77,12 @@ async def sign_out_everywhere(caller: CallerDep, node: NodeDep) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/accounts/me/password", status_code=204, tags=["sessions"])
+@router.post(
+    "/accounts/me/password",
+    status_code=204,
+    tags=["sessions"],
+    dependencies=[limit(LimitName.PASSWORD_CHANGE)],
+)
 async def change_password(body: PasswordChange, caller: CallerDep, node: NodeDep) -> Response:
     """With the current password; every other session of the account ends."""
     await node.accounts.change_password(caller, body.current_password, body.new_password)
@@ -85,7 +97,9 @@ async def me(caller: CallerDep, node: NodeDep) -> dict[str, Any]:
     }
 
 
-@router.patch("/accounts/me", response_model=ProfileOut)
+@router.patch(
+    "/accounts/me", response_model=ProfileOut, dependencies=[limit(LimitName.PROFILE_CHANGES)]
+)
 async def update_me(body: ProfileChange, caller: CallerDep, node: NodeDep) -> dict[str, Any]:
     account = await node.accounts.update_profile(
         caller, display_name=body.display_name, bio=body.bio
@@ -112,7 +126,7 @@ async def profile(handle: str, node: NodeDep, caller: MaybeCallerDep) -> dict[st
     }
 
 
-@router.post("/accounts/{handle}/follow", status_code=204)
+@router.post("/accounts/{handle}/follow", status_code=204, dependencies=[limit(LimitName.FOLLOWS)])
 async def follow(handle: str, caller: CallerDep, node: NodeDep) -> Response:
     await node.accounts.follow(caller, handle)
     return Response(status_code=204)
@@ -124,7 +138,7 @@ async def unfollow(handle: str, caller: CallerDep, node: NodeDep) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/accounts/{handle}/block", status_code=204)
+@router.post("/accounts/{handle}/block", status_code=204, dependencies=[limit(LimitName.FOLLOWS)])
 async def block(handle: str, caller: CallerDep, node: NodeDep) -> Response:
     blocked = await node.accounts.block(caller, handle)
     await node.spaces.keep_out(caller, blocked.id)
@@ -137,7 +151,13 @@ async def unblock(handle: str, caller: CallerDep, node: NodeDep) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/posts", status_code=201, response_model=PostOut, tags=["posts"])
+@router.post(
+    "/posts",
+    status_code=201,
+    response_model=PostOut,
+    tags=["posts"],
+    dependencies=[limit(LimitName.POSTS)],
+)
 async def create_post(body: NewPost, caller: CallerDep, node: NodeDep) -> dict[str, Any]:
     return (await _posts(node, [await node.accounts.post(caller, body.text)]))[0]
 

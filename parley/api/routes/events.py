@@ -15,6 +15,7 @@ import json
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from parley.core.errors import RuleViolation, Unauthenticated
+from parley.core.ratelimit import LimitName, RateLimited
 from parley.services.accounts import Caller
 from parley.services.fanout import (
     CLOSE_REMOVED,
@@ -86,6 +87,7 @@ async def events(ws: WebSocket, space_id: str) -> None:
         if caller is None:
             return
         me = caller.account.id
+        await node.limits.check(LimitName.SOCKETS_OPENED, me)
         participant = await node.spaces.follower(space_id, me)
         client = Client(me, caller.session_id)
         # Refuses a space that does not exist, and an account over its sockets on this node.
@@ -145,7 +147,7 @@ async def _refuse(ws: WebSocket, refusal: RuleViolation) -> None:
     await ws.send_text(json.dumps({"type": "error", "code": refusal.code}))
     if refusal.code in ("removed_from_space", "blocked_by_host"):
         code = CLOSE_REMOVED
-    elif isinstance(refusal, TooManySockets):
+    elif isinstance(refusal, (TooManySockets, RateLimited)):
         code = CLOSE_TOO_MANY
     elif refusal.status in (401, 403):
         code = CLOSE_UNAUTHORIZED

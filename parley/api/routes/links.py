@@ -11,10 +11,11 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from parley.api import link_pages
-from parley.api.deps import CallerDep, NodeDep
+from parley.api.deps import CallerDep, NodeDep, limit
 from parley.api.errors import problem
 from parley.api.schemas import LinkCheckOut, LinkIn, LinkOut, LinkRuleIn, LinkRuleOut
 from parley.core.errors import NotFound
+from parley.core.ratelimit import LimitName
 from parley.services.links import URL_MAX
 
 router = APIRouter(tags=["trust and safety"])
@@ -47,7 +48,9 @@ async def remove_link_rule(rule_id: str, caller: CallerDep, node: NodeDep) -> Re
     return Response(status_code=204)
 
 
-@router.get("/links/check", response_model=LinkCheckOut)
+@router.get(
+    "/links/check", response_model=LinkCheckOut, dependencies=[limit(LimitName.LINK_CHECKS_ADDRESS)]
+)
 async def check_link(
     node: NodeDep, url: Annotated[str, Query(min_length=1, max_length=URL_MAX)]
 ) -> dict[str, Any]:
@@ -56,7 +59,9 @@ async def check_link(
     return await node.links.check(url)
 
 
-@router.post("/links", status_code=201, response_model=LinkOut)
+@router.post(
+    "/links", status_code=201, response_model=LinkOut, dependencies=[limit(LimitName.LINKS_MINTED)]
+)
 async def add_link(body: LinkIn, caller: CallerDep, node: NodeDep) -> dict[str, str]:
     """A redirector link (`href`) for a URL; it is checked again when clicked. Links in stored
     content need none of this: posts, profiles and spaces carry their links as `*_parts`."""

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from parley.api.deps import AppealCallerDep, CallerDep, NodeDep
+from parley.api.deps import AppealCallerDep, CallerDep, NodeDep, limit
 from parley.api.schemas import (
     AppealDecisionIn,
     AppealIn,
@@ -17,6 +17,7 @@ from parley.api.schemas import (
     SuspendIn,
     UnsuspendIn,
 )
+from parley.core.ratelimit import LimitName
 
 router = APIRouter(tags=["trust and safety"])
 
@@ -55,6 +56,8 @@ async def notices(caller: AppealCallerDep, node: NodeDep) -> list[dict[str, Any]
 
 @router.post("/appeals", status_code=201)
 async def appeal(body: AppealIn, caller: AppealCallerDep, node: NodeDep) -> dict[str, Any]:
+    # Here rather than as a route dependency: the caller is usually a suspended account.
+    await node.limits.check(LimitName.APPEALS, caller.account.id)
     return await node.moderation.appeal(caller.account, body.notice_id, body.text)
 
 
@@ -72,7 +75,7 @@ async def decide(
     return await node.moderation.decide_appeal(caller, appeal_id, body.decision, body.reason)
 
 
-@router.post("/reports", status_code=201)
+@router.post("/reports", status_code=201, dependencies=[limit(LimitName.REPORTS)])
 async def report(body: ReportIn, caller: CallerDep, node: NodeDep) -> dict[str, Any]:
     return await node.reports.report(
         caller, body.target_type, body.target_id, body.rule, body.comment

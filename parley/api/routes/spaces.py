@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from parley.api.deps import CallerDep, MaybeCallerDep, NodeDep
+from parley.api.deps import CallerDep, MaybeCallerDep, NodeDep, limit
 from parley.api.schemas import (
     MediaAnswer,
     MediaConfig,
@@ -17,6 +17,7 @@ from parley.api.schemas import (
     SpaceChange,
     SpaceOut,
 )
+from parley.core.ratelimit import LimitName
 from parley.core.spaces.model import SpaceStatus, SpeakPolicy
 
 router = APIRouter(prefix="/spaces", tags=["spaces"])
@@ -26,7 +27,9 @@ def _done() -> Response:
     return Response(status_code=204)
 
 
-@router.post("", status_code=201, response_model=SpaceOut)
+@router.post(
+    "", status_code=201, response_model=SpaceOut, dependencies=[limit(LimitName.SPACES_CREATED)]
+)
 async def create(body: NewSpace, caller: CallerDep, node: NodeDep) -> dict[str, Any]:
     return await node.spaces.create(
         caller,
@@ -54,14 +57,16 @@ async def show(space_id: str, node: NodeDep) -> dict[str, Any]:
     return await node.spaces.view(space_id)
 
 
-@router.patch("/{space_id}", response_model=SpaceOut)
+@router.patch("/{space_id}", response_model=SpaceOut, dependencies=[limit(LimitName.SPACE_ACTIONS)])
 async def edit(
     space_id: str, body: SpaceChange, caller: CallerDep, node: NodeDep
 ) -> dict[str, Any]:
     return await node.spaces.edit(caller, space_id, body.model_dump(exclude_none=True))
 
 
-@router.post("/{space_id}/start", response_model=SpaceOut)
+@router.post(
+    "/{space_id}/start", response_model=SpaceOut, dependencies=[limit(LimitName.SPACE_ACTIONS)]
+)
 async def start(space_id: str, caller: CallerDep, node: NodeDep) -> dict[str, Any]:
     return await node.spaces.start(caller, space_id)
 
@@ -71,7 +76,9 @@ async def end(space_id: str, caller: CallerDep, node: NodeDep) -> dict[str, Any]
     return await node.spaces.end(caller, space_id)
 
 
-@router.post("/{space_id}/reminders", status_code=204)
+@router.post(
+    "/{space_id}/reminders", status_code=204, dependencies=[limit(LimitName.SPACE_ACTIONS)]
+)
 async def remind(space_id: str, caller: CallerDep, node: NodeDep) -> Response:
     await node.spaces.remind(caller, space_id)
     return _done()
@@ -84,7 +91,9 @@ async def listeners(
     return await node.spaces.listeners(space_id, limit)
 
 
-@router.post("/{space_id}/join", response_model=ParticipantOut)
+@router.post(
+    "/{space_id}/join", response_model=ParticipantOut, dependencies=[limit(LimitName.SPACE_ACTIONS)]
+)
 async def join(space_id: str, caller: CallerDep, node: NodeDep) -> dict[str, Any]:
     return await node.spaces.join(caller, space_id)
 
@@ -95,81 +104,102 @@ async def leave(space_id: str, caller: CallerDep, node: NodeDep) -> Response:
     return _done()
 
 
-@router.post("/{space_id}/hand", status_code=204)
+@router.post("/{space_id}/hand", status_code=204, dependencies=[limit(LimitName.SPACE_ACTIONS)])
 async def raise_hand(space_id: str, caller: CallerDep, node: NodeDep) -> Response:
     await node.spaces.raise_hand(caller, space_id)
     return _done()
 
 
-@router.delete("/{space_id}/hand", status_code=204)
+@router.delete("/{space_id}/hand", status_code=204, dependencies=[limit(LimitName.SPACE_ACTIONS)])
 async def lower_hand(space_id: str, caller: CallerDep, node: NodeDep) -> Response:
     await node.spaces.lower_hand(caller, space_id)
     return _done()
 
 
-@router.post("/{space_id}/speakers/{handle}", status_code=204)
+@router.post(
+    "/{space_id}/speakers/{handle}", status_code=204, dependencies=[limit(LimitName.SPACE_ACTIONS)]
+)
 async def add_speaker(space_id: str, handle: str, caller: CallerDep, node: NodeDep) -> Response:
     """Approve a raised hand, or invite someone who did not ask."""
     await node.spaces.add_speaker(caller, space_id, handle)
     return _done()
 
 
-@router.delete("/{space_id}/speakers/{handle}", status_code=204)
+@router.delete(
+    "/{space_id}/speakers/{handle}", status_code=204, dependencies=[limit(LimitName.SPACE_ACTIONS)]
+)
 async def to_audience(space_id: str, handle: str, caller: CallerDep, node: NodeDep) -> Response:
     """Back to the audience; on a listener, deny their request or withdraw the invitation."""
     await node.spaces.to_audience(caller, space_id, handle)
     return _done()
 
 
-@router.post("/{space_id}/invitation/accept", status_code=204)
+@router.post(
+    "/{space_id}/invitation/accept", status_code=204, dependencies=[limit(LimitName.SPACE_ACTIONS)]
+)
 async def accept(space_id: str, caller: CallerDep, node: NodeDep) -> Response:
     await node.spaces.accept_invitation(caller, space_id)
     return _done()
 
 
-@router.post("/{space_id}/invitation/decline", status_code=204)
+@router.post(
+    "/{space_id}/invitation/decline", status_code=204, dependencies=[limit(LimitName.SPACE_ACTIONS)]
+)
 async def decline(space_id: str, caller: CallerDep, node: NodeDep) -> Response:
     await node.spaces.decline_invitation(caller, space_id)
     return _done()
 
 
-@router.post("/{space_id}/cohosts/{handle}", status_code=204)
+@router.post(
+    "/{space_id}/cohosts/{handle}", status_code=204, dependencies=[limit(LimitName.SPACE_ACTIONS)]
+)
 async def add_cohost(space_id: str, handle: str, caller: CallerDep, node: NodeDep) -> Response:
     await node.spaces.add_cohost(caller, space_id, handle)
     return _done()
 
 
-@router.delete("/{space_id}/cohosts/{handle}", status_code=204)
+@router.delete(
+    "/{space_id}/cohosts/{handle}", status_code=204, dependencies=[limit(LimitName.SPACE_ACTIONS)]
+)
 async def remove_cohost(space_id: str, handle: str, caller: CallerDep, node: NodeDep) -> Response:
     await node.spaces.remove_cohost(caller, space_id, handle)
     return _done()
 
 
-@router.post("/{space_id}/mute/{handle}", status_code=204)
+@router.post(
+    "/{space_id}/mute/{handle}", status_code=204, dependencies=[limit(LimitName.SPACE_ACTIONS)]
+)
 async def mute(space_id: str, handle: str, caller: CallerDep, node: NodeDep) -> Response:
     await node.spaces.mute(caller, space_id, handle)
     return _done()
 
 
-@router.post("/{space_id}/unmute", status_code=204)
+@router.post("/{space_id}/unmute", status_code=204, dependencies=[limit(LimitName.SPACE_ACTIONS)])
 async def unmute(space_id: str, caller: CallerDep, node: NodeDep) -> Response:
     await node.spaces.unmute(caller, space_id)
     return _done()
 
 
-@router.post("/{space_id}/remove/{handle}", status_code=204)
+@router.post(
+    "/{space_id}/remove/{handle}", status_code=204, dependencies=[limit(LimitName.SPACE_ACTIONS)]
+)
 async def remove(space_id: str, handle: str, caller: CallerDep, node: NodeDep) -> Response:
     await node.spaces.remove(caller, space_id, handle)
     return _done()
 
 
-@router.post("/{space_id}/reactions", status_code=204)
+@router.post("/{space_id}/reactions", status_code=204, dependencies=[limit(LimitName.REACTIONS)])
 async def react(space_id: str, body: Reaction, caller: CallerDep, node: NodeDep) -> Response:
     await node.spaces.react(caller, space_id, body.emoji)
     return _done()
 
 
-@router.post("/{space_id}/media", response_model=MediaAnswer, response_model_exclude_none=True)
+@router.post(
+    "/{space_id}/media",
+    response_model=MediaAnswer,
+    response_model_exclude_none=True,
+    dependencies=[limit(LimitName.MEDIA_OFFERS)],
+)
 async def media(
     space_id: str, body: MediaOffer, caller: CallerDep, node: NodeDep
 ) -> dict[str, Any]:
