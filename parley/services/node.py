@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry
 from parley.bus import Bus, make_bus
 from parley.config import Settings
 from parley.core.sessions import SessionEnd, SessionPolicy
+from parley.media import aiortc_internals
 from parley.services import orders
 from parley.services.accounts import AccountService
 from parley.services.fanout import CLOSE_REMOVED, CLOSE_UNAUTHORIZED, FanoutHub
@@ -70,6 +71,7 @@ class Node:
         self._enforcer: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        await aiortc_internals.self_check()  # refuse to start rather than fail mid-call
         await self.db.migrate()
         await self.bus.start()
         ready = asyncio.Event()

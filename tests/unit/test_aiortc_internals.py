@@ -1,10 +1,12 @@
-"""aiortc's private API, fenced: the installed aiortc passes the self-check, an aiortc that lacks
-what the media edge relies on fails it with a message naming it, and the program fan-out numbers
-its packets the way aiortc's own senders do."""
+"""aiortc's private API, fenced: the installed aiortc passes the start-up check, an aiortc that
+lacks what the media edge relies on stops the node with a message naming it, and the program
+fan-out numbers its packets the way aiortc's own senders do."""
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import aiortc
@@ -12,17 +14,31 @@ import pytest
 from aiortc import RTCDtlsTransport, RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, sdp
 from aiortc import rtcrtpsender as aiortc_sender
 from aiortc.rtcrtpparameters import RTCRtcpParameters, RTCRtpCodecParameters, RTCRtpSendParameters
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 
+from parley.config import Settings
 from parley.media.aiortc_internals import (
     SUPPORTED_AIORTC,
     AiortcMismatch,
     OutboundRtp,
     self_check,
 )
+from parley.services.node import Node
+from tests.support.servers import TEST_SETTINGS, sqlite_url
+
+PYPROJECT = Path(__file__).parents[2] / "pyproject.toml"
 
 
 async def test_the_installed_aiortc_has_everything_the_media_edge_relies_on() -> None:
     await self_check()
+
+
+def test_pyproject_pins_the_range_the_fence_was_written_for_and_it_is_installed() -> None:
+    dependencies = tomllib.loads(PYPROJECT.read_text())["project"]["dependencies"]
+    pinned = [Requirement(d) for d in dependencies if Requirement(d).name == "aiortc"]
+    assert [r.specifier for r in pinned] == [SpecifierSet(SUPPORTED_AIORTC)]
+    assert pinned[0].specifier.contains(aiortc.__version__)
 
 
 def _without_packet_count(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -94,6 +110,19 @@ async def test_an_aiortc_that_changed_fails_the_check_naming_the_change_and_its_
     assert named in message
     assert f"aiortc {aiortc.__version__}" in message
     assert f"aiortc{SUPPORTED_AIORTC}" in message
+
+
+async def test_a_node_refuses_to_start_on_an_aiortc_that_changed_before_touching_the_database(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delattr(RTCDtlsTransport, "_send_rtp")
+    node = Node(Settings(**{**TEST_SETTINGS, "database_url": sqlite_url(tmp_path)}))
+    try:
+        with pytest.raises(AiortcMismatch, match="_send_rtp is missing"):
+            await node.start()
+        assert not (tmp_path / "parley.db").exists()
+    finally:
+        await node.db.close()
 
 
 @pytest.fixture
