@@ -13,30 +13,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
-from aiortc import RTCConfiguration, RTCPeerConnection
+from aiortc import RTCConfiguration
+
+from parley.media.aiortc_internals import ConnectHookedPeerConnection
 
 log = logging.getLogger(__name__)
 
-# The name aiortc's private connecting coroutine has from outside its class.
-_CONNECT = "_RTCPeerConnection__connect"
-if not hasattr(RTCPeerConnection, _CONNECT):
-    log.warning("aiortc's connection changed: closing one mid-handshake may leave tasks behind")
 
-
-class PeerConnection(RTCPeerConnection):
+class PeerConnection(ConnectHookedPeerConnection):
     def __init__(self, configuration: RTCConfiguration | None = None) -> None:
         super().__init__(configuration)
         self._connecting: set[asyncio.Task[object]] = set()
 
-    async def _RTCPeerConnection__connect(self) -> None:
-        # aiortc calls its private __connect (name-mangled to this) in a task of its own; this
-        # override keeps that task in hand so close() can stop it.
+    async def connecting(self, connect: Callable[[], Awaitable[None]]) -> None:
+        # Runs in the connecting task aiortc starts; keeping that task in hand lets close()
+        # stop it.
         task = asyncio.current_task()
         assert task is not None
         self._connecting.add(task)
         try:
-            await super()._RTCPeerConnection__connect()  # type: ignore[misc]
+            await connect()
         finally:
             self._connecting.discard(task)
 

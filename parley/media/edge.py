@@ -21,9 +21,9 @@ from aiortc import (
     RTCRtpSender,
     RTCSessionDescription,
 )
-from aiortc.exceptions import OperationError
 
 from parley.config import IceServer
+from parley.media.aiortc_internals import OperationError
 from parley.media.connection import PeerConnection
 from parley.media.fanout import ProgramFanout
 from parley.media.ingress import receive_without_delay
@@ -150,8 +150,7 @@ class Room:
         def heard() -> None:
             peer.last_heard = loop.time()
 
-        if not note_signs_of_life(pc, heard):
-            log.warning("aiortc's packet handlers changed: silent peers will not be dropped")
+        note_signs_of_life(pc, heard)
 
         @pc.on("connectionstatechange")
         async def _state_changed() -> None:
@@ -194,8 +193,7 @@ class Room:
                 transceiver.direction = "inactive"
             elif peer.sends:
                 transceiver.direction = "sendrecv"
-                if not receive_without_delay(transceiver.receiver):
-                    log.warning("aiortc's receiver changed: inbound audio keeps its 80 ms delay")
+                receive_without_delay(transceiver.receiver)
                 transceiver.sender.replaceTrack(self.mixer.mix_minus_track(peer.account_id))
             else:
                 # Never "sendrecv": the answer then tells the browser not to send anything.

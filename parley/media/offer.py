@@ -13,7 +13,7 @@ browser to send video to the server. A client told `unsupported_media` offers au
 
 from __future__ import annotations
 
-from aiortc import sdp
+from parley.media.aiortc_internals import UnparsableSdp, parse_offer
 
 # A browser offers a handful of candidates (one per interface and protocol, a reflexive and a
 # relayed one); every remote candidate costs ICE checks towards the address it names.
@@ -32,10 +32,9 @@ def check_offer(text: str) -> None:
     """Refuse an offer that does not parse, is not one complete Opus audio section, or names
     too many candidates."""
     try:
-        description = sdp.SessionDescription.parse(text)
-    except Exception as exc:  # aiortc's parser fails with asserts, int() and index errors
+        sections = parse_offer(text)
+    except UnparsableSdp as exc:
         raise OfferRefused("invalid_sdp", "The offer does not parse as SDP") from exc
-    sections = description.media
     if not any(m.kind == "audio" for m in sections):
         raise OfferRefused("invalid_sdp", "The offer has no audio")
     if [m.kind for m in sections] != ["audio"]:
@@ -44,15 +43,15 @@ def check_offer(text: str) -> None:
             "Offer one audio section only: spaces carry neither video nor data channels",
         )
     audio = sections[0]
-    if audio.ice is None or not audio.ice.usernameFragment or not audio.ice.password:
+    if not audio.ice_credentials:
         raise OfferRefused("invalid_sdp", "The offer has no ICE username fragment or password")
-    if audio.dtls is None or not audio.dtls.fingerprints:
+    if not audio.dtls_fingerprints:
         raise OfferRefused("invalid_sdp", "The offer has no DTLS fingerprint")
     if not audio.rtcp_mux:
         raise OfferRefused("invalid_sdp", "The offer does not multiplex RTCP (rtcp-mux)")
-    if not any(c.mimeType.lower() == "audio/opus" for c in audio.rtp.codecs):
+    if "audio/opus" not in audio.codecs:
         raise OfferRefused("unsupported_media", "The offer's audio does not include Opus")
-    if len(audio.ice_candidates) > MAX_CANDIDATES:
+    if audio.candidates > MAX_CANDIDATES:
         raise OfferRefused(
             "invalid_sdp", f"The offer names more than {MAX_CANDIDATES} ICE candidates"
         )

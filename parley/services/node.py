@@ -13,6 +13,7 @@ from parley.bus import Bus, make_bus
 from parley.config import Settings
 from parley.core.ratelimit import limit_table
 from parley.core.sessions import SessionEnd, SessionPolicy
+from parley.media import aiortc_internals
 from parley.services import orders
 from parley.services.accounts import AccountService
 from parley.services.fanout import CLOSE_REMOVED, CLOSE_UNAUTHORIZED, FanoutHub
@@ -77,6 +78,7 @@ class Node:
         self._enforcer: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        await aiortc_internals.self_check()  # refuse to start rather than fail mid-call
         await self.db.migrate()
         await self.bus.start()
         ready = asyncio.Event()

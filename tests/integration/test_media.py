@@ -20,7 +20,8 @@ from typing import Any
 import httpx
 import pytest
 
-from parley.media.ingress import BUFFER_ATTRIBUTE, ImmediateAudioFrames
+from parley.media.aiortc_internals import jitter_buffer, reported_packets
+from parley.media.ingress import ImmediateAudioFrames
 from tests.support.audio import MediaClient
 from tests.support.clients import Person, bring_on_stage
 from tests.support.servers import ServerThread, serve, sqlite_url
@@ -85,7 +86,7 @@ async def test_listeners_hear_the_stage_and_speakers_hear_everyone_but_themselve
         # The server decodes speech as it arrives, not after aiortc's 80 ms playout buffer.
         peer = server.node.media.rooms[sid].room.peers[room["alice"].id]
         receiver = peer.pc.getTransceivers()[0].receiver
-        assert isinstance(getattr(receiver, BUFFER_ATTRIBUTE), ImmediateAudioFrames)
+        assert isinstance(jitter_buffer(receiver), ImmediateAudioFrames)
         # Healthy connections outlive the silence watchdog: a listener's receiver reports and a
         # speaker's audio are signs of life.
         await asyncio.sleep(server.settings.media_silence_seconds + 1.5)
@@ -95,7 +96,7 @@ async def test_listeners_hear_the_stage_and_speakers_hear_everyone_but_themselve
         assert lena.hearing.hears(A_TONE) and lena.hearing.hears(B_TONE)
         # The program fan-out sends for aiortc's sender, and keeps its sender reports true.
         sender = server.node.media.rooms[sid].room.peers[room["lena"].id].pc.getSenders()[0]
-        assert vars(sender)["_RTCRtpSender__packet_count"] > 100
+        assert reported_packets(sender) > 100
         # The node reports it: three peers, one program listener, a mixer that ticks.
         async with httpx.AsyncClient(base_url=server.base_url) as http:
             scraped = (await http.get("/metrics")).text

@@ -1,0 +1,393 @@
+"""Everything Parley uses of aiortc beyond its documented API, and a check that it is all there.
+
+The media edge reaches into aiortc where its public API is too slow or too loose for a server:
+the program is sent to every listener from one task (fanout.py), inbound audio skips the playout
+buffer (ingress.py), packets are noted as signs of life (liveness.py), a connection mid-handshake
+can be closed cleanly (connection.py), and offers are checked with aiortc's own SDP parser before
+it negotiates them (offer.py). aiortc promises none of these names, so they are used here and
+nowhere else, and `self_check()` runs at node start-up: an aiortc that no longer matches stops the
+server with a message naming what changed, instead of breaking calls one by one. The range of
+aiortc versions this was tested with is pinned in pyproject.toml (SUPPORTED_AIORTC).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ParamSpec, Protocol
+
+import aiortc
+from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
+from aiortc import clock as _clock
+from aiortc import rtcrtpsender as _rtcrtpsender
+from aiortc import sdp as _sdp
+from aiortc import utils as _utils
+from aiortc.exceptions import OperationError as OperationError
+from aiortc.jitterbuffer import JitterFrame as JitterFrame
+from aiortc.rtcrtpparameters import (
+    RTCRtcpParameters,
+    RTCRtpCodecParameters,
+    RTCRtpHeaderExtensionParameters,
+    RTCRtpSendParameters,
+)
+from aiortc.rtp import HeaderExtensionsMap
+from aiortc.rtp import RtpPacket as RtpPacket
+
+# The same range as the aiortc requirement in pyproject.toml (a test holds them equal).
+SUPPORTED_AIORTC = ">=1.16,<1.17"
+
+# Name-mangled private attributes: RTCRtpReceiver's jitter buffer, RTCRtpSender's sender-report
+# figures, RTCPeerConnection's connecting coroutine.
+_JITTER_BUFFER = "_RTCRtpReceiver__jitter_buffer"
+_NTP_TIMESTAMP = "_RTCRtpSender__ntp_timestamp"
+_RTP_TIMESTAMP = "_RTCRtpSender__rtp_timestamp"
+_PACKET_COUNT = "_RTCRtpSender__packet_count"
+_OCTET_COUNT = "_RTCRtpSender__octet_count"
+_REPORT_FIGURES = (_NTP_TIMESTAMP, _RTP_TIMESTAMP, _PACKET_COUNT, _OCTET_COUNT)
+_CONNECT = "_RTCPeerConnection__connect"
+
+_P = ParamSpec("_P")
+
+
+# --- sending RTP for a sender whose own task sends nothing (fanout.py) ---------------------------
+
+
+def ntp_now() -> int:
+    """The time in the 64-bit NTP format aiortc stamps its packets and sender reports with."""
+    return _clock.current_ntp_time()
+
+
+@dataclass(eq=False)
+class OutboundRtp:
+    """One sender's RTP stream, written here rather than by the sender's own task."""
+
+    sender: RTCRtpSender
+    payload_type: int
+    mid: str | None
+    extensions: HeaderExtensionsMap
+    ssrc: int
+    sequence: int
+    timestamp_origin: int
+    packets: int = 0
+    octets: int = 0
+
+    @classmethod
+    def starting(cls, sender: RTCRtpSender, parameters: RTCRtpSendParameters) -> OutboundRtp:
+        """The stream as aiortc's sender task would start it: its SSRC, and a sequence number
+        and timestamp from aiortc's own random choice (sequence numbers in the lower half, so
+        that no browser sees them wrap before its SRTP context has settled)."""
+        extensions = HeaderExtensionsMap()
+        extensions.configure(parameters)
+        payload_type = parameters.codecs[0].payloadType
+        assert payload_type is not None, "negotiated codecs have a payload type"
+        return cls(
+            sender=sender,
+            payload_type=payload_type,
+            mid=parameters.muxId,
+            extensions=extensions,
+            ssrc=sender._ssrc,
+            sequence=_rtcrtpsender.random_sequence_number(),
+            timestamp_origin=_utils.random32(),
+        )
+
+    def timestamp(self, rtp_time: int) -> int:
+        return (self.timestamp_origin + rtp_time) & 0xFFFFFFFF
+
+    def packet(self, payload: bytes, timestamp: int, ntp_time: int) -> bytes:
+        """The next packet of the stream, serialized, carrying one whole encoded frame."""
+        packet = RtpPacket(
+            payload_type=self.payload_type,
+            marker=1,
+            sequence_number=self.sequence,
+            timestamp=timestamp,
+            ssrc=self.ssrc,
+            payload=payload,
+        )
+        packet.extensions.abs_send_time = (ntp_time >> 14) & 0x00FFFFFF
+        packet.extensions.mid = self.mid
+        return packet.serialize(self.extensions)
+
+    async def send(self, payload: bytes, rtp_time: int, ntp_time: int) -> None:
+        """Protect and send the next packet; ConnectionError once the connection is closing.
+        The sender's report figures follow, so its RTCP sender reports stay true."""
+        timestamp = self.timestamp(rtp_time)
+        await self.sender.transport._send_rtp(self.packet(payload, timestamp, ntp_time))
+        self.sequence = (self.sequence + 1) & 0xFFFF
+        self.packets += 1
+        self.octets += len(payload)
+        sender = self.sender
+        setattr(sender, _NTP_TIMESTAMP, ntp_time)
+        setattr(sender, _RTP_TIMESTAMP, timestamp)
+        setattr(sender, _PACKET_COUNT, self.packets)
+        setattr(sender, _OCTET_COUNT, self.octets)
+
+
+def on_send(sender: RTCRtpSender, started: Callable[[OutboundRtp], None]) -> None:
+    """Call `started` with the sender's stream once the connection starts it (aiortc calls the
+    sender's send() with the negotiated parameters when DTLS is up)."""
+    start = sender.send
+
+    async def send(parameters: RTCRtpSendParameters) -> None:
+        await start(parameters)
+        started(OutboundRtp.starting(sender, parameters))
+
+    sender.send = send  # type: ignore[method-assign]
+
+
+def reported_packets(sender: RTCRtpSender) -> int:
+    """The packet count the sender's next RTCP sender report will carry."""
+    count: int = getattr(sender, _PACKET_COUNT)
+    return count
+
+
+# --- receiving without the playout buffer (ingress.py) ------------------------------------------
+
+
+class FrameAssembler(Protocol):
+    """What RTCRtpReceiver asks of its jitter buffer: (ask for a key frame?, a frame or None)."""
+
+    def add(self, packet: RtpPacket) -> tuple[bool, JitterFrame | None]: ...
+
+
+def payload_of(packet: RtpPacket) -> bytes:
+    """The depayloaded frame the receiver attached to the packet; for Opus, that is its payload,
+    which is also what a packet built by hand (the tests) carries."""
+    data: bytes = getattr(packet, "_data", packet.payload)
+    return data
+
+
+def replace_jitter_buffer(receiver: RTCRtpReceiver, assembler: FrameAssembler) -> None:
+    setattr(receiver, _JITTER_BUFFER, assembler)
+
+
+def jitter_buffer(receiver: RTCRtpReceiver) -> object:
+    return getattr(receiver, _JITTER_BUFFER)
+
+
+# --- packets as signs of life (liveness.py) -----------------------------------------------------
+
+
+def on_packets_from_peer(transceiver: RTCRtpTransceiver, mark: Callable[[], None]) -> None:
+    """Call `mark` before the transceiver handles each RTCP packet (a listener's receiver
+    reports) and each RTP packet (a speaker's audio): RTCDtlsTransport calls these handlers."""
+    sender, receiver = transceiver.sender, transceiver.receiver
+    sender._handle_rtcp_packet = _noting(sender._handle_rtcp_packet, mark)  # type: ignore[method-assign]
+    receiver._handle_rtp_packet = _noting(receiver._handle_rtp_packet, mark)  # type: ignore[method-assign]
+
+
+def _noting(
+    handler: Callable[_P, Awaitable[None]], mark: Callable[[], None]
+) -> Callable[_P, Coroutine[Any, Any, None]]:
+    async def noted(*args: _P.args, **kwargs: _P.kwargs) -> None:
+        mark()
+        await handler(*args, **kwargs)
+
+    return noted
+
+
+# --- the connecting task (connection.py) ---------------------------------------------------------
+
+
+class ConnectHookedPeerConnection(RTCPeerConnection):
+    """An RTCPeerConnection whose connecting task (ICE, then DTLS, then RTP: the private
+    __connect that setLocalDescription starts in a task of its own) runs through `connecting`."""
+
+    async def _RTCPeerConnection__connect(self) -> None:
+        await self.connecting(super()._RTCPeerConnection__connect)  # type: ignore[misc]
+
+    async def connecting(self, connect: Callable[[], Awaitable[None]]) -> None:
+        await connect()
+
+
+# --- reading an offer (offer.py) -----------------------------------------------------------------
+
+
+class UnparsableSdp(ValueError):
+    """aiortc's SDP parser refused the text."""
+
+
+@dataclass(frozen=True)
+class OfferedMedia:
+    """What an offer's media section says, as far as deciding whether to answer it goes."""
+
+    kind: str
+    ice_credentials: bool
+    dtls_fingerprints: int
+    rtcp_mux: bool
+    codecs: tuple[str, ...]  # MIME types, lower case
+    candidates: int
+
+
+def parse_offer(text: str) -> tuple[OfferedMedia, ...]:
+    try:
+        description = _sdp.SessionDescription.parse(text)
+    except Exception as exc:  # aiortc's parser fails with asserts, int() and index errors
+        raise UnparsableSdp(str(exc)) from exc
+    return tuple(
+        OfferedMedia(
+            kind=m.kind,
+            ice_credentials=bool(m.ice and m.ice.usernameFragment and m.ice.password),
+            dtls_fingerprints=len(m.dtls.fingerprints) if m.dtls else 0,
+            rtcp_mux=m.rtcp_mux,
+            codecs=tuple(c.mimeType.lower() for c in m.rtp.codecs),
+            candidates=len(m.ice_candidates),
+        )
+        for m in description.media
+    )
+
+
+# --- the self-check -----------------------------------------------------------------------------
+
+
+class AiortcMismatch(RuntimeError):
+    """The installed aiortc lacks something Parley's media relies on."""
+
+
+async def self_check() -> None:
+    """Raise AiortcMismatch, naming each difference, unless the installed aiortc has every
+    private name above with the shape it is used with."""
+    problems = _method_problems() + await _object_problems() + _offer_problems()
+    if problems:
+        listed = "\n".join(f"  - {problem}" for problem in problems)
+        raise AiortcMismatch(
+            f"aiortc {aiortc.__version__} (at {Path(aiortc.__file__).parent}) no longer has what "
+            f"Parley's media relies on:\n{listed}\nInstall aiortc{SUPPORTED_AIORTC} (the range "
+            f"pinned in pyproject.toml), or adapt parley/media/aiortc_internals.py."
+        )
+
+
+# (owner, attribute, parameters it is called with, whether it must be a coroutine function)
+_METHODS: tuple[tuple[object, str, tuple[str, ...], bool], ...] = (
+    (_rtcrtpsender, "random_sequence_number", (), False),
+    (_utils, "random32", (), False),
+    (_clock, "current_ntp_time", (), False),
+    (RTCRtpSender, "send", ("self", "parameters"), True),
+    (RTCRtpSender, "_handle_rtcp_packet", ("self", "packet"), True),
+    (RTCRtpReceiver, "_handle_rtp_packet", ("self", "packet", "arrival_time_ms"), True),
+    (aiortc.RTCDtlsTransport, "_send_rtp", ("self", "data"), True),
+    (RTCPeerConnection, _CONNECT, ("self",), True),
+    (HeaderExtensionsMap, "configure", ("self", "parameters"), False),
+    (RtpPacket, "serialize", ("self", "extensions_map"), False),
+)
+
+
+def _method_problems() -> list[str]:
+    problems = []
+    for owner, name, parameters, coroutine in _METHODS:
+        where = f"{getattr(owner, '__name__', owner)}.{name}"
+        function = getattr(owner, name, None)
+        if function is None or not callable(function):
+            problems.append(f"{where} is missing")
+        elif coroutine and not inspect.iscoroutinefunction(function):
+            problems.append(f"{where} is no longer a coroutine function")
+        elif not _takes(function, parameters):
+            signature = inspect.signature(function)
+            problems.append(f"{where}{signature} is not callable as ({', '.join(parameters)})")
+    if not (isinstance(OperationError, type) and issubclass(OperationError, Exception)):
+        problems.append("aiortc.exceptions.OperationError is not an exception")
+    return problems
+
+
+def _takes(function: Callable[..., object], parameters: tuple[str, ...]) -> bool:
+    """Whether these are its first parameters, by name, and any others are optional."""
+    listed = list(inspect.signature(function).parameters.values())
+    if [p.name for p in listed[: len(parameters)]] != list(parameters):
+        return False
+    variadic = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    return all(p.default is not p.empty or p.kind in variadic for p in listed[len(parameters) :])
+
+
+async def _object_problems() -> list[str]:
+    """What only a live sender and receiver show: the attributes set in their __init__, and
+    that a packet written here reads back as written. No socket is opened."""
+    pc: RTCPeerConnection | None = None
+    try:
+        pc = RTCPeerConnection()
+        transceiver = pc.addTransceiver("audio")
+        problems = _attribute_problems(transceiver.sender, ("_ssrc", *_REPORT_FIGURES), int)
+        buffer = getattr(transceiver.receiver, _JITTER_BUFFER, None)
+        if buffer is None or not _takes(buffer.add, ("packet",)):
+            problems.append(f"RTCRtpReceiver.{_JITTER_BUFFER} has no add(packet)")
+        return problems or _writing_problems(transceiver.sender)
+    except Exception as exc:
+        return [f"checking a sender and receiver failed: {exc!r}"]
+    finally:
+        if pc is not None:
+            await pc.close()
+
+
+def _attribute_problems(target: object, names: tuple[str, ...], kind: type) -> list[str]:
+    return [
+        f"{type(target).__name__}.{name} is missing or not {kind.__name__}"
+        for name in names
+        if not isinstance(getattr(target, name, None), kind)
+    ]
+
+
+def _writing_problems(sender: RTCRtpSender) -> list[str]:
+    parameters = RTCRtpSendParameters(
+        codecs=[RTCRtpCodecParameters("audio/opus", 48_000, 2, payloadType=111)],
+        headerExtensions=[
+            RTCRtpHeaderExtensionParameters(1, "urn:ietf:params:rtp-hdrext:sdes:mid"),
+            RTCRtpHeaderExtensionParameters(
+                2, "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
+            ),
+        ],
+        muxId="0",
+        rtcp=RTCRtcpParameters(),
+    )
+    stream = OutboundRtp.starting(sender, parameters)
+    if not 0 <= stream.sequence <= 0xFFFF or not 0 <= stream.timestamp_origin <= 0xFFFFFFFF:
+        return [f"the first sequence number or timestamp is out of range: {stream}"]
+    ntp = ntp_now()
+    timestamp = stream.timestamp(960)
+    read = RtpPacket.parse(stream.packet(b"\xfc\x01", timestamp, ntp), stream.extensions)
+    wrote = (111, 1, stream.sequence, timestamp, sender._ssrc)
+    got = (read.payload_type, read.marker, read.sequence_number, read.timestamp, read.ssrc)
+    extensions = (read.extensions.mid, read.extensions.abs_send_time)
+    if got != wrote or read.payload != b"\xfc\x01" or extensions != ("0", (ntp >> 14) & 0xFFFFFF):
+        return [f"an RTP packet written as {wrote} reads back as {got}, {extensions}"]
+    return []
+
+
+_SAMPLE_OFFER = "\r\n".join(
+    (
+        "v=0",
+        "o=- 1 2 IN IP4 127.0.0.1",
+        "s=-",
+        "t=0 0",
+        "a=group:BUNDLE 0",
+        "m=audio 9 UDP/TLS/RTP/SAVPF 111",
+        "c=IN IP4 0.0.0.0",
+        "a=mid:0",
+        "a=rtcp-mux",
+        "a=ice-ufrag:sElf",
+        "a=ice-pwd:self-check-password-000000",
+        "a=fingerprint:sha-256 " + ":".join(["AB"] * 32),
+        "a=setup:actpass",
+        "a=sendrecv",
+        "a=rtpmap:111 opus/48000/2",
+        "a=candidate:1 1 udp 2122260223 192.0.2.1 50000 typ host",
+        "",
+    )
+)
+_SAMPLE_READ = OfferedMedia(
+    kind="audio",
+    ice_credentials=True,
+    dtls_fingerprints=1,
+    rtcp_mux=True,
+    codecs=("audio/opus",),
+    candidates=1,
+)
+
+
+def _offer_problems() -> list[str]:
+    try:
+        read = parse_offer(_SAMPLE_OFFER)
+    except Exception as exc:
+        return [f"aiortc.sdp no longer reads a one-section Opus offer: {exc!r}"]
+    if read != (_SAMPLE_READ,):
+        return [f"aiortc.sdp reads a one-section Opus offer as {read}, not {_SAMPLE_READ}"]
+    return []
