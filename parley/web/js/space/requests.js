@@ -20,5 +20,8 @@ export function drawRequests(room, requests) {
   const { requestsSection, requestsList } = room.view;
   requestsSection.hidden = !moderates(room.myRole());
   requestsSection.querySelector(".pill-count").textContent = requests.length ? String(requests.length) : "";
-  reconcile(requestsList, requests.map((p) => [p.account_id, "r", () => requestItem(room, p)]), "No requests right now");
+  // Keyed by the viewer's role too: a speaker made cohost gets the buttons on requests already
+  // listed (the list is kept, hidden, for every role).
+  const viewer = room.myRole();
+  reconcile(requestsList, requests.map((p) => [p.account_id, viewer, () => requestItem(room, p)]), "No requests right now");
 }
