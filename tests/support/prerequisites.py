@@ -43,6 +43,10 @@ def npm_problem() -> str | None:
     return None if shutil.which("npm") else "no npm on the PATH"
 
 
+def node_problem() -> str | None:
+    return None if shutil.which("node") else "no node (Debian's nodejs) on the PATH"
+
+
 def postgres_problem() -> str | None:
     problem = _answers(POSTGRES_ADDRESS)
     return f"PostgreSQL: {problem}" if problem else None
@@ -63,6 +67,7 @@ class Prerequisite:
 PREREQUISITES = (
     Prerequisite("browser", chromium_problem),
     Prerequisite("browser", npm_problem),
+    Prerequisite("node", node_problem),
     Prerequisite("postgres", postgres_problem),
     Prerequisite("redis", redis_problem),
     Prerequisite("turn", turnserver_problem),

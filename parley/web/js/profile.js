@@ -14,8 +14,24 @@ const RULES = [
   ["other", "Something else"],
 ];
 
-export async function render(main, [handle], app) {
+// What a profile page keeps: the account shown (replaced after each change) and its parts.
+function profilePage(main, app, profile) {
   const session = app.session();
+  return {
+    main,
+    app,
+    session,
+    profile,
+    isMe: !!session && session.account.id === profile.id,
+    stats: h("p", { class: "stats" }),
+    bio: h("p", { class: "bio" }),
+    actions: h("div", { class: "actions" }),
+    posts: h("ul", { class: "posts", "aria-label": `Posts by @${profile.handle}` }),
+    box: errorBox(),
+  };
+}
+
+export async function render(main, [handle], app) {
   let profile;
   try {
     profile = await get(`/accounts/${q(handle)}`);
@@ -24,179 +40,8 @@ export async function render(main, [handle], app) {
     return;
   }
   app.titled(`${profile.display_name} (@${profile.handle})`);
-  const isMe = session && session.account.id === profile.id;
-  const stats = h("p", { class: "stats" });
-  const bio = h("p", { class: "bio" });
-  const actions = h("div", { class: "actions" });
-  const posts = h("ul", { class: "posts", "aria-label": `Posts by @${profile.handle}` });
-  const box = errorBox();
-
-  function drawHead() {
-    stats.replaceChildren(h("span", {}, h("strong", {}, String(profile.followers)), profile.followers === 1 ? " follower" : " followers"), h("span", {}, h("strong", {}, String(profile.following)), " following"));
-    if (profile.bio) showText(bio, profile.bio_parts, profile.bio);
-    else bio.textContent = isMe ? "You haven't written a bio yet." : "";
-    actions.replaceChildren();
-    if (!session || isMe) return;
-    const follow = h("button", { type: "button", class: profile.followed_by_me ? "secondary" : "primary", "aria-pressed": String(!!profile.followed_by_me) }, profile.followed_by_me ? "Following" : "Follow");
-    follow.addEventListener("click", () =>
-      busy(
-        follow,
-        async () => {
-          const path = `/accounts/${q(profile.handle)}/follow`;
-          if (profile.followed_by_me) await del(path);
-          else await post(path);
-          profile = await get(`/accounts/${q(profile.handle)}`);
-          drawHead();
-          actions.querySelector("button")?.focus();
-          announce(profile.followed_by_me ? `Following @${profile.handle}` : `Unfollowed @${profile.handle}`);
-        },
-        box,
-      ),
-    );
-    const block = h("button", { type: "button", class: "danger", "aria-pressed": String(!!profile.blocked_by_me) }, profile.blocked_by_me ? "Unblock" : "Block");
-    block.addEventListener("click", () =>
-      busy(
-        block,
-        async () => {
-          const path = `/accounts/${q(profile.handle)}/block`;
-          if (profile.blocked_by_me) await del(path);
-          else await post(path);
-          profile = await get(`/accounts/${q(profile.handle)}`);
-          drawHead();
-          actions.querySelectorAll("button")[1]?.focus();
-          announce(profile.blocked_by_me ? `Blocked @${profile.handle}. They can't join your spaces.` : `Unblocked @${profile.handle}`);
-        },
-        box,
-      ),
-    );
-    actions.append(follow, block, reportForm());
-  }
-
-  function reportForm() {
-    const rbox = errorBox();
-    const form = h(
-      "form",
-      { class: "stack report" },
-      field({ label: "Rule broken", name: "rule", tag: "select", options: RULES, value: "spam" }),
-      field({ label: "What happened (optional)", name: "comment", tag: "textarea", rows: 2, maxlength: 1000 }),
-      rbox,
-      h("button", { type: "submit", class: "secondary small" }, "Send report"),
-    );
-    const details = h("details", { class: "report-box" }, h("summary", {}, `Report @${profile.handle}`), form);
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      busy(
-        form.querySelector("button"),
-        async () => {
-          await post("/reports", { target_type: "account", target_id: profile.handle, rule: form.rule.value, comment: form.comment.value.trim() });
-          details.open = false;
-          form.reset();
-          announce("Thanks. Moderators will review your report.");
-        },
-        rbox,
-      );
-    });
-    return details;
-  }
-
-  async function loadPosts() {
-    const list = await get(`/accounts/${q(profile.handle)}/posts?limit=50`);
-    posts.replaceChildren(...(list.length ? list.map(postItem) : [h("li", { class: "empty" }, "No posts yet.")]));
-  }
-
-  function composer() {
-    const pbox = errorBox();
-    const form = h("form", { class: "card compose-post" }, field({ label: "New post", name: "text", tag: "textarea", rows: 3, maxlength: 500 }), pbox, h("div", { class: "actions" }, h("button", { type: "submit", class: "primary small" }, "Post")));
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      const text = form.text.value.trim();
-      if (!text) return;
-      busy(
-        form.querySelector("button"),
-        async () => {
-          await post("/posts", { text });
-          form.reset();
-          announce("Posted");
-          await loadPosts();
-        },
-        pbox,
-      );
-    });
-    return form;
-  }
-
-  function editor() {
-    const ebox = errorBox();
-    const form = h(
-      "form",
-      { class: "stack" },
-      field({ label: "Display name", name: "display_name", value: profile.display_name, maxlength: 50, autocomplete: "name" }),
-      field({ label: "Bio", name: "bio", tag: "textarea", rows: 3, maxlength: 500 }),
-      ebox,
-      h("button", { type: "submit", class: "secondary small" }, "Save profile"),
-    );
-    form.bio.value = profile.bio || "";
-    const details = h("details", {}, h("summary", {}, "Edit profile"), form);
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      busy(
-        form.querySelector("button"),
-        async () => {
-          profile = await api("PATCH", "/accounts/me", { display_name: form.display_name.value.trim(), bio: form.bio.value.trim() });
-          showText(main.querySelector("h1"), profile.display_name_parts, profile.display_name);
-          drawHead();
-          details.open = false;
-          announce("Profile saved");
-        },
-        ebox,
-      );
-    });
-    return details;
-  }
-
-  // Your sessions: a new password signs out every other device; "everywhere" includes this one.
-  function security() {
-    const pbox = errorBox();
-    const form = h(
-      "form",
-      { class: "stack" },
-      field({ label: "Current password", name: "current_password", type: "password", autocomplete: "current-password", required: true }),
-      field({ label: "New password", name: "new_password", type: "password", autocomplete: "new-password", required: true, minlength: 8, hint: "At least 8 characters. Your other devices are signed out." }),
-      pbox,
-      h("button", { type: "submit", class: "secondary small" }, "Change password"),
-    );
-    const details = h("details", {}, h("summary", {}, "Change password"), form);
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      busy(
-        form.querySelector("button"),
-        async () => {
-          await post("/accounts/me/password", { current_password: form.current_password.value, new_password: form.new_password.value });
-          form.reset();
-          details.open = false;
-          announce("Password changed. Your other devices are signed out.");
-        },
-        pbox,
-      );
-    });
-    const sbox = errorBox();
-    const everywhere = h("button", { type: "button", class: "danger small" }, "Sign out everywhere");
-    everywhere.addEventListener("click", () =>
-      busy(
-        everywhere,
-        async () => {
-          await del("/sessions");
-          saveSession(null);
-          announce("Signed out on every device");
-          app.go("/");
-        },
-        sbox,
-      ),
-    );
-    return h("section", { class: "card stack", "aria-labelledby": "security-h" }, h("h2", { id: "security-h" }, "Password and sessions"), details, h("div", { class: "actions" }, everywhere), sbox);
-  }
-
-  drawHead();
+  const page = profilePage(main, app, profile);
+  drawHead(page);
   main.append(
     h(
       "div",
@@ -204,16 +49,191 @@ export async function render(main, [handle], app) {
       h(
         "section",
         { class: "card", "aria-labelledby": "profile-name" },
-        h("div", { class: "profile-head" }, avatar(profile.display_name || profile.handle, { size: "lg" }), h("div", {}, showText(h("h1", { id: "profile-name", tabindex: "-1" }), profile.display_name_parts, profile.display_name), h("p", { class: "host" }, `@${profile.handle}`), stats)),
-        bio,
-        actions,
-        box,
-        isMe ? editor() : null,
+        h("div", { class: "profile-head" }, avatar(profile.display_name || profile.handle, { size: "lg" }), h("div", {}, showText(h("h1", { id: "profile-name", tabindex: "-1" }), profile.display_name_parts, profile.display_name), h("p", { class: "host" }, `@${profile.handle}`), page.stats)),
+        page.bio,
+        page.actions,
+        page.box,
+        page.isMe ? editor(page) : null,
       ),
-      isMe ? h("section", { "aria-label": "Write a post" }, composer()) : null,
-      isMe ? security() : null,
-      h("section", { "aria-labelledby": "posts-h" }, h("h2", { id: "posts-h" }, "Posts"), posts),
+      page.isMe ? h("section", { "aria-label": "Write a post" }, composer(page)) : null,
+      page.isMe ? security(page) : null,
+      h("section", { "aria-labelledby": "posts-h" }, h("h2", { id: "posts-h" }, "Posts"), page.posts),
     ),
   );
-  await loadPosts().catch((error) => posts.replaceChildren(h("li", { class: "error" }, error.message)));
+  await loadPosts(page).catch((error) => page.posts.replaceChildren(h("li", { class: "error" }, error.message)));
+}
+
+function drawHead(page) {
+  const { profile, stats, bio, actions } = page;
+  stats.replaceChildren(h("span", {}, h("strong", {}, String(profile.followers)), profile.followers === 1 ? " follower" : " followers"), h("span", {}, h("strong", {}, String(profile.following)), " following"));
+  if (profile.bio) showText(bio, profile.bio_parts, profile.bio);
+  else bio.textContent = page.isMe ? "You haven't written a bio yet." : "";
+  actions.replaceChildren();
+  if (!page.session || page.isMe) return;
+  actions.append(relationButton(page, RELATIONS.follow), relationButton(page, RELATIONS.block), reportForm(profile));
+}
+
+// Following and blocking: a toggle each, at its place among the actions (focus returns there).
+const RELATIONS = {
+  follow: {
+    place: 0,
+    path: "follow",
+    isOn: (p) => p.followed_by_me,
+    className: (on) => (on ? "secondary" : "primary"),
+    label: (on) => (on ? "Following" : "Follow"),
+    said: (on, handle) => (on ? `Following @${handle}` : `Unfollowed @${handle}`),
+  },
+  block: {
+    place: 1,
+    path: "block",
+    isOn: (p) => p.blocked_by_me,
+    className: () => "danger",
+    label: (on) => (on ? "Unblock" : "Block"),
+    said: (on, handle) => (on ? `Blocked @${handle}. They can't join your spaces.` : `Unblocked @${handle}`),
+  },
+};
+
+function relationButton(page, relation) {
+  const on = !!relation.isOn(page.profile);
+  const toggle = h("button", { type: "button", class: relation.className(on), "aria-pressed": String(on) }, relation.label(on));
+  toggle.addEventListener("click", () =>
+    busy(
+      toggle,
+      async () => {
+        const path = `/accounts/${q(page.profile.handle)}/${relation.path}`;
+        if (relation.isOn(page.profile)) await del(path);
+        else await post(path);
+        page.profile = await get(`/accounts/${q(page.profile.handle)}`);
+        drawHead(page);
+        page.actions.querySelectorAll("button")[relation.place]?.focus();
+        announce(relation.said(!!relation.isOn(page.profile), page.profile.handle));
+      },
+      page.box,
+    ),
+  );
+  return toggle;
+}
+
+function reportForm(profile) {
+  const rbox = errorBox();
+  const form = h(
+    "form",
+    { class: "stack report" },
+    field({ label: "Rule broken", name: "rule", tag: "select", options: RULES, value: "spam" }),
+    field({ label: "What happened (optional)", name: "comment", tag: "textarea", rows: 2, maxlength: 1000 }),
+    rbox,
+    h("button", { type: "submit", class: "secondary small" }, "Send report"),
+  );
+  const details = h("details", { class: "report-box" }, h("summary", {}, `Report @${profile.handle}`), form);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy(
+      form.querySelector("button"),
+      async () => {
+        await post("/reports", { target_type: "account", target_id: profile.handle, rule: form.rule.value, comment: form.comment.value.trim() });
+        details.open = false;
+        form.reset();
+        announce("Thanks. Moderators will review your report.");
+      },
+      rbox,
+    );
+  });
+  return details;
+}
+
+async function loadPosts(page) {
+  const list = await get(`/accounts/${q(page.profile.handle)}/posts?limit=50`);
+  page.posts.replaceChildren(...(list.length ? list.map(postItem) : [h("li", { class: "empty" }, "No posts yet.")]));
+}
+
+function composer(page) {
+  const pbox = errorBox();
+  const form = h("form", { class: "card compose-post" }, field({ label: "New post", name: "text", tag: "textarea", rows: 3, maxlength: 500 }), pbox, h("div", { class: "actions" }, h("button", { type: "submit", class: "primary small" }, "Post")));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = form.text.value.trim();
+    if (!text) return;
+    busy(
+      form.querySelector("button"),
+      async () => {
+        await post("/posts", { text });
+        form.reset();
+        announce("Posted");
+        await loadPosts(page);
+      },
+      pbox,
+    );
+  });
+  return form;
+}
+
+function editor(page) {
+  const ebox = errorBox();
+  const form = h(
+    "form",
+    { class: "stack" },
+    field({ label: "Display name", name: "display_name", value: page.profile.display_name, maxlength: 50, autocomplete: "name" }),
+    field({ label: "Bio", name: "bio", tag: "textarea", rows: 3, maxlength: 500 }),
+    ebox,
+    h("button", { type: "submit", class: "secondary small" }, "Save profile"),
+  );
+  form.bio.value = page.profile.bio || "";
+  const details = h("details", {}, h("summary", {}, "Edit profile"), form);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy(
+      form.querySelector("button"),
+      async () => {
+        page.profile = await api("PATCH", "/accounts/me", { display_name: form.display_name.value.trim(), bio: form.bio.value.trim() });
+        showText(page.main.querySelector("h1"), page.profile.display_name_parts, page.profile.display_name);
+        drawHead(page);
+        details.open = false;
+        announce("Profile saved");
+      },
+      ebox,
+    );
+  });
+  return details;
+}
+
+// Your sessions: a new password signs out every other device; "everywhere" includes this one.
+function security(page) {
+  const pbox = errorBox();
+  const form = h(
+    "form",
+    { class: "stack" },
+    field({ label: "Current password", name: "current_password", type: "password", autocomplete: "current-password", required: true }),
+    field({ label: "New password", name: "new_password", type: "password", autocomplete: "new-password", required: true, minlength: 8, hint: "At least 8 characters. Your other devices are signed out." }),
+    pbox,
+    h("button", { type: "submit", class: "secondary small" }, "Change password"),
+  );
+  const details = h("details", {}, h("summary", {}, "Change password"), form);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy(
+      form.querySelector("button"),
+      async () => {
+        await post("/accounts/me/password", { current_password: form.current_password.value, new_password: form.new_password.value });
+        form.reset();
+        details.open = false;
+        announce("Password changed. Your other devices are signed out.");
+      },
+      pbox,
+    );
+  });
+  const sbox = errorBox();
+  const everywhere = h("button", { type: "button", class: "danger small" }, "Sign out everywhere");
+  everywhere.addEventListener("click", () =>
+    busy(
+      everywhere,
+      async () => {
+        await del("/sessions");
+        saveSession(null);
+        announce("Signed out on every device");
+        page.app.go("/");
+      },
+      sbox,
+    ),
+  );
+  return h("section", { class: "card stack", "aria-labelledby": "security-h" }, h("h2", { id: "security-h" }, "Password and sessions"), details, h("div", { class: "actions" }, everywhere), sbox);
 }

@@ -1,0 +1,58 @@
+// Pieces the space screens share: notices, the host's link, buttons that act on the server.
+import { announce, avatar, busy, h } from "../ui.js";
+
+export const STAGE = new Set(["host", "cohost", "speaker"]);
+export const ROLE_NAMES = { host: "Host", cohost: "Cohost", speaker: "Speaker", listener: "Listener" };
+
+export const nameOf = (p) => `@${p.handle}`;
+
+export function hostLink(space) {
+  const name = space.host.display_name || space.host.handle || "someone";
+  return space.host.handle ? h("a", { href: `#/u/${space.host.handle}` }, name) : name;
+}
+
+export function notice(title, text, ...more) {
+  return h("section", { class: "page narrow" }, h("div", { class: "card center" }, h("h1", { tabindex: "-1" }, title), h("p", { class: "lede" }, text), ...more, h("p", {}, h("a", { href: "#/", class: "button secondary" }, "Back to home"))));
+}
+
+export function renderOver(main, space) {
+  main.replaceChildren(
+    notice(
+      "This space has ended",
+      `“${space.title}”, hosted by ${space.host.display_name || space.host.handle || "someone"}, is over.`,
+      space.recording && space.state === "ended" ? h("p", {}, h("a", { href: `/api/v1/spaces/${space.id}/recording` }, "Listen to the recording")) : null,
+    ),
+  );
+}
+
+// A button keyed for focus keeping (see focus.js); `onclick` gets the button.
+export function button(label, key, onclick, cls = "small secondary", extra = {}) {
+  const b = h("button", { type: "button", class: cls, "data-key": key, ...extra }, label);
+  b.addEventListener("click", () => onclick(b));
+  return b;
+}
+
+// Runs `work` with the button busy, then says `done` (when given) to screen readers.
+export function act(button, work, done) {
+  return busy(button, async () => {
+    await work();
+    if (done) announce(done);
+  });
+}
+
+export function micIcon(off) {
+  const icon = h("span", { class: "mic-icon", "aria-hidden": "true" });
+  icon.innerHTML = `<svg viewBox="0 0 24 24" width="14" height="14" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round"><rect x="9" y="3" width="6" height="11" rx="3"/><path d="M5 11a7 7 0 0 0 14 0M12 18v3"/>${off ? '<path d="M4 4l16 16"/>' : ""}</svg>`;
+  return icon;
+}
+
+// One person in a side list (requests, audience), with the tools the viewer may use on them.
+export function personRow(p, { nameId, isMe, tools }) {
+  return h(
+    "li",
+    { class: "person", "data-id": p.account_id },
+    avatar(p.handle, { size: "sm" }),
+    h("span", { class: "who", id: nameId }, nameOf(p), isMe ? h("span", { class: "you" }, " (you)") : null, p.hand_raised ? h("span", { class: "hand", title: "Hand raised" }, " ✋", h("span", { class: "visually-hidden" }, "hand raised")) : null),
+    tools.length ? h("div", { class: "tools" }, tools) : null,
+  );
+}

@@ -1,0 +1,59 @@
+// The room's two connections: the event socket (events.js), which resumes with `since=` after a
+// drop, and live audio (media.js's liveAudio), which follows our role on and off the stage.
+import { post } from "../api.js";
+import { spaceEvents } from "../events.js";
+import { liveAudio } from "../media.js";
+import { ended, removed, signedOut, tooManyOpen } from "./exits.js";
+import { apply } from "./updates.js";
+
+const CONNECTION_TEXT = { connecting: "Connecting…", live: "Connected", reconnecting: "Reconnecting…", offline: "Offline: waiting for the network" };
+// Close codes after which the socket does not come back (events.js), and what each means here.
+const FINAL = { 4002: ended, 4003: removed, 4401: signedOut, 4429: tooManyOpen };
+
+function openFeed(room) {
+  const { connection } = room.view;
+  return spaceEvents({
+    spaceId: room.spaceId,
+    token: room.session.token,
+    onMessage: (message) => apply(room, message),
+    onStatus(status) {
+      connection.textContent = CONNECTION_TEXT[status] || status;
+      connection.dataset.state = status;
+      const pc = room.audio?.connection?.pc;
+      if (status === "live" && pc && ["failed", "disconnected", "closed"].includes(pc.connectionState)) room.audio.reconnect();
+    },
+    async beforeResume() {
+      if (room.leaving || room.over) return;
+      room.people.set(room.me.id, await post(room.path("/join"))); // nothing happens if still in
+    },
+    onFinal(code, reason) {
+      (FINAL[code] || ended)(room, reason);
+    },
+  });
+}
+
+function openAudio(room) {
+  const { player, soundButton } = room.view;
+  return liveAudio({
+    spaceId: room.spaceId,
+    token: room.session.token,
+    accountId: room.me.id,
+    audio: player,
+    socket: false,
+    onChange({ connection: c }) {
+      c.audio
+        .play()
+        .then(() => (soundButton.hidden = true))
+        .catch(() => setTimeout(() => (soundButton.hidden = !player.paused || room.over), 1000));
+    },
+    onError(error) {
+      if (error?.status === 403 || error?.status === 409) return; // not (or no longer) in the space: events decide
+      console.warn("parley media:", error);
+    },
+  });
+}
+
+export function connect(room) {
+  room.feed = openFeed(room);
+  room.audio = openAudio(room);
+}

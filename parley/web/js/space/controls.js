@@ -1,0 +1,69 @@
+// Your own controls: the mic, leaving the stage, asking to speak, reactions, leaving and ending;
+// and the invitation to speak when a host sends one. Each shows only if your role allows it.
+import { del, post, q } from "../api.js";
+import { may } from "../permissions.js";
+import { announce, busy, h } from "../ui.js";
+import { act, button } from "./common.js";
+import { endSpace, leave } from "./exits.js";
+import { remember, restore } from "./focus.js";
+
+const REACTIONS = [
+  ["👏", "Applause"],
+  ["😂", "Laughing"],
+  ["❤️", "Love"],
+  ["💯", "Hundred"],
+  ["🔥", "Fire"],
+  ["🙏", "Thanks"],
+  ["🎉", "Celebrate"],
+  ["🤔", "Thinking"],
+];
+
+export function drawInvitation(room) {
+  const { invitation } = room.view;
+  const p = room.mine();
+  const show = !!p && p.role === "listener" && p.invited;
+  if (show === !invitation.hidden) return;
+  invitation.hidden = !show;
+  if (!show) return invitation.replaceChildren();
+  const accept = button("Accept", "invite:accept", (b) => act(b, () => post(room.path("/invitation/accept")), "You're on stage. You start muted."), "primary");
+  const decline = button("Decline", "invite:decline", (b) => act(b, () => post(room.path("/invitation/decline")), "Invitation declined"), "secondary");
+  invitation.replaceChildren(h("h2", { id: "invite-h" }, "You're invited to speak"), h("p", {}, "The hosts would like you on stage. You'll join muted and can unmute when ready."), h("div", { class: "actions" }, accept, decline));
+  announce("You're invited to speak. Accept or decline.", { assertive: true });
+}
+
+// On stage: the mic, and the way back to the audience (not for the host, who stays on stage
+// whatever the table says: rules.to_audience). In the audience: ask to speak, or take it back.
+function stageOrHand(room, p, role) {
+  const mine = room.path(`/mute/${q(room.me.handle)}`);
+  if (may(role, "unmute")) {
+    const mic = p.muted
+      ? button("Unmute", "mic", (b) => act(b, () => post(room.path("/unmute")), "Your mic is on"), "primary mic-button")
+      : button("Mute", "mic", (b) => act(b, () => post(mine), "Your mic is off"), "secondary mic-button");
+    if (role === "host" || !may(role, "move_to_audience")) return [mic];
+    return [mic, button("Leave the stage", "unstage", (b) => act(b, () => del(room.path(`/speakers/${q(room.me.handle)}`)), "You're back in the audience"))];
+  }
+  if (p?.hand_raised) return [button("Cancel request", "hand", (b) => act(b, () => del(room.path("/hand")), "Request withdrawn"), "secondary")];
+  if (!p?.invited && may(role, "raise_hand")) return [button("Request to speak", "hand", (b) => act(b, () => post(room.path("/hand")), "Request sent. The hosts will see your raised hand."), "primary")];
+  return [];
+}
+
+function reactions(room, role) {
+  if (!may(role, "react")) return [];
+  const react = (emoji, label) => button(emoji, `react:${emoji}`, (b) => act(b, () => post(room.path("/reactions"), { emoji })), "reaction", { "aria-label": `React ${emoji}`, title: label });
+  return [h("div", { class: "reactions", role: "group", "aria-label": "Reactions" }, REACTIONS.map(([emoji, label]) => react(emoji, label)))];
+}
+
+export function drawControls(room) {
+  const { controls } = room.view;
+  const p = room.mine();
+  const role = room.myRole();
+  const signature = [role, p?.muted, p?.hand_raised, p?.invited].join("|");
+  if (controls.dataset.sig === signature) return;
+  controls.dataset.sig = signature;
+  const focusKey = remember(room.main);
+  const parts = [...stageOrHand(room, p, role), ...reactions(room, role), h("span", { class: "spacer" })];
+  if (may(role, "leave")) parts.push(button("Leave", "leave", (b) => busy(b, () => leave(room)), "ghost"));
+  if (may(role, "end")) parts.push(button("End space", "end", (b) => busy(b, () => endSpace(room)), "danger"));
+  controls.replaceChildren(...parts);
+  restore(room.main, focusKey);
+}

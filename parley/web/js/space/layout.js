@@ -1,0 +1,103 @@
+// The room's layout, built once: the head (title, host, counts, banners), the stage, the side
+// panels (requests, audience, activity), the invitation, your controls, and the audio player.
+// Returns the elements the other modules fill in.
+import { api } from "../api.js";
+import { announce, busy, errorBox, h } from "../ui.js";
+import { hostLink } from "./common.js";
+
+function elements(room) {
+  const player = h("audio", { autoplay: true, class: "visually-hidden", "aria-hidden": "true" });
+  const soundButton = h("button", { type: "button", class: "secondary small", hidden: true }, "Turn on sound");
+  soundButton.addEventListener("click", () => player.play().then(() => (soundButton.hidden = true)).catch(() => {}));
+  const requestsList = h("ul", { class: "people", "aria-label": "Requests" });
+  const activity = h("ol", { class: "activity-list" });
+  return {
+    title: h("h1", { id: "room-title", tabindex: "-1" }),
+    listenerCount: h("span", { class: "count", role: "status", "aria-live": "off", "aria-label": "listeners" }, String(room.space.listener_count)),
+    connection: h("span", { class: "conn", role: "status" }, "Connecting…"),
+    hostAway: h("p", { class: "banner warn", role: "status", hidden: true }, "The host stepped away. The space waits a little for them to come back."),
+    topics: h("ul", { class: "topics", "aria-label": "Topics" }),
+    description: h("p", { class: "description" }),
+    editTitle: titleEditor(room),
+    stageList: h("ul", { class: "stage", "aria-label": "stage" }),
+    requestsList,
+    requestsSection: h("section", { class: "panel", "aria-labelledby": "requests-h", hidden: true }, h("h2", { id: "requests-h" }, "Requests to speak ", h("span", { class: "pill-count" })), requestsList),
+    audienceList: h("ul", { class: "people", "aria-label": "Audience" }),
+    activity,
+    activityLog: h("div", { class: "activity", role: "log", "aria-label": "Activity", "aria-live": "polite", tabindex: "0" }, activity),
+    invitation: h("section", { class: "invitation", "aria-labelledby": "invite-h", hidden: true }),
+    controls: h("div", { class: "controls-row" }),
+    floats: h("div", { class: "floats", "aria-hidden": "true" }),
+    player,
+    soundButton,
+  };
+}
+
+function head(room, v) {
+  return h(
+    "section",
+    { class: "room-head", "aria-labelledby": "room-title" },
+    h("div", { class: "room-meta" }, h("span", { class: "badge live" }, "Live"), room.space.recording ? h("span", { class: "badge rec" }, "● Recording") : null, v.connection),
+    v.title,
+    h("p", { class: "host" }, "Hosted by ", hostLink(room.space), " · ", v.listenerCount, " listening"),
+    v.description,
+    v.topics,
+    v.editTitle,
+    v.hostAway,
+    v.soundButton,
+  );
+}
+
+function panel(id, heading, ...content) {
+  return h("section", { class: "panel", "aria-labelledby": id }, h("h2", { id }, heading), ...content);
+}
+
+export function buildLayout(room) {
+  const v = elements(room);
+  room.main.append(
+    h(
+      "div",
+      { class: "room" },
+      head(room, v),
+      v.invitation,
+      h(
+        "div",
+        { class: "room-body" },
+        h("section", { class: "panel stage-panel", "aria-labelledby": "stage-h" }, h("h2", { id: "stage-h" }, "On stage"), v.stageList),
+        h("div", { class: "side" }, v.requestsSection, panel("audience-h", "Audience", v.audienceList), panel("activity-h", "Activity", v.activityLog)),
+      ),
+      h("section", { class: "controls", "aria-label": "Your controls" }, v.controls),
+      v.floats,
+      v.player,
+    ),
+  );
+  return v;
+}
+
+function titleEditor(room) {
+  const input = h("input", { id: "new-title", name: "title", maxlength: 100, autocomplete: "off" });
+  const box = errorBox();
+  const form = h("form", { class: "inline-form" }, h("label", { for: "new-title" }, "New title"), input, h("button", { type: "submit", class: "secondary small" }, "Save title"), box);
+  const summary = h("summary", {}, "Edit title");
+  const details = h("details", { class: "edit-title", hidden: true }, summary, form);
+  // Filled in as it opens (the toggle event comes later, after someone may have typed).
+  summary.addEventListener("click", () => {
+    if (!details.open) input.value = room.space.title;
+  });
+  details.addEventListener("toggle", () => {
+    if (details.open && document.activeElement !== input) input.focus();
+  });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy(
+      form.querySelector("button"),
+      async () => {
+        await api("PATCH", room.path(), { title: input.value.trim() });
+        details.open = false;
+        announce("Title changed");
+      },
+      box,
+    );
+  });
+  return details;
+}

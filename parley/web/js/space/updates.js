@@ -1,0 +1,159 @@
+// What each message of the space's event socket does to the room: one handler per event type.
+// A handler changes the room's state (and logs what people would want to know); the room is then
+// redrawn, unless the handler returns SKIP_REDRAW (it left the room, or updated in place).
+import { get } from "../api.js";
+import { moderates } from "../permissions.js";
+import { announce } from "../ui.js";
+import { floatReaction, log } from "./activity.js";
+import { STAGE, nameOf } from "./common.js";
+import { droppedOut, ended, removed } from "./exits.js";
+import { showActiveSpeakers } from "./stage.js";
+
+const SKIP_REDRAW = true;
+
+export function apply(room, message) {
+  room.audio?.handle(message);
+  const { type } = message;
+  const data = message.data || {};
+  if (type === "snapshot") return applySnapshot(room, data);
+  if (type === "error") return;
+  if (typeof data.listener_count === "number") room.space.listener_count = data.listener_count;
+  const id = data.account_id;
+  const event = { data, id, p: id ? room.people.get(id) : null, self: id === room.me.id };
+  if (HANDLERS[type]?.(room, event) === SKIP_REDRAW) return;
+  room.draw();
+}
+
+// The state of the space when the socket (re)opens: the stage from the snapshot, the audience
+// fetched after it.
+async function applySnapshot(room, view) {
+  room.space = { ...room.space, ...view };
+  if (room.space.state !== "live") return ended(room);
+  const kept = new Map();
+  for (const p of view.stage || []) kept.set(p.account_id, { ...p });
+  room.people.clear();
+  for (const [k, v] of kept) room.people.set(k, v);
+  room.draw();
+  try {
+    const listeners = await get(room.path("/listeners?limit=500"));
+    for (const p of listeners) if (!room.people.has(p.account_id) && p.present !== false) room.people.set(p.account_id, { ...p });
+    room.draw();
+  } catch {
+    // the audience list fills in from events
+  }
+}
+
+// After a new host: the stage as the server has it now.
+async function refreshView(room) {
+  try {
+    const view = await get(room.path());
+    room.space = { ...room.space, ...view };
+    for (const p of view.stage || []) room.people.set(p.account_id, { ...room.people.get(p.account_id), ...p });
+    for (const p of room.people.values()) if (STAGE.has(p.role) && !view.stage.some((s) => s.account_id === p.account_id)) p.role = "listener";
+    room.draw();
+  } catch {
+    // next event tries again
+  }
+}
+
+// The event carries plain text; the links in the title and description come from the server's
+// view, fetched again (and dropped if the text changed once more meanwhile).
+function spaceUpdated(room, { data }) {
+  const { space } = room;
+  for (const key of ["title", "description", "topics"]) if (key in data) space[key] = data[key];
+  if ("title" in data) log(room, `Title changed to “${data.title}”`);
+  if (!("title" in data || "description" in data)) return;
+  space.title_parts = space.description_parts = null;
+  get(room.path())
+    .then((fresh) => {
+      if (fresh.title !== room.space.title || fresh.description !== room.space.description) return;
+      room.space.title_parts = fresh.title_parts;
+      room.space.description_parts = fresh.description_parts;
+      room.draw();
+    })
+    .catch(() => {});
+}
+
+function roleChanged(room, { data, id, p, self }) {
+  const fresh = { role: data.role, muted: data.muted ?? true, hand_raised: false, invited: false };
+  if (p) Object.assign(p, fresh);
+  else room.people.set(id, { account_id: id, handle: data.handle, ...fresh, present: true });
+  const onStage = STAGE.has(data.role);
+  if (self) announce(onStage ? `You're ${data.role === "speaker" ? "a speaker" : `the ${data.role}`} now${data.muted ? ". You're muted" : ""}.` : "You're in the audience now.");
+  log(room, onStage ? `${nameOf(data)} is now ${data.role === "speaker" ? "a speaker" : `a ${data.role}`}` : `${nameOf(data)} moved to the audience`);
+}
+
+function handChanged(room, { data, p, self }) {
+  if (p) p.hand_raised = data.raised;
+  if (self && !data.raised && data.denied_by) announce("Your request to speak was declined");
+  // Those who may answer a request hear of it.
+  if (!self && data.raised && moderates(room.myRole())) {
+    log(room, `${nameOf(data)} asked to speak`);
+    announce(`${nameOf(data)} asked to speak`, { toast: true });
+  }
+}
+
+function spaceOver(room) {
+  ended(room);
+  return SKIP_REDRAW;
+}
+
+const HANDLERS = {
+  participant_joined(room, { data, id, p, self }) {
+    room.people.set(id, { ...(p || {}), account_id: id, handle: data.handle, role: data.role, muted: data.muted ?? true, hand_raised: false, invited: false, present: true });
+    if (!self) log(room, `${nameOf(data)} joined`);
+  },
+  participant_left(room, { data, id, self }) {
+    room.people.delete(id);
+    if (self) {
+      droppedOut(room, data.reason);
+      return SKIP_REDRAW;
+    }
+    log(room, `${nameOf(data)} left`);
+  },
+  participant_removed(room, { data, id, self }) {
+    room.people.delete(id);
+    if (self) {
+      removed(room);
+      return SKIP_REDRAW;
+    }
+    log(room, `${nameOf(data)} was removed`);
+  },
+  role_changed: roleChanged,
+  mic_changed(room, { data, p, self }) {
+    if (p) p.muted = data.muted;
+    if (self && data.muted && data.by && data.by !== room.me.id) announce("A host muted you", { assertive: true });
+  },
+  hand_changed: handChanged,
+  speaker_invited(room, { data, p, self }) {
+    if (p) p.invited = true;
+    if (!self) log(room, `${nameOf(data)} was invited to speak`);
+  },
+  invitation_declined(room, { data, p, self }) {
+    if (p) p.invited = false;
+    if (!self && !data.withdrawn_by) log(room, `${nameOf(data)} declined to speak`);
+  },
+  reaction(room, { data }) {
+    floatReaction(room, data.emoji, nameOf(data));
+    log(room, `${nameOf(data)} reacted ${data.emoji}`);
+  },
+  active_speakers(room, { data }) {
+    showActiveSpeakers(room, data.account_ids || []);
+    return SKIP_REDRAW;
+  },
+  space_updated: spaceUpdated,
+  space_ended: spaceOver,
+  space_cancelled: spaceOver,
+  host_absent(room) {
+    room.space.host_present = false;
+    log(room, "The host stepped away");
+  },
+  host_returned(room) {
+    room.space.host_present = true;
+    log(room, "The host is back");
+  },
+  host_changed(room, { data }) {
+    log(room, `${nameOf(data)} is the host now`);
+    refreshView(room);
+  },
+};
