@@ -36,6 +36,7 @@ from parley.core.links.finder import find_urls
 from parley.core.links.render import TextPart, link_href, link_id, split, web_links
 from parley.core.links.rules import Decision, LinkRule, MatchKind, RuleSet, rule_key
 from parley.core.links.target import redirect_target
+from parley.core.text import bounded_text
 from parley.services.accounts import Caller
 from parley.services.common import new_id, utcnow
 from parley.services.redirects import ChainBroken, RedirectFollower
@@ -273,8 +274,7 @@ class LinkService:
         """The verdict for one URL: `{url, verdict, canonical_url, rule_id, rule, reason, hops,
         chain_error}`. The worst verdict of the URL and of every hop of a shortener's chain
         wins; a chain that cannot be followed is a warning, never a pass."""
-        if len(url) > URL_MAX:
-            raise Invalid("invalid_url", f"A URL is at most {URL_MAX} characters")
+        _refuse_overlong_url(url)
         try:
             canonical = canonicalize(url)
         except InvalidURL as error:
@@ -448,9 +448,12 @@ class LinkService:
         return target, check
 
 
+def _refuse_overlong_url(url: str) -> None:
+    bounded_text(url, least=0, most=URL_MAX, strip=False, code="invalid_url", what="A URL")
+
+
 def _target(url: str) -> str:
-    if len(url) > URL_MAX:
-        raise Invalid("invalid_url", f"A URL is at most {URL_MAX} characters")
+    _refuse_overlong_url(url)
     try:
         return redirect_target(url)
     except InvalidURL as error:
@@ -485,9 +488,7 @@ def _new_rule(match: str, pattern: str, verdict: str, rule: str, reason: str) ->
         raise Invalid("invalid_match", "A rule matches a host, a prefix or a url") from None
     if verdict not in (Decision.WARN, Decision.BLOCK):
         raise Invalid("invalid_verdict", "A link rule's verdict is warn or block")
-    pattern = pattern.strip()
-    if not 1 <= len(pattern) <= PATTERN_MAX:
-        raise Invalid("invalid_pattern", f"Give a pattern of 1 to {PATTERN_MAX} characters")
+    pattern = bounded_text(pattern, most=PATTERN_MAX, code="invalid_pattern", what="A pattern")
     try:
         rule_key(kind, pattern)
     except ValueError as error:
