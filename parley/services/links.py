@@ -56,7 +56,6 @@ URL_MAX: Final = 4096
 # Ids of removed rules, so that a late "added" message cannot bring one back; bounded, since a
 # late message older than this many removals is healed by the sweep anyway.
 _TOMBSTONES: Final = 100_000
-_SEVERITY: Final = {Decision.ALLOW: 0, Decision.WARN: 1, Decision.BLOCK: 2}
 _BATCH: Final = 500
 
 # Redirector ids known to have their row, so rendering text writes nothing after the first time.
@@ -319,7 +318,7 @@ class LinkService:
         judged = [first, *hops]
         if chain_error is not None:
             judged.append(_warning(chain_error["reason"]))
-        worst = max(judged, key=lambda j: _SEVERITY[Decision(j["verdict"])])  # first of equals
+        worst = max(judged, key=lambda j: Decision(j["verdict"]).severity)  # first of equals
         return {
             "url": url,
             "verdict": worst["verdict"],
