@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, case, delete, func, insert, or_, select, update
+from sqlalchemy import Row, and_, case, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.core.spaces.events import Event, EventType
@@ -246,19 +246,6 @@ class SpaceStore(Store):
         )
         return await self._all(query, _participant)
 
-    async def live_spaces_of(self, account_id: str) -> list[str]:
-        """Ids of live spaces the account is present in (or hosts while away)."""
-        rows = await self.conn.execute(
-            select(participants.c.space_id)
-            .join(spaces, spaces.c.id == participants.c.space_id)
-            .where(
-                participants.c.account_id == account_id,
-                spaces.c.state == SpaceStatus.LIVE.value,
-                or_(participants.c.present, spaces.c.host_id == account_id),
-            )
-        )
-        return list(rows.scalars())
-
     async def spaces_to_leave(self, account_id: str) -> list[str]:
         """Ids of spaces a suspended account must be taken out of: live ones it is in (present
         or not, but not yet removed) or hosts, and scheduled ones it hosts."""
@@ -371,9 +358,3 @@ class SpaceStore(Store):
             select(reminders.c.account_id).where(reminders.c.space_id == space_id)
         )
         return list(rows.scalars())
-
-    async def has_reminder(self, space_id: str, account_id: str) -> bool:
-        query = select(func.count()).where(
-            reminders.c.space_id == space_id, reminders.c.account_id == account_id
-        )
-        return bool((await self.conn.execute(query)).scalar_one())
