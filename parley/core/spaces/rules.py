@@ -69,7 +69,10 @@ def _set_role(state: SpaceState, p: Participant, role: Role, now: datetime) -> N
     p.invited = False
 
 
-def _role_change(log: EventLog, state: SpaceState, p: Participant, previous: Role) -> None:
+def _move(log: EventLog, state: SpaceState, p: Participant, role: Role, now: datetime) -> None:
+    """Give a present participant another role, and tell everyone."""
+    previous = p.role
+    _set_role(state, p, role, now)
     log.emit(
         EventType.ROLE_CHANGED,
         **_who(p),
@@ -78,6 +81,15 @@ def _role_change(log: EventLog, state: SpaceState, p: Participant, previous: Rol
         muted=p.muted,
         listener_count=state.space.listener_count,
     )
+
+
+def _announce(
+    state: SpaceState, now: datetime, event: EventType, p: Participant, **data: object
+) -> list[Event]:
+    """The events of an action whose one effect is one event about one participant."""
+    log = _log(state, now)
+    log.emit(event, **_who(p), **data)
+    return _done(state, log)
 
 
 # --- the space itself -------------------------------------------------------------------------
