@@ -204,15 +204,7 @@ class LinkService:
         actor_id = actor.account.id if actor else None
         async with self.db.write() as conn:
             await LinkRuleStore(conn).add(
-                id=decided.id,
-                match=decided.match.value,
-                pattern=decided.pattern,
-                canonical=key,
-                verdict=decided.verdict.value,
-                rule=decided.rule,
-                reason=decided.reason,
-                created_at=now,
-                created_by=actor_id,
+                decided, canonical=key, created_at=now, created_by=actor_id
             )
             await AuditLog(conn).append(
                 at=now,

@@ -10,7 +10,8 @@ from typing import Any
 
 from sqlalchemy import delete, func, insert, select
 
-from parley.store.rows import Store, insert_ignoring_duplicate, mapping
+from parley.core.links.rules import LinkRule
+from parley.store.rows import Store, columns_of, insert_ignoring_duplicate, mapping
 from parley.store.tables import accounts, audit_log, link_rules, links
 from parley.store.types import storable_key
 
@@ -20,29 +21,13 @@ RULE_ACTIONS = ("link_rule_add", "link_rule_remove")
 
 class LinkRuleStore(Store):
     async def add(
-        self,
-        *,
-        id: str,
-        match: str,
-        pattern: str,
-        canonical: str,
-        verdict: str,
-        rule: str,
-        reason: str,
-        created_at: datetime,
-        created_by: str | None,
+        self, rule: LinkRule, *, canonical: str, created_at: datetime, created_by: str | None
     ) -> None:
+        """Store a rule with the key it is indexed under, and who made it when."""
+        values = columns_of(rule, match=rule.match.value, verdict=rule.verdict.value)
         await self.conn.execute(
             insert(link_rules).values(
-                id=id,
-                match=match,
-                pattern=pattern,
-                canonical=canonical,
-                verdict=verdict,
-                rule=rule,
-                reason=reason,
-                created_at=created_at,
-                created_by=created_by,
+                **values, canonical=canonical, created_at=created_at, created_by=created_by
             )
         )
 
