@@ -35,7 +35,7 @@ def _page(title: str, body: str) -> str:
         '<meta name="referrer" content="no-referrer">\n'
         f"<title>{escape(title)} · Parley</title>\n"
         f'<link rel="stylesheet" href="{STYLESHEET}">\n</head>\n'
-        f"<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
+        f"<body>\n<main>\n<h1>{escape(title)}</h1>\n{body}\n</main>\n</body>\n</html>\n"
     )
 
 
@@ -50,34 +50,34 @@ def _why(check: dict[str, Any]) -> str:
     return f"<p>{escape(reason)}</p>"
 
 
+def _stopped(lead: str, target: str, check: dict[str, Any]) -> str:
+    """Where the link leads, and why the redirector stopped on the way."""
+    return f'<p>{lead}</p>\n<p class="url">{escape(target)}</p>\n{_why(check)}\n'
+
+
+_GO_BACK: Final = '<a class="primary" href="/">Go back</a>\n'
+
+
 def interstitial(target: str, check: dict[str, Any]) -> str:
+    onward = escape(target, quote=True)
     return _page(
         "This link may be unsafe",
-        "<h1>This link may be unsafe</h1>\n"
-        "<p>You are about to leave Parley for:</p>\n"
-        f'<p class="url">{escape(target)}</p>\n'
-        f"{_why(check)}\n"
-        '<nav aria-label="Your choice">\n'
-        '<a class="primary" href="/">Go back</a>\n'
-        f'<a href="{escape(target, quote=True)}" rel="noopener noreferrer nofollow">Continue</a>\n'
-        "</nav>",
+        _stopped("You are about to leave Parley for:", target, check)
+        + f'<nav aria-label="Your choice">\n{_GO_BACK}'
+        + f'<a href="{onward}" rel="noopener noreferrer nofollow">Continue</a>\n</nav>',
     )
 
 
 def refusal(target: str, check: dict[str, Any]) -> str:
     return _page(
         "This link is blocked",
-        "<h1>This link is blocked</h1>\n"
-        "<p>Parley does not send anyone to:</p>\n"
-        f'<p class="url">{escape(target)}</p>\n'
-        f"{_why(check)}\n"
-        '<nav aria-label="Where to go">\n<a class="primary" href="/">Go back</a>\n</nav>',
+        _stopped("Parley does not send anyone to:", target, check)
+        + f'<nav aria-label="Where to go">\n{_GO_BACK}</nav>',
     )
 
 
 def not_found() -> str:
     return _page(
         "No such link",
-        "<h1>No such link</h1>\n<p>This link does not exist.</p>\n"
-        '<nav aria-label="Where to go">\n<a class="primary" href="/">Go back</a>\n</nav>',
+        f'<p>This link does not exist.</p>\n<nav aria-label="Where to go">\n{_GO_BACK}</nav>',
     )

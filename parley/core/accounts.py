@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from parley.core.errors import Invalid
 from parley.core.instants import utc_instant
-from parley.core.text import has_control_or_bidi_override, has_visible_character
+from parley.core.text import bounded_text, has_control_or_bidi_override, has_visible_character
 
 HANDLE_RE = re.compile(r"[A-Za-z0-9_]{1,15}")
 DISPLAY_NAME_MAX = 50
@@ -72,19 +72,20 @@ def handle_key(handle: str) -> str:
 
 
 def check_password(password: str) -> str:
-    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
-        raise Invalid(
-            "invalid_password", f"A password has {PASSWORD_MIN} to {PASSWORD_MAX} characters"
-        )
-    return password
+    return bounded_text(
+        password,
+        least=PASSWORD_MIN,
+        most=PASSWORD_MAX,
+        strip=False,
+        code="invalid_password",
+        what="A password",
+    )
 
 
 def clean_display_name(name: str) -> str:
-    name = name.strip()
-    if not 1 <= len(name) <= DISPLAY_NAME_MAX:
-        raise Invalid(
-            "invalid_display_name", f"A display name has 1 to {DISPLAY_NAME_MAX} characters"
-        )
+    name = bounded_text(
+        name, most=DISPLAY_NAME_MAX, code="invalid_display_name", what="A display name"
+    )
     if has_control_or_bidi_override(name):
         raise Invalid(
             "invalid_display_name",
@@ -96,17 +97,11 @@ def clean_display_name(name: str) -> str:
 
 
 def clean_bio(bio: str) -> str:
-    bio = bio.strip()
-    if len(bio) > BIO_MAX:
-        raise Invalid("invalid_bio", f"A bio has at most {BIO_MAX} characters")
-    return bio
+    return bounded_text(bio, least=0, most=BIO_MAX, code="invalid_bio", what="A bio")
 
 
 def clean_post(text: str) -> str:
-    text = text.strip()
-    if not 1 <= len(text) <= POST_MAX:
-        raise Invalid("invalid_post", f"A post has 1 to {POST_MAX} characters")
-    return text
+    return bounded_text(text, most=POST_MAX, code="invalid_post", what="A post")
 
 
 @dataclass(frozen=True)

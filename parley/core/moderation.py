@@ -14,6 +14,7 @@ from enum import StrEnum
 from parley.core.accounts import Account, AccountState
 from parley.core.errors import Conflict, Forbidden, Invalid
 from parley.core.instants import utc_instant
+from parley.core.text import bounded_text
 
 RULE_RE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 REASON_MAX = 1000
@@ -62,10 +63,7 @@ def clean_rule(rule: str) -> str:
 
 
 def clean_reason(reason: str) -> str:
-    reason = reason.strip()
-    if not 1 <= len(reason) <= REASON_MAX:
-        raise Invalid("invalid_reason", f"Give a reason of 1 to {REASON_MAX} characters")
-    return reason
+    return bounded_text(reason, most=REASON_MAX, code="invalid_reason", what="A reason")
 
 
 def suspension(rule: str, reason: str, until: datetime | None, now: datetime) -> Suspension:
@@ -101,24 +99,19 @@ def may_unsuspend(actor: Account, target: Account) -> None:
 
 
 def clean_appeal(text: str) -> str:
-    text = text.strip()
-    if not 1 <= len(text) <= APPEAL_MAX:
-        raise Invalid("invalid_appeal", f"An appeal has 1 to {APPEAL_MAX} characters")
-    return text
+    return bounded_text(text, most=APPEAL_MAX, code="invalid_appeal", what="An appeal")
 
 
 def clean_comment(comment: str) -> str:
-    comment = comment.strip()
-    if len(comment) > COMMENT_MAX:
-        raise Invalid("invalid_comment", f"A comment has at most {COMMENT_MAX} characters")
-    return comment
+    return bounded_text(
+        comment, least=0, most=COMMENT_MAX, code="invalid_comment", what="A comment"
+    )
 
 
 def clean_message(message: str) -> str:
-    message = message.strip()
-    if len(message) > MESSAGE_MAX:
-        raise Invalid("invalid_message", f"A status message has at most {MESSAGE_MAX} characters")
-    return message
+    return bounded_text(
+        message, least=0, most=MESSAGE_MAX, code="invalid_message", what="A status message"
+    )
 
 
 def feature(name: str) -> Feature:

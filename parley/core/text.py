@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from parley.core.errors import Invalid
+
 # Embeddings, overrides and isolates reorder the text around them: `\u202e` makes "evil.exe"
 # display as "exe.live". Marks (LRM, RLM, ALM) only nudge neutral characters and stay allowed.
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -30,3 +32,17 @@ def has_visible_character(text: str) -> bool:
     return any(
         c not in BLANK_GLYPHS and unicodedata.category(c) not in _INVISIBLE_CATEGORIES for c in text
     )
+
+
+def bounded_text(
+    text: str, *, most: int, code: str, what: str, least: int = 1, strip: bool = True
+) -> str:
+    """What a person typed, stripped of surrounding blanks (unless `strip` is False: a password
+    keeps every character), if it has `least` to `most` characters; else refused with `code`.
+    `what` names the field in the message ("A title")."""
+    if strip:
+        text = text.strip()
+    if not least <= len(text) <= most:
+        span = f"at most {most}" if least == 0 else f"{least} to {most}"
+        raise Invalid(code, f"{what} has {span} characters")
+    return text

@@ -1,1 +1,1 @@
-"""Media: WebRTC edge, per-space mixer, recorder, HLS packager (DESIGN.md, "Media")."""
+"""Media: the WebRTC edge and the per-space mixer (DESIGN.md, "Media")."""

@@ -186,10 +186,6 @@ class Mixer:
     def sources(self) -> frozenset[str]:
         return frozenset(self._sources)
 
-    @property
-    def audible(self) -> frozenset[str]:
-        return self._audible
-
     async def _read(self, source: str, track: MediaStreamTrack, buffer: SourceBuffer) -> None:
         loop = asyncio.get_running_loop()
         converter = PcmConverter()

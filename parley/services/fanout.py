@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -228,29 +228,12 @@ class FanoutHub:
     ) -> int:
         """Close every socket of the account on this node, in every space (or in `spaces`);
         how many."""
-        closed = 0
-        for space_id, feed in self.feeds.items():
-            if spaces is not None and space_id not in spaces:
-                continue
-            mine = [c for c in feed.clients if c.account_id == account_id]
-            for client in mine:
-                client.closing = (code, reason)
-                closed += 1
-            if mine:
-                feed.log.poke()
-        return closed
+        feeds = [f for sid, f in self.feeds.items() if spaces is None or sid in spaces]
+        return _close(feeds, lambda c: c.account_id == account_id, code, reason)
 
     def close_sessions(self, session_ids: set[str], code: int, reason: str) -> int:
         """Close every socket on this node opened with one of these sessions; how many."""
-        closed = 0
-        for feed in self.feeds.values():
-            theirs = [c for c in feed.clients if c.session_id in session_ids]
-            for client in theirs:
-                client.closing = (code, reason)
-                closed += 1
-            if theirs:
-                feed.log.poke()
-        return closed
+        return _close(self.feeds.values(), lambda c: c.session_id in session_ids, code, reason)
 
     def detach(self, space_id: str, client: Client) -> None:
         if client.counted:
@@ -299,3 +282,16 @@ async def pump(
         if client.closing is not None:
             return client.closing
         await wake.wait()
+
+
+def _close(feeds: Iterable[Feed], which: Callable[[Client], bool], code: int, reason: str) -> int:
+    """Close the sockets of these feeds' clients that `which` picks; how many."""
+    closed = 0
+    for feed in feeds:
+        picked = [c for c in feed.clients if which(c)]
+        for client in picked:
+            client.closing = (code, reason)
+        closed += len(picked)
+        if picked:
+            feed.log.poke()
+    return closed

@@ -36,6 +36,7 @@ from parley.core.links.finder import find_urls
 from parley.core.links.render import TextPart, link_href, link_id, split, web_links
 from parley.core.links.rules import Decision, LinkRule, MatchKind, RuleSet, rule_key
 from parley.core.links.target import redirect_target
+from parley.core.text import bounded_text
 from parley.services.accounts import Caller
 from parley.services.common import new_id, utcnow
 from parley.services.redirects import ChainBroken, RedirectFollower
@@ -55,7 +56,6 @@ URL_MAX: Final = 4096
 # Ids of removed rules, so that a late "added" message cannot bring one back; bounded, since a
 # late message older than this many removals is healed by the sweep anyway.
 _TOMBSTONES: Final = 100_000
-_SEVERITY: Final = {Decision.ALLOW: 0, Decision.WARN: 1, Decision.BLOCK: 2}
 _BATCH: Final = 500
 
 # Redirector ids known to have their row, so rendering text writes nothing after the first time.
@@ -204,15 +204,7 @@ class LinkService:
         actor_id = actor.account.id if actor else None
         async with self.db.write() as conn:
             await LinkRuleStore(conn).add(
-                id=decided.id,
-                match=decided.match.value,
-                pattern=decided.pattern,
-                canonical=key,
-                verdict=decided.verdict.value,
-                rule=decided.rule,
-                reason=decided.reason,
-                created_at=now,
-                created_by=actor_id,
+                decided, canonical=key, created_at=now, created_by=actor_id
             )
             await AuditLog(conn).append(
                 at=now,
@@ -273,8 +265,7 @@ class LinkService:
         """The verdict for one URL: `{url, verdict, canonical_url, rule_id, rule, reason, hops,
         chain_error}`. The worst verdict of the URL and of every hop of a shortener's chain
         wins; a chain that cannot be followed is a warning, never a pass."""
-        if len(url) > URL_MAX:
-            raise Invalid("invalid_url", f"A URL is at most {URL_MAX} characters")
+        _refuse_overlong_url(url)
         try:
             canonical = canonicalize(url)
         except InvalidURL as error:
@@ -319,7 +310,7 @@ class LinkService:
         judged = [first, *hops]
         if chain_error is not None:
             judged.append(_warning(chain_error["reason"]))
-        worst = max(judged, key=lambda j: _SEVERITY[Decision(j["verdict"])])  # first of equals
+        worst = max(judged, key=lambda j: Decision(j["verdict"]).severity)  # first of equals
         return {
             "url": url,
             "verdict": worst["verdict"],
@@ -448,9 +439,12 @@ class LinkService:
         return target, check
 
 
+def _refuse_overlong_url(url: str) -> None:
+    bounded_text(url, least=0, most=URL_MAX, strip=False, code="invalid_url", what="A URL")
+
+
 def _target(url: str) -> str:
-    if len(url) > URL_MAX:
-        raise Invalid("invalid_url", f"A URL is at most {URL_MAX} characters")
+    _refuse_overlong_url(url)
     try:
         return redirect_target(url)
     except InvalidURL as error:
@@ -485,9 +479,7 @@ def _new_rule(match: str, pattern: str, verdict: str, rule: str, reason: str) ->
         raise Invalid("invalid_match", "A rule matches a host, a prefix or a url") from None
     if verdict not in (Decision.WARN, Decision.BLOCK):
         raise Invalid("invalid_verdict", "A link rule's verdict is warn or block")
-    pattern = pattern.strip()
-    if not 1 <= len(pattern) <= PATTERN_MAX:
-        raise Invalid("invalid_pattern", f"Give a pattern of 1 to {PATTERN_MAX} characters")
+    pattern = bounded_text(pattern, most=PATTERN_MAX, code="invalid_pattern", what="A pattern")
     try:
         rule_key(kind, pattern)
     except ValueError as error:

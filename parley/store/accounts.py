@@ -7,41 +7,31 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, delete, exists, func, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Table,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from parley.core.accounts import Account, AccountState, Post, handle_key
+from parley.store.rows import Store, insert_ignoring_duplicate, record
 from parley.store.tables import accounts, blocks, follows, posts, sessions
 from parley.store.types import storable_key
 
 
 def _account(row: Row[Any]) -> Account:
-    return Account(
-        id=row.id,
-        handle=row.handle,
-        display_name=row.display_name,
-        bio=row.bio,
-        state=AccountState(row.state),
-        is_admin=row.is_admin,
-        created_at=row.created_at,
-    )
+    return record(Account, row, state=AccountState(row.state))
 
 
-async def insert_ignoring_duplicate(
-    conn: AsyncConnection, table: Any, values: dict[str, Any]
-) -> bool:
-    """Insert unless a row with the same key exists; True when a row was added."""
-    dialect = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
-    result = await conn.execute(dialect(table).values(**values).on_conflict_do_nothing())
-    return bool(result.rowcount)
-
-
-class AccountStore:
-    def __init__(self, conn: AsyncConnection) -> None:
-        self.conn = conn
-
+class AccountStore(Store):
     async def create(
         self,
         *,
@@ -71,17 +61,13 @@ class AccountStore:
         return await self.by_id(id) if added else None
 
     async def by_id(self, account_id: str) -> Account | None:
-        if not storable_key(account_id):
-            return None
-        row = (await self.conn.execute(select(accounts).where(accounts.c.id == account_id))).first()
-        return _account(row) if row else None
+        return await self._by_id(accounts, account_id, _account)
 
     async def by_handle(self, handle: str) -> Account | None:
         if not storable_key(handle):
             return None
         query = select(accounts).where(accounts.c.handle_key == handle_key(handle))
-        row = (await self.conn.execute(query)).first()
-        return _account(row) if row else None
+        return await self._first(query, _account)
 
     async def by_ids(self, ids: Sequence[str]) -> dict[str, Account]:
         if not ids:
@@ -130,7 +116,7 @@ class AccountStore:
             .order_by(accounts.c.handle_key)
             .limit(limit)
         )
-        return [_account(row) for row in await self.conn.execute(query)]
+        return await self._all(query, _account)
 
     async def set_admin(self, account_id: str, is_admin: bool) -> None:
         await self.conn.execute(
@@ -166,10 +152,7 @@ _SESSION_COLUMNS = (
 )
 
 
-class SessionStore:
-    def __init__(self, conn: AsyncConnection) -> None:
-        self.conn = conn
-
+class SessionStore(Store):
     async def create(
         self, *, id: str, account_id: str, token_hash: str, now: datetime, scope: str = "full"
     ) -> None:
@@ -191,8 +174,7 @@ class SessionStore:
             .join(accounts, accounts.c.id == sessions.c.account_id)
             .where(sessions.c.token_hash == token_hash, sessions.c.revoked_at.is_(None))
         )
-        row = (await self.conn.execute(query)).first()
-        return (_session(row), _account(row)) if row else None
+        return await self._first(query, lambda row: (_session(row), _account(row)))
 
     async def live(self, session_ids: Sequence[str]) -> dict[str, StoredSession]:
         """The unrevoked ones among these sessions, in one query."""
@@ -234,11 +216,15 @@ class SessionStore:
         return list((await self.conn.execute(query)).scalars())
 
 
-class SocialStore:
-    """Follows and blocks."""
+def _edge(table: Table, source_id: str, target_id: str) -> ColumnElement[bool]:
+    """The row saying `source_id` follows (or blocks) `target_id`: follows and blocks are keyed
+    on their two account ids, in that order."""
+    source, target = table.primary_key.columns
+    return and_(source == source_id, target == target_id)
 
-    def __init__(self, conn: AsyncConnection) -> None:
-        self.conn = conn
+
+class SocialStore(Store):
+    """Follows and blocks."""
 
     async def follow(self, follower_id: str, followee_id: str, now: datetime) -> None:
         await insert_ignoring_duplicate(
@@ -248,19 +234,10 @@ class SocialStore:
         )
 
     async def unfollow(self, follower_id: str, followee_id: str) -> None:
-        await self.conn.execute(
-            delete(follows).where(
-                follows.c.follower_id == follower_id, follows.c.followee_id == followee_id
-            )
-        )
+        await self.conn.execute(delete(follows).where(_edge(follows, follower_id, followee_id)))
 
     async def follows(self, follower_id: str, followee_id: str) -> bool:
-        query = select(
-            exists().where(
-                follows.c.follower_id == follower_id, follows.c.followee_id == followee_id
-            )
-        )
-        return bool((await self.conn.execute(query)).scalar())
+        return await self._exists(_edge(follows, follower_id, followee_id))
 
     async def follower_ids(self, followee_id: str) -> list[str]:
         query = select(follows.c.follower_id).where(follows.c.followee_id == followee_id)
@@ -286,31 +263,34 @@ class SocialStore:
         # A block ends following both ways.
         await self.conn.execute(
             delete(follows).where(
-                or_(
-                    and_(follows.c.follower_id == blocker_id, follows.c.followee_id == blocked_id),
-                    and_(follows.c.follower_id == blocked_id, follows.c.followee_id == blocker_id),
-                )
+                or_(_edge(follows, blocker_id, blocked_id), _edge(follows, blocked_id, blocker_id))
             )
         )
 
     async def unblock(self, blocker_id: str, blocked_id: str) -> None:
-        await self.conn.execute(
-            delete(blocks).where(
-                blocks.c.blocker_id == blocker_id, blocks.c.blocked_id == blocked_id
-            )
-        )
+        await self.conn.execute(delete(blocks).where(_edge(blocks, blocker_id, blocked_id)))
 
     async def blocks(self, blocker_id: str, blocked_id: str) -> bool:
-        query = select(
-            exists().where(blocks.c.blocker_id == blocker_id, blocks.c.blocked_id == blocked_id)
-        )
-        return bool((await self.conn.execute(query)).scalar())
+        return await self._exists(_edge(blocks, blocker_id, blocked_id))
+
+    async def _exists(self, where: ColumnElement[bool]) -> bool:
+        return bool((await self.conn.execute(select(exists().where(where)))).scalar())
 
 
-class PostStore:
-    def __init__(self, conn: AsyncConnection) -> None:
-        self.conn = conn
+# Posts with their authors: the post's own id and time are labelled apart from the account's.
+_POST_COLUMNS = (
+    posts.c.id.label("post_id"),
+    posts.c.text,
+    posts.c.created_at.label("posted_at"),
+    accounts,
+)
 
+
+def _post(row: Row[Any]) -> Post:
+    return Post(row.post_id, _account(row), row.text, row.posted_at)
+
+
+class PostStore(Store):
     async def create(self, *, id: str, author_id: str, text: str, now: datetime) -> None:
         await self.conn.execute(
             insert(posts).values(id=id, author_id=author_id, text=text, created_at=now)
@@ -320,12 +300,7 @@ class PostStore:
         self, author_ids: Sequence[str], *, before: datetime | None, limit: int
     ) -> list[Post]:
         query = (
-            select(
-                posts.c.id.label("post_id"),
-                posts.c.text,
-                posts.c.created_at.label("posted_at"),
-                accounts,
-            )
+            select(*_POST_COLUMNS)
             .join(accounts, accounts.c.id == posts.c.author_id)
             .where(posts.c.author_id.in_(list(author_ids)))
             .order_by(posts.c.created_at.desc(), posts.c.id.desc())
@@ -333,21 +308,14 @@ class PostStore:
         )
         if before is not None:
             query = query.where(posts.c.created_at < before)
-        rows = await self.conn.execute(query)
-        return [Post(r.post_id, _account(r), r.text, r.posted_at) for r in rows]
+        return await self._all(query, _post)
 
     async def get(self, post_id: str) -> Post | None:
         if not storable_key(post_id):
             return None
         query = (
-            select(
-                posts.c.id.label("post_id"),
-                posts.c.text,
-                posts.c.created_at.label("posted_at"),
-                accounts,
-            )
+            select(*_POST_COLUMNS)
             .join(accounts, accounts.c.id == posts.c.author_id)
             .where(posts.c.id == post_id)
         )
-        row = (await self.conn.execute(query)).first()
-        return Post(row.post_id, _account(row), row.text, row.posted_at) if row else None
+        return await self._first(query, _post)

@@ -9,9 +9,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from parley.store.accounts import insert_ignoring_duplicate
+from parley.core.links.rules import LinkRule
+from parley.store.rows import Store, columns_of, insert_ignoring_duplicate, mapping
 from parley.store.tables import accounts, audit_log, link_rules, links
 from parley.store.types import storable_key
 
@@ -19,52 +19,25 @@ from parley.store.types import storable_key
 RULE_ACTIONS = ("link_rule_add", "link_rule_remove")
 
 
-def _row(row: Any) -> dict[str, Any]:
-    return dict(row._mapping)
-
-
-class LinkRuleStore:
-    def __init__(self, conn: AsyncConnection) -> None:
-        self.conn = conn
-
+class LinkRuleStore(Store):
     async def add(
-        self,
-        *,
-        id: str,
-        match: str,
-        pattern: str,
-        canonical: str,
-        verdict: str,
-        rule: str,
-        reason: str,
-        created_at: datetime,
-        created_by: str | None,
+        self, rule: LinkRule, *, canonical: str, created_at: datetime, created_by: str | None
     ) -> None:
+        """Store a rule with the key it is indexed under, and who made it when."""
+        values = columns_of(rule, match=rule.match.value, verdict=rule.verdict.value)
         await self.conn.execute(
             insert(link_rules).values(
-                id=id,
-                match=match,
-                pattern=pattern,
-                canonical=canonical,
-                verdict=verdict,
-                rule=rule,
-                reason=reason,
-                created_at=created_at,
-                created_by=created_by,
+                **values, canonical=canonical, created_at=created_at, created_by=created_by
             )
         )
 
     async def get(self, rule_id: str) -> dict[str, Any] | None:
-        if not storable_key(rule_id):
-            return None
-        query = select(link_rules).where(link_rules.c.id == rule_id)
-        row = (await self.conn.execute(query)).first()
-        return _row(row) if row else None
+        return await self._by_id(link_rules, rule_id, mapping)
 
     async def some(self, rule_ids: Sequence[str]) -> list[dict[str, Any]]:
         """The rules among these ids that exist."""
         query = select(link_rules).where(link_rules.c.id.in_(list(rule_ids)))
-        return [_row(r) for r in await self.conn.execute(query)]
+        return await self._all(query, mapping)
 
     async def list(self, *, limit: int, offset: int = 0) -> list[dict[str, Any]]:
         """Newest first."""
@@ -74,7 +47,7 @@ class LinkRuleStore:
             .limit(limit)
             .offset(offset)
         )
-        return [_row(r) for r in await self.conn.execute(query)]
+        return await self._all(query, mapping)
 
     async def every(self, batch: int = 10_000) -> AsyncIterator[dict[str, Any]]:
         """All rules, streamed in batches: a node loads them all when it starts."""
@@ -115,11 +88,8 @@ class StoredLink:
     minter_since: datetime | None  # when the account that shared it was created
 
 
-class LinkStore:
+class LinkStore(Store):
     """Links as posted, behind ids; the redirector checks them again per click."""
-
-    def __init__(self, conn: AsyncConnection) -> None:
-        self.conn = conn
 
     async def add(
         self, *, id: str, url: str, created_at: datetime, created_by: str | None = None

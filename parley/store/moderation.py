@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from parley.store.rows import Store, mapping
 from parley.store.tables import (
     appeals,
     audit_log,
@@ -16,18 +16,10 @@ from parley.store.tables import (
     notices,
     reports,
 )
-from parley.store.types import storable_key
 
 
-def _row(row: Any) -> dict[str, Any]:
-    return dict(row._mapping)
-
-
-class AuditLog:
+class AuditLog(Store):
     """Append-only: there is deliberately no method that changes or removes an entry."""
-
-    def __init__(self, conn: AsyncConnection) -> None:
-        self.conn = conn
 
     async def append(
         self,
@@ -78,7 +70,7 @@ class AuditLog:
                 query = query.where(column == value)
         if before_id is not None:
             query = query.where(audit_log.c.id < before_id)
-        return [_row(r) for r in await self.conn.execute(query)]
+        return await self._all(query, mapping)
 
     async def actions(self, since: datetime | None) -> list[tuple[datetime, str, str | None]]:
         """(time, action, rule) of every entry since a moment, oldest first."""
@@ -90,10 +82,7 @@ class AuditLog:
         return [(r.at, r.action, r.rule) for r in await self.conn.execute(query)]
 
 
-class ModerationStore:
-    def __init__(self, conn: AsyncConnection) -> None:
-        self.conn = conn
-
+class ModerationStore(Store):
     async def add_action(self, **values: Any) -> None:
         await self.conn.execute(insert(moderation_actions).values(**values))
 
@@ -107,7 +96,7 @@ class ModerationStore:
             .where(notices.c.account_id == account_id)
             .order_by(notices.c.created_at.desc())
         )
-        return [_row(r) for r in await self.conn.execute(query)]
+        return await self._all(query, mapping)
 
     async def latest_notice(self, account_id: str, action: str) -> dict[str, Any] | None:
         query = (
@@ -116,14 +105,10 @@ class ModerationStore:
             .order_by(notices.c.created_at.desc())
             .limit(1)
         )
-        row = (await self.conn.execute(query)).first()
-        return _row(row) if row else None
+        return await self._first(query, mapping)
 
     async def notice(self, notice_id: str) -> dict[str, Any] | None:
-        if not storable_key(notice_id):
-            return None
-        row = (await self.conn.execute(select(notices).where(notices.c.id == notice_id))).first()
-        return _row(row) if row else None
+        return await self._by_id(notices, notice_id, mapping)
 
     # --- appeals ---------------------------------------------------------------------------
 
@@ -131,21 +116,17 @@ class ModerationStore:
         await self.conn.execute(insert(appeals).values(**values))
 
     async def appeal(self, appeal_id: str) -> dict[str, Any] | None:
-        if not storable_key(appeal_id):
-            return None
-        row = (await self.conn.execute(select(appeals).where(appeals.c.id == appeal_id))).first()
-        return _row(row) if row else None
+        return await self._by_id(appeals, appeal_id, mapping)
 
     async def appeal_for(self, notice_id: str) -> dict[str, Any] | None:
         query = select(appeals).where(appeals.c.notice_id == notice_id)
-        row = (await self.conn.execute(query)).first()
-        return _row(row) if row else None
+        return await self._first(query, mapping)
 
     async def appeals(self, *, open_only: bool, limit: int) -> list[dict[str, Any]]:
         query = select(appeals).order_by(appeals.c.created_at).limit(limit)
         if open_only:
             query = query.where(appeals.c.decision.is_(None))
-        return [_row(r) for r in await self.conn.execute(query)]
+        return await self._all(query, mapping)
 
     async def decide_appeal(self, appeal_id: str, **values: Any) -> bool:
         """Record the decision, once; False if it was already decided."""
@@ -165,13 +146,10 @@ class ModerationStore:
         query = select(reports).order_by(reports.c.created_at).limit(limit)
         if status is not None:
             query = query.where(reports.c.status == status)
-        return [_row(r) for r in await self.conn.execute(query)]
+        return await self._all(query, mapping)
 
     async def report(self, report_id: str) -> dict[str, Any] | None:
-        if not storable_key(report_id):
-            return None
-        row = (await self.conn.execute(select(reports).where(reports.c.id == report_id))).first()
-        return _row(row) if row else None
+        return await self._by_id(reports, report_id, mapping)
 
     async def resolve_report(self, report_id: str, **values: Any) -> bool:
         result = await self.conn.execute(
@@ -184,7 +162,7 @@ class ModerationStore:
     # --- feature switches ------------------------------------------------------------------
 
     async def features(self) -> dict[str, dict[str, Any]]:
-        return {r.name: _row(r) for r in await self.conn.execute(select(features))}
+        return {r.name: mapping(r) for r in await self.conn.execute(select(features))}
 
     async def set_feature(
         self, name: str, *, enabled: bool, message: str, now: datetime, by: str | None

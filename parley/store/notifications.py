@@ -7,15 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from parley.store.rows import Store
 from parley.store.tables import notifications
 
 
-class NotificationStore:
-    def __init__(self, conn: AsyncConnection) -> None:
-        self.conn = conn
-
+class NotificationStore(Store):
     async def add_many(
         self, account_ids: Sequence[str], kind: str, data: dict[str, Any], now: datetime
     ) -> None:

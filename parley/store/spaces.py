@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, case, delete, func, insert, or_, select, update
+from sqlalchemy import Row, and_, case, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.core.spaces.events import Event, EventType
@@ -20,71 +19,47 @@ from parley.core.spaces.model import (
     SpaceStatus,
     SpeakPolicy,
 )
-from parley.store.accounts import insert_ignoring_duplicate
+from parley.store.rows import Store, columns_of, insert_ignoring_duplicate, record
 from parley.store.tables import accounts, participants, reminders, space_events, spaces
 from parley.store.types import storable_key
 
 STAGE_ROLES = [Role.HOST.value, Role.COHOST.value, Role.SPEAKER.value]
-_SPACE_FIELDS = [f.name for f in dataclasses.fields(Space)]
-_PARTICIPANT_FIELDS = [f.name for f in dataclasses.fields(Participant)]
 
 
 def _space(row: Row[Any]) -> Space:
-    return Space(
-        id=row.id,
-        host_id=row.host_id,
-        title=row.title,
+    return record(
+        Space,
+        row,
         state=SpaceStatus(row.state),
-        created_at=row.created_at,
-        description=row.description,
         topics=tuple(row.topics),
-        scheduled_start=row.scheduled_start,
-        started_at=row.started_at,
-        ended_at=row.ended_at,
-        recording=row.recording,
         speak_policy=SpeakPolicy(row.speak_policy),
-        seq=row.seq,
-        listener_count=row.listener_count,
-        host_absent_since=row.host_absent_since,
     )
 
 
 def _space_values(space: Space) -> dict[str, Any]:
-    values = {name: getattr(space, name) for name in _SPACE_FIELDS}
-    values["topics"] = list(space.topics)
-    values["state"] = space.state.value
-    values["speak_policy"] = space.speak_policy.value
-    return values
-
-
-def _participant(row: Row[Any]) -> Participant:
-    return Participant(
-        account_id=row.account_id,
-        handle=row.handle,
-        role=Role(row.role),
-        joined_at=row.joined_at,
-        role_since=row.role_since,
-        muted=row.muted,
-        hand_raised=row.hand_raised,
-        invited=row.invited,
-        present=row.present,
-        removed=row.removed,
+    return columns_of(
+        space,
+        topics=list(space.topics),
+        state=space.state.value,
+        speak_policy=space.speak_policy.value,
     )
 
 
+def _participant(row: Row[Any]) -> Participant:
+    return record(Participant, row, role=Role(row.role))
+
+
 def _participant_values(p: Participant) -> dict[str, Any]:
-    values = {name: getattr(p, name) for name in _PARTICIPANT_FIELDS}
-    values["role"] = p.role.value
-    return values
+    return columns_of(p, role=p.role.value)
 
 
 def _event(row: Row[Any]) -> Event:
     return Event(row.space_id, row.seq, EventType(row.type), row.at, row.data)
 
 
-class SpaceStore:
+class SpaceStore(Store):
     def __init__(self, conn: AsyncConnection) -> None:
-        self.conn = conn
+        super().__init__(conn)
         # What each loaded participant looked like, so `save` writes only what changed.
         self._loaded: dict[str, dict[str, Any]] = {}
         self._space_loaded: dict[str, Any] = {}
@@ -93,10 +68,7 @@ class SpaceStore:
         await self.conn.execute(insert(spaces).values(**_space_values(space)))
 
     async def get(self, space_id: str) -> Space | None:
-        if not storable_key(space_id):
-            return None
-        row = (await self.conn.execute(select(spaces).where(spaces.c.id == space_id))).first()
-        return _space(row) if row else None
+        return await self._by_id(spaces, space_id, _space)
 
     async def load(
         self,
@@ -199,13 +171,13 @@ class SpaceStore:
             )
 
     async def events_after(self, space_id: str, seq: int, limit: int) -> list[Event]:
-        rows = await self.conn.execute(
+        query = (
             select(space_events)
             .where(space_events.c.space_id == space_id, space_events.c.seq > seq)
             .order_by(space_events.c.seq)
             .limit(limit)
         )
-        return [_event(r) for r in rows]
+        return await self._all(query, _event)
 
     async def prune_events(self, space_id: str, keep_after: int) -> None:
         await self.conn.execute(
@@ -226,8 +198,7 @@ class SpaceStore:
             query = query.order_by(spaces.c.listener_count.desc(), spaces.c.started_at.desc())
         else:
             query = query.order_by(spaces.c.ended_at.desc(), spaces.c.id)
-        rows = await self.conn.execute(query.limit(limit))
-        return [_space(r) for r in rows]
+        return await self._all(query.limit(limit), _space)
 
     async def seqs(self, space_ids: Sequence[str]) -> dict[str, int]:
         """The last sequence number of each space."""
@@ -257,17 +228,13 @@ class SpaceStore:
     async def participant(self, space_id: str, account_id: str) -> Participant | None:
         if not (storable_key(space_id) and storable_key(account_id)):
             return None
-        row = (
-            await self.conn.execute(
-                select(participants).where(
-                    participants.c.space_id == space_id, participants.c.account_id == account_id
-                )
-            )
-        ).first()
-        return _participant(row) if row else None
+        query = select(participants).where(
+            participants.c.space_id == space_id, participants.c.account_id == account_id
+        )
+        return await self._first(query, _participant)
 
     async def listeners(self, space_id: str, limit: int) -> list[Participant]:
-        rows = await self.conn.execute(
+        query = (
             select(participants)
             .where(
                 participants.c.space_id == space_id,
@@ -277,20 +244,7 @@ class SpaceStore:
             .order_by(participants.c.joined_at)
             .limit(limit)
         )
-        return [_participant(r) for r in rows]
-
-    async def live_spaces_of(self, account_id: str) -> list[str]:
-        """Ids of live spaces the account is present in (or hosts while away)."""
-        rows = await self.conn.execute(
-            select(participants.c.space_id)
-            .join(spaces, spaces.c.id == participants.c.space_id)
-            .where(
-                participants.c.account_id == account_id,
-                spaces.c.state == SpaceStatus.LIVE.value,
-                or_(participants.c.present, spaces.c.host_id == account_id),
-            )
-        )
-        return list(rows.scalars())
+        return await self._all(query, _participant)
 
     async def spaces_to_leave(self, account_id: str) -> list[str]:
         """Ids of spaces a suspended account must be taken out of: live ones it is in (present
@@ -404,9 +358,3 @@ class SpaceStore:
             select(reminders.c.account_id).where(reminders.c.space_id == space_id)
         )
         return list(rows.scalars())
-
-    async def has_reminder(self, space_id: str, account_id: str) -> bool:
-        query = select(func.count()).where(
-            reminders.c.space_id == space_id, reminders.c.account_id == account_id
-        )
-        return bool((await self.conn.execute(query)).scalar_one())

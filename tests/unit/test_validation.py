@@ -24,6 +24,7 @@ from parley.core.accounts import (
     handle_key,
 )
 from parley.core.errors import Invalid
+from parley.core.moderation import clean_appeal, clean_comment, clean_message, clean_reason
 from parley.core.spaces.validation import (
     check_schedule,
     clean_description,
@@ -244,6 +245,31 @@ def test_description_boundaries() -> None:
     assert clean_description("d" * 1000) == "d" * 1000
     assert clean_description(" " + "d" * 1000 + " ") == "d" * 1000
     refused("invalid_description", lambda: clean_description("d" * 1001))
+
+
+# --- what moderators, reporters and appellants write ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("clean", "code", "required", "most"),
+    [
+        (clean_reason, "invalid_reason", True, 1000),
+        (clean_appeal, "invalid_appeal", True, 2000),
+        (clean_comment, "invalid_comment", False, 1000),
+        (clean_message, "invalid_message", False, 280),
+    ],
+)
+def test_moderation_text_boundaries(
+    clean: Callable[[str], str], code: str, required: bool, most: int
+) -> None:
+    assert clean("m" * most) == "m" * most
+    assert clean(" \n" + "m" * most + "\t ") == "m" * most
+    too_long = refused(code, lambda: clean("m" * (most + 1)))
+    assert str(most) in too_long.message  # the person is told the limit they passed
+    if required:
+        refused(code, lambda: clean(" \n "))
+    else:
+        assert clean(" \n ") == ""
 
 
 def test_up_to_three_topics_of_up_to_30_characters() -> None:

@@ -33,8 +33,13 @@ class Decision(StrEnum):
     WARN = "warn"
     BLOCK = "block"
 
+    @property
+    def severity(self) -> int:
+        """Where several verdicts meet (rules on one URL, the hops of a redirect chain), the
+        more severe wins: block over warn over allow."""
+        return _SEVERITY[self]
 
-# Higher wins when several rules match: block over warn.
+
 _SEVERITY: Final = {Decision.ALLOW: 0, Decision.WARN: 1, Decision.BLOCK: 2}
 
 
@@ -95,6 +100,12 @@ def _url_key(parts: CanonicalURL) -> str:
     return parts.host + parts.path + query
 
 
+def _more_severe(rule: LinkRule, than: LinkRule | None) -> bool:
+    """Whether `rule` takes the place of `than`: only a strictly more severe rule does, so among
+    equals the first one met stays."""
+    return than is None or rule.verdict.severity > than.verdict.severity
+
+
 class _Slot:
     """The rules that share one key, and the strongest of them (block first, then oldest)."""
 
@@ -106,14 +117,14 @@ class _Slot:
 
     def add(self, rule: LinkRule) -> None:
         self.rules[rule.id] = rule
-        if self.best is None or _SEVERITY[rule.verdict] > _SEVERITY[self.best.verdict]:
+        if _more_severe(rule, self.best):
             self.best = rule
 
     def remove(self, rule_id: str) -> None:
         del self.rules[rule_id]
         self.best = None
         for rule in self.rules.values():
-            if self.best is None or _SEVERITY[rule.verdict] > _SEVERITY[self.best.verdict]:
+            if _more_severe(rule, self.best):
                 self.best = rule
 
 
@@ -192,10 +203,8 @@ class RuleSet:
 
         def consider(slot: _Slot | None) -> None:
             nonlocal best
-            if slot is not None and slot.best is not None:
-                candidate = slot.best
-                if best is None or _SEVERITY[candidate.verdict] > _SEVERITY[best.verdict]:
-                    best = candidate
+            if slot is not None and slot.best is not None and _more_severe(slot.best, best):
+                best = slot.best
 
         consider(self._urls.get(_url_key(parts)))
         for host in _host_suffixes(parts.host):

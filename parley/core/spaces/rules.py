@@ -69,7 +69,10 @@ def _set_role(state: SpaceState, p: Participant, role: Role, now: datetime) -> N
     p.invited = False
 
 
-def _role_change(log: EventLog, state: SpaceState, p: Participant, previous: Role) -> None:
+def _move(log: EventLog, state: SpaceState, p: Participant, role: Role, now: datetime) -> None:
+    """Give a present participant another role, and tell everyone."""
+    previous = p.role
+    _set_role(state, p, role, now)
     log.emit(
         EventType.ROLE_CHANGED,
         **_who(p),
@@ -78,6 +81,15 @@ def _role_change(log: EventLog, state: SpaceState, p: Participant, previous: Rol
         muted=p.muted,
         listener_count=state.space.listener_count,
     )
+
+
+def _announce(
+    state: SpaceState, now: datetime, event: EventType, p: Participant, **data: object
+) -> list[Event]:
+    """The events of an action whose one effect is one event about one participant."""
+    log = _log(state, now)
+    log.emit(event, **_who(p), **data)
+    return _done(state, log)
 
 
 # --- the space itself -------------------------------------------------------------------------
@@ -225,25 +237,40 @@ def leave(state: SpaceState, actor_id: str, now: datetime, reason: str = "left")
     return _done(state, log)
 
 
-def host_timeout(state: SpaceState, now: datetime, grace: timedelta) -> list[Event]:
-    """After the grace period the longest-serving cohost becomes host, or the space ends."""
-    space = state.space
-    since = space.host_absent_since
-    if space.state is not SpaceStatus.LIVE or since is None or now - since < grace:
-        return []
+def _heir(state: SpaceState) -> Participant | None:
+    """Who inherits a space its host is gone from: the longest-serving cohost, if any."""
     cohosts = sorted(state.cohosts(), key=lambda c: (c.role_since, c.account_id))
-    if not cohosts:
-        return finish(state, now, "host_left")
-    heir = cohosts[0]
+    return cohosts[0] if cohosts else None
+
+
+def _hand_over(
+    state: SpaceState, heir: Participant, log: EventLog, now: datetime, **why: str
+) -> Participant:
+    """Make `heir` the host and the old host a listener, returned. The old host is away (grace
+    period over) or being taken out (suspended), so the listener count does not include them."""
+    space = state.space
     old = state.participants[space.host_id]
-    log = _log(state, now)
     old.role = Role.LISTENER
     old.role_since = now
     heir.role = Role.HOST
     heir.role_since = now
     space.host_id = heir.account_id
     space.host_absent_since = None
-    log.emit(EventType.HOST_CHANGED, **_who(heir), previous=old.account_id)
+    log.emit(EventType.HOST_CHANGED, **_who(heir), previous=old.account_id, **why)
+    return old
+
+
+def host_timeout(state: SpaceState, now: datetime, grace: timedelta) -> list[Event]:
+    """After the grace period the longest-serving cohost becomes host, or the space ends."""
+    space = state.space
+    since = space.host_absent_since
+    if space.state is not SpaceStatus.LIVE or since is None or now - since < grace:
+        return []
+    heir = _heir(state)
+    if heir is None:
+        return finish(state, now, "host_left")
+    log = _log(state, now)
+    _hand_over(state, heir, log, now)
     return _done(state, log)
 
 
@@ -293,20 +320,12 @@ def suspend(state: SpaceState, account_id: str, now: datetime) -> list[Event]:
         return []
     if space.host_id != account_id:
         return expel(state, account_id, now, by="moderation", reason="suspended")
-    host = state.participants[account_id]
-    cohosts = sorted(state.cohosts(), key=lambda c: (c.role_since, c.account_id))
-    if not cohosts:
+    heir = _heir(state)
+    if heir is None:
         return finish(state, now, "host_suspended")
-    heir = cohosts[0]
     log = _log(state, now)
-    heir.role = Role.HOST
-    heir.role_since = now
-    space.host_id = heir.account_id
-    space.host_absent_since = None
-    log.emit(EventType.HOST_CHANGED, **_who(heir), previous=account_id, reason="host_suspended")
-    # Off the stage and out (never counted as a listener, so the count stands).
-    host.role = Role.LISTENER
-    host.role_since = now
+    host = _hand_over(state, heir, log, now, reason="host_suspended")
+    # Out for good (never counted as a listener, so the count stands).
     host.muted = True
     host.present = False
     host.removed = True

@@ -11,10 +11,10 @@ from parley.core.spaces.permissions import Action, authorize
 from parley.core.spaces.rules import (
     REACTIONS,
     _actor,
+    _announce,
     _done,
     _log,
-    _role_change,
-    _set_role,
+    _move,
     _stage_has_room,
     _target,
     _who,
@@ -35,20 +35,16 @@ def raise_hand(
         )
     if p.hand_raised:
         return []
-    log = _log(state, now)
     p.hand_raised = True
-    log.emit(EventType.HAND_CHANGED, **_who(p), raised=True)
-    return _done(state, log)
+    return _announce(state, now, EventType.HAND_CHANGED, p, raised=True)
 
 
 def lower_hand(state: SpaceState, actor_id: str, now: datetime) -> list[Event]:
     p = _actor(state, actor_id)
     if not p.hand_raised:
         return []
-    log = _log(state, now)
     p.hand_raised = False
-    log.emit(EventType.HAND_CHANGED, **_who(p), raised=False)
-    return _done(state, log)
+    return _announce(state, now, EventType.HAND_CHANGED, p, raised=False)
 
 
 def add_speaker(state: SpaceState, actor_id: str, target_id: str, now: datetime) -> list[Event]:
@@ -62,8 +58,7 @@ def add_speaker(state: SpaceState, actor_id: str, target_id: str, now: datetime)
     _stage_has_room(state)
     log = _log(state, now)
     if target.hand_raised:
-        _set_role(state, target, Role.SPEAKER, now)
-        _role_change(log, state, target, Role.LISTENER)
+        _move(log, state, target, Role.SPEAKER, now)
     elif not target.invited:
         target.invited = True
         log.emit(EventType.SPEAKER_INVITED, **_who(target), by=actor_id)
@@ -76,8 +71,7 @@ def accept_invitation(state: SpaceState, actor_id: str, now: datetime) -> list[E
         raise Conflict("no_invitation", "You have no invitation to speak")
     _stage_has_room(state)
     log = _log(state, now)
-    _set_role(state, p, Role.SPEAKER, now)
-    _role_change(log, state, p, Role.LISTENER)
+    _move(log, state, p, Role.SPEAKER, now)
     return _done(state, log)
 
 
@@ -85,10 +79,8 @@ def decline_invitation(state: SpaceState, actor_id: str, now: datetime) -> list[
     p = _actor(state, actor_id)
     if not p.invited:
         raise Conflict("no_invitation", "You have no invitation to speak")
-    log = _log(state, now)
     p.invited = False
-    log.emit(EventType.INVITATION_DECLINED, **_who(p))
-    return _done(state, log)
+    return _announce(state, now, EventType.INVITATION_DECLINED, p)
 
 
 def to_audience(state: SpaceState, actor_id: str, target_id: str, now: datetime) -> list[Event]:
@@ -110,9 +102,7 @@ def to_audience(state: SpaceState, actor_id: str, target_id: str, now: datetime)
     authorize(Action.MOVE_TO_AUDIENCE, actor.role, target_role=target.role, is_self=is_self)
     if target.role is Role.HOST:
         raise Conflict("host_stays_on_stage", "The host cannot leave the stage; end the space")
-    previous = target.role
-    _set_role(state, target, Role.LISTENER, now)
-    _role_change(log, state, target, previous)
+    _move(log, state, target, Role.LISTENER, now)
     return _done(state, log)
 
 
@@ -129,9 +119,7 @@ def add_cohost(state: SpaceState, actor_id: str, target_id: str, now: datetime) 
     if not target.role.on_stage:
         _stage_has_room(state)
     log = _log(state, now)
-    previous = target.role
-    _set_role(state, target, Role.COHOST, now)
-    _role_change(log, state, target, previous)
+    _move(log, state, target, Role.COHOST, now)
     return _done(state, log)
 
 
@@ -144,8 +132,7 @@ def remove_cohost(state: SpaceState, actor_id: str, target_id: str, now: datetim
     if target.role is not Role.COHOST:
         raise Conflict("not_cohost", "That account is not a cohost")
     log = _log(state, now)
-    _set_role(state, target, Role.SPEAKER, now)
-    _role_change(log, state, target, Role.COHOST)
+    _move(log, state, target, Role.SPEAKER, now)
     return _done(state, log)
 
 
@@ -157,10 +144,8 @@ def mute(state: SpaceState, actor_id: str, target_id: str, now: datetime) -> lis
         raise Conflict("not_on_stage", "Only people on stage have a mic")
     if target.muted:
         return []
-    log = _log(state, now)
     target.muted = True
-    log.emit(EventType.MIC_CHANGED, **_who(target), muted=True, by=actor_id)
-    return _done(state, log)
+    return _announce(state, now, EventType.MIC_CHANGED, target, muted=True, by=actor_id)
 
 
 def unmute(state: SpaceState, actor_id: str, now: datetime) -> list[Event]:
@@ -168,10 +153,8 @@ def unmute(state: SpaceState, actor_id: str, now: datetime) -> list[Event]:
     authorize(Action.UNMUTE, p.role)
     if not p.muted:
         return []
-    log = _log(state, now)
     p.muted = False
-    log.emit(EventType.MIC_CHANGED, **_who(p), muted=False, by=actor_id)
-    return _done(state, log)
+    return _announce(state, now, EventType.MIC_CHANGED, p, muted=False, by=actor_id)
 
 
 def react(state: SpaceState, actor_id: str, emoji: str, now: datetime) -> list[Event]:
@@ -179,9 +162,7 @@ def react(state: SpaceState, actor_id: str, emoji: str, now: datetime) -> list[E
     authorize(Action.REACT, p.role)
     if emoji not in REACTIONS:
         raise Invalid("invalid_reaction", "Pick one of the offered reactions")
-    log = _log(state, now)
-    log.emit(EventType.REACTION, **_who(p), emoji=emoji)
-    return _done(state, log)
+    return _announce(state, now, EventType.REACTION, p, emoji=emoji)
 
 
 def active_speakers(state: SpaceState, account_ids: list[str], now: datetime) -> list[Event]:

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from parley.core.errors import Invalid
 from parley.core.instants import utc_instant
+from parley.core.text import bounded_text
 
 TITLE_MAX = 100
 DESCRIPTION_MAX = 1000
@@ -15,19 +16,13 @@ SCHEDULE_AHEAD_MAX = timedelta(days=30)
 
 
 def clean_title(title: str) -> str:
-    title = title.strip()
-    if not 1 <= len(title) <= TITLE_MAX:
-        raise Invalid("invalid_title", f"A title has 1 to {TITLE_MAX} characters")
-    return title
+    return bounded_text(title, most=TITLE_MAX, code="invalid_title", what="A title")
 
 
 def clean_description(description: str) -> str:
-    description = description.strip()
-    if len(description) > DESCRIPTION_MAX:
-        raise Invalid(
-            "invalid_description", f"A description has at most {DESCRIPTION_MAX} characters"
-        )
-    return description
+    return bounded_text(
+        description, least=0, most=DESCRIPTION_MAX, code="invalid_description", what="A description"
+    )
 
 
 def clean_topics(topics: list[str]) -> tuple[str, ...]:

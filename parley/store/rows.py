@@ -1,0 +1,74 @@
+"""What every store does with rows: look one up or list them, turn a row into a record and a
+record into column values, insert unless present."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from functools import cache
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy import Executable, Row, Table, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from parley.store.types import storable_key
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+T = TypeVar("T")
+R = TypeVar("R", bound="DataclassInstance")
+
+
+class Store:
+    """Reads and writes in the caller's connection, inside the caller's transaction."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def _first(self, query: Executable, convert: Callable[[Row[Any]], T]) -> T | None:
+        row = (await self.conn.execute(query)).first()
+        return None if row is None else convert(row)
+
+    async def _all(self, query: Executable, convert: Callable[[Row[Any]], T]) -> list[T]:
+        return [convert(row) for row in await self.conn.execute(query)]
+
+    async def _by_id(self, table: Table, key: str, convert: Callable[[Row[Any]], T]) -> T | None:
+        """The row whose `id` is `key`; a key no row could have is simply not found."""
+        if not storable_key(key):
+            return None
+        return await self._first(select(table).where(table.c.id == key), convert)
+
+
+def mapping(row: Row[Any]) -> dict[str, Any]:
+    return dict(row._mapping)
+
+
+def record(cls: type[R], row: Row[Any], **converted: Any) -> R:
+    """A `cls` from the row's columns of the same names as its fields; `converted` gives the
+    fields whose column needs turning into the field's type (an enum, a tuple)."""
+    columns = row._mapping
+    plain = {name: columns[name] for name in _field_names(cls) if name not in converted}
+    return cls(**plain, **converted)
+
+
+def columns_of(instance: DataclassInstance, **converted: Any) -> dict[str, Any]:
+    """The reverse of `record`: a record's fields as column values."""
+    plain = {name: getattr(instance, name) for name in _field_names(type(instance))}
+    return plain | converted
+
+
+@cache
+def _field_names(cls: type[DataclassInstance]) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
+async def insert_ignoring_duplicate(
+    conn: AsyncConnection, table: Table, values: dict[str, Any]
+) -> bool:
+    """Insert unless a row with the same key exists; True when a row was added."""
+    dialect = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
+    result = await conn.execute(dialect(table).values(**values).on_conflict_do_nothing())
+    return bool(result.rowcount)
