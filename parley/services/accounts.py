@@ -119,9 +119,10 @@ class AccountService:
         # Per handle, so many addresses together cannot guess one password faster; the owner's
         # own addresses are spared, so a flood against a handle does not lock its owner out.
         # An unknown handle is counted too: whether it exists must not show in the answers.
-        known = account is not None and await self.limits.known_address(account.id, address)
+        # The same look-ups whether the handle exists or not (a Redis round trip would show).
+        target = account.id if account else f"unknown:{handle.lower()}"
+        known = await self.limits.known_address(target, address) and account is not None
         if not known:
-            target = account.id if account else f"unknown:{handle.lower()}"
             await self.limits.check(LimitName.SIGN_IN_HANDLE, target)
         if not await self.passwords.verify(stored, password, known=known) or account is None:
             raise Unauthenticated("invalid_credentials", "Wrong handle or password")
