@@ -21,6 +21,10 @@ from parley.core.ratelimit import LimitName
 from parley.core.spaces.model import SpaceStatus, SpeakPolicy
 
 router = APIRouter(prefix="/spaces", tags=["spaces"])
+# What people do in a space (join, hands, stage moves, mutes, edits), under one per-account
+# limit; included into `router` at the end. Ending, leaving and hanging up stay on `router`:
+# they must always work.
+actions = APIRouter(dependencies=[limit(LimitName.SPACE_ACTIONS)])
 
 
 def _done() -> Response:
@@ -57,16 +61,14 @@ async def show(space_id: str, node: NodeDep) -> dict[str, Any]:
     return await node.spaces.view(space_id)
 
 
-@router.patch("/{space_id}", response_model=SpaceOut, dependencies=[limit(LimitName.SPACE_ACTIONS)])
+@actions.patch("/{space_id}", response_model=SpaceOut)
 async def edit(
     space_id: str, body: SpaceChange, caller: CallerDep, node: NodeDep
 ) -> dict[str, Any]:
     return await node.spaces.edit(caller, space_id, body.model_dump(exclude_none=True))
 
 
-@router.post(
-    "/{space_id}/start", response_model=SpaceOut, dependencies=[limit(LimitName.SPACE_ACTIONS)]
-)
+@actions.post("/{space_id}/start", response_model=SpaceOut)
 async def start(space_id: str, caller: CallerDep, node: NodeDep) -> dict[str, Any]:
     return await node.spaces.start(caller, space_id)
 
@@ -76,9 +78,7 @@ async def end(space_id: str, caller: CallerDep, node: NodeDep) -> dict[str, Any]
     return await node.spaces.end(caller, space_id)
 
 
-@router.post(
-    "/{space_id}/reminders", status_code=204, dependencies=[limit(LimitName.SPACE_ACTIONS)]
-)
+@actions.post("/{space_id}/reminders", status_code=204)
 async def remind(space_id: str, caller: CallerDep, node: NodeDep) -> Response:
     await node.spaces.remind(caller, space_id)
     return _done()
@@ -91,9 +91,7 @@ async def listeners(
     return await node.spaces.listeners(space_id, limit)
 
 
-@router.post(
-    "/{space_id}/join", response_model=ParticipantOut, dependencies=[limit(LimitName.SPACE_ACTIONS)]
-)
+@actions.post("/{space_id}/join", response_model=ParticipantOut)
 async def join(space_id: str, caller: CallerDep, node: NodeDep) -> dict[str, Any]:
     return await node.spaces.join(caller, space_id)
 
@@ -104,85 +102,69 @@ async def leave(space_id: str, caller: CallerDep, node: NodeDep) -> Response:
     return _done()
 
 
-@router.post("/{space_id}/hand", status_code=204, dependencies=[limit(LimitName.SPACE_ACTIONS)])
+@actions.post("/{space_id}/hand", status_code=204)
 async def raise_hand(space_id: str, caller: CallerDep, node: NodeDep) -> Response:
     await node.spaces.raise_hand(caller, space_id)
     return _done()
 
 
-@router.delete("/{space_id}/hand", status_code=204, dependencies=[limit(LimitName.SPACE_ACTIONS)])
+@actions.delete("/{space_id}/hand", status_code=204)
 async def lower_hand(space_id: str, caller: CallerDep, node: NodeDep) -> Response:
     await node.spaces.lower_hand(caller, space_id)
     return _done()
 
 
-@router.post(
-    "/{space_id}/speakers/{handle}", status_code=204, dependencies=[limit(LimitName.SPACE_ACTIONS)]
-)
+@actions.post("/{space_id}/speakers/{handle}", status_code=204)
 async def add_speaker(space_id: str, handle: str, caller: CallerDep, node: NodeDep) -> Response:
     """Approve a raised hand, or invite someone who did not ask."""
     await node.spaces.add_speaker(caller, space_id, handle)
     return _done()
 
 
-@router.delete(
-    "/{space_id}/speakers/{handle}", status_code=204, dependencies=[limit(LimitName.SPACE_ACTIONS)]
-)
+@actions.delete("/{space_id}/speakers/{handle}", status_code=204)
 async def to_audience(space_id: str, handle: str, caller: CallerDep, node: NodeDep) -> Response:
     """Back to the audience; on a listener, deny their request or withdraw the invitation."""
     await node.spaces.to_audience(caller, space_id, handle)
     return _done()
 
 
-@router.post(
-    "/{space_id}/invitation/accept", status_code=204, dependencies=[limit(LimitName.SPACE_ACTIONS)]
-)
+@actions.post("/{space_id}/invitation/accept", status_code=204)
 async def accept(space_id: str, caller: CallerDep, node: NodeDep) -> Response:
     await node.spaces.accept_invitation(caller, space_id)
     return _done()
 
 
-@router.post(
-    "/{space_id}/invitation/decline", status_code=204, dependencies=[limit(LimitName.SPACE_ACTIONS)]
-)
+@actions.post("/{space_id}/invitation/decline", status_code=204)
 async def decline(space_id: str, caller: CallerDep, node: NodeDep) -> Response:
     await node.spaces.decline_invitation(caller, space_id)
     return _done()
 
 
-@router.post(
-    "/{space_id}/cohosts/{handle}", status_code=204, dependencies=[limit(LimitName.SPACE_ACTIONS)]
-)
+@actions.post("/{space_id}/cohosts/{handle}", status_code=204)
 async def add_cohost(space_id: str, handle: str, caller: CallerDep, node: NodeDep) -> Response:
     await node.spaces.add_cohost(caller, space_id, handle)
     return _done()
 
 
-@router.delete(
-    "/{space_id}/cohosts/{handle}", status_code=204, dependencies=[limit(LimitName.SPACE_ACTIONS)]
-)
+@actions.delete("/{space_id}/cohosts/{handle}", status_code=204)
 async def remove_cohost(space_id: str, handle: str, caller: CallerDep, node: NodeDep) -> Response:
     await node.spaces.remove_cohost(caller, space_id, handle)
     return _done()
 
 
-@router.post(
-    "/{space_id}/mute/{handle}", status_code=204, dependencies=[limit(LimitName.SPACE_ACTIONS)]
-)
+@actions.post("/{space_id}/mute/{handle}", status_code=204)
 async def mute(space_id: str, handle: str, caller: CallerDep, node: NodeDep) -> Response:
     await node.spaces.mute(caller, space_id, handle)
     return _done()
 
 
-@router.post("/{space_id}/unmute", status_code=204, dependencies=[limit(LimitName.SPACE_ACTIONS)])
+@actions.post("/{space_id}/unmute", status_code=204)
 async def unmute(space_id: str, caller: CallerDep, node: NodeDep) -> Response:
     await node.spaces.unmute(caller, space_id)
     return _done()
 
 
-@router.post(
-    "/{space_id}/remove/{handle}", status_code=204, dependencies=[limit(LimitName.SPACE_ACTIONS)]
-)
+@actions.post("/{space_id}/remove/{handle}", status_code=204)
 async def remove(space_id: str, handle: str, caller: CallerDep, node: NodeDep) -> Response:
     await node.spaces.remove(caller, space_id, handle)
     return _done()
@@ -219,3 +201,6 @@ async def media_config(space_id: str, caller: CallerDep, node: NodeDep) -> dict[
 async def hang_up(space_id: str, caller: CallerDep, node: NodeDep) -> Response:
     await node.media.disconnect(caller, space_id)
     return _done()
+
+
+router.include_router(actions)
