@@ -130,15 +130,20 @@ class AccountService:
         if account.state is AccountState.SUSPENDED:
             await self._refuse_suspended(account)
         self._check_usable(account)
+        # Hashed before the transaction, so the database is not held for a hash's length; in
+        # the owner's lane, since the password was just found right.
+        rehashed = (
+            await self.passwords.hash(password, known=True)
+            if stored is not None and self.passwords.needs_rehash(stored)
+            else None
+        )
         token = new_token()
         async with self.db.write() as conn:
             await SessionStore(conn).create(
                 id=new_id(), account_id=account.id, token_hash=hash_token(token), now=self.clock()
             )
-            if stored is not None and self.passwords.needs_rehash(stored):
-                await AccountStore(conn).set_password_hash(
-                    account.id, await self.passwords.hash(password)
-                )
+            if rehashed is not None:
+                await AccountStore(conn).set_password_hash(account.id, rehashed)
         return token, account
 
     async def _refuse_suspended(self, account: Account) -> None:

@@ -42,6 +42,7 @@ class Node:
             memory_kib=settings.argon2_memory_kib,
             concurrency=settings.argon2_concurrency,
             queue=settings.argon2_queue,
+            refusal_delay=settings.rate_limit_refusal_delay_seconds,
         )
         self.limits = rate_limiter(settings)
         # Before the services whose content it guards: posts, profiles, space titles.
@@ -98,6 +99,7 @@ class Node:
         await self.hub.close()
         await self.bus.close()
         await self.limits.close()
+        self.passwords.close()
         await self.db.close()
 
     async def ready(self) -> dict[str, bool]:

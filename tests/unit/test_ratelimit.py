@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import threading
 from ipaddress import ip_network
 
 import pytest
@@ -21,7 +23,7 @@ from parley.core.ratelimit import (
     limit_table,
     parse_rate,
 )
-from parley.services.passwords import Passwords
+from parley.services.passwords import LOWEST_PRIORITY, Passwords
 from parley.services.ratelimit import MemoryStore, RateLimiter
 
 
@@ -155,20 +157,46 @@ async def test_argon2_work_beyond_the_queue_is_refused_not_queued() -> None:
     assert passwords.gate.pending == 0 and passwords.gate.refused == 2
 
 
-async def test_the_known_go_first_and_are_never_refused_for_a_full_queue() -> None:
+async def test_the_known_never_wait_for_strangers_nor_are_refused() -> None:
     passwords = Passwords(time_cost=2, memory_kib=8192, concurrency=1, queue=1)
-    order: list[str] = []
+    done: list[str] = []
 
     async def hash_as(who: str, known: bool) -> None:
         await passwords.hash("a long password", known=known)
-        order.append(who)
+        done.append(who)
 
     strangers = [asyncio.create_task(hash_as(f"stranger{i}", False)) for i in range(3)]
-    await asyncio.sleep(0)  # the strangers take the slot and the queue
+    await asyncio.sleep(0)  # the strangers take their lane's slot and its queue
     owner = asyncio.create_task(hash_as("owner", True))
     results = await asyncio.gather(*strangers, owner, return_exceptions=True)
     assert isinstance(results[2], Unavailable)  # the queue held one stranger
-    assert order == ["stranger0", "owner", "stranger1"]
+    # The owner's hash ran beside the first stranger's, not behind the queued one.
+    assert done.index("owner") < done.index("stranger1")
+    assert passwords.gate.pending == 0
+
+
+async def test_strangers_hash_at_the_lowest_cpu_priority_and_the_known_at_the_usual() -> None:
+    gate = Passwords(time_cost=1, memory_kib=8192, concurrency=1).gate
+
+    def my_nice() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    usual = os.getpriority(os.PRIO_PROCESS, 0)
+    assert await gate.run(my_nice, known=False) == LOWEST_PRIORITY
+    assert await gate.run(my_nice, known=True) == usual
+    gate.close()
+
+
+async def test_a_busy_refusal_is_answered_late_too() -> None:
+    passwords = Passwords(time_cost=1, memory_kib=8192, concurrency=1, queue=0, refusal_delay=0.2)
+    loop = asyncio.get_running_loop()
+    first = asyncio.create_task(passwords.hash("first"))
+    await asyncio.sleep(0)
+    started = loop.time()
+    with pytest.raises(Unavailable):
+        await passwords.hash("second")
+    assert loop.time() - started >= 0.2  # a flood waiting for its answers slows down
+    await first
 
 
 async def test_a_caller_giving_up_in_the_queue_leaves_no_slot_taken() -> None:
