@@ -7,16 +7,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from parley.bus import messages
 from parley.bus.base import Bus
+from parley.bus.messages import SessionsEnded
 from parley.core import accounts as rules
 from parley.core import sessions as session_rules
 from parley.core.accounts import Account, AccountState, Post, clean_cursor
 from parley.core.errors import Conflict, Forbidden, NotFound, Unauthenticated
 from parley.core.ratelimit import LimitName
 from parley.core.sessions import SessionEnd, SessionPolicy, SessionTimes
-from parley.services import orders
 from parley.services.common import Clock, hash_token, new_id, new_token, utcnow
-from parley.services.orders import ACCOUNTS_CHANNEL, SessionsEnded
 from parley.services.passwords import Passwords
 from parley.services.ratelimit import RateLimiter
 from parley.services.views import notice_view
@@ -256,7 +256,7 @@ class AccountService:
     async def _announce_ended(self, account_id: str, session_ids: list[str]) -> None:
         if session_ids:
             order = SessionsEnded(account_id, tuple(session_ids), SessionEnd.REVOKED)
-            await self.bus.publish(ACCOUNTS_CHANNEL, orders.encode(order))
+            await messages.publish(self.bus, order)
 
     async def by_handle(self, handle: str) -> Account:
         async with self.db.read() as conn:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections import OrderedDict, deque
@@ -21,7 +20,11 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Final
 
+from parley.bus import messages
 from parley.bus.base import Bus
+from parley.bus.messages import LINKS_CHANNEL, LinkRuleAdded, LinkRuleRemoved
+from parley.bus.messages import link_rule as _rule
+from parley.bus.messages import rule_fields as _rule_fields
 from parley.config import Settings
 from parley.core import moderation as policy
 from parley.core.errors import Invalid, NotFound
@@ -46,8 +49,6 @@ from parley.store.moderation import AuditLog
 
 log = logging.getLogger(__name__)
 
-# Node-wide channel: "this link rule was added / removed".
-LINKS_CHANNEL: Final = "links"
 # How far back each sweep replays rule changes from the audit log. Longer than any write
 # transaction: on PostgreSQL an entry with a lower id may commit after one with a higher id.
 REPLAY_SECONDS: Final = 10.0
@@ -124,11 +125,8 @@ class LinkService:
             try:
                 async with self.bus.subscribe(LINKS_CHANNEL) as changes:
                     ready.set()
-                    async for message in changes:
-                        try:
-                            self._hear(message)
-                        except (ValueError, KeyError, TypeError):
-                            log.exception("ignoring a malformed link rule message")
+                    async for text in changes:
+                        self._hear(messages.decode(LINKS_CHANNEL, text))
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -136,12 +134,12 @@ class LinkService:
                 ready.set()
                 await asyncio.sleep(1)
 
-    def _hear(self, message: str) -> None:
-        change = json.loads(message)
-        if change.get("type") == "added":
-            self._present(_rule(change["rule"]))
-        elif change.get("type") == "removed":
-            self._gone(str(change["id"]))
+    def _hear(self, change: messages.Message | None) -> None:
+        match change:
+            case LinkRuleAdded(rule):
+                self._present(rule)
+            case LinkRuleRemoved(rule_id):
+                self._gone(rule_id)
 
     def _present(self, rule: LinkRule) -> None:
         if rule.id not in self._removed and self.rules.get(rule.id) != rule:
@@ -219,9 +217,7 @@ class LinkService:
             row = await LinkRuleStore(conn).get(decided.id)
         assert row is not None
         self._present(decided)
-        await self.bus.publish(
-            LINKS_CHANNEL, json.dumps({"type": "added", "rule": _rule_fields(decided)})
-        )
+        await messages.publish(self.bus, LinkRuleAdded(decided))
         return _rule_view(row)
 
     async def remove_rule(
@@ -247,7 +243,7 @@ class LinkService:
                 before=_rule_fields(_rule(row)),
             )
         self._gone(rule_id)
-        await self.bus.publish(LINKS_CHANNEL, json.dumps({"type": "removed", "id": rule_id}))
+        await messages.publish(self.bus, LinkRuleRemoved(rule_id))
         return _rule_view(row)
 
     async def list_rules(
@@ -492,28 +488,6 @@ def _new_rule(match: str, pattern: str, verdict: str, rule: str, reason: str) ->
         rule=policy.clean_rule(rule),
         reason=policy.clean_reason(reason),
     )
-
-
-def _rule(fields: dict[str, Any]) -> LinkRule:
-    return LinkRule(
-        id=str(fields["id"]),
-        match=MatchKind(fields["match"]),
-        pattern=str(fields["pattern"]),
-        verdict=Decision(fields["verdict"]),
-        rule=str(fields["rule"]),
-        reason=str(fields["reason"]),
-    )
-
-
-def _rule_fields(rule: LinkRule) -> dict[str, str]:
-    return {
-        "id": rule.id,
-        "match": rule.match.value,
-        "pattern": rule.pattern,
-        "verdict": rule.verdict.value,
-        "rule": rule.rule,
-        "reason": rule.reason,
-    }
 
 
 def _rule_view(row: dict[str, Any]) -> dict[str, Any]:

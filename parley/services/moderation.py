@@ -14,14 +14,14 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
+from parley.bus import messages
 from parley.bus.base import Bus
+from parley.bus.messages import AccountSuspended
 from parley.core import moderation as rules
 from parley.core.accounts import Account, AccountState
 from parley.core.errors import Conflict, Forbidden, NotFound
-from parley.services import orders
 from parley.services.accounts import AccountService, Caller
 from parley.services.common import new_id, utcnow
-from parley.services.orders import ACCOUNTS_CHANNEL, AccountSuspended
 from parley.services.spaces import SpaceService
 from parley.services.views import notice_view
 from parley.store.accounts import AccountStore, SessionStore
@@ -97,7 +97,7 @@ class ModerationService:
                 before={"state": target.state.value},
                 after={"state": "suspended", "until": iso(decided.until)},
             )
-        await self.bus.publish(ACCOUNTS_CHANNEL, orders.encode(AccountSuspended(target.id)))
+        await messages.publish(self.bus, AccountSuspended(target.id))
         await self.spaces.remove_suspended(target.id)
         notice = await self._notice(notice_id)
         return {"account": target.public(), "notice": notice}

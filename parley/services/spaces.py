@@ -8,6 +8,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from parley.bus import messages
+from parley.bus.messages import KeptOut
 from parley.config import Settings
 from parley.core.accounts import Account
 from parley.core.errors import Conflict, NotFound, Unavailable
@@ -23,7 +25,6 @@ from parley.core.spaces.model import (
     SpaceStatus,
     SpeakPolicy,
 )
-from parley.services import orders
 from parley.services.accounts import Caller
 from parley.services.common import new_id, utcnow
 from parley.services.publisher import EventPublisher
@@ -348,8 +349,7 @@ class SpaceService:
         if hosted:
             # Someone only watching has no place to be expelled from: every node closes their
             # sockets on these spaces instead.
-            order = orders.KeptOut(blocked_id, tuple(hosted))
-            await self.publisher.bus.publish(orders.ACCOUNTS_CHANNEL, orders.encode(order))
+            await messages.publish(self.publisher.bus, KeptOut(blocked_id, tuple(hosted)))
 
     # --- the event log ---------------------------------------------------------------------
 

@@ -7,8 +7,8 @@ import json
 from typing import Any
 
 from parley.bus import MemoryBus
+from parley.bus.messages import space_channel
 from parley.services.fanout import CLOSE_RESYNC, CLOSE_SPACE_OVER, Client, FanoutHub, pump
-from parley.services.publisher import space_channel
 
 
 class FakeSpaces:
@@ -25,7 +25,7 @@ class FakeSpaces:
 
 
 def event(seq: int, type_: str = "reaction", **data: Any) -> str:
-    return json.dumps({"seq": seq, "type": type_, "at": "", "data": data})
+    return json.dumps({"seq": seq, "type": type_, "at": "2026-01-01T00:00:00+00:00", "data": data})
 
 
 async def make_hub(capacity: int = 8) -> tuple[MemoryBus, FanoutHub]:

@@ -14,6 +14,7 @@ import json
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from parley.bus.messages import encode
 from parley.core.errors import RuleViolation, Unauthenticated
 from parley.core.ratelimit import LimitName, RateLimited
 from parley.services.accounts import Caller
@@ -26,7 +27,6 @@ from parley.services.fanout import (
     pump,
 )
 from parley.services.node import Node
-from parley.services.publisher import encode
 
 router = APIRouter(tags=["events"])
 
