@@ -14,6 +14,7 @@ from parley.core import accounts as rules
 from parley.core import sessions as session_rules
 from parley.core.accounts import Account, AccountState, Post, clean_cursor
 from parley.core.errors import Conflict, Forbidden, NotFound, Unauthenticated
+from parley.core.moderation import ModerationAction
 from parley.core.ratelimit import LimitName
 from parley.core.sessions import SessionEnd, SessionPolicy, SessionTimes
 from parley.services.common import Clock, hash_token, new_id, new_token, utcnow
@@ -158,7 +159,7 @@ class AccountService:
                 now=self.clock(),
                 scope=APPEAL_SCOPE,
             )
-            notice = await ModerationStore(conn).latest_notice(account.id, "suspend")
+            notice = await ModerationStore(conn).latest_notice(account.id, ModerationAction.SUSPEND)
         raise Forbidden(
             "account_suspended",
             "This account is suspended",

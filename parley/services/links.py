@@ -39,6 +39,7 @@ from parley.core.links.finder import find_urls
 from parley.core.links.render import TextPart, link_href, link_id, split, web_links
 from parley.core.links.rules import Decision, LinkRule, MatchKind, RuleSet, rule_key
 from parley.core.links.target import redirect_target
+from parley.core.moderation import AuditAction, AuditTarget
 from parley.core.text import bounded_text
 from parley.services.accounts import Caller
 from parley.services.common import new_id, utcnow
@@ -207,8 +208,8 @@ class LinkService:
             await AuditLog(conn).append(
                 at=now,
                 actor_id=actor_id,
-                action="link_rule_add",
-                target_type="link_rule",
+                action=AuditAction.LINK_RULE_ADD,
+                target_type=AuditTarget.LINK_RULE,
                 target_id=decided.id,
                 rule=decided.rule,
                 reason=decided.reason,
@@ -235,8 +236,8 @@ class LinkService:
             await AuditLog(conn).append(
                 at=utcnow(),
                 actor_id=actor_id,
-                action="link_rule_remove",
-                target_type="link_rule",
+                action=AuditAction.LINK_RULE_REMOVE,
+                target_type=AuditTarget.LINK_RULE,
                 target_id=rule_id,
                 rule=row["rule"],
                 reason=reason,

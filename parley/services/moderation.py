@@ -18,8 +18,9 @@ from parley.bus import messages
 from parley.bus.base import Bus
 from parley.bus.messages import AccountSuspended
 from parley.core import moderation as rules
-from parley.core.accounts import Account, AccountState
+from parley.core.accounts import Account, AccountState, NotificationKind
 from parley.core.errors import Conflict, Forbidden, NotFound
+from parley.core.moderation import AuditAction, AuditTarget, ModerationAction
 from parley.services.accounts import AccountService, Caller
 from parley.services.common import new_id, utcnow
 from parley.services.spaces import SpaceService
@@ -65,8 +66,8 @@ class ModerationService:
             actor_id = actor.account.id if actor else None
             await moderation.add_action(
                 id=action_id,
-                action="suspend",
-                target_type="account",
+                action=ModerationAction.SUSPEND,
+                target_type=AuditTarget.ACCOUNT,
                 target_id=target.id,
                 actor_id=actor_id,
                 rule=decided.rule,
@@ -74,12 +75,14 @@ class ModerationService:
                 until=decided.until,
                 created_at=now,
             )
-            text = rules.notice_text("suspend", decided.rule, decided.reason, decided.until)
+            text = rules.notice_text(
+                ModerationAction.SUSPEND, decided.rule, decided.reason, decided.until
+            )
             await moderation.add_notice(
                 id=notice_id,
                 account_id=target.id,
                 action_id=action_id,
-                action="suspend",
+                action=ModerationAction.SUSPEND,
                 rule=decided.rule,
                 reason=decided.reason,
                 text=text,
@@ -89,8 +92,8 @@ class ModerationService:
             await AuditLog(conn).append(
                 at=now,
                 actor_id=actor_id,
-                action="suspend",
-                target_type="account",
+                action=AuditAction.SUSPEND,
+                target_type=AuditTarget.ACCOUNT,
                 target_id=target.id,
                 rule=decided.rule,
                 reason=decided.reason,
@@ -139,8 +142,8 @@ class ModerationService:
         await AccountStore(conn).set_state(target.id, AccountState.ACTIVE)
         await ModerationStore(conn).add_action(
             id=new_id(),
-            action="unsuspend",
-            target_type="account",
+            action=ModerationAction.UNSUSPEND,
+            target_type=AuditTarget.ACCOUNT,
             target_id=target.id,
             actor_id=actor_id,
             rule=rule,
@@ -151,15 +154,17 @@ class ModerationService:
         await AuditLog(conn).append(
             at=now,
             actor_id=actor_id,
-            action="unsuspend",
-            target_type="account",
+            action=AuditAction.UNSUSPEND,
+            target_type=AuditTarget.ACCOUNT,
             target_id=target.id,
             rule=rule,
             reason=reason,
             before={"state": "suspended"},
             after={"state": "active"},
         )
-        await NotificationStore(conn).add_many([target.id], "unsuspended", {"reason": reason}, now)
+        await NotificationStore(conn).add_many(
+            [target.id], NotificationKind.UNSUSPENDED, {"reason": reason}, now
+        )
 
     async def sweep(self) -> None:
         await self.lift_due()
@@ -191,8 +196,8 @@ class ModerationService:
             await AuditLog(conn).append(
                 at=now,
                 actor_id=account.id,
-                action="appeal",
-                target_type="notice",
+                action=AuditAction.APPEAL,
+                target_type=AuditTarget.NOTICE,
                 target_id=notice_id,
                 rule=notice["rule"],
             )
@@ -235,8 +240,8 @@ class ModerationService:
             await AuditLog(conn).append(
                 at=now,
                 actor_id=caller.account.id,
-                action="decide_appeal",
-                target_type="appeal",
+                action=AuditAction.DECIDE_APPEAL,
+                target_type=AuditTarget.APPEAL,
                 target_id=appeal_id,
                 rule=notice["rule"],
                 reason=reason,
@@ -244,14 +249,14 @@ class ModerationService:
             )
             await NotificationStore(conn).add_many(
                 [appeal["account_id"]],
-                "appeal_decided",
+                NotificationKind.APPEAL_DECIDED,
                 {"appeal_id": appeal_id, "decision": verdict.value, "reason": reason},
                 now,
             )
             target = await AccountStore(conn).by_id(appeal["account_id"])
             if (
                 verdict is rules.AppealDecision.OVERTURNED
-                and notice["action"] == "suspend"
+                and notice["action"] == ModerationAction.SUSPEND
                 and target is not None
                 and target.state is AccountState.SUSPENDED
             ):
@@ -282,8 +287,8 @@ class ModerationService:
             await AuditLog(conn).append(
                 at=now,
                 actor_id=actor_id,
-                action="feature_on" if enabled else "feature_off",
-                target_type="feature",
+                action=AuditAction.FEATURE_ON if enabled else AuditAction.FEATURE_OFF,
+                target_type=AuditTarget.FEATURE,
                 target_id=feature.value,
                 reason=message or None,
                 before={"enabled": before["enabled"]} if before else None,
@@ -322,14 +327,14 @@ class ModerationService:
         async with self.db.read() as conn:
             rows = await AuditLog(conn).entries(**filters)
             ids = [e["actor_id"] for e in rows if e["actor_id"]]
-            ids += [e["target_id"] for e in rows if e["target_type"] == "account"]
+            ids += [e["target_id"] for e in rows if e["target_type"] == AuditTarget.ACCOUNT]
             handles = await account_handles(conn, ids)
         return [
             {
                 **_audit_view(e),
                 "actor_handle": handles.get(e["actor_id"]) if e["actor_id"] else None,
                 "target_handle": handles.get(e["target_id"])
-                if e["target_type"] == "account"
+                if e["target_type"] == AuditTarget.ACCOUNT
                 else None,
             }
             for e in rows

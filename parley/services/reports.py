@@ -40,7 +40,7 @@ class ReportService:
                 rule=rule,
                 comment=comment,
                 created_at=now,
-                status="open",
+                status=rules.ReportStatus.OPEN.value,
             )
             report = await ModerationStore(conn).report(report_id)
         assert report is not None
@@ -63,29 +63,32 @@ class ReportService:
             raise NotFound("post_not_found", "No such post")
         return target_id
 
-    async def reports(self, caller: Caller, status: str | None, limit: int) -> list[dict[str, Any]]:
+    async def reports(
+        self, caller: Caller, status: rules.ReportStatus | None, limit: int
+    ) -> list[dict[str, Any]]:
         rules.require_moderator(caller.account)
         async with self.db.read() as conn:
             rows = await ModerationStore(conn).reports(status=status, limit=limit)
             ids = [r["reporter_id"] for r in rows]
-            ids += [r["target_id"] for r in rows if r["target_type"] == "account"]
+            ids += [r["target_id"] for r in rows if r["target_type"] == rules.ReportTarget.ACCOUNT]
             handles = await account_handles(conn, ids)
         return [
             {
                 **_report_view(r),
                 "reporter_handle": handles.get(r["reporter_id"]),
                 "target_handle": handles.get(r["target_id"])
-                if r["target_type"] == "account"
+                if r["target_type"] == rules.ReportTarget.ACCOUNT
                 else None,
             }
             for r in rows
         ]
 
     async def resolve_report(
-        self, caller: Caller, report_id: str, status: str, reason: str
+        self, caller: Caller, report_id: str, status: rules.ReportStatus, reason: str
     ) -> dict[str, Any]:
         rules.require_moderator(caller.account)
-        if status not in ("actioned", "dismissed"):
+        action = rules.RESOLUTIONS.get(status)
+        if action is None:
             raise Invalid("invalid_status", "Resolve a report as actioned or dismissed")
         reason = rules.clean_reason(reason)
         now = utcnow()
@@ -95,14 +98,14 @@ class ReportService:
             if report is None:
                 raise NotFound("report_not_found", "No such report")
             if not await store.resolve_report(
-                report_id, status=status, resolved_by=caller.account.id, resolved_at=now
+                report_id, status=status.value, resolved_by=caller.account.id, resolved_at=now
             ):
                 raise Conflict("already_resolved", "This report was already resolved")
             await AuditLog(conn).append(
                 at=now,
                 actor_id=caller.account.id,
-                action=f"report_{status}",
-                target_type="report",
+                action=action,
+                target_type=rules.AuditTarget.REPORT,
                 target_id=report_id,
                 rule=report["rule"],
                 reason=reason,

@@ -11,12 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from parley.bus import messages
 from parley.bus.messages import KeptOut
 from parley.config import Settings
-from parley.core.accounts import Account
+from parley.core.accounts import Account, NotificationKind
 from parley.core.errors import Conflict, NotFound, Unavailable
 from parley.core.links.render import TextPart
 from parley.core.moderation import Feature
 from parley.core.spaces import rules, stage, validation
-from parley.core.spaces.events import Event
+from parley.core.spaces.events import Event, EventType
 from parley.core.spaces.model import (
     Limits,
     Participant,
@@ -78,7 +78,7 @@ class SpaceService:
 
     async def _after(self, conn: AsyncConnection, state: SpaceState, events: list[Event]) -> None:
         space = state.space
-        if any(e.type == "space_started" for e in events):
+        if any(e.type is EventType.SPACE_STARTED for e in events):
             await self._notify_live(conn, space)
         # Keep the replay window; older cursors are answered with a snapshot.
         window = self.settings.event_replay_limit
@@ -90,7 +90,10 @@ class SpaceService:
         reminded = await SpaceStore(conn).reminder_account_ids(space.id)
         audience = sorted(set(followers) | set(reminded))
         await NotificationStore(conn).add_many(
-            audience, "space_live", {"space_id": space.id, "title": space.title}, utcnow()
+            audience,
+            NotificationKind.SPACE_LIVE,
+            {"space_id": space.id, "title": space.title},
+            utcnow(),
         )
 
     async def _account_id(self, handle: str) -> Account:

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
+from parley.core.moderation import AuditAction, AuditTarget, ModerationAction, ReportStatus
 from parley.store.rows import Store, mapping
 from parley.store.tables import (
     appeals,
@@ -26,8 +27,8 @@ class AuditLog(Store):
         *,
         at: datetime,
         actor_id: str | None,
-        action: str,
-        target_type: str,
+        action: AuditAction,
+        target_type: AuditTarget,
         target_id: str,
         rule: str | None = None,
         reason: str | None = None,
@@ -38,8 +39,8 @@ class AuditLog(Store):
             insert(audit_log).values(
                 at=at,
                 actor_id=actor_id,
-                action=action,
-                target_type=target_type,
+                action=action.value,
+                target_type=target_type.value,
                 target_id=target_id,
                 rule=rule,
                 reason=reason,
@@ -58,7 +59,8 @@ class AuditLog(Store):
         before_id: int | None = None,
         limit: int = 50,
     ) -> list[dict[str, Any]]:
-        """Newest first, filtered by whatever is given."""
+        """Newest first, filtered by whatever is given. Filters are plain text, not the enums
+        `append` takes: the log keeps what every earlier version wrote."""
         query = select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
         for column, value in (
             (audit_log.c.action, action),
@@ -98,10 +100,12 @@ class ModerationStore(Store):
         )
         return await self._all(query, mapping)
 
-    async def latest_notice(self, account_id: str, action: str) -> dict[str, Any] | None:
+    async def latest_notice(
+        self, account_id: str, action: ModerationAction
+    ) -> dict[str, Any] | None:
         query = (
             select(notices)
-            .where(notices.c.account_id == account_id, notices.c.action == action)
+            .where(notices.c.account_id == account_id, notices.c.action == action.value)
             .order_by(notices.c.created_at.desc())
             .limit(1)
         )
@@ -142,10 +146,10 @@ class ModerationStore(Store):
     async def add_report(self, **values: Any) -> None:
         await self.conn.execute(insert(reports).values(**values))
 
-    async def reports(self, *, status: str | None, limit: int) -> list[dict[str, Any]]:
+    async def reports(self, *, status: ReportStatus | None, limit: int) -> list[dict[str, Any]]:
         query = select(reports).order_by(reports.c.created_at).limit(limit)
         if status is not None:
-            query = query.where(reports.c.status == status)
+            query = query.where(reports.c.status == status.value)
         return await self._all(query, mapping)
 
     async def report(self, report_id: str) -> dict[str, Any] | None:
@@ -154,7 +158,7 @@ class ModerationStore(Store):
     async def resolve_report(self, report_id: str, **values: Any) -> bool:
         result = await self.conn.execute(
             update(reports)
-            .where(reports.c.id == report_id, reports.c.status == "open")
+            .where(reports.c.id == report_id, reports.c.status == ReportStatus.OPEN.value)
             .values(**values)
         )
         return bool(result.rowcount)

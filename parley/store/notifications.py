@@ -8,19 +8,24 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
+from parley.core.accounts import NotificationKind
 from parley.store.rows import Store
 from parley.store.tables import notifications
 
 
 class NotificationStore(Store):
     async def add_many(
-        self, account_ids: Sequence[str], kind: str, data: dict[str, Any], now: datetime
+        self,
+        account_ids: Sequence[str],
+        kind: NotificationKind,
+        data: dict[str, Any],
+        now: datetime,
     ) -> None:
         if account_ids:
             await self.conn.execute(
                 insert(notifications),
                 [
-                    {"account_id": a, "kind": kind, "data": data, "created_at": now}
+                    {"account_id": a, "kind": kind.value, "data": data, "created_at": now}
                     for a in account_ids
                 ],
             )

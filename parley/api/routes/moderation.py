@@ -3,7 +3,7 @@ and the public status and transparency pages."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
@@ -17,6 +17,7 @@ from parley.api.schemas import (
     SuspendIn,
     UnsuspendIn,
 )
+from parley.core.moderation import ReportStatus
 from parley.core.ratelimit import LimitName
 
 router = APIRouter(tags=["trust and safety"])
@@ -86,7 +87,7 @@ async def report(body: ReportIn, caller: CallerDep, node: NodeDep) -> dict[str, 
 async def reports(
     caller: CallerDep,
     node: NodeDep,
-    status: Literal["open", "actioned", "dismissed"] | None = "open",
+    status: ReportStatus | None = ReportStatus.OPEN,
     limit: Limit = 50,
 ) -> list[dict[str, Any]]:
     return await node.reports.reports(caller, status, limit)
@@ -96,7 +97,9 @@ async def reports(
 async def resolve(
     report_id: str, body: ReportResolution, caller: CallerDep, node: NodeDep
 ) -> dict[str, Any]:
-    return await node.reports.resolve_report(caller, report_id, body.status, body.reason)
+    return await node.reports.resolve_report(
+        caller, report_id, ReportStatus(body.status), body.reason
+    )
 
 
 @router.get("/admin/audit")
