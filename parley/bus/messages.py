@@ -77,8 +77,21 @@ class LinkRuleRemoved:
 
 LinkRuleChange = LinkRuleAdded | LinkRuleRemoved
 
-# A space event travels as the core `Event` itself (its space is the channel's).
-Message = Order | LinkRuleChange | Event
+# --- spaces: a space event travels as the core `Event` itself (its space is the channel's) ----
+
+
+@dataclass(frozen=True)
+class UnknownEvent:
+    """A space event of a type this node does not know, from a newer node. Nothing here acts on
+    it, but sockets are sent it in its place in the sequence: their clients may know it."""
+
+    space_id: str
+    seq: int
+    text: str  # as published, forwarded as it is
+
+
+SpaceMessage = Event | UnknownEvent
+Message = Order | LinkRuleChange | SpaceMessage
 
 
 def channel_of(message: Message) -> str:
@@ -87,7 +100,7 @@ def channel_of(message: Message) -> str:
             return ACCOUNTS_CHANNEL
         case LinkRuleAdded() | LinkRuleRemoved():
             return LINKS_CHANNEL
-        case Event():
+        case Event() | UnknownEvent():
             return space_channel(message.space_id)
 
 
@@ -115,6 +128,8 @@ def encode(message: Message) -> str:
             return json.dumps({"type": "added", "rule": rule_fields(rule)})
         case LinkRuleRemoved(rule_id):
             return json.dumps({"type": "removed", "id": rule_id})
+        case UnknownEvent(text=text):
+            return text
 
 
 def decode(channel: str, text: str) -> Message | None:
@@ -125,7 +140,7 @@ def decode(channel: str, text: str) -> Message | None:
             raise TypeError("not an object")
         kind = data.get("type")
         if channel.startswith(_SPACE_PREFIX):
-            decoded: Message | None = _space_event(channel.removeprefix(_SPACE_PREFIX), data)
+            decoded: Message | None = _space_event(channel.removeprefix(_SPACE_PREFIX), data, text)
         elif channel == ACCOUNTS_CHANNEL:
             decoded = _order(kind, data)
         elif channel == LINKS_CHANNEL:
@@ -139,6 +154,8 @@ def decode(channel: str, text: str) -> Message | None:
         log.info(
             "ignoring a message of a kind this node does not know on %s: %.200s", channel, text
         )
+    elif isinstance(decoded, UnknownEvent):
+        log.info("passing on an event of a type this node does not know: %.200s", text)
     return decoded
 
 
@@ -164,14 +181,14 @@ def _link_rule_change(kind: object, data: dict[str, Any]) -> LinkRuleChange | No
     return None
 
 
-def _space_event(space_id: str, data: dict[str, Any]) -> Event | None:
-    try:
-        kind = EventType(data["type"])
-    except ValueError:
-        return None
+def _space_event(space_id: str, data: dict[str, Any], text: str) -> SpaceMessage:
     seq, payload = data["seq"], data.get("data") or {}
     if not isinstance(seq, int) or isinstance(seq, bool) or not isinstance(payload, dict):
         raise TypeError("seq is a number and data an object")
+    try:
+        kind = EventType(data["type"])
+    except ValueError:
+        return UnknownEvent(space_id, seq, text)
     event = Event(space_id, seq, kind, datetime.fromisoformat(_text(data["at"])), payload)
     stage_effect(event)  # what a node acts on must be well formed: raises if not
     return event

@@ -19,9 +19,16 @@ from dataclasses import dataclass, field
 
 from parley.bus import messages
 from parley.bus.base import Bus
-from parley.bus.messages import ParticipantGone, SpaceOver, encode, space_channel, stage_effect
+from parley.bus.messages import (
+    ParticipantGone,
+    SpaceOver,
+    UnknownEvent,
+    encode,
+    space_channel,
+    stage_effect,
+)
 from parley.core.errors import RuleViolation
-from parley.core.spaces.events import Event
+from parley.core.spaces.events import Event, Frame
 from parley.services.spaces import SpaceService
 
 log = logging.getLogger(__name__)
@@ -119,7 +126,7 @@ class Feed:
                     log.exception("feed %s: could not deliver an event", self.space_id)
 
     async def _receive(self, message: str, event: messages.Message | None) -> None:
-        if not isinstance(event, Event):
+        if not isinstance(event, Event | UnknownEvent):
             return
         seq = event.seq
         if seq <= self.last_seq:
@@ -138,10 +145,11 @@ class Feed:
             if self.last_seq < earlier.seq < before:
                 self._deliver(earlier.seq, encode(earlier), earlier)
 
-    def _deliver(self, seq: int, message: str, event: Event) -> None:
+    def _deliver(self, seq: int, message: str, event: Event | UnknownEvent) -> None:
         self.last_seq = seq
         self.log.append(seq, message)
-        self._control(event)
+        if isinstance(event, Event):
+            self._control(event)
         if not self._flush_scheduled:
             self._flush_scheduled = True
             loop = asyncio.get_running_loop()
@@ -270,7 +278,7 @@ async def pump(
     feed_log = feed.log
     while True:
         if client.position < feed_log.base or feed_log.end - client.position > feed_log.capacity:
-            await send(json.dumps({"type": "resync", "seq": client.last_seq}))
+            await send(json.dumps({"type": Frame.RESYNC.value, "seq": client.last_seq}))
             return CLOSE_RESYNC, "too far behind: reconnect with since=N"
         wake = feed_log.wake
         pending = [(s, m) for s, m in feed_log.since(client.position) if s > client.last_seq]

@@ -22,6 +22,7 @@ from parley.bus.messages import (
     ParticipantGone,
     RoleChanged,
     SpaceOver,
+    UnknownEvent,
     space_channel,
     stage_effect,
 )
@@ -267,9 +268,12 @@ class MediaService:
                 await self._reload(watched)
                 watched.ready.set()
                 async for text in sub:
-                    event = messages.decode(channel, text)
-                    if isinstance(event, Event) and await self._apply(watched, event):
-                        return
+                    match messages.decode(channel, text):
+                        case Event() as event:
+                            if await self._apply(watched, event):
+                                return
+                        case UnknownEvent(seq=seq) if seq == watched.last_seq + 1:
+                            watched.last_seq = seq  # nothing to act on, and no gap to fill
         finally:
             with contextlib.suppress(Exception):
                 await watched.room.close()

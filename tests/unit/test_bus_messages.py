@@ -25,6 +25,7 @@ from parley.bus.messages import (
     RoleChanged,
     SessionsEnded,
     SpaceOver,
+    UnknownEvent,
     channel_of,
     decode,
     encode,
@@ -35,6 +36,8 @@ from parley.core.links.rules import Decision, LinkRule, MatchKind
 from parley.core.sessions import SessionEnd
 from parley.core.spaces.events import Event, EventType
 from parley.core.spaces.model import Role
+
+AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 ids = st.text(st.characters(exclude_categories=["Cs"]), max_size=24)
 id_tuples = st.lists(ids, max_size=4).map(tuple)
@@ -84,6 +87,15 @@ events = st.builds(
     ),
 )
 
+unknown_events = st.builds(
+    lambda space_id, seq, kind: UnknownEvent(
+        space_id, seq, json.dumps({"seq": seq, "type": kind, "at": AT.isoformat(), "data": {}})
+    ),
+    ids,
+    st.integers(min_value=0, max_value=2**62),
+    ids.filter(lambda kind: kind not in set(EventType)),
+)
+
 messages: st.SearchStrategy[Message] = st.one_of(
     st.builds(AccountSuspended, ids),
     st.builds(SessionsEnded, ids, id_tuples, st.sampled_from(SessionEnd)),
@@ -91,6 +103,7 @@ messages: st.SearchStrategy[Message] = st.one_of(
     st.builds(LinkRuleAdded, link_rules),
     st.builds(LinkRuleRemoved, ids),
     events,
+    unknown_events,
 )
 
 
@@ -105,7 +118,6 @@ def test_a_space_event_is_sent_to_sockets_as_api_md_shapes_it(event: Event) -> N
     assert channel_of(event) == space_channel(event.space_id)
 
 
-AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 RULE = LinkRule("r1", MatchKind.HOST, "evil.example", Decision.BLOCK, "spam", "why")
 
 
@@ -164,7 +176,6 @@ def test_the_wire_format_is_the_previous_versions(
     [
         (ACCOUNTS_CHANNEL, '{"type": "promoted", "account_id": "a"}'),
         (LINKS_CHANNEL, '{"type": "renamed", "id": "r1"}'),
-        ("space:sp", '{"seq": 3, "type": "poll_opened", "at": "2026-01-01T00:00:00+00:00"}'),
         ("elsewhere", '{"type": "suspended", "account_id": "a"}'),
     ],
 )
@@ -174,6 +185,15 @@ def test_a_kind_from_a_newer_node_is_ignored_and_logged(
     with caplog.at_level(logging.INFO, logger="parley.bus.messages"):
         assert decode(channel, text) is None
     assert "does not know" in caplog.text
+
+
+def test_a_space_event_from_a_newer_node_is_kept_for_the_sockets(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    text = '{"seq": 3, "type": "poll_opened", "at": "2026-01-01T00:00:00+00:00", "data": {}}'
+    with caplog.at_level(logging.INFO, logger="parley.bus.messages"):
+        assert decode("space:sp", text) == UnknownEvent("sp", 3, text)
+    assert "passing on" in caplog.text
 
 
 @pytest.mark.parametrize(

@@ -54,6 +54,27 @@ async def test_clients_get_every_event_once_in_order() -> None:
     await hub.close()
 
 
+async def test_events_of_a_type_only_a_newer_node_knows_are_forwarded_in_their_place() -> None:
+    bus, hub = await make_hub(capacity=1000)
+    client = Client("a")
+    feed = await hub.attach("s", client)
+    sent: list[str] = []
+
+    async def send(message: str) -> None:
+        sent.append(message)
+
+    task = asyncio.create_task(pump(feed, client, send, batch=False))
+    newer = event(2, "poll_opened", question="?")
+    for message in [event(1), newer, event(3), event(4, "space_ended")]:
+        await bus.publish(space_channel("s"), message)
+    async with asyncio.timeout(5):
+        code, _ = await task
+    assert code == CLOSE_SPACE_OVER
+    assert [json.loads(m)["seq"] for m in sent] == [1, 2, 3, 4]
+    assert sent[1] == newer
+    await hub.close()
+
+
 async def test_batched_frames_carry_waiting_events_as_one_array() -> None:
     bus, hub = await make_hub(capacity=1000)
     client = Client("a")

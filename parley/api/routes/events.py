@@ -17,6 +17,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from parley.bus.messages import encode
 from parley.core.errors import RuleViolation, Unauthenticated
 from parley.core.ratelimit import LimitName, RateLimited
+from parley.core.spaces.events import Frame
 from parley.services.accounts import Caller
 from parley.services.fanout import (
     CLOSE_REMOVED,
@@ -116,7 +117,7 @@ async def events(ws: WebSocket, space_id: str) -> None:
             with contextlib.suppress(Exception):
                 if code == CLOSE_UNAUTHORIZED:
                     # The reason is a code (session_revoked, session_expired, ...): say it.
-                    await ws.send_text(json.dumps({"type": "error", "code": reason}))
+                    await ws.send_text(json.dumps({"type": Frame.ERROR.value, "code": reason}))
                 await ws.close(code, reason)
     except WebSocketDisconnect:
         pass
@@ -134,7 +135,7 @@ async def _catch_up(ws: WebSocket, node: Node, space_id: str, client: Client) ->
         # Read after attaching to the feed: every event after this snapshot reaches the client.
         view = await node.spaces.view(space_id)
         seq = int(str(view["seq"]))
-        await ws.send_text(json.dumps({"type": "snapshot", "seq": seq, "data": view}))
+        await ws.send_text(json.dumps({"type": Frame.SNAPSHOT.value, "seq": seq, "data": view}))
         client.last_seq = seq
         return
     client.last_seq = since if since is not None else 0
@@ -144,7 +145,7 @@ async def _catch_up(ws: WebSocket, node: Node, space_id: str, client: Client) ->
 
 
 async def _refuse(ws: WebSocket, refusal: RuleViolation) -> None:
-    await ws.send_text(json.dumps({"type": "error", "code": refusal.code}))
+    await ws.send_text(json.dumps({"type": Frame.ERROR.value, "code": refusal.code}))
     if refusal.code in ("removed_from_space", "blocked_by_host"):
         code = CLOSE_REMOVED
     elif isinstance(refusal, (TooManySockets, RateLimited)):
