@@ -140,6 +140,14 @@ async function linkRules(panel) {
     throw error;
   }
   const list = Array.isArray(rules) ? rules : rules.items || rules.rules || [];
+  const redraw = async () => {
+    panel.replaceChildren();
+    await linkRules(panel);
+  };
+  panel.append(list.length ? linkRuleTable(list, redraw) : h("p", { class: "empty" }, "No link rules yet."), linkRuleForm(redraw), checker());
+}
+
+function linkRuleForm(redraw) {
   const box = errorBox();
   const form = h(
     "form",
@@ -164,50 +172,33 @@ async function linkRules(panel) {
       async () => {
         await post("/admin/link-rules", { match: form.match.value, pattern: form.pattern.value.trim(), verdict: form.verdict.value, rule: form.rule.value.trim(), reason: form.reason.value.trim() });
         announce("Link rule added");
-        panel.replaceChildren();
-        await linkRules(panel);
+        await redraw();
       },
       box,
     );
   });
-  const check = checker();
-  panel.append(
-    list.length
-      ? table(
-          ["Match", "Pattern", "Verdict", "Rule", "Reason", ""],
-          list.map((r) =>
-            h(
-              "tr",
-              {},
-              h("td", {}, r.match),
-              h("td", {}, h("code", {}, r.pattern)),
-              h("td", {}, r.verdict),
-              h("td", {}, r.rule),
-              h("td", {}, r.reason || ""),
-              h(
-                "td",
-                {},
-                h("button", {
-                  type: "button",
-                  class: "ghost small",
-                  "aria-label": `Delete rule for ${r.pattern}`,
-                  onclick: (event) =>
-                    busy(event.currentTarget, async () => {
-                      await del(`/admin/link-rules/${q(r.id)}`);
-                      announce("Link rule deleted");
-                      panel.replaceChildren();
-                      await linkRules(panel);
-                    }),
-                }, "Delete"),
-              ),
-            ),
-          ),
-          "Link rules",
-        )
-      : h("p", { class: "empty" }, "No link rules yet."),
-    form,
-    check,
-  );
+  return form;
+}
+
+function linkRuleTable(list, redraw) {
+  const remove = (r) => (event) =>
+    busy(event.currentTarget, async () => {
+      await del(`/admin/link-rules/${q(r.id)}`);
+      announce("Link rule deleted");
+      await redraw();
+    });
+  const row = (r) =>
+    h(
+      "tr",
+      {},
+      h("td", {}, r.match),
+      h("td", {}, h("code", {}, r.pattern)),
+      h("td", {}, r.verdict),
+      h("td", {}, r.rule),
+      h("td", {}, r.reason || ""),
+      h("td", {}, h("button", { type: "button", class: "ghost small", "aria-label": `Delete rule for ${r.pattern}`, onclick: remove(r) }, "Delete")),
+    );
+  return table(["Match", "Pattern", "Verdict", "Rule", "Reason", ""], list.map(row), "Link rules");
 }
 
 function checker() {
