@@ -2,7 +2,7 @@
 // reports queue, appeals, the audit log and feature switches. Every action here is audited by
 // the server, and the person affected is told why.
 import { ApiError, api, del, get, post, q } from "./api.js";
-import { announce, busy, errorBox, field, h, when } from "./ui.js";
+import { announce, busy, errorBox, field, h, onSubmit, when } from "./ui.js";
 
 const TABS = [
   ["accounts", "Accounts"],
@@ -43,6 +43,15 @@ export async function render(main, [tab = "accounts"], app) {
 
 function heading(text, note) {
   return [h("h2", { id: "admin-h2" }, text), note ? h("p", { class: "hint" }, note) : null];
+}
+
+// A panel's heading and its waiting items, or null when there are none (said so in the panel).
+async function queue(panel, title, path, empty) {
+  panel.append(...title);
+  const list = await get(path);
+  if (list.length) return list;
+  panel.append(h("p", { class: "empty" }, empty));
+  return null;
 }
 
 function ruleList(id) {
@@ -165,17 +174,10 @@ function linkRuleForm(redraw) {
     box,
     h("button", { type: "submit", class: "primary small" }, "Add rule"),
   );
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    busy(
-      form.querySelector("button"),
-      async () => {
-        await post("/admin/link-rules", { match: form.match.value, pattern: form.pattern.value.trim(), verdict: form.verdict.value, rule: form.rule.value.trim(), reason: form.reason.value.trim() });
-        announce("Link rule added");
-        await redraw();
-      },
-      box,
-    );
+  onSubmit(form, box, async () => {
+    await post("/admin/link-rules", { match: form.match.value, pattern: form.pattern.value.trim(), verdict: form.verdict.value, rule: form.rule.value.trim(), reason: form.reason.value.trim() });
+    announce("Link rule added");
+    await redraw();
   });
   return form;
 }
@@ -221,12 +223,8 @@ function checker() {
 // --- reports ---------------------------------------------------------------------------------
 
 async function reports(panel) {
-  panel.append(...heading("Reports", "Open reports, oldest concerns first. Resolve each as actioned or dismissed."));
-  const list = await get("/admin/reports?status=open&limit=100");
-  if (!list.length) {
-    panel.append(h("p", { class: "empty" }, "The queue is empty."));
-    return;
-  }
+  const list = await queue(panel, heading("Reports", "Open reports, oldest concerns first. Resolve each as actioned or dismissed."), "/admin/reports?status=open&limit=100", "The queue is empty.");
+  if (!list) return;
   panel.append(
     table(
       ["Reported", "Rule", "Comment", "When", "Resolve"],
@@ -262,12 +260,8 @@ async function reports(panel) {
 // --- appeals ---------------------------------------------------------------------------------
 
 async function appeals(panel) {
-  panel.append(...heading("Appeals", "Each account may appeal a decision once. Overturning a suspension lifts it."));
-  const list = await get("/admin/appeals?open=true&limit=100");
-  if (!list.length) {
-    panel.append(h("p", { class: "empty" }, "No open appeals."));
-    return;
-  }
+  const list = await queue(panel, heading("Appeals", "Each account may appeal a decision once. Overturning a suspension lifts it."), "/admin/appeals?open=true&limit=100", "No open appeals.");
+  if (!list) return;
   panel.append(
     h(
       "ul",
@@ -348,17 +342,10 @@ async function features(panel, app) {
       h("button", { type: "submit", class: "secondary small", "aria-label": `Save ${LABELS[name] || name}` }, "Save"),
       box,
     );
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      busy(
-        form.querySelector("button"),
-        async () => {
-          await api("PUT", `/admin/features/${q(name)}`, { enabled: form.enabled.checked, message: form.message.value.trim() });
-          announce(`${LABELS[name] || name} ${form.enabled.checked ? "on" : "off"}`);
-          app.refreshStatus?.();
-        },
-        box,
-      );
+    onSubmit(form, box, async () => {
+      await api("PUT", `/admin/features/${q(name)}`, { enabled: form.enabled.checked, message: form.message.value.trim() });
+      announce(`${LABELS[name] || name} ${form.enabled.checked ? "on" : "off"}`);
+      app.refreshStatus?.();
     });
     panel.append(form);
   }
