@@ -176,6 +176,23 @@ class SegmenterStats:
 
 
 _STOP = object()
+# The writer thread's pace: segments are seconds long, a tenth of a second more is nothing.
+BATCH_SECONDS = 0.1
+
+
+def _contiguous(ticks: list[tuple[Pcm, int]]) -> list[tuple[Pcm, int]]:
+    """Ticks that follow each other without a gap, joined into one block each."""
+    runs: list[tuple[list[Pcm], int, int]] = []  # (parts, first pts, end pts)
+    for pcm, pts in ticks:
+        if runs and runs[-1][2] == pts:
+            parts, first, _ = runs[-1]
+            parts.append(pcm)
+            runs[-1] = (parts, first, pts + len(pcm))
+        else:
+            runs.append(([pcm], pts, pts + len(pcm)))
+    return [
+        (np.concatenate(parts) if len(parts) > 1 else parts[0], first) for parts, first, _ in runs
+    ]
 
 
 class SequenceNumbers:
@@ -187,7 +204,7 @@ class SequenceNumbers:
         self.lock = threading.Lock()
 
 
-@dataclass
+@dataclass(eq=False)
 class LiveSegmenter:
     """One space's segmenter on a thread of its own, fed by the mixer's tick through a bounded
     queue: `offer` never blocks and costs a queue put, whatever the encoder or the disk do.
@@ -236,23 +253,29 @@ class LiveSegmenter:
         await asyncio.to_thread(self._thread.join)
 
     def _run(self) -> None:
-        while True:
-            item = self._queue.get()
+        stopping = False
+        while not stopping:
+            batch = [self._queue.get()]
+            # One wake-up per batch, not per tick: the thread takes the GIL from the event loop
+            # five times a second instead of fifty, and the encoder gets longer frames.
+            time.sleep(BATCH_SECONDS)
+            with contextlib.suppress(queue.Empty):
+                while len(batch) < self.queue_ticks:
+                    batch.append(self._queue.get_nowait())
+            stopping = any(item is _STOP for item in batch)
+            ticks = [cast(tuple[Pcm, int], item) for item in batch if item is not _STOP]
             started = time.thread_time()
+            done: list[EncodedSegment] = []
             try:
-                if item is _STOP:
-                    done = self._segmenter.finish()
-                else:
-                    pcm, pts = cast(tuple[Pcm, int], item)
-                    done = self._segmenter.push(pcm, pts)
+                for pcm, pts in _contiguous(ticks):
+                    done += self._segmenter.push(pcm, pts)
+                if stopping:
+                    done += self._segmenter.finish()
             except Exception:
                 log.exception("hls %s: encoding failed; the segment is lost", self.stream)
-                done = []
             self.stats.encode_seconds += time.thread_time() - started
             for segment in done:
                 self._store(segment)
-            if item is _STOP:
-                return
 
     def _store(self, segment: EncodedSegment) -> None:
         started = time.perf_counter()

@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 PLAYLIST_CACHE = "public, max-age=1"
 # A segment's name is never reused for other bytes (numbering only goes up).
 SEGMENT_CACHE = "public, max-age=31536000, immutable"
+# How often a paused stream (no mixer here) checks whether its space ended meanwhile.
+PAUSED_CHECK_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ class LiveStream:
     segmenter: LiveSegmenter | None = None
     mixer: Mixer | None = None
     removal: asyncio.Task[None] | None = field(default=None, repr=False)
+    watcher: asyncio.Task[None] | None = field(default=None, repr=False)
 
     def add(self, entry: SegmentEntry) -> None:
         if len(self.window) == self.window.maxlen and self.window[0].discontinuity:
@@ -93,8 +96,9 @@ class HlsService:
     async def stop(self) -> None:
         for stream in list(self.streams.values()):
             self._detach(stream)
-            if stream.removal is not None:
-                stream.removal.cancel()
+            for task in (stream.removal, stream.watcher):
+                if task is not None:
+                    task.cancel()
         for segmenter in list(self._stopping):
             await self._stop(segmenter)
 
@@ -111,9 +115,11 @@ class HlsService:
             stream.numbers.next = int(self.clock().timestamp())
         if stream.ended or stream.mixer is mixer:
             return
-        # A mixer still stopping while its room was replaced already: it stores its last
-        # segment in the background.
-        self._spawn(self._stop(self._detach(stream)))
+        replaced = self._detach(stream)
+        if replaced is not None:
+            # A mixer still stopping while its room was replaced already: it stores its last
+            # segment in the background.
+            self._spawn(self._stop(replaced))
         segmenter = LiveSegmenter(
             stream=space_id,
             store=self.store,
@@ -137,6 +143,26 @@ class HlsService:
             await self._stop(self._detach(stream))
         if ended:
             self._finish(stream)
+        elif stream.mixer is None and stream.watcher is None:
+            stream.watcher = asyncio.create_task(self._watch_paused(stream), name="hls-paused")
+
+    async def _watch_paused(self, stream: LiveStream) -> None:
+        """A space may end while nobody is connected to its media here: its stream ends too."""
+        try:
+            while stream.mixer is None and not stream.ended:
+                await asyncio.sleep(PAUSED_CHECK_SECONDS)
+                if stream.mixer is None and not await self._live(stream.space_id):
+                    self._finish(stream)
+        except Exception:
+            log.exception("hls %s: could not check the space", stream.space_id)
+        finally:
+            stream.watcher = None
+
+    async def _live(self, space_id: str) -> bool:
+        try:
+            return bool((await self.spaces.view(space_id))["state"] == "live")
+        except NotFound:
+            return False
 
     def _detach(self, stream: LiveStream) -> LiveSegmenter | None:
         segmenter, mixer = stream.segmenter, stream.mixer

@@ -273,7 +273,10 @@ class MediaService:
             with contextlib.suppress(Exception):
                 await watched.room.close()
             if self.hls is not None:
-                await self.hls.mixer_stopped(space_id, watched.room.mixer, ended=watched.ended)
+                try:
+                    await self.hls.mixer_stopped(space_id, watched.room.mixer, ended=watched.ended)
+                except Exception:
+                    log.exception("could not stop the HLS of space %s", space_id)
             if self.rooms.get(space_id) is watched:
                 del self.rooms[space_id]
 

@@ -9,6 +9,7 @@ import io
 import itertools
 import json
 import re
+import threading
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -263,3 +264,50 @@ async def test_who_gets_a_spaces_hls_and_who_a_clean_404(server: ServerThread) -
     finally:
         await host.close()
         await outsider.close()
+
+
+def segmenter_threads() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith("hls-")]
+
+
+async def test_a_pause_in_the_spaces_media_keeps_its_numbering_after_a_discontinuity(
+    server: ServerThread,
+) -> None:
+    host = await Person.sign_up(server.base_url, "host")
+    alice = await Person.sign_up(server.base_url, "alice")
+    try:
+        sid = (await host.call("POST", "/spaces", 201, json={"title": "On and off"}))["id"]
+        await alice.call("POST", f"/spaces/{sid}/join", 200)
+        await bring_on_stage(host, alice, sid)
+        singing = await MediaClient.connect(alice, sid, tone=TONE)
+        before = parse_playlist(await playlist_with(alice, sid, 2))[1]
+        assert segmenter_threads() == [f"hls-{sid}"]
+        # The only connection goes: the room closes, its segmenter stores its last segment.
+        await alice.call("DELETE", f"/spaces/{sid}/media", 204)
+        await singing.close()
+        deadline = time.monotonic() + 10
+        while segmenter_threads() or sid in server.node.media.rooms:
+            assert time.monotonic() < deadline, segmenter_threads()
+            await asyncio.sleep(0.1)
+        paused = await alice.http.get(f"/spaces/{sid}/hls/live.m3u8")
+        assert paused.status_code == 200
+        assert not parse_playlist(paused.text)[2], "paused, not ended"
+
+        singing = await MediaClient.connect(alice, sid, tone=TONE)
+        # The segments before the pause, then a discontinuity, then new ones: one numbering.
+        deadline = time.monotonic() + 10
+        while True:
+            text = (await alice.http.get(f"/spaces/{sid}/hls/live.m3u8")).text
+            lines = text.splitlines()
+            if "#EXT-X-DISCONTINUITY" in lines[:-3]:  # a segment listed after it
+                break
+            assert time.monotonic() < deadline, text
+            await asyncio.sleep(0.2)
+        sequence, after, _ = parse_playlist(text)
+        names = [name for name, _ in after]
+        assert names == [segment_name(sequence + i) for i in range(len(names))]
+        assert int(names[-1][4:-3]) > int(before[-1][0][4:-3])
+        await singing.close()
+    finally:
+        await host.close()
+        await alice.close()

@@ -46,9 +46,10 @@ def requested_range(header: str | None, size: int) -> tuple[int, int] | None:
     return start, min(end, size - 1)
 
 
-@router.api_route(
+# HEAD answers as GET does, without the body; it stays out of the schema, like every HEAD.
+@router.head("/{space_id}/hls/{name}", include_in_schema=False)
+@router.get(
     "/{space_id}/hls/{name}",
-    methods=["GET", "HEAD"],
     response_class=Response,
     summary="A live space's HLS playlist (live.m3u8) or one of its segments (seg-NNNNNN.ts)",
     responses={
