@@ -196,8 +196,9 @@ class HlsService:
     async def _remove_later(self, stream: LiveStream) -> None:
         await asyncio.sleep(self.settings.hls_ended_keep_seconds)
         if self.streams.get(stream.space_id) is stream:
-            del self.streams[stream.space_id]
             await asyncio.to_thread(self.store.delete, stream.space_id)
+            if self.streams.get(stream.space_id) is stream:
+                del self.streams[stream.space_id]
 
     # --- serving -----------------------------------------------------------------------------
 

@@ -32,15 +32,23 @@ SEGMENT_SECONDS = 1.0
 AAC_FRAME_SECONDS = 1024 / 48_000
 
 
+KEEP_ENDED_SECONDS = 2.0
+
+
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[ServerThread]:
+    # What an earlier run of the node left behind: nobody can resume it.
+    leftover = tmp_path / "data" / "hls" / "0123abcd"
+    leftover.mkdir(parents=True)
+    (leftover / "seg-000001.ts").write_bytes(b"old")
     with serve(
         database_url=sqlite_url(tmp_path),
         data_dir=tmp_path / "data",
         hls_segment_seconds=SEGMENT_SECONDS,
         hls_playlist_segments=4,
-        hls_ended_keep_seconds=30.0,
+        hls_ended_keep_seconds=KEEP_ENDED_SECONDS,
     ) as running:
+        assert not leftover.exists()
         yield running
 
 
@@ -307,7 +315,18 @@ async def test_a_pause_in_the_spaces_media_keeps_its_numbering_after_a_discontin
         names = [name for name, _ in after]
         assert names == [segment_name(sequence + i) for i in range(len(names))]
         assert int(names[-1][4:-3]) > int(before[-1][0][4:-3])
+
+        # The space ends: the playlist says so for a while, then its files go.
+        await host.call("POST", f"/spaces/{sid}/end", 200)
         await singing.close()
+        files = Path(server.settings.data_dir) / "hls" / sid
+        assert files.exists()
+        deadline = time.monotonic() + KEEP_ENDED_SECONDS + 10
+        while (r := await alice.http.get(f"/spaces/{sid}/hls/live.m3u8")).status_code == 200:
+            assert time.monotonic() < deadline, "the ended space's HLS is still served"
+            await asyncio.sleep(0.2)
+        assert r.status_code == 404 and r.json()["code"] == "space_not_live"
+        assert not files.exists()
     finally:
         await host.close()
         await alice.close()
