@@ -40,7 +40,7 @@ async def token_for(owner: Person, bot: str | None, *scopes: str) -> Person:
 
 
 def token_id(client: Person, tokens: list[dict[str, Any]]) -> str:
-    return next(t["id"] for t in tokens if t["account"]["handle"] == client.handle)
+    return str(next(t["id"] for t in tokens if t["account"]["handle"] == client.handle))
 
 
 async def test_a_bot_and_its_posts_name_its_owner(server: ServerThread) -> None:
@@ -136,7 +136,9 @@ async def test_suspending_the_owner_stops_their_bots_and_lifting_it_restores_onl
 
     # A bot is not lifted while its owner is suspended.
     body = {"reason": "Mistake"}
-    await mod.refused("POST", "/admin/accounts/jetwatch/unsuspend", 409, "owner_suspended", json=body)
+    await mod.refused(
+        "POST", "/admin/accounts/jetwatch/unsuspend", 409, "owner_suspended", json=body
+    )
     await mod.call("POST", "/admin/accounts/jack/unsuspend", 200, json=body)
     owner = await Person.sign_in(server.base_url, "jack")
     states = {b["handle"]: b["state"] for b in await owner.call("GET", "/me/bots", 200)}
@@ -145,9 +147,9 @@ async def test_suspending_the_owner_stops_their_bots_and_lifting_it_restores_onl
     again = await token_for(owner, "jetwatch", "posts:write")
     await again.call("POST", "/posts", 201, json={"text": "back"})
     audit = await mod.call("GET", "/admin/audit", 200)
-    assert any(
-        e["action"] == "unsuspend" and e["target_handle"] == "jetwatch" for e in audit
-    ), audit
+    assert any(e["action"] == "unsuspend" and e["target_handle"] == "jetwatch" for e in audit), (
+        audit
+    )
 
 
 async def test_token_writes_are_limited_per_token_and_per_account_and_recover(
