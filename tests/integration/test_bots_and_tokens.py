@@ -5,7 +5,9 @@ on SQLite and PostgreSQL where storage matters."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -223,3 +225,20 @@ async def test_on_two_nodes_a_revocation_and_an_owner_suspension_cut_the_other_n
                 await suspend(mod, "jack")
                 assert await second.wait_closed(timeout=1.0) == 4401
                 await kept.refused("GET", "/spaces", 401, "invalid_token")
+
+
+async def test_a_token_outlives_the_session_lifetime_sockets_included(tmp_path: Path) -> None:
+    with serve(database_url=sqlite_url(tmp_path)) as server:
+        owner = await Person.sign_up(server.base_url, "jack")
+        await make_bot(owner, "jetwatch")
+        bot = await token_for(owner, "jetwatch", "spaces:read", "spaces:listen")
+        sid = (await owner.call("POST", "/spaces", 201, json={"title": "Flights"}))["id"]
+        await bot.call("POST", f"/spaces/{sid}/join", 200)
+        later = datetime.now(UTC) + timedelta(days=server.settings.session_lifetime_days + 1)
+        server.node.accounts.clock = lambda: later
+        async with bot.events(sid) as stream:
+            await stream.wait_for("snapshot")
+            await asyncio.sleep(5 * server.settings.sweep_interval_seconds)  # a few sweeps
+            assert stream.close_code is None
+            await bot.call("GET", "/spaces", 200)
+        await owner.refused("GET", "/me", 401, "session_expired")  # the session did expire
