@@ -24,7 +24,7 @@ from parley.services.common import Clock, new_id, utcnow
 from parley.store.accounts import AccountStore, SessionStore
 from parley.store.db import Database
 from parley.store.moderation import AuditLog, ModerationStore
-from parley.store.tokens import BotStore, Owner
+from parley.store.tokens import AccountRef, BotStore
 
 # Stored in place of a password hash: no password verifies against it, so nobody signs in as a
 # bot; it speaks only through its tokens.
@@ -75,13 +75,13 @@ class BotService:
         async with self.db.read() as conn:
             return await BotStore(conn).of_owner(caller.account.id)
 
-    async def owners_of(self, account_ids: Sequence[str]) -> dict[str, Owner]:
+    async def owners_of(self, account_ids: Sequence[str]) -> dict[str, AccountRef]:
         """The bots among these accounts, with their owners: what the "automated" label names."""
         async with self.db.read() as conn:
             return await BotStore(conn).owners_of(account_ids)
 
 
-def automated_view(owner: Owner | None) -> dict[str, dict[str, str]] | None:
+def automated_view(owner: AccountRef | None) -> dict[str, dict[str, str]] | None:
     """The label every bot carries in the JSON (None for a person)."""
     return None if owner is None else {"owner": {"id": owner.id, "handle": owner.handle}}
 

@@ -13,15 +13,16 @@ from sqlalchemy.orm import aliased
 
 from parley.core.accounts import Account, AccountState
 from parley.core.tokens import Scope, scopes_from_text
-from parley.store.accounts import _account
-from parley.store.rows import Store
+from parley.store.rows import Store, record
 from parley.store.tables import accounts, api_tokens, bots, sessions
 
 TOKEN_SESSION_SCOPE = "token"
 
 
 @dataclass(frozen=True)
-class Owner:
+class AccountRef:
+    """An account named without the rest of it: a bot's owner, whom a token speaks as."""
+
     id: str
     handle: str
 
@@ -29,7 +30,7 @@ class Owner:
 @dataclass(frozen=True)
 class StoredToken:
     id: str
-    account: Owner  # whom it speaks as
+    account: AccountRef  # whom it speaks as: a bot, or its owner
     owner_id: str
     name: str
     scopes: frozenset[Scope]
@@ -44,7 +45,7 @@ class BotStore(Store):
             insert(bots).values(account_id=account_id, owner_id=owner_id, created_at=now)
         )
 
-    async def owners_of(self, account_ids: Sequence[str]) -> dict[str, Owner]:
+    async def owners_of(self, account_ids: Sequence[str]) -> dict[str, AccountRef]:
         """For the bots among these accounts, their owners."""
         if not account_ids:
             return {}
@@ -53,7 +54,8 @@ class BotStore(Store):
             .join(accounts, accounts.c.id == bots.c.owner_id)
             .where(bots.c.account_id.in_(sorted(set(account_ids))))
         )
-        return {row.account_id: Owner(row.id, row.handle) for row in await self.conn.execute(query)}
+        rows = await self.conn.execute(query)
+        return {row.account_id: AccountRef(row.id, row.handle) for row in rows}
 
     async def of_owner(self, owner_id: str) -> list[Account]:
         query = (
@@ -101,10 +103,14 @@ class BotStore(Store):
 _speaker = aliased(accounts)
 
 
+def _account(row: Row[Any]) -> Account:
+    return record(Account, row, state=AccountState(row.state))
+
+
 def _token(row: Row[Any]) -> StoredToken:
     return StoredToken(
         id=row.session_id,
-        account=Owner(row.account_id, row.speaker_handle),
+        account=AccountRef(row.account_id, row.speaker_handle),
         owner_id=row.owner_id,
         name=row.name,
         scopes=scopes_from_text(row.scopes),

@@ -12,7 +12,7 @@ from parley.api.schemas_bots import BotOut, NewBot, NewToken, NewTokenOut, Token
 from parley.core.accounts import Account
 from parley.services.bots import automated_view
 from parley.services.tokens import scope_values
-from parley.store.tokens import Owner, StoredToken
+from parley.store.tokens import AccountRef, StoredToken
 
 router = APIRouter(tags=["bots"])
 
@@ -22,7 +22,7 @@ def _bot(bot: Account, owner: Account) -> dict[str, Any]:
         **bot.public(),
         "state": bot.state.value,
         "created_at": bot.created_at,
-        "automated": automated_view(Owner(owner.id, owner.handle)),
+        "automated": automated_view(AccountRef(owner.id, owner.handle)),
     }
 
 
