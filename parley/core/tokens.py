@@ -82,7 +82,8 @@ ROUTE_SCOPES: Mapping[tuple[str, str], Scope] = {
 }
 
 # Methods that change nothing: every other request by a token counts against its write limits.
-READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Opening the event socket ("WS") has a limit of its own (sockets_opened).
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "WS"})
 
 
 def is_api_token(token: str) -> bool:
