@@ -242,3 +242,22 @@ async def test_a_token_outlives_the_session_lifetime_sockets_included(tmp_path: 
             assert stream.close_code is None
             await bot.call("GET", "/spaces", 200)
         await owner.refused("GET", "/me", 401, "session_expired")  # the session did expire
+
+
+async def test_a_bots_own_suspension_running_out_while_its_owner_is_suspended_waits_for_them(
+    server: ServerThread,
+) -> None:
+    mod = await admin(server, "mod")
+    owner = await Person.sign_up(server.base_url, "jack")
+    await make_bot(owner, "jetwatch")
+    soon = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
+    await suspend(mod, "jetwatch", until=soon)
+    await suspend(mod, "jack")
+    await asyncio.sleep(1.5)  # past the bot's end; the sweep runs every 0.1 s
+
+    found = await mod.call("GET", "/admin/accounts", 200, params={"q": "jetwatch"})
+    assert [a["state"] for a in found if a["handle"] == "jetwatch"] == ["suspended"]
+    await mod.call("POST", "/admin/accounts/jack/unsuspend", 200, json={"reason": "Cleared"})
+    owner = await Person.sign_in(server.base_url, "jack")
+    (bot,) = await owner.call("GET", "/me/bots", 200)
+    assert bot["state"] == "active"
