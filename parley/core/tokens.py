@@ -63,6 +63,8 @@ ROUTE_SCOPES: Mapping[tuple[str, str], Scope] = {
     ("POST", "/spaces/{space_id}/media"): Scope.SPACES_LISTEN,
     ("GET", "/spaces/{space_id}/media"): Scope.SPACES_LISTEN,
     ("DELETE", "/spaces/{space_id}/media"): Scope.SPACES_LISTEN,
+    ("GET", "/spaces/{space_id}/hls/{name}"): Scope.SPACES_LISTEN,
+    ("HEAD", "/spaces/{space_id}/hls/{name}"): Scope.SPACES_LISTEN,
     ("POST", "/spaces/{space_id}/hand"): Scope.SPACES_SPEAK,
     ("DELETE", "/spaces/{space_id}/hand"): Scope.SPACES_SPEAK,
     ("POST", "/spaces/{space_id}/invitation/accept"): Scope.SPACES_SPEAK,
