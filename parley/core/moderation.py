@@ -48,6 +48,11 @@ class ModerationAction(StrEnum):
     SUSPEND = "suspend"
     UNSUSPEND = "unsuspend"
 
+    @property
+    def audited_as(self) -> AuditAction:
+        """Each action goes into the audit log under its own name."""
+        return AuditAction(self.value)
+
 
 class ReportStatus(StrEnum):
     OPEN = "open"

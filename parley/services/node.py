@@ -17,6 +17,7 @@ from parley.core.sessions import SessionEnd, SessionPolicy
 from parley.media import aiortc_internals
 from parley.media.segment_store import FileSegmentStore
 from parley.services.accounts import AccountService
+from parley.services.bots import BotService
 from parley.services.fanout import CLOSE_REMOVED, CLOSE_UNAUTHORIZED, FanoutHub
 from parley.services.hls import HlsService
 from parley.services.links import LinkService
@@ -28,6 +29,7 @@ from parley.services.publisher import EventPublisher
 from parley.services.ratelimit import MemoryStore, RateLimiter, RedisStore
 from parley.services.reports import ReportService
 from parley.services.spaces import SpaceService
+from parley.services.tokens import TokenService
 from parley.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,10 @@ class Node:
             sessions=session_policy(settings),
             instance_name=settings.instance_name,
         )
+        self.bots = BotService(
+            self.db, guard_links=self.links.guard, instance_name=settings.instance_name
+        )
+        self.tokens = TokenService(self.accounts)
         self.spaces = SpaceService(
             self.db,
             EventPublisher(self.bus),
