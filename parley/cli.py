@@ -92,7 +92,7 @@ async def _unsuspend(args: argparse.Namespace, node: Node) -> int:
 
 
 async def _feature(args: argparse.Namespace, node: Node) -> int:
-    switch = await node.moderation.set_feature(
+    switch = await node.features.set_feature(
         None, args.name, args.state == "on", args.message or ""
     )
     print(
@@ -117,15 +117,15 @@ async def _audit(args: argparse.Namespace, node: Node) -> int:
 async def _link_rule(args: argparse.Namespace, node: Node) -> int:
     """Rules take effect on running nodes at once through Redis, else within one sweep."""
     if args.link_command == "add":
-        added = await node.links.add_rule(
+        added = await node.link_rules.add_rule(
             None, args.match, args.pattern, args.verdict, args.rule, args.reason
         )
         print(f"added link rule {added['id']}: {_rule_line(added)}")
     elif args.link_command == "list":
-        for rule in await node.links.list_rules(None, limit=args.limit, offset=0):
+        for rule in await node.link_rules.list_rules(None, limit=args.limit, offset=0):
             print(f"{rule['id']}  {_rule_line(rule)}")
     else:
-        removed = await node.links.remove_rule(None, args.id, args.reason)
+        removed = await node.link_rules.remove_rule(None, args.id, args.reason)
         print(f"removed link rule {removed['id']}: {_rule_line(removed)}")
     return 0
 

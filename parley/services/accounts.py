@@ -69,7 +69,7 @@ class AccountService:
         self.passwords = passwords
         # Handles that read as the instance speaking are reserved (core.accounts).
         self.instance_name = instance_name
-        # Refuses text with a blocked link in it (LinkService.guard): posts, names, bios.
+        # Refuses text with a blocked link in it (LinkChecks.guard): posts, names, bios.
         self.guard_links = guard_links
         # Ended sessions are announced here, so every node closes what they hold open.
         self.bus = bus

@@ -1,5 +1,5 @@
 """Moderation use cases: suspension and its enforcement everywhere, notices, appeals, reports,
-the audit log and the transparency report.
+the audit log and the transparency report. (Feature switches are features.py.)
 
 A suspension is committed first (account state, every session revoked, the action, the notice,
 the audit entry, in one transaction), then announced on the bus so every node closes that
@@ -14,30 +14,37 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from parley.bus.base import Bus
 from parley.core import moderation as rules
 from parley.core.accounts import Account, AccountState
 from parley.core.errors import Conflict, Forbidden, NotFound
+from parley.core.spaces import rules as space_rules
+from parley.core.spaces.events import Event
+from parley.core.spaces.model import SpaceState
 from parley.services import orders
 from parley.services.accounts import AccountService, Caller
 from parley.services.common import new_id, utcnow
+from parley.services.decisions import SpaceDecisions
 from parley.services.orders import ACCOUNTS_CHANNEL, AccountSuspended
-from parley.services.spaces import SpaceService
 from parley.services.views import notice_view
 from parley.store.accounts import AccountStore, SessionStore
 from parley.store.db import Database
 from parley.store.moderation import AuditLog, ModerationStore
 from parley.store.notifications import NotificationStore
+from parley.store.spaces import SpaceStore
 
 
 class ModerationService:
     def __init__(
-        self, db: Database, bus: Bus, accounts: AccountService, spaces: SpaceService
+        self, db: Database, bus: Bus, accounts: AccountService, decisions: SpaceDecisions
     ) -> None:
         self.db = db
         self.bus = bus
         self.accounts = accounts
-        self.spaces = spaces
+        # A suspension takes the account out of its spaces through the spaces' own decisions.
+        self.decisions = decisions
 
     # --- suspension ------------------------------------------------------------------------
 
@@ -98,7 +105,7 @@ class ModerationService:
                 after={"state": "suspended", "until": iso(decided.until)},
             )
         await self.bus.publish(ACCOUNTS_CHANNEL, orders.encode(AccountSuspended(target.id)))
-        await self.spaces.remove_suspended(target.id)
+        await self.remove_suspended(target.id)
         notice = await self._notice(notice_id)
         return {"account": target.public(), "notice": notice}
 
@@ -163,7 +170,28 @@ class ModerationService:
 
     async def sweep(self) -> None:
         await self.lift_due()
-        await self.spaces.sweep_suspended()
+        await self.sweep_suspended()
+
+    # --- taking the suspended out of spaces ----------------------------------------------------
+
+    async def remove_suspended(self, account_id: str) -> None:
+        """Take a suspended account out of every space it is in or hosts, with an event each."""
+        async with self.db.read() as conn:
+            space_ids = await SpaceStore(conn).spaces_to_leave(account_id)
+        for space_id in space_ids:
+            await self._take_out(space_id, account_id)
+
+    async def sweep_suspended(self) -> None:
+        async with self.db.read() as conn:
+            pairs = await SpaceStore(conn).suspended_still_inside()
+        for space_id, account_id in pairs:
+            await self._take_out(space_id, account_id)
+
+    async def _take_out(self, space_id: str, account_id: str) -> None:
+        async def decide(state: SpaceState, _conn: AsyncConnection) -> list[Event]:
+            return space_rules.suspend(state, account_id, utcnow())
+
+        await self.decisions.decide(space_id, [account_id], decide)
 
     # --- notices and appeals -----------------------------------------------------------------
 
@@ -259,55 +287,6 @@ class ModerationService:
             result = await store.appeal(appeal_id)
         assert result is not None
         return _appeal_view(result)
-
-    # --- feature switches ----------------------------------------------------------------------
-
-    async def set_feature(
-        self, actor: Caller | None, name: str, enabled: bool, message: str = ""
-    ) -> dict[str, Any]:
-        """Switch a feature on or off for everyone. Turning `spaces` off ends every live space
-        gracefully, with the message; turning it on again restores service."""
-        if actor is not None:
-            rules.require_moderator(actor.account)
-        feature = rules.feature(name)
-        message = rules.clean_message(message)
-        now = utcnow()
-        actor_id = actor.account.id if actor else None
-        async with self.db.write() as conn:
-            store = ModerationStore(conn)
-            before = (await store.features()).get(feature.value)
-            await store.set_feature(
-                feature.value, enabled=enabled, message=message, now=now, by=actor_id
-            )
-            await AuditLog(conn).append(
-                at=now,
-                actor_id=actor_id,
-                action="feature_on" if enabled else "feature_off",
-                target_type="feature",
-                target_id=feature.value,
-                reason=message or None,
-                before={"enabled": before["enabled"]} if before else None,
-                after={"enabled": enabled, "message": message},
-            )
-        ended = 0
-        if feature is rules.Feature.SPACES and not enabled:
-            ended = await self.spaces.end_all("feature_disabled", message)
-        return {**(await self.status())[feature.value], "spaces_ended": ended}
-
-    async def status(self) -> dict[str, dict[str, Any]]:
-        """Public: every feature switch and its message."""
-        async with self.db.read() as conn:
-            switches = await ModerationStore(conn).features()
-        out = {}
-        for feature in rules.Feature:
-            switch = switches.get(feature.value)
-            out[feature.value] = {
-                "name": feature.value,
-                "enabled": switch["enabled"] if switch else True,
-                "message": switch["message"] if switch else "",
-                "updated_at": switch["updated_at"].isoformat() if switch else None,
-            }
-        return out
 
     # --- reading -------------------------------------------------------------------------------
 

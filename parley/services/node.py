@@ -16,15 +16,20 @@ from parley.core.sessions import SessionEnd, SessionPolicy
 from parley.media import aiortc_internals
 from parley.services import orders
 from parley.services.accounts import AccountService
+from parley.services.decisions import SpaceDecisions
 from parley.services.fanout import CLOSE_REMOVED, CLOSE_UNAUTHORIZED, FanoutHub
-from parley.services.links import LinkService
+from parley.services.features import FeatureSwitches
+from parley.services.link_checks import LinkChecks
+from parley.services.link_rules import LinkRules
 from parley.services.media import MediaService
 from parley.services.metrics import NodeCollector
 from parley.services.moderation import ModerationService
 from parley.services.orders import ACCOUNTS_CHANNEL, AccountSuspended, KeptOut, SessionsEnded
 from parley.services.passwords import Passwords
+from parley.services.presence import PresenceService
 from parley.services.publisher import EventPublisher
 from parley.services.ratelimit import MemoryStore, RateLimiter, RedisStore
+from parley.services.redirector import Redirector
 from parley.services.reports import ReportService
 from parley.services.spaces import SpaceService
 from parley.store.db import Database
@@ -33,6 +38,18 @@ log = logging.getLogger(__name__)
 
 
 class Node:
+    """Everything one node runs, built in dependency order. A newcomer's map of the services:
+
+    - links: `link_rules` (the rules, the same on every node), `link_checks` (a URL's verdict,
+      following shortener chains; the guard on user content), `redirector` (`/l/{id}`);
+    - accounts and sessions: `accounts`, with `passwords` and the rate `limits`;
+    - spaces: every decision about a space runs in `decisions` (one transaction); `spaces` (the
+      host's controls, what participants do, the event log), `presence` (connections, hosts away,
+      dropped participants), `features` (the admin's switches);
+    - live delivery: `hub` (event sockets), `media` (WebRTC and the mixer);
+    - trust and safety: `moderation` (suspensions, notices, appeals, audit), `reports`.
+    """
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.db = Database(settings.effective_database_url)
@@ -45,33 +62,45 @@ class Node:
             refusal_delay=settings.rate_limit_refusal_delay_seconds,
         )
         self.limits = rate_limiter(settings)
-        # Before the services whose content it guards: posts, profiles, space titles.
-        self.links = LinkService(self.db, self.bus, settings)
+
+        # Links first: their guard and renderer serve posts, profiles and space titles.
+        self.link_rules = LinkRules(self.db, self.bus)
+        self.link_checks = LinkChecks(self.link_rules.rules, settings)
+        self.redirector = Redirector(self.db, self.link_checks, settings)
+
         self.accounts = AccountService(
             self.db,
             self.passwords,
-            guard_links=self.links.guard,
+            guard_links=self.link_checks.guard,
             bus=self.bus,
             limits=self.limits,
             sessions=session_policy(settings),
             instance_name=settings.instance_name,
         )
+
+        self.decisions = SpaceDecisions(self.db, EventPublisher(self.bus), settings)
+        self.features = FeatureSwitches(self.db, self.decisions)
+        self.presence = PresenceService(self.db, self.decisions, settings)
         self.spaces = SpaceService(
             self.db,
-            EventPublisher(self.bus),
+            self.decisions,
+            self.features,
             settings,
-            guard_links=self.links.guard,
-            render_links=self.links.render,
+            guard_links=self.link_checks.guard,
+            render_links=self.redirector.render,
         )
+
         self.hub = FanoutHub(
             self.bus,
             self.spaces,
             settings.client_queue_size,
             max_sockets_per_account=settings.max_sockets_per_account,
         )
-        self.media = MediaService(self.bus, self.spaces, settings)
-        self.moderation = ModerationService(self.db, self.bus, self.accounts, self.spaces)
+        self.media = MediaService(self.bus, self.spaces, self.presence, settings)
+
+        self.moderation = ModerationService(self.db, self.bus, self.accounts, self.decisions)
         self.reports = ReportService(self.db)
+
         # Per node, not prometheus_client's global registry: tests run several nodes at once.
         self.metrics = CollectorRegistry()
         self.metrics.register(NodeCollector(self))
@@ -85,7 +114,7 @@ class Node:
         ready = asyncio.Event()
         self._enforcer = asyncio.create_task(self._enforce_forever(ready), name="enforcer")
         await ready.wait()
-        await self.links.start()
+        await self.link_rules.start()
         self._sweeper = asyncio.create_task(self._sweep_forever(), name="sweeper")
 
     async def stop(self) -> None:
@@ -94,7 +123,8 @@ class Node:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-        await self.links.stop()
+        await self.link_rules.stop()
+        await self.link_checks.close()
         await self.media.close()
         await self.hub.close()
         await self.bus.close()
@@ -120,9 +150,9 @@ class Node:
                 ended = await self.accounts.ended_among(self.connected_sessions())
                 for why in SessionEnd:
                     await self.end_sessions({s for s, w in ended.items() if w is why}, why)
-                await self.spaces.sweep()
+                await self.presence.sweep()
                 await self.moderation.sweep()
-                await self.links.reconcile()
+                await self.link_rules.reconcile()
                 await self.hub.catch_up()
                 await self.media.catch_up()
             except Exception:
