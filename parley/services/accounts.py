@@ -15,7 +15,7 @@ from parley.core.errors import Conflict, Forbidden, NotFound, Unauthenticated
 from parley.core.ratelimit import LimitName
 from parley.core.sessions import SessionEnd, SessionPolicy, SessionTimes
 from parley.services import orders
-from parley.services.common import Clock, hash_token, new_id, new_token, utcnow
+from parley.services.common import Clock, hash_token, new_id, new_token
 from parley.services.orders import ACCOUNTS_CHANNEL, SessionsEnded
 from parley.services.passwords import Passwords
 from parley.services.ratelimit import RateLimiter
@@ -60,7 +60,7 @@ class AccountService:
         bus: Bus,
         sessions: SessionPolicy,
         limits: RateLimiter,
-        clock: Clock = utcnow,
+        clock: Clock,
         instance_name: str = "Parley",
     ) -> None:
         self.db = db
@@ -102,7 +102,7 @@ class AccountService:
                 display_name=name,
                 password_hash=password_hash,
                 is_admin=is_admin,
-                now=utcnow(),
+                now=self.clock(),
             )
         if account is None:
             raise Conflict("handle_taken", "That handle is taken")
@@ -306,7 +306,7 @@ class AccountService:
                 raise Forbidden("blocked", "This account has blocked you")
             if await social.blocks(caller.account.id, other.id):
                 raise Conflict("unblock_first", "Unblock this account to follow it")
-            await social.follow(caller.account.id, other.id, utcnow())
+            await social.follow(caller.account.id, other.id, self.clock())
 
     async def unfollow(self, caller: Caller, handle: str) -> None:
         other = await self._other(caller, handle)
@@ -316,7 +316,7 @@ class AccountService:
     async def block(self, caller: Caller, handle: str) -> Account:
         other = await self._other(caller, handle)
         async with self.db.write() as conn:
-            await SocialStore(conn).block(caller.account.id, other.id, utcnow())
+            await SocialStore(conn).block(caller.account.id, other.id, self.clock())
         return other
 
     async def unblock(self, caller: Caller, handle: str) -> None:
@@ -327,7 +327,7 @@ class AccountService:
     async def post(self, caller: Caller, text: str) -> Post:
         text = rules.clean_post(text)
         await self.guard_links(text)
-        post_id, now = new_id(), utcnow()
+        post_id, now = new_id(), self.clock()
         async with self.db.write() as conn:
             await PostStore(conn).create(
                 id=post_id, author_id=caller.account.id, text=text, now=now

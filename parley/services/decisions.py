@@ -13,7 +13,7 @@ from parley.core.errors import NotFound
 from parley.core.spaces.events import Event
 from parley.core.spaces.model import Limits, Space, SpaceState
 from parley.services.accounts import Caller
-from parley.services.common import utcnow
+from parley.services.common import Clock
 from parley.services.publisher import EventPublisher
 from parley.store.accounts import SocialStore
 from parley.store.db import Database
@@ -24,8 +24,11 @@ Decide = Callable[[SpaceState, AsyncConnection], Awaitable[list[Event]]]
 
 
 class SpaceDecisions:
-    def __init__(self, db: Database, publisher: EventPublisher, settings: Settings) -> None:
+    def __init__(
+        self, db: Database, publisher: EventPublisher, settings: Settings, *, clock: Clock
+    ) -> None:
         self.db = db
+        self.clock = clock
         self.publisher = publisher
         self.settings = settings
         self.limits = Limits(stage_size=settings.stage_size)
@@ -72,5 +75,5 @@ class SpaceDecisions:
         reminded = await SpaceStore(conn).reminder_account_ids(space.id)
         audience = sorted(set(followers) | set(reminded))
         await NotificationStore(conn).add_many(
-            audience, "space_live", {"space_id": space.id, "title": space.title}, utcnow()
+            audience, "space_live", {"space_id": space.id, "title": space.title}, self.clock()
         )

@@ -15,7 +15,7 @@ from parley.core.spaces import rules as space_rules
 from parley.core.spaces.events import Event
 from parley.core.spaces.model import SpaceState, SpaceStatus
 from parley.services.accounts import Caller
-from parley.services.common import utcnow
+from parley.services.common import Clock
 from parley.services.decisions import SpaceDecisions
 from parley.store.db import Database
 from parley.store.moderation import AuditLog, ModerationStore
@@ -23,8 +23,9 @@ from parley.store.spaces import SpaceStore
 
 
 class FeatureSwitches:
-    def __init__(self, db: Database, decisions: SpaceDecisions) -> None:
+    def __init__(self, db: Database, decisions: SpaceDecisions, *, clock: Clock) -> None:
         self.db = db
+        self.clock = clock
         self.decisions = decisions
 
     async def require(self, feature: Feature) -> None:
@@ -51,7 +52,7 @@ class FeatureSwitches:
             rules.require_moderator(actor.account)
         feature = rules.feature(name)
         message = rules.clean_message(message)
-        now = utcnow()
+        now = self.clock()
         actor_id = actor.account.id if actor else None
         async with self.db.write() as conn:
             store = ModerationStore(conn)
@@ -97,7 +98,7 @@ class FeatureSwitches:
         async def decide(state: SpaceState, _conn: AsyncConnection) -> list[Event]:
             if state.space.state is not SpaceStatus.LIVE:
                 return []
-            return space_rules.finish(state, utcnow(), reason, message)
+            return space_rules.finish(state, self.clock(), reason, message)
 
         for space in live:
             await self.decisions.decide(space.id, [], decide)

@@ -24,7 +24,7 @@ from parley.core.errors import Invalid, NotFound
 from parley.core.links.rules import Decision, LinkRule, MatchKind, RuleSet, rule_key
 from parley.core.text import bounded_text
 from parley.services.accounts import Caller
-from parley.services.common import new_id, utcnow
+from parley.services.common import Clock, new_id
 from parley.store.db import Database
 from parley.store.links import LinkRuleStore
 from parley.store.moderation import AuditLog
@@ -44,8 +44,9 @@ _BATCH: Final = 500
 
 
 class LinkRules:
-    def __init__(self, db: Database, bus: Bus) -> None:
+    def __init__(self, db: Database, bus: Bus, *, clock: Clock) -> None:
         self.db = db
+        self.clock = clock
         self.bus = bus
         # What every link check on this node reads (LinkChecks).
         self.rules = RuleSet()
@@ -154,7 +155,7 @@ class LinkRules:
             policy.require_moderator(actor.account)
         decided = _new_rule(match, pattern, verdict, rule, reason)
         key = rule_key(decided.match, decided.pattern)
-        now = utcnow()
+        now = self.clock()
         actor_id = actor.account.id if actor else None
         async with self.db.write() as conn:
             await LinkRuleStore(conn).add(
@@ -191,7 +192,7 @@ class LinkRules:
             if row is None or not await store.remove(rule_id):
                 raise NotFound("link_rule_not_found", "No such link rule")
             await AuditLog(conn).append(
-                at=utcnow(),
+                at=self.clock(),
                 actor_id=actor_id,
                 action="link_rule_remove",
                 target_type="link_rule",

@@ -13,7 +13,6 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from parley.bus.base import Bus
@@ -24,7 +23,7 @@ from parley.core.turn import turn_credential
 from parley.media.edge import OfferRefused, OfferSuperseded, Room, RoomClosed
 from parley.media.offer import check_offer
 from parley.services.accounts import Caller
-from parley.services.common import utcnow
+from parley.services.common import Clock
 from parley.services.presence import PresenceService
 from parley.services.publisher import space_channel
 from parley.services.spaces import SpaceService
@@ -68,7 +67,8 @@ class MediaService:
         spaces: SpaceService,
         presence: PresenceService,
         settings: Settings,
-        clock: Callable[[], datetime] = utcnow,
+        *,
+        clock: Clock,
     ) -> None:
         self.bus = bus
         self.spaces = spaces

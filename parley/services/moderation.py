@@ -25,7 +25,7 @@ from parley.core.spaces.events import Event
 from parley.core.spaces.model import SpaceState
 from parley.services import orders
 from parley.services.accounts import AccountService, Caller
-from parley.services.common import new_id, utcnow
+from parley.services.common import Clock, new_id
 from parley.services.decisions import SpaceDecisions
 from parley.services.orders import ACCOUNTS_CHANNEL, AccountSuspended
 from parley.services.views import notice_view
@@ -38,9 +38,16 @@ from parley.store.spaces import SpaceStore
 
 class ModerationService:
     def __init__(
-        self, db: Database, bus: Bus, accounts: AccountService, decisions: SpaceDecisions
+        self,
+        db: Database,
+        bus: Bus,
+        accounts: AccountService,
+        decisions: SpaceDecisions,
+        *,
+        clock: Clock,
     ) -> None:
         self.db = db
+        self.clock = clock
         self.bus = bus
         self.accounts = accounts
         # A suspension takes the account out of its spaces through the spaces' own decisions.
@@ -57,7 +64,7 @@ class ModerationService:
         until: datetime | None = None,
     ) -> dict[str, Any]:
         """Suspend an account, whoever it is. `actor` None: the operator, from the CLI."""
-        now = utcnow()
+        now = self.clock()
         decided = rules.suspension(rule, reason, until, now)
         async with self.db.write() as conn:
             target = await self._account(conn, handle)
@@ -112,7 +119,7 @@ class ModerationService:
     async def unsuspend(
         self, actor: Caller | None, handle: str, reason: str, *, rule: str = "unsuspend"
     ) -> dict[str, Any]:
-        now = utcnow()
+        now = self.clock()
         reason = rules.clean_reason(reason)
         async with self.db.write() as conn:
             target = await self._account(conn, handle)
@@ -125,7 +132,7 @@ class ModerationService:
 
     async def lift_due(self) -> None:
         """Suspensions whose time ran out end by themselves (the sweeper calls this)."""
-        now = utcnow()
+        now = self.clock()
         async with self.db.read() as conn:
             due = await AccountStore(conn).suspensions_due(now)
         for account_id in due:
@@ -189,7 +196,7 @@ class ModerationService:
 
     async def _take_out(self, space_id: str, account_id: str) -> None:
         async def decide(state: SpaceState, _conn: AsyncConnection) -> list[Event]:
-            return space_rules.suspend(state, account_id, utcnow())
+            return space_rules.suspend(state, account_id, self.clock())
 
         await self.decisions.decide(space_id, [account_id], decide)
 
@@ -204,7 +211,7 @@ class ModerationService:
         """Appeal the action behind a notice, once. A suspended account may appeal too: it
         signs in to read its notice, and this is the one thing it can do."""
         text = rules.clean_appeal(text)
-        now = utcnow()
+        now = self.clock()
         async with self.db.write() as conn:
             store = ModerationStore(conn)
             notice = await store.notice(notice_id)
@@ -241,7 +248,7 @@ class ModerationService:
         rules.require_moderator(caller.account)
         verdict = rules.AppealDecision(decision)
         reason = rules.clean_reason(reason)
-        now = utcnow()
+        now = self.clock()
         async with self.db.write() as conn:
             store = ModerationStore(conn)
             appeal = await store.appeal(appeal_id)

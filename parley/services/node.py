@@ -16,6 +16,7 @@ from parley.core.sessions import SessionEnd, SessionPolicy
 from parley.media import aiortc_internals
 from parley.services import orders
 from parley.services.accounts import AccountService
+from parley.services.common import NodeClock
 from parley.services.decisions import SpaceDecisions
 from parley.services.fanout import CLOSE_REMOVED, CLOSE_UNAUTHORIZED, FanoutHub
 from parley.services.features import FeatureSwitches
@@ -50,8 +51,11 @@ class Node:
     - trust and safety: `moderation` (suspensions, notices, appeals, audit), `reports`.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: NodeClock | None = None) -> None:
         self.settings = settings
+        # The one clock every service reads; tests move it instead of waiting.
+        self.clock = clock or NodeClock()
+        now = self.clock.now
         self.db = Database(settings.effective_database_url)
         self.bus: Bus = make_bus(settings.redis_url)
         self.passwords = Passwords(
@@ -61,12 +65,12 @@ class Node:
             queue=settings.argon2_queue,
             refusal_delay=settings.rate_limit_refusal_delay_seconds,
         )
-        self.limits = rate_limiter(settings)
+        self.limits = rate_limiter(settings, self.clock)
 
         # Links first: their guard and renderer serve posts, profiles and space titles.
-        self.link_rules = LinkRules(self.db, self.bus)
+        self.link_rules = LinkRules(self.db, self.bus, clock=now)
         self.link_checks = LinkChecks(self.link_rules.rules, settings)
-        self.redirector = Redirector(self.db, self.link_checks, settings)
+        self.redirector = Redirector(self.db, self.link_checks, settings, clock=now)
 
         self.accounts = AccountService(
             self.db,
@@ -75,12 +79,13 @@ class Node:
             bus=self.bus,
             limits=self.limits,
             sessions=session_policy(settings),
+            clock=now,
             instance_name=settings.instance_name,
         )
 
-        self.decisions = SpaceDecisions(self.db, EventPublisher(self.bus), settings)
-        self.features = FeatureSwitches(self.db, self.decisions)
-        self.presence = PresenceService(self.db, self.decisions, settings)
+        self.decisions = SpaceDecisions(self.db, EventPublisher(self.bus), settings, clock=now)
+        self.features = FeatureSwitches(self.db, self.decisions, clock=now)
+        self.presence = PresenceService(self.db, self.decisions, settings, clock=now)
         self.spaces = SpaceService(
             self.db,
             self.decisions,
@@ -88,6 +93,7 @@ class Node:
             settings,
             guard_links=self.link_checks.guard,
             render_links=self.redirector.render,
+            clock=now,
         )
 
         self.hub = FanoutHub(
@@ -96,10 +102,12 @@ class Node:
             settings.client_queue_size,
             max_sockets_per_account=settings.max_sockets_per_account,
         )
-        self.media = MediaService(self.bus, self.spaces, self.presence, settings)
+        self.media = MediaService(self.bus, self.spaces, self.presence, settings, clock=now)
 
-        self.moderation = ModerationService(self.db, self.bus, self.accounts, self.decisions)
-        self.reports = ReportService(self.db)
+        self.moderation = ModerationService(
+            self.db, self.bus, self.accounts, self.decisions, clock=now
+        )
+        self.reports = ReportService(self.db, clock=now)
 
         # Per node, not prometheus_client's global registry: tests run several nodes at once.
         self.metrics = CollectorRegistry()
@@ -216,7 +224,7 @@ def session_policy(settings: Settings) -> SessionPolicy:
     )
 
 
-def rate_limiter(settings: Settings) -> RateLimiter:
+def rate_limiter(settings: Settings, clock: NodeClock) -> RateLimiter:
     """In Redis when the node has one (every node then shares each key), else in memory."""
     store = (
         RedisStore(settings.redis_url, settings.rate_limit_key_prefix)
@@ -228,4 +236,5 @@ def rate_limiter(settings: Settings) -> RateLimiter:
         store,
         enabled=settings.rate_limits,
         refusal_delay=settings.rate_limit_refusal_delay_seconds,
+        clock=clock.wall,
     )

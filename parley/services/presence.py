@@ -13,7 +13,7 @@ from parley.config import Settings
 from parley.core.spaces import rules, stage
 from parley.core.spaces.events import Event
 from parley.core.spaces.model import SpaceState
-from parley.services.common import utcnow
+from parley.services.common import Clock
 from parley.services.decisions import Decide, SpaceDecisions
 from parley.store.db import Database
 from parley.store.spaces import SpaceStore
@@ -22,8 +22,11 @@ HOST_AWAY = timedelta(seconds=3)
 
 
 class PresenceService:
-    def __init__(self, db: Database, decisions: SpaceDecisions, settings: Settings) -> None:
+    def __init__(
+        self, db: Database, decisions: SpaceDecisions, settings: Settings, *, clock: Clock
+    ) -> None:
         self.db = db
+        self.clock = clock
         self.decisions = decisions
         self.settings = settings
 
@@ -35,13 +38,13 @@ class PresenceService:
 
     async def disconnected(self, space_id: str, account_id: str) -> None:
         async with self.db.write() as conn:
-            await SpaceStore(conn).disconnected(space_id, account_id, utcnow())
+            await SpaceStore(conn).disconnected(space_id, account_id, self.clock())
 
     # --- what the media layer reports -----------------------------------------------------
 
     async def report_active_speakers(self, space_id: str, account_ids: list[str]) -> None:
         async def decide(state: SpaceState, _conn: AsyncConnection) -> list[Event]:
-            return stage.active_speakers(state, account_ids, utcnow())
+            return stage.active_speakers(state, account_ids, self.clock())
 
         await self.decisions.decide(space_id, [], decide)
 
@@ -52,7 +55,7 @@ class PresenceService:
             p = state.participants.get(account_id)
             if p is None or not p.present:
                 return []
-            return rules.leave(state, account_id, utcnow(), reason=reason)
+            return rules.leave(state, account_id, self.clock(), reason=reason)
 
         await self.decisions.decide(space_id, [account_id], decide)
 
@@ -62,7 +65,7 @@ class PresenceService:
         """Hand over spaces whose host's grace period ran out, and let go of participants whose
         sockets have been gone longer than the presence timeout. Safe on every node at once:
         each decision re-checks its condition under the space's lock."""
-        now = utcnow()
+        now = self.clock()
         grace = timedelta(seconds=self.settings.host_grace_seconds)
         away = timedelta(seconds=self.settings.presence_timeout_seconds)
         # A host whose socket dropped starts the grace period soon, not after the presence
@@ -74,24 +77,23 @@ class PresenceService:
             gone = await store.away_since(now - away, host_cutoff=now - host_away)
 
         async def handover(state: SpaceState, _conn: AsyncConnection) -> list[Event]:
-            return rules.host_timeout(state, utcnow(), grace)
+            return rules.host_timeout(state, self.clock(), grace)
 
         for space_id in due:
             await self.decisions.decide(space_id, [], handover)
         for space_id, account_id in gone:
-            await self.decisions.decide(space_id, [account_id], _drop(account_id))
+            await self.decisions.decide(space_id, [account_id], self._let_go(account_id))
 
+    def _let_go(self, account_id: str) -> Decide:
+        async def decide(state: SpaceState, conn: AsyncConnection) -> list[Event]:
+            p = state.participants.get(account_id)
+            # They may have come back since the sweep looked.
+            if (
+                p is None
+                or not p.present
+                or not await SpaceStore(conn).is_away(state.space.id, p.account_id)
+            ):
+                return []
+            return rules.leave(state, account_id, self.clock(), reason="dropped")
 
-def _drop(account_id: str) -> Decide:
-    async def decide(state: SpaceState, conn: AsyncConnection) -> list[Event]:
-        p = state.participants.get(account_id)
-        # They may have come back since the sweep looked.
-        if (
-            p is None
-            or not p.present
-            or not await SpaceStore(conn).is_away(state.space.id, p.account_id)
-        ):
-            return []
-        return rules.leave(state, account_id, utcnow(), reason="dropped")
-
-    return decide
+        return decide

@@ -4,8 +4,7 @@ minted for them, and where a click on one goes (checked at click time)."""
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Sequence
 from typing import Any, Final
 
 from parley.config import Settings
@@ -15,7 +14,7 @@ from parley.core.links.caution import caution
 from parley.core.links.render import TextPart, link_href, link_id, split, web_links
 from parley.core.links.rules import Decision
 from parley.core.links.target import redirect_target
-from parley.services.common import utcnow
+from parley.services.common import Clock
 from parley.services.link_checks import LinkChecks, refuse_overlong_url, warning
 from parley.store.db import Database
 from parley.store.links import LinkStore
@@ -30,7 +29,8 @@ class Redirector:
         db: Database,
         checks: LinkChecks,
         settings: Settings,
-        clock: Callable[[], datetime] = utcnow,
+        *,
+        clock: Clock,
     ) -> None:
         self.db = db
         self.checks = checks

@@ -26,7 +26,7 @@ from parley.core.spaces.model import (
 )
 from parley.services import orders
 from parley.services.accounts import Caller
-from parley.services.common import new_id, utcnow
+from parley.services.common import Clock, new_id
 from parley.services.decisions import SpaceDecisions
 from parley.services.features import FeatureSwitches
 from parley.services.views import participant_view, space_view
@@ -47,8 +47,10 @@ class SpaceService:
         *,
         guard_links: Callable[[str], Awaitable[None]],
         render_links: RenderLinks,
+        clock: Clock,
     ) -> None:
         self.db = db
+        self.clock = clock
         self.features = features
         # Every decision runs in the one transaction all services share.
         self._decide = decisions.decide
@@ -82,7 +84,7 @@ class SpaceService:
         speak_policy: SpeakPolicy = SpeakPolicy.EVERYONE,
     ) -> dict[str, Any]:
         await self.features.require(Feature.SPACES_CREATE)
-        now = utcnow()
+        now = self.clock()
         space = Space(
             id=new_id(),
             host_id=caller.account.id,
@@ -179,11 +181,11 @@ class SpaceService:
 
     async def _start(self, caller: Caller, space_id: str) -> dict[str, Any]:
         me = caller.account
-        await self._act(space_id, caller, lambda s: rules.start(s, me.id, me.handle, utcnow()))
+        await self._act(space_id, caller, lambda s: rules.start(s, me.id, me.handle, self.clock()))
         return await self.view(space_id)
 
     async def end(self, caller: Caller, space_id: str) -> dict[str, Any]:
-        await self._act(space_id, caller, lambda s: rules.end(s, caller.account.id, utcnow()))
+        await self._act(space_id, caller, lambda s: rules.end(s, caller.account.id, self.clock()))
         return await self.view(space_id)
 
     async def edit(self, caller: Caller, space_id: str, changes: dict[str, Any]) -> dict[str, Any]:
@@ -198,7 +200,7 @@ class SpaceService:
             if key in cleaned:
                 await self.guard_links(str(cleaned[key]))
         await self._act(
-            space_id, caller, lambda s: rules.edit(s, caller.account.id, utcnow(), cleaned)
+            space_id, caller, lambda s: rules.edit(s, caller.account.id, self.clock(), cleaned)
         )
         return await self.view(space_id)
 
@@ -210,7 +212,7 @@ class SpaceService:
                 raise NotFound("space_not_found", "No such space")
             if space.state is not SpaceStatus.SCHEDULED:
                 raise Conflict("space_not_scheduled", "Reminders are for scheduled spaces")
-            await store.add_reminder(space_id, caller.account.id, utcnow())
+            await store.add_reminder(space_id, caller.account.id, self.clock())
 
     # --- participants ---------------------------------------------------------------------
 
@@ -220,26 +222,26 @@ class SpaceService:
 
         async def decide(state: SpaceState, conn: AsyncConnection) -> list[Event]:
             blocked = await SocialStore(conn).blocks(state.space.host_id, me.id)
-            return rules.join(state, me.id, me.handle, utcnow(), blocked_by_host=blocked)
+            return rules.join(state, me.id, me.handle, self.clock(), blocked_by_host=blocked)
 
         state, _ = await self._decide(space_id, [me.id], decide)
         return participant_view(state.participants[me.id])
 
     async def leave(self, caller: Caller, space_id: str) -> None:
-        await self._act(space_id, caller, lambda s: rules.leave(s, caller.account.id, utcnow()))
+        await self._act(space_id, caller, lambda s: rules.leave(s, caller.account.id, self.clock()))
 
     async def raise_hand(self, caller: Caller, space_id: str) -> None:
         me = caller.account.id
 
         async def decide(state: SpaceState, conn: AsyncConnection) -> list[Event]:
             follows = await SocialStore(conn).follows(state.space.host_id, me)
-            return stage.raise_hand(state, me, utcnow(), host_follows_actor=follows)
+            return stage.raise_hand(state, me, self.clock(), host_follows_actor=follows)
 
         await self._decide(space_id, [me], decide)
 
     async def lower_hand(self, caller: Caller, space_id: str) -> None:
         await self._act(
-            space_id, caller, lambda s: stage.lower_hand(s, caller.account.id, utcnow())
+            space_id, caller, lambda s: stage.lower_hand(s, caller.account.id, self.clock())
         )
 
     async def _on(
@@ -251,7 +253,9 @@ class SpaceService:
     ) -> None:
         target = await self._account_id(handle)
         me = caller.account.id
-        await self._act(space_id, caller, lambda s: action(s, me, target.id, utcnow()), target.id)
+        await self._act(
+            space_id, caller, lambda s: action(s, me, target.id, self.clock()), target.id
+        )
 
     async def add_speaker(self, caller: Caller, space_id: str, handle: str) -> None:
         await self._on(caller, space_id, handle, stage.add_speaker)
@@ -272,19 +276,21 @@ class SpaceService:
         await self._on(caller, space_id, handle, rules.remove)
 
     async def unmute(self, caller: Caller, space_id: str) -> None:
-        await self._act(space_id, caller, lambda s: stage.unmute(s, caller.account.id, utcnow()))
+        await self._act(
+            space_id, caller, lambda s: stage.unmute(s, caller.account.id, self.clock())
+        )
 
     async def accept_invitation(self, caller: Caller, space_id: str) -> None:
         me = caller.account.id
-        await self._act(space_id, caller, lambda s: stage.accept_invitation(s, me, utcnow()))
+        await self._act(space_id, caller, lambda s: stage.accept_invitation(s, me, self.clock()))
 
     async def decline_invitation(self, caller: Caller, space_id: str) -> None:
         me = caller.account.id
-        await self._act(space_id, caller, lambda s: stage.decline_invitation(s, me, utcnow()))
+        await self._act(space_id, caller, lambda s: stage.decline_invitation(s, me, self.clock()))
 
     async def react(self, caller: Caller, space_id: str, emoji: str) -> None:
         me = caller.account.id
-        await self._act(space_id, caller, lambda s: stage.react(s, me, emoji, utcnow()))
+        await self._act(space_id, caller, lambda s: stage.react(s, me, emoji, self.clock()))
 
     async def keep_out(self, host: Caller, blocked_id: str) -> None:
         """Someone the host just blocked leaves the host's live spaces at once, and stops
@@ -297,7 +303,7 @@ class SpaceService:
                 if state.space.host_id != host.account.id:
                     return []
                 return rules.expel(
-                    state, blocked_id, utcnow(), by=host.account.id, reason="blocked"
+                    state, blocked_id, self.clock(), by=host.account.id, reason="blocked"
                 )
 
             await self._decide(space_id, [host.account.id, blocked_id], decide)
