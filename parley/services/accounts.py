@@ -11,6 +11,7 @@ from parley.bus.base import Bus
 from parley.core import accounts as rules
 from parley.core import sessions as session_rules
 from parley.core.accounts import Account, AccountState, Post, clean_cursor
+from parley.core.actors import Actor
 from parley.core.errors import Conflict, Forbidden, NotFound, Unauthenticated
 from parley.core.ratelimit import LimitName
 from parley.core.sessions import SessionEnd, SessionPolicy, SessionTimes
@@ -30,8 +31,9 @@ APPEAL_SCOPE = "appeal"
 
 
 @dataclass(frozen=True)
-class Caller:
-    """Who is making a request, resolved from a bearer token."""
+class Caller(Actor):
+    """Who is making a request, resolved from a bearer token: an account acting through one of
+    its sessions."""
 
     account: Account
     session_id: str
@@ -84,13 +86,11 @@ class AccountService:
         display_name: str,
         *,
         is_admin: bool = False,
-        by_operator: bool = False,
+        by: Actor | None = None,
     ) -> Account:
-        """A new account. `by_operator`: created by whoever runs the node (the command line),
-        who may take a reserved handle such as `support` for the instance's own staff."""
-        rules.check_handle(handle)
-        if not by_operator:
-            rules.check_handle_unreserved(handle, self.instance_name)
+        """A new account. `by`: who creates it (see core.accounts.check_new_handle); None when
+        a person signs up."""
+        rules.check_new_handle(handle, self.instance_name, by=by)
         rules.check_password(password)
         name = rules.clean_display_name(display_name)
         await self.guard_links(name)  # a name is user content like any other

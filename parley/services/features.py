@@ -9,12 +9,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.core import moderation as rules
+from parley.core.actors import Actor
 from parley.core.errors import Unavailable
 from parley.core.moderation import Feature
 from parley.core.spaces import rules as space_rules
 from parley.core.spaces.events import Event
 from parley.core.spaces.model import SpaceState, SpaceStatus
-from parley.services.accounts import Caller
 from parley.services.common import Clock
 from parley.services.decisions import SpaceDecisions
 from parley.store.db import Database
@@ -44,16 +44,15 @@ class FeatureSwitches:
                 )
 
     async def set_feature(
-        self, actor: Caller | None, name: str, enabled: bool, message: str = ""
+        self, actor: Actor, name: str, enabled: bool, message: str = ""
     ) -> dict[str, Any]:
         """Switch a feature on or off for everyone. Turning `spaces` off ends every live space
         gracefully, with the message; turning it on again restores service."""
-        if actor is not None:
-            rules.require_moderator(actor.account)
+        rules.require_moderator(actor)
         feature = rules.feature(name)
         message = rules.clean_message(message)
         now = self.clock()
-        actor_id = actor.account.id if actor else None
+        actor_id = actor.account_id
         async with self.db.write() as conn:
             store = ModerationStore(conn)
             before = (await store.features()).get(feature.value)

@@ -20,10 +20,10 @@ from typing import Any, Final
 
 from parley.bus.base import Bus
 from parley.core import moderation as policy
+from parley.core.actors import Actor
 from parley.core.errors import Invalid, NotFound
 from parley.core.links.rules import Decision, LinkRule, MatchKind, RuleSet, rule_key
 from parley.core.text import bounded_text
-from parley.services.accounts import Caller
 from parley.services.common import Clock, new_id
 from parley.store.db import Database
 from parley.store.links import LinkRuleStore
@@ -143,20 +143,19 @@ class LinkRules:
 
     async def add_rule(
         self,
-        actor: Caller | None,
+        actor: Actor,
         match: str,
         pattern: str,
         verdict: str,
         rule: str,
         reason: str,
     ) -> dict[str, Any]:
-        """Add a link rule. `actor` None: the operator, from the CLI."""
-        if actor is not None:
-            policy.require_moderator(actor.account)
+        """Add a link rule."""
+        policy.require_moderator(actor)
         decided = _new_rule(match, pattern, verdict, rule, reason)
         key = rule_key(decided.match, decided.pattern)
         now = self.clock()
-        actor_id = actor.account.id if actor else None
+        actor_id = actor.account_id
         async with self.db.write() as conn:
             await LinkRuleStore(conn).add(
                 decided, canonical=key, created_at=now, created_by=actor_id
@@ -180,12 +179,11 @@ class LinkRules:
         return _rule_view(row)
 
     async def remove_rule(
-        self, actor: Caller | None, rule_id: str, reason: str | None = None
+        self, actor: Actor, rule_id: str, reason: str | None = None
     ) -> dict[str, Any]:
-        if actor is not None:
-            policy.require_moderator(actor.account)
+        policy.require_moderator(actor)
         reason = policy.clean_reason(reason) if reason else None
-        actor_id = actor.account.id if actor else None
+        actor_id = actor.account_id
         async with self.db.write() as conn:
             store = LinkRuleStore(conn)
             row = await store.get(rule_id)
@@ -205,11 +203,8 @@ class LinkRules:
         await self.bus.publish(LINKS_CHANNEL, json.dumps({"type": "removed", "id": rule_id}))
         return _rule_view(row)
 
-    async def list_rules(
-        self, actor: Caller | None, *, limit: int, offset: int
-    ) -> list[dict[str, Any]]:
-        if actor is not None:
-            policy.require_moderator(actor.account)
+    async def list_rules(self, actor: Actor, *, limit: int, offset: int) -> list[dict[str, Any]]:
+        policy.require_moderator(actor)
         async with self.db.read() as conn:
             rows = await LinkRuleStore(conn).list(limit=limit, offset=offset)
         return [_rule_view(r) for r in rows]

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from parley.bus.base import Bus
 from parley.core import moderation as rules
 from parley.core.accounts import Account, AccountState
+from parley.core.actors import Actor
 from parley.core.errors import Conflict, Forbidden, NotFound
 from parley.core.spaces import rules as space_rules
 from parley.core.spaces.events import Event
@@ -57,26 +58,23 @@ class ModerationService:
 
     async def suspend(
         self,
-        actor: Caller | None,
+        actor: Actor,
         handle: str,
         rule: str,
         reason: str,
         until: datetime | None = None,
     ) -> dict[str, Any]:
-        """Suspend an account, whoever it is. `actor` None: the operator, from the CLI."""
+        """Suspend an account, whoever it is."""
         now = self.clock()
         decided = rules.suspension(rule, reason, until, now)
         async with self.db.write() as conn:
             target = await self._account(conn, handle)
-            if actor is not None:
-                rules.may_suspend(actor.account, target)
-            elif target.state is AccountState.SUSPENDED:
-                raise Conflict("already_suspended", f"@{target.handle} is already suspended")
+            rules.may_suspend(actor, target)
             action_id, notice_id = new_id(), new_id()
             await AccountStore(conn).set_state(target.id, AccountState.SUSPENDED, decided.until)
             await SessionStore(conn).revoke_all(target.id, now)
             moderation = ModerationStore(conn)
-            actor_id = actor.account.id if actor else None
+            actor_id = actor.account_id
             await moderation.add_action(
                 id=action_id,
                 action="suspend",
@@ -117,17 +115,14 @@ class ModerationService:
         return {"account": target.public(), "notice": notice}
 
     async def unsuspend(
-        self, actor: Caller | None, handle: str, reason: str, *, rule: str = "unsuspend"
+        self, actor: Actor, handle: str, reason: str, *, rule: str = "unsuspend"
     ) -> dict[str, Any]:
         now = self.clock()
         reason = rules.clean_reason(reason)
         async with self.db.write() as conn:
             target = await self._account(conn, handle)
-            if actor is not None:
-                rules.may_unsuspend(actor.account, target)
-            elif target.state is not AccountState.SUSPENDED:
-                raise Conflict("not_suspended", f"@{target.handle} is not suspended")
-            await self._lift(conn, target, actor.account.id if actor else None, rule, reason, now)
+            rules.may_unsuspend(actor, target)
+            await self._lift(conn, target, actor.account_id, rule, reason, now)
         return {"account": target.public(), "state": AccountState.ACTIVE.value}
 
     async def lift_due(self) -> None:
@@ -236,7 +231,7 @@ class ModerationService:
         return _appeal_view(appeal)
 
     async def appeals(self, caller: Caller, *, open_only: bool, limit: int) -> list[dict[str, Any]]:
-        rules.require_moderator(caller.account)
+        rules.require_moderator(caller)
         async with self.db.read() as conn:
             rows = await ModerationStore(conn).appeals(open_only=open_only, limit=limit)
             handles = await account_handles(conn, [a["account_id"] for a in rows])
@@ -245,7 +240,7 @@ class ModerationService:
     async def decide_appeal(
         self, caller: Caller, appeal_id: str, decision: str, reason: str
     ) -> dict[str, Any]:
-        rules.require_moderator(caller.account)
+        rules.require_moderator(caller)
         verdict = rules.AppealDecision(decision)
         reason = rules.clean_reason(reason)
         now = self.clock()
@@ -298,13 +293,13 @@ class ModerationService:
     # --- reading -------------------------------------------------------------------------------
 
     async def find_accounts(self, caller: Caller, text: str, limit: int) -> list[dict[str, Any]]:
-        rules.require_moderator(caller.account)
+        rules.require_moderator(caller)
         async with self.db.read() as conn:
             found = await AccountStore(conn).search(text, limit)
         return [{**a.public(), "state": a.state.value, "is_admin": a.is_admin} for a in found]
 
     async def audit(self, caller: Caller, **filters: Any) -> list[dict[str, Any]]:
-        rules.require_moderator(caller.account)
+        rules.require_moderator(caller)
         async with self.db.read() as conn:
             rows = await AuditLog(conn).entries(**filters)
             ids = [e["actor_id"] for e in rows if e["actor_id"]]

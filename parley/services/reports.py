@@ -65,7 +65,7 @@ class ReportService:
         return target_id
 
     async def reports(self, caller: Caller, status: str | None, limit: int) -> list[dict[str, Any]]:
-        rules.require_moderator(caller.account)
+        rules.require_moderator(caller)
         async with self.db.read() as conn:
             rows = await ModerationStore(conn).reports(status=status, limit=limit)
             ids = [r["reporter_id"] for r in rows]
@@ -85,7 +85,7 @@ class ReportService:
     async def resolve_report(
         self, caller: Caller, report_id: str, status: str, reason: str
     ) -> dict[str, Any]:
-        rules.require_moderator(caller.account)
+        rules.require_moderator(caller)
         if status not in ("actioned", "dismissed"):
             raise Invalid("invalid_status", "Resolve a report as actioned or dismissed")
         reason = rules.clean_reason(reason)
