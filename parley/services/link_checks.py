@@ -9,6 +9,8 @@ import logging
 from collections.abc import Sequence
 from typing import Any, Final
 
+import httpx
+
 from parley.config import Settings
 from parley.core.errors import Invalid
 from parley.core.links.canonical import InvalidURL, canonical_host, canonicalize
@@ -40,7 +42,13 @@ WARNING_REASONS: Final = {**CHAIN_ERRORS, **CAUTIONS}
 
 
 class LinkChecks:
-    def __init__(self, rules: RuleSet, settings: Settings) -> None:
+    def __init__(
+        self,
+        rules: RuleSet,
+        settings: Settings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         # The node's rule set, kept in step by LinkRules.
         self.rules = rules
         self.settings = settings
@@ -49,6 +57,7 @@ class LinkChecks:
             allow_private=settings.link_allow_private,
             max_concurrent=settings.link_fetch_concurrency,
             slot_wait=settings.link_fetch_wait_seconds,
+            transport=transport,  # None: the real network
         )
         self.shorteners = frozenset(_shortener_hosts(settings.link_shorteners))
 
