@@ -24,7 +24,7 @@ from parley.core.errors import Conflict, Forbidden, NotFound
 from parley.core.spaces import rules as space_rules
 from parley.core.spaces.events import Event
 from parley.core.spaces.model import SpaceState
-from parley.services import orders
+from parley.services import bots, orders
 from parley.services.accounts import AccountService, Caller
 from parley.services.common import Clock, new_id
 from parley.services.decisions import SpaceDecisions
@@ -109,8 +109,12 @@ class ModerationService:
                 before={"state": target.state.value},
                 after={"state": "suspended", "until": iso(decided.until)},
             )
-        await self.bus.publish(ACCOUNTS_CHANNEL, orders.encode(AccountSuspended(target.id)))
-        await self.remove_suspended(target.id)
+            bot_ids = await bots.suspend_with_owner(
+                conn, target, actor_id=actor_id, rule=decided.rule, reason=decided.reason, now=now
+            )
+        for account_id in (target.id, *bot_ids):
+            await self.bus.publish(ACCOUNTS_CHANNEL, orders.encode(AccountSuspended(account_id)))
+            await self.remove_suspended(account_id)
         notice = await self._notice(notice_id)
         return {"account": target.public(), "notice": notice}
 
@@ -122,6 +126,7 @@ class ModerationService:
         async with self.db.write() as conn:
             target = await self._account(conn, handle)
             rules.may_unsuspend(actor, target)
+            await bots.refuse_lift_without_owner(conn, target)
             await self._lift(conn, target, actor.account_id, rule, reason, now)
         return {"account": target.public(), "state": AccountState.ACTIVE.value}
 
@@ -134,6 +139,8 @@ class ModerationService:
             async with self.db.write() as conn:
                 target = await AccountStore(conn).by_id(account_id)
                 if target is not None and target.state is AccountState.SUSPENDED:
+                    if await bots.hold_for_owner(conn, target):
+                        continue
                     await self._lift(conn, target, None, "expired", "The suspension ended", now)
 
     async def _lift(
@@ -169,6 +176,7 @@ class ModerationService:
             after={"state": "active"},
         )
         await NotificationStore(conn).add_many([target.id], "unsuspended", {"reason": reason}, now)
+        await bots.lift_with_owner(conn, target, actor_id=actor_id, now=now)
 
     async def sweep(self) -> None:
         await self.lift_due()

@@ -14,12 +14,15 @@ from parley.config import Settings
 from parley.core.ratelimit import limit_table
 from parley.core.sessions import SessionEnd, SessionPolicy
 from parley.media import aiortc_internals
+from parley.media.segment_store import FileSegmentStore
 from parley.services import orders
 from parley.services.accounts import AccountService
+from parley.services.bots import BotService
 from parley.services.common import NodeClock
 from parley.services.decisions import SpaceDecisions
 from parley.services.fanout import CLOSE_REMOVED, CLOSE_UNAUTHORIZED, FanoutHub
 from parley.services.features import FeatureSwitches
+from parley.services.hls import HlsService
 from parley.services.link_checks import LinkChecks
 from parley.services.link_rules import LinkRules
 from parley.services.media import MediaService
@@ -33,6 +36,7 @@ from parley.services.ratelimit import MemoryStore, RateLimiter, RedisStore
 from parley.services.redirector import Redirector
 from parley.services.reports import ReportService
 from parley.services.spaces import SpaceService
+from parley.services.tokens import TokenService
 from parley.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -43,11 +47,12 @@ class Node:
 
     - links: `link_rules` (the rules, the same on every node), `link_checks` (a URL's verdict,
       following shortener chains; the guard on user content), `redirector` (`/l/{id}`);
-    - accounts and sessions: `accounts`, with `passwords` and the rate `limits`;
+    - accounts and sessions: `accounts`, with `passwords` and the rate `limits`; `bots` (accounts
+      people own) and `tokens` (API tokens with scopes);
     - spaces: every decision about a space runs in `decisions` (one transaction); `spaces` (the
       host's controls, what participants do, the event log), `presence` (connections, hosts away,
       dropped participants), `features` (the admin's switches);
-    - live delivery: `hub` (event sockets), `media` (WebRTC and the mixer);
+    - live delivery: `hub` (event sockets), `media` (WebRTC and the mixer), `hls` (live HLS);
     - trust and safety: `moderation` (suspensions, notices, appeals, audit), `reports`.
     """
 
@@ -82,6 +87,13 @@ class Node:
             clock=now,
             instance_name=settings.instance_name,
         )
+        self.bots = BotService(
+            self.db,
+            guard_links=self.link_checks.guard,
+            instance_name=settings.instance_name,
+            clock=now,
+        )
+        self.tokens = TokenService(self.accounts)
 
         self.decisions = SpaceDecisions(self.db, EventPublisher(self.bus), settings, clock=now)
         self.features = FeatureSwitches(self.db, self.decisions, clock=now)
@@ -102,7 +114,12 @@ class Node:
             settings.client_queue_size,
             max_sockets_per_account=settings.max_sockets_per_account,
         )
-        self.media = MediaService(self.bus, self.spaces, self.presence, settings, clock=now)
+        self.hls = HlsService(
+            self.spaces, FileSegmentStore(settings.data_dir / "hls"), settings, clock=now
+        )
+        self.media = MediaService(
+            self.bus, self.spaces, self.presence, settings, clock=now, hls=self.hls
+        )
 
         self.moderation = ModerationService(
             self.db, self.bus, self.accounts, self.decisions, clock=now
@@ -123,6 +140,7 @@ class Node:
         self._enforcer = asyncio.create_task(self._enforce_forever(ready), name="enforcer")
         await ready.wait()
         await self.link_rules.start()
+        await self.hls.start()
         self._sweeper = asyncio.create_task(self._sweep_forever(), name="sweeper")
 
     async def stop(self) -> None:
@@ -134,6 +152,7 @@ class Node:
         await self.link_rules.stop()
         await self.link_checks.close()
         await self.media.close()
+        await self.hls.stop()
         await self.hub.close()
         await self.bus.close()
         await self.limits.close()
