@@ -11,7 +11,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any, Final
 
-from parley.services.links import WARNING_REASONS
+from parley.services.link_checks import WARNING_REASONS
 
 # Nothing on these pages may load or run anything, nor tell the destination where the user was.
 HEADERS: Final = {

@@ -8,7 +8,7 @@ from typing import Any
 from parley.core import moderation as rules
 from parley.core.errors import Conflict, Invalid, NotFound
 from parley.services.accounts import Caller
-from parley.services.common import new_id, utcnow
+from parley.services.common import Clock, new_id
 from parley.services.moderation import account_handles, iso
 from parley.store.accounts import AccountStore, PostStore
 from parley.store.db import Database
@@ -17,8 +17,9 @@ from parley.store.spaces import SpaceStore
 
 
 class ReportService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, clock: Clock) -> None:
         self.db = db
+        self.clock = clock
 
     async def report(
         self, caller: Caller, target_type: str, target_id: str, rule: str, comment: str
@@ -28,7 +29,7 @@ class ReportService:
         except ValueError:
             raise Invalid("invalid_target_type", "Report an account, a space or a post") from None
         rule, comment = rules.clean_rule(rule), rules.clean_comment(comment)
-        now = utcnow()
+        now = self.clock()
         async with self.db.write() as conn:
             resolved = await self._report_target(conn, kind, target_id)
             report_id = new_id()
@@ -66,7 +67,7 @@ class ReportService:
     async def reports(
         self, caller: Caller, status: rules.ReportStatus | None, limit: int
     ) -> list[dict[str, Any]]:
-        rules.require_moderator(caller.account)
+        rules.require_moderator(caller)
         async with self.db.read() as conn:
             rows = await ModerationStore(conn).reports(status=status, limit=limit)
             ids = [r["reporter_id"] for r in rows]
@@ -86,12 +87,12 @@ class ReportService:
     async def resolve_report(
         self, caller: Caller, report_id: str, status: rules.ReportStatus, reason: str
     ) -> dict[str, Any]:
-        rules.require_moderator(caller.account)
+        rules.require_moderator(caller)
         action = rules.RESOLUTIONS.get(status)
         if action is None:
             raise Invalid("invalid_status", "Resolve a report as actioned or dismissed")
         reason = rules.clean_reason(reason)
-        now = utcnow()
+        now = self.clock()
         async with self.db.write() as conn:
             store = ModerationStore(conn)
             report = await store.report(report_id)

@@ -11,12 +11,13 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select
 
 from parley.core.links.rules import LinkRule
+from parley.core.moderation import AuditAction
 from parley.store.rows import Store, columns_of, insert_ignoring_duplicate, mapping
 from parley.store.tables import accounts, audit_log, link_rules, links
 from parley.store.types import storable_key
 
 # Audit actions that change the rule set; each node's sweep replays them (see `changes_since`).
-RULE_ACTIONS = ("link_rule_add", "link_rule_remove")
+RULE_ACTIONS = (AuditAction.LINK_RULE_ADD.value, AuditAction.LINK_RULE_REMOVE.value)
 
 
 class LinkRuleStore(Store):

@@ -16,7 +16,7 @@ from parley.api.errors import problem
 from parley.api.schemas import LinkCheckOut, LinkIn, LinkOut, LinkRuleIn, LinkRuleOut
 from parley.core.errors import NotFound
 from parley.core.ratelimit import LimitName
-from parley.services.links import URL_MAX
+from parley.services.link_checks import URL_MAX
 
 router = APIRouter(tags=["trust and safety"])
 redirector = APIRouter(tags=["links"])
@@ -30,21 +30,21 @@ async def link_rules(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> list[dict[str, Any]]:
     """Link rules, newest first."""
-    return await node.links.list_rules(caller, limit=limit, offset=offset)
+    return await node.link_rules.list_rules(caller, limit=limit, offset=offset)
 
 
 @router.post("/admin/link-rules", status_code=201, response_model=LinkRuleOut)
 async def add_link_rule(body: LinkRuleIn, caller: CallerDep, node: NodeDep) -> dict[str, Any]:
     """Warn about or block links by host (with its subdomains), host + path prefix (whole
     segments), or exact URL. Takes effect on every node at once, for links already posted too."""
-    return await node.links.add_rule(
+    return await node.link_rules.add_rule(
         caller, body.match, body.pattern, body.verdict, body.rule, body.reason
     )
 
 
 @router.delete("/admin/link-rules/{rule_id}", status_code=204)
 async def remove_link_rule(rule_id: str, caller: CallerDep, node: NodeDep) -> Response:
-    await node.links.remove_rule(caller, rule_id)
+    await node.link_rules.remove_rule(caller, rule_id)
     return Response(status_code=204)
 
 
@@ -56,7 +56,7 @@ async def check_link(
 ) -> dict[str, Any]:
     """The verdict for a URL, as posting it would meet it: canonicalized, matched against the
     link rules, and for a link shortener every hop of its redirect chain checked too."""
-    return await node.links.check(url)
+    return await node.link_checks.check(url)
 
 
 @router.post(
@@ -65,7 +65,7 @@ async def check_link(
 async def add_link(body: LinkIn, caller: CallerDep, node: NodeDep) -> dict[str, str]:
     """A redirector link (`href`) for a URL; it is checked again when clicked. Links in stored
     content need none of this: posts, profiles and spaces carry their links as `*_parts`."""
-    return await node.links.add_link(body.url, caller.account.id)
+    return await node.redirector.add_link(body.url, caller.account.id)
 
 
 @redirector.get(
@@ -83,7 +83,7 @@ async def open_link(link_id: str, request: Request, node: NodeDep) -> Response:
     redirect; warn → a warning page; block → a refusal page."""
     browser = "text/html" in request.headers.get("accept", "")
     try:
-        target, check = await node.links.open_link(link_id)
+        target, check = await node.redirector.open_link(link_id)
     except NotFound:
         if not browser:
             raise

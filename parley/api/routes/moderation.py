@@ -129,13 +129,13 @@ async def audit(
 async def set_feature(
     name: str, body: FeatureIn, caller: CallerDep, node: NodeDep
 ) -> dict[str, Any]:
-    return await node.moderation.set_feature(caller, name, body.enabled, body.message)
+    return await node.features.set_feature(caller, name, body.enabled, body.message)
 
 
 @router.get("/status")
 async def status(node: NodeDep) -> dict[str, Any]:
     """Public: which features are on, and the admins' message when one is off."""
-    return {"features": await node.moderation.status()}
+    return {"features": await node.features.status()}
 
 
 @router.get("/transparency")
