@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from tests.support.prerequisites import INSTALL, problems_for
-from tests.support.servers import fresh_postgres_database, sqlite_url
+from tests.support.servers import drop_postgres_template, fresh_postgres_database, sqlite_url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -18,6 +19,10 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     else:
         async with fresh_postgres_database() as url:
             yield url
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    asyncio.run(drop_postgres_template())
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

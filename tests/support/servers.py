@@ -38,6 +38,46 @@ TEST_SETTINGS: dict[str, Any] = {
 }
 
 
+class _PromptServer(uvicorn.Server):
+    """uvicorn's server, told to stop by an event rather than noticing `should_exit` on its next
+    0.1 s tick: several hundred tests each stop a server, so the ticks added up to a minute."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.stop_requested: asyncio.Event | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    async def main_loop(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.stop_requested = asyncio.Event()
+        counter = 0
+        while not await self.on_tick(counter):
+            counter = (counter + 1) % 864000
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(0.1):
+                    await self.stop_requested.wait()
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # uvicorn gives open connections 0.1 s to finish; with none open there is nothing to
+        # wait for, only the listening sockets to close and the node to stop.
+        if self.server_state.connections or self.server_state.tasks:
+            await super().shutdown(sockets)
+            return
+        for server in self.servers:
+            server.close()
+        for server in self.servers:
+            await server.wait_closed()
+        if not self.force_exit:
+            await self.lifespan.shutdown()
+
+    def stop(self) -> None:
+        """From any thread: stop now."""
+        self.should_exit = True
+        if self.loop is not None and self.stop_requested is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has already closed
+                self.loop.call_soon_threadsafe(self.stop_requested.set)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -60,7 +100,7 @@ class ServerThread:
             proxy_headers=False,  # as `parley serve`: X-Forwarded-For only from trusted proxies
             lifespan="on",
         )
-        self.server = uvicorn.Server(config)
+        self.server = _PromptServer(config)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.thread = threading.Thread(target=self._run, daemon=True)
 
@@ -92,7 +132,7 @@ class ServerThread:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
+        self.server.stop()
         self.thread.join(timeout=20)
 
 
@@ -113,9 +153,51 @@ async def _postgres_reachable() -> str | None:
     return None
 
 
+# Migrating a PostgreSQL database takes longer than copying one: the first test of a session
+# migrates a template, and every test gets a copy of it. Each session (each pytest-xdist worker,
+# each developer running tests at once) has a template of its own.
+_TEMPLATE = f"parley_template_{secrets.token_hex(6)}"
+_template_ready = False
+
+
+def _postgres_url(name: str) -> str:
+    return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+
+
+async def _ensure_template(admin: Any) -> None:
+    global _template_ready
+    if _template_ready:
+        return
+    from parley.store.db import Database
+
+    await admin.execute(f'CREATE DATABASE "{_TEMPLATE}"')
+    db = Database(_postgres_url(_TEMPLATE))
+    try:
+        await db.migrate()
+    finally:
+        await db.close()
+    _template_ready = True
+
+
+async def drop_postgres_template() -> None:
+    """At the end of the session (tests/conftest.py)."""
+    global _template_ready
+    if not _template_ready:
+        return
+    import asyncpg
+
+    admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{_TEMPLATE}" WITH (FORCE)')
+        _template_ready = False
+    finally:
+        await admin.close()
+
+
 @contextlib.asynccontextmanager
 async def fresh_postgres_database() -> AsyncIterator[str]:
-    """A new, empty database for one test, dropped afterwards."""
+    """A new database for one test, migrated to the newest schema and holding nothing else
+    (a copy of the session's template), dropped afterwards."""
     import asyncpg
 
     from tests.support.prerequisites import missing
@@ -126,9 +208,10 @@ async def fresh_postgres_database() -> AsyncIterator[str]:
     name = f"parley_test_{secrets.token_hex(6)}"
     admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
     try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
+        await _ensure_template(admin)
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{_TEMPLATE}"')
         try:
-            yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+            yield _postgres_url(name)
         finally:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
@@ -139,14 +222,16 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'parley.db'}"
 
 
-async def wait_until(predicate: Any, timeout: float = 5.0, interval: float = 0.05) -> None:
+async def wait_until(predicate: Any, timeout: float = 5.0, interval: float = 0.05) -> Any:
+    """Polls `predicate` (a function, or a coroutine function) until it returns something true,
+    and returns that: a test waits as long as the server takes, not a fixed time."""
     deadline = time.monotonic() + timeout
     while True:
         result = predicate()
         if asyncio.iscoroutine(result):
             result = await result
         if result:
-            return
+            return result
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(interval)
