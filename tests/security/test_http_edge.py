@@ -106,6 +106,8 @@ def node_process() -> Iterator[Any]:
         yield process
 
 
+# Both on one pytest-xdist worker (make test), which starts the module's server process once.
+@pytest.mark.xdist_group("node_process")
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
 def test_a_100_mb_body_is_refused_before_it_is_read(node_process: Any, chunked: bool) -> None:
     # Sign-up: a route anyone may call, whose body is read and parsed (routes that need a
