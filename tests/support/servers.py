@@ -12,6 +12,7 @@ import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -166,11 +167,8 @@ def _start_from_sqlite_template(database_url: str) -> None:
         atexit.register(shutil.rmtree, folder, ignore_errors=True)
         template = folder / "parley.db"
         # In a thread of its own: the calling test's event loop is running.
-        migrating = threading.Thread(
-            target=asyncio.run, args=(_migrate(SQLITE_PREFIX + str(template)),)
-        )
-        migrating.start()
-        migrating.join()
+        with ThreadPoolExecutor(1) as thread:
+            thread.submit(asyncio.run, _migrate(SQLITE_PREFIX + str(template))).result()
         _sqlite_template = template
     shutil.copyfile(_sqlite_template, target)
 
@@ -217,8 +215,11 @@ async def _ensure_template(admin: Any) -> None:
     db = Database(_postgres_url(_TEMPLATE))
     try:
         await db.migrate()
-    finally:
+    except BaseException:
         await db.close()
+        await admin.execute(f'DROP DATABASE "{_TEMPLATE}" WITH (FORCE)')  # the next test retries
+        raise
+    await db.close()
     _template_ready = True
 
 
