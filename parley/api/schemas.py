@@ -99,10 +99,22 @@ class TextPartOut(BaseModel):
     href: str | None
 
 
+class OwnerOut(BaseModel):
+    id: str
+    handle: str
+
+
+class AutomatedOut(BaseModel):
+    """On a bot's account wherever it appears: the person who answers for it (issue 13)."""
+
+    owner: OwnerOut
+
+
 class AccountOut(BaseModel):
     id: str
     handle: str
     display_name: str
+    automated: AutomatedOut | None = None
 
 
 class ProfileOut(AccountOut):

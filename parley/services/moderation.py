@@ -18,7 +18,7 @@ from parley.bus.base import Bus
 from parley.core import moderation as rules
 from parley.core.accounts import Account, AccountState
 from parley.core.errors import Conflict, Forbidden, NotFound
-from parley.services import orders
+from parley.services import bots, orders
 from parley.services.accounts import AccountService, Caller
 from parley.services.common import new_id, utcnow
 from parley.services.orders import ACCOUNTS_CHANNEL, AccountSuspended
@@ -97,8 +97,12 @@ class ModerationService:
                 before={"state": target.state.value},
                 after={"state": "suspended", "until": iso(decided.until)},
             )
-        await self.bus.publish(ACCOUNTS_CHANNEL, orders.encode(AccountSuspended(target.id)))
-        await self.spaces.remove_suspended(target.id)
+            bot_ids = await bots.suspend_with_owner(
+                conn, target, actor_id=actor_id, rule=decided.rule, reason=decided.reason, now=now
+            )
+        for account_id in (target.id, *bot_ids):
+            await self.bus.publish(ACCOUNTS_CHANNEL, orders.encode(AccountSuspended(account_id)))
+            await self.spaces.remove_suspended(account_id)
         notice = await self._notice(notice_id)
         return {"account": target.public(), "notice": notice}
 
@@ -113,6 +117,7 @@ class ModerationService:
                 rules.may_unsuspend(actor.account, target)
             elif target.state is not AccountState.SUSPENDED:
                 raise Conflict("not_suspended", f"@{target.handle} is not suspended")
+            await bots.refuse_lift_without_owner(conn, target)
             await self._lift(conn, target, actor.account.id if actor else None, rule, reason, now)
         return {"account": target.public(), "state": AccountState.ACTIVE.value}
 
@@ -125,6 +130,8 @@ class ModerationService:
             async with self.db.write() as conn:
                 target = await AccountStore(conn).by_id(account_id)
                 if target is not None and target.state is AccountState.SUSPENDED:
+                    if await bots.hold_for_owner(conn, target):
+                        continue
                     await self._lift(conn, target, None, "expired", "The suspension ended", now)
 
     async def _lift(
@@ -160,6 +167,7 @@ class ModerationService:
             after={"state": "active"},
         )
         await NotificationStore(conn).add_many([target.id], "unsuspended", {"reason": reason}, now)
+        await bots.lift_with_owner(conn, target, actor_id=actor_id, now=now)
 
     async def sweep(self) -> None:
         await self.lift_due()

@@ -23,6 +23,7 @@ from parley.api.schemas import (
 )
 from parley.core.accounts import Post
 from parley.core.ratelimit import LimitName
+from parley.services.bots import automated_view
 from parley.services.node import Node
 from parley.services.views import parts_view
 
@@ -34,13 +35,17 @@ Limit = Annotated[int, Query(ge=1, le=200)]
 async def _posts(node: Node, posts: list[Post]) -> list[dict[str, Any]]:
     """Posts as readers get them: the links in their text already through the redirector."""
     parts = await node.links.render([(p.text, p.author.id) for p in posts])
+    owners = await node.bots.owners_of([p.author.id for p in posts])
     return [
         {
             "id": post.id,
             "text": post.text,
             "text_parts": parts_view(text_parts),
             "created_at": post.created_at,
-            "author": post.author.public(),
+            "author": {
+                **post.author.public(),
+                "automated": automated_view(owners.get(post.author.id)),
+            },
         }
         for post, text_parts in zip(posts, parts, strict=True)
     ]
@@ -123,6 +128,7 @@ async def profile(handle: str, node: NodeDep, caller: MaybeCallerDep) -> dict[st
         "following": p.following,
         "followed_by_me": p.followed_by_me,
         "blocked_by_me": p.blocked_by_me,
+        "automated": automated_view((await node.bots.owners_of([p.account.id])).get(p.account.id)),
     }
 
 
