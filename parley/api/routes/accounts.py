@@ -8,8 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from parley.api.deps import CallerDep, MaybeCallerDep, NodeDep, client_address, limit
-from parley.api.schemas import (
-    AccountOut,
+from parley.api.schemas.accounts import (
     MeOut,
     NewPost,
     NotificationOut,
@@ -21,6 +20,7 @@ from parley.api.schemas import (
     SignIn,
     SignUp,
 )
+from parley.api.schemas.common import AccountOut
 from parley.core.accounts import Post
 from parley.core.ratelimit import LimitName
 from parley.services.node import Node

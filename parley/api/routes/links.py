@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from parley.api import link_pages
 from parley.api.deps import CallerDep, NodeDep, limit
 from parley.api.errors import problem
-from parley.api.schemas import LinkCheckOut, LinkIn, LinkOut, LinkRuleIn, LinkRuleOut
+from parley.api.schemas.links import LinkCheckOut, LinkIn, LinkOut, LinkRuleIn, LinkRuleOut
 from parley.core.errors import NotFound
 from parley.core.ratelimit import LimitName
 from parley.services.links import URL_MAX

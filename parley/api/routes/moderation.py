@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from parley.api.deps import AppealCallerDep, CallerDep, NodeDep, limit
-from parley.api.schemas import (
+from parley.api.schemas.moderation import (
     AppealDecisionIn,
     AppealIn,
     FeatureIn,

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 
 from parley.api.deps import CallerDep, MaybeCallerDep, NodeDep, limit
-from parley.api.schemas import (
+from parley.api.schemas.spaces import (
     MediaAnswer,
     MediaConfig,
     MediaOffer,

@@ -1,0 +1,39 @@
+"""What every group of bodies shares: text safety, the base of request bodies, text parts and
+the public face of an account."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from parley.core.text import storable
+
+
+def storable_text(text: str) -> str:
+    if not storable(text):
+        raise ValueError("text contains characters that cannot be stored")
+    return text
+
+
+Text = Annotated[str, Field(max_length=10_000), AfterValidator(storable_text)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class TextPartOut(BaseModel):
+    """A run of user text. A text's parts, joined in order, give the text exactly; a part with
+    an `href` (the redirector, `/l/{id}`) is a link, one without is plain text. Clients render
+    links from these only, never from the text (offsets would differ between UTF-16 and code
+    points; parts cannot)."""
+
+    text: str
+    href: str | None
+
+
+class AccountOut(BaseModel):
+    id: str
+    handle: str
+    display_name: str
