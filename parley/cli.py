@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from parley.config import Settings
 from parley.core.errors import RuleViolation
+from parley.core.moderation_records import AuditQuery
 from parley.store.moderation import AuditLog
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ async def _create_user(args: argparse.Namespace, node: Node) -> int:
 async def _suspend(args: argparse.Namespace, node: Node) -> int:
     until = datetime.fromisoformat(args.until) if args.until else None
     done = await node.moderation.suspend(None, args.handle, args.rule, args.reason, until)
-    print(f"suspended @{done['account']['handle']}: {done['notice']['text']}")
+    print(f"suspended @{done.account.handle}: {done.notice.notice.text}")
     return 0
 
 
@@ -92,24 +93,25 @@ async def _unsuspend(args: argparse.Namespace, node: Node) -> int:
 
 
 async def _feature(args: argparse.Namespace, node: Node) -> int:
-    switch = await node.moderation.set_feature(
+    change = await node.moderation.set_feature(
         None, args.name, args.state == "on", args.message or ""
     )
+    ended = change.spaces_ended
     print(
-        f"{switch['name']}: {'on' if switch['enabled'] else 'off'}"
-        + (f" ({switch['spaces_ended']} live spaces ended)" if switch["spaces_ended"] else "")
+        f"{change.switch.name}: {'on' if change.switch.enabled else 'off'}"
+        + (f" ({ended} live spaces ended)" if ended else "")
     )
     return 0
 
 
 async def _audit(args: argparse.Namespace, node: Node) -> int:
     async with node.db.read() as conn:
-        entries = await AuditLog(conn).entries(action=args.action, limit=args.limit)
+        entries = await AuditLog(conn).entries(AuditQuery(action=args.action, limit=args.limit))
     for e in entries:
-        who = e["actor_id"] or "operator"
+        who = e.actor_id or "operator"
         print(
-            f"{e['at'].isoformat()}  {e['action']:<14} {e['target_type']}:{e['target_id']}  "
-            f"by {who}  rule={e['rule'] or '-'}  {e['reason'] or ''}"
+            f"{e.at.isoformat()}  {e.action:<14} {e.target_type}:{e.target_id}  "
+            f"by {who}  rule={e.rule or '-'}  {e.reason or ''}"
         )
     return 0
 

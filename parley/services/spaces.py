@@ -381,10 +381,10 @@ class SpaceService:
         wanted = [Feature.SPACES] if feature is Feature.SPACES else [Feature.SPACES, feature]
         for name in wanted:
             switch = switches.get(name.value)
-            if switch is not None and not switch["enabled"]:
+            if switch is not None and not switch.enabled:
                 raise Unavailable(
                     "feature_disabled",
-                    switch["message"] or "Spaces are offline for now",
+                    switch.message or "Spaces are offline for now",
                     feature=name.value,
                 )
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from parley.core.accounts import Account
 from parley.core.links.render import TextPart
+from parley.core.moderation_records import Notice
 from parley.core.spaces.model import Participant, Role, Space
 
 
@@ -67,17 +68,17 @@ def space_view(
     }
 
 
-def notice_view(row: dict[str, Any]) -> dict[str, Any]:
-    """A moderation notice as its account reads it."""
-    until = row["until"]
+def notice_document(notice: Notice) -> dict[str, str | None]:
+    """A moderation notice as the problem document refusing a suspended account shows it (the
+    routes that list notices render `NoticeRead` themselves)."""
     return {
-        "id": row["id"],
-        "action": row["action"],
-        "rule": row["rule"],
-        "reason": row["reason"],
-        "text": row["text"],
-        "until": until.isoformat() if until else None,
-        "created_at": row["created_at"].isoformat(),
-        "appeal_id": row.get("appeal_id"),
-        "appeal_decision": row.get("decision"),
+        "id": notice.id,
+        "action": notice.action,
+        "rule": notice.rule,
+        "reason": notice.reason,
+        "text": notice.text,
+        "until": _time(notice.until),
+        "created_at": _time(notice.created_at),
+        "appeal_id": None,
+        "appeal_decision": None,
     }

@@ -180,5 +180,9 @@ async def posts_of(
 @router.get("/me/notifications", response_model=list[NotificationOut])
 async def notifications(
     caller: CallerDep, node: NodeDep, limit: Limit = 50
-) -> list[dict[str, Any]]:
-    return await node.accounts.notifications(caller, limit)
+) -> list[NotificationOut]:
+    found = await node.accounts.notifications(caller, limit)
+    return [
+        NotificationOut(id=n.id, kind=n.kind, data=dict(n.data), created_at=n.created_at)
+        for n in found
+    ]
