@@ -81,8 +81,7 @@ class MediaService:
         """Answer a WebRTC offer: stage members send and receive, listeners only receive."""
         if kind != "offer":
             raise Invalid("invalid_sdp_type", "Send an SDP offer (type: offer)")
-        view = await self.spaces.view(space_id)
-        if view["state"] != "live":
+        if not (await self.spaces.stage(space_id)).live:
             raise Forbidden("space_not_live", "The space is not live")
         me = await self._participant(caller, space_id)
         try:
@@ -121,7 +120,7 @@ class MediaService:
         """What a participant needs before offering: the ICE servers (no trickle ICE here, so
         the browser must know them when it gathers its candidates), with a TURN credential of
         their own. Only for participants: a TURN relay is bandwidth the node pays for."""
-        await self.spaces.view(space_id)  # 404 for no such space
+        await self.spaces.stage(space_id)  # 404 for no such space
         await self._participant(caller, space_id)
         return self._config(caller.account.id)
 
@@ -175,8 +174,7 @@ class MediaService:
         for watched in rooms:
             seq = latest.get(watched.room.space_id, 0)
             if seq > watched.last_seq:
-                view = await self.spaces.view(watched.room.space_id)
-                if view["state"] != "live":
+                if not (await self.spaces.stage(watched.room.space_id)).live:
                     await self._close_room(watched.room.space_id)
                     continue
                 await self._reload(watched)
@@ -268,11 +266,9 @@ class MediaService:
                 del self.rooms[space_id]
 
     async def _reload(self, watched: WatchedRoom) -> None:
-        view = await self.spaces.view(watched.room.space_id)
-        watched.last_seq = view["seq"]
-        watched.stage = {
-            p["account_id"]: StageMember(Role(p["role"]), p["muted"]) for p in view["stage"]
-        }
+        snapshot = await self.spaces.stage(watched.room.space_id)
+        watched.last_seq = snapshot.seq
+        watched.stage = {p.account_id: StageMember(p.role, p.muted) for p in snapshot.stage}
         watched.room.set_audible(watched.audible())
 
     async def _apply(self, watched: WatchedRoom, event: dict[str, Any]) -> bool:

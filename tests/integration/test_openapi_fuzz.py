@@ -119,7 +119,8 @@ def successes_as_described(ctx: Any, response: Any, case: Any) -> bool | None:
     """Every 2xx body matches its response model. (Refusals are checked above instead: they are
     problem documents, not FastAPI's own validation error the schema names for 422.)"""
     if 200 <= response.status_code < 300:
-        return response_schema_conformance(ctx, response, case)
+        valid: bool | None = response_schema_conformance(ctx, response, case)
+        return valid
     return None
 
 

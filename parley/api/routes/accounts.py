@@ -20,11 +20,10 @@ from parley.api.schemas.accounts import (
     SignIn,
     SignUp,
 )
-from parley.api.schemas.common import AccountOut
+from parley.api.schemas.common import AccountOut, TextPartOut
 from parley.core.accounts import Post
 from parley.core.ratelimit import LimitName
 from parley.services.node import Node
-from parley.services.views import parts_view
 
 router = APIRouter(tags=["accounts"])
 
@@ -38,7 +37,7 @@ async def _posts(node: Node, posts: list[Post]) -> list[dict[str, Any]]:
         {
             "id": post.id,
             "text": post.text,
-            "text_parts": parts_view(text_parts),
+            "text_parts": TextPartOut.of_parts(text_parts),
             "created_at": post.created_at,
             "author": post.author.public(),
         }
@@ -116,8 +115,8 @@ async def profile(handle: str, node: NodeDep, caller: MaybeCallerDep) -> dict[st
     return {
         **p.account.public(),
         "bio": p.account.bio,
-        "display_name_parts": parts_view(name),
-        "bio_parts": parts_view(bio),
+        "display_name_parts": TextPartOut.of_parts(name),
+        "bio_parts": TextPartOut.of_parts(bio),
         "created_at": p.account.created_at,
         "followers": p.followers,
         "following": p.following,

@@ -34,8 +34,8 @@ def _done() -> Response:
 @router.post(
     "", status_code=201, response_model=SpaceOut, dependencies=[limit(LimitName.SPACES_CREATED)]
 )
-async def create(body: NewSpace, caller: CallerDep, node: NodeDep) -> dict[str, Any]:
-    return await node.spaces.create(
+async def create(body: NewSpace, caller: CallerDep, node: NodeDep) -> SpaceOut:
+    created = await node.spaces.create(
         caller,
         title=body.title,
         description=body.description,
@@ -44,6 +44,7 @@ async def create(body: NewSpace, caller: CallerDep, node: NodeDep) -> dict[str, 
         recording=body.recording,
         speak_policy=SpeakPolicy(body.speak_policy),
     )
+    return SpaceOut.of(created)
 
 
 @router.get("", response_model=list[SpaceOut])
@@ -52,30 +53,31 @@ async def browse(
     caller: MaybeCallerDep,
     state: Literal["live", "scheduled", "ended"] = "live",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> list[dict[str, Any]]:
-    return await node.spaces.browse(SpaceStatus(state), caller, limit)
+) -> list[SpaceOut]:
+    return [SpaceOut.of(v) for v in await node.spaces.browse(SpaceStatus(state), caller, limit)]
 
 
 @router.get("/{space_id}", response_model=SpaceOut)
-async def show(space_id: str, node: NodeDep) -> dict[str, Any]:
-    return await node.spaces.view(space_id)
+async def show(space_id: str, node: NodeDep) -> SpaceOut:
+    return SpaceOut.of(await node.spaces.view(space_id))
 
 
 @actions.patch("/{space_id}", response_model=SpaceOut)
-async def edit(
-    space_id: str, body: SpaceChange, caller: CallerDep, node: NodeDep
-) -> dict[str, Any]:
-    return await node.spaces.edit(caller, space_id, body.model_dump(exclude_none=True))
+async def edit(space_id: str, body: SpaceChange, caller: CallerDep, node: NodeDep) -> SpaceOut:
+    edited = await node.spaces.edit(
+        caller, space_id, title=body.title, description=body.description, topics=body.topics
+    )
+    return SpaceOut.of(edited)
 
 
 @actions.post("/{space_id}/start", response_model=SpaceOut)
-async def start(space_id: str, caller: CallerDep, node: NodeDep) -> dict[str, Any]:
-    return await node.spaces.start(caller, space_id)
+async def start(space_id: str, caller: CallerDep, node: NodeDep) -> SpaceOut:
+    return SpaceOut.of(await node.spaces.start(caller, space_id))
 
 
 @router.post("/{space_id}/end", response_model=SpaceOut)
-async def end(space_id: str, caller: CallerDep, node: NodeDep) -> dict[str, Any]:
-    return await node.spaces.end(caller, space_id)
+async def end(space_id: str, caller: CallerDep, node: NodeDep) -> SpaceOut:
+    return SpaceOut.of(await node.spaces.end(caller, space_id))
 
 
 @actions.post("/{space_id}/reminders", status_code=204)
@@ -87,13 +89,13 @@ async def remind(space_id: str, caller: CallerDep, node: NodeDep) -> Response:
 @router.get("/{space_id}/listeners", response_model=list[ParticipantOut])
 async def listeners(
     space_id: str, node: NodeDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
-) -> list[dict[str, Any]]:
-    return await node.spaces.listeners(space_id, limit)
+) -> list[ParticipantOut]:
+    return [ParticipantOut.of(p) for p in await node.spaces.listeners(space_id, limit)]
 
 
 @actions.post("/{space_id}/join", response_model=ParticipantOut)
-async def join(space_id: str, caller: CallerDep, node: NodeDep) -> dict[str, Any]:
-    return await node.spaces.join(caller, space_id)
+async def join(space_id: str, caller: CallerDep, node: NodeDep) -> ParticipantOut:
+    return ParticipantOut.of(await node.spaces.join(caller, space_id))
 
 
 @router.post("/{space_id}/leave", status_code=204)

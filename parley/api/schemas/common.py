@@ -3,10 +3,12 @@ the public face of an account."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from parley.core.links.render import TextPart
 from parley.core.text import storable
 
 
@@ -31,6 +33,10 @@ class TextPartOut(BaseModel):
 
     text: str
     href: str | None
+
+    @classmethod
+    def of_parts(cls, parts: Sequence[TextPart]) -> list[TextPartOut]:
+        return [cls(text=p.text, href=p.href) for p in parts]
 
 
 class AccountOut(BaseModel):

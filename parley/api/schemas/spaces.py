@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, Field
 
 from parley.api.schemas.common import Body, Text, TextPartOut, storable_text
+from parley.core.spaces.model import Participant, Role
+from parley.services.views import SpaceView
 
 
 class NewSpace(Body):
@@ -59,6 +61,18 @@ class ParticipantOut(BaseModel):
     invited: bool
     present: bool
 
+    @classmethod
+    def of(cls, p: Participant) -> ParticipantOut:
+        return cls(
+            account_id=p.account_id,
+            handle=p.handle,
+            role=p.role.value,
+            muted=p.muted,
+            hand_raised=p.hand_raised,
+            invited=p.invited,
+            present=p.present,
+        )
+
 
 class HostOut(BaseModel):
     id: str
@@ -87,3 +101,29 @@ class SpaceOut(BaseModel):
     ended_at: datetime | None
     created_at: datetime
     seq: int
+
+    @classmethod
+    def of(cls, view: SpaceView) -> SpaceOut:
+        space, host = view.space, view.host
+        return cls(
+            id=space.id,
+            title=space.title,
+            description=space.description,
+            title_parts=TextPartOut.of_parts(view.title_parts),
+            description_parts=TextPartOut.of_parts(view.description_parts),
+            topics=list(space.topics),
+            state=space.state.value,
+            host=HostOut(**host.public()) if host else HostOut(id=space.host_id),
+            host_present=space.host_absent_since is None,
+            cohosts=[ParticipantOut.of(p) for p in view.on_stage_as(Role.COHOST)],
+            speakers=[ParticipantOut.of(p) for p in view.on_stage_as(Role.SPEAKER)],
+            stage=[ParticipantOut.of(p) for p in view.stage],
+            listener_count=space.listener_count,
+            recording=space.recording,
+            speak_policy=space.speak_policy.value,
+            scheduled_start=space.scheduled_start,
+            started_at=space.started_at,
+            ended_at=space.ended_at,
+            created_at=space.created_at,
+            seq=space.seq,
+        )
