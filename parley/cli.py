@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from parley.config import Settings
 from parley.core.errors import RuleViolation
+from parley.core.links.rules import LinkRule
 from parley.core.moderation_records import AuditQuery
 from parley.store.moderation import AuditLog
 
@@ -122,20 +123,20 @@ async def _link_rule(args: argparse.Namespace, node: Node) -> int:
         added = await node.links.add_rule(
             None, args.match, args.pattern, args.verdict, args.rule, args.reason
         )
-        print(f"added link rule {added['id']}: {_rule_line(added)}")
+        print(f"added link rule {added.rule.id}: {_rule_line(added.rule)}")
     elif args.link_command == "list":
         for rule in await node.links.list_rules(None, limit=args.limit, offset=0):
-            print(f"{rule['id']}  {_rule_line(rule)}")
+            print(f"{rule.rule.id}  {_rule_line(rule.rule)}")
     else:
         removed = await node.links.remove_rule(None, args.id, args.reason)
-        print(f"removed link rule {removed['id']}: {_rule_line(removed)}")
+        print(f"removed link rule {removed.rule.id}: {_rule_line(removed.rule)}")
     return 0
 
 
-def _rule_line(rule: dict[str, str]) -> str:
+def _rule_line(rule: LinkRule) -> str:
     return (
-        f"{rule['verdict']:<5} {rule['match']:<6} {rule['pattern']}  "
-        f"rule={rule['rule']}  {rule['reason']}"
+        f"{rule.verdict.value:<5} {rule.match.value:<6} {rule.pattern}  "
+        f"rule={rule.rule}  {rule.reason}"
     )
 
 

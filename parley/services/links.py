@@ -17,9 +17,9 @@ import json
 import logging
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Final
+from typing import Final
 
 from parley.bus.base import Bus
 from parley.config import Settings
@@ -32,6 +32,14 @@ from parley.core.links.canonical import (
     split_canonical,
 )
 from parley.core.links.caution import CAUTIONS, caution
+from parley.core.links.checks import (
+    ChainError,
+    FoundLink,
+    Judgement,
+    LinkCheck,
+    MintedLink,
+    StoredRule,
+)
 from parley.core.links.finder import find_urls
 from parley.core.links.render import TextPart, link_href, link_id, split, web_links
 from parley.core.links.rules import Decision, LinkRule, MatchKind, RuleSet, rule_key
@@ -109,8 +117,8 @@ class LinkService:
         async with self.db.read() as conn:
             store = LinkRuleStore(conn)
             self._marks.append((time.monotonic(), await store.last_change()))
-            async for row in store.every():
-                self._present(_rule(row))
+            async for rule in store.every():
+                self._present(rule)
 
     async def stop(self) -> None:
         if self._listener is not None:
@@ -172,15 +180,16 @@ class LinkService:
             newest = await store.last_change()
             changes = await store.changes_since(self._marks[0][1])
             named = list(dict.fromkeys(rule_id for _, rule_id in changes))
-            rows: dict[str, dict[str, Any]] = {}
+            found: dict[str, LinkRule] = {}
             for start in range(0, len(named), _BATCH):
-                rows.update((r["id"], r) for r in await store.some(named[start : start + _BATCH]))
+                some = await store.some(named[start : start + _BATCH])
+                found.update((stored.rule.id, stored.rule) for stored in some)
         for rule_id in named:
-            row = rows.get(rule_id)
-            if row is None:
+            rule = found.get(rule_id)
+            if rule is None:
                 self._gone(rule_id)
             else:
-                self._present(_rule(row))
+                self._present(rule)
         if newest > self._marks[-1][1]:
             self._marks.append((now, newest))
 
@@ -194,7 +203,7 @@ class LinkService:
         verdict: str,
         rule: str,
         reason: str,
-    ) -> dict[str, Any]:
+    ) -> StoredRule:
         """Add a link rule. `actor` None: the operator, from the CLI."""
         if actor is not None:
             policy.require_moderator(actor.account)
@@ -216,25 +225,23 @@ class LinkService:
                 reason=decided.reason,
                 after=_rule_fields(decided),
             )
-            row = await LinkRuleStore(conn).get(decided.id)
-        assert row is not None
         self._present(decided)
         await self.bus.publish(
             LINKS_CHANNEL, json.dumps({"type": "added", "rule": _rule_fields(decided)})
         )
-        return _rule_view(row)
+        return StoredRule(decided, created_at=now, created_by=actor_id)
 
     async def remove_rule(
         self, actor: Caller | None, rule_id: str, reason: str | None = None
-    ) -> dict[str, Any]:
+    ) -> StoredRule:
         if actor is not None:
             policy.require_moderator(actor.account)
         reason = policy.clean_reason(reason) if reason else None
         actor_id = actor.account.id if actor else None
         async with self.db.write() as conn:
             store = LinkRuleStore(conn)
-            row = await store.get(rule_id)
-            if row is None or not await store.remove(rule_id):
+            stored = await store.get(rule_id)
+            if stored is None or not await store.remove(rule_id):
                 raise NotFound("link_rule_not_found", "No such link rule")
             await AuditLog(conn).append(
                 at=utcnow(),
@@ -242,29 +249,27 @@ class LinkService:
                 action="link_rule_remove",
                 target_type="link_rule",
                 target_id=rule_id,
-                rule=row["rule"],
+                rule=stored.rule.rule,
                 reason=reason,
-                before=_rule_fields(_rule(row)),
+                before=_rule_fields(stored.rule),
             )
         self._gone(rule_id)
         await self.bus.publish(LINKS_CHANNEL, json.dumps({"type": "removed", "id": rule_id}))
-        return _rule_view(row)
+        return stored
 
     async def list_rules(
         self, actor: Caller | None, *, limit: int, offset: int
-    ) -> list[dict[str, Any]]:
+    ) -> list[StoredRule]:
         if actor is not None:
             policy.require_moderator(actor.account)
         async with self.db.read() as conn:
-            rows = await LinkRuleStore(conn).list(limit=limit, offset=offset)
-        return [_rule_view(r) for r in rows]
+            return await LinkRuleStore(conn).list(limit=limit, offset=offset)
 
     # --- checks -----------------------------------------------------------------------------
 
-    async def check(self, url: str) -> dict[str, Any]:
-        """The verdict for one URL: `{url, verdict, canonical_url, rule_id, rule, reason, hops,
-        chain_error}`. The worst verdict of the URL and of every hop of a shortener's chain
-        wins; a chain that cannot be followed is a warning, never a pass."""
+    async def check(self, url: str) -> LinkCheck:
+        """The verdict for one URL. The worst verdict of the URL and of every hop of a
+        shortener's chain wins; a chain that cannot be followed is a warning, never a pass."""
         _refuse_overlong_url(url)
         try:
             canonical = canonicalize(url)
@@ -272,12 +277,12 @@ class LinkService:
             raise Invalid("invalid_url", f"Not an http(s) URL: {error}") from None
         return await self._check(url, canonical)
 
-    async def check_text(self, text: str) -> list[dict[str, Any]]:
+    async def check_text(self, text: str) -> list[FoundLink]:
         """Every link found in `text`, each with its span and its check."""
         found = find_urls(text)
         checks = await asyncio.gather(*(self._check(f.text, f.canonical_url) for f in found))
         return [
-            {"start": f.start, "end": f.end, "text": f.text, "web": f.web, **check}
+            FoundLink(f.start, f.end, f.text, f.web, check)
             for f, check in zip(found, checks, strict=True)
         ]
 
@@ -286,22 +291,23 @@ class LinkService:
         if not text:
             return
         for found in await self.check_text(text):
-            if found["verdict"] == Decision.BLOCK:
+            check = found.check
+            if check.verdict is Decision.BLOCK:
                 raise Invalid(
                     "link_blocked",
-                    f"The link {found['text']} is blocked under the rule "
-                    f"“{found['rule']}”: {found['reason']}",
-                    rule=found["rule"],
-                    rule_id=found["rule_id"],
-                    url=found["text"],
-                    reason=found["reason"],
+                    f"The link {found.text} is blocked under the rule "
+                    f"“{check.rule}”: {check.reason}",
+                    rule=check.rule,
+                    rule_id=check.rule_id,
+                    url=found.text,
+                    reason=check.reason,
                 )
 
-    async def _check(self, url: str, canonical: str) -> dict[str, Any]:
+    async def _check(self, url: str, canonical: str) -> LinkCheck:
         first = self._judge(url, canonical)
-        hops: list[dict[str, Any]] = []
-        chain_error: dict[str, str] | None = None
-        if first["verdict"] != Decision.BLOCK and self._is_shortener(canonical):
+        hops: list[Judgement] = []
+        chain_error: ChainError | None = None
+        if first.verdict is not Decision.BLOCK and self._is_shortener(canonical):
             try:
                 start = redirect_target(url)
             except InvalidURL:
@@ -309,38 +315,33 @@ class LinkService:
             chain_error = await self._follow(start, hops)
         judged = [first, *hops]
         if chain_error is not None:
-            judged.append(_warning(chain_error["reason"]))
-        worst = max(judged, key=lambda j: Decision(j["verdict"]).severity)  # first of equals
-        return {
-            "url": url,
-            "verdict": worst["verdict"],
-            "canonical_url": canonical,
-            "rule_id": worst["rule_id"],
-            "rule": worst["rule"],
-            "reason": worst["reason"],
-            "hops": hops,
-            "chain_error": chain_error,
-        }
+            judged.append(Judgement.warning(url, canonical, chain_error.reason))
+        worst = max(judged, key=lambda j: j.verdict.severity)  # first of equals
+        return LinkCheck(
+            url=url,
+            verdict=worst.verdict,
+            canonical_url=canonical,
+            rule_id=worst.rule_id,
+            rule=worst.rule,
+            reason=worst.reason,
+            hops=tuple(hops),
+            chain_error=chain_error,
+        )
 
-    def _judge(self, url: str, canonical: str | None) -> dict[str, Any]:
+    def _judge(self, url: str, canonical: str | None) -> Judgement:
         if canonical is None:
-            return {"url": url, "canonical_url": None, **_warning("unsupported_scheme")}
+            return Judgement.warning(url, None, "unsupported_scheme")
         verdict = self.rules.check(canonical)
         rule = verdict.rule
-        return {
-            "url": url,
-            "canonical_url": canonical,
-            "verdict": verdict.decision.value,
-            "rule_id": rule.id if rule else None,
-            "rule": rule.rule if rule else None,
-            "reason": rule.reason if rule else None,
-        }
+        if rule is None:
+            return Judgement(url, canonical, verdict.decision)
+        return Judgement(url, canonical, verdict.decision, rule.id, rule.rule, rule.reason)
 
     def _is_shortener(self, canonical: str) -> bool:
         host = canonical.partition("://")[2].partition("/")[0].partition("?")[0]
         return any(host == s or host.endswith("." + s) for s in self.shorteners)
 
-    async def _follow(self, url: str, hops: list[dict[str, Any]]) -> dict[str, str] | None:
+    async def _follow(self, url: str, hops: list[Judgement]) -> ChainError | None:
         """Follow a chain from `url`, judging every hop; the reason it broke off, if it did."""
         current = url
         loop = asyncio.get_running_loop()
@@ -355,9 +356,9 @@ class LinkService:
                         raise ChainBroken("too_many_hops", f"more than {len(hops)} redirects")
                     hop = self._judge(following, _canonical_or_none(following))
                     hops.append(hop)
-                    if hop["verdict"] == Decision.BLOCK:
+                    if hop.verdict is Decision.BLOCK:
                         return None  # nothing further can make it worse
-                    if hop["canonical_url"] is None:
+                    if hop.canonical_url is None:
                         raise ChainBroken("unsupported_scheme", f"not http(s): {following[:200]}")
                     current = following
         except TimeoutError:
@@ -369,7 +370,7 @@ class LinkService:
             # A refusal answered at once and a silent port answered at the limit must look alike.
             await asyncio.sleep(max(0.0, deadline - loop.time()))
         reason = broken.reason if broken.reason in CHAIN_ERRORS else "unreachable"
-        return {"reason": reason, "url": current, "detail": CHAIN_ERRORS[reason]}
+        return ChainError(reason, current, CHAIN_ERRORS[reason])
 
     # --- links shown through the redirector -------------------------------------------------
 
@@ -408,14 +409,14 @@ class LinkService:
         while len(self._minted) > _MINTED_KEPT:
             self._minted.popitem(last=False)
 
-    async def add_link(self, url: str, minter: str) -> dict[str, str]:
+    async def add_link(self, url: str, minter: str) -> MintedLink:
         """Register a link for a client to show as `/l/{id}`."""
         _target(url)
         made = link_id(minter, url)
         await self._mint({made: (url, minter)})
-        return {"id": made, "url": url, "href": link_href(made)}
+        return MintedLink(made, url, link_href(made))
 
-    async def open_link(self, link_id: str) -> tuple[str, dict[str, Any]]:
+    async def open_link(self, link_id: str) -> tuple[str, LinkCheck]:
         """Where `/l/{id}` sends a browser, and that place's check made now (at click time).
 
         Beyond the rules: a look-alike (internationalized) host, or a link shared by an account
@@ -427,7 +428,7 @@ class LinkService:
         target = _target(stored.url)
         canonical = canonicalize(target)
         check = await self._check(target, canonical)
-        if check["verdict"] == Decision.ALLOW:
+        if check.verdict is Decision.ALLOW:
             why = caution(
                 split_canonical(canonical).host,
                 minter_since=stored.minter_since,
@@ -435,7 +436,7 @@ class LinkService:
                 new_account_days=self.settings.link_new_account_days,
             )
             if why is not None:
-                check = {**check, **_warning(why)}
+                check = check.warned(why)
         return target, check
 
 
@@ -456,10 +457,6 @@ def _canonical_or_none(url: str) -> str | None:
         return canonicalize(url)
     except InvalidURL:
         return None
-
-
-def _warning(reason: str) -> dict[str, Any]:
-    return {"verdict": Decision.WARN.value, "rule_id": None, "rule": None, "reason": reason}
 
 
 def _shortener_hosts(hosts: Sequence[str]) -> list[str]:
@@ -494,12 +491,13 @@ def _new_rule(match: str, pattern: str, verdict: str, rule: str, reason: str) ->
     )
 
 
-def _rule(fields: dict[str, Any]) -> LinkRule:
+def _rule(fields: Mapping[str, object]) -> LinkRule:
+    """A rule as a bus message carries it."""
     return LinkRule(
         id=str(fields["id"]),
-        match=MatchKind(fields["match"]),
+        match=MatchKind(str(fields["match"])),
         pattern=str(fields["pattern"]),
-        verdict=Decision(fields["verdict"]),
+        verdict=Decision(str(fields["verdict"])),
         rule=str(fields["rule"]),
         reason=str(fields["reason"]),
     )
@@ -513,12 +511,4 @@ def _rule_fields(rule: LinkRule) -> dict[str, str]:
         "verdict": rule.verdict.value,
         "rule": rule.rule,
         "reason": rule.reason,
-    }
-
-
-def _rule_view(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        **_rule_fields(_rule(row)),
-        "created_at": row["created_at"].isoformat(),
-        "created_by": row["created_by"],
     }

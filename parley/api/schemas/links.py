@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from parley.api.schemas.common import Body, Text
+from parley.core.links.checks import LinkCheck, StoredRule
 
 
 class LinkRuleIn(Body):
@@ -27,6 +28,20 @@ class LinkRuleOut(BaseModel):
     reason: str
     created_at: datetime
     created_by: str | None
+
+    @classmethod
+    def of(cls, stored: StoredRule) -> LinkRuleOut:
+        rule = stored.rule
+        return cls(
+            id=rule.id,
+            match=rule.match.value,
+            pattern=rule.pattern,
+            verdict=rule.verdict.value,
+            rule=rule.rule,
+            reason=rule.reason,
+            created_at=stored.created_at,
+            created_by=stored.created_by,
+        )
 
 
 class LinkHopOut(BaseModel):
@@ -55,6 +70,10 @@ class LinkCheckOut(BaseModel):
     reason: str | None
     hops: list[LinkHopOut]
     chain_error: ChainErrorOut | None
+
+    @classmethod
+    def of(cls, check: LinkCheck) -> LinkCheckOut:
+        return cls.model_validate(check, from_attributes=True)
 
 
 class LinkIn(Body):
