@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
@@ -12,6 +12,7 @@ from parley.api.schemas.accounts import (
     MeOut,
     NewPost,
     NotificationOut,
+    OwnAccountOut,
     PasswordChange,
     PostOut,
     ProfileChange,
@@ -30,17 +31,17 @@ router = APIRouter(tags=["accounts"])
 Limit = Annotated[int, Query(ge=1, le=200)]
 
 
-async def _posts(node: Node, posts: list[Post]) -> list[dict[str, Any]]:
+async def _posts(node: Node, posts: list[Post]) -> list[PostOut]:
     """Posts as readers get them: the links in their text already through the redirector."""
     parts = await node.links.render([(p.text, p.author.id) for p in posts])
     return [
-        {
-            "id": post.id,
-            "text": post.text,
-            "text_parts": TextPartOut.of_parts(text_parts),
-            "created_at": post.created_at,
-            "author": post.author.public(),
-        }
+        PostOut(
+            id=post.id,
+            text=post.text,
+            text_parts=TextPartOut.of_parts(text_parts),
+            created_at=post.created_at,
+            author=AccountOut(**post.author.public()),
+        )
         for post, text_parts in zip(posts, parts, strict=True)
     ]
 
@@ -51,16 +52,18 @@ async def _posts(node: Node, posts: list[Post]) -> list[dict[str, Any]]:
     response_model=AccountOut,
     dependencies=[limit(LimitName.SIGN_UP_ADDRESS)],
 )
-async def sign_up(body: SignUp, node: NodeDep) -> dict[str, str]:
+async def sign_up(body: SignUp, node: NodeDep) -> AccountOut:
     account = await node.accounts.sign_up(body.handle, body.password, body.display_name)
-    return account.public()
+    return AccountOut(**account.public())
 
 
 @router.post("/sessions", status_code=201, response_model=SessionOut, tags=["sessions"])
-async def sign_in(body: SignIn, request: Request, node: NodeDep) -> dict[str, Any]:
+async def sign_in(body: SignIn, request: Request, node: NodeDep) -> SessionOut:
     address = client_address(request)
     token, account = await node.accounts.sign_in(body.handle, body.password, address)
-    return {"token": token, "account": {**account.public(), "is_admin": account.is_admin}}
+    return SessionOut(
+        token=token, account=OwnAccountOut(**account.public(), is_admin=account.is_admin)
+    )
 
 
 @router.delete("/sessions/current", status_code=204, tags=["sessions"])
@@ -89,17 +92,15 @@ async def change_password(body: PasswordChange, caller: CallerDep, node: NodeDep
 
 
 @router.get("/me", response_model=MeOut)
-async def me(caller: CallerDep, node: NodeDep) -> dict[str, Any]:
-    return {
-        **await profile(caller.account.handle, node, caller),
-        "is_admin": caller.account.is_admin,
-    }
+async def me(caller: CallerDep, node: NodeDep) -> MeOut:
+    mine = await profile(caller.account.handle, node, caller)
+    return MeOut(**dict(mine), is_admin=caller.account.is_admin)
 
 
 @router.patch(
     "/accounts/me", response_model=ProfileOut, dependencies=[limit(LimitName.PROFILE_CHANGES)]
 )
-async def update_me(body: ProfileChange, caller: CallerDep, node: NodeDep) -> dict[str, Any]:
+async def update_me(body: ProfileChange, caller: CallerDep, node: NodeDep) -> ProfileOut:
     account = await node.accounts.update_profile(
         caller, display_name=body.display_name, bio=body.bio
     )
@@ -107,22 +108,22 @@ async def update_me(body: ProfileChange, caller: CallerDep, node: NodeDep) -> di
 
 
 @router.get("/accounts/{handle}", response_model=ProfileOut)
-async def profile(handle: str, node: NodeDep, caller: MaybeCallerDep) -> dict[str, Any]:
+async def profile(handle: str, node: NodeDep, caller: MaybeCallerDep) -> ProfileOut:
     p = await node.accounts.profile(handle, caller)
     name, bio = await node.links.render(
         [(p.account.display_name, p.account.id), (p.account.bio, p.account.id)]
     )
-    return {
+    return ProfileOut(
         **p.account.public(),
-        "bio": p.account.bio,
-        "display_name_parts": TextPartOut.of_parts(name),
-        "bio_parts": TextPartOut.of_parts(bio),
-        "created_at": p.account.created_at,
-        "followers": p.followers,
-        "following": p.following,
-        "followed_by_me": p.followed_by_me,
-        "blocked_by_me": p.blocked_by_me,
-    }
+        bio=p.account.bio,
+        display_name_parts=TextPartOut.of_parts(name),
+        bio_parts=TextPartOut.of_parts(bio),
+        created_at=p.account.created_at,
+        followers=p.followers,
+        following=p.following,
+        followed_by_me=p.followed_by_me,
+        blocked_by_me=p.blocked_by_me,
+    )
 
 
 @router.post("/accounts/{handle}/follow", status_code=204, dependencies=[limit(LimitName.FOLLOWS)])
@@ -157,14 +158,14 @@ async def unblock(handle: str, caller: CallerDep, node: NodeDep) -> Response:
     tags=["posts"],
     dependencies=[limit(LimitName.POSTS)],
 )
-async def create_post(body: NewPost, caller: CallerDep, node: NodeDep) -> dict[str, Any]:
+async def create_post(body: NewPost, caller: CallerDep, node: NodeDep) -> PostOut:
     return (await _posts(node, [await node.accounts.post(caller, body.text)]))[0]
 
 
 @router.get("/timeline", response_model=list[PostOut], tags=["posts"])
 async def timeline(
     caller: CallerDep, node: NodeDep, before: datetime | None = None, limit: Limit = 50
-) -> list[dict[str, Any]]:
+) -> list[PostOut]:
     posts = await node.accounts.timeline(caller, before=before, limit=limit)
     return await _posts(node, posts)
 
@@ -172,7 +173,7 @@ async def timeline(
 @router.get("/accounts/{handle}/posts", response_model=list[PostOut], tags=["posts"])
 async def posts_of(
     handle: str, node: NodeDep, before: datetime | None = None, limit: Limit = 50
-) -> list[dict[str, Any]]:
+) -> list[PostOut]:
     return await _posts(node, await node.accounts.posts_of(handle, before=before, limit=limit))
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Sequence
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
 from parley.api.deps import CallerDep, MaybeCallerDep, NodeDep, limit
 from parley.api.schemas.spaces import (
+    IceServerOut,
     MediaAnswer,
     MediaConfig,
     MediaOffer,
@@ -17,6 +19,7 @@ from parley.api.schemas.spaces import (
     SpaceChange,
     SpaceOut,
 )
+from parley.config import IceServer
 from parley.core.ratelimit import LimitName
 from parley.core.spaces.model import SpaceStatus, SpeakPolicy
 
@@ -29,6 +32,12 @@ actions = APIRouter(dependencies=[limit(LimitName.SPACE_ACTIONS)])
 
 def _done() -> Response:
     return Response(status_code=204)
+
+
+def _ice(servers: Sequence[IceServer]) -> list[IceServerOut]:
+    return [
+        IceServerOut(urls=s.urls, username=s.username, credential=s.credential) for s in servers
+    ]
 
 
 @router.post(
@@ -184,19 +193,18 @@ async def react(space_id: str, body: Reaction, caller: CallerDep, node: NodeDep)
     response_model_exclude_none=True,
     dependencies=[limit(LimitName.MEDIA_OFFERS)],
 )
-async def media(
-    space_id: str, body: MediaOffer, caller: CallerDep, node: NodeDep
-) -> dict[str, Any]:
+async def media(space_id: str, body: MediaOffer, caller: CallerDep, node: NodeDep) -> MediaAnswer:
     """WebRTC offer → answer. Stage members send and receive (a mix without their own voice);
     listeners only receive. A new offer replaces the caller's previous connection."""
-    return await node.media.connect(caller, space_id, body.sdp, body.type)
+    answer = await node.media.connect(caller, space_id, body.sdp, body.type)
+    return MediaAnswer(sdp=answer.sdp, type="answer", ice_servers=_ice(answer.ice_servers))
 
 
 @router.get("/{space_id}/media", response_model=MediaConfig, response_model_exclude_none=True)
-async def media_config(space_id: str, caller: CallerDep, node: NodeDep) -> dict[str, Any]:
+async def media_config(space_id: str, caller: CallerDep, node: NodeDep) -> MediaConfig:
     """The STUN/TURN servers to gather candidates with, before making the offer; TURN with a
     short-lived credential of the caller's own. Only for participants of the space."""
-    return await node.media.config(caller, space_id)
+    return MediaConfig(ice_servers=_ice(await node.media.config(caller, space_id)))
 
 
 @router.delete("/{space_id}/media", status_code=204)
