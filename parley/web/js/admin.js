@@ -2,7 +2,7 @@
 // reports queue, appeals, the audit log and feature switches. Every action here is audited by
 // the server, and the person affected is told why.
 import { ApiError, api, del, get, post, q } from "./api.js";
-import { announce, busy, errorBox, field, h, when } from "./ui.js";
+import { announce, busy, errorBox, field, h, onSubmit, when } from "./ui.js";
 
 const TABS = [
   ["accounts", "Accounts"],
@@ -43,6 +43,15 @@ export async function render(main, [tab = "accounts"], app) {
 
 function heading(text, note) {
   return [h("h2", { id: "admin-h2" }, text), note ? h("p", { class: "hint" }, note) : null];
+}
+
+// A panel's heading and its waiting items, or null when there are none (said so in the panel).
+async function queue(panel, title, path, empty) {
+  panel.append(...title);
+  const list = await get(path);
+  if (list.length) return list;
+  panel.append(h("p", { class: "empty" }, empty));
+  return null;
 }
 
 function ruleList(id) {
@@ -140,6 +149,14 @@ async function linkRules(panel) {
     throw error;
   }
   const list = Array.isArray(rules) ? rules : rules.items || rules.rules || [];
+  const redraw = async () => {
+    panel.replaceChildren();
+    await linkRules(panel);
+  };
+  panel.append(list.length ? linkRuleTable(list, redraw) : h("p", { class: "empty" }, "No link rules yet."), linkRuleForm(redraw), checker());
+}
+
+function linkRuleForm(redraw) {
   const box = errorBox();
   const form = h(
     "form",
@@ -157,57 +174,33 @@ async function linkRules(panel) {
     box,
     h("button", { type: "submit", class: "primary small" }, "Add rule"),
   );
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    busy(
-      form.querySelector("button"),
-      async () => {
-        await post("/admin/link-rules", { match: form.match.value, pattern: form.pattern.value.trim(), verdict: form.verdict.value, rule: form.rule.value.trim(), reason: form.reason.value.trim() });
-        announce("Link rule added");
-        panel.replaceChildren();
-        await linkRules(panel);
-      },
-      box,
-    );
+  onSubmit(form, box, async () => {
+    await post("/admin/link-rules", { match: form.match.value, pattern: form.pattern.value.trim(), verdict: form.verdict.value, rule: form.rule.value.trim(), reason: form.reason.value.trim() });
+    announce("Link rule added");
+    await redraw();
   });
-  const check = checker();
-  panel.append(
-    list.length
-      ? table(
-          ["Match", "Pattern", "Verdict", "Rule", "Reason", ""],
-          list.map((r) =>
-            h(
-              "tr",
-              {},
-              h("td", {}, r.match),
-              h("td", {}, h("code", {}, r.pattern)),
-              h("td", {}, r.verdict),
-              h("td", {}, r.rule),
-              h("td", {}, r.reason || ""),
-              h(
-                "td",
-                {},
-                h("button", {
-                  type: "button",
-                  class: "ghost small",
-                  "aria-label": `Delete rule for ${r.pattern}`,
-                  onclick: (event) =>
-                    busy(event.currentTarget, async () => {
-                      await del(`/admin/link-rules/${q(r.id)}`);
-                      announce("Link rule deleted");
-                      panel.replaceChildren();
-                      await linkRules(panel);
-                    }),
-                }, "Delete"),
-              ),
-            ),
-          ),
-          "Link rules",
-        )
-      : h("p", { class: "empty" }, "No link rules yet."),
-    form,
-    check,
-  );
+  return form;
+}
+
+function linkRuleTable(list, redraw) {
+  const remove = (r) => (event) =>
+    busy(event.currentTarget, async () => {
+      await del(`/admin/link-rules/${q(r.id)}`);
+      announce("Link rule deleted");
+      await redraw();
+    });
+  const row = (r) =>
+    h(
+      "tr",
+      {},
+      h("td", {}, r.match),
+      h("td", {}, h("code", {}, r.pattern)),
+      h("td", {}, r.verdict),
+      h("td", {}, r.rule),
+      h("td", {}, r.reason || ""),
+      h("td", {}, h("button", { type: "button", class: "ghost small", "aria-label": `Delete rule for ${r.pattern}`, onclick: remove(r) }, "Delete")),
+    );
+  return table(["Match", "Pattern", "Verdict", "Rule", "Reason", ""], list.map(row), "Link rules");
 }
 
 function checker() {
@@ -230,12 +223,8 @@ function checker() {
 // --- reports ---------------------------------------------------------------------------------
 
 async function reports(panel) {
-  panel.append(...heading("Reports", "Open reports, oldest concerns first. Resolve each as actioned or dismissed."));
-  const list = await get("/admin/reports?status=open&limit=100");
-  if (!list.length) {
-    panel.append(h("p", { class: "empty" }, "The queue is empty."));
-    return;
-  }
+  const list = await queue(panel, heading("Reports", "Open reports, oldest concerns first. Resolve each as actioned or dismissed."), "/admin/reports?status=open&limit=100", "The queue is empty.");
+  if (!list) return;
   panel.append(
     table(
       ["Reported", "Rule", "Comment", "When", "Resolve"],
@@ -271,12 +260,8 @@ async function reports(panel) {
 // --- appeals ---------------------------------------------------------------------------------
 
 async function appeals(panel) {
-  panel.append(...heading("Appeals", "Each account may appeal a decision once. Overturning a suspension lifts it."));
-  const list = await get("/admin/appeals?open=true&limit=100");
-  if (!list.length) {
-    panel.append(h("p", { class: "empty" }, "No open appeals."));
-    return;
-  }
+  const list = await queue(panel, heading("Appeals", "Each account may appeal a decision once. Overturning a suspension lifts it."), "/admin/appeals?open=true&limit=100", "No open appeals.");
+  if (!list) return;
   panel.append(
     h(
       "ul",
@@ -357,17 +342,10 @@ async function features(panel, app) {
       h("button", { type: "submit", class: "secondary small", "aria-label": `Save ${LABELS[name] || name}` }, "Save"),
       box,
     );
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      busy(
-        form.querySelector("button"),
-        async () => {
-          await api("PUT", `/admin/features/${q(name)}`, { enabled: form.enabled.checked, message: form.message.value.trim() });
-          announce(`${LABELS[name] || name} ${form.enabled.checked ? "on" : "off"}`);
-          app.refreshStatus?.();
-        },
-        box,
-      );
+    onSubmit(form, box, async () => {
+      await api("PUT", `/admin/features/${q(name)}`, { enabled: form.enabled.checked, message: form.message.value.trim() });
+      announce(`${LABELS[name] || name} ${form.enabled.checked ? "on" : "off"}`);
+      app.refreshStatus?.();
     });
     panel.append(form);
   }

@@ -14,33 +14,37 @@ export class ApiError extends Error {
   }
 }
 
-// {token, account: {id, handle, display_name}, admin: bool} or null.
-export function currentSession() {
+// A JSON value kept in browser storage, or null when absent or unreadable.
+function stored(storage, key) {
   try {
-    return JSON.parse(localStorage.getItem(SESSION_KEY)) || null;
+    return JSON.parse(storage.getItem(key)) || null;
   } catch {
     return null;
   }
 }
 
+function store(storage, key, value) {
+  if (value) storage.setItem(key, JSON.stringify(value));
+  else storage.removeItem(key);
+}
+
+// {token, account: {id, handle, display_name}, admin: bool} or null.
+export function currentSession() {
+  return stored(localStorage, SESSION_KEY);
+}
+
 export function saveSession(session) {
-  if (session) localStorage.setItem(SESSION_KEY, JSON.stringify(session));
-  else localStorage.removeItem(SESSION_KEY);
+  store(localStorage, SESSION_KEY, session);
   window.dispatchEvent(new CustomEvent("parley:session"));
 }
 
 // What a suspended account's refused sign-in gave it: {notice, appeal_token, handle}.
 export function appealSession() {
-  try {
-    return JSON.parse(sessionStorage.getItem(APPEAL_KEY)) || null;
-  } catch {
-    return null;
-  }
+  return stored(sessionStorage, APPEAL_KEY);
 }
 
 export function saveAppealSession(value) {
-  if (value) sessionStorage.setItem(APPEAL_KEY, JSON.stringify(value));
-  else sessionStorage.removeItem(APPEAL_KEY);
+  store(sessionStorage, APPEAL_KEY, value);
 }
 
 // api("POST", "/spaces", {title}) -> parsed JSON (or null for 204). Throws ApiError.

@@ -1,6 +1,6 @@
 // Sign up and sign in. A suspended account's refused sign-in leads to its notice and appeal.
 import { ApiError, post, saveAppealSession, saveSession } from "./api.js";
-import { announce, busy, errorBox, field, h } from "./ui.js";
+import { announce, errorBox, field, h, onSubmit } from "./ui.js";
 
 async function startSession(handle, password) {
   const { token, account } = await post("/sessions", { handle, password });
@@ -43,23 +43,15 @@ export function renderSignIn(main, _params, app) {
     box,
     submit,
   );
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const handle = form.handle.value.trim().replace(/^@/, "");
-    const password = form.password.value;
-    busy(
-      submit,
-      async () => {
-        try {
-          const account = await startSession(handle, password);
-          announce(`Signed in as ${account.display_name}`);
-          afterSignIn(app);
-        } catch (error) {
-          if (!suspended(error, handle, app)) throw error;
-        }
-      },
-      box,
-    );
+  onSubmit(form, box, async () => {
+    const { handle, password } = credentials(form);
+    try {
+      const account = await startSession(handle, password);
+      announce(`Signed in as ${account.display_name}`);
+      afterSignIn(app);
+    } catch (error) {
+      if (!suspended(error, handle, app)) throw error;
+    }
   });
   main.append(card("Sign in", "Welcome back. Live rooms are waiting.", form, h("p", { class: "switch" }, "New here? ", h("a", { href: "#/signup" }, "Create an account"))));
 }
@@ -76,21 +68,18 @@ export function renderSignUp(main, _params, app) {
     box,
     submit,
   );
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const handle = form.handle.value.trim().replace(/^@/, "");
-    const password = form.password.value;
+  onSubmit(form, box, async () => {
+    const { handle, password } = credentials(form);
     const display_name = form.display_name.value.trim() || handle;
-    busy(
-      submit,
-      async () => {
-        await post("/accounts", { handle, password, display_name });
-        const account = await startSession(handle, password);
-        announce(`Welcome to Parley, ${account.display_name}`);
-        afterSignIn(app);
-      },
-      box,
-    );
+    await post("/accounts", { handle, password, display_name });
+    const account = await startSession(handle, password);
+    announce(`Welcome to Parley, ${account.display_name}`);
+    afterSignIn(app);
   });
   main.append(card("Create your account", "Host live conversations, or just listen in.", form, h("p", { class: "switch" }, "Already have an account? ", h("a", { href: "#/signin" }, "Sign in"))));
+}
+
+// The handle as people type it (with or without the @) and the password.
+function credentials(form) {
+  return { handle: form.handle.value.trim().replace(/^@/, ""), password: form.password.value };
 }

@@ -36,15 +36,45 @@ function debug(...args) {
   }
 }
 
-export function spaceEvents({ spaceId, token, onMessage, onStatus = () => {}, onFinal = () => {}, beforeResume = null, apiBase = "/api/v1" }) {
-  let lastSeq = null;
-  let socket = null;
-  let closed = false;
-  let retryTimer = null;
-  let attempts = 0;
-  let opening = 0; // the latest open(); an older one still waiting on beforeResume gives way
+export function spaceEvents(options) {
+  return new EventFeed(options);
+}
 
-  function detach() {
+// The socket's state lives here; each method is one step of its life (open, deliver, retry,
+// offline and back), so the reconnection rules read one at a time.
+class EventFeed {
+  constructor({ spaceId, token, onMessage, onStatus = () => {}, onFinal = () => {}, beforeResume = null, apiBase = "/api/v1" }) {
+    Object.assign(this, { spaceId, token, onMessage, onStatus, onFinal, beforeResume, apiBase });
+    this.lastSeq = null;
+    this.socket = null;
+    this.closed = false;
+    this.retryTimer = null;
+    this.attempts = 0;
+    this.opening = 0; // the latest open(); an older one still waiting on beforeResume gives way
+    this.wentOffline = this.wentOffline.bind(this);
+    this.cameOnline = this.cameOnline.bind(this);
+    window.addEventListener("offline", this.wentOffline);
+    window.addEventListener("online", this.cameOnline);
+    this.open();
+  }
+
+  // Opens a new socket now, resuming after the last event (e.g. once we rejoined the space).
+  reconnect() {
+    if (this.closed) return;
+    this.attempts = 0;
+    this.open();
+  }
+
+  close() {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    window.removeEventListener("offline", this.wentOffline);
+    window.removeEventListener("online", this.cameOnline);
+    this.detach();
+  }
+
+  detach() {
+    const socket = this.socket;
     if (!socket) return;
     socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
     try {
@@ -52,145 +82,129 @@ export function spaceEvents({ spaceId, token, onMessage, onStatus = () => {}, on
     } catch {
       // already closing
     }
-    socket = null;
+    this.socket = null;
   }
 
-  async function open() {
-    clearTimeout(retryTimer);
-    if (closed) return;
-    detach();
-    const attempt = ++opening;
-    const resuming = lastSeq !== null;
-    onStatus(resuming ? "reconnecting" : "connecting");
-    if (resuming && beforeResume) {
+  async open() {
+    clearTimeout(this.retryTimer);
+    if (this.closed) return;
+    this.detach();
+    const attempt = ++this.opening;
+    const resuming = this.lastSeq !== null;
+    this.onStatus(resuming ? "reconnecting" : "connecting");
+    if (resuming && this.beforeResume) {
       try {
-        await beforeResume();
+        await this.beforeResume();
       } catch {
         // the socket's own answer (a close code) says what is wrong, if anything
       }
-      if (closed || attempt !== opening) return;
+      if (this.closed || attempt !== this.opening) return;
     }
-    debug("open", { since: lastSeq, online: navigator.onLine });
-    const ws = openEventSocket({ spaceId, token, since: lastSeq, apiBase });
-    socket = ws;
+    debug("open", { since: this.lastSeq, online: navigator.onLine });
+    const ws = openEventSocket({ spaceId: this.spaceId, token: this.token, since: this.lastSeq, apiBase: this.apiBase });
+    this.socket = ws;
     ws.onopen = () => {
       debug("opened");
-      attempts = 0;
-      onStatus("live");
+      this.attempts = 0;
+      this.onStatus("live");
     };
-    ws.onmessage = (event) => {
-      let parsed;
-      try {
-        parsed = JSON.parse(event.data);
-      } catch {
-        return;
-      }
-      for (const message of Array.isArray(parsed) ? parsed : [parsed]) {
-        if (socket !== ws) return; // replaced while handling this frame
-        deliver(message);
-      }
-    };
-    ws.onclose = (event) => {
-      debug("closed", event.code, socket === ws);
-      if (socket !== ws || closed) return;
-      socket = null;
-      if (FINAL_CLOSE_CODES.has(event.code)) {
-        closed = true;
-        onFinal(event.code, event.reason);
-        return;
-      }
-      retry();
-    };
+    ws.onmessage = (event) => this.received(ws, event);
+    ws.onclose = (event) => this.closedBy(ws, event);
   }
 
-  function deliver(message) {
+  received(ws, event) {
+    let parsed;
+    try {
+      parsed = JSON.parse(event.data);
+    } catch {
+      return;
+    }
+    for (const message of Array.isArray(parsed) ? parsed : [parsed]) {
+      if (this.socket !== ws) return; // replaced while handling this frame
+      this.deliver(message);
+    }
+  }
+
+  closedBy(ws, event) {
+    debug("closed", event.code, this.socket === ws);
+    if (this.socket !== ws || this.closed) return;
+    this.socket = null;
+    if (FINAL_CLOSE_CODES.has(event.code)) {
+      this.closed = true;
+      this.onFinal(event.code, event.reason);
+      return;
+    }
+    this.retry();
+  }
+
+  deliver(message) {
     if (message.type !== "active_speakers") debug("message", message.type, message.seq, message.data?.handle, message.data?.reason);
     if (message.type === "snapshot") {
-      lastSeq = message.seq;
-      onMessage(message);
+      this.lastSeq = message.seq;
+      this.onMessage(message);
       return;
     }
     if (typeof message.seq !== "number") {
-      onMessage(message); // {type: "resync"} or {type: "error"}: the close that follows decides
+      this.onMessage(message); // {type: "resync"} or {type: "error"}: the close that follows decides
       return;
     }
-    if (lastSeq !== null && message.seq <= lastSeq) return; // already had it
-    if (lastSeq !== null && message.seq > lastSeq + 1) {
+    const last = this.lastSeq;
+    if (last !== null && message.seq <= last) return; // already had it
+    if (last !== null && message.seq > last + 1) {
       // A gap: never expected, but never papered over either. Ask again from the last good one.
-      detach();
-      retry(0);
+      this.detach();
+      this.retry(0);
       return;
     }
-    lastSeq = message.seq;
-    onMessage(message);
+    this.lastSeq = message.seq;
+    this.onMessage(message);
   }
 
-  function retry(delay) {
-    debug("retry", { delay, attempts, online: navigator.onLine });
-    clearTimeout(retryTimer);
-    if (closed) return;
+  retry(delay) {
+    debug("retry", { delay, attempts: this.attempts, online: navigator.onLine });
+    clearTimeout(this.retryTimer);
+    if (this.closed) return;
     if (!navigator.onLine) {
-      onStatus("offline"); // the "online" event reopens, or the watch below
-      watchForNetwork();
+      this.onStatus("offline"); // the "online" event reopens, or the watch below
+      this.watchForNetwork();
       return;
     }
-    onStatus("reconnecting");
-    const wait = delay ?? Math.min(250 * 2 ** attempts, 5000);
-    attempts += 1;
-    retryTimer = setTimeout(open, wait);
+    this.onStatus("reconnecting");
+    const wait = delay ?? Math.min(250 * 2 ** this.attempts, 5000);
+    this.attempts += 1;
+    this.retryTimer = setTimeout(() => this.open(), wait);
   }
 
   // A socket can outlive the network for minutes without noticing; don't trust it. Drop it when
   // the browser says it is offline and resume from the last event when it is back.
-  function wentOffline() {
+  wentOffline() {
     debug("offline");
-    if (closed) return;
-    clearTimeout(retryTimer);
-    opening += 1; // an open() waiting on beforeResume gives way
-    detach();
-    onStatus("offline");
-    watchForNetwork();
+    if (this.closed) return;
+    clearTimeout(this.retryTimer);
+    this.opening += 1; // an open() waiting on beforeResume gives way
+    this.detach();
+    this.onStatus("offline");
+    this.watchForNetwork();
   }
 
   // The "online" event is not always delivered (and navigator.onLine can be wrong either way):
   // look every second, and try anyway every few seconds.
-  function watchForNetwork() {
+  watchForNetwork() {
     const since = Date.now();
-    clearTimeout(retryTimer);
+    clearTimeout(this.retryTimer);
     const look = () => {
-      if (closed || socket) return;
-      if (navigator.onLine || Date.now() - since > 5000) cameOnline();
-      else retryTimer = setTimeout(look, 1000);
+      if (this.closed || this.socket) return;
+      if (navigator.onLine || Date.now() - since > 5000) this.cameOnline();
+      else this.retryTimer = setTimeout(look, 1000);
     };
-    retryTimer = setTimeout(look, 1000);
+    this.retryTimer = setTimeout(look, 1000);
   }
-  function cameOnline() {
-    debug("online");
-    if (closed) return;
-    clearTimeout(retryTimer);
-    attempts = 0;
-    open();
-  }
-  window.addEventListener("offline", wentOffline);
-  window.addEventListener("online", cameOnline);
 
-  open();
-  return {
-    get lastSeq() {
-      return lastSeq;
-    },
-    // Opens a new socket now, resuming after the last event (e.g. once we rejoined the space).
-    reconnect() {
-      if (closed) return;
-      attempts = 0;
-      open();
-    },
-    close() {
-      closed = true;
-      clearTimeout(retryTimer);
-      window.removeEventListener("offline", wentOffline);
-      window.removeEventListener("online", cameOnline);
-      detach();
-    },
-  };
+  cameOnline() {
+    debug("online");
+    if (this.closed) return;
+    clearTimeout(this.retryTimer);
+    this.attempts = 0;
+    this.open();
+  }
 }

@@ -171,9 +171,7 @@ export function liveAudio({
   let resolveReady;
   state.ready = new Promise((resolve) => (resolveReady = resolve));
   let closed = false;
-  let lastSeq = null;
-  let socket = null;
-  let retryTimer = null; // reopening the event socket
+  let socket = null; // our own event socket, when the caller does not feed us its messages
   let mediaRetryTimer = null; // replacing a failed media connection
   let switching = Promise.resolve(); // connections are made one after another, never in parallel
 
@@ -211,39 +209,16 @@ export function liveAudio({
   }
 
   function handle(message) {
-    if (typeof message.seq === "number") lastSeq = message.seq;
-    const data = message.data || {};
-    if (message.type === "snapshot") {
-      const me = (data.stage || []).find((p) => p.account_id === accountId);
-      state.role = me ? me.role : "listener";
-      state.muted = me ? me.muted : true;
-      applyRole();
-    } else if (message.type === "role_changed" && data.account_id === accountId) {
-      state.role = data.role;
-      if (typeof data.muted === "boolean") state.muted = data.muted;
-      applyRole();
-    } else if (message.type === "mic_changed" && data.account_id === accountId) {
-      state.muted = data.muted;
-      if (followMic && state.connection) state.connection.setMicEnabled(!data.muted);
-    }
-  }
-
-  function open() {
-    socket = openEventSocket({ spaceId, token, since: lastSeq, apiBase });
-    socket.onmessage = (event) => {
-      const parsed = JSON.parse(event.data);
-      for (const message of Array.isArray(parsed) ? parsed : [parsed]) handle(message);
-    };
-    socket.onclose = (event) => {
-      if (closed) return;
-      if (FINAL_CLOSE_CODES.has(event.code)) return close();
-      retryTimer = setTimeout(open, 1000); // resync (4001) or a dropped network: resume after lastSeq
-    };
+    const mine = myPart(message, accountId);
+    if (!mine) return;
+    if (mine.role !== undefined) state.role = mine.role;
+    if (typeof mine.muted === "boolean") state.muted = mine.muted;
+    if (mine.role !== undefined) applyRole();
+    else if (followMic && state.connection) state.connection.setMicEnabled(!state.muted);
   }
 
   function close() {
     closed = true;
-    clearTimeout(retryTimer);
     clearTimeout(mediaRetryTimer);
     if (socket) socket.close();
     if (state.connection) state.connection.close();
@@ -251,6 +226,52 @@ export function liveAudio({
   }
 
   // Our role comes from the socket's snapshot and events, never from the caller, so it is current.
-  if (ownSocket) open();
+  if (ownSocket) socket = followEvents({ spaceId, token, apiBase, handle, onFinal: close });
   return state;
+}
+
+// What a space message says about this account: {role, muted} from the snapshot or a role
+// change, {muted} from a mic change, or null when it is about someone else.
+function myPart(message, accountId) {
+  const data = message.data || {};
+  if (message.type === "snapshot") {
+    const me = (data.stage || []).find((p) => p.account_id === accountId);
+    return { role: me ? me.role : "listener", muted: me ? me.muted : true };
+  }
+  if (data.account_id !== accountId) return null;
+  if (message.type === "role_changed") return { role: data.role, muted: data.muted };
+  if (message.type === "mic_changed") return { muted: data.muted };
+  return null;
+}
+
+// An event socket of our own that resumes after the last event it saw when it drops (resync
+// 4001, a dropped network), and gives up on a final close.
+function followEvents({ spaceId, token, apiBase, handle, onFinal }) {
+  let lastSeq = null;
+  let socket = null;
+  let retryTimer = null;
+  let closed = false;
+  function open() {
+    socket = openEventSocket({ spaceId, token, since: lastSeq, apiBase });
+    socket.onmessage = (event) => {
+      const parsed = JSON.parse(event.data);
+      for (const message of Array.isArray(parsed) ? parsed : [parsed]) {
+        if (typeof message.seq === "number") lastSeq = message.seq;
+        handle(message);
+      }
+    };
+    socket.onclose = (event) => {
+      if (closed) return;
+      if (FINAL_CLOSE_CODES.has(event.code)) return onFinal();
+      retryTimer = setTimeout(open, 1000);
+    };
+  }
+  open();
+  return {
+    close() {
+      closed = true;
+      clearTimeout(retryTimer);
+      socket.close();
+    },
+  };
 }

@@ -3,7 +3,7 @@
 import { api, del, get, post, q, saveSession } from "./api.js";
 import { postItem } from "./home.js";
 import { showText } from "./posts.js";
-import { announce, avatar, busy, errorBox, field, h } from "./ui.js";
+import { announce, avatar, busy, errorBox, field, h, onClick, onSubmit } from "./ui.js";
 
 const RULES = [
   ["spam", "Spam"],
@@ -125,18 +125,11 @@ function reportForm(profile) {
     h("button", { type: "submit", class: "secondary small" }, "Send report"),
   );
   const details = h("details", { class: "report-box" }, h("summary", {}, `Report @${profile.handle}`), form);
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    busy(
-      form.querySelector("button"),
-      async () => {
-        await post("/reports", { target_type: "account", target_id: profile.handle, rule: form.rule.value, comment: form.comment.value.trim() });
-        details.open = false;
-        form.reset();
-        announce("Thanks. Moderators will review your report.");
-      },
-      rbox,
-    );
+  onSubmit(form, rbox, async () => {
+    await post("/reports", { target_type: "account", target_id: profile.handle, rule: form.rule.value, comment: form.comment.value.trim() });
+    details.open = false;
+    form.reset();
+    announce("Thanks. Moderators will review your report.");
   });
   return details;
 }
@@ -179,19 +172,12 @@ function editor(page) {
   );
   form.bio.value = page.profile.bio || "";
   const details = h("details", {}, h("summary", {}, "Edit profile"), form);
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    busy(
-      form.querySelector("button"),
-      async () => {
-        page.profile = await api("PATCH", "/accounts/me", { display_name: form.display_name.value.trim(), bio: form.bio.value.trim() });
-        showText(page.main.querySelector("h1"), page.profile.display_name_parts, page.profile.display_name);
-        drawHead(page);
-        details.open = false;
-        announce("Profile saved");
-      },
-      ebox,
-    );
+  onSubmit(form, ebox, async () => {
+    page.profile = await api("PATCH", "/accounts/me", { display_name: form.display_name.value.trim(), bio: form.bio.value.trim() });
+    showText(page.main.querySelector("h1"), page.profile.display_name_parts, page.profile.display_name);
+    drawHead(page);
+    details.open = false;
+    announce("Profile saved");
   });
   return details;
 }
@@ -208,32 +194,19 @@ function security(page) {
     h("button", { type: "submit", class: "secondary small" }, "Change password"),
   );
   const details = h("details", {}, h("summary", {}, "Change password"), form);
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    busy(
-      form.querySelector("button"),
-      async () => {
-        await post("/accounts/me/password", { current_password: form.current_password.value, new_password: form.new_password.value });
-        form.reset();
-        details.open = false;
-        announce("Password changed. Your other devices are signed out.");
-      },
-      pbox,
-    );
+  onSubmit(form, pbox, async () => {
+    await post("/accounts/me/password", { current_password: form.current_password.value, new_password: form.new_password.value });
+    form.reset();
+    details.open = false;
+    announce("Password changed. Your other devices are signed out.");
   });
   const sbox = errorBox();
   const everywhere = h("button", { type: "button", class: "danger small" }, "Sign out everywhere");
-  everywhere.addEventListener("click", () =>
-    busy(
-      everywhere,
-      async () => {
-        await del("/sessions");
-        saveSession(null);
-        announce("Signed out on every device");
-        page.app.go("/");
-      },
-      sbox,
-    ),
-  );
+  onClick(everywhere, sbox, async () => {
+    await del("/sessions");
+    saveSession(null);
+    announce("Signed out on every device");
+    page.app.go("/");
+  });
   return h("section", { class: "card stack", "aria-labelledby": "security-h" }, h("h2", { id: "security-h" }, "Password and sessions"), details, h("div", { class: "actions" }, everywhere), sbox);
 }

@@ -6,7 +6,7 @@ import { get, post, q } from "./api.js";
 import { textNodes } from "./posts.js";
 import { hostLink, notice, renderOver } from "./space/common.js";
 import { enterRoom } from "./space/room.js";
-import { announce, avatar, busy, errorBox, h, when } from "./ui.js";
+import { announce, avatar, errorBox, h, onClick, when } from "./ui.js";
 
 export async function render(main, [spaceId], app) {
   const session = app.session();
@@ -37,18 +37,12 @@ function renderPreview(main, space, app) {
   let leaveRoom = null;
   const box = errorBox();
   const join = h("button", { type: "button", class: "primary large" }, "Join");
-  join.addEventListener("click", () =>
-    busy(
-      join,
-      async () => {
-        main.replaceChildren();
-        sessionStorage.setItem(joinedKey, "1");
-        leaveRoom = await enterRoom(main, space, app);
-        main.querySelector("h1")?.focus();
-      },
-      box,
-    ),
-  );
+  onClick(join, box, async () => {
+    main.replaceChildren();
+    sessionStorage.setItem(joinedKey, "1");
+    leaveRoom = await enterRoom(main, space, app);
+    main.querySelector("h1")?.focus();
+  });
   main.append(
     h(
       "section",
@@ -76,31 +70,19 @@ function renderScheduled(main, space, app) {
   let action;
   if (space.host.id === me.id) {
     action = h("button", { type: "button", class: "primary large" }, "Go live");
-    action.addEventListener("click", () =>
-      busy(
-        action,
-        async () => {
-          await post(`/spaces/${q(space.id)}/start`);
-          sessionStorage.setItem(`parley.joined.${space.id}`, "1");
-          app.go(`/spaces/${space.id}`); // the same screen again, now live
-        },
-        box,
-      ),
-    );
+    onClick(action, box, async () => {
+      await post(`/spaces/${q(space.id)}/start`);
+      sessionStorage.setItem(`parley.joined.${space.id}`, "1");
+      app.go(`/spaces/${space.id}`); // the same screen again, now live
+    });
   } else {
     action = h("button", { type: "button", class: "secondary large" }, "Remind me");
-    action.addEventListener("click", () =>
-      busy(
-        action,
-        async () => {
-          await post(`/spaces/${q(space.id)}/reminders`);
-          action.textContent = "Reminder set";
-          action.disabled = true;
-          announce("We'll tell you when it goes live");
-        },
-        box,
-      ),
-    );
+    onClick(action, box, async () => {
+      await post(`/spaces/${q(space.id)}/reminders`);
+      action.textContent = "Reminder set";
+      action.disabled = true;
+      announce("We'll tell you when it goes live");
+    });
   }
   main.append(
     h(

@@ -133,6 +133,20 @@ export function plural(n, one, many = `${one}s`) {
   return `${n} ${n === 1 ? one : many}`;
 }
 
+// On submit, without reloading the page: `work()` runs busy on `button` (the form's first
+// button unless given), its errors shown in `box`.
+export function onSubmit(form, box, work, button = form.querySelector("button")) {
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy(button, work, box);
+  });
+}
+
+// On a click: `work()` runs busy on the button, its errors shown in `box` (or announced).
+export function onClick(button, box, work) {
+  button.addEventListener("click", () => busy(button, work, box));
+}
+
 // Runs `work` with the button disabled and marked busy; errors go to `box` (or an announcement).
 // The button stays focusable while busy (aria-disabled, not disabled), so keyboard focus is not
 // thrown back to the top of the page; a second press while busy does nothing.

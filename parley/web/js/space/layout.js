@@ -2,7 +2,7 @@
 // panels (requests, audience, activity), the invitation, your controls, and the audio player.
 // Returns the elements the other modules fill in.
 import { api } from "../api.js";
-import { announce, busy, errorBox, h } from "../ui.js";
+import { announce, errorBox, h, onSubmit } from "../ui.js";
 import { hostLink } from "./common.js";
 
 function elements(room) {
@@ -87,17 +87,10 @@ function titleEditor(room) {
   details.addEventListener("toggle", () => {
     if (details.open && document.activeElement !== input) input.focus();
   });
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    busy(
-      form.querySelector("button"),
-      async () => {
-        await api("PATCH", room.path(), { title: input.value.trim() });
-        details.open = false;
-        announce("Title changed");
-      },
-      box,
-    );
+  onSubmit(form, box, async () => {
+    await api("PATCH", room.path(), { title: input.value.trim() });
+    details.open = false;
+    announce("Title changed");
   });
   return details;
 }
