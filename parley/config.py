@@ -122,6 +122,13 @@ class Settings(BaseSettings):
     turn_secret: SecretStr | None = None
     turn_ttl_seconds: int = Field(default=6 * 3600, ge=60, le=7 * 24 * 3600)
 
+    # Live HLS (issue 10): the program cut into segments of this length (AAC in MPEG-TS), the
+    # live playlist listing the latest `hls_playlist_segments`, and an ended space's files kept
+    # this long for players still fetching its last segments. Files go under data_dir/hls.
+    hls_segment_seconds: float = Field(default=2.0, ge=1.0, le=10.0)
+    hls_playlist_segments: int = Field(default=6, ge=3, le=100)
+    hls_ended_keep_seconds: float = Field(default=60.0, ge=0)
+
     # HTTP edge: what a client may send, and who may read the metrics.
     # Request bodies larger than this are refused with 413 before they are read (the largest
     # legitimate body, an appeal or a space's description, is a few KiB).

@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from parley.core.errors import Unauthenticated
 from parley.core.ratelimit import KeyKind, LimitName
 from parley.core.ratelimit import client_address as address_of
+from parley.core.tokens import route_template
 from parley.services.accounts import Caller
 from parley.services.node import Node
 
@@ -25,12 +26,15 @@ NodeDep = Annotated[Node, Depends(get_node)]
 
 
 async def optional_caller(
+    request: Request,
     node: NodeDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller | None:
     if credentials is None:
         return None
-    return await node.accounts.authenticate(credentials.credentials)
+    # An API token may use only the routes its scopes name (core.tokens.ROUTE_SCOPES).
+    route = route_template(request.url.path, request.path_params)
+    return await node.tokens.caller_for(credentials.credentials, request.method, route)
 
 
 async def require_caller(caller: Annotated[Caller | None, Depends(optional_caller)]) -> Caller:

@@ -25,6 +25,7 @@ class KeyKind(StrEnum):
     ADDRESS = "address"  # the client's address (an IPv6 client's /64)
     ACCOUNT = "account"  # the signed-in account
     HANDLE = "handle"  # the account a sign-in names, whoever is asking
+    TOKEN = "token"  # the API token a request came with (core.tokens)
 
 
 class LimitName(StrEnum):
@@ -44,6 +45,8 @@ class LimitName(StrEnum):
     LINKS_MINTED = "links_minted"
     REPORTS = "reports"
     APPEALS = "appeals"
+    TOKEN_WRITES = "token_writes"
+    TOKEN_WRITES_ACCOUNT = "token_writes_account"
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,10 @@ DEFAULT_RATES: Mapping[LimitName, tuple[KeyKind, Rate]] = {
     LimitName.LINKS_MINTED: (KeyKind.ACCOUNT, Rate(60, 60)),
     LimitName.REPORTS: (KeyKind.ACCOUNT, Rate(20, 3600)),
     LimitName.APPEALS: (KeyKind.ACCOUNT, Rate(5, 3600)),
+    # Every write made with an API token, on top of the route's own limit: per token, and for
+    # all the tokens of one account together (a bot that mints more tokens is not faster).
+    LimitName.TOKEN_WRITES: (KeyKind.TOKEN, Rate(60, 60)),
+    LimitName.TOKEN_WRITES_ACCOUNT: (KeyKind.ACCOUNT, Rate(120, 60)),
 }
 
 

@@ -101,6 +101,8 @@ class Mixer:
         # forgot to stop must not keep being fed (or keep the program being encoded) forever.
         self._listeners: weakref.WeakSet[ProgramTrack] = weakref.WeakSet()
         self._mix_minus: dict[str, weakref.WeakSet[MixMinusTrack]] = {}
+        # Callables handed each tick's program PCM (the HLS segmenter); they must not block.
+        self._program_sinks: list[Callable[[Pcm, int], None]] = []
         self._clock: asyncio.Task[None] | None = None
         self._dying: set[asyncio.Task[None]] = set()  # cancelled readers not yet finished
         self._stopped = False
@@ -251,6 +253,14 @@ class Mixer:
             if not tracks:
                 del self._mix_minus[track.source]
 
+    def add_program_sink(self, sink: Callable[[Pcm, int], None]) -> None:
+        """Hand `sink` the program of every tick from now on, silence included, with its pts."""
+        self._program_sinks.append(sink)
+
+    def remove_program_sink(self, sink: Callable[[Pcm, int], None]) -> None:
+        if sink in self._program_sinks:
+            self._program_sinks.remove(sink)
+
     @property
     def listener_count(self) -> int:
         return len(self._listeners)
@@ -313,12 +323,15 @@ class Mixer:
         self.levels = levels
         self._speakers.update(levels, now)
 
-        if self._listeners:
+        if self._listeners or self._program_sinks:
             program = np.clip(total, -32768, 32767).astype(np.int16)
-            for packet in self._encoder.encode(pcm_to_frame(program, pts), pts):
-                self._feed.publish(packet)
-                self._stats.packets += 1
-            self._stats.encodes += 1
+            if self._listeners:
+                for packet in self._encoder.encode(pcm_to_frame(program, pts), pts):
+                    self._feed.publish(packet)
+                    self._stats.packets += 1
+                self._stats.encodes += 1
+            for sink in self._program_sinks:
+                sink(program, pts)  # the array is this tick's own: nobody writes to it again
         for source, tracks in list(self._mix_minus.items()):
             if not tracks:
                 del self._mix_minus[source]  # all of them collected without being stopped

@@ -24,6 +24,7 @@ from parley.store.accounts import AccountStore, PostStore, SessionStore, SocialS
 from parley.store.db import Database
 from parley.store.moderation import ModerationStore
 from parley.store.notifications import NotificationStore
+from parley.store.tokens import TOKEN_SESSION_SCOPE
 
 FULL_SCOPE = "full"
 APPEAL_SCOPE = "appeal"
@@ -221,7 +222,9 @@ class AccountService:
                     session = live.get(session_id)
                     if session is None:
                         ended[session_id] = SessionEnd.REVOKED
-                    elif session_rules.expired(self.sessions, _times(session), now):
+                    elif session.scope != TOKEN_SESSION_SCOPE and session_rules.expired(
+                        self.sessions, _times(session), now
+                    ):  # an API token lives until revoked: a bot may run for months
                         ended[session_id] = SessionEnd.EXPIRED
         return ended
 

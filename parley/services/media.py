@@ -25,6 +25,7 @@ from parley.media.edge import OfferRefused, OfferSuperseded, Room, RoomClosed
 from parley.media.offer import check_offer
 from parley.services.accounts import Caller
 from parley.services.common import utcnow
+from parley.services.hls import HlsService
 from parley.services.publisher import space_channel
 from parley.services.spaces import SpaceService
 
@@ -63,6 +64,7 @@ class WatchedRoom:
     task: asyncio.Task[None] | None = None
     # The session each peer's offer came with: ending that session hangs the peer up.
     sessions: dict[str, str] = field(default_factory=dict)
+    ended: bool = False  # the space is over (not only this node's room empty)
 
     def audible(self) -> set[str]:
         return {a for a, m in self.stage.items() if m.role.on_stage and not m.muted}
@@ -75,7 +77,9 @@ class MediaService:
         spaces: SpaceService,
         settings: Settings,
         clock: Callable[[], datetime] = utcnow,
+        hls: HlsService | None = None,
     ) -> None:
+        self.hls = hls
         self.bus = bus
         self.spaces = spaces
         self.settings = settings
@@ -182,6 +186,7 @@ class MediaService:
             seq = latest.get(watched.room.space_id, 0)
             if seq > watched.last_seq:
                 if not (await self.spaces.stage(watched.room.space_id)).live:
+                    watched.ended = True
                     await self._close_room(watched.room.space_id)
                     continue
                 await self._reload(watched)
@@ -246,6 +251,8 @@ class MediaService:
             )
             watched = self.rooms[space_id] = WatchedRoom(room)
             room.on_empty = self._closer(watched)
+            if self.hls is not None:
+                self.hls.mixer_started(space_id, room.mixer)
             watched.task = asyncio.create_task(self._follow(watched), name=f"media:{space_id}")
         ready = asyncio.ensure_future(watched.ready.wait())
         assert watched.task is not None
@@ -265,10 +272,16 @@ class MediaService:
                 async for message in sub:
                     event = json.loads(message)
                     if await self._apply(watched, event):
+                        watched.ended = True
                         return
         finally:
             with contextlib.suppress(Exception):
                 await watched.room.close()
+            if self.hls is not None:
+                try:
+                    await self.hls.mixer_stopped(space_id, watched.room.mixer, ended=watched.ended)
+                except Exception:
+                    log.exception("could not stop the HLS of space %s", space_id)
             if self.rooms.get(space_id) is watched:
                 del self.rooms[space_id]
 

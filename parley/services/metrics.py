@@ -63,7 +63,34 @@ class NodeCollector(Collector):
                     at = min(len(recent) - 1, round(quantile * (len(recent) - 1)))
                     added.add_metric([space, str(quantile)], recent[at])
         yield from (ticks, skipped, encodes, added)
+        yield from _hls(node)
         yield from _abuse_limits(node)
+
+
+def _hls(node: Node) -> Iterator[Metric]:
+    stats = node.hls.stats()
+    yield _gauge("parley_hls_streams", "Spaces with live HLS on this node", len(node.hls.streams))
+    yield CounterMetricFamily(
+        "parley_hls_segments_written", "HLS segments stored", value=stats.segments_written
+    )
+    yield CounterMetricFamily(
+        "parley_hls_segments_dropped",
+        "HLS segments encoded but not stored (the storage failed)",
+        value=stats.segments_dropped,
+    )
+    yield CounterMetricFamily(
+        "parley_hls_ticks_dropped",
+        "Program ticks the HLS writer had no room for (heard as silence)",
+        value=stats.ticks_dropped,
+    )
+    yield CounterMetricFamily(
+        "parley_hls_encode_seconds",
+        "CPU time spent encoding and muxing HLS segments",
+        value=stats.encode_seconds,
+    )
+    yield CounterMetricFamily(
+        "parley_hls_write_seconds", "Time spent storing HLS segments", value=stats.write_seconds
+    )
 
 
 def _abuse_limits(node: Node) -> Iterator[Metric]:

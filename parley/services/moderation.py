@@ -33,7 +33,7 @@ from parley.core.moderation_records import (
     QueuedAppeal,
     Suspended,
 )
-from parley.services import orders
+from parley.services import bots, orders
 from parley.services.accounts import AccountService, Caller
 from parley.services.common import new_id, utcnow
 from parley.services.orders import ACCOUNTS_CHANNEL, AccountSuspended
@@ -114,8 +114,12 @@ class ModerationService:
                 before={"state": target.state.value},
                 after={"state": "suspended", "until": iso(decided.until)},
             )
-        await self.bus.publish(ACCOUNTS_CHANNEL, orders.encode(AccountSuspended(target.id)))
-        await self.spaces.remove_suspended(target.id)
+            bot_ids = await bots.suspend_with_owner(
+                conn, target, actor_id=actor_id, rule=decided.rule, reason=decided.reason, now=now
+            )
+        for account_id in (target.id, *bot_ids):
+            await self.bus.publish(ACCOUNTS_CHANNEL, orders.encode(AccountSuspended(account_id)))
+            await self.spaces.remove_suspended(account_id)
         return Suspended(target, NoticeRead(notice))
 
     async def unsuspend(
@@ -130,6 +134,7 @@ class ModerationService:
                 rules.may_unsuspend(actor.account, target)
             elif target.state is not AccountState.SUSPENDED:
                 raise Conflict("not_suspended", f"@{target.handle} is not suspended")
+            await bots.refuse_lift_without_owner(conn, target)
             await self._lift(conn, target, actor.account.id if actor else None, rule, reason, now)
         return dataclasses.replace(target, state=AccountState.ACTIVE)
 
@@ -142,6 +147,8 @@ class ModerationService:
             async with self.db.write() as conn:
                 target = await AccountStore(conn).by_id(account_id)
                 if target is not None and target.state is AccountState.SUSPENDED:
+                    if await bots.hold_for_owner(conn, target):
+                        continue
                     await self._lift(conn, target, None, "expired", "The suspension ended", now)
 
     async def _lift(
@@ -179,6 +186,7 @@ class ModerationService:
             after={"state": "active"},
         )
         await NotificationStore(conn).add_many([target.id], "unsuspended", {"reason": reason}, now)
+        await bots.lift_with_owner(conn, target, actor_id=actor_id, now=now)
 
     async def sweep(self) -> None:
         await self.lift_due()

@@ -14,9 +14,12 @@ from parley.config import Settings
 from parley.core.ratelimit import limit_table
 from parley.core.sessions import SessionEnd, SessionPolicy
 from parley.media import aiortc_internals
+from parley.media.segment_store import FileSegmentStore
 from parley.services import orders
 from parley.services.accounts import AccountService
+from parley.services.bots import BotService
 from parley.services.fanout import CLOSE_REMOVED, CLOSE_UNAUTHORIZED, FanoutHub
+from parley.services.hls import HlsService
 from parley.services.links import LinkService
 from parley.services.media import MediaService
 from parley.services.metrics import NodeCollector
@@ -27,6 +30,7 @@ from parley.services.publisher import EventPublisher
 from parley.services.ratelimit import MemoryStore, RateLimiter, RedisStore
 from parley.services.reports import ReportService
 from parley.services.spaces import SpaceService
+from parley.services.tokens import TokenService
 from parley.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -56,6 +60,10 @@ class Node:
             sessions=session_policy(settings),
             instance_name=settings.instance_name,
         )
+        self.bots = BotService(
+            self.db, guard_links=self.links.guard, instance_name=settings.instance_name
+        )
+        self.tokens = TokenService(self.accounts)
         self.spaces = SpaceService(
             self.db,
             EventPublisher(self.bus),
@@ -69,7 +77,8 @@ class Node:
             settings.client_queue_size,
             max_sockets_per_account=settings.max_sockets_per_account,
         )
-        self.media = MediaService(self.bus, self.spaces, settings)
+        self.hls = HlsService(self.spaces, FileSegmentStore(settings.data_dir / "hls"), settings)
+        self.media = MediaService(self.bus, self.spaces, settings, hls=self.hls)
         self.moderation = ModerationService(self.db, self.bus, self.accounts, self.spaces)
         self.reports = ReportService(self.db)
         # Per node, not prometheus_client's global registry: tests run several nodes at once.
@@ -86,6 +95,7 @@ class Node:
         self._enforcer = asyncio.create_task(self._enforce_forever(ready), name="enforcer")
         await ready.wait()
         await self.links.start()
+        await self.hls.start()
         self._sweeper = asyncio.create_task(self._sweep_forever(), name="sweeper")
 
     async def stop(self) -> None:
@@ -96,6 +106,7 @@ class Node:
                     await task
         await self.links.stop()
         await self.media.close()
+        await self.hls.stop()
         await self.hub.close()
         await self.bus.close()
         await self.limits.close()

@@ -271,3 +271,29 @@ links = Table(
     # The account that shared the link (null for links older than revision 0005).
     Column("created_by", ID, nullable=True),
 )
+
+# An automated account (issue 13): an account like any other, run by its owner, who answers for
+# it. Every profile and post of it names the owner.
+bots = Table(
+    "bots",
+    metadata,
+    Column("account_id", ID, ForeignKey("accounts.id"), primary_key=True),
+    Column("owner_id", ID, ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    # Suspended because its owner was: lifted with the owner's suspension. A bot suspended on
+    # its own is not, and stays suspended when its owner's suspension ends.
+    Column("suspended_with_owner", Boolean, nullable=False, server_default="0"),
+)
+
+# An API token is a session (scope "token") with a name and scopes: revocation, last use and
+# every way a session is ended (suspension, the sweep, sockets closing) apply to it as they are.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("session_id", ID, ForeignKey("sessions.id"), primary_key=True),
+    # Who made it: the account it speaks as, or that account's owner when it is a bot's.
+    Column("owner_id", ID, ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("name", String(50), nullable=False),
+    # Space-separated, as OAuth writes scopes (core.tokens.Scope).
+    Column("scopes", Text, nullable=False),
+)

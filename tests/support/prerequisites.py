@@ -47,6 +47,10 @@ def node_problem() -> str | None:
     return None if shutil.which("node") else "no node (Debian's nodejs) on the PATH"
 
 
+def ffprobe_problem() -> str | None:
+    return None if shutil.which("ffprobe") else "no ffprobe (Debian's ffmpeg) on the PATH"
+
+
 def postgres_problem() -> str | None:
     problem = _answers(POSTGRES_ADDRESS)
     return f"PostgreSQL: {problem}" if problem else None
@@ -71,6 +75,7 @@ PREREQUISITES = (
     Prerequisite("postgres", postgres_problem),
     Prerequisite("redis", redis_problem),
     Prerequisite("turn", turnserver_problem),
+    Prerequisite("ffmpeg", ffprobe_problem),
 )
 
 

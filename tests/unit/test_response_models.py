@@ -10,9 +10,14 @@ from fastapi.routing import APIRoute, APIWebSocketRoute, iter_route_contexts
 
 from parley.api.app import create_app
 
-# Routes whose success is not a JSON body: Prometheus' text format, and the redirector (a
-# redirect, or an HTML warning or refusal page). 204s have no body and need no exception.
-NOT_JSON = {("GET", "/metrics"), ("GET", "/l/{link_id}")}
+# Routes whose success is not a JSON body: Prometheus' text format, the redirector (a redirect,
+# or an HTML warning or refusal page) and a space's HLS files (playlists and audio segments).
+# 204s have no body and need no exception.
+NOT_JSON = {
+    ("GET", "/metrics"),
+    ("GET", "/l/{link_id}"),
+    ("GET", "/spaces/{space_id}/hls/{name}"),
+}
 
 OPENAPI = create_app().openapi()
 
@@ -57,7 +62,8 @@ def test_only_the_known_exceptions_answer_without_json() -> None:
 
 def test_every_route_declares_its_response_model() -> None:
     """On the route itself, not only in the schema: FastAPI then validates what is returned. Not
-    in OpenAPI: the event stream (a WebSocket, in API.md) and the API reference page."""
+    in OpenAPI: the event stream (a WebSocket, in API.md), the API reference page, and HEAD on
+    HLS files (their GET is documented)."""
     undeclared: list[str] = []
     hidden: list[str] = []
     for context in iter_route_contexts(create_app().routes):
@@ -71,4 +77,8 @@ def test_every_route_declares_its_response_model() -> None:
             elif route.response_model is None and route.status_code != 204:
                 undeclared += [path for m in route.methods or () if (m, path) not in NOT_JSON]
     assert not undeclared, undeclared
-    assert sorted(hidden) == ["/api/v1/spaces/{space_id}/events", "/docs"]
+    assert sorted(hidden) == [
+        "/api/v1/spaces/{space_id}/events",
+        "/docs",
+        "/spaces/{space_id}/hls/{name}",
+    ]

@@ -21,7 +21,7 @@ from parley.api.schemas.accounts import (
     SignIn,
     SignUp,
 )
-from parley.api.schemas.common import AccountOut, TextPartOut
+from parley.api.schemas.common import AccountOut, AutomatedOut, TextPartOut
 from parley.core.accounts import Post
 from parley.core.ratelimit import LimitName
 from parley.services.node import Node
@@ -34,13 +34,16 @@ Limit = Annotated[int, Query(ge=1, le=200)]
 async def _posts(node: Node, posts: list[Post]) -> list[PostOut]:
     """Posts as readers get them: the links in their text already through the redirector."""
     parts = await node.links.render([(p.text, p.author.id) for p in posts])
+    owners = await node.bots.owners_of([p.author.id for p in posts])
     return [
         PostOut(
             id=post.id,
             text=post.text,
             text_parts=TextPartOut.of_parts(text_parts),
             created_at=post.created_at,
-            author=AccountOut(**post.author.public()),
+            author=AccountOut(
+                **post.author.public(), automated=AutomatedOut.of(owners.get(post.author.id))
+            ),
         )
         for post, text_parts in zip(posts, parts, strict=True)
     ]
@@ -113,6 +116,7 @@ async def profile(handle: str, node: NodeDep, caller: MaybeCallerDep) -> Profile
     name, bio = await node.links.render(
         [(p.account.display_name, p.account.id), (p.account.bio, p.account.id)]
     )
+    owners = await node.bots.owners_of([p.account.id])
     return ProfileOut(
         **p.account.public(),
         bio=p.account.bio,
@@ -123,6 +127,7 @@ async def profile(handle: str, node: NodeDep, caller: MaybeCallerDep) -> Profile
         following=p.following,
         followed_by_me=p.followed_by_me,
         blocked_by_me=p.blocked_by_me,
+        automated=AutomatedOut.of(owners.get(p.account.id)),
     )
 
 

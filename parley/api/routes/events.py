@@ -17,6 +17,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from parley.api.schemas.spaces import SpaceOut
 from parley.core.errors import RuleViolation, Unauthenticated
 from parley.core.ratelimit import LimitName, RateLimited
+from parley.core.tokens import route_template
 from parley.services.accounts import Caller
 from parley.services.fanout import (
     CLOSE_REMOVED,
@@ -54,7 +55,8 @@ async def _authenticate(ws: WebSocket, node: Node) -> Caller | None:
         if message["type"] == "websocket.disconnect":
             return None
         token = _auth_message_token(message.get("text"))
-    return await node.accounts.authenticate(token or "")
+    route = route_template(ws.url.path, ws.path_params)
+    return await node.tokens.caller_for(token or "", "WS", route)
 
 
 def _auth_message_token(text: str | None) -> str | None:

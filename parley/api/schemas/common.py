@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from parley.core.links.render import TextPart
 from parley.core.text import storable
+from parley.store.tokens import AccountRef
 
 
 def storable_text(text: str) -> str:
@@ -39,7 +40,26 @@ class TextPartOut(BaseModel):
         return [cls(text=p.text, href=p.href) for p in parts]
 
 
+class OwnerOut(BaseModel):
+    id: str
+    handle: str
+
+
+class AutomatedOut(BaseModel):
+    """On a bot's account wherever it appears: the person who answers for it (issue 13)."""
+
+    owner: OwnerOut
+
+    @classmethod
+    def of(cls, owner: AccountRef | None) -> AutomatedOut | None:
+        """The label of a bot whose owner is `owner`; None for a person."""
+        if owner is None:
+            return None
+        return cls(owner=OwnerOut(id=owner.id, handle=owner.handle))
+
+
 class AccountOut(BaseModel):
     id: str
     handle: str
     display_name: str
+    automated: AutomatedOut | None = None

@@ -1,0 +1,182 @@
+"""Automated accounts: a person registers bots they answer for; each is an account of its own
+(its own handle, posts, suspensions), labelled everywhere with its owner's name.
+
+A bot has no password: it acts only through the API tokens its owner makes for it
+(services.tokens). Suspending the owner suspends every active bot of theirs in the same
+transaction, marked as suspended with the owner; lifting the owner's suspension (by a moderator,
+by its time running out, or on appeal) lifts those and only those. A bot suspended on its own
+stays suspended whatever happens to its owner, and is not lifted while its owner is suspended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from parley.core import accounts as account_rules
+from parley.core.accounts import Account, AccountState
+from parley.core.errors import Conflict, Forbidden
+from parley.core.moderation_records import ActionTaken
+from parley.core.tokens import MAX_BOTS_PER_OWNER
+from parley.services.accounts import Caller
+from parley.services.common import Clock, new_id, utcnow
+from parley.store.accounts import AccountStore, SessionStore
+from parley.store.db import Database
+from parley.store.moderation import AuditLog, ModerationStore
+from parley.store.tokens import AccountRef, BotStore
+
+# Stored in place of a password hash: no password verifies against it, so nobody signs in as a
+# bot; it speaks only through its tokens.
+NO_PASSWORD = "!automated"
+
+
+class BotService:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        guard_links: Callable[[str], Awaitable[None]],
+        instance_name: str,
+        clock: Clock = utcnow,
+    ) -> None:
+        self.db = db
+        self.guard_links = guard_links
+        self.instance_name = instance_name
+        self.clock = clock
+
+    async def create(self, caller: Caller, handle: str, display_name: str) -> Account:
+        """A bot owned by the caller, under the handle rules every sign-up follows."""
+        account_rules.check_handle(handle)
+        account_rules.check_handle_unreserved(handle, self.instance_name)
+        name = account_rules.clean_display_name(display_name)
+        await self.guard_links(name)
+        now = self.clock()
+        async with self.db.write() as conn:
+            bots = BotStore(conn)
+            if await bots.owner_account(caller.account.id) is not None:
+                raise Forbidden("bot_cannot_own_bots", "A bot cannot register bots")
+            if await bots.count_of(caller.account.id) >= MAX_BOTS_PER_OWNER:
+                raise Conflict("too_many_bots", f"At most {MAX_BOTS_PER_OWNER} bots per person")
+            bot = await AccountStore(conn).create(
+                id=new_id(),
+                handle=handle,
+                display_name=name,
+                password_hash=NO_PASSWORD,
+                is_admin=False,
+                now=now,
+            )
+            if bot is None:
+                raise Conflict("handle_taken", "That handle is taken")
+            await bots.add(account_id=bot.id, owner_id=caller.account.id, now=now)
+        return bot
+
+    async def of(self, caller: Caller) -> list[Account]:
+        async with self.db.read() as conn:
+            return await BotStore(conn).of_owner(caller.account.id)
+
+    async def owners_of(self, account_ids: Sequence[str]) -> dict[str, AccountRef]:
+        """The bots among these accounts, with their owners: what the "automated" label names."""
+        async with self.db.read() as conn:
+            return await BotStore(conn).owners_of(account_ids)
+
+
+def automated_view(owner: AccountRef | None) -> dict[str, dict[str, str]] | None:
+    """The label every bot carries in the JSON (None for a person)."""
+    return None if owner is None else {"owner": {"id": owner.id, "handle": owner.handle}}
+
+
+# --- the suspension cascade: called by services.moderation inside its transaction -------------
+
+
+async def suspend_with_owner(
+    conn: AsyncConnection,
+    owner: Account,
+    *,
+    actor_id: str | None,
+    rule: str,
+    reason: str,
+    now: datetime,
+) -> list[str]:
+    """Suspend the owner's active bots with them; the ids suspended. Each is an action of its
+    own in the log and the audit, under the owner's rule."""
+    suspended = []
+    for bot in await BotStore(conn).of_owner(owner.id):
+        if bot.state is not AccountState.ACTIVE:
+            continue  # suspended on its own, or gone: it keeps what it has
+        await AccountStore(conn).set_state(bot.id, AccountState.SUSPENDED)
+        await SessionStore(conn).revoke_all(bot.id, now)  # its tokens with them
+        await BotStore(conn).set_with_owner(bot.id, True)
+        await _record(conn, "suspend", bot, owner, actor_id, rule, reason, now)
+        suspended.append(bot.id)
+    return suspended
+
+
+async def lift_with_owner(
+    conn: AsyncConnection, owner: Account, *, actor_id: str | None, now: datetime
+) -> None:
+    """The owner's suspension ended: the bots suspended with them come back (their tokens do
+    not: those were revoked, and the owner makes new ones)."""
+    bots = BotStore(conn)
+    for bot in await bots.suspended_with(owner.id):
+        await AccountStore(conn).set_state(bot.id, AccountState.ACTIVE)
+        await bots.set_with_owner(bot.id, False)
+        reason = "Its owner's suspension ended"
+        await _record(conn, "unsuspend", bot, owner, actor_id, "with_owner", reason, now)
+
+
+async def refuse_lift_without_owner(conn: AsyncConnection, target: Account) -> None:
+    """A moderator may not lift a bot's suspension while its owner is suspended."""
+    owner = await BotStore(conn).owner_account(target.id)
+    if owner is not None and owner.state is AccountState.SUSPENDED:
+        raise Conflict("owner_suspended", f"@{target.handle}'s owner @{owner.handle} is suspended")
+
+
+async def hold_for_owner(conn: AsyncConnection, target: Account) -> bool:
+    """A bot's own timed suspension ran out while its owner is suspended: it stays suspended,
+    now with its owner, and comes back when they do. True when held."""
+    bots = BotStore(conn)
+    owner = await bots.owner_account(target.id)
+    if owner is None or owner.state is not AccountState.SUSPENDED:
+        return False
+    await AccountStore(conn).set_state(target.id, AccountState.SUSPENDED)  # no end of its own
+    await bots.set_with_owner(target.id, True)
+    return True
+
+
+async def _record(
+    conn: AsyncConnection,
+    action: str,
+    bot: Account,
+    owner: Account,
+    actor_id: str | None,
+    rule: str,
+    reason: str,
+    now: datetime,
+) -> None:
+    suspended = action == "suspend"
+    await ModerationStore(conn).add_action(
+        ActionTaken(
+            id=new_id(),
+            action=action,
+            target_type="account",
+            target_id=bot.id,
+            actor_id=actor_id,
+            rule=rule,
+            reason=reason,
+            until=None,
+            created_at=now,
+        )
+    )
+    await AuditLog(conn).append(
+        at=now,
+        actor_id=actor_id,
+        action=action,
+        target_type="account",
+        target_id=bot.id,
+        rule=rule,
+        reason=reason,
+        before={"state": "active" if suspended else "suspended"},
+        after={"state": "suspended" if suspended else "active", "with_owner": owner.id},
+    )

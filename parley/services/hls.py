@@ -1,0 +1,242 @@
+"""Live HLS of each space whose mixer runs on this node: a segmenter per mixer, a sliding playlist
+per space, and the files served to whoever may listen.
+
+A space's stream outlives its mixer: when the last peer on this node leaves, the mixer stops and
+the playlist keeps its segments; when someone comes back, numbering goes on where it was, the
+first new segment marked as a discontinuity. When the space ends, the playlist gets
+EXT-X-ENDLIST, and the files go a little later (players still fetching the last segments).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from parley.config import Settings
+from parley.core.errors import NotFound
+from parley.media.mixer import Mixer
+from parley.media.playlist import (
+    LIVE_PLAYLIST,
+    PLAYLIST_TYPE,
+    SEGMENT_TYPE,
+    SegmentEntry,
+    live_playlist,
+    segment_sequence,
+)
+from parley.media.segment_store import SegmentStore
+from parley.media.segmenter import LiveSegmenter, SegmenterStats, SequenceNumbers
+from parley.services.accounts import Caller
+from parley.services.common import utcnow
+from parley.services.spaces import SpaceService
+
+log = logging.getLogger(__name__)
+
+# A live playlist changes every segment: a cache may keep it one second at most.
+PLAYLIST_CACHE = "public, max-age=1"
+# A segment's name is never reused for other bytes (numbering only goes up).
+SEGMENT_CACHE = "public, max-age=31536000, immutable"
+# How often a paused stream (no mixer here) checks whether its space ended meanwhile.
+PAUSED_CHECK_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class HlsFile:
+    data: bytes
+    media_type: str
+    cache_control: str
+    immutable: bool  # a segment (byte ranges make sense), not a playlist
+
+
+@dataclass(eq=False)
+class LiveStream:
+    space_id: str
+    window: deque[SegmentEntry]
+    numbers: SequenceNumbers = field(default_factory=SequenceNumbers)
+    # Discontinuities that slid out of the window (EXT-X-DISCONTINUITY-SEQUENCE).
+    discontinuity_sequence: int = 0
+    ended: bool = False
+    segmenter: LiveSegmenter | None = None
+    mixer: Mixer | None = None
+    removal: asyncio.Task[None] | None = field(default=None, repr=False)
+    watcher: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    def add(self, entry: SegmentEntry) -> None:
+        if len(self.window) == self.window.maxlen and self.window[0].discontinuity:
+            self.discontinuity_sequence += 1
+        self.window.append(entry)
+
+
+class HlsService:
+    def __init__(
+        self,
+        spaces: SpaceService,
+        store: SegmentStore,
+        settings: Settings,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.spaces = spaces
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+        self.streams: dict[str, LiveStream] = {}
+        self._retired = SegmenterStats()  # counters of segmenters that have stopped
+        self._stopping: set[LiveSegmenter] = set()  # detached, storing their last segment
+        self._background: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        """Streams left by a previous run of this node are dead: nobody can resume them."""
+        for stream in await asyncio.to_thread(self.store.streams):
+            await asyncio.to_thread(self.store.delete, stream)
+
+    async def stop(self) -> None:
+        for stream in list(self.streams.values()):
+            self._detach(stream)
+            for task in (stream.removal, stream.watcher):
+                if task is not None:
+                    task.cancel()
+        for segmenter in list(self._stopping):
+            await self._stop(segmenter)
+
+    # --- the mixer's life, told by the media service -----------------------------------------
+
+    def mixer_started(self, space_id: str, mixer: Mixer) -> None:
+        """Segment this mixer's program from now on (a stream goes on if it was paused)."""
+        stream = self.streams.get(space_id)
+        if stream is None:
+            window: deque[SegmentEntry] = deque(maxlen=self.settings.hls_playlist_segments)
+            stream = self.streams[space_id] = LiveStream(space_id, window)
+            # Numbers start at the clock's seconds, so that a stream started again after the
+            # node restarted never reuses a name a cache holds as immutable.
+            stream.numbers.next = int(self.clock().timestamp())
+        if stream.ended or stream.mixer is mixer:
+            return
+        replaced = self._detach(stream)
+        if replaced is not None:
+            # A mixer still stopping while its room was replaced already: it stores its last
+            # segment in the background.
+            self._spawn(self._stop(replaced))
+        segmenter = LiveSegmenter(
+            stream=space_id,
+            store=self.store,
+            segment_seconds=self.settings.hls_segment_seconds,
+            on_segment=stream.add,
+            clock=self.clock,
+            numbers=stream.numbers,
+            discontinuity=bool(stream.window),
+            # Files stay for a whole playlist's length after leaving it (RFC 8216, 6.2.2).
+            keep=2 * self.settings.hls_playlist_segments,
+        )
+        segmenter.start()
+        mixer.add_program_sink(segmenter.offer)
+        stream.segmenter, stream.mixer = segmenter, mixer
+
+    async def mixer_stopped(self, space_id: str, mixer: Mixer, *, ended: bool) -> None:
+        stream = self.streams.get(space_id)
+        if stream is None:
+            return
+        if stream.mixer is mixer:
+            await self._stop(self._detach(stream))
+        if ended:
+            self._finish(stream)
+        elif stream.mixer is None and stream.watcher is None:
+            stream.watcher = asyncio.create_task(self._watch_paused(stream), name="hls-paused")
+
+    async def _watch_paused(self, stream: LiveStream) -> None:
+        """A space may end while nobody is connected to its media here: its stream ends too."""
+        try:
+            while stream.mixer is None and not stream.ended:
+                await asyncio.sleep(PAUSED_CHECK_SECONDS)
+                if stream.mixer is None and not await self._live(stream.space_id):
+                    self._finish(stream)
+        except Exception:
+            log.exception("hls %s: could not check the space", stream.space_id)
+        finally:
+            stream.watcher = None
+
+    async def _live(self, space_id: str) -> bool:
+        try:
+            return (await self.spaces.stage(space_id)).live
+        except NotFound:
+            return False
+
+    def _detach(self, stream: LiveStream) -> LiveSegmenter | None:
+        segmenter, mixer = stream.segmenter, stream.mixer
+        stream.segmenter = stream.mixer = None
+        if segmenter is not None and mixer is not None:
+            mixer.remove_program_sink(segmenter.offer)
+            self._stopping.add(segmenter)
+        return segmenter
+
+    async def _stop(self, segmenter: LiveSegmenter | None) -> None:
+        """Let it store its last segment; its counters join the node's."""
+        if segmenter is None:
+            return
+        await segmenter.stop()
+        if segmenter in self._stopping:
+            self._stopping.discard(segmenter)
+            self._retired.add(segmenter.stats)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def _finish(self, stream: LiveStream) -> None:
+        """The space is over: the playlist says so, and the files go after a while."""
+        if stream.ended:
+            return
+        stream.ended = True
+        stream.removal = asyncio.create_task(self._remove_later(stream), name="hls-removal")
+
+    async def _remove_later(self, stream: LiveStream) -> None:
+        await asyncio.sleep(self.settings.hls_ended_keep_seconds)
+        if self.streams.get(stream.space_id) is stream:
+            await asyncio.to_thread(self.store.delete, stream.space_id)
+            if self.streams.get(stream.space_id) is stream:
+                del self.streams[stream.space_id]
+
+    # --- serving -----------------------------------------------------------------------------
+
+    async def file(self, caller: Caller, space_id: str, name: str) -> HlsFile:
+        """A playlist or segment of the space, for someone who may listen to it: anyone signed
+        in who may follow the space (not removed from it, not blocked by its host)."""
+        snapshot = await self.spaces.stage(space_id)  # 404 for no such space
+        await self.spaces.follower(space_id, caller.account.id)
+        live = snapshot.live
+        stream = self.streams.get(space_id)
+        if stream is None:
+            if live:
+                raise NotFound("hls_not_started", "The space's audio has not started yet")
+            raise NotFound("space_not_live", "The space is not live")
+        if not live and stream.mixer is None:
+            self._finish(stream)  # it ended while nobody was connected to it here
+        if name == LIVE_PLAYLIST:
+            text = live_playlist(
+                list(stream.window),
+                segment_seconds=self.settings.hls_segment_seconds,
+                ended=stream.ended,
+                discontinuity_sequence=stream.discontinuity_sequence,
+            )
+            return HlsFile(text.encode(), PLAYLIST_TYPE, PLAYLIST_CACHE, immutable=False)
+        data = None
+        if segment_sequence(name) is not None:
+            data = await asyncio.to_thread(self.store.read, space_id, name)
+        if data is None:
+            raise NotFound("hls_file_not_found", "No such playlist or segment (or no longer)")
+        return HlsFile(data, SEGMENT_TYPE, SEGMENT_CACHE, immutable=True)
+
+    # --- figures -----------------------------------------------------------------------------
+
+    def stats(self) -> SegmenterStats:
+        """Counters of every segmenter this node ran, stopped ones included."""
+        total = SegmenterStats()
+        total.add(self._retired)
+        running = [s.segmenter for s in self.streams.values() if s.segmenter is not None]
+        for segmenter in (*running, *self._stopping):
+            total.add(segmenter.stats)
+        return total

@@ -1,0 +1,263 @@
+"""Issue 13, parts 1-3: automated accounts labelled with their owner, API tokens that do only
+what their scopes allow and die with a revocation or a suspension at once (sockets included),
+and write limits per token and per account that refuse a burst and recover. Over real HTTP,
+on SQLite and PostgreSQL where storage matters."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.integration.test_bus import _redis_problem
+from tests.security.test_rate_limits import Clock, assert_rate_limited, limits, moved
+from tests.support.clients import PASSWORD, Person
+from tests.support.moderation import admin, suspend
+from tests.support.prerequisites import missing
+from tests.support.servers import (
+    REDIS_URL,
+    ServerThread,
+    fresh_postgres_database,
+    serve,
+    sqlite_url,
+)
+
+
+@pytest.fixture
+async def server(database_url: str) -> AsyncIterator[ServerThread]:
+    with serve(database_url=database_url) as running:
+        yield running
+
+
+async def make_bot(owner: Person, handle: str) -> dict[str, Any]:
+    bot: dict[str, Any] = await owner.call(
+        "POST", "/me/bots", 201, json={"handle": handle, "display_name": f"{handle} (bot)"}
+    )
+    return bot
+
+
+async def token_for(owner: Person, bot: str | None, *scopes: str) -> Person:
+    """A client speaking with a new token of `bot` (or of the owner when None)."""
+    body = {"name": f"{bot or owner.handle} token", "scopes": list(scopes), "bot": bot}
+    made = await owner.call("POST", "/me/tokens", 201, json=body)
+    assert made["token"].startswith("pt_") and made["scopes"] == sorted(scopes)
+    return Person(owner.base_url, bot or owner.handle, made["token"], made["account"])
+
+
+def token_id(client: Person, tokens: list[dict[str, Any]]) -> str:
+    return str(next(t["id"] for t in tokens if t["account"]["handle"] == client.handle))
+
+
+async def test_a_bot_and_its_posts_name_its_owner(server: ServerThread) -> None:
+    owner = await Person.sign_up(server.base_url, "jack")
+    bot = await make_bot(owner, "jetwatch")
+    label = {"owner": {"id": owner.id, "handle": "jack"}}
+    assert bot["automated"] == label and bot["state"] == "active"
+    client = await token_for(owner, "jetwatch", "posts:write", "account:read")
+
+    await client.call("POST", "/posts", 201, json={"text": "N628TS landed at KAUS"})
+    await owner.call("POST", "/posts", 201, json={"text": "I run @jetwatch"})
+    (post,) = await owner.call("GET", "/accounts/jetwatch/posts", 200)
+    assert post["author"]["handle"] == "jetwatch" and post["author"]["automated"] == label
+    (own,) = await owner.call("GET", "/accounts/jack/posts", 200)
+    assert own["author"]["automated"] is None
+    assert (await client.call("GET", "/me", 200))["automated"] == label
+    assert (await owner.call("GET", "/accounts/jetwatch", 200))["automated"] == label
+    assert [b["handle"] for b in await owner.call("GET", "/me/bots", 200)] == ["jetwatch"]
+
+    # Listed with its last use, never with its secret.
+    (listed,) = await owner.call("GET", "/me/tokens", 200)
+    assert "token" not in listed and listed["last_used_at"] >= listed["created_at"]
+    # Nobody signs in as a bot, whatever the password.
+    async with httpx.AsyncClient(base_url=f"{server.base_url}/api/v1") as http:
+        r = await http.post("/sessions", json={"handle": "jetwatch", "password": PASSWORD})
+        assert r.status_code == 401
+        r = await http.post("/sessions", json={"handle": "jetwatch", "password": "!automated"})
+        assert r.status_code == 401
+
+
+async def test_a_token_does_only_what_its_scopes_allow(server: ServerThread) -> None:
+    owner = await Person.sign_up(server.base_url, "jack")
+    await make_bot(owner, "jetwatch")
+    reader = await token_for(owner, "jetwatch", "spaces:read")
+
+    await reader.refused("POST", "/posts", 403, "insufficient_scope", json={"text": "hi"})
+    r = await reader.http.post("/posts", json={"text": "hi"})
+    assert r.json()["needed"] == "posts:write"
+    assert await reader.call("GET", "/spaces", 200) == []
+    # Routes outside every scope: no token makes tokens, changes passwords or moderates.
+    body = {"name": "more", "scopes": ["posts:write"], "bot": "jetwatch"}
+    await reader.refused("POST", "/me/tokens", 403, "insufficient_scope", json=body)
+    await reader.refused("DELETE", "/sessions", 403, "insufficient_scope")
+    await reader.refused("GET", "/admin/audit", 403, "insufficient_scope")
+    # The owner's own token is scoped just the same; the session that made it has every scope.
+    mine = await token_for(owner, None, "posts:read")
+    await mine.refused("POST", "/posts", 403, "insufficient_scope", json={"text": "hi"})
+    await mine.call("GET", "/timeline", 200)
+    await owner.refused("POST", "/me/tokens", 422, "invalid_scope", json={**body, "scopes": ["x"]})
+    # Somebody else's bot is not yours to make tokens for.
+    other = await Person.sign_up(server.base_url, "eve")
+    await other.refused("POST", "/me/tokens", 404, "bot_not_found", json=body)
+
+
+async def test_a_revoked_token_is_refused_at_once_and_its_socket_closes(
+    server: ServerThread,
+) -> None:
+    owner = await Person.sign_up(server.base_url, "jack")
+    await make_bot(owner, "jetwatch")
+    bot = await token_for(owner, "jetwatch", "spaces:read", "spaces:listen")
+    space = await owner.call("POST", "/spaces", 201, json={"title": "Flights"})
+    await bot.call("POST", f"/spaces/{space['id']}/join", 200)
+    async with bot.events(space["id"]) as stream:
+        await stream.wait_for("snapshot")
+        tokens = await owner.call("GET", "/me/tokens", 200)
+        await owner.call("DELETE", f"/me/tokens/{token_id(bot, tokens)}", 204)
+        await bot.refused("GET", "/spaces", 401, "invalid_token")
+        assert await stream.wait_closed(timeout=2.0) == 4401
+    assert await owner.call("GET", "/me/tokens", 200) == []
+
+
+async def test_suspending_the_owner_stops_their_bots_and_lifting_it_restores_only_those(
+    server: ServerThread,
+) -> None:
+    mod = await admin(server, "mod")
+    owner = await Person.sign_up(server.base_url, "jack")
+    await make_bot(owner, "jetwatch")
+    await make_bot(owner, "spammy")
+    bot = await token_for(owner, "jetwatch", "spaces:read", "spaces:listen", "posts:write")
+    space = await mod.call("POST", "/spaces", 201, json={"title": "Flights"})
+    await bot.call("POST", f"/spaces/{space['id']}/join", 200)
+    await suspend(mod, "spammy")  # on its own, before its owner
+
+    async with bot.events(space["id"]) as stream:
+        await stream.wait_for("snapshot")
+        await suspend(mod, "jack")
+        await bot.refused("POST", "/posts", 401, "invalid_token", json={"text": "still here?"})
+        assert await stream.wait_closed(timeout=1.0) == 4401
+    audit = await mod.call("GET", "/admin/audit", 200)
+    bot_entry = next(e for e in audit if e["target_handle"] == "jetwatch")
+    assert (bot_entry["action"], bot_entry["rule"]) == ("suspend", "harassment")
+    assert bot_entry["actor_handle"] == "mod" and bot_entry["after"]["with_owner"] == owner.id
+
+    # A bot is not lifted while its owner is suspended.
+    body = {"reason": "Mistake"}
+    await mod.refused(
+        "POST", "/admin/accounts/jetwatch/unsuspend", 409, "owner_suspended", json=body
+    )
+    await mod.call("POST", "/admin/accounts/jack/unsuspend", 200, json=body)
+    owner = await Person.sign_in(server.base_url, "jack")
+    states = {b["handle"]: b["state"] for b in await owner.call("GET", "/me/bots", 200)}
+    assert states == {"jetwatch": "active", "spammy": "suspended"}
+    # Its old tokens died with the suspension; a new one works.
+    again = await token_for(owner, "jetwatch", "posts:write")
+    await again.call("POST", "/posts", 201, json={"text": "back"})
+    audit = await mod.call("GET", "/admin/audit", 200)
+    assert any(e["action"] == "unsuspend" and e["target_handle"] == "jetwatch" for e in audit), (
+        audit
+    )
+
+
+async def test_token_writes_are_limited_per_token_and_per_account_and_recover(
+    tmp_path: Path,
+) -> None:
+    clock = Clock()
+    settings = limits(token_writes="3/min", token_writes_account="5/min")
+    with serve(database_url=sqlite_url(tmp_path), **settings) as running:
+        server = moved(running, clock)
+        owner = await Person.sign_up(server.base_url, "jack")
+        await make_bot(owner, "jetwatch")
+        first = await token_for(owner, "jetwatch", "posts:write", "posts:read")
+        second = await token_for(owner, "jetwatch", "posts:write")
+        for i in range(3):
+            await first.call("POST", "/posts", 201, json={"text": f"burst {i}"})
+        r = await first.http.post("/posts", json={"text": "one too many"})
+        assert assert_rate_limited(r, "token_writes") == 20
+        await first.call("GET", "/timeline", 200)  # reads are not writes
+        # Another token of the same bot gets its own three, but the bot only five in all.
+        for i in range(2):
+            await second.call("POST", "/posts", 201, json={"text": f"other {i}"})
+        r = await second.http.post("/posts", json={"text": "over the account's"})
+        assert_rate_limited(r, "token_writes_account")
+        # The signed-in owner is not counted against the bot's tokens.
+        await owner.call("POST", "/posts", 201, json={"text": "me"})
+
+        clock.now += 20  # one write's worth of both windows
+        await first.call("POST", "/posts", 201, json={"text": "after the window"})
+        await first.refused("POST", "/posts", 429, "rate_limited", json={"text": "again"})
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+async def test_on_two_nodes_a_revocation_and_an_owner_suspension_cut_the_other_node() -> None:
+    problem = await _redis_problem()
+    if problem:
+        missing(f"Redis not reachable at 127.0.0.1:6379: {problem}")
+    async with fresh_postgres_database() as url:
+        with (
+            serve(database_url=url, redis_url=REDIS_URL) as a,
+            serve(database_url=url, redis_url=REDIS_URL) as b,
+        ):
+            mod = await admin(a, "mod")
+            owner = await Person.sign_up(a.base_url, "jack")
+            await make_bot(owner, "jetwatch")
+            await make_bot(owner, "planes")
+            scopes = ("spaces:read", "spaces:listen")
+            revoked, kept = [await token_for(owner, h, *scopes) for h in ("jetwatch", "planes")]
+            # The bots speak through node b.
+            revoked, kept = (
+                Person(b.base_url, p.handle, p.token, p.account) for p in (revoked, kept)
+            )
+            sid = (await mod.call("POST", "/spaces", 201, json={"title": "Flights"}))["id"]
+            for bot in (revoked, kept):
+                await bot.call("POST", f"/spaces/{sid}/join", 200)
+            async with revoked.events(sid) as first, kept.events(sid) as second:
+                await first.wait_for("snapshot")
+                await second.wait_for("snapshot")
+                tokens = await owner.call("GET", "/me/tokens", 200)
+                await owner.call("DELETE", f"/me/tokens/{token_id(revoked, tokens)}", 204)
+                assert await first.wait_closed(timeout=1.0) == 4401
+                await revoked.refused("GET", "/spaces", 401, "invalid_token")
+                await suspend(mod, "jack")
+                assert await second.wait_closed(timeout=1.0) == 4401
+                await kept.refused("GET", "/spaces", 401, "invalid_token")
+
+
+async def test_a_token_outlives_the_session_lifetime_sockets_included(tmp_path: Path) -> None:
+    with serve(database_url=sqlite_url(tmp_path)) as server:
+        owner = await Person.sign_up(server.base_url, "jack")
+        await make_bot(owner, "jetwatch")
+        bot = await token_for(owner, "jetwatch", "spaces:read", "spaces:listen")
+        sid = (await owner.call("POST", "/spaces", 201, json={"title": "Flights"}))["id"]
+        await bot.call("POST", f"/spaces/{sid}/join", 200)
+        later = datetime.now(UTC) + timedelta(days=server.settings.session_lifetime_days + 1)
+        server.node.accounts.clock = lambda: later
+        async with bot.events(sid) as stream:
+            await stream.wait_for("snapshot")
+            await asyncio.sleep(5 * server.settings.sweep_interval_seconds)  # a few sweeps
+            assert stream.close_code is None
+            await bot.call("GET", "/spaces", 200)
+        await owner.refused("GET", "/me", 401, "session_expired")  # the session did expire
+
+
+async def test_a_bots_own_suspension_running_out_while_its_owner_is_suspended_waits_for_them(
+    server: ServerThread,
+) -> None:
+    mod = await admin(server, "mod")
+    owner = await Person.sign_up(server.base_url, "jack")
+    await make_bot(owner, "jetwatch")
+    soon = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
+    await suspend(mod, "jetwatch", until=soon)
+    await suspend(mod, "jack")
+    await asyncio.sleep(1.5)  # past the bot's end; the sweep runs every 0.1 s
+
+    found = await mod.call("GET", "/admin/accounts", 200, params={"q": "jetwatch"})
+    assert [a["state"] for a in found if a["handle"] == "jetwatch"] == ["suspended"]
+    await mod.call("POST", "/admin/accounts/jack/unsuspend", 200, json={"reason": "Cleared"})
+    owner = await Person.sign_in(server.base_url, "jack")
+    (bot,) = await owner.call("GET", "/me/bots", 200)
+    assert bot["state"] == "active"

@@ -1,0 +1,332 @@
+"""Live HLS through a real server: a speaker sings a tone over WebRTC, and the space's playlist
+and segments, fetched over HTTP, are what a player needs (checked by ffprobe, decoded by PyAV).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import itertools
+import json
+import re
+import threading
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import av
+import httpx
+import numpy as np
+import pytest
+
+from parley.media.playlist import segment_name
+from tests.support.audio import MediaClient
+from tests.support.clients import Person, bring_on_stage
+from tests.support.servers import ServerThread, serve, sqlite_url
+
+pytestmark = pytest.mark.ffmpeg
+
+TONE = 440.0
+SEGMENT_SECONDS = 1.0
+AAC_FRAME_SECONDS = 1024 / 48_000
+
+
+KEEP_ENDED_SECONDS = 2.0
+
+
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[ServerThread]:
+    # What an earlier run of the node left behind: nobody can resume it.
+    leftover = tmp_path / "data" / "hls" / "0123abcd"
+    leftover.mkdir(parents=True)
+    (leftover / "seg-000001.ts").write_bytes(b"old")
+    with serve(
+        database_url=sqlite_url(tmp_path),
+        data_dir=tmp_path / "data",
+        hls_segment_seconds=SEGMENT_SECONDS,
+        hls_playlist_segments=4,
+        hls_ended_keep_seconds=KEEP_ENDED_SECONDS,
+    ) as running:
+        assert not leftover.exists()
+        yield running
+
+
+async def ffprobe(*args: str) -> dict[str, Any]:
+    process = await asyncio.create_subprocess_exec(
+        "ffprobe", "-v", "error", "-of", "json", *args,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await process.communicate()
+    assert process.returncode == 0, err.decode()
+    assert not err.strip(), f"ffprobe complained: {err.decode()}"
+    parsed: dict[str, Any] = json.loads(out)
+    return parsed
+
+
+def parse_playlist(text: str) -> tuple[int, list[tuple[str, float]], bool]:
+    """(media sequence, [(segment, EXTINF seconds)], ended)."""
+    lines = text.splitlines()
+    assert lines[0] == "#EXTM3U"
+    sequence = int(next(x for x in lines if x.startswith("#EXT-X-MEDIA-SEQUENCE:")).split(":")[1])
+    target = int(next(x for x in lines if x.startswith("#EXT-X-TARGETDURATION:")).split(":")[1])
+    segments = []
+    for at, line in enumerate(lines):
+        if line.startswith("#EXTINF:"):
+            duration = float(line.removeprefix("#EXTINF:").rstrip(","))
+            assert round(duration) <= target
+            assert lines[at - 1].startswith("#EXT-X-PROGRAM-DATE-TIME:")
+            segments.append((lines[at + 1], duration))
+    return sequence, segments, "#EXT-X-ENDLIST" in lines
+
+
+async def playlist_with(listener: Person, sid: str, count: int) -> str:
+    """The live playlist, once it lists at least `count` segments."""
+    deadline = time.monotonic() + 20
+    while True:
+        r = await listener.http.get(f"/spaces/{sid}/hls/live.m3u8")
+        if r.status_code == 200 and len(parse_playlist(r.text)[1]) >= count:
+            return r.text
+        assert time.monotonic() < deadline, f"no {count} segments in time: {r.status_code} {r.text}"
+        await asyncio.sleep(0.2)
+
+
+def dominant_frequency(segment: bytes) -> float:
+    with av.open(io.BytesIO(segment), "r", format="mpegts") as container:
+        pcm = np.concatenate([f.to_ndarray()[0] for f in container.decode(audio=0)])
+    spectrum = np.abs(np.fft.rfft(pcm * np.hanning(len(pcm))))
+    return float(np.fft.rfftfreq(len(pcm), 1 / 48_000)[spectrum.argmax()])
+
+
+def packet_span(segment: bytes) -> tuple[int, int]:
+    """First pts and end pts (90 kHz) of a segment's audio packets."""
+    with av.open(io.BytesIO(segment), "r", format="mpegts") as container:
+        packets = [p for p in container.demux(audio=0) if p.pts is not None]
+    return packets[0].pts or 0, (packets[-1].pts or 0) + (packets[-1].duration or 0)
+
+
+async def test_a_speakers_tone_becomes_a_live_playlist_of_playable_segments(
+    server: ServerThread,
+) -> None:
+    host = await Person.sign_up(server.base_url, "host")
+    alice = await Person.sign_up(server.base_url, "alice")
+    lena = await Person.sign_up(server.base_url, "lena")  # signed in; never joins nor connects
+    sid = (await host.call("POST", "/spaces", 201, json={"title": "Tones by HLS"}))["id"]
+    await alice.call("POST", f"/spaces/{sid}/join", 200)
+    await bring_on_stage(host, alice, sid)
+    # Nobody's media on this node yet: the space is live, its program has not started.
+    await lena.refused("GET", f"/spaces/{sid}/hls/live.m3u8", 404, "hls_not_started")
+    singing = await MediaClient.connect(alice, sid, tone=TONE)
+    try:
+        first = await playlist_with(lena, sid, 4)
+        # The window slides: later, a higher media sequence, the same names for the same media.
+        await asyncio.sleep(2.5 * SEGMENT_SECONDS)
+        r = await lena.http.get(f"/spaces/{sid}/hls/live.m3u8")
+        assert r.headers["content-type"] == "application/vnd.apple.mpegurl"
+        assert r.headers["cache-control"] == "public, max-age=1"
+        seq1, listed1, ended = parse_playlist(first)
+        seq2, listed2, _ = parse_playlist(r.text)
+        assert not ended
+        assert seq2 > seq1
+        assert [name for name, _ in listed2] == [segment_name(seq2 + i) for i in range(4)]
+        assert dict(listed1).items() & dict(listed2).items(), "the windows overlap"
+        # Whole segments are within one AAC frame of the setting (the first may hold the
+        # encoder's priming, the last before a pause may be short: neither is in this window).
+        for _, duration in listed2:
+            assert abs(duration - SEGMENT_SECONDS) <= AAC_FRAME_SECONDS + 1e-4
+
+        # ffprobe reads the live playlist as a player would, over HTTP with the bearer token.
+        url = f"{server.base_url}/api/v1/spaces/{sid}/hls/live.m3u8"
+        probed = await ffprobe(
+            "-headers", f"Authorization: Bearer {lena.token}\r\n",
+            "-show_format", "-show_streams", url,
+        )  # fmt: skip
+        assert probed["format"]["format_name"] == "hls"
+        (stream,) = probed["streams"]
+        assert (stream["codec_name"], stream["profile"]) == ("aac", "LC")
+        assert (stream["sample_rate"], stream["channels"]) == ("48000", 2)
+
+        segments = {}
+        for name, duration in listed2:
+            got = await lena.http.get(f"/spaces/{sid}/hls/{name}")
+            assert got.status_code == 200, got.text
+            assert got.headers["content-type"] == "video/mp2t"
+            assert got.headers["cache-control"] == "public, max-age=31536000, immutable"
+            assert got.headers["accept-ranges"] == "bytes"
+            segments[name] = got.content
+            path = Path(server.settings.data_dir) / "hls" / sid / name
+            assert path.read_bytes() == got.content
+            probe = await ffprobe("-show_format", "-show_streams", "-count_packets", str(path))
+            assert probe["format"]["format_name"] == "mpegts"
+            assert probe["streams"][0]["codec_name"] == "aac"
+            packets = int(probe["streams"][0]["nb_read_packets"])
+            assert abs(packets * AAC_FRAME_SECONDS - duration) < 1e-3
+            # The speaker's tone, decoded from the segment.
+            assert abs(dominant_frequency(got.content) - TONE) < 5
+        # One timeline: each segment starts where the one before ended.
+        spans = [packet_span(segments[name]) for name, _ in listed2]
+        for (_, end), (start, _) in itertools.pairwise(spans):
+            assert start == end
+
+        name, data = next(iter(segments.items()))
+        await check_ranges(lena, f"/spaces/{sid}/hls/{name}", data)
+        await check_bad_names(lena, sid, server)
+
+        async with httpx.AsyncClient(base_url=server.base_url) as http:
+            scraped = (await http.get("/metrics")).text
+        written = re.search(r"^parley_hls_segments_written_total (\S+)$", scraped, re.M)
+        assert written and float(written.group(1)) >= 6
+        assert "parley_hls_encode_seconds_total" in scraped
+        assert "parley_hls_ticks_dropped_total 0.0" in scraped
+
+        # The space ends: the playlist says so, and still lists the last segments.
+        await host.call("POST", f"/spaces/{sid}/end", 200)
+        deadline = time.monotonic() + 10
+        while not parse_playlist((await lena.http.get(f"/spaces/{sid}/hls/live.m3u8")).text)[2]:
+            assert time.monotonic() < deadline, "no EXT-X-ENDLIST after the space ended"
+            await asyncio.sleep(0.1)
+    finally:
+        await singing.close()
+        for person in (host, alice, lena):
+            await person.close()
+
+
+async def check_ranges(listener: Person, path: str, data: bytes) -> None:
+    head = await listener.http.head(path)
+    assert head.status_code == 200
+    assert head.headers["content-length"] == str(len(data))
+    assert head.content == b""
+    part = await listener.http.get(path, headers={"Range": "bytes=0-99"})
+    assert part.status_code == 206
+    assert part.headers["content-range"] == f"bytes 0-99/{len(data)}"
+    assert part.content == data[:100]
+    tail = await listener.http.get(path, headers={"Range": "bytes=-188"})
+    assert tail.status_code == 206 and tail.content == data[-188:]
+    head_part = await listener.http.head(path, headers={"Range": "bytes=10-19"})
+    assert head_part.status_code == 206 and head_part.headers["content-length"] == "10"
+    past = await listener.http.get(path, headers={"Range": f"bytes={len(data)}-"})
+    assert past.status_code == 416
+    assert past.headers["content-range"] == f"bytes */{len(data)}"
+    assert past.json()["code"] == "range_not_satisfiable"
+
+
+async def check_bad_names(listener: Person, sid: str, server: ServerThread) -> None:
+    database = (Path(str(server.settings.data_dir)).parent / "parley.db").read_bytes()[:16]
+    for name in (
+        "seg-000000.ts",  # numbering starts from the clock: never this one
+        "seg-1.ts",
+        "live.m3u",
+        "LIVE.M3U8",
+        "...",
+        ".writing-abc",
+        "..%2F..%2Fparley.db",
+        "%2E%2E%2F%2E%2E%2Fparley.db",
+        "..%5C..%5Cparley.db",
+        "seg-000001.ts%00",
+        "parley.db",
+    ):
+        r = await listener.http.get(f"/spaces/{sid}/hls/{name}")
+        assert r.status_code == 404, (name, r.status_code)
+        assert r.headers["content-type"].startswith("application/problem+json"), name
+        assert r.json()["code"] in ("hls_file_not_found", "not_found"), (name, r.text)
+        assert database not in r.content
+    # Sent as they are: an HTTP client would resolve the dots itself before sending.
+    for path in ("../../../../parley.db", "..", "..%2f..%2f..%2f..%2fparley.db"):
+        status, body = await raw_get(server, f"/api/v1/spaces/{sid}/hls/{path}", listener.token)
+        assert status == 404, (path, status)
+        assert database not in body
+
+
+async def raw_get(server: ServerThread, target: str, token: str) -> tuple[int, bytes]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    request = (
+        f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+        "Connection: close\r\n\r\n"
+    )
+    writer.write(request.encode())
+    answer = await reader.read()
+    writer.close()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body
+
+
+async def test_who_gets_a_spaces_hls_and_who_a_clean_404(server: ServerThread) -> None:
+    host = await Person.sign_up(server.base_url, "host")
+    outsider = await Person.sign_up(server.base_url, "outsider")
+    try:
+        sid = (await host.call("POST", "/spaces", 201, json={"title": "Quiet"}))["id"]
+        async with httpx.AsyncClient(base_url=f"{server.base_url}/api/v1") as anonymous:
+            r = await anonymous.get(f"/spaces/{sid}/hls/live.m3u8")
+            assert r.status_code == 401 and r.json()["code"] == "unauthenticated"
+        await outsider.refused("GET", "/spaces/nope/hls/live.m3u8", 404, "space_not_found")
+        assert (await outsider.http.head("/spaces/nope/hls/seg-000001.ts")).status_code == 404
+        await outsider.refused("GET", f"/spaces/{sid}/hls/live.m3u8", 404, "hls_not_started")
+        # Someone removed from the space may not listen this way either.
+        await outsider.call("POST", f"/spaces/{sid}/join", 200)
+        await host.call("POST", f"/spaces/{sid}/remove/{outsider.handle}", 204)
+        await outsider.refused("GET", f"/spaces/{sid}/hls/live.m3u8", 403, "removed_from_space")
+        await host.call("POST", f"/spaces/{sid}/end", 200)
+        await host.refused("GET", f"/spaces/{sid}/hls/live.m3u8", 404, "space_not_live")
+        r = await host.http.post(f"/spaces/{sid}/hls/live.m3u8")
+        assert r.status_code == 405
+    finally:
+        await host.close()
+        await outsider.close()
+
+
+def segmenter_threads() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith("hls-")]
+
+
+async def test_a_pause_in_the_spaces_media_keeps_its_numbering_after_a_discontinuity(
+    server: ServerThread,
+) -> None:
+    host = await Person.sign_up(server.base_url, "host")
+    alice = await Person.sign_up(server.base_url, "alice")
+    try:
+        sid = (await host.call("POST", "/spaces", 201, json={"title": "On and off"}))["id"]
+        await alice.call("POST", f"/spaces/{sid}/join", 200)
+        await bring_on_stage(host, alice, sid)
+        singing = await MediaClient.connect(alice, sid, tone=TONE)
+        before = parse_playlist(await playlist_with(alice, sid, 2))[1]
+        assert segmenter_threads() == [f"hls-{sid}"]
+        # The only connection goes: the room closes, its segmenter stores its last segment.
+        await alice.call("DELETE", f"/spaces/{sid}/media", 204)
+        await singing.close()
+        deadline = time.monotonic() + 10
+        while segmenter_threads() or sid in server.node.media.rooms:
+            assert time.monotonic() < deadline, segmenter_threads()
+            await asyncio.sleep(0.1)
+        paused = await alice.http.get(f"/spaces/{sid}/hls/live.m3u8")
+        assert paused.status_code == 200
+        assert not parse_playlist(paused.text)[2], "paused, not ended"
+
+        singing = await MediaClient.connect(alice, sid, tone=TONE)
+        # The segments before the pause, then a discontinuity, then new ones: one numbering.
+        deadline = time.monotonic() + 10
+        while True:
+            text = (await alice.http.get(f"/spaces/{sid}/hls/live.m3u8")).text
+            lines = text.splitlines()
+            if "#EXT-X-DISCONTINUITY" in lines[:-3]:  # a segment listed after it
+                break
+            assert time.monotonic() < deadline, text
+            await asyncio.sleep(0.2)
+        sequence, after, _ = parse_playlist(text)
+        names = [name for name, _ in after]
+        assert names == [segment_name(sequence + i) for i in range(len(names))]
+        assert int(names[-1][4:-3]) > int(before[-1][0][4:-3])
+
+        # The space ends: the playlist says so for a while, then its files go.
+        await host.call("POST", f"/spaces/{sid}/end", 200)
+        await singing.close()
+        files = Path(server.settings.data_dir) / "hls" / sid
+        assert files.exists()
+        deadline = time.monotonic() + KEEP_ENDED_SECONDS + 10
+        while (r := await alice.http.get(f"/spaces/{sid}/hls/live.m3u8")).status_code == 200:
+            assert time.monotonic() < deadline, "the ended space's HLS is still served"
+            await asyncio.sleep(0.2)
+        assert r.status_code == 404 and r.json()["code"] == "space_not_live"
+        assert not files.exists()
+    finally:
+        await host.close()
+        await alice.close()
