@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from parley.config import Settings
+from parley.core.actors import OPERATOR
 from parley.core.errors import RuleViolation
 from parley.core.links.rules import LinkRule
 from parley.core.moderation_records import AuditQuery
@@ -73,7 +74,7 @@ async def _create_user(args: argparse.Namespace, node: Node) -> int:
         args.password,
         args.display_name or args.handle,
         is_admin=args.admin,
-        by_operator=True,
+        by=OPERATOR,
     )
     role = "admin" if args.admin else "account"
     print(f"created {role} @{account.handle} ({account.id})")
@@ -82,20 +83,20 @@ async def _create_user(args: argparse.Namespace, node: Node) -> int:
 
 async def _suspend(args: argparse.Namespace, node: Node) -> int:
     until = datetime.fromisoformat(args.until) if args.until else None
-    done = await node.moderation.suspend(None, args.handle, args.rule, args.reason, until)
+    done = await node.moderation.suspend(OPERATOR, args.handle, args.rule, args.reason, until)
     print(f"suspended @{done.account.handle}: {done.notice.notice.text}")
     return 0
 
 
 async def _unsuspend(args: argparse.Namespace, node: Node) -> int:
-    await node.moderation.unsuspend(None, args.handle, args.reason)
+    await node.moderation.unsuspend(OPERATOR, args.handle, args.reason)
     print(f"unsuspended @{args.handle}")
     return 0
 
 
 async def _feature(args: argparse.Namespace, node: Node) -> int:
-    change = await node.moderation.set_feature(
-        None, args.name, args.state == "on", args.message or ""
+    change = await node.features.set_feature(
+        OPERATOR, args.name, args.state == "on", args.message or ""
     )
     ended = change.spaces_ended
     print(
@@ -120,15 +121,15 @@ async def _audit(args: argparse.Namespace, node: Node) -> int:
 async def _link_rule(args: argparse.Namespace, node: Node) -> int:
     """Rules take effect on running nodes at once through Redis, else within one sweep."""
     if args.link_command == "add":
-        added = await node.links.add_rule(
-            None, args.match, args.pattern, args.verdict, args.rule, args.reason
+        added = await node.link_rules.add_rule(
+            OPERATOR, args.match, args.pattern, args.verdict, args.rule, args.reason
         )
         print(f"added link rule {added.rule.id}: {_rule_line(added.rule)}")
     elif args.link_command == "list":
-        for rule in await node.links.list_rules(None, limit=args.limit, offset=0):
+        for rule in await node.link_rules.list_rules(OPERATOR, limit=args.limit, offset=0):
             print(f"{rule.rule.id}  {_rule_line(rule.rule)}")
     else:
-        removed = await node.links.remove_rule(None, args.id, args.reason)
+        removed = await node.link_rules.remove_rule(OPERATOR, args.id, args.reason)
         print(f"removed link rule {removed.rule.id}: {_rule_line(removed.rule)}")
     return 0
 

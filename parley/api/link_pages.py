@@ -12,7 +12,7 @@ from html import escape
 from typing import Final
 
 from parley.core.links.checks import LinkCheck
-from parley.services.links import WARNING_REASONS
+from parley.services.link_checks import WARNING_REASONS
 
 # Nothing on these pages may load or run anything, nor tell the destination where the user was.
 HEADERS: Final = {

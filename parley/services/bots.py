@@ -21,7 +21,7 @@ from parley.core.errors import Conflict, Forbidden
 from parley.core.moderation_records import ActionTaken
 from parley.core.tokens import MAX_BOTS_PER_OWNER
 from parley.services.accounts import Caller
-from parley.services.common import Clock, new_id, utcnow
+from parley.services.common import Clock, new_id
 from parley.store.accounts import AccountStore, SessionStore
 from parley.store.db import Database
 from parley.store.moderation import AuditLog, ModerationStore
@@ -39,7 +39,7 @@ class BotService:
         *,
         guard_links: Callable[[str], Awaitable[None]],
         instance_name: str,
-        clock: Clock = utcnow,
+        clock: Clock,
     ) -> None:
         self.db = db
         self.guard_links = guard_links

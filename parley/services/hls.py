@@ -12,9 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from parley.config import Settings
@@ -31,7 +30,7 @@ from parley.media.playlist import (
 from parley.media.segment_store import SegmentStore
 from parley.media.segmenter import LiveSegmenter, SegmenterStats, SequenceNumbers
 from parley.services.accounts import Caller
-from parley.services.common import utcnow
+from parley.services.common import Clock
 from parley.services.spaces import SpaceService
 
 log = logging.getLogger(__name__)
@@ -77,7 +76,8 @@ class HlsService:
         spaces: SpaceService,
         store: SegmentStore,
         settings: Settings,
-        clock: Callable[[], datetime] = utcnow,
+        *,
+        clock: Clock,
     ) -> None:
         self.spaces = spaces
         self.store = store

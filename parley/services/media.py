@@ -13,7 +13,6 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from parley.bus.base import Bus
@@ -24,8 +23,9 @@ from parley.core.turn import turn_credential
 from parley.media.edge import OfferRefused, OfferSuperseded, Room, RoomClosed
 from parley.media.offer import check_offer
 from parley.services.accounts import Caller
-from parley.services.common import utcnow
+from parley.services.common import Clock
 from parley.services.hls import HlsService
+from parley.services.presence import PresenceService
 from parley.services.publisher import space_channel
 from parley.services.spaces import SpaceService
 
@@ -75,13 +75,17 @@ class MediaService:
         self,
         bus: Bus,
         spaces: SpaceService,
+        presence: PresenceService,
         settings: Settings,
-        clock: Callable[[], datetime] = utcnow,
+        *,
+        clock: Clock,
         hls: HlsService | None = None,
     ) -> None:
         self.hls = hls
         self.bus = bus
         self.spaces = spaces
+        # Where speaking levels and dead connections are reported.
+        self.presence = presence
         self.settings = settings
         self.clock = clock
         self.rooms: dict[str, WatchedRoom] = {}
@@ -352,7 +356,7 @@ class MediaService:
     async def _write_active_speakers(self, space_id: str) -> None:
         try:
             while (account_ids := self._pending_speakers.pop(space_id, None)) is not None:
-                await self.spaces.report_active_speakers(space_id, account_ids)
+                await self.presence.report_active_speakers(space_id, account_ids)
                 await asyncio.sleep(ACTIVE_SPEAKERS_INTERVAL)
         finally:
             self._speaker_writers.discard(space_id)
@@ -360,7 +364,7 @@ class MediaService:
     def _peer_lost(self, space_id: str, account_id: str) -> None:
         async def leave() -> None:
             # Leaving first: the hang-up may wait for a handshake to settle, the space need not.
-            await self.spaces.drop(space_id, account_id, reason="media_lost")
+            await self.presence.drop(space_id, account_id, reason="media_lost")
             watched = self.rooms.get(space_id)
             if watched is not None:
                 await watched.room.disconnect(account_id)

@@ -1,5 +1,5 @@
 """Moderation use cases: suspension and its enforcement everywhere, notices, appeals, reports,
-the audit log and the transparency report.
+the audit log and the transparency report. (Feature switches are features.py.)
 
 A suspension is committed first (account state, every session revoked, the action, the notice,
 the audit entry, in one transaction), then announced on the bus so every node closes that
@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from parley.bus.base import Bus
 from parley.core import moderation as rules
 from parley.core.accounts import Account, AccountState
+from parley.core.actors import Actor
 from parley.core.errors import Conflict, Forbidden, NotFound
 from parley.core.moderation_records import (
     ActionCount,
@@ -26,57 +27,64 @@ from parley.core.moderation_records import (
     Appeal,
     AuditLine,
     AuditQuery,
-    FeatureChange,
-    FeatureSwitch,
     Notice,
     NoticeRead,
     QueuedAppeal,
     Suspended,
 )
+from parley.core.spaces import rules as space_rules
+from parley.core.spaces.events import Event
+from parley.core.spaces.model import SpaceState
 from parley.services import bots, orders
 from parley.services.accounts import AccountService, Caller
-from parley.services.common import new_id, utcnow
+from parley.services.common import Clock, new_id
+from parley.services.decisions import SpaceDecisions
 from parley.services.orders import ACCOUNTS_CHANNEL, AccountSuspended
-from parley.services.spaces import SpaceService
 from parley.store.accounts import AccountStore, SessionStore
 from parley.store.db import Database
 from parley.store.moderation import AuditLog, ModerationStore
 from parley.store.notifications import NotificationStore
+from parley.store.spaces import SpaceStore
 
 
 class ModerationService:
     def __init__(
-        self, db: Database, bus: Bus, accounts: AccountService, spaces: SpaceService
+        self,
+        db: Database,
+        bus: Bus,
+        accounts: AccountService,
+        decisions: SpaceDecisions,
+        *,
+        clock: Clock,
     ) -> None:
         self.db = db
+        self.clock = clock
         self.bus = bus
         self.accounts = accounts
-        self.spaces = spaces
+        # A suspension takes the account out of its spaces through the spaces' own decisions.
+        self.decisions = decisions
 
     # --- suspension ------------------------------------------------------------------------
 
     async def suspend(
         self,
-        actor: Caller | None,
+        actor: Actor,
         handle: str,
         rule: str,
         reason: str,
         until: datetime | None = None,
     ) -> Suspended:
-        """Suspend an account, whoever it is. `actor` None: the operator, from the CLI."""
-        now = utcnow()
+        """Suspend an account, whoever it is."""
+        now = self.clock()
         decided = rules.suspension(rule, reason, until, now)
         async with self.db.write() as conn:
             target = await self._account(conn, handle)
-            if actor is not None:
-                rules.may_suspend(actor.account, target)
-            elif target.state is AccountState.SUSPENDED:
-                raise Conflict("already_suspended", f"@{target.handle} is already suspended")
+            rules.may_suspend(actor, target)
             action_id, notice_id = new_id(), new_id()
             await AccountStore(conn).set_state(target.id, AccountState.SUSPENDED, decided.until)
             await SessionStore(conn).revoke_all(target.id, now)
             moderation = ModerationStore(conn)
-            actor_id = actor.account.id if actor else None
+            actor_id = actor.account_id
             await moderation.add_action(
                 ActionTaken(
                     id=action_id,
@@ -119,28 +127,25 @@ class ModerationService:
             )
         for account_id in (target.id, *bot_ids):
             await self.bus.publish(ACCOUNTS_CHANNEL, orders.encode(AccountSuspended(account_id)))
-            await self.spaces.remove_suspended(account_id)
+            await self.remove_suspended(account_id)
         return Suspended(target, NoticeRead(notice))
 
     async def unsuspend(
-        self, actor: Caller | None, handle: str, reason: str, *, rule: str = "unsuspend"
+        self, actor: Actor, handle: str, reason: str, *, rule: str = "unsuspend"
     ) -> Account:
         """Lift a suspension; the account, now active."""
-        now = utcnow()
+        now = self.clock()
         reason = rules.clean_reason(reason)
         async with self.db.write() as conn:
             target = await self._account(conn, handle)
-            if actor is not None:
-                rules.may_unsuspend(actor.account, target)
-            elif target.state is not AccountState.SUSPENDED:
-                raise Conflict("not_suspended", f"@{target.handle} is not suspended")
+            rules.may_unsuspend(actor, target)
             await bots.refuse_lift_without_owner(conn, target)
-            await self._lift(conn, target, actor.account.id if actor else None, rule, reason, now)
+            await self._lift(conn, target, actor.account_id, rule, reason, now)
         return dataclasses.replace(target, state=AccountState.ACTIVE)
 
     async def lift_due(self) -> None:
         """Suspensions whose time ran out end by themselves (the sweeper calls this)."""
-        now = utcnow()
+        now = self.clock()
         async with self.db.read() as conn:
             due = await AccountStore(conn).suspensions_due(now)
         for account_id in due:
@@ -190,7 +195,28 @@ class ModerationService:
 
     async def sweep(self) -> None:
         await self.lift_due()
-        await self.spaces.sweep_suspended()
+        await self.sweep_suspended()
+
+    # --- taking the suspended out of spaces ----------------------------------------------------
+
+    async def remove_suspended(self, account_id: str) -> None:
+        """Take a suspended account out of every space it is in or hosts, with an event each."""
+        async with self.db.read() as conn:
+            space_ids = await SpaceStore(conn).spaces_to_leave(account_id)
+        for space_id in space_ids:
+            await self._take_out(space_id, account_id)
+
+    async def sweep_suspended(self) -> None:
+        async with self.db.read() as conn:
+            pairs = await SpaceStore(conn).suspended_still_inside()
+        for space_id, account_id in pairs:
+            await self._take_out(space_id, account_id)
+
+    async def _take_out(self, space_id: str, account_id: str) -> None:
+        async def decide(state: SpaceState, _conn: AsyncConnection) -> list[Event]:
+            return space_rules.suspend(state, account_id, self.clock())
+
+        await self.decisions.decide(space_id, [account_id], decide)
 
     # --- notices and appeals -----------------------------------------------------------------
 
@@ -202,7 +228,7 @@ class ModerationService:
         """Appeal the action behind a notice, once. A suspended account may appeal too: it
         signs in to read its notice, and this is the one thing it can do."""
         text = rules.clean_appeal(text)
-        now = utcnow()
+        now = self.clock()
         async with self.db.write() as conn:
             store = ModerationStore(conn)
             notice = await store.notice(notice_id)
@@ -225,7 +251,7 @@ class ModerationService:
         return appeal
 
     async def appeals(self, caller: Caller, *, open_only: bool, limit: int) -> list[QueuedAppeal]:
-        rules.require_moderator(caller.account)
+        rules.require_moderator(caller)
         async with self.db.read() as conn:
             found = await ModerationStore(conn).appeals(open_only=open_only, limit=limit)
             handles = await account_handles(conn, [a.account_id for a in found])
@@ -234,10 +260,10 @@ class ModerationService:
     async def decide_appeal(
         self, caller: Caller, appeal_id: str, decision: str, reason: str
     ) -> Appeal:
-        rules.require_moderator(caller.account)
+        rules.require_moderator(caller)
         verdict = rules.AppealDecision(decision)
         reason = rules.clean_reason(reason)
-        now = utcnow()
+        now = self.clock()
         async with self.db.write() as conn:
             store = ModerationStore(conn)
             appeal = await store.appeal(appeal_id)
@@ -284,56 +310,15 @@ class ModerationService:
             decided_at=now,
         )
 
-    # --- feature switches ----------------------------------------------------------------------
-
-    async def set_feature(
-        self, actor: Caller | None, name: str, enabled: bool, message: str = ""
-    ) -> FeatureChange:
-        """Switch a feature on or off for everyone. Turning `spaces` off ends every live space
-        gracefully, with the message; turning it on again restores service."""
-        if actor is not None:
-            rules.require_moderator(actor.account)
-        feature = rules.feature(name)
-        message = rules.clean_message(message)
-        now = utcnow()
-        actor_id = actor.account.id if actor else None
-        async with self.db.write() as conn:
-            store = ModerationStore(conn)
-            before = (await store.features()).get(feature.value)
-            await store.set_feature(
-                feature.value, enabled=enabled, message=message, now=now, by=actor_id
-            )
-            await AuditLog(conn).append(
-                at=now,
-                actor_id=actor_id,
-                action="feature_on" if enabled else "feature_off",
-                target_type="feature",
-                target_id=feature.value,
-                reason=message or None,
-                before={"enabled": before.enabled} if before else None,
-                after={"enabled": enabled, "message": message},
-            )
-        ended = 0
-        if feature is rules.Feature.SPACES and not enabled:
-            ended = await self.spaces.end_all("feature_disabled", message)
-        return FeatureChange((await self.status())[feature.value], spaces_ended=ended)
-
-    async def status(self) -> dict[str, FeatureSwitch]:
-        """Public: every feature switch and its message, by feature name."""
-        async with self.db.read() as conn:
-            switches = await ModerationStore(conn).features()
-        never_set = {f.value: FeatureSwitch(f.value, True, "", None) for f in rules.Feature}
-        return {name: switches.get(name, switch) for name, switch in never_set.items()}
-
     # --- reading -------------------------------------------------------------------------------
 
     async def find_accounts(self, caller: Caller, text: str, limit: int) -> list[Account]:
-        rules.require_moderator(caller.account)
+        rules.require_moderator(caller)
         async with self.db.read() as conn:
             return await AccountStore(conn).search(text, limit)
 
     async def audit(self, caller: Caller, wanted: AuditQuery) -> list[AuditLine]:
-        rules.require_moderator(caller.account)
+        rules.require_moderator(caller)
         async with self.db.read() as conn:
             entries = await AuditLog(conn).entries(wanted)
             ids = [e.actor_id for e in entries if e.actor_id]

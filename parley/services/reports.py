@@ -11,7 +11,7 @@ from parley.core import moderation as rules
 from parley.core.errors import Conflict, Invalid, NotFound
 from parley.core.moderation_records import QueuedReport, Report
 from parley.services.accounts import Caller
-from parley.services.common import new_id, utcnow
+from parley.services.common import Clock, new_id
 from parley.services.moderation import account_handles
 from parley.store.accounts import AccountStore, PostStore
 from parley.store.db import Database
@@ -20,8 +20,9 @@ from parley.store.spaces import SpaceStore
 
 
 class ReportService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, clock: Clock) -> None:
         self.db = db
+        self.clock = clock
 
     async def report(
         self, caller: Caller, target_type: str, target_id: str, rule: str, comment: str
@@ -31,7 +32,7 @@ class ReportService:
         except ValueError:
             raise Invalid("invalid_target_type", "Report an account, a space or a post") from None
         rule, comment = rules.clean_rule(rule), rules.clean_comment(comment)
-        now = utcnow()
+        now = self.clock()
         async with self.db.write() as conn:
             resolved = await self._report_target(conn, kind, target_id)
             report = Report(
@@ -67,7 +68,7 @@ class ReportService:
         return target_id
 
     async def reports(self, caller: Caller, status: str | None, limit: int) -> list[QueuedReport]:
-        rules.require_moderator(caller.account)
+        rules.require_moderator(caller)
         async with self.db.read() as conn:
             found = await ModerationStore(conn).reports(status=status, limit=limit)
             ids = [r.reporter_id for r in found]
@@ -85,11 +86,11 @@ class ReportService:
     async def resolve_report(
         self, caller: Caller, report_id: str, status: str, reason: str
     ) -> Report:
-        rules.require_moderator(caller.account)
+        rules.require_moderator(caller)
         if status not in ("actioned", "dismissed"):
             raise Invalid("invalid_status", "Resolve a report as actioned or dismissed")
         reason = rules.clean_reason(reason)
-        now = utcnow()
+        now = self.clock()
         async with self.db.write() as conn:
             store = ModerationStore(conn)
             report = await store.report(report_id)

@@ -33,7 +33,7 @@ Limit = Annotated[int, Query(ge=1, le=200)]
 
 async def _posts(node: Node, posts: list[Post]) -> list[PostOut]:
     """Posts as readers get them: the links in their text already through the redirector."""
-    parts = await node.links.render([(p.text, p.author.id) for p in posts])
+    parts = await node.redirector.render([(p.text, p.author.id) for p in posts])
     owners = await node.bots.owners_of([p.author.id for p in posts])
     return [
         PostOut(
@@ -113,7 +113,7 @@ async def update_me(body: ProfileChange, caller: CallerDep, node: NodeDep) -> Pr
 @router.get("/accounts/{handle}", response_model=ProfileOut)
 async def profile(handle: str, node: NodeDep, caller: MaybeCallerDep) -> ProfileOut:
     p = await node.accounts.profile(handle, caller)
-    name, bio = await node.links.render(
+    name, bio = await node.redirector.render(
         [(p.account.display_name, p.account.id), (p.account.bio, p.account.id)]
     )
     owners = await node.bots.owners_of([p.account.id])

@@ -103,7 +103,7 @@ async def events(ws: WebSocket, space_id: str) -> None:
     counted = False
     try:
         if participant is not None:
-            await node.spaces.connected(space_id, me)
+            await node.presence.connected(space_id, me)
             counted = True
         await _catch_up(ws, node, space_id, client)
         sender = asyncio.create_task(pump(feed, client, ws.send_text, batch=_batch(ws)))
@@ -126,7 +126,7 @@ async def events(ws: WebSocket, space_id: str) -> None:
     finally:
         node.hub.detach(space_id, client)
         if counted:
-            await node.spaces.disconnected(space_id, me)
+            await node.presence.disconnected(space_id, me)
 
 
 async def _catch_up(ws: WebSocket, node: Node, space_id: str, client: Client) -> None:

@@ -17,7 +17,7 @@ from parley.api.schemas.links import LinkCheckOut, LinkIn, LinkOut, LinkRuleIn, 
 from parley.core.errors import NotFound
 from parley.core.links.rules import Decision
 from parley.core.ratelimit import LimitName
-from parley.services.links import URL_MAX
+from parley.services.link_checks import URL_MAX
 
 router = APIRouter(tags=["trust and safety"])
 redirector = APIRouter(tags=["links"])
@@ -31,7 +31,7 @@ async def link_rules(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> list[LinkRuleOut]:
     """Link rules, newest first."""
-    found = await node.links.list_rules(caller, limit=limit, offset=offset)
+    found = await node.link_rules.list_rules(caller, limit=limit, offset=offset)
     return [LinkRuleOut.of(r) for r in found]
 
 
@@ -39,7 +39,7 @@ async def link_rules(
 async def add_link_rule(body: LinkRuleIn, caller: CallerDep, node: NodeDep) -> LinkRuleOut:
     """Warn about or block links by host (with its subdomains), host + path prefix (whole
     segments), or exact URL. Takes effect on every node at once, for links already posted too."""
-    added = await node.links.add_rule(
+    added = await node.link_rules.add_rule(
         caller, body.match, body.pattern, body.verdict, body.rule, body.reason
     )
     return LinkRuleOut.of(added)
@@ -47,7 +47,7 @@ async def add_link_rule(body: LinkRuleIn, caller: CallerDep, node: NodeDep) -> L
 
 @router.delete("/admin/link-rules/{rule_id}", status_code=204)
 async def remove_link_rule(rule_id: str, caller: CallerDep, node: NodeDep) -> Response:
-    await node.links.remove_rule(caller, rule_id)
+    await node.link_rules.remove_rule(caller, rule_id)
     return Response(status_code=204)
 
 
@@ -59,7 +59,7 @@ async def check_link(
 ) -> LinkCheckOut:
     """The verdict for a URL, as posting it would meet it: canonicalized, matched against the
     link rules, and for a link shortener every hop of its redirect chain checked too."""
-    return LinkCheckOut.of(await node.links.check(url))
+    return LinkCheckOut.of(await node.link_checks.check(url))
 
 
 @router.post(
@@ -68,7 +68,7 @@ async def check_link(
 async def add_link(body: LinkIn, caller: CallerDep, node: NodeDep) -> LinkOut:
     """A redirector link (`href`) for a URL; it is checked again when clicked. Links in stored
     content need none of this: posts, profiles and spaces carry their links as `*_parts`."""
-    minted = await node.links.add_link(body.url, caller.account.id)
+    minted = await node.redirector.add_link(body.url, caller.account.id)
     return LinkOut(id=minted.id, url=minted.url, href=minted.href)
 
 
@@ -87,7 +87,7 @@ async def open_link(link_id: str, request: Request, node: NodeDep) -> Response:
     redirect; warn → a warning page; block → a refusal page."""
     browser = "text/html" in request.headers.get("accept", "")
     try:
-        target, check = await node.links.open_link(link_id)
+        target, check = await node.redirector.open_link(link_id)
     except NotFound:
         if not browser:
             raise

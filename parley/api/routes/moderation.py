@@ -143,14 +143,14 @@ async def audit(
 async def set_feature(
     name: str, body: FeatureIn, caller: CallerDep, node: NodeDep
 ) -> FeatureChangeOut:
-    change = await node.moderation.set_feature(caller, name, body.enabled, body.message)
+    change = await node.features.set_feature(caller, name, body.enabled, body.message)
     return FeatureChangeOut.changed(change)
 
 
 @router.get("/status")
 async def status(node: NodeDep) -> StatusOut:
     """Public: which features are on, and the admins' message when one is off."""
-    switches = await node.moderation.status()
+    switches = await node.features.status()
     return StatusOut(features={name: FeatureOut.of(s) for name, s in switches.items()})
 
 
