@@ -182,6 +182,7 @@ class Node:
                 await self.link_rules.reconcile()
                 await self.hub.catch_up()
                 await self.media.catch_up()
+                await self.hls.sweep()
             except Exception:
                 log.exception("sweep failed; trying again next interval")
 
