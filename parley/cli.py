@@ -10,7 +10,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from parley.config import Settings
+from parley.core.actors import OPERATOR
 from parley.core.errors import RuleViolation
+from parley.core.links.rules import LinkRule
+from parley.core.moderation_records import AuditQuery
 from parley.store.moderation import AuditLog
 
 if TYPE_CHECKING:
@@ -71,7 +74,7 @@ async def _create_user(args: argparse.Namespace, node: Node) -> int:
         args.password,
         args.display_name or args.handle,
         is_admin=args.admin,
-        by_operator=True,
+        by=OPERATOR,
     )
     role = "admin" if args.admin else "account"
     print(f"created {role} @{account.handle} ({account.id})")
@@ -80,36 +83,37 @@ async def _create_user(args: argparse.Namespace, node: Node) -> int:
 
 async def _suspend(args: argparse.Namespace, node: Node) -> int:
     until = datetime.fromisoformat(args.until) if args.until else None
-    done = await node.moderation.suspend(None, args.handle, args.rule, args.reason, until)
-    print(f"suspended @{done['account']['handle']}: {done['notice']['text']}")
+    done = await node.moderation.suspend(OPERATOR, args.handle, args.rule, args.reason, until)
+    print(f"suspended @{done.account.handle}: {done.notice.notice.text}")
     return 0
 
 
 async def _unsuspend(args: argparse.Namespace, node: Node) -> int:
-    await node.moderation.unsuspend(None, args.handle, args.reason)
+    await node.moderation.unsuspend(OPERATOR, args.handle, args.reason)
     print(f"unsuspended @{args.handle}")
     return 0
 
 
 async def _feature(args: argparse.Namespace, node: Node) -> int:
-    switch = await node.moderation.set_feature(
-        None, args.name, args.state == "on", args.message or ""
+    change = await node.features.set_feature(
+        OPERATOR, args.name, args.state == "on", args.message or ""
     )
+    ended = change.spaces_ended
     print(
-        f"{switch['name']}: {'on' if switch['enabled'] else 'off'}"
-        + (f" ({switch['spaces_ended']} live spaces ended)" if switch["spaces_ended"] else "")
+        f"{change.switch.name}: {'on' if change.switch.enabled else 'off'}"
+        + (f" ({ended} live spaces ended)" if ended else "")
     )
     return 0
 
 
 async def _audit(args: argparse.Namespace, node: Node) -> int:
     async with node.db.read() as conn:
-        entries = await AuditLog(conn).entries(action=args.action, limit=args.limit)
+        entries = await AuditLog(conn).entries(AuditQuery(action=args.action, limit=args.limit))
     for e in entries:
-        who = e["actor_id"] or "operator"
+        who = e.actor_id or "operator"
         print(
-            f"{e['at'].isoformat()}  {e['action']:<14} {e['target_type']}:{e['target_id']}  "
-            f"by {who}  rule={e['rule'] or '-'}  {e['reason'] or ''}"
+            f"{e.at.isoformat()}  {e.action:<14} {e.target_type}:{e.target_id}  "
+            f"by {who}  rule={e.rule or '-'}  {e.reason or ''}"
         )
     return 0
 
@@ -117,23 +121,23 @@ async def _audit(args: argparse.Namespace, node: Node) -> int:
 async def _link_rule(args: argparse.Namespace, node: Node) -> int:
     """Rules take effect on running nodes at once through Redis, else within one sweep."""
     if args.link_command == "add":
-        added = await node.links.add_rule(
-            None, args.match, args.pattern, args.verdict, args.rule, args.reason
+        added = await node.link_rules.add_rule(
+            OPERATOR, args.match, args.pattern, args.verdict, args.rule, args.reason
         )
-        print(f"added link rule {added['id']}: {_rule_line(added)}")
+        print(f"added link rule {added.rule.id}: {_rule_line(added.rule)}")
     elif args.link_command == "list":
-        for rule in await node.links.list_rules(None, limit=args.limit, offset=0):
-            print(f"{rule['id']}  {_rule_line(rule)}")
+        for rule in await node.link_rules.list_rules(OPERATOR, limit=args.limit, offset=0):
+            print(f"{rule.rule.id}  {_rule_line(rule.rule)}")
     else:
-        removed = await node.links.remove_rule(None, args.id, args.reason)
-        print(f"removed link rule {removed['id']}: {_rule_line(removed)}")
+        removed = await node.link_rules.remove_rule(OPERATOR, args.id, args.reason)
+        print(f"removed link rule {removed.rule.id}: {_rule_line(removed.rule)}")
     return 0
 
 
-def _rule_line(rule: dict[str, str]) -> str:
+def _rule_line(rule: LinkRule) -> str:
     return (
-        f"{rule['verdict']:<5} {rule['match']:<6} {rule['pattern']}  "
-        f"rule={rule['rule']}  {rule['reason']}"
+        f"{rule.verdict.value:<5} {rule.match.value:<6} {rule.pattern}  "
+        f"rule={rule.rule}  {rule.reason}"
     )
 
 

@@ -6,10 +6,14 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from parley.core.errors import Invalid
 from parley.core.instants import utc_instant
 from parley.core.text import bounded_text, has_control_or_bidi_override, has_visible_character
+
+if TYPE_CHECKING:
+    from parley.core.actors import Actor
 
 HANDLE_RE = re.compile(r"[A-Za-z0-9_]{1,15}")
 DISPLAY_NAME_MAX = 50
@@ -63,6 +67,15 @@ def check_handle_unreserved(handle: str, instance_name: str) -> str:
     )
     if seen in RESERVED_HANDLES or (instance and seen in staff_like):
         raise Invalid("reserved_handle", f"@{handle} is reserved: choose another handle")
+    return handle
+
+
+def check_new_handle(handle: str, instance_name: str, *, by: Actor | None) -> str:
+    """A handle for a new account. `by`: who creates it; None when a person signs up. The
+    operator may give a reserved handle (such as `support`) to the instance's own staff."""
+    check_handle(handle)
+    if by is None or not by.is_operator:
+        check_handle_unreserved(handle, instance_name)
     return handle
 
 

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from parley.core.accounts import Account, AccountState
+from parley.core.actors import Actor
 from parley.core.errors import Conflict, Forbidden, Invalid
 from parley.core.instants import utc_instant
 from parley.core.text import bounded_text
@@ -48,8 +49,9 @@ class Suspension:
     until: datetime | None
 
 
-def require_moderator(actor: Account) -> None:
-    if not actor.is_admin:
+def require_moderator(actor: Actor) -> None:
+    """A moderator's account, or the operator (who runs the node and needs no role in it)."""
+    if actor.account is not None and not actor.account.is_admin:
         raise Forbidden("moderators_only", "Only moderators can do this")
 
 
@@ -81,18 +83,20 @@ def suspension(rule: str, reason: str, until: datetime | None, now: datetime) ->
     return Suspension(clean_rule(rule), clean_reason(reason), until)
 
 
-def may_suspend(actor: Account, target: Account) -> None:
+def may_suspend(actor: Actor, target: Account) -> None:
     require_moderator(actor)
-    if actor.id == target.id:
+    if actor.account is not None and actor.account.id == target.id:
         # Not an exemption for anyone: a moderator cannot lock the last door behind them.
         raise Conflict("cannot_suspend_self", "Ask another moderator")
     if target.state is AccountState.SUSPENDED:
         raise Conflict("already_suspended", f"@{target.handle} is already suspended")
+    if actor.is_operator:
+        return  # the command line never refused a deactivated account; it still does not
     if target.state is AccountState.DEACTIVATED:
         raise Conflict("account_deactivated", f"@{target.handle} is deactivated")
 
 
-def may_unsuspend(actor: Account, target: Account) -> None:
+def may_unsuspend(actor: Actor, target: Account) -> None:
     require_moderator(actor)
     if target.state is not AccountState.SUSPENDED:
         raise Conflict("not_suspended", f"@{target.handle} is not suspended")

@@ -5,21 +5,22 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from parley.bus.base import Bus
 from parley.core import accounts as rules
 from parley.core import sessions as session_rules
 from parley.core.accounts import Account, AccountState, Post, clean_cursor
+from parley.core.actors import Actor
 from parley.core.errors import Conflict, Forbidden, NotFound, Unauthenticated
+from parley.core.notifications import Notification
 from parley.core.ratelimit import LimitName
 from parley.core.sessions import SessionEnd, SessionPolicy, SessionTimes
 from parley.services import orders
-from parley.services.common import Clock, hash_token, new_id, new_token, utcnow
+from parley.services.common import Clock, hash_token, new_id, new_token
 from parley.services.orders import ACCOUNTS_CHANNEL, SessionsEnded
 from parley.services.passwords import Passwords
 from parley.services.ratelimit import RateLimiter
-from parley.services.views import notice_view
+from parley.services.views import notice_document
 from parley.store.accounts import AccountStore, PostStore, SessionStore, SocialStore, StoredSession
 from parley.store.db import Database
 from parley.store.moderation import ModerationStore
@@ -31,8 +32,9 @@ APPEAL_SCOPE = "appeal"
 
 
 @dataclass(frozen=True)
-class Caller:
-    """Who is making a request, resolved from a bearer token."""
+class Caller(Actor):
+    """Who is making a request, resolved from a bearer token: an account acting through one of
+    its sessions."""
 
     account: Account
     session_id: str
@@ -61,7 +63,7 @@ class AccountService:
         bus: Bus,
         sessions: SessionPolicy,
         limits: RateLimiter,
-        clock: Clock = utcnow,
+        clock: Clock,
         instance_name: str = "Parley",
     ) -> None:
         self.db = db
@@ -70,7 +72,7 @@ class AccountService:
         self.passwords = passwords
         # Handles that read as the instance speaking are reserved (core.accounts).
         self.instance_name = instance_name
-        # Refuses text with a blocked link in it (LinkService.guard): posts, names, bios.
+        # Refuses text with a blocked link in it (LinkChecks.guard): posts, names, bios.
         self.guard_links = guard_links
         # Ended sessions are announced here, so every node closes what they hold open.
         self.bus = bus
@@ -85,13 +87,11 @@ class AccountService:
         display_name: str,
         *,
         is_admin: bool = False,
-        by_operator: bool = False,
+        by: Actor | None = None,
     ) -> Account:
-        """A new account. `by_operator`: created by whoever runs the node (the command line),
-        who may take a reserved handle such as `support` for the instance's own staff."""
-        rules.check_handle(handle)
-        if not by_operator:
-            rules.check_handle_unreserved(handle, self.instance_name)
+        """A new account. `by`: who creates it (see core.accounts.check_new_handle); None when
+        a person signs up."""
+        rules.check_new_handle(handle, self.instance_name, by=by)
         rules.check_password(password)
         name = rules.clean_display_name(display_name)
         await self.guard_links(name)  # a name is user content like any other
@@ -103,7 +103,7 @@ class AccountService:
                 display_name=name,
                 password_hash=password_hash,
                 is_admin=is_admin,
-                now=utcnow(),
+                now=self.clock(),
             )
         if account is None:
             raise Conflict("handle_taken", "That handle is taken")
@@ -163,7 +163,7 @@ class AccountService:
         raise Forbidden(
             "account_suspended",
             "This account is suspended",
-            notice=notice_view(notice) if notice else None,
+            notice=notice_document(notice) if notice else None,
             appeal_token=token,
         )
 
@@ -309,7 +309,7 @@ class AccountService:
                 raise Forbidden("blocked", "This account has blocked you")
             if await social.blocks(caller.account.id, other.id):
                 raise Conflict("unblock_first", "Unblock this account to follow it")
-            await social.follow(caller.account.id, other.id, utcnow())
+            await social.follow(caller.account.id, other.id, self.clock())
 
     async def unfollow(self, caller: Caller, handle: str) -> None:
         other = await self._other(caller, handle)
@@ -319,7 +319,7 @@ class AccountService:
     async def block(self, caller: Caller, handle: str) -> Account:
         other = await self._other(caller, handle)
         async with self.db.write() as conn:
-            await SocialStore(conn).block(caller.account.id, other.id, utcnow())
+            await SocialStore(conn).block(caller.account.id, other.id, self.clock())
         return other
 
     async def unblock(self, caller: Caller, handle: str) -> None:
@@ -330,7 +330,7 @@ class AccountService:
     async def post(self, caller: Caller, text: str) -> Post:
         text = rules.clean_post(text)
         await self.guard_links(text)
-        post_id, now = new_id(), utcnow()
+        post_id, now = new_id(), self.clock()
         async with self.db.write() as conn:
             await PostStore(conn).create(
                 id=post_id, author_id=caller.account.id, text=text, now=now
@@ -352,6 +352,6 @@ class AccountService:
                 [*authors, caller.account.id], before=clean_cursor(before), limit=limit
             )
 
-    async def notifications(self, caller: Caller, limit: int) -> list[dict[str, Any]]:
+    async def notifications(self, caller: Caller, limit: int) -> list[Notification]:
         async with self.db.read() as conn:
             return await NotificationStore(conn).for_account(caller.account.id, limit)

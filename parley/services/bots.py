@@ -18,9 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from parley.core import accounts as account_rules
 from parley.core.accounts import Account, AccountState
 from parley.core.errors import Conflict, Forbidden
+from parley.core.moderation_records import ActionTaken
 from parley.core.tokens import MAX_BOTS_PER_OWNER
 from parley.services.accounts import Caller
-from parley.services.common import Clock, new_id, utcnow
+from parley.services.common import Clock, new_id
 from parley.store.accounts import AccountStore, SessionStore
 from parley.store.db import Database
 from parley.store.moderation import AuditLog, ModerationStore
@@ -38,7 +39,7 @@ class BotService:
         *,
         guard_links: Callable[[str], Awaitable[None]],
         instance_name: str,
-        clock: Clock = utcnow,
+        clock: Clock,
     ) -> None:
         self.db = db
         self.guard_links = guard_links
@@ -156,15 +157,17 @@ async def _record(
 ) -> None:
     suspended = action == "suspend"
     await ModerationStore(conn).add_action(
-        id=new_id(),
-        action=action,
-        target_type="account",
-        target_id=bot.id,
-        actor_id=actor_id,
-        rule=rule,
-        reason=reason,
-        until=None,
-        created_at=now,
+        ActionTaken(
+            id=new_id(),
+            action=action,
+            target_type="account",
+            target_id=bot.id,
+            actor_id=actor_id,
+            rule=rule,
+            reason=reason,
+            until=None,
+            created_at=now,
+        )
     )
     await AuditLog(conn).append(
         at=now,

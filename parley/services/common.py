@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 
 def new_id() -> str:
@@ -22,8 +22,30 @@ def hash_token(token: str) -> str:
 
 
 def utcnow() -> datetime:
+    """The system's time: the node clock's source, and nothing else's."""
     return datetime.now(UTC)
 
 
-# Where time-dependent services read the time; tests pass one they can move.
+# How a service reads the time: the node's clock (`NodeClock.now`), which tests move.
 Clock = Callable[[], datetime]
+
+
+class NodeClock:
+    """The one clock a node's services read the time from. Tests move it (`advance`) to see
+    what time does (sessions expiring, a host's grace period running out, suspensions ending)
+    without waiting for it."""
+
+    def __init__(self, source: Clock = utcnow) -> None:
+        self._source = source
+        self.ahead = timedelta(0)
+
+    def now(self) -> datetime:
+        """Aware UTC."""
+        return self._source() + self.ahead
+
+    def wall(self) -> float:
+        """The same time as seconds since the epoch (what the rate limits count in)."""
+        return self.now().timestamp()
+
+    def advance(self, by: timedelta) -> None:
+        self.ahead += by

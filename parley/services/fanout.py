@@ -108,7 +108,7 @@ class Feed:
     async def _run(self) -> None:
         async with self.bus.subscribe(space_channel(self.space_id)) as sub:
             # Subscribed first, then read where the log stands: nothing can fall in between.
-            self.last_seq = (await self.spaces.view(self.space_id))["seq"]
+            self.last_seq = await self.spaces.seq(self.space_id)
             self.ready.set()
             async for message in sub:
                 try:

@@ -5,6 +5,8 @@ A space's stream outlives its mixer: when the last peer on this node leaves, the
 the playlist keeps its segments; when someone comes back, numbering goes on where it was, the
 first new segment marked as a discontinuity. When the space ends, the playlist gets
 EXT-X-ENDLIST, and the files go a little later (players still fetching the last segments).
+Those later steps run in the node's sweep, on the node's clock: no task waits per stream, so a
+space's media leaves nothing running behind it once its peers are gone.
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from parley.config import Settings
@@ -31,7 +33,7 @@ from parley.media.playlist import (
 from parley.media.segment_store import SegmentStore
 from parley.media.segmenter import LiveSegmenter, SegmenterStats, SequenceNumbers
 from parley.services.accounts import Caller
-from parley.services.common import utcnow
+from parley.services.common import Clock
 from parley.services.spaces import SpaceService
 
 log = logging.getLogger(__name__)
@@ -59,11 +61,15 @@ class LiveStream:
     numbers: SequenceNumbers = field(default_factory=SequenceNumbers)
     # Discontinuities that slid out of the window (EXT-X-DISCONTINUITY-SEQUENCE).
     discontinuity_sequence: int = 0
-    ended: bool = False
+    ended_at: datetime | None = None
+    # With no mixer here: when the sweep last asked whether the space is still live.
+    checked_at: datetime | None = None
     segmenter: LiveSegmenter | None = None
     mixer: Mixer | None = None
-    removal: asyncio.Task[None] | None = field(default=None, repr=False)
-    watcher: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    @property
+    def ended(self) -> bool:
+        return self.ended_at is not None
 
     def add(self, entry: SegmentEntry) -> None:
         if len(self.window) == self.window.maxlen and self.window[0].discontinuity:
@@ -77,7 +83,8 @@ class HlsService:
         spaces: SpaceService,
         store: SegmentStore,
         settings: Settings,
-        clock: Callable[[], datetime] = utcnow,
+        *,
+        clock: Clock,
     ) -> None:
         self.spaces = spaces
         self.store = store
@@ -96,9 +103,6 @@ class HlsService:
     async def stop(self) -> None:
         for stream in list(self.streams.values()):
             self._detach(stream)
-            for task in (stream.removal, stream.watcher):
-                if task is not None:
-                    task.cancel()
         for segmenter in list(self._stopping):
             await self._stop(segmenter)
 
@@ -143,24 +147,32 @@ class HlsService:
             await self._stop(self._detach(stream))
         if ended:
             self._finish(stream)
-        elif stream.mixer is None and stream.watcher is None:
-            stream.watcher = asyncio.create_task(self._watch_paused(stream), name="hls-paused")
+        elif stream.mixer is None:
+            stream.checked_at = self.clock()
 
-    async def _watch_paused(self, stream: LiveStream) -> None:
-        """A space may end while nobody is connected to its media here: its stream ends too."""
-        try:
-            while stream.mixer is None and not stream.ended:
-                await asyncio.sleep(PAUSED_CHECK_SECONDS)
-                if stream.mixer is None and not await self._live(stream.space_id):
+    async def sweep(self) -> None:
+        """Ends the streams of spaces that ended while nobody here was connected to their media,
+        and deletes the files of ended streams once players have had time to fetch the end."""
+        now = self.clock()
+        keep = timedelta(seconds=self.settings.hls_ended_keep_seconds)
+        every = timedelta(seconds=PAUSED_CHECK_SECONDS)
+        for stream in list(self.streams.values()):
+            if stream.ended_at is not None and now - stream.ended_at >= keep:
+                await asyncio.to_thread(self.store.delete, stream.space_id)
+                if self.streams.get(stream.space_id) is stream:
+                    del self.streams[stream.space_id]
+            elif stream.mixer is None and not stream.ended and self._due(stream, now, every):
+                stream.checked_at = now
+                if not await self._live(stream.space_id):
                     self._finish(stream)
-        except Exception:
-            log.exception("hls %s: could not check the space", stream.space_id)
-        finally:
-            stream.watcher = None
+
+    @staticmethod
+    def _due(stream: LiveStream, now: datetime, every: timedelta) -> bool:
+        return stream.checked_at is None or now - stream.checked_at >= every
 
     async def _live(self, space_id: str) -> bool:
         try:
-            return bool((await self.spaces.view(space_id))["state"] == "live")
+            return (await self.spaces.stage(space_id)).live
         except NotFound:
             return False
 
@@ -188,26 +200,17 @@ class HlsService:
 
     def _finish(self, stream: LiveStream) -> None:
         """The space is over: the playlist says so, and the files go after a while."""
-        if stream.ended:
-            return
-        stream.ended = True
-        stream.removal = asyncio.create_task(self._remove_later(stream), name="hls-removal")
-
-    async def _remove_later(self, stream: LiveStream) -> None:
-        await asyncio.sleep(self.settings.hls_ended_keep_seconds)
-        if self.streams.get(stream.space_id) is stream:
-            await asyncio.to_thread(self.store.delete, stream.space_id)
-            if self.streams.get(stream.space_id) is stream:
-                del self.streams[stream.space_id]
+        if stream.ended_at is None:
+            stream.ended_at = self.clock()
 
     # --- serving -----------------------------------------------------------------------------
 
     async def file(self, caller: Caller, space_id: str, name: str) -> HlsFile:
         """A playlist or segment of the space, for someone who may listen to it: anyone signed
         in who may follow the space (not removed from it, not blocked by its host)."""
-        view = await self.spaces.view(space_id)  # 404 for no such space
+        snapshot = await self.spaces.stage(space_id)  # 404 for no such space
         await self.spaces.follower(space_id, caller.account.id)
-        live = view["state"] == "live"
+        live = snapshot.live
         stream = self.streams.get(space_id)
         if stream is None:
             if live:

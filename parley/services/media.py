@@ -13,7 +13,6 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from parley.bus.base import Bus
@@ -24,8 +23,9 @@ from parley.core.turn import turn_credential
 from parley.media.edge import OfferRefused, OfferSuperseded, Room, RoomClosed
 from parley.media.offer import check_offer
 from parley.services.accounts import Caller
-from parley.services.common import utcnow
+from parley.services.common import Clock
 from parley.services.hls import HlsService
+from parley.services.presence import PresenceService
 from parley.services.publisher import space_channel
 from parley.services.spaces import SpaceService
 
@@ -35,6 +35,14 @@ log = logging.getLogger(__name__)
 ACTIVE_SPEAKERS_INTERVAL = 0.2
 # Who the server's own peer connections are, in their TURN usernames.
 NODE_TURN_IDENTITY = "parley-node"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The SDP answer to an offer, with the ICE servers the browser should use."""
+
+    sdp: str
+    ice_servers: tuple[IceServer, ...]
 
 
 @dataclass
@@ -67,13 +75,17 @@ class MediaService:
         self,
         bus: Bus,
         spaces: SpaceService,
+        presence: PresenceService,
         settings: Settings,
-        clock: Callable[[], datetime] = utcnow,
+        *,
+        clock: Clock,
         hls: HlsService | None = None,
     ) -> None:
         self.hls = hls
         self.bus = bus
         self.spaces = spaces
+        # Where speaking levels and dead connections are reported.
+        self.presence = presence
         self.settings = settings
         self.clock = clock
         self.rooms: dict[str, WatchedRoom] = {}
@@ -81,12 +93,11 @@ class MediaService:
         self._pending_speakers: dict[str, list[str]] = {}
         self._speaker_writers: set[str] = set()
 
-    async def connect(self, caller: Caller, space_id: str, sdp: str, kind: str) -> dict[str, Any]:
+    async def connect(self, caller: Caller, space_id: str, sdp: str, kind: str) -> Answer:
         """Answer a WebRTC offer: stage members send and receive, listeners only receive."""
         if kind != "offer":
             raise Invalid("invalid_sdp_type", "Send an SDP offer (type: offer)")
-        view = await self.spaces.view(space_id)
-        if view["state"] != "live":
+        if not (await self.spaces.stage(space_id)).live:
             raise Forbidden("space_not_live", "The space is not live")
         me = await self._participant(caller, space_id)
         try:
@@ -119,19 +130,18 @@ class MediaService:
         watched.sessions[caller.account.id] = caller.session_id
         # The role may have changed while we negotiated; the room's own view is the truth.
         watched.room.set_audible(watched.audible())
-        return {"sdp": answer, "type": "answer", **self._config(caller.account.id)}
+        return Answer(answer, self._ice_servers(caller.account.id))
 
-    async def config(self, caller: Caller, space_id: str) -> dict[str, Any]:
+    async def config(self, caller: Caller, space_id: str) -> tuple[IceServer, ...]:
         """What a participant needs before offering: the ICE servers (no trickle ICE here, so
         the browser must know them when it gathers its candidates), with a TURN credential of
         their own. Only for participants: a TURN relay is bandwidth the node pays for."""
-        await self.spaces.view(space_id)  # 404 for no such space
+        await self.spaces.stage(space_id)  # 404 for no such space
         await self._participant(caller, space_id)
-        return self._config(caller.account.id)
+        return self._ice_servers(caller.account.id)
 
-    def _config(self, account_id: str) -> dict[str, Any]:
-        servers = [*self.settings.ice_servers, *self._turn(account_id)]
-        return {"ice_servers": [s.model_dump(exclude_none=True) for s in servers]}
+    def _ice_servers(self, account_id: str) -> tuple[IceServer, ...]:
+        return (*self.settings.ice_servers, *self._turn(account_id))
 
     def _turn(self, who: str) -> list[IceServer]:
         """The TURN servers with a credential for `who`, valid from now for the TTL."""
@@ -179,8 +189,7 @@ class MediaService:
         for watched in rooms:
             seq = latest.get(watched.room.space_id, 0)
             if seq > watched.last_seq:
-                view = await self.spaces.view(watched.room.space_id)
-                if view["state"] != "live":
+                if not (await self.spaces.stage(watched.room.space_id)).live:
                     watched.ended = True
                     await self._close_room(watched.room.space_id)
                     continue
@@ -281,11 +290,9 @@ class MediaService:
                 del self.rooms[space_id]
 
     async def _reload(self, watched: WatchedRoom) -> None:
-        view = await self.spaces.view(watched.room.space_id)
-        watched.last_seq = view["seq"]
-        watched.stage = {
-            p["account_id"]: StageMember(Role(p["role"]), p["muted"]) for p in view["stage"]
-        }
+        snapshot = await self.spaces.stage(watched.room.space_id)
+        watched.last_seq = snapshot.seq
+        watched.stage = {p.account_id: StageMember(p.role, p.muted) for p in snapshot.stage}
         watched.room.set_audible(watched.audible())
 
     async def _apply(self, watched: WatchedRoom, event: dict[str, Any]) -> bool:
@@ -349,7 +356,7 @@ class MediaService:
     async def _write_active_speakers(self, space_id: str) -> None:
         try:
             while (account_ids := self._pending_speakers.pop(space_id, None)) is not None:
-                await self.spaces.report_active_speakers(space_id, account_ids)
+                await self.presence.report_active_speakers(space_id, account_ids)
                 await asyncio.sleep(ACTIVE_SPEAKERS_INTERVAL)
         finally:
             self._speaker_writers.discard(space_id)
@@ -357,7 +364,7 @@ class MediaService:
     def _peer_lost(self, space_id: str, account_id: str) -> None:
         async def leave() -> None:
             # Leaving first: the hang-up may wait for a handshake to settle, the space need not.
-            await self.spaces.drop(space_id, account_id, reason="media_lost")
+            await self.presence.drop(space_id, account_id, reason="media_lost")
             watched = self.rooms.get(space_id)
             if watched is not None:
                 await watched.room.disconnect(account_id)

@@ -1,5 +1,5 @@
 """Moderation use cases: suspension and its enforcement everywhere, notices, appeals, reports,
-the audit log and the transparency report.
+the audit log and the transparency report. (Feature switches are features.py.)
 
 A suspension is committed first (account state, every session revoked, the action, the notice,
 the audit entry, in one transaction), then announced on the bus so every node closes that
@@ -10,72 +10,96 @@ enforcement by one sweep interval, never forever.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from datetime import datetime
-from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.bus.base import Bus
 from parley.core import moderation as rules
 from parley.core.accounts import Account, AccountState
+from parley.core.actors import Actor
 from parley.core.errors import Conflict, Forbidden, NotFound
+from parley.core.moderation_records import (
+    ActionCount,
+    ActionTaken,
+    Appeal,
+    AuditLine,
+    AuditQuery,
+    Notice,
+    NoticeRead,
+    QueuedAppeal,
+    Suspended,
+)
+from parley.core.spaces import rules as space_rules
+from parley.core.spaces.events import Event
+from parley.core.spaces.model import SpaceState
 from parley.services import bots, orders
 from parley.services.accounts import AccountService, Caller
-from parley.services.common import new_id, utcnow
+from parley.services.common import Clock, new_id
+from parley.services.decisions import SpaceDecisions
 from parley.services.orders import ACCOUNTS_CHANNEL, AccountSuspended
-from parley.services.spaces import SpaceService
-from parley.services.views import notice_view
 from parley.store.accounts import AccountStore, SessionStore
 from parley.store.db import Database
 from parley.store.moderation import AuditLog, ModerationStore
 from parley.store.notifications import NotificationStore
+from parley.store.spaces import SpaceStore
 
 
 class ModerationService:
     def __init__(
-        self, db: Database, bus: Bus, accounts: AccountService, spaces: SpaceService
+        self,
+        db: Database,
+        bus: Bus,
+        accounts: AccountService,
+        decisions: SpaceDecisions,
+        *,
+        clock: Clock,
     ) -> None:
         self.db = db
+        self.clock = clock
         self.bus = bus
         self.accounts = accounts
-        self.spaces = spaces
+        # A suspension takes the account out of its spaces through the spaces' own decisions.
+        self.decisions = decisions
 
     # --- suspension ------------------------------------------------------------------------
 
     async def suspend(
         self,
-        actor: Caller | None,
+        actor: Actor,
         handle: str,
         rule: str,
         reason: str,
         until: datetime | None = None,
-    ) -> dict[str, Any]:
-        """Suspend an account, whoever it is. `actor` None: the operator, from the CLI."""
-        now = utcnow()
+    ) -> Suspended:
+        """Suspend an account, whoever it is."""
+        now = self.clock()
         decided = rules.suspension(rule, reason, until, now)
         async with self.db.write() as conn:
             target = await self._account(conn, handle)
-            if actor is not None:
-                rules.may_suspend(actor.account, target)
-            elif target.state is AccountState.SUSPENDED:
-                raise Conflict("already_suspended", f"@{target.handle} is already suspended")
+            rules.may_suspend(actor, target)
             action_id, notice_id = new_id(), new_id()
             await AccountStore(conn).set_state(target.id, AccountState.SUSPENDED, decided.until)
             await SessionStore(conn).revoke_all(target.id, now)
             moderation = ModerationStore(conn)
-            actor_id = actor.account.id if actor else None
+            actor_id = actor.account_id
             await moderation.add_action(
-                id=action_id,
-                action="suspend",
-                target_type="account",
-                target_id=target.id,
-                actor_id=actor_id,
-                rule=decided.rule,
-                reason=decided.reason,
-                until=decided.until,
-                created_at=now,
+                ActionTaken(
+                    id=action_id,
+                    action="suspend",
+                    target_type="account",
+                    target_id=target.id,
+                    actor_id=actor_id,
+                    rule=decided.rule,
+                    reason=decided.reason,
+                    until=decided.until,
+                    created_at=now,
+                )
             )
             text = rules.notice_text("suspend", decided.rule, decided.reason, decided.until)
-            await moderation.add_notice(
+            notice = Notice(
                 id=notice_id,
                 account_id=target.id,
                 action_id=action_id,
@@ -86,6 +110,7 @@ class ModerationService:
                 until=decided.until,
                 created_at=now,
             )
+            await moderation.add_notice(notice)
             await AuditLog(conn).append(
                 at=now,
                 actor_id=actor_id,
@@ -102,28 +127,25 @@ class ModerationService:
             )
         for account_id in (target.id, *bot_ids):
             await self.bus.publish(ACCOUNTS_CHANNEL, orders.encode(AccountSuspended(account_id)))
-            await self.spaces.remove_suspended(account_id)
-        notice = await self._notice(notice_id)
-        return {"account": target.public(), "notice": notice}
+            await self.remove_suspended(account_id)
+        return Suspended(target, NoticeRead(notice))
 
     async def unsuspend(
-        self, actor: Caller | None, handle: str, reason: str, *, rule: str = "unsuspend"
-    ) -> dict[str, Any]:
-        now = utcnow()
+        self, actor: Actor, handle: str, reason: str, *, rule: str = "unsuspend"
+    ) -> Account:
+        """Lift a suspension; the account, now active."""
+        now = self.clock()
         reason = rules.clean_reason(reason)
         async with self.db.write() as conn:
             target = await self._account(conn, handle)
-            if actor is not None:
-                rules.may_unsuspend(actor.account, target)
-            elif target.state is not AccountState.SUSPENDED:
-                raise Conflict("not_suspended", f"@{target.handle} is not suspended")
+            rules.may_unsuspend(actor, target)
             await bots.refuse_lift_without_owner(conn, target)
-            await self._lift(conn, target, actor.account.id if actor else None, rule, reason, now)
-        return {"account": target.public(), "state": AccountState.ACTIVE.value}
+            await self._lift(conn, target, actor.account_id, rule, reason, now)
+        return dataclasses.replace(target, state=AccountState.ACTIVE)
 
     async def lift_due(self) -> None:
         """Suspensions whose time ran out end by themselves (the sweeper calls this)."""
-        now = utcnow()
+        now = self.clock()
         async with self.db.read() as conn:
             due = await AccountStore(conn).suspensions_due(now)
         for account_id in due:
@@ -136,7 +158,7 @@ class ModerationService:
 
     async def _lift(
         self,
-        conn: Any,
+        conn: AsyncConnection,
         target: Account,
         actor_id: str | None,
         rule: str,
@@ -145,15 +167,17 @@ class ModerationService:
     ) -> None:
         await AccountStore(conn).set_state(target.id, AccountState.ACTIVE)
         await ModerationStore(conn).add_action(
-            id=new_id(),
-            action="unsuspend",
-            target_type="account",
-            target_id=target.id,
-            actor_id=actor_id,
-            rule=rule,
-            reason=reason,
-            until=None,
-            created_at=now,
+            ActionTaken(
+                id=new_id(),
+                action="unsuspend",
+                target_type="account",
+                target_id=target.id,
+                actor_id=actor_id,
+                rule=rule,
+                reason=reason,
+                until=None,
+                created_at=now,
+            )
         )
         await AuditLog(conn).append(
             at=now,
@@ -171,74 +195,88 @@ class ModerationService:
 
     async def sweep(self) -> None:
         await self.lift_due()
-        await self.spaces.sweep_suspended()
+        await self.sweep_suspended()
+
+    # --- taking the suspended out of spaces ----------------------------------------------------
+
+    async def remove_suspended(self, account_id: str) -> None:
+        """Take a suspended account out of every space it is in or hosts, with an event each."""
+        async with self.db.read() as conn:
+            space_ids = await SpaceStore(conn).spaces_to_leave(account_id)
+        for space_id in space_ids:
+            await self._take_out(space_id, account_id)
+
+    async def sweep_suspended(self) -> None:
+        async with self.db.read() as conn:
+            pairs = await SpaceStore(conn).suspended_still_inside()
+        for space_id, account_id in pairs:
+            await self._take_out(space_id, account_id)
+
+    async def _take_out(self, space_id: str, account_id: str) -> None:
+        async def decide(state: SpaceState, _conn: AsyncConnection) -> list[Event]:
+            return space_rules.suspend(state, account_id, self.clock())
+
+        await self.decisions.decide(space_id, [account_id], decide)
 
     # --- notices and appeals -----------------------------------------------------------------
 
-    async def notices(self, caller: Caller) -> list[dict[str, Any]]:
+    async def notices(self, caller: Caller) -> list[NoticeRead]:
         async with self.db.read() as conn:
-            rows = await ModerationStore(conn).notices_of(caller.account.id)
-        return [notice_view(row) for row in rows]
+            return await ModerationStore(conn).notices_of(caller.account.id)
 
-    async def appeal(self, account: Account, notice_id: str, text: str) -> dict[str, Any]:
+    async def appeal(self, account: Account, notice_id: str, text: str) -> Appeal:
         """Appeal the action behind a notice, once. A suspended account may appeal too: it
         signs in to read its notice, and this is the one thing it can do."""
         text = rules.clean_appeal(text)
-        now = utcnow()
+        now = self.clock()
         async with self.db.write() as conn:
             store = ModerationStore(conn)
             notice = await store.notice(notice_id)
-            if notice is None or notice["account_id"] != account.id:
+            if notice is None or notice.account_id != account.id:
                 raise NotFound("notice_not_found", "No such notice of yours")
             if await store.appeal_for(notice_id) is not None:
                 raise Conflict("already_appealed", "Each action can be appealed once")
-            appeal_id = new_id()
-            await store.add_appeal(
-                id=appeal_id, notice_id=notice_id, account_id=account.id, text=text, created_at=now
+            appeal = Appeal(
+                id=new_id(), notice_id=notice_id, account_id=account.id, text=text, created_at=now
             )
+            await store.add_appeal(appeal)
             await AuditLog(conn).append(
                 at=now,
                 actor_id=account.id,
                 action="appeal",
                 target_type="notice",
                 target_id=notice_id,
-                rule=notice["rule"],
+                rule=notice.rule,
             )
-            appeal = await store.appeal(appeal_id)
-        assert appeal is not None
-        return _appeal_view(appeal)
+        return appeal
 
-    async def appeals(self, caller: Caller, *, open_only: bool, limit: int) -> list[dict[str, Any]]:
-        rules.require_moderator(caller.account)
+    async def appeals(self, caller: Caller, *, open_only: bool, limit: int) -> list[QueuedAppeal]:
+        rules.require_moderator(caller)
         async with self.db.read() as conn:
-            rows = await ModerationStore(conn).appeals(open_only=open_only, limit=limit)
-            handles = await account_handles(conn, [a["account_id"] for a in rows])
-        return [{**_appeal_view(a), "handle": handles.get(a["account_id"])} for a in rows]
+            found = await ModerationStore(conn).appeals(open_only=open_only, limit=limit)
+            handles = await account_handles(conn, [a.account_id for a in found])
+        return [QueuedAppeal(a, handles.get(a.account_id)) for a in found]
 
     async def decide_appeal(
         self, caller: Caller, appeal_id: str, decision: str, reason: str
-    ) -> dict[str, Any]:
-        rules.require_moderator(caller.account)
+    ) -> Appeal:
+        rules.require_moderator(caller)
         verdict = rules.AppealDecision(decision)
         reason = rules.clean_reason(reason)
-        now = utcnow()
+        now = self.clock()
         async with self.db.write() as conn:
             store = ModerationStore(conn)
             appeal = await store.appeal(appeal_id)
             if appeal is None:
                 raise NotFound("appeal_not_found", "No such appeal")
-            if appeal["account_id"] == caller.account.id:
+            if appeal.account_id == caller.account.id:
                 raise Forbidden("cannot_decide_own_appeal", "Another moderator must decide")
             decided = await store.decide_appeal(
-                appeal_id,
-                decision=verdict.value,
-                decision_reason=reason,
-                decided_by=caller.account.id,
-                decided_at=now,
+                appeal_id, decision=verdict.value, reason=reason, by=caller.account.id, at=now
             )
             if not decided:
                 raise Conflict("already_decided", "This appeal was already decided")
-            notice = await store.notice(appeal["notice_id"])
+            notice = await store.notice(appeal.notice_id)
             assert notice is not None
             await AuditLog(conn).append(
                 at=now,
@@ -246,127 +284,73 @@ class ModerationService:
                 action="decide_appeal",
                 target_type="appeal",
                 target_id=appeal_id,
-                rule=notice["rule"],
+                rule=notice.rule,
                 reason=reason,
                 after={"decision": verdict.value},
             )
             await NotificationStore(conn).add_many(
-                [appeal["account_id"]],
+                [appeal.account_id],
                 "appeal_decided",
                 {"appeal_id": appeal_id, "decision": verdict.value, "reason": reason},
                 now,
             )
-            target = await AccountStore(conn).by_id(appeal["account_id"])
+            target = await AccountStore(conn).by_id(appeal.account_id)
             if (
                 verdict is rules.AppealDecision.OVERTURNED
-                and notice["action"] == "suspend"
+                and notice.action == "suspend"
                 and target is not None
                 and target.state is AccountState.SUSPENDED
             ):
                 await self._lift(conn, target, caller.account.id, "appeal", reason, now)
-            result = await store.appeal(appeal_id)
-        assert result is not None
-        return _appeal_view(result)
-
-    # --- feature switches ----------------------------------------------------------------------
-
-    async def set_feature(
-        self, actor: Caller | None, name: str, enabled: bool, message: str = ""
-    ) -> dict[str, Any]:
-        """Switch a feature on or off for everyone. Turning `spaces` off ends every live space
-        gracefully, with the message; turning it on again restores service."""
-        if actor is not None:
-            rules.require_moderator(actor.account)
-        feature = rules.feature(name)
-        message = rules.clean_message(message)
-        now = utcnow()
-        actor_id = actor.account.id if actor else None
-        async with self.db.write() as conn:
-            store = ModerationStore(conn)
-            before = (await store.features()).get(feature.value)
-            await store.set_feature(
-                feature.value, enabled=enabled, message=message, now=now, by=actor_id
-            )
-            await AuditLog(conn).append(
-                at=now,
-                actor_id=actor_id,
-                action="feature_on" if enabled else "feature_off",
-                target_type="feature",
-                target_id=feature.value,
-                reason=message or None,
-                before={"enabled": before["enabled"]} if before else None,
-                after={"enabled": enabled, "message": message},
-            )
-        ended = 0
-        if feature is rules.Feature.SPACES and not enabled:
-            ended = await self.spaces.end_all("feature_disabled", message)
-        return {**(await self.status())[feature.value], "spaces_ended": ended}
-
-    async def status(self) -> dict[str, dict[str, Any]]:
-        """Public: every feature switch and its message."""
-        async with self.db.read() as conn:
-            switches = await ModerationStore(conn).features()
-        out = {}
-        for feature in rules.Feature:
-            switch = switches.get(feature.value)
-            out[feature.value] = {
-                "name": feature.value,
-                "enabled": switch["enabled"] if switch else True,
-                "message": switch["message"] if switch else "",
-                "updated_at": switch["updated_at"].isoformat() if switch else None,
-            }
-        return out
+        return dataclasses.replace(
+            appeal,
+            decision=verdict.value,
+            decision_reason=reason,
+            decided_by=caller.account.id,
+            decided_at=now,
+        )
 
     # --- reading -------------------------------------------------------------------------------
 
-    async def find_accounts(self, caller: Caller, text: str, limit: int) -> list[dict[str, Any]]:
-        rules.require_moderator(caller.account)
+    async def find_accounts(self, caller: Caller, text: str, limit: int) -> list[Account]:
+        rules.require_moderator(caller)
         async with self.db.read() as conn:
-            found = await AccountStore(conn).search(text, limit)
-        return [{**a.public(), "state": a.state.value, "is_admin": a.is_admin} for a in found]
+            return await AccountStore(conn).search(text, limit)
 
-    async def audit(self, caller: Caller, **filters: Any) -> list[dict[str, Any]]:
-        rules.require_moderator(caller.account)
+    async def audit(self, caller: Caller, wanted: AuditQuery) -> list[AuditLine]:
+        rules.require_moderator(caller)
         async with self.db.read() as conn:
-            rows = await AuditLog(conn).entries(**filters)
-            ids = [e["actor_id"] for e in rows if e["actor_id"]]
-            ids += [e["target_id"] for e in rows if e["target_type"] == "account"]
+            entries = await AuditLog(conn).entries(wanted)
+            ids = [e.actor_id for e in entries if e.actor_id]
+            ids += [e.target_id for e in entries if e.target_type == "account"]
             handles = await account_handles(conn, ids)
         return [
-            {
-                **_audit_view(e),
-                "actor_handle": handles.get(e["actor_id"]) if e["actor_id"] else None,
-                "target_handle": handles.get(e["target_id"])
-                if e["target_type"] == "account"
-                else None,
-            }
-            for e in rows
+            AuditLine(
+                e,
+                actor_handle=handles.get(e.actor_id) if e.actor_id else None,
+                target_handle=handles.get(e.target_id) if e.target_type == "account" else None,
+            )
+            for e in entries
         ]
 
-    async def transparency(self, since: datetime | None = None) -> list[dict[str, Any]]:
+    async def transparency(self, since: datetime | None = None) -> list[ActionCount]:
         """Public: how many actions of each kind, under each rule, per month."""
         async with self.db.read() as conn:
             actions = await AuditLog(conn).actions(since)
         counts = Counter((at.strftime("%Y-%m"), action, rule) for at, action, rule in actions)
         return [
-            {"period": period, "action": action, "rule": rule, "count": count}
+            ActionCount(period, action, rule, count)
             for (period, action, rule), count in sorted(counts.items(), key=_sort_key)
         ]
 
-    async def _account(self, conn: Any, handle: str) -> Account:
+    async def _account(self, conn: AsyncConnection, handle: str) -> Account:
         account = await AccountStore(conn).by_handle(handle)
         if account is None:
             raise NotFound("account_not_found", f"No account @{handle}")
         return account
 
-    async def _notice(self, notice_id: str) -> dict[str, Any]:
-        async with self.db.read() as conn:
-            row = await ModerationStore(conn).notice(notice_id)
-        assert row is not None
-        return notice_view(row)
 
-
-async def account_handles(conn: Any, account_ids: list[str]) -> dict[str, str]:
+async def account_handles(conn: AsyncConnection, account_ids: list[str]) -> dict[str, str]:
     """Handles for account ids, so moderators read names rather than ids."""
     found = await AccountStore(conn).by_ids(sorted(set(account_ids)))
     return {account_id: account.handle for account_id, account in found.items()}
@@ -379,20 +363,3 @@ def _sort_key(item: tuple[tuple[str, str, str | None], int]) -> tuple[str, str, 
 
 def iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
-
-
-def _appeal_view(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "notice_id": row["notice_id"],
-        "account_id": row["account_id"],
-        "text": row["text"],
-        "created_at": row["created_at"].isoformat(),
-        "decision": row["decision"],
-        "decision_reason": row["decision_reason"],
-        "decided_at": iso(row["decided_at"]),
-    }
-
-
-def _audit_view(row: dict[str, Any]) -> dict[str, Any]:
-    return {**row, "at": row["at"].isoformat()}

@@ -18,16 +18,22 @@ from parley.media.segment_store import FileSegmentStore
 from parley.services import orders
 from parley.services.accounts import AccountService
 from parley.services.bots import BotService
+from parley.services.common import NodeClock
+from parley.services.decisions import SpaceDecisions
 from parley.services.fanout import CLOSE_REMOVED, CLOSE_UNAUTHORIZED, FanoutHub
+from parley.services.features import FeatureSwitches
 from parley.services.hls import HlsService
-from parley.services.links import LinkService
+from parley.services.link_checks import LinkChecks
+from parley.services.link_rules import LinkRules
 from parley.services.media import MediaService
 from parley.services.metrics import NodeCollector
 from parley.services.moderation import ModerationService
 from parley.services.orders import ACCOUNTS_CHANNEL, AccountSuspended, KeptOut, SessionsEnded
 from parley.services.passwords import Passwords
+from parley.services.presence import PresenceService
 from parley.services.publisher import EventPublisher
 from parley.services.ratelimit import MemoryStore, RateLimiter, RedisStore
+from parley.services.redirector import Redirector
 from parley.services.reports import ReportService
 from parley.services.spaces import SpaceService
 from parley.services.tokens import TokenService
@@ -37,8 +43,24 @@ log = logging.getLogger(__name__)
 
 
 class Node:
-    def __init__(self, settings: Settings) -> None:
+    """Everything one node runs, built in dependency order. A newcomer's map of the services:
+
+    - links: `link_rules` (the rules, the same on every node), `link_checks` (a URL's verdict,
+      following shortener chains; the guard on user content), `redirector` (`/l/{id}`);
+    - accounts and sessions: `accounts`, with `passwords` and the rate `limits`; `bots` (accounts
+      people own) and `tokens` (API tokens with scopes);
+    - spaces: every decision about a space runs in `decisions` (one transaction); `spaces` (the
+      host's controls, what participants do, the event log), `presence` (connections, hosts away,
+      dropped participants), `features` (the admin's switches);
+    - live delivery: `hub` (event sockets), `media` (WebRTC and the mixer), `hls` (live HLS);
+    - trust and safety: `moderation` (suspensions, notices, appeals, audit), `reports`.
+    """
+
+    def __init__(self, settings: Settings, clock: NodeClock | None = None) -> None:
         self.settings = settings
+        # The one clock every service reads; tests move it instead of waiting.
+        self.clock = clock or NodeClock()
+        now = self.clock.now
         self.db = Database(settings.effective_database_url)
         self.bus: Bus = make_bus(settings.redis_url)
         self.passwords = Passwords(
@@ -48,39 +70,62 @@ class Node:
             queue=settings.argon2_queue,
             refusal_delay=settings.rate_limit_refusal_delay_seconds,
         )
-        self.limits = rate_limiter(settings)
-        # Before the services whose content it guards: posts, profiles, space titles.
-        self.links = LinkService(self.db, self.bus, settings)
+        self.limits = rate_limiter(settings, self.clock)
+
+        # Links first: their guard and renderer serve posts, profiles and space titles.
+        self.link_rules = LinkRules(self.db, self.bus, clock=now)
+        self.link_checks = LinkChecks(self.link_rules.rules, settings)
+        self.redirector = Redirector(self.db, self.link_checks, settings, clock=now)
+
         self.accounts = AccountService(
             self.db,
             self.passwords,
-            guard_links=self.links.guard,
+            guard_links=self.link_checks.guard,
             bus=self.bus,
             limits=self.limits,
             sessions=session_policy(settings),
+            clock=now,
             instance_name=settings.instance_name,
         )
         self.bots = BotService(
-            self.db, guard_links=self.links.guard, instance_name=settings.instance_name
+            self.db,
+            guard_links=self.link_checks.guard,
+            instance_name=settings.instance_name,
+            clock=now,
         )
         self.tokens = TokenService(self.accounts)
+
+        self.decisions = SpaceDecisions(self.db, EventPublisher(self.bus), settings, clock=now)
+        self.features = FeatureSwitches(self.db, self.decisions, clock=now)
+        self.presence = PresenceService(self.db, self.decisions, settings, clock=now)
         self.spaces = SpaceService(
             self.db,
-            EventPublisher(self.bus),
+            self.decisions,
+            self.features,
             settings,
-            guard_links=self.links.guard,
-            render_links=self.links.render,
+            guard_links=self.link_checks.guard,
+            render_links=self.redirector.render,
+            clock=now,
         )
+
         self.hub = FanoutHub(
             self.bus,
             self.spaces,
             settings.client_queue_size,
             max_sockets_per_account=settings.max_sockets_per_account,
         )
-        self.hls = HlsService(self.spaces, FileSegmentStore(settings.data_dir / "hls"), settings)
-        self.media = MediaService(self.bus, self.spaces, settings, hls=self.hls)
-        self.moderation = ModerationService(self.db, self.bus, self.accounts, self.spaces)
-        self.reports = ReportService(self.db)
+        self.hls = HlsService(
+            self.spaces, FileSegmentStore(settings.data_dir / "hls"), settings, clock=now
+        )
+        self.media = MediaService(
+            self.bus, self.spaces, self.presence, settings, clock=now, hls=self.hls
+        )
+
+        self.moderation = ModerationService(
+            self.db, self.bus, self.accounts, self.decisions, clock=now
+        )
+        self.reports = ReportService(self.db, clock=now)
+
         # Per node, not prometheus_client's global registry: tests run several nodes at once.
         self.metrics = CollectorRegistry()
         self.metrics.register(NodeCollector(self))
@@ -94,7 +139,7 @@ class Node:
         ready = asyncio.Event()
         self._enforcer = asyncio.create_task(self._enforce_forever(ready), name="enforcer")
         await ready.wait()
-        await self.links.start()
+        await self.link_rules.start()
         await self.hls.start()
         self._sweeper = asyncio.create_task(self._sweep_forever(), name="sweeper")
 
@@ -104,7 +149,8 @@ class Node:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-        await self.links.stop()
+        await self.link_rules.stop()
+        await self.link_checks.close()
         await self.media.close()
         await self.hls.stop()
         await self.hub.close()
@@ -131,11 +177,12 @@ class Node:
                 ended = await self.accounts.ended_among(self.connected_sessions())
                 for why in SessionEnd:
                     await self.end_sessions({s for s, w in ended.items() if w is why}, why)
-                await self.spaces.sweep()
+                await self.presence.sweep()
                 await self.moderation.sweep()
-                await self.links.reconcile()
+                await self.link_rules.reconcile()
                 await self.hub.catch_up()
                 await self.media.catch_up()
+                await self.hls.sweep()
             except Exception:
                 log.exception("sweep failed; trying again next interval")
 
@@ -197,7 +244,7 @@ def session_policy(settings: Settings) -> SessionPolicy:
     )
 
 
-def rate_limiter(settings: Settings) -> RateLimiter:
+def rate_limiter(settings: Settings, clock: NodeClock) -> RateLimiter:
     """In Redis when the node has one (every node then shares each key), else in memory."""
     store = (
         RedisStore(settings.redis_url, settings.rate_limit_key_prefix)
@@ -209,4 +256,5 @@ def rate_limiter(settings: Settings) -> RateLimiter:
         store,
         enabled=settings.rate_limits,
         refusal_delay=settings.rate_limit_refusal_delay_seconds,
+        clock=clock.wall,
     )

@@ -28,7 +28,14 @@ import httpx
 from parley.core.links.addresses import IPAddress, contactable
 from parley.core.links.canonical import InvalidURL, canonical_host
 
-__all__ = ["ChainBroken", "IPAddress", "RedirectFollower", "public_address", "system_resolve"]
+__all__ = [
+    "ChainBroken",
+    "IPAddress",
+    "RedirectFollower",
+    "public_address",
+    "real_transport",
+    "system_resolve",
+]
 
 log = logging.getLogger(__name__)
 Resolver = Callable[[str, int], Awaitable[list[str]]]
@@ -58,6 +65,15 @@ def public_address(ip: IPAddress) -> bool:
     return contactable(ip)
 
 
+def real_transport() -> httpx.AsyncBaseTransport:
+    """No pooled connections: a pooled connection to an IP could be reused for another name on
+    that IP, with the first name's TLS session. No proxy either: the address we checked must be
+    the one we connect to."""
+    return httpx.AsyncHTTPTransport(
+        limits=httpx.Limits(max_keepalive_connections=0), trust_env=False
+    )
+
+
 class RedirectFollower:
     def __init__(
         self,
@@ -66,6 +82,7 @@ class RedirectFollower:
         allow_private: bool,
         max_concurrent: int = 16,
         slot_wait: float = 1.0,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.timeout = timeout
         self.allow_private = allow_private
@@ -76,18 +93,14 @@ class RedirectFollower:
         self.address_allowed: Callable[[IPAddress], bool] = self.default_address_policy
         # The transport, not a client: a client works out where a redirect leads even when it
         # does not follow it, and raises on a Location it cannot parse, which we must judge
-        # ourselves. No pooled connections: a pooled connection to an IP could be reused for
-        # another name on that IP, with the first name's TLS session. No proxy either: the
-        # address we checked must be the one we connect to.
-        self._transport = httpx.AsyncHTTPTransport(
-            limits=httpx.Limits(max_keepalive_connections=0), trust_env=False
-        )
+        # ourselves. Tests pass one that answers without a network (httpx.MockTransport).
+        self.transport = transport or real_transport()
 
     def default_address_policy(self, ip: IPAddress) -> bool:
         return self.allow_private or public_address(ip)
 
     async def close(self) -> None:
-        await self._transport.aclose()
+        await self.transport.aclose()
 
     async def next_hop(self, url: str) -> str | None:
         """The absolute URL `url` redirects to, or None when it answers without redirecting.
@@ -135,7 +148,7 @@ class RedirectFollower:
         """The Location of a redirect answer, None for any other answer. The body is never read."""
         request = httpx.Request(method, url, headers=headers, extensions=extensions)
         try:
-            response = await self._transport.handle_async_request(request)
+            response = await self.transport.handle_async_request(request)
         except (httpx.HTTPError, OSError) as error:
             raise ChainBroken("unreachable", f"{type(error).__name__}: {error}") from None
         await response.aclose()

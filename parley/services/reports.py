@@ -3,13 +3,16 @@ and every resolution goes into the audit log."""
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.core import moderation as rules
 from parley.core.errors import Conflict, Invalid, NotFound
+from parley.core.moderation_records import QueuedReport, Report
 from parley.services.accounts import Caller
-from parley.services.common import new_id, utcnow
-from parley.services.moderation import account_handles, iso
+from parley.services.common import Clock, new_id
+from parley.services.moderation import account_handles
 from parley.store.accounts import AccountStore, PostStore
 from parley.store.db import Database
 from parley.store.moderation import AuditLog, ModerationStore
@@ -17,23 +20,23 @@ from parley.store.spaces import SpaceStore
 
 
 class ReportService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, clock: Clock) -> None:
         self.db = db
+        self.clock = clock
 
     async def report(
         self, caller: Caller, target_type: str, target_id: str, rule: str, comment: str
-    ) -> dict[str, Any]:
+    ) -> Report:
         try:
             kind = rules.ReportTarget(target_type)
         except ValueError:
             raise Invalid("invalid_target_type", "Report an account, a space or a post") from None
         rule, comment = rules.clean_rule(rule), rules.clean_comment(comment)
-        now = utcnow()
+        now = self.clock()
         async with self.db.write() as conn:
             resolved = await self._report_target(conn, kind, target_id)
-            report_id = new_id()
-            await ModerationStore(conn).add_report(
-                id=report_id,
+            report = Report(
+                id=new_id(),
                 reporter_id=caller.account.id,
                 target_type=kind.value,
                 target_id=resolved,
@@ -42,11 +45,12 @@ class ReportService:
                 created_at=now,
                 status="open",
             )
-            report = await ModerationStore(conn).report(report_id)
-        assert report is not None
-        return _report_view(report)
+            await ModerationStore(conn).add_report(report)
+        return report
 
-    async def _report_target(self, conn: Any, kind: rules.ReportTarget, target_id: str) -> str:
+    async def _report_target(
+        self, conn: AsyncConnection, kind: rules.ReportTarget, target_id: str
+    ) -> str:
         """The id of what is reported (an account may be named by its handle)."""
         if kind is rules.ReportTarget.ACCOUNT:
             account = await AccountStore(conn).by_handle(target_id) or await AccountStore(
@@ -63,39 +67,37 @@ class ReportService:
             raise NotFound("post_not_found", "No such post")
         return target_id
 
-    async def reports(self, caller: Caller, status: str | None, limit: int) -> list[dict[str, Any]]:
-        rules.require_moderator(caller.account)
+    async def reports(self, caller: Caller, status: str | None, limit: int) -> list[QueuedReport]:
+        rules.require_moderator(caller)
         async with self.db.read() as conn:
-            rows = await ModerationStore(conn).reports(status=status, limit=limit)
-            ids = [r["reporter_id"] for r in rows]
-            ids += [r["target_id"] for r in rows if r["target_type"] == "account"]
+            found = await ModerationStore(conn).reports(status=status, limit=limit)
+            ids = [r.reporter_id for r in found]
+            ids += [r.target_id for r in found if r.target_type == "account"]
             handles = await account_handles(conn, ids)
         return [
-            {
-                **_report_view(r),
-                "reporter_handle": handles.get(r["reporter_id"]),
-                "target_handle": handles.get(r["target_id"])
-                if r["target_type"] == "account"
-                else None,
-            }
-            for r in rows
+            QueuedReport(
+                r,
+                reporter_handle=handles.get(r.reporter_id),
+                target_handle=handles.get(r.target_id) if r.target_type == "account" else None,
+            )
+            for r in found
         ]
 
     async def resolve_report(
         self, caller: Caller, report_id: str, status: str, reason: str
-    ) -> dict[str, Any]:
-        rules.require_moderator(caller.account)
+    ) -> Report:
+        rules.require_moderator(caller)
         if status not in ("actioned", "dismissed"):
             raise Invalid("invalid_status", "Resolve a report as actioned or dismissed")
         reason = rules.clean_reason(reason)
-        now = utcnow()
+        now = self.clock()
         async with self.db.write() as conn:
             store = ModerationStore(conn)
             report = await store.report(report_id)
             if report is None:
                 raise NotFound("report_not_found", "No such report")
             if not await store.resolve_report(
-                report_id, status=status, resolved_by=caller.account.id, resolved_at=now
+                report_id, status=status, by=caller.account.id, at=now
             ):
                 raise Conflict("already_resolved", "This report was already resolved")
             await AuditLog(conn).append(
@@ -104,17 +106,9 @@ class ReportService:
                 action=f"report_{status}",
                 target_type="report",
                 target_id=report_id,
-                rule=report["rule"],
+                rule=report.rule,
                 reason=reason,
             )
-            resolved = await store.report(report_id)
-        assert resolved is not None
-        return _report_view(resolved)
-
-
-def _report_view(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        **row,
-        "created_at": row["created_at"].isoformat(),
-        "resolved_at": iso(row["resolved_at"]),
-    }
+        return dataclasses.replace(
+            report, status=status, resolved_by=caller.account.id, resolved_at=now
+        )

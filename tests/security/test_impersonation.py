@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from parley.core.accounts import check_handle_unreserved, clean_display_name
+from parley.core.actors import OPERATOR
 from parley.core.errors import Invalid
 from tests.support.clients import PASSWORD, Person
 from tests.support.servers import ServerThread, serve
@@ -99,7 +100,5 @@ async def test_sign_up_and_profile_changes_apply_the_rules(server: ServerThread)
 
 async def test_the_operator_may_create_a_reserved_handle(server: ServerThread) -> None:
     """`parley admin create-user support` is how an instance gets its own staff accounts."""
-    made = server.call(
-        server.node.accounts.sign_up("support", PASSWORD, "Support", by_operator=True)
-    )
+    made = server.call(server.node.accounts.sign_up("support", PASSWORD, "Support", by=OPERATOR))
     assert made.handle == "support"

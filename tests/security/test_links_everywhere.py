@@ -197,7 +197,7 @@ async def test_links_from_young_accounts_get_the_interstitial_until_the_account_
             page = await browser.get(href)
             assert page.status_code == 200 and "created only recently" in page.text
             assert 'href="http://fine.example.com/x"' in page.text  # the reader may still go on
-            links_of(server).clock = lambda: utcnow() + timedelta(days=3, minutes=1)
+            server.node.clock.advance(timedelta(days=3, minutes=1))
             assert (await browser.get(href)).status_code == 302
         await user.close()
 

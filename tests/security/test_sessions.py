@@ -38,16 +38,6 @@ from tests.support.servers import (
 REDACTED = "[redacted]"
 
 
-class MovedClock:
-    """Real time, moved ahead as a test says: days pass without waiting for them."""
-
-    def __init__(self) -> None:
-        self.ahead = timedelta(0)
-
-    def __call__(self) -> datetime:
-        return utcnow() + self.ahead
-
-
 @pytest.fixture
 async def server(database_url: str) -> AsyncIterator[ServerThread]:
     with serve(database_url=database_url) as running:
@@ -86,8 +76,7 @@ def last_used(server: ServerThread, token_owner: Person) -> datetime:
 async def test_sessions_expire_when_idle_or_too_old_and_appeal_tokens_within_the_hour(
     server: ServerThread,
 ) -> None:
-    clock = MovedClock()
-    server.node.accounts.clock = clock
+    clock = server.node.clock  # moved ahead as the test says: days pass without waiting
     ada = await Person.sign_up(server.base_url, "ada")
     signed_in_at = last_used(server, ada)
 

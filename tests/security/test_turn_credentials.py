@@ -238,12 +238,12 @@ async def test_expired_and_forged_credentials_get_no_relay(
     sid, lena = space["sid"], space["lena"]
     url = turnserver.url
     # The node's clock two TTLs back: what it hands out has already expired.
-    server.node.media.clock = lambda: datetime.now(UTC) - timedelta(seconds=2 * TTL_SECONDS)
+    server.node.clock.advance(timedelta(seconds=-2 * TTL_SECONDS))
     stale = turn_entry(await lena.call("GET", f"/spaces/{sid}/media", 200))
     assert int(stale["username"].split(":")[0]) < time.time()
     assert not await relay_candidates(url, stale["username"], stale["credential"])
 
-    server.node.media.clock = lambda: datetime.now(UTC)
+    server.node.clock.advance(timedelta(seconds=2 * TTL_SECONDS))
     fresh = turn_entry(await lena.call("GET", f"/spaces/{sid}/media", 200))
     username = fresh["username"]
     # Signed with another secret; someone else's name under lena's signature; a later expiry.

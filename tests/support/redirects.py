@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from parley.services.links import LinkService
+from parley.services.link_checks import LinkChecks
 from tests.support.servers import ServerThread, free_port
 
 
@@ -92,5 +92,5 @@ def resolve_to(server: ServerThread, names: dict[str, str]) -> None:
     follower.resolve = resolve
 
 
-def links_of(server: ServerThread) -> LinkService:
-    return server.node.links
+def links_of(server: ServerThread) -> LinkChecks:
+    return server.node.link_checks

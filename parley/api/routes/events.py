@@ -14,6 +14,7 @@ import json
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from parley.api.schemas.spaces import SpaceOut
 from parley.core.errors import RuleViolation, Unauthenticated
 from parley.core.ratelimit import LimitName, RateLimited
 from parley.core.tokens import route_template
@@ -102,7 +103,7 @@ async def events(ws: WebSocket, space_id: str) -> None:
     counted = False
     try:
         if participant is not None:
-            await node.spaces.connected(space_id, me)
+            await node.presence.connected(space_id, me)
             counted = True
         await _catch_up(ws, node, space_id, client)
         sender = asyncio.create_task(pump(feed, client, ws.send_text, batch=_batch(ws)))
@@ -125,7 +126,7 @@ async def events(ws: WebSocket, space_id: str) -> None:
     finally:
         node.hub.detach(space_id, client)
         if counted:
-            await node.spaces.disconnected(space_id, me)
+            await node.presence.disconnected(space_id, me)
 
 
 async def _catch_up(ws: WebSocket, node: Node, space_id: str, client: Client) -> None:
@@ -135,8 +136,9 @@ async def _catch_up(ws: WebSocket, node: Node, space_id: str, client: Client) ->
     if missed is None:
         # Read after attaching to the feed: every event after this snapshot reaches the client.
         view = await node.spaces.view(space_id)
-        seq = int(str(view["seq"]))
-        await ws.send_text(json.dumps({"type": "snapshot", "seq": seq, "data": view}))
+        seq = view.space.seq
+        data = SpaceOut.of(view).model_dump(mode="json")
+        await ws.send_text(json.dumps({"type": "snapshot", "seq": seq, "data": data}))
         client.last_seq = seq
         return
     client.last_seq = since if since is not None else 0

@@ -1,0 +1,79 @@
+"""The one transaction every decision about a space runs in: load the space, let `core` decide,
+persist, then publish the events. Space controls, presence, feature switches and moderation all
+decide through it, so a space's lock, its event log and its notifications work alike for each."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from parley.config import Settings
+from parley.core.errors import NotFound
+from parley.core.spaces.events import Event
+from parley.core.spaces.model import Limits, Space, SpaceState
+from parley.services.accounts import Caller
+from parley.services.common import Clock
+from parley.services.publisher import EventPublisher
+from parley.store.accounts import SocialStore
+from parley.store.db import Database
+from parley.store.notifications import NotificationStore
+from parley.store.spaces import SpaceStore
+
+Decide = Callable[[SpaceState, AsyncConnection], Awaitable[list[Event]]]
+
+
+class SpaceDecisions:
+    def __init__(
+        self, db: Database, publisher: EventPublisher, settings: Settings, *, clock: Clock
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.publisher = publisher
+        self.settings = settings
+        self.limits = Limits(stage_size=settings.stage_size)
+
+    async def decide(
+        self, space_id: str, involving: Sequence[str], decide: Decide
+    ) -> tuple[SpaceState, list[Event]]:
+        async with self.db.write() as conn:
+            store = SpaceStore(conn)
+            state = await store.load(space_id, involving, limits=self.limits)
+            if state is None:
+                raise NotFound("space_not_found", "No such space")
+            events = await decide(state, conn)
+            await store.save(state, events)
+            if events:
+                await self._after(conn, state, events)
+        await self.publisher.publish(events)
+        return state, events
+
+    async def act(
+        self,
+        space_id: str,
+        caller: Caller,
+        action: Callable[[SpaceState], list[Event]],
+        *also: str,
+    ) -> list[Event]:
+        async def decide(state: SpaceState, _conn: AsyncConnection) -> list[Event]:
+            return action(state)
+
+        _, events = await self.decide(space_id, [caller.account.id, *also], decide)
+        return events
+
+    async def _after(self, conn: AsyncConnection, state: SpaceState, events: list[Event]) -> None:
+        space = state.space
+        if any(e.type == "space_started" for e in events):
+            await self._notify_live(conn, space)
+        # Keep the replay window; older cursors are answered with a snapshot.
+        window = self.settings.event_replay_limit
+        if space.seq > window and any(e.seq % 100 == 0 for e in events):
+            await SpaceStore(conn).prune_events(space.id, space.seq - window)
+
+    async def _notify_live(self, conn: AsyncConnection, space: Space) -> None:
+        followers = await SocialStore(conn).follower_ids(space.host_id)
+        reminded = await SpaceStore(conn).reminder_account_ids(space.id)
+        audience = sorted(set(followers) | set(reminded))
+        await NotificationStore(conn).add_many(
+            audience, "space_live", {"space_id": space.id, "title": space.title}, self.clock()
+        )

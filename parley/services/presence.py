@@ -1,0 +1,99 @@
+"""Presence: who is connected to a space, who went away, and what follows from it. A host whose
+socket is gone hands the space over after a grace period; anyone else gone longer than the
+presence timeout, or whose media went silent, leaves. The media layer's speaker reports land
+here too: they are presence of a kind (who is audible now)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from parley.config import Settings
+from parley.core.spaces import rules, stage
+from parley.core.spaces.events import Event
+from parley.core.spaces.model import SpaceState
+from parley.services.common import Clock
+from parley.services.decisions import Decide, SpaceDecisions
+from parley.store.db import Database
+from parley.store.spaces import SpaceStore
+
+HOST_AWAY = timedelta(seconds=3)
+
+
+class PresenceService:
+    def __init__(
+        self, db: Database, decisions: SpaceDecisions, settings: Settings, *, clock: Clock
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.decisions = decisions
+        self.settings = settings
+
+    # --- what the event sockets report ----------------------------------------------------
+
+    async def connected(self, space_id: str, account_id: str) -> None:
+        async with self.db.write() as conn:
+            await SpaceStore(conn).connected(space_id, account_id)
+
+    async def disconnected(self, space_id: str, account_id: str) -> None:
+        async with self.db.write() as conn:
+            await SpaceStore(conn).disconnected(space_id, account_id, self.clock())
+
+    # --- what the media layer reports -----------------------------------------------------
+
+    async def report_active_speakers(self, space_id: str, account_ids: list[str]) -> None:
+        async def decide(state: SpaceState, _conn: AsyncConnection) -> list[Event]:
+            return stage.active_speakers(state, account_ids, self.clock())
+
+        await self.decisions.decide(space_id, [], decide)
+
+    async def drop(self, space_id: str, account_id: str, reason: str) -> None:
+        """Someone's connection died (their media went silent): they leave the space."""
+
+        async def decide(state: SpaceState, _conn: AsyncConnection) -> list[Event]:
+            p = state.participants.get(account_id)
+            if p is None or not p.present:
+                return []
+            return rules.leave(state, account_id, self.clock(), reason=reason)
+
+        await self.decisions.decide(space_id, [account_id], decide)
+
+    # --- timers ---------------------------------------------------------------------------
+
+    async def sweep(self) -> None:
+        """Hand over spaces whose host's grace period ran out, and let go of participants whose
+        sockets have been gone longer than the presence timeout. Safe on every node at once:
+        each decision re-checks its condition under the space's lock."""
+        now = self.clock()
+        grace = timedelta(seconds=self.settings.host_grace_seconds)
+        away = timedelta(seconds=self.settings.presence_timeout_seconds)
+        # A host whose socket dropped starts the grace period soon, not after the presence
+        # timeout: the grace period is the time the audience waits for them.
+        host_away = min(away, HOST_AWAY)
+        async with self.db.read() as conn:
+            store = SpaceStore(conn)
+            due = await store.hosts_absent_since(now - grace)
+            gone = await store.away_since(now - away, host_cutoff=now - host_away)
+
+        async def handover(state: SpaceState, _conn: AsyncConnection) -> list[Event]:
+            return rules.host_timeout(state, self.clock(), grace)
+
+        for space_id in due:
+            await self.decisions.decide(space_id, [], handover)
+        for space_id, account_id in gone:
+            await self.decisions.decide(space_id, [account_id], self._let_go(account_id))
+
+    def _let_go(self, account_id: str) -> Decide:
+        async def decide(state: SpaceState, conn: AsyncConnection) -> list[Event]:
+            p = state.participants.get(account_id)
+            # They may have come back since the sweep looked.
+            if (
+                p is None
+                or not p.present
+                or not await SpaceStore(conn).is_away(state.space.id, p.account_id)
+            ):
+                return []
+            return rules.leave(state, account_id, self.clock(), reason="dropped")
+
+        return decide
