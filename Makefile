@@ -62,8 +62,10 @@ security: setup
 
 # Every test under tests/: unit, integration, security and e2e. Stops before running any when
 # something they need is missing (Chromium, PostgreSQL, ...), naming it and `make system-deps`.
+# Two pytest-xdist workers: most tests wait on servers, sockets and timers, so two share the two
+# cores this was tuned on; tests/conftest.py keeps the ones that must not overlap together.
 test: lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadgroup
 
 bench: setup
 	$(BIN)/python -m bench.joins

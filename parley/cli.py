@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 from parley.config import Settings
 from parley.core.actors import OPERATOR
 from parley.core.errors import RuleViolation
+from parley.core.links.rules import LinkRule
+from parley.core.moderation_records import AuditQuery
 from parley.store.moderation import AuditLog
 
 if TYPE_CHECKING:
@@ -82,7 +84,7 @@ async def _create_user(args: argparse.Namespace, node: Node) -> int:
 async def _suspend(args: argparse.Namespace, node: Node) -> int:
     until = datetime.fromisoformat(args.until) if args.until else None
     done = await node.moderation.suspend(OPERATOR, args.handle, args.rule, args.reason, until)
-    print(f"suspended @{done['account']['handle']}: {done['notice']['text']}")
+    print(f"suspended @{done.account.handle}: {done.notice.notice.text}")
     return 0
 
 
@@ -93,24 +95,25 @@ async def _unsuspend(args: argparse.Namespace, node: Node) -> int:
 
 
 async def _feature(args: argparse.Namespace, node: Node) -> int:
-    switch = await node.features.set_feature(
+    change = await node.features.set_feature(
         OPERATOR, args.name, args.state == "on", args.message or ""
     )
+    ended = change.spaces_ended
     print(
-        f"{switch['name']}: {'on' if switch['enabled'] else 'off'}"
-        + (f" ({switch['spaces_ended']} live spaces ended)" if switch["spaces_ended"] else "")
+        f"{change.switch.name}: {'on' if change.switch.enabled else 'off'}"
+        + (f" ({ended} live spaces ended)" if ended else "")
     )
     return 0
 
 
 async def _audit(args: argparse.Namespace, node: Node) -> int:
     async with node.db.read() as conn:
-        entries = await AuditLog(conn).entries(action=args.action, limit=args.limit)
+        entries = await AuditLog(conn).entries(AuditQuery(action=args.action, limit=args.limit))
     for e in entries:
-        who = e["actor_id"] or "operator"
+        who = e.actor_id or "operator"
         print(
-            f"{e['at'].isoformat()}  {e['action']:<14} {e['target_type']}:{e['target_id']}  "
-            f"by {who}  rule={e['rule'] or '-'}  {e['reason'] or ''}"
+            f"{e.at.isoformat()}  {e.action:<14} {e.target_type}:{e.target_id}  "
+            f"by {who}  rule={e.rule or '-'}  {e.reason or ''}"
         )
     return 0
 
@@ -121,20 +124,20 @@ async def _link_rule(args: argparse.Namespace, node: Node) -> int:
         added = await node.link_rules.add_rule(
             OPERATOR, args.match, args.pattern, args.verdict, args.rule, args.reason
         )
-        print(f"added link rule {added['id']}: {_rule_line(added)}")
+        print(f"added link rule {added.rule.id}: {_rule_line(added.rule)}")
     elif args.link_command == "list":
         for rule in await node.link_rules.list_rules(OPERATOR, limit=args.limit, offset=0):
-            print(f"{rule['id']}  {_rule_line(rule)}")
+            print(f"{rule.rule.id}  {_rule_line(rule.rule)}")
     else:
         removed = await node.link_rules.remove_rule(OPERATOR, args.id, args.reason)
-        print(f"removed link rule {removed['id']}: {_rule_line(removed)}")
+        print(f"removed link rule {removed.rule.id}: {_rule_line(removed.rule)}")
     return 0
 
 
-def _rule_line(rule: dict[str, str]) -> str:
+def _rule_line(rule: LinkRule) -> str:
     return (
-        f"{rule['verdict']:<5} {rule['match']:<6} {rule['pattern']}  "
-        f"rule={rule['rule']}  {rule['reason']}"
+        f"{rule.verdict.value:<5} {rule.match.value:<6} {rule.pattern}  "
+        f"rule={rule.rule}  {rule.reason}"
     )
 
 

@@ -37,16 +37,16 @@ async def seed(settings: Settings) -> str:
         for other in (grace, alan, katherine):
             await node.accounts.follow(other, "ada")
         live = await node.spaces.browse(SpaceStatus.LIVE, ada)
-        mine = [s for s in live if s["host"]["id"] == ada.account.id]
+        mine = [v.space for v in live if v.space.host_id == ada.account.id]
         if mine:
-            return str(mine[0]["id"])
+            return mine[0].id
         space = await node.spaces.create(
             ada,
             title="Welcome to Parley",
             description="A demo space: sign in as any demo account to look around.",
             topics=["demo", "audio"],
         )
-        space_id = str(space["id"])
+        space_id = space.space.id
         for person in (grace, alan, katherine):
             await node.spaces.join(person, space_id)
         await node.spaces.add_cohost(ada, space_id, "grace")

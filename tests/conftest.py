@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from tests.support.prerequisites import INSTALL, problems_for
-from tests.support.servers import fresh_postgres_database, sqlite_url
+from tests.support.servers import drop_postgres_template, fresh_postgres_database, sqlite_url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -20,19 +21,87 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
             yield url
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    asyncio.run(drop_postgres_template())
+
+
+# `make test` runs the tests on two pytest-xdist workers (`-n 2 --dist loadgroup`); a group's
+# tests all run on one worker, one after another, and every other test wherever there is room.
+# - "redis": every test that needs Redis. They share one Redis, and test_bus kills its pub/sub
+#   connections, which would cut another test's bus mid-message.
+# - "audio": the browser tests and the tests that play live audio through aiortc. They hold the
+#   audio to deadlines (a mute heard within so many ms), measured with one of them running at once.
+AUDIO_FILES = {
+    "integration/test_hls.py",
+    "integration/test_media.py",
+    "security/test_media_offers.py",
+    "security/test_turn_credentials.py",
+    "unit/test_mixer.py",
+}
+
+
+def _xdist_group(item: pytest.Item, tests: Path) -> str | None:
+    if item.get_closest_marker("redis"):
+        return "redis"
+    where = item.path.relative_to(tests).as_posix()
+    if item.get_closest_marker("browser") or where in AUDIO_FILES:
+        return "audio"
+    return None
+
+
+# First: pytest-xdist reads the xdist_group marks in a hook of its own.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark the browser tests, then stop before running anything if what the collected tests
-    need is not on this machine: one message naming all of it, not hundreds of failures."""
-    e2e = Path(__file__).parent / "e2e"
+    """Mark the browser tests and each test's xdist group, then stop before running anything if
+    what the collected tests need is not on this machine: one message naming all of it, not
+    hundreds of failures."""
+    tests = Path(__file__).parent
     for item in items:
-        if e2e in item.path.parents:
+        if tests / "e2e" in item.path.parents:
             item.add_marker(pytest.mark.browser)
+        group = _xdist_group(item, tests)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
     needed = {mark.name for item in items for mark in item.iter_markers()}
     problems = problems_for(needed)
     if problems:
         listed = "\n".join(f"  - {problem}" for problem in problems)
-        pytest.exit(
+        message = (
             f"The tests cannot run on this machine as it is:\n{listed}\n"
-            f"Install or start what is missing with: {INSTALL}",
-            returncode=3,
+            f"Install or start what is missing with: {INSTALL}"
         )
+        if hasattr(config, "workerinput"):
+            # A pytest-xdist worker that exits here looks like a crash; one that runs nothing
+            # and asks to stop has its controller stop the run with this message.
+            items[0].session.shouldstop = message
+            items.clear()
+            return
+        pytest.exit(message, returncode=3)
+
+
+class _XdistGroupRename:
+    """pytest-xdist (3.8) sends a group to one worker by renaming its tests `nodeid@group`,
+    which pytest 9.2 no longer lets it do (pytest-dev/pytest-xdist#1386): the tests would be
+    spread as if ungrouped. Until a release fixes it, the rename is done here, after xdist's
+    own attempt and only where that attempt did not take."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        if not config.getvalue("loadgroup"):
+            return
+        for item in items:
+            mark = item.get_closest_marker("xdist_group")
+            if mark is None or not hasattr(item, "_id"):
+                continue
+            suffix = f"@{mark.args[0]}"
+            if not item.nodeid.endswith(suffix):
+                from _pytest.nodeid import NodeId
+
+                item._id = NodeId.parse(item.nodeid + suffix)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput"):
+        config.pluginmanager.register(_XdistGroupRename(), "parley-xdist-group-rename")

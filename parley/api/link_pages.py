@@ -9,8 +9,9 @@ URL) is escaped.
 from __future__ import annotations
 
 from html import escape
-from typing import Any, Final
+from typing import Final
 
+from parley.core.links.checks import LinkCheck
 from parley.services.link_checks import WARNING_REASONS
 
 # Nothing on these pages may load or run anything, nor tell the destination where the user was.
@@ -39,18 +40,18 @@ def _page(title: str, body: str) -> str:
     )
 
 
-def _why(check: dict[str, Any]) -> str:
+def _why(check: LinkCheck) -> str:
     """The rule and its reason, or why the link could not be checked."""
-    if check["rule"] is not None:
+    if check.rule is not None:
         return (
-            f"<p>Rule: <strong>{escape(check['rule'])}</strong></p>\n"
-            f"<p>Reason: {escape(check['reason'] or '')}</p>"
+            f"<p>Rule: <strong>{escape(check.rule)}</strong></p>\n"
+            f"<p>Reason: {escape(check.reason or '')}</p>"
         )
-    reason = WARNING_REASONS.get(check["reason"] or "", "This link could not be checked.")
+    reason = WARNING_REASONS.get(check.reason or "", "This link could not be checked.")
     return f"<p>{escape(reason)}</p>"
 
 
-def _stopped(lead: str, target: str, check: dict[str, Any]) -> str:
+def _stopped(lead: str, target: str, check: LinkCheck) -> str:
     """Where the link leads, and why the redirector stopped on the way."""
     return f'<p>{lead}</p>\n<p class="url">{escape(target)}</p>\n{_why(check)}\n'
 
@@ -58,7 +59,7 @@ def _stopped(lead: str, target: str, check: dict[str, Any]) -> str:
 _GO_BACK: Final = '<a class="primary" href="/">Go back</a>\n'
 
 
-def interstitial(target: str, check: dict[str, Any]) -> str:
+def interstitial(target: str, check: LinkCheck) -> str:
     onward = escape(target, quote=True)
     return _page(
         "This link may be unsafe",
@@ -68,7 +69,7 @@ def interstitial(target: str, check: dict[str, Any]) -> str:
     )
 
 
-def refusal(target: str, check: dict[str, Any]) -> str:
+def refusal(target: str, check: LinkCheck) -> str:
     return _page(
         "This link is blocked",
         _stopped("Parley does not send anyone to:", target, check)

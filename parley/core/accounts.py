@@ -30,12 +30,6 @@ class AccountState(StrEnum):
     DEACTIVATED = "deactivated"
 
 
-class NotificationKind(StrEnum):
-    SPACE_LIVE = "space_live"  # someone followed, or a space one asked to be reminded of
-    UNSUSPENDED = "unsuspended"
-    APPEAL_DECIDED = "appeal_decided"
-
-
 def check_handle(handle: str) -> str:
     if not HANDLE_RE.fullmatch(handle):
         raise Invalid("invalid_handle", "A handle has 1 to 15 letters, digits or underscores")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from parley.bus import messages
 from parley.bus.base import Bus
@@ -16,12 +15,13 @@ from parley.core.accounts import Account, AccountState, Post, clean_cursor
 from parley.core.actors import Actor
 from parley.core.errors import Conflict, Forbidden, NotFound, Unauthenticated
 from parley.core.moderation import ModerationAction
+from parley.core.notifications import Notification
 from parley.core.ratelimit import LimitName
 from parley.core.sessions import SessionEnd, SessionPolicy, SessionTimes
 from parley.services.common import Clock, hash_token, new_id, new_token
 from parley.services.passwords import Passwords
 from parley.services.ratelimit import RateLimiter
-from parley.services.views import notice_view
+from parley.services.views import notice_document
 from parley.store.accounts import AccountStore, PostStore, SessionStore, SocialStore, StoredSession
 from parley.store.db import Database
 from parley.store.moderation import ModerationStore
@@ -164,7 +164,7 @@ class AccountService:
         raise Forbidden(
             "account_suspended",
             "This account is suspended",
-            notice=notice_view(notice) if notice else None,
+            notice=notice_document(notice) if notice else None,
             appeal_token=token,
         )
 
@@ -353,6 +353,6 @@ class AccountService:
                 [*authors, caller.account.id], before=clean_cursor(before), limit=limit
             )
 
-    async def notifications(self, caller: Caller, limit: int) -> list[dict[str, Any]]:
+    async def notifications(self, caller: Caller, limit: int) -> list[Notification]:
         async with self.db.read() as conn:
             return await NotificationStore(conn).for_account(caller.account.id, limit)

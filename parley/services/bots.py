@@ -19,6 +19,7 @@ from parley.core import accounts as account_rules
 from parley.core.accounts import Account, AccountState
 from parley.core.errors import Conflict, Forbidden
 from parley.core.moderation import AuditTarget, ModerationAction
+from parley.core.moderation_records import ActionTaken
 from parley.core.tokens import MAX_BOTS_PER_OWNER
 from parley.services.accounts import Caller
 from parley.services.common import Clock, new_id
@@ -159,15 +160,17 @@ async def _record(
 ) -> None:
     suspended = action is ModerationAction.SUSPEND
     await ModerationStore(conn).add_action(
-        id=new_id(),
-        action=action,
-        target_type=AuditTarget.ACCOUNT,
-        target_id=bot.id,
-        actor_id=actor_id,
-        rule=rule,
-        reason=reason,
-        until=None,
-        created_at=now,
+        ActionTaken(
+            id=new_id(),
+            action=action,
+            target_type=AuditTarget.ACCOUNT,
+            target_id=bot.id,
+            actor_id=actor_id,
+            rule=rule,
+            reason=reason,
+            until=None,
+            created_at=now,
+        )
     )
     await AuditLog(conn).append(
         at=now,

@@ -9,8 +9,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.config import Settings
-from parley.core.accounts import NotificationKind
 from parley.core.errors import NotFound
+from parley.core.notifications import NotificationKind
 from parley.core.spaces.events import Event, EventType
 from parley.core.spaces.model import Limits, Space, SpaceState
 from parley.services.accounts import Caller

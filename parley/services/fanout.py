@@ -117,7 +117,7 @@ class Feed:
         channel = space_channel(self.space_id)
         async with self.bus.subscribe(channel) as sub:
             # Subscribed first, then read where the log stands: nothing can fall in between.
-            self.last_seq = (await self.spaces.view(self.space_id))["seq"]
+            self.last_seq = await self.spaces.seq(self.space_id)
             self.ready.set()
             async for text in sub:
                 try:

@@ -4,14 +4,13 @@ turning `spaces` off also ends every live space gracefully, telling everyone in 
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.core import moderation as rules
 from parley.core.actors import Actor
 from parley.core.errors import Unavailable
 from parley.core.moderation import AuditAction, AuditTarget, Feature
+from parley.core.moderation_records import FeatureChange, FeatureSwitch
 from parley.core.spaces import rules as space_rules
 from parley.core.spaces.events import Event
 from parley.core.spaces.model import SpaceState, SpaceStatus
@@ -36,16 +35,16 @@ class FeatureSwitches:
         wanted = [Feature.SPACES] if feature is Feature.SPACES else [Feature.SPACES, feature]
         for name in wanted:
             switch = switches.get(name.value)
-            if switch is not None and not switch["enabled"]:
+            if switch is not None and not switch.enabled:
                 raise Unavailable(
                     "feature_disabled",
-                    switch["message"] or "Spaces are offline for now",
+                    switch.message or "Spaces are offline for now",
                     feature=name.value,
                 )
 
     async def set_feature(
         self, actor: Actor, name: str, enabled: bool, message: str = ""
-    ) -> dict[str, Any]:
+    ) -> FeatureChange:
         """Switch a feature on or off for everyone. Turning `spaces` off ends every live space
         gracefully, with the message; turning it on again restores service."""
         rules.require_moderator(actor)
@@ -66,28 +65,20 @@ class FeatureSwitches:
                 target_type=AuditTarget.FEATURE,
                 target_id=feature.value,
                 reason=message or None,
-                before={"enabled": before["enabled"]} if before else None,
+                before={"enabled": before.enabled} if before else None,
                 after={"enabled": enabled, "message": message},
             )
         ended = 0
         if feature is rules.Feature.SPACES and not enabled:
             ended = await self.end_all("feature_disabled", message)
-        return {**(await self.status())[feature.value], "spaces_ended": ended}
+        return FeatureChange((await self.status())[feature.value], spaces_ended=ended)
 
-    async def status(self) -> dict[str, dict[str, Any]]:
-        """Public: every feature switch and its message."""
+    async def status(self) -> dict[str, FeatureSwitch]:
+        """Public: every feature switch and its message, by feature name."""
         async with self.db.read() as conn:
             switches = await ModerationStore(conn).features()
-        out = {}
-        for feature in rules.Feature:
-            switch = switches.get(feature.value)
-            out[feature.value] = {
-                "name": feature.value,
-                "enabled": switch["enabled"] if switch else True,
-                "message": switch["message"] if switch else "",
-                "updated_at": switch["updated_at"].isoformat() if switch else None,
-            }
-        return out
+        never_set = {f.value: FeatureSwitch(f.value, True, "", None) for f in rules.Feature}
+        return {name: switches.get(name, switch) for name, switch in never_set.items()}
 
     async def end_all(self, reason: str, message: str) -> int:
         """End every live space, telling everyone in it why; how many were ended."""

@@ -172,7 +172,7 @@ class HlsService:
 
     async def _live(self, space_id: str) -> bool:
         try:
-            return bool((await self.spaces.view(space_id))["state"] == "live")
+            return (await self.spaces.stage(space_id)).live
         except NotFound:
             return False
 
@@ -208,9 +208,9 @@ class HlsService:
     async def file(self, caller: Caller, space_id: str, name: str) -> HlsFile:
         """A playlist or segment of the space, for someone who may listen to it: anyone signed
         in who may follow the space (not removed from it, not blocked by its host)."""
-        view = await self.spaces.view(space_id)  # 404 for no such space
+        snapshot = await self.spaces.stage(space_id)  # 404 for no such space
         await self.spaces.follower(space_id, caller.account.id)
-        live = view["state"] == "live"
+        live = snapshot.live
         stream = self.streams.get(space_id)
         if stream is None:
             if live:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Final
 
 import httpx
 
@@ -15,6 +15,7 @@ from parley.config import Settings
 from parley.core.errors import Invalid
 from parley.core.links.canonical import InvalidURL, canonical_host, canonicalize
 from parley.core.links.caution import CAUTIONS
+from parley.core.links.checks import ChainError, FoundLink, Judgement, LinkCheck
 from parley.core.links.finder import find_urls
 from parley.core.links.rules import Decision, RuleSet
 from parley.core.links.target import redirect_target
@@ -64,10 +65,9 @@ class LinkChecks:
     async def close(self) -> None:
         await self.follower.close()
 
-    async def check(self, url: str) -> dict[str, Any]:
-        """The verdict for one URL: `{url, verdict, canonical_url, rule_id, rule, reason, hops,
-        chain_error}`. The worst verdict of the URL and of every hop of a shortener's chain
-        wins; a chain that cannot be followed is a warning, never a pass."""
+    async def check(self, url: str) -> LinkCheck:
+        """The verdict for one URL. The worst verdict of the URL and of every hop of a
+        shortener's chain wins; a chain that cannot be followed is a warning, never a pass."""
         refuse_overlong_url(url)
         try:
             canonical = canonicalize(url)
@@ -75,14 +75,14 @@ class LinkChecks:
             raise Invalid("invalid_url", f"Not an http(s) URL: {error}") from None
         return await self.check_canonical(url, canonical)
 
-    async def check_text(self, text: str) -> list[dict[str, Any]]:
+    async def check_text(self, text: str) -> list[FoundLink]:
         """Every link found in `text`, each with its span and its check."""
         found = find_urls(text)
         checks = await asyncio.gather(
             *(self.check_canonical(f.text, f.canonical_url) for f in found)
         )
         return [
-            {"start": f.start, "end": f.end, "text": f.text, "web": f.web, **check}
+            FoundLink(f.start, f.end, f.text, f.web, check)
             for f, check in zip(found, checks, strict=True)
         ]
 
@@ -91,22 +91,23 @@ class LinkChecks:
         if not text:
             return
         for found in await self.check_text(text):
-            if found["verdict"] == Decision.BLOCK:
+            check = found.check
+            if check.verdict is Decision.BLOCK:
                 raise Invalid(
                     "link_blocked",
-                    f"The link {found['text']} is blocked under the rule "
-                    f"“{found['rule']}”: {found['reason']}",
-                    rule=found["rule"],
-                    rule_id=found["rule_id"],
-                    url=found["text"],
-                    reason=found["reason"],
+                    f"The link {found.text} is blocked under the rule "
+                    f"“{check.rule}”: {check.reason}",
+                    rule=check.rule,
+                    rule_id=check.rule_id,
+                    url=found.text,
+                    reason=check.reason,
                 )
 
-    async def check_canonical(self, url: str, canonical: str) -> dict[str, Any]:
+    async def check_canonical(self, url: str, canonical: str) -> LinkCheck:
         first = self._judge(url, canonical)
-        hops: list[dict[str, Any]] = []
-        chain_error: dict[str, str] | None = None
-        if first["verdict"] != Decision.BLOCK and self._is_shortener(canonical):
+        hops: list[Judgement] = []
+        chain_error: ChainError | None = None
+        if first.verdict is not Decision.BLOCK and self._is_shortener(canonical):
             try:
                 start = redirect_target(url)
             except InvalidURL:
@@ -114,38 +115,33 @@ class LinkChecks:
             chain_error = await self._follow(start, hops)
         judged = [first, *hops]
         if chain_error is not None:
-            judged.append(warning(chain_error["reason"]))
-        worst = max(judged, key=lambda j: Decision(j["verdict"]).severity)  # first of equals
-        return {
-            "url": url,
-            "verdict": worst["verdict"],
-            "canonical_url": canonical,
-            "rule_id": worst["rule_id"],
-            "rule": worst["rule"],
-            "reason": worst["reason"],
-            "hops": hops,
-            "chain_error": chain_error,
-        }
+            judged.append(Judgement.warning(url, canonical, chain_error.reason))
+        worst = max(judged, key=lambda j: j.verdict.severity)  # first of equals
+        return LinkCheck(
+            url=url,
+            verdict=worst.verdict,
+            canonical_url=canonical,
+            rule_id=worst.rule_id,
+            rule=worst.rule,
+            reason=worst.reason,
+            hops=tuple(hops),
+            chain_error=chain_error,
+        )
 
-    def _judge(self, url: str, canonical: str | None) -> dict[str, Any]:
+    def _judge(self, url: str, canonical: str | None) -> Judgement:
         if canonical is None:
-            return {"url": url, "canonical_url": None, **warning("unsupported_scheme")}
+            return Judgement.warning(url, None, "unsupported_scheme")
         verdict = self.rules.check(canonical)
         rule = verdict.rule
-        return {
-            "url": url,
-            "canonical_url": canonical,
-            "verdict": verdict.decision.value,
-            "rule_id": rule.id if rule else None,
-            "rule": rule.rule if rule else None,
-            "reason": rule.reason if rule else None,
-        }
+        if rule is None:
+            return Judgement(url, canonical, verdict.decision)
+        return Judgement(url, canonical, verdict.decision, rule.id, rule.rule, rule.reason)
 
     def _is_shortener(self, canonical: str) -> bool:
         host = canonical.partition("://")[2].partition("/")[0].partition("?")[0]
         return any(host == s or host.endswith("." + s) for s in self.shorteners)
 
-    async def _follow(self, url: str, hops: list[dict[str, Any]]) -> dict[str, str] | None:
+    async def _follow(self, url: str, hops: list[Judgement]) -> ChainError | None:
         """Follow a chain from `url`, judging every hop; the reason it broke off, if it did."""
         current = url
         loop = asyncio.get_running_loop()
@@ -160,9 +156,9 @@ class LinkChecks:
                         raise ChainBroken("too_many_hops", f"more than {len(hops)} redirects")
                     hop = self._judge(following, _canonical_or_none(following))
                     hops.append(hop)
-                    if hop["verdict"] == Decision.BLOCK:
+                    if hop.verdict is Decision.BLOCK:
                         return None  # nothing further can make it worse
-                    if hop["canonical_url"] is None:
+                    if hop.canonical_url is None:
                         raise ChainBroken("unsupported_scheme", f"not http(s): {following[:200]}")
                     current = following
         except TimeoutError:
@@ -174,7 +170,7 @@ class LinkChecks:
             # A refusal answered at once and a silent port answered at the limit must look alike.
             await asyncio.sleep(max(0.0, deadline - loop.time()))
         reason = broken.reason if broken.reason in CHAIN_ERRORS else "unreachable"
-        return {"reason": reason, "url": current, "detail": CHAIN_ERRORS[reason]}
+        return ChainError(reason, current, CHAIN_ERRORS[reason])
 
 
 def refuse_overlong_url(url: str) -> None:
@@ -186,10 +182,6 @@ def _canonical_or_none(url: str) -> str | None:
         return canonicalize(url)
     except InvalidURL:
         return None
-
-
-def warning(reason: str) -> dict[str, Any]:
-    return {"verdict": Decision.WARN.value, "rule_id": None, "rule": None, "reason": reason}
 
 
 def _shortener_hosts(hosts: Sequence[str]) -> list[str]:

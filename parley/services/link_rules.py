@@ -15,20 +15,15 @@ import contextlib
 import logging
 import time
 from collections import OrderedDict, deque
-from typing import Any, Final
+from typing import Final
 
 from parley.bus import messages
 from parley.bus.base import Bus
-from parley.bus.messages import (
-    LINKS_CHANNEL,
-    LinkRuleAdded,
-    LinkRuleRemoved,
-    link_rule,
-    rule_fields,
-)
+from parley.bus.messages import LINKS_CHANNEL, LinkRuleAdded, LinkRuleRemoved, rule_fields
 from parley.core import moderation as policy
 from parley.core.actors import Actor
 from parley.core.errors import Invalid, NotFound
+from parley.core.links.checks import StoredRule
 from parley.core.links.rules import Decision, LinkRule, MatchKind, RuleSet, rule_key
 from parley.core.moderation import AuditAction, AuditTarget
 from parley.core.text import bounded_text
@@ -71,8 +66,8 @@ class LinkRules:
         async with self.db.read() as conn:
             store = LinkRuleStore(conn)
             self._marks.append((time.monotonic(), await store.last_change()))
-            async for row in store.every():
-                self._present(link_rule(row))
+            async for rule in store.every():
+                self._present(rule)
 
     async def stop(self) -> None:
         if self._listener is not None:
@@ -130,15 +125,16 @@ class LinkRules:
             newest = await store.last_change()
             changes = await store.changes_since(self._marks[0][1])
             named = list(dict.fromkeys(rule_id for _, rule_id in changes))
-            rows: dict[str, dict[str, Any]] = {}
+            found: dict[str, LinkRule] = {}
             for start in range(0, len(named), _BATCH):
-                rows.update((r["id"], r) for r in await store.some(named[start : start + _BATCH]))
+                some = await store.some(named[start : start + _BATCH])
+                found.update((stored.rule.id, stored.rule) for stored in some)
         for rule_id in named:
-            row = rows.get(rule_id)
-            if row is None:
+            rule = found.get(rule_id)
+            if rule is None:
                 self._gone(rule_id)
             else:
-                self._present(link_rule(row))
+                self._present(rule)
         if newest > self._marks[-1][1]:
             self._marks.append((now, newest))
 
@@ -152,7 +148,7 @@ class LinkRules:
         verdict: str,
         rule: str,
         reason: str,
-    ) -> dict[str, Any]:
+    ) -> StoredRule:
         """Add a link rule."""
         policy.require_moderator(actor)
         decided = _new_rule(match, pattern, verdict, rule, reason)
@@ -173,22 +169,20 @@ class LinkRules:
                 reason=decided.reason,
                 after=rule_fields(decided),
             )
-            row = await LinkRuleStore(conn).get(decided.id)
-        assert row is not None
         self._present(decided)
         await messages.publish(self.bus, LinkRuleAdded(decided))
-        return _rule_view(row)
+        return StoredRule(decided, created_at=now, created_by=actor_id)
 
     async def remove_rule(
         self, actor: Actor, rule_id: str, reason: str | None = None
-    ) -> dict[str, Any]:
+    ) -> StoredRule:
         policy.require_moderator(actor)
         reason = policy.clean_reason(reason) if reason else None
         actor_id = actor.account_id
         async with self.db.write() as conn:
             store = LinkRuleStore(conn)
-            row = await store.get(rule_id)
-            if row is None or not await store.remove(rule_id):
+            stored = await store.get(rule_id)
+            if stored is None or not await store.remove(rule_id):
                 raise NotFound("link_rule_not_found", "No such link rule")
             await AuditLog(conn).append(
                 at=self.clock(),
@@ -196,19 +190,18 @@ class LinkRules:
                 action=AuditAction.LINK_RULE_REMOVE,
                 target_type=AuditTarget.LINK_RULE,
                 target_id=rule_id,
-                rule=row["rule"],
+                rule=stored.rule.rule,
                 reason=reason,
-                before=rule_fields(link_rule(row)),
+                before=rule_fields(stored.rule),
             )
         self._gone(rule_id)
         await messages.publish(self.bus, LinkRuleRemoved(rule_id))
-        return _rule_view(row)
+        return stored
 
-    async def list_rules(self, actor: Actor, *, limit: int, offset: int) -> list[dict[str, Any]]:
+    async def list_rules(self, actor: Actor, *, limit: int, offset: int) -> list[StoredRule]:
         policy.require_moderator(actor)
         async with self.db.read() as conn:
-            rows = await LinkRuleStore(conn).list(limit=limit, offset=offset)
-        return [_rule_view(r) for r in rows]
+            return await LinkRuleStore(conn).list(limit=limit, offset=offset)
 
 
 def _new_rule(match: str, pattern: str, verdict: str, rule: str, reason: str) -> LinkRule:
@@ -231,11 +224,3 @@ def _new_rule(match: str, pattern: str, verdict: str, rule: str, reason: str) ->
         rule=policy.clean_rule(rule),
         reason=policy.clean_reason(reason),
     )
-
-
-def _rule_view(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        **rule_fields(link_rule(row)),
-        "created_at": row["created_at"].isoformat(),
-        "created_by": row["created_by"],
-    }

@@ -46,6 +46,14 @@ ACTIVE_SPEAKERS_INTERVAL = 0.2
 NODE_TURN_IDENTITY = "parley-node"
 
 
+@dataclass(frozen=True)
+class Answer:
+    """The SDP answer to an offer, with the ICE servers the browser should use."""
+
+    sdp: str
+    ice_servers: tuple[IceServer, ...]
+
+
 @dataclass
 class StageMember:
     role: Role
@@ -94,12 +102,11 @@ class MediaService:
         self._pending_speakers: dict[str, list[str]] = {}
         self._speaker_writers: set[str] = set()
 
-    async def connect(self, caller: Caller, space_id: str, sdp: str, kind: str) -> dict[str, Any]:
+    async def connect(self, caller: Caller, space_id: str, sdp: str, kind: str) -> Answer:
         """Answer a WebRTC offer: stage members send and receive, listeners only receive."""
         if kind != "offer":
             raise Invalid("invalid_sdp_type", "Send an SDP offer (type: offer)")
-        view = await self.spaces.view(space_id)
-        if view["state"] != "live":
+        if not (await self.spaces.stage(space_id)).live:
             raise Forbidden("space_not_live", "The space is not live")
         me = await self._participant(caller, space_id)
         try:
@@ -132,19 +139,18 @@ class MediaService:
         watched.sessions[caller.account.id] = caller.session_id
         # The role may have changed while we negotiated; the room's own view is the truth.
         watched.room.set_audible(watched.audible())
-        return {"sdp": answer, "type": "answer", **self._config(caller.account.id)}
+        return Answer(answer, self._ice_servers(caller.account.id))
 
-    async def config(self, caller: Caller, space_id: str) -> dict[str, Any]:
+    async def config(self, caller: Caller, space_id: str) -> tuple[IceServer, ...]:
         """What a participant needs before offering: the ICE servers (no trickle ICE here, so
         the browser must know them when it gathers its candidates), with a TURN credential of
         their own. Only for participants: a TURN relay is bandwidth the node pays for."""
-        await self.spaces.view(space_id)  # 404 for no such space
+        await self.spaces.stage(space_id)  # 404 for no such space
         await self._participant(caller, space_id)
-        return self._config(caller.account.id)
+        return self._ice_servers(caller.account.id)
 
-    def _config(self, account_id: str) -> dict[str, Any]:
-        servers = [*self.settings.ice_servers, *self._turn(account_id)]
-        return {"ice_servers": [s.model_dump(exclude_none=True) for s in servers]}
+    def _ice_servers(self, account_id: str) -> tuple[IceServer, ...]:
+        return (*self.settings.ice_servers, *self._turn(account_id))
 
     def _turn(self, who: str) -> list[IceServer]:
         """The TURN servers with a credential for `who`, valid from now for the TTL."""
@@ -192,8 +198,7 @@ class MediaService:
         for watched in rooms:
             seq = latest.get(watched.room.space_id, 0)
             if seq > watched.last_seq:
-                view = await self.spaces.view(watched.room.space_id)
-                if view["state"] != "live":
+                if not (await self.spaces.stage(watched.room.space_id)).live:
                     watched.ended = True
                     await self._close_room(watched.room.space_id)
                     continue
@@ -298,11 +303,9 @@ class MediaService:
                 del self.rooms[space_id]
 
     async def _reload(self, watched: WatchedRoom) -> None:
-        view = await self.spaces.view(watched.room.space_id)
-        watched.last_seq = view["seq"]
-        watched.stage = {
-            p["account_id"]: StageMember(Role(p["role"]), p["muted"]) for p in view["stage"]
-        }
+        snapshot = await self.spaces.stage(watched.room.space_id)
+        watched.last_seq = snapshot.seq
+        watched.stage = {p.account_id: StageMember(p.role, p.muted) for p in snapshot.stage}
         watched.room.set_audible(watched.audible())
 
     async def _apply(self, watched: WatchedRoom, event: Event) -> bool:

@@ -10,9 +10,9 @@ enforcement by one sweep interval, never forever.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -20,10 +20,22 @@ from parley.bus import messages
 from parley.bus.base import Bus
 from parley.bus.messages import AccountSuspended
 from parley.core import moderation as rules
-from parley.core.accounts import Account, AccountState, NotificationKind
+from parley.core.accounts import Account, AccountState
 from parley.core.actors import Actor
 from parley.core.errors import Conflict, Forbidden, NotFound
 from parley.core.moderation import AuditAction, AuditTarget, ModerationAction
+from parley.core.moderation_records import (
+    ActionCount,
+    ActionTaken,
+    Appeal,
+    AuditLine,
+    AuditQuery,
+    Notice,
+    NoticeRead,
+    QueuedAppeal,
+    Suspended,
+)
+from parley.core.notifications import NotificationKind
 from parley.core.spaces import rules as space_rules
 from parley.core.spaces.events import Event
 from parley.core.spaces.model import SpaceState
@@ -31,7 +43,6 @@ from parley.services import bots
 from parley.services.accounts import AccountService, Caller
 from parley.services.common import Clock, new_id
 from parley.services.decisions import SpaceDecisions
-from parley.services.views import notice_view
 from parley.store.accounts import AccountStore, SessionStore
 from parley.store.db import Database
 from parley.store.moderation import AuditLog, ModerationStore
@@ -65,7 +76,7 @@ class ModerationService:
         rule: str,
         reason: str,
         until: datetime | None = None,
-    ) -> dict[str, Any]:
+    ) -> Suspended:
         """Suspend an account, whoever it is."""
         now = self.clock()
         decided = rules.suspension(rule, reason, until, now)
@@ -78,30 +89,33 @@ class ModerationService:
             moderation = ModerationStore(conn)
             actor_id = actor.account_id
             await moderation.add_action(
-                id=action_id,
-                action=ModerationAction.SUSPEND,
-                target_type=AuditTarget.ACCOUNT,
-                target_id=target.id,
-                actor_id=actor_id,
-                rule=decided.rule,
-                reason=decided.reason,
-                until=decided.until,
-                created_at=now,
+                ActionTaken(
+                    id=action_id,
+                    action=ModerationAction.SUSPEND.value,
+                    target_type=AuditTarget.ACCOUNT.value,
+                    target_id=target.id,
+                    actor_id=actor_id,
+                    rule=decided.rule,
+                    reason=decided.reason,
+                    until=decided.until,
+                    created_at=now,
+                )
             )
             text = rules.notice_text(
                 ModerationAction.SUSPEND, decided.rule, decided.reason, decided.until
             )
-            await moderation.add_notice(
+            notice = Notice(
                 id=notice_id,
                 account_id=target.id,
                 action_id=action_id,
-                action=ModerationAction.SUSPEND,
+                action=ModerationAction.SUSPEND.value,
                 rule=decided.rule,
                 reason=decided.reason,
                 text=text,
                 until=decided.until,
                 created_at=now,
             )
+            await moderation.add_notice(notice)
             await AuditLog(conn).append(
                 at=now,
                 actor_id=actor_id,
@@ -119,12 +133,12 @@ class ModerationService:
         for account_id in (target.id, *bot_ids):
             await messages.publish(self.bus, AccountSuspended(account_id))
             await self.remove_suspended(account_id)
-        notice = await self._notice(notice_id)
-        return {"account": target.public(), "notice": notice}
+        return Suspended(target, NoticeRead(notice))
 
     async def unsuspend(
         self, actor: Actor, handle: str, reason: str, *, rule: str = "unsuspend"
-    ) -> dict[str, Any]:
+    ) -> Account:
+        """Lift a suspension; the account, now active."""
         now = self.clock()
         reason = rules.clean_reason(reason)
         async with self.db.write() as conn:
@@ -132,7 +146,7 @@ class ModerationService:
             rules.may_unsuspend(actor, target)
             await bots.refuse_lift_without_owner(conn, target)
             await self._lift(conn, target, actor.account_id, rule, reason, now)
-        return {"account": target.public(), "state": AccountState.ACTIVE.value}
+        return dataclasses.replace(target, state=AccountState.ACTIVE)
 
     async def lift_due(self) -> None:
         """Suspensions whose time ran out end by themselves (the sweeper calls this)."""
@@ -149,7 +163,7 @@ class ModerationService:
 
     async def _lift(
         self,
-        conn: Any,
+        conn: AsyncConnection,
         target: Account,
         actor_id: str | None,
         rule: str,
@@ -158,15 +172,17 @@ class ModerationService:
     ) -> None:
         await AccountStore(conn).set_state(target.id, AccountState.ACTIVE)
         await ModerationStore(conn).add_action(
-            id=new_id(),
-            action=ModerationAction.UNSUSPEND,
-            target_type=AuditTarget.ACCOUNT,
-            target_id=target.id,
-            actor_id=actor_id,
-            rule=rule,
-            reason=reason,
-            until=None,
-            created_at=now,
+            ActionTaken(
+                id=new_id(),
+                action=ModerationAction.UNSUSPEND.value,
+                target_type=AuditTarget.ACCOUNT.value,
+                target_id=target.id,
+                actor_id=actor_id,
+                rule=rule,
+                reason=reason,
+                until=None,
+                created_at=now,
+            )
         )
         await AuditLog(conn).append(
             at=now,
@@ -211,12 +227,11 @@ class ModerationService:
 
     # --- notices and appeals -----------------------------------------------------------------
 
-    async def notices(self, caller: Caller) -> list[dict[str, Any]]:
+    async def notices(self, caller: Caller) -> list[NoticeRead]:
         async with self.db.read() as conn:
-            rows = await ModerationStore(conn).notices_of(caller.account.id)
-        return [notice_view(row) for row in rows]
+            return await ModerationStore(conn).notices_of(caller.account.id)
 
-    async def appeal(self, account: Account, notice_id: str, text: str) -> dict[str, Any]:
+    async def appeal(self, account: Account, notice_id: str, text: str) -> Appeal:
         """Appeal the action behind a notice, once. A suspended account may appeal too: it
         signs in to read its notice, and this is the one thing it can do."""
         text = rules.clean_appeal(text)
@@ -224,36 +239,34 @@ class ModerationService:
         async with self.db.write() as conn:
             store = ModerationStore(conn)
             notice = await store.notice(notice_id)
-            if notice is None or notice["account_id"] != account.id:
+            if notice is None or notice.account_id != account.id:
                 raise NotFound("notice_not_found", "No such notice of yours")
             if await store.appeal_for(notice_id) is not None:
                 raise Conflict("already_appealed", "Each action can be appealed once")
-            appeal_id = new_id()
-            await store.add_appeal(
-                id=appeal_id, notice_id=notice_id, account_id=account.id, text=text, created_at=now
+            appeal = Appeal(
+                id=new_id(), notice_id=notice_id, account_id=account.id, text=text, created_at=now
             )
+            await store.add_appeal(appeal)
             await AuditLog(conn).append(
                 at=now,
                 actor_id=account.id,
                 action=AuditAction.APPEAL,
                 target_type=AuditTarget.NOTICE,
                 target_id=notice_id,
-                rule=notice["rule"],
+                rule=notice.rule,
             )
-            appeal = await store.appeal(appeal_id)
-        assert appeal is not None
-        return _appeal_view(appeal)
+        return appeal
 
-    async def appeals(self, caller: Caller, *, open_only: bool, limit: int) -> list[dict[str, Any]]:
+    async def appeals(self, caller: Caller, *, open_only: bool, limit: int) -> list[QueuedAppeal]:
         rules.require_moderator(caller)
         async with self.db.read() as conn:
-            rows = await ModerationStore(conn).appeals(open_only=open_only, limit=limit)
-            handles = await account_handles(conn, [a["account_id"] for a in rows])
-        return [{**_appeal_view(a), "handle": handles.get(a["account_id"])} for a in rows]
+            found = await ModerationStore(conn).appeals(open_only=open_only, limit=limit)
+            handles = await account_handles(conn, [a.account_id for a in found])
+        return [QueuedAppeal(a, handles.get(a.account_id)) for a in found]
 
     async def decide_appeal(
         self, caller: Caller, appeal_id: str, decision: str, reason: str
-    ) -> dict[str, Any]:
+    ) -> Appeal:
         rules.require_moderator(caller)
         verdict = rules.AppealDecision(decision)
         reason = rules.clean_reason(reason)
@@ -263,18 +276,14 @@ class ModerationService:
             appeal = await store.appeal(appeal_id)
             if appeal is None:
                 raise NotFound("appeal_not_found", "No such appeal")
-            if appeal["account_id"] == caller.account.id:
+            if appeal.account_id == caller.account.id:
                 raise Forbidden("cannot_decide_own_appeal", "Another moderator must decide")
             decided = await store.decide_appeal(
-                appeal_id,
-                decision=verdict.value,
-                decision_reason=reason,
-                decided_by=caller.account.id,
-                decided_at=now,
+                appeal_id, decision=verdict.value, reason=reason, by=caller.account.id, at=now
             )
             if not decided:
                 raise Conflict("already_decided", "This appeal was already decided")
-            notice = await store.notice(appeal["notice_id"])
+            notice = await store.notice(appeal.notice_id)
             assert notice is not None
             await AuditLog(conn).append(
                 at=now,
@@ -282,78 +291,75 @@ class ModerationService:
                 action=AuditAction.DECIDE_APPEAL,
                 target_type=AuditTarget.APPEAL,
                 target_id=appeal_id,
-                rule=notice["rule"],
+                rule=notice.rule,
                 reason=reason,
                 after={"decision": verdict.value},
             )
             await NotificationStore(conn).add_many(
-                [appeal["account_id"]],
+                [appeal.account_id],
                 NotificationKind.APPEAL_DECIDED,
                 {"appeal_id": appeal_id, "decision": verdict.value, "reason": reason},
                 now,
             )
-            target = await AccountStore(conn).by_id(appeal["account_id"])
+            target = await AccountStore(conn).by_id(appeal.account_id)
             if (
                 verdict is rules.AppealDecision.OVERTURNED
-                and notice["action"] == ModerationAction.SUSPEND
+                and notice.action == ModerationAction.SUSPEND
                 and target is not None
                 and target.state is AccountState.SUSPENDED
             ):
                 await self._lift(conn, target, caller.account.id, "appeal", reason, now)
-            result = await store.appeal(appeal_id)
-        assert result is not None
-        return _appeal_view(result)
+        return dataclasses.replace(
+            appeal,
+            decision=verdict.value,
+            decision_reason=reason,
+            decided_by=caller.account.id,
+            decided_at=now,
+        )
 
     # --- reading -------------------------------------------------------------------------------
 
-    async def find_accounts(self, caller: Caller, text: str, limit: int) -> list[dict[str, Any]]:
+    async def find_accounts(self, caller: Caller, text: str, limit: int) -> list[Account]:
         rules.require_moderator(caller)
         async with self.db.read() as conn:
-            found = await AccountStore(conn).search(text, limit)
-        return [{**a.public(), "state": a.state.value, "is_admin": a.is_admin} for a in found]
+            return await AccountStore(conn).search(text, limit)
 
-    async def audit(self, caller: Caller, **filters: Any) -> list[dict[str, Any]]:
+    async def audit(self, caller: Caller, wanted: AuditQuery) -> list[AuditLine]:
         rules.require_moderator(caller)
         async with self.db.read() as conn:
-            rows = await AuditLog(conn).entries(**filters)
-            ids = [e["actor_id"] for e in rows if e["actor_id"]]
-            ids += [e["target_id"] for e in rows if e["target_type"] == AuditTarget.ACCOUNT]
+            entries = await AuditLog(conn).entries(wanted)
+            ids = [e.actor_id for e in entries if e.actor_id]
+            ids += [e.target_id for e in entries if e.target_type == AuditTarget.ACCOUNT]
             handles = await account_handles(conn, ids)
         return [
-            {
-                **_audit_view(e),
-                "actor_handle": handles.get(e["actor_id"]) if e["actor_id"] else None,
-                "target_handle": handles.get(e["target_id"])
-                if e["target_type"] == AuditTarget.ACCOUNT
+            AuditLine(
+                e,
+                actor_handle=handles.get(e.actor_id) if e.actor_id else None,
+                target_handle=handles.get(e.target_id)
+                if e.target_type == AuditTarget.ACCOUNT
                 else None,
-            }
-            for e in rows
+            )
+            for e in entries
         ]
 
-    async def transparency(self, since: datetime | None = None) -> list[dict[str, Any]]:
+    async def transparency(self, since: datetime | None = None) -> list[ActionCount]:
         """Public: how many actions of each kind, under each rule, per month."""
         async with self.db.read() as conn:
             actions = await AuditLog(conn).actions(since)
         counts = Counter((at.strftime("%Y-%m"), action, rule) for at, action, rule in actions)
         return [
-            {"period": period, "action": action, "rule": rule, "count": count}
+            ActionCount(period, action, rule, count)
             for (period, action, rule), count in sorted(counts.items(), key=_sort_key)
         ]
 
-    async def _account(self, conn: Any, handle: str) -> Account:
+    async def _account(self, conn: AsyncConnection, handle: str) -> Account:
         account = await AccountStore(conn).by_handle(handle)
         if account is None:
             raise NotFound("account_not_found", f"No account @{handle}")
         return account
 
-    async def _notice(self, notice_id: str) -> dict[str, Any]:
-        async with self.db.read() as conn:
-            row = await ModerationStore(conn).notice(notice_id)
-        assert row is not None
-        return notice_view(row)
 
-
-async def account_handles(conn: Any, account_ids: list[str]) -> dict[str, str]:
+async def account_handles(conn: AsyncConnection, account_ids: list[str]) -> dict[str, str]:
     """Handles for account ids, so moderators read names rather than ids."""
     found = await AccountStore(conn).by_ids(sorted(set(account_ids)))
     return {account_id: account.handle for account_id, account in found.items()}
@@ -366,20 +372,3 @@ def _sort_key(item: tuple[tuple[str, str, str | None], int]) -> tuple[str, str, 
 
 def iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
-
-
-def _appeal_view(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "notice_id": row["notice_id"],
-        "account_id": row["account_id"],
-        "text": row["text"],
-        "created_at": row["created_at"].isoformat(),
-        "decision": row["decision"],
-        "decision_reason": row["decision_reason"],
-        "decided_at": iso(row["decided_at"]),
-    }
-
-
-def _audit_view(row: dict[str, Any]) -> dict[str, Any]:
-    return {**row, "at": row["at"].isoformat()}

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Final
 
 from parley.config import Settings
 from parley.core.errors import Invalid, NotFound
 from parley.core.links.canonical import InvalidURL, canonicalize, split_canonical
 from parley.core.links.caution import caution
+from parley.core.links.checks import LinkCheck, MintedLink
 from parley.core.links.render import TextPart, link_href, link_id, split, web_links
 from parley.core.links.rules import Decision
 from parley.core.links.target import redirect_target
 from parley.services.common import Clock
-from parley.services.link_checks import LinkChecks, refuse_overlong_url, warning
+from parley.services.link_checks import LinkChecks, refuse_overlong_url
 from parley.store.db import Database
 from parley.store.links import LinkStore
 
@@ -73,14 +74,14 @@ class Redirector:
         while len(self._minted) > _MINTED_KEPT:
             self._minted.popitem(last=False)
 
-    async def add_link(self, url: str, minter: str) -> dict[str, str]:
+    async def add_link(self, url: str, minter: str) -> MintedLink:
         """Register a link for a client to show as `/l/{id}`."""
         _target(url)
         made = link_id(minter, url)
         await self._mint({made: (url, minter)})
-        return {"id": made, "url": url, "href": link_href(made)}
+        return MintedLink(made, url, link_href(made))
 
-    async def open_link(self, link_id: str) -> tuple[str, dict[str, Any]]:
+    async def open_link(self, link_id: str) -> tuple[str, LinkCheck]:
         """Where `/l/{id}` sends a browser, and that place's check made now (at click time).
 
         Beyond the rules: a look-alike (internationalized) host, or a link shared by an account
@@ -92,7 +93,7 @@ class Redirector:
         target = _target(stored.url)
         canonical = canonicalize(target)
         check = await self.checks.check_canonical(target, canonical)
-        if check["verdict"] == Decision.ALLOW:
+        if check.verdict is Decision.ALLOW:
             why = caution(
                 split_canonical(canonical).host,
                 minter_since=stored.minter_since,
@@ -100,7 +101,7 @@ class Redirector:
                 new_account_days=self.settings.link_new_account_days,
             )
             if why is not None:
-                check = {**check, **warning(why)}
+                check = check.warned(why)
         return target, check
 
 

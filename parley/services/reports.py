@@ -3,13 +3,16 @@ and every resolution goes into the audit log."""
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.core import moderation as rules
 from parley.core.errors import Conflict, Invalid, NotFound
+from parley.core.moderation_records import QueuedReport, Report
 from parley.services.accounts import Caller
 from parley.services.common import Clock, new_id
-from parley.services.moderation import account_handles, iso
+from parley.services.moderation import account_handles
 from parley.store.accounts import AccountStore, PostStore
 from parley.store.db import Database
 from parley.store.moderation import AuditLog, ModerationStore
@@ -23,7 +26,7 @@ class ReportService:
 
     async def report(
         self, caller: Caller, target_type: str, target_id: str, rule: str, comment: str
-    ) -> dict[str, Any]:
+    ) -> Report:
         try:
             kind = rules.ReportTarget(target_type)
         except ValueError:
@@ -32,9 +35,8 @@ class ReportService:
         now = self.clock()
         async with self.db.write() as conn:
             resolved = await self._report_target(conn, kind, target_id)
-            report_id = new_id()
-            await ModerationStore(conn).add_report(
-                id=report_id,
+            report = Report(
+                id=new_id(),
                 reporter_id=caller.account.id,
                 target_type=kind.value,
                 target_id=resolved,
@@ -43,11 +45,12 @@ class ReportService:
                 created_at=now,
                 status=rules.ReportStatus.OPEN.value,
             )
-            report = await ModerationStore(conn).report(report_id)
-        assert report is not None
-        return _report_view(report)
+            await ModerationStore(conn).add_report(report)
+        return report
 
-    async def _report_target(self, conn: Any, kind: rules.ReportTarget, target_id: str) -> str:
+    async def _report_target(
+        self, conn: AsyncConnection, kind: rules.ReportTarget, target_id: str
+    ) -> str:
         """The id of what is reported (an account may be named by its handle)."""
         if kind is rules.ReportTarget.ACCOUNT:
             account = await AccountStore(conn).by_handle(target_id) or await AccountStore(
@@ -66,27 +69,27 @@ class ReportService:
 
     async def reports(
         self, caller: Caller, status: rules.ReportStatus | None, limit: int
-    ) -> list[dict[str, Any]]:
+    ) -> list[QueuedReport]:
         rules.require_moderator(caller)
         async with self.db.read() as conn:
-            rows = await ModerationStore(conn).reports(status=status, limit=limit)
-            ids = [r["reporter_id"] for r in rows]
-            ids += [r["target_id"] for r in rows if r["target_type"] == rules.ReportTarget.ACCOUNT]
+            found = await ModerationStore(conn).reports(status=status, limit=limit)
+            ids = [r.reporter_id for r in found]
+            ids += [r.target_id for r in found if r.target_type == rules.ReportTarget.ACCOUNT]
             handles = await account_handles(conn, ids)
         return [
-            {
-                **_report_view(r),
-                "reporter_handle": handles.get(r["reporter_id"]),
-                "target_handle": handles.get(r["target_id"])
-                if r["target_type"] == rules.ReportTarget.ACCOUNT
+            QueuedReport(
+                r,
+                reporter_handle=handles.get(r.reporter_id),
+                target_handle=handles.get(r.target_id)
+                if r.target_type == rules.ReportTarget.ACCOUNT
                 else None,
-            }
-            for r in rows
+            )
+            for r in found
         ]
 
     async def resolve_report(
         self, caller: Caller, report_id: str, status: rules.ReportStatus, reason: str
-    ) -> dict[str, Any]:
+    ) -> Report:
         rules.require_moderator(caller)
         action = rules.RESOLUTIONS.get(status)
         if action is None:
@@ -99,7 +102,7 @@ class ReportService:
             if report is None:
                 raise NotFound("report_not_found", "No such report")
             if not await store.resolve_report(
-                report_id, status=status.value, resolved_by=caller.account.id, resolved_at=now
+                report_id, status=status, by=caller.account.id, at=now
             ):
                 raise Conflict("already_resolved", "This report was already resolved")
             await AuditLog(conn).append(
@@ -108,17 +111,9 @@ class ReportService:
                 action=action,
                 target_type=rules.AuditTarget.REPORT,
                 target_id=report_id,
-                rule=report["rule"],
+                rule=report.rule,
                 reason=reason,
             )
-            resolved = await store.report(report_id)
-        assert resolved is not None
-        return _report_view(resolved)
-
-
-def _report_view(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        **row,
-        "created_at": row["created_at"].isoformat(),
-        "resolved_at": iso(row["resolved_at"]),
-    }
+        return dataclasses.replace(
+            report, status=status.value, resolved_by=caller.account.id, resolved_at=now
+        )

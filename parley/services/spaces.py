@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -30,7 +29,7 @@ from parley.services.accounts import Caller
 from parley.services.common import Clock, new_id
 from parley.services.decisions import SpaceDecisions
 from parley.services.features import FeatureSwitches
-from parley.services.views import participant_view, space_view
+from parley.services.views import SpaceView, StageSnapshot, space_view
 from parley.store.accounts import AccountStore, SocialStore
 from parley.store.db import Database
 from parley.store.spaces import SpaceStore
@@ -83,7 +82,7 @@ class SpaceService:
         scheduled_start: datetime | None = None,
         recording: bool = False,
         speak_policy: SpeakPolicy = SpeakPolicy.EVERYONE,
-    ) -> dict[str, Any]:
+    ) -> SpaceView:
         await self.features.require(Feature.SPACES_CREATE)
         now = self.clock()
         space = Space(
@@ -108,7 +107,7 @@ class SpaceService:
             return await self._start(caller, space.id)
         return await self.view(space.id)
 
-    async def view(self, space_id: str) -> dict[str, Any]:
+    async def view(self, space_id: str) -> SpaceView:
         async with self.db.read() as conn:
             store = SpaceStore(conn)
             space = await store.get(space_id)
@@ -118,9 +117,23 @@ class SpaceService:
             host = await AccountStore(conn).by_id(space.host_id)
         return (await self._views([space], stages, {space.host_id: host} if host else {}))[0]
 
+    async def stage(self, space_id: str) -> StageSnapshot:
+        """Who is on the stage, and as of which event: no text rendered, no host looked up."""
+        async with self.db.read() as conn:
+            store = SpaceStore(conn)
+            space = await store.get(space_id)
+            if space is None:
+                raise NotFound("space_not_found", "No such space")
+            stages = await store.stages([space_id])
+        return StageSnapshot(space.id, space.state, space.seq, tuple(stages[space_id]))
+
+    async def seq(self, space_id: str) -> int:
+        """The sequence number of the space's last event; 0 for no such space."""
+        return (await self.seqs([space_id])).get(space_id, 0)
+
     async def browse(
         self, state: SpaceStatus, viewer: Caller | None, limit: int = 50
-    ) -> list[dict[str, Any]]:
+    ) -> list[SpaceView]:
         async with self.db.read() as conn:
             store = SpaceStore(conn)
             followed: list[str] = []
@@ -139,7 +152,7 @@ class SpaceService:
         spaces: Sequence[Space],
         stages: Mapping[str, list[Participant]],
         hosts: Mapping[str, Account],
-    ) -> list[dict[str, Any]]:
+    ) -> list[SpaceView]:
         texts = [(text, s.host_id) for s in spaces for text in (s.title, s.description)]
         parts = await self.render_links(texts)
         return [
@@ -153,9 +166,9 @@ class SpaceService:
             for i, s in enumerate(spaces)
         ]
 
-    async def listeners(self, space_id: str, limit: int = 100) -> list[dict[str, Any]]:
+    async def listeners(self, space_id: str, limit: int = 100) -> list[Participant]:
         async with self.db.read() as conn:
-            return [participant_view(p) for p in await SpaceStore(conn).listeners(space_id, limit)]
+            return await SpaceStore(conn).listeners(space_id, limit)
 
     async def participant(self, space_id: str, account_id: str) -> Participant | None:
         async with self.db.read() as conn:
@@ -176,27 +189,36 @@ class SpaceService:
 
     # --- the host's controls ---------------------------------------------------------------
 
-    async def start(self, caller: Caller, space_id: str) -> dict[str, Any]:
+    async def start(self, caller: Caller, space_id: str) -> SpaceView:
         await self.features.require(Feature.SPACES_CREATE)
         return await self._start(caller, space_id)
 
-    async def _start(self, caller: Caller, space_id: str) -> dict[str, Any]:
+    async def _start(self, caller: Caller, space_id: str) -> SpaceView:
         me = caller.account
         await self._act(space_id, caller, lambda s: rules.start(s, me.id, me.handle, self.clock()))
         return await self.view(space_id)
 
-    async def end(self, caller: Caller, space_id: str) -> dict[str, Any]:
+    async def end(self, caller: Caller, space_id: str) -> SpaceView:
         await self._act(space_id, caller, lambda s: rules.end(s, caller.account.id, self.clock()))
         return await self.view(space_id)
 
-    async def edit(self, caller: Caller, space_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    async def edit(
+        self,
+        caller: Caller,
+        space_id: str,
+        *,
+        title: str | None = None,
+        description: str | None = None,
+        topics: Sequence[str] | None = None,
+    ) -> SpaceView:
+        """Change what is given, leave the rest."""
         cleaned: dict[str, object] = {}
-        if changes.get("title") is not None:
-            cleaned["title"] = validation.clean_title(changes["title"])
-        if changes.get("description") is not None:
-            cleaned["description"] = validation.clean_description(changes["description"])
-        if changes.get("topics") is not None:
-            cleaned["topics"] = validation.clean_topics(changes["topics"])
+        if title is not None:
+            cleaned["title"] = validation.clean_title(title)
+        if description is not None:
+            cleaned["description"] = validation.clean_description(description)
+        if topics is not None:
+            cleaned["topics"] = validation.clean_topics(list(topics))
         for key in ("title", "description"):
             if key in cleaned:
                 await self.guard_links(str(cleaned[key]))
@@ -217,7 +239,7 @@ class SpaceService:
 
     # --- participants ---------------------------------------------------------------------
 
-    async def join(self, caller: Caller, space_id: str) -> dict[str, Any]:
+    async def join(self, caller: Caller, space_id: str) -> Participant:
         await self.features.require(Feature.SPACES)
         me = caller.account
 
@@ -226,7 +248,7 @@ class SpaceService:
             return rules.join(state, me.id, me.handle, self.clock(), blocked_by_host=blocked)
 
         state, _ = await self._decide(space_id, [me.id], decide)
-        return participant_view(state.participants[me.id])
+        return state.participants[me.id]
 
     async def leave(self, caller: Caller, space_id: str) -> None:
         await self._act(space_id, caller, lambda s: rules.leave(s, caller.account.id, self.clock()))

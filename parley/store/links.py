@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Row, delete, func, insert, select
 
-from parley.core.links.rules import LinkRule
+from parley.core.links.checks import StoredRule
+from parley.core.links.rules import Decision, LinkRule, MatchKind
 from parley.core.moderation import AuditAction
-from parley.store.rows import Store, columns_of, insert_ignoring_duplicate, mapping
+from parley.store.rows import Store, columns_of, insert_ignoring_duplicate, record
 from parley.store.tables import accounts, audit_log, link_rules, links
 from parley.store.types import storable_key
 
@@ -32,15 +33,15 @@ class LinkRuleStore(Store):
             )
         )
 
-    async def get(self, rule_id: str) -> dict[str, Any] | None:
-        return await self._by_id(link_rules, rule_id, mapping)
+    async def get(self, rule_id: str) -> StoredRule | None:
+        return await self._by_id(link_rules, rule_id, _stored_rule)
 
-    async def some(self, rule_ids: Sequence[str]) -> list[dict[str, Any]]:
+    async def some(self, rule_ids: Sequence[str]) -> list[StoredRule]:
         """The rules among these ids that exist."""
         query = select(link_rules).where(link_rules.c.id.in_(list(rule_ids)))
-        return await self._all(query, mapping)
+        return await self._all(query, _stored_rule)
 
-    async def list(self, *, limit: int, offset: int = 0) -> list[dict[str, Any]]:
+    async def list(self, *, limit: int, offset: int = 0) -> builtins.list[StoredRule]:
         """Newest first."""
         query = (
             select(link_rules)
@@ -48,14 +49,14 @@ class LinkRuleStore(Store):
             .limit(limit)
             .offset(offset)
         )
-        return await self._all(query, mapping)
+        return await self._all(query, _stored_rule)
 
-    async def every(self, batch: int = 10_000) -> AsyncIterator[dict[str, Any]]:
+    async def every(self, batch: int = 10_000) -> AsyncIterator[LinkRule]:
         """All rules, streamed in batches: a node loads them all when it starts."""
         result = await self.conn.stream(select(link_rules))
-        async for partition in result.mappings().partitions(batch):
+        async for partition in result.partitions(batch):
             for row in partition:
-                yield dict(row)
+                yield _link_rule(row)
 
     async def remove(self, rule_id: str) -> bool:
         if not storable_key(rule_id):
@@ -80,6 +81,14 @@ class LinkRuleStore(Store):
             .order_by(audit_log.c.id)
         )
         return [(r.id, r.target_id) for r in await self.conn.execute(query)]
+
+
+def _link_rule(row: Row[Any]) -> LinkRule:
+    return record(LinkRule, row, match=MatchKind(row.match), verdict=Decision(row.verdict))
+
+
+def _stored_rule(row: Row[Any]) -> StoredRule:
+    return StoredRule(_link_rule(row), created_at=row.created_at, created_by=row.created_by)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,10 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Row, insert, select, update
 
 from parley.core.moderation import AuditAction, AuditTarget, ModerationAction, ReportStatus
-from parley.store.rows import Store, mapping
+from parley.core.moderation_records import (
+    ActionTaken,
+    Appeal,
+    AuditEntry,
+    AuditQuery,
+    FeatureSwitch,
+    Notice,
+    NoticeRead,
+    Report,
+)
+from parley.core.notifications import Details
+from parley.store.rows import Store, columns_of, record
 from parley.store.tables import (
     appeals,
     audit_log,
@@ -32,8 +43,8 @@ class AuditLog(Store):
         target_id: str,
         rule: str | None = None,
         reason: str | None = None,
-        before: dict[str, Any] | None = None,
-        after: dict[str, Any] | None = None,
+        before: Details | None = None,
+        after: Details | None = None,
     ) -> None:
         await self.conn.execute(
             insert(audit_log).values(
@@ -44,35 +55,25 @@ class AuditLog(Store):
                 target_id=target_id,
                 rule=rule,
                 reason=reason,
-                before=before,
-                after=after,
+                before=dict(before) if before is not None else None,
+                after=dict(after) if after is not None else None,
             )
         )
 
-    async def entries(
-        self,
-        *,
-        action: str | None = None,
-        actor_id: str | None = None,
-        target_type: str | None = None,
-        target_id: str | None = None,
-        before_id: int | None = None,
-        limit: int = 50,
-    ) -> list[dict[str, Any]]:
-        """Newest first, filtered by whatever is given. Filters are plain text, not the enums
-        `append` takes: the log keeps what every earlier version wrote."""
-        query = select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
+    async def entries(self, wanted: AuditQuery) -> list[AuditEntry]:
+        """Newest first, filtered by whatever is given."""
+        query = select(audit_log).order_by(audit_log.c.id.desc()).limit(wanted.limit)
         for column, value in (
-            (audit_log.c.action, action),
-            (audit_log.c.actor_id, actor_id),
-            (audit_log.c.target_type, target_type),
-            (audit_log.c.target_id, target_id),
+            (audit_log.c.action, wanted.action),
+            (audit_log.c.actor_id, wanted.actor_id),
+            (audit_log.c.target_type, wanted.target_type),
+            (audit_log.c.target_id, wanted.target_id),
         ):
             if value is not None:
                 query = query.where(column == value)
-        if before_id is not None:
-            query = query.where(audit_log.c.id < before_id)
-        return await self._all(query, mapping)
+        if wanted.before_id is not None:
+            query = query.where(audit_log.c.id < wanted.before_id)
+        return await self._all(query, lambda row: record(AuditEntry, row))
 
     async def actions(self, since: datetime | None) -> list[tuple[datetime, str, str | None]]:
         """(time, action, rule) of every entry since a moment, oldest first."""
@@ -85,88 +86,93 @@ class AuditLog(Store):
 
 
 class ModerationStore(Store):
-    async def add_action(self, **values: Any) -> None:
-        await self.conn.execute(insert(moderation_actions).values(**values))
+    async def add_action(self, action: ActionTaken) -> None:
+        await self.conn.execute(insert(moderation_actions).values(**columns_of(action)))
 
-    async def add_notice(self, **values: Any) -> None:
-        await self.conn.execute(insert(notices).values(**values))
+    async def add_notice(self, notice: Notice) -> None:
+        await self.conn.execute(insert(notices).values(**columns_of(notice)))
 
-    async def notices_of(self, account_id: str) -> list[dict[str, Any]]:
+    async def notices_of(self, account_id: str) -> list[NoticeRead]:
         query = (
             select(notices, appeals.c.id.label("appeal_id"), appeals.c.decision)
             .outerjoin(appeals, appeals.c.notice_id == notices.c.id)
             .where(notices.c.account_id == account_id)
             .order_by(notices.c.created_at.desc())
         )
-        return await self._all(query, mapping)
+        return await self._all(query, _notice_read)
 
-    async def latest_notice(
-        self, account_id: str, action: ModerationAction
-    ) -> dict[str, Any] | None:
+    async def latest_notice(self, account_id: str, action: ModerationAction) -> Notice | None:
         query = (
             select(notices)
             .where(notices.c.account_id == account_id, notices.c.action == action.value)
             .order_by(notices.c.created_at.desc())
             .limit(1)
         )
-        return await self._first(query, mapping)
+        return await self._first(query, _notice)
 
-    async def notice(self, notice_id: str) -> dict[str, Any] | None:
-        return await self._by_id(notices, notice_id, mapping)
+    async def notice(self, notice_id: str) -> Notice | None:
+        return await self._by_id(notices, notice_id, _notice)
 
     # --- appeals ---------------------------------------------------------------------------
 
-    async def add_appeal(self, **values: Any) -> None:
-        await self.conn.execute(insert(appeals).values(**values))
+    async def add_appeal(self, appeal: Appeal) -> None:
+        await self.conn.execute(insert(appeals).values(**columns_of(appeal)))
 
-    async def appeal(self, appeal_id: str) -> dict[str, Any] | None:
-        return await self._by_id(appeals, appeal_id, mapping)
+    async def appeal(self, appeal_id: str) -> Appeal | None:
+        return await self._by_id(appeals, appeal_id, _appeal)
 
-    async def appeal_for(self, notice_id: str) -> dict[str, Any] | None:
+    async def appeal_for(self, notice_id: str) -> Appeal | None:
         query = select(appeals).where(appeals.c.notice_id == notice_id)
-        return await self._first(query, mapping)
+        return await self._first(query, _appeal)
 
-    async def appeals(self, *, open_only: bool, limit: int) -> list[dict[str, Any]]:
+    async def appeals(self, *, open_only: bool, limit: int) -> list[Appeal]:
         query = select(appeals).order_by(appeals.c.created_at).limit(limit)
         if open_only:
             query = query.where(appeals.c.decision.is_(None))
-        return await self._all(query, mapping)
+        return await self._all(query, _appeal)
 
-    async def decide_appeal(self, appeal_id: str, **values: Any) -> bool:
+    async def decide_appeal(
+        self, appeal_id: str, *, decision: str, reason: str, by: str, at: datetime
+    ) -> bool:
         """Record the decision, once; False if it was already decided."""
         result = await self.conn.execute(
             update(appeals)
             .where(appeals.c.id == appeal_id, appeals.c.decision.is_(None))
-            .values(**values)
+            .values(decision=decision, decision_reason=reason, decided_by=by, decided_at=at)
         )
         return bool(result.rowcount)
 
     # --- reports ---------------------------------------------------------------------------
 
-    async def add_report(self, **values: Any) -> None:
-        await self.conn.execute(insert(reports).values(**values))
+    async def add_report(self, report: Report) -> None:
+        await self.conn.execute(insert(reports).values(**columns_of(report)))
 
-    async def reports(self, *, status: ReportStatus | None, limit: int) -> list[dict[str, Any]]:
+    async def reports(self, *, status: ReportStatus | None, limit: int) -> list[Report]:
         query = select(reports).order_by(reports.c.created_at).limit(limit)
         if status is not None:
             query = query.where(reports.c.status == status.value)
-        return await self._all(query, mapping)
+        return await self._all(query, _report)
 
-    async def report(self, report_id: str) -> dict[str, Any] | None:
-        return await self._by_id(reports, report_id, mapping)
+    async def report(self, report_id: str) -> Report | None:
+        return await self._by_id(reports, report_id, _report)
 
-    async def resolve_report(self, report_id: str, **values: Any) -> bool:
+    async def resolve_report(
+        self, report_id: str, *, status: ReportStatus, by: str, at: datetime
+    ) -> bool:
+        """Resolve an open report, once; False if it was already resolved."""
         result = await self.conn.execute(
             update(reports)
             .where(reports.c.id == report_id, reports.c.status == ReportStatus.OPEN.value)
-            .values(**values)
+            .values(status=status.value, resolved_by=by, resolved_at=at)
         )
         return bool(result.rowcount)
 
     # --- feature switches ------------------------------------------------------------------
 
-    async def features(self) -> dict[str, dict[str, Any]]:
-        return {r.name: mapping(r) for r in await self.conn.execute(select(features))}
+    async def features(self) -> dict[str, FeatureSwitch]:
+        """The switches ever set, by feature name."""
+        rows = await self.conn.execute(select(features))
+        return {r.name: record(FeatureSwitch, r) for r in rows}
 
     async def set_feature(
         self, name: str, *, enabled: bool, message: str, now: datetime, by: str | None
@@ -177,3 +183,19 @@ class ModerationStore(Store):
         )
         if not changed.rowcount:
             await self.conn.execute(insert(features).values(name=name, **values))
+
+
+def _notice(row: Row[Any]) -> Notice:
+    return record(Notice, row)
+
+
+def _notice_read(row: Row[Any]) -> NoticeRead:
+    return NoticeRead(_notice(row), appeal_id=row.appeal_id, appeal_decision=row.decision)
+
+
+def _appeal(row: Row[Any]) -> Appeal:
+    return record(Appeal, row)
+
+
+def _report(row: Row[Any]) -> Report:
+    return record(Report, row)

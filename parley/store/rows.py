@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
 T = TypeVar("T")
+# A row's values by column name, as SQLAlchemy takes them: only inside the store.
+Columns = dict[str, object]
 R = TypeVar("R", bound="DataclassInstance")
 
 
@@ -42,10 +44,6 @@ class Store:
         return await self._first(select(table).where(table.c.id == key), convert)
 
 
-def mapping(row: Row[Any]) -> dict[str, Any]:
-    return dict(row._mapping)
-
-
 def record(cls: type[R], row: Row[Any], **converted: Any) -> R:
     """A `cls` from the row's columns of the same names as its fields; `converted` gives the
     fields whose column needs turning into the field's type (an enum, a tuple)."""
@@ -54,7 +52,7 @@ def record(cls: type[R], row: Row[Any], **converted: Any) -> R:
     return cls(**plain, **converted)
 
 
-def columns_of(instance: DataclassInstance, **converted: Any) -> dict[str, Any]:
+def columns_of(instance: DataclassInstance, **converted: object) -> Columns:
     """The reverse of `record`: a record's fields as column values."""
     plain = {name: getattr(instance, name) for name in _field_names(type(instance))}
     return plain | converted
@@ -65,9 +63,7 @@ def _field_names(cls: type[DataclassInstance]) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(cls))
 
 
-async def insert_ignoring_duplicate(
-    conn: AsyncConnection, table: Table, values: dict[str, Any]
-) -> bool:
+async def insert_ignoring_duplicate(conn: AsyncConnection, table: Table, values: Columns) -> bool:
     """Insert unless a row with the same key exists; True when a row was added."""
     dialect = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
     result = await conn.execute(dialect(table).values(**values).on_conflict_do_nothing())

@@ -20,7 +20,7 @@ from parley.core.spaces.model import (
     SpaceStatus,
     SpeakPolicy,
 )
-from parley.store.rows import Store, columns_of, insert_ignoring_duplicate, record
+from parley.store.rows import Columns, Store, columns_of, insert_ignoring_duplicate, record
 from parley.store.tables import accounts, participants, reminders, space_events, spaces
 from parley.store.types import storable_key
 
@@ -37,7 +37,7 @@ def _space(row: Row[Any]) -> Space:
     )
 
 
-def _space_values(space: Space) -> dict[str, Any]:
+def _space_values(space: Space) -> Columns:
     return columns_of(
         space,
         topics=list(space.topics),
@@ -50,7 +50,7 @@ def _participant(row: Row[Any]) -> Participant:
     return record(Participant, row, role=Role(row.role))
 
 
-def _participant_values(p: Participant) -> dict[str, Any]:
+def _participant_values(p: Participant) -> Columns:
     return columns_of(p, role=p.role.value)
 
 
@@ -62,8 +62,8 @@ class SpaceStore(Store):
     def __init__(self, conn: AsyncConnection) -> None:
         super().__init__(conn)
         # What each loaded participant looked like, so `save` writes only what changed.
-        self._loaded: dict[str, dict[str, Any]] = {}
-        self._space_loaded: dict[str, Any] = {}
+        self._loaded: dict[str, Columns] = {}
+        self._space_loaded: Columns = {}
 
     async def create(self, space: Space) -> None:
         await self.conn.execute(insert(spaces).values(**_space_values(space)))
@@ -138,7 +138,7 @@ class SpaceStore(Store):
             if before is None:
                 await self.conn.execute(insert(participants).values(space_id=space_id, **pvalues))
             elif before != pvalues:
-                diff: dict[str, Any] = {k: v for k, v in pvalues.items() if before.get(k) != v}
+                diff: Columns = {k: v for k, v in pvalues.items() if before.get(k) != v}
                 if diff.get("present") is True:
                     # Back in the space (a rejoin after being let go): the presence clock starts
                     # afresh, or the next sweep would let them go again at once. Sockets still

@@ -1,5 +1,6 @@
 """Schemathesis against a live server's /openapi.json, on SQLite and on PostgreSQL: generated valid
-and invalid requests to every operation get no 5xx, and every 4xx is a problem document."""
+and invalid requests to every operation get no 5xx, every 4xx is a problem document, and every
+2xx body is what the schema says."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import not_a_server_error, response_schema_conformance
 from schemathesis.core.failures import Failure
 
 from parley.api.app import create_app
@@ -114,11 +115,21 @@ def problem_documents(ctx: Any, response: Any, case: Any) -> bool | None:
     return None
 
 
-# The one custom check, registered with Schemathesis so that its failures are reported (and
-# shrunk) like the built-in ones; it runs only where a test passes it in `checks`.
-problem_documents = schemathesis.check(problem_documents)
+def successes_as_described(ctx: Any, response: Any, case: Any) -> bool | None:
+    """Every 2xx body matches its response model. (Refusals are checked above instead: they are
+    problem documents, not FastAPI's own validation error the schema names for 422.)"""
+    if 200 <= response.status_code < 300:
+        valid: bool | None = response_schema_conformance(ctx, response, case)
+        return valid
+    return None
 
-CHECKS: list[Any] = [not_a_server_error, problem_documents]
+
+# The custom checks, registered with Schemathesis so that their failures are reported (and
+# shrunk) like the built-in ones; they run only where a test passes them in `checks`.
+problem_documents = schemathesis.check(problem_documents)
+successes_as_described = schemathesis.check(successes_as_described)
+
+CHECKS: list[Any] = [not_a_server_error, problem_documents, successes_as_described]
 
 
 @schema.parametrize()

@@ -14,8 +14,13 @@ from tests.support.servers import ServerThread, serve
 
 @pytest.fixture
 async def server(database_url: str) -> AsyncIterator[ServerThread]:
-    with serve(database_url=database_url) as running:
+    # Half the tests' usual timeout: each check that someone was *not* let go has to wait it
+    # out, and the margin after it (SETTLE) is still ten sweeps.
+    with serve(database_url=database_url, presence_timeout_seconds=0.5) as running:
         yield running
+
+
+SETTLE = 1.0
 
 
 async def listeners(host: Person, sid: str) -> int:
@@ -39,11 +44,11 @@ async def test_a_dropped_listener_who_rejoins_is_not_dropped_again(server: Serve
 
         # Back, joining first and opening the socket later (what a page does on reconnect).
         await fan.call("POST", f"/spaces/{sid}/join", 200)
-        await asyncio.sleep(timeout + 1)
+        await asyncio.sleep(timeout + SETTLE)
         assert await listeners(host, sid) == 1
         async with fan.events(sid) as stream:
             await stream.wait_for("snapshot")
-            await asyncio.sleep(timeout + 1)
+            await asyncio.sleep(timeout + SETTLE)
             assert await listeners(host, sid) == 1
 
         # Dropped again, then the socket first and the rejoin after: the open socket counts.
@@ -53,7 +58,7 @@ async def test_a_dropped_listener_who_rejoins_is_not_dropped_again(server: Serve
         async with fan.events(sid) as stream:
             await stream.wait_for("snapshot")
             await fan.call("POST", f"/spaces/{sid}/join", 200)
-            await asyncio.sleep(timeout + 1)
+            await asyncio.sleep(timeout + SETTLE)
             assert await listeners(host, sid) == 1
     for person in (host, fan):
         await person.close()

@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -16,7 +17,7 @@ import pytest
 from tests.support.audio import MediaClient
 from tests.support.clients import PASSWORD, Person, bring_on_stage
 from tests.support.moderation import admin, suspend
-from tests.support.servers import ServerThread, serve, sqlite_url
+from tests.support.servers import ServerThread, serve, sqlite_url, wait_until
 
 
 @pytest.fixture
@@ -141,12 +142,18 @@ async def test_a_suspended_host_hands_over_at_once_or_the_space_ends(
 async def test_a_time_limited_suspension_lifts_itself(server: ServerThread) -> None:
     mod = await admin(server, "mod")
     await Person.sign_up(server.base_url, "brief")
-    until = (datetime.now(UTC) + timedelta(seconds=1.5)).isoformat()
-    await suspend(mod, "brief", until=until)
+    until = datetime.now(UTC) + timedelta(seconds=1.5)
+    await suspend(mod, "brief", until=until.isoformat())
     assert (await sign_in(server, "brief")).status_code == 403
-    await asyncio.sleep(2.5)
+
+    async def lifted() -> list[dict[str, Any]] | None:
+        audit: list[dict[str, Any]] = await mod.call("GET", "/admin/audit?target_type=account", 200)
+        return audit if audit[0]["action"] == "unsuspend" else None
+
+    # The sweeper lifts it within a sweep interval of `until`, never before.
+    audit = await wait_until(lifted, timeout=5.0)
+    assert datetime.fromisoformat(audit[0]["at"]) >= until
     assert (await sign_in(server, "brief")).status_code == 201
-    audit = await mod.call("GET", "/admin/audit?target_type=account", 200)
     assert [e["action"] for e in audit][:2] == ["unsuspend", "suspend"]
     assert audit[0]["actor_id"] is None and audit[0]["rule"] == "expired"
     await mod.close()

@@ -106,6 +106,9 @@ def node_process() -> Iterator[Any]:
         yield process
 
 
+# Every test of the module's server process on one pytest-xdist worker (make test), which starts
+# that process once.
+@pytest.mark.xdist_group("node_process")
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
 def test_a_100_mb_body_is_refused_before_it_is_read(node_process: Any, chunked: bool) -> None:
     # Sign-up: a route anyone may call, whose body is read and parsed (routes that need a
@@ -187,6 +190,7 @@ async def test_a_real_sized_sdp_offer_gets_an_answer(server: ServerThread, perso
 # --- WebSocket messages -----------------------------------------------------------------------
 
 
+@pytest.mark.xdist_group("node_process")
 @pytest.mark.parametrize("where", ["test server", "parley serve"])
 async def test_a_1_mb_websocket_message_closes_the_socket(
     server: ServerThread, node_process: Any, where: str

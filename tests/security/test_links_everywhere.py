@@ -9,6 +9,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,7 +20,7 @@ from parley.store.accounts import PostStore
 from tests.support.clients import Person
 from tests.support.moderation import admin
 from tests.support.redirects import Route, WebHost, links_of, resolve_to
-from tests.support.servers import ServerThread, free_port, serve
+from tests.support.servers import ServerThread, free_port, serve, sqlite_url
 
 RULE = {"rule": "malware", "reason": "Serves malware to visitors"}
 
@@ -204,8 +205,12 @@ async def test_links_from_young_accounts_get_the_interstitial_until_the_account_
 # --- finding 6: no shortener chain reaches a special-purpose address --------------------------
 
 
-async def test_chains_to_nat64_and_ipv4_compatible_addresses_are_not_followed() -> None:
-    with serve(link_shorteners=["short.test"]) as server:
+async def test_chains_to_nat64_and_ipv4_compatible_addresses_are_not_followed(
+    tmp_path: Path,
+) -> None:
+    # The name that leads to NAT64 is answered only when the chain's time is up: one second.
+    settings = {"link_shorteners": ["short.test"], "link_timeout_seconds": 1.0}
+    with serve(database_url=sqlite_url(tmp_path), **settings) as server:
         follower = links_of(server).follower
         real_policy = follower.default_address_policy
         # The shortener itself runs on a loopback address this test alone allows.
@@ -246,9 +251,10 @@ async def test_chains_to_nat64_and_ipv4_compatible_addresses_are_not_followed() 
 # --- finding 3: anonymous checks are capped and say nothing about the network -----------------
 
 
-async def test_concurrent_anonymous_checks_never_exceed_the_outbound_cap() -> None:
+async def test_concurrent_anonymous_checks_never_exceed_the_outbound_cap(tmp_path: Path) -> None:
     cap = 3
     settings = {
+        "database_url": sqlite_url(tmp_path),
         "link_shorteners": ["short.test"],
         "link_allow_private": True,
         "link_fetch_concurrency": cap,
@@ -280,9 +286,10 @@ async def test_concurrent_anonymous_checks_never_exceed_the_outbound_cap() -> No
             assert ("warn", "busy") in reasons and reasons <= {("allow", None), ("warn", "busy")}
 
 
-async def test_a_refused_connection_and_a_timeout_give_the_same_answer() -> None:
+async def test_a_refused_connection_and_a_timeout_give_the_same_answer(tmp_path: Path) -> None:
     timeout = 1.0
     settings = {
+        "database_url": sqlite_url(tmp_path),
         "link_shorteners": ["short.test"],
         "link_allow_private": True,
         "link_timeout_seconds": timeout,

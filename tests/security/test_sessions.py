@@ -223,6 +223,8 @@ async def test_a_session_revoked_without_a_word_on_the_bus_still_loses_its_socke
         await person.close()
 
 
+@pytest.mark.postgres
+@pytest.mark.redis
 async def test_signing_out_closes_that_sessions_socket_and_media_on_another_node_at_once() -> None:
     problem = await _redis_problem()
     if problem:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import secrets
+import shutil
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -38,6 +42,46 @@ TEST_SETTINGS: dict[str, Any] = {
 }
 
 
+class _PromptServer(uvicorn.Server):
+    """uvicorn's server, told to stop by an event rather than noticing `should_exit` on its next
+    0.1 s tick: several hundred tests each stop a server, so the ticks added up to a minute."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.stop_requested: asyncio.Event | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    async def main_loop(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.stop_requested = asyncio.Event()
+        counter = 0
+        while not await self.on_tick(counter):
+            counter = (counter + 1) % 864000
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(0.1):
+                    await self.stop_requested.wait()
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # uvicorn gives open connections 0.1 s to finish; with none open there is nothing to
+        # wait for, only the listening sockets to close and the node to stop.
+        if self.server_state.connections or self.server_state.tasks:
+            await super().shutdown(sockets)
+            return
+        for server in self.servers:
+            server.close()
+        for server in self.servers:
+            await server.wait_closed()
+        if not self.force_exit:
+            await self.lifespan.shutdown()
+
+    def stop(self) -> None:
+        """From any thread: stop now."""
+        self.should_exit = True
+        if self.loop is not None and self.stop_requested is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has already closed
+                self.loop.call_soon_threadsafe(self.stop_requested.set)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -60,7 +104,7 @@ class ServerThread:
             proxy_headers=False,  # as `parley serve`: X-Forwarded-For only from trusted proxies
             lifespan="on",
         )
-        self.server = uvicorn.Server(config)
+        self.server = _PromptServer(config)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.thread = threading.Thread(target=self._run, daemon=True)
 
@@ -92,14 +136,51 @@ class ServerThread:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
+        self.server.stop()
         self.thread.join(timeout=20)
 
 
 @contextlib.contextmanager
 def serve(**overrides: Any) -> Iterator[ServerThread]:
-    with ServerThread(Settings(**{**TEST_SETTINGS, **overrides})) as server:
+    settings = Settings(**{**TEST_SETTINGS, **overrides})
+    _start_from_sqlite_template(settings.effective_database_url)
+    with ServerThread(settings) as server:
         yield server
+
+
+SQLITE_PREFIX = "sqlite+aiosqlite:///"
+_sqlite_template: Path | None = None
+
+
+def _start_from_sqlite_template(database_url: str) -> None:
+    """A server about to create a new SQLite database gets a copy of one the migrations built
+    once per session instead (migrating costs a tenth of a second, several hundred times).
+    tests/integration/test_schema_guard.py still migrates an empty database of its own."""
+    global _sqlite_template
+    if not database_url.startswith(SQLITE_PREFIX):
+        return
+    target = Path(database_url.removeprefix(SQLITE_PREFIX))
+    if target.exists() or not target.parent.is_dir():
+        return
+    if _sqlite_template is None:
+        folder = Path(tempfile.mkdtemp(prefix="parley-template-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        template = folder / "parley.db"
+        # In a thread of its own: the calling test's event loop is running.
+        with ThreadPoolExecutor(1) as thread:
+            thread.submit(asyncio.run, _migrate(SQLITE_PREFIX + str(template))).result()
+        _sqlite_template = template
+    shutil.copyfile(_sqlite_template, target)
+
+
+async def _migrate(database_url: str) -> None:
+    from parley.store.db import Database
+
+    db = Database(database_url)
+    try:
+        await db.migrate()
+    finally:
+        await db.close()
 
 
 async def _postgres_reachable() -> str | None:
@@ -113,9 +194,54 @@ async def _postgres_reachable() -> str | None:
     return None
 
 
+# Migrating a PostgreSQL database takes longer than copying one: the first test of a session
+# migrates a template, and every test gets a copy of it. Each session (each pytest-xdist worker,
+# each developer running tests at once) has a template of its own.
+_TEMPLATE = f"parley_template_{secrets.token_hex(6)}"
+_template_ready = False
+
+
+def _postgres_url(name: str) -> str:
+    return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+
+
+async def _ensure_template(admin: Any) -> None:
+    global _template_ready
+    if _template_ready:
+        return
+    from parley.store.db import Database
+
+    await admin.execute(f'CREATE DATABASE "{_TEMPLATE}"')
+    db = Database(_postgres_url(_TEMPLATE))
+    try:
+        await db.migrate()
+    except BaseException:
+        await db.close()
+        await admin.execute(f'DROP DATABASE "{_TEMPLATE}" WITH (FORCE)')  # the next test retries
+        raise
+    await db.close()
+    _template_ready = True
+
+
+async def drop_postgres_template() -> None:
+    """At the end of the session (tests/conftest.py)."""
+    global _template_ready
+    if not _template_ready:
+        return
+    import asyncpg
+
+    admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{_TEMPLATE}" WITH (FORCE)')
+        _template_ready = False
+    finally:
+        await admin.close()
+
+
 @contextlib.asynccontextmanager
 async def fresh_postgres_database() -> AsyncIterator[str]:
-    """A new, empty database for one test, dropped afterwards."""
+    """A new database for one test, migrated to the newest schema and holding nothing else
+    (a copy of the session's template), dropped afterwards."""
     import asyncpg
 
     from tests.support.prerequisites import missing
@@ -126,9 +252,10 @@ async def fresh_postgres_database() -> AsyncIterator[str]:
     name = f"parley_test_{secrets.token_hex(6)}"
     admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
     try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
+        await _ensure_template(admin)
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{_TEMPLATE}"')
         try:
-            yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+            yield _postgres_url(name)
         finally:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
@@ -139,14 +266,16 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'parley.db'}"
 
 
-async def wait_until(predicate: Any, timeout: float = 5.0, interval: float = 0.05) -> None:
+async def wait_until(predicate: Any, timeout: float = 5.0, interval: float = 0.05) -> Any:
+    """Polls `predicate` (a function, or a coroutine function) until it returns something true,
+    and returns that: a test waits as long as the server takes, not a fixed time."""
     deadline = time.monotonic() + timeout
     while True:
         result = predicate()
         if asyncio.iscoroutine(result):
             result = await result
         if result:
-            return
+            return result
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(interval)

@@ -14,11 +14,8 @@ from parley.services.fanout import CLOSE_RESYNC, CLOSE_SPACE_OVER, Client, Fanou
 class FakeSpaces:
     """The two reads a feed makes of the space service."""
 
-    def __init__(self) -> None:
-        self.seq = 0
-
-    async def view(self, space_id: str) -> dict[str, Any]:
-        return {"id": space_id, "seq": self.seq}
+    async def seq(self, space_id: str) -> int:
+        return 0
 
     async def events_after(self, space_id: str, since: int) -> list[Any]:
         return []

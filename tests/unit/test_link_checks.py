@@ -44,14 +44,14 @@ async def test_a_chain_is_followed_over_the_given_transport_and_each_hop_judged(
     checks = checks_answered_by(seen)
 
     bad = await checks.check("http://short.test/bad")
-    assert (bad["verdict"], bad["rule"]) == ("block", "malware")
-    assert [h["url"] for h in bad["hops"]] == ["https://evil.example/payload"]
+    assert (bad.verdict, bad.rule) == ("block", "malware")
+    assert [h.url for h in bad.hops] == ["https://evil.example/payload"]
     # A blocked hop is not fetched: nothing further can make the verdict worse.
     assert seen == [("HEAD", "short.test", PUBLIC)]  # pinned to the address checked
 
     good = await checks.check("http://short.test/twice")
-    assert good["verdict"] == "allow" and good["chain_error"] is None
-    assert [h["url"] for h in good["hops"]] == [
+    assert good.verdict == "allow" and good.chain_error is None
+    assert [h.url for h in good.hops] == [
         "http://short.test/good",
         "https://fine.example/page",
     ]

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
 from parley.api.deps import CallerDep, MaybeCallerDep, NodeDep, client_address, limit
-from parley.api.schemas import (
-    AccountOut,
+from parley.api.schemas.accounts import (
     MeOut,
     NewPost,
     NotificationOut,
+    OwnAccountOut,
     PasswordChange,
     PostOut,
     ProfileChange,
@@ -21,32 +21,30 @@ from parley.api.schemas import (
     SignIn,
     SignUp,
 )
+from parley.api.schemas.common import AccountOut, AutomatedOut, TextPartOut
 from parley.core.accounts import Post
 from parley.core.ratelimit import LimitName
-from parley.services.bots import automated_view
 from parley.services.node import Node
-from parley.services.views import parts_view
 
 router = APIRouter(tags=["accounts"])
 
 Limit = Annotated[int, Query(ge=1, le=200)]
 
 
-async def _posts(node: Node, posts: list[Post]) -> list[dict[str, Any]]:
+async def _posts(node: Node, posts: list[Post]) -> list[PostOut]:
     """Posts as readers get them: the links in their text already through the redirector."""
     parts = await node.redirector.render([(p.text, p.author.id) for p in posts])
     owners = await node.bots.owners_of([p.author.id for p in posts])
     return [
-        {
-            "id": post.id,
-            "text": post.text,
-            "text_parts": parts_view(text_parts),
-            "created_at": post.created_at,
-            "author": {
-                **post.author.public(),
-                "automated": automated_view(owners.get(post.author.id)),
-            },
-        }
+        PostOut(
+            id=post.id,
+            text=post.text,
+            text_parts=TextPartOut.of_parts(text_parts),
+            created_at=post.created_at,
+            author=AccountOut(
+                **post.author.public(), automated=AutomatedOut.of(owners.get(post.author.id))
+            ),
+        )
         for post, text_parts in zip(posts, parts, strict=True)
     ]
 
@@ -57,16 +55,18 @@ async def _posts(node: Node, posts: list[Post]) -> list[dict[str, Any]]:
     response_model=AccountOut,
     dependencies=[limit(LimitName.SIGN_UP_ADDRESS)],
 )
-async def sign_up(body: SignUp, node: NodeDep) -> dict[str, str]:
+async def sign_up(body: SignUp, node: NodeDep) -> AccountOut:
     account = await node.accounts.sign_up(body.handle, body.password, body.display_name)
-    return account.public()
+    return AccountOut(**account.public())
 
 
 @router.post("/sessions", status_code=201, response_model=SessionOut, tags=["sessions"])
-async def sign_in(body: SignIn, request: Request, node: NodeDep) -> dict[str, Any]:
+async def sign_in(body: SignIn, request: Request, node: NodeDep) -> SessionOut:
     address = client_address(request)
     token, account = await node.accounts.sign_in(body.handle, body.password, address)
-    return {"token": token, "account": {**account.public(), "is_admin": account.is_admin}}
+    return SessionOut(
+        token=token, account=OwnAccountOut(**account.public(), is_admin=account.is_admin)
+    )
 
 
 @router.delete("/sessions/current", status_code=204, tags=["sessions"])
@@ -95,17 +95,15 @@ async def change_password(body: PasswordChange, caller: CallerDep, node: NodeDep
 
 
 @router.get("/me", response_model=MeOut)
-async def me(caller: CallerDep, node: NodeDep) -> dict[str, Any]:
-    return {
-        **await profile(caller.account.handle, node, caller),
-        "is_admin": caller.account.is_admin,
-    }
+async def me(caller: CallerDep, node: NodeDep) -> MeOut:
+    mine = await profile(caller.account.handle, node, caller)
+    return MeOut(**dict(mine), is_admin=caller.account.is_admin)
 
 
 @router.patch(
     "/accounts/me", response_model=ProfileOut, dependencies=[limit(LimitName.PROFILE_CHANGES)]
 )
-async def update_me(body: ProfileChange, caller: CallerDep, node: NodeDep) -> dict[str, Any]:
+async def update_me(body: ProfileChange, caller: CallerDep, node: NodeDep) -> ProfileOut:
     account = await node.accounts.update_profile(
         caller, display_name=body.display_name, bio=body.bio
     )
@@ -113,23 +111,24 @@ async def update_me(body: ProfileChange, caller: CallerDep, node: NodeDep) -> di
 
 
 @router.get("/accounts/{handle}", response_model=ProfileOut)
-async def profile(handle: str, node: NodeDep, caller: MaybeCallerDep) -> dict[str, Any]:
+async def profile(handle: str, node: NodeDep, caller: MaybeCallerDep) -> ProfileOut:
     p = await node.accounts.profile(handle, caller)
     name, bio = await node.redirector.render(
         [(p.account.display_name, p.account.id), (p.account.bio, p.account.id)]
     )
-    return {
+    owners = await node.bots.owners_of([p.account.id])
+    return ProfileOut(
         **p.account.public(),
-        "bio": p.account.bio,
-        "display_name_parts": parts_view(name),
-        "bio_parts": parts_view(bio),
-        "created_at": p.account.created_at,
-        "followers": p.followers,
-        "following": p.following,
-        "followed_by_me": p.followed_by_me,
-        "blocked_by_me": p.blocked_by_me,
-        "automated": automated_view((await node.bots.owners_of([p.account.id])).get(p.account.id)),
-    }
+        bio=p.account.bio,
+        display_name_parts=TextPartOut.of_parts(name),
+        bio_parts=TextPartOut.of_parts(bio),
+        created_at=p.account.created_at,
+        followers=p.followers,
+        following=p.following,
+        followed_by_me=p.followed_by_me,
+        blocked_by_me=p.blocked_by_me,
+        automated=AutomatedOut.of(owners.get(p.account.id)),
+    )
 
 
 @router.post("/accounts/{handle}/follow", status_code=204, dependencies=[limit(LimitName.FOLLOWS)])
@@ -164,14 +163,14 @@ async def unblock(handle: str, caller: CallerDep, node: NodeDep) -> Response:
     tags=["posts"],
     dependencies=[limit(LimitName.POSTS)],
 )
-async def create_post(body: NewPost, caller: CallerDep, node: NodeDep) -> dict[str, Any]:
+async def create_post(body: NewPost, caller: CallerDep, node: NodeDep) -> PostOut:
     return (await _posts(node, [await node.accounts.post(caller, body.text)]))[0]
 
 
 @router.get("/timeline", response_model=list[PostOut], tags=["posts"])
 async def timeline(
     caller: CallerDep, node: NodeDep, before: datetime | None = None, limit: Limit = 50
-) -> list[dict[str, Any]]:
+) -> list[PostOut]:
     posts = await node.accounts.timeline(caller, before=before, limit=limit)
     return await _posts(node, posts)
 
@@ -179,12 +178,16 @@ async def timeline(
 @router.get("/accounts/{handle}/posts", response_model=list[PostOut], tags=["posts"])
 async def posts_of(
     handle: str, node: NodeDep, before: datetime | None = None, limit: Limit = 50
-) -> list[dict[str, Any]]:
+) -> list[PostOut]:
     return await _posts(node, await node.accounts.posts_of(handle, before=before, limit=limit))
 
 
 @router.get("/me/notifications", response_model=list[NotificationOut])
 async def notifications(
     caller: CallerDep, node: NodeDep, limit: Limit = 50
-) -> list[dict[str, Any]]:
-    return await node.accounts.notifications(caller, limit)
+) -> list[NotificationOut]:
+    found = await node.accounts.notifications(caller, limit)
+    return [
+        NotificationOut(id=n.id, kind=n.kind, data=dict(n.data), created_at=n.created_at)
+        for n in found
+    ]

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from parley.api.deps import CallerDep, NodeDep
-from parley.api.schemas_bots import BotOut, NewBot, NewToken, NewTokenOut, TokenOut
+from parley.api.schemas.bots import BotOut, NewBot, NewToken, NewTokenOut, TokenOut
 from parley.core.accounts import Account
 from parley.services.bots import automated_view
 from parley.services.tokens import scope_values

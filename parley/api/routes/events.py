@@ -14,6 +14,7 @@ import json
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from parley.api.schemas.spaces import SpaceOut
 from parley.bus.messages import encode
 from parley.core.errors import RuleViolation, Unauthenticated
 from parley.core.ratelimit import LimitName, RateLimited
@@ -136,8 +137,9 @@ async def _catch_up(ws: WebSocket, node: Node, space_id: str, client: Client) ->
     if missed is None:
         # Read after attaching to the feed: every event after this snapshot reaches the client.
         view = await node.spaces.view(space_id)
-        seq = int(str(view["seq"]))
-        await ws.send_text(json.dumps({"type": Frame.SNAPSHOT.value, "seq": seq, "data": view}))
+        seq = view.space.seq
+        data = SpaceOut.of(view).model_dump(mode="json")
+        await ws.send_text(json.dumps({"type": Frame.SNAPSHOT.value, "seq": seq, "data": data}))
         client.last_seq = seq
         return
     client.last_seq = since if since is not None else 0

@@ -3,21 +3,37 @@ and the public status and transparency pages."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from parley.api.deps import AppealCallerDep, CallerDep, NodeDep, limit
-from parley.api.schemas import (
+from parley.api.schemas.common import AccountOut
+from parley.api.schemas.moderation import (
+    ActionCountOut,
     AppealDecisionIn,
     AppealIn,
+    AppealOut,
+    AuditEntryOut,
+    FeatureChangeOut,
     FeatureIn,
+    FeatureOut,
+    ModeratedAccountOut,
+    NoticeOut,
+    QueuedAppealOut,
+    QueuedReportOut,
     ReportIn,
+    ReportOut,
     ReportResolution,
+    StatusOut,
+    SuspendedOut,
     SuspendIn,
+    TransparencyOut,
+    UnsuspendedOut,
     UnsuspendIn,
 )
 from parley.core.moderation import ReportStatus
+from parley.core.moderation_records import AuditQuery
 from parley.core.ratelimit import LimitName
 
 router = APIRouter(tags=["trust and safety"])
@@ -26,17 +42,19 @@ Limit = Annotated[int, Query(ge=1, le=200)]
 
 
 @router.post("/admin/accounts/{handle}/suspend")
-async def suspend(handle: str, body: SuspendIn, caller: CallerDep, node: NodeDep) -> dict[str, Any]:
+async def suspend(handle: str, body: SuspendIn, caller: CallerDep, node: NodeDep) -> SuspendedOut:
     """Suspend any account (no kind is exempt): sessions revoked, sockets and media closed on
     every node, out of every space; the account is told why and may appeal."""
-    return await node.moderation.suspend(caller, handle, body.rule, body.reason, body.until)
+    done = await node.moderation.suspend(caller, handle, body.rule, body.reason, body.until)
+    return SuspendedOut.of(done)
 
 
 @router.post("/admin/accounts/{handle}/unsuspend")
 async def unsuspend(
     handle: str, body: UnsuspendIn, caller: CallerDep, node: NodeDep
-) -> dict[str, Any]:
-    return await node.moderation.unsuspend(caller, handle, body.reason)
+) -> UnsuspendedOut:
+    account = await node.moderation.unsuspend(caller, handle, body.reason)
+    return UnsuspendedOut(account=AccountOut(**account.public()), state="active")
 
 
 @router.get("/admin/accounts")
@@ -45,42 +63,47 @@ async def find_accounts(
     node: NodeDep,
     q: Annotated[str, Query(max_length=15)] = "",
     limit: Limit = 50,
-) -> list[dict[str, Any]]:
-    return await node.moderation.find_accounts(caller, q, limit)
+) -> list[ModeratedAccountOut]:
+    return [
+        ModeratedAccountOut.of(a) for a in await node.moderation.find_accounts(caller, q, limit)
+    ]
 
 
 @router.get("/me/notices")
-async def notices(caller: AppealCallerDep, node: NodeDep) -> list[dict[str, Any]]:
+async def notices(caller: AppealCallerDep, node: NodeDep) -> list[NoticeOut]:
     """What moderators did to this account, under which rule and why; suspended accounts too."""
-    return await node.moderation.notices(caller)
+    return [NoticeOut.of(n) for n in await node.moderation.notices(caller)]
 
 
 @router.post("/appeals", status_code=201)
-async def appeal(body: AppealIn, caller: AppealCallerDep, node: NodeDep) -> dict[str, Any]:
+async def appeal(body: AppealIn, caller: AppealCallerDep, node: NodeDep) -> AppealOut:
     # Here rather than as a route dependency: the caller is usually a suspended account.
     await node.limits.check(LimitName.APPEALS, caller.account.id)
-    return await node.moderation.appeal(caller.account, body.notice_id, body.text)
+    return AppealOut.of(await node.moderation.appeal(caller.account, body.notice_id, body.text))
 
 
 @router.get("/admin/appeals")
 async def appeals(
     caller: CallerDep, node: NodeDep, open: bool = True, limit: Limit = 50
-) -> list[dict[str, Any]]:
-    return await node.moderation.appeals(caller, open_only=open, limit=limit)
+) -> list[QueuedAppealOut]:
+    found = await node.moderation.appeals(caller, open_only=open, limit=limit)
+    return [QueuedAppealOut.queued(a) for a in found]
 
 
 @router.post("/admin/appeals/{appeal_id}/decide")
 async def decide(
     appeal_id: str, body: AppealDecisionIn, caller: CallerDep, node: NodeDep
-) -> dict[str, Any]:
-    return await node.moderation.decide_appeal(caller, appeal_id, body.decision, body.reason)
+) -> AppealOut:
+    decided = await node.moderation.decide_appeal(caller, appeal_id, body.decision, body.reason)
+    return AppealOut.of(decided)
 
 
 @router.post("/reports", status_code=201, dependencies=[limit(LimitName.REPORTS)])
-async def report(body: ReportIn, caller: CallerDep, node: NodeDep) -> dict[str, Any]:
-    return await node.reports.report(
+async def report(body: ReportIn, caller: CallerDep, node: NodeDep) -> ReportOut:
+    made = await node.reports.report(
         caller, body.target_type, body.target_id, body.rule, body.comment
     )
+    return ReportOut.of(made)
 
 
 @router.get("/admin/reports")
@@ -89,17 +112,18 @@ async def reports(
     node: NodeDep,
     status: ReportStatus | None = ReportStatus.OPEN,
     limit: Limit = 50,
-) -> list[dict[str, Any]]:
-    return await node.reports.reports(caller, status, limit)
+) -> list[QueuedReportOut]:
+    return [QueuedReportOut.queued(r) for r in await node.reports.reports(caller, status, limit)]
 
 
 @router.post("/admin/reports/{report_id}/resolve")
 async def resolve(
     report_id: str, body: ReportResolution, caller: CallerDep, node: NodeDep
-) -> dict[str, Any]:
-    return await node.reports.resolve_report(
+) -> ReportOut:
+    resolved = await node.reports.resolve_report(
         caller, report_id, ReportStatus(body.status), body.reason
     )
+    return ReportOut.of(resolved)
 
 
 @router.get("/admin/audit")
@@ -112,33 +136,31 @@ async def audit(
     target_id: Annotated[str | None, Query(max_length=256)] = None,
     before_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
     limit: Limit = 50,
-) -> list[dict[str, Any]]:
+) -> list[AuditEntryOut]:
     """The audit log, newest first. It is append-only: nothing can change or remove an entry."""
-    return await node.moderation.audit(
-        caller,
-        action=action,
-        actor_id=actor_id,
-        target_type=target_type,
-        target_id=target_id,
-        before_id=before_id,
-        limit=limit,
-    )
+    wanted = AuditQuery(action, actor_id, target_type, target_id, before_id, limit)
+    return [AuditEntryOut.of(line) for line in await node.moderation.audit(caller, wanted)]
 
 
 @router.put("/admin/features/{name}")
 async def set_feature(
     name: str, body: FeatureIn, caller: CallerDep, node: NodeDep
-) -> dict[str, Any]:
-    return await node.features.set_feature(caller, name, body.enabled, body.message)
+) -> FeatureChangeOut:
+    change = await node.features.set_feature(caller, name, body.enabled, body.message)
+    return FeatureChangeOut.changed(change)
 
 
 @router.get("/status")
-async def status(node: NodeDep) -> dict[str, Any]:
+async def status(node: NodeDep) -> StatusOut:
     """Public: which features are on, and the admins' message when one is off."""
-    return {"features": await node.features.status()}
+    switches = await node.features.status()
+    return StatusOut(features={name: FeatureOut.of(s) for name, s in switches.items()})
 
 
 @router.get("/transparency")
-async def transparency(node: NodeDep) -> dict[str, Any]:
+async def transparency(node: NodeDep) -> TransparencyOut:
     """Public: moderation actions per rule and month."""
-    return {"actions": await node.moderation.transparency()}
+    counts = await node.moderation.transparency()
+    return TransparencyOut(
+        actions=[ActionCountOut.model_validate(c, from_attributes=True) for c in counts]
+    )

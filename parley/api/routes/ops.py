@@ -7,20 +7,21 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from parley.api.deps import NodeDep
+from parley.api.schemas.ops import HealthOut, ReadyOut
 
 router = APIRouter(tags=["operations"])
 
 
 @router.get("/healthz")
-async def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+async def healthz() -> HealthOut:
+    return HealthOut(status="ok")
 
 
-@router.get("/readyz")
+@router.get("/readyz", response_model=ReadyOut, responses={503: {"model": ReadyOut}})
 async def readyz(node: NodeDep) -> JSONResponse:
     checks = await node.ready()
-    ok = all(checks.values())
-    return JSONResponse({"ready": ok, **checks}, status_code=200 if ok else 503)
+    ready = ReadyOut(ready=all(checks.values()), **checks)
+    return JSONResponse(ready.model_dump(), status_code=200 if ready.ready else 503)
 
 
 @router.get("/metrics", response_class=Response)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Sequence
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
 from parley.api.deps import CallerDep, MaybeCallerDep, NodeDep, limit
-from parley.api.schemas import (
+from parley.api.schemas.spaces import (
+    IceServerOut,
     MediaAnswer,
     MediaConfig,
     MediaOffer,
@@ -17,6 +19,7 @@ from parley.api.schemas import (
     SpaceChange,
     SpaceOut,
 )
+from parley.config import IceServer
 from parley.core.ratelimit import LimitName
 from parley.core.spaces.model import SpaceStatus, SpeakPolicy
 
@@ -31,11 +34,17 @@ def _done() -> Response:
     return Response(status_code=204)
 
 
+def _ice(servers: Sequence[IceServer]) -> list[IceServerOut]:
+    return [
+        IceServerOut(urls=s.urls, username=s.username, credential=s.credential) for s in servers
+    ]
+
+
 @router.post(
     "", status_code=201, response_model=SpaceOut, dependencies=[limit(LimitName.SPACES_CREATED)]
 )
-async def create(body: NewSpace, caller: CallerDep, node: NodeDep) -> dict[str, Any]:
-    return await node.spaces.create(
+async def create(body: NewSpace, caller: CallerDep, node: NodeDep) -> SpaceOut:
+    created = await node.spaces.create(
         caller,
         title=body.title,
         description=body.description,
@@ -44,6 +53,7 @@ async def create(body: NewSpace, caller: CallerDep, node: NodeDep) -> dict[str, 
         recording=body.recording,
         speak_policy=SpeakPolicy(body.speak_policy),
     )
+    return SpaceOut.of(created)
 
 
 @router.get("", response_model=list[SpaceOut])
@@ -52,30 +62,31 @@ async def browse(
     caller: MaybeCallerDep,
     state: Literal["live", "scheduled", "ended"] = "live",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> list[dict[str, Any]]:
-    return await node.spaces.browse(SpaceStatus(state), caller, limit)
+) -> list[SpaceOut]:
+    return [SpaceOut.of(v) for v in await node.spaces.browse(SpaceStatus(state), caller, limit)]
 
 
 @router.get("/{space_id}", response_model=SpaceOut)
-async def show(space_id: str, node: NodeDep) -> dict[str, Any]:
-    return await node.spaces.view(space_id)
+async def show(space_id: str, node: NodeDep) -> SpaceOut:
+    return SpaceOut.of(await node.spaces.view(space_id))
 
 
 @actions.patch("/{space_id}", response_model=SpaceOut)
-async def edit(
-    space_id: str, body: SpaceChange, caller: CallerDep, node: NodeDep
-) -> dict[str, Any]:
-    return await node.spaces.edit(caller, space_id, body.model_dump(exclude_none=True))
+async def edit(space_id: str, body: SpaceChange, caller: CallerDep, node: NodeDep) -> SpaceOut:
+    edited = await node.spaces.edit(
+        caller, space_id, title=body.title, description=body.description, topics=body.topics
+    )
+    return SpaceOut.of(edited)
 
 
 @actions.post("/{space_id}/start", response_model=SpaceOut)
-async def start(space_id: str, caller: CallerDep, node: NodeDep) -> dict[str, Any]:
-    return await node.spaces.start(caller, space_id)
+async def start(space_id: str, caller: CallerDep, node: NodeDep) -> SpaceOut:
+    return SpaceOut.of(await node.spaces.start(caller, space_id))
 
 
 @router.post("/{space_id}/end", response_model=SpaceOut)
-async def end(space_id: str, caller: CallerDep, node: NodeDep) -> dict[str, Any]:
-    return await node.spaces.end(caller, space_id)
+async def end(space_id: str, caller: CallerDep, node: NodeDep) -> SpaceOut:
+    return SpaceOut.of(await node.spaces.end(caller, space_id))
 
 
 @actions.post("/{space_id}/reminders", status_code=204)
@@ -87,13 +98,13 @@ async def remind(space_id: str, caller: CallerDep, node: NodeDep) -> Response:
 @router.get("/{space_id}/listeners", response_model=list[ParticipantOut])
 async def listeners(
     space_id: str, node: NodeDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
-) -> list[dict[str, Any]]:
-    return await node.spaces.listeners(space_id, limit)
+) -> list[ParticipantOut]:
+    return [ParticipantOut.of(p) for p in await node.spaces.listeners(space_id, limit)]
 
 
 @actions.post("/{space_id}/join", response_model=ParticipantOut)
-async def join(space_id: str, caller: CallerDep, node: NodeDep) -> dict[str, Any]:
-    return await node.spaces.join(caller, space_id)
+async def join(space_id: str, caller: CallerDep, node: NodeDep) -> ParticipantOut:
+    return ParticipantOut.of(await node.spaces.join(caller, space_id))
 
 
 @router.post("/{space_id}/leave", status_code=204)
@@ -182,19 +193,18 @@ async def react(space_id: str, body: Reaction, caller: CallerDep, node: NodeDep)
     response_model_exclude_none=True,
     dependencies=[limit(LimitName.MEDIA_OFFERS)],
 )
-async def media(
-    space_id: str, body: MediaOffer, caller: CallerDep, node: NodeDep
-) -> dict[str, Any]:
+async def media(space_id: str, body: MediaOffer, caller: CallerDep, node: NodeDep) -> MediaAnswer:
     """WebRTC offer → answer. Stage members send and receive (a mix without their own voice);
     listeners only receive. A new offer replaces the caller's previous connection."""
-    return await node.media.connect(caller, space_id, body.sdp, body.type)
+    answer = await node.media.connect(caller, space_id, body.sdp, body.type)
+    return MediaAnswer(sdp=answer.sdp, type="answer", ice_servers=_ice(answer.ice_servers))
 
 
 @router.get("/{space_id}/media", response_model=MediaConfig, response_model_exclude_none=True)
-async def media_config(space_id: str, caller: CallerDep, node: NodeDep) -> dict[str, Any]:
+async def media_config(space_id: str, caller: CallerDep, node: NodeDep) -> MediaConfig:
     """The STUN/TURN servers to gather candidates with, before making the offer; TURN with a
     short-lived credential of the caller's own. Only for participants of the space."""
-    return await node.media.config(caller, space_id)
+    return MediaConfig(ice_servers=_ice(await node.media.config(caller, space_id)))
 
 
 @router.delete("/{space_id}/media", status_code=204)

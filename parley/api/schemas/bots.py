@@ -1,4 +1,4 @@
-"""Bodies of the bot and token routes (the "automated" label is in schemas, on AccountOut)."""
+"""Bodies of the bot and token routes (the "automated" label is in `common`, on AccountOut)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from parley.api.schemas import AutomatedOut, Body, OwnerOut, Text
+from parley.api.schemas.common import AutomatedOut, Body, OwnerOut, Text
 
 
 class NewBot(Body):

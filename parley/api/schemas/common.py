@@ -1,0 +1,65 @@
+"""What every group of bodies shares: text safety, the base of request bodies, text parts and
+the public face of an account."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from parley.core.links.render import TextPart
+from parley.core.text import storable
+from parley.store.tokens import AccountRef
+
+
+def storable_text(text: str) -> str:
+    if not storable(text):
+        raise ValueError("text contains characters that cannot be stored")
+    return text
+
+
+Text = Annotated[str, Field(max_length=10_000), AfterValidator(storable_text)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class TextPartOut(BaseModel):
+    """A run of user text. A text's parts, joined in order, give the text exactly; a part with
+    an `href` (the redirector, `/l/{id}`) is a link, one without is plain text. Clients render
+    links from these only, never from the text (offsets would differ between UTF-16 and code
+    points; parts cannot)."""
+
+    text: str
+    href: str | None
+
+    @classmethod
+    def of_parts(cls, parts: Sequence[TextPart]) -> list[TextPartOut]:
+        return [cls(text=p.text, href=p.href) for p in parts]
+
+
+class OwnerOut(BaseModel):
+    id: str
+    handle: str
+
+
+class AutomatedOut(BaseModel):
+    """On a bot's account wherever it appears: the person who answers for it (issue 13)."""
+
+    owner: OwnerOut
+
+    @classmethod
+    def of(cls, owner: AccountRef | None) -> AutomatedOut | None:
+        """The label of a bot whose owner is `owner`; None for a person."""
+        if owner is None:
+            return None
+        return cls(owner=OwnerOut(id=owner.id, handle=owner.handle))
+
+
+class AccountOut(BaseModel):
+    id: str
+    handle: str
+    display_name: str
+    automated: AutomatedOut | None = None

@@ -1,0 +1,233 @@
+"""Bodies of trust and safety: suspensions, notices, appeals, reports, the audit log, feature
+switches and the public status and transparency pages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel
+
+from parley.api.schemas.common import AccountOut, Body, Text
+from parley.core.accounts import Account
+from parley.core.moderation_records import (
+    Appeal,
+    AuditLine,
+    FeatureChange,
+    FeatureSwitch,
+    NoticeRead,
+    QueuedAppeal,
+    QueuedReport,
+    Report,
+    Suspended,
+)
+
+
+class SuspendIn(Body):
+    rule: Text
+    reason: Text
+    until: datetime | None = None
+
+
+class UnsuspendIn(Body):
+    reason: Text
+
+
+class AppealIn(Body):
+    notice_id: Text
+    text: Text
+
+
+class AppealDecisionIn(Body):
+    decision: Literal["upheld", "overturned"]
+    reason: Text
+
+
+class ReportIn(Body):
+    target_type: Text
+    target_id: Text
+    rule: Text
+    comment: Text = ""
+
+
+class ReportResolution(Body):
+    status: Literal["actioned", "dismissed"]
+    reason: Text
+
+
+class FeatureIn(Body):
+    enabled: bool
+    message: Text = ""
+
+
+class ModeratedAccountOut(AccountOut):
+    """An account as moderators find it."""
+
+    state: Literal["active", "suspended", "deactivated"]
+    is_admin: bool
+
+    @classmethod
+    def of(cls, account: Account) -> ModeratedAccountOut:
+        return cls(**account.public(), state=account.state.value, is_admin=account.is_admin)
+
+
+class NoticeOut(BaseModel):
+    id: str
+    action: str
+    rule: str
+    reason: str
+    text: str
+    until: datetime | None
+    created_at: datetime
+    appeal_id: str | None
+    appeal_decision: str | None
+
+    @classmethod
+    def of(cls, read: NoticeRead) -> NoticeOut:
+        n = read.notice
+        return cls(
+            id=n.id,
+            action=n.action,
+            rule=n.rule,
+            reason=n.reason,
+            text=n.text,
+            until=n.until,
+            created_at=n.created_at,
+            appeal_id=read.appeal_id,
+            appeal_decision=read.appeal_decision,
+        )
+
+
+class SuspendedOut(BaseModel):
+    account: AccountOut
+    notice: NoticeOut
+
+    @classmethod
+    def of(cls, done: Suspended) -> SuspendedOut:
+        return cls(account=AccountOut(**done.account.public()), notice=NoticeOut.of(done.notice))
+
+
+class UnsuspendedOut(BaseModel):
+    account: AccountOut
+    state: Literal["active"]
+
+
+class AppealOut(BaseModel):
+    id: str
+    notice_id: str
+    account_id: str
+    text: str
+    created_at: datetime
+    decision: str | None
+    decision_reason: str | None
+    decided_at: datetime | None
+
+    @classmethod
+    def of(cls, appeal: Appeal) -> AppealOut:
+        return cls.model_validate(appeal, from_attributes=True)
+
+
+class QueuedAppealOut(AppealOut):
+    handle: str | None
+
+    @classmethod
+    def queued(cls, queued: QueuedAppeal) -> QueuedAppealOut:
+        return cls(**AppealOut.of(queued.appeal).model_dump(), handle=queued.handle)
+
+
+class ReportOut(BaseModel):
+    id: str
+    reporter_id: str
+    target_type: str
+    target_id: str
+    rule: str
+    comment: str
+    created_at: datetime
+    status: Literal["open", "actioned", "dismissed"]
+    resolved_by: str | None
+    resolved_at: datetime | None
+
+    @classmethod
+    def of(cls, report: Report) -> ReportOut:
+        return cls.model_validate(report, from_attributes=True)
+
+
+class QueuedReportOut(ReportOut):
+    reporter_handle: str | None
+    target_handle: str | None
+
+    @classmethod
+    def queued(cls, queued: QueuedReport) -> QueuedReportOut:
+        return cls(
+            **ReportOut.of(queued.report).model_dump(),
+            reporter_handle=queued.reporter_handle,
+            target_handle=queued.target_handle,
+        )
+
+
+class AuditEntryOut(BaseModel):
+    id: int
+    at: datetime
+    actor_id: str | None
+    action: str
+    target_type: str
+    target_id: str
+    rule: str | None
+    reason: str | None
+    # What the entry kept of the target before and after: a few named values.
+    before: dict[str, str | int | bool | None] | None
+    after: dict[str, str | int | bool | None] | None
+    actor_handle: str | None
+    target_handle: str | None
+
+    @classmethod
+    def of(cls, line: AuditLine) -> AuditEntryOut:
+        e = line.entry
+        return cls(
+            id=e.id,
+            at=e.at,
+            actor_id=e.actor_id,
+            action=e.action,
+            target_type=e.target_type,
+            target_id=e.target_id,
+            rule=e.rule,
+            reason=e.reason,
+            before=dict(e.before) if e.before is not None else None,
+            after=dict(e.after) if e.after is not None else None,
+            actor_handle=line.actor_handle,
+            target_handle=line.target_handle,
+        )
+
+
+class FeatureOut(BaseModel):
+    name: str
+    enabled: bool
+    message: str
+    updated_at: datetime | None
+
+    @classmethod
+    def of(cls, switch: FeatureSwitch) -> FeatureOut:
+        return cls.model_validate(switch, from_attributes=True)
+
+
+class FeatureChangeOut(FeatureOut):
+    spaces_ended: int
+
+    @classmethod
+    def changed(cls, change: FeatureChange) -> FeatureChangeOut:
+        return cls(**FeatureOut.of(change.switch).model_dump(), spaces_ended=change.spaces_ended)
+
+
+class StatusOut(BaseModel):
+    features: dict[str, FeatureOut]
+
+
+class ActionCountOut(BaseModel):
+    period: str
+    action: str
+    rule: str | None
+    count: int
+
+
+class TransparencyOut(BaseModel):
+    actions: list[ActionCountOut]

@@ -1,0 +1,129 @@
+"""Bodies of spaces, their stage and media."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, Field
+
+from parley.api.schemas.common import Body, Text, TextPartOut, storable_text
+from parley.core.spaces.model import Participant, Role
+from parley.services.views import SpaceView
+
+
+class NewSpace(Body):
+    title: Text
+    description: Text = ""
+    topics: Annotated[list[Text], Field(max_length=20)] = []  # noqa: RUF012 (pydantic copies it)
+    scheduled_start: datetime | None = None
+    recording: bool = False
+    speak_policy: Literal["everyone", "followed", "invited"] = "everyone"
+
+
+class SpaceChange(Body):
+    title: Text | None = None
+    description: Text | None = None
+    topics: Annotated[list[Text], Field(max_length=20)] | None = None
+
+
+class Reaction(Body):
+    emoji: Text
+
+
+class MediaOffer(Body):
+    sdp: Annotated[str, Field(max_length=100_000), AfterValidator(storable_text)]
+    type: Text
+
+
+class IceServerOut(BaseModel):
+    urls: list[str]
+    username: str | None = None
+    credential: str | None = None
+
+
+class MediaConfig(BaseModel):
+    ice_servers: list[IceServerOut]
+
+
+class MediaAnswer(BaseModel):
+    sdp: str
+    type: Literal["answer"]
+    ice_servers: list[IceServerOut]
+
+
+class ParticipantOut(BaseModel):
+    account_id: str
+    handle: str
+    role: Literal["host", "cohost", "speaker", "listener"]
+    muted: bool
+    hand_raised: bool
+    invited: bool
+    present: bool
+
+    @classmethod
+    def of(cls, p: Participant) -> ParticipantOut:
+        return cls(
+            account_id=p.account_id,
+            handle=p.handle,
+            role=p.role.value,
+            muted=p.muted,
+            hand_raised=p.hand_raised,
+            invited=p.invited,
+            present=p.present,
+        )
+
+
+class HostOut(BaseModel):
+    id: str
+    handle: str | None = None
+    display_name: str | None = None
+
+
+class SpaceOut(BaseModel):
+    id: str
+    title: str
+    description: str
+    title_parts: list[TextPartOut]
+    description_parts: list[TextPartOut]
+    topics: list[str]
+    state: Literal["scheduled", "live", "ended", "cancelled"]
+    host: HostOut
+    host_present: bool
+    cohosts: list[ParticipantOut]
+    speakers: list[ParticipantOut]
+    stage: list[ParticipantOut]
+    listener_count: int
+    recording: bool
+    speak_policy: Literal["everyone", "followed", "invited"]
+    scheduled_start: datetime | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    created_at: datetime
+    seq: int
+
+    @classmethod
+    def of(cls, view: SpaceView) -> SpaceOut:
+        space, host = view.space, view.host
+        return cls(
+            id=space.id,
+            title=space.title,
+            description=space.description,
+            title_parts=TextPartOut.of_parts(view.title_parts),
+            description_parts=TextPartOut.of_parts(view.description_parts),
+            topics=list(space.topics),
+            state=space.state.value,
+            host=HostOut(**host.public()) if host else HostOut(id=space.host_id),
+            host_present=space.host_absent_since is None,
+            cohosts=[ParticipantOut.of(p) for p in view.on_stage_as(Role.COHOST)],
+            speakers=[ParticipantOut.of(p) for p in view.on_stage_as(Role.SPEAKER)],
+            stage=[ParticipantOut.of(p) for p in view.stage],
+            listener_count=space.listener_count,
+            recording=space.recording,
+            speak_policy=space.speak_policy.value,
+            scheduled_start=space.scheduled_start,
+            started_at=space.started_at,
+            ended_at=space.ended_at,
+            created_at=space.created_at,
+            seq=space.seq,
+        )

@@ -1,0 +1,161 @@
+"""What moderation stores and reports: actions, notices, appeals, reports, audit entries, feature
+switches, as records. The store returns these, services compose them, the API renders them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from parley.core.accounts import Account
+from parley.core.notifications import Details
+
+
+@dataclass(frozen=True)
+class ActionTaken:
+    """One moderation action, as the transparency report and notices count it."""
+
+    id: str
+    action: str
+    target_type: str
+    target_id: str
+    actor_id: str | None
+    rule: str
+    reason: str
+    until: datetime | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What an account is told of an action against it."""
+
+    id: str
+    account_id: str
+    action_id: str
+    action: str
+    rule: str
+    reason: str
+    text: str
+    until: datetime | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class NoticeRead:
+    """A notice as its account reads it: with its appeal, once there is one."""
+
+    notice: Notice
+    appeal_id: str | None = None
+    appeal_decision: str | None = None
+
+
+@dataclass(frozen=True)
+class Appeal:
+    id: str
+    notice_id: str
+    account_id: str
+    text: str
+    created_at: datetime
+    decision: str | None = None
+    decision_reason: str | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class QueuedAppeal:
+    """An appeal as moderators see it: with the appellant's handle."""
+
+    appeal: Appeal
+    handle: str | None
+
+
+@dataclass(frozen=True)
+class Report:
+    id: str
+    reporter_id: str
+    target_type: str
+    target_id: str
+    rule: str
+    comment: str
+    created_at: datetime
+    status: str
+    resolved_by: str | None = None
+    resolved_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class QueuedReport:
+    """A report as moderators see it: with the handles of the reporter and a reported account."""
+
+    report: Report
+    reporter_handle: str | None
+    target_handle: str | None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    actor_id: str | None
+    action: str
+    target_type: str
+    target_id: str
+    rule: str | None
+    reason: str | None
+    before: Details | None
+    after: Details | None
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """Which audit entries to read, newest first: those matching every filter given."""
+
+    action: str | None = None
+    actor_id: str | None = None
+    target_type: str | None = None
+    target_id: str | None = None
+    before_id: int | None = None
+    limit: int = 50
+
+
+@dataclass(frozen=True)
+class AuditLine:
+    """An audit entry as moderators read it: with handles rather than only ids."""
+
+    entry: AuditEntry
+    actor_handle: str | None
+    target_handle: str | None
+
+
+@dataclass(frozen=True)
+class FeatureSwitch:
+    """A feature's switch; a feature never switched has no row and is on."""
+
+    name: str
+    enabled: bool
+    message: str
+    updated_at: datetime | None
+    updated_by: str | None = None
+
+
+@dataclass(frozen=True)
+class FeatureChange:
+    switch: FeatureSwitch
+    spaces_ended: int
+
+
+@dataclass(frozen=True)
+class ActionCount:
+    """A line of the transparency report: how many actions of a kind, under a rule, in a month."""
+
+    period: str
+    action: str
+    rule: str | None
+    count: int
+
+
+@dataclass(frozen=True)
+class Suspended:
+    account: Account
+    notice: NoticeRead
