@@ -1,7 +1,8 @@
 """The event bus interface: how one node tells every node (itself included) that something happened.
 
 Messages are text (already-serialized JSON): a publisher serializes once and every subscriber on
-every node forwards the same string, so fan-out never re-encodes.
+every node forwards the same string, so fan-out never re-encodes. What the text says is
+`parley.bus.messages`' business: the one place that turns each kind into text and back.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Final
 
 from parley.core.accounts import Account, AccountState
 from parley.core.actors import Actor
@@ -40,6 +41,55 @@ class AppealDecision(StrEnum):
 class Feature(StrEnum):
     SPACES = "spaces"
     SPACES_CREATE = "spaces.create"
+
+
+class ModerationAction(StrEnum):
+    """What a moderator (or the operator, or time) did to an account; a notice names one."""
+
+    SUSPEND = "suspend"
+    UNSUSPEND = "unsuspend"
+
+    @property
+    def audited_as(self) -> AuditAction:
+        """Each action goes into the audit log under its own name."""
+        return AuditAction(self.value)
+
+
+class ReportStatus(StrEnum):
+    OPEN = "open"
+    ACTIONED = "actioned"  # something was done about it
+    DISMISSED = "dismissed"
+
+
+class AuditAction(StrEnum):
+    SUSPEND = "suspend"
+    UNSUSPEND = "unsuspend"
+    APPEAL = "appeal"
+    DECIDE_APPEAL = "decide_appeal"
+    FEATURE_ON = "feature_on"
+    FEATURE_OFF = "feature_off"
+    LINK_RULE_ADD = "link_rule_add"
+    LINK_RULE_REMOVE = "link_rule_remove"
+    REPORT_ACTIONED = "report_actioned"
+    REPORT_DISMISSED = "report_dismissed"
+
+
+class AuditTarget(StrEnum):
+    """The kind of thing an audit entry's `target_id` names."""
+
+    ACCOUNT = "account"
+    NOTICE = "notice"
+    APPEAL = "appeal"
+    FEATURE = "feature"
+    LINK_RULE = "link_rule"
+    REPORT = "report"
+
+
+# How a report may be resolved, and what the audit log calls it.
+RESOLUTIONS: Final = {
+    ReportStatus.ACTIONED: AuditAction.REPORT_ACTIONED,
+    ReportStatus.DISMISSED: AuditAction.REPORT_DISMISSED,
+}
 
 
 @dataclass(frozen=True)
@@ -126,11 +176,10 @@ def feature(name: str) -> Feature:
         raise Invalid("unknown_feature", f"Features are: {names}") from None
 
 
-def notice_text(action: str, rule: str, reason: str, until: datetime | None) -> str:
+def notice_text(action: ModerationAction, rule: str, reason: str, until: datetime | None) -> str:
     """What the affected person reads: what happened, which rule, why, and how to appeal."""
     what = {
-        "suspend": "Your account was suspended",
-        "remove_post": "Your post was removed",
+        ModerationAction.SUSPEND: "Your account was suspended",
     }.get(action, "A moderator acted on your account")
     end = f" until {until.isoformat()}" if until else ""
     return (

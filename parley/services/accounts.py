@@ -6,18 +6,19 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from parley.bus import messages
 from parley.bus.base import Bus
+from parley.bus.messages import SessionsEnded
 from parley.core import accounts as rules
 from parley.core import sessions as session_rules
 from parley.core.accounts import Account, AccountState, Post, clean_cursor
 from parley.core.actors import Actor
 from parley.core.errors import Conflict, Forbidden, NotFound, Unauthenticated
+from parley.core.moderation import ModerationAction
 from parley.core.notifications import Notification
 from parley.core.ratelimit import LimitName
 from parley.core.sessions import SessionEnd, SessionPolicy, SessionTimes
-from parley.services import orders
 from parley.services.common import Clock, hash_token, new_id, new_token
-from parley.services.orders import ACCOUNTS_CHANNEL, SessionsEnded
 from parley.services.passwords import Passwords
 from parley.services.ratelimit import RateLimiter
 from parley.services.views import notice_document
@@ -159,7 +160,7 @@ class AccountService:
                 now=self.clock(),
                 scope=APPEAL_SCOPE,
             )
-            notice = await ModerationStore(conn).latest_notice(account.id, "suspend")
+            notice = await ModerationStore(conn).latest_notice(account.id, ModerationAction.SUSPEND)
         raise Forbidden(
             "account_suspended",
             "This account is suspended",
@@ -259,7 +260,7 @@ class AccountService:
     async def _announce_ended(self, account_id: str, session_ids: list[str]) -> None:
         if session_ids:
             order = SessionsEnded(account_id, tuple(session_ids), SessionEnd.REVOKED)
-            await self.bus.publish(ACCOUNTS_CHANNEL, orders.encode(order))
+            await messages.publish(self.bus, order)
 
     async def by_handle(self, handle: str) -> Account:
         async with self.db.read() as conn:

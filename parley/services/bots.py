@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from parley.core import accounts as account_rules
 from parley.core.accounts import Account, AccountState
 from parley.core.errors import Conflict, Forbidden
+from parley.core.moderation import AuditTarget, ModerationAction
 from parley.core.moderation_records import ActionTaken
 from parley.core.tokens import MAX_BOTS_PER_OWNER
 from parley.services.accounts import Caller
@@ -108,7 +109,7 @@ async def suspend_with_owner(
         await AccountStore(conn).set_state(bot.id, AccountState.SUSPENDED)
         await SessionStore(conn).revoke_all(bot.id, now)  # its tokens with them
         await BotStore(conn).set_with_owner(bot.id, True)
-        await _record(conn, "suspend", bot, owner, actor_id, rule, reason, now)
+        await _record(conn, ModerationAction.SUSPEND, bot, owner, actor_id, rule, reason, now)
         suspended.append(bot.id)
     return suspended
 
@@ -123,7 +124,9 @@ async def lift_with_owner(
         await AccountStore(conn).set_state(bot.id, AccountState.ACTIVE)
         await bots.set_with_owner(bot.id, False)
         reason = "Its owner's suspension ended"
-        await _record(conn, "unsuspend", bot, owner, actor_id, "with_owner", reason, now)
+        await _record(
+            conn, ModerationAction.UNSUSPEND, bot, owner, actor_id, "with_owner", reason, now
+        )
 
 
 async def refuse_lift_without_owner(conn: AsyncConnection, target: Account) -> None:
@@ -147,7 +150,7 @@ async def hold_for_owner(conn: AsyncConnection, target: Account) -> bool:
 
 async def _record(
     conn: AsyncConnection,
-    action: str,
+    action: ModerationAction,
     bot: Account,
     owner: Account,
     actor_id: str | None,
@@ -155,12 +158,12 @@ async def _record(
     reason: str,
     now: datetime,
 ) -> None:
-    suspended = action == "suspend"
+    suspended = action is ModerationAction.SUSPEND
     await ModerationStore(conn).add_action(
         ActionTaken(
             id=new_id(),
             action=action,
-            target_type="account",
+            target_type=AuditTarget.ACCOUNT,
             target_id=bot.id,
             actor_id=actor_id,
             rule=rule,
@@ -172,8 +175,8 @@ async def _record(
     await AuditLog(conn).append(
         at=now,
         actor_id=actor_id,
-        action=action,
-        target_type="account",
+        action=action.audited_as,
+        target_type=AuditTarget.ACCOUNT,
         target_id=bot.id,
         rule=rule,
         reason=reason,

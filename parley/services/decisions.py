@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.config import Settings
 from parley.core.errors import NotFound
-from parley.core.spaces.events import Event
+from parley.core.notifications import NotificationKind
+from parley.core.spaces.events import Event, EventType
 from parley.core.spaces.model import Limits, Space, SpaceState
 from parley.services.accounts import Caller
 from parley.services.common import Clock
@@ -63,7 +64,7 @@ class SpaceDecisions:
 
     async def _after(self, conn: AsyncConnection, state: SpaceState, events: list[Event]) -> None:
         space = state.space
-        if any(e.type == "space_started" for e in events):
+        if any(e.type is EventType.SPACE_STARTED for e in events):
             await self._notify_live(conn, space)
         # Keep the replay window; older cursors are answered with a snapshot.
         window = self.settings.event_replay_limit
@@ -75,5 +76,8 @@ class SpaceDecisions:
         reminded = await SpaceStore(conn).reminder_account_ids(space.id)
         audience = sorted(set(followers) | set(reminded))
         await NotificationStore(conn).add_many(
-            audience, "space_live", {"space_id": space.id, "title": space.title}, self.clock()
+            audience,
+            NotificationKind.SPACE_LIVE,
+            {"space_id": space.id, "title": space.title},
+            self.clock(),
         )

@@ -16,11 +16,19 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
+from parley.bus import messages
 from parley.bus.base import Bus
+from parley.bus.messages import (
+    ParticipantGone,
+    SpaceOver,
+    UnknownEvent,
+    encode,
+    space_channel,
+    stage_effect,
+)
 from parley.core.errors import RuleViolation
-from parley.services.publisher import encode, space_channel
+from parley.core.spaces.events import Event, Frame
 from parley.services.spaces import SpaceService
 
 log = logging.getLogger(__name__)
@@ -106,19 +114,21 @@ class Feed:
         self.clients.add(client)
 
     async def _run(self) -> None:
-        async with self.bus.subscribe(space_channel(self.space_id)) as sub:
+        channel = space_channel(self.space_id)
+        async with self.bus.subscribe(channel) as sub:
             # Subscribed first, then read where the log stands: nothing can fall in between.
             self.last_seq = await self.spaces.seq(self.space_id)
             self.ready.set()
-            async for message in sub:
+            async for text in sub:
                 try:
-                    await self._receive(message)
+                    await self._receive(text, messages.decode(channel, text))
                 except Exception:
                     log.exception("feed %s: could not deliver an event", self.space_id)
 
-    async def _receive(self, message: str) -> None:
-        event = json.loads(message)
-        seq = int(event["seq"])
+    async def _receive(self, message: str, event: messages.Message | None) -> None:
+        if not isinstance(event, Event | UnknownEvent):
+            return
+        seq = event.seq
         if seq <= self.last_seq:
             return
         if seq > self.last_seq + 1:
@@ -133,12 +143,13 @@ class Feed:
         missing = await self.spaces.events_after(self.space_id, self.last_seq) or []
         for earlier in missing:
             if self.last_seq < earlier.seq < before:
-                self._deliver(earlier.seq, encode(earlier), earlier.to_wire())
+                self._deliver(earlier.seq, encode(earlier), earlier)
 
-    def _deliver(self, seq: int, message: str, event: dict[str, Any]) -> None:
+    def _deliver(self, seq: int, message: str, event: Event | UnknownEvent) -> None:
         self.last_seq = seq
         self.log.append(seq, message)
-        self._control(event["type"], event.get("data") or {})
+        if isinstance(event, Event):
+            self._control(event)
         if not self._flush_scheduled:
             self._flush_scheduled = True
             loop = asyncio.get_running_loop()
@@ -161,16 +172,17 @@ class Feed:
         self._last_flush = asyncio.get_running_loop().time()
         self.log.poke()
 
-    def _control(self, type_: str, data: dict[str, Any]) -> None:
+    def _control(self, event: Event) -> None:
         """Events that end a client's stay: the space is over, or they were removed. The client
         is sent everything up to that event first, so it learns why."""
-        if type_ in ("space_ended", "space_cancelled"):
-            for client in self.clients:
-                client.closing = client.closing or (CLOSE_SPACE_OVER, "the space is over")
-        elif type_ == "participant_removed":
-            for client in self.clients:
-                if client.account_id == data.get("account_id") and client.closing is None:
-                    client.closing = (CLOSE_REMOVED, "you were removed from this space")
+        match stage_effect(event):
+            case SpaceOver():
+                for client in self.clients:
+                    client.closing = client.closing or (CLOSE_SPACE_OVER, "the space is over")
+            case ParticipantGone(account_id, removed=True):
+                for client in self.clients:
+                    if client.account_id == account_id and client.closing is None:
+                        client.closing = (CLOSE_REMOVED, "you were removed from this space")
 
 
 class FanoutHub:
@@ -266,7 +278,7 @@ async def pump(
     feed_log = feed.log
     while True:
         if client.position < feed_log.base or feed_log.end - client.position > feed_log.capacity:
-            await send(json.dumps({"type": "resync", "seq": client.last_seq}))
+            await send(json.dumps({"type": Frame.RESYNC.value, "seq": client.last_seq}))
             return CLOSE_RESYNC, "too far behind: reconnect with since=N"
         wake = feed_log.wake
         pending = [(s, m) for s, m in feed_log.since(client.position) if s > client.last_seq]

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from parley.core import moderation as rules
 from parley.core.actors import Actor
 from parley.core.errors import Unavailable
-from parley.core.moderation import Feature
+from parley.core.moderation import AuditAction, AuditTarget, Feature
 from parley.core.moderation_records import FeatureChange, FeatureSwitch
 from parley.core.spaces import rules as space_rules
 from parley.core.spaces.events import Event
@@ -61,8 +61,8 @@ class FeatureSwitches:
             await AuditLog(conn).append(
                 at=now,
                 actor_id=actor_id,
-                action="feature_on" if enabled else "feature_off",
-                target_type="feature",
+                action=AuditAction.FEATURE_ON if enabled else AuditAction.FEATURE_OFF,
+                target_type=AuditTarget.FEATURE,
                 target_id=feature.value,
                 reason=message or None,
                 before={"enabled": before.enabled} if before else None,

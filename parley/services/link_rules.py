@@ -12,19 +12,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections import OrderedDict, deque
-from collections.abc import Mapping
 from typing import Final
 
+from parley.bus import messages
 from parley.bus.base import Bus
+from parley.bus.messages import LINKS_CHANNEL, LinkRuleAdded, LinkRuleRemoved, rule_fields
 from parley.core import moderation as policy
 from parley.core.actors import Actor
 from parley.core.errors import Invalid, NotFound
 from parley.core.links.checks import StoredRule
 from parley.core.links.rules import Decision, LinkRule, MatchKind, RuleSet, rule_key
+from parley.core.moderation import AuditAction, AuditTarget
 from parley.core.text import bounded_text
 from parley.services.common import Clock, new_id
 from parley.store.db import Database
@@ -33,8 +34,6 @@ from parley.store.moderation import AuditLog
 
 log = logging.getLogger(__name__)
 
-# Node-wide channel: "this link rule was added / removed".
-LINKS_CHANNEL: Final = "links"
 # How far back each sweep replays rule changes from the audit log. Longer than any write
 # transaction: on PostgreSQL an entry with a lower id may commit after one with a higher id.
 REPLAY_SECONDS: Final = 10.0
@@ -81,11 +80,8 @@ class LinkRules:
             try:
                 async with self.bus.subscribe(LINKS_CHANNEL) as changes:
                     ready.set()
-                    async for message in changes:
-                        try:
-                            self._hear(message)
-                        except (ValueError, KeyError, TypeError):
-                            log.exception("ignoring a malformed link rule message")
+                    async for text in changes:
+                        self._hear(messages.decode(LINKS_CHANNEL, text))
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -93,12 +89,12 @@ class LinkRules:
                 ready.set()
                 await asyncio.sleep(1)
 
-    def _hear(self, message: str) -> None:
-        change = json.loads(message)
-        if change.get("type") == "added":
-            self._present(_rule(change["rule"]))
-        elif change.get("type") == "removed":
-            self._gone(str(change["id"]))
+    def _hear(self, change: messages.Message | None) -> None:
+        match change:
+            case LinkRuleAdded(rule):
+                self._present(rule)
+            case LinkRuleRemoved(rule_id):
+                self._gone(rule_id)
 
     def _present(self, rule: LinkRule) -> None:
         if rule.id not in self._removed and self.rules.get(rule.id) != rule:
@@ -166,17 +162,15 @@ class LinkRules:
             await AuditLog(conn).append(
                 at=now,
                 actor_id=actor_id,
-                action="link_rule_add",
-                target_type="link_rule",
+                action=AuditAction.LINK_RULE_ADD,
+                target_type=AuditTarget.LINK_RULE,
                 target_id=decided.id,
                 rule=decided.rule,
                 reason=decided.reason,
-                after=_rule_fields(decided),
+                after=rule_fields(decided),
             )
         self._present(decided)
-        await self.bus.publish(
-            LINKS_CHANNEL, json.dumps({"type": "added", "rule": _rule_fields(decided)})
-        )
+        await messages.publish(self.bus, LinkRuleAdded(decided))
         return StoredRule(decided, created_at=now, created_by=actor_id)
 
     async def remove_rule(
@@ -193,15 +187,15 @@ class LinkRules:
             await AuditLog(conn).append(
                 at=self.clock(),
                 actor_id=actor_id,
-                action="link_rule_remove",
-                target_type="link_rule",
+                action=AuditAction.LINK_RULE_REMOVE,
+                target_type=AuditTarget.LINK_RULE,
                 target_id=rule_id,
                 rule=stored.rule.rule,
                 reason=reason,
-                before=_rule_fields(stored.rule),
+                before=rule_fields(stored.rule),
             )
         self._gone(rule_id)
-        await self.bus.publish(LINKS_CHANNEL, json.dumps({"type": "removed", "id": rule_id}))
+        await messages.publish(self.bus, LinkRuleRemoved(rule_id))
         return stored
 
     async def list_rules(self, actor: Actor, *, limit: int, offset: int) -> list[StoredRule]:
@@ -230,26 +224,3 @@ def _new_rule(match: str, pattern: str, verdict: str, rule: str, reason: str) ->
         rule=policy.clean_rule(rule),
         reason=policy.clean_reason(reason),
     )
-
-
-def _rule(fields: Mapping[str, object]) -> LinkRule:
-    """A rule as a bus message carries it."""
-    return LinkRule(
-        id=str(fields["id"]),
-        match=MatchKind(str(fields["match"])),
-        pattern=str(fields["pattern"]),
-        verdict=Decision(str(fields["verdict"])),
-        rule=str(fields["rule"]),
-        reason=str(fields["reason"]),
-    )
-
-
-def _rule_fields(rule: LinkRule) -> dict[str, str]:
-    return {
-        "id": rule.id,
-        "match": rule.match.value,
-        "pattern": rule.pattern,
-        "verdict": rule.verdict.value,
-        "rule": rule.rule,
-        "reason": rule.reason,
-    }

@@ -9,15 +9,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from parley.bus import messages
 from parley.bus.base import Bus
+from parley.bus.messages import (
+    MicChanged,
+    ParticipantGone,
+    RoleChanged,
+    SpaceOver,
+    UnknownEvent,
+    space_channel,
+    stage_effect,
+)
 from parley.config import IceServer, Settings
 from parley.core.errors import Conflict, Forbidden, Invalid
+from parley.core.spaces.events import Event
 from parley.core.spaces.model import Participant, Role
 from parley.core.turn import turn_credential
 from parley.media.edge import OfferRefused, OfferSuperseded, Room, RoomClosed
@@ -26,7 +36,6 @@ from parley.services.accounts import Caller
 from parley.services.common import Clock
 from parley.services.hls import HlsService
 from parley.services.presence import PresenceService
-from parley.services.publisher import space_channel
 from parley.services.spaces import SpaceService
 
 log = logging.getLogger(__name__)
@@ -269,15 +278,19 @@ class MediaService:
     async def _follow(self, watched: WatchedRoom) -> None:
         space_id = watched.room.space_id
         try:
-            async with self.bus.subscribe(space_channel(space_id)) as sub:
+            channel = space_channel(space_id)
+            async with self.bus.subscribe(channel) as sub:
                 # Subscribed first, then read the stage: no change can fall in between.
                 await self._reload(watched)
                 watched.ready.set()
-                async for message in sub:
-                    event = json.loads(message)
-                    if await self._apply(watched, event):
-                        watched.ended = True
-                        return
+                async for text in sub:
+                    match messages.decode(channel, text):
+                        case Event() as event:
+                            if await self._apply(watched, event):
+                                watched.ended = True
+                                return
+                        case UnknownEvent(seq=seq) if seq == watched.last_seq + 1:
+                            watched.last_seq = seq  # nothing to act on, and no gap to fill
         finally:
             with contextlib.suppress(Exception):
                 await watched.room.close()
@@ -295,9 +308,9 @@ class MediaService:
         watched.stage = {p.account_id: StageMember(p.role, p.muted) for p in snapshot.stage}
         watched.room.set_audible(watched.audible())
 
-    async def _apply(self, watched: WatchedRoom, event: dict[str, Any]) -> bool:
+    async def _apply(self, watched: WatchedRoom, event: Event) -> bool:
         """Apply one event to the room; True when the space is over."""
-        seq = int(event["seq"])
+        seq = event.seq
         if seq <= watched.last_seq:
             return False
         if seq > watched.last_seq + 1:
@@ -305,23 +318,20 @@ class MediaService:
             await self._reload(watched)
             watched.last_seq = max(watched.last_seq, seq)
         watched.last_seq = seq
-        kind, data = event["type"], event.get("data") or {}
-        account_id = data.get("account_id")
         room, stage = watched.room, watched.stage
-        if kind in ("space_ended", "space_cancelled"):
-            return True
-        if kind == "role_changed" and account_id:
-            role = Role(data["role"])
-            if role.on_stage:
-                stage[account_id] = StageMember(role, bool(data.get("muted", True)))
-            else:
+        match stage_effect(event):
+            case SpaceOver():
+                return True
+            case RoleChanged(account_id, role, muted) if role.on_stage:
+                stage[account_id] = StageMember(role, muted)
+            case RoleChanged(account_id):
                 stage.pop(account_id, None)
-        elif kind == "mic_changed" and account_id in stage:
-            stage[account_id].muted = bool(data.get("muted"))
-        elif kind in ("participant_left", "participant_removed") and account_id:
-            stage.pop(account_id, None)
-            room.set_audible(watched.audible())
-            await room.disconnect(account_id)
+            case MicChanged(account_id, muted) if account_id in stage:
+                stage[account_id].muted = muted
+            case ParticipantGone(account_id):
+                stage.pop(account_id, None)
+                room.set_audible(watched.audible())
+                await room.disconnect(account_id)
         room.set_audible(watched.audible())
         return False
 

@@ -16,11 +16,14 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from parley.bus import messages
 from parley.bus.base import Bus
+from parley.bus.messages import AccountSuspended
 from parley.core import moderation as rules
 from parley.core.accounts import Account, AccountState
 from parley.core.actors import Actor
 from parley.core.errors import Conflict, Forbidden, NotFound
+from parley.core.moderation import AuditAction, AuditTarget, ModerationAction
 from parley.core.moderation_records import (
     ActionCount,
     ActionTaken,
@@ -32,14 +35,14 @@ from parley.core.moderation_records import (
     QueuedAppeal,
     Suspended,
 )
+from parley.core.notifications import NotificationKind
 from parley.core.spaces import rules as space_rules
 from parley.core.spaces.events import Event
 from parley.core.spaces.model import SpaceState
-from parley.services import bots, orders
+from parley.services import bots
 from parley.services.accounts import AccountService, Caller
 from parley.services.common import Clock, new_id
 from parley.services.decisions import SpaceDecisions
-from parley.services.orders import ACCOUNTS_CHANNEL, AccountSuspended
 from parley.store.accounts import AccountStore, SessionStore
 from parley.store.db import Database
 from parley.store.moderation import AuditLog, ModerationStore
@@ -88,8 +91,8 @@ class ModerationService:
             await moderation.add_action(
                 ActionTaken(
                     id=action_id,
-                    action="suspend",
-                    target_type="account",
+                    action=ModerationAction.SUSPEND.value,
+                    target_type=AuditTarget.ACCOUNT.value,
                     target_id=target.id,
                     actor_id=actor_id,
                     rule=decided.rule,
@@ -98,12 +101,14 @@ class ModerationService:
                     created_at=now,
                 )
             )
-            text = rules.notice_text("suspend", decided.rule, decided.reason, decided.until)
+            text = rules.notice_text(
+                ModerationAction.SUSPEND, decided.rule, decided.reason, decided.until
+            )
             notice = Notice(
                 id=notice_id,
                 account_id=target.id,
                 action_id=action_id,
-                action="suspend",
+                action=ModerationAction.SUSPEND.value,
                 rule=decided.rule,
                 reason=decided.reason,
                 text=text,
@@ -114,8 +119,8 @@ class ModerationService:
             await AuditLog(conn).append(
                 at=now,
                 actor_id=actor_id,
-                action="suspend",
-                target_type="account",
+                action=AuditAction.SUSPEND,
+                target_type=AuditTarget.ACCOUNT,
                 target_id=target.id,
                 rule=decided.rule,
                 reason=decided.reason,
@@ -126,7 +131,7 @@ class ModerationService:
                 conn, target, actor_id=actor_id, rule=decided.rule, reason=decided.reason, now=now
             )
         for account_id in (target.id, *bot_ids):
-            await self.bus.publish(ACCOUNTS_CHANNEL, orders.encode(AccountSuspended(account_id)))
+            await messages.publish(self.bus, AccountSuspended(account_id))
             await self.remove_suspended(account_id)
         return Suspended(target, NoticeRead(notice))
 
@@ -169,8 +174,8 @@ class ModerationService:
         await ModerationStore(conn).add_action(
             ActionTaken(
                 id=new_id(),
-                action="unsuspend",
-                target_type="account",
+                action=ModerationAction.UNSUSPEND.value,
+                target_type=AuditTarget.ACCOUNT.value,
                 target_id=target.id,
                 actor_id=actor_id,
                 rule=rule,
@@ -182,15 +187,17 @@ class ModerationService:
         await AuditLog(conn).append(
             at=now,
             actor_id=actor_id,
-            action="unsuspend",
-            target_type="account",
+            action=AuditAction.UNSUSPEND,
+            target_type=AuditTarget.ACCOUNT,
             target_id=target.id,
             rule=rule,
             reason=reason,
             before={"state": "suspended"},
             after={"state": "active"},
         )
-        await NotificationStore(conn).add_many([target.id], "unsuspended", {"reason": reason}, now)
+        await NotificationStore(conn).add_many(
+            [target.id], NotificationKind.UNSUSPENDED, {"reason": reason}, now
+        )
         await bots.lift_with_owner(conn, target, actor_id=actor_id, now=now)
 
     async def sweep(self) -> None:
@@ -243,8 +250,8 @@ class ModerationService:
             await AuditLog(conn).append(
                 at=now,
                 actor_id=account.id,
-                action="appeal",
-                target_type="notice",
+                action=AuditAction.APPEAL,
+                target_type=AuditTarget.NOTICE,
                 target_id=notice_id,
                 rule=notice.rule,
             )
@@ -281,8 +288,8 @@ class ModerationService:
             await AuditLog(conn).append(
                 at=now,
                 actor_id=caller.account.id,
-                action="decide_appeal",
-                target_type="appeal",
+                action=AuditAction.DECIDE_APPEAL,
+                target_type=AuditTarget.APPEAL,
                 target_id=appeal_id,
                 rule=notice.rule,
                 reason=reason,
@@ -290,14 +297,14 @@ class ModerationService:
             )
             await NotificationStore(conn).add_many(
                 [appeal.account_id],
-                "appeal_decided",
+                NotificationKind.APPEAL_DECIDED,
                 {"appeal_id": appeal_id, "decision": verdict.value, "reason": reason},
                 now,
             )
             target = await AccountStore(conn).by_id(appeal.account_id)
             if (
                 verdict is rules.AppealDecision.OVERTURNED
-                and notice.action == "suspend"
+                and notice.action == ModerationAction.SUSPEND
                 and target is not None
                 and target.state is AccountState.SUSPENDED
             ):
@@ -322,13 +329,15 @@ class ModerationService:
         async with self.db.read() as conn:
             entries = await AuditLog(conn).entries(wanted)
             ids = [e.actor_id for e in entries if e.actor_id]
-            ids += [e.target_id for e in entries if e.target_type == "account"]
+            ids += [e.target_id for e in entries if e.target_type == AuditTarget.ACCOUNT]
             handles = await account_handles(conn, ids)
         return [
             AuditLine(
                 e,
                 actor_handle=handles.get(e.actor_id) if e.actor_id else None,
-                target_handle=handles.get(e.target_id) if e.target_type == "account" else None,
+                target_handle=handles.get(e.target_id)
+                if e.target_type == AuditTarget.ACCOUNT
+                else None,
             )
             for e in entries
         ]

@@ -9,13 +9,13 @@ from datetime import timedelta
 
 from prometheus_client import CollectorRegistry
 
-from parley.bus import Bus, make_bus
+from parley.bus import Bus, make_bus, messages
+from parley.bus.messages import ACCOUNTS_CHANNEL, AccountSuspended, KeptOut, SessionsEnded
 from parley.config import Settings
 from parley.core.ratelimit import limit_table
 from parley.core.sessions import SessionEnd, SessionPolicy
 from parley.media import aiortc_internals
 from parley.media.segment_store import FileSegmentStore
-from parley.services import orders
 from parley.services.accounts import AccountService
 from parley.services.bots import BotService
 from parley.services.common import NodeClock
@@ -28,7 +28,6 @@ from parley.services.link_rules import LinkRules
 from parley.services.media import MediaService
 from parley.services.metrics import NodeCollector
 from parley.services.moderation import ModerationService
-from parley.services.orders import ACCOUNTS_CHANNEL, AccountSuspended, KeptOut, SessionsEnded
 from parley.services.passwords import Passwords
 from parley.services.presence import PresenceService
 from parley.services.publisher import EventPublisher
@@ -192,18 +191,18 @@ class Node:
         sockets on the host's live spaces."""
         while True:
             try:
-                async with self.bus.subscribe(ACCOUNTS_CHANNEL) as messages:
+                async with self.bus.subscribe(ACCOUNTS_CHANNEL) as orders:
                     ready.set()
-                    async for message in messages:
-                        order = orders.decode(message)
-                        if isinstance(order, AccountSuspended):
-                            await self.cut_off([order.account_id])
-                        elif isinstance(order, SessionsEnded):
-                            await self.end_sessions(set(order.session_ids), order.why)
-                        elif isinstance(order, KeptOut):
-                            self.hub.close_account(
-                                order.account_id, CLOSE_REMOVED, "blocked_by_host", order.space_ids
-                            )
+                    async for text in orders:
+                        match messages.decode(ACCOUNTS_CHANNEL, text):
+                            case AccountSuspended(account_id):
+                                await self.cut_off([account_id])
+                            case SessionsEnded(_, session_ids, why):
+                                await self.end_sessions(set(session_ids), why)
+                            case KeptOut(account_id, space_ids):
+                                self.hub.close_account(
+                                    account_id, CLOSE_REMOVED, "blocked_by_host", space_ids
+                                )
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
+from parley.bus import messages
 from parley.bus.base import Bus
 from parley.core.spaces.events import Event
-
-
-def space_channel(space_id: str) -> str:
-    return f"space:{space_id}"
-
-
-def encode(event: Event) -> str:
-    return json.dumps(event.to_wire(), ensure_ascii=False, separators=(",", ":"))
 
 
 class EventPublisher:
@@ -25,4 +17,4 @@ class EventPublisher:
         """Called after the events' transaction committed: a subscriber that sees a gap can
         always read the missing events back from the store."""
         for event in events:
-            await self.bus.publish(space_channel(event.space_id), encode(event))
+            await messages.publish(self.bus, event)

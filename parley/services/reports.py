@@ -43,7 +43,7 @@ class ReportService:
                 rule=rule,
                 comment=comment,
                 created_at=now,
-                status="open",
+                status=rules.ReportStatus.OPEN.value,
             )
             await ModerationStore(conn).add_report(report)
         return report
@@ -67,27 +67,32 @@ class ReportService:
             raise NotFound("post_not_found", "No such post")
         return target_id
 
-    async def reports(self, caller: Caller, status: str | None, limit: int) -> list[QueuedReport]:
+    async def reports(
+        self, caller: Caller, status: rules.ReportStatus | None, limit: int
+    ) -> list[QueuedReport]:
         rules.require_moderator(caller)
         async with self.db.read() as conn:
             found = await ModerationStore(conn).reports(status=status, limit=limit)
             ids = [r.reporter_id for r in found]
-            ids += [r.target_id for r in found if r.target_type == "account"]
+            ids += [r.target_id for r in found if r.target_type == rules.ReportTarget.ACCOUNT]
             handles = await account_handles(conn, ids)
         return [
             QueuedReport(
                 r,
                 reporter_handle=handles.get(r.reporter_id),
-                target_handle=handles.get(r.target_id) if r.target_type == "account" else None,
+                target_handle=handles.get(r.target_id)
+                if r.target_type == rules.ReportTarget.ACCOUNT
+                else None,
             )
             for r in found
         ]
 
     async def resolve_report(
-        self, caller: Caller, report_id: str, status: str, reason: str
+        self, caller: Caller, report_id: str, status: rules.ReportStatus, reason: str
     ) -> Report:
         rules.require_moderator(caller)
-        if status not in ("actioned", "dismissed"):
+        action = rules.RESOLUTIONS.get(status)
+        if action is None:
             raise Invalid("invalid_status", "Resolve a report as actioned or dismissed")
         reason = rules.clean_reason(reason)
         now = self.clock()
@@ -103,12 +108,12 @@ class ReportService:
             await AuditLog(conn).append(
                 at=now,
                 actor_id=caller.account.id,
-                action=f"report_{status}",
-                target_type="report",
+                action=action,
+                target_type=rules.AuditTarget.REPORT,
                 target_id=report_id,
                 rule=report.rule,
                 reason=reason,
             )
         return dataclasses.replace(
-            report, status=status, resolved_by=caller.account.id, resolved_at=now
+            report, status=status.value, resolved_by=caller.account.id, resolved_at=now
         )

@@ -9,6 +9,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from parley.bus import messages
+from parley.bus.messages import KeptOut
 from parley.config import Settings
 from parley.core.accounts import Account
 from parley.core.errors import Conflict, NotFound
@@ -23,7 +25,6 @@ from parley.core.spaces.model import (
     SpaceStatus,
     SpeakPolicy,
 )
-from parley.services import orders
 from parley.services.accounts import Caller
 from parley.services.common import Clock, new_id
 from parley.services.decisions import SpaceDecisions
@@ -332,8 +333,7 @@ class SpaceService:
         if hosted:
             # Someone only watching has no place to be expelled from: every node closes their
             # sockets on these spaces instead.
-            order = orders.KeptOut(blocked_id, tuple(hosted))
-            await self.bus.publish(orders.ACCOUNTS_CHANNEL, orders.encode(order))
+            await messages.publish(self.bus, KeptOut(blocked_id, tuple(hosted)))
 
     # --- the event log ---------------------------------------------------------------------
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from parley.bus import messages
+from parley.bus.messages import SessionsEnded
 from parley.core import sessions as session_rules
 from parley.core import tokens as rules
 from parley.core.accounts import Account, AccountState
@@ -20,10 +22,8 @@ from parley.core.errors import Conflict, Forbidden, NotFound, Unauthenticated
 from parley.core.ratelimit import LimitName
 from parley.core.sessions import SessionEnd, SessionTimes
 from parley.core.tokens import Scope
-from parley.services import orders
 from parley.services.accounts import AccountService, Caller
 from parley.services.common import hash_token, new_id, new_token
-from parley.services.orders import ACCOUNTS_CHANNEL, SessionsEnded
 from parley.store.accounts import AccountStore, SessionStore
 from parley.store.tokens import TOKEN_SESSION_SCOPE, BotStore, StoredToken, TokenStore
 
@@ -99,7 +99,7 @@ class TokenService:
             if token.revoked_at is None:
                 await SessionStore(conn).revoke(token.id, self.accounts.clock())
         order = SessionsEnded(token.account.id, (token.id,), SessionEnd.REVOKED)
-        await self.accounts.bus.publish(ACCOUNTS_CHANNEL, orders.encode(order))
+        await messages.publish(self.accounts.bus, order)
 
     async def caller_for(self, bearer: str, method: str, template: str) -> Caller:
         """The caller behind any bearer token, for a request to route `template`. A session may

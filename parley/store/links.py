@@ -12,12 +12,13 @@ from sqlalchemy import Row, delete, func, insert, select
 
 from parley.core.links.checks import StoredRule
 from parley.core.links.rules import Decision, LinkRule, MatchKind
+from parley.core.moderation import AuditAction
 from parley.store.rows import Store, columns_of, insert_ignoring_duplicate, record
 from parley.store.tables import accounts, audit_log, link_rules, links
 from parley.store.types import storable_key
 
 # Audit actions that change the rule set; each node's sweep replays them (see `changes_since`).
-RULE_ACTIONS = ("link_rule_add", "link_rule_remove")
+RULE_ACTIONS = (AuditAction.LINK_RULE_ADD.value, AuditAction.LINK_RULE_REMOVE.value)
 
 
 class LinkRuleStore(Store):

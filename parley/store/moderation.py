@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Row, insert, select, update
 
+from parley.core.moderation import AuditAction, AuditTarget, ModerationAction, ReportStatus
 from parley.core.moderation_records import (
     ActionTaken,
     Appeal,
@@ -37,8 +38,8 @@ class AuditLog(Store):
         *,
         at: datetime,
         actor_id: str | None,
-        action: str,
-        target_type: str,
+        action: AuditAction,
+        target_type: AuditTarget,
         target_id: str,
         rule: str | None = None,
         reason: str | None = None,
@@ -49,8 +50,8 @@ class AuditLog(Store):
             insert(audit_log).values(
                 at=at,
                 actor_id=actor_id,
-                action=action,
-                target_type=target_type,
+                action=action.value,
+                target_type=target_type.value,
                 target_id=target_id,
                 rule=rule,
                 reason=reason,
@@ -100,10 +101,10 @@ class ModerationStore(Store):
         )
         return await self._all(query, _notice_read)
 
-    async def latest_notice(self, account_id: str, action: str) -> Notice | None:
+    async def latest_notice(self, account_id: str, action: ModerationAction) -> Notice | None:
         query = (
             select(notices)
-            .where(notices.c.account_id == account_id, notices.c.action == action)
+            .where(notices.c.account_id == account_id, notices.c.action == action.value)
             .order_by(notices.c.created_at.desc())
             .limit(1)
         )
@@ -146,21 +147,23 @@ class ModerationStore(Store):
     async def add_report(self, report: Report) -> None:
         await self.conn.execute(insert(reports).values(**columns_of(report)))
 
-    async def reports(self, *, status: str | None, limit: int) -> list[Report]:
+    async def reports(self, *, status: ReportStatus | None, limit: int) -> list[Report]:
         query = select(reports).order_by(reports.c.created_at).limit(limit)
         if status is not None:
-            query = query.where(reports.c.status == status)
+            query = query.where(reports.c.status == status.value)
         return await self._all(query, _report)
 
     async def report(self, report_id: str) -> Report | None:
         return await self._by_id(reports, report_id, _report)
 
-    async def resolve_report(self, report_id: str, *, status: str, by: str, at: datetime) -> bool:
+    async def resolve_report(
+        self, report_id: str, *, status: ReportStatus, by: str, at: datetime
+    ) -> bool:
         """Resolve an open report, once; False if it was already resolved."""
         result = await self.conn.execute(
             update(reports)
-            .where(reports.c.id == report_id, reports.c.status == "open")
-            .values(status=status, resolved_by=by, resolved_at=at)
+            .where(reports.c.id == report_id, reports.c.status == ReportStatus.OPEN.value)
+            .values(status=status.value, resolved_by=by, resolved_at=at)
         )
         return bool(result.rowcount)
 

@@ -7,20 +7,20 @@ from datetime import datetime
 
 from sqlalchemy import insert, select
 
-from parley.core.notifications import Details, Notification
+from parley.core.notifications import Details, Notification, NotificationKind
 from parley.store.rows import Store, record
 from parley.store.tables import notifications
 
 
 class NotificationStore(Store):
     async def add_many(
-        self, account_ids: Sequence[str], kind: str, data: Details, now: datetime
+        self, account_ids: Sequence[str], kind: NotificationKind, data: Details, now: datetime
     ) -> None:
         if account_ids:
             await self.conn.execute(
                 insert(notifications),
                 [
-                    {"account_id": a, "kind": kind, "data": dict(data), "created_at": now}
+                    {"account_id": a, "kind": kind.value, "data": dict(data), "created_at": now}
                     for a in account_ids
                 ],
             )

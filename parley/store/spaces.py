@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Row, and_, case, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from parley.core.accounts import AccountState
 from parley.core.spaces.events import Event, EventType
 from parley.core.spaces.model import (
     Limits,
@@ -274,7 +275,7 @@ class SpaceStore(Store):
             .join(spaces, spaces.c.id == participants.c.space_id)
             .join(accounts, accounts.c.id == participants.c.account_id)
             .where(
-                accounts.c.state == "suspended",
+                accounts.c.state == AccountState.SUSPENDED.value,
                 spaces.c.state == SpaceStatus.LIVE.value,
                 or_(participants.c.present, spaces.c.host_id == participants.c.account_id),
                 participants.c.removed.is_(False),

@@ -7,8 +7,8 @@ import json
 from typing import Any
 
 from parley.bus import MemoryBus
+from parley.bus.messages import space_channel
 from parley.services.fanout import CLOSE_RESYNC, CLOSE_SPACE_OVER, Client, FanoutHub, pump
-from parley.services.publisher import space_channel
 
 
 class FakeSpaces:
@@ -22,7 +22,7 @@ class FakeSpaces:
 
 
 def event(seq: int, type_: str = "reaction", **data: Any) -> str:
-    return json.dumps({"seq": seq, "type": type_, "at": "", "data": data})
+    return json.dumps({"seq": seq, "type": type_, "at": "2026-01-01T00:00:00+00:00", "data": data})
 
 
 async def make_hub(capacity: int = 8) -> tuple[MemoryBus, FanoutHub]:
@@ -31,7 +31,8 @@ async def make_hub(capacity: int = 8) -> tuple[MemoryBus, FanoutHub]:
     return bus, FanoutHub(bus, FakeSpaces(), capacity)  # type: ignore[arg-type]
 
 
-async def test_clients_get_every_event_once_in_order() -> None:
+async def sent_until_closed(messages: list[str]) -> tuple[int, list[str]]:
+    """Publish these on a space's channel to one client; its close code and what it was sent."""
     bus, hub = await make_hub(capacity=1000)
     client = Client("a")
     feed = await hub.attach("s", client)
@@ -41,14 +42,29 @@ async def test_clients_get_every_event_once_in_order() -> None:
         sent.append(message)
 
     task = asyncio.create_task(pump(feed, client, send, batch=False))
-    for seq in [1, 2, 2, 3, 1, 4]:  # duplicates, as a bus may deliver after a gap fill
-        await bus.publish(space_channel("s"), event(seq))
-    await bus.publish(space_channel("s"), event(5, "space_ended"))
+    for message in messages:
+        await bus.publish(space_channel("s"), message)
     async with asyncio.timeout(5):
         code, _ = await task
+    await hub.close()
+    return code, sent
+
+
+async def test_clients_get_every_event_once_in_order() -> None:
+    # Duplicates, as a bus may deliver after a gap fill.
+    code, sent = await sent_until_closed(
+        [event(seq) for seq in [1, 2, 2, 3, 1, 4]] + [event(5, "space_ended")]
+    )
     assert code == CLOSE_SPACE_OVER
     assert [json.loads(m)["seq"] for m in sent] == [1, 2, 3, 4, 5]
-    await hub.close()
+
+
+async def test_events_of_a_type_only_a_newer_node_knows_are_forwarded_in_their_place() -> None:
+    newer = event(2, "poll_opened", question="?")
+    code, sent = await sent_until_closed([event(1), newer, event(3), event(4, "space_ended")])
+    assert code == CLOSE_SPACE_OVER
+    assert [json.loads(m)["seq"] for m in sent] == [1, 2, 3, 4]
+    assert sent[1] == newer
 
 
 async def test_batched_frames_carry_waiting_events_as_one_array() -> None:

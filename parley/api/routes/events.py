@@ -15,8 +15,10 @@ import json
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from parley.api.schemas.spaces import SpaceOut
+from parley.bus.messages import encode
 from parley.core.errors import RuleViolation, Unauthenticated
 from parley.core.ratelimit import LimitName, RateLimited
+from parley.core.spaces.events import Frame
 from parley.core.tokens import route_template
 from parley.services.accounts import Caller
 from parley.services.fanout import (
@@ -28,7 +30,6 @@ from parley.services.fanout import (
     pump,
 )
 from parley.services.node import Node
-from parley.services.publisher import encode
 
 router = APIRouter(tags=["events"])
 
@@ -119,7 +120,7 @@ async def events(ws: WebSocket, space_id: str) -> None:
             with contextlib.suppress(Exception):
                 if code == CLOSE_UNAUTHORIZED:
                     # The reason is a code (session_revoked, session_expired, ...): say it.
-                    await ws.send_text(json.dumps({"type": "error", "code": reason}))
+                    await ws.send_text(json.dumps({"type": Frame.ERROR.value, "code": reason}))
                 await ws.close(code, reason)
     except WebSocketDisconnect:
         pass
@@ -138,7 +139,7 @@ async def _catch_up(ws: WebSocket, node: Node, space_id: str, client: Client) ->
         view = await node.spaces.view(space_id)
         seq = view.space.seq
         data = SpaceOut.of(view).model_dump(mode="json")
-        await ws.send_text(json.dumps({"type": "snapshot", "seq": seq, "data": data}))
+        await ws.send_text(json.dumps({"type": Frame.SNAPSHOT.value, "seq": seq, "data": data}))
         client.last_seq = seq
         return
     client.last_seq = since if since is not None else 0
@@ -148,7 +149,7 @@ async def _catch_up(ws: WebSocket, node: Node, space_id: str, client: Client) ->
 
 
 async def _refuse(ws: WebSocket, refusal: RuleViolation) -> None:
-    await ws.send_text(json.dumps({"type": "error", "code": refusal.code}))
+    await ws.send_text(json.dumps({"type": Frame.ERROR.value, "code": refusal.code}))
     if refusal.code in ("removed_from_space", "blocked_by_host"):
         code = CLOSE_REMOVED
     elif isinstance(refusal, (TooManySockets, RateLimited)):

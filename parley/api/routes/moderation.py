@@ -3,7 +3,7 @@ and the public status and transparency pages."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
@@ -32,6 +32,7 @@ from parley.api.schemas.moderation import (
     UnsuspendedOut,
     UnsuspendIn,
 )
+from parley.core.moderation import ReportStatus
 from parley.core.moderation_records import AuditQuery
 from parley.core.ratelimit import LimitName
 
@@ -109,7 +110,7 @@ async def report(body: ReportIn, caller: CallerDep, node: NodeDep) -> ReportOut:
 async def reports(
     caller: CallerDep,
     node: NodeDep,
-    status: Literal["open", "actioned", "dismissed"] | None = "open",
+    status: ReportStatus | None = ReportStatus.OPEN,
     limit: Limit = 50,
 ) -> list[QueuedReportOut]:
     return [QueuedReportOut.queued(r) for r in await node.reports.reports(caller, status, limit)]
@@ -119,7 +120,9 @@ async def reports(
 async def resolve(
     report_id: str, body: ReportResolution, caller: CallerDep, node: NodeDep
 ) -> ReportOut:
-    resolved = await node.reports.resolve_report(caller, report_id, body.status, body.reason)
+    resolved = await node.reports.resolve_report(
+        caller, report_id, ReportStatus(body.status), body.reason
+    )
     return ReportOut.of(resolved)
 
 

@@ -28,6 +28,14 @@ class EventType(StrEnum):
     ACTIVE_SPEAKERS = "active_speakers"
 
 
+class Frame(StrEnum):
+    """What a space's socket is sent besides its events (API.md)."""
+
+    SNAPSHOT = "snapshot"  # the whole space, when the client's cursor is too old or absent
+    RESYNC = "resync"  # the client fell too far behind: reconnect from this seq
+    ERROR = "error"  # why the socket is refused or closed
+
+
 @dataclass(frozen=True)
 class Event:
     space_id: str

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from parley.core.errors import Conflict, Forbidden, Invalid
 from parley.core.spaces.events import Event, EventType
-from parley.core.spaces.model import Role, SpaceState, SpeakPolicy
+from parley.core.spaces.model import Role, SpaceState, SpaceStatus, SpeakPolicy
 from parley.core.spaces.permissions import Action, authorize
 from parley.core.spaces.rules import (
     REACTIONS,
@@ -167,7 +167,7 @@ def react(state: SpaceState, actor_id: str, emoji: str, now: datetime) -> list[E
 
 def active_speakers(state: SpaceState, account_ids: list[str], now: datetime) -> list[Event]:
     """Who is talking now, as measured by the mixer; the caller limits how often this is sent."""
-    if state.space.state.value != "live":
+    if state.space.state is not SpaceStatus.LIVE:
         return []
     log = _log(state, now)
     log.emit(EventType.ACTIVE_SPEAKERS, account_ids=account_ids)

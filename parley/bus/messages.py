@@ -1,0 +1,292 @@
+"""Every message that travels on the bus, as a typed object, and the one place that turns each
+into text and back.
+
+Three channels carry them:
+- `accounts`: account-wide orders every node acts on at once: an account was suspended (cut it
+  off), some of its sessions ended (close what they hold open), or a host blocked it (close its
+  sockets on the host's live spaces, joined or only watched).
+- `links`: a link rule was added or removed, so every node's rule set follows.
+- `space:{id}`: the space's events (API.md's `{seq, type, at, data}`), which fan-out forwards to
+  sockets as the very text published and media reads for who is on stage, muted or gone.
+
+The wire format is the one older nodes speak, so nodes of two versions can share a bus during an
+upgrade. A message that is not one we know (a newer node may send kinds this one does not) is
+ignored with a log line; the sweeps enforce everything from the database anyway.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+from parley.bus.base import Bus
+from parley.core.links.rules import Decision, LinkRule, MatchKind
+from parley.core.sessions import SessionEnd
+from parley.core.spaces.events import Event, EventType
+from parley.core.spaces.model import Role
+
+log = logging.getLogger(__name__)
+
+ACCOUNTS_CHANNEL: Final = "accounts"
+LINKS_CHANNEL: Final = "links"
+_SPACE_PREFIX: Final = "space:"
+
+
+def space_channel(space_id: str) -> str:
+    return _SPACE_PREFIX + space_id
+
+
+# --- accounts ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountSuspended:
+    account_id: str
+
+
+@dataclass(frozen=True)
+class SessionsEnded:
+    account_id: str
+    session_ids: tuple[str, ...]
+    why: SessionEnd
+
+
+@dataclass(frozen=True)
+class KeptOut:
+    account_id: str
+    space_ids: tuple[str, ...]
+
+
+Order = AccountSuspended | SessionsEnded | KeptOut
+
+# --- links ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LinkRuleAdded:
+    rule: LinkRule
+
+
+@dataclass(frozen=True)
+class LinkRuleRemoved:
+    rule_id: str
+
+
+LinkRuleChange = LinkRuleAdded | LinkRuleRemoved
+
+# --- spaces: a space event travels as the core `Event` itself (its space is the channel's) ----
+
+
+@dataclass(frozen=True)
+class UnknownEvent:
+    """A space event of a type this node does not know, from a newer node. Nothing here acts on
+    it, but sockets are sent it in its place in the sequence: their clients may know it."""
+
+    space_id: str
+    seq: int
+    text: str  # as published, forwarded as it is
+
+
+SpaceMessage = Event | UnknownEvent
+Message = Order | LinkRuleChange | SpaceMessage
+
+
+def channel_of(message: Message) -> str:
+    match message:
+        case AccountSuspended() | SessionsEnded() | KeptOut():
+            return ACCOUNTS_CHANNEL
+        case LinkRuleAdded() | LinkRuleRemoved():
+            return LINKS_CHANNEL
+        case Event() | UnknownEvent():
+            return space_channel(message.space_id)
+
+
+def encode(message: Message) -> str:
+    match message:
+        case Event():
+            # Compact and unescaped: this very text is what every socket of the space is sent.
+            return json.dumps(message.to_wire(), ensure_ascii=False, separators=(",", ":"))
+        case AccountSuspended(account_id):
+            return json.dumps({"type": "suspended", "account_id": account_id})
+        case SessionsEnded(account_id, session_ids, why):
+            return json.dumps(
+                {
+                    "type": "sessions_ended",
+                    "account_id": account_id,
+                    "session_ids": list(session_ids),
+                    "why": why.value,
+                }
+            )
+        case KeptOut(account_id, space_ids):
+            return json.dumps(
+                {"type": "kept_out", "account_id": account_id, "space_ids": list(space_ids)}
+            )
+        case LinkRuleAdded(rule):
+            return json.dumps({"type": "added", "rule": rule_fields(rule)})
+        case LinkRuleRemoved(rule_id):
+            return json.dumps({"type": "removed", "id": rule_id})
+        case UnknownEvent(text=text):
+            return text
+
+
+def decode(channel: str, text: str) -> Message | None:
+    """The message `text` heard on `channel`; None (logged) for one this node does not know."""
+    try:
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            raise TypeError("not an object")
+        kind = data.get("type")
+        if channel.startswith(_SPACE_PREFIX):
+            decoded: Message | None = _space_event(channel.removeprefix(_SPACE_PREFIX), data, text)
+        elif channel == ACCOUNTS_CHANNEL:
+            decoded = _order(kind, data)
+        elif channel == LINKS_CHANNEL:
+            decoded = _link_rule_change(kind, data)
+        else:
+            decoded = None
+    except (ValueError, KeyError, TypeError) as error:
+        log.warning("ignoring a malformed message on %s (%s): %.200s", channel, error, text)
+        return None
+    if decoded is None:
+        log.info(
+            "ignoring a message of a kind this node does not know on %s: %.200s", channel, text
+        )
+    elif isinstance(decoded, UnknownEvent):
+        log.info("passing on an event of a type this node does not know: %.200s", text)
+    return decoded
+
+
+def _order(kind: object, data: dict[str, Any]) -> Order | None:
+    match kind:
+        case "suspended":
+            return AccountSuspended(_text(data["account_id"]))
+        case "sessions_ended":
+            return SessionsEnded(
+                _text(data["account_id"]), _texts(data["session_ids"]), SessionEnd(data["why"])
+            )
+        case "kept_out":
+            return KeptOut(_text(data["account_id"]), _texts(data["space_ids"]))
+    return None
+
+
+def _link_rule_change(kind: object, data: dict[str, Any]) -> LinkRuleChange | None:
+    match kind:
+        case "added":
+            return LinkRuleAdded(link_rule(data["rule"]))
+        case "removed":
+            return LinkRuleRemoved(_text(data["id"]))
+    return None
+
+
+def _space_event(space_id: str, data: dict[str, Any], text: str) -> SpaceMessage:
+    seq, payload = data["seq"], data.get("data") or {}
+    if not isinstance(seq, int) or isinstance(seq, bool) or not isinstance(payload, dict):
+        raise TypeError("seq is a number and data an object")
+    try:
+        kind = EventType(data["type"])
+    except ValueError:
+        return UnknownEvent(space_id, seq, text)
+    event = Event(space_id, seq, kind, datetime.fromisoformat(_text(data["at"])), payload)
+    stage_effect(event)  # what a node acts on must be well formed: raises if not
+    return event
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def _texts(values: object) -> tuple[str, ...]:
+    if not isinstance(values, list):
+        raise TypeError(f"expected a list, got {type(values).__name__}")
+    return tuple(_text(v) for v in values)
+
+
+def rule_fields(rule: LinkRule) -> dict[str, str]:
+    """A link rule's own fields, as the bus and the audit log carry them."""
+    return {
+        "id": rule.id,
+        "match": rule.match.value,
+        "pattern": rule.pattern,
+        "verdict": rule.verdict.value,
+        "rule": rule.rule,
+        "reason": rule.reason,
+    }
+
+
+def link_rule(fields: dict[str, Any]) -> LinkRule:
+    """The rule `rule_fields` (or a stored row with the same columns) describes."""
+    return LinkRule(
+        id=_text(fields["id"]),
+        match=MatchKind(fields["match"]),
+        pattern=_text(fields["pattern"]),
+        verdict=Decision(fields["verdict"]),
+        rule=_text(fields["rule"]),
+        reason=_text(fields["reason"]),
+    )
+
+
+# --- what a space event means for the stage a node's media and sockets hold --------------------
+
+
+@dataclass(frozen=True)
+class SpaceOver:
+    """The space ended or was cancelled: its sockets close and its mixer stops."""
+
+
+@dataclass(frozen=True)
+class RoleChanged:
+    account_id: str
+    role: Role
+    muted: bool
+
+
+@dataclass(frozen=True)
+class MicChanged:
+    account_id: str
+    muted: bool
+
+
+@dataclass(frozen=True)
+class ParticipantGone:
+    """Left, or `removed` by a moderator (their sockets on the space close too)."""
+
+    account_id: str
+    removed: bool
+
+
+StageEffect = SpaceOver | RoleChanged | MicChanged | ParticipantGone
+
+
+def stage_effect(event: Event) -> StageEffect | None:
+    """The typed reading of the events that change who is heard or connected; None for the
+    others. Raises `ValueError`/`TypeError` if such an event is malformed."""
+    data = event.data
+    match event.type:
+        case EventType.SPACE_ENDED | EventType.SPACE_CANCELLED:
+            return SpaceOver()
+        case EventType.ROLE_CHANGED:
+            return RoleChanged(
+                _text(data["account_id"]), Role(data["role"]), _flag(data.get("muted", True))
+            )
+        case EventType.MIC_CHANGED:
+            return MicChanged(_text(data["account_id"]), _flag(data.get("muted", False)))
+        case EventType.PARTICIPANT_LEFT | EventType.PARTICIPANT_REMOVED:
+            return ParticipantGone(
+                _text(data["account_id"]), event.type is EventType.PARTICIPANT_REMOVED
+            )
+    return None
+
+
+def _flag(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"expected true or false, got {type(value).__name__}")
+    return value
+
+
+async def publish(bus: Bus, message: Message) -> None:
+    await bus.publish(channel_of(message), encode(message))

@@ -1,0 +1,247 @@
+"""Bus messages: every kind survives encoding, on the channel it belongs to, and the wire format
+is the one nodes of the previous version speak (they may share a bus during an upgrade)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from parley.bus.messages import (
+    ACCOUNTS_CHANNEL,
+    LINKS_CHANNEL,
+    AccountSuspended,
+    KeptOut,
+    LinkRuleAdded,
+    LinkRuleRemoved,
+    Message,
+    MicChanged,
+    ParticipantGone,
+    RoleChanged,
+    SessionsEnded,
+    SpaceOver,
+    UnknownEvent,
+    channel_of,
+    decode,
+    encode,
+    space_channel,
+    stage_effect,
+)
+from parley.core.links.rules import Decision, LinkRule, MatchKind
+from parley.core.sessions import SessionEnd
+from parley.core.spaces.events import Event, EventType
+from parley.core.spaces.model import Role
+
+AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+ids = st.text(st.characters(exclude_categories=["Cs"]), max_size=24)
+id_tuples = st.lists(ids, max_size=4).map(tuple)
+instants = st.datetimes(timezones=st.just(UTC))
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | ids,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(ids, inner, max_size=3),
+    max_leaves=8,
+)
+link_rules = st.builds(
+    LinkRule,
+    id=ids,
+    match=st.sampled_from(MatchKind),
+    pattern=ids,
+    verdict=st.sampled_from([Decision.WARN, Decision.BLOCK]),
+    rule=ids,
+    reason=ids,
+)
+
+
+def _with_stage_data(kind: EventType, extra: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
+    """Events a node acts on carry what it reads; the others carry anything."""
+    need: dict[str, st.SearchStrategy[Any]] = {}
+    if kind in (
+        EventType.ROLE_CHANGED,
+        EventType.MIC_CHANGED,
+        EventType.PARTICIPANT_LEFT,
+        EventType.PARTICIPANT_REMOVED,
+    ):
+        need["account_id"] = ids
+    if kind is EventType.ROLE_CHANGED:
+        need["role"] = st.sampled_from([r.value for r in Role])
+    if kind in (EventType.ROLE_CHANGED, EventType.MIC_CHANGED):
+        need["muted"] = st.booleans()
+    return st.fixed_dictionaries(need).map(lambda fields: {**extra, **fields})
+
+
+events = st.builds(
+    lambda space_id, seq, at, pair: Event(space_id, seq, pair[0], at, pair[1]),
+    ids,
+    st.integers(min_value=0, max_value=2**62),
+    instants,
+    st.sampled_from(EventType).flatmap(
+        lambda kind: st.dictionaries(ids, json_values, max_size=4).flatmap(
+            lambda extra: _with_stage_data(kind, extra).map(lambda data: (kind, data))
+        )
+    ),
+)
+
+unknown_events = st.builds(
+    lambda space_id, seq, kind: UnknownEvent(
+        space_id, seq, json.dumps({"seq": seq, "type": kind, "at": AT.isoformat(), "data": {}})
+    ),
+    ids,
+    st.integers(min_value=0, max_value=2**62),
+    ids.filter(lambda kind: kind not in set(EventType)),
+)
+
+messages: st.SearchStrategy[Message] = st.one_of(
+    st.builds(AccountSuspended, ids),
+    st.builds(SessionsEnded, ids, id_tuples, st.sampled_from(SessionEnd)),
+    st.builds(KeptOut, ids, id_tuples),
+    st.builds(LinkRuleAdded, link_rules),
+    st.builds(LinkRuleRemoved, ids),
+    events,
+    unknown_events,
+)
+
+
+@given(messages)
+def test_every_message_decodes_to_itself(message: Message) -> None:
+    assert decode(channel_of(message), encode(message)) == message
+
+
+@given(events)
+def test_a_space_event_is_sent_to_sockets_as_api_md_shapes_it(event: Event) -> None:
+    assert json.loads(encode(event)) == event.to_wire()
+    assert channel_of(event) == space_channel(event.space_id)
+
+
+RULE = LinkRule("r1", MatchKind.HOST, "evil.example", Decision.BLOCK, "spam", "why")
+
+
+@pytest.mark.parametrize(
+    ("message", "channel", "wire"),
+    [
+        (AccountSuspended("a"), ACCOUNTS_CHANNEL, {"type": "suspended", "account_id": "a"}),
+        (
+            SessionsEnded("a", ("s1", "s2"), SessionEnd.REVOKED),
+            ACCOUNTS_CHANNEL,
+            {
+                "type": "sessions_ended",
+                "account_id": "a",
+                "session_ids": ["s1", "s2"],
+                "why": "session_revoked",
+            },
+        ),
+        (
+            KeptOut("a", ("x",)),
+            ACCOUNTS_CHANNEL,
+            {"type": "kept_out", "account_id": "a", "space_ids": ["x"]},
+        ),
+        (
+            LinkRuleAdded(RULE),
+            LINKS_CHANNEL,
+            {
+                "type": "added",
+                "rule": {
+                    "id": "r1",
+                    "match": "host",
+                    "pattern": "evil.example",
+                    "verdict": "block",
+                    "rule": "spam",
+                    "reason": "why",
+                },
+            },
+        ),
+        (LinkRuleRemoved("r1"), LINKS_CHANNEL, {"type": "removed", "id": "r1"}),
+        (
+            Event("sp", 7, EventType.REACTION, AT, {"emoji": "👏"}),
+            "space:sp",
+            {"seq": 7, "type": "reaction", "at": AT.isoformat(), "data": {"emoji": "👏"}},
+        ),
+    ],
+)
+def test_the_wire_format_is_the_previous_versions(
+    message: Message, channel: str, wire: dict[str, Any]
+) -> None:
+    assert channel_of(message) == channel
+    assert json.loads(encode(message)) == wire
+    assert decode(channel, json.dumps(wire)) == message
+
+
+@pytest.mark.parametrize(
+    ("channel", "text"),
+    [
+        (ACCOUNTS_CHANNEL, '{"type": "promoted", "account_id": "a"}'),
+        (LINKS_CHANNEL, '{"type": "renamed", "id": "r1"}'),
+        ("elsewhere", '{"type": "suspended", "account_id": "a"}'),
+    ],
+)
+def test_a_kind_from_a_newer_node_is_ignored_and_logged(
+    channel: str, text: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="parley.bus.messages"):
+        assert decode(channel, text) is None
+    assert "does not know" in caplog.text
+
+
+def test_a_space_event_from_a_newer_node_is_kept_for_the_sockets(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    text = '{"seq": 3, "type": "poll_opened", "at": "2026-01-01T00:00:00+00:00", "data": {}}'
+    with caplog.at_level(logging.INFO, logger="parley.bus.messages"):
+        assert decode("space:sp", text) == UnknownEvent("sp", 3, text)
+    assert "passing on" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("channel", "text"),
+    [
+        (ACCOUNTS_CHANNEL, "not json"),
+        (ACCOUNTS_CHANNEL, "[1]"),
+        (ACCOUNTS_CHANNEL, '{"type": "suspended"}'),
+        (ACCOUNTS_CHANNEL, '{"type": "kept_out", "account_id": "a", "space_ids": "x"}'),
+        (
+            ACCOUNTS_CHANNEL,
+            '{"type": "sessions_ended", "account_id": "a", "session_ids": [], "why": "bored"}',
+        ),
+        (LINKS_CHANNEL, '{"type": "added", "rule": {"id": "r"}}'),
+        ("space:sp", '{"seq": "3", "type": "reaction", "at": "2026-01-01T00:00:00+00:00"}'),
+        ("space:sp", '{"seq": 3, "type": "reaction", "at": "yesterday"}'),
+        (
+            "space:sp",
+            '{"seq": 3, "type": "mic_changed", "at": "2026-01-01T00:00:00+00:00",'
+            ' "data": {"muted": true}}',
+        ),
+    ],
+)
+def test_a_malformed_message_is_ignored_and_logged(
+    channel: str, text: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="parley.bus.messages"):
+        assert decode(channel, text) is None
+    assert "malformed" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("kind", "data", "effect"),
+    [
+        (EventType.SPACE_ENDED, {}, SpaceOver()),
+        (EventType.SPACE_CANCELLED, {}, SpaceOver()),
+        (
+            EventType.ROLE_CHANGED,
+            {"account_id": "a", "role": "speaker", "muted": False},
+            RoleChanged("a", Role.SPEAKER, muted=False),
+        ),
+        (EventType.MIC_CHANGED, {"account_id": "a", "muted": True}, MicChanged("a", muted=True)),
+        (EventType.PARTICIPANT_LEFT, {"account_id": "a"}, ParticipantGone("a", removed=False)),
+        (EventType.PARTICIPANT_REMOVED, {"account_id": "a"}, ParticipantGone("a", removed=True)),
+        (EventType.REACTION, {"account_id": "a", "emoji": "👏"}, None),
+    ],
+)
+def test_what_an_event_means_for_the_stage(
+    kind: EventType, data: dict[str, Any], effect: object
+) -> None:
+    assert stage_effect(Event("sp", 1, kind, AT, data)) == effect
