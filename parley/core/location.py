@@ -48,19 +48,19 @@ class LocationPolicy:
 NO_DELAY = LocationPolicy(timedelta(0), NO_DELAY_RULE, "")
 
 
-def place(latitude: float, longitude: float, observed_at: datetime, label: str, now: datetime) -> Place:
-    """A valid place, or the rule it breaks."""
-    if not (math.isfinite(latitude) and -90 <= latitude <= 90):
+def clean_place(place: Place, now: datetime) -> Place:
+    """The place as stored (UTC, label stripped), or the rule it breaks."""
+    if not (math.isfinite(place.latitude) and -90 <= place.latitude <= 90):
         raise Invalid("invalid_place", "A latitude is between -90 and 90")
-    if not (math.isfinite(longitude) and -180 <= longitude <= 180):
+    if not (math.isfinite(place.longitude) and -180 <= place.longitude <= 180):
         raise Invalid("invalid_place", "A longitude is between -180 and 180")
-    observed_at = utc_instant(observed_at, code="invalid_place", field="observed_at")
+    observed_at = utc_instant(place.observed_at, code="invalid_place", field="observed_at")
     if observed_at > now + CLOCK_SKEW:
         raise Invalid("invalid_place", "A place cannot be observed in the future")
-    label = bounded_text(label, most=LABEL_MAX, code="invalid_place", what="A place's label")
+    label = bounded_text(place.label, most=LABEL_MAX, code="invalid_place", what="A place's label")
     if has_control_or_bidi_override(label):
         raise Invalid("invalid_place", "A place's label cannot contain control characters")
-    return Place(latitude, longitude, observed_at, label)
+    return Place(place.latitude, place.longitude, observed_at, label)
 
 
 def policy(delay_seconds: int, rule: str, reason: str) -> LocationPolicy:
