@@ -14,8 +14,8 @@ from parley.core import location
 from parley.core import sessions as session_rules
 from parley.core.accounts import Account, AccountState, Post, clean_cursor
 from parley.core.actors import Actor
-from parley.core.location import Place
 from parley.core.errors import Conflict, Forbidden, NotFound, Unauthenticated
+from parley.core.location import Place
 from parley.core.moderation import ModerationAction
 from parley.core.notifications import Notification
 from parley.core.ratelimit import LimitName

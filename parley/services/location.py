@@ -34,6 +34,10 @@ class LocationPolicies:
         async with self.db.read() as conn:
             return await PolicyStore(conn).location()
 
+    async def policy_for(self, actor: Actor) -> LocationPolicy:
+        rules.require_moderator(actor)
+        return await self.policy()
+
     async def set_policy(
         self, actor: Actor, delay_seconds: int, rule: str, reason: str
     ) -> LocationPolicy:

@@ -16,9 +16,7 @@ LOCATION = "location"
 class PolicyStore(Store):
     async def location(self) -> LocationPolicy:
         """The location policy, or none (no delay) while no admin has set one."""
-        row = (
-            await self.conn.execute(select(policies).where(policies.c.name == LOCATION))
-        ).first()
+        row = (await self.conn.execute(select(policies).where(policies.c.name == LOCATION))).first()
         if row is None:
             return NO_DELAY
         return LocationPolicy(
