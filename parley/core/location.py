@@ -78,7 +78,10 @@ def publish_after(policy: LocationPolicy, place: Place) -> datetime:
 
 def check_place(policy: LocationPolicy, place: Place, now: datetime) -> None:
     """Refuse a place the policy says is still too recent to publish, naming the rule and the
-    earliest time it may be."""
+    earliest time it may be. No delay means none: not even a place a little ahead of this
+    node's clock (CLOCK_SKEW) is held back."""
+    if not policy.delay:
+        return
     earliest = publish_after(policy, place)
     if now < earliest:
         raise Invalid(
