@@ -148,7 +148,8 @@ async def test_bad_places_and_policies_are_refused(server: ServerThread) -> None
         r = await post(mod, bad)
         assert r.status_code == 422, (bad, r.text)
         assert r.json()["code"] == "invalid_place", (bad, r.text)
-    for bad_body in [{**place(now), "latitude": "north"}, {"latitude": 1}]:
+    malformed: list[dict[str, object]] = [{**place(now), "latitude": "north"}, {"latitude": 1}]
+    for bad_body in malformed:
         assert (await post(mod, bad_body)).status_code == 422
     assert (await post(mod, place(now + timedelta(seconds=30)))).status_code == 201  # clock skew
 
