@@ -30,6 +30,7 @@ function elements(room) {
     floats: h("div", { class: "floats", "aria-hidden": "true" }),
     player,
     soundButton,
+    dataSaver: h("input", { type: "checkbox", id: "data-saver" }),
   };
 }
 
@@ -45,6 +46,7 @@ function head(room, v) {
     v.editTitle,
     v.hostAway,
     v.soundButton,
+    h("p", { class: "data-saver" }, v.dataSaver, " ", h("label", { for: "data-saver" }, "Data saver (HLS)"), h("span", { class: "hint" }, " · while listening: a few seconds behind, much less data")),
   );
 }
 
