@@ -48,6 +48,8 @@ async def test_a_listener_with_data_saver_hears_the_stage_by_hls(
     await button(host, "Unmute").click()
     await join_from_home(lou, title)
     await expect(lou.get_by_label("Data saver (HLS)")).to_be_checked()
+    # The stage always talks over WebRTC: the host is not offered it.
+    await expect(host.get_by_label("Data saver (HLS)")).to_be_hidden()
 
     # The segmenter needs a segment or two before the playlist has anything to play.
     await lou.wait_for_function(
@@ -65,3 +67,11 @@ async def test_a_listener_with_data_saver_hears_the_stage_by_hls(
     assert await lou.evaluate("window.peerConnections") == 0
     assert await lou.evaluate("parleyRoom.audio.connection.pc") is None
     assert await lou.evaluate("parleyProbe.getUserMediaCalls") == 0
+
+    # Turning it off goes back to WebRTC, and is remembered.
+    await lou.get_by_label("Data saver (HLS)").uncheck()
+    await lou.wait_for_function(
+        "() => parleyRoom.audio.connection?.pc?.connectionState === 'connected'", timeout=15_000
+    )
+    assert await lou.evaluate("window.peerConnections") == 1
+    assert await lou.evaluate("localStorage.getItem('parley.dataSaver')") == "0"
