@@ -24,7 +24,10 @@ HLS_JS = Path(__file__).parents[2] / "parley/web/vendor/hls.js/dist/hls.light.mi
 COUNT_PEER_CONNECTIONS = """
   window.peerConnections = 0;
   const Real = window.RTCPeerConnection;
-  window.RTCPeerConnection = function (...args) { window.peerConnections += 1; return new Real(...args); };
+  window.RTCPeerConnection = function (...args) {
+    window.peerConnections += 1;
+    return new Real(...args);
+  };
   window.RTCPeerConnection.prototype = Real.prototype;
 """
 
@@ -62,7 +65,8 @@ async def test_a_listener_with_data_saver_hears_the_stage_by_hls(
     )
     await analyse(lou, "parleyRoom.audio.connection.audio.captureStream()")
     reading = await until_levels(lou, lambda v: heard(v, 440), timeout=15)
-    print(f"\nLou hears the host by HLS: {describe(reading)}")
+    behind = await lou.evaluate("parleyRoom.audio.connection.latency")
+    print(f"\nLou hears the host by HLS: {describe(reading)}, {behind:.1f} s behind the live edge")
 
     assert await lou.evaluate("window.peerConnections") == 0
     assert await lou.evaluate("parleyRoom.audio.connection.pc") is None

@@ -27,15 +27,22 @@ export async function connectHls({ spaceId, token, apiBase = "/api/v1", audio = 
     lowLatencyMode: false,
     xhrSetup: (xhr) => xhr.setRequestHeader("authorization", `Bearer ${token}`),
   });
+  let stopped = false;
   hls.on(Hls.Events.ERROR, (_event, data) => {
     if (!data.fatal) return;
     if (data.type === Hls.ErrorTypes.MEDIA_ERROR) hls.recoverMediaError();
-    else setTimeout(() => hls.loadSource(url), 2000); // not started yet, or a network hiccup
+    else setTimeout(() => stopped || hls.loadSource(url), 2000); // not started yet, or a network hiccup
   });
   hls.loadSource(url);
   hls.attachMedia(player);
   player.play().catch(() => {}); // autoplay may wait for a user gesture
-  return hlsConnection(player, () => hls.destroy());
+  const connection = hlsConnection(player, () => {
+    stopped = true;
+    hls.destroy();
+  });
+  // Seconds behind the live edge of the playlist (hls.js's estimate), for tests and curious eyes.
+  Object.defineProperty(connection, "latency", { get: () => hls.latency });
+  return connection;
 }
 
 function nativeHls(player, url) {
