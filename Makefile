@@ -12,8 +12,14 @@ SWAGGER_UI_VERSION := 5.35.0
 SWAGGER_UI_SHA512 := U06rpMtW9V3XPGOBeamTUSr0Z09jMX4IJuANpE/EZbAhw0G8CgwrzU4YmXkn/h0wCDNsXdGarTNNHC3sU8yVUQ==
 SWAGGER_UI := parley/web/vendor/swagger-ui
 SWAGGER_UI_STAMP := $(SWAGGER_UI)/.$(SWAGGER_UI_VERSION)
+# hls.js for listening by HLS in browsers without native HLS, fetched and checked the same way.
+# The light build (no subtitles, DRM or alternate renditions: Parley's HLS is one audio stream).
+HLS_JS_VERSION := 1.7.4
+HLS_JS_SHA512 := 3GlxGdPvT2YHvQYOt+yOzT/DEior/qJVNIylHA77kgeoBTdQQqi70GwefNEUmHQeNGyjC8U62+bruqW/Tpm+tg==
+HLS_JS := parley/web/vendor/hls.js
+HLS_JS_STAMP := $(HLS_JS)/.$(HLS_JS_VERSION)
 
-setup: $(STAMP) $(SWAGGER_UI_STAMP)
+setup: $(STAMP) $(SWAGGER_UI_STAMP) $(HLS_JS_STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +35,16 @@ $(SWAGGER_UI_STAMP):
 		touch $@; \
 	else \
 		echo "setup: no npm, so /docs has no Swagger UI (make system-deps installs npm)"; \
+	fi
+
+$(HLS_JS_STAMP):
+	@if command -v npm >/dev/null; then \
+		rm -rf $(HLS_JS) && \
+		scripts/npm-fetch hls.js $(HLS_JS_VERSION) '$(HLS_JS_SHA512)' $(HLS_JS) \
+			dist/hls.light.min.mjs LICENSE && \
+		touch $@; \
+	else \
+		echo "setup: no npm, so browsers without native HLS cannot use data saver (make system-deps installs npm)"; \
 	fi
 
 # As root: the Debian packages of system-packages.txt, and PostgreSQL and Redis started.

@@ -22,8 +22,10 @@ CONTENT_SECURITY_POLICY: Final = "; ".join(
         "style-src 'self'",
         # The favicon is a data: URL.
         "img-src 'self' data:",
-        # Recordings come from the API; live audio is a MediaStream, which no directive governs.
-        "media-src 'self'",
+        # Recordings come from the API; live audio is a MediaStream, which no directive governs,
+        # or, listening by HLS, a MediaSource that hls.js attaches through a blob: URL. (hls.js
+        # runs without its worker, so no worker-src blob: is needed.)
+        "media-src 'self' blob:",
         # fetch and the event WebSocket of the same origin ('self' covers ws: and wss: there).
         "connect-src 'self'",
         "font-src 'self'",

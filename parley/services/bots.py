@@ -83,11 +83,6 @@ class BotService:
             return await BotStore(conn).owners_of(account_ids)
 
 
-def automated_view(owner: AccountRef | None) -> dict[str, dict[str, str]] | None:
-    """The label every bot carries in the JSON (None for a person)."""
-    return None if owner is None else {"owner": {"id": owner.id, "handle": owner.handle}}
-
-
 # --- the suspension cascade: called by services.moderation inside its transaction -------------
 
 

@@ -109,22 +109,14 @@ class SpaceService:
 
     async def view(self, space_id: str) -> SpaceView:
         async with self.db.read() as conn:
-            store = SpaceStore(conn)
-            space = await store.get(space_id)
-            if space is None:
-                raise NotFound("space_not_found", "No such space")
-            stages = await store.stages([space_id])
+            space, stages = await _space_and_stage(SpaceStore(conn), space_id)
             host = await AccountStore(conn).by_id(space.host_id)
         return (await self._views([space], stages, {space.host_id: host} if host else {}))[0]
 
     async def stage(self, space_id: str) -> StageSnapshot:
         """Who is on the stage, and as of which event: no text rendered, no host looked up."""
         async with self.db.read() as conn:
-            store = SpaceStore(conn)
-            space = await store.get(space_id)
-            if space is None:
-                raise NotFound("space_not_found", "No such space")
-            stages = await store.stages([space_id])
+            space, stages = await _space_and_stage(SpaceStore(conn), space_id)
         return StageSnapshot(space.id, space.state, space.seq, tuple(stages[space_id]))
 
     async def seq(self, space_id: str) -> int:
@@ -354,3 +346,12 @@ class SpaceService:
     async def seqs(self, space_ids: Sequence[str]) -> dict[str, int]:
         async with self.db.read() as conn:
             return await SpaceStore(conn).seqs(space_ids)
+
+
+async def _space_and_stage(
+    store: SpaceStore, space_id: str
+) -> tuple[Space, dict[str, list[Participant]]]:
+    space = await store.get(space_id)
+    if space is None:
+        raise NotFound("space_not_found", "No such space")
+    return space, await store.stages([space_id])

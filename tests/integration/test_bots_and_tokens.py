@@ -14,17 +14,14 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.test_bus import _redis_problem
 from tests.security.test_rate_limits import Clock, assert_rate_limited, limits, moved
 from tests.support.clients import PASSWORD, Person
 from tests.support.moderation import admin, suspend
-from tests.support.prerequisites import missing
 from tests.support.servers import (
-    REDIS_URL,
     ServerThread,
-    fresh_postgres_database,
     serve,
     sqlite_url,
+    two_nodes,
 )
 
 
@@ -194,37 +191,28 @@ async def test_token_writes_are_limited_per_token_and_per_account_and_recover(
 @pytest.mark.postgres
 @pytest.mark.redis
 async def test_on_two_nodes_a_revocation_and_an_owner_suspension_cut_the_other_node() -> None:
-    problem = await _redis_problem()
-    if problem:
-        missing(f"Redis not reachable at 127.0.0.1:6379: {problem}")
-    async with fresh_postgres_database() as url:
-        with (
-            serve(database_url=url, redis_url=REDIS_URL) as a,
-            serve(database_url=url, redis_url=REDIS_URL) as b,
-        ):
-            mod = await admin(a, "mod")
-            owner = await Person.sign_up(a.base_url, "jack")
-            await make_bot(owner, "jetwatch")
-            await make_bot(owner, "planes")
-            scopes = ("spaces:read", "spaces:listen")
-            revoked, kept = [await token_for(owner, h, *scopes) for h in ("jetwatch", "planes")]
-            # The bots speak through node b.
-            revoked, kept = (
-                Person(b.base_url, p.handle, p.token, p.account) for p in (revoked, kept)
-            )
-            sid = (await mod.call("POST", "/spaces", 201, json={"title": "Flights"}))["id"]
-            for bot in (revoked, kept):
-                await bot.call("POST", f"/spaces/{sid}/join", 200)
-            async with revoked.events(sid) as first, kept.events(sid) as second:
-                await first.wait_for("snapshot")
-                await second.wait_for("snapshot")
-                tokens = await owner.call("GET", "/me/tokens", 200)
-                await owner.call("DELETE", f"/me/tokens/{token_id(revoked, tokens)}", 204)
-                assert await first.wait_closed(timeout=1.0) == 4401
-                await revoked.refused("GET", "/spaces", 401, "invalid_token")
-                await suspend(mod, "jack")
-                assert await second.wait_closed(timeout=1.0) == 4401
-                await kept.refused("GET", "/spaces", 401, "invalid_token")
+    async with two_nodes() as (a, b):
+        mod = await admin(a, "mod")
+        owner = await Person.sign_up(a.base_url, "jack")
+        await make_bot(owner, "jetwatch")
+        await make_bot(owner, "planes")
+        scopes = ("spaces:read", "spaces:listen")
+        revoked, kept = [await token_for(owner, h, *scopes) for h in ("jetwatch", "planes")]
+        # The bots speak through node b.
+        revoked, kept = (Person(b.base_url, p.handle, p.token, p.account) for p in (revoked, kept))
+        sid = (await mod.call("POST", "/spaces", 201, json={"title": "Flights"}))["id"]
+        for bot in (revoked, kept):
+            await bot.call("POST", f"/spaces/{sid}/join", 200)
+        async with revoked.events(sid) as first, kept.events(sid) as second:
+            await first.wait_for("snapshot")
+            await second.wait_for("snapshot")
+            tokens = await owner.call("GET", "/me/tokens", 200)
+            await owner.call("DELETE", f"/me/tokens/{token_id(revoked, tokens)}", 204)
+            assert await first.wait_closed(timeout=1.0) == 4401
+            await revoked.refused("GET", "/spaces", 401, "invalid_token")
+            await suspend(mod, "jack")
+            assert await second.wait_closed(timeout=1.0) == 4401
+            await kept.refused("GET", "/spaces", 401, "invalid_token")
 
 
 async def test_a_token_outlives_the_session_lifetime_sockets_included(tmp_path: Path) -> None:

@@ -14,18 +14,15 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.test_bus import _redis_problem
 from tests.integration.test_cli import cli_env, parley
 from tests.support.clients import Person
 from tests.support.moderation import admin
-from tests.support.prerequisites import missing
 from tests.support.redirects import Route, WebHost, links_of, resolve_to
 from tests.support.servers import (
-    REDIS_URL,
     ServerThread,
-    fresh_postgres_database,
     serve,
     sqlite_url,
+    two_nodes,
 )
 
 RULE = {"rule": "malware", "reason": "Serves malware to visitors"}
@@ -519,20 +516,15 @@ async def _eventually(person: Person, url: str, verdict: str, timeout: float = 5
 @pytest.mark.postgres
 @pytest.mark.redis
 async def test_a_rule_made_on_one_node_applies_on_the_other_at_once() -> None:
-    problem = await _redis_problem()
-    if problem:
-        missing(f"Redis not reachable at 127.0.0.1:6379: {problem}")
-    async with fresh_postgres_database() as url:
-        # A slow sweep: what arrives within it came through the bus.
-        slow = {"database_url": url, "redis_url": REDIS_URL, "sweep_interval_seconds": 30.0}
-        with serve(**slow) as a, serve(**slow) as b:
-            mod = await admin(a, "mod")
-            user = await Person.sign_up(b.base_url, "user")
-            rule = await add_rule(mod, "host", "both.example", "block")
-            took = await _eventually(user, "http://both.example/", "block", timeout=1.0)
-            assert took < 1.0
-            await blocked(user, "POST", "/posts", {"text": "https://both.example/"})
-            await mod.call("DELETE", f"/admin/link-rules/{rule['id']}", 204)
-            await _eventually(user, "http://both.example/", "allow", timeout=1.0)
-            for person in (mod, user):
-                await person.close()
+    # A slow sweep: what arrives within it came through the bus.
+    async with two_nodes(sweep_interval_seconds=30.0) as (a, b):
+        mod = await admin(a, "mod")
+        user = await Person.sign_up(b.base_url, "user")
+        rule = await add_rule(mod, "host", "both.example", "block")
+        took = await _eventually(user, "http://both.example/", "block", timeout=1.0)
+        assert took < 1.0
+        await blocked(user, "POST", "/posts", {"text": "https://both.example/"})
+        await mod.call("DELETE", f"/admin/link-rules/{rule['id']}", 204)
+        await _eventually(user, "http://both.example/", "allow", timeout=1.0)
+        for person in (mod, user):
+            await person.close()

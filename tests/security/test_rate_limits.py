@@ -22,17 +22,16 @@ import pytest
 
 from parley.core.ratelimit import LimitName
 from parley.services.ratelimit import RedisStore
-from tests.integration.test_bus import _redis_problem
 from tests.support.clients import PASSWORD, Person
-from tests.support.prerequisites import missing
 from tests.support.problems import problem_defect
 from tests.support.servers import (
-    REDIS_URL,
     TEST_SETTINGS,
     ServerThread,
-    fresh_postgres_database,
     serve,
     sqlite_url,
+)
+from tests.support.servers import (
+    two_nodes as shared_nodes,
 )
 
 GENEROUS: dict[str, str] = TEST_SETTINGS["rate_limit_overrides"]
@@ -262,18 +261,11 @@ async def test_a_full_argon2_queue_answers_503_busy_at_once(tmp_path: Path) -> N
 
 @pytest.fixture
 async def two_nodes() -> AsyncIterator[tuple[ServerThread, ServerThread]]:
-    problem = await _redis_problem()
-    if problem:
-        missing(f"Redis not reachable at 127.0.0.1:6379: {problem}")
     # A prefix of its own: the keys of other tests and runs on this Redis do not count here.
     prefix = f"parley:test:{secrets.token_hex(4)}:"
     settings = {**limits(sign_in_address="6/min"), "rate_limit_key_prefix": prefix}
-    async with fresh_postgres_database() as url:
-        with (
-            serve(database_url=url, redis_url=REDIS_URL, **settings) as a,
-            serve(database_url=url, redis_url=REDIS_URL, **settings) as b,
-        ):
-            yield a, b
+    async with shared_nodes(**settings) as nodes:
+        yield nodes
 
 
 @pytest.mark.postgres

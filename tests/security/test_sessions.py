@@ -21,16 +21,14 @@ from sqlalchemy import select, update
 from bench.common import server_process
 from parley.services.common import hash_token, utcnow
 from parley.store.tables import sessions
-from tests.integration.test_bus import _redis_problem
 from tests.support.audio import MediaClient
 from tests.support.clients import PASSWORD, EventStream, Person
 from tests.support.moderation import admin, suspend
 from tests.support.servers import (
-    REDIS_URL,
     ServerThread,
-    fresh_postgres_database,
     serve,
     sqlite_url,
+    two_nodes,
     wait_until,
 )
 
@@ -226,44 +224,37 @@ async def test_a_session_revoked_without_a_word_on_the_bus_still_loses_its_socke
 @pytest.mark.postgres
 @pytest.mark.redis
 async def test_signing_out_closes_that_sessions_socket_and_media_on_another_node_at_once() -> None:
-    problem = await _redis_problem()
-    if problem:
-        pytest.skip(f"Redis not reachable at 127.0.0.1:6379: {problem}")
-    async with fresh_postgres_database() as url:
-        with (
-            serve(database_url=url, redis_url=REDIS_URL) as a,
-            serve(database_url=url, redis_url=REDIS_URL) as b,
-        ):
-            host = await Person.sign_up(b.base_url, "host")
-            laptop = await Person.sign_up(b.base_url, "ada")
-            phone = await Person.sign_in(b.base_url, "ada")
-            sid = await space_with(host, laptop)
-            ear = await MediaClient.connect(laptop, sid)  # on b, with the laptop's session
-            try:
-                async with laptop.events(sid) as on_laptop, phone.events(sid) as on_phone:
-                    await on_laptop.wait_for("snapshot")
-                    await on_phone.wait_for("snapshot")
-                    on_a = Person(a.base_url, "ada", laptop.token, laptop.account)
-                    started = time.monotonic()
-                    await on_a.call("DELETE", "/sessions/current", 204)
-                    assert await on_laptop.wait_closed(timeout=1.0) == 4401
-                    socket_closed = time.monotonic() - started
-                    assert error_codes(on_laptop) == ["session_revoked"]
-                    await wait_until(lambda: ear.pc.connectionState == "closed", timeout=1.0)
-                    media_closed = time.monotonic() - started
-                    # The same account's other session keeps its socket.
-                    await host.call("PATCH", f"/spaces/{sid}", 200, json={"title": "On"})
-                    await on_phone.wait_for("space_updated")
-                    assert on_phone.close_code is None
-                print(
-                    f"on the other node: socket closed after {1000 * socket_closed:.0f} ms, "
-                    f"media after {1000 * media_closed:.0f} ms"
-                )
-                await on_a.close()
-            finally:
-                await ear.close()
-            for person in (host, laptop, phone):
-                await person.close()
+    async with two_nodes() as (a, b):
+        host = await Person.sign_up(b.base_url, "host")
+        laptop = await Person.sign_up(b.base_url, "ada")
+        phone = await Person.sign_in(b.base_url, "ada")
+        sid = await space_with(host, laptop)
+        ear = await MediaClient.connect(laptop, sid)  # on b, with the laptop's session
+        try:
+            async with laptop.events(sid) as on_laptop, phone.events(sid) as on_phone:
+                await on_laptop.wait_for("snapshot")
+                await on_phone.wait_for("snapshot")
+                on_a = Person(a.base_url, "ada", laptop.token, laptop.account)
+                started = time.monotonic()
+                await on_a.call("DELETE", "/sessions/current", 204)
+                assert await on_laptop.wait_closed(timeout=1.0) == 4401
+                socket_closed = time.monotonic() - started
+                assert error_codes(on_laptop) == ["session_revoked"]
+                await wait_until(lambda: ear.pc.connectionState == "closed", timeout=1.0)
+                media_closed = time.monotonic() - started
+                # The same account's other session keeps its socket.
+                await host.call("PATCH", f"/spaces/{sid}", 200, json={"title": "On"})
+                await on_phone.wait_for("space_updated")
+                assert on_phone.close_code is None
+            print(
+                f"on the other node: socket closed after {1000 * socket_closed:.0f} ms, "
+                f"media after {1000 * media_closed:.0f} ms"
+            )
+            await on_a.close()
+        finally:
+            await ear.close()
+        for person in (host, laptop, phone):
+            await person.close()
 
 
 async def test_no_token_reaches_the_log_of_parley_serve() -> None:

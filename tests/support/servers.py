@@ -279,3 +279,14 @@ async def wait_until(predicate: Any, timeout: float = 5.0, interval: float = 0.0
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(interval)
+
+
+@contextlib.asynccontextmanager
+async def two_nodes(**settings: Any) -> AsyncIterator[tuple[ServerThread, ServerThread]]:
+    """Two nodes sharing a fresh PostgreSQL database and the local Redis, as behind a load
+    balancer. Tests using it carry the `postgres` and `redis` marks, whose prerequisites stop the
+    run with a clear message when either is missing."""
+    async with fresh_postgres_database() as url:
+        shared = {"database_url": url, "redis_url": REDIS_URL, **settings}
+        with serve(**shared) as a, serve(**shared) as b:
+            yield a, b

@@ -3,62 +3,60 @@ themselves. Only a signed-in session reaches these routes (no token may make tok
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Response
 
 from parley.api.deps import CallerDep, NodeDep
 from parley.api.schemas.bots import BotOut, NewBot, NewToken, NewTokenOut, TokenOut
+from parley.api.schemas.common import AutomatedOut, OwnerOut
 from parley.core.accounts import Account
-from parley.services.bots import automated_view
 from parley.services.tokens import scope_values
-from parley.store.tokens import AccountRef, StoredToken
+from parley.store.tokens import StoredToken
 
 router = APIRouter(tags=["bots"])
 
 
-def _bot(bot: Account, owner: Account) -> dict[str, Any]:
-    return {
+def _bot(bot: Account, owner: Account) -> BotOut:
+    return BotOut(
         **bot.public(),
-        "state": bot.state.value,
-        "created_at": bot.created_at,
-        "automated": automated_view(AccountRef(owner.id, owner.handle)),
-    }
+        state=bot.state.value,
+        created_at=bot.created_at,
+        automated=AutomatedOut(owner=OwnerOut(id=owner.id, handle=owner.handle)),
+    )
 
 
-def _token(token: StoredToken) -> dict[str, Any]:
-    return {
-        "id": token.id,
-        "name": token.name,
-        "scopes": scope_values(token.scopes),
-        "account": {"id": token.account.id, "handle": token.account.handle},
-        "created_at": token.created_at,
-        "last_used_at": token.last_used_at,
-    }
+def _token(token: StoredToken) -> TokenOut:
+    return TokenOut(
+        id=token.id,
+        name=token.name,
+        scopes=scope_values(token.scopes),
+        account=OwnerOut(id=token.account.id, handle=token.account.handle),
+        created_at=token.created_at,
+        last_used_at=token.last_used_at,
+    )
 
 
 @router.post("/me/bots", status_code=201, response_model=BotOut)
-async def create_bot(body: NewBot, caller: CallerDep, node: NodeDep) -> dict[str, Any]:
+async def create_bot(body: NewBot, caller: CallerDep, node: NodeDep) -> BotOut:
     """Register an automated account you answer for; it acts through tokens you make for it."""
     bot = await node.bots.create(caller, body.handle, body.display_name)
     return _bot(bot, caller.account)
 
 
 @router.get("/me/bots", response_model=list[BotOut])
-async def my_bots(caller: CallerDep, node: NodeDep) -> list[dict[str, Any]]:
+async def my_bots(caller: CallerDep, node: NodeDep) -> list[BotOut]:
     return [_bot(bot, caller.account) for bot in await node.bots.of(caller)]
 
 
 @router.post("/me/tokens", status_code=201, response_model=NewTokenOut)
-async def create_token(body: NewToken, caller: CallerDep, node: NodeDep) -> dict[str, Any]:
+async def create_token(body: NewToken, caller: CallerDep, node: NodeDep) -> NewTokenOut:
     """A token for one of your bots (`bot`) or for yourself, with the scopes it may use. The
     secret is in this answer only."""
     made = await node.tokens.create(caller, body.name, body.scopes, body.bot)
-    return {**_token(made.token), "token": made.secret}
+    return NewTokenOut(**_token(made.token).model_dump(), token=made.secret)
 
 
 @router.get("/me/tokens", response_model=list[TokenOut])
-async def my_tokens(caller: CallerDep, node: NodeDep) -> list[dict[str, Any]]:
+async def my_tokens(caller: CallerDep, node: NodeDep) -> list[TokenOut]:
     """Your live tokens, your bots' included, with when each was last used."""
     return [_token(token) for token in await node.tokens.of(caller)]
 

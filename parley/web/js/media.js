@@ -10,6 +10,7 @@
 //   const media = await connectMedia({ spaceId, token, send: false });  // one connection
 
 import { openEventSocket } from "./events.js";
+import { connectHls } from "./hls-audio.js";
 
 const STAGE_ROLES = new Set(["host", "cohost", "speaker"]);
 
@@ -153,6 +154,9 @@ const FINAL_CLOSE_CODES = new Set([4002, 4003, 4401, 4404, 4429]);
 //   onError:     called with errors from connecting (e.g. a 403 when we have not joined).
 //   socket:      open an event socket of its own (the default). A page that already follows the
 //                space's events passes false and feeds each message to `handle(message)`.
+//   useHls:      asked at each connection: true to hear the space by HLS (hls-audio.js) while in
+//                the audience ("data saver"). The stage always uses WebRTC. After it changes its
+//                answer, call `reconnect()`.
 // Returns {connection, role, muted, ready, close(), handle(message), reconnect()}; `ready`
 // resolves with the first connection. `reconnect()` replaces the media connection even though
 // the role did not change (after the account rejoined a space it had dropped out of).
@@ -166,6 +170,7 @@ export function liveAudio({
   onChange = () => {},
   onError = (error) => console.error("parley media:", error),
   socket: ownSocket = true,
+  useHls = () => false,
 }) {
   const state = { connection: null, role: null, muted: true, ready: null, close, handle, reconnect };
   let resolveReady;
@@ -178,10 +183,12 @@ export function liveAudio({
   function applyRole(force = false) {
     switching = switching.then(async () => {
       const send = isStageRole(state.role);
+      const hls = !send && useHls();
       if (closed || (force && state.role === null)) return;
       if (!force && state.connection && state.connection.send === send) return;
       try {
-        const next = await connectMedia({ spaceId, token, send, apiBase, audio });
+        const options = { spaceId, token, send, apiBase, audio };
+        const next = await (hls ? connectHls(options) : connectMedia(options));
         if (closed) return next.close();
         const previous = state.connection;
         state.connection = next;
@@ -190,7 +197,7 @@ export function liveAudio({
         // Its srcObject was taken over by the new connection if they share an <audio> element.
         if (previous) previous.close();
         // A connection that fails (network change, server restart) is replaced by a new one.
-        next.pc.addEventListener("connectionstatechange", () => {
+        next.pc?.addEventListener("connectionstatechange", () => {
           if (next.pc.connectionState !== "failed" || state.connection !== next) return;
           state.connection = null;
           next.close();

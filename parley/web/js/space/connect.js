@@ -9,6 +9,29 @@ import { apply } from "./updates.js";
 const CONNECTION_TEXT = { connecting: "Connecting…", live: "Connected", reconnecting: "Reconnecting…", offline: "Offline: waiting for the network" };
 // Close codes after which the socket does not come back (events.js), and what each means here.
 const FINAL = { 4002: ended, 4003: removed, 4401: signedOut, 4429: tooManyOpen };
+// Data saver: a listener hears the space by HLS instead of WebRTC; remembered on this browser.
+const DATA_SAVER_KEY = "parley.dataSaver";
+
+function dataSaverOn() {
+  try {
+    return localStorage.getItem(DATA_SAVER_KEY) === "1";
+  } catch {
+    return false; // storage refused (privacy mode): WebRTC, the default
+  }
+}
+
+function followDataSaver(room) {
+  const box = room.view.dataSaver;
+  box.checked = dataSaverOn();
+  box.addEventListener("change", () => {
+    try {
+      localStorage.setItem(DATA_SAVER_KEY, box.checked ? "1" : "0");
+    } catch {
+      // not remembered, but still applied to this visit
+    }
+    room.audio.reconnect();
+  });
+}
 
 function openFeed(room) {
   const { connection } = room.view;
@@ -40,6 +63,7 @@ function openAudio(room) {
     accountId: room.me.id,
     audio: player,
     socket: false,
+    useHls: () => room.view.dataSaver.checked,
     onChange({ connection: c }) {
       c.audio
         .play()
@@ -56,4 +80,5 @@ function openAudio(room) {
 export function connect(room) {
   room.feed = openFeed(room);
   room.audio = openAudio(room);
+  followDataSaver(room);
 }

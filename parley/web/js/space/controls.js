@@ -1,6 +1,7 @@
 // Your own controls: the mic, leaving the stage, asking to speak, reactions, leaving and ending;
 // and the invitation to speak when a host sends one. Each shows only if your role allows it.
 import { del, post, q } from "../api.js";
+import { isStageRole } from "../media.js";
 import { may } from "../permissions.js";
 import { announce, busy, h } from "../ui.js";
 import { act, button } from "./common.js";
@@ -60,6 +61,7 @@ export function drawControls(room) {
   const signature = [role, p?.muted, p?.hand_raised, p?.invited].join("|");
   if (controls.dataset.sig === signature) return;
   controls.dataset.sig = signature;
+  room.view.dataSaverRow.hidden = isStageRole(role);
   const focusKey = remember(room.main);
   const parts = [...stageOrHand(room, p, role), ...reactions(room, role), h("span", { class: "spacer" })];
   if (may(role, "leave")) parts.push(button("Leave", "leave", (b) => busy(b, () => leave(room)), "ghost"));

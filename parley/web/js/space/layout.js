@@ -11,6 +11,7 @@ function elements(room) {
   soundButton.addEventListener("click", () => player.play().then(() => (soundButton.hidden = true)).catch(() => {}));
   const requestsList = h("ul", { class: "people", "aria-label": "Requests" });
   const activity = h("ol", { class: "activity-list" });
+  const dataSaver = h("input", { type: "checkbox", id: "data-saver" });
   return {
     title: h("h1", { id: "room-title", tabindex: "-1" }),
     listenerCount: h("span", { class: "count", role: "status", "aria-live": "off", "aria-label": "listeners" }, String(room.space.listener_count)),
@@ -30,6 +31,9 @@ function elements(room) {
     floats: h("div", { class: "floats", "aria-hidden": "true" }),
     player,
     soundButton,
+    dataSaver,
+    // Only the audience may listen by HLS: on stage it is hidden (and WebRTC is used anyway).
+    dataSaverRow: h("p", { class: "data-saver" }, dataSaver, " ", h("label", { for: "data-saver" }, "Data saver (HLS)"), h("span", { class: "hint" }, " · while listening: a few seconds behind, much less data")),
   };
 }
 
@@ -45,6 +49,7 @@ function head(room, v) {
     v.editTitle,
     v.hostAway,
     v.soundButton,
+    v.dataSaverRow,
   );
 }
 
