@@ -18,7 +18,17 @@ from parley.api import docs, errors
 from parley.api.address_gate import AddressGate
 from parley.api.body_limit import Allowance, BodyLimit
 from parley.api.logs import redact_tokens_in_server_logs
-from parley.api.routes import accounts, bots, events, hls, links, moderation, ops, spaces
+from parley.api.routes import (
+    accounts,
+    bots,
+    events,
+    hls,
+    links,
+    location,
+    moderation,
+    ops,
+    spaces,
+)
 from parley.api.security_headers import SecurityHeaders
 from parley.config import Settings
 from parley.services.node import Node
@@ -91,7 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     errors.install(app)
-    for module in (accounts, spaces, events, moderation, links, hls, bots):
+    for module in (accounts, spaces, events, moderation, links, hls, bots, location):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(ops.router)
     app.include_router(links.redirector)

@@ -14,6 +14,7 @@ from parley.core.text import bounded_text, has_control_or_bidi_override, has_vis
 
 if TYPE_CHECKING:
     from parley.core.actors import Actor
+    from parley.core.location import Place
 
 HANDLE_RE = re.compile(r"[A-Za-z0-9_]{1,15}")
 DISPLAY_NAME_MAX = 50
@@ -137,6 +138,7 @@ class Post:
     author: Account
     text: str
     created_at: datetime
+    place: Place | None = None
 
 
 def clean_cursor(before: datetime | None) -> datetime | None:

@@ -72,6 +72,7 @@ class AuditAction(StrEnum):
     LINK_RULE_REMOVE = "link_rule_remove"
     REPORT_ACTIONED = "report_actioned"
     REPORT_DISMISSED = "report_dismissed"
+    LOCATION_POLICY = "location_policy"
 
 
 class AuditTarget(StrEnum):
@@ -83,6 +84,7 @@ class AuditTarget(StrEnum):
     FEATURE = "feature"
     LINK_RULE = "link_rule"
     REPORT = "report"
+    POLICY = "policy"
 
 
 # How a report may be resolved, and what the audit log calls it.

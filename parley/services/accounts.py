@@ -10,10 +10,12 @@ from parley.bus import messages
 from parley.bus.base import Bus
 from parley.bus.messages import SessionsEnded
 from parley.core import accounts as rules
+from parley.core import location
 from parley.core import sessions as session_rules
 from parley.core.accounts import Account, AccountState, Post, clean_cursor
 from parley.core.actors import Actor
 from parley.core.errors import Conflict, Forbidden, NotFound, Unauthenticated
+from parley.core.location import Place
 from parley.core.moderation import ModerationAction
 from parley.core.notifications import Notification
 from parley.core.ratelimit import LimitName
@@ -26,6 +28,7 @@ from parley.store.accounts import AccountStore, PostStore, SessionStore, SocialS
 from parley.store.db import Database
 from parley.store.moderation import ModerationStore
 from parley.store.notifications import NotificationStore
+from parley.store.policies import PolicyStore
 from parley.store.tokens import TOKEN_SESSION_SCOPE
 
 FULL_SCOPE = "full"
@@ -328,15 +331,21 @@ class AccountService:
         async with self.db.write() as conn:
             await SocialStore(conn).unblock(caller.account.id, other.id)
 
-    async def post(self, caller: Caller, text: str) -> Post:
+    async def post(self, caller: Caller, text: str, place: Place | None = None) -> Post:
+        """A post, with the place it carries if any. The location policy is read in the same
+        transaction as the post is written, so a post never slips past a policy just set."""
         text = rules.clean_post(text)
         await self.guard_links(text)
         post_id, now = new_id(), self.clock()
+        if place is not None:
+            place = location.clean_place(place, now)
         async with self.db.write() as conn:
+            if place is not None:
+                location.check_place(await PolicyStore(conn).location(), place, now)
             await PostStore(conn).create(
-                id=post_id, author_id=caller.account.id, text=text, now=now
+                id=post_id, author_id=caller.account.id, text=text, now=now, place=place
             )
-        return Post(post_id, caller.account, text, now)
+        return Post(post_id, caller.account, text, now, place)
 
     async def posts_of(self, handle: str, *, before: datetime | None, limit: int) -> list[Post]:
         account = await self.by_handle(handle)

@@ -25,6 +25,7 @@ from parley.services.features import FeatureSwitches
 from parley.services.hls import HlsService
 from parley.services.link_checks import LinkChecks
 from parley.services.link_rules import LinkRules
+from parley.services.location import LocationPolicies
 from parley.services.media import MediaService
 from parley.services.metrics import NodeCollector
 from parley.services.moderation import ModerationService
@@ -52,7 +53,8 @@ class Node:
       host's controls, what participants do, the event log), `presence` (connections, hosts away,
       dropped participants), `features` (the admin's switches);
     - live delivery: `hub` (event sockets), `media` (WebRTC and the mixer), `hls` (live HLS);
-    - trust and safety: `moderation` (suspensions, notices, appeals, audit), `reports`.
+    - trust and safety: `moderation` (suspensions, notices, appeals, audit), `reports`,
+      `location` (the location policy posts' places obey).
     """
 
     def __init__(self, settings: Settings, clock: NodeClock | None = None) -> None:
@@ -124,6 +126,7 @@ class Node:
             self.db, self.bus, self.accounts, self.decisions, clock=now
         )
         self.reports = ReportService(self.db, clock=now)
+        self.location = LocationPolicies(self.db, clock=now)
 
         # Per node, not prometheus_client's global registry: tests run several nodes at once.
         self.metrics = CollectorRegistry()

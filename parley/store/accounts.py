@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 
 from parley.core.accounts import Account, AccountState, Post, handle_key
+from parley.core.location import Place
 from parley.store.rows import Store, insert_ignoring_duplicate, record
 from parley.store.tables import accounts, blocks, follows, posts, sessions
 from parley.store.types import storable_key
@@ -282,18 +283,37 @@ _POST_COLUMNS = (
     posts.c.id.label("post_id"),
     posts.c.text,
     posts.c.created_at.label("posted_at"),
+    posts.c.place_latitude,
+    posts.c.place_longitude,
+    posts.c.place_observed_at,
+    posts.c.place_label,
     accounts,
 )
 
 
 def _post(row: Row[Any]) -> Post:
-    return Post(row.post_id, _account(row), row.text, row.posted_at)
+    place = None
+    if row.place_observed_at is not None:
+        place = Place(
+            row.place_latitude, row.place_longitude, row.place_observed_at, row.place_label
+        )
+    return Post(row.post_id, _account(row), row.text, row.posted_at, place)
 
 
 class PostStore(Store):
-    async def create(self, *, id: str, author_id: str, text: str, now: datetime) -> None:
+    async def create(
+        self, *, id: str, author_id: str, text: str, now: datetime, place: Place | None = None
+    ) -> None:
+        where: dict[str, object] = {}
+        if place is not None:
+            where = dict(
+                place_latitude=place.latitude,
+                place_longitude=place.longitude,
+                place_observed_at=place.observed_at,
+                place_label=place.label,
+            )
         await self.conn.execute(
-            insert(posts).values(id=id, author_id=author_id, text=text, created_at=now)
+            insert(posts).values(id=id, author_id=author_id, text=text, created_at=now, **where)
         )
 
     async def by_authors(

@@ -6,6 +6,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -83,6 +84,11 @@ posts = Table(
     Column("author_id", ID, ForeignKey("accounts.id"), nullable=False),
     Column("text", String(280), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # The place a post carries (core.location.Place), all null when it has none.
+    Column("place_latitude", Float, nullable=True),
+    Column("place_longitude", Float, nullable=True),
+    Column("place_observed_at", UTCDateTime, nullable=True),
+    Column("place_label", String(100), nullable=True),
     Index("ix_posts_author_created", "author_id", "created_at"),
 )
 
@@ -243,6 +249,18 @@ features = Table(
     Column("name", String(32), primary_key=True),
     Column("enabled", Boolean, nullable=False),
     Column("message", Text, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("updated_by", ID, nullable=True),
+)
+
+# Policies an admin sets for everyone, by name ("location": core.location.LocationPolicy).
+policies = Table(
+    "policies",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("delay_seconds", Integer, nullable=False),
+    Column("rule", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("updated_by", ID, nullable=True),
 )

@@ -22,6 +22,7 @@ from parley.api.schemas.accounts import (
     SignUp,
 )
 from parley.api.schemas.common import AccountOut, AutomatedOut, TextPartOut
+from parley.api.schemas.location import PlaceOut
 from parley.core.accounts import Post
 from parley.core.ratelimit import LimitName
 from parley.services.node import Node
@@ -41,6 +42,7 @@ async def _posts(node: Node, posts: list[Post]) -> list[PostOut]:
             text=post.text,
             text_parts=TextPartOut.of_parts(text_parts),
             created_at=post.created_at,
+            place=PlaceOut.of(post.place),
             author=AccountOut(
                 **post.author.public(), automated=AutomatedOut.of(owners.get(post.author.id))
             ),
@@ -164,7 +166,8 @@ async def unblock(handle: str, caller: CallerDep, node: NodeDep) -> Response:
     dependencies=[limit(LimitName.POSTS)],
 )
 async def create_post(body: NewPost, caller: CallerDep, node: NodeDep) -> PostOut:
-    return (await _posts(node, [await node.accounts.post(caller, body.text)]))[0]
+    place = body.place.place() if body.place else None
+    return (await _posts(node, [await node.accounts.post(caller, body.text, place)]))[0]
 
 
 @router.get("/timeline", response_model=list[PostOut], tags=["posts"])

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from parley.api.deps import AppealCallerDep, CallerDep, NodeDep, limit
 from parley.api.schemas.common import AccountOut
+from parley.api.schemas.location import LocationPolicyOut
 from parley.api.schemas.moderation import (
     ActionCountOut,
     AppealDecisionIn,
@@ -152,9 +153,13 @@ async def set_feature(
 
 @router.get("/status")
 async def status(node: NodeDep) -> StatusOut:
-    """Public: which features are on, and the admins' message when one is off."""
+    """Public: which features are on, and the admins' message when one is off; the location
+    policy posts' places obey."""
     switches = await node.features.status()
-    return StatusOut(features={name: FeatureOut.of(s) for name, s in switches.items()})
+    return StatusOut(
+        features={name: FeatureOut.of(s) for name, s in switches.items()},
+        location_policy=LocationPolicyOut.of(await node.location.policy()),
+    )
 
 
 @router.get("/transparency")

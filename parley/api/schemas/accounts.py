@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from parley.api.schemas.common import AccountOut, Body, Text, TextPartOut
+from parley.api.schemas.location import PlaceIn, PlaceOut
 
 
 class SignUp(Body):
@@ -32,6 +33,7 @@ class ProfileChange(Body):
 
 class NewPost(Body):
     text: Text
+    place: PlaceIn | None = None
 
 
 class ProfileOut(AccountOut):
@@ -65,6 +67,7 @@ class PostOut(BaseModel):
     text_parts: list[TextPartOut]
     created_at: datetime
     author: AccountOut
+    place: PlaceOut | None = None
 
 
 class NotificationOut(BaseModel):

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from parley.api.schemas.common import AccountOut, Body, Text
+from parley.api.schemas.location import LocationPolicyOut
 from parley.core.accounts import Account
 from parley.core.moderation_records import (
     Appeal,
@@ -220,6 +221,7 @@ class FeatureChangeOut(FeatureOut):
 
 class StatusOut(BaseModel):
     features: dict[str, FeatureOut]
+    location_policy: LocationPolicyOut
 
 
 class ActionCountOut(BaseModel):
