@@ -142,10 +142,14 @@ class ServerThread:
 
 @contextlib.contextmanager
 def serve(**overrides: Any) -> Iterator[ServerThread]:
-    settings = Settings(**{**TEST_SETTINGS, **overrides})
-    _start_from_sqlite_template(settings.effective_database_url)
-    with ServerThread(settings) as server:
-        yield server
+    # A data directory of its own unless the test shares one on purpose: a node clears the HLS
+    # files a previous run left there at start-up, which would pull the segments from under a
+    # server another test (another xdist worker) is running.
+    with tempfile.TemporaryDirectory(prefix="parley-node-") as data:
+        settings = Settings(**{**TEST_SETTINGS, "data_dir": Path(data), **overrides})
+        _start_from_sqlite_template(settings.effective_database_url)
+        with ServerThread(settings) as server:
+            yield server
 
 
 SQLITE_PREFIX = "sqlite+aiosqlite:///"
