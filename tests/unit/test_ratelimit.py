@@ -158,21 +158,23 @@ async def test_argon2_work_beyond_the_queue_is_refused_not_queued() -> None:
 
 
 async def test_the_known_never_wait_for_strangers_nor_are_refused() -> None:
-    passwords = Passwords(time_cost=2, memory_kib=8192, concurrency=1, queue=1)
-    done: list[str] = []
+    gate = Passwords(time_cost=1, memory_kib=8192, concurrency=1, queue=1).gate
+    release = threading.Event()
 
-    async def hash_as(who: str, known: bool) -> None:
-        await passwords.hash("a long password", known=known)
-        done.append(who)
+    def stranger_hash() -> str:
+        release.wait(10)  # a stranger's hash that takes as long as the test wants
+        return "stranger"
 
-    strangers = [asyncio.create_task(hash_as(f"stranger{i}", False)) for i in range(3)]
+    strangers = [asyncio.create_task(gate.run(stranger_hash, known=False)) for _ in range(3)]
     await asyncio.sleep(0)  # the strangers take their lane's slot and its queue
-    owner = asyncio.create_task(hash_as("owner", True))
-    results = await asyncio.gather(*strangers, owner, return_exceptions=True)
+    # With the strangers' lane full and its hash still running, the owner's is done at once.
+    assert await asyncio.wait_for(gate.run(lambda: "owner", known=True), 5) == "owner"
+    release.set()
+    results = await asyncio.gather(*strangers, return_exceptions=True)
+    assert results[:2] == ["stranger", "stranger"]
     assert isinstance(results[2], Unavailable)  # the queue held one stranger
-    # The owner's hash ran beside the first stranger's, not behind the queued one.
-    assert done.index("owner") < done.index("stranger1")
-    assert passwords.gate.pending == 0
+    assert gate.pending == 0
+    gate.close()
 
 
 async def test_strangers_hash_at_the_lowest_cpu_priority_and_the_known_at_the_usual() -> None:
