@@ -23,9 +23,12 @@
     const element = new Audio();
     element.muted = true;
     element.srcObject = stream;
-    await element.play().catch(() => {});
+    // Neither promise may hold the test up: a stream with no data yet can leave play() pending
+    // for good (the levels then say what was heard, or not).
+    const settled = (promise) => Promise.race([promise.catch(() => {}), new Promise((r) => setTimeout(r, 2000))]);
+    await settled(element.play());
     const context = new AudioContext({ sampleRate: 48000 });
-    await context.resume();
+    await settled(context.resume());
     const analyser = context.createAnalyser();
     analyser.fftSize = 4096; // 11.7 Hz bins, an 85 ms window
     analyser.smoothingTimeConstant = 0; // each reading is the last 85 ms only: timings stay honest

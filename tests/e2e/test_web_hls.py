@@ -38,46 +38,50 @@ async def test_a_listener_with_data_saver_hears_the_stage_by_hls(
 ) -> None:
     if not HLS_JS.exists():
         pytest.fail(f"hls.js is not vendored at {HLS_JS}: run `make setup`", pytrace=False)
-    base = server.base_url
-    title = "Tones for the thrifty"
-    host, lou = await asyncio.gather(
-        person(await launch(tones[440]), base, "hana", "Hana Host"),
-        person(await launch(None), base, "lou", "Lou Listener"),
-    )
-    await lou.evaluate("localStorage.setItem('parley.dataSaver', '1')")
-    await lou.context.add_init_script(script=COUNT_PEER_CONNECTIONS)
-    await lou.reload()
+    # A page that stops answering must fail the test, not hold the whole run (Playwright's
+    # evaluate has no timeout of its own).
+    async with asyncio.timeout(120):
+        base = server.base_url
+        title = "Tones for the thrifty"
+        host, lou = await asyncio.gather(
+            person(await launch(tones[440]), base, "hana", "Hana Host"),
+            person(await launch(None), base, "lou", "Lou Listener"),
+        )
+        await lou.evaluate("localStorage.setItem('parley.dataSaver', '1')")
+        await lou.context.add_init_script(script=COUNT_PEER_CONNECTIONS)
+        await lou.reload()
 
-    await start_space(host, title)
-    await until_media(host, send=True)
-    await button(host, "Unmute").click()
-    await join_from_home(lou, title)
-    await expect(lou.get_by_label("Data saver (HLS)")).to_be_checked()
-    # The stage always talks over WebRTC: the host is not offered it.
-    await expect(host.get_by_label("Data saver (HLS)")).to_be_hidden()
+        await start_space(host, title)
+        await until_media(host, send=True)
+        await button(host, "Unmute").click()
+        await join_from_home(lou, title)
+        await expect(lou.get_by_label("Data saver (HLS)")).to_be_checked()
+        # The stage always talks over WebRTC: the host is not offered it.
+        await expect(host.get_by_label("Data saver (HLS)")).to_be_hidden()
 
-    # The segmenter needs a segment or two before the playlist has anything to play.
-    await lou.wait_for_function(
-        """() => {
-            const c = window.parleyRoom && parleyRoom.audio && parleyRoom.audio.connection;
-            return !!c && c.hls === true && !c.audio.paused && c.audio.currentTime > 0;
-        }""",
-        timeout=30_000,
-        polling=100,
-    )
-    await analyse(lou, "parleyRoom.audio.connection.audio.captureStream()")
-    reading = await until_levels(lou, lambda v: heard(v, 440), timeout=15)
-    behind = await lou.evaluate("parleyRoom.audio.connection.latency")
-    print(f"\nLou hears the host by HLS: {describe(reading)}, {behind:.1f} s behind the live edge")
+        # The segmenter needs a segment or two before the playlist has anything to play.
+        await lou.wait_for_function(
+            """() => {
+                const c = window.parleyRoom && parleyRoom.audio && parleyRoom.audio.connection;
+                return !!c && c.hls === true && !c.audio.paused && c.audio.currentTime > 0;
+            }""",
+            timeout=30_000,
+            polling=100,
+        )
+        await analyse(lou, "parleyRoom.audio.connection.audio.captureStream()")
+        reading = await until_levels(lou, lambda v: heard(v, 440), timeout=15)
+        behind = await lou.evaluate("parleyRoom.audio.connection.latency")
+        heard_by_hls = f"{describe(reading)}, {behind:.1f} s behind the live edge"
+        print(f"\nLou hears the host by HLS: {heard_by_hls}")
 
-    assert await lou.evaluate("window.peerConnections") == 0
-    assert await lou.evaluate("parleyRoom.audio.connection.pc") is None
-    assert await lou.evaluate("parleyProbe.getUserMediaCalls") == 0
+        assert await lou.evaluate("window.peerConnections") == 0
+        assert await lou.evaluate("parleyRoom.audio.connection.pc") is None
+        assert await lou.evaluate("parleyProbe.getUserMediaCalls") == 0
 
-    # Turning it off goes back to WebRTC, and is remembered.
-    await lou.get_by_label("Data saver (HLS)").uncheck()
-    await lou.wait_for_function(
-        "() => parleyRoom.audio.connection?.pc?.connectionState === 'connected'", timeout=15_000
-    )
-    assert await lou.evaluate("window.peerConnections") == 1
-    assert await lou.evaluate("localStorage.getItem('parley.dataSaver')") == "0"
+        # Turning it off goes back to WebRTC, and is remembered.
+        await lou.get_by_label("Data saver (HLS)").uncheck()
+        await lou.wait_for_function(
+            "() => parleyRoom.audio.connection?.pc?.connectionState === 'connected'", timeout=15_000
+        )
+        assert await lou.evaluate("window.peerConnections") == 1
+        assert await lou.evaluate("localStorage.getItem('parley.dataSaver')") == "0"
