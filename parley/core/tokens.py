@@ -10,6 +10,8 @@ decides which scope it belongs to.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from parley.core.errors import Forbidden, Invalid
@@ -37,6 +39,26 @@ class Scope(StrEnum):
 
 
 # (method, path under /api/v1) → the scope a token needs. WS: the event socket.
+@dataclass(frozen=True)
+class AccountRef:
+    """An account named without the rest of it: a bot's owner, whom a token speaks as."""
+
+    id: str
+    handle: str
+
+
+@dataclass(frozen=True)
+class StoredToken:
+    id: str
+    account: AccountRef  # whom it speaks as: a bot, or its owner
+    owner_id: str
+    name: str
+    scopes: frozenset[Scope]
+    created_at: datetime
+    last_used_at: datetime
+    revoked_at: datetime | None
+
+
 ROUTE_SCOPES: Mapping[tuple[str, str], Scope] = {
     ("GET", "/me"): Scope.ACCOUNT_READ,
     ("GET", "/accounts/{handle}"): Scope.ACCOUNT_READ,

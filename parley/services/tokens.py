@@ -21,11 +21,11 @@ from parley.core.accounts import Account, AccountState
 from parley.core.errors import Conflict, Forbidden, NotFound, Unauthenticated
 from parley.core.ratelimit import LimitName
 from parley.core.sessions import SessionEnd, SessionTimes
-from parley.core.tokens import Scope
+from parley.core.tokens import Scope, StoredToken
 from parley.services.accounts import AccountService, Caller
 from parley.services.common import hash_token, new_id, new_token
 from parley.store.accounts import AccountStore, SessionStore
-from parley.store.tokens import TOKEN_SESSION_SCOPE, BotStore, StoredToken, TokenStore
+from parley.store.tokens import TOKEN_SESSION_SCOPE, BotStore, TokenStore
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,6 @@ and revocation live in its `sessions` row)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -12,31 +11,11 @@ from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.orm import aliased
 
 from parley.core.accounts import Account, AccountState
-from parley.core.tokens import Scope, scopes_from_text
+from parley.core.tokens import AccountRef, StoredToken, scopes_from_text
 from parley.store.rows import Store, record
 from parley.store.tables import accounts, api_tokens, bots, sessions
 
 TOKEN_SESSION_SCOPE = "token"
-
-
-@dataclass(frozen=True)
-class AccountRef:
-    """An account named without the rest of it: a bot's owner, whom a token speaks as."""
-
-    id: str
-    handle: str
-
-
-@dataclass(frozen=True)
-class StoredToken:
-    id: str
-    account: AccountRef  # whom it speaks as: a bot, or its owner
-    owner_id: str
-    name: str
-    scopes: frozenset[Scope]
-    created_at: datetime
-    last_used_at: datetime
-    revoked_at: datetime | None
 
 
 class BotStore(Store):

@@ -9,8 +9,8 @@ from parley.api.deps import CallerDep, NodeDep
 from parley.api.schemas.bots import BotOut, NewBot, NewToken, NewTokenOut, TokenOut
 from parley.api.schemas.common import AutomatedOut, OwnerOut
 from parley.core.accounts import Account
+from parley.core.tokens import StoredToken
 from parley.services.tokens import scope_values
-from parley.store.tokens import StoredToken
 
 router = APIRouter(tags=["bots"])
 

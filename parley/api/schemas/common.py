@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from parley.core.links.render import TextPart
 from parley.core.text import storable
-from parley.store.tokens import AccountRef
+from parley.core.tokens import AccountRef
 
 
 def storable_text(text: str) -> str:
