@@ -20,13 +20,13 @@ from parley.core.accounts import Account, AccountState
 from parley.core.errors import Conflict, Forbidden
 from parley.core.moderation import AuditTarget, ModerationAction
 from parley.core.moderation_records import ActionTaken
-from parley.core.tokens import MAX_BOTS_PER_OWNER
+from parley.core.tokens import MAX_BOTS_PER_OWNER, AccountRef
 from parley.services.accounts import Caller
 from parley.services.common import Clock, new_id
 from parley.store.accounts import AccountStore, SessionStore
 from parley.store.db import Database
-from parley.store.moderation import AuditLog, ModerationStore
-from parley.store.tokens import AccountRef, BotStore
+from parley.store.moderation import ModerationStore
+from parley.store.tokens import BotStore
 
 # Stored in place of a password hash: no password verifies against it, so nobody signs in as a
 # bot; it speaks only through its tokens.
@@ -154,7 +154,7 @@ async def _record(
     now: datetime,
 ) -> None:
     suspended = action is ModerationAction.SUSPEND
-    await ModerationStore(conn).add_action(
+    await ModerationStore(conn).take_account_action(
         ActionTaken(
             id=new_id(),
             action=action,
@@ -165,16 +165,7 @@ async def _record(
             reason=reason,
             until=None,
             created_at=now,
-        )
-    )
-    await AuditLog(conn).append(
-        at=now,
-        actor_id=actor_id,
-        action=action.audited_as,
-        target_type=AuditTarget.ACCOUNT,
-        target_id=bot.id,
-        rule=rule,
-        reason=reason,
+        ),
         before={"state": "active" if suspended else "suspended"},
         after={"state": "suspended" if suspended else "active", "with_owner": owner.id},
     )

@@ -88,7 +88,7 @@ class ModerationService:
             await SessionStore(conn).revoke_all(target.id, now)
             moderation = ModerationStore(conn)
             actor_id = actor.account_id
-            await moderation.add_action(
+            await moderation.take_account_action(
                 ActionTaken(
                     id=action_id,
                     action=ModerationAction.SUSPEND.value,
@@ -99,7 +99,9 @@ class ModerationService:
                     reason=decided.reason,
                     until=decided.until,
                     created_at=now,
-                )
+                ),
+                before={"state": target.state.value},
+                after={"state": "suspended", "until": iso(decided.until)},
             )
             text = rules.notice_text(
                 ModerationAction.SUSPEND, decided.rule, decided.reason, decided.until
@@ -116,17 +118,6 @@ class ModerationService:
                 created_at=now,
             )
             await moderation.add_notice(notice)
-            await AuditLog(conn).append(
-                at=now,
-                actor_id=actor_id,
-                action=AuditAction.SUSPEND,
-                target_type=AuditTarget.ACCOUNT,
-                target_id=target.id,
-                rule=decided.rule,
-                reason=decided.reason,
-                before={"state": target.state.value},
-                after={"state": "suspended", "until": iso(decided.until)},
-            )
             bot_ids = await bots.suspend_with_owner(
                 conn, target, actor_id=actor_id, rule=decided.rule, reason=decided.reason, now=now
             )
@@ -171,7 +162,7 @@ class ModerationService:
         now: datetime,
     ) -> None:
         await AccountStore(conn).set_state(target.id, AccountState.ACTIVE)
-        await ModerationStore(conn).add_action(
+        await ModerationStore(conn).take_account_action(
             ActionTaken(
                 id=new_id(),
                 action=ModerationAction.UNSUSPEND.value,
@@ -182,16 +173,7 @@ class ModerationService:
                 reason=reason,
                 until=None,
                 created_at=now,
-            )
-        )
-        await AuditLog(conn).append(
-            at=now,
-            actor_id=actor_id,
-            action=AuditAction.UNSUSPEND,
-            target_type=AuditTarget.ACCOUNT,
-            target_id=target.id,
-            rule=rule,
-            reason=reason,
+            ),
             before={"state": "suspended"},
             after={"state": "active"},
         )

@@ -89,6 +89,24 @@ class ModerationStore(Store):
     async def add_action(self, action: ActionTaken) -> None:
         await self.conn.execute(insert(moderation_actions).values(**columns_of(action)))
 
+    async def take_account_action(
+        self, taken: ActionTaken, *, before: Details, after: Details
+    ) -> None:
+        """An action on an account, counted for transparency and logged for audit together, in
+        the caller's transaction: one is never written without the other."""
+        await self.add_action(taken)
+        await AuditLog(self.conn).append(
+            at=taken.created_at,
+            actor_id=taken.actor_id,
+            action=ModerationAction(taken.action).audited_as,
+            target_type=AuditTarget.ACCOUNT,
+            target_id=taken.target_id,
+            rule=taken.rule,
+            reason=taken.reason,
+            before=before,
+            after=after,
+        )
+
     async def add_notice(self, notice: Notice) -> None:
         await self.conn.execute(insert(notices).values(**columns_of(notice)))
 
