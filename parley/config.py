@@ -110,6 +110,10 @@ class Settings(BaseSettings):
     # An event socket opened without a token in a header must send {"type": "auth", "token"}
     # within this time, or it is closed with 4401.
     socket_auth_seconds: float = Field(default=5.0, gt=0)
+    # How long a node answers a bearer token from memory before reading its session again.
+    # Sign-out, suspension and expiry reach the cache at once over the bus, and the sweep
+    # re-checks what it holds every interval; 0 turns the cache off.
+    session_cache_seconds: float = Field(default=30.0, ge=0)
     # Most event sockets one account may hold open on one node; the next is closed with 4429.
     max_sockets_per_account: int = Field(default=20, ge=1)
 

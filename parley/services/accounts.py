@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from parley.bus import messages
 from parley.bus.base import Bus
@@ -19,6 +19,7 @@ from parley.core.location import Place
 from parley.core.moderation import ModerationAction
 from parley.core.notifications import Notification
 from parley.core.ratelimit import LimitName
+from parley.core.session_cache import SessionCache
 from parley.core.sessions import SessionEnd, SessionPolicy, SessionTimes
 from parley.services.common import Clock, hash_token, new_id, new_token
 from parley.services.passwords import Passwords
@@ -69,8 +70,11 @@ class AccountService:
         limits: RateLimiter,
         clock: Clock,
         instance_name: str = "Parley",
+        session_cache_seconds: float = 0.0,
     ) -> None:
         self.db = db
+        # Sessions authenticated lately, by token hash; emptied by the bus and the sweep.
+        self.session_cache = SessionCache(timedelta(seconds=session_cache_seconds))
         # Sign-in checks its limits itself: they depend on the handle in the body.
         self.limits = limits
         self.passwords = passwords
@@ -180,29 +184,43 @@ class AccountService:
             raise Forbidden("account_deactivated", "This account is deactivated")
 
     async def authenticate(self, token: str, *, for_appeal: bool = False) -> Caller:
-        """The caller behind a bearer token. Every authenticated path comes here, and the
-        account's state is read with the session, so a suspension takes effect at once.
+        """The caller behind a bearer token. Every authenticated path comes here. A session
+        this node authenticated lately comes from its cache (`session_cache`), which the bus
+        empties of a suspended account's or an ended session's entries at once and the sweep
+        re-checks against the database every interval, should a bus message be lost.
         `for_appeal`: the few routes a suspended account may use (its notices, its appeal)."""
+        key, now = hash_token(token), self.clock()
+        cached = self.session_cache.get(key, now)
+        if cached is not None and not session_rules.expired(self.sessions, cached.times, now):
+            if session_rules.needs_touch(self.sessions, cached.times, now):
+                await self._touch(cached.session_id, now)
+                self.session_cache.touched(key, now)
+            return Caller(cached.account, cached.session_id)
+        generation = self.session_cache.generation
         async with self.db.read() as conn:
-            found = await SessionStore(conn).account_for(hash_token(token))
+            found = await SessionStore(conn).account_for(key)
         if found is None:
             raise Unauthenticated("invalid_token", "Sign in again: this token is not valid")
         session, account = found
-        now = self.clock()
         times = _times(session)
         if session_rules.expired(self.sessions, times, now):
             raise Unauthenticated("session_expired", "Sign in again: this session has expired")
         if session_rules.needs_touch(self.sessions, times, now):
-            async with self.db.write() as conn:
-                await SessionStore(conn).touch(
-                    session.id, now, unless_after=now - self.sessions.touch_every
-                )
+            await self._touch(session.id, now)
+            times = replace(times, last_used_at=now)
         if for_appeal and account.state is AccountState.SUSPENDED:
             return Caller(account, session.id)
         if session.scope != FULL_SCOPE:
             raise Forbidden("appeal_only", "This token is only good for notices and appeals")
         self._check_usable(account)
+        self.session_cache.put(key, session.id, account, times, now, generation=generation)
         return Caller(account, session.id)
+
+    async def _touch(self, session_id: str, now: datetime) -> None:
+        async with self.db.write() as conn:
+            await SessionStore(conn).touch(
+                session_id, now, unless_after=now - self.sessions.touch_every
+            )
 
     async def suspended_among(self, account_ids: set[str]) -> list[str]:
         if not account_ids:
@@ -261,6 +279,8 @@ class AccountService:
         await self._announce_ended(caller.account.id, ended)
 
     async def _announce_ended(self, account_id: str, session_ids: list[str]) -> None:
+        # This node forgets them before answering; the others as the bus tells them.
+        self.session_cache.forget_sessions(set(session_ids))
         if session_ids:
             order = SessionsEnded(account_id, tuple(session_ids), SessionEnd.REVOKED)
             await messages.publish(self.bus, order)

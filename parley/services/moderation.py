@@ -121,6 +121,7 @@ class ModerationService:
             bot_ids = await bots.suspend_with_owner(
                 conn, target, actor_id=actor_id, rule=decided.rule, reason=decided.reason, now=now
             )
+        self.accounts.session_cache.forget_accounts({target.id, *bot_ids})
         for account_id in (target.id, *bot_ids):
             await messages.publish(self.bus, AccountSuspended(account_id))
             await self.remove_suspended(account_id)

@@ -87,6 +87,7 @@ class Node:
             sessions=session_policy(settings),
             clock=now,
             instance_name=settings.instance_name,
+            session_cache_seconds=settings.session_cache_seconds,
         )
         self.bots = BotService(
             self.db,
@@ -174,9 +175,15 @@ class Node:
             try:
                 # Suspended accounts lose their connections here before anything else, so
                 # they are told why (4401) rather than only that they left a space.
-                await self.cut_off(await self.accounts.suspended_among(self.connected_accounts()))
+                # The session cache is checked too: a suspension or a sign-out whose bus
+                # message was lost reaches it within an interval.
+                cache = self.accounts.session_cache
+                held = self.connected_accounts() | cache.account_ids()
+                await self.cut_off(await self.accounts.suspended_among(held))
                 # Sessions revoked while a bus message was lost, or expired meanwhile.
-                ended = await self.accounts.ended_among(self.connected_sessions())
+                ended = await self.accounts.ended_among(
+                    self.connected_sessions() | cache.session_ids()
+                )
                 for why in SessionEnd:
                     await self.end_sessions({s for s, w in ended.items() if w is why}, why)
                 await self.presence.sweep()
@@ -227,12 +234,14 @@ class Node:
         return sessions | self.media.peer_sessions()
 
     async def cut_off(self, account_ids: list[str]) -> None:
+        self.accounts.session_cache.forget_accounts(set(account_ids))
         for account_id in account_ids:
             self.hub.close_account(account_id, CLOSE_UNAUTHORIZED, "account_suspended")
             await self.media.hang_up_account(account_id)
 
     async def end_sessions(self, session_ids: set[str], why: SessionEnd) -> None:
         if session_ids:
+            self.accounts.session_cache.forget_sessions(session_ids)
             self.hub.close_sessions(session_ids, CLOSE_UNAUTHORIZED, why.value)
             await self.media.hang_up_sessions(session_ids)
 
