@@ -22,6 +22,8 @@ from parley.store.notifications import NotificationStore
 from parley.store.spaces import SpaceStore
 
 Decide = Callable[[SpaceState, AsyncConnection], Awaitable[list[Event]]]
+# What else a decision writes in its transaction, once the space is saved.
+Then = Callable[[list[Event], AsyncConnection], Awaitable[None]]
 
 
 class SpaceDecisions:
@@ -35,7 +37,7 @@ class SpaceDecisions:
         self.limits = Limits(stage_size=settings.stage_size)
 
     async def decide(
-        self, space_id: str, involving: Sequence[str], decide: Decide
+        self, space_id: str, involving: Sequence[str], decide: Decide, then: Then | None = None
     ) -> tuple[SpaceState, list[Event]]:
         async with self.db.write() as conn:
             store = SpaceStore(conn)
@@ -46,6 +48,8 @@ class SpaceDecisions:
             await store.save(state, events)
             if events:
                 await self._after(conn, state, events)
+            if then is not None:
+                await then(events, conn)
         await self.publisher.publish(events)
         return state, events
 

@@ -15,12 +15,13 @@ import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Collection, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from parley.bus import messages
 from parley.bus.base import Bus
 from parley.bus.messages import (
     ParticipantGone,
+    RoleChanged,
     SpaceOver,
     UnknownEvent,
     encode,
@@ -28,7 +29,9 @@ from parley.bus.messages import (
     stage_effect,
 )
 from parley.core.errors import RuleViolation
-from parley.core.spaces.events import Event, Frame
+from parley.core.spaces.events import Event, EventType, Frame
+from parley.core.spaces.model import Role
+from parley.services.feed_log import FeedLog, KeptSnapshot
 from parley.services.spaces import SpaceService
 
 log = logging.getLogger(__name__)
@@ -42,6 +45,11 @@ CLOSE_TOO_MANY = 4429
 
 FLUSH_MIN_SECONDS = 0.005
 FLUSH_MAX_SECONDS = 0.2
+# The audience hears how many listen at most this often (feed_log.py), sooner when small.
+AUDIENCE_MIN_SECONDS = 0.25
+AUDIENCE_MAX_SECONDS = 2.0
+STAGE_ROLES = frozenset({Role.HOST, Role.COHOST, Role.SPEAKER})
+_STAGE_ROLE_NAMES = frozenset(r.value for r in STAGE_ROLES)
 
 
 class TooManySockets(RuleViolation):
@@ -63,37 +71,6 @@ class Client:
     counted: bool = False
 
 
-@dataclass
-class FeedLog:
-    """The recent events of a space, as (seq, message), addressed by absolute position."""
-
-    capacity: int
-    base: int = 0
-    entries: list[tuple[int, str]] = field(default_factory=list)
-    wake: asyncio.Event = field(default_factory=asyncio.Event)
-
-    @property
-    def end(self) -> int:
-        return self.base + len(self.entries)
-
-    def append(self, seq: int, message: str) -> None:
-        self.entries.append((seq, message))
-        if len(self.entries) > 2 * self.capacity:
-            # Whoever is behind the dropped part is past `capacity` behind: they resync anyway.
-            drop = len(self.entries) - self.capacity
-            del self.entries[:drop]
-            self.base += drop
-
-    def poke(self) -> None:
-        """Wake every waiting client. A fresh Event each time, so a burst of appends within one
-        loop iteration wakes each waiter once."""
-        old, self.wake = self.wake, asyncio.Event()
-        old.set()
-
-    def since(self, position: int) -> list[tuple[int, str]]:
-        return self.entries[position - self.base :]
-
-
 class Feed:
     """The events of one space, for the clients of this node."""
 
@@ -106,6 +83,21 @@ class Feed:
         self._flush_scheduled = False
         self._last_flush = 0.0
         self.last_seq = 0
+        # Who is on the stage now (sent every event), and who just stepped down from it
+        # (their departure is news to the audience, not churn).
+        self.stage_accounts: set[str] = set()
+        self._left_stage: set[str] = set()
+        # Since the audience was last woken: an event for everyone, how many churn events.
+        self._everyone_pending = False
+        self._churn_pending = 0
+        self._last_audience = 0.0
+        self._audience_timer: asyncio.TimerHandle | None = None
+        # The seq this node's feed started from, and who was removed since (by seq): what a
+        # socket claiming a join's ticket is checked against instead of the store.
+        self.started_seq = 0
+        self.removed: dict[str, int] = {}
+        # The space as of `last_seq`, for the snapshots of a join rush.
+        self.snapshot = KeptSnapshot()
         self.ready = asyncio.Event()
         self.task = asyncio.create_task(self._run(), name=f"feed:{space_id}")
 
@@ -117,7 +109,9 @@ class Feed:
         channel = space_channel(self.space_id)
         async with self.bus.subscribe(channel) as sub:
             # Subscribed first, then read where the log stands: nothing can fall in between.
-            self.last_seq = await self.spaces.seq(self.space_id)
+            stage = await self.spaces.stage(self.space_id)
+            self.last_seq = self.started_seq = stage.seq
+            self.stage_accounts = {p.account_id for p in stage.stage}
             self.ready.set()
             async for text in sub:
                 try:
@@ -147,9 +141,18 @@ class Feed:
 
     def _deliver(self, seq: int, message: str, event: Event | UnknownEvent) -> None:
         self.last_seq = seq
-        self.log.append(seq, message)
+        churn_of, count = None, 0
+        if isinstance(event, Event):
+            churn_of = self._churn_of(event)
+            count = int(event.data.get("listener_count", 0)) if churn_of else 0
+        self.log.append(seq, message, churn_of, count)
+        self.snapshot.follow(seq, churn_of, count)
         if isinstance(event, Event):
             self._control(event)
+        if churn_of is None:
+            self._everyone_pending = True
+        else:
+            self._churn_pending += 1
         if not self._flush_scheduled:
             self._flush_scheduled = True
             loop = asyncio.get_running_loop()
@@ -157,6 +160,27 @@ class Feed:
             # the clients are woken at most once per interval.
             wait = self._last_flush + self.flush_interval() - loop.time()
             loop.call_later(max(0.0, wait), self._flush)
+
+    def vouches(self, account_id: str, since: int) -> bool:
+        """Whether this feed has seen every event after `since`, none removing the account."""
+        return self.started_seq <= since and self.removed.get(account_id, 0) <= since
+
+    def on_stage(self, client: Client) -> bool:
+        return client.account_id in self.stage_accounts
+
+    def _churn_of(self, event: Event) -> str | None:
+        """The listener an event is the coming or going of, if it is only that."""
+        who = event.data.get("account_id")
+        if not isinstance(who, str):
+            return None
+        if event.type is EventType.PARTICIPANT_JOINED:
+            return who if event.data.get("role") == Role.LISTENER.value else None
+        if event.type is EventType.PARTICIPANT_LEFT:
+            if who in self._left_stage:
+                self._left_stage.discard(who)
+                return None
+            return None if who in self.stage_accounts else who
+        return None
 
     def flush_interval(self) -> float:
         """The least time between two wake-ups of this feed's clients.
@@ -167,22 +191,64 @@ class Feed:
         so that a busy space of 10,000 still hears every event within DESIGN.md's 500 ms."""
         return max(FLUSH_MIN_SECONDS, min(FLUSH_MAX_SECONDS, len(self.clients) * 100e-6))
 
+    def audience_interval(self) -> float:
+        """The least time between two wake-ups of the audience for churn alone: 200 µs a
+        client, so a join rush costs the node the same per join whatever the audience."""
+        return max(AUDIENCE_MIN_SECONDS, min(AUDIENCE_MAX_SECONDS, len(self.clients) * 200e-6))
+
     def _flush(self) -> None:
         self._flush_scheduled = False
-        self._last_flush = asyncio.get_running_loop().time()
+        now = self._last_flush = asyncio.get_running_loop().time()
+        due = now - self._last_audience >= self.audience_interval()
+        # Churn piling up past a quarter of the log would push sleeping listeners off its start.
+        crowded = self._churn_pending >= self.log.retained // 4
+        if self._everyone_pending or (self._churn_pending and (due or crowded)):
+            self._wake_everyone()
+        elif self._churn_pending:
+            self.log.poke_stage()
+            if self._audience_timer is None:
+                wait = self._last_audience + self.audience_interval() - now
+                loop = asyncio.get_running_loop()
+                self._audience_timer = loop.call_later(max(0.0, wait), self._audience_due)
+
+    def _audience_due(self) -> None:
+        self._audience_timer = None
+        if self._churn_pending:
+            self._wake_everyone()
+
+    def _wake_everyone(self) -> None:
+        self._everyone_pending, self._churn_pending = False, 0
+        self._last_audience = asyncio.get_running_loop().time()
+        if self._audience_timer is not None:
+            self._audience_timer.cancel()
+            self._audience_timer = None
         self.log.poke()
 
     def _control(self, event: Event) -> None:
         """Events that end a client's stay: the space is over, or they were removed. The client
         is sent everything up to that event first, so it learns why."""
+        joined = event.type is EventType.PARTICIPANT_JOINED
+        if joined and event.data.get("role") in _STAGE_ROLE_NAMES:
+            self.stage_accounts.add(str(event.data["account_id"]))
         match stage_effect(event):
+            case RoleChanged(account_id, role):
+                if role in STAGE_ROLES:
+                    self.stage_accounts.add(account_id)
+                    self._left_stage.discard(account_id)
+                elif account_id in self.stage_accounts:
+                    self.stage_accounts.discard(account_id)
+                    self._left_stage.add(account_id)
             case SpaceOver():
                 for client in self.clients:
                     client.closing = client.closing or (CLOSE_SPACE_OVER, "the space is over")
             case ParticipantGone(account_id, removed=True):
+                self.stage_accounts.discard(account_id)
+                self.removed[account_id] = event.seq
                 for client in self.clients:
                     if client.account_id == account_id and client.closing is None:
                         client.closing = (CLOSE_REMOVED, "you were removed from this space")
+            case ParticipantGone(account_id):
+                self.stage_accounts.discard(account_id)
 
 
 class FanoutHub:
@@ -274,22 +340,25 @@ async def pump(
 ) -> tuple[int, str]:
     """Send the client the feed's events past its position until it has to close; returns the
     close code and reason. With `batch`, all events waiting at once go in one frame as a JSON
-    array (in order), which is what lets one node serve thousands of sockets per space."""
+    array (in order), which is what lets one node serve thousands of sockets per space. An
+    audience socket gets listeners' comings and goings as counts (feed_log.py)."""
     feed_log = feed.log
     while True:
-        if client.position < feed_log.base or feed_log.end - client.position > feed_log.capacity:
+        stage = feed.on_stage(client)
+        if feed_log.behind(client.position, stage=stage):
             await send(json.dumps({"type": Frame.RESYNC.value, "seq": client.last_seq}))
             return CLOSE_RESYNC, "too far behind: reconnect with since=N"
-        wake = feed_log.wake
-        pending = [(s, m) for s, m in feed_log.since(client.position) if s > client.last_seq]
+        # The audience sleeps through churn; the stage is woken for every event.
+        wake = feed_log.stage_wake if stage else feed_log.wake
+        pending = feed_log.batch(client.position, client.last_seq, client.account_id, stage=stage)
         client.position = feed_log.end
-        if pending:
+        if pending.items:
             if batch:
-                await send("[" + ",".join(m for _, m in pending) + "]")
+                await send(pending.joined)
             else:
-                for _, message in pending:
+                for _, message in pending.items:
                     await send(message)
-            client.last_seq = pending[-1][0]
+            client.last_seq = pending.last_seq
             continue  # more may have arrived while sending
         if client.closing is not None:
             return client.closing

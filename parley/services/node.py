@@ -186,6 +186,7 @@ class Node:
                 )
                 for why in SessionEnd:
                     await self.end_sessions({s for s, w in ended.items() if w is why}, why)
+                await self.spaces.hand_back_tickets()
                 await self.presence.sweep()
                 await self.moderation.sweep()
                 await self.link_rules.reconcile()

@@ -5,7 +5,7 @@ moderation's part in spaces live beside this (presence.py, features.py, moderati
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -18,6 +18,7 @@ from parley.core.links.render import TextPart
 from parley.core.moderation import Feature
 from parley.core.spaces import rules, stage, validation
 from parley.core.spaces.events import Event
+from parley.core.spaces.join_tickets import JoinTicket, JoinTickets
 from parley.core.spaces.model import (
     Participant,
     Space,
@@ -33,6 +34,9 @@ from parley.services.views import SpaceView, StageSnapshot, space_view
 from parley.store.accounts import AccountStore, SocialStore
 from parley.store.db import Database
 from parley.store.spaces import SpaceStore
+
+# How long a join waits for its socket on this node before taking back the count it added.
+JOIN_TICKET_TTL = timedelta(seconds=10)
 
 RenderLinks = Callable[[Sequence[tuple[str, str]]], Awaitable[list[tuple[TextPart, ...]]]]
 
@@ -52,6 +56,8 @@ class SpaceService:
         self.db = db
         self.clock = clock
         self.features = features
+        # Joins whose socket is expected next on this node.
+        self.tickets = JoinTickets(JOIN_TICKET_TTL)
         # Every decision runs in the one transaction all services share.
         self._decide = decisions.decide
         self._act = decisions.act
@@ -231,7 +237,11 @@ class SpaceService:
 
     # --- participants ---------------------------------------------------------------------
 
-    async def join(self, caller: Caller, space_id: str) -> Participant:
+    async def join(
+        self, caller: Caller, space_id: str, *, socket_follows: bool = False
+    ) -> Participant:
+        """`socket_follows`: the event socket the caller opens next is counted here, in the
+        join's own transaction, and finds a ticket on this node (core.spaces.join_tickets)."""
         await self.features.require(Feature.SPACES)
         me = caller.account
 
@@ -239,8 +249,26 @@ class SpaceService:
             blocked = await SocialStore(conn).blocks(state.space.host_id, me.id)
             return rules.join(state, me.id, me.handle, self.clock(), blocked_by_host=blocked)
 
-        state, _ = await self._decide(space_id, [me.id], decide)
+        async def count_socket(events: list[Event], conn: AsyncConnection) -> None:
+            if events and socket_follows:
+                await SpaceStore(conn).connected(space_id, me.id)
+
+        state, events = await self._decide(space_id, [me.id], decide, count_socket)
+        if events and socket_follows:
+            ticket = JoinTicket(space_id, me.id, events[-1].seq, self.clock())
+            replaced = self.tickets.issue(ticket)
+            if replaced is not None:
+                await self._unclaimed(replaced)
         return state.participants[me.id]
+
+    async def hand_back_tickets(self) -> None:
+        """Take back the counts of joins whose socket never came to this node."""
+        for ticket in self.tickets.expired(self.clock()):
+            await self._unclaimed(ticket)
+
+    async def _unclaimed(self, ticket: JoinTicket) -> None:
+        async with self.db.write() as conn:
+            await SpaceStore(conn).unclaimed(ticket.space_id, ticket.account_id)
 
     async def leave(self, caller: Caller, space_id: str) -> None:
         await self._act(space_id, caller, lambda s: rules.leave(s, caller.account.id, self.clock()))

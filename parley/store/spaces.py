@@ -25,6 +25,7 @@ from parley.store.tables import accounts, participants, reminders, space_events,
 from parley.store.types import storable_key
 
 STAGE_ROLES = [Role.HOST.value, Role.COHOST.value, Role.SPEAKER.value]
+_one_less = case((participants.c.connections <= 1, 0), else_=participants.c.connections - 1)
 
 
 def _space(row: Row[Any]) -> Space:
@@ -303,14 +304,21 @@ class SpaceStore(Store):
     async def disconnected(self, space_id: str, account_id: str, now: datetime) -> None:
         # One statement: a second UPDATE of the same row in one transaction re-checks its
         # foreign keys on PostgreSQL, which can deadlock with a decision locking the space.
-        last = participants.c.connections <= 1
+        # `disconnected_at` is when a socket last closed; only with none left is anyone away.
         await self.conn.execute(
             update(participants)
             .where(participants.c.space_id == space_id, participants.c.account_id == account_id)
-            .values(
-                connections=case((last, 0), else_=participants.c.connections - 1),
-                disconnected_at=case((last, now), else_=participants.c.disconnected_at),
-            )
+            .values(connections=_one_less, disconnected_at=now)
+        )
+
+    async def unclaimed(self, space_id: str, account_id: str) -> None:
+        """The socket a join counted never came here: take the count back. When it was
+        never opened anywhere the participant is as after a join alone; when it was opened
+        on another node and closed, `disconnected_at` says when, and the sweep lets them go."""
+        await self.conn.execute(
+            update(participants)
+            .where(participants.c.space_id == space_id, participants.c.account_id == account_id)
+            .values(connections=_one_less)
         )
 
     async def away_since(self, cutoff: datetime, *, host_cutoff: datetime) -> list[tuple[str, str]]:

@@ -4,18 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from parley.bus import MemoryBus
 from parley.bus.messages import space_channel
+from parley.core.spaces.model import Participant, Role, SpaceStatus
 from parley.services.fanout import CLOSE_RESYNC, CLOSE_SPACE_OVER, Client, FanoutHub, pump
+from parley.services.views import StageSnapshot
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 class FakeSpaces:
-    """The two reads a feed makes of the space service."""
+    """The reads a feed makes of the space service."""
+
+    def __init__(self, stage: tuple[str, ...] = ()) -> None:
+        self.on_stage = tuple(Participant(a, a, Role.HOST, T0, T0) for a in stage)
 
     async def seq(self, space_id: str) -> int:
         return 0
+
+    async def stage(self, space_id: str) -> StageSnapshot:
+        return StageSnapshot(space_id, SpaceStatus.LIVE, 0, self.on_stage)
 
     async def events_after(self, space_id: str, since: int) -> list[Any]:
         return []
@@ -25,10 +36,10 @@ def event(seq: int, type_: str = "reaction", **data: Any) -> str:
     return json.dumps({"seq": seq, "type": type_, "at": "2026-01-01T00:00:00+00:00", "data": data})
 
 
-async def make_hub(capacity: int = 8) -> tuple[MemoryBus, FanoutHub]:
+async def make_hub(capacity: int = 8, stage: tuple[str, ...] = ()) -> tuple[MemoryBus, FanoutHub]:
     bus = MemoryBus()
     await bus.start()
-    return bus, FanoutHub(bus, FakeSpaces(), capacity)  # type: ignore[arg-type]
+    return bus, FanoutHub(bus, FakeSpaces(stage), capacity)  # type: ignore[arg-type]
 
 
 async def sent_until_closed(messages: list[str]) -> tuple[int, list[str]]:
@@ -136,3 +147,58 @@ async def test_the_last_client_leaving_stops_the_feed() -> None:
         while not feed.task.done():
             await asyncio.sleep(0.01)
     await bus.close()
+
+
+def joined(seq: int, who: str) -> str:
+    return event(
+        seq, "participant_joined", account_id=who, handle=who, role="listener", listener_count=seq
+    )
+
+
+async def test_the_audience_hears_a_rush_of_joins_as_counts_and_the_stage_hears_each() -> None:
+    bus, hub = await make_hub(capacity=1000, stage=("host",))
+    host, ada = Client("host"), Client("ada")
+    feed = await hub.attach("s", host)
+    await hub.attach("s", ada)
+    got: dict[str, list[dict[str, Any]]] = {"host": [], "ada": []}
+
+    def sender(name: str) -> Any:
+        async def send(message: str) -> None:
+            got[name].append(json.loads(message))
+
+        return send
+
+    tasks = [
+        asyncio.create_task(pump(feed, c, sender(c.account_id), batch=False)) for c in (host, ada)
+    ]
+    # Sixty listeners join in a rush, ada among them; someone reacts half-way.
+    for seq in range(1, 62):
+        if seq == 40:
+            await bus.publish(space_channel("s"), event(seq, "reaction", account_id="x"))
+        else:
+            await bus.publish(space_channel("s"), joined(seq, "ada" if seq == 25 else f"l{seq}"))
+        await asyncio.sleep(0.001)
+    async with asyncio.timeout(5):
+        while not got["ada"] or got["ada"][-1]["seq"] < 61:
+            await asyncio.sleep(0.01)
+
+    assert [m["seq"] for m in got["host"]] == list(range(1, 62))  # the stage: every join
+    heard = got["ada"]
+    seqs = [m["seq"] for m in heard]
+    assert seqs == sorted(set(seqs))  # in order, nothing twice
+    assert len(heard) < 15  # a handful of counts, not sixty joins
+    assert heard[-1]["seq"] == 61 and heard[-1]["data"]["listener_count"] == 61
+    assert sum(m["type"] == "listener_count" for m in heard) >= 2
+    # Its own join, and events for everyone, reach it as they are.
+    assert {"participant_joined": 25, "reaction": 40}.items() <= {
+        m["type"]: m["seq"] for m in heard if m["seq"] in (25, 40)
+    }.items()
+    # A count stands for every event up to its seq, so the client sees no gap before an event.
+    for before, message in zip([{"seq": 0}, *heard], heard, strict=False):
+        assert message["type"] == "listener_count" or message["seq"] == before["seq"] + 1
+    # Each count stands for the churn before it: no count goes backwards.
+    counts = [m["data"]["listener_count"] for m in heard if "listener_count" in m["data"]]
+    assert counts == sorted(counts)
+    for task in tasks:
+        task.cancel()
+    await hub.close()

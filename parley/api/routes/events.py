@@ -19,6 +19,7 @@ from parley.bus.messages import encode
 from parley.core.errors import RuleViolation, Unauthenticated
 from parley.core.ratelimit import LimitName, RateLimited
 from parley.core.spaces.events import Frame
+from parley.core.spaces.join_tickets import JoinTicket
 from parley.core.tokens import route_template
 from parley.services.accounts import Caller
 from parley.services.fanout import (
@@ -26,6 +27,7 @@ from parley.services.fanout import (
     CLOSE_TOO_MANY,
     CLOSE_UNAUTHORIZED,
     Client,
+    Feed,
     TooManySockets,
     pump,
 )
@@ -86,27 +88,35 @@ def _since(ws: WebSocket) -> int | None:
 async def events(ws: WebSocket, space_id: str) -> None:
     node: Node = ws.app.state.node
     await ws.accept()
+    ticket: JoinTicket | None = None
     try:
         caller = await _authenticate(ws, node)
         if caller is None:
             return
         me = caller.account.id
         await node.limits.check(LimitName.SOCKETS_OPENED, me)
-        participant = await node.spaces.follower(space_id, me)
+        # A socket that follows a join on this node was counted by it, and who it is was
+        # settled there: no read, no write, unless the feed cannot vouch for what happened since.
+        ticket = node.spaces.tickets.claim(space_id, me, node.clock.now())
+        participant = None if ticket else await node.spaces.follower(space_id, me)
         client = Client(me, caller.session_id)
         # Refuses a space that does not exist, and an account over its sockets on this node.
         feed = await node.hub.attach(space_id, client)
     except RuleViolation as refusal:
+        if ticket is not None:
+            await node.presence.disconnected(space_id, ticket.account_id)
         await _refuse(ws, refusal)
         return
     # Any participant's socket counts towards presence, also one opened before a rejoin: when
     # the rejoin comes, the socket is what keeps them in.
-    counted = False
+    counted = ticket is not None
     try:
-        if participant is not None:
+        if ticket is not None and not feed.vouches(me, ticket.seq):
+            await node.spaces.follower(space_id, me)
+        elif participant is not None:
             await node.presence.connected(space_id, me)
             counted = True
-        await _catch_up(ws, node, space_id, client)
+        await _catch_up(ws, node, feed, client)
         sender = asyncio.create_task(pump(feed, client, ws.send_text, batch=_batch(ws)))
         receiver = asyncio.create_task(_drain(ws))
         done, pending = await asyncio.wait([sender, receiver], return_when=asyncio.FIRST_COMPLETED)
@@ -122,6 +132,8 @@ async def events(ws: WebSocket, space_id: str) -> None:
                     # The reason is a code (session_revoked, session_expired, ...): say it.
                     await ws.send_text(json.dumps({"type": Frame.ERROR.value, "code": reason}))
                 await ws.close(code, reason)
+    except RuleViolation as refusal:
+        await _refuse(ws, refusal)
     except WebSocketDisconnect:
         pass
     finally:
@@ -130,16 +142,25 @@ async def events(ws: WebSocket, space_id: str) -> None:
             await node.presence.disconnected(space_id, me)
 
 
-async def _catch_up(ws: WebSocket, node: Node, space_id: str, client: Client) -> None:
+async def _catch_up(ws: WebSocket, node: Node, feed: Feed, client: Client) -> None:
     """Replay what the client missed since its cursor, or give it a fresh snapshot."""
+    space_id = feed.space_id
     since = _since(ws)
     missed = await node.spaces.events_after(space_id, since) if since is not None else None
     if missed is None:
         # Read after attaching to the feed: every event after this snapshot reaches the client.
-        view = await node.spaces.view(space_id)
+        # In a join rush the feed has it already, as of its last event.
+        view = feed.snapshot.view(feed.last_seq)
+        if view is None:
+            view = await node.spaces.view(space_id)
+            feed.snapshot.remember(view, feed.last_seq)
         seq = view.space.seq
-        data = SpaceOut.of(view).model_dump(mode="json")
-        await ws.send_text(json.dumps({"type": Frame.SNAPSHOT.value, "seq": seq, "data": data}))
+        text = feed.snapshot.text(seq)
+        if text is None:
+            data = SpaceOut.of(view).model_dump(mode="json")
+            text = json.dumps({"type": Frame.SNAPSHOT.value, "seq": seq, "data": data})
+            feed.snapshot.keep_text(seq, text)
+        await ws.send_text(text)
         client.last_seq = seq
         return
     client.last_seq = since if since is not None else 0

@@ -104,7 +104,8 @@ async def listeners(
 
 @actions.post("/{space_id}/join", response_model=ParticipantOut)
 async def join(space_id: str, caller: CallerDep, node: NodeDep) -> ParticipantOut:
-    return ParticipantOut.of(await node.spaces.join(caller, space_id))
+    # Clients open the space's event socket next (the web client does): counted here.
+    return ParticipantOut.of(await node.spaces.join(caller, space_id, socket_follows=True))
 
 
 @router.post("/{space_id}/leave", status_code=204)

@@ -34,6 +34,9 @@ class Frame(StrEnum):
     SNAPSHOT = "snapshot"  # the whole space, when the client's cursor is too old or absent
     RESYNC = "resync"  # the client fell too far behind: reconnect from this seq
     ERROR = "error"  # why the socket is refused or closed
+    # How many listen, standing for listeners' comings and goings up to its seq (the audience
+    # gets these instead of each join and departure: services/feed_log.py)
+    LISTENER_COUNT = "listener_count"
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,9 @@
 // the server never leaves) by reconnecting from the last good event.
 //
 //   const feed = spaceEvents({ spaceId, token, onMessage, onStatus, onFinal });
-//   onMessage(message): each snapshot and event, in order ({type: "snapshot", seq, data} first).
+//   onMessage(message): each snapshot and event, in order ({type: "snapshot", seq, data} first);
+//                       the audience gets {type: "listener_count", seq, data: {listener_count}}
+//                       in place of listeners' joins and departures in a rush.
 //   onStatus(status):   "connecting" | "live" | "reconnecting" | "offline".
 //   onFinal(code, reason): the server closed for good (4002 over, 4003 removed, 4401, 4404,
 //                       4429 too many sockets). With 4401 the reason says why: session_revoked,
@@ -142,6 +144,15 @@ class EventFeed {
     if (message.type === "snapshot") {
       this.lastSeq = message.seq;
       this.onMessage(message);
+      return;
+    }
+    if (message.type === "listener_count") {
+      // Stands for listeners' comings and goings up to its seq, sent to the audience instead of
+      // each of them: a jump, never a gap.
+      if (typeof message.seq === "number" && (this.lastSeq === null || message.seq > this.lastSeq)) {
+        this.lastSeq = message.seq;
+        this.onMessage(message);
+      }
       return;
     }
     if (typeof message.seq !== "number") {

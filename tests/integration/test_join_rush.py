@@ -1,0 +1,62 @@
+"""A rush of joins: the stage hears every join, the audience hears them as a few counts, and
+the count everyone ends with is exact."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+
+from parley.services.fanout import AUDIENCE_MIN_SECONDS
+from tests.support.clients import Person
+from tests.support.servers import ServerThread, serve, wait_until
+
+RUSH = 40
+
+
+@pytest.fixture
+async def server(database_url: str) -> AsyncIterator[ServerThread]:
+    with serve(database_url=database_url) as running:
+        yield running
+
+
+def last_count(messages: list[dict[str, object]]) -> object:
+    counts = [m["data"] for m in messages if isinstance(m.get("data"), dict)]
+    counts = [d["listener_count"] for d in counts if "listener_count" in d]  # type: ignore[index,operator]
+    return counts[-1] if counts else None
+
+
+async def test_the_audience_hears_a_rush_of_joins_as_a_few_exact_counts(
+    server: ServerThread,
+) -> None:
+    host, fan, *crowd = [
+        await Person.sign_up(server.base_url, h)
+        for h in ["host", "fan"] + [f"p{i}" for i in range(RUSH)]
+    ]
+    sid = (await host.call("POST", "/spaces", 201, json={"title": "Rush"}))["id"]
+    await fan.call("POST", f"/spaces/{sid}/join", 200)
+    async with host.events(sid) as stage, fan.events(sid) as audience:
+        await stage.wait_for("snapshot")
+        await audience.wait_for("snapshot")
+        started = time.monotonic()
+        await asyncio.gather(*(p.call("POST", f"/spaces/{sid}/join", 200) for p in crowd))
+        rush = time.monotonic() - started
+        final = RUSH + 1
+        # The stage: every join, one by one.
+        await wait_until(lambda: stage.types().count("participant_joined") == RUSH)
+        # The audience: the exact count in the end...
+        await wait_until(lambda: last_count(audience.events) == final)
+        heard = [e for e in audience.events if "listener_count" in e.get("data", {})]
+        # ...from fewer messages than there were joins: at most one per audience interval
+        # (however fast this machine let the joins come), and the first at once.
+        assert len(heard) < RUSH, [e["type"] for e in heard]
+        assert len(heard) <= rush / AUDIENCE_MIN_SECONDS + 2, (len(heard), rush)
+        assert "listener_count" in audience.types()
+        # Their sequence numbers only go up: a count stands for every join up to its seq.
+        seqs = [e["seq"] for e in audience.events]
+        assert seqs == sorted(set(seqs))
+    assert (await host.call("GET", f"/spaces/{sid}", 200))["listener_count"] == final
+    for person in (host, fan, *crowd):
+        await person.close()
