@@ -1,0 +1,63 @@
+"""A join counts the event socket that follows it; a socket that never comes is not counted
+for long, and a participant who never opens one stays as after a join alone."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from parley.store.tables import participants
+from tests.support.clients import Person
+from tests.support.servers import ServerThread, serve, wait_until
+
+
+@pytest.fixture
+async def server(database_url: str) -> AsyncIterator[ServerThread]:
+    with serve(database_url=database_url) as running:
+        yield running
+
+
+def connections(server: ServerThread, sid: str, person: Person) -> int:
+    async def read() -> int:
+        async with server.node.db.read() as conn:
+            query = select(participants.c.connections).where(
+                participants.c.space_id == sid, participants.c.account_id == person.id
+            )
+            return int((await conn.execute(query)).scalar_one())
+
+    return server.call(read())
+
+
+async def test_the_socket_after_a_join_is_counted_once_and_uncounted_when_it_closes(
+    server: ServerThread,
+) -> None:
+    host, fan = [await Person.sign_up(server.base_url, h) for h in ("host", "fan")]
+    sid = (await host.call("POST", "/spaces", 201, json={"title": "Tickets"}))["id"]
+    await fan.call("POST", f"/spaces/{sid}/join", 200)
+    assert connections(server, sid, fan) == 1  # counted by the join
+    async with fan.events(sid) as stream:
+        await stream.wait_for("snapshot")
+        assert connections(server, sid, fan) == 1  # the socket claimed it: not twice
+        assert len(server.node.spaces.tickets) == 0
+    await wait_until(lambda: connections(server, sid, fan) == 0)
+    for person in (host, fan):
+        await person.close()
+
+
+async def test_a_join_whose_socket_never_comes_gives_its_count_back(server: ServerThread) -> None:
+    host, fan = [await Person.sign_up(server.base_url, h) for h in ("host", "fan")]
+    sid = (await host.call("POST", "/spaces", 201, json={"title": "Tickets"}))["id"]
+    await fan.call("POST", f"/spaces/{sid}/join", 200)
+    assert connections(server, sid, fan) == 1
+    server.node.clock.ahead = timedelta(seconds=11)  # past the ticket's time
+    await wait_until(lambda: connections(server, sid, fan) == 0)
+    # Still in the space, as after a join alone (an HTTP-only client is not let go).
+    server.node.clock.ahead = timedelta(seconds=60)
+    await wait_until(lambda: len(server.node.spaces.tickets) == 0)
+    view = await host.call("GET", f"/spaces/{sid}", 200)
+    assert view["listener_count"] == 1
+    for person in (host, fan):
+        await person.close()
