@@ -29,6 +29,15 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     redact_tokens_in_server_logs()  # before the first request can be logged
     host = args.host or settings.host
     port = args.port or settings.port
+    workers = getattr(args, "workers", None) or settings.workers
+    if workers > 1:
+        from parley.workers import WorkersRefused, serve_workers
+
+        try:
+            return serve_workers(settings, host, port, workers)
+        except WorkersRefused as refusal:
+            print(f"parley serve: {refusal}", file=sys.stderr)
+            return 2
     print(f"Parley serving on http://{host}:{port}  (database: {_db_label(settings)})")
     uvicorn.run(
         create_app(settings),
@@ -166,6 +175,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the API and the web client")
     serve.add_argument("--host", help="address to listen on (PARLEY_HOST)")
     serve.add_argument("--port", type=int, help="port to listen on (PARLEY_PORT)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="worker processes sharing the port, one per core (PARLEY_WORKERS; needs "
+        "PostgreSQL and Redis)",
+    )
 
     admin = commands.add_parser("admin", help="administration").add_subparsers(
         dest="admin_command", required=True

@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     database_url: str | None = None
     # Unset: the in-process bus (one node). Set it to run several nodes behind a load balancer.
     redis_url: str | None = None
+    # Worker processes sharing the port (`parley serve --workers N`): on PostgreSQL and Redis
+    # only. Each space's media lives in one of them (parley/workers.py says which and how).
+    workers: int = Field(default=1, ge=1, le=64)
+    # Which worker this process is (set by `serve` for each worker it starts).
+    worker_index: int = Field(default=0, ge=0)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: str = "info"

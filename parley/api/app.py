@@ -30,6 +30,7 @@ from parley.api.routes import (
     spaces,
 )
 from parley.api.security_headers import SecurityHeaders
+from parley.api.worker_routing import MediaRouter
 from parley.config import Settings
 from parley.services.node import Node
 
@@ -56,6 +57,12 @@ class ParleyAPI(FastAPI):
 
     def build_middleware_stack(self) -> ASGIApp:
         app = super().build_middleware_stack()
+        settings = self.edge_settings
+        if settings.workers > 1:
+            self.media_router = MediaRouter(
+                app, settings.worker_index, settings.workers, settings.data_dir
+            )
+            app = self.media_router
         app = AddressGate(app, {"/metrics"}, self.edge_settings.metrics_allowed_networks)
         app = BodyLimit(
             app,
@@ -88,6 +95,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            router = getattr(app, "media_router", None)
+            if router is not None:
+                await router.close()
             await node.stop()
 
     app = ParleyAPI(

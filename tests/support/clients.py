@@ -89,20 +89,31 @@ class EventStream:
     sending `{"type": "auth", "token"}` first."""
 
     def __init__(
-        self, url: str, token: str | None = None, headers: dict[str, str] | None = None
+        self,
+        url: str,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+        unix_socket: str | None = None,
     ) -> None:
         self.url = url
         self.token = token
         self.headers = headers
+        # Through a Unix socket instead of TCP (one worker of `serve --workers N`).
+        self.unix_socket = unix_socket
         self.received: list[dict[str, Any]] = []
         self.close_code: int | None = None
         self._ws: Any = None
         self._reader: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> EventStream:
-        self._ws = await websockets.connect(
-            self.url, max_queue=None, additional_headers=self.headers
-        )
+        if self.unix_socket is not None:
+            self._ws = await websockets.unix_connect(
+                self.unix_socket, self.url, max_queue=None, additional_headers=self.headers
+            )
+        else:
+            self._ws = await websockets.connect(
+                self.url, max_queue=None, additional_headers=self.headers
+            )
         if self.token is not None:
             await self._ws.send(json.dumps({"type": "auth", "token": self.token}))
         self._reader = asyncio.create_task(self._read())
