@@ -6,6 +6,7 @@ shared port hands connections to whichever worker accepts first."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
