@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import resource
@@ -38,22 +39,43 @@ class ServerProcess:
         # What the server printed (stdout and stderr), until the process is stopped.
         self.log_path = log_path
 
+    def pids(self) -> list[int]:
+        """The server's process and its descendants (the workers of `serve --workers N`)."""
+        found, todo = [], [self.pid]
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            for task in Path(f"/proc/{pid}/task").glob("*/children"):
+                with contextlib.suppress(OSError):
+                    todo.extend(int(c) for c in task.read_text().split())
+        return found
+
     def cpu_seconds(self) -> float:
-        """User + system CPU time the server has used so far."""
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU time the server (all its processes) has used so far."""
+        total = 0.0
+        for pid in self.pids():
+            with contextlib.suppress(OSError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
 
     def rss_mib(self) -> float:
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
+        total = 0.0
+        for pid in self.pids():
+            with contextlib.suppress(OSError):
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) / 1024
+        return total
 
 
 @contextmanager
-def server_process(cpus: str | None = None, **env: str) -> Iterator[ServerProcess]:
+def server_process(
+    cpus: str | None = None, args: Sequence[str] = (), **env: str
+) -> Iterator[ServerProcess]:
     """`parley serve` in a process of its own, on a free port and a fresh data dir; with
-    `cpus` (e.g. "0"), pinned to those cores with taskset, away from the load."""
+    `cpus` (e.g. "0"), pinned to those cores with taskset, away from the load; `args` are
+    more arguments of `serve` (`--workers 2`)."""
     raise_fd_limit()
     port = free_port()
     with tempfile.TemporaryDirectory() as data:
@@ -74,7 +96,7 @@ def server_process(cpus: str | None = None, **env: str) -> Iterator[ServerProces
         log = open(Path(data) / "server.log", "w+b")  # noqa: SIM115 - read back on failure
         pin = ["taskset", "-c", cpus] if cpus is not None else []
         proc = subprocess.Popen(
-            [*pin, sys.executable, "-m", "parley.cli", "serve"],
+            [*pin, sys.executable, "-m", "parley.cli", "serve", *args],
             env=environment,
             stdout=log,
             stderr=subprocess.STDOUT,

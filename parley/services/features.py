@@ -31,7 +31,12 @@ class FeatureSwitches:
         """Refuse with 503 and the admin's public message while the feature is off. Creating a
         space needs both `spaces` and `spaces.create`."""
         async with self.db.read() as conn:
-            switches = await ModerationStore(conn).features()
+            await self.require_in(conn, feature)
+
+    @staticmethod
+    async def require_in(conn: AsyncConnection, feature: Feature) -> None:
+        """`require`, read in the caller's transaction (a join checks within its own)."""
+        switches = await ModerationStore(conn).features()
         wanted = [Feature.SPACES] if feature is Feature.SPACES else [Feature.SPACES, feature]
         for name in wanted:
             switch = switches.get(name.value)

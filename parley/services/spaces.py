@@ -242,10 +242,11 @@ class SpaceService:
     ) -> Participant:
         """`socket_follows`: the event socket the caller opens next is counted here, in the
         join's own transaction, and finds a ticket on this node (core.spaces.join_tickets)."""
-        await self.features.require(Feature.SPACES)
         me = caller.account
 
         async def decide(state: SpaceState, conn: AsyncConnection) -> list[Event]:
+            # In the join's own transaction: no connection of its own for the switches.
+            await self.features.require_in(conn, Feature.SPACES)
             blocked = await SocialStore(conn).blocks(state.space.host_id, me.id)
             return rules.join(state, me.id, me.handle, self.clock(), blocked_by_host=blocked)
 

@@ -146,7 +146,10 @@ def serve(**overrides: Any) -> Iterator[ServerThread]:
     # files a previous run left there at start-up, which would pull the segments from under a
     # server another test (another xdist worker) is running.
     with tempfile.TemporaryDirectory(prefix="parley-node-") as data:
-        settings = Settings(**{**TEST_SETTINGS, "data_dir": Path(data), **overrides})
+        # Rate-limit counters of their own in the shared Redis: another test's (or another
+        # developer's) stricter limits on 127.0.0.1 must not answer this one's requests.
+        unique = {"rate_limit_key_prefix": f"parley:rl:{secrets.token_hex(6)}:"}
+        settings = Settings(**{**TEST_SETTINGS, **unique, "data_dir": Path(data), **overrides})
         _start_from_sqlite_template(settings.effective_database_url)
         with ServerThread(settings) as server:
             yield server
@@ -291,6 +294,12 @@ async def two_nodes(**settings: Any) -> AsyncIterator[tuple[ServerThread, Server
     balancer. Tests using it carry the `postgres` and `redis` marks, whose prerequisites stop the
     run with a clear message when either is missing."""
     async with fresh_postgres_database() as url:
-        shared = {"database_url": url, "redis_url": REDIS_URL, **settings}
+        prefix = f"parley:rl:{secrets.token_hex(6)}:"  # one for both: they share their limits
+        shared = {
+            "database_url": url,
+            "redis_url": REDIS_URL,
+            "rate_limit_key_prefix": prefix,
+            **settings,
+        }
         with serve(**shared) as a, serve(**shared) as b:
             yield a, b
