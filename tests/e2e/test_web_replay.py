@@ -76,7 +76,9 @@ async def test_the_replay_page_seeks_to_the_right_tone(
     async with asyncio.timeout(150):
         sid, change = await record_two_tones(server)
         page = await open_page(await launch(None), server.base_url, f"/spaces/{sid}/replay")
-        await expect(page.get_by_role("heading", level=1, name="Two tones, recorded")).to_be_visible()
+        await expect(
+            page.get_by_role("heading", level=1, name="Two tones, recorded")
+        ).to_be_visible()
         await expect(page.get_by_role("button", name="@alice speaking at 0:00")).to_be_visible()
         await page.get_by_role("button", name="Play").click()
         await page.wait_for_function(

@@ -57,9 +57,7 @@ async def status_of(http: httpx.AsyncClient, sid: str) -> tuple[int, str | None]
     return r.status_code, r.json().get("code")
 
 
-async def until_status(
-    http: httpx.AsyncClient, sid: str, wanted: tuple[int, str | None]
-) -> None:
+async def until_status(http: httpx.AsyncClient, sid: str, wanted: tuple[int, str | None]) -> None:
     deadline = time.monotonic() + 10
     while (got := await status_of(http, sid)) != wanted:
         assert time.monotonic() < deadline, f"{sid}: {got}, not {wanted}"
