@@ -344,3 +344,46 @@ async def test_kill_9_during_a_recorded_space_loses_at_most_the_last_segment(
             second.kill()
         await host.close()
         await alice.close()
+
+
+def tone_segments(count: int) -> list[bytes]:
+    """`count` one-second MPEG-TS segments of a 440 Hz tone, as the segmenter makes them."""
+    from parley.media.segmenter import AacSegmenter
+
+    segmenter = AacSegmenter(SEGMENT_SECONDS)
+    t = np.arange(48_000 * count) / 48_000
+    mono = (np.sin(2 * np.pi * LOW * t) * 8000).astype(np.int16)
+    pcm = np.stack([mono, mono], axis=1)
+    made = []
+    for at in range(0, len(pcm), 960):
+        made += segmenter.push(pcm[at : at + 960], at)
+    return [s.data for s in made + segmenter.finish()][:count]
+
+
+async def test_segments_on_disk_that_the_index_missed_are_recovered_at_start_up(
+    tmp_path: Path,
+) -> None:
+    settings = {"database_url": sqlite_url(tmp_path), "data_dir": tmp_path / "data"}
+    with serve(**settings) as first:
+        host = await Person.sign_up(first.base_url, "host")
+        body = {"title": "Lost index", "recording": True}
+        sid = (await host.call("POST", "/spaces", 201, json=body))["id"]
+        await host.call("POST", f"/spaces/{sid}/end", 200)
+        await host.close()
+    # What a crash between the fsync and the index would leave: files nobody indexed, and
+    # one half-written temporary file.
+    folder = tmp_path / "data" / "recordings" / sid
+    folder.mkdir(parents=True)
+    for sequence, data in enumerate(tone_segments(3), start=1_800_000_000):
+        (folder / f"seg-{sequence:06d}.ts").write_bytes(data)
+    (folder / ".writing-x").write_bytes(b"half")
+    with serve(**settings) as second:
+        async with httpx.AsyncClient(base_url=f"{second.base_url}/api/v1") as anonymous:
+            info = await complete(anonymous, sid)
+            assert info["segments"] == 3
+            assert abs(info["duration_seconds"] - 3.0) < 0.1
+            text = (await anonymous.get(f"/spaces/{sid}/recording/replay.m3u8")).text
+            names = [line for line in text.splitlines() if line.startswith("seg-")]
+            assert names == [f"seg-{1_800_000_000 + i}.ts" for i in range(3)]
+            last = await anonymous.get(f"/spaces/{sid}/recording/{names[-1]}")
+            assert abs(dominant_frequency(last.content) - LOW) < 5
