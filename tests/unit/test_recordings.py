@@ -79,7 +79,10 @@ def test_trimming_drops_whole_segments_up_to_the_asked_moment() -> None:
 
 def test_speaker_turns_follow_the_mixers_reports_on_the_replays_timeline() -> None:
     timeline = Timeline(SEGMENTS)
-    at = lambda seconds: T0 + timedelta(seconds=seconds)  # noqa: E731
+
+    def at(seconds: float) -> datetime:
+        return T0 + timedelta(seconds=seconds)
+
     reports = [(at(1), ["ada"]), (at(1.5), ["ada", "bo"]), (at(3), ["bo"]), (at(3.5), []),
                (at(15), ["ada"])]  # fmt: skip
     assert speaker_turns(reports, timeline) == [
