@@ -38,54 +38,12 @@ export async function render(main, [spaceId], app) {
   const player = await attachVod(audio, info.playlist_url, currentSession()?.token);
   window.parleyReplay = { audio, info, timeline };
 
-  const playButton = h("button", { type: "button", class: "primary", "aria-pressed": "false" }, "Play");
-  const seek = h("input", { type: "range", min: "0", max: String(duration), step: "0.1", value: "0", id: "replay-seek", "aria-label": "Position" });
-  const time = h("span", { class: "replay-time", role: "timer", "aria-live": "off" }, `0:00 / ${clock(duration)}`);
-  const speedButtons = SPEEDS.map((rate) => {
-    const b = h("button", { type: "button", class: "small secondary", "aria-pressed": String(rate === 1) }, `${rate}×`);
-    b.addEventListener("click", () => {
-      audio.playbackRate = rate;
-      for (const other of speedButtons) other.setAttribute("aria-pressed", String(other === b));
-      announce(`Speed ${rate}×`, { toast: false });
-    });
-    return b;
-  });
-  const playhead = h("div", { class: "replay-playhead", "aria-hidden": "true" });
-  const lanes = speakerLanes(timeline, duration, (at) => jump(at));
+  const controls = playerControls(audio, duration);
+  const lanes = speakerLanes(timeline, duration, controls.jump);
   const reactions = reactionMarks(timeline, duration);
   const clipResult = h("p", { role: "status" });
-
-  function jump(at) {
-    audio.currentTime = Math.min(Math.max(at, 0), duration);
-    seek.value = String(audio.currentTime);
-  }
-  playButton.addEventListener("click", () => (audio.paused ? audio.play().catch(() => {}) : audio.pause()));
-  audio.addEventListener("play", () => {
-    playButton.textContent = "Pause";
-    playButton.setAttribute("aria-pressed", "true");
-  });
-  audio.addEventListener("pause", () => {
-    playButton.textContent = "Play";
-    playButton.setAttribute("aria-pressed", "false");
-  });
-  seek.addEventListener("input", () => jump(Number(seek.value)));
-  audio.addEventListener("timeupdate", () => {
-    if (document.activeElement !== seek) seek.value = String(audio.currentTime);
-    time.textContent = `${clock(audio.currentTime)} / ${clock(duration)}`;
-    playhead.style.left = `${(100 * audio.currentTime) / (duration || 1)}%`;
-  });
-
-  const clipButton = h("button", { type: "button", class: "secondary small" }, "Clip 30 s from here");
-  clipButton.addEventListener("click", async () => {
-    const start = Math.min(audio.currentTime, Math.max(0, duration - 1));
-    try {
-      const clip = await post(`/spaces/${q(spaceId)}/clips`, { start_seconds: start, duration_seconds: Math.min(30, duration - start) });
-      clipResult.replaceChildren("Clip made: ", h("a", { href: clip.page.replace(/^\//, "") }, `${clock(clip.start_seconds)}, ${Math.round(clip.duration_seconds)} s`));
-    } catch (error) {
-      clipResult.textContent = error.message;
-    }
-  });
-
+  const clipButton = clipper(spaceId, audio, duration, clipResult);
+  const { playButton, seek, time, speedButtons, playhead } = controls;
   main.append(
     h(
       "section",
@@ -139,4 +97,59 @@ function reactionMarks(timeline, duration) {
 function place(element, start, length, duration) {
   element.style.left = `${(100 * start) / (duration || 1)}%`;
   if (length) element.style.width = `${Math.max(0.5, (100 * length) / (duration || 1))}%`;
+}
+
+// Play and pause, the position (a range input and a clock), the speeds, and the playhead on the
+// timeline, all following the audio element.
+function playerControls(audio, duration) {
+  const playButton = h("button", { type: "button", class: "primary", "aria-pressed": "false" }, "Play");
+  const seek = h("input", { type: "range", min: "0", max: String(duration), step: "0.1", value: "0", id: "replay-seek", "aria-label": "Position" });
+  const time = h("span", { class: "replay-time", role: "timer", "aria-live": "off" }, `0:00 / ${clock(duration)}`);
+  const speedButtons = SPEEDS.map((rate) => {
+    const b = h("button", { type: "button", class: "small secondary", "aria-pressed": String(rate === 1) }, `${rate}×`);
+    b.addEventListener("click", () => {
+      audio.playbackRate = rate;
+      for (const other of speedButtons) other.setAttribute("aria-pressed", String(other === b));
+      announce(`Speed ${rate}×`, { toast: false });
+    });
+    return b;
+  });
+  const playhead = h("div", { class: "replay-playhead", "aria-hidden": "true" });
+
+  function jump(at) {
+    audio.currentTime = Math.min(Math.max(at, 0), duration);
+    seek.value = String(audio.currentTime);
+  }
+  playButton.addEventListener("click", () => (audio.paused ? audio.play().catch(() => {}) : audio.pause()));
+  audio.addEventListener("play", () => {
+    playButton.textContent = "Pause";
+    playButton.setAttribute("aria-pressed", "true");
+  });
+  audio.addEventListener("pause", () => {
+    playButton.textContent = "Play";
+    playButton.setAttribute("aria-pressed", "false");
+  });
+  seek.addEventListener("input", () => jump(Number(seek.value)));
+  audio.addEventListener("timeupdate", () => {
+    if (document.activeElement !== seek) seek.value = String(audio.currentTime);
+    time.textContent = `${clock(audio.currentTime)} / ${clock(duration)}`;
+    playhead.style.left = `${(100 * audio.currentTime) / (duration || 1)}%`;
+  });
+
+  return { playButton, seek, time, speedButtons, playhead, jump };
+}
+
+function clipper(spaceId, audio, duration, clipResult) {
+  const clipButton = h("button", { type: "button", class: "secondary small" }, "Clip 30 s from here");
+  clipButton.addEventListener("click", async () => {
+    const start = Math.min(audio.currentTime, Math.max(0, duration - 1));
+    try {
+      const clip = await post(`/spaces/${q(spaceId)}/clips`, { start_seconds: start, duration_seconds: Math.min(30, duration - start) });
+      clipResult.replaceChildren("Clip made: ", h("a", { href: clip.page.replace(/^\//, "") }, `${clock(clip.start_seconds)}, ${Math.round(clip.duration_seconds)} s`));
+    } catch (error) {
+      clipResult.textContent = error.message;
+    }
+  });
+
+  return clipButton;
 }
