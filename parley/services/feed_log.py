@@ -9,14 +9,16 @@ every `audience_interval` (longer the larger the audience), which keeps what a j
 node from growing with the number of people already listening; the count they hold is the exact
 one at each wake-up. A listener's own join or departure always reaches their own socket.
 
-What to send for a range of the log is worked out once per range and shared by every socket
-waiting at the same place: with thousands of sockets the cost is the send, not the slicing.
+What the audience is sent is worked out once per log end, as one list of which each socket
+takes the part past its last seq: with thousands of sockets, each attached at a different place
+in a rush, the cost is the send, not the slicing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from bisect import bisect_right
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
@@ -99,9 +101,13 @@ class FeedLog:
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     # Set for the stage alone (churn that the audience hears of later).
     stage_wake: asyncio.Event = field(default_factory=asyncio.Event)
-    _memo: dict[tuple[int, bool], tuple[Batch, frozenset[str]]] = field(default_factory=dict)
-    _memo_end: int = -1
     _everyone_total: int = 0
+    # The seq of each listener's latest join or departure in the log.
+    _churn_seq: dict[str, int] = field(default_factory=dict)
+    _audience_items: tuple[list[tuple[int, str]], list[int], dict[int, Batch]] = field(
+        default_factory=lambda: ([], [], {})
+    )
+    _audience_end: int = -1
 
     @property
     def end(self) -> int:
@@ -115,12 +121,15 @@ class FeedLog:
         self.entries.append(Entry(seq, message, churn_of, listener_count, self._everyone_total))
         if churn_of is None:
             self._everyone_total += 1
+        else:
+            self._churn_seq[churn_of] = seq
         if len(self.entries) > self.retained:
             # Whoever is behind the dropped part has been behind a long time: they resync.
             drop = len(self.entries) - self.retained // 2
             del self.entries[:drop]
             self.base += drop
-            self._memo.clear()
+            first = self.entries[0].seq
+            self._churn_seq = {a: q for a, q in self._churn_seq.items() if q >= first}
 
     def poke(self) -> None:
         """Wake every waiting socket. A fresh Event each time, so a burst of appends within
@@ -145,31 +154,31 @@ class FeedLog:
 
     def batch(self, position: int, last_seq: int, account_id: str, *, stage: bool) -> Batch:
         """What a socket at `position`, sent everything up to `last_seq`, is to be sent now."""
-        entries = self.entries[position - self.base :]
-        if not entries:
+        offset = position - self.base
+        if offset >= len(self.entries):
             return Batch([])
-        if entries[0].seq <= last_seq:
-            # Joined mid-range (its snapshot is newer than the range's start): its own.
-            fresh = [e for e in entries if e.seq > last_seq]
-            return self._build(fresh, stage, account_id)
-        if self._memo_end != self.end:
-            self._memo.clear()
-            self._memo_end = self.end
-        key = (position, stage)
-        memo = self._memo.get(key)
-        if memo is None:
-            churners = frozenset(e.churn_of for e in entries if e.churn_of is not None)
-            memo = self._memo[key] = (self._build(entries, stage, None), churners)
-        shared, churners = memo
-        if not stage and account_id in churners:
-            return self._build(entries, stage, account_id)  # its own join or departure in it
-        return shared
-
-    @staticmethod
-    def _build(entries: list[Entry], stage: bool, own: str | None) -> Batch:
         if stage:
-            return Batch([(e.seq, e.message) for e in entries])
-        return Batch(_for_audience(entries, own))
+            entries = self.entries[offset:]
+            return Batch([(e.seq, e.message) for e in entries if e.seq > last_seq])
+        if self._churn_seq.get(account_id, 0) > last_seq:
+            # Its own join or departure is waiting: sent as it is, not as a count.
+            fresh = [e for e in self.entries[offset:] if e.seq > last_seq]
+            return Batch(_for_audience(fresh, account_id))
+        # Everyone in the audience is sent a suffix of one coalesced list, worked out once per
+        # log end: a rush's sockets, each attached at a place of its own, share it.
+        items, seqs, joined = self._audience()
+        start = bisect_right(seqs, last_seq)
+        batch = joined.get(start)
+        if batch is None:
+            batch = joined[start] = Batch(items[start:])
+        return batch
+
+    def _audience(self) -> tuple[list[tuple[int, str]], list[int], dict[int, Batch]]:
+        if self._audience_end != self.end:
+            items = _for_audience(self.entries, None)
+            self._audience_items = (items, [seq for seq, _ in items], {})
+            self._audience_end = self.end
+        return self._audience_items
 
 
 class KeptSnapshot:
