@@ -103,7 +103,7 @@ def server_process(
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 60  # workers start slowly on a busy machine
             while True:
                 try:
                     if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:

@@ -39,8 +39,8 @@ async def test_a_suspended_accounts_cached_session_is_refused_on_every_node_at_o
         for person in (ada, ada_b):
             await person.call("GET", "/me", 200)
         assert cached(a, ada) and cached(b, ada)
-        started = time.monotonic()
         await suspend(mod, "ada")  # through node a
+        started = time.monotonic()  # the suspension is decided: from here, within a second
         await ada.refused("GET", "/me", 401, "invalid_token")
         await wait_until(lambda: not cached(b, ada), timeout=1.0, interval=0.01)
         await ada_b.refused("GET", "/me", 401, "invalid_token")
