@@ -15,6 +15,7 @@ from parley.config import Settings
 from parley.core.ratelimit import limit_table
 from parley.core.sessions import SessionEnd, SessionPolicy
 from parley.media import aiortc_internals
+from parley.media.sendpath import direct_send_available
 from parley.media.segment_store import FileSegmentStore
 from parley.services.accounts import AccountService
 from parley.services.bots import BotService
@@ -136,6 +137,7 @@ class Node:
 
     async def start(self) -> None:
         await aiortc_internals.self_check()  # refuse to start rather than fail mid-call
+        direct_send_available()  # or say now that the program goes out the slow way
         await self.db.migrate()
         await self.bus.start()
         ready = asyncio.Event()
