@@ -15,8 +15,8 @@ from parley.config import Settings
 from parley.core.ratelimit import limit_table
 from parley.core.sessions import SessionEnd, SessionPolicy
 from parley.media import aiortc_internals
-from parley.media.sendpath import direct_send_available
 from parley.media.segment_store import FileSegmentStore
+from parley.media.sendpath import direct_send_available
 from parley.services.accounts import AccountService
 from parley.services.bots import BotService
 from parley.services.common import NodeClock
