@@ -11,9 +11,12 @@ from typing import TYPE_CHECKING
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
+    HistogramMetricFamily,
     Metric,
 )
 from prometheus_client.registry import Collector
+
+from parley.media.mixer import ADDED_LATENCY_BUCKETS
 
 if TYPE_CHECKING:
     from parley.services.node import Node
@@ -51,20 +54,55 @@ class NodeCollector(Collector):
             "the last minute or so",
             labels=["space", "quantile"],
         )
+        delay = HistogramMetricFamily(
+            "parley_mixer_added_delay_seconds",
+            "Audio delay added by the mixer since it started: a frame's arrival to the end of "
+            "the tick that mixed it, one observation per source per tick",
+            labels=["space"],
+        )
+        moves = CounterMetricFamily(
+            "parley_mixer_phase_moves",
+            "Times the tick's phase moved to follow when stage audio arrives",
+            labels=["space"],
+        )
+        waits = CounterMetricFamily(
+            "parley_mixer_grace_waits",
+            "Ticks held (2 ms at most) for a frame due just after them",
+            labels=["space"],
+        )
+        catches = CounterMetricFamily(
+            "parley_mixer_grace_catches",
+            "Held ticks whose awaited frames came in time to be mixed",
+            labels=["space"],
+        )
         for watched in rooms:
             space = watched.room.space_id
             stats = watched.room.mixer.stats
             ticks.add_metric([space], stats.ticks)
             skipped.add_metric([space], stats.skipped_ticks)
             encodes.add_metric([space], stats.encodes)
+            moves.add_metric([space], stats.phase_moves)
+            waits.add_metric([space], stats.grace_waits)
+            catches.add_metric([space], stats.grace_catches)
+            delay.add_metric([space], _buckets(stats.added_latency_counts), stats.added_latency_sum)
             recent = sorted(stats.added_latency)
             for quantile in (0.5, 0.99):
                 if recent:
                     at = min(len(recent) - 1, round(quantile * (len(recent) - 1)))
                     added.add_metric([space, str(quantile)], recent[at])
-        yield from (ticks, skipped, encodes, added)
+        yield from (ticks, skipped, encodes, added, delay, moves, waits, catches)
         yield from _hls(node)
         yield from _abuse_limits(node)
+
+
+def _buckets(counts: list[int]) -> list[tuple[str, float]]:
+    """Prometheus buckets: cumulative counts up to each bound, then +Inf (all of them)."""
+    bounds = [*(str(b) for b in ADDED_LATENCY_BUCKETS), "+Inf"]
+    cumulative, total = [], 0
+    for bound, count in zip(bounds, counts, strict=True):
+        total += count
+        cumulative.append((bound, float(total)))
+    return cumulative
 
 
 def _hls(node: Node) -> Iterator[Metric]:
