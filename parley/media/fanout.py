@@ -103,7 +103,11 @@ class ProgramFanout:
             while True:
                 packet = await track.recv()
                 assert isinstance(packet, Packet)
-                await self._send_all(bytes(packet), _rtp_time(packet.pts, packet.time_base))
+                try:
+                    await self._send_all(bytes(packet), _rtp_time(packet.pts, packet.time_base))
+                except Exception:
+                    # One bad packet must not silence every listener for good.
+                    log.exception("program fan-out: sending a packet failed")
         except MediaStreamError:
             pass
         finally:

@@ -10,17 +10,25 @@ import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
+from fractions import Fraction
 from typing import Any, cast
 
 import pytest
 from aioice.ice import CandidatePair
-from aiortc import MediaStreamTrack, RTCDtlsTransport, RTCPeerConnection, RTCRtpSender
+from aiortc import (
+    MediaStreamError,
+    MediaStreamTrack,
+    RTCDtlsTransport,
+    RTCPeerConnection,
+    RTCRtpSender,
+)
 from aiortc.rtcrtpparameters import (
     RTCRtcpParameters,
     RTCRtpCodecParameters,
     RTCRtpHeaderExtensionParameters,
     RTCRtpSendParameters,
 )
+from av.packet import Packet
 from pylibsrtp import Policy, Session
 
 from parley.media import aiortc_internals, sendpath
@@ -221,3 +229,47 @@ async def test_a_listener_without_a_nominated_pair_is_skipped(senders: list[RTCR
     direct.send([listener], b"\xfc\x01", 0)
     assert reported_packets(listener.sender) == 0
     assert (direct.sent, direct.dropped) == (0, 0)
+
+
+class Program(MediaStreamTrack):
+    """Three packets of the program, then the end of it."""
+
+    kind = "audio"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.left = 3
+
+    async def recv(self) -> Packet[Any]:
+        if not self.left:
+            raise MediaStreamError
+        self.left -= 1
+        packet = Packet(b"\xfc\x01")
+        packet.pts, packet.time_base = 960 * (3 - self.left), Fraction(1, 48_000)
+        return packet
+
+
+async def test_a_packet_that_fails_to_send_does_not_stop_the_fan_out(
+    senders: list[RTCRtpSender], caplog: pytest.LogCaptureFixture
+) -> None:
+    fanout = ProgramFanout(Program)
+    assert fanout.direct is not None
+    sent: list[int] = []
+
+    def send(listeners: Any, payload: bytes, rtp_time: int) -> None:
+        sent.append(rtp_time)
+        if len(sent) == 1:
+            raise RuntimeError("a bug on the first packet")
+
+    fanout.direct.send = send  # type: ignore[method-assign]
+    fanout.attach(senders[0])
+    await senders[0].send(OPUS)  # what aiortc calls once DTLS is up: the fan-out starts
+    await asyncio.wait_for(_until(lambda: len(sent) == 3), 5)
+    await fanout.close()
+    assert sent == [960, 1920, 2880]
+    assert "sending a packet failed" in caplog.text
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    while not condition():
+        await asyncio.sleep(0.01)
