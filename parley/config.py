@@ -128,6 +128,10 @@ class Settings(BaseSettings):
     hls_segment_seconds: float = Field(default=2.0, ge=1.0, le=10.0)
     hls_playlist_segments: int = Field(default=6, ge=3, le=100)
     hls_ended_keep_seconds: float = Field(default=60.0, ge=0)
+    # WebRTC listeners one node serves at most, all spaces together; the next listener's offer
+    # is refused (503 `webrtc_listener_cap`, with the HLS playlist) and the web client listens
+    # by HLS instead. Unset: no cap. People on stage are never capped.
+    webrtc_listener_cap: int | None = Field(default=None, ge=0)
 
     # HTTP edge: what a client may send, and who may read the metrics.
     # Request bodies larger than this are refused with 413 before they are read (the largest

@@ -27,6 +27,7 @@ from parley.api.routes import (
     location,
     moderation,
     ops,
+    share,
     spaces,
 )
 from parley.api.security_headers import SecurityHeaders
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(ops.router)
     app.include_router(links.redirector)
+    app.include_router(share.router)
     if settings.api_docs:
         app.include_router(docs.router(WEB))
     if (WEB / "index.html").exists():

@@ -21,6 +21,7 @@ from typing import Any
 
 from parley.config import Settings
 from parley.core.errors import NotFound
+from parley.core.spaces.model import SpaceStatus
 from parley.media.mixer import Mixer
 from parley.media.playlist import (
     LIVE_PLAYLIST,
@@ -34,6 +35,7 @@ from parley.media.segment_store import SegmentStore
 from parley.media.segmenter import LiveSegmenter, SegmenterStats, SequenceNumbers
 from parley.services.accounts import Caller
 from parley.services.common import Clock
+from parley.services.sharing import SharingService
 from parley.services.spaces import SpaceService
 
 log = logging.getLogger(__name__)
@@ -81,12 +83,14 @@ class HlsService:
     def __init__(
         self,
         spaces: SpaceService,
+        sharing: SharingService,
         store: SegmentStore,
         settings: Settings,
         *,
         clock: Clock,
     ) -> None:
         self.spaces = spaces
+        self.sharing = sharing
         self.store = store
         self.settings = settings
         self.clock = clock
@@ -205,12 +209,16 @@ class HlsService:
 
     # --- serving -----------------------------------------------------------------------------
 
-    async def file(self, caller: Caller, space_id: str, name: str) -> HlsFile:
-        """A playlist or segment of the space, for someone who may listen to it: anyone signed
-        in who may follow the space (not removed from it, not blocked by its host)."""
-        snapshot = await self.spaces.stage(space_id)  # 404 for no such space
-        await self.spaces.follower(space_id, caller.account.id)
-        live = snapshot.live
+    async def file(self, caller: Caller | None, space_id: str, name: str) -> HlsFile:
+        """A playlist or segment of the space, for anyone while the space may be shown publicly
+        (its share page too: not taken down by moderation). Signed out is allowed: every space
+        is public, and a browser's own HLS (Safari) cannot send a token. Someone signed in is
+        also refused where they may not follow the space (removed from it, blocked by its host);
+        a cache in front serves everyone alike, so that is a courtesy, not a wall."""
+        space = await self.sharing.check(space_id)
+        if caller is not None:
+            await self.spaces.follower(space_id, caller.account.id)
+        live = space.state is SpaceStatus.LIVE
         stream = self.streams.get(space_id)
         if stream is None:
             if live:

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,7 @@ from parley.media.offer import check_offer
 from parley.services.accounts import Caller
 from parley.services.common import Clock
 from parley.services.hls import HlsService
+from parley.services.listener_cap import ListenerCap
 from parley.services.presence import PresenceService
 from parley.services.spaces import SpaceService
 
@@ -98,6 +100,7 @@ class MediaService:
         self.settings = settings
         self.clock = clock
         self.rooms: dict[str, WatchedRoom] = {}
+        self.cap = ListenerCap(settings.webrtc_listener_cap)
         self._background: set[asyncio.Task[None]] = set()
         self._pending_speakers: dict[str, list[str]] = {}
         self._speaker_writers: set[str] = set()
@@ -113,12 +116,19 @@ class MediaService:
             check_offer(sdp)  # before any room exists for it
         except OfferRefused as exc:
             raise Invalid(exc.code, str(exc)) from exc
+        send = me.role.on_stage and not me.removed
+        rooms = [w.room for w in self.rooms.values()]
+        admitted: AbstractContextManager[None] = (
+            nullcontext() if send else self.cap.admit(rooms, space_id, caller.account.id)
+        )
+        with admitted:
+            return await self._answer(caller, space_id, sdp, send=send)
+
+    async def _answer(self, caller: Caller, space_id: str, sdp: str, *, send: bool) -> Answer:
         watched = await self._room(space_id)
         watched.answering += 1
         try:
-            answer = await watched.room.answer(
-                caller.account.id, sdp, send=me.role.on_stage and not me.removed
-            )
+            answer = await watched.room.answer(caller.account.id, sdp, send=send)
         except OfferRefused as exc:
             raise Invalid(exc.code, str(exc)) from exc
         except OfferSuperseded as exc:

@@ -35,6 +35,7 @@ from parley.services.publisher import EventPublisher
 from parley.services.ratelimit import MemoryStore, RateLimiter, RedisStore
 from parley.services.redirector import Redirector
 from parley.services.reports import ReportService
+from parley.services.sharing import SharingService
 from parley.services.spaces import SpaceService
 from parley.services.tokens import TokenService
 from parley.store.db import Database
@@ -52,7 +53,8 @@ class Node:
     - spaces: every decision about a space runs in `decisions` (one transaction); `spaces` (the
       host's controls, what participants do, the event log), `presence` (connections, hosts away,
       dropped participants), `features` (the admin's switches);
-    - live delivery: `hub` (event sockets), `media` (WebRTC and the mixer), `hls` (live HLS);
+    - live delivery: `hub` (event sockets), `media` (WebRTC and the mixer, its listener cap),
+      `hls` (live HLS), `sharing` (what anyone may see without an account: share pages, HLS);
     - trust and safety: `moderation` (suspensions, notices, appeals, audit), `reports`,
       `location` (the location policy posts' places obey).
     """
@@ -115,8 +117,13 @@ class Node:
             settings.client_queue_size,
             max_sockets_per_account=settings.max_sockets_per_account,
         )
+        self.sharing = SharingService(self.db, self.spaces)
         self.hls = HlsService(
-            self.spaces, FileSegmentStore(settings.data_dir / "hls"), settings, clock=now
+            self.spaces,
+            self.sharing,
+            FileSegmentStore(settings.data_dir / "hls"),
+            settings,
+            clock=now,
         )
         self.media = MediaService(
             self.bus, self.spaces, self.presence, settings, clock=now, hls=self.hls

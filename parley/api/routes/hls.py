@@ -1,15 +1,16 @@
 """Live HLS of a space: its playlist and segments, with the headers an HTTP cache or CDN needs.
 
-Listening by HLS needs the same as following the space's events: a signed-in account that was
-not removed from the space nor blocked by its host. Signed-out listening to public spaces comes
-with the share pages (issue 10, part 3).
+No sign-in needed: every space is public, its share page plays this signed out, and Safari's own
+HLS cannot send a token. A space moderation took down is not served (404 `space_unavailable`,
+410 `space_removed`); someone signed in who was removed from the space, or whom its host
+blocked, is refused too.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from parley.api.deps import CallerDep, NodeDep
+from parley.api.deps import MaybeCallerDep, NodeDep
 from parley.api.errors import problem
 from parley.services.hls import HlsFile
 
@@ -55,12 +56,14 @@ def requested_range(header: str | None, size: int) -> tuple[int, int] | None:
     responses={
         200: {"content": {"application/vnd.apple.mpegurl": {}, "video/mp2t": {}}},
         206: {"description": "A byte range of a segment"},
-        404: {"description": "No such space, not live, or no such playlist or segment"},
+        403: {"description": "Signed in, and removed from the space or blocked by its host"},
+        404: {"description": "No such space, not live, taken down, or no such file"},
+        410: {"description": "The space was ended by moderation"},
         416: {"description": "The range starts past the end of the segment"},
     },
 )
 async def hls_file(
-    space_id: str, name: str, request: Request, caller: CallerDep, node: NodeDep
+    space_id: str, name: str, request: Request, caller: MaybeCallerDep, node: NodeDep
 ) -> Response:
     found = await node.hls.file(caller, space_id, name)
     return _respond(found, request.headers.get("range"), head=request.method == "HEAD")
