@@ -52,3 +52,9 @@ class Gone(RuleViolation):
     """It existed and will not come back (a space ended by moderation)."""
 
     status = 410
+
+
+class BadRequest(RuleViolation):
+    """A request a protocol says to refuse with 400 (an HLS delivery directive out of range)."""
+
+    status = 400

@@ -13,28 +13,32 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections import deque
 from collections.abc import Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from parley.config import Settings
-from parley.core.errors import NotFound
+from parley.core.errors import BadRequest, NotFound
 from parley.core.spaces.model import SpaceStatus
+from parley.media.live_segmenter import LiveSegmenter, SegmenterStats
 from parley.media.mixer import Mixer
 from parley.media.playlist import (
     LIVE_PLAYLIST,
     PLAYLIST_TYPE,
     SEGMENT_TYPE,
     SegmentEntry,
+    delivery_directives,
     live_playlist,
+    part_key,
     segment_sequence,
 )
 from parley.media.segment_store import SegmentStore
-from parley.media.segmenter import LiveSegmenter, SegmenterStats, SequenceNumbers
 from parley.services.accounts import Caller
 from parley.services.common import Clock
+from parley.services.hls_stream import LiveStream
 from parley.services.sharing import SharingService
 from parley.services.spaces import SpaceService
 
@@ -44,6 +48,9 @@ log = logging.getLogger(__name__)
 PLAYLIST_CACHE = "public, max-age=1"
 # A segment's name is never reused for other bytes (numbering only goes up).
 SEGMENT_CACHE = "public, max-age=31536000, immutable"
+# A part is needed for a few seconds; its name could come back for other bytes in one case (its
+# segment could not be stored, and the next took its number), so it is not `immutable`.
+PART_CACHE = "public, max-age=60"
 # How often a paused stream (no mixer here) checks whether its space ended meanwhile.
 PAUSED_CHECK_SECONDS = 30.0
 
@@ -54,29 +61,6 @@ class HlsFile:
     media_type: str
     cache_control: str
     immutable: bool  # a segment (byte ranges make sense), not a playlist
-
-
-@dataclass(eq=False)
-class LiveStream:
-    space_id: str
-    window: deque[SegmentEntry]
-    numbers: SequenceNumbers = field(default_factory=SequenceNumbers)
-    # Discontinuities that slid out of the window (EXT-X-DISCONTINUITY-SEQUENCE).
-    discontinuity_sequence: int = 0
-    ended_at: datetime | None = None
-    # With no mixer here: when the sweep last asked whether the space is still live.
-    checked_at: datetime | None = None
-    segmenter: LiveSegmenter | None = None
-    mixer: Mixer | None = None
-
-    @property
-    def ended(self) -> bool:
-        return self.ended_at is not None
-
-    def add(self, entry: SegmentEntry) -> None:
-        if len(self.window) == self.window.maxlen and self.window[0].discontinuity:
-            self.discontinuity_sequence += 1
-        self.window.append(entry)
 
 
 class HlsService:
@@ -138,7 +122,10 @@ class HlsService:
             discontinuity=bool(stream.window),
             # Files stay for a whole playlist's length after leaving it (RFC 8216, 6.2.2).
             keep=2 * self.settings.hls_playlist_segments,
+            part_seconds=self.settings.hls_part_seconds,
+            on_part=stream.add_part,
         )
+        stream.part_target = segmenter.part_target
         segmenter.start()
         mixer.add_program_sink(segmenter.offer)
         stream.segmenter, stream.mixer = segmenter, mixer
@@ -203,18 +190,31 @@ class HlsService:
         task.add_done_callback(self._background.discard)
 
     def _finish(self, stream: LiveStream) -> None:
-        """The space is over: the playlist says so, and the files go after a while."""
-        if stream.ended_at is None:
-            stream.ended_at = self.clock()
+        """The space is over: the playlist says so (blocked reloads return), and the files go
+        after a while."""
+        stream.finish(self.clock())
 
     # --- serving -----------------------------------------------------------------------------
 
-    async def file(self, caller: Caller | None, space_id: str, name: str) -> HlsFile:
-        """A playlist or segment of the space, for anyone while the space may be shown publicly
-        (its share page too: not taken down by moderation). Signed out is allowed: every space
-        is public, and a browser's own HLS (Safari) cannot send a token. Someone signed in is
-        also refused where they may not follow the space (removed from it, blocked by its host);
-        a cache in front serves everyone alike, so that is a courtesy, not a wall."""
+    async def file(
+        self,
+        caller: Caller | None,
+        space_id: str,
+        name: str,
+        *,
+        msn: str | None = None,
+        part: str | None = None,
+    ) -> HlsFile:
+        """A playlist, part or segment of the space, for anyone while the space may be shown
+        publicly (its share page too: not taken down by moderation). Signed out is allowed:
+        every space is public, and a browser's own HLS (Safari) cannot send a token. Someone
+        signed in is also refused where they may not follow the space (removed from it,
+        blocked by its host); a cache in front serves everyone alike, so that is a courtesy,
+        not a wall. `msn`, `part`: a blocking reload's _HLS_msn and _HLS_part, as sent."""
+        try:
+            directives = delivery_directives(msn, part)
+        except ValueError as exc:
+            raise BadRequest("hls_bad_directive", str(exc)) from exc
         space = await self.sharing.check(space_id)
         if caller is not None:
             await self.spaces.follower(space_id, caller.account.id)
@@ -227,19 +227,53 @@ class HlsService:
         if not live and stream.mixer is None:
             self._finish(stream)  # it ended while nobody was connected to it here
         if name == LIVE_PLAYLIST:
+            if directives is not None and stream.part_target:
+                await self._block(stream, *directives)
             text = live_playlist(
                 list(stream.window),
                 segment_seconds=self.settings.hls_segment_seconds,
                 ended=stream.ended,
                 discontinuity_sequence=stream.discontinuity_sequence,
+                low_latency=stream.low_latency(),
             )
             return HlsFile(text.encode(), PLAYLIST_TYPE, PLAYLIST_CACHE, immutable=False)
+        if (key := part_key(name)) is not None:
+            return await self._part(stream, *key)
         data = None
         if segment_sequence(name) is not None:
             data = await asyncio.to_thread(self.store.read, space_id, name)
         if data is None:
             raise NotFound("hls_file_not_found", "No such playlist or segment (or no longer)")
         return HlsFile(data, SEGMENT_TYPE, SEGMENT_CACHE, immutable=True)
+
+    def _hold_seconds(self) -> float:
+        # RFC 8216bis 6.2.5.2: a blocked reload is held three target durations at most.
+        return 3 * math.ceil(self.settings.hls_segment_seconds - 1e-9)
+
+    async def _block(self, stream: LiveStream, msn: int, part: int | None) -> None:
+        """Hold a reload until the playlist holds what it asks for, or a while has passed; a
+        request too far ahead of the live edge is refused (400), as the spec says."""
+        edge = stream.edge()
+        if edge is not None:
+            last_msn, last_part = edge
+            if msn > last_msn + 2:
+                raise BadRequest("hls_msn_too_far", "_HLS_msn is more than two segments ahead")
+            if part is not None:
+                per_segment = math.ceil(self.settings.hls_segment_seconds / stream.part_target)
+                ahead = (msn - last_msn) * per_segment + part - last_part
+                if ahead > math.ceil(3 / stream.part_target):  # the Advance Part Limit
+                    raise BadRequest("hls_part_too_far", "_HLS_part is too far ahead")
+        await stream.until(msn, part, self._hold_seconds())
+
+    async def _part(self, stream: LiveStream, sequence: int, index: int) -> HlsFile:
+        """A part; the next one to come (the playlist's preload hint) is waited for."""
+        hinted = stream.next_part()
+        if hinted is not None and (hinted.sequence, hinted.index) == (sequence, index):
+            await stream.until(sequence, index, self._hold_seconds())
+        found = stream.parts.get((sequence, index))
+        if found is None:
+            raise NotFound("hls_file_not_found", "No such part (or no longer)")
+        return HlsFile(found[1], SEGMENT_TYPE, PART_CACHE, immutable=True)
 
     # --- figures -----------------------------------------------------------------------------
 

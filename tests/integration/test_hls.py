@@ -75,7 +75,10 @@ def parse_playlist(text: str) -> tuple[int, list[tuple[str, float]], bool]:
         if line.startswith("#EXTINF:"):
             duration = float(line.removeprefix("#EXTINF:").rstrip(","))
             assert round(duration) <= target
-            assert lines[at - 1].startswith("#EXT-X-PROGRAM-DATE-TIME:")
+            before = at - 1
+            while lines[before].startswith("#EXT-X-PART:"):  # LL-HLS: its parts come first
+                before -= 1
+            assert lines[before].startswith("#EXT-X-PROGRAM-DATE-TIME:")
             segments.append((lines[at + 1], duration))
     return sequence, segments, "#EXT-X-ENDLIST" in lines
 

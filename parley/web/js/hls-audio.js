@@ -28,7 +28,9 @@ export async function connectHls({ spaceId, token, apiBase = "/api/v1", audio = 
     // No worker: a worker of hls.js's own would need `worker-src blob:` in the CSP, and
     // demuxing one audio stream on the page is cheap.
     enableWorker: false,
-    lowLatencyMode: false,
+    // LL-HLS when the server lists parts (PARLEY_HLS_PART_SECONDS): blocking playlist reloads
+    // and half-second parts keep a listener about two seconds behind instead of six.
+    lowLatencyMode: true,
     xhrSetup: (xhr) => token && xhr.setRequestHeader("authorization", `Bearer ${token}`),
   });
   let stopped = false;
@@ -50,6 +52,13 @@ export async function connectHls({ spaceId, token, apiBase = "/api/v1", audio = 
   });
   // Seconds behind the live edge of the playlist (hls.js's estimate), for tests and curious eyes.
   Object.defineProperty(connection, "latency", { get: () => hls.latency });
+  // Whether hls.js plays LL-HLS: the playlist lists parts and the server blocks reloads.
+  Object.defineProperty(connection, "lowLatency", {
+    get: () => {
+      const details = hls.levels?.[hls.currentLevel]?.details || hls.levels?.[0]?.details;
+      return !!(details?.canBlockReload && details?.partList?.length);
+    },
+  });
   return connection;
 }
 
