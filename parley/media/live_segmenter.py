@@ -110,6 +110,11 @@ class LiveSegmenter:
     def part_target(self) -> float:
         return self._segmenter.part_target
 
+    @property
+    def parts_per_segment(self) -> tuple[int, int]:
+        """(fewest, most) parts a segment has."""
+        return self._segmenter.parts_per_segment
+
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._thread.start()

@@ -89,6 +89,17 @@ class AacSegmenter:
         # and the last of a segment may be shorter (RFC 8216bis allows that one).
         self.part_frames = math.ceil(part_seconds * SAMPLE_RATE / AAC_FRAME) if part_seconds else 0
         self.part_target = self.part_frames * AAC_FRAME / SAMPLE_RATE
+        # How many parts a segment has: segments are cut between frames, so they hold the
+        # frame count rounded down or up.
+        frames = self.segment_samples / AAC_FRAME
+        self.parts_per_segment = (
+            (
+                math.ceil(math.floor(frames) / self.part_frames),
+                math.ceil(math.ceil(frames) / self.part_frames),
+            )
+            if self.part_frames
+            else (0, 0)
+        )
         encoder = av.CodecContext.create("aac", "w")
         assert isinstance(encoder, av.AudioCodecContext)
         encoder.sample_rate = SAMPLE_RATE

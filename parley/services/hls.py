@@ -44,8 +44,14 @@ from parley.services.spaces import SpaceService
 
 log = logging.getLogger(__name__)
 
-# A live playlist changes every segment: a cache may keep it one second at most.
+# A live playlist changes every segment (every part): a cache may keep it one second at most.
 PLAYLIST_CACHE = "public, max-age=1"
+# The answer to a blocking reload (`_HLS_msn`, `_HLS_part`: a URL of its own) says what the
+# playlist held once that part existed, which stays true. A cache keeps it for three target
+# durations (by default 6 s), so that a player a little behind the live edge catches up through
+# the cache instead of every such player reaching the node at once (a cache collapses requests
+# for a new object, not for an expired one).
+BLOCKING_CACHE = "public, max-age={seconds}"
 # A segment's name is never reused for other bytes (numbering only goes up).
 SEGMENT_CACHE = "public, max-age=31536000, immutable"
 # A part is needed for a few seconds; its name could come back for other bytes in one case (its
@@ -82,6 +88,8 @@ class HlsService:
         self._retired = SegmenterStats()  # counters of segmenters that have stopped
         self._stopping: set[LiveSegmenter] = set()  # detached, storing their last segment
         self._background: set[asyncio.Task[None]] = set()
+        self.held = 0  # requests held right now (blocking reloads, the hinted part)
+        self.held_total = 0
 
     async def start(self) -> None:
         """Streams left by a previous run of this node are dead: nobody can resume them."""
@@ -126,6 +134,7 @@ class HlsService:
             on_part=stream.add_part,
         )
         stream.part_target = segmenter.part_target
+        stream.parts_per_segment = segmenter.parts_per_segment
         segmenter.start()
         mixer.add_program_sink(segmenter.offer)
         stream.segmenter, stream.mixer = segmenter, mixer
@@ -236,7 +245,10 @@ class HlsService:
                 discontinuity_sequence=stream.discontinuity_sequence,
                 low_latency=stream.low_latency(),
             )
-            return HlsFile(text.encode(), PLAYLIST_TYPE, PLAYLIST_CACHE, immutable=False)
+            cache = PLAYLIST_CACHE
+            if directives is not None and stream.part_target:
+                cache = BLOCKING_CACHE.format(seconds=round(self._hold_seconds()))
+            return HlsFile(text.encode(), PLAYLIST_TYPE, cache, immutable=False)
         if (key := part_key(name)) is not None:
             return await self._part(stream, *key)
         data = None
@@ -263,13 +275,21 @@ class HlsService:
                 ahead = (msn - last_msn) * per_segment + part - last_part
                 if ahead > math.ceil(3 / stream.part_target):  # the Advance Part Limit
                     raise BadRequest("hls_part_too_far", "_HLS_part is too far ahead")
-        await stream.until(msn, part, self._hold_seconds())
+        await self._hold(stream, msn, part)
+
+    async def _hold(self, stream: LiveStream, msn: int, part: int | None) -> None:
+        self.held += 1
+        self.held_total += 1
+        try:
+            await stream.until(msn, part, self._hold_seconds())
+        finally:
+            self.held -= 1
 
     async def _part(self, stream: LiveStream, sequence: int, index: int) -> HlsFile:
         """A part; the next one to come (the playlist's preload hint) is waited for."""
         hinted = stream.next_part()
         if hinted is not None and (hinted.sequence, hinted.index) == (sequence, index):
-            await stream.until(sequence, index, self._hold_seconds())
+            await self._hold(stream, sequence, index)
         found = stream.parts.get((sequence, index))
         if found is None:
             raise NotFound("hls_file_not_found", "No such part (or no longer)")

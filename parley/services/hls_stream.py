@@ -19,10 +19,11 @@ from parley.media.mixer import Mixer
 from parley.media.playlist import LowLatency, PartEntry, SegmentEntry
 
 # Parts are listed for the segment being made and the two before it (RFC 8216bis 6.2.2: parts
-# older than three target durations from the live edge go), and kept one segment longer for
-# players still fetching them.
+# older than three target durations from the live edge go), and kept three segments longer:
+# a cache may serve the answer to a blocking reload for three target durations
+# (BLOCKING_CACHE in hls.py), and every part it lists must still be there.
 LISTED_PART_SEGMENTS = 2
-KEPT_PART_SEGMENTS = 3
+KEPT_PART_SEGMENTS = 6
 
 
 @dataclass(eq=False)
@@ -38,6 +39,7 @@ class LiveStream:
     segmenter: LiveSegmenter | None = None
     mixer: Mixer | None = None
     part_target: float = 0.0  # 0: no parts
+    parts_per_segment: tuple[int, int] = (0, 0)  # fewest, most
     parts: dict[tuple[int, int], tuple[PartEntry, bytes]] = field(default_factory=dict)
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -111,8 +113,10 @@ class LiveStream:
         if self.ended or self.segmenter is None or not self.part_target:
             return None
         made = self.open_parts()
-        if made:
+        if made and made[-1].index + 1 < self.parts_per_segment[1]:
             return PartEntry(made[-1].sequence, made[-1].index + 1, 0.0)
+        if made:  # that was the segment's last part: the next one starts the next segment
+            return PartEntry(made[-1].sequence + 1, 0, 0.0)
         last = self.last_segment
         return PartEntry(self.numbers.next if last is None else last + 1, 0, 0.0)
 

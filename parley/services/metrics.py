@@ -91,6 +91,16 @@ def _hls(node: Node) -> Iterator[Metric]:
     yield CounterMetricFamily(
         "parley_hls_write_seconds", "Time spent storing HLS segments", value=stats.write_seconds
     )
+    yield _gauge(
+        "parley_hls_held_requests",
+        "HLS requests held until what they ask for exists (blocking reloads, hinted parts)",
+        node.hls.held,
+    )
+    yield CounterMetricFamily(
+        "parley_hls_held",
+        "HLS requests that were held (blocking reloads, hinted parts)",
+        value=node.hls.held_total,
+    )
     cap = node.media.cap
     rooms = [w.room for w in node.media.rooms.values()]
     yield _gauge("parley_webrtc_listeners", "WebRTC listeners on this node", cap.listeners(rooms))
