@@ -10,6 +10,7 @@ from sqlalchemy import Row, and_, case, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.core.accounts import AccountState
+from parley.core.spaces.event_wire import event_of, wire_data
 from parley.core.spaces.events import Event, EventType
 from parley.core.spaces.model import (
     Limits,
@@ -55,7 +56,7 @@ def _participant_values(p: Participant) -> Columns:
 
 
 def _event(row: Row[Any]) -> Event:
-    return Event(row.space_id, row.seq, EventType(row.type), row.at, row.data)
+    return event_of(row.space_id, row.seq, EventType(row.type), row.at, row.data)
 
 
 class SpaceStore(Store):
@@ -165,7 +166,7 @@ class SpaceStore(Store):
                         "seq": e.seq,
                         "type": e.type.value,
                         "at": e.at,
-                        "data": e.data,
+                        "data": wire_data(e.data),
                     }
                     for e in events
                 ],
