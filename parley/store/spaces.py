@@ -19,7 +19,6 @@ from parley.core.spaces.model import (
     Space,
     SpaceState,
     SpaceStatus,
-    SpeakPolicy,
 )
 from parley.store.rows import Columns, Store, columns_of, insert_ignoring_duplicate, record
 from parley.store.tables import accounts, participants, reminders, space_events, spaces
@@ -29,30 +28,19 @@ STAGE_ROLES = [Role.HOST.value, Role.COHOST.value, Role.SPEAKER.value]
 
 
 def _space(row: Row[Any]) -> Space:
-    return record(
-        Space,
-        row,
-        state=SpaceStatus(row.state),
-        topics=tuple(row.topics),
-        speak_policy=SpeakPolicy(row.speak_policy),
-    )
+    return record(Space, row, topics=tuple(row.topics))
 
 
 def _space_values(space: Space) -> Columns:
-    return columns_of(
-        space,
-        topics=list(space.topics),
-        state=space.state.value,
-        speak_policy=space.speak_policy.value,
-    )
+    return columns_of(space, topics=list(space.topics))
 
 
 def _participant(row: Row[Any]) -> Participant:
-    return record(Participant, row, role=Role(row.role))
+    return record(Participant, row)
 
 
 def _participant_values(p: Participant) -> Columns:
-    return columns_of(p, role=p.role.value)
+    return columns_of(p)
 
 
 def _event(row: Row[Any]) -> Event:
