@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
+from dataclasses import KW_ONLY, dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -50,22 +51,15 @@ from parley.store.notifications import NotificationStore
 from parley.store.spaces import SpaceStore
 
 
+@dataclass(eq=False)
 class ModerationService:
-    def __init__(
-        self,
-        db: Database,
-        bus: Bus,
-        accounts: AccountService,
-        decisions: SpaceDecisions,
-        *,
-        clock: Clock,
-    ) -> None:
-        self.db = db
-        self.clock = clock
-        self.bus = bus
-        self.accounts = accounts
-        # A suspension takes the account out of its spaces through the spaces' own decisions.
-        self.decisions = decisions
+    db: Database
+    bus: Bus
+    accounts: AccountService
+    # A suspension takes the account out of its spaces through the spaces' own decisions.
+    decisions: SpaceDecisions
+    _: KW_ONLY
+    clock: Clock
 
     # --- suspension ------------------------------------------------------------------------
 
