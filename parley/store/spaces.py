@@ -43,7 +43,7 @@ def _participant_values(p: Participant) -> Columns:
     return columns_of(p)
 
 
-def _event(row: Row[Any]) -> Event:
+def stored_event(row: Row[Any]) -> Event:
     return event_of(row.space_id, row.seq, EventType(row.type), row.at, row.data)
 
 
@@ -167,7 +167,7 @@ class SpaceStore(Store):
             .order_by(space_events.c.seq)
             .limit(limit)
         )
-        return await self._all(query, _event)
+        return await self._all(query, stored_event)
 
     async def prune_events(self, space_id: str, keep_after: int) -> None:
         await self.conn.execute(

@@ -32,6 +32,8 @@ class EventType(StrEnum):
     HOST_RETURNED = "host_returned"
     HOST_CHANGED = "host_changed"
     ACTIVE_SPEAKERS = "active_speakers"
+    # The host turned recording on or off: clients show (or hide) REC.
+    RECORDING_CHANGED = "recording_changed"
 
 
 class Frame(StrEnum):
@@ -173,6 +175,13 @@ class ActiveSpeakers:
     account_ids: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class RecordingChanged:
+    type: ClassVar[EventType] = EventType.RECORDING_CHANGED
+    recording: bool
+    by: str
+
+
 EventData = (
     SpaceStarted
     | SpaceUpdated
@@ -191,6 +200,7 @@ EventData = (
     | HostReturned
     | HostChanged
     | ActiveSpeakers
+    | RecordingChanged
 )
 
 

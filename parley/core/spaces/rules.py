@@ -21,6 +21,7 @@ from parley.core.spaces.events import (
     ParticipantJoined,
     ParticipantLeft,
     ParticipantRemoved,
+    RecordingChanged,
     RoleChanged,
     SpaceCancelled,
     SpaceEnded,
@@ -355,3 +356,13 @@ def suspend(state: SpaceState, account_id: str, now: datetime) -> list[Event]:
         )
     )
     return _done(state, log)
+
+
+def set_recording(state: SpaceState, actor_id: str, on: bool, now: datetime) -> list[Event]:
+    """The host turns recording on or off while live; everyone is told (REC on the stage)."""
+    p = _actor(state, actor_id)
+    authorize(Action.RECORD, p.role)
+    if state.space.recording == on:
+        return []
+    state.space.recording = on
+    return _announce(state, now, RecordingChanged(recording=on, by=actor_id))
