@@ -135,6 +135,10 @@ class Settings(BaseSettings):
     # is refused (503 `webrtc_listener_cap`, with the HLS playlist) and the web client listens
     # by HLS instead. Unset: no cap. People on stage are never capped.
     webrtc_listener_cap: int | None = Field(default=None, ge=0)
+    # Recordings (issue 10) live under data_dir/recordings; a finished one is deleted this many
+    # days after its space ended (0: kept until someone deletes it), unless a report on the
+    # space is still open.
+    recording_retention_days: float = Field(default=30, ge=0)
 
     # HTTP edge: what a client may send, and who may read the metrics.
     # Request bodies larger than this are refused with 413 before they are read (the largest

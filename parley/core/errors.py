@@ -49,7 +49,8 @@ class Unavailable(RuleViolation):
 
 
 class Gone(RuleViolation):
-    """It existed and will not come back (a space ended by moderation)."""
+    """It existed and was removed on purpose, for good (a deleted recording, a space ended by
+    moderation)."""
 
     status = 410
 

@@ -4,7 +4,7 @@ What is withheld, and why, is decided in `core/spaces/exposure.py`."""
 from __future__ import annotations
 
 from parley.core.errors import NotFound
-from parley.core.spaces.events import Event, EventType
+from parley.core.spaces.events import Event, SpaceEnded
 from parley.core.spaces.exposure import check_exposed
 from parley.core.spaces.model import Space, SpaceStatus
 from parley.services.spaces import SpaceService
@@ -16,10 +16,7 @@ from parley.store.spaces import SpaceStore
 
 def end_reason(event: Event) -> str | None:
     """The reason a `space_ended` event gives; None for any other event."""
-    if event.type is not EventType.SPACE_ENDED:
-        return None
-    reason = event.data.get("reason")
-    return reason if isinstance(reason, str) else None
+    return event.data.reason if isinstance(event.data, SpaceEnded) else None
 
 
 class SharingService:
