@@ -92,6 +92,7 @@ class Node:
         )
         self.bots = BotService(
             self.db,
+            bus=self.bus,
             guard_links=self.link_checks.guard,
             instance_name=settings.instance_name,
             clock=now,
