@@ -15,11 +15,11 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from parley.core import accounts as account_rules
-from parley.core.accounts import Account, AccountState
 from parley.bus import messages
 from parley.bus.base import Bus
 from parley.bus.messages import SessionsEnded
+from parley.core import accounts as account_rules
+from parley.core.accounts import Account, AccountState
 from parley.core.errors import Conflict, Forbidden, NotFound
 from parley.core.moderation import AuditTarget, ModerationAction
 from parley.core.moderation_records import ActionTaken
