@@ -1,7 +1,8 @@
 """Writes data/recorded-n628ts.jsonl: a made-up but realistic recording of what a readsb
 receiver near Austin would publish as aircraft.json, one snapshot every 10 s from 16:20 to 17:55
 UTC on 2026-11-27. It is synthetic (no real flight), built from the waypoints below with a
-little seeded noise, so it can be regenerated exactly: python -m examples.flight_tracker.make_recording
+little seeded noise, so it can be regenerated exactly:
+`python -m examples.flight_tracker.make_recording`.
 
 - a835af (N628TS, a Gulfstream G650) parks and taxis at Brownsville (KBRO), takes off at
   16:30:00, climbs, cruises north, drops out of coverage for four minutes (16:52-16:56: listed
@@ -14,6 +15,7 @@ little seeded noise, so it can be regenerated exactly: python -m examples.flight
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import random
@@ -110,7 +112,7 @@ FLEET = (N628TS, N8710M, CESSNA)
 
 def at(route: tuple[Point, ...], t: float) -> Point:
     """Where the aircraft is at `t`, between the waypoints around it."""
-    for a, b in zip(route, route[1:], strict=False):
+    for a, b in itertools.pairwise(route):
         if a.t <= t <= b.t:
             f = (t - a.t) / (b.t - a.t) if b.t > a.t else 0.0
             lat, lon = a.lat + f * (b.lat - a.lat), a.lon + f * (b.lon - a.lon)

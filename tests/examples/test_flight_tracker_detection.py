@@ -4,6 +4,7 @@ the same rules on small hand-made sequences."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 from examples.flight_tracker import airports
@@ -45,7 +46,7 @@ def test_the_recording_has_the_go_around_and_the_gaps_it_claims() -> None:
     )
     assert lowest_before_landing <= 250  # went down to about 200 ft, then around
     seen = sorted(s.at for d in recorded(RECORDING) for s in parse_snapshot(d) if s.hex == "a835af")
-    gaps = [b - a for a, b in zip(seen, seen[1:], strict=False) if b - a > timedelta(seconds=30)]
+    gaps = [b - a for a, b in itertools.pairwise(seen) if b - a > timedelta(seconds=30)]
     assert len(gaps) == 2 and max(gaps) >= timedelta(minutes=4)
     listed_stale = [
         a
