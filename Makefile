@@ -58,9 +58,9 @@ demo: setup
 	$(BIN)/parley demo
 
 lint: setup
-	$(BIN)/ruff check parley tests bench
-	$(BIN)/ruff format --check parley tests bench
-	$(BIN)/mypy parley tests bench
+	$(BIN)/ruff check parley tests bench examples
+	$(BIN)/ruff format --check parley tests bench examples
+	$(BIN)/mypy parley tests bench examples
 
 unit: setup
 	$(BIN)/pytest -q tests/unit
