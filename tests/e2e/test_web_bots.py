@@ -10,7 +10,7 @@ import re
 from datetime import UTC, datetime
 
 import httpx
-from playwright.async_api import Page, expect
+from playwright.async_api import expect
 
 from tests.e2e.browser import LaunchBrowser
 from tests.e2e.test_web_space import audience_member, open_page, person, shoot
@@ -19,7 +19,7 @@ from tests.support.moderation import admin
 from tests.support.servers import ServerThread
 
 
-def label_of(scope: Page, owner: str) -> re.Pattern[str]:
+def label_of(owner: str) -> re.Pattern[str]:
     return re.compile(rf"Automated · run by @{owner}")
 
 
@@ -37,7 +37,7 @@ async def test_a_person_makes_a_bot_and_a_token_and_the_bot_is_labelled_everywhe
     await bots.get_by_role("button", name="Create bot").click()
     bot_item = bots.get_by_role("list", name="Your bots").get_by_role("listitem")
     await expect(bot_item).to_contain_text("@jetwatch")
-    await expect(bot_item).to_contain_text(label_of(page, "jack"))
+    await expect(bot_item).to_contain_text(label_of("jack"))
 
     await bots.get_by_text("Create a token").click()
     await bots.get_by_label("Token name").fill("flight tracker")
@@ -64,16 +64,17 @@ async def test_a_person_makes_a_bot_and_a_token_and_the_bot_is_labelled_everywhe
     await page.goto(f"{base}/#/u/jetwatch")
     header = page.get_by_role("heading", level=1, name="Jet watch")
     await expect(header).to_be_visible()
-    await expect(page.locator(".profile-head")).to_contain_text(label_of(page, "jack"))
+    await expect(page.locator(".profile-head")).to_contain_text(label_of("jack"))
     posted = page.get_by_role("list", name="Posts by @jetwatch").get_by_role("article")
-    await expect(posted).to_contain_text(label_of(page, "jack"))
-    await expect(posted).to_contain_text("N628TS at 30.1755° N, 97.6700° W, seen 2026-11-27 17:42 UTC")
+    await expect(posted).to_contain_text(label_of("jack"))
+    where = "N628TS at 30.1755° N, 97.6700° W, seen 2026-11-27 17:42 UTC"
+    await expect(posted).to_contain_text(where)
 
     jack = await Person.sign_in(base, "jack", PASSWORD)
     sid = (await jack.call("POST", "/spaces", 201, json={"title": "Arrivals"}))["id"]
     await page.goto(f"{base}/#/spaces/{sid}")
     await bot.call("POST", f"/spaces/{sid}/join", 200)
-    await expect(audience_member(page, "jetwatch")).to_contain_text(label_of(page, "jack"))
+    await expect(audience_member(page, "jetwatch")).to_contain_text(label_of("jack"))
 
     # Revoked from the profile: refused at once.
     await page.goto(f"{base}/#/u/jack")
