@@ -9,6 +9,7 @@ is read again at publication: one made stricter meanwhile holds the post longer,
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY, dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -38,10 +39,11 @@ async def hold(conn: AsyncConnection, held: HeldPost) -> HeldPost:
     return held
 
 
+@dataclass(eq=False)
 class HeldPosts:
-    def __init__(self, db: Database, *, clock: Clock) -> None:
-        self.db = db
-        self.clock = clock
+    db: Database
+    _: KW_ONLY
+    clock: Clock
 
     async def of(self, caller: Caller) -> list[HeldPost]:
         """The caller's held posts, the next to be published first."""

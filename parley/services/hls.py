@@ -15,7 +15,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -77,25 +77,23 @@ class LiveStream:
         self.window.append(entry)
 
 
+@dataclass(eq=False)
 class HlsService:
-    def __init__(
-        self,
-        spaces: SpaceService,
-        store: SegmentStore,
-        settings: Settings,
-        *,
-        clock: Clock,
-    ) -> None:
-        self.spaces = spaces
-        self.store = store
-        self.settings = settings
-        self.clock = clock
-        self.streams: dict[str, LiveStream] = {}
-        self._retired = SegmenterStats()  # counters of segmenters that have stopped
-        self._stopping: set[LiveSegmenter] = set()  # detached, storing their last segment
-        self._background: set[asyncio.Task[None]] = set()
-        # Told of each segment once stored (on the event loop): the recorder keeps them.
-        self.segment_listeners: list[Callable[[str, SegmentEntry], None]] = []
+    spaces: SpaceService
+    store: SegmentStore
+    settings: Settings
+    _: KW_ONLY
+    clock: Clock
+    streams: dict[str, LiveStream] = field(default_factory=dict, init=False)
+    # Counters of segmenters that have stopped.
+    _retired: SegmenterStats = field(default_factory=SegmenterStats, init=False)
+    # Detached, storing their last segment.
+    _stopping: set[LiveSegmenter] = field(default_factory=set, init=False)
+    _background: set[asyncio.Task[None]] = field(default_factory=set, init=False)
+    # Told of each segment once stored (on the event loop): the recorder keeps them.
+    segment_listeners: list[Callable[[str, SegmentEntry], None]] = field(
+        default_factory=list, init=False
+    )
 
     async def start(self) -> None:
         """Streams left by a previous run of this node are dead: nobody can resume them."""
