@@ -15,11 +15,13 @@ from parley.core import sessions as session_rules
 from parley.core.accounts import Account, AccountState, Post, clean_cursor
 from parley.core.actors import Actor
 from parley.core.errors import Conflict, Forbidden, NotFound, Unauthenticated
+from parley.core.held_posts import HeldPost, WhenTooRecent
 from parley.core.location import Place
 from parley.core.moderation import ModerationAction
 from parley.core.notifications import Notification
 from parley.core.ratelimit import LimitName
 from parley.core.sessions import SessionEnd, SessionPolicy, SessionTimes
+from parley.services import held_posts
 from parley.services.common import Clock, hash_token, new_id, new_token
 from parley.services.passwords import Passwords
 from parley.services.ratelimit import RateLimiter
@@ -321,9 +323,17 @@ class AccountService:
         async with self.db.write() as conn:
             await SocialStore(conn).unblock(caller.account.id, other.id)
 
-    async def post(self, caller: Caller, text: str, place: Place | None = None) -> Post:
+    async def post(
+        self,
+        caller: Caller,
+        text: str,
+        place: Place | None = None,
+        when_too_recent: WhenTooRecent = WhenTooRecent.REFUSE,
+    ) -> Post | HeldPost:
         """A post, with the place it carries if any. The location policy is read in the same
-        transaction as the post is written, so a post never slips past a policy just set."""
+        transaction as the post is written, so a post never slips past a policy just set. A
+        place too recent for it is refused, or held until the policy allows it if the author
+        asked (services.held_posts)."""
         text = rules.clean_post(text)
         await self.guard_links(text)
         post_id, now = new_id(), self.clock()
@@ -331,7 +341,14 @@ class AccountService:
             place = location.clean_place(place, now)
         async with self.db.write() as conn:
             if place is not None:
-                location.check_place(await PolicyStore(conn).location(), place, now)
+                policy = await PolicyStore(conn).location()
+                until = location.held_until(policy, place, now)
+                if until is not None and when_too_recent is WhenTooRecent.HOLD:
+                    held = HeldPost(
+                        post_id, caller.account.id, text, place, now, until, policy.rule
+                    )
+                    return await held_posts.hold(conn, held)
+                location.check_place(policy, place, now)
             await PostStore(conn).create(
                 id=post_id, author_id=caller.account.id, text=text, now=now, place=place
             )

@@ -24,6 +24,7 @@ from parley.services.common import NodeClock
 from parley.services.decisions import SpaceDecisions
 from parley.services.fanout import CLOSE_REMOVED, CLOSE_UNAUTHORIZED, FanoutHub
 from parley.services.features import FeatureSwitches
+from parley.services.held_posts import HeldPosts
 from parley.services.hls import HlsService
 from parley.services.link_checks import LinkChecks
 from parley.services.link_rules import LinkRules
@@ -62,7 +63,8 @@ class Node:
     - the program kept: `recorder` (live HLS segments of recorded spaces, made durable; crash
       recovery and retention), `recordings` (replay, trim, deletion), `clips`;
     - trust and safety: `moderation` (suspensions, notices, appeals, audit), `reports`,
-      `location` (the location policy posts' places obey).
+      `location` (the location policy posts' places obey), `held_posts` (posts waiting for it,
+      published by the sweep).
     """
 
     def __init__(self, settings: Settings, clock: NodeClock | None = None) -> None:
@@ -98,6 +100,7 @@ class Node:
         )
         self.bots = BotService(
             self.db,
+            bus=self.bus,
             guard_links=self.link_checks.guard,
             instance_name=settings.instance_name,
             clock=now,
@@ -146,11 +149,15 @@ class Node:
         )
         self.reports = ReportService(self.db, clock=now)
         self.location = LocationPolicies(self.db, clock=now)
+        self.held_posts = HeldPosts(self.db, clock=now)
 
         # Per node, not prometheus_client's global registry: tests run several nodes at once.
         self.metrics = CollectorRegistry()
         self.metrics.register(NodeCollector(self))
         self._sweeper: asyncio.Task[None] | None = None
+        # Sweeps finished since start: what a test waits on to know the node has looked at a
+        # moved clock (that something did not happen is only known after a sweep).
+        self.sweeps_done = 0
         self._enforcer: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -202,11 +209,13 @@ class Node:
                     await self.end_sessions({s for s, w in ended.items() if w is why}, why)
                 await self.presence.sweep()
                 await self.moderation.sweep()
+                await self.held_posts.publish_due()
                 await self.link_rules.reconcile()
                 await self.hub.catch_up()
                 await self.media.catch_up()
                 await self.hls.sweep()
                 await self.recorder.sweep()
+                self.sweeps_done += 1
             except Exception:
                 log.exception("sweep failed; trying again next interval")
 
