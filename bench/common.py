@@ -81,7 +81,8 @@ def server_process(cpus: str | None = None, **env: str) -> Iterator[ServerProces
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 30
+            # A minute: on a machine shared with others, start-up alone has taken half of that.
+            deadline = time.monotonic() + 60
             while True:
                 try:
                     if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:

@@ -28,6 +28,7 @@ from parley.api.routes import (
     moderation,
     ops,
     recordings,
+    share,
     spaces,
 )
 from parley.api.security_headers import SecurityHeaders
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(ops.router)
     app.include_router(links.redirector)
+    app.include_router(share.router)
     if settings.api_docs:
         app.include_router(docs.router(WEB))
     if (WEB / "index.html").exists():

@@ -11,7 +11,8 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 from parley.bus import messages
@@ -35,6 +36,7 @@ from parley.media.offer import check_offer
 from parley.services.accounts import Caller
 from parley.services.common import Clock
 from parley.services.hls import HlsService
+from parley.services.listener_cap import ListenerCap
 from parley.services.presence import PresenceService
 from parley.services.spaces import SpaceService
 
@@ -79,28 +81,24 @@ class WatchedRoom:
         return {a for a, m in self.stage.items() if m.role.on_stage and not m.muted}
 
 
+@dataclass(eq=False)
 class MediaService:
-    def __init__(
-        self,
-        bus: Bus,
-        spaces: SpaceService,
-        presence: PresenceService,
-        settings: Settings,
-        *,
-        clock: Clock,
-        hls: HlsService | None = None,
-    ) -> None:
-        self.hls = hls
-        self.bus = bus
-        self.spaces = spaces
-        # Where speaking levels and dead connections are reported.
-        self.presence = presence
-        self.settings = settings
-        self.clock = clock
-        self.rooms: dict[str, WatchedRoom] = {}
-        self._background: set[asyncio.Task[None]] = set()
-        self._pending_speakers: dict[str, list[str]] = {}
-        self._speaker_writers: set[str] = set()
+    bus: Bus
+    spaces: SpaceService
+    # Where speaking levels and dead connections are reported.
+    presence: PresenceService
+    settings: Settings
+    _: KW_ONLY
+    clock: Clock
+    hls: HlsService | None = None
+    rooms: dict[str, WatchedRoom] = field(default_factory=dict, init=False)
+    cap: ListenerCap = field(init=False)
+    _background: set[asyncio.Task[None]] = field(default_factory=set, init=False)
+    _pending_speakers: dict[str, list[str]] = field(default_factory=dict, init=False)
+    _speaker_writers: set[str] = field(default_factory=set, init=False)
+
+    def __post_init__(self) -> None:
+        self.cap = ListenerCap(self.settings.webrtc_listener_cap)
 
     async def connect(self, caller: Caller, space_id: str, sdp: str, kind: str) -> Answer:
         """Answer a WebRTC offer: stage members send and receive, listeners only receive."""
@@ -113,12 +111,19 @@ class MediaService:
             check_offer(sdp)  # before any room exists for it
         except OfferRefused as exc:
             raise Invalid(exc.code, str(exc)) from exc
+        send = me.role.on_stage and not me.removed
+        rooms = [w.room for w in self.rooms.values()]
+        admitted: AbstractContextManager[None] = (
+            nullcontext() if send else self.cap.admit(rooms, space_id, caller.account.id)
+        )
+        with admitted:
+            return await self._answer(caller, space_id, sdp, send=send)
+
+    async def _answer(self, caller: Caller, space_id: str, sdp: str, *, send: bool) -> Answer:
         watched = await self._room(space_id)
         watched.answering += 1
         try:
-            answer = await watched.room.answer(
-                caller.account.id, sdp, send=me.role.on_stage and not me.removed
-            )
+            answer = await watched.room.answer(caller.account.id, sdp, send=send)
         except OfferRefused as exc:
             raise Invalid(exc.code, str(exc)) from exc
         except OfferSuperseded as exc:
