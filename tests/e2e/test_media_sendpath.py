@@ -62,7 +62,8 @@ async def test_chromium_hears_the_tone_in_an_unbroken_stream(
         await asyncio.sleep(2.0)
         after = await _rtp_stats(page)
         received = after["received"] - before["received"]
-        assert 85 <= received <= 115, (before, after)  # 50 a second, on a busy machine
+        # 50 a second; a server starved by a busy machine skips ticks (never bursts), so fewer.
+        assert 60 <= received <= 115, (before, after)
         assert after["lost"] == 0 and after["discarded"] == 0, after
         assert after["reported"] is not None and after["reported"] <= after["received"], after
         assert after["received"] - after["reported"] <= 100, after  # reports lag 1.5 s at most
