@@ -26,6 +26,7 @@ from parley.api.routes import (
     links,
     location,
     moderation,
+    nodes,
     ops,
     spaces,
 )
@@ -63,7 +64,7 @@ class ParleyAPI(FastAPI):
             [
                 Allowance(
                     "POST",
-                    re.compile(r"/api/v1/spaces/[^/]+/media"),
+                    re.compile(r"/(api|internal)/v1/spaces/[^/]+/media"),
                     self.edge_settings.max_sdp_body_bytes,
                 )
             ],
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (accounts, spaces, events, moderation, links, hls, bots, location):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(ops.router)
+    app.include_router(nodes.router)
     app.include_router(links.redirector)
     if settings.api_docs:
         app.include_router(docs.router(WEB))

@@ -23,6 +23,7 @@ from parley.services.decisions import SpaceDecisions
 from parley.services.fanout import CLOSE_REMOVED, CLOSE_UNAUTHORIZED, FanoutHub
 from parley.services.features import FeatureSwitches
 from parley.services.hls import HlsService
+from parley.services.homing import Homing
 from parley.services.link_checks import LinkChecks
 from parley.services.link_rules import LinkRules
 from parley.services.location import LocationPolicies
@@ -52,7 +53,8 @@ class Node:
     - spaces: every decision about a space runs in `decisions` (one transaction); `spaces` (the
       host's controls, what participants do, the event log), `presence` (connections, hosts away,
       dropped participants), `features` (the admin's switches);
-    - live delivery: `hub` (event sockets), `media` (WebRTC and the mixer), `hls` (live HLS);
+    - live delivery: `hub` (event sockets), `media` (WebRTC and the mixer), `hls` (live HLS),
+      `homing` (which node mixes each space, under a lease; the others relay its program);
     - trust and safety: `moderation` (suspensions, notices, appeals, audit), `reports`,
       `location` (the location policy posts' places obey).
     """
@@ -118,8 +120,15 @@ class Node:
         self.hls = HlsService(
             self.spaces, FileSegmentStore(settings.data_dir / "hls"), settings, clock=now
         )
+        self.homing = Homing(self.db, settings, clock=self.clock)
         self.media = MediaService(
-            self.bus, self.spaces, self.presence, settings, clock=now, hls=self.hls
+            self.bus,
+            self.spaces,
+            self.presence,
+            settings,
+            clock=now,
+            homing=self.homing,
+            hls=self.hls,
         )
 
         self.moderation = ModerationService(
@@ -143,6 +152,7 @@ class Node:
         await ready.wait()
         await self.link_rules.start()
         await self.hls.start()
+        await self.homing.start()
         self._sweeper = asyncio.create_task(self._sweep_forever(), name="sweeper")
 
     async def stop(self) -> None:
@@ -154,6 +164,7 @@ class Node:
         await self.link_rules.stop()
         await self.link_checks.close()
         await self.media.close()
+        await self.homing.stop()
         await self.hls.stop()
         await self.hub.close()
         await self.bus.close()
