@@ -16,6 +16,7 @@ from bench.common import ServerProcess, server_process
 from tests.support.clients import PASSWORD, Person
 from tests.support.servers import REDIS_URL, fresh_postgres_database
 
+PARLEY = [sys.executable, "-m", "parley.cli"]
 NODE_SECRET = "a secret every node of the test deployment shares"
 
 
@@ -27,8 +28,7 @@ class Deployment:
     def admin(self, handle: str) -> None:
         """`parley admin create-user --admin`, on the deployment's database."""
         subprocess.run(
-            [sys.executable, "-m", "parley.cli", "admin", "create-user", handle]
-            + ["--password", PASSWORD, "--admin"],
+            [*PARLEY, "admin", "create-user", handle, "--password", PASSWORD, "--admin"],
             env={**os.environ, **self.env},
             check=True,
             capture_output=True,
