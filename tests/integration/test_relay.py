@@ -13,7 +13,7 @@ import pytest
 
 from tests.support.audio import MediaClient
 from tests.support.clients import Person, bring_on_stage
-from tests.support.cluster import cluster, people
+from tests.support.cluster import cluster, kill, people
 from tests.support.moderation import suspend
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -81,3 +81,81 @@ async def _gone_after(
         assert after is not None, "heard again"
         gone.append(round(1000 * (after - (returned - started))))
     return gone
+
+
+async def test_a_killed_home_node_hands_the_space_on_and_everyone_is_back_within_10_s() -> None:
+    lease = {"PARLEY_HOME_LEASE_SECONDS": "2"}
+    async with cluster(3, **lease) as deployment:
+        a, b, c = deployment.nodes
+        host, speaker = await people(a, "host", "speaker")
+        on_b, on_c = (await people(b, "lis_b"))[0], (await people(c, "lis_c"))[0]
+        sid = (await host.call("POST", "/spaces", 201, json={"title": "Survives"}))["id"]
+        for person in (speaker, on_b, on_c):
+            await person.call("POST", f"/spaces/{sid}/join", 200)
+        await host.call("POST", f"/spaces/{sid}/unmute", 204)
+        await bring_on_stage(host, speaker, sid)
+        stage = {
+            "host": await MediaClient.connect(host, sid, tone=HOST_TONE),
+            "speaker": await MediaClient.connect(speaker, sid, tone=SPEAKER_TONE),
+        }
+        ears = [await MediaClient.connect(on_b, sid), await MediaClient.connect(on_c, sid)]
+        streams = {p.handle: [p.events(sid)] for p in (host, speaker, on_b, on_c)}
+        moved: list[Person] = []
+        try:
+            for [stream] in streams.values():
+                await stream.__aenter__()
+                await stream.wait_for("snapshot")
+            for ear in ears:
+                await ear.hearing.until("hears", HOST_TONE, timeout=10)
+                await ear.hearing.until("hears", SPEAKER_TONE, timeout=10)
+
+            kill(a)
+            killed = time.monotonic()
+            # What the web client does (web/js/space/connect.js, media.js): its event socket
+            # drops, it comes back (here through node b, as a load balancer would send it)
+            # after its last event, and offers its media again until it is answered.
+            for person in (host, speaker):
+                old = streams[person.handle][0]
+                await old.wait_closed(timeout=5)
+                again = Person(b.base, person.handle, person.token, person.account)
+                moved.append(again)
+                new = again.events(sid, since=old.events[-1]["seq"] if old.events else None)
+                streams[person.handle].append(await new.__aenter__())
+            stage = {
+                "host": await _offer_until_answered(moved[0], sid, HOST_TONE, killed + 10),
+                "speaker": await _offer_until_answered(moved[1], sid, SPEAKER_TONE, killed + 10),
+            }
+            for ear in ears:
+                await ear.hearing.until("hears", HOST_TONE, timeout=killed + 10 - time.monotonic())
+                await ear.hearing.until("hears", SPEAKER_TONE, timeout=1)
+            await stage["host"].hearing.until("hears", SPEAKER_TONE, timeout=1)
+            await stage["speaker"].hearing.until("hears", HOST_TONE, timeout=1)
+            print(f"every client hears the stage {time.monotonic() - killed:.1f} s after the kill")
+
+            await moved[0].call("PATCH", f"/spaces/{sid}", 200, json={"title": "Still here"})
+            for handle, [*_, stream] in streams.items():
+                await stream.wait_for("space_updated", timeout=killed + 10 - time.monotonic())
+                seqs = [e["seq"] for s in streams[handle] for e in s.events]
+                assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), (handle, seqs)
+        finally:
+            for opened in streams.values():
+                for stream in opened:
+                    if stream._ws is not None:
+                        await stream.__aexit__(None, None, None)
+            await asyncio.gather(*(m.close() for m in [*stage.values(), *ears]))
+            for person in (host, speaker, on_b, on_c, *moved):
+                await person.close()
+
+
+async def _offer_until_answered(
+    person: Person, space_id: str, tone: float, deadline: float
+) -> MediaClient:
+    """Offers again until answered: while the dead home's lease runs, nobody mixes the space
+    (503 `home_unreachable`)."""
+    while True:
+        try:
+            return await MediaClient.connect(person, space_id, tone=tone)
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.5)
