@@ -36,7 +36,8 @@ class Deployment:
 
 
 @contextlib.asynccontextmanager
-async def cluster(count: int, **env: str) -> AsyncIterator[Deployment]:
+async def cluster(count: int, cpus: str | None = None, **env: str) -> AsyncIterator[Deployment]:
+    """`count` nodes, pinned to `cpus` with taskset when given (benchmarks)."""
     async with fresh_postgres_database() as url:
         shared = {
             "PARLEY_DATABASE_URL": url,
@@ -45,7 +46,7 @@ async def cluster(count: int, **env: str) -> AsyncIterator[Deployment]:
             **env,
         }
         with contextlib.ExitStack() as stack:
-            nodes = [stack.enter_context(server_process(**shared)) for _ in range(count)]
+            nodes = [stack.enter_context(server_process(cpus, **shared)) for _ in range(count)]
             try:
                 yield Deployment(nodes, shared)
             except BaseException:
