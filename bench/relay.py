@@ -221,6 +221,10 @@ def main() -> None:
         "while A's lease runs out); the time is from the kill to B's listener hearing a beep. "
         "It is bounded by the lease (renewed every third of it) plus a relay retry (250 ms). "
         "Target: hop ≤ 10 ms."
+        f" Load average when the run ended: {os.getloadavg()[0]:.1f} on "
+        f"{os.cpu_count()} cores: the machine is shared with other work, and the p99 and "
+        "max are scheduling delays of a busy core (both nodes share it; p50 is the hop's own "
+        "cost)."
     )
     command = f"python -m bench.relay --seconds {args.seconds:g} --lease " + " ".join(
         f"{x:g}" for x in args.lease
