@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -94,6 +94,8 @@ class HlsService:
         self._retired = SegmenterStats()  # counters of segmenters that have stopped
         self._stopping: set[LiveSegmenter] = set()  # detached, storing their last segment
         self._background: set[asyncio.Task[None]] = set()
+        # Told of each segment once stored (on the event loop): the recorder keeps them.
+        self.segment_listeners: list[Callable[[str, SegmentEntry], None]] = []
 
     async def start(self) -> None:
         """Streams left by a previous run of this node are dead: nobody can resume them."""
@@ -128,7 +130,7 @@ class HlsService:
             stream=space_id,
             store=self.store,
             segment_seconds=self.settings.hls_segment_seconds,
-            on_segment=stream.add,
+            on_segment=lambda entry: self._stored(stream, entry),
             clock=self.clock,
             numbers=stream.numbers,
             discontinuity=bool(stream.window),
@@ -138,6 +140,14 @@ class HlsService:
         segmenter.start()
         mixer.add_program_sink(segmenter.offer)
         stream.segmenter, stream.mixer = segmenter, mixer
+
+    def _stored(self, stream: LiveStream, entry: SegmentEntry) -> None:
+        stream.add(entry)
+        for listener in self.segment_listeners:
+            try:
+                listener(stream.space_id, entry)
+            except Exception:
+                log.exception("hls %s: a segment listener failed", stream.space_id)
 
     async def mixer_stopped(self, space_id: str, mixer: Mixer, *, ended: bool) -> None:
         stream = self.streams.get(space_id)

@@ -194,6 +194,12 @@ class SpaceService:
         await self._act(space_id, caller, lambda s: rules.end(s, caller.account.id, self.clock()))
         return await self.view(space_id)
 
+    async def set_recording(self, caller: Caller, space_id: str, on: bool) -> SpaceView:
+        """The host starts or stops recording a live space (an event: everyone sees REC)."""
+        me = caller.account.id
+        await self._act(space_id, caller, lambda s: rules.set_recording(s, me, on, self.clock()))
+        return await self.view(space_id)
+
     async def edit(
         self,
         caller: Caller,

@@ -204,6 +204,12 @@ EXPECTED: dict[Action, dict[Role, dict[str, str]]] = {
         _S: {"leave": OK},
         _L: {"leave": OK},
     },
+    Action.RECORD: {
+        _H: {"record": OK},
+        _C: {"record": "record_not_allowed"},
+        _S: {"record": "record_not_allowed"},
+        _L: {"record": "record_not_allowed"},
+    },
 }
 
 # Codes that mean "your role may not do this"; the rest are about the current state.
@@ -529,6 +535,18 @@ def case_react(room: Room, actor: str) -> Attempt:
     return Attempt(room.state, lambda: stage.react(room.state, actor, "👏", room.clock()), check)
 
 
+def case_record(room: Room, actor: str) -> Attempt:
+    def check(events: list[Event]) -> None:
+        assert room.state.space.recording
+        assert types(events) == [EventType.RECORDING_CHANGED]
+        assert events[0].data == {"recording": True, "by": actor}
+
+    def act() -> list[Event]:
+        return rules.set_recording(room.state, actor, True, room.clock())
+
+    return Attempt(room.state, act, check)
+
+
 def case_leave(room: Room, actor: str) -> Attempt:
     def check(events: list[Event]) -> None:
         if actor == HOST:
@@ -570,6 +588,7 @@ CASES: dict[Action, dict[str, Case]] = {
     Action.RAISE_HAND: {"raise hand": case_raise_hand},
     Action.REACT: {"react": case_react},
     Action.LEAVE: {"leave": case_leave},
+    Action.RECORD: {"record": case_record},
 }
 
 
@@ -671,6 +690,7 @@ def outsider_actions(room: Room, who: str) -> dict[str, Callable[[], object]]:
         "mute": lambda: stage.mute(s, who, S2, now),
         "unmute": lambda: stage.unmute(s, who, now),
         "react": lambda: stage.react(s, who, "👏", now),
+        "record": lambda: rules.set_recording(s, who, True, now),
     }
 
 

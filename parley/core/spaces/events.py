@@ -26,6 +26,8 @@ class EventType(StrEnum):
     HOST_RETURNED = "host_returned"
     HOST_CHANGED = "host_changed"
     ACTIVE_SPEAKERS = "active_speakers"
+    # The host turned recording on or off: clients show (or hide) REC.
+    RECORDING_CHANGED = "recording_changed"
 
 
 class Frame(StrEnum):

@@ -337,3 +337,15 @@ def suspend(state: SpaceState, account_id: str, now: datetime) -> list[Event]:
         listener_count=space.listener_count,
     )
     return _done(state, log)
+
+
+def set_recording(state: SpaceState, actor_id: str, on: bool, now: datetime) -> list[Event]:
+    """The host turns recording on or off while live; everyone is told (REC on the stage)."""
+    p = _actor(state, actor_id)
+    authorize(Action.RECORD, p.role)
+    if state.space.recording == on:
+        return []
+    state.space.recording = on
+    log = _log(state, now)
+    log.emit(EventType.RECORDING_CHANGED, recording=on, by=actor_id)
+    return _done(state, log)
