@@ -51,6 +51,7 @@ async def test_listeners_move_to_a_new_source_with_timestamps_that_keep_going_up
     await asyncio.sleep(0)
     relay.publish(_packet(b"r1", pts=9_600_000))
     first = await reading
+    assert isinstance(first, Packet)
     assert (bytes(first), first.pts) == (b"r1", 9_600_000)
 
     # The home died: its relay ends, and this node's own mixer, whose clock started at 960,
@@ -63,6 +64,7 @@ async def test_listeners_move_to_a_new_source_with_timestamps_that_keep_going_up
     await asyncio.sleep(0)
     mixer.publish(_packet(b"m1", pts=960))
     second = await reading
+    assert isinstance(second, Packet)
     assert (bytes(second), second.pts) == (b"m1", 9_600_960)
     reading = asyncio.ensure_future(track.recv())
     await asyncio.sleep(0)
