@@ -51,9 +51,12 @@ class ServerProcess:
 
 
 @contextmanager
-def server_process(cpus: str | None = None, **env: str) -> Iterator[ServerProcess]:
+def server_process(
+    cpus: str | None = None, start_seconds: float = 30, **env: str
+) -> Iterator[ServerProcess]:
     """`parley serve` in a process of its own, on a free port and a fresh data dir; with
-    `cpus` (e.g. "0"), pinned to those cores with taskset, away from the load."""
+    `cpus` (e.g. "0"), pinned to those cores with taskset, away from the load. It must answer
+    /healthz within `start_seconds`."""
     raise_fd_limit()
     port = free_port()
     with tempfile.TemporaryDirectory() as data:
@@ -81,7 +84,7 @@ def server_process(cpus: str | None = None, **env: str) -> Iterator[ServerProces
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + start_seconds
             while True:
                 try:
                     if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:

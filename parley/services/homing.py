@@ -94,6 +94,23 @@ class Homing:
             async with self.db.write() as conn:
                 await HomeStore(conn).release(space_id, self.node_id)
 
+    async def hand_over(self, space_id: str, candidates: set[str]) -> NodeInfo | None:
+        """This node is going away: give the space to another node, one of `candidates` (nodes
+        relaying it, which start mixing the moment their relay closes) if any is alive, else
+        the least loaded; with no other node, let it go. The node it went to, if any."""
+        if self.held.pop(space_id, None) is None:
+            return None
+        others = [n for n in await self.nodes() if n.node_id != self.node_id]
+        chosen = [n for n in others if n.node_id in candidates] or others
+        async with self.db.write() as conn:
+            store = HomeStore(conn)
+            if chosen:
+                until = self.clock.now() + self.lease
+                if await store.hand_over(space_id, self.node_id, chosen[0], until=until):
+                    return chosen[0]
+            await store.release(space_id, self.node_id)
+        return None
+
     async def nodes(self) -> list[NodeInfo]:
         """Nodes heard from within two leases, least loaded first."""
         async with self.db.read() as conn:

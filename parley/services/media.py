@@ -244,7 +244,7 @@ class MediaService:
             await watched.room.disconnect(account_id)
 
     @contextlib.asynccontextmanager
-    async def relay_feed(self, space_id: str) -> AsyncIterator[MediaStreamTrack]:
+    async def relay_feed(self, space_id: str, node_id: str) -> AsyncIterator[MediaStreamTrack]:
         """The program of a space mixed here, for another node that relays it to its own
         listeners; the room stays open (mixing) while any node relays it."""
         if not (await self.spaces.stage(space_id)).live:
@@ -253,6 +253,7 @@ class MediaService:
             raise Conflict("not_home", "This node is not the space's home")
         watched = await self._room(space_id)
         watched.placement.relays += 1
+        watched.placement.relayed_to.add(node_id)
         try:
             yield watched.room.mixer.program_track()
         finally:
@@ -317,6 +318,17 @@ class MediaService:
         await watched.room.disconnect(account_id)
 
     async def close(self) -> None:
+        """The node is going away (SIGTERM): first each space mixed here goes to another node
+        (one that relayed it, if any), whose relay then drops and which starts mixing at once;
+        then every connection here closes, and its client offers again elsewhere."""
+        for watched in list(self.rooms.values()):
+            if self.homing.enabled and watched.room.mixing:
+                space_id = watched.room.space_id
+                try:
+                    to = await self.homing.hand_over(space_id, watched.placement.relayed_to)
+                    log.info("space %s: handed over to %s", space_id, to and to.node_id)
+                except Exception:
+                    log.exception("could not hand space %s over", space_id)
         for space_id in list(self.rooms):
             await self._close_room(space_id)
         for task in list(self._background):

@@ -55,7 +55,8 @@ class Placement:
     relay: asyncio.Task[None] | None = None
     receiver: RelayReceiver | None = None
     home: Home | None = None
-    relays: int = 0  # other nodes relaying this room's program from here
+    relays: int = 0  # other nodes relaying this room's program from here now
+    relayed_to: set[str] = field(default_factory=set)  # every node that did: successors
 
 
 class RoomPlacement:

@@ -65,6 +65,22 @@ class HomeStore(Store):
         )
         return set(held.scalars())
 
+    async def hand_over(
+        self, space_id: str, node_id: str, to: NodeInfo, *, until: datetime
+    ) -> bool:
+        """Give the space, if this node still holds it, to `to` until `until`."""
+        moved = await self.conn.execute(
+            update(space_homes)
+            .where(space_homes.c.space_id == space_id, space_homes.c.node_id == node_id)
+            .values(
+                node_id=to.node_id,
+                node_url=to.url,
+                lease_until=until,
+                epoch=space_homes.c.epoch + 1,
+            )
+        )
+        return bool(moved.rowcount)
+
     async def release(self, space_id: str, node_id: str) -> None:
         """Let the space go at once (its mixer stopped here), if this node still holds it."""
         await self.conn.execute(

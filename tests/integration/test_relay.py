@@ -6,12 +6,16 @@ PostgreSQL and Redis; the tests reach each node directly, as a load balancer wou
 from __future__ import annotations
 
 import asyncio
+import itertools
+import os
+import signal
 import time
+from collections import deque
 from collections.abc import Awaitable
 
 import pytest
 
-from tests.support.audio import MediaClient
+from tests.support.audio import HEARD_DBFS, MediaClient, tone_level
 from tests.support.clients import Person, bring_on_stage
 from tests.support.cluster import cluster, kill, people
 from tests.support.moderation import suspend
@@ -159,3 +163,48 @@ async def _offer_until_answered(
             if time.monotonic() > deadline:
                 raise
             await asyncio.sleep(0.5)
+
+
+async def test_a_node_stopped_with_sigterm_hands_its_spaces_on_without_a_long_gap() -> None:
+    # The default lease (6 s): a drained node hands its spaces over, nobody waits for a lease.
+    async with cluster(3) as deployment:
+        a, b, c = deployment.nodes
+        (host,) = await people(a, "host")
+        on_b, on_c = (await people(b, "lis_b"))[0], (await people(c, "lis_c"))[0]
+        sid = (await host.call("POST", "/spaces", 201, json={"title": "Drained"}))["id"]
+        for person in (on_b, on_c):
+            await person.call("POST", f"/spaces/{sid}/join", 200)
+        await host.call("POST", f"/spaces/{sid}/unmute", 204)
+        voice = await MediaClient.connect(host, sid, tone=HOST_TONE)  # node a is the home
+        ears = [await MediaClient.connect(on_b, sid), await MediaClient.connect(on_c, sid)]
+        moved = Person(b.base, host.handle, host.token, host.account)
+        try:
+            async with host.events(sid) as stream:
+                await stream.wait_for("snapshot")
+                for ear in ears:
+                    await ear.hearing.until("hears", HOST_TONE, timeout=10)
+                    ear.hearing.chunks = deque(ear.hearing.chunks, maxlen=50 * 30)  # keep 30 s
+                stopped = time.monotonic()
+                os.kill(a.pid, signal.SIGTERM)
+                # The event socket closes (1012, "service restart"): the web client comes back
+                # through another node and offers its media again.
+                await stream.wait_closed(timeout=5)
+            await voice.close()
+            voice = await _offer_until_answered(moved, sid, HOST_TONE, stopped + 10)
+            for ear in ears:
+                await ear.hearing.until("hears", HOST_TONE, timeout=stopped + 10 - time.monotonic())
+            await asyncio.sleep(0.5)
+            gaps = [_longest_gap(ear, HOST_TONE, since=stopped - 0.5) for ear in ears]
+            print(f"longest gap at the listeners on b and c: {gaps} s")
+            assert max(gaps) <= 2.0
+        finally:
+            await asyncio.gather(*(m.close() for m in [voice, *ears]))
+            for person in (host, moved, on_b, on_c):
+                await person.close()
+
+
+def _longest_gap(client: MediaClient, tone: float, *, since: float) -> float:
+    """The longest time between two 20 ms pieces of received audio carrying the tone."""
+    chunks = client.hearing.chunks
+    heard = [at for at, pcm in chunks if at >= since and tone_level(pcm, tone) >= HEARD_DBFS]
+    return max(b - a for a, b in itertools.pairwise(heard))

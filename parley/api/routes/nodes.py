@@ -64,7 +64,7 @@ async def relay(ws: WebSocket, space_id: str) -> None:
         await ws.close(CLOSE_NOT_A_NODE)
         return
     try:
-        async with node.media.relay_feed(space_id) as track:
+        async with node.media.relay_feed(space_id, caller) as track:
             await ws.accept()
             log.info("space %s: relaying its program to node %s", space_id, caller)
             with contextlib.suppress(WebSocketDisconnect, OSError, RuntimeError):
