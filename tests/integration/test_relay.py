@@ -22,7 +22,8 @@ from tests.support.moderation import suspend
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
-HOST_TONE, SPEAKER_TONE, GUEST_TONE = 440.0, 660.0, 880.0
+# Far apart: a 20 ms piece is analysed on its own, and a near tone would leak into its bin.
+HOST_TONE, SPEAKER_TONE, GUEST_TONE = 440.0, 1200.0, 2000.0
 
 
 async def test_listeners_on_other_nodes_hear_the_stage_and_lose_a_muted_or_suspended_voice() -> (
