@@ -81,15 +81,29 @@ async def _gone_after(
     print(f"the decision took {1000 * (returned - started):.0f} ms")
     gone = []
     for ear in ears:
-        await ear.hearing.until("silent_at", tone, timeout=2)
-        after = ear.hearing.silent_since(tone, started)
-        assert after is not None, "heard again"
+        after = await _silent_for_good(ear, tone, started)
         gone.append(round(1000 * (after - (returned - started))))
     return gone
 
 
+async def _silent_for_good(ear: MediaClient, tone: float, started: float) -> float:
+    """Seconds from `started` to the last of the tone, once 300 ms of audio have followed
+    without it (a pause in arrivals on a busy machine is not silence)."""
+    deadline = time.monotonic() + 3
+    while True:
+        after = ear.hearing.silent_since(tone, started)
+        if after is not None:
+            since = started + after
+            if sum(1 for at, _pcm in ear.hearing.chunks if at >= since) >= 15:
+                return after
+        assert time.monotonic() < deadline, f"{tone} Hz still heard"
+        await asyncio.sleep(0.05)
+
+
 async def test_a_killed_home_node_hands_the_space_on_and_everyone_is_back_within_10_s() -> None:
-    lease = {"PARLEY_HOME_LEASE_SECONDS": "2"}
+    # Short, so the space moves soon after the kill; not so short that a renewal late on a busy
+    # machine loses it.
+    lease = {"PARLEY_HOME_LEASE_SECONDS": "3"}
     async with cluster(3, **lease) as deployment:
         a, b, c = deployment.nodes
         host, speaker = await people(a, "host", "speaker")
