@@ -346,6 +346,7 @@ class MediaService:
                 silence_seconds=self.settings.media_silence_seconds,
                 on_active_speakers=lambda ids: self._active_speakers(space_id, ids),
                 on_peer_lost=lambda account_id: self._peer_lost(space_id, account_id),
+                switchable=self.homing.enabled,
             )
             watched = self.rooms[space_id] = WatchedRoom(room)
             room.on_empty = self._closer(watched)
