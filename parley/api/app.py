@@ -29,6 +29,7 @@ from parley.api.routes import (
     nodes,
     ops,
     recordings,
+    share,
     spaces,
 )
 from parley.api.security_headers import SecurityHeaders
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ops.router)
     app.include_router(nodes.router)
     app.include_router(links.redirector)
+    app.include_router(share.router)
     if settings.api_docs:
         app.include_router(docs.router(WEB))
     if (WEB / "index.html").exists():

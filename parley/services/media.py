@@ -11,7 +11,8 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 from aiortc import MediaStreamTrack
@@ -38,6 +39,7 @@ from parley.services.accounts import Caller
 from parley.services.common import Clock
 from parley.services.hls import HlsService
 from parley.services.homing import Homing
+from parley.services.listener_cap import ListenerCap
 from parley.services.placement import Placement, RoomPlacement
 from parley.services.presence import PresenceService
 from parley.services.spaces import SpaceService
@@ -85,33 +87,29 @@ class WatchedRoom:
         return {a for a, m in self.stage.items() if m.role.on_stage and not m.muted}
 
 
+@dataclass(eq=False)
 class MediaService:
-    def __init__(
-        self,
-        bus: Bus,
-        spaces: SpaceService,
-        presence: PresenceService,
-        settings: Settings,
-        *,
-        clock: Clock,
-        homing: Homing,
-        hls: HlsService | None = None,
-    ) -> None:
-        self.hls = hls
-        self.homing = homing
-        self.placement = RoomPlacement(homing, spaces, hls)
-        homing.on_lost = lambda space_id: self._spawn(self._close_room(space_id))
-        homing.load = lambda: sum(len(w.room.peers) for w in self.rooms.values())
-        self.bus = bus
-        self.spaces = spaces
-        # Where speaking levels and dead connections are reported.
-        self.presence = presence
-        self.settings = settings
-        self.clock = clock
-        self.rooms: dict[str, WatchedRoom] = {}
-        self._background: set[asyncio.Task[None]] = set()
-        self._pending_speakers: dict[str, list[str]] = {}
-        self._speaker_writers: set[str] = set()
+    bus: Bus
+    spaces: SpaceService
+    # Where speaking levels and dead connections are reported.
+    presence: PresenceService
+    settings: Settings
+    _: KW_ONLY
+    clock: Clock
+    homing: Homing
+    hls: HlsService | None = None
+    rooms: dict[str, WatchedRoom] = field(default_factory=dict, init=False)
+    cap: ListenerCap = field(init=False)
+    placement: RoomPlacement = field(init=False)
+    _background: set[asyncio.Task[None]] = field(default_factory=set, init=False)
+    _pending_speakers: dict[str, list[str]] = field(default_factory=dict, init=False)
+    _speaker_writers: set[str] = field(default_factory=set, init=False)
+
+    def __post_init__(self) -> None:
+        self.cap = ListenerCap(self.settings.webrtc_listener_cap)
+        self.placement = RoomPlacement(self.homing, self.spaces, self.hls)
+        self.homing.on_lost = lambda space_id: self._spawn(self._close_room(space_id))
+        self.homing.load = lambda: sum(len(w.room.peers) for w in self.rooms.values())
 
     async def connect(self, caller: Caller, space_id: str, sdp: str, kind: str) -> Answer:
         """Answer a WebRTC offer: stage members send and receive, listeners only receive.
@@ -119,8 +117,8 @@ class MediaService:
         the home's mixer hears the stage (this node passes the offer on and the answer back)."""
         if kind != "offer":
             raise Invalid("invalid_sdp_type", "Send an SDP offer (type: offer)")
-        send = await self._admit(caller.account.id, space_id, sdp)
         account_id = caller.account.id
+        send = await self._admit(account_id, space_id, sdp)
         if send:
             home = await self.placement.home_elsewhere(space_id, self._local_room(space_id))
             if home is not None:
@@ -128,7 +126,12 @@ class MediaService:
                     home, space_id, account_id, caller.session_id, sdp
                 )
                 return Answer(answer, self._ice_servers(account_id))
-        answer = await self._answer(account_id, caller.session_id, space_id, sdp, send=send)
+        rooms = [w.room for w in self.rooms.values()]
+        admitted: AbstractContextManager[None] = (
+            nullcontext() if send else self.cap.admit(rooms, space_id, account_id)
+        )
+        with admitted:
+            answer = await self._answer(account_id, caller.session_id, space_id, sdp, send=send)
         return Answer(answer, self._ice_servers(account_id))
 
     async def connect_forwarded(

@@ -104,6 +104,26 @@ def _hls(node: Node) -> Iterator[Metric]:
     yield CounterMetricFamily(
         "parley_hls_write_seconds", "Time spent storing HLS segments", value=stats.write_seconds
     )
+    yield _gauge(
+        "parley_hls_held_requests",
+        "HLS requests held until what they ask for exists (blocking reloads, hinted parts)",
+        node.hls.held,
+    )
+    yield CounterMetricFamily(
+        "parley_hls_held",
+        "HLS requests that were held (blocking reloads, hinted parts)",
+        value=node.hls.held_total,
+    )
+    cap = node.media.cap
+    rooms = [w.room for w in node.media.rooms.values()]
+    yield _gauge("parley_webrtc_listeners", "WebRTC listeners on this node", cap.listeners(rooms))
+    if cap.cap is not None:
+        yield _gauge("parley_webrtc_listener_cap", "PARLEY_WEBRTC_LISTENER_CAP", cap.cap)
+    yield CounterMetricFamily(
+        "parley_webrtc_listener_cap_refusals",
+        "Listener offers refused at the cap (sent to HLS)",
+        value=cap.refused,
+    )
 
 
 def _abuse_limits(node: Node) -> Iterator[Metric]:

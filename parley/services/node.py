@@ -24,6 +24,7 @@ from parley.services.common import NodeClock
 from parley.services.decisions import SpaceDecisions
 from parley.services.fanout import CLOSE_REMOVED, CLOSE_UNAUTHORIZED, FanoutHub
 from parley.services.features import FeatureSwitches
+from parley.services.held_posts import HeldPosts
 from parley.services.hls import HlsService
 from parley.services.homing import Homing
 from parley.services.link_checks import LinkChecks
@@ -40,6 +41,7 @@ from parley.services.recorder import Recorder
 from parley.services.recordings import RecordingService
 from parley.services.redirector import Redirector
 from parley.services.reports import ReportService
+from parley.services.sharing import SharingService
 from parley.services.spaces import SpaceService
 from parley.services.tokens import TokenService
 from parley.store.db import Database
@@ -57,12 +59,14 @@ class Node:
     - spaces: every decision about a space runs in `decisions` (one transaction); `spaces` (the
       host's controls, what participants do, the event log), `presence` (connections, hosts away,
       dropped participants), `features` (the admin's switches);
-    - live delivery: `hub` (event sockets), `media` (WebRTC and the mixer), `hls` (live HLS),
+    - live delivery: `hub` (event sockets), `media` (WebRTC and the mixer, its listener cap),
+      `hls` (live HLS), `sharing` (what anyone may see without an account: share pages, HLS),
       `homing` (which node mixes each space, under a lease; the others relay its program);
     - the program kept: `recorder` (live HLS segments of recorded spaces, made durable; crash
       recovery and retention), `recordings` (replay, trim, deletion), `clips`;
     - trust and safety: `moderation` (suspensions, notices, appeals, audit), `reports`,
-      `location` (the location policy posts' places obey).
+      `location` (the location policy posts' places obey), `held_posts` (posts waiting for it,
+      published by the sweep).
     """
 
     def __init__(self, settings: Settings, clock: NodeClock | None = None) -> None:
@@ -98,6 +102,7 @@ class Node:
         )
         self.bots = BotService(
             self.db,
+            bus=self.bus,
             guard_links=self.link_checks.guard,
             instance_name=settings.instance_name,
             clock=now,
@@ -124,7 +129,8 @@ class Node:
             max_sockets_per_account=settings.max_sockets_per_account,
         )
         live_files = FileSegmentStore(settings.data_dir / "hls")
-        self.hls = HlsService(self.spaces, live_files, settings, clock=now)
+        self.sharing = SharingService(self.db, self.spaces)
+        self.hls = HlsService(self.spaces, self.sharing, live_files, settings, clock=now)
         # Not under hls/: a node clears that at start-up, and recordings outlive a restart.
         self.recorder = Recorder(
             self.db,
@@ -152,11 +158,15 @@ class Node:
         )
         self.reports = ReportService(self.db, clock=now)
         self.location = LocationPolicies(self.db, clock=now)
+        self.held_posts = HeldPosts(self.db, clock=now)
 
         # Per node, not prometheus_client's global registry: tests run several nodes at once.
         self.metrics = CollectorRegistry()
         self.metrics.register(NodeCollector(self))
         self._sweeper: asyncio.Task[None] | None = None
+        # Sweeps finished since start: what a test waits on to know the node has looked at a
+        # moved clock (that something did not happen is only known after a sweep).
+        self.sweeps_done = 0
         self._enforcer: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -210,11 +220,13 @@ class Node:
                     await self.end_sessions({s for s, w in ended.items() if w is why}, why)
                 await self.presence.sweep()
                 await self.moderation.sweep()
+                await self.held_posts.publish_due()
                 await self.link_rules.reconcile()
                 await self.hub.catch_up()
                 await self.media.catch_up()
                 await self.hls.sweep()
                 await self.recorder.sweep()
+                self.sweeps_done += 1
             except Exception:
                 log.exception("sweep failed; trying again next interval")
 

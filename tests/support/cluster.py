@@ -17,9 +17,6 @@ from tests.support.clients import PASSWORD, Person
 from tests.support.servers import REDIS_URL, fresh_postgres_database
 
 PARLEY = [sys.executable, "-m", "parley.cli"]
-# Starting a node is mostly importing Python modules: on a machine busy with other work that
-# has taken over 30 s.
-START_SECONDS = 120
 NODE_SECRET = "a secret every node of the test deployment shares"
 
 
@@ -49,7 +46,7 @@ async def cluster(count: int, cpus: str | None = None, **env: str) -> AsyncItera
             **env,
         }
         with contextlib.ExitStack() as stack:
-            start = [server_process(cpus, START_SECONDS, **shared) for _ in range(count)]
+            start = [server_process(cpus, **shared) for _ in range(count)]
             nodes = [stack.enter_context(node) for node in start]
             try:
                 yield Deployment(nodes, shared)

@@ -11,13 +11,14 @@ from fastapi.routing import APIRoute, APIWebSocketRoute, iter_route_contexts
 from parley.api.app import create_app
 
 # Routes whose success is not a JSON body: Prometheus' text format, the redirector (a redirect,
-# or an HTML warning or refusal page), a space's HLS files (playlists and audio segments), and
-# its recording's files and clips' audio (playlist, segments, M4A).
+# or an HTML warning or refusal page), a space's HLS files (playlists and audio segments), its
+# share page (HTML), and its recording's files and clips' audio (playlist, segments, M4A).
 # 204s have no body and need no exception.
 NOT_JSON = {
     ("GET", "/metrics"),
     ("GET", "/l/{link_id}"),
     ("GET", "/spaces/{space_id}/hls/{name}"),
+    ("GET", "/s/{space_id}"),
     ("GET", "/spaces/{space_id}/recording/{name}"),
     ("GET", "/spaces/{space_id}/recording/download"),
     ("GET", "/clips/{clip_id}/audio"),

@@ -14,7 +14,7 @@ import json
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from parley.api.schemas.spaces import SpaceOut
+from parley.api.routes.spaces import spaces_out
 from parley.bus.messages import encode
 from parley.core.errors import RuleViolation, Unauthenticated
 from parley.core.ratelimit import LimitName, RateLimited
@@ -138,7 +138,7 @@ async def _catch_up(ws: WebSocket, node: Node, space_id: str, client: Client) ->
         # Read after attaching to the feed: every event after this snapshot reaches the client.
         view = await node.spaces.view(space_id)
         seq = view.space.seq
-        data = SpaceOut.of(view).model_dump(mode="json")
+        data = (await spaces_out(node, [view]))[0].model_dump(mode="json")
         await ws.send_text(json.dumps({"type": Frame.SNAPSHOT.value, "seq": seq, "data": data}))
         client.last_seq = seq
         return

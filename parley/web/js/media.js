@@ -162,7 +162,9 @@ const FINAL_CLOSE_CODES = new Set([4002, 4003, 4401, 4404, 4429]);
 //                space's events passes false and feeds each message to `handle(message)`.
 //   useHls:      asked at each connection: true to hear the space by HLS (hls-audio.js) while in
 //                the audience ("data saver"). The stage always uses WebRTC. After it changes its
-//                answer, call `reconnect()`.
+//                answer, call `reconnect()`. A listener whose offer the server refuses because
+//                the node has all the WebRTC listeners it serves (503 webrtc_listener_cap) hears
+//                the space by HLS too: that connection is marked `capped: true`.
 // Returns {connection, role, muted, ready, close(), handle(message), reconnect()}; `ready`
 // resolves with the first connection. `reconnect()` replaces the media connection even though
 // the role did not change (after the account rejoined a space it had dropped out of).
@@ -194,7 +196,7 @@ export function liveAudio({
       if (!force && state.connection && state.connection.send === send) return;
       try {
         const options = { spaceId, token, send, apiBase, audio };
-        const next = await (hls ? connectHls(options) : connectMedia(options));
+        const next = await (hls ? connectHls(options) : connectMediaOrHls(options));
         if (closed) return next.close();
         const previous = state.connection;
         state.connection = next;
@@ -274,6 +276,16 @@ function backoff(attempt) {
       clearTimeout(timer);
     },
   };
+}
+
+// A listener's WebRTC connection, or HLS when the node's WebRTC listener cap is reached.
+async function connectMediaOrHls(options) {
+  try {
+    return await connectMedia(options);
+  } catch (error) {
+    if (options.send || error?.code !== "webrtc_listener_cap") throw error;
+    return Object.assign(await connectHls(options), { capped: true });
+  }
 }
 
 // What a space message says about this account: {role, muted} from the snapshot or a role

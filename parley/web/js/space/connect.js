@@ -3,6 +3,7 @@
 import { post } from "../api.js";
 import { spaceEvents } from "../events.js";
 import { liveAudio } from "../media.js";
+import { announce } from "../ui.js";
 import { ended, removed, signedOut, tooManyOpen } from "./exits.js";
 import { apply } from "./updates.js";
 
@@ -72,6 +73,9 @@ function openAudio(room) {
     socket: false,
     useHls: () => room.view.dataSaver.checked,
     onChange({ connection: c }) {
+      const note = room.view.cappedNote;
+      if (c.capped && note.hidden) announce(note.textContent);
+      note.hidden = !c.capped;
       c.audio
         .play()
         .then(() => (soundButton.hidden = true))
