@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup system-deps run test lint unit integration e2e security bench bench.limits demo clean
+.PHONY: setup system-deps run test lint unit integration e2e security bench bench.limits bench.hls bench.posting demo clean
 
 # Swagger UI for /docs, served by Parley itself (no third-party script on the origin that holds
 # tokens): a pinned release from npm, checked against its sha512 before it is unpacked.
@@ -21,7 +21,7 @@ HLS_JS_STAMP := $(HLS_JS)/.$(HLS_JS_VERSION)
 
 setup: $(STAMP) $(SWAGGER_UI_STAMP) $(HLS_JS_STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml parley/media/_sendmmsg.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
@@ -58,9 +58,9 @@ demo: setup
 	$(BIN)/parley demo
 
 lint: setup
-	$(BIN)/ruff check parley tests bench
-	$(BIN)/ruff format --check parley tests bench
-	$(BIN)/mypy parley tests bench
+	$(BIN)/ruff check parley tests bench examples
+	$(BIN)/ruff format --check parley tests bench examples
+	$(BIN)/mypy parley tests bench examples
 
 unit: setup
 	$(BIN)/pytest -q tests/unit
@@ -90,10 +90,19 @@ bench: setup
 	$(BIN)/python -m bench.mouth_to_ear
 	$(BIN)/python -m bench.media
 	$(BIN)/python -m bench.limits
+	$(BIN)/python -m bench.hls
+	$(BIN)/python -m bench.posting
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
+# One benchmark alone: live HLS latency, and the node's load behind nginx (deploy/nginx/).
+bench.hls: setup
+	$(BIN)/python -m bench.hls
+
 # One benchmark alone: a sign-in under a password flood, and the limiter's cost.
 bench.limits: setup
 	$(BIN)/python -m bench.limits
+
+bench.posting: setup
+	$(BIN)/python -m bench.posting

@@ -103,7 +103,8 @@ def server_process(
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 60  # workers start slowly on a busy machine
+            # A minute: on a machine shared with others, start-up alone has taken half of that.
+            deadline = time.monotonic() + 60
             while True:
                 try:
                     if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:

@@ -12,14 +12,18 @@
    added (one machine, loopback: the network is about zero and nothing is subtracted). Measured
    with 0 listeners and again with listeners connected, since the server's load matters.
 
-The load client must be light, so listeners decode nothing: each receiver's packet handler is
-replaced by one that counts packets (and keeps the statistics its RTCP receiver reports are made
-of, as a real client would send them). The listeners run in a child process; the speaker and the
-probe in this one, so that the load does not delay them. The server is a real `parley serve`
-process (server_process()).
+The load client must be light, so listeners neither decrypt nor decode: once connected, each
+listener's UDP socket counts the SRTP datagrams it receives and hands only every 25th to aiortc
+(which keeps the statistics its RTCP receiver reports are made of, sent as a real client would);
+DTLS, STUN and RTCP still go through aiortc. The listeners run in a child process; the speaker and
+the probe (which decrypts and keeps every packet) in this one. The server is a real `parley
+serve` process (server_process()) pinned to one core, the load to the other (taskset,
+sched_setaffinity). A run where not every listener connects, or one falls below full rate,
+is a failure: its row says so, and the command exits non-zero.
 
-    python -m bench.media [--listeners 50 100 200] [--seconds 15] [--bursts 100]
-                          [--latency-listeners 0 50 100] [--concurrency 10] [--profile out.txt]
+    python -m bench.media [--listeners 200 400 800] [--seconds 15] [--bursts 100]
+                          [--latency-listeners 0 100 400] [--concurrency 10] [--profile out.txt]
+                          [--server-cpu 0] [--load-cpu 1]
 """
 
 from __future__ import annotations
@@ -204,6 +208,35 @@ def _light_receiver(
     receiver._handle_rtp_packet = handle  # type: ignore[method-assign]
 
 
+# Hundreds of sign-ups at once: the argon2 gate's short queue (503 busy) is not measured here.
+SERVER_ENV = {"PARLEY_ARGON2_QUEUE": "10000"}
+# Every this many SRTP datagrams, a listener hands one to aiortc: enough for its receiver reports.
+PASS_EVERY = 25
+
+
+def _count_datagrams(pc: RTCPeerConnection, counter: Counter) -> None:
+    """Count the connection's incoming SRTP datagrams at its UDP socket, before aiortc: only
+    every PASS_EVERY-th, and everything that is not RTP (STUN, DTLS, RTCP), goes on to aiortc."""
+    connection = pc.getTransceivers()[0].receiver.transport.transport._connection
+    for protocol in connection._protocols:
+        original = protocol.datagram_received
+
+        def received(data: bytes | str, addr: tuple[Any, ...], original: Any = original) -> None:
+            if (
+                isinstance(data, bytes)
+                and len(data) > 12
+                and 128 <= data[0] < 192
+                and not is_rtcp(data)
+            ):
+                counter.packets += 1
+                counter.bytes += len(data)
+                if counter.packets % PASS_EVERY:
+                    return
+            original(data, addr)
+
+        protocol.datagram_received = received  # type: ignore[method-assign]
+
+
 def _record_sent(transceiver: RTCRtpTransceiver, sent: list[tuple[float, bytes]]) -> None:
     """Keep (time, payload) of every RTP packet the sender hands to its transport (which the
     sender's RTCP reports go through too)."""
@@ -234,6 +267,7 @@ async def _connect(
     *,
     voice: Voice | None = None,
     keep: bool = False,
+    light: bool = False,
 ) -> Peer:
     """Offer (receive only, or send a voice and receive), POST it, apply the answer, wait until
     connected."""
@@ -267,6 +301,8 @@ async def _connect(
     await asyncio.wait_for(connected.wait(), 60)
     if pc.connectionState != "connected":
         raise RuntimeError(f"connection {pc.connectionState}")
+    if light:
+        _count_datagrams(pc, peer.counter)
     return peer
 
 
@@ -300,13 +336,18 @@ async def _fleet(api: str, space_id: str, tokens: list[str], limit: int, conn: C
     ) as http:
         gate = asyncio.Semaphore(limit)
 
-        async def one(token: str) -> Peer:
+        async def one(token: str) -> Peer | None:
             async with gate:
-                return await _connect(http, api, space_id, token)
+                try:
+                    return await _connect(http, api, space_id, token, light=True)
+                except Exception as exc:
+                    print(f"listener failed to connect: {exc!r}", file=sys.stderr)
+                    return None
 
         started = time.monotonic()
-        peers = await asyncio.gather(*(one(t) for t in tokens))
-        conn.send(("ready", time.monotonic() - started))
+        connecting = await asyncio.gather(*(one(t) for t in tokens))
+        peers = [p for p in connecting if p is not None]
+        conn.send(("ready", (time.monotonic() - started, len(peers))))
         while True:
             message = await asyncio.to_thread(conn.recv)
             if message != "mark":
@@ -315,8 +356,8 @@ async def _fleet(api: str, space_id: str, tokens: list[str], limit: int, conn: C
                 Mark(
                     time.monotonic(),
                     time.process_time(),
-                    [p.counter.packets for p in peers],
-                    [p.counter.bytes for p in peers],
+                    [p.counter.packets for p in peers] + [0] * (len(tokens) - len(peers)),
+                    [p.counter.bytes for p in peers] + [0] * (len(tokens) - len(peers)),
                     sum(p.pc.connectionState == "connected" for p in peers),
                 )
             )
@@ -341,11 +382,11 @@ class Fleet:
             raise RuntimeError(f"listener process failed:\n{reply[1]}")
         return reply
 
-    async def ready(self) -> float:
-        """Seconds it took to connect every listener."""
-        kind, seconds = await self._receive()
+    async def ready(self) -> tuple[float, int]:
+        """Seconds it took to connect the listeners, and how many connected."""
+        kind, (seconds, connected) = await self._receive()
         assert kind == "ready", kind
-        return float(seconds)
+        return float(seconds), int(connected)
 
     async def mark(self) -> Mark:
         self.conn.send("mark")
@@ -393,9 +434,9 @@ async def _profile(spy: str, pid: int, seconds: float, output: Path) -> None:
 
 
 async def listeners_per_core(
-    n: int, seconds: float, limit: int, profile: tuple[str, Path] | None
+    n: int, seconds: float, limit: int, profile: tuple[str, Path] | None, server_cpu: str
 ) -> dict[str, float]:
-    with server_process() as server:
+    with server_process(server_cpu, **SERVER_ENV) as server:
         api = f"{server.base}/api/v1"
         timeout = aiohttp.ClientTimeout(total=120)
         async with aiohttp.ClientSession(
@@ -405,7 +446,7 @@ async def listeners_per_core(
             speaker = await _connect(http, api, stage.space_id, stage.speaker, voice=Voice())
             fleet = Fleet(api, stage.space_id, stage.listeners, limit)
             try:
-                setup = await fleet.ready()
+                setup, _ = await fleet.ready()
                 await asyncio.sleep(3)  # let every sender settle
                 before, cpu_before = await fleet.mark(), server.cpu_seconds()
                 own_before, machine_before = time.process_time(), _machine_cpu_seconds()
@@ -473,18 +514,21 @@ def _after(times: list[float], moment: float, within: float) -> float | None:
 @dataclass
 class Phase:
     listeners: int
+    connected: int
     start: float
     end: float
     server_cpu_fraction: float
     machine_cpu_fraction: float
 
 
-async def added_latency(levels: list[int], bursts: int, limit: int) -> list[dict[str, float]]:
+async def added_latency(
+    levels: list[int], bursts: int, limit: int, server_cpu: str
+) -> list[dict[str, float]]:
     voice = Voice(BURST_PERIOD_FRAMES, BURST_FRAMES)
     window = bursts * BURST_PERIOD_FRAMES * FRAME / RATE + 0.5
     phases: list[Phase] = []
     fleets: list[Fleet] = []
-    with server_process() as server:
+    with server_process(server_cpu, **SERVER_ENV) as server:
         api = f"{server.base}/api/v1"
         timeout = aiohttp.ClientTimeout(total=120)
         async with aiohttp.ClientSession(
@@ -493,15 +537,15 @@ async def added_latency(levels: list[int], bursts: int, limit: int) -> list[dict
             stage = await _stage(http, api, max(levels), 50)
             speaker = await _connect(http, api, stage.space_id, stage.speaker, voice=voice)
             probe = await _connect(http, api, stage.space_id, stage.probe, keep=True)
-            connected = 0
+            offered = connected = 0
             try:
                 await asyncio.sleep(2)
                 for level in levels:
-                    if level > connected:
-                        fleet = Fleet(api, stage.space_id, stage.listeners[connected:level], limit)
+                    if level > offered:
+                        fleet = Fleet(api, stage.space_id, stage.listeners[offered:level], limit)
                         fleets.append(fleet)
-                        await fleet.ready()
-                        connected = level
+                        _, up = await fleet.ready()
+                        offered, connected = level, connected + up
                         await asyncio.sleep(3)
                     start, cpu = time.monotonic(), server.cpu_seconds()
                     machine = _machine_cpu_seconds()
@@ -510,7 +554,14 @@ async def added_latency(levels: list[int], bursts: int, limit: int) -> list[dict
                     cpu = server.cpu_seconds() - cpu
                     machine = _machine_cpu_seconds() - machine
                     phases.append(
-                        Phase(level, start, end, cpu / (end - start), machine / (end - start))
+                        Phase(
+                            level,
+                            connected,
+                            start,
+                            end,
+                            cpu / (end - start),
+                            machine / (end - start),
+                        )
                     )
             finally:
                 for fleet in fleets:
@@ -538,6 +589,7 @@ async def added_latency(levels: list[int], bursts: int, limit: int) -> list[dict
         results.append(
             {
                 "listeners": phase.listeners,
+                "connected": phase.connected,
                 "bursts": len(measured[:bursts]),
                 "lost": lost,
                 "server_p50_ms": percentile(server_only, 50) * 1000,
@@ -558,24 +610,37 @@ async def added_latency(levels: list[int], bursts: int, limit: int) -> list[dict
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--listeners", type=int, nargs="+", default=[50, 100, 200])
+    parser.add_argument("--listeners", type=int, nargs="+", default=[200, 400, 800])
     parser.add_argument("--seconds", type=float, default=15.0, help="steady window per N")
     parser.add_argument("--bursts", type=int, default=100, help="bursts timed per load (0: skip)")
-    parser.add_argument("--latency-listeners", type=int, nargs="+", default=[0, 50, 100])
+    parser.add_argument("--latency-listeners", type=int, nargs="+", default=[0, 100, 400])
     parser.add_argument("--concurrency", type=int, default=10, help="listeners connecting at once")
     parser.add_argument(
         "--profile", type=Path, help="py-spy collapsed stacks of the server at the largest N"
     )
+    parser.add_argument("--server-cpu", default="0", help="the core the server is pinned to")
+    parser.add_argument("--load-cpu", type=int, default=1, help="the core of the load client")
     args = parser.parse_args()
+    # The listeners' process is spawned from this one and inherits its core.
+    os.sched_setaffinity(0, {args.load_cpu})
+    load_before = os.getloadavg()
 
     spy = _py_spy() if args.profile else None
     rows = []
+    failures = []
     for n in args.listeners:
         profile = (spy, args.profile) if spy and n == max(args.listeners) else None
-        r = asyncio.run(listeners_per_core(n, args.seconds, args.concurrency, profile))
+        r = asyncio.run(
+            listeners_per_core(n, args.seconds, args.concurrency, profile, args.server_cpu)
+        )
         print(json.dumps(r))
+        verdict = "ok"
+        if r["connected"] < n or r["full_rate_share"] < 1:
+            verdict = f"**failed** ({r['connected']:.0f} connected, "
+            verdict += f"{100 * r['full_rate_share']:.0f} % at full rate)"
+            failures.append(f"{n} listeners: {verdict}")
         rows.append(
-            f"| {n:,} | {r['connected']:.0f} | {r['setup_seconds']:.1f} | "
+            f"| {n:,} | {verdict} | {r['connected']:.0f} | {r['setup_seconds']:.1f} | "
             f"{100 * r['server_cpu_fraction']:.0f} % | **{r['listeners_per_core']:.0f}** | "
             f"{r['server_rss_mib']:.0f} | {r['packets_per_second_p50']:.1f} | "
             f"{r['packets_per_second_min']:.1f} | {100 * r['full_rate_share']:.0f} % | "
@@ -584,10 +649,10 @@ def main() -> None:
         )
     table = "\n".join(
         [
-            "| listeners | connected | setup s | server CPU (one core) | listeners per core "
-            "| server RSS MiB | packets/s per listener p50 | min | at full rate | payload kbit/s "
+            "| listeners | run | connected | setup s | server CPU (one core) | listeners per core "
+            "| server RSS MiB | packets/s per listener p50 | min | at full rate | SRTP kbit/s "
             "| load client CPU | other work's CPU |",
-            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "|---:|:--|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
             *rows,
         ]
     )
@@ -595,12 +660,17 @@ def main() -> None:
 
     latency = ""
     if args.bursts > 0:
-        results = asyncio.run(added_latency(args.latency_listeners, args.bursts, args.concurrency))
+        results = asyncio.run(
+            added_latency(args.latency_listeners, args.bursts, args.concurrency, args.server_cpu)
+        )
         lines = []
         for r in results:
             print(json.dumps(r))
+            if r["connected"] < r["listeners"]:
+                failures.append(f"latency at {r['listeners']}: {r['connected']:.0f} connected")
             lines.append(
-                f"| {r['listeners']:,} | {r['bursts']:.0f} | {r['lost']:.0f} | "
+                f"| {r['listeners']:,} | {r['connected']:.0f} | {r['bursts']:.0f} | "
+                f"{r['lost']:.0f} | "
                 f"{r['server_p50_ms']:.1f} | **{r['server_p99_ms']:.1f}** | "
                 f"{r['server_max_ms']:.1f} | {r['hand_off_p50_ms']:.1f} | "
                 f"{r['hand_off_p99_ms']:.1f} | {r['hand_off_max_ms']:.1f} | "
@@ -609,20 +679,28 @@ def main() -> None:
             )
         latency = "\n".join(
             [
-                "| listeners | bursts | not heard | server added p50 ms | p99 ms | max ms "
-                "| from hand-off p50 ms | p99 ms | max ms | server CPU | machine CPU (all) |",
-                "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+                "| listeners | connected | bursts | not heard | server added p50 ms | p99 ms "
+                "| max ms | from hand-off p50 ms | p99 ms | max ms | server CPU "
+                "| machine CPU (all) |",
+                "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
                 *lines,
             ]
         )
         print(latency)
 
+    load_after = os.getloadavg()
     command = "python -m bench.media --listeners " + " ".join(map(str, args.listeners))
     command += f" --seconds {args.seconds:g} --bursts {args.bursts}"
     if args.bursts > 0:
         command += " --latency-listeners " + " ".join(map(str, args.latency_listeners))
+    loads = "load average (1, 5, 15 min) {:.2f} / {:.2f} / {:.2f}"
     notes = (
-        "\n\nOne `parley serve` process (SQLite, in-process bus) with one speaker on stage "
+        f"\n\nMachine {loads.format(*load_before)} at the start and "
+        f"{loads.format(*load_after)} at the end (2 cores; other engineers' work included). "
+        + ("Failed runs: " + "; ".join(failures) + ". " if failures else "Every run passed. ")
+        + "\n\nOne `parley serve` process (SQLite, in-process bus) pinned to core "
+        f"{args.server_cpu}, the load client to core {args.load_cpu}, "
+        "with one speaker on stage "
         "(an aiortc client sending a 1 kHz tone at real-time pace) and N listeners, each its "
         "own account, offering to receive only, "
         f"{args.concurrency} connecting at a time. The machine's 2 cores are shared by the "
@@ -631,12 +709,14 @@ def main() -> None:
         "shown, and so is the rest of the machine's busy time in the window (*other work*, as "
         "a fraction of one core, out of 200 %): when the machine is saturated the server is "
         "starved, and delivery falls below full rate whatever its own CPU time says. "
-        "Listeners decode nothing: their receivers only count packets (and keep the "
-        "statistics of their RTCP receiver reports). Server CPU is user + system time over a "
+        "Listeners neither decrypt nor decode: their sockets count SRTP datagrams, and pass "
+        f"one in {PASS_EVERY} to aiortc for the statistics of their RTCP receiver reports. "
+        "A run fails when not every listener connects or one gets less than full rate. "
+        "Server CPU is user + system time over a "
         f"{args.seconds:g} s window once all are connected; listeners per core = N / that "
         f"fraction, which means something only for a row at full rate (≥ {FULL_RATE:.0%} of "
         f"{PACKETS_PER_SECOND:.0f} packets/s for every listener). "
-        "Target (DESIGN.md): ≥ 2,000 listeners per core, first step ≥ 400."
+        "Target (DESIGN.md): ≥ 2,000 listeners per core; issue 11: ≥ 1,000."
     )
     if latency:
         notes += (
@@ -652,6 +732,8 @@ def main() -> None:
             "(DESIGN.md): ≤ 20 ms p99.\n\n" + latency
         )
     record("WebRTC listeners (bench/media.py)", command, table + notes)
+    if failures:
+        raise SystemExit("failed: " + "; ".join(failures))
 
 
 if __name__ == "__main__":

@@ -161,11 +161,17 @@ _ADMIN: dict[str, Callable[[argparse.Namespace, Node], Awaitable[int]]] = {
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
-    from parley.demo import run_demo
+    from parley.demo import run_demo, start_tracker
 
-    asyncio.run(run_demo(settings))
+    token = asyncio.run(run_demo(settings))
+    tracker = start_tracker(settings, token)
     args.host = args.port = None
-    return _serve(args, settings)
+    try:
+        return _serve(args, settings)
+    finally:
+        if tracker is not None:
+            tracker.terminate()
+            tracker.wait(timeout=10)
 
 
 def build_parser() -> argparse.ArgumentParser:

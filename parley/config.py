@@ -137,10 +137,29 @@ class Settings(BaseSettings):
     hls_segment_seconds: float = Field(default=2.0, ge=1.0, le=10.0)
     hls_playlist_segments: int = Field(default=6, ge=3, le=100)
     hls_ended_keep_seconds: float = Field(default=60.0, ge=0)
+    # LL-HLS: each segment also cut into parts of about this length (whole AAC frames, so
+    # 0.512 s for 0.5), listed in the playlist with blocking reload. 0: no parts.
+    hls_part_seconds: float = Field(default=0.5, ge=0, le=2.0)
+    # WebRTC listeners one node serves at most, all spaces together; the next listener's offer
+    # is refused (503 `webrtc_listener_cap`, with the HLS playlist) and the web client listens
+    # by HLS instead. Unset: no cap. People on stage are never capped.
+    webrtc_listener_cap: int | None = Field(default=None, ge=0)
     # Recordings (issue 10) live under data_dir/recordings; a finished one is deleted this many
     # days after its space ended (0: kept until someone deletes it), unless a report on the
     # space is still open.
     recording_retention_days: float = Field(default=30, ge=0)
+
+    # Several nodes (issue 12). With a node secret, shared by every node of the deployment,
+    # each live space is mixed on one home node (a lease in the database, renewed every third
+    # of `home_lease_seconds`); other nodes relay its program to their own listeners and pass
+    # speakers' offers on to it. Without one, each node mixes the spaces whose media reach it.
+    node_secret: SecretStr | None = None
+    # This node's id (unset: a new one at each start, so a restarted node is a new node) and
+    # the URL other nodes reach it at (unset: http://host:port).
+    node_id: str | None = Field(default=None, min_length=1, max_length=32, pattern=r"^[\w.-]+$")
+    node_url: str | None = None
+    # A dead home node's spaces move to another node this long after its last renewal at most.
+    home_lease_seconds: float = Field(default=6.0, ge=0.5, le=300)
 
     # HTTP edge: what a client may send, and who may read the metrics.
     # Request bodies larger than this are refused with 413 before they are read (the largest
@@ -190,6 +209,12 @@ class Settings(BaseSettings):
     @classmethod
     def _list_of_urls(cls, urls: str | list[str]) -> list[str]:
         return cls._list_of_hosts(urls)
+
+    @model_validator(mode="after")
+    def _parts_within_segments(self) -> Settings:
+        if self.hls_part_seconds and self.hls_part_seconds * 2 > self.hls_segment_seconds:
+            raise ValueError("PARLEY_HLS_PART_SECONDS: at most half of PARLEY_HLS_SEGMENT_SECONDS")
+        return self
 
     @model_validator(mode="after")
     def _turn_needs_both(self) -> Settings:
@@ -242,6 +267,10 @@ class Settings(BaseSettings):
             if url.startswith(plain):
                 return driver + url.removeprefix(plain)
         return url
+
+    @property
+    def effective_node_url(self) -> str:
+        return (self.node_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def effective_database_url(self) -> str:

@@ -1,8 +1,14 @@
-"""`parley demo`: a few accounts and a live space, so a newcomer sees something at once."""
+"""`parley demo`: a few accounts and a live space, so a newcomer sees something at once; and
+Ada's flight-tracker bot (examples/flight_tracker), replaying its recorded flight through the
+public API, so her timeline fills as one watches."""
 
 from __future__ import annotations
 
 import contextlib
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 from parley.config import Settings
 from parley.core.errors import Conflict
@@ -11,6 +17,12 @@ from parley.services.accounts import Caller
 from parley.services.node import Node
 
 PASSWORD = "parley-demo"
+BOT = ("jetwatch", "Jet watch")
+TRACKER_TOKEN = "demo flight tracker"
+# The repository's root: the example is beside the package, not inside it.
+ROOT = Path(__file__).resolve().parents[1]
+# The recorded flight (95 min) replayed in about three.
+REPLAY_SPEED = 30
 PEOPLE = [
     ("ada", "Ada Lovelace"),
     ("grace", "Grace Hopper"),
@@ -59,10 +71,51 @@ async def seed(settings: Settings) -> str:
         await node.db.close()
 
 
-async def run_demo(settings: Settings) -> int:
+async def seed_bot(settings: Settings) -> str:
+    """Ada's bot @jetwatch (once), followed by Ada, and a fresh token for it to post with (the
+    one an earlier run made is revoked)."""
+    node = Node(settings)
+    await node.db.migrate()
+    await node.bus.start()
+    try:
+        ada = await _caller(node, *PEOPLE[0])
+        with contextlib.suppress(Conflict):
+            await node.bots.create(ada, *BOT)
+        with contextlib.suppress(Conflict):
+            await node.accounts.follow(ada, BOT[0])
+        for old in await node.tokens.of(ada):
+            if old.name == TRACKER_TOKEN:
+                await node.tokens.revoke(ada, old.id)
+        made = await node.tokens.create(ada, TRACKER_TOKEN, ["posts:write"], BOT[0])
+        return made.secret
+    finally:
+        await node.bus.close()
+        await node.db.close()
+
+
+def start_tracker(settings: Settings, token: str) -> subprocess.Popen[bytes] | None:
+    """The flight tracker as its own process, posting through the API once the server is up;
+    None when the example is not there (Parley installed without its repository)."""
+    if not (ROOT / "examples" / "flight_tracker" / "__main__.py").exists():
+        print("(examples/flight_tracker not found: the demo bot will not post)")
+        return None
+    command = [
+        sys.executable, "-m", "examples.flight_tracker",
+        "--server", f"http://{settings.host}:{settings.port}",
+        "--watch", "a835af=N628TS,ab1e7c",
+        "--speed", str(REPLAY_SPEED), "--as-if-now", "--wait-for-server", "60",
+    ]  # fmt: skip
+    env = {**os.environ, "PARLEY_TOKEN": token, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(command, cwd=ROOT, env=env)
+
+
+async def run_demo(settings: Settings) -> str:
+    """Seed the demo; the flight tracker's token."""
     space_id = await seed(settings)
+    token = await seed_bot(settings)
     base = f"http://{settings.host}:{settings.port}"
     handles = ", ".join(h for h, _ in PEOPLE)
     print(f"Demo accounts (password for all: {PASSWORD}): {handles}")
     print(f"Live space: {base}/api/v1/spaces/{space_id}")
-    return 0
+    print(f"@{BOT[0]}, Ada's bot, posts a recorded flight's take-offs and landings to her timeline")
+    return token

@@ -26,8 +26,10 @@ from parley.api.routes import (
     links,
     location,
     moderation,
+    nodes,
     ops,
     recordings,
+    share,
     spaces,
 )
 from parley.api.security_headers import SecurityHeaders
@@ -71,7 +73,7 @@ class ParleyAPI(FastAPI):
             [
                 Allowance(
                     "POST",
-                    re.compile(r"/api/v1/spaces/[^/]+/media"),
+                    re.compile(r"/(api|internal)/v1/spaces/[^/]+/media"),
                     self.edge_settings.max_sdp_body_bytes,
                 )
             ],
@@ -117,7 +119,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):  # fmt: skip
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(ops.router)
+    app.include_router(nodes.router)
     app.include_router(links.redirector)
+    app.include_router(share.router)
     if settings.api_docs:
         app.include_router(docs.router(WEB))
     if (WEB / "index.html").exists():

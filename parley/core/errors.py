@@ -49,6 +49,13 @@ class Unavailable(RuleViolation):
 
 
 class Gone(RuleViolation):
-    """It existed and was removed on purpose (a deleted recording)."""
+    """It existed and was removed on purpose, for good (a deleted recording, a space ended by
+    moderation)."""
 
     status = 410
+
+
+class BadRequest(RuleViolation):
+    """A request a protocol says to refuse with 400 (an HLS delivery directive out of range)."""
+
+    status = 400

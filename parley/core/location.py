@@ -76,14 +76,21 @@ def publish_after(policy: LocationPolicy, place: Place) -> datetime:
     return place.observed_at + policy.delay
 
 
+def held_until(policy: LocationPolicy, place: Place, now: datetime) -> datetime | None:
+    """The earliest time the policy lets the place be published, or None if it may be now. No
+    delay means none: not even a place a little ahead of this node's clock (CLOCK_SKEW) is held
+    back."""
+    if not policy.delay:
+        return None
+    earliest = publish_after(policy, place)
+    return earliest if now < earliest else None
+
+
 def check_place(policy: LocationPolicy, place: Place, now: datetime) -> None:
     """Refuse a place the policy says is still too recent to publish, naming the rule and the
-    earliest time it may be. No delay means none: not even a place a little ahead of this
-    node's clock (CLOCK_SKEW) is held back."""
-    if not policy.delay:
-        return
-    earliest = publish_after(policy, place)
-    if now < earliest:
+    earliest time it may be."""
+    earliest = held_until(policy, place, now)
+    if earliest is not None:
         raise Invalid(
             "location_too_recent",
             f"Places may be published {_span(policy.delay)} after they were observed: "

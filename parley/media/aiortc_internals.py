@@ -1,7 +1,9 @@
 """Everything Parley uses of aiortc beyond its documented API, and a check that it is all there.
 
 The media edge reaches into aiortc where its public API is too slow or too loose for a server:
-the program is sent to every listener from one task (fanout.py), inbound audio skips the playout
+the program is sent to every listener from one task (fanout.py), straight through each listener's
+SRTP session and selected ICE pair when `direct_send_problems()` finds them (sendpath.py), inbound
+audio skips the playout
 buffer (ingress.py), packets are noted as signs of life (liveness.py), a connection mid-handshake
 can be closed cleanly (connection.py), and offers are checked with aiortc's own SDP parser before
 it negotiates them (offer.py). aiortc promises none of these names, so they are used here and
@@ -12,20 +14,33 @@ aiortc versions this was tested with is pinned in pyproject.toml (SUPPORTED_AIOR
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import inspect
+import struct
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ParamSpec, Protocol
 
 import aiortc
-from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
+from aiortc import (
+    RTCCertificate,
+    RTCDtlsTransport,
+    RTCIceGatherer,
+    RTCIceTransport,
+    RTCPeerConnection,
+    RTCRtpReceiver,
+    RTCRtpSender,
+    RTCRtpTransceiver,
+)
 from aiortc import clock as _clock
 from aiortc import rtcrtpsender as _rtcrtpsender
 from aiortc import sdp as _sdp
 from aiortc import utils as _utils
 from aiortc.exceptions import OperationError as OperationError
 from aiortc.jitterbuffer import JitterFrame as JitterFrame
+from aiortc.rtcdtlstransport import State as _DtlsState
 from aiortc.rtcrtpparameters import (
     RTCRtcpParameters,
     RTCRtpCodecParameters,
@@ -34,6 +49,7 @@ from aiortc.rtcrtpparameters import (
 )
 from aiortc.rtp import HeaderExtensionsMap
 from aiortc.rtp import RtpPacket as RtpPacket
+from pylibsrtp import Session as SrtpSession
 
 # The same range as the aiortc requirement in pyproject.toml (a test holds them equal).
 SUPPORTED_AIORTC = ">=1.16,<1.17"
@@ -70,6 +86,9 @@ class OutboundRtp:
     ssrc: int
     sequence: int
     timestamp_origin: int
+    # What the header of its packets depends on besides SSRC, sequence number and timestamp:
+    # streams with the same layout can share one header per packet (sendpath.py).
+    layout: tuple[object, ...]
     packets: int = 0
     octets: int = 0
 
@@ -90,6 +109,11 @@ class OutboundRtp:
             ssrc=sender._ssrc,
             sequence=_rtcrtpsender.random_sequence_number(),
             timestamp_origin=_utils.random32(),
+            layout=(
+                payload_type,
+                parameters.muxId,
+                tuple((e.uri, e.id) for e in parameters.headerExtensions),
+            ),
         )
 
     def timestamp(self, rtp_time: int) -> int:
@@ -115,13 +139,25 @@ class OutboundRtp:
         timestamp = self.timestamp(rtp_time)
         await self.sender.transport._send_rtp(self.packet(payload, timestamp, ntp_time))
         self.sequence = (self.sequence + 1) & 0xFFFF
+        self.sent(len(payload), timestamp, ntp_time)
+
+    def sent(self, octets: int, timestamp: int, ntp_time: int) -> None:
+        """A packet of the stream went out: the figures of the sender's next report follow."""
         self.packets += 1
-        self.octets += len(payload)
+        self.octets += octets
         sender = self.sender
         setattr(sender, _NTP_TIMESTAMP, ntp_time)
         setattr(sender, _RTP_TIMESTAMP, timestamp)
         setattr(sender, _PACKET_COUNT, self.packets)
         setattr(sender, _OCTET_COUNT, self.octets)
+
+
+def unsend(stream: OutboundRtp, octets: int) -> None:
+    """A packet counted as sent could not be sent after all (a full socket buffer)."""
+    stream.packets -= 1
+    stream.octets -= octets
+    setattr(stream.sender, _PACKET_COUNT, stream.packets)
+    setattr(stream.sender, _OCTET_COUNT, stream.octets)
 
 
 def on_send(sender: RTCRtpSender, started: Callable[[OutboundRtp], None]) -> None:
@@ -140,6 +176,94 @@ def reported_packets(sender: RTCRtpSender) -> int:
     """The packet count the sender's next RTCP sender report will carry."""
     count: int = getattr(sender, _PACKET_COUNT)
     return count
+
+
+# --- below the sender: its SRTP session and the selected ICE pair (sendpath.py) ------------------
+
+# Where the sequence number, timestamp and SSRC sit in an RTP header (RFC 3550, no CSRC).
+RTP_PATCH_OFFSET = 2
+
+
+@dataclass(frozen=True)
+class SelectedPair:
+    """The nominated ICE pair: the datagram transport of its local candidate (a UDP socket, or
+    a TURN allocation) and the remote address. `pair` is aioice's own, kept to notice a change."""
+
+    pair: object
+    transport: asyncio.DatagramTransport
+    remote: tuple[str, int]
+
+
+@dataclass(eq=False)
+class Wire:
+    """A sender's connection below aiortc: its DTLS transport's SRTP session and ICE pairs."""
+
+    dtls: RTCDtlsTransport
+    nominated: dict[int, Any]  # aioice Connection: component -> nominated CandidatePair
+
+    @classmethod
+    def of(cls, sender: RTCRtpSender) -> Wire:
+        dtls = sender.transport
+        return cls(dtls, dtls.transport._connection._nominated)
+
+    def srtp(self) -> SrtpSession | None:
+        """The session that protects what goes to the peer; None unless DTLS is connected."""
+        return self.dtls._tx_srtp if self.dtls._state is _DtlsState.CONNECTED else None
+
+    def pair(self) -> object | None:
+        """The nominated pair of the one component (aiortc always muxes RTCP with RTP)."""
+        return self.nominated.get(1)
+
+    @staticmethod
+    def selected(pair: Any) -> SelectedPair:
+        return SelectedPair(pair, pair.protocol.transport, pair.remote_addr)
+
+
+def header_template(stream: OutboundRtp, payload: bytes, ntp_time: int) -> bytearray:
+    """A packet of the stream's layout, written once by aiortc, with sequence number, timestamp
+    and SSRC zero: each listener's go at RTP_PATCH_OFFSET (sendpath.py)."""
+    packet = RtpPacket(payload_type=stream.payload_type, marker=1, payload=payload)
+    packet.extensions.abs_send_time = (ntp_time >> 14) & 0x00FFFFFF
+    packet.extensions.mid = stream.mid
+    return bytearray(packet.serialize(stream.extensions))
+
+
+@functools.cache
+def direct_send_problems() -> tuple[str, ...]:
+    """Why the fan-out cannot send below aiortc's sender (empty: it can). Unlike self_check(),
+    a mismatch here only costs speed: the fan-out then sends through RTCDtlsTransport."""
+    try:
+        gatherer = RTCIceGatherer()
+        dtls = RTCDtlsTransport(RTCIceTransport(gatherer), [RTCCertificate.generateCertificate()])
+        if not isinstance(getattr(gatherer._connection, "_nominated", None), dict):
+            return ("aioice Connection._nominated is not a dict",)
+        problems = [
+            f"RTCDtlsTransport.{name} is missing"
+            for name in ("_state", "_tx_srtp")
+            if not hasattr(dtls, name)
+        ]
+        if not isinstance(getattr(_DtlsState, "CONNECTED", None), _DtlsState):
+            problems.append("aiortc.rtcdtlstransport.State.CONNECTED is missing")
+        pair_class = type(gatherer._connection).__module__
+        from aioice.ice import CandidatePair  # aiortc's ICE; imported here to check it
+
+        if not isinstance(getattr(CandidatePair, "remote_addr", None), property):
+            problems.append(f"{pair_class}.CandidatePair.remote_addr is not a property")
+        if not callable(getattr(SrtpSession, "protect", None)):
+            problems.append("pylibsrtp.Session has no protect()")
+        return tuple(problems) or _patching_problems(RTCRtpSender("audio", dtls))
+    except Exception as exc:
+        return (f"checking the DTLS and ICE transports failed: {exc!r}",)
+
+
+def _patching_problems(sender: RTCRtpSender) -> tuple[str, ...]:
+    stream = OutboundRtp.starting(sender, _checking_parameters())
+    ntp, timestamp = ntp_now(), stream.timestamp(960)
+    template = header_template(stream, b"\xfc\x01", ntp)
+    struct.pack_into("!HII", template, RTP_PATCH_OFFSET, stream.sequence, timestamp, stream.ssrc)
+    if bytes(template) != stream.packet(b"\xfc\x01", timestamp, ntp):
+        return ("an RTP header patched after aiortc wrote it differs from aiortc's own",)
+    return ()
 
 
 # --- receiving without the playout buffer (ingress.py) ------------------------------------------
@@ -327,18 +451,7 @@ def _attribute_problems(target: object, names: tuple[str, ...], kind: type) -> l
 
 
 def _writing_problems(sender: RTCRtpSender) -> list[str]:
-    parameters = RTCRtpSendParameters(
-        codecs=[RTCRtpCodecParameters("audio/opus", 48_000, 2, payloadType=111)],
-        headerExtensions=[
-            RTCRtpHeaderExtensionParameters(1, "urn:ietf:params:rtp-hdrext:sdes:mid"),
-            RTCRtpHeaderExtensionParameters(
-                2, "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
-            ),
-        ],
-        muxId="0",
-        rtcp=RTCRtcpParameters(),
-    )
-    stream = OutboundRtp.starting(sender, parameters)
+    stream = OutboundRtp.starting(sender, _checking_parameters())
     if not 0 <= stream.sequence <= 0xFFFF or not 0 <= stream.timestamp_origin <= 0xFFFFFFFF:
         return [f"the first sequence number or timestamp is out of range: {stream}"]
     ntp = ntp_now()
@@ -350,6 +463,20 @@ def _writing_problems(sender: RTCRtpSender) -> list[str]:
     if got != wrote or read.payload != b"\xfc\x01" or extensions != ("0", (ntp >> 14) & 0xFFFFFF):
         return [f"an RTP packet written as {wrote} reads back as {got}, {extensions}"]
     return []
+
+
+def _checking_parameters() -> RTCRtpSendParameters:
+    return RTCRtpSendParameters(
+        codecs=[RTCRtpCodecParameters("audio/opus", 48_000, 2, payloadType=111)],
+        headerExtensions=[
+            RTCRtpHeaderExtensionParameters(1, "urn:ietf:params:rtp-hdrext:sdes:mid"),
+            RTCRtpHeaderExtensionParameters(
+                2, "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
+            ),
+        ],
+        muxId="0",
+        rtcp=RTCRtcpParameters(),
+    )
 
 
 _SAMPLE_OFFER = "\r\n".join(

@@ -5,9 +5,10 @@ builds an RTP packet and sends it: with hundreds of listeners those wake-ups and
 about half of the server's time (docs/benchmarks.md). Here one task reads the program once per
 packet and, for each listener, writes the RTP header (its own SSRC, sequence number and
 timestamp, starting where aiortc would have), protects it with the listener's SRTP session and
-sends it (aiortc_internals.OutboundRtp). aiortc still negotiates the connection and sends the
-RTCP reports; its sender task is parked on a track that never yields, so it costs nothing until
-the connection closes.
+sends it: directly, one batch per packet for all listeners (sendpath.py), or, if the installed
+aiortc lacks what that needs, through aiortc's transport (aiortc_internals.OutboundRtp.send).
+aiortc still negotiates the connection and sends the RTCP reports; its sender task is parked on
+a track that never yields, so it costs nothing until the connection closes.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from aiortc import MediaStreamError, MediaStreamTrack, RTCRtpSender
 from av.packet import Packet
 
 from parley.media.aiortc_internals import OutboundRtp, ntp_now, on_send
+from parley.media.sendpath import DirectListener, DirectSend, direct_send_available
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +52,21 @@ class ParkedTrack(MediaStreamTrack):
 class ProgramFanout:
     """The listeners of one room, and the one task that sends them the program."""
 
-    def __init__(self, program_track: Callable[[], MediaStreamTrack]) -> None:
+    def __init__(
+        self,
+        program_track: Callable[[], MediaStreamTrack],
+        *,
+        direct: bool | None = None,
+        sendmmsg: bool | None = None,
+    ) -> None:
+        """`direct`: send below aiortc (None: whenever the installed aiortc allows it);
+        `sendmmsg`: batch with the C helper rather than socket.sendto (None: if it is built)."""
         self._program_track = program_track
+        if direct is None:
+            direct = direct_send_available()
+        self.direct = DirectSend(sendmmsg=sendmmsg) if direct else None
         self._listeners: dict[RTCRtpSender, OutboundRtp] = {}
+        self._direct_listeners: dict[RTCRtpSender, DirectListener] = {}
         self._task: asyncio.Task[None] | None = None
 
     def __len__(self) -> int:
@@ -65,14 +79,18 @@ class ProgramFanout:
 
     def _started(self, listener: OutboundRtp) -> None:
         self._listeners[listener.sender] = listener
+        if self.direct is not None:
+            self._direct_listeners[listener.sender] = DirectListener.of(listener)
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="program-fanout")
 
     def detach(self, sender: RTCRtpSender) -> None:
         self._listeners.pop(sender, None)
+        self._direct_listeners.pop(sender, None)
 
     async def close(self) -> None:
         self._listeners.clear()
+        self._direct_listeners.clear()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -85,13 +103,20 @@ class ProgramFanout:
             while True:
                 packet = await track.recv()
                 assert isinstance(packet, Packet)
-                await self._send_all(bytes(packet), _rtp_time(packet.pts, packet.time_base))
+                try:
+                    await self._send_all(bytes(packet), _rtp_time(packet.pts, packet.time_base))
+                except Exception:
+                    # One bad packet must not silence every listener for good.
+                    log.exception("program fan-out: sending a packet failed")
         except MediaStreamError:
             pass
         finally:
             track.stop()
 
     async def _send_all(self, payload: bytes, rtp_time: int) -> None:
+        if self.direct is not None:
+            self.direct.send(self._direct_listeners.values(), payload, rtp_time)
+            return
         ntp_time = ntp_now()
         for listener in list(self._listeners.values()):
             try:

@@ -41,6 +41,7 @@ class SourceBuffer:
         self._window_ticks = 0
         self.dropped_samples = 0
         self.last_push: float | None = None
+        self._last_length = 0  # samples in the last push: the source's frame size
 
     @property
     def buffered(self) -> int:
@@ -50,11 +51,18 @@ class SourceBuffer:
         if len(pcm) == 0:
             return
         self.last_push = arrived
+        self._last_length = len(pcm)
         self._chunks.append((pcm, arrived))
         self._buffered += len(pcm)
         limit = max(self.capacity, len(pcm))
         if self._buffered > limit:
             self._discard(self._buffered - limit)
+
+    def next_due(self, sample_rate: int) -> float | None:
+        """When the source's next frame should arrive, if it keeps the pace of the last one."""
+        if self.last_push is None:
+            return None
+        return self.last_push + self._last_length / sample_rate
 
     def trim(self, keep: int) -> None:
         """Drop all but the newest ``keep`` samples (after a stall: the rest is only delay)."""

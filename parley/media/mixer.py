@@ -9,6 +9,7 @@ not audible is thrown away as it arrives, whatever its client keeps sending (DES
 from __future__ import annotations
 
 import asyncio
+import bisect
 import logging
 import weakref
 from collections import deque
@@ -20,6 +21,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioFrame
 
 from parley.media.audio import (
+    SAMPLE_RATE,
     SILENCE_DBOV,
     Mix,
     Pcm,
@@ -43,6 +45,10 @@ BUFFER_TICKS = 3
 RECENT = 3000
 # Tick lengths that are also whole Opus frames, so one tick is exactly one packet.
 OPUS_FRAME_MS = (10, 20, 40, 60)
+# How long a tick may wait for a frame due just after it, instead of leaving it a whole tick.
+GRACE_SECONDS = 0.002
+# Upper bounds (seconds) of the buckets of the added-delay histogram on /metrics.
+ADDED_LATENCY_BUCKETS = (0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1)
 
 
 @dataclass
@@ -59,10 +65,23 @@ class MixerStats:
     listener_lag: int = 0  # program packets skipped by listeners that fell behind
     mix_minus_drops: int = 0  # mix-minus frames dropped because a sender did not read them
     phase_moves: int = 0  # times the tick phase was moved to follow the arrival of audio
+    grace_waits: int = 0  # ticks that waited (at most GRACE_SECONDS) for a frame due just after
+    grace_catches: int = 0  # of those, ticks whose awaited frames all came in time
     tick_seconds: deque[float] = field(default_factory=lambda: deque(maxlen=RECENT))
     # Ingress to egress inside the server: from audio reaching a source buffer to the end of
     # the tick that mixed it (its oldest sample; one entry per source per tick).
     added_latency: deque[float] = field(default_factory=lambda: deque(maxlen=RECENT))
+    # The same since the mixer started, as a histogram: counts per ADDED_LATENCY_BUCKETS bound
+    # (not cumulative; the last is above every bound), and the sum of all of them.
+    added_latency_counts: list[int] = field(
+        default_factory=lambda: [0] * (len(ADDED_LATENCY_BUCKETS) + 1)
+    )
+    added_latency_sum: float = 0.0
+
+    def note_added(self, seconds: float) -> None:
+        self.added_latency.append(seconds)
+        self.added_latency_counts[bisect.bisect_left(ADDED_LATENCY_BUCKETS, seconds)] += 1
+        self.added_latency_sum += seconds
 
 
 @dataclass
@@ -85,12 +104,15 @@ class Mixer:
         *,
         on_active_speakers: Callable[[list[str]], None] | None = None,
         frame_ms: int = 20,
+        grace: float = GRACE_SECONDS,
     ) -> None:
         if frame_ms not in OPUS_FRAME_MS:
             raise ValueError(f"frame_ms must be one of {OPUS_FRAME_MS} (an Opus frame duration)")
         self.frame_ms = frame_ms
         self._period = frame_ms / 1000
+        self._grace = grace
         self._samples = samples_per_tick(frame_ms)
+        self._arrived = asyncio.Event()  # set when a source's audio is buffered
         self._sources: dict[str, _Source] = {}
         self._audible: frozenset[str] = frozenset()
         self._speakers = ActiveSpeakers(on_active_speakers)
@@ -224,6 +246,7 @@ class Mixer:
             return
         self._stats.frames_in += 1
         buffer.push(pcm, now)
+        self._arrived.set()
 
     # -- outputs -------------------------------------------------------------------------------
 
@@ -290,12 +313,51 @@ class Mixer:
                     # the whole stall, until the drift check sheds it. Shed it now instead.
                     for entry in self._sources.values():
                         entry.buffer.trim(self._samples)
+            if self._grace > 0:
+                await self._wait_for_frames_due(loop)
             try:
                 self._tick(tick, loop.time())
             except Exception:
                 log.exception("mixer tick failed")  # one bad tick must not silence the space
             # The period never changes; only the phase moves, rarely and by bounded steps.
             started += self._phase.end_tick()
+
+    async def _wait_for_frames_due(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Hold the tick, at most the grace, while an audible source with less than a tick
+        buffered has its next frame due within the grace: a frame that arrives just after the
+        tick is then heard now rather than a whole tick later. The deadlines of later ticks do
+        not move (they count from the start), so the next interval is that much shorter."""
+        limit = loop.time() + self._grace
+        waiting = self._due_before(limit, loop.time())
+        if not waiting:
+            return
+        self._stats.grace_waits += 1
+        while waiting:
+            left = limit - loop.time()
+            if left <= 0:
+                return
+            self._arrived.clear()
+            try:
+                async with asyncio.timeout(left):
+                    await self._arrived.wait()
+            except TimeoutError:
+                return
+            waiting = [s for s in waiting if self._sources.get(s) and self._short(s)]
+        self._stats.grace_catches += 1
+
+    def _due_before(self, limit: float, now: float) -> list[str]:
+        due = []
+        for source, entry in self._sources.items():
+            if source not in self._audible or not self._short(source):
+                continue
+            expected = entry.buffer.next_due(SAMPLE_RATE)
+            # Due before the limit, and not so long overdue that the source has just stopped.
+            if expected is not None and now - self._period < expected <= limit:
+                due.append(source)
+        return due
+
+    def _short(self, source: str) -> bool:
+        return self._sources[source].buffer.buffered < self._samples
 
     def _tick(self, tick: int, now: float) -> None:
         samples = self._samples
@@ -346,4 +408,5 @@ class Mixer:
         done = asyncio.get_running_loop().time()
         self._stats.ticks += 1
         self._stats.tick_seconds.append(done - now)
-        self._stats.added_latency.extend(done - arrived for arrived in arrivals)
+        for arrived in arrivals:
+            self._stats.note_added(done - arrived)

@@ -11,22 +11,18 @@ timestamps run on across segments without a gap: no encoder priming or padding a
 hence no click. Silence is audio too: the mixer hands over every tick, spoken or not, and ticks
 that never came (a stalled loop, a full queue) are filled with silence, so the segments' timeline
 keeps pace with the wall clock.
+
+LL-HLS parts (optional) are the same packets muxed a second time, a few frames per standalone
+MPEG-TS, so a player can fetch the live edge every half second without waiting for a segment.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import fractions
 import io
-import logging
-import queue
-import threading
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any, cast
+import math
+from dataclasses import dataclass
+from typing import Any
 
 import av
 import numpy as np
@@ -34,24 +30,34 @@ from av.container import OutputContainer
 from av.stream import Stream
 
 from parley.media.audio import SAMPLE_RATE, Pcm, pcm_to_frame, silence
-from parley.media.playlist import SegmentEntry, segment_name
-from parley.media.segment_store import SegmentStore
-
-log = logging.getLogger(__name__)
 
 BIT_RATE = 96_000  # AAC-LC stereo: transparent for speech, ~24 KB per 2 s segment
 # The AAC encoder's priming: its first packet starts this many samples before the first input
 # sample. Input is stamped this late so that packet timestamps start at zero.
 AAC_PRIMING = 1024
+AAC_FRAME = 1024  # samples per AAC-LC frame (one packet)
 # A gap in the mixer's timeline longer than this is filled only this far (a loop stalled that
 # long has bigger problems; filling minutes of silence would only delay the live edge).
 MAX_GAP_SAMPLES = 10 * SAMPLE_RATE
-# Ticks waiting for the writer thread: 5 s at 20 ms. A slow disk drops ticks, never the mix.
-QUEUE_TICKS = 250
 TIME_BASE = fractions.Fraction(1, SAMPLE_RATE)
 # Lets the muxer gather several AAC frames into one PES packet (up to ~0.5 s of audio) instead
 # of one per 21 ms frame: a third less TS overhead. Timestamps all move by the same constant.
 MUXER_OPTIONS = {"max_delay": "500000"}
+
+
+@dataclass(frozen=True)
+class EncodedPart:
+    """An LL-HLS part: a standalone MPEG-TS of a few AAC frames, the same packets its segment
+    holds (muxed twice, encoded once)."""
+
+    segment: int  # the index of its segment on this segmenter's timeline
+    index: int  # within the segment
+    samples: int
+    data: bytes
+
+    @property
+    def seconds(self) -> float:
+        return self.samples / SAMPLE_RATE
 
 
 @dataclass(frozen=True)
@@ -73,10 +79,27 @@ class AacSegmenter:
     the next `pts` is filled with silence, overlap is dropped.
     """
 
-    def __init__(self, segment_seconds: float, bit_rate: int = BIT_RATE) -> None:
+    def __init__(
+        self, segment_seconds: float, bit_rate: int = BIT_RATE, part_seconds: float = 0.0
+    ) -> None:
         self.segment_samples = round(segment_seconds * SAMPLE_RATE)
         if self.segment_samples < 2048:
             raise ValueError("segments must hold at least two AAC frames")
+        # Parts are whole AAC frames, rounded up: none is longer than `part_target` seconds,
+        # and the last of a segment may be shorter (RFC 8216bis allows that one).
+        self.part_frames = math.ceil(part_seconds * SAMPLE_RATE / AAC_FRAME) if part_seconds else 0
+        self.part_target = self.part_frames * AAC_FRAME / SAMPLE_RATE
+        # How many parts a segment has: segments are cut between frames, so they hold the
+        # frame count rounded down or up.
+        frames = self.segment_samples / AAC_FRAME
+        self.parts_per_segment = (
+            (
+                math.ceil(math.floor(frames) / self.part_frames),
+                math.ceil(math.ceil(frames) / self.part_frames),
+            )
+            if self.part_frames
+            else (0, 0)
+        )
         encoder = av.CodecContext.create("aac", "w")
         assert isinstance(encoder, av.AudioCodecContext)
         encoder.sample_rate = SAMPLE_RATE
@@ -97,6 +120,16 @@ class AacSegmenter:
         self._stream: Stream | None = None
         self._start = 0  # first packet pts of the open segment
         self._end = 0  # pts just after the last packet muxed
+        self._part: _Muxer | None = None
+        self._part_index = 0  # of the open (or next) part within the open segment
+        self._part_packets = 0
+        # Parts and segments in the order they were made, for whoever publishes them (`drain`).
+        self._made: list[EncodedPart | EncodedSegment] = []
+
+    def drain(self) -> list[EncodedPart | EncodedSegment]:
+        """Everything made since the last call, in order: a segment's parts come before it."""
+        made, self._made = self._made, []
+        return made
 
     def push(self, pcm: Pcm, pts: int) -> list[EncodedSegment]:
         if self._next_pts is None:
@@ -127,182 +160,76 @@ class AacSegmenter:
     def _mux(self, packets: list[av.Packet[Any]]) -> list[EncodedSegment]:
         done: list[EncodedSegment] = []
         for packet in packets:
-            # Read before muxing: the muxer rescales the packet to its own 90 kHz time base.
+            # Read before muxing: the muxer rescales the packet to its own 90 kHz time base
+            # (and takes its data).
             pts = packet.pts if packet.pts is not None else self._end
-            duration = packet.duration or 1024
+            duration = packet.duration or AAC_FRAME
+            data = bytes(packet) if self.part_frames else b""
             if self._container is not None and pts >= (self._index + 1) * self.segment_samples:
                 done.append(self._close())
                 self._index += 1
             if self._container is None:
-                self._open(pts)
+                self._buffer, self._container, self._stream = _open_muxer(self._encoder)
+                self._start = pts
             packet.stream = self._stream
             assert self._container is not None
             self._container.mux(packet)
             self._end = pts + duration
+            if self.part_frames:
+                self._mux_part(data, pts, duration)
         return done
 
-    def _open(self, pts: int) -> None:
-        self._buffer = io.BytesIO()
-        container = av.open(self._buffer, "w", format="mpegts", container_options=MUXER_OPTIONS)
-        stream = container.add_stream("aac", rate=SAMPLE_RATE, layout="stereo")
-        stream.bit_rate = self._encoder.bit_rate or BIT_RATE
-        stream.time_base = TIME_BASE
-        self._container, self._stream, self._start = container, stream, pts
+    def _mux_part(self, data: bytes, pts: int, duration: int) -> None:
+        if self._part is None:
+            self._part = _Muxer(*_open_muxer(self._encoder), start=pts)
+        copy = av.Packet(data)
+        copy.pts = copy.dts = pts
+        copy.duration = duration
+        copy.time_base = TIME_BASE
+        copy.stream = self._part.stream
+        self._part.container.mux(copy)
+        self._part_packets += 1
+        if self._part_packets >= self.part_frames:
+            self._close_part()
+
+    def _close_part(self) -> None:
+        if self._part is None:
+            return
+        self._part.container.close()
+        part = EncodedPart(
+            self._index,
+            self._part_index,
+            self._end - self._part.start,
+            self._part.buffer.getvalue(),
+        )
+        self._made.append(part)
+        self._part, self._part_index, self._part_packets = None, self._part_index + 1, 0
 
     def _close(self) -> EncodedSegment:
         assert self._container is not None and self._buffer is not None
+        self._close_part()
+        self._part_index = 0
         self._container.close()
         segment = EncodedSegment(
             self._index, self._start, self._end - self._start, self._buffer.getvalue()
         )
+        self._made.append(segment)
         self._container = self._buffer = self._stream = None
         return segment
 
 
 @dataclass
-class SegmenterStats:
-    segments_written: int = 0
-    segments_dropped: int = 0  # encoded but not stored (the storage failed)
-    ticks_dropped: int = 0  # program ticks the writer had no room for (filled with silence)
-    encode_seconds: float = 0.0  # thread time encoding and muxing
-    write_seconds: float = 0.0
-
-    def add(self, other: SegmenterStats) -> None:
-        self.segments_written += other.segments_written
-        self.segments_dropped += other.segments_dropped
-        self.ticks_dropped += other.ticks_dropped
-        self.encode_seconds += other.encode_seconds
-        self.write_seconds += other.write_seconds
+class _Muxer:
+    buffer: io.BytesIO
+    container: OutputContainer
+    stream: Stream
+    start: int  # pts of its first packet
 
 
-_STOP = object()
-# The writer thread's pace: segments are seconds long, a tenth of a second more is nothing.
-BATCH_SECONDS = 0.1
-
-
-def _contiguous(ticks: list[tuple[Pcm, int]]) -> list[tuple[Pcm, int]]:
-    """Ticks that follow each other without a gap, joined into one block each."""
-    runs: list[tuple[list[Pcm], int, int]] = []  # (parts, first pts, end pts)
-    for pcm, pts in ticks:
-        if runs and runs[-1][2] == pts:
-            parts, first, _ = runs[-1]
-            parts.append(pcm)
-            runs[-1] = (parts, first, pts + len(pcm))
-        else:
-            runs.append(([pcm], pts, pts + len(pcm)))
-    return [
-        (np.concatenate(parts) if len(parts) > 1 else parts[0], first) for parts, first, _ in runs
-    ]
-
-
-class SequenceNumbers:
-    """A stream's segment numbers, shared by the segmenters it has had: one stopping (its last
-    segment still to store) and its successor never take the same number."""
-
-    def __init__(self) -> None:
-        self.next = 0
-        self.lock = threading.Lock()
-
-
-@dataclass(eq=False)
-class LiveSegmenter:
-    """One space's segmenter on a thread of its own, fed by the mixer's tick through a bounded
-    queue: `offer` never blocks and costs a queue put, whatever the encoder or the disk do.
-
-    Segments take consecutive numbers from `numbers` as they are stored; one that could not be
-    stored gives its number to the next, marked as a discontinuity, so the playlist's numbering
-    never has a hole. `on_segment` is called on the event loop.
-    """
-
-    stream: str
-    store: SegmentStore
-    segment_seconds: float
-    on_segment: Callable[[SegmentEntry], None]
-    clock: Callable[[], datetime]
-    numbers: SequenceNumbers = field(default_factory=SequenceNumbers)
-    discontinuity: bool = False  # the first segment does not follow the previous one
-    keep: int = 0  # segments kept in the store, newest first; 0 keeps all
-    queue_ticks: int = QUEUE_TICKS
-    stats: SegmenterStats = field(default_factory=SegmenterStats)
-
-    def __post_init__(self) -> None:
-        self._queue: queue.Queue[object] = queue.Queue(self.queue_ticks)
-        self._thread = threading.Thread(target=self._run, name=f"hls-{self.stream}", daemon=True)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._origin: datetime | None = None
-        self._segmenter = AacSegmenter(self.segment_seconds)
-
-    def start(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._thread.start()
-
-    def offer(self, pcm: Pcm, pts: int) -> None:
-        """The mixer's sink: called on every tick, with that tick's program."""
-        if self._origin is None:
-            self._origin = self.clock()
-        try:
-            self._queue.put_nowait((pcm, pts))
-        except queue.Full:
-            self.stats.ticks_dropped += 1
-
-    async def stop(self) -> None:
-        """Encode what is queued, store the last (short) segment, and end the thread."""
-        if not self._thread.is_alive():
-            return
-        await asyncio.to_thread(self._queue.put, _STOP)
-        await asyncio.to_thread(self._thread.join)
-
-    def _run(self) -> None:
-        stopping = False
-        while not stopping:
-            batch = [self._queue.get()]
-            # One wake-up per batch, not per tick: the thread takes the GIL from the event loop
-            # five times a second instead of fifty, and the encoder gets longer frames.
-            time.sleep(BATCH_SECONDS)
-            with contextlib.suppress(queue.Empty):
-                while len(batch) < self.queue_ticks:
-                    batch.append(self._queue.get_nowait())
-            stopping = any(item is _STOP for item in batch)
-            ticks = [cast(tuple[Pcm, int], item) for item in batch if item is not _STOP]
-            started = time.thread_time()
-            done: list[EncodedSegment] = []
-            try:
-                for pcm, pts in _contiguous(ticks):
-                    done += self._segmenter.push(pcm, pts)
-                if stopping:
-                    done += self._segmenter.finish()
-            except Exception:
-                log.exception("hls %s: encoding failed; the segment is lost", self.stream)
-            self.stats.encode_seconds += time.thread_time() - started
-            for segment in done:
-                self._store(segment)
-
-    def _store(self, segment: EncodedSegment) -> None:
-        started = time.perf_counter()
-        with self.numbers.lock:
-            sequence = self.numbers.next
-            try:
-                self.store.write(self.stream, segment_name(sequence), segment.data)
-            except Exception:
-                log.exception("hls %s: could not store segment %d", self.stream, sequence)
-                self.stats.segments_dropped += 1
-                self.discontinuity = True
-                return
-            finally:
-                self.stats.write_seconds += time.perf_counter() - started
-            self.numbers.next = sequence + 1
-        origin = self._origin or self.clock()
-        entry = SegmentEntry(
-            sequence=sequence,
-            duration=segment.seconds,
-            started_at=origin + timedelta(seconds=segment.start_sample / SAMPLE_RATE),
-            discontinuity=self.discontinuity,
-        )
-        self.discontinuity = False
-        if self.keep and entry.sequence >= self.keep:
-            with contextlib.suppress(Exception):
-                self.store.delete(self.stream, segment_name(entry.sequence - self.keep))
-        self.stats.segments_written += 1
-        if self._loop is not None:
-            with contextlib.suppress(RuntimeError):  # the loop closed: nobody to tell
-                self._loop.call_soon_threadsafe(self.on_segment, entry)
+def _open_muxer(encoder: av.AudioCodecContext) -> tuple[io.BytesIO, OutputContainer, Stream]:
+    buffer = io.BytesIO()
+    container = av.open(buffer, "w", format="mpegts", container_options=MUXER_OPTIONS)
+    stream = container.add_stream("aac", rate=SAMPLE_RATE, layout="stereo")
+    stream.bit_rate = encoder.bit_rate or BIT_RATE
+    stream.time_base = TIME_BASE
+    return buffer, container, stream

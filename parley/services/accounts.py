@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import KW_ONLY, dataclass, field, replace
 from datetime import datetime, timedelta
 
 from parley.bus import messages
@@ -15,12 +15,14 @@ from parley.core import sessions as session_rules
 from parley.core.accounts import Account, AccountState, Post, clean_cursor
 from parley.core.actors import Actor
 from parley.core.errors import Conflict, Forbidden, NotFound, Unauthenticated
+from parley.core.held_posts import HeldPost, WhenTooRecent
 from parley.core.location import Place
 from parley.core.moderation import ModerationAction
 from parley.core.notifications import Notification
 from parley.core.ratelimit import LimitName
 from parley.core.session_cache import SessionCache
 from parley.core.sessions import SessionEnd, SessionPolicy, SessionTimes
+from parley.services import held_posts
 from parley.services.common import Clock, hash_token, new_id, new_token
 from parley.services.passwords import Passwords
 from parley.services.ratelimit import RateLimiter
@@ -58,35 +60,29 @@ def _times(session: StoredSession) -> SessionTimes:
     return SessionTimes(session.created_at, session.last_used_at, session.scope == APPEAL_SCOPE)
 
 
+@dataclass(eq=False)
 class AccountService:
-    def __init__(
-        self,
-        db: Database,
-        passwords: Passwords,
-        *,
-        guard_links: Callable[[str], Awaitable[None]],
-        bus: Bus,
-        sessions: SessionPolicy,
-        limits: RateLimiter,
-        clock: Clock,
-        instance_name: str = "Parley",
-        session_cache_seconds: float = 0.0,
-    ) -> None:
-        self.db = db
-        # Sessions authenticated lately, by token hash; emptied by the bus and the sweep.
-        self.session_cache = SessionCache(timedelta(seconds=session_cache_seconds))
-        # Sign-in checks its limits itself: they depend on the handle in the body.
-        self.limits = limits
-        self.passwords = passwords
-        # Handles that read as the instance speaking are reserved (core.accounts).
-        self.instance_name = instance_name
-        # Refuses text with a blocked link in it (LinkChecks.guard): posts, names, bios.
-        self.guard_links = guard_links
-        # Ended sessions are announced here, so every node closes what they hold open.
-        self.bus = bus
-        self.sessions = sessions
-        # What session expiry reads the time from; tests move it instead of waiting.
-        self.clock = clock
+    db: Database
+    passwords: Passwords
+    _: KW_ONLY
+    # Refuses text with a blocked link in it (LinkChecks.guard): posts, names, bios.
+    guard_links: Callable[[str], Awaitable[None]]
+    # Ended sessions are announced here, so every node closes what they hold open.
+    bus: Bus
+    sessions: SessionPolicy
+    # Sign-in checks its limits itself: they depend on the handle in the body.
+    limits: RateLimiter
+    # What session expiry reads the time from; tests move it instead of waiting.
+    clock: Clock
+    # Handles that read as the instance speaking are reserved (core.accounts).
+    instance_name: str = "Parley"
+    # How long a session is answered from memory (0: never).
+    session_cache_seconds: float = 0.0
+    # Sessions authenticated lately, by token hash; emptied by the bus and the sweep.
+    session_cache: SessionCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.session_cache = SessionCache(timedelta(seconds=self.session_cache_seconds))
 
     async def sign_up(
         self,
@@ -351,9 +347,17 @@ class AccountService:
         async with self.db.write() as conn:
             await SocialStore(conn).unblock(caller.account.id, other.id)
 
-    async def post(self, caller: Caller, text: str, place: Place | None = None) -> Post:
+    async def post(
+        self,
+        caller: Caller,
+        text: str,
+        place: Place | None = None,
+        when_too_recent: WhenTooRecent = WhenTooRecent.REFUSE,
+    ) -> Post | HeldPost:
         """A post, with the place it carries if any. The location policy is read in the same
-        transaction as the post is written, so a post never slips past a policy just set."""
+        transaction as the post is written, so a post never slips past a policy just set. A
+        place too recent for it is refused, or held until the policy allows it if the author
+        asked (services.held_posts)."""
         text = rules.clean_post(text)
         await self.guard_links(text)
         post_id, now = new_id(), self.clock()
@@ -361,7 +365,14 @@ class AccountService:
             place = location.clean_place(place, now)
         async with self.db.write() as conn:
             if place is not None:
-                location.check_place(await PolicyStore(conn).location(), place, now)
+                policy = await PolicyStore(conn).location()
+                until = location.held_until(policy, place, now)
+                if until is not None and when_too_recent is WhenTooRecent.HOLD:
+                    held = HeldPost(
+                        post_id, caller.account.id, text, place, now, until, policy.rule
+                    )
+                    return await held_posts.hold(conn, held)
+                location.check_place(policy, place, now)
             await PostStore(conn).create(
                 id=post_id, author_id=caller.account.id, text=text, now=now, place=place
             )

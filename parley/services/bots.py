@@ -11,20 +11,26 @@ stays suspended whatever happens to its owner, and is not lifted while its owner
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import KW_ONLY, dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from parley.bus import messages
+from parley.bus.base import Bus
+from parley.bus.messages import SessionsEnded
 from parley.core import accounts as account_rules
 from parley.core.accounts import Account, AccountState
-from parley.core.errors import Conflict, Forbidden
+from parley.core.errors import Conflict, Forbidden, NotFound
 from parley.core.moderation import AuditTarget, ModerationAction
 from parley.core.moderation_records import ActionTaken
+from parley.core.sessions import SessionEnd
 from parley.core.tokens import MAX_BOTS_PER_OWNER, AccountRef
 from parley.services.accounts import Caller
 from parley.services.common import Clock, new_id
 from parley.store.accounts import AccountStore, SessionStore
 from parley.store.db import Database
+from parley.store.held_posts import HeldPostStore
 from parley.store.moderation import ModerationStore
 from parley.store.tokens import BotStore
 
@@ -33,19 +39,15 @@ from parley.store.tokens import BotStore
 NO_PASSWORD = "!automated"
 
 
+@dataclass(eq=False)
 class BotService:
-    def __init__(
-        self,
-        db: Database,
-        *,
-        guard_links: Callable[[str], Awaitable[None]],
-        instance_name: str,
-        clock: Clock,
-    ) -> None:
-        self.db = db
-        self.guard_links = guard_links
-        self.instance_name = instance_name
-        self.clock = clock
+    db: Database
+    _: KW_ONLY
+    # Deleting a bot announces its ended tokens here, so every node closes their sockets.
+    bus: Bus
+    guard_links: Callable[[str], Awaitable[None]]
+    instance_name: str
+    clock: Clock
 
     async def create(self, caller: Caller, handle: str, display_name: str) -> Account:
         """A bot owned by the caller, under the handle rules every sign-up follows."""
@@ -72,6 +74,29 @@ class BotService:
                 raise Conflict("handle_taken", "That handle is taken")
             await bots.add(account_id=bot.id, owner_id=caller.account.id, now=now)
         return bot
+
+    async def delete(self, caller: Caller, handle: str) -> None:
+        """The owner deletes a bot: its tokens are revoked at once on every node (their sockets
+        close), its held posts dropped, its posts no longer shown. Its account stays behind,
+        deactivated, so its handle is never reused and its moderation history is kept."""
+        now = self.clock()
+        async with self.db.write() as conn:
+            bots = BotStore(conn)
+            bot = await AccountStore(conn).by_handle(handle)
+            owner = await bots.owner_account(bot.id) if bot else None
+            if (
+                bot is None
+                or owner is None
+                or owner.id != caller.account.id
+                or bot.state is AccountState.DEACTIVATED
+            ):
+                raise NotFound("bot_not_found", f"You have no bot @{handle}")
+            await AccountStore(conn).set_state(bot.id, AccountState.DEACTIVATED)
+            ended = await SessionStore(conn).revoke_all(bot.id, now)
+            await HeldPostStore(conn).drop_all_of(bot.id)
+        if ended:
+            order = SessionsEnded(bot.id, tuple(ended), SessionEnd.REVOKED)
+            await messages.publish(self.bus, order)
 
     async def of(self, caller: Caller) -> list[Account]:
         async with self.db.read() as conn:

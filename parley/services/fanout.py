@@ -29,7 +29,8 @@ from parley.bus.messages import (
     stage_effect,
 )
 from parley.core.errors import RuleViolation
-from parley.core.spaces.events import Event, EventType, Frame
+from parley.core.spaces import events
+from parley.core.spaces.events import Event, Frame
 from parley.core.spaces.model import Role
 from parley.services.feed_log import FeedLog, KeptSnapshot
 from parley.services.spaces import SpaceService
@@ -49,7 +50,6 @@ FLUSH_MAX_SECONDS = 0.2
 AUDIENCE_MIN_SECONDS = 0.25
 AUDIENCE_MAX_SECONDS = 2.0
 STAGE_ROLES = frozenset({Role.HOST, Role.COHOST, Role.SPEAKER})
-_STAGE_ROLE_NAMES = frozenset(r.value for r in STAGE_ROLES)
 
 
 class TooManySockets(RuleViolation):
@@ -144,7 +144,9 @@ class Feed:
         churn_of, count = None, 0
         if isinstance(event, Event):
             churn_of = self._churn_of(event)
-            count = int(event.data.get("listener_count", 0)) if churn_of else 0
+            data = event.data
+            if churn_of and isinstance(data, events.ParticipantJoined | events.ParticipantLeft):
+                count = data.listener_count
         self.log.append(seq, message, churn_of, count)
         self.snapshot.follow(seq, churn_of, count)
         if isinstance(event, Event):
@@ -170,16 +172,14 @@ class Feed:
 
     def _churn_of(self, event: Event) -> str | None:
         """The listener an event is the coming or going of, if it is only that."""
-        who = event.data.get("account_id")
-        if not isinstance(who, str):
-            return None
-        if event.type is EventType.PARTICIPANT_JOINED:
-            return who if event.data.get("role") == Role.LISTENER.value else None
-        if event.type is EventType.PARTICIPANT_LEFT:
-            if who in self._left_stage:
-                self._left_stage.discard(who)
-                return None
-            return None if who in self.stage_accounts else who
+        match event.data:
+            case events.ParticipantJoined(account_id=who, role=role):
+                return who if role is Role.LISTENER else None
+            case events.ParticipantLeft(account_id=who):
+                if who in self._left_stage:
+                    self._left_stage.discard(who)
+                    return None
+                return None if who in self.stage_accounts else who
         return None
 
     def flush_interval(self) -> float:
@@ -227,9 +227,9 @@ class Feed:
     def _control(self, event: Event) -> None:
         """Events that end a client's stay: the space is over, or they were removed. The client
         is sent everything up to that event first, so it learns why."""
-        joined = event.type is EventType.PARTICIPANT_JOINED
-        if joined and event.data.get("role") in _STAGE_ROLE_NAMES:
-            self.stage_accounts.add(str(event.data["account_id"]))
+        data = event.data
+        if isinstance(data, events.ParticipantJoined) and data.role in STAGE_ROLES:
+            self.stage_accounts.add(data.account_id)
         match stage_effect(event):
             case RoleChanged(account_id, role):
                 if role in STAGE_ROLES:

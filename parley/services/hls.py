@@ -13,35 +13,50 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections import deque
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from parley.config import Settings
-from parley.core.errors import NotFound
+from parley.core.errors import BadRequest, NotFound
+from parley.core.spaces.model import SpaceStatus
+from parley.media.live_segmenter import LiveSegmenter, SegmenterStats
 from parley.media.mixer import Mixer
 from parley.media.playlist import (
     LIVE_PLAYLIST,
     PLAYLIST_TYPE,
     SEGMENT_TYPE,
     SegmentEntry,
+    delivery_directives,
     live_playlist,
+    part_key,
     segment_sequence,
 )
 from parley.media.segment_store import SegmentStore
-from parley.media.segmenter import LiveSegmenter, SegmenterStats, SequenceNumbers
 from parley.services.accounts import Caller
 from parley.services.common import Clock
+from parley.services.hls_stream import LiveStream
+from parley.services.sharing import SharingService
 from parley.services.spaces import SpaceService
 
 log = logging.getLogger(__name__)
 
-# A live playlist changes every segment: a cache may keep it one second at most.
+# A live playlist changes every segment (every part): a cache may keep it one second at most.
 PLAYLIST_CACHE = "public, max-age=1"
+# The answer to a blocking reload (`_HLS_msn`, `_HLS_part`: a URL of its own) says what the
+# playlist held once that part existed, which stays true. A cache keeps it for three target
+# durations (by default 6 s), so that a player a little behind the live edge catches up through
+# the cache instead of every such player reaching the node at once (a cache collapses requests
+# for a new object, not for an expired one).
+BLOCKING_CACHE = "public, max-age={seconds}"
 # A segment's name is never reused for other bytes (numbering only goes up).
 SEGMENT_CACHE = "public, max-age=31536000, immutable"
+# A part is needed for a few seconds; its name could come back for other bytes in one case (its
+# segment could not be stored, and the next took its number), so it is not `immutable`.
+PART_CACHE = "public, max-age=60"
 # How often a paused stream (no mixer here) checks whether its space ended meanwhile.
 PAUSED_CHECK_SECONDS = 30.0
 
@@ -55,47 +70,25 @@ class HlsFile:
 
 
 @dataclass(eq=False)
-class LiveStream:
-    space_id: str
-    window: deque[SegmentEntry]
-    numbers: SequenceNumbers = field(default_factory=SequenceNumbers)
-    # Discontinuities that slid out of the window (EXT-X-DISCONTINUITY-SEQUENCE).
-    discontinuity_sequence: int = 0
-    ended_at: datetime | None = None
-    # With no mixer here: when the sweep last asked whether the space is still live.
-    checked_at: datetime | None = None
-    segmenter: LiveSegmenter | None = None
-    mixer: Mixer | None = None
-
-    @property
-    def ended(self) -> bool:
-        return self.ended_at is not None
-
-    def add(self, entry: SegmentEntry) -> None:
-        if len(self.window) == self.window.maxlen and self.window[0].discontinuity:
-            self.discontinuity_sequence += 1
-        self.window.append(entry)
-
-
 class HlsService:
-    def __init__(
-        self,
-        spaces: SpaceService,
-        store: SegmentStore,
-        settings: Settings,
-        *,
-        clock: Clock,
-    ) -> None:
-        self.spaces = spaces
-        self.store = store
-        self.settings = settings
-        self.clock = clock
-        self.streams: dict[str, LiveStream] = {}
-        self._retired = SegmenterStats()  # counters of segmenters that have stopped
-        self._stopping: set[LiveSegmenter] = set()  # detached, storing their last segment
-        self._background: set[asyncio.Task[None]] = set()
-        # Told of each segment once stored (on the event loop): the recorder keeps them.
-        self.segment_listeners: list[Callable[[str, SegmentEntry], None]] = []
+    spaces: SpaceService
+    sharing: SharingService
+    store: SegmentStore
+    settings: Settings
+    _: KW_ONLY
+    clock: Clock
+    streams: dict[str, LiveStream] = field(default_factory=dict, init=False)
+    # Counters of segmenters that have stopped.
+    _retired: SegmenterStats = field(default_factory=SegmenterStats, init=False)
+    # Detached, storing their last segment.
+    _stopping: set[LiveSegmenter] = field(default_factory=set, init=False)
+    _background: set[asyncio.Task[None]] = field(default_factory=set, init=False)
+    # Told of each segment once stored (on the event loop): the recorder keeps them.
+    segment_listeners: list[Callable[[str, SegmentEntry], None]] = field(
+        default_factory=list, init=False
+    )
+    held: int = field(default=0, init=False)  # requests held now (blocking reloads, hints)
+    held_total: int = field(default=0, init=False)
 
     async def start(self) -> None:
         """Streams left by a previous run of this node are dead: nobody can resume them."""
@@ -136,7 +129,11 @@ class HlsService:
             discontinuity=bool(stream.window),
             # Files stay for a whole playlist's length after leaving it (RFC 8216, 6.2.2).
             keep=2 * self.settings.hls_playlist_segments,
+            part_seconds=self.settings.hls_part_seconds,
+            on_part=stream.add_part,
         )
+        stream.part_target = segmenter.part_target
+        stream.parts_per_segment = segmenter.parts_per_segment
         segmenter.start()
         mixer.add_program_sink(segmenter.offer)
         stream.segmenter, stream.mixer = segmenter, mixer
@@ -209,18 +206,35 @@ class HlsService:
         task.add_done_callback(self._background.discard)
 
     def _finish(self, stream: LiveStream) -> None:
-        """The space is over: the playlist says so, and the files go after a while."""
-        if stream.ended_at is None:
-            stream.ended_at = self.clock()
+        """The space is over: the playlist says so (blocked reloads return), and the files go
+        after a while."""
+        stream.finish(self.clock())
 
     # --- serving -----------------------------------------------------------------------------
 
-    async def file(self, caller: Caller, space_id: str, name: str) -> HlsFile:
-        """A playlist or segment of the space, for someone who may listen to it: anyone signed
-        in who may follow the space (not removed from it, not blocked by its host)."""
-        snapshot = await self.spaces.stage(space_id)  # 404 for no such space
-        await self.spaces.follower(space_id, caller.account.id)
-        live = snapshot.live
+    async def file(
+        self,
+        caller: Caller | None,
+        space_id: str,
+        name: str,
+        *,
+        msn: str | None = None,
+        part: str | None = None,
+    ) -> HlsFile:
+        """A playlist, part or segment of the space, for anyone while the space may be shown
+        publicly (its share page too: not taken down by moderation). Signed out is allowed:
+        every space is public, and a browser's own HLS (Safari) cannot send a token. Someone
+        signed in is also refused where they may not follow the space (removed from it,
+        blocked by its host); a cache in front serves everyone alike, so that is a courtesy,
+        not a wall. `msn`, `part`: a blocking reload's _HLS_msn and _HLS_part, as sent."""
+        try:
+            directives = delivery_directives(msn, part)
+        except ValueError as exc:
+            raise BadRequest("hls_bad_directive", str(exc)) from exc
+        space = await self.sharing.check(space_id)
+        if caller is not None:
+            await self.spaces.follower(space_id, caller.account.id)
+        live = space.state is SpaceStatus.LIVE
         stream = self.streams.get(space_id)
         if stream is None:
             if live:
@@ -229,19 +243,64 @@ class HlsService:
         if not live and stream.mixer is None:
             self._finish(stream)  # it ended while nobody was connected to it here
         if name == LIVE_PLAYLIST:
+            if directives is not None and stream.part_target:
+                await self._block(stream, *directives)
             text = live_playlist(
                 list(stream.window),
                 segment_seconds=self.settings.hls_segment_seconds,
                 ended=stream.ended,
                 discontinuity_sequence=stream.discontinuity_sequence,
+                low_latency=stream.low_latency(),
             )
-            return HlsFile(text.encode(), PLAYLIST_TYPE, PLAYLIST_CACHE, immutable=False)
+            cache = PLAYLIST_CACHE
+            if directives is not None and stream.part_target:
+                cache = BLOCKING_CACHE.format(seconds=round(self._hold_seconds()))
+            return HlsFile(text.encode(), PLAYLIST_TYPE, cache, immutable=False)
+        if (key := part_key(name)) is not None:
+            return await self._part(stream, *key)
         data = None
         if segment_sequence(name) is not None:
             data = await asyncio.to_thread(self.store.read, space_id, name)
         if data is None:
             raise NotFound("hls_file_not_found", "No such playlist or segment (or no longer)")
         return HlsFile(data, SEGMENT_TYPE, SEGMENT_CACHE, immutable=True)
+
+    def _hold_seconds(self) -> float:
+        # RFC 8216bis 6.2.5.2: a blocked reload is held three target durations at most.
+        return 3 * math.ceil(self.settings.hls_segment_seconds - 1e-9)
+
+    async def _block(self, stream: LiveStream, msn: int, part: int | None) -> None:
+        """Hold a reload until the playlist holds what it asks for, or a while has passed; a
+        request too far ahead of the live edge is refused (400), as the spec says."""
+        edge = stream.edge()
+        if edge is not None:
+            last_msn, last_part = edge
+            if msn > last_msn + 2:
+                raise BadRequest("hls_msn_too_far", "_HLS_msn is more than two segments ahead")
+            if part is not None:
+                per_segment = math.ceil(self.settings.hls_segment_seconds / stream.part_target)
+                ahead = (msn - last_msn) * per_segment + part - last_part
+                if ahead > math.ceil(3 / stream.part_target):  # the Advance Part Limit
+                    raise BadRequest("hls_part_too_far", "_HLS_part is too far ahead")
+        await self._hold(stream, msn, part)
+
+    async def _hold(self, stream: LiveStream, msn: int, part: int | None) -> None:
+        self.held += 1
+        self.held_total += 1
+        try:
+            await stream.until(msn, part, self._hold_seconds())
+        finally:
+            self.held -= 1
+
+    async def _part(self, stream: LiveStream, sequence: int, index: int) -> HlsFile:
+        """A part; the next one to come (the playlist's preload hint) is waited for."""
+        hinted = stream.next_part()
+        if hinted is not None and (hinted.sequence, hinted.index) == (sequence, index):
+            await self._hold(stream, sequence, index)
+        found = stream.parts.get((sequence, index))
+        if found is None:
+            raise NotFound("hls_file_not_found", "No such part (or no longer)")
+        return HlsFile(found[1], SEGMENT_TYPE, PART_CACHE, immutable=True)
 
     # --- figures -----------------------------------------------------------------------------
 

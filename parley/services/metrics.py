@@ -1,4 +1,5 @@
-"""What one node is doing, for Prometheus: sockets, media rooms and peers, the mixers' own
+"""What one node is doing, for Prometheus: sockets, media rooms and peers, spaces mixed here and
+programs relayed between nodes, the mixers' own
 figures (ticks, skipped ticks, program encodes, the audio delay they add), and what the rate
 limits and the argon2 gate refused. Read at scrape time
 from the live objects, so nothing on a hot path counts anything extra."""
@@ -11,9 +12,12 @@ from typing import TYPE_CHECKING
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
+    HistogramMetricFamily,
     Metric,
 )
 from prometheus_client.registry import Collector
+
+from parley.media.mixer import ADDED_LATENCY_BUCKETS
 
 if TYPE_CHECKING:
     from parley.services.node import Node
@@ -35,6 +39,18 @@ class NodeCollector(Collector):
         yield _gauge("parley_media_peers", "WebRTC connections on this node", peers)
         listeners = sum(len(w.room.fanout) for w in rooms)
         yield _gauge("parley_media_program_listeners", "Listeners fed the program", listeners)
+        mixing = sum(w.room.mixing for w in rooms)
+        yield _gauge("parley_media_homes", "Spaces mixed on this node (their home)", mixing)
+        yield _gauge(
+            "parley_relays_in",
+            "Spaces whose program this node relays from their home",
+            len(rooms) - mixing,
+        )
+        yield _gauge(
+            "parley_relays_out",
+            "Relays of programs mixed here to other nodes",
+            sum(w.placement.relays for w in rooms),
+        )
 
         ticks = CounterMetricFamily("parley_mixer_ticks", "Mixer ticks run", labels=["space"])
         skipped = CounterMetricFamily(
@@ -51,20 +67,55 @@ class NodeCollector(Collector):
             "the last minute or so",
             labels=["space", "quantile"],
         )
+        delay = HistogramMetricFamily(
+            "parley_mixer_added_delay_seconds",
+            "Audio delay added by the mixer since it started: a frame's arrival to the end of "
+            "the tick that mixed it, one observation per source per tick",
+            labels=["space"],
+        )
+        moves = CounterMetricFamily(
+            "parley_mixer_phase_moves",
+            "Times the tick's phase moved to follow when stage audio arrives",
+            labels=["space"],
+        )
+        waits = CounterMetricFamily(
+            "parley_mixer_grace_waits",
+            "Ticks held (2 ms at most) for a frame due just after them",
+            labels=["space"],
+        )
+        catches = CounterMetricFamily(
+            "parley_mixer_grace_catches",
+            "Held ticks whose awaited frames came in time to be mixed",
+            labels=["space"],
+        )
         for watched in rooms:
             space = watched.room.space_id
             stats = watched.room.mixer.stats
             ticks.add_metric([space], stats.ticks)
             skipped.add_metric([space], stats.skipped_ticks)
             encodes.add_metric([space], stats.encodes)
+            moves.add_metric([space], stats.phase_moves)
+            waits.add_metric([space], stats.grace_waits)
+            catches.add_metric([space], stats.grace_catches)
+            delay.add_metric([space], _buckets(stats.added_latency_counts), stats.added_latency_sum)
             recent = sorted(stats.added_latency)
             for quantile in (0.5, 0.99):
                 if recent:
                     at = min(len(recent) - 1, round(quantile * (len(recent) - 1)))
                     added.add_metric([space, str(quantile)], recent[at])
-        yield from (ticks, skipped, encodes, added)
+        yield from (ticks, skipped, encodes, added, delay, moves, waits, catches)
         yield from _hls(node)
         yield from _abuse_limits(node)
+
+
+def _buckets(counts: list[int]) -> list[tuple[str, float]]:
+    """Prometheus buckets: cumulative counts up to each bound, then +Inf (all of them)."""
+    bounds = [*(str(b) for b in ADDED_LATENCY_BUCKETS), "+Inf"]
+    cumulative, total = [], 0
+    for bound, count in zip(bounds, counts, strict=True):
+        total += count
+        cumulative.append((bound, float(total)))
+    return cumulative
 
 
 def _hls(node: Node) -> Iterator[Metric]:
@@ -90,6 +141,26 @@ def _hls(node: Node) -> Iterator[Metric]:
     )
     yield CounterMetricFamily(
         "parley_hls_write_seconds", "Time spent storing HLS segments", value=stats.write_seconds
+    )
+    yield _gauge(
+        "parley_hls_held_requests",
+        "HLS requests held until what they ask for exists (blocking reloads, hinted parts)",
+        node.hls.held,
+    )
+    yield CounterMetricFamily(
+        "parley_hls_held",
+        "HLS requests that were held (blocking reloads, hinted parts)",
+        value=node.hls.held_total,
+    )
+    cap = node.media.cap
+    rooms = [w.room for w in node.media.rooms.values()]
+    yield _gauge("parley_webrtc_listeners", "WebRTC listeners on this node", cap.listeners(rooms))
+    if cap.cap is not None:
+        yield _gauge("parley_webrtc_listener_cap", "PARLEY_WEBRTC_LISTENER_CAP", cap.cap)
+    yield CounterMetricFamily(
+        "parley_webrtc_listener_cap_refusals",
+        "Listener offers refused at the cap (sent to HLS)",
+        value=cap.refused,
     )
 
 

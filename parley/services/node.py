@@ -17,6 +17,7 @@ from parley.core.sessions import SessionEnd, SessionPolicy
 from parley.media import aiortc_internals
 from parley.media.recording_store import DurableSegmentStore
 from parley.media.segment_store import FileSegmentStore
+from parley.media.sendpath import direct_send_available
 from parley.services.accounts import AccountService
 from parley.services.bots import BotService
 from parley.services.clips import ClipService
@@ -24,7 +25,9 @@ from parley.services.common import NodeClock
 from parley.services.decisions import SpaceDecisions
 from parley.services.fanout import CLOSE_REMOVED, CLOSE_UNAUTHORIZED, FanoutHub
 from parley.services.features import FeatureSwitches
+from parley.services.held_posts import HeldPosts
 from parley.services.hls import HlsService
+from parley.services.homing import Homing
 from parley.services.link_checks import LinkChecks
 from parley.services.link_rules import LinkRules
 from parley.services.location import LocationPolicies
@@ -39,6 +42,7 @@ from parley.services.recorder import Recorder
 from parley.services.recordings import RecordingService
 from parley.services.redirector import Redirector
 from parley.services.reports import ReportService
+from parley.services.sharing import SharingService
 from parley.services.spaces import SpaceService
 from parley.services.tokens import TokenService
 from parley.store.db import Database
@@ -56,11 +60,14 @@ class Node:
     - spaces: every decision about a space runs in `decisions` (one transaction); `spaces` (the
       host's controls, what participants do, the event log), `presence` (connections, hosts away,
       dropped participants), `features` (the admin's switches);
-    - live delivery: `hub` (event sockets), `media` (WebRTC and the mixer), `hls` (live HLS);
+    - live delivery: `hub` (event sockets), `media` (WebRTC and the mixer, its listener cap),
+      `hls` (live HLS), `sharing` (what anyone may see without an account: share pages, HLS),
+      `homing` (which node mixes each space, under a lease; the others relay its program);
     - the program kept: `recorder` (live HLS segments of recorded spaces, made durable; crash
       recovery and retention), `recordings` (replay, trim, deletion), `clips`;
     - trust and safety: `moderation` (suspensions, notices, appeals, audit), `reports`,
-      `location` (the location policy posts' places obey).
+      `location` (the location policy posts' places obey), `held_posts` (posts waiting for it,
+      published by the sweep).
     """
 
     def __init__(self, settings: Settings, clock: NodeClock | None = None) -> None:
@@ -97,6 +104,7 @@ class Node:
         )
         self.bots = BotService(
             self.db,
+            bus=self.bus,
             guard_links=self.link_checks.guard,
             instance_name=settings.instance_name,
             clock=now,
@@ -123,7 +131,8 @@ class Node:
             max_sockets_per_account=settings.max_sockets_per_account,
         )
         live_files = FileSegmentStore(settings.data_dir / "hls")
-        self.hls = HlsService(self.spaces, live_files, settings, clock=now)
+        self.sharing = SharingService(self.db, self.spaces)
+        self.hls = HlsService(self.spaces, self.sharing, live_files, settings, clock=now)
         # Not under hls/: a node clears that at start-up, and recordings outlive a restart.
         self.recorder = Recorder(
             self.db,
@@ -135,8 +144,15 @@ class Node:
         self.hls.segment_listeners.append(self.recorder.segment_stored)
         self.recordings = RecordingService(self.db, self.spaces, self.recorder, clock=now)
         self.clips = ClipService(self.db, self.recordings, clock=now)
+        self.homing = Homing(self.db, settings, clock=self.clock)
         self.media = MediaService(
-            self.bus, self.spaces, self.presence, settings, clock=now, hls=self.hls
+            self.bus,
+            self.spaces,
+            self.presence,
+            settings,
+            clock=now,
+            homing=self.homing,
+            hls=self.hls,
         )
 
         self.moderation = ModerationService(
@@ -144,15 +160,20 @@ class Node:
         )
         self.reports = ReportService(self.db, clock=now)
         self.location = LocationPolicies(self.db, clock=now)
+        self.held_posts = HeldPosts(self.db, clock=now)
 
         # Per node, not prometheus_client's global registry: tests run several nodes at once.
         self.metrics = CollectorRegistry()
         self.metrics.register(NodeCollector(self))
         self._sweeper: asyncio.Task[None] | None = None
+        # Sweeps finished since start: what a test waits on to know the node has looked at a
+        # moved clock (that something did not happen is only known after a sweep).
+        self.sweeps_done = 0
         self._enforcer: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await aiortc_internals.self_check()  # refuse to start rather than fail mid-call
+        direct_send_available()  # or say now that the program goes out the slow way
         await self.db.migrate()
         await self.bus.start()
         ready = asyncio.Event()
@@ -161,6 +182,7 @@ class Node:
         await self.link_rules.start()
         await self.hls.start()
         await self.recorder.start()
+        await self.homing.start()
         self._sweeper = asyncio.create_task(self._sweep_forever(), name="sweeper")
 
     async def stop(self) -> None:
@@ -172,6 +194,7 @@ class Node:
         await self.link_rules.stop()
         await self.link_checks.close()
         await self.media.close()
+        await self.homing.stop()
         await self.hls.stop()
         await self.recorder.stop()
         await self.hub.close()
@@ -207,11 +230,13 @@ class Node:
                 await self.spaces.hand_back_tickets()
                 await self.presence.sweep()
                 await self.moderation.sweep()
+                await self.held_posts.publish_due()
                 await self.link_rules.reconcile()
                 await self.hub.catch_up()
                 await self.media.catch_up()
                 await self.hls.sweep()
                 await self.recorder.sweep()
+                self.sweeps_done += 1
             except Exception:
                 log.exception("sweep failed; trying again next interval")
 

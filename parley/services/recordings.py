@@ -28,7 +28,7 @@ from parley.core.recordings import (
     speaker_turns,
     trim_keeps,
 )
-from parley.core.spaces.events import EventType
+from parley.core.spaces.events import ActiveSpeakers, EventType, Reacted
 from parley.core.spaces.model import Space, SpaceStatus
 from parley.media.playlist import PLAYLIST_TYPE, SEGMENT_TYPE, segment_name, segment_sequence
 from parley.media.vod import DOWNLOAD_TYPE, REPLAY_PLAYLIST, VodEntry, remux_m4a, vod_playlist
@@ -175,22 +175,20 @@ class RecordingService:
             )
             handles = await store.handles(space_id)
         timeline = found.timeline
-        reports = [
-            (at, tuple(str(a) for a in data.get("account_ids", ())))
-            for at, kind, data in events
-            if kind is EventType.ACTIVE_SPEAKERS
-        ]
+        reports = [(e.at, e.data.account_ids) for e in events if isinstance(e.data, ActiveSpeakers)]
         turns = tuple(
             NamedTurn(turn, handles.get(turn.account_id, ""))
             for turn in speaker_turns(reports, timeline)
         )
         reactions = []
-        for at, kind, data in events:
-            position = timeline.at_moment(at) if kind is EventType.REACTION else None
+        for event in events:
+            if not isinstance(event.data, Reacted):
+                continue
+            position = timeline.at_moment(event.at)
             if position is not None:
-                who = str(data.get("account_id", ""))
+                who = event.data.account_id
                 reactions.append(
-                    ReactionMark(position, who, handles.get(who, ""), str(data.get("emoji", "")))
+                    ReactionMark(position, who, handles.get(who, ""), event.data.emoji)
                 )
         return ReplayTimeline(timeline.duration, turns, tuple(reactions))
 

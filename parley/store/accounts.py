@@ -29,7 +29,7 @@ from parley.store.types import storable_key
 
 
 def _account(row: Row[Any]) -> Account:
-    return record(Account, row, state=AccountState(row.state))
+    return record(Account, row)
 
 
 class AccountStore(Store):
@@ -323,6 +323,7 @@ class PostStore(Store):
             select(*_POST_COLUMNS)
             .join(accounts, accounts.c.id == posts.c.author_id)
             .where(posts.c.author_id.in_(list(author_ids)))
+            .where(accounts.c.state != AccountState.DEACTIVATED.value)  # a deleted bot's
             .order_by(posts.c.created_at.desc(), posts.c.id.desc())
             .limit(limit)
         )

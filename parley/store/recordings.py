@@ -11,9 +11,10 @@ from sqlalchemy import Row, delete, exists, select, update
 from parley.core.accounts import AccountState
 from parley.core.moderation import ReportStatus, ReportTarget
 from parley.core.recordings import Clip, Deletion, RecordedSegment, Recording
-from parley.core.spaces.events import EventType
+from parley.core.spaces.events import Event, EventType
 from parley.core.spaces.model import SpaceStatus
 from parley.store.rows import Store, columns_of, insert_ignoring_duplicate, record
+from parley.store.spaces import stored_event
 from parley.store.tables import (
     accounts,
     clips,
@@ -130,19 +131,17 @@ class RecordingStore(Store):
         )
         return (await self.conn.execute(query)).first() is not None
 
-    async def events_of(
-        self, space_id: str, types: Sequence[EventType]
-    ) -> list[tuple[datetime, EventType, dict[str, Any]]]:
-        """(time, type, data) of the space's events of these types, oldest first."""
+    async def events_of(self, space_id: str, types: Sequence[EventType]) -> list[Event]:
+        """The space's events of these types, oldest first."""
         query = (
-            select(space_events.c.at, space_events.c.type, space_events.c.data)
+            select(space_events)
             .where(
                 space_events.c.space_id == space_id,
                 space_events.c.type.in_([t.value for t in types]),
             )
             .order_by(space_events.c.seq)
         )
-        return [(r.at, EventType(r.type), r.data) for r in await self.conn.execute(query)]
+        return await self._all(query, stored_event)
 
     async def handles(self, space_id: str) -> dict[str, str]:
         """Everyone who was ever in the space, by account id."""

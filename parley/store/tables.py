@@ -360,3 +360,42 @@ api_tokens = Table(
     # Space-separated, as OAuth writes scopes (core.tokens.Scope).
     Column("scopes", Text, nullable=False),
 )
+
+# A post its author asked to hold while the location policy says its place is too recent
+# (core.held_posts): moved into `posts`, under the same id, by the sweep at `publish_at`.
+held_posts = Table(
+    "held_posts",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("author_id", ID, ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("text", String(280), nullable=False),
+    Column("place_latitude", Float, nullable=False),
+    Column("place_longitude", Float, nullable=False),
+    Column("place_observed_at", UTCDateTime, nullable=False),
+    Column("place_label", String(100), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("publish_at", UTCDateTime, nullable=False, index=True),
+    Column("rule", String(64), nullable=False),
+)
+
+# Nodes of a deployment, as each advertises itself every few seconds (issue 12).
+nodes = Table(
+    "nodes",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("load", Integer, nullable=False),
+    Column("seen_at", UTCDateTime, nullable=False),
+)
+
+# The node mixing each live space, under a lease it renews (core.homing). `epoch` goes up with
+# every claim, so a node that lost the space meanwhile can tell.
+space_homes = Table(
+    "space_homes",
+    metadata,
+    Column("space_id", ID, ForeignKey("spaces.id"), primary_key=True),
+    Column("node_id", ID, nullable=False),
+    Column("node_url", Text, nullable=False),
+    Column("lease_until", UTCDateTime, nullable=False),
+    Column("epoch", Integer, nullable=False),
+)

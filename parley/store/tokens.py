@@ -18,6 +18,11 @@ from parley.store.tables import accounts, api_tokens, bots, sessions
 TOKEN_SESSION_SCOPE = "token"
 
 
+# A bot its owner deleted stays an account (its handle taken, its moderation history kept), but
+# is no longer one of the owner's bots.
+_not_deleted = accounts.c.state != AccountState.DEACTIVATED.value
+
+
 class BotStore(Store):
     async def add(self, *, account_id: str, owner_id: str, now: datetime) -> None:
         await self.conn.execute(
@@ -40,13 +45,18 @@ class BotStore(Store):
         query = (
             select(accounts)
             .join(bots, bots.c.account_id == accounts.c.id)
-            .where(bots.c.owner_id == owner_id)
+            .where(bots.c.owner_id == owner_id, _not_deleted)
             .order_by(accounts.c.handle_key)
         )
         return await self._all(query, _account)
 
     async def count_of(self, owner_id: str) -> int:
-        query = select(func.count()).where(bots.c.owner_id == owner_id)
+        query = (
+            select(func.count())
+            .select_from(bots)
+            .join(accounts, accounts.c.id == bots.c.account_id)
+            .where(bots.c.owner_id == owner_id, _not_deleted)
+        )
         return int((await self.conn.execute(query)).scalar_one())
 
     async def suspended_with(self, owner_id: str) -> list[Account]:
@@ -83,7 +93,7 @@ _speaker = aliased(accounts)
 
 
 def _account(row: Row[Any]) -> Account:
-    return record(Account, row, state=AccountState(row.state))
+    return record(Account, row)
 
 
 def _token(row: Row[Any]) -> StoredToken:

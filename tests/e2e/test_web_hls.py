@@ -74,6 +74,8 @@ async def test_a_listener_with_data_saver_hears_the_stage_by_hls(
         heard_by_hls = f"{describe(reading)}, {behind:.1f} s behind the live edge"
         print(f"\nLou hears the host by HLS: {heard_by_hls}")
 
+        # hls.js plays it as LL-HLS: parts and blocking reloads (PARLEY_HLS_PART_SECONDS).
+        assert await lou.evaluate("parleyRoom.audio.connection.lowLatency") is True
         assert await lou.evaluate("window.peerConnections") == 0
         assert await lou.evaluate("parleyRoom.audio.connection.pc") is None
         assert await lou.evaluate("parleyProbe.getUserMediaCalls") == 0

@@ -249,3 +249,52 @@ async def test_a_bots_own_suspension_running_out_while_its_owner_is_suspended_wa
     owner = await Person.sign_in(server.base_url, "jack")
     (bot,) = await owner.call("GET", "/me/bots", 200)
     assert bot["state"] == "active"
+
+
+async def test_a_bot_in_a_space_is_labelled_with_its_owner(server: ServerThread) -> None:
+    owner = await Person.sign_up(server.base_url, "jack")
+    await make_bot(owner, "jetwatch")
+    label = {"owner": {"id": owner.id, "handle": "jack"}}
+    bot = await token_for(owner, "jetwatch", "spaces:read", "spaces:listen", "spaces:host")
+    hosted = await bot.call("POST", "/spaces", 201, json={"title": "Departures"})
+    assert hosted["host"]["automated"] == label
+    assert [p["automated"] for p in hosted["stage"]] == [label]
+    sid = (await owner.call("POST", "/spaces", 201, json={"title": "Flights"}))["id"]
+    joined = await bot.call("POST", f"/spaces/{sid}/join", 200)
+    assert joined["automated"] == label
+    listeners = await owner.call("GET", f"/spaces/{sid}/listeners", 200)
+    assert {p["handle"]: p["automated"] for p in listeners} == {"jetwatch": label}
+    space = await owner.call("GET", f"/spaces/{sid}", 200)
+    assert space["host"]["automated"] is None and space["stage"][0]["automated"] is None
+    async with owner.events(hosted["id"]) as stream:
+        snapshot = await stream.wait_for("snapshot")
+        assert snapshot["data"]["stage"][0]["automated"] == label
+
+
+async def test_deleting_a_bot_revokes_its_tokens_at_once_and_hides_it(
+    server: ServerThread,
+) -> None:
+    owner = await Person.sign_up(server.base_url, "jack")
+    await make_bot(owner, "jetwatch")
+    bot = await token_for(owner, "jetwatch", "spaces:read", "spaces:listen", "posts:write")
+    await bot.call("POST", "/posts", 201, json={"text": "N628TS landed at KAUS"})
+    follower = await Person.sign_up(server.base_url, "fan")
+    await follower.call("POST", "/accounts/jetwatch/follow", 204)
+    sid = (await owner.call("POST", "/spaces", 201, json={"title": "Flights"}))["id"]
+    await bot.call("POST", f"/spaces/{sid}/join", 200)
+    stranger = await Person.sign_up(server.base_url, "eve")
+    await stranger.refused("DELETE", "/me/bots/jetwatch", 404, "bot_not_found")
+
+    async with bot.events(sid) as stream:
+        await stream.wait_for("snapshot")
+        await owner.call("DELETE", "/me/bots/jetwatch", 204)
+        await bot.refused("POST", "/posts", 401, "invalid_token", json={"text": "still here?"})
+        assert await stream.wait_closed(timeout=1.0) == 4401
+    assert await owner.call("GET", "/me/bots", 200) == []
+    assert await owner.call("GET", "/me/tokens", 200) == []
+    await owner.refused("GET", "/accounts/jetwatch", 404, "account_not_found")
+    assert await follower.call("GET", "/timeline", 200) == []
+    await owner.refused("DELETE", "/me/bots/jetwatch", 404, "bot_not_found")
+    # Its handle is not freed for someone to pose as it.
+    body = {"handle": "jetwatch", "display_name": "Imposter"}
+    await stranger.refused("POST", "/me/bots", 409, "handle_taken", json=body)

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 
 from parley.config import Settings
-from parley.demo import PASSWORD, seed
+from parley.demo import PASSWORD, seed, seed_bot
 from tests.support.clients import Person
 from tests.support.servers import TEST_SETTINGS, free_port, serve
 
@@ -68,6 +68,29 @@ async def test_demo_seeds_a_live_space_once(tmp_path: Path) -> None:
             assert [s["handle"] for s in live[0]["speakers"]] == ["alan"]
             r = await http.post("/sessions", json={"handle": "alan", "password": PASSWORD})
             assert r.status_code == 201
+
+
+async def test_demo_gives_ada_a_flight_tracker_bot_with_one_live_token(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, **TEST_SETTINGS)
+    await seed(settings)
+    first = await seed_bot(settings)
+    second = await seed_bot(settings)  # a second run revokes the first run's token
+    with serve(data_dir=tmp_path) as server:
+        ada = await Person.sign_in(server.base_url, "ada", PASSWORD)
+        (bot,) = await ada.call("GET", "/me/bots", 200)
+        assert bot["handle"] == "jetwatch" and bot["automated"]["owner"]["handle"] == "ada"
+        assert len(await ada.call("GET", "/me/tokens", 200)) == 1
+        async with httpx.AsyncClient(base_url=f"{server.base_url}/api/v1") as http:
+            body = {"text": "N628TS took off from Brownsville (KBRO) at 16:30 UTC"}
+            stale = await http.post(
+                "/posts", json=body, headers={"authorization": f"Bearer {first}"}
+            )
+            assert stale.status_code == 401
+            r = await http.post("/posts", json=body, headers={"authorization": f"Bearer {second}"})
+            assert r.status_code == 201, r.text
+        (post,) = await ada.call("GET", "/timeline", 200)
+        assert post["author"]["handle"] == "jetwatch"
+        await ada.close()
 
 
 def test_serve_answers_on_the_given_port(tmp_path: Path) -> None:

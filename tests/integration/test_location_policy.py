@@ -14,7 +14,7 @@ import pytest
 
 from tests.support.clients import Person
 from tests.support.moderation import admin
-from tests.support.servers import ServerThread, serve
+from tests.support.servers import ServerThread, serve, wait_until
 
 DAY = 24 * 3600
 POLICY = {
@@ -40,8 +40,16 @@ def place(observed_at: datetime, **extra: object) -> dict[str, object]:
     }
 
 
-async def post(person: Person, where: dict[str, object]) -> httpx.Response:
-    return await person.http.post("/posts", json={"text": "Landed at KAUS", "place": where})
+async def post(person: Person, where: dict[str, object], **extra: object) -> httpx.Response:
+    body = {"text": "Landed at KAUS", "place": where, **extra}
+    return await person.http.post("/posts", json=body)
+
+
+async def sweeps(server: ServerThread, count: int = 2) -> None:
+    """Wait until the node has swept `count` more times (so it has seen a moved clock)."""
+    node = server.node
+    target = node.sweeps_done + count
+    await wait_until(lambda: node.sweeps_done >= target)
 
 
 async def public_status(server: ServerThread) -> dict[str, Any]:
@@ -104,6 +112,84 @@ async def test_moderators_are_bound_like_everyone(server: ServerThread) -> None:
     await mod.close()
 
 
+async def test_a_held_post_is_published_when_the_policy_allows_and_not_before(
+    server: ServerThread,
+) -> None:
+    mod = await admin(server, "mod")
+    author = await Person.sign_up(server.base_url, "tracker")
+    await mod.call("PUT", "/admin/policies/location", 200, json=POLICY)
+    seen = server.node.clock.now() - timedelta(hours=1)
+    due = seen + timedelta(seconds=DAY)
+
+    held = await post(author, place(seen), when_too_recent="hold")
+    assert held.status_code == 202, held.text
+    body = held.json()
+    assert datetime.fromisoformat(body["publish_at"]) == due
+    assert body["rule"] == "aircraft-positions" and body["place"]["label"] == "N628TS"
+    cancelled = await post(author, place(seen, label="N1"), when_too_recent="hold")
+    assert cancelled.status_code == 202
+    listed = await author.call("GET", "/me/held-posts", 200)
+    assert {h["id"] for h in listed} == {body["id"], cancelled.json()["id"]}
+    await author.call("DELETE", f"/me/held-posts/{cancelled.json()['id']}", 204)
+    await author.refused(
+        "DELETE", f"/me/held-posts/{cancelled.json()['id']}", 404, "held_post_not_found"
+    )
+    await mod.refused("DELETE", f"/me/held-posts/{body['id']}", 404, "held_post_not_found")
+    # A place old enough goes out at once, even when the author would accept a hold.
+    old = await post(author, place(seen - timedelta(days=2)), when_too_recent="hold")
+    assert old.status_code == 201, old.text
+
+    server.node.clock.advance(timedelta(hours=22, minutes=59))
+    await sweeps(server)
+    published = await author.call("GET", "/accounts/tracker/posts", 200)
+    assert [p["id"] for p in published] == [old.json()["id"]]
+
+    server.node.clock.advance(timedelta(minutes=2))
+    posts = await wait_until(lambda: _posts_if_more(author, "tracker", 2), timeout=5.0)
+    newest = posts[0]
+    assert newest["id"] == body["id"] and newest["place"]["label"] == "N628TS"
+    assert datetime.fromisoformat(newest["created_at"]) >= due
+    assert await author.call("GET", "/me/held-posts", 200) == []
+    await sweeps(server)  # published once, whatever the sweeps after
+    assert len(await author.call("GET", "/accounts/tracker/posts", 200)) == 2
+    for person in (mod, author):
+        await person.close()
+
+
+async def test_a_held_post_waits_longer_for_a_stricter_policy_and_for_a_suspension(
+    server: ServerThread,
+) -> None:
+    mod = await admin(server, "mod")
+    author = await Person.sign_up(server.base_url, "tracker")
+    await mod.call("PUT", "/admin/policies/location", 200, json={**POLICY, "delay_seconds": 3600})
+    seen = server.node.clock.now()
+    held = (await post(author, place(seen), when_too_recent="hold")).json()
+    assert datetime.fromisoformat(held["publish_at"]) == seen + timedelta(hours=1)
+    await mod.call("PUT", "/admin/policies/location", 200, json=POLICY)
+
+    server.node.clock.advance(timedelta(hours=2))
+    await sweeps(server)
+    (still,) = await author.call("GET", "/me/held-posts", 200)
+    assert datetime.fromisoformat(still["publish_at"]) == seen + timedelta(seconds=DAY)
+    await mod.call(
+        "POST",
+        "/admin/accounts/tracker/suspend",
+        200,
+        json={"rule": "spam", "reason": "Flooding"},
+    )
+    server.node.clock.advance(timedelta(days=1))
+    await sweeps(server)
+    assert await mod.call("GET", "/accounts/tracker/posts", 200) == []
+    await mod.call("POST", "/admin/accounts/tracker/unsuspend", 200, json={"reason": "Mistake"})
+    await wait_until(lambda: _posts_if_more(mod, "tracker", 1))
+    await mod.close()
+
+
+async def _posts_if_more(reader: Person, handle: str, at_least: int) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = await reader.call("GET", f"/accounts/{handle}/posts", 200)
+    return found if len(found) >= at_least else []
+
+
 async def test_changes_are_audited_and_public_on_status(server: ServerThread) -> None:
     mod = await admin(server, "mod")
     someone = await Person.sign_up(server.base_url, "someone")
@@ -127,6 +213,12 @@ async def test_changes_are_audited_and_public_on_status(server: ServerThread) ->
     assert entries[0]["after"]["delay_seconds"] == 3600
     assert entries[1]["before"] is None
     assert (await public_status(server))["delay_seconds"] == 3600
+    # Counted in the public transparency report like every audited action.
+    async with httpx.AsyncClient(base_url=f"{server.base_url}/api/v1") as http:
+        report = (await http.get("/transparency")).json()["actions"]
+    month = server.node.clock.now().strftime("%Y-%m")
+    counted = {"period": month, "action": "location_policy", "rule": POLICY["rule"], "count": 2}
+    assert counted in report, report
     for person in (mod, someone):
         await person.close()
 

@@ -103,6 +103,18 @@ async def test_listeners_hear_the_stage_and_speakers_hear_everyone_but_themselve
         assert "parley_media_peers 3.0" in scraped
         assert "parley_media_program_listeners 1.0" in scraped
         assert f'parley_mixer_added_latency_seconds{{quantile="0.99",space="{sid}"}}' in scraped
+        # The delay the mixer added, as a histogram since it started, and how its tick moved.
+        mixed = [
+            float(line.rsplit(" ", 1)[1])
+            for line in scraped.splitlines()
+            if line.startswith(
+                f'parley_mixer_added_delay_seconds_bucket{{le="+Inf",space="{sid}"}}'
+            )
+        ]
+        assert mixed and mixed[0] > 100, "a second of two voices is 100 observations"
+        assert f'parley_mixer_added_delay_seconds_sum{{space="{sid}"}}' in scraped
+        assert f'parley_mixer_phase_moves_total{{space="{sid}"}}' in scraped
+        assert f'parley_mixer_grace_waits_total{{space="{sid}"}}' in scraped
     finally:
         for client in (alice, bob, lena):
             await client.close()

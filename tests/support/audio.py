@@ -11,12 +11,20 @@ import contextlib
 import fractions
 import time
 from collections import deque
+from typing import cast
 
 import numpy as np
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 from av import AudioFrame
 
+from parley.media.aiortc_internals import (
+    FrameAssembler,
+    JitterFrame,
+    RtpPacket,
+    jitter_buffer,
+    replace_jitter_buffer,
+)
 from tests.support.clients import Person
 
 RATE = 48_000
@@ -135,6 +143,19 @@ class Ear:
             await self.task
 
 
+class RtpLog:
+    """Every RTP packet a receiver takes in, after SRTP, in the order they came, on their way
+    to the receiver's own jitter buffer and decoder (which still play them)."""
+
+    def __init__(self, assembler: FrameAssembler) -> None:
+        self.packets: list[RtpPacket] = []
+        self._assembler = assembler
+
+    def add(self, packet: RtpPacket) -> tuple[bool, JitterFrame | None]:
+        self.packets.append(packet)
+        return self._assembler.add(packet)
+
+
 class MediaClient:
     """One person's WebRTC connection to a space: optionally sending a tone, always listening."""
 
@@ -145,9 +166,14 @@ class MediaClient:
         self.ear: Ear | None = None
         self.received = asyncio.Event()
         self.answer: dict[str, object] = {}
+        self.rtp: RtpLog | None = None
 
         @self.pc.on("track")
         def _track(track: MediaStreamTrack) -> None:
+            # Before DTLS is up, so before the first packet: the log misses none.
+            receiver = self.pc.getTransceivers()[0].receiver
+            self.rtp = RtpLog(cast(FrameAssembler, jitter_buffer(receiver)))
+            replace_jitter_buffer(receiver, self.rtp)
             self.ear = Ear(track)
             self.received.set()
 

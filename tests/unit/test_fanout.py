@@ -32,7 +32,15 @@ class FakeSpaces:
         return []
 
 
+# What a publisher sends for a known type of event: the whole of its payload.
+KNOWN_DATA = {
+    "reaction": {"account_id": "b", "handle": "bea", "emoji": "👏"},
+    "space_ended": {"reason": "ended", "ended_at": "2026-01-01T00:00:00+00:00"},
+}
+
+
 def event(seq: int, type_: str = "reaction", **data: Any) -> str:
+    data = data or KNOWN_DATA.get(type_, {})
     return json.dumps({"seq": seq, "type": type_, "at": "2026-01-01T00:00:00+00:00", "data": data})
 
 
@@ -151,7 +159,13 @@ async def test_the_last_client_leaving_stops_the_feed() -> None:
 
 def joined(seq: int, who: str) -> str:
     return event(
-        seq, "participant_joined", account_id=who, handle=who, role="listener", listener_count=seq
+        seq,
+        "participant_joined",
+        account_id=who,
+        handle=who,
+        role="listener",
+        muted=True,
+        listener_count=seq,
     )
 
 
@@ -174,7 +188,7 @@ async def test_the_audience_hears_a_rush_of_joins_as_counts_and_the_stage_hears_
     # Sixty listeners join in a rush, ada among them; someone reacts half-way.
     for seq in range(1, 62):
         if seq == 40:
-            await bus.publish(space_channel("s"), event(seq, "reaction", account_id="x"))
+            await bus.publish(space_channel("s"), event(seq, "reaction"))
         else:
             await bus.publish(space_channel("s"), joined(seq, "ada" if seq == 25 else f"l{seq}"))
         await asyncio.sleep(0.001)

@@ -10,8 +10,13 @@ import pytest
 
 from parley.api.routes.hls import RangeNotSatisfiable, requested_range
 from parley.media.playlist import (
+    LowLatency,
+    PartEntry,
     SegmentEntry,
+    delivery_directives,
     live_playlist,
+    part_key,
+    part_name,
     segment_name,
     segment_sequence,
     target_duration,
@@ -132,3 +137,49 @@ def test_the_store_writes_whole_files_and_refuses_keys_that_climb_out(tmp_path: 
     store.delete("space1", "seg-000001.ts")  # absent: fine
     store.delete("space1")
     assert store.streams() == []
+
+
+def test_a_low_latency_playlist_lists_parts_before_their_segment_and_hints_the_next() -> None:
+    parts = [PartEntry(42, i, 0.512) for i in range(4)] + [PartEntry(43, 0, 0.512)]
+    text = live_playlist(
+        entries(41, 2),
+        segment_seconds=2.0,
+        ended=False,
+        low_latency=LowLatency(0.512, parts, PartEntry(43, 1, 0.0)),
+    )
+    lines = text.splitlines()
+    assert lines[1:5] == [
+        "#EXT-X-VERSION:6",
+        "#EXT-X-TARGETDURATION:2",
+        "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1.536",
+        "#EXT-X-PART-INF:PART-TARGET=0.51200",
+    ]
+    at = lines.index("seg-000042.ts")
+    assert lines[at - 5] == '#EXT-X-PART:DURATION=0.51200,URI="seg-000042.0.ts",INDEPENDENT=YES'
+    assert lines[at - 1].startswith("#EXTINF:")
+    # The segment being made: its parts after the last complete segment, then the hint.
+    assert lines[at + 1 :] == [
+        '#EXT-X-PART:DURATION=0.51200,URI="seg-000043.0.ts",INDEPENDENT=YES',
+        '#EXT-X-PRELOAD-HINT:TYPE=PART,URI="seg-000043.1.ts"',
+    ]
+    # Ended: no part of a segment never finished, no hint.
+    ended = live_playlist(
+        entries(41, 2), segment_seconds=2.0, ended=True, low_latency=LowLatency(0.512, parts)
+    )
+    assert "seg-000043" not in ended and ended.endswith("#EXT-X-ENDLIST\n")
+
+
+def test_part_names_are_strict() -> None:
+    assert part_name(42, 3) == "seg-000042.3.ts"
+    assert part_key("seg-000042.3.ts") == (42, 3)
+    for name in ("seg-42.3.ts", "seg-000042.03.ts", "seg-000042..ts", "seg-000042.3.ts/x"):
+        assert part_key(name) is None, name
+
+
+def test_delivery_directives_are_decimal_and_part_needs_msn() -> None:
+    assert delivery_directives(None, None) is None
+    assert delivery_directives("17", None) == (17, None)
+    assert delivery_directives("17", "0") == (17, 0)
+    for msn, part in (("x", None), ("-1", None), ("1e3", None), (None, "1"), ("1", " 2")):
+        with pytest.raises(ValueError):
+            delivery_directives(msn, part)

@@ -17,9 +17,10 @@ import numpy as np
 import pytest
 
 from parley.media.audio import SAMPLE_RATE, Pcm
+from parley.media.live_segmenter import LiveSegmenter
 from parley.media.playlist import SegmentEntry, segment_name
 from parley.media.segment_store import FileSegmentStore
-from parley.media.segmenter import AAC_PRIMING, AacSegmenter, EncodedSegment, LiveSegmenter
+from parley.media.segmenter import AAC_PRIMING, AacSegmenter, EncodedSegment
 
 TICK = 960
 TONE = 440.0

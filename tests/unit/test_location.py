@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from parley.core.errors import Invalid
-from parley.core.location import NO_DELAY, Place, check_place, clean_place, policy
+from parley.core.location import NO_DELAY, Place, check_place, clean_place, held_until, policy
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 
@@ -49,6 +49,15 @@ def test_the_delay_counts_from_observation_to_the_second() -> None:
     assert refused.value.details["publish_after"] == (seen + timedelta(days=1)).isoformat()
     check_place(day, at(seen), seen + timedelta(days=1))
     check_place(NO_DELAY, at(NOW + timedelta(minutes=1)), NOW)
+
+
+def test_a_held_place_waits_until_the_delay_has_passed_and_not_a_second_more() -> None:
+    day = policy(86_400, "aircraft-positions", "People are on board")
+    seen = NOW - timedelta(hours=1)
+    assert held_until(day, at(seen), NOW) == seen + timedelta(days=1)
+    assert held_until(day, at(seen), seen + timedelta(days=1) - timedelta(seconds=1)) is not None
+    assert held_until(day, at(seen), seen + timedelta(days=1)) is None
+    assert held_until(NO_DELAY, at(NOW + timedelta(minutes=1)), NOW) is None
 
 
 def test_a_policy_with_a_delay_needs_a_rule_and_a_reason() -> None:

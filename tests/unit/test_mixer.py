@@ -465,3 +465,76 @@ def test_phase_moves_ticks_to_just_after_arrivals_and_back_off_when_they_miss() 
         shift = tuner.end_tick()
     assert shift == pytest.approx(0.002)
     assert tuner.margin > tuner.min_margin
+
+
+class QueuedTrack(MediaStreamTrack):
+    """A speaker whose frames the test hands over at moments of its choosing."""
+
+    kind = "audio"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.queue: asyncio.Queue[AudioFrame] = asyncio.Queue()
+
+    async def recv(self) -> AudioFrame:
+        return await self.queue.get()
+
+
+def constant_frame(value: int) -> AudioFrame:
+    frame = AudioFrame.from_ndarray(
+        np.full((1, 2 * TICK), value, dtype=np.int16), format="s16", layout="stereo"
+    )
+    frame.sample_rate = SAMPLE_RATE
+    return frame
+
+
+async def ticks_that_mix_late_frames(grace: float, pairs: int = 10) -> list[int]:
+    """Pairs of frames, four ticks apart: one in the middle of an interval, which sets the
+    source's pace, then one that comes a millisecond after the tick that follows the next, as
+    a frame delayed on the way would. For each late frame, how many ticks after the one it
+    followed by a millisecond it was mixed (0: in that tick)."""
+    loop = asyncio.get_running_loop()
+    mixer = Mixer(grace=grace)
+    track = QueuedTrack()
+    mixed: dict[int, int] = {}  # frame number -> the tick it was heard in
+    ticked: list[tuple[float, int]] = []  # (when the tick's program came out, tick)
+
+    def sink(pcm: np.ndarray, pts: int) -> None:
+        ticked.append((loop.time(), pts // TICK))
+        if pcm[0, 0]:
+            mixed.setdefault(int(pcm[0, 0]), pts // TICK)
+
+    mixer.add_program_sink(sink)
+    await mixer.start()
+    mixer.attach("a", track)
+    mixer.set_audible({"a"})
+    try:
+        await wait_until(lambda: len(ticked) >= 6)
+        # The clock's origin: the earliest any tick came out, less its deadline's offset.
+        origin = min(at - tick * 0.02 for at, tick in ticked)
+        first = ticked[-1][1] + 2
+        late_ticks = {}
+        for pair in range(pairs):
+            pace_tick, late_tick = first + 4 * pair, first + 4 * pair + 2
+            for number, at in (
+                (2 * pair + 1, origin + pace_tick * 0.02 + 0.010),
+                (2 * pair + 2, origin + late_tick * 0.02 + 0.001),
+            ):
+                await asyncio.sleep(max(0.0, at - loop.time()))
+                track.queue.put_nowait(constant_frame(number))
+            late_ticks[2 * pair + 2] = late_tick
+        await wait_until(lambda: ticked[-1][1] >= first + 4 * pairs + 1)
+    finally:
+        await mixer.stop()
+    assert mixer.stats.phase_moves == 0  # fewer ticks than the tuner's window
+    return [mixed.get(number, -99) - tick for number, tick in late_ticks.items()]
+
+
+async def test_a_frame_due_just_after_a_tick_is_mixed_in_that_tick() -> None:
+    # A grace of 8 ms rather than the 2 ms a node uses: this test's timers, which put each
+    # late frame 1 ms after its tick, run several milliseconds late on a busy machine.
+    lateness = await ticks_that_mix_late_frames(grace=0.008)
+    assert lateness.count(0) >= 8, lateness
+    # Without the grace, the same frames wait for the next tick.
+    lateness = await ticks_that_mix_late_frames(grace=0.0)
+    assert lateness.count(1) >= 5, lateness

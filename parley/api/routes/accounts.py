@@ -6,9 +6,11 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from parley.api.deps import CallerDep, MaybeCallerDep, NodeDep, client_address, limit
 from parley.api.schemas.accounts import (
+    HeldPostOut,
     MeOut,
     NewPost,
     NotificationOut,
@@ -24,6 +26,7 @@ from parley.api.schemas.accounts import (
 from parley.api.schemas.common import AccountOut, AutomatedOut, TextPartOut
 from parley.api.schemas.location import PlaceOut
 from parley.core.accounts import Post
+from parley.core.held_posts import HeldPost, WhenTooRecent
 from parley.core.ratelimit import LimitName
 from parley.services.node import Node
 
@@ -162,12 +165,31 @@ async def unblock(handle: str, caller: CallerDep, node: NodeDep) -> Response:
     "/posts",
     status_code=201,
     response_model=PostOut,
+    responses={202: {"model": HeldPostOut, "description": "Held until the policy allows it"}},
     tags=["posts"],
     dependencies=[limit(LimitName.POSTS)],
 )
-async def create_post(body: NewPost, caller: CallerDep, node: NodeDep) -> PostOut:
+async def create_post(body: NewPost, caller: CallerDep, node: NodeDep) -> PostOut | JSONResponse:
+    """201 with the post; 202 with the held post when its place is too recent for the
+    location policy and `when_too_recent` is `hold`."""
     place = body.place.place() if body.place else None
-    return (await _posts(node, [await node.accounts.post(caller, body.text, place)]))[0]
+    made = await node.accounts.post(caller, body.text, place, WhenTooRecent(body.when_too_recent))
+    if isinstance(made, HeldPost):
+        return JSONResponse(HeldPostOut.of(made).model_dump(mode="json"), status_code=202)
+    return (await _posts(node, [made]))[0]
+
+
+@router.get("/me/held-posts", response_model=list[HeldPostOut], tags=["posts"])
+async def held_posts(caller: CallerDep, node: NodeDep) -> list[HeldPostOut]:
+    """Your posts waiting for the location policy, the next to be published first."""
+    return [HeldPostOut.of(held) for held in await node.held_posts.of(caller)]
+
+
+@router.delete("/me/held-posts/{post_id}", status_code=204, tags=["posts"])
+async def cancel_held_post(post_id: str, caller: CallerDep, node: NodeDep) -> Response:
+    """It will not be published (404 `held_post_not_found` once it has been)."""
+    await node.held_posts.cancel(caller, post_id)
+    return Response(status_code=204)
 
 
 @router.get("/timeline", response_model=list[PostOut], tags=["posts"])

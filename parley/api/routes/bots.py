@@ -47,6 +47,14 @@ async def my_bots(caller: CallerDep, node: NodeDep) -> list[BotOut]:
     return [_bot(bot, caller.account) for bot in await node.bots.of(caller)]
 
 
+@router.delete("/me/bots/{handle}", status_code=204)
+async def delete_bot(handle: str, caller: CallerDep, node: NodeDep) -> Response:
+    """Its tokens are revoked at once on every node (their sockets close) and its posts are
+    no longer shown; its handle is not freed."""
+    await node.bots.delete(caller, handle)
+    return Response(status_code=204)
+
+
 @router.post("/me/tokens", status_code=201, response_model=NewTokenOut)
 async def create_token(body: NewToken, caller: CallerDep, node: NodeDep) -> NewTokenOut:
     """A token for one of your bots (`bot`) or for yourself, with the scopes it may use. The

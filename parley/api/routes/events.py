@@ -14,7 +14,7 @@ import json
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from parley.api.schemas.spaces import SpaceOut
+from parley.api.routes.spaces import spaces_out
 from parley.bus.messages import encode
 from parley.core.errors import RuleViolation, Unauthenticated
 from parley.core.ratelimit import LimitName, RateLimited
@@ -157,7 +157,7 @@ async def _catch_up(ws: WebSocket, node: Node, feed: Feed, client: Client) -> No
         seq = view.space.seq
         text = feed.snapshot.text(seq)
         if text is None:
-            data = SpaceOut.of(view).model_dump(mode="json")
+            data = (await spaces_out(node, [view]))[0].model_dump(mode="json")
             text = json.dumps({"type": Frame.SNAPSHOT.value, "seq": seq, "data": data})
             feed.snapshot.keep_text(seq, text)
         await ws.send_text(text)

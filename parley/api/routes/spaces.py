@@ -21,13 +21,31 @@ from parley.api.schemas.spaces import (
 )
 from parley.config import IceServer
 from parley.core.ratelimit import LimitName
-from parley.core.spaces.model import SpaceStatus, SpeakPolicy
+from parley.core.spaces.model import Participant, SpaceStatus, SpeakPolicy
+from parley.services.node import Node
+from parley.services.views import SpaceView
 
 router = APIRouter(prefix="/spaces", tags=["spaces"])
 # What people do in a space (join, hands, stage moves, mutes, edits), under one per-account
 # limit; included into `router` at the end. Ending, leaving and hanging up stay on `router`:
 # they must always work.
 actions = APIRouter(dependencies=[limit(LimitName.SPACE_ACTIONS)])
+
+
+async def spaces_out(node: Node, views: Sequence[SpaceView]) -> list[SpaceOut]:
+    """Spaces as readers get them: every bot on a stage or hosting labelled with its owner."""
+    ids = [p.account_id for view in views for p in view.stage]
+    owners = await node.bots.owners_of(ids + [view.space.host_id for view in views])
+    return [SpaceOut.of(view, owners) for view in views]
+
+
+async def _space_out(node: Node, view: SpaceView) -> SpaceOut:
+    return (await spaces_out(node, [view]))[0]
+
+
+async def _participants_out(node: Node, found: Sequence[Participant]) -> list[ParticipantOut]:
+    owners = await node.bots.owners_of([p.account_id for p in found])
+    return [ParticipantOut.of(p, owners) for p in found]
 
 
 def _done() -> Response:
@@ -53,7 +71,7 @@ async def create(body: NewSpace, caller: CallerDep, node: NodeDep) -> SpaceOut:
         recording=body.recording,
         speak_policy=SpeakPolicy(body.speak_policy),
     )
-    return SpaceOut.of(created)
+    return await _space_out(node, created)
 
 
 @router.get("", response_model=list[SpaceOut])
@@ -63,12 +81,12 @@ async def browse(
     state: Literal["live", "scheduled", "ended"] = "live",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[SpaceOut]:
-    return [SpaceOut.of(v) for v in await node.spaces.browse(SpaceStatus(state), caller, limit)]
+    return await spaces_out(node, await node.spaces.browse(SpaceStatus(state), caller, limit))
 
 
 @router.get("/{space_id}", response_model=SpaceOut)
 async def show(space_id: str, node: NodeDep) -> SpaceOut:
-    return SpaceOut.of(await node.spaces.view(space_id))
+    return await _space_out(node, await node.spaces.view(space_id))
 
 
 @actions.patch("/{space_id}", response_model=SpaceOut)
@@ -76,17 +94,17 @@ async def edit(space_id: str, body: SpaceChange, caller: CallerDep, node: NodeDe
     edited = await node.spaces.edit(
         caller, space_id, title=body.title, description=body.description, topics=body.topics
     )
-    return SpaceOut.of(edited)
+    return await _space_out(node, edited)
 
 
 @actions.post("/{space_id}/start", response_model=SpaceOut)
 async def start(space_id: str, caller: CallerDep, node: NodeDep) -> SpaceOut:
-    return SpaceOut.of(await node.spaces.start(caller, space_id))
+    return await _space_out(node, await node.spaces.start(caller, space_id))
 
 
 @router.post("/{space_id}/end", response_model=SpaceOut)
 async def end(space_id: str, caller: CallerDep, node: NodeDep) -> SpaceOut:
-    return SpaceOut.of(await node.spaces.end(caller, space_id))
+    return await _space_out(node, await node.spaces.end(caller, space_id))
 
 
 @actions.post("/{space_id}/reminders", status_code=204)
@@ -99,13 +117,14 @@ async def remind(space_id: str, caller: CallerDep, node: NodeDep) -> Response:
 async def listeners(
     space_id: str, node: NodeDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> list[ParticipantOut]:
-    return [ParticipantOut.of(p) for p in await node.spaces.listeners(space_id, limit)]
+    return await _participants_out(node, await node.spaces.listeners(space_id, limit))
 
 
 @actions.post("/{space_id}/join", response_model=ParticipantOut)
 async def join(space_id: str, caller: CallerDep, node: NodeDep) -> ParticipantOut:
     # Clients open the space's event socket next (the web client does): counted here.
-    return ParticipantOut.of(await node.spaces.join(caller, space_id, socket_follows=True))
+    joined = await node.spaces.join(caller, space_id, socket_follows=True)
+    return (await _participants_out(node, [joined]))[0]
 
 
 @router.post("/{space_id}/leave", status_code=204)

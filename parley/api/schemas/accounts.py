@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel
 
 from parley.api.schemas.common import AccountOut, Body, Text, TextPartOut
 from parley.api.schemas.location import PlaceIn, PlaceOut
+from parley.core.held_posts import HeldPost
 
 
 class SignUp(Body):
@@ -34,6 +36,9 @@ class ProfileChange(Body):
 class NewPost(Body):
     text: Text
     place: PlaceIn | None = None
+    # A place the location policy says is too recent: refused (422 `location_too_recent`), or
+    # held and published when the policy allows (202 with `publish_at`).
+    when_too_recent: Literal["refuse", "hold"] = "refuse"
 
 
 class ProfileOut(AccountOut):
@@ -75,3 +80,28 @@ class NotificationOut(BaseModel):
     kind: str
     data: dict[str, object]
     created_at: datetime
+
+
+class HeldPostOut(BaseModel):
+    """A post kept back by the location policy: published as post `id` at `publish_at`, under
+    the policy's `rule`, unless its author cancels it first."""
+
+    id: str
+    text: str
+    place: PlaceOut
+    created_at: datetime
+    publish_at: datetime
+    rule: str
+
+    @classmethod
+    def of(cls, held: HeldPost) -> HeldPostOut:
+        place = PlaceOut.of(held.place)
+        assert place is not None
+        return cls(
+            id=held.id,
+            text=held.text,
+            place=place,
+            created_at=held.created_at,
+            publish_at=held.publish_at,
+            rule=held.rule,
+        )

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
 
-from parley.api.schemas.common import Body, Text, TextPartOut, storable_text
+from parley.api.schemas.common import AutomatedOut, Body, Text, TextPartOut, storable_text
 from parley.core.spaces.model import Participant, Role
+from parley.core.tokens import AccountRef
 from parley.services.views import SpaceView
 
 
@@ -52,6 +54,11 @@ class MediaAnswer(BaseModel):
     ice_servers: list[IceServerOut]
 
 
+# The owners of the bots among the accounts a body names (services.bots.owners_of).
+Owners = Mapping[str, AccountRef]
+NO_OWNERS: Owners = {}
+
+
 class ParticipantOut(BaseModel):
     account_id: str
     handle: str
@@ -60,9 +67,11 @@ class ParticipantOut(BaseModel):
     hand_raised: bool
     invited: bool
     present: bool
+    # A bot's label naming its owner (issue 13); null for a person.
+    automated: AutomatedOut | None = None
 
     @classmethod
-    def of(cls, p: Participant) -> ParticipantOut:
+    def of(cls, p: Participant, owners: Owners = NO_OWNERS) -> ParticipantOut:
         return cls(
             account_id=p.account_id,
             handle=p.handle,
@@ -71,6 +80,7 @@ class ParticipantOut(BaseModel):
             hand_raised=p.hand_raised,
             invited=p.invited,
             present=p.present,
+            automated=AutomatedOut.of(owners.get(p.account_id)),
         )
 
 
@@ -78,6 +88,7 @@ class HostOut(BaseModel):
     id: str
     handle: str | None = None
     display_name: str | None = None
+    automated: AutomatedOut | None = None
 
 
 class SpaceOut(BaseModel):
@@ -103,8 +114,9 @@ class SpaceOut(BaseModel):
     seq: int
 
     @classmethod
-    def of(cls, view: SpaceView) -> SpaceOut:
+    def of(cls, view: SpaceView, owners: Owners = NO_OWNERS) -> SpaceOut:
         space, host = view.space, view.host
+        automated = AutomatedOut.of(owners.get(space.host_id))
         return cls(
             id=space.id,
             title=space.title,
@@ -113,11 +125,13 @@ class SpaceOut(BaseModel):
             description_parts=TextPartOut.of_parts(view.description_parts),
             topics=list(space.topics),
             state=space.state.value,
-            host=HostOut(**host.public()) if host else HostOut(id=space.host_id),
+            host=HostOut(**host.public(), automated=automated)
+            if host
+            else HostOut(id=space.host_id),
             host_present=space.host_absent_since is None,
-            cohosts=[ParticipantOut.of(p) for p in view.on_stage_as(Role.COHOST)],
-            speakers=[ParticipantOut.of(p) for p in view.on_stage_as(Role.SPEAKER)],
-            stage=[ParticipantOut.of(p) for p in view.stage],
+            cohosts=[ParticipantOut.of(p, owners) for p in view.on_stage_as(Role.COHOST)],
+            speakers=[ParticipantOut.of(p, owners) for p in view.on_stage_as(Role.SPEAKER)],
+            stage=[ParticipantOut.of(p, owners) for p in view.stage],
             listener_count=space.listener_count,
             recording=space.recording,
             speak_policy=space.speak_policy.value,

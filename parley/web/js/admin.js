@@ -2,6 +2,7 @@
 // reports queue, appeals, the audit log and feature switches. Every action here is audited by
 // the server, and the person affected is told why.
 import { ApiError, api, del, get, post, q } from "./api.js";
+import { policyPanel } from "./location-policy.js";
 import { announce, busy, errorBox, field, h, onSubmit, when } from "./ui.js";
 
 const TABS = [
@@ -11,6 +12,7 @@ const TABS = [
   ["appeals", "Appeals"],
   ["audit", "Audit log"],
   ["features", "Feature switches"],
+  ["location-policy", "Location policy"],
 ];
 const RULES = ["spam", "harassment", "hate", "violence", "impersonation", "scam", "malware", "other"];
 
@@ -37,7 +39,7 @@ export async function render(main, [tab = "accounts"], app) {
       ),
     ),
   );
-  const renderers = { accounts, "link-rules": linkRules, reports, appeals, audit, features };
+  const renderers = { accounts, "link-rules": linkRules, reports, appeals, audit, features, "location-policy": policyPanel };
   await renderers[current[0]](panel, app);
 }
 

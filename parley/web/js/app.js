@@ -16,10 +16,11 @@ const ROUTES = [
   [/^\/notice$/, () => import("./notice.js"), "Account suspended"],
   [/^\/admin(?:\/([\w-]+))?$/, () => import("./admin.js"), "Admin"],
   [/^\/transparency$/, () => import("./transparency.js"), "Transparency"],
+  [/^\/status$/, () => import("./status.js"), "Status"],
 ];
 
 // Screens that need a signed-in account send others to sign in first.
-const PUBLIC = new Set(["Home", "Sign in", "Sign up", "Account suspended", "Transparency", "Profile", "Replay", "Clip"]);
+const PUBLIC = new Set(["Home", "Sign in", "Sign up", "Account suspended", "Transparency", "Status", "Profile", "Replay", "Clip"]);
 
 const main = document.getElementById("main");
 let cleanup = null;

@@ -3,16 +3,20 @@
 // always talks over WebRTC.
 //
 // hls.js (pinned, fetched by `make setup` into /vendor/hls.js/) plays it through MediaSource,
-// which lets every request carry the session token. The browser's own HLS (Safari) cannot add
-// that header, so it is the fallback where MediaSource is missing, and only plays spaces that need
-// no sign-in (share pages, to come). hls.js is only loaded when someone listens by HLS.
+// and sends the session token when there is one (the server then also refuses someone removed
+// from the space). No token is needed: every space's HLS is public, which is what lets the
+// share page play signed out, and the browser's own HLS (Safari), which cannot add a header,
+// play where MediaSource is missing. hls.js is only loaded when someone listens by HLS.
 
 const HLS_JS = "/vendor/hls.js/dist/hls.light.min.mjs";
 const NATIVE_HLS = "application/vnd.apple.mpegurl";
 
 // Resolves with a connection shaped like media.js's (send: false, close(), setMicEnabled()),
 // marked `hls: true`, once the player is attached; audio follows as segments arrive.
-export async function connectHls({ spaceId, token, apiBase = "/api/v1", audio = null }) {
+//   token:  the session's, or null signed out.
+//   onGone: called with the problem code when the server says the space is gone for good (410,
+//           taken down by moderation); playing stops. Other failures are retried.
+export async function connectHls({ spaceId, token, apiBase = "/api/v1", audio = null, onGone = () => {} }) {
   const url = `${apiBase}/spaces/${encodeURIComponent(spaceId)}/hls/live.m3u8`;
   const player = audio || new Audio();
   player.srcObject = null;
@@ -24,13 +28,19 @@ export async function connectHls({ spaceId, token, apiBase = "/api/v1", audio = 
     // No worker: a worker of hls.js's own would need `worker-src blob:` in the CSP, and
     // demuxing one audio stream on the page is cheap.
     enableWorker: false,
-    lowLatencyMode: false,
-    xhrSetup: (xhr) => xhr.setRequestHeader("authorization", `Bearer ${token}`),
+    // LL-HLS when the server lists parts (PARLEY_HLS_PART_SECONDS): blocking playlist reloads
+    // and half-second parts keep a listener about two seconds behind instead of six.
+    lowLatencyMode: true,
+    xhrSetup: (xhr) => token && xhr.setRequestHeader("authorization", `Bearer ${token}`),
   });
   let stopped = false;
   hls.on(Hls.Events.ERROR, (_event, data) => {
     if (!data.fatal) return;
-    if (data.type === Hls.ErrorTypes.MEDIA_ERROR) hls.recoverMediaError();
+    if (data.response?.code === 410) {
+      stopped = true;
+      hls.destroy();
+      onGone("space_removed");
+    } else if (data.type === Hls.ErrorTypes.MEDIA_ERROR) hls.recoverMediaError();
     else setTimeout(() => stopped || hls.loadSource(url), 2000); // not started yet, or a network hiccup
   });
   hls.loadSource(url);
@@ -42,6 +52,13 @@ export async function connectHls({ spaceId, token, apiBase = "/api/v1", audio = 
   });
   // Seconds behind the live edge of the playlist (hls.js's estimate), for tests and curious eyes.
   Object.defineProperty(connection, "latency", { get: () => hls.latency });
+  // Whether hls.js plays LL-HLS: the playlist lists parts and the server blocks reloads.
+  Object.defineProperty(connection, "lowLatency", {
+    get: () => {
+      const details = hls.levels?.[hls.currentLevel]?.details || hls.levels?.[0]?.details;
+      return !!(details?.canBlockReload && details?.partList?.length);
+    },
+  });
   return connection;
 }
 

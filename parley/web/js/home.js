@@ -1,6 +1,7 @@
 // Home: live spaces (followed hosts first, as the server orders them), scheduled spaces with
 // "Remind me", and posts from people you follow.
 import { get, post, q } from "./api.js";
+import { automatedLabel, placeLine } from "./automated.js";
 import { renderPostText, textNodes } from "./posts.js";
 import { ago, announce, avatar, busy, h, plural, when } from "./ui.js";
 
@@ -100,8 +101,9 @@ export function postItem(p) {
     h(
       "article",
       { class: "post" },
-      h("header", {}, avatar(p.author.display_name || p.author.handle, { size: "sm" }), h("a", { href: `#/u/${p.author.handle}`, class: "who" }, p.author.display_name, " ", h("span", { class: "handle" }, `@${p.author.handle}`)), h("time", { datetime: p.created_at }, ago(p.created_at))),
+      h("header", {}, avatar(p.author.display_name || p.author.handle, { size: "sm" }), h("a", { href: `#/u/${p.author.handle}`, class: "who" }, p.author.display_name, " ", h("span", { class: "handle" }, `@${p.author.handle}`)), automatedLabel(p.author.automated), h("time", { datetime: p.created_at }, ago(p.created_at))),
       renderPostText(p),
+      placeLine(p.place),
     ),
   );
 }

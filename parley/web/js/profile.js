@@ -1,6 +1,8 @@
 // A profile: who they are, follow and block, report, and their posts. Your own profile lets you
 // edit your name and bio, write a post, change your password and sign out everywhere.
 import { api, del, get, post, q, saveSession } from "./api.js";
+import { automatedLabel } from "./automated.js";
+import { botsSection } from "./bots.js";
 import { postItem } from "./home.js";
 import { showText } from "./posts.js";
 import { announce, avatar, busy, errorBox, field, h, onClick, onSubmit } from "./ui.js";
@@ -49,13 +51,14 @@ export async function render(main, [handle], app) {
       h(
         "section",
         { class: "card", "aria-labelledby": "profile-name" },
-        h("div", { class: "profile-head" }, avatar(profile.display_name || profile.handle, { size: "lg" }), h("div", {}, showText(h("h1", { id: "profile-name", tabindex: "-1" }), profile.display_name_parts, profile.display_name), h("p", { class: "host" }, `@${profile.handle}`), page.stats)),
+        h("div", { class: "profile-head" }, avatar(profile.display_name || profile.handle, { size: "lg" }), h("div", {}, showText(h("h1", { id: "profile-name", tabindex: "-1" }), profile.display_name_parts, profile.display_name), h("p", { class: "host" }, `@${profile.handle}`, " ", automatedLabel(profile.automated)), page.stats)),
         page.bio,
         page.actions,
         page.box,
         page.isMe ? editor(page) : null,
       ),
       page.isMe ? h("section", { "aria-label": "Write a post" }, composer(page)) : null,
+      page.isMe && !profile.automated ? botsSection(profile) : null,
       page.isMe ? security(page) : null,
       h("section", { "aria-labelledby": "posts-h" }, h("h2", { id: "posts-h" }, "Posts"), page.posts),
     ),

@@ -5,6 +5,7 @@ import { mayOn, moderates } from "../permissions.js";
 import { h } from "../ui.js";
 import { act, button, nameOf, personRow } from "./common.js";
 import { reconcile } from "./focus.js";
+import { learnName } from "./stage.js";
 
 function tools(room, p, nameId) {
   const viewer = room.myRole();
@@ -19,16 +20,23 @@ function tools(room, p, nameId) {
   return found;
 }
 
+// Listeners who joined by an event come without their Automated label (events carry none): in
+// a small audience each is looked up once, as the stage's people are; a large one shows labels
+// from the listener list the client fetches when it (re)synchronises.
+const LOOK_UP_AT_MOST = 200;
+
 function audienceItem(room, p) {
   const nameId = `audience-${p.account_id}`;
-  return personRow(p, { nameId, isMe: p.account_id === room.me.id, tools: tools(room, p, nameId) });
+  const automated = p.automated || room.bots.get(p.handle);
+  return personRow({ ...p, automated }, { nameId, isMe: p.account_id === room.me.id, tools: tools(room, p, nameId) });
 }
 
 export function drawAudience(room, audience) {
   const viewer = room.myRole();
+  if (audience.length <= LOOK_UP_AT_MOST) for (const p of audience) if (!p.automated) learnName(room, p.handle);
   reconcile(
     room.view.audienceList,
-    audience.map((p) => [p.account_id, [viewer, p.hand_raised, p.invited].join("|"), () => audienceItem(room, p)]),
+    audience.map((p) => [p.account_id, [viewer, p.hand_raised, p.invited, !!(p.automated || room.bots.get(p.handle))].join("|"), () => audienceItem(room, p)]),
     "No listeners yet",
   );
 }

@@ -1,4 +1,5 @@
 // Pieces the space screens share: notices, the host's link, buttons that act on the server.
+import { automatedLabel } from "../automated.js";
 import { announce, avatar, busy, h } from "../ui.js";
 
 export const STAGE = new Set(["host", "cohost", "speaker"]);
@@ -52,7 +53,7 @@ export function personRow(p, { nameId, isMe, tools }) {
     "li",
     { class: "person", "data-id": p.account_id },
     avatar(p.handle, { size: "sm" }),
-    h("span", { class: "who", id: nameId }, nameOf(p), isMe ? h("span", { class: "you" }, " (you)") : null, p.hand_raised ? h("span", { class: "hand", title: "Hand raised" }, " ✋", h("span", { class: "visually-hidden" }, "hand raised")) : null),
+    h("span", { class: "who", id: nameId }, nameOf(p), isMe ? h("span", { class: "you" }, " (you)") : null, automatedLabel(p.automated), p.hand_raised ? h("span", { class: "hand", title: "Hand raised" }, " ✋", h("span", { class: "visually-hidden" }, "hand raised")) : null),
     tools.length ? h("div", { class: "tools" }, tools) : null,
   );
 }

@@ -35,6 +35,8 @@ function elements(room) {
     player,
     soundButton,
     dataSaver,
+    // Shown while the server's WebRTC listener cap has us listening by HLS (media.js).
+    cappedNote: h("p", { class: "banner warn capped", hidden: true }, "Live audio is full on this server: you are listening by HLS, a few seconds behind."),
     // Only the audience may listen by HLS: on stage it is hidden (and WebRTC is used anyway).
     dataSaverRow: h("p", { class: "data-saver" }, dataSaver, " ", h("label", { for: "data-saver" }, "Data saver (HLS)"), h("span", { class: "hint" }, " · while listening: a few seconds behind, much less data")),
   };
@@ -46,13 +48,14 @@ function head(room, v) {
     { class: "room-head", "aria-labelledby": "room-title" },
     h("div", { class: "room-meta" }, h("span", { class: "badge live" }, "Live"), v.rec, v.connection),
     v.title,
-    h("p", { class: "host" }, "Hosted by ", hostLink(room.space), " · ", v.listenerCount, " listening"),
+    h("p", { class: "host" }, "Hosted by ", hostLink(room.space), " · ", v.listenerCount, " listening · ", h("a", { href: `/s/${encodeURIComponent(room.spaceId)}` }, "Share link")),
     v.description,
     v.topics,
     v.editTitle,
     v.hostAway,
     v.soundButton,
     v.dataSaverRow,
+    v.cappedNote,
   );
 }
 

@@ -26,6 +26,8 @@ function createRoom(main, initial, app) {
     people: new Map(),
     active: new Set(),
     names,
+    // The Automated labels of bots learnt from their profiles, by handle (stage.js).
+    bots: new Map(),
     asked: new Set(names.keys()),
     leaving: false,
     over: false,

@@ -2,6 +2,7 @@
 // viewer's role allows on each of them (permissions.js decides which).
 import { del, get, post, q } from "../api.js";
 import { may, mayOn } from "../permissions.js";
+import { automatedLabel } from "../automated.js";
 import { avatar, h } from "../ui.js";
 import { ROLE_NAMES, act, button, micIcon, nameOf } from "./common.js";
 import { reconcile } from "./focus.js";
@@ -37,12 +38,14 @@ export function showActiveSpeakers(room, accountIds) {
 }
 
 // A display name, fetched once per handle; the item shows the handle until it comes.
-function learnName(room, handle) {
+export function learnName(room, handle) {
   if (room.asked.has(handle)) return;
   room.asked.add(handle);
   get(`/accounts/${q(handle)}`)
     .then((profile) => {
       room.names.set(handle, profile.display_name);
+      // A bot that came on stage by an event (events carry no label) is labelled from here.
+      if (profile.automated) room.bots.set(handle, profile.automated);
       room.draw();
     })
     .catch(() => {});
@@ -74,7 +77,7 @@ function stageItem(room, p) {
     "li",
     { class: `member${speaking ? " is-speaking" : ""}${isMe ? " me" : ""}`, "data-id": p.account_id },
     h("span", { class: "ring" }, avatar(shown || p.handle, { size: "lg" })),
-    h("span", { class: "who", id: nameId }, h("span", {}, h("strong", {}, shown || nameOf(p)), isMe ? h("span", { class: "you" }, " (you)") : null), shown ? h("span", { class: "handle" }, nameOf(p)) : null),
+    h("span", { class: "who", id: nameId }, h("span", {}, h("strong", {}, shown || nameOf(p)), isMe ? h("span", { class: "you" }, " (you)") : null), shown ? h("span", { class: "handle" }, nameOf(p)) : null, automatedLabel(p.automated || room.bots.get(p.handle))),
     h("span", { class: `role role-${p.role}` }, ROLE_NAMES[p.role]),
     h("span", { class: `mic ${p.muted ? "off" : "on"}` }, micIcon(p.muted), p.muted ? "Muted" : "Mic on"),
     h("span", { class: "speaking-label visually-hidden" }, speaking ? "Speaking" : ""),

@@ -1,0 +1,100 @@
+"""A space's share page, `/s/{id}`: what a link to the space opens for anyone, with no account.
+
+Rendered here rather than by the single-page client so that it reads without script (title,
+host, stage, in the HTML a link preview fetches) and needs no sign-in. The play button is the
+one script, `/js/share.js`, which listens by HLS (hls.js, or the browser's own HLS in Safari);
+the page's policy is the application's (security_headers.py): Parley's own scripts, media from
+itself and MediaSource blobs. Everything a person wrote is escaped.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Final
+
+from parley.core.spaces.model import Role, SpaceStatus
+from parley.services.listener_cap import hls_playlist_path
+from parley.services.views import SpaceView
+
+# The stage changes, the space ends: a cache may keep the page a few seconds, no more.
+CACHE_CONTROL: Final = "public, max-age=5"
+ROLE_NAMES: Final = {Role.HOST: "host", Role.COHOST: "cohost", Role.SPEAKER: "speaker"}
+STATE_NAMES: Final = {
+    SpaceStatus.LIVE: "Live",
+    SpaceStatus.SCHEDULED: "Scheduled",
+    SpaceStatus.ENDED: "Ended",
+    SpaceStatus.CANCELLED: "Cancelled",
+}
+
+
+def _page(title: str, body: str, *, description: str = "", script: bool = False) -> str:
+    meta = f'<meta property="og:title" content="{escape(title)}">\n'
+    if description:
+        meta += f'<meta name="description" content="{escape(description)}">\n'
+        meta += f'<meta property="og:description" content="{escape(description)}">\n'
+    scripts = '<script type="module" src="/js/share.js"></script>\n' if script else ""
+    return (
+        '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{escape(title)} · Parley</title>\n{meta}"
+        f'<link rel="stylesheet" href="/css/share.css">\n{scripts}</head>\n'
+        f"<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
+    )
+
+
+def _stage(view: SpaceView) -> str:
+    members = sorted(view.stage, key=lambda p: list(ROLE_NAMES).index(p.role))
+    items = "".join(
+        f'<li><span class="handle">@{escape(p.handle)}</span> '
+        f'<span class="role">{ROLE_NAMES[p.role]}</span></li>\n'
+        for p in members
+        if p.role in ROLE_NAMES
+    )
+    heading = '<h2 id="stage-h">On stage</h2>\n'
+    return f'{heading}<ul class="stage" aria-labelledby="stage-h">\n{items}</ul>'
+
+
+def space_page(view: SpaceView) -> str:
+    space, host = view.space, view.host
+    host_line = ""
+    if host is not None:
+        host_line = (
+            f'<p class="host">Hosted by <strong>{escape(host.display_name)}</strong> '
+            f"@{escape(host.handle)}</p>"
+        )
+    live = space.state is SpaceStatus.LIVE
+    player = ""
+    if live:
+        player = (
+            '<p><button type="button" id="play" class="play" '
+            f'data-space="{escape(space.id, quote=True)}" '
+            f'data-playlist="{escape(hls_playlist_path(space.id), quote=True)}">'
+            "Play</button></p>\n"
+            '<p id="listen-status" class="status" role="status" aria-live="polite"></p>\n'
+            '<audio id="player" preload="none"></audio>\n'
+        )
+    elif space.state is SpaceStatus.SCHEDULED and space.scheduled_start is not None:
+        starts = space.scheduled_start.strftime("%Y-%m-%d %H:%M UTC")
+        player = f'<p class="status">Starts {escape(starts)}.</p>\n'
+    else:
+        player = '<p class="status">This space is over.</p>\n'
+    description = f'<p class="description">{escape(space.description)}</p>\n'
+    body = (
+        f'<p class="badge state-{space.state.value}">{STATE_NAMES[space.state]}</p>\n'
+        f'<h1 id="title">{escape(space.title)}</h1>\n{host_line}\n'
+        f"{description if space.description else ''}{player}"
+        f"{_stage(view) if live else ''}\n"
+        f'<nav><a href="/#/spaces/{escape(space.id, quote=True)}">Open in Parley</a></nav>'
+    )
+    return _page(space.title, body, description=space.description, script=live)
+
+
+def unavailable(code: str, message: str) -> str:
+    """The page for a space that is not shown: no such space, or taken down. `code` is the
+    problem code an API client gets for the same request."""
+    body = (
+        f"<h1>{escape(message)}</h1>\n"
+        f'<p class="code" data-code="{escape(code, quote=True)}">{escape(code)}</p>\n'
+        '<nav><a href="/">Go to Parley</a></nav>'
+    )
+    return _page("Not available", body)

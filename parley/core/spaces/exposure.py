@@ -1,0 +1,24 @@
+"""Which spaces are shown to anyone who asks, signed in or not: their share page and their live
+HLS (issue 10). Every space is public (DESIGN.md: listeners are unlimited, nothing is private),
+so the only spaces withheld are those moderation took down.
+
+A suspended host's spaces are withheld while the suspension lasts (404: they come back if it is
+lifted); a space that moderation ended is gone for good (410). The codes are stable.
+"""
+
+from __future__ import annotations
+
+from parley.core.accounts import Account, AccountState
+from parley.core.errors import Gone, NotFound
+from parley.core.spaces.model import Space, SpaceStatus
+
+# Why a space ended, as its `space_ended` event says, when moderation ended it.
+MODERATION_END_REASONS = frozenset({"host_suspended"})
+
+
+def check_exposed(space: Space, host: Account | None, end_reason: str | None) -> None:
+    """Raise unless the space may be shown publicly. `end_reason`: its `space_ended` reason."""
+    if space.state is SpaceStatus.ENDED and end_reason in MODERATION_END_REASONS:
+        raise Gone("space_removed", "This space was ended by moderation")
+    if host is None or host.state is AccountState.SUSPENDED:
+        raise NotFound("space_unavailable", "This space is not available")

@@ -1,0 +1,49 @@
+"""A space as anyone may see it without an account: its share page (`/s/{id}`) and its live HLS.
+What is withheld, and why, is decided in `core/spaces/exposure.py`."""
+
+from __future__ import annotations
+
+from parley.core.errors import NotFound
+from parley.core.spaces.events import Event, SpaceEnded
+from parley.core.spaces.exposure import check_exposed
+from parley.core.spaces.model import Space, SpaceStatus
+from parley.services.spaces import SpaceService
+from parley.services.views import SpaceView
+from parley.store.accounts import AccountStore
+from parley.store.db import Database
+from parley.store.spaces import SpaceStore
+
+
+def end_reason(event: Event) -> str | None:
+    """The reason a `space_ended` event gives; None for any other event."""
+    return event.data.reason if isinstance(event.data, SpaceEnded) else None
+
+
+class SharingService:
+    def __init__(self, db: Database, spaces: SpaceService) -> None:
+        self.db = db
+        self.spaces = spaces
+
+    async def check(self, space_id: str) -> Space:
+        """The space, if it may be shown publicly: else 404 `space_not_found` or
+        `space_unavailable` (its host is suspended), 410 `space_removed` (moderation ended it).
+        One read, no text rendered: every HLS request asks."""
+        async with self.db.read() as conn:
+            store = SpaceStore(conn)
+            space = await store.get(space_id)
+            if space is None:
+                raise NotFound("space_not_found", "No such space")
+            host = await AccountStore(conn).by_id(space.host_id)
+            reason = None
+            if space.state is SpaceStatus.ENDED:
+                # Ending is a space's last event (nothing is emitted after it), and the event
+                # log always keeps the latest.
+                last = await store.events_after(space_id, space.seq - 1, 1)
+                reason = end_reason(last[-1]) if last else None
+        check_exposed(space, host, reason)
+        return space
+
+    async def exposed(self, space_id: str) -> SpaceView:
+        """The space as its share page shows it (title, host, stage), under the same rule."""
+        await self.check(space_id)
+        return await self.spaces.view(space_id)

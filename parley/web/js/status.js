@@ -1,0 +1,28 @@
+// The public status page: which features are on (and the admins' message when one is off), and
+// the location policy posts' places obey.
+import { get } from "./api.js";
+import { policySummary } from "./location-policy.js";
+import { h } from "./ui.js";
+
+const LABELS = { spaces: "Spaces", "spaces.create": "Creating spaces" };
+
+export async function render(main) {
+  const status = await get("/status");
+  const features = Object.entries(status.features || {});
+  main.append(
+    h(
+      "section",
+      { class: "page narrow status-page" },
+      h("h1", { tabindex: "-1" }, "Status"),
+      h(
+        "section",
+        { class: "card", "aria-labelledby": "features-h" },
+        h("h2", { id: "features-h" }, "Features"),
+        features.length
+          ? h("ul", { class: "features" }, features.map(([name, f]) => h("li", {}, h("strong", {}, LABELS[name] || name), f.enabled === false ? ` — off: ${f.message || "switched off for now"}` : " — on")))
+          : h("p", {}, "Everything is on."),
+      ),
+      h("section", { class: "card", "aria-labelledby": "location-h" }, h("h2", { id: "location-h" }, "Location policy"), policySummary(status.location_policy)),
+    ),
+  );
+}

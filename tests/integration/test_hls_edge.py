@@ -1,0 +1,169 @@
+"""Who gets a space by HLS: listeners past the node's WebRTC listener cap, anyone signed out
+(share pages), and nobody once moderation took the space down."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.audio import MediaClient
+from tests.support.clients import Person, bring_on_stage
+from tests.support.moderation import admin, suspend
+from tests.support.servers import ServerThread, serve, sqlite_url
+
+pytestmark = pytest.mark.ffmpeg
+
+
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[ServerThread]:
+    with serve(
+        database_url=sqlite_url(tmp_path), hls_segment_seconds=1.0, webrtc_listener_cap=1
+    ) as running:
+        yield running
+
+
+async def until_playlist(http: httpx.AsyncClient, url: str, timeout: float = 20) -> str:
+    """The live playlist, once it lists a segment."""
+    deadline = time.monotonic() + timeout
+    while True:
+        r = await http.get(url)
+        if r.status_code == 200 and "#EXTINF" in r.text:
+            return r.text
+        assert time.monotonic() < deadline, f"no segment in time: {r.status_code} {r.text}"
+        await asyncio.sleep(0.2)
+
+
+async def test_a_listener_over_the_cap_is_answered_with_the_hls_playlist(
+    server: ServerThread,
+) -> None:
+    host, alice, bob, carol = [
+        await Person.sign_up(server.base_url, h) for h in ("host", "alice", "bob", "carol")
+    ]
+    clients: list[MediaClient] = []
+    try:
+        sid = (await host.call("POST", "/spaces", 201, json={"title": "Full house"}))["id"]
+        for person in (alice, bob, carol):
+            await person.call("POST", f"/spaces/{sid}/join", 200)
+        await bring_on_stage(host, alice, sid)
+        clients.append(await MediaClient.connect(alice, sid, tone=440.0))
+        # The cap is one listener: Bob takes the place, Carol is sent to HLS.
+        clients.append(await MediaClient.connect(bob, sid))
+        offer = clients[1].pc.localDescription  # a receive-only offer, as Carol's would be
+        r = await carol.http.post(
+            f"/spaces/{sid}/media", json={"sdp": offer.sdp, "type": offer.type}
+        )
+        assert r.status_code == 503, r.text
+        refusal = r.json()
+        assert refusal["code"] == "webrtc_listener_cap"
+        assert refusal["hls_url"] == f"/api/v1/spaces/{sid}/hls/live.m3u8"
+        # ...and the playlist it names plays the stage.
+        async with httpx.AsyncClient(base_url=server.base_url) as http:
+            assert "#EXTINF" in await until_playlist(http, refusal["hls_url"])
+
+        # Bob offering again replaces his own connection: he is not over the cap.
+        clients.append(await MediaClient.connect(bob, sid))
+        # The stage is never capped: the host connects though the cap is reached.
+        clients.append(await MediaClient.connect(host, sid, tone=880.0))
+
+        # Bob hangs up: his place is free for Carol.
+        await bob.call("DELETE", f"/spaces/{sid}/media", 204)
+        clients.append(await MediaClient.connect(carol, sid))
+
+        async with httpx.AsyncClient(base_url=server.base_url) as http:
+            scraped = (await http.get("/metrics")).text
+        assert re.search(r"^parley_webrtc_listener_cap_refusals_total 1\.0$", scraped, re.M)
+        assert re.search(r"^parley_webrtc_listeners 1\.0$", scraped, re.M)
+    finally:
+        for client in clients:
+            await client.close()
+        for person in (host, alice, bob, carol):
+            await person.close()
+
+
+async def test_signed_out_people_get_the_share_page_and_the_live_hls(
+    server: ServerThread,
+) -> None:
+    host = await Person.sign_up(server.base_url, "hana", "Hana <Host>")
+    alice = await Person.sign_up(server.base_url, "alice")
+    singing: MediaClient | None = None
+    try:
+        title = "Tones & <b>tags</b>"
+        sid = (await host.call("POST", "/spaces", 201, json={"title": title}))["id"]
+        await alice.call("POST", f"/spaces/{sid}/join", 200)
+        await bring_on_stage(host, alice, sid)
+        singing = await MediaClient.connect(alice, sid, tone=440.0)
+        async with httpx.AsyncClient(base_url=server.base_url) as anonymous:
+            page = await anonymous.get(f"/s/{sid}", headers={"Accept": "text/html"})
+            assert page.status_code == 200
+            assert page.headers["content-type"].startswith("text/html")
+            html = page.text
+            assert '<h1 id="title">Tones &amp; &lt;b&gt;tags&lt;/b&gt;</h1>' in html
+            assert "Hana &lt;Host&gt;" in html and "@hana" in html
+            assert "@alice" in html and 'id="play"' in html
+            assert f'data-playlist="/api/v1/spaces/{sid}/hls/live.m3u8"' in html
+            playlist = await until_playlist(anonymous, f"/api/v1/spaces/{sid}/hls/live.m3u8")
+            segment = next(line for line in playlist.splitlines() if line.endswith(".ts"))
+            r = await anonymous.get(f"/api/v1/spaces/{sid}/hls/{segment}")
+            assert r.status_code == 200 and r.headers["content-type"] == "video/mp2t"
+
+            missing = await anonymous.get("/s/nope", headers={"Accept": "text/html"})
+            assert missing.status_code == 404 and "space_not_found" in missing.text
+            api = await anonymous.get("/s/nope")
+            assert api.status_code == 404 and api.json()["code"] == "space_not_found"
+    finally:
+        if singing is not None:
+            await singing.close()
+        await host.close()
+        await alice.close()
+
+
+async def test_a_suspended_hosts_space_is_not_served_signed_in_or_out(
+    server: ServerThread,
+) -> None:
+    moderator = await admin(server, "mod")
+    host = await Person.sign_up(server.base_url, "host")
+    other = await Person.sign_up(server.base_url, "other")
+    singing: MediaClient | None = None
+    try:
+        sid = (await host.call("POST", "/spaces", 201, json={"title": "Soon gone"}))["id"]
+        later = (await other.call("POST", "/spaces", 201, json={"title": "Still fine"}))["id"]
+        await other.call("POST", f"/spaces/{later}/end", 200)
+        singing = await MediaClient.connect(host, sid, tone=440.0)
+        playlist = f"/api/v1/spaces/{sid}/hls/live.m3u8"
+        async with httpx.AsyncClient(base_url=server.base_url) as anonymous:
+            await until_playlist(anonymous, playlist)
+            await suspend(moderator, "host")
+            # The space ended by moderation: gone for good, page and HLS, for everyone.
+            for r in (
+                await anonymous.get(playlist),
+                await other.http.get(f"/spaces/{sid}/hls/live.m3u8"),
+            ):
+                assert r.status_code == 410 and r.json()["code"] == "space_removed", r.text
+            page = await anonymous.get(f"/s/{sid}", headers={"Accept": "text/html"})
+            assert page.status_code == 410 and 'data-code="space_removed"' in page.text
+            assert "Soon gone" not in page.text
+            assert (await anonymous.get(f"/s/{sid}")).json()["code"] == "space_removed"
+
+            # Ended by its host, a space's page stays (no play button: it is over).
+            fine = await anonymous.get(f"/s/{later}", headers={"Accept": "text/html"})
+            assert fine.status_code == 200 and "This space is over" in fine.text
+            # Its host suspended afterwards: withheld while the suspension lasts.
+            await suspend(moderator, "other")
+            withheld = await anonymous.get(f"/s/{later}")
+            assert withheld.status_code == 404 and withheld.json()["code"] == "space_unavailable"
+            await moderator.call(
+                "POST", "/admin/accounts/other/unsuspend", 200, json={"reason": "Appeal upheld"}
+            )
+            back = await anonymous.get(f"/s/{later}", headers={"Accept": "text/html"})
+            assert back.status_code == 200 and "Still fine" in back.text
+    finally:
+        if singing is not None:
+            await singing.close()
+        for person in (moderator, host, other):
+            await person.close()
