@@ -140,6 +140,18 @@ class Settings(BaseSettings):
     # space is still open.
     recording_retention_days: float = Field(default=30, ge=0)
 
+    # Several nodes (issue 12). With a node secret, shared by every node of the deployment,
+    # each live space is mixed on one home node (a lease in the database, renewed every third
+    # of `home_lease_seconds`); other nodes relay its program to their own listeners and pass
+    # speakers' offers on to it. Without one, each node mixes the spaces whose media reach it.
+    node_secret: SecretStr | None = None
+    # This node's id (unset: a new one at each start, so a restarted node is a new node) and
+    # the URL other nodes reach it at (unset: http://host:port).
+    node_id: str | None = Field(default=None, min_length=1, max_length=32, pattern=r"^[\w.-]+$")
+    node_url: str | None = None
+    # A dead home node's spaces move to another node this long after its last renewal at most.
+    home_lease_seconds: float = Field(default=6.0, ge=0.5, le=300)
+
     # HTTP edge: what a client may send, and who may read the metrics.
     # Request bodies larger than this are refused with 413 before they are read (the largest
     # legitimate body, an appeal or a space's description, is a few KiB).
@@ -246,6 +258,10 @@ class Settings(BaseSettings):
             if url.startswith(plain):
                 return driver + url.removeprefix(plain)
         return url
+
+    @property
+    def effective_node_url(self) -> str:
+        return (self.node_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def effective_database_url(self) -> str:

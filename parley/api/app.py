@@ -26,6 +26,7 @@ from parley.api.routes import (
     links,
     location,
     moderation,
+    nodes,
     ops,
     recordings,
     share,
@@ -65,7 +66,7 @@ class ParleyAPI(FastAPI):
             [
                 Allowance(
                     "POST",
-                    re.compile(r"/api/v1/spaces/[^/]+/media"),
+                    re.compile(r"/(api|internal)/v1/spaces/[^/]+/media"),
                     self.edge_settings.max_sdp_body_bytes,
                 )
             ],
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):  # fmt: skip
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(ops.router)
+    app.include_router(nodes.router)
     app.include_router(links.redirector)
     app.include_router(share.router)
     if settings.api_docs:

@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
+
+from aiortc import MediaStreamTrack
 
 from parley.bus import messages
 from parley.bus.base import Bus
@@ -36,7 +38,9 @@ from parley.media.offer import check_offer
 from parley.services.accounts import Caller
 from parley.services.common import Clock
 from parley.services.hls import HlsService
+from parley.services.homing import Homing
 from parley.services.listener_cap import ListenerCap
+from parley.services.placement import Placement, RoomPlacement
 from parley.services.presence import PresenceService
 from parley.services.spaces import SpaceService
 
@@ -76,6 +80,8 @@ class WatchedRoom:
     # The session each peer's offer came with: ending that session hangs the peer up.
     sessions: dict[str, str] = field(default_factory=dict)
     ended: bool = False  # the space is over (not only this node's room empty)
+    # Mixing here (the space's home) or relaying the home's program.
+    placement: Placement = field(default_factory=Placement)
 
     def audible(self) -> set[str]:
         return {a for a, m in self.stage.items() if m.role.on_stage and not m.muted}
@@ -90,40 +96,75 @@ class MediaService:
     settings: Settings
     _: KW_ONLY
     clock: Clock
+    homing: Homing
     hls: HlsService | None = None
     rooms: dict[str, WatchedRoom] = field(default_factory=dict, init=False)
     cap: ListenerCap = field(init=False)
+    placement: RoomPlacement = field(init=False)
     _background: set[asyncio.Task[None]] = field(default_factory=set, init=False)
     _pending_speakers: dict[str, list[str]] = field(default_factory=dict, init=False)
     _speaker_writers: set[str] = field(default_factory=set, init=False)
 
     def __post_init__(self) -> None:
         self.cap = ListenerCap(self.settings.webrtc_listener_cap)
+        self.placement = RoomPlacement(self.homing, self.spaces, self.hls)
+        self.homing.on_lost = lambda space_id: self._spawn(self._close_room(space_id))
+        self.homing.load = lambda: sum(len(w.room.peers) for w in self.rooms.values())
 
     async def connect(self, caller: Caller, space_id: str, sdp: str, kind: str) -> Answer:
-        """Answer a WebRTC offer: stage members send and receive, listeners only receive."""
+        """Answer a WebRTC offer: stage members send and receive, listeners only receive.
+        A stage member's offer is answered by the space's home node, wherever it arrives: only
+        the home's mixer hears the stage (this node passes the offer on and the answer back)."""
         if kind != "offer":
             raise Invalid("invalid_sdp_type", "Send an SDP offer (type: offer)")
+        account_id = caller.account.id
+        send = await self._admit(account_id, space_id, sdp)
+        if send:
+            home = await self.placement.home_elsewhere(space_id, self._local_room(space_id))
+            if home is not None:
+                answer = await self.placement.forward_offer(
+                    home, space_id, account_id, caller.session_id, sdp
+                )
+                return Answer(answer, self._ice_servers(account_id))
+        rooms = [w.room for w in self.rooms.values()]
+        admitted: AbstractContextManager[None] = (
+            nullcontext() if send else self.cap.admit(rooms, space_id, account_id)
+        )
+        with admitted:
+            answer = await self._answer(account_id, caller.session_id, space_id, sdp, send=send)
+        return Answer(answer, self._ice_servers(account_id))
+
+    async def connect_forwarded(
+        self, account_id: str, session_id: str, space_id: str, sdp: str
+    ) -> str:
+        """A stage member's offer another node passed on to this one, the space's home."""
+        send = await self._admit(account_id, space_id, sdp)
+        if await self.placement.home_elsewhere(space_id, self._local_room(space_id)):
+            raise Conflict("not_home", "This node is no longer the space's home")
+        return await self._answer(account_id, session_id, space_id, sdp, send=send)
+
+    def _local_room(self, space_id: str) -> Room | None:
+        watched = self.rooms.get(space_id)
+        return None if watched is None else watched.room
+
+    async def _admit(self, account_id: str, space_id: str, sdp: str) -> bool:
+        """Whether the participant sends (is on stage), once the offer may be answered."""
         if not (await self.spaces.stage(space_id)).live:
             raise Forbidden("space_not_live", "The space is not live")
-        me = await self._participant(caller, space_id)
+        me = await self._participant(account_id, space_id)
         try:
             check_offer(sdp)  # before any room exists for it
         except OfferRefused as exc:
             raise Invalid(exc.code, str(exc)) from exc
-        send = me.role.on_stage and not me.removed
-        rooms = [w.room for w in self.rooms.values()]
-        admitted: AbstractContextManager[None] = (
-            nullcontext() if send else self.cap.admit(rooms, space_id, caller.account.id)
-        )
-        with admitted:
-            return await self._answer(caller, space_id, sdp, send=send)
+        return me.role.on_stage and not me.removed
 
-    async def _answer(self, caller: Caller, space_id: str, sdp: str, *, send: bool) -> Answer:
+    async def _answer(
+        self, account_id: str, session_id: str, space_id: str, sdp: str, *, send: bool
+    ) -> str:
         watched = await self._room(space_id)
         watched.answering += 1
         try:
-            answer = await watched.room.answer(caller.account.id, sdp, send=send)
+            answer = await watched.room.answer(account_id, sdp, send=send)
         except OfferRefused as exc:
             raise Invalid(exc.code, str(exc)) from exc
         except OfferSuperseded as exc:
@@ -136,22 +177,22 @@ class MediaService:
             watched.answering -= 1
             if watched.room.empty:
                 self._spawn(self._close_if_empty(watched))
-        if not await self._still_in(space_id, caller.account.id):
+        if not await self._still_in(space_id, account_id):
             # They left or were removed while we answered; the event that said so may have
             # reached the room before this connection existed.
-            await watched.room.disconnect(caller.account.id)
+            await watched.room.disconnect(account_id)
             raise Forbidden("not_in_space", "Join the space before connecting its audio")
-        watched.sessions[caller.account.id] = caller.session_id
+        watched.sessions[account_id] = session_id
         # The role may have changed while we negotiated; the room's own view is the truth.
         watched.room.set_audible(watched.audible())
-        return Answer(answer, self._ice_servers(caller.account.id))
+        return answer
 
     async def config(self, caller: Caller, space_id: str) -> tuple[IceServer, ...]:
         """What a participant needs before offering: the ICE servers (no trickle ICE here, so
         the browser must know them when it gathers its candidates), with a TURN credential of
         their own. Only for participants: a TURN relay is bandwidth the node pays for."""
         await self.spaces.stage(space_id)  # 404 for no such space
-        await self._participant(caller, space_id)
+        await self._participant(caller.account.id, space_id)
         return self._ice_servers(caller.account.id)
 
     def _ice_servers(self, account_id: str) -> tuple[IceServer, ...]:
@@ -178,8 +219,8 @@ class MediaService:
         # The relay first: aiortc uses only the first TURN server it is given.
         return [*self._turn(NODE_TURN_IDENTITY), *self.settings.ice_servers]
 
-    async def _participant(self, caller: Caller, space_id: str) -> Participant:
-        me = await self.spaces.participant(space_id, caller.account.id)
+    async def _participant(self, account_id: str, space_id: str) -> Participant:
+        me = await self.spaces.participant(space_id, account_id)
         if me is not None and me.removed:
             raise Forbidden("removed_from_space", "You were removed from this space")
         if me is None or not me.present:
@@ -194,10 +235,40 @@ class MediaService:
         watched = self.rooms.get(space_id)
         if watched is not None:
             await watched.room.disconnect(caller.account.id)
+        if self.homing.enabled and (watched is None or not watched.room.mixing):
+            # A stage member's connection is on the home node.
+            home = await self.homing.current(space_id)
+            if home is not None and not self.homing.is_me(home):
+                await self.placement.forward_hang_up(home, space_id, caller.account.id)
+
+    async def hang_up_forwarded(self, space_id: str, account_id: str) -> None:
+        watched = self.rooms.get(space_id)
+        if watched is not None:
+            await watched.room.disconnect(account_id)
+
+    @contextlib.asynccontextmanager
+    async def relay_feed(self, space_id: str, node_id: str) -> AsyncIterator[MediaStreamTrack]:
+        """The program of a space mixed here, for another node that relays it to its own
+        listeners; the room stays open (mixing) while any node relays it."""
+        if not (await self.spaces.stage(space_id)).live:
+            raise Forbidden("space_not_live", "The space is not live")
+        if await self.placement.home_elsewhere(space_id, self._local_room(space_id)):
+            raise Conflict("not_home", "This node is not the space's home")
+        watched = await self._room(space_id)
+        watched.placement.relays += 1
+        watched.placement.relayed_to.add(node_id)
+        try:
+            yield watched.room.mixer.program_track()
+        finally:
+            watched.placement.relays -= 1
+            if watched.room.empty:
+                self._spawn(self._close_if_empty(watched))
 
     async def catch_up(self) -> None:
         """Rooms that missed events on the bus reload their stage from the store (the same
         reason as the sockets' catch-up: a mute must never be lost)."""
+        for space_id in set(self.homing.held) - set(self.rooms):
+            await self.homing.release(space_id)  # claimed for a room that never opened
         rooms = [w for w in self.rooms.values() if w.ready.is_set()]
         latest = await self.spaces.seqs([w.room.space_id for w in rooms])
         for watched in rooms:
@@ -250,10 +321,22 @@ class MediaService:
         await watched.room.disconnect(account_id)
 
     async def close(self) -> None:
+        """The node is going away (SIGTERM): first each space mixed here goes to another node
+        (one that relayed it, if any), whose relay then drops and which starts mixing at once;
+        then every connection here closes, and its client offers again elsewhere."""
+        for watched in list(self.rooms.values()):
+            if self.homing.enabled and watched.room.mixing:
+                space_id = watched.room.space_id
+                try:
+                    to = await self.homing.hand_over(space_id, watched.placement.relayed_to)
+                    log.info("space %s: handed over to %s", space_id, to and to.node_id)
+                except Exception:
+                    log.exception("could not hand space %s over", space_id)
         for space_id in list(self.rooms):
             await self._close_room(space_id)
         for task in list(self._background):
             task.cancel()
+        await self.placement.close()
 
     # --- one room per live space with media on this node -----------------------------------
 
@@ -266,11 +349,10 @@ class MediaService:
                 silence_seconds=self.settings.media_silence_seconds,
                 on_active_speakers=lambda ids: self._active_speakers(space_id, ids),
                 on_peer_lost=lambda account_id: self._peer_lost(space_id, account_id),
+                switchable=self.homing.enabled,
             )
             watched = self.rooms[space_id] = WatchedRoom(room)
             room.on_empty = self._closer(watched)
-            if self.hls is not None:
-                self.hls.mixer_started(space_id, room.mixer)
             watched.task = asyncio.create_task(self._follow(watched), name=f"media:{space_id}")
         ready = asyncio.ensure_future(watched.ready.wait())
         assert watched.task is not None
@@ -278,6 +360,10 @@ class MediaService:
         ready.cancel()
         if not watched.ready.is_set():
             watched.task.result()  # raises what stopped it
+        try:
+            await self.placement.place(watched.room, watched.placement)
+        except RoomClosed as exc:
+            raise Forbidden("space_not_live", "The space is not live") from exc
         return watched
 
     async def _follow(self, watched: WatchedRoom) -> None:
@@ -299,6 +385,10 @@ class MediaService:
         finally:
             with contextlib.suppress(Exception):
                 await watched.room.close()
+            try:
+                await self.placement.stopped(watched.room, watched.placement)
+            except Exception:
+                log.exception("could not let go of space %s", space_id)
             if self.hls is not None:
                 try:
                     await self.hls.mixer_stopped(space_id, watched.room.mixer, ended=watched.ended)
@@ -346,7 +436,8 @@ class MediaService:
     async def _close_if_empty(self, watched: WatchedRoom) -> None:
         """Nobody left on this node's media of the space: stop its mixer until someone comes."""
         space_id = watched.room.space_id
-        if self.rooms.get(space_id) is watched and watched.room.empty and not watched.answering:
+        idle = watched.room.empty and not watched.answering and not watched.placement.relays
+        if self.rooms.get(space_id) is watched and idle:
             await self._close_room(space_id)
 
     async def _close_room(self, space_id: str) -> None:

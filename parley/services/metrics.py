@@ -1,4 +1,5 @@
-"""What one node is doing, for Prometheus: sockets, media rooms and peers, the mixers' own
+"""What one node is doing, for Prometheus: sockets, media rooms and peers, spaces mixed here and
+programs relayed between nodes, the mixers' own
 figures (ticks, skipped ticks, program encodes, the audio delay they add), and what the rate
 limits and the argon2 gate refused. Read at scrape time
 from the live objects, so nothing on a hot path counts anything extra."""
@@ -38,6 +39,18 @@ class NodeCollector(Collector):
         yield _gauge("parley_media_peers", "WebRTC connections on this node", peers)
         listeners = sum(len(w.room.fanout) for w in rooms)
         yield _gauge("parley_media_program_listeners", "Listeners fed the program", listeners)
+        mixing = sum(w.room.mixing for w in rooms)
+        yield _gauge("parley_media_homes", "Spaces mixed on this node (their home)", mixing)
+        yield _gauge(
+            "parley_relays_in",
+            "Spaces whose program this node relays from their home",
+            len(rooms) - mixing,
+        )
+        yield _gauge(
+            "parley_relays_out",
+            "Relays of programs mixed here to other nodes",
+            sum(w.placement.relays for w in rooms),
+        )
 
         ticks = CounterMetricFamily("parley_mixer_ticks", "Mixer ticks run", labels=["space"])
         skipped = CounterMetricFamily(

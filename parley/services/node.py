@@ -27,6 +27,7 @@ from parley.services.fanout import CLOSE_REMOVED, CLOSE_UNAUTHORIZED, FanoutHub
 from parley.services.features import FeatureSwitches
 from parley.services.held_posts import HeldPosts
 from parley.services.hls import HlsService
+from parley.services.homing import Homing
 from parley.services.link_checks import LinkChecks
 from parley.services.link_rules import LinkRules
 from parley.services.location import LocationPolicies
@@ -60,7 +61,8 @@ class Node:
       host's controls, what participants do, the event log), `presence` (connections, hosts away,
       dropped participants), `features` (the admin's switches);
     - live delivery: `hub` (event sockets), `media` (WebRTC and the mixer, its listener cap),
-      `hls` (live HLS), `sharing` (what anyone may see without an account: share pages, HLS);
+      `hls` (live HLS), `sharing` (what anyone may see without an account: share pages, HLS),
+      `homing` (which node mixes each space, under a lease; the others relay its program);
     - the program kept: `recorder` (live HLS segments of recorded spaces, made durable; crash
       recovery and retention), `recordings` (replay, trim, deletion), `clips`;
     - trust and safety: `moderation` (suspensions, notices, appeals, audit), `reports`,
@@ -141,8 +143,15 @@ class Node:
         self.hls.segment_listeners.append(self.recorder.segment_stored)
         self.recordings = RecordingService(self.db, self.spaces, self.recorder, clock=now)
         self.clips = ClipService(self.db, self.recordings, clock=now)
+        self.homing = Homing(self.db, settings, clock=self.clock)
         self.media = MediaService(
-            self.bus, self.spaces, self.presence, settings, clock=now, hls=self.hls
+            self.bus,
+            self.spaces,
+            self.presence,
+            settings,
+            clock=now,
+            homing=self.homing,
+            hls=self.hls,
         )
 
         self.moderation = ModerationService(
@@ -172,6 +181,7 @@ class Node:
         await self.link_rules.start()
         await self.hls.start()
         await self.recorder.start()
+        await self.homing.start()
         self._sweeper = asyncio.create_task(self._sweep_forever(), name="sweeper")
 
     async def stop(self) -> None:
@@ -183,6 +193,7 @@ class Node:
         await self.link_rules.stop()
         await self.link_checks.close()
         await self.media.close()
+        await self.homing.stop()
         await self.hls.stop()
         await self.recorder.stop()
         await self.hub.close()

@@ -377,3 +377,25 @@ held_posts = Table(
     Column("publish_at", UTCDateTime, nullable=False, index=True),
     Column("rule", String(64), nullable=False),
 )
+
+# Nodes of a deployment, as each advertises itself every few seconds (issue 12).
+nodes = Table(
+    "nodes",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("load", Integer, nullable=False),
+    Column("seen_at", UTCDateTime, nullable=False),
+)
+
+# The node mixing each live space, under a lease it renews (core.homing). `epoch` goes up with
+# every claim, so a node that lost the space meanwhile can tell.
+space_homes = Table(
+    "space_homes",
+    metadata,
+    Column("space_id", ID, ForeignKey("spaces.id"), primary_key=True),
+    Column("node_id", ID, nullable=False),
+    Column("node_url", Text, nullable=False),
+    Column("lease_until", UTCDateTime, nullable=False),
+    Column("epoch", Integer, nullable=False),
+)

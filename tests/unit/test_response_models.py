@@ -67,8 +67,9 @@ def test_only_the_known_exceptions_answer_without_json() -> None:
 
 def test_every_route_declares_its_response_model() -> None:
     """On the route itself, not only in the schema: FastAPI then validates what is returned. Not
-    in OpenAPI: the event stream (a WebSocket, in API.md), the API reference page, and HEAD on
-    HLS, recording and clip files (their GET is documented)."""
+    in OpenAPI: the event stream (a WebSocket, in API.md), the API reference page, HEAD on
+    HLS, recording and clip files (their GET is documented), and what nodes call on each other
+    (/internal/v1, not for clients)."""
     undeclared: list[str] = []
     hidden: list[str] = []
     for context in iter_route_contexts(create_app().routes):
@@ -86,6 +87,9 @@ def test_every_route_declares_its_response_model() -> None:
         "/api/v1/spaces/{space_id}/events",
         "/clips/{clip_id}/audio",
         "/docs",
+        "/internal/v1/relay/{space_id}",
+        "/internal/v1/spaces/{space_id}/media",
+        "/internal/v1/spaces/{space_id}/media/{account_id}/hang-up",
         "/spaces/{space_id}/hls/{name}",
         "/spaces/{space_id}/recording/download",
         "/spaces/{space_id}/recording/{name}",

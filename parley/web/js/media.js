@@ -139,6 +139,12 @@ function gatheringComplete(pc) {
   });
 }
 
+// A media connection "disconnected" this long is replaced; retries start after RETRY_FIRST_MS
+// and back off to RETRY_MAX_MS.
+const DISCONNECTED_GRACE_MS = 2000;
+const RETRY_FIRST_MS = 500;
+const RETRY_MAX_MS = 5000;
+
 // Event socket close codes after which reconnecting is pointless (see README): the space is
 // over, we were removed, not signed in or suspended, no such space.
 const FINAL_CLOSE_CODES = new Set([4002, 4003, 4401, 4404, 4429]);
@@ -179,7 +185,7 @@ export function liveAudio({
   state.ready = new Promise((resolve) => (resolveReady = resolve));
   let closed = false;
   let socket = null; // our own event socket, when the caller does not feed us its messages
-  let mediaRetryTimer = null; // replacing a failed media connection
+  const retry = backoff(() => applyRole(true)); // replacing a lost media connection
   let switching = Promise.resolve(); // connections are made one after another, never in parallel
 
   function applyRole(force = false) {
@@ -198,24 +204,26 @@ export function liveAudio({
         // Close the old one only now, so the audio does not drop while the new one is set up.
         // Its srcObject was taken over by the new connection if they share an <audio> element.
         if (previous) previous.close();
-        // A connection that fails (network change, server restart) is replaced by a new one.
-        next.pc?.addEventListener("connectionstatechange", () => {
-          if (next.pc.connectionState !== "failed" || state.connection !== next) return;
-          state.connection = null;
-          next.close();
-          mediaRetryTimer = setTimeout(() => applyRole(), 1000);
-        });
+        whenLost(next, () => replace(next)); // network change, a node gone: a new one
+        retry.reset();
         onChange({ connection: next, role: state.role, muted: state.muted });
         resolveReady(next);
       } catch (error) {
         onError(error);
+        // A refusal (4xx): events decide. Else (network, a node gone, 503) try again.
+        if (!(error instanceof MediaRequestError && error.status < 500)) retry.later();
       }
     });
   }
 
-  function reconnect() {
-    applyRole(true);
+  function replace(connection) {
+    if (state.connection !== connection || closed) return;
+    state.connection = null;
+    connection.close();
+    retry.later();
   }
+
+  function reconnect() { applyRole(true); }
 
   function handle(message) {
     const mine = myPart(message, accountId);
@@ -228,7 +236,7 @@ export function liveAudio({
 
   function close() {
     closed = true;
-    clearTimeout(mediaRetryTimer);
+    retry.cancel();
     if (socket) socket.close();
     if (state.connection) state.connection.close();
     state.connection = null;
@@ -237,6 +245,37 @@ export function liveAudio({
   // Our role comes from the socket's snapshot and events, never from the caller, so it is current.
   if (ownSocket) socket = followEvents({ spaceId, token, apiBase, handle, onFinal: close });
   return state;
+}
+
+// Calls `onLost` once the connection fails, or stays "disconnected" DISCONNECTED_GRACE_MS (a
+// dead node never answers again, and the browser calls that "failed" only after half a minute).
+function whenLost(connection, onLost) {
+  let stalled = null;
+  connection.pc?.addEventListener("connectionstatechange", () => {
+    clearTimeout(stalled);
+    const now = connection.pc.connectionState;
+    if (now === "disconnected") stalled = setTimeout(onLost, DISCONNECTED_GRACE_MS);
+    if (now === "failed") onLost();
+  });
+}
+
+// Runs `attempt` later, each time a little later (up to RETRY_MAX_MS) until `reset()`.
+function backoff(attempt) {
+  let delay = RETRY_FIRST_MS;
+  let timer = null;
+  return {
+    later() {
+      clearTimeout(timer);
+      timer = setTimeout(attempt, delay);
+      delay = Math.min(2 * delay, RETRY_MAX_MS);
+    },
+    reset() {
+      delay = RETRY_FIRST_MS;
+    },
+    cancel() {
+      clearTimeout(timer);
+    },
+  };
 }
 
 // A listener's WebRTC connection, or HLS when the node's WebRTC listener cap is reached.

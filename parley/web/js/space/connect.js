@@ -36,6 +36,7 @@ function followDataSaver(room) {
 
 function openFeed(room) {
   const { connection } = room.view;
+  let dropped = false;
   return spaceEvents({
     spaceId: room.spaceId,
     token: room.session.token,
@@ -43,8 +44,14 @@ function openFeed(room) {
     onStatus(status) {
       connection.textContent = CONNECTION_TEXT[status] || status;
       connection.dataset.state = status;
-      const pc = room.audio?.connection?.pc;
-      if (status === "live" && pc && ["failed", "disconnected", "closed"].includes(pc.connectionState)) room.audio.reconnect();
+      if (status === "reconnecting" || status === "offline") dropped = true;
+      // Back after a drop: the node we were on may be gone (its spaces move to other nodes),
+      // and our audio with it, long before the browser calls the connection failed. Offering
+      // again costs one request; the old connection is closed once the new one is up.
+      if (status === "live" && dropped && room.audio) {
+        dropped = false;
+        room.audio.reconnect();
+      }
     },
     async beforeResume() {
       if (room.leaving || room.over) return;

@@ -1,0 +1,166 @@
+"""This node's part in homing (core.homing): the spaces it mixes, whose leases it renews, where
+the others' are mixed, and its advertisement to the other nodes (issue 12).
+
+Only with a node secret (`PARLEY_NODE_SECRET`): without one a node cannot prove itself to the
+others, and every node mixes the spaces whose media reach it, as a single node does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+from parley.config import Settings
+from parley.core.homing import (
+    NODE_AUTH_SCHEME,
+    Home,
+    NodeAuthError,
+    NodeInfo,
+    check_node_credential,
+    node_credential,
+)
+from parley.services.common import NodeClock, new_id
+from parley.store.db import Database
+from parley.store.homes import HomeStore
+
+log = logging.getLogger(__name__)
+
+# A node credential is good this long: enough for one request or one socket's opening.
+CREDENTIAL_TTL_SECONDS = 60.0
+
+
+class Homing:
+    def __init__(self, db: Database, settings: Settings, *, clock: NodeClock) -> None:
+        self.db = db
+        self.clock = clock
+        secret = settings.node_secret
+        self._secret = secret.get_secret_value() if secret is not None else None
+        self.node_id = settings.node_id or new_id()
+        self.url = settings.effective_node_url
+        self.lease = timedelta(seconds=settings.home_lease_seconds)
+        self.held: dict[str, Home] = {}  # spaces mixed here
+        # Told of a space whose lease another node took (this node must stop mixing it).
+        self.on_lost: Callable[[str], None] = lambda _space_id: None
+        self.load: Callable[[], int] = lambda: 0
+        self._renewer: asyncio.Task[None] | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return self._secret is not None
+
+    def is_me(self, home: Home) -> bool:
+        return home.node_id == self.node_id
+
+    async def start(self) -> None:
+        if self.enabled:
+            await self._advertise()
+            self._renewer = asyncio.create_task(self._renew_forever(), name="home-leases")
+
+    async def stop(self) -> None:
+        if self._renewer is not None:
+            self._renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._renewer
+        if self.enabled:
+            # Gone at once rather than when the leases run out: another node takes over now.
+            for space_id in list(self.held):
+                await self.release(space_id)
+            async with self.db.write() as conn:
+                await HomeStore(conn).forget_node(self.node_id)
+
+    async def resolve(self, space_id: str) -> Home:
+        """The space's home, which becomes this node when nobody holds a lease on it."""
+        now = self.clock.now()
+        async with self.db.write() as conn:
+            home = await HomeStore(conn).claim(
+                space_id, self.node_id, self.url, now=now, until=now + self.lease
+            )
+        assert home is not None  # claimed, or someone else's
+        if self.is_me(home):
+            self.held[space_id] = home
+        return home
+
+    async def current(self, space_id: str) -> Home | None:
+        """The space's home as the database has it, claiming nothing."""
+        async with self.db.read() as conn:
+            home = await HomeStore(conn).home(space_id)
+        return home if home is not None and home.held_at(self.clock.now()) else None
+
+    async def release(self, space_id: str) -> None:
+        if self.held.pop(space_id, None) is not None:
+            async with self.db.write() as conn:
+                await HomeStore(conn).release(space_id, self.node_id)
+
+    async def hand_over(self, space_id: str, candidates: set[str]) -> NodeInfo | None:
+        """This node is going away: give the space to another node, one of `candidates` (nodes
+        relaying it, which start mixing the moment their relay closes) if any is alive, else
+        the least loaded; with no other node, let it go. The node it went to, if any."""
+        if self.held.pop(space_id, None) is None:
+            return None
+        others = [n for n in await self.nodes() if n.node_id != self.node_id]
+        chosen = [n for n in others if n.node_id in candidates] or others
+        async with self.db.write() as conn:
+            store = HomeStore(conn)
+            if chosen:
+                until = self.clock.now() + self.lease
+                if await store.hand_over(space_id, self.node_id, chosen[0], until=until):
+                    return chosen[0]
+            await store.release(space_id, self.node_id)
+        return None
+
+    async def nodes(self) -> list[NodeInfo]:
+        """Nodes heard from within two leases, least loaded first."""
+        async with self.db.read() as conn:
+            return await HomeStore(conn).nodes_seen_since(self.clock.now() - 2 * self.lease)
+
+    async def _renew_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.lease.total_seconds() / 3)
+            try:
+                await self._renew()
+                await self._advertise()
+            except Exception:
+                log.exception("could not renew home leases; trying again")
+
+    async def _renew(self) -> None:
+        spaces = set(self.held)
+        async with self.db.write() as conn:
+            kept = await HomeStore(conn).renew(
+                spaces, self.node_id, until=self.clock.now() + self.lease
+            )
+        for space_id in spaces - kept:
+            if self.held.pop(space_id, None) is not None:
+                log.warning("space %s: another node took its home lease", space_id)
+                self.on_lost(space_id)
+
+    async def _advertise(self) -> None:
+        me = NodeInfo(self.node_id, self.url, self.load(), self.clock.now())
+        async with self.db.write() as conn:
+            await HomeStore(conn).advertise(me)
+
+    # --- proving who we are to another node, and checking who calls us --------------------
+
+    def authorization(self, purpose: str) -> dict[str, str]:
+        assert self._secret is not None, "homing is off: no node secret"
+        credential = node_credential(
+            self._secret,
+            self.node_id,
+            purpose,
+            now=self.clock.wall(),
+            ttl=CREDENTIAL_TTL_SECONDS,
+        )
+        return {"authorization": f"{NODE_AUTH_SCHEME} {credential}"}
+
+    def caller_node(self, authorization: str | None, purpose: str) -> str:
+        """The id of the node that made this request; NodeAuthError if it is not one of ours."""
+        if self._secret is None:
+            raise NodeAuthError("this node takes no node-to-node requests (no node secret)")
+        scheme, _, credential = (authorization or "").partition(" ")
+        if scheme != NODE_AUTH_SCHEME:
+            raise NodeAuthError(f"expected {NODE_AUTH_SCHEME} authorization")
+        return check_node_credential(
+            self._secret, credential.strip(), purpose, now=self.clock.wall()
+        )

@@ -1,0 +1,67 @@
+"""Several real `parley serve` processes sharing a fresh PostgreSQL database and the local
+Redis, with a node secret: one deployment, as behind a load balancer (tests talk to each node
+directly, as the balancer would send them)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from bench.common import ServerProcess, server_process
+from tests.support.clients import PASSWORD, Person
+from tests.support.servers import REDIS_URL, fresh_postgres_database
+
+PARLEY = [sys.executable, "-m", "parley.cli"]
+NODE_SECRET = "a secret every node of the test deployment shares"
+
+
+@dataclass
+class Deployment:
+    nodes: list[ServerProcess]
+    env: dict[str, str]  # what every node was started with
+
+    def admin(self, handle: str) -> None:
+        """`parley admin create-user --admin`, on the deployment's database."""
+        subprocess.run(
+            [*PARLEY, "admin", "create-user", handle, "--password", PASSWORD, "--admin"],
+            env={**os.environ, **self.env},
+            check=True,
+            capture_output=True,
+        )
+
+
+@contextlib.asynccontextmanager
+async def cluster(count: int, cpus: str | None = None, **env: str) -> AsyncIterator[Deployment]:
+    """`count` nodes, pinned to `cpus` with taskset when given (benchmarks)."""
+    async with fresh_postgres_database() as url:
+        shared = {
+            "PARLEY_DATABASE_URL": url,
+            "PARLEY_REDIS_URL": REDIS_URL,
+            "PARLEY_NODE_SECRET": NODE_SECRET,
+            **env,
+        }
+        with contextlib.ExitStack() as stack:
+            start = [server_process(cpus, **shared) for _ in range(count)]
+            nodes = [stack.enter_context(node) for node in start]
+            try:
+                yield Deployment(nodes, shared)
+            except BaseException:
+                for index, node in enumerate(nodes):  # what each node said, to see why
+                    tail = node.log_path.read_text(errors="replace")[-3000:]
+                    print(f"--- node {index} ({node.base}) log:\n{tail}")
+                raise
+
+
+def kill(node: ServerProcess) -> None:
+    """As a crash: no clean-up, no goodbye to the other nodes."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(node.pid, signal.SIGKILL)
+
+
+async def people(node: ServerProcess, *handles: str) -> list[Person]:
+    return [await Person.sign_up(node.base, handle) for handle in handles]
