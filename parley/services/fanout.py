@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from parley.bus import messages
 from parley.bus.base import Bus
 from parley.bus.messages import (
+    LiveCaption,
     ParticipantGone,
     SpaceOver,
     UnknownEvent,
@@ -65,18 +66,19 @@ class Client:
 
 @dataclass
 class FeedLog:
-    """The recent events of a space, as (seq, message), addressed by absolute position."""
+    """The recent events of a space, as (seq, message), addressed by absolute position. Messages
+    outside the numbered log (partial captions) have no seq: every client past them gets them."""
 
     capacity: int
     base: int = 0
-    entries: list[tuple[int, str]] = field(default_factory=list)
+    entries: list[tuple[int | None, str]] = field(default_factory=list)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def end(self) -> int:
         return self.base + len(self.entries)
 
-    def append(self, seq: int, message: str) -> None:
+    def append(self, seq: int | None, message: str) -> None:
         self.entries.append((seq, message))
         if len(self.entries) > 2 * self.capacity:
             # Whoever is behind the dropped part is past `capacity` behind: they resync anyway.
@@ -90,7 +92,7 @@ class FeedLog:
         old, self.wake = self.wake, asyncio.Event()
         old.set()
 
-    def since(self, position: int) -> list[tuple[int, str]]:
+    def since(self, position: int) -> list[tuple[int | None, str]]:
         return self.entries[position - self.base :]
 
 
@@ -126,6 +128,10 @@ class Feed:
                     log.exception("feed %s: could not deliver an event", self.space_id)
 
     async def _receive(self, message: str, event: messages.Message | None) -> None:
+        if isinstance(event, LiveCaption):
+            self.log.append(None, message)
+            self._schedule_flush()
+            return
         if not isinstance(event, Event | UnknownEvent):
             return
         seq = event.seq
@@ -150,6 +156,9 @@ class Feed:
         self.log.append(seq, message)
         if isinstance(event, Event):
             self._control(event)
+        self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
         if not self._flush_scheduled:
             self._flush_scheduled = True
             loop = asyncio.get_running_loop()
@@ -281,7 +290,9 @@ async def pump(
             await send(json.dumps({"type": Frame.RESYNC.value, "seq": client.last_seq}))
             return CLOSE_RESYNC, "too far behind: reconnect with since=N"
         wake = feed_log.wake
-        pending = [(s, m) for s, m in feed_log.since(client.position) if s > client.last_seq]
+        pending = [
+            (s, m) for s, m in feed_log.since(client.position) if s is None or s > client.last_seq
+        ]
         client.position = feed_log.end
         if pending:
             if batch:
@@ -289,7 +300,7 @@ async def pump(
             else:
                 for _, message in pending:
                     await send(message)
-            client.last_seq = pending[-1][0]
+            client.last_seq = max((s for s, _ in pending if s is not None), default=client.last_seq)
             continue  # more may have arrived while sending
         if client.closing is not None:
             return client.closing

@@ -33,6 +33,7 @@ from parley.core.turn import turn_credential
 from parley.media.edge import OfferRefused, OfferSuperseded, Room, RoomClosed
 from parley.media.offer import check_offer
 from parley.services.accounts import Caller
+from parley.services.captions import CaptionService
 from parley.services.common import Clock
 from parley.services.hls import HlsService
 from parley.services.presence import PresenceService
@@ -89,8 +90,9 @@ class MediaService:
         *,
         clock: Clock,
         hls: HlsService | None = None,
+        captions: CaptionService | None = None,
     ) -> None:
-        self.hls = hls
+        self.hls, self.captions = hls, captions
         self.bus = bus
         self.spaces = spaces
         # Where speaking levels and dead connections are reported.
@@ -266,6 +268,8 @@ class MediaService:
             room.on_empty = self._closer(watched)
             if self.hls is not None:
                 self.hls.mixer_started(space_id, room.mixer)
+            if self.captions is not None:
+                self.captions.mixer_started(space_id, room.mixer)
             watched.task = asyncio.create_task(self._follow(watched), name=f"media:{space_id}")
         ready = asyncio.ensure_future(watched.ready.wait())
         assert watched.task is not None
@@ -292,6 +296,8 @@ class MediaService:
                         case UnknownEvent(seq=seq) if seq == watched.last_seq + 1:
                             watched.last_seq = seq  # nothing to act on, and no gap to fill
         finally:
+            if self.captions is not None:
+                self.captions.mixer_stopped(space_id, watched.room.mixer)
             with contextlib.suppress(Exception):
                 await watched.room.close()
             if self.hls is not None:

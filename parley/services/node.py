@@ -18,6 +18,7 @@ from parley.media import aiortc_internals
 from parley.media.segment_store import FileSegmentStore
 from parley.services.accounts import AccountService
 from parley.services.bots import BotService
+from parley.services.captions import CaptionService
 from parley.services.common import NodeClock
 from parley.services.decisions import SpaceDecisions
 from parley.services.fanout import CLOSE_REMOVED, CLOSE_UNAUTHORIZED, FanoutHub
@@ -52,7 +53,8 @@ class Node:
     - spaces: every decision about a space runs in `decisions` (one transaction); `spaces` (the
       host's controls, what participants do, the event log), `presence` (connections, hosts away,
       dropped participants), `features` (the admin's switches);
-    - live delivery: `hub` (event sockets), `media` (WebRTC and the mixer), `hls` (live HLS);
+    - live delivery: `hub` (event sockets), `media` (WebRTC and the mixer), `hls` (live HLS),
+      `captions` (live captions from each mixer, and the transcripts they make);
     - trust and safety: `moderation` (suspensions, notices, appeals, audit), `reports`,
       `location` (the location policy posts' places obey).
     """
@@ -118,8 +120,17 @@ class Node:
         self.hls = HlsService(
             self.spaces, FileSegmentStore(settings.data_dir / "hls"), settings, clock=now
         )
+        self.captions = CaptionService(
+            self.db, self.bus, self.spaces, self.decisions, settings, clock=now
+        )
         self.media = MediaService(
-            self.bus, self.spaces, self.presence, settings, clock=now, hls=self.hls
+            self.bus,
+            self.spaces,
+            self.presence,
+            settings,
+            clock=now,
+            hls=self.hls,
+            captions=self.captions,
         )
 
         self.moderation = ModerationService(
@@ -136,6 +147,7 @@ class Node:
 
     async def start(self) -> None:
         await aiortc_internals.self_check()  # refuse to start rather than fail mid-call
+        self.captions.start()  # so does a captions engine that cannot run here
         await self.db.migrate()
         await self.bus.start()
         ready = asyncio.Event()
@@ -154,6 +166,7 @@ class Node:
         await self.link_rules.stop()
         await self.link_checks.close()
         await self.media.close()
+        await self.captions.stop()
         await self.hls.stop()
         await self.hub.close()
         await self.bus.close()

@@ -26,6 +26,8 @@ class EventType(StrEnum):
     HOST_RETURNED = "host_returned"
     HOST_CHANGED = "host_changed"
     ACTIVE_SPEAKERS = "active_speakers"
+    # A final caption; partial ones travel beside the log, unnumbered (bus/messages.py).
+    CAPTION = "caption"
 
 
 class Frame(StrEnum):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from parley.core.captions import Caption, caption_fields
 from parley.core.errors import Conflict, Forbidden, Invalid
 from parley.core.spaces.events import Event, EventType
 from parley.core.spaces.model import Role, SpaceState, SpaceStatus, SpeakPolicy
@@ -171,4 +172,14 @@ def active_speakers(state: SpaceState, account_ids: list[str], now: datetime) ->
         return []
     log = _log(state, now)
     log.emit(EventType.ACTIVE_SPEAKERS, account_ids=account_ids)
+    return _done(state, log)
+
+
+def caption(state: SpaceState, said: Caption, now: datetime) -> list[Event]:
+    """A final caption joins the space's log (partials never do: they are replaced within the
+    second, and a late joiner has no use for them)."""
+    if state.space.state is not SpaceStatus.LIVE or not said.final:
+        return []
+    log = _log(state, now)
+    log.emit(EventType.CAPTION, **caption_fields(said))
     return _done(state, log)
