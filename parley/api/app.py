@@ -21,6 +21,7 @@ from parley.api.logs import redact_tokens_in_server_logs
 from parley.api.routes import (
     accounts,
     bots,
+    captions,
     events,
     hls,
     links,
@@ -101,7 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     errors.install(app)
-    for module in (accounts, spaces, events, moderation, links, hls, bots, location):
+    for module in (accounts, spaces, events, moderation, links, hls, bots, location, captions):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(ops.router)
     app.include_router(links.redirector)

@@ -27,6 +27,7 @@ from parley.core.captions import (
     vocabulary,
 )
 from parley.core.errors import NotFound
+from parley.core.moderation import require_moderator
 from parley.core.spaces import stage
 from parley.core.spaces.events import Event
 from parley.core.spaces.model import SpaceState
@@ -34,6 +35,7 @@ from parley.media.captions.engines import TUNINGS, CaptionsUnavailable, EngineSp
 from parley.media.captions.tap import CaptionTap
 from parley.media.captions.workers import PoolStats, RecognizerPool
 from parley.media.mixer import Mixer
+from parley.services.accounts import Caller
 from parley.services.common import Clock
 from parley.services.decisions import SpaceDecisions
 from parley.services.spaces import SpaceService
@@ -179,18 +181,28 @@ class CaptionService:
 
     # --- transcripts ---------------------------------------------------------------------------
 
-    async def transcript(self, space_id: str) -> list[TranscriptLine]:
+    async def transcript(self, caller: Caller, space_id: str) -> list[TranscriptLine]:
+        """The space's final captions, for whoever may follow it (not removed from it, not
+        blocked by its host), as HLS is."""
         await self.spaces.stage(space_id)  # 404 for no such space
+        await self.spaces.follower(space_id, caller.account.id)
         async with self.db.read() as conn:
             return await TranscriptStore(conn).lines(space_id)
 
-    async def around(self, space_id: str, at: float, seconds: float) -> list[TranscriptLine]:
-        """The lines within `seconds` either side of `at` (seconds from the space's start)."""
+    async def around(
+        self, caller: Caller, space_id: str, at: float, seconds: float
+    ) -> list[TranscriptLine]:
+        """For moderators: the lines within `seconds` either side of `at` (seconds from the
+        space's start), what a report on the space at that moment is about."""
+        require_moderator(caller)
+        await self.spaces.stage(space_id)
         async with self.db.read() as conn:
             store = TranscriptStore(conn)
             return await store.lines(space_id, after=at - seconds, before=at + seconds)
 
-    async def search(self, words: str, limit: int) -> list[TranscriptHit]:
+    async def search(self, caller: Caller, words: str, limit: int) -> list[TranscriptHit]:
+        """For moderators: lines of any space's transcript that contain `words`."""
+        require_moderator(caller)
         async with self.db.read() as conn:
             return await TranscriptStore(conn).search(words, limit=limit)
 

@@ -19,6 +19,7 @@ import pytest
 
 from tests.support.audio import MediaClient
 from tests.support.clients import EventStream, Person, bring_on_stage
+from tests.support.moderation import admin
 from tests.support.servers import ServerThread, serve, sqlite_url
 from tests.support.speech import Speaker, say
 
@@ -108,6 +109,36 @@ async def test_a_speaker_is_captioned_live_and_the_finals_are_kept(server: Serve
             assert captions(replay, final=False) == []
     finally:
         await alice.close()
+    await transcript_is_kept(server, sid, people, final["data"])
+
+
+async def transcript_is_kept(
+    server: ServerThread, sid: str, people: dict[str, Person], said: dict[str, Any]
+) -> None:
+    """The final is in the space's WebVTT, at its time, and moderators find it by its words."""
+    r = await people["lena"].http.get(f"/spaces/{sid}/transcript.vtt")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/vtt")
+    cues = r.text.split("\n\n")
+    assert cues[0] == "WEBVTT"
+    cue = next(c for c in cues[1:] if said["text"] in c).splitlines()
+    start, _, end = cue[1].partition(" --> ")
+    assert abs(_seconds(start) - said["start"]) < 0.002 and abs(_seconds(end) - said["end"]) < 0.002
+    assert cue[2] == f"<v alice>{said['text']}"
+    await people["lena"].refused("GET", "/admin/transcripts?q=any", 403, "moderators_only")
+    moderator = await admin(server, "mona")
+    word = said["text"].split()[-1]
+    hits = await moderator.call("GET", f"/admin/transcripts?q={word}", 200)
+    assert {"space_id": sid, "space_title": "Morning talk"}.items() <= hits[0].items()
+    assert hits[0]["line"]["speaker_id"] == people["alice"].id
+    around = await moderator.call(
+        "GET", f"/admin/spaces/{sid}/transcript?at={said['start']}&seconds=1", 200
+    )
+    assert said["text"] in [line["text"] for line in around]
+
+
+def _seconds(stamp: str) -> float:
+    hours, minutes, seconds = stamp.split(":")
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
 
 
 async def test_two_speakers_in_turn_are_told_apart(server: ServerThread) -> None:

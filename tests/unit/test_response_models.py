@@ -17,6 +17,7 @@ NOT_JSON = {
     ("GET", "/metrics"),
     ("GET", "/l/{link_id}"),
     ("GET", "/spaces/{space_id}/hls/{name}"),
+    ("GET", "/spaces/{space_id}/transcript.vtt"),
 }
 
 OPENAPI = create_app().openapi()
