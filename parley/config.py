@@ -129,6 +129,10 @@ class Settings(BaseSettings):
     hls_segment_seconds: float = Field(default=2.0, ge=1.0, le=10.0)
     hls_playlist_segments: int = Field(default=6, ge=3, le=100)
     hls_ended_keep_seconds: float = Field(default=60.0, ge=0)
+    # Recordings (issue 10) live under data_dir/recordings; a finished one is deleted this many
+    # days after its space ended (0: kept until someone deletes it), unless a report on the
+    # space is still open.
+    recording_retention_days: float = Field(default=30, ge=0)
 
     # Live captions (issue 14): which recognizer turns each speaker's voice into `caption`
     # events (off, pocketsphinx: bundled and offline, vosk or whisper: with a model directory

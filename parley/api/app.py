@@ -28,6 +28,7 @@ from parley.api.routes import (
     location,
     moderation,
     ops,
+    recordings,
     spaces,
 )
 from parley.api.security_headers import SecurityHeaders
@@ -102,7 +103,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     errors.install(app)
-    for module in (accounts, spaces, events, moderation, links, hls, bots, location, captions):
+    for module in (
+        accounts, spaces, events, moderation, links, hls, recordings, bots, location, captions,
+    ):  # fmt: skip
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(ops.router)
     app.include_router(links.redirector)

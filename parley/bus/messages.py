@@ -26,6 +26,8 @@ from parley.bus.base import Bus
 from parley.core.captions import Caption, caption_fields, caption_from
 from parley.core.links.rules import Decision, LinkRule, MatchKind
 from parley.core.sessions import SessionEnd
+from parley.core.spaces import events
+from parley.core.spaces.event_wire import event_of, to_wire
 from parley.core.spaces.events import Event, EventType
 from parley.core.spaces.model import Role
 
@@ -118,7 +120,7 @@ def encode(message: Message) -> str:
     match message:
         case Event():
             # Compact and unescaped: this very text is what every socket of the space is sent.
-            return json.dumps(message.to_wire(), ensure_ascii=False, separators=(",", ":"))
+            return json.dumps(to_wire(message), ensure_ascii=False, separators=(",", ":"))
         case AccountSuspended(account_id):
             return json.dumps({"type": "suspended", "account_id": account_id})
         case SessionsEnded(account_id, session_ids, why):
@@ -204,9 +206,8 @@ def _space_event(space_id: str, data: dict[str, Any], text: str) -> SpaceMessage
         kind = EventType(data["type"])
     except ValueError:
         return UnknownEvent(space_id, seq, text)
-    event = Event(space_id, seq, kind, datetime.fromisoformat(_text(data["at"])), payload)
-    stage_effect(event)  # what a node acts on must be well formed: raises if not
-    return event
+    # What a node acts on must be well formed: raises if not.
+    return event_of(space_id, seq, kind, datetime.fromisoformat(_text(data["at"])), payload)
 
 
 def _text(value: object) -> str:
@@ -278,29 +279,20 @@ StageEffect = SpaceOver | RoleChanged | MicChanged | ParticipantGone
 
 
 def stage_effect(event: Event) -> StageEffect | None:
-    """The typed reading of the events that change who is heard or connected; None for the
-    others. Raises `ValueError`/`TypeError` if such an event is malformed."""
-    data = event.data
-    match event.type:
-        case EventType.SPACE_ENDED | EventType.SPACE_CANCELLED:
+    """What the events that change who is heard or connected mean for the stage; None for the
+    others."""
+    match event.data:
+        case events.SpaceEnded() | events.SpaceCancelled():
             return SpaceOver()
-        case EventType.ROLE_CHANGED:
-            return RoleChanged(
-                _text(data["account_id"]), Role(data["role"]), _flag(data.get("muted", True))
-            )
-        case EventType.MIC_CHANGED:
-            return MicChanged(_text(data["account_id"]), _flag(data.get("muted", False)))
-        case EventType.PARTICIPANT_LEFT | EventType.PARTICIPANT_REMOVED:
-            return ParticipantGone(
-                _text(data["account_id"]), event.type is EventType.PARTICIPANT_REMOVED
-            )
+        case events.RoleChanged(account_id=account_id, role=role, muted=muted):
+            return RoleChanged(account_id, role, muted)
+        case events.MicChanged(account_id=account_id, muted=muted):
+            return MicChanged(account_id, muted)
+        case events.ParticipantLeft(account_id=account_id):
+            return ParticipantGone(account_id, removed=False)
+        case events.ParticipantRemoved(account_id=account_id):
+            return ParticipantGone(account_id, removed=True)
     return None
-
-
-def _flag(value: object) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"expected true or false, got {type(value).__name__}")
-    return value
 
 
 async def publish(bus: Bus, message: Message) -> None:

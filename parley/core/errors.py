@@ -46,3 +46,9 @@ class Unavailable(RuleViolation):
     """A feature an admin switched off; the message says why, for everyone alike."""
 
     status = 503
+
+
+class Gone(RuleViolation):
+    """It existed and was removed on purpose (a deleted recording)."""
+
+    status = 410

@@ -73,6 +73,7 @@ class AuditAction(StrEnum):
     REPORT_ACTIONED = "report_actioned"
     REPORT_DISMISSED = "report_dismissed"
     LOCATION_POLICY = "location_policy"
+    RECORDING_DELETE = "recording_delete"  # a moderator deleted a space's recording
 
 
 class AuditTarget(StrEnum):
@@ -85,6 +86,7 @@ class AuditTarget(StrEnum):
     LINK_RULE = "link_rule"
     REPORT = "report"
     POLICY = "policy"
+    RECORDING = "recording"  # target_id: the space's id
 
 
 # How a report may be resolved, and what the audit log calls it.

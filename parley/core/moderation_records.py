@@ -7,6 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from parley.core.accounts import Account
+from parley.core.moderation import (
+    AppealDecision,
+    AuditAction,
+    AuditTarget,
+    ModerationAction,
+    ReportStatus,
+    ReportTarget,
+)
 from parley.core.notifications import Details
 
 
@@ -15,8 +23,8 @@ class ActionTaken:
     """One moderation action, as the transparency report and notices count it."""
 
     id: str
-    action: str
-    target_type: str
+    action: ModerationAction
+    target_type: AuditTarget
     target_id: str
     actor_id: str | None
     rule: str
@@ -32,7 +40,7 @@ class Notice:
     id: str
     account_id: str
     action_id: str
-    action: str
+    action: ModerationAction
     rule: str
     reason: str
     text: str
@@ -46,7 +54,7 @@ class NoticeRead:
 
     notice: Notice
     appeal_id: str | None = None
-    appeal_decision: str | None = None
+    appeal_decision: AppealDecision | None = None
 
 
 @dataclass(frozen=True)
@@ -56,7 +64,7 @@ class Appeal:
     account_id: str
     text: str
     created_at: datetime
-    decision: str | None = None
+    decision: AppealDecision | None = None
     decision_reason: str | None = None
     decided_by: str | None = None
     decided_at: datetime | None = None
@@ -74,12 +82,12 @@ class QueuedAppeal:
 class Report:
     id: str
     reporter_id: str
-    target_type: str
+    target_type: ReportTarget
     target_id: str
     rule: str
     comment: str
     created_at: datetime
-    status: str
+    status: ReportStatus
     resolved_by: str | None = None
     resolved_at: datetime | None = None
 
@@ -98,8 +106,8 @@ class AuditEntry:
     id: int
     at: datetime
     actor_id: str | None
-    action: str
-    target_type: str
+    action: AuditAction
+    target_type: AuditTarget
     target_id: str
     rule: str | None
     reason: str | None
@@ -150,7 +158,7 @@ class ActionCount:
     """A line of the transparency report: how many actions of a kind, under a rule, in a month."""
 
     period: str
-    action: str
+    action: AuditAction
     rule: str | None
     count: int
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from datetime import datetime
 
 from parley.bus import messages
@@ -57,32 +57,22 @@ def _times(session: StoredSession) -> SessionTimes:
     return SessionTimes(session.created_at, session.last_used_at, session.scope == APPEAL_SCOPE)
 
 
+@dataclass(eq=False)
 class AccountService:
-    def __init__(
-        self,
-        db: Database,
-        passwords: Passwords,
-        *,
-        guard_links: Callable[[str], Awaitable[None]],
-        bus: Bus,
-        sessions: SessionPolicy,
-        limits: RateLimiter,
-        clock: Clock,
-        instance_name: str = "Parley",
-    ) -> None:
-        self.db = db
-        # Sign-in checks its limits itself: they depend on the handle in the body.
-        self.limits = limits
-        self.passwords = passwords
-        # Handles that read as the instance speaking are reserved (core.accounts).
-        self.instance_name = instance_name
-        # Refuses text with a blocked link in it (LinkChecks.guard): posts, names, bios.
-        self.guard_links = guard_links
-        # Ended sessions are announced here, so every node closes what they hold open.
-        self.bus = bus
-        self.sessions = sessions
-        # What session expiry reads the time from; tests move it instead of waiting.
-        self.clock = clock
+    db: Database
+    passwords: Passwords
+    _: KW_ONLY
+    # Refuses text with a blocked link in it (LinkChecks.guard): posts, names, bios.
+    guard_links: Callable[[str], Awaitable[None]]
+    # Ended sessions are announced here, so every node closes what they hold open.
+    bus: Bus
+    sessions: SessionPolicy
+    # Sign-in checks its limits itself: they depend on the handle in the body.
+    limits: RateLimiter
+    # What session expiry reads the time from; tests move it instead of waiting.
+    clock: Clock
+    # Handles that read as the instance speaking are reserved (core.accounts).
+    instance_name: str = "Parley"
 
     async def sign_up(
         self,

@@ -11,6 +11,7 @@ stays suspended whatever happens to its owner, and is not lifted while its owner
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import KW_ONLY, dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -33,19 +34,13 @@ from parley.store.tokens import BotStore
 NO_PASSWORD = "!automated"
 
 
+@dataclass(eq=False)
 class BotService:
-    def __init__(
-        self,
-        db: Database,
-        *,
-        guard_links: Callable[[str], Awaitable[None]],
-        instance_name: str,
-        clock: Clock,
-    ) -> None:
-        self.db = db
-        self.guard_links = guard_links
-        self.instance_name = instance_name
-        self.clock = clock
+    db: Database
+    _: KW_ONLY
+    guard_links: Callable[[str], Awaitable[None]]
+    instance_name: str
+    clock: Clock
 
     async def create(self, caller: Caller, handle: str, display_name: str) -> Account:
         """A bot owned by the caller, under the handle rules every sign-up follows."""

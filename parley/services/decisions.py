@@ -66,9 +66,10 @@ class SpaceDecisions:
         space = state.space
         if any(e.type is EventType.SPACE_STARTED for e in events):
             await self._notify_live(conn, space)
-        # Keep the replay window; older cursors are answered with a snapshot.
+        # Keep the replay window; older cursors are answered with a snapshot. A recorded space
+        # keeps all its events: its replay shows who spoke when, and the reactions.
         window = self.settings.event_replay_limit
-        if space.seq > window and any(e.seq % 100 == 0 for e in events):
+        if not space.recording and space.seq > window and any(e.seq % 100 == 0 for e in events):
             await SpaceStore(conn).prune_events(space.id, space.seq - window)
 
     async def _notify_live(self, conn: AsyncConnection, space: Space) -> None:

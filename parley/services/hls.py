@@ -14,8 +14,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Coroutine
-from dataclasses import dataclass, field
+from collections.abc import Callable, Coroutine
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -77,23 +77,23 @@ class LiveStream:
         self.window.append(entry)
 
 
+@dataclass(eq=False)
 class HlsService:
-    def __init__(
-        self,
-        spaces: SpaceService,
-        store: SegmentStore,
-        settings: Settings,
-        *,
-        clock: Clock,
-    ) -> None:
-        self.spaces = spaces
-        self.store = store
-        self.settings = settings
-        self.clock = clock
-        self.streams: dict[str, LiveStream] = {}
-        self._retired = SegmenterStats()  # counters of segmenters that have stopped
-        self._stopping: set[LiveSegmenter] = set()  # detached, storing their last segment
-        self._background: set[asyncio.Task[None]] = set()
+    spaces: SpaceService
+    store: SegmentStore
+    settings: Settings
+    _: KW_ONLY
+    clock: Clock
+    streams: dict[str, LiveStream] = field(default_factory=dict, init=False)
+    # Counters of segmenters that have stopped.
+    _retired: SegmenterStats = field(default_factory=SegmenterStats, init=False)
+    # Detached, storing their last segment.
+    _stopping: set[LiveSegmenter] = field(default_factory=set, init=False)
+    _background: set[asyncio.Task[None]] = field(default_factory=set, init=False)
+    # Told of each segment once stored (on the event loop): the recorder keeps them.
+    segment_listeners: list[Callable[[str, SegmentEntry], None]] = field(
+        default_factory=list, init=False
+    )
 
     async def start(self) -> None:
         """Streams left by a previous run of this node are dead: nobody can resume them."""
@@ -128,7 +128,7 @@ class HlsService:
             stream=space_id,
             store=self.store,
             segment_seconds=self.settings.hls_segment_seconds,
-            on_segment=stream.add,
+            on_segment=lambda entry: self._stored(stream, entry),
             clock=self.clock,
             numbers=stream.numbers,
             discontinuity=bool(stream.window),
@@ -138,6 +138,14 @@ class HlsService:
         segmenter.start()
         mixer.add_program_sink(segmenter.offer)
         stream.segmenter, stream.mixer = segmenter, mixer
+
+    def _stored(self, stream: LiveStream, entry: SegmentEntry) -> None:
+        stream.add(entry)
+        for listener in self.segment_listeners:
+            try:
+                listener(stream.space_id, entry)
+            except Exception:
+                log.exception("hls %s: a segment listener failed", stream.space_id)
 
     async def mixer_stopped(self, space_id: str, mixer: Mixer, *, ended: bool) -> None:
         stream = self.streams.get(space_id)

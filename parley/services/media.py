@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 from parley.bus import messages
@@ -80,29 +80,21 @@ class WatchedRoom:
         return {a for a, m in self.stage.items() if m.role.on_stage and not m.muted}
 
 
+@dataclass(eq=False)
 class MediaService:
-    def __init__(
-        self,
-        bus: Bus,
-        spaces: SpaceService,
-        presence: PresenceService,
-        settings: Settings,
-        *,
-        clock: Clock,
-        hls: HlsService | None = None,
-        captions: CaptionService | None = None,
-    ) -> None:
-        self.hls, self.captions = hls, captions
-        self.bus = bus
-        self.spaces = spaces
-        # Where speaking levels and dead connections are reported.
-        self.presence = presence
-        self.settings = settings
-        self.clock = clock
-        self.rooms: dict[str, WatchedRoom] = {}
-        self._background: set[asyncio.Task[None]] = set()
-        self._pending_speakers: dict[str, list[str]] = {}
-        self._speaker_writers: set[str] = set()
+    bus: Bus
+    spaces: SpaceService
+    # Where speaking levels and dead connections are reported.
+    presence: PresenceService
+    settings: Settings
+    _: KW_ONLY
+    clock: Clock
+    hls: HlsService | None = None
+    captions: CaptionService | None = None
+    rooms: dict[str, WatchedRoom] = field(default_factory=dict, init=False)
+    _background: set[asyncio.Task[None]] = field(default_factory=set, init=False)
+    _pending_speakers: dict[str, list[str]] = field(default_factory=dict, init=False)
+    _speaker_writers: set[str] = field(default_factory=set, init=False)
 
     async def connect(self, caller: Caller, space_id: str, sdp: str, kind: str) -> Answer:
         """Answer a WebRTC offer: stage members send and receive, listeners only receive."""

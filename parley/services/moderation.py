@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
+from dataclasses import KW_ONLY, dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -50,22 +51,15 @@ from parley.store.notifications import NotificationStore
 from parley.store.spaces import SpaceStore
 
 
+@dataclass(eq=False)
 class ModerationService:
-    def __init__(
-        self,
-        db: Database,
-        bus: Bus,
-        accounts: AccountService,
-        decisions: SpaceDecisions,
-        *,
-        clock: Clock,
-    ) -> None:
-        self.db = db
-        self.clock = clock
-        self.bus = bus
-        self.accounts = accounts
-        # A suspension takes the account out of its spaces through the spaces' own decisions.
-        self.decisions = decisions
+    db: Database
+    bus: Bus
+    accounts: AccountService
+    # A suspension takes the account out of its spaces through the spaces' own decisions.
+    decisions: SpaceDecisions
+    _: KW_ONLY
+    clock: Clock
 
     # --- suspension ------------------------------------------------------------------------
 
@@ -91,8 +85,8 @@ class ModerationService:
             await moderation.take_account_action(
                 ActionTaken(
                     id=action_id,
-                    action=ModerationAction.SUSPEND.value,
-                    target_type=AuditTarget.ACCOUNT.value,
+                    action=ModerationAction.SUSPEND,
+                    target_type=AuditTarget.ACCOUNT,
                     target_id=target.id,
                     actor_id=actor_id,
                     rule=decided.rule,
@@ -110,7 +104,7 @@ class ModerationService:
                 id=notice_id,
                 account_id=target.id,
                 action_id=action_id,
-                action=ModerationAction.SUSPEND.value,
+                action=ModerationAction.SUSPEND,
                 rule=decided.rule,
                 reason=decided.reason,
                 text=text,
@@ -165,8 +159,8 @@ class ModerationService:
         await ModerationStore(conn).take_account_action(
             ActionTaken(
                 id=new_id(),
-                action=ModerationAction.UNSUSPEND.value,
-                target_type=AuditTarget.ACCOUNT.value,
+                action=ModerationAction.UNSUSPEND,
+                target_type=AuditTarget.ACCOUNT,
                 target_id=target.id,
                 actor_id=actor_id,
                 rule=rule,
@@ -261,7 +255,7 @@ class ModerationService:
             if appeal.account_id == caller.account.id:
                 raise Forbidden("cannot_decide_own_appeal", "Another moderator must decide")
             decided = await store.decide_appeal(
-                appeal_id, decision=verdict.value, reason=reason, by=caller.account.id, at=now
+                appeal_id, decision=verdict, reason=reason, by=caller.account.id, at=now
             )
             if not decided:
                 raise Conflict("already_decided", "This appeal was already decided")
@@ -293,7 +287,7 @@ class ModerationService:
                 await self._lift(conn, target, caller.account.id, "appeal", reason, now)
         return dataclasses.replace(
             appeal,
-            decision=verdict.value,
+            decision=verdict,
             decision_reason=reason,
             decided_by=caller.account.id,
             decided_at=now,

@@ -15,10 +15,12 @@ from parley.config import Settings
 from parley.core.ratelimit import limit_table
 from parley.core.sessions import SessionEnd, SessionPolicy
 from parley.media import aiortc_internals
+from parley.media.recording_store import DurableSegmentStore
 from parley.media.segment_store import FileSegmentStore
 from parley.services.accounts import AccountService
 from parley.services.bots import BotService
 from parley.services.captions import CaptionService
+from parley.services.clips import ClipService
 from parley.services.common import NodeClock
 from parley.services.decisions import SpaceDecisions
 from parley.services.fanout import CLOSE_REMOVED, CLOSE_UNAUTHORIZED, FanoutHub
@@ -34,6 +36,8 @@ from parley.services.passwords import Passwords
 from parley.services.presence import PresenceService
 from parley.services.publisher import EventPublisher
 from parley.services.ratelimit import MemoryStore, RateLimiter, RedisStore
+from parley.services.recorder import Recorder
+from parley.services.recordings import RecordingService
 from parley.services.redirector import Redirector
 from parley.services.reports import ReportService
 from parley.services.spaces import SpaceService
@@ -55,6 +59,8 @@ class Node:
       dropped participants), `features` (the admin's switches);
     - live delivery: `hub` (event sockets), `media` (WebRTC and the mixer), `hls` (live HLS),
       `captions` (live captions from each mixer, and the transcripts they make);
+    - the program kept: `recorder` (live HLS segments of recorded spaces, made durable; crash
+      recovery and retention), `recordings` (replay, trim, deletion), `clips`;
     - trust and safety: `moderation` (suspensions, notices, appeals, audit), `reports`,
       `location` (the location policy posts' places obey).
     """
@@ -117,9 +123,19 @@ class Node:
             settings.client_queue_size,
             max_sockets_per_account=settings.max_sockets_per_account,
         )
-        self.hls = HlsService(
-            self.spaces, FileSegmentStore(settings.data_dir / "hls"), settings, clock=now
+        live_files = FileSegmentStore(settings.data_dir / "hls")
+        self.hls = HlsService(self.spaces, live_files, settings, clock=now)
+        # Not under hls/: a node clears that at start-up, and recordings outlive a restart.
+        self.recorder = Recorder(
+            self.db,
+            live_files,
+            DurableSegmentStore(settings.data_dir / "recordings"),
+            retention_days=settings.recording_retention_days,
+            clock=now,
         )
+        self.hls.segment_listeners.append(self.recorder.segment_stored)
+        self.recordings = RecordingService(self.db, self.spaces, self.recorder, clock=now)
+        self.clips = ClipService(self.db, self.recordings, clock=now)
         self.captions = CaptionService(
             self.db, self.bus, self.spaces, self.decisions, settings, clock=now
         )
@@ -155,6 +171,7 @@ class Node:
         await ready.wait()
         await self.link_rules.start()
         await self.hls.start()
+        await self.recorder.start()
         self._sweeper = asyncio.create_task(self._sweep_forever(), name="sweeper")
 
     async def stop(self) -> None:
@@ -168,6 +185,7 @@ class Node:
         await self.media.close()
         await self.captions.stop()
         await self.hls.stop()
+        await self.recorder.stop()
         await self.hub.close()
         await self.bus.close()
         await self.limits.close()
@@ -198,6 +216,7 @@ class Node:
                 await self.hub.catch_up()
                 await self.media.catch_up()
                 await self.hls.sweep()
+                await self.recorder.sweep()
             except Exception:
                 log.exception("sweep failed; trying again next interval")
 

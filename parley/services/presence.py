@@ -5,6 +5,7 @@ here too: they are presence of a kind (who is audible now)."""
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY, dataclass
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -21,14 +22,13 @@ from parley.store.spaces import SpaceStore
 HOST_AWAY = timedelta(seconds=3)
 
 
+@dataclass(eq=False)
 class PresenceService:
-    def __init__(
-        self, db: Database, decisions: SpaceDecisions, settings: Settings, *, clock: Clock
-    ) -> None:
-        self.db = db
-        self.clock = clock
-        self.decisions = decisions
-        self.settings = settings
+    db: Database
+    decisions: SpaceDecisions
+    settings: Settings
+    _: KW_ONLY
+    clock: Clock
 
     # --- what the event sockets report ----------------------------------------------------
 

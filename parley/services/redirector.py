@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Final
 
 from parley.config import Settings
@@ -24,20 +25,14 @@ from parley.store.links import LinkStore
 _MINTED_KEPT: Final = 100_000
 
 
+@dataclass(eq=False)
 class Redirector:
-    def __init__(
-        self,
-        db: Database,
-        checks: LinkChecks,
-        settings: Settings,
-        *,
-        clock: Clock,
-    ) -> None:
-        self.db = db
-        self.checks = checks
-        self.settings = settings
-        self.clock = clock
-        self._minted: OrderedDict[str, None] = OrderedDict()
+    db: Database
+    checks: LinkChecks
+    settings: Settings
+    _: KW_ONLY
+    clock: Clock
+    _minted: OrderedDict[str, None] = field(default_factory=OrderedDict, init=False)
 
     async def render(self, items: Sequence[tuple[str, str]]) -> list[tuple[TextPart, ...]]:
         """Each (text, account that wrote it) as parts, its links through the redirector.

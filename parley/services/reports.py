@@ -38,12 +38,12 @@ class ReportService:
             report = Report(
                 id=new_id(),
                 reporter_id=caller.account.id,
-                target_type=kind.value,
+                target_type=kind,
                 target_id=resolved,
                 rule=rule,
                 comment=comment,
                 created_at=now,
-                status=rules.ReportStatus.OPEN.value,
+                status=rules.ReportStatus.OPEN,
             )
             await ModerationStore(conn).add_report(report)
         return report
@@ -115,5 +115,5 @@ class ReportService:
                 reason=reason,
             )
         return dataclasses.replace(
-            report, status=status.value, resolved_by=caller.account.id, resolved_at=now
+            report, status=status, resolved_by=caller.account.id, resolved_at=now
         )

@@ -17,7 +17,7 @@ from parley.core.errors import Conflict, NotFound
 from parley.core.links.render import TextPart
 from parley.core.moderation import Feature
 from parley.core.spaces import rules, stage, validation
-from parley.core.spaces.events import Event
+from parley.core.spaces.events import Event, SpaceUpdated
 from parley.core.spaces.model import (
     Participant,
     Space,
@@ -194,6 +194,12 @@ class SpaceService:
         await self._act(space_id, caller, lambda s: rules.end(s, caller.account.id, self.clock()))
         return await self.view(space_id)
 
+    async def set_recording(self, caller: Caller, space_id: str, on: bool) -> SpaceView:
+        """The host starts or stops recording a live space (an event: everyone sees REC)."""
+        me = caller.account.id
+        await self._act(space_id, caller, lambda s: rules.set_recording(s, me, on, self.clock()))
+        return await self.view(space_id)
+
     async def edit(
         self,
         caller: Caller,
@@ -204,16 +210,14 @@ class SpaceService:
         topics: Sequence[str] | None = None,
     ) -> SpaceView:
         """Change what is given, leave the rest."""
-        cleaned: dict[str, object] = {}
-        if title is not None:
-            cleaned["title"] = validation.clean_title(title)
-        if description is not None:
-            cleaned["description"] = validation.clean_description(description)
-        if topics is not None:
-            cleaned["topics"] = validation.clean_topics(list(topics))
-        for key in ("title", "description"):
-            if key in cleaned:
-                await self.guard_links(str(cleaned[key]))
+        cleaned = SpaceUpdated(
+            title=None if title is None else validation.clean_title(title),
+            description=None if description is None else validation.clean_description(description),
+            topics=None if topics is None else validation.clean_topics(list(topics)),
+        )
+        for text in (cleaned.title, cleaned.description):
+            if text is not None:
+                await self.guard_links(text)
         await self._act(
             space_id, caller, lambda s: rules.edit(s, caller.account.id, self.clock(), cleaned)
         )

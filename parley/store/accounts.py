@@ -29,7 +29,7 @@ from parley.store.types import storable_key
 
 
 def _account(row: Row[Any]) -> Account:
-    return record(Account, row, state=AccountState(row.state))
+    return record(Account, row)
 
 
 class AccountStore(Store):

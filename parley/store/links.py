@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Row, delete, func, insert, select
 
 from parley.core.links.checks import StoredRule
-from parley.core.links.rules import Decision, LinkRule, MatchKind
+from parley.core.links.rules import LinkRule
 from parley.core.moderation import AuditAction
 from parley.store.rows import Store, columns_of, insert_ignoring_duplicate, record
 from parley.store.tables import accounts, audit_log, link_rules, links
@@ -26,7 +26,7 @@ class LinkRuleStore(Store):
         self, rule: LinkRule, *, canonical: str, created_at: datetime, created_by: str | None
     ) -> None:
         """Store a rule with the key it is indexed under, and who made it when."""
-        values = columns_of(rule, match=rule.match.value, verdict=rule.verdict.value)
+        values = columns_of(rule)
         await self.conn.execute(
             insert(link_rules).values(
                 **values, canonical=canonical, created_at=created_at, created_by=created_by
@@ -84,7 +84,7 @@ class LinkRuleStore(Store):
 
 
 def _link_rule(row: Row[Any]) -> LinkRule:
-    return record(LinkRule, row, match=MatchKind(row.match), verdict=Decision(row.verdict))
+    return record(LinkRule, row)
 
 
 def _stored_rule(row: Row[Any]) -> StoredRule:

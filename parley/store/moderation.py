@@ -7,7 +7,13 @@ from typing import Any
 
 from sqlalchemy import Row, insert, select, update
 
-from parley.core.moderation import AuditAction, AuditTarget, ModerationAction, ReportStatus
+from parley.core.moderation import (
+    AppealDecision,
+    AuditAction,
+    AuditTarget,
+    ModerationAction,
+    ReportStatus,
+)
 from parley.core.moderation_records import (
     ActionTaken,
     Appeal,
@@ -75,14 +81,16 @@ class AuditLog(Store):
             query = query.where(audit_log.c.id < wanted.before_id)
         return await self._all(query, lambda row: record(AuditEntry, row))
 
-    async def actions(self, since: datetime | None) -> list[tuple[datetime, str, str | None]]:
+    async def actions(
+        self, since: datetime | None
+    ) -> list[tuple[datetime, AuditAction, str | None]]:
         """(time, action, rule) of every entry since a moment, oldest first."""
         query = select(audit_log.c.at, audit_log.c.action, audit_log.c.rule).order_by(
             audit_log.c.id
         )
         if since is not None:
             query = query.where(audit_log.c.at >= since)
-        return [(r.at, r.action, r.rule) for r in await self.conn.execute(query)]
+        return [(r.at, AuditAction(r.action), r.rule) for r in await self.conn.execute(query)]
 
 
 class ModerationStore(Store):
@@ -98,7 +106,7 @@ class ModerationStore(Store):
         await AuditLog(self.conn).append(
             at=taken.created_at,
             actor_id=taken.actor_id,
-            action=ModerationAction(taken.action).audited_as,
+            action=taken.action.audited_as,
             target_type=AuditTarget.ACCOUNT,
             target_id=taken.target_id,
             rule=taken.rule,
@@ -150,13 +158,13 @@ class ModerationStore(Store):
         return await self._all(query, _appeal)
 
     async def decide_appeal(
-        self, appeal_id: str, *, decision: str, reason: str, by: str, at: datetime
+        self, appeal_id: str, *, decision: AppealDecision, reason: str, by: str, at: datetime
     ) -> bool:
         """Record the decision, once; False if it was already decided."""
         result = await self.conn.execute(
             update(appeals)
             .where(appeals.c.id == appeal_id, appeals.c.decision.is_(None))
-            .values(decision=decision, decision_reason=reason, decided_by=by, decided_at=at)
+            .values(decision=decision.value, decision_reason=reason, decided_by=by, decided_at=at)
         )
         return bool(result.rowcount)
 
@@ -208,7 +216,11 @@ def _notice(row: Row[Any]) -> Notice:
 
 
 def _notice_read(row: Row[Any]) -> NoticeRead:
-    return NoticeRead(_notice(row), appeal_id=row.appeal_id, appeal_decision=row.decision)
+    return NoticeRead(
+        _notice(row),
+        appeal_id=row.appeal_id,
+        appeal_decision=None if row.decision is None else AppealDecision(row.decision),
+    )
 
 
 def _appeal(row: Row[Any]) -> Appeal:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from enum import Enum
 from functools import cache
-from typing import TYPE_CHECKING, Any, TypeVar
+from types import UnionType
+from typing import TYPE_CHECKING, Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from sqlalchemy import Executable, Row, Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -45,22 +47,38 @@ class Store:
 
 
 def record(cls: type[R], row: Row[Any], **converted: Any) -> R:
-    """A `cls` from the row's columns of the same names as its fields; `converted` gives the
-    fields whose column needs turning into the field's type (an enum, a tuple)."""
+    """A `cls` from the row's columns of the same names as its fields, an enum field from its
+    value; `converted` gives the fields whose column needs other turning (a tuple)."""
     columns = row._mapping
-    plain = {name: columns[name] for name in _field_names(cls) if name not in converted}
+    plain = {
+        name: columns[name] if enum is None or columns[name] is None else enum(columns[name])
+        for name, enum in _fields(cls).items()
+        if name not in converted
+    }
     return cls(**plain, **converted)
 
 
 def columns_of(instance: DataclassInstance, **converted: object) -> Columns:
-    """The reverse of `record`: a record's fields as column values."""
-    plain = {name: getattr(instance, name) for name in _field_names(type(instance))}
+    """The reverse of `record`: a record's fields as column values, an enum as its value."""
+    plain = {name: _column_value(getattr(instance, name)) for name in _fields(type(instance))}
     return plain | converted
 
 
+def _column_value(value: object) -> object:
+    return value.value if isinstance(value, Enum) else value
+
+
 @cache
-def _field_names(cls: type[DataclassInstance]) -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(cls))
+def _fields(cls: type[DataclassInstance]) -> dict[str, type[Enum] | None]:
+    """Each field's name, with the enum it holds (alone or with None) if it holds one."""
+    hints = get_type_hints(cls)
+    return {f.name: _enum_in(hints[f.name]) for f in dataclasses.fields(cls)}
+
+
+def _enum_in(hint: object) -> type[Enum] | None:
+    options = get_args(hint) if get_origin(hint) in (Union, UnionType) else (hint,)
+    enums = [o for o in options if isinstance(o, type) and issubclass(o, Enum)]
+    return enums[0] if len(enums) == 1 else None
 
 
 async def insert_ignoring_duplicate(conn: AsyncConnection, table: Table, values: Columns) -> bool:

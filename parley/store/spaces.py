@@ -10,6 +10,7 @@ from sqlalchemy import Row, and_, case, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.core.accounts import AccountState
+from parley.core.spaces.event_wire import event_of, wire_data
 from parley.core.spaces.events import Event, EventType
 from parley.core.spaces.model import (
     Limits,
@@ -18,7 +19,6 @@ from parley.core.spaces.model import (
     Space,
     SpaceState,
     SpaceStatus,
-    SpeakPolicy,
 )
 from parley.store.rows import Columns, Store, columns_of, insert_ignoring_duplicate, record
 from parley.store.tables import accounts, participants, reminders, space_events, spaces
@@ -28,34 +28,23 @@ STAGE_ROLES = [Role.HOST.value, Role.COHOST.value, Role.SPEAKER.value]
 
 
 def _space(row: Row[Any]) -> Space:
-    return record(
-        Space,
-        row,
-        state=SpaceStatus(row.state),
-        topics=tuple(row.topics),
-        speak_policy=SpeakPolicy(row.speak_policy),
-    )
+    return record(Space, row, topics=tuple(row.topics))
 
 
 def _space_values(space: Space) -> Columns:
-    return columns_of(
-        space,
-        topics=list(space.topics),
-        state=space.state.value,
-        speak_policy=space.speak_policy.value,
-    )
+    return columns_of(space, topics=list(space.topics))
 
 
 def _participant(row: Row[Any]) -> Participant:
-    return record(Participant, row, role=Role(row.role))
+    return record(Participant, row)
 
 
 def _participant_values(p: Participant) -> Columns:
-    return columns_of(p, role=p.role.value)
+    return columns_of(p)
 
 
-def _event(row: Row[Any]) -> Event:
-    return Event(row.space_id, row.seq, EventType(row.type), row.at, row.data)
+def stored_event(row: Row[Any]) -> Event:
+    return event_of(row.space_id, row.seq, EventType(row.type), row.at, row.data)
 
 
 class SpaceStore(Store):
@@ -165,7 +154,7 @@ class SpaceStore(Store):
                         "seq": e.seq,
                         "type": e.type.value,
                         "at": e.at,
-                        "data": e.data,
+                        "data": wire_data(e.data),
                     }
                     for e in events
                 ],
@@ -178,7 +167,7 @@ class SpaceStore(Store):
             .order_by(space_events.c.seq)
             .limit(limit)
         )
-        return await self._all(query, _event)
+        return await self._all(query, stored_event)
 
     async def prune_events(self, space_id: str, keep_after: int) -> None:
         await self.conn.execute(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Float,
@@ -149,6 +150,50 @@ reminders = Table(
     metadata,
     Column("space_id", ID, ForeignKey("spaces.id"), primary_key=True),
     Column("account_id", ID, ForeignKey("accounts.id"), primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# --- recordings (issue 10): the program's segments kept on disk, indexed here ------------------
+
+recordings = Table(
+    "recordings",
+    metadata,
+    Column("space_id", ID, ForeignKey("spaces.id"), primary_key=True),
+    # The space's host when recording began: their suspension hides it, whoever hosts later.
+    Column("host_id", ID, ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    # Set once the space is over and every segment is in: the VOD playlist gets its ENDLIST.
+    Column("finalized_at", UTCDateTime, nullable=True, index=True),
+    # A deleted recording keeps its row (410 rather than 404); its files and segments are gone.
+    Column("deleted_at", UTCDateTime, nullable=True),
+    Column("deleted_by", ID, nullable=True),
+    Column("deletion", String(16), nullable=True),
+)
+
+recording_segments = Table(
+    "recording_segments",
+    metadata,
+    Column("space_id", ID, ForeignKey("recordings.space_id"), primary_key=True),
+    # The live stream's sequence number: numbering follows the clock's seconds, so segments of
+    # a node that restarted sort after the ones before.
+    Column("sequence", BigInteger, primary_key=True, autoincrement=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("duration", Float, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("discontinuity", Boolean, nullable=False),
+)
+
+clips = Table(
+    "clips",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("space_id", ID, ForeignKey("spaces.id"), nullable=False, index=True),
+    Column("account_id", ID, ForeignKey("accounts.id"), nullable=False),
+    # Where it starts: a segment and seconds into it, so trimming the recording's start
+    # (which drops whole segments) leaves the clip where it was.
+    Column("start_sequence", BigInteger, nullable=False),
+    Column("start_offset", Float, nullable=False),
+    Column("duration", Float, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
 )
 

@@ -83,7 +83,7 @@ _speaker = aliased(accounts)
 
 
 def _account(row: Row[Any]) -> Account:
-    return record(Account, row, state=AccountState(row.state))
+    return record(Account, row)
 
 
 def _token(row: Row[Any]) -> StoredToken:

@@ -21,7 +21,15 @@ class FakeSpaces:
         return []
 
 
+# What a publisher sends for a known type of event: the whole of its payload.
+KNOWN_DATA = {
+    "reaction": {"account_id": "b", "handle": "bea", "emoji": "👏"},
+    "space_ended": {"reason": "ended", "ended_at": "2026-01-01T00:00:00+00:00"},
+}
+
+
 def event(seq: int, type_: str = "reaction", **data: Any) -> str:
+    data = data or KNOWN_DATA.get(type_, {})
     return json.dumps({"seq": seq, "type": type_, "at": "2026-01-01T00:00:00+00:00", "data": data})
 
 

@@ -17,7 +17,8 @@ import pytest
 
 from parley.core.errors import Conflict, Forbidden, NotFound, RuleViolation
 from parley.core.spaces import rules, stage
-from parley.core.spaces.events import Event, EventType
+from parley.core.spaces.event_wire import WireData, wire_data
+from parley.core.spaces.events import Event, EventType, SpaceUpdated
 from parley.core.spaces.model import (
     Limits,
     Participant,
@@ -204,6 +205,12 @@ EXPECTED: dict[Action, dict[Role, dict[str, str]]] = {
         _S: {"leave": OK},
         _L: {"leave": OK},
     },
+    Action.RECORD: {
+        _H: {"record": OK},
+        _C: {"record": "record_not_allowed"},
+        _S: {"record": "record_not_allowed"},
+        _L: {"record": "record_not_allowed"},
+    },
 }
 
 # Codes that mean "your role may not do this"; the rest are about the current state.
@@ -288,6 +295,11 @@ def types(events: list[Event]) -> list[EventType]:
     return [e.type for e in events]
 
 
+def wire(event: Event) -> WireData:
+    """The event's `data` as clients are sent it."""
+    return wire_data(event.data)
+
+
 # --- one case: set up, act, and what the person must see ------------------------------------
 
 
@@ -338,10 +350,10 @@ def case_edit(room: Room, actor: str) -> Attempt:
     def check(events: list[Event]) -> None:
         assert room.state.space.title == "Evening show"
         assert types(events) == [EventType.SPACE_UPDATED]
-        assert events[0].data == {"title": "Evening show"}
+        assert wire(events[0]) == {"title": "Evening show"}
 
     def act() -> list[Event]:
-        return rules.edit(room.state, actor, room.clock(), {"title": "Evening show"})
+        return rules.edit(room.state, actor, room.clock(), SpaceUpdated(title="Evening show"))
 
     return Attempt(room.state, act, check)
 
@@ -354,8 +366,8 @@ def case_make_cohost(kind: str) -> Case:
         def check(events: list[Event]) -> None:
             assert room.role(target) is Role.COHOST
             assert types(events) == [EventType.ROLE_CHANGED]
-            assert events[0].data["role"] == "cohost"
-            assert events[0].data["previous"] == kind
+            assert wire(events[0])["role"] == "cohost"
+            assert wire(events[0])["previous"] == kind
             gone_from_audience = 1 if kind == "listener" else 0
             assert room.state.space.listener_count == listeners - gone_from_audience
 
@@ -374,7 +386,7 @@ def case_demote_cohost(kind: str) -> Case:
             assert room.role(target) is Role.SPEAKER
             assert room.p(target).on_stage
             assert types(events) == [EventType.ROLE_CHANGED]
-            assert events[0].data["previous"] == "cohost"
+            assert wire(events[0])["previous"] == "cohost"
 
         return Attempt(
             room.state, lambda: stage.remove_cohost(room.state, actor, target, room.clock()), check
@@ -388,7 +400,7 @@ def case_invite(room: Room, actor: str) -> Attempt:
         assert room.p(L2).invited
         assert room.role(L2) is Role.LISTENER  # not on stage until they accept
         assert types(events) == [EventType.SPEAKER_INVITED]
-        assert events[0].data["by"] == actor
+        assert wire(events[0])["by"] == actor
 
     return Attempt(
         room.state, lambda: stage.add_speaker(room.state, actor, L2, room.clock()), check
@@ -418,7 +430,7 @@ def case_deny(room: Room, actor: str) -> Attempt:
         assert not room.p(L2).hand_raised
         assert room.role(L2) is Role.LISTENER
         assert types(events) == [EventType.HAND_CHANGED]
-        assert events[0].data["denied_by"] == actor
+        assert wire(events[0])["denied_by"] == actor
 
     return Attempt(
         room.state, lambda: stage.to_audience(room.state, actor, L2, room.clock()), check
@@ -431,7 +443,7 @@ def case_withdraw(room: Room, actor: str) -> Attempt:
     def check(events: list[Event]) -> None:
         assert not room.p(L2).invited
         assert types(events) == [EventType.INVITATION_DECLINED]
-        assert events[0].data["withdrawn_by"] == actor
+        assert wire(events[0])["withdrawn_by"] == actor
         refused("no_invitation", room.state, lambda: stage.accept_invitation(room.state, L2, T0))
 
     return Attempt(
@@ -451,7 +463,7 @@ def case_to_audience(kind: str) -> Case:
             assert room.p(target).muted  # off the stage means off the air
             assert room.state.space.listener_count == listeners + 1
             assert types(events) == [EventType.ROLE_CHANGED]
-            assert events[0].data["role"] == "listener"
+            assert wire(events[0])["role"] == "listener"
 
         return Attempt(
             room.state, lambda: stage.to_audience(room.state, actor, target, room.clock()), check
@@ -470,8 +482,8 @@ def case_mute(kind: str) -> Case:
             assert room.p(target).muted
             assert room.p(target).on_stage
             assert types(events) == [EventType.MIC_CHANGED]
-            assert events[0].data["muted"] is True
-            assert events[0].data["by"] == actor
+            assert wire(events[0])["muted"] is True
+            assert wire(events[0])["by"] == actor
 
         return Attempt(
             room.state, lambda: stage.mute(room.state, actor, target, room.clock()), check
@@ -484,7 +496,7 @@ def case_unmute(room: Room, actor: str) -> Attempt:
     def check(events: list[Event]) -> None:
         assert not room.p(actor).muted
         assert types(events) == [EventType.MIC_CHANGED]
-        assert events[0].data["muted"] is False
+        assert wire(events[0])["muted"] is False
 
     return Attempt(room.state, lambda: stage.unmute(room.state, actor, room.clock()), check)
 
@@ -498,7 +510,7 @@ def case_remove(kind: str) -> Case:
             assert not room.p(target).present
             assert target not in {p.account_id for p in room.state.stage()}
             assert types(events) == [EventType.PARTICIPANT_REMOVED]
-            assert events[0].data["by"] == actor
+            assert wire(events[0])["by"] == actor
             refused(
                 "removed_from_space",
                 room.state,
@@ -516,7 +528,7 @@ def case_raise_hand(room: Room, actor: str) -> Attempt:
     def check(events: list[Event]) -> None:
         assert room.p(actor).hand_raised
         assert types(events) == [EventType.HAND_CHANGED]
-        assert events[0].data["raised"] is True
+        assert wire(events[0])["raised"] is True
 
     return Attempt(room.state, lambda: stage.raise_hand(room.state, actor, room.clock()), check)
 
@@ -524,9 +536,21 @@ def case_raise_hand(room: Room, actor: str) -> Attempt:
 def case_react(room: Room, actor: str) -> Attempt:
     def check(events: list[Event]) -> None:
         assert types(events) == [EventType.REACTION]
-        assert events[0].data == {"account_id": actor, "handle": actor, "emoji": "👏"}
+        assert wire(events[0]) == {"account_id": actor, "handle": actor, "emoji": "👏"}
 
     return Attempt(room.state, lambda: stage.react(room.state, actor, "👏", room.clock()), check)
+
+
+def case_record(room: Room, actor: str) -> Attempt:
+    def check(events: list[Event]) -> None:
+        assert room.state.space.recording
+        assert types(events) == [EventType.RECORDING_CHANGED]
+        assert wire(events[0]) == {"recording": True, "by": actor}
+
+    def act() -> list[Event]:
+        return rules.set_recording(room.state, actor, True, room.clock())
+
+    return Attempt(room.state, act, check)
 
 
 def case_leave(room: Room, actor: str) -> Attempt:
@@ -570,6 +594,7 @@ CASES: dict[Action, dict[str, Case]] = {
     Action.RAISE_HAND: {"raise hand": case_raise_hand},
     Action.REACT: {"react": case_react},
     Action.LEAVE: {"leave": case_leave},
+    Action.RECORD: {"record": case_record},
 }
 
 
@@ -657,7 +682,7 @@ def outsider_actions(room: Room, who: str) -> dict[str, Callable[[], object]]:
     s, now = room.state, room.clock()
     return {
         "end": lambda: rules.end(s, who, now),
-        "edit": lambda: rules.edit(s, who, now, {"title": "Mine now"}),
+        "edit": lambda: rules.edit(s, who, now, SpaceUpdated(title="Mine now")),
         "leave": lambda: rules.leave(s, who, now),
         "remove": lambda: rules.remove(s, who, S2, now),
         "raise_hand": lambda: stage.raise_hand(s, who, now),
@@ -671,6 +696,7 @@ def outsider_actions(room: Room, who: str) -> dict[str, Callable[[], object]]:
         "mute": lambda: stage.mute(s, who, S2, now),
         "unmute": lambda: stage.unmute(s, who, now),
         "react": lambda: stage.react(s, who, "👏", now),
+        "record": lambda: rules.set_recording(s, who, True, now),
     }
 
 
@@ -705,7 +731,7 @@ def test_actions_on_a_space_that_is_over_are_refused() -> None:
     refused("space_not_live", s, lambda: stage.react(s, L1, "👏", T0))
     refused("space_not_live", s, lambda: rules.leave(s, HOST, T0))
     refused("space_over", s, lambda: rules.end(s, HOST, T0))
-    refused("space_over", s, lambda: rules.edit(s, HOST, T0, {"title": "Again"}))
+    refused("space_over", s, lambda: rules.edit(s, HOST, T0, SpaceUpdated(title="Again")))
 
 
 def test_targets_must_be_in_the_space() -> None:
@@ -722,7 +748,7 @@ def test_nobody_unmutes_anyone_but_themselves() -> None:
     # `unmute` takes no target at all: the only mic one can switch on is one's own.
     room = live_room()
     events = stage.unmute(room.state, S1, room.clock())
-    assert [e.data["account_id"] for e in events] == [S1]
+    assert [wire(e)["account_id"] for e in events] == [S1]
     assert not room.p(S1).muted
     assert all(room.p(a).muted for a in (HOST, C1, C2, S2))
 
@@ -901,7 +927,7 @@ def test_removing_counts_the_audience_right() -> None:
 
 
 def events_count_listener(events: list[Event]) -> int:
-    counts = [e.data["listener_count"] for e in events if "listener_count" in e.data]
+    counts = [wire(e)["listener_count"] for e in events if "listener_count" in wire(e)]
     return int(counts[-1])
 
 
@@ -944,7 +970,7 @@ def test_leaving_and_rejoining_puts_a_speaker_in_the_audience() -> None:
     events = rules.join(s, S1, S1, room.clock())
     assert room.role(S1) is Role.LISTENER
     assert room.p(S1).muted
-    assert events[-1].data["role"] == "listener"
+    assert wire(events[-1])["role"] == "listener"
     assert s.space.listener_count == 3
 
 
@@ -959,8 +985,8 @@ def test_an_invited_listener_who_accepts_is_on_stage_muted() -> None:
     assert room.role(L1) is Role.LISTENER
     events = stage.accept_invitation(s, L1, room.clock())
     assert types(events) == [EventType.ROLE_CHANGED]
-    assert events[0].data["role"] == "speaker"
-    assert events[0].data["muted"] is True
+    assert wire(events[0])["role"] == "speaker"
+    assert wire(events[0])["muted"] is True
     assert room.role(L1) is Role.SPEAKER
     assert s.space.listener_count == 1
     refused("no_invitation", s, lambda: stage.accept_invitation(s, L1, T0))
@@ -1026,8 +1052,8 @@ def test_after_the_grace_period_the_longest_serving_cohost_becomes_host() -> Non
     rules.leave(s, HOST, left_at)
     events = rules.host_timeout(s, left_at + GRACE, GRACE)
     assert types(events) == [EventType.HOST_CHANGED]
-    assert events[0].data["account_id"] == C1
-    assert events[0].data["previous"] == HOST
+    assert wire(events[0])["account_id"] == C1
+    assert wire(events[0])["previous"] == HOST
     assert s.space.host_id == C1
     assert room.role(C1) is Role.HOST
     assert room.role(C2) is Role.COHOST
@@ -1062,7 +1088,7 @@ def test_without_a_cohost_the_space_ends_after_the_grace_period() -> None:
     rules.leave(s, HOST, left_at)
     events = rules.host_timeout(s, left_at + GRACE, GRACE)
     assert types(events) == [EventType.SPACE_ENDED]
-    assert events[0].data["reason"] == "host_left"
+    assert wire(events[0])["reason"] == "host_left"
     assert status(s) is SpaceStatus.ENDED
     assert not any(p.present for p in s.participants.values())
     refused("space_not_live", s, lambda: rules.join(s, HOST, HOST, T0))

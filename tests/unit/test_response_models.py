@@ -11,12 +11,16 @@ from fastapi.routing import APIRoute, APIWebSocketRoute, iter_route_contexts
 from parley.api.app import create_app
 
 # Routes whose success is not a JSON body: Prometheus' text format, the redirector (a redirect,
-# or an HTML warning or refusal page) and a space's HLS files (playlists and audio segments).
+# or an HTML warning or refusal page), a space's HLS files (playlists and audio segments), and
+# its recording's files and clips' audio (playlist, segments, M4A).
 # 204s have no body and need no exception.
 NOT_JSON = {
     ("GET", "/metrics"),
     ("GET", "/l/{link_id}"),
     ("GET", "/spaces/{space_id}/hls/{name}"),
+    ("GET", "/spaces/{space_id}/recording/{name}"),
+    ("GET", "/spaces/{space_id}/recording/download"),
+    ("GET", "/clips/{clip_id}/audio"),
     ("GET", "/spaces/{space_id}/transcript.vtt"),
 }
 
@@ -64,7 +68,7 @@ def test_only_the_known_exceptions_answer_without_json() -> None:
 def test_every_route_declares_its_response_model() -> None:
     """On the route itself, not only in the schema: FastAPI then validates what is returned. Not
     in OpenAPI: the event stream (a WebSocket, in API.md), the API reference page, and HEAD on
-    HLS files (their GET is documented)."""
+    HLS, recording and clip files (their GET is documented)."""
     undeclared: list[str] = []
     hidden: list[str] = []
     for context in iter_route_contexts(create_app().routes):
@@ -80,6 +84,9 @@ def test_every_route_declares_its_response_model() -> None:
     assert not undeclared, undeclared
     assert sorted(hidden) == [
         "/api/v1/spaces/{space_id}/events",
+        "/clips/{clip_id}/audio",
         "/docs",
         "/spaces/{space_id}/hls/{name}",
+        "/spaces/{space_id}/recording/download",
+        "/spaces/{space_id}/recording/{name}",
     ]

@@ -26,7 +26,8 @@ from hypothesis.stateful import (
 
 from parley.core.errors import RuleViolation
 from parley.core.spaces import rules, stage
-from parley.core.spaces.events import Event, EventType
+from parley.core.spaces.event_wire import wire_data
+from parley.core.spaces.events import Event, EventType, SpaceUpdated
 from parley.core.spaces.model import (
     Limits,
     Participant,
@@ -89,7 +90,7 @@ class ClientView:
     ended: bool = False
 
     def apply(self, event: Event) -> None:
-        d = event.data
+        d = wire_data(event.data)  # what a client is sent
         who = str(d.get("account_id", ""))
         if "listener_count" in d:
             self.listener_count = int(d["listener_count"])
@@ -232,7 +233,7 @@ class SpaceMachine(RuleBasedStateMachine):
     @rule(data=st.data(), title=titles)
     def edit(self, data: st.DataObject, title: str) -> None:
         who = self.pick(data, moderator)
-        self.attempt(lambda: rules.edit(self.state, who, self.tick(), {"title": title}))
+        self.attempt(lambda: rules.edit(self.state, who, self.tick(), SpaceUpdated(title=title)))
 
     @rule(data=st.data(), die=st.integers(min_value=0, max_value=9))
     def end(self, data: st.DataObject, die: int) -> None:

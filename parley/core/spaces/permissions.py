@@ -21,6 +21,7 @@ class Action(StrEnum):
     RAISE_HAND = "raise_hand"
     REACT = "react"
     LEAVE = "leave"
+    RECORD = "record"  # turn recording on or off while live
 
 
 class Allowed(Enum):
@@ -49,6 +50,8 @@ PERMISSIONS: dict[Action, dict[Role, Allowed]] = {
     # DESIGN.md's table lists no "leave" for the host, but its text gives the host who leaves a
     # grace period, so leaving is open to everyone; what it does to the space is decided in rules.
     Action.LEAVE: {_H: A.ANY, _C: A.ANY, _S: A.ANY, _L: A.ANY},
+    # Everyone on stage is recorded: only the host, who answers for the space, decides that.
+    Action.RECORD: {_H: A.ANY, _C: A.NO, _S: A.NO, _L: A.NO},
 }
 
 

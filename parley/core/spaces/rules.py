@@ -8,11 +8,30 @@ after the space's last sequence number.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from parley.core.errors import Conflict, Forbidden, NotFound
-from parley.core.spaces.events import Event, EventLog, EventType
+from parley.core.spaces.events import (
+    Event,
+    EventData,
+    EventLog,
+    HostAbsent,
+    HostChanged,
+    HostReturned,
+    ParticipantJoined,
+    ParticipantLeft,
+    ParticipantRemoved,
+    RecordingChanged,
+    RoleChanged,
+    SpaceCancelled,
+    SpaceEnded,
+    SpaceStarted,
+    SpaceUpdated,
+)
 from parley.core.spaces.model import Participant, Role, SpaceState, SpaceStatus
 from parley.core.spaces.permissions import Action, authorize
+
+T = TypeVar("T")
 
 REACTIONS = frozenset({"👏", "😂", "❤️", "💯", "🔥", "👍", "👎", "😢", "🙏", "👋", "🎉", "🤔"})
 
@@ -46,10 +65,6 @@ def _target(state: SpaceState, account_id: str) -> Participant:
     return p
 
 
-def _who(p: Participant) -> dict[str, str]:
-    return {"account_id": p.account_id, "handle": p.handle}
-
-
 def _stage_has_room(state: SpaceState) -> None:
     if len(state.stage()) >= state.limits.stage_size:
         raise Conflict("stage_full", f"The stage is full ({state.limits.stage_size} people)")
@@ -74,21 +89,21 @@ def _move(log: EventLog, state: SpaceState, p: Participant, role: Role, now: dat
     previous = p.role
     _set_role(state, p, role, now)
     log.emit(
-        EventType.ROLE_CHANGED,
-        **_who(p),
-        role=p.role.value,
-        previous=previous.value,
-        muted=p.muted,
-        listener_count=state.space.listener_count,
+        RoleChanged(
+            p.account_id,
+            p.handle,
+            role=p.role,
+            previous=previous,
+            muted=p.muted,
+            listener_count=state.space.listener_count,
+        )
     )
 
 
-def _announce(
-    state: SpaceState, now: datetime, event: EventType, p: Participant, **data: object
-) -> list[Event]:
-    """The events of an action whose one effect is one event about one participant."""
+def _announce(state: SpaceState, now: datetime, data: EventData) -> list[Event]:
+    """The events of an action whose one effect is one event."""
     log = _log(state, now)
-    log.emit(event, **_who(p), **data)
+    log.emit(data)
     return _done(state, log)
 
 
@@ -105,8 +120,8 @@ def start(state: SpaceState, actor_id: str, handle: str, now: datetime) -> list[
     space.started_at = now
     host = Participant(actor_id, handle, Role.HOST, joined_at=now, role_since=now)
     state.participants[actor_id] = host
-    log.emit(EventType.SPACE_STARTED, host_id=actor_id, started_at=now.isoformat())
-    log.emit(EventType.PARTICIPANT_JOINED, **_who(host), role="host", muted=True, listener_count=0)
+    log.emit(SpaceStarted(host_id=actor_id, started_at=now))
+    log.emit(ParticipantJoined(actor_id, handle, role=Role.HOST, muted=True, listener_count=0))
     return _done(state, log)
 
 
@@ -129,10 +144,9 @@ def finish(state: SpaceState, now: datetime, reason: str, message: str = "") -> 
     `message`: what everyone in it is told (an admin taking Spaces offline says why)."""
     space = state.space
     log = _log(state, now)
-    extra = {"message": message} if message else {}
     if space.state is SpaceStatus.SCHEDULED:
         space.state = SpaceStatus.CANCELLED
-        log.emit(EventType.SPACE_CANCELLED, reason=reason, **extra)
+        log.emit(SpaceCancelled(reason, message or None))
     elif space.state is SpaceStatus.LIVE:
         space.state = SpaceStatus.ENDED
         space.ended_at = now
@@ -140,7 +154,7 @@ def finish(state: SpaceState, now: datetime, reason: str, message: str = "") -> 
         for p in state.participants.values():
             p.present = False
         space.listener_count = 0
-        log.emit(EventType.SPACE_ENDED, reason=reason, ended_at=now.isoformat(), **extra)
+        log.emit(SpaceEnded(reason, ended_at=now, message=message or None))
     else:
         raise Conflict("space_over", "This space is already over")
     return _done(state, log)
@@ -150,9 +164,9 @@ def edit(
     state: SpaceState,
     actor_id: str,
     now: datetime,
-    changes: dict[str, object],
+    changes: SpaceUpdated,
 ) -> list[Event]:
-    """Apply already-validated changes to title, description or topics."""
+    """Apply already-validated changes to title, description or topics (those not None)."""
     space = state.space
     if space.state is SpaceStatus.LIVE:
         authorize(Action.EDIT, _actor(state, actor_id).role)
@@ -160,15 +174,26 @@ def edit(
         authorize(Action.EDIT, _role_outside_live(state, actor_id))
     else:
         raise Conflict("space_over", "This space is already over")
-    changed = {k: v for k, v in changes.items() if getattr(space, k) != v}
-    if not changed:
+    changed = SpaceUpdated(
+        title=_changed(space.title, changes.title),
+        description=_changed(space.description, changes.description),
+        topics=_changed(space.topics, changes.topics),
+    )
+    if changed == SpaceUpdated():
         return []
-    for key, value in changed.items():
-        setattr(space, key, value)
-    log = _log(state, now)
-    wire = {k: list(v) if isinstance(v, tuple) else v for k, v in changed.items()}
-    log.emit(EventType.SPACE_UPDATED, **wire)
-    return _done(state, log)
+    space.title = _or(changed.title, space.title)
+    space.description = _or(changed.description, space.description)
+    space.topics = _or(changed.topics, space.topics)
+    return _announce(state, now, changed)
+
+
+def _changed(old: T, new: T | None) -> T | None:
+    """`new` if it is given and differs from `old`; None otherwise."""
+    return new if new is not None and new != old else None
+
+
+def _or(new: T | None, old: T) -> T:
+    return old if new is None else new
 
 
 # --- coming and going -------------------------------------------------------------------------
@@ -202,17 +227,19 @@ def join(
         assert p is not None  # a live space's host always has a participant record
         p.present = True
         space.host_absent_since = None
-        log.emit(EventType.HOST_RETURNED, **_who(p))
+        log.emit(HostReturned(p.account_id, p.handle))
     else:
         p = Participant(account_id, handle, Role.LISTENER, joined_at=now, role_since=now)
         state.participants[account_id] = p
         space.listener_count += 1
     log.emit(
-        EventType.PARTICIPANT_JOINED,
-        **_who(p),
-        role=p.role.value,
-        muted=p.muted,
-        listener_count=space.listener_count,
+        ParticipantJoined(
+            p.account_id,
+            p.handle,
+            role=p.role,
+            muted=p.muted,
+            listener_count=space.listener_count,
+        )
     )
     return _done(state, log)
 
@@ -226,14 +253,12 @@ def leave(state: SpaceState, actor_id: str, now: datetime, reason: str = "left")
         # The host keeps the space for a grace period; see `host_timeout`.
         p.present = False
         space.host_absent_since = now
-        log.emit(EventType.HOST_ABSENT, **_who(p), reason=reason)
+        log.emit(HostAbsent(p.account_id, p.handle, reason=reason))
         return _done(state, log)
     _set_role(state, p, Role.LISTENER, now)
     p.present = False
     space.listener_count -= 1
-    log.emit(
-        EventType.PARTICIPANT_LEFT, **_who(p), reason=reason, listener_count=space.listener_count
-    )
+    log.emit(ParticipantLeft(p.account_id, p.handle, reason, space.listener_count))
     return _done(state, log)
 
 
@@ -244,7 +269,7 @@ def _heir(state: SpaceState) -> Participant | None:
 
 
 def _hand_over(
-    state: SpaceState, heir: Participant, log: EventLog, now: datetime, **why: str
+    state: SpaceState, heir: Participant, log: EventLog, now: datetime, reason: str | None = None
 ) -> Participant:
     """Make `heir` the host and the old host a listener, returned. The old host is away (grace
     period over) or being taken out (suspended), so the listener count does not include them."""
@@ -256,7 +281,7 @@ def _hand_over(
     heir.role_since = now
     space.host_id = heir.account_id
     space.host_absent_since = None
-    log.emit(EventType.HOST_CHANGED, **_who(heir), previous=old.account_id, **why)
+    log.emit(HostChanged(heir.account_id, heir.handle, previous=old.account_id, reason=reason))
     return old
 
 
@@ -300,11 +325,7 @@ def expel(
     target.present = False
     target.removed = True
     log.emit(
-        EventType.PARTICIPANT_REMOVED,
-        **_who(target),
-        by=by,
-        reason=reason,
-        listener_count=state.space.listener_count,
+        ParticipantRemoved(target.account_id, target.handle, by, reason, state.space.listener_count)
     )
     return _done(state, log)
 
@@ -330,10 +351,18 @@ def suspend(state: SpaceState, account_id: str, now: datetime) -> list[Event]:
     host.present = False
     host.removed = True
     log.emit(
-        EventType.PARTICIPANT_REMOVED,
-        **_who(host),
-        by="moderation",
-        reason="suspended",
-        listener_count=space.listener_count,
+        ParticipantRemoved(
+            host.account_id, host.handle, "moderation", "suspended", space.listener_count
+        )
     )
     return _done(state, log)
+
+
+def set_recording(state: SpaceState, actor_id: str, on: bool, now: datetime) -> list[Event]:
+    """The host turns recording on or off while live; everyone is told (REC on the stage)."""
+    p = _actor(state, actor_id)
+    authorize(Action.RECORD, p.role)
+    if state.space.recording == on:
+        return []
+    state.space.recording = on
+    return _announce(state, now, RecordingChanged(recording=on, by=actor_id))

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from parley.core.captions import Caption, caption_fields
+from parley.core.captions import Caption
 from parley.core.errors import Conflict, Forbidden, Invalid
-from parley.core.spaces.events import Event, EventType
+from parley.core.spaces.events import (
+    ActiveSpeakers,
+    Captioned,
+    Event,
+    HandChanged,
+    InvitationDeclined,
+    MicChanged,
+    Reacted,
+    SpeakerInvited,
+)
 from parley.core.spaces.model import Role, SpaceState, SpaceStatus, SpeakPolicy
 from parley.core.spaces.permissions import Action, authorize
 from parley.core.spaces.rules import (
@@ -18,7 +27,6 @@ from parley.core.spaces.rules import (
     _move,
     _stage_has_room,
     _target,
-    _who,
 )
 
 
@@ -37,7 +45,7 @@ def raise_hand(
     if p.hand_raised:
         return []
     p.hand_raised = True
-    return _announce(state, now, EventType.HAND_CHANGED, p, raised=True)
+    return _announce(state, now, HandChanged(p.account_id, p.handle, raised=True))
 
 
 def lower_hand(state: SpaceState, actor_id: str, now: datetime) -> list[Event]:
@@ -45,7 +53,7 @@ def lower_hand(state: SpaceState, actor_id: str, now: datetime) -> list[Event]:
     if not p.hand_raised:
         return []
     p.hand_raised = False
-    return _announce(state, now, EventType.HAND_CHANGED, p, raised=False)
+    return _announce(state, now, HandChanged(p.account_id, p.handle, raised=False))
 
 
 def add_speaker(state: SpaceState, actor_id: str, target_id: str, now: datetime) -> list[Event]:
@@ -62,7 +70,7 @@ def add_speaker(state: SpaceState, actor_id: str, target_id: str, now: datetime)
         _move(log, state, target, Role.SPEAKER, now)
     elif not target.invited:
         target.invited = True
-        log.emit(EventType.SPEAKER_INVITED, **_who(target), by=actor_id)
+        log.emit(SpeakerInvited(target.account_id, target.handle, by=actor_id))
     return _done(state, log)
 
 
@@ -81,7 +89,7 @@ def decline_invitation(state: SpaceState, actor_id: str, now: datetime) -> list[
     if not p.invited:
         raise Conflict("no_invitation", "You have no invitation to speak")
     p.invited = False
-    return _announce(state, now, EventType.INVITATION_DECLINED, p)
+    return _announce(state, now, InvitationDeclined(p.account_id, p.handle))
 
 
 def to_audience(state: SpaceState, actor_id: str, target_id: str, now: datetime) -> list[Event]:
@@ -94,10 +102,12 @@ def to_audience(state: SpaceState, actor_id: str, target_id: str, now: datetime)
         authorize(Action.INVITE, actor.role)
         if target.hand_raised:
             target.hand_raised = False
-            log.emit(EventType.HAND_CHANGED, **_who(target), raised=False, denied_by=actor_id)
+            log.emit(
+                HandChanged(target.account_id, target.handle, raised=False, denied_by=actor_id)
+            )
         if target.invited:
             target.invited = False
-            log.emit(EventType.INVITATION_DECLINED, **_who(target), withdrawn_by=actor_id)
+            log.emit(InvitationDeclined(target.account_id, target.handle, withdrawn_by=actor_id))
         return _done(state, log)
     is_self = actor_id == target_id
     authorize(Action.MOVE_TO_AUDIENCE, actor.role, target_role=target.role, is_self=is_self)
@@ -146,7 +156,9 @@ def mute(state: SpaceState, actor_id: str, target_id: str, now: datetime) -> lis
     if target.muted:
         return []
     target.muted = True
-    return _announce(state, now, EventType.MIC_CHANGED, target, muted=True, by=actor_id)
+    return _announce(
+        state, now, MicChanged(target.account_id, target.handle, muted=True, by=actor_id)
+    )
 
 
 def unmute(state: SpaceState, actor_id: str, now: datetime) -> list[Event]:
@@ -155,7 +167,7 @@ def unmute(state: SpaceState, actor_id: str, now: datetime) -> list[Event]:
     if not p.muted:
         return []
     p.muted = False
-    return _announce(state, now, EventType.MIC_CHANGED, p, muted=False, by=actor_id)
+    return _announce(state, now, MicChanged(p.account_id, p.handle, muted=False, by=actor_id))
 
 
 def react(state: SpaceState, actor_id: str, emoji: str, now: datetime) -> list[Event]:
@@ -163,16 +175,14 @@ def react(state: SpaceState, actor_id: str, emoji: str, now: datetime) -> list[E
     authorize(Action.REACT, p.role)
     if emoji not in REACTIONS:
         raise Invalid("invalid_reaction", "Pick one of the offered reactions")
-    return _announce(state, now, EventType.REACTION, p, emoji=emoji)
+    return _announce(state, now, Reacted(p.account_id, p.handle, emoji=emoji))
 
 
 def active_speakers(state: SpaceState, account_ids: list[str], now: datetime) -> list[Event]:
     """Who is talking now, as measured by the mixer; the caller limits how often this is sent."""
     if state.space.state is not SpaceStatus.LIVE:
         return []
-    log = _log(state, now)
-    log.emit(EventType.ACTIVE_SPEAKERS, account_ids=account_ids)
-    return _done(state, log)
+    return _announce(state, now, ActiveSpeakers(tuple(account_ids)))
 
 
 def caption(state: SpaceState, said: Caption, now: datetime) -> list[Event]:
@@ -180,6 +190,6 @@ def caption(state: SpaceState, said: Caption, now: datetime) -> list[Event]:
     second, and a late joiner has no use for them)."""
     if state.space.state is not SpaceStatus.LIVE or not said.final:
         return []
-    log = _log(state, now)
-    log.emit(EventType.CAPTION, **caption_fields(said))
-    return _done(state, log)
+    return _announce(
+        state, now, Captioned(said.speaker, said.text, said.final, said.start, said.end)
+    )

@@ -10,6 +10,8 @@ const ROUTES = [
   [/^\/signup$/, () => import("./auth.js").then((m) => ({ render: m.renderSignUp })), "Sign up"],
   [/^\/new$/, () => import("./compose.js"), "Start a space"],
   [/^\/spaces\/([\w-]+)$/, () => import("./space.js"), "Space"],
+  [/^\/spaces\/([\w-]+)\/replay$/, () => import("./replay.js"), "Replay"],
+  [/^\/clips\/([\w-]+)$/, () => import("./clip.js"), "Clip"],
   [/^\/u\/([\w.-]+)$/, () => import("./profile.js"), "Profile"],
   [/^\/notice$/, () => import("./notice.js"), "Account suspended"],
   [/^\/admin(?:\/([\w-]+))?$/, () => import("./admin.js"), "Admin"],
@@ -17,7 +19,7 @@ const ROUTES = [
 ];
 
 // Screens that need a signed-in account send others to sign in first.
-const PUBLIC = new Set(["Home", "Sign in", "Sign up", "Account suspended", "Transparency", "Profile"]);
+const PUBLIC = new Set(["Home", "Sign in", "Sign up", "Account suspended", "Transparency", "Profile", "Replay", "Clip"]);
 
 const main = document.getElementById("main");
 let cleanup = null;

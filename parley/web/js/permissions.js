@@ -28,6 +28,7 @@ export const PERMISSIONS = Object.freeze({
   raise_hand: row(NO, NO, NO, ANY),
   react: row(NO, NO, ANY, ANY),
   leave: row(ANY, ANY, ANY, ANY),
+  record: row(ANY, NO, NO, NO),
 });
 
 export const ACTIONS = Object.freeze(Object.keys(PERMISSIONS));

@@ -12,14 +12,10 @@ connection's pragmas, so an insert that names an id already in the log is refuse
 PostgreSQL has no REPLACE; its upsert runs the UPDATE trigger already in place.
 """
 
-from collections.abc import Sequence
-
 from alembic import op
 
 revision: str = "0004"
 down_revision: str | None = "0003"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -20,7 +20,7 @@ export function renderOver(main, space) {
     notice(
       "This space has ended",
       `“${space.title}”, hosted by ${space.host.display_name || space.host.handle || "someone"}, is over.`,
-      space.recording && space.state === "ended" ? h("p", {}, h("a", { href: `/api/v1/spaces/${space.id}/recording` }, "Listen to the recording")) : null,
+      space.recording && space.state === "ended" ? h("p", {}, h("a", { href: `#/spaces/${space.id}/replay`, class: "button primary" }, "Listen to the recording")) : null,
     ),
   );
 }

@@ -58,13 +58,17 @@ export function drawControls(room) {
   const { controls } = room.view;
   const p = room.mine();
   const role = room.myRole();
-  const signature = [role, p?.muted, p?.hand_raised, p?.invited].join("|");
+  const signature = [role, p?.muted, p?.hand_raised, p?.invited, room.space.recording].join("|");
   if (controls.dataset.sig === signature) return;
   controls.dataset.sig = signature;
   room.view.dataSaverRow.hidden = isStageRole(role);
   const focusKey = remember(room.main);
   const parts = [...stageOrHand(room, p, role), ...reactions(room, role), h("span", { class: "spacer" })];
   if (may(role, "leave")) parts.push(button("Leave", "leave", (b) => busy(b, () => leave(room)), "ghost"));
+  if (may(role, "record")) {
+    const on = room.space.recording;
+    parts.push(button(on ? "Stop recording" : "Record", "record", (b) => act(b, () => post(room.path(on ? "/recording/stop" : "/recording/start")), on ? "Recording stopped" : "Recording started"), "secondary"));
+  }
   if (may(role, "end")) parts.push(button("End space", "end", (b) => busy(b, () => endSpace(room)), "danger"));
   controls.replaceChildren(...parts);
   restore(room.main, focusKey);

@@ -17,6 +17,9 @@ function elements(room) {
     title: h("h1", { id: "room-title", tabindex: "-1" }),
     listenerCount: h("span", { class: "count", role: "status", "aria-live": "off", "aria-label": "listeners" }, String(room.space.listener_count)),
     connection: h("span", { class: "conn", role: "status" }, "Connecting…"),
+    // REC in the head and on the stage: whoever is on stage is in the recording.
+    rec: h("span", { class: "badge rec", hidden: !room.space.recording }, "● Recording"),
+    stageRec: h("span", { class: "badge rec", hidden: !room.space.recording, title: "What is said on stage is recorded" }, "● REC"),
     hostAway: h("p", { class: "banner warn", role: "status", hidden: true }, "The host stepped away. The space waits a little for them to come back."),
     topics: h("ul", { class: "topics", "aria-label": "Topics" }),
     description: h("p", { class: "description" }),
@@ -42,7 +45,7 @@ function head(room, v) {
   return h(
     "section",
     { class: "room-head", "aria-labelledby": "room-title" },
-    h("div", { class: "room-meta" }, h("span", { class: "badge live" }, "Live"), room.space.recording ? h("span", { class: "badge rec" }, "● Recording") : null, v.connection),
+    h("div", { class: "room-meta" }, h("span", { class: "badge live" }, "Live"), v.rec, v.connection),
     v.title,
     h("p", { class: "host" }, "Hosted by ", hostLink(room.space), " · ", v.listenerCount, " listening"),
     v.description,
@@ -69,7 +72,7 @@ export function buildLayout(room) {
       h(
         "div",
         { class: "room-body" },
-        h("section", { class: "panel stage-panel", "aria-labelledby": "stage-h" }, h("h2", { id: "stage-h" }, "On stage"), v.stageList, buildCaptions(room)),
+        h("section", { class: "panel stage-panel", "aria-labelledby": "stage-h" }, h("h2", { id: "stage-h" }, "On stage ", v.stageRec), v.stageList, buildCaptions(room)),
         h("div", { class: "side" }, v.requestsSection, panel("audience-h", "Audience", v.audienceList), panel("activity-h", "Activity", v.activityLog)),
       ),
       h("section", { class: "controls", "aria-label": "Your controls" }, v.controls),

@@ -30,6 +30,7 @@ export function apply(room, message) {
 async function applySnapshot(room, view) {
   room.space = { ...room.space, ...view };
   if (room.space.state !== "live") return ended(room);
+  showRecording(room);
   const kept = new Map();
   for (const p of view.stage || []) kept.set(p.account_id, { ...p });
   room.people.clear();
@@ -81,6 +82,8 @@ function roleChanged(room, { data, id, p, self }) {
   else room.people.set(id, { account_id: id, handle: data.handle, ...fresh, present: true });
   const onStage = STAGE.has(data.role);
   if (self) announce(onStage ? `You're ${data.role === "speaker" ? "a speaker" : `the ${data.role}`} now${data.muted ? ". You're muted" : ""}.` : "You're in the audience now.");
+  // Coming on stage in a recorded space: told before saying a word.
+  if (self && onStage && room.space.recording) announce("This space is being recorded: what you say on stage is in the recording.", { assertive: true, toast: true });
   log(room, onStage ? `${nameOf(data)} is now ${data.role === "speaker" ? "a speaker" : `a ${data.role}`}` : `${nameOf(data)} moved to the audience`);
 }
 
@@ -92,6 +95,18 @@ function handChanged(room, { data, p, self }) {
     log(room, `${nameOf(data)} asked to speak`);
     announce(`${nameOf(data)} asked to speak`, { toast: true });
   }
+}
+
+export function showRecording(room) {
+  room.view.rec.hidden = room.view.stageRec.hidden = !room.space.recording;
+}
+
+function recordingChanged(room, { data }) {
+  room.space.recording = !!data.recording;
+  showRecording(room);
+  const said = data.recording ? "Recording started: what is said on stage is recorded" : "Recording stopped";
+  log(room, said);
+  announce(said, { toast: STAGE.has(room.myRole()) });
 }
 
 function spaceOver(room) {
@@ -147,6 +162,7 @@ const HANDLERS = {
     return SKIP_REDRAW;
   },
   space_updated: spaceUpdated,
+  recording_changed: recordingChanged,
   space_ended: spaceOver,
   space_cancelled: spaceOver,
   host_absent(room) {

@@ -1,0 +1,235 @@
+"""Recording: the live HLS segments of a recorded space, kept durably as they finish.
+
+The recorder consumes what live HLS already makes: each segment the space's segmenter stored
+(told through `HlsService.on_segment`) is copied into the recording store, fsync'd with its
+directory, and only then indexed in the database. A `kill -9` therefore loses the segment being
+encoded (and any finished one still queued here: a fraction of a second), never one indexed.
+
+At start-up, `recover` reconciles every unfinished recording with its files: a segment on disk
+that the index missed is probed and indexed, an index row without its file is dropped, and a
+recording whose space is no longer live is finalized. The node's sweep finalizes recordings
+whose space ended since, and applies the retention rule.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from parley.core.recordings import Deletion, RecordedSegment, Timeline
+from parley.media.playlist import SegmentEntry, segment_sequence
+from parley.media.recording_store import DurableSegmentStore
+from parley.media.segment_store import SegmentStore
+from parley.media.vod import segment_seconds
+from parley.services.common import Clock
+from parley.store.db import Database
+from parley.store.recordings import RecordingStore
+from parley.store.spaces import SpaceStore
+
+log = logging.getLogger(__name__)
+
+# A space just ended may still have its last segment on the way (its segmenter flushes when
+# the mixer stops): the recording is finalized this long after the end.
+FINALIZE_AFTER = timedelta(seconds=5)
+# How often the sweep looks for recordings past retention (on the node's clock).
+RETENTION_CHECK = timedelta(minutes=1)
+# Segments queued for the disk before the oldest is dropped (a disk that slow loses audio
+# rather than memory): ten minutes of 2 s segments over all recorded spaces.
+QUEUE_SEGMENTS = 300
+
+
+class Recorder:
+    def __init__(
+        self,
+        db: Database,
+        live: SegmentStore,
+        store: DurableSegmentStore,
+        *,
+        retention_days: float,
+        clock: Clock,
+    ) -> None:
+        self.db = db
+        self.live = live
+        self.store = store
+        self.retention_days = retention_days
+        self.clock = clock
+        self._queue: asyncio.Queue[tuple[str, SegmentEntry]] = asyncio.Queue(QUEUE_SEGMENTS)
+        self._worker: asyncio.Task[None] | None = None
+        self._retention_checked: datetime | None = None
+        self.segments_recorded = 0
+        self.segments_lost = 0
+
+    async def start(self) -> None:
+        await self.recover()
+        self._worker = asyncio.create_task(self._work(), name="recorder")
+
+    async def stop(self) -> None:
+        """Keep what is queued (the last segments of spaces whose media just stopped)."""
+        if self._worker is None:
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(10):
+                await self._queue.join()
+        self._worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._worker
+
+    # --- capture ----------------------------------------------------------------------------
+
+    def segment_stored(self, space_id: str, entry: SegmentEntry) -> None:
+        """Live HLS stored a segment of the space (on the event loop): keep it if recorded."""
+        try:
+            self._queue.put_nowait((space_id, entry))
+        except asyncio.QueueFull:
+            self.segments_lost += 1
+            log.error("recorder: queue full, segment %s of %s lost", entry.name, space_id)
+
+    async def _work(self) -> None:
+        while True:
+            space_id, entry = await self._queue.get()
+            try:
+                await self._keep(space_id, entry)
+            except Exception:
+                self.segments_lost += 1
+                log.exception("recorder: could not keep %s of %s", entry.name, space_id)
+            finally:
+                self._queue.task_done()
+
+    async def _keep(self, space_id: str, entry: SegmentEntry) -> None:
+        async with self.db.read() as conn:
+            space = await SpaceStore(conn).get(space_id)
+            recording = await RecordingStore(conn).get(space_id)
+        if space is None or not space.recording:
+            return
+        if recording is not None and recording.deleted_at is not None:
+            return  # deleted while live: nothing more is kept
+        data = await asyncio.to_thread(self.live.read, space_id, entry.name)
+        if data is None:
+            raise FileNotFoundError(f"{entry.name} left live HLS before it was recorded")
+        await asyncio.to_thread(self.store.write, space_id, entry.name, data)
+        segment = RecordedSegment(
+            space_id, entry.sequence, entry.started_at, entry.duration, len(data),
+            entry.discontinuity,
+        )  # fmt: skip
+        async with self.db.write() as conn:
+            store = RecordingStore(conn)
+            await store.begin(space_id, space.host_id, self.clock())
+            await store.add_segment(segment)
+        self.segments_recorded += 1
+
+    # --- after a crash, and in the sweep ----------------------------------------------------
+
+    async def recover(self) -> None:
+        """Index what an earlier run wrote but did not index, and finalize recordings whose
+        space is over."""
+        async with self.db.read() as conn:
+            open_ones = await RecordingStore(conn).open_ones()
+        on_disk = await asyncio.to_thread(self.store.streams)
+        for space_id in dict.fromkeys([*open_ones, *on_disk]):
+            try:
+                await self._reconcile(space_id)
+            except Exception:
+                log.exception("recorder: could not recover the recording of %s", space_id)
+        await self.finalize_over(self.clock())
+
+    async def _reconcile(self, space_id: str) -> None:
+        async with self.db.read() as conn:
+            space = await SpaceStore(conn).get(space_id)
+            recording = await RecordingStore(conn).get(space_id)
+            indexed = await RecordingStore(conn).segments(space_id)
+        if space is None or (recording is not None and recording.deleted_at is not None):
+            await asyncio.to_thread(self.store.delete, space_id)  # nothing may serve it
+            return
+        if recording is not None and recording.finalized:
+            return
+        names = await asyncio.to_thread(self.store.names, space_id)
+        files = {n: s for n in names if (s := segment_sequence(n)) is not None}
+        known = {s.sequence for s in indexed}
+        missing = [s for s in indexed if s.sequence not in files.values()]
+        found = sorted((s, n) for n, s in files.items() if s not in known)
+        timeline = [s for s in indexed if s not in missing]
+        added: list[RecordedSegment] = []
+        for sequence, name in found:
+            segment = await asyncio.to_thread(self._probe, space_id, sequence, name, timeline)
+            if segment is not None:
+                added.append(segment)
+                timeline = Timeline([*timeline, segment]).segments
+        async with self.db.write() as conn:
+            store = RecordingStore(conn)
+            await store.begin(space_id, space.host_id, self.clock())
+            await store.drop_segments(space_id, [s.sequence for s in missing])
+            for segment in added:
+                await store.add_segment(segment)
+        if added or missing:
+            log.warning(
+                "recorder: %s recovered %d segments from disk, %d indexed ones were missing",
+                space_id, len(added), len(missing),
+            )  # fmt: skip
+
+    def _probe(
+        self, space_id: str, sequence: int, name: str, before: list[RecordedSegment]
+    ) -> RecordedSegment | None:
+        data = self.store.read(space_id, name)
+        try:
+            duration = segment_seconds(data) if data else 0.0
+        except Exception:
+            duration = 0.0
+        if data is None or duration <= 0:
+            self.store.delete(space_id, name)  # not a whole segment: never indexed, never served
+            return None
+        previous = max(
+            (s for s in before if s.sequence < sequence), key=lambda s: s.sequence, default=None
+        )
+        if previous is not None and previous.sequence == sequence - 1:
+            started = previous.ended_at
+        else:
+            path = self.store.root / space_id / name
+            started = datetime.fromtimestamp(os.path.getmtime(path), self.clock().tzinfo)
+            started -= timedelta(seconds=duration)
+        return RecordedSegment(space_id, sequence, started, duration, len(data), False)
+
+    async def sweep(self) -> None:
+        now = self.clock()
+        await self.finalize_over(now - FINALIZE_AFTER)
+        if self._retention_checked is None or now - self._retention_checked >= RETENTION_CHECK:
+            self._retention_checked = now
+            await self.apply_retention(now)
+
+    async def finalize_over(self, cutoff: datetime) -> None:
+        """Recordings whose space is over (since before `cutoff`) are final: ENDLIST."""
+        async with self.db.write() as conn:
+            store = RecordingStore(conn)
+            for space_id in await store.over_before(await store.open_ones(), cutoff):
+                await store.finalize(space_id, self.clock())
+
+    async def apply_retention(self, now: datetime) -> None:
+        if not self.retention_days:
+            return
+        cutoff = now - timedelta(days=self.retention_days)
+        async with self.db.read() as conn:
+            expired = await RecordingStore(conn).expired(cutoff)
+        for space_id in expired:
+            await self.delete(space_id, Deletion.RETENTION, by=None)
+            log.info("recorder: the recording of %s expired and was deleted", space_id)
+
+    async def delete(
+        self,
+        space_id: str,
+        how: Deletion,
+        *,
+        by: str | None,
+        also: Callable[[AsyncConnection], Awaitable[None]] | None = None,
+    ) -> None:
+        """The row says who deleted it (`also` writes in the same transaction: the audit
+        entry); the files go first, so nothing serves them after."""
+        await asyncio.to_thread(self.store.delete, space_id)
+        async with self.db.write() as conn:
+            await RecordingStore(conn).mark_deleted(space_id, how, by, self.clock())
+            if also is not None:
+                await also(conn)

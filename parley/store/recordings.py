@@ -1,0 +1,163 @@
+"""Recordings: which spaces are recorded, the index of their segments on disk, and clips."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, delete, exists, select, update
+
+from parley.core.accounts import AccountState
+from parley.core.moderation import ReportStatus, ReportTarget
+from parley.core.recordings import Clip, Deletion, RecordedSegment, Recording
+from parley.core.spaces.events import Event, EventType
+from parley.core.spaces.model import SpaceStatus
+from parley.store.rows import Store, columns_of, insert_ignoring_duplicate, record
+from parley.store.spaces import stored_event
+from parley.store.tables import (
+    accounts,
+    clips,
+    participants,
+    recording_segments,
+    recordings,
+    reports,
+    space_events,
+    spaces,
+)
+from parley.store.types import storable_key
+
+
+def _segment(row: Row[Any]) -> RecordedSegment:
+    return record(RecordedSegment, row)
+
+
+class RecordingStore(Store):
+    async def get(self, space_id: str) -> Recording | None:
+        if not storable_key(space_id):
+            return None
+        query = select(recordings).where(recordings.c.space_id == space_id)
+        return await self._first(query, lambda row: record(Recording, row))
+
+    async def begin(self, space_id: str, host_id: str, now: datetime) -> None:
+        """The recording of a space exists from its first segment on (once)."""
+        await insert_ignoring_duplicate(
+            self.conn, recordings, columns_of(Recording(space_id, host_id, now))
+        )
+
+    async def add_segment(self, segment: RecordedSegment) -> bool:
+        return await insert_ignoring_duplicate(self.conn, recording_segments, columns_of(segment))
+
+    async def segments(self, space_id: str) -> list[RecordedSegment]:
+        query = (
+            select(recording_segments)
+            .where(recording_segments.c.space_id == space_id)
+            .order_by(recording_segments.c.sequence)
+        )
+        return await self._all(query, _segment)
+
+    async def drop_segments(self, space_id: str, sequences: Sequence[int] | None = None) -> None:
+        """Forget some segments (trimmed), or all of them (`None`: the recording is deleted)."""
+        query = delete(recording_segments).where(recording_segments.c.space_id == space_id)
+        if sequences is not None:
+            query = query.where(recording_segments.c.sequence.in_(list(sequences)))
+        await self.conn.execute(query)
+
+    async def finalize(self, space_id: str, now: datetime) -> None:
+        await self.conn.execute(
+            update(recordings)
+            .where(recordings.c.space_id == space_id, recordings.c.finalized_at.is_(None))
+            .values(finalized_at=now)
+        )
+
+    async def mark_deleted(
+        self, space_id: str, how: Deletion, by: str | None, now: datetime
+    ) -> None:
+        await self.conn.execute(
+            update(recordings)
+            .where(recordings.c.space_id == space_id)
+            .values(deleted_at=now, deleted_by=by, deletion=how.value, finalized_at=now)
+        )
+        await self.drop_segments(space_id)
+        await self.conn.execute(delete(clips).where(clips.c.space_id == space_id))
+
+    async def open_ones(self) -> list[str]:
+        """Recordings not yet finalized (nor deleted), oldest first."""
+        query = (
+            select(recordings.c.space_id)
+            .where(recordings.c.finalized_at.is_(None), recordings.c.deleted_at.is_(None))
+            .order_by(recordings.c.created_at)
+        )
+        return list((await self.conn.execute(query)).scalars())
+
+    async def over_before(self, space_ids: Sequence[str], cutoff: datetime) -> list[str]:
+        """Of these spaces, those over (not live) since before `cutoff`, or gone altogether."""
+        if not space_ids:
+            return []
+        live = select(spaces.c.id).where(
+            spaces.c.id.in_(list(space_ids)),
+            (spaces.c.state == SpaceStatus.LIVE.value)
+            | (spaces.c.ended_at.is_not(None) & (spaces.c.ended_at > cutoff)),
+        )
+        still = set((await self.conn.execute(live)).scalars())
+        return [s for s in space_ids if s not in still]
+
+    async def expired(self, cutoff: datetime) -> list[str]:
+        """Finalized recordings older than `cutoff` that no open report on their space holds."""
+        reported = exists().where(
+            reports.c.target_type == ReportTarget.SPACE.value,
+            reports.c.target_id == recordings.c.space_id,
+            reports.c.status == ReportStatus.OPEN.value,
+        )
+        query = select(recordings.c.space_id).where(
+            recordings.c.deleted_at.is_(None),
+            recordings.c.finalized_at.is_not(None),
+            recordings.c.finalized_at < cutoff,
+            ~reported,
+        )
+        return list((await self.conn.execute(query)).scalars())
+
+    async def host_suspended(self, recording: Recording) -> bool:
+        """Is the host who recorded it, or the space's host now, suspended?"""
+        query = select(accounts.c.id).where(
+            accounts.c.state == AccountState.SUSPENDED.value,
+            accounts.c.id.in_(
+                select(spaces.c.host_id)
+                .where(spaces.c.id == recording.space_id)
+                .union(
+                    select(recordings.c.host_id).where(recordings.c.space_id == recording.space_id)
+                )
+            ),
+        )
+        return (await self.conn.execute(query)).first() is not None
+
+    async def events_of(self, space_id: str, types: Sequence[EventType]) -> list[Event]:
+        """The space's events of these types, oldest first."""
+        query = (
+            select(space_events)
+            .where(
+                space_events.c.space_id == space_id,
+                space_events.c.type.in_([t.value for t in types]),
+            )
+            .order_by(space_events.c.seq)
+        )
+        return await self._all(query, stored_event)
+
+    async def handles(self, space_id: str) -> dict[str, str]:
+        """Everyone who was ever in the space, by account id."""
+        query = select(participants.c.account_id, participants.c.handle).where(
+            participants.c.space_id == space_id
+        )
+        return {r.account_id: r.handle for r in await self.conn.execute(query)}
+
+    # --- clips ---------------------------------------------------------------------------
+
+    async def add_clip(self, clip: Clip) -> None:
+        await insert_ignoring_duplicate(self.conn, clips, columns_of(clip))
+
+    async def clip(self, clip_id: str) -> Clip | None:
+        return await self._by_id(clips, clip_id, lambda row: record(Clip, row))
+
+    async def clips_of(self, space_id: str) -> list[Clip]:
+        query = select(clips).where(clips.c.space_id == space_id).order_by(clips.c.created_at)
+        return await self._all(query, lambda row: record(Clip, row))

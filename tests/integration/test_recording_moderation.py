@@ -1,0 +1,154 @@
+"""What happens to recordings over time and under moderation, through a real server: retention
+deletes them on the node's clock except while a report on the space is open, a suspended host's
+recordings are hidden while the suspension lasts, and a moderator's deletion is audited.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.integration.test_recordings import complete, recorded_segments
+from tests.support.audio import MediaClient
+from tests.support.clients import Person, bring_on_stage
+from tests.support.moderation import admin, suspend
+from tests.support.servers import ServerThread, serve, sqlite_url
+
+pytestmark = pytest.mark.ffmpeg
+
+
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[ServerThread]:
+    with serve(
+        database_url=sqlite_url(tmp_path),
+        data_dir=tmp_path / "data",
+        hls_segment_seconds=1.0,
+        hls_ended_keep_seconds=1.0,
+        recording_retention_days=1,
+    ) as running:
+        yield running
+
+
+async def record_briefly(host: Person, singer: Person, title: str) -> str:
+    """A recorded space with a few seconds of the singer's tone, ended and finalized."""
+    body = {"title": title, "recording": True}
+    sid: str = (await host.call("POST", "/spaces", 201, json=body))["id"]
+    await singer.call("POST", f"/spaces/{sid}/join", 200)
+    await bring_on_stage(host, singer, sid)
+    singing = await MediaClient.connect(singer, sid, tone=440.0)
+    try:
+        await recorded_segments(singer, sid, 2)
+    finally:
+        await singer.call("DELETE", f"/spaces/{sid}/media", 204)
+        await singing.close()
+    await host.call("POST", f"/spaces/{sid}/end", 200)
+    await complete(host.http, sid)
+    return sid
+
+
+async def status_of(http: httpx.AsyncClient, sid: str) -> tuple[int, str | None]:
+    r = await http.get(f"/spaces/{sid}/recording")
+    return r.status_code, r.json().get("code")
+
+
+async def until_status(http: httpx.AsyncClient, sid: str, wanted: tuple[int, str | None]) -> None:
+    deadline = time.monotonic() + 10
+    while (got := await status_of(http, sid)) != wanted:
+        assert time.monotonic() < deadline, f"{sid}: {got}, not {wanted}"
+        await asyncio.sleep(0.1)
+
+
+async def test_retention_deletes_old_recordings_but_keeps_reported_ones_until_resolved(
+    server: ServerThread,
+) -> None:
+    mod = await admin(server, "mod")
+    host = await Person.sign_up(server.base_url, "host")
+    alice = await Person.sign_up(server.base_url, "alice")
+    anonymous = httpx.AsyncClient(base_url=f"{server.base_url}/api/v1", timeout=10)
+    try:
+        plain = await record_briefly(host, alice, "Forgettable")
+        reported = await record_briefly(host, alice, "Disputed")
+        report = {"target_type": "space", "target_id": reported, "rule": "harassment"}
+        made = await alice.call("POST", "/reports", 201, json=report)
+        files = Path(server.settings.data_dir) / "recordings"
+        assert (files / plain).is_dir() and (files / reported).is_dir()
+
+        # Not a day yet: both stay.
+        server.node.clock.advance(timedelta(hours=23))
+        await asyncio.sleep(0.5)  # several sweeps
+        assert await status_of(anonymous, plain) == (200, None)
+        # A day and more after they ended: the plain one goes, the reported one is kept.
+        server.node.clock.advance(timedelta(hours=2))
+        await until_status(anonymous, plain, (410, "recording_deleted"))
+        assert not (files / plain).exists()
+        assert await status_of(anonymous, reported) == (200, None)
+
+        # Resolved: the normal rule applies at the next check.
+        decision = {"status": "dismissed", "reason": "Nothing against the rules"}
+        await mod.call("POST", f"/admin/reports/{made['id']}/resolve", 200, json=decision)
+        server.node.clock.advance(timedelta(minutes=2))
+        await until_status(anonymous, reported, (410, "recording_deleted"))
+        assert not (files / reported).exists()
+        # Retention is no moderator: nothing of it in the audit log.
+        audited = await mod.call("GET", "/admin/audit?action=recording_delete", 200)
+        assert audited == []
+    finally:
+        await anonymous.aclose()
+        for person in (mod, host, alice):
+            await person.close()
+
+
+async def test_a_suspended_hosts_recordings_are_hidden_and_a_moderators_deletion_is_audited(
+    server: ServerThread,
+) -> None:
+    mod = await admin(server, "mod")
+    host = await Person.sign_up(server.base_url, "host")
+    alice = await Person.sign_up(server.base_url, "alice")
+    anonymous = httpx.AsyncClient(base_url=f"{server.base_url}/api/v1", timeout=10)
+    try:
+        sid = await record_briefly(host, alice, "Soon hidden")
+        clip = await alice.call(
+            "POST", f"/spaces/{sid}/clips", 201, json={"start_seconds": 0, "duration_seconds": 1}
+        )
+        await suspend(mod, "host")
+        for path in (
+            f"/spaces/{sid}/recording",
+            f"/spaces/{sid}/recording/replay.m3u8",
+            f"/spaces/{sid}/recording/download",
+            f"/clips/{clip['id']}",
+            f"/clips/{clip['id']}/audio",
+        ):
+            await alice.refused("GET", path, 404, "recording_hidden")
+            r = await anonymous.get(path)
+            assert r.status_code == 404 and r.json()["code"] == "recording_hidden", path
+        await mod.call(
+            "POST", "/admin/accounts/host/unsuspend", 200, json={"reason": "Appeal upheld"}
+        )
+        assert await status_of(anonymous, sid) == (200, None)
+
+        removal = {"rule": "harassment", "reason": "Threats in the recording"}
+        await alice.refused(
+            "DELETE", f"/admin/spaces/{sid}/recording", 403, "moderators_only", json=removal
+        )
+        await mod.call("DELETE", f"/admin/spaces/{sid}/recording", 204, json=removal)
+        r = await anonymous.get(f"/spaces/{sid}/recording")
+        assert r.status_code == 410 and r.json()["code"] == "recording_deleted"
+        assert r.json()["deletion"] == "moderator"
+        assert not (Path(server.settings.data_dir) / "recordings" / sid).exists()
+        await mod.refused(
+            "DELETE", f"/admin/spaces/{sid}/recording", 410, "recording_deleted", json=removal
+        )
+        (entry,) = await mod.call("GET", "/admin/audit?action=recording_delete", 200)
+        assert (entry["target_type"], entry["target_id"]) == ("recording", sid)
+        assert (entry["actor_id"], entry["rule"]) == (mod.id, "harassment")
+        assert entry["reason"] == "Threats in the recording"
+    finally:
+        await anonymous.aclose()
+        for person in (mod, host, alice):
+            await person.close()
