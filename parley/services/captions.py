@@ -39,6 +39,7 @@ from parley.services.accounts import Caller
 from parley.services.common import Clock
 from parley.services.decisions import SpaceDecisions
 from parley.services.spaces import SpaceService
+from parley.services.views import SpaceView
 from parley.store.db import Database
 from parley.store.transcripts import TranscriptStore
 
@@ -153,7 +154,7 @@ class CaptionService:
         mixer.add_voice_sink(tap)
 
     @staticmethod
-    def _vocabulary(view: Any) -> tuple[str, ...]:
+    def _vocabulary(view: SpaceView) -> tuple[str, ...]:
         names = [p.handle.replace("_", " ") for p in view.stage]
         if view.host is not None:
             names.append(view.host.display_name)
