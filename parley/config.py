@@ -10,6 +10,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from parley.core.captions import CaptionEngine
 from parley.core.ratelimit import limit_table
 
 
@@ -160,6 +161,16 @@ class Settings(BaseSettings):
     node_url: str | None = None
     # A dead home node's spaces move to another node this long after its last renewal at most.
     home_lease_seconds: float = Field(default=6.0, ge=0.5, le=300)
+    # Live captions (issue 14): which recognizer turns each speaker's voice into `caption`
+    # events (off, pocketsphinx: bundled and offline, vosk or whisper: with a model directory
+    # of your own in `captions_model`, never downloaded), its pocketsphinx tuning (presets in
+    # media/captions/engines.py, measured in docs/benchmarks.md), the worker processes that run
+    # it, and how much audio may wait for them before phrases go uncaptioned.
+    captions: CaptionEngine = CaptionEngine.POCKETSPHINX
+    captions_model: Path | None = None
+    captions_tuning: str = "default"
+    captions_workers: int = Field(default=1, ge=1, le=64)
+    captions_max_backlog_seconds: float = Field(default=4.0, gt=0, le=120)
 
     # HTTP edge: what a client may send, and who may read the metrics.
     # Request bodies larger than this are refused with 413 before they are read (the largest

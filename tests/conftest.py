@@ -32,6 +32,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 # - "audio": the browser tests and the tests that play live audio through aiortc. They hold the
 #   audio to deadlines (a mute heard within so many ms), measured with one of them running at once.
 AUDIO_FILES = {
+    "integration/test_captions.py",
     "integration/test_hls.py",
     "integration/test_media.py",
     "security/test_media_offers.py",

@@ -21,6 +21,7 @@ from parley.api.logs import redact_tokens_in_server_logs
 from parley.api.routes import (
     accounts,
     bots,
+    captions,
     events,
     hls,
     links,
@@ -115,7 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     errors.install(app)
     for module in (
-        accounts, spaces, events, moderation, links, hls, recordings, bots, location,
+        accounts, spaces, events, moderation, links, hls, recordings, bots, location, captions,
     ):  # fmt: skip
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(ops.router)

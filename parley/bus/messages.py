@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from parley.bus.base import Bus
+from parley.core.captions import Caption, caption_fields, caption_from
 from parley.core.links.rules import Decision, LinkRule, MatchKind
 from parley.core.sessions import SessionEnd
 from parley.core.spaces import events
@@ -92,7 +93,16 @@ class UnknownEvent:
     text: str  # as published, forwarded as it is
 
 
-SpaceMessage = Event | UnknownEvent
+@dataclass(frozen=True)
+class LiveCaption:
+    """A partial caption: sent to the space's sockets as it is heard, but not numbered, stored
+    nor replayed (the final caption, an `Event`, is). Older nodes drop it as malformed."""
+
+    space_id: str
+    caption: Caption
+
+
+SpaceMessage = Event | UnknownEvent | LiveCaption
 Message = Order | LinkRuleChange | SpaceMessage
 
 
@@ -102,7 +112,7 @@ def channel_of(message: Message) -> str:
             return ACCOUNTS_CHANNEL
         case LinkRuleAdded() | LinkRuleRemoved():
             return LINKS_CHANNEL
-        case Event() | UnknownEvent():
+        case Event() | UnknownEvent() | LiveCaption():
             return space_channel(message.space_id)
 
 
@@ -132,6 +142,9 @@ def encode(message: Message) -> str:
             return json.dumps({"type": "removed", "id": rule_id})
         case UnknownEvent(text=text):
             return text
+        case LiveCaption(caption=caption):
+            data = {"type": EventType.CAPTION.value, "data": caption_fields(caption)}
+            return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def decode(channel: str, text: str) -> Message | None:
@@ -184,6 +197,8 @@ def _link_rule_change(kind: object, data: dict[str, Any]) -> LinkRuleChange | No
 
 
 def _space_event(space_id: str, data: dict[str, Any], text: str) -> SpaceMessage:
+    if "seq" not in data and data.get("type") == EventType.CAPTION.value:
+        return LiveCaption(space_id, caption_from(data["data"]))
     seq, payload = data["seq"], data.get("data") or {}
     if not isinstance(seq, int) or isinstance(seq, bool) or not isinstance(payload, dict):
         raise TypeError("seq is a number and data an object")

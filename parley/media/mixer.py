@@ -13,7 +13,7 @@ import bisect
 import logging
 import weakref
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -49,6 +49,9 @@ OPUS_FRAME_MS = (10, 20, 40, 60)
 GRACE_SECONDS = 0.002
 # Upper bounds (seconds) of the buckets of the added-delay histogram on /metrics.
 ADDED_LATENCY_BUCKETS = (0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1)
+
+
+VoiceSink = Callable[[Mapping[str, Pcm], Mapping[str, float], float], None]
 
 
 @dataclass
@@ -125,6 +128,8 @@ class Mixer:
         self._mix_minus: dict[str, weakref.WeakSet[MixMinusTrack]] = {}
         # Callables handed each tick's program PCM (the HLS segmenter); they must not block.
         self._program_sinks: list[Callable[[Pcm, int], None]] = []
+        # Callables handed each tick's audible voices, one by one, with their levels (captions).
+        self._voice_sinks: list[VoiceSink] = []
         self._clock: asyncio.Task[None] | None = None
         self._dying: set[asyncio.Task[None]] = set()  # cancelled readers not yet finished
         self._stopped = False
@@ -163,6 +168,10 @@ class Mixer:
         for tracks in list(self._mix_minus.values()):
             for track in list(tracks):
                 track.stop()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
 
     @property
     def stats(self) -> MixerStats:
@@ -284,6 +293,15 @@ class Mixer:
         if sink in self._program_sinks:
             self._program_sinks.remove(sink)
 
+    def add_voice_sink(self, sink: VoiceSink) -> None:
+        """Hand `sink` every tick the audio of each audible source that sent some (muted ones
+        never), the level of every audible source, and the tick's loop time. It must not block."""
+        self._voice_sinks.append(sink)
+
+    def remove_voice_sink(self, sink: VoiceSink) -> None:
+        if sink in self._voice_sinks:
+            self._voice_sinks.remove(sink)
+
     @property
     def listener_count(self) -> int:
         return len(self._listeners)
@@ -384,6 +402,11 @@ class Mixer:
             arrivals.append(pulled.oldest)
         self.levels = levels
         self._speakers.update(levels, now)
+        for voice_sink in self._voice_sinks:
+            try:
+                voice_sink(contributions, levels, now)
+            except Exception:
+                log.exception("a voice sink failed")  # captions must not cost the audio
 
         if self._listeners or self._program_sinks:
             program = np.clip(total, -32768, 32767).astype(np.int16)

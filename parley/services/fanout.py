@@ -14,12 +14,14 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable, Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from parley.bus import messages
 from parley.bus.base import Bus
 from parley.bus.messages import (
+    LiveCaption,
     ParticipantGone,
     RoleChanged,
     SpaceOver,
@@ -49,6 +51,8 @@ FLUSH_MAX_SECONDS = 0.2
 # The audience hears how many listen at most this often (feed_log.py), sooner when small.
 AUDIENCE_MIN_SECONDS = 0.25
 AUDIENCE_MAX_SECONDS = 2.0
+# Partial captions held for one socket at most (a speaker's come at most twice a second).
+UNNUMBERED_KEPT = 16
 STAGE_ROLES = frozenset({Role.HOST, Role.COHOST, Role.SPEAKER})
 
 
@@ -69,6 +73,9 @@ class Client:
     closing: tuple[int, str] | None = None
     # Counted among its account's sockets on this node (from attach to detach).
     counted: bool = False
+    # Partial captions waiting for this socket. They are outside the numbered log (never
+    # replayed, no seq), so a slow socket loses the oldest rather than falling behind.
+    unnumbered: deque[str] = field(default_factory=lambda: deque(maxlen=UNNUMBERED_KEPT))
 
 
 class Feed:
@@ -120,6 +127,11 @@ class Feed:
                     log.exception("feed %s: could not deliver an event", self.space_id)
 
     async def _receive(self, message: str, event: messages.Message | None) -> None:
+        if isinstance(event, LiveCaption):
+            for client in self.clients:
+                client.unnumbered.append(message)
+            self.log.poke()
+            return
         if not isinstance(event, Event | UnknownEvent):
             return
         seq = event.seq
@@ -352,6 +364,8 @@ async def pump(
         wake = feed_log.stage_wake if stage else feed_log.wake
         pending = feed_log.batch(client.position, client.last_seq, client.account_id, stage=stage)
         client.position = feed_log.end
+        while client.unnumbered:
+            await send(client.unnumbered.popleft())
         if pending.items:
             if batch:
                 await send(pending.joined)

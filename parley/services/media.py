@@ -36,6 +36,7 @@ from parley.core.turn import turn_credential
 from parley.media.edge import OfferRefused, OfferSuperseded, Room, RoomClosed
 from parley.media.offer import check_offer
 from parley.services.accounts import Caller
+from parley.services.captions import CaptionService
 from parley.services.common import Clock
 from parley.services.hls import HlsService
 from parley.services.homing import Homing
@@ -98,6 +99,7 @@ class MediaService:
     clock: Clock
     homing: Homing
     hls: HlsService | None = None
+    captions: CaptionService | None = None
     rooms: dict[str, WatchedRoom] = field(default_factory=dict, init=False)
     cap: ListenerCap = field(init=False)
     placement: RoomPlacement = field(init=False)
@@ -353,6 +355,8 @@ class MediaService:
             )
             watched = self.rooms[space_id] = WatchedRoom(room)
             room.on_empty = self._closer(watched)
+            if self.captions is not None:
+                self.captions.mixer_started(space_id, room.mixer)
             watched.task = asyncio.create_task(self._follow(watched), name=f"media:{space_id}")
         ready = asyncio.ensure_future(watched.ready.wait())
         assert watched.task is not None
@@ -383,6 +387,8 @@ class MediaService:
                         case UnknownEvent(seq=seq) if seq == watched.last_seq + 1:
                             watched.last_seq = seq  # nothing to act on, and no gap to fill
         finally:
+            if self.captions is not None:
+                self.captions.mixer_stopped(space_id, watched.room.mixer)
             with contextlib.suppress(Exception):
                 await watched.room.close()
             try:

@@ -105,6 +105,7 @@ class NodeCollector(Collector):
                     added.add_metric([space, str(quantile)], recent[at])
         yield from (ticks, skipped, encodes, added, delay, moves, waits, catches)
         yield from _hls(node)
+        yield from _captions(node)
         yield from _abuse_limits(node)
 
 
@@ -161,6 +162,39 @@ def _hls(node: Node) -> Iterator[Metric]:
         "parley_webrtc_listener_cap_refusals",
         "Listener offers refused at the cap (sent to HLS)",
         value=cap.refused,
+    )
+
+
+def _captions(node: Node) -> Iterator[Metric]:
+    figures = node.captions.figures()
+    if figures is None:
+        return  # captions are off: nothing runs, nothing to show
+    yield _gauge("parley_captions_spaces", "Spaces captioned on this node", figures.taps)
+    yield _gauge(
+        "parley_captions_workers_alive", "Recognizer processes running", figures.workers_alive
+    )
+    yield _gauge(
+        "parley_captions_backlog_seconds",
+        "Speech sent to the recognizers and not recognized yet",
+        figures.backlog_seconds,
+    )
+    pool = figures.pool
+    yield CounterMetricFamily(
+        "parley_captions_audio_seconds", "Speech recognized", value=pool.audio_seconds
+    )
+    yield CounterMetricFamily(
+        "parley_captions_cpu_seconds", "Recognizers' CPU time", value=pool.cpu_seconds
+    )
+    yield CounterMetricFamily("parley_captions_phrases", "Phrases recognized", value=pool.phrases)
+    yield CounterMetricFamily(
+        "parley_captions_dropped_phrases",
+        "Phrases left uncaptioned: the recognizers were too far behind",
+        value=pool.dropped_phrases,
+    )
+    yield CounterMetricFamily(
+        "parley_captions_dropped_seconds",
+        "Speech not recognized: the recognizers were too far behind",
+        value=pool.dropped_seconds,
     )
 
 

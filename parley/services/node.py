@@ -20,6 +20,7 @@ from parley.media.segment_store import FileSegmentStore
 from parley.media.sendpath import direct_send_available
 from parley.services.accounts import AccountService
 from parley.services.bots import BotService
+from parley.services.captions import CaptionService
 from parley.services.clips import ClipService
 from parley.services.common import NodeClock
 from parley.services.decisions import SpaceDecisions
@@ -63,6 +64,7 @@ class Node:
     - live delivery: `hub` (event sockets), `media` (WebRTC and the mixer, its listener cap),
       `hls` (live HLS), `sharing` (what anyone may see without an account: share pages, HLS),
       `homing` (which node mixes each space, under a lease; the others relay its program);
+      `captions` (live captions from each mixer, and the transcripts they make);
     - the program kept: `recorder` (live HLS segments of recorded spaces, made durable; crash
       recovery and retention), `recordings` (replay, trim, deletion), `clips`;
     - trust and safety: `moderation` (suspensions, notices, appeals, audit), `reports`,
@@ -145,6 +147,9 @@ class Node:
         self.recordings = RecordingService(self.db, self.spaces, self.recorder, clock=now)
         self.clips = ClipService(self.db, self.recordings, clock=now)
         self.homing = Homing(self.db, settings, clock=self.clock)
+        self.captions = CaptionService(
+            self.db, self.bus, self.spaces, self.decisions, settings, clock=now
+        )
         self.media = MediaService(
             self.bus,
             self.spaces,
@@ -153,6 +158,7 @@ class Node:
             clock=now,
             homing=self.homing,
             hls=self.hls,
+            captions=self.captions,
         )
 
         self.moderation = ModerationService(
@@ -174,6 +180,7 @@ class Node:
     async def start(self) -> None:
         await aiortc_internals.self_check()  # refuse to start rather than fail mid-call
         direct_send_available()  # or say now that the program goes out the slow way
+        self.captions.start()  # so does a captions engine that cannot run here
         await self.db.migrate()
         await self.bus.start()
         ready = asyncio.Event()
@@ -195,6 +202,7 @@ class Node:
         await self.link_checks.close()
         await self.media.close()
         await self.homing.stop()
+        await self.captions.stop()
         await self.hls.stop()
         await self.recorder.stop()
         await self.hub.close()

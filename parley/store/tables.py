@@ -399,3 +399,16 @@ space_homes = Table(
     Column("lease_until", UTCDateTime, nullable=False),
     Column("epoch", Integer, nullable=False),
 )
+
+# Final captions of a space (issue 14), kept as its transcript. `seq` is the caption's event in
+# the space's log; times are milliseconds from the space's start.
+transcript_lines = Table(
+    "transcript_lines",
+    metadata,
+    Column("space_id", ID, ForeignKey("spaces.id"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("speaker_id", ID, ForeignKey("accounts.id"), nullable=False),
+    Column("start_ms", Integer, nullable=False),
+    Column("end_ms", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+)

@@ -179,14 +179,23 @@ class MediaClient:
 
     @classmethod
     async def connect(
-        cls, person: Person, space_id: str, *, tone: float | None = None, expect: int = 200
+        cls,
+        person: Person,
+        space_id: str,
+        *,
+        tone: float | None = None,
+        track: MediaStreamTrack | None = None,
+        expect: int = 200,
     ) -> MediaClient:
-        """Offer send-and-receive with a tone, or receive only; POST the offer; apply the answer."""
+        """Offer send-and-receive with a tone (or `track`), or receive only; POST the offer;
+        apply the answer."""
         client = cls(person, space_id)
-        if tone is None:
+        if tone is not None:
+            track = Voice(tone)
+        if track is None:
             client.pc.addTransceiver("audio", direction="recvonly")
         else:
-            client.pc.addTrack(Voice(tone))
+            client.pc.addTrack(track)
         await client.pc.setLocalDescription(await client.pc.createOffer())
         offer = client.pc.localDescription
         r = await person.http.post(

@@ -51,6 +51,10 @@ def ffprobe_problem() -> str | None:
     return None if shutil.which("ffprobe") else "no ffprobe (Debian's ffmpeg) on the PATH"
 
 
+def espeak_problem() -> str | None:
+    return None if shutil.which("espeak-ng") else "no espeak-ng (Debian's espeak-ng) on the PATH"
+
+
 def postgres_problem() -> str | None:
     problem = _answers(POSTGRES_ADDRESS)
     return f"PostgreSQL: {problem}" if problem else None
@@ -76,6 +80,7 @@ PREREQUISITES = (
     Prerequisite("redis", redis_problem),
     Prerequisite("turn", turnserver_problem),
     Prerequisite("ffmpeg", ffprobe_problem),
+    Prerequisite("espeak", espeak_problem),
 )
 
 

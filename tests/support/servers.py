@@ -39,6 +39,8 @@ TEST_SETTINGS: dict[str, Any] = {
     # limits they exercise (tests/security/test_rate_limits.py).
     "rate_limit_overrides": {name.value: "100000/s" for name in LimitName},
     "rate_limit_refusal_delay_seconds": 0,
+    # Recognition costs a worker process and CPU: only the caption tests turn it on.
+    "captions": "off",
 }
 
 

@@ -19,6 +19,7 @@ from parley.bus.messages import (
     KeptOut,
     LinkRuleAdded,
     LinkRuleRemoved,
+    LiveCaption,
     Message,
     MicChanged,
     ParticipantGone,
@@ -32,6 +33,7 @@ from parley.bus.messages import (
     space_channel,
     stage_effect,
 )
+from parley.core.captions import Caption
 from parley.core.links.rules import Decision, LinkRule, MatchKind
 from parley.core.sessions import SessionEnd
 from parley.core.spaces import events as payloads
@@ -64,13 +66,23 @@ link_rules = st.builds(
 )
 
 
+# Times of captions: seconds, never NaN nor infinite (JSON has neither).
+seconds = st.floats(allow_nan=False, allow_infinity=False)
+
+
+def _payload(cls: type[EventData]) -> st.SearchStrategy[EventData]:
+    if cls is payloads.Captioned:
+        return st.builds(cls, start=seconds, end=seconds)
+    return st.builds(cls)
+
+
 # Every type of event, with any values its payload's fields take.
 space_events = st.builds(
     Event,
     ids,
     st.integers(min_value=0, max_value=2**62),
     instants,
-    st.sampled_from(list(PAYLOADS.values())).flatmap(st.builds),
+    st.sampled_from(list(PAYLOADS.values())).flatmap(_payload),
 )
 
 unknown_events = st.builds(
@@ -90,6 +102,7 @@ messages: st.SearchStrategy[Message] = st.one_of(
     st.builds(LinkRuleRemoved, ids),
     space_events,
     unknown_events,
+    st.builds(LiveCaption, ids, st.builds(Caption, start=seconds, end=seconds)),
 )
 
 

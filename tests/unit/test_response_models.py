@@ -22,6 +22,7 @@ NOT_JSON = {
     ("GET", "/spaces/{space_id}/recording/{name}"),
     ("GET", "/spaces/{space_id}/recording/download"),
     ("GET", "/clips/{clip_id}/audio"),
+    ("GET", "/spaces/{space_id}/transcript.vtt"),
 }
 
 OPENAPI = create_app().openapi()

@@ -34,6 +34,8 @@ class EventType(StrEnum):
     ACTIVE_SPEAKERS = "active_speakers"
     # The host turned recording on or off: clients show (or hide) REC.
     RECORDING_CHANGED = "recording_changed"
+    # A final caption; partial ones travel beside the log, unnumbered (bus/messages.py).
+    CAPTION = "caption"
 
 
 class Frame(StrEnum):
@@ -185,6 +187,19 @@ class RecordingChanged:
     by: str
 
 
+@dataclass(frozen=True)
+class Captioned:
+    """What a speaker said, as the recognizer finally heard it; times in seconds from the
+    space's start."""
+
+    type: ClassVar[EventType] = EventType.CAPTION
+    speaker: str
+    text: str
+    final: bool
+    start: float
+    end: float
+
+
 EventData = (
     SpaceStarted
     | SpaceUpdated
@@ -204,6 +219,7 @@ EventData = (
     | HostChanged
     | ActiveSpeakers
     | RecordingChanged
+    | Captioned
 )
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from parley.core.captions import Caption
 from parley.core.errors import Conflict, Forbidden, Invalid
 from parley.core.spaces.events import (
     ActiveSpeakers,
+    Captioned,
     Event,
     HandChanged,
     InvitationDeclined,
@@ -181,3 +183,13 @@ def active_speakers(state: SpaceState, account_ids: list[str], now: datetime) ->
     if state.space.state is not SpaceStatus.LIVE:
         return []
     return _announce(state, now, ActiveSpeakers(tuple(account_ids)))
+
+
+def caption(state: SpaceState, said: Caption, now: datetime) -> list[Event]:
+    """A final caption joins the space's log (partials never do: they are replaced within the
+    second, and a late joiner has no use for them)."""
+    if state.space.state is not SpaceStatus.LIVE or not said.final:
+        return []
+    return _announce(
+        state, now, Captioned(said.speaker, said.text, said.final, said.start, said.end)
+    )

@@ -3,6 +3,7 @@
 // Returns the elements the other modules fill in.
 import { api } from "../api.js";
 import { announce, errorBox, h, onSubmit } from "../ui.js";
+import { buildCaptions } from "./captions.js";
 import { hostLink } from "./common.js";
 
 function elements(room) {
@@ -74,7 +75,7 @@ export function buildLayout(room) {
       h(
         "div",
         { class: "room-body" },
-        h("section", { class: "panel stage-panel", "aria-labelledby": "stage-h" }, h("h2", { id: "stage-h" }, "On stage ", v.stageRec), v.stageList),
+        h("section", { class: "panel stage-panel", "aria-labelledby": "stage-h" }, h("h2", { id: "stage-h" }, "On stage ", v.stageRec), v.stageList, buildCaptions(room)),
         h("div", { class: "side" }, v.requestsSection, panel("audience-h", "Audience", v.audienceList), panel("activity-h", "Activity", v.activityLog)),
       ),
       h("section", { class: "controls", "aria-label": "Your controls" }, v.controls),

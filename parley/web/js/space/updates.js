@@ -5,6 +5,7 @@ import { get } from "../api.js";
 import { moderates } from "../permissions.js";
 import { announce } from "../ui.js";
 import { floatReaction, log } from "./activity.js";
+import { showCaption } from "./captions.js";
 import { STAGE, nameOf } from "./common.js";
 import { droppedOut, ended, removed } from "./exits.js";
 import { showActiveSpeakers } from "./stage.js";
@@ -154,6 +155,10 @@ const HANDLERS = {
   },
   active_speakers(room, { data }) {
     showActiveSpeakers(room, data.account_ids || []);
+    return SKIP_REDRAW;
+  },
+  caption(room, { data }) {
+    showCaption(room, data);
     return SKIP_REDRAW;
   },
   space_updated: spaceUpdated,

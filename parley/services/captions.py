@@ -1,0 +1,221 @@
+"""Live captions and transcripts: a caption tap on each mixer of this node, one pool of recognizer
+processes for all of them, and what becomes of what they hear.
+
+A partial caption goes straight to the space's channel, unnumbered: the sockets pass it on and
+nothing keeps it. A final caption is decided like any change to a space, so it is numbered in the
+space's log (a socket that resumes with `since=` gets it) and stored in the space's transcript
+in the same transaction. With captions off nothing here runs: no process, no tap, no CPU.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from parley.bus.base import Bus
+from parley.bus.messages import LiveCaption, publish
+from parley.config import Settings
+from parley.core.captions import (
+    Caption,
+    CaptionEngine,
+    TranscriptHit,
+    TranscriptLine,
+    vocabulary,
+)
+from parley.core.errors import NotFound
+from parley.core.moderation import require_moderator
+from parley.core.spaces import stage
+from parley.core.spaces.events import Event
+from parley.core.spaces.model import SpaceState
+from parley.media.captions.engines import TUNINGS, CaptionsUnavailable, EngineSpec, check
+from parley.media.captions.tap import CaptionTap
+from parley.media.captions.workers import PoolStats, RecognizerPool
+from parley.media.mixer import Mixer
+from parley.services.accounts import Caller
+from parley.services.common import Clock
+from parley.services.decisions import SpaceDecisions
+from parley.services.spaces import SpaceService
+from parley.services.views import SpaceView
+from parley.store.db import Database
+from parley.store.transcripts import TranscriptStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CaptionFigures:
+    """What /metrics shows of captions on this node."""
+
+    taps: int
+    workers_alive: int
+    backlog_seconds: float
+    pool: PoolStats
+
+
+def engine_spec(settings: Settings) -> EngineSpec | None:
+    """The engine the settings ask for, checked (None when captions are off). Raises
+    `CaptionsUnavailable` with what to change when it cannot run here."""
+    if settings.captions is CaptionEngine.OFF:
+        return None
+    tuning = TUNINGS.get(settings.captions_tuning)
+    if tuning is None:
+        raise CaptionsUnavailable(
+            f"PARLEY_CAPTIONS_TUNING={settings.captions_tuning!r} is not a tuning; "
+            f"pick one of {', '.join(sorted(TUNINGS))}"
+        )
+    spec = EngineSpec(settings.captions, settings.captions_model, tuning)
+    check(spec)
+    return spec
+
+
+class CaptionService:
+    def __init__(
+        self,
+        db: Database,
+        bus: Bus,
+        spaces: SpaceService,
+        decisions: SpaceDecisions,
+        settings: Settings,
+        *,
+        clock: Clock,
+    ) -> None:
+        self.db = db
+        self.bus = bus
+        self.spaces = spaces
+        self.decisions = decisions
+        self.settings = settings
+        self.clock = clock
+        self.pool: RecognizerPool | None = None
+        self.taps: dict[str, tuple[Mixer, CaptionTap]] = {}
+        self._background: set[asyncio.Task[None]] = set()
+
+    def start(self) -> None:
+        """Check the engine (the node refuses to start on a wrong setting); the worker
+        processes start with the first mixer that needs them."""
+        spec = engine_spec(self.settings)
+        if spec is not None:
+            self.pool = RecognizerPool(
+                spec,
+                workers=self.settings.captions_workers,
+                max_backlog_s=self.settings.captions_max_backlog_seconds,
+            )
+
+    async def stop(self) -> None:
+        for space_id in list(self.taps):
+            mixer, _ = self.taps[space_id]
+            self.mixer_stopped(space_id, mixer)
+        for task in list(self._background):
+            task.cancel()
+        if self.pool is not None:
+            await self.pool.close()
+
+    def figures(self) -> CaptionFigures | None:
+        if self.pool is None:
+            return None
+        pool = self.pool
+        return CaptionFigures(len(self.taps), pool.alive, pool.backlog_seconds, pool.stats)
+
+    # --- mixers on this node -------------------------------------------------------------------
+
+    def mixer_started(self, space_id: str, mixer: Mixer) -> None:
+        if self.pool is not None:
+            self._spawn(self._attach(space_id, mixer))
+
+    def mixer_stopped(self, space_id: str, mixer: Mixer) -> None:
+        entry = self.taps.get(space_id)
+        if entry is None or entry[0] is not mixer:
+            return
+        del self.taps[space_id]
+        mixer.remove_voice_sink(entry[1])
+        entry[1].close()
+
+    async def _attach(self, space_id: str, mixer: Mixer) -> None:
+        assert self.pool is not None
+        view = await self.spaces.view(space_id)
+        started = view.space.started_at
+        if started is None or mixer.stopped:
+            return
+        # The loop's clock at the space's start: caption times count from there.
+        loop = asyncio.get_running_loop()
+        origin = loop.time() - (self.clock() - started).total_seconds()
+        tap = CaptionTap(
+            self.pool,
+            lambda said: self._heard(space_id, said),
+            origin=origin,
+            name=space_id,
+            vocabulary=self._vocabulary(view),
+            on_new_speaker=lambda: self._spawn(self._refresh_vocabulary(space_id)),
+        )
+        self.taps[space_id] = (mixer, tap)
+        mixer.add_voice_sink(tap)
+
+    @staticmethod
+    def _vocabulary(view: SpaceView) -> tuple[str, ...]:
+        names = [p.handle.replace("_", " ") for p in view.stage]
+        if view.host is not None:
+            names.append(view.host.display_name)
+        return vocabulary(view.space.title, view.space.topics, names)
+
+    async def _refresh_vocabulary(self, space_id: str) -> None:
+        entry = self.taps.get(space_id)
+        if entry is not None:
+            entry[1].vocabulary = self._vocabulary(await self.spaces.view(space_id))
+
+    def _heard(self, space_id: str, said: Caption) -> None:
+        if said.final:
+            self._spawn(self._keep(space_id, said))
+        else:
+            self._spawn(publish(self.bus, LiveCaption(space_id, said)))
+
+    async def _keep(self, space_id: str, said: Caption) -> None:
+        async def decide(state: SpaceState, conn: AsyncConnection) -> list[Event]:
+            events = stage.caption(state, said, self.clock())
+            for event in events:
+                await TranscriptStore(conn).add(space_id, event.seq, said)
+            return events
+
+        await self.decisions.decide(space_id, [], decide)
+
+    # --- transcripts ---------------------------------------------------------------------------
+
+    async def transcript(self, caller: Caller, space_id: str) -> list[TranscriptLine]:
+        """The space's final captions, for whoever may follow it (not removed from it, not
+        blocked by its host), as HLS is."""
+        await self.spaces.stage(space_id)  # 404 for no such space
+        await self.spaces.follower(space_id, caller.account.id)
+        async with self.db.read() as conn:
+            return await TranscriptStore(conn).lines(space_id)
+
+    async def around(
+        self, caller: Caller, space_id: str, at: float, seconds: float
+    ) -> list[TranscriptLine]:
+        """For moderators: the lines within `seconds` either side of `at` (seconds from the
+        space's start), what a report on the space at that moment is about."""
+        require_moderator(caller)
+        await self.spaces.stage(space_id)
+        async with self.db.read() as conn:
+            store = TranscriptStore(conn)
+            return await store.lines(space_id, after=at - seconds, before=at + seconds)
+
+    async def search(self, caller: Caller, words: str, limit: int) -> list[TranscriptHit]:
+        """For moderators: lines of any space's transcript that contain `words`."""
+        require_moderator(caller)
+        async with self.db.read() as conn:
+            return await TranscriptStore(conn).search(words, limit=limit)
+
+    def _spawn(self, work: Any) -> None:
+        task: asyncio.Task[None] = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            if isinstance(exc, NotFound):
+                return
+            log.error("captions background work failed", exc_info=exc)
