@@ -256,9 +256,21 @@ class Feed:
             case ParticipantGone(account_id, removed=True):
                 self.stage_accounts.discard(account_id)
                 self.removed[account_id] = event.seq
+                # Taken out because the account was suspended: told so (4401, as the sweep
+                # and the bus order say it), whichever of the three reaches the socket first.
+                suspended = (
+                    isinstance(data, events.ParticipantRemoved)
+                    and data.by == "moderation"
+                    and data.reason == "suspended"
+                )
+                why = (
+                    (CLOSE_UNAUTHORIZED, "account_suspended")
+                    if suspended
+                    else (CLOSE_REMOVED, "you were removed from this space")
+                )
                 for client in self.clients:
                     if client.account_id == account_id and client.closing is None:
-                        client.closing = (CLOSE_REMOVED, "you were removed from this space")
+                        client.closing = why
             case ParticipantGone(account_id):
                 self.stage_accounts.discard(account_id)
 
