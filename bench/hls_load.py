@@ -49,7 +49,7 @@ SITE = Path(__file__).resolve().parent.parent / "deploy" / "nginx" / "parley.con
 # 20,000 per process: nginx gets two workers (both on core 0), the load as many processes as
 # it takes (at most 2,500 listeners each, also spreading source ports over 127.0.0.x).
 PER_PROCESS = 2500
-MAIN = """
+MAIN = r"""
 daemon off;
 worker_processes 2;
 pid {prefix}/nginx.pid;
@@ -63,6 +63,10 @@ http {{
     map $upstream_addr $to_origin {{ "" 0; default 1; }}
     log_format origin '$msec $upstream_cache_status $status $request_uri';
     access_log {prefix}/origin.log origin if=$to_origin;
+    # and one per request answered from the cache after waiting for another's (the lock)
+    map "$upstream_cache_status:$request_time" $waited {{ "~^HIT:0\.0" 0; "~^HIT:" 1; default 0; }}
+    log_format waited '$msec $request_time';
+    access_log {prefix}/waited.log waited if=$waited;
     keepalive_requests 1000000;
     include {prefix}/parley.conf;
 }}
@@ -182,6 +186,14 @@ def cpu_of(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def lock_waits(log: Path, start: float, end: float) -> list[float]:
+    """How long each request answered from the cache after 100 ms or more waited."""
+    if not log.exists():
+        return []
+    found = (line.split() for line in log.read_text().splitlines() if line)
+    return [float(waited) for stamp, waited in found if start <= float(stamp) < end]
+
+
 def origin_requests(log: Path, start: float, end: float) -> Counter[str]:
     """Requests nginx sent to the node in the window, by kind and cache status."""
     kinds: Counter[str] = Counter()
@@ -261,6 +273,7 @@ def one_load(
     per_listener = requests / wall / n
     expected = 2 * parts_per_second
     origin = origin_requests(proxy.log, start, end) if proxy else Counter[str]()
+    waits = lock_waits(proxy.log.with_name("waited.log"), start, end) if proxy else []
     p50, p99 = percentile(late, 50), percentile(late, 99)
     why = []
     if errors or restarts:
@@ -282,7 +295,9 @@ def one_load(
     text = (
         f"| {n:,}{'' if proxy else ' (no nginx)'} | {math.ceil(n / PER_PROCESS)} "
         f"| {requests / wall:,.0f} | {per_listener:.2f} of {expected:.2f} "
-        f"| {errors + gaps} | {p50:.2f} / {p99:.2f} s | {at_node} "
+        f"| {errors + gaps} | {p50:.2f} / {p99:.2f} s "
+        f"| {100 * len(waits) / max(1, requests):.0f} %, {1000 * percentile(waits, 50):.0f} ms "
+        f"| {at_node} "
         f"| {100 * load_cpu / wall:.0f} % | {nginx:.0f} % | {cpu['node']:.0f} % "
         f"| {'ok' if not why else 'FAILED: ' + '; '.join(why)} |"
     )
@@ -317,9 +332,10 @@ def load_section(listeners: list[int], seconds: float, direct: int = 0) -> None:
     table = "\n".join(
         [
             "| listeners | load processes | requests/s served | per listener, of hls.js's "
-            "| errors | part lateness p50 / p99 | requests/s at the node (reloads / parts / "
-            "playlists) | load CPU (core 1) | nginx CPU | node CPU | verdict |",
-            "|---|---|---|---|---|---|---|---|---|---|---|",
+            "| errors | part lateness p50 / p99 | waited on nginx's lock (share, p50) "
+            "| requests/s at the node (reloads / parts / playlists) | load CPU (core 1) "
+            "| nginx CPU | node CPU | verdict |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
             *(row.text for row in rows),
         ]
     )
