@@ -108,6 +108,7 @@ class Tally:
     # When each listener had each new part's bytes: (msn, part) -> times.
     arrived: dict[tuple[int, int], list[float]] = field(default_factory=dict)
     gaps: int = 0  # parts a listener skipped: it fell more than the listed parts behind
+    skipped: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
     restarts: int = 0  # listeners that started again from the live edge after an error
 
     def count(self, status: int, now: float) -> None:
@@ -194,6 +195,7 @@ class Player:
             key = self.todo.popleft()
             if fetched is not None and key not in after(fetched):
                 self.tally.gaps += 1  # parts it never got: it fell out of the listed parts
+                self.tally.skipped.append((fetched, key))
             request = self.target.request(f"seg-{key[0]}.{key[1]}.ts")
             status, _ = await get(parts, request, self.tally)
             if status != 200:

@@ -63,8 +63,10 @@ http {{
     map $upstream_addr $to_origin {{ "" 0; default 1; }}
     log_format origin '$msec $upstream_cache_status $status $request_uri';
     access_log {prefix}/origin.log origin if=$to_origin;
-    # and one per request answered from the cache after waiting for another's (the lock)
-    map "$upstream_cache_status:$request_time" $waited {{ "~^HIT:0\.0" 0; "~^HIT:" 1; default 0; }}
+    # and one per part answered from the cache after waiting for another's request (the lock)
+    map "$upstream_cache_status:$request_time:$uri" $waited {{
+        "~^HIT:0\.0" 0; "~^HIT:.*\.ts$" 1; default 0;
+    }}
     log_format waited '$msec $request_time';
     access_log {prefix}/waited.log waited if=$waited;
     keepalive_requests 1000000;
@@ -187,7 +189,7 @@ def cpu_of(pid: int) -> float:
 
 
 def lock_waits(log: Path, start: float, end: float) -> list[float]:
-    """How long each request answered from the cache after 100 ms or more waited."""
+    """How long each part answered from the cache after 100 ms or more waited."""
     if not log.exists():
         return []
     found = (line.split() for line in log.read_text().splitlines() if line)
@@ -296,12 +298,13 @@ def one_load(
         f"| {n:,}{'' if proxy else ' (no nginx)'} | {math.ceil(n / PER_PROCESS)} "
         f"| {requests / wall:,.0f} | {per_listener:.2f} of {expected:.2f} "
         f"| {errors + gaps} | {p50:.2f} / {p99:.2f} s "
-        f"| {100 * len(waits) / max(1, requests):.0f} %, {1000 * percentile(waits, 50):.0f} ms "
+        f"| {100 * len(waits) / max(1, requests / 2):.1f} %, "
+        f"{1000 * percentile(waits, 50):.0f} ms "
         f"| {at_node} "
         f"| {100 * load_cpu / wall:.0f} % | {nginx:.0f} % | {cpu['node']:.0f} % "
         f"| {'ok' if not why else 'FAILED: ' + '; '.join(why)} |"
     )
-    print(text, dict(origin), flush=True)
+    print(text, dict(origin), [t.skipped[:8] for t in tallies], flush=True)
     return Row(text, not why)
 
 
@@ -332,16 +335,30 @@ def load_section(listeners: list[int], seconds: float, direct: int = 0) -> None:
     table = "\n".join(
         [
             "| listeners | load processes | requests/s served | per listener, of hls.js's "
-            "| errors | part lateness p50 / p99 | waited on nginx's lock (share, p50) "
+            "| errors | part lateness p50 / p99 | parts that waited on nginx's lock (share, p50) "
             "| requests/s at the node (reloads / parts / playlists) | load CPU (core 1) "
             "| nginx CPU | node CPU | verdict |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|",
             *(row.text for row in rows),
         ]
     )
-    note = (
-        f"{seconds:.0f} s window per row. Load average (1 min) {before} before the runs, "
-        f"{load_average()} after."
+    note = " ".join(
+        [
+            "One live space, LL-HLS (2 s segments, 0.512 s parts), Debian's nginx 1.22 (two",
+            "workers) running deploy/nginx/parley.conf; the node and nginx on core 0, the load",
+            "processes (bench/hls_listeners.py: hls.js 1.x's requests, two keep-alive",
+            "connections per listener) on core 1. hls.js's rate: two requests per part (the",
+            "blocking reload, the part), parts counted by a probe at the node. Part lateness:",
+            "when a listener had a part's bytes, minus when the probe saw the node list it.",
+            "Parts that waited: part requests nginx answered from its cache 100 ms or more",
+            "after they arrived (another's request for it was at the node), of all part",
+            "requests. Requests at the node: from nginx's log. A row is a measurement only",
+            "if its listeners kept up (verdict ok): no errors, no part skipped, at least 90 %",
+            "of hls.js's rate, lateness p99 within 1 s. Load CPU is the load processes' own,",
+            f"as a share of core 1. {seconds:.0f} s window per row. Load average (1 min)",
+            f"{before} before the runs, {load_average()} after (other engineers' tests share",
+            "the machine).",
+        ]
     )
     record("Live HLS: origin load behind nginx", "python -m bench.hls --load-only",
            table + "\n\n" + note)  # fmt: skip
