@@ -32,6 +32,7 @@ import uvloop
 # A part listed in a playlist: (segment number, part index).
 LISTED = re.compile(rb'#EXT-X-PART:DURATION=[\d.]+,URI="seg-(\d+)\.(\d+)\.ts"')
 HINT = re.compile(rb'#EXT-X-PRELOAD-HINT:TYPE=PART,URI="seg-(\d+)\.(\d+)\.ts"')
+TAIL = 600  # bytes: the last four or five parts listed, and the hint
 
 
 class HttpError(Exception):
@@ -207,7 +208,11 @@ class Player:
 
     async def reload(self, http: Http, text: bytes, newest: tuple[int, int]) -> None:
         while True:
-            hint = HINT.search(text)
+            # The hint and the newest parts are at the end: parse the tail (CPU is what limits
+            # the audience this machine can simulate), the whole playlist only if the tail
+            # does not reach back to what this player has.
+            tail = max(0, len(text) - TAIL)
+            hint = HINT.search(text, tail)
             if hint is None:
                 raise HttpError("no preload hint: the space ended?")
             # hls.js asks for the part after the last listed: the hinted one.
@@ -215,8 +220,11 @@ class Player:
             status, text = await get(http, self.target.request(path), self.tally)
             if status != 200:
                 raise HttpError(f"reload {status}")
-            for m, p in LISTED.findall(text):
-                key = (int(m), int(p))
+            tail = max(0, len(text) - TAIL)
+            found = [(int(m), int(p)) for m, p in LISTED.findall(text, tail)]
+            if tail and (not found or found[0] > newest):
+                found = [(int(m), int(p)) for m, p in LISTED.findall(text)]
+            for key in found:
                 if key > newest:
                     self.todo.append(key)
                     newest = key

@@ -23,6 +23,7 @@ failed, and what it shows is the load client's limit, not the origin's.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import multiprocessing
 import os
@@ -91,6 +92,17 @@ class Proxy:
     workers: list[int]
 
 
+def nginx_workers(master: int) -> list[int]:
+    """The master's worker processes (not its cache manager and loader, the latter exits)."""
+    found = subprocess.run(["pgrep", "-P", str(master)], capture_output=True)
+    workers = []
+    for pid in found.stdout.decode().split():
+        with contextlib.suppress(OSError):
+            if b"worker process" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                workers.append(int(pid))
+    return workers
+
+
 @contextmanager
 def nginx_in_front(node_port: int) -> Iterator[Proxy]:
     """Debian's nginx on core 0 running the shipped site file in front of the node."""
@@ -109,15 +121,14 @@ def nginx_in_front(node_port: int) -> Iterator[Proxy]:
              "-c", str(prefix / "nginx.conf"), "-p", str(prefix)],
         )  # fmt: skip
         try:
-            workers: list[str] = []
+            workers: list[int] = []
             deadline = time.monotonic() + 10
             while len(workers) < 2 and time.monotonic() < deadline:
                 time.sleep(0.1)
-                found = subprocess.run(["pgrep", "-P", str(nginx.pid)], capture_output=True)
-                workers = found.stdout.decode().split()
+                workers = nginx_workers(nginx.pid)
             if not workers:
                 raise RuntimeError("nginx did not start: " + (prefix / "error.log").read_text())
-            yield Proxy(port, prefix / "origin.log", [int(w) for w in workers])
+            yield Proxy(port, prefix / "origin.log", workers)
         finally:
             nginx.terminate()
             nginx.wait(10)
