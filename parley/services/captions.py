@@ -22,7 +22,6 @@ from parley.config import Settings
 from parley.core.captions import (
     Caption,
     CaptionEngine,
-    TranscriptHit,
     TranscriptLine,
     vocabulary,
 )
@@ -41,6 +40,7 @@ from parley.services.decisions import SpaceDecisions
 from parley.services.spaces import SpaceService
 from parley.services.views import SpaceView
 from parley.store.db import Database
+from parley.store.recordings import RecordingStore
 from parley.store.transcripts import TranscriptStore
 
 log = logging.getLogger(__name__)
@@ -167,11 +167,13 @@ class CaptionService:
 
     def _heard(self, space_id: str, said: Caption) -> None:
         if said.final:
-            self._spawn(self._keep(space_id, said))
+            self._spawn(self.keep(space_id, said))
         else:
             self._spawn(publish(self.bus, LiveCaption(space_id, said)))
 
-    async def _keep(self, space_id: str, said: Caption) -> None:
+    async def keep(self, space_id: str, said: Caption) -> None:
+        """A final caption: numbered in the space's log and kept in its transcript."""
+
         async def decide(state: SpaceState, conn: AsyncConnection) -> list[Event]:
             events = stage.caption(state, said, self.clock())
             for event in events:
@@ -188,6 +190,11 @@ class CaptionService:
         await self.spaces.stage(space_id)  # 404 for no such space
         await self.spaces.follower(space_id, caller.account.id)
         async with self.db.read() as conn:
+            # A recorded space's words are hidden with its recording (its host suspended),
+            # not only on the recording's own routes.
+            recording = await RecordingStore(conn).get(space_id)
+            if recording is not None and await RecordingStore(conn).host_suspended(recording):
+                raise NotFound("recording_hidden", "This recording is not available")
             return await TranscriptStore(conn).lines(space_id)
 
     async def around(
@@ -200,12 +207,6 @@ class CaptionService:
         async with self.db.read() as conn:
             store = TranscriptStore(conn)
             return await store.lines(space_id, after=at - seconds, before=at + seconds)
-
-    async def search(self, caller: Caller, words: str, limit: int) -> list[TranscriptHit]:
-        """For moderators: lines of any space's transcript that contain `words`."""
-        require_moderator(caller)
-        async with self.db.read() as conn:
-            return await TranscriptStore(conn).search(words, limit=limit)
 
     def _spawn(self, work: Any) -> None:
         task: asyncio.Task[None] = asyncio.create_task(work)
