@@ -22,7 +22,6 @@ from parley.config import Settings
 from parley.core.captions import (
     Caption,
     CaptionEngine,
-    TranscriptHit,
     TranscriptLine,
     vocabulary,
 )
@@ -37,10 +36,11 @@ from parley.media.captions.workers import PoolStats, RecognizerPool
 from parley.media.mixer import Mixer
 from parley.services.accounts import Caller
 from parley.services.common import Clock
-from parley.services.decisions import Decide, SpaceDecisions
+from parley.services.decisions import SpaceDecisions
 from parley.services.spaces import SpaceService
 from parley.services.views import SpaceView
 from parley.store.db import Database
+from parley.store.recordings import RecordingStore
 from parley.store.transcripts import TranscriptStore
 
 log = logging.getLogger(__name__)
@@ -177,16 +177,19 @@ class CaptionService:
         self._finals.setdefault(space_id, []).append(said)
         if space_id not in self._writers:
             self._writers.add(space_id)
-            self._spawn(self._keep(space_id))
+            self._spawn(self._write_finals(space_id))
 
-    async def _keep(self, space_id: str) -> None:
+    async def _write_finals(self, space_id: str) -> None:
         try:
             while finals := self._finals.pop(space_id, None):
-                await self.decisions.decide(space_id, [], self._captioned(space_id, finals))
+                await self.keep(space_id, *finals)
         finally:
             self._writers.discard(space_id)
 
-    def _captioned(self, space_id: str, finals: list[Caption]) -> Decide:
+    async def keep(self, space_id: str, *finals: Caption) -> None:
+        """Final captions: numbered in the space's log and kept in its transcript, in one
+        transaction."""
+
         async def decide(state: SpaceState, conn: AsyncConnection) -> list[Event]:
             events = []
             for said in finals:
@@ -195,7 +198,7 @@ class CaptionService:
                     events.append(event)
             return events
 
-        return decide
+        await self.decisions.decide(space_id, [], decide)
 
     # --- transcripts ---------------------------------------------------------------------------
 
@@ -205,6 +208,11 @@ class CaptionService:
         await self.spaces.stage(space_id)  # 404 for no such space
         await self.spaces.follower(space_id, caller.account.id)
         async with self.db.read() as conn:
+            # A recorded space's words are hidden with its recording (its host suspended),
+            # not only on the recording's own routes.
+            recording = await RecordingStore(conn).get(space_id)
+            if recording is not None and await RecordingStore(conn).host_suspended(recording):
+                raise NotFound("recording_hidden", "This recording is not available")
             return await TranscriptStore(conn).lines(space_id)
 
     async def around(
@@ -217,12 +225,6 @@ class CaptionService:
         async with self.db.read() as conn:
             store = TranscriptStore(conn)
             return await store.lines(space_id, after=at - seconds, before=at + seconds)
-
-    async def search(self, caller: Caller, words: str, limit: int) -> list[TranscriptHit]:
-        """For moderators: lines of any space's transcript that contain `words`."""
-        require_moderator(caller)
-        async with self.db.read() as conn:
-            return await TranscriptStore(conn).search(words, limit=limit)
 
     def _spawn(self, work: Any) -> None:
         task: asyncio.Task[None] = asyncio.create_task(work)

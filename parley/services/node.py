@@ -46,6 +46,7 @@ from parley.services.reports import ReportService
 from parley.services.sharing import SharingService
 from parley.services.spaces import SpaceService
 from parley.services.tokens import TokenService
+from parley.services.transcripts import TranscriptService
 from parley.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,8 @@ class Node:
       `homing` (which node mixes each space, under a lease; the others relay its program);
       `captions` (live captions from each mixer, and the transcripts they make);
     - the program kept: `recorder` (live HLS segments of recorded spaces, made durable; crash
-      recovery and retention), `recordings` (replay, trim, deletion), `clips`;
+      recovery and retention), `recordings` (replay, trim, deletion), `clips`, `transcripts`
+      (a recording's transcript, its subtitles rendition, moderators' reading and search);
     - trust and safety: `moderation` (suspensions, notices, appeals, audit), `reports`,
       `location` (the location policy posts' places obey), `held_posts` (posts waiting for it,
       published by the sweep).
@@ -146,6 +148,7 @@ class Node:
         self.hls.segment_listeners.append(self.recorder.segment_stored)
         self.recordings = RecordingService(self.db, self.spaces, self.recorder, clock=now)
         self.clips = ClipService(self.db, self.recordings, clock=now)
+        self.transcripts = TranscriptService(self.db, self.recordings, clock=now)
         self.homing = Homing(self.db, settings, clock=self.clock)
         self.captions = CaptionService(
             self.db, self.bus, self.spaces, self.decisions, settings, clock=now
