@@ -4,14 +4,16 @@ of them with the recording's deletion (store/recordings.py, `mark_deleted`)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, insert, select
+from sqlalchemy import Row, delete, exists, insert, select
 
 from parley.core.captions import Caption, TranscriptHit, TranscriptLine
+from parley.core.moderation import ReportStatus, ReportTarget
 from parley.core.spaces.model import SpaceStatus
 from parley.store.rows import Store
-from parley.store.tables import accounts, recordings, spaces, transcript_lines
+from parley.store.tables import accounts, recordings, reports, spaces, transcript_lines
 
 _LINE = (
     transcript_lines.c.space_id,
@@ -75,6 +77,25 @@ class TranscriptStore(Store):
         if ending_by is not None:
             query = query.where(transcript_lines.c.end_ms <= round(ending_by * 1000))
         await self.conn.execute(query)
+
+    async def unrecorded_over(self, cutoff: datetime) -> list[str]:
+        """Spaces never recorded, over before `cutoff`, that still have lines and that no open
+        report holds: their words follow the retention a recording would have had."""
+        reported = exists().where(
+            reports.c.target_type == ReportTarget.SPACE.value,
+            reports.c.target_id == spaces.c.id,
+            reports.c.status == ReportStatus.OPEN.value,
+        )
+        recorded = exists().where(recordings.c.space_id == spaces.c.id)
+        has_lines = exists().where(transcript_lines.c.space_id == spaces.c.id)
+        query = select(spaces.c.id).where(
+            spaces.c.ended_at.is_not(None),
+            spaces.c.ended_at < cutoff,
+            has_lines,
+            ~recorded,
+            ~reported,
+        )
+        return list((await self.conn.execute(query)).scalars())
 
     async def search(self, words: str, *, limit: int) -> list[TranscriptHit]:
         """Lines that contain `words` (case-insensitive), newest spaces first: of recorded

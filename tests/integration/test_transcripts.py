@@ -411,6 +411,14 @@ async def test_search_covers_kept_recordings_and_live_spaces_only(server: Server
         await alice.refused(
             "GET", f"/spaces/{sid}/recording/transcript.vtt", 404, "recording_not_found"
         )
+        # Its words are kept as long as a recording would have been (a day here), then go.
+        said = await mod.call("GET", f"/admin/spaces/{sid}/transcript", 200)
+        assert [line["text"] for line in said] == ["live platypus"]
+        server.node.clock.advance(timedelta(hours=25))
+        deadline = time.monotonic() + 10
+        while await mod.call("GET", f"/admin/spaces/{sid}/transcript", 200):
+            assert time.monotonic() < deadline, "an unrecorded space's words outlived retention"
+            await asyncio.sleep(0.1)
     finally:
         for person in (mod, host, alice):
             await person.close()
