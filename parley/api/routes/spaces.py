@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from parley.api.deps import CallerDep, MaybeCallerDep, NodeDep, limit
+from parley.api.deps import CallerDep, MaybeCallerDep, NodeDep, PageLimit, limit
 from parley.api.schemas.spaces import (
     IceServerOut,
     MediaAnswer,
@@ -81,7 +81,7 @@ async def browse(
     node: NodeDep,
     caller: MaybeCallerDep,
     state: Literal["live", "scheduled", "ended"] = "live",
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    limit: PageLimit = 50,
 ) -> list[SpaceOut]:
     return await spaces_out(node, await node.spaces.browse(SpaceStatus(state), caller, limit))
 
