@@ -37,7 +37,7 @@ from parley.media.captions.workers import PoolStats, RecognizerPool
 from parley.media.mixer import Mixer
 from parley.services.accounts import Caller
 from parley.services.common import Clock
-from parley.services.decisions import SpaceDecisions
+from parley.services.decisions import Decide, SpaceDecisions
 from parley.services.spaces import SpaceService
 from parley.services.views import SpaceView
 from parley.store.db import Database
@@ -92,6 +92,8 @@ class CaptionService:
         self.pool: RecognizerPool | None = None
         self.taps: dict[str, tuple[Mixer, CaptionTap]] = {}
         self._background: set[asyncio.Task[None]] = set()
+        self._finals: dict[str, list[Caption]] = {}  # waiting for their space's writer
+        self._writers: set[str] = set()  # spaces whose writer is running
 
     def start(self) -> None:
         """Check the engine (the node refuses to start on a wrong setting); the worker
@@ -166,19 +168,34 @@ class CaptionService:
             entry[1].vocabulary = self._vocabulary(await self.spaces.view(space_id))
 
     def _heard(self, space_id: str, said: Caption) -> None:
-        if said.final:
-            self._spawn(self._keep(space_id, said))
-        else:
+        if not said.final:
             self._spawn(publish(self.bus, LiveCaption(space_id, said)))
+            return
+        # One writer per space, taking every final caption waiting at once: the space's other
+        # decisions (a mute, a suspension's removal) then wait behind at most one transaction
+        # of captions, however fast the recognizers finish phrases.
+        self._finals.setdefault(space_id, []).append(said)
+        if space_id not in self._writers:
+            self._writers.add(space_id)
+            self._spawn(self._keep(space_id))
 
-    async def _keep(self, space_id: str, said: Caption) -> None:
+    async def _keep(self, space_id: str) -> None:
+        try:
+            while finals := self._finals.pop(space_id, None):
+                await self.decisions.decide(space_id, [], self._captioned(space_id, finals))
+        finally:
+            self._writers.discard(space_id)
+
+    def _captioned(self, space_id: str, finals: list[Caption]) -> Decide:
         async def decide(state: SpaceState, conn: AsyncConnection) -> list[Event]:
-            events = stage.caption(state, said, self.clock())
-            for event in events:
-                await TranscriptStore(conn).add(space_id, event.seq, said)
+            events = []
+            for said in finals:
+                for event in stage.caption(state, said, self.clock()):
+                    await TranscriptStore(conn).add(space_id, event.seq, said)
+                    events.append(event)
             return events
 
-        await self.decisions.decide(space_id, [], decide)
+        return decide
 
     # --- transcripts ---------------------------------------------------------------------------
 

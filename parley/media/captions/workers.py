@@ -18,6 +18,7 @@ import contextlib
 import itertools
 import logging
 import multiprocessing
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -31,6 +32,7 @@ from parley.media.captions.engines import SAMPLE_RATE, EngineBusy, EngineSpec, R
 log = logging.getLogger(__name__)
 
 BYTES_PER_SECOND = SAMPLE_RATE * 2
+WORKER_NICENESS = 10
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,9 @@ class _Failed:
 
 def _work(number: int, spec: EngineSpec, inbox: Queue[Any], outbox: Queue[Any]) -> None:
     """A worker process: load the engine once, then recognize until told to stop (None)."""
+    # Captions lag or drop, audio and safety never: on a busy core the node's own work
+    # (mixing, a suspension's hang-up) goes before recognition.
+    os.nice(WORKER_NICENESS)
     try:
         engine = load(spec)
     except Exception as error:  # reported to the node, which logs it
