@@ -16,8 +16,10 @@ ignored with a log line; the sweeps enforce everything from the database anyway.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -297,3 +299,29 @@ def stage_effect(event: Event) -> StageEffect | None:
 
 async def publish(bus: Bus, message: Message) -> None:
     await bus.publish(channel_of(message), encode(message))
+
+
+async def follow(
+    bus: Bus,
+    channel: str,
+    ready: asyncio.Event,
+    hear: Callable[[Message | None], Awaitable[None]],
+    *,
+    what: str,
+) -> None:
+    """Hand every message on `channel`, decoded, to `hear`, for as long as the task runs. When
+    the subscription fails (the bus restarted) it is made again a second later; what was missed
+    meanwhile is the caller's sweep's to catch up. `ready` is set once subscribed, and also on
+    a failure, so that a node starting beside a broken bus does not wait on it for ever."""
+    while True:
+        try:
+            async with bus.subscribe(channel) as received:
+                ready.set()
+                async for text in received:
+                    await hear(decode(channel, text))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("%s interrupted; subscribing again", what)
+            ready.set()
+            await asyncio.sleep(1)

@@ -187,7 +187,13 @@ class Node:
         await self.db.migrate()
         await self.bus.start()
         ready = asyncio.Event()
-        self._enforcer = asyncio.create_task(self._enforce_forever(ready), name="enforcer")
+        # The sweep catches up on orders missed while the subscription was down, from the database.
+        self._enforcer = asyncio.create_task(
+            messages.follow(
+                self.bus, ACCOUNTS_CHANNEL, ready, self._enforce, what="account orders"
+            ),
+            name="enforcer",
+        )
         await ready.wait()
         await self.link_rules.start()
         await self.hls.start()
@@ -251,31 +257,17 @@ class Node:
             except Exception:
                 log.exception("sweep failed; trying again next interval")
 
-    async def _enforce_forever(self, ready: asyncio.Event) -> None:
-        """Act on account-wide orders from any node: a suspension cuts the account off, ended
+    async def _enforce(self, order: messages.Message | None) -> None:
+        """Act on an account-wide order from any node: a suspension cuts the account off, ended
         sessions lose their sockets and media, a host's block closes the blocked account's
         sockets on the host's live spaces."""
-        while True:
-            try:
-                async with self.bus.subscribe(ACCOUNTS_CHANNEL) as orders:
-                    ready.set()
-                    async for text in orders:
-                        match messages.decode(ACCOUNTS_CHANNEL, text):
-                            case AccountSuspended(account_id):
-                                await self.cut_off([account_id])
-                            case SessionsEnded(_, session_ids, why):
-                                await self.end_sessions(set(session_ids), why)
-                            case KeptOut(account_id, space_ids):
-                                self.hub.close_account(
-                                    account_id, CLOSE_REMOVED, "blocked_by_host", space_ids
-                                )
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                # The sweep catches anything missed meanwhile, from the database.
-                log.exception("account orders interrupted; subscribing again")
-                ready.set()
-                await asyncio.sleep(1)
+        match order:
+            case AccountSuspended(account_id):
+                await self.cut_off([account_id])
+            case SessionsEnded(_, session_ids, why):
+                await self.end_sessions(set(session_ids), why)
+            case KeptOut(account_id, space_ids):
+                self.hub.close_account(account_id, CLOSE_REMOVED, "blocked_by_host", space_ids)
 
     def connected_accounts(self) -> set[str]:
         """Accounts with a socket or a media connection on this node."""

@@ -271,7 +271,7 @@ reports = Table(
 )
 
 # Append-only: the code has no path that updates or deletes a row, and on PostgreSQL a trigger
-# refuses UPDATE and DELETE (see migration 0002).
+# refuses UPDATE and DELETE (see the baseline migration, 0011).
 audit_log = Table(
     "audit_log",
     metadata,
@@ -331,7 +331,7 @@ links = Table(
     Column("id", ID, primary_key=True),
     Column("url", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
-    # The account that shared the link (null for links older than revision 0005).
+    # The account that shared the link (null when none was given).
     Column("created_by", ID, nullable=True),
 )
 
