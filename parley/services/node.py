@@ -5,12 +5,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 from prometheus_client import CollectorRegistry
 
 from parley.bus import Bus, make_bus, messages
-from parley.bus.messages import ACCOUNTS_CHANNEL, AccountSuspended, KeptOut, SessionsEnded
+from parley.bus.messages import (
+    ACCOUNTS_CHANNEL,
+    NODES_CHANNEL,
+    AccountSuspended,
+    DrainNode,
+    KeptOut,
+    SessionsEnded,
+)
 from parley.config import Settings
 from parley.core.ratelimit import limit_table
 from parley.core.sessions import SessionEnd, SessionPolicy
@@ -179,6 +187,10 @@ class Node:
         # moved clock (that something did not happen is only known after a sweep).
         self.sweeps_done = 0
         self._enforcer: asyncio.Task[None] | None = None
+        # What drains this node when `parley admin drain` names it: the process's own SIGTERM
+        # path (api/app.py), which a Node alone cannot take.
+        self.on_drain: Callable[[], None] = lambda: log.warning("asked to drain; cannot here")
+        self._orders: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await aiortc_internals.self_check()  # refuse to start rather than fail mid-call
@@ -199,10 +211,11 @@ class Node:
         await self.hls.start()
         await self.recorder.start()
         await self.homing.start()
+        self._orders = asyncio.create_task(self._obey_forever(), name="node-orders")
         self._sweeper = asyncio.create_task(self._sweep_forever(), name="sweeper")
 
     async def stop(self) -> None:
-        for task in (self._sweeper, self._enforcer):
+        for task in (self._sweeper, self._enforcer, self._orders):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -268,6 +281,22 @@ class Node:
                 await self.end_sessions(set(session_ids), why)
             case KeptOut(account_id, space_ids):
                 self.hub.close_account(account_id, CLOSE_REMOVED, "blocked_by_host", space_ids)
+
+    async def _obey_forever(self) -> None:
+        """Orders to this node by its id (`parley admin drain NODE`), from any machine."""
+        while True:
+            try:
+                async with self.bus.subscribe(NODES_CHANNEL) as orders:
+                    async for text in orders:
+                        match messages.decode(NODES_CHANNEL, text):
+                            case DrainNode(node_id) if node_id == self.homing.node_id:
+                                log.warning("node %s: draining, as ordered", node_id)
+                                self.on_drain()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("node orders interrupted; subscribing again")
+                await asyncio.sleep(1)
 
     def connected_accounts(self) -> set[str]:
         """Accounts with a socket or a media connection on this node."""
