@@ -30,7 +30,7 @@ from parley.services.accounts import AccountService
 from parley.services.bots import BotService
 from parley.services.captions import CaptionService
 from parley.services.clips import ClipService
-from parley.services.common import NodeClock
+from parley.services.common import NodeClock, new_id
 from parley.services.decisions import SpaceDecisions
 from parley.services.fanout import CLOSE_REMOVED, CLOSE_UNAUTHORIZED, FanoutHub
 from parley.services.features import FeatureSwitches
@@ -83,6 +83,10 @@ class Node:
     """
 
     def __init__(self, settings: Settings, clock: NodeClock | None = None) -> None:
+        if settings.node_id is None:
+            # One id for this process's life, the same for every service: presence counts
+            # the node's sockets under it, homing advertises it.
+            settings = settings.model_copy(update={"node_id": new_id()})
         self.settings = settings
         # The one clock every service reads; tests move it instead of waiting.
         self.clock = clock or NodeClock()
@@ -210,6 +214,12 @@ class Node:
         await self.link_rules.start()
         await self.hls.start()
         await self.recorder.start()
+        if self.settings.workers <= 1:
+            # Sockets counted under this node's id by a previous life of it (killed, then
+            # started again with the same PARLEY_NODE_ID): none of them is open now. Before
+            # advertising, which this would undo. Not with several workers: they share a
+            # configured id, and the others' sockets are open.
+            await self.presence.release_node(self.homing.node_id, self.clock.now())
         await self.homing.start()
         self._orders = asyncio.create_task(self._obey_forever(), name="node-orders")
         self._sweeper = asyncio.create_task(self._sweep_forever(), name="sweeper")
@@ -258,6 +268,8 @@ class Node:
                 for why in SessionEnd:
                     await self.end_sessions({s for s, w in ended.items() if w is why}, why)
                 await self.spaces.hand_back_tickets()
+                if self.homing.enabled:
+                    await self.presence.release_gone_nodes(self.homing.gone_before())
                 await self.presence.sweep()
                 await self.moderation.sweep()
                 await self.held_posts.publish_due()
