@@ -221,7 +221,10 @@ class Node:
             # configured id, and the others' sockets are open.
             await self.presence.release_node(self.homing.node_id, self.clock.now())
         await self.homing.start()
-        self._orders = asyncio.create_task(self._obey_forever(), name="node-orders")
+        self._orders = asyncio.create_task(
+            messages.follow(self.bus, NODES_CHANNEL, asyncio.Event(), self._obey, what="orders"),
+            name="node-orders",
+        )
         self._sweeper = asyncio.create_task(self._sweep_forever(), name="sweeper")
 
     async def stop(self) -> None:
@@ -294,21 +297,12 @@ class Node:
             case KeptOut(account_id, space_ids):
                 self.hub.close_account(account_id, CLOSE_REMOVED, "blocked_by_host", space_ids)
 
-    async def _obey_forever(self) -> None:
+    async def _obey(self, order: messages.Message | None) -> None:
         """Orders to this node by its id (`parley admin drain NODE`), from any machine."""
-        while True:
-            try:
-                async with self.bus.subscribe(NODES_CHANNEL) as orders:
-                    async for text in orders:
-                        match messages.decode(NODES_CHANNEL, text):
-                            case DrainNode(node_id) if node_id == self.homing.node_id:
-                                log.warning("node %s: draining, as ordered", node_id)
-                                self.on_drain()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("node orders interrupted; subscribing again")
-                await asyncio.sleep(1)
+        match order:
+            case DrainNode(node_id) if node_id == self.homing.node_id:
+                log.warning("node %s: draining, as ordered", node_id)
+                self.on_drain()
 
     def connected_accounts(self) -> set[str]:
         """Accounts with a socket or a media connection on this node."""
