@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -35,6 +34,7 @@ from parley.media.captions.tap import CaptionTap
 from parley.media.captions.workers import PoolStats, RecognizerPool
 from parley.media.mixer import Mixer
 from parley.services.accounts import Caller
+from parley.services.background import BackgroundWork
 from parley.services.common import Clock
 from parley.services.decisions import SpaceDecisions
 from parley.services.spaces import SpaceService
@@ -91,7 +91,7 @@ class CaptionService:
         self.clock = clock
         self.pool: RecognizerPool | None = None
         self.taps: dict[str, tuple[Mixer, CaptionTap]] = {}
-        self._background: set[asyncio.Task[None]] = set()
+        self._background = BackgroundWork(log, "captions background work", (NotFound,))
         self._finals: dict[str, list[Caption]] = {}  # waiting for their space's writer
         self._writers: set[str] = set()  # spaces whose writer is running
 
@@ -110,8 +110,7 @@ class CaptionService:
         for space_id in list(self.taps):
             mixer, _ = self.taps[space_id]
             self.mixer_stopped(space_id, mixer)
-        for task in list(self._background):
-            task.cancel()
+        self._background.cancel()
         if self.pool is not None:
             await self.pool.close()
 
@@ -125,7 +124,7 @@ class CaptionService:
 
     def mixer_started(self, space_id: str, mixer: Mixer) -> None:
         if self.pool is not None:
-            self._spawn(self._attach(space_id, mixer))
+            self._background.spawn(self._attach(space_id, mixer))
 
     def mixer_stopped(self, space_id: str, mixer: Mixer) -> None:
         entry = self.taps.get(space_id)
@@ -150,7 +149,7 @@ class CaptionService:
             origin=origin,
             name=space_id,
             vocabulary=self._vocabulary(view),
-            on_new_speaker=lambda: self._spawn(self._refresh_vocabulary(space_id)),
+            on_new_speaker=lambda: self._background.spawn(self._refresh_vocabulary(space_id)),
         )
         self.taps[space_id] = (mixer, tap)
         mixer.add_voice_sink(tap)
@@ -169,7 +168,7 @@ class CaptionService:
 
     def _heard(self, space_id: str, said: Caption) -> None:
         if not said.final:
-            self._spawn(publish(self.bus, LiveCaption(space_id, said)))
+            self._background.spawn(publish(self.bus, LiveCaption(space_id, said)))
             return
         # One writer per space, taking every final caption waiting at once: the space's other
         # decisions (a mute, a suspension's removal) then wait behind at most one transaction
@@ -177,7 +176,7 @@ class CaptionService:
         self._finals.setdefault(space_id, []).append(said)
         if space_id not in self._writers:
             self._writers.add(space_id)
-            self._spawn(self._write_finals(space_id))
+            self._background.spawn(self._write_finals(space_id))
 
     async def _write_finals(self, space_id: str) -> None:
         try:
@@ -225,16 +224,3 @@ class CaptionService:
         async with self.db.read() as conn:
             store = TranscriptStore(conn)
             return await store.lines(space_id, after=at - seconds, before=at + seconds)
-
-    def _spawn(self, work: Any) -> None:
-        task: asyncio.Task[None] = asyncio.create_task(work)
-        self._background.add(task)
-        task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._background.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            exc = task.exception()
-            if isinstance(exc, NotFound):
-                return
-            log.error("captions background work failed", exc_info=exc)

@@ -13,7 +13,6 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import KW_ONLY, dataclass, field
-from typing import Any
 
 from aiortc import MediaStreamTrack
 
@@ -35,6 +34,7 @@ from parley.core.spaces.model import Participant
 from parley.media.edge import OfferRefused, OfferSuperseded, Room, RoomClosed
 from parley.media.offer import check_offer
 from parley.services.accounts import Caller
+from parley.services.background import BackgroundWork
 from parley.services.captions import CaptionService
 from parley.services.common import Clock
 from parley.services.hls import HlsService
@@ -73,7 +73,9 @@ class MediaService:
     rooms: dict[str, WatchedRoom] = field(default_factory=dict, init=False)
     cap: ListenerCap = field(init=False)
     placement: RoomPlacement = field(init=False)
-    _background: set[asyncio.Task[None]] = field(default_factory=set, init=False)
+    _background: BackgroundWork = field(
+        default_factory=lambda: BackgroundWork(log, "media background work"), init=False
+    )
     reports: MixerReports = field(init=False)
     ice: IceCredentials = field(init=False)
 
@@ -81,8 +83,8 @@ class MediaService:
         self.cap = ListenerCap(self.settings.webrtc_listener_cap)
         self.placement = RoomPlacement(self.homing, self.spaces, self.hls)
         self.ice = IceCredentials(self.settings, self.clock)
-        self.reports = MixerReports(self.presence, self._spawn, self.hang_up_forwarded)
-        self.homing.on_lost = lambda space_id: self._spawn(self._close_room(space_id))
+        self.reports = MixerReports(self.presence, self._background.spawn, self.hang_up_forwarded)
+        self.homing.on_lost = lambda space_id: self._background.spawn(self._close_room(space_id))
         self.homing.load = lambda: sum(len(w.room.peers) for w in self.rooms.values())
 
     async def connect(self, caller: Caller, space_id: str, sdp: str, kind: str) -> Answer:
@@ -150,7 +152,7 @@ class MediaService:
         finally:
             watched.answering -= 1
             if watched.room.empty:
-                self._spawn(self._close_if_empty(watched))
+                self._background.spawn(self._close_if_empty(watched))
         if not await self._still_in(space_id, account_id):
             # They left or were removed while we answered; the event that said so may have
             # reached the room before this connection existed.
@@ -212,7 +214,7 @@ class MediaService:
         finally:
             watched.placement.relays -= 1
             if watched.room.empty:
-                self._spawn(self._close_if_empty(watched))
+                self._background.spawn(self._close_if_empty(watched))
 
     async def catch_up(self) -> None:
         """Rooms that missed events on the bus reload their stage from the store (the same
@@ -284,8 +286,7 @@ class MediaService:
                     log.exception("could not hand space %s over", space_id)
         for space_id in list(self.rooms):
             await self._close_room(space_id)
-        for task in list(self._background):
-            task.cancel()
+        self._background.cancel()
         await self.placement.close()
 
     # --- one room per live space with media on this node -----------------------------------
@@ -385,7 +386,7 @@ class MediaService:
         return False
 
     def _closer(self, watched: WatchedRoom) -> Callable[[], None]:
-        return lambda: self._spawn(self._close_if_empty(watched))
+        return lambda: self._background.spawn(self._close_if_empty(watched))
 
     async def _close_if_empty(self, watched: WatchedRoom) -> None:
         """Nobody left on this node's media of the space: stop its mixer until someone comes."""
@@ -401,13 +402,3 @@ class MediaService:
         watched.task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await watched.task
-
-    def _spawn(self, work: Any) -> None:
-        task: asyncio.Task[None] = asyncio.create_task(work)
-        self._background.add(task)
-        task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._background.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("media background work failed", exc_info=task.exception())

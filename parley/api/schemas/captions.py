@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from parley.api.schemas.common import from_record
 from parley.core.captions import TranscriptLine
 from parley.core.transcripts import PlacedHit, PlacedLine, ReportTranscript
 
@@ -17,13 +18,7 @@ class TranscriptLineOut(BaseModel):
 
     @classmethod
     def of(cls, line: TranscriptLine) -> TranscriptLineOut:
-        return cls(
-            speaker_id=line.speaker,
-            speaker_name=line.speaker_name,
-            text=line.text,
-            start=line.start,
-            end=line.end,
-        )
+        return from_record(cls, line, speaker_id=line.speaker)
 
 
 def replay_link(space_id: str, at: float) -> str:
@@ -54,10 +49,9 @@ class TranscriptHitOut(BaseModel):
 
     @classmethod
     def of(cls, hit: PlacedHit) -> TranscriptHitOut:
-        return cls(
-            space_id=hit.placed.line.space_id,
-            space_title=hit.space_title,
-            line=PlacedLineOut.placed(hit.placed),
+        placed = hit.placed
+        return from_record(
+            cls, hit, space_id=placed.line.space_id, line=PlacedLineOut.placed(placed)
         )
 
 
@@ -71,11 +65,5 @@ class ReportTranscriptOut(BaseModel):
 
     @classmethod
     def of(cls, found: ReportTranscript) -> ReportTranscriptOut:
-        return cls(
-            report_id=found.report_id,
-            space_id=found.space_id,
-            space_title=found.space_title,
-            at=None if found.at is None else round(found.at, 3),
-            recorded=found.recorded,
-            lines=[PlacedLineOut.placed(p) for p in found.lines],
-        )
+        at = None if found.at is None else round(found.at, 3)
+        return from_record(cls, found, at=at, lines=[PlacedLineOut.placed(p) for p in found.lines])

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from parley.api.schemas.common import Body
+from parley.api.schemas.common import Body, from_record
 from parley.services.clips import ClipView
 from parley.services.recordings import RecordingInfo, ReplayTimeline
 
@@ -131,14 +131,12 @@ class ClipOut(BaseModel):
 
     @classmethod
     def of(cls, clip: ClipView) -> ClipOut:
-        return cls(
-            id=clip.id,
-            space_id=clip.space_id,
-            title=clip.title,
+        return from_record(
+            cls,
+            clip,
             by=clip.by_handle,
             start_seconds=round(clip.start, 3),
             duration_seconds=round(clip.duration, 3),
-            created_at=clip.created_at,
             audio_url=f"{API}/clips/{clip.id}/audio",
             page=f"/#/clips/{clip.id}",
         )
