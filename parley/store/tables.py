@@ -400,6 +400,20 @@ space_homes = Table(
     Column("epoch", Integer, nullable=False),
 )
 
+# The event sockets each node holds open, per participant: `participants.connections` counted
+# again by node, so that a surviving node can take back the sockets of one that died without
+# closing them (store.connections). No foreign keys: a socket's count is written beside the
+# participant's in the same transactions, and a key would make PostgreSQL lock the participant's
+# row once more for each.
+node_connections = Table(
+    "node_connections",
+    metadata,
+    Column("space_id", ID, primary_key=True),
+    Column("account_id", ID, primary_key=True),
+    Column("node_id", ID, primary_key=True, index=True),
+    Column("sockets", Integer, nullable=False),
+)
+
 # Final captions of a space (issue 14), kept as its transcript. `seq` is the caption's event in
 # the space's log; times are milliseconds from the space's start.
 transcript_lines = Table(
