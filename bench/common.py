@@ -91,6 +91,9 @@ def server_process(
             # The load comes from one address, thousands of people at once; bench/limits.py
             # turns the limits back on to measure them.
             "PARLEY_RATE_LIMITS": "off",
+            # Recognizing speech costs a core's quarter per speaker, in worker processes that
+            # inherit the server's core: only bench/captions.py measures it, on its own.
+            "PARLEY_CAPTIONS": "off",
             **env,
         }
         log = open(Path(data) / "server.log", "w+b")  # noqa: SIM115 - read back on failure
@@ -156,7 +159,7 @@ def record(section: str, command: str, table: str) -> None:
     if header in text:
         start = text.index(header)
         end = text.find("\n## ", start + len(header))
-        text = text[:start] + block + (text[end + 1 :] if end != -1 else "")
+        text = text[:start] + block + ("\n" + text[end + 1 :] if end != -1 else "")
     else:
         text = text.rstrip("\n") + "\n\n" + block
     RESULTS.write_text(text)

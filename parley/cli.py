@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -52,6 +53,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         # uvicorn's default believes any local peer, which would let a client on the same
         # machine pick the address it is counted under.
         proxy_headers=False,
+        timeout_graceful_shutdown=round(settings.drain_seconds),
     )
     return 0
 
@@ -150,6 +152,43 @@ def _rule_line(rule: LinkRule) -> str:
     )
 
 
+async def _nodes(_args: argparse.Namespace, node: Node) -> int:
+    """The nodes advertising themselves now (only nodes with PARLEY_NODE_SECRET do)."""
+    for info in await node.homing.nodes():
+        print(f"{info.node_id}  {info.url}  load={info.load}  seen={info.seen_at.isoformat()}")
+    return 0
+
+
+async def _drain(args: argparse.Namespace, node: Node) -> int:
+    """Order a running node, wherever it runs, to drain as SIGTERM would, through the bus;
+    then wait until it is gone (a drained node withdraws its advertisement as it exits)."""
+    from parley.bus.messages import DrainNode, publish
+
+    if not node.settings.redis_url:
+        print("error: drain orders travel on the bus: set PARLEY_REDIS_URL", file=sys.stderr)
+        return 2
+    running = {info.node_id: info for info in await node.homing.nodes()}
+    target = running.get(args.node)
+    if target is None:
+        print(
+            f"error: no node {args.node} is running (running: {', '.join(running) or 'none'}; "
+            "only nodes with PARLEY_NODE_SECRET advertise themselves)",
+            file=sys.stderr,
+        )
+        return 2
+    await publish(node.bus, DrainNode(target.node_id))
+    print(f"node {target.node_id} ({target.url}) told to drain", flush=True)
+    timeout = args.timeout if args.timeout is not None else node.settings.drain_seconds + 30
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        await asyncio.sleep(0.5)
+        if target.node_id not in {info.node_id for info in await node.homing.nodes()}:
+            print(f"node {target.node_id} drained")
+            return 0
+    print(f"error: node {target.node_id} still running after {timeout:.0f} s", file=sys.stderr)
+    return 1
+
+
 _ADMIN: dict[str, Callable[[argparse.Namespace, Node], Awaitable[int]]] = {
     "create-user": _create_user,
     "suspend": _suspend,
@@ -157,6 +196,8 @@ _ADMIN: dict[str, Callable[[argparse.Namespace, Node], Awaitable[int]]] = {
     "feature": _feature,
     "audit": _audit,
     "link-rule": _link_rule,
+    "nodes": _nodes,
+    "drain": _drain,
 }
 
 
@@ -230,6 +271,17 @@ def build_parser() -> argparse.ArgumentParser:
     remove_rule = link_rule.add_parser("rm", help="remove a link rule")
     remove_rule.add_argument("id")
     remove_rule.add_argument("--reason", help="recorded in the audit log")
+
+    admin.add_parser("nodes", help="the running nodes of this deployment")
+    drain = admin.add_parser(
+        "drain", help="stop a running node as SIGTERM does: its spaces and clients move on"
+    )
+    drain.add_argument("node", help="the node's id (parley admin nodes)")
+    drain.add_argument(
+        "--timeout",
+        type=float,
+        help="seconds to wait for it to be gone (default: PARLEY_DRAIN_SECONDS + 30)",
+    )
 
     commands.add_parser("demo", help="serve with a few accounts and a live space to look at")
     return parser

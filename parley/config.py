@@ -161,6 +161,9 @@ class Settings(BaseSettings):
     node_url: str | None = None
     # A dead home node's spaces move to another node this long after its last renewal at most.
     home_lease_seconds: float = Field(default=6.0, ge=0.5, le=300)
+    # A draining node (SIGTERM, `parley admin drain`) waits this long at most for requests
+    # still running before it stops anyway (event sockets are told to reconnect at once).
+    drain_seconds: float = Field(default=30.0, ge=0, le=3600)
     # Live captions (issue 14): which recognizer turns each speaker's voice into `caption`
     # events (off, pocketsphinx: bundled and offline, vosk or whisper: with a model directory
     # of your own in `captions_model`, never downloaded), its pocketsphinx tuning (presets in

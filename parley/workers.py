@@ -83,7 +83,8 @@ def serve_workers(settings: Settings, host: str, port: int, workers: int) -> int
             with contextlib.suppress(ProcessLookupError):
                 process.terminate()
     for process in running:
-        process.join(timeout=15)
+        # Each worker drains first (settings.drain_seconds), then stops its node.
+        process.join(timeout=settings.drain_seconds + 15)
         if process.is_alive():
             process.kill()
     listener.close()
@@ -122,5 +123,6 @@ def _worker(settings: Settings, index: int, listener: socket.socket) -> None:
         ws_per_message_deflate=False,
         ws_max_size=settings.max_ws_message_bytes,
         proxy_headers=False,  # as one process: X-Forwarded-For only from trusted proxies
+        timeout_graceful_shutdown=round(settings.drain_seconds),
     )
     uvicorn.Server(config).run(sockets=[listener, local])

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gc
+import os
 import re
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -82,6 +84,14 @@ class ParleyAPI(FastAPI):
         return SecurityHeaders(app)
 
 
+def drain_process(settings: Settings) -> None:
+    """Drain as SIGTERM does, because it is SIGTERM's own path: the server stops accepting,
+    tells event sockets to reconnect (1012), waits for running requests (`drain_seconds`),
+    then the node hands its spaces over and closes its media (`Node.stop`). With several
+    workers the parent is told, which stops every worker so."""
+    os.kill(os.getppid() if settings.workers > 1 else os.getpid(), signal.SIGTERM)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     redact_tokens_in_server_logs()
@@ -91,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Again here: however the server was started, its logging is configured by now.
         redact_tokens_in_server_logs()
         node = Node(settings)
+        node.on_drain = lambda: drain_process(settings)
         await node.start()
         app.state.node = node
         # What start-up allocated (modules, tables, codecs) lives as long as the process; the

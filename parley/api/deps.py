@@ -1,10 +1,11 @@
-"""What routes get injected: the node, and the caller behind the bearer token."""
+"""What routes get injected: the node, the caller behind the bearer token, and the size of a
+page of a listing."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from parley.core.errors import Unauthenticated
@@ -59,6 +60,9 @@ async def require_appeal_caller(
 
 
 AppealCallerDep = Annotated[Caller, Depends(require_appeal_caller)]
+
+# How many items a listing returns at most (`?limit=`), where it pages by 200 at the most.
+PageLimit = Annotated[int, Query(ge=1, le=200)]
 
 
 def client_address(request: Request) -> str:

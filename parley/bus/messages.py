@@ -1,11 +1,12 @@
 """Every message that travels on the bus, as a typed object, and the one place that turns each
 into text and back.
 
-Three channels carry them:
+Four channels carry them:
 - `accounts`: account-wide orders every node acts on at once: an account was suspended (cut it
   off), some of its sessions ended (close what they hold open), or a host blocked it (close its
   sockets on the host's live spaces, joined or only watched).
 - `links`: a link rule was added or removed, so every node's rule set follows.
+- `nodes`: orders to one node of the deployment, named by its id (`parley admin drain`).
 - `space:{id}`: the space's events (API.md's `{seq, type, at, data}`), which fan-out forwards to
   sockets as the very text published and media reads for who is on stage, muted or gone.
 
@@ -16,8 +17,10 @@ ignored with a log line; the sweeps enforce everything from the database anyway.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -35,6 +38,7 @@ log = logging.getLogger(__name__)
 
 ACCOUNTS_CHANNEL: Final = "accounts"
 LINKS_CHANNEL: Final = "links"
+NODES_CHANNEL: Final = "nodes"
 _SPACE_PREFIX: Final = "space:"
 
 
@@ -80,6 +84,19 @@ class LinkRuleRemoved:
 
 LinkRuleChange = LinkRuleAdded | LinkRuleRemoved
 
+# --- nodes ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DrainNode:
+    """The named node drains as on SIGTERM: hands its spaces over, closes its clients' sockets
+    and media (they come back through other nodes), and exits."""
+
+    node_id: str
+
+
+NodeOrder = DrainNode
+
 # --- spaces: a space event travels as the core `Event` itself (its space is the channel's) ----
 
 
@@ -103,7 +120,7 @@ class LiveCaption:
 
 
 SpaceMessage = Event | UnknownEvent | LiveCaption
-Message = Order | LinkRuleChange | SpaceMessage
+Message = Order | LinkRuleChange | NodeOrder | SpaceMessage
 
 
 def channel_of(message: Message) -> str:
@@ -112,6 +129,8 @@ def channel_of(message: Message) -> str:
             return ACCOUNTS_CHANNEL
         case LinkRuleAdded() | LinkRuleRemoved():
             return LINKS_CHANNEL
+        case DrainNode():
+            return NODES_CHANNEL
         case Event() | UnknownEvent() | LiveCaption():
             return space_channel(message.space_id)
 
@@ -140,6 +159,8 @@ def encode(message: Message) -> str:
             return json.dumps({"type": "added", "rule": rule_fields(rule)})
         case LinkRuleRemoved(rule_id):
             return json.dumps({"type": "removed", "id": rule_id})
+        case DrainNode(node_id):
+            return json.dumps({"type": "drain", "node_id": node_id})
         case UnknownEvent(text=text):
             return text
         case LiveCaption(caption=caption):
@@ -160,6 +181,8 @@ def decode(channel: str, text: str) -> Message | None:
             decoded = _order(kind, data)
         elif channel == LINKS_CHANNEL:
             decoded = _link_rule_change(kind, data)
+        elif channel == NODES_CHANNEL:
+            decoded = DrainNode(_text(data["node_id"])) if kind == "drain" else None
         else:
             decoded = None
     except (ValueError, KeyError, TypeError) as error:
@@ -297,3 +320,29 @@ def stage_effect(event: Event) -> StageEffect | None:
 
 async def publish(bus: Bus, message: Message) -> None:
     await bus.publish(channel_of(message), encode(message))
+
+
+async def follow(
+    bus: Bus,
+    channel: str,
+    ready: asyncio.Event,
+    hear: Callable[[Message | None], Awaitable[None]],
+    *,
+    what: str,
+) -> None:
+    """Hand every message on `channel`, decoded, to `hear`, for as long as the task runs. When
+    the subscription fails (the bus restarted) it is made again a second later; what was missed
+    meanwhile is the caller's sweep's to catch up. `ready` is set once subscribed, and also on
+    a failure, so that a node starting beside a broken bus does not wait on it for ever."""
+    while True:
+        try:
+            async with bus.subscribe(channel) as received:
+                ready.set()
+                async for text in received:
+                    await hear(decode(channel, text))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("%s interrupted; subscribing again", what)
+            ready.set()
+            await asyncio.sleep(1)

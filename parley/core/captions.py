@@ -119,10 +119,18 @@ def _voice(name: str) -> str:
     return " ".join(name.translate(_NOT_IN_VOICE).replace("&", "and").split()) or "speaker"
 
 
-def webvtt(lines: Sequence[TranscriptLine]) -> str:
+def webvtt(
+    lines: Sequence[TranscriptLine], *, timestamp_map: tuple[int, float] | None = None
+) -> str:
     """The transcript as a WebVTT file: one cue per line, in order of start, each voiced by its
-    speaker (`<v Name>`), so a player shows who said it."""
-    out = ["WEBVTT", ""]
+    speaker (`<v Name>`), so a player shows who said it. With `timestamp_map` (an MPEG-TS
+    timestamp at 90 kHz, and the cue time it plays at), the header HLS subtitles segments carry
+    to align cues with the audio segments' own timestamps (RFC 8216, 3.5)."""
+    out = ["WEBVTT"]
+    if timestamp_map is not None:
+        mpegts, local = timestamp_map
+        out.append(f"X-TIMESTAMP-MAP=MPEGTS:{mpegts},LOCAL:{_timestamp(local)}")
+    out.append("")
     for number, line in enumerate(sorted(lines, key=lambda x: (x.start, x.end)), start=1):
         end = max(line.end, line.start + 0.001)
         out += [

@@ -14,6 +14,7 @@ from parley.core.moderation import (
     ModerationAction,
     ReportStatus,
     ReportTarget,
+    notice_text,
 )
 from parley.core.notifications import Details
 
@@ -32,6 +33,21 @@ class ActionTaken:
     until: datetime | None
     created_at: datetime
 
+    @classmethod
+    def on_account(
+        cls,
+        id: str,
+        action: ModerationAction,
+        account_id: str,
+        *,
+        actor_id: str | None,
+        rule: str,
+        reason: str,
+        at: datetime,
+        until: datetime | None = None,
+    ) -> ActionTaken:
+        return cls(id, action, AuditTarget.ACCOUNT, account_id, actor_id, rule, reason, until, at)
+
 
 @dataclass(frozen=True)
 class Notice:
@@ -46,6 +62,22 @@ class Notice:
     text: str
     until: datetime | None
     created_at: datetime
+
+    @classmethod
+    def of(cls, id: str, taken: ActionTaken) -> Notice:
+        """The notice of an action on an account, to its owner: what happened and how to
+        appeal."""
+        return cls(
+            id=id,
+            account_id=taken.target_id,
+            action_id=taken.id,
+            action=taken.action,
+            rule=taken.rule,
+            reason=taken.reason,
+            text=notice_text(taken.action, taken.rule, taken.reason, taken.until),
+            until=taken.until,
+            created_at=taken.created_at,
+        )
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import fractions
 import io
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import cast
@@ -17,6 +18,14 @@ from av.container import OutputContainer
 from av.stream import Stream
 
 REPLAY_PLAYLIST = "replay.m3u8"
+# The multivariant playlist: the audio above with the transcript as a subtitles rendition.
+MULTIVARIANT_PLAYLIST = "master.m3u8"
+SUBTITLES_PLAYLIST = "subtitles.m3u8"
+SUBTITLES_TYPE = "text/vtt; charset=utf-8"
+SUBTITLES_GROUP = "transcript"
+# A subtitles segment per audio segment (same number, same length), so each one can map its
+# cue times onto that segment's MPEG-TS timestamps, discontinuities included.
+_SUBTITLES_NAME = re.compile(r"sub-(\d{6,12})\.vtt")
 DOWNLOAD_TYPE = "audio/mp4"
 AAC_FRAME = 1024  # samples per AAC-LC frame
 TS_CLOCK = 90_000  # MPEG-TS timestamps tick at 90 kHz
@@ -49,6 +58,49 @@ def vod_playlist(entries: Sequence[VodEntry], *, ended: bool) -> str:
     if ended:
         lines.append("#EXT-X-ENDLIST")
     return "\n".join(lines) + "\n"
+
+
+def multivariant_playlist(*, bandwidth: int, language: str = "en") -> str:
+    """The audio playlist as the one variant, with the transcript as its subtitles (not shown
+    unless asked for: the replay page lists the transcript itself)."""
+    return (
+        "\n".join(
+            [
+                "#EXTM3U",
+                "#EXT-X-VERSION:3",
+                "#EXT-X-INDEPENDENT-SEGMENTS",
+                f'#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="{SUBTITLES_GROUP}",NAME="Transcript",'
+                f'LANGUAGE="{language}",DEFAULT=NO,AUTOSELECT=YES,URI="{SUBTITLES_PLAYLIST}"',
+                f'#EXT-X-STREAM-INF:BANDWIDTH={max(1, bandwidth)},CODECS="mp4a.40.2",'
+                f'SUBTITLES="{SUBTITLES_GROUP}"',
+                REPLAY_PLAYLIST,
+            ]
+        )
+        + "\n"
+    )
+
+
+def subtitles_name(sequence: int) -> str:
+    return f"sub-{sequence:06d}.vtt"
+
+
+def subtitles_sequence(name: str) -> int | None:
+    """The audio segment a subtitles segment's name is for; None if it is not one exactly."""
+    match = _SUBTITLES_NAME.fullmatch(name)
+    if match is None or subtitles_name(int(match.group(1))) != name:
+        return None
+    return int(match.group(1))
+
+
+def first_timestamp(data: bytes) -> int:
+    """The MPEG-TS timestamp (90 kHz) of a segment's first audio packet."""
+    with av.open(io.BytesIO(data), "r", format="mpegts") as container:
+        stream = container.streams.audio[0]
+        base = stream.time_base or fractions.Fraction(1, TS_CLOCK)
+        for packet in container.demux(stream):
+            if packet.pts is not None:
+                return round(packet.pts * base * TS_CLOCK)
+    raise ValueError("a segment without a timestamped audio packet")
 
 
 def segment_seconds(data: bytes) -> float:

@@ -22,7 +22,7 @@ from parley.bus.messages import SessionsEnded
 from parley.core import accounts as account_rules
 from parley.core.accounts import Account, AccountState
 from parley.core.errors import Conflict, Forbidden, NotFound
-from parley.core.moderation import AuditTarget, ModerationAction
+from parley.core.moderation import ModerationAction
 from parley.core.moderation_records import ActionTaken
 from parley.core.sessions import SessionEnd
 from parley.core.tokens import MAX_BOTS_PER_OWNER, AccountRef
@@ -180,16 +180,8 @@ async def _record(
 ) -> None:
     suspended = action is ModerationAction.SUSPEND
     await ModerationStore(conn).take_account_action(
-        ActionTaken(
-            id=new_id(),
-            action=action,
-            target_type=AuditTarget.ACCOUNT,
-            target_id=bot.id,
-            actor_id=actor_id,
-            rule=rule,
-            reason=reason,
-            until=None,
-            created_at=now,
+        ActionTaken.on_account(
+            new_id(), action, bot.id, actor_id=actor_id, rule=rule, reason=reason, at=now
         ),
         before={"state": "active" if suspended else "suspended"},
         after={"state": "suspended" if suspended else "active", "with_owner": owner.id},

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -22,7 +21,6 @@ from parley.config import Settings
 from parley.core.captions import (
     Caption,
     CaptionEngine,
-    TranscriptHit,
     TranscriptLine,
     vocabulary,
 )
@@ -36,11 +34,13 @@ from parley.media.captions.tap import CaptionTap
 from parley.media.captions.workers import PoolStats, RecognizerPool
 from parley.media.mixer import Mixer
 from parley.services.accounts import Caller
+from parley.services.background import BackgroundWork
 from parley.services.common import Clock
 from parley.services.decisions import SpaceDecisions
 from parley.services.spaces import SpaceService
 from parley.services.views import SpaceView
 from parley.store.db import Database
+from parley.store.recordings import RecordingStore
 from parley.store.transcripts import TranscriptStore
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,9 @@ class CaptionService:
         self.clock = clock
         self.pool: RecognizerPool | None = None
         self.taps: dict[str, tuple[Mixer, CaptionTap]] = {}
-        self._background: set[asyncio.Task[None]] = set()
+        self._background = BackgroundWork(log, "captions background work", (NotFound,))
+        self._finals: dict[str, list[Caption]] = {}  # waiting for their space's writer
+        self._writers: set[str] = set()  # spaces whose writer is running
 
     def start(self) -> None:
         """Check the engine (the node refuses to start on a wrong setting); the worker
@@ -108,8 +110,7 @@ class CaptionService:
         for space_id in list(self.taps):
             mixer, _ = self.taps[space_id]
             self.mixer_stopped(space_id, mixer)
-        for task in list(self._background):
-            task.cancel()
+        self._background.cancel()
         if self.pool is not None:
             await self.pool.close()
 
@@ -123,7 +124,7 @@ class CaptionService:
 
     def mixer_started(self, space_id: str, mixer: Mixer) -> None:
         if self.pool is not None:
-            self._spawn(self._attach(space_id, mixer))
+            self._background.spawn(self._attach(space_id, mixer))
 
     def mixer_stopped(self, space_id: str, mixer: Mixer) -> None:
         entry = self.taps.get(space_id)
@@ -148,7 +149,7 @@ class CaptionService:
             origin=origin,
             name=space_id,
             vocabulary=self._vocabulary(view),
-            on_new_speaker=lambda: self._spawn(self._refresh_vocabulary(space_id)),
+            on_new_speaker=lambda: self._background.spawn(self._refresh_vocabulary(space_id)),
         )
         self.taps[space_id] = (mixer, tap)
         mixer.add_voice_sink(tap)
@@ -166,16 +167,34 @@ class CaptionService:
             entry[1].vocabulary = self._vocabulary(await self.spaces.view(space_id))
 
     def _heard(self, space_id: str, said: Caption) -> None:
-        if said.final:
-            self._spawn(self._keep(space_id, said))
-        else:
-            self._spawn(publish(self.bus, LiveCaption(space_id, said)))
+        if not said.final:
+            self._background.spawn(publish(self.bus, LiveCaption(space_id, said)))
+            return
+        # One writer per space, taking every final caption waiting at once: the space's other
+        # decisions (a mute, a suspension's removal) then wait behind at most one transaction
+        # of captions, however fast the recognizers finish phrases.
+        self._finals.setdefault(space_id, []).append(said)
+        if space_id not in self._writers:
+            self._writers.add(space_id)
+            self._background.spawn(self._write_finals(space_id))
 
-    async def _keep(self, space_id: str, said: Caption) -> None:
+    async def _write_finals(self, space_id: str) -> None:
+        try:
+            while finals := self._finals.pop(space_id, None):
+                await self.keep(space_id, *finals)
+        finally:
+            self._writers.discard(space_id)
+
+    async def keep(self, space_id: str, *finals: Caption) -> None:
+        """Final captions: numbered in the space's log and kept in its transcript, in one
+        transaction."""
+
         async def decide(state: SpaceState, conn: AsyncConnection) -> list[Event]:
-            events = stage.caption(state, said, self.clock())
-            for event in events:
-                await TranscriptStore(conn).add(space_id, event.seq, said)
+            events = []
+            for said in finals:
+                for event in stage.caption(state, said, self.clock()):
+                    await TranscriptStore(conn).add(space_id, event.seq, said)
+                    events.append(event)
             return events
 
         await self.decisions.decide(space_id, [], decide)
@@ -188,6 +207,11 @@ class CaptionService:
         await self.spaces.stage(space_id)  # 404 for no such space
         await self.spaces.follower(space_id, caller.account.id)
         async with self.db.read() as conn:
+            # A recorded space's words are hidden with its recording (its host suspended),
+            # not only on the recording's own routes.
+            recording = await RecordingStore(conn).get(space_id)
+            if recording is not None and await RecordingStore(conn).host_suspended(recording):
+                raise NotFound("recording_hidden", "This recording is not available")
             return await TranscriptStore(conn).lines(space_id)
 
     async def around(
@@ -200,22 +224,3 @@ class CaptionService:
         async with self.db.read() as conn:
             store = TranscriptStore(conn)
             return await store.lines(space_id, after=at - seconds, before=at + seconds)
-
-    async def search(self, caller: Caller, words: str, limit: int) -> list[TranscriptHit]:
-        """For moderators: lines of any space's transcript that contain `words`."""
-        require_moderator(caller)
-        async with self.db.read() as conn:
-            return await TranscriptStore(conn).search(words, limit=limit)
-
-    def _spawn(self, work: Any) -> None:
-        task: asyncio.Task[None] = asyncio.create_task(work)
-        self._background.add(task)
-        task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._background.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            exc = task.exception()
-            if isinstance(exc, NotFound):
-                return
-            log.error("captions background work failed", exc_info=exc)

@@ -15,10 +15,9 @@ import asyncio
 import logging
 import math
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from parley.config import Settings
 from parley.core.errors import BadRequest, NotFound
@@ -37,6 +36,7 @@ from parley.media.playlist import (
 )
 from parley.media.segment_store import SegmentStore
 from parley.services.accounts import Caller
+from parley.services.background import BackgroundWork
 from parley.services.common import Clock
 from parley.services.hls_stream import LiveStream
 from parley.services.sharing import SharingService
@@ -82,7 +82,9 @@ class HlsService:
     _retired: SegmenterStats = field(default_factory=SegmenterStats, init=False)
     # Detached, storing their last segment.
     _stopping: set[LiveSegmenter] = field(default_factory=set, init=False)
-    _background: set[asyncio.Task[None]] = field(default_factory=set, init=False)
+    _background: BackgroundWork = field(
+        default_factory=lambda: BackgroundWork(log, "HLS background work"), init=False
+    )
     # Told of each segment once stored (on the event loop): the recorder keeps them.
     segment_listeners: list[Callable[[str, SegmentEntry], None]] = field(
         default_factory=list, init=False
@@ -118,7 +120,7 @@ class HlsService:
         if replaced is not None:
             # A mixer still stopping while its room was replaced already: it stores its last
             # segment in the background.
-            self._spawn(self._stop(replaced))
+            self._background.spawn(self._stop(replaced))
         segmenter = LiveSegmenter(
             stream=space_id,
             store=self.store,
@@ -199,11 +201,6 @@ class HlsService:
         if segmenter in self._stopping:
             self._stopping.discard(segmenter)
             self._retired.add(segmenter.stats)
-
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(work)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
 
     def _finish(self, stream: LiveStream) -> None:
         """The space is over: the playlist says so (blocked reloads return), and the files go

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from parley.config import Settings
 from parley.core.homing import (
@@ -114,7 +114,11 @@ class Homing:
     async def nodes(self) -> list[NodeInfo]:
         """Nodes heard from within two leases, least loaded first."""
         async with self.db.read() as conn:
-            return await HomeStore(conn).nodes_seen_since(self.clock.now() - 2 * self.lease)
+            return await HomeStore(conn).nodes_seen_since(self.gone_before())
+
+    def gone_before(self) -> datetime:
+        """A node last heard from before this is gone (two leases: it renews every third)."""
+        return self.clock.now() - 2 * self.lease
 
     async def _renew_forever(self) -> None:
         while True:

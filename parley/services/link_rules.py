@@ -61,7 +61,10 @@ class LinkRules:
     async def start(self) -> None:
         """Listen for changes, then load every rule (changes heard meanwhile apply after)."""
         ready = asyncio.Event()
-        self._listener = asyncio.create_task(self._listen(ready), name="link-rules")
+        self._listener = asyncio.create_task(
+            messages.follow(self.bus, LINKS_CHANNEL, ready, self._hear, what="link rule changes"),
+            name="link-rules",
+        )
         await ready.wait()
         async with self.db.read() as conn:
             store = LinkRuleStore(conn)
@@ -75,21 +78,7 @@ class LinkRules:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._listener
 
-    async def _listen(self, ready: asyncio.Event) -> None:
-        while True:
-            try:
-                async with self.bus.subscribe(LINKS_CHANNEL) as changes:
-                    ready.set()
-                    async for text in changes:
-                        self._hear(messages.decode(LINKS_CHANNEL, text))
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("link rule changes interrupted; subscribing again")
-                ready.set()
-                await asyncio.sleep(1)
-
-    def _hear(self, change: messages.Message | None) -> None:
+    async def _hear(self, change: messages.Message | None) -> None:
         match change:
             case LinkRuleAdded(rule):
                 self._present(rule)

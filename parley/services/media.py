@@ -13,7 +13,6 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import KW_ONLY, dataclass, field
-from typing import Any
 
 from aiortc import MediaStreamTrack
 
@@ -31,26 +30,24 @@ from parley.bus.messages import (
 from parley.config import IceServer, Settings
 from parley.core.errors import Conflict, Forbidden, Invalid
 from parley.core.spaces.events import Event
-from parley.core.spaces.model import Participant, Role
-from parley.core.turn import turn_credential
+from parley.core.spaces.model import Participant
 from parley.media.edge import OfferRefused, OfferSuperseded, Room, RoomClosed
 from parley.media.offer import check_offer
 from parley.services.accounts import Caller
+from parley.services.background import BackgroundWork
 from parley.services.captions import CaptionService
 from parley.services.common import Clock
 from parley.services.hls import HlsService
 from parley.services.homing import Homing
+from parley.services.ice import IceCredentials
 from parley.services.listener_cap import ListenerCap
-from parley.services.placement import Placement, RoomPlacement
+from parley.services.media_reports import MixerReports
+from parley.services.placement import RoomPlacement
 from parley.services.presence import PresenceService
 from parley.services.spaces import SpaceService
+from parley.services.watched_room import StageMember, WatchedRoom
 
 log = logging.getLogger(__name__)
-
-# DESIGN.md: active-speaker updates at most 5 times a second.
-ACTIVE_SPEAKERS_INTERVAL = 0.2
-# Who the server's own peer connections are, in their TURN usernames.
-NODE_TURN_IDENTITY = "parley-node"
 
 
 @dataclass(frozen=True)
@@ -59,33 +56,6 @@ class Answer:
 
     sdp: str
     ice_servers: tuple[IceServer, ...]
-
-
-@dataclass
-class StageMember:
-    role: Role
-    muted: bool
-
-
-@dataclass(eq=False)
-class WatchedRoom:
-    """A room and the task that applies its space's events to it."""
-
-    room: Room
-    stage: dict[str, StageMember] = field(default_factory=dict)
-    last_seq: int = 0
-    ready: asyncio.Event = field(default_factory=asyncio.Event)
-    # Offers being answered: the room is not idle even before their peers are in it.
-    answering: int = 0
-    task: asyncio.Task[None] | None = None
-    # The session each peer's offer came with: ending that session hangs the peer up.
-    sessions: dict[str, str] = field(default_factory=dict)
-    ended: bool = False  # the space is over (not only this node's room empty)
-    # Mixing here (the space's home) or relaying the home's program.
-    placement: Placement = field(default_factory=Placement)
-
-    def audible(self) -> set[str]:
-        return {a for a, m in self.stage.items() if m.role.on_stage and not m.muted}
 
 
 @dataclass(eq=False)
@@ -103,14 +73,18 @@ class MediaService:
     rooms: dict[str, WatchedRoom] = field(default_factory=dict, init=False)
     cap: ListenerCap = field(init=False)
     placement: RoomPlacement = field(init=False)
-    _background: set[asyncio.Task[None]] = field(default_factory=set, init=False)
-    _pending_speakers: dict[str, list[str]] = field(default_factory=dict, init=False)
-    _speaker_writers: set[str] = field(default_factory=set, init=False)
+    _background: BackgroundWork = field(
+        default_factory=lambda: BackgroundWork(log, "media background work"), init=False
+    )
+    reports: MixerReports = field(init=False)
+    ice: IceCredentials = field(init=False)
 
     def __post_init__(self) -> None:
         self.cap = ListenerCap(self.settings.webrtc_listener_cap)
         self.placement = RoomPlacement(self.homing, self.spaces, self.hls)
-        self.homing.on_lost = lambda space_id: self._spawn(self._close_room(space_id))
+        self.ice = IceCredentials(self.settings, self.clock)
+        self.reports = MixerReports(self.presence, self._background.spawn, self.hang_up_forwarded)
+        self.homing.on_lost = lambda space_id: self._background.spawn(self._close_room(space_id))
         self.homing.load = lambda: sum(len(w.room.peers) for w in self.rooms.values())
 
     async def connect(self, caller: Caller, space_id: str, sdp: str, kind: str) -> Answer:
@@ -127,14 +101,14 @@ class MediaService:
                 answer = await self.placement.forward_offer(
                     home, space_id, account_id, caller.session_id, sdp
                 )
-                return Answer(answer, self._ice_servers(account_id))
+                return Answer(answer, self.ice.for_account(account_id))
         rooms = [w.room for w in self.rooms.values()]
         admitted: AbstractContextManager[None] = (
             nullcontext() if send else self.cap.admit(rooms, space_id, account_id)
         )
         with admitted:
             answer = await self._answer(account_id, caller.session_id, space_id, sdp, send=send)
-        return Answer(answer, self._ice_servers(account_id))
+        return Answer(answer, self.ice.for_account(account_id))
 
     async def connect_forwarded(
         self, account_id: str, session_id: str, space_id: str, sdp: str
@@ -178,7 +152,7 @@ class MediaService:
         finally:
             watched.answering -= 1
             if watched.room.empty:
-                self._spawn(self._close_if_empty(watched))
+                self._background.spawn(self._close_if_empty(watched))
         if not await self._still_in(space_id, account_id):
             # They left or were removed while we answered; the event that said so may have
             # reached the room before this connection existed.
@@ -195,31 +169,7 @@ class MediaService:
         their own. Only for participants: a TURN relay is bandwidth the node pays for."""
         await self.spaces.stage(space_id)  # 404 for no such space
         await self._participant(caller.account.id, space_id)
-        return self._ice_servers(caller.account.id)
-
-    def _ice_servers(self, account_id: str) -> tuple[IceServer, ...]:
-        return (*self.settings.ice_servers, *self._turn(account_id))
-
-    def _turn(self, who: str) -> list[IceServer]:
-        """The TURN servers with a credential for `who`, valid from now for the TTL."""
-        secret = self.settings.turn_secret
-        if secret is None or not self.settings.turn_urls:
-            return []
-        made = turn_credential(
-            secret.get_secret_value(),
-            who,
-            now=self.clock(),
-            ttl_seconds=self.settings.turn_ttl_seconds,
-        )
-        return [
-            IceServer(
-                urls=self.settings.turn_urls, username=made.username, credential=made.credential
-            )
-        ]
-
-    def _server_ice_servers(self) -> list[IceServer]:
-        # The relay first: aiortc uses only the first TURN server it is given.
-        return [*self._turn(NODE_TURN_IDENTITY), *self.settings.ice_servers]
+        return self.ice.for_account(caller.account.id)
 
     async def _participant(self, account_id: str, space_id: str) -> Participant:
         me = await self.spaces.participant(space_id, account_id)
@@ -264,7 +214,7 @@ class MediaService:
         finally:
             watched.placement.relays -= 1
             if watched.room.empty:
-                self._spawn(self._close_if_empty(watched))
+                self._background.spawn(self._close_if_empty(watched))
 
     async def catch_up(self) -> None:
         """Rooms that missed events on the bus reload their stage from the store (the same
@@ -336,8 +286,7 @@ class MediaService:
                     log.exception("could not hand space %s over", space_id)
         for space_id in list(self.rooms):
             await self._close_room(space_id)
-        for task in list(self._background):
-            task.cancel()
+        self._background.cancel()
         await self.placement.close()
 
     # --- one room per live space with media on this node -----------------------------------
@@ -347,10 +296,10 @@ class MediaService:
         if watched is None or (watched.task is not None and watched.task.done()):
             room = Room(
                 space_id,
-                ice_servers=self._server_ice_servers,
+                ice_servers=self.ice.for_node,
                 silence_seconds=self.settings.media_silence_seconds,
-                on_active_speakers=lambda ids: self._active_speakers(space_id, ids),
-                on_peer_lost=lambda account_id: self._peer_lost(space_id, account_id),
+                on_active_speakers=lambda ids: self.reports.active_speakers(space_id, ids),
+                on_peer_lost=lambda account_id: self.reports.peer_lost(space_id, account_id),
                 switchable=self.homing.enabled,
             )
             watched = self.rooms[space_id] = WatchedRoom(room)
@@ -437,7 +386,7 @@ class MediaService:
         return False
 
     def _closer(self, watched: WatchedRoom) -> Callable[[], None]:
-        return lambda: self._spawn(self._close_if_empty(watched))
+        return lambda: self._background.spawn(self._close_if_empty(watched))
 
     async def _close_if_empty(self, watched: WatchedRoom) -> None:
         """Nobody left on this node's media of the space: stop its mixer until someone comes."""
@@ -453,42 +402,3 @@ class MediaService:
         watched.task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await watched.task
-
-    # --- what the mixer tells us -------------------------------------------------------------
-
-    def _active_speakers(self, space_id: str, account_ids: list[str]) -> None:
-        # Only the latest report matters; one writer per space sends it, then waits, so the
-        # events are at least ACTIVE_SPEAKERS_INTERVAL apart however the mixer's reports and
-        # the database's commits happen to bunch up.
-        self._pending_speakers[space_id] = account_ids
-        if space_id not in self._speaker_writers:
-            self._speaker_writers.add(space_id)
-            self._spawn(self._write_active_speakers(space_id))
-
-    async def _write_active_speakers(self, space_id: str) -> None:
-        try:
-            while (account_ids := self._pending_speakers.pop(space_id, None)) is not None:
-                await self.presence.report_active_speakers(space_id, account_ids)
-                await asyncio.sleep(ACTIVE_SPEAKERS_INTERVAL)
-        finally:
-            self._speaker_writers.discard(space_id)
-
-    def _peer_lost(self, space_id: str, account_id: str) -> None:
-        async def leave() -> None:
-            # Leaving first: the hang-up may wait for a handshake to settle, the space need not.
-            await self.presence.drop(space_id, account_id, reason="media_lost")
-            watched = self.rooms.get(space_id)
-            if watched is not None:
-                await watched.room.disconnect(account_id)
-
-        self._spawn(leave())
-
-    def _spawn(self, work: Any) -> None:
-        task: asyncio.Task[None] = asyncio.create_task(work)
-        self._background.add(task)
-        task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._background.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("media background work failed", exc_info=task.exception())

@@ -77,40 +77,26 @@ class ModerationService:
         async with self.db.write() as conn:
             target = await self._account(conn, handle)
             rules.may_suspend(actor, target)
-            action_id, notice_id = new_id(), new_id()
             await AccountStore(conn).set_state(target.id, AccountState.SUSPENDED, decided.until)
             await SessionStore(conn).revoke_all(target.id, now)
             moderation = ModerationStore(conn)
             actor_id = actor.account_id
+            taken = ActionTaken.on_account(
+                new_id(),
+                ModerationAction.SUSPEND,
+                target.id,
+                actor_id=actor_id,
+                rule=decided.rule,
+                reason=decided.reason,
+                at=now,
+                until=decided.until,
+            )
             await moderation.take_account_action(
-                ActionTaken(
-                    id=action_id,
-                    action=ModerationAction.SUSPEND,
-                    target_type=AuditTarget.ACCOUNT,
-                    target_id=target.id,
-                    actor_id=actor_id,
-                    rule=decided.rule,
-                    reason=decided.reason,
-                    until=decided.until,
-                    created_at=now,
-                ),
+                taken,
                 before={"state": target.state.value},
                 after={"state": "suspended", "until": iso(decided.until)},
             )
-            text = rules.notice_text(
-                ModerationAction.SUSPEND, decided.rule, decided.reason, decided.until
-            )
-            notice = Notice(
-                id=notice_id,
-                account_id=target.id,
-                action_id=action_id,
-                action=ModerationAction.SUSPEND,
-                rule=decided.rule,
-                reason=decided.reason,
-                text=text,
-                until=decided.until,
-                created_at=now,
-            )
+            notice = Notice.of(new_id(), taken)
             await moderation.add_notice(notice)
             bot_ids = await bots.suspend_with_owner(
                 conn, target, actor_id=actor_id, rule=decided.rule, reason=decided.reason, now=now
@@ -158,16 +144,14 @@ class ModerationService:
     ) -> None:
         await AccountStore(conn).set_state(target.id, AccountState.ACTIVE)
         await ModerationStore(conn).take_account_action(
-            ActionTaken(
-                id=new_id(),
-                action=ModerationAction.UNSUSPEND,
-                target_type=AuditTarget.ACCOUNT,
-                target_id=target.id,
+            ActionTaken.on_account(
+                new_id(),
+                ModerationAction.UNSUSPEND,
+                target.id,
                 actor_id=actor_id,
                 rule=rule,
                 reason=reason,
-                until=None,
-                created_at=now,
+                at=now,
             ),
             before={"state": "suspended"},
             after={"state": "active"},

@@ -5,12 +5,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 from prometheus_client import CollectorRegistry
 
 from parley.bus import Bus, make_bus, messages
-from parley.bus.messages import ACCOUNTS_CHANNEL, AccountSuspended, KeptOut, SessionsEnded
+from parley.bus.messages import (
+    ACCOUNTS_CHANNEL,
+    NODES_CHANNEL,
+    AccountSuspended,
+    DrainNode,
+    KeptOut,
+    SessionsEnded,
+)
 from parley.config import Settings
 from parley.core.ratelimit import limit_table
 from parley.core.sessions import SessionEnd, SessionPolicy
@@ -22,7 +30,7 @@ from parley.services.accounts import AccountService
 from parley.services.bots import BotService
 from parley.services.captions import CaptionService
 from parley.services.clips import ClipService
-from parley.services.common import NodeClock
+from parley.services.common import NodeClock, new_id
 from parley.services.decisions import SpaceDecisions
 from parley.services.fanout import CLOSE_REMOVED, CLOSE_UNAUTHORIZED, FanoutHub
 from parley.services.features import FeatureSwitches
@@ -46,6 +54,7 @@ from parley.services.reports import ReportService
 from parley.services.sharing import SharingService
 from parley.services.spaces import SpaceService
 from parley.services.tokens import TokenService
+from parley.services.transcripts import TranscriptService
 from parley.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -66,13 +75,18 @@ class Node:
       `homing` (which node mixes each space, under a lease; the others relay its program);
       `captions` (live captions from each mixer, and the transcripts they make);
     - the program kept: `recorder` (live HLS segments of recorded spaces, made durable; crash
-      recovery and retention), `recordings` (replay, trim, deletion), `clips`;
+      recovery and retention), `recordings` (replay, trim, deletion), `clips`, `transcripts`
+      (a recording's transcript, its subtitles rendition, moderators' reading and search);
     - trust and safety: `moderation` (suspensions, notices, appeals, audit), `reports`,
       `location` (the location policy posts' places obey), `held_posts` (posts waiting for it,
       published by the sweep).
     """
 
     def __init__(self, settings: Settings, clock: NodeClock | None = None) -> None:
+        if settings.node_id is None:
+            # One id for this process's life, the same for every service: presence counts
+            # the node's sockets under it, homing advertises it.
+            settings = settings.model_copy(update={"node_id": new_id()})
         self.settings = settings
         # The one clock every service reads; tests move it instead of waiting.
         self.clock = clock or NodeClock()
@@ -146,6 +160,7 @@ class Node:
         self.hls.segment_listeners.append(self.recorder.segment_stored)
         self.recordings = RecordingService(self.db, self.spaces, self.recorder, clock=now)
         self.clips = ClipService(self.db, self.recordings, clock=now)
+        self.transcripts = TranscriptService(self.db, self.recordings, clock=now)
         self.homing = Homing(self.db, settings, clock=self.clock)
         self.captions = CaptionService(
             self.db, self.bus, self.spaces, self.decisions, settings, clock=now
@@ -176,6 +191,10 @@ class Node:
         # moved clock (that something did not happen is only known after a sweep).
         self.sweeps_done = 0
         self._enforcer: asyncio.Task[None] | None = None
+        # What drains this node when `parley admin drain` names it: the process's own SIGTERM
+        # path (api/app.py), which a Node alone cannot take.
+        self.on_drain: Callable[[], None] = lambda: log.warning("asked to drain; cannot here")
+        self._orders: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await aiortc_internals.self_check()  # refuse to start rather than fail mid-call
@@ -184,16 +203,32 @@ class Node:
         await self.db.migrate()
         await self.bus.start()
         ready = asyncio.Event()
-        self._enforcer = asyncio.create_task(self._enforce_forever(ready), name="enforcer")
+        # The sweep catches up on orders missed while the subscription was down, from the database.
+        self._enforcer = asyncio.create_task(
+            messages.follow(
+                self.bus, ACCOUNTS_CHANNEL, ready, self._enforce, what="account orders"
+            ),
+            name="enforcer",
+        )
         await ready.wait()
         await self.link_rules.start()
         await self.hls.start()
         await self.recorder.start()
+        if self.settings.workers <= 1:
+            # Sockets counted under this node's id by a previous life of it (killed, then
+            # started again with the same PARLEY_NODE_ID): none of them is open now. Before
+            # advertising, which this would undo. Not with several workers: they share a
+            # configured id, and the others' sockets are open.
+            await self.presence.release_node(self.homing.node_id, self.clock.now())
         await self.homing.start()
+        self._orders = asyncio.create_task(
+            messages.follow(self.bus, NODES_CHANNEL, asyncio.Event(), self._obey, what="orders"),
+            name="node-orders",
+        )
         self._sweeper = asyncio.create_task(self._sweep_forever(), name="sweeper")
 
     async def stop(self) -> None:
-        for task in (self._sweeper, self._enforcer):
+        for task in (self._sweeper, self._enforcer, self._orders):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -236,6 +271,8 @@ class Node:
                 for why in SessionEnd:
                     await self.end_sessions({s for s, w in ended.items() if w is why}, why)
                 await self.spaces.hand_back_tickets()
+                if self.homing.enabled:
+                    await self.presence.release_gone_nodes(self.homing.gone_before())
                 await self.presence.sweep()
                 await self.moderation.sweep()
                 await self.held_posts.publish_due()
@@ -248,31 +285,24 @@ class Node:
             except Exception:
                 log.exception("sweep failed; trying again next interval")
 
-    async def _enforce_forever(self, ready: asyncio.Event) -> None:
-        """Act on account-wide orders from any node: a suspension cuts the account off, ended
+    async def _enforce(self, order: messages.Message | None) -> None:
+        """Act on an account-wide order from any node: a suspension cuts the account off, ended
         sessions lose their sockets and media, a host's block closes the blocked account's
         sockets on the host's live spaces."""
-        while True:
-            try:
-                async with self.bus.subscribe(ACCOUNTS_CHANNEL) as orders:
-                    ready.set()
-                    async for text in orders:
-                        match messages.decode(ACCOUNTS_CHANNEL, text):
-                            case AccountSuspended(account_id):
-                                await self.cut_off([account_id])
-                            case SessionsEnded(_, session_ids, why):
-                                await self.end_sessions(set(session_ids), why)
-                            case KeptOut(account_id, space_ids):
-                                self.hub.close_account(
-                                    account_id, CLOSE_REMOVED, "blocked_by_host", space_ids
-                                )
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                # The sweep catches anything missed meanwhile, from the database.
-                log.exception("account orders interrupted; subscribing again")
-                ready.set()
-                await asyncio.sleep(1)
+        match order:
+            case AccountSuspended(account_id):
+                await self.cut_off([account_id])
+            case SessionsEnded(_, session_ids, why):
+                await self.end_sessions(set(session_ids), why)
+            case KeptOut(account_id, space_ids):
+                self.hub.close_account(account_id, CLOSE_REMOVED, "blocked_by_host", space_ids)
+
+    async def _obey(self, order: messages.Message | None) -> None:
+        """Orders to this node by its id (`parley admin drain NODE`), from any machine."""
+        match order:
+            case DrainNode(node_id) if node_id == self.homing.node_id:
+                log.warning("node %s: draining, as ordered", node_id)
+                self.on_drain()
 
     def connected_accounts(self) -> set[str]:
         """Accounts with a socket or a media connection on this node."""

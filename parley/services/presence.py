@@ -5,8 +5,9 @@ here too: they are presence of a kind (who is audible now)."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import KW_ONLY, dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -16,8 +17,11 @@ from parley.core.spaces.events import Event
 from parley.core.spaces.model import SpaceState
 from parley.services.common import Clock
 from parley.services.decisions import Decide, SpaceDecisions
+from parley.store.connections import nodes_gone_since, release_node
 from parley.store.db import Database
 from parley.store.spaces import SpaceStore
+
+log = logging.getLogger(__name__)
 
 HOST_AWAY = timedelta(seconds=3)
 
@@ -34,11 +38,33 @@ class PresenceService:
 
     async def connected(self, space_id: str, account_id: str) -> None:
         async with self.db.write() as conn:
-            await SpaceStore(conn).connected(space_id, account_id)
+            await SpaceStore(conn).connected(space_id, account_id, self.node_id)
 
     async def disconnected(self, space_id: str, account_id: str) -> None:
         async with self.db.write() as conn:
-            await SpaceStore(conn).disconnected(space_id, account_id, self.clock())
+            await SpaceStore(conn).disconnected(space_id, account_id, self.node_id, self.clock())
+
+    @property
+    def node_id(self) -> str:
+        assert self.settings.node_id is not None  # Node gives every node one
+        return self.settings.node_id
+
+    async def release_gone_nodes(self, cutoff: datetime) -> None:
+        """Take back the sockets of nodes not heard from since `cutoff` (killed, or cut off):
+        their participants are away since then, and leave after the presence timeout unless
+        they came back through another node. Only nodes that advertise themselves (with a
+        node secret) may do this, and never for themselves."""
+        async with self.db.read() as conn:
+            gone = await nodes_gone_since(conn, cutoff)
+        for node_id, last_heard in gone.items():
+            if node_id != self.node_id:
+                await self.release_node(node_id, last_heard)
+
+    async def release_node(self, node_id: str, since: datetime) -> None:
+        async with self.db.write() as conn:
+            released = await release_node(conn, node_id, since=since)
+        if released:
+            log.warning("node %s is gone: took back its %d event sockets", node_id, released)
 
     # --- what the media layer reports -----------------------------------------------------
 

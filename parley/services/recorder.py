@@ -31,6 +31,7 @@ from parley.services.common import Clock
 from parley.store.db import Database
 from parley.store.recordings import RecordingStore
 from parley.store.spaces import SpaceStore
+from parley.store.transcripts import TranscriptStore
 
 log = logging.getLogger(__name__)
 
@@ -217,6 +218,11 @@ class Recorder:
         for space_id in expired:
             await self.delete(space_id, Deletion.RETENTION, by=None)
             log.info("recorder: the recording of %s expired and was deleted", space_id)
+        # The captions of a space never recorded are kept no longer than a recording would be.
+        async with self.db.write() as conn:
+            store = TranscriptStore(conn)
+            for space_id in await store.unrecorded_over(cutoff):
+                await store.drop(space_id)
 
     async def delete(
         self,

@@ -41,6 +41,7 @@ from parley.store.db import Database
 from parley.store.moderation import AuditLog
 from parley.store.recordings import RecordingStore
 from parley.store.spaces import SpaceStore
+from parley.store.transcripts import TranscriptStore
 
 # Shared caches may keep what they got a short while only: a deletion, or a host's suspension,
 # reaches every cache within five minutes.
@@ -203,8 +204,13 @@ class RecordingService:
         found = await self.readable(caller, space_id)
         self._check_host(caller, found)
         dropped = trim_keeps(found.timeline, seconds)
+        kept_from = found.timeline.segments[len(dropped)].started_at
         async with self.db.write() as conn:
             await RecordingStore(conn).drop_segments(space_id, [s.sequence for s in dropped])
+            if found.space.started_at is not None:
+                # The words of what was trimmed away go with it.
+                said_by = (kept_from - found.space.started_at).total_seconds()
+                await TranscriptStore(conn).drop(space_id, ending_by=said_by)
         for segment in dropped:
             await asyncio.to_thread(
                 self.recorder.store.delete, space_id, segment_name(segment.sequence)

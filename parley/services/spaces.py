@@ -256,7 +256,7 @@ class SpaceService:
 
         async def count_socket(events: list[Event], conn: AsyncConnection) -> None:
             if events and socket_follows:
-                await SpaceStore(conn).connected(space_id, me.id)
+                await SpaceStore(conn).connected(space_id, me.id, self._node_id)
 
         state, events = await self._decide(space_id, [me.id], decide, count_socket)
         if events and socket_follows:
@@ -273,7 +273,13 @@ class SpaceService:
 
     async def _unclaimed(self, ticket: JoinTicket) -> None:
         async with self.db.write() as conn:
-            await SpaceStore(conn).unclaimed(ticket.space_id, ticket.account_id)
+            store = SpaceStore(conn)
+            await store.unclaimed(ticket.space_id, ticket.account_id, self._node_id)
+
+    @property
+    def _node_id(self) -> str:
+        assert self.settings.node_id is not None  # Node gives every node one
+        return self.settings.node_id
 
     async def leave(self, caller: Caller, space_id: str) -> None:
         await self._act(space_id, caller, lambda s: rules.leave(s, caller.account.id, self.clock()))

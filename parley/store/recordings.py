@@ -24,6 +24,7 @@ from parley.store.tables import (
     reports,
     space_events,
     spaces,
+    transcript_lines,
 )
 from parley.store.types import storable_key
 
@@ -80,6 +81,10 @@ class RecordingStore(Store):
         )
         await self.drop_segments(space_id)
         await self.conn.execute(delete(clips).where(clips.c.space_id == space_id))
+        # The words go with the audio: what a deleted recording held is not kept as text.
+        await self.conn.execute(
+            delete(transcript_lines).where(transcript_lines.c.space_id == space_id)
+        )
 
     async def open_ones(self) -> list[str]:
         """Recordings not yet finalized (nor deleted), oldest first."""

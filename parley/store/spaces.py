@@ -20,6 +20,7 @@ from parley.core.spaces.model import (
     SpaceState,
     SpaceStatus,
 )
+from parley.store.connections import count_socket, uncount_socket
 from parley.store.rows import Columns, Store, columns_of, insert_ignoring_duplicate, record
 from parley.store.tables import accounts, participants, reminders, space_events, spaces
 from parley.store.types import storable_key
@@ -283,14 +284,20 @@ class SpaceStore(Store):
 
     # --- presence: open event sockets per participant, over all nodes ---------------------
 
-    async def connected(self, space_id: str, account_id: str) -> None:
-        await self.conn.execute(
+    # Each count is also kept per node (store.connections), for a node that dies holding some.
+
+    async def connected(self, space_id: str, account_id: str, node_id: str) -> None:
+        counted = await self.conn.execute(
             update(participants)
             .where(participants.c.space_id == space_id, participants.c.account_id == account_id)
             .values(connections=participants.c.connections + 1, disconnected_at=None)
         )
+        if counted.rowcount:
+            await count_socket(self.conn, space_id, account_id, node_id)
 
-    async def disconnected(self, space_id: str, account_id: str, now: datetime) -> None:
+    async def disconnected(
+        self, space_id: str, account_id: str, node_id: str, now: datetime
+    ) -> None:
         # One statement: a second UPDATE of the same row in one transaction re-checks its
         # foreign keys on PostgreSQL, which can deadlock with a decision locking the space.
         # `disconnected_at` is when a socket last closed; only with none left is anyone away.
@@ -299,8 +306,9 @@ class SpaceStore(Store):
             .where(participants.c.space_id == space_id, participants.c.account_id == account_id)
             .values(connections=_one_less, disconnected_at=now)
         )
+        await uncount_socket(self.conn, space_id, account_id, node_id)
 
-    async def unclaimed(self, space_id: str, account_id: str) -> None:
+    async def unclaimed(self, space_id: str, account_id: str, node_id: str) -> None:
         """The socket a join counted never came here: take the count back. When it was
         never opened anywhere the participant is as after a join alone; when it was opened
         on another node and closed, `disconnected_at` says when, and the sweep lets them go."""
@@ -309,6 +317,7 @@ class SpaceStore(Store):
             .where(participants.c.space_id == space_id, participants.c.account_id == account_id)
             .values(connections=_one_less)
         )
+        await uncount_socket(self.conn, space_id, account_id, node_id)
 
     async def away_since(self, cutoff: datetime, *, host_cutoff: datetime) -> list[tuple[str, str]]:
         """(space id, account id) of present participants with no socket since before the

@@ -271,7 +271,7 @@ reports = Table(
 )
 
 # Append-only: the code has no path that updates or deletes a row, and on PostgreSQL a trigger
-# refuses UPDATE and DELETE (see migration 0002).
+# refuses UPDATE and DELETE (see the baseline migration, 0011).
 audit_log = Table(
     "audit_log",
     metadata,
@@ -331,7 +331,7 @@ links = Table(
     Column("id", ID, primary_key=True),
     Column("url", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
-    # The account that shared the link (null for links older than revision 0005).
+    # The account that shared the link (null when none was given).
     Column("created_by", ID, nullable=True),
 )
 
@@ -398,6 +398,20 @@ space_homes = Table(
     Column("node_url", Text, nullable=False),
     Column("lease_until", UTCDateTime, nullable=False),
     Column("epoch", Integer, nullable=False),
+)
+
+# The event sockets each node holds open, per participant: `participants.connections` counted
+# again by node, so that a surviving node can take back the sockets of one that died without
+# closing them (store.connections). No foreign keys: a socket's count is written beside the
+# participant's in the same transactions, and a key would make PostgreSQL lock the participant's
+# row once more for each.
+node_connections = Table(
+    "node_connections",
+    metadata,
+    Column("space_id", ID, primary_key=True),
+    Column("account_id", ID, primary_key=True),
+    Column("node_id", ID, primary_key=True, index=True),
+    Column("sockets", Integer, nullable=False),
 )
 
 # Final captions of a space (issue 14), kept as its transcript. `seq` is the caption's event in

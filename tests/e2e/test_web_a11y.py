@@ -236,6 +236,7 @@ async def test_moderation_screens(
 
     for tab, expected in (
         ("Reports", "Keeps shouting over speakers"),
+        ("Transcripts", "Find words"),
         ("Audit log", "suspend"),
         ("Feature switches", "Creating new spaces"),
         ("Link rules", "Link rules"),

@@ -1,6 +1,9 @@
 """The replay page in Chromium, signed out: a recording whose speaker changed tone half-way is
 seeked before and after the change and plays the right tone each time (hls.js on the VOD
-playlist), with speed and the speakers' timeline on screen. Leaves docs/screenshots/replay.png.
+playlist), with speed and the speakers' timeline on screen; a recording's transcript is listed,
+searched, and a line seeks the replay to its time; a moderator reads a reported space's words
+around the report and searches transcripts, following links into the replay. Leaves
+docs/screenshots/replay.png and replay-transcript.png.
 
 The recording is made by an aiortc speaker over WebRTC, as in tests/integration/test_recordings.
 """
@@ -8,6 +11,7 @@ The recording is made by an aiortc speaker over WebRTC, as in tests/integration/
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,14 +19,18 @@ import pytest
 from playwright.async_api import Page, expect
 
 from tests.e2e.browser import LaunchBrowser, analyse, heard, silent, until_levels
+from tests.e2e.test_web_a11y import Axe, axe_source, check_a11y, sign_in
 from tests.e2e.test_web_hls import HLS_JS
 from tests.e2e.test_web_space import SCREENSHOTS, open_page
 from tests.integration.test_recordings import complete, recorded_segments, singer_voice
+from tests.integration.test_transcripts import say_now
 from tests.support.audio import MediaClient
 from tests.support.clients import Person, bring_on_stage
+from tests.support.moderation import admin
 from tests.support.servers import ServerThread, serve, sqlite_url
 
 pytestmark = pytest.mark.ffmpeg
+__all__ = ["axe_source"]  # the fixture, used here too
 
 
 @pytest.fixture
@@ -97,3 +105,129 @@ async def test_the_replay_page_seeks_to_the_right_tone(
         await expect(page.get_by_role("button", name="Play")).to_be_visible()
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         await page.screenshot(path=str(SCREENSHOTS / "replay.png"))
+
+
+async def record_with_transcript(server: ServerThread) -> str:
+    """A recorded space of about 10 s where Alice "says" three lines (final captions put in as
+    recognition would), a few seconds apart."""
+    host = await Person.sign_up(server.base_url, "hana", "Hana Host")
+    alice = await Person.sign_up(server.base_url, "alice", "Alice")
+    body = {"title": "Words, recorded", "recording": True}
+    sid: str = (await host.call("POST", "/spaces", 201, json=body))["id"]
+    await alice.call("POST", f"/spaces/{sid}/join", 200)
+    await bring_on_stage(host, alice, sid)
+    singing = await MediaClient.connect(alice, sid, tone=440.0)
+    try:
+        for count, text in ((2, "good morning everyone"), (5, "the weather is fine"),
+                            (8, "now about the garden")):  # fmt: skip
+            await recorded_segments(alice, sid, count)
+            say_now(server, sid, alice.id, text)
+        await recorded_segments(alice, sid, 11)
+        await host.call("POST", f"/spaces/{sid}/end", 200)
+    finally:
+        await singing.close()
+    await complete(host.http, sid)
+    for person in (host, alice):
+        await person.close()
+    return sid
+
+
+async def test_the_replay_shows_its_transcript_and_a_line_seeks_to_its_time(
+    server: ServerThread, launch: LaunchBrowser, axe_source: Axe
+) -> None:
+    if not HLS_JS.exists():
+        pytest.fail(f"hls.js is not vendored at {HLS_JS}: run `make setup`", pytrace=False)
+    async with asyncio.timeout(120):
+        sid = await record_with_transcript(server)
+        browser = await launch(None)
+        page = await open_page(browser, server.base_url, f"/spaces/{sid}/replay")
+        await expect(page.get_by_role("heading", name="Transcript")).to_be_visible()
+        lines = page.get_by_role("list", name="Transcript lines").get_by_role("button")
+        await expect(lines).to_have_count(3)
+        starts = await page.evaluate("parleyReplay.lines.map((l) => l.start)")
+        second = lines.nth(1)
+        await expect(second).to_contain_text("Alice")
+        await expect(second).to_contain_text("the weather is fine")
+
+        # The search keeps the lines holding its words.
+        search = page.get_by_label("Search the transcript")
+        await search.fill("garden")
+        await expect(lines.filter(visible=True)).to_have_count(1)
+        await expect(page.get_by_text("1 of 3 lines")).to_be_visible()
+        await search.fill("")
+        await expect(lines.filter(visible=True)).to_have_count(3)
+
+        # A line plays the replay from its time, and is marked as the one being heard.
+        await second.click()
+        await page.wait_for_function(
+            f"() => !parleyReplay.audio.paused && parleyReplay.audio.currentTime >= {starts[1]}"
+            f" && parleyReplay.audio.currentTime < {starts[1]} + 1.5",
+            timeout=15_000,
+        )
+        await expect(second).to_have_attribute("aria-current", "true")
+        await expect(lines.nth(0)).not_to_have_attribute("aria-current", "true")
+        await page.get_by_role("button", name="Pause").click()
+        await check_a11y(page, axe_source, "replay with its transcript")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=str(SCREENSHOTS / "replay-transcript.png"), full_page=True)
+
+        # A moderator's link (`?t=`) opens the replay at that time.
+        linked = await open_page(
+            browser, server.base_url, f"/spaces/{sid}/replay?t={starts[2]:.1f}"
+        )
+        await expect(linked.get_by_role("heading", name="Transcript")).to_be_visible()
+        await linked.wait_for_function(
+            f"() => Math.abs(parleyReplay.audio.currentTime - {starts[2]:.1f}) < 0.2",
+            timeout=10_000,
+        )
+
+
+async def test_a_moderator_reads_a_reported_space_around_the_report_and_searches_transcripts(
+    server: ServerThread, launch: LaunchBrowser, axe_source: Axe
+) -> None:
+    async with asyncio.timeout(120):
+        sid = await record_with_transcript(server)
+        moderator = await admin(server, "mod")
+        rita = await Person.sign_up(server.base_url, "rita", "Rita")
+        report = {"target_type": "space", "target_id": sid, "rule": "harassment"}
+        await rita.call("POST", "/reports", 201, json=report)
+        for person in (moderator, rita):
+            await person.close()
+        page = await open_page(await launch(None), server.base_url)
+        await sign_in(page, "mod")
+        await page.goto(f"{server.base_url}/#/admin/reports")
+
+        # The report's row opens the space's words around the report, each time a link.
+        row = page.get_by_role("row").filter(has_text="harassment")
+        await row.get_by_role("button", name="Transcript").click()
+        excerpt = row.get_by_role("list", name=re.compile("Transcript around report"))
+        await expect(excerpt.get_by_role("listitem")).to_have_count(3)
+        await expect(excerpt.get_by_role("listitem").nth(2)).to_contain_text(
+            "Alice: now about the garden"
+        )
+        lines = await (await page.context.request.get(
+            f"{server.base_url}/api/v1/spaces/{sid}/recording/transcript"
+        )).json()  # fmt: skip
+        await check_a11y(page, axe_source, "admin: a report's transcript")
+        link = excerpt.get_by_role("link").nth(2)
+        await expect(link).to_have_attribute(
+            "href", f"/#/spaces/{sid}/replay?t={lines[2]['start']:.1f}"
+        )
+        await link.click()
+        await expect(page.get_by_role("heading", level=1, name="Words, recorded")).to_be_visible()
+        await page.wait_for_function(
+            f"() => Math.abs(parleyReplay.audio.currentTime - {lines[2]['start']:.1f}) < 0.2",
+            timeout=10_000,
+        )
+
+        # The Transcripts tab finds words, with space, speaker and a link into the replay.
+        await page.goto(f"{server.base_url}/#/admin/transcripts")
+        await page.get_by_label("Find words").fill("weather")
+        await page.get_by_role("button", name="Search").click()
+        found = page.get_by_role("row").filter(has_text="the weather is fine")
+        await expect(found).to_contain_text("Words, recorded")
+        await expect(found).to_contain_text("Alice")
+        await expect(found.get_by_role("link")).to_have_attribute(
+            "href", f"/#/spaces/{sid}/replay?t={lines[1]['start']:.1f}"
+        )
+        await check_a11y(page, axe_source, "admin: transcripts found")

@@ -9,11 +9,12 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from parley.config import Settings
 from parley.demo import PASSWORD, seed, seed_bot
 from tests.support.clients import Person
-from tests.support.servers import TEST_SETTINGS, free_port, serve
+from tests.support.servers import REDIS_URL, TEST_SETTINGS, free_port, serve
 
 
 def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
@@ -154,3 +155,19 @@ async def test_admin_commands_reach_a_running_server(tmp_path: Path) -> None:
         assert bad.returncode == 2 and "account_not_found" in bad.stderr
         for person in (host, fan):
             await person.close()
+
+
+@pytest.mark.redis
+def test_drain_refuses_without_a_bus_or_a_running_node(tmp_path: Path) -> None:
+    """The order travels on Redis, to a node that advertises itself: anything else is said,
+    not silently ignored (the node drains in tests/integration/test_relay.py)."""
+    env = cli_env(tmp_path)
+    no_bus = parley("admin", "drain", "a", env=env)
+    assert no_bus.returncode == 2
+    assert "PARLEY_REDIS_URL" in no_bus.stderr
+    nobody = parley("admin", "drain", "a", env={**env, "PARLEY_REDIS_URL": REDIS_URL})
+    assert nobody.returncode == 2
+    assert "no node a is running (running: none" in nobody.stderr
+    listed = parley("admin", "nodes", env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout == ""

@@ -1,6 +1,8 @@
 """One space across several nodes (issue 12): the stage is mixed on the space's home node, and
 every other node with listeners relays that program to them. Real `parley serve` processes on
-PostgreSQL and Redis; the tests reach each node directly, as a load balancer would send them.
+PostgreSQL and Redis behind Debian's nginx running deploy/nginx/parley-nodes.conf: every client
+goes through nginx, and finds its media on a given node by the session nginx hashes there
+(tests/support/gateway.py).
 """
 
 from __future__ import annotations
@@ -12,12 +14,16 @@ import signal
 import time
 from collections import deque
 from collections.abc import Awaitable
+from pathlib import Path
 
+import httpx
 import pytest
 
+from bench.common import ServerProcess
 from tests.support.audio import HEARD_DBFS, MediaClient, tone_level
 from tests.support.clients import Person, bring_on_stage
-from tests.support.cluster import cluster, kill, people
+from tests.support.cluster import PARLEY, Deployment, cluster, kill
+from tests.support.gateway import Gateway, gateway
 from tests.support.moderation import suspend
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -30,13 +36,14 @@ async def test_listeners_on_other_nodes_hear_the_stage_and_lose_a_muted_or_suspe
     None
 ):
     async with cluster(3) as deployment:
+        gw = _gateway(deployment)
         a, b, c = deployment.nodes
         deployment.admin("mod")
-        mod = await Person.sign_in(c.base, "mod")
-        host, speaker = await people(a, "host", "speaker")
+        mod = await Person.sign_in(gw.base, "mod")
+        host, speaker = await gw.person_on(a, "host"), await gw.person_on(a, "speaker")
         # The guest speaks through node b: its offer is passed on to the home, node a.
-        (guest,) = await people(b, "guest")
-        on_b, on_c = (await people(b, "lis_b"))[0], (await people(c, "lis_c"))[0]
+        guest = await gw.person_on(b, "guest")
+        on_b, on_c = await gw.person_on(b, "lis_b"), await gw.person_on(c, "lis_c")
         sid = (await host.call("POST", "/spaces", 201, json={"title": "Across nodes"}))["id"]
         for person in (speaker, guest, on_b, on_c):
             await person.call("POST", f"/spaces/{sid}/join", 200)
@@ -55,6 +62,7 @@ async def test_listeners_on_other_nodes_hear_the_stage_and_lose_a_muted_or_suspe
                     await ear.hearing.until("hears", tone, timeout=10)
             # The guest's own connection is with the home (it hears the others, not itself).
             await clients[2].hearing.until("hears", HOST_TONE)
+            await _hls_found_on_the_home(gw, sid, [b, c])
 
             muted_after = await _gone_after(
                 ears, SPEAKER_TONE, host.call("POST", f"/spaces/{sid}/mute/speaker", 204)
@@ -64,17 +72,38 @@ async def test_listeners_on_other_nodes_hear_the_stage_and_lose_a_muted_or_suspe
                 assert ear.hearing.hears(HOST_TONE)  # the relay goes on
             print(f"after a mute returned, silent on b and c after {muted_after} ms")
             print(f"after a suspension returned, silent on b and c after {suspended_after} ms")
-            # Suspension, the safety promise, meets issue 12's 500 ms. A mute does not yet on
-            # relayed listeners: 524 and 1,404 ms (112 ms on one node, 16-50 ms for the
-            # suspension through the same relay), which looks like the home room learning of
-            # the mute from the one-second catch-up rather than from the bus. Held to 2 s here
-            # until that is found; the gap is written in issue 12's closing note.
+            # Issue 12: both within 500 ms at relayed listeners (about 100 ms on a quiet
+            # machine, as on one node).
             assert max(suspended_after) <= 500
-            assert max(muted_after) <= 2000
+            assert max(muted_after) <= 500
         finally:
             await asyncio.gather(*(m.close() for m in clients + ears))
             for person in (mod, host, speaker, guest, on_b, on_c):
                 await person.close()
+
+
+def _gateway(deployment: Deployment) -> Gateway:
+    """nginx in front of the deployment's nodes, stopped with it."""
+    return deployment.stack.enter_context(gateway(deployment.nodes))
+
+
+async def _hls_found_on_the_home(gw: Gateway, space_id: str, others: list[ServerProcess]) -> None:
+    """Only the home segments the space (the other nodes say 404); through nginx, which tries
+    each node in turn, any listener gets its playlist."""
+    path = f"/api/v1/spaces/{space_id}/hls/live.m3u8"
+    async with httpx.AsyncClient(timeout=10) as http:
+        # Node to node only: nginx answers for /internal/ itself.
+        internal = await http.get(f"{gw.base}/internal/v1/spaces/{space_id}/media")
+        assert internal.status_code == 404
+        assert "nginx" in internal.text
+        for other in others:
+            direct = await http.get(other.base + path)
+            assert direct.status_code == 404, direct.text
+            assert direct.json()["code"] == "hls_not_started"
+        for _ in range(3):
+            through = await http.get(gw.base + path)
+            assert through.status_code == 200, through.text
+            assert through.text.startswith("#EXTM3U")
 
 
 async def _gone_after(
@@ -111,9 +140,11 @@ async def test_a_killed_home_node_hands_the_space_on_and_everyone_is_back_within
     # machine loses it.
     lease = {"PARLEY_HOME_LEASE_SECONDS": "3"}
     async with cluster(3, **lease) as deployment:
+        gw = _gateway(deployment)
         a, b, c = deployment.nodes
-        host, speaker = await people(a, "host", "speaker")
-        on_b, on_c = (await people(b, "lis_b"))[0], (await people(c, "lis_c"))[0]
+        host, speaker = await gw.person_on(a, "host"), await gw.person_on(a, "speaker")
+        on_b, on_c = await gw.person_on(b, "lis_b"), await gw.person_on(c, "lis_c")
+        everyone = {p.handle: p for p in (host, speaker, on_b, on_c)}
         sid = (await host.call("POST", "/spaces", 201, json={"title": "Survives"}))["id"]
         for person in (speaker, on_b, on_c):
             await person.call("POST", f"/spaces/{sid}/join", 200)
@@ -124,12 +155,14 @@ async def test_a_killed_home_node_hands_the_space_on_and_everyone_is_back_within
             "speaker": await MediaClient.connect(speaker, sid, tone=SPEAKER_TONE),
         }
         ears = [await MediaClient.connect(on_b, sid), await MediaClient.connect(on_c, sid)]
-        streams = {p.handle: [p.events(sid)] for p in (host, speaker, on_b, on_c)}
-        moved: list[Person] = []
+        streams = {p.handle: [p.events(sid)] for p in everyone.values()}
         try:
             for [stream] in streams.values():
                 await stream.__aenter__()
                 await stream.wait_for("snapshot")
+            # nginx spreads event sockets over the nodes; those on node a will drop.
+            on_a = [h for h, [stream] in streams.items() if gw.socket_node(stream) is a]
+            print(f"event sockets on the home node: {on_a}")
             for ear in ears:
                 await ear.hearing.until("hears", HOST_TONE, timeout=10)
                 await ear.hearing.until("hears", SPEAKER_TONE, timeout=10)
@@ -137,18 +170,19 @@ async def test_a_killed_home_node_hands_the_space_on_and_everyone_is_back_within
             kill(a)
             killed = time.monotonic()
             # What the web client does (web/js/space/connect.js, media.js): its event socket
-            # drops, it comes back (here through node b, as a load balancer would send it)
-            # after its last event, and offers its media again until it is answered.
-            for person in (host, speaker):
-                old = streams[person.handle][0]
+            # drops, it comes back through nginx (to another node) after its last event, and
+            # offers its media again until it is answered.
+            for handle in on_a:
+                old = streams[handle][0]
                 await old.wait_closed(timeout=5)
-                again = Person(b.base, person.handle, person.token, person.account)
-                moved.append(again)
-                new = again.events(sid, since=old.events[-1]["seq"] if old.events else None)
-                streams[person.handle].append(await new.__aenter__())
+                since = old.events[-1]["seq"] if old.events else None
+                new = await everyone[handle].events(sid, since=since).__aenter__()
+                assert gw.socket_node(new) is not a
+                streams[handle].append(new)
+            await asyncio.gather(*(m.close() for m in stage.values()))
             stage = {
-                "host": await _offer_until_answered(moved[0], sid, HOST_TONE, killed + 10),
-                "speaker": await _offer_until_answered(moved[1], sid, SPEAKER_TONE, killed + 10),
+                "host": await _offer_until_answered(host, sid, HOST_TONE, killed + 10),
+                "speaker": await _offer_until_answered(speaker, sid, SPEAKER_TONE, killed + 10),
             }
             for ear in ears:
                 await ear.hearing.until("hears", HOST_TONE, timeout=killed + 10 - time.monotonic())
@@ -157,7 +191,7 @@ async def test_a_killed_home_node_hands_the_space_on_and_everyone_is_back_within
             await stage["speaker"].hearing.until("hears", HOST_TONE, timeout=1)
             print(f"every client hears the stage {time.monotonic() - killed:.1f} s after the kill")
 
-            await moved[0].call("PATCH", f"/spaces/{sid}", 200, json={"title": "Still here"})
+            await host.call("PATCH", f"/spaces/{sid}", 200, json={"title": "Still here"})
             for handle, [*_, stream] in streams.items():
                 await stream.wait_for("space_updated", timeout=killed + 10 - time.monotonic())
                 seqs = [e["seq"] for s in streams[handle] for e in s.events]
@@ -168,7 +202,7 @@ async def test_a_killed_home_node_hands_the_space_on_and_everyone_is_back_within
                     if stream._ws is not None:
                         await stream.__aexit__(None, None, None)
             await asyncio.gather(*(m.close() for m in [*stage.values(), *ears]))
-            for person in (host, speaker, on_b, on_c, *moved):
+            for person in everyone.values():
                 await person.close()
 
 
@@ -186,42 +220,122 @@ async def _offer_until_answered(
             await asyncio.sleep(0.5)
 
 
-async def test_a_node_stopped_with_sigterm_hands_its_spaces_on_without_a_long_gap() -> None:
+@pytest.mark.parametrize("how", ["SIGTERM", "parley admin drain"])
+async def test_a_drained_node_hands_its_spaces_on_without_a_long_gap(how: str) -> None:
     # The default lease (6 s): a drained node hands its spaces over, nobody waits for a lease.
     async with cluster(3) as deployment:
+        gw = _gateway(deployment)
         a, b, c = deployment.nodes
-        (host,) = await people(a, "host")
-        on_b, on_c = (await people(b, "lis_b"))[0], (await people(c, "lis_c"))[0]
+        host = await gw.person_on(a, "host")
+        on_b, on_c = await gw.person_on(b, "lis_b"), await gw.person_on(c, "lis_c")
         sid = (await host.call("POST", "/spaces", 201, json={"title": "Drained"}))["id"]
         for person in (on_b, on_c):
             await person.call("POST", f"/spaces/{sid}/join", 200)
         await host.call("POST", f"/spaces/{sid}/unmute", 204)
         voice = await MediaClient.connect(host, sid, tone=HOST_TONE)  # node a is the home
         ears = [await MediaClient.connect(on_b, sid), await MediaClient.connect(on_c, sid)]
-        moved = Person(b.base, host.handle, host.token, host.account)
+        node_a = await _node_id(deployment, a) if how != "SIGTERM" else ""
+        drain: asyncio.subprocess.Process | None = None
+        streams = [await host.events(sid).__aenter__()]
         try:
-            async with host.events(sid) as stream:
-                await stream.wait_for("snapshot")
-                for ear in ears:
-                    await ear.hearing.until("hears", HOST_TONE, timeout=10)
-                    ear.hearing.chunks = deque(ear.hearing.chunks, maxlen=50 * 30)  # keep 30 s
-                stopped = time.monotonic()
-                os.kill(a.pid, signal.SIGTERM)
-                # The event socket closes (1012, "service restart"): the web client comes back
-                # through another node and offers its media again.
-                await stream.wait_closed(timeout=5)
-            await voice.close()
-            voice = await _offer_until_answered(moved, sid, HOST_TONE, stopped + 10)
+            await streams[0].wait_for("snapshot")
             for ear in ears:
-                await ear.hearing.until("hears", HOST_TONE, timeout=stopped + 10 - time.monotonic())
+                await ear.hearing.until("hears", HOST_TONE, timeout=10)
+                ear.hearing.chunks = deque(ear.hearing.chunks, maxlen=50 * 30)  # keep 30 s
+            stopped = time.monotonic()
+            if how == "SIGTERM":
+                os.kill(a.pid, signal.SIGTERM)
+            else:
+                # Through the bus, from anywhere: no signal, no access to node a's machine.
+                drain = await asyncio.create_subprocess_exec(
+                    *PARLEY, "admin", "drain", node_a,
+                    env={**os.environ, **deployment.env},
+                    stdout=asyncio.subprocess.PIPE,
+                    stderr=asyncio.subprocess.PIPE,
+                )  # fmt: skip
+                assert drain.stdout is not None
+                told = await asyncio.wait_for(drain.stdout.readline(), 30)
+                assert b"told to drain" in told, told + (await drain.communicate())[1]
+                stopped = time.monotonic()  # the command's own start-up is not the node's
+            # The web client learns it from its event socket when that was on node a (1012,
+            # "service restart"; it comes back through nginx), else from its audio stopping;
+            # it offers again, and nginx passes the offer to another node.
+            if gw.socket_node(streams[0]) is a:
+                await streams[0].wait_closed(timeout=10)
+                print(f"event socket closed {time.monotonic() - stopped:.1f} s after the order")
+                since = streams[0].events[-1]["seq"] if streams[0].events else None
+                streams.append(await host.events(sid, since=since).__aenter__())
+            else:
+                await _stops_answering(a, timeout=10)
+                print(f"node a refused connections {time.monotonic() - stopped:.1f} s after")
+            await voice.close()
+            voice = await _offer_until_answered(host, sid, HOST_TONE, stopped + 12)
+            print(f"the host's voice answered again {time.monotonic() - stopped:.1f} s after")
+            for ear in ears:
+                await ear.hearing.until("hears", HOST_TONE, timeout=stopped + 12 - time.monotonic())
             await asyncio.sleep(0.5)
             gaps = [_longest_gap(ear, HOST_TONE, since=stopped - 0.5) for ear in ears]
-            print(f"longest gap at the listeners on b and c: {gaps} s")
+            print(f"{how}: longest gap at the listeners on b and c: {gaps} s")
             assert max(gaps) <= 2.0
+            if drain is not None:
+                out, err = await asyncio.wait_for(drain.communicate(), 60)
+                assert drain.returncode == 0, err.decode()
+                assert out.decode().strip() == f"node {node_a} drained"
+            await _exits(a, timeout=30)
         finally:
+            if drain is not None and drain.returncode is None:
+                drain.kill()
+                await drain.wait()
+            for stream in streams:
+                await stream.__aexit__(None, None, None)
             await asyncio.gather(*(m.close() for m in [voice, *ears]))
-            for person in (host, moved, on_b, on_c):
+            for person in (host, on_b, on_c):
                 await person.close()
+
+
+async def _node_id(deployment: Deployment, node: ServerProcess) -> str:
+    """The node's id, as `parley admin nodes` lists the running nodes."""
+    listing = await asyncio.create_subprocess_exec(
+        *PARLEY, "admin", "nodes",
+        env={**os.environ, **deployment.env},
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, _ = await listing.communicate()
+    for line in out.decode().splitlines():
+        node_id, url, *_ = line.split()
+        if url == node.base:
+            return node_id
+    raise AssertionError(f"{node.base} is not listed: {out.decode()}")
+
+
+async def _stops_answering(node: ServerProcess, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(timeout=1) as http:
+        while time.monotonic() < deadline:
+            try:
+                await http.get(f"{node.base}/healthz")
+            except httpx.HTTPError:
+                return
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"{node.base} still answers")
+
+
+async def _exits(node: ServerProcess, timeout: float) -> None:
+    """The node's process ended (a child of ours: a zombie until the cluster reaps it)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _running(node.pid):
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"node {node.base} still running")
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
 
 
 def _longest_gap(client: MediaClient, tone: float, *, since: float) -> float:

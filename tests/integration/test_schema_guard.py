@@ -5,10 +5,10 @@ migrations: an index, a type, a default or a constraint changed in one and not t
 pass every other test and still leave deployed databases unlike what the code expects. Alembic's
 `compare_metadata` reads the migrated database back and lists what differs from the metadata.
 
-It cannot see everything: the audit log's append-only triggers (0002 on PostgreSQL, 0004 on
-SQLite) and the function behind them are not part of the metadata at all, and alembic compares
-neither CHECK constraints nor data migrations (0003's backfill). The security tests
-(test_audit_tamper.py) hold the triggers to their word instead.
+It cannot see everything: the audit log's append-only triggers (the baseline migration, 0011)
+and the function behind them are not part of the metadata at all, and alembic compares neither
+CHECK constraints nor data migrations. The security tests (test_audit_tamper.py) hold the
+triggers to their word instead.
 """
 
 from __future__ import annotations

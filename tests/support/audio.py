@@ -36,6 +36,8 @@ TIME_BASE = fractions.Fraction(1, RATE)
 HEARD_DBFS = -30.0
 # ...and "is gone" below this: the codec leaves faint traces of everything, far quieter.
 GONE_DBFS = -55.0
+# How far a tone stands above the spectrum a quarter of its frequency away.
+TONAL_MARGIN_DB = 20.0
 
 
 def tone_level(pcm: np.ndarray, frequency: float) -> float:
@@ -48,6 +50,17 @@ def tone_level(pcm: np.ndarray, frequency: float) -> float:
     # A sine of amplitude A peaks at A * sum(window) / 2 in the windowed spectrum.
     amplitude = 2 * peak / window.sum()
     return float(20 * np.log10(amplitude / 32767 + 1e-10))
+
+
+def carries_tone(pcm: np.ndarray, frequency: float) -> bool:
+    """Whether 20 ms of audio still carry a tone: its level above GONE_DBFS and standing out
+    of its neighbourhood. A click (a packet lost on a busy machine, concealed) spreads energy
+    over every frequency and is not the tone coming back."""
+    level = tone_level(pcm, frequency)
+    if level < GONE_DBFS:
+        return False
+    around = max(tone_level(pcm, frequency * 0.75), tone_level(pcm, frequency * 1.25))
+    return level - around >= TONAL_MARGIN_DB
 
 
 class Voice(MediaStreamTrack):
@@ -85,6 +98,10 @@ class Ear:
     def __init__(self, track: MediaStreamTrack, keep_seconds: float = 3.0) -> None:
         self.chunks: deque[tuple[float, np.ndarray]] = deque(maxlen=int(keep_seconds * 50) + 1)
         self.frames = 0
+        # Whether each piece carries a frequency, worked out once: a test polling for silence
+        # would otherwise run hundreds of FFTs a second, and on a busy machine its own lag
+        # would be counted as the server's.
+        self._verdicts: dict[tuple[int, float], tuple[np.ndarray, bool]] = {}
         self.task = asyncio.create_task(self._listen(track))
 
     async def _listen(self, track: MediaStreamTrack) -> None:
@@ -112,11 +129,22 @@ class Ear:
         for at, pcm in self.chunks:
             if at < moment:
                 continue
-            if tone_level(pcm, frequency) >= GONE_DBFS:
+            if self._carries(pcm, frequency):
                 first_silent = None
             elif first_silent is None:
                 first_silent = at
         return None if first_silent is None else first_silent - moment
+
+    def _carries(self, pcm: np.ndarray, frequency: float) -> bool:
+        key = (id(pcm), frequency)
+        known = self._verdicts.get(key)
+        if known is not None and known[0] is pcm:
+            return known[1]
+        if len(self._verdicts) > 4 * (self.chunks.maxlen or 0):
+            self._verdicts.clear()
+        verdict = carries_tone(pcm, frequency)
+        self._verdicts[key] = (pcm, verdict)
+        return verdict
 
     def hears(self, frequency: float) -> bool:
         return self.level(frequency) >= HEARD_DBFS

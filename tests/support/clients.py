@@ -133,6 +133,11 @@ class EventStream:
             await self._reader
 
     @property
+    def response_headers(self) -> Any:
+        """The headers of the answer that opened the socket (a proxy may add its own)."""
+        return self._ws.response.headers
+
+    @property
     def events(self) -> list[dict[str, Any]]:
         return [m for m in self.received if "seq" in m and m.get("type") not in ("snapshot",)]
 

@@ -1,6 +1,6 @@
 """Several real `parley serve` processes sharing a fresh PostgreSQL database and the local
-Redis, with a node secret: one deployment, as behind a load balancer (tests talk to each node
-directly, as the balancer would send them)."""
+Redis, with a node secret: one deployment. Tests talk to each node directly, as a load balancer
+would send them, or through nginx in front of them all (tests/support/gateway.py)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ NODE_SECRET = "a secret every node of the test deployment shares"
 class Deployment:
     nodes: list[ServerProcess]
     env: dict[str, str]  # what every node was started with
+    # What else runs with the nodes (nginx in front of them), stopped before them.
+    stack: contextlib.ExitStack
 
     def admin(self, handle: str) -> None:
         """`parley admin create-user --admin`, on the deployment's database."""
@@ -49,7 +51,7 @@ async def cluster(count: int, cpus: str | None = None, **env: str) -> AsyncItera
             start = [server_process(cpus, **shared) for _ in range(count)]
             nodes = [stack.enter_context(node) for node in start]
             try:
-                yield Deployment(nodes, shared)
+                yield Deployment(nodes, shared, stack)
             except BaseException:
                 for index, node in enumerate(nodes):  # what each node said, to see why
                     tail = node.log_path.read_text(errors="replace")[-3000:]

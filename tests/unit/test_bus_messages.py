@@ -15,7 +15,9 @@ from hypothesis import strategies as st
 from parley.bus.messages import (
     ACCOUNTS_CHANNEL,
     LINKS_CHANNEL,
+    NODES_CHANNEL,
     AccountSuspended,
+    DrainNode,
     KeptOut,
     LinkRuleAdded,
     LinkRuleRemoved,
@@ -100,6 +102,7 @@ messages: st.SearchStrategy[Message] = st.one_of(
     st.builds(KeptOut, ids, id_tuples),
     st.builds(LinkRuleAdded, link_rules),
     st.builds(LinkRuleRemoved, ids),
+    st.builds(DrainNode, ids),
     space_events,
     unknown_events,
     st.builds(LiveCaption, ids, st.builds(Caption, start=seconds, end=seconds)),
@@ -155,6 +158,7 @@ RULE = LinkRule("r1", MatchKind.HOST, "evil.example", Decision.BLOCK, "spam", "w
             },
         ),
         (LinkRuleRemoved("r1"), LINKS_CHANNEL, {"type": "removed", "id": "r1"}),
+        (DrainNode("node-a"), NODES_CHANNEL, {"type": "drain", "node_id": "node-a"}),
         (
             Event("sp", 7, AT, Reacted("a", "ann", "👏")),
             "space:sp",
@@ -180,6 +184,7 @@ def test_the_wire_format_is_the_previous_versions(
     [
         (ACCOUNTS_CHANNEL, '{"type": "promoted", "account_id": "a"}'),
         (LINKS_CHANNEL, '{"type": "renamed", "id": "r1"}'),
+        (NODES_CHANNEL, '{"type": "restart", "node_id": "a"}'),
         ("elsewhere", '{"type": "suspended", "account_id": "a"}'),
     ],
 )

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from parley.api.deps import CallerDep, MaybeCallerDep, NodeDep, client_address, limit
+from parley.api.deps import CallerDep, MaybeCallerDep, NodeDep, PageLimit, client_address, limit
 from parley.api.schemas.accounts import (
     HeldPostOut,
     MeOut,
@@ -31,8 +30,6 @@ from parley.core.ratelimit import LimitName
 from parley.services.node import Node
 
 router = APIRouter(tags=["accounts"])
-
-Limit = Annotated[int, Query(ge=1, le=200)]
 
 
 async def _posts(node: Node, posts: list[Post]) -> list[PostOut]:
@@ -194,7 +191,7 @@ async def cancel_held_post(post_id: str, caller: CallerDep, node: NodeDep) -> Re
 
 @router.get("/timeline", response_model=list[PostOut], tags=["posts"])
 async def timeline(
-    caller: CallerDep, node: NodeDep, before: datetime | None = None, limit: Limit = 50
+    caller: CallerDep, node: NodeDep, before: datetime | None = None, limit: PageLimit = 50
 ) -> list[PostOut]:
     posts = await node.accounts.timeline(caller, before=before, limit=limit)
     return await _posts(node, posts)
@@ -202,14 +199,14 @@ async def timeline(
 
 @router.get("/accounts/{handle}/posts", response_model=list[PostOut], tags=["posts"])
 async def posts_of(
-    handle: str, node: NodeDep, before: datetime | None = None, limit: Limit = 50
+    handle: str, node: NodeDep, before: datetime | None = None, limit: PageLimit = 50
 ) -> list[PostOut]:
     return await _posts(node, await node.accounts.posts_of(handle, before=before, limit=limit))
 
 
 @router.get("/me/notifications", response_model=list[NotificationOut])
 async def notifications(
-    caller: CallerDep, node: NodeDep, limit: Limit = 50
+    caller: CallerDep, node: NodeDep, limit: PageLimit = 50
 ) -> list[NotificationOut]:
     found = await node.accounts.notifications(caller, limit)
     return [

@@ -8,8 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from parley.api.deps import CallerDep, NodeDep
-from parley.api.schemas.captions import TranscriptHitOut, TranscriptLineOut
+from parley.api.schemas.captions import (
+    ReportTranscriptOut,
+    TranscriptHitOut,
+    TranscriptLineOut,
+)
 from parley.core.captions import webvtt
+from parley.core.transcripts import REPORT_WINDOW_SECONDS
 
 router = APIRouter(tags=["captions"])
 
@@ -46,5 +51,18 @@ async def search_transcripts(
     q: Annotated[str, Query(min_length=2, max_length=100)],
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[TranscriptHitOut]:
-    """Moderators: transcript lines of any space containing `q` (case-insensitive)."""
-    return [TranscriptHitOut.of(hit) for hit in await node.captions.search(caller, q, limit)]
+    """Moderators: transcript lines containing `q` (case-insensitive) of recorded spaces whose
+    recording is kept, and of live spaces; each with its place in the recording if any."""
+    return [TranscriptHitOut.of(hit) for hit in await node.transcripts.search(caller, q, limit)]
+
+
+@router.get("/admin/reports/{report_id}/transcript")
+async def report_transcript(
+    report_id: str,
+    caller: CallerDep,
+    node: NodeDep,
+    seconds: Annotated[float, Query(gt=0, le=3600)] = REPORT_WINDOW_SECONDS,
+) -> ReportTranscriptOut:
+    """Moderators: a reported space's transcript `seconds` either side of the report (two
+    minutes by default), each line linking into the recording where it was recorded."""
+    return ReportTranscriptOut.of(await node.transcripts.for_report(caller, report_id, seconds))

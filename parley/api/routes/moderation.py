@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from parley.api.deps import AppealCallerDep, CallerDep, NodeDep, limit
+from parley.api.deps import AppealCallerDep, CallerDep, NodeDep, PageLimit, limit
 from parley.api.schemas.common import AccountOut
 from parley.api.schemas.location import LocationPolicyOut
 from parley.api.schemas.moderation import (
@@ -39,8 +39,6 @@ from parley.core.ratelimit import LimitName
 
 router = APIRouter(tags=["trust and safety"])
 
-Limit = Annotated[int, Query(ge=1, le=200)]
-
 
 @router.post("/admin/accounts/{handle}/suspend")
 async def suspend(handle: str, body: SuspendIn, caller: CallerDep, node: NodeDep) -> SuspendedOut:
@@ -63,7 +61,7 @@ async def find_accounts(
     caller: CallerDep,
     node: NodeDep,
     q: Annotated[str, Query(max_length=15)] = "",
-    limit: Limit = 50,
+    limit: PageLimit = 50,
 ) -> list[ModeratedAccountOut]:
     return [
         ModeratedAccountOut.of(a) for a in await node.moderation.find_accounts(caller, q, limit)
@@ -85,7 +83,7 @@ async def appeal(body: AppealIn, caller: AppealCallerDep, node: NodeDep) -> Appe
 
 @router.get("/admin/appeals")
 async def appeals(
-    caller: CallerDep, node: NodeDep, open: bool = True, limit: Limit = 50
+    caller: CallerDep, node: NodeDep, open: bool = True, limit: PageLimit = 50
 ) -> list[QueuedAppealOut]:
     found = await node.moderation.appeals(caller, open_only=open, limit=limit)
     return [QueuedAppealOut.queued(a) for a in found]
@@ -112,7 +110,7 @@ async def reports(
     caller: CallerDep,
     node: NodeDep,
     status: ReportStatus | None = ReportStatus.OPEN,
-    limit: Limit = 50,
+    limit: PageLimit = 50,
 ) -> list[QueuedReportOut]:
     return [QueuedReportOut.queued(r) for r in await node.reports.reports(caller, status, limit)]
 
@@ -136,7 +134,7 @@ async def audit(
     target_type: Annotated[str | None, Query(max_length=16)] = None,
     target_id: Annotated[str | None, Query(max_length=256)] = None,
     before_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
-    limit: Limit = 50,
+    limit: PageLimit = 50,
 ) -> list[AuditEntryOut]:
     """The audit log, newest first. It is append-only: nothing can change or remove an entry."""
     wanted = AuditQuery(action, actor_id, target_type, target_id, before_id, limit)

@@ -16,9 +16,9 @@ from parley.api.deps import NodeDep
 from parley.api.schemas.nodes import ForwardedAnswer, ForwardedOffer
 from parley.core.errors import RuleViolation, Unauthenticated
 from parley.core.homing import NodeAuthError
-from parley.media.relay import send_program
 from parley.services.node import Node
 from parley.services.placement import OFFER_PURPOSE, relay_purpose
+from parley.services.relay import relay_program
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ async def forwarded_hang_up(
 
 @router.websocket("/relay/{space_id}")
 async def relay(ws: WebSocket, space_id: str) -> None:
-    """The space's program, one binary message per Opus packet (media/relay.py), for as long
+    """The space's program, one binary message per Opus packet (services/relay.py), for as long
     as the space is mixed here and the other node listens."""
     node: Node = ws.app.state.node
     try:
@@ -64,11 +64,9 @@ async def relay(ws: WebSocket, space_id: str) -> None:
         await ws.close(CLOSE_NOT_A_NODE)
         return
     try:
-        async with node.media.relay_feed(space_id, caller) as track:
-            await ws.accept()
-            log.info("space %s: relaying its program to node %s", space_id, caller)
-            with contextlib.suppress(WebSocketDisconnect, OSError, RuntimeError):
-                await send_program(track, ws.send_bytes)
+        # The other node going away ends the relay like the space's end does.
+        with contextlib.suppress(WebSocketDisconnect, OSError, RuntimeError):
+            await relay_program(node.media, space_id, caller, accept=ws.accept, send=ws.send_bytes)
     except RuleViolation as exc:
         # Not (or no longer) mixed here: the other node looks the home up again.
         log.info("space %s: no relay to node %s: %s", space_id, caller, exc.code)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request, Response
 
 from parley.api.deps import CallerDep, MaybeCallerDep, NodeDep
 from parley.api.routes.hls import _respond
+from parley.api.schemas.captions import TranscriptLineOut
 from parley.api.schemas.recordings import (
     ClipOut,
     NewClip,
@@ -18,6 +19,7 @@ from parley.api.schemas.recordings import (
 )
 from parley.api.schemas.spaces import SpaceOut
 from parley.services.hls import HlsFile
+from parley.services.transcripts import is_transcript_file
 
 router = APIRouter(tags=["recordings"])
 
@@ -73,6 +75,15 @@ async def recording_timeline(space_id: str, caller: MaybeCallerDep, node: NodeDe
     return TimelineOut.of(await node.recordings.timeline(caller, space_id))
 
 
+@router.get("/spaces/{space_id}/recording/transcript")
+async def recording_transcript(
+    space_id: str, caller: MaybeCallerDep, node: NodeDep
+) -> list[TranscriptLineOut]:
+    """The recording's transcript as lines, in seconds of the replay (its final captions; a
+    trimmed start takes its lines along)."""
+    return [TranscriptLineOut.of(line) for line in await node.transcripts.replay(caller, space_id)]
+
+
 @router.head("/spaces/{space_id}/recording/download", include_in_schema=False)
 @router.get(
     "/spaces/{space_id}/recording/download",
@@ -91,16 +102,21 @@ async def download_recording(
 @router.get(
     "/spaces/{space_id}/recording/{name}",
     response_class=Response,
-    summary="The replay's VOD playlist (replay.m3u8) or one of its segments (seg-NNNNNN.ts)",
+    summary="The replay's VOD playlist (replay.m3u8) or one of its segments (seg-NNNNNN.ts); "
+    "its transcript (transcript.vtt); the multivariant playlist with the transcript as subtitles "
+    "(master.m3u8), the subtitles playlist (subtitles.m3u8) and its segments (sub-NNNNNN.vtt)",
     responses={
-        200: {"content": {"application/vnd.apple.mpegurl": {}, "video/mp2t": {}}},
+        200: {"content": {"application/vnd.apple.mpegurl": {}, "video/mp2t": {}, "text/vtt": {}}},
         **FILE_RESPONSES,
     },
 )
 async def recording_file(
     space_id: str, name: str, request: Request, caller: MaybeCallerDep, node: NodeDep
 ) -> Response:
-    found = await node.recordings.file(caller, space_id, name)
+    if is_transcript_file(name):
+        found = await node.transcripts.file(caller, space_id, name)
+    else:
+        found = await node.recordings.file(caller, space_id, name)
     return _respond(found, request.headers.get("range"), head=request.method == "HEAD")
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from parley.api.deps import CallerDep, MaybeCallerDep, NodeDep, limit
+from parley.api.deps import CallerDep, MaybeCallerDep, NodeDep, PageLimit, limit
 from parley.api.schemas.spaces import (
     IceServerOut,
     MediaAnswer,
@@ -22,7 +22,9 @@ from parley.api.schemas.spaces import (
 from parley.config import IceServer
 from parley.core.ratelimit import LimitName
 from parley.core.spaces.model import Participant, SpaceStatus, SpeakPolicy
+from parley.services.accounts import Caller
 from parley.services.node import Node
+from parley.services.spaces import SpaceService
 from parley.services.views import SpaceView
 
 router = APIRouter(prefix="/spaces", tags=["spaces"])
@@ -79,7 +81,7 @@ async def browse(
     node: NodeDep,
     caller: MaybeCallerDep,
     state: Literal["live", "scheduled", "ended"] = "live",
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    limit: PageLimit = 50,
 ) -> list[SpaceOut]:
     return await spaces_out(node, await node.spaces.browse(SpaceStatus(state), caller, limit))
 
@@ -107,12 +109,6 @@ async def end(space_id: str, caller: CallerDep, node: NodeDep) -> SpaceOut:
     return await _space_out(node, await node.spaces.end(caller, space_id))
 
 
-@actions.post("/{space_id}/reminders", status_code=204)
-async def remind(space_id: str, caller: CallerDep, node: NodeDep) -> Response:
-    await node.spaces.remind(caller, space_id)
-    return _done()
-
-
 @router.get("/{space_id}/listeners", response_model=list[ParticipantOut])
 async def listeners(
     space_id: str, node: NodeDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
@@ -127,78 +123,68 @@ async def join(space_id: str, caller: CallerDep, node: NodeDep) -> ParticipantOu
     return (await _participants_out(node, [joined]))[0]
 
 
-@router.post("/{space_id}/leave", status_code=204)
-async def leave(space_id: str, caller: CallerDep, node: NodeDep) -> Response:
-    await node.spaces.leave(caller, space_id)
-    return _done()
+# The caller acting on a space, or on someone in it named by handle: each answers 204 and has
+# no body, so one table holds them. Route names are the operation ids' stems: keep them.
+OnSpace = Callable[[SpaceService, Caller, str], Awaitable[None]]
+OnPerson = Callable[[SpaceService, Caller, str, str], Awaitable[None]]
+
+ON_SPACE: tuple[tuple[APIRouter, str, str, str, OnSpace], ...] = (
+    (actions, "POST", "/{space_id}/reminders", "remind", SpaceService.remind),
+    (router, "POST", "/{space_id}/leave", "leave", SpaceService.leave),
+    (actions, "POST", "/{space_id}/hand", "raise_hand", SpaceService.raise_hand),
+    (actions, "DELETE", "/{space_id}/hand", "lower_hand", SpaceService.lower_hand),
+    (actions, "POST", "/{space_id}/invitation/accept", "accept", SpaceService.accept_invitation),
+    (actions, "POST", "/{space_id}/invitation/decline", "decline", SpaceService.decline_invitation),
+    (actions, "POST", "/{space_id}/unmute", "unmute", SpaceService.unmute),
+)
+
+ON_PERSON: tuple[tuple[str, str, str, OnPerson], ...] = (
+    ("POST", "/{space_id}/speakers/{handle}", "add_speaker", SpaceService.add_speaker),
+    ("DELETE", "/{space_id}/speakers/{handle}", "to_audience", SpaceService.to_audience),
+    ("POST", "/{space_id}/cohosts/{handle}", "add_cohost", SpaceService.add_cohost),
+    ("DELETE", "/{space_id}/cohosts/{handle}", "remove_cohost", SpaceService.remove_cohost),
+    ("POST", "/{space_id}/mute/{handle}", "mute", SpaceService.mute),
+    ("POST", "/{space_id}/remove/{handle}", "remove", SpaceService.remove),
+)
+
+DESCRIPTIONS = {
+    "add_speaker": "Approve a raised hand, or invite someone who did not ask.",
+    "to_audience": "Back to the audience; on a listener, deny their request or withdraw the "
+    "invitation.",
+}
 
 
-@actions.post("/{space_id}/hand", status_code=204)
-async def raise_hand(space_id: str, caller: CallerDep, node: NodeDep) -> Response:
-    await node.spaces.raise_hand(caller, space_id)
-    return _done()
+def _on_space(act: OnSpace) -> Callable[..., Awaitable[Response]]:
+    async def endpoint(space_id: str, caller: CallerDep, node: NodeDep) -> Response:
+        await act(node.spaces, caller, space_id)
+        return _done()
+
+    return endpoint
 
 
-@actions.delete("/{space_id}/hand", status_code=204)
-async def lower_hand(space_id: str, caller: CallerDep, node: NodeDep) -> Response:
-    await node.spaces.lower_hand(caller, space_id)
-    return _done()
+def _on_person(act: OnPerson) -> Callable[..., Awaitable[Response]]:
+    async def endpoint(space_id: str, handle: str, caller: CallerDep, node: NodeDep) -> Response:
+        await act(node.spaces, caller, space_id, handle)
+        return _done()
+
+    return endpoint
 
 
-@actions.post("/{space_id}/speakers/{handle}", status_code=204)
-async def add_speaker(space_id: str, handle: str, caller: CallerDep, node: NodeDep) -> Response:
-    """Approve a raised hand, or invite someone who did not ask."""
-    await node.spaces.add_speaker(caller, space_id, handle)
-    return _done()
+def _add_actions() -> None:
+    for on, method, path, name, space_act in ON_SPACE:
+        on.add_api_route(path, _on_space(space_act), methods=[method], name=name, status_code=204)
+    for method, path, name, person_act in ON_PERSON:
+        actions.add_api_route(
+            path,
+            _on_person(person_act),
+            methods=[method],
+            name=name,
+            status_code=204,
+            description=DESCRIPTIONS.get(name),
+        )
 
 
-@actions.delete("/{space_id}/speakers/{handle}", status_code=204)
-async def to_audience(space_id: str, handle: str, caller: CallerDep, node: NodeDep) -> Response:
-    """Back to the audience; on a listener, deny their request or withdraw the invitation."""
-    await node.spaces.to_audience(caller, space_id, handle)
-    return _done()
-
-
-@actions.post("/{space_id}/invitation/accept", status_code=204)
-async def accept(space_id: str, caller: CallerDep, node: NodeDep) -> Response:
-    await node.spaces.accept_invitation(caller, space_id)
-    return _done()
-
-
-@actions.post("/{space_id}/invitation/decline", status_code=204)
-async def decline(space_id: str, caller: CallerDep, node: NodeDep) -> Response:
-    await node.spaces.decline_invitation(caller, space_id)
-    return _done()
-
-
-@actions.post("/{space_id}/cohosts/{handle}", status_code=204)
-async def add_cohost(space_id: str, handle: str, caller: CallerDep, node: NodeDep) -> Response:
-    await node.spaces.add_cohost(caller, space_id, handle)
-    return _done()
-
-
-@actions.delete("/{space_id}/cohosts/{handle}", status_code=204)
-async def remove_cohost(space_id: str, handle: str, caller: CallerDep, node: NodeDep) -> Response:
-    await node.spaces.remove_cohost(caller, space_id, handle)
-    return _done()
-
-
-@actions.post("/{space_id}/mute/{handle}", status_code=204)
-async def mute(space_id: str, handle: str, caller: CallerDep, node: NodeDep) -> Response:
-    await node.spaces.mute(caller, space_id, handle)
-    return _done()
-
-
-@actions.post("/{space_id}/unmute", status_code=204)
-async def unmute(space_id: str, caller: CallerDep, node: NodeDep) -> Response:
-    await node.spaces.unmute(caller, space_id)
-    return _done()
-
-
-@actions.post("/{space_id}/remove/{handle}", status_code=204)
-async def remove(space_id: str, handle: str, caller: CallerDep, node: NodeDep) -> Response:
-    await node.spaces.remove(caller, space_id, handle)
-    return _done()
+_add_actions()
 
 
 @router.post("/{space_id}/reactions", status_code=204, dependencies=[limit(LimitName.REACTIONS)])

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from parley.api.schemas.common import AccountOut, Body, Text, TextPartOut
+from parley.api.schemas.common import AccountOut, Body, Text, TextPartOut, from_record
 from parley.api.schemas.location import PlaceIn, PlaceOut
 from parley.core.held_posts import HeldPost
 
@@ -97,11 +97,4 @@ class HeldPostOut(BaseModel):
     def of(cls, held: HeldPost) -> HeldPostOut:
         place = PlaceOut.of(held.place)
         assert place is not None
-        return cls(
-            id=held.id,
-            text=held.text,
-            place=place,
-            created_at=held.created_at,
-            publish_at=held.publish_at,
-            rule=held.rule,
-        )
+        return from_record(cls, held, place=place)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from parley.core.captions import TranscriptHit, TranscriptLine
+from parley.api.schemas.common import from_record
+from parley.core.captions import TranscriptLine
+from parley.core.transcripts import PlacedHit, PlacedLine, ReportTranscript
 
 
 class TranscriptLineOut(BaseModel):
@@ -16,24 +18,52 @@ class TranscriptLineOut(BaseModel):
 
     @classmethod
     def of(cls, line: TranscriptLine) -> TranscriptLineOut:
+        return from_record(cls, line, speaker_id=line.speaker)
+
+
+def replay_link(space_id: str, at: float) -> str:
+    """The replay page, playing from `at` seconds of the recording."""
+    return f"/#/spaces/{space_id}/replay?t={at:.1f}"
+
+
+class PlacedLineOut(TranscriptLineOut):
+    # Where the line is in the recording, and the replay page from there; null when the
+    # space was not recorded then (or its recording was deleted).
+    replay_at: float | None
+    replay_link: str | None
+
+    @classmethod
+    def placed(cls, placed: PlacedLine) -> PlacedLineOut:
+        line, at = placed.line, placed.replay_at
         return cls(
-            speaker_id=line.speaker,
-            speaker_name=line.speaker_name,
-            text=line.text,
-            start=line.start,
-            end=line.end,
+            **TranscriptLineOut.of(line).model_dump(),
+            replay_at=None if at is None else round(at, 3),
+            replay_link=None if at is None else replay_link(line.space_id, at),
         )
 
 
 class TranscriptHitOut(BaseModel):
     space_id: str
     space_title: str
-    line: TranscriptLineOut
+    line: PlacedLineOut
 
     @classmethod
-    def of(cls, hit: TranscriptHit) -> TranscriptHitOut:
-        return cls(
-            space_id=hit.line.space_id,
-            space_title=hit.space_title,
-            line=TranscriptLineOut.of(hit.line),
+    def of(cls, hit: PlacedHit) -> TranscriptHitOut:
+        placed = hit.placed
+        return from_record(
+            cls, hit, space_id=placed.line.space_id, line=PlacedLineOut.placed(placed)
         )
+
+
+class ReportTranscriptOut(BaseModel):
+    report_id: str
+    space_id: str
+    space_title: str
+    at: float | None  # the reported moment, seconds from the space's start
+    recorded: bool
+    lines: list[PlacedLineOut]
+
+    @classmethod
+    def of(cls, found: ReportTranscript) -> ReportTranscriptOut:
+        at = None if found.at is None else round(found.at, 3)
+        return from_record(cls, found, at=at, lines=[PlacedLineOut.placed(p) for p in found.lines])

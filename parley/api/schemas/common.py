@@ -4,7 +4,8 @@ the public face of an account."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated
+from enum import Enum
+from typing import Annotated, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -24,6 +25,24 @@ Text = Annotated[str, Field(max_length=10_000), AfterValidator(storable_text)]
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="ignore")
+
+
+Out = TypeVar("Out", bound=BaseModel)
+
+
+def from_record(model: type[Out], record: object, **given: object) -> Out:
+    """A response body read off a core record: each field is the record's attribute of that
+    name (an enum as its value, which is what the wire carries) unless it is given here, for
+    what the record lacks or holds in another form. A field the record lacks and the call does
+    not give is an AttributeError, not a silent default."""
+    values: dict[str, object] = {}
+    for name in model.model_fields:
+        if name in given:
+            values[name] = given[name]
+        else:
+            value = getattr(record, name)
+            values[name] = value.value if isinstance(value, Enum) else value
+    return model.model_validate(values)
 
 
 class TextPartOut(BaseModel):

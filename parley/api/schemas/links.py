@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from parley.api.schemas.common import Body, Text
+from parley.api.schemas.common import Body, Text, from_record
 from parley.core.links.checks import LinkCheck, StoredRule
 
 
@@ -31,16 +31,8 @@ class LinkRuleOut(BaseModel):
 
     @classmethod
     def of(cls, stored: StoredRule) -> LinkRuleOut:
-        rule = stored.rule
-        return cls(
-            id=rule.id,
-            match=rule.match.value,
-            pattern=rule.pattern,
-            verdict=rule.verdict.value,
-            rule=rule.rule,
-            reason=rule.reason,
-            created_at=stored.created_at,
-            created_by=stored.created_by,
+        return from_record(
+            cls, stored.rule, created_at=stored.created_at, created_by=stored.created_by
         )
 
 

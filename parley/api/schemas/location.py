@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from parley.api.schemas.common import Body, Text
+from parley.api.schemas.common import Body, Text, from_record
 from parley.core.location import LocationPolicy, Place
 
 
@@ -53,9 +53,4 @@ class LocationPolicyOut(BaseModel):
 
     @classmethod
     def of(cls, policy: LocationPolicy) -> LocationPolicyOut:
-        return cls(
-            delay_seconds=int(policy.delay.total_seconds()),
-            rule=policy.rule,
-            reason=policy.reason,
-            updated_at=policy.updated_at,
-        )
+        return from_record(cls, policy, delay_seconds=int(policy.delay.total_seconds()))

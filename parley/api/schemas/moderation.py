@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from parley.api.schemas.common import AccountOut, Body, Text
+from parley.api.schemas.common import AccountOut, Body, Text, from_record
 from parley.api.schemas.location import LocationPolicyOut
 from parley.core.accounts import Account
 from parley.core.moderation_records import (
@@ -85,17 +85,8 @@ class NoticeOut(BaseModel):
 
     @classmethod
     def of(cls, read: NoticeRead) -> NoticeOut:
-        n = read.notice
-        return cls(
-            id=n.id,
-            action=n.action,
-            rule=n.rule,
-            reason=n.reason,
-            text=n.text,
-            until=n.until,
-            created_at=n.created_at,
-            appeal_id=read.appeal_id,
-            appeal_decision=read.appeal_decision,
+        return from_record(
+            cls, read.notice, appeal_id=read.appeal_id, appeal_decision=read.appeal_decision
         )
 
 
@@ -133,7 +124,7 @@ class QueuedAppealOut(AppealOut):
 
     @classmethod
     def queued(cls, queued: QueuedAppeal) -> QueuedAppealOut:
-        return cls(**AppealOut.of(queued.appeal).model_dump(), handle=queued.handle)
+        return from_record(cls, queued.appeal, handle=queued.handle)
 
 
 class ReportOut(BaseModel):
@@ -159,8 +150,9 @@ class QueuedReportOut(ReportOut):
 
     @classmethod
     def queued(cls, queued: QueuedReport) -> QueuedReportOut:
-        return cls(
-            **ReportOut.of(queued.report).model_dump(),
+        return from_record(
+            cls,
+            queued.report,
             reporter_handle=queued.reporter_handle,
             target_handle=queued.target_handle,
         )
@@ -184,15 +176,9 @@ class AuditEntryOut(BaseModel):
     @classmethod
     def of(cls, line: AuditLine) -> AuditEntryOut:
         e = line.entry
-        return cls(
-            id=e.id,
-            at=e.at,
-            actor_id=e.actor_id,
-            action=e.action,
-            target_type=e.target_type,
-            target_id=e.target_id,
-            rule=e.rule,
-            reason=e.reason,
+        return from_record(
+            cls,
+            e,
             before=dict(e.before) if e.before is not None else None,
             after=dict(e.after) if e.after is not None else None,
             actor_handle=line.actor_handle,
@@ -216,7 +202,7 @@ class FeatureChangeOut(FeatureOut):
 
     @classmethod
     def changed(cls, change: FeatureChange) -> FeatureChangeOut:
-        return cls(**FeatureOut.of(change.switch).model_dump(), spaces_ended=change.spaces_ended)
+        return from_record(cls, change.switch, spaces_ended=change.spaces_ended)
 
 
 class StatusOut(BaseModel):

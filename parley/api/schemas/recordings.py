@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from parley.api.schemas.common import Body
+from parley.api.schemas.common import Body, from_record
 from parley.services.clips import ClipView
 from parley.services.recordings import RecordingInfo, ReplayTimeline
 
@@ -28,6 +28,11 @@ class RecordingOut(BaseModel):
     playlist_url: str
     download_url: str
     timeline_url: str
+    # The transcript on the replay's timeline: as WebVTT, as lines (JSON), and with the audio
+    # as an HLS multivariant playlist whose subtitles rendition it is.
+    transcript_url: str
+    transcript_lines_url: str
+    master_playlist_url: str
     replay_page: str
 
     @classmethod
@@ -45,6 +50,9 @@ class RecordingOut(BaseModel):
             playlist_url=f"{base}/replay.m3u8",
             download_url=f"{base}/download",
             timeline_url=f"{base}/timeline",
+            transcript_url=f"{base}/transcript.vtt",
+            transcript_lines_url=f"{base}/transcript",
+            master_playlist_url=f"{base}/master.m3u8",
             replay_page=f"/#/spaces/{info.space_id}/replay",
         )
 
@@ -123,14 +131,12 @@ class ClipOut(BaseModel):
 
     @classmethod
     def of(cls, clip: ClipView) -> ClipOut:
-        return cls(
-            id=clip.id,
-            space_id=clip.space_id,
-            title=clip.title,
+        return from_record(
+            cls,
+            clip,
             by=clip.by_handle,
             start_seconds=round(clip.start, 3),
             duration_seconds=round(clip.duration, 3),
-            created_at=clip.created_at,
             audio_url=f"{API}/clips/{clip.id}/audio",
             page=f"/#/clips/{clip.id}",
         )

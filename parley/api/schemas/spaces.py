@@ -8,7 +8,14 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
 
-from parley.api.schemas.common import AutomatedOut, Body, Text, TextPartOut, storable_text
+from parley.api.schemas.common import (
+    AutomatedOut,
+    Body,
+    Text,
+    TextPartOut,
+    from_record,
+    storable_text,
+)
 from parley.core.spaces.model import Participant, Role
 from parley.core.tokens import AccountRef
 from parley.services.views import SpaceView
@@ -72,16 +79,7 @@ class ParticipantOut(BaseModel):
 
     @classmethod
     def of(cls, p: Participant, owners: Owners = NO_OWNERS) -> ParticipantOut:
-        return cls(
-            account_id=p.account_id,
-            handle=p.handle,
-            role=p.role.value,
-            muted=p.muted,
-            hand_raised=p.hand_raised,
-            invited=p.invited,
-            present=p.present,
-            automated=AutomatedOut.of(owners.get(p.account_id)),
-        )
+        return from_record(cls, p, automated=AutomatedOut.of(owners.get(p.account_id)))
 
 
 class HostOut(BaseModel):
@@ -117,14 +115,12 @@ class SpaceOut(BaseModel):
     def of(cls, view: SpaceView, owners: Owners = NO_OWNERS) -> SpaceOut:
         space, host = view.space, view.host
         automated = AutomatedOut.of(owners.get(space.host_id))
-        return cls(
-            id=space.id,
-            title=space.title,
-            description=space.description,
+        return from_record(
+            cls,
+            space,
             title_parts=TextPartOut.of_parts(view.title_parts),
             description_parts=TextPartOut.of_parts(view.description_parts),
             topics=list(space.topics),
-            state=space.state.value,
             host=HostOut(**host.public(), automated=automated)
             if host
             else HostOut(id=space.host_id),
@@ -132,12 +128,4 @@ class SpaceOut(BaseModel):
             cohosts=[ParticipantOut.of(p, owners) for p in view.on_stage_as(Role.COHOST)],
             speakers=[ParticipantOut.of(p, owners) for p in view.on_stage_as(Role.SPEAKER)],
             stage=[ParticipantOut.of(p, owners) for p in view.stage],
-            listener_count=space.listener_count,
-            recording=space.recording,
-            speak_policy=space.speak_policy.value,
-            scheduled_start=space.scheduled_start,
-            started_at=space.started_at,
-            ended_at=space.ended_at,
-            created_at=space.created_at,
-            seq=space.seq,
         )

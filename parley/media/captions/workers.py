@@ -18,6 +18,8 @@ import contextlib
 import itertools
 import logging
 import multiprocessing
+import os
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -31,6 +33,9 @@ from parley.media.captions.engines import SAMPLE_RATE, EngineBusy, EngineSpec, R
 log = logging.getLogger(__name__)
 
 BYTES_PER_SECOND = SAMPLE_RATE * 2
+WORKER_NICENESS = 10
+# How often an idle worker checks that its node is still there.
+PARENT_CHECK_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -69,15 +74,31 @@ class _Failed:
     why: str
 
 
-def _work(number: int, spec: EngineSpec, inbox: Queue[Any], outbox: Queue[Any]) -> None:
+def _next(inbox: Queue[Any], parent: int) -> Any:
+    """The next message, or None (stop) once the node that started this worker is gone: a
+    node killed with SIGKILL cannot tell its workers, and they must not outlive it."""
+    while True:
+        try:
+            return inbox.get(timeout=PARENT_CHECK_SECONDS)
+        except queue.Empty:
+            if os.getppid() != parent:
+                return None
+
+
+def _work(
+    number: int, spec: EngineSpec, inbox: Queue[Any], outbox: Queue[Any], parent: int
+) -> None:
     """A worker process: load the engine once, then recognize until told to stop (None)."""
+    # Captions lag or drop, audio and safety never: on a busy core the node's own work
+    # (mixing, a suspension's hang-up) goes before recognition.
+    os.nice(WORKER_NICENESS)
     try:
         engine = load(spec)
     except Exception as error:  # reported to the node, which logs it
         outbox.put(_Failed(number, f"{type(error).__name__}: {error}"))
         return
     phrases: dict[int, Recognizer | None] = {}
-    while (message := inbox.get()) is not None:
+    while (message := _next(inbox, parent)) is not None:
         started = time.process_time()
         match message:
             case Begin(key, vocabulary, voice):
@@ -147,7 +168,7 @@ class RecognizerPool:
             inbox = self._context.Queue()
             process = self._context.Process(
                 target=_work,
-                args=(number, self.spec, inbox, outbox),
+                args=(number, self.spec, inbox, outbox, os.getpid()),
                 name=f"parley-captions-{number}",
                 daemon=True,
             )
@@ -237,9 +258,9 @@ class RecognizerPool:
             self._outbox.put(None)
         if self._reader is not None:
             await asyncio.to_thread(self._reader.join, 5)
-        for queue in (*self._inboxes, self._outbox):
-            if queue is not None:
-                queue.close()
+        for pipe in (*self._inboxes, self._outbox):
+            if pipe is not None:
+                pipe.close()
         self._processes.clear()
         self._inboxes.clear()
         self._backlog.clear()

@@ -1,5 +1,6 @@
 // The admin console: find accounts, suspend and unsuspend (rule and reason), link rules, the
-// reports queue, appeals, the audit log and feature switches. Every action here is audited by
+// reports queue (a reported space's transcript around the report, linked into its recording),
+// a search of transcripts, appeals, the audit log and feature switches. Every action here is audited by
 // the server, and the person affected is told why.
 import { ApiError, api, del, get, post, q } from "./api.js";
 import { policyPanel } from "./location-policy.js";
@@ -9,6 +10,7 @@ const TABS = [
   ["accounts", "Accounts"],
   ["link-rules", "Link rules"],
   ["reports", "Reports"],
+  ["transcripts", "Transcripts"],
   ["appeals", "Appeals"],
   ["audit", "Audit log"],
   ["features", "Feature switches"],
@@ -39,7 +41,7 @@ export async function render(main, [tab = "accounts"], app) {
       ),
     ),
   );
-  const renderers = { accounts, "link-rules": linkRules, reports, appeals, audit, features, "location-policy": policyPanel };
+  const renderers = { accounts, "link-rules": linkRules, reports, transcripts, appeals, audit, features, "location-policy": policyPanel };
   await renderers[current[0]](panel, app);
 }
 
@@ -247,7 +249,7 @@ async function reports(panel) {
         return h(
           "tr",
           {},
-          h("td", {}, `${r.target_type} `, h("code", {}, r.target_handle || r.target_id)),
+          h("td", {}, `${r.target_type} `, h("code", {}, r.target_handle || r.target_id), r.target_type === "space" ? reportTranscript(r) : null),
           h("td", {}, r.rule),
           h("td", {}, r.comment || "—"),
           h("td", {}, when(r.created_at)),
@@ -257,6 +259,69 @@ async function reports(panel) {
       "Open reports",
     ),
   );
+}
+
+// A reported space's words around the moment it was reported, each line linking into the replay.
+function reportTranscript(report) {
+  const out = h("div", { class: "report-transcript", "aria-live": "polite" });
+  const button = h("button", { type: "button", class: "ghost small", "aria-expanded": "false" }, "Transcript");
+  button.addEventListener("click", () =>
+    busy(button, async () => {
+      if (button.getAttribute("aria-expanded") === "true") {
+        out.replaceChildren();
+        button.setAttribute("aria-expanded", "false");
+        return;
+      }
+      const found = await get(`/admin/reports/${q(report.id)}/transcript`);
+      const note = found.recorded ? "Two minutes either side of the report; a time plays the recording from there." : "Two minutes either side of the report. The space has no recording to play.";
+      out.replaceChildren(
+        h("p", { class: "hint" }, note),
+        found.lines.length ? h("ol", { class: "transcript-excerpt", "aria-label": `Transcript around report ${report.id}` }, found.lines.map(transcriptLine)) : h("p", { class: "empty" }, "Nothing was captioned then."),
+      );
+      button.setAttribute("aria-expanded", "true");
+    }),
+  );
+  return h("div", {}, button, out);
+}
+
+function transcriptLine(line) {
+  const when = line.replay_link ? h("a", { href: line.replay_link, "aria-label": `Play from ${clockOf(line.replay_at)}` }, clockOf(line.replay_at)) : h("span", { class: "muted" }, "not recorded");
+  return h("li", {}, when, " ", h("strong", {}, line.speaker_name), ": ", line.text);
+}
+
+function clockOf(seconds) {
+  const s = Math.max(0, Math.floor(seconds || 0));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
+// --- transcripts -----------------------------------------------------------------------------
+
+async function transcripts(panel) {
+  const box = errorBox();
+  const results = h("div", { "aria-live": "polite" });
+  const form = h("form", { class: "inline-form", role: "search" }, h("label", { for: "transcript-q" }, "Find words"), h("input", { id: "transcript-q", name: "q", minlength: 2, maxlength: 100, autocomplete: "off" }), h("button", { type: "submit", class: "primary small" }, "Search"));
+  panel.append(...heading("Transcripts", "Searches what was said in recorded spaces (while their recording is kept) and in live ones."), form, box, results);
+  onSubmit(form, box, async () => {
+    const hits = await get(`/admin/transcripts?q=${q(form.q.value.trim())}&limit=100`);
+    results.replaceChildren(
+      hits.length
+        ? table(
+            ["Space", "Speaker", "When", "Said"],
+            hits.map((hit) =>
+              h(
+                "tr",
+                {},
+                h("td", {}, hit.space_title),
+                h("td", {}, hit.line.speaker_name),
+                h("td", {}, hit.line.replay_link ? h("a", { href: hit.line.replay_link }, clockOf(hit.line.replay_at)) : `${clockOf(hit.line.start)} into the space, not recorded`),
+                h("td", {}, hit.line.text),
+              ),
+            ),
+            "Transcript lines found",
+          )
+        : h("p", { class: "empty" }, "Nothing found."),
+    );
+  });
 }
 
 // --- appeals ---------------------------------------------------------------------------------

@@ -145,20 +145,13 @@ async function loadPosts(page) {
 function composer(page) {
   const pbox = errorBox();
   const form = h("form", { class: "card compose-post" }, field({ label: "New post", name: "text", tag: "textarea", rows: 3, maxlength: 500 }), pbox, h("div", { class: "actions" }, h("button", { type: "submit", class: "primary small" }, "Post")));
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
+  onSubmit(form, pbox, async () => {
     const text = form.text.value.trim();
     if (!text) return;
-    busy(
-      form.querySelector("button"),
-      async () => {
-        await post("/posts", { text });
-        form.reset();
-        announce("Posted");
-        await loadPosts(page);
-      },
-      pbox,
-    );
+    await post("/posts", { text });
+    form.reset();
+    announce("Posted");
+    await loadPosts(page);
   });
   return form;
 }

@@ -1,6 +1,8 @@
 // The replay of a recorded space: play and pause, seek, 1×/1.5×/2×, who was speaking when and the
-// reactions on one timeline (click a turn to hear it), the download, and clipping a passage.
-// Works signed out: recordings of public spaces are public.
+// reactions on one timeline (click a turn to hear it), the transcript (searchable, a line plays
+// from its time, the one playing is marked), the download, and clipping a passage.
+// Works signed out: recordings of public spaces are public. `#/spaces/ID/replay?t=SECONDS`
+// starts there (moderators' links from a report or a search).
 import { currentSession, get, post, q } from "./api.js";
 import { notice } from "./space/common.js";
 import { announce, h } from "./ui.js";
@@ -33,14 +35,16 @@ export async function render(main, [spaceId], app) {
   }
   app.titled(`Replay: ${info.title}`);
   const timeline = await get(`/spaces/${q(spaceId)}/recording/timeline`).catch(() => ({ speakers: [], reactions: [] }));
+  const lines = await get(`/spaces/${q(spaceId)}/recording/transcript`).catch(() => []);
   const duration = info.duration_seconds;
   const audio = h("audio", { preload: "auto", class: "visually-hidden", "aria-hidden": "true" });
   const player = await attachVod(audio, info.playlist_url, currentSession()?.token);
-  window.parleyReplay = { audio, info, timeline };
+  window.parleyReplay = { audio, info, timeline, lines };
 
   const controls = playerControls(audio, duration);
   const lanes = speakerLanes(timeline, duration, controls.jump);
   const reactions = reactionMarks(timeline, duration);
+  const transcript = transcriptPanel(lines, audio, controls.jump);
   const clipResult = h("p", { role: "status" });
   const clipButton = clipper(spaceId, audio, duration, clipResult);
   const { playButton, seek, time, speedButtons, playhead } = controls;
@@ -52,15 +56,72 @@ export async function render(main, [spaceId], app) {
       h("h1", { tabindex: "-1" }, info.title),
       h("div", { class: "replay-controls" }, playButton, h("label", { for: "replay-seek", class: "visually-hidden" }, "Position"), seek, time, h("span", { class: "speeds", role: "group", "aria-label": "Speed" }, ...speedButtons)),
       h("section", { class: "replay-timeline", "aria-label": "Who was speaking when" }, h("div", { class: "replay-tracks" }, playhead, ...lanes, reactions)),
+      transcript,
       h("p", { class: "replay-actions" }, h("a", { href: info.download_url, class: "button secondary small", download: "" }, "Download (M4A)"), " ", currentSession() ? clipButton : null),
       clipResult,
       audio,
     ),
   );
+  const from = Number(new URLSearchParams(location.hash.split("?")[1] || "").get("t"));
+  if (from > 0) controls.jump(from);
   return () => {
     player.destroy();
     delete window.parleyReplay;
   };
+}
+
+// The transcript: a line per caption (who, when, what), each a button playing from its start; a
+// search box keeps the lines holding its words; the line being heard is marked (aria-current),
+// without moving focus or announcing it (the audio is what is being listened to).
+function transcriptPanel(lines, audio, jump) {
+  const heading = h("h2", { id: "transcript-h2" }, "Transcript");
+  if (!lines.length) return h("section", { class: "replay-transcript", "aria-labelledby": "transcript-h2" }, heading, h("p", { class: "hint" }, "No transcript: nothing was captioned in this recording."));
+  const count = h("p", { class: "hint", role: "status" });
+  const search = h("input", { type: "search", id: "transcript-search", placeholder: "Search the transcript", autocomplete: "off" });
+  const items = lines.map((line) => {
+    const button = h(
+      "button",
+      { type: "button", class: "transcript-line" },
+      h("span", { class: "transcript-time" }, clock(line.start)),
+      h("span", { class: "transcript-speaker" }, line.speaker_name),
+      h("span", { class: "transcript-text" }, line.text),
+    );
+    button.addEventListener("click", () => {
+      jump(line.start);
+      if (audio.paused) audio.play().catch(() => {});
+    });
+    return { line, button, item: h("li", {}, button), words: `${line.speaker_name} ${line.text}`.toLowerCase() };
+  });
+  function filter() {
+    const wanted = search.value.trim().toLowerCase();
+    let shown = 0;
+    for (const entry of items) {
+      entry.item.hidden = Boolean(wanted) && !entry.words.includes(wanted);
+      if (!entry.item.hidden) shown += 1;
+    }
+    count.textContent = wanted ? `${shown} of ${items.length} lines` : "";
+  }
+  search.addEventListener("input", filter);
+  let current = null;
+  audio.addEventListener("timeupdate", () => {
+    const now = audio.currentTime;
+    // The last line begun by now, while it lasts: lines do not overlap much, speakers take turns.
+    let playing = null;
+    for (const entry of items) if (entry.line.start <= now + 0.05 && now < entry.line.end + 0.5) playing = entry;
+    if (playing === current) return;
+    current?.button.removeAttribute("aria-current");
+    playing?.button.setAttribute("aria-current", "true");
+    current = playing;
+  });
+  return h(
+    "section",
+    { class: "replay-transcript", "aria-labelledby": "transcript-h2" },
+    heading,
+    h("label", { for: "transcript-search", class: "visually-hidden" }, "Search the transcript"),
+    search,
+    count,
+    h("ol", { class: "transcript-lines", "aria-label": "Transcript lines" }, items.map((e) => e.item)),
+  );
 }
 
 // One lane per speaker: their turns as bars on the replay's length.

@@ -1,0 +1,49 @@
+"""What a room's mixer reports back: who is speaking, and connections that died."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from parley.services.presence import PresenceService
+
+# DESIGN.md: active-speaker updates at most 5 times a second.
+ACTIVE_SPEAKERS_INTERVAL = 0.2
+
+
+@dataclass(eq=False)
+class MixerReports:
+    presence: PresenceService
+    # Runs background work for the media service, which keeps and logs it.
+    spawn: Callable[[Coroutine[Any, Any, None]], None]
+    # Hangs a person up in the space's room on this node, if it is still open.
+    disconnect: Callable[[str, str], Coroutine[Any, Any, None]]
+    _pending_speakers: dict[str, list[str]] = field(default_factory=dict, init=False)
+    _speaker_writers: set[str] = field(default_factory=set, init=False)
+
+    def active_speakers(self, space_id: str, account_ids: list[str]) -> None:
+        # Only the latest report matters; one writer per space sends it, then waits, so the
+        # events are at least ACTIVE_SPEAKERS_INTERVAL apart however the mixer's reports and
+        # the database's commits happen to bunch up.
+        self._pending_speakers[space_id] = account_ids
+        if space_id not in self._speaker_writers:
+            self._speaker_writers.add(space_id)
+            self.spawn(self._write_active_speakers(space_id))
+
+    async def _write_active_speakers(self, space_id: str) -> None:
+        try:
+            while (account_ids := self._pending_speakers.pop(space_id, None)) is not None:
+                await self.presence.report_active_speakers(space_id, account_ids)
+                await asyncio.sleep(ACTIVE_SPEAKERS_INTERVAL)
+        finally:
+            self._speaker_writers.discard(space_id)
+
+    def peer_lost(self, space_id: str, account_id: str) -> None:
+        async def leave() -> None:
+            # Leaving first: the hang-up may wait for a handshake to settle, the space need not.
+            await self.presence.drop(space_id, account_id, reason="media_lost")
+            await self.disconnect(space_id, account_id)
+
+        self.spawn(leave())

@@ -1,0 +1,82 @@
+"""The event sockets each node holds, per participant (issue 12).
+
+`participants.connections` is a participant's open sockets over all nodes; each change to it is
+also counted here under the node that opened or closed the socket, in the same transaction. A
+node killed without closing its sockets leaves its counts behind: a surviving node, seeing it no
+longer advertise itself, takes them back from the participants (`release_node`), who are then
+away since the dead node was last heard from, and leave after the presence timeout unless they
+came back through another node meanwhile.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, case, delete, exists, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from parley.store.rows import insert_ignoring_duplicate
+from parley.store.tables import node_connections, nodes, participants
+
+_t = node_connections
+
+
+def _key(space_id: str, account_id: str, node_id: str) -> list[ColumnElement[bool]]:
+    return [_t.c.space_id == space_id, _t.c.account_id == account_id, _t.c.node_id == node_id]
+
+
+async def count_socket(conn: AsyncConnection, space_id: str, account_id: str, node_id: str) -> None:
+    bump = update(_t).where(*_key(space_id, account_id, node_id)).values(sockets=_t.c.sockets + 1)
+    if (await conn.execute(bump)).rowcount:
+        return
+    row = dict(space_id=space_id, account_id=account_id, node_id=node_id, sockets=1)
+    if not await insert_ignoring_duplicate(conn, _t, row):
+        await conn.execute(bump)  # another transaction of this node inserted it meanwhile
+
+
+async def uncount_socket(
+    conn: AsyncConnection, space_id: str, account_id: str, node_id: str
+) -> None:
+    key = _key(space_id, account_id, node_id)
+    # The last socket: no row kept for it, so the table holds only sockets open now.
+    if not (await conn.execute(delete(_t).where(*key, _t.c.sockets <= 1))).rowcount:
+        await conn.execute(update(_t).where(*key).values(sockets=_t.c.sockets - 1))
+
+
+async def nodes_gone_since(conn: AsyncConnection, cutoff: datetime) -> dict[str, datetime]:
+    """Nodes holding sockets here that have not advertised themselves since `cutoff`, each
+    with when it last did. From the few rows of `nodes`: cheap enough for every sweep."""
+    holds = exists().where(_t.c.node_id == nodes.c.id)
+    query = select(nodes.c.id, nodes.c.seen_at).where(nodes.c.seen_at < cutoff, holds)
+    return {r.id: r.seen_at for r in await conn.execute(query)}
+
+
+async def release_node(conn: AsyncConnection, node_id: str, *, since: datetime) -> int:
+    """Take the node's sockets back from their participants; those left with none are away
+    since `since`. The number of sockets taken back. Taking the rows and deleting them is one
+    statement: two nodes releasing the same dead node at once cannot both subtract."""
+    taken = await conn.execute(
+        delete(_t)
+        .where(_t.c.node_id == node_id)
+        .returning(_t.c.space_id, _t.c.account_id, _t.c.sockets)
+    )
+    released = 0
+    for row in taken.all():
+        n = row.sockets
+        left_none = participants.c.connections <= n
+        await conn.execute(
+            update(participants)
+            .where(
+                participants.c.space_id == row.space_id,
+                participants.c.account_id == row.account_id,
+            )
+            # Both right-hand sides see the row as it was (SQL's SET), in one statement.
+            .values(
+                connections=case((left_none, 0), else_=participants.c.connections - n),
+                disconnected_at=case((left_none, since), else_=participants.c.disconnected_at),
+            )
+        )
+        released += n
+    # Its advertisement goes too, unless it came back meanwhile (it advertises itself again).
+    await conn.execute(delete(nodes).where(nodes.c.id == node_id, nodes.c.seen_at <= since))
+    return released
