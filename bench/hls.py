@@ -19,6 +19,7 @@ nginx, and the CPU a segmented space costs.
 The server is pinned to core 0, this process (speaker, clients, load) to core 1.
 
     python -m bench.hls [--seconds 60] [--listeners 100 1000 10000] [--load-seconds 20]
+                        [--direct 100] [--load-only]
 """
 
 from __future__ import annotations
@@ -242,8 +243,17 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--listeners", type=int, nargs="*", default=[100, 1000, 10_000])
     parser.add_argument("--load-seconds", type=float, default=20)
+    parser.add_argument("--load-only", action="store_true", help="only the origin load")
+    parser.add_argument(
+        "--direct", type=int, default=100, help="listeners on the node without nginx (0: none)"
+    )
     args = parser.parse_args()
     os.sched_setaffinity(0, {1})
+    if args.load_only:
+        from bench.hls_load import load_section
+
+        load_section(args.listeners, args.load_seconds, args.direct)
+        return
     rows = []
     for parts in (True, False):
         got = asyncio.run(latency_run(parts, args.seconds))
@@ -268,7 +278,7 @@ def main() -> None:
     if args.listeners:
         from bench.hls_load import load_section
 
-        load_section(args.listeners, args.load_seconds)
+        load_section(args.listeners, args.load_seconds, args.direct)
 
 
 if __name__ == "__main__":

@@ -1,60 +1,58 @@
-"""The origin's load when listeners by the thousand play a space's HLS through nginx.
+"""The origin's load when listeners by the thousand play a space's LL-HLS through nginx.
 
 Debian's nginx runs deploy/nginx/parley.conf (the file operators are told to use), with only
 the node's address, the port and the cache directory replaced, inside a minimal main config
 that also logs each request nginx sent to the node. A space's host sings over WebRTC; N
-simulated listeners in this process (asyncio + aiohttp, one connection each) play it as hls.js
-does in low-latency mode: a blocking reload for the hinted part (`_HLS_msn`, `_HLS_part`), then
-the part, again and again. Measured per N over a steady window: what the listeners got
-(requests per second, errors), what reached the node (requests per second, from nginx's log),
-and the CPU of this load client, nginx and the node. The node and nginx share core 0, the load
-client has core 1 to itself; past what one core of Python can send, listeners poll less often
-than hls.js would, which the table shows (requests per listener per second).
+simulated listeners play it as hls.js does in low-latency mode (bench/hls_listeners.py), spread
+over several processes. The node and nginx share core 0, the load processes have core 1.
+
+Per N, over a steady window: what the listeners got (requests per second, errors, parts they
+skipped), how late each part reached them, what reached the node (from nginx's log, by kind),
+and the CPU of the load processes, nginx and the node. "How late": a probe on core 0 follows
+the playlist at the node itself, bypassing nginx, and notes when each part is first listed;
+a listener's lateness for a part is when it had the part's bytes minus that. The probe's
+requests are not in the node's count (they do not pass nginx).
+
+A row is a measurement only if the listeners kept up, as a player would: no errors, no part
+skipped, each listener's request rate at least 90 % of what hls.js sends (two requests per
+part), part lateness p99 within 1 s (a player PART-HOLD-BACK, 1.536 s, behind the live edge
+stalls once a part is later than that minus its own length). Otherwise the row says why it
+failed, and what it shows is the load client's limit, not the origin's.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import math
 import multiprocessing
+import os
 import re
-import resource
 import shutil
 import subprocess
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
 import aiohttp
 
-from bench.common import free_port, raise_fd_limit, record, server_process
-from bench.hls import HINT, PART, live_space
+from bench.common import free_port, percentile, raise_fd_limit, record, server_process
+from bench.hls import live_space
+from bench.hls_listeners import HINT, LISTED, Tally, Target, run
 
-LOAD_NOTE = re.sub(
-    r"\s+",
-    " ",
-    """One live space, LL-HLS (2 s segments, 0.512 s parts), nginx 1.22 (Debian) running
-    deploy/nginx/parley.conf. Each simulated listener plays as hls.js does in low-latency mode
-    (blocking reload for the hinted part and the part at once, about 4 requests a second when
-    nothing holds it up). "Reaching the node" counts the requests nginx sent to the node, from
-    its log. The listeners share at most 8,000 connections (the machine's limit is 20,000 open
-    files per process, nginx's included). The node and nginx share core 0, the load client has
-    core 1, one Python process:
-    past a thousand listeners it cannot send what hls.js would, and each listener's rate falls
-    (its CPU column); nginx's cache lock, which wakes waiting requests every 500 ms, also slows
-    each listener's next part. The machine was shared with other engineers' test runs (load
-    average 10-13 on 2 cores).
-    """,
-).strip()
-
-CONNECTIONS = 8000
 SITE = Path(__file__).resolve().parent.parent / "deploy" / "nginx" / "parley.conf"
-MAIN = """
+# Each listener holds two connections, each an open file at both ends; the machine allows
+# 20,000 per process: nginx gets two workers (both on core 0), the load as many processes as
+# it takes (at most 2,500 listeners each, also spreading source ports over 127.0.0.x).
+PER_PROCESS = 2500
+MAIN = r"""
 daemon off;
-worker_processes 1;
+worker_processes 2;
 pid {prefix}/nginx.pid;
 error_log {prefix}/error.log warn;
 worker_rlimit_nofile 20000;
@@ -64,9 +62,15 @@ http {{
     proxy_temp_path {prefix}/proxy;
     # bench only: one line per request that went to the node
     map $upstream_addr $to_origin {{ "" 0; default 1; }}
-    log_format origin '$msec $upstream_cache_status $uri';
+    log_format origin '$msec $upstream_cache_status $status $request_uri';
     access_log {prefix}/origin.log origin if=$to_origin;
-    keepalive_requests 100000;
+    # and one per part answered from the cache after waiting for another's request (the lock)
+    map "$upstream_cache_status:$request_time:$uri" $waited {{
+        "~^HIT:0\.0" 0; "~^HIT:.*\.ts$" 1; default 0;
+    }}
+    log_format waited '$msec $request_time';
+    access_log {prefix}/waited.log waited if=$waited;
+    keepalive_requests 1000000;
     include {prefix}/parley.conf;
 }}
 """
@@ -76,116 +80,27 @@ def site_config(node_port: int, listen: int, cache: Path) -> str:
     """The shipped file with its three `bench:` lines pointed at this run."""
     text = SITE.read_text()
     text = re.sub(r"server 127\.0\.0\.1:\d+;", f"server 127.0.0.1:{node_port};", text)
-    # A deep accept queue: ten thousand listeners connect within seconds.
-    text = re.sub(r"listen 80;", f"listen 127.0.0.1:{listen} backlog=4096;", text)
+    # A deep accept queue (listeners connect by the thousand), shared by the two workers.
+    text = re.sub(r"listen 80;", f"listen 127.0.0.1:{listen} backlog=8192 reuseport;", text)
     return text.replace("/var/cache/nginx/parley", str(cache))
-
-
-@dataclass
-class Tally:
-    requests: int = 0
-    errors: int = 0
-    statuses: list[int] = field(default_factory=list)
-
-
-async def fetch(http: aiohttp.ClientSession, url: str, tally: Tally, **kw: object) -> str:
-    async with http.get(url, **kw) as r:  # type: ignore[arg-type]
-        body = await r.read()
-    tally.requests += 1
-    if r.status != 200:
-        tally.errors += 1
-        tally.statuses.append(r.status)
-    return body.decode("latin-1")
-
-
-async def listener(
-    http: aiohttp.ClientSession, base: str, tally: Tally, until: float, delay: float
-) -> None:
-    """As hls.js in low-latency mode: the blocking reload for the hinted part and the hinted
-    part itself at once, then any listed part it has not fetched yet (after falling behind).
-    Starts after `delay` (arrivals spread over the warm-up)."""
-    await asyncio.sleep(delay)
-    fetched: set[str] = set()
-    text = ""
-    while time.time() < until:
-        try:
-            hint = HINT.search(text)
-            if hint is None:
-                text = await fetch(http, base + "live.m3u8", tally)
-                fetched.update(PART.findall(text))  # a player starts at the live edge
-                await asyncio.sleep(0.5 if HINT.search(text) is None else 0)
-                continue
-            name = f"seg-{hint[1]}.{hint[2]}.ts"
-            params = {"_HLS_msn": hint[1], "_HLS_part": hint[2]}
-            text, _ = await asyncio.gather(
-                fetch(http, base + "live.m3u8", tally, params=params),
-                fetch(http, base + name, tally),
-            )
-            fetched.add(name)
-            for missing in [n for n in PART.findall(text) if n not in fetched]:
-                await fetch(http, base + missing, tally)
-                fetched.add(missing)
-        except (aiohttp.ClientError, TimeoutError):
-            tally.errors += 1
-            text = ""
-            await asyncio.sleep(0.5)
-
-
-def cpu_of(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / 100
-
-
-def own_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def origin_requests(log: Path, start: float, end: float) -> int:
-    if not log.exists():
-        return 0
-    stamps = (float(line.split()[0]) for line in log.read_text().splitlines() if line)
-    return sum(1 for s in stamps if start <= s < end)
-
-
-async def one_load(base: str, n: int, seconds: float, log: Path, pids: dict[str, int]) -> str:
-    tally = Tally()
-    warmup = min(10.0, 2 + n / 1000)
-    # Connections shared by all listeners: each would hold two at once (playlist and part), and
-    # this machine allows 20,000 open files per process (nginx included), so past 4,000
-    # listeners requests queue in the client for a free one.
-    connector = aiohttp.TCPConnector(limit=CONNECTIONS)
-    timeout = aiohttp.ClientTimeout(total=30)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
-        until = time.time() + warmup + seconds
-        tasks = [
-            asyncio.create_task(listener(http, base, tally, until, warmup * 0.8 * i / n))
-            for i in range(n)
-        ]
-        await asyncio.sleep(warmup)
-        t0, r0, e0 = time.time(), tally.requests, tally.errors
-        cpu0 = {name: cpu_of(pid) for name, pid in pids.items()}
-        own0 = own_cpu()
-        await asyncio.sleep(seconds)
-        wall = time.time() - t0
-        served, errors = tally.requests - r0, tally.errors - e0
-        cpu = {name: 100 * (cpu_of(pid) - cpu0[name]) / wall for name, pid in pids.items()}
-        own = 100 * (own_cpu() - own0) / wall
-        origin = origin_requests(log, t0, t0 + wall)
-        await asyncio.gather(*tasks, return_exceptions=True)
-    row = (
-        f"| {n:,} | {served / wall:,.0f} | {served / wall / n:.2f} | {errors} "
-        f"| {origin / wall:.1f} | {own:.0f} % | {cpu['nginx']:.0f} % | {cpu['node']:.0f} % |"
-    )
-    print(row, sorted(set(tally.statuses))[:5], flush=True)
-    return row
 
 
 @dataclass
 class Proxy:
     port: int
     log: Path
-    worker: int  # nginx's worker process
+    workers: list[int]
+
+
+def nginx_workers(master: int) -> list[int]:
+    """The master's worker processes (not its cache manager and loader, the latter exits)."""
+    found = subprocess.run(["pgrep", "-P", str(master)], capture_output=True)
+    workers = []
+    for pid in found.stdout.decode().split():
+        with contextlib.suppress(OSError):
+            if b"worker process" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                workers.append(int(pid))
+    return workers
 
 
 @contextmanager
@@ -206,71 +121,255 @@ def nginx_in_front(node_port: int) -> Iterator[Proxy]:
              "-c", str(prefix / "nginx.conf"), "-p", str(prefix)],
         )  # fmt: skip
         try:
-            workers: list[str] = []
+            workers: list[int] = []
             deadline = time.monotonic() + 10
-            while not workers and time.monotonic() < deadline:
+            while len(workers) < 2 and time.monotonic() < deadline:
                 time.sleep(0.1)
-                found = subprocess.run(["pgrep", "-P", str(nginx.pid)], capture_output=True)
-                workers = found.stdout.decode().split()
+                workers = nginx_workers(nginx.pid)
             if not workers:
                 raise RuntimeError("nginx did not start: " + (prefix / "error.log").read_text())
-            yield Proxy(port, prefix / "origin.log", int(workers[0]))
+            yield Proxy(port, prefix / "origin.log", workers)
         finally:
             nginx.terminate()
             nginx.wait(10)
 
 
-def _sing(api: str, out: Connection) -> None:
-    """The speaker, in a process of its own: the load must not starve its WebRTC connection."""
+def _sing_and_probe(api: str, out: Connection) -> None:
+    """The speaker and the probe, in a process of their own on core 0: the load must starve
+    neither the speaker's WebRTC nor the probe's clock. Sends the space's id, then, when asked,
+    when each part was first listed at the node."""
+    os.sched_setaffinity(0, {0})
+    listed: dict[tuple[int, int], float] = {}
 
-    async def sing() -> None:
+    async def probe(http: aiohttp.ClientSession, base: str) -> None:
+        params: dict[str, str] = {}
+        while True:
+            async with http.get(base + "live.m3u8", params=params) as r:
+                text = await r.read()
+            now = time.time()
+            for m, p in LISTED.findall(text):
+                listed.setdefault((int(m), int(p)), now)
+            hint = HINT.search(text)
+            params = {"_HLS_msn": hint[1].decode(), "_HLS_part": hint[2].decode()} if hint else {}
+
+    async def main() -> None:
         async with aiohttp.ClientSession() as http:
             space_id, _pc, _ = await live_space(http, api)
-        out.send(space_id)
-        await asyncio.Event().wait()  # until terminated
+            out.send(space_id)
+            task = asyncio.create_task(probe(http, f"{api}/spaces/{space_id}/hls/"))
+            loop = asyncio.get_running_loop()
+            while await loop.run_in_executor(None, out.recv):
+                out.send(dict(listed))
+            task.cancel()
 
-    asyncio.run(sing())
+    asyncio.run(main())
+
+
+@dataclass
+class Speaker:
+    space_id: str
+    pipe: Connection
+
+    def listed(self) -> dict[tuple[int, int], float]:
+        self.pipe.send(True)
+        found: dict[tuple[int, int], float] = self.pipe.recv()
+        return found
 
 
 @contextmanager
-def speaker(api: str) -> Iterator[str]:
-    """A live space whose host sings, from a child process; its id."""
-    receive, send = multiprocessing.Pipe(duplex=False)
-    child = multiprocessing.get_context("spawn").Process(target=_sing, args=(api, send))
+def speaker(api: str) -> Iterator[Speaker]:
+    ours, theirs = multiprocessing.Pipe()
+    child = multiprocessing.get_context("spawn").Process(target=_sing_and_probe, args=(api, theirs))
     child.start()
     try:
-        if not receive.poll(30):
+        if not ours.poll(30):
             raise RuntimeError("the speaker did not start")
-        yield str(receive.recv())
+        yield Speaker(str(ours.recv()), ours)
     finally:
         child.terminate()
         child.join(10)
 
 
-async def run(
-    base: str, node_pid: int, proxy: Proxy, listeners: list[int], seconds: float
-) -> list[str]:
-    pids = {"nginx": proxy.worker, "node": node_pid}
-    return [await one_load(base, n, seconds, proxy.log, pids) for n in listeners]
+def cpu_of(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        print(f"process {pid} is gone", flush=True)
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def load_section(listeners: list[int], seconds: float) -> None:
+def lock_waits(log: Path, start: float, end: float) -> list[float]:
+    """How long each part answered from the cache after 100 ms or more waited."""
+    if not log.exists():
+        return []
+    found = (line.split() for line in log.read_text().splitlines() if line)
+    return [float(waited) for stamp, waited in found if start <= float(stamp) < end]
+
+
+def origin_requests(log: Path, start: float, end: float) -> Counter[str]:
+    """Requests nginx sent to the node in the window, by kind and cache status."""
+    kinds: Counter[str] = Counter()
+    if not log.exists():
+        return kinds
+    for line in log.read_text().splitlines():
+        stamp, cache, status, uri = line.split(" ", 3)
+        if not start <= float(stamp) < end:
+            continue
+        kind = "reload" if "_HLS_msn" in uri else "playlist" if ".m3u8" in uri else "part"
+        kinds[kind] += 1
+        kinds[f"{kind} {cache}"] += 1
+        if status != "200":
+            kinds[f"status {status}"] += 1
+    return kinds
+
+
+def load(
+    target: Target, n: int, seconds: float, pids: dict[str, int]
+) -> tuple[list[Tally], float, float, float, dict[str, float]]:
+    """`n` listeners over ceil(n / PER_PROCESS) processes on core 1: their tallies, the CPU
+    seconds they used in the window, the window (start, end), and the CPU (percent of a core)
+    of the processes `pids` in the window."""
+    processes = max(1, math.ceil(n / PER_PROCESS))
+    ramp = 4 + n / 1000  # connecting 2n connections and the first playlists
+    start = time.time() + ramp + 2
+    end = start + seconds
+    spawn = multiprocessing.get_context("spawn")
+    pipes, children = [], []
+    for k in range(processes):
+        share = n // processes + (1 if k < n % processes else 0)
+        targets = [
+            Target(target.host, target.port, target.path, f"127.0.{k + 1}.{j + 1}")
+            for j in range(4)
+        ]
+        ours, theirs = spawn.Pipe(duplex=False)
+        child = spawn.Process(target=run, args=(targets, share, start, end, theirs))
+        child.start()
+        pipes.append(ours)
+        children.append(child)
+    time.sleep(max(0.0, start - time.time()))
+    cpu0 = {name: cpu_of(pid) for name, pid in pids.items()}
+    time.sleep(max(0.0, end - time.time()))
+    cpu = {name: 100 * (cpu_of(pid) - cpu0[name]) / seconds for name, pid in pids.items()}
+    results = [pipe.recv() for pipe in pipes]
+    for child in children:
+        child.join(30)
+    return [t for t, _ in results], sum(c for _, c in results), start, end, cpu
+
+
+@dataclass
+class Row:
+    text: str
+    ok: bool
+
+
+def one_load(
+    target: Target, n: int, seconds: float, proxy: Proxy | None, node_pid: int, probe: Speaker
+) -> Row:
+    workers = proxy.workers if proxy else []
+    pids = {"node": node_pid} | {f"nginx{i}": w for i, w in enumerate(workers)}
+    tallies, load_cpu, start, end, cpu = load(target, n, seconds, pids)
+    wall = end - start
+    listed = probe.listed()
+    parts_per_second = sum(1 for t in listed.values() if start <= t < end) / wall
+    requests = sum(t.requests for t in tallies)
+    errors = sum(t.errors for t in tallies)
+    statuses = sum((t.statuses for t in tallies), Counter[int]())
+    gaps, restarts = sum(t.gaps for t in tallies), sum(t.restarts for t in tallies)
+    late = [
+        at - listed[key]
+        for t in tallies
+        for key, times in t.arrived.items()
+        if key in listed
+        for at in times
+    ]
+    per_listener = requests / wall / n
+    expected = 2 * parts_per_second
+    origin = origin_requests(proxy.log, start, end) if proxy else Counter[str]()
+    waits = lock_waits(proxy.log.with_name("waited.log"), start, end) if proxy else []
+    p50, p99 = percentile(late, 50), percentile(late, 99)
+    why = []
+    if errors or restarts:
+        why.append(f"{errors} errors {dict(statuses)}, {restarts} restarts")
+    if gaps:
+        why.append(f"{gaps} parts skipped")
+    if per_listener < 0.9 * expected:
+        why.append(f"listeners at {per_listener / expected:.0%} of hls.js's rate")
+    if not p99 <= 1.0:
+        why.append(f"part lateness p99 {p99:.2f} s")
+    at_node = (
+        f"{(origin['reload'] + origin['playlist'] + origin['part']) / wall:.1f} "
+        f"({origin['reload'] / wall:.1f} / {origin['part'] / wall:.1f} / "
+        f"{origin['playlist'] / wall:.1f})"
+        if proxy
+        else f"{requests / wall:,.0f} (all)"
+    )
+    nginx = sum(v for k, v in cpu.items() if k.startswith("nginx"))
+    text = (
+        f"| {n:,}{'' if proxy else ' (no nginx)'} | {math.ceil(n / PER_PROCESS)} "
+        f"| {requests / wall:,.0f} | {per_listener:.2f} of {expected:.2f} "
+        f"| {errors + gaps} | {p50:.2f} / {p99:.2f} s "
+        f"| {100 * len(waits) / max(1, requests / 2):.1f} %, "
+        f"{1000 * percentile(waits, 50):.0f} ms "
+        f"| {at_node} "
+        f"| {100 * load_cpu / wall:.0f} % | {nginx:.0f} % | {cpu['node']:.0f} % "
+        f"| {'ok' if not why else 'FAILED: ' + '; '.join(why)} |"
+    )
+    print(text, dict(origin), [t.skipped[:8] for t in tallies], flush=True)
+    return Row(text, not why)
+
+
+def load_average() -> str:
+    return Path("/proc/loadavg").read_text().split()[0]
+
+
+def load_section(listeners: list[int], seconds: float, direct: int = 0) -> None:
     raise_fd_limit()
     env = {"PARLEY_HLS_PART_SECONDS": "0.5", "PARLEY_HLS_SEGMENT_SECONDS": "2"}
+    before = load_average()
+    rows: list[Row] = []
     with (
         server_process(cpus="0", **env) as server,
         nginx_in_front(int(server.base.rsplit(":", 1)[1])) as proxy,
-        speaker(f"{server.base}/api/v1") as space_id,
+        speaker(f"{server.base}/api/v1") as probe,
     ):
         time.sleep(5)  # the first segments
-        base = f"http://127.0.0.1:{proxy.port}/api/v1/spaces/{space_id}/hls/"
-        rows = asyncio.run(run(base, server.pid, proxy, listeners, seconds))
+        path = f"/api/v1/spaces/{probe.space_id}/hls/"
+        node_port = int(server.base.rsplit(":", 1)[1])
+        if direct:
+            node = Target("127.0.0.1", node_port, path, "127.0.0.1")
+            rows.append(one_load(node, direct, seconds, None, server.pid, probe))
+        through = Target("127.0.0.1", proxy.port, path, "127.0.0.1")
+        for n in listeners:
+            rows.append(one_load(through, n, seconds, proxy, server.pid, probe))
+            time.sleep(3)  # the last listeners' connections close
     table = "\n".join(
         [
-            "| listeners | requests/s served by nginx | per listener | errors "
-            "| requests/s reaching the node | load client CPU | nginx CPU | node CPU |",
-            "|---|---|---|---|---|---|---|---|",
-            *rows,
+            "| listeners | load processes | requests/s served | per listener, of hls.js's "
+            "| errors | part lateness p50 / p99 | parts that waited on nginx's lock (share, p50) "
+            "| requests/s at the node (reloads / parts / playlists) | load CPU (core 1) "
+            "| nginx CPU | node CPU | verdict |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
+            *(row.text for row in rows),
         ]
     )
-    record("Live HLS: origin load behind nginx", "python -m bench.hls", table + "\n\n" + LOAD_NOTE)
+    note = " ".join(
+        [
+            "One live space, LL-HLS (2 s segments, 0.512 s parts), Debian's nginx 1.22 (two",
+            "workers) running deploy/nginx/parley.conf; the node and nginx on core 0, the load",
+            "processes (bench/hls_listeners.py: hls.js 1.x's requests, two keep-alive",
+            "connections per listener) on core 1. hls.js's rate: two requests per part (the",
+            "blocking reload, the part), parts counted by a probe at the node. Part lateness:",
+            "when a listener had a part's bytes, minus when the probe saw the node list it.",
+            "Parts that waited: part requests nginx answered from its cache 100 ms or more",
+            "after they arrived (another's request for it was at the node), of all part",
+            "requests. Requests at the node: from nginx's log. A row is a measurement only",
+            "if its listeners kept up (verdict ok): no errors, no part skipped, at least 90 %",
+            "of hls.js's rate, lateness p99 within 1 s. Load CPU is the load processes' own,",
+            f"as a share of core 1. {seconds:.0f} s window per row. Load average (1 min)",
+            f"{before} before the runs, {load_average()} after (other engineers' tests share",
+            "the machine).",
+        ]
+    )
+    record("Live HLS: origin load behind nginx", "python -m bench.hls --load-only",
+           table + "\n\n" + note)  # fmt: skip

@@ -14,6 +14,7 @@ import pytest
 
 from tests.support.audio import MediaClient
 from tests.support.clients import Person, bring_on_stage
+from tests.support.edge import nginx_in_front
 from tests.support.moderation import admin, suspend
 from tests.support.servers import ServerThread, serve, sqlite_url
 
@@ -167,3 +168,99 @@ async def test_a_suspended_hosts_space_is_not_served_signed_in_or_out(
             await singing.close()
         for person in (moderator, host, other):
             await person.close()
+
+
+HINT = re.compile(r'#EXT-X-PRELOAD-HINT:TYPE=PART,URI="seg-(\d+)\.(\d+)\.ts"')
+
+
+@pytest.mark.nginx
+async def test_the_shipped_nginx_config_sends_the_node_one_request_per_object(
+    tmp_path: Path,
+) -> None:
+    """Behind deploy/nginx/parley.conf, a crowd asking for the same blocking reload, part,
+    expired playlist or expired blocking reload costs the node one request, and gets nothing
+    older than a few seconds; a query the node does not read neither splits the cache nor
+    passes it."""
+    with (
+        serve(
+            database_url=sqlite_url(tmp_path), hls_segment_seconds=1.0, hls_part_seconds=0.5
+        ) as server,
+        nginx_in_front(server.port) as edge,
+    ):
+        host = await Person.sign_up(server.base_url, "host")
+        singing: MediaClient | None = None
+        try:
+            sid = (await host.call("POST", "/spaces", 201, json={"title": "Edge"}))["id"]
+            singing = await MediaClient.connect(host, sid, tone=440.0)
+            hls = f"/api/v1/spaces/{sid}/hls/"
+            limits = httpx.Limits(max_connections=200)
+            async with httpx.AsyncClient(base_url=edge.base_url, limits=limits) as http:
+                playlist = await until_playlist(http, hls + "live.m3u8")
+                hint = HINT.search(playlist)
+                assert hint is not None, playlist
+
+                # Fifty listeners at the live edge: the next reload, then the part it lists.
+                reload = f"{hls}live.m3u8?_HLS_msn={int(hint[1])}&_HLS_part={int(hint[2])}"
+                before = len(edge.origin_requests())
+                answers = await asyncio.gather(*(http.get(reload) for _ in range(50)))
+                assert {r.status_code for r in answers} == {200}
+                assert len({r.text for r in answers}) == 1
+                part = f"seg-{hint[1]}.{hint[2]}.ts"
+                assert f'URI="{part}"' in answers[0].text
+                parts = await asyncio.gather(*(http.get(hls + part) for _ in range(50)))
+                assert {r.status_code for r in parts} == {200}
+                sent = edge.origin_requests()[before:]
+                assert sent.count(reload) == 1, sent
+                assert sent.count(hls + part) == 1, sent
+
+                # Another order, a player's own parameter, a cache buster: the same object,
+                # and the node is asked only what it reads.
+                again = await http.get(
+                    f"{hls}live.m3u8?_HLS_part={int(hint[2])}&t=1&_HLS_msn={int(hint[1])}"
+                )
+                assert again.headers["x-cache-status"] == "HIT"
+                assert again.text == answers[0].text
+                busted = await http.get(f"{hls}{part}?nocache=42")
+                assert busted.headers["x-cache-status"] == "HIT"
+                # What the node refuses is still refused, with its code.
+                bad = await http.get(f"{hls}live.m3u8?_HLS_msn=x1")
+                assert bad.status_code == 400 and bad.json()["code"] == "hls_bad_directive"
+                alone = await http.get(f"{hls}live.m3u8?_HLS_part=1")
+                assert alone.status_code == 400 and alone.json()["code"] == "hls_bad_directive"
+
+                # The plain playlist expired (1 s; nginx counts whole seconds, so 2 at most): a
+                # crowd asking for it at once costs the node one request; the others get the
+                # copy of a second ago meanwhile.
+                await asyncio.sleep(2.1)
+                before = len(edge.origin_requests())
+                crowd = await asyncio.gather(*(http.get(hls + "live.m3u8") for _ in range(50)))
+                assert {r.status_code for r in crowd} == {200}
+                sent = edge.origin_requests()[before:]
+                assert sent.count(hls + "live.m3u8") == 1, sent
+                assert {r.headers["x-cache-status"] for r in crowd} <= {
+                    "EXPIRED",
+                    "UPDATING",
+                    "HIT",
+                }
+
+                # Nobody asked for the playlist for 5 s: nginx dropped it (inactive=5s), and a
+                # crowd arriving now waits for the node's answer instead of getting a copy of
+                # seconds ago; so does a crowd that fell behind asking for a blocking reload
+                # whose answer expired (6 s). One request each reaches the node, which answers
+                # at once with the live edge.
+                await asyncio.sleep(7.1)
+                before = len(edge.origin_requests())
+                joining = [http.get(hls + "live.m3u8") for _ in range(25)]
+                late = await asyncio.gather(*joining, *(http.get(reload) for _ in range(25)))
+                assert {r.status_code for r in late} == {200}
+                sent = edge.origin_requests()[before:]
+                assert sent.count(hls + "live.m3u8") == 1 and sent.count(reload) == 1, sent
+                assert "UPDATING" not in {r.headers["x-cache-status"] for r in late}
+                for r in late:
+                    newest = HINT.search(r.text)
+                    assert newest is not None
+                    assert (int(newest[1]), int(newest[2])) > (int(hint[1]), int(hint[2]) + 4)
+        finally:
+            if singing is not None:
+                await singing.close()
+            await host.close()

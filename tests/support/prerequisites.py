@@ -51,6 +51,11 @@ def ffprobe_problem() -> str | None:
     return None if shutil.which("ffprobe") else "no ffprobe (Debian's ffmpeg) on the PATH"
 
 
+def nginx_problem() -> str | None:
+    found = shutil.which("nginx") or Path("/usr/sbin/nginx").exists()
+    return None if found else "no nginx (Debian's nginx-light) on the PATH or in /usr/sbin"
+
+
 def espeak_problem() -> str | None:
     return None if shutil.which("espeak-ng") else "no espeak-ng (Debian's espeak-ng) on the PATH"
 
@@ -81,6 +86,7 @@ PREREQUISITES = (
     Prerequisite("turn", turnserver_problem),
     Prerequisite("ffmpeg", ffprobe_problem),
     Prerequisite("espeak", espeak_problem),
+    Prerequisite("nginx", nginx_problem),
 )
 
 
