@@ -109,7 +109,7 @@ def packet_span(segment: bytes) -> tuple[int, int]:
 
 
 async def test_a_speakers_tone_becomes_a_live_playlist_of_playable_segments(
-    server: ServerThread,
+    server: ServerThread, tmp_path: Path
 ) -> None:
     host = await Person.sign_up(server.base_url, "host")
     alice = await Person.sign_up(server.base_url, "alice")
@@ -138,6 +138,18 @@ async def test_a_speakers_tone_becomes_a_live_playlist_of_playable_segments(
         for _, duration in listed2:
             assert abs(duration - SEGMENT_SECONDS) <= AAC_FRAME_SECONDS + 1e-4
 
+        # Fetched at once, as a player does: the window moves on every second, and what left
+        # it is deleted a few seconds later.
+        segments = {}
+        for name, _ in listed2:
+            got = await lena.http.get(f"/spaces/{sid}/hls/{name}")
+            assert got.status_code == 200, got.text
+            assert got.headers["content-type"] == "video/mp2t"
+            assert got.headers["cache-control"] == "public, max-age=31536000, immutable"
+            assert got.headers["accept-ranges"] == "bytes"
+            assert (Path(server.settings.data_dir) / "hls" / sid / name).read_bytes() == got.content
+            segments[name] = got.content
+
         # ffprobe reads the live playlist as a player would, over HTTP with the bearer token.
         url = f"{server.base_url}/api/v1/spaces/{sid}/hls/live.m3u8"
         probed = await ffprobe(
@@ -149,23 +161,16 @@ async def test_a_speakers_tone_becomes_a_live_playlist_of_playable_segments(
         assert (stream["codec_name"], stream["profile"]) == ("aac", "LC")
         assert (stream["sample_rate"], stream["channels"]) == ("48000", 2)
 
-        segments = {}
         for name, duration in listed2:
-            got = await lena.http.get(f"/spaces/{sid}/hls/{name}")
-            assert got.status_code == 200, got.text
-            assert got.headers["content-type"] == "video/mp2t"
-            assert got.headers["cache-control"] == "public, max-age=31536000, immutable"
-            assert got.headers["accept-ranges"] == "bytes"
-            segments[name] = got.content
-            path = Path(server.settings.data_dir) / "hls" / sid / name
-            assert path.read_bytes() == got.content
+            path = tmp_path / name
+            path.write_bytes(segments[name])
             probe = await ffprobe("-show_format", "-show_streams", "-count_packets", str(path))
             assert probe["format"]["format_name"] == "mpegts"
             assert probe["streams"][0]["codec_name"] == "aac"
             packets = int(probe["streams"][0]["nb_read_packets"])
             assert abs(packets * AAC_FRAME_SECONDS - duration) < 1e-3
             # The speaker's tone, decoded from the segment.
-            assert abs(dominant_frequency(got.content) - TONE) < 5
+            assert abs(dominant_frequency(segments[name]) - TONE) < 5
         # One timeline: each segment starts where the one before ended.
         spans = [packet_span(segments[name]) for name, _ in listed2]
         for (_, end), (start, _) in itertools.pairwise(spans):
