@@ -23,14 +23,9 @@ failed, and what it shows is the load client's limit, not the origin's.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 import multiprocessing
 import os
-import re
-import shutil
-import subprocess
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -41,48 +36,34 @@ from pathlib import Path
 
 import aiohttp
 
-from bench.common import free_port, percentile, raise_fd_limit, record, server_process
+from bench.common import percentile, raise_fd_limit, record, server_process
 from bench.hls import live_space
 from bench.hls_listeners import HINT, LISTED, Tally, Target, run
+from bench.nginx import NginxOptions, running, single_node_site
 
-SITE = Path(__file__).resolve().parent.parent / "deploy" / "nginx" / "parley.conf"
 # Each listener holds two connections, each an open file at both ends; the machine allows
 # 20,000 per process: nginx gets two workers (both on core 0), the load as many processes as
 # it takes (at most 2,500 listeners each, also spreading source ports over 127.0.0.x).
 PER_PROCESS = 2500
-MAIN = r"""
-daemon off;
-worker_processes 2;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log warn;
-worker_rlimit_nofile 20000;
-events {{ worker_connections 19000; multi_accept on; }}
-http {{
-    client_body_temp_path {prefix}/body;
-    proxy_temp_path {prefix}/proxy;
+NGINX = NginxOptions(
+    workers=2,
+    connections=19000,
+    main="worker_rlimit_nofile 20000;",
+    events="multi_accept on;",
+    http=r"""
     # bench only: one line per request that went to the node
-    map $upstream_addr $to_origin {{ "" 0; default 1; }}
+    map $upstream_addr $to_origin { "" 0; default 1; }
     log_format origin '$msec $upstream_cache_status $status $request_uri';
-    access_log {prefix}/origin.log origin if=$to_origin;
+    access_log origin.log origin if=$to_origin;
     # and one per part answered from the cache after waiting for another's request (the lock)
-    map "$upstream_cache_status:$request_time:$uri" $waited {{
+    map "$upstream_cache_status:$request_time:$uri" $waited {
         "~^HIT:0\.0" 0; "~^HIT:.*\.ts$" 1; default 0;
-    }}
+    }
     log_format waited '$msec $request_time';
-    access_log {prefix}/waited.log waited if=$waited;
+    access_log waited.log waited if=$waited;
     keepalive_requests 1000000;
-    include {prefix}/parley.conf;
-}}
-"""
-
-
-def site_config(node_port: int, listen: int, cache: Path) -> str:
-    """The shipped file with its three `bench:` lines pointed at this run."""
-    text = SITE.read_text()
-    text = re.sub(r"server 127\.0\.0\.1:\d+;", f"server 127.0.0.1:{node_port};", text)
-    # A deep accept queue (listeners connect by the thousand), shared by the two workers.
-    text = re.sub(r"listen 80;", f"listen 127.0.0.1:{listen} backlog=8192 reuseport;", text)
-    return text.replace("/var/cache/nginx/parley", str(cache))
+""",
+)
 
 
 @dataclass
@@ -92,46 +73,16 @@ class Proxy:
     workers: list[int]
 
 
-def nginx_workers(master: int) -> list[int]:
-    """The master's worker processes (not its cache manager and loader, the latter exits)."""
-    found = subprocess.run(["pgrep", "-P", str(master)], capture_output=True)
-    workers = []
-    for pid in found.stdout.decode().split():
-        with contextlib.suppress(OSError):
-            if b"worker process" in Path(f"/proc/{pid}/cmdline").read_bytes():
-                workers.append(int(pid))
-    return workers
-
-
 @contextmanager
 def nginx_in_front(node_port: int) -> Iterator[Proxy]:
     """Debian's nginx on core 0 running the shipped site file in front of the node."""
-    with tempfile.TemporaryDirectory(prefix="parley-nginx-") as folder:
-        prefix = Path(folder)
-        prefix.chmod(0o755)
-        for sub in ("cache", "body", "proxy"):
-            (prefix / sub).mkdir()
-            # nginx's workers drop root for its unprivileged user, who must write these.
-            (prefix / sub).chmod(0o777)
-        port = free_port()
-        (prefix / "parley.conf").write_text(site_config(node_port, port, prefix / "cache"))
-        (prefix / "nginx.conf").write_text(MAIN.format(prefix=prefix))
-        nginx = subprocess.Popen(
-            ["taskset", "-c", "0", shutil.which("nginx") or "/usr/sbin/nginx",
-             "-c", str(prefix / "nginx.conf"), "-p", str(prefix)],
-        )  # fmt: skip
-        try:
-            workers: list[int] = []
-            deadline = time.monotonic() + 10
-            while len(workers) < 2 and time.monotonic() < deadline:
-                time.sleep(0.1)
-                workers = nginx_workers(nginx.pid)
-            if not workers:
-                raise RuntimeError("nginx did not start: " + (prefix / "error.log").read_text())
-            yield Proxy(port, prefix / "origin.log", workers)
-        finally:
-            nginx.terminate()
-            nginx.wait(10)
+
+    def site(port: int, cache: Path) -> str:
+        # A deep accept queue (listeners connect by the thousand), shared by the two workers.
+        return single_node_site(node_port, f"127.0.0.1:{port} backlog=8192 reuseport", cache)
+
+    with running(site, NGINX, cpus="0") as nginx:
+        yield Proxy(nginx.port, nginx.prefix / "origin.log", nginx.workers())
 
 
 def _sing_and_probe(api: str, out: Connection) -> None:

@@ -8,37 +8,22 @@ from __future__ import annotations
 
 import contextlib
 import re
-import shutil
-import subprocess
-import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-from bench.common import ServerProcess, free_port
+from bench.common import ServerProcess
+from bench.nginx import DEPLOY, NginxOptions, running
 from tests.support.clients import PASSWORD, EventStream, Person
 
-SITE = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "parley-nodes.conf"
-NGINX = "/usr/sbin/nginx"
+SITE = DEPLOY / "parley-nodes.conf"
 UPSTREAM_HEADER = "x-parley-upstream"
-# The harness's own main file: the shipped site goes in its `http {}` block, as on Debian.
-MAIN = """
-daemon off;
-worker_processes 1;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-    client_body_temp_path {prefix}/body;
-    proxy_temp_path {prefix}/proxy;
-    access_log {prefix}/access.log;
+HARNESS = """
+    access_log access.log;
     # Test only: which node answered (inherited by every location without add_header).
     add_header X-Parley-Upstream $upstream_addr always;
-    include {prefix}/site.conf;
-}}
 """
 _NODE_LINE = re.compile(r"^(\s*server )\S+( .*# nodes: (\w+))$", re.MULTILINE)
 
@@ -62,28 +47,6 @@ def node_names(text: str) -> dict[str, list[str]]:
     for name, body in re.findall(r"upstream (\w+) \{(.*?)\n\}", text, re.DOTALL):
         blocks[name] = re.findall(r"^\s*server (\S+)", body, re.MULTILINE)
     return blocks
-
-
-def nginx_test(site: str, folder: Path) -> subprocess.CompletedProcess[str]:
-    """`nginx -t` of `site` inside the harness's main file."""
-    prefix = _prefix(folder)
-    (prefix / "site.conf").write_text(site)
-    (prefix / "nginx.conf").write_text(MAIN.format(prefix=prefix))
-    return subprocess.run(
-        [NGINX, "-t", "-c", str(prefix / "nginx.conf"), "-p", str(prefix)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-
-
-def _prefix(folder: Path) -> Path:
-    folder.chmod(0o755)
-    for sub in ("cache", "body", "proxy"):
-        (folder / sub).mkdir(exist_ok=True)
-        # nginx's workers drop root for its unprivileged user, who must write these.
-        (folder / sub).chmod(0o777)
-    return folder
 
 
 @dataclass
@@ -126,36 +89,17 @@ class Gateway:
 
 @contextlib.contextmanager
 def gateway(nodes: list[ServerProcess]) -> Iterator[Gateway]:
-    """nginx, not daemonized, with a temporary prefix, in front of `nodes` (named a, b, c in
-    order, as the site file names its upstream servers)."""
+    """nginx in front of `nodes` (named a, b, c in order, as the site file names its upstream
+    servers)."""
     named = dict(zip("abc", nodes, strict=True))
-    with tempfile.TemporaryDirectory(prefix="parley-gateway-") as folder:
-        prefix = _prefix(Path(folder))
-        port = free_port()
-        addresses = {name: node.base.removeprefix("http://") for name, node in named.items()}
-        (prefix / "site.conf").write_text(site_config(addresses, port, prefix / "cache"))
-        (prefix / "nginx.conf").write_text(MAIN.format(prefix=prefix))
-        nginx = subprocess.Popen(
-            [shutil.which("nginx") or NGINX, "-c", str(prefix / "nginx.conf"), "-p", str(prefix)]
-        )
-        base = f"http://127.0.0.1:{port}"
+    addresses = {name: node.base.removeprefix("http://") for name, node in named.items()}
+
+    def site(port: int, cache: Path) -> str:
+        return site_config(addresses, port, cache)
+
+    with running(site, NginxOptions(http=HARNESS)) as nginx:
         try:
-            deadline = time.monotonic() + 10
-            while True:
-                with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                        break
-                if nginx.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("nginx did not start: " + _read(prefix / "error.log"))
-                time.sleep(0.1)
-            yield Gateway(base, named, prefix / "access.log")
+            yield Gateway(nginx.base_url, named, nginx.prefix / "access.log")
         except BaseException:
-            print("--- nginx error log:\n" + _read(prefix / "error.log")[-3000:])
+            print("--- nginx error log:\n" + nginx.error_log()[-3000:])
             raise
-        finally:
-            nginx.terminate()
-            nginx.wait(10)
-
-
-def _read(path: Path) -> str:
-    return path.read_text(errors="replace") if path.exists() else ""

@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 import yaml
 
+from bench.nginx import NGINX, check
 from parley.config import Settings
-from tests.support.gateway import NGINX, nginx_test, node_names, site_config
+from tests.support.gateway import node_names, site_config
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 NODES = ("node-a", "node-b", "node-c")
@@ -124,7 +125,7 @@ def test_nginx_accepts_the_shipped_configuration(name: str, tmp_path: Path) -> N
     site = (DEPLOY / "nginx" / name).read_text()
     site = site.replace("listen 80;", "listen 127.0.0.1:18080;")
     site = site.replace("/var/cache/nginx/parley", str(tmp_path / "cache"))
-    checked = nginx_test(site, tmp_path)
+    checked = check(site, tmp_path)
     assert checked.returncode == 0, checked.stderr
     assert "test is successful" in checked.stderr
 
@@ -138,4 +139,4 @@ def test_the_harness_rewrites_only_the_marked_lines(tmp_path: Path) -> None:
         assert servers == ["127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3"]
     shipped = (DEPLOY / "nginx" / "parley-nodes.conf").read_text()
     assert len(site.splitlines()) == len(shipped.splitlines())
-    assert nginx_test(site, tmp_path).returncode == 0
+    assert check(site, tmp_path).returncode == 0
