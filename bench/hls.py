@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import fractions
 import io
 import os
 import re
@@ -37,15 +36,14 @@ from typing import Any
 import aiohttp
 import av
 import numpy as np
-from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
-from av import AudioFrame
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
 from bench.common import percentile, record, server_process
+from tests.support.audio import PacedMicrophone
 
 PASSWORD = "benchmark password"
 RATE = 48_000
 FRAME = 960
-TIME_BASE = fractions.Fraction(1, RATE)
 CODES = (600.0, 800.0, 1000.0, 1200.0, 1400.0)  # Hz: which burst an onset belongs to
 PERIOD_FRAMES = 115  # 2.3 s: bursts fall at every phase of a 2 s segment
 BURST_FRAMES = 10  # 200 ms
@@ -70,38 +68,22 @@ LATENCY_NOTE = re.sub(
 ).strip()
 
 
-class CodedBursts(MediaStreamTrack):
-    """A microphone paced like a real one, silent but for coded bursts; notes when each leaves."""
-
-    kind = "audio"
+class CodedBursts(PacedMicrophone):
+    """A microphone silent but for coded bursts; notes when each leaves."""
 
     def __init__(self) -> None:
         super().__init__()
         self.sent: list[tuple[float, float]] = []  # (wall time, frequency)
-        self._index = 0
-        self._start: float | None = None
 
-    async def recv(self) -> AudioFrame:
-        if self._start is None:
-            self._start = time.monotonic()
-        else:
-            delay = self._start + self._index * FRAME / RATE - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-        burst, at = divmod(self._index, PERIOD_FRAMES)
-        pcm = np.zeros(FRAME, dtype=np.int16)
-        if at < BURST_FRAMES:
-            hz = CODES[burst % len(CODES)]
-            t = (np.arange(FRAME) + at * FRAME) / RATE
-            pcm = (0.3 * 32767 * np.sin(2 * np.pi * hz * t)).astype(np.int16)
-            if at == 0:
-                self.sent.append((time.time(), hz))
-        frame = AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = RATE
-        frame.pts = self._index * FRAME
-        frame.time_base = TIME_BASE
-        self._index += 1
-        return frame
+    def samples(self, index: int) -> np.ndarray:
+        burst, at = divmod(index, PERIOD_FRAMES)
+        if at >= BURST_FRAMES:
+            return np.zeros(FRAME, dtype=np.int16)
+        hz = CODES[burst % len(CODES)]
+        if at == 0:
+            self.sent.append((time.time(), hz))
+        t = (np.arange(FRAME) + at * FRAME) / RATE
+        return (0.3 * 32767 * np.sin(2 * np.pi * hz * t)).astype(np.int16)
 
 
 @dataclass

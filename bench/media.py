@@ -32,7 +32,6 @@ import argparse
 import asyncio
 import bisect
 import contextlib
-import fractions
 import json
 import multiprocessing
 import os
@@ -49,7 +48,6 @@ from typing import Any
 import aiohttp
 import numpy as np
 from aiortc import (
-    MediaStreamTrack,
     RTCConfiguration,
     RTCPeerConnection,
     RTCRtpReceiver,
@@ -58,15 +56,15 @@ from aiortc import (
 )
 from aiortc.rtcrtpreceiver import StreamStatistics
 from aiortc.rtp import RtpPacket, is_rtcp
-from av import AudioFrame, CodecContext, Packet
+from av import CodecContext, Packet
 from av.audio.codeccontext import AudioCodecContext
 
 from bench.common import percentile, record, server_process
+from tests.support.audio import PacedMicrophone
 
 PASSWORD = "benchmark password"
 RATE = 48_000
 FRAME = 960  # 20 ms, one Opus packet
-TIME_BASE = fractions.Fraction(1, RATE)
 PACKETS_PER_SECOND = RATE / FRAME
 # A listener is "at full rate" if it got at least this share of the packets the program has.
 FULL_RATE = 0.95
@@ -141,41 +139,24 @@ async def _stage(http: aiohttp.ClientSession, api: str, listeners: int, limit: i
 # -- clients -------------------------------------------------------------------------------
 
 
-class Voice(MediaStreamTrack):
-    """A microphone paced like a real one: a 1 kHz tone, continuous or in bursts. Notes when the
-    first frame of each burst is handed to aiortc's sender (which encodes it at once)."""
-
-    kind = "audio"
+class Voice(PacedMicrophone):
+    """A microphone: a 1 kHz tone, continuous or in bursts. Notes when the first frame of each
+    burst is handed to aiortc's sender (which encodes it at once)."""
 
     def __init__(self, period_frames: int = 1, burst_frames: int = 1) -> None:
         super().__init__()
         self.period = period_frames
         self.burst = burst_frames
         self.onsets: list[float] = []  # time.monotonic() of each burst's first frame
-        self._index = 0
-        self._start: float | None = None
         t = np.arange(FRAME * period_frames) / RATE
         self._wave = (0.25 * 32767 * np.sin(2 * np.pi * BURST_HZ * t)).astype(np.int16)
         self._wave[FRAME * burst_frames :] = 0
 
-    async def recv(self) -> AudioFrame:
-        if self._start is None:
-            self._start = time.monotonic()
-        else:
-            delay = self._start + self._index * FRAME / RATE - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-        at = (self._index % self.period) * FRAME
-        frame = AudioFrame.from_ndarray(
-            self._wave[at : at + FRAME].reshape(1, -1), format="s16", layout="mono"
-        )
-        frame.sample_rate = RATE
-        frame.pts = self._index * FRAME
-        frame.time_base = TIME_BASE
+    def samples(self, index: int) -> np.ndarray:
+        at = (index % self.period) * FRAME
         if self.period > 1 and at == 0:
             self.onsets.append(time.monotonic())
-        self._index += 1
-        return frame
+        return self._wave[at : at + FRAME]
 
 
 @dataclass

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import fractions
 import os
 import time
 from collections import Counter
@@ -31,6 +30,7 @@ from aiortc.mediastreams import MediaStreamError
 from av import AudioFrame
 
 from bench.common import ServerProcess, percentile, record
+from tests.support.audio import PacedMicrophone
 from tests.support.clients import Person, bring_on_stage
 from tests.support.cluster import cluster, kill
 
@@ -40,31 +40,13 @@ BEEP_SECONDS, PERIOD_SECONDS = 0.1, 0.5
 LOUD = 1000.0  # peak of a frame that carries the beep (the beep's is about 8,000)
 
 
-class Beeps(MediaStreamTrack):
-    """A microphone that beeps, paced like a real one."""
+class Beeps(PacedMicrophone):
+    """A microphone that beeps."""
 
-    kind = "audio"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._pts = 0
-        self._start: float | None = None
-
-    async def recv(self) -> AudioFrame:
-        if self._start is None:
-            self._start = time.monotonic()
-        delay = self._start + self._pts / RATE - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        t = (np.arange(FRAME) + self._pts) / RATE
+    def samples(self, index: int) -> np.ndarray:
+        t = (np.arange(FRAME) + index * FRAME) / RATE
         on = (t % PERIOD_SECONDS) < BEEP_SECONDS
-        pcm = (0.25 * 32767 * np.sin(2 * np.pi * 1000 * t) * on).astype(np.int16)
-        frame = AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = RATE
-        frame.pts = self._pts
-        frame.time_base = fractions.Fraction(1, RATE)
-        self._pts += FRAME
-        return frame
+        return (0.25 * 32767 * np.sin(2 * np.pi * 1000 * t) * on).astype(np.int16)
 
 
 @dataclass

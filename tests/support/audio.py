@@ -63,33 +63,49 @@ def carries_tone(pcm: np.ndarray, frequency: float) -> bool:
     return level - around >= TONAL_MARGIN_DB
 
 
-class Voice(MediaStreamTrack):
-    """A microphone that sings one frequency, paced like a real one."""
+class PacedMicrophone(MediaStreamTrack):
+    """A microphone paced like a real one: a 20 ms frame of 48 kHz mono every 20 ms, stamped
+    with its RTP time. A subclass says what each frame holds (`samples`)."""
 
     kind = "audio"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.frames_sent = 0
+        self._start: float | None = None
+
+    def samples(self, index: int) -> np.ndarray:
+        """The `index`th frame's FRAME samples (int16), called just before it is handed on."""
+        raise NotImplementedError
+
+    async def recv(self) -> AudioFrame:
+        index = self.frames_sent
+        if self._start is None:
+            self._start = time.monotonic()
+        else:
+            delay = self._start + index * FRAME / RATE - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        pcm = self.samples(index)
+        frame = AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = RATE
+        frame.pts = index * FRAME
+        frame.time_base = TIME_BASE
+        self.frames_sent += 1
+        return frame
+
+
+class Voice(PacedMicrophone):
+    """A microphone that sings one frequency."""
 
     def __init__(self, frequency: float, amplitude: float = 0.25) -> None:
         super().__init__()
         self.frequency = frequency
         self.amplitude = amplitude
-        self._pts = 0
-        self._start: float | None = None
 
-    async def recv(self) -> AudioFrame:
-        if self._start is None:
-            self._start = time.monotonic()
-        else:
-            delay = self._start + self._pts / RATE - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-        t = (np.arange(FRAME) + self._pts) / RATE
-        pcm = (self.amplitude * 32767 * np.sin(2 * np.pi * self.frequency * t)).astype(np.int16)
-        frame = AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = RATE
-        frame.pts = self._pts
-        frame.time_base = TIME_BASE
-        self._pts += FRAME
-        return frame
+    def samples(self, index: int) -> np.ndarray:
+        t = (np.arange(FRAME) + index * FRAME) / RATE
+        return (self.amplitude * 32767 * np.sin(2 * np.pi * self.frequency * t)).astype(np.int16)
 
 
 class Ear:

@@ -3,8 +3,6 @@ what it is given at real-time pace, silence in between, as a microphone would.""
 
 from __future__ import annotations
 
-import asyncio
-import fractions
 import subprocess
 import tempfile
 import time
@@ -13,12 +11,9 @@ from pathlib import Path
 import av
 import numpy as np
 import numpy.typing as npt
-from aiortc import MediaStreamTrack
 from av import AudioFrame
 
-RATE = 48_000
-FRAME = 960
-TIME_BASE = fractions.Fraction(1, RATE)
+from tests.support.audio import FRAME, RATE, PacedMicrophone
 
 Samples = npt.NDArray[np.int16]
 
@@ -49,17 +44,13 @@ def _samples(frame: AudioFrame) -> Samples:
     return frame.to_ndarray().reshape(-1).astype(np.int16)
 
 
-class Speaker(MediaStreamTrack):
-    """A microphone: plays each queued recording once, then silence, paced like a real one."""
-
-    kind = "audio"
+class Speaker(PacedMicrophone):
+    """A microphone: plays each queued recording once, then silence."""
 
     def __init__(self) -> None:
         super().__init__()
         self._pcm: Samples = np.zeros(0, dtype=np.int16)
         self._at = 0
-        self._pts = 0
-        self._start: float | None = None
         self.finished_at: float | None = None  # time.monotonic() when the last recording ended
 
     def play(self, samples: Samples) -> float:
@@ -73,13 +64,7 @@ class Speaker(MediaStreamTrack):
     def playing(self) -> bool:
         return self._at < len(self._pcm)
 
-    async def recv(self) -> AudioFrame:
-        if self._start is None:
-            self._start = time.monotonic()
-        else:
-            delay = self._start + self._pts / RATE - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
+    def samples(self, index: int) -> Samples:
         chunk = self._pcm[self._at : self._at + FRAME]
         was_playing = self.playing
         self._at += len(chunk)
@@ -87,9 +72,4 @@ class Speaker(MediaStreamTrack):
             self.finished_at = time.monotonic()
         pcm = np.zeros(FRAME, dtype=np.int16)
         pcm[: len(chunk)] = chunk
-        frame = AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = RATE
-        frame.pts = self._pts
-        frame.time_base = TIME_BASE
-        self._pts += FRAME
-        return frame
+        return pcm
