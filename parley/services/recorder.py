@@ -215,14 +215,15 @@ class Recorder:
         cutoff = now - timedelta(days=self.retention_days)
         async with self.db.read() as conn:
             expired = await RecordingStore(conn).expired(cutoff)
+            # Captions of a space never recorded are kept no longer than a recording would be.
+            unrecorded = await TranscriptStore(conn).unrecorded_over(cutoff)
         for space_id in expired:
             await self.delete(space_id, Deletion.RETENTION, by=None)
             log.info("recorder: the recording of %s expired and was deleted", space_id)
-        # The captions of a space never recorded are kept no longer than a recording would be.
-        async with self.db.write() as conn:
-            store = TranscriptStore(conn)
-            for space_id in await store.unrecorded_over(cutoff):
-                await store.drop(space_id)
+        if unrecorded:
+            async with self.db.write() as conn:
+                for space_id in unrecorded:
+                    await TranscriptStore(conn).drop(space_id)
 
     async def delete(
         self,
