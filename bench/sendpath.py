@@ -19,30 +19,13 @@ import time
 from typing import Any, cast
 
 from aiortc import RTCPeerConnection
-from aiortc.rtcrtpparameters import (
-    RTCRtcpParameters,
-    RTCRtpCodecParameters,
-    RTCRtpHeaderExtensionParameters,
-    RTCRtpSendParameters,
-)
 from pylibsrtp import Policy, Session
 
 from bench.common import raise_fd_limit
 from parley.media.aiortc_internals import OutboundRtp, Wire
 from parley.media.datagrams import Batch
 from parley.media.sendpath import DirectListener, DirectSend
-
-OPUS = RTCRtpSendParameters(
-    codecs=[RTCRtpCodecParameters("audio/opus", 48_000, 2, payloadType=111)],
-    headerExtensions=[
-        RTCRtpHeaderExtensionParameters(1, "urn:ietf:params:rtp-hdrext:sdes:mid"),
-        RTCRtpHeaderExtensionParameters(
-            3, "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
-        ),
-    ],
-    muxId="0",
-    rtcp=RTCRtcpParameters(),
-)
+from tests.support.rtp import OPUS
 
 
 class _Pair:

@@ -22,12 +22,6 @@ from aiortc import (
     RTCPeerConnection,
     RTCRtpSender,
 )
-from aiortc.rtcrtpparameters import (
-    RTCRtcpParameters,
-    RTCRtpCodecParameters,
-    RTCRtpHeaderExtensionParameters,
-    RTCRtpSendParameters,
-)
 from av.packet import Packet
 from pylibsrtp import Policy, Session
 
@@ -41,6 +35,7 @@ from parley.media.aiortc_internals import (
 )
 from parley.media.fanout import ProgramFanout
 from parley.media.sendpath import DirectListener, DirectSend
+from tests.support.rtp import OPUS
 
 
 @pytest.fixture(autouse=True)
@@ -109,17 +104,6 @@ async def test_the_fan_out_falls_back_to_aiortcs_transport_and_says_why_once(
     assert "CandidatePair.remote_addr is not a property" in warnings[0]
 
 
-OPUS = RTCRtpSendParameters(
-    codecs=[RTCRtpCodecParameters("audio/opus", 48_000, 2, payloadType=111)],
-    headerExtensions=[
-        RTCRtpHeaderExtensionParameters(1, "urn:ietf:params:rtp-hdrext:sdes:mid"),
-        RTCRtpHeaderExtensionParameters(
-            3, "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
-        ),
-    ],
-    muxId="0",
-    rtcp=RTCRtcpParameters(),
-)
 KEY = os.urandom(30)
 
 
