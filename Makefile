@@ -21,7 +21,7 @@ HLS_JS_STAMP := $(HLS_JS)/.$(HLS_JS_VERSION)
 
 setup: $(STAMP) $(SWAGGER_UI_STAMP) $(HLS_JS_STAMP)
 
-$(STAMP): pyproject.toml parley/media/_sendmmsg.c
+$(STAMP): pyproject.toml parley/media/_sendmmsg.c parley/media/_fanout.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'

@@ -23,6 +23,7 @@ is a failure: its row says so, and the command exits non-zero.
 
     python -m bench.media [--listeners 200 400 800] [--seconds 15] [--bursts 100]
                           [--latency-listeners 0 100 400] [--concurrency 10] [--profile out.txt]
+                          [--native]
                           [--server-cpu 0] [--load-cpu 1]
 """
 
@@ -403,11 +404,13 @@ def _py_spy() -> str:
     return spy
 
 
-async def _profile(spy: str, pid: int, seconds: float, output: Path) -> None:
-    """Sample the server with py-spy (collapsed stacks, not pausing it) while it serves."""
+async def _profile(spy: str, pid: int, seconds: float, output: Path, native: bool) -> None:
+    """Sample the server with py-spy (collapsed stacks) while it serves: without pausing it, or
+    with the C frames too (`native`: py-spy then pauses it for each sample)."""
     process = await asyncio.create_subprocess_exec(
         *(spy, "record", "-p", str(pid), "-d", str(round(seconds)), "-r", "200"),
-        *("--nonblocking", "-f", "raw", "-o", str(output)),
+        *(("--native",) if native else ("--nonblocking",)),
+        *("-f", "raw", "-o", str(output)),
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
     )
@@ -415,7 +418,11 @@ async def _profile(spy: str, pid: int, seconds: float, output: Path) -> None:
 
 
 async def listeners_per_core(
-    n: int, seconds: float, limit: int, profile: tuple[str, Path] | None, server_cpu: str
+    n: int,
+    seconds: float,
+    limit: int,
+    profile: tuple[str, Path, bool] | None,
+    server_cpu: str,
 ) -> dict[str, float]:
     with server_process(server_cpu, **SERVER_ENV) as server:
         api = f"{server.base}/api/v1"
@@ -437,8 +444,8 @@ async def listeners_per_core(
                 machine = _machine_cpu_seconds() - machine_before
                 rss = server.rss_mib()
                 if profile is not None:
-                    spy, output = profile
-                    await _profile(spy, server.pid, min(seconds, 10), output)
+                    spy, output, native = profile
+                    await _profile(spy, server.pid, min(seconds, 10), output, native)
             finally:
                 await fleet.close()
                 await speaker.pc.close()
@@ -599,6 +606,9 @@ def main() -> None:
     parser.add_argument(
         "--profile", type=Path, help="py-spy collapsed stacks of the server at the largest N"
     )
+    parser.add_argument(
+        "--native", action="store_true", help="--profile with C frames (pauses each sample)"
+    )
     parser.add_argument("--server-cpu", default="0", help="the core the server is pinned to")
     parser.add_argument("--load-cpu", type=int, default=1, help="the core of the load client")
     args = parser.parse_args()
@@ -610,7 +620,7 @@ def main() -> None:
     rows = []
     failures = []
     for n in args.listeners:
-        profile = (spy, args.profile) if spy and n == max(args.listeners) else None
+        profile = (spy, args.profile, args.native) if spy and n == max(args.listeners) else None
         r = asyncio.run(
             listeners_per_core(n, args.seconds, args.concurrency, profile, args.server_cpu)
         )

@@ -3,8 +3,9 @@
 N listeners, each with a real aiortc sender (its SSRC and numbering), a real SRTP session and a
 UDP socket of its own, as after ICE and DTLS; every datagram goes to one receiving socket on
 loopback that nobody reads (the kernel drops what overflows: the sender's cost is the same). The
-same packets are sent with the sendmmsg helper, with the socket.sendto fallback, and not sent at
-all (the Python side alone: header, SRTP, bookkeeping). CPU time of this process, so the figure
+same packets are sent through the C loop (native_send.py: SRTP and sendmmsg in C), from Python
+with the sendmmsg helper and with the socket.sendto fallback, and from Python not sent at all
+(the Python side alone: header, SRTP, bookkeeping). CPU time of this process, so the figure
 holds on a busy machine better than a throughput would; pin it with taskset.
 
     taskset -c 1 python -m bench.sendpath [--listeners 800] [--packets 200]
@@ -24,6 +25,7 @@ from pylibsrtp import Policy, Session
 from bench.common import raise_fd_limit
 from parley.media.aiortc_internals import OutboundRtp, Wire
 from parley.media.datagrams import Batch
+from parley.media.native_send import NativeSend
 from parley.media.sendpath import DirectListener, DirectSend
 from tests.support.rtp import OPUS
 
@@ -78,6 +80,15 @@ async def measure(listeners: int, packets: int) -> dict[str, float]:
     payload = os.urandom(160)  # a 64 kbit/s Opus frame
     results: dict[str, float] = {}
     tick = 0
+    native = NativeSend()
+    for listener in fanout:
+        native.add(listener)
+    started = time.process_time()
+    for _ in range(packets):
+        native.send_program(payload, 960 * tick)
+        tick += 1
+    results["C loop"] = (time.process_time() - started) / packets / listeners * 1e6
+    native.close()
     for name in ("sendmmsg", "sendto", "not sent"):
         direct = DirectSend(sendmmsg=name == "sendmmsg")
         if name == "not sent":

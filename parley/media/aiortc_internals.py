@@ -151,6 +151,17 @@ class OutboundRtp:
         setattr(sender, _PACKET_COUNT, self.packets)
         setattr(sender, _OCTET_COUNT, self.octets)
 
+    def reported(self, packets: int, octets: int, timestamp: int, ntp_time: int) -> None:
+        """The stream's figures as kept elsewhere (the C fan-out): the sender's next report
+        carries them. `timestamp` and `ntp_time` are those of the last packet that went."""
+        self.packets, self.octets = packets, octets
+        sender = self.sender
+        if packets:
+            setattr(sender, _NTP_TIMESTAMP, ntp_time)
+            setattr(sender, _RTP_TIMESTAMP, timestamp)
+        setattr(sender, _PACKET_COUNT, packets)
+        setattr(sender, _OCTET_COUNT, octets)
+
 
 def unsend(stream: OutboundRtp, octets: int) -> None:
     """A packet counted as sent could not be sent after all (a full socket buffer)."""

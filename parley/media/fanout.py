@@ -5,8 +5,10 @@ builds an RTP packet and sends it: with hundreds of listeners those wake-ups and
 about half of the server's time (docs/benchmarks.md). Here one task reads the program once per
 packet and, for each listener, writes the RTP header (its own SSRC, sequence number and
 timestamp, starting where aiortc would have), protects it with the listener's SRTP session and
-sends it: directly, one batch per packet for all listeners (sendpath.py), or, if the installed
-aiortc lacks what that needs, through aiortc's transport (aiortc_internals.OutboundRtp.send).
+sends it: in one call into C for all listeners (native_send.py), or, where that is not built or
+pylibsrtp no longer matches it, one batch per packet from Python (sendpath.py), or, if the
+installed aiortc lacks what either needs, through aiortc's transport
+(aiortc_internals.OutboundRtp.send).
 aiortc still negotiates the connection and sends the RTCP reports; its sender task is parked on
 a track that never yields, so it costs nothing until the connection closes.
 """
@@ -24,6 +26,7 @@ from aiortc import MediaStreamError, MediaStreamTrack, RTCRtpSender
 from av.packet import Packet
 
 from parley.media.aiortc_internals import OutboundRtp, ntp_now, on_send
+from parley.media.native_send import NativeSend, native_send_available
 from parley.media.sendpath import DirectListener, DirectSend, direct_send_available
 
 log = logging.getLogger(__name__)
@@ -57,14 +60,21 @@ class ProgramFanout:
         program_track: Callable[[], MediaStreamTrack],
         *,
         direct: bool | None = None,
+        native: bool | None = None,
         sendmmsg: bool | None = None,
     ) -> None:
         """`direct`: send below aiortc (None: whenever the installed aiortc allows it);
-        `sendmmsg`: batch with the C helper rather than socket.sendto (None: if it is built)."""
+        `native`: send directly through the C loop (None: if it is built and matches pylibsrtp);
+        otherwise `sendmmsg`: batch with the C helper rather than socket.sendto (None: if it is
+        built)."""
         self._program_track = program_track
         if direct is None:
             direct = direct_send_available()
-        self.direct = DirectSend(sendmmsg=sendmmsg) if direct else None
+        self.direct: NativeSend | DirectSend | None = None
+        if direct:
+            if native is None:
+                native = native_send_available()
+            self.direct = NativeSend() if native else DirectSend(sendmmsg=sendmmsg)
         self._listeners: dict[RTCRtpSender, OutboundRtp] = {}
         self._direct_listeners: dict[RTCRtpSender, DirectListener] = {}
         self._task: asyncio.Task[None] | None = None
@@ -80,17 +90,22 @@ class ProgramFanout:
     def _started(self, listener: OutboundRtp) -> None:
         self._listeners[listener.sender] = listener
         if self.direct is not None:
-            self._direct_listeners[listener.sender] = DirectListener.of(listener)
+            direct = self._direct_listeners[listener.sender] = DirectListener.of(listener)
+            self.direct.add(direct)
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="program-fanout")
 
     def detach(self, sender: RTCRtpSender) -> None:
         self._listeners.pop(sender, None)
-        self._direct_listeners.pop(sender, None)
+        direct = self._direct_listeners.pop(sender, None)
+        if direct is not None and self.direct is not None:
+            self.direct.discard(direct)
 
     async def close(self) -> None:
         self._listeners.clear()
         self._direct_listeners.clear()
+        if self.direct is not None:
+            self.direct.close()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -115,7 +130,7 @@ class ProgramFanout:
 
     async def _send_all(self, payload: bytes, rtp_time: int) -> None:
         if self.direct is not None:
-            self.direct.send(self._direct_listeners.values(), payload, rtp_time)
+            self.direct.send_program(payload, rtp_time)
             return
         ntp_time = ntp_now()
         for listener in list(self._listeners.values()):

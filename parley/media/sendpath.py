@@ -85,12 +85,26 @@ class DirectSend:
 
     def __init__(self, *, sendmmsg: bool | None = None) -> None:
         self._batch = Batch(sendmmsg=sendmmsg)
+        self._listeners: dict[DirectListener, None] = {}
         self.sent = 0  # datagrams handed to the kernel
         self.dropped = 0  # datagrams protected but not sent (a full socket buffer)
 
     @property
     def sendmmsg(self) -> bool:
         return self._batch.sendmmsg
+
+    def add(self, listener: DirectListener) -> None:
+        self._listeners[listener] = None
+
+    def discard(self, listener: DirectListener) -> None:
+        self._listeners.pop(listener, None)
+
+    def close(self) -> None:
+        self._listeners.clear()
+
+    def send_program(self, payload: bytes, rtp_time: int) -> None:
+        """The packet to every listener added."""
+        self.send(self._listeners, payload, rtp_time)
 
     def send(self, listeners: Iterable[DirectListener], payload: bytes, rtp_time: int) -> None:
         ntp_time = ntp_now()

@@ -1,5 +1,6 @@
-"""A real Chromium listener of the program sent below aiortc's sender (media/sendpath.py), batched
-with sendmmsg and with the socket.sendto fallback: Chromium's SRTP opens every packet, its RTP
+"""A real Chromium listener of the program sent below aiortc's sender: through the C loop
+(media/native_send.py), and from Python (media/sendpath.py) batched with sendmmsg and with the
+socket.sendto fallback: Chromium's SRTP opens every packet, its RTP
 statistics see an unbroken stream at 50 packets a second with nothing lost, the sender reports
 count what it received, and what it plays is the speaker's tone.
 
@@ -15,7 +16,8 @@ from typing import Any
 import pytest
 from playwright.async_api import Page
 
-from parley.media import datagrams
+from parley.media import datagrams, srtp_internals
+from parley.media.native_send import NativeSend
 from tests.e2e.browser import LaunchBrowser, analyse, describe, heard, open_app, until_levels
 from tests.e2e.test_live_audio import start_live_audio, until_connected
 from tests.support.audio import MediaClient
@@ -37,10 +39,17 @@ RTP_STATS = """async () => {
 }"""
 
 
-@pytest.mark.parametrize("sendmmsg", [True, False], ids=["sendmmsg", "sendto"])
+@pytest.mark.parametrize("mode", ["C loop", "sendmmsg", "sendto"])
 async def test_chromium_hears_the_tone_in_an_unbroken_stream(
-    server: ServerThread, launch: LaunchBrowser, monkeypatch: pytest.MonkeyPatch, sendmmsg: bool
+    server: ServerThread, launch: LaunchBrowser, monkeypatch: pytest.MonkeyPatch, mode: str
 ) -> None:
+    srtp_internals.native_send_problems.cache_clear()
+    if mode == "C loop":
+        assert srtp_internals.native_send_problems() == ()
+    else:
+        monkeypatch.setattr(srtp_internals, "fanout_module", lambda: None)
+        srtp_internals.native_send_problems.cache_clear()
+    sendmmsg = mode != "sendto"
     if sendmmsg:
         assert datagrams.sendmmsg_built(), "parley.media._sendmmsg is not built: pip install -e ."
     else:
@@ -69,11 +78,13 @@ async def test_chromium_hears_the_tone_in_an_unbroken_stream(
         assert after["received"] - after["reported"] <= 100, after  # reports lag 1.5 s at most
         fanout = server.node.media.rooms[sid].room.fanout
         assert fanout.direct is not None and fanout.direct.sendmmsg == sendmmsg
+        assert isinstance(fanout.direct, NativeSend) == (mode == "C loop")
         assert fanout.direct.sent >= after["received"] and fanout.direct.dropped == 0
         levels = await until_levels(page, lambda v: heard(v, 440))
         print(f"\nChromium hears {describe(levels)}; RTP {after}")
         await page.evaluate("live.close()")
     finally:
+        srtp_internals.native_send_problems.cache_clear()
         await singer.close()
         for person in (host, ada, lou):
             await person.close()

@@ -36,6 +36,7 @@ from parley.media.aiortc_internals import (
 from parley.media.fanout import ProgramFanout
 from parley.media.sendpath import DirectListener, DirectSend
 from tests.support.rtp import OPUS
+from tests.support.wires import FakePair, FakeWire, Inbox
 
 
 @pytest.fixture(autouse=True)
@@ -107,36 +108,6 @@ async def test_the_fan_out_falls_back_to_aiortcs_transport_and_says_why_once(
 KEY = os.urandom(30)
 
 
-class FakePair:
-    """aioice's nominated pair, as far as the direct path reads it."""
-
-    def __init__(self, transport: asyncio.DatagramTransport, remote: tuple[str, int]) -> None:
-        self.protocol = type("Protocol", (), {"transport": transport})()
-        self.remote_addr = remote
-
-
-class FakeWire:
-    def __init__(self, pair: FakePair | None) -> None:
-        self.session = Session(Policy(KEY, Policy.SSRC_ANY_OUTBOUND))
-        self.nominated = {1: pair} if pair else {}
-
-    def srtp(self) -> Session:
-        return self.session
-
-    def pair(self) -> object | None:
-        return self.nominated.get(1)
-
-    selected = staticmethod(Wire.selected)
-
-
-class Inbox(asyncio.DatagramProtocol):
-    def __init__(self) -> None:
-        self.got: asyncio.Queue[bytes] = asyncio.Queue()
-
-    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        self.got.put_nowait(data)
-
-
 @pytest.fixture
 async def wire() -> AsyncIterator[tuple[asyncio.DatagramTransport, Inbox, tuple[str, int]]]:
     loop = asyncio.get_running_loop()
@@ -164,7 +135,7 @@ async def test_each_listener_gets_its_own_stream_protected_for_its_own_peer(
     listeners = []
     for sender in senders:
         listener = DirectListener(OutboundRtp.starting(sender, OPUS), Wire.of(sender))
-        listener.wire = cast(Wire, FakeWire(FakePair(out, to)))
+        listener.wire = cast(Wire, FakeWire(FakePair(out, to), KEY))
         listeners.append(listener)
     opened = {each.stream.ssrc: Session(Policy(KEY, Policy.SSRC_ANY_INBOUND)) for each in listeners}
     first = {
@@ -194,7 +165,7 @@ async def test_a_packet_that_could_not_go_is_not_reported_as_sent(
 ) -> None:
     out, _, to = wire
     listener = DirectListener(OutboundRtp.starting(senders[0], OPUS), Wire.of(senders[0]))
-    listener.wire = cast(Wire, FakeWire(FakePair(out, to)))
+    listener.wire = cast(Wire, FakeWire(FakePair(out, to), KEY))
     direct = DirectSend()
     direct.send([listener], b"\xfc\x01", 0)
     out.close()  # the socket goes away between two ticks
@@ -209,7 +180,7 @@ async def test_a_listener_without_a_nominated_pair_is_skipped(senders: list[RTCR
     listener = DirectListener(OutboundRtp.starting(senders[0], OPUS), Wire.of(senders[0]))
     direct = DirectSend()
     direct.send([listener], b"\xfc\x01", 0)  # the real wire: DTLS not connected
-    listener.wire = cast(Wire, FakeWire(None))
+    listener.wire = cast(Wire, FakeWire(None, KEY))
     direct.send([listener], b"\xfc\x01", 0)
     assert reported_packets(listener.sender) == 0
     assert (direct.sent, direct.dropped) == (0, 0)
@@ -240,12 +211,12 @@ async def test_a_packet_that_fails_to_send_does_not_stop_the_fan_out(
     assert fanout.direct is not None
     sent: list[int] = []
 
-    def send(listeners: Any, payload: bytes, rtp_time: int) -> None:
+    def send(payload: bytes, rtp_time: int) -> None:
         sent.append(rtp_time)
         if len(sent) == 1:
             raise RuntimeError("a bug on the first packet")
 
-    fanout.direct.send = send  # type: ignore[method-assign]
+    fanout.direct.send_program = send  # type: ignore[method-assign]
     fanout.attach(senders[0])
     await senders[0].send(OPUS)  # what aiortc calls once DTLS is up: the fan-out starts
     await asyncio.wait_for(_until(lambda: len(sent) == 3), 5)
