@@ -4,7 +4,8 @@ The media edge reaches into aiortc where its public API is too slow or too loose
 the program is sent to every listener from one task (fanout.py), straight through each listener's
 SRTP session and selected ICE pair when `direct_send_problems()` finds them (sendpath.py), inbound
 audio skips the playout
-buffer (ingress.py), packets are noted as signs of life (liveness.py), a connection mid-handshake
+buffer (ingress.py), packets are noted as signs of life and a listener's RTCP is thinned
+(liveness.py), a connection mid-handshake
 can be closed cleanly (connection.py), and offers are checked with aiortc's own SDP parser before
 it negotiates them (offer.py). aiortc promises none of these names, so they are used here and
 nowhere else, and `self_check()` runs at node start-up: an aiortc that no longer matches stops the
@@ -312,6 +313,27 @@ def on_packets_from_peer(transceiver: RTCRtpTransceiver, mark: Callable[[], None
     receiver._handle_rtp_packet = _noting(receiver._handle_rtp_packet, mark)  # type: ignore[method-assign]
 
 
+def thin_rtcp(
+    dtls: RTCDtlsTransport, mark: Callable[[], None], clock: Callable[[], float], every: float
+) -> None:
+    """Call `mark` for each RTCP compound packet the peer sends (SRTCP has authenticated it by
+    then), but hand aiortc at most one per `every` seconds: its parsing, routing and statistics
+    were the largest per-listener cost of a listener's connection (docs/benchmarks.md), and a
+    listener's receiver reports only feed the sender's statistics."""
+    handle = dtls._handle_rtcp_data
+    last = -float("inf")
+
+    async def handle_rtcp(data: bytes) -> None:
+        nonlocal last
+        mark()
+        now = clock()
+        if now - last >= every:
+            last = now
+            await handle(data)
+
+    dtls._handle_rtcp_data = handle_rtcp  # type: ignore[method-assign]
+
+
 def _noting(
     handler: Callable[_P, Awaitable[None]], mark: Callable[[], None]
 ) -> Callable[_P, Coroutine[Any, Any, None]]:
@@ -402,6 +424,7 @@ _METHODS: tuple[tuple[object, str, tuple[str, ...], bool], ...] = (
     (RTCRtpSender, "_handle_rtcp_packet", ("self", "packet"), True),
     (RTCRtpReceiver, "_handle_rtp_packet", ("self", "packet", "arrival_time_ms"), True),
     (aiortc.RTCDtlsTransport, "_send_rtp", ("self", "data"), True),
+    (aiortc.RTCDtlsTransport, "_handle_rtcp_data", ("self", "data"), True),
     (RTCPeerConnection, _CONNECT, ("self",), True),
     (HeaderExtensionsMap, "configure", ("self", "parameters"), False),
     (RtpPacket, "serialize", ("self", "extensions_map"), False),

@@ -164,7 +164,7 @@ class Room:
         def heard() -> None:
             peer.last_heard = loop.time()
 
-        note_signs_of_life(pc, heard)
+        note_signs_of_life(pc, heard, listener=not send, clock=loop.time)
 
         @pc.on("connectionstatechange")
         async def _state_changed() -> None:

@@ -4,6 +4,13 @@ Asking aiortc for statistics every second cost about a tenth of the server's tim
 hundred listeners. Instead, the handlers aiortc calls for each RTCP packet (what a listener
 sends back: receiver reports) and each RTP packet (what a speaker sends) are wrapped to note
 the time first.
+
+A listener's RTCP (receiver reports, a compound packet every second or so from each) is noted
+for every packet but handed to aiortc only once per LISTENER_RTCP_SECONDS: aiortc's parsing,
+routing and statistics of it were the largest per-listener cost after the program's send itself
+(docs/benchmarks.md). What aiortc keeps of them is the sender's remote-inbound statistics
+(losses, jitter, round-trip time), then that many seconds old at most. A speaker's RTCP all
+goes to aiortc: its sender reports time the reports the server sends back.
 """
 
 from __future__ import annotations
@@ -12,10 +19,21 @@ from collections.abc import Callable
 
 from aiortc import RTCPeerConnection
 
-from parley.media.aiortc_internals import on_packets_from_peer
+from parley.media.aiortc_internals import on_packets_from_peer, thin_rtcp
+
+LISTENER_RTCP_SECONDS = 5.0
 
 
-def note_signs_of_life(pc: RTCPeerConnection, mark: Callable[[], None]) -> None:
-    """Call `mark` whenever the peer sends RTP or RTCP on any of the connection's transceivers."""
+def note_signs_of_life(
+    pc: RTCPeerConnection, mark: Callable[[], None], *, listener: bool, clock: Callable[[], float]
+) -> None:
+    """Call `mark` whenever the peer sends RTP or RTCP on any of the connection's transceivers;
+    a `listener`'s RTCP reaches aiortc once per LISTENER_RTCP_SECONDS of `clock`."""
+    transports = set()
     for transceiver in pc.getTransceivers():
         on_packets_from_peer(transceiver, mark)
+        if transceiver.sender.transport is not None:
+            transports.add(transceiver.sender.transport)
+    if listener:
+        for dtls in transports:  # one, bundled
+            thin_rtcp(dtls, mark, clock, LISTENER_RTCP_SECONDS)
