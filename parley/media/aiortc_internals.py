@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, Protocol
 
 import aiortc
+from aioice import Connection as _IceConnection
 from aiortc import (
     RTCCertificate,
     RTCDtlsTransport,
@@ -50,6 +51,8 @@ from aiortc.rtcrtpparameters import (
 )
 from aiortc.rtp import HeaderExtensionsMap
 from aiortc.rtp import RtpPacket as RtpPacket
+from aiortc.rtp import is_rtcp as _is_rtcp
+from pylibsrtp import Error as SrtpError
 from pylibsrtp import Session as SrtpSession
 
 # The same range as the aiortc requirement in pyproject.toml (a test holds them equal).
@@ -316,22 +319,32 @@ def on_packets_from_peer(transceiver: RTCRtpTransceiver, mark: Callable[[], None
 def thin_rtcp(
     dtls: RTCDtlsTransport, mark: Callable[[], None], clock: Callable[[], float], every: float
 ) -> None:
-    """Call `mark` for each RTCP compound packet the peer sends (SRTCP has authenticated it by
-    then), but hand aiortc at most one per `every` seconds: its parsing, routing and statistics
-    were the largest per-listener cost of a listener's connection (docs/benchmarks.md), and a
-    listener's receiver reports only feed the sender's statistics."""
-    handle = dtls._handle_rtcp_data
+    """Hand aiortc at most one of the peer's RTCP packets per `every` seconds; `mark` each of
+    the others once SRTCP has authenticated it, and drop it there, as it arrives. Through aiortc
+    each went from aioice's datagram handler through its queue to the DTLS transport's task,
+    then was parsed, routed and added to the sender's statistics: with a receiver report every
+    second or so from each listener, the largest per-listener cost after the program's send
+    (docs/benchmarks.md). Those aiortc gets still mark through the sender's handler."""
+    connection = dtls.transport._connection
+    queue = connection.data_received
     last = -float("inf")
 
-    async def handle_rtcp(data: bytes) -> None:
+    def data_received(data: bytes, component: int) -> None:
         nonlocal last
-        mark()
-        now = clock()
-        if now - last >= every:
+        srtp = dtls._rx_srtp
+        if srtp is not None and 127 < data[0] < 192 and _is_rtcp(data):
+            now = clock()
+            if now - last < every:
+                try:
+                    srtp.unprotect_rtcp(data)
+                except SrtpError:
+                    return  # not from the peer: no sign of life
+                mark()
+                return
             last = now
-            await handle(data)
+        queue(data, component)
 
-    dtls._handle_rtcp_data = handle_rtcp  # type: ignore[method-assign]
+    connection.data_received = data_received
 
 
 def _noting(
@@ -424,7 +437,7 @@ _METHODS: tuple[tuple[object, str, tuple[str, ...], bool], ...] = (
     (RTCRtpSender, "_handle_rtcp_packet", ("self", "packet"), True),
     (RTCRtpReceiver, "_handle_rtp_packet", ("self", "packet", "arrival_time_ms"), True),
     (aiortc.RTCDtlsTransport, "_send_rtp", ("self", "data"), True),
-    (aiortc.RTCDtlsTransport, "_handle_rtcp_data", ("self", "data"), True),
+    (_IceConnection, "data_received", ("self", "data", "component"), False),
     (RTCPeerConnection, _CONNECT, ("self",), True),
     (HeaderExtensionsMap, "configure", ("self", "parameters"), False),
     (RtpPacket, "serialize", ("self", "extensions_map"), False),
@@ -465,6 +478,12 @@ async def _object_problems() -> list[str]:
         pc = RTCPeerConnection()
         transceiver = pc.addTransceiver("audio")
         problems = _attribute_problems(transceiver.sender, ("_ssrc", *_REPORT_FIGURES), int)
+        dtls = transceiver.sender.transport
+        if not hasattr(dtls, "_rx_srtp"):
+            problems.append("RTCDtlsTransport._rx_srtp is missing")
+        connection = getattr(getattr(dtls, "transport", None), "_connection", None)
+        if not isinstance(connection, _IceConnection):
+            problems.append("RTCIceTransport._connection is not an aioice Connection")
         buffer = getattr(transceiver.receiver, _JITTER_BUFFER, None)
         if buffer is None or not _takes(buffer.add, ("packet",)):
             problems.append(f"RTCRtpReceiver.{_JITTER_BUFFER} has no add(packet)")

@@ -5,12 +5,13 @@ hundred listeners. Instead, the handlers aiortc calls for each RTCP packet (what
 sends back: receiver reports) and each RTP packet (what a speaker sends) are wrapped to note
 the time first.
 
-A listener's RTCP (receiver reports, a compound packet every second or so from each) is noted
-for every packet but handed to aiortc only once per LISTENER_RTCP_SECONDS: aiortc's parsing,
-routing and statistics of it were the largest per-listener cost after the program's send itself
-(docs/benchmarks.md). What aiortc keeps of them is the sender's remote-inbound statistics
-(losses, jitter, round-trip time), then that many seconds old at most. A speaker's RTCP all
-goes to aiortc: its sender reports time the reports the server sends back.
+A listener's RTCP (receiver reports, a compound packet every second or so from each) reaches
+aiortc once per LISTENER_RTCP_SECONDS; each of the others is a sign of life once SRTCP has
+authenticated it, and goes no further (aiortc_internals.thin_rtcp): aiortc's queue, task,
+parsing, routing and statistics of each were the largest per-listener cost after the program's
+send itself (docs/benchmarks.md). What aiortc keeps of them is the sender's remote-inbound
+statistics (losses, jitter, round-trip time), then that many seconds old at most. A speaker's
+RTCP all goes to aiortc: its sender reports time the reports the server sends back.
 """
 
 from __future__ import annotations
