@@ -344,7 +344,7 @@ def thin_rtcp(
             last = now
         queue(data, component)
 
-    connection.data_received = data_received
+    connection.data_received = data_received  # type: ignore[method-assign]
 
 
 def _noting(

@@ -55,7 +55,9 @@ async def test_a_listeners_rtcp_reaches_aiortc_once_in_a_while_and_every_packet_
         clock.now += 1.0
     queued = []
     while not connection._queue.empty():
-        queued.append(connection._queue.get_nowait()[0])
+        item = connection._queue.get_nowait()
+        assert item is not None
+        queued.append(item[0])
     if listener:
         step = int(liveness.LISTENER_RTCP_SECONDS)
         assert queued == reports[::step]
