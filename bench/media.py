@@ -36,6 +36,7 @@ import contextlib
 import json
 import multiprocessing
 import os
+import re
 import shutil
 import sys
 import time
@@ -507,6 +508,27 @@ class Phase:
     end: float
     server_cpu_fraction: float
     machine_cpu_fraction: float
+    mixer: dict[str, float]  # the server's own mixer figures (/metrics) at the phase's end
+
+
+# What /metrics says of the mixer, to tell a tick's own delay from the paths around it.
+MIXER_METRICS = re.compile(
+    r'^parley_mixer_(added_latency_seconds\{.*quantile="([0-9.]+)"\}'
+    r"|skipped_ticks_total|grace_waits_total|grace_catches_total|phase_moves_total)"
+    r"(?:\{[^}]*\})? ([0-9.e+-]+)$",
+    re.MULTILINE,
+)
+
+
+async def _mixer_metrics(http: aiohttp.ClientSession, base: str) -> dict[str, float]:
+    async with http.get(f"{base}/metrics") as r:
+        text = await r.text()
+    figures = {}
+    for match in MIXER_METRICS.finditer(text):
+        name, quantile, value = match.groups()
+        key = f"added_p{float(quantile) * 100:g}_ms" if quantile else name.removesuffix("_total")
+        figures[key] = float(value) * (1000 if quantile else 1)
+    return figures
 
 
 async def added_latency(
@@ -549,6 +571,7 @@ async def added_latency(
                             end,
                             cpu / (end - start),
                             machine / (end - start),
+                            await _mixer_metrics(http, server.base),
                         )
                     )
             finally:
@@ -588,6 +611,7 @@ async def added_latency(
                 "hand_off_max_ms": max(hand_off, default=float("nan")) * 1000,
                 "server_cpu_fraction": phase.server_cpu_fraction,
                 "machine_cpu_fraction": phase.machine_cpu_fraction,
+                **{f"mixer_{k}": v for k, v in phase.mixer.items()},
             }
         )
     return results
