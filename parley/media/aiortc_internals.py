@@ -49,7 +49,7 @@ from aiortc.rtcrtpparameters import (
     RTCRtpHeaderExtensionParameters,
     RTCRtpSendParameters,
 )
-from aiortc.rtp import HeaderExtensionsMap
+from aiortc.rtp import HeaderExtensionsMap, RtcpSrPacket
 from aiortc.rtp import RtpPacket as RtpPacket
 from aiortc.rtp import is_rtcp as _is_rtcp
 from pylibsrtp import Error as SrtpError
@@ -66,6 +66,9 @@ _RTP_TIMESTAMP = "_RTCRtpSender__rtp_timestamp"
 _PACKET_COUNT = "_RTCRtpSender__packet_count"
 _OCTET_COUNT = "_RTCRtpSender__octet_count"
 _REPORT_FIGURES = (_NTP_TIMESTAMP, _RTP_TIMESTAMP, _PACKET_COUNT, _OCTET_COUNT)
+# What the sender's last sender report said, and when it went: round-trip times refer to it.
+_LAST_SR = "_RTCRtpSender__lsr"
+_LAST_SR_TIME = "_RTCRtpSender__lsr_time"
 _CONNECT = "_RTCPeerConnection__connect"
 
 _P = ParamSpec("_P")
@@ -165,6 +168,31 @@ class OutboundRtp:
             setattr(sender, _RTP_TIMESTAMP, timestamp)
         setattr(sender, _PACKET_COUNT, packets)
         setattr(sender, _OCTET_COUNT, octets)
+
+
+def thin_sender_reports(sender: RTCRtpSender, clock: Callable[[], float], every: float) -> None:
+    """Send the sender's RTCP sender reports at most once per `every` seconds (aiortc makes one
+    every 0.5 to 1.5 s; libwebrtc's default for audio is 5 s): each was a compound packet,
+    SRTCP and a send per listener per second. The round-trip time aiortc works out from the
+    receiver reports stays right: a report not sent does not replace the last one sent as what
+    the peer's receiver reports refer to. A BYE always goes."""
+    send = sender._send_rtcp
+    last = -float("inf")
+    sent_as: tuple[object, object] = (None, None)
+
+    async def send_rtcp(packets: list[Any]) -> None:
+        nonlocal last, sent_as
+        if any(isinstance(packet, RtcpSrPacket) for packet in packets):
+            now = clock()
+            if now - last < every:
+                setattr(sender, _LAST_SR, sent_as[0])
+                setattr(sender, _LAST_SR_TIME, sent_as[1])
+                return
+            last = now
+            sent_as = (getattr(sender, _LAST_SR), getattr(sender, _LAST_SR_TIME))
+        await send(packets)
+
+    sender._send_rtcp = send_rtcp  # type: ignore[method-assign]
 
 
 def unsend(stream: OutboundRtp, octets: int) -> None:
@@ -435,6 +463,7 @@ _METHODS: tuple[tuple[object, str, tuple[str, ...], bool], ...] = (
     (_clock, "current_ntp_time", (), False),
     (RTCRtpSender, "send", ("self", "parameters"), True),
     (RTCRtpSender, "_handle_rtcp_packet", ("self", "packet"), True),
+    (RTCRtpSender, "_send_rtcp", ("self", "packets"), True),
     (RTCRtpReceiver, "_handle_rtp_packet", ("self", "packet", "arrival_time_ms"), True),
     (aiortc.RTCDtlsTransport, "_send_rtp", ("self", "data"), True),
     (_IceConnection, "data_received", ("self", "data", "component"), False),
@@ -478,6 +507,11 @@ async def _object_problems() -> list[str]:
         pc = RTCPeerConnection()
         transceiver = pc.addTransceiver("audio")
         problems = _attribute_problems(transceiver.sender, ("_ssrc", *_REPORT_FIGURES), int)
+        problems += [
+            f"RTCRtpSender.{name} is missing"
+            for name in (_LAST_SR, _LAST_SR_TIME)
+            if not hasattr(transceiver.sender, name)
+        ]
         dtls = transceiver.sender.transport
         if not hasattr(dtls, "_rx_srtp"):
             problems.append("RTCDtlsTransport._rx_srtp is missing")

@@ -9,8 +9,10 @@ sends it: in one call into C for all listeners (native_send.py), or, where that 
 pylibsrtp no longer matches it, one batch per packet from Python (sendpath.py), or, if the
 installed aiortc lacks what either needs, through aiortc's transport
 (aiortc_internals.OutboundRtp.send).
-aiortc still negotiates the connection and sends the RTCP reports; its sender task is parked on
-a track that never yields, so it costs nothing until the connection closes.
+aiortc still negotiates the connection and sends the RTCP sender reports (one per
+SENDER_REPORT_SECONDS, as libwebrtc does for audio, rather than aiortc's one a second); its
+sender task is parked on a track that never yields, so it costs nothing until the connection
+closes.
 """
 
 from __future__ import annotations
@@ -25,13 +27,15 @@ from typing import Any
 from aiortc import MediaStreamError, MediaStreamTrack, RTCRtpSender
 from av.packet import Packet
 
-from parley.media.aiortc_internals import OutboundRtp, ntp_now, on_send
+from parley.media.aiortc_internals import OutboundRtp, ntp_now, on_send, thin_sender_reports
 from parley.media.native_send import NativeSend, native_send_available
 from parley.media.sendpath import DirectListener, DirectSend, direct_send_available
 
 log = logging.getLogger(__name__)
 
 RTP_CLOCK = 48_000
+# A listener's RTCP sender reports, one per this many seconds at most (aiortc_internals).
+SENDER_REPORT_SECONDS = 5.0
 
 
 class ParkedTrack(MediaStreamTrack):
@@ -86,6 +90,7 @@ class ProgramFanout:
         """Take over sending for this sender once aiortc starts it (the connection is up)."""
         sender.replaceTrack(ParkedTrack())
         on_send(sender, self._started)
+        thin_sender_reports(sender, asyncio.get_running_loop().time, SENDER_REPORT_SECONDS)
 
     def _started(self, listener: OutboundRtp) -> None:
         self._listeners[listener.sender] = listener
