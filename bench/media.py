@@ -513,7 +513,7 @@ class Phase:
 
 # What /metrics says of the mixer, to tell a tick's own delay from the paths around it.
 MIXER_METRICS = re.compile(
-    r'^parley_mixer_(added_latency_seconds\{.*quantile="([0-9.]+)"\}'
+    r'^parley_mixer_(added_latency_seconds\{[^}]*quantile="([0-9.]+)"[^}]*\}'
     r"|skipped_ticks_total|grace_waits_total|grace_catches_total|phase_moves_total)"
     r"(?:\{[^}]*\})? ([0-9.e+-]+)$",
     re.MULTILINE,
