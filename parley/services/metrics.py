@@ -80,7 +80,7 @@ class NodeCollector(Collector):
         )
         waits = CounterMetricFamily(
             "parley_mixer_grace_waits",
-            "Ticks held (2 ms at most) for a frame due just after them",
+            "Ticks held (6 ms at most) for a frame due just after them",
             labels=["space"],
         )
         catches = CounterMetricFamily(

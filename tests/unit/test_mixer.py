@@ -531,7 +531,7 @@ async def ticks_that_mix_late_frames(grace: float, pairs: int = 10) -> list[int]
 
 
 async def test_a_frame_due_just_after_a_tick_is_mixed_in_that_tick() -> None:
-    # A grace of 8 ms rather than the 2 ms a node uses: this test's timers, which put each
+    # A grace of 8 ms rather than the 6 ms a node uses: this test's timers, which put each
     # late frame 1 ms after its tick, run several milliseconds late on a busy machine.
     lateness = await ticks_that_mix_late_frames(grace=0.008)
     assert lateness.count(0) >= 8, lateness
