@@ -76,8 +76,8 @@ async def test_chromium_hears_the_tone_in_an_unbroken_stream(
         assert after["lost"] == 0 and after["discarded"] == 0, after
         assert after["reported"] is not None and after["reported"] <= after["received"], after
         # A sender report every 5 s (fanout.SENDER_REPORT_SECONDS), by aiortc's loop of 0.5 to
-        # 1.5 s, with figures C handed over at most 0.2 s before: 6.7 s of lag at most.
-        assert after["received"] - after["reported"] <= 335, after
+        # 1.5 s, with figures C handed over at most 0.5 s before: 7 s of lag at most.
+        assert after["received"] - after["reported"] <= 350, after
         fanout = server.node.media.rooms[sid].room.fanout
         assert fanout.direct is not None and fanout.direct.sendmmsg == sendmmsg
         assert isinstance(fanout.direct, NativeSend) == (mode == "C loop")
