@@ -240,6 +240,7 @@ class Node:
         await self.captions.stop()
         await self.hls.stop()
         await self.recorder.stop()
+        await self.spaces.close()
         await self.hub.close()
         await self.bus.close()
         await self.limits.close()

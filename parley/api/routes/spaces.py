@@ -120,7 +120,10 @@ async def listeners(
 async def join(space_id: str, caller: CallerDep, node: NodeDep) -> ParticipantOut:
     # Clients open the space's event socket next (the web client does): counted here.
     joined = await node.spaces.join(caller, space_id, socket_follows=True)
-    return (await _participants_out(node, [joined]))[0]
+    owner = joined.bot_owner
+    return ParticipantOut.of(
+        joined.participant, {} if owner is None else {caller.account.id: owner}
+    )
 
 
 # The caller acting on a space, or on someone in it named by handle: each answers 204 and has
