@@ -241,6 +241,7 @@ class Node:
         await self.hls.stop()
         await self.recorder.stop()
         await self.spaces.close()
+        await self.accounts.close()
         await self.hub.close()
         await self.bus.close()
         await self.limits.close()

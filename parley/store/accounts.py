@@ -144,6 +144,9 @@ def _session(row: Any) -> StoredSession:  # a Row of _SESSION_COLUMNS
     )
 
 
+# An unrevoked session and its account.
+SessionFound = tuple[StoredSession, Account]
+
 _SESSION_COLUMNS = (
     sessions.c.id.label("session_id"),
     sessions.c.account_id,
@@ -168,14 +171,16 @@ class SessionStore(Store):
             )
         )
 
-    async def account_for(self, token_hash: str) -> tuple[StoredSession, Account] | None:
-        """The unrevoked session of a token and its account (expiry is the caller's to judge)."""
+    async def accounts_for(self, token_hashes: Sequence[str]) -> dict[str, SessionFound]:
+        """The unrevoked sessions of these tokens with their accounts, by token hash, in one
+        query (expiry is the caller's to judge)."""
         query = (
-            select(*_SESSION_COLUMNS, accounts)
+            select(*_SESSION_COLUMNS, sessions.c.token_hash, accounts)
             .join(accounts, accounts.c.id == sessions.c.account_id)
-            .where(sessions.c.token_hash == token_hash, sessions.c.revoked_at.is_(None))
+            .where(sessions.c.token_hash.in_(list(token_hashes)), sessions.c.revoked_at.is_(None))
         )
-        return await self._first(query, lambda row: (_session(row), _account(row)))
+        rows = await self.conn.execute(query)
+        return {row.token_hash: (_session(row), _account(row)) for row in rows}
 
     async def live(self, session_ids: Sequence[str]) -> dict[str, StoredSession]:
         """The unrevoked ones among these sessions, in one query."""

@@ -87,15 +87,22 @@ async def test_in_a_rush_each_refusal_is_its_own_and_the_others_get_in(
     await host.call("POST", f"/spaces/{sid}/remove/{removed.handle}", 204)
     await host.call("POST", f"/accounts/{blocked.handle}/block", 204)
     half = RUSH // 2
+    # Tokens this node has not seen are looked up together too: a bad one is refused alone.
+    stranger = Person(server.base_url, "stranger", "not-a-token", {})
     outcomes = await asyncio.gather(
         *(p.call("POST", f"/spaces/{sid}/join", 200) for p in crowd[:half]),
         removed.call("POST", f"/spaces/{sid}/join", 403),
         blocked.call("POST", f"/spaces/{sid}/join", 403),
+        stranger.call("POST", f"/spaces/{sid}/join", 401),
         *(p.call("POST", f"/spaces/{sid}/join", 200) for p in crowd[half:]),
     )
-    refusals = outcomes[half : half + 2]
-    assert [r["code"] for r in refusals] == ["removed_from_space", "blocked_by_host"]
-    joined = [o["handle"] for o in outcomes[:half] + outcomes[half + 2 :]]
+    refusals = outcomes[half : half + 3]
+    assert [r["code"] for r in refusals] == [
+        "removed_from_space",
+        "blocked_by_host",
+        "invalid_token",
+    ]
+    joined = [o["handle"] for o in outcomes[:half] + outcomes[half + 3 :]]
     assert joined == [p.handle for p in crowd]
     space = await host.call("GET", f"/spaces/{sid}", 200)
     assert space["listener_count"] == RUSH
@@ -105,5 +112,5 @@ async def test_in_a_rush_each_refusal_is_its_own_and_the_others_get_in(
     assert scraped["parley_join_transactions_total"] < RUSH
     listeners = await host.call("GET", f"/spaces/{sid}/listeners?limit=500", 200)
     assert {p["handle"] for p in listeners} == {p.handle for p in crowd}
-    for person in (host, removed, blocked, *crowd):
+    for person in (host, removed, blocked, stranger, *crowd):
         await person.close()
