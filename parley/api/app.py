@@ -124,6 +124,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # /docs is served from Parley's own files (parley.api.docs); ReDoc needs inline styles.
         docs_url=None,
         redoc_url=None,
+        # Parley's figures are Prometheus's, at /metrics; FastAPI's own OpenTelemetry would
+        # look for providers (through the environment) on every request and socket.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     errors.install(app)
     for module in (
