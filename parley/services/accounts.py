@@ -242,8 +242,7 @@ class AccountService:
         if not account_ids:
             return []
         async with self.db.read() as conn:
-            found = await AccountStore(conn).by_ids(sorted(account_ids))
-        return [a.id for a in found.values() if a.state is AccountState.SUSPENDED]
+            return await AccountStore(conn).in_state(sorted(account_ids), AccountState.SUSPENDED)
 
     async def ended_among(self, session_ids: set[str]) -> dict[str, SessionEnd]:
         """Which of these sessions are over, and why: the sweep's check of what open sockets
