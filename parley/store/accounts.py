@@ -194,14 +194,32 @@ class SessionStore(Store):
         rows = await self.conn.execute(query)
         return {row.token_hash: (_session(row), _account(row)) for row in rows}
 
-    async def live(self, session_ids: Sequence[str]) -> dict[str, StoredSession]:
-        """The unrevoked ones among these sessions, in one query."""
+    async def maybe_ended(
+        self,
+        session_ids: Sequence[str],
+        *,
+        used_since: datetime,
+        created_since: datetime,
+        always_read: str,
+    ) -> dict[str, StoredSession | None]:
+        """Among these sessions, the revoked ones (None) and those that may have expired (not
+        used since `used_since`, created before `created_since`, or of scope `always_read`),
+        in one query: the others are live, and are not read back."""
         if not session_ids:
             return {}
-        query = select(*_SESSION_COLUMNS).where(
-            sessions.c.id.in_(list(session_ids)), sessions.c.revoked_at.is_(None)
+        query = select(*_SESSION_COLUMNS, sessions.c.revoked_at).where(
+            sessions.c.id.in_(list(session_ids)),
+            or_(
+                sessions.c.revoked_at.is_not(None),
+                sessions.c.last_used_at < used_since,
+                sessions.c.created_at < created_since,
+                sessions.c.scope == always_read,
+            ),
         )
-        return {row.session_id: _session(row) for row in await self.conn.execute(query)}
+        return {
+            row.session_id: None if row.revoked_at is not None else _session(row)
+            for row in await self.conn.execute(query)
+        }
 
     async def touch(self, session_id: str, now: datetime, *, unless_after: datetime) -> None:
         """Record a use, unless one after `unless_after` is recorded already (another request
