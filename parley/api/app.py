@@ -40,6 +40,15 @@ from parley.api.worker_routing import MediaRouter
 from parley.config import Settings
 from parley.services.node import Node
 
+# The collector's thresholds (Python's are 700, 10, 10). A join rush allocates fast and keeps
+# much of it (thousands of sockets): at 700 the young generations were collected over a thousand
+# times in a 2,000-client rush and the whole heap nine times, 2.8 s of CPU (a third of the
+# server's) with pauses up to 0.5 s. At 10,000 it took 0.7 s, in pauses of 6 ms (at most 90).
+# WebRTC listeners too: at 700, young collections caught their RTCP and ICE objects in flight
+# and promoted them, and full collections walking every connection's objects took 15 % of the
+# server's main thread at 400 listeners (py-spy, docs/benchmarks.md).
+GC_THRESHOLDS = (10_000, 10, 10)
+
 WEB = Path(__file__).resolve().parent.parent / "web"
 
 
@@ -92,10 +101,6 @@ def drain_process(settings: Settings) -> None:
     os.kill(os.getppid() if settings.workers > 1 else os.getpid(), signal.SIGTERM)
 
 
-# Allocations between two collections of the young generation (CPython's default: 700).
-YOUNG_GC_THRESHOLD = 20_000
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     redact_tokens_in_server_logs()
@@ -111,12 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # What start-up allocated (modules, tables, codecs) lives as long as the process; the
         # collector need not walk it again, which shortens the pauses a mixer tick can feel.
         gc.freeze()
-        # Every WebRTC connection keeps thousands of objects alive, and its RTCP and ICE make
-        # short-lived ones all the time: at the default 700, young collections caught many of
-        # those alive and promoted them, and full collections walking every connection's
-        # objects took 15 % of the server's main thread at 400 listeners (a py-spy profile,
-        # docs/benchmarks.md). Collecting the young generation less often lets them die first.
-        gc.set_threshold(YOUNG_GC_THRESHOLD, *gc.get_threshold()[1:])
+        gc.set_threshold(*GC_THRESHOLDS)
         try:
             yield
         finally:
@@ -134,6 +134,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # /docs is served from Parley's own files (parley.api.docs); ReDoc needs inline styles.
         docs_url=None,
         redoc_url=None,
+        # Parley's figures are Prometheus's, at /metrics; FastAPI's own OpenTelemetry would
+        # look for providers (through the environment) on every request and socket.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     errors.install(app)
     for module in (
