@@ -27,14 +27,17 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 # `make test` runs the tests on two pytest-xdist workers (`-n 2 --dist loadgroup`); a group's
 # tests all run on one worker, one after another, and every other test wherever there is room.
-# - "redis": every test that needs Redis. They share one Redis, and test_bus kills its pub/sub
-#   connections, which would cut another test's bus mid-message.
 # - "audio": the browser tests and the tests that play live audio through aiortc. They hold the
 #   audio to deadlines (a mute heard within so many ms), measured with one of them running at once.
+# The Redis tests need no group: each deployment has a database and rate-limit keys of its own,
+# what they publish on the shared channels names random ids (accounts, spaces, nodes) or a link
+# rule for a host no other test checks (both.example), and test_bus kills only the connection
+# it named.
 AUDIO_FILES = {
     "integration/test_captions.py",
     "integration/test_hls.py",
     "integration/test_media.py",
+    "integration/test_relay.py",  # across nodes, a mute silent at relayed listeners in 500 ms
     "security/test_media_offers.py",
     "security/test_turn_credentials.py",
     "unit/test_mixer.py",
@@ -42,8 +45,6 @@ AUDIO_FILES = {
 
 
 def _xdist_group(item: pytest.Item, tests: Path) -> str | None:
-    if item.get_closest_marker("redis"):
-        return "redis"
     where = item.path.relative_to(tests).as_posix()
     if item.get_closest_marker("browser") or where in AUDIO_FILES:
         return "audio"
