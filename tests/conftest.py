@@ -51,13 +51,38 @@ def _xdist_group(item: pytest.Item, tests: Path) -> str | None:
     return None
 
 
+# Outside the groups, the files whose tests take a quarter of a minute or more each, run first,
+# slowest first (figures of a `--durations=0` run): pytest-xdist hands tests out in collection
+# order, and one of these begun last kept one worker busy long after the other had run out.
+SLOW_FILES = (
+    "integration/test_transcripts.py",
+    "integration/test_recordings.py",
+    "integration/test_cli.py",
+    "integration/test_dead_node_presence.py",
+    "integration/test_join_rush.py",
+    "unit/test_space_properties.py",
+    "integration/test_links.py",
+    "integration/test_recording_moderation.py",
+    "security/test_sessions.py",
+    "integration/test_hls_edge.py",
+    "integration/test_workers.py",
+    "integration/test_caption_workers.py",
+)
+
+
+def _slow_first(item: pytest.Item, tests: Path) -> int:
+    where = item.path.relative_to(tests).as_posix()
+    return SLOW_FILES.index(where) if where in SLOW_FILES else len(SLOW_FILES)
+
+
 # First: pytest-xdist reads the xdist_group marks in a hook of its own.
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark the browser tests and each test's xdist group, then stop before running anything if
-    what the collected tests need is not on this machine: one message naming all of it, not
-    hundreds of failures."""
+    """Mark the browser tests and each test's xdist group, put the slowest files first, then
+    stop before running anything if what the collected tests need is not on this machine: one
+    message naming all of it, not hundreds of failures."""
     tests = Path(__file__).parent
+    items.sort(key=lambda item: _slow_first(item, tests))  # stable: the rest keep their order
     for item in items:
         if tests / "e2e" in item.path.parents:
             item.add_marker(pytest.mark.browser)
