@@ -46,6 +46,13 @@ def expired(policy: SessionPolicy, session: SessionTimes, now: datetime) -> bool
     return now >= expires_at(policy, session)
 
 
+def surely_live(policy: SessionPolicy, now: datetime) -> tuple[datetime, datetime]:
+    """(last used, created) bounds: an unrevoked session, not appeal-only, used since the
+    first and created since the second has not expired. Lets a check of thousands of sessions
+    read back only the few that may have ended (and the rare appeal-only ones)."""
+    return now - policy.idle, now - policy.lifetime
+
+
 def needs_touch(policy: SessionPolicy, session: SessionTimes, now: datetime) -> bool:
     """Whether this use should be written down. A use within `touch_every` of the last one
     written is not, so the idle limit is honoured to within that much."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import KW_ONLY, dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -23,11 +23,19 @@ from parley.core.ratelimit import LimitName
 from parley.core.session_cache import SessionCache
 from parley.core.sessions import SessionEnd, SessionPolicy, SessionTimes
 from parley.services import held_posts
+from parley.services.batches import Batches
 from parley.services.common import Clock, hash_token, new_id, new_token
 from parley.services.passwords import Passwords
 from parley.services.ratelimit import RateLimiter
 from parley.services.views import notice_document
-from parley.store.accounts import AccountStore, PostStore, SessionStore, SocialStore, StoredSession
+from parley.store.accounts import (
+    AccountStore,
+    PostStore,
+    SessionFound,
+    SessionStore,
+    SocialStore,
+    StoredSession,
+)
 from parley.store.db import Database
 from parley.store.moderation import ModerationStore
 from parley.store.notifications import NotificationStore
@@ -80,9 +88,22 @@ class AccountService:
     session_cache_seconds: float = 0.0
     # Sessions authenticated lately, by token hash; emptied by the bus and the sweep.
     session_cache: SessionCache = field(init=False)
+    # Tokens not in the cache, looked up together when they come together (a join rush).
+    _lookups: Batches[str, str, SessionFound | None] = field(init=False)
 
     def __post_init__(self) -> None:
         self.session_cache = SessionCache(timedelta(seconds=self.session_cache_seconds))
+        self._lookups = Batches(self._look_up)
+
+    async def close(self) -> None:
+        await self._lookups.close()
+
+    async def _look_up(
+        self, _key: str, token_hashes: Sequence[str]
+    ) -> list[SessionFound | Exception | None]:
+        async with self.db.read() as conn:
+            found = await SessionStore(conn).accounts_for(token_hashes)
+        return [found.get(key) for key in token_hashes]
 
     async def sign_up(
         self,
@@ -193,8 +214,7 @@ class AccountService:
                 self.session_cache.touched(key, now)
             return Caller(cached.account, cached.session_id)
         generation = self.session_cache.generation
-        async with self.db.read() as conn:
-            found = await SessionStore(conn).account_for(key)
+        found = await self._lookups.submit("sessions", key)
         if found is None:
             raise Unauthenticated("invalid_token", "Sign in again: this token is not valid")
         session, account = found
@@ -222,22 +242,24 @@ class AccountService:
         if not account_ids:
             return []
         async with self.db.read() as conn:
-            found = await AccountStore(conn).by_ids(sorted(account_ids))
-        return [a.id for a in found.values() if a.state is AccountState.SUSPENDED]
+            return await AccountStore(conn).in_state(sorted(account_ids), AccountState.SUSPENDED)
 
     async def ended_among(self, session_ids: set[str]) -> dict[str, SessionEnd]:
         """Which of these sessions are over, and why: the sweep's check of what open sockets
-        and media connections stand on (one query per thousand sessions)."""
+        and media connections stand on (one query per thousand sessions, reading back only
+        the few that may have ended)."""
         ids, now = sorted(session_ids), self.clock()
+        used_since, created_since = session_rules.surely_live(self.sessions, now)
         ended: dict[str, SessionEnd] = {}
-        if not ids:
-            return ended
         async with self.db.read() as conn:
             for start in range(0, len(ids), 1000):
-                chunk = ids[start : start + 1000]
-                live = await SessionStore(conn).live(chunk)
-                for session_id in chunk:
-                    session = live.get(session_id)
+                maybe = await SessionStore(conn).maybe_ended(
+                    ids[start : start + 1000],
+                    used_since=used_since,
+                    created_since=created_since,
+                    always_read=APPEAL_SCOPE,  # their own, shorter lifetime
+                )
+                for session_id, session in maybe.items():
                     if session is None:
                         ended[session_id] = SessionEnd.REVOKED
                     elif session.scope != TOKEN_SESSION_SCOPE and session_rules.expired(

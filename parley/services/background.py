@@ -4,9 +4,20 @@ cancelled when the service stops, and its failures logged rather than lost."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Coroutine
 from typing import Any
+
+
+async def cancel_and_wait(task: asyncio.Task[Any] | None) -> None:
+    """Cancel a task a service started and wait until it has ended, so that what it held is
+    let go before the caller goes on (nothing to do without one)."""
+    if task is None:
+        return
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 class BackgroundWork:

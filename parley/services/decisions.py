@@ -21,6 +21,8 @@ from parley.store.db import Database
 from parley.store.notifications import NotificationStore
 from parley.store.spaces import SpaceStore
 
+# Runs inside the decision's transaction, which on SQLite is one round trip to the writer
+# thread (Database.write_whole): a decision awaits nothing but its connection's statements.
 Decide = Callable[[SpaceState, AsyncConnection], Awaitable[list[Event]]]
 # What else a decision writes in its transaction, once the space is saved.
 Then = Callable[[list[Event], AsyncConnection], Awaitable[None]]
@@ -39,7 +41,7 @@ class SpaceDecisions:
     async def decide(
         self, space_id: str, involving: Sequence[str], decide: Decide, then: Then | None = None
     ) -> tuple[SpaceState, list[Event]]:
-        async with self.db.write() as conn:
+        async def whole(conn: AsyncConnection) -> tuple[SpaceState, list[Event]]:
             store = SpaceStore(conn)
             state = await store.load(space_id, involving, limits=self.limits)
             if state is None:
@@ -50,6 +52,10 @@ class SpaceDecisions:
                 await self._after(conn, state, events)
             if then is not None:
                 await then(events, conn)
+            return state, events
+
+        # One round trip to the database for the whole decision (store/db.py).
+        state, events = await self.db.write_whole(whole)
         await self.publisher.publish(events)
         return state, events
 

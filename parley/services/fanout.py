@@ -50,7 +50,10 @@ FLUSH_MIN_SECONDS = 0.005
 FLUSH_MAX_SECONDS = 0.2
 # The audience hears how many listen at most this often (feed_log.py), sooner when small.
 AUDIENCE_MIN_SECONDS = 0.25
-AUDIENCE_MAX_SECONDS = 2.0
+AUDIENCE_MAX_SECONDS = 5.0
+# The audience's wake-ups for churn alone cost a send per socket: spaced by this much per socket,
+# they cost at most 2,000 sends a second however large the audience (a send is about 40 µs).
+AUDIENCE_SECONDS_PER_SOCKET = 500e-6
 # Partial captions held for one socket at most (a speaker's come at most twice a second).
 UNNUMBERED_KEPT = 16
 STAGE_ROLES = frozenset({Role.HOST, Role.COHOST, Role.SPEAKER})
@@ -204,9 +207,10 @@ class Feed:
         return max(FLUSH_MIN_SECONDS, min(FLUSH_MAX_SECONDS, len(self.clients) * 100e-6))
 
     def audience_interval(self) -> float:
-        """The least time between two wake-ups of the audience for churn alone: 200 µs a
-        client, so a join rush costs the node the same per join whatever the audience."""
-        return max(AUDIENCE_MIN_SECONDS, min(AUDIENCE_MAX_SECONDS, len(self.clients) * 200e-6))
+        """The least time between two wake-ups of the audience for churn alone, longer the more
+        sockets, so a join rush costs the node the same per join whatever the audience."""
+        spaced = len(self.clients) * AUDIENCE_SECONDS_PER_SOCKET
+        return max(AUDIENCE_MIN_SECONDS, min(AUDIENCE_MAX_SECONDS, spaced))
 
     def _flush(self) -> None:
         self._flush_scheduled = False

@@ -19,10 +19,12 @@ from __future__ import annotations
 import asyncio
 import json
 from bisect import bisect_right
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from parley.core.spaces.events import Frame
+from parley.core.tokens import AccountRef
 from parley.services.views import SpaceView
 
 # The log keeps at least this many entries, so that listeners, woken for churn only now and
@@ -191,6 +193,16 @@ class KeptSnapshot:
     def __init__(self) -> None:
         self._view: SpaceView | None = None
         self._text: tuple[int, str] | None = None
+        # The bots among the view's stage and host, with their owners: the same for as long
+        # as the view is carried (only listeners came and went).
+        self._owners: Mapping[str, AccountRef] | None = None
+
+    def owners(self) -> Mapping[str, AccountRef] | None:
+        return self._owners if self._view is not None else None
+
+    def keep_owners(self, owners: Mapping[str, AccountRef]) -> None:
+        if self._view is not None:
+            self._owners = owners
 
     def view(self, last_seq: int) -> SpaceView | None:
         view = self._view
@@ -199,6 +211,7 @@ class KeptSnapshot:
     def remember(self, view: SpaceView, last_seq: int) -> None:
         if view.space.seq == last_seq:
             self._view = view
+            self._owners = None
 
     def text(self, seq: int) -> str | None:
         kept = self._text
@@ -211,6 +224,7 @@ class KeptSnapshot:
         view = self._view
         if view is None or churn_of is None or view.space.seq != seq - 1:
             self._view = None
+            self._owners = None
             return
         space = replace(view.space, seq=seq, listener_count=listener_count)
         self._view = replace(view, space=space)

@@ -8,7 +8,6 @@ others, and every node mixes the spaces whose media reach it, as a single node d
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -22,6 +21,7 @@ from parley.core.homing import (
     check_node_credential,
     node_credential,
 )
+from parley.services.background import cancel_and_wait
 from parley.services.common import NodeClock, new_id
 from parley.store.db import Database
 from parley.store.homes import HomeStore
@@ -60,10 +60,7 @@ class Homing:
             self._renewer = asyncio.create_task(self._renew_forever(), name="home-leases")
 
     async def stop(self) -> None:
-        if self._renewer is not None:
-            self._renewer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._renewer
+        await cancel_and_wait(self._renewer)
         if self.enabled:
             # Gone at once rather than when the leases run out: another node takes over now.
             for space_id in list(self.held):

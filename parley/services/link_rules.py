@@ -11,7 +11,6 @@ goes absent → present → removed, never back, so applying these in any order 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import OrderedDict, deque
@@ -27,6 +26,7 @@ from parley.core.links.checks import StoredRule
 from parley.core.links.rules import Decision, LinkRule, MatchKind, RuleSet, rule_key
 from parley.core.moderation import AuditAction, AuditTarget
 from parley.core.text import bounded_text
+from parley.services.background import cancel_and_wait
 from parley.services.common import Clock, new_id
 from parley.store.db import Database
 from parley.store.links import LinkRuleStore
@@ -73,10 +73,7 @@ class LinkRules:
                 self._present(rule)
 
     async def stop(self) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
+        await cancel_and_wait(self._listener)
 
     async def _hear(self, change: messages.Message | None) -> None:
         match change:

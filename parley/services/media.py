@@ -34,7 +34,7 @@ from parley.core.spaces.model import Participant
 from parley.media.edge import OfferRefused, OfferSuperseded, Room, RoomClosed
 from parley.media.offer import check_offer
 from parley.services.accounts import Caller
-from parley.services.background import BackgroundWork
+from parley.services.background import BackgroundWork, cancel_and_wait
 from parley.services.captions import CaptionService
 from parley.services.common import Clock
 from parley.services.hls import HlsService
@@ -399,6 +399,4 @@ class MediaService:
         watched = self.rooms.pop(space_id, None)
         if watched is None or watched.task is None:
             return
-        watched.task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watched.task
+        await cancel_and_wait(watched.task)

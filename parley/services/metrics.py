@@ -104,6 +104,7 @@ class NodeCollector(Collector):
                     at = min(len(recent) - 1, round(quantile * (len(recent) - 1)))
                     added.add_metric([space, str(quantile)], recent[at])
         yield from (ticks, skipped, encodes, added, delay, moves, waits, catches)
+        yield from _joins(node)
         yield from _hls(node)
         yield from _captions(node)
         yield from _abuse_limits(node)
@@ -117,6 +118,18 @@ def _buckets(counts: list[int]) -> list[tuple[str, float]]:
         total += count
         cumulative.append((bound, float(total)))
     return cumulative
+
+
+def _joins(node: Node) -> Iterator[Metric]:
+    joins = node.spaces.joins
+    yield CounterMetricFamily(
+        "parley_joins", "Joins decided on this node", value=joins.requests_run
+    )
+    yield CounterMetricFamily(
+        "parley_join_transactions",
+        "Transactions those joins took (joins queued behind one space's share the next)",
+        value=joins.batches_run,
+    )
 
 
 def _hls(node: Node) -> Iterator[Metric]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import timedelta
@@ -27,6 +26,7 @@ from parley.media.recording_store import DurableSegmentStore
 from parley.media.segment_store import FileSegmentStore
 from parley.media.sendpath import direct_send_available
 from parley.services.accounts import AccountService
+from parley.services.background import cancel_and_wait
 from parley.services.bots import BotService
 from parley.services.captions import CaptionService
 from parley.services.clips import ClipService
@@ -231,10 +231,7 @@ class Node:
 
     async def stop(self) -> None:
         for task in (self._sweeper, self._enforcer, self._orders):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await cancel_and_wait(task)
         await self.link_rules.stop()
         await self.link_checks.close()
         await self.media.close()
@@ -242,6 +239,8 @@ class Node:
         await self.captions.stop()
         await self.hls.stop()
         await self.recorder.stop()
+        await self.spaces.close()
+        await self.accounts.close()
         await self.hub.close()
         await self.bus.close()
         await self.limits.close()

@@ -22,6 +22,7 @@ from parley.core.errors import Conflict, Forbidden, Invalid, NotFound, RuleViola
 from parley.core.homing import Home
 from parley.media.edge import Room, RoomClosed
 from parley.media.relay import RelayReceiver
+from parley.services.background import cancel_and_wait
 from parley.services.hls import HlsService
 from parley.services.homing import Homing
 from parley.services.spaces import SpaceService
@@ -96,10 +97,7 @@ class RoomPlacement:
 
     async def stopped(self, room: Room, placement: Placement) -> None:
         """The room closed: its relay stops, and the space's lease goes if it was mixed here."""
-        if placement.relay is not None:
-            placement.relay.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await placement.relay
+        await cancel_and_wait(placement.relay)
         if self.homing.enabled:
             await self.homing.release(room.space_id)
 

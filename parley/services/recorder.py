@@ -27,6 +27,7 @@ from parley.media.playlist import SegmentEntry, segment_sequence
 from parley.media.recording_store import DurableSegmentStore
 from parley.media.segment_store import SegmentStore
 from parley.media.vod import segment_seconds
+from parley.services.background import cancel_and_wait
 from parley.services.common import Clock
 from parley.store.db import Database
 from parley.store.recordings import RecordingStore
@@ -77,9 +78,7 @@ class Recorder:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(10):
                 await self._queue.join()
-        self._worker.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._worker
+        await cancel_and_wait(self._worker)
 
     # --- capture ----------------------------------------------------------------------------
 

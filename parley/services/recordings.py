@@ -10,6 +10,7 @@ hidden while the suspension lasts (404 `recording_hidden`), a deleted one is gon
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -92,6 +93,18 @@ class Readable:
     timeline: Timeline
 
 
+def vod_file(found: Readable, name_of: Callable[[int], str]) -> HlsFile:
+    """A VOD playlist of the recording's segments in order, each under `name_of(sequence)`:
+    the replay's audio, or the subtitles rendition beside it (one cue file per segment)."""
+    timeline = found.timeline
+    entries = [
+        VodEntry(name_of(s.sequence), s.duration, mark)
+        for s, mark in zip(timeline.segments, timeline.discontinuities(), strict=True)
+    ]
+    text = vod_playlist(entries, ended=found.recording.finalized)
+    return HlsFile(text.encode(), PLAYLIST_TYPE, PLAYLIST_CACHE, immutable=False)
+
+
 class RecordingService:
     def __init__(
         self, db: Database, spaces: SpaceService, recorder: Recorder, *, clock: Clock
@@ -129,12 +142,7 @@ class RecordingService:
         found = await self.readable(caller, space_id)
         timeline = found.timeline
         if name == REPLAY_PLAYLIST:
-            entries = [
-                VodEntry(segment_name(s.sequence), s.duration, mark)
-                for s, mark in zip(timeline.segments, timeline.discontinuities(), strict=True)
-            ]
-            text = vod_playlist(entries, ended=found.recording.finalized)
-            return HlsFile(text.encode(), PLAYLIST_TYPE, PLAYLIST_CACHE, immutable=False)
+            return vod_file(found, segment_name)
         sequence = segment_sequence(name)
         data = None
         if sequence is not None and any(s.sequence == sequence for s in timeline.segments):

@@ -30,17 +30,15 @@ from parley.media.vod import (
     MULTIVARIANT_PLAYLIST,
     SUBTITLES_PLAYLIST,
     SUBTITLES_TYPE,
-    VodEntry,
     first_timestamp,
     multivariant_playlist,
     subtitles_name,
     subtitles_sequence,
-    vod_playlist,
 )
 from parley.services.accounts import Caller
 from parley.services.common import Clock
 from parley.services.hls import HlsFile
-from parley.services.recordings import PLAYLIST_CACHE, Readable, RecordingService
+from parley.services.recordings import PLAYLIST_CACHE, Readable, RecordingService, vod_file
 from parley.store.db import Database
 from parley.store.moderation import ModerationStore
 from parley.store.recordings import RecordingStore
@@ -92,12 +90,7 @@ class TranscriptService:
             text = multivariant_playlist(bandwidth=bandwidth)
             return HlsFile(text.encode(), PLAYLIST_TYPE, PLAYLIST_CACHE, immutable=False)
         if name == SUBTITLES_PLAYLIST:
-            entries = [
-                VodEntry(subtitles_name(s.sequence), s.duration, mark)
-                for s, mark in zip(timeline.segments, timeline.discontinuities(), strict=True)
-            ]
-            text = vod_playlist(entries, ended=found.recording.finalized)
-            return HlsFile(text.encode(), PLAYLIST_TYPE, PLAYLIST_CACHE, immutable=False)
+            return vod_file(found, subtitles_name)
         return await self._subtitles_segment(found, name)
 
     async def _subtitles_segment(self, found: Readable, name: str) -> HlsFile:

@@ -76,6 +76,18 @@ class AccountStore(Store):
         rows = await self.conn.execute(select(accounts).where(accounts.c.id.in_(list(ids))))
         return {row.id: _account(row) for row in rows}
 
+    async def in_state(self, ids: Sequence[str], state: AccountState) -> list[str]:
+        """Which of these accounts are in `state`: only their ids, so that the sweep's check
+        of every connected account builds no record for the thousands that are not."""
+        found: list[str] = []
+        for start in range(0, len(ids), 1000):
+            query = select(accounts.c.id).where(
+                accounts.c.id.in_(list(ids[start : start + 1000])),
+                accounts.c.state == state.value,
+            )
+            found += (await self.conn.execute(query)).scalars()
+        return found
+
     async def password_hash(self, account_id: str) -> str | None:
         query = select(accounts.c.password_hash).where(accounts.c.id == account_id)
         return (await self.conn.execute(query)).scalar_one_or_none()
@@ -144,6 +156,9 @@ def _session(row: Any) -> StoredSession:  # a Row of _SESSION_COLUMNS
     )
 
 
+# An unrevoked session and its account.
+SessionFound = tuple[StoredSession, Account]
+
 _SESSION_COLUMNS = (
     sessions.c.id.label("session_id"),
     sessions.c.account_id,
@@ -168,23 +183,43 @@ class SessionStore(Store):
             )
         )
 
-    async def account_for(self, token_hash: str) -> tuple[StoredSession, Account] | None:
-        """The unrevoked session of a token and its account (expiry is the caller's to judge)."""
+    async def accounts_for(self, token_hashes: Sequence[str]) -> dict[str, SessionFound]:
+        """The unrevoked sessions of these tokens with their accounts, by token hash, in one
+        query (expiry is the caller's to judge)."""
         query = (
-            select(*_SESSION_COLUMNS, accounts)
+            select(*_SESSION_COLUMNS, sessions.c.token_hash, accounts)
             .join(accounts, accounts.c.id == sessions.c.account_id)
-            .where(sessions.c.token_hash == token_hash, sessions.c.revoked_at.is_(None))
+            .where(sessions.c.token_hash.in_(list(token_hashes)), sessions.c.revoked_at.is_(None))
         )
-        return await self._first(query, lambda row: (_session(row), _account(row)))
+        rows = await self.conn.execute(query)
+        return {row.token_hash: (_session(row), _account(row)) for row in rows}
 
-    async def live(self, session_ids: Sequence[str]) -> dict[str, StoredSession]:
-        """The unrevoked ones among these sessions, in one query."""
+    async def maybe_ended(
+        self,
+        session_ids: Sequence[str],
+        *,
+        used_since: datetime,
+        created_since: datetime,
+        always_read: str,
+    ) -> dict[str, StoredSession | None]:
+        """Among these sessions, the revoked ones (None) and those that may have expired (not
+        used since `used_since`, created before `created_since`, or of scope `always_read`),
+        in one query: the others are live, and are not read back."""
         if not session_ids:
             return {}
-        query = select(*_SESSION_COLUMNS).where(
-            sessions.c.id.in_(list(session_ids)), sessions.c.revoked_at.is_(None)
+        query = select(*_SESSION_COLUMNS, sessions.c.revoked_at).where(
+            sessions.c.id.in_(list(session_ids)),
+            or_(
+                sessions.c.revoked_at.is_not(None),
+                sessions.c.last_used_at < used_since,
+                sessions.c.created_at < created_since,
+                sessions.c.scope == always_read,
+            ),
         )
-        return {row.session_id: _session(row) for row in await self.conn.execute(query)}
+        return {
+            row.session_id: None if row.revoked_at is not None else _session(row)
+            for row in await self.conn.execute(query)
+        }
 
     async def touch(self, session_id: str, now: datetime, *, unless_after: datetime) -> None:
         """Record a use, unless one after `unless_after` is recorded already (another request
@@ -273,6 +308,13 @@ class SocialStore(Store):
 
     async def blocks(self, blocker_id: str, blocked_id: str) -> bool:
         return await self._exists(_edge(blocks, blocker_id, blocked_id))
+
+    async def blocked_among(self, blocker_id: str, account_ids: Sequence[str]) -> set[str]:
+        """Which of `account_ids` the blocker blocks, in one query."""
+        query = select(blocks.c.blocked_id).where(
+            blocks.c.blocker_id == blocker_id, blocks.c.blocked_id.in_(list(account_ids))
+        )
+        return set((await self.conn.execute(query)).scalars())
 
     async def _exists(self, where: ColumnElement[bool]) -> bool:
         return bool((await self.conn.execute(select(exists().where(where)))).scalar())

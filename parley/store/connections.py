@@ -10,9 +10,12 @@ came back through another node meanwhile.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, case, delete, exists, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.store.rows import insert_ignoring_duplicate
@@ -32,6 +35,21 @@ async def count_socket(conn: AsyncConnection, space_id: str, account_id: str, no
     row = dict(space_id=space_id, account_id=account_id, node_id=node_id, sockets=1)
     if not await insert_ignoring_duplicate(conn, _t, row):
         await conn.execute(bump)  # another transaction of this node inserted it meanwhile
+
+
+async def count_sockets(
+    conn: AsyncConnection, space_id: str, account_ids: Sequence[str], node_id: str
+) -> None:
+    """`count_socket` for several accounts in one statement (a batch of joins)."""
+    if not account_ids:
+        return
+    dialect = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
+    upsert = dialect(_t).on_conflict_do_update(
+        index_elements=[_t.c.space_id, _t.c.account_id, _t.c.node_id],
+        set_={"sockets": _t.c.sockets + 1},
+    )
+    rows = [dict(space_id=space_id, account_id=a, node_id=node_id, sockets=1) for a in account_ids]
+    await conn.execute(upsert, rows)
 
 
 async def uncount_socket(

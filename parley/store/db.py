@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import event, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+
+T = TypeVar("T")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -34,12 +37,23 @@ class Database:
             # more than waiting a moment for a pooled one.
             self.read_engine = create_async_engine(url, pool_size=8, max_overflow=0)
             for engine, immediate in ((self.write_engine, True), (self.read_engine, False)):
-                self._tune_sqlite(engine, immediate=immediate)
+                self._tune_sqlite(engine.sync_engine, immediate=immediate)
+            # The same database through the sqlite3 module, for whole transactions run in one
+            # thread (`write_whole`); its one connection lives in that thread.
+            self._whole_engine: Engine | None = create_engine(
+                url.replace("+aiosqlite", "", 1), pool_size=1, max_overflow=0
+            )
+            self._tune_sqlite(self._whole_engine, immediate=True)
+            self._writer: ThreadPoolExecutor | None = ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="sqlite-writer"
+            )
         else:
             self.write_engine = create_async_engine(
                 url, pool_size=10, max_overflow=20, pool_pre_ping=True
             )
             self.read_engine = self.write_engine
+            self._whole_engine = None
+            self._writer = None
         self._write_lock = asyncio.Lock()
 
     @staticmethod
@@ -49,8 +63,8 @@ class Database:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
 
     @staticmethod
-    def _tune_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
-        @event.listens_for(engine.sync_engine, "connect")
+    def _tune_sqlite(engine: Engine, *, immediate: bool) -> None:
+        @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
             # Take over transaction control from the sqlite3 module so BEGIN is ours to issue.
             dbapi_conn.isolation_level = None
@@ -61,7 +75,7 @@ class Database:
             cursor.execute("PRAGMA busy_timeout=10000")
             cursor.close()
 
-        @event.listens_for(engine.sync_engine, "begin")
+        @event.listens_for(engine, "begin")
         def _on_begin(conn: Connection) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
@@ -74,6 +88,27 @@ class Database:
         else:
             async with self.write_engine.begin() as conn:
                 yield conn
+
+    async def write_whole(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """`work` as one transaction, committed when it returns, rolled back if it raises.
+
+        On SQLite the whole of it runs in one writer thread, one hand-off for the transaction
+        instead of one per statement (each a thread hop, which under load waits for the GIL
+        and the scheduler). `work` may await only its connection's `execute`: there it never
+        suspends, and anything else that would is refused loudly. On PostgreSQL it is `write`.
+        """
+        if self._writer is None:
+            async with self.write() as conn:
+                return await work(conn)
+        loop = asyncio.get_running_loop()
+        async with self._write_lock:
+            return await loop.run_in_executor(self._writer, self._run_whole, work)
+
+    def _run_whole(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        assert self._whole_engine is not None
+        with self._whole_engine.begin() as conn:
+            # Stores use an AsyncConnection's `execute` and `dialect`, which this provides.
+            return _run_to_end(work(cast(AsyncConnection, _NeverSuspends(conn))))
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -94,9 +129,39 @@ class Database:
             await conn.run_sync(_upgrade)
 
     async def close(self) -> None:
+        if self._writer is not None:
+            assert self._whole_engine is not None
+            # The engine's connection belongs to the writer thread: closed there.
+            await asyncio.get_running_loop().run_in_executor(
+                self._writer, self._whole_engine.dispose
+            )
+            self._writer.shutdown()
         await self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             await self.read_engine.dispose()
+
+
+class _NeverSuspends:
+    """An AsyncConnection's `execute` and `dialect` over a sync connection: awaiting
+    `execute` runs the statement there and then."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self.dialect = conn.dialect
+
+    async def execute(self, statement: Any, parameters: Any = None) -> Any:
+        return self._conn.execute(statement, parameters)
+
+
+def _run_to_end(work: Awaitable[T]) -> T:
+    """Run a coroutine that never suspends to its end, here, without an event loop."""
+    coroutine = cast(Coroutine[Any, Any, T], work)
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        return cast(T, done.value)
+    coroutine.close()
+    raise RuntimeError("a whole transaction awaited something other than its statements")
 
 
 def _upgrade(connection: Connection) -> None:

@@ -20,7 +20,7 @@ from parley.core.spaces.model import (
     SpaceState,
     SpaceStatus,
 )
-from parley.store.connections import count_socket, uncount_socket
+from parley.store.connections import count_socket, count_sockets, uncount_socket
 from parley.store.rows import Columns, Store, columns_of, insert_ignoring_duplicate, record
 from parley.store.tables import accounts, participants, reminders, space_events, spaces
 from parley.store.types import storable_key
@@ -123,11 +123,12 @@ class SpaceStore(Store):
                     .where(participants.c.space_id == space_id, participants.c.present)
                     .values(present=False)
                 )
+        arrived: list[Columns] = []
         for account_id, p in state.participants.items():
             pvalues = _participant_values(p)
             before = self._loaded.get(account_id)
             if before is None:
-                await self.conn.execute(insert(participants).values(space_id=space_id, **pvalues))
+                arrived.append({"space_id": space_id, **pvalues})
             elif before != pvalues:
                 diff: Columns = {k: v for k, v in pvalues.items() if before.get(k) != v}
                 if diff.get("present") is True:
@@ -147,6 +148,8 @@ class SpaceStore(Store):
                     .values(**diff)
                 )
             self._loaded[account_id] = pvalues
+        if arrived:
+            await self.conn.execute(insert(participants), arrived)
         if events:
             await self.conn.execute(
                 insert(space_events),
@@ -294,6 +297,21 @@ class SpaceStore(Store):
         )
         if counted.rowcount:
             await count_socket(self.conn, space_id, account_id, node_id)
+
+    async def connected_many(self, space_id: str, account_ids: Sequence[str], node_id: str) -> None:
+        """`connected` for several participants of one space (a batch of joins), in two
+        statements. Every one of them is a participant: the batch's transaction made them so."""
+        if not account_ids:
+            return
+        await self.conn.execute(
+            update(participants)
+            .where(
+                participants.c.space_id == space_id,
+                participants.c.account_id.in_(list(account_ids)),
+            )
+            .values(connections=participants.c.connections + 1, disconnected_at=None)
+        )
+        await count_sockets(self.conn, space_id, account_ids, node_id)
 
     async def disconnected(
         self, space_id: str, account_id: str, node_id: str, now: datetime

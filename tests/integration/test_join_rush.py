@@ -7,6 +7,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 
 from parley.services.fanout import AUDIENCE_MIN_SECONDS
@@ -20,6 +21,16 @@ RUSH = 40
 async def server(database_url: str) -> AsyncIterator[ServerThread]:
     with serve(database_url=database_url) as running:
         yield running
+
+
+async def metrics(server: ServerThread) -> dict[str, float]:
+    async with httpx.AsyncClient(base_url=server.base_url) as http:
+        text = (await http.get("/metrics")).text
+    return {
+        name: float(value)
+        for name, _, value in (line.partition(" ") for line in text.splitlines())
+        if not name.startswith("#") and "{" not in name
+    }
 
 
 def last_count(messages: list[dict[str, object]]) -> object:
@@ -59,4 +70,47 @@ async def test_the_audience_hears_a_rush_of_joins_as_a_few_exact_counts(
         assert seqs == sorted(set(seqs))
     assert (await host.call("GET", f"/spaces/{sid}", 200))["listener_count"] == final
     for person in (host, fan, *crowd):
+        await person.close()
+
+
+async def test_in_a_rush_each_refusal_is_its_own_and_the_others_get_in(
+    server: ServerThread,
+) -> None:
+    """Joins that arrive together are decided in one transaction (services/batches.py): a
+    refused joiner among them must neither take the others down nor slip in with them."""
+    host, removed, blocked, *crowd = [
+        await Person.sign_up(server.base_url, h)
+        for h in ["host", "removed", "blocked"] + [f"q{i}" for i in range(RUSH)]
+    ]
+    sid = (await host.call("POST", "/spaces", 201, json={"title": "Door"}))["id"]
+    await removed.call("POST", f"/spaces/{sid}/join", 200)
+    await host.call("POST", f"/spaces/{sid}/remove/{removed.handle}", 204)
+    await host.call("POST", f"/accounts/{blocked.handle}/block", 204)
+    half = RUSH // 2
+    # Tokens this node has not seen are looked up together too: a bad one is refused alone.
+    stranger = Person(server.base_url, "stranger", "not-a-token", {})
+    outcomes = await asyncio.gather(
+        *(p.call("POST", f"/spaces/{sid}/join", 200) for p in crowd[:half]),
+        removed.call("POST", f"/spaces/{sid}/join", 403),
+        blocked.call("POST", f"/spaces/{sid}/join", 403),
+        stranger.call("POST", f"/spaces/{sid}/join", 401),
+        *(p.call("POST", f"/spaces/{sid}/join", 200) for p in crowd[half:]),
+    )
+    refusals = outcomes[half : half + 3]
+    assert [r["code"] for r in refusals] == [
+        "removed_from_space",
+        "blocked_by_host",
+        "invalid_token",
+    ]
+    joined = [o["handle"] for o in outcomes[:half] + outcomes[half + 3 :]]
+    assert joined == [p.handle for p in crowd]
+    space = await host.call("GET", f"/spaces/{sid}", 200)
+    assert space["listener_count"] == RUSH
+    # They came together, and shared transactions.
+    scraped = await metrics(server)
+    assert scraped["parley_joins_total"] == RUSH + 3
+    assert scraped["parley_join_transactions_total"] < RUSH
+    listeners = await host.call("GET", f"/spaces/{sid}/listeners?limit=500", 200)
+    assert {p["handle"] for p in listeners} == {p.handle for p in crowd}
+    for person in (host, removed, blocked, stranger, *crowd):
         await person.close()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from parley.api.routes.hls import RangeNotSatisfiable, requested_range
+from parley.api.files import RangeNotSatisfiable, requested_range
 from parley.media.playlist import (
     LowLatency,
     PartEntry,

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from parley.core.sessions import SessionPolicy, SessionTimes, expired, expires_at, needs_touch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from parley.core.sessions import (
+    SessionPolicy,
+    SessionTimes,
+    expired,
+    expires_at,
+    needs_touch,
+    surely_live,
+)
 
 POLICY = SessionPolicy(
     idle=timedelta(days=30),
@@ -33,3 +43,20 @@ def test_a_use_is_written_down_only_every_few_minutes() -> None:
     session = SessionTimes(T0, T0, appeal_only=False)
     assert not needs_touch(POLICY, session, T0 + timedelta(minutes=4))
     assert needs_touch(POLICY, session, T0 + timedelta(minutes=5))
+
+
+@given(
+    created_ago=st.integers(min_value=0, max_value=100 * 24 * 3600),
+    used_ago=st.integers(min_value=0, max_value=100 * 24 * 3600),
+)
+def test_a_session_inside_the_sweeps_bounds_has_not_expired(
+    created_ago: int, used_ago: int
+) -> None:
+    """The sweep reads back only sessions outside `surely_live`'s bounds (and every
+    appeal-only one): none inside may have expired."""
+    now = datetime(2026, 12, 3, tzinfo=UTC)
+    created = now - timedelta(seconds=created_ago)
+    times = SessionTimes(created, max(created, now - timedelta(seconds=used_ago)), False)
+    used_since, created_since = surely_live(POLICY, now)
+    if times.last_used_at >= used_since and times.created_at >= created_since:
+        assert not expired(POLICY, times, now)

@@ -14,7 +14,8 @@ import json
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from parley.api.routes.spaces import spaces_out
+from parley.api.routes.spaces import owners_in
+from parley.api.schemas.spaces import SpaceOut
 from parley.bus.messages import encode
 from parley.core.errors import RuleViolation, Unauthenticated
 from parley.core.ratelimit import LimitName, RateLimited
@@ -157,7 +158,11 @@ async def _catch_up(ws: WebSocket, node: Node, feed: Feed, client: Client) -> No
         seq = view.space.seq
         text = feed.snapshot.text(seq)
         if text is None:
-            data = (await spaces_out(node, [view]))[0].model_dump(mode="json")
+            owners = feed.snapshot.owners()
+            if owners is None:
+                owners = await owners_in(node, [view])
+                feed.snapshot.keep_owners(owners)
+            data = SpaceOut.of(view, owners).model_dump(mode="json")
             text = json.dumps({"type": Frame.SNAPSHOT.value, "seq": seq, "data": data})
             feed.snapshot.keep_text(seq, text)
         await ws.send_text(text)

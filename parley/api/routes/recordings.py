@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from parley.api.deps import CallerDep, MaybeCallerDep, NodeDep
-from parley.api.routes.hls import _respond
+from parley.api.files import Responses, file_response, file_route
 from parley.api.schemas.captions import TranscriptLineOut
 from parley.api.schemas.recordings import (
     ClipOut,
@@ -23,7 +23,7 @@ from parley.services.transcripts import is_transcript_file
 
 router = APIRouter(tags=["recordings"])
 
-FILE_RESPONSES: dict[int | str, dict[str, object]] = {
+FILE_RESPONSES: Responses = {
     206: {"description": "A byte range"},
     404: {"description": "No such space, recording or file; or hidden (`recording_hidden`)"},
     410: {"description": "The recording was deleted (`recording_deleted`)"},
@@ -32,7 +32,7 @@ FILE_RESPONSES: dict[int | str, dict[str, object]] = {
 
 
 def _download(found: HlsFile, request: Request, filename: str) -> Response:
-    response = _respond(found, request.headers.get("range"), head=request.method == "HEAD")
+    response = file_response(found, request)
     if response.status_code < 300:
         response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
@@ -84,12 +84,12 @@ async def recording_transcript(
     return [TranscriptLineOut.of(line) for line in await node.transcripts.replay(caller, space_id)]
 
 
-@router.head("/spaces/{space_id}/recording/download", include_in_schema=False)
-@router.get(
+@file_route(
+    router,
     "/spaces/{space_id}/recording/download",
-    response_class=Response,
     summary="The whole recording as one M4A file (AAC, remuxed without re-encoding)",
-    responses={200: {"content": {"audio/mp4": {}}}, **FILE_RESPONSES},
+    types=("audio/mp4",),
+    responses=FILE_RESPONSES,
 )
 async def download_recording(
     space_id: str, request: Request, caller: MaybeCallerDep, node: NodeDep
@@ -98,17 +98,14 @@ async def download_recording(
     return _download(found, request, f"parley-{space_id}.m4a")
 
 
-@router.head("/spaces/{space_id}/recording/{name}", include_in_schema=False)
-@router.get(
+@file_route(
+    router,
     "/spaces/{space_id}/recording/{name}",
-    response_class=Response,
     summary="The replay's VOD playlist (replay.m3u8) or one of its segments (seg-NNNNNN.ts); "
     "its transcript (transcript.vtt); the multivariant playlist with the transcript as subtitles "
     "(master.m3u8), the subtitles playlist (subtitles.m3u8) and its segments (sub-NNNNNN.vtt)",
-    responses={
-        200: {"content": {"application/vnd.apple.mpegurl": {}, "video/mp2t": {}, "text/vtt": {}}},
-        **FILE_RESPONSES,
-    },
+    types=("application/vnd.apple.mpegurl", "video/mp2t", "text/vtt"),
+    responses=FILE_RESPONSES,
 )
 async def recording_file(
     space_id: str, name: str, request: Request, caller: MaybeCallerDep, node: NodeDep
@@ -117,7 +114,7 @@ async def recording_file(
         found = await node.transcripts.file(caller, space_id, name)
     else:
         found = await node.recordings.file(caller, space_id, name)
-    return _respond(found, request.headers.get("range"), head=request.method == "HEAD")
+    return file_response(found, request)
 
 
 @router.delete("/admin/spaces/{space_id}/recording", status_code=204)
@@ -143,12 +140,12 @@ async def get_clip(clip_id: str, caller: MaybeCallerDep, node: NodeDep) -> ClipO
     return ClipOut.of(await node.clips.get(caller, clip_id))
 
 
-@router.head("/clips/{clip_id}/audio", include_in_schema=False)
-@router.get(
+@file_route(
+    router,
     "/clips/{clip_id}/audio",
-    response_class=Response,
     summary="A clip as one M4A file",
-    responses={200: {"content": {"audio/mp4": {}}}, **FILE_RESPONSES},
+    types=("audio/mp4",),
+    responses=FILE_RESPONSES,
 )
 async def clip_audio(
     clip_id: str, request: Request, caller: MaybeCallerDep, node: NodeDep

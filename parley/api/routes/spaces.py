@@ -14,6 +14,7 @@ from parley.api.schemas.spaces import (
     MediaConfig,
     MediaOffer,
     NewSpace,
+    Owners,
     ParticipantOut,
     Reaction,
     SpaceChange,
@@ -36,9 +37,14 @@ actions = APIRouter(dependencies=[limit(LimitName.SPACE_ACTIONS)])
 
 async def spaces_out(node: Node, views: Sequence[SpaceView]) -> list[SpaceOut]:
     """Spaces as readers get them: every bot on a stage or hosting labelled with its owner."""
-    ids = [p.account_id for view in views for p in view.stage]
-    owners = await node.bots.owners_of(ids + [view.space.host_id for view in views])
+    owners = await owners_in(node, views)
     return [SpaceOut.of(view, owners) for view in views]
+
+
+async def owners_in(node: Node, views: Sequence[SpaceView]) -> Owners:
+    """The bots on these spaces' stages or hosting them, with their owners."""
+    ids = [p.account_id for view in views for p in view.stage]
+    return await node.bots.owners_of(ids + [view.space.host_id for view in views])
 
 
 async def _space_out(node: Node, view: SpaceView) -> SpaceOut:
@@ -120,7 +126,10 @@ async def listeners(
 async def join(space_id: str, caller: CallerDep, node: NodeDep) -> ParticipantOut:
     # Clients open the space's event socket next (the web client does): counted here.
     joined = await node.spaces.join(caller, space_id, socket_follows=True)
-    return (await _participants_out(node, [joined]))[0]
+    owner = joined.bot_owner
+    return ParticipantOut.of(
+        joined.participant, {} if owner is None else {caller.account.id: owner}
+    )
 
 
 # The caller acting on a space, or on someone in it named by handle: each answers 204 and has

@@ -4,7 +4,7 @@
 // token may make tokens.
 import { del, get, post, q } from "./api.js";
 import { automatedLabel } from "./automated.js";
-import { announce, errorBox, field, h, onClick, onSubmit, when } from "./ui.js";
+import { announce, errorBox, field, foldedForm, h, onClick, onSubmit, when } from "./ui.js";
 
 const SCOPES = [
   ["posts:write", "Write posts"],
@@ -89,16 +89,14 @@ function tokenItem(token, refresh) {
 }
 
 function newBotForm(refresh) {
-  const box = errorBox();
-  const form = h(
-    "form",
-    { class: "stack" },
-    field({ label: "Bot handle", name: "handle", maxlength: 15, autocomplete: "off", required: true, hint: "Letters, digits and underscores" }),
-    field({ label: "Bot display name", name: "display_name", maxlength: 50, autocomplete: "off", required: true }),
-    box,
-    h("button", { type: "submit", class: "secondary small" }, "Create bot"),
-  );
-  const details = h("details", {}, h("summary", {}, "Create a bot"), form);
+  const { details, form, box } = foldedForm({
+    summary: "Create a bot",
+    controls: [
+      field({ label: "Bot handle", name: "handle", maxlength: 15, autocomplete: "off", required: true, hint: "Letters, digits and underscores" }),
+      field({ label: "Bot display name", name: "display_name", maxlength: 50, autocomplete: "off", required: true }),
+    ],
+    submit: "Create bot",
+  });
   onSubmit(form, box, async () => {
     const made = await post("/me/bots", { handle: form.handle.value.trim(), display_name: form.display_name.value.trim() });
     form.reset();
@@ -110,22 +108,21 @@ function newBotForm(refresh) {
 }
 
 function newTokenForm(me, state, secret, refresh) {
-  const box = errorBox();
   const forWhom = h("select", { id: "token-for", name: "bot", onchange: () => (forWhom.dataset.chosen = "1") });
   const checks = SCOPES.map(([value, label]) => {
     const id = `scope-${value.replace(/\W/g, "-")}`;
     return h("div", { class: "field check" }, h("input", { type: "checkbox", id, name: "scope", value, checked: value === "posts:write" }), h("label", { for: id }, h("code", {}, value), ` ${label}`));
   });
-  const form = h(
-    "form",
-    { class: "stack" },
-    field({ label: "Token name", name: "name", maxlength: 50, autocomplete: "off", required: true, placeholder: "e.g. flight tracker" }),
-    h("div", { class: "field" }, h("label", { for: "token-for" }, "Acts as"), forWhom),
-    h("fieldset", { class: "scopes" }, h("legend", {}, "Scopes: what it may do"), checks),
-    box,
-    h("button", { type: "submit", class: "primary small" }, "Create token"),
-  );
-  const details = h("details", {}, h("summary", {}, "Create a token"), form);
+  const { details, form, box } = foldedForm({
+    summary: "Create a token",
+    controls: [
+      field({ label: "Token name", name: "name", maxlength: 50, autocomplete: "off", required: true, placeholder: "e.g. flight tracker" }),
+      h("div", { class: "field" }, h("label", { for: "token-for" }, "Acts as"), forWhom),
+      h("fieldset", { class: "scopes" }, h("legend", {}, "Scopes: what it may do"), checks),
+    ],
+    submit: "Create token",
+    submitClass: "primary small",
+  });
   onSubmit(form, box, async () => {
     const scopes = [...form.querySelectorAll('input[name="scope"]:checked')].map((c) => c.value);
     const made = await post("/me/tokens", { name: form.name.value.trim(), scopes, bot: forWhom.value || null });

@@ -5,7 +5,7 @@ import { automatedLabel } from "./automated.js";
 import { botsSection } from "./bots.js";
 import { postItem } from "./home.js";
 import { showText } from "./posts.js";
-import { announce, avatar, busy, errorBox, field, h, onClick, onSubmit } from "./ui.js";
+import { announce, avatar, busy, errorBox, field, foldedForm, h, onClick, onSubmit } from "./ui.js";
 
 const RULES = [
   ["spam", "Spam"],
@@ -118,17 +118,17 @@ function relationButton(page, relation) {
 }
 
 function reportForm(profile) {
-  const rbox = errorBox();
-  const form = h(
-    "form",
-    { class: "stack report" },
-    field({ label: "Rule broken", name: "rule", tag: "select", options: RULES, value: "spam" }),
-    field({ label: "What happened (optional)", name: "comment", tag: "textarea", rows: 2, maxlength: 1000 }),
-    rbox,
-    h("button", { type: "submit", class: "secondary small" }, "Send report"),
-  );
-  const details = h("details", { class: "report-box" }, h("summary", {}, `Report @${profile.handle}`), form);
-  onSubmit(form, rbox, async () => {
+  const { details, form, box } = foldedForm({
+    summary: `Report @${profile.handle}`,
+    controls: [
+      field({ label: "Rule broken", name: "rule", tag: "select", options: RULES, value: "spam" }),
+      field({ label: "What happened (optional)", name: "comment", tag: "textarea", rows: 2, maxlength: 1000 }),
+    ],
+    submit: "Send report",
+    formClass: "stack report",
+    detailsClass: "report-box",
+  });
+  onSubmit(form, box, async () => {
     await post("/reports", { target_type: "account", target_id: profile.handle, rule: form.rule.value, comment: form.comment.value.trim() });
     details.open = false;
     form.reset();
@@ -157,18 +157,16 @@ function composer(page) {
 }
 
 function editor(page) {
-  const ebox = errorBox();
-  const form = h(
-    "form",
-    { class: "stack" },
-    field({ label: "Display name", name: "display_name", value: page.profile.display_name, maxlength: 50, autocomplete: "name" }),
-    field({ label: "Bio", name: "bio", tag: "textarea", rows: 3, maxlength: 500 }),
-    ebox,
-    h("button", { type: "submit", class: "secondary small" }, "Save profile"),
-  );
+  const { details, form, box } = foldedForm({
+    summary: "Edit profile",
+    controls: [
+      field({ label: "Display name", name: "display_name", value: page.profile.display_name, maxlength: 50, autocomplete: "name" }),
+      field({ label: "Bio", name: "bio", tag: "textarea", rows: 3, maxlength: 500 }),
+    ],
+    submit: "Save profile",
+  });
   form.bio.value = page.profile.bio || "";
-  const details = h("details", {}, h("summary", {}, "Edit profile"), form);
-  onSubmit(form, ebox, async () => {
+  onSubmit(form, box, async () => {
     page.profile = await api("PATCH", "/accounts/me", { display_name: form.display_name.value.trim(), bio: form.bio.value.trim() });
     showText(page.main.querySelector("h1"), page.profile.display_name_parts, page.profile.display_name);
     drawHead(page);
@@ -180,17 +178,15 @@ function editor(page) {
 
 // Your sessions: a new password signs out every other device; "everywhere" includes this one.
 function security(page) {
-  const pbox = errorBox();
-  const form = h(
-    "form",
-    { class: "stack" },
-    field({ label: "Current password", name: "current_password", type: "password", autocomplete: "current-password", required: true }),
-    field({ label: "New password", name: "new_password", type: "password", autocomplete: "new-password", required: true, minlength: 8, hint: "At least 8 characters. Your other devices are signed out." }),
-    pbox,
-    h("button", { type: "submit", class: "secondary small" }, "Change password"),
-  );
-  const details = h("details", {}, h("summary", {}, "Change password"), form);
-  onSubmit(form, pbox, async () => {
+  const { details, form, box } = foldedForm({
+    summary: "Change password",
+    controls: [
+      field({ label: "Current password", name: "current_password", type: "password", autocomplete: "current-password", required: true }),
+      field({ label: "New password", name: "new_password", type: "password", autocomplete: "new-password", required: true, minlength: 8, hint: "At least 8 characters. Your other devices are signed out." }),
+    ],
+    submit: "Change password",
+  });
+  onSubmit(form, box, async () => {
     await post("/accounts/me/password", { current_password: form.current_password.value, new_password: form.new_password.value });
     form.reset();
     details.open = false;

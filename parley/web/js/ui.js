@@ -77,6 +77,15 @@ function showToast(text, urgent) {
 }
 
 // An inline error box for a form or panel.
+// A form folded under a summary line: its controls, an error box and the submit button, in that
+// order. The caller wires the submission (onSubmit with `box`) and folds it again when done.
+export function foldedForm({ summary, controls, submit, formClass = "stack", submitClass = "secondary small", detailsClass }) {
+  const box = errorBox();
+  const form = h("form", { class: formClass }, controls, box, h("button", { type: "submit", class: submitClass }, submit));
+  const details = h("details", { class: detailsClass }, h("summary", {}, summary), form);
+  return { details, form, box };
+}
+
 export function errorBox() {
   const box = h("p", { class: "error", role: "alert", hidden: true });
   box.show = (error) => {
