@@ -18,8 +18,13 @@ nginx, and the CPU a segmented space costs.
 
 The server is pinned to core 0, this process (speaker, clients, load) to core 1.
 
-    python -m bench.hls [--seconds 60] [--listeners 100 1000 10000] [--load-seconds 20]
-                        [--direct 100] [--load-only]
+    python -m bench.hls [--seconds 60] [--listeners N ...] [--load-seconds 20] [--direct N]
+                        [--load-only [--segments]]
+
+The load runs both ways unless `--load-only` picks one: LL-HLS with 10, 100, 1,000 and 2,500
+listeners (four requests a second each: 10,000 a second is what two cores drive, client and
+nginx and node together), standard HLS (`--segments`) with 100, 1,000 and 10,000 (one a
+second each).
 """
 
 from __future__ import annotations
@@ -223,18 +228,28 @@ async def latency_run(parts: bool, seconds: float) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--listeners", type=int, nargs="*", default=[100, 1000, 10_000])
+    parser.add_argument(
+        "--listeners",
+        type=int,
+        nargs="*",
+        help="audiences through nginx (default: 10 100 1000 2500; with --segments 100 1000 10000)",
+    )
     parser.add_argument("--load-seconds", type=float, default=20)
     parser.add_argument("--load-only", action="store_true", help="only the origin load")
     parser.add_argument(
-        "--direct", type=int, default=100, help="listeners on the node without nginx (0: none)"
+        "--direct",
+        type=int,
+        help="listeners on the node without nginx, 0: none (default: 10; with --segments 100)",
+    )
+    parser.add_argument(
+        "--segments",
+        action="store_true",
+        help="load only: standard HLS (2 s segments, no parts), as hls.js plays it",
     )
     args = parser.parse_args()
     os.sched_setaffinity(0, {1})
     if args.load_only:
-        from bench.hls_load import load_section
-
-        load_section(args.listeners, args.load_seconds, args.direct)
+        load(args, args.segments)
         return
     rows = []
     for parts in (True, False):
@@ -257,10 +272,17 @@ def main() -> None:
         )
     section = "Live HLS: glass-to-glass latency and CPU per space"
     record(section, "python -m bench.hls", "\n".join(table) + "\n\n" + LATENCY_NOTE)
-    if args.listeners:
-        from bench.hls_load import load_section
+    if args.listeners != []:
+        load(args, segments=False)
+        load(args, segments=True)
 
-        load_section(args.listeners, args.load_seconds, args.direct)
+
+def load(args: argparse.Namespace, segments: bool) -> None:
+    from bench.hls_load import load_section
+
+    listeners = args.listeners or ([100, 1000, 10_000] if segments else [10, 100, 1000, 2500])
+    direct = args.direct if args.direct is not None else (100 if segments else 10)
+    load_section(listeners, args.load_seconds, direct, segments)
 
 
 if __name__ == "__main__":

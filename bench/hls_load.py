@@ -1,23 +1,32 @@
-"""The origin's load when listeners by the thousand play a space's LL-HLS through nginx.
+"""The origin's load when listeners by the thousand play a space's live HLS through nginx.
 
 Debian's nginx runs deploy/nginx/parley.conf (the file operators are told to use), with only
 the node's address, the port and the cache directory replaced, inside a minimal main config
 that also logs each request nginx sent to the node. A space's host sings over WebRTC; N
-simulated listeners play it as hls.js does in low-latency mode (bench/hls_listeners.py), spread
-over several processes. The node and nginx share core 0, the load processes have core 1.
+simulated listeners play it as hls.js does (bench/hls_listeners.py), spread over several
+processes: in low-latency mode (LL-HLS, 0.512 s parts, the node's default), or, with
+`--segments`, as standard HLS (the node's parts turned off, PARLEY_HLS_PART_SECONDS=0: 2 s
+segments, about one request a second per listener instead of four). The node and nginx share
+core 0, the load processes have core 1.
 
-Per N, over a steady window: what the listeners got (requests per second, errors, parts they
-skipped), how late each part reached them, what reached the node (from nginx's log, by kind),
-and the CPU of the load processes, nginx and the node. "How late": a probe on core 0 follows
-the playlist at the node itself, bypassing nginx, and notes when each part is first listed;
-a listener's lateness for a part is when it had the part's bytes minus that. The probe's
-requests are not in the node's count (they do not pass nginx).
+Per N, over a steady window: what the listeners got (requests per second, errors, parts or
+segments they skipped), how late each reached them, what reached the node (from nginx's log,
+by kind), and the CPU of the load processes, nginx and the node. "How late": a probe on core 0
+follows the playlist at the node itself, bypassing nginx (blocking reloads with parts, a reload
+every 0.1 s without), and notes when each part or segment is first listed; a listener's
+lateness is when it had the bytes minus that. The probe's requests are not in the node's count
+(they do not pass nginx).
 
-A row is a measurement only if the listeners kept up, as a player would: no errors, no part
-skipped, each listener's request rate at least 90 % of what hls.js sends (two requests per
-part), part lateness p99 within 1 s (a player PART-HOLD-BACK, 1.536 s, behind the live edge
-stalls once a part is later than that minus its own length). Otherwise the row says why it
-failed, and what it shows is the load client's limit, not the origin's.
+A row is a measurement only if the listeners kept up, as a player would: no errors, nothing
+skipped, and
+- LL-HLS: each listener's request rate at least 90 % of what hls.js sends (two requests per
+  part), part lateness p99 within 1 s (a player PART-HOLD-BACK, 1.536 s, behind the live edge
+  stalls once a part is later than that minus its own length);
+- standard HLS: each reload sent within 0.5 s (p99) of when hls.js's schedule had it due (the
+  load process kept time), segment lateness p99 within 4 s (a player three target durations,
+  6 s, behind the live edge stalls once a segment is later than that minus its own 2 s).
+Otherwise the row says why it failed, and what it shows is the load client's limit, not the
+origin's.
 """
 
 from __future__ import annotations
@@ -38,7 +47,7 @@ import aiohttp
 
 from bench.common import percentile, raise_fd_limit, record, server_process
 from bench.hls import live_space
-from bench.hls_listeners import HINT, LISTED, Tally, Target, run
+from bench.hls_listeners import HINT, LISTED, SEGMENT, Tally, Target, run
 from bench.nginx import NginxOptions, running, single_node_site
 
 # Each listener holds two connections, each an open file at both ends; the machine allows
@@ -85,10 +94,10 @@ def nginx_in_front(node_port: int) -> Iterator[Proxy]:
         yield Proxy(nginx.port, nginx.prefix / "origin.log", nginx.workers())
 
 
-def _sing_and_probe(api: str, out: Connection) -> None:
+def _sing_and_probe(api: str, segments: bool, out: Connection) -> None:
     """The speaker and the probe, in a process of their own on core 0: the load must starve
     neither the speaker's WebRTC nor the probe's clock. Sends the space's id, then, when asked,
-    when each part was first listed at the node."""
+    when each part (segment: key (number, -1)) was first listed at the node."""
     os.sched_setaffinity(0, {0})
     listed: dict[tuple[int, int], float] = {}
 
@@ -98,6 +107,11 @@ def _sing_and_probe(api: str, out: Connection) -> None:
             async with http.get(base + "live.m3u8", params=params) as r:
                 text = await r.read()
             now = time.time()
+            if segments:
+                for _, _, n in SEGMENT.findall(text):
+                    listed.setdefault((int(n), -1), now)
+                await asyncio.sleep(0.1)
+                continue
             for m, p in LISTED.findall(text):
                 listed.setdefault((int(m), int(p)), now)
             hint = HINT.search(text)
@@ -128,9 +142,11 @@ class Speaker:
 
 
 @contextmanager
-def speaker(api: str) -> Iterator[Speaker]:
+def speaker(api: str, segments: bool) -> Iterator[Speaker]:
     ours, theirs = multiprocessing.Pipe()
-    child = multiprocessing.get_context("spawn").Process(target=_sing_and_probe, args=(api, theirs))
+    child = multiprocessing.get_context("spawn").Process(
+        target=_sing_and_probe, args=(api, segments, theirs)
+    )
     child.start()
     try:
         if not ours.poll(30):
@@ -167,7 +183,7 @@ def origin_requests(log: Path, start: float, end: float) -> Counter[str]:
         stamp, cache, status, uri = line.split(" ", 3)
         if not start <= float(stamp) < end:
             continue
-        kind = "reload" if "_HLS_msn" in uri else "playlist" if ".m3u8" in uri else "part"
+        kind = "reload" if "_HLS_msn" in uri else "playlist" if ".m3u8" in uri else "media"
         kinds[kind] += 1
         kinds[f"{kind} {cache}"] += 1
         if status != "200":
@@ -176,7 +192,7 @@ def origin_requests(log: Path, start: float, end: float) -> Counter[str]:
 
 
 def load(
-    target: Target, n: int, seconds: float, pids: dict[str, int]
+    target: Target, n: int, seconds: float, pids: dict[str, int], segments: bool
 ) -> tuple[list[Tally], float, float, float, dict[str, float]]:
     """`n` listeners over ceil(n / PER_PROCESS) processes on core 1: their tallies, the CPU
     seconds they used in the window, the window (start, end), and the CPU (percent of a core)
@@ -194,7 +210,7 @@ def load(
             for j in range(4)
         ]
         ours, theirs = spawn.Pipe(duplex=False)
-        child = spawn.Process(target=run, args=(targets, share, start, end, theirs))
+        child = spawn.Process(target=run, args=(targets, share, start, end, segments, theirs))
         child.start()
         pipes.append(ours)
         children.append(child)
@@ -214,15 +230,62 @@ class Row:
     ok: bool
 
 
+@dataclass(frozen=True)
+class Mode:
+    """LL-HLS (parts) or standard HLS (segments only): what the node is told, how listeners
+    play, how a row is judged and shown."""
+
+    segments: bool
+
+    @property
+    def env(self) -> dict[str, str]:
+        parts = "0" if self.segments else "0.5"
+        return {"PARLEY_HLS_PART_SECONDS": parts, "PARLEY_HLS_SEGMENT_SECONDS": "2"}
+
+    @property
+    def section(self) -> str:
+        if self.segments:
+            return "Live HLS: origin load behind nginx, standard HLS (2 s segments, no parts)"
+        return "Live HLS: origin load behind nginx"
+
+    @property
+    def command(self) -> str:
+        return "python -m bench.hls --load-only" + (" --segments" if self.segments else "")
+
+    @property
+    def header(self) -> str:
+        if self.segments:
+            return (
+                "| listeners | load processes | requests/s served | per listener "
+                "| errors | segment lateness p50 / p99 | reloads late on hls.js's schedule "
+                "(p99) | requests/s at the node (playlists / segments) | load CPU (core 1) "
+                "| nginx CPU | node CPU | verdict |\n"
+                "|---|---|---|---|---|---|---|---|---|---|---|---|"
+            )
+        return (
+            "| listeners | load processes | requests/s served | per listener, of hls.js's "
+            "| errors | part lateness p50 / p99 | parts that waited on nginx's lock (share, p50) "
+            "| requests/s at the node (reloads / parts / playlists) | load CPU (core 1) "
+            "| nginx CPU | node CPU | verdict |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|---|"
+        )
+
+
 def one_load(
-    target: Target, n: int, seconds: float, proxy: Proxy | None, node_pid: int, probe: Speaker
+    mode: Mode,
+    target: Target,
+    n: int,
+    seconds: float,
+    proxy: Proxy | None,
+    node_pid: int,
+    probe: Speaker,
 ) -> Row:
     workers = proxy.workers if proxy else []
     pids = {"node": node_pid} | {f"nginx{i}": w for i, w in enumerate(workers)}
-    tallies, load_cpu, start, end, cpu = load(target, n, seconds, pids)
+    tallies, load_cpu, start, end, cpu = load(target, n, seconds, pids, mode.segments)
     wall = end - start
     listed = probe.listed()
-    parts_per_second = sum(1 for t in listed.values() if start <= t < end) / wall
+    listed_per_second = sum(1 for t in listed.values() if start <= t < end) / wall
     requests = sum(t.requests for t in tallies)
     errors = sum(t.errors for t in tallies)
     statuses = sum((t.statuses for t in tallies), Counter[int]())
@@ -234,38 +297,69 @@ def one_load(
         if key in listed
         for at in times
     ]
+    lag = [x for t in tallies for x in t.lag]
     per_listener = requests / wall / n
-    expected = 2 * parts_per_second
     origin = origin_requests(proxy.log, start, end) if proxy else Counter[str]()
-    waits = lock_waits(proxy.log.with_name("waited.log"), start, end) if proxy else []
     p50, p99 = percentile(late, 50), percentile(late, 99)
     why = []
     if errors or restarts:
         why.append(f"{errors} errors {dict(statuses)}, {restarts} restarts")
     if gaps:
-        why.append(f"{gaps} parts skipped")
-    if per_listener < 0.9 * expected:
-        why.append(f"listeners at {per_listener / expected:.0%} of hls.js's rate")
-    if not p99 <= 1.0:
-        why.append(f"part lateness p99 {p99:.2f} s")
-    at_node = (
-        f"{(origin['reload'] + origin['playlist'] + origin['part']) / wall:.1f} "
-        f"({origin['reload'] / wall:.1f} / {origin['part'] / wall:.1f} / "
-        f"{origin['playlist'] / wall:.1f})"
-        if proxy
-        else f"{requests / wall:,.0f} (all)"
-    )
+        why.append(f"{gaps} {'segments' if mode.segments else 'parts'} skipped")
+    if mode.segments:
+        lag99 = percentile(lag, 99)
+        if not lag99 <= 0.5:
+            why.append(f"reloads {lag99:.2f} s late (p99)")
+        if not p99 <= 4.0:
+            why.append(f"segment lateness p99 {p99:.2f} s")
+    else:
+        expected = 2 * listed_per_second
+        if per_listener < 0.9 * expected:
+            why.append(f"listeners at {per_listener / expected:.0%} of hls.js's rate")
+        if not p99 <= 1.0:
+            why.append(f"part lateness p99 {p99:.2f} s")
+    if proxy:
+        total = origin["reload"] + origin["playlist"] + origin["media"]
+        at_node = f"{total / wall:.1f} ("
+        if not mode.segments:
+            at_node += f"{origin['reload'] / wall:.1f} / "
+        at_node += (
+            f"{origin['media'] / wall:.1f} / {origin['playlist'] / wall:.1f})"
+            if not mode.segments
+            else f"{origin['playlist'] / wall:.1f} / {origin['media'] / wall:.1f})"
+        )
+    else:
+        at_node = f"{requests / wall:,.0f} (all)"
     nginx = sum(v for k, v in cpu.items() if k.startswith("nginx"))
-    text = (
-        f"| {n:,}{'' if proxy else ' (no nginx)'} | {math.ceil(n / PER_PROCESS)} "
-        f"| {requests / wall:,.0f} | {per_listener:.2f} of {expected:.2f} "
-        f"| {errors + gaps} | {p50:.2f} / {p99:.2f} s "
-        f"| {100 * len(waits) / max(1, requests / 2):.1f} %, "
-        f"{1000 * percentile(waits, 50):.0f} ms "
-        f"| {at_node} "
-        f"| {100 * load_cpu / wall:.0f} % | {nginx:.0f} % | {cpu['node']:.0f} % "
-        f"| {'ok' if not why else 'FAILED: ' + '; '.join(why)} |"
-    )
+    cells = [
+        f"{n:,}{'' if proxy else ' (no nginx)'}",
+        f"{math.ceil(n / PER_PROCESS)}",
+        f"{requests / wall:,.0f}",
+    ]
+    if mode.segments:
+        cells += [
+            f"{per_listener:.2f}",
+            f"{errors + gaps}",
+            f"{p50:.2f} / {p99:.2f} s",
+            f"{percentile(lag, 99):.2f} s",
+        ]
+    else:
+        waits = lock_waits(proxy.log.with_name("waited.log"), start, end) if proxy else []
+        cells += [
+            f"{per_listener:.2f} of {2 * listed_per_second:.2f}",
+            f"{errors + gaps}",
+            f"{p50:.2f} / {p99:.2f} s",
+            f"{100 * len(waits) / max(1, requests / 2):.1f} %, "
+            f"{1000 * percentile(waits, 50):.0f} ms",
+        ]
+    cells += [
+        at_node,
+        f"{100 * load_cpu / wall:.0f} %",
+        f"{nginx:.0f} %",
+        f"{cpu['node']:.0f} %",
+        "ok" if not why else "FAILED: " + "; ".join(why),
+    ]
+    text = "| " + " | ".join(cells) + " |"
     print(text, dict(origin), [t.skipped[:8] for t in tallies], flush=True)
     return Row(text, not why)
 
@@ -274,53 +368,58 @@ def load_average() -> str:
     return Path("/proc/loadavg").read_text().split()[0]
 
 
-def load_section(listeners: list[int], seconds: float, direct: int = 0) -> None:
+LL_NOTE = """One live space, LL-HLS (2 s segments, 0.512 s parts), Debian's nginx 1.22 (two
+workers) running deploy/nginx/parley.conf; the node and nginx on core 0, the load processes
+(bench/hls_listeners.py: hls.js 1.x's requests, two keep-alive connections per listener) on
+core 1. hls.js's rate: two requests per part (the blocking reload, the part), parts counted by
+a probe at the node. Part lateness: when a listener had a part's bytes, minus when the probe saw
+the node list it. Parts that waited: part requests nginx answered from its cache 100 ms or more
+after they arrived (another's request for it was at the node), of all part requests. Requests
+at the node: from nginx's log. A row is a measurement only if its listeners kept up (verdict
+ok): no errors, no part skipped, at least 90 % of hls.js's rate, lateness p99 within 1 s. Load
+CPU is the load processes' own, as a share of core 1."""
+
+SEGMENTS_NOTE = """One live space, standard HLS (PARLEY_HLS_PART_SECONDS=0: 2 s segments, no
+parts, no blocking reloads), Debian's nginx 1.22 (two workers) running deploy/nginx/parley.conf;
+the node and nginx on core 0, the load processes (bench/hls_listeners.py: hls.js 1.x without
+low-latency mode, two keep-alive connections per listener) on core 1. hls.js reloads the
+playlist every target duration (the last segment's duration when shorter), half of it when
+nothing new was listed, on a schedule kept from when each reload was due, and fetches each new
+segment. Segment lateness: when a listener had a segment's bytes, minus when a probe polling
+the node every 0.1 s saw it listed; nginx keeps the playlist one to two seconds (`max-age=1`,
+whole seconds) and a listener reloads every two, so up to about 4 s is the protocol's, not the
+load's. Reloads late: when each reload went out, minus when hls.js's schedule had it due (the
+load process keeping time). Requests at the node: from nginx's log. A row is a measurement only
+if its listeners kept up (verdict ok): no errors, no segment skipped, reloads late by 0.5 s at
+most (p99), segment lateness p99 within 4 s. Load CPU is the load processes' own, as a share of
+core 1."""
+
+
+def load_section(
+    listeners: list[int], seconds: float, direct: int = 0, segments: bool = False
+) -> None:
+    mode = Mode(segments)
     raise_fd_limit()
-    env = {"PARLEY_HLS_PART_SECONDS": "0.5", "PARLEY_HLS_SEGMENT_SECONDS": "2"}
     before = load_average()
     rows: list[Row] = []
     with (
-        server_process(cpus="0", **env) as server,
+        server_process(cpus="0", **mode.env) as server,
         nginx_in_front(int(server.base.rsplit(":", 1)[1])) as proxy,
-        speaker(f"{server.base}/api/v1") as probe,
+        speaker(f"{server.base}/api/v1", segments) as probe,
     ):
         time.sleep(5)  # the first segments
         path = f"/api/v1/spaces/{probe.space_id}/hls/"
         node_port = int(server.base.rsplit(":", 1)[1])
         if direct:
             node = Target("127.0.0.1", node_port, path, "127.0.0.1")
-            rows.append(one_load(node, direct, seconds, None, server.pid, probe))
+            rows.append(one_load(mode, node, direct, seconds, None, server.pid, probe))
         through = Target("127.0.0.1", proxy.port, path, "127.0.0.1")
         for n in listeners:
-            rows.append(one_load(through, n, seconds, proxy, server.pid, probe))
+            rows.append(one_load(mode, through, n, seconds, proxy, server.pid, probe))
             time.sleep(3)  # the last listeners' connections close
-    table = "\n".join(
-        [
-            "| listeners | load processes | requests/s served | per listener, of hls.js's "
-            "| errors | part lateness p50 / p99 | parts that waited on nginx's lock (share, p50) "
-            "| requests/s at the node (reloads / parts / playlists) | load CPU (core 1) "
-            "| nginx CPU | node CPU | verdict |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|",
-            *(row.text for row in rows),
-        ]
+    table = "\n".join([mode.header, *(row.text for row in rows)])
+    note = " ".join((SEGMENTS_NOTE if segments else LL_NOTE).split()) + (
+        f" {seconds:.0f} s window per row. Load average (1 min) {before} before the runs,"
+        f" {load_average()} after (other engineers' tests share the machine)."
     )
-    note = " ".join(
-        [
-            "One live space, LL-HLS (2 s segments, 0.512 s parts), Debian's nginx 1.22 (two",
-            "workers) running deploy/nginx/parley.conf; the node and nginx on core 0, the load",
-            "processes (bench/hls_listeners.py: hls.js 1.x's requests, two keep-alive",
-            "connections per listener) on core 1. hls.js's rate: two requests per part (the",
-            "blocking reload, the part), parts counted by a probe at the node. Part lateness:",
-            "when a listener had a part's bytes, minus when the probe saw the node list it.",
-            "Parts that waited: part requests nginx answered from its cache 100 ms or more",
-            "after they arrived (another's request for it was at the node), of all part",
-            "requests. Requests at the node: from nginx's log. A row is a measurement only",
-            "if its listeners kept up (verdict ok): no errors, no part skipped, at least 90 %",
-            "of hls.js's rate, lateness p99 within 1 s. Load CPU is the load processes' own,",
-            f"as a share of core 1. {seconds:.0f} s window per row. Load average (1 min)",
-            f"{before} before the runs, {load_average()} after (other engineers' tests share",
-            "the machine).",
-        ]
-    )
-    record("Live HLS: origin load behind nginx", "python -m bench.hls --load-only",
-           table + "\n\n" + note)  # fmt: skip
+    record(mode.section, mode.command, table + "\n\n" + note)

@@ -141,6 +141,11 @@ class Settings(BaseSettings):
     # LL-HLS: each segment also cut into parts of about this length (whole AAC frames, so
     # 0.512 s for 0.5), listed in the playlist with blocking reload. 0: no parts.
     hls_part_seconds: float = Field(default=0.5, ge=0, le=2.0)
+    # How long a node answers "may this space be shown publicly?" from memory (every HLS
+    # request and share page asks). A suspension of the host reaches it at once over the bus
+    # (the sweep re-checks the hosts it holds every interval), a space ending here as its mixer
+    # stops; a refusal is never kept. 0 turns it off.
+    exposure_cache_seconds: float = Field(default=5.0, ge=0)
     # WebRTC listeners one node serves at most, all spaces together; the next listener's offer
     # is refused (503 `webrtc_listener_cap`, with the HLS playlist) and the web client listens
     # by HLS instead. Unset: no cap. People on stage are never capped.

@@ -27,14 +27,17 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 # `make test` runs the tests on two pytest-xdist workers (`-n 2 --dist loadgroup`); a group's
 # tests all run on one worker, one after another, and every other test wherever there is room.
-# - "redis": every test that needs Redis. They share one Redis, and test_bus kills its pub/sub
-#   connections, which would cut another test's bus mid-message.
 # - "audio": the browser tests and the tests that play live audio through aiortc. They hold the
 #   audio to deadlines (a mute heard within so many ms), measured with one of them running at once.
+# The Redis tests need no group: each deployment has a database and rate-limit keys of its own,
+# what they publish on the shared channels names random ids (accounts, spaces, nodes) or a link
+# rule for a host no other test checks (both.example), and test_bus kills only the connection
+# it named.
 AUDIO_FILES = {
     "integration/test_captions.py",
     "integration/test_hls.py",
     "integration/test_media.py",
+    "integration/test_relay.py",  # across nodes, a mute silent at relayed listeners in 500 ms
     "security/test_media_offers.py",
     "security/test_turn_credentials.py",
     "unit/test_mixer.py",
@@ -42,21 +45,44 @@ AUDIO_FILES = {
 
 
 def _xdist_group(item: pytest.Item, tests: Path) -> str | None:
-    if item.get_closest_marker("redis"):
-        return "redis"
     where = item.path.relative_to(tests).as_posix()
     if item.get_closest_marker("browser") or where in AUDIO_FILES:
         return "audio"
     return None
 
 
+# Outside the groups, the files whose tests take a quarter of a minute or more each, run first,
+# slowest first (figures of a `--durations=0` run): pytest-xdist hands tests out in collection
+# order, and one of these begun last kept one worker busy long after the other had run out.
+SLOW_FILES = (
+    "integration/test_transcripts.py",
+    "integration/test_recordings.py",
+    "integration/test_cli.py",
+    "integration/test_dead_node_presence.py",
+    "integration/test_join_rush.py",
+    "unit/test_space_properties.py",
+    "integration/test_links.py",
+    "integration/test_recording_moderation.py",
+    "security/test_sessions.py",
+    "integration/test_hls_edge.py",
+    "integration/test_workers.py",
+    "integration/test_caption_workers.py",
+)
+
+
+def _slow_first(item: pytest.Item, tests: Path) -> int:
+    where = item.path.relative_to(tests).as_posix()
+    return SLOW_FILES.index(where) if where in SLOW_FILES else len(SLOW_FILES)
+
+
 # First: pytest-xdist reads the xdist_group marks in a hook of its own.
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark the browser tests and each test's xdist group, then stop before running anything if
-    what the collected tests need is not on this machine: one message naming all of it, not
-    hundreds of failures."""
+    """Mark the browser tests and each test's xdist group, put the slowest files first, then
+    stop before running anything if what the collected tests need is not on this machine: one
+    message naming all of it, not hundreds of failures."""
     tests = Path(__file__).parent
+    items.sort(key=lambda item: _slow_first(item, tests))  # stable: the rest keep their order
     for item in items:
         if tests / "e2e" in item.path.parents:
             item.add_marker(pytest.mark.browser)

@@ -204,8 +204,10 @@ class HlsService:
 
     def _finish(self, stream: LiveStream) -> None:
         """The space is over: the playlist says so (blocked reloads return), and the files go
-        after a while."""
-        stream.finish(self.clock())
+        after a while; the space is read again before being shown (it may be over for good)."""
+        if stream.ended_at is None:
+            stream.finish(self.clock())
+            self.sharing.forget_spaces({stream.space_id})
 
     # --- serving -----------------------------------------------------------------------------
 
@@ -228,11 +230,14 @@ class HlsService:
             directives = delivery_directives(msn, part)
         except ValueError as exc:
             raise BadRequest("hls_bad_directive", str(exc)) from exc
-        space = await self.sharing.check(space_id)
+        stream = self.streams.get(space_id)
+        # Remembered while this node streams the space (the load is there; its end reaches the
+        # memory as the mixer stops); read as it is otherwise, so its state says which 404.
+        remembered = stream is not None and not stream.ended
+        space = await self.sharing.check(space_id, remembered=remembered)
         if caller is not None:
             await self.spaces.follower(space_id, caller.account.id)
         live = space.state is SpaceStatus.LIVE
-        stream = self.streams.get(space_id)
         if stream is None:
             if live:
                 raise NotFound("hls_not_started", "The space's audio has not started yet")

@@ -44,6 +44,7 @@ from parley.services import bots
 from parley.services.accounts import AccountService, Caller
 from parley.services.common import Clock, new_id
 from parley.services.decisions import SpaceDecisions
+from parley.services.sharing import SharingService
 from parley.store.accounts import AccountStore, SessionStore
 from parley.store.db import Database
 from parley.store.moderation import AuditLog, ModerationStore
@@ -58,6 +59,8 @@ class ModerationService:
     accounts: AccountService
     # A suspension takes the account out of its spaces through the spaces' own decisions.
     decisions: SpaceDecisions
+    # ...and its spaces off the air here before the answer (other nodes: over the bus).
+    sharing: SharingService
     _: KW_ONLY
     clock: Clock
 
@@ -102,6 +105,7 @@ class ModerationService:
                 conn, target, actor_id=actor_id, rule=decided.rule, reason=decided.reason, now=now
             )
         self.accounts.session_cache.forget_accounts({target.id, *bot_ids})
+        self.sharing.forget_hosts({target.id, *bot_ids})
         for account_id in (target.id, *bot_ids):
             await messages.publish(self.bus, AccountSuspended(account_id))
             await self.remove_suspended(account_id)

@@ -147,7 +147,9 @@ class Node:
             max_sockets_per_account=settings.max_sockets_per_account,
         )
         live_files = FileSegmentStore(settings.data_dir / "hls")
-        self.sharing = SharingService(self.db, self.spaces)
+        self.sharing = SharingService(
+            self.db, self.spaces, cache_seconds=settings.exposure_cache_seconds, clock=now
+        )
         self.hls = HlsService(self.spaces, self.sharing, live_files, settings, clock=now)
         # Not under hls/: a node clears that at start-up, and recordings outlive a restart.
         self.recorder = Recorder(
@@ -177,7 +179,7 @@ class Node:
         )
 
         self.moderation = ModerationService(
-            self.db, self.bus, self.accounts, self.decisions, clock=now
+            self.db, self.bus, self.accounts, self.decisions, self.sharing, clock=now
         )
         self.reports = ReportService(self.db, clock=now)
         self.location = LocationPolicies(self.db, clock=now)
@@ -258,10 +260,12 @@ class Node:
             try:
                 # Suspended accounts lose their connections here before anything else, so
                 # they are told why (4401) rather than only that they left a space.
-                # The session cache is checked too: a suspension or a sign-out whose bus
-                # message was lost reaches it within an interval.
+                # The session cache is checked too, and the hosts of spaces shown from
+                # memory: a suspension or a sign-out whose bus message was lost reaches them
+                # within an interval.
                 cache = self.accounts.session_cache
                 held = self.connected_accounts() | cache.account_ids()
+                held |= self.sharing.cache.host_ids()
                 await self.cut_off(await self.accounts.suspended_among(held))
                 # Sessions revoked while a bus message was lost, or expired meanwhile.
                 ended = await self.accounts.ended_among(
@@ -317,6 +321,7 @@ class Node:
 
     async def cut_off(self, account_ids: list[str]) -> None:
         self.accounts.session_cache.forget_accounts(set(account_ids))
+        self.sharing.forget_hosts(set(account_ids))
         for account_id in account_ids:
             self.hub.close_account(account_id, CLOSE_UNAUTHORIZED, "account_suspended")
             await self.media.hang_up_account(account_id)

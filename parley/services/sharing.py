@@ -3,10 +3,15 @@ What is withheld, and why, is decided in `core/spaces/exposure.py`."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from datetime import timedelta
+
 from parley.core.errors import NotFound
 from parley.core.spaces.events import Event, SpaceEnded
 from parley.core.spaces.exposure import check_exposed
+from parley.core.spaces.exposure_cache import ExposureCache
 from parley.core.spaces.model import Space, SpaceStatus
+from parley.services.common import Clock
 from parley.services.spaces import SpaceService
 from parley.services.views import SpaceView
 from parley.store.accounts import AccountStore
@@ -20,14 +25,26 @@ def end_reason(event: Event) -> str | None:
 
 
 class SharingService:
-    def __init__(self, db: Database, spaces: SpaceService) -> None:
+    def __init__(
+        self, db: Database, spaces: SpaceService, *, cache_seconds: float, clock: Clock
+    ) -> None:
         self.db = db
         self.spaces = spaces
+        self.clock = clock
+        # Spaces found shown lately: every HLS request asks. The node drops a host's spaces
+        # when it hears of the suspension (the bus, then its sweep), a space when it ends here.
+        self.cache = ExposureCache(timedelta(seconds=cache_seconds))
 
-    async def check(self, space_id: str) -> Space:
+    async def check(self, space_id: str, *, remembered: bool = True) -> Space:
         """The space, if it may be shown publicly: else 404 `space_not_found` or
         `space_unavailable` (its host is suspended), 410 `space_removed` (moderation ended it).
-        One read, no text rendered: every HLS request asks."""
+        From memory for a few seconds once found shown (unless not `remembered`: the space as
+        it is now, its state included); else one read, no text rendered."""
+        now = self.clock()
+        cached = self.cache.get(space_id, now) if remembered else None
+        if cached is not None:
+            return cached
+        generation = self.cache.generation
         async with self.db.read() as conn:
             store = SpaceStore(conn)
             space = await store.get(space_id)
@@ -41,7 +58,15 @@ class SharingService:
                 last = await store.events_after(space_id, space.seq - 1, 1)
                 reason = end_reason(last[-1]) if last else None
         check_exposed(space, host, reason)
+        self.cache.put(space, now, generation=generation)
         return space
+
+    def forget_hosts(self, account_ids: Collection[str]) -> None:
+        """These accounts were suspended: their spaces are read again before being shown."""
+        self.cache.forget_hosts(account_ids)
+
+    def forget_spaces(self, space_ids: Collection[str]) -> None:
+        self.cache.forget_spaces(space_ids)
 
     async def exposed(self, space_id: str) -> SpaceView:
         """The space as its share page shows it (title, host, stage), under the same rule."""

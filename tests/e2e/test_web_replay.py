@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from playwright.async_api import Page, expect
 
 from tests.e2e.browser import LaunchBrowser, analyse, heard, silent, until_levels
@@ -132,13 +133,28 @@ async def record_with_transcript(server: ServerThread) -> str:
     return sid
 
 
+# The two tests below read one recording with its transcript, made once (it takes a dozen
+# seconds of live audio): neither changes it (a report is made on it, which leaves the recording
+# and its lines as they are).
+@pytest.fixture(scope="module")
+def words_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
+    database = sqlite_url(tmp_path_factory.mktemp("words"))
+    with serve(database_url=database, hls_segment_seconds=1.0) as running:
+        yield running
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def words(words_server: ServerThread) -> str:
+    return await record_with_transcript(words_server)
+
+
 async def test_the_replay_shows_its_transcript_and_a_line_seeks_to_its_time(
-    server: ServerThread, launch: LaunchBrowser, axe_source: Axe
+    words_server: ServerThread, words: str, launch: LaunchBrowser, axe_source: Axe
 ) -> None:
     if not HLS_JS.exists():
         pytest.fail(f"hls.js is not vendored at {HLS_JS}: run `make setup`", pytrace=False)
+    server, sid = words_server, words
     async with asyncio.timeout(120):
-        sid = await record_with_transcript(server)
         browser = await launch(None)
         page = await open_page(browser, server.base_url, f"/spaces/{sid}/replay")
         await expect(page.get_by_role("heading", name="Transcript")).to_be_visible()
@@ -183,10 +199,10 @@ async def test_the_replay_shows_its_transcript_and_a_line_seeks_to_its_time(
 
 
 async def test_a_moderator_reads_a_reported_space_around_the_report_and_searches_transcripts(
-    server: ServerThread, launch: LaunchBrowser, axe_source: Axe
+    words_server: ServerThread, words: str, launch: LaunchBrowser, axe_source: Axe
 ) -> None:
+    server, sid = words_server, words
     async with asyncio.timeout(120):
-        sid = await record_with_transcript(server)
         moderator = await admin(server, "mod")
         rita = await Person.sign_up(server.base_url, "rita", "Rita")
         report = {"target_type": "space", "target_id": sid, "rule": "harassment"}

@@ -114,12 +114,21 @@ async def test_two_nodes_hear_each_other() -> None:
 
 @pytest.mark.redis
 async def test_redis_bus_comes_back_after_its_connection_is_killed() -> None:
-    bus = await _started("redis")
+    problem = await _redis_problem()
+    if problem:
+        missing(f"Redis not reachable at 127.0.0.1:6379: {problem}")
+    # Its connections carry a name of their own, and only they are killed: every other test
+    # (and developer) on this Redis keeps its bus.
+    name = f"parley-test-{uuid.uuid4().hex}"
+    bus: Bus = RedisBus(f"{REDIS_URL}?client_name={name}")
+    await bus.start()
     admin = Redis.from_url(REDIS_URL)
     try:
         ch = channel()
         async with bus.subscribe(ch) as sub:
-            await admin.client_kill_filter(_type="pubsub")
+            ours = [c for c in await admin.client_list(_type="pubsub") if c["name"] == name]
+            assert len(ours) == 1, ours  # the bus's one subscription connection
+            await admin.client_kill_filter(_id=ours[0]["id"])
             received: list[str] = []
 
             async def keep_publishing() -> None:
@@ -133,6 +142,9 @@ async def test_redis_bus_comes_back_after_its_connection_is_killed() -> None:
             received.extend(await take(sub, 1))
             publisher.cancel()
             assert received[0].startswith("after")
+            # Heard over a new connection: the killed one did not carry it.
+            now = [c for c in await admin.client_list(_type="pubsub") if c["name"] == name]
+            assert [c["id"] for c in now] != [ours[0]["id"]], now
     finally:
         await admin.aclose()
         await bus.close()

@@ -264,3 +264,72 @@ async def test_the_shipped_nginx_config_sends_the_node_one_request_per_object(
             if singing is not None:
                 await singing.close()
             await host.close()
+
+
+# nginx counts the requests for a cache entry in a 10-bit field (`uses`, ngx_http_cache.h):
+# past 1,024 requests for an entry still on its way it wraps to 0, below proxy_cache_min_uses.
+CROWD = 2100
+
+
+async def _crowd_get(port: int, path: str, crowd: int) -> list[tuple[int, bytes]]:
+    """`crowd` connections opened first, then the same GET sent on all of them at once: as
+    many listeners asking for the next blocking reload in the same instant."""
+    streams = []
+    for start in range(0, crowd, 200):
+        streams += await asyncio.gather(
+            *(asyncio.open_connection("127.0.0.1", port) for _ in range(start, start + 200))
+        )
+    streams = streams[:crowd]
+    request = f"GET {path} HTTP/1.1\r\nHost: edge\r\nConnection: close\r\n\r\n".encode()
+    for _, writer in streams:
+        writer.write(request)
+
+    async def answer(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> tuple[int, bytes]:
+        raw = await reader.read()
+        writer.close()
+        head, _, body = raw.partition(b"\r\n\r\n")
+        return int(head.split(b" ", 2)[1]), body
+
+    return await asyncio.gather(*(answer(r, w) for r, w in streams))
+
+
+@pytest.mark.nginx
+async def test_a_crowd_of_thousands_costs_the_node_one_request_per_blocking_reload(
+    tmp_path: Path,
+) -> None:
+    """2,100 listeners asking nginx for the same blocking reload before the part exists: one
+    request reaches the node, all get its answer (nginx's use counter wrapped past 1,024 and
+    sent the 1,024th and 2,048th to the node, uncached, when the config let it)."""
+    with (
+        serve(
+            database_url=sqlite_url(tmp_path), hls_segment_seconds=1.0, hls_part_seconds=0.5
+        ) as server,
+        nginx_in_front(server.port, connections=2 * CROWD + 100) as edge,
+    ):
+        host = await Person.sign_up(server.base_url, "host")
+        singing: MediaClient | None = None
+        try:
+            sid = (await host.call("POST", "/spaces", 201, json={"title": "Crowd"}))["id"]
+            singing = await MediaClient.connect(host, sid, tone=440.0)
+            hls = f"/api/v1/spaces/{sid}/hls/"
+            async with httpx.AsyncClient(base_url=server.base_url) as node:
+                playlist = await until_playlist(node, hls + "live.m3u8")
+            hint = HINT.search(playlist)
+            assert hint is not None, playlist
+            # Three parts past the hint (two per segment): the node holds it a second or more,
+            # time for the whole crowd to arrive while nginx has no answer yet.
+            msn, part = divmod(2 * int(hint[1]) + int(hint[2]) + 3, 2)
+            reload = f"{hls}live.m3u8?_HLS_msn={msn}&_HLS_part={part}"
+            port = int(edge.base_url.rsplit(":", 1)[1])
+            answers = await _crowd_get(port, reload, CROWD)
+            assert {status for status, _ in answers} == {200}
+            assert len({body for _, body in answers}) == 1
+            assert f'URI="seg-{msn}.{part}.ts"' in answers[0][1].decode()
+            sent = edge.origin_requests()
+            assert sent.count(reload) == 1, sent
+        finally:
+            if singing is not None:
+                await singing.close()
+            await host.close()

@@ -32,9 +32,12 @@ class Edge:
 
 
 @contextmanager
-def nginx_in_front(node_port: int) -> Iterator[Edge]:
-    def site(port: int, cache: Path) -> str:
-        return single_node_site(node_port, f"127.0.0.1:{port}", cache)
+def nginx_in_front(node_port: int, connections: int = 1024) -> Iterator[Edge]:
+    """One worker holding up to `connections` connections (clients and the node's)."""
 
-    with running(site, NginxOptions(http=ORIGIN_LOG)) as nginx:
+    def site(port: int, cache: Path) -> str:
+        return single_node_site(node_port, f"127.0.0.1:{port} backlog=4096", cache)
+
+    options = NginxOptions(http=ORIGIN_LOG, connections=connections)
+    with running(site, options) as nginx:
         yield Edge(nginx.base_url, nginx.prefix / "origin.log")
