@@ -136,6 +136,7 @@ class Database:
                 self._writer, self._whole_engine.dispose
             )
             self._writer.shutdown()
+            self._writer = None
         await self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             await self.read_engine.dispose()
