@@ -195,6 +195,9 @@ async def test_the_host_starts_recording_while_live_and_everyone_is_told(
         await host.refused("GET", f"/spaces/{sid}/recording", 404, "recording_not_found")
         await alice.refused("POST", f"/spaces/{sid}/clips", 409, "space_not_recorded", json={})
         async with alice.events(sid) as events:
+            # Attached first: a change made before the socket is in the feed comes in its
+            # snapshot, not as an event (on a loaded machine the socket can be that slow).
+            await events.wait_for("snapshot")
             await alice.refused("POST", f"/spaces/{sid}/recording/start", 403, "record_not_allowed")
             view = await host.call("POST", f"/spaces/{sid}/recording/start", 200)
             assert view["recording"] is True
