@@ -122,59 +122,55 @@ def _buckets(counts: list[int]) -> list[tuple[str, float]]:
 
 def _joins(node: Node) -> Iterator[Metric]:
     joins = node.spaces.joins
-    yield CounterMetricFamily(
-        "parley_joins", "Joins decided on this node", value=joins.requests_run
-    )
-    yield CounterMetricFamily(
+    yield _counter("parley_joins", "Joins decided on this node", joins.requests_run)
+    yield _counter(
         "parley_join_transactions",
         "Transactions those joins took (joins queued behind one space's share the next)",
-        value=joins.batches_run,
+        joins.batches_run,
     )
 
 
 def _hls(node: Node) -> Iterator[Metric]:
     stats = node.hls.stats()
     yield _gauge("parley_hls_streams", "Spaces with live HLS on this node", len(node.hls.streams))
-    yield CounterMetricFamily(
-        "parley_hls_segments_written", "HLS segments stored", value=stats.segments_written
-    )
-    yield CounterMetricFamily(
+    yield _counter("parley_hls_segments_written", "HLS segments stored", stats.segments_written)
+    yield _counter(
         "parley_hls_segments_dropped",
         "HLS segments encoded but not stored (the storage failed)",
-        value=stats.segments_dropped,
+        stats.segments_dropped,
     )
-    yield CounterMetricFamily(
+    yield _counter(
         "parley_hls_ticks_dropped",
         "Program ticks the HLS writer had no room for (heard as silence)",
-        value=stats.ticks_dropped,
+        stats.ticks_dropped,
     )
-    yield CounterMetricFamily(
+    yield _counter(
         "parley_hls_encode_seconds",
         "CPU time spent encoding and muxing HLS segments",
-        value=stats.encode_seconds,
+        stats.encode_seconds,
     )
-    yield CounterMetricFamily(
-        "parley_hls_write_seconds", "Time spent storing HLS segments", value=stats.write_seconds
+    yield _counter(
+        "parley_hls_write_seconds", "Time spent storing HLS segments", stats.write_seconds
     )
     yield _gauge(
         "parley_hls_held_requests",
         "HLS requests held until what they ask for exists (blocking reloads, hinted parts)",
         node.hls.held,
     )
-    yield CounterMetricFamily(
+    yield _counter(
         "parley_hls_held",
         "HLS requests that were held (blocking reloads, hinted parts)",
-        value=node.hls.held_total,
+        node.hls.held_total,
     )
     cap = node.media.cap
     rooms = [w.room for w in node.media.rooms.values()]
     yield _gauge("parley_webrtc_listeners", "WebRTC listeners on this node", cap.listeners(rooms))
     if cap.cap is not None:
         yield _gauge("parley_webrtc_listener_cap", "PARLEY_WEBRTC_LISTENER_CAP", cap.cap)
-    yield CounterMetricFamily(
+    yield _counter(
         "parley_webrtc_listener_cap_refusals",
         "Listener offers refused at the cap (sent to HLS)",
-        value=cap.refused,
+        cap.refused,
     )
 
 
@@ -192,22 +188,18 @@ def _captions(node: Node) -> Iterator[Metric]:
         figures.backlog_seconds,
     )
     pool = figures.pool
-    yield CounterMetricFamily(
-        "parley_captions_audio_seconds", "Speech recognized", value=pool.audio_seconds
-    )
-    yield CounterMetricFamily(
-        "parley_captions_cpu_seconds", "Recognizers' CPU time", value=pool.cpu_seconds
-    )
-    yield CounterMetricFamily("parley_captions_phrases", "Phrases recognized", value=pool.phrases)
-    yield CounterMetricFamily(
+    yield _counter("parley_captions_audio_seconds", "Speech recognized", pool.audio_seconds)
+    yield _counter("parley_captions_cpu_seconds", "Recognizers' CPU time", pool.cpu_seconds)
+    yield _counter("parley_captions_phrases", "Phrases recognized", pool.phrases)
+    yield _counter(
         "parley_captions_dropped_phrases",
         "Phrases left uncaptioned: the recognizers were too far behind",
-        value=pool.dropped_phrases,
+        pool.dropped_phrases,
     )
-    yield CounterMetricFamily(
+    yield _counter(
         "parley_captions_dropped_seconds",
         "Speech not recognized: the recognizers were too far behind",
-        value=pool.dropped_seconds,
+        pool.dropped_seconds,
     )
 
 
@@ -218,19 +210,23 @@ def _abuse_limits(node: Node) -> Iterator[Metric]:
     for name, count in sorted(node.limits.refused.items()):
         refused.add_metric([name.value], count)
     yield refused
-    yield CounterMetricFamily(
+    yield _counter(
         "parley_rate_limit_fallbacks",
         "Limit checks made in this node's memory because Redis did not answer",
-        value=node.limits.fallbacks,
+        node.limits.fallbacks,
     )
     yield _gauge(
         "parley_argon2_pending", "Password hashes running or queued", node.passwords.gate.pending
     )
-    yield CounterMetricFamily(
+    yield _counter(
         "parley_argon2_busy_refusals",
         "Sign-ins and sign-ups refused with 503 busy: the argon2 queue was full",
-        value=node.passwords.gate.refused,
+        node.passwords.gate.refused,
     )
+
+
+def _counter(name: str, documentation: str, value: float) -> CounterMetricFamily:
+    return CounterMetricFamily(name, documentation, value=value)
 
 
 def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
