@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import itertools
 import logging
 import multiprocessing
 import os
 import queue
+import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -34,8 +37,10 @@ log = logging.getLogger(__name__)
 
 BYTES_PER_SECOND = SAMPLE_RATE * 2
 WORKER_NICENESS = 10
-# How often an idle worker checks that its node is still there.
+# How often an idle worker checks that its node is still there (where the kernel cannot be
+# asked to end it with its node: not Linux).
 PARENT_CHECK_SECONDS = 1.0
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 @dataclass(frozen=True)
@@ -85,10 +90,23 @@ def _next(inbox: Queue[Any], parent: int) -> Any:
                 return None
 
 
+def _end_with_node(parent: int) -> None:
+    """On Linux the kernel kills this worker the moment its node dies, even by SIGKILL: polling
+    alone left a worker alive for as long as it was loading its model or recognizing (seconds,
+    niced, on a busy core). Strictly the kernel watches the thread that started the worker:
+    `RecognizerPool.start` runs on the node's event loop, which lasts as long as the node. The
+    node may have died before this ran: then end now."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(0)
+
+
 def _work(
     number: int, spec: EngineSpec, inbox: Queue[Any], outbox: Queue[Any], parent: int
 ) -> None:
     """A worker process: load the engine once, then recognize until told to stop (None)."""
+    _end_with_node(parent)
     # Captions lag or drop, audio and safety never: on a busy core the node's own work
     # (mixing, a suspension's hang-up) goes before recognition.
     os.nice(WORKER_NICENESS)
