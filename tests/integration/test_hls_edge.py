@@ -230,13 +230,16 @@ async def test_the_shipped_nginx_config_sends_the_node_one_request_per_object(
 
                 # The plain playlist expired (1 s; nginx counts whole seconds, so 2 at most): a
                 # crowd asking for it at once costs the node one request; the others get the
-                # copy of a second ago meanwhile.
+                # copy of a second ago meanwhile. A crowd that a loaded machine spreads over more
+                # than a second may see the copy expire again: one request per second, not 50.
                 await asyncio.sleep(2.1)
                 before = len(edge.origin_requests())
+                began = time.monotonic()
                 crowd = await asyncio.gather(*(http.get(hls + "live.m3u8") for _ in range(50)))
+                took = time.monotonic() - began
                 assert {r.status_code for r in crowd} == {200}
                 sent = edge.origin_requests()[before:]
-                assert sent.count(hls + "live.m3u8") == 1, sent
+                assert 1 <= sent.count(hls + "live.m3u8") <= 1 + int(took), (took, sent)
                 assert {r.headers["x-cache-status"] for r in crowd} <= {
                     "EXPIRED",
                     "UPDATING",
