@@ -173,7 +173,7 @@ class AccountService:
         await self.limits.remember_address(account.id, address)
         if account.state is AccountState.SUSPENDED:
             await self._refuse_suspended(account)
-        self._check_usable(account)
+        rules.check_usable(account)
         # Hashed before the transaction, so the database is not held for a hash's length; in
         # the owner's lane, since the password was just found right.
         rehashed = (
@@ -210,14 +210,6 @@ class AccountService:
             appeal_token=token,
         )
 
-    @staticmethod
-    def _check_usable(account: Account) -> None:
-        # Every authenticated path passes here: no role or badge is exempt.
-        if account.state is AccountState.SUSPENDED:
-            raise Forbidden("account_suspended", "This account is suspended")
-        if account.state is AccountState.DEACTIVATED:
-            raise Forbidden("account_deactivated", "This account is deactivated")
-
     async def authenticate(self, token: str, *, for_appeal: bool = False) -> Caller:
         """The caller behind a bearer token. Every authenticated path comes here. A session
         this node authenticated lately comes from its cache (`session_cache`), which the bus
@@ -246,7 +238,7 @@ class AccountService:
             return Caller(account, session.id)
         if session.scope != FULL_SCOPE:
             raise Forbidden("appeal_only", "This token is only good for notices and appeals")
-        self._check_usable(account)
+        rules.check_usable(account)
         self.session_cache.put(key, session.id, account, times, now, generation=generation)
         return Caller(account, session.id)
 
