@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from parley.core.errors import Invalid
+from parley.core.errors import Forbidden, Invalid
 from parley.core.instants import utc_instant
 from parley.core.text import bounded_text, has_control_or_bidi_override, has_visible_character
 
@@ -130,6 +130,15 @@ class Account:
 
     def public(self) -> dict[str, str]:
         return {"id": self.id, "handle": self.handle, "display_name": self.display_name}
+
+
+def check_usable(account: Account) -> None:
+    """Refuse an account that may not act, whatever its role or badge: every authenticated path,
+    a session's or a bot's token, passes here."""
+    if account.state is AccountState.SUSPENDED:
+        raise Forbidden("account_suspended", "This account is suspended")
+    if account.state is AccountState.DEACTIVATED:
+        raise Forbidden("account_deactivated", "This account is deactivated")
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,12 @@ entry. Entries are forgotten by a test on their value when the node hears that w
 for changed (a suspension, a sign-out, a space ending). A fill that raced such a change is
 refused: every forgetting bumps `generation`, and `put` stores only what was read under the
 generation it names (the read may predate the change). The session cache and the exposure
-cache are two uses.
+cache are two uses, each a `RecordCache` of its own kind of record.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Collection, Hashable
 from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
@@ -62,3 +62,27 @@ class ExpiringCache(Generic[K, V]):
 
     def values(self) -> list[V]:
         return [value for value, _ in self._entries.values()]
+
+
+class RecordCache(Generic[K, V]):
+    """A cache of one kind of record, read as every such cache is read; each kind says how it is
+    filled and forgotten, by its record's own fields (the raw `put` and `forget` stay inside)."""
+
+    def __init__(self, ttl: timedelta, capacity: int) -> None:
+        self._memory: ExpiringCache[K, V] = ExpiringCache(ttl, capacity)
+
+    @property
+    def generation(self) -> int:
+        return self._memory.generation
+
+    def __len__(self) -> int:
+        return len(self._memory)
+
+    def get(self, key: K, now: datetime) -> V | None:
+        return self._memory.get(key, now)
+
+    def _forget_among(self, ids: Collection[str], of: Callable[[V], str]) -> None:
+        """Forget the records whose `of` is one of `ids`. Naming none forgets nothing and leaves
+        the generation alone, so that fills in flight are not refused for nothing."""
+        if ids:
+            self._memory.forget(lambda value: of(value) in ids)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from parley.core.accounts import Account
-from parley.core.expiring_cache import ExpiringCache
+from parley.core.expiring_cache import RecordCache
 from parley.core.sessions import SessionTimes
 
 
@@ -24,19 +24,9 @@ class CachedSession:
     times: SessionTimes
 
 
-class SessionCache:
+class SessionCache(RecordCache[str, CachedSession]):
     def __init__(self, ttl: timedelta, capacity: int = 100_000) -> None:
-        self._memory: ExpiringCache[str, CachedSession] = ExpiringCache(ttl, capacity)
-
-    @property
-    def generation(self) -> int:
-        return self._memory.generation
-
-    def __len__(self) -> int:
-        return len(self._memory)
-
-    def get(self, token_hash: str, now: datetime) -> CachedSession | None:
-        return self._memory.get(token_hash, now)
+        super().__init__(ttl, capacity)
 
     def put(
         self,
@@ -59,12 +49,10 @@ class SessionCache:
         )
 
     def forget_sessions(self, session_ids: Collection[str]) -> None:
-        if session_ids:
-            self._memory.forget(lambda e: e.session_id in session_ids)
+        self._forget_among(session_ids, lambda e: e.session_id)
 
     def forget_accounts(self, account_ids: Collection[str]) -> None:
-        if account_ids:
-            self._memory.forget(lambda e: e.account.id in account_ids)
+        self._forget_among(account_ids, lambda e: e.account.id)
 
     def account_ids(self) -> set[str]:
         return {e.account.id for e in self._memory.values()}

@@ -26,6 +26,7 @@ from pylibsrtp import Session as SrtpSession
 
 from parley.media.aiortc_internals import OutboundRtp, header_template, ntp_now
 from parley.media.datagrams import Route
+from parley.media.faster_path import FasterPath
 from parley.media.sendpath import DirectListener, DirectSend
 from parley.media.srtp_internals import (
     context_address,
@@ -40,17 +41,12 @@ log = logging.getLogger(__name__)
 # sender-report figures handed to aiortc (which reports every 5 s: fanout.SENDER_REPORT_SECONDS).
 # Every 10 packets, this took about 2 % of the server's samples at 400 listeners (py-spy).
 SYNC_PACKETS = 25
-_warned = False
+native_path = FasterPath(log, "sending from Python, not the C loop")
 
 
 def native_send_available() -> bool:
     """Whether the C fan-out is built and agrees with pylibsrtp; logs why not, once."""
-    global _warned
-    problems = native_send_problems()
-    if problems and not _warned:
-        _warned = True
-        log.warning("program fan-out: sending from Python, not the C loop: %s", "; ".join(problems))
-    return not problems
+    return native_path.usable(native_send_problems())
 
 
 @dataclass(frozen=True, eq=False)

@@ -13,7 +13,7 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 
@@ -44,6 +44,11 @@ class FileSegmentStore:
     """Segments as files under `root/<stream>/<name>`, written to a temporary file in the same
     directory and renamed into place (rename is atomic on POSIX file systems)."""
 
+    # Whether writes are fsync'd: the file's bytes, then the directory entry the rename made
+    # (without the second, a crash may forget the name although the data made it to disk).
+    # Recordings are (recording_store.py); live HLS, kept a minute, is not worth the waits.
+    durable: ClassVar[bool] = False
+
     def __init__(self, root: Path) -> None:
         self.root = root
 
@@ -52,16 +57,24 @@ class FileSegmentStore:
 
     def write(self, stream: str, name: str, data: bytes) -> None:
         directory = self._dir(stream)
+        created = self.durable and not directory.exists()
         directory.mkdir(parents=True, exist_ok=True)
+        if created:
+            _sync_directory(self.root)
         fd, temporary = tempfile.mkstemp(dir=directory, prefix=".writing-")
         try:
             with os.fdopen(fd, "wb") as file:
                 file.write(data)
+                if self.durable:
+                    file.flush()
+                    os.fsync(file.fileno())
             os.replace(temporary, directory / _checked(name))
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
             raise
+        if self.durable:
+            _sync_directory(directory)
 
     def read(self, stream: str, name: str) -> bytes | None:
         try:
@@ -88,3 +101,11 @@ class FileSegmentStore:
             return sorted(p.name for p in self.root.iterdir() if p.is_dir())
         except FileNotFoundError:
             return []
+
+
+def _sync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -34,24 +34,17 @@ from parley.media.aiortc_internals import (
     unsend,
 )
 from parley.media.datagrams import Batch, Route
+from parley.media.faster_path import FasterPath
 
 log = logging.getLogger(__name__)
 
 _PATCH = struct.Struct("!HII")  # sequence number, timestamp, SSRC
-_warned = False
+direct_path = FasterPath(log, "sending through aiortc's transport, not directly")
 
 
 def direct_send_available() -> bool:
     """Whether the installed aiortc has what sending below it needs; logs why not, once."""
-    global _warned
-    problems = direct_send_problems()
-    if problems and not _warned:
-        _warned = True
-        log.warning(
-            "program fan-out: sending through aiortc's transport, not directly: %s",
-            "; ".join(problems),
-        )
-    return not problems
+    return direct_path.usable(direct_send_problems())
 
 
 @dataclass(eq=False)

@@ -6,6 +6,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import KW_ONLY, dataclass, field, replace
 from datetime import datetime, timedelta
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from parley.bus import messages
 from parley.bus.base import Bus
 from parley.bus.messages import SessionsEnded
@@ -62,6 +64,30 @@ class Profile:
     following: int
     followed_by_me: bool
     blocked_by_me: bool
+
+
+async def add_account(
+    conn: AsyncConnection,
+    handle: str,
+    display_name: str,
+    password_hash: str,
+    *,
+    is_admin: bool,
+    now: datetime,
+) -> Account:
+    """A new account, a person's or a bot's, in the caller's transaction; `handle_taken` when
+    another has the handle in any case."""
+    account = await AccountStore(conn).create(
+        id=new_id(),
+        handle=handle,
+        display_name=display_name,
+        password_hash=password_hash,
+        is_admin=is_admin,
+        now=now,
+    )
+    if account is None:
+        raise Conflict("handle_taken", "That handle is taken")
+    return account
 
 
 def _times(session: StoredSession) -> SessionTimes:
@@ -122,17 +148,9 @@ class AccountService:
         await self.guard_links(name)  # a name is user content like any other
         password_hash = await self.passwords.hash(password)
         async with self.db.write() as conn:
-            account = await AccountStore(conn).create(
-                id=new_id(),
-                handle=handle,
-                display_name=name,
-                password_hash=password_hash,
-                is_admin=is_admin,
-                now=self.clock(),
+            return await add_account(
+                conn, handle, name, password_hash, is_admin=is_admin, now=self.clock()
             )
-        if account is None:
-            raise Conflict("handle_taken", "That handle is taken")
-        return account
 
     async def sign_in(self, handle: str, password: str, address: str) -> tuple[str, Account]:
         """A new bearer token for the account. `address`: the client's, for the limits, which
@@ -155,7 +173,7 @@ class AccountService:
         await self.limits.remember_address(account.id, address)
         if account.state is AccountState.SUSPENDED:
             await self._refuse_suspended(account)
-        self._check_usable(account)
+        rules.check_usable(account)
         # Hashed before the transaction, so the database is not held for a hash's length; in
         # the owner's lane, since the password was just found right.
         rehashed = (
@@ -192,14 +210,6 @@ class AccountService:
             appeal_token=token,
         )
 
-    @staticmethod
-    def _check_usable(account: Account) -> None:
-        # Every authenticated path passes here: no role or badge is exempt.
-        if account.state is AccountState.SUSPENDED:
-            raise Forbidden("account_suspended", "This account is suspended")
-        if account.state is AccountState.DEACTIVATED:
-            raise Forbidden("account_deactivated", "This account is deactivated")
-
     async def authenticate(self, token: str, *, for_appeal: bool = False) -> Caller:
         """The caller behind a bearer token. Every authenticated path comes here. A session
         this node authenticated lately comes from its cache (`session_cache`), which the bus
@@ -228,7 +238,7 @@ class AccountService:
             return Caller(account, session.id)
         if session.scope != FULL_SCOPE:
             raise Forbidden("appeal_only", "This token is only good for notices and appeals")
-        self._check_usable(account)
+        rules.check_usable(account)
         self.session_cache.put(key, session.id, account, times, now, generation=generation)
         return Caller(account, session.id)
 

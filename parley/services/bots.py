@@ -26,7 +26,7 @@ from parley.core.moderation import ModerationAction
 from parley.core.moderation_records import ActionTaken
 from parley.core.sessions import SessionEnd
 from parley.core.tokens import MAX_BOTS_PER_OWNER, AccountRef
-from parley.services.accounts import Caller
+from parley.services.accounts import Caller, add_account
 from parley.services.common import Clock, new_id
 from parley.store.accounts import AccountStore, SessionStore
 from parley.store.db import Database
@@ -62,16 +62,7 @@ class BotService:
                 raise Forbidden("bot_cannot_own_bots", "A bot cannot register bots")
             if await bots.count_of(caller.account.id) >= MAX_BOTS_PER_OWNER:
                 raise Conflict("too_many_bots", f"At most {MAX_BOTS_PER_OWNER} bots per person")
-            bot = await AccountStore(conn).create(
-                id=new_id(),
-                handle=handle,
-                display_name=name,
-                password_hash=NO_PASSWORD,
-                is_admin=False,
-                now=now,
-            )
-            if bot is None:
-                raise Conflict("handle_taken", "That handle is taken")
+            bot = await add_account(conn, handle, name, NO_PASSWORD, is_admin=False, now=now)
             await bots.add(account_id=bot.id, owner_id=caller.account.id, now=now)
         return bot
 

@@ -17,7 +17,7 @@ from parley.bus import messages
 from parley.bus.messages import SessionsEnded
 from parley.core import sessions as session_rules
 from parley.core import tokens as rules
-from parley.core.accounts import Account, AccountState
+from parley.core.accounts import Account, check_usable
 from parley.core.errors import Conflict, Forbidden, NotFound, Unauthenticated
 from parley.core.ratelimit import LimitName
 from parley.core.sessions import SessionEnd, SessionTimes
@@ -121,10 +121,7 @@ class TokenService:
             raise Unauthenticated("invalid_token", "This token is not valid (revoked?)")
         token, account = found
         # The account's state is read with the token: a suspension stops it at once.
-        if account.state is AccountState.SUSPENDED:
-            raise Forbidden("account_suspended", "This account is suspended")
-        if account.state is AccountState.DEACTIVATED:
-            raise Forbidden("account_deactivated", "This account is deactivated")
+        check_usable(account)
         now, policy = self.accounts.clock(), self.accounts.sessions
         # Tokens do not expire by the session's idle or lifetime rules: a bot may run for
         # months; its last use is written all the same, throttled as a session's is.

@@ -49,7 +49,7 @@ def send_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
         # An aiortc that fails the direct path's check (what the check notices is in
         # tests/unit/test_sendpath.py; here, breaking aiortc would break the connection too).
         monkeypatch.setattr(sendpath_module, "direct_send_problems", lambda: (CHANGED,))
-        monkeypatch.setattr(sendpath_module, "_warned", False)
+        monkeypatch.setattr(sendpath_module.direct_path, "warned", False)
     return mode
 
 

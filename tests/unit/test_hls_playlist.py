@@ -1,8 +1,9 @@
 """HLS playlist text and names (pure), the byte ranges the segment route honours, and the
-segment store's atomic writes and key checks."""
+segment store's atomic writes (fsync'd for recordings) and key checks."""
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from parley.media.playlist import (
     segment_sequence,
     target_duration,
 )
+from parley.media.recording_store import DurableSegmentStore
 from parley.media.segment_store import FileSegmentStore
 
 START = datetime(2026, 12, 3, 7, 0, 0, tzinfo=UTC)
@@ -137,6 +139,31 @@ def test_the_store_writes_whole_files_and_refuses_keys_that_climb_out(tmp_path: 
     store.delete("space1", "seg-000001.ts")  # absent: fine
     store.delete("space1")
     assert store.streams() == []
+
+
+def test_only_the_recordings_store_fsyncs_each_file_and_then_its_directory_entry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[str] = []
+    fsync = os.fsync
+
+    def noted(fd: int) -> None:
+        name = os.path.basename(os.readlink(f"/proc/self/fd/{fd}"))
+        synced.append("temporary" if name.startswith(".writing-") else name)
+        fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", noted)
+    FileSegmentStore(tmp_path / "hls").write("space1", "seg-000001.ts", b"abc")
+    assert synced == []
+    durable = DurableSegmentStore(tmp_path / "recordings")
+    durable.write("space1", "seg-000001.ts", b"abc")
+    # The new stream's entry in the root, the file's bytes, then its name in the stream.
+    assert synced == ["recordings", "temporary", "space1"]
+    synced.clear()
+    durable.write("space1", "seg-000002.ts", b"defg")
+    assert synced == ["temporary", "space1"]
+    assert durable.read("space1", "seg-000002.ts") == b"defg"
+    assert durable.size("space1", "seg-000002.ts") == 4
 
 
 def test_a_low_latency_playlist_lists_parts_before_their_segment_and_hints_the_next() -> None:

@@ -35,7 +35,7 @@ NTP = 0xE6A1_2345_6789_ABCD
 
 @pytest.fixture(autouse=True)
 def fresh_check(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(native_send, "_warned", False)
+    monkeypatch.setattr(native_send.native_path, "warned", False)
     srtp_internals.native_send_problems.cache_clear()
     # One NTP time for both paths, so that their abs-send-time extensions are equal.
     monkeypatch.setattr(native_send, "ntp_now", lambda: NTP)

@@ -41,7 +41,7 @@ from tests.support.wires import FakePair, FakeWire, Inbox
 
 @pytest.fixture(autouse=True)
 def fresh_check(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(sendpath, "_warned", False)
+    monkeypatch.setattr(sendpath.direct_path, "warned", False)
     direct_send_problems.cache_clear()
     yield
     direct_send_problems.cache_clear()

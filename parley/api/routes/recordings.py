@@ -4,10 +4,12 @@ trims and deletes; moderators delete any recording, audited."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Request, Response
 
 from parley.api.deps import CallerDep, MaybeCallerDep, NodeDep
-from parley.api.files import Responses, file_response, file_route
+from parley.api.files import Endpoint, Responses, file_response, file_route
 from parley.api.schemas.captions import TranscriptLineOut
 from parley.api.schemas.recordings import (
     ClipOut,
@@ -29,6 +31,11 @@ FILE_RESPONSES: Responses = {
     410: {"description": "The recording was deleted (`recording_deleted`)"},
     416: {"description": "The range starts past the end"},
 }
+
+
+def _m4a_download(path: str, summary: str) -> Callable[[Endpoint], Endpoint]:
+    """A route that serves one M4A file to download (its endpoint answers with `_download`)."""
+    return file_route(router, path, summary=summary, types=("audio/mp4",), responses=FILE_RESPONSES)
 
 
 def _download(found: HlsFile, request: Request, filename: str) -> Response:
@@ -84,12 +91,9 @@ async def recording_transcript(
     return [TranscriptLineOut.of(line) for line in await node.transcripts.replay(caller, space_id)]
 
 
-@file_route(
-    router,
+@_m4a_download(
     "/spaces/{space_id}/recording/download",
-    summary="The whole recording as one M4A file (AAC, remuxed without re-encoding)",
-    types=("audio/mp4",),
-    responses=FILE_RESPONSES,
+    "The whole recording as one M4A file (AAC, remuxed without re-encoding)",
 )
 async def download_recording(
     space_id: str, request: Request, caller: MaybeCallerDep, node: NodeDep
@@ -140,13 +144,7 @@ async def get_clip(clip_id: str, caller: MaybeCallerDep, node: NodeDep) -> ClipO
     return ClipOut.of(await node.clips.get(caller, clip_id))
 
 
-@file_route(
-    router,
-    "/clips/{clip_id}/audio",
-    summary="A clip as one M4A file",
-    types=("audio/mp4",),
-    responses=FILE_RESPONSES,
-)
+@_m4a_download("/clips/{clip_id}/audio", "A clip as one M4A file")
 async def clip_audio(
     clip_id: str, request: Request, caller: MaybeCallerDep, node: NodeDep
 ) -> Response:

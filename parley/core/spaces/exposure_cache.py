@@ -12,23 +12,13 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from parley.core.expiring_cache import ExpiringCache
+from parley.core.expiring_cache import RecordCache
 from parley.core.spaces.model import Space
 
 
-class ExposureCache:
+class ExposureCache(RecordCache[str, Space]):
     def __init__(self, ttl: timedelta, capacity: int = 10_000) -> None:
-        self._memory: ExpiringCache[str, Space] = ExpiringCache(ttl, capacity)
-
-    @property
-    def generation(self) -> int:
-        return self._memory.generation
-
-    def __len__(self) -> int:
-        return len(self._memory)
-
-    def get(self, space_id: str, now: datetime) -> Space | None:
-        return self._memory.get(space_id, now)
+        super().__init__(ttl, capacity)
 
     def put(self, space: Space, now: datetime, *, generation: int) -> None:
         """Remember a space found shown while `generation` was current; nothing is kept if
@@ -36,12 +26,10 @@ class ExposureCache:
         self._memory.put(space.id, space, now, generation=generation)
 
     def forget_hosts(self, account_ids: Collection[str]) -> None:
-        if account_ids:
-            self._memory.forget(lambda s: s.host_id in account_ids)
+        self._forget_among(account_ids, lambda s: s.host_id)
 
     def forget_spaces(self, space_ids: Collection[str]) -> None:
-        if space_ids:
-            self._memory.forget(lambda s: s.id in space_ids)
+        self._forget_among(space_ids, lambda s: s.id)
 
     def host_ids(self) -> set[str]:
         return {s.host_id for s in self._memory.values()}
