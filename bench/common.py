@@ -76,7 +76,28 @@ def server_process(
     """`parley serve` in a process of its own, on a free port and a fresh data dir; with
     `cpus` (e.g. "0"), pinned to those cores with taskset, away from the load; `args` are
     more arguments of `serve` (`--workers 2`)."""
+    with server_processes(1, cpus, args, **env) as (server,):
+        yield server
+
+
+@contextmanager
+def server_processes(
+    count: int, cpus: str | None = None, args: Sequence[str] = (), **env: str
+) -> Iterator[list[ServerProcess]]:
+    """`count` servers as `server_process` starts one, all launched before any is waited for:
+    a node's start-up is mostly importing, which the others do meanwhile on the other core."""
     raise_fd_limit()
+    with contextlib.ExitStack() as stack:
+        launched = [stack.enter_context(_launched(cpus, args, env)) for _ in range(count)]
+        # A minute: on a machine shared with others, start-up alone has taken half of that.
+        deadline = time.monotonic() + 60
+        yield [_wait_until_healthy(server, proc, deadline) for server, proc in launched]
+
+
+@contextmanager
+def _launched(
+    cpus: str | None, args: Sequence[str], env: dict[str, str]
+) -> Iterator[tuple[ServerProcess, subprocess.Popen[bytes]]]:
     port = free_port()
     with tempfile.TemporaryDirectory() as data:
         environment = {
@@ -96,37 +117,39 @@ def server_process(
             "PARLEY_CAPTIONS": "off",
             **env,
         }
-        log = open(Path(data) / "server.log", "w+b")  # noqa: SIM115 - read back on failure
-        pin = ["taskset", "-c", cpus] if cpus is not None else []
-        proc = subprocess.Popen(
-            [*pin, sys.executable, "-m", "parley.cli", "serve", *args],
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            # A minute: on a machine shared with others, start-up alone has taken half of that.
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    raise RuntimeError(f"server did not start: {log.read().decode()[-2000:]}")
-                time.sleep(0.1)
-            yield ServerProcess(base, proc.pid, Path(data) / "server.log")
-        finally:
-            proc.terminate()
+        log_path = Path(data) / "server.log"
+        with open(log_path, "w+b") as log:
+            pin = ["taskset", "-c", cpus] if cpus is not None else []
+            proc = subprocess.Popen(
+                [*pin, sys.executable, "-m", "parley.cli", "serve", *args],
+                env=environment,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
             try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-            log.close()
+                yield ServerProcess(f"http://127.0.0.1:{port}", proc.pid, log_path), proc
+            finally:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+
+
+def _wait_until_healthy(
+    server: ServerProcess, proc: subprocess.Popen[bytes], deadline: float
+) -> ServerProcess:
+    while True:
+        try:
+            if httpx.get(f"{server.base}/healthz", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            said = server.log_path.read_bytes().decode(errors="replace")[-2000:]
+            raise RuntimeError(f"server did not start: {said}")
+        time.sleep(0.1)
 
 
 def percentile(values: Sequence[float], p: float) -> float:

@@ -12,7 +12,7 @@ import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from bench.common import ServerProcess, server_process
+from bench.common import ServerProcess, server_processes
 from tests.support.clients import PASSWORD, Person
 from tests.support.servers import REDIS_URL, fresh_postgres_database
 
@@ -48,8 +48,7 @@ async def cluster(count: int, cpus: str | None = None, **env: str) -> AsyncItera
             **env,
         }
         with contextlib.ExitStack() as stack:
-            start = [server_process(cpus, **shared) for _ in range(count)]
-            nodes = [stack.enter_context(node) for node in start]
+            nodes = stack.enter_context(server_processes(count, cpus, **shared))
             try:
                 yield Deployment(nodes, shared, stack)
             except BaseException:
