@@ -3,6 +3,7 @@ document with the rule's own `code` (never a 500), and a refused request changes
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -10,18 +11,37 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+import pytest_asyncio
 
-from tests.support.clients import PASSWORD, Person
+from tests.support.clients import PASSWORD, Person, unique_handle
 from tests.support.problems import assert_problem, raw_json, refused
-from tests.support.servers import ServerThread, serve
+from tests.support.servers import ServerThread, serve_on
 
 API = "/api/v1"
 
 
-@pytest.fixture
-async def server(database_url: str) -> AsyncIterator[ServerThread]:
-    with serve(database_url=database_url) as running:
+# One server per database for the whole module (per pytest-xdist worker), not one per test:
+# starting a server (and a PostgreSQL database) was most of this module's time. The tests share
+# it, so each signs up accounts of its own (`unique_handle`) and looks only at its own spaces
+# and posts.
+@pytest_asyncio.fixture(
+    scope="module",
+    loop_scope="module",
+    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+)
+async def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[ServerThread]:
+    async with serve_on(request.param, tmp_path_factory.mktemp("bad-input")) as running:
         yield running
+
+
+async def listed_spaces_of(person: Person, state: str = "live") -> list[str]:
+    """The ids of the person's spaces in the listing of `state`. Other tests' spaces are listed
+    too; one page holds them all (checked), so a space missing here is missing from the listing."""
+    listed = await person.call("GET", f"/spaces?state={state}&limit=200", 200)
+    assert len(listed) < 200, "the listing no longer fits one page"
+    return [s["id"] for s in listed if s["host"]["id"] == person.id]
 
 
 @pytest.fixture
@@ -33,7 +53,7 @@ async def anon(server: ServerThread) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 async def host(server: ServerThread) -> AsyncIterator[Person]:
-    person = await Person.sign_up(server.base_url, "host", "The Host")
+    person = await Person.sign_up(server.base_url, unique_handle("host"), "The Host")
     yield person
     await person.close()
 
@@ -75,11 +95,11 @@ async def test_space_titles_and_topics_are_checked(host: Person) -> None:
         await refused(host.http, "POST", "/spaces", 422, code, json=body)
 
     # Nothing was created by the refusals; the limits themselves are accepted.
-    assert await host.call("GET", "/spaces?state=live", 200) == []
+    assert await listed_spaces_of(host) == []
     longest = {"title": "x" * 100, "topics": ["t" * 30, "b", "c"], "description": "d" * 1000}
     created = await host.call("POST", "/spaces", 201, json=longest)
     assert created["title"] == "x" * 100 and created["topics"] == ["t" * 30, "b", "c"]
-    assert [s["id"] for s in await host.call("GET", "/spaces?state=live", 200)] == [created["id"]]
+    assert await listed_spaces_of(host) == [created["id"]]
 
 
 async def test_a_refused_edit_changes_nothing(host: Person, space: dict[str, Any]) -> None:
@@ -116,8 +136,8 @@ async def test_schedules_are_checked(host: Person) -> None:
     body = {"title": "Later", "scheduled_start": "tomorrow at noon"}
     await refused(host.http, "POST", "/spaces", 422, "invalid_request", json=body)
 
-    assert await host.call("GET", "/spaces?state=scheduled", 200) == []
-    assert await host.call("GET", "/spaces?state=live", 200) == []
+    assert await listed_spaces_of(host, "scheduled") == []
+    assert await listed_spaces_of(host) == []
     # A start in a day, in another time zone, is fine.
     start = (now + timedelta(days=1)).astimezone(timezone_plus(-5))
     created = await host.call(
@@ -154,25 +174,30 @@ async def test_bad_handles_are_refused_at_sign_up(anon: httpx.AsyncClient, handl
 
 
 async def test_handles_are_unique_without_regard_to_case(anon: httpx.AsyncClient) -> None:
-    assert (await sign_up(anon, handle="Alice", display_name="First")).status_code == 201
-    for other in ("alice", "ALICE", "aLiCe"):
+    alice = unique_handle("Alice")  # "Alice_3fa9c1"
+    assert (await sign_up(anon, handle=alice, display_name="First")).status_code == 201
+    for other in (alice.lower(), alice.upper(), alice.swapcase()):
         taken = await sign_up(anon, handle=other, password="another password", display_name="X")
         assert_problem(taken, 409, "handle_taken")
 
     # The first account is untouched: its handle, name and password, found in any case.
-    profile = (await anon.get(f"{API}/accounts/ALICE")).json()
-    assert profile["handle"] == "Alice" and profile["display_name"] == "First"
-    ok = await anon.post(f"{API}/sessions", json={"handle": "alice", "password": PASSWORD})
-    assert ok.status_code == 201 and ok.json()["account"]["handle"] == "Alice"
-    wrong = {"handle": "alice", "password": "another password"}
+    profile = (await anon.get(f"{API}/accounts/{alice.upper()}")).json()
+    assert profile["handle"] == alice and profile["display_name"] == "First"
+    signing_in = {"handle": alice.lower(), "password": PASSWORD}
+    ok = await anon.post(f"{API}/sessions", json=signing_in)
+    assert ok.status_code == 201 and ok.json()["account"]["handle"] == alice
+    wrong = {"handle": alice.lower(), "password": "another password"}
     assert_problem(await anon.post(f"{API}/sessions", json=wrong), 401, "invalid_credentials")
     # The longest handle is accepted.
-    assert (await sign_up(anon, handle="b" * 15)).status_code == 201
+    longest = f"b{secrets.token_hex(7)}"
+    assert len(longest) == 15
+    assert (await sign_up(anon, handle=longest)).status_code == 201
 
 
 async def test_passwords_and_display_names_are_checked_at_sign_up(
     anon: httpx.AsyncClient,
 ) -> None:
+    newcomer = unique_handle("newcomer")
     for fields, code in [
         ({"password": "short12"}, "invalid_password"),
         ({"password": ""}, "invalid_password"),
@@ -180,11 +205,11 @@ async def test_passwords_and_display_names_are_checked_at_sign_up(
         ({"display_name": "n" * 51}, "invalid_display_name"),
         ({"display_name": "   "}, "invalid_display_name"),
     ]:
-        assert_problem(await sign_up(anon, handle="newcomer", **fields), 422, code)
+        assert_problem(await sign_up(anon, handle=newcomer, **fields), 422, code)
 
     # None of those created the account; the limits themselves are fine.
-    assert_problem(await anon.get(f"{API}/accounts/newcomer"), 404, "account_not_found")
-    created = await sign_up(anon, handle="newcomer", password="p" * 8, display_name="n" * 50)
+    assert_problem(await anon.get(f"{API}/accounts/{newcomer}"), 404, "account_not_found")
+    created = await sign_up(anon, handle=newcomer, password="p" * 8, display_name="n" * 50)
     assert created.status_code == 201, created.text
 
 
@@ -199,18 +224,18 @@ async def test_profiles_are_checked(host: Person) -> None:
         ({"display_name": "Changed", "bio": "b" * 161}, "invalid_bio"),
     ]:
         await refused(host.http, "PATCH", "/accounts/me", 422, code, json=body)
-    profile = await host.call("GET", "/accounts/host", 200)
+    profile = await host.call("GET", f"/accounts/{host.handle}", 200)
     assert profile["display_name"] == "The Host" and profile["bio"] == "Hello there"
 
 
 async def test_posts_are_checked(host: Person) -> None:
     for text in ("p" * 281, "", "   ", "🔥" * 281):
         await refused(host.http, "POST", "/posts", 422, "invalid_post", json={"text": text})
-    assert await host.call("GET", "/accounts/host/posts", 200) == []
+    assert await host.call("GET", f"/accounts/{host.handle}/posts", 200) == []
     # 280 characters, even four-byte ones, is the limit and fits the column on both databases.
     for text in ("p" * 280, "🔥" * 280):
         assert (await host.call("POST", "/posts", 201, json={"text": text}))["text"] == text
-    assert len(await host.call("GET", "/accounts/host/posts", 200)) == 2
+    assert len(await host.call("GET", f"/accounts/{host.handle}/posts", 200)) == 2
 
 
 # --- the shape of the request ----------------------------------------------------------------
@@ -233,7 +258,7 @@ async def test_malformed_json_is_refused(host: Person, body: bytes) -> None:
     await refused(
         host.http, "POST", "/spaces", 400, "malformed_json", content=body, headers=headers
     )
-    assert await host.call("GET", "/spaces?state=live", 200) == []
+    assert await listed_spaces_of(host) == []
 
 
 async def test_wrong_json_types_are_refused(
@@ -267,7 +292,7 @@ async def test_wrong_json_types_are_refused(
         assert_problem(await anon.post(f"{API}/accounts", json=body), 422, "invalid_request")
     assert_problem(await anon.post(f"{API}/sessions", json={"handle": []}), 422, "invalid_request")
 
-    assert [s["id"] for s in await host.call("GET", "/spaces?state=live", 200)] == [sid]
+    assert await listed_spaces_of(host) == [sid]
     after = await host.call("GET", f"/spaces/{sid}", 200)
     assert (after["title"], after["seq"]) == (space["title"], space["seq"])
 
@@ -287,6 +312,7 @@ async def test_nul_and_lone_surrogates_are_refused(
 ) -> None:
     """PostgreSQL refuses NUL in text and UTF-8 has no surrogates: a 4xx, not the classic 500."""
     sid = space["id"]
+    newbie = unique_handle("newbie")
     for method, path, body in [
         ("POST", "/spaces", {"title": bad}),
         ("POST", "/spaces", {"title": "ok", "description": bad}),
@@ -302,12 +328,12 @@ async def test_nul_and_lone_surrogates_are_refused(
         await refused(host.http, method, path, 422, "invalid_request", **raw_json(body))
     for fields in [
         {"handle": bad, "password": PASSWORD, "display_name": "x"},
-        {"handle": "newbie", "password": PASSWORD + bad, "display_name": "x"},
-        {"handle": "newbie", "password": PASSWORD, "display_name": bad},
+        {"handle": newbie, "password": PASSWORD + bad, "display_name": "x"},
+        {"handle": newbie, "password": PASSWORD, "display_name": bad},
     ]:
         response = await anon.post(f"{API}/accounts", **raw_json(fields))
         assert_problem(response, 422, "invalid_request")
-    for fields in [{"handle": bad, "password": PASSWORD}, {"handle": "host", "password": bad}]:
+    for fields in [{"handle": bad, "password": PASSWORD}, {"handle": host.handle, "password": bad}]:
         response = await anon.post(f"{API}/sessions", **raw_json(fields))
         assert_problem(response, 422, "invalid_request")
 
@@ -315,11 +341,11 @@ async def test_nul_and_lone_surrogates_are_refused(
     after = await host.call("GET", f"/spaces/{sid}", 200)
     for key in ("title", "description", "topics", "seq"):
         assert after[key] == space[key], key
-    assert [s["id"] for s in await host.call("GET", "/spaces?state=live", 200)] == [sid]
-    assert await host.call("GET", "/accounts/host/posts", 200) == []
-    profile = await host.call("GET", "/accounts/host", 200)
+    assert await listed_spaces_of(host) == [sid]
+    assert await host.call("GET", f"/accounts/{host.handle}/posts", 200) == []
+    profile = await host.call("GET", f"/accounts/{host.handle}", 200)
     assert (profile["display_name"], profile["bio"]) == ("The Host", "")
-    assert_problem(await anon.get(f"{API}/accounts/newbie"), 404, "account_not_found")
+    assert_problem(await anon.get(f"{API}/accounts/{newbie}"), 404, "account_not_found")
 
 
 async def test_escaped_surrogate_pairs_are_fine(host: Person) -> None:
@@ -327,7 +353,9 @@ async def test_escaped_surrogate_pairs_are_fine(host: Person) -> None:
     created = await host.http.post("/posts", **raw_json({"text": "on 🔥 today"}))
     assert created.status_code == 201, created.text
     assert created.json()["text"] == "on 🔥 today"
-    assert (await host.call("GET", "/accounts/host/posts", 200))[0]["text"] == "on 🔥 today"
+    assert (await host.call("GET", f"/accounts/{host.handle}/posts", 200))[0][
+        "text"
+    ] == "on 🔥 today"
 
 
 # --- what does not exist ---------------------------------------------------------------------
@@ -360,8 +388,8 @@ async def test_unknown_spaces_are_not_found(host: Person, space: dict[str, Any])
             ("POST", "/reminders", {}),
             ("POST", "/hand", {}),
             ("POST", "/reactions", {"json": {"emoji": "🔥"}}),
-            ("POST", "/speakers/host", {}),
-            ("POST", "/mute/host", {}),
+            ("POST", f"/speakers/{host.handle}", {}),
+            ("POST", f"/mute/{host.handle}", {}),
         ]:
             await refused(host.http, method, f"/spaces/{odd}{suffix}", 404, "space_not_found", **kw)
     after = await host.call("GET", f"/spaces/{space['id']}", 200)
@@ -386,7 +414,7 @@ async def test_unknown_handles_are_not_found(
             ("POST", f"/spaces/{sid}/remove/{odd}"),
         ]:
             await refused(host.http, method, path, 404, "account_not_found")
-    profile = await host.call("GET", "/accounts/host", 200)
+    profile = await host.call("GET", f"/accounts/{host.handle}", 200)
     assert (profile["followers"], profile["following"]) == (0, 0)
     assert (await host.call("GET", f"/spaces/{sid}", 200))["seq"] == space["seq"]
 
@@ -414,14 +442,14 @@ async def test_a_bearer_token_is_needed(
         assert_problem(await anon.get(f"{API}/me", headers=headers), 401, code)
 
     # A token stops working when its session ends.
-    other = await Person.sign_up(server.base_url, "leaver")
+    other = await Person.sign_up(server.base_url, unique_handle("leaver"))
     await other.call("DELETE", "/sessions/current", 204)
     await refused(other.http, "GET", "/me", 401, "invalid_token")
     await refused(other.http, "POST", "/spaces", 401, "invalid_token", json=body)
     await other.close()
 
-    assert await host.call("GET", "/spaces?state=live", 200) == []
-    assert (await host.call("GET", "/me", 200))["handle"] == "host"
+    assert await listed_spaces_of(host) == []
+    assert (await host.call("GET", "/me", 200))["handle"] == host.handle
 
 
 # --- reactions, limits, cursors --------------------------------------------------------------
@@ -430,7 +458,7 @@ async def test_a_bearer_token_is_needed(
 async def test_reactions_are_checked(
     server: ServerThread, host: Person, space: dict[str, Any]
 ) -> None:
-    fan = await Person.sign_up(server.base_url, "fan")
+    fan = await Person.sign_up(server.base_url, unique_handle("fan"))
     sid = space["id"]
     await fan.call("POST", f"/spaces/{sid}/join", 200)
     seq = (await fan.call("GET", f"/spaces/{sid}", 200))["seq"]
@@ -462,8 +490,8 @@ async def test_limits_and_query_parameters_are_checked(
         "/timeline?limit=201",
         "/timeline?before=yesterday",
         "/timeline?before=%00",
-        "/accounts/host/posts?limit=0",
-        "/accounts/host/posts?limit=1000",
+        f"/accounts/{host.handle}/posts?limit=0",
+        f"/accounts/{host.handle}/posts?limit=1000",
         "/me/notifications?limit=0",
         "/me/notifications?limit=201",
         f"/spaces/{sid}/listeners?limit=0",
@@ -478,10 +506,15 @@ async def test_limits_and_query_parameters_are_checked(
     ):
         await refused(host.http, "GET", f"/timeline?before={before}", 422, "invalid_before")
         await refused(
-            anon, "GET", f"{API}/accounts/host/posts?before={before}", 422, "invalid_before"
+            anon,
+            "GET",
+            f"{API}/accounts/{host.handle}/posts?before={before}",
+            422,
+            "invalid_before",
         )
-    # The edges of the ranges are fine.
-    assert len(await host.call("GET", "/spaces?limit=200", 200)) == 1
+    # The edges of the ranges are fine. (Other tests' spaces share the server: the host's space
+    # is one of those listed, and a page of one holds one.)
+    assert sid in [s["id"] for s in await host.call("GET", "/spaces?limit=200", 200)]
     assert len(await host.call("GET", "/spaces?limit=1", 200)) == 1
     assert await host.call("GET", "/timeline?limit=200&before=2020-01-01T00:00:00Z", 200) == []
     assert await host.call("GET", f"/spaces/{sid}/listeners?limit=500", 200) == []
@@ -504,7 +537,7 @@ async def test_unknown_routes_and_wrong_methods(anon: httpx.AsyncClient, host: P
     # The refusals come before authentication: with a token the answer is the same.
     await refused(host.http, "DELETE", "/spaces", 405, "method_not_allowed")
     await refused(host.http, "GET", "/nope", 404, "not_found")
-    assert await host.call("GET", "/spaces?state=live", 200) == []
+    assert await listed_spaces_of(host) == []
 
 
 async def test_get_on_a_post_only_route_is_method_not_allowed(anon: httpx.AsyncClient) -> None:

@@ -13,13 +13,15 @@ from typing import Any
 
 import httpx
 import pytest
+import pytest_asyncio
 
 from tests.security.test_rate_limits import Clock, assert_rate_limited, limits, moved
-from tests.support.clients import PASSWORD, Person
+from tests.support.clients import PASSWORD, Person, unique_handle
 from tests.support.moderation import admin, suspend
 from tests.support.servers import (
     ServerThread,
     serve,
+    serve_on,
     sqlite_url,
     two_nodes,
 )
@@ -27,7 +29,23 @@ from tests.support.servers import (
 
 @pytest.fixture
 async def server(database_url: str) -> AsyncIterator[ServerThread]:
+    """A server of the test's own: for the tests that suspend accounts and read the audit log."""
     with serve(database_url=database_url) as running:
+        yield running
+
+
+# One server per database for the module's tests that only make their own owners, bots, tokens
+# and spaces (starting a server was a third of this module's time): each names its accounts
+# with `unique_handle` and looks only at what they made.
+@pytest_asyncio.fixture(
+    scope="module",
+    loop_scope="module",
+    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+)
+async def shared_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[ServerThread]:
+    async with serve_on(request.param, tmp_path_factory.mktemp("bots")) as running:
         yield running
 
 
@@ -50,45 +68,49 @@ def token_id(client: Person, tokens: list[dict[str, Any]]) -> str:
     return str(next(t["id"] for t in tokens if t["account"]["handle"] == client.handle))
 
 
-async def test_a_bot_and_its_posts_name_its_owner(server: ServerThread) -> None:
-    owner = await Person.sign_up(server.base_url, "jack")
-    bot = await make_bot(owner, "jetwatch")
-    label = {"owner": {"id": owner.id, "handle": "jack"}}
+async def test_a_bot_and_its_posts_name_its_owner(shared_server: ServerThread) -> None:
+    jack, jetwatch = unique_handle("jack"), unique_handle("jetwatch")
+    owner = await Person.sign_up(shared_server.base_url, jack)
+    bot = await make_bot(owner, jetwatch)
+    label = {"owner": {"id": owner.id, "handle": jack}}
     assert bot["automated"] == label and bot["state"] == "active"
-    client = await token_for(owner, "jetwatch", "posts:write", "account:read")
+    client = await token_for(owner, jetwatch, "posts:write", "account:read")
 
     await client.call("POST", "/posts", 201, json={"text": "N628TS landed at KAUS"})
-    await owner.call("POST", "/posts", 201, json={"text": "I run @jetwatch"})
-    (post,) = await owner.call("GET", "/accounts/jetwatch/posts", 200)
-    assert post["author"]["handle"] == "jetwatch" and post["author"]["automated"] == label
-    (own,) = await owner.call("GET", "/accounts/jack/posts", 200)
+    await owner.call("POST", "/posts", 201, json={"text": f"I run @{jetwatch}"})
+    (post,) = await owner.call("GET", f"/accounts/{jetwatch}/posts", 200)
+    assert post["author"]["handle"] == jetwatch and post["author"]["automated"] == label
+    (own,) = await owner.call("GET", f"/accounts/{jack}/posts", 200)
     assert own["author"]["automated"] is None
     assert (await client.call("GET", "/me", 200))["automated"] == label
-    assert (await owner.call("GET", "/accounts/jetwatch", 200))["automated"] == label
-    assert [b["handle"] for b in await owner.call("GET", "/me/bots", 200)] == ["jetwatch"]
+    assert (await owner.call("GET", f"/accounts/{jetwatch}", 200))["automated"] == label
+    assert [b["handle"] for b in await owner.call("GET", "/me/bots", 200)] == [jetwatch]
 
     # Listed with its last use, never with its secret.
     (listed,) = await owner.call("GET", "/me/tokens", 200)
     assert "token" not in listed and listed["last_used_at"] >= listed["created_at"]
     # Nobody signs in as a bot, whatever the password.
-    async with httpx.AsyncClient(base_url=f"{server.base_url}/api/v1") as http:
-        r = await http.post("/sessions", json={"handle": "jetwatch", "password": PASSWORD})
+    async with httpx.AsyncClient(base_url=f"{shared_server.base_url}/api/v1") as http:
+        r = await http.post("/sessions", json={"handle": jetwatch, "password": PASSWORD})
         assert r.status_code == 401
-        r = await http.post("/sessions", json={"handle": "jetwatch", "password": "!automated"})
+        r = await http.post("/sessions", json={"handle": jetwatch, "password": "!automated"})
         assert r.status_code == 401
 
 
-async def test_a_token_does_only_what_its_scopes_allow(server: ServerThread) -> None:
-    owner = await Person.sign_up(server.base_url, "jack")
-    await make_bot(owner, "jetwatch")
-    reader = await token_for(owner, "jetwatch", "spaces:read")
+async def test_a_token_does_only_what_its_scopes_allow(shared_server: ServerThread) -> None:
+    jetwatch = unique_handle("jetwatch")
+    owner = await Person.sign_up(shared_server.base_url, unique_handle("jack"))
+    await make_bot(owner, jetwatch)
+    reader = await token_for(owner, jetwatch, "spaces:read")
 
     await reader.refused("POST", "/posts", 403, "insufficient_scope", json={"text": "hi"})
     r = await reader.http.post("/posts", json={"text": "hi"})
     assert r.json()["needed"] == "posts:write"
-    assert await reader.call("GET", "/spaces", 200) == []
+    # The listing is readable (other tests' spaces share the server: none is this bot's).
+    listed = await reader.call("GET", "/spaces", 200)
+    assert [s for s in listed if s["host"]["id"] == reader.id] == []
     # Routes outside every scope: no token makes tokens, changes passwords or moderates.
-    body = {"name": "more", "scopes": ["posts:write"], "bot": "jetwatch"}
+    body = {"name": "more", "scopes": ["posts:write"], "bot": jetwatch}
     await reader.refused("POST", "/me/tokens", 403, "insufficient_scope", json=body)
     await reader.refused("DELETE", "/sessions", 403, "insufficient_scope")
     await reader.refused("GET", "/admin/audit", 403, "insufficient_scope")
@@ -98,16 +120,17 @@ async def test_a_token_does_only_what_its_scopes_allow(server: ServerThread) -> 
     await mine.call("GET", "/timeline", 200)
     await owner.refused("POST", "/me/tokens", 422, "invalid_scope", json={**body, "scopes": ["x"]})
     # Somebody else's bot is not yours to make tokens for.
-    other = await Person.sign_up(server.base_url, "eve")
+    other = await Person.sign_up(shared_server.base_url, unique_handle("eve"))
     await other.refused("POST", "/me/tokens", 404, "bot_not_found", json=body)
 
 
 async def test_a_revoked_token_is_refused_at_once_and_its_socket_closes(
-    server: ServerThread,
+    shared_server: ServerThread,
 ) -> None:
-    owner = await Person.sign_up(server.base_url, "jack")
-    await make_bot(owner, "jetwatch")
-    bot = await token_for(owner, "jetwatch", "spaces:read", "spaces:listen")
+    jetwatch = unique_handle("jetwatch")
+    owner = await Person.sign_up(shared_server.base_url, unique_handle("jack"))
+    await make_bot(owner, jetwatch)
+    bot = await token_for(owner, jetwatch, "spaces:read", "spaces:listen")
     space = await owner.call("POST", "/spaces", 201, json={"title": "Flights"})
     await bot.call("POST", f"/spaces/{space['id']}/join", 200)
     async with bot.events(space["id"]) as stream:
@@ -251,11 +274,12 @@ async def test_a_bots_own_suspension_running_out_while_its_owner_is_suspended_wa
     assert bot["state"] == "active"
 
 
-async def test_a_bot_in_a_space_is_labelled_with_its_owner(server: ServerThread) -> None:
-    owner = await Person.sign_up(server.base_url, "jack")
-    await make_bot(owner, "jetwatch")
-    label = {"owner": {"id": owner.id, "handle": "jack"}}
-    bot = await token_for(owner, "jetwatch", "spaces:read", "spaces:listen", "spaces:host")
+async def test_a_bot_in_a_space_is_labelled_with_its_owner(shared_server: ServerThread) -> None:
+    jack, jetwatch = unique_handle("jack"), unique_handle("jetwatch")
+    owner = await Person.sign_up(shared_server.base_url, jack)
+    await make_bot(owner, jetwatch)
+    label = {"owner": {"id": owner.id, "handle": jack}}
+    bot = await token_for(owner, jetwatch, "spaces:read", "spaces:listen", "spaces:host")
     hosted = await bot.call("POST", "/spaces", 201, json={"title": "Departures"})
     assert hosted["host"]["automated"] == label
     assert [p["automated"] for p in hosted["stage"]] == [label]
@@ -263,7 +287,7 @@ async def test_a_bot_in_a_space_is_labelled_with_its_owner(server: ServerThread)
     joined = await bot.call("POST", f"/spaces/{sid}/join", 200)
     assert joined["automated"] == label
     listeners = await owner.call("GET", f"/spaces/{sid}/listeners", 200)
-    assert {p["handle"]: p["automated"] for p in listeners} == {"jetwatch": label}
+    assert {p["handle"]: p["automated"] for p in listeners} == {jetwatch: label}
     space = await owner.call("GET", f"/spaces/{sid}", 200)
     assert space["host"]["automated"] is None and space["stage"][0]["automated"] is None
     async with owner.events(hosted["id"]) as stream:
@@ -272,29 +296,30 @@ async def test_a_bot_in_a_space_is_labelled_with_its_owner(server: ServerThread)
 
 
 async def test_deleting_a_bot_revokes_its_tokens_at_once_and_hides_it(
-    server: ServerThread,
+    shared_server: ServerThread,
 ) -> None:
-    owner = await Person.sign_up(server.base_url, "jack")
-    await make_bot(owner, "jetwatch")
-    bot = await token_for(owner, "jetwatch", "spaces:read", "spaces:listen", "posts:write")
+    base_url, jetwatch = shared_server.base_url, unique_handle("jetwatch")
+    owner = await Person.sign_up(base_url, unique_handle("jack"))
+    await make_bot(owner, jetwatch)
+    bot = await token_for(owner, jetwatch, "spaces:read", "spaces:listen", "posts:write")
     await bot.call("POST", "/posts", 201, json={"text": "N628TS landed at KAUS"})
-    follower = await Person.sign_up(server.base_url, "fan")
-    await follower.call("POST", "/accounts/jetwatch/follow", 204)
+    follower = await Person.sign_up(base_url, unique_handle("fan"))
+    await follower.call("POST", f"/accounts/{jetwatch}/follow", 204)
     sid = (await owner.call("POST", "/spaces", 201, json={"title": "Flights"}))["id"]
     await bot.call("POST", f"/spaces/{sid}/join", 200)
-    stranger = await Person.sign_up(server.base_url, "eve")
-    await stranger.refused("DELETE", "/me/bots/jetwatch", 404, "bot_not_found")
+    stranger = await Person.sign_up(base_url, unique_handle("eve"))
+    await stranger.refused("DELETE", f"/me/bots/{jetwatch}", 404, "bot_not_found")
 
     async with bot.events(sid) as stream:
         await stream.wait_for("snapshot")
-        await owner.call("DELETE", "/me/bots/jetwatch", 204)
+        await owner.call("DELETE", f"/me/bots/{jetwatch}", 204)
         await bot.refused("POST", "/posts", 401, "invalid_token", json={"text": "still here?"})
         assert await stream.wait_closed(timeout=1.0) == 4401
     assert await owner.call("GET", "/me/bots", 200) == []
     assert await owner.call("GET", "/me/tokens", 200) == []
-    await owner.refused("GET", "/accounts/jetwatch", 404, "account_not_found")
+    await owner.refused("GET", f"/accounts/{jetwatch}", 404, "account_not_found")
     assert await follower.call("GET", "/timeline", 200) == []
-    await owner.refused("DELETE", "/me/bots/jetwatch", 404, "bot_not_found")
+    await owner.refused("DELETE", f"/me/bots/{jetwatch}", 404, "bot_not_found")
     # Its handle is not freed for someone to pose as it.
-    body = {"handle": "jetwatch", "display_name": "Imposter"}
+    body = {"handle": jetwatch, "display_name": "Imposter"}
     await stranger.refused("POST", "/me/bots", 409, "handle_taken", json=body)

@@ -4,7 +4,6 @@ and invalid requests to every operation get no 5xx, every 4xx is a problem docum
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from schemathesis.core.failures import Failure
 from parley.api.app import create_app
 from tests.support.clients import PASSWORD
 from tests.support.problems import problem_defect
-from tests.support.servers import ServerThread, fresh_postgres_database, serve, sqlite_url
+from tests.support.servers import ServerThread, serve_on
 
 EXAMPLES_PER_OPERATION = 20
 
@@ -106,12 +105,7 @@ def _populate(server: ServerThread) -> Live:
 async def fuzzed_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[ServerThread]:
-    async with contextlib.AsyncExitStack() as stack:
-        if request.param == "sqlite":
-            url = sqlite_url(tmp_path_factory.mktemp("fuzzed"))
-        else:
-            url = await stack.enter_async_context(fresh_postgres_database())
-        server = stack.enter_context(serve(database_url=url))
+    async with serve_on(request.param, tmp_path_factory.mktemp("fuzzed")) as server:
         # What is fuzzed is what the live server publishes.
         async with httpx.AsyncClient(timeout=10) as http:
             served = (await http.get(f"{server.base_url}/openapi.json")).json()

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 from typing import Any
 
 import httpx
 import websockets
 
 PASSWORD = "correct horse battery"
+
+
+def unique_handle(prefix: str) -> str:
+    """A handle no other test on a shared server has: the prefix (at most 8 characters, for the
+    15 a handle may have) and six random hex digits."""
+    return f"{prefix}_{secrets.token_hex(3)}"
 
 
 class Person:

@@ -275,6 +275,18 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'parley.db'}"
 
 
+@contextlib.asynccontextmanager
+async def serve_on(database: str, tmp_path: Path, **overrides: Any) -> AsyncIterator[ServerThread]:
+    """A server on a new database of the kind named, "sqlite" (in `tmp_path`) or "postgres": for
+    a module-scoped fixture parametrized over both, whose server its tests share."""
+    async with contextlib.AsyncExitStack() as stack:
+        if database == "sqlite":
+            url = sqlite_url(tmp_path)
+        else:
+            url = await stack.enter_async_context(fresh_postgres_database())
+        yield stack.enter_context(serve(database_url=url, **overrides))
+
+
 async def wait_until(predicate: Any, timeout: float = 5.0, interval: float = 0.05) -> Any:
     """Polls `predicate` (a function, or a coroutine function) until it returns something true,
     and returns that: a test waits as long as the server takes, not a fixed time."""
