@@ -78,10 +78,11 @@ security: setup
 
 # Every test under tests/: unit, integration, security and e2e. Stops before running any when
 # something they need is missing (Chromium, PostgreSQL, ...), naming it and `make system-deps`.
-# Two pytest-xdist workers: most tests wait on servers, sockets and timers, so two share the two
-# cores this was tuned on; tests/conftest.py keeps the ones that must not overlap together.
+# Three pytest-xdist workers on the two cores this was tuned on: most tests wait on servers,
+# sockets and timers, not on a core; tests/conftest.py keeps the ones that must not overlap
+# together.
 test: lint
-	$(BIN)/pytest -q -n 2 --dist loadgroup
+	$(BIN)/pytest -q -n 3 --dist loadgroup
 
 bench: setup
 	$(BIN)/python -m bench.joins

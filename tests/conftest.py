@@ -25,15 +25,19 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     asyncio.run(drop_postgres_template())
 
 
-# `make test` runs the tests on two pytest-xdist workers (`-n 2 --dist loadgroup`); a group's
+# `make test` runs the tests on three pytest-xdist workers (`-n 3 --dist loadgroup`) on the two
+# cores it was tuned on: most tests wait on servers, sockets and timers, not on a core. A group's
 # tests all run on one worker, one after another, and every other test wherever there is room.
-# - "audio": the browser tests and the tests that play live audio through aiortc. They hold the
-#   audio to deadlines (a mute heard within so many ms), measured with one of them running at once.
+# - "audio": the tests that hold live audio to deadlines (a mute silent within so many ms, in a
+#   browser or at aiortc listeners), measured with one of them running at once.
+# - "browser": the other browser tests (the web client's screens, replay, captions, HLS): each
+#   starts several Chromiums, and two such tests at once starve each other's pages.
 # The Redis tests need no group: each deployment has a database and rate-limit keys of its own,
 # what they publish on the shared channels names random ids (accounts, spaces, nodes) or a link
 # rule for a host no other test checks (both.example), and test_bus kills only the connection
 # it named.
 AUDIO_FILES = {
+    "e2e/test_live_audio.py",  # a mute silent in the listener's browser within a deadline
     "integration/test_captions.py",
     "integration/test_hls.py",
     "integration/test_media.py",
@@ -46,8 +50,10 @@ AUDIO_FILES = {
 
 def _xdist_group(item: pytest.Item, tests: Path) -> str | None:
     where = item.path.relative_to(tests).as_posix()
-    if item.get_closest_marker("browser") or where in AUDIO_FILES:
+    if where in AUDIO_FILES:
         return "audio"
+    if item.get_closest_marker("browser"):
+        return "browser"
     return None
 
 
