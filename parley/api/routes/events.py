@@ -85,8 +85,8 @@ def _since(ws: WebSocket) -> int | None:
     return int(raw)
 
 
-@router.websocket("/spaces/{space_id}/events")
-async def events(ws: WebSocket, space_id: str) -> None:
+async def events(ws: WebSocket) -> None:
+    space_id: str = ws.path_params["space_id"]
     node: Node = ws.app.state.node
     await ws.accept()
     ticket: JoinTicket | None = None
@@ -141,6 +141,11 @@ async def events(ws: WebSocket, space_id: str) -> None:
         node.hub.detach(space_id, client)
         if counted:
             await node.presence.disconnected(space_id, me)
+
+
+# A plain Starlette route: the socket of every join in a rush, and nothing for FastAPI's
+# dependency solving to do (WebSockets are not in the OpenAPI description).
+router.add_websocket_route("/spaces/{space_id}/events", events)
 
 
 async def _catch_up(ws: WebSocket, node: Node, feed: Feed, client: Client) -> None:
