@@ -41,7 +41,7 @@ async def test_the_socket_after_a_join_is_counted_once_and_uncounted_when_it_clo
     async with fan.events(sid) as stream:
         await stream.wait_for("snapshot")
         assert connections(server, sid, fan) == 1  # the socket claimed it: not twice
-        assert len(server.node.spaces.tickets) == 0
+        assert len(server.node.joins.tickets) == 0
     await wait_until(lambda: connections(server, sid, fan) == 0)
     for person in (host, fan):
         await person.close()
@@ -56,7 +56,7 @@ async def test_a_join_whose_socket_never_comes_gives_its_count_back(server: Serv
     await wait_until(lambda: connections(server, sid, fan) == 0)
     # Still in the space, as after a join alone (an HTTP-only client is not let go).
     server.node.clock.ahead = timedelta(seconds=60)
-    await wait_until(lambda: len(server.node.spaces.tickets) == 0)
+    await wait_until(lambda: len(server.node.joins.tickets) == 0)
     view = await host.call("GET", f"/spaces/{sid}", 200)
     assert view["listener_count"] == 1
     for person in (host, fan):

@@ -98,7 +98,7 @@ async def events(ws: WebSocket) -> None:
         await node.limits.check(LimitName.SOCKETS_OPENED, me)
         # A socket that follows a join on this node was counted by it, and who it is was
         # settled there: no read, no write, unless the feed cannot vouch for what happened since.
-        ticket = node.spaces.tickets.claim(space_id, me, node.clock.now())
+        ticket = node.joins.tickets.claim(space_id, me, node.clock.now())
         participant = None if ticket else await node.spaces.follower(space_id, me)
         client = Client(me, caller.session_id)
         # Refuses a space that does not exist, and an account over its sockets on this node.

@@ -125,7 +125,7 @@ async def listeners(
 
 async def join(space_id: str, caller: CallerDep, node: NodeDep) -> ParticipantOut:
     # Clients open the space's event socket next (the web client does): counted here.
-    joined = await node.spaces.join(caller, space_id, socket_follows=True)
+    joined = await node.joins.join(caller, space_id, socket_follows=True)
     owner = joined.bot_owner
     return ParticipantOut.of(
         joined.participant, {} if owner is None else {caller.account.id: owner}
