@@ -30,6 +30,8 @@ from parley.store.tokens import BotStore
 
 # How long a join waits for its socket on this node before taking back the count it added.
 JOIN_TICKET_TTL = timedelta(seconds=10)
+# Expired tickets handed back per transaction: short enough not to hold joins up behind it.
+HAND_BACK_CHUNK = 100
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,7 @@ class JoinService:
         for account_id, seq in seqs.items():
             replaced = self.tickets.issue(JoinTicket(space_id, account_id, seq, self.clock()))
             if replaced is not None:
-                await self._unclaimed(replaced)
+                await self._unclaimed([replaced])
         return [
             o if isinstance(o, Exception) else Joined(o, owners.get(o.account_id)) for o in outcomes
         ]
@@ -125,14 +127,19 @@ class JoinService:
         await self.batches.close()
 
     async def hand_back_tickets(self) -> None:
-        """Take back the counts of joins whose socket never came to this node."""
-        for ticket in self.tickets.expired(self.clock()):
-            await self._unclaimed(ticket)
+        """Take back the counts of joins whose socket never came to this node: after a rush
+        on several workers, hundreds a second, so a few transactions take them all."""
+        expired = self.tickets.expired(self.clock())
+        for start in range(0, len(expired), HAND_BACK_CHUNK):
+            await self._unclaimed(expired[start : start + HAND_BACK_CHUNK])
 
-    async def _unclaimed(self, ticket: JoinTicket) -> None:
-        async with self.db.write() as conn:
+    async def _unclaimed(self, tickets: Sequence[JoinTicket]) -> None:
+        async def hand_back(conn: AsyncConnection) -> None:
             store = SpaceStore(conn)
-            await store.unclaimed(ticket.space_id, ticket.account_id, self._node_id)
+            for ticket in tickets:
+                await store.unclaimed(ticket.space_id, ticket.account_id, self._node_id)
+
+        await self.db.write_whole(hand_back)
 
     @property
     def _node_id(self) -> str:

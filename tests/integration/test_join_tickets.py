@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from parley.services import joins
 from parley.store.tables import participants
 from tests.support.clients import Person
 from tests.support.servers import ServerThread, serve, wait_until
@@ -60,4 +61,22 @@ async def test_a_join_whose_socket_never_comes_gives_its_count_back(server: Serv
     view = await host.call("GET", f"/spaces/{sid}", 200)
     assert view["listener_count"] == 1
     for person in (host, fan):
+        await person.close()
+
+
+async def test_expired_tickets_are_handed_back_together_and_a_claimed_one_is_kept(
+    server: ServerThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(joins, "HAND_BACK_CHUNK", 2)  # three tickets: two transactions
+    host = await Person.sign_up(server.base_url, "host")
+    fans = [await Person.sign_up(server.base_url, f"fan{i}") for i in range(4)]
+    sid = (await host.call("POST", "/spaces", 201, json={"title": "Tickets"}))["id"]
+    for fan in fans:
+        await fan.call("POST", f"/spaces/{sid}/join", 200)
+    async with fans[0].events(sid) as stream:
+        await stream.wait_for("snapshot")
+        server.node.clock.ahead = timedelta(seconds=11)
+        await wait_until(lambda: [connections(server, sid, f) for f in fans] == [1, 0, 0, 0])
+        assert len(server.node.joins.tickets) == 0
+    for person in (host, *fans):
         await person.close()
