@@ -4,7 +4,8 @@ read and write (core.spaces.join_tickets)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -52,6 +53,14 @@ class Joined:
     bot_owner: AccountRef | None
 
 
+@dataclass(frozen=True)
+class Following:
+    """A socket's follower without a ticket: their record in the space (None: they never
+    joined, and nothing was counted), their socket counted when there is one."""
+
+    participant: Participant | None
+
+
 class JoinService:
     def __init__(
         self,
@@ -70,6 +79,7 @@ class JoinService:
         # Joins whose socket is expected next on this node.
         self.tickets = JoinTickets(JOIN_TICKET_TTL)
         self.batches: Batches[str, Joining, Joined] = Batches(self._join_together)
+        self.followers: Batches[str, str, Following] = Batches(self._follow_together)
 
     async def join(self, caller: Caller, space_id: str, *, socket_follows: bool = False) -> Joined:
         """`socket_follows`: the event socket the caller opens next is counted here, in the
@@ -123,8 +133,57 @@ class JoinService:
             o if isinstance(o, Exception) else Joined(o, owners.get(o.account_id)) for o in outcomes
         ]
 
+    async def follow(self, space_id: str, account_id: str) -> Following:
+        """For an event socket with no ticket: who they are in the space, or the refusal they
+        would get joining (removed, blocked by the host), their socket counted if they are a
+        participant. Sockets of one space that arrive together (on a sibling worker of their
+        join's, or reconnecting after a drain) share one read and one write, as joins do."""
+        return await self.followers.submit(space_id, account_id)
+
+    async def _follow_together(
+        self, space_id: str, account_ids: Sequence[str]
+    ) -> list[Following | Exception]:
+        unique = list(dict.fromkeys(account_ids))
+        async with self.db.read() as conn:
+            store = SpaceStore(conn)
+            found = await store.participants_among(space_id, unique)
+            space = await store.get(space_id)
+            blocked = set[str]()
+            if space is not None:
+                blocked = await SocialStore(conn).blocked_among(space.host_id, unique)
+        outcomes: list[Following | Exception] = []
+        counted: list[str] = []
+        for account_id in account_ids:
+            participant = found.get(account_id)
+            try:
+                rules.check_may_follow(participant, blocked_by_host=account_id in blocked)
+            except RuleViolation as refusal:
+                outcomes.append(refusal)
+                continue
+            outcomes.append(Following(participant))
+            if participant is not None:
+                counted.append(account_id)
+        once = list(dict.fromkeys(counted))
+        # Two sockets of one account in one batch: the second is counted in a transaction of
+        # its own (one statement may not update a row twice, and two updates of one row in a
+        # transaction may deadlock on PostgreSQL).
+        again = list((Counter(counted) - Counter(once)).elements())
+        for ids in (once, *([a] for a in again)):
+            if ids:
+                await self.db.write_whole(self._count_sockets(space_id, ids))
+        return outcomes
+
+    def _count_sockets(
+        self, space_id: str, account_ids: list[str]
+    ) -> Callable[[AsyncConnection], Awaitable[None]]:
+        async def count(conn: AsyncConnection) -> None:
+            await SpaceStore(conn).connected_many(space_id, account_ids, self._node_id)
+
+        return count
+
     async def close(self) -> None:
         await self.batches.close()
+        await self.followers.close()
 
     async def hand_back_tickets(self) -> None:
         """Take back the counts of joins whose socket never came to this node: after a rush

@@ -3,6 +3,7 @@ for long, and a participant who never opens one stays as after a join alone."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -79,4 +80,40 @@ async def test_expired_tickets_are_handed_back_together_and_a_claimed_one_is_kep
         await wait_until(lambda: [connections(server, sid, f) for f in fans] == [1, 0, 0, 0])
         assert len(server.node.joins.tickets) == 0
     for person in (host, *fans):
+        await person.close()
+
+
+async def test_sockets_without_a_ticket_are_counted_together_and_refused_alone(
+    server: ServerThread,
+) -> None:
+    """Sockets with no ticket here (as on a sibling worker of their join's) share a read and a
+    write: each is counted once per socket, a removed participant is refused, and someone who
+    never joined is let watch without being counted."""
+    host = await Person.sign_up(server.base_url, "host")
+    fans = [await Person.sign_up(server.base_url, f"fan{i}") for i in range(3)]
+    watcher = await Person.sign_up(server.base_url, "watcher")
+    sid = (await host.call("POST", "/spaces", 201, json={"title": "Tickets"}))["id"]
+    for fan in fans:
+        await fan.call("POST", f"/spaces/{sid}/join", 200)
+    await host.call("POST", f"/spaces/{sid}/remove/fan2", 204)
+    server.node.clock.ahead = timedelta(seconds=11)  # every ticket handed back
+    await wait_until(lambda: len(server.node.joins.tickets) == 0)
+    assert [connections(server, sid, f) for f in fans] == [0, 0, 0]
+    followed = server.node.joins.followers.requests_run
+    streams = [fans[0].events(sid), fans[0].events(sid), fans[1].events(sid)]
+    removed, watching = fans[2].events(sid), watcher.events(sid)
+    opened = [s.__aenter__() for s in (*streams, removed, watching)]
+    await asyncio.gather(*opened)
+    try:
+        for stream in (*streams, watching):
+            await stream.wait_for("snapshot")
+        error = await removed.wait_for("error")
+        assert error["code"] == "removed_from_space"
+        assert [connections(server, sid, f) for f in fans] == [2, 1, 0]
+        assert server.node.joins.followers.requests_run - followed == 5
+    finally:
+        for stream in (*streams, removed, watching):
+            await stream.__aexit__(None, None, None)
+    await wait_until(lambda: [connections(server, sid, f) for f in fans] == [0, 0, 0])
+    for person in (host, watcher, *fans):
         await person.close()

@@ -90,6 +90,9 @@ async def events(ws: WebSocket) -> None:
     node: Node = ws.app.state.node
     await ws.accept()
     ticket: JoinTicket | None = None
+    # Any participant's socket counts towards presence, also one opened before a rejoin: when
+    # the rejoin comes, the socket is what keeps them in.
+    counted = False
     try:
         caller = await _authenticate(ws, node)
         if caller is None:
@@ -98,25 +101,23 @@ async def events(ws: WebSocket) -> None:
         await node.limits.check(LimitName.SOCKETS_OPENED, me)
         # A socket that follows a join on this node was counted by it, and who it is was
         # settled there: no read, no write, unless the feed cannot vouch for what happened since.
+        # Any other is read and counted with the sockets of its space arriving alongside it.
         ticket = node.joins.tickets.claim(space_id, me, node.clock.now())
-        participant = None if ticket else await node.spaces.follower(space_id, me)
+        if ticket is not None:
+            counted = True
+        else:
+            counted = (await node.joins.follow(space_id, me)).participant is not None
         client = Client(me, caller.session_id)
         # Refuses a space that does not exist, and an account over its sockets on this node.
         feed = await node.hub.attach(space_id, client)
     except RuleViolation as refusal:
-        if ticket is not None:
-            await node.presence.disconnected(space_id, ticket.account_id)
+        if counted:
+            await node.presence.disconnected(space_id, me)
         await _refuse(ws, refusal)
         return
-    # Any participant's socket counts towards presence, also one opened before a rejoin: when
-    # the rejoin comes, the socket is what keeps them in.
-    counted = ticket is not None
     try:
         if ticket is not None and not feed.vouches(me, ticket.seq):
             await node.spaces.follower(space_id, me)
-        elif participant is not None:
-            await node.presence.connected(space_id, me)
-            counted = True
         await _catch_up(ws, node, feed, client)
         sender = asyncio.create_task(pump(feed, client, ws.send_text, batch=_batch(ws)))
         receiver = asyncio.create_task(_drain(ws))
