@@ -140,7 +140,9 @@ async def _join_directly(request: Request) -> Response:
     return Response(joined.model_dump_json(), media_type="application/json")
 
 
-actions.add_api_route(
+# The join of a rush, in a router of its own that the app matches before all others (app.py).
+rush = APIRouter(prefix="/spaces", tags=["spaces"], dependencies=[limit(LimitName.SPACE_ACTIONS)])
+rush.add_api_route(
     "/{space_id}/join",
     join,
     methods=["POST"],
