@@ -44,7 +44,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         create_app(settings),
         host=host,
         port=port,
-        log_level="info",
+        log_level=settings.log_level,
         ws="websockets-sansio",
         ws_per_message_deflate=False,
         # A larger frame closes the socket (1009) as soon as its header is read, unbuffered.

@@ -60,7 +60,7 @@ async def seed(settings: Settings) -> str:
         )
         space_id = space.space.id
         for person in (grace, alan, katherine):
-            await node.spaces.join(person, space_id)
+            await node.joins.join(person, space_id)
         await node.spaces.add_cohost(ada, space_id, "grace")
         await node.spaces.raise_hand(alan, space_id)
         await node.spaces.add_speaker(ada, space_id, "alan")

@@ -311,6 +311,8 @@ class FanoutHub:
         if feed is None or feed.task.done():
             feed = self.feeds[space_id] = Feed(space_id, self.bus, self.spaces, self.capacity)
         feed.add(client)
+        if feed.ready.is_set():
+            return feed  # a rush's every socket after the first: no task to wait on
         ready = asyncio.ensure_future(feed.ready.wait())
         await asyncio.wait([ready, feed.task], return_when=asyncio.FIRST_COMPLETED)
         ready.cancel()

@@ -121,7 +121,7 @@ def _buckets(counts: list[int]) -> list[tuple[str, float]]:
 
 
 def _joins(node: Node) -> Iterator[Metric]:
-    joins = node.spaces.joins
+    joins = node.joins.batches
     yield _counter("parley_joins", "Joins decided on this node", joins.requests_run)
     yield _counter(
         "parley_join_transactions",

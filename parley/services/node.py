@@ -37,6 +37,7 @@ from parley.services.features import FeatureSwitches
 from parley.services.held_posts import HeldPosts
 from parley.services.hls import HlsService
 from parley.services.homing import Homing
+from parley.services.joins import JoinService
 from parley.services.link_checks import LinkChecks
 from parley.services.link_rules import LinkRules
 from parley.services.location import LocationPolicies
@@ -140,6 +141,8 @@ class Node:
             clock=now,
         )
 
+        self.joins = JoinService(self.db, self.decisions, self.features, settings, clock=now)
+
         self.hub = FanoutHub(
             self.bus,
             self.spaces,
@@ -239,7 +242,7 @@ class Node:
         await self.captions.stop()
         await self.hls.stop()
         await self.recorder.stop()
-        await self.spaces.close()
+        await self.joins.close()
         await self.accounts.close()
         await self.hub.close()
         await self.bus.close()
@@ -273,7 +276,7 @@ class Node:
                 )
                 for why in SessionEnd:
                     await self.end_sessions({s for s, w in ended.items() if w is why}, why)
-                await self.spaces.hand_back_tickets()
+                await self.joins.hand_back_tickets()
                 if self.homing.enabled:
                     await self.presence.release_gone_nodes(self.homing.gone_before())
                 await self.presence.sweep()

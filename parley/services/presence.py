@@ -34,11 +34,7 @@ class PresenceService:
     _: KW_ONLY
     clock: Clock
 
-    # --- what the event sockets report ----------------------------------------------------
-
-    async def connected(self, space_id: str, account_id: str) -> None:
-        async with self.db.write() as conn:
-            await SpaceStore(conn).connected(space_id, account_id, self.node_id)
+    # --- what the event sockets report (their counting: joins.py) --------------------------
 
     async def disconnected(self, space_id: str, account_id: str) -> None:
         async with self.db.write() as conn:

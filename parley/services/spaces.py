@@ -5,8 +5,7 @@ moderation's part in spaces live beside this (presence.py, features.py, moderati
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -14,12 +13,11 @@ from parley.bus import messages
 from parley.bus.messages import KeptOut
 from parley.config import Settings
 from parley.core.accounts import Account
-from parley.core.errors import Conflict, NotFound, RuleViolation
+from parley.core.errors import Conflict, NotFound
 from parley.core.links.render import TextPart
 from parley.core.moderation import Feature
 from parley.core.spaces import rules, stage, validation
 from parley.core.spaces.events import Event, SpaceUpdated
-from parley.core.spaces.join_tickets import JoinTicket, JoinTickets
 from parley.core.spaces.model import (
     Participant,
     Space,
@@ -27,9 +25,7 @@ from parley.core.spaces.model import (
     SpaceStatus,
     SpeakPolicy,
 )
-from parley.core.tokens import AccountRef
 from parley.services.accounts import Caller
-from parley.services.batches import Batches
 from parley.services.common import Clock, new_id
 from parley.services.decisions import SpaceDecisions
 from parley.services.features import FeatureSwitches
@@ -37,29 +33,6 @@ from parley.services.views import SpaceView, StageSnapshot, space_view
 from parley.store.accounts import AccountStore, SocialStore
 from parley.store.db import Database
 from parley.store.spaces import SpaceStore
-from parley.store.tokens import BotStore
-
-# How long a join waits for its socket on this node before taking back the count it added.
-JOIN_TICKET_TTL = timedelta(seconds=10)
-
-
-@dataclass(frozen=True)
-class Joining:
-    """One account asking to join, as queued for its space's next batch of joins."""
-
-    account_id: str
-    handle: str
-    socket_follows: bool
-
-
-@dataclass(frozen=True)
-class Joined:
-    """A join's outcome: who the joiner is in the space, and, for a bot, its owner (what the
-    "automated" label names), read in the join's own transaction."""
-
-    participant: Participant
-    bot_owner: AccountRef | None
-
 
 RenderLinks = Callable[[Sequence[tuple[str, str]]], Awaitable[list[tuple[TextPart, ...]]]]
 
@@ -79,9 +52,6 @@ class SpaceService:
         self.db = db
         self.clock = clock
         self.features = features
-        # Joins whose socket is expected next on this node.
-        self.tickets = JoinTickets(JOIN_TICKET_TTL)
-        self.joins: Batches[str, Joining, Joined] = Batches(self._join_together)
         # Every decision runs in the one transaction all services share.
         self._decide = decisions.decide
         self._act = decisions.act
@@ -264,76 +234,6 @@ class SpaceService:
             await store.add_reminder(space_id, caller.account.id, self.clock())
 
     # --- participants ---------------------------------------------------------------------
-
-    async def join(self, caller: Caller, space_id: str, *, socket_follows: bool = False) -> Joined:
-        """`socket_follows`: the event socket the caller opens next is counted here, in the
-        join's own transaction, and finds a ticket on this node (core.spaces.join_tickets).
-        Joins to one space that queue behind its transaction share the next one (batches.py)."""
-        me = caller.account
-        return await self.joins.submit(space_id, Joining(me.id, me.handle, socket_follows))
-
-    async def _join_together(
-        self, space_id: str, joinings: Sequence[Joining]
-    ) -> list[Joined | Exception]:
-        """One transaction for every join in the batch; a refusal is its own joiner's."""
-        ids = list(dict.fromkeys(j.account_id for j in joinings))
-        outcomes: list[Participant | Exception] = []
-        owners: dict[str, AccountRef] = {}
-        seqs: dict[str, int] = {}
-
-        async def decide(state: SpaceState, conn: AsyncConnection) -> list[Event]:
-            outcomes.clear()  # a retried transaction decides afresh
-            seqs.clear()
-            # In the joins' own transaction: no connection of its own for the switches.
-            await self.features.require_in(conn, Feature.SPACES)
-            host = state.space.host_id
-            blocked = await SocialStore(conn).blocked_among(host, ids)
-            owners.update(await BotStore(conn).owners_of(ids))
-            now = self.clock()
-            events: list[Event] = []
-            for j in joinings:
-                try:
-                    mine = rules.join(
-                        state, j.account_id, j.handle, now, blocked_by_host=j.account_id in blocked
-                    )
-                except RuleViolation as refusal:
-                    outcomes.append(refusal)
-                    continue
-                outcomes.append(state.participants[j.account_id])
-                events += mine
-                if mine and j.socket_follows:
-                    seqs[j.account_id] = mine[-1].seq
-            return events
-
-        async def count_sockets(_events: list[Event], conn: AsyncConnection) -> None:
-            await SpaceStore(conn).connected_many(space_id, list(seqs), self._node_id)
-
-        await self._decide(space_id, ids, decide, count_sockets)
-        for account_id, seq in seqs.items():
-            replaced = self.tickets.issue(JoinTicket(space_id, account_id, seq, self.clock()))
-            if replaced is not None:
-                await self._unclaimed(replaced)
-        return [
-            o if isinstance(o, Exception) else Joined(o, owners.get(o.account_id)) for o in outcomes
-        ]
-
-    async def close(self) -> None:
-        await self.joins.close()
-
-    async def hand_back_tickets(self) -> None:
-        """Take back the counts of joins whose socket never came to this node."""
-        for ticket in self.tickets.expired(self.clock()):
-            await self._unclaimed(ticket)
-
-    async def _unclaimed(self, ticket: JoinTicket) -> None:
-        async with self.db.write() as conn:
-            store = SpaceStore(conn)
-            await store.unclaimed(ticket.space_id, ticket.account_id, self._node_id)
-
-    @property
-    def _node_id(self) -> str:
-        assert self.settings.node_id is not None  # Node gives every node one
-        return self.settings.node_id
 
     async def leave(self, caller: Caller, space_id: str) -> None:
         await self._act(space_id, caller, lambda s: rules.leave(s, caller.account.id, self.clock()))

@@ -228,6 +228,19 @@ class SpaceStore(Store):
         )
         return await self._first(query, _participant)
 
+    async def participants_among(
+        self, space_id: str, account_ids: Sequence[str]
+    ) -> dict[str, Participant]:
+        """The records of those of `account_ids` who ever joined the space, in one query."""
+        ids = [a for a in account_ids if storable_key(a)]
+        if not ids or not storable_key(space_id):
+            return {}
+        query = select(participants).where(
+            participants.c.space_id == space_id, participants.c.account_id.in_(ids)
+        )
+        found = [_participant(row) for row in await self.conn.execute(query)]
+        return {p.account_id: p for p in found}
+
     async def listeners(self, space_id: str, limit: int) -> list[Participant]:
         query = (
             select(participants)

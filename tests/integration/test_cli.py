@@ -94,13 +94,14 @@ async def test_demo_gives_ada_a_flight_tracker_bot_with_one_live_token(tmp_path:
         await ada.close()
 
 
-def test_serve_answers_on_the_given_port(tmp_path: Path) -> None:
+def test_serve_answers_on_the_given_port_and_logs_at_the_given_level(tmp_path: Path) -> None:
     port = free_port()
+    output = open(tmp_path / "serve.log", "w+b")  # noqa: SIM115 - read back below
     proc = subprocess.Popen(
         [sys.executable, "-m", "parley.cli", "serve", "--port", str(port)],
         env=cli_env(tmp_path, PARLEY_LOG_LEVEL="warning"),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 30
@@ -118,6 +119,10 @@ def test_serve_answers_on_the_given_port(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+        output.close()
+    logged = (tmp_path / "serve.log").read_text()
+    # At "warning", no access log: a line per request is what the setting turns off.
+    assert "Parley serving on" in logged and "GET /readyz" not in logged, logged
 
 
 async def test_admin_commands_reach_a_running_server(tmp_path: Path) -> None:

@@ -85,11 +85,14 @@ def _since(ws: WebSocket) -> int | None:
     return int(raw)
 
 
-@router.websocket("/spaces/{space_id}/events")
-async def events(ws: WebSocket, space_id: str) -> None:
+async def events(ws: WebSocket) -> None:
+    space_id: str = ws.path_params["space_id"]
     node: Node = ws.app.state.node
     await ws.accept()
     ticket: JoinTicket | None = None
+    # Any participant's socket counts towards presence, also one opened before a rejoin: when
+    # the rejoin comes, the socket is what keeps them in.
+    counted = False
     try:
         caller = await _authenticate(ws, node)
         if caller is None:
@@ -98,25 +101,23 @@ async def events(ws: WebSocket, space_id: str) -> None:
         await node.limits.check(LimitName.SOCKETS_OPENED, me)
         # A socket that follows a join on this node was counted by it, and who it is was
         # settled there: no read, no write, unless the feed cannot vouch for what happened since.
-        ticket = node.spaces.tickets.claim(space_id, me, node.clock.now())
-        participant = None if ticket else await node.spaces.follower(space_id, me)
+        # Any other is read and counted with the sockets of its space arriving alongside it.
+        ticket = node.joins.tickets.claim(space_id, me, node.clock.now())
+        if ticket is not None:
+            counted = True
+        else:
+            counted = (await node.joins.follow(space_id, me)).participant is not None
         client = Client(me, caller.session_id)
         # Refuses a space that does not exist, and an account over its sockets on this node.
         feed = await node.hub.attach(space_id, client)
     except RuleViolation as refusal:
-        if ticket is not None:
-            await node.presence.disconnected(space_id, ticket.account_id)
+        if counted:
+            await node.presence.disconnected(space_id, me)
         await _refuse(ws, refusal)
         return
-    # Any participant's socket counts towards presence, also one opened before a rejoin: when
-    # the rejoin comes, the socket is what keeps them in.
-    counted = ticket is not None
     try:
         if ticket is not None and not feed.vouches(me, ticket.seq):
             await node.spaces.follower(space_id, me)
-        elif participant is not None:
-            await node.presence.connected(space_id, me)
-            counted = True
         await _catch_up(ws, node, feed, client)
         sender = asyncio.create_task(pump(feed, client, ws.send_text, batch=_batch(ws)))
         receiver = asyncio.create_task(_drain(ws))
@@ -141,6 +142,11 @@ async def events(ws: WebSocket, space_id: str) -> None:
         node.hub.detach(space_id, client)
         if counted:
             await node.presence.disconnected(space_id, me)
+
+
+# A plain Starlette route: the socket of every join in a rush, and nothing for FastAPI's
+# dependency solving to do (WebSockets are not in the OpenAPI description).
+router.add_websocket_route("/spaces/{space_id}/events", events)
 
 
 async def _catch_up(ws: WebSocket, node: Node, feed: Feed, client: Client) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from parley.api.deps import CallerDep, MaybeCallerDep, NodeDep, PageLimit, limit
+from parley.api.direct import caller_acting, node_of, served_by
 from parley.api.schemas.spaces import (
     IceServerOut,
     MediaAnswer,
@@ -122,14 +123,32 @@ async def listeners(
     return await _participants_out(node, await node.spaces.listeners(space_id, limit))
 
 
-@actions.post("/{space_id}/join", response_model=ParticipantOut)
 async def join(space_id: str, caller: CallerDep, node: NodeDep) -> ParticipantOut:
     # Clients open the space's event socket next (the web client does): counted here.
-    joined = await node.spaces.join(caller, space_id, socket_follows=True)
+    joined = await node.joins.join(caller, space_id, socket_follows=True)
     owner = joined.bot_owner
     return ParticipantOut.of(
         joined.participant, {} if owner is None else {caller.account.id: owner}
     )
+
+
+async def _join_directly(request: Request) -> Response:
+    """`join` without dependency solving: the route of a join rush (api/direct.py)."""
+    node = node_of(request)
+    caller = await caller_acting(request, node, LimitName.SPACE_ACTIONS)
+    joined = await join(request.path_params["space_id"], caller, node)
+    return Response(joined.model_dump_json(), media_type="application/json")
+
+
+# The join of a rush, in a router of its own that the app matches before all others (app.py).
+rush = APIRouter(prefix="/spaces", tags=["spaces"], dependencies=[limit(LimitName.SPACE_ACTIONS)])
+rush.add_api_route(
+    "/{space_id}/join",
+    join,
+    methods=["POST"],
+    response_model=ParticipantOut,
+    route_class_override=served_by(_join_directly),
+)
 
 
 # The caller acting on a space, or on someone in it named by handle: each answers 204 and has
