@@ -49,6 +49,7 @@ from aiortc.rtcrtpparameters import (
     RTCRtpHeaderExtensionParameters,
     RTCRtpSendParameters,
 )
+from aiortc.rtcrtpreceiver import RemoteStreamTrack
 from aiortc.rtp import HeaderExtensionsMap, RtcpSrPacket
 from aiortc.rtp import RtpPacket as RtpPacket
 from aiortc.rtp import is_rtcp as _is_rtcp
@@ -333,6 +334,12 @@ def jitter_buffer(receiver: RTCRtpReceiver) -> object:
     return getattr(receiver, _JITTER_BUFFER)
 
 
+def track_queue(receiver: RTCRtpReceiver) -> asyncio.Queue[Any]:
+    """Where the receiver's decoder thread puts each decoded frame for its track to return."""
+    queue: asyncio.Queue[Any] = getattr(receiver.track, "_queue")  # noqa: B009
+    return queue
+
+
 # --- packets as signs of life (liveness.py) -----------------------------------------------------
 
 
@@ -521,6 +528,9 @@ async def _object_problems() -> list[str]:
         buffer = getattr(transceiver.receiver, _JITTER_BUFFER, None)
         if buffer is None or not _takes(buffer.add, ("packet",)):
             problems.append(f"RTCRtpReceiver.{_JITTER_BUFFER} has no add(packet)")
+        # (A receiver gets its track from setRemoteDescription.)
+        if not isinstance(getattr(RemoteStreamTrack("audio"), "_queue", None), asyncio.Queue):
+            problems.append("RemoteStreamTrack._queue is not an asyncio.Queue")
         return problems or _writing_problems(transceiver.sender)
     except Exception as exc:
         return [f"checking a sender and receiver failed: {exc!r}"]

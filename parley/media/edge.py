@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -57,6 +58,10 @@ class Peer:
     closing: bool = False
     # When the peer last sent anything (RTP, RTCP), by the loop's clock.
     last_heard: float = field(default=0.0)
+    # A stage member's mix-minus, sent as the program is (below aiortc's sender, in C where
+    # it can): through aiortc's Python RTP path it was a sixth of the main thread's time with
+    # one speaker and no listener (docs/benchmarks.md).
+    return_feed: ProgramFanout | None = None
 
 
 @dataclass(eq=False)
@@ -208,7 +213,10 @@ class Room:
             elif peer.sends:
                 transceiver.direction = "sendrecv"
                 receive_without_delay(transceiver.receiver)
-                transceiver.sender.replaceTrack(self.mixer.mix_minus_track(peer.account_id))
+                peer.return_feed = ProgramFanout(
+                    functools.partial(self.mixer.mix_minus_track, peer.account_id)
+                )
+                peer.return_feed.attach(transceiver.sender)
             else:
                 # Never "sendrecv": the answer then tells the browser not to send anything.
                 transceiver.direction = "sendonly"
@@ -255,6 +263,8 @@ class Room:
         self.mixer.detach(peer.account_id)
         for transceiver in peer.pc.getTransceivers():
             self.fanout.detach(transceiver.sender)
+        if peer.return_feed is not None:
+            await peer.return_feed.close()  # stops its mix-minus track
         await peer.pc.close()
         # A sender does not stop its track; ours would keep the mixer making audio for nobody.
         for transceiver in peer.pc.getTransceivers():

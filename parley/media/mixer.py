@@ -31,7 +31,7 @@ from parley.media.audio import (
     samples_per_tick,
 )
 from parley.media.jitter import SourceBuffer
-from parley.media.mixminus import MixMinusTrack
+from parley.media.mixminus import MixMinusEncoder, MixMinusTrack
 from parley.media.phase import PhaseTuner
 from parley.media.program import ProgramEncoder, ProgramFeed, ProgramTrack
 from parley.media.speakers import ActiveSpeakers
@@ -129,6 +129,8 @@ class Mixer:
         # forgot to stop must not keep being fed (or keep the program being encoded) forever.
         self._listeners: weakref.WeakSet[ProgramTrack] = weakref.WeakSet()
         self._mix_minus: dict[str, weakref.WeakSet[MixMinusTrack]] = {}
+        # One per stage member with a mix-minus track: encoded once a tick for all its tracks.
+        self._mix_minus_encoders: dict[str, MixMinusEncoder] = {}
         # Callables handed each tick's program PCM (the HLS segmenter); they must not block.
         self._program_sinks: list[Callable[[Pcm, int], None]] = []
         # Callables handed each tick's audible voices, one by one, with their levels (captions).
@@ -272,7 +274,7 @@ class Mixer:
         return track
 
     def mix_minus_track(self, source: str) -> MediaStreamTrack:
-        """A stage member's track: PCM of the mix without ``source``'s own voice."""
+        """A stage member's track: Opus packets of the mix without ``source``'s own voice."""
         track = MixMinusTrack(source, self._forget_mix_minus)
         if self._stopped:
             track.stop()
@@ -287,6 +289,7 @@ class Mixer:
             tracks.discard(track)
             if not tracks:
                 del self._mix_minus[track.source]
+                self._mix_minus_encoders.pop(track.source, None)
 
     def add_program_sink(self, sink: Callable[[Pcm, int], None]) -> None:
         """Hand `sink` the program of every tick from now on, silence included, with its pts."""
@@ -423,13 +426,17 @@ class Mixer:
         for source, tracks in list(self._mix_minus.items()):
             if not tracks:
                 del self._mix_minus[source]  # all of them collected without being stopped
+                self._mix_minus_encoders.pop(source, None)
                 continue
             own = contributions.get(source)
             minus = total if own is None else total - own
-            frame_pcm = np.clip(minus, -32768, 32767).astype(np.int16)
+            encoder = self._mix_minus_encoders.get(source)
+            if encoder is None:
+                encoder = self._mix_minus_encoders[source] = MixMinusEncoder(self.frame_ms)
+            packets = encoder.encode(np.clip(minus, -32768, 32767).astype(np.int16), pts)
             for track in tracks:
-                # A frame each: the senders' encoders run in threads and keep the frame.
-                track.push(pcm_to_frame(frame_pcm, pts))
+                for packet in packets:
+                    track.push(packet)  # shared: a sender only reads its bytes
 
         done = asyncio.get_running_loop().time()
         self._stats.ticks += 1

@@ -1,7 +1,12 @@
 """Mix-minus tracks: what a stage member hears, the mix without their own voice.
 
-These carry PCM frames, not packets: each differs per speaker, so aiortc encodes each one in
-the sender, which is affordable because a stage holds at most 13 people.
+These carry Opus packets, encoded by the mixer in its tick (`MixMinusEncoder`), one encode per
+stage member: aiortc's sender packs a packet without encoding it again, as it does the
+program's. Handed PCM frames instead, aiortc encoded each one in a thread of its executor (a
+hop there and back per frame) and computed its RFC 6464 audio level in a Python loop over every
+sample: with one speaker and no listener at all, the return feed of that one speaker was a
+quarter of the server's main thread (docs/benchmarks.md). The packets carry no audio-level
+header extension, which nothing reads from a mix-minus.
 """
 
 from __future__ import annotations
@@ -11,7 +16,28 @@ from collections import deque
 from collections.abc import Callable
 
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
-from av import AudioFrame
+from av.packet import Packet
+from av.stream import Stream
+
+from parley.media.audio import Pcm, pcm_to_frame
+from parley.media.program import ProgramEncoder
+
+# What aiortc's own Opus encoder uses for a track it encodes: a speaker hears the stage as
+# before.
+MIX_MINUS_BIT_RATE = 96_000
+MIX_MINUS_APPLICATION = "voip"
+
+
+class MixMinusEncoder:
+    """One stage member's mix-minus, encoded once per tick for all of that member's tracks."""
+
+    def __init__(self, frame_ms: int) -> None:
+        self._encoder = ProgramEncoder(
+            frame_ms, bit_rate=MIX_MINUS_BIT_RATE, application=MIX_MINUS_APPLICATION
+        )
+
+    def encode(self, pcm: Pcm, pts: int) -> list[Packet[Stream]]:
+        return self._encoder.encode(pcm_to_frame(pcm, pts), pts)
 
 
 class MixMinusTrack(MediaStreamTrack):
@@ -24,18 +50,18 @@ class MixMinusTrack(MediaStreamTrack):
         self.source = source
         self._on_stop = on_stop
         # Bounded: if the sender stalls, old audio is dropped rather than played late.
-        self._frames: deque[AudioFrame] = deque(maxlen=depth)
+        self._packets: deque[Packet[Stream]] = deque(maxlen=depth)
         self._waiter: asyncio.Future[None] | None = None
         self.dropped = 0
 
-    def push(self, frame: AudioFrame) -> None:
-        if len(self._frames) == self._frames.maxlen:
+    def push(self, packet: Packet[Stream]) -> None:
+        if len(self._packets) == self._packets.maxlen:
             self.dropped += 1
-        self._frames.append(frame)
+        self._packets.append(packet)
         self._wake()
 
-    async def recv(self) -> AudioFrame:
-        while not self._frames:
+    async def recv(self) -> Packet[Stream]:
+        while not self._packets:
             if self.readyState != "live":
                 raise MediaStreamError
             self._waiter = asyncio.get_running_loop().create_future()
@@ -45,12 +71,12 @@ class MixMinusTrack(MediaStreamTrack):
                 self._waiter = None
         if self.readyState != "live":
             raise MediaStreamError
-        return self._frames.popleft()
+        return self._packets.popleft()
 
     def stop(self) -> None:
         if self.readyState == "live":
             super().stop()
-            self._frames.clear()
+            self._packets.clear()
             self._wake()
             self._on_stop(self)
 

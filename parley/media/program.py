@@ -26,7 +26,9 @@ from parley.media.audio import SAMPLE_RATE, TIME_BASE
 class ProgramEncoder:
     """libopus, fed one tick at a time; one packet comes out per frame that goes in."""
 
-    def __init__(self, frame_ms: int = 20, bit_rate: int = 64_000) -> None:
+    def __init__(
+        self, frame_ms: int = 20, bit_rate: int = 64_000, application: str = "audio"
+    ) -> None:
         codec = CodecContext.create("libopus", "w")
         if not isinstance(codec, AudioCodecContext):
             raise RuntimeError("libopus is not an audio codec in this build of av")
@@ -37,7 +39,8 @@ class ProgramEncoder:
         codec.time_base = TIME_BASE
         # "audio" rather than "voip": the program is a finished mix heard by many, often with
         # several voices, and it is encoded once, so spending a little more on quality is cheap.
-        codec.options = {"application": "audio", "frame_duration": str(frame_ms)}
+        # (A mix-minus is encoded as aiortc's sender would: "voip", 96 kbit/s; mixminus.py.)
+        codec.options = {"application": application, "frame_duration": str(frame_ms)}
         self._codec = codec
 
     def encode(self, frame: AudioFrame, pts: int) -> list[Packet[Stream]]:

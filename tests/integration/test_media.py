@@ -97,6 +97,12 @@ async def test_listeners_hear_the_stage_and_speakers_hear_everyone_but_themselve
         # The program fan-out sends for aiortc's sender, and keeps its sender reports true.
         sender = server.node.media.rooms[sid].room.peers[room["lena"].id].pc.getSenders()[0]
         assert reported_packets(sender) > 100
+        # So does a speaker's mix-minus, each through a fan-out of its own, to one listener.
+        alice_peer = server.node.media.rooms[sid].room.peers[room["alice"].id]
+        feed = alice_peer.return_feed
+        assert feed is not None and len(feed) == 1
+        assert feed.direct is not None and feed.direct.sent > 100
+        assert reported_packets(alice_peer.pc.getSenders()[0]) > 100
         # The node reports it: three peers, one program listener, a mixer that ticks.
         async with httpx.AsyncClient(base_url=server.base_url) as http:
             scraped = (await http.get("/metrics")).text

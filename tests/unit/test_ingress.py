@@ -1,39 +1,82 @@
-"""Inbound audio goes to the decoder as it arrives, in order, without duplicates."""
+"""Inbound audio is decoded as it arrives, in order, without duplicates, and its frames go
+straight to the track: aiortc's decoder thread is never handed a packet."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
+from aiortc import RTCPeerConnection
+from aiortc.rtcrtpreceiver import RemoteStreamTrack
 from aiortc.rtp import RtpPacket
+from av import AudioFrame
 
-from parley.media.ingress import ImmediateAudioFrames
+from parley.media.audio import pcm_to_frame
+from parley.media.ingress import ImmediateAudioFrames, receive_without_delay
+from parley.media.program import ProgramEncoder
 
 
-def packet(sequence: int, timestamp: int) -> RtpPacket:
+def packet(sequence: int, timestamp: int, payload: bytes | None = None) -> RtpPacket:
     p = RtpPacket(payload_type=111, sequence_number=sequence, timestamp=timestamp)
-    p.payload = bytes([sequence & 0xFF])
+    p.payload = bytes([sequence & 0xFF]) if payload is None else payload
     return p
 
 
-def released(frames: ImmediateAudioFrames, sequence: int) -> bool:
-    pli, frame = frames.add(packet(sequence, sequence * 960))
-    assert pli is False
-    return frame is not None
+def decoded(data: bytes, timestamp: int) -> list[Any]:
+    """A stand-in decoder: one 'frame' per packet, naming what it was given."""
+    return [(data, timestamp)]
 
 
-def test_every_packet_is_released_at_once_with_its_timestamp() -> None:
-    frames = ImmediateAudioFrames()
+def assembler() -> tuple[ImmediateAudioFrames, list[Any]]:
+    delivered: list[Any] = []
+    return ImmediateAudioFrames(delivered.append, decoded), delivered
+
+
+def test_every_packet_is_decoded_at_once_and_nothing_is_left_for_aiortc() -> None:
+    frames, delivered = assembler()
     for sequence in range(10):
-        _pli, frame = frames.add(packet(sequence, sequence * 960))
-        assert frame is not None
-        assert frame.timestamp == sequence * 960
-        assert frame.data == bytes([sequence])
+        pli, frame = frames.add(packet(sequence, sequence * 960))
+        assert (pli, frame) == (False, None)  # aiortc's decoder thread gets nothing
+        assert delivered[-1] == (bytes([sequence]), sequence * 960)
+    assert len(delivered) == 10
 
 
 def test_late_and_duplicate_packets_are_dropped_across_the_sequence_wrap() -> None:
-    frames = ImmediateAudioFrames()
-    assert released(frames, 65534)
-    assert released(frames, 65535)
-    assert released(frames, 1)  # 0 was lost on the way, or is late
-    assert not released(frames, 0)  # late: audio after it already went out
-    assert not released(frames, 1)  # duplicate
-    assert released(frames, 2)
+    frames, delivered = assembler()
+    for sequence in (65534, 65535, 1, 0, 1, 2):  # 0 late (1 went out), then 1 again
+        frames.add(packet(sequence, 0))
+    assert [data[0] for data, _ in delivered] == [0xFE, 0xFF, 1, 2]
     assert frames.late == 2
+
+
+def test_real_opus_becomes_20_ms_frames_and_a_bad_packet_does_not_stop_the_stream() -> None:
+    encoder = ProgramEncoder(application="voip")
+    tone = (np.sin(np.arange(960) / 48_000 * 2 * np.pi * 440) * 8000).astype(np.int16)
+    pcm = np.repeat(tone, 2).reshape(-1, 2)
+    opus = [bytes(p) for i in range(3) for p in encoder.encode(pcm_to_frame(pcm, i * 960), 0)]
+    delivered: list[Any] = []
+    frames = ImmediateAudioFrames(delivered.append)
+    frames.add(packet(1, 0, opus[0]))
+    frames.add(packet(2, 960, b"\xff"))  # not Opus
+    frames.add(packet(3, 1920, b""))  # empty: must not drain the decoder
+    frames.add(packet(4, 2880, opus[1]))
+    frames.add(packet(5, 3840, opus[2]))
+    assert frames.undecodable == 1
+    assert [(f.samples, f.format.name, f.layout.name) for f in delivered] == [
+        (960, "s16", "stereo")
+    ] * 3
+
+
+async def test_a_receiver_puts_decoded_frames_on_its_track() -> None:
+    pc = RTCPeerConnection()
+    receiver = pc.addTransceiver("audio", direction="recvonly").receiver
+    receiver._track = RemoteStreamTrack("audio")  # what setRemoteDescription gives it
+    receive_without_delay(receiver)
+    encoder = ProgramEncoder(application="voip")
+    silence = np.zeros((960, 2), dtype=np.int16)
+    (opus,) = encoder.encode(pcm_to_frame(silence, 0), 0)
+    assembler = receiver._RTCRtpReceiver__jitter_buffer  # type: ignore[attr-defined]
+    assembler.add(packet(7, 0, bytes(opus)))
+    frame = await receiver.track.recv()
+    assert isinstance(frame, AudioFrame) and frame.samples == 960
+    await pc.close()

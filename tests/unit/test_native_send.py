@@ -207,3 +207,36 @@ async def test_without_the_c_helper_the_fan_out_sends_from_python(
 
 def _program() -> Any:
     raise AssertionError("not read in this test")
+
+
+async def test_listeners_are_checked_a_share_after_each_packet_each_within_the_period(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # All of them at once, before a packet, held that packet for milliseconds at 400 listeners.
+    pc = RTCPeerConnection()
+    out, _, to = await _endpoint()
+    listeners = [
+        _listener(pc.addTransceiver("audio", direction="sendonly").sender, out, to)
+        for _ in range(60)
+    ]
+    native = NativeSend()
+    for listener in listeners:
+        native.add(listener)
+    checked: list[DirectListener] = []
+    check = native._check
+
+    def counted(listener: DirectListener) -> None:
+        checked.append(listener)
+        check(listener)
+
+    monkeypatch.setattr(native, "_check", counted)
+    per_packet = []
+    for tick in range(native_send.SYNC_PACKETS):
+        before = len(checked)
+        native.send_program(b"\xfc\x01", 960 * tick)
+        per_packet.append(len(checked) - before)
+
+    assert max(per_packet) == -(-len(listeners) // native_send.SYNC_PACKETS)  # 3 of 60
+    assert set(checked) == set(listeners)
+    native.close()
+    await pc.close()
