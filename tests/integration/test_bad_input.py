@@ -11,11 +11,10 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-import pytest_asyncio
 
 from tests.support.clients import PASSWORD, Person, unique_handle
 from tests.support.problems import assert_problem, raw_json, refused
-from tests.support.servers import ServerThread, serve_on
+from tests.support.servers import ServerThread, module_server
 
 API = "/api/v1"
 
@@ -24,16 +23,7 @@ API = "/api/v1"
 # starting a server (and a PostgreSQL database) was most of this module's time. The tests share
 # it, so each signs up accounts of its own (`unique_handle`) and looks only at its own spaces
 # and posts.
-@pytest_asyncio.fixture(
-    scope="module",
-    loop_scope="module",
-    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
-)
-async def server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[ServerThread]:
-    async with serve_on(request.param, tmp_path_factory.mktemp("bad-input")) as running:
-        yield running
+server = module_server("server", "bad-input")
 
 
 async def listed_spaces_of(person: Person, state: str = "live") -> list[str]:

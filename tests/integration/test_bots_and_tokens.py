@@ -13,15 +13,14 @@ from typing import Any
 
 import httpx
 import pytest
-import pytest_asyncio
 
 from tests.security.test_rate_limits import Clock, assert_rate_limited, limits, moved
 from tests.support.clients import PASSWORD, Person, unique_handle
 from tests.support.moderation import admin, suspend
 from tests.support.servers import (
     ServerThread,
+    module_server,
     serve,
-    serve_on,
     sqlite_url,
     two_nodes,
 )
@@ -37,16 +36,7 @@ async def server(database_url: str) -> AsyncIterator[ServerThread]:
 # One server per database for the module's tests that only make their own owners, bots, tokens
 # and spaces (starting a server was a third of this module's time): each names its accounts
 # with `unique_handle` and looks only at what they made.
-@pytest_asyncio.fixture(
-    scope="module",
-    loop_scope="module",
-    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
-)
-async def shared_server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[ServerThread]:
-    async with serve_on(request.param, tmp_path_factory.mktemp("bots")) as running:
-        yield running
+shared_server = module_server("shared_server", "bots")
 
 
 async def make_bot(owner: Person, handle: str) -> dict[str, Any]:

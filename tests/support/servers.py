@@ -16,6 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pytest
+import pytest_asyncio
 import uvicorn
 
 from parley.api.app import create_app
@@ -285,6 +287,25 @@ async def serve_on(database: str, tmp_path: Path, **overrides: Any) -> AsyncIter
         else:
             url = await stack.enter_async_context(fresh_postgres_database())
         yield stack.enter_context(serve(database_url=url, **overrides))
+
+
+def module_server(name: str, folder: str) -> Any:
+    """A module-scoped fixture called `name`: one server per database ("sqlite", "postgres")
+    that all the module's tests share, for modules whose tests make accounts of their own."""
+
+    @pytest_asyncio.fixture(
+        name=name,
+        scope="module",
+        loop_scope="module",
+        params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+    )
+    async def shared(
+        request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    ) -> AsyncIterator[ServerThread]:
+        async with serve_on(request.param, tmp_path_factory.mktemp(folder)) as running:
+            yield running
+
+    return shared
 
 
 async def wait_until(predicate: Any, timeout: float = 5.0, interval: float = 0.05) -> Any:
