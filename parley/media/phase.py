@@ -12,27 +12,26 @@ Moves are bounded and rare, so there is no burst: an earlier tick only shortens 
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY, dataclass, field
 
+
+@dataclass(eq=False)
 class PhaseTuner:
-    def __init__(
-        self,
-        period: float,
-        *,
-        window_ticks: int = 50,
-        min_margin: float = 0.003,
-        max_margin: float = 0.012,
-    ) -> None:
-        self.period = period
-        self.window_ticks = window_ticks
-        # How long after the latest usual arrival the tick should come: loop wake-up lateness
-        # plus network jitter. Grows when frames miss ticks, shrinks back when they stop.
-        self.min_margin = min_margin
-        self.max_margin = max_margin
-        self.margin = min_margin
-        self._tightest: float | None = None
-        self._misses = 0
-        self._ticks = 0
-        self.moves = 0
+    period: float
+    _: KW_ONLY
+    window_ticks: int = 50
+    # How long after the latest usual arrival the tick should come: loop wake-up lateness plus
+    # network jitter. Grows when frames miss ticks, shrinks back when they stop.
+    min_margin: float = 0.003
+    max_margin: float = 0.012
+    margin: float = field(init=False)
+    _tightest: float | None = field(default=None, init=False)
+    _misses: int = field(default=0, init=False)
+    _ticks: int = field(default=0, init=False)
+    moves: int = field(default=0, init=False)
+
+    def __post_init__(self) -> None:
+        self.margin = self.min_margin
 
     def note_wait(self, waited: float) -> None:
         """A source's tick of audio that had been waiting ``waited`` seconds, with no backlog."""

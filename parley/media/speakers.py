@@ -9,29 +9,24 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import KW_ONLY, dataclass, field
 
 log = logging.getLogger(__name__)
 
 
+@dataclass(eq=False)
 class ActiveSpeakers:
-    def __init__(
-        self,
-        on_change: Callable[[list[str]], None] | None,
-        *,
-        threshold_dbov: float = -50.0,
-        hangover_s: float = 0.3,
-        min_interval_s: float = 0.2,
-    ) -> None:
-        self._on_change = on_change
-        self.threshold_dbov = threshold_dbov
-        # A speaker stays "speaking" through the short gaps between words, or the indicator
-        # would flicker and each flicker would cost an event.
-        self.hangover_s = hangover_s
-        self.min_interval_s = min_interval_s
-        self._last_loud: dict[str, float] = {}
-        self._reported: frozenset[str] = frozenset()
-        self._reported_at: float | None = None
-        self.reports = 0
+    on_change: Callable[[list[str]], None] | None
+    _: KW_ONLY
+    threshold_dbov: float = -50.0
+    # A speaker stays "speaking" through the short gaps between words, or the indicator would
+    # flicker and each flicker would cost an event.
+    hangover_s: float = 0.3
+    min_interval_s: float = 0.2
+    _last_loud: dict[str, float] = field(default_factory=dict, init=False)
+    _reported: frozenset[str] = field(default=frozenset(), init=False)
+    _reported_at: float | None = field(default=None, init=False)
+    reports: int = field(default=0, init=False)
 
     @property
     def current(self) -> frozenset[str]:
@@ -58,10 +53,10 @@ class ActiveSpeakers:
         self._reported = frozenset(speaking)
         self._reported_at = now
         self.reports += 1
-        if self._on_change is not None:
+        if self.on_change is not None:
             loudest_first = sorted(speaking, key=lambda s: (-speaking[s], s))
             try:
-                self._on_change(loudest_first)
+                self.on_change(loudest_first)
             except Exception:
                 # A failing subscriber must not stop the audio of the whole space.
                 log.exception("active speakers callback failed")

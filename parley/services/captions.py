@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -72,28 +72,24 @@ def engine_spec(settings: Settings) -> EngineSpec | None:
     return spec
 
 
+@dataclass(eq=False)
 class CaptionService:
-    def __init__(
-        self,
-        db: Database,
-        bus: Bus,
-        spaces: SpaceService,
-        decisions: SpaceDecisions,
-        settings: Settings,
-        *,
-        clock: Clock,
-    ) -> None:
-        self.db = db
-        self.bus = bus
-        self.spaces = spaces
-        self.decisions = decisions
-        self.settings = settings
-        self.clock = clock
-        self.pool: RecognizerPool | None = None
-        self.taps: dict[str, tuple[Mixer, CaptionTap]] = {}
-        self._background = BackgroundWork(log, "captions background work", (NotFound,))
-        self._finals: dict[str, list[Caption]] = {}  # waiting for their space's writer
-        self._writers: set[str] = set()  # spaces whose writer is running
+    db: Database
+    bus: Bus
+    spaces: SpaceService
+    decisions: SpaceDecisions
+    settings: Settings
+    _: KW_ONLY
+    clock: Clock
+    pool: RecognizerPool | None = field(default=None, init=False)
+    taps: dict[str, tuple[Mixer, CaptionTap]] = field(default_factory=dict, init=False)
+    _background: BackgroundWork = field(
+        default_factory=lambda: BackgroundWork(log, "captions background work", (NotFound,)),
+        init=False,
+    )
+    # Finals waiting for their space's writer.
+    _finals: dict[str, list[Caption]] = field(default_factory=dict, init=False)
+    _writers: set[str] = field(default_factory=set, init=False)  # spaces whose writer is running
 
     def start(self) -> None:
         """Check the engine (the node refuses to start on a wrong setting); the worker

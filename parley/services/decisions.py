@@ -5,6 +5,7 @@ decide through it, so a space's lock, its event log and its notifications work a
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import KW_ONLY, dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -28,15 +29,17 @@ Decide = Callable[[SpaceState, AsyncConnection], Awaitable[list[Event]]]
 Then = Callable[[list[Event], AsyncConnection], Awaitable[None]]
 
 
+@dataclass(eq=False)
 class SpaceDecisions:
-    def __init__(
-        self, db: Database, publisher: EventPublisher, settings: Settings, *, clock: Clock
-    ) -> None:
-        self.db = db
-        self.clock = clock
-        self.publisher = publisher
-        self.settings = settings
-        self.limits = Limits(stage_size=settings.stage_size)
+    db: Database
+    publisher: EventPublisher
+    settings: Settings
+    _: KW_ONLY
+    clock: Clock
+    limits: Limits = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.limits = Limits(stage_size=self.settings.stage_size)
 
     async def decide(
         self, space_id: str, involving: Sequence[str], decide: Decide, then: Then | None = None

@@ -16,7 +16,7 @@ import json
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Collection, Iterable
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 
 from parley.bus import messages
 from parley.bus.base import Bus
@@ -279,37 +279,34 @@ class Feed:
                 self.stage_accounts.discard(account_id)
 
 
+@dataclass(eq=False)
 class FanoutHub:
-    def __init__(
-        self,
-        bus: Bus,
-        spaces: SpaceService,
-        client_queue_size: int,
-        *,
-        max_sockets_per_account: int = 20,
-    ) -> None:
-        self.bus = bus
-        self.spaces = spaces
-        self.capacity = client_queue_size
-        self.feeds: dict[str, Feed] = {}
-        # Sockets per account on this node, kept as they come and go: counting them at each
-        # new socket would walk every client of the node.
-        self.max_per_account = max_sockets_per_account
-        self.per_account: dict[str, int] = {}
+    bus: Bus
+    spaces: SpaceService
+    client_queue_size: int
+    _: KW_ONLY
+    max_sockets_per_account: int = 20
+    feeds: dict[str, Feed] = field(default_factory=dict, init=False)
+    # Sockets per account on this node, kept as they come and go: counting them at each new
+    # socket would walk every client of the node.
+    per_account: dict[str, int] = field(default_factory=dict, init=False)
 
     async def attach(self, space_id: str, client: Client) -> Feed:
         """Start delivering the space's events to the client (raises if the space is unknown,
         or if the account holds as many sockets on this node as it may)."""
         held = self.per_account.get(client.account_id, 0)
-        if held >= self.max_per_account:
+        if held >= self.max_sockets_per_account:
             raise TooManySockets(
-                "too_many_sockets", f"At most {self.max_per_account} event sockets per account"
+                "too_many_sockets",
+                f"At most {self.max_sockets_per_account} event sockets per account",
             )
         self.per_account[client.account_id] = held + 1
         client.counted = True
         feed = self.feeds.get(space_id)
         if feed is None or feed.task.done():
-            feed = self.feeds[space_id] = Feed(space_id, self.bus, self.spaces, self.capacity)
+            feed = self.feeds[space_id] = Feed(
+                space_id, self.bus, self.spaces, self.client_queue_size
+            )
         feed.add(client)
         if feed.ready.is_set():
             return feed  # a rush's every socket after the first: no task to wait on

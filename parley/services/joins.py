@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -61,25 +61,22 @@ class Following:
     participant: Participant | None
 
 
+@dataclass(eq=False)
 class JoinService:
-    def __init__(
-        self,
-        db: Database,
-        decisions: SpaceDecisions,
-        features: FeatureSwitches,
-        settings: Settings,
-        *,
-        clock: Clock,
-    ) -> None:
-        self.db = db
-        self.clock = clock
-        self.features = features
-        self.settings = settings
-        self._decide = decisions.decide
-        # Joins whose socket is expected next on this node.
-        self.tickets = JoinTickets(JOIN_TICKET_TTL)
-        self.batches: Batches[str, Joining, Joined] = Batches(self._join_together)
-        self.followers: Batches[str, str, Following] = Batches(self._follow_together)
+    db: Database
+    decisions: SpaceDecisions
+    features: FeatureSwitches
+    settings: Settings
+    _: KW_ONLY
+    clock: Clock
+    # Joins whose socket is expected next on this node.
+    tickets: JoinTickets = field(default_factory=lambda: JoinTickets(JOIN_TICKET_TTL), init=False)
+    batches: Batches[str, Joining, Joined] = field(init=False)
+    followers: Batches[str, str, Following] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.batches = Batches(self._join_together)
+        self.followers = Batches(self._follow_together)
 
     async def join(self, caller: Caller, space_id: str, *, socket_follows: bool = False) -> Joined:
         """`socket_follows`: the event socket the caller opens next is counted here, in the
@@ -124,7 +121,7 @@ class JoinService:
         async def count_sockets(_events: list[Event], conn: AsyncConnection) -> None:
             await SpaceStore(conn).connected_many(space_id, list(seqs), self._node_id)
 
-        await self._decide(space_id, ids, decide, count_sockets)
+        await self.decisions.decide(space_id, ids, decide, count_sockets)
         for account_id, seq in seqs.items():
             replaced = self.tickets.issue(JoinTicket(space_id, account_id, seq, self.clock()))
             if replaced is not None:

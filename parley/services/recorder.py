@@ -18,6 +18,7 @@ import contextlib
 import logging
 import os
 from collections.abc import Awaitable, Callable
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -46,26 +47,21 @@ RETENTION_CHECK = timedelta(minutes=1)
 QUEUE_SEGMENTS = 300
 
 
+@dataclass(eq=False)
 class Recorder:
-    def __init__(
-        self,
-        db: Database,
-        live: SegmentStore,
-        store: DurableSegmentStore,
-        *,
-        retention_days: float,
-        clock: Clock,
-    ) -> None:
-        self.db = db
-        self.live = live
-        self.store = store
-        self.retention_days = retention_days
-        self.clock = clock
-        self._queue: asyncio.Queue[tuple[str, SegmentEntry]] = asyncio.Queue(QUEUE_SEGMENTS)
-        self._worker: asyncio.Task[None] | None = None
-        self._retention_checked: datetime | None = None
-        self.segments_recorded = 0
-        self.segments_lost = 0
+    db: Database
+    live: SegmentStore
+    store: DurableSegmentStore
+    _: KW_ONLY
+    retention_days: float
+    clock: Clock
+    _queue: asyncio.Queue[tuple[str, SegmentEntry]] = field(
+        default_factory=lambda: asyncio.Queue(QUEUE_SEGMENTS), init=False
+    )
+    _worker: asyncio.Task[None] | None = field(default=None, init=False)
+    _retention_checked: datetime | None = field(default=None, init=False)
+    segments_recorded: int = field(default=0, init=False)
+    segments_lost: int = field(default=0, init=False)
 
     async def start(self) -> None:
         await self.recover()

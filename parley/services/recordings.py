@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -105,14 +105,13 @@ def vod_file(found: Readable, name_of: Callable[[int], str]) -> HlsFile:
     return HlsFile(text.encode(), PLAYLIST_TYPE, PLAYLIST_CACHE, immutable=False)
 
 
+@dataclass(eq=False)
 class RecordingService:
-    def __init__(
-        self, db: Database, spaces: SpaceService, recorder: Recorder, *, clock: Clock
-    ) -> None:
-        self.db = db
-        self.spaces = spaces
-        self.recorder = recorder
-        self.clock = clock
+    db: Database
+    spaces: SpaceService
+    recorder: Recorder
+    _: KW_ONLY
+    clock: Clock
 
     async def readable(self, caller: Caller | None, space_id: str) -> Readable:
         async with self.db.read() as conn:
