@@ -32,7 +32,6 @@ from parley.core.sessions import SessionEnd
 from parley.core.spaces import events
 from parley.core.spaces.event_wire import event_of, to_wire
 from parley.core.spaces.events import Event, EventType
-from parley.core.spaces.model import Role
 
 log = logging.getLogger(__name__)
 
@@ -278,19 +277,6 @@ class SpaceOver:
 
 
 @dataclass(frozen=True)
-class RoleChanged:
-    account_id: str
-    role: Role
-    muted: bool
-
-
-@dataclass(frozen=True)
-class MicChanged:
-    account_id: str
-    muted: bool
-
-
-@dataclass(frozen=True)
 class ParticipantGone:
     """Left, or `removed` by a moderator (their sockets on the space close too)."""
 
@@ -298,7 +284,8 @@ class ParticipantGone:
     removed: bool
 
 
-StageEffect = SpaceOver | RoleChanged | MicChanged | ParticipantGone
+# A role or microphone change means for the stage what the event itself says.
+StageEffect = SpaceOver | events.RoleChanged | events.MicChanged | ParticipantGone
 
 
 def stage_effect(event: Event) -> StageEffect | None:
@@ -307,10 +294,8 @@ def stage_effect(event: Event) -> StageEffect | None:
     match event.data:
         case events.SpaceEnded() | events.SpaceCancelled():
             return SpaceOver()
-        case events.RoleChanged(account_id=account_id, role=role, muted=muted):
-            return RoleChanged(account_id, role, muted)
-        case events.MicChanged(account_id=account_id, muted=muted):
-            return MicChanged(account_id, muted)
+        case events.RoleChanged() | events.MicChanged() as change:
+            return change
         case events.ParticipantLeft(account_id=account_id):
             return ParticipantGone(account_id, removed=False)
         case events.ParticipantRemoved(account_id=account_id):

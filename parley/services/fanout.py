@@ -23,7 +23,6 @@ from parley.bus.base import Bus
 from parley.bus.messages import (
     LiveCaption,
     ParticipantGone,
-    RoleChanged,
     SpaceOver,
     UnknownEvent,
     encode,
@@ -247,7 +246,7 @@ class Feed:
         if isinstance(data, events.ParticipantJoined) and data.role in STAGE_ROLES:
             self.stage_accounts.add(data.account_id)
         match stage_effect(event):
-            case RoleChanged(account_id, role):
+            case events.RoleChanged(account_id=account_id, role=role):
                 if role in STAGE_ROLES:
                     self.stage_accounts.add(account_id)
                     self._left_stage.discard(account_id)

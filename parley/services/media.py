@@ -19,9 +19,7 @@ from aiortc import MediaStreamTrack
 from parley.bus import messages
 from parley.bus.base import Bus
 from parley.bus.messages import (
-    MicChanged,
     ParticipantGone,
-    RoleChanged,
     SpaceOver,
     UnknownEvent,
     space_channel,
@@ -29,7 +27,7 @@ from parley.bus.messages import (
 )
 from parley.config import IceServer, Settings
 from parley.core.errors import Conflict, Forbidden, Invalid
-from parley.core.spaces.events import Event
+from parley.core.spaces.events import Event, MicChanged, RoleChanged
 from parley.core.spaces.model import Participant
 from parley.media.edge import OfferRefused, OfferSuperseded, Room, RoomClosed
 from parley.media.offer import check_offer
@@ -372,11 +370,11 @@ class MediaService:
         match stage_effect(event):
             case SpaceOver():
                 return True
-            case RoleChanged(account_id, role, muted) if role.on_stage:
+            case RoleChanged(account_id=account_id, role=role, muted=muted) if role.on_stage:
                 stage[account_id] = StageMember(role, muted)
-            case RoleChanged(account_id):
+            case RoleChanged(account_id=account_id):
                 stage.pop(account_id, None)
-            case MicChanged(account_id, muted) if account_id in stage:
+            case MicChanged(account_id=account_id, muted=muted) if account_id in stage:
                 stage[account_id].muted = muted
             case ParticipantGone(account_id):
                 stage.pop(account_id, None)
