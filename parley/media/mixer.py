@@ -73,6 +73,8 @@ class MixerStats:
     phase_moves: int = 0  # times the tick phase was moved to follow the arrival of audio
     grace_waits: int = 0  # ticks that waited (at most GRACE_SECONDS) for a frame due just after
     grace_catches: int = 0  # of those, ticks whose awaited frames all came in time
+    # Ticks of silence sent again instead of encoded, program and mix-minus (encoders in use).
+    silence_repeats: int = 0
     tick_seconds: deque[float] = field(default_factory=lambda: deque(maxlen=RECENT))
     # Ingress to egress inside the server: from audio reaching a source buffer to the end of
     # the tick that mixed it (its oldest sample; one entry per source per tick).
@@ -186,6 +188,9 @@ class Mixer:
         stats.phase_moves = self._phase.moves
         stats.dropped_samples = self._retired_drops + sum(
             e.buffer.dropped_samples for e in self._sources.values()
+        )
+        stats.silence_repeats = self._encoder.skipped + sum(
+            e.skipped for e in self._mix_minus_encoders.values()
         )
         stats.mix_minus_drops = self._retired_mix_minus_drops + sum(
             t.dropped for tracks in self._mix_minus.values() for t in tracks
@@ -417,7 +422,12 @@ class Mixer:
         if self._listeners or self._program_sinks:
             program = np.clip(total, -32768, 32767).astype(np.int16)
             if self._listeners:
-                for packet in self._encoder.encode(pcm_to_frame(program, pts), pts):
+                packets = (
+                    self._encoder.encode(pcm_to_frame(program, pts), pts)
+                    if contributions
+                    else self._encoder.encode_silence(pts)
+                )
+                for packet in packets:
                     self._feed.publish(packet)
                     self._stats.packets += 1
                 self._stats.encodes += 1
@@ -429,11 +439,15 @@ class Mixer:
                 self._mix_minus_encoders.pop(source, None)
                 continue
             own = contributions.get(source)
-            minus = total if own is None else total - own
             encoder = self._mix_minus_encoders.get(source)
             if encoder is None:
                 encoder = self._mix_minus_encoders[source] = MixMinusEncoder(self.frame_ms)
-            packets = encoder.encode(np.clip(minus, -32768, 32767).astype(np.int16), pts)
+            if len(contributions) == (0 if own is None else 1):
+                # Nobody else was heard this tick: the mix without this member is silence.
+                packets = encoder.encode_silence(pts)
+            else:
+                minus = total if own is None else total - own
+                packets = encoder.encode(np.clip(minus, -32768, 32767).astype(np.int16), pts)
             for track in tracks:
                 for packet in packets:
                     track.push(packet)  # shared: a sender only reads its bytes

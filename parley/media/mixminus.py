@@ -39,6 +39,14 @@ class MixMinusEncoder:
     def encode(self, pcm: Pcm, pts: int) -> list[Packet[Stream]]:
         return self._encoder.encode(pcm_to_frame(pcm, pts), pts)
 
+    def encode_silence(self, pts: int) -> list[Packet[Stream]]:
+        """The mix without the member is silence (they alone speak, or nobody does)."""
+        return self._encoder.encode_silence(pts)
+
+    @property
+    def skipped(self) -> int:
+        return self._encoder.skipped
+
 
 class MixMinusTrack(MediaStreamTrack):
     kind = "audio"

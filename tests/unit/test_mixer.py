@@ -229,6 +229,25 @@ async def test_mix_minus_leaves_out_only_the_speakers_own_voice(mixer: Mixer) ->
     assert tone(heard_by_b, 880) < AMPLITUDE * 0.01
 
 
+async def test_a_lone_speakers_mix_minus_is_silence_sent_without_encoding_it(
+    mixer: Mixer,
+) -> None:
+    mixer.attach("a", SineTrack(440))
+    mixer.set_audible({"a"})
+    for_a = mixer.mix_minus_track("a")
+    program = mixer.program_track()
+    packets = await collect(for_a, 25)
+    heard_program = decode(await collect(program, 10))
+
+    steps = np.diff([p.pts for p in packets])
+    assert all(step > 0 and step % TICK == 0 for step in steps)
+    assert np.abs(decode(packets)).max() <= 1  # every packet decodes, to silence
+    assert tone(heard_program[5 * TICK :], 440) > AMPLITUDE * 0.5  # the program is the voice
+    # After a few encodes to settle, the same silent packet went out again.
+    assert mixer.stats.silence_repeats >= 25 - 10
+    assert len({bytes(p) for p in packets[10:]}) == 1
+
+
 async def test_program_is_encoded_once_however_many_listen() -> None:
     async def run(listeners: int) -> tuple[Mixer, list[list[Packet[Stream]]]]:
         mixer = Mixer()
