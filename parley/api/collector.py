@@ -1,6 +1,6 @@
 """The cycle collector's policy for a server holding thousands of long-lived sockets.
 
-Python's full collection walks every tracked object. Each event socket keeps about 160 of them
+Python's full collection walks every tracked object. Each event socket kept about 175 of them
 (its coroutines, the protocol, headers, timers), so at 10,000 sockets a full collection walked
 1.8 million objects and paused the node for 1.4 s, once every few thousand joins: the CPU per
 join grew with the audience, and the last thousand joins of a 10,000-client rush cost twice the
