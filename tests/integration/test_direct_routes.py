@@ -7,10 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
+import websockets
 
 from tests.integration.test_bots_and_tokens import token_for
 from tests.security.test_rate_limits import GENEROUS, assert_rate_limited
-from tests.support.clients import Person
+from tests.support.clients import EventStream, Person
 from tests.support.problems import refused
 from tests.support.servers import serve, sqlite_url
 
@@ -80,3 +82,22 @@ async def test_join_counts_against_the_accounts_space_actions(tmp_path: Any) -> 
         assert_rate_limited(await bob.http.post(f"/spaces/{sid}/join"), "space_actions")
         # Another account's allowance is its own.
         await host.call("POST", f"/spaces/{sid}/join", 200)
+
+
+async def test_the_event_socket_is_answered_at_the_door_as_its_route_would(tmp_path: Any) -> None:
+    """api/app.py hands the event socket to its handler past the middlewares and routers: the
+    space id is read from the path as the route reads it, and only that path is taken so."""
+    with serve(database_url=sqlite_url(tmp_path)) as server:
+        host = await Person.sign_up(server.base_url, "ada")
+        sid = await _space(host)
+        async with host.events(sid) as stream:
+            snapshot = await stream.wait_for("snapshot")
+            assert snapshot["data"]["id"] == sid
+        ws = server.base_url.replace("http://", "ws://") + "/api/v1/spaces"
+        async with EventStream(f"{ws}/nowhere/events", token=host.token) as stream:
+            assert await stream.wait_closed() == 4404
+        assert stream.received == [{"type": "error", "code": "space_not_found"}]
+        # A longer path is not the event socket: the router has no socket there.
+        with pytest.raises(websockets.InvalidStatus):
+            async with EventStream(f"{ws}/{sid}/events/more", token=host.token):
+                pass
