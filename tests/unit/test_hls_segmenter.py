@@ -186,7 +186,10 @@ async def test_a_slow_disk_never_blocks_the_tick_it_drops_and_counts(tmp_path: P
     segmenter.start()
     slowest = await feed(segmenter, tone(3 * 50))
     assert segmenter.stats.ticks_dropped > 0
-    assert slowest < 0.005, f"an offer took {slowest * 1000:.2f} ms"
+    # The disk hangs for 10 s: an offer that waited on it would take that long. The bound
+    # tells waiting from not waiting without timing the CPU, which a collector pause in a busy
+    # test process stretched past 5 ms once (CI, 2026-12-04).
+    assert slowest < 1.0, f"an offer took {slowest * 1000:.2f} ms: it waited on the disk"
     store.release.set()
     await segmenter.stop()
 
