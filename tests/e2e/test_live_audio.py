@@ -161,8 +161,11 @@ async def test_listeners_hear_the_stage_and_not_the_muted(
     vanished_ms = gone["t"] - muted_at
     print(f"440 Hz gone {vanished_ms:.0f} ms after the mute request; readings:\n{timeline}")
     assert vanished_ms <= MUTE_DEADLINE_MS, timeline
-    # 880 Hz stays: never absent, and clearly heard in all but the odd reading with a click.
-    assert not any(silent(s, 880) for s in after), timeline
+    # 880 Hz stays: absent from one reading at most (a gap in delivery on a starved machine,
+    # as the check before the mute allows: CI once read one, 50 ms after 440 Hz left, with
+    # everything at the floor; a mute that cut Bea would silence her reading after reading),
+    # and clearly heard in all but the odd reading with a click.
+    assert sum(silent(s, 880) for s in after) <= 1, timeline
     assert sum(heard(s, 880) for s in after) >= 0.9 * len(after), timeline
     print(f"880 Hz after the mute: {min(level(s, 880) for s in after):.0f} dBFS at the lowest")
 
