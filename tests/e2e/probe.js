@@ -80,6 +80,19 @@
     return { sent, received };
   };
 
+  // The receiver's jitter buffer so far: seconds of audio held, summed over samples played, and
+  // the samples (their difference between two readings is the mean buffering in between).
+  probe.jitterBuffer = async (pc) => {
+    let delay = 0;
+    let emitted = 0;
+    (await pc.getStats()).forEach((s) => {
+      if (s.type !== "inbound-rtp" || s.kind !== "audio") return;
+      delay += s.jitterBufferDelay || 0;
+      emitted += s.jitterBufferEmittedCount || 0;
+    });
+    return { delay, emitted };
+  };
+
   // --- a stand-in for POST /spaces/{id}/media ---------------------------------------------------
   // Answers the offer with a second RTCPeerConnection in the same page: a connection that sends
   // gets its own audio echoed back; a receive-only one gets a tone of `toneHz`.
