@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from starlette.routing import Match, Mount
+from starlette.routing import Match, Mount, compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
@@ -55,8 +55,9 @@ GC_THRESHOLDS = (10_000, 10, 2)
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 
+API_PREFIX = "/api/v1"
 # The event socket (api/routes/events.py), as its route matches it.
-EVENTS_PATH = re.compile(r"/api/v1/spaces/(?P<space_id>[^/]+)/events")
+EVENTS_PATH = compile_path(API_PREFIX + events.PATH)[0]
 
 
 class WebClientMount(Mount):
@@ -84,7 +85,7 @@ class ParleyAPI(FastAPI):
         the route has none of): a socket held about 175 objects for the collector to walk, and
         holds about 115 without them (10,000 sockets, gc.get_objects)."""
         if scope["type"] == "websocket" and not self.root_path and not scope.get("root_path"):
-            found = EVENTS_PATH.fullmatch(scope["path"])
+            found = EVENTS_PATH.match(scope["path"])
             if found is not None:
                 scope["app"] = self
                 scope["path_params"] = found.groupdict()
@@ -165,11 +166,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     # A join rush's two requests are matched first: FastAPI tries routers in order, and walking
     # past the others cost about 6 % of a rush's server CPU (py-spy, docs/benchmarks.md).
-    app.include_router(spaces.rush, prefix="/api/v1")
+    app.include_router(spaces.rush, prefix=API_PREFIX)
     for module in (
         events, accounts, spaces, moderation, links, hls, recordings, bots, location, captions,
     ):  # fmt: skip
-        app.include_router(module.router, prefix="/api/v1")
+        app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(ops.router)
     app.include_router(nodes.router)
     app.include_router(links.redirector)

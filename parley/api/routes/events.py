@@ -35,6 +35,8 @@ from parley.services.fanout import (
 from parley.services.node import Node
 
 router = APIRouter(tags=["events"])
+# Under the API prefix; the application also matches it itself, ahead of its routers.
+PATH = "/spaces/{space_id}/events"
 
 CLOSE_NOT_FOUND = 4404
 
@@ -146,7 +148,7 @@ async def events(ws: WebSocket) -> None:
 
 # A plain Starlette route: the socket of every join in a rush, and nothing for FastAPI's
 # dependency solving to do (WebSockets are not in the OpenAPI description).
-router.add_websocket_route("/spaces/{space_id}/events", events)
+router.add_websocket_route(PATH, events)
 
 
 async def _catch_up(ws: WebSocket, node: Node, feed: Feed, client: Client) -> None:
