@@ -30,7 +30,10 @@ class WebVtt:
 
 
 def _seconds(hours: str | None, minutes: str, seconds: str, millis: str) -> float:
-    return int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds) + int(millis) / 1000
+    # Summed in whole milliseconds and divided once, so 00:00:03.353 is the float 3.353, as the
+    # JSON of the same line rounds it (3 + 0.353 is 3.3529999999999998).
+    millis_total = ((int(hours or 0) * 60 + int(minutes)) * 60 + int(seconds)) * 1000 + int(millis)
+    return millis_total / 1000
 
 
 def parse_webvtt(text: str) -> WebVtt:
