@@ -58,10 +58,18 @@
   };
 
   // Reads levels every `intervalMs` in the page itself (no round trip to the test per reading).
-  probe.startWatch = (intervalMs = 50) => {
+  // Given a connection, each reading also has `rtp`: the RTP timestamp (48 kHz) of the last audio
+  // frame its receiver handed to playout, the media time of what is heard at that reading.
+  probe.startWatch = (intervalMs = 50, pc = null) => {
     probe.samples = [];
     clearInterval(probe.watchTimer);
-    probe.watchTimer = setInterval(() => probe.samples.push(probe.levels()), intervalMs);
+    const receiver = pc && pc.getReceivers().find((r) => r.track && r.track.kind === "audio");
+    probe.watchTimer = setInterval(() => {
+      const reading = probe.levels();
+      const [source] = receiver ? receiver.getSynchronizationSources() : [];
+      if (source) reading.rtp = source.rtpTimestamp;
+      probe.samples.push(reading);
+    }, intervalMs);
   };
   probe.stopWatch = () => {
     clearInterval(probe.watchTimer);
@@ -78,19 +86,6 @@
       if (s.type === "inbound-rtp") received += s.bytesReceived || 0;
     });
     return { sent, received };
-  };
-
-  // The receiver's jitter buffer so far: seconds of audio held, summed over samples played, and
-  // the samples (their difference between two readings is the mean buffering in between).
-  probe.jitterBuffer = async (pc) => {
-    let delay = 0;
-    let emitted = 0;
-    (await pc.getStats()).forEach((s) => {
-      if (s.type !== "inbound-rtp" || s.kind !== "audio") return;
-      delay += s.jitterBufferDelay || 0;
-      emitted += s.jitterBufferEmittedCount || 0;
-    });
-    return { delay, emitted };
   };
 
   // --- a stand-in for POST /spaces/{id}/media ---------------------------------------------------
