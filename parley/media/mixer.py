@@ -27,7 +27,6 @@ from parley.media.audio import (
     Pcm,
     PcmConverter,
     level_dbov,
-    pcm_to_frame,
     samples_per_tick,
 )
 from parley.media.jitter import SourceBuffer
@@ -422,14 +421,12 @@ class Mixer:
         if self._listeners or self._program_sinks:
             program = np.clip(total, -32768, 32767).astype(np.int16)
             if self._listeners:
-                packets = (
-                    self._encoder.encode(pcm_to_frame(program, pts), pts)
+                self._feed.publish(
+                    self._encoder.encode(program, pts)
                     if contributions
                     else self._encoder.encode_silence(pts)
                 )
-                for packet in packets:
-                    self._feed.publish(packet)
-                    self._stats.packets += 1
+                self._stats.packets += 1
                 self._stats.encodes += 1
             for sink in self._program_sinks:
                 sink(program, pts)  # the array is this tick's own: nobody writes to it again
@@ -444,13 +441,12 @@ class Mixer:
                 encoder = self._mix_minus_encoders[source] = MixMinusEncoder(self.frame_ms)
             if len(contributions) == (0 if own is None else 1):
                 # Nobody else was heard this tick: the mix without this member is silence.
-                packets = encoder.encode_silence(pts)
+                packet = encoder.encode_silence(pts)
             else:
                 minus = total if own is None else total - own
-                packets = encoder.encode(np.clip(minus, -32768, 32767).astype(np.int16), pts)
+                packet = encoder.encode(np.clip(minus, -32768, 32767).astype(np.int16), pts)
             for track in tracks:
-                for packet in packets:
-                    track.push(packet)  # shared: a sender only reads its bytes
+                track.push(packet)  # shared: a sender only reads its bytes
 
         done = asyncio.get_running_loop().time()
         self._stats.ticks += 1

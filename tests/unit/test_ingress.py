@@ -11,7 +11,6 @@ from aiortc.rtcrtpreceiver import RemoteStreamTrack
 from aiortc.rtp import RtpPacket
 from av import AudioFrame
 
-from parley.media.audio import pcm_to_frame
 from parley.media.ingress import ImmediateAudioFrames, receive_without_delay
 from parley.media.program import ProgramEncoder
 
@@ -53,7 +52,7 @@ def test_real_opus_becomes_20_ms_frames_and_a_bad_packet_does_not_stop_the_strea
     encoder = ProgramEncoder(application="voip")
     tone = (np.sin(np.arange(960) / 48_000 * 2 * np.pi * 440) * 8000).astype(np.int16)
     pcm = np.repeat(tone, 2).reshape(-1, 2)
-    opus = [bytes(p) for i in range(3) for p in encoder.encode(pcm_to_frame(pcm, i * 960), 0)]
+    opus = [bytes(encoder.encode(pcm, i * 960)) for i in range(3)]
     delivered: list[Any] = []
     frames = ImmediateAudioFrames(delivered.append)
     frames.add(packet(1, 0, opus[0]))
@@ -74,7 +73,7 @@ async def test_a_receiver_puts_decoded_frames_on_its_track() -> None:
     receive_without_delay(receiver)
     encoder = ProgramEncoder(application="voip")
     silence = np.zeros((960, 2), dtype=np.int16)
-    (opus,) = encoder.encode(pcm_to_frame(silence, 0), 0)
+    opus = encoder.encode(silence, 0)
     assembler = receiver._RTCRtpReceiver__jitter_buffer  # type: ignore[attr-defined]
     assembler.add(packet(7, 0, bytes(opus)))
     frame = await receiver.track.recv()
