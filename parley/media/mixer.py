@@ -26,6 +26,7 @@ from parley.media.audio import (
     Mix,
     Pcm,
     PcmConverter,
+    PcmFrame,
     level_dbov,
     samples_per_tick,
 )
@@ -99,8 +100,8 @@ class _Source:
 
 
 class Mixer:
-    """One per live space. Decodes nothing itself: inbound aiortc tracks already yield decoded
-    av.AudioFrame (s16, 48 kHz, stereo, 960 samples = 20 ms, as aiortc's OpusDecoder produces).
+    """One per live space. Decodes nothing itself: a speaker's track yields PcmFrame, decoded
+    by the ingress (s16, 48 kHz, stereo, 960 samples = 20 ms); any other track av.AudioFrame.
 
     Sources are identified by account id. Nothing is audible until ``set_audible`` says so: the
     mixer fails closed, so a speaker whose mute has not reached it yet is not heard.
@@ -254,13 +255,16 @@ class Mixer:
             # audio of a source that is not audible is dropped here, before any buffer.
             self._stats.muted_frames += 1
             return
-        if not isinstance(frame, AudioFrame):
+        if isinstance(frame, PcmFrame):  # a speaker's, from the ingress: s16 stereo already
+            pcm = frame.pcm
+        elif isinstance(frame, AudioFrame):
+            try:
+                pcm = converter.convert(frame)
+            except Exception:
+                log.exception("source %s: could not convert a frame; dropped", source)
+                return
+        else:
             log.warning("source %s sent a %s, not audio; ignored", source, type(frame).__name__)
-            return
-        try:
-            pcm = converter.convert(frame)
-        except Exception:
-            log.exception("source %s: could not convert a frame; dropped", source)
             return
         self._stats.frames_in += 1
         buffer.push(pcm, now)

@@ -3,10 +3,10 @@
 Through PyAV, each tick's program went PCM -> av.AudioFrame -> an AudioResampler (libavcodec's
 libopus wrapper has a fixed frame size, so PyAV pipes every frame through a resampler and its
 FIFO even when the format already matches) -> avcodec -> libopus, and each speaker's packet came
-back as an av.AudioFrame whose samples were copied out again for the mix: at 200 listeners the
-per-space work around the codec was about a third of the mixer's (docs/benchmarks.md). Here the
-mixer's PCM goes to `opus_encode` as it is, and a packet is decoded straight into the array the
-mix reads.
+back as an av.AudioFrame whose samples were copied out again (and stacked) for the mix: in a
+profile of the server at 200 listeners that was a quarter of the mixer's tick and two thirds of
+reading a speaker's track. Here the mixer's PCM goes to `opus_encode` as it is, and a packet is
+decoded straight into the array the mix reads.
 
 The library is the libopus already in this process: the copy PyAV's libavcodec loaded (a PyAV
 wheel ships its own), so the encoder is the one that encoded the program before, and no second

@@ -39,7 +39,7 @@ def decode(stream: list[bytes]) -> list[np.ndarray]:
     for i, data in enumerate(stream):
         decoded = decode(data, i * TICK)
         assert decoded, f"packet {i} did not decode"
-        frames.append(np.concatenate([f.to_ndarray().reshape(-1, 2) for f in decoded]))
+        frames.append(np.concatenate([f.pcm for f in decoded]))
     return frames
 
 
