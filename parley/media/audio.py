@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fractions
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -26,6 +27,15 @@ Pcm = npt.NDArray[np.int16]
 
 Mix = npt.NDArray[np.int32]
 """Wide accumulator for sums of Pcm, so adding voices cannot wrap around."""
+
+
+@dataclass(frozen=True)
+class PcmFrame:
+    """Decoded audio as the ingress puts it on a speaker's track (ingress.py): Pcm already, so
+    the mixer takes it as it is, with no av.AudioFrame in between. `pts` is its RTP timestamp."""
+
+    pcm: Pcm
+    pts: int
 
 
 def samples_per_tick(frame_ms: int) -> int:

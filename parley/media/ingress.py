@@ -6,23 +6,20 @@ own small buffer aligned to its ticks, so on the server each Opus packet (one pa
 whole frame) is decoded the moment it arrives; a packet older than one already passed on is
 late and dropped, as a playout buffer would have dropped it too.
 
-It is decoded here, on the event loop, and the frame put straight on the track's queue, rather
-than handed to aiortc's decoder thread: that thread took each packet from a queue.Queue and gave
-each frame back through asyncio.run_coroutine_threadsafe (a task, a future and a wake-up of the
-loop per 20 ms), which cost several times the decode itself (about 50 us). aiortc's thread then
-waits on an empty queue until the receiver stops, and ends the track as before.
+It is decoded here, on the event loop, by libopus itself (opus.py: no av packet or frame, and no
+copy out of one), and the PCM put straight on the track's queue as a PcmFrame, rather than
+handed to aiortc's decoder thread: that thread took each packet from a queue.Queue and gave each
+frame back through asyncio.run_coroutine_threadsafe (a task, a future and a wake-up of the loop
+per 20 ms), which cost several times the decode itself (about 50 us). aiortc's thread then waits
+on an empty queue until the receiver stops, and ends the track as before.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
 
-import av
 from aiortc import RTCRtpReceiver
-from av.audio.codeccontext import AudioCodecContext
-from av.packet import Packet
 
 from parley.media.aiortc_internals import (
     JitterFrame,
@@ -31,28 +28,23 @@ from parley.media.aiortc_internals import (
     replace_jitter_buffer,
     track_queue,
 )
-from parley.media.audio import SAMPLE_RATE, TIME_BASE
+from parley.media.audio import PcmFrame
+from parley.media.opus import OpusDecoder, OpusError
 
 log = logging.getLogger(__name__)
 
-Decode = Callable[[bytes, int], list[Any]]
+Decode = Callable[[bytes, int], list[PcmFrame]]
 
 
 def opus_decoder() -> Decode:
-    """libopus as aiortc's receiver sets it up: s16 stereo at 48 kHz."""
-    codec = av.CodecContext.create("libopus", "r")
-    assert isinstance(codec, AudioCodecContext)
-    codec.format = "s16"
-    codec.layout = "stereo"
-    codec.sample_rate = SAMPLE_RATE
+    """libopus (opus.py), s16 stereo at 48 kHz as aiortc's receiver decodes: each packet becomes
+    one PcmFrame, straight into the array the mixer reads."""
+    decoder = OpusDecoder()
 
-    def decode(data: bytes, timestamp: int) -> list[Any]:
+    def decode(data: bytes, timestamp: int) -> list[PcmFrame]:
         if not data:
-            return []  # an empty packet would put the decoder into draining for good
-        packet = Packet(data)
-        packet.pts = timestamp
-        packet.time_base = TIME_BASE
-        return list(codec.decode(packet))
+            return []  # nothing arrived; libopus would conceal a lost packet instead
+        return [PcmFrame(decoder.decode(data), timestamp)]
 
     return decode
 
@@ -63,7 +55,7 @@ class ImmediateAudioFrames:
 
     capacity = 16
 
-    def __init__(self, deliver: Callable[[Any], None], decode: Decode | None = None) -> None:
+    def __init__(self, deliver: Callable[[PcmFrame], None], decode: Decode | None = None) -> None:
         self._deliver = deliver
         self._decode = decode or opus_decoder()
         self.last_sequence: int | None = None
@@ -81,7 +73,7 @@ class ImmediateAudioFrames:
         self.last_sequence = packet.sequence_number
         try:
             frames = self._decode(payload_of(packet), packet.timestamp)
-        except av.FFmpegError as exc:
+        except OpusError as exc:
             # The decoder keeps its state, as aiortc's does: the next packet decodes.
             self.undecodable += 1
             log.warning("an inbound Opus packet could not be decoded: %s", exc)

@@ -26,8 +26,8 @@ from parley.media.audio import (
     Mix,
     Pcm,
     PcmConverter,
+    PcmFrame,
     level_dbov,
-    pcm_to_frame,
     samples_per_tick,
 )
 from parley.media.jitter import SourceBuffer
@@ -100,8 +100,8 @@ class _Source:
 
 
 class Mixer:
-    """One per live space. Decodes nothing itself: inbound aiortc tracks already yield decoded
-    av.AudioFrame (s16, 48 kHz, stereo, 960 samples = 20 ms, as aiortc's OpusDecoder produces).
+    """One per live space. Decodes nothing itself: a speaker's track yields PcmFrame, decoded
+    by the ingress (s16, 48 kHz, stereo, 960 samples = 20 ms); any other track av.AudioFrame.
 
     Sources are identified by account id. Nothing is audible until ``set_audible`` says so: the
     mixer fails closed, so a speaker whose mute has not reached it yet is not heard.
@@ -255,13 +255,16 @@ class Mixer:
             # audio of a source that is not audible is dropped here, before any buffer.
             self._stats.muted_frames += 1
             return
-        if not isinstance(frame, AudioFrame):
+        if isinstance(frame, PcmFrame):  # a speaker's, from the ingress: s16 stereo already
+            pcm = frame.pcm
+        elif isinstance(frame, AudioFrame):
+            try:
+                pcm = converter.convert(frame)
+            except Exception:
+                log.exception("source %s: could not convert a frame; dropped", source)
+                return
+        else:
             log.warning("source %s sent a %s, not audio; ignored", source, type(frame).__name__)
-            return
-        try:
-            pcm = converter.convert(frame)
-        except Exception:
-            log.exception("source %s: could not convert a frame; dropped", source)
             return
         self._stats.frames_in += 1
         buffer.push(pcm, now)
@@ -422,14 +425,12 @@ class Mixer:
         if self._listeners or self._program_sinks:
             program = np.clip(total, -32768, 32767).astype(np.int16)
             if self._listeners:
-                packets = (
-                    self._encoder.encode(pcm_to_frame(program, pts), pts)
+                self._feed.publish(
+                    self._encoder.encode(program, pts)
                     if contributions
                     else self._encoder.encode_silence(pts)
                 )
-                for packet in packets:
-                    self._feed.publish(packet)
-                    self._stats.packets += 1
+                self._stats.packets += 1
                 self._stats.encodes += 1
             for sink in self._program_sinks:
                 sink(program, pts)  # the array is this tick's own: nobody writes to it again
@@ -444,13 +445,12 @@ class Mixer:
                 encoder = self._mix_minus_encoders[source] = MixMinusEncoder(self.frame_ms)
             if len(contributions) == (0 if own is None else 1):
                 # Nobody else was heard this tick: the mix without this member is silence.
-                packets = encoder.encode_silence(pts)
+                packet = encoder.encode_silence(pts)
             else:
                 minus = total if own is None else total - own
-                packets = encoder.encode(np.clip(minus, -32768, 32767).astype(np.int16), pts)
+                packet = encoder.encode(np.clip(minus, -32768, 32767).astype(np.int16), pts)
             for track in tracks:
-                for packet in packets:
-                    track.push(packet)  # shared: a sender only reads its bytes
+                track.push(packet)  # shared: a sender only reads its bytes
 
         done = asyncio.get_running_loop().time()
         self._stats.ticks += 1

@@ -19,13 +19,14 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av.packet import Packet
 from av.stream import Stream
 
-from parley.media.audio import Pcm, pcm_to_frame
+from parley.media.audio import Pcm
+from parley.media.opus import Application
 from parley.media.program import ProgramEncoder
 
 # What aiortc's own Opus encoder uses for a track it encodes: a speaker hears the stage as
 # before.
 MIX_MINUS_BIT_RATE = 96_000
-MIX_MINUS_APPLICATION = "voip"
+MIX_MINUS_APPLICATION: Application = "voip"
 
 
 class MixMinusEncoder:
@@ -36,10 +37,10 @@ class MixMinusEncoder:
             frame_ms, bit_rate=MIX_MINUS_BIT_RATE, application=MIX_MINUS_APPLICATION
         )
 
-    def encode(self, pcm: Pcm, pts: int) -> list[Packet[Stream]]:
-        return self._encoder.encode(pcm_to_frame(pcm, pts), pts)
+    def encode(self, pcm: Pcm, pts: int) -> Packet[Stream]:
+        return self._encoder.encode(pcm, pts)
 
-    def encode_silence(self, pts: int) -> list[Packet[Stream]]:
+    def encode_silence(self, pts: int) -> Packet[Stream]:
         """The mix without the member is silence (they alone speak, or nobody does)."""
         return self._encoder.encode_silence(pts)
 

@@ -15,12 +15,11 @@ from collections import deque
 from collections.abc import Callable
 
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
-from av import AudioFrame, CodecContext
-from av.audio.codeccontext import AudioCodecContext
 from av.packet import Packet
 from av.stream import Stream
 
-from parley.media.audio import SAMPLE_RATE, TIME_BASE, pcm_to_frame, samples_per_tick, silence
+from parley.media.audio import TIME_BASE, Pcm, samples_per_tick, silence
+from parley.media.opus import Application, OpusEncoder
 
 # Identical packets in a row, encoding digital silence, after which the encoder counts as settled
 # and its last packet is sent again instead of encoding more silence. libopus needs a frame or
@@ -30,7 +29,7 @@ SETTLED_SILENCE = 3
 
 
 class ProgramEncoder:
-    """libopus, fed one tick at a time; one packet comes out per frame that goes in.
+    """libopus (opus.py), fed one tick at a time; one packet comes out per frame that goes in.
 
     Silence costs an encode only until the encoder has settled (`encode_silence`): after that
     the same packet goes out again. A stage member's mix-minus is silence whenever they alone
@@ -42,57 +41,42 @@ class ProgramEncoder:
     """
 
     def __init__(
-        self, frame_ms: int = 20, bit_rate: int = 64_000, application: str = "audio"
+        self, frame_ms: int = 20, bit_rate: int = 64_000, application: Application = "audio"
     ) -> None:
-        codec = CodecContext.create("libopus", "w")
-        if not isinstance(codec, AudioCodecContext):
-            raise RuntimeError("libopus is not an audio codec in this build of av")
-        codec.bit_rate = bit_rate
-        codec.format = "s16"
-        codec.layout = "stereo"
-        codec.sample_rate = SAMPLE_RATE
-        codec.time_base = TIME_BASE
         # "audio" rather than "voip": the program is a finished mix heard by many, often with
         # several voices, and it is encoded once, so spending a little more on quality is cheap.
         # (A mix-minus is encoded as aiortc's sender would: "voip", 96 kbit/s; mixminus.py.)
-        codec.options = {"application": application, "frame_duration": str(frame_ms)}
-        self._codec = codec
+        self._codec = OpusEncoder(samples_per_tick(frame_ms), bit_rate, application)
         self._silence = silence(samples_per_tick(frame_ms))
         self._silent_packet = b""  # the last packet of silence, while they come out the same
         self._silent_repeats = 0
         self.skipped = 0  # silent frames sent again rather than encoded
 
-    def encode(self, frame: AudioFrame, pts: int) -> list[Packet[Stream]]:
+    def encode(self, pcm: Pcm, pts: int) -> Packet[Stream]:
+        """One tick of audio, exactly a frame of the encoder's."""
         self._silent_packet, self._silent_repeats = b"", 0
-        return self._encode(frame, pts)
+        return _packet(self._codec.encode(pcm), pts)
 
-    def encode_silence(self, pts: int) -> list[Packet[Stream]]:
+    def encode_silence(self, pts: int) -> Packet[Stream]:
         """A tick of digital silence, encoded until the encoder has settled, then repeated."""
         if self._silent_repeats >= SETTLED_SILENCE:
             self.skipped += 1
-            packet = Packet(self._silent_packet)
-            packet.pts = pts
-            packet.time_base = TIME_BASE
-            return [packet]
-        packets = self._encode(pcm_to_frame(self._silence, pts), pts)
-        if len(packets) != 1:
-            self._silent_packet, self._silent_repeats = b"", 0
-            return packets
-        data = bytes(packets[0])
+            return _packet(self._silent_packet, pts)
+        data = self._codec.encode(self._silence)
         if data == self._silent_packet:
             self._silent_repeats += 1
         else:
             self._silent_packet, self._silent_repeats = data, 1
-        return packets
+        return _packet(data, pts)
 
-    def _encode(self, frame: AudioFrame, pts: int) -> list[Packet[Stream]]:
-        packets = self._codec.encode(frame)
-        for packet in packets:
-            # libopus stamps packets minus its pre-skip (they start at -312); receivers only
-            # care that RTP timestamps follow the media clock, which the tick count is.
-            packet.pts = pts
-            packet.time_base = TIME_BASE
-        return packets
+
+def _packet(data: bytes, pts: int) -> Packet[Stream]:
+    """What aiortc's sender packs without encoding again. Stamped with the tick's media clock:
+    receivers only care that RTP timestamps follow it."""
+    packet = Packet(data)
+    packet.pts = pts
+    packet.time_base = TIME_BASE
+    return packet
 
 
 class ProgramFeed:

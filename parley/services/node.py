@@ -22,6 +22,7 @@ from parley.config import Settings
 from parley.core.ratelimit import limit_table
 from parley.core.sessions import SessionEnd, SessionPolicy
 from parley.media import aiortc_internals
+from parley.media.opus import require_opus
 from parley.media.recording_store import DurableSegmentStore
 from parley.media.segment_store import FileSegmentStore
 from parley.media.sendpath import direct_send_available
@@ -203,6 +204,7 @@ class Node:
 
     async def start(self) -> None:
         await aiortc_internals.self_check()  # refuse to start rather than fail mid-call
+        require_opus()  # likewise: every live space encodes and decodes with it
         direct_send_available()  # or say now that the program goes out the slow way
         self.captions.start()  # so does a captions engine that cannot run here
         await self.db.migrate()

@@ -3,15 +3,12 @@ straight to the track: aiortc's decoder thread is never handed a packet."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from aiortc import RTCPeerConnection
 from aiortc.rtcrtpreceiver import RemoteStreamTrack
 from aiortc.rtp import RtpPacket
-from av import AudioFrame
 
-from parley.media.audio import pcm_to_frame
+from parley.media.audio import PcmFrame
 from parley.media.ingress import ImmediateAudioFrames, receive_without_delay
 from parley.media.program import ProgramEncoder
 
@@ -22,14 +19,18 @@ def packet(sequence: int, timestamp: int, payload: bytes | None = None) -> RtpPa
     return p
 
 
-def decoded(data: bytes, timestamp: int) -> list[Any]:
-    """A stand-in decoder: one 'frame' per packet, naming what it was given."""
-    return [(data, timestamp)]
+def decoded(data: bytes, timestamp: int) -> list[PcmFrame]:
+    """A stand-in decoder: one 'frame' per packet, its bytes as samples, with its timestamp."""
+    return [PcmFrame(np.frombuffer(data, dtype=np.uint8).astype(np.int16), timestamp)]
 
 
-def assembler() -> tuple[ImmediateAudioFrames, list[Any]]:
-    delivered: list[Any] = []
-    return ImmediateAudioFrames(delivered.append, decoded), delivered
+def assembler() -> tuple[ImmediateAudioFrames, list[tuple[bytes, int]]]:
+    delivered: list[tuple[bytes, int]] = []
+
+    def deliver(frame: PcmFrame) -> None:
+        delivered.append((frame.pcm.astype(np.uint8).tobytes(), frame.pts))
+
+    return ImmediateAudioFrames(deliver, decoded), delivered
 
 
 def test_every_packet_is_decoded_at_once_and_nothing_is_left_for_aiortc() -> None:
@@ -53,8 +54,8 @@ def test_real_opus_becomes_20_ms_frames_and_a_bad_packet_does_not_stop_the_strea
     encoder = ProgramEncoder(application="voip")
     tone = (np.sin(np.arange(960) / 48_000 * 2 * np.pi * 440) * 8000).astype(np.int16)
     pcm = np.repeat(tone, 2).reshape(-1, 2)
-    opus = [bytes(p) for i in range(3) for p in encoder.encode(pcm_to_frame(pcm, i * 960), 0)]
-    delivered: list[Any] = []
+    opus = [bytes(encoder.encode(pcm, i * 960)) for i in range(3)]
+    delivered: list[PcmFrame] = []
     frames = ImmediateAudioFrames(delivered.append)
     frames.add(packet(1, 0, opus[0]))
     frames.add(packet(2, 960, b"\xff"))  # not Opus
@@ -62,9 +63,9 @@ def test_real_opus_becomes_20_ms_frames_and_a_bad_packet_does_not_stop_the_strea
     frames.add(packet(4, 2880, opus[1]))
     frames.add(packet(5, 3840, opus[2]))
     assert frames.undecodable == 1
-    assert [(f.samples, f.format.name, f.layout.name) for f in delivered] == [
-        (960, "s16", "stereo")
-    ] * 3
+    assert [(f.pcm.shape, f.pcm.dtype.name, f.pts) for f in delivered] == [
+        ((960, 2), "int16", t) for t in (0, 2880, 3840)
+    ]
 
 
 async def test_a_receiver_puts_decoded_frames_on_its_track() -> None:
@@ -74,9 +75,9 @@ async def test_a_receiver_puts_decoded_frames_on_its_track() -> None:
     receive_without_delay(receiver)
     encoder = ProgramEncoder(application="voip")
     silence = np.zeros((960, 2), dtype=np.int16)
-    (opus,) = encoder.encode(pcm_to_frame(silence, 0), 0)
+    opus = encoder.encode(silence, 0)
     assembler = receiver._RTCRtpReceiver__jitter_buffer  # type: ignore[attr-defined]
     assembler.add(packet(7, 0, bytes(opus)))
     frame = await receiver.track.recv()
-    assert isinstance(frame, AudioFrame) and frame.samples == 960
+    assert isinstance(frame, PcmFrame) and frame.pcm.shape == (960, 2)
     await pc.close()

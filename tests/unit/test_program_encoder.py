@@ -4,10 +4,7 @@ audio that follows decodes as it would after a continuous encode, and every pack
 from __future__ import annotations
 
 import numpy as np
-from av.packet import Packet
-from av.stream import Stream
 
-from parley.media.audio import pcm_to_frame
 from parley.media.ingress import opus_decoder
 from parley.media.program import SETTLED_SILENCE, ProgramEncoder
 
@@ -27,15 +24,12 @@ def run(encoder: ProgramEncoder, script: list[np.ndarray | None], *, skip: bool)
     zeros = np.zeros((TICK, 2), dtype=np.int16)
     out: list[bytes] = []
     for i, pcm in enumerate(script):
-        packets: list[Packet[Stream]]
         if pcm is None and skip:
-            packets = encoder.encode_silence(i * TICK)
+            packet = encoder.encode_silence(i * TICK)
         else:
-            audio = zeros if pcm is None else pcm
-            packets = encoder.encode(pcm_to_frame(audio, i * TICK), i * TICK)
-        assert len(packets) == 1
-        assert packets[0].pts == i * TICK
-        out.append(bytes(packets[0]))
+            packet = encoder.encode(zeros if pcm is None else pcm, i * TICK)
+        assert packet.pts == i * TICK
+        out.append(bytes(packet))
     return out
 
 
@@ -45,7 +39,7 @@ def decode(stream: list[bytes]) -> list[np.ndarray]:
     for i, data in enumerate(stream):
         decoded = decode(data, i * TICK)
         assert decoded, f"packet {i} did not decode"
-        frames.append(np.concatenate([f.to_ndarray().reshape(-1, 2) for f in decoded]))
+        frames.append(np.concatenate([f.pcm for f in decoded]))
     return frames
 
 
