@@ -53,7 +53,8 @@ class LinkRuleStore(Store):
         return await self._all(query, _stored_rule)
 
     async def every(self, batch: int = 10_000) -> AsyncIterator[LinkRule]:
-        """All rules, streamed in batches: a node loads them all when it starts."""
+        """All rules, streamed in batches: a node loads them all when it starts (in a
+        `Database.read(streamed=True)`)."""
         result = await self.conn.stream(select(link_rules))
         async for partition in result.partitions(batch):
             for row in partition:
