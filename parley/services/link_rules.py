@@ -66,7 +66,7 @@ class LinkRules:
             name="link-rules",
         )
         await ready.wait()
-        async with self.db.read() as conn:
+        async with self.db.read(streamed=True) as conn:
             store = LinkRuleStore(conn)
             self._marks.append((time.monotonic(), await store.last_change()))
             async for rule in store.every():

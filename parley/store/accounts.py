@@ -23,6 +23,7 @@ from sqlalchemy import (
 
 from parley.core.accounts import Account, AccountState, Post, handle_key
 from parley.core.location import Place
+from parley.store.among import among
 from parley.store.rows import Store, insert_ignoring_duplicate, record
 from parley.store.tables import accounts, blocks, follows, posts, sessions
 from parley.store.types import storable_key
@@ -73,7 +74,7 @@ class AccountStore(Store):
     async def by_ids(self, ids: Sequence[str]) -> dict[str, Account]:
         if not ids:
             return {}
-        rows = await self.conn.execute(select(accounts).where(accounts.c.id.in_(list(ids))))
+        rows = await self.conn.execute(select(accounts).where(among(accounts.c.id, list(ids))))
         return {row.id: _account(row) for row in rows}
 
     async def in_state(self, ids: Sequence[str], state: AccountState) -> list[str]:
@@ -82,7 +83,7 @@ class AccountStore(Store):
         found: list[str] = []
         for start in range(0, len(ids), 1000):
             query = select(accounts.c.id).where(
-                accounts.c.id.in_(list(ids[start : start + 1000])),
+                among(accounts.c.id, list(ids[start : start + 1000])),
                 accounts.c.state == state.value,
             )
             found += (await self.conn.execute(query)).scalars()
@@ -189,7 +190,7 @@ class SessionStore(Store):
         query = (
             select(*_SESSION_COLUMNS, sessions.c.token_hash, accounts)
             .join(accounts, accounts.c.id == sessions.c.account_id)
-            .where(sessions.c.token_hash.in_(list(token_hashes)), sessions.c.revoked_at.is_(None))
+            .where(among(sessions.c.token_hash, token_hashes), sessions.c.revoked_at.is_(None))
         )
         rows = await self.conn.execute(query)
         return {row.token_hash: (_session(row), _account(row)) for row in rows}
@@ -208,7 +209,7 @@ class SessionStore(Store):
         if not session_ids:
             return {}
         query = select(*_SESSION_COLUMNS, sessions.c.revoked_at).where(
-            sessions.c.id.in_(list(session_ids)),
+            among(sessions.c.id, list(session_ids)),
             or_(
                 sessions.c.revoked_at.is_not(None),
                 sessions.c.last_used_at < used_since,
@@ -312,7 +313,7 @@ class SocialStore(Store):
     async def blocked_among(self, blocker_id: str, account_ids: Sequence[str]) -> set[str]:
         """Which of `account_ids` the blocker blocks, in one query."""
         query = select(blocks.c.blocked_id).where(
-            blocks.c.blocker_id == blocker_id, blocks.c.blocked_id.in_(list(account_ids))
+            blocks.c.blocker_id == blocker_id, among(blocks.c.blocked_id, list(account_ids))
         )
         return set((await self.conn.execute(query)).scalars())
 
@@ -364,7 +365,7 @@ class PostStore(Store):
         query = (
             select(*_POST_COLUMNS)
             .join(accounts, accounts.c.id == posts.c.author_id)
-            .where(posts.c.author_id.in_(list(author_ids)))
+            .where(among(posts.c.author_id, list(author_ids)))
             .where(accounts.c.state != AccountState.DEACTIVATED.value)  # a deleted bot's
             .order_by(posts.c.created_at.desc(), posts.c.id.desc())
             .limit(limit)

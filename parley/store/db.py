@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -11,6 +12,7 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 T = TypeVar("T")
@@ -24,7 +26,8 @@ class Database:
     On SQLite there is one writer at a time anyway, so writes queue on an asyncio lock in this
     process and take the database lock up front (BEGIN IMMEDIATE): a transaction that reads and
     then writes can then never fail half-way with "database is locked". Reads run beside writes
-    (WAL). On PostgreSQL both engines are the same and rows are locked with SELECT ... FOR UPDATE.
+    (WAL). On PostgreSQL both engines share one pool, reads run outside a transaction, and rows
+    are locked with SELECT ... FOR UPDATE.
     """
 
     def __init__(self, url: str) -> None:
@@ -48,10 +51,16 @@ class Database:
                 max_workers=1, thread_name_prefix="sqlite-writer"
             )
         else:
-            self.write_engine = create_async_engine(
-                url, pool_size=10, max_overflow=20, pool_pre_ping=True
-            )
-            self.read_engine = self.write_engine
+            # At most 30 connections a process, as before (10 kept, 20 more for a while), but
+            # all kept once open: a connection opened for a burst and closed when it ended made
+            # the server start a backend, asyncpg introspect types and every statement be
+            # prepared again on it (a 1,000-join rush opened 30 and closed 26 of them).
+            self.write_engine = create_async_engine(url, pool_size=30, max_overflow=0)
+            _check_on_checkout(self.write_engine.sync_engine)
+            # Reads outside a transaction, on the same pool: under READ COMMITTED each statement
+            # sees its own snapshot whether or not a transaction wraps it, so BEGIN and the
+            # ROLLBACK that ended every read were two round trips for nothing.
+            self.read_engine = self.write_engine.execution_options(isolation_level="AUTOCOMMIT")
             self._whole_engine = None
             self._writer = None
         self._write_lock = asyncio.Lock()
@@ -111,8 +120,12 @@ class Database:
             return _run_to_end(work(cast(AsyncConnection, _NeverSuspends(conn))))
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncConnection]:
-        async with self.read_engine.connect() as conn:
+    async def read(self, *, streamed: bool = False) -> AsyncIterator[AsyncConnection]:
+        """`streamed`: the block streams rows (`conn.stream`), through a cursor on the server,
+        which PostgreSQL keeps only inside a transaction: that read has one, rolled back.
+        (SQLite's reads are all in a transaction, and its write engine would lock the file.)"""
+        engine = self.write_engine if streamed and not self.is_sqlite else self.read_engine
+        async with engine.connect() as conn:
             yield conn
 
     async def ping(self) -> bool:
@@ -138,8 +151,39 @@ class Database:
             self._writer.shutdown()
             self._writer = None
         await self.write_engine.dispose()
-        if self.read_engine is not self.write_engine:
+        if self.read_engine.sync_engine.pool is not self.write_engine.sync_engine.pool:
             await self.read_engine.dispose()
+
+
+# A pooled connection idle for longer than this is pinged before use (see below).
+IDLE_BEFORE_PING = 5.0
+
+
+def _check_on_checkout(engine: Engine) -> None:
+    """A pooled PostgreSQL connection is checked before it is handed out, as `pool_pre_ping`
+    did, without its three round trips (BEGIN, a ping, ROLLBACK) on every checkout.
+
+    A connection the server closed (a restart, `pg_terminate_backend`, an idle timeout) has
+    its socket closed, which asyncpg notices at once while it sits in the pool: that costs no
+    round trip to see. A connection that lay idle for a while is still pinged, for what a
+    closed socket does not show (a network that dropped it without a word). Either way the
+    pool replaces it with a new one, and the request never sees the dead one.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        if dbapi_conn.driver_connection.is_closed():
+            raise DisconnectionError("the server closed this connection")
+        idle_since = record.info.get("idle_since")
+        if idle_since is not None and time.monotonic() - idle_since > IDLE_BEFORE_PING:
+            try:
+                engine.dialect.do_ping(dbapi_conn)
+            except Exception as error:
+                raise DisconnectionError("this idle connection no longer answers") from error
 
 
 class _NeverSuspends:

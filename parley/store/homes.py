@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Row, delete, select, update
 
 from parley.core.homing import Home, NodeInfo
+from parley.store.among import among
 from parley.store.rows import Store, insert_ignoring_duplicate
 from parley.store.tables import nodes, space_homes
 
@@ -59,7 +60,7 @@ class HomeStore(Store):
             return set()
         held = await self.conn.execute(
             update(space_homes)
-            .where(space_homes.c.space_id.in_(space_ids), space_homes.c.node_id == node_id)
+            .where(among(space_homes.c.space_id, space_ids), space_homes.c.node_id == node_id)
             .values(lease_until=until)
             .returning(space_homes.c.space_id)
         )

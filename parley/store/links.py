@@ -13,6 +13,7 @@ from sqlalchemy import Row, delete, func, insert, select
 from parley.core.links.checks import StoredRule
 from parley.core.links.rules import LinkRule
 from parley.core.moderation import AuditAction
+from parley.store.among import among
 from parley.store.rows import Store, columns_of, insert_ignoring_duplicate, record
 from parley.store.tables import accounts, audit_log, link_rules, links
 from parley.store.types import storable_key
@@ -38,7 +39,7 @@ class LinkRuleStore(Store):
 
     async def some(self, rule_ids: Sequence[str]) -> list[StoredRule]:
         """The rules among these ids that exist."""
-        query = select(link_rules).where(link_rules.c.id.in_(list(rule_ids)))
+        query = select(link_rules).where(among(link_rules.c.id, list(rule_ids)))
         return await self._all(query, _stored_rule)
 
     async def list(self, *, limit: int, offset: int = 0) -> builtins.list[StoredRule]:
@@ -52,7 +53,8 @@ class LinkRuleStore(Store):
         return await self._all(query, _stored_rule)
 
     async def every(self, batch: int = 10_000) -> AsyncIterator[LinkRule]:
-        """All rules, streamed in batches: a node loads them all when it starts."""
+        """All rules, streamed in batches: a node loads them all when it starts (in a
+        `Database.read(streamed=True)`)."""
         result = await self.conn.stream(select(link_rules))
         async for partition in result.partitions(batch):
             for row in partition:
@@ -119,7 +121,7 @@ class LinkStore(Store):
             )
 
     async def existing(self, link_ids: Sequence[str]) -> set[str]:
-        query = select(links.c.id).where(links.c.id.in_(list(link_ids)))
+        query = select(links.c.id).where(among(links.c.id, list(link_ids)))
         return {str(r.id) for r in await self.conn.execute(query)}
 
     async def get(self, link_id: str) -> StoredLink | None:

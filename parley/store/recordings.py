@@ -13,6 +13,7 @@ from parley.core.moderation import ReportStatus, ReportTarget
 from parley.core.recordings import Clip, Deletion, RecordedSegment, Recording
 from parley.core.spaces.events import Event, EventType
 from parley.core.spaces.model import SpaceStatus
+from parley.store.among import among
 from parley.store.rows import Store, columns_of, insert_ignoring_duplicate, record
 from parley.store.spaces import stored_event
 from parley.store.tables import (
@@ -61,7 +62,7 @@ class RecordingStore(Store):
         """Forget some segments (trimmed), or all of them (`None`: the recording is deleted)."""
         query = delete(recording_segments).where(recording_segments.c.space_id == space_id)
         if sequences is not None:
-            query = query.where(recording_segments.c.sequence.in_(list(sequences)))
+            query = query.where(among(recording_segments.c.sequence, list(sequences)))
         await self.conn.execute(query)
 
     async def finalize(self, space_id: str, now: datetime) -> None:
@@ -100,7 +101,7 @@ class RecordingStore(Store):
         if not space_ids:
             return []
         live = select(spaces.c.id).where(
-            spaces.c.id.in_(list(space_ids)),
+            among(spaces.c.id, list(space_ids)),
             (spaces.c.state == SpaceStatus.LIVE.value)
             | (spaces.c.ended_at.is_not(None) & (spaces.c.ended_at > cutoff)),
         )

@@ -20,6 +20,7 @@ from parley.core.spaces.model import (
     SpaceState,
     SpaceStatus,
 )
+from parley.store.among import among
 from parley.store.connections import count_socket, count_sockets, uncount_socket
 from parley.store.rows import Columns, Store, columns_of, insert_ignoring_duplicate, record
 from parley.store.tables import accounts, participants, reminders, space_events, spaces
@@ -97,7 +98,7 @@ class SpaceStore(Store):
         )
         named_rows = await self.conn.execute(
             select(participants).where(
-                participants.c.space_id == space_id, participants.c.account_id.in_(wanted)
+                participants.c.space_id == space_id, among(participants.c.account_id, wanted)
             )
         )
         state = SpaceState(space, limits=limits)
@@ -186,7 +187,7 @@ class SpaceStore(Store):
     ) -> list[Space]:
         query = select(spaces).where(spaces.c.state == state.value)
         if host_ids is not None:
-            query = query.where(spaces.c.host_id.in_(list(host_ids)))
+            query = query.where(among(spaces.c.host_id, list(host_ids)))
         if state is SpaceStatus.SCHEDULED:
             query = query.order_by(spaces.c.scheduled_start, spaces.c.id)
         elif state is SpaceStatus.LIVE:
@@ -199,7 +200,7 @@ class SpaceStore(Store):
         """The last sequence number of each space."""
         if not space_ids:
             return {}
-        query = select(spaces.c.id, spaces.c.seq).where(spaces.c.id.in_(list(space_ids)))
+        query = select(spaces.c.id, spaces.c.seq).where(among(spaces.c.id, list(space_ids)))
         return {r.id: r.seq for r in await self.conn.execute(query)}
 
     async def stages(self, space_ids: Sequence[str]) -> dict[str, list[Participant]]:
@@ -210,7 +211,7 @@ class SpaceStore(Store):
         rows = await self.conn.execute(
             select(participants)
             .where(
-                participants.c.space_id.in_(list(space_ids)),
+                among(participants.c.space_id, list(space_ids)),
                 participants.c.role.in_(STAGE_ROLES),
                 or_(participants.c.present, participants.c.role == Role.HOST.value),
             )
@@ -236,7 +237,7 @@ class SpaceStore(Store):
         if not ids or not storable_key(space_id):
             return {}
         query = select(participants).where(
-            participants.c.space_id == space_id, participants.c.account_id.in_(ids)
+            participants.c.space_id == space_id, among(participants.c.account_id, ids)
         )
         found = [_participant(row) for row in await self.conn.execute(query)]
         return {p.account_id: p for p in found}
@@ -320,7 +321,7 @@ class SpaceStore(Store):
             update(participants)
             .where(
                 participants.c.space_id == space_id,
-                participants.c.account_id.in_(list(account_ids)),
+                among(participants.c.account_id, list(account_ids)),
             )
             .values(connections=participants.c.connections + 1, disconnected_at=None)
         )

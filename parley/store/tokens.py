@@ -12,6 +12,7 @@ from sqlalchemy.orm import aliased
 
 from parley.core.accounts import Account, AccountState
 from parley.core.tokens import AccountRef, StoredToken, scopes_from_text
+from parley.store.among import among
 from parley.store.rows import Store, record
 from parley.store.tables import accounts, api_tokens, bots, sessions
 
@@ -36,7 +37,7 @@ class BotStore(Store):
         query = (
             select(bots.c.account_id, accounts.c.id, accounts.c.handle)
             .join(accounts, accounts.c.id == bots.c.owner_id)
-            .where(bots.c.account_id.in_(sorted(set(account_ids))))
+            .where(among(bots.c.account_id, sorted(set(account_ids))))
         )
         rows = await self.conn.execute(query)
         return {row.account_id: AccountRef(row.id, row.handle) for row in rows}

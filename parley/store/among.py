@@ -1,0 +1,60 @@
+"""`among(column, values)`: the column is one of the values, in one statement text whatever
+their number.
+
+`column.in_(values)` renders one placeholder per value, so on PostgreSQL every new number of
+values is a new statement text, which asyncpg prepares again on each connection (a round trip
+and the server's parse) and which pushes the statements used on every request out of its
+cache: a rush of joins in batches of 1 to 50 accounts prepared a statement for almost every
+second join (PostgreSQL's log, 128 of the 145 texts prepared in a 1,000-join rush were such
+lists). There the values go as one array, `column = ANY($1::VARCHAR[])`; SQLite has no arrays
+and keeps the IN list (its statement cache is in-process and cheap to miss).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import ARRAY, Boolean, ColumnElement, String, any_, bindparam
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.visitors import InternalTraversal, _TraverseInternalsType
+
+
+class Among(ColumnElement[bool]):
+    """Both renderings are built up front; the dialect's compiler picks one. Both are in the
+    cache key, so a compiled statement is reused for any values, and the values of the one
+    not rendered are simply not sent."""
+
+    __visit_name__ = "parley_among"
+    inherit_cache = True
+    type = Boolean()
+    # A condition in itself: SQLite, without a boolean type, would otherwise test it `= 1`.
+    _is_implicitly_boolean = True
+    _traverse_internals: _TraverseInternalsType = [  # noqa: RUF012 (SQLAlchemy reads it so)
+        ("listed", InternalTraversal.dp_clauseelement),
+        ("as_array", InternalTraversal.dp_clauseelement),
+    ]
+
+    def __init__(self, column: ColumnElement[Any], values: Iterable[Any]) -> None:
+        values = list(values)
+        self.listed = column.in_(values)
+        # VARCHAR(32)[] would cut a longer value to 32 characters (a cast truncates), which
+        # could then match: the array is of unbounded strings, as the IN list's are.
+        item = String() if isinstance(column.type, String) else column.type
+        array = bindparam(None, values, type_=ARRAY(item))
+        self.as_array = column == any_(array)
+
+
+def among(column: ColumnElement[Any], values: Iterable[Any]) -> ColumnElement[bool]:
+    return Among(column, values)
+
+
+@compiles(Among)
+def _listed(element: Among, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.listed, **kw)
+
+
+@compiles(Among, "postgresql")
+def _as_array(element: Among, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.as_array, **kw)

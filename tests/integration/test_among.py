@@ -1,0 +1,59 @@
+"""`among` (store/among.py): the same rows as an IN list on both databases, and on PostgreSQL
+one statement text whatever the number of values, so that asyncpg prepares it once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
+
+from parley.store.accounts import AccountStore
+from parley.store.among import among
+from parley.store.db import Database
+from parley.store.tables import accounts
+
+T0 = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+
+
+async def test_among_finds_the_same_rows_on_both_databases(database_url: str) -> None:
+    db = Database(database_url)
+    try:
+        await db.migrate()
+        ids = [f"{n:032x}" for n in range(1, 6)]
+        async with db.write() as conn:
+            store = AccountStore(conn)
+            for n, id in enumerate(ids):
+                await store.create(
+                    id=id,
+                    handle=f"among{n}",
+                    display_name="x",
+                    password_hash="x",
+                    is_admin=False,
+                    now=T0,
+                )
+        async with db.read() as conn:
+
+            async def found(values: list[str]) -> set[str]:
+                query = select(accounts.c.id).where(among(accounts.c.id, values))
+                return set((await conn.execute(query)).scalars())
+
+            assert await found([]) == set()
+            assert await found(ids[:1]) == set(ids[:1])
+            assert await found([*ids[1:4], "nobody"]) == set(ids[1:4])
+            # A value longer than the column is not cut down to one that exists.
+            assert await found([ids[0] + "0"]) == set()
+    finally:
+        await db.close()
+
+
+def test_among_is_one_statement_text_on_postgresql_whatever_the_number_of_values() -> None:
+    dialect = asyncpg_dialect()  # type: ignore[no-untyped-call]
+
+    def rendered(n: int) -> str:
+        values = [str(i) for i in range(n)]
+        query = select(accounts.c.id).where(among(accounts.c.id, values))
+        return str(query.compile(dialect=dialect))
+
+    assert rendered(1) == rendered(7) == rendered(50)
+    assert "= ANY (" in rendered(1)
