@@ -95,6 +95,9 @@ async def test_the_admin_sets_the_location_policy_and_the_status_page_shows_it(
     await page.get_by_label("Handle").fill("mod")
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Sign in", exact=True).click()
+    # Signed in first: the app goes home once the sign-in answers, which would otherwise
+    # overtake the visit to the admin page (CI once showed home instead).
+    await expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     await page.goto(f"{server.base_url}/#/admin/location-policy")
     await expect(page.get_by_role("heading", name="Location policy")).to_be_visible()
     await page.get_by_label("Delay (hours)").fill("24")
