@@ -1,4 +1,4 @@
-"""PCM conventions of the mixer and the conversions to and from av frames.
+"""PCM conventions of the mixer and the conversions to and from av frames and packets.
 
 Everything inside the mixer is interleaved signed 16-bit stereo at 48 kHz, in numpy arrays of
 shape (samples, 2): that is what aiortc's Opus decoder hands us, so the common path converts
@@ -15,6 +15,8 @@ import numpy as np
 import numpy.typing as npt
 from av import AudioFrame
 from av.audio.resampler import AudioResampler
+from av.packet import Packet
+from av.stream import Stream
 
 SAMPLE_RATE = 48_000
 CHANNELS = 2
@@ -86,6 +88,15 @@ def pcm_to_frame(pcm: Pcm, pts: int) -> AudioFrame:
     frame.pts = pts
     frame.time_base = TIME_BASE
     return frame
+
+
+def stamped_packet(data: bytes, pts: int) -> Packet[Stream]:
+    """Opus bytes as a packet aiortc's sender packs without encoding again, stamped in the 48 kHz
+    media clock (receivers only care that RTP timestamps follow it)."""
+    packet = Packet(data)
+    packet.pts = pts
+    packet.time_base = TIME_BASE
+    return packet
 
 
 def level_dbov(pcm: Pcm) -> float:

@@ -18,7 +18,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av.packet import Packet
 from av.stream import Stream
 
-from parley.media.audio import TIME_BASE, Pcm, samples_per_tick, silence
+from parley.media.audio import Pcm, samples_per_tick, silence, stamped_packet
 from parley.media.opus import Application, OpusEncoder
 
 # Identical packets in a row, encoding digital silence, after which the encoder counts as settled
@@ -55,28 +55,19 @@ class ProgramEncoder:
     def encode(self, pcm: Pcm, pts: int) -> Packet[Stream]:
         """One tick of audio, exactly a frame of the encoder's."""
         self._silent_packet, self._silent_repeats = b"", 0
-        return _packet(self._codec.encode(pcm), pts)
+        return stamped_packet(self._codec.encode(pcm), pts)
 
     def encode_silence(self, pts: int) -> Packet[Stream]:
         """A tick of digital silence, encoded until the encoder has settled, then repeated."""
         if self._silent_repeats >= SETTLED_SILENCE:
             self.skipped += 1
-            return _packet(self._silent_packet, pts)
+            return stamped_packet(self._silent_packet, pts)
         data = self._codec.encode(self._silence)
         if data == self._silent_packet:
             self._silent_repeats += 1
         else:
             self._silent_packet, self._silent_repeats = data, 1
-        return _packet(data, pts)
-
-
-def _packet(data: bytes, pts: int) -> Packet[Stream]:
-    """What aiortc's sender packs without encoding again. Stamped with the tick's media clock:
-    receivers only care that RTP timestamps follow it."""
-    packet = Packet(data)
-    packet.pts = pts
-    packet.time_base = TIME_BASE
-    return packet
+        return stamped_packet(data, pts)
 
 
 class ProgramFeed:

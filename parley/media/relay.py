@@ -18,7 +18,7 @@ import websockets
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av.packet import Packet
 
-from parley.media.audio import TIME_BASE
+from parley.media.audio import stamped_packet
 from parley.media.program import ProgramFeed, ProgramTrack
 
 log = logging.getLogger(__name__)
@@ -38,10 +38,7 @@ def decode_packet(message: bytes) -> Packet:  # type: ignore[type-arg]
     if len(message) <= _PTS.size:
         raise ValueError("a relay message is a timestamp and an Opus packet")
     (pts,) = _PTS.unpack_from(message)
-    packet = Packet(message[_PTS.size :])
-    packet.pts = pts
-    packet.time_base = TIME_BASE
-    return packet
+    return stamped_packet(message[_PTS.size :], pts)
 
 
 async def send_program(track: MediaStreamTrack, send: Callable[[bytes], Awaitable[None]]) -> None:
