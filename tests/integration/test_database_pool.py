@@ -5,6 +5,7 @@ and reads run outside a transaction."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -16,93 +17,84 @@ from parley.store.db import Database
 from tests.support.servers import POSTGRES_ADMIN_URL, fresh_postgres_database
 
 
+@pytest.fixture
+async def db() -> AsyncIterator[Database]:
+    """The database layer on a fresh PostgreSQL database of its own."""
+    async with fresh_postgres_database() as url:
+        database = Database(url)
+        try:
+            yield database
+        finally:
+            await database.close()
+
+
 async def _backend(db: Database) -> int:
     async with db.read() as conn:
         return int((await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one())
 
 
 @pytest.mark.postgres
-async def test_connections_the_server_closed_are_replaced_before_use() -> None:
-    async with fresh_postgres_database() as url:
-        db = Database(url)
-        try:
-            # Three connections in the pool, then the server ends them all (as a restart would).
-            async with db.read() as a, db.read() as b, db.read() as c:
-                for conn in (a, b, c):
-                    await conn.execute(text("SELECT 1"))
-            admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
-            try:
-                ended = await admin.fetchval(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                    " WHERE datname = $1 AND pid <> pg_backend_pid()",
-                    url.rsplit("/", 1)[1],
-                )
-            finally:
-                await admin.close()
-            assert ended >= 3
-            await asyncio.sleep(0.2)  # the pool's connections lie idle a moment, as they do
+async def test_connections_the_server_closed_are_replaced_before_use(db: Database) -> None:
+    # Three connections in the pool, then the server ends them all (as a restart would).
+    async with db.read() as a, db.read() as b, db.read() as c:
+        for conn in (a, b, c):
+            await conn.execute(text("SELECT 1"))
+    admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
+    try:
+        ended = await admin.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = $1 AND pid <> pg_backend_pid()",
+            db.write_engine.url.database,
+        )
+    finally:
+        await admin.close()
+    assert ended >= 3
+    await asyncio.sleep(0.2)  # the pool's connections lie idle a moment, as they do
 
-            async def read_and_write() -> None:
-                async with db.read() as conn:
-                    assert (await conn.execute(text("SELECT 1"))).scalar_one() == 1
-                async with db.write() as conn:
-                    await conn.execute(text("SELECT 1"))
+    async def read_and_write() -> None:
+        async with db.read() as conn:
+            assert (await conn.execute(text("SELECT 1"))).scalar_one() == 1
+        async with db.write() as conn:
+            await conn.execute(text("SELECT 1"))
 
-            await asyncio.gather(*(read_and_write() for _ in range(5)))
-        finally:
-            await db.close()
+    await asyncio.gather(*(read_and_write() for _ in range(5)))
 
 
 @pytest.mark.postgres
 async def test_an_idle_connection_that_fails_its_ping_is_replaced(
-    monkeypatch: pytest.MonkeyPatch,
+    db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async with fresh_postgres_database() as url:
-        db = Database(url)
-        try:
-            first = await _backend(db)
-            monkeypatch.setattr(db_module, "IDLE_BEFORE_PING", 0.0)
-            pings: list[object] = []
+    first = await _backend(db)
+    monkeypatch.setattr(db_module, "IDLE_BEFORE_PING", 0.0)
+    pings: list[object] = []
 
-            def first_unanswered(dbapi_conn: Any) -> bool:
-                pings.append(dbapi_conn)
-                if len(pings) == 1:
-                    raise ConnectionResetError("no answer")
-                return True
+    def first_unanswered(dbapi_conn: Any) -> bool:
+        pings.append(dbapi_conn)
+        if len(pings) == 1:
+            raise ConnectionResetError("no answer")
+        return True
 
-            monkeypatch.setattr(db.write_engine.sync_engine.dialect, "do_ping", first_unanswered)
-            await asyncio.sleep(0.01)
-            second = await _backend(db)
-            assert pings
-            assert second != first
-        finally:
-            await db.close()
+    monkeypatch.setattr(db.write_engine.sync_engine.dialect, "do_ping", first_unanswered)
+    await asyncio.sleep(0.01)
+    second = await _backend(db)
+    assert pings
+    assert second != first
 
 
 @pytest.mark.postgres
-async def test_reads_run_outside_a_transaction() -> None:
-    async with fresh_postgres_database() as url:
-        db = Database(url)
-        try:
-            xact = text("SELECT pg_current_xact_id()::text")  # gives the transaction an id
-            async with db.read() as conn:
-                # Each statement its own transaction: no BEGIN, no ROLLBACK.
-                ids = [(await conn.execute(xact)).scalar_one() for _ in range(2)]
-                assert ids[0] != ids[1]
-            async with db.write() as conn:
-                ids = [(await conn.execute(xact)).scalar_one() for _ in range(2)]
-                assert ids[0] == ids[1]
-        finally:
-            await db.close()
+async def test_reads_run_outside_a_transaction(db: Database) -> None:
+    xact = text("SELECT pg_current_xact_id()::text")  # gives the transaction an id
+    async with db.read() as conn:
+        # Each statement its own transaction: no BEGIN, no ROLLBACK.
+        ids = [(await conn.execute(xact)).scalar_one() for _ in range(2)]
+        assert ids[0] != ids[1]
+    async with db.write() as conn:
+        ids = [(await conn.execute(xact)).scalar_one() for _ in range(2)]
+        assert ids[0] == ids[1]
 
 
 @pytest.mark.postgres
-async def test_a_streamed_read_has_the_transaction_its_cursor_needs() -> None:
-    async with fresh_postgres_database() as url:
-        db = Database(url)
-        try:
-            async with db.read(streamed=True) as conn:
-                result = await conn.stream(text("SELECT generate_series(1, 3)"))
-                assert [row[0] async for row in result] == [1, 2, 3]
-        finally:
-            await db.close()
+async def test_a_streamed_read_has_the_transaction_its_cursor_needs(db: Database) -> None:
+    async with db.read(streamed=True) as conn:
+        result = await conn.stream(text("SELECT generate_series(1, 3)"))
+        assert [row[0] async for row in result] == [1, 2, 3]
