@@ -59,7 +59,10 @@
 
   // Reads levels every `intervalMs` in the page itself (no round trip to the test per reading).
   // Given a connection, each reading also has `rtp`: the RTP timestamp (48 kHz) of the last audio
-  // frame its receiver handed to playout, the media time of what is heard at that reading.
+  // frame its receiver handed to playout, the media time of what is heard at that reading; and,
+  // once its stats arrive, `jitterDelay` and `jitterEmitted`: the receiver's running totals of
+  // seconds that samples waited in its jitter buffer and of samples played (inbound-rtp), so a
+  // test can tell the listener's own buffering from the way the audio came to him.
   probe.startWatch = (intervalMs = 50, pc = null) => {
     probe.samples = [];
     clearInterval(probe.watchTimer);
@@ -69,6 +72,13 @@
       const [source] = receiver ? receiver.getSynchronizationSources() : [];
       if (source) reading.rtp = source.rtpTimestamp;
       probe.samples.push(reading);
+      if (receiver) {
+        receiver.getStats().then((report) => report.forEach((s) => {
+          if (s.type !== "inbound-rtp") return;
+          reading.jitterDelay = s.jitterBufferDelay;
+          reading.jitterEmitted = s.jitterBufferEmittedCount;
+        }));
+      }
     }, intervalMs);
   };
   probe.stopWatch = () => {
