@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -131,8 +132,10 @@ class SpaceService:
             followed: list[str] = []
             if viewer is not None:
                 followed = await SocialStore(conn).followee_ids(viewer.account.id)
-            first = await store.by_state(state, limit=limit, host_ids=followed) if followed else []
-            rest = await store.by_state(state, limit=limit)
+            # A suspended host's spaces are withheld, as on their share pages (exposure.py).
+            shown = partial(store.by_state, state, limit=limit, hosts_in_good_standing=True)
+            first = await shown(host_ids=followed) if followed else []
+            rest = await shown()
             seen = {s.id for s in first}
             spaces = (first + [s for s in rest if s.id not in seen])[:limit]
             stages = await store.stages([s.id for s in spaces])

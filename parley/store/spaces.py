@@ -183,9 +183,21 @@ class SpaceStore(Store):
         )
 
     async def by_state(
-        self, state: SpaceStatus, *, limit: int, host_ids: Sequence[str] | None = None
+        self,
+        state: SpaceStatus,
+        *,
+        limit: int,
+        host_ids: Sequence[str] | None = None,
+        hosts_in_good_standing: bool = False,
     ) -> list[Space]:
+        """Spaces in `state` (of these hosts); with `hosts_in_good_standing`, none whose host is
+        suspended: what anyone is shown."""
         query = select(spaces).where(spaces.c.state == state.value)
+        if hosts_in_good_standing:
+            suspended = select(accounts.c.id).where(
+                accounts.c.state == AccountState.SUSPENDED.value
+            )
+            query = query.where(spaces.c.host_id.not_in(suspended))
         if host_ids is not None:
             query = query.where(among(spaces.c.host_id, list(host_ids)))
         if state is SpaceStatus.SCHEDULED:

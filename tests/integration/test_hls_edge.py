@@ -124,6 +124,13 @@ async def test_signed_out_people_get_the_share_page_and_the_live_hls(
         await alice.close()
 
 
+async def ended_ids(client: httpx.AsyncClient) -> list[str]:
+    """The ids of the ended spaces anyone is shown."""
+    r = await client.get("/api/v1/spaces", params={"state": "ended"})
+    assert r.status_code == 200, r.text
+    return [space["id"] for space in r.json()]
+
+
 async def test_a_suspended_hosts_space_is_not_served_signed_in_or_out(
     server: ServerThread,
 ) -> None:
@@ -150,6 +157,12 @@ async def test_a_suspended_hosts_space_is_not_served_signed_in_or_out(
             assert page.status_code == 410 and 'data-code="space_removed"' in page.text
             assert "Soon gone" not in page.text
             assert (await anonymous.get(f"/s/{sid}")).json()["code"] == "space_removed"
+            # The API shows no more of it than its page does, signed in or out.
+            for r in (
+                await anonymous.get(f"/api/v1/spaces/{sid}"),
+                await other.http.get(f"/spaces/{sid}"),
+            ):
+                assert r.status_code == 410 and r.json()["code"] == "space_removed", r.text
 
             # Ended by its host, a space's page stays (no play button: it is over).
             fine = await anonymous.get(f"/s/{later}", headers={"Accept": "text/html"})
@@ -158,11 +171,16 @@ async def test_a_suspended_hosts_space_is_not_served_signed_in_or_out(
             await suspend(moderator, "other")
             withheld = await anonymous.get(f"/s/{later}")
             assert withheld.status_code == 404 and withheld.json()["code"] == "space_unavailable"
+            api = await anonymous.get(f"/api/v1/spaces/{later}")
+            assert api.status_code == 404 and api.json()["code"] == "space_unavailable"
+            assert later not in await ended_ids(anonymous)
             await moderator.call(
                 "POST", "/admin/accounts/other/unsuspend", 200, json={"reason": "Appeal upheld"}
             )
             back = await anonymous.get(f"/s/{later}", headers={"Accept": "text/html"})
             assert back.status_code == 200 and "Still fine" in back.text
+            assert (await anonymous.get(f"/api/v1/spaces/{later}")).json()["title"] == "Still fine"
+            assert later in await ended_ids(anonymous)
     finally:
         if singing is not None:
             await singing.close()

@@ -93,9 +93,17 @@ async def browse(
     return await spaces_out(node, await node.spaces.browse(SpaceStatus(state), caller, limit))
 
 
-@router.get("/{space_id}", response_model=SpaceOut)
+@router.get(
+    "/{space_id}",
+    response_model=SpaceOut,
+    responses={
+        404: {"description": "No such space, or its host is suspended (`space_unavailable`)"},
+        410: {"description": "The space was ended by moderation (`space_removed`)"},
+    },
+)
 async def show(space_id: str, node: NodeDep) -> SpaceOut:
-    return await _space_out(node, await node.spaces.view(space_id))
+    # The share page's rule, so that the API shows no more of a space moderation took down.
+    return await _space_out(node, await node.sharing.exposed(space_id))
 
 
 @actions.patch("/{space_id}", response_model=SpaceOut)

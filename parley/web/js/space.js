@@ -15,7 +15,8 @@ export async function render(main, [spaceId], app) {
   try {
     space = await get(`/spaces/${q(spaceId)}`);
   } catch (error) {
-    main.append(notice("This space can't be found", error.status === 404 ? "It may have been deleted, or the link is wrong." : error.message));
+    if (error.status === 410) main.append(notice("This space was removed", error.message));
+    else main.append(notice("This space can't be found", error.status === 404 ? "It may have been deleted, or the link is wrong." : error.message));
     return;
   }
   app.titled(space.title);
