@@ -9,12 +9,10 @@ not audible is thrown away as it arrives, whatever its client keeps sending (DES
 from __future__ import annotations
 
 import asyncio
-import bisect
 import logging
 import weakref
-from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
@@ -31,7 +29,8 @@ from parley.media.audio import (
     samples_per_tick,
 )
 from parley.media.jitter import SourceBuffer
-from parley.media.mixminus import MixMinusEncoder, MixMinusTrack
+from parley.media.mixer_stats import MixerStats
+from parley.media.mixminus import MixMinusFeeds
 from parley.media.phase import PhaseTuner
 from parley.media.program import ProgramEncoder, ProgramFeed, ProgramTrack
 from parley.media.speakers import ActiveSpeakers
@@ -41,8 +40,6 @@ log = logging.getLogger(__name__)
 # Ticks of audio a source may have buffered. Three absorbs ordinary network jitter; more would
 # only be delay (the server may add at most 20 ms).
 BUFFER_TICKS = 3
-# Recent per-tick samples kept for percentiles; about a minute at 20 ms.
-RECENT = 3000
 # Tick lengths that are also whole Opus frames, so one tick is exactly one packet.
 OPUS_FRAME_MS = (10, 20, 40, 60)
 # How long a tick may wait for a frame due just after it, instead of leaving it a whole tick.
@@ -50,46 +47,7 @@ OPUS_FRAME_MS = (10, 20, 40, 60)
 # enough that a held tick caught only 8 of 43 at 2 ms, and 58 of 64 at 6 ms (bench/media.py:
 # p50 11.5 -> 5.6 ms, p99 36 -> 24 ms); a frame that misses waits a whole tick, 20 ms.
 GRACE_SECONDS = 0.006
-# Upper bounds (seconds) of the buckets of the added-delay histogram on /metrics.
-ADDED_LATENCY_BUCKETS = (0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1)
-
-
 VoiceSink = Callable[[Mapping[str, Pcm], Mapping[str, float], float], None]
-
-
-@dataclass
-class MixerStats:
-    """Counters for benchmarks and tests. Times are seconds of the loop's monotonic clock."""
-
-    ticks: int = 0
-    skipped_ticks: int = 0  # ticks not run because the loop was stalled (no burst to catch up)
-    encodes: int = 0  # program encodes: one per tick that had a program listener, never more
-    packets: int = 0  # program packets published
-    frames_in: int = 0  # frames read from audible sources
-    muted_frames: int = 0  # frames read from sources that are not audible, discarded
-    dropped_samples: int = 0  # buffered audio dropped: overflow, drift, mute, detach
-    listener_lag: int = 0  # program packets skipped by listeners that fell behind
-    mix_minus_drops: int = 0  # mix-minus frames dropped because a sender did not read them
-    phase_moves: int = 0  # times the tick phase was moved to follow the arrival of audio
-    grace_waits: int = 0  # ticks that waited (at most GRACE_SECONDS) for a frame due just after
-    grace_catches: int = 0  # of those, ticks whose awaited frames all came in time
-    # Ticks of silence sent again instead of encoded, program and mix-minus (encoders in use).
-    silence_repeats: int = 0
-    tick_seconds: deque[float] = field(default_factory=lambda: deque(maxlen=RECENT))
-    # Ingress to egress inside the server: from audio reaching a source buffer to the end of
-    # the tick that mixed it (its oldest sample; one entry per source per tick).
-    added_latency: deque[float] = field(default_factory=lambda: deque(maxlen=RECENT))
-    # The same since the mixer started, as a histogram: counts per ADDED_LATENCY_BUCKETS bound
-    # (not cumulative; the last is above every bound), and the sum of all of them.
-    added_latency_counts: list[int] = field(
-        default_factory=lambda: [0] * (len(ADDED_LATENCY_BUCKETS) + 1)
-    )
-    added_latency_sum: float = 0.0
-
-    def note_added(self, seconds: float) -> None:
-        self.added_latency.append(seconds)
-        self.added_latency_counts[bisect.bisect_left(ADDED_LATENCY_BUCKETS, seconds)] += 1
-        self.added_latency_sum += seconds
 
 
 @dataclass
@@ -130,9 +88,7 @@ class Mixer:
         # Weak: aiortc's RTCRtpSender.stop() does not stop its track, so a track the edge
         # forgot to stop must not keep being fed (or keep the program being encoded) forever.
         self._listeners: weakref.WeakSet[ProgramTrack] = weakref.WeakSet()
-        self._mix_minus: dict[str, weakref.WeakSet[MixMinusTrack]] = {}
-        # One per stage member with a mix-minus track: encoded once a tick for all its tracks.
-        self._mix_minus_encoders: dict[str, MixMinusEncoder] = {}
+        self._mix_minus = MixMinusFeeds(frame_ms)
         # Callables handed each tick's program PCM (the HLS segmenter); they must not block.
         self._program_sinks: list[Callable[[Pcm, int], None]] = []
         # Callables handed each tick's audible voices, one by one, with their levels (captions).
@@ -140,9 +96,8 @@ class Mixer:
         self._clock: asyncio.Task[None] | None = None
         self._dying: set[asyncio.Task[None]] = set()  # cancelled readers not yet finished
         self._stopped = False
-        # Drops counted by buffers and tracks that are gone, so the stats survive them.
+        # Drops counted by buffers that are gone, so the stats survive them.
         self._retired_drops = 0
-        self._retired_mix_minus_drops = 0
         self.levels: dict[str, float] = {}  # dBov of each audible source, last tick
         self._stats = MixerStats()
 
@@ -172,9 +127,7 @@ class Mixer:
         self._feed.close()
         for listener in list(self._listeners):
             listener.stop()
-        for tracks in list(self._mix_minus.values()):
-            for track in list(tracks):
-                track.stop()
+        self._mix_minus.stop()
 
     @property
     def stopped(self) -> bool:
@@ -189,12 +142,8 @@ class Mixer:
         stats.dropped_samples = self._retired_drops + sum(
             e.buffer.dropped_samples for e in self._sources.values()
         )
-        stats.silence_repeats = self._encoder.skipped + sum(
-            e.skipped for e in self._mix_minus_encoders.values()
-        )
-        stats.mix_minus_drops = self._retired_mix_minus_drops + sum(
-            t.dropped for tracks in self._mix_minus.values() for t in tracks
-        )
+        stats.silence_repeats = self._encoder.skipped + self._mix_minus.silence_repeats
+        stats.mix_minus_drops = self._mix_minus.dropped
         return stats
 
     # -- inputs --------------------------------------------------------------------------------
@@ -283,21 +232,7 @@ class Mixer:
 
     def mix_minus_track(self, source: str) -> MediaStreamTrack:
         """A stage member's track: Opus packets of the mix without ``source``'s own voice."""
-        track = MixMinusTrack(source, self._forget_mix_minus)
-        if self._stopped:
-            track.stop()
-        else:
-            self._mix_minus.setdefault(source, weakref.WeakSet()).add(track)
-        return track
-
-    def _forget_mix_minus(self, track: MixMinusTrack) -> None:
-        self._retired_mix_minus_drops += track.dropped
-        tracks = self._mix_minus.get(track.source)
-        if tracks is not None:
-            tracks.discard(track)
-            if not tracks:
-                del self._mix_minus[track.source]
-                self._mix_minus_encoders.pop(track.source, None)
+        return self._mix_minus.track(source, stopped=self._stopped)
 
     def add_program_sink(self, sink: Callable[[Pcm, int], None]) -> None:
         """Hand `sink` the program of every tick from now on, silence included, with its pts."""
@@ -434,23 +369,7 @@ class Mixer:
                 self._stats.encodes += 1
             for sink in self._program_sinks:
                 sink(program, pts)  # the array is this tick's own: nobody writes to it again
-        for source, tracks in list(self._mix_minus.items()):
-            if not tracks:
-                del self._mix_minus[source]  # all of them collected without being stopped
-                self._mix_minus_encoders.pop(source, None)
-                continue
-            own = contributions.get(source)
-            encoder = self._mix_minus_encoders.get(source)
-            if encoder is None:
-                encoder = self._mix_minus_encoders[source] = MixMinusEncoder(self.frame_ms)
-            if len(contributions) == (0 if own is None else 1):
-                # Nobody else was heard this tick: the mix without this member is silence.
-                packet = encoder.encode_silence(pts)
-            else:
-                minus = total if own is None else total - own
-                packet = encoder.encode(np.clip(minus, -32768, 32767).astype(np.int16), pts)
-            for track in tracks:
-                track.push(packet)  # shared: a sender only reads its bytes
+        self._mix_minus.publish(total, contributions, pts)
 
         done = asyncio.get_running_loop().time()
         self._stats.ticks += 1

@@ -12,14 +12,16 @@ header extension, which nothing reads from a mix-minus.
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
+import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av.packet import Packet
 from av.stream import Stream
 
-from parley.media.audio import Pcm
+from parley.media.audio import Mix, Pcm
 from parley.media.opus import Application
 from parley.media.program import ProgramEncoder
 
@@ -92,3 +94,71 @@ class MixMinusTrack(MediaStreamTrack):
     def _wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
+
+
+class MixMinusFeeds:
+    """Every stage member's mix-minus: their tracks, and one encoder each, fed once a tick.
+
+    Weak sets, as for the program's listeners: aiortc's RTCRtpSender.stop() does not stop its
+    track, and a track nobody stopped must not keep being encoded for.
+    """
+
+    def __init__(self, frame_ms: int) -> None:
+        self._frame_ms = frame_ms
+        self._tracks: dict[str, weakref.WeakSet[MixMinusTrack]] = {}
+        self._encoders: dict[str, MixMinusEncoder] = {}
+        self._retired_drops = 0  # counted by tracks that are gone, so the stats survive them
+
+    def track(self, source: str, *, stopped: bool) -> MixMinusTrack:
+        track = MixMinusTrack(source, self._forget)
+        if stopped:
+            track.stop()
+        else:
+            self._tracks.setdefault(source, weakref.WeakSet()).add(track)
+        return track
+
+    def __bool__(self) -> bool:
+        return bool(self._tracks)
+
+    @property
+    def dropped(self) -> int:
+        """Packets dropped because a sender did not read them."""
+        return self._retired_drops + sum(t.dropped for ts in self._tracks.values() for t in ts)
+
+    @property
+    def silence_repeats(self) -> int:
+        return sum(e.skipped for e in self._encoders.values())
+
+    def publish(self, total: Mix, contributions: Mapping[str, Pcm], pts: int) -> None:
+        """Hands each member this tick's mix (`total`, of every `contribution`) less their own."""
+        for source, tracks in list(self._tracks.items()):
+            if not tracks:
+                del self._tracks[source]  # all of them collected without being stopped
+                self._encoders.pop(source, None)
+                continue
+            own = contributions.get(source)
+            encoder = self._encoders.get(source)
+            if encoder is None:
+                encoder = self._encoders[source] = MixMinusEncoder(self._frame_ms)
+            if len(contributions) == (0 if own is None else 1):
+                # Nobody else was heard this tick: the mix without this member is silence.
+                packet = encoder.encode_silence(pts)
+            else:
+                minus = total if own is None else total - own
+                packet = encoder.encode(np.clip(minus, -32768, 32767).astype(np.int16), pts)
+            for track in tracks:
+                track.push(packet)  # shared: a sender only reads its bytes
+
+    def stop(self) -> None:
+        for tracks in list(self._tracks.values()):
+            for track in list(tracks):
+                track.stop()
+
+    def _forget(self, track: MixMinusTrack) -> None:
+        self._retired_drops += track.dropped
+        tracks = self._tracks.get(track.source)
+        if tracks is not None:
+            tracks.discard(track)
+            if not tracks:
+                del self._tracks[track.source]
+                self._encoders.pop(track.source, None)

@@ -17,7 +17,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from parley.media.mixer import ADDED_LATENCY_BUCKETS
+from parley.media.mixer_stats import ADDED_LATENCY_BUCKETS
 
 if TYPE_CHECKING:
     from parley.services.node import Node

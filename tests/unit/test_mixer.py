@@ -389,7 +389,7 @@ async def test_tracks_dropped_without_stop_are_not_fed(mixer: Mixer) -> None:
 
     assert mixer.listener_count == 0
     assert mixer.stats.encodes == 0
-    assert not mixer._mix_minus
+    assert not mixer._mix_minus  # no member left to encode for
 
 
 async def test_attach_and_detach_1000_times_leaves_nothing_behind(mixer: Mixer) -> None:
