@@ -38,7 +38,6 @@ class Scope(StrEnum):
     REPORTS_WRITE = "reports:write"
 
 
-# (method, path under /api/v1) → the scope a token needs. WS: the event socket.
 @dataclass(frozen=True)
 class AccountRef:
     """An account named without the rest of it: a bot's owner, whom a token speaks as."""
@@ -59,6 +58,7 @@ class StoredToken:
     revoked_at: datetime | None
 
 
+# (method, path under /api/v1) → the scope a token needs. WS: the event socket.
 ROUTE_SCOPES: Mapping[tuple[str, str], Scope] = {
     ("GET", "/me"): Scope.ACCOUNT_READ,
     ("GET", "/accounts/{handle}"): Scope.ACCOUNT_READ,
