@@ -200,8 +200,11 @@ async def test_moderation_screens(
 ) -> None:
     base = server.base_url
     moderator = await admin(server, "mod")
-    for handle, name in (("mallory", "Mallory Mischief"), ("rita", "Rita Reporter")):
-        await (await Person.sign_up(base, handle, name)).close()
+    await (await Person.sign_up(base, "rita", "Rita Reporter")).close()
+    host = await Person.sign_up(base, "mallory", "Mallory Mischief")
+    # She hosts a space, alone: her suspension ends it.
+    shouting = await host.call("POST", "/spaces", 201, json={"title": "Loud hour"})
+    await host.close()
     browser = await launch(None)
     mod, rita, mallory = await asyncio.gather(
         open_page(browser, base), open_page(browser, base), open_page(browser, base)
@@ -233,6 +236,14 @@ async def test_moderation_screens(
     await button(mod, "Search").click()
     await expect(mod.get_by_role("row").filter(has_text="@rita")).to_be_visible()
     await shoot(mod, "admin")
+
+    # Her space ended with her suspension: taken down, for Rita too, who had the link.
+    await rita.goto(f"{base}/#/spaces/{shouting['id']}")
+    await expect(
+        rita.get_by_role("heading", level=1, name="This space was removed")
+    ).to_be_visible()
+    await expect(rita.locator("main")).to_contain_text("ended by moderation")
+    await expect(rita.locator("main")).not_to_contain_text("Loud hour")
 
     for tab, expected in (
         ("Reports", "Keeps shouting over speakers"),
