@@ -7,21 +7,15 @@ from collections.abc import Collection
 from datetime import timedelta
 
 from parley.core.errors import NotFound
-from parley.core.spaces.events import Event, SpaceEnded
 from parley.core.spaces.exposure import check_exposed
 from parley.core.spaces.exposure_cache import ExposureCache
-from parley.core.spaces.model import Space, SpaceStatus
+from parley.core.spaces.model import Space
 from parley.services.common import Clock
 from parley.services.spaces import SpaceService
 from parley.services.views import SpaceView
 from parley.store.accounts import AccountStore
 from parley.store.db import Database
 from parley.store.spaces import SpaceStore
-
-
-def end_reason(event: Event) -> str | None:
-    """The reason a `space_ended` event gives; None for any other event."""
-    return event.data.reason if isinstance(event.data, SpaceEnded) else None
 
 
 class SharingService:
@@ -51,13 +45,7 @@ class SharingService:
             if space is None:
                 raise NotFound("space_not_found", "No such space")
             host = await AccountStore(conn).by_id(space.host_id)
-            reason = None
-            if space.state is SpaceStatus.ENDED:
-                # Ending is a space's last event (nothing is emitted after it), and the event
-                # log always keeps the latest.
-                last = await store.events_after(space_id, space.seq - 1, 1)
-                reason = end_reason(last[-1]) if last else None
-        check_exposed(space, host, reason)
+        check_exposed(space, host)
         self.cache.put(space, now, generation=generation)
         return space
 

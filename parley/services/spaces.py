@@ -132,8 +132,7 @@ class SpaceService:
             followed: list[str] = []
             if viewer is not None:
                 followed = await SocialStore(conn).followee_ids(viewer.account.id)
-            # A suspended host's spaces are withheld, as on their share pages (exposure.py).
-            shown = partial(store.by_state, state, limit=limit, hosts_in_good_standing=True)
+            shown = partial(store.by_state, state, limit=limit, public=True)
             first = await shown(host_ids=followed) if followed else []
             rest = await shown()
             seen = {s.id for s in first}

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from parley.core.accounts import AccountState
 from parley.core.spaces.event_wire import event_of, wire_data
 from parley.core.spaces.events import Event, EventType
+from parley.core.spaces.exposure import MODERATION_END_REASONS
 from parley.core.spaces.model import (
     Limits,
     Participant,
@@ -188,16 +189,23 @@ class SpaceStore(Store):
         *,
         limit: int,
         host_ids: Sequence[str] | None = None,
-        hosts_in_good_standing: bool = False,
+        public: bool = False,
     ) -> list[Space]:
-        """Spaces in `state` (of these hosts); with `hosts_in_good_standing`, none whose host is
-        suspended: what anyone is shown."""
+        """Spaces in `state` (of these hosts); `public`: only those anyone may be shown
+        (`core/spaces/exposure.py`: none that moderation ended, none of a suspended host)."""
         query = select(spaces).where(spaces.c.state == state.value)
-        if hosts_in_good_standing:
+        if public:
             suspended = select(accounts.c.id).where(
                 accounts.c.state == AccountState.SUSPENDED.value
             )
             query = query.where(spaces.c.host_id.not_in(suspended))
+            if state is SpaceStatus.ENDED:
+                query = query.where(
+                    or_(
+                        spaces.c.end_reason.is_(None),
+                        spaces.c.end_reason.not_in(MODERATION_END_REASONS),
+                    )
+                )
         if host_ids is not None:
             query = query.where(among(spaces.c.host_id, list(host_ids)))
         if state is SpaceStatus.SCHEDULED:

@@ -111,6 +111,7 @@ spaces = Table(
     Column("seq", Integer, nullable=False),
     Column("listener_count", Integer, nullable=False),
     Column("host_absent_since", UTCDateTime, nullable=True),
+    Column("end_reason", String(32), nullable=True),
 )
 
 participants = Table(

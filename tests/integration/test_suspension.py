@@ -140,6 +140,8 @@ async def test_a_suspended_host_hands_over_at_once_or_the_space_ends(
     await mod.call("POST", "/admin/accounts/host/unsuspend", 200, json={"reason": "Appeal upheld"})
     assert (await cohost.call("GET", f"/spaces/{later['id']}", 200))["state"] == "cancelled"
     await cohost.refused("GET", f"/spaces/{alone}", 410, "space_removed")
+    ended = await cohost.call("GET", "/spaces?state=ended", 200)
+    assert alone not in [s["id"] for s in ended], ended
     for person in (mod, host, cohost):
         await person.close()
 

@@ -16,9 +16,14 @@ from parley.core.spaces.model import Space, SpaceStatus
 MODERATION_END_REASONS = frozenset({"host_suspended"})
 
 
-def check_exposed(space: Space, host: Account | None, end_reason: str | None) -> None:
-    """Raise unless the space may be shown publicly. `end_reason`: its `space_ended` reason."""
-    if space.state is SpaceStatus.ENDED and end_reason in MODERATION_END_REASONS:
+def taken_down(space: Space) -> bool:
+    """Whether moderation ended the space: gone for good, whatever becomes of its host."""
+    return space.state is SpaceStatus.ENDED and space.end_reason in MODERATION_END_REASONS
+
+
+def check_exposed(space: Space, host: Account | None) -> None:
+    """Raise unless the space may be shown publicly."""
+    if taken_down(space):
         raise Gone("space_removed", "This space was ended by moderation")
     if host is None or host.state is AccountState.SUSPENDED:
         raise NotFound("space_unavailable", "This space is not available")

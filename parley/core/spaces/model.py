@@ -83,6 +83,8 @@ class Space:
     seq: int = 0
     listener_count: int = 0
     host_absent_since: datetime | None = None
+    # Why it ended or was cancelled, as its last event says (moderation's reasons take it down).
+    end_reason: str | None = None
 
 
 @dataclass

@@ -146,10 +146,12 @@ def finish(state: SpaceState, now: datetime, reason: str, message: str = "") -> 
     log = _log(state, now)
     if space.state is SpaceStatus.SCHEDULED:
         space.state = SpaceStatus.CANCELLED
+        space.end_reason = reason
         log.emit(SpaceCancelled(reason, message or None))
     elif space.state is SpaceStatus.LIVE:
         space.state = SpaceStatus.ENDED
         space.ended_at = now
+        space.end_reason = reason
         space.host_absent_since = None
         for p in state.participants.values():
             p.present = False

@@ -1,0 +1,73 @@
+"""Data migrations, run on data the application wrote: the schema guard (test_schema_guard.py)
+compares shapes only, and a migration that fills a new column from old data is checked here."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection
+
+from parley.core.spaces.model import SpaceStatus
+from parley.store.db import MIGRATIONS, Database
+from parley.store.spaces import SpaceStore
+from tests.support.clients import Person
+from tests.support.moderation import admin, suspend
+from tests.support.servers import ServerThread, serve
+
+
+@pytest.fixture
+async def server(database_url: str) -> AsyncIterator[ServerThread]:
+    with serve(database_url=database_url) as running:
+        yield running
+
+
+def _alembic(connection: Connection, verb: str, revision: str) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    getattr(command, verb)(config, revision)
+
+
+async def test_0013_gives_spaces_over_before_it_the_reason_their_last_event_gave(
+    server: ServerThread,
+) -> None:
+    mod = await admin(server, "mod")
+    host = await Person.sign_up(server.base_url, "host")
+    finished = (await host.call("POST", "/spaces", 201, json={"title": "Finished"}))["id"]
+    await host.call("POST", f"/spaces/{finished}/end", 200)
+    alone = (await host.call("POST", "/spaces", 201, json={"title": "Alone"}))["id"]
+    soon = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    later = (
+        await host.call("POST", "/spaces", 201, json={"title": "Later", "scheduled_start": soon})
+    )["id"]
+    await suspend(mod, "host")
+    await mod.call("POST", "/admin/accounts/host/unsuspend", 200, json={"reason": "Appeal upheld"})
+    for person in (mod, host):
+        await person.close()
+
+    db = Database(server.settings.effective_database_url)
+    try:
+        async with db.read() as conn:
+            written = {s: (await SpaceStore(conn).get(s)) for s in (finished, alone, later)}
+        reasons = {s: space.end_reason for s, space in written.items() if space is not None}
+        assert reasons[alone] == reasons[later] == "host_suspended", reasons
+        assert reasons[finished] not in (None, "host_suspended"), reasons
+
+        # A database from before 0013: the reasons only in the events. Back to head, they are
+        # on the rows again, and the space moderation ended stays out of the public list.
+        async with db.write() as conn:
+            await conn.run_sync(_alembic, "downgrade", "0012")
+        async with db.write() as conn:
+            await conn.run_sync(_alembic, "upgrade", "head")
+        async with db.read() as conn:
+            store = SpaceStore(conn)
+            again = {s: (await store.get(s)) for s in reasons}
+            shown = await store.by_state(SpaceStatus.ENDED, limit=10, public=True)
+        assert {s: space.end_reason for s, space in again.items() if space} == reasons
+        assert [s.id for s in shown] == [finished]
+    finally:
+        await db.close()
