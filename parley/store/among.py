@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import ARRAY, Boolean, ColumnElement, String, any_, bindparam
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.type_api import TypeEngine
 from sqlalchemy.sql.visitors import InternalTraversal, _TraverseInternalsType
 
 
@@ -39,11 +40,26 @@ class Among(ColumnElement[bool]):
     def __init__(self, column: ColumnElement[Any], values: Iterable[Any]) -> None:
         values = list(values)
         self.listed = column.in_(values)
-        # VARCHAR(32)[] would cut a longer value to 32 characters (a cast truncates), which
-        # could then match: the array is of unbounded strings, as the IN list's are.
-        item = String() if isinstance(column.type, String) else column.type
-        array = bindparam(None, values, type_=ARRAY(item))
+        array = bindparam(None, values, type_=_array_of(column.type))
         self.as_array = column == any_(array)
+
+
+# VARCHAR(32)[] would cut a longer value to 32 characters (a cast truncates), which could then
+# match: an array of strings is of unbounded strings, as the IN list's are.
+_STRINGS = ARRAY(String())
+# One array type per item type, made once: SQLAlchemy memoizes a type's cache key and its
+# dialect implementation (bind processor included) on the type object, so a new ARRAY per
+# statement had both worked out again on every execution (py-spy, a PostgreSQL join rush).
+_ARRAYS: dict[TypeEngine[Any], ARRAY[Any]] = {}
+
+
+def _array_of(item: TypeEngine[Any]) -> ARRAY[Any]:
+    if isinstance(item, String):
+        return _STRINGS
+    array = _ARRAYS.get(item)
+    if array is None:
+        array = _ARRAYS[item] = ARRAY(item)
+    return array
 
 
 def among(column: ColumnElement[Any], values: Iterable[Any]) -> ColumnElement[bool]:
