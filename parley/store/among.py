@@ -6,7 +6,7 @@ values is a new statement text, which asyncpg prepares again on each connection 
 and the server's parse) and which pushes the statements used on every request out of its
 cache: a rush of joins in batches of 1 to 50 accounts prepared a statement for almost every
 second join (PostgreSQL's log, 128 of the 145 texts prepared in a 1,000-join rush were such
-lists). There the values go as one array, `column = ANY($1::VARCHAR[])`; SQLite has no arrays
+lists). There the values go as one array, `column = ANY($1::TEXT[])`; SQLite has no arrays
 and keeps the IN list (its statement cache is in-process and cheap to miss).
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ARRAY, Boolean, ColumnElement, String, any_, bindparam
+from sqlalchemy import ARRAY, Boolean, ColumnElement, String, Text, any_, bindparam
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.type_api import TypeEngine
@@ -45,8 +45,12 @@ class Among(ColumnElement[bool]):
 
 
 # VARCHAR(32)[] would cut a longer value to 32 characters (a cast truncates), which could then
-# match: an array of strings is of unbounded strings, as the IN list's are.
-_STRINGS = ARRAY(String())
+# match: an array of strings is of unbounded strings, as the IN list's are. TEXT[], not VARCHAR[]:
+# asyncpg decodes text[] from the start but looks varchar[] up in the server's catalogue on each
+# new connection (jit off, the query, jit back: four round trips and the server planning it),
+# which a rush's first thousand joins paid on every pooled connection. A VARCHAR column compares
+# with text as it is (PostgreSQL has no varchar operators), its index used.
+_STRINGS = ARRAY(Text())
 # One array type per item type, made once: SQLAlchemy memoizes a type's cache key and its
 # dialect implementation (bind processor included) on the type object, so a new ARRAY per
 # statement had both worked out again on every execution (py-spy, a PostgreSQL join rush).
