@@ -7,7 +7,7 @@ every node forwards the same string, so fan-out never re-encodes. What the text 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
@@ -29,6 +29,9 @@ class Bus(Protocol):
 
     async def publish(self, channel: str, message: str) -> None:
         """Deliver `message` to every current subscriber of `channel` on every node."""
+
+    async def publish_many(self, messages: Sequence[tuple[str, str]]) -> None:
+        """`publish` each (channel, message), in order: a batch of joins' events at once."""
 
     def subscribe(self, channel: str) -> AbstractAsyncContextManager[Subscription]:
         """`async with bus.subscribe(ch) as sub: async for msg in sub: ...`.

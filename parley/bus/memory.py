@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 _END = object()
@@ -45,6 +45,10 @@ class MemoryBus:
     async def publish(self, channel: str, message: str) -> None:
         for sub in self._subscriptions.get(channel, ()):
             sub.deliver(message)
+
+    async def publish_many(self, messages: Sequence[tuple[str, str]]) -> None:
+        for channel, message in messages:
+            await self.publish(channel, message)
 
     @asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[MemorySubscription]:

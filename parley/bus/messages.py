@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -305,6 +305,10 @@ def stage_effect(event: Event) -> StageEffect | None:
 
 async def publish(bus: Bus, message: Message) -> None:
     await bus.publish(channel_of(message), encode(message))
+
+
+async def publish_many(bus: Bus, messages: Sequence[Message]) -> None:
+    await bus.publish_many([(channel_of(m), encode(m)) for m in messages])
 
 
 async def follow(

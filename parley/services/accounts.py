@@ -26,7 +26,7 @@ from parley.core.session_cache import SessionCache
 from parley.core.sessions import SessionEnd, SessionPolicy, SessionTimes
 from parley.services import held_posts
 from parley.services.batches import Batches
-from parley.services.common import Clock, hash_token, new_id, new_token
+from parley.services.common import Clock, hash_token, new_id, new_session_token
 from parley.services.passwords import Passwords
 from parley.services.ratelimit import RateLimiter
 from parley.services.views import notice_document
@@ -181,7 +181,7 @@ class AccountService:
             if stored is not None and self.passwords.needs_rehash(stored)
             else None
         )
-        token = new_token()
+        token = new_session_token()
         async with self.db.write() as conn:
             await SessionStore(conn).create(
                 id=new_id(), account_id=account.id, token_hash=hash_token(token), now=self.clock()
@@ -193,7 +193,7 @@ class AccountService:
     async def _refuse_suspended(self, account: Account) -> None:
         """The password was right but the account is suspended: refuse, saying what happened,
         under which rule, why, and with a token good only for reading notices and appealing."""
-        token = new_token()
+        token = new_session_token()
         async with self.db.write() as conn:
             await SessionStore(conn).create(
                 id=new_id(),

@@ -7,6 +7,8 @@ import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from parley.core.tokens import TOKEN_PREFIX as API_TOKEN_PREFIX
+
 
 def new_id() -> str:
     """A random, URL-safe, unguessable identifier."""
@@ -15,6 +17,15 @@ def new_id() -> str:
 
 def new_token() -> str:
     return secrets.token_urlsafe(32)
+
+
+def new_session_token() -> str:
+    """A session's bearer token, never one that reads as an API token: one that began with
+    `pt_` (one random token in 262,144) was looked up among API tokens and refused, 401 to a
+    signed-in account (it failed a 5,000-account join benchmark)."""
+    while (token := new_token()).startswith(API_TOKEN_PREFIX):
+        pass
+    return token
 
 
 def hash_token(token: str) -> str:

@@ -149,6 +149,7 @@ class Node:
             self.spaces,
             settings.client_queue_size,
             max_sockets_per_account=settings.max_sockets_per_account,
+            workers=settings.workers,
         )
         live_files = FileSegmentStore(settings.data_dir / "hls")
         self.sharing = SharingService(

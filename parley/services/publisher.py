@@ -16,5 +16,4 @@ class EventPublisher:
     async def publish(self, events: Sequence[Event]) -> None:
         """Called after the events' transaction committed: a subscriber that sees a gap can
         always read the missing events back from the store."""
-        for event in events:
-            await messages.publish(self.bus, event)
+        await messages.publish_many(self.bus, events)

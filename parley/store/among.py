@@ -6,7 +6,7 @@ values is a new statement text, which asyncpg prepares again on each connection 
 and the server's parse) and which pushes the statements used on every request out of its
 cache: a rush of joins in batches of 1 to 50 accounts prepared a statement for almost every
 second join (PostgreSQL's log, 128 of the 145 texts prepared in a 1,000-join rush were such
-lists). There the values go as one array, `column = ANY($1::VARCHAR[])`; SQLite has no arrays
+lists). There the values go as one array, `column = ANY($1::TEXT[])`; SQLite has no arrays
 and keeps the IN list (its statement cache is in-process and cheap to miss).
 """
 
@@ -15,9 +15,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ARRAY, Boolean, ColumnElement, String, any_, bindparam
+from sqlalchemy import ARRAY, Boolean, ColumnElement, String, Text, any_, bindparam
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.type_api import TypeEngine
 from sqlalchemy.sql.visitors import InternalTraversal, _TraverseInternalsType
 
 
@@ -39,11 +40,30 @@ class Among(ColumnElement[bool]):
     def __init__(self, column: ColumnElement[Any], values: Iterable[Any]) -> None:
         values = list(values)
         self.listed = column.in_(values)
-        # VARCHAR(32)[] would cut a longer value to 32 characters (a cast truncates), which
-        # could then match: the array is of unbounded strings, as the IN list's are.
-        item = String() if isinstance(column.type, String) else column.type
-        array = bindparam(None, values, type_=ARRAY(item))
+        array = bindparam(None, values, type_=_array_of(column.type))
         self.as_array = column == any_(array)
+
+
+# VARCHAR(32)[] would cut a longer value to 32 characters (a cast truncates), which could then
+# match: an array of strings is of unbounded strings, as the IN list's are. TEXT[], not VARCHAR[]:
+# asyncpg decodes text[] from the start but looks varchar[] up in the server's catalogue on each
+# new connection (jit off, the query, jit back: four round trips and the server planning it),
+# which a rush's first thousand joins paid on every pooled connection. A VARCHAR column compares
+# with text as it is (PostgreSQL has no varchar operators), its index used.
+_STRINGS = ARRAY(Text())
+# One array type per item type, made once: SQLAlchemy memoizes a type's cache key and its
+# dialect implementation (bind processor included) on the type object, so a new ARRAY per
+# statement had both worked out again on every execution (py-spy, a PostgreSQL join rush).
+_ARRAYS: dict[TypeEngine[Any], ARRAY[Any]] = {}
+
+
+def _array_of(item: TypeEngine[Any]) -> ARRAY[Any]:
+    if isinstance(item, String):
+        return _STRINGS
+    array = _ARRAYS.get(item)
+    if array is None:
+        array = _ARRAYS[item] = ARRAY(item)
+    return array
 
 
 def among(column: ColumnElement[Any], values: Iterable[Any]) -> ColumnElement[bool]:

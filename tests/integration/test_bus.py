@@ -69,6 +69,18 @@ async def test_every_subscriber_gets_every_message_in_order(bus: Bus) -> None:
         assert await take(b, 1000) == expected
 
 
+async def test_messages_published_together_arrive_in_order_on_their_channels(bus: Bus) -> None:
+    one, two = channel(), channel()
+    async with bus.subscribe(one) as a, bus.subscribe(two) as b:
+        await bus.publish(one, "before")
+        await bus.publish_many([(one, "1"), (two, "x"), (one, "2"), (one, "3"), (two, "y")])
+        await bus.publish_many([(two, "alone")])
+        await bus.publish_many([])
+        await bus.publish(one, "after")
+        assert await take(a, 5) == ["before", "1", "2", "3", "after"]
+        assert await take(b, 3) == ["x", "y", "alone"]
+
+
 async def test_channels_do_not_leak_into_each_other(bus: Bus) -> None:
     one, two = channel(), channel()
     async with bus.subscribe(one) as sub:

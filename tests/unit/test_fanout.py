@@ -216,3 +216,22 @@ async def test_the_audience_hears_a_rush_of_joins_as_counts_and_the_stage_hears_
     for task in tasks:
         task.cancel()
     await hub.close()
+
+
+async def test_the_audience_is_spaced_by_the_nodes_sockets_not_one_workers() -> None:
+    """Two workers each holding 2,000 of a space's 4,000 sockets send counts no more often than
+    one worker holding all 4,000: the node's sends a second stay the same."""
+    one_worker = FanoutHub(MemoryBus(), FakeSpaces(()), 8)  # type: ignore[arg-type]
+    two_workers = FanoutHub(MemoryBus(), FakeSpaces(()), 8, workers=2)  # type: ignore[arg-type]
+    for hub in (one_worker, two_workers):
+        await hub.bus.start()
+    whole = await one_worker.attach("s", Client("c0"))
+    half = await two_workers.attach("s", Client("c0"))
+    for i in range(1, 4000):
+        whole.add(Client(f"c{i}"))
+        if i < 2000:
+            half.add(Client(f"c{i}"))
+    assert (len(whole.clients), len(half.clients)) == (4000, 2000)
+    assert half.audience_interval() == whole.audience_interval() == 2.0
+    for hub in (one_worker, two_workers):
+        await hub.close()
