@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sys
 import time
 from pathlib import Path
 
@@ -43,3 +44,39 @@ async def test_a_killed_nodes_recognizer_processes_exit_with_it() -> None:
         while any(_alive(pid) for pid in workers):
             assert time.monotonic() < deadline, f"recognizers {workers} outlived their node"
             await asyncio.sleep(0.1)
+
+
+# Run as its own interpreter: what hung was the exit, after the pool had closed.
+_STALLED_WORKER = """
+import asyncio, os, signal
+from parley.core.captions import CaptionEngine
+from parley.media.captions.engines import EngineSpec
+from parley.media.captions.workers import BYTES_PER_SECOND, RecognizerPool
+
+async def main() -> None:
+    pool = RecognizerPool(EngineSpec(CaptionEngine.POCKETSPHINX), workers=1)
+    key = pool.begin((), "voice", lambda heard: None)
+    worker = pool._processes[0].pid
+    os.kill(worker, signal.SIGSTOP)  # a recognizer far behind: it reads nothing more
+    second = bytes(BYTES_PER_SECOND)
+    while pool.send(key, second):
+        pass  # until the pool itself says the worker is too far behind
+    await pool.close()
+    print("closed", flush=True)
+
+asyncio.run(main())
+"""
+
+
+async def test_a_node_with_a_stalled_recognizer_still_exits() -> None:
+    # Seconds of audio queued for a worker that never reads them fill the pipe; closing the pool
+    # kills the worker, and the process must then exit, not wait on the queue to drain.
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _STALLED_WORKER, stdout=asyncio.subprocess.PIPE
+    )
+    try:
+        out, _ = await asyncio.wait_for(process.communicate(), timeout=30)
+    except TimeoutError:
+        process.kill()
+        raise AssertionError("the process hung on its way out after closing the pool") from None
+    assert process.returncode == 0 and out.strip() == b"closed", (process.returncode, out)

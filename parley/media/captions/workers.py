@@ -276,6 +276,11 @@ class RecognizerPool:
             self._outbox.put(None)
         if self._reader is not None:
             await asyncio.to_thread(self._reader.join, 5)
+        for inbox in self._inboxes:
+            # A worker that was killed never read what is still queued for it, and the queue's
+            # feeder thread would block on the full pipe for good, and the node's exit with it:
+            # what it holds is audio nobody will hear captioned.
+            inbox.cancel_join_thread()
         for pipe in (*self._inboxes, self._outbox):
             if pipe is not None:
                 pipe.close()
