@@ -40,8 +40,7 @@ class SharingService:
             return cached
         generation = self.cache.generation
         async with self.db.read() as conn:
-            store = SpaceStore(conn)
-            space = await store.get(space_id)
+            space = await SpaceStore(conn).get(space_id)
             if space is None:
                 raise NotFound("space_not_found", "No such space")
             host = await AccountStore(conn).by_id(space.host_id)
@@ -57,6 +56,10 @@ class SharingService:
         self.cache.forget_spaces(space_ids)
 
     async def exposed(self, space_id: str) -> SpaceView:
-        """The space as its share page shows it (title, host, stage), under the same rule."""
-        await self.check(space_id)
-        return await self.spaces.view(space_id)
+        """The space as its share page and `GET /spaces/{id}` show it (title, host, stage),
+        under the same rule, checked on what the view read: one read, not a check and a view."""
+        now, generation = self.clock(), self.cache.generation
+        view = await self.spaces.view(space_id)
+        check_exposed(view.space, view.host)
+        self.cache.put(view.space, now, generation=generation)
+        return view

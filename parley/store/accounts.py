@@ -8,14 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    ARRAY,
     ColumnElement,
     Row,
     Table,
-    Text,
     and_,
-    any_,
-    bindparam,
     delete,
     exists,
     func,
@@ -27,7 +23,7 @@ from sqlalchemy import (
 
 from parley.core.accounts import Account, AccountState, Post, handle_key
 from parley.core.location import Place
-from parley.store.among import among
+from parley.store.among import among, among_named
 from parley.store.raw import Raw
 from parley.store.rows import Store, insert_ignoring_duplicate, record
 from parley.store.tables import accounts, blocks, follows, posts, sessions
@@ -180,9 +176,7 @@ _SESSIONS_FOUND = (
     .join(accounts, accounts.c.id == sessions.c.account_id)
     .where(sessions.c.revoked_at.is_(None))
 )
-_SESSIONS_BY_HASH = Raw(
-    _SESSIONS_FOUND.where(sessions.c.token_hash == any_(bindparam("hashes", type_=ARRAY(Text()))))
-)
+_SESSIONS_BY_HASH = Raw(_SESSIONS_FOUND.where(among_named(sessions.c.token_hash, "hashes")))
 
 
 class SessionStore(Store):

@@ -70,6 +70,12 @@ def among(column: ColumnElement[Any], values: Iterable[Any]) -> ColumnElement[bo
     return Among(column, values)
 
 
+def among_named(column: ColumnElement[Any], name: str) -> ColumnElement[bool]:
+    """PostgreSQL's form alone, its array a parameter called `name`: for a statement compiled
+    once and run with its values by name (raw.py)."""
+    return column == any_(bindparam(name, type_=_array_of(column.type)))
+
+
 @compiles(Among)
 def _listed(element: Among, compiler: SQLCompiler, **kw: Any) -> str:
     return compiler.process(element.listed, **kw)

@@ -8,11 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection
 
 from parley.core.spaces.model import SpaceStatus
-from parley.store.db import MIGRATIONS, Database
+from parley.store.db import Database, migration_config
 from parley.store.spaces import SpaceStore
 from tests.support.clients import Person
 from tests.support.moderation import admin, suspend
@@ -26,10 +25,7 @@ async def server(database_url: str) -> AsyncIterator[ServerThread]:
 
 
 def _alembic(connection: Connection, verb: str, revision: str) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.attributes["connection"] = connection
-    getattr(command, verb)(config, revision)
+    getattr(command, verb)(migration_config(connection), revision)
 
 
 async def test_0013_gives_spaces_over_before_it_the_reason_their_last_event_gave(
