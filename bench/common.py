@@ -6,12 +6,13 @@ import contextlib
 import os
 import platform
 import resource
+import secrets
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +20,24 @@ from pathlib import Path
 import httpx
 
 RESULTS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+@contextlib.asynccontextmanager
+async def fresh_postgres_database() -> AsyncIterator[str]:
+    """An empty database of its own for one run (the server migrates it), dropped after."""
+    import asyncpg
+
+    name = f"parley_bench_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(POSTGRES_ADMIN)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+        finally:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
 
 
 def raise_fd_limit() -> None:

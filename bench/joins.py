@@ -21,20 +21,24 @@ import gc
 import json
 import os
 import resource
-import secrets
 import shutil
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
 
-from bench.common import ServerProcess, percentile, record, server_process
+from bench.common import (
+    ServerProcess,
+    fresh_postgres_database,
+    percentile,
+    record,
+    server_process,
+)
 
 PASSWORD = "benchmark password"
 SERVER_CORE, LOAD_CORE = "0", 1
-POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
@@ -98,22 +102,6 @@ def _load_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-@contextlib.asynccontextmanager
-async def _postgres_database() -> AsyncIterator[str]:
-    import asyncpg
-
-    name = f"parley_bench_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(POSTGRES_ADMIN)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-        finally:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
-
-
 @contextlib.contextmanager
 def _server(database: str | None, workers: int) -> Iterator[ServerProcess]:
     env = {"PARLEY_DATABASE_URL": database, "PARLEY_REDIS_URL": REDIS_URL} if database else {}
@@ -139,7 +127,7 @@ async def run(
     n: int, concurrency: int, postgres: bool, workers: int, profile: Path | None
 ) -> dict[str, float]:
     async with contextlib.AsyncExitStack() as stack:
-        database = await stack.enter_async_context(_postgres_database()) if postgres else None
+        database = await stack.enter_async_context(fresh_postgres_database()) if postgres else None
         server = stack.enter_context(_server(database, workers))
         return await _measure(server, n, concurrency, profile)
     raise AssertionError("unreachable")

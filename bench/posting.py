@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from bench.common import percentile, record, server_process
-from bench.suspension import REDIS, fresh_database
+from bench.common import fresh_postgres_database, percentile, record, server_process
+from bench.suspension import REDIS
 
 PASSWORD = "benchmark password"
 BOTS = 10
@@ -134,7 +134,7 @@ async def main_async(seconds: float, clients: int, write: bool) -> None:
     # Keys of its own in the shared Redis: a sign-up counted under the default prefix would
     # refuse sign-ups from this address to every other server (tests) using it for an hour.
     prefix = f"parley:bench:posting:{secrets.token_hex(4)}:"
-    async with fresh_database() as url:
+    async with fresh_postgres_database() as url:
         shared = await run(
             clients,
             seconds,

@@ -15,37 +15,21 @@ import argparse
 import asyncio
 import contextlib
 import os
-import secrets
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
-import asyncpg
 import httpx
 import websockets
 from aiortc import RTCPeerConnection, RTCSessionDescription
 
-from bench.common import percentile, record, server_process
+from bench.common import fresh_postgres_database, percentile, record, server_process
 from tests.support.audio import Voice
 
-POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 REDIS = "redis://127.0.0.1:6379/0"
 PASSWORD = "bench password"
 CLI = [sys.executable, "-m", "parley.cli"]
-
-
-@contextlib.asynccontextmanager
-async def fresh_database() -> AsyncIterator[str]:
-    name = f"parley_bench_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(POSTGRES)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 async def sign_up(http: httpx.AsyncClient, handle: str) -> dict[str, str]:
@@ -91,7 +75,7 @@ async def closed_at(ws: Any) -> float:
 
 
 async def measure(victims: int) -> dict[str, Any]:
-    async with fresh_database() as url:
+    async with fresh_postgres_database() as url:
         env = {"PARLEY_DATABASE_URL": url, "PARLEY_REDIS_URL": REDIS}
         with server_process(**env) as a, server_process(**env) as b:
             made = await asyncio.to_thread(
