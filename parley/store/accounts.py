@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Row,
     Table,
     and_,
+    bindparam,
     delete,
     exists,
     func,
@@ -24,13 +24,13 @@ from sqlalchemy import (
 from parley.core.accounts import Account, AccountState, Post, handle_key
 from parley.core.location import Place
 from parley.store.among import among, among_named
-from parley.store.raw import Raw
+from parley.store.prebuilt import Prebuilt, RowLike
 from parley.store.rows import Store, insert_ignoring_duplicate, record
 from parley.store.tables import accounts, blocks, follows, posts, sessions
 from parley.store.types import storable_key
 
 
-def _account(row: Any) -> Account:  # a Row, or a RawRow (raw.py)
+def _account(row: RowLike) -> Account:
     return record(Account, row)
 
 
@@ -176,7 +176,14 @@ _SESSIONS_FOUND = (
     .join(accounts, accounts.c.id == sessions.c.account_id)
     .where(sessions.c.revoked_at.is_(None))
 )
-_SESSIONS_BY_HASH = Raw(_SESSIONS_FOUND.where(among_named(sessions.c.token_hash, "hashes")))
+# Which of some accounts a blocker blocks (every join batch asks its host's).
+_BLOCKED_AMONG = Prebuilt(
+    select(blocks.c.blocked_id).where(
+        blocks.c.blocker_id == bindparam("blocker_id"),
+        among_named(blocks.c.blocked_id, "account_ids"),
+    )
+)
+_SESSIONS_BY_HASH = Prebuilt(_SESSIONS_FOUND.where(among_named(sessions.c.token_hash, "hashes")))
 
 
 class SessionStore(Store):
@@ -196,12 +203,7 @@ class SessionStore(Store):
 
     async def accounts_for(self, token_hashes: Sequence[str]) -> dict[str, SessionFound]:
         """Unrevoked sessions of these tokens and their accounts, by hash (expiry: the caller's)."""
-        if self.conn.dialect.name == "postgresql":  # once a join: straight on asyncpg (raw.py)
-            rows: Iterable[Any] = await _SESSIONS_BY_HASH.rows(self.conn, hashes=list(token_hashes))
-        else:
-            rows = await self.conn.execute(
-                _SESSIONS_FOUND.where(among(sessions.c.token_hash, token_hashes))
-            )
+        rows = await _SESSIONS_BY_HASH.rows(self.conn, hashes=list(token_hashes))
         return {row.token_hash: (_session(row), _account(row)) for row in rows}
 
     async def maybe_ended(
@@ -321,10 +323,10 @@ class SocialStore(Store):
 
     async def blocked_among(self, blocker_id: str, account_ids: Sequence[str]) -> set[str]:
         """Which of `account_ids` the blocker blocks, in one query."""
-        query = select(blocks.c.blocked_id).where(
-            blocks.c.blocker_id == blocker_id, among(blocks.c.blocked_id, list(account_ids))
+        rows = await _BLOCKED_AMONG.rows(
+            self.conn, blocker_id=blocker_id, account_ids=list(account_ids)
         )
-        return set((await self.conn.execute(query)).scalars())
+        return {row.blocked_id for row in rows}
 
     async def _exists(self, where: ColumnElement[bool]) -> bool:
         return bool((await self.conn.execute(select(exists().where(where)))).scalar())
@@ -343,7 +345,7 @@ _POST_COLUMNS = (
 )
 
 
-def _post(row: Row[Any]) -> Post:
+def _post(row: RowLike) -> Post:
     place = None
     if row.place_observed_at is not None:
         place = Place(

@@ -37,11 +37,9 @@ class Among(ColumnElement[bool]):
         ("as_array", InternalTraversal.dp_clauseelement),
     ]
 
-    def __init__(self, column: ColumnElement[Any], values: Iterable[Any]) -> None:
-        values = list(values)
-        self.listed = column.in_(values)
-        array = bindparam(None, values, type_=_array_of(column.type))
-        self.as_array = column == any_(array)
+    def __init__(self, listed: ColumnElement[bool], as_array: ColumnElement[bool]) -> None:
+        self.listed = listed
+        self.as_array = as_array
 
 
 # VARCHAR(32)[] would cut a longer value to 32 characters (a cast truncates), which could then
@@ -67,13 +65,16 @@ def _array_of(item: TypeEngine[Any]) -> ARRAY[Any]:
 
 
 def among(column: ColumnElement[Any], values: Iterable[Any]) -> ColumnElement[bool]:
-    return Among(column, values)
+    values = list(values)
+    array = bindparam(None, values, type_=_array_of(column.type))
+    return Among(column.in_(values), column == any_(array))
 
 
 def among_named(column: ColumnElement[Any], name: str) -> ColumnElement[bool]:
-    """PostgreSQL's form alone, its array a parameter called `name`: for a statement compiled
-    once and run with its values by name (raw.py)."""
-    return column == any_(bindparam(name, type_=_array_of(column.type)))
+    """`among` with its values a parameter called `name` (a list), given when the statement
+    runs: for a statement built once (store/prebuilt.py)."""
+    listed = column.in_(bindparam(name, expanding=True))
+    return Among(listed, column == any_(bindparam(name, type_=_array_of(column.type))))
 
 
 @compiles(Among)

@@ -18,10 +18,23 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from parley.store.prebuilt import Prebuilt
 from parley.store.rows import insert_ignoring_duplicate
 from parley.store.tables import node_connections, nodes, participants
 
 _t = node_connections
+
+# A batch of joins counts its sockets in one upsert, built once per dialect (store/prebuilt.py).
+_COUNT_SOCKETS = {
+    name: Prebuilt(
+        dialect(_t).on_conflict_do_update(
+            index_elements=[_t.c.space_id, _t.c.account_id, _t.c.node_id],
+            set_={"sockets": _t.c.sockets + 1},
+        ),
+        columns=["space_id", "account_id", "node_id", "sockets"],
+    )
+    for name, dialect in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
+}
 
 
 def _key(space_id: str, account_id: str, node_id: str) -> list[ColumnElement[bool]]:
@@ -41,15 +54,8 @@ async def count_sockets(
     conn: AsyncConnection, space_id: str, account_ids: Sequence[str], node_id: str
 ) -> None:
     """`count_socket` for several accounts in one statement (a batch of joins)."""
-    if not account_ids:
-        return
-    dialect = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
-    upsert = dialect(_t).on_conflict_do_update(
-        index_elements=[_t.c.space_id, _t.c.account_id, _t.c.node_id],
-        set_={"sockets": _t.c.sockets + 1},
-    )
     rows = [dict(space_id=space_id, account_id=a, node_id=node_id, sockets=1) for a in account_ids]
-    await conn.execute(upsert, rows)
+    await _COUNT_SOCKETS[conn.dialect.name].run_many(conn, rows)
 
 
 async def uncount_socket(

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from parley.core.accounts import AccountState
 from parley.core.held_posts import HeldPost
 from parley.core.location import Place
+from parley.store.prebuilt import RowLike
 from parley.store.rows import Store
 from parley.store.tables import accounts, held_posts
 from parley.store.types import storable_key
 
 
-def _held(row: Row[Any]) -> HeldPost:
+def _held(row: RowLike) -> HeldPost:
     place = Place(row.place_latitude, row.place_longitude, row.place_observed_at, row.place_label)
     return HeldPost(
         row.id, row.author_id, row.text, place, row.created_at, row.publish_at, row.rule

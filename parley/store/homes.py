@@ -7,17 +7,17 @@ expired lease see one winner, whose WHERE still held when it got the lock.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Row, delete, select, update
+from sqlalchemy import delete, select, update
 
 from parley.core.homing import Home, NodeInfo
 from parley.store.among import among
+from parley.store.prebuilt import RowLike
 from parley.store.rows import Store, insert_ignoring_duplicate
 from parley.store.tables import nodes, space_homes
 
 
-def _home(row: Row[Any]) -> Home:
+def _home(row: RowLike) -> Home:
     return Home(row.space_id, row.node_id, row.node_url, row.lease_until, row.epoch)
 
 

@@ -6,14 +6,14 @@ import builtins
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Row, delete, func, insert, select
+from sqlalchemy import delete, func, insert, select
 
 from parley.core.links.checks import StoredRule
 from parley.core.links.rules import LinkRule
 from parley.core.moderation import AuditAction
 from parley.store.among import among
+from parley.store.prebuilt import RowLike
 from parley.store.rows import Store, columns_of, insert_ignoring_duplicate, record
 from parley.store.tables import accounts, audit_log, link_rules, links
 from parley.store.types import storable_key
@@ -85,11 +85,11 @@ class LinkRuleStore(Store):
         return [(r.id, r.target_id) for r in await self.conn.execute(query)]
 
 
-def _link_rule(row: Row[Any]) -> LinkRule:
+def _link_rule(row: RowLike) -> LinkRule:
     return record(LinkRule, row)
 
 
-def _stored_rule(row: Row[Any]) -> StoredRule:
+def _stored_rule(row: RowLike) -> StoredRule:
     return StoredRule(_link_rule(row), created_at=row.created_at, created_by=row.created_by)
 
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import insert, select, update
 
 from parley.core.moderation import (
     AppealDecision,
@@ -25,6 +24,7 @@ from parley.core.moderation_records import (
     Report,
 )
 from parley.core.notifications import Details
+from parley.store.prebuilt import Prebuilt, RowLike
 from parley.store.rows import Store, columns_of, record
 from parley.store.tables import (
     appeals,
@@ -34,6 +34,9 @@ from parley.store.tables import (
     notices,
     reports,
 )
+
+# Read in every join batch's transaction (built once: store/prebuilt.py).
+_FEATURES = Prebuilt(select(features))
 
 
 class AuditLog(Store):
@@ -197,7 +200,7 @@ class ModerationStore(Store):
 
     async def features(self) -> dict[str, FeatureSwitch]:
         """The switches ever set, by feature name."""
-        rows = await self.conn.execute(select(features))
+        rows = await _FEATURES.rows(self.conn)
         return {r.name: record(FeatureSwitch, r) for r in rows}
 
     async def set_feature(
@@ -211,11 +214,11 @@ class ModerationStore(Store):
             await self.conn.execute(insert(features).values(name=name, **values))
 
 
-def _notice(row: Row[Any]) -> Notice:
+def _notice(row: RowLike) -> Notice:
     return record(Notice, row)
 
 
-def _notice_read(row: Row[Any]) -> NoticeRead:
+def _notice_read(row: RowLike) -> NoticeRead:
     return NoticeRead(
         _notice(row),
         appeal_id=row.appeal_id,
@@ -223,9 +226,9 @@ def _notice_read(row: Row[Any]) -> NoticeRead:
     )
 
 
-def _appeal(row: Row[Any]) -> Appeal:
+def _appeal(row: RowLike) -> Appeal:
     return record(Appeal, row)
 
 
-def _report(row: Row[Any]) -> Report:
+def _report(row: RowLike) -> Report:
     return record(Report, row)

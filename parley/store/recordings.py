@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Row, delete, exists, select, update
+from sqlalchemy import delete, exists, select, update
 
 from parley.core.accounts import AccountState
 from parley.core.moderation import ReportStatus, ReportTarget
@@ -14,6 +13,7 @@ from parley.core.recordings import Clip, Deletion, RecordedSegment, Recording
 from parley.core.spaces.events import Event, EventType
 from parley.core.spaces.model import SpaceStatus
 from parley.store.among import among
+from parley.store.prebuilt import RowLike
 from parley.store.rows import Store, columns_of, insert_ignoring_duplicate, record
 from parley.store.spaces import stored_event
 from parley.store.tables import (
@@ -30,7 +30,7 @@ from parley.store.tables import (
 from parley.store.types import storable_key
 
 
-def _segment(row: Row[Any]) -> RecordedSegment:
+def _segment(row: RowLike) -> RecordedSegment:
     return record(RecordedSegment, row)
 
 

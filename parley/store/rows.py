@@ -10,11 +10,12 @@ from functools import cache
 from types import UnionType
 from typing import TYPE_CHECKING, Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
-from sqlalchemy import Executable, Row, Table, select
+from sqlalchemy import Executable, Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from parley.store.prebuilt import RowLike
 from parley.store.types import storable_key
 
 if TYPE_CHECKING:
@@ -32,21 +33,21 @@ class Store:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
-    async def _first(self, query: Executable, convert: Callable[[Row[Any]], T]) -> T | None:
+    async def _first(self, query: Executable, convert: Callable[[RowLike], T]) -> T | None:
         row = (await self.conn.execute(query)).first()
         return None if row is None else convert(row)
 
-    async def _all(self, query: Executable, convert: Callable[[Row[Any]], T]) -> list[T]:
+    async def _all(self, query: Executable, convert: Callable[[RowLike], T]) -> list[T]:
         return [convert(row) for row in await self.conn.execute(query)]
 
-    async def _by_id(self, table: Table, key: str, convert: Callable[[Row[Any]], T]) -> T | None:
+    async def _by_id(self, table: Table, key: str, convert: Callable[[RowLike], T]) -> T | None:
         """The row whose `id` is `key`; a key no row could have is simply not found."""
         if not storable_key(key):
             return None
         return await self._first(select(table).where(table.c.id == key), convert)
 
 
-def record(cls: type[R], row: Row[Any], **converted: Any) -> R:
+def record(cls: type[R], row: RowLike, **converted: Any) -> R:
     """A `cls` from the row's columns of the same names as its fields, an enum field from its
     value; `converted` gives the fields whose column needs other turning (a tuple)."""
     columns = row._mapping

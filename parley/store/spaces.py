@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from functools import cache
 
-from sqlalchemy import Row, and_, case, delete, insert, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.core.accounts import AccountState
@@ -21,8 +22,9 @@ from parley.core.spaces.model import (
     SpaceState,
     SpaceStatus,
 )
-from parley.store.among import among
+from parley.store.among import among, among_named
 from parley.store.connections import count_socket, count_sockets, uncount_socket
+from parley.store.prebuilt import Prebuilt, RowLike
 from parley.store.rows import Columns, Store, columns_of, insert_ignoring_duplicate, record
 from parley.store.tables import accounts, participants, reminders, space_events, spaces
 from parley.store.types import storable_key
@@ -30,8 +32,47 @@ from parley.store.types import storable_key
 STAGE_ROLES = [Role.HOST.value, Role.COHOST.value, Role.SPEAKER.value]
 _one_less = case((participants.c.connections <= 1, 0), else_=participants.c.connections - 1)
 
+# A decision's statements, built once (store/prebuilt.py): a join rush runs them in every batch.
+_SPACE = select(spaces).where(spaces.c.id == bindparam("space_id"))
+_SPACE_READ = Prebuilt(_SPACE)
+# NO KEY: the id never changes, so rows referencing the space (events, participants) may still
+# take their foreign-key share lock meanwhile.
+_SPACE_LOCKED = Prebuilt(_SPACE.with_for_update(key_share=True))
+_IN_SPACE = participants.c.space_id == bindparam("space_id")
+# Two indexed lookups rather than one OR, which would scan every listener's row.
+_STAGE = Prebuilt(
+    select(participants).where(
+        _IN_SPACE, among(participants.c.role, STAGE_ROLES), participants.c.present
+    )
+)
+_NAMED = Prebuilt(
+    select(participants).where(_IN_SPACE, among_named(participants.c.account_id, "account_ids"))
+)
+_ADD_PARTICIPANTS = Prebuilt(
+    insert(participants),
+    columns=["space_id", *(f.name for f in dataclasses.fields(Participant))],
+)
+_ADD_EVENTS = Prebuilt(insert(space_events), columns=["space_id", "seq", "type", "at", "data"])
+# An UPDATE's own columns may not name its other parameters: the space is `in_space` there.
+_CONNECTED = Prebuilt(
+    update(participants)
+    .where(
+        participants.c.space_id == bindparam("in_space"),
+        among_named(participants.c.account_id, "account_ids"),
+    )
+    .values(connections=participants.c.connections + 1, disconnected_at=None)
+)
 
-def _space(row: Row[Any]) -> Space:
+
+@cache
+def _space_update(changed: frozenset[str]) -> Prebuilt:
+    """The update of a space's `changed` columns (a join changes its seq and listener count)."""
+    return Prebuilt(
+        update(spaces).where(spaces.c.id == bindparam("space_id")), columns=sorted(changed)
+    )
+
+
+def _space(row: RowLike) -> Space:
     return record(Space, row, topics=tuple(row.topics))
 
 
@@ -39,7 +80,7 @@ def _space_values(space: Space) -> Columns:
     return columns_of(space, topics=list(space.topics))
 
 
-def _participant(row: Row[Any]) -> Participant:
+def _participant(row: RowLike) -> Participant:
     return record(Participant, row)
 
 
@@ -47,7 +88,7 @@ def _participant_values(p: Participant) -> Columns:
     return columns_of(p)
 
 
-def stored_event(row: Row[Any]) -> Event:
+def stored_event(row: RowLike) -> Event:
     return event_of(row.space_id, row.seq, EventType(row.type), row.at, row.data)
 
 
@@ -62,7 +103,10 @@ class SpaceStore(Store):
         await self.conn.execute(insert(spaces).values(**_space_values(space)))
 
     async def get(self, space_id: str) -> Space | None:
-        return await self._by_id(spaces, space_id, _space)
+        if not storable_key(space_id):
+            return None
+        row = await _SPACE_READ.first(self.conn, space_id=space_id)
+        return None if row is None else _space(row)
 
     async def load(
         self,
@@ -79,29 +123,13 @@ class SpaceStore(Store):
         """
         if not storable_key(space_id):
             return None
-        query = select(spaces).where(spaces.c.id == space_id)
-        if lock:
-            # NO KEY: the id never changes, so rows referencing the space (events,
-            # participants) may still take their foreign-key share lock meanwhile.
-            query = query.with_for_update(key_share=True)
-        row = (await self.conn.execute(query)).first()
+        row = await (_SPACE_LOCKED if lock else _SPACE_READ).first(self.conn, space_id=space_id)
         if row is None:
             return None
         space = _space(row)
-        wanted = set(involving) | {space.host_id}
-        # Two indexed lookups rather than one OR, which would scan every listener's row.
-        stage_rows = await self.conn.execute(
-            select(participants).where(
-                participants.c.space_id == space_id,
-                participants.c.role.in_(STAGE_ROLES),
-                participants.c.present,
-            )
-        )
-        named_rows = await self.conn.execute(
-            select(participants).where(
-                participants.c.space_id == space_id, among(participants.c.account_id, wanted)
-            )
-        )
+        wanted = sorted(set(involving) | {space.host_id})
+        stage_rows = await _STAGE.rows(self.conn, space_id=space_id)
+        named_rows = await _NAMED.rows(self.conn, space_id=space_id, account_ids=wanted)
         state = SpaceState(space, limits=limits)
         for prow in [*stage_rows, *named_rows]:
             p = _participant(prow)
@@ -116,7 +144,7 @@ class SpaceStore(Store):
         values = _space_values(state.space)
         changed = {k: v for k, v in values.items() if self._space_loaded.get(k) != v}
         if changed:
-            await self.conn.execute(update(spaces).where(spaces.c.id == space_id).values(**changed))
+            await _space_update(frozenset(changed)).run(self.conn, space_id=space_id, **changed)
             self._space_loaded = values
             if changed.get("state") == SpaceStatus.ENDED.value:
                 # The decision saw only the stage; everyone else leaves with the space too.
@@ -150,11 +178,10 @@ class SpaceStore(Store):
                     .values(**diff)
                 )
             self._loaded[account_id] = pvalues
-        if arrived:
-            await self.conn.execute(insert(participants), arrived)
+        await _ADD_PARTICIPANTS.run_many(self.conn, arrived)
         if events:
-            await self.conn.execute(
-                insert(space_events),
+            await _ADD_EVENTS.run_many(
+                self.conn,
                 [
                     {
                         "space_id": e.space_id,
@@ -256,10 +283,8 @@ class SpaceStore(Store):
         ids = [a for a in account_ids if storable_key(a)]
         if not ids or not storable_key(space_id):
             return {}
-        query = select(participants).where(
-            participants.c.space_id == space_id, among(participants.c.account_id, ids)
-        )
-        found = [_participant(row) for row in await self.conn.execute(query)]
+        rows = await _NAMED.rows(self.conn, space_id=space_id, account_ids=ids)
+        found = [_participant(row) for row in rows]
         return {p.account_id: p for p in found}
 
     async def listeners(self, space_id: str, limit: int) -> list[Participant]:
@@ -337,14 +362,7 @@ class SpaceStore(Store):
         statements. Every one of them is a participant: the batch's transaction made them so."""
         if not account_ids:
             return
-        await self.conn.execute(
-            update(participants)
-            .where(
-                participants.c.space_id == space_id,
-                among(participants.c.account_id, list(account_ids)),
-            )
-            .values(connections=participants.c.connections + 1, disconnected_at=None)
-        )
+        await _CONNECTED.run(self.conn, in_space=space_id, account_ids=list(account_ids))
         await count_sockets(self.conn, space_id, account_ids, node_id)
 
     async def disconnected(

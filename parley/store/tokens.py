@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import aliased
 
 from parley.core.accounts import Account, AccountState
 from parley.core.tokens import AccountRef, StoredToken, scopes_from_text
-from parley.store.among import among
+from parley.store.among import among_named
+from parley.store.prebuilt import Prebuilt, RowLike
 from parley.store.rows import Store, record
 from parley.store.tables import accounts, api_tokens, bots, sessions
 
@@ -22,6 +23,13 @@ TOKEN_SESSION_SCOPE = "token"
 # A bot its owner deleted stays an account (its handle taken, its moderation history kept), but
 # is no longer one of the owner's bots.
 _not_deleted = accounts.c.state != AccountState.DEACTIVATED.value
+
+# The owners of the bots among some accounts (every join batch asks; store/prebuilt.py).
+_OWNERS_OF = Prebuilt(
+    select(bots.c.account_id, accounts.c.id, accounts.c.handle)
+    .join(accounts, accounts.c.id == bots.c.owner_id)
+    .where(among_named(bots.c.account_id, "account_ids"))
+)
 
 
 class BotStore(Store):
@@ -34,12 +42,7 @@ class BotStore(Store):
         """For the bots among these accounts, their owners."""
         if not account_ids:
             return {}
-        query = (
-            select(bots.c.account_id, accounts.c.id, accounts.c.handle)
-            .join(accounts, accounts.c.id == bots.c.owner_id)
-            .where(among(bots.c.account_id, sorted(set(account_ids))))
-        )
-        rows = await self.conn.execute(query)
+        rows = await _OWNERS_OF.rows(self.conn, account_ids=sorted(set(account_ids)))
         return {row.account_id: AccountRef(row.id, row.handle) for row in rows}
 
     async def of_owner(self, owner_id: str) -> list[Account]:
@@ -93,11 +96,11 @@ class BotStore(Store):
 _speaker = aliased(accounts)
 
 
-def _account(row: Row[Any]) -> Account:
+def _account(row: RowLike) -> Account:
     return record(Account, row)
 
 
-def _token(row: Row[Any]) -> StoredToken:
+def _token(row: RowLike) -> StoredToken:
     return StoredToken(
         id=row.session_id,
         account=AccountRef(row.account_id, row.speaker_handle),

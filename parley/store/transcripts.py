@@ -5,13 +5,13 @@ of them with the recording's deletion (store/recordings.py, `mark_deleted`)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Row, delete, exists, insert, select
+from sqlalchemy import delete, exists, insert, select
 
 from parley.core.captions import Caption, TranscriptHit, TranscriptLine
 from parley.core.moderation import ReportStatus, ReportTarget
 from parley.core.spaces.model import SpaceStatus
+from parley.store.prebuilt import RowLike
 from parley.store.rows import Store
 from parley.store.tables import accounts, recordings, reports, spaces, transcript_lines
 
@@ -25,7 +25,7 @@ _LINE = (
 )
 
 
-def _line(row: Row[Any]) -> TranscriptLine:
+def _line(row: RowLike) -> TranscriptLine:
     return TranscriptLine(
         space_id=row.space_id,
         speaker=row.speaker_id,

@@ -9,11 +9,13 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 
 from parley.store.accounts import AccountStore
-from parley.store.among import among
+from parley.store.among import among, among_named
 from parley.store.db import Database
+from parley.store.prebuilt import Prebuilt
 from parley.store.tables import accounts
 
 T0 = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+_NAMED = Prebuilt(select(accounts.c.id).where(among_named(accounts.c.id, "ids")))
 
 
 async def test_among_finds_the_same_rows_on_both_databases(database_url: str) -> None:
@@ -43,6 +45,14 @@ async def test_among_finds_the_same_rows_on_both_databases(database_url: str) ->
             assert await found([*ids[1:4], "nobody"]) == set(ids[1:4])
             # A value longer than the column is not cut down to one that exists.
             assert await found([ids[0] + "0"]) == set()
+
+            # The same with the values given when a statement built once runs (prebuilt.py).
+            async def named(values: list[str]) -> set[str]:
+                return {row.id for row in await _NAMED.rows(conn, ids=values)}
+
+            assert await named([]) == set()
+            assert await named([*ids[1:4], "nobody"]) == set(ids[1:4])
+            assert await named([ids[0] + "0"]) == set()
     finally:
         await db.close()
 
