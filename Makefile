@@ -86,6 +86,7 @@ test: lint
 
 bench: setup
 	$(BIN)/python -m bench.joins
+	$(BIN)/python -m bench.join_batches
 	$(BIN)/python -m bench.links
 	$(BIN)/python -m bench.suspension
 	$(BIN)/python -m bench.mouth_to_ear
