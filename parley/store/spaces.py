@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import and_, bindparam, case, delete, insert, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, insert, or_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.core.accounts import AccountState
@@ -39,14 +39,19 @@ _SPACE_READ = Prebuilt(_SPACE)
 # take their foreign-key share lock meanwhile.
 _SPACE_LOCKED = Prebuilt(_SPACE.with_for_update(key_share=True))
 _IN_SPACE = participants.c.space_id == bindparam("space_id")
-# Two indexed lookups rather than one OR, which would scan every listener's row.
-_STAGE = Prebuilt(
-    select(participants).where(
-        _IN_SPACE, among(participants.c.role, STAGE_ROLES), participants.c.present
-    )
+_NAMED_ONLY = select(participants).where(
+    _IN_SPACE, among_named(participants.c.account_id, "account_ids")
 )
-_NAMED = Prebuilt(
-    select(participants).where(_IN_SPACE, among_named(participants.c.account_id, "account_ids"))
+_NAMED = Prebuilt(_NAMED_ONLY)
+# The stage and the named accounts: two indexed lookups in one round trip, rather than one OR,
+# which would scan every listener's row. A named stage member comes twice, the same row.
+_STAGE_AND_NAMED = Prebuilt(
+    union_all(
+        select(participants).where(
+            _IN_SPACE, among(participants.c.role, STAGE_ROLES), participants.c.present
+        ),
+        _NAMED_ONLY,
+    )
 )
 _ADD_PARTICIPANTS = Prebuilt(
     insert(participants),
@@ -128,10 +133,9 @@ class SpaceStore(Store):
             return None
         space = _space(row)
         wanted = sorted(set(involving) | {space.host_id})
-        stage_rows = await _STAGE.rows(self.conn, space_id=space_id)
-        named_rows = await _NAMED.rows(self.conn, space_id=space_id, account_ids=wanted)
+        rows = await _STAGE_AND_NAMED.rows(self.conn, space_id=space_id, account_ids=wanted)
         state = SpaceState(space, limits=limits)
-        for prow in [*stage_rows, *named_rows]:
+        for prow in rows:
             p = _participant(prow)
             state.participants[p.account_id] = p
             self._loaded[p.account_id] = _participant_values(p)
