@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from statistics import median as median_of
@@ -71,6 +72,21 @@ async def watch(page: Page, seconds: float) -> list[dict[str, Any]]:
     await page.evaluate("parleyProbe.startWatch(50)")
     await asyncio.sleep(seconds)
     return await stop_watch(page)
+
+
+async def until_steady(
+    page: Page, check: Callable[[dict[str, Any]], bool], timeout: float = 10.0
+) -> dict[str, Any]:
+    """The median of half a second of readings once `check` holds for one: a moment's dropout
+    on a loaded machine (CI's three browsers and three test workers on two cores: 880 Hz at
+    -54 dBFS for a median once) is waited out, a tone that is not mixed is not."""
+    deadline = time.monotonic() + timeout
+    while True:
+        levels = median(await watch(page, 0.5))
+        if check(levels):
+            return levels
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not steadily heard within {timeout} s: {describe(levels)}")
 
 
 async def stop_watch(page: Page) -> list[dict[str, Any]]:
@@ -180,8 +196,7 @@ async def test_listeners_hear_the_stage_and_not_the_muted(
 
     await ada.call("POST", f"/spaces/{sid}/unmute", 204)
     await until_levels(lou_page, lambda v: heard(v, 440) and heard(v, 880))
-    both = median(await watch(lou_page, 0.5))
-    assert heard(both, 440) and heard(both, 880), describe(both)
+    both = await until_steady(lou_page, lambda v: heard(v, 440) and heard(v, 880))
     print(f"\nLou hears both: {describe(both)} (medians)")
 
     # Each speaker hears the other, not themself (mix-minus).
