@@ -108,10 +108,7 @@ class SpaceStore(Store):
         await self.conn.execute(insert(spaces).values(**_space_values(space)))
 
     async def get(self, space_id: str) -> Space | None:
-        if not storable_key(space_id):
-            return None
-        row = await _SPACE_READ.first(self.conn, space_id=space_id)
-        return None if row is None else _space(row)
+        return await self._by_id(spaces, space_id, _space)
 
     async def load(
         self,
