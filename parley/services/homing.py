@@ -87,26 +87,32 @@ class Homing:
         return home if home is not None and home.held_at(self.clock.now()) else None
 
     async def release(self, space_id: str) -> None:
-        if self.held.pop(space_id, None) is not None:
+        # Forgotten only once the database has let it go: a release cancelled on its way (a
+        # room closing as the node stops) leaves the space to `stop`, not to its lease's end.
+        if space_id in self.held:
             async with self.db.write() as conn:
                 await HomeStore(conn).release(space_id, self.node_id)
+            self.held.pop(space_id, None)
+            log.info("space %s: let go of its home here", space_id)
 
     async def hand_over(self, space_id: str, candidates: set[str]) -> NodeInfo | None:
         """This node is going away: give the space to another node, one of `candidates` (nodes
         relaying it, which start mixing the moment their relay closes) if any is alive, else
         the least loaded; with no other node, let it go. The node it went to, if any."""
-        if self.held.pop(space_id, None) is None:
+        if space_id not in self.held:
             return None
         others = [n for n in await self.nodes() if n.node_id != self.node_id]
         chosen = [n for n in others if n.node_id in candidates] or others
         async with self.db.write() as conn:
             store = HomeStore(conn)
-            if chosen:
-                until = self.clock.now() + self.lease
-                if await store.hand_over(space_id, self.node_id, chosen[0], until=until):
-                    return chosen[0]
-            await store.release(space_id, self.node_id)
-        return None
+            until = self.clock.now() + self.lease
+            if chosen and await store.hand_over(space_id, self.node_id, chosen[0], until=until):
+                to: NodeInfo | None = chosen[0]
+            else:
+                await store.release(space_id, self.node_id)
+                to = None
+        self.held.pop(space_id, None)  # as in release: once the database agreed
+        return to
 
     async def nodes(self) -> list[NodeInfo]:
         """Nodes heard from within two leases, least loaded first."""

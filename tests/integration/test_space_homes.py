@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pydantic import SecretStr
+from sqlalchemy import select
 
+from parley.config import Settings
+from parley.services.common import NodeClock
+from parley.services.homing import Homing
 from parley.store.db import Database
 from parley.store.homes import HomeStore
+from parley.store.tables import space_homes
 from tests.support.clients import Person
 from tests.support.servers import fresh_postgres_database, serve
 
@@ -49,5 +56,35 @@ async def test_a_home_lease_has_one_holder_and_passes_on_only_once_it_ran_out() 
             later = T0 + timedelta(seconds=20)
             winners = await asyncio.gather(*(claim(n, later) for n in ("c", "d", "e", "f")))
             assert len(set(winners)) == 1 and winners[0][1] == 3
+        finally:
+            await db.close()
+
+
+async def test_a_release_cut_short_as_the_node_stops_still_lets_the_space_go_at_stop() -> None:
+    # A room that empties as its node stops releases the space from background work, which
+    # the stop cancels: the space must still go at the stop, not when its lease runs out (CI
+    # once gave a drained node's listeners 6 s of silence, the default lease).
+    async with fresh_postgres_database() as url:
+        with serve(database_url=url) as server:
+            host = await Person.sign_up(server.base_url, "host")
+            sid = (await host.call("POST", "/spaces", 201, json={"title": "Home"}))["id"]
+            await host.close()
+        db = Database(url)
+        settings = Settings(database_url=url, node_secret=SecretStr("a node secret"))
+        homing = Homing(db, settings, clock=NodeClock())
+        try:
+            assert homing.is_me(await homing.resolve(sid))
+            async with db.write() as other:  # another transaction holds the space's row
+                row = select(space_homes).where(space_homes.c.space_id == sid)
+                await other.execute(row.with_for_update())
+                release = asyncio.create_task(homing.release(sid))
+                await asyncio.sleep(0.3)
+                assert not release.done()  # waiting for the row
+                release.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await release
+            await homing.stop()
+            async with db.read() as conn:
+                assert await HomeStore(conn).home(sid) is None
         finally:
             await db.close()
