@@ -25,9 +25,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from parley.api.app import create_app
-    from parley.api.logs import redact_tokens_in_server_logs
+    from parley.api.logs import redact_tokens_in_server_logs, show_parley_logs
 
     redact_tokens_in_server_logs()  # before the first request can be logged
+    show_parley_logs(settings.log_level)
     host = args.host or settings.host
     port = args.port or settings.port
     workers = getattr(args, "workers", None) or settings.workers

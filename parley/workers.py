@@ -106,9 +106,10 @@ def _worker(settings: Settings, index: int, listener: socket.socket) -> None:
     import uvicorn
 
     from parley.api.app import create_app
-    from parley.api.logs import redact_tokens_in_server_logs
+    from parley.api.logs import redact_tokens_in_server_logs, show_parley_logs
 
     redact_tokens_in_server_logs()
+    show_parley_logs(settings.log_level)
     settings = settings.model_copy(update={"worker_index": index})
     path = worker_socket(settings.data_dir, index)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""Keep bearer tokens out of the server's logs.
+"""Keep bearer tokens out of the server's logs, and show Parley's own lines beside uvicorn's.
 
 uvicorn logs each request's path with its query string: HTTP requests on `uvicorn.access`,
 WebSocket handshakes on `uvicorn.error`. Our clients never put a token in a URL, but older
@@ -36,3 +36,16 @@ def redact_tokens_in_server_logs() -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactTokens) for f in logger.filters):
             logger.addFilter(RedactTokens())
+
+
+def show_parley_logs(level: str) -> None:
+    """Parley's loggers at the server's log level, on stderr as uvicorn's are: uvicorn configures
+    only its own loggers, so a running node would say nothing of its spaces' hand-overs and
+    relays (info), and its warnings would reach stderr as bare messages. For `parley serve`
+    processes only: in-process servers (tests) leave logging to their host."""
+    logger = logging.getLogger("parley")
+    logger.setLevel(level.upper())
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)-9s %(name)s: %(message)s"))
+        logger.addHandler(handler)

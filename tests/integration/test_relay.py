@@ -223,7 +223,8 @@ async def _offer_until_answered(
 @pytest.mark.parametrize("how", ["SIGTERM", "parley admin drain"])
 async def test_a_drained_node_hands_its_spaces_on_without_a_long_gap(how: str) -> None:
     # The default lease (6 s): a drained node hands its spaces over, nobody waits for a lease.
-    async with cluster(3) as deployment:
+    # Node a says what it does with its spaces (info), for a failure's message.
+    async with cluster(3, PARLEY_LOG_LEVEL="info") as deployment:
         gw = _gateway(deployment)
         a, b, c = deployment.nodes
         host = await gw.person_on(a, "host")
@@ -276,12 +277,17 @@ async def test_a_drained_node_hands_its_spaces_on_without_a_long_gap(how: str) -
             await asyncio.sleep(0.5)
             gaps = [_longest_gap(ear, HOST_TONE, since=stopped - 0.5) for ear in ears]
             print(f"{how}: longest gap at the listeners on b and c: {gaps} s")
-            assert max(gaps) <= 2.0
+            assert max(gaps) <= 2.0, _homing_lines(a)
             if drain is not None:
                 out, err = await asyncio.wait_for(drain.communicate(), 60)
                 assert drain.returncode == 0, err.decode()
                 assert out.decode().strip() == f"node {node_a} drained"
             await _exits(a, timeout=30)
+            # And its operator reads what became of the space (parley's own log, at info).
+            said = a.log_path.read_text(errors="replace")
+            assert f"space {sid}: let go of its home here" in said or (
+                f"space {sid}: handed over to" in said
+            ), _homing_lines(a)
         finally:
             if drain is not None and drain.returncode is None:
                 drain.kill()
@@ -291,6 +297,14 @@ async def test_a_drained_node_hands_its_spaces_on_without_a_long_gap(how: str) -
             await asyncio.gather(*(m.close() for m in [voice, *ears]))
             for person in (host, on_b, on_c):
                 await person.close()
+
+
+def _homing_lines(node: ServerProcess) -> str:
+    """What the node said about its spaces' homes and its going away: why a hand-over was late."""
+    said = node.log_path.read_text(errors="replace").splitlines()
+    words = ("parley", "drain", "shutdown", "Shutting", "Waiting", "Traceback", "Error")
+    lines = [line[-200:] for line in said if any(w in line for w in words) and "HTTP/" not in line]
+    return "\n".join(lines)[-3000:]
 
 
 async def _node_id(deployment: Deployment, node: ServerProcess) -> str:
