@@ -26,6 +26,7 @@ from parley.services.decisions import SpaceDecisions
 from parley.services.features import FeatureSwitches
 from parley.store.accounts import SocialStore
 from parley.store.db import Database
+from parley.store.presence import PresenceStore
 from parley.store.spaces import SpaceStore
 from parley.store.tokens import BotStore
 
@@ -119,7 +120,7 @@ class JoinService:
             return events
 
         async def count_sockets(_events: list[Event], conn: AsyncConnection) -> None:
-            await SpaceStore(conn).connected_many(space_id, list(seqs), self._node_id)
+            await PresenceStore(conn).connected_many(space_id, list(seqs), self._node_id)
 
         await self.decisions.decide(space_id, ids, decide, count_sockets)
         for account_id, seq in seqs.items():
@@ -174,7 +175,7 @@ class JoinService:
         self, space_id: str, account_ids: list[str]
     ) -> Callable[[AsyncConnection], Awaitable[None]]:
         async def count(conn: AsyncConnection) -> None:
-            await SpaceStore(conn).connected_many(space_id, account_ids, self._node_id)
+            await PresenceStore(conn).connected_many(space_id, account_ids, self._node_id)
 
         return count
 
@@ -191,7 +192,7 @@ class JoinService:
 
     async def _unclaimed(self, tickets: Sequence[JoinTicket]) -> None:
         async def hand_back(conn: AsyncConnection) -> None:
-            store = SpaceStore(conn)
+            store = PresenceStore(conn)
             for ticket in tickets:
                 await store.unclaimed(ticket.space_id, ticket.account_id, self._node_id)
 

@@ -19,7 +19,7 @@ from parley.services.common import Clock
 from parley.services.decisions import Decide, SpaceDecisions
 from parley.store.connections import nodes_gone_since, release_node
 from parley.store.db import Database
-from parley.store.spaces import SpaceStore
+from parley.store.presence import PresenceStore
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ class PresenceService:
 
     async def disconnected(self, space_id: str, account_id: str) -> None:
         async with self.db.write() as conn:
-            await SpaceStore(conn).disconnected(space_id, account_id, self.node_id, self.clock())
+            await PresenceStore(conn).disconnected(space_id, account_id, self.node_id, self.clock())
 
     @property
     def node_id(self) -> str:
@@ -94,7 +94,7 @@ class PresenceService:
         # timeout: the grace period is the time the audience waits for them.
         host_away = min(away, HOST_AWAY)
         async with self.db.read() as conn:
-            store = SpaceStore(conn)
+            store = PresenceStore(conn)
             due = await store.hosts_absent_since(now - grace)
             gone = await store.away_since(now - away, host_cutoff=now - host_away)
 
@@ -113,7 +113,7 @@ class PresenceService:
             if (
                 p is None
                 or not p.present
-                or not await SpaceStore(conn).is_away(state.space.id, p.account_id)
+                or not await PresenceStore(conn).is_away(state.space.id, p.account_id)
             ):
                 return []
             return rules.leave(state, account_id, self.clock(), reason="dropped")

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import and_, bindparam, case, delete, insert, or_, select, union_all, update
+from sqlalchemy import bindparam, case, delete, insert, or_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.core.accounts import AccountState
@@ -23,14 +23,12 @@ from parley.core.spaces.model import (
     SpaceStatus,
 )
 from parley.store.among import among, among_named
-from parley.store.connections import count_socket, count_sockets, uncount_socket
 from parley.store.prebuilt import Prebuilt, RowLike
 from parley.store.rows import Columns, Store, columns_of, insert_ignoring_duplicate, record
 from parley.store.tables import accounts, participants, reminders, space_events, spaces
 from parley.store.types import storable_key
 
 STAGE_ROLES = [Role.HOST.value, Role.COHOST.value, Role.SPEAKER.value]
-_one_less = case((participants.c.connections <= 1, 0), else_=participants.c.connections - 1)
 
 # A decision's statements, built once (store/prebuilt.py): a join rush runs them in every batch.
 _SPACE = select(spaces).where(spaces.c.id == bindparam("space_id"))
@@ -58,15 +56,6 @@ _ADD_PARTICIPANTS = Prebuilt(
     columns=["space_id", *(f.name for f in dataclasses.fields(Participant))],
 )
 _ADD_EVENTS = Prebuilt(insert(space_events), columns=["space_id", "seq", "type", "at", "data"])
-# An UPDATE's own columns may not name its other parameters: the space is `in_space` there.
-_CONNECTED = Prebuilt(
-    update(participants)
-    .where(
-        participants.c.space_id == bindparam("in_space"),
-        among_named(participants.c.account_id, "account_ids"),
-    )
-    .values(connections=participants.c.connections + 1, disconnected_at=None)
-)
 
 
 @cache
@@ -341,85 +330,6 @@ class SpaceStore(Store):
         rows = await self.conn.execute(
             select(spaces.c.id).where(
                 spaces.c.host_id == account_id, spaces.c.state == SpaceStatus.LIVE.value
-            )
-        )
-        return list(rows.scalars())
-
-    # --- presence: open event sockets per participant, over all nodes ---------------------
-
-    # Each count is also kept per node (store.connections), for a node that dies holding some.
-
-    async def connected(self, space_id: str, account_id: str, node_id: str) -> None:
-        counted = await self.conn.execute(
-            update(participants)
-            .where(participants.c.space_id == space_id, participants.c.account_id == account_id)
-            .values(connections=participants.c.connections + 1, disconnected_at=None)
-        )
-        if counted.rowcount:
-            await count_socket(self.conn, space_id, account_id, node_id)
-
-    async def connected_many(self, space_id: str, account_ids: Sequence[str], node_id: str) -> None:
-        """`connected` for several participants of one space (a batch of joins), in two
-        statements. Every one of them is a participant: the batch's transaction made them so."""
-        if not account_ids:
-            return
-        await _CONNECTED.run(self.conn, in_space=space_id, account_ids=list(account_ids))
-        await count_sockets(self.conn, space_id, account_ids, node_id)
-
-    async def disconnected(
-        self, space_id: str, account_id: str, node_id: str, now: datetime
-    ) -> None:
-        # One statement: a second UPDATE of the same row in one transaction re-checks its
-        # foreign keys on PostgreSQL, which can deadlock with a decision locking the space.
-        # `disconnected_at` is when a socket last closed; only with none left is anyone away.
-        await self.conn.execute(
-            update(participants)
-            .where(participants.c.space_id == space_id, participants.c.account_id == account_id)
-            .values(connections=_one_less, disconnected_at=now)
-        )
-        await uncount_socket(self.conn, space_id, account_id, node_id)
-
-    async def unclaimed(self, space_id: str, account_id: str, node_id: str) -> None:
-        """The socket a join counted never came here: take the count back. When it was
-        never opened anywhere the participant is as after a join alone; when it was opened
-        on another node and closed, `disconnected_at` says when, and the sweep lets them go."""
-        await self.conn.execute(
-            update(participants)
-            .where(participants.c.space_id == space_id, participants.c.account_id == account_id)
-            .values(connections=_one_less)
-        )
-        await uncount_socket(self.conn, space_id, account_id, node_id)
-
-    async def away_since(self, cutoff: datetime, *, host_cutoff: datetime) -> list[tuple[str, str]]:
-        """(space id, account id) of present participants with no socket since before the
-        cutoff (the host's own cutoff for the host)."""
-        is_host = participants.c.role == Role.HOST.value
-        rows = await self.conn.execute(
-            select(participants.c.space_id, participants.c.account_id)
-            .join(spaces, spaces.c.id == participants.c.space_id)
-            .where(
-                spaces.c.state == SpaceStatus.LIVE.value,
-                participants.c.present,
-                participants.c.connections == 0,
-                or_(
-                    and_(is_host, participants.c.disconnected_at < host_cutoff),
-                    and_(~is_host, participants.c.disconnected_at < cutoff),
-                ),
-            )
-        )
-        return [(r.space_id, r.account_id) for r in rows]
-
-    async def is_away(self, space_id: str, account_id: str) -> bool:
-        query = select(participants.c.connections, participants.c.disconnected_at).where(
-            participants.c.space_id == space_id, participants.c.account_id == account_id
-        )
-        row = (await self.conn.execute(query)).first()
-        return row is not None and row.connections == 0 and row.disconnected_at is not None
-
-    async def hosts_absent_since(self, cutoff: datetime) -> list[str]:
-        rows = await self.conn.execute(
-            select(spaces.c.id).where(
-                spaces.c.state == SpaceStatus.LIVE.value, spaces.c.host_absent_since <= cutoff
             )
         )
         return list(rows.scalars())

@@ -14,7 +14,7 @@ from parley.core.homing import NodeInfo
 from parley.store.connections import nodes_gone_since, release_node
 from parley.store.db import Database
 from parley.store.homes import HomeStore
-from parley.store.spaces import SpaceStore
+from parley.store.presence import PresenceStore
 from parley.store.tables import node_connections, participants
 from tests.support.clients import Person
 from tests.support.servers import fresh_postgres_database, serve
@@ -51,7 +51,7 @@ async def test_a_dead_nodes_sockets_are_taken_back_once_and_the_others_stay() ->
             async with db.write() as conn:  # what the server's join counted, gone with it
                 await conn.execute(update(participants).where(row).values(connections=0))
                 await conn.execute(delete(node_connections))
-                store, homes = SpaceStore(conn), HomeStore(conn)
+                store, homes = PresenceStore(conn), HomeStore(conn)
                 for node_id in ("dead", "dead", "alive"):
                     await store.connected(sid, me, node_id)
                 await homes.advertise(NodeInfo("dead", "http://dead", 0, T0))
@@ -73,11 +73,11 @@ async def test_a_dead_nodes_sockets_are_taken_back_once_and_the_others_stay() ->
             # Its last socket closed: away since then, and nothing left per node.
             closed = T0 + timedelta(seconds=30)
             async with db.write() as conn:
-                await SpaceStore(conn).disconnected(sid, me, "alive", closed)
+                await PresenceStore(conn).disconnected(sid, me, "alive", closed)
             assert await counted() == (0, closed, {})
             # A node's last sockets taken back leave the participant away since it was heard.
             async with db.write() as conn:
-                await SpaceStore(conn).connected(sid, me, "dead")
+                await PresenceStore(conn).connected(sid, me, "dead")
             assert await release("dead") == 1
             assert await counted() == (0, T0, {})
         finally:

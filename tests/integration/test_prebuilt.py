@@ -17,6 +17,7 @@ from parley.store import accounts as store
 from parley.store.accounts import AccountStore, SessionStore
 from parley.store.among import among
 from parley.store.db import Database
+from parley.store.presence import PresenceStore
 from parley.store.rows import record
 from parley.store.spaces import SpaceStore, stored_event
 from parley.store.tables import accounts, participants, sessions, space_events, spaces
@@ -126,7 +127,7 @@ async def test_a_decision_written_and_read_by_prebuilt_statements_is_what_sqlalc
             for k, account_id in enumerate(joiners):
                 events += rules.join(state, account_id, f"pre{k + 1}", T0 + timedelta(seconds=k))
             await store.save(state, events)
-            await store.connected_many(space.id, joiners[:2], "node-a")
+            await PresenceStore(conn).connected_many(space.id, joiners[:2], "node-a")
         async with db.read() as conn:
             rows = await conn.execute(select(participants).order_by(participants.c.joined_at))
             written = {row.account_id: record(Participant, row) for row in rows}
@@ -165,7 +166,7 @@ async def test_a_prebuilt_statement_that_comes_first_runs_in_the_transaction(db:
 
     with pytest.raises(Undone):
         async with db.write() as conn:
-            await SpaceStore(conn).connected_many(space.id, [joiner], "node-a")
+            await PresenceStore(conn).connected_many(space.id, [joiner], "node-a")
             raise Undone
     async with db.read() as conn:
         connections = select(participants.c.connections)

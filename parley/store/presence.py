@@ -1,0 +1,109 @@
+"""Presence: each participant's open event sockets over all nodes, and who has been away.
+
+Each count is also kept per node (store/connections.py), in the same transaction, for a node
+that dies holding some.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, bindparam, case, or_, select, update
+
+from parley.core.spaces.model import Role, SpaceStatus
+from parley.store.among import among_named
+from parley.store.connections import count_socket, count_sockets, uncount_socket
+from parley.store.prebuilt import Prebuilt
+from parley.store.rows import Store
+from parley.store.tables import participants, spaces
+
+_one_less = case((participants.c.connections <= 1, 0), else_=participants.c.connections - 1)
+
+# Built once (store/prebuilt.py): every batch of a join rush counts its sockets with it.
+# An UPDATE's own columns may not name its other parameters: the space is `in_space` there.
+_CONNECTED = Prebuilt(
+    update(participants)
+    .where(
+        participants.c.space_id == bindparam("in_space"),
+        among_named(participants.c.account_id, "account_ids"),
+    )
+    .values(connections=participants.c.connections + 1, disconnected_at=None)
+)
+
+
+class PresenceStore(Store):
+    async def connected(self, space_id: str, account_id: str, node_id: str) -> None:
+        counted = await self.conn.execute(
+            update(participants)
+            .where(participants.c.space_id == space_id, participants.c.account_id == account_id)
+            .values(connections=participants.c.connections + 1, disconnected_at=None)
+        )
+        if counted.rowcount:
+            await count_socket(self.conn, space_id, account_id, node_id)
+
+    async def connected_many(self, space_id: str, account_ids: Sequence[str], node_id: str) -> None:
+        """`connected` for several participants of one space (a batch of joins), in two
+        statements. Every one of them is a participant: the batch's transaction made them so."""
+        if not account_ids:
+            return
+        await _CONNECTED.run(self.conn, in_space=space_id, account_ids=list(account_ids))
+        await count_sockets(self.conn, space_id, account_ids, node_id)
+
+    async def disconnected(
+        self, space_id: str, account_id: str, node_id: str, now: datetime
+    ) -> None:
+        # One statement: a second UPDATE of the same row in one transaction re-checks its
+        # foreign keys on PostgreSQL, which can deadlock with a decision locking the space.
+        # `disconnected_at` is when a socket last closed; only with none left is anyone away.
+        await self.conn.execute(
+            update(participants)
+            .where(participants.c.space_id == space_id, participants.c.account_id == account_id)
+            .values(connections=_one_less, disconnected_at=now)
+        )
+        await uncount_socket(self.conn, space_id, account_id, node_id)
+
+    async def unclaimed(self, space_id: str, account_id: str, node_id: str) -> None:
+        """The socket a join counted never came here: take the count back. When it was
+        never opened anywhere the participant is as after a join alone; when it was opened
+        on another node and closed, `disconnected_at` says when, and the sweep lets them go."""
+        await self.conn.execute(
+            update(participants)
+            .where(participants.c.space_id == space_id, participants.c.account_id == account_id)
+            .values(connections=_one_less)
+        )
+        await uncount_socket(self.conn, space_id, account_id, node_id)
+
+    async def away_since(self, cutoff: datetime, *, host_cutoff: datetime) -> list[tuple[str, str]]:
+        """(space id, account id) of present participants with no socket since before the
+        cutoff (the host's own cutoff for the host)."""
+        is_host = participants.c.role == Role.HOST.value
+        rows = await self.conn.execute(
+            select(participants.c.space_id, participants.c.account_id)
+            .join(spaces, spaces.c.id == participants.c.space_id)
+            .where(
+                spaces.c.state == SpaceStatus.LIVE.value,
+                participants.c.present,
+                participants.c.connections == 0,
+                or_(
+                    and_(is_host, participants.c.disconnected_at < host_cutoff),
+                    and_(~is_host, participants.c.disconnected_at < cutoff),
+                ),
+            )
+        )
+        return [(r.space_id, r.account_id) for r in rows]
+
+    async def is_away(self, space_id: str, account_id: str) -> bool:
+        query = select(participants.c.connections, participants.c.disconnected_at).where(
+            participants.c.space_id == space_id, participants.c.account_id == account_id
+        )
+        row = (await self.conn.execute(query)).first()
+        return row is not None and row.connections == 0 and row.disconnected_at is not None
+
+    async def hosts_absent_since(self, cutoff: datetime) -> list[str]:
+        rows = await self.conn.execute(
+            select(spaces.c.id).where(
+                spaces.c.state == SpaceStatus.LIVE.value, spaces.c.host_absent_since <= cutoff
+            )
+        )
+        return list(rows.scalars())
