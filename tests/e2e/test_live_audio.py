@@ -207,7 +207,12 @@ async def test_listeners_hear_the_stage_and_not_the_muted(
         await analyse(page, "live.connection.remoteStream")
         await until_levels(page, partial(heard, hz=other))
         mix = await watch(page, 0.5)
-        assert all(silent(s, own) for s in mix), [describe(s) for s in mix]
+        # Their own voice is in no reading (in the mix it would be as loud as Lou hears it, -33
+        # dBFS) and not in the median one. Not "silent in every reading": as the page's analyser
+        # starts on a starved machine the floor can stand 50 dB high, and its spread put 440 Hz
+        # at -64 dBFS, 20 dB over that floor, in the first readings (CI), then fell away.
+        assert not any(heard(s, own) for s in mix), [describe(s) for s in mix]
+        assert silent(median(mix), own), [describe(s) for s in mix]
         print(f"{own} Hz speaker hears: {describe(median(mix))} (medians)")
 
     # The host mutes Ada: 440 Hz leaves Lou's ears within half a second, 880 Hz stays.
