@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 
-from parley.store.accounts import AccountStore
 from parley.store.among import among, among_named
 from parley.store.db import Database
 from parley.store.prebuilt import Prebuilt
 from parley.store.tables import accounts
+from tests.support.rows import stored_accounts
 
 T0 = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 _NAMED = Prebuilt(select(accounts.c.id).where(among_named(accounts.c.id, "ids")))
@@ -22,18 +22,7 @@ async def test_among_finds_the_same_rows_on_both_databases(database_url: str) ->
     db = Database(database_url)
     try:
         await db.migrate()
-        ids = [f"{n:032x}" for n in range(1, 6)]
-        async with db.write() as conn:
-            store = AccountStore(conn)
-            for n, id in enumerate(ids):
-                await store.create(
-                    id=id,
-                    handle=f"among{n}",
-                    display_name="x",
-                    password_hash="x",
-                    is_admin=False,
-                    now=T0,
-                )
+        ids = await stored_accounts(db, 5, "among", T0)
         async with db.read() as conn:
 
             async def found(values: list[str]) -> set[str]:

@@ -21,6 +21,7 @@ from parley.store.presence import PresenceStore
 from parley.store.rows import record
 from parley.store.spaces import SpaceStore, stored_event
 from parley.store.tables import accounts, participants, sessions, space_events, spaces
+from tests.support.rows import stored_accounts
 from tests.support.servers import fresh_postgres_database
 
 T0 = datetime(2026, 12, 4, 12, 0, 0, 123456, tzinfo=UTC)
@@ -80,21 +81,6 @@ async def test_the_session_lookup_on_asyncpg_reads_what_sqlalchemy_reads(db: Dat
     assert account.created_at.tzinfo is UTC
 
 
-async def _with_accounts(db: Database, n: int) -> list[str]:
-    ids = [f"{k:032x}" for k in range(1, n + 1)]
-    async with db.write() as conn:
-        for k, account_id in enumerate(ids):
-            await AccountStore(conn).create(
-                id=account_id,
-                handle=f"pre{k}",
-                display_name="x",
-                password_hash="x",
-                is_admin=False,
-                now=T0,
-            )
-    return ids
-
-
 def _live_space(host_id: str) -> Space:
     return Space(
         id="s" * 32,
@@ -115,7 +101,7 @@ async def test_a_decision_written_and_read_by_prebuilt_statements_is_what_sqlalc
     db = Database(database_url)
     try:
         await db.migrate()
-        host, *joiners = await _with_accounts(db, 4)
+        host, *joiners = await stored_accounts(db, 4, "pre", T0)
         space = _live_space(host)
         async with db.write() as conn:
             await SpaceStore(conn).create(space)
@@ -152,7 +138,7 @@ async def test_a_decision_written_and_read_by_prebuilt_statements_is_what_sqlalc
 async def test_a_prebuilt_statement_that_comes_first_runs_in_the_transaction(db: Database) -> None:
     """SQLAlchemy's asyncpg adapter sends BEGIN at its own first statement: a prebuilt one
     coming first begins it, so rolling back undoes it."""
-    host, joiner = await _with_accounts(db, 2)
+    host, joiner = await stored_accounts(db, 2, "pre", T0)
     space = _live_space(host)
     async with db.write() as conn:
         store = SpaceStore(conn)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -25,13 +26,23 @@ T0 = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=6)
 
 
-async def test_a_home_lease_has_one_holder_and_passes_on_only_once_it_ran_out() -> None:
+@contextlib.asynccontextmanager
+async def _a_space() -> AsyncIterator[tuple[Database, str]]:
+    """A fresh PostgreSQL database holding one live space, made through the API; its id."""
     async with fresh_postgres_database() as url:
         with serve(database_url=url) as server:
             host = await Person.sign_up(server.base_url, "host")
             sid = (await host.call("POST", "/spaces", 201, json={"title": "Home"}))["id"]
             await host.close()
         db = Database(url)
+        try:
+            yield db, sid
+        finally:
+            await db.close()
+
+
+async def test_a_home_lease_has_one_holder_and_passes_on_only_once_it_ran_out() -> None:
+    async with _a_space() as (db, sid):
 
         async def claim(node: str, at: datetime) -> tuple[str, int]:
             async with db.write() as conn:
@@ -45,46 +56,34 @@ async def test_a_home_lease_has_one_holder_and_passes_on_only_once_it_ran_out() 
             async with db.write() as conn:
                 return await HomeStore(conn).renew({sid}, node, until=at + LEASE)
 
-        try:
-            assert await claim("a", T0) == ("a", 1)
-            assert await claim("b", T0 + timedelta(seconds=1)) == ("a", 1)  # a holds it
-            assert await renew("a", T0 + timedelta(seconds=2)) == {sid}
-            assert await claim("b", T0 + timedelta(seconds=7)) == ("a", 1)  # renewed until 8 s
-            assert await claim("b", T0 + timedelta(seconds=8)) == ("b", 2)  # a stopped renewing
-            assert await renew("a", T0 + timedelta(seconds=9)) == set()  # a learns it lost it
-            # Once b's lease runs out, nodes racing for the space see one winner.
-            later = T0 + timedelta(seconds=20)
-            winners = await asyncio.gather(*(claim(n, later) for n in ("c", "d", "e", "f")))
-            assert len(set(winners)) == 1 and winners[0][1] == 3
-        finally:
-            await db.close()
+        assert await claim("a", T0) == ("a", 1)
+        assert await claim("b", T0 + timedelta(seconds=1)) == ("a", 1)  # a holds it
+        assert await renew("a", T0 + timedelta(seconds=2)) == {sid}
+        assert await claim("b", T0 + timedelta(seconds=7)) == ("a", 1)  # renewed until 8 s
+        assert await claim("b", T0 + timedelta(seconds=8)) == ("b", 2)  # a stopped renewing
+        assert await renew("a", T0 + timedelta(seconds=9)) == set()  # a learns it lost it
+        # Once b's lease runs out, nodes racing for the space see one winner.
+        later = T0 + timedelta(seconds=20)
+        winners = await asyncio.gather(*(claim(n, later) for n in ("c", "d", "e", "f")))
+        assert len(set(winners)) == 1 and winners[0][1] == 3
 
 
 async def test_a_release_cut_short_as_the_node_stops_still_lets_the_space_go_at_stop() -> None:
     # A room that empties as its node stops releases the space from background work, which
     # the stop cancels: the space must still go at the stop, not when its lease runs out (CI
     # once gave a drained node's listeners 6 s of silence, the default lease).
-    async with fresh_postgres_database() as url:
-        with serve(database_url=url) as server:
-            host = await Person.sign_up(server.base_url, "host")
-            sid = (await host.call("POST", "/spaces", 201, json={"title": "Home"}))["id"]
-            await host.close()
-        db = Database(url)
-        settings = Settings(database_url=url, node_secret=SecretStr("a node secret"))
-        homing = Homing(db, settings, clock=NodeClock())
-        try:
-            assert homing.is_me(await homing.resolve(sid))
-            async with db.write() as other:  # another transaction holds the space's row
-                row = select(space_homes).where(space_homes.c.space_id == sid)
-                await other.execute(row.with_for_update())
-                release = asyncio.create_task(homing.release(sid))
-                await asyncio.sleep(0.3)
-                assert not release.done()  # waiting for the row
-                release.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await release
-            await homing.stop()
-            async with db.read() as conn:
-                assert await HomeStore(conn).home(sid) is None
-        finally:
-            await db.close()
+    async with _a_space() as (db, sid):
+        homing = Homing(db, Settings(node_secret=SecretStr("a node secret")), clock=NodeClock())
+        assert homing.is_me(await homing.resolve(sid))
+        async with db.write() as other:  # another transaction holds the space's row
+            row = select(space_homes).where(space_homes.c.space_id == sid)
+            await other.execute(row.with_for_update())
+            release = asyncio.create_task(homing.release(sid))
+            await asyncio.sleep(0.3)
+            assert not release.done()  # waiting for the row
+            release.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await release
+        await homing.stop()
+        async with db.read() as conn:
+            assert await HomeStore(conn).home(sid) is None

@@ -1,0 +1,25 @@
+"""Rows written straight through the stores, for tests that work below the API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from parley.store.accounts import AccountStore
+from parley.store.db import Database
+
+
+async def stored_accounts(db: Database, n: int, handle_prefix: str, now: datetime) -> list[str]:
+    """The ids of `n` new accounts (1 to n in hex), handled `{handle_prefix}0` onwards."""
+    ids = [f"{k:032x}" for k in range(1, n + 1)]
+    async with db.write() as conn:
+        store = AccountStore(conn)
+        for k, account_id in enumerate(ids):
+            await store.create(
+                id=account_id,
+                handle=f"{handle_prefix}{k}",
+                display_name="x",
+                password_hash="x",
+                is_admin=False,
+                now=now,
+            )
+    return ids
