@@ -18,7 +18,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+import random
 import struct
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,7 +52,14 @@ from aiortc.rtcrtpparameters import (
     RTCRtpSendParameters,
 )
 from aiortc.rtcrtpreceiver import RemoteStreamTrack
-from aiortc.rtp import HeaderExtensionsMap, RtcpSrPacket
+from aiortc.rtp import (
+    HeaderExtensionsMap,
+    RtcpByePacket,
+    RtcpSdesPacket,
+    RtcpSenderInfo,
+    RtcpSourceInfo,
+    RtcpSrPacket,
+)
 from aiortc.rtp import RtpPacket as RtpPacket
 from aiortc.rtp import is_rtcp as _is_rtcp
 from pylibsrtp import Error as SrtpError
@@ -70,6 +79,10 @@ _REPORT_FIGURES = (_NTP_TIMESTAMP, _RTP_TIMESTAMP, _PACKET_COUNT, _OCTET_COUNT)
 # What the sender's last sender report said, and when it went: round-trip times refer to it.
 _LAST_SR = "_RTCRtpSender__lsr"
 _LAST_SR_TIME = "_RTCRtpSender__lsr_time"
+# The sender's RTCP task: started and exited (stop() waits for both), and the CNAME it reports.
+_RTCP_STARTED = "_RTCRtpSender__rtcp_started"
+_RTCP_EXITED = "_RTCRtpSender__rtcp_exited"
+_CNAME = "_RTCRtpSender__cname"
 _CONNECT = "_RTCPeerConnection__connect"
 
 _P = ParamSpec("_P")
@@ -171,29 +184,64 @@ class OutboundRtp:
         setattr(sender, _OCTET_COUNT, octets)
 
 
-def thin_sender_reports(sender: RTCRtpSender, clock: Callable[[], float], every: float) -> None:
-    """Send the sender's RTCP sender reports at most once per `every` seconds (aiortc makes one
-    every 0.5 to 1.5 s; libwebrtc's default for audio is 5 s): each was a compound packet,
-    SRTCP and a send per listener per second. The round-trip time aiortc works out from the
-    receiver reports stays right: a report not sent does not replace the last one sent as what
-    the peer's receiver reports refer to. A BYE always goes."""
-    send = sender._send_rtcp
-    last = -float("inf")
-    sent_as: tuple[object, object] = (None, None)
+def report_every(
+    sender: RTCRtpSender,
+    every: float,
+    before_report: Callable[[], None],
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> None:
+    """Give the sender, before aiortc starts it, an RTCP task that sends a sender report every
+    `every` seconds (randomized between half and one and a half times that, the first after
+    half as long, as RFC 3550 asks) instead of aiortc's every 0.5 to 1.5 s: libwebrtc's default
+    for audio is 5 s, and aiortc's task woke and built a report per listener per second.
+    `before_report` runs just before each report is built (the C fan-out hands over its figures
+    then). Like aiortc's task, it notes what round-trip times refer to, and sends a BYE when the
+    sender stops."""
 
-    async def send_rtcp(packets: list[Any]) -> None:
-        nonlocal last, sent_as
-        if any(isinstance(packet, RtcpSrPacket) for packet in packets):
-            now = clock()
-            if now - last < every:
-                setattr(sender, _LAST_SR, sent_as[0])
-                setattr(sender, _LAST_SR_TIME, sent_as[1])
-                return
-            last = now
-            sent_as = (getattr(sender, _LAST_SR), getattr(sender, _LAST_SR_TIME))
-        await send(packets)
+    async def run_rtcp() -> None:
+        getattr(sender, _RTCP_STARTED).set()
+        interval = every / 2
+        try:
+            while True:
+                await sleep(interval * (0.5 + random.random()))
+                interval = every
+                before_report()
+                await sender._send_rtcp(_sender_report(sender))
+        except asyncio.CancelledError:
+            pass
+        finally:
+            # Even if a report failed: sender.stop() waits for this.
+            try:
+                await sender._send_rtcp([RtcpByePacket(sources=[sender._ssrc])])
+            finally:
+                getattr(sender, _RTCP_EXITED).set()
 
-    sender._send_rtcp = send_rtcp  # type: ignore[method-assign]
+    # send() starts the task with self._run_rtcp(): an attribute of the instance comes first.
+    sender._run_rtcp = run_rtcp  # type: ignore[method-assign]
+
+
+def _sender_report(sender: RTCRtpSender) -> list[Any]:
+    """A sender report and the SDES naming the sender, as aiortc's own task makes them."""
+    ntp_time: int = getattr(sender, _NTP_TIMESTAMP)
+    report: list[Any] = [
+        RtcpSrPacket(
+            ssrc=sender._ssrc,
+            sender_info=RtcpSenderInfo(
+                ntp_timestamp=ntp_time,
+                rtp_timestamp=getattr(sender, _RTP_TIMESTAMP),
+                packet_count=getattr(sender, _PACKET_COUNT) & 0xFFFFFFFF,
+                octet_count=getattr(sender, _OCTET_COUNT) & 0xFFFFFFFF,
+            ),
+        )
+    ]
+    # The peer's receiver reports name this report by the middle of its NTP time.
+    setattr(sender, _LAST_SR, (ntp_time >> 16) & 0xFFFFFFFF)
+    setattr(sender, _LAST_SR_TIME, time.time())
+    cname: str | None = getattr(sender, _CNAME)
+    if cname is not None:
+        item = RtcpSourceInfo(ssrc=sender._ssrc, items=[(1, cname.encode("utf8"))])
+        report.append(RtcpSdesPacket(chunks=[item]))
+    return report
 
 
 def unsend(stream: OutboundRtp, octets: int) -> None:
@@ -471,6 +519,7 @@ _METHODS: tuple[tuple[object, str, tuple[str, ...], bool], ...] = (
     (RTCRtpSender, "send", ("self", "parameters"), True),
     (RTCRtpSender, "_handle_rtcp_packet", ("self", "packet"), True),
     (RTCRtpSender, "_send_rtcp", ("self", "packets"), True),
+    (RTCRtpSender, "_run_rtcp", ("self",), True),
     (RTCRtpReceiver, "_handle_rtp_packet", ("self", "packet", "arrival_time_ms"), True),
     (aiortc.RTCDtlsTransport, "_send_rtp", ("self", "data"), True),
     (_IceConnection, "data_received", ("self", "data", "component"), False),
@@ -516,9 +565,13 @@ async def _object_problems() -> list[str]:
         problems = _attribute_problems(transceiver.sender, ("_ssrc", *_REPORT_FIGURES), int)
         problems += [
             f"RTCRtpSender.{name} is missing"
-            for name in (_LAST_SR, _LAST_SR_TIME)
+            for name in (_LAST_SR, _LAST_SR_TIME, _CNAME)
             if not hasattr(transceiver.sender, name)
         ]
+        problems += _attribute_problems(
+            transceiver.sender, (_RTCP_STARTED, _RTCP_EXITED), asyncio.Event
+        )
+        problems += _call_problems()
         dtls = transceiver.sender.transport
         if not hasattr(dtls, "_rx_srtp"):
             problems.append("RTCDtlsTransport._rx_srtp is missing")
@@ -537,6 +590,20 @@ async def _object_problems() -> list[str]:
     finally:
         if pc is not None:
             await pc.close()
+
+
+# What calls the methods replaced on an instance (report_every): each must still look them up
+# on the instance.
+_CALLS = ((RTCRtpSender.send, "self._run_rtcp()"),)
+
+
+def _call_problems() -> list[str]:
+    problems = [
+        f"{function.__qualname__} no longer calls {call}"
+        for function, call in _CALLS
+        if call not in inspect.getsource(function)
+    ]
+    return problems
 
 
 def _attribute_problems(target: object, names: tuple[str, ...], kind: type) -> list[str]:

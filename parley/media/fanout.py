@@ -9,16 +9,17 @@ sends it: in one call into C for all listeners (native_send.py), or, where that 
 pylibsrtp no longer matches it, one batch per packet from Python (sendpath.py), or, if the
 installed aiortc lacks what either needs, through aiortc's transport
 (aiortc_internals.OutboundRtp.send).
-aiortc still negotiates the connection and sends the RTCP sender reports (one per
-SENDER_REPORT_SECONDS, as libwebrtc does for audio, rather than aiortc's one a second); its
-sender task is parked on a track that never yields, so it costs nothing until the connection
-closes.
+aiortc still negotiates the connection; the sender's RTCP task is one of ours that reports once
+per SENDER_REPORT_SECONDS (as libwebrtc does for audio, rather than aiortc's one a second) with
+the figures of what went; aiortc's sender task is parked on a track that never yields, so it
+costs nothing until the connection closes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Callable
 from fractions import Fraction
@@ -27,14 +28,14 @@ from typing import Any
 from aiortc import MediaStreamError, MediaStreamTrack, RTCRtpSender
 from av.packet import Packet
 
-from parley.media.aiortc_internals import OutboundRtp, ntp_now, on_send, thin_sender_reports
+from parley.media.aiortc_internals import OutboundRtp, ntp_now, on_send, report_every
 from parley.media.native_send import NativeSend, native_send_available
 from parley.media.sendpath import DirectListener, DirectSend, direct_send_available
 
 log = logging.getLogger(__name__)
 
 RTP_CLOCK = 48_000
-# A listener's RTCP sender reports, one per this many seconds at most (aiortc_internals).
+# A listener's RTCP sender reports, one per this many seconds on average (aiortc_internals).
 SENDER_REPORT_SECONDS = 5.0
 
 
@@ -90,7 +91,13 @@ class ProgramFanout:
         """Take over sending for this sender once aiortc starts it (the connection is up)."""
         sender.replaceTrack(ParkedTrack())
         on_send(sender, self._started)
-        thin_sender_reports(sender, asyncio.get_running_loop().time, SENDER_REPORT_SECONDS)
+        report_every(sender, SENDER_REPORT_SECONDS, functools.partial(self._before_report, sender))
+
+    def _before_report(self, sender: RTCRtpSender) -> None:
+        """The figures of what went to this listener, for its sender report to carry."""
+        direct = self._direct_listeners.get(sender)
+        if direct is not None and self.direct is not None:
+            self.direct.sync(direct)
 
     def _started(self, listener: OutboundRtp) -> None:
         self._listeners[listener.sender] = listener

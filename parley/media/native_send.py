@@ -6,11 +6,11 @@ docs/benchmarks.md). Here, per packet, Python writes the header once per layout 
 call: C patches each listener's header, calls libsrtp's srtp_protect on the listener's context
 and sends with sendmmsg. Python looks at each listener only every SYNC_PACKETS packets: that its
 DTLS session and ICE pair are still the ones wired into C (a renomination re-wires it, a closed
-socket or ended DTLS unwires it), and to hand the figures kept in C to aiortc's sender, whose
-RTCP sender reports (every 0.5 to 1.5 s) then carry counts at most that many packets old, each
-report consistent in itself (its packet and octet counts are those of the packet whose RTP and
-NTP timestamps it carries). A listener C cannot reach (a TURN allocation, not a plain socket),
-or not yet connected, goes through DirectSend as before.
+socket or ended DTLS unwires it). The figures kept in C go to aiortc's sender as each of its
+RTCP sender reports is made (`sync`), each report consistent in itself (its packet and octet
+counts are those of the packet whose RTP and NTP timestamps it carries). A listener C cannot
+reach (a TURN allocation, not a plain socket), or not yet connected, goes through DirectSend as
+before.
 
 pylibsrtp's private names are in srtp_internals, checked by `native_send_problems()`; if the check
 fails the fan-out uses DirectSend, and says why once.
@@ -37,9 +37,9 @@ from parley.media.srtp_internals import (
 
 log = logging.getLogger(__name__)
 
-# Every this many packets (500 ms of 20 ms Opus) each listener's wiring is checked and its
-# sender-report figures handed to aiortc (which reports every 5 s: fanout.SENDER_REPORT_SECONDS).
-# Every 10 packets, this took about 2 % of the server's samples at 400 listeners (py-spy).
+# Every this many packets (500 ms of 20 ms Opus) each listener's wiring is checked. Every 10
+# packets, with the figures handed over each time, this took about 2 % of the server's samples
+# at 400 listeners (py-spy); the figures now go only for a sender report (sync()).
 # A share of the listeners is checked after each packet is sent, not all of them before one:
 # all at once held that packet (and the loop) for a few ms every 500 ms at 400 listeners.
 SYNC_PACKETS = 25
@@ -121,6 +121,12 @@ class NativeSend:
             self._python.send(self._unwired, payload, rtp_time)
         self._check_share()
 
+    def sync(self, listener: DirectListener) -> None:
+        """Hand aiortc's sender the figures C keeps for this listener (before a report)."""
+        wired = self._listeners.get(listener)
+        if wired is not None:
+            self._report(listener.stream, self._fanout.stream(wired.slot))
+
     def check(self) -> None:
         """Re-wire each listener whose session or route changed; hand aiortc the figures."""
         for listener in list(self._listeners):
@@ -145,7 +151,6 @@ class NativeSend:
         reachable = route is not None and route.sock is not None and route.open()
         if wired is not None:
             if reachable and wired.session is srtp and wired.route is route:
-                self._report(listener.stream, self._fanout.stream(wired.slot))
                 return
             self._unwire(listener, wired)
         if reachable:

@@ -95,6 +95,9 @@ class DirectSend:
     def close(self) -> None:
         self._listeners.clear()
 
+    def sync(self, listener: DirectListener) -> None:
+        """Nothing to hand over: the sender's figures follow each packet sent from here."""
+
     def send_program(self, payload: bytes, rtp_time: int) -> None:
         """The packet to every listener added."""
         self.send(self._listeners, payload, rtp_time)
