@@ -430,6 +430,30 @@ def thin_rtcp(
     connection.data_received = data_received  # type: ignore[method-assign]
 
 
+def answer_consent_only(connection: _IceConnection, on_consent: Callable[[], None]) -> None:
+    """Stop asking the peer for consent (RFC 7675): aioice sends each connection a STUN request
+    every 5 s and waits for the answer, a cost per listener that servers which only answer
+    (ICE lite, as mediasoup and Janus run) do without. What the peer sends tells instead: its
+    own consent requests, which call `on_consent` once authenticated, and its SRTCP and SRTP
+    (liveness.py), and a connection with neither for a while is dropped (edge.py). Must run
+    before ICE connects, which starts the asking."""
+
+    async def ask_nothing() -> None:
+        return None
+
+    connection.query_consent = ask_nothing  # type: ignore[method-assign]
+    asking = connection._query_consent_task
+    if asking is not None:
+        asking.cancel()
+    check = connection.check_incoming
+
+    def check_incoming(message: Any, addr: tuple[str, int], protocol: Any) -> None:
+        on_consent()  # aioice calls this only for a request that authenticated
+        check(message, addr, protocol)
+
+    connection.check_incoming = check_incoming  # type: ignore[method-assign]
+
+
 def _noting(
     handler: Callable[_P, Awaitable[None]], mark: Callable[[], None]
 ) -> Callable[_P, Coroutine[Any, Any, None]]:
@@ -523,6 +547,8 @@ _METHODS: tuple[tuple[object, str, tuple[str, ...], bool], ...] = (
     (RTCRtpReceiver, "_handle_rtp_packet", ("self", "packet", "arrival_time_ms"), True),
     (aiortc.RTCDtlsTransport, "_send_rtp", ("self", "data"), True),
     (_IceConnection, "data_received", ("self", "data", "component"), False),
+    (_IceConnection, "query_consent", ("self",), True),
+    (_IceConnection, "check_incoming", ("self", "message", "addr", "protocol"), False),
     (RTCPeerConnection, _CONNECT, ("self",), True),
     (HeaderExtensionsMap, "configure", ("self", "parameters"), False),
     (RtpPacket, "serialize", ("self", "extensions_map"), False),
@@ -592,9 +618,13 @@ async def _object_problems() -> list[str]:
             await pc.close()
 
 
-# What calls the methods replaced on an instance (report_every): each must still look them up
-# on the instance.
-_CALLS = ((RTCRtpSender.send, "self._run_rtcp()"),)
+# What calls the methods replaced on an instance (report_every, answer_consent_only): each must
+# still look them up on the instance.
+_CALLS = (
+    (RTCRtpSender.send, "self._run_rtcp()"),
+    (_IceConnection.connect, "self.query_consent()"),
+    (_IceConnection.request_received, "self.check_incoming(message, addr, protocol)"),
+)
 
 
 def _call_problems() -> list[str]:
@@ -603,6 +633,8 @@ def _call_problems() -> list[str]:
         for function, call in _CALLS
         if call not in inspect.getsource(function)
     ]
+    if not hasattr(_IceConnection(ice_controlling=False), "_query_consent_task"):
+        problems.append("aioice Connection._query_consent_task is missing")
     return problems
 
 

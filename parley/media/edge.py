@@ -176,7 +176,7 @@ class Room:
             if peer.closing or self.peers.get(account_id) is not peer:
                 return
             if pc.connectionState == "failed":
-                # ICE gave up (consent lost): the same as going silent.
+                # ICE gave up (its checks failed): the same as going silent.
                 self._lost(peer)
             elif pc.connectionState == "closed":
                 # A clean hang-up (the client closed its connection, maybe to offer anew):
@@ -298,9 +298,9 @@ class Room:
 
     async def _watch(self) -> None:
         """Drop connections that show no sign of life: a browser that vanished without closing
-        (a crashed tab, a network gone) would otherwise hold its place for the ICE consent
-        timeout, about half a minute. Listeners send receiver reports every few seconds,
-        speakers send audio all the time."""
+        (a crashed tab, a network gone) would otherwise hold its place, as this side asks it no
+        ICE consent (liveness.py). Listeners send receiver reports and consent requests every
+        few seconds, speakers send audio all the time."""
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(WATCH_INTERVAL_SECONDS)

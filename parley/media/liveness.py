@@ -12,6 +12,10 @@ parsing, routing and statistics of each were the largest per-listener cost after
 send itself (docs/benchmarks.md). What aiortc keeps of them is the sender's remote-inbound
 statistics (losses, jitter, round-trip time), then that many seconds old at most. A speaker's
 RTCP all goes to aiortc: its sender reports time the reports the server sends back.
+
+The peer's consent requests (RFC 7675, every few seconds from a browser) are signs of life too:
+this side answers them but asks none itself (aiortc_internals.answer_consent_only), as media
+servers that run ICE lite do; a peer that neither asks nor sends is gone, and edge.py drops it.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from collections.abc import Callable
 
 from aiortc import RTCPeerConnection
 
-from parley.media.aiortc_internals import on_packets_from_peer, thin_rtcp
+from parley.media.aiortc_internals import answer_consent_only, on_packets_from_peer, thin_rtcp
 
 LISTENER_RTCP_SECONDS = 5.0
 
@@ -28,13 +32,16 @@ LISTENER_RTCP_SECONDS = 5.0
 def note_signs_of_life(
     pc: RTCPeerConnection, mark: Callable[[], None], *, listener: bool, clock: Callable[[], float]
 ) -> None:
-    """Call `mark` whenever the peer sends RTP or RTCP on any of the connection's transceivers;
-    a `listener`'s RTCP reaches aiortc once per LISTENER_RTCP_SECONDS of `clock`."""
+    """Call `mark` whenever the peer sends RTP or RTCP on any of the connection's transceivers,
+    or asks for consent; a `listener`'s RTCP reaches aiortc once per LISTENER_RTCP_SECONDS of
+    `clock`. This side asks no consent of the peer (answer_consent_only): call this before ICE
+    connects."""
     transports = set()
     for transceiver in pc.getTransceivers():
         on_packets_from_peer(transceiver, mark)
         if transceiver.sender.transport is not None:
             transports.add(transceiver.sender.transport)
-    if listener:
-        for dtls in transports:  # one, bundled
+    for dtls in transports:  # one, bundled
+        answer_consent_only(dtls.transport._connection, mark)
+        if listener:
             thin_rtcp(dtls, mark, clock, LISTENER_RTCP_SECONDS)
