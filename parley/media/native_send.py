@@ -128,7 +128,7 @@ class NativeSend:
             self._report(listener.stream, self._fanout.stream(wired.slot))
 
     def check(self) -> None:
-        """Re-wire each listener whose session or route changed; hand aiortc the figures."""
+        """Re-wire each listener whose session or route changed."""
         for listener in list(self._listeners):
             self._check(listener)
 
