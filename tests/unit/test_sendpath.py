@@ -71,7 +71,7 @@ BREAKAGES: dict[str, tuple[Callable[[pytest.MonkeyPatch], None], str]] = {
         "RTCDtlsTransport._tx_srtp is missing",
     ),
     "the RTP header laid out differently": (
-        lambda mp: mp.setattr(aiortc_internals, "RTP_PATCH_OFFSET", 4),
+        lambda mp: mp.setattr(aiortc_internals.sending, "RTP_PATCH_OFFSET", 4),
         "differs from aiortc's own",
     ),
 }
