@@ -24,7 +24,12 @@ from collections.abc import Callable
 
 from aiortc import RTCPeerConnection
 
-from parley.media.aiortc_internals import answer_consent_only, on_packets_from_peer, thin_rtcp
+from parley.media.aiortc_internals import (
+    answer_consent_only,
+    ice_connection,
+    on_packets_from_peer,
+    thin_rtcp,
+)
 
 LISTENER_RTCP_SECONDS = 5.0
 
@@ -42,6 +47,6 @@ def note_signs_of_life(
         if transceiver.sender.transport is not None:
             transports.add(transceiver.sender.transport)
     for dtls in transports:  # one, bundled
-        answer_consent_only(dtls.transport._connection, mark)
+        answer_consent_only(ice_connection(dtls), mark)
         if listener:
             thin_rtcp(dtls, mark, clock, LISTENER_RTCP_SECONDS)

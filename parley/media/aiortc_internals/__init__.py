@@ -32,6 +32,7 @@ from parley.media.aiortc_internals.connecting import (
 from parley.media.aiortc_internals.receiving import (
     FrameAssembler,
     answer_consent_only,
+    ice_connection,
     jitter_buffer,
     on_packets_from_peer,
     payload_of,
@@ -70,6 +71,7 @@ __all__ = [
     "answer_consent_only",
     "direct_send_problems",
     "header_template",
+    "ice_connection",
     "jitter_buffer",
     "ntp_now",
     "on_packets_from_peer",

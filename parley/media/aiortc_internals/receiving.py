@@ -73,7 +73,7 @@ def thin_rtcp(
     then was parsed, routed and added to the sender's statistics: with a receiver report every
     second or so from each listener, the largest per-listener cost after the program's send
     (docs/benchmarks.md). Those aiortc gets still mark through the sender's handler."""
-    connection = dtls.transport._connection
+    connection = ice_connection(dtls)
     queue = connection.data_received
     last = -float("inf")
 
@@ -93,6 +93,12 @@ def thin_rtcp(
         queue(data, component)
 
     connection.data_received = data_received  # type: ignore[method-assign]
+
+
+def ice_connection(dtls: RTCDtlsTransport) -> _IceConnection:
+    """The aioice connection under a DTLS transport (aiortc keeps it private)."""
+    connection: _IceConnection = dtls.transport._connection
+    return connection
 
 
 def answer_consent_only(connection: _IceConnection, on_consent: Callable[[], None]) -> None:

@@ -200,6 +200,7 @@ def _sender_report(sender: RTCRtpSender) -> list[Any]:
     ]
     # The peer's receiver reports name this report by the middle of its NTP time.
     setattr(sender, _LAST_SR, (ntp_time >> 16) & 0xFFFFFFFF)
+    # Wall-clock time, not the node's clock: aiortc's own handler subtracts it from time.time().
     setattr(sender, _LAST_SR_TIME, time.time())
     cname: str | None = getattr(sender, _CNAME)
     if cname is not None:
