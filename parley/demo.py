@@ -15,6 +15,7 @@ from parley.core.errors import Conflict
 from parley.core.spaces.model import SpaceStatus
 from parley.services.accounts import Caller
 from parley.services.node import Node
+from parley.services.spaces import PersonMove
 
 PASSWORD = "parley-demo"
 BOT = ("jetwatch", "Jet watch")
@@ -61,9 +62,9 @@ async def seed(settings: Settings) -> str:
         space_id = space.space.id
         for person in (grace, alan, katherine):
             await node.joins.join(person, space_id)
-        await node.spaces.add_cohost(ada, space_id, "grace")
+        await node.spaces.on_person(ada, space_id, "grace", PersonMove.ADD_COHOST)
         await node.spaces.raise_hand(alan, space_id)
-        await node.spaces.add_speaker(ada, space_id, "alan")
+        await node.spaces.on_person(ada, space_id, "alan", PersonMove.ADD_SPEAKER)
         await node.spaces.raise_hand(katherine, space_id)
         return space_id
     finally:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
+from enum import StrEnum
 from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -34,6 +35,28 @@ from parley.services.views import SpaceView, StageSnapshot, space_view
 from parley.store.accounts import AccountStore, SocialStore
 from parley.store.db import Database
 from parley.store.spaces import SpaceStore
+
+
+class PersonMove(StrEnum):
+    """What someone in a space can do to another, named by handle (API.md's stage routes)."""
+
+    ADD_SPEAKER = "add_speaker"
+    TO_AUDIENCE = "to_audience"
+    ADD_COHOST = "add_cohost"
+    REMOVE_COHOST = "remove_cohost"
+    MUTE = "mute"
+    REMOVE = "remove"
+
+
+# Each decides in core, given the space, the actor, the target and the time.
+_PERSON_MOVES: Mapping[PersonMove, Callable[[SpaceState, str, str, datetime], list[Event]]] = {
+    PersonMove.ADD_SPEAKER: stage.add_speaker,
+    PersonMove.TO_AUDIENCE: stage.to_audience,
+    PersonMove.ADD_COHOST: stage.add_cohost,
+    PersonMove.REMOVE_COHOST: stage.remove_cohost,
+    PersonMove.MUTE: stage.mute,
+    PersonMove.REMOVE: rules.remove,
+}
 
 RenderLinks = Callable[[Sequence[tuple[str, str]]], Awaitable[list[tuple[TextPart, ...]]]]
 
@@ -254,36 +277,14 @@ class SpaceService:
             space_id, caller, lambda s: stage.lower_hand(s, caller.account.id, self.clock())
         )
 
-    async def _on(
-        self,
-        caller: Caller,
-        space_id: str,
-        handle: str,
-        action: Callable[[SpaceState, str, str, datetime], list[Event]],
-    ) -> None:
+    async def on_person(self, caller: Caller, space_id: str, handle: str, move: PersonMove) -> None:
+        """The caller moves, mutes or removes someone in the space, named by handle."""
         target = await self._account_id(handle)
         me = caller.account.id
+        decide = _PERSON_MOVES[move]
         await self._act(
-            space_id, caller, lambda s: action(s, me, target.id, self.clock()), target.id
+            space_id, caller, lambda s: decide(s, me, target.id, self.clock()), target.id
         )
-
-    async def add_speaker(self, caller: Caller, space_id: str, handle: str) -> None:
-        await self._on(caller, space_id, handle, stage.add_speaker)
-
-    async def to_audience(self, caller: Caller, space_id: str, handle: str) -> None:
-        await self._on(caller, space_id, handle, stage.to_audience)
-
-    async def add_cohost(self, caller: Caller, space_id: str, handle: str) -> None:
-        await self._on(caller, space_id, handle, stage.add_cohost)
-
-    async def remove_cohost(self, caller: Caller, space_id: str, handle: str) -> None:
-        await self._on(caller, space_id, handle, stage.remove_cohost)
-
-    async def mute(self, caller: Caller, space_id: str, handle: str) -> None:
-        await self._on(caller, space_id, handle, stage.mute)
-
-    async def remove(self, caller: Caller, space_id: str, handle: str) -> None:
-        await self._on(caller, space_id, handle, rules.remove)
 
     async def unmute(self, caller: Caller, space_id: str) -> None:
         await self._act(

@@ -26,7 +26,7 @@ from parley.core.ratelimit import LimitName
 from parley.core.spaces.model import Participant, SpaceStatus, SpeakPolicy
 from parley.services.accounts import Caller
 from parley.services.node import Node
-from parley.services.spaces import SpaceService
+from parley.services.spaces import PersonMove, SpaceService
 from parley.services.views import SpaceView
 
 router = APIRouter(prefix="/spaces", tags=["spaces"])
@@ -162,7 +162,6 @@ rush.add_api_route(
 # The caller acting on a space, or on someone in it named by handle: each answers 204 and has
 # no body, so one table holds them. Route names are the operation ids' stems: keep them.
 OnSpace = Callable[[SpaceService, Caller, str], Awaitable[None]]
-OnPerson = Callable[[SpaceService, Caller, str, str], Awaitable[None]]
 
 ON_SPACE: tuple[tuple[APIRouter, str, str, str, OnSpace], ...] = (
     (actions, "POST", "/{space_id}/reminders", "remind", SpaceService.remind),
@@ -174,19 +173,19 @@ ON_SPACE: tuple[tuple[APIRouter, str, str, str, OnSpace], ...] = (
     (actions, "POST", "/{space_id}/unmute", "unmute", SpaceService.unmute),
 )
 
-ON_PERSON: tuple[tuple[str, str, str, OnPerson], ...] = (
-    ("POST", "/{space_id}/speakers/{handle}", "add_speaker", SpaceService.add_speaker),
-    ("DELETE", "/{space_id}/speakers/{handle}", "to_audience", SpaceService.to_audience),
-    ("POST", "/{space_id}/cohosts/{handle}", "add_cohost", SpaceService.add_cohost),
-    ("DELETE", "/{space_id}/cohosts/{handle}", "remove_cohost", SpaceService.remove_cohost),
-    ("POST", "/{space_id}/mute/{handle}", "mute", SpaceService.mute),
-    ("POST", "/{space_id}/remove/{handle}", "remove", SpaceService.remove),
+ON_PERSON: tuple[tuple[str, str, PersonMove], ...] = (
+    ("POST", "/{space_id}/speakers/{handle}", PersonMove.ADD_SPEAKER),
+    ("DELETE", "/{space_id}/speakers/{handle}", PersonMove.TO_AUDIENCE),
+    ("POST", "/{space_id}/cohosts/{handle}", PersonMove.ADD_COHOST),
+    ("DELETE", "/{space_id}/cohosts/{handle}", PersonMove.REMOVE_COHOST),
+    ("POST", "/{space_id}/mute/{handle}", PersonMove.MUTE),
+    ("POST", "/{space_id}/remove/{handle}", PersonMove.REMOVE),
 )
 
 DESCRIPTIONS = {
-    "add_speaker": "Approve a raised hand, or invite someone who did not ask.",
-    "to_audience": "Back to the audience; on a listener, deny their request or withdraw the "
-    "invitation.",
+    PersonMove.ADD_SPEAKER: "Approve a raised hand, or invite someone who did not ask.",
+    PersonMove.TO_AUDIENCE: "Back to the audience; on a listener, deny their request or "
+    "withdraw the invitation.",
 }
 
 
@@ -198,9 +197,9 @@ def _on_space(act: OnSpace) -> Callable[..., Awaitable[Response]]:
     return endpoint
 
 
-def _on_person(act: OnPerson) -> Callable[..., Awaitable[Response]]:
+def _on_person(move: PersonMove) -> Callable[..., Awaitable[Response]]:
     async def endpoint(space_id: str, handle: str, caller: CallerDep, node: NodeDep) -> Response:
-        await act(node.spaces, caller, space_id, handle)
+        await node.spaces.on_person(caller, space_id, handle, move)
         return _done()
 
     return endpoint
@@ -209,14 +208,14 @@ def _on_person(act: OnPerson) -> Callable[..., Awaitable[Response]]:
 def _add_actions() -> None:
     for on, method, path, name, space_act in ON_SPACE:
         on.add_api_route(path, _on_space(space_act), methods=[method], name=name, status_code=204)
-    for method, path, name, person_act in ON_PERSON:
+    for method, path, move in ON_PERSON:
         actions.add_api_route(
             path,
-            _on_person(person_act),
+            _on_person(move),
             methods=[method],
-            name=name,
+            name=move.value,
             status_code=204,
-            description=DESCRIPTIONS.get(name),
+            description=DESCRIPTIONS.get(move),
         )
 
 
