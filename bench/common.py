@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import platform
@@ -17,10 +18,12 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+import aiohttp
 import httpx
 
 RESULTS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+PASSWORD = "benchmark password"
 
 
 @contextlib.asynccontextmanager
@@ -38,6 +41,25 @@ async def fresh_postgres_database() -> AsyncIterator[str]:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()
+
+
+async def sign_up(
+    http: aiohttp.ClientSession, api: str, handles: Sequence[str], limit: int = 1
+) -> list[str]:
+    """Bearer tokens of new accounts with these handles (each its own display name), `limit`
+    signing up at a time."""
+    gate = asyncio.Semaphore(limit)
+
+    async def one(handle: str) -> str:
+        body = {"handle": handle, "password": PASSWORD, "display_name": handle}
+        async with gate:
+            async with http.post(f"{api}/accounts", json=body) as r:
+                r.raise_for_status()
+            async with http.post(f"{api}/sessions", json=body) as r:
+                r.raise_for_status()
+                return str((await r.json())["token"])
+
+    return await asyncio.gather(*(one(h) for h in handles))
 
 
 def raise_fd_limit() -> None:

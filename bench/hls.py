@@ -43,10 +43,9 @@ import av
 import numpy as np
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
-from bench.common import percentile, record, server_process
+from bench.common import percentile, record, server_process, sign_up
 from tests.support.audio import PacedMicrophone
 
-PASSWORD = "benchmark password"
 RATE = 48_000
 FRAME = 960
 CODES = (600.0, 800.0, 1000.0, 1200.0, 1400.0)  # Hz: which burst an onset belongs to
@@ -168,11 +167,7 @@ async def live_space(
     http: aiohttp.ClientSession, api: str
 ) -> tuple[str, RTCPeerConnection, CodedBursts]:
     """A space whose host is unmuted and sends coded bursts over WebRTC."""
-    body = {"handle": "host", "password": PASSWORD, "display_name": "Host"}
-    async with http.post(f"{api}/accounts", json=body) as r:
-        r.raise_for_status()
-    async with http.post(f"{api}/sessions", json=body) as r:
-        token = (await r.json())["token"]
+    (token,) = await sign_up(http, api, ["host"])
     auth = {"Authorization": f"Bearer {token}"}
     async with http.post(f"{api}/spaces", json={"title": "bench"}, headers=auth) as r:
         space_id = str((await r.json())["id"])

@@ -35,31 +35,15 @@ from bench.common import (
     percentile,
     record,
     server_process,
+    sign_up,
 )
 
-PASSWORD = "benchmark password"
 SERVER_CORE, LOAD_CORE = "0", 1
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 class RunFailed(RuntimeError):
     """Not every client joined: the run is a failure, not a row."""
-
-
-async def _accounts(http: aiohttp.ClientSession, api: str, n: int, limit: int) -> list[str]:
-    """Bearer tokens of n new accounts."""
-    gate = asyncio.Semaphore(limit)
-
-    async def one(i: int) -> str:
-        body = {"handle": f"b{i}", "password": PASSWORD, "display_name": f"b{i}"}
-        async with gate:
-            async with http.post(f"{api}/accounts", json=body) as r:
-                r.raise_for_status()
-            async with http.post(f"{api}/sessions", json=body) as r:
-                r.raise_for_status()
-                return str((await r.json())["token"])
-
-    return await asyncio.gather(*(one(i) for i in range(n)))
 
 
 class Listener:
@@ -140,7 +124,7 @@ async def _measure(
     connector = aiohttp.TCPConnector(limit=0)
     timeout = aiohttp.ClientTimeout(total=300)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
-        host_token, *tokens = await _accounts(http, api, n + 1, concurrency)
+        host_token, *tokens = await sign_up(http, api, [f"b{i}" for i in range(n + 1)], concurrency)
         auth = {"Authorization": f"Bearer {host_token}"}
         async with http.post(f"{api}/spaces", json={"title": "bench"}, headers=auth) as r:
             r.raise_for_status()

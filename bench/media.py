@@ -15,8 +15,9 @@
 The load client must be light, so listeners neither decrypt nor decode: once connected, each
 listener's UDP socket counts the SRTP datagrams it receives and hands only every 25th to aiortc
 (which keeps the statistics its RTCP receiver reports are made of, sent as a real client would);
-DTLS, STUN and RTCP still go through aiortc. The listeners run in a child process; the speaker and
-the probe (which decrypts and keeps every packet) in this one. The server is a real `parley
+DTLS, STUN and RTCP still go through aiortc (media_clients.py). The listeners run in a child
+process (media_fleet.py); the speaker and the probe (which decrypts and keeps every packet) in
+this one. The server is a real `parley
 serve` process (server_process()) pinned to one core, the load to the other (taskset,
 sched_setaffinity). A run where not every listener connects, or one falls below full rate,
 is a failure: its row says so, and the command exits non-zero.
@@ -32,366 +33,42 @@ from __future__ import annotations
 import argparse
 import asyncio
 import bisect
-import contextlib
 import json
-import multiprocessing
 import os
 import re
 import shutil
 import sys
 import time
-import traceback
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import numpy as np
-from aiortc import (
-    RTCConfiguration,
-    RTCPeerConnection,
-    RTCRtpReceiver,
-    RTCRtpTransceiver,
-    RTCSessionDescription,
-)
-from aiortc.rtcrtpreceiver import StreamStatistics
-from aiortc.rtp import RtpPacket, is_rtcp
 from av import CodecContext, Packet
 from av.audio.codeccontext import AudioCodecContext
 
 from bench.common import percentile, record, server_process
-from tests.support.audio import PacedMicrophone
+from bench.media_clients import (
+    FRAME,
+    PACKETS_PER_SECOND,
+    PASS_EVERY,
+    RATE,
+    Voice,
+    client_session,
+    connect,
+    live_stage,
+)
+from bench.media_fleet import Fleet, machine_cpu_seconds
 
-PASSWORD = "benchmark password"
-RATE = 48_000
-FRAME = 960  # 20 ms, one Opus packet
-PACKETS_PER_SECOND = RATE / FRAME
 # A listener is "at full rate" if it got at least this share of the packets the program has.
 FULL_RATE = 0.95
 BURST_PERIOD_FRAMES = 15  # a burst every 300 ms...
 BURST_FRAMES = 2  # ...of 40 ms of tone
-BURST_HZ = 1000.0
 # A decoded packet with a sample louder than this carries the tone (its peak is 8,191); silence
 # decodes to 0.
 LOUD_PEAK = 1000
-# Name-mangled private attribute of RTCRtpReceiver: what its RTCP receiver reports are made of.
-STREAMS_ATTRIBUTE = "_RTCRtpReceiver__remote_streams"
-
-
-# -- accounts ------------------------------------------------------------------------------
-
-
-async def _accounts(
-    http: aiohttp.ClientSession, api: str, handles: list[str], limit: int
-) -> list[str]:
-    """Bearer tokens of new accounts with these handles."""
-    gate = asyncio.Semaphore(limit)
-
-    async def one(handle: str) -> str:
-        body = {"handle": handle, "password": PASSWORD, "display_name": handle}
-        async with gate:
-            async with http.post(f"{api}/accounts", json=body) as r:
-                r.raise_for_status()
-            async with http.post(f"{api}/sessions", json=body) as r:
-                r.raise_for_status()
-                return str((await r.json())["token"])
-
-    return await asyncio.gather(*(one(h) for h in handles))
-
-
-async def _call(http: aiohttp.ClientSession, method: str, url: str, token: str) -> Any:
-    async with http.request(method, url, headers={"Authorization": f"Bearer {token}"}) as r:
-        r.raise_for_status()
-        return await r.json() if r.status != 204 else None
-
-
-@dataclass
-class Stage:
-    """A live space with one unmuted speaker on stage, and tokens of listeners who joined it."""
-
-    space_id: str
-    speaker: str
-    probe: str
-    listeners: list[str]
-
-
-async def _stage(http: aiohttp.ClientSession, api: str, listeners: int, limit: int) -> Stage:
-    names = ["host", "speaker", "probe", *(f"l{i}" for i in range(listeners))]
-    host, speaker, probe, *others = await _accounts(http, api, names, limit)
-    async with http.post(
-        f"{api}/spaces", json={"title": "bench"}, headers={"Authorization": f"Bearer {host}"}
-    ) as r:
-        r.raise_for_status()
-        space_id = str((await r.json())["id"])
-    gate = asyncio.Semaphore(limit)
-
-    async def join(token: str) -> None:
-        async with gate:
-            await _call(http, "POST", f"{api}/spaces/{space_id}/join", token)
-
-    await asyncio.gather(*(join(t) for t in [speaker, probe, *others]))
-    await _call(http, "POST", f"{api}/spaces/{space_id}/hand", speaker)
-    await _call(http, "POST", f"{api}/spaces/{space_id}/speakers/speaker", host)
-    await _call(http, "POST", f"{api}/spaces/{space_id}/unmute", speaker)
-    return Stage(space_id, speaker, probe, others)
-
-
-# -- clients -------------------------------------------------------------------------------
-
-
-class Voice(PacedMicrophone):
-    """A microphone: a 1 kHz tone, continuous or in bursts. Notes when the first frame of each
-    burst is handed to aiortc's sender (which encodes it at once)."""
-
-    def __init__(self, period_frames: int = 1, burst_frames: int = 1) -> None:
-        super().__init__()
-        self.period = period_frames
-        self.burst = burst_frames
-        self.onsets: list[float] = []  # time.monotonic() of each burst's first frame
-        t = np.arange(FRAME * period_frames) / RATE
-        self._wave = (0.25 * 32767 * np.sin(2 * np.pi * BURST_HZ * t)).astype(np.int16)
-        self._wave[FRAME * burst_frames :] = 0
-
-    def samples(self, index: int) -> np.ndarray:
-        at = (index % self.period) * FRAME
-        if self.period > 1 and at == 0:
-            self.onsets.append(time.monotonic())
-        return self._wave[at : at + FRAME]
-
-
-@dataclass
-class Counter:
-    packets: int = 0
-    bytes: int = 0
-
-
-Handler = Callable[[RtpPacket, int], Awaitable[None]]
-
-
-def _light_receiver(
-    receiver: RTCRtpReceiver, counter: Counter, keep: list[tuple[float, bytes]] | None = None
-) -> None:
-    """Replace the receiver's packet handler: count (and maybe keep) packets, decode nothing.
-    The statistics its RTCP receiver reports are made of are kept, so the server still hears
-    from the listener (it drops connections that go quiet)."""
-    streams: dict[int, StreamStatistics] = getattr(receiver, STREAMS_ATTRIBUTE)
-
-    async def handle(packet: RtpPacket, arrival_time_ms: int) -> None:
-        if keep is not None:
-            keep.append((time.monotonic(), packet.payload))
-        counter.packets += 1
-        counter.bytes += len(packet.payload)
-        stats = streams.get(packet.ssrc)
-        if stats is None:
-            stats = streams[packet.ssrc] = StreamStatistics(RATE)
-        stats.add(packet)
-
-    receiver._handle_rtp_packet = handle  # type: ignore[method-assign]
-
-
 # Hundreds of sign-ups at once: the argon2 gate's short queue (503 busy) is not measured here.
 SERVER_ENV = {"PARLEY_ARGON2_QUEUE": "10000"}
-# Every this many SRTP datagrams, a listener hands one to aiortc: enough for its receiver reports.
-PASS_EVERY = 25
-
-
-def _count_datagrams(pc: RTCPeerConnection, counter: Counter) -> None:
-    """Count the connection's incoming SRTP datagrams at its UDP socket, before aiortc: only
-    every PASS_EVERY-th, and everything that is not RTP (STUN, DTLS, RTCP), goes on to aiortc."""
-    connection = pc.getTransceivers()[0].receiver.transport.transport._connection
-    for protocol in connection._protocols:
-        original = protocol.datagram_received
-
-        def received(data: bytes | str, addr: tuple[Any, ...], original: Any = original) -> None:
-            if (
-                isinstance(data, bytes)
-                and len(data) > 12
-                and 128 <= data[0] < 192
-                and not is_rtcp(data)
-            ):
-                counter.packets += 1
-                counter.bytes += len(data)
-                if counter.packets % PASS_EVERY:
-                    return
-            original(data, addr)
-
-        protocol.datagram_received = received  # type: ignore[method-assign]
-
-
-def _record_sent(transceiver: RTCRtpTransceiver, sent: list[tuple[float, bytes]]) -> None:
-    """Keep (time, payload) of every RTP packet the sender hands to its transport (which the
-    sender's RTCP reports go through too)."""
-    transport = transceiver.sender.transport
-    original = transport._send_rtp
-
-    async def send(data: bytes) -> None:
-        await original(data)
-        if not is_rtcp(data):
-            sent.append((time.monotonic(), RtpPacket.parse(data).payload))
-
-    transport._send_rtp = send  # type: ignore[method-assign]
-
-
-@dataclass
-class Peer:
-    pc: RTCPeerConnection
-    counter: Counter = field(default_factory=Counter)
-    received: list[tuple[float, bytes]] | None = None
-    sent: list[tuple[float, bytes]] | None = None
-
-
-async def _connect(
-    http: aiohttp.ClientSession,
-    api: str,
-    space_id: str,
-    token: str,
-    *,
-    voice: Voice | None = None,
-    keep: bool = False,
-    light: bool = False,
-) -> Peer:
-    """Offer (receive only, or send a voice and receive), POST it, apply the answer, wait until
-    connected."""
-    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))  # loopback: no STUN
-    peer = Peer(pc, received=[] if keep else None)
-    if voice is None:
-        transceiver = pc.addTransceiver("audio", direction="recvonly")
-    else:
-        pc.addTrack(voice)
-        transceiver = pc.getTransceivers()[0]
-        peer.sent = []
-        _record_sent(transceiver, peer.sent)
-    _light_receiver(transceiver.receiver, peer.counter, peer.received)
-    connected = asyncio.Event()
-
-    @pc.on("connectionstatechange")
-    def _changed() -> None:
-        if pc.connectionState in ("connected", "failed", "closed"):
-            connected.set()
-
-    await pc.setLocalDescription(await pc.createOffer())
-    offer = pc.localDescription
-    async with http.post(
-        f"{api}/spaces/{space_id}/media",
-        json={"sdp": offer.sdp, "type": offer.type},
-        headers={"Authorization": f"Bearer {token}"},
-    ) as r:
-        r.raise_for_status()
-        answer = await r.json()
-    await pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type=answer["type"]))
-    await asyncio.wait_for(connected.wait(), 60)
-    if pc.connectionState != "connected":
-        raise RuntimeError(f"connection {pc.connectionState}")
-    if light:
-        _count_datagrams(pc, peer.counter)
-    return peer
-
-
-# -- the listeners, in a process of their own ----------------------------------------------
-
-
-@dataclass
-class Mark:
-    """A look at the listeners: when, the client's CPU, and each listener's counters."""
-
-    at: float
-    cpu: float
-    packets: list[int]
-    bytes: list[int]
-    connected: int
-
-
-def _fleet_process(
-    api: str, space_id: str, tokens: list[str], limit: int, conn: Connection
-) -> None:
-    try:
-        asyncio.run(_fleet(api, space_id, tokens, limit, conn))
-    except Exception:
-        conn.send(("error", traceback.format_exc()))
-
-
-async def _fleet(api: str, space_id: str, tokens: list[str], limit: int, conn: Connection) -> None:
-    timeout = aiohttp.ClientTimeout(total=120)
-    async with aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=0), timeout=timeout
-    ) as http:
-        gate = asyncio.Semaphore(limit)
-
-        async def one(token: str) -> Peer | None:
-            async with gate:
-                try:
-                    return await _connect(http, api, space_id, token, light=True)
-                except Exception as exc:
-                    print(f"listener failed to connect: {exc!r}", file=sys.stderr)
-                    return None
-
-        started = time.monotonic()
-        connecting = await asyncio.gather(*(one(t) for t in tokens))
-        peers = [p for p in connecting if p is not None]
-        conn.send(("ready", (time.monotonic() - started, len(peers))))
-        while True:
-            message = await asyncio.to_thread(conn.recv)
-            if message != "mark":
-                break
-            conn.send(
-                Mark(
-                    time.monotonic(),
-                    time.process_time(),
-                    [p.counter.packets for p in peers] + [0] * (len(tokens) - len(peers)),
-                    [p.counter.bytes for p in peers] + [0] * (len(tokens) - len(peers)),
-                    sum(p.pc.connectionState == "connected" for p in peers),
-                )
-            )
-        await asyncio.gather(*(p.pc.close() for p in peers))
-    conn.send(("closed", 0.0))
-
-
-class Fleet:
-    """Listeners connecting from a child process, looked at on request."""
-
-    def __init__(self, api: str, space_id: str, tokens: list[str], limit: int) -> None:
-        context = multiprocessing.get_context("spawn")
-        self.conn, child = context.Pipe()
-        self.process = context.Process(
-            target=_fleet_process, args=(api, space_id, tokens, limit, child), daemon=True
-        )
-        self.process.start()
-
-    async def _receive(self) -> Any:
-        reply = await asyncio.to_thread(self.conn.recv)
-        if isinstance(reply, tuple) and reply[0] == "error":
-            raise RuntimeError(f"listener process failed:\n{reply[1]}")
-        return reply
-
-    async def ready(self) -> tuple[float, int]:
-        """Seconds it took to connect the listeners, and how many connected."""
-        kind, (seconds, connected) = await self._receive()
-        assert kind == "ready", kind
-        return float(seconds), int(connected)
-
-    async def mark(self) -> Mark:
-        self.conn.send("mark")
-        reply = await self._receive()
-        assert isinstance(reply, Mark)
-        return reply
-
-    async def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.conn.send("stop")
-            await asyncio.wait_for(self._receive(), 60)
-        self.process.join(10)
-        if self.process.is_alive():
-            self.process.terminate()
-            self.process.join()
-
-
-def _machine_cpu_seconds() -> float:
-    """CPU time the whole machine has been busy (all cores, every process), from /proc/stat."""
-    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    ticks = sum(fields[:8]) - fields[3] - fields[4]  # all but idle and iowait; no guests twice
-    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 # -- 1. listeners per core -----------------------------------------------------------------
@@ -428,12 +105,9 @@ async def listeners_per_core(
 ) -> dict[str, float]:
     with server_process(server_cpu, **SERVER_ENV) as server:
         api = f"{server.base}/api/v1"
-        timeout = aiohttp.ClientTimeout(total=120)
-        async with aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=0), timeout=timeout
-        ) as http:
-            stage = await _stage(http, api, n, 50)
-            speaker = await _connect(http, api, stage.space_id, stage.speaker, voice=Voice())
+        async with client_session() as http:
+            stage = await live_stage(http, api, n, 50)
+            speaker = await connect(http, api, stage.space_id, stage.speaker, voice=Voice())
             fleet = Fleet(api, stage.space_id, stage.listeners, limit)
             try:
                 setup, _ = await fleet.ready()
@@ -441,11 +115,11 @@ async def listeners_per_core(
                 # (at 200 listeners, 48 % of the server's core 3 s after, 41 % 12 s after).
                 await asyncio.sleep(settle)
                 before, cpu_before = await fleet.mark(), server.cpu_seconds()
-                own_before, machine_before = time.process_time(), _machine_cpu_seconds()
+                own_before, machine_before = time.process_time(), machine_cpu_seconds()
                 await asyncio.sleep(seconds)
                 after, cpu_after = await fleet.mark(), server.cpu_seconds()
                 own = time.process_time() - own_before
-                machine = _machine_cpu_seconds() - machine_before
+                machine = machine_cpu_seconds() - machine_before
                 rss = server.rss_mib()
                 if profile is not None:
                     spy, output, native = profile
@@ -543,13 +217,10 @@ async def added_latency(
     fleets: list[Fleet] = []
     with server_process(server_cpu, **SERVER_ENV) as server:
         api = f"{server.base}/api/v1"
-        timeout = aiohttp.ClientTimeout(total=120)
-        async with aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=0), timeout=timeout
-        ) as http:
-            stage = await _stage(http, api, max(levels), 50)
-            speaker = await _connect(http, api, stage.space_id, stage.speaker, voice=voice)
-            probe = await _connect(http, api, stage.space_id, stage.probe, keep=True)
+        async with client_session() as http:
+            stage = await live_stage(http, api, max(levels), 50)
+            speaker = await connect(http, api, stage.space_id, stage.speaker, voice=voice)
+            probe = await connect(http, api, stage.space_id, stage.probe, keep=True)
             offered = connected = 0
             try:
                 await asyncio.sleep(2)
@@ -561,11 +232,11 @@ async def added_latency(
                         offered, connected = level, connected + up
                         await asyncio.sleep(3)
                     start, cpu = time.monotonic(), server.cpu_seconds()
-                    machine = _machine_cpu_seconds()
+                    machine = machine_cpu_seconds()
                     await asyncio.sleep(window)
                     end = time.monotonic()
                     cpu = server.cpu_seconds() - cpu
-                    machine = _machine_cpu_seconds() - machine
+                    machine = machine_cpu_seconds() - machine
                     phases.append(
                         Phase(
                             level,
