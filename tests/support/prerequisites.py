@@ -18,6 +18,8 @@ from typing import NoReturn
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
+# Without it Chromium draws a reaction's emoji as an empty box, in the screenshots too.
+EMOJI_FONT = Path("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf")
 POSTGRES_ADDRESS = ("127.0.0.1", 5432)
 REDIS_ADDRESS = ("127.0.0.1", 6379)
 INSTALL = "make system-deps  (as root: installs system-packages.txt, starts PostgreSQL and Redis)"
@@ -33,6 +35,10 @@ def _answers(address: tuple[str, int]) -> str | None:
 
 def chromium_problem() -> str | None:
     return None if CHROMIUM.exists() else f"no Chromium at {CHROMIUM}"
+
+
+def emoji_font_problem() -> str | None:
+    return None if EMOJI_FONT.exists() else f"no emoji font at {EMOJI_FONT}"
 
 
 def turnserver_problem() -> str | None:
@@ -80,6 +86,7 @@ class Prerequisite:
 PREREQUISITES = (
     Prerequisite("browser", chromium_problem),
     Prerequisite("browser", npm_problem),
+    Prerequisite("browser", emoji_font_problem),
     Prerequisite("node", node_problem),
     Prerequisite("postgres", postgres_problem),
     Prerequisite("redis", redis_problem),
