@@ -132,7 +132,7 @@ function accountRow(a, refresh) {
   return h(
     "tr",
     {},
-    h("td", { id: nameId }, h("a", { href: `#/u/${a.handle}` }, `@${a.handle}`), h("br"), h("span", { class: "hint" }, a.display_name), a.is_admin ? h("span", { class: "tag" }, " moderator") : null),
+    h("td", { id: nameId }, h("a", { href: `#/u/${a.handle}` }, `@${a.handle}`), h("br"), h("span", { class: "hint" }, a.display_name), a.is_admin ? [" ", h("span", { class: "tag" }, "moderator")] : null),
     h("td", {}, h("span", { class: `state-${a.state}` }, a.state)),
     h("td", {}, toggle, form),
   );

@@ -79,10 +79,14 @@ function tokenItem(token, refresh) {
   return h(
     "li",
     { class: "token" },
-    h("strong", {}, token.name),
-    ` for @${token.account.handle} · `,
-    h("span", { class: "scopes" }, token.scopes.join(", ")),
-    h("span", { class: "hint" }, ` · last used ${when(token.last_used_at)}`),
+    h(
+      "span",
+      { class: "token-what" },
+      h("strong", {}, token.name),
+      ` for @${token.account.handle} · `,
+      h("span", { class: "scopes" }, token.scopes.join(", ")),
+      h("span", { class: "hint" }, ` · last used ${when(token.last_used_at)}`),
+    ),
     revoke,
     box,
   );
