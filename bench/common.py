@@ -70,13 +70,28 @@ def processes_cpu_seconds(names: frozenset[str] = BACKING_SERVICES) -> float:
     """User + system CPU time so far of the running processes with these names, with that of
     their children that ended (PostgreSQL's backends), so a difference spans a whole run."""
     ticks = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError):
-            text = stat.read_text()
-            name, after = text[text.index("(") + 1 :].rsplit(")", 1)
-            if name in names:
-                ticks += sum(int(f) for f in after.split()[11:15])
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                name, fields = _process_stat(entry.name)
+                if name in names:
+                    ticks += sum(int(f) for f in fields[11:15])
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu_seconds() -> float:
+    """CPU time the whole machine has been busy (all cores, every process), from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    ticks = sum(fields[:8]) - fields[3] - fields[4]  # all but idle and iowait; no guests twice
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _process_stat(pid: int | str) -> tuple[str, list[str]]:
+    """A process's name and the fields after it in /proc/<pid>/stat (from utime, the 14th, at
+    index 11); the name sits in parentheses and may hold spaces and parentheses itself."""
+    text = Path(f"/proc/{pid}/stat").read_text()
+    name, after = text[text.index("(") + 1 :].rsplit(")", 1)
+    return name, after.split()
 
 
 def raise_fd_limit() -> None:
@@ -113,7 +128,7 @@ class ServerProcess:
         total = 0.0
         for pid in self.pids():
             with contextlib.suppress(OSError):
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                _name, fields = _process_stat(pid)
                 total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
         return total
 

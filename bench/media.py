@@ -47,7 +47,7 @@ import numpy as np
 from av import CodecContext, Packet
 from av.audio.codeccontext import AudioCodecContext
 
-from bench.common import percentile, record, server_process
+from bench.common import machine_cpu_seconds, percentile, record, server_process
 from bench.media_clients import (
     FRAME,
     PACKETS_PER_SECOND,
@@ -58,7 +58,7 @@ from bench.media_clients import (
     connect,
     live_stage,
 )
-from bench.media_fleet import Fleet, machine_cpu_seconds
+from bench.media_fleet import Fleet
 
 # A listener is "at full rate" if it got at least this share of the packets the program has.
 FULL_RATE = 0.95

@@ -6,13 +6,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import multiprocessing
-import os
 import sys
 import time
 import traceback
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any
 
 from bench.media_clients import Peer, client_session, connect
@@ -108,10 +106,3 @@ class Fleet:
         if self.process.is_alive():
             self.process.terminate()
             self.process.join()
-
-
-def machine_cpu_seconds() -> float:
-    """CPU time the whole machine has been busy (all cores, every process), from /proc/stat."""
-    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    ticks = sum(fields[:8]) - fields[3] - fields[4]  # all but idle and iowait; no guests twice
-    return ticks / os.sysconf("SC_CLK_TCK")
