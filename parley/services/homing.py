@@ -46,6 +46,10 @@ class Homing:
         self.on_lost: Callable[[str], None] = lambda _space_id: None
         self.load: Callable[[], int] = lambda: 0
         self._renewer: asyncio.Task[None] | None = None
+        # Claims, releases, hand-overs and renewals take turns: each changes the database and
+        # then `held`, and a renewal that read `held` before a release and the database after
+        # it would take the space for lost and close the room that holds it now.
+        self._turn = asyncio.Lock()
 
     @property
     def enabled(self) -> bool:
@@ -70,15 +74,16 @@ class Homing:
 
     async def resolve(self, space_id: str) -> Home:
         """The space's home, which becomes this node when nobody holds a lease on it."""
-        now = self.clock.now()
-        async with self.db.write() as conn:
-            home = await HomeStore(conn).claim(
-                space_id, self.node_id, self.url, now=now, until=now + self.lease
-            )
-        assert home is not None  # claimed, or someone else's
-        if self.is_me(home):
-            self.held[space_id] = home
-        return home
+        async with self._turn:
+            now = self.clock.now()
+            async with self.db.write() as conn:
+                home = await HomeStore(conn).claim(
+                    space_id, self.node_id, self.url, now=now, until=now + self.lease
+                )
+            assert home is not None  # claimed, or someone else's
+            if self.is_me(home):
+                self.held[space_id] = home
+            return home
 
     async def current(self, space_id: str) -> Home | None:
         """The space's home as the database has it, claiming nothing."""
@@ -89,11 +94,13 @@ class Homing:
     async def release(self, space_id: str) -> None:
         # Forgotten only once the database has let it go: a release cancelled on its way (a
         # room closing as the node stops) leaves the space to `stop`, not to its lease's end.
-        if space_id in self.held:
+        async with self._turn:
+            if space_id not in self.held:
+                return
             async with self.db.write() as conn:
                 await HomeStore(conn).release(space_id, self.node_id)
             self.held.pop(space_id, None)
-            log.info("space %s: let go of its home here", space_id)
+        log.info("space %s: let go of its home here", space_id)
 
     async def hand_over(self, space_id: str, candidates: set[str]) -> NodeInfo | None:
         """This node is going away: give the space to another node, one of `candidates` (nodes
@@ -103,15 +110,16 @@ class Homing:
             return None
         others = [n for n in await self.nodes() if n.node_id != self.node_id]
         chosen = [n for n in others if n.node_id in candidates] or others
-        async with self.db.write() as conn:
-            store = HomeStore(conn)
-            until = self.clock.now() + self.lease
-            if chosen and await store.hand_over(space_id, self.node_id, chosen[0], until=until):
-                to: NodeInfo | None = chosen[0]
-            else:
-                await store.release(space_id, self.node_id)
-                to = None
-        self.held.pop(space_id, None)  # as in release: once the database agreed
+        async with self._turn:
+            async with self.db.write() as conn:
+                store = HomeStore(conn)
+                until = self.clock.now() + self.lease
+                if chosen and await store.hand_over(space_id, self.node_id, chosen[0], until=until):
+                    to: NodeInfo | None = chosen[0]
+                else:
+                    await store.release(space_id, self.node_id)
+                    to = None
+            self.held.pop(space_id, None)  # as in release: once the database agreed
         return to
 
     async def nodes(self) -> list[NodeInfo]:
@@ -133,15 +141,18 @@ class Homing:
                 log.exception("could not renew home leases; trying again")
 
     async def _renew(self) -> None:
-        spaces = set(self.held)
-        async with self.db.write() as conn:
-            kept = await HomeStore(conn).renew(
-                spaces, self.node_id, until=self.clock.now() + self.lease
-            )
-        for space_id in spaces - kept:
-            if self.held.pop(space_id, None) is not None:
-                log.warning("space %s: another node took its home lease", space_id)
-                self.on_lost(space_id)
+        async with self._turn:
+            spaces = set(self.held)
+            async with self.db.write() as conn:
+                kept = await HomeStore(conn).renew(
+                    spaces, self.node_id, until=self.clock.now() + self.lease
+                )
+            lost = spaces - kept
+            for space_id in lost:
+                del self.held[space_id]
+        for space_id in lost:
+            log.warning("space %s: another node took its home lease", space_id)
+            self.on_lost(space_id)
 
     async def _advertise(self) -> None:
         me = NodeInfo(self.node_id, self.url, self.load(), self.clock.now())

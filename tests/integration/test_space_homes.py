@@ -1,15 +1,18 @@
-"""A space's home lease in PostgreSQL: one holder at a time, taken over only once it ran out."""
+"""A space's home lease in PostgreSQL: one holder at a time, taken over only once it ran out, and
+never lost to this node's own comings and goings (a renewal beside a release)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.config import Settings
 from parley.services.common import NodeClock
@@ -85,5 +88,55 @@ async def test_a_release_cut_short_as_the_node_stops_still_lets_the_space_go_at_
             with contextlib.suppress(asyncio.CancelledError):
                 await release
         await homing.stop()
+        async with db.read() as conn:
+            assert await HomeStore(conn).home(sid) is None
+
+
+class _PausingAfterCommit:
+    """A database whose next write, once committed, waits for the test before going on."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.after_next_commit: Callable[[], Awaitable[None]] | None = None
+
+    @contextlib.asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        async with self.db.write() as conn:
+            yield conn
+        if (pause := self.after_next_commit) is not None:
+            self.after_next_commit = None
+            await pause()
+
+    def read(self) -> contextlib.AbstractAsyncContextManager[AsyncConnection]:
+        return self.db.read()
+
+
+async def test_a_renewal_beside_a_release_takes_nothing_for_lost() -> None:
+    # A renewal that read which spaces this node holds before a release, and the database
+    # after it, took the released space for lost: it logged that another node had taken it
+    # and closed the room of the space that the node had just opened again.
+    async with _a_space() as (db, sid):
+        pausing = _PausingAfterCommit(db)
+        settings = Settings(node_secret=SecretStr("a node secret"))
+        homing = Homing(cast(Database, pausing), settings, clock=NodeClock())
+        lost: list[str] = []
+        homing.on_lost = lost.append
+        assert homing.is_me(await homing.resolve(sid))
+
+        committed, go_on = asyncio.Event(), asyncio.Event()
+
+        async def pause() -> None:
+            committed.set()
+            await go_on.wait()
+
+        pausing.after_next_commit = pause
+        release = asyncio.create_task(homing.release(sid))
+        await committed.wait()  # the database let the space go; the release is not done yet
+        renewal = asyncio.create_task(homing._renew())
+        await asyncio.wait([renewal], timeout=0.5)  # what it does meanwhile, it does by now
+        go_on.set()
+        await asyncio.gather(release, renewal)
+        assert lost == []
+        assert homing.held == {}
         async with db.read() as conn:
             assert await HomeStore(conn).home(sid) is None
