@@ -69,6 +69,8 @@ class MediaService:
     hls: HlsService | None = None
     captions: CaptionService | None = None
     rooms: dict[str, WatchedRoom] = field(default_factory=dict, init=False)
+    # The task of each room that left `rooms` and is still closing (letting go of its home).
+    _closing: dict[str, asyncio.Task[None]] = field(default_factory=dict, init=False)
     cap: ListenerCap = field(init=False)
     placement: RoomPlacement = field(init=False)
     _background: BackgroundWork = field(
@@ -290,6 +292,11 @@ class MediaService:
     # --- one room per live space with media on this node -----------------------------------
 
     async def _room(self, space_id: str) -> WatchedRoom:
+        # A room of the space that is still closing lets go of the space's home first: a room
+        # opened beside it would claim the home, the old room's release would then undo that
+        # claim, and the new room would mix with no lease (so another node could mix it too).
+        while (closing := self._closing.get(space_id)) is not None:
+            await asyncio.wait([closing])
         watched = self.rooms.get(space_id)
         if watched is None or (watched.task is not None and watched.task.done()):
             room = Room(
@@ -397,4 +404,9 @@ class MediaService:
         watched = self.rooms.pop(space_id, None)
         if watched is None or watched.task is None:
             return
-        await cancel_and_wait(watched.task)
+        task = self._closing[space_id] = watched.task
+        try:
+            await cancel_and_wait(task)
+        finally:
+            if self._closing.get(space_id) is task:
+                del self._closing[space_id]

@@ -1,13 +1,16 @@
 """A space's home lease in PostgreSQL: one holder at a time, taken over only once it ran out, and
-never lost to this node's own comings and goings (a renewal beside a release)."""
+never lost to this node's own comings and goings (a renewal beside a release, a room reopened
+as the last one closes)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import cast
+from unittest.mock import patch
 
 import pytest
 from pydantic import SecretStr
@@ -15,11 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.config import Settings
+from parley.media.edge import Room
 from parley.services.common import NodeClock
 from parley.services.homing import Homing
+from parley.services.placement import Placement
 from parley.store.db import Database
 from parley.store.homes import HomeStore
 from parley.store.tables import space_homes
+from tests.support.audio import MediaClient
 from tests.support.clients import Person
 from tests.support.servers import fresh_postgres_database, serve
 
@@ -140,3 +146,42 @@ async def test_a_renewal_beside_a_release_takes_nothing_for_lost() -> None:
         assert homing.held == {}
         async with db.read() as conn:
             assert await HomeStore(conn).home(sid) is None
+
+
+async def test_a_room_opened_as_the_last_one_closes_keeps_the_space_home() -> None:
+    # The room of a space closes when its last connection on the node goes, and lets go of the
+    # space's home as it closes. Someone who connects in that moment opens a new room; if it
+    # claimed the home before the old room let go, the old release undid the claim, and the new
+    # room mixed with no lease: another node could take the space and mix it too.
+    async with fresh_postgres_database() as url:
+        with serve(database_url=url, node_secret="a node secret") as server:
+            host = await Person.sign_up(server.base_url, "host")
+            sid = (await host.call("POST", "/spaces", 201, json={"title": "Home"}))["id"]
+            media, homing = server.node.media, server.node.homing
+            client = await MediaClient.connect(host, sid, tone=440.0)
+            assert sid in homing.held
+
+            letting_go, go_on, let_gone = threading.Event(), threading.Event(), threading.Event()
+            let_go = media.placement.stopped
+
+            async def let_go_when_told(room: Room, placement: Placement) -> None:
+                letting_go.set()
+                await asyncio.to_thread(go_on.wait, 10)
+                await let_go(room, placement)
+                let_gone.set()
+
+            with patch.object(media.placement, "stopped", let_go_when_told):
+                await host.call("DELETE", f"/spaces/{sid}/media", 204)
+                await client.close()
+                assert await asyncio.to_thread(letting_go.wait, 10)  # the old room is closing
+            reconnect = asyncio.create_task(MediaClient.connect(host, sid, tone=440.0))
+            await asyncio.wait([reconnect], timeout=1.0)  # what it does meanwhile, done by now
+            go_on.set()
+            client = await reconnect
+            assert await asyncio.to_thread(let_gone.wait, 10)  # the old room is closed
+
+            assert media.rooms[sid].room.mixing and sid in homing.held
+            home = server.call(homing.current(sid))
+            assert home is not None and homing.is_me(home)
+            await client.close()
+            await host.close()
