@@ -1,4 +1,4 @@
-"""Sign-up, sign-in, sessions, profiles, the social graph and posts."""
+"""Sign-up, sign-in, sessions, profiles and the social graph (posts: services/posts.py)."""
 
 from __future__ import annotations
 
@@ -12,19 +12,15 @@ from parley.bus import messages
 from parley.bus.base import Bus
 from parley.bus.messages import SessionsEnded
 from parley.core import accounts as rules
-from parley.core import location
 from parley.core import sessions as session_rules
-from parley.core.accounts import Account, AccountState, Post, clean_cursor
+from parley.core.accounts import Account, AccountState
 from parley.core.actors import Actor
 from parley.core.errors import Conflict, Forbidden, NotFound, Unauthenticated
-from parley.core.held_posts import HeldPost, WhenTooRecent
-from parley.core.location import Place
 from parley.core.moderation import ModerationAction
 from parley.core.notifications import Notification
 from parley.core.ratelimit import LimitName
 from parley.core.session_cache import SessionCache
 from parley.core.sessions import SessionEnd, SessionPolicy, SessionTimes
-from parley.services import held_posts
 from parley.services.batches import Batches
 from parley.services.common import Clock, hash_token, new_id, new_session_token
 from parley.services.passwords import Passwords
@@ -32,7 +28,6 @@ from parley.services.ratelimit import RateLimiter
 from parley.services.views import notice_document
 from parley.store.accounts import (
     AccountStore,
-    PostStore,
     SessionFound,
     SessionStore,
     SocialStore,
@@ -41,7 +36,6 @@ from parley.store.accounts import (
 from parley.store.db import Database
 from parley.store.moderation import ModerationStore
 from parley.store.notifications import NotificationStore
-from parley.store.policies import PolicyStore
 from parley.store.tokens import TOKEN_SESSION_SCOPE
 
 FULL_SCOPE = "full"
@@ -99,7 +93,7 @@ class AccountService:
     db: Database
     passwords: Passwords
     _: KW_ONLY
-    # Refuses text with a blocked link in it (LinkChecks.guard): posts, names, bios.
+    # Refuses text with a blocked link in it (LinkChecks.guard): names, bios.
     guard_links: Callable[[str], Awaitable[None]]
     # Ended sessions are announced here, so every node closes what they hold open.
     bus: Bus
@@ -378,52 +372,6 @@ class AccountService:
         other = await self._other(caller, handle)
         async with self.db.write() as conn:
             await SocialStore(conn).unblock(caller.account.id, other.id)
-
-    async def post(
-        self,
-        caller: Caller,
-        text: str,
-        place: Place | None = None,
-        when_too_recent: WhenTooRecent = WhenTooRecent.REFUSE,
-    ) -> Post | HeldPost:
-        """A post, with the place it carries if any. The location policy is read in the same
-        transaction as the post is written, so a post never slips past a policy just set. A
-        place too recent for it is refused, or held until the policy allows it if the author
-        asked (services.held_posts)."""
-        text = rules.clean_post(text)
-        await self.guard_links(text)
-        post_id, now = new_id(), self.clock()
-        if place is not None:
-            place = location.clean_place(place, now)
-        async with self.db.write() as conn:
-            if place is not None:
-                policy = await PolicyStore(conn).location()
-                until = location.held_until(policy, place, now)
-                if until is not None and when_too_recent is WhenTooRecent.HOLD:
-                    held = HeldPost(
-                        post_id, caller.account.id, text, place, now, until, policy.rule
-                    )
-                    return await held_posts.hold(conn, held)
-                location.check_place(policy, place, now)
-            await PostStore(conn).create(
-                id=post_id, author_id=caller.account.id, text=text, now=now, place=place
-            )
-        return Post(post_id, caller.account, text, now, place)
-
-    async def posts_of(self, handle: str, *, before: datetime | None, limit: int) -> list[Post]:
-        account = await self.by_handle(handle)
-        async with self.db.read() as conn:
-            return await PostStore(conn).by_authors(
-                [account.id], before=clean_cursor(before), limit=limit
-            )
-
-    async def timeline(self, caller: Caller, *, before: datetime | None, limit: int) -> list[Post]:
-        """Posts of the accounts the caller follows, and the caller's own, newest first."""
-        async with self.db.read() as conn:
-            authors = await SocialStore(conn).followee_ids(caller.account.id)
-            return await PostStore(conn).by_authors(
-                [*authors, caller.account.id], before=clean_cursor(before), limit=limit
-            )
 
     async def notifications(self, caller: Caller, limit: int) -> list[Notification]:
         async with self.db.read() as conn:

@@ -1,6 +1,6 @@
 """The location policy: an admin sets, for everyone, how long after a place was observed a post
 may publish it (core.location). Posts are checked against it where they are written
-(AccountService.post); here it is read and changed, every change audited."""
+(PostService.post); here it is read and changed, every change audited."""
 
 from __future__ import annotations
 

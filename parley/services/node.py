@@ -46,6 +46,7 @@ from parley.services.media import MediaService
 from parley.services.metrics import NodeCollector
 from parley.services.moderation import ModerationService
 from parley.services.passwords import Passwords
+from parley.services.posts import PostService
 from parley.services.presence import PresenceService
 from parley.services.publisher import EventPublisher
 from parley.services.ratelimit import MemoryStore, RateLimiter, RedisStore
@@ -67,8 +68,8 @@ class Node:
 
     - links: `link_rules` (the rules, the same on every node), `link_checks` (a URL's verdict,
       following shortener chains; the guard on user content), `redirector` (`/l/{id}`);
-    - accounts and sessions: `accounts`, with `passwords` and the rate `limits`; `bots` (accounts
-      people own) and `tokens` (API tokens with scopes);
+    - accounts and sessions: `accounts`, with `passwords` and the rate `limits`; `posts` (posts
+      and timelines); `bots` (accounts people own) and `tokens` (API tokens with scopes);
     - spaces: every decision about a space runs in `decisions` (one transaction); `spaces` (the
       host's controls, what participants do, the event log), `presence` (connections, hosts away,
       dropped participants), `features` (the admin's switches);
@@ -126,6 +127,9 @@ class Node:
             guard_links=self.link_checks.guard,
             instance_name=settings.instance_name,
             clock=now,
+        )
+        self.posts = PostService(
+            self.db, self.accounts, guard_links=self.link_checks.guard, clock=now
         )
         self.tokens = TokenService(self.accounts)
 

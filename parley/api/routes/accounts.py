@@ -170,7 +170,7 @@ async def create_post(body: NewPost, caller: CallerDep, node: NodeDep) -> PostOu
     """201 with the post; 202 with the held post when its place is too recent for the
     location policy and `when_too_recent` is `hold`."""
     place = body.place.place() if body.place else None
-    made = await node.accounts.post(caller, body.text, place, WhenTooRecent(body.when_too_recent))
+    made = await node.posts.post(caller, body.text, place, WhenTooRecent(body.when_too_recent))
     if isinstance(made, HeldPost):
         return JSONResponse(HeldPostOut.of(made).model_dump(mode="json"), status_code=202)
     return (await _posts(node, [made]))[0]
@@ -193,7 +193,7 @@ async def cancel_held_post(post_id: str, caller: CallerDep, node: NodeDep) -> Re
 async def timeline(
     caller: CallerDep, node: NodeDep, before: datetime | None = None, limit: PageLimit = 50
 ) -> list[PostOut]:
-    posts = await node.accounts.timeline(caller, before=before, limit=limit)
+    posts = await node.posts.timeline(caller, before=before, limit=limit)
     return await _posts(node, posts)
 
 
@@ -201,7 +201,7 @@ async def timeline(
 async def posts_of(
     handle: str, node: NodeDep, before: datetime | None = None, limit: PageLimit = 50
 ) -> list[PostOut]:
-    return await _posts(node, await node.accounts.posts_of(handle, before=before, limit=limit))
+    return await _posts(node, await node.posts.posts_of(handle, before=before, limit=limit))
 
 
 @router.get("/me/notifications", response_model=list[NotificationOut])

@@ -1,0 +1,77 @@
+"""Posts: writing one (its links guarded, its place checked against the location policy or held
+for it), a person's posts, and the timeline of the people one follows."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import KW_ONLY, dataclass
+from datetime import datetime
+
+from parley.core import accounts as rules
+from parley.core import location
+from parley.core.accounts import Post, clean_cursor
+from parley.core.held_posts import HeldPost, WhenTooRecent
+from parley.core.location import Place
+from parley.services import held_posts
+from parley.services.accounts import AccountService, Caller
+from parley.services.common import Clock, new_id
+from parley.store.accounts import PostStore, SocialStore
+from parley.store.db import Database
+from parley.store.policies import PolicyStore
+
+
+@dataclass(eq=False)
+class PostService:
+    db: Database
+    # Whose posts a handle names (deactivated accounts have none to show).
+    accounts: AccountService
+    _: KW_ONLY
+    # Refuses text with a blocked link in it (LinkChecks.guard).
+    guard_links: Callable[[str], Awaitable[None]]
+    clock: Clock
+
+    async def post(
+        self,
+        caller: Caller,
+        text: str,
+        place: Place | None = None,
+        when_too_recent: WhenTooRecent = WhenTooRecent.REFUSE,
+    ) -> Post | HeldPost:
+        """A post, with the place it carries if any. The location policy is read in the same
+        transaction as the post is written, so a post never slips past a policy just set. A
+        place too recent for it is refused, or held until the policy allows it if the author
+        asked (services.held_posts)."""
+        text = rules.clean_post(text)
+        await self.guard_links(text)
+        post_id, now = new_id(), self.clock()
+        if place is not None:
+            place = location.clean_place(place, now)
+        async with self.db.write() as conn:
+            if place is not None:
+                policy = await PolicyStore(conn).location()
+                until = location.held_until(policy, place, now)
+                if until is not None and when_too_recent is WhenTooRecent.HOLD:
+                    held = HeldPost(
+                        post_id, caller.account.id, text, place, now, until, policy.rule
+                    )
+                    return await held_posts.hold(conn, held)
+                location.check_place(policy, place, now)
+            await PostStore(conn).create(
+                id=post_id, author_id=caller.account.id, text=text, now=now, place=place
+            )
+        return Post(post_id, caller.account, text, now, place)
+
+    async def posts_of(self, handle: str, *, before: datetime | None, limit: int) -> list[Post]:
+        account = await self.accounts.by_handle(handle)
+        async with self.db.read() as conn:
+            return await PostStore(conn).by_authors(
+                [account.id], before=clean_cursor(before), limit=limit
+            )
+
+    async def timeline(self, caller: Caller, *, before: datetime | None, limit: int) -> list[Post]:
+        """Posts of the accounts the caller follows, and the caller's own, newest first."""
+        async with self.db.read() as conn:
+            authors = await SocialStore(conn).followee_ids(caller.account.id)
+            return await PostStore(conn).by_authors(
+                [*authors, caller.account.id], before=clean_cursor(before), limit=limit
+            )
