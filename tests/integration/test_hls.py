@@ -5,6 +5,7 @@ and segments, fetched over HTTP, are what a player needs (checked by ffprobe, de
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import itertools
 import json
@@ -101,6 +102,15 @@ def dominant_frequency(segment: bytes) -> float:
     return float(np.fft.rfftfreq(len(pcm), 1 / 48_000)[spectrum.argmax()])
 
 
+def mixer_counts(server: ServerThread, space_id: str) -> str:
+    """What the space's mixer counted so far (ticks, skips, drops, grace), to explain a bad tone."""
+    watched = server.node.media.rooms.get(space_id)
+    if watched is None:
+        return "no room"
+    stats = dataclasses.asdict(watched.room.mixer.stats)
+    return repr({k: v for k, v in stats.items() if isinstance(v, int)})
+
+
 def packet_span(segment: bytes) -> tuple[int, int]:
     """First pts and end pts (90 kHz) of a segment's audio packets."""
     with av.open(io.BytesIO(segment), "r", format="mpegts") as container:
@@ -169,8 +179,11 @@ async def test_a_speakers_tone_becomes_a_live_playlist_of_playable_segments(
             assert probe["streams"][0]["codec_name"] == "aac"
             packets = int(probe["streams"][0]["nb_read_packets"])
             assert abs(packets * AAC_FRAME_SECONDS - duration) < 1e-3
-            # The speaker's tone, decoded from the segment.
-            assert abs(dominant_frequency(segments[name]) - TONE) < 5
+            # The speaker's tone, decoded from the segment. (make test once read 433.8 Hz here,
+            # 1.4 % low, beside two busy workers; it never came back alone or under six busy
+            # loops: what the mixer counted is in the message, for the next time.)
+            heard = dominant_frequency(segments[name])
+            assert abs(heard - TONE) < 5, (name, heard, mixer_counts(server, sid))
         # One timeline: each segment starts where the one before ended.
         spans = [packet_span(segments[name]) for name, _ in listed2]
         for (_, end), (start, _) in itertools.pairwise(spans):
