@@ -251,10 +251,11 @@ async def test_a_bots_own_suspension_running_out_while_its_owner_is_suspended_wa
     mod = await admin(server, "mod")
     owner = await Person.sign_up(server.base_url, "jack")
     await make_bot(owner, "jetwatch")
-    soon = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
-    await suspend(mod, "jetwatch", until=soon)
+    in_an_hour = (server.node.clock.now() + timedelta(hours=1)).isoformat()
+    await suspend(mod, "jetwatch", until=in_an_hour)
     await suspend(mod, "jack")
-    await asyncio.sleep(1.5)  # past the bot's end; the sweep runs every 0.1 s
+    server.node.clock.advance(timedelta(hours=2))  # past the bot's end
+    await asyncio.sleep(5 * server.settings.sweep_interval_seconds)  # a few sweeps
 
     found = await mod.call("GET", "/admin/accounts", 200, params={"q": "jetwatch"})
     assert [a["state"] for a in found if a["handle"] == "jetwatch"] == ["suspended"]
