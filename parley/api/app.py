@@ -32,6 +32,7 @@ from parley.api.routes import (
     moderation,
     nodes,
     ops,
+    pins,
     recordings,
     share,
     spaces,
@@ -168,7 +169,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # past the others cost about 6 % of a rush's server CPU (py-spy, docs/benchmarks.md).
     app.include_router(spaces.rush, prefix=API_PREFIX)
     for module in (
-        events, accounts, spaces, moderation, links, hls, recordings, bots, location, captions,
+        events, accounts, spaces, pins, moderation, links, hls, recordings, bots, location,
+        captions,
     ):  # fmt: skip
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(ops.router)

@@ -71,8 +71,8 @@ class Node:
     - accounts and sessions: `accounts`, with `passwords` and the rate `limits`; `posts` (posts
       and timelines); `bots` (accounts people own) and `tokens` (API tokens with scopes);
     - spaces: every decision about a space runs in `decisions` (one transaction); `spaces` (the
-      host's controls, what participants do, the event log), `presence` (connections, hosts away,
-      dropped participants), `features` (the admin's switches);
+      host's controls, pinned posts, what participants do, the event log), `presence`
+      (connections, hosts away, dropped participants), `features` (the admin's switches);
     - live delivery: `hub` (event sockets), `media` (WebRTC and the mixer, its listener cap),
       `hls` (live HLS), `sharing` (what anyone may see without an account: share pages, HLS),
       `homing` (which node mixes each space, under a lease; the others relay its program);

@@ -385,6 +385,19 @@ class PostStore(Store):
             query = query.where(posts.c.created_at < before)
         return await self._all(query, _post)
 
+    async def by_ids(self, post_ids: Sequence[str]) -> dict[str, Post]:
+        """The posts of these ids whose authors still exist, by id."""
+        wanted = [i for i in post_ids if storable_key(i)]
+        if not wanted:
+            return {}
+        query = (
+            select(*_POST_COLUMNS)
+            .join(accounts, accounts.c.id == posts.c.author_id)
+            .where(among(posts.c.id, wanted))
+            .where(accounts.c.state != AccountState.DEACTIVATED.value)
+        )
+        return {post.id: post for post in await self._all(query, _post)}
+
     async def get(self, post_id: str) -> Post | None:
         if not storable_key(post_id):
             return None

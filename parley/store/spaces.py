@@ -67,11 +67,11 @@ def _space_update(changed: frozenset[str]) -> Prebuilt:
 
 
 def _space(row: RowLike) -> Space:
-    return record(Space, row, topics=tuple(row.topics))
+    return record(Space, row, topics=tuple(row.topics), pinned=tuple(row.pinned))
 
 
 def _space_values(space: Space) -> Columns:
-    return columns_of(space, topics=list(space.topics))
+    return columns_of(space, topics=list(space.topics), pinned=list(space.pinned))
 
 
 def _participant(row: RowLike) -> Participant:

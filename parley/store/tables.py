@@ -112,6 +112,7 @@ spaces = Table(
     Column("listener_count", Integer, nullable=False),
     Column("host_absent_since", UTCDateTime, nullable=True),
     Column("end_reason", String(32), nullable=True),
+    Column("pinned", JSON, nullable=False, server_default="[]"),
 )
 
 participants = Table(

@@ -37,10 +37,15 @@ def _same_literal_default(
     pattern for a quoted literal wants one character at least), and alembic's SQLite
     comparison then unwraps the parentheses but not the quotes, so it would report every
     empty-string default (accounts.bio, spaces.description) as changed although both sides
-    read DEFAULT ''. Anything else is left to alembic (None)."""
+    read DEFAULT ''. PostgreSQL reflects a literal with its cast (`'[]'::json`), and alembic
+    would compare that by asking the database whether the two are equal, which json cannot say
+    (spaces.pinned): the literal before the cast is what is compared. Anything else is left to
+    alembic (None)."""
     if isinstance(metadata_default, DefaultClause) and isinstance(metadata_default.arg, str):
         literal = "'" + metadata_default.arg.replace("'", "''") + "'"
         if inspected_default in (literal, f"({literal})"):
+            return False
+        if inspected_default is not None and inspected_default.startswith(literal + "::"):
             return False
     return None
 

@@ -12,6 +12,7 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 
@@ -29,6 +30,7 @@ from parley.core.spaces.model import (
     SpeakPolicy,
 )
 from parley.core.spaces.permissions import PERMISSIONS, Action, authorize
+from parley.core.spaces.pins import pinned_with, pinned_without
 
 T0 = datetime(2025, 3, 1, 20, 0, tzinfo=UTC)
 GRACE = timedelta(seconds=60)
@@ -210,6 +212,12 @@ EXPECTED: dict[Action, dict[Role, dict[str, str]]] = {
         _C: {"record": "record_not_allowed"},
         _S: {"record": "record_not_allowed"},
         _L: {"record": "record_not_allowed"},
+    },
+    Action.PIN: {
+        _H: {"pin": OK, "unpin": OK},
+        _C: {"pin": OK, "unpin": OK},
+        _S: {"pin": "pin_not_allowed", "unpin": "pin_not_allowed"},
+        _L: {"pin": "pin_not_allowed", "unpin": "pin_not_allowed"},
     },
 }
 
@@ -553,6 +561,31 @@ def case_record(room: Room, actor: str) -> Attempt:
     return Attempt(room.state, act, check)
 
 
+def case_pin(room: Room, actor: str) -> Attempt:
+    def check(events: list[Event]) -> None:
+        assert room.state.space.pinned == ("post-2", "post-1")
+        assert types(events) == [EventType.PINS_CHANGED]
+        assert wire(events[0]) == {"post_ids": ["post-2", "post-1"], "by": actor}
+
+    room.state.space.pinned = ("post-1",)
+    change = partial(pinned_with, post_id="post-2")
+    return Attempt(
+        room.state, lambda: rules.set_pins(room.state, actor, room.clock(), change), check
+    )
+
+
+def case_unpin(room: Room, actor: str) -> Attempt:
+    def check(events: list[Event]) -> None:
+        assert room.state.space.pinned == ("post-2",)
+        assert wire(events[0]) == {"post_ids": ["post-2"], "by": actor}
+
+    room.state.space.pinned = ("post-1", "post-2")
+    change = partial(pinned_without, post_id="post-1")
+    return Attempt(
+        room.state, lambda: rules.set_pins(room.state, actor, room.clock(), change), check
+    )
+
+
 def case_leave(room: Room, actor: str) -> Attempt:
     def check(events: list[Event]) -> None:
         if actor == HOST:
@@ -595,6 +628,7 @@ CASES: dict[Action, dict[str, Case]] = {
     Action.REACT: {"react": case_react},
     Action.LEAVE: {"leave": case_leave},
     Action.RECORD: {"record": case_record},
+    Action.PIN: {"pin": case_pin, "unpin": case_unpin},
 }
 
 
@@ -697,6 +731,7 @@ def outsider_actions(room: Room, who: str) -> dict[str, Callable[[], object]]:
         "unmute": lambda: stage.unmute(s, who, now),
         "react": lambda: stage.react(s, who, "👏", now),
         "record": lambda: rules.set_recording(s, who, True, now),
+        "pin": lambda: rules.set_pins(s, who, now, partial(pinned_with, post_id="post-1")),
     }
 
 

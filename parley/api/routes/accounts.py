@@ -32,7 +32,7 @@ from parley.services.node import Node
 router = APIRouter(tags=["accounts"])
 
 
-async def _posts(node: Node, posts: list[Post]) -> list[PostOut]:
+async def posts_out(node: Node, posts: list[Post]) -> list[PostOut]:
     """Posts as readers get them: the links in their text already through the redirector."""
     parts = await node.redirector.render([(p.text, p.author.id) for p in posts])
     owners = await node.bots.owners_of([p.author.id for p in posts])
@@ -173,7 +173,7 @@ async def create_post(body: NewPost, caller: CallerDep, node: NodeDep) -> PostOu
     made = await node.posts.post(caller, body.text, place, WhenTooRecent(body.when_too_recent))
     if isinstance(made, HeldPost):
         return JSONResponse(HeldPostOut.of(made).model_dump(mode="json"), status_code=202)
-    return (await _posts(node, [made]))[0]
+    return (await posts_out(node, [made]))[0]
 
 
 @router.get("/me/held-posts", response_model=list[HeldPostOut], tags=["posts"])
@@ -194,14 +194,14 @@ async def timeline(
     caller: CallerDep, node: NodeDep, before: datetime | None = None, limit: PageLimit = 50
 ) -> list[PostOut]:
     posts = await node.posts.timeline(caller, before=before, limit=limit)
-    return await _posts(node, posts)
+    return await posts_out(node, posts)
 
 
 @router.get("/accounts/{handle}/posts", response_model=list[PostOut], tags=["posts"])
 async def posts_of(
     handle: str, node: NodeDep, before: datetime | None = None, limit: PageLimit = 50
 ) -> list[PostOut]:
-    return await _posts(node, await node.posts.posts_of(handle, before=before, limit=limit))
+    return await posts_out(node, await node.posts.posts_of(handle, before=before, limit=limit))
 
 
 @router.get("/me/notifications", response_model=list[NotificationOut])

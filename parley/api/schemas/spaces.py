@@ -89,6 +89,10 @@ class HostOut(BaseModel):
     automated: AutomatedOut | None = None
 
 
+class NewPin(Body):
+    post_id: str = Field(max_length=64)
+
+
 class SpaceOut(BaseModel):
     id: str
     title: str
@@ -110,6 +114,8 @@ class SpaceOut(BaseModel):
     ended_at: datetime | None
     created_at: datetime
     seq: int
+    # Ids of the posts pinned above the stage, the latest first: GET /spaces/{id}/pins renders them.
+    pinned: list[str]
 
     @classmethod
     def of(cls, view: SpaceView, owners: Owners = NO_OWNERS) -> SpaceOut:

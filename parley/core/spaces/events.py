@@ -34,6 +34,8 @@ class EventType(StrEnum):
     ACTIVE_SPEAKERS = "active_speakers"
     # The host turned recording on or off: clients show (or hide) REC.
     RECORDING_CHANGED = "recording_changed"
+    # The host or a cohost pinned or unpinned a post: clients fetch the pins again.
+    PINS_CHANGED = "pins_changed"
     # A final caption; partial ones travel beside the log, unnumbered (bus/messages.py).
     CAPTION = "caption"
 
@@ -188,6 +190,15 @@ class RecordingChanged:
 
 
 @dataclass(frozen=True)
+class PinsChanged:
+    """The posts pinned to the space now, the latest first, and who changed them."""
+
+    type: ClassVar[EventType] = EventType.PINS_CHANGED
+    post_ids: tuple[str, ...]
+    by: str
+
+
+@dataclass(frozen=True)
 class Captioned:
     """What a speaker said, as the recognizer finally heard it; times in seconds from the
     space's start."""
@@ -219,6 +230,7 @@ EventData = (
     | HostChanged
     | ActiveSpeakers
     | RecordingChanged
+    | PinsChanged
     | Captioned
 )
 

@@ -85,6 +85,8 @@ class Space:
     host_absent_since: datetime | None = None
     # Why it ended or was cancelled, as its last event says (moderation's reasons take it down).
     end_reason: str | None = None
+    # Posts pinned above the stage, the latest first (core.spaces.pins).
+    pinned: tuple[str, ...] = ()
 
 
 @dataclass

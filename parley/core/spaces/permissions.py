@@ -22,6 +22,7 @@ class Action(StrEnum):
     REACT = "react"
     LEAVE = "leave"
     RECORD = "record"  # turn recording on or off while live
+    PIN = "pin"  # pin a post to the space, or unpin one
 
 
 class Allowed(Enum):
@@ -52,6 +53,8 @@ PERMISSIONS: dict[Action, dict[Role, Allowed]] = {
     Action.LEAVE: {_H: A.ANY, _C: A.ANY, _S: A.ANY, _L: A.ANY},
     # Everyone on stage is recorded: only the host, who answers for the space, decides that.
     Action.RECORD: {_H: A.ANY, _C: A.NO, _S: A.NO, _L: A.NO},
+    # Pinned posts sit above the stage for everyone: those who run the room choose them.
+    Action.PIN: {_H: A.ANY, _C: A.ANY, _S: A.NO, _L: A.NO},
 }
 
 

@@ -7,6 +7,7 @@ after the space's last sequence number.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -21,6 +22,7 @@ from parley.core.spaces.events import (
     ParticipantJoined,
     ParticipantLeft,
     ParticipantRemoved,
+    PinsChanged,
     RecordingChanged,
     RoleChanged,
     SpaceCancelled,
@@ -130,6 +132,17 @@ def _role_outside_live(state: SpaceState, actor_id: str) -> Role:
     return Role.HOST if actor_id == state.space.host_id else Role.LISTENER
 
 
+def _authorize_until_over(state: SpaceState, action: Action, actor_id: str) -> None:
+    """What may be done to a space until it is over: live, by role in the room; scheduled, by
+    its host."""
+    if state.space.state is SpaceStatus.LIVE:
+        authorize(action, _actor(state, actor_id).role)
+    elif state.space.state is SpaceStatus.SCHEDULED:
+        authorize(action, _role_outside_live(state, actor_id))
+    else:
+        raise Conflict("space_over", "This space is already over")
+
+
 def end(state: SpaceState, actor_id: str, now: datetime, reason: str = "ended") -> list[Event]:
     space = state.space
     if space.state is SpaceStatus.LIVE:
@@ -170,12 +183,7 @@ def edit(
 ) -> list[Event]:
     """Apply already-validated changes to title, description or topics (those not None)."""
     space = state.space
-    if space.state is SpaceStatus.LIVE:
-        authorize(Action.EDIT, _actor(state, actor_id).role)
-    elif space.state is SpaceStatus.SCHEDULED:
-        authorize(Action.EDIT, _role_outside_live(state, actor_id))
-    else:
-        raise Conflict("space_over", "This space is already over")
+    _authorize_until_over(state, Action.EDIT, actor_id)
     changed = SpaceUpdated(
         title=_changed(space.title, changes.title),
         description=_changed(space.description, changes.description),
@@ -187,6 +195,22 @@ def edit(
     space.description = _or(changed.description, space.description)
     space.topics = _or(changed.topics, space.topics)
     return _announce(state, now, changed)
+
+
+def set_pins(
+    state: SpaceState,
+    actor_id: str,
+    now: datetime,
+    change: Callable[[tuple[str, ...]], tuple[str, ...]],
+) -> list[Event]:
+    """Pin or unpin a post (`change` is pins.pinned_with or pinned_without, bound to it)."""
+    space = state.space
+    _authorize_until_over(state, Action.PIN, actor_id)
+    pinned = change(space.pinned)
+    if pinned == space.pinned:
+        return []
+    space.pinned = pinned
+    return _announce(state, now, PinsChanged(pinned, actor_id))
 
 
 def _changed(old: T, new: T | None) -> T | None:

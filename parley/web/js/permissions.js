@@ -29,6 +29,7 @@ export const PERMISSIONS = Object.freeze({
   react: row(NO, NO, ANY, ANY),
   leave: row(ANY, ANY, ANY, ANY),
   record: row(ANY, NO, NO, NO),
+  pin: row(ANY, ANY, NO, NO),
 });
 
 export const ACTIONS = Object.freeze(Object.keys(PERMISSIONS));
