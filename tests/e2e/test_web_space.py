@@ -192,8 +192,26 @@ async def test_host_speaker_and_listener_through_a_whole_space(
     await button(bea, "React 🔥").click()
     await expect(lou.locator(".reaction-float", has_text="🔥")).to_be_attached()
     await expect(lou.get_by_role("log", name="Activity")).to_contain_text("@bea reacted 🔥")
+
+    # The host pins a post of hers: everyone sees it beside the stage, its link the redirector.
+    hana = await Person.sign_in(base, "hana")
+    agenda = "Tonight: A440 for everyone, then open mic. Chart: https://example.org/forks"
+    await hana.call("POST", "/posts", 201, json={"text": agenda})
+    await hana.close()
+    await host.get_by_text("Pin a post", exact=True).click()
+    await expect(host.get_by_label("Your post").locator("option")).to_have_count(1)
+    await button(host, "Pin").click()
+    pinned = lou.get_by_role("list", name="Pinned posts")
+    await expect(pinned).to_contain_text("Tonight: A440 for everyone")
+    chart = pinned.get_by_role("link", name="https://example.org/forks")
+    await expect(chart).to_have_attribute("href", re.compile(r"^/l/[0-9a-f]+$"))
+    await expect(lou.get_by_role("button", name="Unpin")).to_have_count(0)
+    await expect(lou.get_by_text("Pin a post", exact=True)).to_be_hidden()
     await shoot(host, "space-host")
     await shoot(lou, "space-listener")
+    await button(host.get_by_role("list", name="Pinned posts"), "Unpin").click()
+    await expect(pinned.get_by_role("listitem")).to_have_count(0)
+    await expect(lou.get_by_role("heading", name="Pinned")).to_be_hidden()
 
     # The host makes Bea a cohost, then mutes her: Lou stops hearing her.
     await button(stage_member(host, "bea"), "Make cohost").click()

@@ -7,6 +7,7 @@ import { drawAudience } from "./audience.js";
 import { STAGE } from "./common.js";
 import { drawControls, drawInvitation } from "./controls.js";
 import { remember, restore } from "./focus.js";
+import { drawPins } from "./pins.js";
 import { drawRequests } from "./requests.js";
 import { drawStage } from "./stage.js";
 
@@ -33,6 +34,7 @@ const ORDER = { host: 0, cohost: 1, speaker: 2, listener: 3 };
 export function draw(room) {
   const focusKey = remember(room.main);
   drawHead(room);
+  drawPins(room);
   const all = [...room.people.values()];
   const stage = all.filter((p) => STAGE.has(p.role)).sort((a, b) => ORDER[a.role] - ORDER[b.role] || a.handle.localeCompare(b.handle));
   const audience = all.filter((p) => p.role === "listener").sort((a, b) => a.handle.localeCompare(b.handle));

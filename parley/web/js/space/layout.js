@@ -5,6 +5,7 @@ import { api } from "../api.js";
 import { announce, errorBox, h, onSubmit } from "../ui.js";
 import { buildCaptions } from "./captions.js";
 import { hostLink } from "./common.js";
+import { buildPins } from "./pins.js";
 
 function elements(room) {
   const player = h("audio", { autoplay: true, class: "visually-hidden", "aria-hidden": "true" });
@@ -36,6 +37,7 @@ function elements(room) {
     player,
     soundButton,
     dataSaver,
+    pins: buildPins(room),
     // Shown while the server's WebRTC listener cap has us listening by HLS (media.js).
     cappedNote: h("p", { class: "banner warn capped", hidden: true }, "Live audio is full on this server: you are listening by HLS, a few seconds behind."),
     // Only the audience may listen by HLS: on stage it is hidden (and WebRTC is used anyway).
@@ -76,7 +78,7 @@ export function buildLayout(room) {
         "div",
         { class: "room-body" },
         h("section", { class: "panel stage-panel", "aria-labelledby": "stage-h" }, h("h2", { id: "stage-h" }, "On stage ", v.stageRec), v.stageList, buildCaptions(room)),
-        h("div", { class: "side" }, v.requestsSection, panel("audience-h", "Audience", v.audienceList), panel("activity-h", "Activity", v.activityLog)),
+        h("div", { class: "side" }, v.pins.section, v.requestsSection, panel("audience-h", "Audience", v.audienceList), panel("activity-h", "Activity", v.activityLog)),
       ),
       h("section", { class: "controls", "aria-label": "Your controls" }, v.controls),
       v.floats,

@@ -8,6 +8,7 @@ import { floatReaction, log } from "./activity.js";
 import { showCaption } from "./captions.js";
 import { STAGE, nameOf } from "./common.js";
 import { droppedOut, ended, removed } from "./exits.js";
+import { loadPins } from "./pins.js";
 import { showActiveSpeakers } from "./stage.js";
 
 const SKIP_REDRAW = true;
@@ -36,6 +37,7 @@ async function applySnapshot(room, view) {
   room.people.clear();
   for (const [k, v] of kept) room.people.set(k, v);
   room.draw();
+  loadPins(room);
   try {
     const listeners = await get(room.path("/listeners?limit=500"));
     for (const p of listeners) if (!room.people.has(p.account_id) && p.present !== false) room.people.set(p.account_id, { ...p });
@@ -160,6 +162,14 @@ const HANDLERS = {
   caption(room, { data }) {
     showCaption(room, data);
     return SKIP_REDRAW;
+  },
+  pins_changed(room, { data }) {
+    const before = room.space.pinned || [];
+    const now = (room.space.pinned = data.post_ids || []);
+    const by = room.people.get(data.by);
+    const pinned = now.length > before.length || (now.length && now[0] !== before[0]);
+    log(room, `${by ? nameOf(by) : "A host"} ${pinned ? "pinned" : "unpinned"} a post`);
+    loadPins(room);
   },
   space_updated: spaceUpdated,
   recording_changed: recordingChanged,
