@@ -30,11 +30,16 @@ export function buildPins(room) {
 }
 
 export async function loadPins(room) {
+  // Two changes in a row fetch twice; only the later answer is shown, whichever comes first.
+  const ticket = (room.pinsAsked = (room.pinsAsked || 0) + 1);
+  let pins;
   try {
-    room.pins = room.space.pinned?.length ? await get(room.path("/pins")) : [];
+    pins = room.space.pinned?.length ? await get(room.path("/pins")) : [];
   } catch {
     return; // the next pins_changed tries again
   }
+  if (ticket !== room.pinsAsked) return;
+  room.pins = pins;
   drawPins(room);
 }
 
