@@ -46,10 +46,10 @@ class Homing:
         self.on_lost: Callable[[str], None] = lambda _space_id: None
         self.load: Callable[[], int] = lambda: 0
         self._renewer: asyncio.Task[None] | None = None
-        # Claims, releases, hand-overs and renewals take turns: each changes the database and
-        # then `held`, and a renewal that read `held` before a release and the database after
-        # it would take the space for lost and close the room that holds it now.
-        self._turn = asyncio.Lock()
+        # Spaces whose release or hand-over is under way: the database may have let them go
+        # before `held` does, and a renewal reading the two in between must not take them for
+        # lost (nor stop, through `on_lost`, whatever room of the space opens next).
+        self._letting_go: set[str] = set()
 
     @property
     def enabled(self) -> bool:
@@ -74,16 +74,15 @@ class Homing:
 
     async def resolve(self, space_id: str) -> Home:
         """The space's home, which becomes this node when nobody holds a lease on it."""
-        async with self._turn:
-            now = self.clock.now()
-            async with self.db.write() as conn:
-                home = await HomeStore(conn).claim(
-                    space_id, self.node_id, self.url, now=now, until=now + self.lease
-                )
-            assert home is not None  # claimed, or someone else's
-            if self.is_me(home):
-                self.held[space_id] = home
-            return home
+        now = self.clock.now()
+        async with self.db.write() as conn:
+            home = await HomeStore(conn).claim(
+                space_id, self.node_id, self.url, now=now, until=now + self.lease
+            )
+        assert home is not None  # claimed, or someone else's
+        if self.is_me(home):
+            self.held[space_id] = home
+        return home
 
     async def current(self, space_id: str) -> Home | None:
         """The space's home as the database has it, claiming nothing."""
@@ -94,12 +93,15 @@ class Homing:
     async def release(self, space_id: str) -> None:
         # Forgotten only once the database has let it go: a release cancelled on its way (a
         # room closing as the node stops) leaves the space to `stop`, not to its lease's end.
-        async with self._turn:
-            if space_id not in self.held:
-                return
+        if space_id not in self.held:
+            return
+        self._letting_go.add(space_id)
+        try:
             async with self.db.write() as conn:
                 await HomeStore(conn).release(space_id, self.node_id)
             self.held.pop(space_id, None)
+        finally:
+            self._letting_go.discard(space_id)
         log.info("space %s: let go of its home here", space_id)
 
     async def hand_over(self, space_id: str, candidates: set[str]) -> NodeInfo | None:
@@ -110,7 +112,8 @@ class Homing:
             return None
         others = [n for n in await self.nodes() if n.node_id != self.node_id]
         chosen = [n for n in others if n.node_id in candidates] or others
-        async with self._turn:
+        self._letting_go.add(space_id)
+        try:
             async with self.db.write() as conn:
                 store = HomeStore(conn)
                 until = self.clock.now() + self.lease
@@ -120,6 +123,8 @@ class Homing:
                     await store.release(space_id, self.node_id)
                     to = None
             self.held.pop(space_id, None)  # as in release: once the database agreed
+        finally:
+            self._letting_go.discard(space_id)
         return to
 
     async def nodes(self) -> list[NodeInfo]:
@@ -141,16 +146,17 @@ class Homing:
                 log.exception("could not renew home leases; trying again")
 
     async def _renew(self) -> None:
-        async with self._turn:
-            spaces = set(self.held)
-            async with self.db.write() as conn:
-                kept = await HomeStore(conn).renew(
-                    spaces, self.node_id, until=self.clock.now() + self.lease
-                )
-            lost = spaces - kept
-            for space_id in lost:
-                del self.held[space_id]
-        for space_id in lost:
+        before = dict(self.held)
+        async with self.db.write() as conn:
+            kept = await HomeStore(conn).renew(
+                set(before), self.node_id, until=self.clock.now() + self.lease
+            )
+        for space_id in before.keys() - kept:
+            # Lost only if nothing of this node's own changed it meanwhile: a release or
+            # hand-over under way, or a new claim (its Home is another object).
+            if space_id in self._letting_go or self.held.get(space_id) is not before[space_id]:
+                continue
+            del self.held[space_id]
             log.warning("space %s: another node took its home lease", space_id)
             self.on_lost(space_id)
 
