@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Select,
     Table,
     and_,
     bindparam,
@@ -354,6 +355,16 @@ def _post(row: RowLike) -> Post:
     return Post(row.post_id, _account(row), row.text, row.posted_at, place)
 
 
+def _shown_posts() -> Select[Any]:
+    """Posts with their authors, but a deactivated account's (a deleted bot's): nobody reads
+    those."""
+    return (
+        select(*_POST_COLUMNS)
+        .join(accounts, accounts.c.id == posts.c.author_id)
+        .where(accounts.c.state != AccountState.DEACTIVATED.value)
+    )
+
+
 class PostStore(Store):
     async def create(
         self, *, id: str, author_id: str, text: str, now: datetime, place: Place | None = None
@@ -374,10 +385,8 @@ class PostStore(Store):
         self, author_ids: Sequence[str], *, before: datetime | None, limit: int
     ) -> list[Post]:
         query = (
-            select(*_POST_COLUMNS)
-            .join(accounts, accounts.c.id == posts.c.author_id)
+            _shown_posts()
             .where(among(posts.c.author_id, list(author_ids)))
-            .where(accounts.c.state != AccountState.DEACTIVATED.value)  # a deleted bot's
             .order_by(posts.c.created_at.desc(), posts.c.id.desc())
             .limit(limit)
         )
@@ -390,12 +399,7 @@ class PostStore(Store):
         wanted = [i for i in post_ids if storable_key(i)]
         if not wanted:
             return {}
-        query = (
-            select(*_POST_COLUMNS)
-            .join(accounts, accounts.c.id == posts.c.author_id)
-            .where(among(posts.c.id, wanted))
-            .where(accounts.c.state != AccountState.DEACTIVATED.value)
-        )
+        query = _shown_posts().where(among(posts.c.id, wanted))
         return {post.id: post for post in await self._all(query, _post)}
 
     async def get(self, post_id: str) -> Post | None:
