@@ -4,15 +4,19 @@
 import { del, get, post, q } from "../api.js";
 import { may } from "../permissions.js";
 import { renderPostText } from "../posts.js";
-import { errorBox, h, onSubmit } from "../ui.js";
+import { foldedForm, h, onSubmit } from "../ui.js";
 import { act, button } from "./common.js";
 
 export function buildPins(room) {
   const list = h("ul", { class: "pins-list", "aria-label": "Pinned posts" });
   const choice = h("select", { id: "pin-choice", name: "post_id" });
-  const box = errorBox();
-  const form = h("form", { class: "inline-form" }, h("label", { for: "pin-choice" }, "Your post"), choice, h("button", { type: "submit", class: "secondary small" }, "Pin"), box);
-  const details = h("details", { class: "pin-form" }, h("summary", {}, "Pin a post"), form);
+  const { details, form, box } = foldedForm({
+    summary: "Pin a post",
+    controls: [h("label", { for: "pin-choice" }, "Your post"), choice],
+    submit: "Pin",
+    formClass: "inline-form",
+    detailsClass: "pin-form",
+  });
   // Your recent posts, asked for as the form opens (most people in a room never open it).
   details.addEventListener("toggle", async () => {
     if (!details.open) return;
