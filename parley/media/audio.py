@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fractions
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,13 +32,20 @@ Mix = npt.NDArray[np.int32]
 """Wide accumulator for sums of Pcm, so adding voices cannot wrap around."""
 
 
+# Asked for `samples` of a source's audio that did not arrive in time: the decoder's estimate
+# of them, or None when it has none to give.
+Concealer = Callable[[int], Pcm | None]
+
+
 @dataclass(frozen=True)
 class PcmFrame:
     """Decoded audio as the ingress puts it on a speaker's track (ingress.py): Pcm already, so
-    the mixer takes it as it is, with no av.AudioFrame in between. `pts` is its RTP timestamp."""
+    the mixer takes it as it is, with no av.AudioFrame in between. `pts` is its RTP timestamp;
+    `conceal`, the decoder that made it, asked to carry the voice over a frame that is lost."""
 
     pcm: Pcm
     pts: int
+    conceal: Concealer | None = None
 
 
 def samples_per_tick(frame_ms: int) -> int:

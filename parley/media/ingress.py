@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Protocol
 
 from aiortc import RTCRtpReceiver
 
@@ -28,39 +29,44 @@ from parley.media.aiortc_internals import (
     replace_jitter_buffer,
     track_queue,
 )
-from parley.media.audio import PcmFrame
+from parley.media.audio import Pcm, PcmFrame
 from parley.media.opus import OpusDecoder, OpusError
 
 log = logging.getLogger(__name__)
 
-Decode = Callable[[bytes, int], list[PcmFrame]]
 
+class Decoder(Protocol):
+    """What the ingress needs of a decoder (opus.py's OpusDecoder is one)."""
 
-def opus_decoder() -> Decode:
-    """libopus (opus.py), s16 stereo at 48 kHz as aiortc's receiver decodes: each packet becomes
-    one PcmFrame, straight into the array the mixer reads."""
-    decoder = OpusDecoder()
+    def decode(self, data: bytes) -> Pcm: ...
 
-    def decode(data: bytes, timestamp: int) -> list[PcmFrame]:
-        if not data:
-            return []  # nothing arrived; libopus would conceal a lost packet instead
-        return [PcmFrame(decoder.decode(data), timestamp)]
-
-    return decode
+    def conceal(self, samples: int) -> Pcm: ...
 
 
 class ImmediateAudioFrames:
     """A drop-in for aiortc's JitterBuffer, for audio: every packet in order is decoded at
-    once and its frames delivered; none is left for aiortc's decoder thread."""
+    once and its frames delivered; none is left for aiortc's decoder thread.
+
+    Each frame carries `conceal`: when the mixer's tick finds no frame of this source, it asks
+    for libopus's concealment of the missing time instead of leaving a hole in the voice. The
+    packet of that time, if it comes after all, is then late and dropped, as a playout buffer
+    drops a packet whose time it has already played; the ones after it join on smoothly.
+    """
 
     capacity = 16
 
-    def __init__(self, deliver: Callable[[PcmFrame], None], decode: Decode | None = None) -> None:
+    def __init__(self, deliver: Callable[[PcmFrame], None], decoder: Decoder | None = None) -> None:
         self._deliver = deliver
-        self._decode = decode or opus_decoder()
+        self._decoder: Decoder = decoder or OpusDecoder()
+        self._conceal = self.conceal  # one bound method, handed out with every frame
         self.last_sequence: int | None = None
+        # The RTP time the next frame starts at, and how much just before it was concealed
+        # rather than decoded (since the last packet decoded).
+        self._next_pts: int | None = None
+        self._concealed = 0
         self.late = 0
         self.undecodable = 0
+        self.concealed_samples = 0
 
     def add(self, packet: RtpPacket) -> tuple[bool, JitterFrame | None]:
         """(whether to ask for a key frame: never for audio, a frame for aiortc's decoder
@@ -70,17 +76,41 @@ class ImmediateAudioFrames:
             if ahead == 0 or ahead >= 0x8000:  # a duplicate, or older than what went out
                 self.late += 1
                 return False, None
+        if self._next_pts is not None and self._concealed:
+            behind = (self._next_pts - packet.timestamp) & 0xFFFFFFFF
+            if 0 < behind <= self._concealed:  # its time was concealed, and heard, already
+                self.late += 1
+                return False, None
         self.last_sequence = packet.sequence_number
+        data = payload_of(packet)
+        if not data:
+            return False, None  # nothing to decode; its time is concealed if the mixer misses it
         try:
-            frames = self._decode(payload_of(packet), packet.timestamp)
+            pcm = self._decoder.decode(data)
         except OpusError as exc:
             # The decoder keeps its state, as aiortc's does: the next packet decodes.
             self.undecodable += 1
             log.warning("an inbound Opus packet could not be decoded: %s", exc)
             return False, None
-        for frame in frames:
-            self._deliver(frame)
+        self._next_pts = (packet.timestamp + len(pcm)) & 0xFFFFFFFF
+        self._concealed = 0
+        self._deliver(PcmFrame(pcm, packet.timestamp, self._conceal))
         return False, None
+
+    def conceal(self, samples: int) -> Pcm | None:
+        """`samples` of audio in place of what did not arrive in time (None before the first
+        frame: there is no voice to carry on)."""
+        if self._next_pts is None:
+            return None
+        try:
+            pcm = self._decoder.conceal(samples)
+        except OpusError as exc:
+            log.warning("could not conceal a missing frame: %s", exc)
+            return None
+        self._next_pts = (self._next_pts + len(pcm)) & 0xFFFFFFFF
+        self._concealed += len(pcm)
+        self.concealed_samples += len(pcm)
+        return pcm
 
     def remove(self, count: int) -> None:
         """Nothing is held, so there is nothing to remove."""

@@ -198,8 +198,8 @@ class OpusDecoder:
 
     def decode(self, data: bytes) -> Pcm:
         """The packet's samples, shape (samples, 2). OpusError if it is not Opus; the decoder
-        keeps its state, so the next packet decodes. An empty packet is refused (libopus would
-        conceal a lost one): say nothing arrived by not calling this."""
+        keeps its state, so the next packet decodes. An empty packet is refused: a lost one is
+        `conceal`ed instead, when its time comes."""
         if not data:
             raise OpusError("an empty packet")
         lib, ffi = self._opus.lib, self._opus.ffi
@@ -212,6 +212,21 @@ class OpusDecoder:
         )
         if decoded < 0:
             raise OpusError(f"opus_decode: {self._opus.error(decoded)}")
+        return pcm if decoded == samples else pcm[:decoded]
+
+    def conceal(self, samples: int) -> Pcm:
+        """libopus's estimate of `samples` of audio that never arrived (its packet loss
+        concealment): the last frames' voice carried on and fading, rather than a hole. The next
+        packet decoded after it joins on smoothly, which a gap of zeros would not."""
+        if samples <= 0 or samples > _MAX_FRAME_SAMPLES:
+            raise OpusError(f"cannot conceal {samples} samples")
+        lib, ffi = self._opus.lib, self._opus.ffi
+        pcm: Pcm = np.empty((samples, CHANNELS), dtype=np.int16)
+        decoded = lib.opus_decode(
+            self._state, ffi.NULL, 0, ffi.from_buffer("int16_t[]", pcm), samples, 0
+        )
+        if decoded < 0:
+            raise OpusError(f"opus_decode (concealment): {self._opus.error(decoded)}")
         return pcm if decoded == samples else pcm[:decoded]
 
 

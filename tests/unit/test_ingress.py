@@ -19,9 +19,14 @@ def packet(sequence: int, timestamp: int, payload: bytes | None = None) -> RtpPa
     return p
 
 
-def decoded(data: bytes, timestamp: int) -> list[PcmFrame]:
-    """A stand-in decoder: one 'frame' per packet, its bytes as samples, with its timestamp."""
-    return [PcmFrame(np.frombuffer(data, dtype=np.uint8).astype(np.int16), timestamp)]
+class BytesAsSamples:
+    """A stand-in decoder: a packet's bytes are its samples."""
+
+    def decode(self, data: bytes) -> np.ndarray:
+        return np.frombuffer(data, dtype=np.uint8).astype(np.int16)
+
+    def conceal(self, samples: int) -> np.ndarray:
+        raise AssertionError("nothing is concealed here")
 
 
 def assembler() -> tuple[ImmediateAudioFrames, list[tuple[bytes, int]]]:
@@ -30,7 +35,7 @@ def assembler() -> tuple[ImmediateAudioFrames, list[tuple[bytes, int]]]:
     def deliver(frame: PcmFrame) -> None:
         delivered.append((frame.pcm.astype(np.uint8).tobytes(), frame.pts))
 
-    return ImmediateAudioFrames(deliver, decoded), delivered
+    return ImmediateAudioFrames(deliver, BytesAsSamples()), delivered
 
 
 def test_every_packet_is_decoded_at_once_and_nothing_is_left_for_aiortc() -> None:
@@ -66,6 +71,53 @@ def test_real_opus_becomes_20_ms_frames_and_a_bad_packet_does_not_stop_the_strea
     assert [(f.pcm.shape, f.pcm.dtype.name, f.pts) for f in delivered] == [
         ((960, 2), "int16", t) for t in (0, 2880, 3840)
     ]
+
+
+def opus_tone(frames: int) -> list[bytes]:
+    encoder = ProgramEncoder(application="voip")
+    t = np.arange(frames * 960) / 48_000
+    tone = (np.sin(2 * np.pi * 440 * t) * 8000).astype(np.int16)
+    pcm = np.repeat(tone, 2).reshape(-1, 2)
+    return [bytes(encoder.encode(pcm[i * 960 : (i + 1) * 960], i * 960)) for i in range(frames)]
+
+
+def peak_hz(pcm: np.ndarray) -> float:
+    left = pcm[:, 0].astype(np.float64)
+    return float(np.argmax(np.abs(np.fft.rfft(left, 48_000))))
+
+
+def test_a_lost_packets_time_is_concealed_and_the_packet_coming_after_all_is_dropped() -> None:
+    opus = opus_tone(10)
+    delivered: list[PcmFrame] = []
+    frames = ImmediateAudioFrames(delivered.append)
+    for sequence in range(5):
+        frames.add(packet(sequence, sequence * 960, opus[sequence]))
+    conceal = delivered[-1].conceal
+    assert conceal is not None
+    # The mixer's tick found no frame 5: the decoder carries the tone on, not a hole.
+    concealed = conceal(960)
+    assert concealed is not None and concealed.shape == (960, 2)
+    assert np.sqrt(np.mean(concealed[:, 0].astype(np.float64) ** 2)) > 2000
+    assert abs(peak_hz(concealed) - 440) <= 2
+    # Frame 5 comes after all: its time has been heard, so it is late.
+    frames.add(packet(5, 5 * 960, opus[5]))
+    assert frames.late == 1 and len(delivered) == 5
+    # The next one joins on.
+    frames.add(packet(6, 6 * 960, opus[6]))
+    assert [f.pts for f in delivered[5:]] == [6 * 960]
+    assert frames.concealed_samples == 960
+
+
+def test_a_packet_past_what_was_concealed_is_decoded() -> None:
+    opus = opus_tone(8)
+    delivered: list[PcmFrame] = []
+    frames = ImmediateAudioFrames(delivered.append)
+    assert frames.conceal(960) is None  # no voice yet to carry on
+    for sequence in range(3):
+        frames.add(packet(sequence, sequence * 960, opus[sequence]))
+    assert frames.conceal(960) is not None  # frame 3's time; frame 4 is lost too
+    frames.add(packet(5, 5 * 960, opus[5]))
+    assert [f.pts for f in delivered] == [0, 960, 1920, 5 * 960] and frames.late == 0
 
 
 async def test_a_receiver_puts_decoded_frames_on_its_track() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from parley.media.ingress import opus_decoder
+from parley.media.opus import OpusDecoder
 from parley.media.program import SETTLED_SILENCE, ProgramEncoder
 
 TICK = 960
@@ -34,13 +34,8 @@ def run(encoder: ProgramEncoder, script: list[np.ndarray | None], *, skip: bool)
 
 
 def decode(stream: list[bytes]) -> list[np.ndarray]:
-    decode = opus_decoder()
-    frames = []
-    for i, data in enumerate(stream):
-        decoded = decode(data, i * TICK)
-        assert decoded, f"packet {i} did not decode"
-        frames.append(np.concatenate([f.pcm for f in decoded]))
-    return frames
+    decoder = OpusDecoder()
+    return [decoder.decode(data) for data in stream]
 
 
 def script() -> list[np.ndarray | None]:
