@@ -4,6 +4,9 @@ Counting samples lets sources send any frame size (10, 20 or 60 ms Opus all deco
 the mixer always takes exactly one tick's worth. The buffer is kept short on purpose: the
 figure we hold ourselves to is at most 20 ms added by the server, so anything beyond a few
 frames is latency nobody asked for, and it is dropped (oldest first).
+
+A tick that finds nothing buffered, because a packet was lost or came too late, is filled by
+the source's decoder (libopus's concealment) rather than left a hole, a tick or two in a row.
 """
 
 from __future__ import annotations
@@ -13,7 +16,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from parley.media.audio import CHANNELS, Pcm
+from parley.media.audio import CHANNELS, Concealer, Pcm
+
+# Ticks in a row a source's missing audio is concealed before it is let fall silent: enough for
+# the losses a usual network has (one or two packets in a row), and little of the decoder's
+# guessing heard when the speaker has stopped sending or their frames now come a tick later.
+CONCEAL_TICKS = 2
 
 
 class Pulled(NamedTuple):
@@ -42,6 +50,9 @@ class SourceBuffer:
         self.dropped_samples = 0
         self.last_push: float | None = None
         self._last_length = 0  # samples in the last push: the source's frame size
+        self.concealer: Concealer | None = None  # the decoder of the frames pushed last
+        self._conceal_left = 0
+        self.concealed_samples = 0
 
     @property
     def buffered(self) -> int:
@@ -76,6 +87,7 @@ class SourceBuffer:
         self._buffered = 0
         self._min_residual = None
         self._window_ticks = 0
+        self._conceal_left = 0  # a voice that was cut off (muted, removed) is never carried on
 
     def pull(self, samples: int) -> Pulled | None:
         """One tick of audio (zero-padded if short), or None when nothing is buffered, so the
@@ -99,7 +111,21 @@ class SourceBuffer:
                 filled += take
                 self._advance(take)
         self._note_residual(self._buffered)
+        self._conceal_left = CONCEAL_TICKS
         return Pulled(out, oldest, newest)
+
+    def conceal(self, samples: int) -> Pcm | None:
+        """For a tick `pull` found nothing for: the decoder's estimate of the missing audio, if
+        the source was being heard until now (since its last pull, not cleared) and for at most
+        CONCEAL_TICKS ticks in a row; None otherwise, and the source is left out."""
+        if self.concealer is None or self._conceal_left == 0:
+            return None
+        self._conceal_left -= 1
+        pcm = self.concealer(samples)
+        if pcm is None or pcm.shape != (samples, CHANNELS):
+            return None
+        self.concealed_samples += samples
+        return pcm
 
     def _advance(self, samples: int) -> None:
         self._head += samples

@@ -206,6 +206,7 @@ class Mixer:
             return
         if isinstance(frame, PcmFrame):  # a speaker's, from the ingress: s16 stereo already
             pcm = frame.pcm
+            buffer.concealer = frame.conceal
         elif isinstance(frame, AudioFrame):
             try:
                 pcm = converter.convert(frame)
@@ -326,6 +327,23 @@ class Mixer:
     def _short(self, source: str) -> bool:
         return self._sources[source].buffer.buffered < self._samples
 
+    def _audio_of(self, buffer: SourceBuffer, now: float, arrivals: list[float]) -> Pcm | None:
+        """A source's audio for this tick: what it sent or, if that is lost or late, its
+        decoder's concealment of it; None when there is neither, and it is left out."""
+        samples = self._samples
+        pulled = buffer.pull(samples)
+        if pulled is not None:
+            if buffer.buffered < samples:  # a backlog would say nothing about the phase
+                self._phase.note_wait(now - pulled.newest)
+            arrivals.append(pulled.oldest)
+            return pulled.pcm
+        if buffer.last_push is not None and now - buffer.last_push < 2 * self._period:
+            self._phase.note_miss()
+        concealed = buffer.conceal(samples)
+        if concealed is not None:
+            self._stats.concealed_ticks += 1
+        return concealed
+
     def _tick(self, tick: int, now: float) -> None:
         samples = self._samples
         pts = tick * samples  # media clock: RTP timestamps follow real time, gaps included
@@ -336,19 +354,13 @@ class Mixer:
         for source, entry in self._sources.items():
             if source not in self._audible:
                 continue
-            buffer = entry.buffer
-            pulled = buffer.pull(samples)
-            if pulled is None:
+            pcm = self._audio_of(entry.buffer, now, arrivals)
+            if pcm is None:
                 levels[source] = SILENCE_DBOV
-                if buffer.last_push is not None and now - buffer.last_push < 2 * self._period:
-                    self._phase.note_miss()
                 continue
-            if buffer.buffered < samples:  # a backlog would say nothing about the phase
-                self._phase.note_wait(now - pulled.newest)
-            contributions[source] = pulled.pcm
-            levels[source] = level_dbov(pulled.pcm)
-            np.add(total, pulled.pcm, out=total)
-            arrivals.append(pulled.oldest)
+            contributions[source] = pcm
+            levels[source] = level_dbov(pcm)
+            np.add(total, pcm, out=total)
         self.levels = levels
         self._speakers.update(levels, now)
         for voice_sink in self._voice_sinks:

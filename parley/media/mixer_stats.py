@@ -28,6 +28,8 @@ class MixerStats:
     phase_moves: int = 0  # times the tick phase was moved to follow the arrival of audio
     grace_waits: int = 0  # ticks that waited (at most GRACE_SECONDS) for a frame due just after
     grace_catches: int = 0  # of those, ticks whose awaited frames all came in time
+    # Sources' ticks filled by their decoder's concealment: a frame lost, or later than the grace.
+    concealed_ticks: int = 0
     # Ticks of silence sent again instead of encoded, program and mix-minus (encoders in use).
     silence_repeats: int = 0
     tick_seconds: deque[float] = field(default_factory=lambda: deque(maxlen=RECENT))

@@ -88,6 +88,12 @@ class NodeCollector(Collector):
             "Held ticks whose awaited frames came in time to be mixed",
             labels=["space"],
         )
+        concealed = CounterMetricFamily(
+            "parley_mixer_concealed_ticks",
+            "Ticks of a speaker's audio lost or late on the way, filled by the decoder's "
+            "concealment instead of silence",
+            labels=["space"],
+        )
         for watched in rooms:
             space = watched.room.space_id
             stats = watched.room.mixer.stats
@@ -97,13 +103,14 @@ class NodeCollector(Collector):
             moves.add_metric([space], stats.phase_moves)
             waits.add_metric([space], stats.grace_waits)
             catches.add_metric([space], stats.grace_catches)
+            concealed.add_metric([space], stats.concealed_ticks)
             delay.add_metric([space], _buckets(stats.added_latency_counts), stats.added_latency_sum)
             recent = sorted(stats.added_latency)
             for quantile in (0.5, 0.99):
                 if recent:
                     at = min(len(recent) - 1, round(quantile * (len(recent) - 1)))
                     added.add_metric([space, str(quantile)], recent[at])
-        yield from (ticks, skipped, encodes, added, delay, moves, waits, catches)
+        yield from (ticks, skipped, encodes, added, delay, moves, waits, catches, concealed)
         yield from _joins(node)
         yield from _hls(node)
         yield from _captions(node)

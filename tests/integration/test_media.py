@@ -123,6 +123,7 @@ async def test_listeners_hear_the_stage_and_speakers_hear_everyone_but_themselve
         assert f'parley_mixer_added_delay_seconds_sum{{space="{sid}"}}' in scraped
         assert f'parley_mixer_phase_moves_total{{space="{sid}"}}' in scraped
         assert f'parley_mixer_grace_waits_total{{space="{sid}"}}' in scraped
+        assert f'parley_mixer_concealed_ticks_total{{space="{sid}"}}' in scraped
     finally:
         for client in (alice, bob, lena):
             await client.close()

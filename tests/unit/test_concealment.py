@@ -1,0 +1,151 @@
+"""A speaker's packet lost or late on the way is not a hole in what listeners hear: the mixer
+asks the speaker's decoder (libopus's concealment) for that tick, the packet is dropped if it
+comes after all, and the voice goes on in time. A muted voice is never carried on.
+
+The mixer runs on looptime's virtual clock: each packet reaches it exactly when the test says,
+however busy the machine, so the counts below are exact.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+from aiortc.mediastreams import MediaStreamTrack
+from aiortc.rtp import RtpPacket
+
+from parley.media.audio import SAMPLE_RATE, PcmFrame, level_dbov
+from parley.media.ingress import ImmediateAudioFrames
+from parley.media.jitter import CONCEAL_TICKS, SourceBuffer
+from parley.media.mixer import GRACE_SECONDS, Mixer
+from parley.media.program import ProgramEncoder
+
+TICK = 960  # samples in 20 ms
+FREQ = 440
+HOLE_DBOV = -40.0  # the tone is at about -15 dBov; a tick this quiet is a hole in it
+
+
+class PcmTrack(MediaStreamTrack):
+    """A speaker's track as the ingress fills it."""
+
+    kind = "audio"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.queue: asyncio.Queue[PcmFrame] = asyncio.Queue()
+
+    # The ingress puts PcmFrame on a track, which aiortc's annotations do not know of.
+    async def recv(self) -> PcmFrame:  # type: ignore[override]
+        return await self.queue.get()
+
+
+def opus_tone(frames: int) -> list[bytes]:
+    encoder = ProgramEncoder(application="voip")
+    t = np.arange(frames * TICK) / SAMPLE_RATE
+    tone = (np.sin(2 * np.pi * FREQ * t) * 8000).astype(np.int16)
+    pcm = np.repeat(tone, 2).reshape(-1, 2)
+    return [bytes(encoder.encode(pcm[i * TICK : (i + 1) * TICK], i * TICK)) for i in range(frames)]
+
+
+def rtp(sequence: int, payload: bytes) -> RtpPacket:
+    packet = RtpPacket(payload_type=111, sequence_number=sequence, timestamp=sequence * TICK)
+    packet.payload = payload
+    return packet
+
+
+async def speak(
+    *,
+    lost: frozenset[int] | set[int] = frozenset(),
+    late: frozenset[int] | set[int] = frozenset(),
+    concealment: bool = True,
+) -> tuple[list[float], Mixer]:
+    """Sixty frames of a tone sent to a mixer, each in the middle of a tick's interval, but
+    those `lost` never and those `late` 12 ms after their tick (past the grace). The level of
+    each tick's program from the first frame's to the last's, and the stopped mixer."""
+    loop = asyncio.get_running_loop()
+    mixer = Mixer(grace=GRACE_SECONDS)
+    track = PcmTrack()
+
+    def deliver(frame: PcmFrame) -> None:
+        track.queue.put_nowait(frame if concealment else PcmFrame(frame.pcm, frame.pts))
+
+    ingress = ImmediateAudioFrames(deliver)
+    program: list[float] = []
+    mixer.add_program_sink(lambda pcm, pts: program.append(level_dbov(pcm)))
+    await mixer.start()
+    mixer.attach("a", track)
+    mixer.set_audible({"a"})
+    opus = opus_tone(60)
+    start = loop.time()  # the mixer's ticks are at start + 20 ms * n
+    try:
+        for number, payload in enumerate(opus):
+            offset = 0.032 if number in late else 0.010
+            await asyncio.sleep(max(0.0, start + number * 0.02 + offset - loop.time()))
+            if number not in lost:
+                ingress.add(rtp(number, payload))
+        await asyncio.sleep(0.1)
+    finally:
+        await mixer.stop()
+    heard = [i for i, level in enumerate(program) if level > HOLE_DBOV]
+    return program[heard[0] : heard[0] + 60], mixer
+
+
+def holes(levels: list[float]) -> int:
+    return sum(level < HOLE_DBOV for level in levels)
+
+
+@pytest.mark.looptime
+async def test_lost_packets_are_concealed_instead_of_heard_as_holes() -> None:
+    lost = {15, 25, 26, 40}
+    levels, mixer = await speak(lost=lost)
+    assert holes(levels) == 0
+    # One tick a lost packet, and the voice's fade after the last frame, when it stops.
+    assert mixer.stats.concealed_ticks == len(lost) + CONCEAL_TICKS
+    # Without concealment, the same losses are holes in the voice, one a lost packet.
+    levels, mixer = await speak(lost=lost, concealment=False)
+    assert holes(levels) == len(lost)
+    assert mixer.stats.concealed_ticks == 0
+
+
+@pytest.mark.looptime
+async def test_a_packet_past_the_grace_is_concealed_and_does_not_delay_the_voice_after_it() -> None:
+    levels, mixer = await speak(late={20, 35})
+    assert holes(levels) == 0 and mixer.stats.concealed_ticks == 2 + CONCEAL_TICKS
+    # The late packets were dropped, not buffered: nothing after them waits a tick longer
+    # than it did before them, and no backlog had to be shed.
+    assert mixer.stats.dropped_samples == 0
+    assert max(mixer.stats.added_latency) < 0.02
+
+
+@pytest.mark.looptime
+async def test_a_speaker_who_stops_sending_falls_silent_after_a_few_concealed_ticks() -> None:
+    levels, mixer = await speak(lost=set(range(30, 60)))
+    assert mixer.stats.concealed_ticks == CONCEAL_TICKS
+    assert holes(levels[30 : 30 + CONCEAL_TICKS]) == 0
+    assert holes(levels[30 + CONCEAL_TICKS :]) == 60 - 30 - CONCEAL_TICKS
+
+
+def test_a_buffer_conceals_only_a_voice_it_was_playing() -> None:
+    buffer = SourceBuffer(capacity=3 * TICK)
+    asked: list[int] = []
+
+    def concealer(samples: int) -> np.ndarray:
+        asked.append(samples)
+        return np.full((samples, 2), 7, dtype=np.int16)
+
+    buffer.concealer = concealer
+    assert buffer.conceal(TICK) is None  # nothing was played yet
+    buffer.push(np.ones((TICK, 2), dtype=np.int16), 0.0)
+    assert buffer.pull(TICK) is not None
+    for _ in range(CONCEAL_TICKS):
+        concealed = buffer.conceal(TICK)
+        assert concealed is not None and concealed.shape == (TICK, 2)
+    assert buffer.conceal(TICK) is None  # not for ever: the speaker may have stopped
+    # Muted (or removed): what was said before is never carried on into the tick after.
+    buffer.push(np.ones((TICK, 2), dtype=np.int16), 0.02)
+    assert buffer.pull(TICK) is not None
+    buffer.clear()
+    assert buffer.conceal(TICK) is None
+    assert asked == [TICK] * CONCEAL_TICKS
+    assert buffer.concealed_samples == CONCEAL_TICKS * TICK
