@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup system-deps run test lint unit integration e2e security bench bench.limits bench.hls bench.posting demo clean
+.PHONY: setup system-deps run test lint unit integration e2e security bench bench.limits bench.hls bench.posting bench.loss demo clean
 
 # Swagger UI for /docs, served by Parley itself (no third-party script on the origin that holds
 # tokens): a pinned release from npm, checked against its sha512 before it is unpacked.
@@ -90,6 +90,7 @@ bench: setup
 	$(BIN)/python -m bench.links
 	$(BIN)/python -m bench.suspension
 	$(BIN)/python -m bench.mouth_to_ear
+	$(BIN)/python -m bench.loss
 	$(BIN)/python -m bench.media
 	$(BIN)/python -m bench.limits
 	$(BIN)/python -m bench.hls
@@ -108,3 +109,7 @@ bench.limits: setup
 
 bench.posting: setup
 	$(BIN)/python -m bench.posting
+
+# One benchmark alone: what a listener hears when a speaker's packets are lost or late.
+bench.loss: setup
+	$(BIN)/python -m bench.loss
