@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.security.test_rate_limits import Clock, assert_rate_limited, limits, moved
-from tests.support.clients import PASSWORD, Person, unique_handle
+from tests.support.clients import PASSWORD, Person, make_bot, token_for, unique_handle
 from tests.support.moderation import admin, suspend
 from tests.support.servers import (
     ServerThread,
@@ -37,21 +37,6 @@ async def server(database_url: str) -> AsyncIterator[ServerThread]:
 # and spaces (starting a server was a third of this module's time): each names its accounts
 # with `unique_handle` and looks only at what they made.
 shared_server = module_server("shared_server", "bots")
-
-
-async def make_bot(owner: Person, handle: str) -> dict[str, Any]:
-    bot: dict[str, Any] = await owner.call(
-        "POST", "/me/bots", 201, json={"handle": handle, "display_name": f"{handle} (bot)"}
-    )
-    return bot
-
-
-async def token_for(owner: Person, bot: str | None, *scopes: str) -> Person:
-    """A client speaking with a new token of `bot` (or of the owner when None)."""
-    body = {"name": f"{bot or owner.handle} token", "scopes": list(scopes), "bot": bot}
-    made = await owner.call("POST", "/me/tokens", 201, json=body)
-    assert made["token"].startswith("pt_") and made["scopes"] == sorted(scopes)
-    return Person(owner.base_url, bot or owner.handle, made["token"], made["account"])
 
 
 def token_id(client: Person, tokens: list[dict[str, Any]]) -> str:

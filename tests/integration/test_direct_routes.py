@@ -10,9 +10,8 @@ import httpx
 import pytest
 import websockets
 
-from tests.integration.test_bots_and_tokens import token_for
 from tests.security.test_rate_limits import GENEROUS, assert_rate_limited
-from tests.support.clients import EventStream, Person
+from tests.support.clients import EventStream, Person, token_for
 from tests.support.problems import refused
 from tests.support.servers import serve, sqlite_url
 

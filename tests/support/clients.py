@@ -91,6 +91,21 @@ async def bring_on_stage(host: Person, person: Person, space_id: str) -> None:
     await person.call("POST", f"/spaces/{space_id}/unmute", 204)
 
 
+async def make_bot(owner: Person, handle: str) -> dict[str, Any]:
+    bot: dict[str, Any] = await owner.call(
+        "POST", "/me/bots", 201, json={"handle": handle, "display_name": f"{handle} (bot)"}
+    )
+    return bot
+
+
+async def token_for(owner: Person, bot: str | None, *scopes: str) -> Person:
+    """A client speaking with a new token of `bot` (or of the owner when None)."""
+    body = {"name": f"{bot or owner.handle} token", "scopes": list(scopes), "bot": bot}
+    made = await owner.call("POST", "/me/tokens", 201, json=body)
+    assert made["token"].startswith("pt_") and made["scopes"] == sorted(scopes)
+    return Person(owner.base_url, bot or owner.handle, made["token"], made["account"])
+
+
 class EventStream:
     """An event WebSocket that collects what it receives. With `token`, it authenticates by
     sending `{"type": "auth", "token"}` first."""
