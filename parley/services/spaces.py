@@ -222,9 +222,11 @@ class SpaceService:
 
     async def pin(self, caller: Caller, space_id: str, post_id: str) -> None:
         """Pin a post above the stage. It is shown to a whole room again, so its links are
-        checked again, as they are now: a post with a blocked one is refused."""
+        checked again, as they are now: a post with a blocked one is refused. So is a post
+        nobody may read any more (its author deleted, as a bot is): it would hold a slot
+        that shows nothing."""
         async with self.db.read() as conn:
-            post = await PostStore(conn).get(post_id)
+            post = (await PostStore(conn).by_ids([post_id])).get(post_id)
         if post is None:
             raise NotFound("post_not_found", "No such post")
         await self.guard_links(post.text)

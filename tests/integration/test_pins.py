@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.support.clients import Person
+from tests.support.clients import Person, make_bot, token_for
 from tests.support.moderation import admin
 from tests.support.servers import ServerThread, serve
 
@@ -116,4 +116,24 @@ async def test_a_post_whose_link_was_blocked_since_it_was_written_is_not_pinned(
     assert r.json()["rule"] == "scam"
     assert (await host.call("GET", f"/spaces/{sid}", 200))["pinned"] == []
     await mod.close()
+    await host.close()
+
+
+async def test_a_post_nobody_may_read_any_more_is_not_pinned(server: ServerThread) -> None:
+    host = await Person.sign_up(server.base_url, "host")
+    await make_bot(host, "departures")
+    bot = await token_for(host, "departures", "posts:write")
+    sid = (await host.call("POST", "/spaces", 201, json={"title": "Flights"}))["id"]
+    landed = await post(bot, "N628TS landed")
+    kept = await post(host, "Gate changes: ask at the desk")
+    await host.call("POST", f"/spaces/{sid}/pins", 204, json={"post_id": landed})
+    await host.call("DELETE", "/me/bots/departures", 204)
+    # Pinned before, it is no longer shown; pinning it now is refused like any unknown post.
+    assert await host.call("GET", f"/spaces/{sid}/pins", 200) == []
+    await host.refused(
+        "POST", f"/spaces/{sid}/pins", 404, "post_not_found", json={"post_id": landed}
+    )
+    await host.call("POST", f"/spaces/{sid}/pins", 204, json={"post_id": kept})
+    assert [p["id"] for p in await host.call("GET", f"/spaces/{sid}/pins", 200)] == [kept]
+    await bot.close()
     await host.close()
