@@ -69,11 +69,19 @@ class SourceBuffer:
         if self._buffered > limit:
             self._discard(self._buffered - limit)
 
-    def next_due(self, sample_rate: int) -> float | None:
-        """When the source's next frame should arrive, if it keeps the pace of the last one."""
+    def next_due(self, sample_rate: int, after: float) -> float | None:
+        """When the source's next frame should arrive if it keeps the pace of the last one: the
+        first of its frame times after `after`, counting on past a frame or two that never
+        came (lost, their ticks concealed); None before its first frame."""
         if self.last_push is None:
             return None
-        return self.last_push + self._last_length / sample_rate
+        frame = self._last_length / sample_rate
+        due = self.last_push + frame
+        for _ in range(CONCEAL_TICKS):
+            if due > after:
+                break
+            due += frame
+        return due
 
     def trim(self, keep: int) -> None:
         """Drop all but the newest ``keep`` samples (after a stall: the rest is only delay)."""

@@ -318,7 +318,7 @@ class Mixer:
         for source, entry in self._sources.items():
             if source not in self._audible or not self._short(source):
                 continue
-            expected = entry.buffer.next_due(SAMPLE_RATE)
+            expected = entry.buffer.next_due(SAMPLE_RATE, after=now - self._period)
             # Due before the limit, and not so long overdue that the source has just stopped.
             if expected is not None and now - self._period < expected <= limit:
                 due.append(source)

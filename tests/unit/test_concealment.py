@@ -128,6 +128,18 @@ async def test_a_packet_past_the_grace_is_concealed_then_played_and_the_delay_sh
 
 
 @pytest.mark.looptime
+async def test_after_a_lost_packet_the_next_one_still_has_the_grace() -> None:
+    # Each frame comes 1 ms after its tick, and the tick waits for it (the grace). The frame
+    # after lost ones is due a frame after their time, not a frame after the last arrival: the
+    # tick waits for it too, rather than conceal a third tick in a row (a hole) and put the
+    # voice a tick behind.
+    levels, mixer = await speak(lost={20, 30, 31}, offset=0.021)
+    assert holes(levels) == 0
+    assert mixer.stats.concealed_ticks == 3 + CONCEAL_TICKS
+    assert max(list(mixer.stats.added_latency)[1:]) < 0.005  # after the first, none waited
+
+
+@pytest.mark.looptime
 async def test_a_speaker_who_stops_sending_falls_silent_after_a_few_concealed_ticks() -> None:
     levels, mixer = await speak(lost=set(range(30, 60)))
     assert mixer.stats.concealed_ticks == CONCEAL_TICKS
