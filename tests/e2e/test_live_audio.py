@@ -150,6 +150,15 @@ def median(samples: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _gone_from(readings: list[dict[str, Any]], hz: int) -> bool:
+    """`hz` silent in the first reading, heard in none of them, silent in their median."""
+    return (
+        silent(readings[0], hz)
+        and not any(heard(s, hz) for s in readings)
+        and silent(median(readings), hz)
+    )
+
+
 async def test_listeners_hear_the_stage_and_not_the_muted(
     server: ServerThread, launch: LaunchBrowser, tones: dict[int, Path]
 ) -> None:
@@ -195,7 +204,12 @@ async def test_listeners_hear_the_stage_and_not_the_muted(
     await bea.call("POST", f"/spaces/{sid}/unmute", 204)
     await until_levels(lou_page, lambda v: heard(v, 880))
     only_bea = await watch(lou_page, 0.5)
-    assert all(silent(s, 440) for s in only_bea), [describe(s) for s in only_bea]
+    # Ada's voice is in no reading (it would be as loud as Bea's, -33 dBFS) and not in the median
+    # one. Not "silent in every reading": a frame of Bea's that reaches the mixer too late is
+    # concealed by libopus, whose guess at her 880 Hz leaves a trace at 440 Hz for a reading
+    # (CI: -67 dBFS, 26 dB under her, over a floor of -103).
+    assert not any(heard(s, 440) for s in only_bea), [describe(s) for s in only_bea]
+    assert silent(median(only_bea), 440), [describe(s) for s in only_bea]
 
     await ada.call("POST", f"/spaces/{sid}/unmute", 204)
     await until_levels(lou_page, lambda v: heard(v, 440) and heard(v, 880))
@@ -248,8 +262,9 @@ async def test_listeners_hear_the_stage_and_not_the_muted(
     with_bea = [s for s in before if heard(s, 880)]
     without_ada = [s for s in with_bea if silent(s, 440)]
     assert with_bea and len(without_ada) <= len(with_bea) // 5, timeline
-    # Gone: absent from this reading and every later one.
-    gone = next((s for i, s in enumerate(after) if all(silent(x, 440) for x in after[i:])), None)
+    # Gone: silent in this reading, and absent from every later one (heard in none, silent in
+    # their median: a concealed frame of Bea's may leave a trace at 440 Hz in one, as above).
+    gone = next((s for i, s in enumerate(after) if _gone_from(after[i:], 440)), None)
     assert gone is not None, f"440 Hz still heard 1.5 s after the mute:\n{timeline}"
     vanished_ms = gone["t"] - muted_at
     # What Lou's own receiver held back: the mean wait in his jitter buffer of what he played from
