@@ -9,9 +9,12 @@ itself and MediaSource blobs. Everything a person wrote is escaped.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 from typing import Final
 
+from parley.core.accounts import Post
+from parley.core.links.render import TextPart
 from parley.core.spaces.model import Role, SpaceStatus
 from parley.services.listener_cap import hls_playlist_path
 from parley.services.views import SpaceView
@@ -54,7 +57,32 @@ def _stage(view: SpaceView) -> str:
     return f'{heading}<ul class="stage" aria-labelledby="stage-h">\n{items}</ul>'
 
 
-def space_page(view: SpaceView) -> str:
+def _text(parts: Sequence[TextPart]) -> str:
+    """A post's text, its links through the redirector (which checks them again at the click)."""
+    return "".join(
+        f'<a href="{escape(part.href, quote=True)}" rel="nofollow ugc noopener noreferrer">'
+        f"{escape(part.text)}</a>"
+        if part.href
+        else escape(part.text)
+        for part in parts
+    )
+
+
+def _pinned(pinned: Sequence[tuple[Post, Sequence[TextPart]]]) -> str:
+    if not pinned:
+        return ""
+    items = "".join(
+        f'<li><p class="post">{_text(parts)}</p>'
+        f'<p class="by">@{escape(post.author.handle)}</p></li>\n'
+        for post, parts in pinned
+    )
+    heading = '<h2 id="pinned-h">Pinned</h2>\n'
+    return f'{heading}<ul class="pinned" aria-labelledby="pinned-h">\n{items}</ul>\n'
+
+
+def space_page(view: SpaceView, pinned: Sequence[tuple[Post, Sequence[TextPart]]] = ()) -> str:
+    """The page of a space shown to everyone; `pinned`, its pinned posts (latest first) with
+    their text already in parts."""
     space, host = view.space, view.host
     host_line = ""
     if host is not None:
@@ -83,7 +111,7 @@ def space_page(view: SpaceView) -> str:
         f'<p class="badge state-{space.state.value}">{STATE_NAMES[space.state]}</p>\n'
         f'<h1 id="title">{escape(space.title)}</h1>\n{host_line}\n'
         f"{description if space.description else ''}{player}"
-        f"{_stage(view) if live else ''}\n"
+        f"{_stage(view) if live else ''}\n{_pinned(pinned)}"
         f'<nav><a href="/#/spaces/{escape(space.id, quote=True)}">Open in Parley</a></nav>'
     )
     return _page(space.title, body, description=space.description, script=live)

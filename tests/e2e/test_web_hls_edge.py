@@ -1,6 +1,6 @@
 """HLS where WebRTC does not reach, in real Chromium: a listener past the node's WebRTC listener
 cap is moved to HLS by the web client, told so, and hears the stage; someone with no account
-opens a space's share page, presses Play and hears it.
+opens a space's share page, sees what the host pinned, presses Play and hears it.
 
 Needs the vendored hls.js (`make setup`); fails saying so without it, never skips.
 """
@@ -8,6 +8,7 @@ Needs the vendored hls.js (`make setup`); fails saying so without it, never skip
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -98,6 +99,13 @@ async def test_someone_signed_out_listens_on_the_share_page(
         share = host.get_by_role("link", name="Share link", exact=True)
         assert await share.get_attribute("href") == f"/s/{sid}"
 
+        # The host pins a post: the share page shows it to anyone, its link the redirector.
+        hana = await Person.sign_in(base, "hana")
+        text = "Tonight's set list: https://example.org/setlist"
+        notes = await hana.call("POST", "/posts", 201, json={"text": text})
+        await hana.call("POST", f"/spaces/{sid}/pins", 204, json={"post_id": notes["id"]})
+        await hana.close()
+
         stranger = await (await launch(None)).new_context(viewport=VIEWPORT)
         await stranger.add_init_script(path=PROBE)
         page = await stranger.new_page()
@@ -106,6 +114,10 @@ async def test_someone_signed_out_listens_on_the_share_page(
         await expect(page.get_by_role("heading", level=1, name=title)).to_be_visible()
         await expect(page.get_by_text("Hosted by Hana Host")).to_be_visible()
         await expect(page.get_by_role("list", name="On stage")).to_contain_text("@hana")
+        pinned = page.get_by_role("list", name="Pinned")
+        await expect(pinned).to_contain_text("Tonight's set list")
+        setlist = pinned.get_by_role("link", name="https://example.org/setlist")
+        await expect(setlist).to_have_attribute("href", re.compile(r"^/l/[0-9a-f]+$"))
         await page.get_by_role("button", name="Play", exact=True).click()
         await expect(page.get_by_role("status")).to_have_text(
             "Listening live, a few seconds behind", timeout=30_000

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 
 from tests.support.clients import Person, make_bot, token_for
@@ -136,4 +137,24 @@ async def test_a_post_nobody_may_read_any_more_is_not_pinned(server: ServerThrea
     await host.call("POST", f"/spaces/{sid}/pins", 204, json={"post_id": kept})
     assert [p["id"] for p in await host.call("GET", f"/spaces/{sid}/pins", 200)] == [kept]
     await bot.close()
+    await host.close()
+
+
+async def test_the_share_page_shows_the_pinned_posts_to_anyone(server: ServerThread) -> None:
+    host = await Person.sign_up(server.base_url, "host")
+    sid = (await host.call("POST", "/spaces", 201, json={"title": "Open"}))["id"]
+    agenda = await post(host, "Agenda <b>first</b>: https://example.org/agenda")
+    await host.call("POST", f"/spaces/{sid}/pins", 204, json={"post_id": agenda})
+    (pinned,) = await host.call("GET", f"/spaces/{sid}/pins", 200)
+    href = pinned["text_parts"][1]["href"]
+    async with httpx.AsyncClient(base_url=server.base_url) as anonymous:
+        html = (await anonymous.get(f"/s/{sid}", headers={"Accept": "text/html"})).text
+        assert '<h2 id="pinned-h">Pinned</h2>' in html
+        # Escaped as everything people write, its link through the redirector, with its author.
+        assert "Agenda &lt;b&gt;first&lt;/b&gt;: " in html
+        assert f'<a href="{href}" rel="nofollow ugc noopener noreferrer">' in html
+        assert "https://example.org/agenda</a>" in html and "@host" in html
+        await host.call("DELETE", f"/spaces/{sid}/pins/{agenda}", 204)
+        html = (await anonymous.get(f"/s/{sid}", headers={"Accept": "text/html"})).text
+        assert "Pinned" not in html and "Agenda" not in html
     await host.close()

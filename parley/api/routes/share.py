@@ -17,7 +17,7 @@ router = APIRouter(tags=["spaces"])
 @router.get(
     "/s/{space_id}",
     response_class=HTMLResponse,
-    summary="A space's share page: title, host, stage and a play button (HLS), no sign-in",
+    summary="A space's share page: title, host, stage, pins, a play button (HLS), no sign-in",
     responses={
         404: {"description": "No such space, or its host is suspended (`space_unavailable`)"},
         410: {"description": "The space was ended by moderation (`space_removed`)"},
@@ -31,6 +31,7 @@ async def share(space_id: str, request: Request, node: NodeDep) -> Response:
             raise
         page = share_page.unavailable(refused.code, refused.message)
         return HTMLResponse(page, refused.status, headers={"Cache-Control": "no-store"})
-    return HTMLResponse(
-        share_page.space_page(view), headers={"Cache-Control": share_page.CACHE_CONTROL}
-    )
+    posts = await node.spaces.pinned(space_id) if view.space.pinned else []
+    parts = await node.redirector.render([(p.text, p.author.id) for p in posts])
+    page = share_page.space_page(view, list(zip(posts, parts, strict=True)))
+    return HTMLResponse(page, headers={"Cache-Control": share_page.CACHE_CONTROL})
