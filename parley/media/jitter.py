@@ -52,7 +52,6 @@ class SourceBuffer:
         self._last_length = 0  # samples in the last push: the source's frame size
         self.concealer: Concealer | None = None  # the decoder of the frames pushed last
         self._conceal_left = 0
-        self.concealed_samples = 0
 
     @property
     def buffered(self) -> int:
@@ -132,7 +131,6 @@ class SourceBuffer:
         pcm = self.concealer(samples)
         if pcm is None or pcm.shape != (samples, CHANNELS):
             return None
-        self.concealed_samples += samples
         return pcm
 
     def _advance(self, samples: int) -> None:

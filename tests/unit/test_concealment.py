@@ -169,4 +169,3 @@ def test_a_buffer_conceals_only_a_voice_it_was_playing() -> None:
     buffer.clear()
     assert buffer.conceal(TICK) is None
     assert asked == [TICK] * CONCEAL_TICKS
-    assert buffer.concealed_samples == CONCEAL_TICKS * TICK
