@@ -51,15 +51,24 @@ class SourceBuffer:
         self.last_push: float | None = None
         self._last_length = 0  # samples in the last push: the source's frame size
         self.concealer: Concealer | None = None  # the decoder of the frames pushed last
+        # RTP time of the frame that should come next, and of the one a tick found missing.
+        self._next_pts: int | None = None
+        self._missing_pts: int | None = None
         self._conceal_left = 0
 
     @property
     def buffered(self) -> int:
         return self._buffered
 
-    def push(self, pcm: Pcm, arrived: float) -> None:
+    def push(self, pcm: Pcm, arrived: float, pts: int | None = None) -> bool:
+        """Hold a frame; `pts`, its RTP time if it has one. True if it is the frame a tick
+        found missing (`missed`): it came late, rather than being lost."""
         if len(pcm) == 0:
-            return
+            return False
+        late = pts is not None and pts == self._missing_pts
+        self._missing_pts = None
+        if pts is not None:
+            self._next_pts = (pts + len(pcm)) & 0xFFFFFFFF
         self.last_push = arrived
         self._last_length = len(pcm)
         self._chunks.append((pcm, arrived))
@@ -67,6 +76,7 @@ class SourceBuffer:
         limit = max(self.capacity, len(pcm))
         if self._buffered > limit:
             self._discard(self._buffered - limit)
+        return late
 
     def next_due(self, sample_rate: int, after: float) -> float | None:
         """When the source's next frame should arrive if it keeps the pace of the last one: the
@@ -120,6 +130,17 @@ class SourceBuffer:
         self._note_residual(self._buffered)
         self._conceal_left = CONCEAL_TICKS
         return Pulled(out, oldest, newest)
+
+    def missed(self) -> bool:
+        """A tick found nothing of a source that is sending. True if that alone says its frames
+        come too late (they carry no RTP time); otherwise the missing frame's time is kept, and
+        `push` tells whether it then came late or was lost: a lost one says nothing of when
+        the others arrive, and must not move the ticks later."""
+        if self._next_pts is None:
+            return True
+        if self._missing_pts is None:
+            self._missing_pts = self._next_pts
+        return False
 
     def conceal(self, samples: int) -> Pcm | None:
         """For a tick `pull` found nothing for: the decoder's estimate of the missing audio, if

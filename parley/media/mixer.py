@@ -204,8 +204,9 @@ class Mixer:
             # audio of a source that is not audible is dropped here, before any buffer.
             self._stats.muted_frames += 1
             return
+        pts = None
         if isinstance(frame, PcmFrame):  # a speaker's, from the ingress: s16 stereo already
-            pcm = frame.pcm
+            pcm, pts = frame.pcm, frame.pts
             buffer.concealer = frame.conceal
         elif isinstance(frame, AudioFrame):
             try:
@@ -217,7 +218,8 @@ class Mixer:
             log.warning("source %s sent a %s, not audio; ignored", source, type(frame).__name__)
             return
         self._stats.frames_in += 1
-        buffer.push(pcm, now)
+        if buffer.push(pcm, now, pts):
+            self._phase.note_miss()  # the frame a tick missed: late, not lost
         self._arrived.set()
 
     # -- outputs -------------------------------------------------------------------------------
@@ -337,7 +339,8 @@ class Mixer:
                 self._phase.note_wait(now - pulled.newest)
             arrivals.append(pulled.oldest)
             return pulled.pcm
-        if buffer.last_push is not None and now - buffer.last_push < 2 * self._period:
+        recent = buffer.last_push is not None and now - buffer.last_push < 2 * self._period
+        if recent and buffer.missed():
             self._phase.note_miss()
         concealed = buffer.conceal(samples)
         if concealed is not None:
