@@ -51,9 +51,18 @@ class Outcome:
     concealed: int | None  # ticks the mixer concealed (None: the node does not say)
 
 
-def _impair(peer: Peer, loss: float, late: float, seed: int) -> dict[str, int]:
+@dataclass
+class Impaired:
+    """The speaker's RTP packets so far: sent by its sender, and of those dropped or held back."""
+
+    sent: int = 0
+    dropped: int = 0
+    held: int = 0
+
+
+def _impair(peer: Peer, loss: float, late: float, seed: int) -> Impaired:
     """Drop or hold back the speaker's RTP packets on their way out; RTCP goes as it is."""
-    counts = {"sent": 0, "dropped": 0, "held": 0}
+    counts = Impaired()
     rng = random.Random(seed)
     transport = peer.pc.getTransceivers()[0].sender.transport
     original = transport._send_rtp
@@ -69,12 +78,12 @@ def _impair(peer: Peer, loss: float, late: float, seed: int) -> dict[str, int]:
         if is_rtcp(data):
             await original(data)
             return
-        counts["sent"] += 1
+        counts.sent += 1
         draw = rng.random()
         if draw < loss:
-            counts["dropped"] += 1
+            counts.dropped += 1
         elif draw < loss + late:
-            counts["held"] += 1
+            counts.held += 1
             loop.call_later(HELD_SECONDS, later, data)
         else:
             await original(data)
@@ -120,7 +129,7 @@ async def run(base: str, loss: float, late: float, seconds: float, seed: int) ->
             assert listener.received is not None
             start = len(listener.received)
             before = await _concealed(http, base, stage.space_id)
-            counts.update(sent=0, dropped=0, held=0)
+            counts.sent = counts.dropped = counts.held = 0  # the window's own
             await asyncio.sleep(seconds)
             after = await _concealed(http, base, stage.space_id)
             window = [payload for _, payload in listener.received[start:]]
@@ -134,7 +143,9 @@ async def run(base: str, loss: float, late: float, seconds: float, seed: int) ->
     return Outcome(
         loss,
         late,
-        **counts,
+        counts.sent,
+        counts.dropped,
+        counts.held,
         packets=len(window),
         holes=holes,
         dips=dips,
