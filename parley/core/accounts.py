@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from parley.core.errors import Forbidden, Invalid
+from parley.core.errors import Conflict, Forbidden, Invalid
 from parley.core.instants import utc_instant
 from parley.core.text import bounded_text, has_control_or_bidi_override, has_visible_character
 
@@ -29,6 +29,27 @@ class AccountState(StrEnum):
     LIMITED = "limited"
     SUSPENDED = "suspended"
     DEACTIVATED = "deactivated"
+
+    @property
+    def withdrawn(self) -> bool:
+        """Whether what the account made is kept from everyone (its spaces' pages, live audio and
+        replays): while it is suspended, and for good once it is deactivated."""
+        return self in WITHDRAWN_STATES
+
+
+WITHDRAWN_STATES = frozenset({AccountState.SUSPENDED, AccountState.DEACTIVATED})
+
+
+class Departure(StrEnum):
+    """Why an account leaves every space it is in at once and for good, as the spaces' events
+    say it (`ParticipantRemoved.reason`; a host's space ends or passes on as `host_<this>`)."""
+
+    SUSPENDED = "suspended"  # by moderation
+    DEACTIVATED = "deactivated"  # by its owner: a person deleting their account, or a bot's
+
+    @property
+    def host_reason(self) -> str:
+        return f"host_{self.value}"
 
 
 def check_handle(handle: str) -> str:
@@ -139,6 +160,16 @@ def check_usable(account: Account) -> None:
         raise Forbidden("account_suspended", "This account is suspended")
     if account.state is AccountState.DEACTIVATED:
         raise Forbidden("account_deactivated", "This account is deactivated")
+
+
+def check_may_deactivate(account: Account, *, is_bot: bool, other_admins: int) -> None:
+    """A person may delete their own account, unless the instance would be left with nobody to
+    run it (an operator can add an admin first: `parley admin create-user --admin`)."""
+    if is_bot:
+        raise Forbidden("bot_deleted_by_owner", "A bot is deleted by its owner")
+    check_usable(account)
+    if account.is_admin and other_admins == 0:
+        raise Conflict("last_admin", "Make someone else an admin before deleting this account")
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,8 @@ DEFAULT_RATES: Mapping[LimitName, tuple[KeyKind, Rate]] = {
     # account before is not counted here, so a flood against a handle does not lock its owner out.
     LimitName.SIGN_IN_HANDLE: (KeyKind.HANDLE, Rate(10, 300)),
     LimitName.SIGN_UP_ADDRESS: (KeyKind.ADDRESS, Rate(5, 3600)),
+    # Every check of a signed-in account's password (changing it, deleting the account) counts
+    # here: a stolen session guesses no faster by taking turns.
     LimitName.PASSWORD_CHANGE: (KeyKind.ACCOUNT, Rate(5, 300)),
     LimitName.POSTS: (KeyKind.ACCOUNT, Rate(30, 300)),
     LimitName.PROFILE_CHANGES: (KeyKind.ACCOUNT, Rate(20, 300)),

@@ -15,6 +15,7 @@ class SessionEnd(StrEnum):
 
     REVOKED = "session_revoked"
     EXPIRED = "session_expired"
+    DEACTIVATED = "account_deactivated"  # all of them: the account was deleted
 
 
 @dataclass(frozen=True)

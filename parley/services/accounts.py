@@ -287,11 +287,7 @@ class AccountService:
         """Only with the current password; every other session of the account ends (whoever
         may have learnt the old password is signed out), this one goes on."""
         rules.check_password(new)
-        async with self.db.read() as conn:
-            stored = await AccountStore(conn).password_hash(caller.account.id)
-        if not await self.passwords.verify(stored, current, known=True):
-            # Not 401: the caller's session is fine, only the password they typed is wrong.
-            raise Forbidden("wrong_password", "The current password is not right")
+        await self.confirm_password(caller, current)
         new_hash = await self.passwords.hash(new, known=True)
         async with self.db.write() as conn:
             await AccountStore(conn).set_password_hash(caller.account.id, new_hash)
@@ -299,6 +295,15 @@ class AccountService:
                 caller.account.id, self.clock(), keep=caller.session_id
             )
         await self._announce_ended(caller.account.id, ended)
+
+    async def confirm_password(self, caller: Caller, password: str) -> None:
+        """Raise unless it is the caller's password: a session left open on a shared computer
+        is not enough to change it or to delete the account."""
+        async with self.db.read() as conn:
+            stored = await AccountStore(conn).password_hash(caller.account.id)
+        if not await self.passwords.verify(stored, password, known=True):
+            # Not 401: the caller's session is fine, only the password they typed is wrong.
+            raise Forbidden("wrong_password", "The current password is not right")
 
     async def _announce_ended(self, account_id: str, session_ids: list[str]) -> None:
         # This node forgets them before answering; the others as the bus tells them.

@@ -6,21 +6,20 @@ A bot has no password: it acts only through the API tokens its owner makes for i
 transaction, marked as suspended with the owner; lifting the owner's suspension (by a moderator,
 by its time running out, or on appeal) lifts those and only those. A bot suspended on its own
 stays suspended whatever happens to its owner, and is not lifted while its owner is suspended.
+A person deleting their account deletes their bots with it (services/deactivation.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from parley.bus import messages
-from parley.bus.base import Bus
-from parley.bus.messages import SessionsEnded
+from parley.bus.messages import Order, SessionsEnded
 from parley.core import accounts as account_rules
-from parley.core.accounts import Account, AccountState
+from parley.core.accounts import Account, AccountState, Departure
 from parley.core.errors import Conflict, Forbidden, NotFound
 from parley.core.moderation import ModerationAction
 from parley.core.moderation_records import ActionTaken
@@ -28,6 +27,7 @@ from parley.core.sessions import SessionEnd
 from parley.core.tokens import MAX_BOTS_PER_OWNER, AccountRef
 from parley.services.accounts import Caller, add_account
 from parley.services.common import Clock, new_id
+from parley.services.departures import Departures
 from parley.store.accounts import AccountStore, SessionStore
 from parley.store.db import Database
 from parley.store.held_posts import HeldPostStore
@@ -43,8 +43,8 @@ NO_PASSWORD = "!automated"
 class BotService:
     db: Database
     _: KW_ONLY
-    # Deleting a bot announces its ended tokens here, so every node closes their sockets.
-    bus: Bus
+    # A deleted bot's tokens end on every node, and it leaves every space it is in.
+    departures: Departures
     guard_links: Callable[[str], Awaitable[None]]
     instance_name: str
     clock: Clock
@@ -68,9 +68,9 @@ class BotService:
 
     async def delete(self, caller: Caller, handle: str) -> None:
         """The owner deletes a bot: its tokens are revoked at once on every node (their sockets
-        close), its held posts dropped, its posts no longer shown. Its account stays behind,
-        deactivated, so its handle is never reused and its moderation history is kept."""
-        now = self.clock()
+        and media close), it leaves every space it is in, its held posts are dropped and its
+        posts no longer shown. Its account stays behind, deactivated, so its handle is never
+        reused and its moderation history is kept."""
         async with self.db.write() as conn:
             bots = BotStore(conn)
             bot = await AccountStore(conn).by_handle(handle)
@@ -82,12 +82,9 @@ class BotService:
                 or bot.state is AccountState.DEACTIVATED
             ):
                 raise NotFound("bot_not_found", f"You have no bot @{handle}")
-            await AccountStore(conn).set_state(bot.id, AccountState.DEACTIVATED)
-            ended = await SessionStore(conn).revoke_all(bot.id, now)
-            await HeldPostStore(conn).drop_all_of(bot.id)
-        if ended:
-            order = SessionsEnded(bot.id, tuple(ended), SessionEnd.REVOKED)
-            await messages.publish(self.bus, order)
+            ended = {bot.id: await retire(conn, bot.id, self.clock())}
+        orders = deactivation_orders(ended)
+        await self.departures.carry_out(Departure.DEACTIVATED, [bot.id], orders)
 
     async def of(self, caller: Caller) -> list[Account]:
         async with self.db.read() as conn:
@@ -97,6 +94,40 @@ class BotService:
         """The bots among these accounts, with their owners: what the "automated" label names."""
         async with self.db.read() as conn:
             return await BotStore(conn).owners_of(account_ids)
+
+
+# --- deactivation: a bot deleted by its owner, or with its owner's account ---------------------
+
+
+async def retire(conn: AsyncConnection, account_id: str, now: datetime) -> list[str]:
+    """Deactivate an account for good in the caller's transaction: a bot its owner deletes, or
+    a person deleting their own account. Its sessions and tokens are revoked (the ids returned),
+    its held posts dropped."""
+    await AccountStore(conn).set_state(account_id, AccountState.DEACTIVATED)
+    await HeldPostStore(conn).drop_all_of(account_id)
+    return await SessionStore(conn).revoke_all(account_id, now)
+
+
+async def retire_with_owner(
+    conn: AsyncConnection, owner: Account, now: datetime
+) -> dict[str, list[str]]:
+    """A person deletes their account: every bot of theirs goes with it. The sessions revoked,
+    by bot."""
+    return {
+        bot.id: await retire(conn, bot.id, now)
+        for bot in await BotStore(conn).of_owner(owner.id)
+        if bot.state is not AccountState.DEACTIVATED
+    }
+
+
+def deactivation_orders(ended: Mapping[str, Sequence[str]]) -> list[Order]:
+    """What tells every node to close the deactivated accounts' sockets and media: their
+    sessions ended, by account."""
+    return [
+        SessionsEnded(account_id, tuple(session_ids), SessionEnd.DEACTIVATED)
+        for account_id, session_ids in ended.items()
+        if session_ids
+    ]
 
 
 # --- the suspension cascade: called by services.moderation inside its transaction -------------

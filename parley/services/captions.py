@@ -203,10 +203,10 @@ class CaptionService:
         await self.spaces.stage(space_id)  # 404 for no such space
         await self.spaces.follower(space_id, caller.account.id)
         async with self.db.read() as conn:
-            # A recorded space's words are hidden with its recording (its host suspended),
+            # A recorded space's words are hidden with its recording (its host suspended or gone),
             # not only on the recording's own routes.
             recording = await RecordingStore(conn).get(space_id)
-            if recording is not None and await RecordingStore(conn).host_suspended(recording):
+            if recording is not None and await RecordingStore(conn).host_withdrawn(recording):
                 raise NotFound("recording_hidden", "This recording is not available")
             return await TranscriptStore(conn).lines(space_id)
 

@@ -29,7 +29,9 @@ from parley.bus.messages import (
     space_channel,
     stage_effect,
 )
+from parley.core.accounts import Departure
 from parley.core.errors import RuleViolation
+from parley.core.sessions import SessionEnd
 from parley.core.spaces import events
 from parley.core.spaces.events import Event, Frame
 from parley.core.spaces.model import Role
@@ -266,23 +268,23 @@ class Feed:
             case ParticipantGone(account_id, removed=True):
                 self.stage_accounts.discard(account_id)
                 self.removed[account_id] = event.seq
-                # Taken out because the account was suspended: told so (4401, as the sweep
-                # and the bus order say it), whichever of the three reaches the socket first.
-                suspended = (
-                    isinstance(data, events.ParticipantRemoved)
-                    and data.by == "moderation"
-                    and data.reason == "suspended"
-                )
-                why = (
-                    (CLOSE_UNAUTHORIZED, "account_suspended")
-                    if suspended
-                    else (CLOSE_REMOVED, "you were removed from this space")
-                )
+                # Taken out because the account was suspended or deleted: told so (4401, as
+                # the sweep and the bus order say it), whichever reaches the socket first.
+                why = _removal_close(data)
                 for client in self.clients:
                     if client.account_id == account_id and client.closing is None:
                         client.closing = why
             case ParticipantGone(account_id):
                 self.stage_accounts.discard(account_id)
+
+
+def _removal_close(data: events.EventData) -> tuple[int, str]:
+    if isinstance(data, events.ParticipantRemoved):
+        if data.by == "moderation" and data.reason == Departure.SUSPENDED:
+            return CLOSE_UNAUTHORIZED, "account_suspended"
+        if data.reason == Departure.DEACTIVATED:
+            return CLOSE_UNAUTHORIZED, SessionEnd.DEACTIVATED.value
+    return CLOSE_REMOVED, "you were removed from this space"
 
 
 @dataclass(eq=False)

@@ -3,9 +3,10 @@ the audit log and the transparency report. (Feature switches are features.py.)
 
 A suspension is committed first (account state, every session revoked, the action, the notice,
 the audit entry, in one transaction), then announced on the bus so every node closes that
-account's sockets and media at once, then the account is taken out of every space. Each node's
-sweep repeats the last two from the database, so a lost bus message or a crash half-way delays
-enforcement by one sweep interval, never forever.
+account's sockets and media at once, then the account is taken out of every space
+(services/departures.py, which a deactivation goes through too). Each node's sweep repeats the
+last two from the database, so a lost bus message or a crash half-way delays enforcement by one
+sweep interval, never forever.
 """
 
 from __future__ import annotations
@@ -17,11 +18,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from parley.bus import messages
-from parley.bus.base import Bus
 from parley.bus.messages import AccountSuspended
 from parley.core import moderation as rules
-from parley.core.accounts import Account, AccountState
+from parley.core.accounts import Account, AccountState, Departure
 from parley.core.actors import Actor
 from parley.core.errors import Conflict, Forbidden, NotFound
 from parley.core.moderation import AuditAction, AuditTarget, ModerationAction
@@ -37,30 +36,22 @@ from parley.core.moderation_records import (
     Suspended,
 )
 from parley.core.notifications import NotificationKind
-from parley.core.spaces import rules as space_rules
-from parley.core.spaces.events import Event
-from parley.core.spaces.model import SpaceState
 from parley.services import bots
-from parley.services.accounts import AccountService, Caller
+from parley.services.accounts import Caller
 from parley.services.common import Clock, new_id
-from parley.services.decisions import SpaceDecisions
-from parley.services.sharing import SharingService
+from parley.services.departures import Departures
 from parley.store.accounts import AccountStore, SessionStore
 from parley.store.db import Database
 from parley.store.moderation import AuditLog, ModerationStore
 from parley.store.notifications import NotificationStore
-from parley.store.spaces import SpaceStore
 
 
 @dataclass(eq=False)
 class ModerationService:
     db: Database
-    bus: Bus
-    accounts: AccountService
-    # A suspension takes the account out of its spaces through the spaces' own decisions.
-    decisions: SpaceDecisions
-    # ...and its spaces off the air here before the answer (other nodes: over the bus).
-    sharing: SharingService
+    # A suspension takes the account out of every live room, on every node, and out of its
+    # spaces through the spaces' own decisions.
+    departures: Departures
     _: KW_ONLY
     clock: Clock
 
@@ -104,11 +95,9 @@ class ModerationService:
             bot_ids = await bots.suspend_with_owner(
                 conn, target, actor_id=actor_id, rule=decided.rule, reason=decided.reason, now=now
             )
-        self.accounts.session_cache.forget_accounts({target.id, *bot_ids})
-        self.sharing.forget_hosts({target.id, *bot_ids})
-        for account_id in (target.id, *bot_ids):
-            await messages.publish(self.bus, AccountSuspended(account_id))
-            await self.remove_suspended(account_id)
+        suspended = [target.id, *bot_ids]
+        orders = [AccountSuspended(account_id) for account_id in suspended]
+        await self.departures.carry_out(Departure.SUSPENDED, suspended, orders)
         return Suspended(target, NoticeRead(notice))
 
     async def unsuspend(
@@ -167,28 +156,6 @@ class ModerationService:
 
     async def sweep(self) -> None:
         await self.lift_due()
-        await self.sweep_suspended()
-
-    # --- taking the suspended out of spaces ----------------------------------------------------
-
-    async def remove_suspended(self, account_id: str) -> None:
-        """Take a suspended account out of every space it is in or hosts, with an event each."""
-        async with self.db.read() as conn:
-            space_ids = await SpaceStore(conn).spaces_to_leave(account_id)
-        for space_id in space_ids:
-            await self._take_out(space_id, account_id)
-
-    async def sweep_suspended(self) -> None:
-        async with self.db.read() as conn:
-            pairs = await SpaceStore(conn).suspended_still_inside()
-        for space_id, account_id in pairs:
-            await self._take_out(space_id, account_id)
-
-    async def _take_out(self, space_id: str, account_id: str) -> None:
-        async def decide(state: SpaceState, _conn: AsyncConnection) -> list[Event]:
-            return space_rules.suspend(state, account_id, self.clock())
-
-        await self.decisions.decide(space_id, [account_id], decide)
 
     # --- notices and appeals -----------------------------------------------------------------
 

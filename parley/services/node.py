@@ -32,7 +32,9 @@ from parley.services.bots import BotService
 from parley.services.captions import CaptionService
 from parley.services.clips import ClipService
 from parley.services.common import NodeClock, new_id
+from parley.services.deactivation import Deactivation
 from parley.services.decisions import SpaceDecisions
+from parley.services.departures import Departures
 from parley.services.fanout import CLOSE_REMOVED, CLOSE_UNAUTHORIZED, FanoutHub
 from parley.services.features import FeatureSwitches
 from parley.services.held_posts import HeldPosts
@@ -70,6 +72,7 @@ class Node:
       following shortener chains; the guard on user content), `redirector` (`/l/{id}`);
     - accounts and sessions: `accounts`, with `passwords` and the rate `limits`; `posts` (posts
       and timelines); `bots` (accounts people own) and `tokens` (API tokens with scopes);
+      `deactivation` (a person deleting their account);
     - spaces: every decision about a space runs in `decisions` (one transaction); `spaces` (the
       host's controls, pinned posts, what participants do, the event log), `presence`
       (connections, hosts away, dropped participants), `features` (the admin's switches);
@@ -80,7 +83,8 @@ class Node:
     - the program kept: `recorder` (live HLS segments of recorded spaces, made durable; crash
       recovery and retention), `recordings` (replay, trim, deletion), `clips`, `transcripts`
       (a recording's transcript, its subtitles rendition, moderators' reading and search);
-    - trust and safety: `moderation` (suspensions, notices, appeals, audit), `reports`,
+    - trust and safety: `moderation` (suspensions, notices, appeals, audit), `departures`
+      (suspended and deactivated accounts out of every space, on every node), `reports`,
       `location` (the location policy posts' places obey), `held_posts` (posts waiting for it,
       published by the sweep).
     """
@@ -121,13 +125,6 @@ class Node:
             instance_name=settings.instance_name,
             session_cache_seconds=settings.session_cache_seconds,
         )
-        self.bots = BotService(
-            self.db,
-            bus=self.bus,
-            guard_links=self.link_checks.guard,
-            instance_name=settings.instance_name,
-            clock=now,
-        )
         self.posts = PostService(
             self.db, self.accounts, guard_links=self.link_checks.guard, clock=now
         )
@@ -160,6 +157,23 @@ class Node:
             self.db, self.spaces, cache_seconds=settings.exposure_cache_seconds, clock=now
         )
         self.hls = HlsService(self.spaces, self.sharing, live_files, settings, clock=now)
+        # Accounts that may no longer be anywhere (suspended, deactivated) leave every space.
+        self.departures = Departures(
+            self.db,
+            self.bus,
+            self.decisions,
+            self.sharing,
+            self.accounts.session_cache,
+            clock=now,
+        )
+        self.bots = BotService(
+            self.db,
+            departures=self.departures,
+            guard_links=self.link_checks.guard,
+            instance_name=settings.instance_name,
+            clock=now,
+        )
+        self.deactivation = Deactivation(self.db, self.accounts, self.departures, clock=now)
         # Not under hls/: a node clears that at start-up, and recordings outlive a restart.
         self.recorder = Recorder(
             self.db,
@@ -187,9 +201,7 @@ class Node:
             captions=self.captions,
         )
 
-        self.moderation = ModerationService(
-            self.db, self.bus, self.accounts, self.decisions, self.sharing, clock=now
-        )
+        self.moderation = ModerationService(self.db, self.departures, clock=now)
         self.reports = ReportService(self.db, clock=now)
         self.location = LocationPolicies(self.db, clock=now)
         self.held_posts = HeldPosts(self.db, clock=now)
@@ -288,6 +300,7 @@ class Node:
                     await self.presence.release_gone_nodes(self.homing.gone_before())
                 await self.presence.sweep()
                 await self.moderation.sweep()
+                await self.departures.sweep()
                 await self.held_posts.publish_due()
                 await self.link_rules.reconcile()
                 await self.hub.catch_up()

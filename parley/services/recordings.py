@@ -126,7 +126,7 @@ class RecordingService:
                 raise Gone(
                     "recording_deleted", "This recording was deleted", deletion=recording.deletion
                 )
-            if await store.host_suspended(recording):
+            if await store.host_withdrawn(recording):
                 raise NotFound("recording_hidden", "This recording is not available")
             segments = await store.segments(space_id)
         if caller is not None:

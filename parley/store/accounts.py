@@ -22,7 +22,7 @@ from sqlalchemy import (
     update,
 )
 
-from parley.core.accounts import Account, AccountState, Post, handle_key
+from parley.core.accounts import WITHDRAWN_STATES, Account, AccountState, Post, handle_key
 from parley.core.location import Place
 from parley.store.among import among, among_named
 from parley.store.prebuilt import Prebuilt, RowLike
@@ -138,6 +138,16 @@ class AccountStore(Store):
         await self.conn.execute(
             update(accounts).where(accounts.c.id == account_id).values(is_admin=is_admin)
         )
+
+    async def other_usable_admins(self, account_id: str) -> int:
+        """Admins besides this account who can still sign in and act (not suspended, not
+        deactivated)."""
+        query = select(func.count()).where(
+            accounts.c.is_admin.is_(True),
+            accounts.c.id != account_id,
+            accounts.c.state.not_in([s.value for s in WITHDRAWN_STATES]),
+        )
+        return int((await self.conn.execute(query)).scalar_one())
 
 
 @dataclass(frozen=True)
@@ -297,9 +307,18 @@ class SocialStore(Store):
         return list((await self.conn.execute(query)).scalars())
 
     async def counts(self, account_id: str) -> tuple[int, int]:
-        """(followers, following)."""
-        followers = select(func.count()).where(follows.c.followee_id == account_id)
-        following = select(func.count()).where(follows.c.follower_id == account_id)
+        """(followers, following), deleted accounts not counted."""
+        present = accounts.c.state != AccountState.DEACTIVATED.value
+        followers = (
+            select(func.count())
+            .select_from(follows.join(accounts, accounts.c.id == follows.c.follower_id))
+            .where(follows.c.followee_id == account_id, present)
+        )
+        following = (
+            select(func.count())
+            .select_from(follows.join(accounts, accounts.c.id == follows.c.followee_id))
+            .where(follows.c.follower_id == account_id, present)
+        )
         return (
             int((await self.conn.execute(followers)).scalar_one()),
             int((await self.conn.execute(following)).scalar_one()),

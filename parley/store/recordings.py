@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, exists, select, update
 
-from parley.core.accounts import AccountState
+from parley.core.accounts import WITHDRAWN_STATES
 from parley.core.moderation import ReportStatus, ReportTarget
 from parley.core.recordings import Clip, Deletion, RecordedSegment, Recording
 from parley.core.spaces.events import Event, EventType
@@ -123,10 +123,10 @@ class RecordingStore(Store):
         )
         return list((await self.conn.execute(query)).scalars())
 
-    async def host_suspended(self, recording: Recording) -> bool:
-        """Is the host who recorded it, or the space's host now, suspended?"""
+    async def host_withdrawn(self, recording: Recording) -> bool:
+        """Is the host who recorded it, or the space's host now, suspended or deactivated?"""
         query = select(accounts.c.id).where(
-            accounts.c.state == AccountState.SUSPENDED.value,
+            accounts.c.state.in_([s.value for s in WITHDRAWN_STATES]),
             accounts.c.id.in_(
                 select(spaces.c.host_id)
                 .where(spaces.c.id == recording.space_id)

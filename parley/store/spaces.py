@@ -10,7 +10,7 @@ from functools import cache
 from sqlalchemy import bindparam, case, delete, insert, or_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from parley.core.accounts import AccountState
+from parley.core.accounts import WITHDRAWN_STATES, Departure
 from parley.core.spaces.event_wire import event_of, wire_data
 from parley.core.spaces.events import Event, EventType
 from parley.core.spaces.exposure import MODERATION_END_REASONS
@@ -209,13 +209,14 @@ class SpaceStore(Store):
         public: bool = False,
     ) -> list[Space]:
         """Spaces in `state` (of these hosts); `public`: only those anyone may be shown
-        (`core/spaces/exposure.py`: none that moderation ended, none of a suspended host)."""
+        (`core/spaces/exposure.py`: none that moderation ended, none of a suspended or
+        deactivated host)."""
         query = select(spaces).where(spaces.c.state == state.value)
         if public:
-            suspended = select(accounts.c.id).where(
-                accounts.c.state == AccountState.SUSPENDED.value
+            withdrawn = select(accounts.c.id).where(
+                accounts.c.state.in_([s.value for s in WITHDRAWN_STATES])
             )
-            query = query.where(spaces.c.host_id.not_in(suspended))
+            query = query.where(spaces.c.host_id.not_in(withdrawn))
             if state is SpaceStatus.ENDED:
                 query = query.where(
                     or_(
@@ -291,8 +292,8 @@ class SpaceStore(Store):
         return await self._all(query, _participant)
 
     async def spaces_to_leave(self, account_id: str) -> list[str]:
-        """Ids of spaces a suspended account must be taken out of: live ones it is in (present
-        or not, but not yet removed) or hosts, and scheduled ones it hosts."""
+        """Ids of spaces a suspended or deactivated account must be taken out of: live ones it is
+        in (present or not, but not yet removed) or hosts, and scheduled ones it hosts."""
         in_live = (
             select(participants.c.space_id)
             .join(spaces, spaces.c.id == participants.c.space_id)
@@ -310,21 +311,32 @@ class SpaceStore(Store):
         rows = await self.conn.execute(in_live.union(hosted))
         return sorted(set(rows.scalars()))
 
-    async def suspended_still_inside(self) -> list[tuple[str, str]]:
-        """(space, account) pairs where a suspended account is still present in a live space:
-        what a node's sweep takes out, should the suspending node have stopped half-way."""
-        rows = await self.conn.execute(
-            select(participants.c.space_id, participants.c.account_id)
+    async def withdrawn_still_inside(self) -> list[tuple[str, str, Departure]]:
+        """(space, account, why) where a suspended or deactivated account is still present in a
+        live space, or hosts a scheduled one: what a node's sweep takes out, should the node
+        that suspended or deactivated it have stopped half-way."""
+        withdrawn = [s.value for s in WITHDRAWN_STATES]
+        inside = (
+            select(participants.c.space_id, participants.c.account_id, accounts.c.state)
             .join(spaces, spaces.c.id == participants.c.space_id)
             .join(accounts, accounts.c.id == participants.c.account_id)
             .where(
-                accounts.c.state == AccountState.SUSPENDED.value,
+                accounts.c.state.in_(withdrawn),
                 spaces.c.state == SpaceStatus.LIVE.value,
                 or_(participants.c.present, spaces.c.host_id == participants.c.account_id),
                 participants.c.removed.is_(False),
             )
         )
-        return [(r.space_id, r.account_id) for r in rows]
+        hosting = (
+            select(spaces.c.id, spaces.c.host_id, accounts.c.state)
+            .join(accounts, accounts.c.id == spaces.c.host_id)
+            .where(
+                accounts.c.state.in_(withdrawn),
+                spaces.c.state == SpaceStatus.SCHEDULED.value,
+            )
+        )
+        rows = await self.conn.execute(inside.union(hosting))
+        return [(space_id, account_id, Departure(state)) for space_id, account_id, state in rows]
 
     async def live_spaces_hosted_by(self, account_id: str) -> list[str]:
         rows = await self.conn.execute(

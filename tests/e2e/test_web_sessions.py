@@ -1,6 +1,6 @@
 """The web client's side of sessions (issue 8): its sockets never carry the token in their URL,
-the own profile changes the password and signs out everywhere, and a page in a space whose
-session ends elsewhere signs out and says why."""
+the own profile changes the password, signs out everywhere and deletes the account, and a page
+in a space whose session ends elsewhere signs out and says why."""
 
 from __future__ import annotations
 
@@ -59,3 +59,34 @@ async def test_sign_out_everywhere_from_the_profile(
     await expect(page.get_by_role("link", name="Sign in", exact=True)).to_be_visible()
     await other_device.refused("GET", "/me", 401, "invalid_token")
     await other_device.close()
+
+
+async def test_deleting_the_account_from_the_profile_takes_her_out_of_the_space_too(
+    server: ServerThread, launch: LaunchBrowser
+) -> None:
+    page = await person(await launch(None), server.base_url, "ada", "Ada")
+    host = await Person.sign_up(server.base_url, "host")
+    await host.call("POST", "/spaces", 201, json={"title": "Goodbye"})
+    # A second tab of hers, in the space (the same storage: the same session).
+    in_space = await page.context.new_page()
+    await in_space.goto(f"{server.base_url}/#/")
+    await join_from_home(in_space, "Goodbye")
+
+    await own_profile(page, "ada")
+    await page.locator("summary", has_text="Delete account").click()
+    form = page.locator("form", has=button(page, "Delete my account"))
+    await expect(form).to_contain_text("This cannot be undone")
+    await form.get_by_label("Password").fill("not my password")
+    await button(page, "Delete my account").click()
+    await expect(form.get_by_role("alert")).to_contain_text("The current password is not right")
+    await form.get_by_label("Password").fill(PASSWORD)
+    await button(page, "Delete my account").click()
+
+    await expect(page.locator("#alerts")).to_contain_text("Your account was deleted")
+    await expect(page.get_by_role("link", name="Sign in", exact=True)).to_be_visible()
+    # The tab in the space is signed out at once, and told why.
+    await expect(in_space.get_by_role("heading", name="You were signed out")).to_be_visible()
+    await expect(in_space.locator("#main")).to_contain_text("Your account was deleted.")
+    await page.goto(f"{server.base_url}/#/u/ada")
+    await expect(page.get_by_role("heading", name="No such account")).to_be_visible()
+    await host.close()

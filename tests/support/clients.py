@@ -124,6 +124,7 @@ class EventStream:
         self.unix_socket = unix_socket
         self.received: list[dict[str, Any]] = []
         self.close_code: int | None = None
+        self.close_reason: str | None = None
         self._ws: Any = None
         self._reader: asyncio.Task[None] | None = None
 
@@ -148,6 +149,7 @@ class EventStream:
         except websockets.ConnectionClosed:
             pass
         self.close_code = self._ws.close_code
+        self.close_reason = self._ws.close_reason
 
     async def __aexit__(self, *exc: object) -> None:
         await self._ws.close()

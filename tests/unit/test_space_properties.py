@@ -24,6 +24,7 @@ from hypothesis.stateful import (
     rule,
 )
 
+from parley.core.accounts import Departure
 from parley.core.errors import RuleViolation
 from parley.core.spaces import rules, stage
 from parley.core.spaces.event_wire import wire_data
@@ -291,6 +292,14 @@ class SpaceMachine(RuleBasedStateMachine):
         actor, other = self.pick(data, moderator), self.pick(data, None)
         if self.attempt(lambda: rules.remove(self.state, actor, other, self.tick())):
             self.removed.add(other)
+
+    @rule(data=st.data(), why=st.sampled_from(Departure))
+    def depart(self, data: st.DataObject, why: Departure) -> None:
+        """Suspended or deleted: whoever it is, the host included, out for good."""
+        who = self.pick(data, None)
+        self.attempt(lambda: rules.depart(self.state, who, self.tick(), why))
+        if self.live() and who in self.state.participants:
+            assert self.state.participants[who].removed, who
 
     # --- the stage --------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from parley.api.deps import CallerDep, MaybeCallerDep, NodeDep, PageLimit, client_address, limit
 from parley.api.schemas.accounts import (
+    Deactivate,
     HeldPostOut,
     MeOut,
     NewPost,
@@ -93,6 +94,19 @@ async def sign_out_everywhere(caller: CallerDep, node: NodeDep) -> Response:
 async def change_password(body: PasswordChange, caller: CallerDep, node: NodeDep) -> Response:
     """With the current password; every other session of the account ends."""
     await node.accounts.change_password(caller, body.current_password, body.new_password)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/accounts/me/deactivate",
+    status_code=204,
+    tags=["sessions"],
+    dependencies=[limit(LimitName.PASSWORD_CHANGE)],  # a password guess, like a change's
+)
+async def deactivate(body: Deactivate, caller: CallerDep, node: NodeDep) -> Response:
+    """Delete the caller's account for good, with its password: every session and token ends,
+    it leaves every space, its posts and profile are no longer shown, its bots go with it."""
+    await node.deactivation.deactivate(caller, body.password)
     return Response(status_code=204)
 
 

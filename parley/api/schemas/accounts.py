@@ -23,6 +23,10 @@ class SignIn(Body):
     password: Text
 
 
+class Deactivate(Body):
+    password: Text
+
+
 class PasswordChange(Body):
     current_password: Text
     new_password: Text

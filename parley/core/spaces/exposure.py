@@ -3,12 +3,13 @@ HLS (issue 10). Every space is public (DESIGN.md: listeners are unlimited, nothi
 so the only spaces withheld are those moderation took down.
 
 A suspended host's spaces are withheld while the suspension lasts (404: they come back if it is
-lifted); a space that moderation ended is gone for good (410). The codes are stable.
+lifted), a deactivated host's for good (404 too: a deleted account's spaces go with it); a space
+that moderation ended is gone for good (410). The codes are stable.
 """
 
 from __future__ import annotations
 
-from parley.core.accounts import Account, AccountState
+from parley.core.accounts import Account
 from parley.core.errors import Gone, NotFound
 from parley.core.spaces.model import Space, SpaceStatus
 
@@ -25,5 +26,5 @@ def check_exposed(space: Space, host: Account | None) -> None:
     """Raise unless the space may be shown publicly."""
     if taken_down(space):
         raise Gone("space_removed", "This space was ended by moderation")
-    if host is None or host.state is AccountState.SUSPENDED:
+    if host is None or host.state.withdrawn:
         raise NotFound("space_unavailable", "This space is not available")

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TypeVar
 
+from parley.core.accounts import Departure
 from parley.core.errors import Conflict, Forbidden, NotFound
 from parley.core.spaces.events import (
     Event,
@@ -356,31 +357,29 @@ def expel(
     return _done(state, log)
 
 
-def suspend(state: SpaceState, account_id: str, now: datetime) -> list[Event]:
-    """A suspended account leaves the space at once and for good, whatever its role. A space it
-    hosts passes to the longest-serving cohost without a grace period, or ends; a scheduled
-    space it hosts is cancelled."""
+def depart(state: SpaceState, account_id: str, now: datetime, why: Departure) -> list[Event]:
+    """An account that may no longer be anywhere (suspended, or deactivated) leaves the space at
+    once and for good, whatever its role. A space it hosts passes to the longest-serving cohost
+    without a grace period, or ends; a scheduled space it hosts is cancelled."""
     space = state.space
     if space.state is SpaceStatus.SCHEDULED:
-        return finish(state, now, "host_suspended") if space.host_id == account_id else []
+        return finish(state, now, why.host_reason) if space.host_id == account_id else []
     if space.state is not SpaceStatus.LIVE:
         return []
+    # Moderation took a suspended account out; a deactivated one took itself out.
+    by = "moderation" if why is Departure.SUSPENDED else account_id
     if space.host_id != account_id:
-        return expel(state, account_id, now, by="moderation", reason="suspended")
+        return expel(state, account_id, now, by=by, reason=why.value)
     heir = _heir(state)
     if heir is None:
-        return finish(state, now, "host_suspended")
+        return finish(state, now, why.host_reason)
     log = _log(state, now)
-    host = _hand_over(state, heir, log, now, reason="host_suspended")
+    host = _hand_over(state, heir, log, now, reason=why.host_reason)
     # Out for good (never counted as a listener, so the count stands).
     host.muted = True
     host.present = False
     host.removed = True
-    log.emit(
-        ParticipantRemoved(
-            host.account_id, host.handle, "moderation", "suspended", space.listener_count
-        )
-    )
+    log.emit(ParticipantRemoved(host.account_id, host.handle, by, why.value, space.listener_count))
     return _done(state, log)
 
 

@@ -134,7 +134,8 @@ function accountRow(a, refresh) {
     {},
     h("td", { id: nameId }, h("a", { href: `#/u/${a.handle}` }, `@${a.handle}`), h("br"), h("span", { class: "hint" }, a.display_name), a.is_admin ? [" ", h("span", { class: "tag" }, "moderator")] : null),
     h("td", {}, h("span", { class: `state-${a.state}` }, a.state)),
-    h("td", {}, toggle, form),
+    // A deleted account is gone for good: there is nothing left to suspend.
+    h("td", {}, a.state === "deactivated" ? h("span", { class: "hint" }, "Deleted by its owner") : [toggle, form]),
   );
 }
 

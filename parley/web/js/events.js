@@ -9,7 +9,7 @@
 //   onStatus(status):   "connecting" | "live" | "reconnecting" | "offline".
 //   onFinal(code, reason): the server closed for good (4002 over, 4003 removed, 4401, 4404,
 //                       4429 too many sockets). With 4401 the reason says why: session_revoked,
-//                       session_expired, account_suspended, invalid_token.
+//                       session_expired, account_suspended, account_deactivated, invalid_token.
 //   beforeResume():     awaited before each reconnect (not the first connection). The room uses
 //                       it to make sure it is (still, or again) in the space before the socket
 //                       opens: the server counts a socket towards presence only if it opens while

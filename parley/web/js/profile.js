@@ -1,5 +1,6 @@
 // A profile: who they are, follow and block, report, and their posts. Your own profile lets you
-// edit your name and bio, write a post, change your password and sign out everywhere.
+// edit your name and bio, write a post, change your password, sign out everywhere and delete
+// the account.
 import { api, del, get, post, q, saveSession } from "./api.js";
 import { automatedLabel } from "./automated.js";
 import { botsSection } from "./bots.js";
@@ -200,5 +201,26 @@ function security(page) {
     announce("Signed out on every device");
     page.app.go("/");
   });
-  return h("section", { class: "card stack", "aria-labelledby": "security-h" }, h("h2", { id: "security-h" }, "Password and sessions"), details, h("div", { class: "actions" }, everywhere), sbox);
+  return h("section", { class: "card stack", "aria-labelledby": "security-h" }, h("h2", { id: "security-h" }, "Password and sessions"), details, h("div", { class: "actions" }, everywhere), sbox, deleteAccount(page));
+}
+
+// Deleting the account: for good, so it says what goes and asks for the password.
+function deleteAccount(page) {
+  const { details, form, box } = foldedForm({
+    summary: "Delete account",
+    controls: [
+      h("p", { class: "hint" }, "Your profile, posts and bots are removed, you leave every space (a space you host passes to a cohost or ends), and every device is signed out. Your handle is not given to anyone else. This cannot be undone."),
+      field({ label: "Password", name: "password", type: "password", autocomplete: "current-password", required: true }),
+    ],
+    submit: "Delete my account",
+    submitClass: "danger small",
+    detailsClass: "danger-zone",
+  });
+  onSubmit(form, box, async () => {
+    await post("/accounts/me/deactivate", { password: form.password.value });
+    saveSession(null);
+    announce("Your account was deleted", { assertive: true });
+    page.app.go("/");
+  });
+  return details;
 }

@@ -10,6 +10,7 @@ const SIGNED_OUT_BECAUSE = {
   session_revoked: "Your session ended: you signed out, changed your password or signed out everywhere, on this device or another.",
   session_expired: "Your session expired. Sign in again to come back.",
   account_suspended: "Your account was suspended. Signing in again tells you why and how to appeal.",
+  account_deactivated: "Your account was deleted.",
   invalid_token: "Your session is no longer valid. Sign in again to come back.",
 };
 

@@ -135,7 +135,8 @@ const HANDLERS = {
       removed(room);
       return SKIP_REDRAW;
     }
-    log(room, `${nameOf(data)} was removed`);
+    // A deleted account took itself out: it left, nobody removed it.
+    log(room, data.reason === "deactivated" ? `${nameOf(data)} left` : `${nameOf(data)} was removed`);
   },
   role_changed: roleChanged,
   mic_changed(room, { data, p, self }) {
