@@ -10,6 +10,7 @@ from parley.core.errors import NotFound
 from parley.core.spaces.exposure import check_exposed
 from parley.core.spaces.exposure_cache import ExposureCache
 from parley.core.spaces.model import Space
+from parley.services.accounts import Caller
 from parley.services.common import Clock
 from parley.services.spaces import SpaceService
 from parley.services.views import SpaceView
@@ -55,11 +56,11 @@ class SharingService:
     def forget_spaces(self, space_ids: Collection[str]) -> None:
         self.cache.forget_spaces(space_ids)
 
-    async def exposed(self, space_id: str) -> SpaceView:
+    async def exposed(self, space_id: str, viewer: Caller | None = None) -> SpaceView:
         """The space as its share page and `GET /spaces/{id}` show it (title, host, stage),
         under the same rule, checked on what the view read: one read, not a check and a view."""
         now, generation = self.clock(), self.cache.generation
-        view = await self.spaces.view(space_id)
+        view = await self.spaces.view(space_id, viewer)
         check_exposed(view.space, view.host)
         self.cache.put(view.space, now, generation=generation)
         return view

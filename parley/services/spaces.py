@@ -5,7 +5,7 @@ features.py, moderation.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
 from functools import partial
@@ -132,11 +132,14 @@ class SpaceService:
             return await self._start(caller, space.id)
         return await self.view(space.id)
 
-    async def view(self, space_id: str) -> SpaceView:
+    async def view(self, space_id: str, viewer: Caller | None = None) -> SpaceView:
         async with self.db.read() as conn:
-            space, stages = await _space_and_stage(SpaceStore(conn), space_id)
+            store = SpaceStore(conn)
+            space, stages = await _space_and_stage(store, space_id)
             host = await AccountStore(conn).by_id(space.host_id)
-        return (await self._views([space], stages, {space.host_id: host} if host else {}))[0]
+            reminded = await _reminded(store, viewer, [space])
+        hosts = {space.host_id: host} if host else {}
+        return (await self._views([space], stages, hosts, reminded))[0]
 
     async def stage(self, space_id: str) -> StageSnapshot:
         """Who is on the stage, and as of which event: no text rendered, no host looked up."""
@@ -163,13 +166,15 @@ class SpaceService:
             spaces = (first + [s for s in rest if s.id not in seen])[:limit]
             stages = await store.stages([s.id for s in spaces])
             hosts = await AccountStore(conn).by_ids(list({s.host_id for s in spaces}))
-        return await self._views(spaces, stages, hosts)
+            reminded = await _reminded(store, viewer, spaces)
+        return await self._views(spaces, stages, hosts, reminded)
 
     async def _views(
         self,
         spaces: Sequence[Space],
         stages: Mapping[str, list[Participant]],
         hosts: Mapping[str, Account],
+        reminded: Collection[str] = frozenset(),
     ) -> list[SpaceView]:
         texts = [(text, s.host_id) for s in spaces for text in (s.title, s.description)]
         parts = await self.render_links(texts)
@@ -180,6 +185,7 @@ class SpaceService:
                 hosts.get(s.host_id),
                 title_parts=parts[2 * i],
                 description_parts=parts[2 * i + 1],
+                reminded=s.id in reminded,
             )
             for i, s in enumerate(spaces)
         ]
@@ -277,7 +283,7 @@ class SpaceService:
         await self._act(
             space_id, caller, lambda s: rules.edit(s, caller.account.id, self.clock(), cleaned)
         )
-        return await self.view(space_id)
+        return await self.view(space_id, caller)
 
     async def remind(self, caller: Caller, space_id: str) -> None:
         async with self.db.write() as conn:
@@ -382,3 +388,12 @@ async def _space_and_stage(
     if space is None:
         raise NotFound("space_not_found", "No such space")
     return space, await store.stages([space_id])
+
+
+async def _reminded(store: SpaceStore, viewer: Caller | None, spaces: Sequence[Space]) -> set[str]:
+    """Which of these spaces the viewer asked to be reminded of, in one query. Only a scheduled
+    space's reminder is still to come: once it went live (or never will), there is none."""
+    scheduled = [s.id for s in spaces if s.state is SpaceStatus.SCHEDULED]
+    if viewer is None or not scheduled:
+        return set()
+    return await store.reminded_among(viewer.account.id, scheduled)

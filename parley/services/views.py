@@ -16,13 +16,16 @@ from parley.core.spaces.model import Participant, Role, Space, SpaceStatus
 @dataclass(frozen=True)
 class SpaceView:
     """A space with its stage, its host's account (None if it is gone) and its title and
-    description as parts, their links through the redirector."""
+    description as parts, their links through the redirector. `reminded`: the one reader it
+    was read for asked to be reminded of it; false when it was read for nobody in particular
+    (the event socket's snapshot is shared by everyone in the room)."""
 
     space: Space
     stage: tuple[Participant, ...]
     host: Account | None
     title_parts: tuple[TextPart, ...]
     description_parts: tuple[TextPart, ...]
+    reminded: bool = False
 
     def on_stage_as(self, role: Role) -> list[Participant]:
         return [p for p in self.stage if p.role is role]
@@ -49,8 +52,11 @@ def space_view(
     *,
     title_parts: Sequence[TextPart],
     description_parts: Sequence[TextPart],
+    reminded: bool = False,
 ) -> SpaceView:
-    return SpaceView(space, tuple(stage), host, tuple(title_parts), tuple(description_parts))
+    return SpaceView(
+        space, tuple(stage), host, tuple(title_parts), tuple(description_parts), reminded
+    )
 
 
 def _time(value: datetime | None) -> str | None:

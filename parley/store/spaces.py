@@ -353,6 +353,15 @@ class SpaceStore(Store):
             self.conn, reminders, dict(space_id=space_id, account_id=account_id, created_at=now)
         )
 
+    async def reminded_among(self, account_id: str, space_ids: Sequence[str]) -> set[str]:
+        """Which of `space_ids` the account asked to be reminded of, in one query."""
+        rows = await self.conn.execute(
+            select(reminders.c.space_id).where(
+                reminders.c.account_id == account_id, among(reminders.c.space_id, space_ids)
+            )
+        )
+        return set(rows.scalars())
+
     async def reminder_account_ids(self, space_id: str) -> list[str]:
         rows = await self.conn.execute(
             select(reminders.c.account_id).where(reminders.c.space_id == space_id)

@@ -101,9 +101,9 @@ async def browse(
         410: {"description": "The space was ended by moderation (`space_removed`)"},
     },
 )
-async def show(space_id: str, node: NodeDep) -> SpaceOut:
+async def show(space_id: str, node: NodeDep, caller: MaybeCallerDep) -> SpaceOut:
     # The share page's rule, so that the API shows no more of a space moderation took down.
-    return await _space_out(node, await node.sharing.exposed(space_id))
+    return await _space_out(node, await node.sharing.exposed(space_id, caller))
 
 
 @actions.patch("/{space_id}", response_model=SpaceOut)

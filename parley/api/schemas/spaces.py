@@ -116,6 +116,9 @@ class SpaceOut(BaseModel):
     seq: int
     # Ids of the posts pinned above the stage, the latest first: GET /spaces/{id}/pins renders them.
     pinned: list[str]
+    # The signed-in reader asked to be reminded when this scheduled space goes live
+    # (POST|DELETE /spaces/{id}/reminders); false for anyone else, and once it is not scheduled.
+    reminded: bool
 
     @classmethod
     def of(cls, view: SpaceView, owners: Owners = NO_OWNERS) -> SpaceOut:
@@ -134,4 +137,5 @@ class SpaceOut(BaseModel):
             cohosts=[ParticipantOut.of(p, owners) for p in view.on_stage_as(Role.COHOST)],
             speakers=[ParticipantOut.of(p, owners) for p in view.on_stage_as(Role.SPEAKER)],
             stage=[ParticipantOut.of(p, owners) for p in view.stage],
+            reminded=view.reminded,
         )

@@ -1,0 +1,58 @@
+"""Reminders on scheduled spaces: whoever sets one sees it set (and nobody else does) on the
+space and in the list, and can take it back."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from tests.support.clients import Person
+from tests.support.servers import ServerThread, serve
+
+
+@pytest.fixture
+async def server(database_url: str) -> AsyncIterator[ServerThread]:
+    with serve(database_url=database_url) as running:
+        yield running
+
+
+async def people(server: ServerThread, *handles: str) -> list[Person]:
+    return [await Person.sign_up(server.base_url, h) for h in handles]
+
+
+async def schedule(host: Person, title: str) -> str:
+    start = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+    body = {"title": title, "scheduled_start": start}
+    created = await host.call("POST", "/spaces", 201, json=body)
+    assert created["state"] == "scheduled" and created["reminded"] is False
+    return str(created["id"])
+
+
+async def reminded(http: httpx.AsyncClient, space_id: str) -> tuple[bool, bool]:
+    """Whether the space says so to this reader, in `GET /spaces/{id}` and in the list."""
+    shown = await http.get(f"/spaces/{space_id}")
+    assert shown.status_code == 200, shown.text
+    listed = await http.get("/spaces", params={"state": "scheduled"})
+    assert listed.status_code == 200, listed.text
+    (in_list,) = [s["reminded"] for s in listed.json() if s["id"] == space_id]
+    return shown.json()["reminded"], in_list
+
+
+async def test_a_reminder_is_shown_to_the_one_who_set_it_only(server: ServerThread) -> None:
+    host, ada, bob = await people(server, "host", "ada", "bob")
+    sid = await schedule(host, "Book club")
+    other = await schedule(host, "Poetry night")
+
+    await ada.call("POST", f"/spaces/{sid}/reminders", 204)
+    # Setting it again changes nothing, and is no error.
+    await ada.call("POST", f"/spaces/{sid}/reminders", 204)
+
+    assert await reminded(ada.http, sid) == (True, True)
+    assert await reminded(ada.http, other) == (False, False)
+    assert await reminded(bob.http, sid) == (False, False)
+    assert await reminded(host.http, sid) == (False, False)
+    async with httpx.AsyncClient(base_url=f"{server.base_url}/api/v1") as anon:
+        assert await reminded(anon, sid) == (False, False)
