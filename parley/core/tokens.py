@@ -84,6 +84,7 @@ ROUTE_SCOPES: Mapping[tuple[str, str], Scope] = {
     ("POST", "/spaces/{space_id}/leave"): Scope.SPACES_LISTEN,
     ("POST", "/spaces/{space_id}/reactions"): Scope.SPACES_LISTEN,
     ("POST", "/spaces/{space_id}/reminders"): Scope.SPACES_LISTEN,
+    ("DELETE", "/spaces/{space_id}/reminders"): Scope.SPACES_LISTEN,
     ("POST", "/spaces/{space_id}/media"): Scope.SPACES_LISTEN,
     ("GET", "/spaces/{space_id}/media"): Scope.SPACES_LISTEN,
     ("DELETE", "/spaces/{space_id}/media"): Scope.SPACES_LISTEN,

@@ -295,6 +295,16 @@ class SpaceService:
                 raise Conflict("space_not_scheduled", "Reminders are for scheduled spaces")
             await store.add_reminder(space_id, caller.account.id, self.clock())
 
+    async def cancel_reminder(self, caller: Caller, space_id: str) -> None:
+        """Take a reminder back, had there been one or not (a DELETE may be repeated). In any
+        state of the space: one already live or over reminds nobody any more, and refusing to
+        forget what no longer matters would only leave a client stuck on an error."""
+        async with self.db.write() as conn:
+            store = SpaceStore(conn)
+            if await store.get(space_id) is None:
+                raise NotFound("space_not_found", "No such space")
+            await store.remove_reminder(space_id, caller.account.id)
+
     # --- participants ---------------------------------------------------------------------
 
     async def leave(self, caller: Caller, space_id: str) -> None:

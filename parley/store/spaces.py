@@ -353,6 +353,13 @@ class SpaceStore(Store):
             self.conn, reminders, dict(space_id=space_id, account_id=account_id, created_at=now)
         )
 
+    async def remove_reminder(self, space_id: str, account_id: str) -> None:
+        await self.conn.execute(
+            delete(reminders).where(
+                reminders.c.space_id == space_id, reminders.c.account_id == account_id
+            )
+        )
+
     async def reminded_among(self, account_id: str, space_ids: Sequence[str]) -> set[str]:
         """Which of `space_ids` the account asked to be reminded of, in one query."""
         rows = await self.conn.execute(

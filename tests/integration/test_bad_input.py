@@ -376,6 +376,7 @@ async def test_unknown_spaces_are_not_found(host: Person, space: dict[str, Any])
             ("POST", "/start", {}),
             ("POST", "/end", {}),
             ("POST", "/reminders", {}),
+            ("DELETE", "/reminders", {}),
             ("POST", "/hand", {}),
             ("POST", "/reactions", {"json": {"emoji": "🔥"}}),
             ("POST", f"/speakers/{host.handle}", {}),

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from tests.support.clients import Person
+from tests.support.clients import Person, token_for
 from tests.support.servers import ServerThread, serve
 
 
@@ -56,3 +56,39 @@ async def test_a_reminder_is_shown_to_the_one_who_set_it_only(server: ServerThre
     assert await reminded(host.http, sid) == (False, False)
     async with httpx.AsyncClient(base_url=f"{server.base_url}/api/v1") as anon:
         assert await reminded(anon, sid) == (False, False)
+
+
+async def test_a_reminder_is_taken_back(server: ServerThread) -> None:
+    host, ada, bob = await people(server, "host", "ada", "bob")
+    sid = await schedule(host, "Book club")
+    for person in (ada, bob):
+        await person.call("POST", f"/spaces/{sid}/reminders", 204)
+
+    await ada.call("DELETE", f"/spaces/{sid}/reminders", 204)
+    assert await reminded(ada.http, sid) == (False, False)
+    assert await reminded(bob.http, sid) == (True, True)  # only Ada's went
+    # Nothing left to take back: still 204, still not reminded.
+    await ada.call("DELETE", f"/spaces/{sid}/reminders", 204)
+    await host.call("DELETE", f"/spaces/{sid}/reminders", 204)
+    assert await reminded(ada.http, sid) == (False, False)
+    await ada.refused("DELETE", "/spaces/nope/reminders", 404, "space_not_found")
+    # And set again, it shows again.
+    await ada.call("POST", f"/spaces/{sid}/reminders", 204)
+    assert await reminded(ada.http, sid) == (True, True)
+
+
+async def test_a_token_sets_and_takes_back_reminders_with_the_listen_scope(
+    server: ServerThread,
+) -> None:
+    host, ada = await people(server, "host", "ada")
+    sid = await schedule(host, "Book club")
+    listener = await token_for(ada, None, "spaces:read", "spaces:listen")
+    reader = await token_for(ada, None, "spaces:read")
+
+    await listener.call("POST", f"/spaces/{sid}/reminders", 204)
+    assert await reminded(reader.http, sid) == (True, True)
+    for method in ("POST", "DELETE"):
+        await reader.refused(method, f"/spaces/{sid}/reminders", 403, "insufficient_scope")
+    assert await reminded(ada.http, sid) == (True, True)
+    await listener.call("DELETE", f"/spaces/{sid}/reminders", 204)
+    assert await reminded(ada.http, sid) == (False, False)

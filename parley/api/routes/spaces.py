@@ -165,6 +165,7 @@ OnSpace = Callable[[SpaceService, Caller, str], Awaitable[None]]
 
 ON_SPACE: tuple[tuple[APIRouter, str, str, str, OnSpace], ...] = (
     (actions, "POST", "/{space_id}/reminders", "remind", SpaceService.remind),
+    (actions, "DELETE", "/{space_id}/reminders", "cancel_reminder", SpaceService.cancel_reminder),
     (router, "POST", "/{space_id}/leave", "leave", SpaceService.leave),
     (actions, "POST", "/{space_id}/hand", "raise_hand", SpaceService.raise_hand),
     (actions, "DELETE", "/{space_id}/hand", "lower_hand", SpaceService.lower_hand),
