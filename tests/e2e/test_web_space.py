@@ -100,6 +100,16 @@ def button(scope: Page | Locator, name: str) -> Locator:
     return scope.get_by_role("button", name=name, exact=True)
 
 
+async def expect_reminder(scope: Locator, is_set: bool) -> None:
+    """A scheduled space's card or page shows the reminder set (with a way to cancel it), or
+    offers to set one."""
+    set_, unset = button(scope, "Cancel reminder"), button(scope, "Remind me")
+    await expect(set_ if is_set else unset).to_be_visible()
+    await expect(unset if is_set else set_).to_have_count(0)
+    note = expect(scope.get_by_text("Reminder set"))
+    await (note.to_be_visible() if is_set else note.to_be_hidden())
+
+
 async def until_media(page: Page, send: bool, previous: Any = None, timeout: float = 15) -> None:
     """Until the room's media connection sends (or only receives), is connected, and (when
     `previous` names a window property holding an older connection) is a new one."""
@@ -141,7 +151,7 @@ async def test_host_speaker_and_listener_through_a_whole_space(
     )
     # Something scheduled, so the home page shows both kinds of space.
     planner = await Person.sign_up(base, "omar", "Omar")
-    await planner.call(
+    friday = await planner.call(
         "POST",
         "/spaces",
         201,
@@ -160,8 +170,22 @@ async def test_host_speaker_and_listener_through_a_whole_space(
     await expect(card.get_by_role("list", name=re.compile("On stage: hana"))).to_be_visible()
     scheduled = lou.get_by_role("article", name="Friday open mic")
     await button(scheduled, "Remind me").click()
-    await expect(scheduled.get_by_role("button", name="Reminder set")).to_be_visible()
+    await expect_reminder(scheduled, True)
+    # The reminder is kept by the server: a reload still shows it, and it can be taken back.
+    await lou.reload()
+    await expect_reminder(scheduled, True)
     await shoot(lou, "home")
+    await button(scheduled, "Cancel reminder").click()
+    await expect_reminder(scheduled, False)
+    await lou.reload()
+    await expect_reminder(scheduled, False)
+    # The space's own page says the same, and sets it as the card does.
+    await lou.goto(f"{base}/#/spaces/{friday['id']}")
+    await expect(lou.get_by_role("heading", level=1, name="Friday open mic")).to_be_visible()
+    await button(lou, "Remind me").click()
+    await expect_reminder(lou.locator("main"), True)
+    await lou.reload()
+    await expect_reminder(lou.locator("main"), True)
 
     await join_from_home(bea, title)
     await join_from_home(lou, title)

@@ -1,9 +1,10 @@
 // Home: live spaces (followed hosts first, as the server orders them), scheduled spaces with
-// "Remind me", and posts from people you follow.
+// "Remind me" (reminder.js), and posts from people you follow.
 import { get, post, q } from "./api.js";
 import { automatedLabel, placeLine } from "./automated.js";
 import { renderPostText, textNodes } from "./posts.js";
-import { ago, announce, avatar, busy, h, plural, when } from "./ui.js";
+import { reminderControls } from "./reminder.js";
+import { ago, avatar, busy, h, plural, when } from "./ui.js";
 
 const REFRESH_MS = 10000;
 
@@ -53,43 +54,34 @@ function liveCard(space, app) {
   );
 }
 
+// The host's "Go live", or everyone else's reminder (reminder.js): {button, badge}.
+function scheduledAction(space, app, titleId) {
+  const me = app.session()?.account;
+  if (!me || me.id !== space.host.id) return reminderControls(space, app, { describedBy: titleId });
+  const button = h("button", { type: "button", class: "primary", "aria-describedby": titleId }, "Go live");
+  button.addEventListener("click", () =>
+    busy(button, async () => {
+      await post(`/spaces/${q(space.id)}/start`);
+      app.go(`/spaces/${space.id}`);
+    }),
+  );
+  return { button, badge: null };
+}
+
 function scheduledCard(space, app) {
   const titleId = `space-${space.id}-title`;
-  const me = app.session()?.account;
-  const mine = me && me.id === space.host.id;
-  let action;
-  if (mine) {
-    action = h("button", { type: "button", class: "primary", "aria-describedby": titleId }, "Go live");
-    action.addEventListener("click", () =>
-      busy(action, async () => {
-        await post(`/spaces/${q(space.id)}/start`);
-        app.go(`/spaces/${space.id}`);
-      }),
-    );
-  } else {
-    action = h("button", { type: "button", class: "secondary", "aria-describedby": titleId }, "Remind me");
-    action.addEventListener("click", () => {
-      if (!app.session()) return app.go("/signin");
-      busy(action, async () => {
-        await post(`/spaces/${q(space.id)}/reminders`);
-        action.textContent = "Reminder set";
-        action.disabled = true;
-        action.setAttribute("aria-disabled", "true");
-        announce(`We'll tell you when “${space.title}” goes live`);
-      });
-    });
-  }
+  const { button, badge } = scheduledAction(space, app, titleId);
   return h(
     "li",
     {},
     h(
       "article",
       { class: "space-card scheduled", "aria-labelledby": titleId },
-      h("div", { class: "card-top" }, h("span", { class: "badge" }, when(space.scheduled_start))),
+      h("div", { class: "card-top" }, h("span", { class: "badge" }, when(space.scheduled_start)), badge),
       h("h3", { id: titleId }, textNodes(space.title_parts, space.title)),
       h("p", { class: "host" }, "Hosted by ", space.host.handle ? h("a", { href: `#/u/${space.host.handle}` }, hostName(space)) : hostName(space)),
       space.description ? h("p", { class: "description" }, textNodes(space.description_parts, space.description)) : null,
-      h("div", { class: "card-bottom" }, action),
+      h("div", { class: "card-bottom" }, button),
     ),
   );
 }

@@ -4,9 +4,10 @@
 // there comes from permissions.js, the server's table mirrored.
 import { get, post, q } from "./api.js";
 import { textNodes } from "./posts.js";
+import { reminderControls } from "./reminder.js";
 import { hostLink, notice, renderOver } from "./space/common.js";
 import { enterRoom } from "./space/room.js";
-import { announce, avatar, errorBox, h, onClick, when } from "./ui.js";
+import { avatar, errorBox, h, onClick, when } from "./ui.js";
 
 export async function render(main, [spaceId], app) {
   const session = app.session();
@@ -66,30 +67,25 @@ function renderPreview(main, space, app) {
 }
 
 function renderScheduled(main, space, app) {
-  const me = app.session().account;
   const box = errorBox();
-  let action;
-  if (space.host.id === me.id) {
-    action = h("button", { type: "button", class: "primary large" }, "Go live");
-    onClick(action, box, async () => {
-      await post(`/spaces/${q(space.id)}/start`);
-      sessionStorage.setItem(`parley.joined.${space.id}`, "1");
-      app.go(`/spaces/${space.id}`); // the same screen again, now live
-    });
-  } else {
-    action = h("button", { type: "button", class: "secondary large" }, "Remind me");
-    onClick(action, box, async () => {
-      await post(`/spaces/${q(space.id)}/reminders`);
-      action.textContent = "Reminder set";
-      action.disabled = true;
-      announce("We'll tell you when it goes live");
-    });
-  }
+  const mine = space.host.id === app.session().account.id;
+  const { button, badge } = mine ? goLive(space, app, box) : reminderControls(space, app, { large: true, box });
   main.append(
     h(
       "section",
       { class: "page narrow" },
-      h("div", { class: "card" }, h("p", {}, h("span", { class: "badge" }, `Starts ${when(space.scheduled_start)}`)), h("h1", { tabindex: "-1" }, textNodes(space.title_parts, space.title)), h("p", { class: "host" }, "Hosted by ", hostLink(space)), space.description ? h("p", {}, textNodes(space.description_parts, space.description)) : null, box, action),
+      h("div", { class: "card" }, h("p", { class: "card-top" }, h("span", { class: "badge" }, `Starts ${when(space.scheduled_start)}`), badge), h("h1", { tabindex: "-1" }, textNodes(space.title_parts, space.title)), h("p", { class: "host" }, "Hosted by ", hostLink(space)), space.description ? h("p", {}, textNodes(space.description_parts, space.description)) : null, box, button),
     ),
   );
+}
+
+// The host's "Go live": {button, badge} as reminderControls gives everyone else.
+function goLive(space, app, box) {
+  const button = h("button", { type: "button", class: "primary large" }, "Go live");
+  onClick(button, box, async () => {
+    await post(`/spaces/${q(space.id)}/start`);
+    sessionStorage.setItem(`parley.joined.${space.id}`, "1");
+    app.go(`/spaces/${space.id}`); // the same screen again, now live
+  });
+  return { button, badge: null };
 }
