@@ -1,5 +1,6 @@
 """Reminders on scheduled spaces: whoever sets one sees it set (and nobody else does) on the
-space and in the list, and can take it back."""
+space and in the list, and can take it back; when the host goes live, the host's followers and
+whoever still has a reminder are notified, once each, and nobody else."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ async def reminded(http: httpx.AsyncClient, space_id: str) -> tuple[bool, bool]:
     """Whether the space says so to this reader, in `GET /spaces/{id}` and in the list."""
     shown = await http.get(f"/spaces/{space_id}")
     assert shown.status_code == 200, shown.text
-    listed = await http.get("/spaces", params={"state": "scheduled"})
+    listed = await http.get("/spaces", params={"state": shown.json()["state"]})
     assert listed.status_code == 200, listed.text
     (in_list,) = [s["reminded"] for s in listed.json() if s["id"] == space_id]
     return shown.json()["reminded"], in_list
@@ -92,3 +93,50 @@ async def test_a_token_sets_and_takes_back_reminders_with_the_listen_scope(
     assert await reminded(ada.http, sid) == (True, True)
     await listener.call("DELETE", f"/spaces/{sid}/reminders", 204)
     assert await reminded(ada.http, sid) == (False, False)
+
+
+async def live_notifications(person: Person) -> list[tuple[str, object]]:
+    found = await person.call("GET", "/me/notifications", 200)
+    return [(n["kind"], n["data"]) for n in found]
+
+
+async def test_going_live_notifies_followers_and_reminded_accounts(server: ServerThread) -> None:
+    host, fan, ada, quitter, stranger = await people(
+        server, "host", "fan", "ada", "quitter", "stranger"
+    )
+    await fan.call("POST", f"/accounts/{host.handle}/follow", 204)
+    sid = await schedule(host, "Book club")
+    for person in (fan, ada, quitter):  # the fan both follows and asked
+        await person.call("POST", f"/spaces/{sid}/reminders", 204)
+    await quitter.call("DELETE", f"/spaces/{sid}/reminders", 204)
+    everyone = (host, fan, ada, quitter, stranger)
+    assert [await live_notifications(p) for p in everyone] == [[]] * 5
+
+    started = await host.call("POST", f"/spaces/{sid}/start", 200)
+    assert started["state"] == "live"
+
+    told = [("space_live", {"space_id": sid, "title": "Book club"})]
+    assert await live_notifications(fan) == told  # once, not once per reason
+    assert await live_notifications(ada) == told
+    for person in (quitter, stranger, host):
+        assert await live_notifications(person) == [], person.handle
+    # Live, nobody is reminded of it any more, and no reminder can be set.
+    assert await reminded(ada.http, sid) == (False, False)
+    await stranger.refused("POST", f"/spaces/{sid}/reminders", 409, "space_not_scheduled")
+    await host.call("POST", f"/spaces/{sid}/end", 200)
+    await stranger.refused("POST", f"/spaces/{sid}/reminders", 409, "space_not_scheduled")
+    await ada.call("DELETE", f"/spaces/{sid}/reminders", 204)  # moot now, and no error
+    # Nobody is told twice, and the one who asked on a live space is not told at all.
+    assert await live_notifications(ada) == told
+    assert await live_notifications(stranger) == []
+
+
+async def test_a_space_live_at_once_notifies_followers_only(server: ServerThread) -> None:
+    host, fan, other = await people(server, "host", "fan", "other")
+    await fan.call("POST", f"/accounts/{host.handle}/follow", 204)
+    sid = (await host.call("POST", "/spaces", 201, json={"title": "Right now"}))["id"]
+    assert await live_notifications(fan) == [
+        ("space_live", {"space_id": sid, "title": "Right now"})
+    ]
+    for person in (other, host):
+        assert await live_notifications(person) == []
