@@ -88,7 +88,8 @@ class SpaceDecisions:
     async def _notify_live(self, conn: AsyncConnection, space: Space) -> None:
         followers = await SocialStore(conn).follower_ids(space.host_id)
         reminded = await SpaceStore(conn).reminder_account_ids(space.id)
-        audience = sorted(set(followers) | set(reminded))
+        # Whoever starts it knows: a host's own reminder (the API lets one set it) tells nobody.
+        audience = sorted((set(followers) | set(reminded)) - {space.host_id})
         await NotificationStore(conn).add_many(
             audience,
             NotificationKind.SPACE_LIVE,
