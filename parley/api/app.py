@@ -31,6 +31,7 @@ from parley.api.routes import (
     location,
     moderation,
     nodes,
+    notifications,
     ops,
     pins,
     recordings,
@@ -169,8 +170,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # past the others cost about 6 % of a rush's server CPU (py-spy, docs/benchmarks.md).
     app.include_router(spaces.rush, prefix=API_PREFIX)
     for module in (
-        events, accounts, spaces, pins, moderation, links, hls, recordings, bots, location,
-        captions,
+        events, accounts, notifications, spaces, pins, moderation, links, hls, recordings, bots,
+        location, captions,
     ):  # fmt: skip
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(ops.router)

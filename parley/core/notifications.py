@@ -24,3 +24,19 @@ class Notification:
     kind: str
     data: Details
     created_at: datetime
+
+
+# The unread count a client is given stops here: nobody reads "1,732" on a bell.
+UNREAD_COUNTED_MAX = 99
+
+
+@dataclass(frozen=True)
+class Inbox:
+    """An account's newest notifications, and the id of the newest one it has seen on any
+    device: those after it are unread."""
+
+    notifications: tuple[Notification, ...]
+    seen_id: int
+
+    def unread(self, notification: Notification) -> bool:
+        return notification.id > self.seen_id

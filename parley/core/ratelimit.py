@@ -35,6 +35,7 @@ class LimitName(StrEnum):
     PASSWORD_CHANGE = "password_change"
     POSTS = "posts"
     PROFILE_CHANGES = "profile_changes"
+    NOTIFICATIONS_SEEN = "notifications_seen"
     FOLLOWS = "follows"
     SPACES_CREATED = "spaces_created"
     SPACE_ACTIONS = "space_actions"
@@ -90,6 +91,8 @@ DEFAULT_RATES: Mapping[LimitName, tuple[KeyKind, Rate]] = {
     LimitName.PASSWORD_CHANGE: (KeyKind.ACCOUNT, Rate(5, 300)),
     LimitName.POSTS: (KeyKind.ACCOUNT, Rate(30, 300)),
     LimitName.PROFILE_CHANGES: (KeyKind.ACCOUNT, Rate(20, 300)),
+    # A write per opening of the notifications: a person never comes near it, a script might.
+    LimitName.NOTIFICATIONS_SEEN: (KeyKind.ACCOUNT, Rate(60, 60)),
     LimitName.FOLLOWS: (KeyKind.ACCOUNT, Rate(100, 3600)),
     LimitName.SPACES_CREATED: (KeyKind.ACCOUNT, Rate(10, 3600)),
     # Joins, hands, stage moves, mutes: a busy host clicks a lot, a script clicks more.

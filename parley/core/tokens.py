@@ -63,6 +63,8 @@ ROUTE_SCOPES: Mapping[tuple[str, str], Scope] = {
     ("GET", "/me"): Scope.ACCOUNT_READ,
     ("GET", "/accounts/{handle}"): Scope.ACCOUNT_READ,
     ("GET", "/me/notifications"): Scope.ACCOUNT_READ,
+    ("GET", "/me/notifications/unread"): Scope.ACCOUNT_READ,
+    ("POST", "/me/notifications/seen"): Scope.ACCOUNT_WRITE,
     ("GET", "/me/notices"): Scope.ACCOUNT_READ,
     ("PATCH", "/accounts/me"): Scope.ACCOUNT_WRITE,
     ("POST", "/accounts/{handle}/follow"): Scope.SOCIAL_WRITE,

@@ -1,4 +1,5 @@
-"""Sign-up, sign-in, sessions, profiles and the social graph (posts: services/posts.py)."""
+"""Sign-up, sign-in, sessions, profiles and the social graph (posts: services/posts.py;
+notifications: services/notifications.py)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from parley.core.accounts import Account, AccountState
 from parley.core.actors import Actor
 from parley.core.errors import Conflict, Forbidden, NotFound, Unauthenticated
 from parley.core.moderation import ModerationAction
-from parley.core.notifications import Notification
 from parley.core.ratelimit import LimitName
 from parley.core.session_cache import SessionCache
 from parley.core.sessions import SessionEnd, SessionPolicy, SessionTimes
@@ -35,7 +35,6 @@ from parley.store.accounts import (
 )
 from parley.store.db import Database
 from parley.store.moderation import ModerationStore
-from parley.store.notifications import NotificationStore
 from parley.store.tokens import TOKEN_SESSION_SCOPE
 
 FULL_SCOPE = "full"
@@ -377,7 +376,3 @@ class AccountService:
         other = await self._other(caller, handle)
         async with self.db.write() as conn:
             await SocialStore(conn).unblock(caller.account.id, other.id)
-
-    async def notifications(self, caller: Caller, limit: int) -> list[Notification]:
-        async with self.db.read() as conn:
-            return await NotificationStore(conn).for_account(caller.account.id, limit)

@@ -13,7 +13,7 @@ from parley.config import Settings
 from parley.core.errors import NotFound
 from parley.core.notifications import NotificationKind
 from parley.core.spaces.events import Event, EventType
-from parley.core.spaces.model import Limits, Space, SpaceState
+from parley.core.spaces.model import Limits, SpaceState
 from parley.services.accounts import Caller
 from parley.services.common import Clock
 from parley.services.publisher import EventPublisher
@@ -78,14 +78,16 @@ class SpaceDecisions:
     async def _after(self, conn: AsyncConnection, state: SpaceState, events: list[Event]) -> None:
         space = state.space
         if any(e.type is EventType.SPACE_STARTED for e in events):
-            await self._notify_live(conn, space)
+            await self._notify_live(conn, state)
         # Keep the replay window; older cursors are answered with a snapshot. A recorded space
         # keeps all its events: its replay shows who spoke when, and the reactions.
         window = self.settings.event_replay_limit
         if not space.recording and space.seq > window and any(e.seq % 100 == 0 for e in events):
             await SpaceStore(conn).prune_events(space.id, space.seq - window)
 
-    async def _notify_live(self, conn: AsyncConnection, space: Space) -> None:
+    async def _notify_live(self, conn: AsyncConnection, state: SpaceState) -> None:
+        space = state.space
+        host = state.participants.get(space.host_id)
         followers = await SocialStore(conn).follower_ids(space.host_id)
         reminded = await SpaceStore(conn).reminder_account_ids(space.id)
         # Whoever starts it knows: a host's own reminder (the API lets one set it) tells nobody.
@@ -93,6 +95,6 @@ class SpaceDecisions:
         await NotificationStore(conn).add_many(
             audience,
             NotificationKind.SPACE_LIVE,
-            {"space_id": space.id, "title": space.title},
+            {"space_id": space.id, "title": space.title, "host": host.handle if host else None},
             self.clock(),
         )

@@ -47,6 +47,7 @@ from parley.services.location import LocationPolicies
 from parley.services.media import MediaService
 from parley.services.metrics import NodeCollector
 from parley.services.moderation import ModerationService
+from parley.services.notifications import NotificationService
 from parley.services.passwords import Passwords
 from parley.services.posts import PostService
 from parley.services.presence import PresenceService
@@ -72,7 +73,8 @@ class Node:
       following shortener chains; the guard on user content), `redirector` (`/l/{id}`);
     - accounts and sessions: `accounts`, with `passwords` and the rate `limits`; `posts` (posts
       and timelines); `bots` (accounts people own) and `tokens` (API tokens with scopes);
-      `deactivation` (a person deleting their account);
+      `deactivation` (a person deleting their account); `notifications` (what an account is
+      told, and how far it has read);
     - spaces: every decision about a space runs in `decisions` (one transaction); `spaces` (the
       host's controls, pinned posts, what participants do, the event log), `presence`
       (connections, hosts away, dropped participants), `features` (the admin's switches);
@@ -129,6 +131,7 @@ class Node:
             self.db, self.accounts, guard_links=self.link_checks.guard, clock=now
         )
         self.tokens = TokenService(self.accounts)
+        self.notifications = NotificationService(self.db)
 
         self.decisions = SpaceDecisions(self.db, EventPublisher(self.bus), settings, clock=now)
         self.features = FeatureSwitches(self.db, self.decisions, clock=now)

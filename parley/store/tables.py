@@ -210,6 +210,14 @@ notifications = Table(
     Index("ix_notifications_account", "account_id", "id"),
 )
 
+# How far each account has read its notifications: the newest id seen (none without a row).
+notification_marks = Table(
+    "notification_marks",
+    metadata,
+    Column("account_id", ID, ForeignKey("accounts.id"), primary_key=True),
+    Column("seen_id", Integer, nullable=False),
+)
+
 # --- trust and safety -----------------------------------------------------------------------
 
 moderation_actions = Table(

@@ -116,7 +116,7 @@ async def test_going_live_notifies_followers_and_reminded_accounts(server: Serve
     started = await host.call("POST", f"/spaces/{sid}/start", 200)
     assert started["state"] == "live"
 
-    told = [("space_live", {"space_id": sid, "title": "Book club"})]
+    told = [("space_live", {"space_id": sid, "title": "Book club", "host": "host"})]
     assert await live_notifications(fan) == told  # once, not once per reason
     assert await live_notifications(ada) == told
     for person in (quitter, stranger, host):
@@ -137,7 +137,7 @@ async def test_a_space_live_at_once_notifies_followers_only(server: ServerThread
     await fan.call("POST", f"/accounts/{host.handle}/follow", 204)
     sid = (await host.call("POST", "/spaces", 201, json={"title": "Right now"}))["id"]
     assert await live_notifications(fan) == [
-        ("space_live", {"space_id": sid, "title": "Right now"})
+        ("space_live", {"space_id": sid, "title": "Right now", "host": "host"})
     ]
     for person in (other, host):
         assert await live_notifications(person) == []

@@ -1,4 +1,4 @@
-"""Accounts, sessions, the social graph, posts and notifications."""
+"""Accounts, sessions, the social graph and posts (notifications: routes/notifications.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from parley.api.schemas.accounts import (
     HeldPostOut,
     MeOut,
     NewPost,
-    NotificationOut,
     OwnAccountOut,
     PasswordChange,
     PostOut,
@@ -216,14 +215,3 @@ async def posts_of(
     handle: str, node: NodeDep, before: datetime | None = None, limit: PageLimit = 50
 ) -> list[PostOut]:
     return await posts_out(node, await node.posts.posts_of(handle, before=before, limit=limit))
-
-
-@router.get("/me/notifications", response_model=list[NotificationOut])
-async def notifications(
-    caller: CallerDep, node: NodeDep, limit: PageLimit = 50
-) -> list[NotificationOut]:
-    found = await node.accounts.notifications(caller, limit)
-    return [
-        NotificationOut(id=n.id, kind=n.kind, data=dict(n.data), created_at=n.created_at)
-        for n in found
-    ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from parley.api.schemas.common import AccountOut, Body, Text, TextPartOut, from_record
 from parley.api.schemas.location import PlaceIn, PlaceOut
@@ -84,6 +84,18 @@ class NotificationOut(BaseModel):
     kind: str
     data: dict[str, object]
     created_at: datetime
+    # Newer than the newest the account has marked seen (POST /me/notifications/seen).
+    unread: bool
+
+
+class UnreadOut(BaseModel):
+    # At most 99: a client shows "99+" beyond.
+    count: int
+
+
+class SeenIn(Body):
+    # The newest notification seen; what comes after it stays unread.
+    up_to: int = Field(ge=0, le=2**63 - 1)
 
 
 class HeldPostOut(BaseModel):

@@ -1,0 +1,98 @@
+"""Notifications and how far they are read: the same unread count on every device, a mark that
+never goes back nor ahead of what exists, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+
+from parley.core.notifications import UNREAD_COUNTED_MAX, NotificationKind
+from parley.store.notifications import NotificationStore
+from tests.support.clients import Person, token_for
+from tests.support.servers import ServerThread, serve
+
+
+@pytest.fixture
+async def server(database_url: str) -> AsyncIterator[ServerThread]:
+    with serve(database_url=database_url) as running:
+        yield running
+
+
+async def unread(person: Person) -> int:
+    count: int = (await person.call("GET", "/me/notifications/unread", 200))["count"]
+    return count
+
+
+async def go_live(host: Person, title: str) -> str:
+    space_id: str = (await host.call("POST", "/spaces", 201, json={"title": title}))["id"]
+    await host.call("POST", f"/spaces/{space_id}/end", 200)
+    return space_id
+
+
+async def test_what_is_read_on_one_device_is_read_on_every_device(server: ServerThread) -> None:
+    host, fan = [await Person.sign_up(server.base_url, h) for h in ("host", "fan")]
+    phone = await Person.sign_in(server.base_url, "fan")
+    await fan.call("POST", "/accounts/host/follow", 204)
+    assert await unread(fan) == 0 and await fan.call("GET", "/me/notifications", 200) == []
+
+    first = await go_live(host, "Morning")
+    second = await go_live(host, "Evening")
+    listed = await fan.call("GET", "/me/notifications", 200)
+    assert [(n["data"]["space_id"], n["data"]["host"], n["unread"]) for n in listed] == [
+        (second, "host", True),
+        (first, "host", True),
+    ]
+    assert await unread(fan) == await unread(phone) == 2
+
+    # Read up to the older one on the phone: the newer is still unread, on both.
+    older_id = listed[1]["id"]
+    await phone.call("POST", "/me/notifications/seen", 204, json={"up_to": older_id})
+    assert await unread(fan) == await unread(phone) == 1
+    assert [n["unread"] for n in await fan.call("GET", "/me/notifications", 200)] == [True, False]
+    # Never back: an older mark from a slower device changes nothing.
+    await fan.call("POST", "/me/notifications/seen", 204, json={"up_to": 0})
+    assert await unread(phone) == 1
+    # Never ahead of what exists: what comes after stays unread.
+    await fan.call("POST", "/me/notifications/seen", 204, json={"up_to": 2**62})
+    assert await unread(fan) == 0
+    await go_live(host, "Night")
+    assert await unread(phone) == 1
+    assert [n["unread"] for n in await phone.call("GET", "/me/notifications", 200)] == [
+        True,
+        False,
+        False,
+    ]
+    # Each account has its own: the host was told nothing and read nothing.
+    assert await unread(host) == 0
+    for person in (host, fan, phone):
+        await person.close()
+
+
+async def test_the_count_stops_at_99_and_bad_marks_are_refused(server: ServerThread) -> None:
+    ada = await Person.sign_up(server.base_url, "ada")
+
+    async def flood() -> None:
+        async with server.node.db.write() as conn:
+            await NotificationStore(conn).add_many(
+                [ada.id] * 150, NotificationKind.UNSUSPENDED, {"reason": "x"}, datetime.now(UTC)
+            )
+
+    server.call(flood())
+    assert await unread(ada) == UNREAD_COUNTED_MAX == 99
+    for bad in ({}, {"up_to": -1}, {"up_to": "all"}, {"up_to": 2**63}):
+        await ada.refused("POST", "/me/notifications/seen", 422, "invalid_request", json=bad)
+    assert await unread(ada) == 99
+    # A token reads with account:read and marks only with account:write.
+    reader = await token_for(ada, None, "account:read")
+    assert await unread(reader) == 99
+    await reader.refused(
+        "POST", "/me/notifications/seen", 403, "insufficient_scope", json={"up_to": 1}
+    )
+    writer = await token_for(ada, None, "account:read", "account:write")
+    newest = (await writer.call("GET", "/me/notifications?limit=1", 200))[0]["id"]
+    await writer.call("POST", "/me/notifications/seen", 204, json={"up_to": newest})
+    assert await unread(ada) == 0
+    for person in (ada, reader, writer):
+        await person.close()
