@@ -75,6 +75,7 @@ ROUTE_SCOPES: Mapping[tuple[str, str], Scope] = {
     ("GET", "/accounts/{handle}/posts"): Scope.POSTS_READ,
     ("GET", "/links/check"): Scope.POSTS_READ,
     ("POST", "/posts"): Scope.POSTS_WRITE,
+    ("DELETE", "/posts/{post_id}"): Scope.POSTS_WRITE,
     ("GET", "/me/held-posts"): Scope.POSTS_READ,
     ("DELETE", "/me/held-posts/{post_id}"): Scope.POSTS_WRITE,
     ("POST", "/links"): Scope.POSTS_WRITE,

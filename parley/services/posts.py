@@ -1,5 +1,5 @@
 """Posts: writing one (its links guarded, its place checked against the location policy or held
-for it), a person's posts, and the timeline of the people one follows."""
+for it), deleting one, a person's posts, and the timeline of the people one follows."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from datetime import datetime
 from parley.core import accounts as rules
 from parley.core import location
 from parley.core.accounts import Post, clean_cursor
+from parley.core.errors import NotFound
 from parley.core.held_posts import HeldPost, WhenTooRecent
 from parley.core.location import Place
 from parley.services import held_posts
@@ -60,6 +61,13 @@ class PostService:
                 id=post_id, author_id=caller.account.id, text=text, now=now, place=place
             )
         return Post(post_id, caller.account, text, now, place)
+
+    async def delete(self, caller: Caller, post_id: str) -> None:
+        """The author deletes a post: from then on nobody is shown it (timelines, profiles, pins,
+        share pages). The row stays for the reports and moderation that name it."""
+        async with self.db.write() as conn:
+            if not await PostStore(conn).delete(post_id, caller.account.id, self.clock()):
+                raise NotFound("post_not_found", "You have no such post")
 
     async def posts_of(self, handle: str, *, before: datetime | None, limit: int) -> list[Post]:
         account = await self.accounts.by_handle(handle)

@@ -229,14 +229,20 @@ class SpaceService:
     async def pin(self, caller: Caller, space_id: str, post_id: str) -> None:
         """Pin a post above the stage. It is shown to a whole room again, so its links are
         checked again, as they are now: a post with a blocked one is refused. So is a post
-        nobody may read any more (its author deleted, as a bot is): it would hold a slot
-        that shows nothing."""
+        nobody may read any more (deleted, or its author's account): it would hold a slot that
+        shows nothing; pins that became such since give their slots up."""
         async with self.db.read() as conn:
-            post = (await PostStore(conn).by_ids([post_id])).get(post_id)
+            space = await SpaceStore(conn).get(space_id)
+            pinned = space.pinned if space else ()
+            shown = await PostStore(conn).by_ids([post_id, *pinned])
+        post = shown.get(post_id)
         if post is None:
             raise NotFound("post_not_found", "No such post")
         await self.guard_links(post.text)
-        await self._set_pins(caller, space_id, partial(pins.pinned_with, post_id=post.id))
+        # Pins deleted since (or their author gone) free their slots for this one.
+        gone = frozenset(pinned) - shown.keys()
+        change = partial(pins.pinned_with, post_id=post.id, gone=gone)
+        await self._set_pins(caller, space_id, change)
 
     async def unpin(self, caller: Caller, space_id: str, post_id: str) -> None:
         await self._set_pins(caller, space_id, partial(pins.pinned_without, post_id=post_id))

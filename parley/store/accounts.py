@@ -375,12 +375,12 @@ def _post(row: RowLike) -> Post:
 
 
 def _shown_posts() -> Select[Any]:
-    """Posts with their authors, but a deactivated account's (a deleted bot's): nobody reads
-    those."""
+    """Posts with their authors, but those deleted and a deactivated account's (a deleted
+    person's or bot's): nobody reads those."""
     return (
         select(*_POST_COLUMNS)
         .join(accounts, accounts.c.id == posts.c.author_id)
-        .where(accounts.c.state != AccountState.DEACTIVATED.value)
+        .where(accounts.c.state != AccountState.DEACTIVATED.value, posts.c.deleted_at.is_(None))
     )
 
 
@@ -399,6 +399,19 @@ class PostStore(Store):
         await self.conn.execute(
             insert(posts).values(id=id, author_id=author_id, text=text, created_at=now, **where)
         )
+
+    async def delete(self, post_id: str, author_id: str, now: datetime) -> bool:
+        """Its author deletes it; False when it is not theirs, or gone already."""
+        if not storable_key(post_id):
+            return False
+        result = await self.conn.execute(
+            update(posts)
+            .where(
+                posts.c.id == post_id, posts.c.author_id == author_id, posts.c.deleted_at.is_(None)
+            )
+            .values(deleted_at=now)
+        )
+        return bool(result.rowcount)
 
     async def by_authors(
         self, author_ids: Sequence[str], *, before: datetime | None, limit: int

@@ -90,6 +90,8 @@ posts = Table(
     Column("place_longitude", Float, nullable=True),
     Column("place_observed_at", UTCDateTime, nullable=True),
     Column("place_label", String(100), nullable=True),
+    # Deleted by its author: kept for the reports and moderation that name it, shown to nobody.
+    Column("deleted_at", UTCDateTime, nullable=True),
     Index("ix_posts_author_created", "author_id", "created_at"),
 )
 

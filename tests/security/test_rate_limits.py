@@ -315,9 +315,10 @@ async def test_every_route_that_writes_for_an_account_has_a_limit(tmp_path: Path
         # Checked inside: the limit depends on the body (sign-in) or an appeal token.
         ("POST", "/api/v1/sessions"),
         ("POST", "/api/v1/appeals"),
-        # Undoing: unfollow and unblock.
+        # Undoing: unfollow, unblock, deleting one's own post.
         ("DELETE", "/api/v1/accounts/{handle}/follow"),
         ("DELETE", "/api/v1/accounts/{handle}/block"),
+        ("DELETE", "/api/v1/posts/{post_id}"),
     }
     with serve(database_url=sqlite_url(tmp_path)) as server:
         unlimited = []

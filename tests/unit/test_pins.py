@@ -27,3 +27,10 @@ def test_unpinning_removes_only_that_post_and_refuses_one_not_pinned() -> None:
     with pytest.raises(NotFound) as refused:
         pinned_without(("a",), "b")
     assert refused.value.code == "pin_not_found"
+
+
+def test_pins_nobody_is_shown_any_more_give_their_slots_up() -> None:
+    full = tuple(f"p{i}" for i in range(PIN_LIMIT))
+    assert pinned_with(full, "new", gone=frozenset({full[1]})) == ("new", full[0], *full[2:])
+    # Only those gone: one pinned since (not known gone) keeps its place.
+    assert pinned_with(("since", "old"), "new", gone=frozenset({"old"})) == ("new", "since")

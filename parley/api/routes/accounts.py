@@ -189,6 +189,14 @@ async def create_post(body: NewPost, caller: CallerDep, node: NodeDep) -> PostOu
     return (await posts_out(node, [made]))[0]
 
 
+@router.delete("/posts/{post_id}", status_code=204, tags=["posts"])
+async def delete_post(post_id: str, caller: CallerDep, node: NodeDep) -> Response:
+    """Delete one of your posts: nobody is shown it again (404 `post_not_found` for a post
+    that is not yours)."""
+    await node.posts.delete(caller, post_id)
+    return Response(status_code=204)
+
+
 @router.get("/me/held-posts", response_model=list[HeldPostOut], tags=["posts"])
 async def held_posts(caller: CallerDep, node: NodeDep) -> list[HeldPostOut]:
     """Your posts waiting for the location policy, the next to be published first."""

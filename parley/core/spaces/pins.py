@@ -9,9 +9,12 @@ from parley.core.errors import Conflict, NotFound
 PIN_LIMIT = 3
 
 
-def pinned_with(pinned: tuple[str, ...], post_id: str) -> tuple[str, ...]:
-    """The pins once `post_id` is pinned: first, moved there if it was pinned already."""
-    rest = tuple(p for p in pinned if p != post_id)
+def pinned_with(
+    pinned: tuple[str, ...], post_id: str, gone: frozenset[str] = frozenset()
+) -> tuple[str, ...]:
+    """The pins once `post_id` is pinned: first, moved there if it was pinned already. Pins in
+    `gone` (posts nobody is shown any more: deleted, or their author's) give their slots up."""
+    rest = tuple(p for p in pinned if p != post_id and p not in gone)
     if len(rest) >= PIN_LIMIT:
         raise Conflict(
             "too_many_pins", f"At most {PIN_LIMIT} posts are pinned at once: unpin one first"

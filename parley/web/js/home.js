@@ -86,7 +86,8 @@ function scheduledCard(space, app) {
   );
 }
 
-export function postItem(p) {
+// A post as a list item; `actions` (the author's own controls) go under it.
+export function postItem(p, actions = null) {
   return h(
     "li",
     {},
@@ -96,6 +97,7 @@ export function postItem(p) {
       h("header", {}, avatar(p.author.display_name || p.author.handle, { size: "sm" }), h("a", { href: `#/u/${p.author.handle}`, class: "who" }, p.author.display_name, " ", h("span", { class: "handle" }, `@${p.author.handle}`)), automatedLabel(p.author.automated), h("time", { datetime: p.created_at }, ago(p.created_at))),
       renderPostText(p),
       placeLine(p.place),
+      actions,
     ),
   );
 }
@@ -134,7 +136,7 @@ export async function render(main, _params, app) {
   await load().catch((error) => liveList.replaceChildren(h("li", { class: "error" }, error.message)));
   if (session) {
     get("/timeline?limit=20")
-      .then((posts) => timeline.replaceChildren(...(posts.length ? posts.map(postItem) : [h("li", { class: "empty" }, "Follow people to see their posts here.")])))
+      .then((posts) => timeline.replaceChildren(...(posts.length ? posts.map((p) => postItem(p)) : [h("li", { class: "empty" }, "Follow people to see their posts here.")])))
       .catch(() => timeline.replaceChildren(h("li", { class: "empty" }, "Posts could not be loaded.")));
   }
   // Keep the lists fresh, but never pull a card out from under keyboard focus.

@@ -29,7 +29,7 @@ function profilePage(main, app, profile) {
     stats: h("p", { class: "stats" }),
     bio: h("p", { class: "bio" }),
     actions: h("div", { class: "actions" }),
-    posts: h("ul", { class: "posts", "aria-label": `Posts by @${profile.handle}` }),
+    posts: h("ul", { class: "posts", "aria-label": `Posts by @${profile.handle}`, tabindex: "-1" }),
     box: errorBox(),
   };
 }
@@ -140,7 +140,35 @@ function reportForm(profile) {
 
 async function loadPosts(page) {
   const list = await get(`/accounts/${q(page.profile.handle)}/posts?limit=50`);
-  page.posts.replaceChildren(...(list.length ? list.map(postItem) : [h("li", { class: "empty" }, "No posts yet.")]));
+  const item = (p) => postItem(p, page.isMe ? deleteControl(page, p) : null);
+  page.posts.replaceChildren(...(list.length ? list.map(item) : [h("li", { class: "empty" }, "No posts yet.")]));
+}
+
+// Deleting one's own post asks once more in place: it is for good.
+function deleteControl(page, p) {
+  const box = errorBox();
+  const ask = h("button", { type: "button", class: "ghost small", "aria-label": `Delete post: ${p.text.slice(0, 40)}` }, "Delete");
+  const confirm = h("div", { class: "actions", hidden: true }, h("span", {}, "Delete this post for good?"));
+  const yes = h("button", { type: "button", class: "danger small" }, "Delete post");
+  const keep = h("button", { type: "button", class: "ghost small" }, "Keep");
+  confirm.append(yes, keep);
+  ask.addEventListener("click", () => {
+    ask.hidden = true;
+    confirm.hidden = false;
+    keep.focus();
+  });
+  keep.addEventListener("click", () => {
+    confirm.hidden = true;
+    ask.hidden = false;
+    ask.focus();
+  });
+  onClick(yes, box, async () => {
+    await del(`/posts/${q(p.id)}`);
+    announce("Post deleted");
+    await loadPosts(page);
+    page.posts.focus();
+  });
+  return h("div", { class: "post-actions" }, ask, confirm, box);
 }
 
 function composer(page) {
