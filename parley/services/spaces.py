@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from parley.bus import messages
 from parley.bus.messages import KeptOut
 from parley.config import Settings
-from parley.core.accounts import Account, Post
+from parley.core.accounts import HANDLE_RE, Account, AccountState, Post
 from parley.core.errors import Conflict, NotFound
 from parley.core.links.render import TextPart
 from parley.core.moderation import Feature
@@ -168,6 +168,22 @@ class SpaceService:
             hosts = await AccountStore(conn).by_ids(list({s.host_id for s in spaces}))
             reminded = await _reminded(store, viewer, spaces)
         return await self._views(spaces, stages, hosts, reminded)
+
+    async def hosted_by(
+        self, handle: str, state: SpaceStatus, viewer: Caller | None, limit: int = 50
+    ) -> list[SpaceView]:
+        """One account's spaces in `state`, under the rules anyone's listing follows."""
+        async with self.db.read() as conn:
+            host = (
+                await AccountStore(conn).by_handle(handle) if HANDLE_RE.fullmatch(handle) else None
+            )
+            if host is None or host.state is AccountState.DEACTIVATED:
+                raise NotFound("account_not_found", f"No account @{handle}")
+            store = SpaceStore(conn)
+            spaces = await store.by_state(state, limit=limit, host_ids=[host.id], public=True)
+            stages = await store.stages([s.id for s in spaces])
+            reminded = await _reminded(store, viewer, spaces)
+        return await self._views(spaces, stages, {host.id: host}, reminded)
 
     async def _views(
         self,

@@ -89,8 +89,15 @@ async def browse(
     caller: MaybeCallerDep,
     state: Literal["live", "scheduled", "ended"] = "live",
     limit: PageLimit = 50,
+    host: Annotated[str | None, Query(max_length=15)] = None,
 ) -> list[SpaceOut]:
-    return await spaces_out(node, await node.spaces.browse(SpaceStatus(state), caller, limit))
+    """Spaces in `state`, those of hosts the caller follows first; `host`: only that account's
+    (404 `account_not_found`), as its profile lists them."""
+    if host is not None:
+        found = await node.spaces.hosted_by(host, SpaceStatus(state), caller, limit)
+    else:
+        found = await node.spaces.browse(SpaceStatus(state), caller, limit)
+    return await spaces_out(node, found)
 
 
 @router.get(

@@ -1,10 +1,11 @@
-// A profile: who they are, follow and block, report, and their posts. Your own profile lets you
-// edit your name and bio, write a post, change your password, sign out everywhere and delete
-// the account.
+// A profile: who they are, follow and block, report, their spaces and their posts. Your own
+// profile lets you edit your name and bio, write a post, change your password, sign out
+// everywhere and delete the account.
 import { api, del, get, post, q, saveSession } from "./api.js";
 import { automatedLabel } from "./automated.js";
 import { botsSection } from "./bots.js";
 import { postItem } from "./home.js";
+import { spacesSection } from "./profile-spaces.js";
 import { showText } from "./posts.js";
 import { announce, avatar, busy, errorBox, field, foldedForm, h, onClick, onSubmit } from "./ui.js";
 
@@ -58,6 +59,7 @@ export async function render(main, [handle], app) {
         page.box,
         page.isMe ? editor(page) : null,
       ),
+      spacesSection(profile, app),
       page.isMe ? h("section", { "aria-label": "Write a post" }, composer(page)) : null,
       page.isMe && !profile.automated ? botsSection(profile) : null,
       page.isMe ? security(page) : null,
