@@ -49,6 +49,7 @@ from parley.services.metrics import NodeCollector
 from parley.services.moderation import ModerationService
 from parley.services.notifications import NotificationService
 from parley.services.passwords import Passwords
+from parley.services.pins import PinService
 from parley.services.posts import PostService
 from parley.services.presence import PresenceService
 from parley.services.publisher import EventPublisher
@@ -76,8 +77,9 @@ class Node:
       `deactivation` (a person deleting their account); `notifications` (what an account is
       told, and how far it has read);
     - spaces: every decision about a space runs in `decisions` (one transaction); `spaces` (the
-      host's controls, pinned posts, what participants do, the event log), `presence`
-      (connections, hosts away, dropped participants), `features` (the admin's switches);
+      host's controls, what participants do, the event log), `pins` (posts pinned above the
+      stage), `presence` (connections, hosts away, dropped participants), `features` (the
+      admin's switches);
     - live delivery: `hub` (event sockets), `media` (WebRTC and the mixer, its listener cap),
       `hls` (live HLS), `sharing` (what anyone may see without an account: share pages, HLS),
       `homing` (which node mixes each space, under a lease; the others relay its program);
@@ -146,6 +148,9 @@ class Node:
             clock=now,
         )
 
+        self.pins = PinService(
+            self.db, self.decisions, guard_links=self.link_checks.guard, clock=now
+        )
         self.joins = JoinService(self.db, self.decisions, self.features, settings, clock=now)
 
         self.hub = FanoutHub(

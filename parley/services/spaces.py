@@ -1,7 +1,7 @@
-"""Space use cases: creating, showing and listing spaces, the host's controls (pinned posts
-included), what participants do, and the event log. Each decision runs in `SpaceDecisions`;
-presence, feature switches and moderation's part in spaces live beside this (presence.py,
-features.py, moderation.py)."""
+"""Space use cases: creating, showing and listing spaces, the host's controls, what participants
+do, and the event log. Each decision runs in `SpaceDecisions`; pinned posts, presence, feature
+switches and accounts leaving every space live beside this (pins.py, presence.py, features.py,
+departures.py)."""
 
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from parley.bus import messages
 from parley.bus.messages import KeptOut
 from parley.config import Settings
-from parley.core.accounts import HANDLE_RE, Account, AccountState, Post
+from parley.core.accounts import HANDLE_RE, Account, AccountState
 from parley.core.errors import Conflict, NotFound
 from parley.core.links.render import TextPart
 from parley.core.moderation import Feature
-from parley.core.spaces import pins, rules, stage, validation
+from parley.core.spaces import rules, stage, validation
 from parley.core.spaces.events import Event, SpaceUpdated
 from parley.core.spaces.model import (
     Participant,
@@ -33,7 +33,7 @@ from parley.services.common import Clock, new_id
 from parley.services.decisions import SpaceDecisions
 from parley.services.features import FeatureSwitches
 from parley.services.views import SpaceView, StageSnapshot, space_view
-from parley.store.accounts import AccountStore, PostStore, SocialStore
+from parley.store.accounts import AccountStore, SocialStore
 from parley.store.db import Database
 from parley.store.spaces import SpaceStore
 
@@ -241,42 +241,6 @@ class SpaceService:
     async def end(self, caller: Caller, space_id: str) -> SpaceView:
         await self._act(space_id, caller, lambda s: rules.end(s, caller.account.id, self.clock()))
         return await self.view(space_id)
-
-    async def pin(self, caller: Caller, space_id: str, post_id: str) -> None:
-        """Pin a post above the stage. It is shown to a whole room again, so its links are
-        checked again, as they are now: a post with a blocked one is refused. So is a post
-        nobody may read any more (deleted, or its author's account): it would hold a slot that
-        shows nothing; pins that became such since give their slots up."""
-        async with self.db.read() as conn:
-            space = await SpaceStore(conn).get(space_id)
-            pinned = space.pinned if space else ()
-            shown = await PostStore(conn).by_ids([post_id, *pinned])
-        post = shown.get(post_id)
-        if post is None:
-            raise NotFound("post_not_found", "No such post")
-        await self.guard_links(post.text)
-        # Pins deleted since (or their author gone) free their slots for this one.
-        gone = frozenset(pinned) - shown.keys()
-        change = partial(pins.pinned_with, post_id=post.id, gone=gone)
-        await self._set_pins(caller, space_id, change)
-
-    async def unpin(self, caller: Caller, space_id: str, post_id: str) -> None:
-        await self._set_pins(caller, space_id, partial(pins.pinned_without, post_id=post_id))
-
-    async def _set_pins(
-        self, caller: Caller, space_id: str, change: Callable[[tuple[str, ...]], tuple[str, ...]]
-    ) -> None:
-        me = caller.account.id
-        await self._act(space_id, caller, lambda s: rules.set_pins(s, me, self.clock(), change))
-
-    async def pinned(self, space_id: str) -> list[Post]:
-        """The space's pinned posts, the latest first; those whose author is gone are left out."""
-        async with self.db.read() as conn:
-            space = await SpaceStore(conn).get(space_id)
-            if space is None:
-                raise NotFound("space_not_found", "No such space")
-            posts = await PostStore(conn).by_ids(space.pinned)
-        return [posts[i] for i in space.pinned if i in posts]
 
     async def set_recording(self, caller: Caller, space_id: str, on: bool) -> SpaceView:
         """The host starts or stops recording a live space (an event: everyone sees REC)."""

@@ -31,7 +31,7 @@ async def share(space_id: str, request: Request, node: NodeDep) -> Response:
             raise
         page = share_page.unavailable(refused.code, refused.message)
         return HTMLResponse(page, refused.status, headers={"Cache-Control": "no-store"})
-    posts = await node.spaces.pinned(space_id) if view.space.pinned else []
+    posts = await node.pins.pinned(space_id) if view.space.pinned else []
     parts = await node.redirector.render([(p.text, p.author.id) for p in posts])
     page = share_page.space_page(view, list(zip(posts, parts, strict=True)))
     return HTMLResponse(page, headers={"Cache-Control": share_page.CACHE_CONTROL})
