@@ -61,6 +61,7 @@ class StoredToken:
 # (method, path under /api/v1) → the scope a token needs. WS: the event socket.
 ROUTE_SCOPES: Mapping[tuple[str, str], Scope] = {
     ("GET", "/me"): Scope.ACCOUNT_READ,
+    ("GET", "/accounts"): Scope.ACCOUNT_READ,
     ("GET", "/accounts/{handle}"): Scope.ACCOUNT_READ,
     ("GET", "/me/notifications"): Scope.ACCOUNT_READ,
     ("GET", "/me/notifications/unread"): Scope.ACCOUNT_READ,

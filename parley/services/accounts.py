@@ -318,6 +318,14 @@ class AccountService:
             raise NotFound("account_not_found", f"No account @{handle}")
         return account
 
+    async def find_people(self, text: str, limit: int) -> list[Account]:
+        """People to follow: by a part of their handle or name, as anyone may look them up."""
+        wanted = text.strip()
+        if not wanted:
+            return []
+        async with self.db.read() as conn:
+            return await AccountStore(conn).find_people(wanted, limit)
+
     async def profile(self, handle: str, viewer: Caller | None) -> Profile:
         account = await self.by_handle(handle)
         async with self.db.read() as conn:

@@ -134,6 +134,29 @@ class AccountStore(Store):
         )
         return await self._all(query, _account)
 
+    async def find_people(self, text: str, limit: int) -> list[Account]:
+        """Accounts anyone may look up (not suspended, not deleted) whose handle or display name
+        holds `text`, whatever its case; handles starting with it first."""
+        folded = text.lower()
+        escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        holds = "%" + escaped + "%"
+        query = (
+            select(accounts)
+            .where(
+                accounts.c.state.not_in([s.value for s in WITHDRAWN_STATES]),
+                or_(
+                    accounts.c.handle_key.like(holds, escape="\\"),
+                    func.lower(accounts.c.display_name).like(holds, escape="\\"),
+                ),
+            )
+            .order_by(
+                accounts.c.handle_key.like(escaped + "%", escape="\\").desc(),
+                accounts.c.handle_key,
+            )
+            .limit(limit)
+        )
+        return await self._all(query, _account)
+
     async def set_admin(self, account_id: str, is_admin: bool) -> None:
         await self.conn.execute(
             update(accounts).where(accounts.c.id == account_id).values(is_admin=is_admin)

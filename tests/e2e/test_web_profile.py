@@ -52,3 +52,26 @@ async def test_a_hosts_profile_lists_their_spaces(
     await expect(page.get_by_role("heading", name="Posts")).to_be_visible()
     await expect(page.get_by_role("region", name="Spaces")).to_have_count(0)
     await host.close()
+
+
+async def test_people_are_found_from_home_and_followed_on_their_profile(
+    server: ServerThread, launch: LaunchBrowser
+) -> None:
+    host = await Person.sign_up(server.base_url, "mara", "Mara Quinn")
+    page = await person(await launch(None), server.base_url, "lou", "Lou")
+    # Signed up, Lou is home (following the Home link again would draw it anew under the typing).
+    await expect(page.get_by_role("heading", level=1, name="Hello, Lou")).to_be_visible()
+    search = page.get_by_role("search")
+    await search.get_by_label("Find people").fill("QUINN")
+    found = page.get_by_role("list", name="People found")
+    await expect(page.get_by_role("status").filter(has_text="found")).to_have_text("1 person found")
+    await found.get_by_role("link", name="Mara Quinn @mara").click()
+    await expect(page.get_by_role("heading", level=1, name="Mara Quinn")).to_be_visible()
+    await button(page, "Follow").click()
+    await expect(button(page, "Following")).to_be_visible()
+    assert (await host.call("GET", "/accounts/mara", 200))["followers"] == 1
+    await page.get_by_role("link", name="Home", exact=True).click()
+    await expect(page.get_by_role("heading", level=1, name="Hello, Lou")).to_be_visible()
+    await page.get_by_role("search").get_by_label("Find people").fill("nobody here")
+    await expect(page.get_by_text("Nobody found for “nobody here”.")).to_be_visible()
+    await host.close()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from parley.api.deps import CallerDep, MaybeCallerDep, NodeDep, PageLimit, client_address, limit
@@ -123,6 +124,19 @@ async def update_me(body: ProfileChange, caller: CallerDep, node: NodeDep) -> Pr
         caller, display_name=body.display_name, bio=body.bio
     )
     return await profile(account.handle, node, caller)
+
+
+@router.get("/accounts", response_model=list[AccountOut])
+async def find_people(
+    node: NodeDep,
+    q: Annotated[str, Query(min_length=1, max_length=50)],
+    limit: Annotated[int, Query(ge=1, le=50)] = 20,
+) -> list[AccountOut]:
+    """Accounts whose handle or display name holds `q` (any case), handles starting with it
+    first; suspended and deleted accounts are not found."""
+    found = await node.accounts.find_people(q, limit)
+    owners = await node.bots.owners_of([a.id for a in found])
+    return [AccountOut(**a.public(), automated=AutomatedOut.of(owners.get(a.id))) for a in found]
 
 
 @router.get("/accounts/{handle}", response_model=ProfileOut)
