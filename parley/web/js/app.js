@@ -1,5 +1,6 @@
 // Parley's web client: a hash router (#/...) over plain ES modules, no build step.
 import { api, currentSession, saveSession, get } from "./api.js";
+import { bellLink, refreshUnread, syncBell } from "./bell.js";
 import { h, announce } from "./ui.js";
 
 // Each screen is a module exporting `render(main, params, app)`, which may return a cleanup
@@ -17,6 +18,7 @@ const ROUTES = [
   [/^\/admin(?:\/([\w-]+))?$/, () => import("./admin.js"), "Admin"],
   [/^\/transparency$/, () => import("./transparency.js"), "Transparency"],
   [/^\/status$/, () => import("./status.js"), "Status"],
+  [/^\/notifications$/, () => import("./notifications.js"), "Notifications"],
 ];
 
 // Screens that need a signed-in account send others to sign in first.
@@ -56,6 +58,7 @@ async function route() {
   }
   const found = ROUTES.find(([pattern]) => pattern.test(path));
   renderNav();
+  refreshUnread();
   if (!found) {
     main.replaceChildren(
       h("section", { class: "page narrow" }, h("h1", { tabindex: "-1" }, "Not found"), h("p", {}, "There is nothing here. ", h("a", { href: "#/" }, "Go home"))),
@@ -123,6 +126,7 @@ function renderNav() {
       "ul",
       { class: "nav" },
       h("li", {}, link("/", "Home")),
+      h("li", {}, bellLink(path === "/notifications")),
       session.admin ? h("li", {}, link("/admin", "Admin", { "aria-current": path.startsWith("/admin") ? "page" : null })) : null,
       h("li", {}, link(`/u/${me.handle}`, [`@${me.handle}`, h("span", { class: "visually-hidden" }, " (your profile)")])),
       h("li", {}, h("button", { type: "button", class: "primary small", onclick: () => app.go("/new") }, "Start a space")),
@@ -171,6 +175,10 @@ document.addEventListener("click", (event) => {
     route();
   }
 });
-window.addEventListener("parley:session", renderNav);
+window.addEventListener("parley:session", () => {
+  syncBell();
+  renderNav();
+});
+syncBell();
 route();
 showStatus();

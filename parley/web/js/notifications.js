@@ -1,0 +1,79 @@
+// Notifications: what the server told this account (a space went live, a suspension lifted, an
+// appeal decided), newest first. Opening the screen marks them all read on every device, but
+// this rendering keeps the unread ones marked, so that one sees what was new.
+import { get, post } from "./api.js";
+import { setUnread } from "./bell.js";
+import { ago, avatar, h, when } from "./ui.js";
+
+const LIMIT = 50;
+const EMPTY = "Nothing yet. When someone you follow goes live, or a space you asked to be reminded of starts, it shows here.";
+
+// Each kind's {icon, text, detail}; rows are stored JSON, so any field may be missing.
+const KINDS = {
+  space_live(data) {
+    const title = data.title ? `“${data.title}”` : "A space";
+    const link = data.space_id ? h("a", { href: `#/spaces/${encodeURIComponent(data.space_id)}` }, title) : title;
+    // Older rows carry no host.
+    if (!data.host) return { icon: parleyIcon(), text: [link, " went live"] };
+    return { icon: avatar(data.host, { size: "sm" }), text: [`@${data.host}'s space `, link, " went live"] };
+  },
+  unsuspended(data) {
+    return { icon: parleyIcon(), text: "Your account's suspension was lifted.", detail: data.reason };
+  },
+  appeal_decided(data) {
+    const decided = {
+      overturned: "Your appeal was accepted: the moderation decision was overturned.",
+      upheld: "Your appeal was reviewed: the moderation decision stands.",
+    };
+    return { icon: parleyIcon(), text: decided[data.decision] || "Your appeal was decided.", detail: data.reason };
+  },
+};
+
+// Kinds this client does not know yet (a newer server) get a plain line rather than nothing.
+function unknownKind() {
+  return { icon: parleyIcon(), text: "You have a new notification." };
+}
+
+function parleyIcon() {
+  return h("span", { class: "logo", "aria-hidden": "true" });
+}
+
+function item(notification) {
+  const describe = Object.hasOwn(KINDS, notification.kind) ? KINDS[notification.kind] : unknownKind;
+  const { icon, text, detail } = describe(notification.data || {});
+  return h(
+    "li",
+    { class: `notification${notification.unread ? " unread" : ""}` },
+    icon,
+    h(
+      "div",
+      { class: "notification-body" },
+      h("p", { class: "what" }, notification.unread ? h("span", { class: "visually-hidden" }, "Unread: ") : null, text),
+      detail ? h("p", { class: "why" }, detail) : null,
+      h("time", { datetime: notification.created_at, title: when(notification.created_at) }, ago(notification.created_at)),
+    ),
+    notification.unread ? h("span", { class: "unread-dot", "aria-hidden": "true" }) : null,
+  );
+}
+
+export async function render(main) {
+  const list = h("ul", { class: "notifications", "aria-label": "Notifications" });
+  main.append(h("section", { class: "page narrow notifications-page", "aria-labelledby": "notifications-h" }, h("h1", { id: "notifications-h", tabindex: "-1" }, "Notifications"), h("p", { class: "lede" }, "Newest first. Opening this page marks them read, on every device you use."), list));
+  let notifications;
+  try {
+    notifications = await get(`/me/notifications?limit=${LIMIT}`);
+  } catch (error) {
+    list.replaceChildren(h("li", { class: "error" }, error.message));
+    return;
+  }
+  list.replaceChildren(...(notifications.length ? notifications.map(item) : [h("li", { class: "empty" }, EMPTY)]));
+  // Newest first: when the newest is read, all are, and there is nothing to mark.
+  const newest = notifications[0];
+  if (!newest?.unread) {
+    setUnread(0);
+    return;
+  }
+  post("/me/notifications/seen", { up_to: newest.id })
+    .then(() => setUnread(0))
+    .catch(() => {}); // still unread on the server: the badge keeps saying so
+}
