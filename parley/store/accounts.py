@@ -125,6 +125,8 @@ class AccountStore(Store):
         return list((await self.conn.execute(query)).scalars())
 
     async def search(self, text: str, limit: int) -> list[Account]:
+        if not storable_key(text):
+            return []  # nothing stored holds it (PostgreSQL would refuse the query)
         pattern = "%" + text.lower().replace("%", "").replace("_", "\\_") + "%"
         query = (
             select(accounts)
@@ -137,6 +139,8 @@ class AccountStore(Store):
     async def find_people(self, text: str, limit: int) -> list[Account]:
         """Accounts anyone may look up (not suspended, not deleted) whose handle or display name
         holds `text`, whatever its case; handles starting with it first."""
+        if not storable_key(text):
+            return []  # nothing stored holds it (PostgreSQL would refuse the query)
         folded = text.lower()
         escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         holds = "%" + escaped + "%"

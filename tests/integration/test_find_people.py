@@ -45,6 +45,7 @@ async def test_people_are_found_by_handle_or_name(server: ServerThread) -> None:
     assert await find(server, "%") == ["carol"]
     assert await find(server, "_") == ["zed_ada"]
     assert await find(server, "nobody") == []
+    assert await find(server, "ada\x00") == []  # nothing stored can hold it: none, not a 500
     async with httpx.AsyncClient(base_url=f"{server.base_url}/api/v1") as anonymous:
         bad_queries: list[dict[str, str | int]] = [
             {},
