@@ -102,6 +102,14 @@ def dominant_frequency(segment: bytes) -> float:
     return float(np.fft.rfftfreq(len(pcm), 1 / 48_000)[spectrum.argmax()])
 
 
+def bin_width(segment: bytes) -> float:
+    """How finely dominant_frequency can place a tone in this segment: one FFT bin, 48 kHz over
+    its samples (0.5 Hz for 2 s, 16 Hz for a 60 ms sliver)."""
+    with av.open(io.BytesIO(segment), "r", format="mpegts") as container:
+        samples = sum(f.samples for f in container.decode(audio=0))
+    return 48_000 / max(samples, 1)
+
+
 def mixer_counts(server: ServerThread, space_id: str) -> str:
     """What the space's mixer counted so far (ticks, skips, drops, grace), to explain a bad tone."""
     watched = server.node.media.rooms.get(space_id)
