@@ -18,10 +18,10 @@ from parley.core import location
 from parley.core.errors import Conflict, NotFound
 from parley.core.held_posts import MAX_HELD_PER_AUTHOR, PUBLISH_BATCH, HeldPost
 from parley.services.common import Clock
-from parley.store.accounts import PostStore
 from parley.store.db import Database
 from parley.store.held_posts import HeldPostStore
 from parley.store.policies import PolicyStore
+from parley.store.posts import PostStore
 
 if TYPE_CHECKING:
     from parley.services.accounts import Caller

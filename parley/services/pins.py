@@ -14,8 +14,8 @@ from parley.core.spaces import pins, rules
 from parley.services.accounts import Caller
 from parley.services.common import Clock
 from parley.services.decisions import SpaceDecisions
-from parley.store.accounts import PostStore
 from parley.store.db import Database
+from parley.store.posts import PostStore
 from parley.store.spaces import SpaceStore
 
 PinChange = Callable[[tuple[str, ...]], tuple[str, ...]]

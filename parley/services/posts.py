@@ -16,9 +16,10 @@ from parley.core.location import Place
 from parley.services import held_posts
 from parley.services.accounts import AccountService, Caller
 from parley.services.common import Clock, new_id
-from parley.store.accounts import PostStore, SocialStore
+from parley.store.accounts import SocialStore
 from parley.store.db import Database
 from parley.store.policies import PolicyStore
+from parley.store.posts import PostStore
 
 
 @dataclass(eq=False)

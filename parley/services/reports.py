@@ -13,9 +13,10 @@ from parley.core.moderation_records import QueuedReport, Report
 from parley.services.accounts import Caller
 from parley.services.common import Clock, new_id
 from parley.services.moderation import account_handles
-from parley.store.accounts import AccountStore, PostStore
+from parley.store.accounts import AccountStore
 from parley.store.db import Database
 from parley.store.moderation import AuditLog, ModerationStore
+from parley.store.posts import PostStore
 from parley.store.spaces import SpaceStore
 
 

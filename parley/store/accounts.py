@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Select,
     Table,
     and_,
     bindparam,
@@ -22,16 +21,15 @@ from sqlalchemy import (
     update,
 )
 
-from parley.core.accounts import WITHDRAWN_STATES, Account, AccountState, Post, handle_key
-from parley.core.location import Place
+from parley.core.accounts import WITHDRAWN_STATES, Account, AccountState, handle_key
 from parley.store.among import among, among_named
 from parley.store.prebuilt import Prebuilt, RowLike
 from parley.store.rows import Store, insert_ignoring_duplicate, record
-from parley.store.tables import accounts, blocks, follows, posts, sessions
+from parley.store.tables import accounts, blocks, follows, sessions
 from parley.store.types import storable_key
 
 
-def _account(row: RowLike) -> Account:
+def account_record(row: RowLike) -> Account:
     return record(Account, row)
 
 
@@ -65,19 +63,19 @@ class AccountStore(Store):
         return await self.by_id(id) if added else None
 
     async def by_id(self, account_id: str) -> Account | None:
-        return await self._by_id(accounts, account_id, _account)
+        return await self._by_id(accounts, account_id, account_record)
 
     async def by_handle(self, handle: str) -> Account | None:
         if not storable_key(handle):
             return None
         query = select(accounts).where(accounts.c.handle_key == handle_key(handle))
-        return await self._first(query, _account)
+        return await self._first(query, account_record)
 
     async def by_ids(self, ids: Sequence[str]) -> dict[str, Account]:
         if not ids:
             return {}
         rows = await self.conn.execute(select(accounts).where(among(accounts.c.id, list(ids))))
-        return {row.id: _account(row) for row in rows}
+        return {row.id: account_record(row) for row in rows}
 
     async def in_state(self, ids: Sequence[str], state: AccountState) -> list[str]:
         """Which of these accounts are in `state`: only their ids, so that the sweep's check
@@ -134,7 +132,7 @@ class AccountStore(Store):
             .order_by(accounts.c.handle_key)
             .limit(limit)
         )
-        return await self._all(query, _account)
+        return await self._all(query, account_record)
 
     async def find_people(self, text: str, limit: int) -> list[Account]:
         """Accounts anyone may look up (not suspended, not deleted) whose handle or display name
@@ -159,7 +157,7 @@ class AccountStore(Store):
             )
             .limit(limit)
         )
-        return await self._all(query, _account)
+        return await self._all(query, account_record)
 
     async def set_admin(self, account_id: str, is_admin: bool) -> None:
         await self.conn.execute(
@@ -242,7 +240,7 @@ class SessionStore(Store):
     async def accounts_for(self, token_hashes: Sequence[str]) -> dict[str, SessionFound]:
         """Unrevoked sessions of these tokens and their accounts, by hash (expiry: the caller's)."""
         rows = await _SESSIONS_BY_HASH.rows(self.conn, hashes=list(token_hashes))
-        return {row.token_hash: (_session(row), _account(row)) for row in rows}
+        return {row.token_hash: (_session(row), account_record(row)) for row in rows}
 
     async def maybe_ended(
         self,
@@ -377,96 +375,3 @@ class SocialStore(Store):
 
     async def _exists(self, where: ColumnElement[bool]) -> bool:
         return bool((await self.conn.execute(select(exists().where(where)))).scalar())
-
-
-# Posts with their authors: the post's own id and time are labelled apart from the account's.
-_POST_COLUMNS = (
-    posts.c.id.label("post_id"),
-    posts.c.text,
-    posts.c.created_at.label("posted_at"),
-    posts.c.place_latitude,
-    posts.c.place_longitude,
-    posts.c.place_observed_at,
-    posts.c.place_label,
-    accounts,
-)
-
-
-def _post(row: RowLike) -> Post:
-    place = None
-    if row.place_observed_at is not None:
-        place = Place(
-            row.place_latitude, row.place_longitude, row.place_observed_at, row.place_label
-        )
-    return Post(row.post_id, _account(row), row.text, row.posted_at, place)
-
-
-def _shown_posts() -> Select[Any]:
-    """Posts with their authors, but those deleted and a deactivated account's (a deleted
-    person's or bot's): nobody reads those."""
-    return (
-        select(*_POST_COLUMNS)
-        .join(accounts, accounts.c.id == posts.c.author_id)
-        .where(accounts.c.state != AccountState.DEACTIVATED.value, posts.c.deleted_at.is_(None))
-    )
-
-
-class PostStore(Store):
-    async def create(
-        self, *, id: str, author_id: str, text: str, now: datetime, place: Place | None = None
-    ) -> None:
-        where: dict[str, object] = {}
-        if place is not None:
-            where = dict(
-                place_latitude=place.latitude,
-                place_longitude=place.longitude,
-                place_observed_at=place.observed_at,
-                place_label=place.label,
-            )
-        await self.conn.execute(
-            insert(posts).values(id=id, author_id=author_id, text=text, created_at=now, **where)
-        )
-
-    async def delete(self, post_id: str, author_id: str, now: datetime) -> bool:
-        """Its author deletes it; False when it is not theirs, or gone already."""
-        if not storable_key(post_id):
-            return False
-        result = await self.conn.execute(
-            update(posts)
-            .where(
-                posts.c.id == post_id, posts.c.author_id == author_id, posts.c.deleted_at.is_(None)
-            )
-            .values(deleted_at=now)
-        )
-        return bool(result.rowcount)
-
-    async def by_authors(
-        self, author_ids: Sequence[str], *, before: datetime | None, limit: int
-    ) -> list[Post]:
-        query = (
-            _shown_posts()
-            .where(among(posts.c.author_id, list(author_ids)))
-            .order_by(posts.c.created_at.desc(), posts.c.id.desc())
-            .limit(limit)
-        )
-        if before is not None:
-            query = query.where(posts.c.created_at < before)
-        return await self._all(query, _post)
-
-    async def by_ids(self, post_ids: Sequence[str]) -> dict[str, Post]:
-        """The posts of these ids whose authors still exist, by id."""
-        wanted = [i for i in post_ids if storable_key(i)]
-        if not wanted:
-            return {}
-        query = _shown_posts().where(among(posts.c.id, wanted))
-        return {post.id: post for post in await self._all(query, _post)}
-
-    async def get(self, post_id: str) -> Post | None:
-        if not storable_key(post_id):
-            return None
-        query = (
-            select(*_POST_COLUMNS)
-            .join(accounts, accounts.c.id == posts.c.author_id)
-            .where(posts.c.id == post_id)
-        )
-        return await self._first(query, _post)

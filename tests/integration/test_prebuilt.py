@@ -69,7 +69,7 @@ async def test_the_session_lookup_on_asyncpg_reads_what_sqlalchemy_reads(db: Dat
         raw = await SessionStore(conn).accounts_for(wanted)
         query = store._SESSIONS_FOUND.where(among(sessions.c.token_hash, wanted))
         through_sqlalchemy = {
-            row.token_hash: (store._session(row), store._account(row))
+            row.token_hash: (store._session(row), store.account_record(row))
             for row in await conn.execute(query)
         }
     assert raw == through_sqlalchemy

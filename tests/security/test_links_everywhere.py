@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from parley.services.common import new_id, utcnow
-from parley.store.accounts import PostStore
+from parley.store.posts import PostStore
 from tests.support.clients import Person
 from tests.support.moderation import admin
 from tests.support.redirects import Route, WebHost, links_of, resolve_to
