@@ -23,6 +23,8 @@ REASON_MAX = 1000
 APPEAL_MAX = 2000
 COMMENT_MAX = 1000
 MESSAGE_MAX = 280
+# How much of a removed post its notice quotes, so its author knows which one.
+QUOTE_MAX = 80
 # Past this, an end date is a typo or a probe (year 9999); an indefinite suspension says it plainly.
 SUSPENSION_MAX = timedelta(days=3653)
 
@@ -48,6 +50,17 @@ class ModerationAction(StrEnum):
 
     SUSPEND = "suspend"
     UNSUSPEND = "unsuspend"
+    REMOVE_POST = "remove_post"
+    RESTORE_POST = "restore_post"  # an appeal against a removal was upheld
+
+    @property
+    def target(self) -> AuditTarget:
+        """What kind of thing the action is taken on (its `target_id` names one)."""
+        return (
+            AuditTarget.POST
+            if self in (self.REMOVE_POST, self.RESTORE_POST)
+            else AuditTarget.ACCOUNT
+        )
 
     @property
     def audited_as(self) -> AuditAction:
@@ -74,6 +87,8 @@ class AuditAction(StrEnum):
     REPORT_DISMISSED = "report_dismissed"
     LOCATION_POLICY = "location_policy"
     RECORDING_DELETE = "recording_delete"  # a moderator deleted a space's recording
+    REMOVE_POST = "remove_post"
+    RESTORE_POST = "restore_post"
 
 
 class AuditTarget(StrEnum):
@@ -87,6 +102,7 @@ class AuditTarget(StrEnum):
     REPORT = "report"
     POLICY = "policy"
     RECORDING = "recording"  # target_id: the space's id
+    POST = "post"
 
 
 # How a report may be resolved, and what the audit log calls it.
@@ -150,6 +166,14 @@ def may_suspend(actor: Actor, target: Account) -> None:
         raise Conflict("account_deactivated", f"@{target.handle} is deactivated")
 
 
+def may_remove_post(actor: Actor, author: Account) -> None:
+    """Any account's post, whoever wrote it; a moderator's own is deleted, not moderated (it
+    would be a notice to oneself, and an appeal only another moderator could decide)."""
+    require_moderator(actor)
+    if actor.account is not None and actor.account.id == author.id:
+        raise Conflict("cannot_moderate_own_post", "Delete your own post instead")
+
+
 def may_unsuspend(actor: Actor, target: Account) -> None:
     require_moderator(actor)
     if target.state is not AccountState.SUSPENDED:
@@ -180,10 +204,22 @@ def feature(name: str) -> Feature:
         raise Invalid("unknown_feature", f"Features are: {names}") from None
 
 
-def notice_text(action: ModerationAction, rule: str, reason: str, until: datetime | None) -> str:
-    """What the affected person reads: what happened, which rule, why, and how to appeal."""
+def notice_text(
+    action: ModerationAction,
+    rule: str,
+    reason: str,
+    until: datetime | None,
+    about: str | None = None,
+) -> str:
+    """What the affected person reads: what happened, which rule, why, and how to appeal.
+    `about`: what a post action was taken on, the post's text (its start is quoted)."""
+    quoted = ""
+    if about is not None:
+        start = about if len(about) <= QUOTE_MAX else about[: QUOTE_MAX - 1].rstrip() + "…"
+        quoted = f" (“{start}”)"
     what = {
         ModerationAction.SUSPEND: "Your account was suspended",
+        ModerationAction.REMOVE_POST: f"A post of yours{quoted} was removed",
     }.get(action, "A moderator acted on your account")
     end = f" until {until.isoformat()}" if until else ""
     return (

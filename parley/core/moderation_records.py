@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
-from parley.core.accounts import Account
+from parley.core.accounts import Account, Post
 from parley.core.moderation import (
     AppealDecision,
     AuditAction,
@@ -48,6 +49,20 @@ class ActionTaken:
     ) -> ActionTaken:
         return cls(id, action, AuditTarget.ACCOUNT, account_id, actor_id, rule, reason, until, at)
 
+    @classmethod
+    def on_post(
+        cls,
+        id: str,
+        action: ModerationAction,
+        post_id: str,
+        *,
+        actor_id: str | None,
+        rule: str,
+        reason: str,
+        at: datetime,
+    ) -> ActionTaken:
+        return cls(id, action, AuditTarget.POST, post_id, actor_id, rule, reason, None, at)
+
 
 @dataclass(frozen=True)
 class Notice:
@@ -67,14 +82,23 @@ class Notice:
     def of(cls, id: str, taken: ActionTaken) -> Notice:
         """The notice of an action on an account, to its owner: what happened and how to
         appeal."""
+        return cls.to(taken.target_id, id, taken)
+
+    @classmethod
+    def on_post(cls, id: str, taken: ActionTaken, post: Post) -> Notice:
+        """The notice of an action on a post, to its author, quoting it."""
+        return cls.to(post.author.id, id, taken, about=post.text)
+
+    @classmethod
+    def to(cls, account_id: str, id: str, taken: ActionTaken, about: str | None = None) -> Notice:
         return cls(
             id=id,
-            account_id=taken.target_id,
+            account_id=account_id,
             action_id=taken.id,
             action=taken.action,
             rule=taken.rule,
             reason=taken.reason,
-            text=notice_text(taken.action, taken.rule, taken.reason, taken.until),
+            text=notice_text(taken.action, taken.rule, taken.reason, taken.until, about),
             until=taken.until,
             created_at=taken.created_at,
         )
@@ -124,13 +148,29 @@ class Report:
     resolved_at: datetime | None = None
 
 
+class PostState(StrEnum):
+    SHOWN = "shown"
+    REMOVED = "removed"  # by a moderator, until an appeal undoes it
+    DELETED = "deleted"  # by its author (or with the author's account)
+
+
+@dataclass(frozen=True)
+class ModeratedPost:
+    """A post as moderators see it: whatever became of it, still readable to them."""
+
+    post: Post
+    state: PostState
+
+
 @dataclass(frozen=True)
 class QueuedReport:
-    """A report as moderators see it: with the handles of the reporter and a reported account."""
+    """A report as moderators see it: with the handles of the reporter and of a reported
+    account (or a reported post's author), and a reported post as it is now."""
 
     report: Report
     reporter_handle: str | None
     target_handle: str | None
+    post: ModeratedPost | None = None
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ class NotificationKind(StrEnum):
     SPACE_LIVE = "space_live"  # someone followed, or a space one asked to be reminded of
     UNSUSPENDED = "unsuspended"
     APPEAL_DECIDED = "appeal_decided"
+    POST_REMOVED = "post_removed"  # by a moderator: its notice says why, and how to appeal
 
 
 @dataclass(frozen=True)

@@ -201,7 +201,7 @@ async def _record(
     now: datetime,
 ) -> None:
     suspended = action is ModerationAction.SUSPEND
-    await ModerationStore(conn).take_account_action(
+    await ModerationStore(conn).take_action(
         ActionTaken.on_account(
             new_id(), action, bot.id, actor_id=actor_id, rule=rule, reason=reason, at=now
         ),

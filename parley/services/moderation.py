@@ -40,6 +40,7 @@ from parley.services import bots
 from parley.services.accounts import Caller
 from parley.services.common import Clock, new_id
 from parley.services.departures import Departures
+from parley.services.post_moderation import restore_on_appeal
 from parley.store.accounts import AccountStore, SessionStore
 from parley.store.db import Database
 from parley.store.moderation import AuditLog, ModerationStore
@@ -85,7 +86,7 @@ class ModerationService:
                 at=now,
                 until=decided.until,
             )
-            await moderation.take_account_action(
+            await moderation.take_action(
                 taken,
                 before={"state": target.state.value},
                 after={"state": "suspended", "until": iso(decided.until)},
@@ -136,7 +137,7 @@ class ModerationService:
         now: datetime,
     ) -> None:
         await AccountStore(conn).set_state(target.id, AccountState.ACTIVE)
-        await ModerationStore(conn).take_account_action(
+        await ModerationStore(conn).take_action(
             ActionTaken.on_account(
                 new_id(),
                 ModerationAction.UNSUSPEND,
@@ -241,6 +242,13 @@ class ModerationService:
                 and target.state is AccountState.SUSPENDED
             ):
                 await self._lift(conn, target, caller.account.id, "appeal", reason, now)
+            if (
+                verdict is rules.AppealDecision.OVERTURNED
+                and notice.action == ModerationAction.REMOVE_POST
+            ):
+                await restore_on_appeal(
+                    conn, notice, actor_id=caller.account.id, reason=reason, now=now
+                )
         return dataclasses.replace(
             appeal,
             decision=verdict,

@@ -50,6 +50,7 @@ from parley.services.moderation import ModerationService
 from parley.services.notifications import NotificationService
 from parley.services.passwords import Passwords
 from parley.services.pins import PinService
+from parley.services.post_moderation import PostModeration
 from parley.services.posts import PostService
 from parley.services.presence import PresenceService
 from parley.services.publisher import EventPublisher
@@ -87,7 +88,8 @@ class Node:
     - the program kept: `recorder` (live HLS segments of recorded spaces, made durable; crash
       recovery and retention), `recordings` (replay, trim, deletion), `clips`, `transcripts`
       (a recording's transcript, its subtitles rendition, moderators' reading and search);
-    - trust and safety: `moderation` (suspensions, notices, appeals, audit), `departures`
+    - trust and safety: `moderation` (suspensions, notices, appeals, audit), `post_moderation`
+      (a moderator removing one post), `departures`
       (suspended and deactivated accounts out of every space, on every node), `reports`,
       `location` (the location policy posts' places obey), `held_posts` (posts waiting for it,
       published by the sweep).
@@ -211,6 +213,7 @@ class Node:
 
         self.moderation = ModerationService(self.db, self.departures, clock=now)
         self.reports = ReportService(self.db, clock=now)
+        self.post_moderation = PostModeration(self.db, clock=now)
         self.location = LocationPolicies(self.db, clock=now)
         self.held_posts = HeldPosts(self.db, clock=now)
 

@@ -71,19 +71,28 @@ class ReportService:
     async def reports(
         self, caller: Caller, status: rules.ReportStatus | None, limit: int
     ) -> list[QueuedReport]:
+        """The queue; a reported post comes with its text and what became of it, and its
+        author's handle, so moderators see what was reported without looking it up."""
         rules.require_moderator(caller)
         async with self.db.read() as conn:
             found = await ModerationStore(conn).reports(status=status, limit=limit)
-            ids = [r.reporter_id for r in found]
-            ids += [r.target_id for r in found if r.target_type == rules.ReportTarget.ACCOUNT]
-            handles = await account_handles(conn, ids)
+            posts = await PostStore(conn).moderated(
+                [r.target_id for r in found if r.target_type == rules.ReportTarget.POST]
+            )
+            targets = {
+                r.id: posts[r.target_id].post.author.id if r.target_id in posts else r.target_id
+                for r in found
+                if r.target_type != rules.ReportTarget.SPACE
+            }
+            handles = await account_handles(
+                conn, [r.reporter_id for r in found] + list(targets.values())
+            )
         return [
             QueuedReport(
                 r,
                 reporter_handle=handles.get(r.reporter_id),
-                target_handle=handles.get(r.target_id)
-                if r.target_type == rules.ReportTarget.ACCOUNT
-                else None,
+                target_handle=handles.get(targets.get(r.id, "")),
+                post=posts.get(r.target_id) if r.target_type == rules.ReportTarget.POST else None,
             )
             for r in found
         ]

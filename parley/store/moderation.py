@@ -100,17 +100,15 @@ class ModerationStore(Store):
     async def add_action(self, action: ActionTaken) -> None:
         await self.conn.execute(insert(moderation_actions).values(**columns_of(action)))
 
-    async def take_account_action(
-        self, taken: ActionTaken, *, before: Details, after: Details
-    ) -> None:
-        """An action on an account, counted for transparency and logged for audit together, in
-        the caller's transaction: one is never written without the other."""
+    async def take_action(self, taken: ActionTaken, *, before: Details, after: Details) -> None:
+        """An action on an account or a post, counted for transparency and logged for audit
+        together, in the caller's transaction: one is never written without the other."""
         await self.add_action(taken)
         await AuditLog(self.conn).append(
             at=taken.created_at,
             actor_id=taken.actor_id,
             action=taken.action.audited_as,
-            target_type=AuditTarget.ACCOUNT,
+            target_type=taken.target_type,
             target_id=taken.target_id,
             rule=taken.rule,
             reason=taken.reason,

@@ -11,6 +11,7 @@ from sqlalchemy import Select, insert, select, update
 
 from parley.core.accounts import AccountState, Post
 from parley.core.location import Place
+from parley.core.moderation_records import ModeratedPost, PostState
 from parley.store.accounts import account_record
 from parley.store.among import among
 from parley.store.prebuilt import RowLike
@@ -41,13 +42,27 @@ def _post(row: RowLike) -> Post:
 
 
 def _shown_posts() -> Select[Any]:
-    """Posts with their authors, but those deleted and a deactivated account's (a deleted
-    person's or bot's): nobody reads those."""
+    """Posts with their authors, but those deleted, removed by a moderator, or a deactivated
+    account's (a deleted person's or bot's): nobody reads those."""
     return (
         select(*_POST_COLUMNS)
         .join(accounts, accounts.c.id == posts.c.author_id)
-        .where(accounts.c.state != AccountState.DEACTIVATED.value, posts.c.deleted_at.is_(None))
+        .where(
+            accounts.c.state != AccountState.DEACTIVATED.value,
+            posts.c.deleted_at.is_(None),
+            posts.c.removed_by.is_(None),
+        )
     )
+
+
+def _moderated(row: RowLike) -> ModeratedPost:
+    if row.deleted_at is not None or row.state == AccountState.DEACTIVATED.value:
+        state = PostState.DELETED
+    elif row.removed_by is not None:
+        state = PostState.REMOVED
+    else:
+        state = PostState.SHOWN
+    return ModeratedPost(_post(row), state)
 
 
 class PostStore(Store):
@@ -109,3 +124,38 @@ class PostStore(Store):
             .where(posts.c.id == post_id)
         )
         return await self._first(query, _post)
+
+    # --- moderation ---------------------------------------------------------------------------
+
+    async def moderated(self, post_ids: Sequence[str]) -> dict[str, ModeratedPost]:
+        """These posts as moderators see them, whatever became of them, by id."""
+        wanted = [i for i in post_ids if storable_key(i)]
+        if not wanted:
+            return {}
+        query = (
+            select(*_POST_COLUMNS, posts.c.deleted_at, posts.c.removed_by)
+            .join(accounts, accounts.c.id == posts.c.author_id)
+            .where(among(posts.c.id, wanted))
+        )
+        found = await self._all(query, _moderated)
+        return {m.post.id: m for m in found}
+
+    async def remove(self, post_id: str, action_id: str) -> bool:
+        """A moderator removes it (by action `action_id`); False if it is not shown now."""
+        result = await self.conn.execute(
+            update(posts)
+            .where(posts.c.id == post_id, posts.c.removed_by.is_(None))
+            .values(removed_by=action_id)
+        )
+        return bool(result.rowcount)
+
+    async def restore_removed_by(self, action_id: str) -> str | None:
+        """The post that action removed is shown again (an appeal was upheld): its id."""
+        result = await self.conn.execute(
+            update(posts)
+            .where(posts.c.removed_by == action_id)
+            .values(removed_by=None)
+            .returning(posts.c.id)
+        )
+        restored = result.scalar_one_or_none()
+        return None if restored is None else str(restored)

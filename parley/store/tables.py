@@ -92,6 +92,8 @@ posts = Table(
     Column("place_label", String(100), nullable=True),
     # Deleted by its author: kept for the reports and moderation that name it, shown to nobody.
     Column("deleted_at", UTCDateTime, nullable=True),
+    # Removed by a moderator: the action's id (moderation_actions), until an appeal undoes it.
+    Column("removed_by", ID, nullable=True),
     Index("ix_posts_author_created", "author_id", "created_at"),
 )
 

@@ -21,8 +21,10 @@ from parley.api.schemas.moderation import (
     FeatureOut,
     ModeratedAccountOut,
     NoticeOut,
+    PostRemovedOut,
     QueuedAppealOut,
     QueuedReportOut,
+    RemovePostIn,
     ReportIn,
     ReportOut,
     ReportResolution,
@@ -46,6 +48,16 @@ async def suspend(handle: str, body: SuspendIn, caller: CallerDep, node: NodeDep
     every node, out of every space; the account is told why and may appeal."""
     done = await node.moderation.suspend(caller, handle, body.rule, body.reason, body.until)
     return SuspendedOut.of(done)
+
+
+@router.post("/admin/posts/{post_id}/remove")
+async def remove_post(
+    post_id: str, body: RemovePostIn, caller: CallerDep, node: NodeDep
+) -> PostRemovedOut:
+    """Remove one post under a rule, whoever wrote it: shown to nobody any more; its author
+    gets a notice quoting it (and a `post_removed` notification) and may appeal."""
+    notice = await node.post_moderation.remove(caller, post_id, body.rule, body.reason)
+    return PostRemovedOut(post_id=post_id, notice=NoticeOut.of(notice))
 
 
 @router.post("/admin/accounts/{handle}/unsuspend")

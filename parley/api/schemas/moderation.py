@@ -34,6 +34,11 @@ class UnsuspendIn(Body):
     reason: Text
 
 
+class RemovePostIn(Body):
+    rule: Text
+    reason: Text
+
+
 class AppealIn(Body):
     notice_id: Text
     text: Text
@@ -146,16 +151,29 @@ class ReportOut(BaseModel):
 
 class QueuedReportOut(ReportOut):
     reporter_handle: str | None
+    # A reported account's handle, or a reported post's author's.
     target_handle: str | None
+    # A reported post's text as moderators may read it, whatever became of it; and what did.
+    post_text: str | None
+    post_state: Literal["shown", "removed", "deleted"] | None
 
     @classmethod
     def queued(cls, queued: QueuedReport) -> QueuedReportOut:
+        post = queued.post
         return from_record(
             cls,
             queued.report,
             reporter_handle=queued.reporter_handle,
             target_handle=queued.target_handle,
+            post_text=post.post.text if post else None,
+            post_state=post.state.value if post else None,
         )
+
+
+class PostRemovedOut(BaseModel):
+    post_id: str
+    # What its author is told: the notice they may appeal.
+    notice: NoticeOut
 
 
 class AuditEntryOut(BaseModel):

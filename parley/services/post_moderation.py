@@ -1,0 +1,84 @@
+"""Moderators remove a post: shown to nobody from then on, its author told why (a notice quoting
+it, and a notification) and able to appeal; an appeal upheld against the removal shows it again.
+Each is an action of its own in the audit log and the transparency report, whoever wrote the
+post. The narrower tool than a suspension, for one post that breaks a rule."""
+
+from __future__ import annotations
+
+from dataclasses import KW_ONLY, dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from parley.core import moderation as rules
+from parley.core.actors import Actor
+from parley.core.errors import Conflict, NotFound
+from parley.core.moderation import ModerationAction
+from parley.core.moderation_records import ActionTaken, Notice, NoticeRead, PostState
+from parley.core.notifications import NotificationKind
+from parley.services.common import Clock, new_id
+from parley.store.db import Database
+from parley.store.moderation import ModerationStore
+from parley.store.notifications import NotificationStore
+from parley.store.posts import PostStore
+
+
+@dataclass(eq=False)
+class PostModeration:
+    db: Database
+    _: KW_ONLY
+    clock: Clock
+
+    async def remove(self, actor: Actor, post_id: str, rule: str, reason: str) -> NoticeRead:
+        """Remove a post under a rule; the notice its author gets."""
+        rule, reason = rules.clean_rule(rule), rules.clean_reason(reason)
+        now = self.clock()
+        async with self.db.write() as conn:
+            found = (await PostStore(conn).moderated([post_id])).get(post_id)
+            if found is None or found.state is PostState.DELETED:
+                raise NotFound("post_not_found", "No such post")
+            author = found.post.author
+            rules.may_remove_post(actor, author)
+            taken = ActionTaken.on_post(
+                new_id(),
+                ModerationAction.REMOVE_POST,
+                post_id,
+                actor_id=actor.account_id,
+                rule=rule,
+                reason=reason,
+                at=now,
+            )
+            if not await PostStore(conn).remove(post_id, taken.id):
+                raise Conflict("post_already_removed", "A moderator removed this post already")
+            store = ModerationStore(conn)
+            after = {"state": PostState.REMOVED.value, "author_id": author.id}
+            await store.take_action(taken, before={"state": PostState.SHOWN.value}, after=after)
+            notice = Notice.on_post(new_id(), taken, found.post)
+            await store.add_notice(notice)
+            told = {"post_id": post_id, "notice_id": notice.id, "rule": rule}
+            await NotificationStore(conn).add_many(
+                [author.id], NotificationKind.POST_REMOVED, told, now
+            )
+        return NoticeRead(notice)
+
+
+async def restore_on_appeal(
+    conn: AsyncConnection, notice: Notice, *, actor_id: str, reason: str, now: datetime
+) -> None:
+    """An appeal against a removal was upheld (the decision overturned it): the post is shown
+    again, an action of its own, in the caller's transaction."""
+    post_id = await PostStore(conn).restore_removed_by(notice.action_id)
+    if post_id is None:
+        return  # its author deleted it meanwhile: nothing to show again
+    taken = ActionTaken.on_post(
+        new_id(),
+        ModerationAction.RESTORE_POST,
+        post_id,
+        actor_id=actor_id,
+        rule="appeal",
+        reason=reason,
+        at=now,
+    )
+    await ModerationStore(conn).take_action(
+        taken, before={"state": PostState.REMOVED.value}, after={"state": PostState.SHOWN.value}
+    )
