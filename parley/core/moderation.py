@@ -46,7 +46,8 @@ class Feature(StrEnum):
 
 
 class ModerationAction(StrEnum):
-    """What a moderator (or the operator, or time) did to an account; a notice names one."""
+    """What a moderator (or the operator, or time) did to an account or a post; a notice names
+    one."""
 
     SUSPEND = "suspend"
     UNSUSPEND = "unsuspend"

@@ -35,11 +35,11 @@ class ActionTaken:
     created_at: datetime
 
     @classmethod
-    def on_account(
+    def of(
         cls,
         id: str,
         action: ModerationAction,
-        account_id: str,
+        target_id: str,
         *,
         actor_id: str | None,
         rule: str,
@@ -47,21 +47,8 @@ class ActionTaken:
         at: datetime,
         until: datetime | None = None,
     ) -> ActionTaken:
-        return cls(id, action, AuditTarget.ACCOUNT, account_id, actor_id, rule, reason, until, at)
-
-    @classmethod
-    def on_post(
-        cls,
-        id: str,
-        action: ModerationAction,
-        post_id: str,
-        *,
-        actor_id: str | None,
-        rule: str,
-        reason: str,
-        at: datetime,
-    ) -> ActionTaken:
-        return cls(id, action, AuditTarget.POST, post_id, actor_id, rule, reason, None, at)
+        """`target_id` names what the action is taken on: an account, or a post."""
+        return cls(id, action, action.target, target_id, actor_id, rule, reason, until, at)
 
 
 @dataclass(frozen=True)

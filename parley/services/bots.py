@@ -202,7 +202,7 @@ async def _record(
 ) -> None:
     suspended = action is ModerationAction.SUSPEND
     await ModerationStore(conn).take_action(
-        ActionTaken.on_account(
+        ActionTaken.of(
             new_id(), action, bot.id, actor_id=actor_id, rule=rule, reason=reason, at=now
         ),
         before={"state": "active" if suspended else "suspended"},

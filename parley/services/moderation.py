@@ -76,7 +76,7 @@ class ModerationService:
             await SessionStore(conn).revoke_all(target.id, now)
             moderation = ModerationStore(conn)
             actor_id = actor.account_id
-            taken = ActionTaken.on_account(
+            taken = ActionTaken.of(
                 new_id(),
                 ModerationAction.SUSPEND,
                 target.id,
@@ -138,7 +138,7 @@ class ModerationService:
     ) -> None:
         await AccountStore(conn).set_state(target.id, AccountState.ACTIVE)
         await ModerationStore(conn).take_action(
-            ActionTaken.on_account(
+            ActionTaken.of(
                 new_id(),
                 ModerationAction.UNSUSPEND,
                 target.id,

@@ -39,7 +39,7 @@ class PostModeration:
                 raise NotFound("post_not_found", "No such post")
             author = found.post.author
             rules.may_remove_post(actor, author)
-            taken = ActionTaken.on_post(
+            taken = ActionTaken.of(
                 new_id(),
                 ModerationAction.REMOVE_POST,
                 post_id,
@@ -70,7 +70,7 @@ async def restore_on_appeal(
     post_id = await PostStore(conn).restore_removed_by(notice.action_id)
     if post_id is None:
         return  # its author deleted it meanwhile: nothing to show again
-    taken = ActionTaken.on_post(
+    taken = ActionTaken.of(
         new_id(),
         ModerationAction.RESTORE_POST,
         post_id,
