@@ -131,9 +131,6 @@ class Node:
             instance_name=settings.instance_name,
             session_cache_seconds=settings.session_cache_seconds,
         )
-        self.posts = PostService(
-            self.db, self.accounts, guard_links=self.link_checks.guard, clock=now
-        )
         self.tokens = TokenService(self.accounts)
         self.notifications = NotificationService(self.db)
 
@@ -152,6 +149,9 @@ class Node:
 
         self.pins = PinService(
             self.db, self.decisions, guard_links=self.link_checks.guard, clock=now
+        )
+        self.posts = PostService(
+            self.db, self.accounts, self.pins, guard_links=self.link_checks.guard, clock=now
         )
         self.joins = JoinService(self.db, self.decisions, self.features, settings, clock=now)
 
@@ -213,7 +213,7 @@ class Node:
 
         self.moderation = ModerationService(self.db, self.departures, clock=now)
         self.reports = ReportService(self.db, clock=now)
-        self.post_moderation = PostModeration(self.db, clock=now)
+        self.post_moderation = PostModeration(self.db, self.pins, clock=now)
         self.location = LocationPolicies(self.db, clock=now)
         self.held_posts = HeldPosts(self.db, clock=now)
 

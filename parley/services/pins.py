@@ -8,9 +8,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import KW_ONLY, dataclass
 from functools import partial
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from parley.core.accounts import Post
 from parley.core.errors import NotFound
 from parley.core.spaces import pins, rules
+from parley.core.spaces.events import Event
+from parley.core.spaces.model import SpaceState
 from parley.services.accounts import Caller
 from parley.services.common import Clock
 from parley.services.decisions import SpaceDecisions
@@ -55,6 +59,18 @@ class PinService:
         await self.decisions.act(
             space_id, caller, lambda s: rules.set_pins(s, me, self.clock(), change)
         )
+
+    async def unpin_everywhere(self, post_id: str, by: str) -> None:
+        """The post is shown to nobody any more: out of every live or scheduled space's pins
+        now, each room told (`pins_changed`), not at the host's next pin."""
+        async with self.db.read() as conn:
+            space_ids = await SpaceStore(conn).pinning(post_id)
+        for space_id in space_ids:
+
+            async def decide(state: SpaceState, _conn: AsyncConnection) -> list[Event]:
+                return rules.drop_pin(state, post_id, self.clock(), by)
+
+            await self.decisions.decide(space_id, [], decide)
 
     async def pinned(self, space_id: str) -> list[Post]:
         """The space's pinned posts, the latest first; those nobody may read any more are left

@@ -17,6 +17,7 @@ from parley.core.moderation import ModerationAction
 from parley.core.moderation_records import ActionTaken, Notice, NoticeRead, PostState
 from parley.core.notifications import NotificationKind
 from parley.services.common import Clock, new_id
+from parley.services.pins import PinService
 from parley.store.db import Database
 from parley.store.moderation import ModerationStore
 from parley.store.notifications import NotificationStore
@@ -26,6 +27,8 @@ from parley.store.posts import PostStore
 @dataclass(eq=False)
 class PostModeration:
     db: Database
+    # A removed post leaves every room's pins at once.
+    pins: PinService
     _: KW_ONLY
     clock: Clock
 
@@ -59,6 +62,7 @@ class PostModeration:
             await NotificationStore(conn).add_many(
                 [author.id], NotificationKind.POST_REMOVED, told, now
             )
+        await self.pins.unpin_everywhere(post_id, by="moderation")
         return NoticeRead(notice)
 
 

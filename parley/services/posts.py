@@ -16,6 +16,7 @@ from parley.core.location import Place
 from parley.services import held_posts
 from parley.services.accounts import AccountService, Caller
 from parley.services.common import Clock, new_id
+from parley.services.pins import PinService
 from parley.store.accounts import SocialStore
 from parley.store.db import Database
 from parley.store.policies import PolicyStore
@@ -27,6 +28,8 @@ class PostService:
     db: Database
     # Whose posts a handle names (deactivated accounts have none to show).
     accounts: AccountService
+    # A deleted post leaves every room's pins at once.
+    pins: PinService
     _: KW_ONLY
     # Refuses text with a blocked link in it (LinkChecks.guard).
     guard_links: Callable[[str], Awaitable[None]]
@@ -69,6 +72,7 @@ class PostService:
         async with self.db.write() as conn:
             if not await PostStore(conn).delete(post_id, caller.account.id, self.clock()):
                 raise NotFound("post_not_found", "You have no such post")
+        await self.pins.unpin_everywhere(post_id, by=caller.account.id)
 
     async def posts_of(self, handle: str, *, before: datetime | None, limit: int) -> list[Post]:
         account = await self.accounts.by_handle(handle)

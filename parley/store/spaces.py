@@ -7,7 +7,18 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import bindparam, case, delete, insert, or_, select, union_all, update
+from sqlalchemy import (
+    String,
+    bindparam,
+    case,
+    cast,
+    delete,
+    insert,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.core.accounts import WITHDRAWN_STATES, Departure
@@ -337,6 +348,17 @@ class SpaceStore(Store):
         )
         rows = await self.conn.execute(inside.union(hosting))
         return [(space_id, account_id, Departure(state)) for space_id, account_id, state in rows]
+
+    async def pinning(self, post_id: str) -> list[str]:
+        """Ids of the live and scheduled spaces that pin this post."""
+        if not storable_key(post_id) or any(c in post_id for c in '"%_\\'):
+            return []  # no post id has these: made by new_id
+        # The JSON list's text holds the id in quotes.
+        query = select(spaces.c.id).where(
+            spaces.c.state.in_([SpaceStatus.LIVE.value, SpaceStatus.SCHEDULED.value]),
+            cast(spaces.c.pinned, String).like(f'%"{post_id}"%'),
+        )
+        return list((await self.conn.execute(query)).scalars())
 
     async def live_spaces_hosted_by(self, account_id: str) -> list[str]:
         rows = await self.conn.execute(

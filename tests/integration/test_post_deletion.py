@@ -62,7 +62,9 @@ async def test_a_deleted_post_is_shown_nowhere_and_only_its_author_deletes_it(
         await person.close()
 
 
-async def test_a_deleted_pin_gives_its_slot_back(server: ServerThread) -> None:
+async def test_a_deleted_pin_leaves_the_pins_at_once_and_gives_its_slot_back(
+    server: ServerThread,
+) -> None:
     host = await Person.sign_up(server.base_url, "host")
     sid = (await host.call("POST", "/spaces", 201, json={"title": "Agenda"}))["id"]
     first, second, third, fourth = [await post(host, f"Item {n}") for n in range(1, 5)]
@@ -71,7 +73,13 @@ async def test_a_deleted_pin_gives_its_slot_back(server: ServerThread) -> None:
     await host.refused(
         "POST", f"/spaces/{sid}/pins", 409, "too_many_pins", json={"post_id": fourth}
     )
-    await host.call("DELETE", f"/posts/{second}", 204)
+    async with host.events(sid) as room:
+        await room.wait_for("snapshot")
+        await host.call("DELETE", f"/posts/{second}", 204)
+        # Out of the pins at once, and the room told: no screen keeps showing it.
+        changed = await room.wait_for("pins_changed")
+        assert changed["data"] == {"post_ids": [third, first], "by": host.id}
+    assert (await host.call("GET", f"/spaces/{sid}", 200))["pinned"] == [third, first]
     await host.call("POST", f"/spaces/{sid}/pins", 204, json={"post_id": fourth})
     shown = await host.call("GET", f"/spaces/{sid}/pins", 200)
     assert texts(shown) == ["Item 4", "Item 3", "Item 1"]

@@ -48,7 +48,12 @@ async def test_a_removed_post_is_shown_nowhere_and_its_author_is_told_why(
         "seller",
     )
 
-    removed = await mod.call("POST", f"/admin/posts/{spam}/remove", 200, json=REMOVAL)
+    async with fan.events(sid) as room:
+        await fan.call("POST", f"/spaces/{sid}/join", 200)
+        await room.wait_for("snapshot")
+        removed = await mod.call("POST", f"/admin/posts/{spam}/remove", 200, json=REMOVAL)
+        changed = await room.wait_for("pins_changed")
+        assert changed["data"] == {"post_ids": [], "by": "moderation"}
     notice = removed["notice"]
     assert (removed["post_id"], notice["action"], notice["rule"]) == (spam, "remove_post", "spam")
     assert "A post of yours (“Buy followers now at cheap.example" in notice["text"]

@@ -214,6 +214,17 @@ def set_pins(
     return _announce(state, now, PinsChanged(pinned, actor_id))
 
 
+def drop_pin(state: SpaceState, post_id: str, now: datetime, by: str) -> list[Event]:
+    """A pinned post nobody may read any more (deleted by its author, removed by a moderator)
+    leaves the pins at once, whoever pinned it, and the room is told: no screen keeps showing
+    it. `by`: its author, or "moderation"."""
+    space = state.space
+    if post_id not in space.pinned or space.state not in (SpaceStatus.LIVE, SpaceStatus.SCHEDULED):
+        return []
+    space.pinned = tuple(p for p in space.pinned if p != post_id)
+    return _announce(state, now, PinsChanged(space.pinned, by))
+
+
 def _changed(old: T, new: T | None) -> T | None:
     """`new` if it is given and differs from `old`; None otherwise."""
     return new if new is not None and new != old else None

@@ -169,7 +169,10 @@ const HANDLERS = {
     const now = (room.space.pinned = data.post_ids || []);
     const by = room.people.get(data.by);
     const pinned = now.length > before.length || (now.length && now[0] !== before[0]);
-    log(room, `${by ? nameOf(by) : "A host"} ${pinned ? "pinned" : "unpinned"} a post`);
+    // A post nobody may read any more leaves the pins by itself: say whose doing it was.
+    if (data.by === "moderation") log(room, "A moderator removed a pinned post");
+    else if (!pinned && !by && data.by !== room.space.host.id) log(room, "A pinned post was deleted by its author");
+    else log(room, `${by ? nameOf(by) : "A host"} ${pinned ? "pinned" : "unpinned"} a post`);
     loadPins(room);
   },
   space_updated: spaceUpdated,
