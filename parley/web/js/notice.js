@@ -1,7 +1,8 @@
 // What a suspended account sees when it signs in: what happened, under which rule, why, until
 // when, and a form to appeal (once). It uses the appeal-only token the refused sign-in gave.
-import { appealSession, get, post, saveAppealSession } from "./api.js";
-import { announce, busy, errorBox, field, h, when } from "./ui.js";
+import { appealSession, get, saveAppealSession } from "./api.js";
+import { appealForm } from "./appeal.js";
+import { h, when } from "./ui.js";
 
 const ACTIONS = { suspend: "Account suspended", unsuspend: "Suspension lifted" };
 
@@ -80,35 +81,7 @@ function appealPart(notice, appeal) {
     );
     return wrap;
   }
-  const box = errorBox();
-  const form = h(
-    "form",
-    { class: "stack" },
-    h("p", {}, "If you think this is a mistake, tell us why. You can appeal once; a moderator reviews it and the decision shows here."),
-    field({ label: "Your appeal", name: "text", tag: "textarea", rows: 5, maxlength: 2000, required: true }),
-    box,
-    h("button", { type: "submit", class: "primary" }, "Send appeal"),
-  );
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const text = form.text.value.trim();
-    if (!text) {
-      box.show(new Error("Write a few words about why the decision is wrong."));
-      form.text.focus();
-      return;
-    }
-    busy(
-      form.querySelector("button"),
-      async () => {
-        await post("/appeals", { notice_id: notice.id, text }, { token: appeal.appeal_token });
-        const done = h("p", { role: "status", tabindex: "-1" }, "Appeal sent. A moderator will review it; the decision will show here when you sign in.");
-        form.replaceWith(done);
-        done.focus();
-        announce("Appeal sent");
-      },
-      box,
-    );
-  });
-  wrap.append(form);
+  const sent = "Appeal sent. A moderator will review it; the decision will show here when you sign in.";
+  wrap.append(appealForm(notice, { token: appeal.appeal_token, sent }));
   return wrap;
 }
