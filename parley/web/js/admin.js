@@ -1,7 +1,9 @@
 // The admin console: find accounts, suspend and unsuspend (rule and reason), link rules, the
-// reports queue (a reported space's transcript around the report, linked into its recording),
-// a search of transcripts, appeals, the audit log and feature switches. Every action here is audited by
-// the server, and the person affected is told why.
+// reports queue (a reported post's words, with "Remove post"; a reported space's transcript
+// around the report, linked into its recording), a search of transcripts, appeals, the audit
+// log and feature switches. Every action here is audited by the server, and the person affected
+// is told why.
+import { reportedPost } from "./admin-posts.js";
 import { ApiError, api, del, get, post, q } from "./api.js";
 import { policyPanel } from "./location-policy.js";
 import { announce, busy, errorBox, field, h, onSubmit, when } from "./ui.js";
@@ -230,36 +232,46 @@ function checker() {
 async function reports(panel) {
   const list = await queue(panel, heading("Reports", "Open reports, oldest concerns first. Resolve each as actioned or dismissed."), "/admin/reports?status=open&limit=100", "The queue is empty.");
   if (!list) return;
-  panel.append(
-    table(
-      ["Reported", "Rule", "Comment", "When", "Resolve"],
-      list.map((r) => {
-        const box = errorBox();
-        const reason = h("input", { "aria-label": `Reason for report ${r.id}`, placeholder: "Reason", name: "reason" });
-        const resolve = (status) => (event) =>
-          busy(
-            event.currentTarget,
-            async () => {
-              await post(`/admin/reports/${q(r.id)}/resolve`, { status, reason: reason.value.trim() || status });
-              announce(`Report ${status}`);
-              panel.replaceChildren();
-              await reports(panel);
-            },
-            box,
-          );
-        return h(
-          "tr",
-          {},
-          h("td", {}, `${r.target_type} `, h("code", {}, r.target_handle || r.target_id), r.target_type === "space" ? reportTranscript(r) : null),
-          h("td", {}, r.rule),
-          h("td", {}, r.comment || "—"),
-          h("td", {}, when(r.created_at)),
-          h("td", {}, reason, h("div", { class: "actions" }, h("button", { type: "button", class: "danger small", onclick: resolve("actioned") }, "Actioned"), h("button", { type: "button", class: "ghost small", onclick: resolve("dismissed") }, "Dismiss")), box),
-        );
-      }),
-      "Open reports",
-    ),
+  // After an action the queue is drawn again; the focus goes to its heading rather than the page.
+  const redraw = async () => {
+    panel.replaceChildren();
+    await reports(panel);
+    const title = panel.querySelector("h2");
+    title.setAttribute("tabindex", "-1");
+    title.focus();
+  };
+  panel.append(ruleList("report-rules"), table(["Reported", "Rule", "Comment", "When", "Resolve"], list.map((r) => reportRow(r, redraw)), "Open reports"));
+}
+
+function reportRow(r, redraw) {
+  const box = errorBox();
+  const reason = h("input", { "aria-label": `Reason for report ${r.id}`, placeholder: "Reason", name: "reason" });
+  const resolve = (status) => (event) =>
+    busy(
+      event.currentTarget,
+      async () => {
+        await post(`/admin/reports/${q(r.id)}/resolve`, { status, reason: reason.value.trim() || status });
+        announce(`Report ${status}`);
+        await redraw();
+      },
+      box,
+    );
+  return h(
+    "tr",
+    {},
+    h("td", {}, reported(r, redraw)),
+    h("td", {}, r.rule),
+    h("td", {}, r.comment || "—"),
+    h("td", {}, when(r.created_at)),
+    h("td", {}, reason, h("div", { class: "actions" }, h("button", { type: "button", class: "danger small", onclick: resolve("actioned") }, "Actioned"), h("button", { type: "button", class: "ghost small", onclick: resolve("dismissed") }, "Dismiss")), box),
   );
+}
+
+// What was reported: a post shows its words and can be removed (admin-posts.js); a space offers
+// its transcript around the report.
+function reported(r, redraw) {
+  if (r.target_type === "post") return reportedPost(r, { rules: "report-rules", done: redraw });
+  return [`${r.target_type} `, h("code", {}, r.target_handle || r.target_id), r.target_type === "space" ? reportTranscript(r) : null];
 }
 
 // A reported space's words around the moment it was reported, each line linking into the replay.
