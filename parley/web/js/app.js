@@ -19,6 +19,7 @@ const ROUTES = [
   [/^\/transparency$/, () => import("./transparency.js"), "Transparency"],
   [/^\/status$/, () => import("./status.js"), "Status"],
   [/^\/notifications$/, () => import("./notifications.js"), "Notifications"],
+  [/^\/notices$/, () => import("./notices.js"), "Notices"],
 ];
 
 // Screens that need a signed-in account send others to sign in first.

@@ -231,7 +231,9 @@ function security(page) {
     announce("Signed out on every device");
     page.app.go("/");
   });
-  return h("section", { class: "card stack", "aria-labelledby": "security-h" }, h("h2", { id: "security-h" }, "Password and sessions"), details, h("div", { class: "actions" }, everywhere), sbox, deleteAccount(page));
+  // Notices sit with the account's own matters: read seldom, but needed when a moderator acts.
+  const notices = h("p", { class: "notices-link" }, h("a", { href: "#/notices" }, "Moderation notices"), h("span", { class: "hint" }, " · what moderators did about your account or posts, and your appeals"));
+  return h("section", { class: "card stack", "aria-labelledby": "security-h" }, h("h2", { id: "security-h" }, "Password and sessions"), details, h("div", { class: "actions" }, everywhere), sbox, notices, deleteAccount(page));
 }
 
 // Deleting the account: for good, so it says what goes and asks for the password.
