@@ -130,7 +130,8 @@ async def test_going_live_is_told_in_the_nav_and_listed(
 
 
 KINDS: list[dict[str, Any]] = [
-    {"id": 9, "kind": "mystery", "data": {"x": 1}, "unread": True},
+    {"id": 10, "kind": "mystery", "data": {"x": 1}, "unread": True},
+    {"id": 9, "kind": "post_removed", "data": {"post_id": "p1", "notice_id": "n1", "rule": "spam"}},
     {"id": 8, "kind": "appeal_decided", "data": {"decision": "overturned", "reason": "Fair"}},
     {"id": 7, "kind": "appeal_decided", "data": {"decision": "upheld", "reason": "Clear"}},
     {"id": 6, "kind": "unsuspended", "data": {"reason": "Served its time"}},
@@ -166,6 +167,7 @@ async def test_every_kind_is_drawn_and_the_newest_is_marked_seen(
     for i, (text, detail) in enumerate(
         (
             ("Unread: You have a new notification.", None),
+            ("A moderator removed a post of yours under spam.", "See why and appeal"),
             ("Your appeal was accepted: the moderation decision was overturned.", "Fair"),
             ("Your appeal was reviewed: the moderation decision stands.", "Clear"),
             ("Your account's suspension was lifted.", "Served its time"),
@@ -176,7 +178,8 @@ async def test_every_kind_is_drawn_and_the_newest_is_marked_seen(
         await expect(items.nth(i).locator(".what")).to_have_text(text)
         why = items.nth(i).locator(".why")
         await (expect(why).to_have_text(detail) if detail else expect(why).to_have_count(0))
-    await expect(items.nth(4).get_by_role("link")).to_have_attribute("href", "#/spaces/s1")
-    await expect(items.nth(5).get_by_role("link")).to_have_count(0)
-    assert seen == [{"up_to": 9}]
+    await expect(items.nth(1).get_by_role("link")).to_have_attribute("href", "#/notices")
+    await expect(items.nth(5).get_by_role("link")).to_have_attribute("href", "#/spaces/s1")
+    await expect(items.nth(6).get_by_role("link")).to_have_count(0)
+    assert seen == [{"up_to": 10}]
     assert errors == []

@@ -1,6 +1,7 @@
-// Notifications: what the server told this account (a space went live, a suspension lifted, an
-// appeal decided), newest first. Opening the screen marks them all read on every device, but
-// this rendering keeps the unread ones marked, so that one sees what was new.
+// Notifications: what the server told this account (a space went live, a post of theirs removed
+// by a moderator, a suspension lifted, an appeal decided), newest first. Opening the screen marks
+// them all read on every device, but this rendering keeps the unread ones marked, so that one
+// sees what was new.
 import { get, post } from "./api.js";
 import { setUnread } from "./bell.js";
 import { ago, avatar, h, when } from "./ui.js";
@@ -16,6 +17,14 @@ const KINDS = {
     // Older rows carry no host.
     if (!data.host) return { icon: parleyIcon(), text: [link, " went live"] };
     return { icon: avatar(data.host, { size: "sm" }), text: [`@${data.host}'s space `, link, " went live"] };
+  },
+  // The why, and the appeal, are on the Notices screen: the notification says only what and where.
+  post_removed(data) {
+    return {
+      icon: parleyIcon(),
+      text: ["A moderator removed a post of yours under ", h("code", {}, data.rule || "a rule"), "."],
+      detail: h("a", { href: "#/notices" }, "See why and appeal"),
+    };
   },
   unsuspended(data) {
     return { icon: parleyIcon(), text: "Your account's suspension was lifted.", detail: data.reason };
