@@ -52,7 +52,7 @@ class ModerationAction(StrEnum):
     SUSPEND = "suspend"
     UNSUSPEND = "unsuspend"
     REMOVE_POST = "remove_post"
-    RESTORE_POST = "restore_post"  # an appeal against a removal was upheld
+    RESTORE_POST = "restore_post"  # a moderator overturned the removal on appeal
 
     @property
     def target(self) -> AuditTarget:
@@ -223,7 +223,6 @@ def notice_text(
         ModerationAction.REMOVE_POST: f"A post of yours{quoted} was removed",
     }.get(action, "A moderator acted on your account")
     end = f" until {until.isoformat()}" if until else ""
-    return (
-        f"{what}{end} under the rule `{rule}`. Reason: {reason} "
-        "You can appeal this decision once (POST /api/v1/appeals with this notice's id)."
-    )
+    stop = "" if reason.rstrip().endswith((".", "!", "?")) else "."
+    # Read by people in the web client as much as by API clients: words, not routes.
+    return f"{what}{end} under the rule `{rule}`. Reason: {reason}{stop} You can appeal this once."

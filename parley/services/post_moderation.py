@@ -1,5 +1,6 @@
 """Moderators remove a post: shown to nobody from then on, its author told why (a notice quoting
-it, and a notification) and able to appeal; an appeal upheld against the removal shows it again.
+it, and a notification) and able to appeal; a moderator overturning the removal on appeal shows
+it again.
 Each is an action of its own in the audit log and the transparency report, whoever wrote the
 post. The narrower tool than a suspension, for one post that breaks a rule."""
 
@@ -69,7 +70,7 @@ class PostModeration:
 async def restore_on_appeal(
     conn: AsyncConnection, notice: Notice, *, actor_id: str, reason: str, now: datetime
 ) -> None:
-    """An appeal against a removal was upheld (the decision overturned it): the post is shown
+    """A moderator overturned a removal on appeal: the post is shown
     again, an action of its own, in the caller's transaction."""
     post_id = await PostStore(conn).restore_removed_by(notice.action_id)
     if post_id is None:

@@ -150,7 +150,8 @@ class PostStore(Store):
         return bool(result.rowcount)
 
     async def restore_removed_by(self, action_id: str) -> str | None:
-        """The post that action removed is shown again (an appeal was upheld): its id."""
+        """The post that action removed is shown again (the removal overturned on appeal): its
+        id."""
         result = await self.conn.execute(
             update(posts)
             .where(posts.c.removed_by == action_id)

@@ -76,7 +76,7 @@ function appealPart(notice, appeal) {
       h(
         "p",
         { role: "status" },
-        decision === "overturned" ? "Your appeal was upheld by a moderator and the suspension lifted: sign in again." : decision === "upheld" ? "A moderator reviewed your appeal and kept the suspension." : "Your appeal was received. A moderator will review it and you'll see the decision here.",
+        decision === "overturned" ? "A moderator accepted your appeal and lifted the suspension: sign in again." : decision === "upheld" ? "A moderator reviewed your appeal and kept the suspension." : "Your appeal was received. A moderator will review it and you'll see the decision here.",
       ),
     );
     return wrap;

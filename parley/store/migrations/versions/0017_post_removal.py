@@ -4,8 +4,8 @@ Revision ID: 0017
 Revises: 0016
 Create Date: 2026-12-05 07:00:00.000000
 
-The moderation action's id: the post is shown to nobody while it is set, and an appeal upheld
-against that action (its notice names it) clears it, showing the post again.
+The moderation action's id: the post is shown to nobody while it is set, and a moderator
+overturning that action on appeal (its notice names it) clears it, showing the post again.
 """
 
 import sqlalchemy as sa
