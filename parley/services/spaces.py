@@ -36,6 +36,7 @@ from parley.services.views import SpaceView, StageSnapshot, space_view
 from parley.store.accounts import AccountStore, SocialStore
 from parley.store.db import Database
 from parley.store.spaces import SpaceStore
+from parley.store.types import storable_key
 
 
 class PersonMove(StrEnum):
@@ -152,14 +153,19 @@ class SpaceService:
         return (await self.seqs([space_id])).get(space_id, 0)
 
     async def browse(
-        self, state: SpaceStatus, viewer: Caller | None, limit: int = 50
+        self, state: SpaceStatus, viewer: Caller | None, limit: int = 50, text: str | None = None
     ) -> list[SpaceView]:
+        """Spaces in `state` anyone may be shown, those of hosts the viewer follows first;
+        `text`: only those whose title or a topic holds it."""
+        if text is not None and not storable_key(text.strip()):
+            return []  # nothing stored holds it (PostgreSQL would refuse the query)
         async with self.db.read() as conn:
             store = SpaceStore(conn)
             followed: list[str] = []
             if viewer is not None:
                 followed = await SocialStore(conn).followee_ids(viewer.account.id)
-            shown = partial(store.by_state, state, limit=limit, public=True)
+            wanted = text.strip() if text is not None else None
+            shown = partial(store.by_state, state, limit=limit, public=True, text=wanted or None)
             first = await shown(host_ids=followed) if followed else []
             rest = await shown()
             seen = {s.id for s in first}

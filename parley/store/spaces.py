@@ -8,11 +8,13 @@ from datetime import datetime
 from functools import cache
 
 from sqlalchemy import (
+    ColumnElement,
     String,
     bindparam,
     case,
     cast,
     delete,
+    func,
     insert,
     or_,
     select,
@@ -95,6 +97,17 @@ def _participant_values(p: Participant) -> Columns:
 
 def stored_event(row: RowLike) -> Event:
     return event_of(row.space_id, row.seq, EventType(row.type), row.at, row.data)
+
+
+def _holds(text: str) -> ColumnElement[bool]:
+    """A space whose title or one of its topics holds `text`, whatever its case (LIKE's
+    wildcards in it are plain text)."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    holds = "%" + escaped + "%"
+    return or_(
+        func.lower(spaces.c.title).like(holds, escape="\\"),
+        func.lower(cast(spaces.c.topics, String)).like(holds, escape="\\"),
+    )
 
 
 class SpaceStore(Store):
@@ -218,6 +231,7 @@ class SpaceStore(Store):
         limit: int,
         host_ids: Sequence[str] | None = None,
         public: bool = False,
+        text: str | None = None,
     ) -> list[Space]:
         """Spaces in `state` (of these hosts); `public`: only those anyone may be shown
         (`core/spaces/exposure.py`: none that moderation ended, none of a suspended or
@@ -237,6 +251,8 @@ class SpaceStore(Store):
                 )
         if host_ids is not None:
             query = query.where(among(spaces.c.host_id, list(host_ids)))
+        if text is not None:
+            query = query.where(_holds(text))
         if state is SpaceStatus.SCHEDULED:
             query = query.order_by(spaces.c.scheduled_start, spaces.c.id)
         elif state is SpaceStatus.LIVE:

@@ -1,5 +1,6 @@
 """A host's profile lists their spaces: live now (Join), coming up (a reminder), past (the
-recording, when there is one). The screenshot is docs/screenshots/profile.png."""
+recording, when there is one); and people and spaces are found from the home page's search.
+The screenshot is docs/screenshots/profile.png."""
 
 from __future__ import annotations
 
@@ -54,7 +55,7 @@ async def test_a_hosts_profile_lists_their_spaces(
     await host.close()
 
 
-async def test_people_are_found_from_home_and_followed_on_their_profile(
+async def test_people_and_spaces_are_found_from_home(
     server: ServerThread, launch: LaunchBrowser
 ) -> None:
     host = await Person.sign_up(server.base_url, "mara", "Mara Quinn")
@@ -62,7 +63,7 @@ async def test_people_are_found_from_home_and_followed_on_their_profile(
     # Signed up, Lou is home (following the Home link again would draw it anew under the typing).
     await expect(page.get_by_role("heading", level=1, name="Hello, Lou")).to_be_visible()
     search = page.get_by_role("search")
-    await search.get_by_label("Find people").fill("QUINN")
+    await search.get_by_label("Search people and spaces").fill("QUINN")
     found = page.get_by_role("list", name="People found")
     await expect(page.get_by_role("status").filter(has_text="found")).to_have_text("1 person found")
     await found.get_by_role("link", name="Mara Quinn @mara").click()
@@ -70,8 +71,16 @@ async def test_people_are_found_from_home_and_followed_on_their_profile(
     await button(page, "Follow").click()
     await expect(button(page, "Following")).to_be_visible()
     assert (await host.call("GET", "/accounts/mara", 200))["followers"] == 1
+    await host.call(
+        "POST", "/spaces", 201, json={"title": "Ask me about e-bikes", "topics": ["cycling"]}
+    )
     await page.get_by_role("link", name="Home", exact=True).click()
     await expect(page.get_by_role("heading", level=1, name="Hello, Lou")).to_be_visible()
-    await page.get_by_role("search").get_by_label("Find people").fill("nobody here")
-    await expect(page.get_by_text("Nobody found for “nobody here”.")).to_be_visible()
+    box = page.get_by_role("search").get_by_label("Search people and spaces")
+    await box.fill("CYCLING")  # a topic
+    spaces = page.get_by_role("list", name="Spaces found")
+    await expect(spaces.get_by_role("article", name="Ask me about e-bikes")).to_be_visible()
+    await expect(page.get_by_role("status").filter(has_text="found")).to_have_text("1 space found")
+    await box.fill("nobody here")
+    await expect(page.get_by_text("Nothing found for “nobody here”.")).to_be_visible()
     await host.close()

@@ -1,6 +1,7 @@
 """One host's spaces (`GET /spaces?host=`, what a profile lists): live, scheduled and ended,
 theirs only, under the rules every listing follows (nothing moderation took down, nothing of
-a suspended or deleted host). On SQLite and PostgreSQL."""
+a suspended or deleted host); and spaces found by title or topic (`GET /spaces?q=`). On SQLite
+and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -67,4 +68,36 @@ async def test_a_suspended_or_deleted_hosts_spaces_are_not_listed(server: Server
         r = await anonymous.get("/spaces", params={"host": "bob", "state": "ended"})
     assert r.status_code == 404 and r.json()["code"] == "account_not_found"
     for person in (mod, ada, bob):
+        await person.close()
+
+
+async def test_spaces_are_found_by_title_or_topic(server: ServerThread) -> None:
+    ada, bob = [await Person.sign_up(server.base_url, h) for h in ("ada", "bob")]
+    await ada.call("POST", "/spaces", 201, json={"title": "Jazz at night", "topics": ["music"]})
+    await bob.call("POST", "/spaces", 201, json={"title": "Rates, 100% explained"})
+    later = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    await bob.call(
+        "POST",
+        "/spaces",
+        201,
+        json={"title": "Morning show", "topics": ["Music"], "scheduled_start": later},
+    )
+
+    async def found(q: str, state: str = "live") -> list[str]:
+        async with httpx.AsyncClient(base_url=f"{server.base_url}/api/v1") as anonymous:
+            r = await anonymous.get("/spaces", params={"q": q, "state": state})
+        assert r.status_code == 200, r.text
+        return sorted(s["title"] for s in r.json())
+
+    assert await found("JAZZ") == ["Jazz at night"]
+    assert await found("music") == ["Jazz at night"]  # by its topic, live only
+    assert await found("MUSIC", "scheduled") == ["Morning show"]
+    assert await found("%") == ["Rates, 100% explained"]  # a wildcard is plain text
+    assert await found("_") == []
+    assert await found("nothing like it") == []
+    assert await found("jazz\x00") == []  # nothing stored can hold it: none, not a 500
+    async with httpx.AsyncClient(base_url=f"{server.base_url}/api/v1") as anonymous:
+        r = await anonymous.get("/spaces", params={"q": ""})
+    assert (r.status_code, r.json()["code"]) == (422, "invalid_request")
+    for person in (ada, bob):
         await person.close()

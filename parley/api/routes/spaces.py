@@ -90,13 +90,15 @@ async def browse(
     state: Literal["live", "scheduled", "ended"] = "live",
     limit: PageLimit = 50,
     host: Annotated[str | None, Query(max_length=15)] = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
 ) -> list[SpaceOut]:
-    """Spaces in `state`, those of hosts the caller follows first; `host`: only that account's
-    (404 `account_not_found`), as its profile lists them."""
+    """Spaces in `state`, those of hosts the caller follows first; `q`: only those whose
+    title or a topic holds it, any case; `host`: only that account's (404
+    `account_not_found`), as its profile lists them."""
     if host is not None:
         found = await node.spaces.hosted_by(host, SpaceStatus(state), caller, limit)
     else:
-        found = await node.spaces.browse(SpaceStatus(state), caller, limit)
+        found = await node.spaces.browse(SpaceStatus(state), caller, limit, text=q)
     return await spaces_out(node, found)
 
 

@@ -1,9 +1,9 @@
 // Home: live spaces (followed hosts first, as the server orders them), scheduled spaces with
-// "Remind me" (reminder.js), posts from people you follow, and finding people (people.js).
+// "Remind me" (reminder.js), posts from people you follow, and finding people and spaces (search.js).
 import { get } from "./api.js";
 import { automatedLabel, placeLine } from "./automated.js";
 import { liveCard, scheduledCard } from "./cards.js";
-import { peopleSearch } from "./people.js";
+import { searchSection } from "./search.js";
 import { renderPostText } from "./posts.js";
 import { ago, avatar, h } from "./ui.js";
 
@@ -45,7 +45,7 @@ export async function render(main, _params, app) {
       hero,
       h("section", { "aria-labelledby": "live-heading" }, h("h2", { id: "live-heading" }, h("span", { class: "dot", "aria-hidden": "true" }), "Live now"), liveList),
       h("section", { "aria-labelledby": "scheduled-heading" }, h("h2", { id: "scheduled-heading" }, "Coming up"), scheduledList),
-      peopleSearch(),
+      searchSection(app),
       session ? h("section", { "aria-labelledby": "posts-heading" }, h("h2", { id: "posts-heading" }, "From people you follow"), timeline) : null,
     ),
   );
