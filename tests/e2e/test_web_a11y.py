@@ -185,6 +185,9 @@ async def test_main_flows_by_keyboard_and_axe(
     await expect(kim.get_by_role("heading", level=1, name="Kim Keys")).to_be_visible()
     await check_a11y(kim, axe_source, "own profile")
     await kim.goto(f"{base}/#/u/lee")
+    # Drawn whole first: the screen's heading takes the focus once it is, and a Tab taken
+    # before that would be undone (the profile's posts load after its buttons show).
+    await expect(kim.get_by_role("heading", level=1, name="Lee Keys")).to_be_focused()
     await tab_to(kim, button(kim, "Follow"))
     await kim.keyboard.press("Enter")
     await expect(button(kim, "Following")).to_have_attribute("aria-pressed", "true")
