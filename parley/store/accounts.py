@@ -140,19 +140,18 @@ class AccountStore(Store):
         if not storable_key(text):
             return []  # nothing stored holds it (PostgreSQL would refuse the query)
         folded = text.lower()
-        escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        holds = "%" + escaped + "%"
+        # autoescape: LIKE's wildcards in what was typed are plain text.
         query = (
             select(accounts)
             .where(
                 accounts.c.state.not_in([s.value for s in WITHDRAWN_STATES]),
                 or_(
-                    accounts.c.handle_key.like(holds, escape="\\"),
-                    func.lower(accounts.c.display_name).like(holds, escape="\\"),
+                    accounts.c.handle_key.contains(folded, autoescape=True),
+                    func.lower(accounts.c.display_name).contains(folded, autoescape=True),
                 ),
             )
             .order_by(
-                accounts.c.handle_key.like(escaped + "%", escape="\\").desc(),
+                accounts.c.handle_key.startswith(folded, autoescape=True).desc(),
                 accounts.c.handle_key,
             )
             .limit(limit)

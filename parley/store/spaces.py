@@ -102,11 +102,10 @@ def stored_event(row: RowLike) -> Event:
 def _holds(text: str) -> ColumnElement[bool]:
     """A space whose title or one of its topics holds `text`, whatever its case (LIKE's
     wildcards in it are plain text)."""
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    holds = "%" + escaped + "%"
+    folded = text.lower()
     return or_(
-        func.lower(spaces.c.title).like(holds, escape="\\"),
-        func.lower(cast(spaces.c.topics, String)).like(holds, escape="\\"),
+        func.lower(spaces.c.title).contains(folded, autoescape=True),
+        func.lower(cast(spaces.c.topics, String)).contains(folded, autoescape=True),
     )
 
 
