@@ -11,29 +11,21 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.async_api import Locator, Page, expect
 
 from tests.e2e.browser import LaunchBrowser
-from tests.e2e.test_web_a11y import Axe, check_a11y, fetch_axe, sign_in
+from tests.e2e.test_web_a11y import Axe, axe_source, check_a11y, sign_in
 from tests.e2e.test_web_space import button, open_page, person, shoot
 from tests.support.clients import Person
 from tests.support.moderation import admin
-from tests.support.prerequisites import missing
 from tests.support.servers import ServerThread
+
+__all__ = ["axe_source"]  # the fixture, used here too
 
 SPAM = "Buy followers at cheap.example"
 REASON = "Selling followers is spam, whatever the price"
 APPEAL = "It was a joke about how silly buying followers is."
 EMPTY = "No moderation notices. If a moderator ever acts on your account or your posts"
-
-
-@pytest.fixture(scope="session")
-def axe() -> Axe:
-    try:
-        return Axe(fetch_axe())
-    except LookupError as error:
-        missing(str(error))
 
 
 def admin_tab(page: Page, name: str) -> Locator:
@@ -101,7 +93,7 @@ async def appeal_from_the_notification(sam: Page, axe: Axe) -> None:
 
 
 async def test_a_removed_post_is_explained_appealed_and_restored(
-    server: ServerThread, launch: LaunchBrowser, axe: Axe
+    server: ServerThread, launch: LaunchBrowser, axe_source: Axe
 ) -> None:
     base = server.base_url
     moderator, second = await admin(server, "mod"), await admin(server, "mia")
@@ -118,12 +110,12 @@ async def test_a_removed_post_is_explained_appealed_and_restored(
     await mod.goto(f"{base}/#/notices")
     await expect(mod.get_by_role("list", name="Notices")).to_contain_text(EMPTY)
 
-    await remove_from_the_queue(mod, axe)
+    await remove_from_the_queue(mod, axe_source)
     [resolved] = await moderator.call("GET", "/admin/reports?status=actioned", 200)
     assert (resolved["target_id"], resolved["status"]) == (spam["id"], "actioned")
     assert spam["id"] not in await post_ids(rita, "sam")
 
-    await appeal_from_the_notification(sam, axe)
+    await appeal_from_the_notification(sam, axe_source)
 
     # Another moderator overturns it (the one who removed the post could too): it is back.
     [appeal] = await second.call("GET", "/admin/appeals?open=true", 200)

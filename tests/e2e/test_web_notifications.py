@@ -12,25 +12,17 @@ import json
 import re
 from typing import Any
 
-import pytest
 from playwright.async_api import Locator, Page, Route, expect
 
 from tests.e2e.browser import LaunchBrowser
-from tests.e2e.test_web_a11y import Axe, check_a11y, fetch_axe
+from tests.e2e.test_web_a11y import Axe, axe_source, check_a11y
 from tests.e2e.test_web_space import button, expect_reminder, in_days, person, shoot
 from tests.support.clients import Person
-from tests.support.prerequisites import missing
 from tests.support.servers import ServerThread
 
+__all__ = ["axe_source"]  # the fixture, used here too
+
 EMPTY = "Nothing yet. When someone you follow goes live"
-
-
-@pytest.fixture(scope="session")
-def axe() -> Axe:
-    try:
-        return Axe(fetch_axe())
-    except LookupError as error:
-        missing(str(error))
 
 
 def bell(page: Page) -> Locator:
@@ -57,7 +49,7 @@ async def reload_counting(page: Page) -> int:
 
 
 async def test_going_live_is_told_in_the_nav_and_listed(
-    server: ServerThread, launch: LaunchBrowser, axe: Axe
+    server: ServerThread, launch: LaunchBrowser, axe_source: Axe
 ) -> None:
     base = server.base_url
     hana = await Person.sign_up(base, "hana", "Hana Host")
@@ -117,7 +109,7 @@ async def test_going_live_is_told_in_the_nav_and_listed(
     )
     await expect(notifications(lou).nth(1)).not_to_contain_text("Unread")
     await expect(bell(lou)).to_have_accessible_name("Notifications")
-    await check_a11y(lou, axe, "notifications")
+    await check_a11y(lou, axe_source, "notifications")
     await lou.mouse.move(640, 700)  # off the nav, which moved under it when the count went
     await shoot(lou, "notifications")
 

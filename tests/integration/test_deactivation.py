@@ -14,7 +14,7 @@ from sqlalchemy import update
 
 from parley.core.accounts import AccountState
 from parley.store.tables import accounts
-from tests.support.clients import PASSWORD, Person, make_bot, token_for
+from tests.support.clients import PASSWORD, Person, make_bot, sign_in_answer, token_for
 from tests.support.moderation import admin
 from tests.support.servers import ServerThread, serve, two_nodes, wait_until
 
@@ -27,11 +27,6 @@ async def server(database_url: str) -> AsyncIterator[ServerThread]:
 
 async def deactivate(person: Person) -> None:
     await person.call("POST", "/accounts/me/deactivate", 204, json={"password": PASSWORD})
-
-
-async def sign_in(server: ServerThread, handle: str) -> httpx.Response:
-    async with httpx.AsyncClient(base_url=f"{server.base_url}/api/v1", timeout=10) as http:
-        return await http.post("/sessions", json={"handle": handle, "password": PASSWORD})
 
 
 async def test_a_deleted_account_is_out_of_every_space_and_signed_out_at_once(
@@ -85,7 +80,7 @@ async def test_a_deleted_account_is_out_of_every_space_and_signed_out_at_once(
     # No session of hers works, she cannot sign in, and nobody can take her handle.
     for session in (ada, second_device):
         await session.refused("GET", "/me", 401, "invalid_token")
-    refused = await sign_in(server, "ada")
+    refused = await sign_in_answer(server.base_url, "ada")
     assert refused.status_code == 403 and refused.json()["code"] == "account_deactivated"
     async with httpx.AsyncClient(base_url=f"{server.base_url}/api/v1") as http:
         taken = await http.post(

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from tests.support.clients import Person, make_bot, token_for
+from tests.support.clients import Person, make_bot, token_for, write_post
 from tests.support.moderation import admin
 from tests.support.servers import ServerThread, serve
 
@@ -19,11 +19,6 @@ async def server(database_url: str) -> AsyncIterator[ServerThread]:
     # Every account here is new: no warning label on their links (test_links_everywhere.py).
     with serve(database_url=database_url, link_new_account_days=0) as running:
         yield running
-
-
-async def post(person: Person, text: str) -> str:
-    made: dict[str, str] = await person.call("POST", "/posts", 201, json={"text": text})
-    return made["id"]
 
 
 async def test_the_host_and_cohosts_pin_posts_that_everyone_sees_at_once(
@@ -38,9 +33,9 @@ async def test_the_host_and_cohosts_pin_posts_that_everyone_sees_at_once(
     await host.call("POST", f"/spaces/{sid}/cohosts/co", 204)
     await host.call("POST", f"/spaces/{sid}/speakers/speaker", 204)
     await speaker.call("POST", f"/spaces/{sid}/invitation/accept", 204)
-    agenda = await post(host, "Agenda: https://example.org/agenda")
-    notes = await post(co, "Notes as we go")
-    lous = await post(lou, "A listener's thought")
+    agenda = await write_post(host, "Agenda: https://example.org/agenda")
+    notes = await write_post(co, "Notes as we go")
+    lous = await write_post(lou, "A listener's thought")
 
     async with lou.events(sid) as stream:
         await stream.wait_for("snapshot")
@@ -69,7 +64,7 @@ async def test_the_host_and_cohosts_pin_posts_that_everyone_sees_at_once(
     await host.call("POST", f"/spaces/{sid}/pins", 204, json={"post_id": agenda})
     await host.call("POST", f"/spaces/{sid}/pins", 204, json={"post_id": notes})
     assert (await lou.call("GET", f"/spaces/{sid}", 200))["pinned"] == [notes, agenda, lous]
-    fourth = await post(host, "One too many")
+    fourth = await write_post(host, "One too many")
     await host.refused(
         "POST", f"/spaces/{sid}/pins", 409, "too_many_pins", json={"post_id": fourth}
     )
@@ -104,7 +99,7 @@ async def test_a_post_whose_link_was_blocked_since_it_was_written_is_not_pinned(
     mod = await admin(server, "mod")
     host = await Person.sign_up(server.base_url, "host")
     sid = (await host.call("POST", "/spaces", 201, json={"title": "Links"}))["id"]
-    written = await post(host, "Free prizes at https://prizes.example/claim")
+    written = await write_post(host, "Free prizes at https://prizes.example/claim")
     rule = {"rule": "scam", "reason": "Collects card numbers", "match": "host"}
     await mod.call(
         "POST",
@@ -125,8 +120,8 @@ async def test_a_post_nobody_may_read_any_more_is_not_pinned(server: ServerThrea
     await make_bot(host, "departures")
     bot = await token_for(host, "departures", "posts:write")
     sid = (await host.call("POST", "/spaces", 201, json={"title": "Flights"}))["id"]
-    landed = await post(bot, "N628TS landed")
-    kept = await post(host, "Gate changes: ask at the desk")
+    landed = await write_post(bot, "N628TS landed")
+    kept = await write_post(host, "Gate changes: ask at the desk")
     await host.call("POST", f"/spaces/{sid}/pins", 204, json={"post_id": landed})
     await host.call("DELETE", "/me/bots/departures", 204)
     # Pinned before, it is no longer shown; pinning it now is refused like any unknown post.
@@ -143,7 +138,7 @@ async def test_a_post_nobody_may_read_any_more_is_not_pinned(server: ServerThrea
 async def test_the_share_page_shows_the_pinned_posts_to_anyone(server: ServerThread) -> None:
     host = await Person.sign_up(server.base_url, "host")
     sid = (await host.call("POST", "/spaces", 201, json={"title": "Open"}))["id"]
-    agenda = await post(host, "Agenda <b>first</b>: https://example.org/agenda")
+    agenda = await write_post(host, "Agenda <b>first</b>: https://example.org/agenda")
     await host.call("POST", f"/spaces/{sid}/pins", 204, json={"post_id": agenda})
     (pinned,) = await host.call("GET", f"/spaces/{sid}/pins", 200)
     href = pinned["text_parts"][1]["href"]

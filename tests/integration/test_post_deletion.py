@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from tests.support.clients import Person, make_bot, token_for
+from tests.support.clients import Person, make_bot, token_for, write_post
 from tests.support.moderation import admin
 from tests.support.servers import ServerThread, serve
 
@@ -18,11 +18,6 @@ from tests.support.servers import ServerThread, serve
 async def server(database_url: str) -> AsyncIterator[ServerThread]:
     with serve(database_url=database_url, link_new_account_days=0) as running:
         yield running
-
-
-async def post(person: Person, text: str) -> str:
-    made: dict[str, str] = await person.call("POST", "/posts", 201, json={"text": text})
-    return made["id"]
 
 
 def texts(posts: list[dict[str, str]]) -> list[str]:
@@ -34,8 +29,8 @@ async def test_a_deleted_post_is_shown_nowhere_and_only_its_author_deletes_it(
 ) -> None:
     ada, fan = [await Person.sign_up(server.base_url, h) for h in ("ada", "fan")]
     await fan.call("POST", "/accounts/ada/follow", 204)
-    oops = await post(ada, "My phone number is 555-0100")
-    kept = await post(ada, "Live at eight")
+    oops = await write_post(ada, "My phone number is 555-0100")
+    kept = await write_post(ada, "Live at eight")
     sid = (await ada.call("POST", "/spaces", 201, json={"title": "Eight"}))["id"]
     await ada.call("POST", f"/spaces/{sid}/pins", 204, json={"post_id": oops})
     assert texts(await fan.call("GET", "/timeline", 200))[-1] == "My phone number is 555-0100"
@@ -67,7 +62,7 @@ async def test_a_deleted_pin_leaves_the_pins_at_once_and_gives_its_slot_back(
 ) -> None:
     host = await Person.sign_up(server.base_url, "host")
     sid = (await host.call("POST", "/spaces", 201, json={"title": "Agenda"}))["id"]
-    first, second, third, fourth = [await post(host, f"Item {n}") for n in range(1, 5)]
+    first, second, third, fourth = [await write_post(host, f"Item {n}") for n in range(1, 5)]
     for pinned in (first, second, third):
         await host.call("POST", f"/spaces/{sid}/pins", 204, json={"post_id": pinned})
     await host.refused(
@@ -95,7 +90,7 @@ async def test_tokens_delete_their_accounts_posts_and_reports_still_stand(
     await make_bot(owner, "bot")
     writer = await token_for(owner, "bot", "posts:write")
     reader = await token_for(owner, "bot", "posts:read")
-    spam = await post(writer, "Buy now")
+    spam = await write_post(writer, "Buy now")
     report = {"target_type": "post", "target_id": spam, "rule": "spam", "comment": "Ad"}
     await reporter.call("POST", "/reports", 201, json=report)
     await reader.refused("DELETE", f"/posts/{spam}", 403, "insufficient_scope")

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from tests.support.clients import Person
+from tests.support.clients import Person, write_post
 from tests.support.moderation import admin
 from tests.support.servers import ServerThread, serve
 
@@ -24,19 +24,14 @@ async def server(database_url: str) -> AsyncIterator[ServerThread]:
         yield running
 
 
-async def post(person: Person, text: str) -> str:
-    made: dict[str, str] = await person.call("POST", "/posts", 201, json={"text": text})
-    return made["id"]
-
-
 async def test_a_removed_post_is_shown_nowhere_and_its_author_is_told_why(
     server: ServerThread,
 ) -> None:
     mod = await admin(server, "mod")
     seller, fan = [await Person.sign_up(server.base_url, h) for h in ("seller", "fan")]
     await fan.call("POST", "/accounts/seller/follow", 204)
-    spam = await post(seller, SPAM)
-    kept = await post(seller, "Also: a normal post")
+    spam = await write_post(seller, SPAM)
+    kept = await write_post(seller, "Also: a normal post")
     sid = (await seller.call("POST", "/spaces", 201, json={"title": "Deals"}))["id"]
     await seller.call("POST", f"/spaces/{sid}/pins", 204, json={"post_id": spam})
     report = {"target_type": "post", "target_id": spam, "rule": "spam", "comment": "An ad"}
@@ -90,9 +85,9 @@ async def test_a_removed_post_is_shown_nowhere_and_its_author_is_told_why(
 async def test_refusals_change_nothing(server: ServerThread) -> None:
     mod = await admin(server, "mod")
     ada = await Person.sign_up(server.base_url, "ada")
-    hers = await post(ada, "Hello")
-    own = await post(mod, "A moderator's own post")
-    gone = await post(ada, "Deleted by me")
+    hers = await write_post(ada, "Hello")
+    own = await write_post(mod, "A moderator's own post")
+    gone = await write_post(ada, "Deleted by me")
     await ada.call("DELETE", f"/posts/{gone}", 204)
     url = f"/admin/posts/{hers}/remove"
     await ada.refused("POST", f"/admin/posts/{own}/remove", 403, "moderators_only", json=REMOVAL)
@@ -118,7 +113,7 @@ async def test_an_appeal_upheld_shows_the_post_again_and_admins_posts_are_not_ex
     server: ServerThread,
 ) -> None:
     mod, boss = await admin(server, "mod"), await admin(server, "boss")
-    first, second = await post(boss, SPAM), await post(boss, "Another ad")
+    first, second = await write_post(boss, SPAM), await write_post(boss, "Another ad")
     notices = [
         (await mod.call("POST", f"/admin/posts/{p}/remove", 200, json=REMOVAL))["notice"]
         for p in (first, second)

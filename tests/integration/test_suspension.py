@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.support.audio import MediaClient
-from tests.support.clients import PASSWORD, Person, bring_on_stage
+from tests.support.clients import Person, bring_on_stage, sign_in_answer
 from tests.support.moderation import admin, suspend
 from tests.support.servers import ServerThread, serve, sqlite_url, wait_until
 
@@ -26,11 +26,6 @@ async def server(database_url: str) -> AsyncIterator[ServerThread]:
         yield running
 
 
-async def sign_in(server: ServerThread, handle: str) -> httpx.Response:
-    async with httpx.AsyncClient(base_url=f"{server.base_url}/api/v1", timeout=10) as http:
-        return await http.post("/sessions", json={"handle": handle, "password": PASSWORD})
-
-
 async def test_sign_in_is_refused_with_the_notice_and_an_appeal_only_token(
     server: ServerThread,
 ) -> None:
@@ -38,7 +33,7 @@ async def test_sign_in_is_refused_with_the_notice_and_an_appeal_only_token(
     troll = await Person.sign_up(server.base_url, "troll")
     await suspend(mod, "troll")
 
-    r = await sign_in(server, "troll")
+    r = await sign_in_answer(server.base_url, "troll")
     assert r.status_code == 403 and r.json()["code"] == "account_suspended", r.text
     notice = r.json()["notice"]
     assert (notice["rule"], notice["reason"]) == ("harassment", "Threats against another speaker")
@@ -68,7 +63,7 @@ async def test_sign_in_is_refused_with_the_notice_and_an_appeal_only_token(
         json={"decision": "overturned", "reason": "Context shows it was a quote"},
     )
     assert decided["decision"] == "overturned"
-    assert (await sign_in(server, "troll")).status_code == 201
+    assert (await sign_in_answer(server.base_url, "troll")).status_code == 201
     await limited.refused("GET", "/me/notices", 403, "appeal_only")
     await mod.refused(
         "POST",
@@ -151,7 +146,7 @@ async def test_a_time_limited_suspension_lifts_itself(server: ServerThread) -> N
     await Person.sign_up(server.base_url, "brief")
     until = datetime.now(UTC) + timedelta(seconds=1.5)
     await suspend(mod, "brief", until=until.isoformat())
-    assert (await sign_in(server, "brief")).status_code == 403
+    assert (await sign_in_answer(server.base_url, "brief")).status_code == 403
 
     async def lifted() -> list[dict[str, Any]] | None:
         audit: list[dict[str, Any]] = await mod.call("GET", "/admin/audit?target_type=account", 200)
@@ -160,7 +155,7 @@ async def test_a_time_limited_suspension_lifts_itself(server: ServerThread) -> N
     # The sweeper lifts it within a sweep interval of `until`, never before.
     audit = await wait_until(lifted, timeout=5.0)
     assert datetime.fromisoformat(audit[0]["at"]) >= until
-    assert (await sign_in(server, "brief")).status_code == 201
+    assert (await sign_in_answer(server.base_url, "brief")).status_code == 201
     assert [e["action"] for e in audit][:2] == ["unsuspend", "suspend"]
     assert audit[0]["actor_id"] is None and audit[0]["rule"] == "expired"
     await mod.close()
@@ -184,7 +179,7 @@ async def test_only_moderators_suspend_and_bad_requests_change_nothing(
     await mod.refused(
         "POST", "/admin/accounts/user/unsuspend", 409, "not_suspended", json={"reason": "x"}
     )
-    assert (await sign_in(server, "user")).status_code == 201
+    assert (await sign_in_answer(server.base_url, "user")).status_code == 201
     assert await mod.call("GET", "/admin/audit", 200) == []
     await suspend(mod, "user")
     await mod.refused("POST", "/admin/accounts/user/suspend", 409, "already_suspended", json=body)

@@ -91,6 +91,18 @@ async def bring_on_stage(host: Person, person: Person, space_id: str) -> None:
     await person.call("POST", f"/spaces/{space_id}/unmute", 204)
 
 
+async def write_post(person: Person, text: str) -> str:
+    """A post by `person`; its id."""
+    made: dict[str, str] = await person.call("POST", "/posts", 201, json={"text": text})
+    return made["id"]
+
+
+async def sign_in_answer(base_url: str, handle: str, password: str = PASSWORD) -> httpx.Response:
+    """The sign-in's answer as it comes, refusals included (Person.sign_in wants a 201)."""
+    async with httpx.AsyncClient(base_url=f"{base_url}/api/v1", timeout=10) as http:
+        return await http.post("/sessions", json={"handle": handle, "password": password})
+
+
 async def make_bot(owner: Person, handle: str) -> dict[str, Any]:
     bot: dict[str, Any] = await owner.call(
         "POST", "/me/bots", 201, json={"handle": handle, "display_name": f"{handle} (bot)"}
