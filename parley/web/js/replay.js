@@ -4,6 +4,7 @@
 // Works signed out: recordings of public spaces are public. `#/spaces/ID/replay?t=SECONDS`
 // starts there (moderators' links from a report or a search).
 import { currentSession, get, post, q } from "./api.js";
+import { followLockScreen } from "./replay-lock-screen.js";
 import { notice } from "./space/common.js";
 import { announce, h } from "./ui.js";
 import { attachVod } from "./vod-audio.js";
@@ -64,7 +65,9 @@ export async function render(main, [spaceId], app) {
   );
   const from = Number(new URLSearchParams(location.hash.split("?")[1] || "").get("t"));
   if (from > 0) controls.jump(from);
+  const leaveLockScreen = followLockScreen(spaceId, info, audio, controls.jump);
   return () => {
+    leaveLockScreen();
     player.destroy();
     delete window.parleyReplay;
   };

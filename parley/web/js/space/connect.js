@@ -78,8 +78,8 @@ function openAudio(room) {
       note.hidden = !c.capped;
       c.audio
         .play()
-        .then(() => (soundButton.hidden = true))
-        .catch(() => setTimeout(() => (soundButton.hidden = !player.paused || room.over), 1000));
+        .then(() => (soundButton.hidden = !player.muted))
+        .catch(() => setTimeout(() => (soundButton.hidden = (!player.paused && !player.muted) || room.over), 1000));
     },
     onError(error) {
       if (error?.status === 403 || error?.status === 409) return; // not (or no longer) in the space: events decide

@@ -32,14 +32,18 @@ export function drawInvitation(room) {
   announce("You're invited to speak. Accept or decline.", { assertive: true });
 }
 
+// Your own mic on or off: the server decides, and its mic_changed redraws the controls.
+export function setMyMic(room, on) {
+  return post(room.path(on ? "/unmute" : `/mute/${q(room.me.handle)}`));
+}
+
 // On stage: the mic, and the way back to the audience (not for the host, who stays on stage
 // whatever the table says: rules.to_audience). In the audience: ask to speak, or take it back.
 function stageOrHand(room, p, role) {
-  const mine = room.path(`/mute/${q(room.me.handle)}`);
   if (may(role, "unmute")) {
     const mic = p.muted
-      ? button("Unmute", "mic", (b) => act(b, () => post(room.path("/unmute")), "Your mic is on"), "primary mic-button")
-      : button("Mute", "mic", (b) => act(b, () => post(mine), "Your mic is off"), "secondary mic-button");
+      ? button("Unmute", "mic", (b) => act(b, () => setMyMic(room, true), "Your mic is on"), "primary mic-button")
+      : button("Mute", "mic", (b) => act(b, () => setMyMic(room, false), "Your mic is off"), "secondary mic-button");
     if (role === "host" || !may(role, "move_to_audience")) return [mic];
     return [mic, button("Leave the stage", "unstage", (b) => act(b, () => del(room.path(`/speakers/${q(room.me.handle)}`)), "You're back in the audience"))];
   }

@@ -7,6 +7,7 @@ import { drawAudience } from "./audience.js";
 import { STAGE } from "./common.js";
 import { drawControls, drawInvitation } from "./controls.js";
 import { remember, restore } from "./focus.js";
+import { drawLockScreen } from "./lock-screen.js";
 import { drawPins } from "./pins.js";
 import { drawRequests } from "./requests.js";
 import { drawStage } from "./stage.js";
@@ -43,5 +44,6 @@ export function draw(room) {
   drawAudience(room, audience);
   drawInvitation(room);
   drawControls(room);
+  drawLockScreen(room);
   restore(room.main, focusKey);
 }

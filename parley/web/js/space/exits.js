@@ -1,6 +1,7 @@
 // Ways out of the room: leaving, ending, the space ending, being removed or signed out, and
 // being let go after a connection drop (which joins again unless we meant to leave).
 import { ApiError, post, saveSession } from "../api.js";
+import { stopPlaying } from "../now-playing.js";
 import { announce, h } from "../ui.js";
 import { log } from "./activity.js";
 import { notice, renderOver } from "./common.js";
@@ -19,6 +20,7 @@ export function shutdown(room) {
   room.audio?.close();
   room.feed = null;
   room.audio = null;
+  stopPlaying();
   delete window.parleyRoom;
 }
 

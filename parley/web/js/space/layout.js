@@ -5,12 +5,13 @@ import { api } from "../api.js";
 import { announce, errorBox, h, onSubmit } from "../ui.js";
 import { buildCaptions } from "./captions.js";
 import { hostLink } from "./common.js";
+import { resumeSound } from "./lock-screen.js";
 import { buildPins } from "./pins.js";
 
 function elements(room) {
   const player = h("audio", { autoplay: true, class: "visually-hidden", "aria-hidden": "true" });
   const soundButton = h("button", { type: "button", class: "secondary small", hidden: true }, "Turn on sound");
-  soundButton.addEventListener("click", () => player.play().then(() => (soundButton.hidden = true)).catch(() => {}));
+  soundButton.addEventListener("click", () => resumeSound(room).catch(() => {}));
   const requestsList = h("ul", { class: "people", "aria-label": "Requests" });
   const activity = h("ol", { class: "activity-list" });
   const dataSaver = h("input", { type: "checkbox", id: "data-saver" });

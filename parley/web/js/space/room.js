@@ -6,6 +6,7 @@ import { connect } from "./connect.js";
 import { draw } from "./draw.js";
 import { shutdown } from "./exits.js";
 import { buildLayout } from "./layout.js";
+import { followLockScreen } from "./lock-screen.js";
 
 // Everything the room's modules share. `space` and `active` are replaced as events arrive;
 // `people` (account_id -> participant) is one Map for the room's life (window.parleyRoom keeps it).
@@ -65,6 +66,7 @@ export async function enterRoom(main, initial, app) {
   if (!(await join(room))) return () => {};
   room.view = buildLayout(room);
   connect(room);
+  followLockScreen(room);
   window.parleyRoom = {
     get audio() {
       return room.audio;

@@ -1,0 +1,189 @@
+"""The device's own media controls (lock screen, notification, headset and media keys), through
+the Media Session API, in real Chromium.
+
+No operating system presses the buttons here: an init script keeps each action handler the page
+gives Chromium, and the test calls it as the lock screen would (with its details), then looks at
+what a person would notice: the room's sound off and the "Turn on sound" button, the mic as the
+server has it, having left the space, the replay moved ten seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import Page, expect
+
+from tests.e2e.browser import LaunchBrowser
+from tests.e2e.test_web_a11y import sign_in
+from tests.e2e.test_web_hls import HLS_JS
+from tests.e2e.test_web_replay import record_two_tones
+from tests.e2e.test_web_space import button, open_page, stage_member
+from tests.support.clients import Person, bring_on_stage
+from tests.support.servers import ServerThread, serve, sqlite_url
+
+# Every handler the page sets, by action, as the device would call it (null removes it).
+SPY = """
+window.lockScreen = {};
+const setActionHandler = MediaSession.prototype.setActionHandler;
+MediaSession.prototype.setActionHandler = function (action, handler) {
+  if (handler) window.lockScreen[action] = handler;
+  else delete window.lockScreen[action];
+  return setActionHandler.call(this, action, handler);
+};
+"""
+
+
+@pytest.fixture
+def replay_server(tmp_path: Path) -> Iterator[ServerThread]:
+    """1 s segments, as test_web_replay records with."""
+    with serve(database_url=sqlite_url(tmp_path), hls_segment_seconds=1.0) as running:
+        yield running
+
+
+async def spied_page(launch: LaunchBrowser, base_url: str, path: str) -> Page:
+    page = await open_page(await launch(None), base_url, path)
+    await page.context.add_init_script(SPY)
+    await page.reload()
+    return page
+
+
+async def press(page: Page, action: str, **details: Any) -> None:
+    """The device's control for `action`, pressed."""
+    await page.evaluate(
+        "([action, details]) => window.lockScreen[action]({ action, ...details })",
+        [action, details],
+    )
+
+
+async def offered(page: Page) -> set[str]:
+    return set(await page.evaluate("Object.keys(window.lockScreen)"))
+
+
+async def now_playing(page: Page) -> dict[str, Any] | None:
+    shown: dict[str, Any] | None = await page.evaluate(
+        """() => {
+            const m = navigator.mediaSession.metadata;
+            return m && { title: m.title, artist: m.artist, album: m.album,
+                          artwork: m.artwork.map((a) => a.src),
+                          state: navigator.mediaSession.playbackState };
+        }"""
+    )
+    return shown
+
+
+async def until_playing(page: Page, **expected: str) -> None:
+    """Until the device's controls show what `expected` says (title, artist, album, state)."""
+    checks = " && ".join(
+        f"{'navigator.mediaSession.playbackState' if key == 'state' else f'm.{key}'} === {value!r}"
+        for key, value in expected.items()
+    )
+    await page.wait_for_function(
+        f"() => {{ const m = navigator.mediaSession.metadata; return !!m && {checks}; }}",
+        timeout=10_000,
+    )
+
+
+async def stage_entry(host: Person, sid: str, account_id: str) -> dict[str, Any] | None:
+    space = await host.call("GET", f"/spaces/{sid}", 200)
+    return next((p for p in space["stage"] if p["account_id"] == account_id), None)
+
+
+async def test_a_room_on_the_lock_screen_pauses_toggles_the_mic_and_hangs_up(
+    server: ServerThread, launch: LaunchBrowser
+) -> None:
+    base = server.base_url
+    hana = await Person.sign_up(base, "hana", "Hana Host")
+    bob = await Person.sign_up(base, "bob", "Bob")
+    sid: str = (await hana.call("POST", "/spaces", 201, json={"title": "Morning show"}))["id"]
+    async with asyncio.timeout(90):
+        page = await spied_page(launch, base, "/")
+        await sign_in(page, "bob")
+        await page.goto(f"{base}/#/spaces/{sid}")
+        await button(page, "Join").click()
+        await until_playing(
+            page, title="Morning show", artist="Hana Host", album="Parley · Live", state="playing"
+        )
+        shown = await now_playing(page)
+        assert shown is not None and shown["artwork"] == [f"{base}/icon-512.png"]
+        # In the audience: pause and play, and hang up; no mic to toggle.
+        assert await offered(page) == {"play", "pause", "hangup"}
+
+        # Pause: the sound stops on this device, and the page says how to bring it back.
+        player = page.locator(".room audio")
+        await press(page, "pause")
+        await expect(player).to_have_js_property("muted", True)
+        await expect(button(page, "Turn on sound")).to_be_visible()
+        await until_playing(page, state="paused")
+        await press(page, "play")
+        await expect(player).to_have_js_property("muted", False)
+        await expect(button(page, "Turn on sound")).to_be_hidden()
+        await until_playing(page, state="playing")
+
+        # A new title reaches the lock screen too.
+        await hana.call("PATCH", f"/spaces/{sid}", 200, json={"title": "Morning show, part 2"})
+        await until_playing(page, title="Morning show, part 2")
+
+        # On stage (bring_on_stage unmutes): the mic control mutes and unmutes, as the server sees.
+        await bring_on_stage(hana, bob, sid)
+        await expect(button(page, "Mute")).to_be_visible()
+        assert "togglemicrophone" in await offered(page)
+        await press(page, "togglemicrophone")
+        await expect(button(page, "Unmute")).to_be_visible()
+        assert (await stage_entry(hana, sid, bob.id) or {}).get("muted") is True
+        await press(page, "togglemicrophone")
+        await expect(button(page, "Mute")).to_be_visible()
+        assert (await stage_entry(hana, sid, bob.id) or {}).get("muted") is False
+
+        # Hang up: Bob leaves the space (it goes on), and the controls go away.
+        await press(page, "hangup")
+        await expect(page.get_by_role("heading", level=1, name="Hello, Bob")).to_be_visible()
+        await expect(stage_member(page, "bob")).to_have_count(0)
+        assert await stage_entry(hana, sid, bob.id) is None
+        assert (await hana.call("GET", f"/spaces/{sid}", 200))["state"] == "live"
+        assert await now_playing(page) is None
+        assert await offered(page) == set()
+    for person in (hana, bob):
+        await person.close()
+
+
+@pytest.mark.ffmpeg
+async def test_a_replay_on_the_lock_screen_skips_and_seeks(
+    replay_server: ServerThread, launch: LaunchBrowser
+) -> None:
+    if not HLS_JS.exists():
+        pytest.fail(f"hls.js is not vendored at {HLS_JS}: run `make setup`", pytrace=False)
+    async with asyncio.timeout(150):
+        sid, _ = await record_two_tones(replay_server)
+        page = await spied_page(launch, replay_server.base_url, f"/spaces/{sid}/replay")
+        await until_playing(
+            page, title="Two tones, recorded", artist="Hana Host", album="Parley · Replay"
+        )
+        assert {"play", "pause", "seekbackward", "seekforward", "seekto"} <= await offered(page)
+        audio = "parleyReplay.audio"
+
+        await press(page, "play")
+        await expect(button(page, "Pause")).to_be_visible()
+        await until_playing(page, state="playing")
+        await press(page, "pause")
+        await expect(button(page, "Play")).to_be_visible()
+        await until_playing(page, state="paused")
+
+        # Ten seconds ahead and back, as the lock screen's skip buttons do; a point on its bar.
+        # (The recording is at least 11 s long.)
+        await press(page, "seekto", seekTime=0.5)
+        await page.wait_for_function(f"() => Math.abs({audio}.currentTime - 0.5) < 0.2")
+        await press(page, "seekforward")
+        await page.wait_for_function(f"() => Math.abs({audio}.currentTime - 10.5) < 0.2")
+        position = page.get_by_label("Position", exact=True)
+        assert abs(float(await position.input_value()) - 10.5) < 0.2  # the page's slider follows
+        await press(page, "seekbackward", seekOffset=5)
+        await page.wait_for_function(f"() => Math.abs({audio}.currentTime - 5.5) < 0.2")
+
+        # Away from the replay, nothing is left on the lock screen.
+        await page.get_by_role("link", name="Home", exact=True).click()
+        await page.wait_for_function("() => navigator.mediaSession.metadata === null")
+        assert await offered(page) == set()
