@@ -179,6 +179,8 @@ class Post:
     text: str
     created_at: datetime
     place: Place | None = None
+    # The space it shares (shown with it as a card while that space may be shown).
+    space_id: str | None = None
 
 
 def clean_cursor(before: datetime | None) -> datetime | None:

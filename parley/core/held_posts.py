@@ -34,3 +34,4 @@ class HeldPost:
     created_at: datetime
     publish_at: datetime
     rule: str  # the policy's rule that held it back
+    space_id: str | None = None  # the space it shares, as Post.space_id

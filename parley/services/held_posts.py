@@ -73,6 +73,7 @@ class HeldPosts:
                         text=held.text,
                         now=now,
                         place=held.place,
+                        space_id=held.space_id,
                     )
                     published += 1
         return published

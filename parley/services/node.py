@@ -150,9 +150,6 @@ class Node:
         self.pins = PinService(
             self.db, self.decisions, guard_links=self.link_checks.guard, clock=now
         )
-        self.posts = PostService(
-            self.db, self.accounts, self.pins, guard_links=self.link_checks.guard, clock=now
-        )
         self.joins = JoinService(self.db, self.decisions, self.features, settings, clock=now)
 
         self.hub = FanoutHub(
@@ -167,6 +164,14 @@ class Node:
             self.db, self.spaces, cache_seconds=settings.exposure_cache_seconds, clock=now
         )
         self.hls = HlsService(self.spaces, self.sharing, live_files, settings, clock=now)
+        self.posts = PostService(
+            self.db,
+            self.accounts,
+            self.pins,
+            self.sharing,
+            guard_links=self.link_checks.guard,
+            clock=now,
+        )
         # Accounts that may no longer be anywhere (suspended, deactivated) leave every space.
         self.departures = Departures(
             self.db,

@@ -3,10 +3,10 @@ What is withheld, and why, is decided in `core/spaces/exposure.py`."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from datetime import timedelta
 
-from parley.core.errors import NotFound
+from parley.core.errors import Gone, NotFound
 from parley.core.spaces.exposure import check_exposed
 from parley.core.spaces.exposure_cache import ExposureCache
 from parley.core.spaces.model import Space
@@ -64,3 +64,14 @@ class SharingService:
         check_exposed(view.space, view.host)
         self.cache.put(view.space, now, generation=generation)
         return view
+
+    async def shown(self, space_ids: Iterable[str], viewer: Caller | None) -> dict[str, SpaceView]:
+        """Of these spaces, those that may be shown (as `exposed` says), by id. One view each:
+        it serves the spaces a page of posts shares, a handful at most."""
+        found: dict[str, SpaceView] = {}
+        for space_id in dict.fromkeys(space_ids):
+            try:
+                found[space_id] = await self.exposed(space_id, viewer)
+            except (NotFound, Gone):
+                continue  # gone, or taken down since: the post is shown without it
+        return found

@@ -18,7 +18,14 @@ from parley.store.types import storable_key
 def _held(row: RowLike) -> HeldPost:
     place = Place(row.place_latitude, row.place_longitude, row.place_observed_at, row.place_label)
     return HeldPost(
-        row.id, row.author_id, row.text, place, row.created_at, row.publish_at, row.rule
+        row.id,
+        row.author_id,
+        row.text,
+        place,
+        row.created_at,
+        row.publish_at,
+        row.rule,
+        row.space_id,
     )
 
 
@@ -36,6 +43,7 @@ class HeldPostStore(Store):
                 created_at=held.created_at,
                 publish_at=held.publish_at,
                 rule=held.rule,
+                space_id=held.space_id,
             )
         )
 

@@ -28,6 +28,7 @@ _POST_COLUMNS = (
     posts.c.place_longitude,
     posts.c.place_observed_at,
     posts.c.place_label,
+    posts.c.space_id,
     accounts,
 )
 
@@ -38,7 +39,7 @@ def _post(row: RowLike) -> Post:
         place = Place(
             row.place_latitude, row.place_longitude, row.place_observed_at, row.place_label
         )
-    return Post(row.post_id, account_record(row), row.text, row.posted_at, place)
+    return Post(row.post_id, account_record(row), row.text, row.posted_at, place, row.space_id)
 
 
 def _shown_posts() -> Select[Any]:
@@ -67,7 +68,14 @@ def _moderated(row: RowLike) -> ModeratedPost:
 
 class PostStore(Store):
     async def create(
-        self, *, id: str, author_id: str, text: str, now: datetime, place: Place | None = None
+        self,
+        *,
+        id: str,
+        author_id: str,
+        text: str,
+        now: datetime,
+        place: Place | None = None,
+        space_id: str | None = None,
     ) -> None:
         where: dict[str, object] = {}
         if place is not None:
@@ -78,7 +86,9 @@ class PostStore(Store):
                 place_label=place.label,
             )
         await self.conn.execute(
-            insert(posts).values(id=id, author_id=author_id, text=text, created_at=now, **where)
+            insert(posts).values(
+                id=id, author_id=author_id, text=text, created_at=now, space_id=space_id, **where
+            )
         )
 
     async def delete(self, post_id: str, author_id: str, now: datetime) -> bool:

@@ -94,6 +94,8 @@ posts = Table(
     Column("deleted_at", UTCDateTime, nullable=True),
     # Removed by a moderator: the action's id (moderation_actions), until an appeal undoes it.
     Column("removed_by", ID, nullable=True),
+    # The space it shares, shown with it as a card while that space may be shown.
+    Column("space_id", ID, nullable=True),
     Index("ix_posts_author_created", "author_id", "created_at"),
 )
 
@@ -390,6 +392,7 @@ held_posts = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("publish_at", UTCDateTime, nullable=False, index=True),
     Column("rule", String(64), nullable=False),
+    Column("space_id", ID, nullable=True),
 )
 
 # Nodes of a deployment, as each advertises itself every few seconds (issue 12).

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from parley.api.deps import CallerDep, MaybeCallerDep, NodeDep, PageLimit, client_address, limit
+from parley.api.routes.spaces import spaces_out
 from parley.api.schemas.accounts import (
     Deactivate,
     HeldPostOut,
@@ -28,15 +29,19 @@ from parley.api.schemas.location import PlaceOut
 from parley.core.accounts import Post
 from parley.core.held_posts import HeldPost, WhenTooRecent
 from parley.core.ratelimit import LimitName
+from parley.services.accounts import Caller
 from parley.services.node import Node
 
 router = APIRouter(tags=["accounts"])
 
 
-async def posts_out(node: Node, posts: list[Post]) -> list[PostOut]:
-    """Posts as readers get them: the links in their text already through the redirector."""
+async def posts_out(node: Node, posts: list[Post], reader: Caller | None = None) -> list[PostOut]:
+    """Posts as readers get them: the links in their text already through the redirector, the
+    spaces they share as `GET /spaces/{id}` shows them (to `reader`)."""
     parts = await node.redirector.render([(p.text, p.author.id) for p in posts])
     owners = await node.bots.owners_of([p.author.id for p in posts])
+    views = await node.posts.spaces_shared(posts, reader)
+    cards = dict(zip(views, await spaces_out(node, list(views.values())), strict=True))
     return [
         PostOut(
             id=post.id,
@@ -47,6 +52,7 @@ async def posts_out(node: Node, posts: list[Post]) -> list[PostOut]:
             author=AccountOut(
                 **post.author.public(), automated=AutomatedOut.of(owners.get(post.author.id))
             ),
+            space=cards.get(post.space_id) if post.space_id else None,
         )
         for post, text_parts in zip(posts, parts, strict=True)
     ]
@@ -197,10 +203,12 @@ async def create_post(body: NewPost, caller: CallerDep, node: NodeDep) -> PostOu
     """201 with the post; 202 with the held post when its place is too recent for the
     location policy and `when_too_recent` is `hold`."""
     place = body.place.place() if body.place else None
-    made = await node.posts.post(caller, body.text, place, WhenTooRecent(body.when_too_recent))
+    made = await node.posts.post(
+        caller, body.text, place, WhenTooRecent(body.when_too_recent), body.space_id
+    )
     if isinstance(made, HeldPost):
         return JSONResponse(HeldPostOut.of(made).model_dump(mode="json"), status_code=202)
-    return (await posts_out(node, [made]))[0]
+    return (await posts_out(node, [made], caller))[0]
 
 
 @router.delete("/posts/{post_id}", status_code=204, tags=["posts"])
@@ -229,7 +237,7 @@ async def timeline(
     caller: CallerDep, node: NodeDep, before: datetime | None = None, limit: PageLimit = 50
 ) -> list[PostOut]:
     posts = await node.posts.timeline(caller, before=before, limit=limit)
-    return await posts_out(node, posts)
+    return await posts_out(node, posts, caller)
 
 
 @router.get("/accounts/{handle}/posts", response_model=list[PostOut], tags=["posts"])

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from parley.api.schemas.common import AccountOut, Body, Text, TextPartOut, from_record
 from parley.api.schemas.location import PlaceIn, PlaceOut
+from parley.api.schemas.spaces import SpaceOut
 from parley.core.held_posts import HeldPost
 
 
@@ -43,6 +44,8 @@ class NewPost(Body):
     # A place the location policy says is too recent: refused (422 `location_too_recent`), or
     # held and published when the policy allows (202 with `publish_at`).
     when_too_recent: Literal["refuse", "hold"] = "refuse"
+    # A space to share: shown with the post as a card (`space`) while it may be shown.
+    space_id: str | None = Field(default=None, max_length=64)
 
 
 class ProfileOut(AccountOut):
@@ -77,6 +80,9 @@ class PostOut(BaseModel):
     created_at: datetime
     author: AccountOut
     place: PlaceOut | None = None
+    # The space it shares, as `GET /spaces/{id}` gives it; null when it shares none, or the
+    # space may no longer be shown (taken down, its host suspended or gone).
+    space: SpaceOut | None = None
 
 
 class NotificationOut(BaseModel):
@@ -108,6 +114,8 @@ class HeldPostOut(BaseModel):
     created_at: datetime
     publish_at: datetime
     rule: str
+    # The space it will share once published.
+    space_id: str | None = None
 
     @classmethod
     def of(cls, held: HeldPost) -> HeldPostOut:
