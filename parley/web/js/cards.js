@@ -1,5 +1,6 @@
-// A space as a card in a list (home, a host's profile): live with its stage and "Join",
-// scheduled with "Go live" for its host and a reminder for everyone else, ended with its replay.
+// A space as a card in a list (home, a host's profile) or under a post that shares it: live with
+// its stage and "Join", scheduled with "Go live" for its host and a reminder for everyone else,
+// ended with its replay, or cancelled.
 import { post, q } from "./api.js";
 import { textNodes } from "./posts.js";
 import { reminderControls } from "./reminder.js";
@@ -9,8 +10,27 @@ function hostName(space) {
   return space.host.display_name || space.host.handle || "someone";
 }
 
-export function liveCard(space, app) {
-  const titleId = `space-${space.id}-title`;
+// One space may be on a page several times (live now, and shared by posts): each card its own id.
+let cards = 0;
+function titleIdOf(space) {
+  cards += 1;
+  return `space-${space.id}-title-${cards}`;
+}
+
+// As a list item (home, a profile, search) or on its own (under a post).
+export const liveCard = (space, app) => h("li", {}, liveArticle(space, app));
+export const scheduledCard = (space, app) => h("li", {}, scheduledArticle(space, app));
+export const endedCard = (space) => h("li", {}, endedArticle(space));
+
+export function spaceCard(space, app) {
+  if (space.state === "live") return liveArticle(space, app);
+  if (space.state === "scheduled") return scheduledArticle(space, app);
+  if (space.state === "ended") return endedArticle(space);
+  return cancelledArticle(space);
+}
+
+function liveArticle(space, app) {
+  const titleId = titleIdOf(space);
   const stage = space.stage || [];
   const join = h("button", { type: "button", class: "primary", "aria-describedby": titleId }, "Join");
   join.addEventListener("click", () => {
@@ -26,27 +46,23 @@ export function liveCard(space, app) {
     });
   });
   return h(
-    "li",
-    {},
+    "article",
+    { class: "space-card live", "aria-labelledby": titleId },
+    h("div", { class: "card-top" }, h("span", { class: "badge live" }, "Live"), space.recording ? h("span", { class: "badge" }, "Recording") : null),
+    h("h3", { id: titleId }, h("a", { href: `#/spaces/${space.id}` }, space.title)),
+    h("p", { class: "host" }, "Hosted by ", space.host.handle ? h("a", { href: `#/u/${space.host.handle}` }, hostName(space)) : hostName(space)),
+    space.topics?.length ? h("ul", { class: "topics", "aria-label": "Topics" }, space.topics.map((t) => h("li", {}, t))) : null,
     h(
-      "article",
-      { class: "space-card live", "aria-labelledby": titleId },
-      h("div", { class: "card-top" }, h("span", { class: "badge live" }, "Live"), space.recording ? h("span", { class: "badge" }, "Recording") : null),
-      h("h3", { id: titleId }, h("a", { href: `#/spaces/${space.id}` }, space.title)),
-      h("p", { class: "host" }, "Hosted by ", space.host.handle ? h("a", { href: `#/u/${space.host.handle}` }, hostName(space)) : hostName(space)),
-      space.topics?.length ? h("ul", { class: "topics", "aria-label": "Topics" }, space.topics.map((t) => h("li", {}, t))) : null,
+      "div",
+      { class: "card-bottom" },
       h(
-        "div",
-        { class: "card-bottom" },
-        h(
-          "ul",
-          { class: "faces", "aria-label": `On stage: ${stage.map((p) => p.handle).join(", ") || "nobody yet"}` },
-          stage.slice(0, 5).map((p) => h("li", { title: `@${p.handle}` }, avatar(p.handle, { size: "sm" }))),
-          stage.length > 5 ? h("li", { class: "more", "aria-hidden": "true" }, `+${stage.length - 5}`) : null,
-        ),
-        h("p", { class: "count" }, plural(space.listener_count, "listener")),
-        join,
+        "ul",
+        { class: "faces", "aria-label": `On stage: ${stage.map((p) => p.handle).join(", ") || "nobody yet"}` },
+        stage.slice(0, 5).map((p) => h("li", { title: `@${p.handle}` }, avatar(p.handle, { size: "sm" }))),
+        stage.length > 5 ? h("li", { class: "more", "aria-hidden": "true" }, `+${stage.length - 5}`) : null,
       ),
+      h("p", { class: "count" }, plural(space.listener_count, "listener")),
+      join,
     ),
   );
 }
@@ -65,38 +81,41 @@ function scheduledAction(space, app, titleId) {
   return { button, badge: null };
 }
 
-export function scheduledCard(space, app) {
-  const titleId = `space-${space.id}-title`;
+function scheduledArticle(space, app) {
+  const titleId = titleIdOf(space);
   const { button, badge } = scheduledAction(space, app, titleId);
   return h(
-    "li",
-    {},
-    h(
-      "article",
-      { class: "space-card scheduled", "aria-labelledby": titleId },
-      h("div", { class: "card-top" }, h("span", { class: "badge" }, when(space.scheduled_start)), badge),
-      h("h3", { id: titleId }, textNodes(space.title_parts, space.title)),
-      h("p", { class: "host" }, "Hosted by ", space.host.handle ? h("a", { href: `#/u/${space.host.handle}` }, hostName(space)) : hostName(space)),
-      space.description ? h("p", { class: "description" }, textNodes(space.description_parts, space.description)) : null,
-      h("div", { class: "card-bottom" }, button),
-    ),
+    "article",
+    { class: "space-card scheduled", "aria-labelledby": titleId },
+    h("div", { class: "card-top" }, h("span", { class: "badge" }, when(space.scheduled_start)), badge),
+    h("h3", { id: titleId }, textNodes(space.title_parts, space.title)),
+    h("p", { class: "host" }, "Hosted by ", space.host.handle ? h("a", { href: `#/u/${space.host.handle}` }, hostName(space)) : hostName(space)),
+    space.description ? h("p", { class: "description" }, textNodes(space.description_parts, space.description)) : null,
+    h("div", { class: "card-bottom" }, button),
   );
 }
 
 // A space that is over, as a host's profile lists it: when, and its recording when it has one.
-export function endedCard(space) {
-  const titleId = `space-${space.id}-title`;
+function endedArticle(space) {
+  const titleId = titleIdOf(space);
   const replay = space.recording ? h("a", { href: `#/spaces/${space.id}/replay`, class: "button secondary small", "aria-describedby": titleId }, "Listen to the recording") : null;
   return h(
-    "li",
-    {},
-    h(
-      "article",
-      { class: "space-card ended", "aria-labelledby": titleId },
-      h("div", { class: "card-top" }, h("span", { class: "badge" }, `Ended ${ago(space.ended_at)}`)),
-      h("h3", { id: titleId }, textNodes(space.title_parts, space.title)),
-      space.description ? h("p", { class: "description" }, textNodes(space.description_parts, space.description)) : null,
-      replay ? h("div", { class: "card-bottom" }, replay) : null,
-    ),
+    "article",
+    { class: "space-card ended", "aria-labelledby": titleId },
+    h("div", { class: "card-top" }, h("span", { class: "badge" }, `Ended ${ago(space.ended_at)}`)),
+    h("h3", { id: titleId }, textNodes(space.title_parts, space.title)),
+    space.description ? h("p", { class: "description" }, textNodes(space.description_parts, space.description)) : null,
+    replay ? h("div", { class: "card-bottom" }, replay) : null,
+  );
+}
+
+function cancelledArticle(space) {
+  const titleId = titleIdOf(space);
+  return h(
+    "article",
+    { class: "space-card ended", "aria-labelledby": titleId },
+    h("div", { class: "card-top" }, h("span", { class: "badge" }, "Cancelled")),
+    h("h3", { id: titleId }, textNodes(space.title_parts, space.title)),
+    h("p", { class: "host" }, "Hosted by ", hostName(space)),
   );
 }

@@ -2,15 +2,16 @@
 // "Remind me" (reminder.js), posts from people you follow, and finding people and spaces (search.js).
 import { get } from "./api.js";
 import { automatedLabel, placeLine } from "./automated.js";
-import { liveCard, scheduledCard } from "./cards.js";
+import { liveCard, scheduledCard, spaceCard } from "./cards.js";
 import { searchSection } from "./search.js";
 import { renderPostText } from "./posts.js";
 import { ago, avatar, h } from "./ui.js";
 
 const REFRESH_MS = 10000;
 
-// A post as a list item; `actions` (the author's own controls) go under it.
-export function postItem(p, actions = null) {
+// A post as a list item, with the space it shares as a card; `actions` (the author's own
+// controls) go under it.
+export function postItem(p, app, actions = null) {
   return h(
     "li",
     {},
@@ -20,6 +21,7 @@ export function postItem(p, actions = null) {
       h("header", {}, avatar(p.author.display_name || p.author.handle, { size: "sm" }), h("a", { href: `#/u/${p.author.handle}`, class: "who" }, p.author.display_name, " ", h("span", { class: "handle" }, `@${p.author.handle}`)), automatedLabel(p.author.automated), h("time", { datetime: p.created_at }, ago(p.created_at))),
       renderPostText(p),
       placeLine(p.place),
+      p.space ? h("div", { class: "post-space" }, spaceCard(p.space, app)) : null,
       actions,
     ),
   );
@@ -60,7 +62,7 @@ export async function render(main, _params, app) {
   await load().catch((error) => liveList.replaceChildren(h("li", { class: "error" }, error.message)));
   if (session) {
     get("/timeline?limit=20")
-      .then((posts) => timeline.replaceChildren(...(posts.length ? posts.map((p) => postItem(p)) : [h("li", { class: "empty" }, "Follow people to see their posts here.")])))
+      .then((posts) => timeline.replaceChildren(...(posts.length ? posts.map((p) => postItem(p, app)) : [h("li", { class: "empty" }, "Follow people to see their posts here.")])))
       .catch(() => timeline.replaceChildren(h("li", { class: "empty" }, "Posts could not be loaded.")));
   }
   // Keep the lists fresh, but never pull a card out from under keyboard focus.

@@ -142,7 +142,7 @@ function reportForm(profile) {
 
 async function loadPosts(page) {
   const list = await get(`/accounts/${q(page.profile.handle)}/posts?limit=50`);
-  const item = (p) => postItem(p, page.isMe ? deleteControl(page, p) : null);
+  const item = (p) => postItem(p, page.app, page.isMe ? deleteControl(page, p) : null);
   page.posts.replaceChildren(...(list.length ? list.map(item) : [h("li", { class: "empty" }, "No posts yet.")]));
 }
 

@@ -6,6 +6,7 @@ import { announce, errorBox, h, onSubmit } from "../ui.js";
 import { buildCaptions } from "./captions.js";
 import { hostLink } from "./common.js";
 import { resumeSound } from "./lock-screen.js";
+import { sharePostForm } from "../share-post.js";
 import { buildPins } from "./pins.js";
 
 function elements(room) {
@@ -56,6 +57,7 @@ function head(room, v) {
     v.description,
     v.topics,
     v.editTitle,
+    sharePostForm(() => room.space),
     v.hostAway,
     v.soundButton,
     v.dataSaverRow,
