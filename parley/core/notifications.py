@@ -17,6 +17,9 @@ class NotificationKind(StrEnum):
     UNSUSPENDED = "unsuspended"
     APPEAL_DECIDED = "appeal_decided"
     POST_REMOVED = "post_removed"  # by a moderator: its notice says why, and how to appeal
+    # A scheduled space one asked to be reminded of, moved to another time, or called off.
+    SPACE_RESCHEDULED = "space_rescheduled"
+    SPACE_CANCELLED = "space_cancelled"
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from parley.config import Settings
 from parley.core.errors import NotFound
 from parley.core.notifications import NotificationKind
-from parley.core.spaces.events import Event, EventType
+from parley.core.spaces.events import Event, EventType, SpaceUpdated
 from parley.core.spaces.model import Limits, SpaceState
 from parley.services.accounts import Caller
 from parley.services.common import Clock
 from parley.services.publisher import EventPublisher
-from parley.store.accounts import SocialStore
+from parley.store.accounts import AccountStore, SocialStore
 from parley.store.db import Database
 from parley.store.notifications import NotificationStore
 from parley.store.spaces import SpaceStore
@@ -79,6 +79,10 @@ class SpaceDecisions:
         space = state.space
         if any(e.type is EventType.SPACE_STARTED for e in events):
             await self._notify_live(conn, state)
+        if any(e.type is EventType.SPACE_CANCELLED for e in events):
+            await self._notify_reminded(conn, state, NotificationKind.SPACE_CANCELLED)
+        if any(isinstance(e.data, SpaceUpdated) and e.data.scheduled_start for e in events):
+            await self._notify_reminded(conn, state, NotificationKind.SPACE_RESCHEDULED)
         # Keep the replay window; older cursors are answered with a snapshot. A recorded space
         # keeps all its events: its replay shows who spoke when, and the reactions.
         window = self.settings.event_replay_limit
@@ -98,3 +102,22 @@ class SpaceDecisions:
             {"space_id": space.id, "title": space.title, "host": host.handle if host else None},
             self.clock(),
         )
+
+    async def _notify_reminded(
+        self, conn: AsyncConnection, state: SpaceState, kind: NotificationKind
+    ) -> None:
+        """Those who asked to be reminded of a scheduled space hear that it moved (they keep
+        their reminder) or was called off: they planned on it. Not the host, who did it."""
+        space = state.space
+        reminded = set(await SpaceStore(conn).reminder_account_ids(space.id)) - {space.host_id}
+        if not reminded:
+            return
+        host = await AccountStore(conn).by_id(space.host_id)
+        details: dict[str, str | None] = {
+            "space_id": space.id,
+            "title": space.title,
+            "host": host.handle if host else None,
+        }
+        if kind is NotificationKind.SPACE_RESCHEDULED and space.scheduled_start is not None:
+            details["scheduled_start"] = space.scheduled_start.isoformat()
+        await NotificationStore(conn).add_many(sorted(reminded), kind, details, self.clock())

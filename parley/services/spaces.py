@@ -262,19 +262,23 @@ class SpaceService:
         title: str | None = None,
         description: str | None = None,
         topics: Sequence[str] | None = None,
+        scheduled_start: datetime | None = None,
     ) -> SpaceView:
-        """Change what is given, leave the rest."""
+        """Change what is given, leave the rest. A new start moves a scheduled space (those
+        with a reminder set are told: services.decisions)."""
+        now = self.clock()
         cleaned = SpaceUpdated(
             title=None if title is None else validation.clean_title(title),
             description=None if description is None else validation.clean_description(description),
             topics=None if topics is None else validation.clean_topics(list(topics)),
+            scheduled_start=(
+                None if scheduled_start is None else validation.check_schedule(scheduled_start, now)
+            ),
         )
         for text in (cleaned.title, cleaned.description):
             if text is not None:
                 await self.guard_links(text)
-        await self._act(
-            space_id, caller, lambda s: rules.edit(s, caller.account.id, self.clock(), cleaned)
-        )
+        await self._act(space_id, caller, lambda s: rules.edit(s, caller.account.id, now, cleaned))
         return await self.view(space_id, caller)
 
     async def remind(self, caller: Caller, space_id: str) -> None:

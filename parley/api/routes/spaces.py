@@ -118,7 +118,12 @@ async def show(space_id: str, node: NodeDep, caller: MaybeCallerDep) -> SpaceOut
 @actions.patch("/{space_id}", response_model=SpaceOut)
 async def edit(space_id: str, body: SpaceChange, caller: CallerDep, node: NodeDep) -> SpaceOut:
     edited = await node.spaces.edit(
-        caller, space_id, title=body.title, description=body.description, topics=body.topics
+        caller,
+        space_id,
+        title=body.title,
+        description=body.description,
+        topics=body.topics,
+        scheduled_start=body.scheduled_start,
     )
     return await _space_out(node, edited)
 

@@ -34,6 +34,8 @@ class SpaceChange(Body):
     title: Text | None = None
     description: Text | None = None
     topics: Annotated[list[Text], Field(max_length=20)] | None = None
+    # Moves a scheduled space (409 `space_not_scheduled` once it is live or over).
+    scheduled_start: datetime | None = None
 
 
 class Reaction(Body):

@@ -69,6 +69,8 @@ class SpaceUpdated:
     title: str | None = None
     description: str | None = None
     topics: tuple[str, ...] | None = None
+    # A scheduled space moved to another time (its reminders stay set).
+    scheduled_start: datetime | None = None
 
 
 @dataclass(frozen=True)

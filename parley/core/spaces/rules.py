@@ -182,19 +182,24 @@ def edit(
     now: datetime,
     changes: SpaceUpdated,
 ) -> list[Event]:
-    """Apply already-validated changes to title, description or topics (those not None)."""
+    """Apply already-validated changes to title, description, topics or, while the space is
+    scheduled, its start (those not None)."""
     space = state.space
     _authorize_until_over(state, Action.EDIT, actor_id)
+    if changes.scheduled_start is not None and space.state is not SpaceStatus.SCHEDULED:
+        raise Conflict("space_not_scheduled", "Only a scheduled space can be moved to another time")
     changed = SpaceUpdated(
         title=_changed(space.title, changes.title),
         description=_changed(space.description, changes.description),
         topics=_changed(space.topics, changes.topics),
+        scheduled_start=_changed(space.scheduled_start, changes.scheduled_start),
     )
     if changed == SpaceUpdated():
         return []
     space.title = _or(changed.title, space.title)
     space.description = _or(changed.description, space.description)
     space.topics = _or(changed.topics, space.topics)
+    space.scheduled_start = _or(changed.scheduled_start, space.scheduled_start)
     return _announce(state, now, changed)
 
 
