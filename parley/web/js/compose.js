@@ -2,7 +2,8 @@
 import { post } from "./api.js";
 import { announce, errorBox, field, h } from "./ui.js";
 
-function localInputValue(date) {
+// A date as a datetime-local input shows it: local time, to the minute.
+export function localInputValue(date) {
   const pad = (n) => String(n).padStart(2, "0");
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
 }

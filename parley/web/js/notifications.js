@@ -12,11 +12,18 @@ const EMPTY = "Nothing yet. When someone you follow goes live, or a space you as
 // Each kind's {icon, text, detail}; rows are stored JSON, so any field may be missing.
 const KINDS = {
   space_live(data) {
-    const title = data.title ? `“${data.title}”` : "A space";
-    const link = data.space_id ? h("a", { href: `#/spaces/${encodeURIComponent(data.space_id)}` }, title) : title;
+    const link = spaceLink(data);
     // Older rows carry no host.
     if (!data.host) return { icon: parleyIcon(), text: [link, " went live"] };
     return { icon: avatar(data.host, { size: "sm" }), text: [`@${data.host}'s space `, link, " went live"] };
+  },
+  space_rescheduled(data) {
+    const title = spaceLink(data);
+    const at = data.scheduled_start ? when(data.scheduled_start) : "another time";
+    return { icon: hostIcon(data), text: [title, ` moved to ${at}`], detail: "Your reminder is still set." };
+  },
+  space_cancelled(data) {
+    return { icon: hostIcon(data), text: [data.title ? `“${data.title}”` : "A space", " was cancelled"] };
   },
   // The why, and the appeal, are on the Notices screen: the notification says only what and where.
   post_removed(data) {
@@ -37,6 +44,16 @@ const KINDS = {
     return { icon: parleyIcon(), text: decided[data.decision] || "Your appeal was decided.", detail: data.reason };
   },
 };
+
+// A space a notification names, as a link to its page.
+function spaceLink(data) {
+  const title = data.title ? `“${data.title}”` : "A space";
+  return data.space_id ? h("a", { href: `#/spaces/${encodeURIComponent(data.space_id)}` }, title) : title;
+}
+
+function hostIcon(data) {
+  return data.host ? avatar(data.host, { size: "sm" }) : parleyIcon();
+}
 
 // Kinds this client does not know yet (a newer server) get a plain line rather than nothing.
 function unknownKind() {
