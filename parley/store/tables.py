@@ -116,6 +116,8 @@ spaces = Table(
     Column("speak_policy", String(16), nullable=False),
     Column("seq", Integer, nullable=False),
     Column("listener_count", Integer, nullable=False),
+    Column("tuned_in", Integer, nullable=False, server_default="0"),
+    Column("peak_listeners", Integer, nullable=False, server_default="0"),
     Column("host_absent_since", UTCDateTime, nullable=True),
     Column("end_reason", String(32), nullable=True),
     Column("pinned", JSON, nullable=False, server_default="[]"),

@@ -1,7 +1,7 @@
 """A space shared in a post, in real Chromium: the host posts about a live space from its room and
 about a scheduled one from its page; a follower finds both under the posts on the home page as
 cards, joins the live one from its card and sets a reminder on the other; once the live space
-ends, its card says so. Leaves docs/screenshots/post-space.png.
+ends, its card and its room say so, with how many tuned in. Leaves docs/screenshots/post-space.png.
 """
 
 from __future__ import annotations
@@ -79,10 +79,14 @@ async def test_a_follower_joins_and_is_reminded_from_spaces_shared_in_posts(
         await expect(audience_member(host, "fan")).to_be_visible()
         await button(page, "Leave").click()
 
-        # Ended: the card says so, and offers no Join.
+        # Ended: the card says so, with who tuned in, and offers no Join; so does the room.
         await hana.call("POST", f"/spaces/{live}/end", 200)
+        audience = "2 people tuned in · at most 1 listener at once"
+        await expect(host.get_by_role("heading", name="This space has ended")).to_be_visible()
+        await expect(host.get_by_text(audience)).to_be_visible()
         await page.reload()
         await expect(garden).to_contain_text("Ended")
+        await expect(garden).to_contain_text(audience)
         await expect(button(garden, "Join")).to_have_count(0)
     for person in (hana, fan):
         await person.close()

@@ -109,6 +109,10 @@ class SpaceOut(BaseModel):
     speakers: list[ParticipantOut]
     stage: list[ParticipantOut]
     listener_count: int
+    # Everyone who was ever in the space, each account once, host included; the most listeners
+    # at once (0 for spaces older than this count).
+    tuned_in: int
+    peak_listeners: int
     recording: bool
     speak_policy: Literal["everyone", "followed", "invited"]
     scheduled_start: datetime | None

@@ -82,6 +82,10 @@ class Space:
     # Sequence number of the last event: the next one gets seq + 1.
     seq: int = 0
     listener_count: int = 0
+    # Everyone who was ever in it, each account once (the host included), and the most
+    # listeners it had at once: what a space that is over can still say about its audience.
+    tuned_in: int = 0
+    peak_listeners: int = 0
     host_absent_since: datetime | None = None
     # Why it ended or was cancelled, as its last event says (moderation's reasons take it down).
     end_reason: str | None = None

@@ -31,7 +31,7 @@ from parley.core.spaces.events import (
     SpaceStarted,
     SpaceUpdated,
 )
-from parley.core.spaces.model import Participant, Role, SpaceState, SpaceStatus
+from parley.core.spaces.model import Participant, Role, Space, SpaceState, SpaceStatus
 from parley.core.spaces.permissions import Action, authorize
 
 T = TypeVar("T")
@@ -78,13 +78,18 @@ def _set_role(state: SpaceState, p: Participant, role: Role, now: datetime) -> N
     if p.present and p.role is Role.LISTENER and role is not Role.LISTENER:
         state.space.listener_count -= 1
     if p.present and p.role is not Role.LISTENER and role is Role.LISTENER:
-        state.space.listener_count += 1
+        _one_more_listener(state.space)
     if role is Role.LISTENER or not p.role.on_stage:
         p.muted = True  # everyone enters the stage muted, and leaves it muted
     p.role = role
     p.role_since = now
     p.hand_raised = False
     p.invited = False
+
+
+def _one_more_listener(space: Space) -> None:
+    space.listener_count += 1
+    space.peak_listeners = max(space.peak_listeners, space.listener_count)
 
 
 def _move(log: EventLog, state: SpaceState, p: Participant, role: Role, now: datetime) -> None:
@@ -123,6 +128,7 @@ def start(state: SpaceState, actor_id: str, handle: str, now: datetime) -> list[
     space.started_at = now
     host = Participant(actor_id, handle, Role.HOST, joined_at=now, role_since=now)
     state.participants[actor_id] = host
+    space.tuned_in += 1
     log.emit(SpaceStarted(host_id=actor_id, started_at=now))
     log.emit(ParticipantJoined(actor_id, handle, role=Role.HOST, muted=True, listener_count=0))
     return _done(state, log)
@@ -272,9 +278,11 @@ def join(
         space.host_absent_since = None
         log.emit(HostReturned(p.account_id, p.handle))
     else:
+        if p is None:  # the first time in this space: one more who tuned in
+            space.tuned_in += 1
         p = Participant(account_id, handle, Role.LISTENER, joined_at=now, role_since=now)
         state.participants[account_id] = p
-        space.listener_count += 1
+        _one_more_listener(space)
     log.emit(
         ParticipantJoined(
             p.account_id,

@@ -6,6 +6,14 @@ import { textNodes } from "./posts.js";
 import { reminderControls } from "./reminder.js";
 import { ago, avatar, busy, h, plural, when } from "./ui.js";
 
+// What a space that is over says of its audience ("12 people tuned in · at most 9 listeners at
+// once"); nothing for a space nobody was counted in.
+export function audienceLine(space) {
+  if (!space.tuned_in) return null;
+  const peak = space.peak_listeners > 0 ? ` · at most ${plural(space.peak_listeners, "listener")} at once` : "";
+  return h("p", { class: "count audience-line" }, `${plural(space.tuned_in, "person", "people")} tuned in${peak}`);
+}
+
 function hostName(space) {
   return space.host.display_name || space.host.handle || "someone";
 }
@@ -105,6 +113,7 @@ function endedArticle(space) {
     h("div", { class: "card-top" }, h("span", { class: "badge" }, `Ended ${ago(space.ended_at)}`)),
     h("h3", { id: titleId }, textNodes(space.title_parts, space.title)),
     space.description ? h("p", { class: "description" }, textNodes(space.description_parts, space.description)) : null,
+    audienceLine(space),
     replay ? h("div", { class: "card-bottom" }, replay) : null,
   );
 }

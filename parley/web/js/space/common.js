@@ -1,5 +1,7 @@
 // Pieces the space screens share: notices, the host's link, buttons that act on the server.
+import { get, q } from "../api.js";
 import { automatedLabel } from "../automated.js";
+import { audienceLine } from "../cards.js";
 import { announce, avatar, busy, h } from "../ui.js";
 
 export const STAGE = new Set(["host", "cohost", "speaker"]);
@@ -16,11 +18,17 @@ export function notice(title, text, ...more) {
   return h("section", { class: "page narrow" }, h("div", { class: "card center" }, h("h1", { tabindex: "-1" }, title), h("p", { class: "lede" }, text), ...more, h("p", {}, h("a", { href: "#/", class: "button secondary" }, "Back to home"))));
 }
 
+// `space` may be the room's copy, whose counts stopped with the events: the audience is read anew.
 export function renderOver(main, space) {
+  const audience = h("p", { hidden: true });
+  get(`/spaces/${q(space.id)}`)
+    .then((fresh) => audience.replaceWith(audienceLine(fresh) || audience))
+    .catch(() => {}); // the notice without it
   main.replaceChildren(
     notice(
-      "This space has ended",
-      `“${space.title}”, hosted by ${space.host.display_name || space.host.handle || "someone"}, is over.`,
+      space.state === "cancelled" ? "This space was cancelled" : "This space has ended",
+      `“${space.title}”, hosted by ${space.host.display_name || space.host.handle || "someone"}, ${space.state === "cancelled" ? "will not take place" : "is over"}.`,
+      audience,
       space.recording && space.state === "ended" ? h("p", {}, h("a", { href: `#/spaces/${space.id}/replay`, class: "button primary" }, "Listen to the recording")) : null,
     ),
   );
