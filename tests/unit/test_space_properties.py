@@ -149,6 +149,7 @@ class SpaceMachine(RuleBasedStateMachine):
 
     def new_space(self, limits: Limits, policy: SpeakPolicy) -> SpaceState:
         self.spaces += 1
+        self.peak_seen = 0  # the most listeners after any action in this space
         space = Space(
             id=f"space-{self.spaces}",
             host_id=FIRST_HOST,
@@ -178,6 +179,7 @@ class SpaceMachine(RuleBasedStateMachine):
         for event in events:
             self.client.apply(event)
         self.log.extend(events)
+        self.peak_seen = max(self.peak_seen, self.state.space.listener_count)
         return events
 
     def live(self) -> bool:
@@ -405,6 +407,14 @@ class SpaceMachine(RuleBasedStateMachine):
         assert self.state.space.listener_count == len(audience)
         if not self.live():
             assert not any(p.present for p in self.state.participants.values())
+
+    @invariant()
+    def tuned_in_counts_each_account_once_and_the_peak_is_the_most_listeners(self) -> None:
+        space = self.state.space
+        # Every account with a record was in the space at least once, and is counted once.
+        assert space.tuned_in == len(self.state.participants)
+        # The most listeners after any one action: none raises the count and lowers it again.
+        assert space.peak_listeners == self.peak_seen
 
     @invariant()
     def hands_mics_and_invitations_make_sense(self) -> None:

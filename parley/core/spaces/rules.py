@@ -31,7 +31,7 @@ from parley.core.spaces.events import (
     SpaceStarted,
     SpaceUpdated,
 )
-from parley.core.spaces.model import Participant, Role, Space, SpaceState, SpaceStatus
+from parley.core.spaces.model import Participant, Role, SpaceState, SpaceStatus
 from parley.core.spaces.permissions import Action, authorize
 
 T = TypeVar("T")
@@ -44,7 +44,12 @@ def _log(state: SpaceState, now: datetime) -> EventLog:
 
 
 def _done(state: SpaceState, log: EventLog) -> list[Event]:
-    state.space.seq = log.seq
+    """Every decision that changes the space ends here. The peak is taken here, not as the
+    count moves: a stage member removed passes through the audience on the way out, and that
+    instant was no listener more."""
+    space = state.space
+    space.seq = log.seq
+    space.peak_listeners = max(space.peak_listeners, space.listener_count)
     return log.events
 
 
@@ -78,18 +83,13 @@ def _set_role(state: SpaceState, p: Participant, role: Role, now: datetime) -> N
     if p.present and p.role is Role.LISTENER and role is not Role.LISTENER:
         state.space.listener_count -= 1
     if p.present and p.role is not Role.LISTENER and role is Role.LISTENER:
-        _one_more_listener(state.space)
+        state.space.listener_count += 1
     if role is Role.LISTENER or not p.role.on_stage:
         p.muted = True  # everyone enters the stage muted, and leaves it muted
     p.role = role
     p.role_since = now
     p.hand_raised = False
     p.invited = False
-
-
-def _one_more_listener(space: Space) -> None:
-    space.listener_count += 1
-    space.peak_listeners = max(space.peak_listeners, space.listener_count)
 
 
 def _move(log: EventLog, state: SpaceState, p: Participant, role: Role, now: datetime) -> None:
@@ -282,7 +282,7 @@ def join(
             space.tuned_in += 1
         p = Participant(account_id, handle, Role.LISTENER, joined_at=now, role_since=now)
         state.participants[account_id] = p
-        _one_more_listener(space)
+        space.listener_count += 1
     log.emit(
         ParticipantJoined(
             p.account_id,
