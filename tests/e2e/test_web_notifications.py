@@ -89,8 +89,11 @@ async def test_going_live_is_told_in_the_nav_and_listed(
     await expect(first).not_to_contain_text("Unread")
     await expect(bell(lou)).to_have_accessible_name("Notifications")
 
-    # With a short poll, Omar starting his space shows up without Lou doing anything.
+    # With a short poll, Omar starting his space shows up without Lou doing anything (Lou is on
+    # the profile: an open Notifications screen would take it in at once, below).
     await lou.context.add_init_script("window.parleyNotificationPollMs = 300")
+    async with lou.expect_response(re.compile(r"/me/notifications/unread$")):
+        await lou.get_by_role("link", name="@lou (your profile)").click()
     assert await reload_counting(lou) == 0
     # A poll answered after the reload's: the count the page knows is 0, whichever of the two
     # questions it kept (the later one wins), so what comes next is new.
@@ -113,6 +116,19 @@ async def test_going_live_is_told_in_the_nav_and_listed(
     await lou.mouse.move(640, 700)  # off the nav, which moved under it when the count went
     await shoot(lou, "notifications")
 
+    # While the screen is open, what comes next is added on top by the poll, without a reload,
+    # the rows already there left as they were, and marked read at once.
+    rows = await notifications(lou).count()
+    await hana.call("POST", "/spaces", 201, json={"title": "Second set"})
+    await expect(notifications(lou)).to_have_count(rows + 1)
+    await expect(notifications(lou).first).to_contain_text(
+        "Unread: @hana's space “Second set” went live"
+    )
+    await expect(bell(lou)).to_have_accessible_name("Notifications")
+    lou_api = await Person.sign_in(base, "lou")
+    assert (await lou_api.call("GET", "/me/notifications/unread", 200))["count"] == 0
+    await lou_api.close()
+
     # Its link opens the space.
     await lou.get_by_role("link", name="“Tuning forks at dawn”").click()
     await expect(lou.get_by_role("heading", level=1, name="Tuning forks at dawn")).to_be_visible()
@@ -129,6 +145,16 @@ KINDS: list[dict[str, Any]] = [
     {"id": 6, "kind": "unsuspended", "data": {"reason": "Served its time"}},
     {"id": 5, "kind": "space_live", "data": {"space_id": "s1", "title": "Old row"}},
     {"id": 4, "kind": "space_live", "data": {}},
+    {
+        "id": 3,
+        "kind": "space_rescheduled",
+        "data": {"space_id": "s2", "title": "Moved", "scheduled_start": "2026-12-09T18:00:00Z"},
+    },
+    {
+        "id": 2,
+        "kind": "space_cancelled",
+        "data": {"space_id": "s3", "title": "Off", "host": "hana"},
+    },
 ]
 
 
@@ -165,6 +191,8 @@ async def test_every_kind_is_drawn_and_the_newest_is_marked_seen(
             ("Your account's suspension was lifted.", "Served its time"),
             ("“Old row” went live", None),
             ("A space went live", None),
+            ("“Moved” moved to Dec 9, 2026, 6:00 PM", "Your reminder is still set."),
+            ("“Off” was cancelled", None),
         )
     ):
         await expect(items.nth(i).locator(".what")).to_have_text(text)

@@ -39,11 +39,18 @@ function bellIcon() {
   return icon;
 }
 
+// Fired on window when a poll finds more unread than before: the Notifications screen, if open,
+// draws the new ones at once.
+export const NEW_NOTIFICATIONS = "parley:new-notifications";
+
 function show(count, announceRise) {
   const rise = count - state.count;
   state.count = count;
   draw();
-  if (announceRise && rise > 0) announce(plural(rise, "new notification"));
+  if (announceRise && rise > 0) {
+    announce(plural(rise, "new notification"));
+    window.dispatchEvent(new CustomEvent(NEW_NOTIFICATIONS));
+  }
 }
 
 // What the app itself knows better than a poll in flight (everything was just marked seen).

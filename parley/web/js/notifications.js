@@ -1,9 +1,10 @@
-// Notifications: what the server told this account (a space went live, a post of theirs removed
-// by a moderator, a suspension lifted, an appeal decided), newest first. Opening the screen marks
-// them all read on every device, but this rendering keeps the unread ones marked, so that one
-// sees what was new.
+// Notifications: what the server told this account (a space went live, moved or called off, a
+// post of theirs removed by a moderator, a suspension lifted, an appeal decided), newest first.
+// Opening the screen marks them all read on every device, but this rendering keeps the unread
+// ones marked, so that one sees what was new. While it is open, what the nav's poll finds new is
+// added on top (the rows already shown stay, and so does the focus) and marked read too.
 import { get, post } from "./api.js";
-import { setUnread } from "./bell.js";
+import { NEW_NOTIFICATIONS, setUnread } from "./bell.js";
 import { ago, avatar, h, when } from "./ui.js";
 
 const LIMIT = 50;
@@ -93,8 +94,23 @@ export async function render(main) {
     return;
   }
   list.replaceChildren(...(notifications.length ? notifications.map(item) : [h("li", { class: "empty" }, EMPTY)]));
-  // Newest first: when the newest is read, all are, and there is nothing to mark.
-  const newest = notifications[0];
+  let shown = notifications[0]?.id ?? 0;
+  markSeen(notifications[0]);
+  const addNew = async () => {
+    const fresh = await get(`/me/notifications?limit=${LIMIT}`).catch(() => []);
+    const added = fresh.filter((n) => n.id > shown);
+    if (!added.length) return;
+    shown = added[0].id;
+    list.querySelector(".empty")?.remove();
+    list.prepend(...added.map(item));
+    markSeen(added[0]);
+  };
+  window.addEventListener(NEW_NOTIFICATIONS, addNew);
+  return () => window.removeEventListener(NEW_NOTIFICATIONS, addNew);
+}
+
+// Newest first: when the newest is read, all are, and there is nothing to mark.
+function markSeen(newest) {
   if (!newest?.unread) {
     setUnread(0);
     return;
