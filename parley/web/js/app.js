@@ -1,6 +1,8 @@
 // Parley's web client: a hash router (#/...) over plain ES modules, no build step.
 import { api, currentSession, saveSession, get } from "./api.js";
 import { bellLink, refreshUnread, syncBell } from "./bell.js";
+import { disclosure } from "./disclosure.js";
+import { isNarrow, onNarrowChange } from "./narrow.js";
 import { h, announce } from "./ui.js";
 
 // Each screen is a module exporting `render(main, params, app)`, which may return a cleanup
@@ -115,25 +117,35 @@ function renderNav() {
   const nav = document.getElementById("nav");
   const session = currentSession();
   const path = currentPath();
+  const narrow = isNarrow();
   const link = (href, text, extra = {}) =>
     h("a", { href: `#${href}`, "aria-current": path === href ? "page" : null, ...extra }, text);
+  const item = (content) => h("li", {}, content);
   if (!session) {
-    nav.replaceChildren(h("ul", { class: "nav" }, h("li", {}, link("/", "Home")), h("li", {}, link("/signin", "Sign in")), h("li", {}, link("/signup", "Create account", { class: "pill" }))));
+    // On a phone the brand is the way home: three links do not fit beside it.
+    nav.replaceChildren(h("ul", { class: "nav" }, narrow ? null : item(link("/", "Home")), item(link("/signin", "Sign in")), item(link("/signup", "Create account", { class: "pill" }))));
     return;
   }
   const me = session.account;
-  nav.replaceChildren(
-    h(
-      "ul",
-      { class: "nav" },
-      h("li", {}, link("/", "Home")),
-      h("li", {}, bellLink(path === "/notifications")),
-      session.admin ? h("li", {}, link("/admin", "Admin", { "aria-current": path.startsWith("/admin") ? "page" : null })) : null,
-      h("li", {}, link(`/u/${me.handle}`, [`@${me.handle}`, h("span", { class: "visually-hidden" }, " (your profile)")])),
-      h("li", {}, h("button", { type: "button", class: "primary small", onclick: () => app.go("/new") }, "Start a space")),
-      h("li", {}, h("button", { type: "button", class: "ghost small", onclick: signOut }, "Sign out")),
-    ),
-  );
+  const home = link("/", "Home");
+  const admin = session.admin ? link("/admin", "Admin", { "aria-current": path.startsWith("/admin") ? "page" : null }) : null;
+  const profile = link(`/u/${me.handle}`, [`@${me.handle}`, h("span", { class: "visually-hidden" }, " (your profile)")]);
+  const start = h("button", { type: "button", class: "primary small", onclick: () => app.go("/new") }, "Start a space");
+  const signOutButton = h("button", { type: "button", class: "ghost small", onclick: signOut }, "Sign out");
+  if (!narrow) {
+    nav.replaceChildren(h("ul", { class: "nav" }, item(home), item(bellLink(path === "/notifications")), admin && item(admin), item(profile), item(start), item(signOutButton)));
+    return;
+  }
+  // A phone's one row: the bell and Start a space, and the rest behind the menu.
+  const menu = h("ul", { class: "nav-menu" }, item(home), admin && item(admin), item(profile), item(signOutButton));
+  const toggle = disclosure({ id: "nav-menu", panel: menu, content: [menuIcon(), h("span", { class: "visually-hidden" }, "Menu")] });
+  nav.replaceChildren(h("ul", { class: "nav" }, item(bellLink(path === "/notifications")), item(start), item(toggle)));
+}
+
+function menuIcon() {
+  const icon = h("span", { class: "menu-icon", "aria-hidden": "true" });
+  icon.innerHTML = '<svg viewBox="0 0 24 24" width="20" height="20" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"><path d="M4 7h16M4 12h16M4 17h16"/></svg>';
+  return icon;
 }
 
 async function signOut() {
@@ -180,6 +192,7 @@ window.addEventListener("parley:session", () => {
   syncBell();
   renderNav();
 });
+onNarrowChange(renderNav);
 syncBell();
 route();
 showStatus();
