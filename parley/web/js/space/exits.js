@@ -16,6 +16,7 @@ const SIGNED_OUT_BECAUSE = {
 };
 
 export function shutdown(room) {
+  room.view?.release();
   room.feed?.close();
   room.audio?.close();
   room.feed = null;

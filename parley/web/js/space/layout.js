@@ -69,8 +69,22 @@ function panel(id, heading, ...content) {
   return h("section", { class: "panel", "aria-labelledby": id }, h("h2", { id }, heading), ...content);
 }
 
+// While the room is shown the page keeps space below its end for the fixed bar, whatever the
+// bar's height (its controls wrap on a narrow window), so the bar never covers the last of it.
+// Undone by `release`.
+function reserveBarSpace(bar) {
+  const root = document.documentElement;
+  const observer = new ResizeObserver(() => root.style.setProperty("--controls-height", `${bar.offsetHeight}px`));
+  observer.observe(bar);
+  return () => {
+    observer.disconnect();
+    root.style.removeProperty("--controls-height");
+  };
+}
+
 export function buildLayout(room) {
   const v = elements(room);
+  const bar = h("section", { class: "controls", "aria-label": "Your controls" }, v.controls);
   room.main.append(
     h(
       "div",
@@ -83,11 +97,12 @@ export function buildLayout(room) {
         h("section", { class: "panel stage-panel", "aria-labelledby": "stage-h" }, h("h2", { id: "stage-h" }, "On stage ", v.stageRec), v.stageList, buildCaptions(room)),
         h("div", { class: "side" }, v.pins.section, v.requestsSection, panel("audience-h", "Audience", v.audienceList), panel("activity-h", "Activity", v.activityLog)),
       ),
-      h("section", { class: "controls", "aria-label": "Your controls" }, v.controls),
+      bar,
       v.floats,
       v.player,
     ),
   );
+  v.release = reserveBarSpace(bar);
   return v;
 }
 
