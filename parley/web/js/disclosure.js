@@ -5,10 +5,9 @@
 // (the nav on every route) closes it with that.
 import { h } from "./ui.js";
 
-export function disclosure({ id, content, cls = "ghost small", panel }) {
+export function disclosure({ id, content, cls = "ghost small", panel, open = false }) {
   const toggle = h("button", { type: "button", class: `disclosure-toggle ${cls}`, "aria-expanded": "false", "aria-controls": id }, content);
   panel.id = id;
-  panel.hidden = true;
   const wrapper = h("div", { class: "disclosure" }, toggle, panel);
 
   const elsewhere = (event) => {
@@ -20,6 +19,7 @@ export function disclosure({ id, content, cls = "ghost small", panel }) {
     if (open) document.addEventListener("click", elsewhere);
     else document.removeEventListener("click", elsewhere);
   }
+  show(open);
   toggle.addEventListener("click", () => show(panel.hidden));
   wrapper.addEventListener("keydown", (event) => {
     if (event.key !== "Escape" || panel.hidden) return;

@@ -1,7 +1,9 @@
 // Your own controls: the mic, leaving the stage, asking to speak, reactions, leaving and ending;
 // and the invitation to speak when a host sends one. Each shows only if your role allows it.
 import { del, post, q } from "../api.js";
+import { disclosure } from "../disclosure.js";
 import { isStageRole } from "../media.js";
+import { isNarrow } from "../narrow.js";
 import { may } from "../permissions.js";
 import { announce, busy, h } from "../ui.js";
 import { act, button } from "./common.js";
@@ -62,18 +64,35 @@ export function drawControls(room) {
   const { controls } = room.view;
   const p = room.mine();
   const role = room.myRole();
-  const signature = [role, p?.muted, p?.hand_raised, p?.invited, room.space.recording].join("|");
+  const narrow = isNarrow();
+  const signature = [role, p?.muted, p?.hand_raised, p?.invited, room.space.recording, narrow].join("|");
   if (controls.dataset.sig === signature) return;
   controls.dataset.sig = signature;
   room.view.dataSaverRow.hidden = isStageRole(role);
   const focusKey = remember(room.main);
-  const parts = [...stageOrHand(room, p, role), ...reactions(room, role), h("span", { class: "spacer" })];
-  if (may(role, "leave")) parts.push(button("Leave", "leave", (b) => busy(b, () => leave(room)), "ghost"));
+  const [main, ...others] = stageOrHand(room, p, role);
+  const more = [...others, ...reactions(room, role)];
+  const leaving = may(role, "leave") ? button("Leave", "leave", (b) => busy(b, () => leave(room)), "ghost") : null;
+  const ending = [];
   if (may(role, "record")) {
     const on = room.space.recording;
-    parts.push(button(on ? "Stop recording" : "Record", "record", (b) => act(b, () => post(room.path(on ? "/recording/stop" : "/recording/start")), on ? "Recording stopped" : "Recording started"), "secondary"));
+    ending.push(button(on ? "Stop recording" : "Record", "record", (b) => act(b, () => post(room.path(on ? "/recording/stop" : "/recording/start")), on ? "Recording stopped" : "Recording started"), "secondary"));
   }
-  if (may(role, "end")) parts.push(button("End space", "end", (b) => busy(b, () => endSpace(room)), "danger"));
-  controls.replaceChildren(...parts);
+  if (may(role, "end")) ending.push(button("End space", "end", (b) => busy(b, () => endSpace(room)), "danger"));
+  if (narrow) {
+    // One row on a phone: the mic (or the hand) and Leave, the rest in a tray that opens above.
+    more.push(...ending);
+    const tray = more.length ? trayOf(more, focusKey) : null;
+    controls.replaceChildren(...[main, tray, leaving].filter(Boolean));
+  } else controls.replaceChildren(...[main, ...more, h("span", { class: "spacer" }), leaving, ...ending].filter(Boolean));
   restore(room.main, focusKey);
+}
+
+// Named for what it holds: a listener's tray has only the reactions. Redrawn while one of its
+// controls has the focus (Record became Stop recording), it stays open, so the focus stays there.
+function trayOf(items, focusKey) {
+  const onlyReactions = items.length === 1 && items[0].classList.contains("reactions");
+  const panel = h("div", { class: "tray" }, ...items);
+  const open = !!focusKey && !!panel.querySelector(`[data-key="${CSS.escape(focusKey.key)}"]`);
+  return disclosure({ id: "more-controls", panel, content: onlyReactions ? "React" : "More", cls: "ghost", open });
 }

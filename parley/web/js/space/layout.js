@@ -2,6 +2,7 @@
 // panels (requests, audience, activity), the invitation, your controls, and the audio player.
 // Returns the elements the other modules fill in.
 import { api } from "../api.js";
+import { onNarrowChange } from "../narrow.js";
 import { announce, errorBox, h, onSubmit } from "../ui.js";
 import { buildCaptions } from "./captions.js";
 import { hostLink } from "./common.js";
@@ -69,15 +70,17 @@ function panel(id, heading, ...content) {
   return h("section", { class: "panel", "aria-labelledby": id }, h("h2", { id }, heading), ...content);
 }
 
-// While the room is shown the page keeps space below its end for the fixed bar, whatever the
-// bar's height (its controls wrap on a narrow window), so the bar never covers the last of it.
-// Undone by `release`.
-function reserveBarSpace(bar) {
+// While the room is shown: the page keeps space below its end for the fixed bar, whatever the
+// bar's height (its controls wrap on a narrow window), so the bar never covers the last of it;
+// and the controls are redrawn when the window crosses the phone width. Undone by `release`.
+function watch(room, bar) {
   const root = document.documentElement;
   const observer = new ResizeObserver(() => root.style.setProperty("--controls-height", `${bar.offsetHeight}px`));
   observer.observe(bar);
+  const stop = onNarrowChange(() => room.draw());
   return () => {
     observer.disconnect();
+    stop();
     root.style.removeProperty("--controls-height");
   };
 }
@@ -102,7 +105,7 @@ export function buildLayout(room) {
       v.player,
     ),
   );
-  v.release = reserveBarSpace(bar);
+  v.release = watch(room, bar);
   return v;
 }
 
