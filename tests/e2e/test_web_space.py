@@ -29,8 +29,9 @@ ROOM_AUDIO = "parleyRoom.audio.connection.remoteStream"
 
 
 async def open_page(browser: Browser, base_url: str, path: str = "/", **options: Any) -> Page:
-    """A fresh context (its own storage: its own signed-in account) on the app, with the probe."""
-    context = await browser.new_context(viewport=VIEWPORT, base_url=base_url, **options)
+    """A fresh context (its own storage: its own signed-in account) on the app, with the probe;
+    `options` go to the context (a phone's viewport replaces the 1280x800 one)."""
+    context = await browser.new_context(**{"viewport": VIEWPORT, "base_url": base_url, **options})
     await context.add_init_script(path=PROBE)
     page = await context.new_page()
     page.on("pageerror", lambda error: print(f"[page error] {error}"))
@@ -126,7 +127,8 @@ async def until_media(page: Page, send: bool, previous: Any = None, timeout: flo
 
 
 async def shoot(page: Page, name: str) -> None:
-    """A 1280x800 screenshot for the README, without transient toasts."""
+    """A screenshot of the viewport (1280x800, or a phone's) for the README, without transient
+    toasts."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     # A constructed stylesheet (CSSOM): the page's CSP refuses an added <style> element.
     await page.evaluate(
