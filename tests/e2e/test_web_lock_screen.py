@@ -83,7 +83,8 @@ async def until_playing(page: Page, **expected: str) -> None:
     )
     await page.wait_for_function(
         f"() => {{ const m = navigator.mediaSession.metadata; return !!m && {checks}; }}",
-        timeout=10_000,
+        timeout=15_000,
+        polling=100,  # not on animation frames, which a page under load may get few of
     )
 
 
@@ -104,6 +105,7 @@ async def test_a_room_on_the_lock_screen_pauses_toggles_the_mic_and_hangs_up(
         await sign_in(page, "bob")
         await page.goto(f"{base}/#/spaces/{sid}")
         await button(page, "Join").click()
+        await expect(button(page, "Leave")).to_be_visible(timeout=15_000)  # in the room
         await until_playing(
             page, title="Morning show", artist="Hana Host", album="Parley · Live", state="playing"
         )

@@ -7,7 +7,7 @@ import { botsSection } from "./bots.js";
 import { postItem } from "./home.js";
 import { spacesSection } from "./profile-spaces.js";
 import { showText } from "./posts.js";
-import { announce, avatar, busy, errorBox, field, foldedForm, h, onClick, onSubmit } from "./ui.js";
+import { announce, avatar, busy, confirmInPlace, errorBox, field, foldedForm, h, onClick, onSubmit } from "./ui.js";
 
 const RULES = [
   ["spam", "Spam"],
@@ -148,29 +148,20 @@ async function loadPosts(page) {
 
 // Deleting one's own post asks once more in place: it is for good.
 function deleteControl(page, p) {
-  const box = errorBox();
-  const ask = h("button", { type: "button", class: "ghost small", "aria-label": `Delete post: ${p.text.slice(0, 40)}` }, "Delete");
-  const confirm = h("div", { class: "actions", hidden: true }, h("span", {}, "Delete this post for good?"));
-  const yes = h("button", { type: "button", class: "danger small" }, "Delete post");
-  const keep = h("button", { type: "button", class: "ghost small" }, "Keep");
-  confirm.append(yes, keep);
-  ask.addEventListener("click", () => {
-    ask.hidden = true;
-    confirm.hidden = false;
-    keep.focus();
+  return confirmInPlace({
+    label: "Delete",
+    labelAttrs: { "aria-label": `Delete post: ${p.text.slice(0, 40)}` },
+    question: "Delete this post for good?",
+    yes: "Delete post",
+    keep: "Keep",
+    cls: "post-actions",
+    work: async () => {
+      await del(`/posts/${q(p.id)}`);
+      announce("Post deleted");
+      await loadPosts(page);
+      page.posts.focus();
+    },
   });
-  keep.addEventListener("click", () => {
-    confirm.hidden = true;
-    ask.hidden = false;
-    ask.focus();
-  });
-  onClick(yes, box, async () => {
-    await del(`/posts/${q(p.id)}`);
-    announce("Post deleted");
-    await loadPosts(page);
-    page.posts.focus();
-  });
-  return h("div", { class: "post-actions" }, ask, confirm, box);
 }
 
 function composer(page) {

@@ -2,7 +2,7 @@
 // way everyone with a reminder set is told (a notification), so the page says so before it acts.
 import { api, post, q } from "./api.js";
 import { localInputValue } from "./compose.js";
-import { announce, errorBox, field, foldedForm, h, onClick, onSubmit } from "./ui.js";
+import { announce, confirmInPlace, field, foldedForm, h, onSubmit } from "./ui.js";
 
 export function scheduleTools(space, app) {
   return h("div", { class: "schedule-tools" }, changeTime(space, app), cancelSpace(space, app));
@@ -26,25 +26,16 @@ function changeTime(space, app) {
 }
 
 function cancelSpace(space, app) {
-  const box = errorBox();
-  const ask = h("button", { type: "button", class: "ghost small" }, "Cancel space");
-  const yes = h("button", { type: "button", class: "danger small" }, "Cancel it for everyone");
-  const keep = h("button", { type: "button", class: "ghost small" }, "Keep it");
-  const confirm = h("div", { class: "actions", hidden: true }, h("span", {}, "Call this space off? Everyone with a reminder is told."), yes, keep);
-  ask.addEventListener("click", () => {
-    ask.hidden = true;
-    confirm.hidden = false;
-    keep.focus();
+  return confirmInPlace({
+    label: "Cancel space",
+    question: "Call this space off? Everyone with a reminder is told.",
+    yes: "Cancel it for everyone",
+    keep: "Keep it",
+    cls: "cancel-space",
+    work: async () => {
+      await post(`/spaces/${q(space.id)}/end`);
+      announce("Space cancelled. People with a reminder were told.");
+      app.go("/");
+    },
   });
-  keep.addEventListener("click", () => {
-    confirm.hidden = true;
-    ask.hidden = false;
-    ask.focus();
-  });
-  onClick(yes, box, async () => {
-    await post(`/spaces/${q(space.id)}/end`);
-    announce("Space cancelled. People with a reminder were told.");
-    app.go("/");
-  });
-  return h("div", { class: "cancel-space" }, ask, confirm, box);
 }

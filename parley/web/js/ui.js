@@ -142,6 +142,26 @@ export function plural(n, one, many = `${one}s`) {
   return `${n} ${n === 1 ? one : many}`;
 }
 
+// What cannot be undone, asked once more in place: `label` shows `question` with `yes` (which
+// runs `work`, busy, its errors shown) and `keep` (which puts things back); the focus goes to
+// `keep`, the safe answer, and back to `label`. -> the element, of class `cls`.
+export function confirmInPlace({ label, question, yes, keep, work, cls, labelAttrs = {} }) {
+  const box = errorBox();
+  const ask = h("button", { type: "button", class: "ghost small", ...labelAttrs }, label);
+  const yesButton = h("button", { type: "button", class: "danger small" }, yes);
+  const keepButton = h("button", { type: "button", class: "ghost small" }, keep);
+  const confirm = h("div", { class: "actions", hidden: true }, h("span", {}, question), yesButton, keepButton);
+  const answer = (asking) => {
+    ask.hidden = asking;
+    confirm.hidden = !asking;
+    (asking ? keepButton : ask).focus();
+  };
+  ask.addEventListener("click", () => answer(true));
+  keepButton.addEventListener("click", () => answer(false));
+  onClick(yesButton, box, work);
+  return h("div", { class: cls }, ask, confirm, box);
+}
+
 // On submit, without reloading the page: `work()` runs busy on `button` (the form's first
 // button unless given), its errors shown in `box`.
 export function onSubmit(form, box, work, button = form.querySelector("button")) {
