@@ -80,9 +80,13 @@ async function route() {
   try {
     const module = await load();
     if (id !== renderId) return;
-    main.replaceChildren();
+    // Each render fills a screen of its own. One overtaken by a later route (a Join pressed
+    // while the page was already on its way elsewhere) goes on filling a screen no longer
+    // shown, never the new one beside it, and can tell: `screen.isConnected` is false.
+    const screen = h("div", { class: "screen" });
+    main.replaceChildren(screen);
     main.dataset.screen = name.toLowerCase().replace(/\s+/g, "-");
-    const result = await module.render(main, params, app);
+    const result = await module.render(screen, params, app);
     if (id !== renderId) {
       if (typeof result === "function") result();
       return;

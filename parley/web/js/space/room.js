@@ -64,6 +64,9 @@ async function join(room) {
 export async function enterRoom(main, initial, app) {
   const room = createRoom(main, initial, app);
   if (!(await join(room))) return () => {};
+  // Another screen took this one's place while we joined (the same space entered twice, from
+  // two clicks): that one has the room; this one opens nothing, so no second socket or audio.
+  if (!main.isConnected) return () => {};
   room.view = buildLayout(room);
   connect(room);
   followLockScreen(room);
