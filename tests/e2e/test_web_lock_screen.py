@@ -4,26 +4,22 @@ the Media Session API, in real Chromium.
 No operating system presses the buttons here: an init script keeps each action handler the page
 gives Chromium, and the test calls it as the lock screen would (with its details), then looks at
 what a person would notice: the room's sound off and the "Turn on sound" button, the mic as the
-server has it, having left the space, the replay moved ten seconds.
+server has it, having left the space. The replay's controls are tested in test_web_replay.py,
+on the recording made there once.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from playwright.async_api import Page, expect
 
 from tests.e2e.browser import LaunchBrowser
 from tests.e2e.test_web_a11y import sign_in
-from tests.e2e.test_web_hls import HLS_JS
-from tests.e2e.test_web_replay import record_two_tones
 from tests.e2e.test_web_space import button, open_page, stage_member
 from tests.support.clients import Person, bring_on_stage
-from tests.support.servers import ServerThread, serve, sqlite_url
+from tests.support.servers import ServerThread
 
 # Every handler the page sets, by action, as the device would call it (null removes it).
 SPY = """
@@ -35,13 +31,6 @@ MediaSession.prototype.setActionHandler = function (action, handler) {
   return setActionHandler.call(this, action, handler);
 };
 """
-
-
-@pytest.fixture
-def replay_server(tmp_path: Path) -> Iterator[ServerThread]:
-    """1 s segments, as test_web_replay records with."""
-    with serve(database_url=sqlite_url(tmp_path), hls_segment_seconds=1.0) as running:
-        yield running
 
 
 async def spied_page(launch: LaunchBrowser, base_url: str, path: str) -> Page:
@@ -150,42 +139,3 @@ async def test_a_room_on_the_lock_screen_pauses_toggles_the_mic_and_hangs_up(
         assert await offered(page) == set()
     for person in (hana, bob):
         await person.close()
-
-
-@pytest.mark.ffmpeg
-async def test_a_replay_on_the_lock_screen_skips_and_seeks(
-    replay_server: ServerThread, launch: LaunchBrowser
-) -> None:
-    if not HLS_JS.exists():
-        pytest.fail(f"hls.js is not vendored at {HLS_JS}: run `make setup`", pytrace=False)
-    async with asyncio.timeout(150):
-        sid, _ = await record_two_tones(replay_server)
-        page = await spied_page(launch, replay_server.base_url, f"/spaces/{sid}/replay")
-        await until_playing(
-            page, title="Two tones, recorded", artist="Hana Host", album="Parley · Replay"
-        )
-        assert {"play", "pause", "seekbackward", "seekforward", "seekto"} <= await offered(page)
-        audio = "parleyReplay.audio"
-
-        await press(page, "play")
-        await expect(button(page, "Pause")).to_be_visible()
-        await until_playing(page, state="playing")
-        await press(page, "pause")
-        await expect(button(page, "Play")).to_be_visible()
-        await until_playing(page, state="paused")
-
-        # Ten seconds ahead and back, as the lock screen's skip buttons do; a point on its bar.
-        # (The recording is at least 11 s long.)
-        await press(page, "seekto", seekTime=0.5)
-        await page.wait_for_function(f"() => Math.abs({audio}.currentTime - 0.5) < 0.2")
-        await press(page, "seekforward")
-        await page.wait_for_function(f"() => Math.abs({audio}.currentTime - 10.5) < 0.2")
-        position = page.get_by_label("Position", exact=True)
-        assert abs(float(await position.input_value()) - 10.5) < 0.2  # the page's slider follows
-        await press(page, "seekbackward", seekOffset=5)
-        await page.wait_for_function(f"() => Math.abs({audio}.currentTime - 5.5) < 0.2")
-
-        # Away from the replay, nothing is left on the lock screen.
-        await page.get_by_role("link", name="Home", exact=True).click()
-        await page.wait_for_function("() => navigator.mediaSession.metadata === null")
-        assert await offered(page) == set()

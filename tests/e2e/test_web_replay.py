@@ -22,7 +22,8 @@ from playwright.async_api import Page, expect
 from tests.e2e.browser import LaunchBrowser, analyse, heard, silent, until_levels
 from tests.e2e.test_web_a11y import Axe, axe_source, check_a11y, sign_in
 from tests.e2e.test_web_hls import HLS_JS
-from tests.e2e.test_web_space import SCREENSHOTS, open_page
+from tests.e2e.test_web_lock_screen import offered, press, spied_page, until_playing
+from tests.e2e.test_web_space import SCREENSHOTS, button, open_page
 from tests.integration.test_recordings import complete, recorded_segments, singer_voice
 from tests.integration.test_transcripts import say_now
 from tests.support.audio import MediaClient
@@ -247,3 +248,40 @@ async def test_a_moderator_reads_a_reported_space_around_the_report_and_searches
             "href", f"/#/spaces/{sid}/replay?t={lines[1]['start']:.1f}"
         )
         await check_a11y(page, axe_source, "admin: transcripts found")
+
+
+async def test_the_replay_is_on_the_lock_screen_to_skip_and_seek(
+    words_server: ServerThread, words: str, launch: LaunchBrowser
+) -> None:
+    """The device's media controls (test_web_lock_screen.py presses them as the device would):
+    the replay's title and host, play and pause, 10 s ahead and back, a point on the bar."""
+    async with asyncio.timeout(60):
+        page = await spied_page(launch, words_server.base_url, f"/spaces/{words}/replay")
+        await until_playing(
+            page, title="Words, recorded", artist="Hana Host", album="Parley · Replay"
+        )
+        assert {"play", "pause", "seekbackward", "seekforward", "seekto"} <= await offered(page)
+        audio = "parleyReplay.audio"
+
+        await press(page, "play")
+        await expect(button(page, "Pause")).to_be_visible()
+        await until_playing(page, state="playing")
+        await press(page, "pause")
+        await expect(button(page, "Play")).to_be_visible()
+        await until_playing(page, state="paused")
+
+        # Ten seconds ahead and back, as the lock screen's skip buttons do; a point on its bar.
+        # (The recording is at least 11 s long.)
+        await press(page, "seekto", seekTime=0.5)
+        await page.wait_for_function(f"() => Math.abs({audio}.currentTime - 0.5) < 0.2")
+        await press(page, "seekforward")
+        await page.wait_for_function(f"() => Math.abs({audio}.currentTime - 10.5) < 0.2")
+        position = page.get_by_label("Position", exact=True)
+        assert abs(float(await position.input_value()) - 10.5) < 0.2  # the page's slider follows
+        await press(page, "seekbackward", seekOffset=5)
+        await page.wait_for_function(f"() => Math.abs({audio}.currentTime - 5.5) < 0.2")
+
+        # Away from the replay, nothing is left on the lock screen.
+        await page.get_by_role("link", name="Home", exact=True).click()
+        await page.wait_for_function("() => navigator.mediaSession.metadata === null")
+        assert await offered(page) == set()

@@ -33,20 +33,20 @@ async def test_a_join_overtaken_by_the_same_route_gives_one_room(
         card = page.get_by_role("article", name="Morning show")
         await expect(card).to_be_visible()
 
-        # Bob presses Join on the card (its join takes 1 s), and meanwhile the page goes to the
-        # space another way; reading the space takes 1.5 s. So the space screen learns that Bob
+        # Bob presses Join on the card (its join takes 0.5 s), and meanwhile the page goes to the
+        # space another way; reading the space takes 0.8 s. So the space screen learns that Bob
         # has joined (and enters the room) while the card, its join done, routes there again.
         async def slow(route: Route, seconds: float) -> None:
             await asyncio.sleep(seconds)
             await route.continue_()
 
-        await page.route(re.compile(rf"/api/v1/spaces/{sid}/join$"), lambda r: slow(r, 1.0))
-        await page.route(re.compile(rf"/api/v1/spaces/{sid}$"), lambda r: slow(r, 1.5))
+        await page.route(re.compile(rf"/api/v1/spaces/{sid}/join$"), lambda r: slow(r, 0.5))
+        await page.route(re.compile(rf"/api/v1/spaces/{sid}$"), lambda r: slow(r, 0.8))
         await button(card, "Join").click()
         await page.goto(f"{base}/#/spaces/{sid}")
 
         await expect(button(page, "Leave")).to_be_visible(timeout=15_000)
-        await asyncio.sleep(1.5)  # past the slow join: whatever it would add is added by now
+        await asyncio.sleep(1.0)  # past the slow reads: whatever they would add is added by now
         await expect(page.get_by_role("heading", level=1, name="Morning show")).to_have_count(1)
         await expect(button(page, "Leave")).to_have_count(1)
         await expect(page.locator("audio")).to_have_count(1)
