@@ -196,8 +196,13 @@ async def test_a_phone_user_signs_in_listens_and_signs_out(
     await expect_one_row_bar(page)
     await expect_nothing_under_the_bar(page)
     await check_screen(page, axe_source, "space as listener")
-    # Reactions open above the bar and stay open for another.
+    # Reactions open above the bar and stay open for another, and through a redraw of the bar
+    # (Lee's hand raised from elsewhere turns Request to speak into Cancel request).
     await button(page, "React").click()
+    await expect(button(page, "React 👏")).to_be_visible()
+    await lee.call("POST", f"/spaces/{space['id']}/hand", 204)
+    await expect(button(page, "Cancel request")).to_be_visible()
+    await expect(button(page, "React")).to_be_focused()
     await button(page, "React 👏").click()
     await button(page, "React 🔥").click()
     await check_a11y(page, axe_source, "reactions open, phone", tags=PHONE_AXE_TAGS)

@@ -82,17 +82,21 @@ export function drawControls(room) {
   if (narrow) {
     // One row on a phone: the mic (or the hand) and Leave, the rest in a tray that opens above.
     more.push(...ending);
-    const tray = more.length ? trayOf(more, focusKey) : null;
+    const wasOpen = controls.querySelector("#more-controls")?.hidden === false;
+    const tray = more.length ? trayOf(more, focusKey, wasOpen) : null;
     controls.replaceChildren(...[main, tray, leaving].filter(Boolean));
   } else controls.replaceChildren(...[main, ...more, h("span", { class: "spacer" }), leaving, ...ending].filter(Boolean));
   restore(room.main, focusKey);
 }
 
-// Named for what it holds: a listener's tray has only the reactions. Redrawn while one of its
-// controls has the focus (Record became Stop recording), it stays open, so the focus stays there.
-function trayOf(items, focusKey) {
+// Named for what it holds: a listener's tray has only the reactions. A redraw (the room's state
+// changed: a hand lowered, a mute, Record became Stop recording) keeps it as it was: open if it
+// was open, or if one of its controls has the focus, and its button keeps the focus it had.
+function trayOf(items, focusKey, wasOpen) {
   const onlyReactions = items.length === 1 && items[0].classList.contains("reactions");
   const panel = h("div", { class: "tray" }, ...items);
-  const open = !!focusKey && !!panel.querySelector(`[data-key="${CSS.escape(focusKey.key)}"]`);
-  return disclosure({ id: "more-controls", panel, content: onlyReactions ? "React" : "More", cls: "ghost", open });
+  const open = wasOpen || (!!focusKey && !!panel.querySelector(`[data-key="${CSS.escape(focusKey.key)}"]`));
+  const tray = disclosure({ id: "more-controls", panel, content: onlyReactions ? "React" : "More", cls: "ghost", open });
+  tray.querySelector(".disclosure-toggle").dataset.key = "tray";
+  return tray;
 }
