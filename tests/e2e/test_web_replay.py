@@ -159,6 +159,10 @@ async def test_the_replay_shows_its_transcript_and_a_line_seeks_to_its_time(
         browser = await launch(None)
         page = await open_page(browser, server.base_url, f"/spaces/{sid}/replay")
         await expect(page.get_by_role("heading", name="Transcript")).to_be_visible()
+        # Hana hosted, Alice listened and then spoke: two tuned in, one listener at most.
+        await expect(
+            page.get_by_text("2 people tuned in · at most 1 listener at once")
+        ).to_be_visible()
         lines = page.get_by_role("list", name="Transcript lines").get_by_role("button")
         await expect(lines).to_have_count(3)
         starts = await page.evaluate("parleyReplay.lines.map((l) => l.start)")

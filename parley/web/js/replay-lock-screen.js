@@ -2,20 +2,16 @@
 // seek on; play and pause come with the <audio> element, and these add skipping back and ahead,
 // as podcast players do, and seeking to a point. The audio element stays the one source of truth:
 // every control moves it, and the page's own controls follow its events.
-import { get, q } from "./api.js";
 import { nowPlaying, onActions, playbackState, positionState, stopPlaying } from "./now-playing.js";
 
 export const SKIP_SECONDS = 10;
 
+// `space`: the space as GET /spaces/{id} gives it, for its host (null: "Parley" stands in).
 // `jump(seconds)` moves the replay (replay.js's, which also moves the page's position slider).
 // Returns what takes the controls away again.
-export function followLockScreen(spaceId, info, audio, jump) {
-  const say = (artist) => nowPlaying({ title: info.title, artist, album: "Parley · Replay" });
-  let left = false;
-  say("Parley");
-  get(`/spaces/${q(spaceId)}`)
-    .then((space) => left || say(space.host.display_name || `@${space.host.handle}`))
-    .catch(() => {}); // the title alone, then
+export function followLockScreen(info, space, audio, jump) {
+  const artist = space ? space.host.display_name || `@${space.host.handle}` : "Parley";
+  nowPlaying({ title: info.title, artist, album: "Parley · Replay" });
   const where = () => positionState({ duration: info.duration_seconds, position: audio.currentTime, playbackRate: audio.playbackRate });
   const seek = (to) => {
     jump(to);
@@ -37,8 +33,5 @@ export function followLockScreen(spaceId, info, audio, jump) {
   audio.addEventListener("pause", paused);
   audio.addEventListener("ratechange", where);
   audio.addEventListener("seeked", where);
-  return () => {
-    left = true;
-    stopPlaying();
-  };
+  return stopPlaying;
 }

@@ -4,6 +4,7 @@
 // Works signed out: recordings of public spaces are public. `#/spaces/ID/replay?t=SECONDS`
 // starts there (moderators' links from a report or a search).
 import { currentSession, get, post, q } from "./api.js";
+import { audienceLine } from "./cards.js";
 import { followLockScreen } from "./replay-lock-screen.js";
 import { notice } from "./space/common.js";
 import { announce, h } from "./ui.js";
@@ -35,8 +36,11 @@ export async function render(main, [spaceId], app) {
     return;
   }
   app.titled(`Replay: ${info.title}`);
-  const timeline = await get(`/spaces/${q(spaceId)}/recording/timeline`).catch(() => ({ speakers: [], reactions: [] }));
-  const lines = await get(`/spaces/${q(spaceId)}/recording/transcript`).catch(() => []);
+  const [timeline, lines, space] = await Promise.all([
+    get(`/spaces/${q(spaceId)}/recording/timeline`).catch(() => ({ speakers: [], reactions: [] })),
+    get(`/spaces/${q(spaceId)}/recording/transcript`).catch(() => []),
+    get(`/spaces/${q(spaceId)}`).catch(() => null), // its host and audience; the replay plays without
+  ]);
   const duration = info.duration_seconds;
   const audio = h("audio", { preload: "auto", class: "visually-hidden", "aria-hidden": "true" });
   const player = await attachVod(audio, info.playlist_url, currentSession()?.token);
@@ -55,6 +59,7 @@ export async function render(main, [spaceId], app) {
       { class: "page replay" },
       h("p", { class: "room-meta" }, h("span", { class: "badge" }, info.state === "complete" ? "Replay" : "Recording"), ` ${clock(duration)} · ${(info.size_bytes / 1e6).toFixed(1)} MB`),
       h("h1", { tabindex: "-1" }, info.title),
+      space ? audienceLine(space) : null,
       h("div", { class: "replay-controls" }, playButton, h("label", { for: "replay-seek", class: "visually-hidden" }, "Position"), seek, time, h("span", { class: "speeds", role: "group", "aria-label": "Speed" }, ...speedButtons)),
       h("section", { class: "replay-timeline", "aria-label": "Who was speaking when" }, h("div", { class: "replay-tracks" }, playhead, ...lanes, reactions)),
       transcript,
@@ -65,7 +70,7 @@ export async function render(main, [spaceId], app) {
   );
   const from = Number(new URLSearchParams(location.hash.split("?")[1] || "").get("t"));
   if (from > 0) controls.jump(from);
-  const leaveLockScreen = followLockScreen(spaceId, info, audio, controls.jump);
+  const leaveLockScreen = followLockScreen(info, space, audio, controls.jump);
   return () => {
     leaveLockScreen();
     player.destroy();
