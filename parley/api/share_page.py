@@ -15,7 +15,7 @@ from typing import Final
 
 from parley.core.accounts import Post
 from parley.core.links.render import TextPart
-from parley.core.spaces.model import Role, SpaceStatus
+from parley.core.spaces.model import Role, Space, SpaceStatus
 from parley.services.listener_cap import hls_playlist_path
 from parley.services.views import SpaceView
 
@@ -80,6 +80,22 @@ def _pinned(pinned: Sequence[tuple[Post, Sequence[TextPart]]]) -> str:
     return f'{heading}<ul class="pinned" aria-labelledby="pinned-h">\n{items}</ul>\n'
 
 
+def _people(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _audience(space: Space) -> str:
+    """What the page of a space that is over says of who listened: who tuned in and the most at
+    once (as the web client's cards say it). Not while live: its readers listen by HLS, which
+    the count of the room leaves out, and "0 listeners" under a playing Stop button is wrong."""
+    if space.state is not SpaceStatus.ENDED or not space.tuned_in:
+        return ""
+    said = _people(space.tuned_in, "person", "people") + " tuned in"
+    if space.peak_listeners:
+        said += f", at most {_people(space.peak_listeners, 'listener', 'listeners')} at once"
+    return said
+
+
 def space_page(view: SpaceView, pinned: Sequence[tuple[Post, Sequence[TextPart]]] = ()) -> str:
     """The page of a space shown to everyone; `pinned`, its pinned posts (latest first) with
     their text already in parts."""
@@ -107,6 +123,9 @@ def space_page(view: SpaceView, pinned: Sequence[tuple[Post, Sequence[TextPart]]
     else:
         player = '<p class="status">This space is over.</p>\n'
     description = f'<p class="description">{escape(space.description)}</p>\n'
+    audience = _audience(space)
+    if audience:
+        player += f'<p class="audience">{escape(audience)}.</p>\n'
     body = (
         f'<p class="badge state-{space.state.value}">{STATE_NAMES[space.state]}</p>\n'
         f'<h1 id="title">{escape(space.title)}</h1>\n{host_line}\n'

@@ -1,12 +1,13 @@
 """What a space says of its audience: `tuned_in` (every account that was ever in it, once, the
 host included) and `peak_listeners` (the most listeners at once), counted as people come, go,
-come back and move between the stage and the audience, and kept once the space is over. On
-SQLite and PostgreSQL."""
+come back and move between the stage and the audience, and kept once the space is over; its
+public page says them. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 
 from tests.support.clients import Person, bring_on_stage
@@ -17,6 +18,13 @@ from tests.support.servers import ServerThread, serve
 async def server(database_url: str) -> AsyncIterator[ServerThread]:
     with serve(database_url=database_url) as running:
         yield running
+
+
+async def share_page(server: ServerThread, sid: str) -> str:
+    async with httpx.AsyncClient(base_url=server.base_url) as anonymous:
+        page = await anonymous.get(f"/s/{sid}", headers={"Accept": "text/html"})
+    assert page.status_code == 200, page.text
+    return page.text
 
 
 async def audience(reader: Person, sid: str) -> tuple[int, int, int]:
@@ -49,11 +57,16 @@ async def test_who_tuned_in_and_the_peak_are_counted_and_kept(server: ServerThre
     for person in (carl, dan):
         await person.call("POST", f"/spaces/{sid}/join", 200)
     assert await audience(host, sid) == (3, 5, 3)
+    assert "tuned in" not in await share_page(
+        server, sid
+    )  # live: its listeners are counted elsewhere
 
     await host.call("POST", f"/spaces/{sid}/end", 200)
     _, tuned_in, peak = await audience(dan, sid)
     assert (tuned_in, peak) == (5, 3)
     (listed,) = await dan.call("GET", "/spaces", 200, params={"host": "host", "state": "ended"})
     assert (listed["tuned_in"], listed["peak_listeners"]) == (5, 3)
+    # The space's public page (`/s/{id}`) says so too.
+    assert "5 people tuned in, at most 3 listeners at once." in await share_page(server, sid)
     for person in (host, ada, bob, carl, dan):
         await person.close()
