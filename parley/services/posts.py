@@ -82,9 +82,10 @@ class PostService:
 
     async def _check_shareable(self, space_id: str, caller: Caller) -> None:
         """404 `space_not_found`/`space_unavailable` or 410 `space_removed` as its page says;
-        409 `space_cancelled` for one that will never happen."""
-        view = await self.sharing.exposed(space_id, caller)
-        if view.space.state is SpaceStatus.CANCELLED:
+        409 `space_cancelled` for one that will never happen. The space as it is now (not from
+        the exposure cache: its state is read), no text rendered."""
+        space = await self.sharing.check(space_id, remembered=False)
+        if space.state is SpaceStatus.CANCELLED:
             raise Conflict("space_cancelled", "This space was cancelled: there is nothing to share")
 
     async def spaces_shared(

@@ -4,7 +4,7 @@
 // every control moves it, and the page's own controls follow its events.
 import { nowPlaying, onActions, playbackState, positionState, stopPlaying } from "./now-playing.js";
 
-export const SKIP_SECONDS = 10;
+const SKIP_SECONDS = 10;
 
 // `space`: the space as GET /spaces/{id} gives it, for its host (null: "Parley" stands in).
 // `jump(seconds)` moves the replay (replay.js's, which also moves the page's position slider).

@@ -18,12 +18,10 @@ export function notice(title, text, ...more) {
   return h("section", { class: "page narrow" }, h("div", { class: "card center" }, h("h1", { tabindex: "-1" }, title), h("p", { class: "lede" }, text), ...more, h("p", {}, h("a", { href: "#/", class: "button secondary" }, "Back to home"))));
 }
 
-// `space` may be the room's copy, whose counts stopped with the events: the audience is read anew.
-export function renderOver(main, space) {
-  const audience = h("p", { hidden: true });
-  get(`/spaces/${q(space.id)}`)
-    .then((fresh) => audience.replaceWith(audienceLine(fresh) || audience))
-    .catch(() => {}); // the notice without it
+// `reread`: `space` is the room's copy, whose counts stopped with the events, so the audience
+// is read anew; a space the page has just read says it as it is.
+export function renderOver(main, space, { reread = false } = {}) {
+  const audience = reread ? audienceReadAnew(space.id) : audienceLine(space);
   main.replaceChildren(
     notice(
       space.state === "cancelled" ? "This space was cancelled" : "This space has ended",
@@ -32,6 +30,15 @@ export function renderOver(main, space) {
       space.recording && space.state === "ended" ? h("p", {}, h("a", { href: `#/spaces/${space.id}/replay`, class: "button primary" }, "Listen to the recording")) : null,
     ),
   );
+}
+
+// A place for the audience line, filled once the space is read (left empty if it cannot be).
+function audienceReadAnew(spaceId) {
+  const placeholder = h("p", { hidden: true });
+  get(`/spaces/${q(spaceId)}`)
+    .then((fresh) => placeholder.replaceWith(audienceLine(fresh) || placeholder))
+    .catch(() => {});
+  return placeholder;
 }
 
 // A button keyed for focus keeping (see focus.js); `onclick` gets the button.

@@ -39,7 +39,7 @@ function closeWith(room, screen, { forget = true } = {}) {
 export function ended(room) {
   closeWith(room, () => {
     announce("The space has ended");
-    renderOver(room.main, { ...room.space, state: "ended" });
+    renderOver(room.main, { ...room.space, state: "ended" }, { reread: true });
   });
 }
 

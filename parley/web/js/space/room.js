@@ -36,6 +36,7 @@ function createRoom(main, initial, app) {
     rejoins: [], // times of recent rejoins, to stop trying on a connection that keeps failing
     feed: null,
     audio: null,
+    lockScreen: null, // what the device's media controls were last set for (lock-screen.js)
     view: null, // the elements of the layout
     path: (rest = "") => `/spaces/${q(initial.id)}${rest}`,
     mine: () => room.people.get(me.id),
@@ -55,7 +56,7 @@ async function join(room) {
     sessionStorage.removeItem(room.joinedKey);
     if (error.code === "removed_from_space") main.replaceChildren(notice("You were removed from this space", "A host removed you; you can't rejoin this space."));
     else if (error.code === "blocked_by_host") main.replaceChildren(notice("You can't join this space", "The host has blocked you."));
-    else if (error.code === "space_not_live") renderOver(main, room.space);
+    else if (error.code === "space_not_live") renderOver(main, room.space, { reread: true });
     else main.replaceChildren(notice("You couldn't join", error.message));
     return false;
   }
