@@ -93,6 +93,9 @@ async def test_a_room_on_the_lock_screen_pauses_toggles_the_mic_and_hangs_up(
         page = await spied_page(launch, base, "/")
         await sign_in(page, "bob")
         await page.goto(f"{base}/#/spaces/{sid}")
+        # The space's own page first: until it replaces home, "Join" is also the home card's
+        # (the page is there, signed in), and a click as home goes lands on neither.
+        await expect(page.get_by_role("heading", level=1, name="Morning show")).to_be_visible()
         await button(page, "Join").click()
         await expect(button(page, "Leave")).to_be_visible(timeout=15_000)  # in the room
         await until_playing(
