@@ -72,10 +72,7 @@ class AccountStore(Store):
         return await self._first(query, account_record)
 
     async def by_ids(self, ids: Sequence[str]) -> dict[str, Account]:
-        if not ids:
-            return {}
-        rows = await self.conn.execute(select(accounts).where(among(accounts.c.id, list(ids))))
-        return {row.id: account_record(row) for row in rows}
+        return await self._by_ids(accounts, ids, account_record)
 
     async def in_state(self, ids: Sequence[str], state: AccountState) -> list[str]:
         """Which of these accounts are in `state`: only their ids, so that the sweep's check

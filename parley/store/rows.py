@@ -4,7 +4,7 @@ record into column values, insert unless present."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from enum import Enum
 from functools import cache
 from types import UnionType
@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from parley.store.among import among
 from parley.store.prebuilt import RowLike
 from parley.store.types import storable_key
 
@@ -45,6 +46,16 @@ class Store:
         if not storable_key(key):
             return None
         return await self._first(select(table).where(table.c.id == key), convert)
+
+    async def _by_ids(
+        self, table: Table, keys: Collection[str], convert: Callable[[RowLike], T]
+    ) -> dict[str, T]:
+        """The rows whose `id` is among `keys`, by id: one query, however many."""
+        wanted = [key for key in keys if storable_key(key)]
+        if not wanted:
+            return {}
+        rows = await self.conn.execute(select(table).where(among(table.c.id, wanted)))
+        return {row.id: convert(row) for row in rows}
 
 
 def record(cls: type[R], row: RowLike, **converted: Any) -> R:

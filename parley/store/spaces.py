@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from functools import cache
 
@@ -121,6 +121,9 @@ class SpaceStore(Store):
 
     async def get(self, space_id: str) -> Space | None:
         return await self._by_id(spaces, space_id, _space)
+
+    async def by_ids(self, space_ids: Collection[str]) -> dict[str, Space]:
+        return await self._by_ids(spaces, space_ids, _space)
 
     async def load(
         self,

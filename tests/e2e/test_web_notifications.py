@@ -155,6 +155,11 @@ KINDS: list[dict[str, Any]] = [
         "kind": "space_cancelled",
         "data": {"space_id": "s3", "title": "Off", "host": "hana"},
     },
+    {
+        "id": 1,
+        "kind": "space_cancelled",
+        "data": {"space_id": "s4", "title": None, "host": None, "withheld": True},
+    },
 ]
 
 
@@ -162,7 +167,7 @@ async def test_every_kind_is_drawn_and_the_newest_is_marked_seen(
     server: ServerThread, launch: LaunchBrowser
 ) -> None:
     """What the server may send, whatever the server sends today (older rows without a host, a
-    kind this client does not know): drawn as text, no script error."""
+    kind this client does not know, a space withheld since): drawn as text, no script error."""
     lou = await person(await launch(None), server.base_url, "lou", "Lou Listener")
     errors: list[str] = []
     lou.on("pageerror", lambda error: errors.append(str(error)))
@@ -193,6 +198,7 @@ async def test_every_kind_is_drawn_and_the_newest_is_marked_seen(
             ("A space went live", None),
             ("“Moved” moved to Dec 9, 2026, 6:00 PM", "Your reminder is still set."),
             ("“Off” was cancelled", None),
+            ("A space you were told about is no longer available.", None),
         )
     ):
         await expect(items.nth(i).locator(".what")).to_have_text(text)
@@ -201,5 +207,6 @@ async def test_every_kind_is_drawn_and_the_newest_is_marked_seen(
     await expect(items.nth(1).get_by_role("link")).to_have_attribute("href", "#/notices")
     await expect(items.nth(5).get_by_role("link")).to_have_attribute("href", "#/spaces/s1")
     await expect(items.nth(6).get_by_role("link")).to_have_count(0)
+    await expect(items.nth(9).get_by_role("link")).to_have_count(0)  # withheld: nowhere to go
     assert seen == [{"up_to": 10}]
     assert errors == []

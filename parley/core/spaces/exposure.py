@@ -22,6 +22,11 @@ def taken_down(space: Space) -> bool:
     return space.state is SpaceStatus.ENDED and space.end_reason in MODERATION_END_REASONS
 
 
+def withheld(space: Space, host: Account | None) -> bool:
+    """Whether the space may not be shown (`check_exposed` says why)."""
+    return taken_down(space) or host is None or host.state.withdrawn
+
+
 def check_exposed(space: Space, host: Account | None) -> None:
     """Raise unless the space may be shown publicly."""
     if taken_down(space):

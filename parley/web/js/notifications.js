@@ -56,6 +56,12 @@ function hostIcon(data) {
   return data.host ? avatar(data.host, { size: "sm" }) : parleyIcon();
 }
 
+// A space moderation has taken down since (or whose host is suspended or gone): the server no
+// longer says what it was, and neither does this.
+function withheldSpace() {
+  return { icon: parleyIcon(), text: "A space you were told about is no longer available." };
+}
+
 // Kinds this client does not know yet (a newer server) get a plain line rather than nothing.
 function unknownKind() {
   return { icon: parleyIcon(), text: "You have a new notification." };
@@ -66,8 +72,10 @@ function parleyIcon() {
 }
 
 function item(notification) {
-  const describe = Object.hasOwn(KINDS, notification.kind) ? KINDS[notification.kind] : unknownKind;
-  const { icon, text, detail } = describe(notification.data || {});
+  const data = notification.data || {};
+  const known = Object.hasOwn(KINDS, notification.kind) ? KINDS[notification.kind] : unknownKind;
+  const describe = data.withheld ? withheldSpace : known;
+  const { icon, text, detail } = describe(data);
   return h(
     "li",
     { class: `notification${notification.unread ? " unread" : ""}` },
