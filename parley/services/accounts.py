@@ -326,8 +326,16 @@ class AccountService:
         async with self.db.read() as conn:
             return await AccountStore(conn).find_people(wanted, limit)
 
-    async def profile(self, handle: str, viewer: Caller | None) -> Profile:
+    async def shown(self, handle: str) -> Account:
+        """An account whose profile and posts anyone may read: not while it is suspended (404
+        `account_unavailable`, saying so; all is back once the suspension is lifted)."""
         account = await self.by_handle(handle)
+        if account.state is AccountState.SUSPENDED:
+            raise NotFound("account_unavailable", f"@{account.handle} is suspended")
+        return account
+
+    async def profile(self, handle: str, viewer: Caller | None) -> Profile:
+        account = await self.shown(handle)
         async with self.db.read() as conn:
             social = SocialStore(conn)
             followers, following = await social.counts(account.id)

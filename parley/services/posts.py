@@ -106,7 +106,7 @@ class PostService:
         await self.pins.unpin_everywhere(post_id, by=caller.account.id)
 
     async def posts_of(self, handle: str, *, before: datetime | None, limit: int) -> list[Post]:
-        account = await self.accounts.by_handle(handle)
+        account = await self.accounts.shown(handle)
         async with self.db.read() as conn:
             return await PostStore(conn).by_authors(
                 [account.id], before=clean_cursor(before), limit=limit

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Select, insert, select, update
 
-from parley.core.accounts import AccountState, Post
+from parley.core.accounts import WITHDRAWN_STATES, AccountState, Post
 from parley.core.location import Place
 from parley.core.moderation_records import ModeratedPost, PostState
 from parley.store.accounts import account_record
@@ -44,12 +44,13 @@ def _post(row: RowLike) -> Post:
 
 def _shown_posts() -> Select[Any]:
     """Posts with their authors, but those deleted, removed by a moderator, or a deactivated
-    account's (a deleted person's or bot's): nobody reads those."""
+    account's (a deleted person's or bot's): nobody reads those; nor a suspended account's,
+    while the suspension lasts."""
     return (
         select(*_POST_COLUMNS)
         .join(accounts, accounts.c.id == posts.c.author_id)
         .where(
-            accounts.c.state != AccountState.DEACTIVATED.value,
+            accounts.c.state.not_in([state.value for state in WITHDRAWN_STATES]),
             posts.c.deleted_at.is_(None),
             posts.c.removed_by.is_(None),
         )

@@ -256,6 +256,10 @@ async def test_moderation_screens(
     ).to_be_visible()
     await expect(rita.locator("main")).to_contain_text("ended by moderation")
     await expect(rita.locator("main")).not_to_contain_text("Loud hour")
+    # Her profile says she is suspended, and shows nothing of hers while that lasts.
+    await rita.goto(f"{base}/#/u/mallory")
+    await expect(rita.get_by_role("heading", level=1, name="Account suspended")).to_be_visible()
+    await expect(rita.locator("main")).to_contain_text("@mallory is suspended")
 
     for tab, expected in (
         ("Reports", "Keeps shouting over speakers"),

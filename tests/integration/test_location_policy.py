@@ -11,7 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
+from parley.store.tables import posts
 from tests.support.clients import Person
 from tests.support.moderation import admin
 from tests.support.servers import ServerThread, serve, wait_until
@@ -179,10 +181,17 @@ async def test_a_held_post_waits_longer_for_a_stricter_policy_and_for_a_suspensi
     )
     server.node.clock.advance(timedelta(days=1))
     await sweeps(server)
-    assert await mod.call("GET", "/accounts/tracker/posts", 200) == []
+    # Nobody may read a suspended account's posts: the database says it was not published.
+    assert server.call(_published(server, author.id)) == 0
     await mod.call("POST", "/admin/accounts/tracker/unsuspend", 200, json={"reason": "Mistake"})
     await wait_until(lambda: _posts_if_more(mod, "tracker", 1))
     await mod.close()
+
+
+async def _published(server: ServerThread, author_id: str) -> int:
+    async with server.node.db.read() as conn:
+        query = select(func.count()).select_from(posts).where(posts.c.author_id == author_id)
+        return int((await conn.execute(query)).scalar_one())
 
 
 async def _posts_if_more(reader: Person, handle: str, at_least: int) -> list[dict[str, Any]]:

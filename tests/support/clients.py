@@ -67,11 +67,16 @@ class Person:
             return None
         return r.json()
 
-    async def refused(self, method: str, path: str, status: int, code: str, **kw: Any) -> None:
+    async def refused(
+        self, method: str, path: str, status: int, code: str, **kw: Any
+    ) -> dict[str, Any]:
+        """-> the problem document, once its status and code are the ones expected."""
         r = await self.http.request(method, path, **kw)
         assert r.status_code == status, f"{method} {path}: {r.status_code} {r.text}"
         assert r.headers["content-type"].startswith("application/problem+json")
-        assert r.json()["code"] == code, r.text
+        problem: dict[str, Any] = r.json()
+        assert problem["code"] == code, r.text
+        return problem
 
     def events(self, space_id: str, since: int | None = None) -> EventStream:
         """The space's event socket, authenticated by its first message (as the web client

@@ -40,7 +40,9 @@ export async function render(main, [handle], app) {
   try {
     profile = await get(`/accounts/${q(handle)}`);
   } catch (error) {
-    main.append(h("section", { class: "page narrow" }, h("h1", { tabindex: "-1" }, "No such account"), h("p", {}, error.message)));
+    // A suspended account's page says so (its posts come back if the suspension is lifted).
+    const heading = error.code === "account_unavailable" ? "Account suspended" : "No such account";
+    main.append(h("section", { class: "page narrow" }, h("h1", { tabindex: "-1" }, heading), h("p", {}, error.message)));
     return;
   }
   app.titled(`${profile.display_name} (@${profile.handle})`);
