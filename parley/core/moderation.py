@@ -53,15 +53,17 @@ class ModerationAction(StrEnum):
     UNSUSPEND = "unsuspend"
     REMOVE_POST = "remove_post"
     RESTORE_POST = "restore_post"  # a moderator overturned the removal on appeal
+    REMOVE_RECORDING = "remove_recording"  # its target: the space recorded
+    RESTORE_RECORDING = "restore_recording"
 
     @property
     def target(self) -> AuditTarget:
         """What kind of thing the action is taken on (its `target_id` names one)."""
-        return (
-            AuditTarget.POST
-            if self in (self.REMOVE_POST, self.RESTORE_POST)
-            else AuditTarget.ACCOUNT
-        )
+        if self in (self.REMOVE_POST, self.RESTORE_POST):
+            return AuditTarget.POST
+        if self in (self.REMOVE_RECORDING, self.RESTORE_RECORDING):
+            return AuditTarget.RECORDING
+        return AuditTarget.ACCOUNT
 
     @property
     def audited_as(self) -> AuditAction:
@@ -87,9 +89,12 @@ class AuditAction(StrEnum):
     REPORT_ACTIONED = "report_actioned"
     REPORT_DISMISSED = "report_dismissed"
     LOCATION_POLICY = "location_policy"
-    RECORDING_DELETE = "recording_delete"  # a moderator deleted a space's recording
+    # A moderator deleted a space's recording at once: entries older than removal (below).
+    RECORDING_DELETE = "recording_delete"
     REMOVE_POST = "remove_post"
     RESTORE_POST = "restore_post"
+    REMOVE_RECORDING = "remove_recording"
+    RESTORE_RECORDING = "restore_recording"
 
 
 class AuditTarget(StrEnum):
@@ -213,7 +218,8 @@ def notice_text(
     about: str | None = None,
 ) -> str:
     """What the affected person reads: what happened, which rule, why, and how to appeal.
-    `about`: what a post action was taken on, the post's text (its start is quoted)."""
+    `about`: what the action was taken on, a post's text or a recorded space's title (its
+    start is quoted)."""
     quoted = ""
     if about is not None:
         start = about if len(about) <= QUOTE_MAX else about[: QUOTE_MAX - 1].rstrip() + "…"
@@ -221,6 +227,7 @@ def notice_text(
     what = {
         ModerationAction.SUSPEND: "Your account was suspended",
         ModerationAction.REMOVE_POST: f"A post of yours{quoted} was removed",
+        ModerationAction.REMOVE_RECORDING: f"The recording of your space{quoted} was removed",
     }.get(action, "A moderator acted on your account")
     end = f" until {until.isoformat()}" if until else ""
     stop = "" if reason.rstrip().endswith((".", "!", "?")) else "."

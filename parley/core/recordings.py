@@ -54,10 +54,19 @@ class Recording:
     deleted_at: datetime | None = None
     deleted_by: str | None = None
     deletion: str | None = None
+    # The moderation action that removed it, while its files are kept for an appeal.
+    removed_by: str | None = None
 
     @property
     def finalized(self) -> bool:
         return self.finalized_at is not None
+
+    def expiry(self) -> tuple[Deletion, str | None]:
+        """How, and by whom, its retention says it was deleted: a removed recording stays the
+        moderator's deletion."""
+        if self.removed_by is not None:
+            return Deletion.MODERATOR, self.deleted_by
+        return Deletion.RETENTION, None
 
 
 @dataclass(frozen=True)

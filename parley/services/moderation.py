@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
+from collections.abc import Awaitable
 from dataclasses import KW_ONLY, dataclass
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -41,10 +43,25 @@ from parley.services.accounts import Caller
 from parley.services.common import Clock, new_id
 from parley.services.departures import Departures
 from parley.services.post_moderation import restore_on_appeal
+from parley.services.recording_moderation import restore_recording_on_appeal
 from parley.store.accounts import AccountStore, SessionStore
 from parley.store.db import Database
 from parley.store.moderation import AuditLog, ModerationStore
 from parley.store.notifications import NotificationStore
+
+
+# What a moderator overturning an action on appeal undoes, in the decision's transaction (a
+# suspension is lifted by the service itself: its bots and notification go with it).
+class Undo(Protocol):
+    def __call__(
+        self, conn: AsyncConnection, notice: Notice, *, actor_id: str, reason: str, now: datetime
+    ) -> Awaitable[None]: ...
+
+
+_UNDO_ON_APPEAL: dict[str, Undo] = {
+    ModerationAction.REMOVE_POST: restore_on_appeal,
+    ModerationAction.REMOVE_RECORDING: restore_recording_on_appeal,
+}
 
 
 @dataclass(eq=False)
@@ -242,13 +259,9 @@ class ModerationService:
                 and target.state is AccountState.SUSPENDED
             ):
                 await self._lift(conn, target, caller.account.id, "appeal", reason, now)
-            if (
-                verdict is rules.AppealDecision.OVERTURNED
-                and notice.action == ModerationAction.REMOVE_POST
-            ):
-                await restore_on_appeal(
-                    conn, notice, actor_id=caller.account.id, reason=reason, now=now
-                )
+            undo = _UNDO_ON_APPEAL.get(notice.action)
+            if verdict is rules.AppealDecision.OVERTURNED and undo is not None:
+                await undo(conn, notice, actor_id=caller.account.id, reason=reason, now=now)
         return dataclasses.replace(
             appeal,
             decision=verdict,

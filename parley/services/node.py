@@ -56,6 +56,7 @@ from parley.services.presence import PresenceService
 from parley.services.publisher import EventPublisher
 from parley.services.ratelimit import MemoryStore, RateLimiter, RedisStore
 from parley.services.recorder import Recorder
+from parley.services.recording_moderation import RecordingModeration
 from parley.services.recordings import RecordingService
 from parley.services.redirector import Redirector
 from parley.services.reports import ReportService
@@ -89,7 +90,7 @@ class Node:
       recovery and retention), `recordings` (replay, trim, deletion), `clips`, `transcripts`
       (a recording's transcript, its subtitles rendition, moderators' reading and search);
     - trust and safety: `moderation` (suspensions, notices, appeals, audit), `post_moderation`
-      (a moderator removing one post), `departures`
+      (a moderator removing one post), `recording_moderation` (and one recording), `departures`
       (suspended and deactivated accounts out of every space, on every node), `reports`,
       `location` (the location policy posts' places obey), `held_posts` (posts waiting for it,
       published by the sweep).
@@ -199,6 +200,7 @@ class Node:
         )
         self.hls.segment_listeners.append(self.recorder.segment_stored)
         self.recordings = RecordingService(self.db, self.spaces, self.recorder, clock=now)
+        self.recording_moderation = RecordingModeration(self.db, clock=now)
         self.clips = ClipService(self.db, self.recordings, clock=now)
         self.transcripts = TranscriptService(self.db, self.recordings, clock=now)
         self.homing = Homing(self.db, settings, clock=self.clock)

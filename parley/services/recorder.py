@@ -17,11 +17,8 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Awaitable, Callable
 from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
-
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.core.recordings import Deletion, RecordedSegment, Timeline
 from parley.media.playlist import SegmentEntry, segment_sequence
@@ -139,6 +136,8 @@ class Recorder:
             space = await SpaceStore(conn).get(space_id)
             recording = await RecordingStore(conn).get(space_id)
             indexed = await RecordingStore(conn).segments(space_id)
+        if recording is not None and recording.removed_by is not None:
+            return  # hidden, kept as it is for an appeal: no segment comes after its removal
         if space is None or (recording is not None and recording.deleted_at is not None):
             await asyncio.to_thread(self.store.delete, space_id)  # nothing may serve it
             return
@@ -212,26 +211,17 @@ class Recorder:
             expired = await RecordingStore(conn).expired(cutoff)
             # Captions of a space never recorded are kept no longer than a recording would be.
             unrecorded = await TranscriptStore(conn).unrecorded_over(cutoff)
-        for space_id in expired:
-            await self.delete(space_id, Deletion.RETENTION, by=None)
-            log.info("recorder: the recording of %s expired and was deleted", space_id)
+        for recording in expired:
+            how, by = recording.expiry()
+            await self.delete(recording.space_id, how, by=by)
+            log.info("recorder: the recording of %s expired and was deleted", recording.space_id)
         if unrecorded:
             async with self.db.write() as conn:
                 for space_id in unrecorded:
                     await TranscriptStore(conn).drop(space_id)
 
-    async def delete(
-        self,
-        space_id: str,
-        how: Deletion,
-        *,
-        by: str | None,
-        also: Callable[[AsyncConnection], Awaitable[None]] | None = None,
-    ) -> None:
-        """The row says who deleted it (`also` writes in the same transaction: the audit
-        entry); the files go first, so nothing serves them after."""
+    async def delete(self, space_id: str, how: Deletion, *, by: str | None) -> None:
+        """The row says who deleted it; the files go first, so nothing serves them after."""
         await asyncio.to_thread(self.store.delete, space_id)
         async with self.db.write() as conn:
             await RecordingStore(conn).mark_deleted(space_id, how, by, self.clock())
-            if also is not None:
-                await also(conn)

@@ -1,5 +1,6 @@
 """Replay: a space's recording as the API shows it (what it is, its VOD playlist, segments and a
-single-file download, who spoke when), and what its host and moderators may do to it.
+single-file download, who spoke when), and what its host may do to it (moderators:
+recording_moderation.py).
 
 Who may hear a recording: anyone, signed in or not, as a public space's program was; a signed-in
 account removed from the space or blocked by its host may not. A suspended host's recordings are
@@ -14,12 +15,7 @@ from collections.abc import Callable
 from dataclasses import KW_ONLY, dataclass
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from parley.core.actors import Actor
 from parley.core.errors import Conflict, Forbidden, Gone, NotFound
-from parley.core.moderation import AuditAction, AuditTarget, clean_reason, clean_rule
-from parley.core.moderation import require_moderator as check_moderator
 from parley.core.recordings import (
     Deletion,
     Recording,
@@ -39,7 +35,6 @@ from parley.services.hls import HlsFile
 from parley.services.recorder import Recorder
 from parley.services.spaces import SpaceService
 from parley.store.db import Database
-from parley.store.moderation import AuditLog
 from parley.store.recordings import RecordingStore
 from parley.store.spaces import SpaceStore
 from parley.store.transcripts import TranscriptStore
@@ -230,30 +225,6 @@ class RecordingService:
         if found.space.state is SpaceStatus.LIVE and found.space.recording:
             raise Conflict("recording_in_progress", "Stop recording before deleting it")
         await self.recorder.delete(space_id, Deletion.HOST, by=caller.account.id)
-
-    async def remove(self, actor: Actor, space_id: str, rule: str, reason: str) -> None:
-        """A moderator deletes a recording (a hidden one too): audited, with the rule and why."""
-        check_moderator(actor)
-        rule, reason = clean_rule(rule), clean_reason(reason)
-        async with self.db.read() as conn:
-            recording = await RecordingStore(conn).get(space_id)
-        if recording is None:
-            raise NotFound("recording_not_found", "This space was not recorded")
-        if recording.deleted_at is not None:
-            raise Gone("recording_deleted", "This recording was deleted already")
-
-        async def audit(conn: AsyncConnection) -> None:
-            await AuditLog(conn).append(
-                at=self.clock(),
-                actor_id=actor.account_id,
-                action=AuditAction.RECORDING_DELETE,
-                target_type=AuditTarget.RECORDING,
-                target_id=space_id,
-                rule=rule,
-                reason=reason,
-            )
-
-        await self.recorder.delete(space_id, Deletion.MODERATOR, by=actor.account_id, also=audit)
 
 
 def describe(found: Readable) -> RecordingInfo:

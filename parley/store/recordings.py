@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import ColumnElement, delete, exists, func, select, update
 
 from parley.core.accounts import WITHDRAWN_STATES
 from parley.core.moderation import ReportStatus, ReportTarget
@@ -18,7 +18,9 @@ from parley.store.rows import Store, columns_of, insert_ignoring_duplicate, reco
 from parley.store.spaces import stored_event
 from parley.store.tables import (
     accounts,
+    appeals,
     clips,
+    notices,
     participants,
     recording_segments,
     recordings,
@@ -32,6 +34,23 @@ from parley.store.types import storable_key
 
 def _segment(row: RowLike) -> RecordedSegment:
     return record(RecordedSegment, row)
+
+
+def _reported() -> ColumnElement[bool]:
+    return exists().where(
+        reports.c.target_type == ReportTarget.SPACE.value,
+        reports.c.target_id == recordings.c.space_id,
+        reports.c.status == ReportStatus.OPEN.value,
+    )
+
+
+def _removal_appealed() -> ColumnElement[bool]:
+    """The recording's removal is under appeal (its notice names the removing action)."""
+    return exists().where(
+        notices.c.action_id == recordings.c.removed_by,
+        appeals.c.notice_id == notices.c.id,
+        appeals.c.decision.is_(None),
+    )
 
 
 class RecordingStore(Store):
@@ -78,7 +97,9 @@ class RecordingStore(Store):
         await self.conn.execute(
             update(recordings)
             .where(recordings.c.space_id == space_id)
-            .values(deleted_at=now, deleted_by=by, deletion=how.value, finalized_at=now)
+            .values(
+                deleted_at=now, deleted_by=by, deletion=how.value, finalized_at=now, removed_by=None
+            )
         )
         await self.drop_segments(space_id)
         await self.conn.execute(delete(clips).where(clips.c.space_id == space_id))
@@ -86,6 +107,35 @@ class RecordingStore(Store):
         await self.conn.execute(
             delete(transcript_lines).where(transcript_lines.c.space_id == space_id)
         )
+
+    async def remove(self, space_id: str, action_id: str, by: str | None, now: datetime) -> bool:
+        """A moderator removes it by action `action_id`: deleted to every reader, but its files
+        and rows kept for an appeal (one still recording stops there). False if it is deleted
+        already."""
+        result = await self.conn.execute(
+            update(recordings)
+            .where(recordings.c.space_id == space_id, recordings.c.deleted_at.is_(None))
+            .values(
+                deleted_at=now,
+                deleted_by=by,
+                deletion=Deletion.MODERATOR.value,
+                removed_by=action_id,
+                finalized_at=func.coalesce(recordings.c.finalized_at, now),
+            )
+        )
+        return bool(result.rowcount)
+
+    async def restore_removed_by(self, action_id: str) -> str | None:
+        """The recording that action removed is readable again (the removal overturned on
+        appeal): its space's id; None if its retention deleted it meanwhile."""
+        result = await self.conn.execute(
+            update(recordings)
+            .where(recordings.c.removed_by == action_id)
+            .values(deleted_at=None, deleted_by=None, deletion=None, removed_by=None)
+            .returning(recordings.c.space_id)
+        )
+        restored = result.scalar_one_or_none()
+        return None if restored is None else str(restored)
 
     async def open_ones(self) -> list[str]:
         """Recordings not yet finalized (nor deleted), oldest first."""
@@ -108,20 +158,17 @@ class RecordingStore(Store):
         still = set((await self.conn.execute(live)).scalars())
         return [s for s in space_ids if s not in still]
 
-    async def expired(self, cutoff: datetime) -> list[str]:
-        """Finalized recordings older than `cutoff` that no open report on their space holds."""
-        reported = exists().where(
-            reports.c.target_type == ReportTarget.SPACE.value,
-            reports.c.target_id == recordings.c.space_id,
-            reports.c.status == ReportStatus.OPEN.value,
-        )
-        query = select(recordings.c.space_id).where(
-            recordings.c.deleted_at.is_(None),
+    async def expired(self, cutoff: datetime) -> list[Recording]:
+        """Finalized recordings older than `cutoff`, shown or removed by a moderator, that
+        neither an open report on their space nor an open appeal of their removal holds."""
+        query = select(recordings).where(
+            recordings.c.deleted_at.is_(None) | recordings.c.removed_by.is_not(None),
             recordings.c.finalized_at.is_not(None),
             recordings.c.finalized_at < cutoff,
-            ~reported,
+            ~_reported(),
+            ~_removal_appealed(),
         )
-        return list((await self.conn.execute(query)).scalars())
+        return await self._all(query, lambda row: record(Recording, row))
 
     async def host_withdrawn(self, recording: Recording) -> bool:
         """Is the host who recorded it, or the space's host now, suspended or deactivated?"""

@@ -178,6 +178,9 @@ recordings = Table(
     Column("deleted_at", UTCDateTime, nullable=True),
     Column("deleted_by", ID, nullable=True),
     Column("deletion", String(16), nullable=True),
+    # Removed by a moderator: the action's id (moderation_actions). Deleted to every reader,
+    # but its files and rows are kept, for an appeal that overturns it, until its retention.
+    Column("removed_by", ID, nullable=True),
 )
 
 recording_segments = Table(

@@ -1,7 +1,8 @@
 """Moderators remove a single post, in real Chromium: the reports queue shows a reported post's
 words and its author, and removes it with a rule and a reason, resolving the report; the author
 is notified, reads why on the Notices screen and appeals there; another moderator overturns the
-appeal and the post is shown again.
+appeal and the post is shown again. A reported space's recording is removed from the queue the
+same way, and its host is told and appeals the same way.
 
 The screenshots of the Notices screen and of the reports queue with a reported post are taken
 here.
@@ -13,6 +14,7 @@ import re
 
 from playwright.async_api import Locator, Page, expect
 
+from parley.store.recordings import RecordingStore
 from tests.e2e.browser import LaunchBrowser
 from tests.e2e.test_web_a11y import Axe, axe_source, check_a11y, sign_in
 from tests.e2e.test_web_space import button, open_page, person, shoot
@@ -132,4 +134,64 @@ async def test_a_removed_post_is_explained_appealed_and_restored(
         "A moderator accepted your appeal: your post is shown again."
     )
     for client in (moderator, second, rita, author):
+        await client.close()
+
+
+async def _recorded(server: ServerThread, space_id: str, host_id: str) -> None:
+    """The space has a recording (its row, as the recorder's first segment makes it): what the
+    removal acts on; its audio is not what this test is about."""
+    async with server.node.db.write() as conn:
+        await RecordingStore(conn).begin(space_id, host_id, server.node.clock.now())
+
+
+async def test_a_reported_spaces_recording_is_removed_from_the_queue_and_appealed(
+    server: ServerThread, launch: LaunchBrowser
+) -> None:
+    base = server.base_url
+    moderator = await admin(server, "mod")
+    rita = await Person.sign_up(base, "rita", "Rita Reporter")
+    browser = await launch(None)
+    hana = await person(browser, base, "hana", "Hana Host")
+    host = await Person.sign_in(base, "hana")
+    space = await host.call("POST", "/spaces", 201, json={"title": "Loud hour"})
+    await host.call("POST", f"/spaces/{space['id']}/end", 200)
+    server.call(_recorded(server, space["id"], host.id))
+    report = {"target_type": "space", "target_id": space["id"], "rule": "harassment"}
+    await rita.call("POST", "/reports", 201, json={**report, "comment": "Shouting"})
+
+    mod = await open_page(browser, base)
+    await sign_in(mod, "mod")
+    await mod.get_by_role("link", name="Admin", exact=True).click()
+    await admin_tab(mod, "Reports").click()
+    row = mod.get_by_role("row").filter(has_text="Shouting")
+    await button(row, "Remove recording").click()
+    await expect(row.get_by_label("Rule", exact=True)).to_have_value("harassment")
+    await row.get_by_label("Reason", exact=True).fill("Threats against a speaker")
+    await button(row, "Confirm removal").click()
+    await expect(mod.get_by_text("The queue is empty.")).to_be_visible()
+    await expect(mod.locator("#announcements")).to_have_text(
+        "Recording removed and the report resolved as actioned"
+    )
+    await rita.refused("GET", f"/spaces/{space['id']}/recording", 410, "recording_deleted")
+
+    # Hana is told, reads why on Notices and appeals there.
+    await (
+        hana.get_by_role("navigation", name="Main")
+        .get_by_role("link", name=re.compile(r"^Notifications"))
+        .click()
+    )
+    told = hana.get_by_role("list", name="Notifications").get_by_role("listitem").first
+    await expect(told.locator(".what")).to_have_text(
+        "Unread: A moderator removed the recording of your space under harassment."
+    )
+    await told.get_by_role("link", name="See why and appeal").click()
+    notice = hana.get_by_role("article", name="Recording removed")
+    await expect(notice).to_contain_text("Loud hour")  # the notice names the space
+    await expect(notice.get_by_text("Threats against a speaker", exact=True)).to_be_visible()
+    await notice.get_by_label("Your appeal").fill("Nobody was threatened: it was a quiz.")
+    await button(notice, "Send appeal").click()
+    await expect(notice.get_by_text("Appeal sent.")).to_be_focused()
+    [appeal] = await moderator.call("GET", "/admin/appeals?open=true", 200)
+    assert appeal["text"] == "Nobody was threatened: it was a quiz."
+    for client in (moderator, rita, host):
         await client.close()

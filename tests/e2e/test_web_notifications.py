@@ -160,6 +160,7 @@ KINDS: list[dict[str, Any]] = [
         "kind": "space_cancelled",
         "data": {"space_id": "s4", "title": None, "host": None, "withheld": True},
     },
+    {"id": 0, "kind": "recording_removed", "data": {"space_id": "s5", "rule": "harassment"}},
 ]
 
 
@@ -199,6 +200,10 @@ async def test_every_kind_is_drawn_and_the_newest_is_marked_seen(
             ("“Moved” moved to Dec 9, 2026, 6:00 PM", "Your reminder is still set."),
             ("“Off” was cancelled", None),
             ("A space you were told about is no longer available.", None),
+            (
+                "A moderator removed the recording of your space under harassment.",
+                "See why and appeal",
+            ),
         )
     ):
         await expect(items.nth(i).locator(".what")).to_have_text(text)
@@ -208,5 +213,6 @@ async def test_every_kind_is_drawn_and_the_newest_is_marked_seen(
     await expect(items.nth(5).get_by_role("link")).to_have_attribute("href", "#/spaces/s1")
     await expect(items.nth(6).get_by_role("link")).to_have_count(0)
     await expect(items.nth(9).get_by_role("link")).to_have_count(0)  # withheld: nowhere to go
+    await expect(items.nth(10).get_by_role("link")).to_have_attribute("href", "#/notices")
     assert seen == [{"up_to": 10}]
     assert errors == []

@@ -1,6 +1,8 @@
 """What happens to recordings over time and under moderation, through a real server: retention
 deletes them on the node's clock except while a report on the space is open, a suspended host's
-recordings are hidden while the suspension lasts, and a moderator's deletion is audited.
+recordings are hidden while the suspension lasts, and a moderator's removal is audited, told to
+the host, who may appeal it, and undone when a moderator overturns it: until then the files are
+kept, hidden, and retention deletes them (not while the appeal is open).
 """
 
 from __future__ import annotations
@@ -140,15 +142,94 @@ async def test_a_suspended_hosts_recordings_are_hidden_and_a_moderators_deletion
         r = await anonymous.get(f"/spaces/{sid}/recording")
         assert r.status_code == 410 and r.json()["code"] == "recording_deleted"
         assert r.json()["deletion"] == "moderator"
-        assert not (Path(server.settings.data_dir) / "recordings" / sid).exists()
         await mod.refused(
             "DELETE", f"/admin/spaces/{sid}/recording", 410, "recording_deleted", json=removal
         )
-        (entry,) = await mod.call("GET", "/admin/audit?action=recording_delete", 200)
+        (entry,) = await mod.call("GET", "/admin/audit?action=remove_recording", 200)
         assert (entry["target_type"], entry["target_id"]) == ("recording", sid)
         assert (entry["actor_id"], entry["rule"]) == (mod.id, "harassment")
         assert entry["reason"] == "Threats in the recording"
     finally:
         await anonymous.aclose()
         for person in (mod, host, alice):
+            await person.close()
+
+
+async def test_a_removed_recording_is_explained_to_its_host_and_comes_back_on_appeal(
+    server: ServerThread,
+) -> None:
+    mod, other_mod = await admin(server, "mod"), await admin(server, "mod2")
+    host = await Person.sign_up(server.base_url, "host")
+    alice = await Person.sign_up(server.base_url, "alice")
+    anonymous = httpx.AsyncClient(base_url=f"{server.base_url}/api/v1", timeout=10)
+    files = Path(server.settings.data_dir) / "recordings"
+    removal = {"rule": "harassment", "reason": "Threats in the recording"}
+    try:
+        sid = await record_briefly(host, alice, "Late show")
+        clip = await alice.call(
+            "POST", f"/spaces/{sid}/clips", 201, json={"start_seconds": 0, "duration_seconds": 1}
+        )
+        await mod.call("DELETE", f"/admin/spaces/{sid}/recording", 204, json=removal)
+        assert await status_of(anonymous, sid) == (410, "recording_deleted")
+        await alice.refused("GET", f"/clips/{clip['id']}/audio", 410, "recording_deleted")
+        assert (files / sid).is_dir()  # hidden, kept for an appeal
+        server.call(server.node.recorder.recover())  # what a node does as it starts
+        assert (files / sid).is_dir()
+
+        # The host is told what, which rule, why, and that they may appeal.
+        (notice,) = await host.call("GET", "/me/notices", 200)
+        assert notice["action"] == "remove_recording" and notice["rule"] == "harassment"
+        assert notice["text"].startswith("The recording of your space (“Late show”) was removed")
+        assert "Threats in the recording" in notice["text"]
+        (told,) = await host.call("GET", "/me/notifications", 200)
+        assert told["kind"] == "recording_removed"
+        assert told["data"] == {"space_id": sid, "notice_id": notice["id"], "rule": "harassment"}
+
+        # Appealed: retention holds it while the appeal is open.
+        appeal = await host.call(
+            "POST", "/appeals", 201, json={"notice_id": notice["id"], "text": "It was a play"}
+        )
+        server.node.clock.advance(timedelta(days=2))
+        await asyncio.sleep(0.5)  # several sweeps
+        assert (files / sid).is_dir()
+
+        # Overturned: the recording, its clip and its segments are back, for everyone.
+        decision = {"decision": "overturned", "reason": "A scripted scene"}
+        await other_mod.call("POST", f"/admin/appeals/{appeal['id']}/decide", 200, json=decision)
+        assert await status_of(anonymous, sid) == (200, None)
+        assert (await anonymous.get(f"/clips/{clip['id']}/audio")).status_code == 200
+        playlist = (await anonymous.get(f"/spaces/{sid}/recording/replay.m3u8")).text
+        segment = next(line for line in playlist.splitlines() if line.endswith(".ts"))
+        assert (await anonymous.get(f"/spaces/{sid}/recording/{segment}")).status_code == 200
+        restored = await mod.call("GET", "/admin/audit?action=restore_recording", 200)
+        assert [(e["target_id"], e["actor_id"]) for e in restored] == [(sid, other_mod.id)]
+
+        # Removed again, and upheld this time: the next retention check deletes the files; the
+        # recording still says a moderator deleted it.
+        await mod.call("DELETE", f"/admin/spaces/{sid}/recording", 204, json=removal)
+        second = next(
+            n for n in await host.call("GET", "/me/notices", 200) if n["id"] != notice["id"]
+        )
+        appeal = await host.call(
+            "POST", "/appeals", 201, json={"notice_id": second["id"], "text": "Again?"}
+        )
+        server.node.clock.advance(timedelta(minutes=2))
+        await asyncio.sleep(0.5)
+        assert (files / sid).is_dir()
+        decision = {"decision": "upheld", "reason": "Not the first time"}
+        await other_mod.call("POST", f"/admin/appeals/{appeal['id']}/decide", 200, json=decision)
+        server.node.clock.advance(timedelta(minutes=2))
+        deadline = time.monotonic() + 10
+        while (files / sid).exists():
+            assert time.monotonic() < deadline, "the upheld removal's files were kept"
+            await asyncio.sleep(0.1)
+        r = await anonymous.get(f"/spaces/{sid}/recording")
+        assert (r.status_code, r.json()["deletion"]) == (410, "moderator")
+        report = (await anonymous.get("/transparency")).json()["actions"]
+        counted = {(c["action"], c["rule"]): c["count"] for c in report}
+        assert counted[("remove_recording", "harassment")] == 2
+        assert counted[("restore_recording", "appeal")] == 1
+    finally:
+        await anonymous.aclose()
+        for person in (mod, other_mod, host, alice):
             await person.close()

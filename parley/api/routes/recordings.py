@@ -125,8 +125,9 @@ async def recording_file(
 async def remove_recording(
     space_id: str, body: RecordingRemovalIn, caller: CallerDep, node: NodeDep
 ) -> None:
-    """A moderator deletes a recording, under a rule and with a reason (audited)."""
-    await node.recordings.remove(caller, space_id, body.rule, body.reason)
+    """A moderator removes a recording, under a rule and with a reason: deleted to everyone at
+    once; its host is told why and may appeal (an overturned removal brings it back)."""
+    await node.recording_moderation.remove(caller, space_id, body.rule, body.reason)
 
 
 @router.post("/spaces/{space_id}/clips", status_code=201)

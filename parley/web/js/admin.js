@@ -1,9 +1,10 @@
 // The admin console: find accounts, suspend and unsuspend (rule and reason), link rules, the
 // reports queue (a reported post's words, with "Remove post"; a reported space's transcript
-// around the report, linked into its recording), a search of transcripts, appeals, the audit
+// around the report, linked into its recording, with "Remove recording"), a search of
+// transcripts, appeals, the audit
 // log and feature switches. Every action here is audited by the server, and the person affected
 // is told why.
-import { reportedPost } from "./admin-posts.js";
+import { recordingRemoval, reportedPost } from "./admin-removals.js";
 import { ApiError, api, del, get, post, q } from "./api.js";
 import { policyPanel } from "./location-policy.js";
 import { announce, busy, errorBox, field, h, onSubmit, when } from "./ui.js";
@@ -267,11 +268,13 @@ function reportRow(r, redraw) {
   );
 }
 
-// What was reported: a post shows its words and can be removed (admin-posts.js); a space offers
-// its transcript around the report.
+// What was reported: a post shows its words and can be removed (admin-removals.js); a space
+// offers its transcript around the report, and the removal of its recording.
 function reported(r, redraw) {
-  if (r.target_type === "post") return reportedPost(r, { rules: "report-rules", done: redraw });
-  return [`${r.target_type} `, h("code", {}, r.target_handle || r.target_id), r.target_type === "space" ? reportTranscript(r) : null];
+  const removals = { rules: "report-rules", done: redraw };
+  if (r.target_type === "post") return reportedPost(r, removals);
+  const space = r.target_type === "space";
+  return [`${r.target_type} `, h("code", {}, r.target_handle || r.target_id), space ? reportTranscript(r) : null, space ? recordingRemoval(r, removals) : null];
 }
 
 // A reported space's words around the moment it was reported, each line linking into the replay.

@@ -1,5 +1,5 @@
-// Notices: what moderators did to this account or its posts (a suspension since lifted, a post
-// removed), under which rule and why, newest first, each with its appeal: the decision, "received"
+// Notices: what moderators did to this account or what it made (a suspension since lifted, a
+// post or a space's recording removed), under which rule and why, newest first, each with its appeal: the decision, "received"
 // while a moderator has yet to decide, or the form (once). A suspended account cannot be here (it
 // has no session): it sees notice.js, with its appeal-only token.
 import { get } from "./api.js";
@@ -13,9 +13,10 @@ const EMPTY = "No moderation notices. If a moderator ever acts on your account o
 const ACTIONS = {
   suspend: { title: "Account suspended", overturned: "A moderator accepted your appeal and lifted the suspension." },
   remove_post: { title: "Post removed", overturned: "A moderator accepted your appeal: your post is shown again." },
+  remove_recording: { title: "Recording removed", overturned: "A moderator accepted your appeal: the recording can be played again." },
 };
 // What reverses an action is told as a notice too, but there is nothing in it to appeal.
-const NOT_APPEALABLE = new Set(["unsuspend", "restore_post"]);
+const NOT_APPEALABLE = new Set(["unsuspend", "restore_post", "restore_recording"]);
 
 export async function render(main) {
   const list = h("ul", { class: "notices", "aria-label": "Notices" });
