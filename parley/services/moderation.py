@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Awaitable
 from dataclasses import KW_ONLY, dataclass
 from datetime import datetime
-from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -40,28 +38,13 @@ from parley.core.moderation_records import (
 from parley.core.notifications import NotificationKind
 from parley.services import bots
 from parley.services.accounts import Caller
+from parley.services.appeal_undo import undo_removal
 from parley.services.common import Clock, new_id
 from parley.services.departures import Departures
-from parley.services.post_moderation import restore_on_appeal
-from parley.services.recording_moderation import restore_recording_on_appeal
 from parley.store.accounts import AccountStore, SessionStore
 from parley.store.db import Database
 from parley.store.moderation import AuditLog, ModerationStore
 from parley.store.notifications import NotificationStore
-
-
-# What a moderator overturning an action on appeal undoes, in the decision's transaction (a
-# suspension is lifted by the service itself: its bots and notification go with it).
-class Undo(Protocol):
-    def __call__(
-        self, conn: AsyncConnection, notice: Notice, *, actor_id: str, reason: str, now: datetime
-    ) -> Awaitable[None]: ...
-
-
-_UNDO_ON_APPEAL: dict[str, Undo] = {
-    ModerationAction.REMOVE_POST: restore_on_appeal,
-    ModerationAction.REMOVE_RECORDING: restore_recording_on_appeal,
-}
 
 
 @dataclass(eq=False)
@@ -259,9 +242,8 @@ class ModerationService:
                 and target.state is AccountState.SUSPENDED
             ):
                 await self._lift(conn, target, caller.account.id, "appeal", reason, now)
-            undo = _UNDO_ON_APPEAL.get(notice.action)
-            if verdict is rules.AppealDecision.OVERTURNED and undo is not None:
-                await undo(conn, notice, actor_id=caller.account.id, reason=reason, now=now)
+            if verdict is rules.AppealDecision.OVERTURNED:
+                await undo_removal(conn, notice, actor_id=caller.account.id, reason=reason, now=now)
         return dataclasses.replace(
             appeal,
             decision=verdict,

@@ -1,15 +1,12 @@
 """Moderators remove a post: shown to nobody from then on, its author told why (a notice quoting
 it, and a notification) and able to appeal; a moderator overturning the removal on appeal shows
-it again.
+it again (appeal_undo.py).
 Each is an action of its own in the audit log and the transparency report, whoever wrote the
 post. The narrower tool than a suspension, for one post that breaks a rule."""
 
 from __future__ import annotations
 
 from dataclasses import KW_ONLY, dataclass
-from datetime import datetime
-
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.core import moderation as rules
 from parley.core.actors import Actor
@@ -65,25 +62,3 @@ class PostModeration:
             )
         await self.pins.unpin_everywhere(post_id, by="moderation")
         return NoticeRead(notice)
-
-
-async def restore_on_appeal(
-    conn: AsyncConnection, notice: Notice, *, actor_id: str, reason: str, now: datetime
-) -> None:
-    """A moderator overturned a removal on appeal: the post is shown
-    again, an action of its own, in the caller's transaction."""
-    post_id = await PostStore(conn).restore_removed_by(notice.action_id)
-    if post_id is None:
-        return  # its author deleted it meanwhile: nothing to show again
-    taken = ActionTaken.of(
-        new_id(),
-        ModerationAction.RESTORE_POST,
-        post_id,
-        actor_id=actor_id,
-        rule="appeal",
-        reason=reason,
-        at=now,
-    )
-    await ModerationStore(conn).take_action(
-        taken, before={"state": PostState.REMOVED.value}, after={"state": PostState.SHOWN.value}
-    )

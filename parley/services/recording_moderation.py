@@ -1,16 +1,14 @@
 """Moderators remove a space's recording: deleted to every reader at once (410
 `recording_deleted`, deletion `moderator`), its host told why (a notice naming the space, and a
 notification) and able to appeal; a moderator overturning the removal on appeal makes the
-recording readable again, clips and transcript with it. Until then its files and rows are kept,
-hidden, and its retention deletes them as any recording's (not while the appeal is open).
-Each is an action of its own in the audit log and the transparency report, whoever hosted it."""
+recording readable again, clips and transcript with it (appeal_undo.py). Until then its files
+and rows are kept, hidden, and its retention deletes them as any recording's (not while the
+appeal is open). Each is an action of its own in the audit log and the transparency report,
+whoever hosted it."""
 
 from __future__ import annotations
 
 from dataclasses import KW_ONLY, dataclass
-from datetime import datetime
-
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.core import moderation as rules
 from parley.core.actors import Actor
@@ -64,25 +62,3 @@ class RecordingModeration:
                 [recording.host_id], NotificationKind.RECORDING_REMOVED, told, now
             )
         return NoticeRead(notice)
-
-
-async def restore_recording_on_appeal(
-    conn: AsyncConnection, notice: Notice, *, actor_id: str, reason: str, now: datetime
-) -> None:
-    """A moderator overturned a removal on appeal: the recording is readable again, an action
-    of its own, in the caller's transaction."""
-    space_id = await RecordingStore(conn).restore_removed_by(notice.action_id)
-    if space_id is None:
-        return  # its retention deleted it meanwhile: nothing to bring back
-    taken = ActionTaken.of(
-        new_id(),
-        ModerationAction.RESTORE_RECORDING,
-        space_id,
-        actor_id=actor_id,
-        rule="appeal",
-        reason=reason,
-        at=now,
-    )
-    await ModerationStore(conn).take_action(
-        taken, before={"state": "removed"}, after={"state": "shown"}
-    )

@@ -65,18 +65,24 @@ async def remove_from_the_queue(mod: Page, axe: Axe) -> None:
     )
 
 
-async def appeal_from_the_notification(sam: Page, axe: Axe) -> None:
-    """Sam is told, follows the notification to Notices, reads why and appeals."""
+async def follow_notification_to_notices(page: Page, says: str) -> None:
+    """The newest notification says what a moderator did; its link leads to the notice."""
     await (
-        sam.get_by_role("navigation", name="Main")
+        page.get_by_role("navigation", name="Main")
         .get_by_role("link", name=re.compile(r"^Notifications"))
         .click()
     )
-    told = sam.get_by_role("list", name="Notifications").get_by_role("listitem").first
-    await expect(told.locator(".what")).to_have_text(
-        "Unread: A moderator removed a post of yours under spam."
-    )
+    told = page.get_by_role("list", name="Notifications").get_by_role("listitem").first
+    await expect(told.locator(".what")).to_have_text(says)
     await told.get_by_role("link", name="See why and appeal").click()
+    await expect(page.get_by_role("heading", level=1, name="Notices")).to_be_focused()
+
+
+async def appeal_from_the_notification(sam: Page, axe: Axe) -> None:
+    """Sam is told, follows the notification to Notices, reads why and appeals."""
+    await follow_notification_to_notices(
+        sam, "Unread: A moderator removed a post of yours under spam."
+    )
     await expect(sam.get_by_role("heading", level=1, name="Notices")).to_be_focused()
     assert sam.url.endswith("#/notices")
     notice = sam.get_by_role("article", name="Post removed")
@@ -175,16 +181,9 @@ async def test_a_reported_spaces_recording_is_removed_from_the_queue_and_appeale
     await rita.refused("GET", f"/spaces/{space['id']}/recording", 410, "recording_deleted")
 
     # Hana is told, reads why on Notices and appeals there.
-    await (
-        hana.get_by_role("navigation", name="Main")
-        .get_by_role("link", name=re.compile(r"^Notifications"))
-        .click()
+    await follow_notification_to_notices(
+        hana, "Unread: A moderator removed the recording of your space under harassment."
     )
-    told = hana.get_by_role("list", name="Notifications").get_by_role("listitem").first
-    await expect(told.locator(".what")).to_have_text(
-        "Unread: A moderator removed the recording of your space under harassment."
-    )
-    await told.get_by_role("link", name="See why and appeal").click()
     notice = hana.get_by_role("article", name="Recording removed")
     await expect(notice).to_contain_text("Loud hour")  # the notice names the space
     await expect(notice.get_by_text("Threats against a speaker", exact=True)).to_be_visible()
