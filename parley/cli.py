@@ -106,6 +106,19 @@ async def _unsuspend(args: argparse.Namespace, node: Node) -> int:
     return 0
 
 
+async def _limit(args: argparse.Namespace, node: Node) -> int:
+    until = datetime.fromisoformat(args.until) if args.until else None
+    done = await node.account_limits.limit(OPERATOR, args.handle, args.rule, args.reason, until)
+    print(f"limited @{done.account.handle}: {done.notice.notice.text}")
+    return 0
+
+
+async def _unlimit(args: argparse.Namespace, node: Node) -> int:
+    await node.account_limits.unlimit(OPERATOR, args.handle, args.reason)
+    print(f"unlimited @{args.handle}")
+    return 0
+
+
 async def _feature(args: argparse.Namespace, node: Node) -> int:
     change = await node.features.set_feature(
         OPERATOR, args.name, args.state == "on", args.message or ""
@@ -194,6 +207,8 @@ _ADMIN: dict[str, Callable[[argparse.Namespace, Node], Awaitable[int]]] = {
     "create-user": _create_user,
     "suspend": _suspend,
     "unsuspend": _unsuspend,
+    "limit": _limit,
+    "unlimit": _unlimit,
     "feature": _feature,
     "audit": _audit,
     "link-rule": _link_rule,
@@ -248,6 +263,18 @@ def build_parser() -> argparse.ArgumentParser:
     unsuspend = admin.add_parser("unsuspend", help="lift a suspension")
     unsuspend.add_argument("handle")
     unsuspend.add_argument("--reason", required=True)
+
+    limit = admin.add_parser(
+        "limit", help="limit an account to listening and reading, whoever it is"
+    )
+    limit.add_argument("handle")
+    limit.add_argument("--rule", required=True, help="the rule broken, e.g. spam")
+    limit.add_argument("--reason", required=True, help="what the account is told")
+    limit.add_argument("--until", help="end of the limit (ISO 8601 with time zone)")
+
+    unlimit = admin.add_parser("unlimit", help="lift a limit")
+    unlimit.add_argument("handle")
+    unlimit.add_argument("--reason", required=True)
 
     feature = admin.add_parser("feature", help="switch a feature on or off for everyone")
     feature.add_argument("state", choices=["on", "off"])

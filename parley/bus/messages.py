@@ -66,7 +66,15 @@ class KeptOut:
     space_ids: tuple[str, ...]
 
 
-Order = AccountSuspended | SessionsEnded | KeptOut
+@dataclass(frozen=True)
+class AccountChanged:
+    """What the account may do changed (limited, or a limit lifted): every node reads it anew
+    rather than from its cache of sessions."""
+
+    account_id: str
+
+
+Order = AccountSuspended | SessionsEnded | KeptOut | AccountChanged
 
 # --- links ------------------------------------------------------------------------------------
 
@@ -124,7 +132,7 @@ Message = Order | LinkRuleChange | NodeOrder | SpaceMessage
 
 def channel_of(message: Message) -> str:
     match message:
-        case AccountSuspended() | SessionsEnded() | KeptOut():
+        case AccountSuspended() | SessionsEnded() | KeptOut() | AccountChanged():
             return ACCOUNTS_CHANNEL
         case LinkRuleAdded() | LinkRuleRemoved():
             return LINKS_CHANNEL
@@ -154,6 +162,8 @@ def encode(message: Message) -> str:
             return json.dumps(
                 {"type": "kept_out", "account_id": account_id, "space_ids": list(space_ids)}
             )
+        case AccountChanged(account_id):
+            return json.dumps({"type": "account_changed", "account_id": account_id})
         case LinkRuleAdded(rule):
             return json.dumps({"type": "added", "rule": rule_fields(rule)})
         case LinkRuleRemoved(rule_id):
@@ -206,6 +216,8 @@ def _order(kind: object, data: dict[str, Any]) -> Order | None:
             )
         case "kept_out":
             return KeptOut(_text(data["account_id"]), _texts(data["space_ids"]))
+        case "account_changed":
+            return AccountChanged(_text(data["account_id"]))
     return None
 
 

@@ -26,6 +26,7 @@ PASSWORD_MAX = 256
 
 class AccountState(StrEnum):
     ACTIVE = "active"
+    # A moderator's limit: it may sign in, listen and read, never post, host, speak or react.
     LIMITED = "limited"
     SUSPENDED = "suspended"
     DEACTIVATED = "deactivated"
@@ -160,6 +161,23 @@ def check_usable(account: Account) -> None:
         raise Forbidden("account_suspended", "This account is suspended")
     if account.state is AccountState.DEACTIVATED:
         raise Forbidden("account_deactivated", "This account is deactivated")
+
+
+def check_may_contribute(account: Account) -> None:
+    """Refuse what a limited account may not do: post, host, come on stage or speak, react,
+    change how its profile reads. Listening, reading, following, reporting and appealing stay."""
+    if account.state is AccountState.LIMITED:
+        raise Forbidden(
+            "account_limited",
+            "Your account is limited: you can listen and read, but not post, host, speak or "
+            "react. Your notices say why and until when.",
+        )
+
+
+def check_may_be_on_stage(account: Account) -> None:
+    """Someone asked on stage (invited, approved, made cohost) may not be a limited account."""
+    if account.state is AccountState.LIMITED:
+        raise Conflict("account_limited", f"@{account.handle} is limited and cannot speak")
 
 
 def check_may_deactivate(account: Account, *, is_bot: bool, other_admins: int) -> None:

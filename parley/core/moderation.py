@@ -55,6 +55,8 @@ class ModerationAction(StrEnum):
     RESTORE_POST = "restore_post"  # a moderator overturned the removal on appeal
     REMOVE_RECORDING = "remove_recording"  # its target: the space recorded
     RESTORE_RECORDING = "restore_recording"
+    LIMIT = "limit"  # listen and read only, for a time or until lifted
+    UNLIMIT = "unlimit"
 
     @property
     def target(self) -> AuditTarget:
@@ -95,6 +97,8 @@ class AuditAction(StrEnum):
     RESTORE_POST = "restore_post"
     REMOVE_RECORDING = "remove_recording"
     RESTORE_RECORDING = "restore_recording"
+    LIMIT = "limit"
+    UNLIMIT = "unlimit"
 
 
 class AuditTarget(StrEnum):
@@ -172,6 +176,25 @@ def may_suspend(actor: Actor, target: Account) -> None:
         raise Conflict("account_deactivated", f"@{target.handle} is deactivated")
 
 
+def may_limit(actor: Actor, target: Account) -> None:
+    require_moderator(actor)
+    if actor.account is not None and actor.account.id == target.id:
+        raise Conflict("cannot_limit_self", "Ask another moderator")
+    refused = {
+        AccountState.LIMITED: ("already_limited", "is already limited"),
+        AccountState.SUSPENDED: ("already_suspended", "is suspended, which stops more"),
+        AccountState.DEACTIVATED: ("account_deactivated", "is deactivated"),
+    }.get(target.state)
+    if refused is not None:
+        raise Conflict(refused[0], f"@{target.handle} {refused[1]}")
+
+
+def may_unlimit(actor: Actor, target: Account) -> None:
+    require_moderator(actor)
+    if target.state is not AccountState.LIMITED:
+        raise Conflict("not_limited", f"@{target.handle} is not limited")
+
+
 def may_remove_post(actor: Actor, author: Account) -> None:
     """Any account's post, whoever wrote it; a moderator's own is deleted, not moderated (it
     would be a notice to oneself, and an appeal only another moderator could decide)."""
@@ -226,6 +249,9 @@ def notice_text(
         quoted = f" (“{start}”)"
     what = {
         ModerationAction.SUSPEND: "Your account was suspended",
+        ModerationAction.LIMIT: (
+            "Your account was limited (you can listen and read, but not post, host, speak or react)"
+        ),
         ModerationAction.REMOVE_POST: f"A post of yours{quoted} was removed",
         ModerationAction.REMOVE_RECORDING: f"The recording of your space{quoted} was removed",
     }.get(action, "A moderator acted on your account")

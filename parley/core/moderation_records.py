@@ -226,3 +226,9 @@ class ActionCount:
 class Suspended:
     account: Account
     notice: NoticeRead
+
+
+@dataclass(frozen=True)
+class Limited:
+    account: Account
+    notice: NoticeRead

@@ -17,6 +17,8 @@ Details = Mapping[str, str | int | bool | None]
 class NotificationKind(StrEnum):
     SPACE_LIVE = "space_live"  # someone followed, or a space one asked to be reminded of
     UNSUSPENDED = "unsuspended"
+    LIMITED = "limited"  # listening and reading only: its notice says why, and how to appeal
+    UNLIMITED = "unlimited"  # a limit lifted: by a moderator, its end, or an appeal
     APPEAL_DECIDED = "appeal_decided"
     POST_REMOVED = "post_removed"  # by a moderator: its notice says why, and how to appeal
     RECORDING_REMOVED = "recording_removed"  # of a space one hosted, likewise

@@ -347,6 +347,7 @@ class AccountService:
     async def update_profile(
         self, caller: Caller, *, display_name: str | None, bio: str | None
     ) -> Account:
+        rules.check_may_contribute(caller.account)
         values: dict[str, str] = {}
         if display_name is not None:
             values["display_name"] = rules.clean_display_name(display_name)

@@ -130,44 +130,61 @@ def deactivation_orders(ended: Mapping[str, Sequence[str]]) -> list[Order]:
     ]
 
 
-# --- the suspension cascade: called by services.moderation inside its transaction -------------
+# --- the cascade: called by services.moderation and services.limits inside their transaction --
+
+# What each restriction of an owner does to their bots: the action recording it, and the one
+# lifting it.
+_CASCADES = {
+    AccountState.SUSPENDED: (ModerationAction.SUSPEND, ModerationAction.UNSUSPEND),
+    AccountState.LIMITED: (ModerationAction.LIMIT, ModerationAction.UNLIMIT),
+}
 
 
-async def suspend_with_owner(
+async def restrict_with_owner(
     conn: AsyncConnection,
     owner: Account,
+    state: AccountState,
     *,
     actor_id: str | None,
     rule: str,
     reason: str,
     now: datetime,
 ) -> list[str]:
-    """Suspend the owner's active bots with them; the ids suspended. Each is an action of its
-    own in the log and the audit, under the owner's rule."""
-    suspended = []
-    for bot in await BotStore(conn).of_owner(owner.id):
-        if bot.state is not AccountState.ACTIVE:
-            continue  # suspended on its own, or gone: it keeps what it has
-        await AccountStore(conn).set_state(bot.id, AccountState.SUSPENDED)
-        await SessionStore(conn).revoke_all(bot.id, now)  # its tokens with them
-        await BotStore(conn).set_with_owner(bot.id, True)
-        await _record(conn, ModerationAction.SUSPEND, bot, owner, actor_id, rule, reason, now)
-        suspended.append(bot.id)
-    return suspended
+    """Suspend or limit the owner's active bots with them (a suspension takes those limited
+    with the owner too); the ids. Each is an action of its own in the log and the audit, under
+    the owner's rule; a suspension revokes the bots' tokens, as the owner's sessions."""
+    store = BotStore(conn)
+    with_owner = {bot.id for bot in await store.restricted_with(owner.id)}
+    action = _CASCADES[state][0]
+    restricted = []
+    for bot in await store.of_owner(owner.id):
+        if bot.state is state or (
+            bot.state is not AccountState.ACTIVE and bot.id not in with_owner
+        ):
+            continue  # restricted on its own, or gone: it keeps what it has
+        await AccountStore(conn).set_state(bot.id, state)
+        if state is AccountState.SUSPENDED:
+            await SessionStore(conn).revoke_all(bot.id, now)  # its tokens with them
+        await store.set_with_owner(bot.id, True)
+        await _record(conn, action, bot, owner, actor_id, rule, reason, now, to=state)
+        restricted.append(bot.id)
+    return restricted
 
 
 async def lift_with_owner(
     conn: AsyncConnection, owner: Account, *, actor_id: str | None, now: datetime
 ) -> None:
-    """The owner's suspension ended: the bots suspended with them come back (their tokens do
-    not: those were revoked, and the owner makes new ones)."""
+    """The owner's suspension or limit ended: the bots restricted with them come back (a
+    suspended bot's tokens do not: those were revoked, and the owner makes new ones)."""
     bots = BotStore(conn)
-    for bot in await bots.suspended_with(owner.id):
+    for bot in await bots.restricted_with(owner.id):
         await AccountStore(conn).set_state(bot.id, AccountState.ACTIVE)
         await bots.set_with_owner(bot.id, False)
-        reason = "Its owner's suspension ended"
+        what = "suspension" if bot.state is AccountState.SUSPENDED else "limit"
+        lifted = _CASCADES[bot.state][1]
+        reason = f"Its owner's {what} ended"
         await _record(
-            conn, ModerationAction.UNSUSPEND, bot, owner, actor_id, "with_owner", reason, now
+            conn, lifted, bot, owner, actor_id, "with_owner", reason, now, to=AccountState.ACTIVE
         )
 
 
@@ -199,12 +216,13 @@ async def _record(
     rule: str,
     reason: str,
     now: datetime,
+    *,
+    to: AccountState,
 ) -> None:
-    suspended = action is ModerationAction.SUSPEND
     await ModerationStore(conn).take_action(
         ActionTaken.of(
             new_id(), action, bot.id, actor_id=actor_id, rule=rule, reason=reason, at=now
         ),
-        before={"state": "active" if suspended else "suspended"},
-        after={"state": "suspended" if suspended else "active", "with_owner": owner.id},
+        before={"state": bot.state.value},
+        after={"state": to.value, "with_owner": owner.id},
     )

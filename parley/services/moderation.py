@@ -41,6 +41,7 @@ from parley.services.accounts import Caller
 from parley.services.appeal_undo import undo_removal
 from parley.services.common import Clock, new_id
 from parley.services.departures import Departures
+from parley.services.limits import LimitService, iso, lift_limit
 from parley.store.accounts import AccountStore, SessionStore
 from parley.store.db import Database
 from parley.store.moderation import AuditLog, ModerationStore
@@ -53,6 +54,8 @@ class ModerationService:
     # A suspension takes the account out of every live room, on every node, and out of its
     # spaces through the spaces' own decisions.
     departures: Departures
+    # An overturned limit is lifted as the limits service lifts it.
+    limits: LimitService
     _: KW_ONLY
     clock: Clock
 
@@ -93,8 +96,14 @@ class ModerationService:
             )
             notice = Notice.of(new_id(), taken)
             await moderation.add_notice(notice)
-            bot_ids = await bots.suspend_with_owner(
-                conn, target, actor_id=actor_id, rule=decided.rule, reason=decided.reason, now=now
+            bot_ids = await bots.restrict_with_owner(
+                conn,
+                target,
+                AccountState.SUSPENDED,
+                actor_id=actor_id,
+                rule=decided.rule,
+                reason=decided.reason,
+                now=now,
             )
         suspended = [target.id, *bot_ids]
         orders = [AccountSuspended(account_id) for account_id in suspended]
@@ -118,7 +127,7 @@ class ModerationService:
         """Suspensions whose time ran out end by themselves (the sweeper calls this)."""
         now = self.clock()
         async with self.db.read() as conn:
-            due = await AccountStore(conn).suspensions_due(now)
+            due = await AccountStore(conn).restrictions_due(AccountState.SUSPENDED, now)
         for account_id in due:
             async with self.db.write() as conn:
                 target = await AccountStore(conn).by_id(account_id)
@@ -204,6 +213,7 @@ class ModerationService:
         verdict = rules.AppealDecision(decision)
         reason = rules.clean_reason(reason)
         now = self.clock()
+        lifted: list[str] = []  # a limit lifted: every node reads the account anew
         async with self.db.write() as conn:
             store = ModerationStore(conn)
             appeal = await store.appeal(appeal_id)
@@ -242,8 +252,17 @@ class ModerationService:
                 and target.state is AccountState.SUSPENDED
             ):
                 await self._lift(conn, target, caller.account.id, "appeal", reason, now)
+            if (
+                verdict is rules.AppealDecision.OVERTURNED
+                and notice.action == ModerationAction.LIMIT
+                and target is not None
+                and target.state is AccountState.LIMITED
+            ):
+                await lift_limit(conn, target, caller.account.id, "appeal", reason, now)
+                lifted.append(target.id)
             if verdict is rules.AppealDecision.OVERTURNED:
                 await undo_removal(conn, notice, actor_id=caller.account.id, reason=reason, now=now)
+        await self.limits.changed(lifted)
         return dataclasses.replace(
             appeal,
             decision=verdict,
@@ -303,7 +322,3 @@ async def account_handles(conn: AsyncConnection, account_ids: list[str]) -> dict
 def _sort_key(item: tuple[tuple[str, str, str | None], int]) -> tuple[str, str, str]:
     (period, action, rule), _count = item
     return period, action, rule or ""
-
-
-def iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None

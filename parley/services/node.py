@@ -13,6 +13,7 @@ from parley.bus import Bus, make_bus, messages
 from parley.bus.messages import (
     ACCOUNTS_CHANNEL,
     NODES_CHANNEL,
+    AccountChanged,
     AccountSuspended,
     DrainNode,
     KeptOut,
@@ -41,6 +42,7 @@ from parley.services.held_posts import HeldPosts
 from parley.services.hls import HlsService
 from parley.services.homing import Homing
 from parley.services.joins import JoinService
+from parley.services.limits import LimitService
 from parley.services.link_checks import LinkChecks
 from parley.services.link_rules import LinkRules
 from parley.services.location import LocationPolicies
@@ -89,7 +91,8 @@ class Node:
     - the program kept: `recorder` (live HLS segments of recorded spaces, made durable; crash
       recovery and retention), `recordings` (replay, trim, deletion), `clips`, `transcripts`
       (a recording's transcript, its subtitles rendition, moderators' reading and search);
-    - trust and safety: `moderation` (suspensions, notices, appeals, audit), `post_moderation`
+    - trust and safety: `moderation` (suspensions, notices, appeals, audit), `account_limits`
+      (an account limited to listening and reading), `post_moderation`
       (a moderator removing one post), `recording_moderation` (and one recording), `departures`
       (suspended and deactivated accounts out of every space, on every node), `reports`,
       `location` (the location policy posts' places obey), `held_posts` (posts waiting for it,
@@ -218,7 +221,12 @@ class Node:
             captions=self.captions,
         )
 
-        self.moderation = ModerationService(self.db, self.departures, clock=now)
+        self.account_limits = LimitService(
+            self.db, self.bus, self.decisions, self.accounts.session_cache, clock=now
+        )
+        self.moderation = ModerationService(
+            self.db, self.departures, self.account_limits, clock=now
+        )
         self.reports = ReportService(self.db, clock=now)
         self.post_moderation = PostModeration(self.db, self.pins, clock=now)
         self.location = LocationPolicies(self.db, clock=now)
@@ -319,6 +327,7 @@ class Node:
                 await self.presence.sweep()
                 await self.moderation.sweep()
                 await self.departures.sweep()
+                await self.account_limits.sweep()
                 await self.held_posts.publish_due()
                 await self.link_rules.reconcile()
                 await self.hub.catch_up()
@@ -340,6 +349,8 @@ class Node:
                 await self.end_sessions(set(session_ids), why)
             case KeptOut(account_id, space_ids):
                 self.hub.close_account(account_id, CLOSE_REMOVED, "blocked_by_host", space_ids)
+            case AccountChanged(account_id):
+                self.accounts.session_cache.forget_accounts({account_id})
 
     async def _obey(self, order: messages.Message | None) -> None:
         """Orders to this node by its id (`parley admin drain NODE`), from any machine."""

@@ -53,6 +53,7 @@ class PostService:
         location policy is read in the same transaction as the post is written, so a post never
         slips past a policy just set. A place too recent for it is refused, or held until the
         policy allows it if the author asked (services.held_posts)."""
+        rules.check_may_contribute(caller.account)
         text = rules.clean_post(text)
         await self.guard_links(text)
         if space_id is not None:

@@ -15,7 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from parley.bus import messages
 from parley.bus.messages import KeptOut
 from parley.config import Settings
-from parley.core.accounts import HANDLE_RE, Account, AccountState
+from parley.core.accounts import (
+    HANDLE_RE,
+    Account,
+    AccountState,
+    check_may_be_on_stage,
+    check_may_contribute,
+)
 from parley.core.errors import Conflict, NotFound
 from parley.core.links.render import TextPart
 from parley.core.moderation import Feature
@@ -109,6 +115,7 @@ class SpaceService:
         recording: bool = False,
         speak_policy: SpeakPolicy = SpeakPolicy.EVERYONE,
     ) -> SpaceView:
+        check_may_contribute(caller.account)
         await self.features.require(Feature.SPACES_CREATE)
         now = self.clock()
         space = Space(
@@ -241,6 +248,7 @@ class SpaceService:
 
     async def _start(self, caller: Caller, space_id: str) -> SpaceView:
         me = caller.account
+        check_may_contribute(me)
         await self._act(space_id, caller, lambda s: rules.start(s, me.id, me.handle, self.clock()))
         return await self.view(space_id)
 
@@ -307,6 +315,7 @@ class SpaceService:
         await self._act(space_id, caller, lambda s: rules.leave(s, caller.account.id, self.clock()))
 
     async def raise_hand(self, caller: Caller, space_id: str) -> None:
+        check_may_contribute(caller.account)
         me = caller.account.id
 
         async def decide(state: SpaceState, conn: AsyncConnection) -> list[Event]:
@@ -323,6 +332,8 @@ class SpaceService:
     async def on_person(self, caller: Caller, space_id: str, handle: str, move: PersonMove) -> None:
         """The caller moves, mutes or removes someone in the space, named by handle."""
         target = await self._account_id(handle)
+        if move in (PersonMove.ADD_SPEAKER, PersonMove.ADD_COHOST):
+            check_may_be_on_stage(target)
         me = caller.account.id
         decide = _PERSON_MOVES[move]
         await self._act(
@@ -330,11 +341,13 @@ class SpaceService:
         )
 
     async def unmute(self, caller: Caller, space_id: str) -> None:
+        check_may_contribute(caller.account)
         await self._act(
             space_id, caller, lambda s: stage.unmute(s, caller.account.id, self.clock())
         )
 
     async def accept_invitation(self, caller: Caller, space_id: str) -> None:
+        check_may_contribute(caller.account)
         me = caller.account.id
         await self._act(space_id, caller, lambda s: stage.accept_invitation(s, me, self.clock()))
 
@@ -343,6 +356,7 @@ class SpaceService:
         await self._act(space_id, caller, lambda s: stage.decline_invitation(s, me, self.clock()))
 
     async def react(self, caller: Caller, space_id: str, emoji: str) -> None:
+        check_may_contribute(caller.account)
         me = caller.account.id
         await self._act(space_id, caller, lambda s: stage.react(s, me, emoji, self.clock()))
 

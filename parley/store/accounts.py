@@ -110,10 +110,10 @@ class AccountStore(Store):
             .values(state=state.value, suspended_until=suspended_until)
         )
 
-    async def suspensions_due(self, now: datetime) -> list[str]:
-        """Accounts whose time-limited suspension has run out."""
+    async def restrictions_due(self, state: AccountState, now: datetime) -> list[str]:
+        """Accounts whose time-limited suspension, or limit, has run out."""
         query = select(accounts.c.id).where(
-            accounts.c.state == AccountState.SUSPENDED.value,
+            accounts.c.state == state.value,
             accounts.c.suspended_until.is_not(None),
             accounts.c.suspended_until <= now,
         )

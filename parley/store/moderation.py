@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from parley.core.moderation import (
     AppealDecision,
@@ -83,6 +84,19 @@ class AuditLog(Store):
         if wanted.before_id is not None:
             query = query.where(audit_log.c.id < wanted.before_id)
         return await self._all(query, lambda row: record(AuditEntry, row))
+
+    async def newest_id(self) -> int:
+        return int((await self.conn.execute(select(func.max(audit_log.c.id)))).scalar() or 0)
+
+    async def targets_after(
+        self, after_id: int, actions: Collection[AuditAction]
+    ) -> tuple[int, list[str]]:
+        """The newest entry's id, and what entries after `after_id` of these actions name."""
+        query = select(audit_log.c.id, audit_log.c.target_id).where(
+            audit_log.c.id > after_id, audit_log.c.action.in_([a.value for a in actions])
+        )
+        rows = (await self.conn.execute(query)).all()
+        return max([after_id, *(r.id for r in rows)]), [r.target_id for r in rows]
 
     async def actions(
         self, since: datetime | None

@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from parley.core.accounts import WITHDRAWN_STATES, Departure
+from parley.core.accounts import WITHDRAWN_STATES, AccountState, Departure
 from parley.core.spaces.event_wire import event_of, wire_data
 from parley.core.spaces.events import Event, EventType
 from parley.core.spaces.exposure import MODERATION_END_REASONS
@@ -366,6 +366,26 @@ class SpaceStore(Store):
         )
         rows = await self.conn.execute(inside.union(hosting))
         return [(space_id, account_id, Departure(state)) for space_id, account_id, state in rows]
+
+    async def limited_on_stage(self) -> list[tuple[str, str]]:
+        """(space, account) where a limited account is still on a live space's stage, or has its
+        hand up or an invitation: what a node's sweep takes off, as a limit does at once."""
+        query = (
+            select(participants.c.space_id, participants.c.account_id)
+            .join(spaces, spaces.c.id == participants.c.space_id)
+            .join(accounts, accounts.c.id == participants.c.account_id)
+            .where(
+                accounts.c.state == AccountState.LIMITED.value,
+                spaces.c.state == SpaceStatus.LIVE.value,
+                participants.c.removed.is_(False),
+                or_(
+                    participants.c.role != Role.LISTENER.value,
+                    participants.c.hand_raised,
+                    participants.c.invited,
+                ),
+            )
+        )
+        return [(space_id, account_id) for space_id, account_id in await self.conn.execute(query)]
 
     async def pinning(self, post_id: str) -> list[str]:
         """Ids of the live and scheduled spaces that pin this post."""

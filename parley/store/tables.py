@@ -364,8 +364,8 @@ bots = Table(
     Column("account_id", ID, ForeignKey("accounts.id"), primary_key=True),
     Column("owner_id", ID, ForeignKey("accounts.id"), nullable=False, index=True),
     Column("created_at", UTCDateTime, nullable=False),
-    # Suspended because its owner was: lifted with the owner's suspension. A bot suspended on
-    # its own is not, and stays suspended when its owner's suspension ends.
+    # Suspended or limited because its owner was: lifted with the owner's suspension or limit.
+    # A bot suspended on its own is not, and stays suspended when its owner's suspension ends.
     Column("suspended_with_owner", Boolean, nullable=False, server_default="0"),
 )
 

@@ -63,15 +63,15 @@ class BotStore(Store):
         )
         return int((await self.conn.execute(query)).scalar_one())
 
-    async def suspended_with(self, owner_id: str) -> list[Account]:
-        """The owner's bots suspended because the owner was."""
+    async def restricted_with(self, owner_id: str) -> list[Account]:
+        """The owner's bots suspended or limited because the owner was."""
         query = (
             select(accounts)
             .join(bots, bots.c.account_id == accounts.c.id)
             .where(
                 bots.c.owner_id == owner_id,
                 bots.c.suspended_with_owner.is_(True),
-                accounts.c.state == AccountState.SUSPENDED.value,
+                accounts.c.state.in_([AccountState.SUSPENDED.value, AccountState.LIMITED.value]),
             )
         )
         return await self._all(query, _account)

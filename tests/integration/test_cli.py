@@ -14,7 +14,7 @@ import pytest
 from parley.config import Settings
 from parley.demo import PASSWORD, seed, seed_bot
 from tests.support.clients import Person
-from tests.support.servers import REDIS_URL, TEST_SETTINGS, free_port, serve
+from tests.support.servers import REDIS_URL, TEST_SETTINGS, free_port, serve, wait_until
 
 
 def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
@@ -160,6 +160,29 @@ async def test_admin_commands_reach_a_running_server(tmp_path: Path) -> None:
         assert bad.returncode == 2 and "account_not_found" in bad.stderr
         for person in (host, fan):
             await person.close()
+
+
+async def test_a_limit_from_the_command_line_reaches_a_running_node_within_a_sweep(
+    tmp_path: Path,
+) -> None:
+    """No bus is shared with the command line: the node's sweep reads the limit (and its end)
+    from the audit log, not after the 30 s its cache of sessions keeps an account."""
+    env = cli_env(tmp_path)
+    with serve(data_dir=tmp_path, session_cache_seconds=30) as server:
+        fan = await Person.sign_up(server.base_url, "fan")
+        await fan.call("POST", "/posts", 201, json={"text": "Cached now"})
+        done = parley("admin", "limit", "fan", "--rule", "spam", "--reason", "Scam links", env=env)
+        assert done.returncode == 0, done.stderr
+        assert "limited @fan" in done.stdout and "spam" in done.stdout
+        await wait_until(lambda: _posting(fan, 403), timeout=3)
+        back = parley("admin", "unlimit", "fan", "--reason", "Served", env=env)
+        assert back.returncode == 0 and "unlimited @fan" in back.stdout, back.stderr
+        await wait_until(lambda: _posting(fan, 201), timeout=3)
+        await fan.close()
+
+
+async def _posting(person: Person, status: int) -> bool:
+    return (await person.http.post("/posts", json={"text": "Again"})).status_code == status
 
 
 @pytest.mark.redis

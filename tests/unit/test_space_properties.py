@@ -303,6 +303,15 @@ class SpaceMachine(RuleBasedStateMachine):
         if self.live() and who in self.state.participants:
             assert self.state.participants[who].removed, who
 
+    @rule(data=st.data())
+    def restrict(self, data: st.DataObject) -> None:
+        """Limited: whoever it is, the host included, off the stage but still in the space."""
+        who = self.pick(data, None)
+        self.attempt(lambda: stage.restrict(self.state, who, self.tick()))
+        p = self.state.participants.get(who)
+        if self.live() and p is not None and not p.removed:
+            assert p.role is Role.LISTENER and not p.hand_raised and not p.invited, who
+
     # --- the stage --------------------------------------------------------------------------
 
     @rule(data=st.data(), follows=st.booleans())

@@ -26,7 +26,7 @@ from parley.api.schemas.accounts import (
 )
 from parley.api.schemas.common import AccountOut, AutomatedOut, TextPartOut
 from parley.api.schemas.location import PlaceOut
-from parley.core.accounts import Post
+from parley.core.accounts import AccountState, Post
 from parley.core.held_posts import HeldPost, WhenTooRecent
 from parley.core.ratelimit import LimitName
 from parley.services.accounts import Caller
@@ -119,7 +119,8 @@ async def deactivate(body: Deactivate, caller: CallerDep, node: NodeDep) -> Resp
 @router.get("/me", response_model=MeOut)
 async def me(caller: CallerDep, node: NodeDep) -> MeOut:
     mine = await profile(caller.account.handle, node, caller)
-    return MeOut(**dict(mine), is_admin=caller.account.is_admin)
+    state = "limited" if caller.account.state is AccountState.LIMITED else "active"
+    return MeOut(**dict(mine), is_admin=caller.account.is_admin, state=state)
 
 
 @router.patch(

@@ -19,6 +19,7 @@ from parley.api.schemas.moderation import (
     FeatureChangeOut,
     FeatureIn,
     FeatureOut,
+    LimitedOut,
     ModeratedAccountOut,
     NoticeOut,
     PostRemovedOut,
@@ -32,6 +33,7 @@ from parley.api.schemas.moderation import (
     SuspendedOut,
     SuspendIn,
     TransparencyOut,
+    UnlimitedOut,
     UnsuspendedOut,
     UnsuspendIn,
 )
@@ -66,6 +68,25 @@ async def unsuspend(
 ) -> UnsuspendedOut:
     account = await node.moderation.unsuspend(caller, handle, body.reason)
     return UnsuspendedOut(account=AccountOut(**account.public()), state="active")
+
+
+@router.post("/admin/accounts/{handle}/limit")
+async def limit_account(
+    handle: str, body: SuspendIn, caller: CallerDep, node: NodeDep
+) -> LimitedOut:
+    """Limit any account (no kind is exempt) to listening and reading: it may not post, host,
+    come on stage, react or edit its profile (403 `account_limited`), and comes off every
+    stage on every node at once; it is told why and may appeal. Its active bots go with it."""
+    done = await node.account_limits.limit(caller, handle, body.rule, body.reason, body.until)
+    return LimitedOut.of(done)
+
+
+@router.post("/admin/accounts/{handle}/unlimit")
+async def unlimit_account(
+    handle: str, body: UnsuspendIn, caller: CallerDep, node: NodeDep
+) -> UnlimitedOut:
+    account = await node.account_limits.unlimit(caller, handle, body.reason)
+    return UnlimitedOut(account=AccountOut(**account.public()), state="active")
 
 
 @router.get("/admin/accounts")

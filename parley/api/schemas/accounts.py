@@ -66,6 +66,8 @@ class OwnAccountOut(AccountOut):
 
 class MeOut(ProfileOut):
     is_admin: bool
+    # "limited" while a moderator's limit lasts: listening and reading only (see the notices).
+    state: Literal["active", "limited"]
 
 
 class SessionOut(BaseModel):

@@ -4,18 +4,19 @@ switches and the public status and transparency pages."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Self
 
 from pydantic import BaseModel
 
 from parley.api.schemas.common import AccountOut, Body, Text, from_record
 from parley.api.schemas.location import LocationPolicyOut
-from parley.core.accounts import Account
+from parley.core.accounts import Account, AccountState
 from parley.core.moderation_records import (
     Appeal,
     AuditLine,
     FeatureChange,
     FeatureSwitch,
+    Limited,
     NoticeRead,
     QueuedAppeal,
     QueuedReport,
@@ -69,12 +70,12 @@ class FeatureIn(Body):
 class ModeratedAccountOut(AccountOut):
     """An account as moderators find it."""
 
-    state: Literal["active", "suspended", "deactivated"]
+    state: AccountState  # every state there is, so no new one is ever a 500 here
     is_admin: bool
 
     @classmethod
     def of(cls, account: Account) -> ModeratedAccountOut:
-        return cls(**account.public(), state=account.state.value, is_admin=account.is_admin)
+        return cls(**account.public(), state=account.state, is_admin=account.is_admin)
 
 
 class NoticeOut(BaseModel):
@@ -100,13 +101,21 @@ class SuspendedOut(BaseModel):
     notice: NoticeOut
 
     @classmethod
-    def of(cls, done: Suspended) -> SuspendedOut:
+    def of(cls, done: Suspended | Limited) -> Self:
         return cls(account=AccountOut(**done.account.public()), notice=NoticeOut.of(done.notice))
+
+
+class LimitedOut(SuspendedOut):
+    """The account limited, and the notice it was given."""
 
 
 class UnsuspendedOut(BaseModel):
     account: AccountOut
     state: Literal["active"]
+
+
+class UnlimitedOut(UnsuspendedOut):
+    """The account, active again."""
 
 
 class AppealOut(BaseModel):

@@ -23,10 +23,13 @@ from parley.core.spaces.rules import (
     _actor,
     _announce,
     _done,
+    _hand_over,
+    _heir,
     _log,
     _move,
     _stage_has_room,
     _target,
+    finish,
 )
 
 
@@ -193,3 +196,31 @@ def caption(state: SpaceState, said: Caption, now: datetime) -> list[Event]:
     return _announce(
         state, now, Captioned(said.speaker, said.text, said.final, said.start, said.end)
     )
+
+
+def restrict(state: SpaceState, account_id: str, now: datetime) -> list[Event]:
+    """An account a moderator limited comes off the stage at once and stays to listen: a speaker
+    or cohost moves to the audience, a raised hand goes down and an invitation lapses, a host
+    hands the space to the longest-serving cohost (`host_limited`) or it ends. A scheduled space
+    waits: its host may not start it while limited."""
+    p = state.participants.get(account_id)
+    if state.space.state is not SpaceStatus.LIVE or p is None or p.removed:
+        return []
+    log = _log(state, now)
+    if p.role is Role.HOST:
+        heir = _heir(state)
+        if heir is None:
+            return finish(state, now, "host_limited")
+        _hand_over(state, heir, log, now, reason="host_limited")
+        p.role = Role.HOST  # _hand_over leaves them a listener not counted; they are here
+        _move(log, state, p, Role.LISTENER, now)
+    elif p.role.on_stage:
+        _move(log, state, p, Role.LISTENER, now)
+    else:
+        if p.hand_raised:
+            p.hand_raised = False
+            log.emit(HandChanged(p.account_id, p.handle, raised=False))
+        if p.invited:
+            p.invited = False
+            log.emit(InvitationDeclined(p.account_id, p.handle, withdrawn_by="moderation"))
+    return _done(state, log)

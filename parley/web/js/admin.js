@@ -1,9 +1,8 @@
-// The admin console: find accounts, suspend and unsuspend (rule and reason), link rules, the
-// reports queue (a reported post's words, with "Remove post"; a reported space's transcript
-// around the report, linked into its recording, with "Remove recording"), a search of
-// transcripts, appeals, the audit
-// log and feature switches. Every action here is audited by the server, and the person affected
-// is told why.
+// The admin console: find accounts, limit or suspend them and lift it (rule and reason), link
+// rules, the reports queue (a reported post's words, with "Remove post"; a reported space's
+// transcript around the report, linked into its recording, with "Remove recording"), a search
+// of transcripts, appeals, the audit log and feature switches. Every action here is audited by
+// the server, and the person affected is told why.
 import { recordingRemoval, reportedPost } from "./admin-removals.js";
 import { ApiError, api, del, get, post, q } from "./api.js";
 import { policyPanel } from "./location-policy.js";
@@ -93,53 +92,86 @@ async function accounts(panel) {
   await search().catch((error) => box.show(error));
 }
 
+// What a moderator may do to an account, and undo: each a button that opens its own form.
+const RESTRICTIONS = {
+  limit: { verb: "Limit", noun: "limit", lifted: "Unlimit", did: "is limited (listening and reading only)" },
+  suspend: { verb: "Suspend", noun: "suspension", lifted: "Unsuspend", did: "is suspended" },
+};
+
 function accountRow(a, refresh) {
   const nameId = `acct-${a.id}`;
-  const suspended = a.state === "suspended";
+  const controls = {
+    // A deleted account is gone for good: there is nothing left to restrict.
+    deactivated: () => h("span", { class: "hint" }, "Deleted by its owner"),
+    suspended: () => restriction(a, "suspend", true, nameId, refresh),
+    limited: () => [restriction(a, "limit", true, nameId, refresh), restriction(a, "suspend", false, nameId, refresh)],
+  }[a.state] || (() => [restriction(a, "limit", false, nameId, refresh), restriction(a, "suspend", false, nameId, refresh)]);
+  return h(
+    "tr",
+    {},
+    h("td", { id: nameId }, h("a", { href: `#/u/${a.handle}` }, `@${a.handle}`), h("br"), h("span", { class: "hint" }, a.display_name), a.is_admin ? [" ", h("span", { class: "tag" }, "moderator")] : null),
+    h("td", {}, h("span", { class: `state-${a.state}` }, a.state)),
+    h("td", {}, h("div", { class: "restrictions" }, controls())),
+  );
+}
+
+// A restriction's button and form (the form exists only while open: one Rule field in a row at
+// a time), or its lifting's when `lifting`.
+function restriction(a, kind, lifting, nameId, refresh) {
+  const what = RESTRICTIONS[kind];
+  const label = lifting ? what.lifted : what.verb;
+  const toggle = h("button", { type: "button", class: lifting ? "secondary small" : "danger small", "aria-describedby": nameId, "aria-expanded": "false" }, label);
+  const holder = h("div", { class: "restriction" }, toggle);
+  let form = null;
+  const close = () => {
+    form?.remove();
+    form = null;
+    toggle.setAttribute("aria-expanded", "false");
+    toggle.focus();
+  };
+  toggle.addEventListener("click", () => {
+    if (form) return close();
+    form = restrictionForm(a, kind, lifting, close, refresh);
+    holder.append(form);
+    toggle.setAttribute("aria-expanded", "true");
+    form.querySelector("input, textarea").focus();
+  });
+  return holder;
+}
+
+function restrictionForm(a, kind, lifting, close, refresh) {
+  const what = RESTRICTIONS[kind];
   const box = errorBox();
   const form = h(
     "form",
-    { class: "stack", hidden: true, "aria-label": `${suspended ? "Unsuspend" : "Suspend"} @${a.handle}` },
-    suspended ? null : field({ label: "Rule", name: "rule", list: "rules", required: true, autocomplete: "off", value: "spam" }),
-    field({ label: "Reason", name: "reason", tag: "textarea", rows: 2, required: true, hint: suspended ? "Recorded in the audit log." : "Shown to the account in its notice." }),
-    suspended ? null : field({ label: "Until (optional)", name: "until", type: "datetime-local" }),
+    { class: "stack", "aria-label": `${lifting ? what.lifted : what.verb} @${a.handle}` },
+    lifting ? null : field({ label: "Rule", name: "rule", list: "rules", required: true, autocomplete: "off", value: "spam" }),
+    field({ label: "Reason", name: "reason", tag: "textarea", rows: 2, required: true, hint: lifting ? "Recorded in the audit log." : "Shown to the account in its notice." }),
+    lifting ? null : field({ label: "Until (optional)", name: "until", type: "datetime-local" }),
     box,
-    h("div", { class: "actions" }, h("button", { type: "submit", class: suspended ? "primary small" : "danger small" }, suspended ? "Confirm unsuspend" : "Confirm suspension"), h("button", { type: "button", class: "ghost small", onclick: () => ((form.hidden = true), toggle.focus()) }, "Cancel")),
+    h("div", { class: "actions" }, h("button", { type: "submit", class: lifting ? "primary small" : "danger small" }, lifting ? `Confirm ${what.lifted.toLowerCase()}` : `Confirm ${what.noun}`), h("button", { type: "button", class: "ghost small", onclick: close }, "Cancel")),
   );
-  const toggle = h("button", { type: "button", class: suspended ? "secondary small" : "danger small", "aria-describedby": nameId, "aria-expanded": "false" }, suspended ? "Unsuspend" : "Suspend");
-  toggle.addEventListener("click", () => {
-    form.hidden = !form.hidden;
-    toggle.setAttribute("aria-expanded", String(!form.hidden));
-    if (!form.hidden) form.querySelector("input, textarea").focus();
-  });
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const reason = form.reason.value.trim();
     busy(
       form.querySelector("button[type=submit]"),
       async () => {
-        if (suspended) {
-          await post(`/admin/accounts/${q(a.handle)}/unsuspend`, { reason });
+        if (lifting) {
+          await post(`/admin/accounts/${q(a.handle)}/un${kind}`, { reason });
           announce(`@${a.handle} is active again`);
         } else {
           const body = { rule: form.rule.value.trim(), reason };
           if (form.until.value) body.until = new Date(form.until.value).toISOString();
-          await post(`/admin/accounts/${q(a.handle)}/suspend`, body);
-          announce(`@${a.handle} is suspended`);
+          await post(`/admin/accounts/${q(a.handle)}/${kind}`, body);
+          announce(`@${a.handle} ${what.did}`);
         }
         await refresh();
       },
       box,
     );
   });
-  return h(
-    "tr",
-    {},
-    h("td", { id: nameId }, h("a", { href: `#/u/${a.handle}` }, `@${a.handle}`), h("br"), h("span", { class: "hint" }, a.display_name), a.is_admin ? [" ", h("span", { class: "tag" }, "moderator")] : null),
-    h("td", {}, h("span", { class: `state-${a.state}` }, a.state)),
-    // A deleted account is gone for good: there is nothing left to suspend.
-    h("td", {}, a.state === "deactivated" ? h("span", { class: "hint" }, "Deleted by its owner") : [toggle, form]),
-  );
+  return form;
 }
 
 // --- link rules ------------------------------------------------------------------------------

@@ -12,11 +12,12 @@ const EMPTY = "No moderation notices. If a moderator ever acts on your account o
 // (a newer server) still show the server's own text under a plain heading.
 const ACTIONS = {
   suspend: { title: "Account suspended", overturned: "A moderator accepted your appeal and lifted the suspension." },
+  limit: { title: "Account limited", overturned: "A moderator accepted your appeal and lifted the limit." },
   remove_post: { title: "Post removed", overturned: "A moderator accepted your appeal: your post is shown again." },
   remove_recording: { title: "Recording removed", overturned: "A moderator accepted your appeal: the recording can be played again." },
 };
 // What reverses an action is told as a notice too, but there is nothing in it to appeal.
-const NOT_APPEALABLE = new Set(["unsuspend", "restore_post", "restore_recording"]);
+const NOT_APPEALABLE = new Set(["unsuspend", "unlimit", "restore_post", "restore_recording"]);
 
 export async function render(main) {
   const list = h("ul", { class: "notices", "aria-label": "Notices" });

@@ -41,6 +41,17 @@ const KINDS = {
       detail: h("a", { href: "#/notices" }, "See why and appeal"),
     };
   },
+  limited(data) {
+    const until = data.until ? ` until ${when(data.until)}` : "";
+    return {
+      icon: parleyIcon(),
+      text: ["A moderator limited your account under ", h("code", {}, data.rule || "a rule"), `${until}: you can listen and read, but not post, host, speak or react.`],
+      detail: h("a", { href: "#/notices" }, "See why and appeal"),
+    };
+  },
+  unlimited(data) {
+    return { icon: parleyIcon(), text: "The limit on your account was lifted.", detail: data.reason };
+  },
   unsuspended(data) {
     return { icon: parleyIcon(), text: "Your account's suspension was lifted.", detail: data.reason };
   },

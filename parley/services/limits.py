@@ -1,0 +1,198 @@
+"""Limiting an account: the step below a suspension. A moderator limits an account under a rule
+and with a reason, for a time or until lifted: it keeps its sessions and may sign in, listen,
+read, follow, report and appeal, but not post, host or start a space, come on stage, react or
+edit its profile (403 `account_limited`). Within a second of the limit every node forgets its
+cached sessions (the bus), and it comes off every stage through the spaces' own decisions (a
+speaker or cohost to the audience, a host's space to its longest-serving cohost or to its end);
+each node's sweep repeats that from the database, so a lost message delays it by one sweep.
+Its active bots are limited with it. Told in a notice, appealable, audited and counted in the
+transparency report, whoever the account is."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import KW_ONLY, dataclass, field, replace
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from parley.bus import messages
+from parley.bus.base import Bus
+from parley.bus.messages import AccountChanged
+from parley.core import moderation as rules
+from parley.core.accounts import Account, AccountState
+from parley.core.actors import Actor
+from parley.core.errors import NotFound
+from parley.core.moderation import AuditAction, ModerationAction
+from parley.core.moderation_records import ActionTaken, Limited, Notice, NoticeRead
+from parley.core.notifications import NotificationKind
+from parley.core.session_cache import SessionCache
+from parley.core.spaces import stage
+from parley.core.spaces.events import Event
+from parley.core.spaces.model import SpaceState
+from parley.services import bots
+from parley.services.common import Clock, new_id
+from parley.services.decisions import SpaceDecisions
+from parley.store.accounts import AccountStore
+from parley.store.db import Database
+from parley.store.moderation import AuditLog, ModerationStore
+from parley.store.notifications import NotificationStore
+from parley.store.spaces import SpaceStore
+
+
+@dataclass(eq=False)
+class LimitService:
+    db: Database
+    bus: Bus
+    decisions: SpaceDecisions
+    # The node's cache of authenticated sessions: a limit (or its end) holds at once.
+    session_cache: SessionCache
+    _: KW_ONLY
+    clock: Clock
+    # The newest audit entry this node's sweep has read: limits set or lifted after it, by
+    # another process without a shared bus (the command line), empty its cache too.
+    _audit_seen: int | None = field(default=None, init=False)
+
+    async def limit(
+        self, actor: Actor, handle: str, rule: str, reason: str, until: datetime | None = None
+    ) -> Limited:
+        """Limit an account, whoever it is; the notice it gets."""
+        now = self.clock()
+        decided = rules.suspension(rule, reason, until, now)
+        until = decided.until
+        async with self.db.write() as conn:
+            target = await _account(conn, handle)
+            rules.may_limit(actor, target)
+            await AccountStore(conn).set_state(target.id, AccountState.LIMITED, decided.until)
+            taken = ActionTaken.of(
+                new_id(),
+                ModerationAction.LIMIT,
+                target.id,
+                actor_id=actor.account_id,
+                rule=decided.rule,
+                reason=decided.reason,
+                at=now,
+                until=decided.until,
+            )
+            moderation = ModerationStore(conn)
+            await moderation.take_action(
+                taken,
+                before={"state": target.state.value},
+                after={"state": "limited", "until": iso(until)},
+            )
+            notice = Notice.of(new_id(), taken)
+            await moderation.add_notice(notice)
+            told = {"notice_id": notice.id, "rule": decided.rule, "until": iso(until)}
+            await NotificationStore(conn).add_many([target.id], NotificationKind.LIMITED, told, now)
+            bot_ids = await bots.restrict_with_owner(
+                conn,
+                target,
+                AccountState.LIMITED,
+                actor_id=actor.account_id,
+                rule=decided.rule,
+                reason=decided.reason,
+                now=now,
+            )
+        limited = [target.id, *bot_ids]
+        await self.changed(limited)
+        for account_id in limited:
+            await self._off_stage(account_id)
+        return Limited(replace(target, state=AccountState.LIMITED), NoticeRead(notice))
+
+    async def unlimit(self, actor: Actor, handle: str, reason: str) -> Account:
+        """Lift a limit; the account, now active."""
+        now = self.clock()
+        reason = rules.clean_reason(reason)
+        async with self.db.write() as conn:
+            target = await _account(conn, handle)
+            rules.may_unlimit(actor, target)
+            await lift_limit(conn, target, actor.account_id, "unlimit", reason, now)
+        await self.changed([target.id])
+        return replace(target, state=AccountState.ACTIVE)
+
+    async def sweep(self) -> None:
+        """Limits whose time ran out end by themselves; a limited account still on a stage
+        (a lost message, a node that crashed half-way) comes off it."""
+        now = self.clock()
+        async with self.db.read() as conn:
+            due = await AccountStore(conn).restrictions_due(AccountState.LIMITED, now)
+        for account_id in due:
+            async with self.db.write() as conn:
+                target = await AccountStore(conn).by_id(account_id)
+                if target is None or target.state is not AccountState.LIMITED:
+                    continue
+                await lift_limit(conn, target, None, "expired", "The limit ended", now)
+            await self.changed([account_id])
+        async with self.db.read() as conn:
+            audit = AuditLog(conn)
+            changed: list[str] = []
+            if self._audit_seen is None:
+                self._audit_seen = await audit.newest_id()
+            else:
+                self._audit_seen, changed = await audit.targets_after(
+                    self._audit_seen, (AuditAction.LIMIT, AuditAction.UNLIMIT)
+                )
+            on_stage = await SpaceStore(conn).limited_on_stage()
+        self.session_cache.forget_accounts(set(changed))
+        for space_id, account_id in on_stage:
+            await self._decide_off_stage(space_id, account_id)
+
+    async def changed(self, account_ids: Sequence[str]) -> None:
+        """What these accounts may do changed: this node forgets their cached sessions before it
+        answers, the others as the bus tells them."""
+        self.session_cache.forget_accounts(set(account_ids))
+        for account_id in account_ids:
+            await messages.publish(self.bus, AccountChanged(account_id))
+
+    async def _off_stage(self, account_id: str) -> None:
+        async with self.db.read() as conn:
+            space_ids = await SpaceStore(conn).spaces_to_leave(account_id)
+        for space_id in space_ids:
+            await self._decide_off_stage(space_id, account_id)
+
+    async def _decide_off_stage(self, space_id: str, account_id: str) -> None:
+        async def decide(state: SpaceState, _conn: AsyncConnection) -> list[Event]:
+            return stage.restrict(state, account_id, self.clock())
+
+        await self.decisions.decide(space_id, [account_id], decide)
+
+
+async def lift_limit(
+    conn: AsyncConnection,
+    target: Account,
+    actor_id: str | None,
+    rule: str,
+    reason: str,
+    now: datetime,
+) -> None:
+    """In the caller's transaction (a moderator, the limit's end, an overturned appeal): the
+    account and the bots limited with it are active again, and it is told."""
+    await AccountStore(conn).set_state(target.id, AccountState.ACTIVE)
+    await ModerationStore(conn).take_action(
+        ActionTaken.of(
+            new_id(),
+            ModerationAction.UNLIMIT,
+            target.id,
+            actor_id=actor_id,
+            rule=rule,
+            reason=reason,
+            at=now,
+        ),
+        before={"state": "limited"},
+        after={"state": "active"},
+    )
+    await NotificationStore(conn).add_many(
+        [target.id], NotificationKind.UNLIMITED, {"reason": reason}, now
+    )
+    await bots.lift_with_owner(conn, target, actor_id=actor_id, now=now)
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+async def _account(conn: AsyncConnection, handle: str) -> Account:
+    account = await AccountStore(conn).by_handle(handle)
+    if account is None:
+        raise NotFound("account_not_found", f"No account @{handle}")
+    return account

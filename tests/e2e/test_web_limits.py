@@ -1,0 +1,86 @@
+"""A moderator limits an account from the admin console, in real Chromium: the account is told
+by a notification, reads why on Notices and appeals there, and is told why when it tries to
+start a space; the moderator lifts the limit from the same row.
+"""
+
+from __future__ import annotations
+
+import re
+
+from playwright.async_api import Locator, Page, expect
+
+from tests.e2e.browser import LaunchBrowser
+from tests.e2e.test_web_a11y import Axe, axe_source, check_a11y, sign_in
+from tests.e2e.test_web_moderation_posts import follow_notification_to_notices
+from tests.e2e.test_web_space import button, open_page, person
+from tests.support.clients import Person
+from tests.support.moderation import admin
+from tests.support.servers import ServerThread
+
+__all__ = ["axe_source"]  # the fixture, used here too
+
+REASON = "Advertising in every space"
+
+
+async def account_row(mod: Page, handle: str) -> Locator:
+    await mod.get_by_label("Find accounts").fill(handle)
+    await button(mod, "Search").click()
+    return mod.get_by_role("row").filter(has_text=f"@{handle}")
+
+
+async def test_a_limit_set_told_appealed_and_lifted_in_the_web_client(
+    server: ServerThread, launch: LaunchBrowser, axe_source: Axe
+) -> None:
+    base = server.base_url
+    moderator = await admin(server, "mod")
+    browser = await launch(None)
+    lee = await person(browser, base, "lee", "Lee Listener")
+    mod = await open_page(browser, base)
+    await sign_in(mod, "mod")
+    await mod.get_by_role("link", name="Admin", exact=True).click()
+
+    row = await account_row(mod, "lee")
+    await button(row, "Limit").click()
+    await expect(button(row, "Limit")).to_have_attribute("aria-expanded", "true")
+    await expect(row.get_by_label("Rule", exact=True)).to_be_focused()
+    await row.get_by_label("Reason", exact=True).fill(REASON)
+    await check_a11y(mod, axe_source, "admin: limit an account")
+    await button(row, "Confirm limit").click()
+    await expect(row.get_by_text("limited", exact=True)).to_be_visible()
+    await expect(mod.locator("#announcements")).to_have_text(
+        "@lee is limited (listening and reading only)"
+    )
+    await expect(button(row, "Unlimit")).to_be_visible()
+    await expect(button(row, "Suspend")).to_be_visible()
+
+    # Lee is told, reads why and appeals.
+    await follow_notification_to_notices(
+        lee,
+        "Unread: A moderator limited your account under spam: you can listen and read, but not "
+        "post, host, speak or react.",
+    )
+    notice = lee.get_by_role("article", name="Account limited")
+    await expect(notice.get_by_text(REASON, exact=True)).to_be_visible()
+    await notice.get_by_label("Your appeal").fill("I only shared my own show once.")
+    await button(notice, "Send appeal").click()
+    await expect(notice.get_by_text("Appeal sent.")).to_be_focused()
+
+    # Starting a space is refused, saying why.
+    await button(lee, "Start a space").click()
+    await lee.get_by_label("Title").fill("My show")
+    await button(lee, "Start now").click()
+    refused = lee.locator("main").get_by_role("alert")
+    await expect(refused).to_contain_text("Your account is limited")
+
+    # Lifted from the same row: active again, and Lee can start the space.
+    await button(row, "Unlimit").click()
+    await row.get_by_label("Reason", exact=True).fill("Appeal read: a single share")
+    await button(row, "Confirm unlimit").click()
+    await expect(row.get_by_text("active", exact=True)).to_be_visible()
+    await button(lee, "Start now").click()
+    await expect(lee.get_by_role("heading", level=1, name="My show")).to_be_visible()
+    assert re.search(r"#/spaces/\w+$", lee.url)
+    await moderator.close()
+    lee_api = await Person.sign_in(base, "lee")
+    assert (await lee_api.call("GET", "/me", 200))["state"] == "active"
+    await lee_api.close()
