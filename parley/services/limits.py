@@ -30,7 +30,7 @@ from parley.core.session_cache import SessionCache
 from parley.core.spaces import stage
 from parley.core.spaces.events import Event
 from parley.core.spaces.model import SpaceState
-from parley.services import bots
+from parley.services import bots, restrictions
 from parley.services.common import Clock, new_id
 from parley.services.decisions import SpaceDecisions
 from parley.store.accounts import AccountStore
@@ -106,7 +106,9 @@ class LimitService:
         async with self.db.write() as conn:
             target = await _account(conn, handle)
             rules.may_unlimit(actor, target)
-            await lift_limit(conn, target, actor.account_id, "unlimit", reason, now)
+            await restrictions.lift(
+                conn, target, actor_id=actor.account_id, rule="unlimit", reason=reason, now=now
+            )
         await self.changed([target.id])
         return replace(target, state=AccountState.ACTIVE)
 
@@ -121,7 +123,9 @@ class LimitService:
                 target = await AccountStore(conn).by_id(account_id)
                 if target is None or target.state is not AccountState.LIMITED:
                     continue
-                await lift_limit(conn, target, None, "expired", "The limit ended", now)
+                await restrictions.lift(
+                    conn, target, actor_id=None, rule="expired", reason="The limit ended", now=now
+                )
             await self.changed([account_id])
         async with self.db.read() as conn:
             audit = AuditLog(conn)
@@ -155,36 +159,6 @@ class LimitService:
             return stage.restrict(state, account_id, self.clock())
 
         await self.decisions.decide(space_id, [account_id], decide)
-
-
-async def lift_limit(
-    conn: AsyncConnection,
-    target: Account,
-    actor_id: str | None,
-    rule: str,
-    reason: str,
-    now: datetime,
-) -> None:
-    """In the caller's transaction (a moderator, the limit's end, an overturned appeal): the
-    account and the bots limited with it are active again, and it is told."""
-    await AccountStore(conn).set_state(target.id, AccountState.ACTIVE)
-    await ModerationStore(conn).take_action(
-        ActionTaken.of(
-            new_id(),
-            ModerationAction.UNLIMIT,
-            target.id,
-            actor_id=actor_id,
-            rule=rule,
-            reason=reason,
-            at=now,
-        ),
-        before={"state": "limited"},
-        after={"state": "active"},
-    )
-    await NotificationStore(conn).add_many(
-        [target.id], NotificationKind.UNLIMITED, {"reason": reason}, now
-    )
-    await bots.lift_with_owner(conn, target, actor_id=actor_id, now=now)
 
 
 def iso(moment: datetime | None) -> str | None:

@@ -36,12 +36,12 @@ from parley.core.moderation_records import (
     Suspended,
 )
 from parley.core.notifications import NotificationKind
-from parley.services import bots
+from parley.services import bots, restrictions
 from parley.services.accounts import Caller
 from parley.services.appeal_undo import undo_removal
 from parley.services.common import Clock, new_id
 from parley.services.departures import Departures
-from parley.services.limits import LimitService, iso, lift_limit
+from parley.services.limits import LimitService, iso
 from parley.store.accounts import AccountStore, SessionStore
 from parley.store.db import Database
 from parley.store.moderation import AuditLog, ModerationStore
@@ -120,7 +120,9 @@ class ModerationService:
             target = await self._account(conn, handle)
             rules.may_unsuspend(actor, target)
             await bots.refuse_lift_without_owner(conn, target)
-            await self._lift(conn, target, actor.account_id, rule, reason, now)
+            await restrictions.lift(
+                conn, target, actor_id=actor.account_id, rule=rule, reason=reason, now=now
+            )
         return dataclasses.replace(target, state=AccountState.ACTIVE)
 
     async def lift_due(self) -> None:
@@ -134,35 +136,14 @@ class ModerationService:
                 if target is not None and target.state is AccountState.SUSPENDED:
                     if await bots.hold_for_owner(conn, target):
                         continue
-                    await self._lift(conn, target, None, "expired", "The suspension ended", now)
-
-    async def _lift(
-        self,
-        conn: AsyncConnection,
-        target: Account,
-        actor_id: str | None,
-        rule: str,
-        reason: str,
-        now: datetime,
-    ) -> None:
-        await AccountStore(conn).set_state(target.id, AccountState.ACTIVE)
-        await ModerationStore(conn).take_action(
-            ActionTaken.of(
-                new_id(),
-                ModerationAction.UNSUSPEND,
-                target.id,
-                actor_id=actor_id,
-                rule=rule,
-                reason=reason,
-                at=now,
-            ),
-            before={"state": "suspended"},
-            after={"state": "active"},
-        )
-        await NotificationStore(conn).add_many(
-            [target.id], NotificationKind.UNSUSPENDED, {"reason": reason}, now
-        )
-        await bots.lift_with_owner(conn, target, actor_id=actor_id, now=now)
+                    await restrictions.lift(
+                        conn,
+                        target,
+                        actor_id=None,
+                        rule="expired",
+                        reason="The suspension ended",
+                        now=now,
+                    )
 
     async def sweep(self) -> None:
         await self.lift_due()
@@ -213,7 +194,7 @@ class ModerationService:
         verdict = rules.AppealDecision(decision)
         reason = rules.clean_reason(reason)
         now = self.clock()
-        lifted: list[str] = []  # a limit lifted: every node reads the account anew
+        lifted: list[str] = []  # every node reads the account anew
         async with self.db.write() as conn:
             store = ModerationStore(conn)
             appeal = await store.appeal(appeal_id)
@@ -247,18 +228,12 @@ class ModerationService:
             target = await AccountStore(conn).by_id(appeal.account_id)
             if (
                 verdict is rules.AppealDecision.OVERTURNED
-                and notice.action == ModerationAction.SUSPEND
                 and target is not None
-                and target.state is AccountState.SUSPENDED
+                and target.state is restrictions.IMPOSED_BY.get(notice.action)
             ):
-                await self._lift(conn, target, caller.account.id, "appeal", reason, now)
-            if (
-                verdict is rules.AppealDecision.OVERTURNED
-                and notice.action == ModerationAction.LIMIT
-                and target is not None
-                and target.state is AccountState.LIMITED
-            ):
-                await lift_limit(conn, target, caller.account.id, "appeal", reason, now)
+                await restrictions.lift(
+                    conn, target, actor_id=caller.account.id, rule="appeal", reason=reason, now=now
+                )
                 lifted.append(target.id)
             if verdict is rules.AppealDecision.OVERTURNED:
                 await undo_removal(conn, notice, actor_id=caller.account.id, reason=reason, now=now)
