@@ -17,6 +17,8 @@ Details = Mapping[str, str | int | bool | None]
 class NotificationKind(StrEnum):
     SPACE_LIVE = "space_live"  # someone followed, or a space one asked to be reminded of
     UNSUSPENDED = "unsuspended"
+    # A report one made was reviewed: acted on, or dismissed (never how, nor the notes).
+    REPORT_RESOLVED = "report_resolved"
     LIMITED = "limited"  # listening and reading only: its notice says why, and how to appeal
     UNLIMITED = "unlimited"  # a limit lifted: by a moderator, its end, or an appeal
     APPEAL_DECIDED = "appeal_decided"

@@ -10,12 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from parley.core import moderation as rules
 from parley.core.errors import Conflict, Invalid, NotFound
 from parley.core.moderation_records import QueuedReport, Report
+from parley.core.notifications import NotificationKind
 from parley.services.accounts import Caller
 from parley.services.common import Clock, new_id
 from parley.services.moderation import account_handles
 from parley.store.accounts import AccountStore
 from parley.store.db import Database
 from parley.store.moderation import AuditLog, ModerationStore
+from parley.store.notifications import NotificationStore
 from parley.store.posts import PostStore
 from parley.store.spaces import SpaceStore
 
@@ -123,6 +125,17 @@ class ReportService:
                 target_id=report_id,
                 rule=report.rule,
                 reason=reason,
+            )
+            # The reporter hears that it was looked at, and the verdict; the moderator's reason
+            # stays in the audit log (it may name the reported account's other doings).
+            told = {
+                "report_id": report_id,
+                "target_type": report.target_type.value,
+                "status": status.value,
+                "rule": report.rule,
+            }
+            await NotificationStore(conn).add_many(
+                [report.reporter_id], NotificationKind.REPORT_RESOLVED, told, now
             )
         return dataclasses.replace(
             report, status=status, resolved_by=caller.account.id, resolved_at=now

@@ -161,6 +161,16 @@ KINDS: list[dict[str, Any]] = [
         "data": {"space_id": "s4", "title": None, "host": None, "withheld": True},
     },
     {"id": 0, "kind": "recording_removed", "data": {"space_id": "s5", "rule": "harassment"}},
+    {
+        "id": -1,
+        "kind": "report_resolved",
+        "data": {"report_id": "r1", "target_type": "post", "status": "actioned", "rule": "spam"},
+    },
+    {
+        "id": -2,
+        "kind": "report_resolved",
+        "data": {"report_id": "r2", "target_type": "space", "status": "dismissed", "rule": "spam"},
+    },
 ]
 
 
@@ -204,6 +214,12 @@ async def test_every_kind_is_drawn_and_the_newest_is_marked_seen(
                 "A moderator removed the recording of your space under harassment.",
                 "See why and appeal",
             ),
+            (
+                "Your report about a post was reviewed: it broke the rule spam, and a moderator "
+                "acted on it.",
+                None,
+            ),
+            ("Your report about a space was reviewed: a moderator found no rule broken.", None),
         )
     ):
         await expect(items.nth(i).locator(".what")).to_have_text(text)

@@ -158,5 +158,27 @@ async def test_reports_reach_the_moderators_queue_and_are_resolved_once(
     assert len(await mod.call("GET", "/admin/reports", 200)) == 2
     audit = await mod.call("GET", "/admin/audit?target_type=report", 200)
     assert [(e["action"], e["rule"]) for e in audit] == [("report_actioned", "harassment")]
+
+    # The reporter hears the verdict of each, once, and nothing of the moderator's notes.
+    dismissal = {"status": "dismissed", "reason": "Heated, but within the rules"}
+    await mod.call("POST", f"/admin/reports/{queue[1]['id']}/resolve", 200, json=dismissal)
+    told = await reporter.call("GET", "/me/notifications", 200)
+    assert [n["data"] for n in told] == [
+        {
+            "report_id": queue[1]["id"],
+            "target_type": "post",
+            "status": "dismissed",
+            "rule": "harassment",
+        },
+        {
+            "report_id": queue[0]["id"],
+            "target_type": "account",
+            "status": "actioned",
+            "rule": "harassment",
+        },
+    ]
+    assert {n["kind"] for n in told} == {"report_resolved"}
+    assert "Suspended" not in str(told) and "Heated" not in str(told)
+    assert await troll.call("GET", "/me/notifications", 200) == []
     for person in (mod, reporter, troll):
         await person.close()

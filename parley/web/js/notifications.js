@@ -41,6 +41,11 @@ const KINDS = {
       detail: h("a", { href: "#/notices" }, "See why and appeal"),
     };
   },
+  report_resolved(data) {
+    const what = { account: "an account", space: "a space", post: "a post" }[data.target_type] || "something";
+    const verdict = data.status === "actioned" ? ["it broke the rule ", h("code", {}, data.rule || "a rule"), ", and a moderator acted on it."] : "a moderator found no rule broken.";
+    return { icon: parleyIcon(), text: [`Your report about ${what} was reviewed: `, verdict].flat() };
+  },
   limited(data) {
     const until = data.until ? ` until ${when(data.until)}` : "";
     return {
