@@ -75,7 +75,7 @@ async function accounts(panel) {
   const box = errorBox();
   const results = h("div", { "aria-live": "polite" });
   const form = h("form", { class: "inline-form", role: "search" }, h("label", { for: "find-q" }, "Find accounts"), h("input", { id: "find-q", name: "q", maxlength: 15, autocomplete: "off", placeholder: "handle" }), h("button", { type: "submit", class: "primary small" }, "Search"));
-  panel.append(...heading("Accounts", "Search by handle. Suspensions apply to every account alike."), form, box, ruleList("rules"), results);
+  panel.append(...heading("Accounts", "Search by handle. Limits and suspensions apply to every account alike."), form, box, ruleList("rules"), results);
 
   async function search() {
     const found = await get(`/admin/accounts?q=${q(form.q.value.trim())}&limit=50`);
