@@ -73,6 +73,15 @@ class ModerationAction(StrEnum):
         return AuditAction(self.value)
 
 
+# Each way an account is restricted: the action imposing it, and the one lifting it.
+RESTRICTIONS: Final = {
+    AccountState.SUSPENDED: (ModerationAction.SUSPEND, ModerationAction.UNSUSPEND),
+    AccountState.LIMITED: (ModerationAction.LIMIT, ModerationAction.UNLIMIT),
+}
+# What each action restricting an account leaves it in, while it lasts.
+IMPOSED_BY: Final = {imposing: state for state, (imposing, _) in RESTRICTIONS.items()}
+
+
 class ReportStatus(StrEnum):
     OPEN = "open"
     ACTIONED = "actioned"  # something was done about it

@@ -21,7 +21,7 @@ from parley.bus.messages import Order, SessionsEnded
 from parley.core import accounts as account_rules
 from parley.core.accounts import Account, AccountState, Departure
 from parley.core.errors import Conflict, Forbidden, NotFound
-from parley.core.moderation import ModerationAction
+from parley.core.moderation import RESTRICTIONS, ModerationAction
 from parley.core.moderation_records import ActionTaken
 from parley.core.sessions import SessionEnd
 from parley.core.tokens import MAX_BOTS_PER_OWNER, AccountRef
@@ -130,14 +130,7 @@ def deactivation_orders(ended: Mapping[str, Sequence[str]]) -> list[Order]:
     ]
 
 
-# --- the cascade: called by services.moderation and services.limits inside their transaction --
-
-# What each restriction of an owner does to their bots: the action recording it, and the one
-# lifting it.
-_CASCADES = {
-    AccountState.SUSPENDED: (ModerationAction.SUSPEND, ModerationAction.UNSUSPEND),
-    AccountState.LIMITED: (ModerationAction.LIMIT, ModerationAction.UNLIMIT),
-}
+# --- the cascade: called by services.restrictions inside its caller's transaction -------------
 
 
 async def restrict_with_owner(
@@ -155,7 +148,7 @@ async def restrict_with_owner(
     the owner's rule; a suspension revokes the bots' tokens, as the owner's sessions."""
     store = BotStore(conn)
     with_owner = {bot.id for bot in await store.restricted_with(owner.id)}
-    action = _CASCADES[state][0]
+    action = RESTRICTIONS[state][0]
     restricted = []
     for bot in await store.of_owner(owner.id):
         if bot.state is state or (
@@ -181,7 +174,7 @@ async def lift_with_owner(
         await AccountStore(conn).set_state(bot.id, AccountState.ACTIVE)
         await bots.set_with_owner(bot.id, False)
         what = "suspension" if bot.state is AccountState.SUSPENDED else "limit"
-        lifted = _CASCADES[bot.state][1]
+        lifted = RESTRICTIONS[bot.state][1]
         reason = f"Its owner's {what} ended"
         await _record(
             conn, lifted, bot, owner, actor_id, "with_owner", reason, now, to=AccountState.ACTIVE

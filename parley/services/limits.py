@@ -23,19 +23,19 @@ from parley.core import moderation as rules
 from parley.core.accounts import Account, AccountState
 from parley.core.actors import Actor
 from parley.core.errors import NotFound
-from parley.core.moderation import AuditAction, ModerationAction
-from parley.core.moderation_records import ActionTaken, Limited, Notice, NoticeRead
+from parley.core.moderation import AuditAction
+from parley.core.moderation_records import Limited, NoticeRead
 from parley.core.notifications import NotificationKind
 from parley.core.session_cache import SessionCache
 from parley.core.spaces import stage
 from parley.core.spaces.events import Event
 from parley.core.spaces.model import SpaceState
-from parley.services import bots, restrictions
-from parley.services.common import Clock, new_id
+from parley.services import restrictions
+from parley.services.common import Clock
 from parley.services.decisions import SpaceDecisions
 from parley.store.accounts import AccountStore
 from parley.store.db import Database
-from parley.store.moderation import AuditLog, ModerationStore
+from parley.store.moderation import AuditLog
 from parley.store.notifications import NotificationStore
 from parley.store.spaces import SpaceStore
 
@@ -59,41 +59,14 @@ class LimitService:
         """Limit an account, whoever it is; the notice it gets."""
         now = self.clock()
         decided = rules.suspension(rule, reason, until, now)
-        until = decided.until
         async with self.db.write() as conn:
             target = await _account(conn, handle)
             rules.may_limit(actor, target)
-            await AccountStore(conn).set_state(target.id, AccountState.LIMITED, decided.until)
-            taken = ActionTaken.of(
-                new_id(),
-                ModerationAction.LIMIT,
-                target.id,
-                actor_id=actor.account_id,
-                rule=decided.rule,
-                reason=decided.reason,
-                at=now,
-                until=decided.until,
+            notice, limited = await restrictions.impose(
+                conn, actor, target, AccountState.LIMITED, decided, now
             )
-            moderation = ModerationStore(conn)
-            await moderation.take_action(
-                taken,
-                before={"state": target.state.value},
-                after={"state": "limited", "until": iso(until)},
-            )
-            notice = Notice.of(new_id(), taken)
-            await moderation.add_notice(notice)
-            told = {"notice_id": notice.id, "rule": decided.rule, "until": iso(until)}
+            told = {"notice_id": notice.id, "rule": decided.rule, "until": iso(decided.until)}
             await NotificationStore(conn).add_many([target.id], NotificationKind.LIMITED, told, now)
-            bot_ids = await bots.restrict_with_owner(
-                conn,
-                target,
-                AccountState.LIMITED,
-                actor_id=actor.account_id,
-                rule=decided.rule,
-                reason=decided.reason,
-                now=now,
-            )
-        limited = [target.id, *bot_ids]
         await self.changed(limited)
         for account_id in limited:
             await self._off_stage(account_id)

@@ -23,14 +23,12 @@ from parley.core import moderation as rules
 from parley.core.accounts import Account, AccountState, Departure
 from parley.core.actors import Actor
 from parley.core.errors import Conflict, Forbidden, NotFound
-from parley.core.moderation import AuditAction, AuditTarget, ModerationAction
+from parley.core.moderation import AuditAction, AuditTarget
 from parley.core.moderation_records import (
     ActionCount,
-    ActionTaken,
     Appeal,
     AuditLine,
     AuditQuery,
-    Notice,
     NoticeRead,
     QueuedAppeal,
     Suspended,
@@ -41,7 +39,7 @@ from parley.services.accounts import Caller
 from parley.services.appeal_undo import undo_removal
 from parley.services.common import Clock, new_id
 from parley.services.departures import Departures
-from parley.services.limits import LimitService, iso
+from parley.services.limits import LimitService
 from parley.store.accounts import AccountStore, SessionStore
 from parley.store.db import Database
 from parley.store.moderation import AuditLog, ModerationStore
@@ -75,37 +73,10 @@ class ModerationService:
         async with self.db.write() as conn:
             target = await self._account(conn, handle)
             rules.may_suspend(actor, target)
-            await AccountStore(conn).set_state(target.id, AccountState.SUSPENDED, decided.until)
             await SessionStore(conn).revoke_all(target.id, now)
-            moderation = ModerationStore(conn)
-            actor_id = actor.account_id
-            taken = ActionTaken.of(
-                new_id(),
-                ModerationAction.SUSPEND,
-                target.id,
-                actor_id=actor_id,
-                rule=decided.rule,
-                reason=decided.reason,
-                at=now,
-                until=decided.until,
+            notice, suspended = await restrictions.impose(
+                conn, actor, target, AccountState.SUSPENDED, decided, now
             )
-            await moderation.take_action(
-                taken,
-                before={"state": target.state.value},
-                after={"state": "suspended", "until": iso(decided.until)},
-            )
-            notice = Notice.of(new_id(), taken)
-            await moderation.add_notice(notice)
-            bot_ids = await bots.restrict_with_owner(
-                conn,
-                target,
-                AccountState.SUSPENDED,
-                actor_id=actor_id,
-                rule=decided.rule,
-                reason=decided.reason,
-                now=now,
-            )
-        suspended = [target.id, *bot_ids]
         orders = [AccountSuspended(account_id) for account_id in suspended]
         await self.departures.carry_out(Departure.SUSPENDED, suspended, orders)
         return Suspended(target, NoticeRead(notice))
@@ -229,7 +200,7 @@ class ModerationService:
             if (
                 verdict is rules.AppealDecision.OVERTURNED
                 and target is not None
-                and target.state is restrictions.IMPOSED_BY.get(notice.action)
+                and target.state is rules.IMPOSED_BY.get(notice.action)
             ):
                 await restrictions.lift(
                     conn, target, actor_id=caller.account.id, rule="appeal", reason=reason, now=now

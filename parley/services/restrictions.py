@@ -1,6 +1,7 @@
-"""What a suspension and a limit share once they end: by a moderator, by their own end, or by an
-overturned appeal, the account is active again, the bots restricted with it too, and it is told,
-each an action of its own in the audit log and the transparency report."""
+"""What a suspension and a limit share: imposed, the account and its active bots are restricted,
+the account given a notice it may appeal; ended (by a moderator, by their own end, by an
+overturned appeal), they are active again and the account is told. Each is an action of its own
+in the audit log and the transparency report."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.core.accounts import Account, AccountState
-from parley.core.moderation import ModerationAction
-from parley.core.moderation_records import ActionTaken
+from parley.core.actors import Actor
+from parley.core.moderation import RESTRICTIONS, Suspension
+from parley.core.moderation_records import ActionTaken, Notice
 from parley.core.notifications import NotificationKind
 from parley.services import bots
 from parley.services.common import new_id
@@ -18,16 +20,52 @@ from parley.store.accounts import AccountStore
 from parley.store.moderation import ModerationStore
 from parley.store.notifications import NotificationStore
 
-# What each action restricting an account leaves it in, while it lasts.
-IMPOSED_BY = {
-    ModerationAction.SUSPEND: AccountState.SUSPENDED,
-    ModerationAction.LIMIT: AccountState.LIMITED,
+# What an account is told when its restriction is lifted.
+_LIFTED_TOLD = {
+    AccountState.SUSPENDED: NotificationKind.UNSUSPENDED,
+    AccountState.LIMITED: NotificationKind.UNLIMITED,
 }
-# Each restriction's lifting: the action it is recorded as, and what the account is told.
-_LIFTED = {
-    AccountState.SUSPENDED: (ModerationAction.UNSUSPEND, NotificationKind.UNSUSPENDED),
-    AccountState.LIMITED: (ModerationAction.UNLIMIT, NotificationKind.UNLIMITED),
-}
+
+
+async def impose(
+    conn: AsyncConnection,
+    actor: Actor,
+    target: Account,
+    state: AccountState,
+    decided: Suspension,
+    now: datetime,
+) -> tuple[Notice, list[str]]:
+    """In the caller's transaction: `target` is suspended or limited (`state`), under the rule
+    and until the end `decided`; its notice, and the ids restricted (its bots' too)."""
+    action = RESTRICTIONS[state][0]
+    await AccountStore(conn).set_state(target.id, state, decided.until)
+    taken = ActionTaken.of(
+        new_id(),
+        action,
+        target.id,
+        actor_id=actor.account_id,
+        rule=decided.rule,
+        reason=decided.reason,
+        at=now,
+        until=decided.until,
+    )
+    moderation = ModerationStore(conn)
+    until = decided.until.isoformat() if decided.until else None
+    await moderation.take_action(
+        taken, before={"state": target.state.value}, after={"state": state.value, "until": until}
+    )
+    notice = Notice.of(new_id(), taken)
+    await moderation.add_notice(notice)
+    bot_ids = await bots.restrict_with_owner(
+        conn,
+        target,
+        state,
+        actor_id=actor.account_id,
+        rule=decided.rule,
+        reason=decided.reason,
+        now=now,
+    )
+    return notice, [target.id, *bot_ids]
 
 
 async def lift(
@@ -40,7 +78,7 @@ async def lift(
     now: datetime,
 ) -> None:
     """In the caller's transaction: `target`, suspended or limited, is active again."""
-    action, told = _LIFTED[target.state]
+    action, told = RESTRICTIONS[target.state][1], _LIFTED_TOLD[target.state]
     await AccountStore(conn).set_state(target.id, AccountState.ACTIVE)
     await ModerationStore(conn).take_action(
         ActionTaken.of(
