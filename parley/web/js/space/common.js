@@ -18,14 +18,26 @@ export function notice(title, text, ...more) {
   return h("section", { class: "page narrow" }, h("div", { class: "card center" }, h("h1", { tabindex: "-1" }, title), h("p", { class: "lede" }, text), ...more, h("p", {}, h("a", { href: "#/", class: "button secondary" }, "Back to home"))));
 }
 
+// Why a space ended, when it was not its host ending it, as its `space_ended` event says.
+const ENDED_BECAUSE = {
+  feature_disabled: (message) => `Parley's admins took Spaces offline${message ? `: ${message}` : "."}`,
+  host_left: () => "Its host left and no cohost could take over.",
+  host_limited: () => "Its host could not go on hosting, and no cohost could take over.",
+  host_deactivated: () => "Its host deleted their account.",
+  host_suspended: () => "It was ended by moderation.",
+};
+
 // `reread`: `space` is the room's copy, whose counts stopped with the events, so the audience
-// is read anew; a space the page has just read says it as it is.
-export function renderOver(main, space, { reread = false } = {}) {
+// is read anew; a space the page has just read says it as it is. `why`: the `space_ended`
+// event's data, when the room saw it end.
+export function renderOver(main, space, { reread = false, why = null } = {}) {
   const audience = reread ? audienceReadAnew(space.id) : audienceLine(space);
+  const because = why && Object.hasOwn(ENDED_BECAUSE, why.reason) ? ENDED_BECAUSE[why.reason](why.message) : null;
   main.replaceChildren(
     notice(
       space.state === "cancelled" ? "This space was cancelled" : "This space has ended",
       `“${space.title}”, hosted by ${space.host.display_name || space.host.handle || "someone"}, ${space.state === "cancelled" ? "will not take place" : "is over"}.`,
+      because ? h("p", { class: "ended-because" }, because) : null,
       audience,
       space.recording && space.state === "ended" ? h("p", {}, h("a", { href: `#/spaces/${space.id}/replay`, class: "button primary" }, "Listen to the recording")) : null,
     ),

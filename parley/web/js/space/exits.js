@@ -36,10 +36,11 @@ function closeWith(room, screen, { forget = true } = {}) {
   return true;
 }
 
-export function ended(room) {
+// `why`: the `space_ended` event's data (reason, message), when there was one.
+export function ended(room, why = null) {
   closeWith(room, () => {
     announce("The space has ended");
-    renderOver(room.main, { ...room.space, state: "ended" }, { reread: true });
+    renderOver(room.main, { ...room.space, state: "ended" }, { reread: true, why });
   });
 }
 

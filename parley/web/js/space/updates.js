@@ -111,8 +111,8 @@ function recordingChanged(room, { data }) {
   announce(said, { toast: STAGE.has(room.myRole()) });
 }
 
-function spaceOver(room) {
-  ended(room);
+function spaceOver(room, { data }) {
+  ended(room, data);
   return SKIP_REDRAW;
 }
 
