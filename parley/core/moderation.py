@@ -57,6 +57,8 @@ class ModerationAction(StrEnum):
     RESTORE_RECORDING = "restore_recording"
     LIMIT = "limit"  # listen and read only, for a time or until lifted
     UNLIMIT = "unlimit"
+    END_SPACE = "end_space"  # one live space ended (a scheduled one called off): taken down
+    RESTORE_SPACE = "restore_space"
 
     @property
     def target(self) -> AuditTarget:
@@ -65,6 +67,8 @@ class ModerationAction(StrEnum):
             return AuditTarget.POST
         if self in (self.REMOVE_RECORDING, self.RESTORE_RECORDING):
             return AuditTarget.RECORDING
+        if self in (self.END_SPACE, self.RESTORE_SPACE):
+            return AuditTarget.SPACE
         return AuditTarget.ACCOUNT
 
     @property
@@ -108,6 +112,8 @@ class AuditAction(StrEnum):
     RESTORE_RECORDING = "restore_recording"
     LIMIT = "limit"
     UNLIMIT = "unlimit"
+    END_SPACE = "end_space"
+    RESTORE_SPACE = "restore_space"
 
 
 class AuditTarget(StrEnum):
@@ -121,6 +127,7 @@ class AuditTarget(StrEnum):
     REPORT = "report"
     POLICY = "policy"
     RECORDING = "recording"  # target_id: the space's id
+    SPACE = "space"
     POST = "post"
 
 
@@ -263,6 +270,7 @@ def notice_text(
         ),
         ModerationAction.REMOVE_POST: f"A post of yours{quoted} was removed",
         ModerationAction.REMOVE_RECORDING: f"The recording of your space{quoted} was removed",
+        ModerationAction.END_SPACE: f"Your space{quoted} was ended by a moderator",
     }.get(action, "A moderator acted on your account")
     end = f" until {until.isoformat()}" if until else ""
     stop = "" if reason.rstrip().endswith((".", "!", "?")) else "."

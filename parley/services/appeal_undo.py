@@ -1,7 +1,8 @@
 """What a moderator overturning a removal on appeal undoes, in the decision's transaction: a
-removed post is shown again, a removed recording readable again. Each restoration is an action
-of its own in the audit log and the transparency report. (A suspension is lifted by the
-moderation service itself: its bots and its notification go with it.)"""
+removed post is shown again, a removed recording readable again, an ended space's page back.
+Each restoration is an action of its own in the audit log and the transparency report. (A
+suspension or a limit is lifted by services/restrictions.py: its bots and its notification go
+with it.)"""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from parley.services.common import new_id
 from parley.store.moderation import ModerationStore
 from parley.store.posts import PostStore
 from parley.store.recordings import RecordingStore
+from parley.store.spaces import SpaceStore
 
 # Given the removing action's id, what brings the thing back: its id, or None if it is gone
 # meanwhile (deleted by its author, or by its retention).
@@ -30,7 +32,19 @@ _RESTORATIONS: dict[ModerationAction, tuple[ModerationAction, Restore]] = {
         ModerationAction.RESTORE_RECORDING,
         lambda conn, action_id: RecordingStore(conn).restore_removed_by(action_id),
     ),
+    ModerationAction.END_SPACE: (
+        ModerationAction.RESTORE_SPACE,
+        lambda conn, action_id: _restore_space(conn, action_id),
+    ),
 }
+
+
+async def _restore_space(conn: AsyncConnection, action_id: str) -> str | None:
+    """The space that action ended reads as ended, no longer taken down: its id."""
+    space_id = await ModerationStore(conn).target_of(action_id)
+    if space_id is None or not await SpaceStore(conn).overturn_takedown(space_id):
+        return None
+    return space_id
 
 
 async def undo_removal(

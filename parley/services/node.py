@@ -63,6 +63,7 @@ from parley.services.recordings import RecordingService
 from parley.services.redirector import Redirector
 from parley.services.reports import ReportService
 from parley.services.sharing import SharingService
+from parley.services.space_moderation import SpaceModeration
 from parley.services.spaces import SpaceService
 from parley.services.tokens import TokenService
 from parley.services.transcripts import TranscriptService
@@ -92,9 +93,10 @@ class Node:
       recovery and retention), `recordings` (replay, trim, deletion), `clips`, `transcripts`
       (a recording's transcript, its subtitles rendition, moderators' reading and search);
     - trust and safety: `moderation` (suspensions, notices, appeals, audit), `account_limits`
-      (an account limited to listening and reading), `post_moderation`
-      (a moderator removing one post), `recording_moderation` (and one recording), `departures`
-      (suspended and deactivated accounts out of every space, on every node), `reports`,
+      (an account limited to listening and reading), `post_moderation` (a moderator removing
+      one post), `recording_moderation` (one recording), `space_moderation` (one space ended
+      and taken down), `departures` (suspended and deactivated accounts out of every space,
+      on every node), `reports`,
       `location` (the location policy posts' places obey), `held_posts` (posts waiting for it,
       published by the sweep).
     """
@@ -204,6 +206,7 @@ class Node:
         self.hls.segment_listeners.append(self.recorder.segment_stored)
         self.recordings = RecordingService(self.db, self.spaces, self.recorder, clock=now)
         self.recording_moderation = RecordingModeration(self.db, clock=now)
+        self.space_moderation = SpaceModeration(self.decisions, self.sharing, clock=now)
         self.clips = ClipService(self.db, self.recordings, clock=now)
         self.transcripts = TranscriptService(self.db, self.recordings, clock=now)
         self.homing = Homing(self.db, settings, clock=self.clock)

@@ -35,6 +35,7 @@ from parley.store.tables import (
     notices,
     reports,
 )
+from parley.store.types import storable_key
 
 # Read in every join batch's transaction (built once: store/prebuilt.py).
 _FEATURES = Prebuilt(select(features))
@@ -129,6 +130,14 @@ class ModerationStore(Store):
             before=before,
             after=after,
         )
+
+    async def target_of(self, action_id: str) -> str | None:
+        """What an action was taken on (an account, a post, a space...)."""
+        if not storable_key(action_id):
+            return None
+        query = select(moderation_actions.c.target_id).where(moderation_actions.c.id == action_id)
+        found = (await self.conn.execute(query)).scalar_one_or_none()
+        return None if found is None else str(found)
 
     async def add_notice(self, notice: Notice) -> None:
         await self.conn.execute(insert(notices).values(**columns_of(notice)))

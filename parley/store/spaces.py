@@ -26,7 +26,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from parley.core.accounts import WITHDRAWN_STATES, AccountState, Departure
 from parley.core.spaces.event_wire import event_of, wire_data
 from parley.core.spaces.events import Event, EventType
-from parley.core.spaces.exposure import MODERATION_END_REASONS
+from parley.core.spaces.exposure import (
+    MODERATED,
+    MODERATION_END_REASONS,
+    MODERATION_OVERTURNED,
+)
 from parley.core.spaces.model import (
     Limits,
     Participant,
@@ -386,6 +390,16 @@ class SpaceStore(Store):
             )
         )
         return [(space_id, account_id) for space_id, account_id in await self.conn.execute(query)]
+
+    async def overturn_takedown(self, space_id: str) -> bool:
+        """A moderator's ending of the space is overturned: it reads as ended (or called off),
+        no longer taken down. False if it was not a moderator's."""
+        result = await self.conn.execute(
+            update(spaces)
+            .where(spaces.c.id == space_id, spaces.c.end_reason == MODERATED)
+            .values(end_reason=MODERATION_OVERTURNED)
+        )
+        return bool(result.rowcount)
 
     async def pinning(self, post_id: str) -> list[str]:
         """Ids of the live and scheduled spaces that pin this post."""

@@ -171,9 +171,11 @@ async def test_a_reported_spaces_recording_is_removed_from_the_queue_and_appeale
     await admin_tab(mod, "Reports").click()
     row = mod.get_by_role("row").filter(has_text="Shouting")
     await button(row, "Remove recording").click()
-    await expect(row.get_by_label("Rule", exact=True)).to_have_value("harassment")
-    await row.get_by_label("Reason", exact=True).fill("Threats against a speaker")
-    await button(row, "Confirm removal").click()
+    # Ending the space has a form of its own in the row, hidden.
+    form = row.get_by_role("form", name=re.compile(r"^Remove recording reported in report"))
+    await expect(form.get_by_label("Rule", exact=True)).to_have_value("harassment")
+    await form.get_by_label("Reason", exact=True).fill("Threats against a speaker")
+    await button(form, "Confirm removal").click()
     await expect(mod.get_by_text("The queue is empty.")).to_be_visible()
     await expect(mod.locator("#announcements")).to_have_text(
         "Recording removed and the report resolved as actioned"

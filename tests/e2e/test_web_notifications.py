@@ -171,6 +171,7 @@ KINDS: list[dict[str, Any]] = [
         "kind": "report_resolved",
         "data": {"report_id": "r2", "target_type": "space", "status": "dismissed", "rule": "spam"},
     },
+    {"id": -3, "kind": "space_removed", "data": {"space_id": "s6", "rule": "hate"}},
 ]
 
 
@@ -220,6 +221,7 @@ async def test_every_kind_is_drawn_and_the_newest_is_marked_seen(
                 None,
             ),
             ("Your report about a space was reviewed: a moderator found no rule broken.", None),
+            ("A moderator ended your space under hate.", "See why and appeal"),
         )
     ):
         await expect(items.nth(i).locator(".what")).to_have_text(text)

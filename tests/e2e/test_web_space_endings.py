@@ -1,13 +1,17 @@
 """Why a space ended, said in the room to whoever is in it, in real Chromium: the admins' message
-when they take Spaces offline, and a host who could not go on with no cohost to take over.
+when they take Spaces offline, a host who could not go on with no cohost to take over, and a
+moderator ending a reported space from the reports queue.
 """
 
 from __future__ import annotations
 
+import re
+
 from playwright.async_api import Page, expect
 
 from tests.e2e.browser import LaunchBrowser
-from tests.e2e.test_web_space import join_from_home, person
+from tests.e2e.test_web_a11y import sign_in
+from tests.e2e.test_web_space import button, join_from_home, open_page, person
 from tests.support.clients import Person
 from tests.support.moderation import admin
 from tests.support.servers import ServerThread
@@ -24,7 +28,8 @@ async def test_the_room_says_why_its_space_ended(
     base = server.base_url
     mod = await admin(server, "mod")
     hana = await Person.sign_up(base, "hana", "Hana Host")
-    lou = await person(await launch(None), base, "lou", "Lou Listener")
+    browser = await launch(None)
+    lou = await person(browser, base, "lou", "Lou Listener")
 
     await hana.call("POST", "/spaces", 201, json={"title": "Late set"})
     await join_from_home(lou, "Late set")
@@ -40,5 +45,29 @@ async def test_the_room_says_why_its_space_ended(
     limit = {"rule": "spam", "reason": "Advertising in every space"}
     await mod.call("POST", "/admin/accounts/hana/limit", 200, json=limit)
     await told_it_ended(lou, "Its host could not go on hosting, and no cohost could take over.")
-    for client in (mod, hana):
+    await mod.call("POST", "/admin/accounts/hana/unlimit", 200, json={"reason": "Served"})
+
+    # Reported, and ended by a moderator from the queue: its page is taken down too.
+    space = await hana.call("POST", "/spaces", 201, json={"title": "Last set"})
+    await join_from_home(lou, "Last set")
+    reporter = await Person.sign_in(base, "lou")
+    report = {"target_type": "space", "target_id": space["id"], "rule": "hate"}
+    await reporter.call("POST", "/reports", 201, json={**report, "comment": "Slurs"})
+    queue = await open_page(browser, base)
+    await sign_in(queue, "mod")
+    await queue.get_by_role("link", name="Admin", exact=True).click()
+    sections = queue.get_by_role("navigation", name="Admin sections")
+    await sections.get_by_role("link", name="Reports").click()
+    row = queue.get_by_role("row").filter(has_text="Slurs")
+    await button(row, "End space").click()
+    form = row.get_by_role("form", name=re.compile(r"^End space reported in report"))
+    await form.get_by_label("Reason", exact=True).fill("Slurs from the stage")
+    await button(form, "Confirm removal").click()
+    await expect(queue.get_by_text("The queue is empty.")).to_be_visible()
+    await expect(queue.locator("#announcements")).to_have_text(
+        "Space ended and the report resolved as actioned"
+    )
+    await told_it_ended(lou, "A moderator ended it.")
+    await reporter.refused("GET", f"/spaces/{space['id']}", 410, "space_removed")
+    for client in (mod, hana, reporter):
         await client.close()

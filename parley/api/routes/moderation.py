@@ -16,6 +16,7 @@ from parley.api.schemas.moderation import (
     AppealIn,
     AppealOut,
     AuditEntryOut,
+    EndSpaceIn,
     FeatureChangeOut,
     FeatureIn,
     FeatureOut,
@@ -29,6 +30,7 @@ from parley.api.schemas.moderation import (
     ReportIn,
     ReportOut,
     ReportResolution,
+    SpaceEndedOut,
     StatusOut,
     SuspendedOut,
     SuspendIn,
@@ -60,6 +62,17 @@ async def remove_post(
     gets a notice quoting it (and a `post_removed` notification) and may appeal."""
     notice = await node.post_moderation.remove(caller, post_id, body.rule, body.reason)
     return PostRemovedOut(post_id=post_id, notice=NoticeOut.of(notice))
+
+
+@router.post("/admin/spaces/{space_id}/end")
+async def end_space(
+    space_id: str, body: EndSpaceIn, caller: CallerDep, node: NodeDep
+) -> SpaceEndedOut:
+    """End one live space at once (call off a scheduled one), whoever hosts it, without touching
+    the host's account: everyone in it is told, its page is taken down (410 `space_removed`),
+    and its host gets a notice and may appeal. 409 `space_over` for one already over."""
+    notice = await node.space_moderation.end(caller, space_id, body.rule, body.reason)
+    return SpaceEndedOut(space_id=space_id, notice=NoticeOut.of(notice))
 
 
 @router.post("/admin/accounts/{handle}/unsuspend")

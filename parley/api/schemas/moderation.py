@@ -40,6 +40,10 @@ class RemovePostIn(Body):
     reason: Text
 
 
+class EndSpaceIn(RemovePostIn):
+    """The rule a space broke, and why: its host reads both in their notice."""
+
+
 class AppealIn(Body):
     notice_id: Text
     text: Text
@@ -182,6 +186,12 @@ class QueuedReportOut(ReportOut):
 class PostRemovedOut(BaseModel):
     post_id: str
     # What its author is told: the notice they may appeal.
+    notice: NoticeOut
+
+
+class SpaceEndedOut(BaseModel):
+    space_id: str
+    # What its host is told: the notice they may appeal.
     notice: NoticeOut
 
 

@@ -4,7 +4,8 @@ so the only spaces withheld are those moderation took down.
 
 A suspended host's spaces are withheld while the suspension lasts (404: they come back if it is
 lifted), a deactivated host's for good (404 too: a deleted account's spaces go with it); a space
-that moderation ended is gone for good (410). The codes are stable.
+that moderation ended is gone for good (410), unless an appeal overturns a moderator's ending
+it. The codes are stable.
 """
 
 from __future__ import annotations
@@ -13,12 +14,19 @@ from parley.core.accounts import Account
 from parley.core.errors import Gone, NotFound
 from parley.core.spaces.model import Space, SpaceStatus
 
+# A moderator ended this one space (or called it off), until an appeal overturns it.
+MODERATED = "moderation"
+MODERATION_OVERTURNED = "moderation_overturned"
 # Why a space ended, as its `space_ended` event says, when moderation ended it.
-MODERATION_END_REASONS = frozenset({"host_suspended"})
+MODERATION_END_REASONS = frozenset({"host_suspended", MODERATED})
 
 
 def taken_down(space: Space) -> bool:
-    """Whether moderation ended the space: gone for good, whatever becomes of its host."""
+    """Whether moderation ended the space: gone for good, whatever becomes of its host (a
+    moderator's own decision, until an appeal overturns it; a scheduled space they called off
+    too, but not one called off by its host's suspension: that comes back with its host)."""
+    if space.end_reason == MODERATED:
+        return space.state in (SpaceStatus.ENDED, SpaceStatus.CANCELLED)
     return space.state is SpaceStatus.ENDED and space.end_reason in MODERATION_END_REASONS
 
 

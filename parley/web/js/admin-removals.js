@@ -1,6 +1,6 @@
 // What moderators can take from sight in the reports queue without touching the whole account:
 // a reported post (its words are shown, kept for the queue even once the post is removed or
-// deleted, so the report can still be judged) and a reported space's recording. The author or
+// deleted, so the report can still be judged), a reported space, and its recording. The author or
 // host gets a notice with the rule and the reason, and may appeal; the report is then resolved
 // as actioned.
 import { ApiError, api, post, q } from "./api.js";
@@ -12,17 +12,24 @@ const STATES = { removed: "Removed by a moderator", deleted: "Deleted by its aut
 // moderator (or this one, with the resolution failing after) removed it already.
 const POST = {
   label: "Remove post",
-  noun: "post",
   told: "author",
   remove: (report, body) => post(`/admin/posts/${q(report.target_id)}/remove`, body),
   already: "post_already_removed",
+  done: "Post removed",
+};
+const SPACE = {
+  label: "End space",
+  told: "host",
+  remove: (report, body) => post(`/admin/spaces/${q(report.target_id)}/end`, body),
+  already: "space_over",
+  done: "Space ended",
 };
 const RECORDING = {
   label: "Remove recording",
-  noun: "recording",
   told: "host",
   remove: (report, body) => api("DELETE", `/admin/spaces/${q(report.target_id)}/recording`, body),
   already: "recording_deleted",
+  done: "Recording removed",
 };
 
 // `rules`: the id of the datalist of rule names; `done`: redraws the queue after a removal.
@@ -41,9 +48,10 @@ export function reportedPost(report, { rules, done }) {
   );
 }
 
-// A reported space's recording (the server answers that there is none, if so).
-export function recordingRemoval(report, { rules, done }) {
-  return removeControl(report, rules, done, RECORDING);
+// A reported space: ending it (a live one for everyone in it, a scheduled one called off), and
+// removing its recording (the server answers that there is none, if so).
+export function spaceRemovals(report, { rules, done }) {
+  return [removeControl(report, rules, done, SPACE), removeControl(report, rules, done, RECORDING)];
 }
 
 function removeControl(report, rules, done, what) {
@@ -52,7 +60,7 @@ function removeControl(report, rules, done, what) {
   const cancel = h("button", { type: "button", class: "ghost small" }, "Cancel");
   const form = h(
     "form",
-    { class: "stack remove-post", hidden: true, "aria-label": `Remove the ${what.noun} reported in report ${report.id}` },
+    { class: "stack remove-post", hidden: true, "aria-label": `${what.label} reported in report ${report.id}` },
     field({ label: "Rule", name: "rule", list: rules, required: true, autocomplete: "off", value: report.rule }),
     field({ label: "Reason", name: "reason", tag: "textarea", rows: 2, required: true, hint: `Shown to the ${what.told} in their notice, and recorded as the report's resolution.` }),
     box,
@@ -80,6 +88,5 @@ async function removeAndResolve(report, what, body) {
     if (!(error instanceof ApiError && error.code === what.already)) throw error;
   }
   await post(`/admin/reports/${q(report.id)}/resolve`, { status: "actioned", reason: body.reason });
-  const noun = what.noun[0].toUpperCase() + what.noun.slice(1);
-  announce(`${noun} removed and the report resolved as actioned`);
+  announce(`${what.done} and the report resolved as actioned`);
 }

@@ -3,7 +3,7 @@
 // transcript around the report, linked into its recording, with "Remove recording"), a search
 // of transcripts, appeals, the audit log and feature switches. Every action here is audited by
 // the server, and the person affected is told why.
-import { recordingRemoval, reportedPost } from "./admin-removals.js";
+import { reportedPost, spaceRemovals } from "./admin-removals.js";
 import { ApiError, api, del, get, post, q } from "./api.js";
 import { policyPanel } from "./location-policy.js";
 import { announce, busy, errorBox, field, h, onSubmit, when } from "./ui.js";
@@ -301,12 +301,12 @@ function reportRow(r, redraw) {
 }
 
 // What was reported: a post shows its words and can be removed (admin-removals.js); a space
-// offers its transcript around the report, and the removal of its recording.
+// offers its transcript around the report, ending it, and removing its recording.
 function reported(r, redraw) {
   const removals = { rules: "report-rules", done: redraw };
   if (r.target_type === "post") return reportedPost(r, removals);
   const space = r.target_type === "space";
-  return [`${r.target_type} `, h("code", {}, r.target_handle || r.target_id), space ? reportTranscript(r) : null, space ? recordingRemoval(r, removals) : null];
+  return [`${r.target_type} `, h("code", {}, r.target_handle || r.target_id), space ? reportTranscript(r) : null, space ? spaceRemovals(r, removals) : null];
 }
 
 // A reported space's words around the moment it was reported, each line linking into the replay.

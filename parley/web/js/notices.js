@@ -14,10 +14,11 @@ const ACTIONS = {
   suspend: { title: "Account suspended", overturned: "A moderator accepted your appeal and lifted the suspension." },
   limit: { title: "Account limited", overturned: "A moderator accepted your appeal and lifted the limit." },
   remove_post: { title: "Post removed", overturned: "A moderator accepted your appeal: your post is shown again." },
+  end_space: { title: "Space ended", overturned: "A moderator accepted your appeal: your space's page is back." },
   remove_recording: { title: "Recording removed", overturned: "A moderator accepted your appeal: the recording can be played again." },
 };
 // What reverses an action is told as a notice too, but there is nothing in it to appeal.
-const NOT_APPEALABLE = new Set(["unsuspend", "unlimit", "restore_post", "restore_recording"]);
+const NOT_APPEALABLE = new Set(["unsuspend", "unlimit", "restore_post", "restore_recording", "restore_space"]);
 
 export async function render(main) {
   const list = h("ul", { class: "notices", "aria-label": "Notices" });

@@ -34,6 +34,13 @@ const KINDS = {
       detail: h("a", { href: "#/notices" }, "See why and appeal"),
     };
   },
+  space_removed(data) {
+    return {
+      icon: parleyIcon(),
+      text: ["A moderator ended your space under ", h("code", {}, data.rule || "a rule"), "."],
+      detail: h("a", { href: "#/notices" }, "See why and appeal"),
+    };
+  },
   recording_removed(data) {
     return {
       icon: parleyIcon(),

@@ -25,6 +25,7 @@ const ENDED_BECAUSE = {
   host_limited: () => "Its host could not go on hosting, and no cohost could take over.",
   host_deactivated: () => "Its host deleted their account.",
   host_suspended: () => "It was ended by moderation.",
+  moderation: () => "A moderator ended it.",
 };
 
 // `reread`: `space` is the room's copy, whose counts stopped with the events, so the audience
