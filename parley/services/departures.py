@@ -28,7 +28,7 @@ from parley.services.common import Clock
 from parley.services.decisions import SpaceDecisions
 from parley.services.sharing import SharingService
 from parley.store.db import Database
-from parley.store.spaces import SpaceStore
+from parley.store.withdrawals import WithdrawalStore
 
 
 @dataclass(eq=False)
@@ -54,13 +54,13 @@ class Departures:
             await messages.publish(self.bus, order)
         for account_id in account_ids:
             async with self.db.read() as conn:
-                space_ids = await SpaceStore(conn).spaces_to_leave(account_id)
+                space_ids = await WithdrawalStore(conn).spaces_to_leave(account_id)
             for space_id in space_ids:
                 await self._take_out(space_id, account_id, why)
 
     async def sweep(self) -> None:
         async with self.db.read() as conn:
-            still_inside = await SpaceStore(conn).withdrawn_still_inside()
+            still_inside = await WithdrawalStore(conn).withdrawn_still_inside()
         for space_id, account_id, why in still_inside:
             await self._take_out(space_id, account_id, why)
 

@@ -37,7 +37,7 @@ from parley.store.accounts import AccountStore
 from parley.store.db import Database
 from parley.store.moderation import AuditLog
 from parley.store.notifications import NotificationStore
-from parley.store.spaces import SpaceStore
+from parley.store.withdrawals import WithdrawalStore
 
 
 @dataclass(eq=False)
@@ -109,7 +109,7 @@ class LimitService:
                 self._audit_seen, changed = await audit.targets_after(
                     self._audit_seen, (AuditAction.LIMIT, AuditAction.UNLIMIT)
                 )
-            on_stage = await SpaceStore(conn).limited_on_stage()
+            on_stage = await WithdrawalStore(conn).limited_on_stage()
         self.session_cache.forget_accounts(set(changed))
         for space_id, account_id in on_stage:
             await self._decide_off_stage(space_id, account_id)
@@ -123,7 +123,7 @@ class LimitService:
 
     async def _off_stage(self, account_id: str) -> None:
         async with self.db.read() as conn:
-            space_ids = await SpaceStore(conn).spaces_to_leave(account_id)
+            space_ids = await WithdrawalStore(conn).spaces_to_leave(account_id)
         for space_id in space_ids:
             await self._decide_off_stage(space_id, account_id)
 
