@@ -12,7 +12,7 @@ from playwright.async_api import Locator, Page, expect
 from tests.e2e.browser import LaunchBrowser
 from tests.e2e.test_web_a11y import Axe, axe_source, check_a11y, sign_in
 from tests.e2e.test_web_moderation_posts import follow_notification_to_notices
-from tests.e2e.test_web_space import button, open_page, person
+from tests.e2e.test_web_space import button, join_from_home, open_page, person
 from tests.support.clients import Person
 from tests.support.moderation import admin
 from tests.support.servers import ServerThread
@@ -33,6 +33,7 @@ async def test_a_limit_set_told_appealed_and_lifted_in_the_web_client(
 ) -> None:
     base = server.base_url
     moderator = await admin(server, "mod")
+    hana = await Person.sign_up(base, "hana", "Hana Host")
     browser = await launch(None)
     lee = await person(browser, base, "lee", "Lee Listener")
     mod = await open_page(browser, base)
@@ -65,6 +66,16 @@ async def test_a_limit_set_told_appealed_and_lifted_in_the_web_client(
     await button(notice, "Send appeal").click()
     await expect(notice.get_by_text("Appeal sent.")).to_be_focused()
 
+    # In someone else's live space Lee listens: no asking to speak, no reactions, and why.
+    await hana.call("POST", "/spaces", 201, json={"title": "Open mic"})
+    await join_from_home(lee, "Open mic")
+    await expect(lee.locator(".limited-note")).to_contain_text(
+        "Your account is limited: you can listen, but not speak or react."
+    )
+    await expect(button(lee, "Request to speak")).to_have_count(0)
+    await expect(lee.get_by_role("group", name="Reactions")).to_have_count(0)
+    await button(lee, "Leave").click()
+
     # Starting a space is refused, saying why.
     await button(lee, "Start a space").click()
     await lee.get_by_label("Title").fill("My show")
@@ -80,7 +91,8 @@ async def test_a_limit_set_told_appealed_and_lifted_in_the_web_client(
     await button(lee, "Start now").click()
     await expect(lee.get_by_role("heading", level=1, name="My show")).to_be_visible()
     assert re.search(r"#/spaces/\w+$", lee.url)
-    await moderator.close()
+    for client in (moderator, hana):
+        await client.close()
     lee_api = await Person.sign_in(base, "lee")
     assert (await lee_api.call("GET", "/me", 200))["state"] == "active"
     await lee_api.close()

@@ -50,13 +50,28 @@ function stageOrHand(room, p, role) {
     return [mic, button("Leave the stage", "unstage", (b) => act(b, () => del(room.path(`/speakers/${q(room.me.handle)}`)), "You're back in the audience"))];
   }
   if (p?.hand_raised) return [button("Cancel request", "hand", (b) => act(b, () => del(room.path("/hand")), "Request withdrawn"), "secondary")];
-  if (!p?.invited && may(role, "raise_hand")) return [button("Request to speak", "hand", (b) => act(b, () => post(room.path("/hand")), "Request sent. The hosts will see your raised hand."), "primary")];
+  // A limited account listens: it may not ask to speak, nor react (the server refuses both).
+  if (room.limited) return [h("p", { class: "limited-note" }, "Your account is limited: you can listen, but not speak or react. ", h("a", { href: "#/notices" }, "See why"))];
+  if (!p?.invited && may(role, "raise_hand")) return [button("Request to speak", "hand", (b) => act(b, () => limitAware(room, post(room.path("/hand"))), "Request sent. The hosts will see your raised hand."), "primary")];
   return [];
 }
 
+// A refusal because the account was limited since the room opened: the room learns it.
+async function limitAware(room, request) {
+  try {
+    return await request;
+  } catch (error) {
+    if (error.code === "account_limited" && !room.limited) {
+      room.limited = true;
+      room.draw();
+    }
+    throw error;
+  }
+}
+
 function reactions(room, role) {
-  if (!may(role, "react")) return [];
-  const react = (emoji, label) => button(emoji, `react:${emoji}`, (b) => act(b, () => post(room.path("/reactions"), { emoji })), "reaction", { "aria-label": `React ${emoji}`, title: label });
+  if (!may(role, "react") || room.limited) return [];
+  const react = (emoji, label) => button(emoji, `react:${emoji}`, (b) => act(b, () => limitAware(room, post(room.path("/reactions"), { emoji }))), "reaction", { "aria-label": `React ${emoji}`, title: label });
   return [h("div", { class: "reactions", role: "group", "aria-label": "Reactions" }, REACTIONS.map(([emoji, label]) => react(emoji, label)))];
 }
 
@@ -65,7 +80,7 @@ export function drawControls(room) {
   const p = room.mine();
   const role = room.myRole();
   const narrow = isNarrow();
-  const signature = [role, p?.muted, p?.hand_raised, p?.invited, room.space.recording, narrow].join("|");
+  const signature = [role, p?.muted, p?.hand_raised, p?.invited, room.space.recording, narrow, room.limited].join("|");
   if (controls.dataset.sig === signature) return;
   controls.dataset.sig = signature;
   room.view.dataSaverRow.hidden = isStageRole(role);

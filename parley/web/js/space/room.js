@@ -1,6 +1,6 @@
 // The live room: one state object (`room`) that every part of the screen reads, the layout, the
 // event socket and live audio (connect.js), and what happens when you go elsewhere in the app.
-import { post, q } from "../api.js";
+import { get, post, q } from "../api.js";
 import { notice, renderOver } from "./common.js";
 import { connect } from "./connect.js";
 import { draw } from "./draw.js";
@@ -37,6 +37,7 @@ function createRoom(main, initial, app) {
     feed: null,
     audio: null,
     lockScreen: null, // what the device's media controls were last set for (lock-screen.js)
+    limited: false, // the account may listen only (GET /me, or a refusal saying so)
     view: null, // the elements of the layout
     path: (rest = "") => `/spaces/${q(initial.id)}${rest}`,
     mine: () => room.people.get(me.id),
@@ -62,6 +63,18 @@ async function join(room) {
   }
 }
 
+// Whether the account is limited: read alongside the room's opening, not before it.
+function learnIfLimited(room) {
+  get("/me")
+    .then((me) => {
+      if (me.state === "limited" && !room.over) {
+        room.limited = true;
+        room.draw();
+      }
+    })
+    .catch(() => {});
+}
+
 export async function enterRoom(main, initial, app) {
   const room = createRoom(main, initial, app);
   if (!(await join(room))) return () => {};
@@ -69,6 +82,7 @@ export async function enterRoom(main, initial, app) {
   // two clicks): that one has the room; this one opens nothing, so no second socket or audio.
   if (!main.isConnected) return () => {};
   room.view = buildLayout(room);
+  learnIfLimited(room);
   connect(room);
   followLockScreen(room);
   window.parleyRoom = {
