@@ -91,6 +91,13 @@ async def test_a_limit_set_told_appealed_and_lifted_in_the_web_client(
     await button(lee, "Start now").click()
     await expect(lee.get_by_role("heading", level=1, name="My show")).to_be_visible()
     assert re.search(r"#/spaces/\w+$", lee.url)
+    # Both counted in the public transparency report, in words.
+    await lee.goto(f"{base}/#/transparency")
+    report = lee.get_by_role("table", name="Moderation actions per period, action and rule")
+    await expect(report.get_by_role("row").filter(has_text="Account limited")).to_contain_text(
+        "spam"
+    )
+    await expect(report.get_by_role("row").filter(has_text="Limit lifted")).to_be_visible()
     for client in (moderator, hana):
         await client.close()
     lee_api = await Person.sign_in(base, "lee")
