@@ -189,13 +189,13 @@ async def refuse_lift_without_owner(conn: AsyncConnection, target: Account) -> N
 
 
 async def hold_for_owner(conn: AsyncConnection, target: Account) -> bool:
-    """A bot's own timed suspension ran out while its owner is suspended: it stays suspended,
-    now with its owner, and comes back when they do. True when held."""
+    """A bot's own timed suspension (or limit) ran out while its owner is suspended (or
+    limited): it stays so, now with its owner, and comes back when they do. True when held."""
     bots = BotStore(conn)
     owner = await bots.owner_account(target.id)
-    if owner is None or owner.state is not AccountState.SUSPENDED:
+    if owner is None or owner.state is not target.state:
         return False
-    await AccountStore(conn).set_state(target.id, AccountState.SUSPENDED)  # no end of its own
+    await AccountStore(conn).set_state(target.id, target.state)  # no end of its own
     await bots.set_with_owner(target.id, True)
     return True
 

@@ -88,18 +88,8 @@ class LimitService:
     async def sweep(self) -> None:
         """Limits whose time ran out end by themselves; a limited account still on a stage
         (a lost message, a node that crashed half-way) comes off it."""
-        now = self.clock()
-        async with self.db.read() as conn:
-            due = await AccountStore(conn).restrictions_due(AccountState.LIMITED, now)
-        for account_id in due:
-            async with self.db.write() as conn:
-                target = await AccountStore(conn).by_id(account_id)
-                if target is None or target.state is not AccountState.LIMITED:
-                    continue
-                await restrictions.lift(
-                    conn, target, actor_id=None, rule="expired", reason="The limit ended", now=now
-                )
-            await self.changed([account_id])
+        lifted = await restrictions.lift_due(self.db, AccountState.LIMITED, self.clock())
+        await self.changed(lifted)
         async with self.db.read() as conn:
             audit = AuditLog(conn)
             changed: list[str] = []

@@ -98,23 +98,7 @@ class ModerationService:
 
     async def lift_due(self) -> None:
         """Suspensions whose time ran out end by themselves (the sweeper calls this)."""
-        now = self.clock()
-        async with self.db.read() as conn:
-            due = await AccountStore(conn).restrictions_due(AccountState.SUSPENDED, now)
-        for account_id in due:
-            async with self.db.write() as conn:
-                target = await AccountStore(conn).by_id(account_id)
-                if target is not None and target.state is AccountState.SUSPENDED:
-                    if await bots.hold_for_owner(conn, target):
-                        continue
-                    await restrictions.lift(
-                        conn,
-                        target,
-                        actor_id=None,
-                        rule="expired",
-                        reason="The suspension ended",
-                        now=now,
-                    )
+        await restrictions.lift_due(self.db, AccountState.SUSPENDED, self.clock())
 
     async def sweep(self) -> None:
         await self.lift_due()

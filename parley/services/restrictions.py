@@ -17,6 +17,7 @@ from parley.core.notifications import NotificationKind
 from parley.services import bots
 from parley.services.common import new_id
 from parley.store.accounts import AccountStore
+from parley.store.db import Database
 from parley.store.moderation import ModerationStore
 from parley.store.notifications import NotificationStore
 
@@ -66,6 +67,26 @@ async def impose(
         now=now,
     )
     return notice, [target.id, *bot_ids]
+
+
+async def lift_due(db: Database, state: AccountState, now: datetime) -> list[str]:
+    """Restrictions of `state` whose time ran out end by themselves (the sweep calls this),
+    but a bot's while its owner is restricted alike; the ids lifted."""
+    async with db.read() as conn:
+        due = await AccountStore(conn).restrictions_due(state, now)
+    lifted = []
+    for account_id in due:
+        async with db.write() as conn:
+            target = await AccountStore(conn).by_id(account_id)
+            if target is None or target.state is not state:
+                continue  # lifted meanwhile
+            if await bots.hold_for_owner(conn, target):
+                continue
+            what = "suspension" if state is AccountState.SUSPENDED else "limit"
+            reason = f"The {what} ended"
+            await lift(conn, target, actor_id=None, rule="expired", reason=reason, now=now)
+            lifted.append(account_id)
+    return lifted
 
 
 async def lift(
