@@ -14,6 +14,7 @@ import pytest
 
 from parley.core.accounts import AccountState
 from parley.store.accounts import AccountStore
+from tests.integration.test_location_policy import sweeps
 from tests.support.clients import Person, bring_on_stage, make_bot, token_for
 from tests.support.moderation import admin
 from tests.support.servers import ServerThread, serve, wait_until
@@ -176,6 +177,27 @@ async def test_a_limited_owners_bots_are_limited_with_them(server: ServerThread)
 
     await mod.call("POST", "/admin/accounts/owner/unlimit", 200, json={"reason": "Served"})
     await bot.call("POST", "/posts", 201, json={"text": "Back to work"})
+    for person in (mod, owner, bot):
+        await person.close()
+
+
+async def test_a_bots_own_limit_that_runs_out_waits_for_its_limited_owner(
+    server: ServerThread,
+) -> None:
+    mod = await admin(server, "mod")
+    owner = await Person.sign_up(server.base_url, "owner")
+    await make_bot(owner, "owner_bot")
+    bot = await token_for(owner, "owner_bot", "posts:write")
+    until = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    await limit(mod, "owner_bot", until=until)
+    await limit(mod, "owner")
+    server.node.clock.advance(timedelta(hours=2))
+    await sweeps(server)  # the bot's own limit ran out there: held, with its owner's
+    states = {b["handle"]: b["state"] for b in await owner.call("GET", "/me/bots", 200)}
+    assert states == {"owner_bot": "limited"}
+    await bot.refused("POST", "/posts", 403, "account_limited", json={"text": "Free?"})
+    await mod.call("POST", "/admin/accounts/owner/unlimit", 200, json={"reason": "Served"})
+    await bot.call("POST", "/posts", 201, json={"text": "Back with my owner"})
     for person in (mod, owner, bot):
         await person.close()
 
