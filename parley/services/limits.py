@@ -65,7 +65,8 @@ class LimitService:
             notice, limited = await restrictions.impose(
                 conn, actor, target, AccountState.LIMITED, decided, now
             )
-            told = {"notice_id": notice.id, "rule": decided.rule, "until": iso(decided.until)}
+            ends = decided.until.isoformat() if decided.until else None
+            told = {"notice_id": notice.id, "rule": decided.rule, "until": ends}
             await NotificationStore(conn).add_many([target.id], NotificationKind.LIMITED, told, now)
         await self.changed(limited)
         for account_id in limited:
@@ -122,10 +123,6 @@ class LimitService:
             return stage.restrict(state, account_id, self.clock())
 
         await self.decisions.decide(space_id, [account_id], decide)
-
-
-def iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
 
 
 async def _account(conn: AsyncConnection, handle: str) -> Account:
