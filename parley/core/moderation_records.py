@@ -72,11 +72,6 @@ class Notice:
         return cls.to(taken.target_id, id, taken)
 
     @classmethod
-    def on_post(cls, id: str, taken: ActionTaken, post: Post) -> Notice:
-        """The notice of an action on a post, to its author, quoting it."""
-        return cls.to(post.author.id, id, taken, about=post.text)
-
-    @classmethod
     def to(cls, account_id: str, id: str, taken: ActionTaken, about: str | None = None) -> Notice:
         return cls(
             id=id,

@@ -22,7 +22,6 @@ from parley.bus.messages import AccountChanged
 from parley.core import moderation as rules
 from parley.core.accounts import Account, AccountState
 from parley.core.actors import Actor
-from parley.core.errors import NotFound
 from parley.core.moderation import AuditAction
 from parley.core.moderation_records import Limited, NoticeRead
 from parley.core.notifications import NotificationKind
@@ -33,7 +32,6 @@ from parley.core.spaces.model import SpaceState
 from parley.services import restrictions
 from parley.services.common import Clock
 from parley.services.decisions import SpaceDecisions
-from parley.store.accounts import AccountStore
 from parley.store.db import Database
 from parley.store.moderation import AuditLog
 from parley.store.notifications import NotificationStore
@@ -60,7 +58,7 @@ class LimitService:
         now = self.clock()
         decided = rules.suspension(rule, reason, until, now)
         async with self.db.write() as conn:
-            target = await _account(conn, handle)
+            target = await restrictions.target(conn, handle)
             rules.may_limit(actor, target)
             notice, limited = await restrictions.impose(
                 conn, actor, target, AccountState.LIMITED, decided, now
@@ -78,7 +76,7 @@ class LimitService:
         now = self.clock()
         reason = rules.clean_reason(reason)
         async with self.db.write() as conn:
-            target = await _account(conn, handle)
+            target = await restrictions.target(conn, handle)
             rules.may_unlimit(actor, target)
             await restrictions.lift(
                 conn, target, actor_id=actor.account_id, rule="unlimit", reason=reason, now=now
@@ -123,10 +121,3 @@ class LimitService:
             return stage.restrict(state, account_id, self.clock())
 
         await self.decisions.decide(space_id, [account_id], decide)
-
-
-async def _account(conn: AsyncConnection, handle: str) -> Account:
-    account = await AccountStore(conn).by_handle(handle)
-    if account is None:
-        raise NotFound("account_not_found", f"No account @{handle}")
-    return account

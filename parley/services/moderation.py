@@ -36,10 +36,10 @@ from parley.core.moderation_records import (
 from parley.core.notifications import NotificationKind
 from parley.services import bots, restrictions
 from parley.services.accounts import Caller
-from parley.services.appeal_undo import undo_removal
 from parley.services.common import Clock, new_id
 from parley.services.departures import Departures
 from parley.services.limits import LimitService
+from parley.services.removals import undo_removal
 from parley.store.accounts import AccountStore, SessionStore
 from parley.store.db import Database
 from parley.store.moderation import AuditLog, ModerationStore
@@ -71,7 +71,7 @@ class ModerationService:
         now = self.clock()
         decided = rules.suspension(rule, reason, until, now)
         async with self.db.write() as conn:
-            target = await self._account(conn, handle)
+            target = await restrictions.target(conn, handle)
             rules.may_suspend(actor, target)
             await SessionStore(conn).revoke_all(target.id, now)
             notice, suspended = await restrictions.impose(
@@ -88,7 +88,7 @@ class ModerationService:
         now = self.clock()
         reason = rules.clean_reason(reason)
         async with self.db.write() as conn:
-            target = await self._account(conn, handle)
+            target = await restrictions.target(conn, handle)
             rules.may_unsuspend(actor, target)
             await bots.refuse_lift_without_owner(conn, target)
             await restrictions.lift(
@@ -235,12 +235,6 @@ class ModerationService:
             ActionCount(period, action, rule, count)
             for (period, action, rule), count in sorted(counts.items(), key=_sort_key)
         ]
-
-    async def _account(self, conn: AsyncConnection, handle: str) -> Account:
-        account = await AccountStore(conn).by_handle(handle)
-        if account is None:
-            raise NotFound("account_not_found", f"No account @{handle}")
-        return account
 
 
 async def account_handles(conn: AsyncConnection, account_ids: list[str]) -> dict[str, str]:

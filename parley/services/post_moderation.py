@@ -1,6 +1,6 @@
 """Moderators remove a post: shown to nobody from then on, its author told why (a notice quoting
 it, and a notification) and able to appeal; a moderator overturning the removal on appeal shows
-it again (appeal_undo.py).
+it again (removals.py).
 Each is an action of its own in the audit log and the transparency report, whoever wrote the
 post. The narrower tool than a suspension, for one post that breaks a rule."""
 
@@ -12,13 +12,12 @@ from parley.core import moderation as rules
 from parley.core.actors import Actor
 from parley.core.errors import Conflict, NotFound
 from parley.core.moderation import ModerationAction
-from parley.core.moderation_records import ActionTaken, Notice, NoticeRead, PostState
+from parley.core.moderation_records import NoticeRead, PostState
 from parley.core.notifications import NotificationKind
-from parley.services.common import Clock, new_id
+from parley.services.common import Clock
 from parley.services.pins import PinService
+from parley.services.removals import record_removal, removal
 from parley.store.db import Database
-from parley.store.moderation import ModerationStore
-from parley.store.notifications import NotificationStore
 from parley.store.posts import PostStore
 
 
@@ -40,25 +39,17 @@ class PostModeration:
                 raise NotFound("post_not_found", "No such post")
             author = found.post.author
             rules.may_remove_post(actor, author)
-            taken = ActionTaken.of(
-                new_id(),
-                ModerationAction.REMOVE_POST,
-                post_id,
-                actor_id=actor.account_id,
-                rule=rule,
-                reason=reason,
-                at=now,
-            )
+            taken = removal(ModerationAction.REMOVE_POST, post_id, actor, rule, reason, now)
             if not await PostStore(conn).remove(post_id, taken.id):
                 raise Conflict("post_already_removed", "A moderator removed this post already")
-            store = ModerationStore(conn)
-            after = {"state": PostState.REMOVED.value, "author_id": author.id}
-            await store.take_action(taken, before={"state": PostState.SHOWN.value}, after=after)
-            notice = Notice.on_post(new_id(), taken, found.post)
-            await store.add_notice(notice)
-            told = {"post_id": post_id, "notice_id": notice.id, "rule": rule}
-            await NotificationStore(conn).add_many(
-                [author.id], NotificationKind.POST_REMOVED, told, now
+            notice = await record_removal(
+                conn,
+                taken,
+                owner_id=author.id,
+                about=found.post.text,
+                after={"state": PostState.REMOVED.value, "author_id": author.id},
+                told=NotificationKind.POST_REMOVED,
+                named="post_id",
             )
         await self.pins.unpin_everywhere(post_id, by="moderation")
         return NoticeRead(notice)

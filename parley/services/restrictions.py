@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.core.accounts import Account, AccountState
 from parley.core.actors import Actor
+from parley.core.errors import NotFound
 from parley.core.moderation import RESTRICTIONS, Suspension
 from parley.core.moderation_records import ActionTaken, Notice
 from parley.core.notifications import NotificationKind
@@ -26,6 +27,14 @@ _LIFTED_TOLD = {
     AccountState.SUSPENDED: NotificationKind.UNSUSPENDED,
     AccountState.LIMITED: NotificationKind.UNLIMITED,
 }
+
+
+async def target(conn: AsyncConnection, handle: str) -> Account:
+    """The account a restriction is imposed on or lifted from, in any state: 404 if none."""
+    account = await AccountStore(conn).by_handle(handle)
+    if account is None:
+        raise NotFound("account_not_found", f"No account @{handle}")
+    return account
 
 
 async def impose(

@@ -3,7 +3,7 @@
 down (its page and share page 410 `space_removed`, posts sharing it without it), without
 touching its host's account. The host is told why (a notice naming the space, and a
 notification) and may appeal; a moderator overturning it brings the space's page back, ended
-(appeal_undo.py). Each is an action of its own in the audit log and the transparency report,
+(removals.py). Each is an action of its own in the audit log and the transparency report,
 whoever hosts the space. Its recording is a decision of its own (recording_moderation.py)."""
 
 from __future__ import annotations
@@ -15,17 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from parley.core import moderation as rules
 from parley.core.actors import Actor
 from parley.core.moderation import ModerationAction
-from parley.core.moderation_records import ActionTaken, Notice, NoticeRead
+from parley.core.moderation_records import Notice, NoticeRead
 from parley.core.notifications import NotificationKind
 from parley.core.spaces import rules as space_rules
 from parley.core.spaces.events import Event
 from parley.core.spaces.exposure import MODERATED
 from parley.core.spaces.model import SpaceState
-from parley.services.common import Clock, new_id
+from parley.services.common import Clock
 from parley.services.decisions import SpaceDecisions
+from parley.services.removals import record_removal, removal
 from parley.services.sharing import SharingService
-from parley.store.moderation import ModerationStore
-from parley.store.notifications import NotificationStore
 
 # What everyone in the space reads as it ends.
 ENDED_MESSAGE = "A moderator ended this space"
@@ -50,23 +49,15 @@ class SpaceModeration:
             now = self.clock()
             host_id, title = state.space.host_id, state.space.title
             events = space_rules.finish(state, now, MODERATED, ENDED_MESSAGE)
-            taken = ActionTaken.of(
-                new_id(),
-                ModerationAction.END_SPACE,
-                space_id,
-                actor_id=actor.account_id,
-                rule=rule,
-                reason=reason,
-                at=now,
-            )
-            store = ModerationStore(conn)
-            after = {"state": state.space.state.value, "host_id": host_id}
-            await store.take_action(taken, before={"state": "shown"}, after=after)
-            notice = Notice.to(host_id, new_id(), taken, about=title)
-            await store.add_notice(notice)
-            details = {"space_id": space_id, "notice_id": notice.id, "rule": rule}
-            await NotificationStore(conn).add_many(
-                [host_id], NotificationKind.SPACE_REMOVED, details, now
+            taken = removal(ModerationAction.END_SPACE, space_id, actor, rule, reason, now)
+            notice = await record_removal(
+                conn,
+                taken,
+                owner_id=host_id,
+                about=title,
+                after={"state": state.space.state.value, "host_id": host_id},
+                told=NotificationKind.SPACE_REMOVED,
+                named="space_id",
             )
             told.append(notice)
             return events

@@ -36,6 +36,10 @@ def _segment(row: RowLike) -> RecordedSegment:
     return record(RecordedSegment, row)
 
 
+def _recording(row: RowLike) -> Recording:
+    return record(Recording, row)
+
+
 def _reported() -> ColumnElement[bool]:
     return exists().where(
         reports.c.target_type == ReportTarget.SPACE.value,
@@ -58,7 +62,7 @@ class RecordingStore(Store):
         if not storable_key(space_id):
             return None
         query = select(recordings).where(recordings.c.space_id == space_id)
-        return await self._first(query, lambda row: record(Recording, row))
+        return await self._first(query, _recording)
 
     async def begin(self, space_id: str, host_id: str, now: datetime) -> None:
         """The recording of a space exists from its first segment on (once)."""
@@ -168,7 +172,7 @@ class RecordingStore(Store):
             ~_reported(),
             ~_removal_appealed(),
         )
-        return await self._all(query, lambda row: record(Recording, row))
+        return await self._all(query, _recording)
 
     async def host_withdrawn(self, recording: Recording) -> bool:
         """Is the host who recorded it, or the space's host now, suspended or deactivated?"""

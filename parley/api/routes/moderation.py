@@ -21,6 +21,7 @@ from parley.api.schemas.moderation import (
     FeatureIn,
     FeatureOut,
     LimitedOut,
+    LimitIn,
     ModeratedAccountOut,
     NoticeOut,
     PostRemovedOut,
@@ -36,6 +37,7 @@ from parley.api.schemas.moderation import (
     SuspendIn,
     TransparencyOut,
     UnlimitedOut,
+    UnlimitIn,
     UnsuspendedOut,
     UnsuspendIn,
 )
@@ -84,9 +86,7 @@ async def unsuspend(
 
 
 @router.post("/admin/accounts/{handle}/limit")
-async def limit_account(
-    handle: str, body: SuspendIn, caller: CallerDep, node: NodeDep
-) -> LimitedOut:
+async def limit_account(handle: str, body: LimitIn, caller: CallerDep, node: NodeDep) -> LimitedOut:
     """Limit any account (no kind is exempt) to listening and reading: it may not post, host,
     come on stage, react or edit its profile (403 `account_limited`), and comes off every
     stage on every node at once; it is told why and may appeal. Its active bots go with it."""
@@ -96,7 +96,7 @@ async def limit_account(
 
 @router.post("/admin/accounts/{handle}/unlimit")
 async def unlimit_account(
-    handle: str, body: UnsuspendIn, caller: CallerDep, node: NodeDep
+    handle: str, body: UnlimitIn, caller: CallerDep, node: NodeDep
 ) -> UnlimitedOut:
     account = await node.account_limits.unlimit(caller, handle, body.reason)
     return UnlimitedOut(account=AccountOut(**account.public()), state="active")

@@ -35,6 +35,14 @@ class UnsuspendIn(Body):
     reason: Text
 
 
+class LimitIn(SuspendIn):
+    """The rule broken, why, and an optional end: the account reads all three in its notice."""
+
+
+class UnlimitIn(UnsuspendIn):
+    """Why the limit is lifted: the account is told."""
+
+
 class RemovePostIn(Body):
     rule: Text
     reason: Text

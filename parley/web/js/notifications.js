@@ -27,27 +27,9 @@ const KINDS = {
     return { icon: hostIcon(data), text: [data.title ? `“${data.title}”` : "A space", " was cancelled"] };
   },
   // The why, and the appeal, are on the Notices screen: the notification says only what and where.
-  post_removed(data) {
-    return {
-      icon: parleyIcon(),
-      text: ["A moderator removed a post of yours under ", h("code", {}, data.rule || "a rule"), "."],
-      detail: h("a", { href: "#/notices" }, "See why and appeal"),
-    };
-  },
-  space_removed(data) {
-    return {
-      icon: parleyIcon(),
-      text: ["A moderator ended your space under ", h("code", {}, data.rule || "a rule"), "."],
-      detail: h("a", { href: "#/notices" }, "See why and appeal"),
-    };
-  },
-  recording_removed(data) {
-    return {
-      icon: parleyIcon(),
-      text: ["A moderator removed the recording of your space under ", h("code", {}, data.rule || "a rule"), "."],
-      detail: h("a", { href: "#/notices" }, "See why and appeal"),
-    };
-  },
+  post_removed: (data) => moderated("A moderator removed a post of yours under ", data),
+  space_removed: (data) => moderated("A moderator ended your space under ", data),
+  recording_removed: (data) => moderated("A moderator removed the recording of your space under ", data),
   report_resolved(data) {
     const what = { account: "an account", space: "a space", post: "a post" }[data.target_type] || "something";
     const verdict = data.status === "actioned" ? ["it broke the rule ", h("code", {}, data.rule || "a rule"), ", and a moderator acted on it."] : "a moderator found no rule broken.";
@@ -55,11 +37,7 @@ const KINDS = {
   },
   limited(data) {
     const until = data.until ? ` until ${when(data.until)}` : "";
-    return {
-      icon: parleyIcon(),
-      text: ["A moderator limited your account under ", h("code", {}, data.rule || "a rule"), `${until}: you can listen and read, but not post, host, speak or react.`],
-      detail: h("a", { href: "#/notices" }, "See why and appeal"),
-    };
+    return moderated("A moderator limited your account under ", data, `${until}: you can listen and read, but not post, host, speak or react.`);
   },
   unlimited(data) {
     return { icon: parleyIcon(), text: "The limit on your account was lifted.", detail: data.reason };
@@ -75,6 +53,15 @@ const KINDS = {
     return { icon: parleyIcon(), text: decided[data.decision] || "Your appeal was decided.", detail: data.reason };
   },
 };
+
+// What a moderator did to this account or what it made, under which rule; the notice says why.
+function moderated(what, data, after = ".") {
+  return {
+    icon: parleyIcon(),
+    text: [what, h("code", {}, data.rule || "a rule"), after],
+    detail: h("a", { href: "#/notices" }, "See why and appeal"),
+  };
+}
 
 // A space a notification names, as a link to its page.
 function spaceLink(data) {

@@ -1,8 +1,9 @@
-"""What a moderator overturning a removal on appeal undoes, in the decision's transaction: a
-removed post is shown again, a removed recording readable again, an ended space's page back.
-Each restoration is an action of its own in the audit log and the transparency report. (A
-suspension or a limit is lifted by services/restrictions.py: its bots and its notification go
-with it.)"""
+"""A moderator's removal of one thing (a post, a space's recording, a space), whoever it
+belongs to: the action recorded (audit log and transparency report), its owner told (a notice
+they may appeal, and a notification), and, overturned on appeal, the thing back (a removed post
+shown again, a removed recording readable again, an ended space's page back), each restoration
+an action of its own. (A suspension or a limit is lifted by services/restrictions.py: its bots
+and its notification go with it.)"""
 
 from __future__ import annotations
 
@@ -11,13 +12,48 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from parley.core.actors import Actor
 from parley.core.moderation import ModerationAction
 from parley.core.moderation_records import ActionTaken, Notice
+from parley.core.notifications import Details, NotificationKind
 from parley.services.common import new_id
 from parley.store.moderation import ModerationStore
+from parley.store.notifications import NotificationStore
 from parley.store.posts import PostStore
 from parley.store.recordings import RecordingStore
 from parley.store.spaces import SpaceStore
+
+
+def removal(
+    action: ModerationAction, target_id: str, actor: Actor, rule: str, reason: str, at: datetime
+) -> ActionTaken:
+    """The action removing `target_id`, not yet recorded: its id goes on the thing removed."""
+    return ActionTaken.of(
+        new_id(), action, target_id, actor_id=actor.account_id, rule=rule, reason=reason, at=at
+    )
+
+
+async def record_removal(
+    conn: AsyncConnection,
+    taken: ActionTaken,
+    *,
+    owner_id: str,
+    about: str,
+    after: Details,
+    told: NotificationKind,
+    named: str,
+) -> Notice:
+    """In the caller's transaction, once the thing is removed: the action recorded, and its
+    owner told, quoting `about` (a post's text, a space's title), by a notice and a `told`
+    notification naming the thing as `named` (`post_id`, `space_id`); the notice."""
+    store = ModerationStore(conn)
+    await store.take_action(taken, before={"state": "shown"}, after=after)
+    notice = Notice.to(owner_id, new_id(), taken, about=about)
+    await store.add_notice(notice)
+    details = {named: taken.target_id, "notice_id": notice.id, "rule": taken.rule}
+    await NotificationStore(conn).add_many([owner_id], told, details, taken.created_at)
+    return notice
+
 
 # Given the removing action's id, what brings the thing back: its id, or None if it is gone
 # meanwhile (deleted by its author, or by its retention).
