@@ -145,6 +145,25 @@ class Suspension:
     until: datetime | None
 
 
+@dataclass(frozen=True)
+class HeldLimit:
+    """A limit a suspension came over: it holds again when the suspension ends, unless its own
+    end came first or an appeal overturned it meanwhile. `action_id`: the action that imposed it
+    (None for a limit older than Parley's keeping of it)."""
+
+    action_id: str | None
+    until: datetime | None
+
+    def lapsed(self, now: datetime) -> bool:
+        return self.until is not None and self.until <= now
+
+
+def behind_current(notice_action_id: str, restricted_by: str | None) -> bool:
+    """Whether the action a notice names is the one behind an account's current restriction of
+    its kind; one imposed before Parley kept that (None) is taken to be."""
+    return restricted_by is None or restricted_by == notice_action_id
+
+
 def require_moderator(actor: Actor) -> None:
     """A moderator's account, or the operator (who runs the node and needs no role in it)."""
     if actor.account is not None and not actor.account.is_admin:

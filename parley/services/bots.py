@@ -25,6 +25,7 @@ from parley.core.moderation import RESTRICTIONS, ModerationAction
 from parley.core.moderation_records import ActionTaken
 from parley.core.sessions import SessionEnd
 from parley.core.tokens import MAX_BOTS_PER_OWNER, AccountRef
+from parley.services import held_limits
 from parley.services.accounts import Caller, add_account
 from parley.services.common import Clock, new_id
 from parley.services.departures import Departures
@@ -143,18 +144,19 @@ async def restrict_with_owner(
     reason: str,
     now: datetime,
 ) -> list[str]:
-    """Suspend or limit the owner's active bots with them (a suspension takes those limited
-    with the owner too); the ids. Each is an action of its own in the log and the audit, under
-    the owner's rule; a suspension revokes the bots' tokens, as the owner's sessions."""
+    """Suspend or limit the owner's active bots with them (a suspension takes the limited ones
+    too, a limit of their own waiting under it as under the owner's); the ids. Each is an action
+    of its own in the log and the audit, under the owner's rule; a suspension revokes the bots'
+    tokens, as the owner's sessions."""
     store = BotStore(conn)
     with_owner = {bot.id for bot in await store.restricted_with(owner.id)}
     action = RESTRICTIONS[state][0]
     restricted = []
     for bot in await store.of_owner(owner.id):
-        if bot.state is state or (
-            bot.state is not AccountState.ACTIVE and bot.id not in with_owner
-        ):
-            continue  # restricted on its own, or gone: it keeps what it has
+        if not _comes_over(state, bot.state):
+            continue  # as restricted, more, or gone: it keeps what it has
+        if bot.id not in with_owner:
+            await held_limits.hold(conn, bot)
         await AccountStore(conn).set_state(bot.id, state)
         if state is AccountState.SUSPENDED:
             await SessionStore(conn).revoke_all(bot.id, now)  # its tokens with them
@@ -165,20 +167,36 @@ async def restrict_with_owner(
 
 
 async def lift_with_owner(
-    conn: AsyncConnection, owner: Account, *, actor_id: str | None, now: datetime
+    conn: AsyncConnection,
+    owner: Account,
+    owner_now: AccountState,
+    *,
+    actor_id: str | None,
+    now: datetime,
 ) -> None:
-    """The owner's suspension or limit ended: the bots restricted with them come back (a
-    suspended bot's tokens do not: those were revoked, and the owner makes new ones)."""
+    """The owner's suspension or limit ended, leaving them `owner_now`: the bots restricted with
+    them follow (limited with them still, if a limit of the owner's held again), or take up a
+    limit of their own that waited under the suspension. A suspended bot's tokens do not come
+    back: those were revoked, and the owner makes new ones."""
     bots = BotStore(conn)
     for bot in await bots.restricted_with(owner.id):
-        await AccountStore(conn).set_state(bot.id, AccountState.ACTIVE)
-        await bots.set_with_owner(bot.id, False)
+        held = None
+        if bot.state is AccountState.SUSPENDED:
+            held = await held_limits.resume(conn, bot, now)
+        if held is not None:
+            to, with_owner = AccountState.LIMITED, False
+            await AccountStore(conn).set_state(bot.id, to, held.until, by=held.action_id)
+        elif owner_now is AccountState.LIMITED:
+            to, with_owner = AccountState.LIMITED, True
+            await AccountStore(conn).set_state(bot.id, to)
+        else:
+            to, with_owner = AccountState.ACTIVE, False
+            await AccountStore(conn).set_state(bot.id, to)
+        await bots.set_with_owner(bot.id, with_owner)
         what = "suspension" if bot.state is AccountState.SUSPENDED else "limit"
         lifted = RESTRICTIONS[bot.state][1]
         reason = f"Its owner's {what} ended"
-        await _record(
-            conn, lifted, bot, owner, actor_id, "with_owner", reason, now, to=AccountState.ACTIVE
-        )
+        await _record(conn, lifted, bot, owner, actor_id, "with_owner", reason, now, to=to)
 
 
 async def refuse_lift_without_owner(conn: AsyncConnection, target: Account) -> None:
@@ -219,3 +237,10 @@ async def _record(
         before={"state": bot.state.value},
         after={"state": to.value, "with_owner": owner.id},
     )
+
+
+def _comes_over(state: AccountState, bot_state: AccountState) -> bool:
+    """Whether the owner's new restriction `state` restricts a bot that is `bot_state`."""
+    if bot_state is AccountState.ACTIVE:
+        return True
+    return state is AccountState.SUSPENDED and bot_state is AccountState.LIMITED

@@ -84,17 +84,18 @@ class ModerationService:
     async def unsuspend(
         self, actor: Actor, handle: str, reason: str, *, rule: str = "unsuspend"
     ) -> Account:
-        """Lift a suspension; the account, now active."""
+        """Lift a suspension; the account, now active (or limited, where the suspension had
+        come over a limit that still runs)."""
         now = self.clock()
         reason = rules.clean_reason(reason)
         async with self.db.write() as conn:
             target = await restrictions.target(conn, handle)
             rules.may_unsuspend(actor, target)
             await bots.refuse_lift_without_owner(conn, target)
-            await restrictions.lift(
+            now_state = await restrictions.lift(
                 conn, target, actor_id=actor.account_id, rule=rule, reason=reason, now=now
             )
-        return dataclasses.replace(target, state=AccountState.ACTIVE)
+        return dataclasses.replace(target, state=now_state)
 
     async def lift_due(self) -> None:
         """Suspensions whose time ran out end by themselves (the sweeper calls this)."""
@@ -181,16 +182,11 @@ class ModerationService:
                 now,
             )
             target = await AccountStore(conn).by_id(appeal.account_id)
-            if (
-                verdict is rules.AppealDecision.OVERTURNED
-                and target is not None
-                and target.state is rules.IMPOSED_BY.get(notice.action)
-            ):
-                await restrictions.lift(
-                    conn, target, actor_id=caller.account.id, rule="appeal", reason=reason, now=now
-                )
-                lifted.append(target.id)
             if verdict is rules.AppealDecision.OVERTURNED:
+                if target is not None and await restrictions.overturn(
+                    conn, target, notice, actor_id=caller.account.id, reason=reason, now=now
+                ):
+                    lifted.append(target.id)
                 await undo_removal(conn, notice, actor_id=caller.account.id, reason=reason, now=now)
         await self.limits.changed(lifted)
         return dataclasses.replace(

@@ -12,15 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from parley.core.accounts import Account, AccountState
 from parley.core.actors import Actor
 from parley.core.errors import NotFound
-from parley.core.moderation import RESTRICTIONS, Suspension
+from parley.core.moderation import IMPOSED_BY, RESTRICTIONS, Suspension, behind_current
 from parley.core.moderation_records import ActionTaken, Notice
-from parley.core.notifications import NotificationKind
-from parley.services import bots
+from parley.core.notifications import Details, NotificationKind
+from parley.services import bots, held_limits
 from parley.services.common import new_id
 from parley.store.accounts import AccountStore
 from parley.store.db import Database
 from parley.store.moderation import ModerationStore
 from parley.store.notifications import NotificationStore
+from parley.store.restrictions import RestrictionStore
 
 # What an account is told when its restriction is lifted.
 _LIFTED_TOLD = {
@@ -47,11 +48,9 @@ async def impose(
 ) -> tuple[Notice, list[str]]:
     """In the caller's transaction: `target` is suspended or limited (`state`), under the rule
     and until the end `decided`; its notice, and the ids restricted (its bots' too)."""
-    action = RESTRICTIONS[state][0]
-    await AccountStore(conn).set_state(target.id, state, decided.until)
     taken = ActionTaken.of(
         new_id(),
-        action,
+        RESTRICTIONS[state][0],
         target.id,
         actor_id=actor.account_id,
         rule=decided.rule,
@@ -59,11 +58,13 @@ async def impose(
         at=now,
         until=decided.until,
     )
+    # Only a suspension comes over a limit (core.moderation.may_limit).
+    held = await held_limits.hold(conn, target)
+    await AccountStore(conn).set_state(target.id, state, decided.until, by=taken.id)
     moderation = ModerationStore(conn)
     until = decided.until.isoformat() if decided.until else None
-    await moderation.take_action(
-        taken, before={"state": target.state.value}, after={"state": state.value, "until": until}
-    )
+    after = {"state": state.value, "until": until} | ({"held": target.state.value} if held else {})
+    await moderation.take_action(taken, before={"state": target.state.value}, after=after)
     notice = Notice.of(new_id(), taken)
     await moderation.add_notice(notice)
     bot_ids = await bots.restrict_with_owner(
@@ -76,6 +77,27 @@ async def impose(
         now=now,
     )
     return notice, [target.id, *bot_ids]
+
+
+async def overturn(
+    conn: AsyncConnection,
+    target: Account,
+    notice: Notice,
+    *,
+    actor_id: str,
+    reason: str,
+    now: datetime,
+) -> bool:
+    """In the caller's transaction: an appeal overturned the action `notice` tells of. The
+    suspension or limit it imposed ends if it still holds, never a later one of its kind; a limit
+    waiting under a suspension ends there. True when the account's state changed."""
+    if target.state is IMPOSED_BY.get(notice.action) and behind_current(
+        notice.action_id, await RestrictionStore(conn).restricted_by(target.id)
+    ):
+        await lift(conn, target, actor_id=actor_id, rule="appeal", reason=reason, now=now)
+        return True
+    await held_limits.overturn(conn, target, notice, actor_id=actor_id, reason=reason, now=now)
+    return False
 
 
 async def lift_due(db: Database, state: AccountState, now: datetime) -> list[str]:
@@ -106,16 +128,29 @@ async def lift(
     rule: str,
     reason: str,
     now: datetime,
-) -> None:
-    """In the caller's transaction: `target`, suspended or limited, is active again."""
+) -> AccountState:
+    """In the caller's transaction: `target`'s suspension or limit ends; what it is now: active,
+    or limited again where the suspension had come over a limit still running."""
     action, told = RESTRICTIONS[target.state][1], _LIFTED_TOLD[target.state]
-    await AccountStore(conn).set_state(target.id, AccountState.ACTIVE)
+    held = None
+    if target.state is AccountState.SUSPENDED:
+        held = await held_limits.resume(conn, target, now)
+    told_data: Details = {"reason": reason}
+    if held is None:
+        now_state = AccountState.ACTIVE
+        await AccountStore(conn).set_state(target.id, now_state)
+    else:
+        now_state = AccountState.LIMITED
+        await AccountStore(conn).set_state(target.id, now_state, held.until, by=held.action_id)
+        until = held.until.isoformat() if held.until else None
+        told_data = {"reason": reason, "still_limited": True, "until": until}
     await ModerationStore(conn).take_action(
         ActionTaken.of(
             new_id(), action, target.id, actor_id=actor_id, rule=rule, reason=reason, at=now
         ),
         before={"state": target.state.value},
-        after={"state": AccountState.ACTIVE.value},
+        after={"state": now_state.value},
     )
-    await NotificationStore(conn).add_many([target.id], told, {"reason": reason}, now)
-    await bots.lift_with_owner(conn, target, actor_id=actor_id, now=now)
+    await NotificationStore(conn).add_many([target.id], told, told_data, now)
+    await bots.lift_with_owner(conn, target, now_state, actor_id=actor_id, now=now)
+    return now_state

@@ -102,12 +102,18 @@ class AccountStore(Store):
             )
 
     async def set_state(
-        self, account_id: str, state: AccountState, suspended_until: datetime | None = None
+        self,
+        account_id: str,
+        state: AccountState,
+        suspended_until: datetime | None = None,
+        *,
+        by: str | None = None,
     ) -> None:
+        """`by`: the moderation action behind a suspension or limit (store.restrictions)."""
         await self.conn.execute(
             update(accounts)
             .where(accounts.c.id == account_id)
-            .values(state=state.value, suspended_until=suspended_until)
+            .values(state=state.value, suspended_until=suspended_until, restricted_by=by)
         )
 
     async def restrictions_due(self, state: AccountState, now: datetime) -> list[str]:

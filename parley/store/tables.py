@@ -42,8 +42,21 @@ accounts = Table(
     Column("state", String(16), nullable=False, server_default="active"),
     Column("is_admin", Boolean, nullable=False, server_default="0"),
     Column("created_at", UTCDateTime, nullable=False),
-    # Set while suspended for a time; the sweeper lifts the suspension when it is due.
+    # Set while suspended (or limited) for a time; the sweep lifts it when it is due.
     Column("suspended_until", UTCDateTime, nullable=True),
+    # The moderation action behind the current suspension or limit: an overturned appeal lifts
+    # the restriction its action imposed, never a later one of the same kind.
+    Column("restricted_by", ID, nullable=True),
+)
+
+# A limit a suspension came over (core.moderation.HeldLimit): it holds again when the suspension
+# ends, unless its own end came first or an appeal overturned it meanwhile.
+held_limits = Table(
+    "held_limits",
+    metadata,
+    Column("account_id", ID, ForeignKey("accounts.id"), primary_key=True),
+    Column("action_id", ID, nullable=True),
+    Column("until", UTCDateTime, nullable=True),
 )
 
 sessions = Table(

@@ -172,6 +172,11 @@ KINDS: list[dict[str, Any]] = [
         "data": {"report_id": "r2", "target_type": "space", "status": "dismissed", "rule": "spam"},
     },
     {"id": -3, "kind": "space_removed", "data": {"space_id": "s6", "rule": "hate"}},
+    {
+        "id": -4,
+        "kind": "unsuspended",
+        "data": {"reason": "Wrong account", "still_limited": True, "until": "2026-12-09T18:00:00Z"},
+    },
 ]
 
 
@@ -222,6 +227,11 @@ async def test_every_kind_is_drawn_and_the_newest_is_marked_seen(
             ),
             ("Your report about a space was reviewed: a moderator found no rule broken.", None),
             ("A moderator ended your space under hate.", "See why and appeal"),
+            (
+                "Your account's suspension was lifted, but it is still limited until Dec 9, 2026, "
+                "6:00 PM: you can listen and read, but not post, host, speak or react.",
+                "Wrong account",
+            ),
         )
     ):
         await expect(items.nth(i).locator(".what")).to_have_text(text)

@@ -12,6 +12,8 @@ from sqlalchemy import Connection
 
 from parley.core.spaces.model import SpaceStatus
 from parley.store.db import Database, migration_config
+from parley.store.moderation import ModerationStore
+from parley.store.restrictions import RestrictionStore
 from parley.store.spaces import SpaceStore
 from tests.support.clients import Person
 from tests.support.moderation import admin, suspend
@@ -65,5 +67,40 @@ async def test_0013_gives_spaces_over_before_it_the_reason_their_last_event_gave
             shown = await store.by_state(SpaceStatus.ENDED, limit=10, public=True)
         assert {s: space.end_reason for s, space in again.items() if space} == reasons
         assert [s.id for s in shown] == [finished]
+    finally:
+        await db.close()
+
+
+async def test_0021_names_the_action_behind_each_restriction_from_before_it(
+    server: ServerThread,
+) -> None:
+    """So that an overturned appeal of an older action does not lift a restriction imposed
+    before 0021 by a later one."""
+    mod = await admin(server, "mod")
+    ada, ben = [await Person.sign_up(server.base_url, h) for h in ("ada", "ben")]
+    await suspend(mod, "ada")
+    await mod.call("POST", "/admin/accounts/ada/unsuspend", 200, json={"reason": "Served"})
+    await suspend(mod, "ada", reason="Again")
+    body = {"rule": "spam", "reason": "Advertising"}
+    await mod.call("POST", "/admin/accounts/ben/limit", 200, json=body)
+    for person in (mod, ada, ben):
+        await person.close()
+
+    db = Database(server.settings.effective_database_url)
+    try:
+        async with db.read() as conn:
+            newest = {
+                p.id: (await ModerationStore(conn).notices_of(p.id))[0].notice.action_id
+                for p in (ada, ben)
+            }
+            written = {p: await RestrictionStore(conn).restricted_by(p) for p in newest}
+        assert written == newest
+        async with db.write() as conn:
+            await conn.run_sync(_alembic, "downgrade", "0020")
+        async with db.write() as conn:
+            await conn.run_sync(_alembic, "upgrade", "head")
+        async with db.read() as conn:
+            again = {p: await RestrictionStore(conn).restricted_by(p) for p in newest}
+        assert again == newest
     finally:
         await db.close()

@@ -82,7 +82,7 @@ async def unsuspend(
     handle: str, body: UnsuspendIn, caller: CallerDep, node: NodeDep
 ) -> UnsuspendedOut:
     account = await node.moderation.unsuspend(caller, handle, body.reason)
-    return UnsuspendedOut(account=AccountOut(**account.public()), state="active")
+    return UnsuspendedOut(account=AccountOut(**account.public()), state=account.state.value)
 
 
 @router.post("/admin/accounts/{handle}/limit")

@@ -123,11 +123,15 @@ class LimitedOut(SuspendedOut):
 
 class UnsuspendedOut(BaseModel):
     account: AccountOut
-    state: Literal["active"]
+    # Limited where the suspension had come over a limit that still runs.
+    state: Literal["active", "limited"]
 
 
-class UnlimitedOut(UnsuspendedOut):
+class UnlimitedOut(BaseModel):
     """The account, active again."""
+
+    account: AccountOut
+    state: Literal["active"]
 
 
 class AppealOut(BaseModel):

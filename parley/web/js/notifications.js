@@ -43,7 +43,11 @@ const KINDS = {
     return { icon: parleyIcon(), text: "The limit on your account was lifted.", detail: data.reason };
   },
   unsuspended(data) {
-    return { icon: parleyIcon(), text: "Your account's suspension was lifted.", detail: data.reason };
+    if (!data.still_limited) return { icon: parleyIcon(), text: "Your account's suspension was lifted.", detail: data.reason };
+    // The suspension had come over a limit that still runs: it holds again.
+    const until = data.until ? ` until ${when(data.until)}` : "";
+    const text = `Your account's suspension was lifted, but it is still limited${until}: you can listen and read, but not post, host, speak or react.`;
+    return { icon: parleyIcon(), text, detail: data.reason };
   },
   appeal_decided(data) {
     const decided = {
