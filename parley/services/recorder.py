@@ -100,8 +100,10 @@ class Recorder:
             recording = await RecordingStore(conn).get(space_id)
         if space is None or not space.recording:
             return
-        if recording is not None and recording.deleted_at is not None:
-            return  # deleted while live: nothing more is kept
+        if recording is not None and (recording.deleted_at is not None or recording.finalized):
+            # Deleted while live, or removed while live (which ends it there) and restored on
+            # appeal since: nothing comes after its end.
+            return
         data = await asyncio.to_thread(self.live.read, space_id, entry.name)
         if data is None:
             raise FileNotFoundError(f"{entry.name} left live HLS before it was recorded")

@@ -233,3 +233,54 @@ async def test_a_removed_recording_is_explained_to_its_host_and_comes_back_on_ap
         await anonymous.aclose()
         for person in (mod, other_mod, host, alice):
             await person.close()
+
+
+async def test_a_recording_removed_live_and_restored_live_ends_where_it_was_removed(
+    server: ServerThread,
+) -> None:
+    """Removal stops a live recording there; restored while the space goes on, it stays as it
+    was then, a whole recording, rather than taking segments after its end."""
+    mod, other_mod = await admin(server, "mod"), await admin(server, "mod2")
+    host, alice = [await Person.sign_up(server.base_url, h) for h in ("host", "alice")]
+    body = {"title": "Still going", "recording": True}
+    sid = (await host.call("POST", "/spaces", 201, json=body))["id"]
+    await alice.call("POST", f"/spaces/{sid}/join", 200)
+    await bring_on_stage(host, alice, sid)
+    singing = await MediaClient.connect(alice, sid, tone=440.0)
+    try:
+        await recorded_segments(alice, sid, 2)
+        removal = {"rule": "harassment", "reason": "Threats"}
+        await mod.call("DELETE", f"/admin/spaces/{sid}/recording", 204, json=removal)
+        (notice,) = await host.call("GET", "/me/notices", 200)
+        appeal = await host.call(
+            "POST", "/appeals", 201, json={"notice_id": notice["id"], "text": "Fine"}
+        )
+        decision = {"decision": "overturned", "reason": "Out of context"}
+        await other_mod.call("POST", f"/admin/appeals/{appeal['id']}/decide", 200, json=decision)
+        kept = await host.call("GET", f"/spaces/{sid}/recording", 200)
+        assert kept["state"] == "complete"
+        # The space goes on: three more segments of it come and go live.
+        await _live_segments_past(host, sid, 3)
+        after = await host.call("GET", f"/spaces/{sid}/recording", 200)
+        assert after["segments"] == kept["segments"]
+        playlist = (await host.http.get(f"/spaces/{sid}/recording/replay.m3u8")).text
+        assert playlist.rstrip().endswith("#EXT-X-ENDLIST")
+        assert playlist.count(".ts") == kept["segments"]
+    finally:
+        await alice.call("DELETE", f"/spaces/{sid}/media", 204)
+        await singing.close()
+        for person in (mod, other_mod, host, alice):
+            await person.close()
+
+
+async def _live_segments_past(person: Person, sid: str, more: int) -> None:
+    def newest(playlist: str) -> int:
+        lines = playlist.splitlines()
+        first = next(int(x.split(":")[1]) for x in lines if x.startswith("#EXT-X-MEDIA-SEQUENCE"))
+        return first + sum(1 for x in lines if x.startswith("#EXTINF")) - 1
+
+    start = newest((await person.http.get(f"/spaces/{sid}/hls/live.m3u8")).text)
+    deadline = time.monotonic() + 20
+    while newest((await person.http.get(f"/spaces/{sid}/hls/live.m3u8")).text) < start + more:
+        assert time.monotonic() < deadline, "the live stream did not go on"
+        await asyncio.sleep(0.2)
