@@ -222,7 +222,17 @@ def migration_config(connection: Connection) -> Config:
     return config
 
 
+# Any number, the same on every node: the key of the lock migrating nodes take (below).
+_MIGRATION_LOCK = 0x5041524C  # "PARL"
+
+
 def _upgrade(connection: Connection) -> None:
     from alembic import command
 
+    if connection.dialect.name == "postgresql":
+        # Nodes starting together (a new deployment, an upgrade rolled out to all at once) would
+        # each run the same migrations, and all but one fail at start-up. The first to take the
+        # lock migrates; the others wait, then find the schema at head and do nothing. The lock
+        # goes with the transaction. (SQLite has one writer: its write lock does this.)
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
     command.upgrade(migration_config(connection), "head")
