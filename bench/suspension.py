@@ -1,12 +1,21 @@
-"""Suspension to the last socket and media connection closed, across two nodes.
+"""A suspended account out of every live room, across two nodes, while the rooms are busy.
 
-Two `parley serve` processes share PostgreSQL and Redis. Each victim joins a live space through
-node B, holds its event WebSocket there and (every other one) a WebRTC connection sending
-audio; a moderator suspends the victims one by one through node A. For each suspension: the
-time from sending the request to the socket's close frame (4401) and to the media connection
-closing, as the client sees them. DESIGN.md's target: p99 ≤ 1 s.
+The promise (DESIGN.md, the guide): a suspended account is out of every live room within a
+second. Two `parley serve` processes share PostgreSQL and Redis, both pinned to core 0; the load
+runs here, pinned to core 1, and its own CPU is shown. `--spaces` live spaces, each with a host
+and a speaker sending audio over WebRTC, and `--listeners` background listeners holding event
+sockets spread over the spaces and both nodes. Each victim joins every space, holds an event
+socket in each (on node A and node B by turns) and, every other victim, a WebRTC connection
+sending audio; a moderator suspends the victims one by one through node A. For each suspension,
+from sending the request:
+- *sockets closed*: the last of the victim's sockets to get its close frame (4401);
+- *media closed*: its WebRTC connection closed;
+- *out of every room*: the last space whose host (on node B) is told the victim was removed.
+Each count of listeners is a run of its own, on a new database and new nodes. A victim who
+fails to join or connect, or a suspension not seen through within 10 s, fails the
+run: it prints what failed and records no row.
 
-    python -m bench.suspension [--victims 40]
+    python -m bench.suspension [--victims 40] [--spaces 3] [--listeners 150 1000]
 """
 
 from __future__ import annotations
@@ -14,46 +23,89 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
+import resource
 import subprocess
 import sys
 import time
-from typing import Any
+from dataclasses import dataclass, field
 
-import httpx
-import websockets
+import aiohttp
 from aiortc import RTCPeerConnection, RTCSessionDescription
 
-from bench.common import fresh_postgres_database, percentile, record, server_process
+from bench.common import (
+    ServerProcess,
+    fresh_postgres_database,
+    percentile,
+    record,
+    server_processes,
+    sign_up,
+)
 from tests.support.audio import Voice
 
+SERVER_CORE, LOAD_CORE = "0", 1
 REDIS = "redis://127.0.0.1:6379/0"
 PASSWORD = "bench password"
 CLI = [sys.executable, "-m", "parley.cli"]
+DEADLINE = 10.0
 
 
-async def sign_up(http: httpx.AsyncClient, handle: str) -> dict[str, str]:
-    body = {"handle": handle, "password": PASSWORD, "display_name": handle}
-    assert (await http.post("/accounts", json=body)).status_code == 201
-    r = await http.post("/sessions", json={"handle": handle, "password": PASSWORD})
-    assert r.status_code == 201, r.text
-    return {"Authorization": f"Bearer {r.json()['token']}", "token": r.json()["token"]}
+Closable = aiohttp.ClientWebSocketResponse | RTCPeerConnection
 
 
-async def media(http: httpx.AsyncClient, sid: str, auth: dict[str, str]) -> RTCPeerConnection:
+class RunFailed(RuntimeError):
+    """A victim did not get in, or a suspension was not seen through: a failure, not a row."""
+
+
+def _auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _ws(api: str) -> str:
+    return api.replace("http://", "ws://")
+
+
+@dataclass
+class Removals:
+    """When each host's socket was told that an account was removed, by space."""
+
+    seen: dict[tuple[str, str], float] = field(default_factory=dict)
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def read(self, ws: aiohttp.ClientWebSocketResponse, space_id: str) -> None:
+        async for message in ws:
+            # A cheap substring test: the rooms are busy, most frames are something else.
+            if message.type != aiohttp.WSMsgType.TEXT or "participant_removed" not in message.data:
+                continue
+            parsed = json.loads(message.data)
+            for event in parsed if isinstance(parsed, list) else [parsed]:
+                if event.get("type") == "participant_removed":
+                    self.seen[(space_id, event["data"]["account_id"])] = time.monotonic()
+                    self.changed.set()
+
+    async def all_seen(self, account_id: str, space_ids: list[str]) -> float:
+        while not all((s, account_id) in self.seen for s in space_ids):
+            self.changed.clear()
+            await self.changed.wait()
+        return max(self.seen[(s, account_id)] for s in space_ids)
+
+
+async def _media(http: aiohttp.ClientSession, api: str, sid: str, token: str) -> RTCPeerConnection:
     pc = RTCPeerConnection()
     pc.addTrack(Voice(440.0))
     await pc.setLocalDescription(await pc.createOffer())
     offer = {"sdp": pc.localDescription.sdp, "type": "offer"}
-    r = await http.post(f"/spaces/{sid}/media", json=offer, headers=_h(auth))
-    assert r.status_code == 200, r.text
-    await pc.setRemoteDescription(RTCSessionDescription(r.json()["sdp"], "answer"))
-    await reach(pc, ("connected",))
+    async with http.post(f"{api}/spaces/{sid}/media", json=offer, headers=_auth(token)) as r:
+        if r.status != 200:
+            raise RunFailed(f"media refused: {r.status} {await r.text()}")
+        answer = await r.json()
+    await pc.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
+    await asyncio.wait_for(_reach(pc, ("connected",)), DEADLINE)
     return pc
 
 
-async def reach(pc: RTCPeerConnection, states: tuple[str, ...]) -> float:
-    """Wait for the connection to enter one of `states`; when it did (monotonic seconds)."""
+async def _reach(pc: RTCPeerConnection, states: tuple[str, ...]) -> float:
     changed = asyncio.Event()
     pc.on("connectionstatechange", changed.set)
     while pc.connectionState not in states:
@@ -62,96 +114,199 @@ async def reach(pc: RTCPeerConnection, states: tuple[str, ...]) -> float:
     return time.monotonic()
 
 
-def _h(auth: dict[str, str]) -> dict[str, str]:
-    return {"Authorization": auth["Authorization"]}
-
-
-async def closed_at(ws: Any) -> float:
-    with contextlib.suppress(websockets.ConnectionClosed):
-        async for _ in ws:
-            pass
-    assert ws.close_code == 4401, ws.close_code
+async def _closed(ws: aiohttp.ClientWebSocketResponse) -> float:
+    async for _ in ws:
+        pass
+    if ws.close_code != 4401:
+        raise RunFailed(f"a victim's socket closed with {ws.close_code}, not 4401")
     return time.monotonic()
 
 
-async def measure(victims: int) -> dict[str, Any]:
+async def _join(
+    http: aiohttp.ClientSession, api: str, sid: str, token: str
+) -> aiohttp.ClientWebSocketResponse:
+    async with http.post(f"{api}/spaces/{sid}/join", headers=_auth(token)) as r:
+        if r.status != 200:
+            raise RunFailed(f"join refused: {r.status} {await r.text()}")
+    ws = await http.ws_connect(f"{_ws(api)}/spaces/{sid}/events?batch=1", headers=_auth(token))
+    first = json.loads((await ws.receive()).data)
+    if first.get("type") != "snapshot":
+        raise RunFailed(f"no snapshot: {first}")
+    return ws
+
+
+async def _rooms(
+    http: aiohttp.ClientSession, a: str, b: str, spaces: int, listeners: int, removals: Removals
+) -> tuple[list[str], list[Closable]]:
+    """Live spaces with a speaker sending audio and listeners on both nodes; what to close."""
+    hosts = await sign_up(http, b, [f"host{i}" for i in range(spaces)], limit=4)
+    speakers = await sign_up(http, b, [f"speaker{i}" for i in range(spaces)], limit=4)
+    crowd = await sign_up(http, a, [f"l{i}" for i in range(listeners)], limit=8)
+    sids: list[str] = []
+    held: list[Closable] = []
+    for i, (host, speaker) in enumerate(zip(hosts, speakers, strict=True)):
+        async with http.post(f"{b}/spaces", json={"title": f"Room {i}"}, headers=_auth(host)) as r:
+            sid = (await r.json())["id"]
+        sids.append(sid)
+        host_ws = await _join(http, b, sid, host)
+        held.append(host_ws)
+        asyncio.get_running_loop().create_task(removals.read(host_ws, sid))
+        held.append(await _join(http, b, sid, speaker))
+        # Hand up, brought on stage, unmuted: a speaker, as tests.support.clients does it.
+        for path, token in (
+            ("hand", speaker),
+            (f"speakers/speaker{i}", host),
+            ("unmute", speaker),
+        ):
+            async with http.post(f"{b}/spaces/{sid}/{path}", headers=_auth(token)) as r:
+                if r.status != 204:
+                    raise RunFailed(f"{path}: {r.status} {await r.text()}")
+        held.append(await _media(http, b, sid, speaker))
+    for n, token in enumerate(crowd):
+        held.append(await _join(http, (a, b)[n % 2], sids[n % spaces], token))
+    return sids, held
+
+
+async def measure(victims: int, spaces: int, listeners: int) -> dict[str, float]:
     async with fresh_postgres_database() as url:
-        env = {"PARLEY_DATABASE_URL": url, "PARLEY_REDIS_URL": REDIS}
-        with server_process(**env) as a, server_process(**env) as b:
-            made = await asyncio.to_thread(
-                subprocess.run,
-                [*CLI, "admin", "create-user", "mod", "--password", PASSWORD, "--admin"],
-                env={**os.environ, **env, "PARLEY_ARGON2_TIME_COST": "1"},
-                capture_output=True,
-                text=True,
-            )
-            assert made.returncode == 0, made.stderr
-            async with (
-                httpx.AsyncClient(base_url=f"{a.base}/api/v1", timeout=30) as on_a,
-                httpx.AsyncClient(base_url=f"{b.base}/api/v1", timeout=30) as on_b,
-            ):
-                r = await on_a.post("/sessions", json={"handle": "mod", "password": PASSWORD})
-                mod = {"Authorization": f"Bearer {r.json()['token']}"}
-                host = await sign_up(on_b, "host")
-                r = await on_b.post("/spaces", json={"title": "Victims"}, headers=_h(host))
-                sid = r.json()["id"]
-                sockets: list[float] = []
-                medias: list[float] = []
-                for i in range(victims):
-                    who = await sign_up(on_b, f"v{i}")
-                    await on_b.post(f"/spaces/{sid}/join", headers=_h(who))
-                    ws_url = b.base.replace("http", "ws") + f"/api/v1/spaces/{sid}/events"
-                    ws = await websockets.connect(ws_url, additional_headers=_h(who))
-                    await ws.recv()  # the snapshot: attached
-                    pc = await media(on_b, sid, who) if i % 2 == 0 else None
-                    socket_closed = asyncio.create_task(closed_at(ws))
-                    media_closed = (
-                        asyncio.create_task(reach(pc, ("closed", "failed"))) if pc else None
-                    )
-                    started = time.monotonic()
-                    body = {"rule": "spam", "reason": "Benchmark"}
-                    r = await on_a.post(f"/admin/accounts/v{i}/suspend", json=body, headers=mod)
-                    assert r.status_code == 200, r.text
-                    sockets.append(await asyncio.wait_for(socket_closed, 10) - started)
-                    if media_closed is not None and pc is not None:
-                        medias.append(await asyncio.wait_for(media_closed, 10) - started)
-                        await pc.close()
-    to_ms = [1000 * s for s in sockets]
-    media_ms = [1000 * s for s in medias]
+        env = {
+            "PARLEY_DATABASE_URL": url,
+            "PARLEY_REDIS_URL": REDIS,
+            "PARLEY_ARGON2_QUEUE": "10000",
+        }
+        with server_processes(2, SERVER_CORE, **env) as nodes:
+            result = await _run(nodes, env, victims, spaces, listeners)
+    return result
+
+
+async def _run(
+    nodes: list[ServerProcess], env: dict[str, str], victims: int, spaces: int, listeners: int
+) -> dict[str, float]:
+    made = await asyncio.to_thread(
+        subprocess.run,
+        [*CLI, "admin", "create-user", "mod", "--password", PASSWORD, "--admin"],
+        env={**os.environ, **env, "PARLEY_ARGON2_TIME_COST": "1"},
+        capture_output=True,
+        text=True,
+    )
+    assert made.returncode == 0, made.stderr
+    a, b = (f"{node.base}/api/v1" for node in nodes)
+    removals = Removals()
+    # No cap on connections: every listener holds its socket for the whole run.
+    connector = aiohttp.TCPConnector(limit=0)
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
+        async with http.post(f"{a}/sessions", json={"handle": "mod", "password": PASSWORD}) as r:
+            mod = _auth((await r.json())["token"])
+        sids, held = await _rooms(http, a, b, spaces, listeners, removals)
+        tokens = await sign_up(http, a, [f"v{i}" for i in range(victims)], limit=8)
+        sockets: list[float] = []
+        medias: list[float] = []
+        rooms: list[float] = []
+        cpu_before = sum(node.cpu_seconds() for node in nodes), _load_cpu()
+        began = time.monotonic()
+        for i, token in enumerate(tokens):
+            async with http.get(f"{a}/me", headers=_auth(token)) as r:
+                account_id = (await r.json())["id"]
+            own = [await _join(http, (a, b)[j % 2], sid, token) for j, sid in enumerate(sids)]
+            pc = await _media(http, b, sids[0], token) if i % 2 == 0 else None
+            closing = asyncio.gather(*(_closed(ws) for ws in own))
+            out = asyncio.create_task(removals.all_seen(account_id, sids))
+            hung_up = asyncio.create_task(_reach(pc, ("closed", "failed"))) if pc else None
+            started = time.monotonic()
+            body = {"rule": "spam", "reason": "Benchmark"}
+            async with http.post(f"{a}/admin/accounts/v{i}/suspend", json=body, headers=mod) as r:
+                if r.status != 200:
+                    raise RunFailed(f"suspension refused: {r.status} {await r.text()}")
+            try:
+                async with asyncio.timeout(DEADLINE):
+                    sockets.append(max(await closing) - started)
+                    rooms.append(await out - started)
+                    if hung_up is not None:
+                        medias.append(await hung_up - started)
+            except TimeoutError:
+                raise RunFailed(f"victim {i} was not out within {DEADLINE:.0f} s") from None
+            if pc is not None:
+                await pc.close()
+        wall = time.monotonic() - began
+        server_cpu = sum(node.cpu_seconds() for node in nodes) - cpu_before[0]
+        load_cpu = _load_cpu() - cpu_before[1]
+        for thing in held:
+            with contextlib.suppress(Exception):
+                await thing.close()
     return {
         "victims": victims,
-        "socket_p50": percentile(to_ms, 50),
-        "socket_p99": percentile(to_ms, 99),
-        "media_p50": percentile(media_ms, 50),
-        "media_p99": percentile(media_ms, 99),
-        "last": max(to_ms + media_ms),
+        "spaces": spaces,
+        "listeners": listeners,
+        "socket_p50": percentile(ms(sockets), 50),
+        "socket_p99": percentile(ms(sockets), 99),
+        "media_p50": percentile(ms(medias), 50),
+        "media_p99": percentile(ms(medias), 99),
+        "rooms_p50": percentile(ms(rooms), 50),
+        "rooms_p99": percentile(ms(rooms), 99),
+        "worst": max(ms(sockets + medias + rooms)),
+        "server_cpu": server_cpu / wall,
+        "load_cpu": load_cpu / wall,
     }
+
+
+def ms(seconds: list[float]) -> list[float]:
+    return [1000 * s for s in seconds]
+
+
+def _load_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+HEADER = (
+    "| suspensions | spaces each | listeners | sockets closed p50 / p99 ms "
+    "| media closed p50 / p99 ms | out of every room p50 / p99 ms | worst ms "
+    "| server CPU | load CPU |\n"
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--victims", type=int, default=40)
-    result = asyncio.run(measure(parser.parse_args().victims))
-    line = (
-        f"| {result['victims']} | {result['socket_p50']:.0f} | {result['socket_p99']:.0f} | "
-        f"{result['media_p50']:.0f} | {result['media_p99']:.0f} | {result['last']:.0f} |"
-    )
-    header = (
-        "| suspensions | socket closed p50 ms | p99 ms | media closed p50 ms | p99 ms "
-        "| worst ms |\n"
-        "|---:|---:|---:|---:|---:|---:|\n"
-    )
-    print(header + line)
+    parser.add_argument("--spaces", type=int, default=3)
+    parser.add_argument("--listeners", type=int, nargs="+", default=[150, 1000])
+    args = parser.parse_args()
+    os.sched_setaffinity(0, {LOAD_CORE})  # the load on its own core, both nodes on the other
+    lines = []
+    for listeners in args.listeners:
+        try:
+            r = asyncio.run(measure(args.victims, args.spaces, listeners))
+        except (RunFailed, aiohttp.ClientError, TimeoutError) as failed:
+            print(f"FAILED with {listeners} listeners: {failed!r}", file=sys.stderr)
+            sys.exit(1)
+        lines.append(
+            f"| {r['victims']:.0f} | {r['spaces']:.0f} | {r['listeners']:.0f} | "
+            f"{r['socket_p50']:.0f} / {r['socket_p99']:.0f} | "
+            f"{r['media_p50']:.0f} / {r['media_p99']:.0f} | "
+            f"{r['rooms_p50']:.0f} / {r['rooms_p99']:.0f} | {r['worst']:.0f} | "
+            f"{100 * r['server_cpu']:.0f} % | {100 * r['load_cpu']:.0f} % |"
+        )
+        print(lines[-1], flush=True)
+    line = "\n".join(lines)
+    print(HEADER + line)
     record(
-        "Suspension to last socket and media closed, across nodes (bench/suspension.py)",
+        "Suspension to out of every room, across nodes (bench/suspension.py)",
         "python -m bench.suspension",
-        header
+        HEADER
         + line
-        + "\n\nTwo `parley serve` processes on PostgreSQL and Redis, on the same machine as the "
-        "clients. Each suspension is requested through node A; the victim's event socket and "
-        "(every other victim) WebRTC connection are on node B. Times run from sending the "
-        "request to the client seeing its socket closed (4401) and its media connection closed. "
-        "Target (DESIGN.md): p99 ≤ 1 s.",
+        + "\n\nTwo `parley serve` processes on PostgreSQL and Redis, both pinned to core 0 "
+        f"(taskset); the load in one process pinned to core {LOAD_CORE}. Each space live with a "
+        "speaker sending audio over WebRTC and its share of the listeners' event sockets, on "
+        "both nodes. Each victim is in every space, with an event socket in each (nodes A and B "
+        "by turns) and, every other victim, a WebRTC connection on node B; the suspension is "
+        "requested through node A. Times run from sending the request: to the last of the "
+        "victim's sockets closed (4401), to its media connection closed, and to the last host "
+        "(on node B) told it was removed. *server CPU* is both nodes' CPU time over the "
+        "victims' phase (each joining, connecting and suspended in turn) over its wall time "
+        "(one core is 100 %), *load CPU* this process's. "
+        "Target (DESIGN.md): out of every live room within 1 s.",
     )
 
 
