@@ -61,6 +61,7 @@ class PostService:
         post_id, now = new_id(), self.clock()
         if place is not None:
             place = location.clean_place(place, now)
+            await self.guard_links(place.label)  # shown with the post to everyone who reads it
         async with self.db.write() as conn:
             if place is not None:
                 policy = await PolicyStore(conn).location()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +135,11 @@ async def test_content_with_a_blocked_link_is_refused_naming_the_rule_and_nothin
     problem = await blocked(user, "POST", "/posts", {"text": bad})
     assert problem["rule"] == "malware" and problem["rule_id"] == rule["id"]
     assert problem["url"] == "ＥＶＩＬ．example．com/free" and "malware" in problem["title"]
+    assert await user.call("GET", "/accounts/user/posts", 200) == []
+    # The label of the place a post carries is read with it.
+    seen = datetime.now(UTC).isoformat()
+    where = {"latitude": 1.0, "longitude": 2.0, "observed_at": seen, "label": "evil.example.com"}
+    await blocked(user, "POST", "/posts", {"text": "Here", "place": where})
     assert await user.call("GET", "/accounts/user/posts", 200) == []
 
     await blocked(user, "PATCH", "/accounts/me", {"bio": "my site: https://www.evil.example.com"})
