@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from parley.config import Settings
+from parley.core.accounts import AccountState
 from parley.core.actors import OPERATOR
 from parley.core.errors import RuleViolation
 from parley.core.links.rules import LinkRule
@@ -101,8 +102,10 @@ async def _suspend(args: argparse.Namespace, node: Node) -> int:
 
 
 async def _unsuspend(args: argparse.Namespace, node: Node) -> int:
-    await node.moderation.unsuspend(OPERATOR, args.handle, args.reason)
-    print(f"unsuspended @{args.handle}")
+    account = await node.moderation.unsuspend(OPERATOR, args.handle, args.reason)
+    # A limit the suspension came over holds again (services/held_limits.py).
+    still = ", still limited" if account.state is AccountState.LIMITED else ""
+    print(f"unsuspended @{args.handle}{still}")
     return 0
 
 

@@ -155,7 +155,7 @@ async def test_admin_commands_reach_a_running_server(tmp_path: Path) -> None:
         lines = audit.stdout.splitlines()
         assert "feature_off" in lines[0] and "suspend" in lines[1] and "rule=spam" in lines[1]
         back = parley("admin", "unsuspend", "fan", "--reason", "Appeal accepted", env=env)
-        assert back.returncode == 0, back.stderr
+        assert back.returncode == 0 and back.stdout.strip() == "unsuspended @fan", back.stderr
         bad = parley("admin", "suspend", "ghost", "--rule", "spam", "--reason", "x", env=env)
         assert bad.returncode == 2 and "account_not_found" in bad.stderr
         for person in (host, fan):
@@ -179,6 +179,13 @@ async def test_a_limit_from_the_command_line_reaches_a_running_node_within_a_swe
         assert back.returncode == 0 and "unlimited @fan" in back.stdout, back.stderr
         await wait_until(lambda: _posting(fan, 201), timeout=3)
         await fan.close()
+        # A suspension over a limit: lifted, the limit holds again, and the operator is told.
+        for verb, reason in (("limit", "Again"), ("suspend", "Worse")):
+            done = parley("admin", verb, "fan", "--rule", "spam", "--reason", reason, env=env)
+            assert done.returncode == 0, done.stderr
+        back = parley("admin", "unsuspend", "fan", "--reason", "Served", env=env)
+        assert back.returncode == 0, back.stderr
+        assert back.stdout.strip() == "unsuspended @fan, still limited"
 
 
 async def _posting(person: Person, status: int) -> bool:
