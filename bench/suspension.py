@@ -4,12 +4,15 @@ The promise (DESIGN.md, the guide): a suspended account is out of every live roo
 second. Two `parley serve` processes share PostgreSQL and Redis, both pinned to core 0; the load
 runs here, pinned to core 1, and its own CPU is shown. `--spaces` live spaces, each with a host
 and a speaker sending audio over WebRTC, and `--listeners` background listeners holding event
-sockets spread over the spaces and both nodes. Each victim joins every space, holds an event
-socket in each (on node A and node B by turns) and, every other victim, a WebRTC connection
-sending audio; a moderator suspends the victims one by one through node A. For each suspension,
-from sending the request:
+sockets spread over the spaces and both nodes. Each victim joins every space and holds an event
+socket in each (on node A and node B by turns); every other victim also speaks in the first
+space (on stage, unmuted, a 1 kHz tone over WebRTC). Two WebRTC listeners of that space decode
+the program: one on node B, which mixes it, one on node A, which gets it relayed. A moderator
+suspends the victims one by one through node A. For each suspension, from sending the request:
 - *sockets closed*: the last of the victim's sockets to get its close frame (4401);
 - *media closed*: its WebRTC connection closed;
+- *last packet heard*: the start of the silence, at the later of the two listeners, after which
+  the victim's voice never comes back (DESIGN.md's "suspension to last packet");
 - *out of every room*: the last space whose host (on node B) is told the victim was removed.
 Each count of listeners is a run of its own, on a new database and new nodes. A victim who
 fails to join or connect, or a suspension not seen through within 10 s, fails the
@@ -26,6 +29,7 @@ import contextlib
 import json
 import os
 import resource
+import secrets
 import subprocess
 import sys
 import time
@@ -42,13 +46,16 @@ from bench.common import (
     server_processes,
     sign_up,
 )
-from tests.support.audio import Voice
+from tests.support.audio import MediaClient, Voice
+from tests.support.clients import Person
 
 SERVER_CORE, LOAD_CORE = "0", 1
 REDIS = "redis://127.0.0.1:6379/0"
 PASSWORD = "bench password"
 CLI = [sys.executable, "-m", "parley.cli"]
 DEADLINE = 10.0
+# The background speakers sing one note, the victims on stage another: what the ears listen for.
+SPEAKER_TONE, VICTIM_TONE = 440.0, 1000.0
 
 
 Closable = aiohttp.ClientWebSocketResponse | RTCPeerConnection
@@ -91,9 +98,11 @@ class Removals:
         return max(self.seen[(s, account_id)] for s in space_ids)
 
 
-async def _media(http: aiohttp.ClientSession, api: str, sid: str, token: str) -> RTCPeerConnection:
+async def _media(
+    http: aiohttp.ClientSession, api: str, sid: str, token: str, tone: float
+) -> RTCPeerConnection:
     pc = RTCPeerConnection()
-    pc.addTrack(Voice(440.0))
+    pc.addTrack(Voice(tone))
     await pc.setLocalDescription(await pc.createOffer())
     offer = {"sdp": pc.localDescription.sdp, "type": "offer"}
     async with http.post(f"{api}/spaces/{sid}/media", json=offer, headers=_auth(token)) as r:
@@ -135,10 +144,31 @@ async def _join(
     return ws
 
 
+async def _on_stage(
+    http: aiohttp.ClientSession, api: str, sid: str, host: str, handle: str, token: str
+) -> None:
+    """Hand up, brought on stage, unmuted: a speaker, as tests.support.clients does it."""
+    for path, who in (("hand", token), (f"speakers/{handle}", host), ("unmute", token)):
+        async with http.post(f"{api}/spaces/{sid}/{path}", headers=_auth(who)) as r:
+            if r.status != 204:
+                raise RunFailed(f"{path}: {r.status} {await r.text()}")
+
+
+@dataclass
+class Rooms:
+    space_ids: list[str]
+    # The host of the first space, where the victims speak.
+    host: str
+    # A WebRTC listener of the first space on each node: node B mixes it (its speaker connected
+    # there first), node A gets the program relayed.
+    ears: list[MediaClient]
+    held: list[Closable]
+
+
 async def _rooms(
     http: aiohttp.ClientSession, a: str, b: str, spaces: int, listeners: int, removals: Removals
-) -> tuple[list[str], list[Closable]]:
-    """Live spaces with a speaker sending audio and listeners on both nodes; what to close."""
+) -> Rooms:
+    """Live spaces with a speaker sending audio and listeners on both nodes."""
     hosts = await sign_up(http, b, [f"host{i}" for i in range(spaces)], limit=4)
     speakers = await sign_up(http, b, [f"speaker{i}" for i in range(spaces)], limit=4)
     crowd = await sign_up(http, a, [f"l{i}" for i in range(listeners)], limit=8)
@@ -152,19 +182,16 @@ async def _rooms(
         held.append(host_ws)
         asyncio.get_running_loop().create_task(removals.read(host_ws, sid))
         held.append(await _join(http, b, sid, speaker))
-        # Hand up, brought on stage, unmuted: a speaker, as tests.support.clients does it.
-        for path, token in (
-            ("hand", speaker),
-            (f"speakers/speaker{i}", host),
-            ("unmute", speaker),
-        ):
-            async with http.post(f"{b}/spaces/{sid}/{path}", headers=_auth(token)) as r:
-                if r.status != 204:
-                    raise RunFailed(f"{path}: {r.status} {await r.text()}")
-        held.append(await _media(http, b, sid, speaker))
+        await _on_stage(http, b, sid, host, f"speaker{i}", speaker)
+        held.append(await _media(http, b, sid, speaker, SPEAKER_TONE))
     for n, token in enumerate(crowd):
         held.append(await _join(http, (a, b)[n % 2], sids[n % spaces], token))
-    return sids, held
+    ears = []
+    for api, token in zip((a, b), await sign_up(http, a, ["ear_a", "ear_b"]), strict=True):
+        held.append(await _join(http, api, sids[0], token))
+        person = Person(api.removesuffix("/api/v1"), "ear", token, {})
+        ears.append(await MediaClient.connect(person, sids[0]))
+    return Rooms(sids, hosts[0], ears, held)
 
 
 async def measure(victims: int, spaces: int, listeners: int) -> dict[str, float]:
@@ -172,6 +199,8 @@ async def measure(victims: int, spaces: int, listeners: int) -> dict[str, float]
         env = {
             "PARLEY_DATABASE_URL": url,
             "PARLEY_REDIS_URL": REDIS,
+            # One secret for both: node A authenticates to B for the relayed program.
+            "PARLEY_NODE_SECRET": secrets.token_hex(16),
             "PARLEY_ARGON2_QUEUE": "10000",
         }
         with server_processes(2, SERVER_CORE, **env) as nodes:
@@ -198,56 +227,107 @@ async def _run(
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
         async with http.post(f"{a}/sessions", json={"handle": "mod", "password": PASSWORD}) as r:
             mod = _auth((await r.json())["token"])
-        sids, held = await _rooms(http, a, b, spaces, listeners, removals)
+        rooms = await _rooms(http, a, b, spaces, listeners, removals)
         tokens = await sign_up(http, a, [f"v{i}" for i in range(victims)], limit=8)
-        sockets: list[float] = []
-        medias: list[float] = []
-        rooms: list[float] = []
         cpu_before = sum(node.cpu_seconds() for node in nodes), _load_cpu()
         began = time.monotonic()
-        for i, token in enumerate(tokens):
-            async with http.get(f"{a}/me", headers=_auth(token)) as r:
-                account_id = (await r.json())["id"]
-            own = [await _join(http, (a, b)[j % 2], sid, token) for j, sid in enumerate(sids)]
-            pc = await _media(http, b, sids[0], token) if i % 2 == 0 else None
-            closing = asyncio.gather(*(_closed(ws) for ws in own))
-            out = asyncio.create_task(removals.all_seen(account_id, sids))
-            hung_up = asyncio.create_task(_reach(pc, ("closed", "failed"))) if pc else None
-            started = time.monotonic()
-            body = {"rule": "spam", "reason": "Benchmark"}
-            async with http.post(f"{a}/admin/accounts/v{i}/suspend", json=body, headers=mod) as r:
-                if r.status != 200:
-                    raise RunFailed(f"suspension refused: {r.status} {await r.text()}")
-            try:
-                async with asyncio.timeout(DEADLINE):
-                    sockets.append(max(await closing) - started)
-                    rooms.append(await out - started)
-                    if hung_up is not None:
-                        medias.append(await hung_up - started)
-            except TimeoutError:
-                raise RunFailed(f"victim {i} was not out within {DEADLINE:.0f} s") from None
-            if pc is not None:
-                await pc.close()
+        outs = [
+            await _suspend_one(http, (a, b), rooms, removals, mod, f"v{i}", token, i % 2 == 0)
+            for i, token in enumerate(tokens)
+        ]
         wall = time.monotonic() - began
         server_cpu = sum(node.cpu_seconds() for node in nodes) - cpu_before[0]
         load_cpu = _load_cpu() - cpu_before[1]
-        for thing in held:
+        for ear in rooms.ears:
+            await ear.close()
+        for thing in rooms.held:
             with contextlib.suppress(Exception):
                 await thing.close()
+    sockets = ms([o.sockets for o in outs])
+    rooms_out = ms([o.rooms for o in outs])
+    medias = ms([o.media for o in outs if o.media is not None])
+    silent = ms([o.last_packet for o in outs if o.last_packet is not None])
     return {
         "victims": victims,
         "spaces": spaces,
         "listeners": listeners,
-        "socket_p50": percentile(ms(sockets), 50),
-        "socket_p99": percentile(ms(sockets), 99),
-        "media_p50": percentile(ms(medias), 50),
-        "media_p99": percentile(ms(medias), 99),
-        "rooms_p50": percentile(ms(rooms), 50),
-        "rooms_p99": percentile(ms(rooms), 99),
-        "worst": max(ms(sockets + medias + rooms)),
+        "socket_p50": percentile(sockets, 50),
+        "socket_p99": percentile(sockets, 99),
+        "media_p50": percentile(medias, 50),
+        "media_p99": percentile(medias, 99),
+        "silent_p50": percentile(silent, 50),
+        "silent_p99": percentile(silent, 99),
+        "rooms_p50": percentile(rooms_out, 50),
+        "rooms_p99": percentile(rooms_out, 99),
+        "worst": max(sockets + medias + silent + rooms_out),
         "server_cpu": server_cpu / wall,
         "load_cpu": load_cpu / wall,
     }
+
+
+@dataclass(frozen=True)
+class Out:
+    """Seconds from a suspension's request to each way the victim is out."""
+
+    sockets: float
+    rooms: float
+    media: float | None
+    # The last of the victim's voice at a listener of either node.
+    last_packet: float | None
+
+
+async def _suspend_one(
+    http: aiohttp.ClientSession,
+    nodes: tuple[str, str],
+    rooms: Rooms,
+    removals: Removals,
+    mod: dict[str, str],
+    handle: str,
+    token: str,
+    speaks: bool,
+) -> Out:
+    """One victim in every space (a speaker in the first if `speaks`), then suspended."""
+    a, b = nodes
+    async with http.get(f"{a}/me", headers=_auth(token)) as r:
+        account_id = (await r.json())["id"]
+    sids = rooms.space_ids
+    own = [await _join(http, nodes[j % 2], sid, token) for j, sid in enumerate(sids)]
+    pc = None
+    if speaks:
+        await _on_stage(http, b, sids[0], rooms.host, handle, token)
+        pc = await _media(http, b, sids[0], token, VICTIM_TONE)
+        for ear in rooms.ears:
+            await ear.hearing.until("hears", VICTIM_TONE, timeout=DEADLINE)
+    closing = asyncio.gather(*(_closed(ws) for ws in own))
+    out = asyncio.create_task(removals.all_seen(account_id, sids))
+    hung_up = asyncio.create_task(_reach(pc, ("closed", "failed"))) if pc else None
+    started = time.monotonic()
+    body = {"rule": "spam", "reason": "Benchmark"}
+    async with http.post(f"{a}/admin/accounts/{handle}/suspend", json=body, headers=mod) as r:
+        if r.status != 200:
+            raise RunFailed(f"suspension refused: {r.status} {await r.text()}")
+    try:
+        async with asyncio.timeout(DEADLINE):
+            sockets = max(await closing) - started
+            in_rooms = await out - started
+            media = await hung_up - started if hung_up is not None else None
+            last_packet = await _silent(rooms.ears, started) if speaks else None
+    except TimeoutError:
+        raise RunFailed(f"@{handle} was not out within {DEADLINE:.0f} s") from None
+    if pc is not None:
+        await pc.close()
+    return Out(sockets, in_rooms, media, last_packet)
+
+
+async def _silent(ears: list[MediaClient], started: float) -> float:
+    """When the victim's voice stopped for good at the last of the ears."""
+    for ear in ears:
+        await ear.hearing.until("silent_at", VICTIM_TONE, timeout=DEADLINE)
+    await asyncio.sleep(0.3)  # silent for good: it does not come back
+    gone = [ear.hearing.silent_since(VICTIM_TONE, started) for ear in ears]
+    if any(g is None for g in gone):
+        raise RunFailed("a suspended speaker was heard again")
+    return max(g for g in gone if g is not None)
 
 
 def ms(seconds: list[float]) -> list[float]:
@@ -261,9 +341,9 @@ def _load_cpu() -> float:
 
 HEADER = (
     "| suspensions | spaces each | listeners | sockets closed p50 / p99 ms "
-    "| media closed p50 / p99 ms | out of every room p50 / p99 ms | worst ms "
-    "| server CPU | load CPU |\n"
-    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+    "| media closed p50 / p99 ms | last packet heard p50 / p99 ms "
+    "| out of every room p50 / p99 ms | worst ms | server CPU | load CPU |\n"
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
 )
 
 
@@ -285,6 +365,7 @@ def main() -> None:
             f"| {r['victims']:.0f} | {r['spaces']:.0f} | {r['listeners']:.0f} | "
             f"{r['socket_p50']:.0f} / {r['socket_p99']:.0f} | "
             f"{r['media_p50']:.0f} / {r['media_p99']:.0f} | "
+            f"{r['silent_p50']:.0f} / {r['silent_p99']:.0f} | "
             f"{r['rooms_p50']:.0f} / {r['rooms_p99']:.0f} | {r['worst']:.0f} | "
             f"{100 * r['server_cpu']:.0f} % | {100 * r['load_cpu']:.0f} % |"
         )
@@ -300,10 +381,13 @@ def main() -> None:
         f"(taskset); the load in one process pinned to core {LOAD_CORE}. Each space live with a "
         "speaker sending audio over WebRTC and its share of the listeners' event sockets, on "
         "both nodes. Each victim is in every space, with an event socket in each (nodes A and B "
-        "by turns) and, every other victim, a WebRTC connection on node B; the suspension is "
-        "requested through node A. Times run from sending the request: to the last of the "
-        "victim's sockets closed (4401), to its media connection closed, and to the last host "
-        "(on node B) told it was removed. *server CPU* is both nodes' CPU time over the "
+        "by turns); every other victim speaks in the first space (a 1 kHz tone over WebRTC, on "
+        "node B), heard by a WebRTC listener on node B (which mixes) and one on node A (relayed). "
+        "The suspension is requested through node A. Times run from sending the request: to the "
+        "last of the victim's sockets closed (4401), to its media connection closed, to the "
+        "start of the silence after which its voice never came back at the later listener, and "
+        "to the last host (on node B) told it was removed. *server CPU* is both nodes' CPU time "
+        "over the "
         "victims' phase (each joining, connecting and suspended in turn) over its wall time "
         "(one core is 100 %), *load CPU* this process's. "
         "Target (DESIGN.md): out of every live room within 1 s.",
