@@ -38,6 +38,7 @@ class Homing:
         self.clock = clock
         secret = settings.node_secret
         self._secret = secret.get_secret_value() if secret is not None else None
+        self._shares_a_bus = settings.redis_url is not None
         self.node_id = settings.node_id or new_id()
         self.url = settings.effective_node_url
         self.lease = timedelta(seconds=settings.home_lease_seconds)
@@ -59,6 +60,15 @@ class Homing:
         return home.node_id == self.node_id
 
     async def start(self) -> None:
+        if not self.enabled and self._shares_a_bus:
+            # Not an error (one node may use Redis for its limits alone), but with several nodes
+            # each would mix the spaces whose media reach it: listeners on one would not hear
+            # speakers on another, and nothing else would say why.
+            log.warning(
+                "PARLEY_REDIS_URL is set but PARLEY_NODE_SECRET is not: if several nodes share "
+                "this deployment, give them one secret, or their listeners will not hear "
+                "speakers connected to other nodes"
+            )
         if self.enabled:
             await self._advertise()
             self._renewer = asyncio.create_task(self._renew_forever(), name="home-leases")

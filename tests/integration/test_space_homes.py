@@ -9,6 +9,7 @@ import contextlib
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import cast
 from unittest.mock import patch
 
@@ -185,3 +186,22 @@ async def test_a_room_opened_as_the_last_one_closes_keeps_the_space_home() -> No
             assert home is not None and homing.is_me(home)
             await client.close()
             await host.close()
+
+
+async def test_a_node_on_a_shared_bus_without_a_node_secret_says_what_that_means(
+    caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    """Without the one secret, each node mixes on its own: its listeners hear only the speakers
+    connected to it. Nothing fails, so the operator is told at start-up."""
+    bus_only = Settings(redis_url="redis://127.0.0.1:6379/0")
+    for settings, warned in ((bus_only, True), (Settings(redis_url=None), False)):
+        caplog.clear()
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}")
+        try:
+            homing = Homing(db, settings, clock=NodeClock())
+            await homing.start()
+            await homing.stop()
+        finally:
+            await db.close()
+        said = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+        assert any("PARLEY_NODE_SECRET is not" in m for m in said) is warned, said
