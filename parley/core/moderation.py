@@ -140,6 +140,9 @@ RESOLUTIONS: Final = {
 
 @dataclass(frozen=True)
 class Suspension:
+    """A restriction as a moderator decided it, a suspension or a limit: the rule it broke, the
+    reason the account is told, and its end (None: until someone lifts it)."""
+
     rule: str
     reason: str
     until: datetime | None
