@@ -29,7 +29,7 @@ from parley.bus.messages import (
     space_channel,
     stage_effect,
 )
-from parley.core.accounts import Departure
+from parley.core.accounts import AccountState, Departure
 from parley.core.errors import RuleViolation
 from parley.core.sessions import SessionEnd
 from parley.core.spaces import events
@@ -344,6 +344,16 @@ class FanoutHub:
         how many."""
         feeds = [f for sid, f in self.feeds.items() if spaces is None or sid in spaces]
         return _close(feeds, lambda c: c.account_id == account_id, code, reason)
+
+    def tell_state(self, account_id: str, state: AccountState) -> None:
+        """Every socket of the account on this node is told its new state, outside the numbered
+        log (as partial captions are): its rooms show at once what it may do now."""
+        frame = json.dumps({"type": Frame.ACCOUNT.value, "data": {"state": state.value}})
+        for feed in self.feeds.values():
+            for client in feed.clients:
+                if client.account_id == account_id:
+                    client.unnumbered.append(frame)
+                    feed.log.poke()
 
     def close_sessions(self, session_ids: set[str], code: int, reason: str) -> int:
         """Close every socket on this node opened with one of these sessions; how many."""

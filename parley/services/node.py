@@ -354,6 +354,10 @@ class Node:
                 self.hub.close_account(account_id, CLOSE_REMOVED, "blocked_by_host", space_ids)
             case AccountChanged(account_id):
                 self.accounts.session_cache.forget_accounts({account_id})
+                if account_id in self.hub.per_account:  # its open rooms show what it may do now
+                    state = await self.account_limits.state_of(account_id)
+                    if state is not None:
+                        self.hub.tell_state(account_id, state)
 
     async def _obey(self, order: messages.Message | None) -> None:
         """Orders to this node by its id (`parley admin drain NODE`), from any machine."""

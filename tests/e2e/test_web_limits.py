@@ -1,6 +1,7 @@
-"""A moderator limits an account from the admin console, in real Chromium: the account is told
-by a notification, reads why on Notices and appeals there, and is told why when it tries to
-start a space; the moderator lifts the limit from the same row.
+"""A moderator limits an account from the admin console, in real Chromium: the room it is
+listening in shows the limit at once, it is told by a notification, reads why on Notices and
+appeals there, and is told why when it tries to start a space; the moderator lifts the limit
+from the same row.
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ async def test_a_limit_set_told_appealed_and_lifted_in_the_web_client(
     mod = await open_page(browser, base)
     await sign_in(mod, "mod")
     await mod.get_by_role("link", name="Admin", exact=True).click()
+    # Lee listens in Hana's live space as the limit comes.
+    await hana.call("POST", "/spaces", 201, json={"title": "Open mic"})
+    await join_from_home(lee, "Open mic")
+    await expect(button(lee, "Request to speak")).to_be_visible()
 
     row = await account_row(mod, "lee")
     await button(row, "Limit").click()
@@ -53,6 +58,10 @@ async def test_a_limit_set_told_appealed_and_lifted_in_the_web_client(
     )
     await expect(button(row, "Unlimit")).to_be_visible()
     await expect(button(row, "Suspend")).to_be_visible()
+    # Lee's open room shows it at once, without Lee trying anything.
+    await expect(lee.locator(".limited-note")).to_contain_text("Your account is limited")
+    await expect(button(lee, "Request to speak")).to_have_count(0)
+    await button(lee, "Leave").click()
 
     # Lee is told, reads why and appeals.
     await follow_notification_to_notices(
@@ -66,8 +75,7 @@ async def test_a_limit_set_told_appealed_and_lifted_in_the_web_client(
     await button(notice, "Send appeal").click()
     await expect(notice.get_by_text("Appeal sent.")).to_be_focused()
 
-    # In someone else's live space Lee listens: no asking to speak, no reactions, and why.
-    await hana.call("POST", "/spaces", 201, json={"title": "Open mic"})
+    # A room opened while limited says so from the start: no asking to speak, no reactions.
     await join_from_home(lee, "Open mic")
     await expect(lee.locator(".limited-note")).to_contain_text(
         "Your account is limited: you can listen, but not speak or react."

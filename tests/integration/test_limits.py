@@ -107,6 +107,26 @@ async def test_a_limited_account_listens_but_does_not_post_host_speak_or_react(
         await person.close()
 
 
+async def test_the_open_rooms_of_an_account_are_told_when_a_limit_is_set_or_lifted(
+    unswept: ServerThread,
+) -> None:
+    """So a listener's room stops offering "Request to speak" at once, not at the refusal."""
+    mod = await admin(unswept, "mod")
+    host, lee = [await Person.sign_up(unswept.base_url, h) for h in ("host", "lee")]
+    sid = (await host.call("POST", "/spaces", 201, json={"title": "Open mic"}))["id"]
+    await lee.call("POST", f"/spaces/{sid}/join", 200)
+    async with lee.events(sid) as mine, host.events(sid) as theirs:
+        await mine.wait_for("snapshot")
+        await theirs.wait_for("snapshot")
+        await limit(mod, "lee")
+        await mine.wait_for("account", state="limited")
+        await mod.call("POST", "/admin/accounts/lee/unlimit", 200, json={"reason": "Sorry"})
+        await mine.wait_for("account", state="active")
+    assert not [e for e in theirs.received if e.get("type") == "account"]  # only its own
+    for person in (mod, host, lee):
+        await person.close()
+
+
 async def test_a_limited_host_hands_the_space_to_a_cohost_or_it_ends(
     unswept: ServerThread,
 ) -> None:

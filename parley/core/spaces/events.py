@@ -49,6 +49,8 @@ class Frame(StrEnum):
     # How many listen, standing for listeners' comings and goings up to its seq (the audience
     # gets these instead of each join and departure: services/feed_log.py)
     LISTENER_COUNT = "listener_count"
+    # The socket's own account changed state (a limit set or lifted): what it may do now.
+    ACCOUNT = "account"
 
 
 # --- payloads: a field that is None is left out of the wire's `data` --------------------------

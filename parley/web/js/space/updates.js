@@ -19,6 +19,11 @@ export function apply(room, message) {
   const data = message.data || {};
   if (type === "snapshot") return applySnapshot(room, data);
   if (type === "error") return;
+  // The account's own state changed while the room is open: a limit set or lifted.
+  if (type === "account") {
+    room.limited = data.state === "limited";
+    return room.draw();
+  }
   if (typeof data.listener_count === "number") room.space.listener_count = data.listener_count;
   const id = data.account_id;
   const event = { data, id, p: id ? room.people.get(id) : null, self: id === room.me.id };
