@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from parley.config import Settings
+from parley.core.actors import OPERATOR
 from parley.demo import PASSWORD, seed, seed_bot
 from tests.support.clients import Person
 from tests.support.servers import REDIS_URL, TEST_SETTINGS, free_port, serve, wait_until
@@ -180,9 +181,9 @@ async def test_a_limit_from_the_command_line_reaches_a_running_node_within_a_swe
         await wait_until(lambda: _posting(fan, 201), timeout=3)
         await fan.close()
         # A suspension over a limit: lifted, the limit holds again, and the operator is told.
-        for verb, reason in (("limit", "Again"), ("suspend", "Worse")):
-            done = parley("admin", verb, "fan", "--rule", "spam", "--reason", reason, env=env)
-            assert done.returncode == 0, done.stderr
+        node = server.node
+        server.call(node.account_limits.limit(OPERATOR, "fan", "spam", "Again"))
+        server.call(node.moderation.suspend(OPERATOR, "fan", "spam", "Worse"))
         back = parley("admin", "unsuspend", "fan", "--reason", "Served", env=env)
         assert back.returncode == 0, back.stderr
         assert back.stdout.strip() == "unsuspended @fan, still limited"
