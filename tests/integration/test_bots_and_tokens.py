@@ -5,7 +5,6 @@ on SQLite and PostgreSQL where storage matters."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.integration.test_location_policy import sweeps
 from tests.security.test_rate_limits import Clock, assert_rate_limited, limits, moved
 from tests.support.clients import PASSWORD, Person, make_bot, token_for, unique_handle
 from tests.support.moderation import admin, suspend
@@ -224,7 +224,7 @@ async def test_a_token_outlives_the_session_lifetime_sockets_included(tmp_path: 
         server.node.accounts.clock = lambda: later
         async with bot.events(sid) as stream:
             await stream.wait_for("snapshot")
-            await asyncio.sleep(5 * server.settings.sweep_interval_seconds)  # a few sweeps
+            await sweeps(server, 3)
             assert stream.close_code is None
             await bot.call("GET", "/spaces", 200)
         await owner.refused("GET", "/me", 401, "session_expired")  # the session did expire
@@ -240,7 +240,7 @@ async def test_a_bots_own_suspension_running_out_while_its_owner_is_suspended_wa
     await suspend(mod, "jetwatch", until=in_an_hour)
     await suspend(mod, "jack")
     server.node.clock.advance(timedelta(hours=2))  # past the bot's end
-    await asyncio.sleep(5 * server.settings.sweep_interval_seconds)  # a few sweeps
+    await sweeps(server, 3)
 
     found = await mod.call("GET", "/admin/accounts", 200, params={"q": "jetwatch"})
     assert [a["state"] for a in found if a["handle"] == "jetwatch"] == ["suspended"]

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.integration.test_location_policy import sweeps
 from tests.integration.test_recordings import complete, recorded_segments
 from tests.support.audio import MediaClient
 from tests.support.clients import Person, bring_on_stage
@@ -83,7 +84,7 @@ async def test_retention_deletes_old_recordings_but_keeps_reported_ones_until_re
 
         # Not a day yet: both stay.
         server.node.clock.advance(timedelta(hours=23))
-        await asyncio.sleep(0.5)  # several sweeps
+        await sweeps(server, 3)
         assert await status_of(anonymous, plain) == (200, None)
         # A day and more after they ended: the plain one goes, the reported one is kept.
         server.node.clock.advance(timedelta(hours=2))
@@ -190,7 +191,7 @@ async def test_a_removed_recording_is_explained_to_its_host_and_comes_back_on_ap
             "POST", "/appeals", 201, json={"notice_id": notice["id"], "text": "It was a play"}
         )
         server.node.clock.advance(timedelta(days=2))
-        await asyncio.sleep(0.5)  # several sweeps
+        await sweeps(server, 3)
         assert (files / sid).is_dir()
 
         # Overturned: the recording, its clip and its segments are back, for everyone.
@@ -214,7 +215,7 @@ async def test_a_removed_recording_is_explained_to_its_host_and_comes_back_on_ap
             "POST", "/appeals", 201, json={"notice_id": second["id"], "text": "Again?"}
         )
         server.node.clock.advance(timedelta(minutes=2))
-        await asyncio.sleep(0.5)
+        await sweeps(server, 3)
         assert (files / sid).is_dir()
         decision = {"decision": "upheld", "reason": "Not the first time"}
         await other_mod.call("POST", f"/admin/appeals/{appeal['id']}/decide", 200, json=decision)
