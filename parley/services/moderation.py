@@ -44,6 +44,7 @@ from parley.store.accounts import AccountStore, SessionStore
 from parley.store.db import Database
 from parley.store.moderation import AuditLog, ModerationStore
 from parley.store.notifications import NotificationStore
+from parley.store.restrictions import RestrictionStore
 
 
 @dataclass(eq=False)
@@ -181,7 +182,7 @@ class ModerationService:
                 {"appeal_id": appeal_id, "decision": verdict.value, "reason": reason},
                 now,
             )
-            target = await AccountStore(conn).by_id(appeal.account_id)
+            target = await RestrictionStore(conn).locked(account_id=appeal.account_id)
             if verdict is rules.AppealDecision.OVERTURNED:
                 if target is not None and await restrictions.overturn(
                     conn, target, notice, actor_id=caller.account.id, reason=reason, now=now

@@ -31,8 +31,9 @@ _LIFTED_TOLD = {
 
 
 async def target(conn: AsyncConnection, handle: str) -> Account:
-    """The account a restriction is imposed on or lifted from, in any state: 404 if none."""
-    account = await AccountStore(conn).by_handle(handle)
+    """The account a restriction is imposed on or lifted from, in any state, locked for the
+    caller's transaction: 404 if none."""
+    account = await RestrictionStore(conn).locked(handle=handle)
     if account is None:
         raise NotFound("account_not_found", f"No account @{handle}")
     return account
@@ -108,7 +109,7 @@ async def lift_due(db: Database, state: AccountState, now: datetime) -> list[str
     lifted = []
     for account_id in due:
         async with db.write() as conn:
-            target = await AccountStore(conn).by_id(account_id)
+            target = await RestrictionStore(conn).locked(account_id=account_id)
             if target is None or target.state is not state:
                 continue  # lifted meanwhile
             if await bots.hold_for_owner(conn, target):

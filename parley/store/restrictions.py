@@ -1,15 +1,36 @@
-"""Which action an account's suspension or limit is, and the limit a suspension came over."""
+"""An account whose suspension or limit is changing, which action that restriction is, and the
+limit a suspension came over."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import ColumnElement, delete, insert, select
 
+from parley.core.accounts import Account, handle_key
 from parley.core.moderation import HeldLimit
+from parley.store.accounts import account_record
 from parley.store.rows import Store, record
 from parley.store.tables import accounts, held_limits
+from parley.store.types import storable_key
 
 
 class RestrictionStore(Store):
+    async def locked(
+        self, *, handle: str | None = None, account_id: str | None = None
+    ) -> Account | None:
+        """The account (by handle or id) as it is now, its row locked until the transaction
+        ends: one restriction of an account changes at a time, so two moderators (or two nodes'
+        sweeps) acting at once see each other's change rather than both undoing the state
+        they read. PostgreSQL; SQLite has one writer at a time anyway."""
+        key = handle if handle is not None else account_id
+        if key is None or not storable_key(key):
+            return None
+        which: ColumnElement[bool] = (
+            accounts.c.handle_key == handle_key(handle)
+            if handle is not None
+            else accounts.c.id == account_id
+        )
+        return await self._first(select(accounts).where(which).with_for_update(), account_record)
+
     async def restricted_by(self, account_id: str) -> str | None:
         """The moderation action behind the account's current suspension or limit."""
         query = select(accounts.c.restricted_by).where(accounts.c.id == account_id)

@@ -7,6 +7,7 @@ their owner. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -165,4 +166,29 @@ async def test_bots_follow_their_owner_back_to_the_limit(server: ServerThread) -
     states = {b["handle"]: b["state"] for b in await owner.call("GET", "/me/bots", 200)}
     assert states == {"own_bot": "limited", "owner_bot": "active"}
     for person in (mod, owner, own_bot):
+        await person.close()
+
+
+async def test_moderators_acting_at_once_on_one_account_change_it_once(
+    server: ServerThread,
+) -> None:
+    """Each change of a restriction takes the account's row first: the others wait, then see
+    it (a double click, two moderators on one report), never a second notice nor a 500."""
+    mod = await admin(server, "mod")
+    lee = await Person.sign_up(server.base_url, "lee")
+    await limit(mod, "lee")
+    body = {"rule": "spam", "reason": "Three clicks"}
+    answers = await asyncio.gather(
+        *(mod.http.post("/admin/accounts/lee/suspend", json=body) for _ in range(3))
+    )
+    got = sorted((r.status_code, r.json().get("code")) for r in answers)
+    assert got == [(200, None), (409, "already_suspended"), (409, "already_suspended")]
+    lifts = await asyncio.gather(
+        *(mod.http.post("/admin/accounts/lee/unsuspend", json={"reason": "Back"}) for _ in range(3))
+    )
+    assert sorted(r.status_code for r in lifts) == [200, 409, 409]
+    assert [a for a, _ in await _audited(mod, lee)] == ["unsuspend", "suspend", "limit"]
+    lee = await Person.sign_in(server.base_url, "lee")
+    assert (await lee.call("GET", "/me", 200))["state"] == "limited"
+    for person in (mod, lee):
         await person.close()
