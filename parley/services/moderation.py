@@ -121,12 +121,11 @@ class ModerationService:
             notice = await store.notice(notice_id)
             if notice is None or notice.account_id != account.id:
                 raise NotFound("notice_not_found", "No such notice of yours")
-            if await store.appeal_for(notice_id) is not None:
-                raise Conflict("already_appealed", "Each action can be appealed once")
             appeal = Appeal(
                 id=new_id(), notice_id=notice_id, account_id=account.id, text=text, created_at=now
             )
-            await store.add_appeal(appeal)
+            if not await store.add_appeal(appeal):
+                raise Conflict("already_appealed", "Each action can be appealed once")
             await AuditLog(conn).append(
                 at=now,
                 actor_id=account.id,

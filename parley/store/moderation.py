@@ -26,7 +26,7 @@ from parley.core.moderation_records import (
 )
 from parley.core.notifications import Details
 from parley.store.prebuilt import Prebuilt, RowLike
-from parley.store.rows import Store, columns_of, record
+from parley.store.rows import Store, columns_of, insert_ignoring_duplicate, record
 from parley.store.tables import (
     appeals,
     audit_log,
@@ -165,15 +165,12 @@ class ModerationStore(Store):
 
     # --- appeals ---------------------------------------------------------------------------
 
-    async def add_appeal(self, appeal: Appeal) -> None:
-        await self.conn.execute(insert(appeals).values(**columns_of(appeal)))
+    async def add_appeal(self, appeal: Appeal) -> bool:
+        """False when its notice has an appeal already (one sent at the same moment too)."""
+        return await insert_ignoring_duplicate(self.conn, appeals, columns_of(appeal))
 
     async def appeal(self, appeal_id: str) -> Appeal | None:
         return await self._by_id(appeals, appeal_id, _appeal)
-
-    async def appeal_for(self, notice_id: str) -> Appeal | None:
-        query = select(appeals).where(appeals.c.notice_id == notice_id)
-        return await self._first(query, _appeal)
 
     async def appeals(self, *, open_only: bool, limit: int) -> list[Appeal]:
         query = select(appeals).order_by(appeals.c.created_at).limit(limit)

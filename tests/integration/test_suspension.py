@@ -76,6 +76,22 @@ async def test_sign_in_is_refused_with_the_notice_and_an_appeal_only_token(
         await person.close()
 
 
+async def test_an_appeal_sent_twice_at_once_is_taken_once(server: ServerThread) -> None:
+    """A double click on "Send appeal": one appeal, the other told so, never a 500."""
+    mod = await admin(server, "mod")
+    troll = await Person.sign_up(server.base_url, "troll")
+    notice_id = (await suspend(mod, "troll"))["notice"]["id"]  # type: ignore[index]
+    token = (await sign_in_answer(server.base_url, "troll")).json()["appeal_token"]
+    appealing = Person(server.base_url, "troll", token, troll.account)
+    body = {"notice_id": notice_id, "text": "It was a quote."}
+    answers = await asyncio.gather(*(appealing.http.post("/appeals", json=body) for _ in range(3)))
+    got = sorted((r.status_code, r.json().get("code")) for r in answers)
+    assert got == [(201, None), (409, "already_appealed"), (409, "already_appealed")]
+    assert len(await mod.call("GET", "/admin/appeals", 200)) == 1
+    for person in (mod, troll, appealing):
+        await person.close()
+
+
 async def test_old_tokens_and_open_sockets_stop_at_once_for_admins_too(
     server: ServerThread,
 ) -> None:
