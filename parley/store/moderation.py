@@ -26,7 +26,7 @@ from parley.core.moderation_records import (
 )
 from parley.core.notifications import Details
 from parley.store.prebuilt import Prebuilt, RowLike
-from parley.store.rows import Store, columns_of, insert_ignoring_duplicate, record
+from parley.store.rows import Store, columns_of, insert_ignoring_duplicate, record, upsert
 from parley.store.tables import (
     appeals,
     audit_log,
@@ -225,11 +225,7 @@ class ModerationStore(Store):
         self, name: str, *, enabled: bool, message: str, now: datetime, by: str | None
     ) -> None:
         values = dict(enabled=enabled, message=message, updated_at=now, updated_by=by)
-        changed = await self.conn.execute(
-            update(features).where(features.c.name == name).values(**values)
-        )
-        if not changed.rowcount:
-            await self.conn.execute(insert(features).values(name=name, **values))
+        await upsert(self.conn, features, {"name": name}, values)
 
 
 def _notice(row: RowLike) -> Notice:

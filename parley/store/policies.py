@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select
 
 from parley.core.location import NO_DELAY, LocationPolicy
-from parley.store.rows import Store
+from parley.store.rows import Store, upsert
 from parley.store.tables import policies
 
 LOCATION = "location"
@@ -35,8 +35,4 @@ class PolicyStore(Store):
             updated_at=now,
             updated_by=by,
         )
-        changed = await self.conn.execute(
-            update(policies).where(policies.c.name == LOCATION).values(**values)
-        )
-        if not changed.rowcount:
-            await self.conn.execute(insert(policies).values(name=LOCATION, **values))
+        await upsert(self.conn, policies, {"name": LOCATION}, values)

@@ -98,3 +98,12 @@ async def insert_ignoring_duplicate(conn: AsyncConnection, table: Table, values:
     dialect = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
     result = await conn.execute(dialect(table).values(**values).on_conflict_do_nothing())
     return bool(result.rowcount)
+
+
+async def upsert(conn: AsyncConnection, table: Table, key: Columns, values: Columns) -> None:
+    """Write the row whose primary key is `key` with `values`, whether it exists or not, in
+    one statement: two writers of a row not yet there both succeed (the later one's values
+    stay) rather than one breaking the key."""
+    dialect = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
+    statement = dialect(table).values(**key, **values)
+    await conn.execute(statement.on_conflict_do_update(index_elements=list(key), set_=values))

@@ -3,6 +3,7 @@ changed, not even by SQL, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
@@ -67,6 +68,24 @@ async def test_spaces_off_ends_live_spaces_gracefully_and_on_restores_service(
     actions = [e["action"] for e in await mod.call("GET", "/admin/audit?target_type=feature", 200)]
     assert actions == ["feature_on", "feature_off"]
     for person in (mod, host, fan):
+        await person.close()
+
+
+async def test_two_admins_setting_a_switch_and_the_policy_at_once_both_succeed(
+    server: ServerThread,
+) -> None:
+    """The first write of a switch (or of the location policy) makes its row: two at once used
+    to both find none and one break the key (500)."""
+    mod, other = await admin(server, "mod"), await admin(server, "mia")
+    off = {"enabled": False, "message": "Maintenance"}
+    policy = {"delay_seconds": 60, "rule": "aircraft-positions", "reason": "Live positions"}
+    answers = await asyncio.gather(
+        *(m.http.put("/admin/features/spaces.create", json=off) for m in (mod, other)),
+        *(m.http.put("/admin/policies/location", json=policy) for m in (mod, other)),
+    )
+    assert [r.status_code for r in answers] == [200] * 4, [r.text for r in answers]
+    assert (await status(server))["spaces.create"]["enabled"] is False
+    for person in (mod, other):
         await person.close()
 
 
