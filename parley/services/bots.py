@@ -200,10 +200,26 @@ async def lift_with_owner(
 
 
 async def refuse_lift_without_owner(conn: AsyncConnection, target: Account) -> None:
-    """A moderator may not lift a bot's suspension while its owner is suspended."""
+    """A moderator may not lift a bot's suspension while its owner is suspended, nor its limit
+    while its owner is restricted at all."""
     owner = await BotStore(conn).owner_account(target.id)
-    if owner is not None and owner.state is AccountState.SUSPENDED:
+    if owner is None or owner.state not in (AccountState.SUSPENDED, AccountState.LIMITED):
+        return
+    if owner.state is AccountState.SUSPENDED:
         raise Conflict("owner_suspended", f"@{target.handle}'s owner @{owner.handle} is suspended")
+    if target.state is AccountState.LIMITED:
+        raise Conflict("owner_limited", f"@{target.handle}'s owner @{owner.handle} is limited")
+
+
+async def limited_with_owner(conn: AsyncConnection, target: Account) -> bool:
+    """`target`'s own suspension is ending: a bot whose owner is limited comes back limited with
+    them, not active (and is lifted with them). True when so."""
+    bots = BotStore(conn)
+    owner = await bots.owner_account(target.id)
+    if owner is None or owner.state is not AccountState.LIMITED:
+        return False
+    await bots.set_with_owner(target.id, True)
+    return True
 
 
 async def hold_for_owner(conn: AsyncConnection, target: Account) -> bool:

@@ -19,12 +19,15 @@ from parley.services.common import new_id
 from parley.store.moderation import ModerationStore
 from parley.store.notifications import NotificationStore
 from parley.store.restrictions import RestrictionStore
+from parley.store.tokens import BotStore
 
 
 async def hold(conn: AsyncConnection, account: Account) -> bool:
     """In the caller's transaction, before a suspension comes over `account`: its limit, if it
-    is limited, waits under it. True when one does."""
-    if account.state is not AccountState.LIMITED:
+    is limited, waits under it. True when one does. A bot limited only because its owner is has
+    no limit of its own to keep: its owner's is found again when the suspension ends
+    (services.bots.limited_with_owner)."""
+    if account.state is not AccountState.LIMITED or await BotStore(conn).is_with_owner(account.id):
         return False
     await RestrictionStore(conn).hold_limit(account.id)
     return True

@@ -29,7 +29,7 @@ from parley.core.session_cache import SessionCache
 from parley.core.spaces import stage
 from parley.core.spaces.events import Event
 from parley.core.spaces.model import SpaceState
-from parley.services import restrictions
+from parley.services import bots, restrictions
 from parley.services.common import Clock
 from parley.services.decisions import SpaceDecisions
 from parley.store.accounts import AccountStore
@@ -79,6 +79,7 @@ class LimitService:
         async with self.db.write() as conn:
             target = await restrictions.target(conn, handle)
             rules.may_unlimit(actor, target)
+            await bots.refuse_lift_without_owner(conn, target)
             await restrictions.lift(
                 conn, target, actor_id=actor.account_id, rule="unlimit", reason=reason, now=now
             )

@@ -12,7 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from parley.core.accounts import Account, AccountState
 from parley.core.actors import Actor
 from parley.core.errors import NotFound
-from parley.core.moderation import IMPOSED_BY, RESTRICTIONS, Suspension, behind_current
+from parley.core.moderation import (
+    IMPOSED_BY,
+    RESTRICTIONS,
+    HeldLimit,
+    Suspension,
+    behind_current,
+)
 from parley.core.moderation_records import ActionTaken, Notice
 from parley.core.notifications import Details, NotificationKind
 from parley.services import bots, held_limits
@@ -22,6 +28,7 @@ from parley.store.db import Database
 from parley.store.moderation import ModerationStore
 from parley.store.notifications import NotificationStore
 from parley.store.restrictions import RestrictionStore
+from parley.store.tokens import BotStore
 
 # What an account is told when its restriction is lifted.
 _LIFTED_TOLD = {
@@ -62,6 +69,8 @@ async def impose(
     # Only a suspension comes over a limit (core.moderation.may_limit).
     held = await held_limits.hold(conn, target)
     await AccountStore(conn).set_state(target.id, state, decided.until, by=taken.id)
+    # A bot restricted with its owner is restricted on its own now: its owner's end is not its.
+    await BotStore(conn).set_with_owner(target.id, False)
     moderation = ModerationStore(conn)
     until = decided.until.isoformat() if decided.until else None
     after = {"state": state.value, "until": until} | ({"held": target.state.value} if held else {})
@@ -131,11 +140,14 @@ async def lift(
     now: datetime,
 ) -> AccountState:
     """In the caller's transaction: `target`'s suspension or limit ends; what it is now: active,
-    or limited again where the suspension had come over a limit still running."""
+    or limited again where the suspension had come over a limit still running (or, for a bot,
+    where its owner is limited)."""
     action, told = RESTRICTIONS[target.state][1], _LIFTED_TOLD[target.state]
     held = None
     if target.state is AccountState.SUSPENDED:
         held = await held_limits.resume(conn, target, now)
+        if held is None and await bots.limited_with_owner(conn, target):
+            held = HeldLimit(action_id=None, until=None)  # its owner's, with no end of its own
     told_data: Details = {"reason": reason}
     if held is None:
         now_state = AccountState.ACTIVE

@@ -76,6 +76,11 @@ class BotStore(Store):
         )
         return await self._all(query, _account)
 
+    async def is_with_owner(self, account_id: str) -> bool:
+        """Whether this bot is restricted because its owner is (False for any other account)."""
+        query = select(bots.c.suspended_with_owner).where(bots.c.account_id == account_id)
+        return bool((await self.conn.execute(query)).scalar())
+
     async def set_with_owner(self, account_id: str, with_owner: bool) -> None:
         await self.conn.execute(
             update(bots)

@@ -169,6 +169,34 @@ async def test_bots_follow_their_owner_back_to_the_limit(server: ServerThread) -
         await person.close()
 
 
+async def test_a_bots_own_suspension_and_its_owners_limit_end_each_on_their_own(
+    server: ServerThread,
+) -> None:
+    mod = await admin(server, "mod")
+    owner = await Person.sign_up(server.base_url, "owner")
+    await make_bot(owner, "owner_bot")
+
+    async def bot_state() -> str:
+        (bot,) = await owner.call("GET", "/me/bots", 200)
+        return str(bot["state"])
+
+    await limit(mod, "owner")  # the bot limited with its owner...
+    await mod.refused(
+        "POST", "/admin/accounts/owner_bot/unlimit", 409, "owner_limited", json={"reason": "No"}
+    )
+    await suspend(mod, "owner_bot")  # ...and then suspended on its own
+    await mod.call("POST", "/admin/accounts/owner/unlimit", 200, json={"reason": "Served"})
+    assert await bot_state() == "suspended"  # the owner's limit ending is not its suspension's
+
+    await limit(mod, "owner")
+    await mod.call("POST", "/admin/accounts/owner_bot/unsuspend", 200, json={"reason": "Fine"})
+    assert await bot_state() == "limited"  # back under its limited owner
+    await mod.call("POST", "/admin/accounts/owner/unlimit", 200, json={"reason": "Again"})
+    assert await bot_state() == "active"
+    for person in (mod, owner):
+        await person.close()
+
+
 async def test_moderators_acting_at_once_on_one_account_change_it_once(
     server: ServerThread,
 ) -> None:
