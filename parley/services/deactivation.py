@@ -24,6 +24,7 @@ from parley.services.common import Clock
 from parley.services.departures import Departures
 from parley.store.accounts import AccountStore
 from parley.store.db import Database
+from parley.store.restrictions import RestrictionStore
 from parley.store.tokens import BotStore
 
 
@@ -42,9 +43,9 @@ class Deactivation:
         me, now = caller.account.id, self.clock()
         async with self.db.write() as conn:
             accounts = AccountStore(conn)
-            # As it is now: a suspension or another deletion may have come since the request
-            # was authenticated.
-            account = await accounts.by_id(me)
+            # As it is now, and held until this commits: a suspension or another deletion may
+            # have come since the request was authenticated, or be on its way.
+            account = await RestrictionStore(conn).locked(account_id=me)
             if account is None:
                 raise Unauthenticated("invalid_token", "Sign in again: this token is not valid")
             rules.check_may_deactivate(

@@ -4,6 +4,7 @@ of sight; on SQLite and PostgreSQL. Each test fails if one of those paths is mis
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -143,6 +144,26 @@ async def test_only_with_her_password_and_never_the_last_admin(server: ServerThr
     await boss.refused("GET", "/me", 401, "invalid_token")
     for person in (boss, ada, own_token, deputy):
         await person.close()
+
+
+async def test_a_suspension_and_a_deletion_at_once_make_one_change(server: ServerThread) -> None:
+    """Whichever comes first holds; the other is refused. Never a deleted account suspended
+    (which lifting the suspension would bring back) nor both written."""
+    mod = await admin(server, "mod")
+    for n in range(4):
+        ada = await Person.sign_up(server.base_url, f"ada{n}")
+        rule = {"rule": "spam", "reason": "At once"}
+        deleted, suspended = await asyncio.gather(
+            ada.http.post("/accounts/me/deactivate", json={"password": PASSWORD}),
+            mod.http.post(f"/admin/accounts/ada{n}/suspend", json=rule),
+        )
+        codes = sorted([deleted.status_code, suspended.status_code])
+        assert codes[0] in (200, 204) and codes[1] >= 400, (deleted.text, suspended.text)
+        found = await mod.call("GET", "/admin/accounts", 200, params={"q": f"ada{n}"})
+        state = "deactivated" if deleted.status_code < 400 else "suspended"
+        assert [a["state"] for a in found] == [state]
+        await ada.close()
+    await mod.close()
 
 
 async def test_the_sweep_takes_out_an_account_deleted_half_way(server: ServerThread) -> None:
