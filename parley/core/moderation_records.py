@@ -12,6 +12,7 @@ from parley.core.moderation import (
     AppealDecision,
     AuditAction,
     AuditTarget,
+    HeldLimit,
     ModerationAction,
     ReportStatus,
     ReportTarget,
@@ -134,6 +135,15 @@ class PostState(StrEnum):
     SHOWN = "shown"
     REMOVED = "removed"  # by a moderator, until an appeal undoes it
     DELETED = "deleted"  # by its author (or with the author's account)
+
+
+@dataclass(frozen=True)
+class ModeratedAccount:
+    """An account as moderators find it: with the limit waiting under its suspension, if one
+    does (it holds again when the suspension ends)."""
+
+    account: Account
+    held_limit: HeldLimit | None = None
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from parley.core.moderation_records import (
     Appeal,
     AuditLine,
     AuditQuery,
+    ModeratedAccount,
     NoticeRead,
     QueuedAppeal,
     Suspended,
@@ -199,10 +200,12 @@ class ModerationService:
 
     # --- reading -------------------------------------------------------------------------------
 
-    async def find_accounts(self, caller: Caller, text: str, limit: int) -> list[Account]:
+    async def find_accounts(self, caller: Caller, text: str, limit: int) -> list[ModeratedAccount]:
         rules.require_moderator(caller)
         async with self.db.read() as conn:
-            return await AccountStore(conn).search(text, limit)
+            found = await AccountStore(conn).search(text, limit)
+            held = await RestrictionStore(conn).held_limits([a.id for a in found])
+        return [ModeratedAccount(a, held.get(a.id)) for a in found]
 
     async def audit(self, caller: Caller, wanted: AuditQuery) -> list[AuditLine]:
         rules.require_moderator(caller)

@@ -3,11 +3,14 @@ limit a suspension came over."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import ColumnElement, delete, insert, select
 
 from parley.core.accounts import Account, handle_key
 from parley.core.moderation import HeldLimit
 from parley.store.accounts import account_record
+from parley.store.among import among
 from parley.store.rows import Store, record
 from parley.store.tables import accounts, held_limits
 from parley.store.types import storable_key
@@ -51,6 +54,15 @@ class RestrictionStore(Store):
             held_limits.c.account_id == account_id
         )
         return await self._first(query, lambda row: record(HeldLimit, row))
+
+    async def held_limits(self, account_ids: Sequence[str]) -> dict[str, HeldLimit]:
+        """The limits waiting under these accounts' suspensions, by account."""
+        wanted = [a for a in account_ids if storable_key(a)]
+        if not wanted:
+            return {}
+        query = select(held_limits).where(among(held_limits.c.account_id, wanted))
+        rows = await self.conn.execute(query)
+        return {row.account_id: record(HeldLimit, row) for row in rows}
 
     async def release_held_limit(self, account_id: str) -> None:
         await self.conn.execute(delete(held_limits).where(held_limits.c.account_id == account_id))

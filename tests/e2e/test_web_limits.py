@@ -106,7 +106,15 @@ async def test_a_limit_set_told_appealed_and_lifted_in_the_web_client(
         "spam"
     )
     await expect(report.get_by_role("row").filter(has_text="Limit lifted")).to_be_visible()
-    for client in (moderator, hana):
+    # A suspension over a limit: the console says the limit waits under it.
+    sam = await Person.sign_up(base, "sam")
+    body = {"rule": "spam", "reason": REASON}
+    await moderator.call("POST", "/admin/accounts/sam/limit", 200, json=body)
+    await moderator.call("POST", "/admin/accounts/sam/suspend", 200, json=body)
+    row = await account_row(mod, "sam")
+    await expect(row.get_by_text("suspended", exact=True)).to_be_visible()
+    await expect(row.get_by_text("then limited", exact=True)).to_be_visible()
+    for client in (moderator, hana, sam):
         await client.close()
     lee_api = await Person.sign_in(base, "lee")
     assert (await lee_api.call("GET", "/me", 200))["state"] == "active"

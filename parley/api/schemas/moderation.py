@@ -10,13 +10,14 @@ from pydantic import BaseModel
 
 from parley.api.schemas.common import AccountOut, Body, Text, from_record
 from parley.api.schemas.location import LocationPolicyOut
-from parley.core.accounts import Account, AccountState
+from parley.core.accounts import AccountState
 from parley.core.moderation_records import (
     Appeal,
     AuditLine,
     FeatureChange,
     FeatureSwitch,
     Limited,
+    ModeratedAccount,
     NoticeRead,
     QueuedAppeal,
     QueuedReport,
@@ -79,15 +80,29 @@ class FeatureIn(Body):
     message: Text = ""
 
 
+class HeldLimitOut(BaseModel):
+    """A limit waiting under a suspension: it holds again, to `until` (null: until lifted), when
+    the suspension ends."""
+
+    until: datetime | None
+
+
 class ModeratedAccountOut(AccountOut):
     """An account as moderators find it."""
 
     state: AccountState  # every state there is, so no new one is ever a 500 here
     is_admin: bool
+    held_limit: HeldLimitOut | None
 
     @classmethod
-    def of(cls, account: Account) -> ModeratedAccountOut:
-        return cls(**account.public(), state=account.state, is_admin=account.is_admin)
+    def of(cls, found: ModeratedAccount) -> ModeratedAccountOut:
+        account, held = found.account, found.held_limit
+        return cls(
+            **account.public(),
+            state=account.state,
+            is_admin=account.is_admin,
+            held_limit=HeldLimitOut(until=held.until) if held is not None else None,
+        )
 
 
 class NoticeOut(BaseModel):

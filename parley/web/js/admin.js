@@ -110,9 +110,16 @@ function accountRow(a, refresh) {
     "tr",
     {},
     h("td", { id: nameId }, h("a", { href: `#/u/${a.handle}` }, `@${a.handle}`), h("br"), h("span", { class: "hint" }, a.display_name), a.is_admin ? [" ", h("span", { class: "tag" }, "moderator")] : null),
-    h("td", {}, h("span", { class: `state-${a.state}` }, a.state)),
+    h("td", {}, h("span", { class: `state-${a.state}` }, a.state), heldLimit(a)),
     h("td", {}, h("div", { class: "restrictions" }, controls())),
   );
+}
+
+// A limit waiting under the suspension: lifting the suspension leaves the account limited.
+function heldLimit(a) {
+  if (!a.held_limit) return null;
+  const until = a.held_limit.until ? ` until ${when(a.held_limit.until)}` : "";
+  return [h("br"), h("span", { class: "hint" }, `then limited${until}`)];
 }
 
 // A restriction's button and form (the form exists only while open: one Rule field in a row at
