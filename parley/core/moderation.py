@@ -247,6 +247,11 @@ def may_unsuspend(actor: Actor, target: Account) -> None:
         raise Conflict("not_suspended", f"@{target.handle} is not suspended")
 
 
+# Who may impose and lift each restriction, by the state it leaves the account in.
+MAY_IMPOSE: Final = {AccountState.SUSPENDED: may_suspend, AccountState.LIMITED: may_limit}
+MAY_LIFT: Final = {AccountState.SUSPENDED: may_unsuspend, AccountState.LIMITED: may_unlimit}
+
+
 def clean_appeal(text: str) -> str:
     return bounded_text(text, most=APPEAL_MAX, code="invalid_appeal", what="An appeal")
 

@@ -29,7 +29,7 @@ from parley.core.session_cache import SessionCache
 from parley.core.spaces import stage
 from parley.core.spaces.events import Event
 from parley.core.spaces.model import SpaceState
-from parley.services import bots, restrictions
+from parley.services import restrictions
 from parley.services.common import Clock
 from parley.services.decisions import SpaceDecisions
 from parley.store.accounts import AccountStore
@@ -59,10 +59,8 @@ class LimitService:
         now = self.clock()
         decided = rules.suspension(rule, reason, until, now)
         async with self.db.write() as conn:
-            target = await restrictions.target(conn, handle)
-            rules.may_limit(actor, target)
-            notice, limited = await restrictions.impose(
-                conn, actor, target, AccountState.LIMITED, decided, now
+            target, notice, limited = await restrictions.impose(
+                conn, actor, handle, AccountState.LIMITED, decided, now
             )
             ends = decided.until.isoformat() if decided.until else None
             told = {"notice_id": notice.id, "rule": decided.rule, "until": ends}
@@ -77,14 +75,11 @@ class LimitService:
         now = self.clock()
         reason = rules.clean_reason(reason)
         async with self.db.write() as conn:
-            target = await restrictions.target(conn, handle)
-            rules.may_unlimit(actor, target)
-            await bots.refuse_lift_without_owner(conn, target)
-            await restrictions.lift(
-                conn, target, actor_id=actor.account_id, rule="unlimit", reason=reason, now=now
+            target, now_state = await restrictions.lift_named(
+                conn, actor, handle, AccountState.LIMITED, reason, now
             )
         await self.changed([target.id])
-        return replace(target, state=AccountState.ACTIVE)
+        return replace(target, state=now_state)
 
     async def sweep(self) -> None:
         """Limits whose time ran out end by themselves; a limited account still on a stage

@@ -35,7 +35,7 @@ from parley.core.moderation_records import (
     Suspended,
 )
 from parley.core.notifications import NotificationKind
-from parley.services import bots, restrictions
+from parley.services import restrictions
 from parley.services.accounts import Caller
 from parley.services.common import Clock, new_id
 from parley.services.departures import Departures
@@ -73,29 +73,22 @@ class ModerationService:
         now = self.clock()
         decided = rules.suspension(rule, reason, until, now)
         async with self.db.write() as conn:
-            target = await restrictions.target(conn, handle)
-            rules.may_suspend(actor, target)
-            await SessionStore(conn).revoke_all(target.id, now)
-            notice, suspended = await restrictions.impose(
-                conn, actor, target, AccountState.SUSPENDED, decided, now
+            target, notice, suspended = await restrictions.impose(
+                conn, actor, handle, AccountState.SUSPENDED, decided, now
             )
+            await SessionStore(conn).revoke_all(target.id, now)
         orders = [AccountSuspended(account_id) for account_id in suspended]
         await self.departures.carry_out(Departure.SUSPENDED, suspended, orders)
         return Suspended(target, NoticeRead(notice))
 
-    async def unsuspend(
-        self, actor: Actor, handle: str, reason: str, *, rule: str = "unsuspend"
-    ) -> Account:
+    async def unsuspend(self, actor: Actor, handle: str, reason: str) -> Account:
         """Lift a suspension; the account, now active (or limited, where the suspension had
         come over a limit that still runs)."""
         now = self.clock()
         reason = rules.clean_reason(reason)
         async with self.db.write() as conn:
-            target = await restrictions.target(conn, handle)
-            rules.may_unsuspend(actor, target)
-            await bots.refuse_lift_without_owner(conn, target)
-            now_state = await restrictions.lift(
-                conn, target, actor_id=actor.account_id, rule=rule, reason=reason, now=now
+            target, now_state = await restrictions.lift_named(
+                conn, actor, handle, AccountState.SUSPENDED, reason, now
             )
         return dataclasses.replace(target, state=now_state)
 

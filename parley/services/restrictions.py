@@ -14,6 +14,8 @@ from parley.core.actors import Actor
 from parley.core.errors import NotFound
 from parley.core.moderation import (
     IMPOSED_BY,
+    MAY_IMPOSE,
+    MAY_LIFT,
     RESTRICTIONS,
     HeldLimit,
     Suspension,
@@ -37,7 +39,7 @@ _LIFTED_TOLD = {
 }
 
 
-async def target(conn: AsyncConnection, handle: str) -> Account:
+async def _named(conn: AsyncConnection, handle: str) -> Account:
     """The account a restriction is imposed on or lifted from, in any state, locked for the
     caller's transaction: 404 if none."""
     account = await RestrictionStore(conn).locked(handle=handle)
@@ -49,13 +51,16 @@ async def target(conn: AsyncConnection, handle: str) -> Account:
 async def impose(
     conn: AsyncConnection,
     actor: Actor,
-    target: Account,
+    handle: str,
     state: AccountState,
     decided: Suspension,
     now: datetime,
-) -> tuple[Notice, list[str]]:
-    """In the caller's transaction: `target` is suspended or limited (`state`), under the rule
-    and until the end `decided`; its notice, and the ids restricted (its bots' too)."""
+) -> tuple[Account, Notice, list[str]]:
+    """In the caller's transaction: the account `handle` names is suspended or limited
+    (`state`), if `actor` may, under the rule and until the end `decided`; the account as it
+    was, its notice, and the ids restricted (its bots' too)."""
+    target = await _named(conn, handle)
+    MAY_IMPOSE[state](actor, target)
     taken = ActionTaken.of(
         new_id(),
         RESTRICTIONS[state][0],
@@ -86,7 +91,27 @@ async def impose(
         reason=decided.reason,
         now=now,
     )
-    return notice, [target.id, *bot_ids]
+    return target, notice, [target.id, *bot_ids]
+
+
+async def lift_named(
+    conn: AsyncConnection,
+    actor: Actor,
+    handle: str,
+    state: AccountState,
+    reason: str,
+    now: datetime,
+) -> tuple[Account, AccountState]:
+    """In the caller's transaction: a moderator lifts the suspension or limit (`state`) of the
+    account `handle` names; the account as it was, and what it is now."""
+    target = await _named(conn, handle)
+    MAY_LIFT[state](actor, target)
+    await bots.refuse_lift_without_owner(conn, target)
+    rule = RESTRICTIONS[state][1].value
+    now_state = await lift(
+        conn, target, actor_id=actor.account_id, rule=rule, reason=reason, now=now
+    )
+    return target, now_state
 
 
 async def overturn(
