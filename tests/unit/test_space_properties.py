@@ -449,3 +449,21 @@ SpaceMachine.TestCase.settings = settings(
     max_examples=200, stateful_step_count=40, deadline=None, database=None
 )
 TestSpaceProperties = SpaceMachine.TestCase
+
+
+def test_a_host_limited_while_away_is_handed_over_and_stays_away() -> None:
+    """What the machine above found: a host limited during the grace period was brought back to
+    listen by the event it was sent (a `role_changed` to listener), though not there, and
+    counted among the listeners."""
+    machine = SpaceMachine()
+    machine.open_space(stage_size=2, policy=SpeakPolicy.EVERYONE, cohosts=1)
+    machine.host_drops()
+    listening = machine.state.space.listener_count
+    events = machine.attempt(lambda: stage.restrict(machine.state, FIRST_HOST, machine.tick()))
+    assert events is not None
+    assert [e.type for e in events] == [EventType.HOST_CHANGED]
+    host = machine.state.participants[FIRST_HOST]
+    assert (host.role, host.present) == (Role.LISTENER, False)
+    assert machine.state.space.listener_count == listening
+    machine.a_client_reading_the_events_sees_the_room()
+    machine.listener_count_is_the_audience()

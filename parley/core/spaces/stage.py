@@ -201,8 +201,9 @@ def caption(state: SpaceState, said: Caption, now: datetime) -> list[Event]:
 def restrict(state: SpaceState, account_id: str, now: datetime) -> list[Event]:
     """An account a moderator limited comes off the stage at once and stays to listen: a speaker
     or cohost moves to the audience, a raised hand goes down and an invitation lapses, a host
-    hands the space to the longest-serving cohost (`host_limited`) or it ends. A scheduled space
-    waits: its host may not start it while limited."""
+    hands the space to the longest-serving cohost (`host_limited`; one away during the grace
+    period is not brought back to listen) or it ends. A scheduled space waits: its host may not
+    start it while limited."""
     p = state.participants.get(account_id)
     if state.space.state is not SpaceStatus.LIVE or p is None or p.removed:
         return []
@@ -212,8 +213,11 @@ def restrict(state: SpaceState, account_id: str, now: datetime) -> list[Event]:
         if heir is None:
             return finish(state, now, "host_limited")
         _hand_over(state, heir, log, now, reason="host_limited")
-        p.role = Role.HOST  # _hand_over leaves them a listener not counted; they are here
-        _move(log, state, p, Role.LISTENER, now)
+        if p.present:
+            # Here: they stay to listen, counted (_hand_over leaves an old host a listener not
+            # counted, as for one away). A host away stays away, as after the grace period.
+            p.role = Role.HOST
+            _move(log, state, p, Role.LISTENER, now)
     elif p.role.on_stage:
         _move(log, state, p, Role.LISTENER, now)
     else:
