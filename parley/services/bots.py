@@ -211,9 +211,9 @@ async def refuse_lift_without_owner(conn: AsyncConnection, target: Account) -> N
         raise Conflict("owner_limited", f"@{target.handle}'s owner @{owner.handle} is limited")
 
 
-async def limited_with_owner(conn: AsyncConnection, target: Account) -> bool:
-    """`target`'s own suspension is ending: a bot whose owner is limited comes back limited with
-    them, not active (and is lifted with them). True when so."""
+async def follow_limited_owner(conn: AsyncConnection, target: Account) -> bool:
+    """`target`'s own suspension is ending: a bot whose owner is limited is marked limited with
+    them (and is lifted with them), not active. True when it was; the caller sets its state."""
     bots = BotStore(conn)
     owner = await bots.owner_account(target.id)
     if owner is None or owner.state is not AccountState.LIMITED:

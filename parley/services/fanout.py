@@ -350,10 +350,11 @@ class FanoutHub:
         log (as partial captions are): its rooms show at once what it may do now."""
         frame = json.dumps({"type": Frame.ACCOUNT.value, "data": {"state": state.value}})
         for feed in self.feeds.values():
-            for client in feed.clients:
-                if client.account_id == account_id:
-                    client.unnumbered.append(frame)
-                    feed.log.poke()
+            mine = [c for c in feed.clients if c.account_id == account_id]
+            for client in mine:
+                client.unnumbered.append(frame)
+            if mine:
+                feed.log.poke()  # once a feed: a poke wakes every socket of it
 
     def close_sessions(self, session_ids: set[str], code: int, reason: str) -> int:
         """Close every socket on this node opened with one of these sessions; how many."""

@@ -171,7 +171,7 @@ async def lift(
     held = None
     if target.state is AccountState.SUSPENDED:
         held = await held_limits.resume(conn, target, now)
-        if held is None and await bots.limited_with_owner(conn, target):
+        if held is None and await bots.follow_limited_owner(conn, target):
             held = HeldLimit(action_id=None, until=None)  # its owner's, with no end of its own
     told_data: Details = {"reason": reason}
     if held is None:
