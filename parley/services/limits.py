@@ -81,9 +81,11 @@ class LimitService:
         await self.changed([target.id])
         return replace(target, state=now_state)
 
-    async def sweep(self) -> None:
+    async def sweep(self) -> list[str]:
         """Limits whose time ran out end by themselves; a limited account still on a stage
-        (a lost message, a node that crashed half-way) comes off it."""
+        (a lost message, a node that crashed half-way) comes off it. Returns the accounts
+        whose limit another process set or lifted since the last sweep: the node forgets
+        their sessions and tells their open rooms, as it does for the bus's `AccountChanged`."""
         lifted = await restrictions.lift_due(self.db, AccountState.LIMITED, self.clock())
         await self.changed(lifted)
         async with self.db.read() as conn:
@@ -96,9 +98,9 @@ class LimitService:
                     self._audit_seen, (AuditAction.LIMIT, AuditAction.UNLIMIT)
                 )
             on_stage = await WithdrawalStore(conn).limited_on_stage()
-        self.session_cache.forget_accounts(set(changed))
         for space_id, account_id in on_stage:
             await self._decide_off_stage(space_id, account_id)
+        return changed
 
     async def changed(self, account_ids: Sequence[str]) -> None:
         """What these accounts may do changed: this node forgets their cached sessions before it

@@ -330,7 +330,7 @@ class Node:
                 await self.presence.sweep()
                 await self.moderation.sweep()
                 await self.departures.sweep()
-                await self.account_limits.sweep()
+                await self.account_changed(await self.account_limits.sweep())
                 await self.held_posts.publish_due()
                 await self.link_rules.reconcile()
                 await self.hub.catch_up()
@@ -353,11 +353,7 @@ class Node:
             case KeptOut(account_id, space_ids):
                 self.hub.close_account(account_id, CLOSE_REMOVED, "blocked_by_host", space_ids)
             case AccountChanged(account_id):
-                self.accounts.session_cache.forget_accounts({account_id})
-                if account_id in self.hub.per_account:  # its open rooms show what it may do now
-                    state = await self.account_limits.state_of(account_id)
-                    if state is not None:
-                        self.hub.tell_state(account_id, state)
+                await self.account_changed([account_id])
 
     async def _obey(self, order: messages.Message | None) -> None:
         """Orders to this node by its id (`parley admin drain NODE`), from any machine."""
@@ -377,6 +373,16 @@ class Node:
         """Sessions that sockets or media connections on this node were opened with."""
         sessions = {c.session_id for feed in self.hub.feeds.values() for c in feed.clients}
         return sessions | self.media.peer_sessions()
+
+    async def account_changed(self, account_ids: list[str]) -> None:
+        """What these accounts may do changed (a limit set or lifted): their cached sessions
+        go, and their open rooms show what they may do now."""
+        self.accounts.session_cache.forget_accounts(set(account_ids))
+        for account_id in account_ids:
+            if account_id in self.hub.per_account:
+                state = await self.account_limits.state_of(account_id)
+                if state is not None:
+                    self.hub.tell_state(account_id, state)
 
     async def cut_off(self, account_ids: list[str]) -> None:
         self.accounts.session_cache.forget_accounts(set(account_ids))

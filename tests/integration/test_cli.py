@@ -167,19 +167,27 @@ async def test_a_limit_from_the_command_line_reaches_a_running_node_within_a_swe
     tmp_path: Path,
 ) -> None:
     """No bus is shared with the command line: the node's sweep reads the limit (and its end)
-    from the audit log, not after the 30 s its cache of sessions keeps an account."""
+    from the audit log, not after the 30 s its cache of sessions keeps an account, and tells
+    the account's open room, as a limit from the API does."""
     env = cli_env(tmp_path)
     with serve(data_dir=tmp_path, session_cache_seconds=30) as server:
-        fan = await Person.sign_up(server.base_url, "fan")
+        host, fan = [await Person.sign_up(server.base_url, h) for h in ("host", "fan")]
+        sid = (await host.call("POST", "/spaces", 201, json={"title": "Open mic"}))["id"]
+        await fan.call("POST", f"/spaces/{sid}/join", 200)
         await fan.call("POST", "/posts", 201, json={"text": "Cached now"})
-        done = parley("admin", "limit", "fan", "--rule", "spam", "--reason", "Scam links", env=env)
-        assert done.returncode == 0, done.stderr
-        assert "limited @fan" in done.stdout and "spam" in done.stdout
-        await wait_until(lambda: _posting(fan, 403), timeout=3)
-        back = parley("admin", "unlimit", "fan", "--reason", "Served", env=env)
-        assert back.returncode == 0 and "unlimited @fan" in back.stdout, back.stderr
-        await wait_until(lambda: _posting(fan, 201), timeout=3)
-        await fan.close()
+        async with fan.events(sid) as room:
+            await room.wait_for("snapshot")
+            done = parley("admin", "limit", "fan", "--rule", "spam", "--reason", "Scam", env=env)
+            assert done.returncode == 0, done.stderr
+            assert "limited @fan" in done.stdout and "spam" in done.stdout
+            await room.wait_for("account", state="limited", timeout=3)
+            await wait_until(lambda: _posting(fan, 403), timeout=3)
+            back = parley("admin", "unlimit", "fan", "--reason", "Served", env=env)
+            assert back.returncode == 0 and "unlimited @fan" in back.stdout, back.stderr
+            await room.wait_for("account", state="active", timeout=3)
+            await wait_until(lambda: _posting(fan, 201), timeout=3)
+        for person in (host, fan):
+            await person.close()
         # A suspension over a limit: lifted, the limit holds again, and the operator is told.
         node = server.node
         server.call(node.account_limits.limit(OPERATOR, "fan", "spam", "Again"))
