@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     # A participant whose last event socket closed this long ago (and who did not come back)
     # leaves the space; the host gets `host_grace_seconds` instead.
     presence_timeout_seconds: float = Field(default=30.0, ge=0)
+    # A scheduled space its host has not started this long after its time is called off
+    # (`not_started`): upcoming lists hold only what may still happen, and those who set a
+    # reminder, and the host, are told.
+    schedule_lapse_hours: float = Field(default=12.0, gt=0)
     # How often each node looks for hosts whose grace period ran out and absent participants.
     sweep_interval_seconds: float = Field(default=1.0, gt=0)
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from parley.config import Settings
 from parley.core.errors import NotFound
 from parley.core.notifications import NotificationKind
+from parley.core.spaces import rules
 from parley.core.spaces.events import Event, EventType, SpaceUpdated
 from parley.core.spaces.model import Limits, SpaceState
 from parley.services.accounts import Caller
@@ -107,9 +108,13 @@ class SpaceDecisions:
         self, conn: AsyncConnection, state: SpaceState, kind: NotificationKind
     ) -> None:
         """Those who asked to be reminded of a scheduled space hear that it moved (they keep
-        their reminder) or was called off: they planned on it. Not the host, who did it."""
+        their reminder) or was called off: they planned on it. Not the host, who did it;
+        unless it lapsed because they never went live (then `reason: "not_started"`)."""
         space = state.space
         reminded = set(await SpaceStore(conn).reminder_account_ids(space.id)) - {space.host_id}
+        lapsed = kind is NotificationKind.SPACE_CANCELLED and space.end_reason == rules.NOT_STARTED
+        if lapsed:
+            reminded.add(space.host_id)
         if not reminded:
             return
         host = await AccountStore(conn).by_id(space.host_id)
@@ -120,4 +125,8 @@ class SpaceDecisions:
         }
         if kind is NotificationKind.SPACE_RESCHEDULED and space.scheduled_start is not None:
             details["scheduled_start"] = space.scheduled_start.isoformat()
+        if lapsed:
+            # Only this why: any other is the host's own doing, or moderation's, which a
+            # notification that outlives a lifted suspension must not tell.
+            details["reason"] = rules.NOT_STARTED
         await NotificationStore(conn).add_many(sorted(reminded), kind, details, self.clock())

@@ -62,6 +62,7 @@ from parley.services.recording_moderation import RecordingModeration
 from parley.services.recordings import RecordingService
 from parley.services.redirector import Redirector
 from parley.services.reports import ReportService
+from parley.services.schedules import LapsedSchedules
 from parley.services.sharing import SharingService
 from parley.services.space_moderation import SpaceModeration
 from parley.services.spaces import SpaceService
@@ -83,8 +84,8 @@ class Node:
       told, and how far it has read);
     - spaces: every decision about a space runs in `decisions` (one transaction); `spaces` (the
       host's controls, what participants do, the event log), `pins` (posts pinned above the
-      stage), `presence` (connections, hosts away, dropped participants), `features` (the
-      admin's switches);
+      stage), `presence` (connections, hosts away, dropped participants), `lapsed_schedules`
+      (scheduled spaces never started, called off), `features` (the admin's switches);
     - live delivery: `hub` (event sockets), `media` (WebRTC and the mixer, its listener cap),
       `hls` (live HLS), `sharing` (what anyone may see without an account: share pages, HLS),
       `homing` (which node mixes each space, under a lease; the others relay its program);
@@ -143,6 +144,7 @@ class Node:
         self.decisions = SpaceDecisions(self.db, EventPublisher(self.bus), settings, clock=now)
         self.features = FeatureSwitches(self.db, self.decisions, clock=now)
         self.presence = PresenceService(self.db, self.decisions, settings, clock=now)
+        self.lapsed_schedules = LapsedSchedules(self.db, self.decisions, settings, clock=now)
         self.spaces = SpaceService(
             self.db,
             self.decisions,
@@ -328,6 +330,7 @@ class Node:
                 if self.homing.enabled:
                     await self.presence.release_gone_nodes(self.homing.gone_before())
                 await self.presence.sweep()
+                await self.lapsed_schedules.sweep()
                 await self.moderation.sweep()
                 await self.departures.sweep()
                 await self.account_changed(await self.account_limits.sweep())

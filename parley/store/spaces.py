@@ -267,6 +267,19 @@ class SpaceStore(Store):
             query = query.order_by(spaces.c.ended_at.desc(), spaces.c.id)
         return await self._all(query.limit(limit), _space)
 
+    async def scheduled_before(self, cutoff: datetime, limit: int) -> list[str]:
+        """Ids of scheduled spaces due to start before `cutoff`, the longest overdue first."""
+        query = (
+            select(spaces.c.id)
+            .where(
+                spaces.c.state == SpaceStatus.SCHEDULED.value,
+                spaces.c.scheduled_start < cutoff,
+            )
+            .order_by(spaces.c.scheduled_start)
+            .limit(limit)
+        )
+        return list((await self.conn.execute(query)).scalars())
+
     async def seqs(self, space_ids: Sequence[str]) -> dict[str, int]:
         """The last sequence number of each space."""
         if not space_ids:

@@ -177,6 +177,11 @@ KINDS: list[dict[str, Any]] = [
         "kind": "unsuspended",
         "data": {"reason": "Wrong account", "still_limited": True, "until": "2026-12-09T18:00:00Z"},
     },
+    {
+        "id": -5,
+        "kind": "space_cancelled",
+        "data": {"space_id": "s7", "title": "Late", "host": "hana", "reason": "not_started"},
+    },
 ]
 
 
@@ -232,6 +237,7 @@ async def test_every_kind_is_drawn_and_the_newest_is_marked_seen(
                 "6:00 PM: you can listen and read, but not post, host, speak or react.",
                 "Wrong account",
             ),
+            ("“Late” was called off: it never went live", None),
         )
     ):
         await expect(items.nth(i).locator(".what")).to_have_text(text)

@@ -2,7 +2,8 @@
 reminders stay set, and whoever set one is told (`space_rescheduled` with the new time,
 `space_cancelled`), once, and nobody else: not a follower without a reminder, not the host. A
 time in the past or too far ahead, someone else than the host, or a space already live, is
-refused and changes nothing. On SQLite and PostgreSQL."""
+refused and changes nothing. One its host never starts is called off by the sweep, and they and
+the host are told. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from typing import Any
 
 import pytest
 
+from tests.integration.test_location_policy import sweeps
 from tests.integration.test_reminders import people, schedule
 from tests.support.clients import Person
-from tests.support.servers import ServerThread, serve
+from tests.support.servers import ServerThread, serve, wait_until
 
 
 @pytest.fixture
@@ -105,3 +107,43 @@ async def test_calling_a_scheduled_space_off_tells_those_reminded_of_it(
         assert await told(person, "space_cancelled") == []
     for person in (host, ada, carl):
         await person.close()
+
+
+async def test_a_scheduled_space_its_host_never_starts_is_called_off_after_its_window(
+    server: ServerThread,
+) -> None:
+    """12 hours after its time (PARLEY_SCHEDULE_LAPSE_HOURS), so upcoming lists hold only what
+    may still happen; a host running late may go live until then, and a moved space counts
+    from its new time. Those with a reminder, and this once the host, are told why."""
+    host, ada = await people(server, "host", "ada")
+    forgotten = await schedule(host, "Book club")
+    late = await schedule(host, "Poetry night")
+    moved = await schedule(host, "Chess hour")
+    await ada.call("POST", f"/spaces/{forgotten}/reminders", 204)
+    body = {"scheduled_start": in_days(3).isoformat()}
+    await host.call("PATCH", f"/spaces/{moved}", 200, json=body)
+
+    server.node.clock.advance(timedelta(days=2, hours=11))  # 11 hours late: still on
+    await sweeps(server)
+    assert await states(host, forgotten, late, moved) == ["scheduled", "scheduled", "scheduled"]
+    await host.call("POST", f"/spaces/{late}/start", 200)
+
+    server.node.clock.advance(timedelta(hours=1, minutes=1))
+    await wait_until(lambda: _is(host, forgotten, "cancelled"))
+    await sweeps(server)
+    assert await states(host, forgotten, late, moved) == ["cancelled", "live", "scheduled"]
+    upcoming = await ada.call("GET", "/spaces?state=scheduled", 200)
+    assert [s["id"] for s in upcoming] == [moved]
+    lapsed = {"space_id": forgotten, "title": "Book club", "host": "host", "reason": "not_started"}
+    for person in (ada, host):
+        assert await told(person, "space_cancelled") == [lapsed]
+    for person in (host, ada):
+        await person.close()
+
+
+async def states(person: Person, *space_ids: str) -> list[str]:
+    return [(await person.call("GET", f"/spaces/{s}", 200))["state"] for s in space_ids]
+
+
+async def _is(person: Person, space_id: str, state: str) -> bool:
+    return await states(person, space_id) == [state]

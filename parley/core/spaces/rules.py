@@ -36,6 +36,9 @@ from parley.core.spaces.permissions import Action, authorize
 
 T = TypeVar("T")
 
+# Why a scheduled space was called off when its host never started it (`lapse`).
+NOT_STARTED = "not_started"
+
 REACTIONS = frozenset({"👏", "😂", "❤️", "💯", "🔥", "👍", "👎", "😢", "🙏", "👋", "🎉", "🤔"})
 
 
@@ -348,6 +351,15 @@ def host_timeout(state: SpaceState, now: datetime, grace: timedelta) -> list[Eve
     log = _log(state, now)
     _hand_over(state, heir, log, now)
     return _done(state, log)
+
+
+def lapse(state: SpaceState, now: datetime, window: timedelta) -> list[Event]:
+    """A scheduled space its host has not started `window` after its time is called off."""
+    space = state.space
+    start = space.scheduled_start
+    if space.state is not SpaceStatus.SCHEDULED or start is None or now - start < window:
+        return []
+    return finish(state, now, NOT_STARTED)
 
 
 def remove(state: SpaceState, actor_id: str, target_id: str, now: datetime) -> list[Event]:

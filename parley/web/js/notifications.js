@@ -24,7 +24,9 @@ const KINDS = {
     return { icon: hostIcon(data), text: [title, ` moved to ${at}`], detail: "Your reminder is still set." };
   },
   space_cancelled(data) {
-    return { icon: hostIcon(data), text: [data.title ? `“${data.title}”` : "A space", " was cancelled"] };
+    const what = data.title ? `“${data.title}”` : "A space";
+    if (data.reason === "not_started") return { icon: hostIcon(data), text: [what, " was called off: it never went live"] };
+    return { icon: hostIcon(data), text: [what, " was cancelled"] };
   },
   // The why, and the appeal, are on the Notices screen: the notification says only what and where.
   post_removed: (data) => moderated("A moderator removed a post of yours under ", data),
