@@ -21,6 +21,9 @@ from parley.store.moderation import AuditLog
 if TYPE_CHECKING:
     from parley.services.node import Node
 
+    # What `add_subparsers` returns: argparse names its class only privately.
+    Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
+
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
@@ -95,8 +98,7 @@ async def _create_user(args: argparse.Namespace, node: Node) -> int:
 
 
 async def _suspend(args: argparse.Namespace, node: Node) -> int:
-    until = datetime.fromisoformat(args.until) if args.until else None
-    done = await node.moderation.suspend(OPERATOR, args.handle, args.rule, args.reason, until)
+    done = await node.moderation.suspend(OPERATOR, args.handle, args.rule, args.reason, args.until)
     print(f"suspended @{done.account.handle}: {done.notice.notice.text}")
     return 0
 
@@ -110,8 +112,9 @@ async def _unsuspend(args: argparse.Namespace, node: Node) -> int:
 
 
 async def _limit(args: argparse.Namespace, node: Node) -> int:
-    until = datetime.fromisoformat(args.until) if args.until else None
-    done = await node.account_limits.limit(OPERATOR, args.handle, args.rule, args.reason, until)
+    done = await node.account_limits.limit(
+        OPERATOR, args.handle, args.rule, args.reason, args.until
+    )
     print(f"limited @{done.account.handle}: {done.notice.notice.text}")
     return 0
 
@@ -257,23 +260,15 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--display-name")
     create.add_argument("--admin", action="store_true", help="make it an admin account")
 
-    suspend = admin.add_parser("suspend", help="suspend an account, whoever it is")
-    suspend.add_argument("handle")
-    suspend.add_argument("--rule", required=True, help="the rule broken, e.g. spam")
-    suspend.add_argument("--reason", required=True, help="what the account is told")
-    suspend.add_argument("--until", help="end of the suspension (ISO 8601 with time zone)")
+    _restriction(admin, "suspend", "suspend an account, whoever it is", "suspension")
 
     unsuspend = admin.add_parser("unsuspend", help="lift a suspension")
     unsuspend.add_argument("handle")
     unsuspend.add_argument("--reason", required=True)
 
-    limit = admin.add_parser(
-        "limit", help="limit an account to listening and reading, whoever it is"
+    _restriction(
+        admin, "limit", "limit an account to listening and reading, whoever it is", "limit"
     )
-    limit.add_argument("handle")
-    limit.add_argument("--rule", required=True, help="the rule broken, e.g. spam")
-    limit.add_argument("--reason", required=True, help="what the account is told")
-    limit.add_argument("--until", help="end of the limit (ISO 8601 with time zone)")
 
     unlimit = admin.add_parser("unlimit", help="lift a limit")
     unlimit.add_argument("handle")
@@ -318,6 +313,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _restriction(admin: Subparsers, name: str, help: str, what: str) -> None:
+    """`suspend` and `limit` take the same: whom, under which rule, why, until when."""
+    parser = admin.add_parser(name, help=help)
+    parser.add_argument("handle")
+    parser.add_argument("--rule", required=True, help="the rule broken, e.g. spam")
+    parser.add_argument("--reason", required=True, help="what the account is told")
+    parser.add_argument(
+        "--until", type=_instant, help=f"end of the {what} (ISO 8601 with time zone)"
+    )
+
+
+def _instant(text: str) -> datetime:
+    """An --until as argparse reads it: a malformed one is a usage error, said before any work
+    (a time without a zone is refused by the services, as through the API)."""
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings()
@@ -331,7 +346,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RuleViolation as refusal:
         print(f"error: {refusal.message} ({refusal.code})", file=sys.stderr)
         return 2
-    except ValueError as bad:  # e.g. a malformed --until
+    except ValueError as bad:  # input the services could not read
         print(f"error: {bad}", file=sys.stderr)
         return 2
     return 1
