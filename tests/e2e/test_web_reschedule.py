@@ -55,3 +55,31 @@ async def test_a_host_moves_then_cancels_a_space_and_the_reminded_are_told(
         await expect(notices.filter(has_text="“Book club” was cancelled")).to_be_visible()
     for person in (hana, ada):
         await person.close()
+
+
+async def test_a_space_past_its_time_says_it_is_late(
+    server: ServerThread, launch: LaunchBrowser
+) -> None:
+    """Not "Starts" a time gone by: the host may still go live until the server calls it off
+    (tests/integration/test_reschedule.py), and everyone sees that it is late."""
+    base = server.base_url
+    hana = await Person.sign_up(base, "hana", "Hana Host")
+    start = (datetime.now(UTC) + timedelta(hours=1)).replace(second=0, microsecond=0)
+    body = {"title": "Book club", "scheduled_start": start.isoformat()}
+    sid = (await hana.call("POST", "/spaces", 201, json=body))["id"]
+    async with asyncio.timeout(60):
+        browser = await launch(None)
+        page = await open_page(browser, base, "/", timezone_id="UTC")
+        await sign_in(page, "hana")
+        badge = f"{start.strftime('%b %-d, %Y')}, {start.strftime('%-I:%M %p')}"
+        await expect(page.get_by_text(badge, exact=True)).to_be_visible()  # the home card
+        await page.goto(f"{base}/#/spaces/{sid}")
+        await expect(page.get_by_text(f"Starts {badge}", exact=True)).to_be_visible()
+
+        await page.clock.set_system_time(start + timedelta(hours=2))  # the page's Date.now
+        await page.reload()
+        await expect(page.get_by_text(f"Was due {badge}", exact=True)).to_be_visible()
+        await expect(page.get_by_role("button", name="Go live")).to_be_visible()
+        await page.goto(f"{base}/#/")
+        await expect(page.get_by_text(f"Was due {badge}", exact=True)).to_be_visible()
+    await hana.close()

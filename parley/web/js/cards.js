@@ -4,7 +4,7 @@
 import { post, q } from "./api.js";
 import { textNodes } from "./posts.js";
 import { reminderControls } from "./reminder.js";
-import { ago, avatar, busy, h, plural, when } from "./ui.js";
+import { ago, avatar, busy, due, h, plural } from "./ui.js";
 
 // What a space that is over says of its audience ("12 people tuned in · at most 9 listeners at
 // once"); nothing for a space nobody was counted in.
@@ -95,7 +95,7 @@ function scheduledArticle(space, app) {
   return h(
     "article",
     { class: "space-card scheduled", "aria-labelledby": titleId },
-    h("div", { class: "card-top" }, h("span", { class: "badge" }, when(space.scheduled_start)), badge),
+    h("div", { class: "card-top" }, h("span", { class: "badge" }, due(space.scheduled_start)), badge),
     h("h3", { id: titleId }, textNodes(space.title_parts, space.title)),
     h("p", { class: "host" }, "Hosted by ", space.host.handle ? h("a", { href: `#/u/${space.host.handle}` }, hostName(space)) : hostName(space)),
     space.description ? h("p", { class: "description" }, textNodes(space.description_parts, space.description)) : null,

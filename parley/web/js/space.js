@@ -9,7 +9,7 @@ import { scheduleTools } from "./schedule-tools.js";
 import { sharePostForm } from "./share-post.js";
 import { hostLink, notice, renderOver } from "./space/common.js";
 import { enterRoom } from "./space/room.js";
-import { avatar, errorBox, h, onClick, when } from "./ui.js";
+import { avatar, due, errorBox, h, onClick } from "./ui.js";
 
 export async function render(main, [spaceId], app) {
   const session = app.session();
@@ -76,7 +76,7 @@ function renderScheduled(main, space, app) {
     h(
       "section",
       { class: "page narrow" },
-      h("div", { class: "card" }, h("p", { class: "card-top" }, h("span", { class: "badge" }, `Starts ${when(space.scheduled_start)}`), badge), h("h1", { tabindex: "-1" }, textNodes(space.title_parts, space.title)), h("p", { class: "host" }, "Hosted by ", hostLink(space)), space.description ? h("p", {}, textNodes(space.description_parts, space.description)) : null, box, button, sharePostForm(() => space), mine ? scheduleTools(space, app) : null),
+      h("div", { class: "card" }, h("p", { class: "card-top" }, h("span", { class: "badge" }, due(space.scheduled_start, { starts: "Starts " })), badge), h("h1", { tabindex: "-1" }, textNodes(space.title_parts, space.title)), h("p", { class: "host" }, "Hosted by ", hostLink(space)), space.description ? h("p", {}, textNodes(space.description_parts, space.description)) : null, box, button, sharePostForm(() => space), mine ? scheduleTools(space, app) : null),
     ),
   );
 }

@@ -129,6 +129,14 @@ export function when(iso) {
   return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
 
+// A scheduled space's time, as its badge says it: a host running late has until the server
+// calls the space off (PARLEY_SCHEDULE_LAPSE_HOURS after its time), and the page says it is late
+// rather than that it starts in the past.
+export function due(iso, { starts = "" } = {}) {
+  if (!iso) return "";
+  return new Date(iso).getTime() <= Date.now() ? `Was due ${when(iso)}` : `${starts}${when(iso)}`;
+}
+
 export function ago(iso) {
   if (!iso) return "";
   const seconds = Math.round((Date.now() - new Date(iso).getTime()) / 1000);
