@@ -13,15 +13,11 @@ from parley.bus import Bus, make_bus, messages
 from parley.bus.messages import (
     ACCOUNTS_CHANNEL,
     NODES_CHANNEL,
-    AccountChanged,
-    AccountSuspended,
     DrainNode,
-    KeptOut,
-    SessionsEnded,
 )
 from parley.config import Settings
 from parley.core.ratelimit import limit_table
-from parley.core.sessions import SessionEnd, SessionPolicy
+from parley.core.sessions import SessionPolicy
 from parley.media import aiortc_internals
 from parley.media.opus import require_opus
 from parley.media.recording_store import DurableSegmentStore
@@ -36,7 +32,8 @@ from parley.services.common import NodeClock, new_id
 from parley.services.deactivation import Deactivation
 from parley.services.decisions import SpaceDecisions
 from parley.services.departures import Departures
-from parley.services.fanout import CLOSE_REMOVED, CLOSE_UNAUTHORIZED, FanoutHub
+from parley.services.enforcement import Enforcement
+from parley.services.fanout import FanoutHub
 from parley.services.features import FeatureSwitches
 from parley.services.held_posts import HeldPosts
 from parley.services.hls import HlsService
@@ -97,7 +94,8 @@ class Node:
       (an account limited to listening and reading), `post_moderation` (a moderator removing
       one post), `recording_moderation` (one recording), `space_moderation` (one space ended
       and taken down), `departures` (suspended and deactivated accounts out of every space,
-      on every node), `reports`,
+      on every node), `enforcement` (this node's own sockets and media when an account is
+      suspended, its sessions end, or a limit is set or lifted), `reports`,
       `location` (the location policy posts' places obey), `held_posts` (posts waiting for it,
       published by the sweep).
     """
@@ -229,6 +227,9 @@ class Node:
         self.account_limits = LimitService(
             self.db, self.bus, self.decisions, self.accounts.session_cache, clock=now
         )
+        self.enforcement = Enforcement(
+            self.accounts, self.hub, self.media, self.sharing, self.account_limits
+        )
         self.moderation = ModerationService(
             self.db, self.departures, self.account_limits, clock=now
         )
@@ -261,7 +262,7 @@ class Node:
         # The sweep catches up on orders missed while the subscription was down, from the database.
         self._enforcer = asyncio.create_task(
             messages.follow(
-                self.bus, ACCOUNTS_CHANNEL, ready, self._enforce, what="account orders"
+                self.bus, ACCOUNTS_CHANNEL, ready, self.enforcement.obey, what="account orders"
             ),
             name="enforcer",
         )
@@ -311,21 +312,7 @@ class Node:
         while True:
             await asyncio.sleep(self.settings.sweep_interval_seconds)
             try:
-                # Suspended accounts lose their connections here before anything else, so
-                # they are told why (4401) rather than only that they left a space.
-                # The session cache is checked too, and the hosts of spaces shown from
-                # memory: a suspension or a sign-out whose bus message was lost reaches them
-                # within an interval.
-                cache = self.accounts.session_cache
-                held = self.connected_accounts() | cache.account_ids()
-                held |= self.sharing.cache.host_ids()
-                await self.cut_off(await self.accounts.suspended_among(held))
-                # Sessions revoked while a bus message was lost, or expired meanwhile.
-                ended = await self.accounts.ended_among(
-                    self.connected_sessions() | cache.session_ids()
-                )
-                for why in SessionEnd:
-                    await self.end_sessions({s for s, w in ended.items() if w is why}, why)
+                await self.enforcement.sweep()
                 await self.joins.hand_back_tickets()
                 if self.homing.enabled:
                     await self.presence.release_gone_nodes(self.homing.gone_before())
@@ -333,7 +320,7 @@ class Node:
                 await self.lapsed_schedules.sweep()
                 await self.moderation.sweep()
                 await self.departures.sweep()
-                await self.account_changed(await self.account_limits.sweep())
+                await self.enforcement.account_changed(await self.account_limits.sweep())
                 await self.held_posts.publish_due()
                 await self.link_rules.reconcile()
                 await self.hub.catch_up()
@@ -344,61 +331,12 @@ class Node:
             except Exception:
                 log.exception("sweep failed; trying again next interval")
 
-    async def _enforce(self, order: messages.Message | None) -> None:
-        """Act on an account-wide order from any node: a suspension cuts the account off, ended
-        sessions lose their sockets and media, a host's block closes the blocked account's
-        sockets on the host's live spaces."""
-        match order:
-            case AccountSuspended(account_id):
-                await self.cut_off([account_id])
-            case SessionsEnded(_, session_ids, why):
-                await self.end_sessions(set(session_ids), why)
-            case KeptOut(account_id, space_ids):
-                self.hub.close_account(account_id, CLOSE_REMOVED, "blocked_by_host", space_ids)
-            case AccountChanged(account_id):
-                await self.account_changed([account_id])
-
     async def _obey(self, order: messages.Message | None) -> None:
         """Orders to this node by its id (`parley admin drain NODE`), from any machine."""
         match order:
             case DrainNode(node_id) if node_id == self.homing.node_id:
                 log.warning("node %s: draining, as ordered", node_id)
                 self.on_drain()
-
-    def connected_accounts(self) -> set[str]:
-        """Accounts with a socket or a media connection on this node."""
-        accounts = {c.account_id for feed in self.hub.feeds.values() for c in feed.clients}
-        for watched in self.media.rooms.values():
-            accounts.update(watched.room.peers)
-        return accounts
-
-    def connected_sessions(self) -> set[str]:
-        """Sessions that sockets or media connections on this node were opened with."""
-        sessions = {c.session_id for feed in self.hub.feeds.values() for c in feed.clients}
-        return sessions | self.media.peer_sessions()
-
-    async def account_changed(self, account_ids: list[str]) -> None:
-        """What these accounts may do changed (a limit set or lifted): their cached sessions
-        go, and their open rooms show what they may do now."""
-        self.accounts.session_cache.forget_accounts(set(account_ids))
-        for account_id in account_ids:
-            if account_id in self.hub.per_account:
-                state = await self.account_limits.state_of(account_id)
-                if state is not None:
-                    self.hub.tell_state(account_id, state)
-
-    async def cut_off(self, account_ids: list[str]) -> None:
-        self.accounts.session_cache.forget_accounts(set(account_ids))
-        self.sharing.forget_hosts(set(account_ids))
-        for account_id in account_ids:
-            self.hub.close_account(account_id, CLOSE_UNAUTHORIZED, "account_suspended")
-            await self.media.hang_up_account(account_id)
-
-    async def end_sessions(self, session_ids: set[str], why: SessionEnd) -> None:
-        if session_ids:
-            self.accounts.session_cache.forget_sessions(session_ids)
-            self.hub.close_sessions(session_ids, CLOSE_UNAUTHORIZED, why.value)
-            await self.media.hang_up_sessions(session_ids)
 
 
 def session_policy(settings: Settings) -> SessionPolicy:
