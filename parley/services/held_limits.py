@@ -43,7 +43,10 @@ async def resume(conn: AsyncConnection, account: Account, now: datetime) -> Held
     await store.release_held_limit(account.id)
     if not held.lapsed(now):
         return held
-    await _end(conn, account, actor_id=None, rule="expired", reason="The limit ended", now=now)
+    # Logged now, when it is found; the reason says it ran out before (its `until` is in the
+    # limit's own notice).
+    reason = "The limit ended during the suspension"
+    await _end(conn, account, actor_id=None, rule="expired", reason=reason, now=now)
     return None
 
 

@@ -107,7 +107,8 @@ async def test_each_ends_with_its_own_time(server: ServerThread) -> None:
     # The end of ben's limit is logged and told, as any limit's end.
     unsuspended, unlimited = (await ben.call("GET", "/me/notifications", 200))[:2]
     assert unsuspended["kind"] == "unsuspended" and "still_limited" not in unsuspended["data"]
-    assert (unlimited["kind"], unlimited["data"]["reason"]) == ("unlimited", "The limit ended")
+    told = (unlimited["kind"], unlimited["data"]["reason"])
+    assert told == ("unlimited", "The limit ended during the suspension")
     assert [a for a, _ in await _audited(mod, ben)] == ["unsuspend", "unlimit", "suspend", "limit"]
 
     server.node.clock.advance(timedelta(days=1))
