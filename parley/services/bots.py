@@ -211,26 +211,27 @@ async def refuse_lift_without_owner(conn: AsyncConnection, target: Account) -> N
         raise Conflict("owner_limited", f"@{target.handle}'s owner @{owner.handle} is limited")
 
 
-async def follow_limited_owner(conn: AsyncConnection, target: Account) -> bool:
-    """`target`'s own suspension is ending: a bot whose owner is limited is marked limited with
-    them (and is lifted with them), not active. True when it was; the caller sets its state."""
-    bots = BotStore(conn)
-    owner = await bots.owner_account(target.id)
-    if owner is None or owner.state is not AccountState.LIMITED:
-        return False
-    await bots.set_with_owner(target.id, True)
-    return True
+async def restricted_owner(conn: AsyncConnection, target: Account) -> AccountState | None:
+    """How `target`'s owner is restricted (suspended or limited), when `target` is a bot and its
+    owner is; else None."""
+    owner = await BotStore(conn).owner_account(target.id)
+    if owner is None or owner.state not in (AccountState.SUSPENDED, AccountState.LIMITED):
+        return None
+    return owner.state
+
+
+async def keep_with_owner(conn: AsyncConnection, bot: Account, state: AccountState) -> None:
+    """`bot` is `state` with its owner now (no end of its own), and comes back when they do."""
+    await AccountStore(conn).set_state(bot.id, state)
+    await BotStore(conn).set_with_owner(bot.id, True)
 
 
 async def hold_for_owner(conn: AsyncConnection, target: Account) -> bool:
     """A bot's own timed suspension (or limit) ran out while its owner is suspended (or
     limited): it stays so, now with its owner, and comes back when they do. True when held."""
-    bots = BotStore(conn)
-    owner = await bots.owner_account(target.id)
-    if owner is None or owner.state is not target.state:
+    if await restricted_owner(conn, target) is not target.state:
         return False
-    await AccountStore(conn).set_state(target.id, target.state)  # no end of its own
-    await bots.set_with_owner(target.id, True)
+    await keep_with_owner(conn, target, target.state)
     return True
 
 

@@ -26,7 +26,7 @@ async def hold(conn: AsyncConnection, account: Account) -> bool:
     """In the caller's transaction, before a suspension comes over `account`: its limit, if it
     is limited, waits under it. True when one does. A bot limited only because its owner is has
     no limit of its own to keep: its owner's is found again when the suspension ends
-    (services.bots.follow_limited_owner)."""
+    (services.restrictions.lift)."""
     if account.state is not AccountState.LIMITED or await BotStore(conn).is_with_owner(account.id):
         return False
     await RestrictionStore(conn).hold_limit(account.id)

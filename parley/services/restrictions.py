@@ -17,7 +17,6 @@ from parley.core.moderation import (
     MAY_IMPOSE,
     MAY_LIFT,
     RESTRICTIONS,
-    HeldLimit,
     Suspension,
     behind_current,
 )
@@ -126,8 +125,11 @@ async def overturn(
     """In the caller's transaction: an appeal overturned the action `notice` tells of. The
     suspension or limit it imposed ends if it still holds, never a later one of its kind; a limit
     waiting under a suspension ends there. True when the account's state changed."""
-    if target.state is IMPOSED_BY.get(notice.action) and behind_current(
-        notice.action_id, await RestrictionStore(conn).restricted_by(target.id)
+    if (
+        target.state is IMPOSED_BY.get(notice.action)
+        and behind_current(notice.action_id, await RestrictionStore(conn).restricted_by(target.id))
+        # Held with its owner, a bot holds no restriction of its own that a notice could name.
+        and not await BotStore(conn).is_with_owner(target.id)
     ):
         await lift(conn, target, actor_id=actor_id, rule="appeal", reason=reason, now=now)
         return True
@@ -165,30 +167,44 @@ async def lift(
     now: datetime,
 ) -> AccountState:
     """In the caller's transaction: `target`'s suspension or limit ends; what it is now: active,
-    or limited again where the suspension had come over a limit still running (or, for a bot,
-    where its owner is limited)."""
+    or limited again where the suspension had come over a limit still running. A bot whose owner
+    is restricted falls back to its owner's restriction, not to active: limited with them, or,
+    when an appeal overturned its own restriction under its owner's alike (a moderator may not
+    lift it then: bots.refuse_lift_without_owner), still so with them."""
     action, told = RESTRICTIONS[target.state][1], _LIFTED_TOLD[target.state]
-    held = None
-    if target.state is AccountState.SUSPENDED:
-        held = await held_limits.resume(conn, target, now)
-        if held is None and await bots.follow_limited_owner(conn, target):
-            held = HeldLimit(action_id=None, until=None)  # its owner's, with no end of its own
-    told_data: Details = {"reason": reason}
-    if held is None:
-        now_state = AccountState.ACTIVE
-        await AccountStore(conn).set_state(target.id, now_state)
+    owners = await bots.restricted_owner(conn, target)
+    told_data: Details | None = {"reason": reason}
+    after: dict[str, str] = {}
+    if owners is target.state:
+        # Its own limit, if one waits under its suspension, keeps waiting for the owner's end.
+        now_state, told_data = target.state, None  # it is told of the appeal's decision
+        await bots.keep_with_owner(conn, target, now_state)
+        after = {"with_owner": "true"}
     else:
-        now_state = AccountState.LIMITED
-        await AccountStore(conn).set_state(target.id, now_state, held.until, by=held.action_id)
-        until = held.until.isoformat() if held.until else None
-        told_data = {"reason": reason, "still_limited": True, "until": until}
+        held = None
+        if target.state is AccountState.SUSPENDED:
+            held = await held_limits.resume(conn, target, now)
+        if held is not None:
+            now_state = AccountState.LIMITED
+            await AccountStore(conn).set_state(target.id, now_state, held.until, by=held.action_id)
+            until = held.until.isoformat() if held.until else None
+            told_data = {"reason": reason, "still_limited": True, "until": until}
+        elif owners is AccountState.LIMITED:
+            now_state = AccountState.LIMITED
+            await bots.keep_with_owner(conn, target, now_state)
+            told_data = {"reason": reason, "still_limited": True, "until": None}
+            after = {"with_owner": "true"}
+        else:
+            now_state = AccountState.ACTIVE
+            await AccountStore(conn).set_state(target.id, now_state)
     await ModerationStore(conn).take_action(
         ActionTaken.of(
             new_id(), action, target.id, actor_id=actor_id, rule=rule, reason=reason, at=now
         ),
         before={"state": target.state.value},
-        after={"state": now_state.value},
+        after={"state": now_state.value} | after,
     )
-    await NotificationStore(conn).add_many([target.id], told, told_data, now)
+    if told_data is not None:
+        await NotificationStore(conn).add_many([target.id], told, told_data, now)
     await bots.lift_with_owner(conn, target, now_state, actor_id=actor_id, now=now)
     return now_state

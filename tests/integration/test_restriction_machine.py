@@ -1,11 +1,19 @@
-"""Suspensions, limits, their ends and appeals, in any order, against a model of what each
-promises: Hypothesis drives the real services of one running node (its database, its clock moved
-instead of waited on, its sweeps run by hand) through suspend, limit, unsuspend, unlimit, time
-passing and appeals decided either way, and after every step the account must be what the model
-says: suspended while a suspension holds, else limited while a limit holds, else active; each
-with its own end; a limit a suspension came over waiting under it, to hold again when the
-suspension ends unless its own end came first; an overturned appeal ending only what its own
-action imposed; a refusal (409) exactly where the model refuses. On SQLite and PostgreSQL."""
+"""Suspensions, limits, their ends and appeals, in any order, on a person and their bot, against
+a model of what each promises: Hypothesis drives the real services of one running node (its
+database, its clock moved instead of waited on, its sweeps run by hand) through suspend, limit,
+unsuspend, unlimit, time passing and appeals decided either way, and after every step each
+account must be what the model says. The model says it simply:
+
+- an account is suspended while a suspension of its own holds, else limited while a limit of its
+  own holds, else active; each with its own end;
+- a limit a suspension came over waits under it, to hold again when the suspension ends, unless
+  its own end came first;
+- a bot is also suspended while its owner is, and limited while its owner is limited (with no
+  end of its own then); its own restrictions run their course beside its owner's;
+- an overturned appeal ends only what its own action imposed, and a moderator is refused (409)
+  exactly where the model refuses: already so, not so, or the owner's restriction still holding.
+
+On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -31,10 +39,12 @@ from parley.store.tables import accounts
 from tests.support.clients import PASSWORD
 from tests.support.servers import ServerThread, serve
 
+SUSPENDED, LIMITED, ACTIVE = AccountState.SUSPENDED, AccountState.LIMITED, AccountState.ACTIVE
 # How long a restriction lasts (None: until lifted) and how far time moves in one step: of a
 # size that lets ends come in every order.
 ENDS = st.sampled_from([None, 1, 3, 8])
 STEPS = st.sampled_from([0.5, 1, 2, 5])
+WHO = st.sampled_from(["owner", "bot"])
 
 
 @dataclass(frozen=True)
@@ -49,38 +59,80 @@ class Held:
 
 
 @dataclass
-class Model:
+class Own:
+    """An account's own restrictions."""
+
     suspension: Held | None = None
     limit: Held | None = None
-    waiting: Held | None = None  # a limit under the suspension
-    # Notices not appealed yet: (notice id, "suspend" or "limit", the action's id).
-    notices: list[tuple[str, str, str]] = field(default_factory=list)
+    waiting: Held | None = None  # its own limit, under a suspension (its own or its owner's)
 
-    def state(self) -> AccountState:
-        if self.suspension is not None:
-            return AccountState.SUSPENDED
-        return AccountState.LIMITED if self.limit is not None else AccountState.ACTIVE
-
-    def suspension_ends(self, now: datetime) -> None:
-        self.suspension = None
+    def resume(self, now: datetime) -> None:
         if self.waiting is not None and not self.waiting.over_at(now):
             self.limit = self.waiting
         self.waiting = None
 
 
+@dataclass
+class Model:
+    owner: Own = field(default_factory=Own)
+    bot: Own = field(default_factory=Own)
+    # Notices not appealed yet: (whose, notice id, "suspend" or "limit", the action's id).
+    notices: list[tuple[str, str, str, str]] = field(default_factory=list)
+
+    def state(self, who: str) -> AccountState:
+        mine, owners = (self.bot, self.owner) if who == "bot" else (self.owner, None)
+        if mine.suspension is not None or (owners and owners.suspension is not None):
+            return SUSPENDED
+        if mine.limit is not None or (owners and owners.limit is not None):
+            return LIMITED
+        return ACTIVE
+
+    def until(self, who: str) -> datetime | None:
+        """The end the account's row shows: its own restriction's, none when it holds only
+        with its owner."""
+        mine = self.bot if who == "bot" else self.owner
+        state = self.state(who)
+        own = mine.suspension if state is SUSPENDED else mine.limit
+        return own.until if own is not None else None
+
+    def suspend(self, who: str, held: Held) -> None:
+        mine = self.bot if who == "bot" else self.owner
+        mine.waiting, mine.limit, mine.suspension = mine.limit, None, held
+        if who == "owner" and self.bot.suspension is None and self.bot.limit is not None:
+            self.bot.waiting, self.bot.limit = self.bot.limit, None
+
+    def suspension_ends(self, who: str, now: datetime) -> None:
+        mine = self.bot if who == "bot" else self.owner
+        mine.suspension = None
+        if who == "owner":
+            self.owner.resume(now)
+            if self.bot.suspension is None:
+                self.bot.resume(now)
+        elif self.owner.suspension is None:
+            self.bot.resume(now)  # else it waits for the owner's end
+
+    def limit_ends(self, who: str, action_id: str | None = None) -> None:
+        """The limit ends (only the one `action_id` imposed, when given): holding or waiting."""
+        mine = self.bot if who == "bot" else self.owner
+        if mine.limit is not None and action_id in (None, mine.limit.action_id):
+            mine.limit = None
+        elif mine.waiting is not None and mine.waiting.action_id == action_id:
+            mine.waiting = None
+
+
 class Restrictions(RuleBasedStateMachine):
     server: ServerThread
     moderator: Caller
-    accounts_made = 0
+    made = 0
 
     def __init__(self) -> None:
         super().__init__()
-        Restrictions.accounts_made += 1
-        self.handle = f"acct{Restrictions.accounts_made}"
+        Restrictions.made += 1
         node = self.server.node
-        self.account = self.server.call(
-            node.accounts.sign_up(self.handle, PASSWORD, self.handle, by=OPERATOR)
-        )
+        handle = f"owner{Restrictions.made}"
+        owner = self.server.call(node.accounts.sign_up(handle, PASSWORD, handle, by=OPERATOR))
+        bot = self.server.call(node.bots.create(Caller(owner, "s"), f"bot{self.made}", "Bot"))
+        self.accounts = {"owner": owner, "bot": bot}
         self.model = Model()
 
     @property
@@ -98,58 +150,55 @@ class Restrictions(RuleBasedStateMachine):
         else:
             raise AssertionError(f"expected 409 {code}")
 
-    @staticmethod
-    def _held(notice: NoticeRead, until: datetime | None) -> Held:
-        assert notice.notice.action_id is not None
-        return Held(notice.notice.action_id, until)
-
-    def _remember(self, notice: NoticeRead, kind: str) -> None:
+    def _held(self, who: str, notice: NoticeRead, kind: str, until: datetime | None) -> Held:
         action_id = notice.notice.action_id
         assert action_id is not None
-        self.model.notices.append((notice.notice.id, kind, action_id))
+        self.model.notices.append((who, notice.notice.id, kind, action_id))
+        return Held(action_id, until)
 
-    @rule(hours=ENDS)
-    def suspend(self, hours: int | None) -> None:
-        until = self._until(hours)
-        work = self.server.node.moderation.suspend(OPERATOR, self.handle, "spam", "Why", until)
-        if self.model.suspension is not None:
+    @rule(who=WHO, hours=ENDS)
+    def suspend(self, who: str, hours: int | None) -> None:
+        until, handle = self._until(hours), self.accounts[who].handle
+        work = self.server.node.moderation.suspend(OPERATOR, handle, "spam", "Why", until)
+        if self.model.state(who) is SUSPENDED:
             self._refused(work, "already_suspended")
             return
         done = self.server.call(work)
-        self._remember(done.notice, "suspend")
-        self.model.waiting, self.model.limit = self.model.limit, None
-        self.model.suspension = self._held(done.notice, until)
+        self.model.suspend(who, self._held(who, done.notice, "suspend", until))
 
-    @rule(hours=ENDS)
-    def limit(self, hours: int | None) -> None:
-        until = self._until(hours)
-        work = self.server.node.account_limits.limit(OPERATOR, self.handle, "spam", "Why", until)
-        if self.model.suspension is not None:
-            self._refused(work, "already_suspended")
-        elif self.model.limit is not None:
-            self._refused(work, "already_limited")
-        else:
-            done = self.server.call(work)
-            self._remember(done.notice, "limit")
-            self.model.limit = self._held(done.notice, until)
+    @rule(who=WHO, hours=ENDS)
+    def limit(self, who: str, hours: int | None) -> None:
+        until, handle = self._until(hours), self.accounts[who].handle
+        work = self.server.node.account_limits.limit(OPERATOR, handle, "spam", "Why", until)
+        state = self.model.state(who)
+        if state is not ACTIVE:
+            self._refused(work, "already_suspended" if state is SUSPENDED else "already_limited")
+            return
+        done = self.server.call(work)
+        mine = self.model.bot if who == "bot" else self.model.owner
+        mine.limit = self._held(who, done.notice, "limit", until)
 
-    @rule()
-    def unsuspend(self) -> None:
-        work = self.server.node.moderation.unsuspend(OPERATOR, self.handle, "Lifted")
-        if self.model.suspension is None:
+    @rule(who=WHO)
+    def unsuspend(self, who: str) -> None:
+        work = self.server.node.moderation.unsuspend(OPERATOR, self.accounts[who].handle, "Ok")
+        if self.model.state(who) is not SUSPENDED:
             self._refused(work, "not_suspended")
-            return
-        self.server.call(work)
-        self.model.suspension_ends(self.now)
+        elif who == "bot" and self.model.state("owner") is SUSPENDED:
+            self._refused(work, "owner_suspended")
+        else:
+            self.server.call(work)
+            self.model.suspension_ends(who, self.now)
 
-    @rule()
-    def unlimit(self) -> None:
-        work = self.server.node.account_limits.unlimit(OPERATOR, self.handle, "Lifted")
-        if self.model.state() is not AccountState.LIMITED:
+    @rule(who=WHO)
+    def unlimit(self, who: str) -> None:
+        work = self.server.node.account_limits.unlimit(OPERATOR, self.accounts[who].handle, "Ok")
+        if self.model.state(who) is not LIMITED:
             self._refused(work, "not_limited")
-            return
-        self.server.call(work)
-        self.model.limit = None
+        elif who == "bot" and self.model.state("owner") is LIMITED:
+            self._refused(work, "owner_limited")
+        else:
+            self.server.call(work)
+            self.model.limit_ends(who)
 
     @rule(hours=STEPS)
     def time_passes(self, hours: float) -> None:
@@ -159,55 +208,56 @@ class Restrictions(RuleBasedStateMachine):
         now = self.now
         self.server.call(node.moderation.sweep())
         self.server.call(node.account_limits.sweep())
-        if self.model.suspension is not None and self.model.suspension.over_at(now):
-            self.model.suspension_ends(now)
-        if self.model.limit is not None and self.model.limit.over_at(now):
-            self.model.limit = None
+        for who, mine in (("owner", self.model.owner), ("bot", self.model.bot)):
+            if mine.suspension is not None and mine.suspension.over_at(now):
+                self.model.suspension_ends(who, now)
+        for mine in (self.model.owner, self.model.bot):
+            if mine.limit is not None and mine.limit.over_at(now):
+                mine.limit = None
 
     @rule(pick=st.integers(min_value=0), overturn=st.booleans())
     def appeal(self, pick: int, overturn: bool) -> None:
         if not self.model.notices:
             return
-        notice_id, kind, action_id = self.model.notices.pop(pick % len(self.model.notices))
+        who, notice_id, kind, action_id = self.model.notices.pop(pick % len(self.model.notices))
         node = self.server.node
-        account = self._read_account()
+        account = self._read_account(self.accounts[who].id)
         appeal = self.server.call(node.moderation.appeal(account, notice_id, "Not me"))
         decision = "overturned" if overturn else "upheld"
         self.server.call(node.moderation.decide_appeal(self.moderator, appeal.id, decision, "R"))
         if not overturn:
             return
-        model = self.model
-        if kind == "suspend" and model.suspension and model.suspension.action_id == action_id:
-            model.suspension_ends(self.now)
-        elif kind == "limit" and model.limit and model.limit.action_id == action_id:
-            model.limit = None
-        elif kind == "limit" and model.waiting and model.waiting.action_id == action_id:
-            model.waiting = None
+        mine = self.model.bot if who == "bot" else self.model.owner
+        if kind == "limit":
+            self.model.limit_ends(who, action_id)
+        elif mine.suspension is not None and mine.suspension.action_id == action_id:
+            self.model.suspension_ends(who, self.now)
 
     @invariant()
     def as_the_model_says(self) -> None:
-        state, until, waiting = self.server.call(self._stored())
-        expected = self.model.state()
-        assert state is expected
-        holding = self.model.suspension or self.model.limit
-        assert until == (holding.until if holding else None)
-        held = self.model.waiting
-        assert waiting == (HeldLimit(held.action_id, held.until) if held else None)
+        for who, account in self.accounts.items():
+            state, until, waiting = self.server.call(self._stored(account.id))
+            assert (who, state) == (who, self.model.state(who))
+            assert (who, until) == (who, self.model.until(who))
+            held = (self.model.bot if who == "bot" else self.model.owner).waiting
+            assert (who, waiting) == (who, HeldLimit(held.action_id, held.until) if held else None)
 
-    def _read_account(self) -> Account:
+    def _read_account(self, account_id: str) -> Account:
         async def read() -> Account:
             async with self.server.node.db.read() as conn:
-                found = await AccountStore(conn).by_id(self.account.id)
+                found = await AccountStore(conn).by_id(account_id)
             assert found is not None
             return found
 
         return self.server.call(read())
 
-    async def _stored(self) -> tuple[AccountState, datetime | None, HeldLimit | None]:
+    async def _stored(
+        self, account_id: str
+    ) -> tuple[AccountState, datetime | None, HeldLimit | None]:
         async with self.server.node.db.read() as conn:
             query = select(accounts.c.state, accounts.c.suspended_until)
-            row = (await conn.execute(query.where(accounts.c.id == self.account.id))).one()
-            waiting = await RestrictionStore(conn).held_limit(self.account.id)
+            row = (await conn.execute(query.where(accounts.c.id == account_id))).one()
+            waiting = await RestrictionStore(conn).held_limit(account_id)
         return AccountState(row.state), row.suspended_until, waiting
 
 
@@ -227,3 +277,39 @@ async def test_restrictions_keep_their_promises_in_any_order(database_url: str) 
                 suppress_health_check=list(HealthCheck),
             ),
         )
+
+
+async def test_a_bots_own_restriction_overturned_leaves_it_under_its_owners(
+    database_url: str,
+) -> None:
+    """What the machine found: a bot limited on its own, then with its limited owner, became
+    active when an appeal overturned its own limit, though its owner was still limited; and
+    likewise suspended under a suspended owner."""
+    with serve(database_url=database_url, sweep_interval_seconds=3600) as server:
+        node = server.node
+        mod = server.call(node.accounts.sign_up("mod", PASSWORD, "Mod", is_admin=True, by=OPERATOR))
+        owner = server.call(node.accounts.sign_up("owner", PASSWORD, "Owner", by=OPERATOR))
+        bot = server.call(node.bots.create(Caller(owner, "s"), "owner_bot", "Bot"))
+
+        async def state() -> AccountState:
+            async with node.db.read() as conn:
+                found = await AccountStore(conn).by_id(bot.id)
+            assert found is not None
+            return found.state
+
+        async def overturn(notice: NoticeRead) -> AccountState:
+            appeal = await node.moderation.appeal(bot, notice.notice.id, "Not spam")
+            await node.moderation.decide_appeal(Caller(mod, "m"), appeal.id, "overturned", "Ok")
+            return await state()
+
+        limited = server.call(node.account_limits.limit(OPERATOR, "owner_bot", "spam", "Why"))
+        server.call(node.account_limits.limit(OPERATOR, "owner", "spam", "Why"))
+        assert server.call(overturn(limited.notice)) is LIMITED  # with its owner
+        server.call(node.account_limits.unlimit(OPERATOR, "owner", "Served"))
+        assert server.call(state()) is ACTIVE
+
+        suspended = server.call(node.moderation.suspend(OPERATOR, "owner_bot", "spam", "Why"))
+        server.call(node.moderation.suspend(OPERATOR, "owner", "spam", "Why"))
+        assert server.call(overturn(suspended.notice)) is SUSPENDED  # with its owner
+        server.call(node.moderation.unsuspend(OPERATOR, "owner", "Served"))
+        assert server.call(state()) is ACTIVE
