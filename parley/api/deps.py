@@ -11,7 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from parley.core.errors import Unauthenticated
 from parley.core.ratelimit import KeyKind, LimitName
 from parley.core.ratelimit import client_address as address_of
-from parley.core.tokens import route_template
+from parley.core.tokens import is_api_token, route_template
 from parley.services.accounts import Caller
 from parley.services.node import Node
 
@@ -49,13 +49,18 @@ MaybeCallerDep = Annotated[Caller | None, Depends(optional_caller)]
 
 
 async def require_appeal_caller(
+    request: Request,
     node: NodeDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
     """The caller, who may be a suspended account using the token its refused sign-in gave it:
-    only for reading its notices and appealing."""
+    only for reading its notices and appealing. An API token is held to its scopes here as
+    anywhere (a bot reads its notices with `account:read`; no token appeals)."""
     if credentials is None:
         raise Unauthenticated("unauthenticated", "Sign in: this needs a bearer token")
+    if is_api_token(credentials.credentials):
+        route = route_template(request.url.path, request.path_params)
+        return await node.tokens.caller_for(credentials.credentials, request.method, route)
     return await node.accounts.authenticate(credentials.credentials, for_appeal=True)
 
 

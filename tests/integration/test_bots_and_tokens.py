@@ -89,6 +89,13 @@ async def test_a_token_does_only_what_its_scopes_allow(shared_server: ServerThre
     await reader.refused("POST", "/me/tokens", 403, "insufficient_scope", json=body)
     await reader.refused("DELETE", "/sessions", 403, "insufficient_scope")
     await reader.refused("GET", "/admin/audit", 403, "insufficient_scope")
+    # Notices, which a suspended account reads with its appeal token, hold a token to its scopes
+    # too: a bot reads its own with `account:read`; no token appeals.
+    await reader.refused("GET", "/me/notices", 403, "insufficient_scope")
+    notices_reader = await token_for(owner, jetwatch, "account:read")
+    assert await notices_reader.call("GET", "/me/notices", 200) == []
+    appeal = {"notice_id": "x", "text": "Please"}
+    await notices_reader.refused("POST", "/appeals", 403, "insufficient_scope", json=appeal)
     # The owner's own token is scoped just the same; the session that made it has every scope.
     mine = await token_for(owner, None, "posts:read")
     await mine.refused("POST", "/posts", 403, "insufficient_scope", json={"text": "hi"})
