@@ -19,6 +19,7 @@ from parley.core.moderation import (
     notice_text,
 )
 from parley.core.notifications import Details
+from parley.core.tokens import AccountRef
 
 
 @dataclass(frozen=True)
@@ -89,11 +90,13 @@ class Notice:
 
 @dataclass(frozen=True)
 class NoticeRead:
-    """A notice as its account reads it: with its appeal, once there is one."""
+    """A notice as its account reads it: with its appeal, once there is one. `bot`: the bot it
+    is about, when its owner reads it (a bot has no one else to read or appeal its notices)."""
 
     notice: Notice
     appeal_id: str | None = None
     appeal_decision: AppealDecision | None = None
+    bot: AccountRef | None = None
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,8 @@ class NotificationKind(StrEnum):
     POST_REMOVED = "post_removed"  # by a moderator: its notice says why, and how to appeal
     RECORDING_REMOVED = "recording_removed"  # of a space one hosted, likewise
     SPACE_REMOVED = "space_removed"  # one's space ended or called off by a moderator, likewise
+    # One's bot suspended or limited on its own: its notice is among one's own, to appeal.
+    BOT_RESTRICTED = "bot_restricted"
     # A scheduled space one asked to be reminded of, moved to another time, or called off.
     SPACE_RESCHEDULED = "space_rescheduled"
     SPACE_CANCELLED = "space_cancelled"

@@ -22,7 +22,8 @@ from parley.core import accounts as account_rules
 from parley.core.accounts import Account, AccountState, Departure
 from parley.core.errors import Conflict, Forbidden, NotFound
 from parley.core.moderation import RESTRICTIONS, ModerationAction
-from parley.core.moderation_records import ActionTaken
+from parley.core.moderation_records import ActionTaken, Notice
+from parley.core.notifications import Details, NotificationKind
 from parley.core.sessions import SessionEnd
 from parley.core.tokens import MAX_BOTS_PER_OWNER, AccountRef
 from parley.services import held_limits
@@ -33,6 +34,7 @@ from parley.store.accounts import AccountStore, SessionStore
 from parley.store.db import Database
 from parley.store.held_posts import HeldPostStore
 from parley.store.moderation import ModerationStore
+from parley.store.notifications import NotificationStore
 from parley.store.tokens import BotStore
 
 # Stored in place of a password hash: no password verifies against it, so nobody signs in as a
@@ -209,6 +211,24 @@ async def refuse_lift_without_owner(conn: AsyncConnection, target: Account) -> N
         raise Conflict("owner_suspended", f"@{target.handle}'s owner @{owner.handle} is suspended")
     if target.state is AccountState.LIMITED:
         raise Conflict("owner_limited", f"@{target.handle}'s owner @{owner.handle} is limited")
+
+
+async def tell_owner(
+    conn: AsyncConnection, target: Account, state: AccountState, notice: Notice, now: datetime
+) -> None:
+    """`target`, if a bot, was suspended or limited on its own: its owner, who answers for it,
+    is told; the notice is among theirs to read and appeal (services.moderation)."""
+    owner = await BotStore(conn).owner_account(target.id)
+    if owner is None:
+        return
+    told: Details = {
+        "bot": target.handle,
+        "state": state.value,
+        "notice_id": notice.id,
+        "rule": notice.rule,
+        "until": notice.until.isoformat() if notice.until else None,
+    }
+    await NotificationStore(conn).add_many([owner.id], NotificationKind.BOT_RESTRICTED, told, now)
 
 
 async def restricted_owner(conn: AsyncConnection, target: Account) -> AccountState | None:

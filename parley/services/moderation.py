@@ -34,7 +34,8 @@ from parley.core.moderation_records import (
     QueuedAppeal,
     Suspended,
 )
-from parley.core.notifications import NotificationKind
+from parley.core.notifications import Details, NotificationKind
+from parley.core.tokens import AccountRef
 from parley.services import restrictions
 from parley.services.accounts import Caller
 from parley.services.common import Clock, new_id
@@ -46,6 +47,7 @@ from parley.store.db import Database
 from parley.store.moderation import AuditLog, ModerationStore
 from parley.store.notifications import NotificationStore
 from parley.store.restrictions import RestrictionStore
+from parley.store.tokens import BotStore
 
 
 @dataclass(eq=False)
@@ -102,21 +104,33 @@ class ModerationService:
     # --- notices and appeals -----------------------------------------------------------------
 
     async def notices(self, caller: Caller) -> list[NoticeRead]:
+        """The caller's notices, and their bots' (each naming its bot): a bot has no one else
+        to read them or appeal."""
         async with self.db.read() as conn:
-            return await ModerationStore(conn).notices_of(caller.account.id)
+            bots = await BotStore(conn).of_owner(caller.account.id)
+            found = await ModerationStore(conn).notices_of(
+                [caller.account.id, *(b.id for b in bots)]
+            )
+        named = {bot.id: AccountRef(bot.id, bot.handle) for bot in bots}
+        return [dataclasses.replace(n, bot=named.get(n.notice.account_id)) for n in found]
 
     async def appeal(self, account: Account, notice_id: str, text: str) -> Appeal:
-        """Appeal the action behind a notice, once. A suspended account may appeal too: it
-        signs in to read its notice, and this is the one thing it can do."""
+        """Appeal the action behind a notice, once: one's own, or one's bot's. A suspended
+        account may appeal too: it signs in to read its notice, and this is the one thing it
+        can do. The appeal is the notice's account's (whose restriction an overturn lifts)."""
         text = rules.clean_appeal(text)
         now = self.clock()
         async with self.db.write() as conn:
             store = ModerationStore(conn)
             notice = await store.notice(notice_id)
-            if notice is None or notice.account_id != account.id:
+            if notice is None or account.id not in await _answering_for(conn, notice.account_id):
                 raise NotFound("notice_not_found", "No such notice of yours")
             appeal = Appeal(
-                id=new_id(), notice_id=notice_id, account_id=account.id, text=text, created_at=now
+                id=new_id(),
+                notice_id=notice_id,
+                account_id=notice.account_id,
+                text=text,
+                created_at=now,
             )
             if not await store.add_appeal(appeal):
                 raise Conflict("already_appealed", "Each action can be appealed once")
@@ -150,7 +164,8 @@ class ModerationService:
             appeal = await store.appeal(appeal_id)
             if appeal is None:
                 raise NotFound("appeal_not_found", "No such appeal")
-            if appeal.account_id == caller.account.id:
+            told = await _answering_for(conn, appeal.account_id)  # the account, and a bot's owner
+            if caller.account.id in told:
                 raise Forbidden("cannot_decide_own_appeal", "Another moderator must decide")
             decided = await store.decide_appeal(
                 appeal_id, decision=verdict, reason=reason, by=caller.account.id, at=now
@@ -169,12 +184,10 @@ class ModerationService:
                 reason=reason,
                 after={"decision": verdict.value},
             )
-            await NotificationStore(conn).add_many(
-                [appeal.account_id],
-                NotificationKind.APPEAL_DECIDED,
-                {"appeal_id": appeal_id, "decision": verdict.value, "reason": reason},
-                now,
-            )
+            said: Details = {"appeal_id": appeal_id, "decision": verdict.value, "reason": reason}
+            if len(told) > 1:  # about a bot: its owner, who may have appealed, reads which
+                said = {**said, "bot": await _handle(conn, appeal.account_id)}
+            await NotificationStore(conn).add_many(told, NotificationKind.APPEAL_DECIDED, said, now)
             target = await RestrictionStore(conn).locked(account_id=appeal.account_id)
             if verdict is rules.AppealDecision.OVERTURNED:
                 if target is not None and await restrictions.overturn(
@@ -238,3 +251,14 @@ async def account_handles(conn: AsyncConnection, account_ids: list[str]) -> dict
 def _sort_key(item: tuple[tuple[str, str, str | None], int]) -> tuple[str, str, str]:
     (period, action, rule), _count = item
     return period, action, rule or ""
+
+
+async def _answering_for(conn: AsyncConnection, account_id: str) -> list[str]:
+    """Who answers for an account's moderation: the account, and a bot's owner."""
+    owner = await BotStore(conn).owner_account(account_id)
+    return [account_id] if owner is None else [account_id, owner.id]
+
+
+async def _handle(conn: AsyncConnection, account_id: str) -> str | None:
+    account = await AccountStore(conn).by_id(account_id)
+    return account.handle if account else None

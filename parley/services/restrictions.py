@@ -81,6 +81,7 @@ async def impose(
     await moderation.take_action(taken, before={"state": target.state.value}, after=after)
     notice = Notice.of(new_id(), taken)
     await moderation.add_notice(notice)
+    await bots.tell_owner(conn, target, state, notice, now)
     bot_ids = await bots.restrict_with_owner(
         conn,
         target,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import func, insert, select, update
@@ -25,6 +25,7 @@ from parley.core.moderation_records import (
     Report,
 )
 from parley.core.notifications import Details
+from parley.store.among import among
 from parley.store.prebuilt import Prebuilt, RowLike
 from parley.store.rows import Store, columns_of, insert_ignoring_duplicate, record, upsert
 from parley.store.tables import (
@@ -142,11 +143,11 @@ class ModerationStore(Store):
     async def add_notice(self, notice: Notice) -> None:
         await self.conn.execute(insert(notices).values(**columns_of(notice)))
 
-    async def notices_of(self, account_id: str) -> list[NoticeRead]:
+    async def notices_of(self, account_ids: Sequence[str]) -> list[NoticeRead]:
         query = (
             select(notices, appeals.c.id.label("appeal_id"), appeals.c.decision)
             .outerjoin(appeals, appeals.c.notice_id == notices.c.id)
-            .where(notices.c.account_id == account_id)
+            .where(among(notices.c.account_id, list(account_ids)))
             .order_by(notices.c.created_at.desc())
         )
         return await self._all(query, _notice_read)

@@ -13,7 +13,9 @@ import httpx
 from playwright.async_api import expect
 
 from tests.e2e.browser import LaunchBrowser
-from tests.e2e.test_web_space import audience_member, open_page, person, shoot
+from tests.e2e.test_web_a11y import sign_in
+from tests.e2e.test_web_moderation_posts import follow_notification_to_notices
+from tests.e2e.test_web_space import audience_member, button, open_page, person, shoot
 from tests.support.clients import PASSWORD, Person
 from tests.support.moderation import admin
 from tests.support.servers import ServerThread
@@ -117,3 +119,33 @@ async def test_the_admin_sets_the_location_policy_and_the_status_page_shows_it(
     async with httpx.AsyncClient(base_url=f"{server.base_url}/api/v1") as http:
         status = (await http.get("/status")).json()["location_policy"]
     assert status["delay_seconds"] == 86400
+
+
+async def test_an_owner_reads_and_appeals_their_bots_notice(
+    server: ServerThread, launch: LaunchBrowser
+) -> None:
+    """A bot cannot appeal (no password; no token may): its owner is told, reads its notice on
+    their own Notices screen, naming the bot, and appeals there."""
+    mod = await admin(server, "mod")
+    ada = await Person.sign_up(server.base_url, "ada", "Ada")
+    await ada.call("POST", "/me/bots", 201, json={"handle": "ada_bot", "display_name": "Weather"})
+    body = {"rule": "spam", "reason": "Links in every reply"}
+    await mod.call("POST", "/admin/accounts/ada_bot/suspend", 200, json=body)
+    browser = await launch(None)
+    page = await open_page(browser, server.base_url, "/signin")
+    await sign_in(page, "ada")
+    await follow_notification_to_notices(
+        page, "Unread: A moderator suspended your bot @ada_bot under spam."
+    )
+    notice = page.get_by_role("article", name="Your bot @ada_bot: account suspended")
+    await expect(notice.get_by_text("Links in every reply", exact=True)).to_be_visible()
+    await notice.get_by_label("Your appeal").fill("It quotes the forecast, one link a day.")
+    await button(notice, "Send appeal").click()
+    await expect(notice.get_by_text("Appeal sent.")).to_be_focused()
+    (appeal,) = await mod.call("GET", "/admin/appeals", 200)
+    assert (appeal["handle"], appeal["text"]) == (
+        "ada_bot",
+        "It quotes the forecast, one link a day.",
+    )
+    for client in (mod, ada):
+        await client.close()

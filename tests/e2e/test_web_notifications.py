@@ -182,6 +182,16 @@ KINDS: list[dict[str, Any]] = [
         "kind": "space_cancelled",
         "data": {"space_id": "s7", "title": "Late", "host": "hana", "reason": "not_started"},
     },
+    {
+        "id": -6,
+        "kind": "bot_restricted",
+        "data": {"bot": "lou_bot", "state": "limited", "rule": "spam", "until": None},
+    },
+    {
+        "id": -7,
+        "kind": "appeal_decided",
+        "data": {"decision": "upheld", "reason": "Still spam", "bot": "lou_bot"},
+    },
 ]
 
 
@@ -238,6 +248,11 @@ async def test_every_kind_is_drawn_and_the_newest_is_marked_seen(
                 "Wrong account",
             ),
             ("“Late” was called off: it never went live", None),
+            ("A moderator limited your bot @lou_bot under spam.", "See why and appeal"),
+            (
+                "Your appeal for your bot @lou_bot was reviewed: the moderation decision stands.",
+                "Still spam",
+            ),
         )
     ):
         await expect(items.nth(i).locator(".what")).to_have_text(text)

@@ -64,6 +64,17 @@ class OwnerOut(BaseModel):
     handle: str
 
 
+class BotRefOut(BaseModel):
+    """A bot named on something its owner reads about it (a notice)."""
+
+    id: str
+    handle: str
+
+    @classmethod
+    def of(cls, bot: AccountRef | None) -> BotRefOut | None:
+        return None if bot is None else cls(id=bot.id, handle=bot.handle)
+
+
 class AutomatedOut(BaseModel):
     """On a bot's account wherever it appears: the person who answers for it (issue 13)."""
 

@@ -8,7 +8,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel
 
-from parley.api.schemas.common import AccountOut, Body, Text, from_record
+from parley.api.schemas.common import AccountOut, Body, BotRefOut, Text, from_record
 from parley.api.schemas.location import LocationPolicyOut
 from parley.core.accounts import AccountState
 from parley.core.moderation_records import (
@@ -115,11 +115,17 @@ class NoticeOut(BaseModel):
     created_at: datetime
     appeal_id: str | None
     appeal_decision: str | None
+    # The bot it is about, on a notice its owner reads (null on one's own).
+    bot: BotRefOut | None = None
 
     @classmethod
     def of(cls, read: NoticeRead) -> NoticeOut:
         return from_record(
-            cls, read.notice, appeal_id=read.appeal_id, appeal_decision=read.appeal_decision
+            cls,
+            read.notice,
+            appeal_id=read.appeal_id,
+            appeal_decision=read.appeal_decision,
+            bot=BotRefOut.of(read.bot),
         )
 
 

@@ -1,4 +1,4 @@
-// Notices: what moderators did to this account or what it made (a suspension since lifted, a
+// Notices: what moderators did to this account, its bots or what it made (a suspension since lifted, a
 // post or a space's recording removed), under which rule and why, newest first, each with its appeal: the decision, "received"
 // while a moderator has yet to decide, or the form (once). A suspended account cannot be here (it
 // has no session): it sees notice.js, with its appeal-only token.
@@ -27,7 +27,7 @@ export async function render(main) {
       "section",
       { class: "page narrow notices-page", "aria-labelledby": "notices-h" },
       h("h1", { id: "notices-h", tabindex: "-1" }, "Notices"),
-      h("p", { class: "lede" }, "What moderators did about your account or your posts, under which rule and why. You can appeal each decision once."),
+      h("p", { class: "lede" }, "What moderators did about your account, your posts or your bots, under which rule and why. You can appeal each decision once."),
       list,
       h("p", { class: "hint" }, "Moderation follows the same published rules for every account. See the ", h("a", { href: "#/transparency" }, "transparency report"), "."),
     ),
@@ -46,7 +46,9 @@ export async function render(main) {
 
 function item(notice) {
   const headingId = `notice-${notice.id}`;
-  const title = ACTIONS[notice.action]?.title || "Moderation notice";
+  const action = ACTIONS[notice.action]?.title || "Moderation notice";
+  // A bot's notice is its owner's to read and appeal: its text speaks to the bot's account.
+  const title = notice.bot ? `Your bot @${notice.bot.handle}: ${action.toLowerCase()}` : action;
   return h(
     "li",
     {},

@@ -52,11 +52,18 @@ const KINDS = {
     return { icon: parleyIcon(), text, detail: data.reason };
   },
   appeal_decided(data) {
+    const yours = data.bot ? `Your appeal for your bot @${data.bot}` : "Your appeal";
     const decided = {
-      overturned: "Your appeal was accepted: the moderation decision was overturned.",
-      upheld: "Your appeal was reviewed: the moderation decision stands.",
+      overturned: `${yours} was accepted: the moderation decision was overturned.`,
+      upheld: `${yours} was reviewed: the moderation decision stands.`,
     };
-    return { icon: parleyIcon(), text: decided[data.decision] || "Your appeal was decided.", detail: data.reason };
+    return { icon: parleyIcon(), text: decided[data.decision] || `${yours} was decided.`, detail: data.reason };
+  },
+  // A bot answers to its owner: its notice is on the owner's Notices screen, to appeal there.
+  bot_restricted(data) {
+    const did = data.state === "suspended" ? "suspended" : "limited";
+    const until = data.until ? ` until ${when(data.until)}` : "";
+    return moderated(`A moderator ${did} your bot @${data.bot || "?"} under `, data, `${until}.`);
   },
 };
 

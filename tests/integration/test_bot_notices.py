@@ -1,0 +1,94 @@
+"""A bot suspended or limited on its own is its owner's to hear of and to appeal: a bot has no
+password and its tokens may not appeal, so without its owner nobody could. The owner is told
+(`bot_restricted`), reads the bot's notice among their own (naming the bot), appeals it once,
+and is told the decision; nobody else may appeal it, and a moderator who owns the bot may not
+decide its appeal. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from tests.integration.test_limits import limit
+from tests.support.clients import Person, make_bot, token_for
+from tests.support.moderation import admin, suspend
+from tests.support.servers import ServerThread, serve
+
+
+@pytest.fixture
+async def server(database_url: str) -> AsyncIterator[ServerThread]:
+    with serve(database_url=database_url) as running:
+        yield running
+
+
+async def told(person: Person, kind: str) -> list[dict[str, Any]]:
+    found = await person.call("GET", "/me/notifications", 200)
+    return [n["data"] for n in found if n["kind"] == kind]
+
+
+async def bot_state(owner: Person) -> str:
+    (bot,) = await owner.call("GET", "/me/bots", 200)
+    return str(bot["state"])
+
+
+async def test_an_owner_hears_of_reads_and_appeals_their_bots_limit(server: ServerThread) -> None:
+    mod = await admin(server, "mod")
+    owner, other = [await Person.sign_up(server.base_url, h) for h in ("owner", "other")]
+    bot = await make_bot(owner, "owner_bot")
+    reader = await token_for(owner, "owner_bot", "account:read")
+    await limit(mod, "owner_bot")
+
+    (notice,) = await owner.call("GET", "/me/notices", 200)
+    assert notice["action"] == "limit" and notice["rule"] == "spam"
+    assert notice["bot"] == {"id": bot["id"], "handle": "owner_bot"}
+    assert await told(owner, "bot_restricted") == [
+        {
+            "bot": "owner_bot",
+            "state": "limited",
+            "notice_id": notice["id"],
+            "rule": "spam",
+            "until": None,
+        }
+    ]
+    # The bot reads its own notice too (not naming itself), and nobody else has it.
+    (own,) = await reader.call("GET", "/me/notices", 200)
+    assert own["id"] == notice["id"] and own["bot"] is None
+    assert await other.call("GET", "/me/notices", 200) == []
+    body = {"notice_id": notice["id"], "text": "It only posts the weather"}
+    await other.refused("POST", "/appeals", 404, "notice_not_found", json=body)
+
+    await reader.refused("POST", "/appeals", 403, "insufficient_scope", json=body)  # no token
+    appeal = await owner.call("POST", "/appeals", 201, json=body)
+    await owner.refused("POST", "/appeals", 409, "already_appealed", json=body)
+    queued = await mod.call("GET", "/admin/appeals", 200)
+    assert [(a["id"], a["handle"]) for a in queued] == [(appeal["id"], "owner_bot")]
+    decision = {"decision": "overturned", "reason": "Weather is fine"}
+    await mod.call("POST", f"/admin/appeals/{appeal['id']}/decide", 200, json=decision)
+    assert await bot_state(owner) == "active"
+    (decided,) = await told(owner, "appeal_decided")
+    assert (decided["decision"], decided["bot"]) == ("overturned", "owner_bot")
+    (notice,) = await owner.call("GET", "/me/notices", 200)
+    assert notice["appeal_decision"] == "overturned"
+    for person in (mod, owner, other, reader):
+        await person.close()
+
+
+async def test_a_moderator_does_not_decide_the_appeal_of_their_own_bot(
+    server: ServerThread,
+) -> None:
+    mod, mia = await admin(server, "mod"), await admin(server, "mia")
+    await make_bot(mia, "mia_bot")
+    await suspend(mod, "mia_bot")
+    (notice,) = await mia.call("GET", "/me/notices", 200)
+    assert notice["action"] == "suspend" and notice["bot"]["handle"] == "mia_bot"
+    body = {"notice_id": notice["id"], "text": "A bug, fixed now"}
+    appeal = await mia.call("POST", "/appeals", 201, json=body)
+    decide = f"/admin/appeals/{appeal['id']}/decide"
+    decision = {"decision": "overturned", "reason": "Mine"}
+    await mia.refused("POST", decide, 403, "cannot_decide_own_appeal", json=decision)
+    await mod.call("POST", decide, 200, json={"decision": "upheld", "reason": "Still spam"})
+    assert await bot_state(mia) == "suspended"
+    for person in (mod, mia):
+        await person.close()
