@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import func, insert, select, update
@@ -143,11 +143,11 @@ class ModerationStore(Store):
     async def add_notice(self, notice: Notice) -> None:
         await self.conn.execute(insert(notices).values(**columns_of(notice)))
 
-    async def notices_of(self, account_ids: Sequence[str]) -> list[NoticeRead]:
+    async def notices_of(self, account_ids: list[str]) -> list[NoticeRead]:
         query = (
             select(notices, appeals.c.id.label("appeal_id"), appeals.c.decision)
             .outerjoin(appeals, appeals.c.notice_id == notices.c.id)
-            .where(among(notices.c.account_id, list(account_ids)))
+            .where(among(notices.c.account_id, account_ids))
             .order_by(notices.c.created_at.desc())
         )
         return await self._all(query, _notice_read)

@@ -90,7 +90,7 @@ async def test_0021_names_the_action_behind_each_restriction_from_before_it(
     try:
         async with db.read() as conn:
             newest = {
-                p.id: (await ModerationStore(conn).notices_of(p.id))[0].notice.action_id
+                p.id: (await ModerationStore(conn).notices_of([p.id]))[0].notice.action_id
                 for p in (ada, ben)
             }
             written = {p: await RestrictionStore(conn).restricted_by(p) for p in newest}
