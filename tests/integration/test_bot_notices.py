@@ -7,12 +7,11 @@ decide its appeal. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 
 from tests.integration.test_limits import limit
-from tests.support.clients import Person, make_bot, token_for
+from tests.support.clients import Person, make_bot, token_for, told
 from tests.support.moderation import admin, suspend
 from tests.support.servers import ServerThread, serve
 
@@ -21,11 +20,6 @@ from tests.support.servers import ServerThread, serve
 async def server(database_url: str) -> AsyncIterator[ServerThread]:
     with serve(database_url=database_url) as running:
         yield running
-
-
-async def told(person: Person, kind: str) -> list[dict[str, Any]]:
-    found = await person.call("GET", "/me/notifications", 200)
-    return [n["data"] for n in found if n["kind"] == kind]
 
 
 async def bot_state(owner: Person) -> str:

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
 from tests.integration.test_location_policy import sweeps
 from tests.integration.test_reminders import people, schedule
-from tests.support.clients import Person
+from tests.support.clients import Person, told
 from tests.support.servers import ServerThread, serve, wait_until
 
 
@@ -23,12 +22,6 @@ from tests.support.servers import ServerThread, serve, wait_until
 async def server(database_url: str) -> AsyncIterator[ServerThread]:
     with serve(database_url=database_url) as running:
         yield running
-
-
-async def told(person: Person, kind: str) -> list[dict[str, Any]]:
-    """What `person` was notified of this kind, newest first."""
-    found = await person.call("GET", "/me/notifications", 200)
-    return [n["data"] for n in found if n["kind"] == kind]
 
 
 def in_days(days: float) -> datetime:

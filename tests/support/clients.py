@@ -108,6 +108,12 @@ async def sign_in_answer(base_url: str, handle: str, password: str = PASSWORD) -
         return await http.post("/sessions", json={"handle": handle, "password": password})
 
 
+async def told(person: Person, kind: str) -> list[dict[str, Any]]:
+    """What `person` was notified of this kind, newest first."""
+    found = await person.call("GET", "/me/notifications", 200)
+    return [n["data"] for n in found if n["kind"] == kind]
+
+
 async def make_bot(owner: Person, handle: str) -> dict[str, Any]:
     bot: dict[str, Any] = await owner.call(
         "POST", "/me/bots", 201, json={"handle": handle, "display_name": f"{handle} (bot)"}
