@@ -192,6 +192,11 @@ KINDS: list[dict[str, Any]] = [
         "kind": "appeal_decided",
         "data": {"decision": "upheld", "reason": "Still spam", "bot": "lou_bot"},
     },
+    {
+        "id": -8,
+        "kind": "space_removed",
+        "data": {"space_id": "s8", "rule": "spam", "bot": "lou_bot"},
+    },
 ]
 
 
@@ -253,6 +258,7 @@ async def test_every_kind_is_drawn_and_the_newest_is_marked_seen(
                 "Your appeal for your bot @lou_bot was reviewed: the moderation decision stands.",
                 "Still spam",
             ),
+            ("A moderator ended your bot @lou_bot's space under spam.", "See why and appeal"),
         )
     ):
         await expect(items.nth(i).locator(".what")).to_have_text(text)

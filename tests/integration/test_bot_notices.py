@@ -86,3 +86,32 @@ async def test_a_moderator_does_not_decide_the_appeal_of_their_own_bot(
     assert await bot_state(mia) == "suspended"
     for person in (mod, mia):
         await person.close()
+
+
+async def test_an_owner_hears_of_and_appeals_the_removal_of_their_bots_post(
+    server: ServerThread,
+) -> None:
+    mod = await admin(server, "mod")
+    owner = await Person.sign_up(server.base_url, "owner")
+    await make_bot(owner, "owner_bot")
+    writer = await token_for(owner, "owner_bot", "posts:write", "posts:read")
+    post = await writer.call("POST", "/posts", 201, json={"text": "Rain at noon"})
+    removal = {"rule": "spam", "reason": "Posted forty times"}
+    await mod.call("POST", f"/admin/posts/{post['id']}/remove", 200, json=removal)
+
+    (removed,) = await told(owner, "post_removed")
+    assert (removed["post_id"], removed["bot"], removed["rule"]) == (
+        post["id"],
+        "owner_bot",
+        "spam",
+    )
+    (notice,) = await owner.call("GET", "/me/notices", 200)
+    assert notice["id"] == removed["notice_id"] and notice["bot"]["handle"] == "owner_bot"
+    body = {"notice_id": notice["id"], "text": "It was one forecast, retried by a bug"}
+    appeal = await owner.call("POST", "/appeals", 201, json=body)
+    decision = {"decision": "overturned", "reason": "A retry, not spam"}
+    await mod.call("POST", f"/admin/appeals/{appeal['id']}/decide", 200, json=decision)
+    shown = await owner.call("GET", "/accounts/owner_bot/posts", 200)
+    assert [p["id"] for p in shown] == [post["id"]]
+    for person in (mod, owner, writer):
+        await person.close()

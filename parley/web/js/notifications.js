@@ -29,9 +29,10 @@ const KINDS = {
     return { icon: hostIcon(data), text: [what, " was cancelled"] };
   },
   // The why, and the appeal, are on the Notices screen: the notification says only what and where.
-  post_removed: (data) => moderated("A moderator removed a post of yours under ", data),
-  space_removed: (data) => moderated("A moderator ended your space under ", data),
-  recording_removed: (data) => moderated("A moderator removed the recording of your space under ", data),
+  // A bot's (`bot`) are told to its owner too, who answers for it.
+  post_removed: (data) => moderated(`A moderator removed a post of ${yours(data)} under `, data),
+  space_removed: (data) => moderated(`A moderator ended ${yours(data, "space")} under `, data),
+  recording_removed: (data) => moderated(`A moderator removed the recording of ${yours(data, "space")} under `, data),
   report_resolved(data) {
     const what = { account: "an account", space: "a space", post: "a post" }[data.target_type] || "something";
     const verdict = data.status === "actioned" ? ["it broke the rule ", h("code", {}, data.rule || "a rule"), ", and a moderator acted on it."] : "a moderator found no rule broken.";
@@ -66,6 +67,13 @@ const KINDS = {
     return moderated(`A moderator ${did} your bot @${data.bot || "?"} under `, data, `${until}.`);
   },
 };
+
+// Whose thing it was: "yours" / "your space", or the owner's bot's.
+function yours(data, thing = null) {
+  const whose = data.bot ? `your bot @${data.bot}` : null;
+  if (!thing) return whose || "yours";
+  return whose ? `${whose}'s ${thing}` : `your ${thing}`;
+}
 
 // What a moderator did to this account or what it made, under which rule; the notice says why.
 function moderated(what, data, after = ".") {
