@@ -213,6 +213,26 @@ async def refuse_lift_without_owner(conn: AsyncConnection, target: Account) -> N
         raise Conflict("owner_limited", f"@{target.handle}'s owner @{owner.handle} is limited")
 
 
+@dataclass(frozen=True)
+class Answering:
+    """Who answers for an account's moderation: the account, and a bot's owner too, who is the
+    only one to read a bot's notices and appeal them."""
+
+    account_ids: tuple[str, ...]
+    bot: str | None  # the bot's handle when it is one: what its owner's notifications name
+
+    def details(self) -> Details:
+        return {} if self.bot is None else {"bot": self.bot}
+
+
+async def answering_for(conn: AsyncConnection, account_id: str) -> Answering:
+    owner = await BotStore(conn).owner_account(account_id)
+    if owner is None:
+        return Answering((account_id,), None)
+    bot = await AccountStore(conn).by_id(account_id)
+    return Answering((account_id, owner.id), bot.handle if bot else None)
+
+
 async def tell_owner(
     conn: AsyncConnection, target: Account, state: AccountState, notice: Notice, now: datetime
 ) -> None:

@@ -34,9 +34,9 @@ from parley.core.moderation_records import (
     QueuedAppeal,
     Suspended,
 )
-from parley.core.notifications import Details, NotificationKind
+from parley.core.notifications import NotificationKind
 from parley.core.tokens import AccountRef
-from parley.services import restrictions
+from parley.services import bots, restrictions
 from parley.services.accounts import Caller
 from parley.services.common import Clock, new_id
 from parley.services.departures import Departures
@@ -107,11 +107,11 @@ class ModerationService:
         """The caller's notices, and their bots' (each naming its bot): a bot has no one else
         to read them or appeal."""
         async with self.db.read() as conn:
-            bots = await BotStore(conn).of_owner(caller.account.id)
+            owned = await BotStore(conn).of_owner(caller.account.id)
             found = await ModerationStore(conn).notices_of(
-                [caller.account.id, *(b.id for b in bots)]
+                [caller.account.id, *(bot.id for bot in owned)]
             )
-        named = {bot.id: AccountRef(bot.id, bot.handle) for bot in bots}
+        named = {bot.id: AccountRef(bot.id, bot.handle) for bot in owned}
         return [dataclasses.replace(n, bot=named.get(n.notice.account_id)) for n in found]
 
     async def appeal(self, account: Account, notice_id: str, text: str) -> Appeal:
@@ -123,7 +123,8 @@ class ModerationService:
         async with self.db.write() as conn:
             store = ModerationStore(conn)
             notice = await store.notice(notice_id)
-            if notice is None or account.id not in await _answering_for(conn, notice.account_id):
+            answering = await bots.answering_for(conn, notice.account_id) if notice else None
+            if notice is None or answering is None or account.id not in answering.account_ids:
                 raise NotFound("notice_not_found", "No such notice of yours")
             appeal = Appeal(
                 id=new_id(),
@@ -164,8 +165,8 @@ class ModerationService:
             appeal = await store.appeal(appeal_id)
             if appeal is None:
                 raise NotFound("appeal_not_found", "No such appeal")
-            told = await _answering_for(conn, appeal.account_id)  # the account, and a bot's owner
-            if caller.account.id in told:
+            answering = await bots.answering_for(conn, appeal.account_id)
+            if caller.account.id in answering.account_ids:
                 raise Forbidden("cannot_decide_own_appeal", "Another moderator must decide")
             decided = await store.decide_appeal(
                 appeal_id, decision=verdict, reason=reason, by=caller.account.id, at=now
@@ -184,10 +185,13 @@ class ModerationService:
                 reason=reason,
                 after={"decision": verdict.value},
             )
-            said: Details = {"appeal_id": appeal_id, "decision": verdict.value, "reason": reason}
-            if len(told) > 1:  # about a bot: its owner, who may have appealed, reads which
-                said = {**said, "bot": await _handle(conn, appeal.account_id)}
-            await NotificationStore(conn).add_many(told, NotificationKind.APPEAL_DECIDED, said, now)
+            said = {"appeal_id": appeal_id, "decision": verdict.value, "reason": reason}
+            await NotificationStore(conn).add_many(
+                answering.account_ids,
+                NotificationKind.APPEAL_DECIDED,
+                {**said, **answering.details()},
+                now,
+            )
             target = await RestrictionStore(conn).locked(account_id=appeal.account_id)
             if verdict is rules.AppealDecision.OVERTURNED:
                 if target is not None and await restrictions.overturn(
@@ -251,14 +255,3 @@ async def account_handles(conn: AsyncConnection, account_ids: list[str]) -> dict
 def _sort_key(item: tuple[tuple[str, str, str | None], int]) -> tuple[str, str, str]:
     (period, action, rule), _count = item
     return period, action, rule or ""
-
-
-async def _answering_for(conn: AsyncConnection, account_id: str) -> list[str]:
-    """Who answers for an account's moderation: the account, and a bot's owner."""
-    owner = await BotStore(conn).owner_account(account_id)
-    return [account_id] if owner is None else [account_id, owner.id]
-
-
-async def _handle(conn: AsyncConnection, account_id: str) -> str | None:
-    account = await AccountStore(conn).by_id(account_id)
-    return account.handle if account else None

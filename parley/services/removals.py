@@ -16,14 +16,13 @@ from parley.core.actors import Actor
 from parley.core.moderation import ModerationAction
 from parley.core.moderation_records import ActionTaken, Notice
 from parley.core.notifications import Details, NotificationKind
+from parley.services import bots
 from parley.services.common import new_id
-from parley.store.accounts import AccountStore
 from parley.store.moderation import ModerationStore
 from parley.store.notifications import NotificationStore
 from parley.store.posts import PostStore
 from parley.store.recordings import RecordingStore
 from parley.store.spaces import SpaceStore
-from parley.store.tokens import BotStore
 
 
 def removal(
@@ -53,13 +52,10 @@ async def record_removal(
     notice = Notice.to(owner_id, new_id(), taken, about=about)
     await store.add_notice(notice)
     details: Details = {named: taken.target_id, "notice_id": notice.id, "rule": taken.rule}
-    recipients = [owner_id]
-    bot_owner = await BotStore(conn).owner_account(owner_id)
-    if bot_owner is not None:  # a bot's: its owner answers for it, and appeals its notice
-        bot = await AccountStore(conn).by_id(owner_id)
-        details = {**details, "bot": bot.handle if bot else None}
-        recipients.append(bot_owner.id)
-    await NotificationStore(conn).add_many(recipients, told, details, taken.created_at)
+    answering = await bots.answering_for(conn, owner_id)  # a bot's owner too, naming the bot
+    await NotificationStore(conn).add_many(
+        answering.account_ids, told, {**details, **answering.details()}, taken.created_at
+    )
     return notice
 
 

@@ -206,6 +206,8 @@ async def lift(
         after={"state": now_state.value} | after,
     )
     if told_data is not None:
-        await NotificationStore(conn).add_many([target.id], told, told_data, now)
+        answering = await bots.answering_for(conn, target.id)  # a bot's owner too, naming it
+        told_data = {**told_data, **answering.details()}
+        await NotificationStore(conn).add_many(answering.account_ids, told, told_data, now)
     await bots.lift_with_owner(conn, target, now_state, actor_id=actor_id, now=now)
     return now_state

@@ -197,6 +197,11 @@ KINDS: list[dict[str, Any]] = [
         "kind": "space_removed",
         "data": {"space_id": "s8", "rule": "spam", "bot": "lou_bot"},
     },
+    {
+        "id": -9,
+        "kind": "unsuspended",
+        "data": {"reason": "Fixed", "bot": "lou_bot", "still_limited": True, "until": None},
+    },
 ]
 
 
@@ -259,6 +264,11 @@ async def test_every_kind_is_drawn_and_the_newest_is_marked_seen(
                 "Still spam",
             ),
             ("A moderator ended your bot @lou_bot's space under spam.", "See why and appeal"),
+            (
+                "The suspension of your bot @lou_bot was lifted, but it is still limited: it can "
+                "read and listen, but not post, host, speak or react.",
+                "Fixed",
+            ),
         )
     ):
         await expect(items.nth(i).locator(".what")).to_have_text(text)

@@ -84,6 +84,9 @@ async def test_a_moderator_does_not_decide_the_appeal_of_their_own_bot(
     await mia.refused("POST", decide, 403, "cannot_decide_own_appeal", json=decision)
     await mod.call("POST", decide, 200, json={"decision": "upheld", "reason": "Still spam"})
     assert await bot_state(mia) == "suspended"
+    # Lifted in the end: its owner is told, as of its suspension.
+    await mod.call("POST", "/admin/accounts/mia_bot/unsuspend", 200, json={"reason": "Fixed"})
+    assert await told(mia, "unsuspended") == [{"reason": "Fixed", "bot": "mia_bot"}]
     for person in (mod, mia):
         await person.close()
 

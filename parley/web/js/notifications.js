@@ -43,14 +43,16 @@ const KINDS = {
     return moderated("A moderator limited your account under ", data, `${until}: you can listen and read, but not post, host, speak or react.`);
   },
   unlimited(data) {
-    return { icon: parleyIcon(), text: "The limit on your account was lifted.", detail: data.reason };
+    const whose = data.bot ? `your bot @${data.bot}` : "your account";
+    return { icon: parleyIcon(), text: `The limit on ${whose} was lifted.`, detail: data.reason };
   },
   unsuspended(data) {
-    if (!data.still_limited) return { icon: parleyIcon(), text: "Your account's suspension was lifted.", detail: data.reason };
+    const whose = data.bot ? `The suspension of your bot @${data.bot}` : "Your account's suspension";
+    if (!data.still_limited) return { icon: parleyIcon(), text: `${whose} was lifted.`, detail: data.reason };
     // The suspension had come over a limit that still runs: it holds again.
     const until = data.until ? ` until ${when(data.until)}` : "";
-    const text = `Your account's suspension was lifted, but it is still limited${until}: you can listen and read, but not post, host, speak or react.`;
-    return { icon: parleyIcon(), text, detail: data.reason };
+    const what = data.bot ? "it can read and listen, but not post, host, speak or react" : "you can listen and read, but not post, host, speak or react";
+    return { icon: parleyIcon(), text: `${whose} was lifted, but it is still limited${until}: ${what}.`, detail: data.reason };
   },
   appeal_decided(data) {
     const yours = data.bot ? `Your appeal for your bot @${data.bot}` : "Your appeal";
