@@ -226,6 +226,7 @@ class Answering:
 
 
 async def answering_for(conn: AsyncConnection, account_id: str) -> Answering:
+    """Who is told of, and may appeal, what moderation does to `account_id`."""
     owner = await BotStore(conn).owner_account(account_id)
     if owner is None:
         return Answering((account_id,), None)
@@ -251,13 +252,12 @@ async def tell_owner(
     await NotificationStore(conn).add_many([owner.id], NotificationKind.BOT_RESTRICTED, told, now)
 
 
-async def restricted_owner(conn: AsyncConnection, target: Account) -> AccountState | None:
-    """How `target`'s owner is restricted (suspended or limited), when `target` is a bot and its
-    owner is; else None."""
+async def restricted_owner(conn: AsyncConnection, target: Account) -> Account | None:
+    """`target`'s owner, when `target` is a bot whose owner is suspended or limited; else None."""
     owner = await BotStore(conn).owner_account(target.id)
     if owner is None or owner.state not in (AccountState.SUSPENDED, AccountState.LIMITED):
         return None
-    return owner.state
+    return owner
 
 
 async def keep_with_owner(conn: AsyncConnection, bot: Account, state: AccountState) -> None:
@@ -269,7 +269,8 @@ async def keep_with_owner(conn: AsyncConnection, bot: Account, state: AccountSta
 async def hold_for_owner(conn: AsyncConnection, target: Account) -> bool:
     """A bot's own timed suspension (or limit) ran out while its owner is suspended (or
     limited): it stays so, now with its owner, and comes back when they do. True when held."""
-    if await restricted_owner(conn, target) is not target.state:
+    owner = await restricted_owner(conn, target)
+    if owner is None or owner.state is not target.state:
         return False
     await keep_with_owner(conn, target, target.state)
     return True

@@ -173,14 +173,14 @@ async def lift(
     when an appeal overturned its own restriction under its owner's alike (a moderator may not
     lift it then: bots.refuse_lift_without_owner), still so with them."""
     action, told = RESTRICTIONS[target.state][1], _LIFTED_TOLD[target.state]
-    owners = await bots.restricted_owner(conn, target)
+    owner = await bots.restricted_owner(conn, target)
     told_data: Details | None = {"reason": reason}
     after: dict[str, str] = {}
-    if owners is target.state:
+    if owner is not None and owner.state is target.state:
         # Its own limit, if one waits under its suspension, keeps waiting for the owner's end.
         now_state, told_data = target.state, None  # it is told of the appeal's decision
         await bots.keep_with_owner(conn, target, now_state)
-        after = {"with_owner": "true"}
+        after = {"with_owner": owner.id}
     else:
         held = None
         if target.state is AccountState.SUSPENDED:
@@ -190,11 +190,11 @@ async def lift(
             await AccountStore(conn).set_state(target.id, now_state, held.until, by=held.action_id)
             until = held.until.isoformat() if held.until else None
             told_data = {"reason": reason, "still_limited": True, "until": until}
-        elif owners is AccountState.LIMITED:
+        elif owner is not None and owner.state is AccountState.LIMITED:
             now_state = AccountState.LIMITED
             await bots.keep_with_owner(conn, target, now_state)
             told_data = {"reason": reason, "still_limited": True, "until": None}
-            after = {"with_owner": "true"}
+            after = {"with_owner": owner.id}
         else:
             now_state = AccountState.ACTIVE
             await AccountStore(conn).set_state(target.id, now_state)
