@@ -208,8 +208,7 @@ def may_suspend(actor: Actor, target: Account) -> None:
         raise Conflict("cannot_suspend_self", "Ask another moderator")
     if target.state is AccountState.SUSPENDED:
         raise Conflict("already_suspended", f"@{target.handle} is already suspended")
-    if actor.is_operator:
-        return  # the command line never refused a deactivated account; it still does not
+    # The operator too: a deleted account suspended would come back active when unsuspended.
     if target.state is AccountState.DEACTIVATED:
         raise Conflict("account_deactivated", f"@{target.handle} is deactivated")
 

@@ -10,9 +10,10 @@ account must be what the model says. The model says it simply:
   its own end came first;
 - a bot is also suspended while its owner is, and limited while its owner is limited (with no
   end of its own then); its own restrictions run their course beside its owner's;
+- a bot its owner deleted stays deleted, whatever comes after;
 - an overturned appeal (a bot's made by its owner) ends only what its own action imposed, and a
-  moderator is refused (409) exactly where the model refuses: already so, not so, or the
-  owner's restriction still holding.
+  moderator is refused (409) exactly where the model refuses: already so, not so, deleted, or
+  the owner's restriction still holding.
 
 On SQLite and PostgreSQL."""
 
@@ -46,6 +47,11 @@ SUSPENDED, LIMITED, ACTIVE = AccountState.SUSPENDED, AccountState.LIMITED, Accou
 ENDS = st.sampled_from([None, 1, 3, 8])
 STEPS = st.sampled_from([0.5, 1, 2, 5])
 WHO = st.sampled_from(["owner", "bot"])
+REFUSED_SUSPENSION = {
+    SUSPENDED: "already_suspended",
+    AccountState.DEACTIVATED: "account_deactivated",
+}
+REFUSED_LIMIT = {**REFUSED_SUSPENSION, LIMITED: "already_limited"}
 
 
 @dataclass(frozen=True)
@@ -77,10 +83,13 @@ class Own:
 class Model:
     owner: Own = field(default_factory=Own)
     bot: Own = field(default_factory=Own)
+    bot_deleted: bool = False
     # Notices not appealed yet: (whose, notice id, "suspend" or "limit", the action's id).
     notices: list[tuple[str, str, str, str]] = field(default_factory=list)
 
     def state(self, who: str) -> AccountState:
+        if who == "bot" and self.bot_deleted:
+            return AccountState.DEACTIVATED
         mine, owners = (self.bot, self.owner) if who == "bot" else (self.owner, None)
         if mine.suspension is not None or (owners and owners.suspension is not None):
             return SUSPENDED
@@ -93,6 +102,8 @@ class Model:
         with its owner."""
         mine = self.bot if who == "bot" else self.owner
         state = self.state(who)
+        if state is AccountState.DEACTIVATED:
+            return None
         own = mine.suspension if state is SUSPENDED else mine.limit
         return own.until if own is not None else None
 
@@ -107,7 +118,7 @@ class Model:
         mine.suspension = None
         if who == "owner":
             self.owner.resume(now)
-            if self.bot.suspension is None:
+            if self.bot.suspension is None and not self.bot_deleted:
                 self.bot.resume(now)
         elif self.owner.suspension is None:
             self.bot.resume(now)  # else it waits for the owner's end
@@ -161,8 +172,8 @@ class Restrictions(RuleBasedStateMachine):
     def suspend(self, who: str, hours: int | None) -> None:
         until, handle = self._until(hours), self.accounts[who].handle
         work = self.server.node.moderation.suspend(OPERATOR, handle, "spam", "Why", until)
-        if self.model.state(who) is SUSPENDED:
-            self._refused(work, "already_suspended")
+        if self.model.state(who) in REFUSED_SUSPENSION:
+            self._refused(work, REFUSED_SUSPENSION[self.model.state(who)])
             return
         done = self.server.call(work)
         self.model.suspend(who, self._held(who, done.notice, "suspend", until))
@@ -173,7 +184,7 @@ class Restrictions(RuleBasedStateMachine):
         work = self.server.node.account_limits.limit(OPERATOR, handle, "spam", "Why", until)
         state = self.model.state(who)
         if state is not ACTIVE:
-            self._refused(work, "already_suspended" if state is SUSPENDED else "already_limited")
+            self._refused(work, REFUSED_LIMIT[state])
             return
         done = self.server.call(work)
         mine = self.model.bot if who == "bot" else self.model.owner
@@ -215,6 +226,17 @@ class Restrictions(RuleBasedStateMachine):
         for mine in (self.model.owner, self.model.bot):
             if mine.limit is not None and mine.limit.over_at(now):
                 mine.limit = None
+
+    @rule()
+    def delete_bot(self) -> None:
+        """As its owner may, unless suspended (then they cannot act at all)."""
+        if self.model.bot_deleted or self.model.state("owner") is SUSPENDED:
+            return
+        owner = Caller(self._read_account(self.accounts["owner"].id), "s")
+        self.server.call(self.server.node.bots.delete(owner, self.accounts["bot"].handle))
+        # Its own restrictions end with it; a limit waiting under its suspension stays written.
+        self.model.bot = Own(waiting=self.model.bot.waiting)
+        self.model.bot_deleted = True
 
     @rule(pick=st.integers(min_value=0), overturn=st.booleans())
     def appeal(self, pick: int, overturn: bool) -> None:

@@ -43,12 +43,10 @@ def test_the_operator_moderates_without_an_account() -> None:
 
 
 def test_suspension_rules_for_the_operator_and_for_moderators() -> None:
-    moderation.may_suspend(OPERATOR, account("t", state=DEACTIVATED))
-    refused(
-        "account_deactivated",
-        partial(moderation.may_suspend, Actor(MOD), account("t", state=DEACTIVATED)),
-    )
     for actor in (OPERATOR, Actor(MOD)):
+        # Deleted stays deleted: a suspension, once lifted, would make it active.
+        deleted = account("t", state=DEACTIVATED)
+        refused("account_deactivated", partial(moderation.may_suspend, actor, deleted))
         suspended, active = account("t", state=SUSPENDED), account("t")
         refused("already_suspended", partial(moderation.may_suspend, actor, suspended))
         refused("not_suspended", partial(moderation.may_unsuspend, actor, active))
