@@ -10,7 +10,8 @@ account must be what the model says. The model says it simply:
   its own end came first;
 - a bot is also suspended while its owner is, and limited while its owner is limited (with no
   end of its own then); its own restrictions run their course beside its owner's;
-- a bot its owner deleted stays deleted, whatever comes after;
+- a bot its owner deleted, or a person who deleted their account (and their bots with it),
+  stays deleted, whatever comes after;
 - an overturned appeal (a bot's made by its owner) ends only what its own action imposed, and a
   moderator is refused (409) exactly where the model refuses: already so, not so, deleted, or
   the owner's restriction still holding.
@@ -84,11 +85,12 @@ class Model:
     owner: Own = field(default_factory=Own)
     bot: Own = field(default_factory=Own)
     bot_deleted: bool = False
+    owner_deleted: bool = False
     # Notices not appealed yet: (whose, notice id, "suspend" or "limit", the action's id).
     notices: list[tuple[str, str, str, str]] = field(default_factory=list)
 
     def state(self, who: str) -> AccountState:
-        if who == "bot" and self.bot_deleted:
+        if (who == "bot" and self.bot_deleted) or (who == "owner" and self.owner_deleted):
             return AccountState.DEACTIVATED
         mine, owners = (self.bot, self.owner) if who == "bot" else (self.owner, None)
         if mine.suspension is not None or (owners and owners.suspension is not None):
@@ -237,6 +239,17 @@ class Restrictions(RuleBasedStateMachine):
         # Its own restrictions end with it; a limit waiting under its suspension stays written.
         self.model.bot = Own(waiting=self.model.bot.waiting)
         self.model.bot_deleted = True
+
+    @rule()
+    def owner_deletes_their_account(self) -> None:
+        """With their password, unless suspended (then they cannot sign in); their bots go too."""
+        if self.model.owner_deleted or self.model.state("owner") is SUSPENDED:
+            return
+        owner = Caller(self._read_account(self.accounts["owner"].id), "s")
+        self.server.call(self.server.node.deactivation.deactivate(owner, PASSWORD))
+        self.model.owner = Own(waiting=self.model.owner.waiting)
+        self.model.bot = Own(waiting=self.model.bot.waiting)
+        self.model.owner_deleted = self.model.bot_deleted = True
 
     @rule(pick=st.integers(min_value=0), overturn=st.booleans())
     def appeal(self, pick: int, overturn: bool) -> None:
