@@ -143,10 +143,11 @@ class PostState(StrEnum):
 @dataclass(frozen=True)
 class ModeratedAccount:
     """An account as moderators find it: with the limit waiting under its suspension, if one
-    does (it holds again when the suspension ends)."""
+    does (it holds again when the suspension ends), and a bot's owner, who answers for it."""
 
     account: Account
     held_limit: HeldLimit | None = None
+    owner: AccountRef | None = None
 
 
 @dataclass(frozen=True)

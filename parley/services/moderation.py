@@ -214,8 +214,10 @@ class ModerationService:
         rules.require_moderator(caller)
         async with self.db.read() as conn:
             found = await AccountStore(conn).search(text, limit)
-            held = await RestrictionStore(conn).held_limits([a.id for a in found])
-        return [ModeratedAccount(a, held.get(a.id)) for a in found]
+            ids = [a.id for a in found]
+            held = await RestrictionStore(conn).held_limits(ids)
+            owners = await BotStore(conn).owners_of(ids)
+        return [ModeratedAccount(a, held.get(a.id), owners.get(a.id)) for a in found]
 
     async def audit(self, caller: Caller, wanted: AuditQuery) -> list[AuditLine]:
         rules.require_moderator(caller)

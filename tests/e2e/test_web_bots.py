@@ -14,6 +14,7 @@ from playwright.async_api import expect
 
 from tests.e2e.browser import LaunchBrowser
 from tests.e2e.test_web_a11y import sign_in
+from tests.e2e.test_web_limits import account_row
 from tests.e2e.test_web_moderation_posts import follow_notification_to_notices
 from tests.e2e.test_web_space import audience_member, button, open_page, person, shoot
 from tests.support.clients import PASSWORD, Person
@@ -147,5 +148,11 @@ async def test_an_owner_reads_and_appeals_their_bots_notice(
         "ada_bot",
         "It quotes the forecast, one link a day.",
     )
+    # The moderator finding the bot sees whom it answers to.
+    console = await open_page(browser, server.base_url, "/signin")
+    await sign_in(console, "mod")
+    await console.get_by_role("link", name="Admin", exact=True).click()
+    row = await account_row(console, "ada_bot")
+    await expect(row).to_contain_text("Automated · run by @ada")
     for client in (mod, ada):
         await client.close()

@@ -56,6 +56,10 @@ async def test_an_owner_hears_of_reads_and_appeals_their_bots_limit(server: Serv
     await reader.refused("POST", "/appeals", 403, "insufficient_scope", json=body)  # no token
     appeal = await owner.call("POST", "/appeals", 201, json=body)
     await owner.refused("POST", "/appeals", 409, "already_appealed", json=body)
+    # Moderators see whom a bot answers to where they find accounts.
+    found = {a["handle"]: a["automated"] for a in await mod.call("GET", "/admin/accounts?q=o", 200)}
+    assert found["owner_bot"] == {"owner": {"id": owner.id, "handle": "owner"}}
+    assert found["owner"] is None and found["other"] is None
     queued = await mod.call("GET", "/admin/appeals", 200)
     assert [(a["id"], a["handle"]) for a in queued] == [(appeal["id"], "owner_bot")]
     decision = {"decision": "overturned", "reason": "Weather is fine"}

@@ -8,7 +8,14 @@ from typing import Literal, Self
 
 from pydantic import BaseModel
 
-from parley.api.schemas.common import AccountOut, Body, BotRefOut, Text, from_record
+from parley.api.schemas.common import (
+    AccountOut,
+    AutomatedOut,
+    Body,
+    BotRefOut,
+    Text,
+    from_record,
+)
 from parley.api.schemas.location import LocationPolicyOut
 from parley.core.accounts import AccountState
 from parley.core.moderation_records import (
@@ -102,6 +109,7 @@ class ModeratedAccountOut(AccountOut):
             state=account.state,
             is_admin=account.is_admin,
             held_limit=HeldLimitOut(until=held.until) if held is not None else None,
+            automated=AutomatedOut.of(found.owner),
         )
 
 

@@ -4,6 +4,7 @@
 // of transcripts, appeals, the audit log and feature switches. Every action here is audited by
 // the server, and the person affected is told why.
 import { reportedPost, spaceRemovals } from "./admin-removals.js";
+import { automatedLabel } from "./automated.js";
 import { ApiError, api, del, get, post, q } from "./api.js";
 import { policyPanel } from "./location-policy.js";
 import { announce, busy, errorBox, field, h, onSubmit, when } from "./ui.js";
@@ -109,7 +110,7 @@ function accountRow(a, refresh) {
   return h(
     "tr",
     {},
-    h("td", { id: nameId }, h("a", { href: `#/u/${a.handle}` }, `@${a.handle}`), h("br"), h("span", { class: "hint" }, a.display_name), a.is_admin ? [" ", h("span", { class: "tag" }, "moderator")] : null),
+    h("td", { id: nameId }, h("a", { href: `#/u/${a.handle}` }, `@${a.handle}`), h("br"), h("span", { class: "hint" }, a.display_name), a.is_admin ? [" ", h("span", { class: "tag" }, "moderator")] : null, a.automated ? [h("br"), automatedLabel(a.automated)] : null),
     h("td", {}, h("span", { class: `state-${a.state}` }, a.state), heldLimit(a)),
     h("td", {}, h("div", { class: "restrictions" }, controls())),
   );
