@@ -114,10 +114,12 @@ class Appeal:
 
 @dataclass(frozen=True)
 class QueuedAppeal:
-    """An appeal as moderators see it: with the appellant's handle."""
+    """An appeal as moderators see it: with the handle of the account it is about, and a bot's
+    owner (who wrote it: a bot cannot appeal)."""
 
     appeal: Appeal
     handle: str | None
+    owner: AccountRef | None = None
 
 
 @dataclass(frozen=True)

@@ -149,8 +149,10 @@ class ModerationService:
         rules.require_moderator(caller)
         async with self.db.read() as conn:
             found = await ModerationStore(conn).appeals(open_only=open_only, limit=limit)
-            handles = await account_handles(conn, [a.account_id for a in found])
-        return [QueuedAppeal(a, handles.get(a.account_id)) for a in found]
+            ids = [a.account_id for a in found]
+            handles = await account_handles(conn, ids)
+            owners = await BotStore(conn).owners_of(ids)
+        return [QueuedAppeal(a, handles.get(a.account_id), owners.get(a.account_id)) for a in found]
 
     async def decide_appeal(
         self, caller: Caller, appeal_id: str, decision: str, reason: str

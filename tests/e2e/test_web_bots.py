@@ -154,5 +154,8 @@ async def test_an_owner_reads_and_appeals_their_bots_notice(
     await console.get_by_role("link", name="Admin", exact=True).click()
     row = await account_row(console, "ada_bot")
     await expect(row).to_contain_text("Automated · run by @ada")
+    await console.get_by_role("link", name="Appeals", exact=True).click()
+    card = console.get_by_role("list", name="Open appeals").get_by_role("listitem")
+    await expect(card).to_contain_text("@ada_bot Automated · run by @ada")
     for client in (mod, ada):
         await client.close()

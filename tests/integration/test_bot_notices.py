@@ -60,8 +60,9 @@ async def test_an_owner_hears_of_reads_and_appeals_their_bots_limit(server: Serv
     found = {a["handle"]: a["automated"] for a in await mod.call("GET", "/admin/accounts?q=o", 200)}
     assert found["owner_bot"] == {"owner": {"id": owner.id, "handle": "owner"}}
     assert found["owner"] is None and found["other"] is None
-    queued = await mod.call("GET", "/admin/appeals", 200)
-    assert [(a["id"], a["handle"]) for a in queued] == [(appeal["id"], "owner_bot")]
+    (queued,) = await mod.call("GET", "/admin/appeals", 200)
+    assert (queued["id"], queued["handle"]) == (appeal["id"], "owner_bot")
+    assert queued["automated"] == {"owner": {"id": owner.id, "handle": "owner"}}
     decision = {"decision": "overturned", "reason": "Weather is fine"}
     await mod.call("POST", f"/admin/appeals/{appeal['id']}/decide", 200, json=decision)
     assert await bot_state(owner) == "active"

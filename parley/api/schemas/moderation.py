@@ -180,10 +180,13 @@ class AppealOut(BaseModel):
 
 class QueuedAppealOut(AppealOut):
     handle: str | None
+    # On a bot's appeal: its owner, who wrote it.
+    automated: AutomatedOut | None = None
 
     @classmethod
     def queued(cls, queued: QueuedAppeal) -> QueuedAppealOut:
-        return from_record(cls, queued.appeal, handle=queued.handle)
+        owner = AutomatedOut.of(queued.owner)
+        return from_record(cls, queued.appeal, handle=queued.handle, automated=owner)
 
 
 class ReportOut(BaseModel):

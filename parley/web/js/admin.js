@@ -412,7 +412,8 @@ async function appeals(panel) {
             box,
           );
         });
-        return h("li", { class: "card" }, h("p", {}, h("strong", {}, a.handle ? `@${a.handle}` : `Account ${a.account_id}`), " · ", when(a.created_at)), h("blockquote", {}, a.text), form);
+        // A bot's appeal is written by its owner, whom the label names.
+        return h("li", { class: "card" }, h("p", {}, h("strong", {}, a.handle ? `@${a.handle}` : `Account ${a.account_id}`), " ", automatedLabel(a.automated), " · ", when(a.created_at)), h("blockquote", {}, a.text), form);
       }),
     ),
   );
