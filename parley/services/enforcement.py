@@ -13,18 +13,19 @@ from parley.bus.messages import AccountChanged, AccountSuspended, KeptOut, Sessi
 from parley.core.sessions import SessionEnd
 from parley.services.accounts import AccountService
 from parley.services.fanout import CLOSE_REMOVED, CLOSE_UNAUTHORIZED, FanoutHub
-from parley.services.limits import LimitService
 from parley.services.media import MediaService
 from parley.services.sharing import SharingService
+from parley.store.accounts import AccountStore
+from parley.store.db import Database
 
 
 @dataclass(eq=False)
 class Enforcement:
+    db: Database
     accounts: AccountService
     hub: FanoutHub
     media: MediaService
     sharing: SharingService
-    limits: LimitService
 
     async def obey(self, order: messages.Message | None) -> None:
         """An account-wide order from any node."""
@@ -66,11 +67,13 @@ class Enforcement:
         """What these accounts may do changed (a limit set or lifted): their cached sessions
         go, and their open rooms show what they may do now."""
         self.accounts.session_cache.forget_accounts(set(account_ids))
-        for account_id in account_ids:
-            if account_id in self.hub.per_account:
-                state = await self.limits.state_of(account_id)
-                if state is not None:
-                    self.hub.tell_state(account_id, state)
+        told = [a for a in account_ids if a in self.hub.per_account]  # with a socket here
+        if not told:
+            return
+        async with self.db.read() as conn:
+            found = await AccountStore(conn).by_ids(told)
+        for account in found.values():
+            self.hub.tell_state(account.id, account.state)
 
     async def cut_off(self, account_ids: list[str]) -> None:
         self.accounts.session_cache.forget_accounts(set(account_ids))

@@ -32,7 +32,6 @@ from parley.core.spaces.model import SpaceState
 from parley.services import restrictions
 from parley.services.common import Clock
 from parley.services.decisions import SpaceDecisions
-from parley.store.accounts import AccountStore
 from parley.store.db import Database
 from parley.store.moderation import AuditLog
 from parley.store.notifications import NotificationStore
@@ -108,11 +107,6 @@ class LimitService:
         self.session_cache.forget_accounts(set(account_ids))
         for account_id in account_ids:
             await messages.publish(self.bus, AccountChanged(account_id))
-
-    async def state_of(self, account_id: str) -> AccountState | None:
-        async with self.db.read() as conn:
-            account = await AccountStore(conn).by_id(account_id)
-        return None if account is None else account.state
 
     async def _off_stage(self, account_id: str) -> None:
         async with self.db.read() as conn:

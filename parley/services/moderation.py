@@ -123,8 +123,7 @@ class ModerationService:
         async with self.db.write() as conn:
             store = ModerationStore(conn)
             notice = await store.notice(notice_id)
-            answering = await bots.answering_for(conn, notice.account_id) if notice else None
-            if notice is None or answering is None or account.id not in answering.account_ids:
+            if notice is None or not await _answers_for(conn, account, notice.account_id):
                 raise NotFound("notice_not_found", "No such notice of yours")
             appeal = Appeal(
                 id=new_id(),
@@ -259,3 +258,8 @@ async def account_handles(conn: AsyncConnection, account_ids: list[str]) -> dict
 def _sort_key(item: tuple[tuple[str, str, str | None], int]) -> tuple[str, str, str]:
     (period, action, rule), _count = item
     return period, action, rule or ""
+
+
+async def _answers_for(conn: AsyncConnection, account: Account, account_id: str) -> bool:
+    """Whether `account` answers for `account_id`'s moderation: it is it, or its bot's owner."""
+    return account.id in (await bots.answering_for(conn, account_id)).account_ids

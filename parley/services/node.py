@@ -227,9 +227,7 @@ class Node:
         self.account_limits = LimitService(
             self.db, self.bus, self.decisions, self.accounts.session_cache, clock=now
         )
-        self.enforcement = Enforcement(
-            self.accounts, self.hub, self.media, self.sharing, self.account_limits
-        )
+        self.enforcement = Enforcement(self.db, self.accounts, self.hub, self.media, self.sharing)
         self.moderation = ModerationService(
             self.db, self.departures, self.account_limits, clock=now
         )
