@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     event_replay_limit: int = Field(default=1000, ge=1)
     # Messages queued for one WebSocket before that client is told to resync.
     client_queue_size: int = Field(default=256, ge=1)
+    # A space with at most this many event sockets on a node: its audience hears each listener
+    # come and go, as the stage does, so the list of listeners a client shows stays exact. Above
+    # it listeners hear a rush as counts, which keeps a join's cost flat however many listen.
+    exact_audience_sockets: int = Field(default=100, ge=0)
 
     # STUN/TURN servers for the server's peer connections and handed to clients with each answer,
     # as JSON: '[{"urls": "stun:stun.example.org:3478"}]'. Empty: host candidates only, which

@@ -87,11 +87,20 @@ class Feed:
     """The events of one space, for the clients of this node."""
 
     def __init__(
-        self, space_id: str, bus: Bus, spaces: SpaceService, capacity: int, *, workers: int = 1
+        self,
+        space_id: str,
+        bus: Bus,
+        spaces: SpaceService,
+        capacity: int,
+        *,
+        workers: int = 1,
+        exact_audience: int = 0,
     ) -> None:
         self.space_id = space_id
         # The node's worker processes: each holds about this share of the space's sockets.
         self.workers = workers
+        # Up to this many sockets on the node, the audience is sent every event, as the stage is.
+        self.exact_audience = exact_audience
         self.bus = bus
         self.spaces = spaces
         self.clients: set[Client] = set()
@@ -188,8 +197,13 @@ class Feed:
         """Whether this feed has seen every event after `since`, none removing the account."""
         return self.started_seq <= since and self.removed.get(account_id, 0) <= since
 
-    def on_stage(self, client: Client) -> bool:
-        return client.account_id in self.stage_accounts
+    def sends_everything(self, client: Client) -> bool:
+        """Whether the client is sent every event, churn included: on the stage, or in an
+        audience small enough that its sockets cost little whatever they are sent. A count in
+        place of who came and went would leave a small room's list of listeners wrong, where
+        people notice; the counts pay only at scale."""
+        small = len(self.clients) * self.workers <= self.exact_audience
+        return small or client.account_id in self.stage_accounts
 
     def _churn_of(self, event: Event) -> str | None:
         """The listener an event is the coming or going of, if it is only that."""
@@ -295,6 +309,7 @@ class FanoutHub:
     _: KW_ONLY
     max_sockets_per_account: int = 20
     workers: int = 1  # the node's worker processes (`parley serve --workers N`)
+    exact_audience_sockets: int = 100  # see Settings
     feeds: dict[str, Feed] = field(default_factory=dict, init=False)
     # Sockets per account on this node, kept as they come and go: counting them at each new
     # socket would walk every client of the node.
@@ -314,7 +329,12 @@ class FanoutHub:
         feed = self.feeds.get(space_id)
         if feed is None or feed.task.done():
             feed = self.feeds[space_id] = Feed(
-                space_id, self.bus, self.spaces, self.client_queue_size, workers=self.workers
+                space_id,
+                self.bus,
+                self.spaces,
+                self.client_queue_size,
+                workers=self.workers,
+                exact_audience=self.exact_audience_sockets,
             )
         feed.add(client)
         if feed.ready.is_set():
@@ -387,15 +407,15 @@ async def pump(
 ) -> tuple[int, str]:
     """Send the client the feed's events past its position until it has to close; returns the
     close code and reason. With `batch`, all events waiting at once go in one frame as a JSON
-    array (in order), which is what lets one node serve thousands of sockets per space. An
-    audience socket gets listeners' comings and goings as counts (feed_log.py)."""
+    array (in order), which is what lets one node serve thousands of sockets per space. A socket
+    of a large audience gets listeners' comings and goings as counts (feed_log.py)."""
     feed_log = feed.log
     while True:
-        stage = feed.on_stage(client)
+        stage = feed.sends_everything(client)
         if feed_log.behind(client.position, stage=stage):
             await send(json.dumps({"type": Frame.RESYNC.value, "seq": client.last_seq}))
             return CLOSE_RESYNC, "too far behind: reconnect with since=N"
-        # The audience sleeps through churn; the stage is woken for every event.
+        # A large audience sleeps through churn; the stage is woken for every event.
         wake = feed_log.stage_wake if stage else feed_log.wake
         pending = feed_log.batch(client.position, client.last_seq, client.account_id, stage=stage)
         client.position = feed_log.end

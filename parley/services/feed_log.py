@@ -1,7 +1,8 @@
 """A space's recent events on this node, and what each socket is to be sent of them.
 
-The stage (host, cohosts, speakers) is sent every event. The audience is sent every event but
-the comings and goings of listeners ("churn") in a rush: a run of those reaches a listener's
+The stage (host, cohosts, speakers) is sent every event, and so is a small audience (up to
+`Settings.exact_audience_sockets` on the node). A large audience is sent every event but the
+comings and goings of listeners ("churn") in a rush: a run of those reaches a listener's
 socket as one `listener_count` frame, `{type, seq, data: {listener_count}}`, standing for every
 event up to its `seq`, so its sequence numbers still run without a gap (a run of one is sent
 as the event itself). Listeners are woken for churn only

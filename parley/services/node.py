@@ -164,6 +164,7 @@ class Node:
             settings.client_queue_size,
             max_sockets_per_account=settings.max_sockets_per_account,
             workers=settings.workers,
+            exact_audience_sockets=settings.exact_audience_sockets,
         )
         live_files = FileSegmentStore(settings.data_dir / "hls")
         self.sharing = SharingService(

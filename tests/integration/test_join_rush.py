@@ -1,5 +1,5 @@
-"""A rush of joins: the stage hears every join, the audience hears them as a few counts, and
-the count everyone ends with is exact."""
+"""A rush of joins: the stage hears every join, a large audience hears them as a few counts, a
+small one each of them, and the count everyone ends with is exact."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ RUSH = 40
 
 @pytest.fixture
 async def server(database_url: str) -> AsyncIterator[ServerThread]:
-    with serve(database_url=database_url) as running:
+    # A test's few sockets stand for a large audience: any audience is large here.
+    with serve(database_url=database_url, exact_audience_sockets=0) as running:
         yield running
 
 
@@ -39,7 +40,7 @@ def last_count(messages: list[dict[str, object]]) -> object:
     return counts[-1] if counts else None
 
 
-async def test_the_audience_hears_a_rush_of_joins_as_a_few_exact_counts(
+async def test_a_large_audience_hears_a_rush_of_joins_as_a_few_exact_counts(
     server: ServerThread,
 ) -> None:
     host, fan, *crowd = [
@@ -114,3 +115,33 @@ async def test_in_a_rush_each_refusal_is_its_own_and_the_others_get_in(
     assert {p["handle"] for p in listeners} == {p.handle for p in crowd}
     for person in (host, removed, blocked, stranger, *crowd):
         await person.close()
+
+
+async def test_a_small_room_lists_each_listener_who_came_and_went_however_close_together() -> None:
+    """Two people join a small room a moment apart: a listener already there is told of each
+    (its list of listeners is built from these events), not of a count that says neither who
+    came nor who asks to speak."""
+    with serve() as server:
+        host, early, first, second = [
+            await Person.sign_up(server.base_url, h) for h in ["host", "early", "first", "second"]
+        ]
+        sid = (await host.call("POST", "/spaces", 201, json={"title": "Small"}))["id"]
+        await early.call("POST", f"/spaces/{sid}/join", 200)
+        async with early.events(sid) as room:
+            await room.wait_for("snapshot")
+            await first.call("POST", f"/spaces/{sid}/join", 200)
+            await second.call("POST", f"/spaces/{sid}/join", 200)
+            await second.call("POST", f"/spaces/{sid}/hand", 204)
+            await first.call("POST", f"/spaces/{sid}/leave", 204)
+            await room.wait_for("participant_left", handle=first.handle)
+        assert "listener_count" not in room.types()
+        came_and_went = [
+            (e["type"], e["data"]["handle"]) for e in room.events if e["type"] != "hand_changed"
+        ]
+        assert came_and_went == [
+            ("participant_joined", first.handle),
+            ("participant_joined", second.handle),
+            ("participant_left", first.handle),
+        ]
+        for person in (host, early, first, second):
+            await person.close()

@@ -44,10 +44,16 @@ def event(seq: int, type_: str = "reaction", **data: Any) -> str:
     return json.dumps({"seq": seq, "type": type_, "at": "2026-01-01T00:00:00+00:00", "data": data})
 
 
-async def make_hub(capacity: int = 8, stage: tuple[str, ...] = ()) -> tuple[MemoryBus, FanoutHub]:
+async def make_hub(
+    capacity: int = 8, stage: tuple[str, ...] = (), exact_audience: int = 0
+) -> tuple[MemoryBus, FanoutHub]:
+    """A hub whose audiences are large (sent churn as counts) unless `exact_audience` says
+    up to how many sockets they are small."""
     bus = MemoryBus()
     await bus.start()
-    return bus, FanoutHub(bus, FakeSpaces(stage), capacity)  # type: ignore[arg-type]
+    spaces = FakeSpaces(stage)
+    hub = FanoutHub(bus, spaces, capacity, exact_audience_sockets=exact_audience)  # type: ignore[arg-type]
+    return bus, hub
 
 
 async def sent_until_closed(messages: list[str]) -> tuple[int, list[str]]:
@@ -169,8 +175,10 @@ def joined(seq: int, who: str) -> str:
     )
 
 
-async def test_the_audience_hears_a_rush_of_joins_as_counts_and_the_stage_hears_each() -> None:
-    bus, hub = await make_hub(capacity=1000, stage=("host",))
+async def rush(exact_audience: int) -> dict[str, list[dict[str, Any]]]:
+    """What the host (on stage) and ada (a listener) are sent while sixty listeners join in a
+    rush, ada among them, and someone reacts half-way."""
+    bus, hub = await make_hub(capacity=1000, stage=("host",), exact_audience=exact_audience)
     host, ada = Client("host"), Client("ada")
     feed = await hub.attach("s", host)
     await hub.attach("s", ada)
@@ -185,7 +193,6 @@ async def test_the_audience_hears_a_rush_of_joins_as_counts_and_the_stage_hears_
     tasks = [
         asyncio.create_task(pump(feed, c, sender(c.account_id), batch=False)) for c in (host, ada)
     ]
-    # Sixty listeners join in a rush, ada among them; someone reacts half-way.
     for seq in range(1, 62):
         if seq == 40:
             await bus.publish(space_channel("s"), event(seq, "reaction"))
@@ -195,7 +202,14 @@ async def test_the_audience_hears_a_rush_of_joins_as_counts_and_the_stage_hears_
     async with asyncio.timeout(5):
         while not got["ada"] or got["ada"][-1]["seq"] < 61:
             await asyncio.sleep(0.01)
+    for task in tasks:
+        task.cancel()
+    await hub.close()
+    return got
 
+
+async def test_a_large_audience_hears_a_rush_of_joins_as_counts_and_the_stage_hears_each() -> None:
+    got = await rush(exact_audience=0)
     assert [m["seq"] for m in got["host"]] == list(range(1, 62))  # the stage: every join
     heard = got["ada"]
     seqs = [m["seq"] for m in heard]
@@ -213,9 +227,30 @@ async def test_the_audience_hears_a_rush_of_joins_as_counts_and_the_stage_hears_
     # Each count stands for the churn before it: no count goes backwards.
     counts = [m["data"]["listener_count"] for m in heard if "listener_count" in m["data"]]
     assert counts == sorted(counts)
-    for task in tasks:
-        task.cancel()
-    await hub.close()
+
+
+async def test_a_small_audience_hears_each_listener_come_as_the_stage_does() -> None:
+    """Two sockets, at most two sent everything: ada's list of listeners has each of them."""
+    got = await rush(exact_audience=2)
+    assert [m["seq"] for m in got["ada"]] == list(range(1, 62))
+    assert got["ada"] == got["host"]
+    assert "listener_count" not in {m["type"] for m in got["ada"]}
+
+
+async def test_an_audience_is_small_by_the_nodes_sockets_not_one_workers() -> None:
+    bus = MemoryBus()
+    await bus.start()
+    spaces = FakeSpaces(())
+    one = FanoutHub(bus, spaces, 8, exact_audience_sockets=3)  # type: ignore[arg-type]
+    two = FanoutHub(bus, spaces, 8, workers=2, exact_audience_sockets=3)  # type: ignore[arg-type]
+    ada = Client("ada")
+    alone = await one.attach("s", ada)
+    shared = await two.attach("s", ada)
+    shared.add(Client("bob"))  # two here, two in the other worker: four on the node
+    assert alone.sends_everything(ada) and not shared.sends_everything(ada)
+    await one.close()
+    await two.close()
+    await bus.close()
 
 
 async def test_the_audience_is_spaced_by_the_nodes_sockets_not_one_workers() -> None:
