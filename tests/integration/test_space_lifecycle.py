@@ -94,6 +94,22 @@ async def test_a_space_from_start_to_handover(server: ServerThread) -> None:
     assert ended["state"] == "ended"
 
 
+async def test_a_host_who_stepped_away_ends_their_space_without_coming_back(
+    server: ServerThread,
+) -> None:
+    host, fan = await people(server, "host", "fan")
+    sid = (await host.call("POST", "/spaces", 201, json={"title": "Gone"}))["id"]
+    await fan.call("POST", f"/spaces/{sid}/join", 200)
+    async with fan.events(sid) as stream:
+        await stream.wait_for("snapshot")
+        await host.call("POST", f"/spaces/{sid}/leave", 204)
+        await stream.wait_for("host_absent")
+        ended = await host.call("POST", f"/spaces/{sid}/end", 200)
+        assert ended["state"] == "ended"
+        await stream.wait_for("space_ended")
+    await host.refused("POST", f"/spaces/{sid}/end", 409, "space_over")
+
+
 async def test_reconnect_with_since_gets_exactly_the_missed_events(server: ServerThread) -> None:
     host, fan, other = await people(server, "host", "fan", "other")
     sid = (await host.call("POST", "/spaces", 201, json={"title": "Resume"}))["id"]

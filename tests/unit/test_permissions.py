@@ -753,6 +753,15 @@ def test_someone_not_in_the_space_can_do_nothing_in_it(who: str, action: str) ->
     assert isinstance(error, Forbidden)
 
 
+def test_the_host_who_stepped_away_may_still_end_their_space() -> None:
+    room = live_room()
+    rules.leave(room.state, HOST, room.clock())
+    assert room.state.space.host_absent_since is not None  # the grace period runs
+    ended = rules.end(room.state, HOST, room.clock())
+    assert [e.type for e in ended][-1] is EventType.SPACE_ENDED
+    assert room.state.space.state is SpaceStatus.ENDED
+
+
 def test_nobody_can_start_a_space_that_is_already_live() -> None:
     room = live_room()
     refused("space_not_scheduled", room.state, lambda: rules.start(room.state, HOST, HOST, T0))

@@ -138,7 +138,8 @@ def start(state: SpaceState, actor_id: str, handle: str, now: datetime) -> list[
 
 
 def _role_outside_live(state: SpaceState, actor_id: str) -> Role:
-    """Before a space is live nobody is in it; its host still owns it."""
+    """Before a space is live nobody is in it (and its host may be away while it is); its host
+    still owns it."""
     return Role.HOST if actor_id == state.space.host_id else Role.LISTENER
 
 
@@ -154,8 +155,10 @@ def _authorize_until_over(state: SpaceState, action: Action, actor_id: str) -> N
 
 
 def end(state: SpaceState, actor_id: str, now: datetime, reason: str = "ended") -> list[Event]:
+    """The host ends their space, in it or not: one who stepped away (the space waiting out
+    their grace period) need not come back to end it."""
     space = state.space
-    if space.state is SpaceStatus.LIVE:
+    if space.state is SpaceStatus.LIVE and actor_id != space.host_id:
         authorize(Action.END, _actor(state, actor_id).role)
     else:
         authorize(Action.END, _role_outside_live(state, actor_id))
