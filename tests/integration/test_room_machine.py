@@ -1,0 +1,430 @@
+"""A live space that six people use through the real API of two nodes (PostgreSQL and Redis), in
+any order Hypothesis finds: join, leave, raise or lower a hand, invite, approve, accept, decline,
+step down, make or unmake a cohost, mute, unmute, remove, react, retitle; each through their own
+node, while event sockets open (fresh, or resuming with `since=N`) and close on the other.
+
+The rules of who may do what are the core's, checked on their own in
+tests/unit/test_space_properties.py; this machine checks what the nodes promise around them,
+after every step, once the events have arrived:
+
+- an answer is a 2xx, or a 4xx problem document with a code that changed nothing;
+- both nodes show the same space, the stage within its limit and one host;
+- a person removed stays out (403 `removed_from_space`), their socket closed with 4003;
+- every open socket, on either node, fresh or resumed, has had every event in order, and the room
+  it draws by applying them as the web client does (`web/js/space/updates.js`: the snapshot, the
+  listeners fetched after it, then the events) is the room as it is: who is there in which role,
+  mics, raised hands, invitations, the listener count, the title, whether the host is present.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
+from functools import partial
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection, connect
+
+from tests.support.clients import Person as SignedUp
+from tests.support.servers import ServerThread, two_nodes
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
+PEOPLE = 6
+STAGE_SIZE = 3  # host and two more: small enough for the limit to be met
+STAGE = {"host", "cohost", "speaker"}
+who = st.integers(0, PEOPLE - 1)
+SELF_ACTS = [
+    ("POST", "hand"),
+    ("DELETE", "hand"),
+    ("POST", "invitation/accept"),
+    ("POST", "invitation/decline"),
+    ("POST", "unmute"),
+    ("POST", "leave"),
+    ("POST", "reactions"),
+    ("PATCH", ""),
+]
+# The body each needs.
+BODIES: dict[str, dict[str, str]] = {"reactions": {"emoji": "👏"}, "": {"title": "Late show"}}
+MOVES = [
+    ("POST", "speakers"),
+    ("DELETE", "speakers"),
+    ("POST", "cohosts"),
+    ("DELETE", "cohosts"),
+    ("POST", "mute"),
+    ("POST", "remove"),
+]
+
+
+@dataclass(frozen=True)
+class Seat:
+    """A person in the room as a client draws them."""
+
+    role: str
+    muted: bool
+    hand_raised: bool = False
+    invited: bool = False
+
+
+@dataclass
+class Room:
+    """What a client shows of the space."""
+
+    people: dict[str, Seat]
+    listener_count: int
+    title: str
+    host_present: bool
+    state: str
+
+    @classmethod
+    def of(cls, view: dict[str, Any], listeners: list[dict[str, Any]]) -> Room:
+        """The room as the server has it: the stage from the space, the audience listed."""
+        people = {p["account_id"]: _seat(p) for p in view["stage"]}
+        for p in listeners:
+            if p["account_id"] not in people and p["present"] is not False:
+                people[p["account_id"]] = _seat(p)
+        return cls(
+            people, view["listener_count"], view["title"], view["host_present"], view["state"]
+        )
+
+    def copy(self) -> Room:
+        return replace(self, people=dict(self.people))
+
+    def apply(self, message: dict[str, Any], refreshed: Room) -> None:
+        """One numbered message, as updates.js applies it. `refreshed`: the space read anew,
+        which the web client does on `host_changed`."""
+        kind, data = message["type"], message.get("data") or {}
+        if isinstance(data.get("listener_count"), int):
+            self.listener_count = data["listener_count"]
+        who = str(data.get("account_id", ""))
+        seat = self.people.get(who)
+        match kind:
+            case "participant_joined" | "role_changed":
+                self.people[who] = Seat(data["role"], data.get("muted", True))
+            case "participant_left" | "participant_removed":
+                self.people.pop(who, None)
+            case "mic_changed" if seat:
+                self.people[who] = replace(seat, muted=data["muted"])
+            case "hand_changed" if seat:
+                self.people[who] = replace(seat, hand_raised=data["raised"])
+            case "speaker_invited" if seat:
+                self.people[who] = replace(seat, invited=True)
+            case "invitation_declined" if seat:
+                self.people[who] = replace(seat, invited=False)
+            case "space_updated" if "title" in data:
+                self.title = data["title"]
+            case "host_absent" | "host_returned":
+                self.host_present = kind == "host_returned"
+            case "host_changed":
+                for account_id, seat in list(self.people.items()):
+                    if (
+                        account_id in refreshed.people
+                        and refreshed.people[account_id].role in STAGE
+                    ):
+                        self.people[account_id] = refreshed.people[account_id]
+                    elif seat.role in STAGE:
+                        self.people[account_id] = replace(seat, role="listener")
+            case "space_ended" | "space_cancelled":
+                self.state = "ended"
+
+
+def _seat(p: dict[str, Any]) -> Seat:
+    return Seat(p["role"], p["muted"], p["hand_raised"], p["invited"])
+
+
+def until(predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
+    """Polls `predicate` until it returns something true, and returns that."""
+    deadline = time.monotonic() + timeout
+    while not (result := predicate()):
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.005)
+    return result
+
+
+@dataclass
+class Member:
+    """One of the people: signed up, acting through one node, watching through the other."""
+
+    account: SignedUp
+    http: httpx.Client
+    socket_node: ServerThread
+
+    @property
+    def id(self) -> str:
+        return self.account.id
+
+    @property
+    def handle(self) -> str:
+        return self.account.handle
+
+
+@dataclass
+class Watch:
+    """One event socket, read by a thread of its own, and the room its messages draw."""
+
+    person: Member
+    ws: ClientConnection
+    room: Room | None  # None until a fresh socket's snapshot came
+    last_seq: int
+    received: list[dict[str, Any]] = field(default_factory=list)
+    applied: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    reader: threading.Thread | None = None
+    opened: ExitStack = field(default_factory=ExitStack)
+
+    def start(self) -> None:
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        try:
+            for text in self.ws:
+                with self.lock:
+                    self.received.append(json.loads(text))
+        except ConnectionClosed:
+            pass
+
+    @property
+    def close_code(self) -> int | None:
+        return self.ws.close_code
+
+    def closed(self) -> bool:
+        return self.ws.close_code is not None
+
+    def take(self) -> list[dict[str, Any]]:
+        with self.lock:
+            fresh = self.received[self.applied :]
+            self.applied = len(self.received)
+        return fresh
+
+    def close(self) -> None:
+        self.opened.close()
+        if self.reader is not None:
+            self.reader.join(timeout=5)
+
+
+class RoomMachine(RuleBasedStateMachine):
+    people: list[Member]
+    # Someone who never joins, reading the space through each node.
+    readers: tuple[httpx.Client, httpx.Client]
+
+    def __init__(self) -> None:
+        super().__init__()
+        host = self.people[0]
+        made = host.http.post("/spaces", json={"title": "Room"})
+        assert made.status_code == 201, made.text
+        self.space_id: str = made.json()["id"]
+        for person in self.people[1:]:  # everyone starts in the room
+            joined = person.http.post(f"/spaces/{self.space_id}/join")
+            assert joined.status_code == 200, joined.text
+        self.removed: set[str] = set()
+        self.watches: list[Watch] = []
+        self.truth_seq = 0
+        self.truth = self._truth()
+        # The room as of each seq a step ended on: where a resumed socket starts from.
+        self.history: dict[int, Room] = {self.truth_seq: self.truth.copy()}
+        self.refused = False
+
+    # --- reading the server ------------------------------------------------------------------
+
+    def _read(self, node: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        http = self.readers[node]
+        view = http.get(f"/spaces/{self.space_id}")
+        listeners = http.get(f"/spaces/{self.space_id}/listeners", params={"limit": 500})
+        assert view.status_code == listeners.status_code == 200, (view.text, listeners.text)
+        return view.json(), listeners.json()
+
+    def _truth(self) -> Room:
+        (view, listeners), (other, other_listeners) = self._read(0), self._read(1)
+        assert view == other and listeners == other_listeners, "the two nodes disagree"
+        self.truth_seq = view["seq"]
+        stage = view["stage"]
+        if view["state"] == "live":
+            assert [p["role"] for p in stage].count("host") == 1, stage
+            assert len(stage) <= STAGE_SIZE, stage
+        return Room.of(view, listeners)
+
+    # --- acting ------------------------------------------------------------------------------
+
+    def _act(self, person: Member, method: str, path: str, **kw: Any) -> str | None:
+        """-> the refusal's code, None when it was done."""
+        r = person.http.request(method, f"/spaces/{self.space_id}{path}", **kw)
+        assert r.status_code < 500, f"{method} {path}: {r.status_code} {r.text}"
+        if r.status_code < 400:
+            return None
+        assert r.headers["content-type"].startswith("application/problem+json"), r.text
+        code = r.json()["code"]
+        assert isinstance(code, str) and code, r.text
+        self.refused = True
+        return code
+
+    @rule(i=who)
+    def join(self, i: int) -> None:
+        person = self.people[i]
+        refusal = self._act(person, "POST", "/join")
+        if person.id in self.removed:
+            assert refusal == "removed_from_space", refusal
+
+    @rule(i=who, act=st.sampled_from(SELF_ACTS))
+    def on_self(self, i: int, act: tuple[str, str]) -> None:
+        method, path = act
+        self._act(self.people[i], method, f"/{path}" if path else "", json=BODIES.get(path))
+
+    @rule(i=who, j=who, move=st.sampled_from(MOVES))
+    def on_person(self, i: int, j: int, move: tuple[str, str]) -> None:
+        target = self.people[j]
+        refusal = self._act(self.people[i], move[0], f"/{move[1]}/{target.handle}")
+        if move[1] == "remove" and refusal is None:
+            self.removed.add(target.id)
+
+    @rule(j=who, move=st.sampled_from(MOVES))
+    def host_moves(self, j: int, move: tuple[str, str]) -> None:
+        """As `on_person`, by the host: the moves that change the room most are theirs."""
+        self.on_person(0, j, move)
+
+    @precondition(lambda self: len(self.watches) < 6)
+    @rule(i=who, resume=st.booleans(), back=st.integers(0, 50))
+    def watch(self, i: int, resume: bool, back: int) -> None:
+        """Open an event socket on the person's other node: fresh (a snapshot, then the
+        listeners fetched as the web client does), or resuming after an earlier step's seq."""
+        person = self.people[i]
+        seqs = sorted(self.history)
+        since = seqs[max(0, len(seqs) - 1 - back)] if resume else None
+        base = person.socket_node.base_url.replace("http", "ws", 1)
+        url = f"{base}/api/v1/spaces/{self.space_id}/events"
+        opened = ExitStack()
+        ws = opened.enter_context(
+            connect(
+                url + ("" if since is None else f"?since={since}"),
+                additional_headers={"Authorization": f"Bearer {person.account.token}"},
+            )
+        )
+        room = None if since is None else self.history[since].copy()
+        watch = Watch(person, ws, room, since or 0, opened=opened)
+        watch.start()
+        self.watches.append(watch)
+        if since is None:
+            snapshot = until(lambda: watch.received and watch.received[0])
+            if snapshot["type"] == "error":  # turned away: the invariant checks its close
+                assert person.id in self.removed and snapshot["code"] == "removed_from_space"
+                return
+            assert snapshot["type"] == "snapshot", snapshot
+            watch.take()
+            view = snapshot["data"]
+            listeners = person.http.get(
+                f"/spaces/{self.space_id}/listeners", params={"limit": 500}
+            ).json()
+            watch.room, watch.last_seq = Room.of(view, listeners), snapshot["seq"]
+
+    @precondition(lambda self: self.watches)
+    @rule(k=st.integers(0, 5))
+    def stop_watching(self, k: int) -> None:
+        self.watches.pop(k % len(self.watches)).close()
+
+    # --- what must hold ----------------------------------------------------------------------
+
+    @invariant()
+    def every_socket_draws_the_room_as_it_is(self) -> None:
+        before = self.truth
+        self.truth = truth = self._truth()
+        if self.refused:
+            assert truth == before, "a refused action changed the room"
+            self.refused = False
+        self.history[self.truth_seq] = truth.copy()
+        for watch in list(self.watches):
+            if watch.person.id in self.removed:
+                self._turned_away(watch)
+                continue
+            until(partial(self._caught_up, watch))
+            assert watch.room == truth, (watch.person.handle, watch.room, truth)
+
+    def _caught_up(self, watch: Watch) -> bool:
+        for message in watch.take():
+            if "seq" not in message or message["type"] in ("account", "snapshot"):
+                continue
+            assert message["seq"] == watch.last_seq + 1, (watch.last_seq, message)
+            watch.last_seq = message["seq"]
+            assert watch.room is not None
+            watch.room.apply(message, self.truth)
+        return watch.last_seq == self.truth_seq
+
+    def _turned_away(self, watch: Watch) -> None:
+        """A removed person's socket: told, and closed with 4003."""
+        until(watch.closed)
+        assert watch.close_code == 4003, watch.close_code
+        self.watches.remove(watch)
+        watch.close()
+
+    def teardown(self) -> None:
+        """The host ends the space: every socket still open is closed with 4002."""
+        try:
+            refusal = self._act(self.people[0], "POST", "/end")
+            assert refusal is None, f"the host could not end the space: {refusal}"
+            for watch in self.watches:
+                until(watch.closed)
+                assert watch.close_code == 4002, (watch.person.handle, watch.close_code)
+        finally:
+            for watch in self.watches:
+                watch.close()
+
+
+async def test_every_client_on_either_node_sees_the_room_as_it_is() -> None:
+    # Nobody is taken out for want of a socket, and a host who leaves stays host: what the
+    # machine checks is the rooms the events draw, not the clock.
+    async with two_nodes(
+        stage_size=STAGE_SIZE, presence_timeout_seconds=3600, host_grace_seconds=3600
+    ) as nodes:
+        people = []
+        for i in range(PEOPLE):
+            acts_on, watches_on = nodes[i % 2], nodes[(i + 1) % 2]
+            signed_up = await SignedUp.sign_up(acts_on.base_url, f"p{i}")
+            await signed_up.close()
+            people.append(Member(signed_up, _client(acts_on, signed_up.token), watches_on))
+        readers = [
+            await SignedUp.sign_up(node.base_url, f"reader{n}") for n, node in enumerate(nodes)
+        ]
+        RoomMachine.people = people
+        RoomMachine.readers = (
+            _client(nodes[0], readers[0].token),
+            _client(nodes[1], readers[1].token),
+        )
+        try:
+            run_state_machine_as_test(
+                RoomMachine,
+                settings=settings(
+                    max_examples=30,
+                    stateful_step_count=30,
+                    deadline=None,
+                    database=None,
+                    suppress_health_check=list(HealthCheck),
+                ),
+            )
+        finally:
+            for client in [*RoomMachine.readers, *(member.http for member in people)]:
+                client.close()
+            for reader in readers:
+                await reader.close()
+
+
+def _client(node: ServerThread, token: str) -> httpx.Client:
+    return httpx.Client(
+        base_url=f"{node.base_url}/api/v1",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
