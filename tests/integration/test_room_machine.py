@@ -1,7 +1,8 @@
 """A live space that six people use through the real API of two nodes (PostgreSQL and Redis), in
 any order Hypothesis finds: join, leave, raise or lower a hand, invite, approve, accept, decline,
 step down, make or unmake a cohost, mute, unmute, remove, react, retitle; each through their own
-node, while event sockets open (fresh, or resuming with `since=N`) and close on the other.
+node, while event sockets open (fresh, or resuming with `since=N`) and close on the other, and
+time passes (both nodes' clocks moved, their sweeps run).
 
 The rules of who may do what are the core's, checked on their own in
 tests/unit/test_space_properties.py; this machine checks what the nodes promise around them,
@@ -13,7 +14,10 @@ after every step, once the events have arrived:
 - every open socket, on either node, fresh or resumed, has had every event in order, and the room
   it draws by applying them as the web client does (`web/js/space/updates.js`: the snapshot, the
   listeners fetched after it, then the events) is the room as it is: who is there in which role,
-  mics, raised hands, invitations, the listener count, the title, whether the host is present.
+  mics, raised hands, invitations, the listener count, the title, whether the host is present;
+- time takes out nobody with a socket opened while in the room, on either node, and past the
+  presence timeout everyone else but the host; past the grace period a host without one is
+  replaced by a cohost, or the space ends, and every socket is closed with 4002.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -49,6 +54,10 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 PEOPLE = 6
 STAGE_SIZE = 3  # host and two more: small enough for the limit to be met
 STAGE = {"host", "cohost", "speaker"}
+PRESENCE_TIMEOUT, HOST_GRACE = 30, 60
+SWEEP_SECONDS = 5
+# Past a join ticket's life, the presence timeout and the host's grace, with sweeps to spare.
+LONG_WAIT = 100
 who = st.integers(0, PEOPLE - 1)
 SELF_ACTS = [
     ("POST", "hand"),
@@ -105,6 +114,9 @@ class Room:
 
     def copy(self) -> Room:
         return replace(self, people=dict(self.people))
+
+    def host(self) -> str | None:
+        return next((a for a, seat in self.people.items() if seat.role == "host"), None)
 
     def apply(self, message: dict[str, Any], refreshed: Room) -> None:
         """One numbered message, as updates.js applies it. `refreshed`: the space read anew,
@@ -187,6 +199,8 @@ class Watch:
     lock: threading.Lock = field(default_factory=threading.Lock)
     reader: threading.Thread | None = None
     opened: ExitStack = field(default_factory=ExitStack)
+    # Opened while its person was in the space: it keeps them in (presence counts it).
+    counts: bool = False
 
     def start(self) -> None:
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -220,6 +234,7 @@ class Watch:
 
 
 class RoomMachine(RuleBasedStateMachine):
+    nodes: tuple[ServerThread, ServerThread]
     people: list[Member]
     # Someone who never joins, reading the space through each node.
     readers: tuple[httpx.Client, httpx.Client]
@@ -236,10 +251,17 @@ class RoomMachine(RuleBasedStateMachine):
         self.removed: set[str] = set()
         self.watches: list[Watch] = []
         self.truth_seq = 0
+        self.present: set[str] = set()
         self.truth = self._truth()
+        # Who had a socket that counts since they last came in: once it is gone, time takes
+        # them out. (One who never opened one stays until they leave: a client holding media
+        # but no event socket is still in the room.)
+        self.connected: set[str] = set()
         # The room as of each seq a step ended on: where a resumed socket starts from.
         self.history: dict[int, Room] = {self.truth_seq: self.truth.copy()}
         self.refused = False
+        # How long time was moved on by the last step, if it was.
+        self.waited: float | None = None
 
     # --- reading the server ------------------------------------------------------------------
 
@@ -255,6 +277,8 @@ class RoomMachine(RuleBasedStateMachine):
         assert view == other and listeners == other_listeners, "the two nodes disagree"
         self.truth_seq = view["seq"]
         stage = view["stage"]
+        # Who is present (a host who stepped away is on the stage, not present).
+        self.present = {p["account_id"] for p in stage + listeners if p["present"] is not False}
         if view["state"] == "live":
             assert [p["role"] for p in stage].count("host") == 1, stage
             assert len(stage) <= STAGE_SIZE, stage
@@ -298,7 +322,7 @@ class RoomMachine(RuleBasedStateMachine):
         """As `on_person`, by the host: the moves that change the room most are theirs."""
         self.on_person(0, j, move)
 
-    @precondition(lambda self: len(self.watches) < 6)
+    @precondition(lambda self: len(self.watches) < 6 and self.truth.state == "live")
     @rule(i=who, resume=st.booleans(), back=st.integers(0, 50))
     def watch(self, i: int, resume: bool, back: int) -> None:
         """Open an event socket on the person's other node: fresh (a snapshot, then the
@@ -316,7 +340,10 @@ class RoomMachine(RuleBasedStateMachine):
             )
         )
         room = None if since is None else self.history[since].copy()
-        watch = Watch(person, ws, room, since or 0, opened=opened)
+        counts = person.id in self.present
+        if counts:
+            self.connected.add(person.id)
+        watch = Watch(person, ws, room, since or 0, opened=opened, counts=counts)
         watch.start()
         self.watches.append(watch)
         if since is None:
@@ -332,6 +359,19 @@ class RoomMachine(RuleBasedStateMachine):
             ).json()
             watch.room, watch.last_seq = Room.of(view, listeners), snapshot["seq"]
 
+    @rule(seconds=st.sampled_from([5, LONG_WAIT]))
+    def time_passes(self, seconds: float) -> None:
+        """Both nodes' clocks move on, and their sweeps run every few seconds of it, as they
+        would: join tickets no socket claimed are handed back, those away past the presence
+        timeout let go, a host away past their grace replaced."""
+        for _ in range(int(seconds // SWEEP_SECONDS)):
+            for server in self.nodes:
+                server.node.clock.advance(timedelta(seconds=SWEEP_SECONDS))
+            for server in self.nodes:
+                server.call(server.node.joins.hand_back_tickets())
+                server.call(server.node.presence.sweep())
+        self.waited = seconds
+
     @precondition(lambda self: self.watches)
     @rule(k=st.integers(0, 5))
     def stop_watching(self, k: int) -> None:
@@ -341,12 +381,19 @@ class RoomMachine(RuleBasedStateMachine):
 
     @invariant()
     def every_socket_draws_the_room_as_it_is(self) -> None:
-        before = self.truth
+        before, was_present = self.truth, self.present
         self.truth = truth = self._truth()
+        self.connected &= self.present  # who went out comes back without a socket
         if self.refused:
             assert truth == before, "a refused action changed the room"
             self.refused = False
+        if self.waited is not None:
+            self._presence_kept(before, was_present, truth, self.waited)
+            self.waited = None
         self.history[self.truth_seq] = truth.copy()
+        if truth.state != "live":
+            self._all_closed()
+            return
         for watch in list(self.watches):
             if watch.person.id in self.removed:
                 self._turned_away(watch)
@@ -371,24 +418,57 @@ class RoomMachine(RuleBasedStateMachine):
         self.watches.remove(watch)
         watch.close()
 
+    def _all_closed(self) -> None:
+        """The space is over: every socket still open is closed with 4002."""
+        for watch in self.watches:
+            until(watch.closed)
+            assert watch.close_code == 4002, (watch.person.handle, watch.close_code)
+            watch.close()
+        self.watches.clear()
+
+    def _counted(self) -> set[str]:
+        return {w.person.id for w in self.watches if w.counts and not w.closed()}
+
+    def _presence_kept(
+        self, before: Room, was_present: set[str], after: Room, seconds: float
+    ) -> None:
+        """What time did: whoever had a socket that counts stayed; past the presence timeout
+        nobody whose sockets all closed is left but the host, and past the host's grace a host
+        whose sockets all closed is not the host any more (a cohost is, or the space is over)."""
+        counted = self._counted()
+        if after.state == "live":
+            for account_id in counted & was_present:
+                assert account_id in self.present, f"dropped though connected: {account_id}"
+        if seconds < LONG_WAIT:
+            return
+        gone = self.connected - counted
+        for account_id, seat in after.people.items():
+            if seat.role != "host":
+                assert account_id not in gone, f"{account_id}'s sockets closed: still in"
+        host = before.host()
+        if host in gone and after.state == "live":
+            assert after.host() != host, "a host gone past their grace is still the host"
+
     def teardown(self) -> None:
-        """The host ends the space: every socket still open is closed with 4002."""
+        """The host ends the space (whoever hosts it by then), if time has not ended it."""
         try:
-            refusal = self._act(self.people[0], "POST", "/end")
-            assert refusal is None, f"the host could not end the space: {refusal}"
-            for watch in self.watches:
-                until(watch.closed)
-                assert watch.close_code == 4002, (watch.person.handle, watch.close_code)
+            host = self.truth.host()
+            if self.truth.state == "live" and host is not None:
+                hosting = next(p for p in self.people if p.id == host)
+                refusal = self._act(hosting, "POST", "/end")
+                assert refusal is None, f"the host could not end the space: {refusal}"
+            self._all_closed()
         finally:
             for watch in self.watches:
                 watch.close()
 
 
 async def test_every_client_on_either_node_sees_the_room_as_it_is() -> None:
-    # Nobody is taken out for want of a socket, and a host who leaves stays host: what the
-    # machine checks is the rooms the events draw, not the clock.
     async with two_nodes(
-        stage_size=STAGE_SIZE, presence_timeout_seconds=3600, host_grace_seconds=3600
+        stage_size=STAGE_SIZE,
+        presence_timeout_seconds=PRESENCE_TIMEOUT,
+        host_grace_seconds=HOST_GRACE,
+        sweep_interval_seconds=3600,  # the machine sweeps as it moves the clocks
     ) as nodes:
         people = []
         for i in range(PEOPLE):
@@ -399,7 +479,7 @@ async def test_every_client_on_either_node_sees_the_room_as_it_is() -> None:
         readers = [
             await SignedUp.sign_up(node.base_url, f"reader{n}") for n, node in enumerate(nodes)
         ]
-        RoomMachine.people = people
+        RoomMachine.nodes, RoomMachine.people = nodes, people
         RoomMachine.readers = (
             _client(nodes[0], readers[0].token),
             _client(nodes[1], readers[1].token),
