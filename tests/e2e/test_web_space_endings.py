@@ -11,7 +11,14 @@ from playwright.async_api import Page, expect
 
 from tests.e2e.browser import LaunchBrowser
 from tests.e2e.test_web_a11y import sign_in
-from tests.e2e.test_web_space import button, join_from_home, open_page, person
+from tests.e2e.test_web_space import (
+    audience_member,
+    button,
+    join_from_home,
+    open_page,
+    person,
+    stage_member,
+)
 from tests.support.clients import Person
 from tests.support.moderation import admin
 from tests.support.servers import ServerThread
@@ -70,4 +77,34 @@ async def test_the_room_says_why_its_space_ended(
     await told_it_ended(lou, "A moderator ended it.")
     await reporter.refused("GET", f"/spaces/{space['id']}", 410, "space_removed")
     for client in (mod, hana, reporter):
+        await client.close()
+
+
+async def test_after_a_handover_the_host_who_went_is_not_listed_as_a_listener(
+    server: ServerThread, launch: LaunchBrowser
+) -> None:
+    """The host's socket goes and their grace period runs out: the cohost is the host now, and
+    the room lists the old host nowhere (they are not in it), not in the audience."""
+    base = server.base_url
+    hana = await Person.sign_up(base, "hana", "Hana Host")
+    cid = await Person.sign_up(base, "cid", "Cid Cohost")
+    browser = await launch(None)
+    lou = await person(browser, base, "lou", "Lou Listener")
+    sid = (await hana.call("POST", "/spaces", 201, json={"title": "Handed on"}))["id"]
+    await cid.call("POST", f"/spaces/{sid}/join", 200)
+    await hana.call("POST", f"/spaces/{sid}/cohosts/cid", 204)
+    await join_from_home(lou, "Handed on")
+    # Cid's socket keeps them in the room as long as the checks run (alone there, the new host
+    # would be away too, and the space would end a grace period later).
+    async with cid.events(sid) as cid_socket:
+        async with hana.events(sid) as hana_socket:
+            await hana_socket.wait_for("snapshot")
+            await expect(stage_member(lou, "hana")).to_be_visible()
+        # Hana's only socket closed: away, then past the grace period (one second here).
+        await cid_socket.wait_for("host_changed", timeout=10)
+        await expect(stage_member(lou, "cid")).to_contain_text("Host")
+        await expect(stage_member(lou, "hana")).to_have_count(0)
+        await expect(audience_member(lou, "lou")).to_be_visible()
+        await expect(audience_member(lou, "hana")).to_have_count(0)
+    for client in (hana, cid):
         await client.close()

@@ -144,6 +144,8 @@ class Room:
             case "host_absent" | "host_returned":
                 self.host_present = kind == "host_returned"
             case "host_changed":
+                self.people.pop(data.get("previous", ""), None)
+                self.host_present = refreshed.host_present
                 for account_id, seat in list(self.people.items()):
                     if (
                         account_id in refreshed.people

@@ -193,6 +193,9 @@ const HANDLERS = {
     log(room, "The host is back");
   },
   host_changed(room, { data }) {
+    // The host before is away (their grace period ran out) or being taken out: no longer in
+    // the room, not a listener to list.
+    if (data.previous) room.people.delete(data.previous);
     log(room, `${nameOf(data)} is the host now`);
     refreshView(room);
   },
