@@ -411,13 +411,15 @@ async def pump(
     of a large audience gets listeners' comings and goings as counts (feed_log.py)."""
     feed_log = feed.log
     while True:
-        stage = feed.sends_everything(client)
-        if feed_log.behind(client.position, stage=stage):
+        everything = feed.sends_everything(client)
+        if feed_log.behind(client.position, stage=everything):
             await send(json.dumps({"type": Frame.RESYNC.value, "seq": client.last_seq}))
             return CLOSE_RESYNC, "too far behind: reconnect with since=N"
         # A large audience sleeps through churn; the stage is woken for every event.
-        wake = feed_log.stage_wake if stage else feed_log.wake
-        pending = feed_log.batch(client.position, client.last_seq, client.account_id, stage=stage)
+        wake = feed_log.stage_wake if everything else feed_log.wake
+        pending = feed_log.batch(
+            client.position, client.last_seq, client.account_id, stage=everything
+        )
         client.position = feed_log.end
         while client.unnumbered:
             await send(client.unnumbered.popleft())
