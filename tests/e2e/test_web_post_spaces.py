@@ -78,6 +78,7 @@ async def test_a_follower_joins_and_is_reminded_from_spaces_shared_in_posts(
         await expect(page.get_by_role("heading", level=1, name="Garden talk")).to_be_visible()
         await expect(audience_member(host, "fan")).to_be_visible()
         await button(page, "Leave").click()
+        await expect(garden).to_contain_text("Live")  # home again, before the space ends
 
         # Ended: the card says so, with who tuned in, and offers no Join; so does the room.
         await hana.call("POST", f"/spaces/{live}/end", 200)
