@@ -1,8 +1,8 @@
 """A live space that six people use through the real API of two nodes (PostgreSQL and Redis), in
 any order Hypothesis finds: join, leave, raise or lower a hand, invite, approve, accept, decline,
 step down, make or unmake a cohost, mute, unmute, remove, react, retitle; each through their own
-node, while event sockets open (fresh, or resuming with `since=N`) and close on the other, and
-time passes (both nodes' clocks moved, their sweeps run).
+node, while event sockets open (fresh, or resuming with `since=N`) and close on the other, a
+moderator suspends some of them, and time passes (both nodes' clocks moved, their sweeps run).
 
 The rules of who may do what are the core's, checked on their own in
 tests/unit/test_space_properties.py; this machine checks what the nodes promise around them,
@@ -11,6 +11,8 @@ after every step, once the events have arrived:
 - an answer is a 2xx, or a 4xx problem document with a code that changed nothing;
 - both nodes show the same space, the stage within its limit and one host;
 - a person removed stays out (403 `removed_from_space`), their socket closed with 4003;
+- a person suspended is out of the room (a host replaced, or the space over) and every socket of
+  theirs is closed with 4401, on both nodes, by the time the step's events have arrived;
 - every open socket, on either node, fresh or resumed, has had every event in order, and the room
   it draws by applying them as the web client does (`web/js/space/updates.js`: the snapshot, the
   listeners fetched after it, then the events) is the room as it is: who is there in which role,
@@ -46,7 +48,9 @@ from hypothesis.stateful import (
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+from tests.support.clients import PASSWORD
 from tests.support.clients import Person as SignedUp
+from tests.support.moderation import admin
 from tests.support.servers import ServerThread, two_nodes
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -54,6 +58,8 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 PEOPLE = 6
 STAGE_SIZE = 3  # host and two more: small enough for the limit to be met
 STAGE = {"host", "cohost", "speaker"}
+# What a socket of a suspended account is told, whichever check turns it away first.
+SIGNED_OUT = {"account_suspended", "session_revoked", "invalid_token"}
 PRESENCE_TIMEOUT, HOST_GRACE = 30, 60
 SWEEP_SECONDS = 5
 # Past a join ticket's life, the presence timeout and the host's grace, with sweeps to spare.
@@ -175,17 +181,18 @@ def until(predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
 class Member:
     """One of the people: signed up, acting through one node, watching through the other."""
 
-    account: SignedUp
+    id: str
+    handle: str
+    token: str
     http: httpx.Client
     socket_node: ServerThread
 
-    @property
-    def id(self) -> str:
-        return self.account.id
-
-    @property
-    def handle(self) -> str:
-        return self.account.handle
+    def sign_in_again(self) -> None:
+        """A new session, after a suspension revoked every one."""
+        r = self.http.post("/sessions", json={"handle": self.handle, "password": PASSWORD})
+        assert r.status_code == 201, r.text
+        self.token = r.json()["token"]
+        self.http.headers["Authorization"] = f"Bearer {self.token}"
 
 
 @dataclass
@@ -238,6 +245,7 @@ class Watch:
 class RoomMachine(RuleBasedStateMachine):
     nodes: tuple[ServerThread, ServerThread]
     people: list[Member]
+    moderator: httpx.Client  # through the first node
     # Someone who never joins, reading the space through each node.
     readers: tuple[httpx.Client, httpx.Client]
 
@@ -251,6 +259,7 @@ class RoomMachine(RuleBasedStateMachine):
             joined = person.http.post(f"/spaces/{self.space_id}/join")
             assert joined.status_code == 200, joined.text
         self.removed: set[str] = set()
+        self.suspended: set[str] = set()
         self.watches: list[Watch] = []
         self.truth_seq = 0
         self.present: set[str] = set()
@@ -267,16 +276,25 @@ class RoomMachine(RuleBasedStateMachine):
 
     # --- reading the server ------------------------------------------------------------------
 
-    def _read(self, node: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    def _read(self, node: int) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        """The space and its listeners as a node shows them; None for a space taken down (its
+        host's suspension ended it: 410 `space_removed`)."""
         http = self.readers[node]
         view = http.get(f"/spaces/{self.space_id}")
         listeners = http.get(f"/spaces/{self.space_id}/listeners", params={"limit": 500})
-        assert view.status_code == listeners.status_code == 200, (view.text, listeners.text)
+        assert listeners.status_code == 200, listeners.text
+        if view.status_code == 410:
+            assert view.json()["code"] == "space_removed", view.text
+            return None, listeners.json()
+        assert view.status_code == 200, view.text
         return view.json(), listeners.json()
 
     def _truth(self) -> Room:
         (view, listeners), (other, other_listeners) = self._read(0), self._read(1)
         assert view == other and listeners == other_listeners, "the two nodes disagree"
+        if view is None:
+            self.present = set()
+            return Room({}, 0, self.truth.title, False, "removed")
         self.truth_seq = view["seq"]
         stage = view["stage"]
         # Who is present (a host who stepped away is on the stage, not present).
@@ -304,7 +322,7 @@ class RoomMachine(RuleBasedStateMachine):
     def join(self, i: int) -> None:
         person = self.people[i]
         refusal = self._act(person, "POST", "/join")
-        if person.id in self.removed and self.truth.state == "live":
+        if person.id in self.removed - self.suspended and self.truth.state == "live":
             assert refusal == "removed_from_space", refusal
 
     @rule(i=who, act=st.sampled_from(SELF_ACTS))
@@ -338,7 +356,7 @@ class RoomMachine(RuleBasedStateMachine):
         ws = opened.enter_context(
             connect(
                 url + ("" if since is None else f"?since={since}"),
-                additional_headers={"Authorization": f"Bearer {person.account.token}"},
+                additional_headers={"Authorization": f"Bearer {person.token}"},
             )
         )
         room = None if since is None else self.history[since].copy()
@@ -351,7 +369,11 @@ class RoomMachine(RuleBasedStateMachine):
         if since is None:
             snapshot = until(lambda: watch.received and watch.received[0])
             if snapshot["type"] == "error":  # turned away: the invariant checks its close
-                assert person.id in self.removed and snapshot["code"] == "removed_from_space"
+                if person.id in self.suspended:
+                    assert snapshot["code"] in SIGNED_OUT, snapshot
+                else:
+                    assert person.id in self.removed, snapshot
+                    assert snapshot["code"] == "removed_from_space", snapshot
                 return
             assert snapshot["type"] == "snapshot", snapshot
             watch.take()
@@ -360,6 +382,20 @@ class RoomMachine(RuleBasedStateMachine):
                 f"/spaces/{self.space_id}/listeners", params={"limit": 500}
             ).json()
             watch.room, watch.last_seq = Room.of(view, listeners), snapshot["seq"]
+
+    @precondition(lambda self: self.truth.state == "live")
+    @rule(j=who)
+    def suspend(self, j: int) -> None:
+        """A moderator suspends one of them, through the first node: out of the room at once
+        (a host's space passes to a cohost, or ends), every socket closed on both nodes."""
+        person = self.people[j]
+        body = {"rule": "spam", "reason": "Flooding the room"}
+        r = self.moderator.post(f"/admin/accounts/{person.handle}/suspend", json=body)
+        if person.id in self.suspended:
+            assert r.status_code == 409 and r.json()["code"] == "already_suspended", r.text
+            return
+        assert r.status_code == 200, r.text
+        self.suspended.add(person.id)
 
     @rule(seconds=st.sampled_from([5, LONG_WAIT]))
     def time_passes(self, seconds: float) -> None:
@@ -393,13 +429,15 @@ class RoomMachine(RuleBasedStateMachine):
             self._presence_kept(before, was_present, truth, self.waited)
             self.waited = None
         self.history[self.truth_seq] = truth.copy()
+        for account_id in self.suspended:
+            assert account_id not in self.present, f"{account_id} is suspended and still in"
+            assert truth.host() != account_id, "a suspended host still hosts"
+        for watch in [w for w in self.watches if w.person.id in self.suspended | self.removed]:
+            self._turned_away(watch, over=truth.state != "live")
         if truth.state != "live":
             self._all_closed()
             return
-        for watch in list(self.watches):
-            if watch.person.id in self.removed:
-                self._turned_away(watch)
-                continue
+        for watch in self.watches:
             until(partial(self._caught_up, watch))
             assert watch.room == truth, (watch.person.handle, watch.room, truth)
 
@@ -413,10 +451,16 @@ class RoomMachine(RuleBasedStateMachine):
             watch.room.apply(message, self.truth)
         return watch.last_seq == self.truth_seq
 
-    def _turned_away(self, watch: Watch) -> None:
-        """A removed person's socket: told, and closed with 4003."""
+    def _turned_away(self, watch: Watch, *, over: bool) -> None:
+        """A removed person's socket: told, and closed with 4003; a suspended one's with 4401,
+        on either node (or 4002, when their suspension ended the space they hosted: the
+        space's end and the suspension race to the socket)."""
         until(watch.closed)
-        assert watch.close_code == 4003, watch.close_code
+        if watch.person.id not in self.suspended:
+            expected = {4003}
+        else:
+            expected = {4401, 4002} if over else {4401}
+        assert watch.close_code in expected, (watch.close_code, expected)
         self.watches.remove(watch)
         watch.close()
 
@@ -452,7 +496,8 @@ class RoomMachine(RuleBasedStateMachine):
             assert after.host() != host, "a host gone past their grace is still the host"
 
     def teardown(self) -> None:
-        """The host ends the space (whoever hosts it by then), if time has not ended it."""
+        """The host ends the space (whoever hosts it by then), if time has not ended it; the
+        suspended are let back, for the next example."""
         try:
             host = self.truth.host()
             if self.truth.state == "live" and host is not None:
@@ -463,6 +508,12 @@ class RoomMachine(RuleBasedStateMachine):
         finally:
             for watch in self.watches:
                 watch.close()
+            for person in self.people:
+                if person.id in self.suspended:
+                    body = {"reason": "Served"}
+                    r = self.moderator.post(f"/admin/accounts/{person.handle}/unsuspend", json=body)
+                    assert r.status_code == 200, r.text
+                    person.sign_in_again()
 
 
 async def test_every_client_on_either_node_sees_the_room_as_it_is() -> None:
@@ -477,7 +528,11 @@ async def test_every_client_on_either_node_sees_the_room_as_it_is() -> None:
             acts_on, watches_on = nodes[i % 2], nodes[(i + 1) % 2]
             signed_up = await SignedUp.sign_up(acts_on.base_url, f"p{i}")
             await signed_up.close()
-            people.append(Member(signed_up, _client(acts_on, signed_up.token), watches_on))
+            http = _client(acts_on, signed_up.token)
+            people.append(Member(signed_up.id, signed_up.handle, signed_up.token, http, watches_on))
+        moderator = await admin(nodes[0], "mod")
+        await moderator.close()
+        RoomMachine.moderator = _client(nodes[0], moderator.token)
         readers = [
             await SignedUp.sign_up(node.base_url, f"reader{n}") for n, node in enumerate(nodes)
         ]
@@ -498,7 +553,8 @@ async def test_every_client_on_either_node_sees_the_room_as_it_is() -> None:
                 ),
             )
         finally:
-            for client in [*RoomMachine.readers, *(member.http for member in people)]:
+            clients = [RoomMachine.moderator, *RoomMachine.readers]
+            for client in clients + [member.http for member in people]:
                 client.close()
             for reader in readers:
                 await reader.close()
