@@ -94,7 +94,7 @@ class Feed:
         capacity: int,
         *,
         workers: int = 1,
-        exact_audience: int = 0,
+        exact_audience: int,
     ) -> None:
         self.space_id = space_id
         # The node's worker processes: each holds about this share of the space's sockets.
