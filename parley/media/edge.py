@@ -90,6 +90,8 @@ class Room:
         on_active_speakers: Callable[[list[str]], None],
         on_peer_lost: Callable[[str], None],
         on_empty: Callable[[], None] = lambda: None,
+        on_connected: Callable[[str], None] = lambda account_id: None,
+        on_disconnected: Callable[[str], None] = lambda account_id: None,
         switchable: bool = False,
     ) -> None:
         self.space_id = space_id
@@ -97,6 +99,10 @@ class Room:
         self.silence_seconds = silence_seconds
         self.on_peer_lost = on_peer_lost
         self.on_empty = on_empty
+        # Told of each person's connection as it is kept and as it goes, in that order (a
+        # replaced connection goes before its successor is kept): presence counts them.
+        self.on_connected = on_connected
+        self.on_disconnected = on_disconnected
         self.mixer = Mixer(on_active_speakers=on_active_speakers)
         # Only a room that may relay another node's program reads it through a switch; a single
         # node's listeners read the mixer directly (an e2e test heard clicks through the switch
@@ -163,6 +169,7 @@ class Room:
                 raise RoomClosed("the room closed while the offer was answered")
             raise OfferSuperseded("the connection was hung up while it was negotiated")
         self.peers[account_id] = peer
+        self.on_connected(account_id)
         loop = asyncio.get_running_loop()
         peer.last_heard = loop.time()
 
@@ -254,6 +261,7 @@ class Room:
         if self.peers.get(peer.account_id) is not peer:
             return
         del self.peers[peer.account_id]
+        self.on_disconnected(peer.account_id)
         await self._hang_up(peer)
         if not self.peers:
             self.on_empty()

@@ -39,6 +39,7 @@ from parley.services.hls import HlsService
 from parley.services.homing import Homing
 from parley.services.ice import IceCredentials
 from parley.services.listener_cap import ListenerCap
+from parley.services.media_presence import MediaPresence
 from parley.services.media_reports import MixerReports
 from parley.services.placement import RoomPlacement
 from parley.services.presence import PresenceService
@@ -46,6 +47,9 @@ from parley.services.spaces import SpaceService
 from parley.services.watched_room import StageMember, WatchedRoom
 
 log = logging.getLogger(__name__)
+
+# How long a closing node waits for its media connections' counts to be taken back.
+CLOSE_COUNTS_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,8 @@ class MediaService:
         default_factory=lambda: BackgroundWork(log, "media background work"), init=False
     )
     reports: MixerReports = field(init=False)
+    # Each connection here counts as presence, as a socket does.
+    connections: MediaPresence = field(init=False)
     ice: IceCredentials = field(init=False)
 
     def __post_init__(self) -> None:
@@ -84,6 +90,7 @@ class MediaService:
         self.placement = RoomPlacement(self.homing, self.spaces, self.hls)
         self.ice = IceCredentials(self.settings, self.clock)
         self.reports = MixerReports(self.presence, self._background.spawn, self.hang_up_forwarded)
+        self.connections = MediaPresence(self.presence.connected, self.presence.disconnected)
         self.homing.on_lost = lambda space_id: self._background.spawn(self._close_room(space_id))
         self.homing.load = lambda: sum(len(w.room.peers) for w in self.rooms.values())
 
@@ -286,6 +293,7 @@ class MediaService:
                     log.exception("could not hand space %s over", space_id)
         for space_id in list(self.rooms):
             await self._close_room(space_id)
+        await self.connections.close(CLOSE_COUNTS_SECONDS)
         self._background.cancel()
         await self.placement.close()
 
@@ -305,6 +313,8 @@ class MediaService:
                 silence_seconds=self.settings.media_silence_seconds,
                 on_active_speakers=lambda ids: self.reports.active_speakers(space_id, ids),
                 on_peer_lost=lambda account_id: self.reports.peer_lost(space_id, account_id),
+                on_connected=lambda account_id: self.connections.opened(space_id, account_id),
+                on_disconnected=lambda account_id: self.connections.closed(space_id, account_id),
                 switchable=self.homing.enabled,
             )
             watched = self.rooms[space_id] = WatchedRoom(room)

@@ -34,7 +34,11 @@ class PresenceService:
     _: KW_ONLY
     clock: Clock
 
-    # --- what the event sockets report (their counting: joins.py) --------------------------
+    # --- what the connections report (sockets counted as they open: joins.py) --------------
+
+    async def connected(self, space_id: str, account_id: str) -> None:
+        async with self.db.write() as conn:
+            await PresenceStore(conn).connected(space_id, account_id, self.node_id)
 
     async def disconnected(self, space_id: str, account_id: str) -> None:
         async with self.db.write() as conn:

@@ -293,10 +293,12 @@ async def test_a_listener_resumes_events_and_audio_after_a_network_drop(
     await until_levels(lou, lambda v: heard(v, 440), timeout=15)
     await lou.evaluate("window.before = parleyRoom.audio.connection")
 
-    # The network goes. While it is gone the host renames the space, and the server lets Lou go
-    # (its presence timeout is 1 s in tests).
+    # The network goes. While it is gone the host renames the space, and the server lets Lou go.
+    # Offline here cuts HTTP and WebSockets, not WebRTC's UDP on the loopback: the media that
+    # would go silent is reported lost as the server's watchdog reports it.
     await lou.context.set_offline(True)
     await expect(connection(lou)).to_contain_text("Offline")
+    await lose_media(server, host, "lou")
     await host.get_by_text("Edit title").click()
     await host.get_by_label("New title").fill("Signals, noise and a drop")
     await button(host, "Save title").click()
@@ -327,6 +329,21 @@ async def test_a_listener_resumes_events_and_audio_after_a_network_drop(
 
 def in_days(days: int) -> str:
     return (datetime.now(UTC) + timedelta(days=days)).replace(minute=0, second=0).isoformat()
+
+
+async def lose_media(server: ServerThread, someone_in_the_room: Page, handle: str) -> None:
+    """What the media watchdog does when a connection shows no sign of life (its owner leaves,
+    the connection is hung up), for the one of `handle`."""
+    sid = await space_id(someone_in_the_room)
+    account_id = await someone_in_the_room.evaluate(
+        "(handle) => [...parleyRoom.people.values()].find((p) => p.handle === handle).account_id",
+        handle,
+    )
+
+    async def lost() -> None:
+        server.node.media.reports.peer_lost(sid, account_id)
+
+    server.call(lost())
 
 
 async def space_id(page: Page) -> str:
