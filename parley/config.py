@@ -48,9 +48,12 @@ class Settings(BaseSettings):
 
     stage_size: int = Field(default=13, ge=2, le=100)
     host_grace_seconds: float = Field(default=60.0, ge=0)
-    # A participant whose last event socket closed this long ago (and who did not come back)
-    # leaves the space; the host gets `host_grace_seconds` instead.
+    # A participant whose last connection (event socket or media) closed this long ago, and
+    # who did not come back, leaves the space; the host gets `host_grace_seconds` instead.
     presence_timeout_seconds: float = Field(default=30.0, ge=0)
+    # How long someone who joined (or started their space) is in the room before any
+    # connection of theirs comes; with none by then they are away, as if it had closed.
+    connect_wait_seconds: float = Field(default=10.0, gt=0)
     # A scheduled space its host has not started this long after its time is called off
     # (`not_started`): upcoming lists hold only what may still happen, and those who set a
     # reminder, and the host, are told.

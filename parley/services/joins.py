@@ -30,8 +30,6 @@ from parley.store.presence import PresenceStore
 from parley.store.spaces import SpaceStore
 from parley.store.tokens import BotStore
 
-# How long a join waits for its socket on this node before taking back the count it added.
-JOIN_TICKET_TTL = timedelta(seconds=10)
 # Expired tickets handed back per transaction: short enough not to hold joins up behind it.
 HAND_BACK_CHUNK = 100
 
@@ -71,11 +69,13 @@ class JoinService:
     _: KW_ONLY
     clock: Clock
     # Joins whose socket is expected next on this node.
-    tickets: JoinTickets = field(default_factory=lambda: JoinTickets(JOIN_TICKET_TTL), init=False)
+    # How long is `settings.connect_wait_seconds`: the count a join added is taken back then.
+    tickets: JoinTickets = field(init=False)
     batches: Batches[str, Joining, Joined] = field(init=False)
     followers: Batches[str, str, Following] = field(init=False)
 
     def __post_init__(self) -> None:
+        self.tickets = JoinTickets(timedelta(seconds=self.settings.connect_wait_seconds))
         self.batches = Batches(self._join_together)
         self.followers = Batches(self._follow_together)
 
@@ -124,12 +124,23 @@ class JoinService:
 
         await self.decisions.decide(space_id, ids, decide, count_sockets)
         for account_id, seq in seqs.items():
-            replaced = self.tickets.issue(JoinTicket(space_id, account_id, seq, self.clock()))
-            if replaced is not None:
-                await self._unclaimed([replaced])
+            await self._issue(JoinTicket(space_id, account_id, seq, self.clock()))
         return [
             o if isinstance(o, Exception) else Joined(o, owners.get(o.account_id)) for o in outcomes
         ]
+
+    async def expect_socket(self, space_id: str, account_id: str, seq: int) -> None:
+        """A participant made otherwise than by joining (a host starting their space) opens
+        their socket next: counted now, with a ticket as a join leaves (`seq`: the event that
+        made them one), and away if it never comes."""
+        async with self.db.write() as conn:
+            await PresenceStore(conn).connected(space_id, account_id, self._node_id)
+        await self._issue(JoinTicket(space_id, account_id, seq, self.clock()))
+
+    async def _issue(self, ticket: JoinTicket) -> None:
+        replaced = self.tickets.issue(ticket)
+        if replaced is not None:
+            await self._unclaimed([replaced])
 
     async def follow(self, space_id: str, account_id: str) -> Following:
         """For an event socket with no ticket: who they are in the space, or the refusal they
@@ -193,8 +204,9 @@ class JoinService:
     async def _unclaimed(self, tickets: Sequence[JoinTicket]) -> None:
         async def hand_back(conn: AsyncConnection) -> None:
             store = PresenceStore(conn)
+            now = self.clock()
             for ticket in tickets:
-                await store.unclaimed(ticket.space_id, ticket.account_id, self._node_id)
+                await store.unclaimed(ticket.space_id, ticket.account_id, self._node_id, now)
 
         await self.db.write_whole(hand_back)
 

@@ -143,6 +143,7 @@ class Node:
         self.features = FeatureSwitches(self.db, self.decisions, clock=now)
         self.presence = PresenceService(self.db, self.decisions, settings, clock=now)
         self.lapsed_schedules = LapsedSchedules(self.db, self.decisions, settings, clock=now)
+        self.joins = JoinService(self.db, self.decisions, self.features, settings, clock=now)
         self.spaces = SpaceService(
             self.db,
             self.decisions,
@@ -150,13 +151,13 @@ class Node:
             settings,
             guard_links=self.link_checks.guard,
             render_links=self.redirector.render,
+            socket_follows=self.joins.expect_socket,
             clock=now,
         )
 
         self.pins = PinService(
             self.db, self.decisions, guard_links=self.link_checks.guard, clock=now
         )
-        self.joins = JoinService(self.db, self.decisions, self.features, settings, clock=now)
 
         self.hub = FanoutHub(
             self.bus,

@@ -79,6 +79,7 @@ class SpaceService:
         *,
         guard_links: Callable[[str], Awaitable[None]],
         render_links: RenderLinks,
+        socket_follows: Callable[[str, str, int], Awaitable[None]],
         clock: Clock,
     ) -> None:
         self.db = db
@@ -94,6 +95,10 @@ class SpaceService:
         # Titles and descriptions as parts with their links through the redirector
         # (Redirector.render), for every reader alike; the host answers for both.
         self.render_links = render_links
+        # Counts the event socket a host opens next on starting their space, as a join counts
+        # a listener's (JoinService.expect_socket): the host is in the room until it comes, and
+        # away if it never does.
+        self.socket_follows = socket_follows
 
     async def _account_id(self, handle: str) -> Account:
         async with self.db.read() as conn:
@@ -249,7 +254,11 @@ class SpaceService:
     async def _start(self, caller: Caller, space_id: str) -> SpaceView:
         me = caller.account
         check_may_contribute(me)
-        await self._act(space_id, caller, lambda s: rules.start(s, me.id, me.handle, self.clock()))
+        started = await self._act(
+            space_id, caller, lambda s: rules.start(s, me.id, me.handle, self.clock())
+        )
+        if started:
+            await self.socket_follows(space_id, me.id, started[-1].seq)
         return await self.view(space_id)
 
     async def end(self, caller: Caller, space_id: str) -> SpaceView:

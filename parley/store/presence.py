@@ -1,4 +1,5 @@
-"""Presence: each participant's open event sockets over all nodes, and who has been away.
+"""Presence: each participant's open connections (event sockets, and media connections) over all
+nodes, and who has been away.
 
 Each count is also kept per node (store/connections.py), in the same transaction, for a node
 that dies holding some.
@@ -63,14 +64,15 @@ class PresenceStore(Store):
         )
         await uncount_socket(self.conn, space_id, account_id, node_id)
 
-    async def unclaimed(self, space_id: str, account_id: str, node_id: str) -> None:
-        """The socket a join counted never came here: take the count back. When it was
-        never opened anywhere the participant is as after a join alone; when it was opened
-        on another node and closed, `disconnected_at` says when, and the sweep lets them go."""
+    async def unclaimed(self, space_id: str, account_id: str, node_id: str, now: datetime) -> None:
+        """The socket a join counted never came here: take the count back. The participant is
+        away from now unless something else holds them (a socket opened on another node, a
+        media connection), and leaves after the presence timeout: a join alone, followed by
+        nothing, does not keep anyone in a room."""
         await self.conn.execute(
             update(participants)
             .where(participants.c.space_id == space_id, participants.c.account_id == account_id)
-            .values(connections=_one_less)
+            .values(connections=_one_less, disconnected_at=now)
         )
         await uncount_socket(self.conn, space_id, account_id, node_id)
 

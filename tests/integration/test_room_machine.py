@@ -17,9 +17,10 @@ after every step, once the events have arrived:
   it draws by applying them as the web client does (`web/js/space/updates.js`: the snapshot, the
   listeners fetched after it, then the events) is the room as it is: who is there in which role,
   mics, raised hands, invitations, the listener count, the title, whether the host is present;
-- time takes out nobody with a socket opened while in the room, on either node, and past the
-  presence timeout everyone else but the host; past the grace period a host without one is
-  replaced by a cohost, or the space ends, and every socket is closed with 4002.
+- time takes out nobody with a socket open, on either node, and past the wait for a first
+  connection and the presence timeout everyone else but the host (a join alone holds nobody);
+  past the grace period a host without one is replaced by a cohost, or the space ends, and
+  every socket is closed with 4002.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ PEOPLE = 6
 STAGE_SIZE = 3  # host and two more: small enough for the limit to be met
 # What a socket of a suspended account is told, whichever check turns it away first.
 SIGNED_OUT = {"account_suspended", "session_revoked", "invalid_token"}
-PRESENCE_TIMEOUT, HOST_GRACE = 30, 60
+CONNECT_WAIT, PRESENCE_TIMEOUT, HOST_GRACE = 10, 30, 60
 SWEEP_SECONDS = 5
 # Past a join ticket's life, the presence timeout and the host's grace, with sweeps to spare.
 LONG_WAIT = 100
@@ -102,10 +103,6 @@ class RoomMachine(RuleBasedStateMachine):
         self.truth_seq = 0
         self.present: set[str] = set()
         self.truth = self._truth()
-        # Who had a socket that counts since they last came in: once it is gone, time takes
-        # them out. (One who never opened one stays until they leave: a client holding media
-        # but no event socket is still in the room.)
-        self.connected: set[str] = set()
         # The room as of each seq a step ended on: where a resumed socket starts from.
         self.history: dict[int, Room] = {self.truth_seq: self.truth.copy()}
         self.refused = False
@@ -198,10 +195,7 @@ class RoomMachine(RuleBasedStateMachine):
             )
         )
         room = None if since is None else self.history[since].copy()
-        counts = person.id in self.present
-        if counts:
-            self.connected.add(person.id)
-        watch = Watch(person, ws, room, since or 0, opened=opened, counts=counts)
+        watch = Watch(person, ws, room, since or 0, opened=opened)
         watch.start()
         self.watches.append(watch)
         if since is None:
@@ -259,7 +253,6 @@ class RoomMachine(RuleBasedStateMachine):
     def every_socket_draws_the_room_as_it_is(self) -> None:
         before, was_present = self.truth, self.present
         self.truth = truth = self._truth()
-        self.connected &= self.present  # who went out comes back without a socket
         if self.refused:
             assert truth == before, "a refused action changed the room"
             self.refused = False
@@ -311,26 +304,28 @@ class RoomMachine(RuleBasedStateMachine):
         self.watches.clear()
 
     def _counted(self) -> set[str]:
-        return {w.person.id for w in self.watches if w.counts and not w.closed()}
+        """Who has a socket open: it keeps them in. Everyone joined at the start, and a socket
+        of anyone who ever joined counts (also one opened before a rejoin)."""
+        return {w.person.id for w in self.watches if not w.closed()}
 
     def _presence_kept(
         self, before: Room, was_present: set[str], after: Room, seconds: float
     ) -> None:
-        """What time did: whoever had a socket that counts stayed; past the presence timeout
-        nobody whose sockets all closed is left but the host, and past the host's grace a host
-        whose sockets all closed is not the host any more (a cohost is, or the space is over)."""
+        """What time did: whoever had a socket open stayed; past the wait for a first
+        connection and the presence timeout nobody without one is left but the host (whether
+        theirs closed or they never opened one: a join alone holds nobody), and past the host's
+        grace a host without one is not the host any more (a cohost is, or the space is over)."""
         counted = self._counted()
         if after.state == "live":
             for account_id in counted & was_present:
                 assert account_id in self.present, f"dropped though connected: {account_id}"
         if seconds < LONG_WAIT:
             return
-        gone = self.connected - counted
         for account_id, seat in after.people.items():
             if seat.role != "host":
-                assert account_id not in gone, f"{account_id}'s sockets closed: still in"
+                assert account_id in counted, f"{account_id} has no socket: still in"
         host = before.host()
-        if host in gone and after.state == "live":
+        if host is not None and host not in counted and after.state == "live":
             assert after.host() != host, "a host gone past their grace is still the host"
 
     def teardown(self) -> None:
@@ -357,6 +352,7 @@ class RoomMachine(RuleBasedStateMachine):
 async def test_every_client_on_either_node_sees_the_room_as_it_is() -> None:
     async with two_nodes(
         stage_size=STAGE_SIZE,
+        connect_wait_seconds=CONNECT_WAIT,
         presence_timeout_seconds=PRESENCE_TIMEOUT,
         host_grace_seconds=HOST_GRACE,
         sweep_interval_seconds=3600,  # the machine sweeps as it moves the clocks

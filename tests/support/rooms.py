@@ -141,8 +141,6 @@ class Watch:
     lock: threading.Lock = field(default_factory=threading.Lock)
     reader: threading.Thread | None = None
     opened: ExitStack = field(default_factory=ExitStack)
-    # Opened while its person was in the space: it keeps them in (presence counts it).
-    counts: bool = False
 
     def start(self) -> None:
         self.reader = threading.Thread(target=self._read, daemon=True)

@@ -37,6 +37,9 @@ TEST_SETTINGS: dict[str, Any] = {
     "host_grace_seconds": 1.0,
     "presence_timeout_seconds": 1.0,
     "sweep_interval_seconds": 0.1,
+    # Most tests act through the API alone, opening no socket: a join holds its place as long as
+    # a test runs. Tests of the wait itself set it short (test_unconnected_presence.py).
+    "connect_wait_seconds": 3600.0,
     # Tests play many people from one address in a few seconds; the rate-limit tests set the
     # limits they exercise (tests/security/test_rate_limits.py).
     "rate_limit_overrides": {name.value: "100000/s" for name in LimitName},

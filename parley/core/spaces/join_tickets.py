@@ -3,7 +3,8 @@
 A join counts the socket that follows it in its own transaction (presence's `connections`), so
 the socket, when it comes, neither writes presence nor re-reads who it is: it claims the ticket
 the join left. A ticket nobody claims within `ttl` (the socket went to another node, or never
-came) is handed back, and the count the join added is taken away again. Pure: times are given.
+came) is handed back, and the count the join added is taken away again: from then the
+participant is away unless another connection holds them. Pure: times are given.
 """
 
 from __future__ import annotations

@@ -1,0 +1,115 @@
+"""Being in a room takes a connection, an event socket or media: whoever joins and opens neither
+is let go, a host who starts a space and never comes hands it on (or it ends), and someone who
+only holds media (a bot that only speaks) stays as long as it lasts. The node's clock is moved
+past the wait for a first connection; the presence timeout and grace are the tests' short ones."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.support import rows
+from tests.support.audio import MediaClient
+from tests.support.clients import Person
+from tests.support.servers import ServerThread, serve, sqlite_url, wait_until
+
+CONNECT_WAIT = 10.0
+PAST_THE_WAIT = timedelta(seconds=CONNECT_WAIT + 1)
+
+
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[ServerThread]:
+    with serve(database_url=sqlite_url(tmp_path), connect_wait_seconds=CONNECT_WAIT) as running:
+        yield running
+
+
+def count(server: ServerThread, sid: str, person: Person) -> int:
+    return server.call(rows.connections(server.node.db, sid, person.id))
+
+
+async def listener_count(person: Person, sid: str) -> int:
+    count: int = (await person.call("GET", f"/spaces/{sid}", 200))["listener_count"]
+    return count
+
+
+async def test_someone_who_joins_and_never_connects_is_let_go(server: ServerThread) -> None:
+    host, fan = [await Person.sign_up(server.base_url, h) for h in ("host", "fan")]
+    sid = (await host.call("POST", "/spaces", 201, json={"title": "Ghosts"}))["id"]
+    async with host.events(sid) as watching:
+        await watching.wait_for("snapshot")
+        await fan.call("POST", f"/spaces/{sid}/join", 200)
+        assert await listener_count(host, sid) == 1
+        server.node.clock.ahead = PAST_THE_WAIT
+        left = await watching.wait_for("participant_left", timeout=10)
+        assert (left["data"]["handle"], left["data"]["reason"]) == (fan.handle, "dropped")
+        assert await listener_count(host, sid) == 0
+        # The host's socket holds them: still hosting.
+        assert "host_absent" not in watching.types()
+    for person in (host, fan):
+        await person.close()
+
+
+async def test_a_host_who_starts_a_space_and_never_comes_hands_it_on(
+    server: ServerThread,
+) -> None:
+    host, cohost, fan = [await Person.sign_up(server.base_url, h) for h in ("host", "co", "fan")]
+    sid = (await host.call("POST", "/spaces", 201, json={"title": "Nobody home"}))["id"]
+    await cohost.call("POST", f"/spaces/{sid}/join", 200)
+    await host.call("POST", f"/spaces/{sid}/cohosts/{cohost.handle}", 204)
+    async with cohost.events(sid) as co, fan.events(sid) as watching:
+        await fan.call("POST", f"/spaces/{sid}/join", 200)
+        await watching.wait_for("snapshot")
+        await co.wait_for("snapshot")
+        assert (await fan.call("GET", f"/spaces/{sid}", 200))["host_present"] is True
+        server.node.clock.ahead = PAST_THE_WAIT
+        absent = await watching.wait_for("host_absent", timeout=10)
+        assert absent["data"]["handle"] == host.handle
+        changed = await watching.wait_for("host_changed", timeout=10)
+        assert changed["data"]["handle"] == cohost.handle
+        shown = await fan.call("GET", f"/spaces/{sid}", 200)
+        assert shown["host"]["handle"] == cohost.handle and shown["state"] == "live"
+    for person in (host, cohost, fan):
+        await person.close()
+
+
+async def test_a_space_whose_host_never_comes_ends(server: ServerThread) -> None:
+    host, fan = [await Person.sign_up(server.base_url, h) for h in ("host", "fan")]
+    sid = (await host.call("POST", "/spaces", 201, json={"title": "Nobody home"}))["id"]
+    async with fan.events(sid) as watching:
+        await fan.call("POST", f"/spaces/{sid}/join", 200)
+        await watching.wait_for("snapshot")
+        server.node.clock.ahead = PAST_THE_WAIT
+        ended = await watching.wait_for("space_ended", timeout=10)
+        assert ended["data"]["reason"] == "host_left"
+    assert (await fan.call("GET", f"/spaces/{sid}", 200))["state"] == "ended"
+    for person in (host, fan):
+        await person.close()
+
+
+async def test_a_media_connection_keeps_someone_in_until_it_closes(server: ServerThread) -> None:
+    host, fan = [await Person.sign_up(server.base_url, h) for h in ("host", "fan")]
+    sid = (await host.call("POST", "/spaces", 201, json={"title": "Ears only"}))["id"]
+    async with host.events(sid) as watching:
+        await watching.wait_for("snapshot")
+        await fan.call("POST", f"/spaces/{sid}/join", 200)
+        media = await MediaClient.connect(fan, sid)
+        try:
+            assert count(server, sid, fan) == 2  # the join's (its ticket) and the media's
+            # Past the wait: the join's count is handed back, the media's holds them in past
+            # the presence timeout, on a sweep run here (nothing left to chance of timing).
+            server.node.clock.ahead = PAST_THE_WAIT
+            await wait_until(lambda: count(server, sid, fan) == 1)
+            server.node.clock.ahead += timedelta(seconds=60)
+            server.call(server.node.presence.sweep())
+            assert await listener_count(host, sid) == 1
+            assert "participant_left" not in watching.types()
+            await fan.call("DELETE", f"/spaces/{sid}/media", 204)
+            left = await watching.wait_for("participant_left", timeout=10)
+            assert (left["data"]["handle"], left["data"]["reason"]) == (fan.handle, "dropped")
+        finally:
+            await media.close()
+    for person in (host, fan):
+        await person.close()
