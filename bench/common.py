@@ -188,6 +188,11 @@ def _launched(
             # Recognizing speech costs a core's quarter per speaker, in worker processes that
             # inherit the server's core: only bench/captions.py measures it, on its own.
             "PARLEY_CAPTIONS": "off",
+            # The load sets its rooms up through the API, joining hundreds at once and
+            # connecting them after, and most of its hosts hold no socket: the wait for a first
+            # connection would take them out mid-run. bench/joins.py, whose sockets follow their
+            # joins as a page's do, measures with the default.
+            "PARLEY_CONNECT_WAIT_SECONDS": "3600",
             **env,
         }
         log_path = Path(data) / "server.log"

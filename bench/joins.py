@@ -38,6 +38,8 @@ from bench.common import (
     server_process,
     sign_up,
 )
+from parley.config import Settings
+from parley.services.fanout import CLOSE_RESYNC
 
 SERVER_CORE, LOAD_CORE = "0", 1
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -82,6 +84,43 @@ class Listener:
                     self.arrivals[event["data"]["title"]] = time.perf_counter()
 
 
+class Host:
+    """The host's page: in the room on an event socket that, told to resync (the host hears
+    every join of a rush, and this process is busy), reconnects from the last event it had."""
+
+    def __init__(self, http: aiohttp.ClientSession, url: str, token: str) -> None:
+        self.http, self.url = http, url.replace("http://", "ws://")
+        self.auth = {"Authorization": f"Bearer {token}"}
+        self.seq: int | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    async def enter(self) -> None:
+        ready = asyncio.Event()
+        self.task = asyncio.create_task(self._follow(ready))
+        await ready.wait()
+
+    async def _follow(self, ready: asyncio.Event) -> None:
+        while True:
+            since = "" if self.seq is None else f"&since={self.seq}"
+            async with self.http.ws_connect(self.url + since, headers=self.auth) as ws:
+                ready.set()
+                async for message in ws:
+                    if message.type == aiohttp.WSMsgType.TEXT:
+                        parsed = json.loads(message.data)
+                        for frame in parsed if isinstance(parsed, list) else [parsed]:
+                            self.seq = frame.get("seq", self.seq)
+                if ws.close_code != CLOSE_RESYNC:
+                    raise RunFailed(f"the host's socket closed: {ws.close_code}")
+
+    async def leave(self) -> None:
+        if self.task is not None:
+            if self.task.done():
+                self.task.result()  # raises what ended it
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+
+
 def _load_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -92,6 +131,9 @@ def _server(database: str | None, workers: int) -> Iterator[ServerProcess]:
     env = {"PARLEY_DATABASE_URL": database, "PARLEY_REDIS_URL": REDIS_URL} if database else {}
     # Accounts are made 50 at a time: the sign-in gate's queue (bench/limits.py) would say busy.
     env["PARLEY_ARGON2_QUEUE"] = "10000"
+    # Tickets handed back after the default wait, as in production (a rush's sockets that went
+    # to a sibling worker): part of what a join costs.
+    env["PARLEY_CONNECT_WAIT_SECONDS"] = str(Settings.model_fields["connect_wait_seconds"].default)
     args = ["--workers", str(workers)] if workers > 1 else []
     with server_process(cpus=SERVER_CORE, args=args, **env) as server:
         yield server
@@ -130,6 +172,10 @@ async def _measure(
         async with http.post(f"{api}/spaces", json={"title": "bench"}, headers=auth) as r:
             r.raise_for_status()
             space_id = (await r.json())["id"]
+        # The host in the room, as a host's page is: without a socket they would be away once
+        # the wait for one ended, and the audience told so mid-run.
+        host = Host(http, f"{api}/spaces/{space_id}/events?batch=1", host_token)
+        await host.enter()
 
         listeners = [Listener(token) for token in tokens]
         gate = asyncio.Semaphore(concurrency)
@@ -198,6 +244,7 @@ async def _measure(
         for listener in listeners:
             if listener.ws is not None:
                 await listener.ws.close()
+        await host.leave()
     p50, p99, worst = sorted(fanouts)[len(fanouts) // 2]
     return {
         "clients": n,
