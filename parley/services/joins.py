@@ -55,9 +55,12 @@ class Joined:
 @dataclass(frozen=True)
 class Following:
     """A socket's follower without a ticket: their record in the space (None: they never
-    joined, and nothing was counted), their socket counted when there is one."""
+    joined), and whether their socket was counted (not for a space that does not exist). One
+    who never joined is counted by node only, and their socket is in the count their join
+    makes, if they join."""
 
     participant: Participant | None
+    counted: bool
 
 
 @dataclass(eq=False)
@@ -144,9 +147,9 @@ class JoinService:
 
     async def follow(self, space_id: str, account_id: str) -> Following:
         """For an event socket with no ticket: who they are in the space, or the refusal they
-        would get joining (removed, blocked by the host), their socket counted if they are a
-        participant. Sockets of one space that arrive together (on a sibling worker of their
-        join's, or reconnecting after a drain) share one read and one write, as joins do."""
+        would get joining (removed, blocked by the host), their socket counted. Sockets of one
+        space that arrive together (on a sibling worker of their join's, or reconnecting after
+        a drain) share one read and one write, as joins do."""
         return await self.followers.submit(space_id, account_id)
 
     async def _follow_together(
@@ -169,8 +172,8 @@ class JoinService:
             except RuleViolation as refusal:
                 outcomes.append(refusal)
                 continue
-            outcomes.append(Following(participant))
-            if participant is not None:
+            outcomes.append(Following(participant, counted=space is not None))
+            if space is not None:
                 counted.append(account_id)
         once = list(dict.fromkeys(counted))
         # Two sockets of one account in one batch: the second is counted in a transaction of

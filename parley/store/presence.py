@@ -10,16 +10,28 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, case, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, or_, select, update
 
 from parley.core.spaces.model import Role, SpaceStatus
 from parley.store.among import among_named
 from parley.store.connections import count_socket, count_sockets, uncount_socket
 from parley.store.prebuilt import Prebuilt
 from parley.store.rows import Store
-from parley.store.tables import participants, spaces
+from parley.store.tables import node_connections, participants, spaces
 
 _one_less = case((participants.c.connections <= 1, 0), else_=participants.c.connections - 1)
+
+# A participant's connections as every node counts them, one more: the one being counted now.
+# Sockets are counted by node whoever holds them, so one opened before its owner joined is in
+# the count the join makes (else it would hold nobody, and its owner be let go while in).
+_ONE_MORE = (
+    select(func.coalesce(func.sum(node_connections.c.sockets), 0) + 1)
+    .where(
+        node_connections.c.space_id == participants.c.space_id,
+        node_connections.c.account_id == participants.c.account_id,
+    )
+    .scalar_subquery()
+)
 
 # Built once (store/prebuilt.py): every batch of a join rush counts its sockets with it.
 # An UPDATE's own columns may not name its other parameters: the space is `in_space` there.
@@ -29,23 +41,23 @@ _CONNECTED = Prebuilt(
         participants.c.space_id == bindparam("in_space"),
         among_named(participants.c.account_id, "account_ids"),
     )
-    .values(connections=participants.c.connections + 1, disconnected_at=None)
+    .values(connections=_ONE_MORE, disconnected_at=None)
 )
 
 
 class PresenceStore(Store):
     async def connected(self, space_id: str, account_id: str, node_id: str) -> None:
-        counted = await self.conn.execute(
+        """One more connection of the account's to the space, a participant or not yet one."""
+        await self.conn.execute(
             update(participants)
             .where(participants.c.space_id == space_id, participants.c.account_id == account_id)
-            .values(connections=participants.c.connections + 1, disconnected_at=None)
+            .values(connections=_ONE_MORE, disconnected_at=None)
         )
-        if counted.rowcount:
-            await count_socket(self.conn, space_id, account_id, node_id)
+        await count_socket(self.conn, space_id, account_id, node_id)
 
     async def connected_many(self, space_id: str, account_ids: Sequence[str], node_id: str) -> None:
-        """`connected` for several participants of one space (a batch of joins), in two
-        statements. Every one of them is a participant: the batch's transaction made them so."""
+        """`connected` for several accounts in one space (a batch of joins, or of sockets), in
+        two statements."""
         if not account_ids:
             return
         await _CONNECTED.run(self.conn, in_space=space_id, account_ids=list(account_ids))

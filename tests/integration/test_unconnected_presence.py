@@ -1,28 +1,28 @@
 """Being in a room takes a connection, an event socket or media: whoever joins and opens neither
-is let go, a host who starts a space and never comes hands it on (or it ends), and someone who
-only holds media (a bot that only speaks) stays as long as it lasts. The node's clock is moved
-past the wait for a first connection; the presence timeout and grace are the tests' short ones."""
+is let go, a host who starts a space and never comes hands it on (or it ends), someone who
+only holds media (a bot that only speaks) stays as long as it lasts, and so does one whose
+socket was open before they joined. The node's clock is moved past the wait for a first
+connection; the presence timeout and grace are the tests' short ones."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
 from tests.support import rows
 from tests.support.audio import MediaClient
 from tests.support.clients import Person
-from tests.support.servers import ServerThread, serve, sqlite_url, wait_until
+from tests.support.servers import ServerThread, serve, wait_until
 
 CONNECT_WAIT = 10.0
 PAST_THE_WAIT = timedelta(seconds=CONNECT_WAIT + 1)
 
 
 @pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[ServerThread]:
-    with serve(database_url=sqlite_url(tmp_path), connect_wait_seconds=CONNECT_WAIT) as running:
+async def server(database_url: str) -> AsyncIterator[ServerThread]:
+    with serve(database_url=database_url, connect_wait_seconds=CONNECT_WAIT) as running:
         yield running
 
 
@@ -48,6 +48,25 @@ async def test_someone_who_joins_and_never_connects_is_let_go(server: ServerThre
         assert await listener_count(host, sid) == 0
         # The host's socket holds them: still hosting.
         assert "host_absent" not in watching.types()
+    for person in (host, fan):
+        await person.close()
+
+
+async def test_a_socket_opened_before_the_join_keeps_its_owner_in(server: ServerThread) -> None:
+    host, fan = [await Person.sign_up(server.base_url, h) for h in ("host", "fan")]
+    sid = (await host.call("POST", "/spaces", 201, json={"title": "Early"}))["id"]
+    async with host.events(sid) as watching, fan.events(sid) as own:
+        await watching.wait_for("snapshot")
+        await own.wait_for("snapshot")  # watching before joining, as a client may
+        await fan.call("POST", f"/spaces/{sid}/join", 200)
+        assert count(server, sid, fan) == 2  # the open socket, and the join's (its ticket)
+        server.node.clock.ahead = PAST_THE_WAIT
+        await wait_until(lambda: count(server, sid, fan) == 1)  # the ticket's, handed back
+        server.node.clock.ahead += timedelta(seconds=60)
+        server.call(server.node.presence.sweep())
+        assert await listener_count(host, sid) == 1
+        assert "participant_left" not in watching.types()
+    await wait_until(lambda: count(server, sid, fan) == 0)
     for person in (host, fan):
         await person.close()
 

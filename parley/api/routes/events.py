@@ -92,8 +92,8 @@ async def events(ws: WebSocket) -> None:
     node: Node = ws.app.state.node
     await ws.accept()
     ticket: JoinTicket | None = None
-    # Any participant's socket counts towards presence, also one opened before a rejoin: when
-    # the rejoin comes, the socket is what keeps them in.
+    # Any socket counts towards presence, also one opened before a join or a rejoin: when the
+    # join comes, the socket is what keeps them in.
     counted = False
     try:
         caller = await _authenticate(ws, node)
@@ -105,10 +105,7 @@ async def events(ws: WebSocket) -> None:
         # settled there: no read, no write, unless the feed cannot vouch for what happened since.
         # Any other is read and counted with the sockets of its space arriving alongside it.
         ticket = node.joins.tickets.claim(space_id, me, node.clock.now())
-        if ticket is not None:
-            counted = True
-        else:
-            counted = (await node.joins.follow(space_id, me)).participant is not None
+        counted = ticket is not None or (await node.joins.follow(space_id, me)).counted
         client = Client(me, caller.session_id)
         # Refuses a space that does not exist, and an account over its sockets on this node.
         feed = await node.hub.attach(space_id, client)
