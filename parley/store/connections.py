@@ -1,7 +1,9 @@
-"""The event sockets each node holds, per participant (issue 12).
+"""The connections (event sockets, media) each node holds, per account and space (issue 12).
 
-`participants.connections` is a participant's open sockets over all nodes; each change to it is
-also counted here under the node that opened or closed the socket, in the same transaction. A
+`participants.connections` is a participant's open connections over all nodes; each change to
+it is also counted here under the node that opened or closed the connection, in the same
+transaction. Sockets of someone not (yet) a participant are counted here alone, and a join
+takes them into the participant's count (store/presence.py). A
 node killed without closing its sockets leaves its counts behind: a surviving node, seeing it no
 longer advertise itself, takes them back from the participants (`release_node`), who are then
 away since the dead node was last heard from, and leave after the presence timeout unless they

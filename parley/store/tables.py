@@ -435,11 +435,11 @@ space_homes = Table(
     Column("epoch", Integer, nullable=False),
 )
 
-# The event sockets each node holds open, per participant: `participants.connections` counted
-# again by node, so that a surviving node can take back the sockets of one that died without
-# closing them (store.connections). No foreign keys: a socket's count is written beside the
-# participant's in the same transactions, and a key would make PostgreSQL lock the participant's
-# row once more for each.
+# The connections each node holds open, per account and space: `participants.connections`
+# counted again by node, so that a surviving node can take back the connections of one that
+# died without closing them (store.connections). No foreign keys: a count is written beside the
+# participant's in the same transactions, and a key would make PostgreSQL lock the
+# participant's row once more for each (and a socket may come before its owner joins).
 node_connections = Table(
     "node_connections",
     metadata,
