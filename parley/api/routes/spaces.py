@@ -146,6 +146,10 @@ async def listeners(
 
 
 async def join(space_id: str, caller: CallerDep, node: NodeDep) -> ParticipantOut:
+    """Join as a listener (nothing changes for someone already in). Being in a space takes a
+    connection: open its event socket (before or after joining) or connect its audio; with
+    neither, the person is away once `PARLEY_CONNECT_WAIT_SECONDS` have passed, and leaves
+    after the presence timeout."""
     # Clients open the space's event socket next (the web client does): counted here.
     joined = await node.joins.join(caller, space_id, socket_follows=True)
     owner = joined.bot_owner
