@@ -7,10 +7,12 @@ connection; the presence timeout and grace are the tests' short ones."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import ExitStack
 from datetime import timedelta
 
 import pytest
 
+from parley.store.db import Database
 from tests.support import rows
 from tests.support.audio import MediaClient
 from tests.support.clients import Person
@@ -130,5 +132,32 @@ async def test_a_media_connection_keeps_someone_in_until_it_closes(server: Serve
             assert (left["data"]["handle"], left["data"]["reason"]) == (fan.handle, "dropped")
         finally:
             await media.close()
+    for person in (host, fan):
+        await person.close()
+
+
+async def test_a_node_that_stops_takes_back_the_counts_of_its_connections(
+    database_url: str,
+) -> None:
+    """Stopped (SIGTERM, a deploy), the node closes its sockets and media and takes their
+    counts back itself, rather than leaving them for another node to release once it is seen
+    gone: whoever comes back through another node is counted once."""
+    node = ExitStack()
+    server = node.enter_context(serve(database_url=database_url))
+    host, fan = [await Person.sign_up(server.base_url, h) for h in ("host", "fan")]
+    sid = (await host.call("POST", "/spaces", 201, json={"title": "Closing"}))["id"]
+    await fan.call("POST", f"/spaces/{sid}/join", 200)
+    async with fan.events(sid) as own:
+        await own.wait_for("snapshot")
+        media = await MediaClient.connect(fan, sid)
+        await wait_until(lambda: count(server, sid, fan) == 2)  # the socket and the media
+        node.close()  # the node stops with both open
+        await own.wait_closed()
+    db = Database(database_url)
+    try:
+        assert await rows.connections(db, sid, fan.id) == 0
+    finally:
+        await db.close()
+    await media.close()
     for person in (host, fan):
         await person.close()
