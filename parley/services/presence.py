@@ -1,7 +1,8 @@
-"""Presence: who is connected to a space, who went away, and what follows from it. A host whose
-socket is gone hands the space over after a grace period; anyone else gone longer than the
-presence timeout, or whose media went silent, leaves. The media layer's speaker reports land
-here too: they are presence of a kind (who is audible now)."""
+"""Presence: who is connected to a space (event sockets, media connections), who went away, and
+what follows from it. A host whose connections are gone hands the space over after a grace
+period; anyone else gone longer than the presence timeout, or whose media went silent, leaves.
+The media layer's speaker reports land here too: they are presence of a kind (who is audible
+now)."""
 
 from __future__ import annotations
 
@@ -89,7 +90,7 @@ class PresenceService:
 
     async def sweep(self) -> None:
         """Hand over spaces whose host's grace period ran out, and let go of participants whose
-        sockets have been gone longer than the presence timeout. Safe on every node at once:
+        connections have been gone longer than the presence timeout. Safe on every node at once:
         each decision re-checks its condition under the space's lock."""
         now = self.clock()
         grace = timedelta(seconds=self.settings.host_grace_seconds)
