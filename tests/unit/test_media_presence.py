@@ -6,8 +6,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from parley.services.media_presence import MediaPresence
+
+KEYS = [("s1", "ann"), ("s1", "bob"), ("s2", "ann")]
 
 
 class Store:
@@ -125,3 +129,43 @@ async def test_closing_gives_up_after_its_timeout(failing: bool) -> None:
     async with asyncio.timeout(5):
         await media.close(timeout=0.1)
     assert store.counts == {}
+
+
+@given(
+    steps=st.lists(
+        st.tuples(st.sampled_from(["open", "close", "fail", "pause"]), st.sampled_from(KEYS)),
+        max_size=40,
+    )
+)
+@settings(max_examples=200, deadline=None)
+def test_whatever_happens_the_store_ends_as_the_rooms_are(
+    steps: list[tuple[str, tuple[str, str]]],
+) -> None:
+    """Connections opened and closed in any order, writes failing and the writer held up at any
+    point: once it settles, every key is counted exactly as often as a room holds it (0 or 1),
+    and on the way never below zero or above one."""
+
+    async def run() -> None:
+        store = Store()
+        media = presence(store)
+        held: set[tuple[str, str]] = set()
+        for what, key in steps:
+            if what == "open":
+                media.opened(*key)
+                held.add(key)
+            elif what == "close":
+                media.closed(*key)
+                held.discard(key)
+            elif what == "fail":
+                store.failures += 1
+            else:
+                await asyncio.sleep(0)  # let the writer run a step
+        await settled(media)
+        assert {k: v for k, v in store.counts.items() if v} == dict.fromkeys(held, 1)
+        running: dict[tuple[str, str], int] = {}
+        for what, space_id, account_id in store.writes:
+            change = 1 if what == "connected" else -1
+            running[(space_id, account_id)] = running.get((space_id, account_id), 0) + change
+            assert running[(space_id, account_id)] in (0, 1), store.writes
+
+    asyncio.run(run())
