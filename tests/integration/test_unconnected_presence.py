@@ -32,14 +32,20 @@ def count(server: ServerThread, sid: str, person: Person) -> int:
     return server.call(rows.connections(server.node.db, sid, person.id))
 
 
+async def host_and_fan(server: ServerThread, title: str) -> tuple[Person, Person, str]:
+    """A host and a fan, signed up, and the host's space, live."""
+    host, fan = [await Person.sign_up(server.base_url, h) for h in ("host", "fan")]
+    sid: str = (await host.call("POST", "/spaces", 201, json={"title": title}))["id"]
+    return host, fan, sid
+
+
 async def listener_count(person: Person, sid: str) -> int:
     count: int = (await person.call("GET", f"/spaces/{sid}", 200))["listener_count"]
     return count
 
 
 async def test_someone_who_joins_and_never_connects_is_let_go(server: ServerThread) -> None:
-    host, fan = [await Person.sign_up(server.base_url, h) for h in ("host", "fan")]
-    sid = (await host.call("POST", "/spaces", 201, json={"title": "Ghosts"}))["id"]
+    host, fan, sid = await host_and_fan(server, "Ghosts")
     async with host.events(sid) as watching:
         await watching.wait_for("snapshot")
         await fan.call("POST", f"/spaces/{sid}/join", 200)
@@ -55,8 +61,7 @@ async def test_someone_who_joins_and_never_connects_is_let_go(server: ServerThre
 
 
 async def test_a_socket_opened_before_the_join_keeps_its_owner_in(server: ServerThread) -> None:
-    host, fan = [await Person.sign_up(server.base_url, h) for h in ("host", "fan")]
-    sid = (await host.call("POST", "/spaces", 201, json={"title": "Early"}))["id"]
+    host, fan, sid = await host_and_fan(server, "Early")
     async with host.events(sid) as watching, fan.events(sid) as own:
         await watching.wait_for("snapshot")
         await own.wait_for("snapshot")  # watching before joining, as a client may
@@ -97,8 +102,7 @@ async def test_a_host_who_starts_a_space_and_never_comes_hands_it_on(
 
 
 async def test_a_space_whose_host_never_comes_ends(server: ServerThread) -> None:
-    host, fan = [await Person.sign_up(server.base_url, h) for h in ("host", "fan")]
-    sid = (await host.call("POST", "/spaces", 201, json={"title": "Nobody home"}))["id"]
+    host, fan, sid = await host_and_fan(server, "Nobody home")
     async with fan.events(sid) as watching:
         await fan.call("POST", f"/spaces/{sid}/join", 200)
         await watching.wait_for("snapshot")
@@ -111,8 +115,7 @@ async def test_a_space_whose_host_never_comes_ends(server: ServerThread) -> None
 
 
 async def test_a_media_connection_keeps_someone_in_until_it_closes(server: ServerThread) -> None:
-    host, fan = [await Person.sign_up(server.base_url, h) for h in ("host", "fan")]
-    sid = (await host.call("POST", "/spaces", 201, json={"title": "Ears only"}))["id"]
+    host, fan, sid = await host_and_fan(server, "Ears only")
     async with host.events(sid) as watching:
         await watching.wait_for("snapshot")
         await fan.call("POST", f"/spaces/{sid}/join", 200)
@@ -144,8 +147,7 @@ async def test_a_node_that_stops_takes_back_the_counts_of_its_connections(
     gone: whoever comes back through another node is counted once."""
     node = ExitStack()
     server = node.enter_context(serve(database_url=database_url))
-    host, fan = [await Person.sign_up(server.base_url, h) for h in ("host", "fan")]
-    sid = (await host.call("POST", "/spaces", 201, json={"title": "Closing"}))["id"]
+    host, fan, sid = await host_and_fan(server, "Closing")
     await fan.call("POST", f"/spaces/{sid}/join", 200)
     async with fan.events(sid) as own:
         await own.wait_for("snapshot")
