@@ -30,6 +30,12 @@ const PUBLIC = new Set(["Home", "Sign in", "Sign up", "Account suspended", "Tran
 const main = document.getElementById("main");
 let cleanup = null;
 let renderId = 0;
+// The hash the last render was for. Two hash changes in a row (a screen that sends elsewhere as a
+// link is followed) fire two events, and the first renders the second's screen: the second then
+// finds it shown and draws nothing again, so no control is replaced under a click.
+let shownHash = null;
+// What the nav was last drawn for: it is drawn anew only when that changes, for the same reason.
+let navDrawnFor = null;
 
 export const app = {
   go(path) {
@@ -49,6 +55,7 @@ function currentPath() {
 }
 
 async function route() {
+  shownHash = location.hash;
   const path = currentPath();
   const id = ++renderId;
   if (cleanup) {
@@ -122,6 +129,14 @@ function renderNav() {
   const session = currentSession();
   const path = currentPath();
   const narrow = isNarrow();
+  const drawnFor = JSON.stringify([session?.token ?? null, Boolean(session?.admin), narrow]);
+  // The same nav on a wide screen: only which link is the current page changes. (On a phone it
+  // is drawn anew, which closes its menu as a link in it is followed.)
+  if (drawnFor === navDrawnFor && !narrow) {
+    markCurrent(nav, path);
+    return;
+  }
+  navDrawnFor = drawnFor;
   const link = (href, text, extra = {}) =>
     h("a", { href: `#${href}`, "aria-current": path === href ? "page" : null, ...extra }, text);
   const item = (content) => h("li", {}, content);
@@ -144,6 +159,15 @@ function renderNav() {
   const menu = h("ul", { class: "nav-menu" }, item(home), admin && item(admin), item(profile), item(signOutButton));
   const toggle = disclosure({ id: "nav-menu", panel: menu, content: [menuIcon(), h("span", { class: "visually-hidden" }, "Menu")] });
   nav.replaceChildren(h("ul", { class: "nav" }, item(bellLink(path === "/notifications")), item(start), item(toggle)));
+}
+
+function markCurrent(nav, path) {
+  for (const link of nav.querySelectorAll('a[href^="#/"]')) {
+    const href = link.getAttribute("href").slice(1);
+    const current = href === "/admin" ? path.startsWith("/admin") : href === path;
+    if (current) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
 }
 
 function menuIcon() {
@@ -183,7 +207,9 @@ document.getElementById("skip").addEventListener("click", (event) => {
   event.preventDefault();
   main.focus();
 });
-window.addEventListener("hashchange", route);
+window.addEventListener("hashchange", () => {
+  if (location.hash !== shownHash) route();
+});
 // Following a link to the screen already shown refreshes it (the hash does not change).
 document.addEventListener("click", (event) => {
   const link = event.target.closest?.('a[href^="#/"]');
