@@ -52,17 +52,6 @@ class Joined:
     bot_owner: AccountRef | None
 
 
-@dataclass(frozen=True)
-class Following:
-    """A socket's follower without a ticket: their record in the space (None: they never
-    joined), and whether their socket was counted (not for a space that does not exist). One
-    who never joined is counted by node only, and their socket is in the count their join
-    makes, if they join."""
-
-    participant: Participant | None
-    counted: bool
-
-
 @dataclass(eq=False)
 class JoinService:
     db: Database
@@ -71,11 +60,11 @@ class JoinService:
     settings: Settings
     _: KW_ONLY
     clock: Clock
-    # Joins whose socket is expected next on this node.
-    # How long is `settings.connect_wait_seconds`: the count a join added is taken back then.
+    # Joins whose socket is expected next on this node, for `settings.connect_wait_seconds`:
+    # the count a join added is taken back then.
     tickets: JoinTickets = field(init=False)
     batches: Batches[str, Joining, Joined] = field(init=False)
-    followers: Batches[str, str, Following] = field(init=False)
+    followers: Batches[str, str, bool] = field(init=False)
 
     def __post_init__(self) -> None:
         self.tickets = JoinTickets(timedelta(seconds=self.settings.connect_wait_seconds))
@@ -145,16 +134,18 @@ class JoinService:
         if replaced is not None:
             await self._unclaimed([replaced])
 
-    async def follow(self, space_id: str, account_id: str) -> Following:
-        """For an event socket with no ticket: who they are in the space, or the refusal they
-        would get joining (removed, blocked by the host), their socket counted. Sockets of one
-        space that arrive together (on a sibling worker of their join's, or reconnecting after
-        a drain) share one read and one write, as joins do."""
+    async def follow(self, space_id: str, account_id: str) -> bool:
+        """For an event socket with no ticket: the refusal they would get joining (removed,
+        blocked by the host), or whether their socket was counted (not for a space that does
+        not exist). One who never joined is counted by node only, and their socket is in the
+        count their join makes, if they join. Sockets of one space that arrive together (on a
+        sibling worker of their join's, or reconnecting after a drain) share one read and one
+        write, as joins do."""
         return await self.followers.submit(space_id, account_id)
 
     async def _follow_together(
         self, space_id: str, account_ids: Sequence[str]
-    ) -> list[Following | Exception]:
+    ) -> list[bool | Exception]:
         unique = list(dict.fromkeys(account_ids))
         async with self.db.read() as conn:
             store = SpaceStore(conn)
@@ -163,7 +154,7 @@ class JoinService:
             blocked = set[str]()
             if space is not None:
                 blocked = await SocialStore(conn).blocked_among(space.host_id, unique)
-        outcomes: list[Following | Exception] = []
+        outcomes: list[bool | Exception] = []
         counted: list[str] = []
         for account_id in account_ids:
             participant = found.get(account_id)
@@ -172,7 +163,7 @@ class JoinService:
             except RuleViolation as refusal:
                 outcomes.append(refusal)
                 continue
-            outcomes.append(Following(participant, counted=space is not None))
+            outcomes.append(space is not None)
             if space is not None:
                 counted.append(account_id)
         once = list(dict.fromkeys(counted))

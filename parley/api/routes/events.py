@@ -105,7 +105,7 @@ async def events(ws: WebSocket) -> None:
         # settled there: no read, no write, unless the feed cannot vouch for what happened since.
         # Any other is read and counted with the sockets of its space arriving alongside it.
         ticket = node.joins.tickets.claim(space_id, me, node.clock.now())
-        counted = ticket is not None or (await node.joins.follow(space_id, me)).counted
+        counted = ticket is not None or await node.joins.follow(space_id, me)
         client = Client(me, caller.session_id)
         # Refuses a space that does not exist, and an account over its sockets on this node.
         feed = await node.hub.attach(space_id, client)

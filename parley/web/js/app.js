@@ -127,18 +127,19 @@ function focusHeading() {
 function renderNav() {
   const nav = document.getElementById("nav");
   const session = currentSession();
-  const path = currentPath();
   const narrow = isNarrow();
   const drawnFor = JSON.stringify([session?.token ?? null, Boolean(session?.admin), narrow]);
-  // The same nav on a wide screen: only which link is the current page changes. (On a phone it
-  // is drawn anew, which closes its menu as a link in it is followed.)
-  if (drawnFor === navDrawnFor && !narrow) {
-    markCurrent(nav, path);
-    return;
+  // The same nav on a wide screen stays, only which link is the current page changes. (On a
+  // phone it is drawn anew, which closes its menu as a link in it is followed.)
+  if (drawnFor !== navDrawnFor || narrow) {
+    navDrawnFor = drawnFor;
+    drawNav(nav, session, narrow);
   }
-  navDrawnFor = drawnFor;
-  const link = (href, text, extra = {}) =>
-    h("a", { href: `#${href}`, "aria-current": path === href ? "page" : null, ...extra }, text);
+  markCurrent(nav, currentPath());
+}
+
+function drawNav(nav, session, narrow) {
+  const link = (href, text, extra = {}) => h("a", { href: `#${href}`, ...extra }, text);
   const item = (content) => h("li", {}, content);
   if (!session) {
     // On a phone the brand is the way home: three links do not fit beside it.
@@ -147,20 +148,21 @@ function renderNav() {
   }
   const me = session.account;
   const home = link("/", "Home");
-  const admin = session.admin ? link("/admin", "Admin", { "aria-current": path.startsWith("/admin") ? "page" : null }) : null;
+  const admin = session.admin ? link("/admin", "Admin") : null;
   const profile = link(`/u/${me.handle}`, [`@${me.handle}`, h("span", { class: "visually-hidden" }, " (your profile)")]);
   const start = h("button", { type: "button", class: "primary small", onclick: () => app.go("/new") }, "Start a space");
   const signOutButton = h("button", { type: "button", class: "ghost small", onclick: signOut }, "Sign out");
   if (!narrow) {
-    nav.replaceChildren(h("ul", { class: "nav" }, item(home), item(bellLink(path === "/notifications")), admin && item(admin), item(profile), item(start), item(signOutButton)));
+    nav.replaceChildren(h("ul", { class: "nav" }, item(home), item(bellLink()), admin && item(admin), item(profile), item(start), item(signOutButton)));
     return;
   }
   // A phone's one row: the bell and Start a space, and the rest behind the menu.
   const menu = h("ul", { class: "nav-menu" }, item(home), admin && item(admin), item(profile), item(signOutButton));
   const toggle = disclosure({ id: "nav-menu", panel: menu, content: [menuIcon(), h("span", { class: "visually-hidden" }, "Menu")] });
-  nav.replaceChildren(h("ul", { class: "nav" }, item(bellLink(path === "/notifications")), item(start), item(toggle)));
+  nav.replaceChildren(h("ul", { class: "nav" }, item(bellLink()), item(start), item(toggle)));
 }
 
+// The link to the screen shown is the current page (the admin's for any of its sections).
 function markCurrent(nav, path) {
   for (const link of nav.querySelectorAll('a[href^="#/"]')) {
     const href = link.getAttribute("href").slice(1);

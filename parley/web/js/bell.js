@@ -12,8 +12,8 @@ const MOST = 99;
 // `known` is false until the first answer: what was unread before the app opened is not "new".
 const state = { count: 0, known: false, asked: 0, timer: null, link: null };
 
-export function bellLink(current) {
-  state.link = h("a", { href: "#/notifications", class: "bell", "aria-current": current ? "page" : null });
+export function bellLink() {
+  state.link = h("a", { href: "#/notifications", class: "bell" });
   draw();
   return state.link;
 }
