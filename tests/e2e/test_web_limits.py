@@ -6,9 +6,10 @@ from the same row.
 
 from __future__ import annotations
 
+import asyncio
 import re
 
-from playwright.async_api import Locator, Page, expect
+from playwright.async_api import Locator, Page, Route, expect
 
 from tests.e2e.browser import LaunchBrowser
 from tests.e2e.test_web_a11y import Axe, axe_source, check_a11y, sign_in
@@ -125,3 +126,34 @@ async def test_a_limit_set_told_appealed_and_lifted_in_the_web_client(
     lee_api = await Person.sign_in(base, "lee")
     assert (await lee_api.call("GET", "/me", 200))["state"] == "active"
     await lee_api.close()
+
+
+async def test_a_search_answered_before_the_first_list_keeps_its_answer(
+    server: ServerThread, launch: LaunchBrowser
+) -> None:
+    """The console's first list (every account) answering after the moderator's search must not
+    be drawn over it: she searched for @lee and would act on whoever the list then showed."""
+    base = server.base_url
+    moderator = await admin(server, "mod")
+    lee = await Person.sign_up(base, "lee", "Lee Listener")
+    mod = await open_page(await launch(None), base)
+    await sign_in(mod, "mod")
+    first_list = re.compile(r"/api/v1/admin/accounts\?q=&")
+
+    async def late(route: Route) -> None:
+        await asyncio.sleep(1.0)
+        await route.continue_()
+
+    await mod.route(first_list, late)
+    async with mod.expect_response(first_list) as first:
+        await mod.get_by_role("link", name="Admin", exact=True).click()
+        await mod.get_by_label("Find accounts").fill("lee")
+        await button(mod, "Search").click()
+        found = mod.get_by_role("table", name="Accounts found")
+        await expect(found.get_by_role("row").filter(has_text="@lee")).to_be_visible()
+    await first.value
+    await asyncio.sleep(0.5)  # past the first list's answer: whatever it would draw is drawn
+    await expect(found.get_by_role("row").filter(has_text="@lee")).to_be_visible()
+    await expect(found.get_by_role("row").filter(has_text="@mod")).to_have_count(0)
+    for client in (moderator, lee):
+        await client.close()

@@ -7,7 +7,7 @@ import { reportedPost, spaceRemovals } from "./admin-removals.js";
 import { automatedLabel } from "./automated.js";
 import { ApiError, api, del, get, post, q } from "./api.js";
 import { policyPanel } from "./location-policy.js";
-import { announce, busy, errorBox, field, h, onSubmit, when } from "./ui.js";
+import { announce, busy, errorBox, field, h, lastAsked, onSubmit, when } from "./ui.js";
 
 const TABS = [
   ["accounts", "Accounts"],
@@ -78,14 +78,15 @@ async function accounts(panel) {
   const form = h("form", { class: "inline-form", role: "search" }, h("label", { for: "find-q" }, "Find accounts"), h("input", { id: "find-q", name: "q", maxlength: 15, autocomplete: "off", placeholder: "handle" }), h("button", { type: "submit", class: "primary small" }, "Search"));
   panel.append(...heading("Accounts", "Search by handle. Limits and suspensions apply to every account alike."), form, box, ruleList("rules"), results);
 
-  async function search() {
-    const found = await get(`/admin/accounts?q=${q(form.q.value.trim())}&limit=50`);
-    results.replaceChildren(
-      found.length
-        ? table(["Account", "State", "Actions"], found.map((a) => accountRow(a, search)), "Accounts found")
-        : h("p", { class: "empty" }, "No accounts match."),
-    );
-  }
+  const search = lastAsked(
+    () => get(`/admin/accounts?q=${q(form.q.value.trim())}&limit=50`),
+    (found) =>
+      results.replaceChildren(
+        found.length
+          ? table(["Account", "State", "Actions"], found.map((a) => accountRow(a, search)), "Accounts found")
+          : h("p", { class: "empty" }, "No accounts match."),
+      ),
+  );
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     busy(form.querySelector("button"), search, box);
@@ -427,19 +428,22 @@ async function audit(panel) {
   const results = h("div");
   const form = h("form", { class: "inline-form" }, h("label", { for: "audit-action" }, "Action"), h("input", { id: "audit-action", name: "action", autocomplete: "off", placeholder: "e.g. suspend", maxlength: 32 }), h("button", { type: "submit", class: "secondary small" }, "Filter"));
   panel.append(form, box, results);
-  async function load() {
-    const action = form.action.value.trim();
-    const rows = await get(`/admin/audit?limit=100${action ? `&action=${q(action)}` : ""}`);
-    results.replaceChildren(
-      rows.length
-        ? table(
-            ["When", "Actor", "Action", "Target", "Rule", "Reason"],
-            rows.map((r) => h("tr", {}, h("td", {}, when(r.at)), h("td", {}, r.actor_handle ? `@${r.actor_handle}` : r.actor_id || "system"), h("td", {}, h("code", {}, r.action)), h("td", {}, `${r.target_type || ""} ${r.target_handle || r.target_id || ""}`), h("td", {}, r.rule || "—"), h("td", {}, r.reason || "—"))),
-            "Audit log entries",
-          )
-        : h("p", { class: "empty" }, "No entries."),
-    );
-  }
+  const load = lastAsked(
+    () => {
+      const action = form.action.value.trim();
+      return get(`/admin/audit?limit=100${action ? `&action=${q(action)}` : ""}`);
+    },
+    (rows) =>
+      results.replaceChildren(
+        rows.length
+          ? table(
+              ["When", "Actor", "Action", "Target", "Rule", "Reason"],
+              rows.map((r) => h("tr", {}, h("td", {}, when(r.at)), h("td", {}, r.actor_handle ? `@${r.actor_handle}` : r.actor_id || "system"), h("td", {}, h("code", {}, r.action)), h("td", {}, `${r.target_type || ""} ${r.target_handle || r.target_id || ""}`), h("td", {}, r.rule || "—"), h("td", {}, r.reason || "—"))),
+              "Audit log entries",
+            )
+          : h("p", { class: "empty" }, "No entries."),
+      ),
+  );
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     busy(form.querySelector("button"), load, box);

@@ -4,7 +4,7 @@
 import { get } from "./api.js";
 import { automatedLabel } from "./automated.js";
 import { liveCard, scheduledCard } from "./cards.js";
-import { avatar, h, plural } from "./ui.js";
+import { avatar, h, lastAsked, plural } from "./ui.js";
 
 const PAUSE_MS = 250;
 
@@ -13,19 +13,17 @@ export function searchSection(app) {
   const status = h("p", { class: "hint", role: "status" });
   const results = h("div", { class: "search-results" });
   let timer = null;
-  let asked = 0;
-  const search = async () => {
-    const q = input.value.trim();
-    const mine = ++asked;
-    if (!q) {
+  const search = lastAsked(
+    async () => {
+      const q = input.value.trim();
+      return { q, found: q ? await find(q).catch(() => null) : null };
+    },
+    ({ q, found }) => {
+      if (q) return show(results, status, found, q, app);
       results.replaceChildren();
       status.textContent = "";
-      return;
-    }
-    const found = await find(q).catch(() => null);
-    if (mine !== asked) return; // a later search answered first, or will
-    show(results, status, found, q, app);
-  };
+    },
+  );
   input.addEventListener("input", () => {
     clearTimeout(timer);
     timer = setTimeout(search, PAUSE_MS);

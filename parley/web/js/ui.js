@@ -179,6 +179,18 @@ export function onSubmit(form, box, work, button = form.querySelector("button"))
   });
 }
 
+// A list that is searched or filtered shows the answer to what was asked last: an answer that an
+// earlier ask brings back late (the page's first list, a refresh after an action) is dropped
+// rather than drawn over the later one. `ask(...)` fetches; `draw(answer)` shows.
+export function lastAsked(ask, draw) {
+  let asked = 0;
+  return async (...args) => {
+    const mine = ++asked;
+    const answer = await ask(...args);
+    if (mine === asked) draw(answer);
+  };
+}
+
 // On a click: `work()` runs busy on the button, its errors shown in `box` (or announced).
 export function onClick(button, box, work) {
   button.addEventListener("click", () => busy(button, work, box));
