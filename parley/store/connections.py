@@ -1,13 +1,12 @@
 """The connections (event sockets, media) each node holds, per account and space (issue 12).
 
-`participants.connections` is a participant's open connections over all nodes; each change to
-it is also counted here under the node that opened or closed the connection, in the same
-transaction. Sockets of someone not (yet) a participant are counted here alone, and a join
-takes them into the participant's count (store/presence.py). A
-node killed without closing its sockets leaves its counts behind: a surviving node, seeing it no
-longer advertise itself, takes them back from the participants (`release_node`), who are then
-away since the dead node was last heard from, and leave after the presence timeout unless they
-came back through another node meanwhile.
+The one count of connections there is: a participant holds some when any node counts one
+(`holds_any`), whoever opened it first, the socket or the join. Sockets of someone not (yet) a
+participant are counted too, so one opened before its owner joined holds them once they have.
+A node killed without closing its connections leaves its counts behind: a surviving node,
+seeing it no longer advertise itself, takes them back (`release_node`); participants left
+holding none are away since the dead node was last heard from, and leave after the presence
+timeout unless they came back through another node meanwhile.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, case, delete, exists, select, update
+from sqlalchemy import ColumnElement, delete, exists, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -77,32 +76,34 @@ async def nodes_gone_since(conn: AsyncConnection, cutoff: datetime) -> dict[str,
     return {r.id: r.seen_at for r in await conn.execute(query)}
 
 
+def holds_any(space_id: ColumnElement[str], account_id: ColumnElement[str]) -> ColumnElement[bool]:
+    """Whether any node holds a connection of the account's to the space (a row is kept only
+    while its count is above zero)."""
+    return exists().where(_t.c.space_id == space_id, _t.c.account_id == account_id)
+
+
 async def release_node(conn: AsyncConnection, node_id: str, *, since: datetime) -> int:
-    """Take the node's sockets back from their participants; those left with none are away
-    since `since`. The number of sockets taken back. Taking the rows and deleting them is one
-    statement: two nodes releasing the same dead node at once cannot both subtract."""
+    """Take back the node's connections; participants left holding none are away since
+    `since`. The number of connections taken back. Taking the rows and deleting them is one
+    statement: two nodes releasing the same dead node at once cannot both count them."""
     taken = await conn.execute(
         delete(_t)
         .where(_t.c.node_id == node_id)
         .returning(_t.c.space_id, _t.c.account_id, _t.c.sockets)
     )
     released = 0
+    held = holds_any(participants.c.space_id, participants.c.account_id)
     for row in taken.all():
-        n = row.sockets
-        left_none = participants.c.connections <= n
         await conn.execute(
             update(participants)
             .where(
                 participants.c.space_id == row.space_id,
                 participants.c.account_id == row.account_id,
+                ~held,
             )
-            # Both right-hand sides see the row as it was (SQL's SET), in one statement.
-            .values(
-                connections=case((left_none, 0), else_=participants.c.connections - n),
-                disconnected_at=case((left_none, since), else_=participants.c.disconnected_at),
-            )
+            .values(disconnected_at=since)
         )
-        released += n
+        released += row.sockets
     # Its advertisement goes too, unless it came back meanwhile (it advertises itself again).
     await conn.execute(delete(nodes).where(nodes.c.id == node_id, nodes.c.seen_at <= since))
     return released

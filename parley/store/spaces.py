@@ -11,7 +11,6 @@ from sqlalchemy import (
     ColumnElement,
     String,
     bindparam,
-    case,
     cast,
     delete,
     func,
@@ -183,12 +182,9 @@ class SpaceStore(Store):
                 diff: Columns = {k: v for k, v in pvalues.items() if before.get(k) != v}
                 if diff.get("present") is True:
                     # Back in the space (a rejoin after being let go): the presence clock starts
-                    # afresh, or the next sweep would let them go again at once. Sockets still
-                    # open keep counting.
-                    diff["disconnected_at"] = case(
-                        (participants.c.connections == 0, None),
-                        else_=participants.c.disconnected_at,
-                    )
+                    # afresh, or the next sweep would let them go again at once. (It matters
+                    # only while no connection holds them, and the next one to close sets it.)
+                    diff["disconnected_at"] = None
                 await self.conn.execute(
                     update(participants)
                     .where(

@@ -150,9 +150,8 @@ participants = Table(
     Column("removed", Boolean, nullable=False),
     Column("joined_at", UTCDateTime, nullable=False),
     Column("role_since", UTCDateTime, nullable=False),
-    # Open event sockets of this participant, over all nodes; when it drops to zero the
-    # participant is away since `disconnected_at` and leaves after the presence timeout.
-    Column("connections", Integer, nullable=False, server_default="0"),
+    # When a connection of theirs last closed: with none left open (node_connections), the
+    # participant is away since then and leaves after the presence timeout.
     Column("disconnected_at", UTCDateTime, nullable=True),
     Index("ix_participants_space_role", "space_id", "role", "present"),
 )
@@ -435,11 +434,11 @@ space_homes = Table(
     Column("epoch", Integer, nullable=False),
 )
 
-# The connections each node holds open, per account and space: `participants.connections`
-# counted again by node, so that a surviving node can take back the connections of one that
-# died without closing them (store.connections). No foreign keys: a count is written beside the
-# participant's in the same transactions, and a key would make PostgreSQL lock the
-# participant's row once more for each (and a socket may come before its owner joins).
+# The connections (event sockets, media) each node holds open, per account and space: the one
+# count of them, by node so that a surviving node can take back the connections of one that
+# died without closing them (store.connections). A row only while its count is above zero. No
+# foreign keys: a socket may come before its owner joins, and a key would make PostgreSQL lock
+# the space's row for each count.
 node_connections = Table(
     "node_connections",
     metadata,

@@ -1,4 +1,4 @@
-"""Each node's event sockets, counted per participant in PostgreSQL (store/connections.py): a
+"""Each node's connections, counted per participant in PostgreSQL (store/connections.py): a
 dead node's are taken back once, however many nodes release it at the same moment, and what
 other nodes hold stays counted."""
 
@@ -40,8 +40,10 @@ async def test_a_dead_nodes_sockets_are_taken_back_once_and_the_others_stay() ->
         async def counted() -> tuple[int, datetime | None, dict[str, int]]:
             async with db.read() as conn:
                 p = (await conn.execute(select(participants).where(row))).one()
-                per_node = await conn.execute(select(node_connections))
-                return p.connections, p.disconnected_at, {r.node_id: r.sockets for r in per_node}
+                per_node = {
+                    r.node_id: r.sockets for r in await conn.execute(select(node_connections))
+                }
+                return sum(per_node.values()), p.disconnected_at, per_node
 
         async def release(node_id: str) -> int:
             async with db.write() as conn:
@@ -49,7 +51,7 @@ async def test_a_dead_nodes_sockets_are_taken_back_once_and_the_others_stay() ->
 
         try:
             async with db.write() as conn:  # what the server's join counted, gone with it
-                await conn.execute(update(participants).where(row).values(connections=0))
+                await conn.execute(update(participants).where(row).values(disconnected_at=None))
                 await conn.execute(delete(node_connections))
                 store, homes = PresenceStore(conn), HomeStore(conn)
                 for node_id in ("dead", "dead", "alive"):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from parley.store.accounts import AccountStore
 from parley.store.db import Database
-from parley.store.tables import participants
+from parley.store.tables import node_connections
 
 
 async def stored_accounts(db: Database, n: int, handle_prefix: str, now: datetime) -> list[str]:
@@ -32,7 +32,7 @@ async def connections(db: Database, space_id: str, account_id: str) -> int:
     """A participant's open connections over every node (sockets and media), as presence
     counts them."""
     async with db.read() as conn:
-        query = select(participants.c.connections).where(
-            participants.c.space_id == space_id, participants.c.account_id == account_id
+        query = select(func.coalesce(func.sum(node_connections.c.sockets), 0)).where(
+            node_connections.c.space_id == space_id, node_connections.c.account_id == account_id
         )
         return int((await conn.execute(query)).scalar_one())
