@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -25,12 +23,20 @@ import pytest
 from tests.integration.test_hls import bin_width, dominant_frequency, ffprobe, packet_span
 from tests.support.audio import MediaClient
 from tests.support.clients import Person, bring_on_stage
-from tests.support.servers import ServerThread, free_port, serve, sqlite_url
+from tests.support.servers import (
+    ServerThread,
+    answering,
+    free_port,
+    serve,
+    serve_process,
+    sqlite_url,
+)
 
 pytestmark = pytest.mark.ffmpeg
 
 LOW, HIGH = 440.0, 880.0
 SEGMENT_SECONDS = 1.0
+SEGMENTS = {"PARLEY_HLS_SEGMENT_SECONDS": str(SEGMENT_SECONDS)}
 
 
 @pytest.fixture
@@ -271,36 +277,6 @@ async def test_clips_of_a_live_space_and_of_its_replay(server: ServerThread) -> 
 # --- crash safety ------------------------------------------------------------------------------
 
 
-def serve_process(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "PARLEY_DATA_DIR": str(data_dir),
-        "PARLEY_ARGON2_TIME_COST": "1",
-        "PARLEY_ARGON2_MEMORY_KIB": "64",
-        "PARLEY_HLS_SEGMENT_SECONDS": str(SEGMENT_SECONDS),
-        "PARLEY_RATE_LIMITS": "off",
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "parley.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
-async def answering(base_url: str) -> None:
-    deadline = time.monotonic() + 30
-    async with httpx.AsyncClient() as http:
-        while True:
-            try:
-                if (await http.get(f"{base_url}/healthz")).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "parley serve did not answer"
-            await asyncio.sleep(0.1)
-
-
 async def durations(host: Person, space_id: str, names: list[str]) -> list[tuple[str, float]]:
     """Each recorded segment's length in seconds, from its audio packets."""
     found = []
@@ -316,7 +292,7 @@ async def test_kill_9_during_a_recorded_space_loses_at_most_the_last_segment(
 ) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    first = serve_process(tmp_path, port)
+    first = serve_process(tmp_path, port, **SEGMENTS)
     try:
         await answering(base)
         host = await Person.sign_up(base, "host")
@@ -334,7 +310,7 @@ async def test_kill_9_during_a_recorded_space_loses_at_most_the_last_segment(
     finally:
         if first.poll() is None:
             first.kill()
-    second = serve_process(tmp_path, port)
+    second = serve_process(tmp_path, port, **SEGMENTS)
     try:
         await answering(base)
         await host.call("POST", f"/spaces/{sid}/end", 200)

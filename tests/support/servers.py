@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import os
 import secrets
 import shutil
 import socket
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -16,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+import httpx
 import pytest
 import pytest_asyncio
 import uvicorn
@@ -341,3 +345,36 @@ async def two_nodes(**settings: Any) -> AsyncIterator[tuple[ServerThread, Server
         }
         with serve(**shared) as a, serve(**shared) as b:
             yield a, b
+
+
+def serve_process(data_dir: Path, port: int, **env: str) -> subprocess.Popen[bytes]:
+    """`parley serve` as a process of its own on `data_dir` (its SQLite database too, unless
+    `env` names another), for tests that kill it and start it again on the same data."""
+    environment = {
+        **os.environ,
+        "PARLEY_DATA_DIR": str(data_dir),
+        "PARLEY_ARGON2_TIME_COST": "1",
+        "PARLEY_ARGON2_MEMORY_KIB": "64",
+        "PARLEY_RATE_LIMITS": "off",
+        **env,
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "parley.cli", "serve", "--port", str(port)],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+async def answering(base_url: str) -> None:
+    """Once `base_url` answers its health check (30 s at the most)."""
+    deadline = time.monotonic() + 30
+    async with httpx.AsyncClient() as http:
+        while True:
+            try:
+                if (await http.get(f"{base_url}/healthz")).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "parley serve did not answer"
+            await asyncio.sleep(0.1)
