@@ -173,7 +173,7 @@ def _rule_line(rule: LinkRule) -> str:
 
 
 async def _nodes(_args: argparse.Namespace, node: Node) -> int:
-    """The nodes advertising themselves now (only nodes with PARLEY_NODE_SECRET do)."""
+    """The nodes advertising themselves now: every running node does, every third of a lease."""
     for info in await node.homing.nodes():
         print(f"{info.node_id}  {info.url}  load={info.load}  seen={info.seen_at.isoformat()}")
     return 0
@@ -191,8 +191,7 @@ async def _drain(args: argparse.Namespace, node: Node) -> int:
     target = running.get(args.node)
     if target is None:
         print(
-            f"error: no node {args.node} is running (running: {', '.join(running) or 'none'}; "
-            "only nodes with PARLEY_NODE_SECRET advertise themselves)",
+            f"error: no node {args.node} is running (running: {', '.join(running) or 'none'})",
             file=sys.stderr,
         )
         return 2

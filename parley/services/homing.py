@@ -1,8 +1,11 @@
 """This node's part in homing (core.homing): the spaces it mixes, whose leases it renews, where
 the others' are mixed, and its advertisement to the other nodes (issue 12).
 
-Only with a node secret (`PARLEY_NODE_SECRET`): without one a node cannot prove itself to the
-others, and every node mixes the spaces whose media reach it, as a single node does.
+Homing is only with a node secret (`PARLEY_NODE_SECRET`): without one a node cannot prove
+itself to the others, and every node mixes the spaces whose media reach it, as a single node
+does. Every node advertises itself all the same, secret or not: the advertisement is also how
+the others (and this node's next life, under a new id after a crash) learn that it died, and
+take back the connections it left counted (services/presence.py).
 """
 
 from __future__ import annotations
@@ -69,18 +72,16 @@ class Homing:
                 "this deployment, give them one secret, or their listeners will not hear "
                 "speakers connected to other nodes"
             )
-        if self.enabled:
-            await self._advertise()
-            self._renewer = asyncio.create_task(self._renew_forever(), name="home-leases")
+        await self.advertise()
+        self._renewer = asyncio.create_task(self._renew_forever(), name="home-leases")
 
     async def stop(self) -> None:
         await cancel_and_wait(self._renewer)
-        if self.enabled:
-            # Gone at once rather than when the leases run out: another node takes over now.
-            for space_id in list(self.held):
-                await self.release(space_id)
-            async with self.db.write() as conn:
-                await HomeStore(conn).forget_node(self.node_id)
+        # Gone at once rather than when the leases run out: another node takes over now.
+        for space_id in list(self.held):
+            await self.release(space_id)
+        async with self.db.write() as conn:
+            await HomeStore(conn).forget_node(self.node_id)
 
     async def resolve(self, space_id: str) -> Home:
         """The space's home, which becomes this node when nobody holds a lease on it."""
@@ -151,12 +152,14 @@ class Homing:
             await asyncio.sleep(self.lease.total_seconds() / 3)
             try:
                 await self._renew()
-                await self._advertise()
+                await self.advertise()
             except Exception:
                 log.exception("could not renew home leases; trying again")
 
     async def _renew(self) -> None:
         before = dict(self.held)
+        if not before:
+            return
         async with self.db.write() as conn:
             kept = await HomeStore(conn).renew(
                 set(before), self.node_id, until=self.clock.now() + self.lease
@@ -170,7 +173,9 @@ class Homing:
             log.warning("space %s: another node took its home lease", space_id)
             self.on_lost(space_id)
 
-    async def _advertise(self) -> None:
+    async def advertise(self) -> None:
+        """Tell the other nodes this node is alive (and how loaded), as it does every third of
+        a lease."""
         me = NodeInfo(self.node_id, self.url, self.load(), self.clock.now())
         async with self.db.write() as conn:
             await HomeStore(conn).advertise(me)

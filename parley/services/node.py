@@ -314,8 +314,7 @@ class Node:
             try:
                 await self.enforcement.sweep()
                 await self.joins.hand_back_tickets()
-                if self.homing.enabled:
-                    await self.presence.release_gone_nodes(self.homing.gone_before())
+                await self.presence.release_gone_nodes(self.homing.gone_before())
                 await self.presence.sweep()
                 await self.lapsed_schedules.sweep()
                 await self.moderation.sweep()

@@ -53,8 +53,9 @@ class PresenceService:
     async def release_gone_nodes(self, cutoff: datetime) -> None:
         """Take back the sockets of nodes not heard from since `cutoff` (killed, or cut off):
         their participants are away since then, and leave after the presence timeout unless
-        they came back through another node. Only nodes that advertise themselves (with a
-        node secret) may do this, and never for themselves."""
+        they came back through another node. Every node advertises itself (services/homing.py),
+        so this is also how a single node restarted after a crash, under a new id, takes back
+        what its previous life held; never its own."""
         async with self.db.read() as conn:
             gone = await nodes_gone_since(conn, cutoff)
         for node_id, last_heard in gone.items():
@@ -65,7 +66,7 @@ class PresenceService:
         async with self.db.write() as conn:
             released = await release_node(conn, node_id, since=since)
         if released:
-            log.warning("node %s is gone: took back its %d event sockets", node_id, released)
+            log.warning("node %s is gone: took back its %d connections", node_id, released)
 
     # --- what the media layer reports -----------------------------------------------------
 

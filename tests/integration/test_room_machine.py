@@ -232,14 +232,18 @@ class RoomMachine(RuleBasedStateMachine):
     @rule(seconds=st.sampled_from([5, LONG_WAIT]))
     def time_passes(self, seconds: float) -> None:
         """Both nodes' clocks move on, and their sweeps run every few seconds of it, as they
-        would: join tickets no socket claimed are handed back, those away past the presence
-        timeout let go, a host away past their grace replaced."""
+        would: each node says it is alive and neither takes back the other's connections, join
+        tickets no socket claimed are handed back, those away past the presence timeout let
+        go, a host away past their grace replaced."""
         for _ in range(int(seconds // SWEEP_SECONDS)):
             for server in self.nodes:
                 server.node.clock.advance(timedelta(seconds=SWEEP_SECONDS))
+                server.call(server.node.homing.advertise())
             for server in self.nodes:
-                server.call(server.node.joins.hand_back_tickets())
-                server.call(server.node.presence.sweep())
+                node = server.node
+                server.call(node.joins.hand_back_tickets())
+                server.call(node.presence.release_gone_nodes(node.homing.gone_before()))
+                server.call(node.presence.sweep())
         self.waited = seconds
 
     @precondition(lambda self: self.watches)

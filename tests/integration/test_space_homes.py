@@ -196,8 +196,9 @@ async def test_a_node_on_a_shared_bus_without_a_node_secret_says_what_that_means
     bus_only = Settings(redis_url="redis://127.0.0.1:6379/0")
     for settings, warned in ((bus_only, True), (Settings(redis_url=None), False)):
         caplog.clear()
-        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}")
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'homing.db'}")
         try:
+            await db.migrate()  # it advertises itself, secret or not
             homing = Homing(db, settings, clock=NodeClock())
             await homing.start()
             await homing.stop()
