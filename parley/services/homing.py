@@ -78,10 +78,15 @@ class Homing:
     async def stop(self) -> None:
         await cancel_and_wait(self._renewer)
         # Gone at once rather than when the leases run out: another node takes over now.
-        for space_id in list(self.held):
-            await self.release(space_id)
-        async with self.db.write() as conn:
-            await HomeStore(conn).forget_node(self.node_id)
+        try:
+            for space_id in list(self.held):
+                await self.release(space_id)
+            async with self.db.write() as conn:
+                await HomeStore(conn).forget_node(self.node_id)
+        except Exception:
+            # The node stops all the same (its other services have their own closing to do):
+            # its leases and advertisement lapse instead, and the others take over then.
+            log.warning("could not withdraw this node from the database", exc_info=True)
 
     async def resolve(self, space_id: str) -> Home:
         """The space's home, which becomes this node when nobody holds a lease on it."""

@@ -15,7 +15,7 @@ from unittest.mock import patch
 
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.config import Settings
@@ -206,3 +206,22 @@ async def test_a_node_on_a_shared_bus_without_a_node_secret_says_what_that_means
             await db.close()
         said = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
         assert any("PARLEY_NODE_SECRET is not" in m for m in said) is warned, said
+
+
+async def test_a_node_whose_database_fails_as_it_stops_still_stops(
+    caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    """Withdrawing its advertisement is the last thing homing asks of the database: when that
+    fails the node says so and goes on stopping (its advertisement lapses after two leases)."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'homing.db'}")
+    try:
+        await db.migrate()
+        homing = Homing(db, Settings(), clock=NodeClock())
+        await homing.start()
+        async with db.write() as conn:
+            await conn.execute(text("DROP TABLE nodes"))
+        await homing.stop()
+    finally:
+        await db.close()
+    said = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert "could not withdraw this node from the database" in said
