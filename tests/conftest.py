@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from parley.store.db import Database
 from tests.support.prerequisites import INSTALL, problems_for
 from tests.support.servers import drop_postgres_template, fresh_postgres_database, sqlite_url
 
@@ -19,6 +20,20 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     else:
         async with fresh_postgres_database() as url:
             yield url
+
+
+@pytest.fixture
+async def postgres_db() -> AsyncIterator[Database]:
+    """The database layer on a fresh, migrated PostgreSQL database of its own, for store tests
+    that only PostgreSQL can show (asyncpg's own path, transactions in flight together). Tests
+    using it carry the `postgres` mark."""
+    async with fresh_postgres_database() as url:
+        database = Database(url)
+        try:
+            await database.migrate()
+            yield database
+        finally:
+            await database.close()
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -3,7 +3,6 @@ gives, compared on PostgreSQL with the same queries through SQLAlchemy."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -29,26 +28,16 @@ from parley.store.tables import (
     spaces,
 )
 from tests.support.rows import stored_accounts
-from tests.support.servers import fresh_postgres_database
 
 T0 = datetime(2026, 12, 4, 12, 0, 0, 123456, tzinfo=UTC)
 
 
-@pytest.fixture
-async def db() -> AsyncIterator[Database]:
-    async with fresh_postgres_database() as url:
-        database = Database(url)
-        try:
-            await database.migrate()
-            yield database
-        finally:
-            await database.close()
-
-
 @pytest.mark.postgres
-async def test_the_session_lookup_on_asyncpg_reads_what_sqlalchemy_reads(db: Database) -> None:
+async def test_the_session_lookup_on_asyncpg_reads_what_sqlalchemy_reads(
+    postgres_db: Database,
+) -> None:
     hashes = [f"{n:064x}" for n in range(4)]
-    async with db.write() as conn:
+    async with postgres_db.write() as conn:
         for n, token_hash in enumerate(hashes):
             await AccountStore(conn).create(
                 id=f"{n:032x}",
@@ -72,7 +61,7 @@ async def test_the_session_lookup_on_asyncpg_reads_what_sqlalchemy_reads(db: Dat
             update(sessions).where(sessions.c.token_hash == hashes[3]).values(revoked_at=T0)
         )
     wanted = [*hashes, "f" * 64]
-    async with db.read() as conn:
+    async with postgres_db.read() as conn:
         raw = await SessionStore(conn).accounts_for(wanted)
         query = store._SESSIONS_FOUND.where(among(sessions.c.token_hash, wanted))
         through_sqlalchemy = {
@@ -142,12 +131,14 @@ async def test_a_decision_written_and_read_by_prebuilt_statements_is_what_sqlalc
 
 
 @pytest.mark.postgres
-async def test_a_prebuilt_statement_that_comes_first_runs_in_the_transaction(db: Database) -> None:
+async def test_a_prebuilt_statement_that_comes_first_runs_in_the_transaction(
+    postgres_db: Database,
+) -> None:
     """SQLAlchemy's asyncpg adapter sends BEGIN at its own first statement: a prebuilt one
     coming first begins it, so rolling back undoes it."""
-    host, joiner = await stored_accounts(db, 2, "pre", T0)
+    host, joiner = await stored_accounts(postgres_db, 2, "pre", T0)
     space = _live_space(host)
-    async with db.write() as conn:
+    async with postgres_db.write() as conn:
         store = SpaceStore(conn)
         await store.create(space)
         state = await store.load(space.id, [joiner], limits=Limits())
@@ -158,8 +149,8 @@ async def test_a_prebuilt_statement_that_comes_first_runs_in_the_transaction(db:
         pass
 
     with pytest.raises(Undone):
-        async with db.write() as conn:
+        async with postgres_db.write() as conn:
             await PresenceStore(conn).connected_many(space.id, [joiner], "node-a")
             raise Undone
-    async with db.read() as conn:
+    async with postgres_db.read() as conn:
         assert (await conn.execute(select(node_connections))).all() == []

@@ -6,7 +6,6 @@ and its owner was let go with it open."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -18,20 +17,8 @@ from parley.store.presence import PresenceStore
 from parley.store.spaces import SpaceStore
 from tests.integration.test_prebuilt import T0, _live_space
 from tests.support.rows import connections, stored_accounts
-from tests.support.servers import fresh_postgres_database
 
 LONG_AFTER = T0 + timedelta(days=1)
-
-
-@pytest.fixture
-async def db() -> AsyncIterator[Database]:
-    async with fresh_postgres_database() as url:
-        database = Database(url)
-        try:
-            await database.migrate()
-            yield database
-        finally:
-            await database.close()
 
 
 async def away(db: Database, space_id: str) -> list[str]:
@@ -43,18 +30,18 @@ async def away(db: Database, space_id: str) -> list[str]:
 
 @pytest.mark.postgres
 async def test_a_socket_opening_on_one_node_as_its_owner_joins_on_another_holds_them(
-    db: Database,
+    postgres_db: Database,
 ) -> None:
-    host, fan = await stored_accounts(db, 2, "race", T0)
+    host, fan = await stored_accounts(postgres_db, 2, "race", T0)
     space = _live_space(host)
-    async with db.write() as conn:
+    async with postgres_db.write() as conn:
         await SpaceStore(conn).create(space)
 
-    async with db.write() as on_node_b:
+    async with postgres_db.write() as on_node_b:
         # Node B counts the fan's event socket (opened before the join answered)...
         await PresenceStore(on_node_b).connected(space.id, fan, "node-b")
         # ...and node A's join commits while B's transaction is still open.
-        async with db.write() as on_node_a:
+        async with postgres_db.write() as on_node_a:
             store = SpaceStore(on_node_a)
             state = await store.load(space.id, [fan], limits=Limits())
             assert state is not None
@@ -62,17 +49,17 @@ async def test_a_socket_opening_on_one_node_as_its_owner_joins_on_another_holds_
             await PresenceStore(on_node_a).connected_many(space.id, [fan], "node-a")
 
     # The join's ticket is never claimed on node A: the socket on B is what holds the fan.
-    async with db.write() as conn:
+    async with postgres_db.write() as conn:
         await PresenceStore(conn).unclaimed(space.id, fan, "node-a", T0 + timedelta(seconds=10))
-    assert await connections(db, space.id, fan) == 1
-    async with db.read() as conn:
+    assert await connections(postgres_db, space.id, fan) == 1
+    async with postgres_db.read() as conn:
         assert not await PresenceStore(conn).is_away(space.id, fan)
-    assert await away(db, space.id) == []
+    assert await away(postgres_db, space.id) == []
 
     # Once that socket closes, the fan is away, and the sweep lets them go.
-    async with db.write() as conn:
+    async with postgres_db.write() as conn:
         await PresenceStore(conn).disconnected(space.id, fan, "node-b", T0 + timedelta(seconds=20))
-    assert await connections(db, space.id, fan) == 0
-    async with db.read() as conn:
+    assert await connections(postgres_db, space.id, fan) == 0
+    async with postgres_db.read() as conn:
         assert await PresenceStore(conn).is_away(space.id, fan)
-    assert await away(db, space.id) == [fan]
+    assert await away(postgres_db, space.id) == [fan]
