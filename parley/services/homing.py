@@ -159,7 +159,7 @@ class Homing:
                 await self._renew()
                 await self.advertise()
             except Exception:
-                log.exception("could not renew home leases; trying again")
+                log.exception("could not renew home leases or advertise this node; trying again")
 
     async def _renew(self) -> None:
         before = dict(self.held)

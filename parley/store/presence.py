@@ -39,7 +39,11 @@ class PresenceStore(Store):
         self, space_id: str, account_id: str, node_id: str, now: datetime
     ) -> None:
         # `disconnected_at` is when a connection last closed; only with none left is anyone away.
-        await self._closed(space_id, account_id, now)
+        await self.conn.execute(
+            update(participants)
+            .where(participants.c.space_id == space_id, participants.c.account_id == account_id)
+            .values(disconnected_at=now)
+        )
         await uncount_socket(self.conn, space_id, account_id, node_id)
 
     async def unclaimed(self, space_id: str, account_id: str, node_id: str, now: datetime) -> None:
@@ -47,15 +51,7 @@ class PresenceStore(Store):
         away from now unless something else holds them (a socket opened on another node, a
         media connection), and leaves after the presence timeout: a join alone, followed by
         nothing, does not keep anyone in a room."""
-        await self._closed(space_id, account_id, now)
-        await uncount_socket(self.conn, space_id, account_id, node_id)
-
-    async def _closed(self, space_id: str, account_id: str, now: datetime) -> None:
-        await self.conn.execute(
-            update(participants)
-            .where(participants.c.space_id == space_id, participants.c.account_id == account_id)
-            .values(disconnected_at=now)
-        )
+        await self.disconnected(space_id, account_id, node_id, now)
 
     async def away_since(self, cutoff: datetime, *, host_cutoff: datetime) -> list[tuple[str, str]]:
         """(space id, account id) of present participants with no socket since before the
