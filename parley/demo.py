@@ -60,6 +60,10 @@ async def seed(settings: Settings) -> str:
             topics=["demo", "audio"],
         )
         space_id = space.space.id
+        # The demo's people keep their places with nobody behind them: the tickets of these
+        # joins (and of Ada's start) stay counted under this seeding node's id, which never
+        # advertised itself, so no node takes them back (services/presence.py) and the room
+        # stays live with its stage whether or not anyone opens it.
         for person in (grace, alan, katherine):
             await node.joins.join(person, space_id)
         await node.spaces.on_person(ada, space_id, "grace", PersonMove.ADD_COHOST)

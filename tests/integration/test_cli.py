@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -63,11 +64,21 @@ async def test_demo_seeds_a_live_space_once(tmp_path: Path) -> None:
     assert first == second  # running the demo again reuses what it made
     with serve(data_dir=tmp_path) as server:
         async with httpx.AsyncClient(base_url=f"{server.base_url}/api/v1") as http:
-            live = (await http.get("/spaces", params={"state": "live"})).json()
-            assert [s["id"] for s in live] == [first]
-            assert live[0]["host"]["handle"] == "ada"
-            assert [c["handle"] for c in live[0]["cohosts"]] == ["grace"]
-            assert [s["handle"] for s in live[0]["speakers"]] == ["alan"]
+
+            async def shown() -> None:
+                live = (await http.get("/spaces", params={"state": "live"})).json()
+                assert [s["id"] for s in live] == [first]
+                assert live[0]["host"]["handle"] == "ada"
+                assert [c["handle"] for c in live[0]["cohosts"]] == ["grace"]
+                assert [s["handle"] for s in live[0]["speakers"]] == ["alan"]
+                assert live[0]["listener_count"] == 1  # Katherine, her hand up
+
+            await shown()
+            # Nobody opens the room: it stays as seeded past every wait and timeout.
+            server.node.clock.ahead = timedelta(hours=2)
+            swept = server.node.sweeps_done
+            await wait_until(lambda: server.node.sweeps_done >= swept + 3)
+            await shown()
             r = await http.post("/sessions", json={"handle": "alan", "password": PASSWORD})
             assert r.status_code == 201
 
