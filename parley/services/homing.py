@@ -54,6 +54,7 @@ class Homing:
         # before `held` does, and a renewal reading the two in between must not take them for
         # lost (nor stop, through `on_lost`, whatever room of the space opens next).
         self._letting_go: set[str] = set()
+        self._looked_for_gone: datetime | None = None
 
     @property
     def enabled(self) -> bool:
@@ -151,6 +152,17 @@ class Homing:
     def gone_before(self) -> datetime:
         """A node last heard from before this is gone (two leases: it renews every third)."""
         return self.clock.now() - 2 * self.lease
+
+    def time_to_look_for_gone_nodes(self) -> bool:
+        """True at most once every third of a lease: nodes say they are alive that often, so
+        looking more often (every sweep) would find nothing new, at a query each time."""
+        now = self.clock.now()
+        last = self._looked_for_gone
+        # A clock stepped back (NTP, or a test's) must not stop the looking until it catches up.
+        if last is not None and timedelta(0) <= now - last < self.lease / 3:
+            return False
+        self._looked_for_gone = now
+        return True
 
     async def _renew_forever(self) -> None:
         while True:

@@ -314,7 +314,8 @@ class Node:
             try:
                 await self.enforcement.sweep()
                 await self.joins.hand_back_tickets()
-                await self.presence.release_gone_nodes(self.homing.gone_before())
+                if self.homing.time_to_look_for_gone_nodes():
+                    await self.presence.release_gone_nodes(self.homing.gone_before())
                 await self.presence.sweep()
                 await self.lapsed_schedules.sweep()
                 await self.moderation.sweep()

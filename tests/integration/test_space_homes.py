@@ -225,3 +225,22 @@ async def test_a_node_whose_database_fails_as_it_stops_still_stops(
         await db.close()
     said = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert "could not withdraw this node from the database" in said
+
+
+def test_a_node_looks_for_gone_nodes_once_a_third_of_a_lease_whatever_its_clock_does(
+    tmp_path: Path,
+) -> None:
+    """Nodes say they are alive every third of a lease: looking for the silent ones on every
+    sweep (ten a second in tests) would find nothing new, at a query each."""
+    start = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
+    clock = NodeClock(lambda: start)
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}")  # never opened here
+    homing = Homing(db, Settings(home_lease_seconds=6), clock=clock)
+    looks = []
+    for _ in range(13):  # 6 s in half-seconds
+        looks.append(homing.time_to_look_for_gone_nodes())
+        clock.advance(timedelta(seconds=0.5))
+    assert [i for i, looked in enumerate(looks) if looked] == [0, 4, 8, 12]  # every 2 s
+    clock.advance(timedelta(hours=-1))  # stepped back: it looks at once, not in an hour
+    assert homing.time_to_look_for_gone_nodes()
+    assert not homing.time_to_look_for_gone_nodes()
