@@ -271,10 +271,11 @@ class Node:
         await self.hls.start()
         await self.recorder.start()
         if self.settings.workers <= 1:
-            # Sockets counted under this node's id by a previous life of it (killed, then
+            # Connections counted under this node's id by a previous life of it (killed, then
             # started again with the same PARLEY_NODE_ID): none of them is open now. Before
             # advertising, which this would undo. Not with several workers: they share a
-            # configured id, and the others' sockets are open.
+            # configured id, and the others' connections are open. (Under a new id, the
+            # previous life's are taken back once it has been silent two leases.)
             await self.presence.release_node(self.homing.node_id, self.clock.now())
         await self.homing.start()
         self._orders = asyncio.create_task(

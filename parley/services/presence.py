@@ -51,7 +51,7 @@ class PresenceService:
         return self.settings.node_id
 
     async def release_gone_nodes(self, cutoff: datetime) -> None:
-        """Take back the sockets of nodes not heard from since `cutoff` (killed, or cut off):
+        """Take back the connections of nodes not heard from since `cutoff` (killed, or cut off):
         their participants are away since then, and leave after the presence timeout unless
         they came back through another node. Every node advertises itself (services/homing.py),
         so this is also how a single node restarted after a crash, under a new id, takes back
