@@ -10,7 +10,7 @@ from typing import Any
 from playwright.async_api import ConsoleMessage, Page, expect
 
 from tests.e2e.browser import LaunchBrowser
-from tests.e2e.test_web_space import button, connection, open_page, sign_up, stage, until_media
+from tests.e2e.pages import button, connection, open_page, sign_up, stage, until_media
 from tests.support.servers import ServerThread
 
 # Recorded from the first moment of every document, before any of the page's own scripts run.

@@ -20,7 +20,7 @@ import pytest
 from playwright.async_api import Browser, Locator, Page, expect
 
 from tests.e2e.browser import LaunchBrowser
-from tests.e2e.test_web_space import button, open_page, shoot, stage_member
+from tests.e2e.pages import button, open_page, shoot, stage_member
 from tests.support.clients import PASSWORD, Person
 from tests.support.moderation import admin
 from tests.support.prerequisites import missing

@@ -13,7 +13,7 @@ import pytest
 from playwright.async_api import expect
 
 from tests.e2e.browser import LaunchBrowser
-from tests.e2e.test_web_space import join_from_home, person, shoot
+from tests.e2e.pages import join_from_home, person, shoot
 from tests.support.audio import MediaClient
 from tests.support.clients import Person, bring_on_stage
 from tests.support.servers import ServerThread, serve, sqlite_url

@@ -16,8 +16,7 @@ import pytest
 from playwright.async_api import expect
 
 from tests.e2e.browser import PROBE, LaunchBrowser, analyse, describe, heard, until_levels
-from tests.e2e.test_web_hls import HLS_JS
-from tests.e2e.test_web_space import (
+from tests.e2e.pages import (
     VIEWPORT,
     button,
     join_from_home,
@@ -26,6 +25,7 @@ from tests.e2e.test_web_space import (
     start_space,
     until_media,
 )
+from tests.e2e.test_web_hls import HLS_JS
 from tests.support.audio import MediaClient
 from tests.support.clients import Person
 from tests.support.servers import ServerThread, serve, sqlite_url

@@ -12,9 +12,9 @@ import re
 from playwright.async_api import Locator, Page, Route, expect
 
 from tests.e2e.browser import LaunchBrowser
+from tests.e2e.pages import button, join_from_home, open_page, person
 from tests.e2e.test_web_a11y import Axe, axe_source, check_a11y, sign_in
 from tests.e2e.test_web_moderation_posts import follow_notification_to_notices
-from tests.e2e.test_web_space import button, join_from_home, open_page, person
 from tests.support.clients import Person
 from tests.support.moderation import admin
 from tests.support.servers import ServerThread

@@ -8,7 +8,7 @@ import re
 from playwright.async_api import Request, expect
 
 from tests.e2e.browser import LaunchBrowser
-from tests.e2e.test_web_space import open_page
+from tests.e2e.pages import open_page
 from tests.support.clients import Person
 from tests.support.moderation import admin
 from tests.support.servers import ServerThread

@@ -16,8 +16,8 @@ from typing import Any
 from playwright.async_api import Page, expect
 
 from tests.e2e.browser import LaunchBrowser
+from tests.e2e.pages import button, open_page, stage_member
 from tests.e2e.test_web_a11y import sign_in
-from tests.e2e.test_web_space import button, open_page, stage_member
 from tests.support.clients import Person, bring_on_stage
 from tests.support.servers import ServerThread
 

@@ -16,8 +16,8 @@ from playwright.async_api import Locator, Page, expect
 
 from parley.store.recordings import RecordingStore
 from tests.e2e.browser import LaunchBrowser
+from tests.e2e.pages import button, open_page, person, shoot
 from tests.e2e.test_web_a11y import Axe, axe_source, check_a11y, sign_in
-from tests.e2e.test_web_space import button, open_page, person, shoot
 from tests.support.clients import Person
 from tests.support.moderation import admin
 from tests.support.servers import ServerThread

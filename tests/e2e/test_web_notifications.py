@@ -15,8 +15,8 @@ from typing import Any
 from playwright.async_api import Locator, Page, Route, expect
 
 from tests.e2e.browser import LaunchBrowser
+from tests.e2e.pages import button, expect_reminder, in_days, person, shoot
 from tests.e2e.test_web_a11y import Axe, axe_source, check_a11y
-from tests.e2e.test_web_space import button, expect_reminder, in_days, person, shoot
 from tests.support.clients import Person
 from tests.support.servers import ServerThread
 

@@ -17,8 +17,8 @@ from typing import Any
 from playwright.async_api import Browser, Locator, Page, ViewportSize, expect
 
 from tests.e2e.browser import LaunchBrowser
+from tests.e2e.pages import button, connection, open_page, shoot, stage_member
 from tests.e2e.test_web_a11y import Axe, axe_source, check_a11y
-from tests.e2e.test_web_space import button, connection, open_page, shoot, stage_member
 from tests.integration.test_recordings import complete
 from tests.support.clients import PASSWORD, Person, write_post
 from tests.support.moderation import admin

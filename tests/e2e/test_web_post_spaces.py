@@ -13,8 +13,8 @@ from datetime import timedelta
 from playwright.async_api import Locator, Page, expect
 
 from tests.e2e.browser import LaunchBrowser
+from tests.e2e.pages import audience_member, button, open_page, shoot
 from tests.e2e.test_web_a11y import Axe, axe_source, check_a11y, sign_in
-from tests.e2e.test_web_space import audience_member, button, open_page, shoot
 from tests.support.clients import Person
 from tests.support.servers import ServerThread
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from playwright.async_api import expect
 
 from tests.e2e.browser import LaunchBrowser
-from tests.e2e.test_web_space import button, person
+from tests.e2e.pages import button, person
 from tests.support.clients import Person
 from tests.support.servers import ServerThread
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from playwright.async_api import expect
 
 from tests.e2e.browser import LaunchBrowser
-from tests.e2e.test_web_space import button, person, shoot
+from tests.e2e.pages import button, person, shoot
 from tests.support.clients import Person
 from tests.support.servers import ServerThread
 

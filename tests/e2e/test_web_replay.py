@@ -20,10 +20,10 @@ import pytest_asyncio
 from playwright.async_api import Page, expect
 
 from tests.e2e.browser import LaunchBrowser, analyse, heard, silent, until_levels
+from tests.e2e.pages import button, open_page, shoot
 from tests.e2e.test_web_a11y import Axe, axe_source, check_a11y, sign_in
 from tests.e2e.test_web_hls import HLS_JS
 from tests.e2e.test_web_lock_screen import offered, press, spied_page, until_playing
-from tests.e2e.test_web_space import SCREENSHOTS, button, open_page
 from tests.integration.test_recordings import complete, recorded_segments, singer_voice
 from tests.integration.test_transcripts import say_now
 from tests.support.audio import MediaClient
@@ -105,8 +105,7 @@ async def test_the_replay_page_seeks_to_the_right_tone(
         )
         await page.get_by_role("button", name="Pause").click()
         await expect(page.get_by_role("button", name="Play")).to_be_visible()
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        await page.screenshot(path=str(SCREENSHOTS / "replay.png"))
+        await shoot(page, "replay")
 
 
 async def record_with_transcript(server: ServerThread) -> str:
@@ -189,8 +188,7 @@ async def test_the_replay_shows_its_transcript_and_a_line_seeks_to_its_time(
         await expect(lines.nth(0)).not_to_have_attribute("aria-current", "true")
         await page.get_by_role("button", name="Pause").click()
         await check_a11y(page, axe_source, "replay with its transcript")
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        await page.screenshot(path=str(SCREENSHOTS / "replay-transcript.png"), full_page=True)
+        await shoot(page, "replay-transcript", full_page=True)
 
         # A moderator's link (`?t=`) opens the replay at that time.
         linked = await open_page(

@@ -11,7 +11,7 @@ import re
 from playwright.async_api import Locator, Page, expect
 
 from tests.e2e.browser import LaunchBrowser
-from tests.e2e.test_web_space import (
+from tests.e2e.pages import (
     audience_member,
     button,
     join_from_home,

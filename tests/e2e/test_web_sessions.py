@@ -7,7 +7,7 @@ from __future__ import annotations
 from playwright.async_api import Page, expect
 
 from tests.e2e.browser import LaunchBrowser
-from tests.e2e.test_web_space import button, join_from_home, person
+from tests.e2e.pages import button, join_from_home, person
 from tests.support.clients import PASSWORD, Person
 from tests.support.servers import ServerThread
 

@@ -13,132 +13,29 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-from playwright.async_api import Browser, Locator, Page, ViewportSize, expect
+from playwright.async_api import expect
 
-from tests.e2e.browser import PROBE, LaunchBrowser, analyse, describe, heard, silent, until_levels
-from tests.support.clients import PASSWORD, Person
+from tests.e2e.browser import LaunchBrowser, analyse, describe, heard, silent, until_levels
+from tests.e2e.pages import (
+    ROOM_AUDIO,
+    audience_member,
+    button,
+    connection,
+    expect_reminder,
+    in_days,
+    join_from_home,
+    lose_media,
+    person,
+    shoot,
+    space_id,
+    stage_member,
+    start_space,
+    until_media,
+)
+from tests.support.clients import Person
 from tests.support.servers import ServerThread
-
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
-ROOM_AUDIO = "parleyRoom.audio.connection.remoteStream"
-
-
-async def open_page(browser: Browser, base_url: str, path: str = "/", **options: Any) -> Page:
-    """A fresh context (its own storage: its own signed-in account) on the app, with the probe;
-    `options` go to the context (a phone's viewport replaces the 1280x800 one)."""
-    context = await browser.new_context(**{"viewport": VIEWPORT, "base_url": base_url, **options})
-    await context.add_init_script(path=PROBE)
-    page = await context.new_page()
-    page.on("pageerror", lambda error: print(f"[page error] {error}"))
-    await page.goto(f"{base_url}/#{path}")
-    return page
-
-
-async def sign_up(page: Page, handle: str, name: str) -> None:
-    await page.goto(f"{page.url.split('#')[0]}#/signup")
-    await page.get_by_label("Handle").fill(handle)
-    await page.get_by_label("Display name").fill(name)
-    await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_role("button", name="Sign up", exact=True).click()
-    await expect(page.get_by_role("button", name="Sign out", exact=True)).to_be_visible()
-
-
-async def start_space(page: Page, title: str) -> None:
-    await page.get_by_role("button", name="Start a space", exact=True).click()
-    await page.get_by_label("Title", exact=True).fill(title)
-    await page.get_by_role("button", name="Start now", exact=True).click()
-    await expect(stage_member(page, page_handle(page))).to_be_visible()
-
-
-_handles: dict[Page, str] = {}
-
-
-def page_handle(page: Page) -> str:
-    return _handles[page]
-
-
-async def person(browser: Browser, base_url: str, handle: str, name: str) -> Page:
-    page = await open_page(browser, base_url)
-    await sign_up(page, handle, name)
-    _handles[page] = handle
-    return page
-
-
-async def join_from_home(page: Page, title: str) -> None:
-    await page.get_by_role("link", name="Home", exact=True).click()
-    card = page.get_by_role("article", name=title)
-    await card.get_by_role("button", name="Join", exact=True).click()
-    await expect(page.get_by_role("heading", level=1, name=title)).to_be_visible()
-    await expect(connection(page)).to_have_text("Connected")
-
-
-def stage(page: Page) -> Locator:
-    return page.get_by_role("list", name="stage", exact=True)
-
-
-def stage_member(page: Page, handle: str) -> Locator:
-    return stage(page).get_by_role("listitem").filter(has_text=f"@{handle}")
-
-
-def audience_member(page: Page, handle: str) -> Locator:
-    return (
-        page.get_by_role("list", name="Audience")
-        .get_by_role("listitem")
-        .filter(has_text=f"@{handle}")
-    )
-
-
-def connection(page: Page) -> Locator:
-    return page.locator(".conn")
-
-
-def button(scope: Page | Locator, name: str) -> Locator:
-    return scope.get_by_role("button", name=name, exact=True)
-
-
-async def expect_reminder(scope: Locator, is_set: bool) -> None:
-    """A scheduled space's card or page shows the reminder set (with a way to cancel it), or
-    offers to set one."""
-    set_, unset = button(scope, "Cancel reminder"), button(scope, "Remind me")
-    await expect(set_ if is_set else unset).to_be_visible()
-    await expect(unset if is_set else set_).to_have_count(0)
-    note = expect(scope.get_by_text("Reminder set"))
-    await (note.to_be_visible() if is_set else note.to_be_hidden())
-
-
-async def until_media(page: Page, send: bool, previous: Any = None, timeout: float = 15) -> None:
-    """Until the room's media connection sends (or only receives), is connected, and (when
-    `previous` names a window property holding an older connection) is a new one."""
-    replaced = f"&& c !== window[{previous!r}]" if previous else ""
-    await page.wait_for_function(
-        f"""() => {{
-            const c = window.parleyRoom && parleyRoom.audio && parleyRoom.audio.connection;
-            return !!c && c.send === {str(send).lower()} && c.pc.connectionState === "connected"
-              {replaced};
-        }}""",
-        timeout=timeout * 1000,
-        polling=50,
-    )
-
-
-async def shoot(page: Page, name: str) -> None:
-    """A screenshot of the viewport (1280x800, or a phone's) for the README, without transient
-    toasts."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    # A constructed stylesheet (CSSOM): the page's CSP refuses an added <style> element.
-    await page.evaluate(
-        """() => {
-          const sheet = new CSSStyleSheet();
-          sheet.replaceSync(".toasts { display: none !important; }");
-          document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
-        }"""
-    )
-    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
 
 async def test_host_speaker_and_listener_through_a_whole_space(
@@ -325,26 +222,3 @@ async def test_a_listener_resumes_events_and_audio_after_a_network_drop(
     await analyse(lou, ROOM_AUDIO)
     resumed = await until_levels(lou, lambda v: heard(v, 440), timeout=15)
     print(f"\nLou hears the host again after the drop: {describe(resumed)}")
-
-
-def in_days(days: int) -> str:
-    return (datetime.now(UTC) + timedelta(days=days)).replace(minute=0, second=0).isoformat()
-
-
-async def lose_media(server: ServerThread, someone_in_the_room: Page, handle: str) -> None:
-    """What the media watchdog does when a connection shows no sign of life (its owner leaves,
-    the connection is hung up), for the one of `handle`."""
-    sid = await space_id(someone_in_the_room)
-    account_id = await someone_in_the_room.evaluate(
-        "(handle) => [...parleyRoom.people.values()].find((p) => p.handle === handle).account_id",
-        handle,
-    )
-
-    async def lost() -> None:
-        server.node.media.reports.peer_lost(sid, account_id)
-
-    server.call(lost())
-
-
-async def space_id(page: Page) -> str:
-    return str(await page.evaluate("parleyRoom.space.id"))

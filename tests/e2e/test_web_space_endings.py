@@ -10,8 +10,7 @@ import re
 from playwright.async_api import Page, expect
 
 from tests.e2e.browser import LaunchBrowser
-from tests.e2e.test_web_a11y import sign_in
-from tests.e2e.test_web_space import (
+from tests.e2e.pages import (
     audience_member,
     button,
     join_from_home,
@@ -19,6 +18,7 @@ from tests.e2e.test_web_space import (
     person,
     stage_member,
 )
+from tests.e2e.test_web_a11y import sign_in
 from tests.support.clients import Person
 from tests.support.moderation import admin
 from tests.support.servers import ServerThread
