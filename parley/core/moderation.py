@@ -168,9 +168,23 @@ def behind_current(notice_action_id: str, restricted_by: str | None) -> bool:
 
 
 def require_moderator(actor: Actor) -> None:
-    """A moderator's account, or the operator (who runs the node and needs no role in it)."""
+    """A moderator's account, or the operator (who runs the node and needs no role in it): to
+    read what moderators read."""
     if actor.account is not None and not actor.account.is_admin:
         raise Forbidden("moderators_only", "Only moderators can do this")
+
+
+def require_acting_moderator(actor: Actor) -> None:
+    """To act as a moderator (restrict, lift, remove, decide, set a rule, a switch or the
+    policy): a moderator whose own account is limited reads the console but acts no more than
+    any limited account does, or a moderator limited by another could lift it or turn on them."""
+    require_moderator(actor)
+    if actor.account is not None and actor.account.state is AccountState.LIMITED:
+        raise Forbidden(
+            "account_limited",
+            "Your account is limited: you can read the moderation queues but not act on them "
+            "until another moderator lifts the limit or it ends. Your notices say why.",
+        )
 
 
 def clean_rule(rule: str) -> str:
@@ -202,7 +216,7 @@ def suspension(rule: str, reason: str, until: datetime | None, now: datetime) ->
 
 
 def may_suspend(actor: Actor, target: Account) -> None:
-    require_moderator(actor)
+    require_acting_moderator(actor)
     if actor.account is not None and actor.account.id == target.id:
         # Not an exemption for anyone: a moderator cannot lock the last door behind them.
         raise Conflict("cannot_suspend_self", "Ask another moderator")
@@ -214,7 +228,7 @@ def may_suspend(actor: Actor, target: Account) -> None:
 
 
 def may_limit(actor: Actor, target: Account) -> None:
-    require_moderator(actor)
+    require_acting_moderator(actor)
     if actor.account is not None and actor.account.id == target.id:
         raise Conflict("cannot_limit_self", "Ask another moderator")
     refused = {
@@ -227,7 +241,7 @@ def may_limit(actor: Actor, target: Account) -> None:
 
 
 def may_unlimit(actor: Actor, target: Account) -> None:
-    require_moderator(actor)
+    require_acting_moderator(actor)
     if target.state is not AccountState.LIMITED:
         raise Conflict("not_limited", f"@{target.handle} is not limited")
 
@@ -235,13 +249,13 @@ def may_unlimit(actor: Actor, target: Account) -> None:
 def may_remove_post(actor: Actor, author: Account) -> None:
     """Any account's post, whoever wrote it; a moderator's own is deleted, not moderated (it
     would be a notice to oneself, and an appeal only another moderator could decide)."""
-    require_moderator(actor)
+    require_acting_moderator(actor)
     if actor.account is not None and actor.account.id == author.id:
         raise Conflict("cannot_moderate_own_post", "Delete your own post instead")
 
 
 def may_unsuspend(actor: Actor, target: Account) -> None:
-    require_moderator(actor)
+    require_acting_moderator(actor)
     if target.state is not AccountState.SUSPENDED:
         raise Conflict("not_suspended", f"@{target.handle} is not suspended")
 

@@ -52,7 +52,7 @@ class FeatureSwitches:
     ) -> FeatureChange:
         """Switch a feature on or off for everyone. Turning `spaces` off ends every live space
         gracefully, with the message; turning it on again restores service."""
-        rules.require_moderator(actor)
+        rules.require_acting_moderator(actor)
         feature = rules.feature(name)
         message = rules.clean_message(message)
         now = self.clock()

@@ -136,7 +136,7 @@ class LinkRules:
         reason: str,
     ) -> StoredRule:
         """Add a link rule."""
-        policy.require_moderator(actor)
+        policy.require_acting_moderator(actor)
         decided = _new_rule(match, pattern, verdict, rule, reason)
         key = rule_key(decided.match, decided.pattern)
         now = self.clock()
@@ -162,7 +162,7 @@ class LinkRules:
     async def remove_rule(
         self, actor: Actor, rule_id: str, reason: str | None = None
     ) -> StoredRule:
-        policy.require_moderator(actor)
+        policy.require_acting_moderator(actor)
         reason = policy.clean_reason(reason) if reason else None
         actor_id = actor.account_id
         async with self.db.write() as conn:

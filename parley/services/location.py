@@ -41,7 +41,7 @@ class LocationPolicies:
     async def set_policy(
         self, actor: Actor, delay_seconds: int, rule: str, reason: str
     ) -> LocationPolicy:
-        rules.require_moderator(actor)
+        rules.require_acting_moderator(actor)
         wanted = location.policy(delay_seconds, rule, reason)
         now = self.clock()
         async with self.db.write() as conn:

@@ -156,7 +156,7 @@ class ModerationService:
     async def decide_appeal(
         self, caller: Caller, appeal_id: str, decision: str, reason: str
     ) -> Appeal:
-        rules.require_moderator(caller)
+        rules.require_acting_moderator(caller)
         verdict = rules.AppealDecision(decision)
         reason = rules.clean_reason(reason)
         now = self.clock()

@@ -31,7 +31,7 @@ class RecordingModeration:
 
     async def remove(self, actor: Actor, space_id: str, rule: str, reason: str) -> NoticeRead:
         """Remove a recording (a hidden one too) under a rule; the notice its host gets."""
-        rules.require_moderator(actor)
+        rules.require_acting_moderator(actor)
         rule, reason = rules.clean_rule(rule), rules.clean_reason(reason)
         now = self.clock()
         async with self.db.write() as conn:

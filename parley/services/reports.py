@@ -102,7 +102,7 @@ class ReportService:
     async def resolve_report(
         self, caller: Caller, report_id: str, status: rules.ReportStatus, reason: str
     ) -> Report:
-        rules.require_moderator(caller)
+        rules.require_acting_moderator(caller)
         action = rules.RESOLUTIONS.get(status)
         if action is None:
             raise Invalid("invalid_status", "Resolve a report as actioned or dismissed")

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.core.accounts import Account, AccountState
 from parley.core.actors import Actor
-from parley.core.errors import NotFound
+from parley.core.errors import Forbidden, NotFound
 from parley.core.moderation import (
     IMPOSED_BY,
     MAY_IMPOSE,
@@ -106,6 +106,10 @@ async def lift_named(
     account `handle` names; the account as it was, and what it is now."""
     target = await _named(conn, handle)
     MAY_LIFT[state](actor, target)
+    # As with an appeal, whoever answers for the account (it, or a bot's owner) does not decide
+    # that its restriction ends: another moderator does, or the appeal.
+    if actor.account_id in (await bots.answering_for(conn, target.id)).account_ids:
+        raise Forbidden("cannot_lift_own_restriction", "Another moderator must lift it")
     await bots.refuse_lift_without_owner(conn, target)
     rule = RESTRICTIONS[state][1].value
     now_state = await lift(

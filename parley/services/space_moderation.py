@@ -41,7 +41,7 @@ class SpaceModeration:
     async def end(self, actor: Actor, space_id: str, rule: str, reason: str) -> NoticeRead:
         """End (or call off) a space under a rule; the notice its host gets. 409 `space_over`
         for one already over."""
-        rules.require_moderator(actor)
+        rules.require_acting_moderator(actor)
         rule, reason = rules.clean_rule(rule), rules.clean_reason(reason)
         told: list[Notice] = []
 

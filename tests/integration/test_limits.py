@@ -249,6 +249,55 @@ async def test_who_may_limit_whom(server: ServerThread) -> None:
         await person.close()
 
 
+async def test_a_limited_moderator_reads_the_console_but_neither_acts_nor_lifts_her_own_limit(
+    server: ServerThread,
+) -> None:
+    """Found by trying it: limited by another moderator, she lifted her own limit (200) and
+    limited whoever she liked. Now she reads the queues and acts on nothing until another
+    moderator lifts it; and no moderator lifts a restriction of her own bot, as none decides
+    its appeal."""
+    mod, mia = await admin(server, "mod"), await admin(server, "mia")
+    ben = await Person.sign_up(server.base_url, "ben")
+    post = await ben.call("POST", "/posts", 201, json={"text": "Buy now"})
+    report = await mia.call(
+        "POST", "/reports", 201, json={"target_type": "post", "target_id": post["id"], **RULE}
+    )
+    await limit(mia, "mod")
+    lift = {"reason": "Mine to lift"}
+    await mod.refused("POST", "/admin/accounts/mod/unlimit", 403, "account_limited", json=lift)
+    acts = [
+        ("/admin/accounts/mia/limit", RULE),
+        ("/admin/accounts/ben/suspend", RULE),
+        (f"/admin/posts/{post['id']}/remove", RULE),
+        (f"/admin/reports/{report['id']}/resolve", {"status": "dismissed", "reason": "No"}),
+        (
+            "/admin/link-rules",
+            {"match": "host", "pattern": "x.example", "verdict": "block", **RULE},
+        ),
+    ]
+    for path, body in acts:
+        await mod.refused("POST", path, 403, "account_limited", json=body)
+    await mod.refused(
+        "PUT", "/admin/features/spaces", 403, "account_limited", json={"enabled": False}
+    )
+    # Reading stays: the queue she may not work, and the audit log that shows what was done.
+    assert [r["id"] for r in await mod.call("GET", "/admin/reports", 200)] == [report["id"]]
+    audit = await mod.call("GET", "/admin/audit", 200)
+    assert [(a["action"], a["target_id"]) for a in audit] == [("limit", mod.id)]
+    assert (await mia.call("GET", "/admin/accounts?q=ben", 200))[0]["state"] == "active"
+
+    await mia.call("POST", "/admin/accounts/mod/unlimit", 200, json={"reason": "Mistaken"})
+    await mod.call("POST", "/admin/accounts/ben/limit", 200, json=RULE)  # a moderator again
+    await make_bot(mod, "modbot")
+    await limit(mia, "modbot")
+    await mod.refused(
+        "POST", "/admin/accounts/modbot/unlimit", 403, "cannot_lift_own_restriction", json=lift
+    )
+    await mia.call("POST", "/admin/accounts/modbot/unlimit", 200, json={"reason": "Fine"})
+    for person in (mod, mia, ben):
+        await person.close()
+
+
 async def test_the_sweep_takes_a_limited_account_off_a_stage_the_limit_missed(
     server: ServerThread,
 ) -> None:
