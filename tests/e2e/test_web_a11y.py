@@ -247,6 +247,10 @@ async def test_moderation_screens(
     await mod.get_by_label("Find accounts").fill("")
     await button(mod, "Search").click()
     await expect(mod.get_by_role("row").filter(has_text="@rita")).to_be_visible()
+    # Her own row offers nothing the server would refuse (cannot_limit_self, ...).
+    own = mod.get_by_role("row").filter(has_text="@mod")
+    await expect(own.get_by_text("Your account: another moderator acts on it")).to_be_visible()
+    await expect(own.get_by_role("button")).to_have_count(0)
     await shoot(mod, "admin")
 
     # Her space ended with her suspension: taken down, for Rita too, who had the link.

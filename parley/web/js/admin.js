@@ -72,7 +72,8 @@ function table(headers, rows, caption) {
 
 // --- accounts --------------------------------------------------------------------------------
 
-async function accounts(panel) {
+async function accounts(panel, app) {
+  const me = app.session().account.id;
   const box = errorBox();
   const results = h("div", { "aria-live": "polite" });
   const form = h("form", { class: "inline-form", role: "search" }, h("label", { for: "find-q" }, "Find accounts"), h("input", { id: "find-q", name: "q", maxlength: 15, autocomplete: "off", placeholder: "handle" }), h("button", { type: "submit", class: "primary small" }, "Search"));
@@ -83,7 +84,7 @@ async function accounts(panel) {
     (found) =>
       results.replaceChildren(
         found.length
-          ? table(["Account", "State", "Actions"], found.map((a) => accountRow(a, search)), "Accounts found")
+          ? table(["Account", "State", "Actions"], found.map((a) => accountRow(a, search, me)), "Accounts found")
           : h("p", { class: "empty" }, "No accounts match."),
       ),
   );
@@ -100,9 +101,11 @@ const RESTRICTIONS = {
   suspend: { verb: "Suspend", noun: "suspension", lifted: "Unsuspend", did: "is suspended" },
 };
 
-function accountRow(a, refresh) {
+function accountRow(a, refresh, me) {
   const nameId = `acct-${a.id}`;
-  const controls = {
+  // The server refuses a moderator's restriction of their own account (cannot_suspend_self):
+  // not offered, rather than a form that can only fail.
+  const controls = a.id === me ? () => h("span", { class: "hint" }, "Your account: another moderator acts on it") : {
     // A deleted account is gone for good: there is nothing left to restrict.
     deactivated: () => h("span", { class: "hint" }, "Deleted by its owner"),
     suspended: () => restriction(a, "suspend", true, nameId, refresh),
