@@ -201,10 +201,14 @@ async def lift_with_owner(
         await _record(conn, lifted, bot, owner, actor_id, "with_owner", reason, now, to=to)
 
 
-async def refuse_lift_without_owner(conn: AsyncConnection, target: Account) -> None:
-    """A moderator may not lift a bot's suspension while its owner is suspended, nor its limit
-    while its owner is restricted at all."""
+async def refuse_lift(conn: AsyncConnection, actor_id: str | None, target: Account) -> None:
+    """Whoever answers for the account (it, or a bot's owner) does not decide that its
+    restriction ends, as they may not decide its appeal: another moderator does. Nor does anyone
+    lift a bot's suspension while its owner is suspended, nor its limit while its owner is
+    restricted at all."""
     owner = await BotStore(conn).owner_account(target.id)
+    if actor_id is not None and actor_id in (target.id, owner.id if owner else None):
+        raise Forbidden("cannot_lift_own_restriction", "Another moderator must lift it")
     if owner is None or owner.state not in (AccountState.SUSPENDED, AccountState.LIMITED):
         return
     if owner.state is AccountState.SUSPENDED:

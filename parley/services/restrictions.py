@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.core.accounts import Account, AccountState
 from parley.core.actors import Actor
-from parley.core.errors import Forbidden, NotFound
+from parley.core.errors import NotFound
 from parley.core.moderation import (
     IMPOSED_BY,
     MAY_IMPOSE,
@@ -106,11 +106,7 @@ async def lift_named(
     account `handle` names; the account as it was, and what it is now."""
     target = await _named(conn, handle)
     MAY_LIFT[state](actor, target)
-    # As with an appeal, whoever answers for the account (it, or a bot's owner) does not decide
-    # that its restriction ends: another moderator does, or the appeal.
-    if actor.account_id in (await bots.answering_for(conn, target.id)).account_ids:
-        raise Forbidden("cannot_lift_own_restriction", "Another moderator must lift it")
-    await bots.refuse_lift_without_owner(conn, target)
+    await bots.refuse_lift(conn, actor.account_id, target)
     rule = RESTRICTIONS[state][1].value
     now_state = await lift(
         conn, target, actor_id=actor.account_id, rule=rule, reason=reason, now=now
@@ -175,7 +171,7 @@ async def lift(
     or limited again where the suspension had come over a limit still running. A bot whose owner
     is restricted falls back to its owner's restriction, not to active: limited with them, or,
     when an appeal overturned its own restriction under its owner's alike (a moderator may not
-    lift it then: bots.refuse_lift_without_owner), still so with them."""
+    lift it then: bots.refuse_lift), still so with them."""
     action, told = RESTRICTIONS[target.state][1], _LIFTED_TOLD[target.state]
     owner = await bots.restricted_owner(conn, target)
     told_data: Details | None = {"reason": reason}

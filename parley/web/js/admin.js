@@ -103,14 +103,15 @@ const RESTRICTIONS = {
 
 function accountRow(a, refresh, me) {
   const nameId = `acct-${a.id}`;
-  // The server refuses a moderator's restriction of their own account (cannot_suspend_self):
-  // not offered, rather than a form that can only fail.
-  const controls = a.id === me ? () => h("span", { class: "hint" }, "Your account: another moderator acts on it") : {
+  const controls = {
+    // The server refuses a moderator's restriction of their own account (cannot_suspend_self):
+    // not offered, rather than a form that can only fail.
+    own: () => h("span", { class: "hint" }, "Your account: another moderator acts on it"),
     // A deleted account is gone for good: there is nothing left to restrict.
     deactivated: () => h("span", { class: "hint" }, "Deleted by its owner"),
     suspended: () => restriction(a, "suspend", true, nameId, refresh),
     limited: () => [restriction(a, "limit", true, nameId, refresh), restriction(a, "suspend", false, nameId, refresh)],
-  }[a.state] || (() => [restriction(a, "limit", false, nameId, refresh), restriction(a, "suspend", false, nameId, refresh)]);
+  }[a.id === me ? "own" : a.state] || (() => [restriction(a, "limit", false, nameId, refresh), restriction(a, "suspend", false, nameId, refresh)]);
   return h(
     "tr",
     {},
