@@ -1,7 +1,8 @@
 """A moderator limits an account from the admin console, in real Chromium: the room it is
 listening in shows the limit at once, it is told by a notification, reads why on Notices and
 appeals there, and is told why when it tries to start a space; the moderator lifts the limit
-from the same row.
+from the same row. A moderator limited by another is told at the console's top that another
+moderator acts, and an action tried anyway is refused with the reason.
 """
 
 from __future__ import annotations
@@ -156,4 +157,43 @@ async def test_a_search_answered_before_the_first_list_keeps_its_answer(
     await expect(found.get_by_role("row").filter(has_text="@lee")).to_be_visible()
     await expect(found.get_by_role("row").filter(has_text="@mod")).to_have_count(0)
     for client in (moderator, lee):
+        await client.close()
+
+
+async def test_a_limited_moderator_is_told_in_the_console_that_another_acts(
+    server: ServerThread, launch: LaunchBrowser, axe_source: Axe
+) -> None:
+    """A moderator limited by another reads the console, but each action would be refused: the
+    console says so on opening, and an action tried anyway is refused with the reason."""
+    base = server.base_url
+    boss = await admin(server, "boss")
+    await admin(server, "mod")
+    lee = await Person.sign_up(base, "lee", "Lee Listener")
+    mod = await open_page(await launch(None), base)
+    await sign_in(mod, "mod")
+    await mod.get_by_role("link", name="Admin", exact=True).click()
+    await expect(mod.get_by_role("heading", name="Accounts")).to_be_visible()
+    limited = mod.locator(".banner.warn")
+    await expect(limited).to_have_count(0)
+
+    body = {"rule": "spam", "reason": REASON}
+    await boss.call("POST", "/admin/accounts/mod/limit", 200, json=body)
+    await mod.reload()
+    await expect(limited).to_have_text(
+        "Your account is limited: you can read this console and its queues, but another "
+        "moderator takes every action. See why"
+    )
+    await check_a11y(mod, axe_source, "admin: a limited moderator")
+    row = await account_row(mod, "lee")
+    await button(row, "Limit").click()
+    await row.get_by_label("Reason", exact=True).fill(REASON)
+    await button(row, "Confirm limit").click()
+    await expect(row.get_by_role("alert")).to_contain_text(
+        "you can read the moderation queues but not act on them"
+    )
+    assert (await lee.call("GET", "/me", 200))["state"] == "active"
+    await limited.get_by_role("link", name="See why").click()
+    notice = mod.get_by_role("article", name="Account limited")
+    await expect(notice.get_by_text(REASON, exact=True)).to_be_visible()
+    for client in (boss, lee):
         await client.close()

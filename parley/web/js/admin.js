@@ -30,12 +30,15 @@ export async function render(main, [tab = "accounts"], app) {
   const current = TABS.find(([id]) => id === tab) || TABS[0];
   app.titled(`${current[1]} · Admin`);
   const panel = h("section", { class: "panel", "aria-labelledby": "admin-h2" });
+  const limitNote = h("div", { role: "status" });
+  sayIfLimited(limitNote);
   main.append(
     h(
       "div",
       { class: "page" },
       h("h1", { tabindex: "-1" }, "Admin console"),
       h("p", { class: "lede" }, "Every action here is written to the audit log and explained to the account it affects."),
+      limitNote,
       h(
         "div",
         { class: "admin" },
@@ -46,6 +49,18 @@ export async function render(main, [tab = "accounts"], app) {
   );
   const renderers = { accounts, "link-rules": linkRules, reports, transcripts, appeals, audit, features, "location-policy": policyPanel };
   await renderers[current[0]](panel, app);
+}
+
+// A limited moderator reads the console and its queues but acts on nothing: the server refuses
+// each action (account_limited). Said once, up front, rather than learnt one refusal at a time;
+// read beside the panel's own request, so the panel is not kept waiting for it.
+function sayIfLimited(holder) {
+  get("/me")
+    .then((me) => {
+      if (me.state !== "limited") return;
+      holder.append(h("p", { class: "banner warn" }, "Your account is limited: you can read this console and its queues, but another moderator takes every action. ", h("a", { href: "#/notices" }, "See why")));
+    })
+    .catch(() => {});
 }
 
 function heading(text, note) {
