@@ -1,13 +1,15 @@
 """Why a space ended, said in the room to whoever is in it, in real Chromium: the admins' message
 when they take Spaces offline, a host who could not go on with no cohost to take over, and a
-moderator ending a reported space from the reports queue.
+moderator ending a reported space from the reports queue. Leaving, then going elsewhere before
+the leave is answered, keeps the page gone to.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 
-from playwright.async_api import Page, expect
+from playwright.async_api import Page, Route, expect
 
 from tests.e2e.browser import LaunchBrowser
 from tests.e2e.pages import (
@@ -21,7 +23,7 @@ from tests.e2e.pages import (
 from tests.e2e.test_web_a11y import sign_in
 from tests.support.clients import Person
 from tests.support.moderation import admin
-from tests.support.servers import ServerThread
+from tests.support.servers import ServerThread, wait_until
 
 
 async def told_it_ended(page: Page, because: str) -> None:
@@ -108,3 +110,41 @@ async def test_after_a_handover_the_host_who_went_is_not_listed_as_a_listener(
         await expect(audience_member(lou, "hana")).to_have_count(0)
     for client in (hana, cid):
         await client.close()
+
+
+async def test_a_page_gone_to_while_leaving_stays(
+    server: ServerThread, launch: LaunchBrowser
+) -> None:
+    """Lou presses Leave and, before the server answers, opens Notifications: the leave's answer
+    must not take Lou home from there (it did: home drew over the page Lou had opened)."""
+    base = server.base_url
+    hana = await Person.sign_up(base, "hana", "Hana Host")
+    lou = await person(await launch(None), base, "lou", "Lou Listener")
+    sid = (await hana.call("POST", "/spaces", 201, json={"title": "Quick visit"}))["id"]
+    await join_from_home(lou, "Quick visit")
+    leave = re.compile(r"/api/v1/spaces/\w+/leave$")
+
+    async def slow(route: Route) -> None:
+        await asyncio.sleep(1.0)
+        await route.continue_()
+
+    await lou.route(leave, slow)
+    async with lou.expect_response(leave) as answered:
+        await button(lou, "Leave").click()
+        await (
+            lou.get_by_role("navigation", name="Main")
+            .get_by_role("link", name=re.compile(r"^Notifications"))
+            .click()
+        )
+        await expect(lou.get_by_role("heading", level=1, name="Notifications")).to_be_visible()
+    assert (await answered.value).ok
+    await asyncio.sleep(0.5)  # past the answer: whatever it would draw is drawn
+    await expect(lou.get_by_role("heading", level=1, name="Notifications")).to_be_visible()
+    assert lou.url.endswith("#/notifications")
+
+    async def lou_gone() -> bool:
+        space = await hana.call("GET", f"/spaces/{sid}", 200)
+        return bool(space["listener_count"] == 0)
+
+    await wait_until(lou_gone)
+    await hana.close()

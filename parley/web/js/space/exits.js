@@ -76,6 +76,9 @@ export async function leave(room) {
   } catch (error) {
     if (!(error instanceof ApiError) || error.status >= 500) throw error;
   }
+  // Gone elsewhere in the app while the leave was on its way (leaveOnNavigation closed the room):
+  // that page is where they meant to be, not home.
+  if (room.over) return;
   room.over = true;
   shutdown(room);
   sessionStorage.removeItem(room.joinedKey);

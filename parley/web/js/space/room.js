@@ -105,6 +105,9 @@ export async function enterRoom(main, initial, app) {
 // a host stays, and the space waits for them as it does after a drop. A reload keeps you in.
 function leaveOnNavigation(room) {
   if (room.over) return;
+  // Closed for good: nothing the room still has on its way (a leave's answer, a late event) may
+  // draw over the page now shown.
+  room.over = true;
   const host = room.myRole() === "host";
   shutdown(room);
   if (!host) {
