@@ -19,7 +19,7 @@ from schemathesis.checks import not_a_server_error, response_schema_conformance
 from schemathesis.core.failures import Failure
 
 from parley.api.app import create_app
-from tests.support.clients import PASSWORD
+from tests.support.clients import PASSWORD, TLS
 from tests.support.problems import problem_defect
 from tests.support.servers import ServerThread, serve_on
 
@@ -55,7 +55,7 @@ class Live:
     def fresh_token(self) -> str:
         """Another session of the fuzzing account: for an operation that ends its session."""
         body = {"handle": self.handles[0], "password": PASSWORD}
-        response = httpx.post(f"{self.base_url}/api/v1/sessions", json=body, timeout=10)
+        response = httpx.post(f"{self.base_url}/api/v1/sessions", json=body, timeout=10, verify=TLS)
         assert response.status_code == 201, response.text
         return str(response.json()["token"])
 
@@ -68,7 +68,7 @@ def _populate(server: ServerThread) -> Live:
     operation is fuzzed in a world of its own, whatever the operations before it did."""
     n = next(_test_number)
     fuzzer, other = f"fuzzer{n}", f"other{n}"
-    with httpx.Client(base_url=f"{server.base_url}/api/v1", timeout=10) as http:
+    with httpx.Client(base_url=f"{server.base_url}/api/v1", timeout=10, verify=TLS) as http:
         tokens = {}
         for handle in (fuzzer, other):
             body = {"handle": handle, "password": PASSWORD, "display_name": handle.title()}
@@ -107,7 +107,7 @@ async def fuzzed_server(
 ) -> AsyncIterator[ServerThread]:
     async with serve_on(request.param, tmp_path_factory.mktemp("fuzzed")) as server:
         # What is fuzzed is what the live server publishes.
-        async with httpx.AsyncClient(timeout=10) as http:
+        async with httpx.AsyncClient(timeout=10, verify=TLS) as http:
             served = (await http.get(f"{server.base_url}/openapi.json")).json()
         assert served == OPENAPI, "the live server's /openapi.json differs from the app's"
         yield server
