@@ -20,9 +20,9 @@ from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 from tests.e2e.browser import LaunchBrowser
 from tests.e2e.pages import button, connection, open_page, shoot, stage_member
 from tests.e2e.test_web_a11y import Axe, axe_source, check_a11y
-from tests.integration.test_recordings import complete
 from tests.support.clients import PASSWORD, Person, write_post
 from tests.support.moderation import admin
+from tests.support.recordings import complete
 from tests.support.servers import ServerThread
 
 __all__ = ["axe_source"]  # the fixture, used here too

@@ -24,11 +24,11 @@ from tests.e2e.pages import button, open_page, shoot
 from tests.e2e.test_web_a11y import Axe, axe_source, check_a11y, sign_in
 from tests.e2e.test_web_hls import HLS_JS
 from tests.e2e.test_web_lock_screen import offered, press, spied_page, until_playing
-from tests.integration.test_recordings import complete, recorded_segments, singer_voice
-from tests.integration.test_transcripts import say_now
 from tests.support.audio import MediaClient
+from tests.support.captions import say_now
 from tests.support.clients import Person, bring_on_stage
 from tests.support.moderation import admin
+from tests.support.recordings import complete, recorded_segments, singer_voice
 from tests.support.servers import ServerThread, serve, sqlite_url
 
 pytestmark = pytest.mark.ffmpeg

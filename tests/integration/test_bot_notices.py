@@ -10,9 +10,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.integration.test_limits import limit
 from tests.support.clients import Person, make_bot, token_for, told
-from tests.support.moderation import admin, suspend
+from tests.support.moderation import admin, limit, suspend
 from tests.support.servers import ServerThread, serve
 
 

@@ -13,15 +13,15 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.test_location_policy import sweeps
-from tests.security.test_rate_limits import Clock, assert_rate_limited, limits, moved
 from tests.support.clients import PASSWORD, Person, make_bot, token_for, unique_handle
 from tests.support.moderation import admin, suspend
+from tests.support.rate_limits import Clock, assert_rate_limited, limits, moved
 from tests.support.servers import (
     ServerThread,
     module_server,
     serve,
     sqlite_url,
+    sweeps,
     two_nodes,
 )
 

@@ -18,19 +18,13 @@ from typing import Any
 import pytest
 
 from tests.support.audio import MediaClient
+from tests.support.captions import ALICE_SAYS, ALICE_WORDS, BOB_SAYS, BOB_WORDS, CAPTION_WAIT
 from tests.support.clients import EventStream, Person, bring_on_stage
 from tests.support.moderation import admin
 from tests.support.servers import ServerThread, serve, sqlite_url
 from tests.support.speech import Speaker, say
 
 pytestmark = pytest.mark.espeak
-
-# What of each sentence identifies it, its words' near forms included: on a loaded machine the
-# model heard "meeting starts" as "eating start" (make test, 2026-12-04, load average 6).
-ALICE_SAYS = "the meeting starts at nine"
-ALICE_WORDS = {"meeting", "meetings", "starts", "start", "nine"}
-BOB_SAYS, BOB_WORDS = "we talk about music and movies", {"talk", "about", "music"}
-CAPTION_WAIT = 60.0
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -15,28 +14,9 @@ import pytest
 from parley.config import Settings
 from parley.core.actors import OPERATOR
 from parley.demo import PASSWORD, seed, seed_bot
+from tests.support.cli import cli_env, parley
 from tests.support.clients import Person
 from tests.support.servers import REDIS_URL, TEST_SETTINGS, free_port, serve, wait_until
-
-
-def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "PARLEY_DATA_DIR": str(data_dir),
-        "PARLEY_ARGON2_TIME_COST": "1",
-        "PARLEY_ARGON2_MEMORY_KIB": "64",
-        **extra,
-    }
-
-
-def parley(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "parley.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 async def test_create_user_then_sign_in(tmp_path: Path) -> None:

@@ -10,9 +10,9 @@ import httpx
 import pytest
 import websockets
 
-from tests.security.test_rate_limits import GENEROUS, assert_rate_limited
 from tests.support.clients import EventStream, Person, token_for
 from tests.support.problems import refused
+from tests.support.rate_limits import GENEROUS, assert_rate_limited
 from tests.support.servers import serve, sqlite_url
 
 

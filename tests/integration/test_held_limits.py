@@ -14,11 +14,9 @@ from typing import Any
 
 import pytest
 
-from tests.integration.test_limits import limit
-from tests.integration.test_location_policy import sweeps
 from tests.support.clients import Person, make_bot, sign_in_answer, token_for
-from tests.support.moderation import admin, suspend
-from tests.support.servers import ServerThread, serve
+from tests.support.moderation import admin, limit, suspend
+from tests.support.servers import ServerThread, serve, sweeps
 
 
 @pytest.fixture

@@ -15,9 +15,9 @@ import av
 import httpx
 import pytest
 
-from tests.integration.test_hls import ffprobe, parse_playlist
 from tests.support.audio import MediaClient
 from tests.support.clients import Person
+from tests.support.media_files import ffprobe, parse_playlist
 from tests.support.servers import ServerThread, serve, sqlite_url
 
 pytestmark = pytest.mark.ffmpeg

@@ -14,12 +14,10 @@ import pytest
 
 from parley.core.accounts import AccountState
 from parley.store.accounts import AccountStore
-from tests.integration.test_location_policy import sweeps
 from tests.support.clients import Person, bring_on_stage, make_bot, token_for
-from tests.support.moderation import admin
-from tests.support.servers import ServerThread, serve, wait_until
-
-RULE = {"rule": "spam", "reason": "Advertising in every space"}
+from tests.support.moderation import LIMIT_RULE as RULE
+from tests.support.moderation import admin, limit
+from tests.support.servers import ServerThread, serve, sweeps, wait_until
 
 
 @pytest.fixture
@@ -33,13 +31,6 @@ async def unswept(database_url: str) -> AsyncIterator[ServerThread]:
     """A node whose sweep waits an hour: what happens at once is the limit's own doing."""
     with serve(database_url=database_url, sweep_interval_seconds=3600) as running:
         yield running
-
-
-async def limit(mod: Person, handle: str, **extra: object) -> dict[str, object]:
-    done: dict[str, object] = await mod.call(
-        "POST", f"/admin/accounts/{handle}/limit", 200, json={**RULE, **extra}
-    )
-    return done
 
 
 async def stage_of(person: Person, space_id: str) -> dict[str, str]:

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.test_cli import cli_env, parley
+from tests.support.cli import cli_env, parley
 from tests.support.clients import Person
 from tests.support.moderation import admin
 from tests.support.redirects import Route, WebHost, links_of, resolve_to

@@ -16,14 +16,8 @@ from sqlalchemy import func, select
 from parley.store.tables import posts
 from tests.support.clients import Person
 from tests.support.moderation import admin
-from tests.support.servers import ServerThread, serve, wait_until
-
-DAY = 24 * 3600
-POLICY = {
-    "delay_seconds": DAY,
-    "rule": "aircraft-positions",
-    "reason": "A live position of an aircraft is a live position of the people in it",
-}
+from tests.support.places import DAY, POLICY, place
+from tests.support.servers import ServerThread, serve, sweeps, wait_until
 
 
 @pytest.fixture
@@ -32,26 +26,9 @@ async def server(database_url: str) -> AsyncIterator[ServerThread]:
         yield running
 
 
-def place(observed_at: datetime, **extra: object) -> dict[str, object]:
-    return {
-        "latitude": 30.1945,
-        "longitude": -97.6699,
-        "observed_at": observed_at.isoformat(),
-        "label": "N628TS",
-        **extra,
-    }
-
-
 async def post(person: Person, where: dict[str, object], **extra: object) -> httpx.Response:
     body = {"text": "Landed at KAUS", "place": where, **extra}
     return await person.http.post("/posts", json=body)
-
-
-async def sweeps(server: ServerThread, count: int = 2) -> None:
-    """Wait until the node has swept `count` more times (so it has seen a moved clock)."""
-    node = server.node
-    target = node.sweeps_done + count
-    await wait_until(lambda: node.sweeps_done >= target)
 
 
 async def public_status(server: ServerThread) -> dict[str, Any]:

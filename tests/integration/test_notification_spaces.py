@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from tests.integration.test_reminders import people, schedule
 from tests.support.clients import Person
 from tests.support.moderation import admin, suspend
+from tests.support.schedule import people, schedule
 from tests.support.servers import ServerThread, serve
 
 WITHHELD = {"title": None, "host": None, "withheld": True}

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from tests.integration.test_location_policy import POLICY, place, sweeps
 from tests.support.clients import Person
 from tests.support.moderation import admin, suspend
-from tests.support.servers import ServerThread, serve, wait_until
+from tests.support.places import POLICY, place
+from tests.support.servers import ServerThread, serve, sweeps, wait_until
 
 
 @pytest.fixture

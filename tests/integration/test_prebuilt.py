@@ -3,7 +3,7 @@ gives, compared on PostgreSQL with the same queries through SQLAlchemy."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from parley.core.accounts import AccountState
 from parley.core.spaces import rules
 from parley.core.spaces.events import Event
-from parley.core.spaces.model import Limits, Participant, Space, SpaceStatus
+from parley.core.spaces.model import Limits, Participant
 from parley.store import accounts as store
 from parley.store.accounts import AccountStore, SessionStore
 from parley.store.among import among
@@ -27,9 +27,7 @@ from parley.store.tables import (
     space_events,
     spaces,
 )
-from tests.support.rows import stored_accounts
-
-T0 = datetime(2026, 12, 4, 12, 0, 0, 123456, tzinfo=UTC)
+from tests.support.rows import T0, live_space, stored_accounts
 
 
 @pytest.mark.postgres
@@ -77,18 +75,6 @@ async def test_the_session_lookup_on_asyncpg_reads_what_sqlalchemy_reads(
     assert account.created_at.tzinfo is UTC
 
 
-def _live_space(host_id: str) -> Space:
-    return Space(
-        id="s" * 32,
-        host_id=host_id,
-        title="Prebuilt",
-        state=SpaceStatus.LIVE,
-        created_at=T0,
-        topics=("rust", "audio"),
-        started_at=T0 + timedelta(minutes=1),
-    )
-
-
 async def test_a_decision_written_and_read_by_prebuilt_statements_is_what_sqlalchemy_reads(
     database_url: str,
 ) -> None:
@@ -98,7 +84,7 @@ async def test_a_decision_written_and_read_by_prebuilt_statements_is_what_sqlalc
     try:
         await db.migrate()
         host, *joiners = await stored_accounts(db, 4, "pre", T0)
-        space = _live_space(host)
+        space = live_space(host)
         async with db.write() as conn:
             await SpaceStore(conn).create(space)
         events: list[Event] = []
@@ -137,7 +123,7 @@ async def test_a_prebuilt_statement_that_comes_first_runs_in_the_transaction(
     """SQLAlchemy's asyncpg adapter sends BEGIN at its own first statement: a prebuilt one
     coming first begins it, so rolling back undoes it."""
     host, joiner = await stored_accounts(postgres_db, 2, "pre", T0)
-    space = _live_space(host)
+    space = live_space(host)
     async with postgres_db.write() as conn:
         store = SpaceStore(conn)
         await store.create(space)

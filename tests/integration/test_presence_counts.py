@@ -15,8 +15,7 @@ from parley.core.spaces.model import Limits
 from parley.store.db import Database
 from parley.store.presence import PresenceStore
 from parley.store.spaces import SpaceStore
-from tests.integration.test_prebuilt import T0, _live_space
-from tests.support.rows import connections, stored_accounts
+from tests.support.rows import T0, connections, live_space, stored_accounts
 
 LONG_AFTER = T0 + timedelta(days=1)
 
@@ -33,7 +32,7 @@ async def test_a_socket_opening_on_one_node_as_its_owner_joins_on_another_holds_
     postgres_db: Database,
 ) -> None:
     host, fan = await stored_accounts(postgres_db, 2, "race", T0)
-    space = _live_space(host)
+    space = live_space(host)
     async with postgres_db.write() as conn:
         await SpaceStore(conn).create(space)
 

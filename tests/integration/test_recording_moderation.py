@@ -16,12 +16,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.test_location_policy import sweeps
-from tests.integration.test_recordings import complete, recorded_segments
 from tests.support.audio import MediaClient
 from tests.support.clients import Person, bring_on_stage
 from tests.support.moderation import admin, suspend
-from tests.support.servers import ServerThread, serve, sqlite_url
+from tests.support.recordings import complete, recorded_segments
+from tests.support.servers import ServerThread, serve, sqlite_url, sweeps
 
 pytestmark = pytest.mark.ffmpeg
 

@@ -5,24 +5,22 @@ tone, and the recording survives `kill -9` of `parley serve`.
 
 from __future__ import annotations
 
-import asyncio
 import io
 import signal
 import subprocess
-import time
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import av
 import httpx
 import numpy as np
 import pytest
 
-from tests.integration.test_hls import bin_width, dominant_frequency, ffprobe, packet_span
 from tests.support.audio import MediaClient
 from tests.support.clients import Person, bring_on_stage
+from tests.support.media_files import bin_width, dominant_frequency, ffprobe, packet_span
+from tests.support.recordings import complete, recorded_segments, singer_voice
 from tests.support.servers import (
     ServerThread,
     answering,
@@ -50,27 +48,6 @@ async def server(tmp_path: Path) -> AsyncIterator[ServerThread]:
         yield running
 
 
-async def recorded_segments(person: Person, sid: str, count: int, timeout: float = 20) -> Any:
-    """The recording, once it holds at least `count` segments."""
-    deadline = time.monotonic() + timeout
-    while True:
-        r = await person.http.get(f"/spaces/{sid}/recording")
-        if r.status_code == 200 and r.json()["segments"] >= count:
-            return r.json()
-        assert time.monotonic() < deadline, f"not {count} segments in time: {r.text}"
-        await asyncio.sleep(0.2)
-
-
-async def complete(http: httpx.AsyncClient, sid: str, timeout: float = 20) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        r = await http.get(f"/spaces/{sid}/recording")
-        if r.status_code == 200 and r.json()["state"] == "complete":
-            return r.json()
-        assert time.monotonic() < deadline, f"the recording was not finalized: {r.text}"
-        await asyncio.sleep(0.2)
-
-
 def vod_entries(text: str) -> list[tuple[str, float]]:
     """(segment, EXTINF seconds) of a playlist, in order."""
     lines = text.splitlines()
@@ -79,11 +56,6 @@ def vod_entries(text: str) -> list[tuple[str, float]]:
         for at, line in enumerate(lines)
         if line.startswith("#EXTINF:")
     ]
-
-
-def singer_voice(client: MediaClient) -> Any:
-    (sender,) = client.pc.getSenders()
-    return sender.track
 
 
 def m4a_seconds_and_tone(data: bytes) -> tuple[float, float]:

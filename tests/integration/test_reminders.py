@@ -5,12 +5,12 @@ whoever still has a reminder are notified, once each, and nobody else."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
 from tests.support.clients import Person, token_for
+from tests.support.schedule import people, schedule
 from tests.support.servers import ServerThread, serve
 
 
@@ -18,18 +18,6 @@ from tests.support.servers import ServerThread, serve
 async def server(database_url: str) -> AsyncIterator[ServerThread]:
     with serve(database_url=database_url) as running:
         yield running
-
-
-async def people(server: ServerThread, *handles: str) -> list[Person]:
-    return [await Person.sign_up(server.base_url, h) for h in handles]
-
-
-async def schedule(host: Person, title: str) -> str:
-    start = (datetime.now(UTC) + timedelta(days=2)).isoformat()
-    body = {"title": title, "scheduled_start": start}
-    created = await host.call("POST", "/spaces", 201, json=body)
-    assert created["state"] == "scheduled" and created["reminded"] is False
-    return str(created["id"])
 
 
 async def reminded(http: httpx.AsyncClient, space_id: str) -> tuple[bool, bool]:

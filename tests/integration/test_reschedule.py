@@ -12,10 +12,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.integration.test_location_policy import sweeps
-from tests.integration.test_reminders import people, schedule
 from tests.support.clients import Person, told
-from tests.support.servers import ServerThread, serve, wait_until
+from tests.support.schedule import people, schedule
+from tests.support.servers import ServerThread, serve, sweeps, wait_until
 
 
 @pytest.fixture

@@ -24,13 +24,12 @@ import httpx
 import numpy as np
 import pytest
 
-from parley.core.captions import Caption
-from tests.integration.test_captions import ALICE_SAYS, CAPTION_WAIT
-from tests.integration.test_hls import ffprobe, packet_span
-from tests.integration.test_recordings import complete, recorded_segments
 from tests.support.audio import MediaClient
+from tests.support.captions import ALICE_SAYS, CAPTION_WAIT, say_now
 from tests.support.clients import Person, bring_on_stage
+from tests.support.media_files import ffprobe, packet_span
 from tests.support.moderation import admin, suspend
+from tests.support.recordings import complete, recorded_segments
 from tests.support.servers import ServerThread, serve, sqlite_url
 from tests.support.speech import Speaker, say
 from tests.support.webvtt import attributes, parse_media_playlist, parse_webvtt
@@ -209,14 +208,6 @@ async def subtitles_rendition_is_the_transcript(
 
 
 # --- injected captions: where the words go -----------------------------------------------------
-
-
-def say_now(server: ServerThread, sid: str, speaker: str, text: str) -> None:
-    """A final caption of the last second, as recognition would decide it."""
-    view = server.call(server.node.spaces.view(sid))
-    assert view.space.started_at is not None
-    now = (server.node.clock.now() - view.space.started_at).total_seconds()
-    server.call(server.node.captions.keep(sid, Caption(speaker, text, True, now - 1.0, now - 0.2)))
 
 
 async def record_saying(

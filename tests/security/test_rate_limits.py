@@ -15,7 +15,6 @@ import asyncio
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -23,9 +22,8 @@ import pytest
 from parley.core.ratelimit import LimitName
 from parley.services.ratelimit import RedisStore
 from tests.support.clients import PASSWORD, Person
-from tests.support.problems import problem_defect
+from tests.support.rate_limits import Clock, assert_rate_limited, limits, moved
 from tests.support.servers import (
-    TEST_SETTINGS,
     ServerThread,
     serve,
     sqlite_url,
@@ -34,51 +32,15 @@ from tests.support.servers import (
     two_nodes as shared_nodes,
 )
 
-GENEROUS: dict[str, str] = TEST_SETTINGS["rate_limit_overrides"]
-
-
-def limits(**rates: str) -> dict[str, Any]:
-    """Settings with these limits tight (e.g. posts="3/min") and the rest out of the way, with
-    the test client's loopback peer trusted as a proxy, so each test can play many addresses."""
-    return {
-        "rate_limit_overrides": {**GENEROUS, **rates},
-        "trusted_proxies": "127.0.0.1/32",
-    }
-
-
-class Clock:
-    """The limiter's time, moved by the test."""
-
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
 
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
 
 
-def moved(server: ServerThread, clock: Clock) -> ServerThread:
-    server.node.limits.clock = clock
-    return server
-
-
 def api(server: ServerThread, address: str | None = None) -> httpx.AsyncClient:
     headers = {"X-Forwarded-For": address} if address else {}
     return httpx.AsyncClient(base_url=f"{server.base_url}/api/v1", headers=headers, timeout=20)
-
-
-def assert_rate_limited(r: httpx.Response, limit: str) -> int:
-    assert r.status_code == 429, r.text
-    assert problem_defect(429, r.headers.get("content-type"), r.content) is None
-    body = r.json()
-    assert body["code"] == "rate_limited" and body["limit"] == limit
-    retry_after = int(r.headers["retry-after"])
-    assert retry_after == body["retry_after"] and retry_after >= 1
-    return retry_after
 
 
 async def sign_in(http: httpx.AsyncClient, handle: str, password: str) -> httpx.Response:

@@ -1,10 +1,12 @@
-"""Helpers for trust-and-safety tests: admins, and a space with people in every role."""
+"""Helpers for trust-and-safety tests: admins, and accounts suspended or limited by a moderator."""
 
 from __future__ import annotations
 
 from parley.store.accounts import AccountStore
 from tests.support.clients import Person
 from tests.support.servers import ServerThread
+
+LIMIT_RULE = {"rule": "spam", "reason": "Advertising in every space"}
 
 
 async def _set_admin(server: ServerThread, account_id: str) -> None:
@@ -25,3 +27,10 @@ async def suspend(moderator: Person, handle: str, **extra: object) -> dict[str, 
         "POST", f"/admin/accounts/{handle}/suspend", 200, json=body
     )
     return result
+
+
+async def limit(mod: Person, handle: str, **extra: object) -> dict[str, object]:
+    done: dict[str, object] = await mod.call(
+        "POST", f"/admin/accounts/{handle}/limit", 200, json={**LIMIT_RULE, **extra}
+    )
+    return done

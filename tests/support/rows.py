@@ -1,14 +1,17 @@
-"""Rows written straight through the stores, for tests that work below the API."""
+"""Rows for tests that work below the API: accounts written through the stores, a live space."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from parley.core.spaces.model import Space, SpaceStatus
 from parley.store.accounts import AccountStore
 from parley.store.db import Database
 from parley.store.tables import node_connections
+
+T0 = datetime(2026, 12, 4, 12, 0, 0, 123456, tzinfo=UTC)
 
 
 async def stored_accounts(db: Database, n: int, handle_prefix: str, now: datetime) -> list[str]:
@@ -36,3 +39,15 @@ async def connections(db: Database, space_id: str, account_id: str) -> int:
             node_connections.c.space_id == space_id, node_connections.c.account_id == account_id
         )
         return int((await conn.execute(query)).scalar_one())
+
+
+def live_space(host_id: str) -> Space:
+    return Space(
+        id="s" * 32,
+        host_id=host_id,
+        title="Prebuilt",
+        state=SpaceStatus.LIVE,
+        created_at=T0,
+        topics=("rust", "audio"),
+        started_at=T0 + timedelta(minutes=1),
+    )

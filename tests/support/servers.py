@@ -334,6 +334,13 @@ async def wait_until(predicate: Any, timeout: float = 5.0, interval: float = 0.0
         await asyncio.sleep(interval)
 
 
+async def sweeps(server: ServerThread, count: int = 2) -> None:
+    """Wait until the node has swept `count` more times (so it has seen a moved clock)."""
+    node = server.node
+    target = node.sweeps_done + count
+    await wait_until(lambda: node.sweeps_done >= target)
+
+
 @contextlib.asynccontextmanager
 async def two_nodes(**settings: Any) -> AsyncIterator[tuple[ServerThread, ServerThread]]:
     """Two nodes sharing a fresh PostgreSQL database and the local Redis, as behind a load
