@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 import pytest
@@ -24,18 +24,16 @@ from parley.core.spaces.model import (
     Limits,
     Participant,
     Role,
-    Space,
     SpaceState,
     SpaceStatus,
     SpeakPolicy,
 )
 from parley.core.spaces.permissions import PERMISSIONS, Action, authorize
 from parley.core.spaces.pins import pinned_with, pinned_without
+from tests.support.space_states import C1, C2, HOST, L1, L2, S1, S2, T0, scheduled_space
 
-T0 = datetime(2025, 3, 1, 20, 0, tzinfo=UTC)
 GRACE = timedelta(seconds=60)
 
-HOST, C1, C2, S1, S2, L1, L2 = "host", "c1", "c2", "s1", "s2", "l1", "l2"
 # Who acts for each role, and who is "another" participant of each role.
 ACTOR = {Role.HOST: HOST, Role.COHOST: C1, Role.SPEAKER: S1, Role.LISTENER: L1}
 OTHER = {"host": HOST, "cohost": C2, "speaker": S2, "listener": L2}
@@ -237,20 +235,6 @@ class Clock:
     def __call__(self) -> datetime:
         self.now += timedelta(seconds=1)
         return self.now
-
-
-def scheduled_space(
-    limits: Limits | None = None, policy: SpeakPolicy = SpeakPolicy.EVERYONE
-) -> SpaceState:
-    space = Space(
-        id="space-1",
-        host_id=HOST,
-        title="Morning show",
-        state=SpaceStatus.SCHEDULED,
-        created_at=T0,
-        speak_policy=policy,
-    )
-    return SpaceState(space, limits=limits or Limits())
 
 
 @dataclass

@@ -9,7 +9,7 @@ from datetime import timedelta
 from parley.core.spaces import rules
 from parley.core.spaces.events import SpaceCancelled
 from parley.core.spaces.model import SpaceStatus
-from tests.unit.test_permissions import HOST, T0, scheduled_space
+from tests.support.space_states import HOST, T0, scheduled_space
 
 WINDOW = timedelta(hours=12)
 
