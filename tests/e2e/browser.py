@@ -13,6 +13,8 @@ from playwright.async_api import Browser, ConsoleMessage, Page
 
 CHROMIUM = Path("/usr/bin/chromium")
 PROBE = Path(__file__).with_name("probe.js")
+# The web client's vendored hls.js (fetched by `make setup`), which listening by HLS needs.
+HLS_JS = Path(__file__).parents[2] / "parley/web/vendor/hls.js/dist/hls.light.min.mjs"
 
 LaunchBrowser = Callable[[Path | None], Awaitable[Browser]]
 

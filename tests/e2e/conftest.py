@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Playwright, async_playwright
 
+from tests.e2e.a11y import Axe, fetch_axe
 from tests.e2e.browser import CHROMIUM, LaunchBrowser, write_tone
 from tests.support.prerequisites import chromium_problem, missing
 from tests.support.servers import ServerThread, serve, sqlite_url
@@ -35,6 +36,14 @@ def chromium() -> Path:
     if problem:
         missing(problem)
     return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> Axe:
+    try:
+        return Axe(fetch_axe())
+    except LookupError as error:
+        missing(str(error))
 
 
 @pytest.fixture

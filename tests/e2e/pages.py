@@ -1,6 +1,6 @@
-"""The web client's pages as the e2e tests drive them: people signing up and joining through the
-page, the parts of a space found by role and accessible name, waits on the room's media, and the
-screenshots for docs/screenshots/."""
+"""The web client's pages as the e2e tests drive them: people signing up, signing in and joining
+through the page, the parts of a space found by role and accessible name, waits on the room's
+media, and the screenshots for docs/screenshots/."""
 
 from __future__ import annotations
 
@@ -37,6 +37,15 @@ async def sign_up(page: Page, handle: str, name: str) -> None:
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Sign up", exact=True).click()
     await expect(page.get_by_role("button", name="Sign out", exact=True)).to_be_visible()
+
+
+async def sign_in(page: Page, handle: str, *, suspended: bool = False) -> None:
+    await page.get_by_role("link", name="Sign in", exact=True).click()
+    await page.get_by_label("Handle").fill(handle)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await button(page, "Sign in").click()
+    if not suspended:
+        await expect(button(page, "Sign out")).to_be_visible()
 
 
 async def start_space(page: Page, title: str) -> None:

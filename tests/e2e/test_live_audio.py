@@ -36,6 +36,7 @@ from tests.e2e.browser import (
     silent,
     until_levels,
 )
+from tests.e2e.live_audio import start_live_audio, until_connected
 from tests.support.clients import Person
 from tests.support.servers import ServerThread
 
@@ -44,30 +45,6 @@ MUTE_DEADLINE_MS = 500
 # answered in up to 932 ms; an idle machine in tens). The API's own latency is benchmarked.
 ANSWER_DEADLINE_MS = 3000
 RTP_CLOCK_PER_MS = 48  # Opus over RTP counts 48 kHz, whatever its audio's rate
-
-
-async def start_live_audio(page: Page, sid: str, person: Person, follow_mic: bool = True) -> None:
-    await page.evaluate(
-        """async ([spaceId, token, accountId, followMic]) => {
-          const { liveAudio } = await import("/js/media.js");
-          window.changes = [];
-          window.mediaErrors = [];
-          window.live = liveAudio({ spaceId, token, accountId, followMic,
-            onChange: ({ connection, role }) => changes.push({ send: connection.send, role }),
-            onError: (e) => mediaErrors.push({ status: e.status, message: String(e) }) });
-        }""",
-        [sid, person.token, person.id, follow_mic],
-    )
-
-
-async def until_connected(page: Page, send: bool, timeout: float = 10.0) -> None:
-    """Waits until the page's current media connection sends (or only receives) and is up."""
-    expression = f"""() => {{
-        if (mediaErrors.length) throw new Error(JSON.stringify(mediaErrors));
-        const c = live.connection;
-        return !!c && c.send === {str(send).lower()} && c.pc.connectionState === "connected";
-    }}"""
-    await page.wait_for_function(expression, timeout=timeout * 1000, polling=50)
 
 
 async def watch(page: Page, seconds: float) -> list[dict[str, Any]]:

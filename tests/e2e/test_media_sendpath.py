@@ -19,7 +19,7 @@ from playwright.async_api import Page
 from parley.media import datagrams, srtp_internals
 from parley.media.native_send import NativeSend
 from tests.e2e.browser import LaunchBrowser, analyse, describe, heard, open_app, until_levels
-from tests.e2e.test_live_audio import start_live_audio, until_connected
+from tests.e2e.live_audio import start_live_audio, until_connected
 from tests.support.audio import MediaClient
 from tests.support.clients import Person, bring_on_stage
 from tests.support.servers import ServerThread

@@ -10,97 +10,19 @@ the admin console, the suspended notice and the link interstitial are taken here
 from __future__ import annotations
 
 import asyncio
-import subprocess
-from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-import pytest
 from playwright.async_api import Browser, Locator, Page, expect
 
+from tests.e2e.a11y import AXE_VERSION, Axe, check_a11y
 from tests.e2e.browser import LaunchBrowser
-from tests.e2e.pages import button, open_page, shoot, stage_member
+from tests.e2e.pages import button, open_page, shoot, sign_in, stage_member
 from tests.support.clients import PASSWORD, Person
 from tests.support.moderation import admin
-from tests.support.prerequisites import missing
 from tests.support.servers import ServerThread
-
-AXE_VERSION = "4.14.1"
-# The registry's integrity for that tarball: what npm pack hands us must be exactly it.
-AXE_SHA512 = (
-    "FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ=="
-)
-AXE = Path(__file__).with_name("vendor") / "axe.min.js"
-NPM_FETCH = str(Path(__file__).parents[2] / "scripts" / "npm-fetch")
-BLOCKING = ("serious", "critical")
-
-
-@dataclass(frozen=True)
-class Axe:
-    """axe-core's script. Without it the tests fail, naming what is missing: accessibility
-    checks that quietly did not run would read as checks that passed."""
-
-    source: str
-
-
-def fetch_axe() -> str:
-    """axe-core's axe.min.js from the npm registry, checked against its pinned integrity
-    (scripts/npm-fetch, as `make setup` fetches Swagger UI), kept in tests/e2e/vendor/."""
-    if not AXE.exists():
-        try:
-            subprocess.run(
-                [NPM_FETCH, "axe-core", AXE_VERSION, AXE_SHA512, str(AXE.parent), "axe.min.js"],
-                check=True,
-                timeout=180,
-                capture_output=True,
-                text=True,
-            )
-        except subprocess.CalledProcessError as error:
-            raise LookupError(f"could not fetch axe-core {AXE_VERSION}: {error.stderr}") from None
-        except (subprocess.SubprocessError, OSError) as error:
-            raise LookupError(f"could not fetch axe-core {AXE_VERSION}: {error}") from None
-        (AXE.parent / ".gitignore").write_text("# fetched by test_web_a11y.py\n*\n")
-    return AXE.read_text(encoding="utf-8")
-
-
-@pytest.fixture(scope="session")
-def axe_source() -> Axe:
-    try:
-        return Axe(fetch_axe())
-    except LookupError as error:
-        missing(str(error))
 
 
 def test_axe_core_is_at_hand(axe_source: Axe) -> None:
     assert f"axe v{AXE_VERSION}" in axe_source.source[:200]
-
-
-async def check_a11y(page: Page, axe: Axe, screen: str, tags: Sequence[str] | None = None) -> None:
-    """Runs axe-core on the page as it is; fails on serious or critical violations. With `tags`,
-    runs only the rules so tagged (those axe leaves off by default too, such as target-size) and
-    fails on any violation of them."""
-    if not await page.evaluate("typeof window.axe === 'object'"):
-        await page.evaluate(axe.source)
-    violations: list[dict[str, Any]] = await page.evaluate(
-        """async (tags) => {
-          // Rules off by default (target-size) run only when switched on by name.
-          const rules = tags ? axe.getRules(tags) : [];
-          const on = Object.fromEntries(rules.map((r) => [r.ruleId, { enabled: true }]));
-          const only = tags ? { runOnly: { type: "tag", values: tags }, rules: on } : {};
-          const result = await axe.run(document, { resultTypes: ["violations"], ...only });
-          return result.violations.map((v) => ({
-            id: v.id, impact: v.impact, help: v.help,
-            nodes: v.nodes.slice(0, 4).map((n) => n.target.join(" ")),
-          }));
-        }""",
-        list(tags) if tags else None,
-    )
-    blocking = [v for v in violations if tags or v["impact"] in BLOCKING]
-    others = ", ".join(f"{v['id']} ({v['impact']})" for v in violations if v not in blocking)
-    counted = "violations of those rules" if tags else "serious or critical"
-    print(f"axe {screen}: {len(blocking)} {counted}; others: {others or 'none'}")
-    assert not blocking, f"{screen}: {blocking}"
 
 
 async def tab_to(page: Page, target: Locator, limit: int = 60) -> None:
@@ -119,15 +41,6 @@ async def sign_in_by_keyboard(page: Page, handle: str) -> None:
     await page.keyboard.type(PASSWORD)
     await page.keyboard.press("Enter")
     await expect(button(page, "Sign out")).to_be_visible()
-
-
-async def sign_in(page: Page, handle: str, *, suspended: bool = False) -> None:
-    await page.get_by_role("link", name="Sign in", exact=True).click()
-    await page.get_by_label("Handle").fill(handle)
-    await page.get_by_label("Password").fill(PASSWORD)
-    await button(page, "Sign in").click()
-    if not suspended:
-        await expect(button(page, "Sign out")).to_be_visible()
 
 
 async def test_main_flows_by_keyboard_and_axe(

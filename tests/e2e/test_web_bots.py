@@ -13,10 +13,8 @@ import httpx
 from playwright.async_api import expect
 
 from tests.e2e.browser import LaunchBrowser
-from tests.e2e.pages import audience_member, button, open_page, person, shoot
-from tests.e2e.test_web_a11y import sign_in
-from tests.e2e.test_web_limits import account_row
-from tests.e2e.test_web_moderation_posts import follow_notification_to_notices
+from tests.e2e.moderation import account_row, follow_notification_to_notices
+from tests.e2e.pages import audience_member, button, open_page, person, shoot, sign_in
 from tests.support.clients import PASSWORD, Person
 from tests.support.moderation import admin
 from tests.support.servers import ServerThread

@@ -15,11 +15,9 @@ from pathlib import Path
 import pytest
 from playwright.async_api import expect
 
-from tests.e2e.browser import LaunchBrowser, analyse, describe, heard, until_levels
+from tests.e2e.browser import HLS_JS, LaunchBrowser, analyse, describe, heard, until_levels
 from tests.e2e.pages import button, join_from_home, person, start_space, until_media
 from tests.support.servers import ServerThread
-
-HLS_JS = Path(__file__).parents[2] / "parley/web/vendor/hls.js/dist/hls.light.min.mjs"
 
 # Counts the RTCPeerConnections a page makes: a listener by HLS makes none.
 COUNT_PEER_CONNECTIONS = """

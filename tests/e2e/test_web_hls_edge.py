@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import expect
 
-from tests.e2e.browser import PROBE, LaunchBrowser, analyse, describe, heard, until_levels
+from tests.e2e.browser import HLS_JS, PROBE, LaunchBrowser, analyse, describe, heard, until_levels
 from tests.e2e.pages import (
     VIEWPORT,
     button,
@@ -25,7 +25,6 @@ from tests.e2e.pages import (
     start_space,
     until_media,
 )
-from tests.e2e.test_web_hls import HLS_JS
 from tests.support.audio import MediaClient
 from tests.support.clients import Person
 from tests.support.servers import ServerThread, serve, sqlite_url

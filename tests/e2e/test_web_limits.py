@@ -10,31 +10,17 @@ from __future__ import annotations
 import asyncio
 import re
 
-from playwright.async_api import Locator, Page, Route, expect
+from playwright.async_api import Route, expect
 
+from tests.e2e.a11y import Axe, check_a11y
 from tests.e2e.browser import LaunchBrowser
-from tests.e2e.pages import button, join_from_home, open_page, person
-from tests.e2e.test_web_a11y import Axe, axe_source, check_a11y, sign_in
-from tests.e2e.test_web_moderation_posts import follow_notification_to_notices
+from tests.e2e.moderation import account_row, follow_notification_to_notices
+from tests.e2e.pages import button, join_from_home, open_page, person, sign_in
 from tests.support.clients import Person
 from tests.support.moderation import admin
 from tests.support.servers import ServerThread
 
-__all__ = ["axe_source"]  # the fixture, used here too
-
 REASON = "Advertising in every space"
-
-
-async def account_row(mod: Page, handle: str) -> Locator:
-    """The account's row once the search for it has been drawn: the table is drawn anew when a
-    search answers, and a form opened in the one before would be gone (CI once clicked Limit in
-    the first list, the one the page shows on opening)."""
-    await expect(mod.get_by_role("table", name="Accounts found")).to_be_visible()
-    await mod.get_by_label("Find accounts").fill(handle)
-    search = button(mod, "Search")
-    await search.click()
-    await expect(search).not_to_have_attribute("aria-busy", "true")
-    return mod.get_by_role("row").filter(has_text=f"@{handle}")
 
 
 async def test_a_limit_set_told_appealed_and_lifted_in_the_web_client(

@@ -16,40 +16,10 @@ from typing import Any
 from playwright.async_api import Page, expect
 
 from tests.e2e.browser import LaunchBrowser
-from tests.e2e.pages import button, open_page, stage_member
-from tests.e2e.test_web_a11y import sign_in
+from tests.e2e.media_session import offered, press, spied_page, until_playing
+from tests.e2e.pages import button, sign_in, stage_member
 from tests.support.clients import Person, bring_on_stage
 from tests.support.servers import ServerThread
-
-# Every handler the page sets, by action, as the device would call it (null removes it).
-SPY = """
-window.lockScreen = {};
-const setActionHandler = MediaSession.prototype.setActionHandler;
-MediaSession.prototype.setActionHandler = function (action, handler) {
-  if (handler) window.lockScreen[action] = handler;
-  else delete window.lockScreen[action];
-  return setActionHandler.call(this, action, handler);
-};
-"""
-
-
-async def spied_page(launch: LaunchBrowser, base_url: str, path: str) -> Page:
-    page = await open_page(await launch(None), base_url, path)
-    await page.context.add_init_script(SPY)
-    await page.reload()
-    return page
-
-
-async def press(page: Page, action: str, **details: Any) -> None:
-    """The device's control for `action`, pressed."""
-    await page.evaluate(
-        "([action, details]) => window.lockScreen[action]({ action, ...details })",
-        [action, details],
-    )
-
-
-async def offered(page: Page) -> set[str]:
-    return set(await page.evaluate("Object.keys(window.lockScreen)"))
 
 
 async def now_playing(page: Page) -> dict[str, Any] | None:
@@ -62,19 +32,6 @@ async def now_playing(page: Page) -> dict[str, Any] | None:
         }"""
     )
     return shown
-
-
-async def until_playing(page: Page, **expected: str) -> None:
-    """Until the device's controls show what `expected` says (title, artist, album, state)."""
-    checks = " && ".join(
-        f"{'navigator.mediaSession.playbackState' if key == 'state' else f'm.{key}'} === {value!r}"
-        for key, value in expected.items()
-    )
-    await page.wait_for_function(
-        f"() => {{ const m = navigator.mediaSession.metadata; return !!m && {checks}; }}",
-        timeout=15_000,
-        polling=100,  # not on animation frames, which a page under load may get few of
-    )
 
 
 async def stage_entry(host: Person, sid: str, account_id: str) -> dict[str, Any] | None:

@@ -15,14 +15,13 @@ import re
 from playwright.async_api import Locator, Page, expect
 
 from parley.store.recordings import RecordingStore
+from tests.e2e.a11y import Axe, check_a11y
 from tests.e2e.browser import LaunchBrowser
-from tests.e2e.pages import button, open_page, person, shoot
-from tests.e2e.test_web_a11y import Axe, axe_source, check_a11y, sign_in
+from tests.e2e.moderation import follow_notification_to_notices
+from tests.e2e.pages import button, open_page, person, shoot, sign_in
 from tests.support.clients import Person
 from tests.support.moderation import admin
 from tests.support.servers import ServerThread
-
-__all__ = ["axe_source"]  # the fixture, used here too
 
 SPAM = "Buy followers at cheap.example"
 REASON = "Selling followers is spam, whatever the price"
@@ -63,19 +62,6 @@ async def remove_from_the_queue(mod: Page, axe: Axe) -> None:
     await expect(mod.locator("#announcements")).to_have_text(
         "Post removed and the report resolved as actioned"
     )
-
-
-async def follow_notification_to_notices(page: Page, says: str) -> None:
-    """The newest notification says what a moderator did; its link leads to the notice."""
-    await (
-        page.get_by_role("navigation", name="Main")
-        .get_by_role("link", name=re.compile(r"^Notifications"))
-        .click()
-    )
-    told = page.get_by_role("list", name="Notifications").get_by_role("listitem").first
-    await expect(told.locator(".what")).to_have_text(says)
-    await told.get_by_role("link", name="See why and appeal").click()
-    await expect(page.get_by_role("heading", level=1, name="Notices")).to_be_focused()
 
 
 async def appeal_from_the_notification(sam: Page, axe: Axe) -> None:

@@ -14,13 +14,11 @@ from typing import Any
 
 from playwright.async_api import Locator, Page, Route, expect
 
+from tests.e2e.a11y import Axe, check_a11y
 from tests.e2e.browser import LaunchBrowser
 from tests.e2e.pages import button, expect_reminder, in_days, person, shoot
-from tests.e2e.test_web_a11y import Axe, axe_source, check_a11y
 from tests.support.clients import Person
 from tests.support.servers import ServerThread
-
-__all__ = ["axe_source"]  # the fixture, used here too
 
 EMPTY = "Nothing yet. When someone you follow goes live"
 

@@ -17,15 +17,13 @@ from typing import Any
 from playwright.async_api import Browser, Locator, Page, ViewportSize, expect
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
+from tests.e2e.a11y import Axe, check_a11y
 from tests.e2e.browser import LaunchBrowser
 from tests.e2e.pages import button, connection, open_page, shoot, stage_member
-from tests.e2e.test_web_a11y import Axe, axe_source, check_a11y
 from tests.support.clients import PASSWORD, Person, write_post
 from tests.support.moderation import admin
 from tests.support.recordings import complete
 from tests.support.servers import ServerThread
-
-__all__ = ["axe_source"]  # the fixture, used here too
 
 PHONE: ViewportSize = {"width": 360, "height": 740}
 NARROWEST = 320  # the width WCAG's Reflow criterion asks a page to fit without scrolling sideways

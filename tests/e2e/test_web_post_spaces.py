@@ -12,13 +12,11 @@ from datetime import timedelta
 
 from playwright.async_api import Locator, Page, expect
 
+from tests.e2e.a11y import Axe, check_a11y
 from tests.e2e.browser import LaunchBrowser
-from tests.e2e.pages import audience_member, button, open_page, shoot
-from tests.e2e.test_web_a11y import Axe, axe_source, check_a11y, sign_in
+from tests.e2e.pages import audience_member, button, open_page, shoot, sign_in
 from tests.support.clients import Person
 from tests.support.servers import ServerThread
-
-__all__ = ["axe_source"]  # the fixture, used here too
 
 
 def shared_card(page: Page, post_text: str, title: str) -> Locator:

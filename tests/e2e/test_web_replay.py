@@ -19,11 +19,10 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Page, expect
 
-from tests.e2e.browser import LaunchBrowser, analyse, heard, silent, until_levels
-from tests.e2e.pages import button, open_page, shoot
-from tests.e2e.test_web_a11y import Axe, axe_source, check_a11y, sign_in
-from tests.e2e.test_web_hls import HLS_JS
-from tests.e2e.test_web_lock_screen import offered, press, spied_page, until_playing
+from tests.e2e.a11y import Axe, check_a11y
+from tests.e2e.browser import HLS_JS, LaunchBrowser, analyse, heard, silent, until_levels
+from tests.e2e.media_session import offered, press, spied_page, until_playing
+from tests.e2e.pages import button, open_page, shoot, sign_in
 from tests.support.audio import MediaClient
 from tests.support.captions import say_now
 from tests.support.clients import Person, bring_on_stage
@@ -32,7 +31,6 @@ from tests.support.recordings import complete, recorded_segments, singer_voice
 from tests.support.servers import ServerThread, serve, sqlite_url
 
 pytestmark = pytest.mark.ffmpeg
-__all__ = ["axe_source"]  # the fixture, used here too
 
 
 @pytest.fixture

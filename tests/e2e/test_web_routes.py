@@ -14,8 +14,7 @@ import re
 from playwright.async_api import Route, expect
 
 from tests.e2e.browser import LaunchBrowser
-from tests.e2e.pages import button, open_page
-from tests.e2e.test_web_a11y import sign_in
+from tests.e2e.pages import button, open_page, sign_in
 from tests.support.clients import Person
 from tests.support.servers import ServerThread
 

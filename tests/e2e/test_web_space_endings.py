@@ -18,9 +18,9 @@ from tests.e2e.pages import (
     join_from_home,
     open_page,
     person,
+    sign_in,
     stage_member,
 )
-from tests.e2e.test_web_a11y import sign_in
 from tests.support.clients import Person
 from tests.support.moderation import admin
 from tests.support.servers import ServerThread, wait_until
