@@ -20,7 +20,9 @@ import asyncio
 import ipaddress
 import logging
 import socket
+import ssl
 from collections.abc import Awaitable, Callable
+from functools import cache
 from typing import Final
 
 import httpx
@@ -65,12 +67,19 @@ def public_address(ip: IPAddress) -> bool:
     return contactable(ip)
 
 
+@cache
+def _tls() -> ssl.SSLContext:
+    """The system's CA bundle, loaded once a process: loading it takes some 20 ms of CPU, and
+    a context serves any number of transports (every node a process starts, in the tests)."""
+    return httpx.create_ssl_context(trust_env=False)
+
+
 def real_transport() -> httpx.AsyncBaseTransport:
     """No pooled connections: a pooled connection to an IP could be reused for another name on
     that IP, with the first name's TLS session. No proxy either: the address we checked must be
     the one we connect to."""
     return httpx.AsyncHTTPTransport(
-        limits=httpx.Limits(max_keepalive_connections=0), trust_env=False
+        verify=_tls(), limits=httpx.Limits(max_keepalive_connections=0), trust_env=False
     )
 
 
