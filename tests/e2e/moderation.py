@@ -9,15 +9,15 @@ from playwright.async_api import Locator, Page, expect
 from tests.e2e.pages import button
 
 
-async def account_row(mod: Page, handle: str) -> Locator:
-    """The account's row once the search for it has been drawn: the table is drawn anew when a
-    search answers, and a form opened in the one before would be gone (CI once clicked Limit in
-    the first list, the one the page shows on opening)."""
+async def account_row(mod: Page, handle: str, search: str | None = None) -> Locator:
+    """The account's row once the search for it (`search`, or the whole handle) has been drawn:
+    the table is drawn anew when a search answers, and a form opened in the one before would be
+    gone (CI once clicked Limit in the first list, the one the page shows on opening)."""
     await expect(mod.get_by_role("table", name="Accounts found")).to_be_visible()
-    await mod.get_by_label("Find accounts").fill(handle)
-    search = button(mod, "Search")
-    await search.click()
-    await expect(search).not_to_have_attribute("aria-busy", "true")
+    await mod.get_by_label("Find accounts").fill(search or handle)
+    searching = button(mod, "Search")
+    await searching.click()
+    await expect(searching).not_to_have_attribute("aria-busy", "true")
     return mod.get_by_role("row").filter(has_text=f"@{handle}")
 
 

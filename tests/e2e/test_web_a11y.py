@@ -15,6 +15,7 @@ from playwright.async_api import Browser, Locator, Page, expect
 
 from tests.e2e.a11y import AXE_VERSION, Axe, check_a11y
 from tests.e2e.browser import LaunchBrowser
+from tests.e2e.moderation import account_row
 from tests.e2e.pages import button, open_page, shoot, sign_in, stage_member
 from tests.support.clients import PASSWORD, Person
 from tests.support.moderation import admin
@@ -148,9 +149,7 @@ async def test_moderation_screens(
     await sign_in(mod, "mod")
     await mod.get_by_role("link", name="Admin", exact=True).click()
     await expect(mod.get_by_role("heading", level=1, name="Admin console")).to_be_visible()
-    await mod.get_by_label("Find accounts").fill("mall")
-    await button(mod, "Search").click()
-    row = mod.get_by_role("row").filter(has_text="@mallory")
+    row = await account_row(mod, "mallory", search="mall")
     await button(row, "Suspend").click()
     await row.get_by_label("Rule", exact=True).fill("harassment")
     await row.get_by_label("Reason").fill("Repeatedly shouting over other speakers")
