@@ -4,11 +4,13 @@ media, and the screenshots for docs/screenshots/."""
 
 from __future__ import annotations
 
+import asyncio
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from playwright.async_api import Browser, Locator, Page, ViewportSize, expect
+from playwright.async_api import Browser, Locator, Page, Route, ViewportSize, expect
 
 from tests.e2e.browser import PROBE
 from tests.support.clients import PASSWORD
@@ -165,3 +167,14 @@ async def lose_media(server: ServerThread, someone_in_the_room: Page, handle: st
 
 async def space_id(page: Page) -> str:
     return str(await page.evaluate("parleyRoom.space.id"))
+
+
+async def answered_late(page: Page, url: re.Pattern[str], seconds: float = 1.0) -> None:
+    """The page's requests to `url` reach the server `seconds` late: room for what a person does
+    while an answer is on its way."""
+
+    async def late(route: Route) -> None:
+        await asyncio.sleep(seconds)
+        await route.continue_()
+
+    await page.route(url, late)

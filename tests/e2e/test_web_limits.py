@@ -10,12 +10,12 @@ from __future__ import annotations
 import asyncio
 import re
 
-from playwright.async_api import Route, expect
+from playwright.async_api import expect
 
 from tests.e2e.a11y import Axe, check_a11y
 from tests.e2e.browser import LaunchBrowser
 from tests.e2e.moderation import account_row, follow_notification_to_notices
-from tests.e2e.pages import button, join_from_home, open_page, person, sign_in
+from tests.e2e.pages import answered_late, button, join_from_home, open_page, person, sign_in
 from tests.support.clients import Person
 from tests.support.moderation import admin
 from tests.support.servers import ServerThread
@@ -126,12 +126,7 @@ async def test_a_search_answered_before_the_first_list_keeps_its_answer(
     mod = await open_page(await launch(None), base)
     await sign_in(mod, "mod")
     first_list = re.compile(r"/api/v1/admin/accounts\?q=&")
-
-    async def late(route: Route) -> None:
-        await asyncio.sleep(1.0)
-        await route.continue_()
-
-    await mod.route(first_list, late)
+    await answered_late(mod, first_list)
     async with mod.expect_response(first_list) as first:
         await mod.get_by_role("link", name="Admin", exact=True).click()
         await mod.get_by_label("Find accounts").fill("lee")

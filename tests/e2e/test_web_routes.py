@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import re
 
-from playwright.async_api import Route, expect
+from playwright.async_api import expect
 
 from tests.e2e.browser import LaunchBrowser
-from tests.e2e.pages import button, open_page, sign_in
+from tests.e2e.pages import answered_late, button, open_page, sign_in
 from tests.support.clients import Person
 from tests.support.servers import ServerThread
 
@@ -35,12 +35,8 @@ async def test_a_join_overtaken_by_the_same_route_gives_one_room(
         # Bob presses Join on the card (its join takes 0.5 s), and meanwhile the page goes to the
         # space another way; reading the space takes 0.8 s. So the space screen learns that Bob
         # has joined (and enters the room) while the card, its join done, routes there again.
-        async def slow(route: Route, seconds: float) -> None:
-            await asyncio.sleep(seconds)
-            await route.continue_()
-
-        await page.route(re.compile(rf"/api/v1/spaces/{sid}/join$"), lambda r: slow(r, 0.5))
-        await page.route(re.compile(rf"/api/v1/spaces/{sid}$"), lambda r: slow(r, 0.8))
+        await answered_late(page, re.compile(rf"/api/v1/spaces/{sid}/join$"), 0.5)
+        await answered_late(page, re.compile(rf"/api/v1/spaces/{sid}$"), 0.8)
         await button(card, "Join").click()
         await page.goto(f"{base}/#/spaces/{sid}")
 

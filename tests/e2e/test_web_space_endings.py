@@ -9,10 +9,11 @@ from __future__ import annotations
 import asyncio
 import re
 
-from playwright.async_api import Page, Route, expect
+from playwright.async_api import Page, expect
 
 from tests.e2e.browser import LaunchBrowser
 from tests.e2e.pages import (
+    answered_late,
     audience_member,
     button,
     join_from_home,
@@ -123,12 +124,7 @@ async def test_a_page_gone_to_while_leaving_stays(
     sid = (await hana.call("POST", "/spaces", 201, json={"title": "Quick visit"}))["id"]
     await join_from_home(lou, "Quick visit")
     leave = re.compile(r"/api/v1/spaces/\w+/leave$")
-
-    async def slow(route: Route) -> None:
-        await asyncio.sleep(1.0)
-        await route.continue_()
-
-    await lou.route(leave, slow)
+    await answered_late(lou, leave)
     async with lou.expect_response(leave) as answered:
         await button(lou, "Leave").click()
         await (
