@@ -9,13 +9,12 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-import httpx
 from playwright.async_api import expect
 
 from tests.e2e.browser import LaunchBrowser
 from tests.e2e.moderation import account_row, follow_notification_to_notices
 from tests.e2e.pages import audience_member, button, open_page, person, shoot, sign_in
-from tests.support.clients import PASSWORD, Person
+from tests.support.clients import PASSWORD, Person, http_client
 from tests.support.moderation import admin
 from tests.support.servers import ServerThread
 
@@ -115,7 +114,7 @@ async def test_the_admin_sets_the_location_policy_and_the_status_page_shows_it(
     await page.get_by_role("link", name="Status").click()
     await expect(page.get_by_role("heading", level=1, name="Status")).to_be_visible()
     await expect(page.get_by_role("region", name="Location policy")).to_contain_text(said)
-    async with httpx.AsyncClient(base_url=f"{server.base_url}/api/v1") as http:
+    async with http_client(base_url=f"{server.base_url}/api/v1") as http:
         status = (await http.get("/status")).json()["location_policy"]
     assert status["delay_seconds"] == 86400
 

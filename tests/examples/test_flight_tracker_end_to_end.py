@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.clients import TLS
 from tests.support.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,7 +56,7 @@ def parley_serve(tmp_path: Path) -> Iterator[str]:
         deadline = time.monotonic() + 30
         while True:
             try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                if httpx.get(f"{base}/readyz", timeout=1, verify=TLS).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
@@ -68,7 +69,7 @@ def parley_serve(tmp_path: Path) -> Iterator[str]:
 
 
 def session(base: str, handle: str, *, sign_up: bool = True) -> httpx.Client:
-    http = httpx.Client(base_url=f"{base}/api/v1", timeout=10)
+    http = httpx.Client(base_url=f"{base}/api/v1", timeout=10, verify=TLS)
     if sign_up:
         body = {"handle": handle, "password": PASSWORD, "display_name": handle}
         assert http.post("/accounts", json=body).status_code == 201
@@ -133,7 +134,9 @@ def test_the_tracker_posts_each_event_with_its_place_held_when_the_policy_says(
     ]
     assert owner.get("/accounts/jetwatch/posts").json() == posts  # none more
     bot = httpx.Client(
-        base_url=f"{parley_serve}/api/v1", headers={"authorization": f"Bearer {token}"}
+        base_url=f"{parley_serve}/api/v1",
+        headers={"authorization": f"Bearer {token}"},
+        verify=TLS,
     )
     held = bot.get("/me/held-posts").json()
     assert [h["text"].split(" at ")[0] for h in held] == ["N628TS took off from Brownsville (KBRO)",

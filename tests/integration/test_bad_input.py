@@ -12,7 +12,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from tests.support.clients import PASSWORD, Person, unique_handle
+from tests.support.clients import PASSWORD, Person, http_client, unique_handle
 from tests.support.problems import assert_problem, raw_json, refused
 from tests.support.servers import ServerThread, module_server
 
@@ -37,7 +37,7 @@ async def listed_spaces_of(person: Person, state: str = "live") -> list[str]:
 @pytest.fixture
 async def anon(server: ServerThread) -> AsyncIterator[httpx.AsyncClient]:
     """A client without a bearer token, rooted at the server (not at /api/v1)."""
-    async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as http:
+    async with http_client(base_url=server.base_url, timeout=10) as http:
         yield http
 
 

@@ -10,10 +10,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.support.clients import PASSWORD, Person, make_bot, token_for, unique_handle
+from tests.support.clients import PASSWORD, Person, http_client, make_bot, token_for, unique_handle
 from tests.support.moderation import admin, suspend
 from tests.support.rate_limits import Clock, assert_rate_limited, limits, moved
 from tests.support.servers import (
@@ -65,7 +64,7 @@ async def test_a_bot_and_its_posts_name_its_owner(shared_server: ServerThread) -
     (listed,) = await owner.call("GET", "/me/tokens", 200)
     assert "token" not in listed and listed["last_used_at"] >= listed["created_at"]
     # Nobody signs in as a bot, whatever the password.
-    async with httpx.AsyncClient(base_url=f"{shared_server.base_url}/api/v1") as http:
+    async with http_client(base_url=f"{shared_server.base_url}/api/v1") as http:
         r = await http.post("/sessions", json={"handle": jetwatch, "password": PASSWORD})
         assert r.status_code == 401
         r = await http.post("/sessions", json={"handle": jetwatch, "password": "!automated"})

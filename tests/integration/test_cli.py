@@ -15,7 +15,7 @@ from parley.config import Settings
 from parley.core.actors import OPERATOR
 from parley.demo import PASSWORD, seed, seed_bot
 from tests.support.cli import cli_env, parley
-from tests.support.clients import Person
+from tests.support.clients import TLS, Person, http_client
 from tests.support.servers import REDIS_URL, TEST_SETTINGS, free_port, serve, wait_until
 
 
@@ -32,7 +32,7 @@ async def test_create_user_then_sign_in(tmp_path: Path) -> None:
     assert "handle_taken" in again.stderr
 
     with serve(data_dir=tmp_path) as server:
-        async with httpx.AsyncClient(base_url=f"{server.base_url}/api/v1") as http:
+        async with http_client(base_url=f"{server.base_url}/api/v1") as http:
             r = await http.post("/sessions", json={"handle": "root", "password": "a long password"})
             assert r.status_code == 201, r.text
 
@@ -43,7 +43,7 @@ async def test_demo_seeds_a_live_space_once(tmp_path: Path) -> None:
     second = await seed(settings)
     assert first == second  # running the demo again reuses what it made
     with serve(data_dir=tmp_path) as server:
-        async with httpx.AsyncClient(base_url=f"{server.base_url}/api/v1") as http:
+        async with http_client(base_url=f"{server.base_url}/api/v1") as http:
 
             async def shown() -> None:
                 live = (await http.get("/spaces", params={"state": "live"})).json()
@@ -73,7 +73,7 @@ async def test_demo_gives_ada_a_flight_tracker_bot_with_one_live_token(tmp_path:
         (bot,) = await ada.call("GET", "/me/bots", 200)
         assert bot["handle"] == "jetwatch" and bot["automated"]["owner"]["handle"] == "ada"
         assert len(await ada.call("GET", "/me/tokens", 200)) == 1
-        async with httpx.AsyncClient(base_url=f"{server.base_url}/api/v1") as http:
+        async with http_client(base_url=f"{server.base_url}/api/v1") as http:
             body = {"text": "N628TS took off from Brownsville (KBRO) at 16:30 UTC"}
             stale = await http.post(
                 "/posts", json=body, headers={"authorization": f"Bearer {first}"}
@@ -99,14 +99,14 @@ def test_serve_answers_on_the_given_port_and_logs_at_the_given_level(tmp_path: P
         deadline = time.monotonic() + 30
         while True:
             try:
-                r = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1)
+                r = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1, verify=TLS)
                 break
             except httpx.HTTPError:
                 assert time.monotonic() < deadline, "parley serve did not answer"
                 time.sleep(0.1)
         assert r.status_code == 200
         assert r.json() == {"ready": True, "database": True, "bus": True, "media": True}
-        page = httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
+        page = httpx.get(f"http://127.0.0.1:{port}/", timeout=5, verify=TLS)
         assert page.status_code == 200 and "Parley" in page.text
     finally:
         proc.terminate()

@@ -9,13 +9,12 @@ import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 from sqlalchemy import update
 
 from parley.core.accounts import AccountState
 from parley.store.tables import accounts
-from tests.support.clients import PASSWORD, Person, make_bot, sign_in_answer, token_for
+from tests.support.clients import PASSWORD, Person, http_client, make_bot, sign_in_answer, token_for
 from tests.support.moderation import admin
 from tests.support.servers import ServerThread, serve, two_nodes, wait_until
 
@@ -83,7 +82,7 @@ async def test_a_deleted_account_is_out_of_every_space_and_signed_out_at_once(
         await session.refused("GET", "/me", 401, "invalid_token")
     refused = await sign_in_answer(server.base_url, "ada")
     assert refused.status_code == 403 and refused.json()["code"] == "account_deactivated"
-    async with httpx.AsyncClient(base_url=f"{server.base_url}/api/v1") as http:
+    async with http_client(base_url=f"{server.base_url}/api/v1") as http:
         taken = await http.post(
             "/accounts", json={"handle": "Ada", "password": PASSWORD, "display_name": "Not Ada"}
         )

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 import websockets
 
-from tests.support.clients import EventStream, Person, token_for
+from tests.support.clients import EventStream, Person, http_client, token_for
 from tests.support.problems import refused
 from tests.support.rate_limits import GENEROUS, assert_rate_limited
 from tests.support.servers import serve, sqlite_url
@@ -27,7 +26,7 @@ async def test_join_reads_the_bearer_header_as_every_route_does(tmp_path: Any) -
         bob = await Person.sign_up(server.base_url, "bob")
         sid = await _space(host)
         join = f"/spaces/{sid}/join"
-        async with httpx.AsyncClient(base_url=f"{server.base_url}/api/v1") as http:
+        async with http_client(base_url=f"{server.base_url}/api/v1") as http:
             for headers in (
                 {},
                 {"Authorization": f"Basic {bob.token}"},
@@ -72,7 +71,7 @@ async def test_join_counts_against_the_accounts_space_actions(tmp_path: Any) -> 
         host = await Person.sign_up(server.base_url, "ada")
         bob = await Person.sign_up(server.base_url, "bob")
         sid = await _space(host)
-        async with httpx.AsyncClient(base_url=f"{server.base_url}/api/v1") as anon:
+        async with http_client(base_url=f"{server.base_url}/api/v1") as anon:
             for _ in range(5):  # not signed in: refused, and counted against nobody
                 await refused(anon, "POST", f"/spaces/{sid}/join", 401, "unauthenticated")
         await bob.call("POST", f"/spaces/{sid}/join", 200)

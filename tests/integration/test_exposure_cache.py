@@ -12,7 +12,7 @@ from sqlalchemy import update
 
 from parley.core.accounts import AccountState
 from parley.store.tables import accounts
-from tests.support.clients import Person
+from tests.support.clients import Person, http_client
 from tests.support.moderation import admin, suspend
 from tests.support.servers import ServerThread, two_nodes, wait_until
 
@@ -28,7 +28,7 @@ def held(node: ServerThread, host: Person) -> bool:
 
 async def share_page(node: ServerThread, space_id: str) -> httpx.Response:
     """The space's share page as anyone signed out gets it from `node`."""
-    async with httpx.AsyncClient(base_url=node.base_url) as anonymous:
+    async with http_client(base_url=node.base_url) as anonymous:
         return await anonymous.get(f"/s/{space_id}")
 
 

@@ -6,13 +6,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 from sqlalchemy import delete, update
 from sqlalchemy.exc import DBAPIError
 
 from parley.store.tables import audit_log
-from tests.support.clients import Person
+from tests.support.clients import Person, http_client
 from tests.support.moderation import admin, suspend
 from tests.support.servers import ServerThread, serve
 
@@ -24,7 +23,7 @@ async def server(database_url: str) -> AsyncIterator[ServerThread]:
 
 
 async def status(server: ServerThread) -> dict[str, dict[str, object]]:
-    async with httpx.AsyncClient(base_url=f"{server.base_url}/api/v1") as http:
+    async with http_client(base_url=f"{server.base_url}/api/v1") as http:
         features: dict[str, dict[str, object]] = (await http.get("/status")).json()["features"]
         return features
 

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 
-from tests.support.clients import PASSWORD, Person, make_bot
+from tests.support.clients import PASSWORD, Person, http_client, make_bot
 from tests.support.moderation import admin, suspend
 from tests.support.servers import ServerThread, serve
 
@@ -21,7 +20,7 @@ async def server(database_url: str) -> AsyncIterator[ServerThread]:
 
 
 async def find(server: ServerThread, q: str) -> list[str]:
-    async with httpx.AsyncClient(base_url=f"{server.base_url}/api/v1") as anonymous:
+    async with http_client(base_url=f"{server.base_url}/api/v1") as anonymous:
         r = await anonymous.get("/accounts", params={"q": q})
     assert r.status_code == 200, r.text
     return [a["handle"] for a in r.json()]
@@ -46,7 +45,7 @@ async def test_people_are_found_by_handle_or_name(server: ServerThread) -> None:
     assert await find(server, "_") == ["zed_ada"]
     assert await find(server, "nobody") == []
     assert await find(server, "ada\x00") == []  # nothing stored can hold it: none, not a 500
-    async with httpx.AsyncClient(base_url=f"{server.base_url}/api/v1") as anonymous:
+    async with http_client(base_url=f"{server.base_url}/api/v1") as anonymous:
         bad_queries: list[dict[str, str | int]] = [
             {},
             {"q": ""},
@@ -70,7 +69,7 @@ async def test_bots_carry_their_label_and_the_withdrawn_are_not_found(
     await make_bot(owner, "radiobot")
     await suspend(mod, "radio_bad")
     await gone.call("POST", "/accounts/me/deactivate", 204, json={"password": PASSWORD})
-    async with httpx.AsyncClient(base_url=f"{server.base_url}/api/v1") as anonymous:
+    async with http_client(base_url=f"{server.base_url}/api/v1") as anonymous:
         found = (await anonymous.get("/accounts", params={"q": "radio"})).json()
     assert [(a["handle"], a["automated"]) for a in found] == [
         ("radio", None),

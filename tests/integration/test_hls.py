@@ -13,12 +13,11 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from parley.media.playlist import segment_name
 from tests.support.audio import MediaClient
-from tests.support.clients import Person, bring_on_stage
+from tests.support.clients import Person, bring_on_stage, http_client
 from tests.support.media_files import dominant_frequency, ffprobe, packet_span, parse_playlist
 from tests.support.servers import ServerThread, serve, sqlite_url
 
@@ -144,7 +143,7 @@ async def test_a_speakers_tone_becomes_a_live_playlist_of_playable_segments(
         await check_ranges(lena, f"/spaces/{sid}/hls/{name}", data)
         await check_bad_names(lena, sid, server)
 
-        async with httpx.AsyncClient(base_url=server.base_url) as http:
+        async with http_client(base_url=server.base_url) as http:
             scraped = (await http.get("/metrics")).text
         written = re.search(r"^parley_hls_segments_written_total (\S+)$", scraped, re.M)
         assert written and float(written.group(1)) >= 6
@@ -227,7 +226,7 @@ async def test_who_gets_a_spaces_hls_and_who_a_clean_404(server: ServerThread) -
     outsider = await Person.sign_up(server.base_url, "outsider")
     try:
         sid = (await host.call("POST", "/spaces", 201, json={"title": "Quiet"}))["id"]
-        async with httpx.AsyncClient(base_url=f"{server.base_url}/api/v1") as anonymous:
+        async with http_client(base_url=f"{server.base_url}/api/v1") as anonymous:
             # Signed out is welcome (share pages): the space has simply not started its audio.
             r = await anonymous.get(f"/spaces/{sid}/hls/live.m3u8")
             assert r.status_code == 404 and r.json()["code"] == "hls_not_started"

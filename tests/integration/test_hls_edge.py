@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.support.audio import MediaClient
-from tests.support.clients import Person, bring_on_stage
+from tests.support.clients import Person, bring_on_stage, http_client
 from tests.support.edge import nginx_in_front
 from tests.support.moderation import admin, suspend
 from tests.support.servers import ServerThread, serve, sqlite_url
@@ -64,7 +64,7 @@ async def test_a_listener_over_the_cap_is_answered_with_the_hls_playlist(
         assert refusal["code"] == "webrtc_listener_cap"
         assert refusal["hls_url"] == f"/api/v1/spaces/{sid}/hls/live.m3u8"
         # ...and the playlist it names plays the stage.
-        async with httpx.AsyncClient(base_url=server.base_url) as http:
+        async with http_client(base_url=server.base_url) as http:
             assert "#EXTINF" in await until_playlist(http, refusal["hls_url"])
 
         # Bob offering again replaces his own connection: he is not over the cap.
@@ -76,7 +76,7 @@ async def test_a_listener_over_the_cap_is_answered_with_the_hls_playlist(
         await bob.call("DELETE", f"/spaces/{sid}/media", 204)
         clients.append(await MediaClient.connect(carol, sid))
 
-        async with httpx.AsyncClient(base_url=server.base_url) as http:
+        async with http_client(base_url=server.base_url) as http:
             scraped = (await http.get("/metrics")).text
         assert re.search(r"^parley_webrtc_listener_cap_refusals_total 1\.0$", scraped, re.M)
         assert re.search(r"^parley_webrtc_listeners 1\.0$", scraped, re.M)
@@ -99,7 +99,7 @@ async def test_signed_out_people_get_the_share_page_and_the_live_hls(
         await alice.call("POST", f"/spaces/{sid}/join", 200)
         await bring_on_stage(host, alice, sid)
         singing = await MediaClient.connect(alice, sid, tone=440.0)
-        async with httpx.AsyncClient(base_url=server.base_url) as anonymous:
+        async with http_client(base_url=server.base_url) as anonymous:
             page = await anonymous.get(f"/s/{sid}", headers={"Accept": "text/html"})
             assert page.status_code == 200
             assert page.headers["content-type"].startswith("text/html")
@@ -144,7 +144,7 @@ async def test_a_suspended_hosts_space_is_not_served_signed_in_or_out(
         await other.call("POST", f"/spaces/{later}/end", 200)
         singing = await MediaClient.connect(host, sid, tone=440.0)
         playlist = f"/api/v1/spaces/{sid}/hls/live.m3u8"
-        async with httpx.AsyncClient(base_url=server.base_url) as anonymous:
+        async with http_client(base_url=server.base_url) as anonymous:
             await until_playlist(anonymous, playlist)
             await suspend(moderator, "host")
             # The space ended by moderation: gone for good, page and HLS, for everyone.
@@ -212,7 +212,7 @@ async def test_the_shipped_nginx_config_sends_the_node_one_request_per_object(
             singing = await MediaClient.connect(host, sid, tone=440.0)
             hls = f"/api/v1/spaces/{sid}/hls/"
             limits = httpx.Limits(max_connections=200)
-            async with httpx.AsyncClient(base_url=edge.base_url, limits=limits) as http:
+            async with http_client(base_url=edge.base_url, limits=limits) as http:
                 playlist = await until_playlist(http, hls + "live.m3u8")
                 hint = HINT.search(playlist)
                 assert hint is not None, playlist
@@ -335,7 +335,7 @@ async def test_a_crowd_of_thousands_costs_the_node_one_request_per_blocking_relo
             sid = (await host.call("POST", "/spaces", 201, json={"title": "Crowd"}))["id"]
             singing = await MediaClient.connect(host, sid, tone=440.0)
             hls = f"/api/v1/spaces/{sid}/hls/"
-            async with httpx.AsyncClient(base_url=server.base_url) as node:
+            async with http_client(base_url=server.base_url) as node:
                 playlist = await until_playlist(node, hls + "live.m3u8")
             hint = HINT.search(playlist)
             assert hint is not None, playlist

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.support.audio import MediaClient
-from tests.support.clients import Person
+from tests.support.clients import Person, http_client
 from tests.support.media_files import ffprobe, parse_playlist
 from tests.support.servers import ServerThread, serve, sqlite_url
 
@@ -41,7 +41,7 @@ async def live(server: ServerThread) -> AsyncIterator[tuple[str, httpx.AsyncClie
     sid = (await host.call("POST", "/spaces", 201, json={"title": "Parts"}))["id"]
     singing = await MediaClient.connect(host, sid, tone=440.0)
     base = f"{server.base_url}/api/v1/spaces/{sid}/hls/"
-    async with httpx.AsyncClient(base_url=base, timeout=20) as http:
+    async with http_client(base_url=base, timeout=20) as http:
         try:
             yield sid, http
         finally:

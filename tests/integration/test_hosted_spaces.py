@@ -8,10 +8,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 
-from tests.support.clients import PASSWORD, Person
+from tests.support.clients import PASSWORD, Person, http_client
 from tests.support.moderation import admin, suspend
 from tests.support.servers import ServerThread, serve
 
@@ -23,7 +22,7 @@ async def server(database_url: str) -> AsyncIterator[ServerThread]:
 
 
 async def listed(server: ServerThread, handle: str, state: str) -> list[str]:
-    async with httpx.AsyncClient(base_url=f"{server.base_url}/api/v1") as anonymous:
+    async with http_client(base_url=f"{server.base_url}/api/v1") as anonymous:
         r = await anonymous.get("/spaces", params={"host": handle, "state": state})
     assert r.status_code == 200, r.text
     return [s["title"] for s in r.json()]
@@ -43,7 +42,7 @@ async def test_a_hosts_spaces_in_each_state_and_nobody_elses(server: ServerThrea
     assert await listed(server, "ada", "ended") == ["Earlier"]
     assert await listed(server, "bob", "live") == ["Bob's"]
     assert await listed(server, "bob", "ended") == []
-    async with httpx.AsyncClient(base_url=f"{server.base_url}/api/v1") as anonymous:
+    async with http_client(base_url=f"{server.base_url}/api/v1") as anonymous:
         for bad, status, code in (
             ("nobody", 404, "account_not_found"),
             ("not a handle", 404, "account_not_found"),
@@ -64,7 +63,7 @@ async def test_a_suspended_or_deleted_hosts_spaces_are_not_listed(server: Server
     await suspend(mod, "ada")
     assert await listed(server, "ada", "ended") == []
     await bob.call("POST", "/accounts/me/deactivate", 204, json={"password": PASSWORD})
-    async with httpx.AsyncClient(base_url=f"{server.base_url}/api/v1") as anonymous:
+    async with http_client(base_url=f"{server.base_url}/api/v1") as anonymous:
         r = await anonymous.get("/spaces", params={"host": "bob", "state": "ended"})
     assert r.status_code == 404 and r.json()["code"] == "account_not_found"
     for person in (mod, ada, bob):
@@ -84,7 +83,7 @@ async def test_spaces_are_found_by_title_or_topic(server: ServerThread) -> None:
     )
 
     async def found(q: str, state: str = "live") -> list[str]:
-        async with httpx.AsyncClient(base_url=f"{server.base_url}/api/v1") as anonymous:
+        async with http_client(base_url=f"{server.base_url}/api/v1") as anonymous:
             r = await anonymous.get("/spaces", params={"q": q, "state": state})
         assert r.status_code == 200, r.text
         return sorted(s["title"] for s in r.json())
@@ -96,7 +95,7 @@ async def test_spaces_are_found_by_title_or_topic(server: ServerThread) -> None:
     assert await found("_") == []
     assert await found("nothing like it") == []
     assert await found("jazz\x00") == []  # nothing stored can hold it: none, not a 500
-    async with httpx.AsyncClient(base_url=f"{server.base_url}/api/v1") as anonymous:
+    async with http_client(base_url=f"{server.base_url}/api/v1") as anonymous:
         r = await anonymous.get("/spaces", params={"q": ""})
     assert (r.status_code, r.json()["code"]) == (422, "invalid_request")
     for person in (ada, bob):

@@ -7,11 +7,10 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 
 from parley.services.fanout import AUDIENCE_MIN_SECONDS
-from tests.support.clients import Person
+from tests.support.clients import Person, http_client
 from tests.support.servers import ServerThread, serve, wait_until
 
 RUSH = 40
@@ -25,7 +24,7 @@ async def server(database_url: str) -> AsyncIterator[ServerThread]:
 
 
 async def metrics(server: ServerThread) -> dict[str, float]:
-    async with httpx.AsyncClient(base_url=server.base_url) as http:
+    async with http_client(base_url=server.base_url) as http:
         text = (await http.get("/metrics")).text
     return {
         name: float(value)

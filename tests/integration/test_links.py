@@ -12,11 +12,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.support.cli import cli_env, parley
-from tests.support.clients import Person
+from tests.support.clients import Person, http_client
 from tests.support.moderation import admin
 from tests.support.redirects import Route, WebHost, links_of, resolve_to
 from tests.support.servers import (
@@ -248,7 +247,7 @@ async def test_checks_hold_against_bypass_forms(server: ServerThread) -> None:
         assert r.status_code == 422 and r.json()["code"] == "invalid_url", (url, r.text)
     await mod.refused("GET", "/links/check", 422, "invalid_request")
     # Public: no account needed.
-    async with httpx.AsyncClient(base_url=f"{server.base_url}/api/v1") as anonymous:
+    async with http_client(base_url=f"{server.base_url}/api/v1") as anonymous:
         r = await anonymous.get("/links/check", params={"url": "evil.example"})
         assert r.status_code == 200 and r.json()["verdict"] == "block"
     await mod.close()
@@ -266,7 +265,7 @@ async def test_the_redirector_checks_again_at_click_time(server: ServerThread) -
     link = await user.call("POST", "/links", 201, json={"url": url})
     assert link["url"] == url and link["href"] == f"/l/{link['id']}"
 
-    async with httpx.AsyncClient(base_url=server.base_url, headers={"Accept": "text/html"}) as web:
+    async with http_client(base_url=server.base_url, headers={"Accept": "text/html"}) as web:
         r = await web.get(link["href"])
         assert r.status_code == 302, r.text
         assert r.headers["location"] == "http://later.example/a%20b?q=%C3%BC#top"
@@ -294,7 +293,7 @@ async def test_the_redirector_checks_again_at_click_time(server: ServerThread) -
 
         assert (await web.get("/l/nope")).status_code == 404
     # API clients get problem documents instead of pages.
-    async with httpx.AsyncClient(base_url=server.base_url) as api:
+    async with http_client(base_url=server.base_url) as api:
         r = await api.get(link["href"])
         assert r.status_code == 403 and r.json()["code"] == "link_blocked"
         assert r.json()["rule"] == "malware"
@@ -303,7 +302,7 @@ async def test_the_redirector_checks_again_at_click_time(server: ServerThread) -
 
     for bad in ("javascript:alert(1)", "ftp://x.example/", "http://", "x" * 5000):
         await user.refused("POST", "/links", 422, "invalid_url", json={"url": bad})
-    async with httpx.AsyncClient(base_url=f"{server.base_url}/api/v1") as anonymous:
+    async with http_client(base_url=f"{server.base_url}/api/v1") as anonymous:
         r = await anonymous.post("/links", json={"url": "http://a.example/"})
         assert r.status_code == 401
     for person in (mod, user):
@@ -315,7 +314,7 @@ async def test_the_redirector_sends_browsers_where_the_check_looked(server: Serv
     redirect goes to the host that was checked, in a form no one reads differently."""
     mod = await admin(server, "mod")
     await add_rule(mod, "host", "evil.example", "block")
-    async with httpx.AsyncClient(base_url=server.base_url) as web:
+    async with http_client(base_url=server.base_url) as web:
         for posted, location in (
             ("http:\\\\good.example\\@evil.example/", "http://good.example/@evil.example/"),
             ("http://evil.example\\@good.example/", None),  # evil.example: blocked
@@ -381,7 +380,7 @@ async def test_every_hop_of_a_shortener_chain_is_checked(server: ServerThread) -
         # A link posted before the rule is blocked at click time, through the chain.
         await mod.call("DELETE", f"/admin/link-rules/{rule['id']}", 204)
         link = await user.call("POST", "/links", 201, json={"url": start})
-        async with httpx.AsyncClient(base_url=server.base_url) as browser:
+        async with http_client(base_url=server.base_url) as browser:
             assert (await browser.get(link["href"])).status_code == 200  # warn: mid.test
             await add_rule(mod, "host", "evil.example", "block")
             assert (await browser.get(link["href"])).status_code == 403

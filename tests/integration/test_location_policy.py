@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from parley.store.tables import posts
-from tests.support.clients import Person
+from tests.support.clients import Person, http_client
 from tests.support.moderation import admin
 from tests.support.places import DAY, POLICY, place
 from tests.support.servers import ServerThread, serve, sweeps, wait_until
@@ -32,7 +32,7 @@ async def post(person: Person, where: dict[str, object], **extra: object) -> htt
 
 
 async def public_status(server: ServerThread) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=f"{server.base_url}/api/v1") as http:
+    async with http_client(base_url=f"{server.base_url}/api/v1") as http:
         policy: dict[str, Any] = (await http.get("/status")).json()["location_policy"]
         return policy
 
@@ -200,7 +200,7 @@ async def test_changes_are_audited_and_public_on_status(server: ServerThread) ->
     assert entries[1]["before"] is None
     assert (await public_status(server))["delay_seconds"] == 3600
     # Counted in the public transparency report like every audited action.
-    async with httpx.AsyncClient(base_url=f"{server.base_url}/api/v1") as http:
+    async with http_client(base_url=f"{server.base_url}/api/v1") as http:
         report = (await http.get("/transparency")).json()["actions"]
     month = server.node.clock.now().strftime("%Y-%m")
     counted = {"period": month, "action": "location_policy", "rule": POLICY["rule"], "count": 2}

@@ -19,7 +19,7 @@ from schemathesis.checks import not_a_server_error, response_schema_conformance
 from schemathesis.core.failures import Failure
 
 from parley.api.app import create_app
-from tests.support.clients import PASSWORD, TLS
+from tests.support.clients import PASSWORD, TLS, http_client
 from tests.support.problems import problem_defect
 from tests.support.servers import ServerThread, serve_on
 
@@ -107,7 +107,7 @@ async def fuzzed_server(
 ) -> AsyncIterator[ServerThread]:
     async with serve_on(request.param, tmp_path_factory.mktemp("fuzzed")) as server:
         # What is fuzzed is what the live server publishes.
-        async with httpx.AsyncClient(timeout=10, verify=TLS) as http:
+        async with http_client(timeout=10) as http:
             served = (await http.get(f"{server.base_url}/openapi.json")).json()
         assert served == OPENAPI, "the live server's /openapi.json differs from the app's"
         yield server

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 
-from tests.support.clients import Person, make_bot, token_for, write_post
+from tests.support.clients import Person, http_client, make_bot, token_for, write_post
 from tests.support.moderation import admin
 from tests.support.servers import ServerThread, serve
 
@@ -142,7 +141,7 @@ async def test_the_share_page_shows_the_pinned_posts_to_anyone(server: ServerThr
     await host.call("POST", f"/spaces/{sid}/pins", 204, json={"post_id": agenda})
     (pinned,) = await host.call("GET", f"/spaces/{sid}/pins", 200)
     href = pinned["text_parts"][1]["href"]
-    async with httpx.AsyncClient(base_url=server.base_url) as anonymous:
+    async with http_client(base_url=server.base_url) as anonymous:
         html = (await anonymous.get(f"/s/{sid}", headers={"Accept": "text/html"})).text
         assert '<h2 id="pinned-h">Pinned</h2>' in html
         # Escaped as everything people write, its link through the redirector, with its author.

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 
-from tests.support.clients import Person, make_bot, token_for, write_post
+from tests.support.clients import Person, http_client, make_bot, token_for, write_post
 from tests.support.moderation import admin
 from tests.support.servers import ServerThread, serve
 
@@ -46,7 +45,7 @@ async def test_a_deleted_post_is_shown_nowhere_and_only_its_author_deletes_it(
         assert texts(await reader.call("GET", "/timeline", 200)) == ["Live at eight"]
         assert texts(await reader.call("GET", "/accounts/ada/posts", 200)) == ["Live at eight"]
         assert await reader.call("GET", f"/spaces/{sid}/pins", 200) == []
-    async with httpx.AsyncClient(base_url=server.base_url) as anonymous:
+    async with http_client(base_url=server.base_url) as anonymous:
         page = (await anonymous.get(f"/s/{sid}", headers={"Accept": "text/html"})).text
     assert "555-0100" not in page
     # Nobody can pin it again; her other post pins as before.

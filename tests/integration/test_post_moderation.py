@@ -7,10 +7,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 
-from tests.support.clients import Person, write_post
+from tests.support.clients import Person, http_client, write_post
 from tests.support.moderation import admin
 from tests.support.servers import ServerThread, serve
 
@@ -74,7 +73,7 @@ async def test_a_removed_post_is_shown_nowhere_and_its_author_is_told_why(
         spam,
         "spam",
     )
-    async with httpx.AsyncClient(base_url=f"{server.base_url}/api/v1") as anonymous:
+    async with http_client(base_url=f"{server.base_url}/api/v1") as anonymous:
         actions = (await anonymous.get("/transparency")).json()["actions"]
     month = datetime.now(UTC).strftime("%Y-%m")
     assert {"period": month, "action": "remove_post", "rule": "spam", "count": 1} in actions

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from tests.support.audio import MediaClient
-from tests.support.clients import Person, bring_on_stage
+from tests.support.clients import Person, bring_on_stage, http_client
 from tests.support.moderation import admin, suspend
 from tests.support.recordings import complete, recorded_segments
 from tests.support.servers import ServerThread, serve, sqlite_url, sweeps
@@ -72,7 +72,7 @@ async def test_retention_deletes_old_recordings_but_keeps_reported_ones_until_re
     mod = await admin(server, "mod")
     host = await Person.sign_up(server.base_url, "host")
     alice = await Person.sign_up(server.base_url, "alice")
-    anonymous = httpx.AsyncClient(base_url=f"{server.base_url}/api/v1", timeout=10)
+    anonymous = http_client(base_url=f"{server.base_url}/api/v1", timeout=10)
     try:
         plain = await record_briefly(host, alice, "Forgettable")
         reported = await record_briefly(host, alice, "Disputed")
@@ -112,7 +112,7 @@ async def test_a_suspended_hosts_recordings_are_hidden_and_a_moderators_deletion
     mod = await admin(server, "mod")
     host = await Person.sign_up(server.base_url, "host")
     alice = await Person.sign_up(server.base_url, "alice")
-    anonymous = httpx.AsyncClient(base_url=f"{server.base_url}/api/v1", timeout=10)
+    anonymous = http_client(base_url=f"{server.base_url}/api/v1", timeout=10)
     try:
         sid = await record_briefly(host, alice, "Soon hidden")
         clip = await alice.call(
@@ -161,7 +161,7 @@ async def test_a_removed_recording_is_explained_to_its_host_and_comes_back_on_ap
     mod, other_mod = await admin(server, "mod"), await admin(server, "mod2")
     host = await Person.sign_up(server.base_url, "host")
     alice = await Person.sign_up(server.base_url, "alice")
-    anonymous = httpx.AsyncClient(base_url=f"{server.base_url}/api/v1", timeout=10)
+    anonymous = http_client(base_url=f"{server.base_url}/api/v1", timeout=10)
     files = Path(server.settings.data_dir) / "recordings"
     removal = {"rule": "harassment", "reason": "Threats in the recording"}
     try:

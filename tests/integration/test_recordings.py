@@ -13,12 +13,11 @@ from datetime import datetime
 from pathlib import Path
 
 import av
-import httpx
 import numpy as np
 import pytest
 
 from tests.support.audio import MediaClient
-from tests.support.clients import Person, bring_on_stage
+from tests.support.clients import Person, bring_on_stage, http_client
 from tests.support.media_files import bin_width, dominant_frequency, ffprobe, packet_span
 from tests.support.recordings import complete, recorded_segments, singer_voice
 from tests.support.servers import (
@@ -71,7 +70,7 @@ async def test_a_replay_seeked_to_a_tone_change_plays_the_right_tone(
 ) -> None:
     host = await Person.sign_up(server.base_url, "host")
     alice = await Person.sign_up(server.base_url, "alice")
-    anonymous = httpx.AsyncClient(base_url=f"{server.base_url}/api/v1", timeout=10)
+    anonymous = http_client(base_url=f"{server.base_url}/api/v1", timeout=10)
     body = {"title": "Recorded tones", "recording": True}
     sid = (await host.call("POST", "/spaces", 201, json=body))["id"]
     await alice.call("POST", f"/spaces/{sid}/join", 200)
@@ -191,7 +190,7 @@ async def test_clips_of_a_live_space_and_of_its_replay(server: ServerThread) -> 
     host = await Person.sign_up(server.base_url, "host")
     alice = await Person.sign_up(server.base_url, "alice")
     bob = await Person.sign_up(server.base_url, "bob")
-    anonymous = httpx.AsyncClient(base_url=f"{server.base_url}/api/v1", timeout=10)
+    anonymous = http_client(base_url=f"{server.base_url}/api/v1", timeout=10)
     body = {"title": "Clip me", "recording": True}
     sid = (await host.call("POST", "/spaces", 201, json=body))["id"]
     await alice.call("POST", f"/spaces/{sid}/join", 200)
@@ -342,7 +341,7 @@ async def test_segments_on_disk_that_the_index_missed_are_recovered_at_start_up(
         (folder / f"seg-{sequence:06d}.ts").write_bytes(data)
     (folder / ".writing-x").write_bytes(b"half")
     with serve(**settings) as second:
-        async with httpx.AsyncClient(base_url=f"{second.base_url}/api/v1") as anonymous:
+        async with http_client(base_url=f"{second.base_url}/api/v1") as anonymous:
             info = await complete(anonymous, sid)
             assert info["segments"] == 3
             assert abs(info["duration_seconds"] - 3.0) < 0.1

@@ -21,7 +21,7 @@ import pytest
 
 from bench.common import ServerProcess
 from tests.support.audio import HEARD_DBFS, MediaClient, tone_level
-from tests.support.clients import Person, bring_on_stage
+from tests.support.clients import Person, bring_on_stage, http_client
 from tests.support.cluster import PARLEY, Deployment, cluster, kill
 from tests.support.gateway import Gateway, gateway
 from tests.support.moderation import suspend
@@ -93,7 +93,7 @@ async def _hls_found_on_the_home(gw: Gateway, space_id: str, others: list[Server
     """Only the home segments the space (the other nodes say 404); through nginx, which tries
     each node in turn, any listener gets its playlist."""
     path = f"/api/v1/spaces/{space_id}/hls/live.m3u8"
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with http_client(timeout=10) as http:
         # Node to node only: nginx answers for /internal/ itself.
         internal = await http.get(f"{gw.base}/internal/v1/spaces/{space_id}/media")
         assert internal.status_code == 404
@@ -326,7 +326,7 @@ async def _node_id(deployment: Deployment, node: ServerProcess) -> str:
 
 async def _stops_answering(node: ServerProcess, timeout: float) -> None:
     deadline = time.monotonic() + timeout
-    async with httpx.AsyncClient(timeout=1) as http:
+    async with http_client(timeout=1) as http:
         while time.monotonic() < deadline:
             try:
                 await http.get(f"{node.base}/healthz")

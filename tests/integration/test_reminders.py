@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from tests.support.clients import Person, token_for
+from tests.support.clients import Person, http_client, token_for
 from tests.support.schedule import people, schedule
 from tests.support.servers import ServerThread, serve
 
@@ -43,7 +43,7 @@ async def test_a_reminder_is_shown_to_the_one_who_set_it_only(server: ServerThre
     assert await reminded(ada.http, other) == (False, False)
     assert await reminded(bob.http, sid) == (False, False)
     assert await reminded(host.http, sid) == (False, False)
-    async with httpx.AsyncClient(base_url=f"{server.base_url}/api/v1") as anon:
+    async with http_client(base_url=f"{server.base_url}/api/v1") as anon:
         assert await reminded(anon, sid) == (False, False)
 
 

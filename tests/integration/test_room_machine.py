@@ -43,6 +43,7 @@ from hypothesis.stateful import (
 )
 from websockets.sync.client import connect
 
+from tests.support.clients import TLS
 from tests.support.clients import Person as SignedUp
 from tests.support.moderation import admin
 from tests.support.rooms import Member, Room, Watch, until
@@ -403,4 +404,5 @@ def _client(node: ServerThread, token: str) -> httpx.Client:
         base_url=f"{node.base_url}/api/v1",
         headers={"Authorization": f"Bearer {token}"},
         timeout=10,
+        verify=TLS,
     )

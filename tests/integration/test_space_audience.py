@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 
-from tests.support.clients import Person, bring_on_stage
+from tests.support.clients import Person, bring_on_stage, http_client
 from tests.support.servers import ServerThread, serve
 
 
@@ -21,7 +20,7 @@ async def server(database_url: str) -> AsyncIterator[ServerThread]:
 
 
 async def share_page(server: ServerThread, sid: str) -> str:
-    async with httpx.AsyncClient(base_url=server.base_url) as anonymous:
+    async with http_client(base_url=server.base_url) as anonymous:
         page = await anonymous.get(f"/s/{sid}", headers={"Accept": "text/html"})
     assert page.status_code == 200, page.text
     return page.text

@@ -11,11 +11,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.support.audio import MediaClient
-from tests.support.clients import Person, bring_on_stage, sign_in_answer
+from tests.support.clients import Person, bring_on_stage, http_client, sign_in_answer
 from tests.support.moderation import admin, suspend
 from tests.support.servers import ServerThread, serve, sqlite_url, wait_until
 
@@ -39,7 +38,7 @@ async def test_sign_in_is_refused_with_the_notice_and_an_appeal_only_token(
     assert (notice["rule"], notice["reason"]) == ("harassment", "Threats against another speaker")
     assert "appeal" in notice["text"]
     # The wrong password learns nothing about the suspension.
-    async with httpx.AsyncClient(base_url=f"{server.base_url}/api/v1") as http:
+    async with http_client(base_url=f"{server.base_url}/api/v1") as http:
         wrong = await http.post("/sessions", json={"handle": "troll", "password": "nope-nope"})
     assert wrong.status_code == 401 and "notice" not in wrong.json()
 
@@ -218,7 +217,7 @@ async def test_the_transparency_report_counts_actions_per_rule(server: ServerThr
     )
     me = await mod.call("GET", "/me", 200)
     assert me["is_admin"] is True
-    async with httpx.AsyncClient(base_url=f"{server.base_url}/api/v1") as http:
+    async with http_client(base_url=f"{server.base_url}/api/v1") as http:
         report = (await http.get("/transparency")).json()["actions"]
     month = datetime.now(UTC).strftime("%Y-%m")
     assert {"period": month, "action": "suspend", "rule": "spam", "count": 2} in report

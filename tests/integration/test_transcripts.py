@@ -26,7 +26,7 @@ import pytest
 
 from tests.support.audio import MediaClient
 from tests.support.captions import ALICE_SAYS, CAPTION_WAIT, say_now
-from tests.support.clients import Person, bring_on_stage
+from tests.support.clients import Person, bring_on_stage, http_client
 from tests.support.media_files import ffprobe, packet_span
 from tests.support.moderation import admin, suspend
 from tests.support.recordings import complete, recorded_segments
@@ -91,7 +91,7 @@ async def test_a_recorded_spaces_transcript_is_webvtt_in_time_with_the_replay(
 async def _speak_record_and_check(server: ServerThread) -> None:
     host = await Person.sign_up(server.base_url, "host")
     alice = await Person.sign_up(server.base_url, "alice")
-    anonymous = httpx.AsyncClient(base_url=f"{server.base_url}{API}", timeout=10)
+    anonymous = http_client(base_url=f"{server.base_url}{API}", timeout=10)
     body = {"title": "Morning talk", "recording": True}
     sid = (await host.call("POST", "/spaces", 201, json=body))["id"]
     await alice.call("POST", f"/spaces/{sid}/join", 200)
@@ -255,7 +255,7 @@ async def test_transcripts_go_with_a_deleted_or_trimmed_recording_and_hide_with_
     mod = await admin(server, "mod")
     host = await Person.sign_up(server.base_url, "host")
     alice = await Person.sign_up(server.base_url, "alice")
-    anonymous = httpx.AsyncClient(base_url=f"{server.base_url}{API}", timeout=10)
+    anonymous = http_client(base_url=f"{server.base_url}{API}", timeout=10)
     try:
         sid, said_at = await record_saying(
             server, host, alice, "Trimmed", ["early aardvark", "later zebra"]

@@ -20,7 +20,7 @@ from parley.api.worker_routing import home_worker, worker_socket
 from parley.store.accounts import AccountStore
 from parley.store.db import Database
 from tests.support.audio import MediaClient
-from tests.support.clients import EventStream, Person, bring_on_stage
+from tests.support.clients import EventStream, Person, bring_on_stage, http_client
 from tests.support.moderation import suspend
 from tests.support.servers import REDIS_URL, fresh_postgres_database, wait_until
 
@@ -31,7 +31,7 @@ def via(server: ServerProcess, worker: int, person: Person) -> Person:
     """The same session, talking to one worker only."""
     path = str(worker_socket(server.log_path.parent, worker))
     other = Person("http://worker", person.handle, person.token, person.account)
-    other.http = httpx.AsyncClient(
+    other.http = http_client(
         base_url="http://worker/api/v1",
         headers={"Authorization": f"Bearer {person.token}"},
         transport=httpx.AsyncHTTPTransport(uds=path),

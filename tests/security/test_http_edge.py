@@ -20,7 +20,7 @@ import pytest
 from bench.common import server_process
 from parley.api.address_gate import allowed
 from parley.config import Settings
-from tests.support.clients import Person
+from tests.support.clients import Person, http_client
 from tests.support.moderation import admin
 from tests.support.problems import assert_problem, raw_json
 from tests.support.servers import ServerThread, serve, sqlite_url
@@ -281,7 +281,7 @@ async def test_every_kind_of_response_carries_the_security_headers(
         )
     }
     browser = {"accept": "text/html"}
-    async with httpx.AsyncClient(base_url=server.base_url, timeout=10, headers=browser) as web:
+    async with http_client(base_url=server.base_url, timeout=10, headers=browser) as web:
         pages = {
             "index": await web.get("/"),
             "script": await web.get("/js/app.js"),
@@ -324,7 +324,7 @@ async def test_every_kind_of_response_carries_the_security_headers(
 
 
 async def test_docs_are_served_from_this_origin(server: ServerThread) -> None:
-    async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as web:
+    async with http_client(base_url=server.base_url, timeout=10) as web:
         docs = await web.get("/docs")
         assert docs.status_code == 200, "Swagger UI is not installed: run `make setup`"
         assets = re.findall(r'(?:src|href)="(/[^"]+)"', docs.text)
@@ -339,7 +339,7 @@ async def test_docs_are_served_from_this_origin(server: ServerThread) -> None:
 
 async def test_docs_can_be_turned_off(tmp_path: Path) -> None:
     with serve(database_url=sqlite_url(tmp_path), api_docs=False) as running:
-        async with httpx.AsyncClient(base_url=running.base_url, timeout=10) as web:
+        async with http_client(base_url=running.base_url, timeout=10) as web:
             assert (await web.get("/docs")).status_code == 404
             assert (await web.get("/openapi.json")).status_code == 200
 
@@ -348,13 +348,13 @@ async def test_docs_can_be_turned_off(tmp_path: Path) -> None:
 
 
 async def test_metrics_are_for_allowed_addresses_only(tmp_path: Path, server: ServerThread) -> None:
-    async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as web:
+    async with http_client(base_url=server.base_url, timeout=10) as web:
         r = await web.get("/metrics")  # loopback is allowed by default
         assert r.status_code == 200 and "parley_" in r.text
     with serve(
         database_url=sqlite_url(tmp_path / "other"), metrics_allowed_networks="10.0.0.0/8"
     ) as running:
-        async with httpx.AsyncClient(base_url=running.base_url, timeout=10) as web:
+        async with http_client(base_url=running.base_url, timeout=10) as web:
             refused = await web.get("/metrics")
             assert_problem(refused, 403, "address_not_allowed")
             assert "parley_" not in refused.text

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 
-import httpx
 import pytest
 
 from parley.core.accounts import check_handle_unreserved, clean_display_name
 from parley.core.actors import OPERATOR
 from parley.core.errors import Invalid
-from tests.support.clients import PASSWORD, Person
+from tests.support.clients import PASSWORD, Person, http_client
 from tests.support.servers import ServerThread, serve
 
 RESERVED = ["admin", "Admin", "ADMIN_1", "support", "moderator", "root", "security", "me"]
@@ -79,7 +78,7 @@ async def server(database_url: str) -> AsyncIterator[ServerThread]:
 
 
 async def test_sign_up_and_profile_changes_apply_the_rules(server: ServerThread) -> None:
-    async with httpx.AsyncClient(base_url=f"{server.base_url}/api/v1") as http:
+    async with http_client(base_url=f"{server.base_url}/api/v1") as http:
         for handle in ("admin", "Parley_Support"):
             r = await http.post(
                 "/accounts", json={"handle": handle, "password": PASSWORD, "display_name": "Hi"}

@@ -17,7 +17,7 @@ import pytest
 
 from parley.services.common import new_id, utcnow
 from parley.store.posts import PostStore
-from tests.support.clients import Person
+from tests.support.clients import Person, http_client
 from tests.support.moderation import admin
 from tests.support.redirects import Route, WebHost, links_of, resolve_to
 from tests.support.servers import ServerThread, free_port, serve, sqlite_url
@@ -33,7 +33,7 @@ async def server(database_url: str) -> AsyncIterator[ServerThread]:
 
 def anonymous(server: ServerThread, html: bool = False) -> httpx.AsyncClient:
     headers = {"Accept": "text/html"} if html else {}
-    return httpx.AsyncClient(base_url=server.base_url, headers=headers)
+    return http_client(base_url=server.base_url, headers=headers)
 
 
 async def block(mod: Person, pattern: str, verdict: str = "block") -> dict[str, Any]:

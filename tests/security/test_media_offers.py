@@ -21,7 +21,7 @@ import pytest
 from aiortc import RTCPeerConnection
 
 from parley.media.connection import PeerConnection
-from tests.support.clients import Person
+from tests.support.clients import Person, http_client
 from tests.support.problems import problem_defect
 from tests.support.servers import ServerThread, serve, sqlite_url, wait_until
 
@@ -80,7 +80,7 @@ async def node_census(server: ServerThread) -> tuple[int, int]:
 
 
 async def scraped_peers(server: ServerThread) -> float:
-    async with httpx.AsyncClient(base_url=server.base_url) as http:
+    async with http_client(base_url=server.base_url) as http:
         text = (await http.get("/metrics")).text
     match = re.search(r"^parley_media_peers (\S+)$", text, re.MULTILINE)
     assert match, text
@@ -99,7 +99,7 @@ async def listener_offer(direction: str = "recvonly") -> tuple[RTCPeerConnection
 
 async def burst(person: Person, sid: str, sdp: str, times: int = BURST) -> list[httpx.Response]:
     """The same offer `times` times at once, each on a connection of its own."""
-    async with httpx.AsyncClient(
+    async with http_client(
         base_url=person.http.base_url,
         headers={"Authorization": f"Bearer {person.token}"},
         timeout=60,

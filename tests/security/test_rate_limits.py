@@ -21,7 +21,7 @@ import pytest
 
 from parley.core.ratelimit import LimitName
 from parley.services.ratelimit import RedisStore
-from tests.support.clients import PASSWORD, Person
+from tests.support.clients import PASSWORD, Person, http_client
 from tests.support.rate_limits import Clock, assert_rate_limited, limits, moved
 from tests.support.servers import (
     ServerThread,
@@ -40,7 +40,7 @@ def clock() -> Clock:
 
 def api(server: ServerThread, address: str | None = None) -> httpx.AsyncClient:
     headers = {"X-Forwarded-For": address} if address else {}
-    return httpx.AsyncClient(base_url=f"{server.base_url}/api/v1", headers=headers, timeout=20)
+    return http_client(base_url=f"{server.base_url}/api/v1", headers=headers, timeout=20)
 
 
 async def sign_in(http: httpx.AsyncClient, handle: str, password: str) -> httpx.Response:
@@ -257,7 +257,7 @@ async def test_with_redis_gone_each_node_still_limits(tmp_path: Path) -> None:
             await ada.call("POST", "/posts", 201, json={"text": f"post {i}"})
         assert_rate_limited(await ada.http.post("/posts", json={"text": "one more"}), "posts")
         assert server.node.limits.fallbacks >= 3
-        async with httpx.AsyncClient() as http:
+        async with http_client() as http:
             metrics = (await http.get(f"{server.base_url}/metrics")).text
         assert 'parley_rate_limited_total{limit="posts"} 1.0' in metrics
         assert "parley_rate_limit_fallbacks_total" in metrics

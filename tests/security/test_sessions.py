@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import select, update
 
@@ -22,7 +21,7 @@ from bench.common import server_process
 from parley.services.common import hash_token, utcnow
 from parley.store.tables import sessions
 from tests.support.audio import MediaClient
-from tests.support.clients import PASSWORD, EventStream, Person
+from tests.support.clients import PASSWORD, EventStream, Person, http_client
 from tests.support.moderation import admin, suspend
 from tests.support.servers import (
     ServerThread,
@@ -105,7 +104,7 @@ async def test_sessions_expire_when_idle_or_too_old_and_appeal_tokens_within_the
     mod = await admin(server, "mod")
     await Person.sign_up(server.base_url, "troll")
     await suspend(mod, "troll")
-    async with httpx.AsyncClient(base_url=f"{server.base_url}/api/v1") as http:
+    async with http_client(base_url=f"{server.base_url}/api/v1") as http:
         refused = await http.post("/sessions", json={"handle": "troll", "password": PASSWORD})
     limited = Person(server.base_url, "troll", refused.json()["appeal_token"], {})
     await limited.call("GET", "/me/notices", 200)
@@ -162,7 +161,7 @@ async def test_a_password_change_ends_every_other_session_and_closes_its_sockets
         await on_phone.wait_for("space_updated")
     await laptop.refused("GET", "/me", 401, "invalid_token")
     await phone.call("GET", "/me", 200)
-    async with httpx.AsyncClient(base_url=f"{server.base_url}/api/v1") as http:
+    async with http_client(base_url=f"{server.base_url}/api/v1") as http:
         old = await http.post("/sessions", json={"handle": "ada", "password": PASSWORD})
         new = await http.post(
             "/sessions", json={"handle": "ada", "password": "a new long password"}

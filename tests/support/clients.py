@@ -18,6 +18,11 @@ PASSWORD = "correct horse battery"
 TLS = httpx.create_ssl_context()
 
 
+def http_client(base_url: str | httpx.URL = "", **options: Any) -> httpx.AsyncClient:
+    """An HTTP client for a test, on the shared TLS context; `options` as httpx's own."""
+    return httpx.AsyncClient(base_url=base_url, verify=TLS, **options)
+
+
 def unique_handle(prefix: str) -> str:
     """A handle no other test on a shared server has: the prefix (at most 8 characters, for the
     15 a handle may have) and six random hex digits."""
@@ -32,11 +37,8 @@ class Person:
         self.handle = handle
         self.token = token
         self.account = account
-        self.http = httpx.AsyncClient(
-            base_url=f"{base_url}/api/v1",
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=10,
-            verify=TLS,
+        self.http = http_client(
+            f"{base_url}/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=10
         )
 
     @property
@@ -45,7 +47,7 @@ class Person:
 
     @classmethod
     async def sign_up(cls, base_url: str, handle: str, name: str | None = None) -> Person:
-        async with httpx.AsyncClient(base_url=f"{base_url}/api/v1", timeout=10, verify=TLS) as http:
+        async with http_client(f"{base_url}/api/v1", timeout=10) as http:
             r = await http.post(
                 "/accounts",
                 json={"handle": handle, "password": PASSWORD, "display_name": name or handle},
@@ -59,7 +61,7 @@ class Person:
     @classmethod
     async def sign_in(cls, base_url: str, handle: str, password: str = PASSWORD) -> Person:
         """Another session of an existing account (another device)."""
-        async with httpx.AsyncClient(base_url=f"{base_url}/api/v1", timeout=10, verify=TLS) as http:
+        async with http_client(f"{base_url}/api/v1", timeout=10) as http:
             r = await http.post("/sessions", json={"handle": handle, "password": password})
             assert r.status_code == 201, r.text
             body = r.json()
@@ -110,7 +112,7 @@ async def write_post(person: Person, text: str) -> str:
 
 async def sign_in_answer(base_url: str, handle: str, password: str = PASSWORD) -> httpx.Response:
     """The sign-in's answer as it comes, refusals included (Person.sign_in wants a 201)."""
-    async with httpx.AsyncClient(base_url=f"{base_url}/api/v1", timeout=10, verify=TLS) as http:
+    async with http_client(f"{base_url}/api/v1", timeout=10) as http:
         return await http.post("/sessions", json={"handle": handle, "password": password})
 
 

@@ -28,7 +28,7 @@ from parley.api.app import create_app
 from parley.config import Settings
 from parley.core.ratelimit import LimitName
 from parley.services.node import Node
-from tests.support.clients import TLS
+from tests.support.clients import http_client
 
 T = TypeVar("T")
 
@@ -380,7 +380,7 @@ def serve_process(data_dir: Path, port: int, **env: str) -> subprocess.Popen[byt
 async def answering(base_url: str) -> None:
     """Once `base_url` answers its health check (30 s at the most)."""
     deadline = time.monotonic() + 30
-    async with httpx.AsyncClient(verify=TLS) as http:
+    async with http_client() as http:
         while True:
             try:
                 if (await http.get(f"{base_url}/healthz")).status_code == 200:
