@@ -39,7 +39,7 @@ from bench.common import (
     sign_up,
 )
 from parley.config import Settings
-from parley.services.fanout import CLOSE_RESYNC
+from parley.services.feed import CLOSE_RESYNC
 
 SERVER_CORE, LOAD_CORE = "0", 1
 REDIS_URL = "redis://127.0.0.1:6379/0"

@@ -12,7 +12,8 @@ from parley.bus import messages
 from parley.bus.messages import AccountChanged, AccountSuspended, KeptOut, SessionsEnded
 from parley.core.sessions import SessionEnd
 from parley.services.accounts import AccountService
-from parley.services.fanout import CLOSE_REMOVED, CLOSE_UNAUTHORIZED, FanoutHub
+from parley.services.fanout import FanoutHub
+from parley.services.feed import CLOSE_REMOVED, CLOSE_UNAUTHORIZED
 from parley.services.media import MediaService
 from parley.services.sharing import SharingService
 from parley.store.accounts import AccountStore

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from parley.services.fanout import AUDIENCE_MIN_SECONDS
+from parley.services.feed import AUDIENCE_MIN_SECONDS
 from tests.support.clients import Person, http_client
 from tests.support.servers import ServerThread, serve, wait_until
 

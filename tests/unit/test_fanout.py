@@ -10,7 +10,8 @@ from typing import Any
 from parley.bus import MemoryBus
 from parley.bus.messages import space_channel
 from parley.core.spaces.model import Participant, Role, SpaceStatus
-from parley.services.fanout import CLOSE_RESYNC, CLOSE_SPACE_OVER, Client, FanoutHub, pump
+from parley.services.fanout import FanoutHub
+from parley.services.feed import CLOSE_RESYNC, CLOSE_SPACE_OVER, Client, pump
 from parley.services.views import StageSnapshot
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

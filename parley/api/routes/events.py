@@ -23,13 +23,13 @@ from parley.core.spaces.events import Frame
 from parley.core.spaces.join_tickets import JoinTicket
 from parley.core.tokens import route_template
 from parley.services.accounts import Caller
-from parley.services.fanout import (
+from parley.services.fanout import TooManySockets
+from parley.services.feed import (
     CLOSE_REMOVED,
     CLOSE_TOO_MANY,
     CLOSE_UNAUTHORIZED,
     Client,
     Feed,
-    TooManySockets,
     pump,
 )
 from parley.services.node import Node
