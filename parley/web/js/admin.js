@@ -5,7 +5,7 @@
 // the server, and the person affected is told why.
 import { reportedPost, spaceRemovals } from "./admin-removals.js";
 import { automatedLabel } from "./automated.js";
-import { ApiError, api, del, get, post, q } from "./api.js";
+import { ApiError, api, del, get, post, q, whenLimited } from "./api.js";
 import { policyPanel } from "./location-policy.js";
 import { announce, busy, errorBox, field, h, lastAsked, onSubmit, when } from "./ui.js";
 
@@ -55,12 +55,7 @@ export async function render(main, [tab = "accounts"], app) {
 // each action (account_limited). Said once, up front, rather than learnt one refusal at a time;
 // read beside the panel's own request, so the panel is not kept waiting for it.
 function sayIfLimited(holder) {
-  get("/me")
-    .then((me) => {
-      if (me.state !== "limited") return;
-      holder.append(h("p", { class: "banner warn" }, "Your account is limited: you can read this console and its queues, but another moderator takes every action. ", h("a", { href: "#/notices" }, "See why")));
-    })
-    .catch(() => {});
+  whenLimited(() => holder.append(h("p", { class: "banner warn" }, "Your account is limited: you can read this console and its queues, but another moderator takes every action. ", h("a", { href: "#/notices" }, "See why"))));
 }
 
 function heading(text, note) {

@@ -85,6 +85,17 @@ export async function api(method, path, body, { token, signal } = {}) {
 }
 
 export const get = (path, options) => api("GET", path, undefined, options);
+
+// Runs `then` if the signed-in account is limited, read fresh (a limit may have come since
+// sign-in). A screen that cannot learn it stays as it was drawn: the server refuses what a
+// limited account may not do anyway.
+export function whenLimited(then) {
+  get("/me")
+    .then((me) => {
+      if (me.state === "limited") then();
+    })
+    .catch(() => {});
+}
 export const post = (path, body, options) => api("POST", path, body ?? undefined, options);
 export const del = (path, options) => api("DELETE", path, undefined, options);
 

@@ -1,6 +1,6 @@
 // The live room: one state object (`room`) that every part of the screen reads, the layout, the
 // event socket and live audio (connect.js), and what happens when you go elsewhere in the app.
-import { get, post, q } from "../api.js";
+import { post, q, whenLimited } from "../api.js";
 import { notice, renderOver } from "./common.js";
 import { connect } from "./connect.js";
 import { draw } from "./draw.js";
@@ -65,14 +65,11 @@ async function join(room) {
 
 // Whether the account is limited: read alongside the room's opening, not before it.
 function learnIfLimited(room) {
-  get("/me")
-    .then((me) => {
-      if (me.state === "limited" && !room.over) {
-        room.limited = true;
-        room.draw();
-      }
-    })
-    .catch(() => {});
+  whenLimited(() => {
+    if (room.over) return;
+    room.limited = true;
+    room.draw();
+  });
 }
 
 export async function enterRoom(main, initial, app) {
