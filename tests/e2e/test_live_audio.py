@@ -95,10 +95,18 @@ def jitter_buffer_ms(samples: list[dict[str, Any]], first: int, last: int) -> fl
 def flowing(samples: list[dict[str, Any]]) -> list[bool]:
     """Whether each reading heard playout moving: over the two readings before it (100 ms, more
     than the analyser's 85 ms window) the media time moved on by at least half the wall time.
-    A stalled playout fades to silence in the analyser, whatever the server sent."""
+    A stalled playout fades to silence in the analyser, whatever the server sent. So does a
+    stalled page: after the sampler itself stalled (CI: 265 ms between two readings, then 880 Hz
+    silent in 4 readings whose media time moved), a reading counts once the four gaps before it
+    were steady again (at most 100 ms each, for readings every 50 ms)."""
     media = media_ms(samples)
+    wall = [s["t"] for s in samples]
+
+    def steady(i: int) -> bool:
+        return i >= 4 and all(wall[j] - wall[j - 1] <= 100 for j in range(i - 3, i + 1))
+
     return [
-        i >= 2 and media[i] - media[i - 2] >= 0.5 * (samples[i]["t"] - samples[i - 2]["t"])
+        steady(i) and media[i] - media[i - 2] >= 0.5 * (wall[i] - wall[i - 2])
         for i in range(len(samples))
     ]
 
