@@ -236,7 +236,9 @@ async def test_the_shipped_nginx_config_sends_the_node_one_request_per_object(
                 again = await http.get(
                     f"{hls}live.m3u8?_HLS_part={int(hint[2])}&t=1&_HLS_msn={int(hint[1])}"
                 )
-                assert again.headers["x-cache-status"] == "HIT"
+                # EXPIRED proves the same key as well as HIT: the entry was found, only stale
+                # (a loaded machine (CI, 610 s run) spent its second of cache time meanwhile).
+                assert again.headers["x-cache-status"] in {"HIT", "EXPIRED"}
                 assert again.text == answers[0].text
                 busted = await http.get(f"{hls}{part}?nocache=42")
                 assert busted.headers["x-cache-status"] == "HIT"
