@@ -53,6 +53,14 @@ class Database:
             self._writer: ThreadPoolExecutor | None = ThreadPoolExecutor(
                 max_workers=1, thread_name_prefix="sqlite-writer"
             )
+            # And for whole reads (`read_whole`), beside the writer (WAL), in a thread of theirs.
+            self._whole_read_engine: Engine | None = create_engine(
+                url.replace("+aiosqlite", "", 1), pool_size=1, max_overflow=0
+            )
+            self._tune_sqlite(self._whole_read_engine, immediate=False)
+            self._reader: ThreadPoolExecutor | None = ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="sqlite-reader"
+            )
         else:
             # At most 30 connections a process, as before (10 kept, 20 more for a while), but
             # all kept once open: a connection opened for a burst and closed when it ended made
@@ -66,6 +74,8 @@ class Database:
             self.read_engine = self.write_engine.execution_options(isolation_level="AUTOCOMMIT")
             self._whole_engine = None
             self._writer = None
+            self._whole_read_engine = None
+            self._reader = None
         self._write_lock = asyncio.Lock()
 
     @staticmethod
@@ -122,6 +132,23 @@ class Database:
             # Stores use an AsyncConnection's `execute` and `dialect`, which this provides.
             return _run_to_end(work(cast(AsyncConnection, _NeverSuspends(conn))))
 
+    async def read_whole(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """`work`'s reads, on one snapshot, as `write_whole` runs a write: on SQLite in one
+        hand-off to a reader thread. Each statement through `read` costs several thread hops
+        (checkout, execute, fetch, reset): 1.7 ms of CPU for a query that finds nothing, 0.3
+        ms this way. The sweep's questions, asked every second of every node, go this way.
+        On PostgreSQL it is `read`."""
+        if self._reader is None:
+            async with self.read() as conn:
+                return await work(conn)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._reader, self._run_whole_read, work)
+
+    def _run_whole_read(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        assert self._whole_read_engine is not None
+        with self._whole_read_engine.connect() as conn:  # BEGIN (deferred); ROLLBACK on close
+            return _run_to_end(work(cast(AsyncConnection, _NeverSuspends(conn))))
+
     @asynccontextmanager
     async def read(self, *, streamed: bool = False) -> AsyncIterator[AsyncConnection]:
         """`streamed`: the block streams rows (`conn.stream`), through a cursor on the server,
@@ -153,6 +180,13 @@ class Database:
             )
             self._writer.shutdown()
             self._writer = None
+        if self._reader is not None:
+            assert self._whole_read_engine is not None
+            await asyncio.get_running_loop().run_in_executor(
+                self._reader, self._whole_read_engine.dispose
+            )
+            self._reader.shutdown()
+            self._reader = None
         await self.write_engine.dispose()
         if self.read_engine.sync_engine.pool is not self.write_engine.sync_engine.pool:
             await self.read_engine.dispose()

@@ -1,4 +1,5 @@
-"""A decision's whole transaction in one round trip to SQLite's writer thread (store/db.py)."""
+"""A decision's whole transaction in one round trip to SQLite's writer thread, and the sweep's
+reads in one to its reader thread (store/db.py)."""
 
 from __future__ import annotations
 
@@ -79,4 +80,33 @@ async def test_whole_transactions_and_the_other_writes_take_turns(db: Database) 
 
     await asyncio.gather(db.write_whole(whole(0)), others(), db.write_whole(whole(100)))
     assert await notes(db) == list(range(200))
+    await db.close()
+
+
+async def count(conn: AsyncConnection) -> tuple[int, str]:
+    found = (await conn.execute(text("SELECT count(*) FROM notes"))).scalar_one()
+    return found, threading.current_thread().name
+
+
+async def test_a_whole_read_runs_in_the_reader_thread_beside_an_open_write(db: Database) -> None:
+    async with db.write() as conn:
+        await conn.execute(text("INSERT INTO notes VALUES (1)"))
+    async with db.write() as conn:
+        await conn.execute(text("INSERT INTO notes VALUES (2)"))
+        # The writer holds the database's lock: the read neither waits for it nor sees its row.
+        found, thread = await asyncio.wait_for(db.read_whole(count), timeout=5)
+        assert found == 1
+        assert thread.startswith("sqlite-reader")
+    assert (await db.read_whole(count))[0] == 2
+    await db.close()
+
+
+async def test_a_whole_read_that_would_wait_on_something_else_is_refused(db: Database) -> None:
+    async def work(conn: AsyncConnection) -> None:
+        await conn.execute(text("SELECT n FROM notes"))
+        await asyncio.sleep(0)
+
+    with pytest.raises(RuntimeError, match="awaited something other than its statements"):
+        await db.read_whole(work)
+    assert (await db.read_whole(count))[0] == 0  # the reader thread is still there
     await db.close()
