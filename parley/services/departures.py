@@ -59,8 +59,9 @@ class Departures:
                 await self._take_out(space_id, account_id, why)
 
     async def sweep(self) -> None:
-        async with self.db.read() as conn:
-            still_inside = await WithdrawalStore(conn).withdrawn_still_inside()
+        still_inside = await self.db.read_whole(
+            lambda conn: WithdrawalStore(conn).withdrawn_still_inside()
+        )
         for space_id, account_id, why in still_inside:
             await self._take_out(space_id, account_id, why)
 

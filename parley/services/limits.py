@@ -87,16 +87,18 @@ class LimitService:
         their sessions and tells their open rooms, as it does for the bus's `AccountChanged`."""
         lifted = await restrictions.lift_due(self.db, AccountState.LIMITED, self.clock())
         await self.changed(lifted)
-        async with self.db.read() as conn:
+        seen = self._audit_seen
+
+        async def read(conn: AsyncConnection) -> tuple[int, list[str], list[tuple[str, str]]]:
             audit = AuditLog(conn)
-            changed: list[str] = []
-            if self._audit_seen is None:
-                self._audit_seen = await audit.newest_id()
-            else:
-                self._audit_seen, changed = await audit.targets_after(
-                    self._audit_seen, (AuditAction.LIMIT, AuditAction.UNLIMIT)
-                )
-            on_stage = await WithdrawalStore(conn).limited_on_stage()
+            newest, changed = (
+                (await audit.newest_id(), [])
+                if seen is None
+                else await audit.targets_after(seen, (AuditAction.LIMIT, AuditAction.UNLIMIT))
+            )
+            return newest, changed, await WithdrawalStore(conn).limited_on_stage()
+
+        self._audit_seen, changed, on_stage = await self.db.read_whole(read)
         for space_id, account_id in on_stage:
             await self._decide_off_stage(space_id, account_id)
         return changed

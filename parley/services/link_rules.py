@@ -16,6 +16,8 @@ import time
 from collections import OrderedDict, deque
 from typing import Final
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from parley.bus import messages
 from parley.bus.base import Bus
 from parley.bus.messages import LINKS_CHANNEL, LinkRuleAdded, LinkRuleRemoved, rule_fields
@@ -104,17 +106,22 @@ class LinkRules:
         now = time.monotonic()
         while len(self._marks) > 1 and self._marks[1][0] <= now - REPLAY_SECONDS:
             self._marks.popleft()
-        async with self.db.read() as conn:
+        since = self._marks[0][1]
+
+        async def read(conn: AsyncConnection) -> tuple[int, list[str], dict[str, LinkRule]]:
             store = LinkRuleStore(conn)
             # The newest entry of any kind moves the window on, so the range scanned stays the
             # last few seconds of the audit log even when no rule changes for days.
             newest = await store.last_change()
-            changes = await store.changes_since(self._marks[0][1])
+            changes = await store.changes_since(since)
             named = list(dict.fromkeys(rule_id for _, rule_id in changes))
             found: dict[str, LinkRule] = {}
             for start in range(0, len(named), _BATCH):
                 some = await store.some(named[start : start + _BATCH])
                 found.update((stored.rule.id, stored.rule) for stored in some)
+            return newest, named, found
+
+        newest, named, found = await self.db.read_whole(read)
         for rule_id in named:
             rule = found.get(rule_id)
             if rule is None:

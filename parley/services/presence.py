@@ -99,10 +99,13 @@ class PresenceService:
         # A host whose socket dropped starts the grace period soon, not after the presence
         # timeout: the grace period is the time the audience waits for them.
         host_away = min(away, HOST_AWAY)
-        async with self.db.read() as conn:
+
+        async def read(conn: AsyncConnection) -> tuple[list[str], list[tuple[str, str]]]:
             store = PresenceStore(conn)
             due = await store.hosts_absent_since(now - grace)
-            gone = await store.away_since(now - away, host_cutoff=now - host_away)
+            return due, await store.away_since(now - away, host_cutoff=now - host_away)
+
+        due, gone = await self.db.read_whole(read)
 
         async def handover(state: SpaceState, _conn: AsyncConnection) -> list[Event]:
             return rules.host_timeout(state, self.clock(), grace)

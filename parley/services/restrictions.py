@@ -141,8 +141,7 @@ async def overturn(
 async def lift_due(db: Database, state: AccountState, now: datetime) -> list[str]:
     """Restrictions of `state` whose time ran out end by themselves (the sweep calls this),
     but a bot's while its owner is restricted alike; the ids lifted."""
-    async with db.read() as conn:
-        due = await AccountStore(conn).restrictions_due(state, now)
+    due = await db.read_whole(lambda conn: AccountStore(conn).restrictions_due(state, now))
     lifted = []
     for account_id in due:
         async with db.write() as conn:

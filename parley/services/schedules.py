@@ -36,8 +36,10 @@ class LapsedSchedules:
         """Call off the scheduled spaces whose window to start ran out. Safe on every node at
         once: each decision checks again under the space's lock (started, moved meanwhile)."""
         window = timedelta(hours=self.settings.schedule_lapse_hours)
-        async with self.db.read() as conn:
-            due = await SpaceStore(conn).scheduled_before(self.clock() - window, LAPSED_PER_SWEEP)
+        cutoff = self.clock() - window
+        due = await self.db.read_whole(
+            lambda conn: SpaceStore(conn).scheduled_before(cutoff, LAPSED_PER_SWEEP)
+        )
 
         async def call_off(state: SpaceState, _conn: AsyncConnection) -> list[Event]:
             return rules.lapse(state, self.clock(), window)
