@@ -111,6 +111,8 @@ class NodeCollector(Collector):
                     at = min(len(recent) - 1, round(quantile * (len(recent) - 1)))
                     added.add_metric([space, str(quantile)], recent[at])
         yield from (ticks, skipped, encodes, added, delay, moves, waits, catches, concealed)
+        # A flat line here is a stuck sweeper: no lapsed limit, presence or held post moves on.
+        yield _counter("parley_sweeps", "Sweeps this node has run", node.sweeps_done)
         yield from _joins(node)
         yield from _hls(node)
         yield from _captions(node)

@@ -10,7 +10,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from parley.services.feed import AUDIENCE_MIN_SECONDS
-from tests.support.clients import Person, http_client
+from tests.support.clients import Person
+from tests.support.metrics import scraped
 from tests.support.servers import ServerThread, serve, wait_until
 
 RUSH = 40
@@ -21,16 +22,6 @@ async def server(database_url: str) -> AsyncIterator[ServerThread]:
     # A test's few sockets stand for a large audience: any audience is large here.
     with serve(database_url=database_url, exact_audience_sockets=0) as running:
         yield running
-
-
-async def metrics(server: ServerThread) -> dict[str, float]:
-    async with http_client(base_url=server.base_url) as http:
-        text = (await http.get("/metrics")).text
-    return {
-        name: float(value)
-        for name, _, value in (line.partition(" ") for line in text.splitlines())
-        if not name.startswith("#") and "{" not in name
-    }
 
 
 def last_count(messages: list[dict[str, object]]) -> object:
@@ -107,9 +98,9 @@ async def test_in_a_rush_each_refusal_is_its_own_and_the_others_get_in(
     space = await host.call("GET", f"/spaces/{sid}", 200)
     assert space["listener_count"] == RUSH
     # They came together, and shared transactions.
-    scraped = await metrics(server)
-    assert scraped["parley_joins_total"] == RUSH + 3
-    assert scraped["parley_join_transactions_total"] < RUSH
+    figures = await scraped(server)
+    assert figures["parley_joins_total"] == RUSH + 3
+    assert figures["parley_join_transactions_total"] < RUSH
     listeners = await host.call("GET", f"/spaces/{sid}/listeners?limit=500", 200)
     assert {p["handle"] for p in listeners} == {p.handle for p in crowd}
     for person in (host, removed, blocked, stranger, *crowd):

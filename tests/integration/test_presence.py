@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.support.clients import Person
-from tests.support.servers import ServerThread, serve
+from tests.support.metrics import scraped
+from tests.support.servers import ServerThread, serve, wait_until
 
 
 @pytest.fixture
@@ -62,3 +63,14 @@ async def test_a_dropped_listener_who_rejoins_is_not_dropped_again(server: Serve
             assert await listeners(host, sid) == 1
     for person in (host, fan):
         await person.close()
+
+
+async def test_the_node_counts_its_sweeps_for_its_operator(server: ServerThread) -> None:
+    """Presence, lapsed limits, held posts and the rest move on only while the sweeper runs:
+    /metrics counts its sweeps, so a stuck one shows as a flat line."""
+    first = (await scraped(server))["parley_sweeps_total"]
+
+    async def moved_on() -> bool:
+        return (await scraped(server))["parley_sweeps_total"] >= first + 3
+
+    await wait_until(moved_on, timeout=10)
