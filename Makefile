@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup system-deps run test lint unit integration e2e security bench bench.limits bench.hls bench.posting bench.loss demo clean
+.PHONY: setup system-deps run test lint unit integration e2e security bench bench.limits bench.hls bench.posting bench.loss bench.sweep demo clean
 
 # Swagger UI for /docs, served by Parley itself (no third-party script on the origin that holds
 # tokens): a pinned release from npm, checked against its sha512 before it is unpacked.
@@ -95,6 +95,7 @@ bench: setup
 	$(BIN)/python -m bench.limits
 	$(BIN)/python -m bench.hls
 	$(BIN)/python -m bench.posting
+	$(BIN)/python -m bench.sweep
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache .hypothesis
@@ -109,6 +110,10 @@ bench.limits: setup
 
 bench.posting: setup
 	$(BIN)/python -m bench.posting
+
+# One benchmark alone: what an idle node's sweep costs.
+bench.sweep: setup
+	$(BIN)/python -m bench.sweep
 
 # One benchmark alone: what a listener hears when a speaker's packets are lost or late.
 bench.loss: setup
