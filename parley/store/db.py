@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,6 +14,8 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+
+from parley.store.sqlite_reads import Here, SqliteReaders, run_to_end
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -29,8 +31,8 @@ class Database:
     On SQLite there is one writer at a time anyway, so writes queue on an asyncio lock in this
     process and take the database lock up front (BEGIN IMMEDIATE): a transaction that reads and
     then writes can then never fail half-way with "database is locked". Reads run beside writes
-    (WAL). On PostgreSQL both engines share one pool, reads run outside a transaction, and rows
-    are locked with SELECT ... FOR UPDATE.
+    (WAL), in reader threads of their own (`sqlite_reads.py`). On PostgreSQL both engines share
+    one pool, reads run outside a transaction, and rows are locked with SELECT ... FOR UPDATE.
     """
 
     def __init__(self, url: str) -> None:
@@ -41,7 +43,8 @@ class Database:
             self.write_engine = create_async_engine(url, pool_size=1, max_overflow=0)
             # No overflow: opening an SQLite connection (a thread, the file, the pragmas) costs
             # more than waiting a moment for a pooled one.
-            self.read_engine = create_async_engine(url, pool_size=8, max_overflow=0)
+            # Only for reads that stream (a node loading its link rules at start-up).
+            self.read_engine = create_async_engine(url, pool_size=1, max_overflow=0)
             for engine, immediate in ((self.write_engine, True), (self.read_engine, False)):
                 self._tune_sqlite(engine.sync_engine, immediate=immediate)
             # The same database through the sqlite3 module, for whole transactions run in one
@@ -53,14 +56,10 @@ class Database:
             self._writer: ThreadPoolExecutor | None = ThreadPoolExecutor(
                 max_workers=1, thread_name_prefix="sqlite-writer"
             )
-            # And for whole reads (`read_whole`), beside the writer (WAL), in a thread of theirs.
-            self._whole_read_engine: Engine | None = create_engine(
-                url.replace("+aiosqlite", "", 1), pool_size=1, max_overflow=0
-            )
-            self._tune_sqlite(self._whole_read_engine, immediate=False)
-            self._reader: ThreadPoolExecutor | None = ThreadPoolExecutor(
-                max_workers=1, thread_name_prefix="sqlite-reader"
-            )
+            # And for reads, beside the writer (WAL): eight connections, each in its thread.
+            readers = create_engine(url.replace("+aiosqlite", "", 1), pool_size=8, max_overflow=0)
+            self._tune_sqlite(readers, immediate=False)
+            self._readers: SqliteReaders | None = SqliteReaders(readers, 8)
         else:
             # At most 30 connections a process, as before (10 kept, 20 more for a while), but
             # all kept once open: a connection opened for a burst and closed when it ended made
@@ -74,8 +73,7 @@ class Database:
             self.read_engine = self.write_engine.execution_options(isolation_level="AUTOCOMMIT")
             self._whole_engine = None
             self._writer = None
-            self._whole_read_engine = None
-            self._reader = None
+            self._readers = None
         self._write_lock = asyncio.Lock()
 
     @staticmethod
@@ -130,30 +128,26 @@ class Database:
         assert self._whole_engine is not None
         with self._whole_engine.begin() as conn:
             # Stores use an AsyncConnection's `execute` and `dialect`, which this provides.
-            return _run_to_end(work(cast(AsyncConnection, _NeverSuspends(conn))))
+            return run_to_end(work(cast(AsyncConnection, Here(conn))))
 
     async def read_whole(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """`work`'s reads, on one snapshot, as `write_whole` runs a write: on SQLite in one
-        hand-off to a reader thread. Each statement through `read` costs several thread hops
-        (checkout, execute, fetch, reset): 1.7 ms of CPU for a query that finds nothing, 0.3
-        ms this way. The sweep's questions, asked every second of every node, go this way.
-        On PostgreSQL it is `read`."""
-        if self._reader is None:
+        hand-off to a reader thread, instead of one a statement (`read`). The sweep's
+        questions, asked every second of every node, go this way. On PostgreSQL it is `read`."""
+        if self._readers is None:
             async with self.read() as conn:
                 return await work(conn)
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._reader, self._run_whole_read, work)
-
-    def _run_whole_read(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-        assert self._whole_read_engine is not None
-        with self._whole_read_engine.connect() as conn:  # BEGIN (deferred); ROLLBACK on close
-            return _run_to_end(work(cast(AsyncConnection, _NeverSuspends(conn))))
+        return await self._readers.whole(work)
 
     @asynccontextmanager
     async def read(self, *, streamed: bool = False) -> AsyncIterator[AsyncConnection]:
         """`streamed`: the block streams rows (`conn.stream`), through a cursor on the server,
         which PostgreSQL keeps only inside a transaction: that read has one, rolled back.
         (SQLite's reads are all in a transaction, and its write engine would lock the file.)"""
+        if self._readers is not None and not streamed:
+            async with self._readers.connection() as conn:
+                yield conn
+            return
         engine = self.write_engine if streamed and not self.is_sqlite else self.read_engine
         async with engine.connect() as conn:
             yield conn
@@ -180,13 +174,9 @@ class Database:
             )
             self._writer.shutdown()
             self._writer = None
-        if self._reader is not None:
-            assert self._whole_read_engine is not None
-            await asyncio.get_running_loop().run_in_executor(
-                self._reader, self._whole_read_engine.dispose
-            )
-            self._reader.shutdown()
-            self._reader = None
+        if self._readers is not None:
+            await self._readers.close()
+            self._readers = None
         await self.write_engine.dispose()
         if self.read_engine.sync_engine.pool is not self.write_engine.sync_engine.pool:
             await self.read_engine.dispose()
@@ -221,29 +211,6 @@ def _check_on_checkout(engine: Engine) -> None:
                 engine.dialect.do_ping(dbapi_conn)
             except Exception as error:
                 raise DisconnectionError("this idle connection no longer answers") from error
-
-
-class _NeverSuspends:
-    """An AsyncConnection's `execute` and `dialect` over a sync connection: awaiting
-    `execute` runs the statement there and then."""
-
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-        self.dialect = conn.dialect
-
-    async def execute(self, statement: Any, parameters: Any = None) -> Any:
-        return self._conn.execute(statement, parameters)
-
-
-def _run_to_end(work: Awaitable[T]) -> T:
-    """Run a coroutine that never suspends to its end, here, without an event loop."""
-    coroutine = cast(Coroutine[Any, Any, T], work)
-    try:
-        coroutine.send(None)
-    except StopIteration as done:
-        return cast(T, done.value)
-    coroutine.close()
-    raise RuntimeError("a whole transaction awaited something other than its statements")
 
 
 def migration_config(connection: Connection) -> Config:
