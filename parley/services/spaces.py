@@ -146,11 +146,15 @@ class SpaceService:
         return await self.view(space.id)
 
     async def view(self, space_id: str, viewer: Caller | None = None) -> SpaceView:
-        async with self.db.read() as conn:
+        async def read(
+            conn: AsyncConnection,
+        ) -> tuple[Space, dict[str, list[Participant]], Account | None, set[str]]:
             store = SpaceStore(conn)
             space, stages = await _space_and_stage(store, space_id)
             host = await AccountStore(conn).by_id(space.host_id)
-            reminded = await _reminded(store, viewer, [space])
+            return space, stages, host, await _reminded(store, viewer, [space])
+
+        space, stages, host, reminded = await self.db.read_whole(read)
         hosts = {space.host_id: host} if host else {}
         return (await self._views([space], stages, hosts, reminded))[0]
 
