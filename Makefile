@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup system-deps run test lint unit integration e2e security bench bench.limits bench.hls bench.posting bench.loss bench.sweep demo clean
+.PHONY: setup system-deps run test lint unit integration e2e security bench bench.limits bench.hls bench.posting bench.loss bench.sweep bench.reads demo clean
 
 # Swagger UI for /docs, served by Parley itself (no third-party script on the origin that holds
 # tokens): a pinned release from npm, checked against its sha512 before it is unpacked.
@@ -96,6 +96,7 @@ bench: setup
 	$(BIN)/python -m bench.hls
 	$(BIN)/python -m bench.posting
 	$(BIN)/python -m bench.sweep
+	$(BIN)/python -m bench.reads
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache .hypothesis
@@ -114,6 +115,10 @@ bench.posting: setup
 # One benchmark alone: what an idle node's sweep costs.
 bench.sweep: setup
 	$(BIN)/python -m bench.sweep
+
+# One benchmark alone: what the API's everyday reads cost a node on SQLite.
+bench.reads: setup
+	$(BIN)/python -m bench.reads
 
 # One benchmark alone: what a listener hears when a speaker's packets are lost or late.
 bench.loss: setup
