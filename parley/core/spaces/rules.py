@@ -13,19 +13,16 @@ from typing import TypeVar
 
 from parley.core.accounts import Departure
 from parley.core.errors import Conflict, Forbidden, NotFound
+from parley.core.spaces import steps
 from parley.core.spaces.events import (
     Event,
-    EventData,
-    EventLog,
     HostAbsent,
-    HostChanged,
     HostReturned,
     ParticipantJoined,
     ParticipantLeft,
     ParticipantRemoved,
     PinsChanged,
     RecordingChanged,
-    RoleChanged,
     SpaceCancelled,
     SpaceEnded,
     SpaceStarted,
@@ -39,85 +36,6 @@ T = TypeVar("T")
 # Why a scheduled space was called off when its host never started it (`lapse`).
 NOT_STARTED = "not_started"
 
-REACTIONS = frozenset({"👏", "😂", "❤️", "💯", "🔥", "👍", "👎", "😢", "🙏", "👋", "🎉", "🤔"})
-
-
-def _log(state: SpaceState, now: datetime) -> EventLog:
-    return EventLog(state.space.id, state.space.seq, now)
-
-
-def _done(state: SpaceState, log: EventLog) -> list[Event]:
-    """Every decision that changes the space ends here. The peak is taken here, not as the
-    count moves: a stage member removed passes through the audience on the way out, and that
-    instant was no listener more."""
-    space = state.space
-    space.seq = log.seq
-    space.peak_listeners = max(space.peak_listeners, space.listener_count)
-    return log.events
-
-
-def _require_live(state: SpaceState) -> None:
-    if state.space.state is not SpaceStatus.LIVE:
-        raise Conflict("space_not_live", "This space is not live")
-
-
-def _actor(state: SpaceState, account_id: str) -> Participant:
-    _require_live(state)
-    p = state.participants.get(account_id)
-    if p is None or not p.present:
-        raise Forbidden("not_in_space", "Join the space first")
-    return p
-
-
-def _target(state: SpaceState, account_id: str) -> Participant:
-    p = state.participants.get(account_id)
-    if p is None or not p.present:
-        raise NotFound("participant_not_found", "That account is not in this space")
-    return p
-
-
-def _stage_has_room(state: SpaceState) -> None:
-    if len(state.stage()) >= state.limits.stage_size:
-        raise Conflict("stage_full", f"The stage is full ({state.limits.stage_size} people)")
-
-
-def _set_role(state: SpaceState, p: Participant, role: Role, now: datetime) -> None:
-    """Change a present participant's role, keeping the listener count and mic rules in step."""
-    if p.present and p.role is Role.LISTENER and role is not Role.LISTENER:
-        state.space.listener_count -= 1
-    if p.present and p.role is not Role.LISTENER and role is Role.LISTENER:
-        state.space.listener_count += 1
-    if role is Role.LISTENER or not p.role.on_stage:
-        p.muted = True  # everyone enters the stage muted, and leaves it muted
-    p.role = role
-    p.role_since = now
-    p.hand_raised = False
-    p.invited = False
-
-
-def _move(log: EventLog, state: SpaceState, p: Participant, role: Role, now: datetime) -> None:
-    """Give a present participant another role, and tell everyone."""
-    previous = p.role
-    _set_role(state, p, role, now)
-    log.emit(
-        RoleChanged(
-            p.account_id,
-            p.handle,
-            role=p.role,
-            previous=previous,
-            muted=p.muted,
-            listener_count=state.space.listener_count,
-        )
-    )
-
-
-def _announce(state: SpaceState, now: datetime, data: EventData) -> list[Event]:
-    """The events of an action whose one effect is one event."""
-    log = _log(state, now)
-    log.emit(data)
-    return _done(state, log)
-
-
 # --- the space itself -------------------------------------------------------------------------
 
 
@@ -126,7 +44,7 @@ def start(state: SpaceState, actor_id: str, handle: str, now: datetime) -> list[
     authorize(Action.START, Role.HOST if actor_id == space.host_id else Role.LISTENER)
     if space.state is not SpaceStatus.SCHEDULED:
         raise Conflict("space_not_scheduled", "Only a scheduled space can be started")
-    log = _log(state, now)
+    log = steps.event_log(state, now)
     space.state = SpaceStatus.LIVE
     space.started_at = now
     host = Participant(actor_id, handle, Role.HOST, joined_at=now, role_since=now)
@@ -134,7 +52,7 @@ def start(state: SpaceState, actor_id: str, handle: str, now: datetime) -> list[
     space.tuned_in += 1
     log.emit(SpaceStarted(host_id=actor_id, started_at=now))
     log.emit(ParticipantJoined(actor_id, handle, role=Role.HOST, muted=True, listener_count=0))
-    return _done(state, log)
+    return steps.done(state, log)
 
 
 def _role_outside_live(state: SpaceState, actor_id: str) -> Role:
@@ -147,7 +65,7 @@ def _authorize_until_over(state: SpaceState, action: Action, actor_id: str) -> N
     """What may be done to a space until it is over: live, by role in the room; scheduled, by
     its host."""
     if state.space.state is SpaceStatus.LIVE:
-        authorize(action, _actor(state, actor_id).role)
+        authorize(action, steps.actor(state, actor_id).role)
     elif state.space.state is SpaceStatus.SCHEDULED:
         authorize(action, _role_outside_live(state, actor_id))
     else:
@@ -159,7 +77,7 @@ def end(state: SpaceState, actor_id: str, now: datetime, reason: str = "ended") 
     their grace period) need not come back to end it."""
     space = state.space
     if space.state is SpaceStatus.LIVE and actor_id != space.host_id:
-        authorize(Action.END, _actor(state, actor_id).role)
+        authorize(Action.END, steps.actor(state, actor_id).role)
     else:
         authorize(Action.END, _role_outside_live(state, actor_id))
     return finish(state, now, reason)
@@ -169,7 +87,7 @@ def finish(state: SpaceState, now: datetime, reason: str, message: str = "") -> 
     """End a live space or cancel a scheduled one, whoever asks (the host, a timer, an admin).
     `message`: what everyone in it is told (an admin taking Spaces offline says why)."""
     space = state.space
-    log = _log(state, now)
+    log = steps.event_log(state, now)
     if space.state is SpaceStatus.SCHEDULED:
         space.state = SpaceStatus.CANCELLED
         space.end_reason = reason
@@ -185,7 +103,7 @@ def finish(state: SpaceState, now: datetime, reason: str, message: str = "") -> 
         log.emit(SpaceEnded(reason, ended_at=now, message=message or None))
     else:
         raise Conflict("space_over", "This space is already over")
-    return _done(state, log)
+    return steps.done(state, log)
 
 
 def edit(
@@ -212,7 +130,7 @@ def edit(
     space.description = _or(changed.description, space.description)
     space.topics = _or(changed.topics, space.topics)
     space.scheduled_start = _or(changed.scheduled_start, space.scheduled_start)
-    return _announce(state, now, changed)
+    return steps.announce(state, now, changed)
 
 
 def set_pins(
@@ -228,7 +146,7 @@ def set_pins(
     if pinned == space.pinned:
         return []
     space.pinned = pinned
-    return _announce(state, now, PinsChanged(pinned, actor_id))
+    return steps.announce(state, now, PinsChanged(pinned, actor_id))
 
 
 def drop_pin(state: SpaceState, post_id: str, now: datetime, by: str) -> list[Event]:
@@ -239,7 +157,7 @@ def drop_pin(state: SpaceState, post_id: str, now: datetime, by: str) -> list[Ev
     if post_id not in space.pinned or space.state not in (SpaceStatus.LIVE, SpaceStatus.SCHEDULED):
         return []
     space.pinned = tuple(p for p in space.pinned if p != post_id)
-    return _announce(state, now, PinsChanged(space.pinned, by))
+    return steps.announce(state, now, PinsChanged(space.pinned, by))
 
 
 def _changed(old: T, new: T | None) -> T | None:
@@ -271,13 +189,13 @@ def join(
     *,
     blocked_by_host: bool = False,
 ) -> list[Event]:
-    _require_live(state)
+    steps.require_live(state)
     space = state.space
     p = state.participants.get(account_id)
     check_may_follow(p, blocked_by_host=blocked_by_host)
     if p is not None and p.present:
         return []
-    log = _log(state, now)
+    log = steps.event_log(state, now)
     if account_id == space.host_id:
         assert p is not None  # a live space's host always has a participant record
         p.present = True
@@ -298,48 +216,25 @@ def join(
             listener_count=space.listener_count,
         )
     )
-    return _done(state, log)
+    return steps.done(state, log)
 
 
 def leave(state: SpaceState, actor_id: str, now: datetime, reason: str = "left") -> list[Event]:
-    p = _actor(state, actor_id)
+    p = steps.actor(state, actor_id)
     authorize(Action.LEAVE, p.role)
     space = state.space
-    log = _log(state, now)
+    log = steps.event_log(state, now)
     if p.role is Role.HOST:
         # The host keeps the space for a grace period; see `host_timeout`.
         p.present = False
         space.host_absent_since = now
         log.emit(HostAbsent(p.account_id, p.handle, reason=reason))
-        return _done(state, log)
-    _set_role(state, p, Role.LISTENER, now)
+        return steps.done(state, log)
+    steps.set_role(state, p, Role.LISTENER, now)
     p.present = False
     space.listener_count -= 1
     log.emit(ParticipantLeft(p.account_id, p.handle, reason, space.listener_count))
-    return _done(state, log)
-
-
-def _heir(state: SpaceState) -> Participant | None:
-    """Who inherits a space its host is gone from: the longest-serving cohost, if any."""
-    cohosts = sorted(state.cohosts(), key=lambda c: (c.role_since, c.account_id))
-    return cohosts[0] if cohosts else None
-
-
-def _hand_over(
-    state: SpaceState, heir: Participant, log: EventLog, now: datetime, reason: str | None = None
-) -> Participant:
-    """Make `heir` the host and the old host a listener, returned. The old host is away (grace
-    period over) or being taken out (suspended), so the listener count does not include them."""
-    space = state.space
-    old = state.participants[space.host_id]
-    old.role = Role.LISTENER
-    old.role_since = now
-    heir.role = Role.HOST
-    heir.role_since = now
-    space.host_id = heir.account_id
-    space.host_absent_since = None
-    log.emit(HostChanged(heir.account_id, heir.handle, previous=old.account_id, reason=reason))
-    return old
+    return steps.done(state, log)
 
 
 def host_timeout(state: SpaceState, now: datetime, grace: timedelta) -> list[Event]:
@@ -348,12 +243,12 @@ def host_timeout(state: SpaceState, now: datetime, grace: timedelta) -> list[Eve
     since = space.host_absent_since
     if space.state is not SpaceStatus.LIVE or since is None or now - since < grace:
         return []
-    heir = _heir(state)
+    heir = steps.heir(state)
     if heir is None:
         return finish(state, now, "host_left")
-    log = _log(state, now)
-    _hand_over(state, heir, log, now)
-    return _done(state, log)
+    log = steps.event_log(state, now)
+    steps.hand_over(state, heir, log, now)
+    return steps.done(state, log)
 
 
 def lapse(state: SpaceState, now: datetime, window: timedelta) -> list[Event]:
@@ -366,7 +261,7 @@ def lapse(state: SpaceState, now: datetime, window: timedelta) -> list[Event]:
 
 
 def remove(state: SpaceState, actor_id: str, target_id: str, now: datetime) -> list[Event]:
-    actor = _actor(state, actor_id)
+    actor = steps.actor(state, actor_id)
     target = state.participants.get(target_id)
     if target is None or target.removed:
         raise NotFound("participant_not_found", "That account is not in this space")
@@ -384,16 +279,16 @@ def expel(
     target = state.participants.get(target_id)
     if target is None or target.removed or target_id == state.space.host_id:
         return []
-    log = _log(state, now)
+    log = steps.event_log(state, now)
     if target.present:
-        _set_role(state, target, Role.LISTENER, now)
+        steps.set_role(state, target, Role.LISTENER, now)
         state.space.listener_count -= 1
     target.present = False
     target.removed = True
     log.emit(
         ParticipantRemoved(target.account_id, target.handle, by, reason, state.space.listener_count)
     )
-    return _done(state, log)
+    return steps.done(state, log)
 
 
 def depart(state: SpaceState, account_id: str, now: datetime, why: Departure) -> list[Event]:
@@ -409,24 +304,24 @@ def depart(state: SpaceState, account_id: str, now: datetime, why: Departure) ->
     by = "moderation" if why is Departure.SUSPENDED else account_id
     if space.host_id != account_id:
         return expel(state, account_id, now, by=by, reason=why.value)
-    heir = _heir(state)
+    heir = steps.heir(state)
     if heir is None:
         return finish(state, now, why.host_reason)
-    log = _log(state, now)
-    host = _hand_over(state, heir, log, now, reason=why.host_reason)
+    log = steps.event_log(state, now)
+    host = steps.hand_over(state, heir, log, now, reason=why.host_reason)
     # Out for good (never counted as a listener, so the count stands).
     host.muted = True
     host.present = False
     host.removed = True
     log.emit(ParticipantRemoved(host.account_id, host.handle, by, why.value, space.listener_count))
-    return _done(state, log)
+    return steps.done(state, log)
 
 
 def set_recording(state: SpaceState, actor_id: str, on: bool, now: datetime) -> list[Event]:
     """The host turns recording on or off while live; everyone is told (REC on the stage)."""
-    p = _actor(state, actor_id)
+    p = steps.actor(state, actor_id)
     authorize(Action.RECORD, p.role)
     if state.space.recording == on:
         return []
     state.space.recording = on
-    return _announce(state, now, RecordingChanged(recording=on, by=actor_id))
+    return steps.announce(state, now, RecordingChanged(recording=on, by=actor_id))

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from parley.core.captions import Caption
 from parley.core.errors import Conflict, Forbidden, Invalid
+from parley.core.spaces import steps
 from parley.core.spaces.events import (
     ActiveSpeakers,
     Captioned,
@@ -18,25 +19,16 @@ from parley.core.spaces.events import (
 )
 from parley.core.spaces.model import Role, SpaceState, SpaceStatus, SpeakPolicy
 from parley.core.spaces.permissions import Action, authorize
-from parley.core.spaces.rules import (
-    REACTIONS,
-    _actor,
-    _announce,
-    _done,
-    _hand_over,
-    _heir,
-    _log,
-    _move,
-    _stage_has_room,
-    _target,
-    finish,
-)
+from parley.core.spaces.rules import finish
+
+# What anyone in a live space may react with (the web client offers these, space/controls.js).
+REACTIONS = frozenset({"👏", "😂", "❤️", "💯", "🔥", "👍", "👎", "😢", "🙏", "👋", "🎉", "🤔"})
 
 
 def raise_hand(
     state: SpaceState, actor_id: str, now: datetime, *, host_follows_actor: bool = False
 ) -> list[Event]:
-    p = _actor(state, actor_id)
+    p = steps.actor(state, actor_id)
     authorize(Action.RAISE_HAND, p.role)
     policy = state.space.speak_policy
     if policy is SpeakPolicy.INVITED:
@@ -48,59 +40,59 @@ def raise_hand(
     if p.hand_raised:
         return []
     p.hand_raised = True
-    return _announce(state, now, HandChanged(p.account_id, p.handle, raised=True))
+    return steps.announce(state, now, HandChanged(p.account_id, p.handle, raised=True))
 
 
 def lower_hand(state: SpaceState, actor_id: str, now: datetime) -> list[Event]:
-    p = _actor(state, actor_id)
+    p = steps.actor(state, actor_id)
     if not p.hand_raised:
         return []
     p.hand_raised = False
-    return _announce(state, now, HandChanged(p.account_id, p.handle, raised=False))
+    return steps.announce(state, now, HandChanged(p.account_id, p.handle, raised=False))
 
 
 def add_speaker(state: SpaceState, actor_id: str, target_id: str, now: datetime) -> list[Event]:
     """Approve a raised hand (the listener is on stage at once) or invite someone who did not ask
     (they accept or decline)."""
-    actor = _actor(state, actor_id)
+    actor = steps.actor(state, actor_id)
     authorize(Action.INVITE, actor.role)
-    target = _target(state, target_id)
+    target = steps.target(state, target_id)
     if target.role.on_stage:
         raise Conflict("already_on_stage", "That account is already on stage")
-    _stage_has_room(state)
-    log = _log(state, now)
+    steps.stage_has_room(state)
+    log = steps.event_log(state, now)
     if target.hand_raised:
-        _move(log, state, target, Role.SPEAKER, now)
+        steps.move(log, state, target, Role.SPEAKER, now)
     elif not target.invited:
         target.invited = True
         log.emit(SpeakerInvited(target.account_id, target.handle, by=actor_id))
-    return _done(state, log)
+    return steps.done(state, log)
 
 
 def accept_invitation(state: SpaceState, actor_id: str, now: datetime) -> list[Event]:
-    p = _actor(state, actor_id)
+    p = steps.actor(state, actor_id)
     if not p.invited:
         raise Conflict("no_invitation", "You have no invitation to speak")
-    _stage_has_room(state)
-    log = _log(state, now)
-    _move(log, state, p, Role.SPEAKER, now)
-    return _done(state, log)
+    steps.stage_has_room(state)
+    log = steps.event_log(state, now)
+    steps.move(log, state, p, Role.SPEAKER, now)
+    return steps.done(state, log)
 
 
 def decline_invitation(state: SpaceState, actor_id: str, now: datetime) -> list[Event]:
-    p = _actor(state, actor_id)
+    p = steps.actor(state, actor_id)
     if not p.invited:
         raise Conflict("no_invitation", "You have no invitation to speak")
     p.invited = False
-    return _announce(state, now, InvitationDeclined(p.account_id, p.handle))
+    return steps.announce(state, now, InvitationDeclined(p.account_id, p.handle))
 
 
 def to_audience(state: SpaceState, actor_id: str, target_id: str, now: datetime) -> list[Event]:
     """Move a stage member back to the audience; on a listener, deny their request or withdraw
     their invitation."""
-    actor = _actor(state, actor_id)
-    target = _target(state, target_id)
-    log = _log(state, now)
+    actor = steps.actor(state, actor_id)
+    target = steps.target(state, target_id)
+    log = steps.event_log(state, now)
     if not target.role.on_stage:
         authorize(Action.INVITE, actor.role)
         if target.hand_raised:
@@ -111,19 +103,19 @@ def to_audience(state: SpaceState, actor_id: str, target_id: str, now: datetime)
         if target.invited:
             target.invited = False
             log.emit(InvitationDeclined(target.account_id, target.handle, withdrawn_by=actor_id))
-        return _done(state, log)
+        return steps.done(state, log)
     is_self = actor_id == target_id
     authorize(Action.MOVE_TO_AUDIENCE, actor.role, target_role=target.role, is_self=is_self)
     if target.role is Role.HOST:
         raise Conflict("host_stays_on_stage", "The host cannot leave the stage; end the space")
-    _move(log, state, target, Role.LISTENER, now)
-    return _done(state, log)
+    steps.move(log, state, target, Role.LISTENER, now)
+    return steps.done(state, log)
 
 
 def add_cohost(state: SpaceState, actor_id: str, target_id: str, now: datetime) -> list[Event]:
-    actor = _actor(state, actor_id)
+    actor = steps.actor(state, actor_id)
     authorize(Action.MANAGE_COHOSTS, actor.role)
-    target = _target(state, target_id)
+    target = steps.target(state, target_id)
     if target.role is Role.COHOST:
         return []
     if target.role is Role.HOST:
@@ -131,61 +123,61 @@ def add_cohost(state: SpaceState, actor_id: str, target_id: str, now: datetime) 
     if len(state.cohosts()) >= state.limits.cohosts:
         raise Conflict("cohost_limit", f"A space has at most {state.limits.cohosts} cohosts")
     if not target.role.on_stage:
-        _stage_has_room(state)
-    log = _log(state, now)
-    _move(log, state, target, Role.COHOST, now)
-    return _done(state, log)
+        steps.stage_has_room(state)
+    log = steps.event_log(state, now)
+    steps.move(log, state, target, Role.COHOST, now)
+    return steps.done(state, log)
 
 
 def remove_cohost(state: SpaceState, actor_id: str, target_id: str, now: datetime) -> list[Event]:
     """The host makes a cohost a speaker again; a cohost may also step down themselves."""
-    actor = _actor(state, actor_id)
+    actor = steps.actor(state, actor_id)
     if actor_id != target_id or actor.role is not Role.COHOST:
         authorize(Action.MANAGE_COHOSTS, actor.role)
-    target = _target(state, target_id)
+    target = steps.target(state, target_id)
     if target.role is not Role.COHOST:
         raise Conflict("not_cohost", "That account is not a cohost")
-    log = _log(state, now)
-    _move(log, state, target, Role.SPEAKER, now)
-    return _done(state, log)
+    log = steps.event_log(state, now)
+    steps.move(log, state, target, Role.SPEAKER, now)
+    return steps.done(state, log)
 
 
 def mute(state: SpaceState, actor_id: str, target_id: str, now: datetime) -> list[Event]:
-    actor = _actor(state, actor_id)
-    target = _target(state, target_id)
+    actor = steps.actor(state, actor_id)
+    target = steps.target(state, target_id)
     authorize(Action.MUTE, actor.role, target_role=target.role, is_self=actor_id == target_id)
     if not target.role.on_stage:
         raise Conflict("not_on_stage", "Only people on stage have a mic")
     if target.muted:
         return []
     target.muted = True
-    return _announce(
+    return steps.announce(
         state, now, MicChanged(target.account_id, target.handle, muted=True, by=actor_id)
     )
 
 
 def unmute(state: SpaceState, actor_id: str, now: datetime) -> list[Event]:
-    p = _actor(state, actor_id)
+    p = steps.actor(state, actor_id)
     authorize(Action.UNMUTE, p.role)
     if not p.muted:
         return []
     p.muted = False
-    return _announce(state, now, MicChanged(p.account_id, p.handle, muted=False, by=actor_id))
+    return steps.announce(state, now, MicChanged(p.account_id, p.handle, muted=False, by=actor_id))
 
 
 def react(state: SpaceState, actor_id: str, emoji: str, now: datetime) -> list[Event]:
-    p = _actor(state, actor_id)
+    p = steps.actor(state, actor_id)
     authorize(Action.REACT, p.role)
     if emoji not in REACTIONS:
         raise Invalid("invalid_reaction", "Pick one of the offered reactions")
-    return _announce(state, now, Reacted(p.account_id, p.handle, emoji=emoji))
+    return steps.announce(state, now, Reacted(p.account_id, p.handle, emoji=emoji))
 
 
 def active_speakers(state: SpaceState, account_ids: list[str], now: datetime) -> list[Event]:
     """Who is talking now, as measured by the mixer; the caller limits how often this is sent."""
     if state.space.state is not SpaceStatus.LIVE:
         return []
-    return _announce(state, now, ActiveSpeakers(tuple(account_ids)))
+    return steps.announce(state, now, ActiveSpeakers(tuple(account_ids)))
 
 
 def caption(state: SpaceState, said: Caption, now: datetime) -> list[Event]:
@@ -193,7 +185,7 @@ def caption(state: SpaceState, said: Caption, now: datetime) -> list[Event]:
     second, and a late joiner has no use for them)."""
     if state.space.state is not SpaceStatus.LIVE or not said.final:
         return []
-    return _announce(
+    return steps.announce(
         state, now, Captioned(said.speaker, said.text, said.final, said.start, said.end)
     )
 
@@ -207,19 +199,19 @@ def restrict(state: SpaceState, account_id: str, now: datetime) -> list[Event]:
     p = state.participants.get(account_id)
     if state.space.state is not SpaceStatus.LIVE or p is None or p.removed:
         return []
-    log = _log(state, now)
+    log = steps.event_log(state, now)
     if p.role is Role.HOST:
-        heir = _heir(state)
+        heir = steps.heir(state)
         if heir is None:
             return finish(state, now, "host_limited")
-        _hand_over(state, heir, log, now, reason="host_limited")
+        steps.hand_over(state, heir, log, now, reason="host_limited")
         if p.present:
-            # Here: they stay to listen, counted (_hand_over leaves an old host a listener not
+            # Here: they stay to listen, counted (steps.hand_over leaves an old host a listener not
             # counted, as for one away). A host away stays away, as after the grace period.
             p.role = Role.HOST
-            _move(log, state, p, Role.LISTENER, now)
+            steps.move(log, state, p, Role.LISTENER, now)
     elif p.role.on_stage:
-        _move(log, state, p, Role.LISTENER, now)
+        steps.move(log, state, p, Role.LISTENER, now)
     else:
         if p.hand_raised:
             p.hand_raised = False
@@ -227,4 +219,4 @@ def restrict(state: SpaceState, account_id: str, now: datetime) -> list[Event]:
         if p.invited:
             p.invited = False
             log.emit(InvitationDeclined(p.account_id, p.handle, withdrawn_by="moderation"))
-    return _done(state, log)
+    return steps.done(state, log)
