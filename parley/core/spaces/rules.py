@@ -106,6 +106,15 @@ def finish(state: SpaceState, now: datetime, reason: str, message: str = "") -> 
     return steps.done(state, log)
 
 
+def lapse(state: SpaceState, now: datetime, window: timedelta) -> list[Event]:
+    """A scheduled space its host has not started `window` after its time is called off."""
+    space = state.space
+    start = space.scheduled_start
+    if space.state is not SpaceStatus.SCHEDULED or start is None or now - start < window:
+        return []
+    return finish(state, now, NOT_STARTED)
+
+
 def edit(
     state: SpaceState,
     actor_id: str,
@@ -249,15 +258,6 @@ def host_timeout(state: SpaceState, now: datetime, grace: timedelta) -> list[Eve
     log = steps.event_log(state, now)
     steps.hand_over(state, heir, log, now)
     return steps.done(state, log)
-
-
-def lapse(state: SpaceState, now: datetime, window: timedelta) -> list[Event]:
-    """A scheduled space its host has not started `window` after its time is called off."""
-    space = state.space
-    start = space.scheduled_start
-    if space.state is not SpaceStatus.SCHEDULED or start is None or now - start < window:
-        return []
-    return finish(state, now, NOT_STARTED)
 
 
 def remove(state: SpaceState, actor_id: str, target_id: str, now: datetime) -> list[Event]:
