@@ -320,7 +320,10 @@ async def test_active_speaker_reports_are_limited_to_5_per_second() -> None:
     await mixer.stop()
 
     assert len(reports) >= 3
-    assert min(np.diff(reports)) >= 0.19
+    # Seen when the tick that makes a report runs: a late tick delays that report and not the
+    # next (CI, loaded: 0.232 s, then 0.189 s), so a tick's worth of slack between two. The
+    # limit itself, on the mixer's clock, is held exactly in simulated time below.
+    assert min(np.diff(reports)) >= 0.2 - 0.02
     assert len(reports) <= (loop.time() - started) / 0.2 + 1
 
 
