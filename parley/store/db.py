@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# SQLite reader threads, each with its connection: enough for a burst of API reads to run
+# beside the writer without queueing for long, few enough that idle threads cost nothing.
+SQLITE_READERS = 8
 
 
 class Database:
@@ -56,10 +59,12 @@ class Database:
             self._writer: ThreadPoolExecutor | None = ThreadPoolExecutor(
                 max_workers=1, thread_name_prefix="sqlite-writer"
             )
-            # And for reads, beside the writer (WAL): eight connections, each in its thread.
-            readers = create_engine(url.replace("+aiosqlite", "", 1), pool_size=8, max_overflow=0)
+            # And for reads, beside the writer (WAL): connections each living in its thread.
+            readers = create_engine(
+                url.replace("+aiosqlite", "", 1), pool_size=SQLITE_READERS, max_overflow=0
+            )
             self._tune_sqlite(readers, immediate=False)
-            self._readers: SqliteReaders | None = SqliteReaders(readers, 8)
+            self._readers: SqliteReaders | None = SqliteReaders(readers, SQLITE_READERS)
         else:
             # At most 30 connections a process, as before (10 kept, 20 more for a while), but
             # all kept once open: a connection opened for a burst and closed when it ended made
