@@ -80,9 +80,12 @@ security: setup
 # something they need is missing (Chromium, PostgreSQL, ...), naming it and `make system-deps`.
 # Three pytest-xdist workers on the two cores this was tuned on: most tests wait on servers,
 # sockets and timers, not on a core; tests/conftest.py keeps the ones that must not overlap
-# together.
+# together. pytest keeps the modules it rewrites for its assertion messages (every test module,
+# and every module of each pytest plugin's package: about 550 files) only where Python may write
+# bytecode; with PYTHONDONTWRITEBYTECODE set, each worker parsed and rewrote them all again at
+# every run, about 4 s of CPU apiece. The files go to __pycache__/ (ignored by git).
 test: lint
-	$(BIN)/pytest -q -n 3 --dist loadgroup
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q -n 3 --dist loadgroup
 
 bench: setup
 	$(BIN)/python -m bench.joins
