@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from pytest_asyncio import is_async_test
 
 from parley.store.db import Database
 from tests.support.prerequisites import INSTALL, problems_for
@@ -107,6 +108,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if tests / "e2e" in item.path.parents:
             item.add_marker(pytest.mark.browser)
+            if is_async_test(item):
+                # The loop the process's one Playwright driver lives in (tests/e2e/conftest.py);
+                # first, ahead of the mark asyncio_mode=auto gave every coroutine test.
+                item.add_marker(pytest.mark.asyncio(loop_scope="session"), append=False)
         group = _xdist_group(item, tests)
         if group is not None:
             item.add_marker(pytest.mark.xdist_group(group))
