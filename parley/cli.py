@@ -30,6 +30,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from parley.api.app import create_app
     from parley.api.logs import redact_tokens_in_server_logs, show_parley_logs
+    from parley.api.websocket_protocol import WebSocketProtocol
 
     redact_tokens_in_server_logs()  # before the first request can be logged
     show_parley_logs(settings.log_level)
@@ -50,7 +51,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         host=host,
         port=port,
         log_level=settings.log_level,
-        ws="websockets-sansio",
+        ws=WebSocketProtocol,
         ws_per_message_deflate=False,
         # A larger frame closes the socket (1009) as soon as its header is read, unbuffered.
         ws_max_size=settings.max_ws_message_bytes,

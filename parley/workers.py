@@ -107,6 +107,7 @@ def _worker(settings: Settings, index: int, listener: socket.socket) -> None:
 
     from parley.api.app import create_app
     from parley.api.logs import redact_tokens_in_server_logs, show_parley_logs
+    from parley.api.websocket_protocol import WebSocketProtocol
 
     redact_tokens_in_server_logs()
     show_parley_logs(settings.log_level)
@@ -120,7 +121,7 @@ def _worker(settings: Settings, index: int, listener: socket.socket) -> None:
     config = uvicorn.Config(
         create_app(settings),
         log_level=settings.log_level,
-        ws="websockets-sansio",
+        ws=WebSocketProtocol,
         ws_per_message_deflate=False,
         ws_max_size=settings.max_ws_message_bytes,
         proxy_headers=False,  # as one process: X-Forwarded-For only from trusted proxies

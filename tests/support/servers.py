@@ -25,6 +25,7 @@ import pytest_asyncio
 import uvicorn
 
 from parley.api.app import create_app
+from parley.api.websocket_protocol import WebSocketProtocol
 from parley.config import Settings
 from parley.core.ratelimit import LimitName
 from parley.services.node import Node
@@ -114,7 +115,7 @@ class ServerThread:
             host="127.0.0.1",
             port=self.port,
             log_level="warning",
-            ws="websockets-sansio",
+            ws=WebSocketProtocol,
             ws_max_size=settings.max_ws_message_bytes,
             proxy_headers=False,  # as `parley serve`: X-Forwarded-For only from trusted proxies
             lifespan="on",
