@@ -46,6 +46,23 @@ def events_on(server: ServerProcess, worker: int, person: Person, sid: str) -> E
     return EventStream(url, token=person.token, unix_socket=path)
 
 
+async def every_worker_answers(server: ServerProcess, workers: int) -> None:
+    """The port answered through one worker; the others may still be starting (importing, in
+    a process of their own), their Unix sockets not there yet."""
+
+    async def answers(worker: int) -> bool:
+        path = str(worker_socket(server.log_path.parent, worker))
+        transport = httpx.AsyncHTTPTransport(uds=path)
+        try:
+            async with httpx.AsyncClient(transport=transport, timeout=2) as client:
+                return (await client.get("http://worker/healthz")).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    for worker in range(workers):
+        await wait_until(lambda w=worker: answers(w), timeout=60, interval=0.1)
+
+
 async def make_admin(url: str, person: Person) -> None:
     db = Database(url)
     try:
@@ -59,6 +76,7 @@ async def test_two_workers_share_joins_events_suspensions_and_a_spaces_media() -
     async with fresh_postgres_database() as url:
         env = {"PARLEY_DATABASE_URL": url, "PARLEY_REDIS_URL": REDIS_URL}
         with server_process(args=["--workers", "2"], **env) as server:
+            await every_worker_answers(server, 2)
             people = [
                 await Person.sign_up(server.base, h) for h in ("mod", "host", "voice", "ada", "bob")
             ]
