@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -28,13 +29,25 @@ async def postgres_db() -> AsyncIterator[Database]:
     """The database layer on a fresh, migrated PostgreSQL database of its own, for store tests
     that only PostgreSQL can show (asyncpg's own path, transactions in flight together). Tests
     using it carry the `postgres` mark."""
-    async with fresh_postgres_database() as url:
-        database = Database(url)
-        try:
-            await database.migrate()
-            yield database
-        finally:
-            await database.close()
+    async with fresh_postgres_database() as url, migrated(url) as database:
+        yield database
+
+
+@pytest.fixture
+async def migrated_db(database_url: str) -> AsyncIterator[Database]:
+    """The database layer on a fresh, migrated database, once SQLite and once PostgreSQL."""
+    async with migrated(database_url) as database:
+        yield database
+
+
+@contextlib.asynccontextmanager
+async def migrated(url: str) -> AsyncIterator[Database]:
+    database = Database(url)
+    try:
+        await database.migrate()
+        yield database
+    finally:
+        await database.close()
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

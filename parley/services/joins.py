@@ -22,6 +22,7 @@ from parley.core.tokens import AccountRef
 from parley.services.accounts import Caller
 from parley.services.batches import Batches
 from parley.services.common import Clock
+from parley.services.connection_counts import Changes, ConnectionCounts
 from parley.services.decisions import SpaceDecisions
 from parley.services.features import FeatureSwitches
 from parley.store.accounts import SocialStore
@@ -58,6 +59,8 @@ class JoinService:
     decisions: SpaceDecisions
     features: FeatureSwitches
     settings: Settings
+    # Every count of this node's connections goes through it (connection_counts.py).
+    counts: ConnectionCounts
     _: KW_ONLY
     clock: Clock
     # Joins whose socket is expected next on this node, for `settings.connect_wait_seconds`:
@@ -111,10 +114,16 @@ class JoinService:
                     seqs[j.account_id] = mine[-1].seq
             return events
 
-        async def count_sockets(_events: list[Event], conn: AsyncConnection) -> None:
-            await PresenceStore(conn).connected_many(space_id, list(seqs), self._node_id)
+        counted = Changes()
 
-        await self.decisions.decide(space_id, ids, decide, count_sockets)
+        async def count_sockets(_events: list[Event], conn: AsyncConnection) -> None:
+            await PresenceStore(conn).connected_many(space_id, list(seqs), self.counts.holder)
+            counted.clear()
+            counted.opened(space_id, list(seqs))
+
+        async with self.counts.counting() as changes:
+            await self.decisions.decide(space_id, ids, decide, count_sockets)
+            changes.delta.update(counted.delta)
         for account_id, seq in seqs.items():
             await self._issue(JoinTicket(space_id, account_id, seq, self.clock()))
         return [
@@ -125,8 +134,10 @@ class JoinService:
         """A participant made otherwise than by joining (a host starting their space) opens
         their socket next: counted now, with a ticket as a join leaves (`seq`: the event that
         made them one), and away if it never comes."""
-        async with self.db.write() as conn:
-            await PresenceStore(conn).connected(space_id, account_id, self._node_id)
+        async with self.counts.counting() as changes:
+            async with self.db.write() as conn:
+                await PresenceStore(conn).connected(space_id, account_id, self.counts.holder)
+            changes.opened(space_id, [account_id])
         await self._issue(JoinTicket(space_id, account_id, seq, self.clock()))
 
     async def _issue(self, ticket: JoinTicket) -> None:
@@ -173,14 +184,16 @@ class JoinService:
         again = list((Counter(counted) - Counter(once)).elements())
         for ids in (once, *([a] for a in again)):
             if ids:
-                await self.db.write_whole(self._count_sockets(space_id, ids))
+                async with self.counts.counting() as changes:
+                    await self.db.write_whole(self._count_sockets(space_id, ids))
+                    changes.opened(space_id, ids)
         return outcomes
 
     def _count_sockets(
         self, space_id: str, account_ids: list[str]
     ) -> Callable[[AsyncConnection], Awaitable[None]]:
         async def count(conn: AsyncConnection) -> None:
-            await PresenceStore(conn).connected_many(space_id, account_ids, self._node_id)
+            await PresenceStore(conn).connected_many(space_id, account_ids, self.counts.holder)
 
         return count
 
@@ -199,12 +212,10 @@ class JoinService:
         async def hand_back(conn: AsyncConnection) -> None:
             store = PresenceStore(conn)
             now = self.clock()
-            for ticket in tickets:
-                await store.unclaimed(ticket.space_id, ticket.account_id, self._node_id, now)
+            for t in tickets:
+                await store.unclaimed(t.space_id, t.account_id, self.counts.holder, now)
 
-        await self.db.write_whole(hand_back)
-
-    @property
-    def _node_id(self) -> str:
-        assert self.settings.node_id is not None  # Node gives every node one
-        return self.settings.node_id
+        async with self.counts.counting() as changes:
+            await self.db.write_whole(hand_back)
+            for t in tickets:
+                changes.closed(t.space_id, t.account_id)

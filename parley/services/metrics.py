@@ -113,6 +113,12 @@ class NodeCollector(Collector):
         yield from (ticks, skipped, encodes, added, delay, moves, waits, catches, concealed)
         # A flat line here is a stuck sweeper: no lapsed limit, presence or held post moves on.
         yield _counter("parley_sweeps", "Sweeps this node has run", node.sweeps_done)
+        yield _counter(
+            "parley_connections_recounted",
+            "Times this worker found its connections' counts taken (the node taken for gone "
+            "while alive) and wrote them again",
+            node.connection_counts.recounts,
+        )
         yield from _joins(node)
         yield from _hls(node)
         yield from _captions(node)

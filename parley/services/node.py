@@ -29,6 +29,7 @@ from parley.services.bots import BotService
 from parley.services.captions import CaptionService
 from parley.services.clips import ClipService
 from parley.services.common import NodeClock, new_id
+from parley.services.connection_counts import ConnectionCounts
 from parley.services.deactivation import Deactivation
 from parley.services.decisions import SpaceDecisions
 from parley.services.departures import Departures
@@ -65,6 +66,7 @@ from parley.services.space_moderation import SpaceModeration
 from parley.services.spaces import SpaceService
 from parley.services.tokens import TokenService
 from parley.services.transcripts import TranscriptService
+from parley.store.connections import Holder
 from parley.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -101,10 +103,10 @@ class Node:
     """
 
     def __init__(self, settings: Settings, clock: NodeClock | None = None) -> None:
-        if settings.node_id is None:
-            # One id for this process's life, the same for every service: presence counts
-            # the node's sockets under it, homing advertises it.
-            settings = settings.model_copy(update={"node_id": new_id()})
+        # One id for this process's life, the same for every service: presence counts the
+        # node's sockets under it, homing advertises it.
+        self.node_id = settings.node_id or new_id()
+        settings = settings.model_copy(update={"node_id": self.node_id})
         self.settings = settings
         # The one clock every service reads; tests move it instead of waiting.
         self.clock = clock or NodeClock()
@@ -141,9 +143,16 @@ class Node:
 
         self.decisions = SpaceDecisions(self.db, EventPublisher(self.bus), settings, clock=now)
         self.features = FeatureSwitches(self.db, self.decisions, clock=now)
-        self.presence = PresenceService(self.db, self.decisions, settings, clock=now)
+        self.connection_counts = ConnectionCounts(
+            self.db, Holder(self.node_id, settings.worker_index)
+        )
+        self.presence = PresenceService(
+            self.db, self.decisions, settings, self.connection_counts, clock=now
+        )
         self.lapsed_schedules = LapsedSchedules(self.db, self.decisions, settings, clock=now)
-        self.joins = JoinService(self.db, self.decisions, self.features, settings, clock=now)
+        self.joins = JoinService(
+            self.db, self.decisions, self.features, settings, self.connection_counts, clock=now
+        )
         self.spaces = SpaceService(
             self.db,
             self.decisions,
@@ -270,13 +279,11 @@ class Node:
         await self.link_rules.start()
         await self.hls.start()
         await self.recorder.start()
-        if self.settings.workers <= 1:
-            # Connections counted under this node's id by a previous life of it (killed, then
-            # started again with the same PARLEY_NODE_ID): none of them is open now. Before
-            # advertising, which this would undo. Not with several workers: they share a
-            # configured id, and the others' connections are open. (Under a new id, the
-            # previous life's are taken back once it has been silent two leases.)
-            await self.presence.release_node(self.homing.node_id, self.clock.now())
+        # Connections this worker counted in a previous life (killed, then started again with
+        # the same PARLEY_NODE_ID, or by its parent under the same index): none of them is open
+        # now. (Under a new id, the previous life's are taken back once it has been silent two
+        # leases.)
+        await self.connection_counts.release_previous_life(self.clock.now())
         await self.homing.start()
         self._orders = asyncio.create_task(
             messages.follow(self.bus, NODES_CHANNEL, asyncio.Event(), self._obey, what="orders"),
@@ -316,6 +323,8 @@ class Node:
                 await self.enforcement.sweep()
                 await self.joins.hand_back_tickets()
                 if self.homing.time_to_look_for_gone_nodes():
+                    # This node's own first: back from a pause, it may have been taken for gone.
+                    await self.connection_counts.check()
                     await self.presence.release_gone_nodes(self.homing.gone_before())
                 await self.presence.sweep()
                 await self.lapsed_schedules.sweep()

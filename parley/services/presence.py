@@ -17,6 +17,7 @@ from parley.core.spaces import rules, stage
 from parley.core.spaces.events import Event
 from parley.core.spaces.model import SpaceState
 from parley.services.common import Clock
+from parley.services.connection_counts import ConnectionCounts
 from parley.services.decisions import Decide, SpaceDecisions
 from parley.store.connections import nodes_gone_since, release_node
 from parley.store.db import Database
@@ -32,23 +33,24 @@ class PresenceService:
     db: Database
     decisions: SpaceDecisions
     settings: Settings
+    counts: ConnectionCounts
     _: KW_ONLY
     clock: Clock
 
     # --- what the connections report (sockets counted as they open: joins.py) --------------
 
     async def connected(self, space_id: str, account_id: str) -> None:
-        async with self.db.write() as conn:
-            await PresenceStore(conn).connected(space_id, account_id, self.node_id)
+        async with self.counts.counting() as changes:
+            async with self.db.write() as conn:
+                await PresenceStore(conn).connected(space_id, account_id, self.counts.holder)
+            changes.opened(space_id, [account_id])
 
     async def disconnected(self, space_id: str, account_id: str) -> None:
-        async with self.db.write() as conn:
-            await PresenceStore(conn).disconnected(space_id, account_id, self.node_id, self.clock())
-
-    @property
-    def node_id(self) -> str:
-        assert self.settings.node_id is not None  # Node gives every node one
-        return self.settings.node_id
+        async with self.counts.counting() as changes:
+            async with self.db.write() as conn:
+                store = PresenceStore(conn)
+                await store.disconnected(space_id, account_id, self.counts.holder, self.clock())
+            changes.closed(space_id, account_id)
 
     async def release_gone_nodes(self, cutoff: datetime) -> None:
         """Take back the connections of nodes not heard from since `cutoff` (killed, or cut off):
@@ -59,7 +61,7 @@ class PresenceService:
         async with self.db.read() as conn:
             gone = await nodes_gone_since(conn, cutoff)
         for node_id, last_heard in gone.items():
-            if node_id != self.node_id:
+            if node_id != self.counts.holder.node_id:
                 await self.release_node(node_id, last_heard)
 
     async def release_node(self, node_id: str, since: datetime) -> None:

@@ -17,7 +17,13 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select, update
 
 from parley.core.spaces.model import Role, SpaceStatus
-from parley.store.connections import count_socket, count_sockets, holds_any, uncount_socket
+from parley.store.connections import (
+    Holder,
+    count_socket,
+    count_sockets,
+    holds_any,
+    uncount_socket,
+)
 from parley.store.rows import Store
 from parley.store.tables import participants, spaces
 
@@ -25,18 +31,20 @@ _holds = holds_any(participants.c.space_id, participants.c.account_id)
 
 
 class PresenceStore(Store):
-    async def connected(self, space_id: str, account_id: str, node_id: str) -> None:
+    async def connected(self, space_id: str, account_id: str, holder: Holder) -> None:
         """One more connection of the account's to the space, a participant or not yet one."""
-        await count_socket(self.conn, space_id, account_id, node_id)
+        await count_socket(self.conn, space_id, account_id, holder)
 
-    async def connected_many(self, space_id: str, account_ids: Sequence[str], node_id: str) -> None:
+    async def connected_many(
+        self, space_id: str, account_ids: Sequence[str], holder: Holder
+    ) -> None:
         """`connected` for several accounts in one space (a batch of joins, or of sockets), in
         one statement."""
         if account_ids:
-            await count_sockets(self.conn, space_id, account_ids, node_id)
+            await count_sockets(self.conn, space_id, account_ids, holder)
 
     async def disconnected(
-        self, space_id: str, account_id: str, node_id: str, now: datetime
+        self, space_id: str, account_id: str, holder: Holder, now: datetime
     ) -> None:
         # `disconnected_at` is when a connection last closed; only with none left is anyone away.
         await self.conn.execute(
@@ -44,14 +52,16 @@ class PresenceStore(Store):
             .where(participants.c.space_id == space_id, participants.c.account_id == account_id)
             .values(disconnected_at=now)
         )
-        await uncount_socket(self.conn, space_id, account_id, node_id)
+        await uncount_socket(self.conn, space_id, account_id, holder)
 
-    async def unclaimed(self, space_id: str, account_id: str, node_id: str, now: datetime) -> None:
+    async def unclaimed(
+        self, space_id: str, account_id: str, holder: Holder, now: datetime
+    ) -> None:
         """The socket a join counted never came here: take the count back. The participant is
         away from now unless something else holds them (a socket opened on another node, a
         media connection), and leaves after the presence timeout: a join alone, followed by
         nothing, does not keep anyone in a room."""
-        await self.disconnected(space_id, account_id, node_id, now)
+        await self.disconnected(space_id, account_id, holder, now)
 
     async def away_since(self, cutoff: datetime, *, host_cutoff: datetime) -> list[tuple[str, str]]:
         """(space id, account id) of present participants with no socket since before the

@@ -445,6 +445,9 @@ node_connections = Table(
     Column("space_id", ID, primary_key=True),
     Column("account_id", ID, primary_key=True),
     Column("node_id", ID, primary_key=True, index=True),
+    # Which worker process of the node (`parley serve --workers N`; 0 with one): each counts in
+    # rows of its own, so one started again can take back what its previous life counted.
+    Column("worker", Integer, primary_key=True),
     Column("sockets", Integer, nullable=False),
 )
 

@@ -2,19 +2,26 @@
 longer advertise itself, takes them back (store/connections.py). Who came back through another
 node stays, counted once; who did not leaves after the presence timeout. So does a single node
 restarted after a crash, which comes back under a new id and finds its previous life gone
-quiet. Real `parley serve` processes."""
+quiet. A node that was only paused comes back holding its sockets and counts them again
+(services/connection_counts.py): nobody in its rooms leaves. Real `parley serve` processes."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import os
 import signal
 import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from parley.store.db import Database
+from parley.store.tables import node_connections
 from tests.support.clients import Person
 from tests.support.cluster import cluster, kill, people
+from tests.support.metrics import scraped_from
 from tests.support.servers import answering, free_port, serve_process, wait_until
 
 
@@ -64,6 +71,68 @@ async def test_the_sockets_of_a_killed_node_are_taken_back_from_who_was_here() -
             await watching.__aexit__(None, None, None)
             for person in (host, gone, back, again):
                 await person.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+async def test_a_node_taken_for_gone_while_only_paused_keeps_who_is_in_its_rooms() -> None:
+    """Stopped (SIGSTOP: a VM migrated, a process swapped out) for longer than two leases, the
+    node is taken for gone and its counts taken back; once it runs again its listener, whose
+    socket never closed, stays past the presence timeout. (Before, they were let go then,
+    "dropped" while in the room.)"""
+    # Gone after two leases (2 s); its listener would be let go 5 s after it was last heard.
+    env = {"PARLEY_HOME_LEASE_SECONDS": "1", "PARLEY_PRESENCE_TIMEOUT_SECONDS": "5"}
+    async with cluster(2, **env) as deployment:
+        a, b = deployment.nodes
+        (host,) = await people(b, "host")
+        (fan,) = await people(a, "fan")
+        sid = (await host.call("POST", "/spaces", 201, json={"title": "Paused"}))["id"]
+        await fan.call("POST", f"/spaces/{sid}/join", 200)
+        db = Database(deployment.env["PARLEY_DATABASE_URL"])
+
+        async def counted_sockets() -> int:
+            query = select(node_connections.c.sockets).where(
+                node_connections.c.account_id == fan.id
+            )
+            async with db.read() as conn:
+                return sum((await conn.execute(query)).scalars())
+
+        async def taken_back() -> bool:
+            return await counted_sockets() == 0
+
+        async with host.events(sid) as watching:
+            stream = await fan.events(sid).__aenter__()
+            try:
+                await watching.wait_for("snapshot")
+                await stream.wait_for("snapshot")
+                assert await counted_sockets() == 1
+                os.kill(a.pid, signal.SIGSTOP)
+                stopped = time.monotonic()
+                try:
+                    # Node b takes node a for gone and its count of the fan's socket back.
+                    await wait_until(taken_back, timeout=10, interval=0.1)
+                finally:
+                    os.kill(a.pid, signal.SIGCONT)
+                print(f"taken back {time.monotonic() - stopped:.1f} s after the stop")
+                # Running again, it counts the socket it still holds.
+                await wait_until(counted_sockets, timeout=5, interval=0.1)
+                print(f"counted again {time.monotonic() - stopped:.1f} s after the stop")
+                # Past the presence timeout (from when node a was last heard) and a few sweeps:
+                # the fan is still in the room, and their socket still open.
+                await asyncio.sleep(max(0.0, stopped + 5 + 2 - time.monotonic()))
+                assert "participant_left" not in watching.types()
+                assert (await host.call("GET", f"/spaces/{sid}", 200))["listener_count"] == 1
+                assert await counted_sockets() == 1
+                assert (await scraped_from(a.base))["parley_connections_recounted_total"] == 1
+                # Counted once: closed, the socket no longer holds them, and they leave.
+                await stream.__aexit__(None, None, None)
+                left = await watching.wait_for("participant_left", timeout=15, account_id=fan.id)
+                assert left["data"]["reason"] == "dropped"
+            finally:
+                await stream.__aexit__(None, None, None)
+                await db.close()
+                for person in (host, fan):
+                    await person.close()
 
 
 async def test_a_single_node_restarted_after_a_crash_lets_go_of_who_was_in_its_rooms(

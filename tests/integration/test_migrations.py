@@ -8,13 +8,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from alembic import command
-from sqlalchemy import Connection
+from sqlalchemy import Connection, insert, select, text
 
 from parley.core.spaces.model import SpaceStatus
 from parley.store.db import Database, migration_config
 from parley.store.moderation import ModerationStore
 from parley.store.restrictions import RestrictionStore
 from parley.store.spaces import SpaceStore
+from parley.store.tables import node_connections
 from tests.support.clients import Person
 from tests.support.moderation import admin, suspend
 from tests.support.servers import ServerThread, serve
@@ -104,3 +105,29 @@ async def test_0021_names_the_action_behind_each_restriction_from_before_it(
         assert again == newest
     finally:
         await db.close()
+
+
+async def test_0023_keeps_each_nodes_count_of_connections_through_its_workers_rows(
+    migrated_db: Database,
+) -> None:
+    """A node's workers count in rows of their own since 0023: back before it, one row a node
+    holds their sum; forward again, worker 0 holds it (what a single process counted)."""
+    rows = [("s1", "ada", "n1", 0, 1), ("s1", "ada", "n1", 2, 2), ("s1", "ben", "n1", 1, 1)]
+    columns = ("space_id", "account_id", "node_id", "worker", "sockets")
+    async with migrated_db.write() as conn:
+        await conn.execute(
+            insert(node_connections), [dict(zip(columns, r, strict=True)) for r in rows]
+        )
+        await conn.run_sync(_alembic, "downgrade", "0022")
+    async with migrated_db.read() as conn:
+        before = await conn.execute(
+            text("SELECT account_id, node_id, sockets FROM node_connections ORDER BY 1")
+        )
+        assert [tuple(r) for r in before] == [("ada", "n1", 3), ("ben", "n1", 1)]
+    async with migrated_db.write() as conn:
+        await conn.run_sync(_alembic, "upgrade", "head")
+    async with migrated_db.read() as conn:
+        query = select(
+            node_connections.c.account_id, node_connections.c.worker, node_connections.c.sockets
+        ).order_by(node_connections.c.account_id)
+        assert [tuple(r) for r in await conn.execute(query)] == [("ada", 0, 3), ("ben", 0, 1)]

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import delete, select, update
 
 from parley.core.homing import NodeInfo
-from parley.store.connections import nodes_gone_since, release_node
+from parley.store.connections import Holder, nodes_gone_since, release_node
 from parley.store.db import Database
 from parley.store.homes import HomeStore
 from parley.store.presence import PresenceStore
@@ -55,7 +55,7 @@ async def test_a_dead_nodes_sockets_are_taken_back_once_and_the_others_stay() ->
                 await conn.execute(delete(node_connections))
                 store, homes = PresenceStore(conn), HomeStore(conn)
                 for node_id in ("dead", "dead", "alive"):
-                    await store.connected(sid, me, node_id)
+                    await store.connected(sid, me, Holder(node_id))
                 await homes.advertise(NodeInfo("dead", "http://dead", 0, T0))
                 later = T0 + timedelta(seconds=10)
                 await homes.advertise(NodeInfo("alive", "http://alive", 0, later))
@@ -75,11 +75,11 @@ async def test_a_dead_nodes_sockets_are_taken_back_once_and_the_others_stay() ->
             # Its last socket closed: away since then, and nothing left per node.
             closed = T0 + timedelta(seconds=30)
             async with db.write() as conn:
-                await PresenceStore(conn).disconnected(sid, me, "alive", closed)
+                await PresenceStore(conn).disconnected(sid, me, Holder("alive"), closed)
             assert await counted() == (0, closed, {})
             # A node's last sockets taken back leave the participant away since it was heard.
             async with db.write() as conn:
-                await PresenceStore(conn).connected(sid, me, "dead")
+                await PresenceStore(conn).connected(sid, me, Holder("dead"))
             assert await release("dead") == 1
             assert await counted() == (0, T0, {})
         finally:

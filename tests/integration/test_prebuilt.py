@@ -15,6 +15,7 @@ from parley.core.spaces.model import Limits, Participant
 from parley.store import accounts as store
 from parley.store.accounts import AccountStore, SessionStore
 from parley.store.among import among
+from parley.store.connections import Holder
 from parley.store.db import Database
 from parley.store.presence import PresenceStore
 from parley.store.rows import record
@@ -95,7 +96,7 @@ async def test_a_decision_written_and_read_by_prebuilt_statements_is_what_sqlalc
             for k, account_id in enumerate(joiners):
                 events += rules.join(state, account_id, f"pre{k + 1}", T0 + timedelta(seconds=k))
             await store.save(state, events)
-            await PresenceStore(conn).connected_many(space.id, joiners[:2], "node-a")
+            await PresenceStore(conn).connected_many(space.id, joiners[:2], Holder("node-a"))
         async with db.read() as conn:
             rows = await conn.execute(select(participants).order_by(participants.c.joined_at))
             written = {row.account_id: record(Participant, row) for row in rows}
@@ -136,7 +137,7 @@ async def test_a_prebuilt_statement_that_comes_first_runs_in_the_transaction(
 
     with pytest.raises(Undone):
         async with postgres_db.write() as conn:
-            await PresenceStore(conn).connected_many(space.id, [joiner], "node-a")
+            await PresenceStore(conn).connected_many(space.id, [joiner], Holder("node-a"))
             raise Undone
     async with postgres_db.read() as conn:
         assert (await conn.execute(select(node_connections))).all() == []

@@ -12,6 +12,7 @@ import pytest
 
 from parley.core.spaces import rules
 from parley.core.spaces.model import Limits
+from parley.store.connections import Holder
 from parley.store.db import Database
 from parley.store.presence import PresenceStore
 from parley.store.spaces import SpaceStore
@@ -38,18 +39,20 @@ async def test_a_socket_opening_on_one_node_as_its_owner_joins_on_another_holds_
 
     async with postgres_db.write() as on_node_b:
         # Node B counts the fan's event socket (opened before the join answered)...
-        await PresenceStore(on_node_b).connected(space.id, fan, "node-b")
+        await PresenceStore(on_node_b).connected(space.id, fan, Holder("node-b"))
         # ...and node A's join commits while B's transaction is still open.
         async with postgres_db.write() as on_node_a:
             store = SpaceStore(on_node_a)
             state = await store.load(space.id, [fan], limits=Limits())
             assert state is not None
             await store.save(state, rules.join(state, fan, "race1", T0))
-            await PresenceStore(on_node_a).connected_many(space.id, [fan], "node-a")
+            await PresenceStore(on_node_a).connected_many(space.id, [fan], Holder("node-a"))
 
     # The join's ticket is never claimed on node A: the socket on B is what holds the fan.
     async with postgres_db.write() as conn:
-        await PresenceStore(conn).unclaimed(space.id, fan, "node-a", T0 + timedelta(seconds=10))
+        await PresenceStore(conn).unclaimed(
+            space.id, fan, Holder("node-a"), T0 + timedelta(seconds=10)
+        )
     assert await connections(postgres_db, space.id, fan) == 1
     async with postgres_db.read() as conn:
         assert not await PresenceStore(conn).is_away(space.id, fan)
@@ -57,7 +60,9 @@ async def test_a_socket_opening_on_one_node_as_its_owner_joins_on_another_holds_
 
     # Once that socket closes, the fan is away, and the sweep lets them go.
     async with postgres_db.write() as conn:
-        await PresenceStore(conn).disconnected(space.id, fan, "node-b", T0 + timedelta(seconds=20))
+        await PresenceStore(conn).disconnected(
+            space.id, fan, Holder("node-b"), T0 + timedelta(seconds=20)
+        )
     assert await connections(postgres_db, space.id, fan) == 0
     async with postgres_db.read() as conn:
         assert await PresenceStore(conn).is_away(space.id, fan)

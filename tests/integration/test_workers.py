@@ -6,7 +6,9 @@ shared port hands connections to whichever worker accepts first."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -123,6 +125,61 @@ async def test_two_workers_share_joins_events_suspensions_and_a_spaces_media() -
                     for client in (speaker, *ears):
                         await client.close()
             for person in people:
+                await person.close()
+
+
+def worker_pid(server: ServerProcess, index: int) -> int:
+    """The process of worker `index`: the child of the server holding its Unix socket."""
+    path = str(worker_socket(server.log_path.parent, index))
+    listening = {
+        f"socket:[{fields[6]}]"
+        for fields in (line.split() for line in Path("/proc/net/unix").read_text().splitlines())
+        if fields[-1] == path
+    }
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    for child in children:
+        for fd in Path(f"/proc/{child}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                if os.readlink(fd) in listening:
+                    return int(child)
+    raise AssertionError(f"no worker of {server.pid} listens on {path}")
+
+
+async def test_a_worker_started_again_lets_go_of_who_only_its_previous_life_held() -> None:
+    """A worker killed with a listener's socket open is started again by its parent; what it
+    counted then is taken back, so the listener leaves after the presence timeout while those
+    the other worker holds stay. (Before, on a node with a configured id, its counts stayed
+    and held the listener for good.)"""
+    async with fresh_postgres_database() as url:
+        env = {
+            "PARLEY_DATABASE_URL": url,
+            "PARLEY_REDIS_URL": REDIS_URL,
+            "PARLEY_PRESENCE_TIMEOUT_SECONDS": "1",
+            # One id for both workers, as an operator names a node: the node never goes quiet,
+            # so no other node would take back what the dead worker counted.
+            "PARLEY_NODE_ID": "node-one",
+        }
+        with server_process(args=["--workers", "2"], **env) as server:
+            await every_worker_answers(server, 2)
+            host, fan = [await Person.sign_up(server.base, h) for h in ("host", "fan")]
+            sid = (await host.call("POST", "/spaces", 201, json={"title": "Restarted"}))["id"]
+            await via(server, 1, fan).call("POST", f"/spaces/{sid}/join", 200)
+            async with events_on(server, 0, host, sid) as watching:
+                fan_on_1 = await events_on(server, 1, fan, sid).__aenter__()
+                try:
+                    for stream in (watching, fan_on_1):
+                        await stream.wait_for("snapshot")
+                    os.kill(worker_pid(server, 1), signal.SIGKILL)
+                    left = await watching.wait_for(
+                        "participant_left", timeout=30, account_id=fan.id
+                    )
+                    assert left["data"]["reason"] == "dropped"
+                    space = await host.call("GET", f"/spaces/{sid}", 200)
+                    assert (space["state"], space["listener_count"]) == ("live", 0)
+                    assert "worker 1 exited" in server.log_path.read_text()
+                finally:
+                    await fan_on_1.__aexit__(None, None, None)
+            for person in (host, fan):
                 await person.close()
 
 

@@ -8,7 +8,12 @@ from tests.support.servers import ServerThread
 
 async def scraped(server: ServerThread) -> dict[str, float]:
     """The node's unlabelled samples, by name (`parley_joins_total`: 12.0)."""
-    async with http_client(base_url=server.base_url) as http:
+    return await scraped_from(server.base_url)
+
+
+async def scraped_from(base_url: str) -> dict[str, float]:
+    """`scraped`, of a node in a process of its own."""
+    async with http_client(base_url=base_url) as http:
         text = (await http.get("/metrics")).text
     return {
         name: float(value)

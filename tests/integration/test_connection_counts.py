@@ -1,0 +1,111 @@
+"""Each worker's tally of the connections it counted (services/connection_counts.py): written
+again when another node took its counts back while it was alive, never over a count whose
+transaction is still on its way to the tally; and a worker started again takes back only what
+its own previous life counted, not its siblings'."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from parley.services.connection_counts import DOUBTFUL_CHECKS, ConnectionCounts
+from parley.store.connections import Holder, release_node
+from parley.store.db import Database
+from parley.store.presence import PresenceStore
+from parley.store.tables import node_connections
+
+T0 = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def db(migrated_db: Database) -> Database:
+    return migrated_db
+
+
+async def stored(db: Database) -> dict[tuple[str, str, int], int]:
+    """(account, node, worker): sockets, as the store counts them."""
+    t = node_connections
+    async with db.read() as conn:
+        rows = await conn.execute(select(t.c.account_id, t.c.node_id, t.c.worker, t.c.sockets))
+        return {(r.account_id, r.node_id, r.worker): r.sockets for r in rows}
+
+
+async def open_socket(counts: ConnectionCounts, account_id: str) -> None:
+    async with counts.counting() as changes, counts.db.write() as conn:
+        await PresenceStore(conn).connected("space", account_id, counts.holder)
+        changes.opened("space", [account_id])
+
+
+async def close_socket(counts: ConnectionCounts, account_id: str) -> None:
+    async with counts.counting() as changes, counts.db.write() as conn:
+        await PresenceStore(conn).disconnected("space", account_id, counts.holder, T0)
+        changes.closed("space", account_id)
+
+
+async def test_counts_taken_from_a_live_node_are_written_again(db: Database) -> None:
+    counts = ConnectionCounts(db, Holder("n1"))
+    for account_id in ("ada", "ada", "ben", "cy"):
+        await open_socket(counts, account_id)
+    await close_socket(counts, "cy")
+    assert await counts.check() == 0  # nothing lost: nothing written
+    held = {("ada", "n1", 0): 2, ("ben", "n1", 0): 1}
+    assert await stored(db) == held
+
+    async with db.write() as conn:  # another node, taking n1 for gone
+        assert await release_node(conn, "n1", since=T0) == 3
+    assert await stored(db) == {}
+    assert await counts.check() == 3
+    assert await stored(db) == held
+    # And what it counts from then on adds to what it wrote.
+    await close_socket(counts, "ada")
+    assert await counts.check() == 0
+    assert await stored(db) == {("ada", "n1", 0): 1, ("ben", "n1", 0): 1}
+
+
+async def test_a_recount_waits_for_a_count_on_its_way_to_the_tally(db: Database) -> None:
+    counts = ConnectionCounts(db, Holder("n1"))
+    for _ in range(2):
+        await open_socket(counts, "ada")
+    async with db.write() as conn:
+        await release_node(conn, "n1", since=T0)
+    committed, finish = asyncio.Event(), asyncio.Event()
+
+    async def slow_count() -> None:
+        async with counts.counting() as changes:
+            async with db.write() as conn:
+                await PresenceStore(conn).connected("space", "ben", counts.holder)
+            changes.opened("space", ["ben"])
+            committed.set()
+            await finish.wait()  # committed, not yet in the tally
+
+    counting = asyncio.create_task(slow_count())
+    await committed.wait()
+    # While it is under way, the store cannot be told from the tally: nothing is written...
+    for _ in range(DOUBTFUL_CHECKS - 1):
+        assert await counts.check() == 0
+    assert await stored(db) == {("ben", "n1", 0): 1}
+    # ...until enough such looks in a row, and then only once the count is through.
+    recount = asyncio.create_task(counts.check())
+    await asyncio.sleep(0.05)
+    assert not recount.done()
+    finish.set()
+    await counting
+    assert await recount == 2
+    assert await stored(db) == {("ada", "n1", 0): 2, ("ben", "n1", 0): 1}
+
+
+async def test_a_worker_started_again_takes_back_only_its_own_previous_counts(
+    db: Database,
+) -> None:
+    first, second = ConnectionCounts(db, Holder("n1", 0)), ConnectionCounts(db, Holder("n1", 1))
+    for counts in (first, second):
+        await open_socket(counts, "ada")
+    await open_socket(second, "ben")
+
+    again = ConnectionCounts(db, Holder("n1", 1))  # worker 1, killed and started again
+    assert await again.release_previous_life(T0) == 2
+    assert await stored(db) == {("ada", "n1", 0): 1}
+    assert await first.check() == 0  # worker 0's count was never touched
