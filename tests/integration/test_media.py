@@ -27,7 +27,9 @@ from tests.support.audio import MediaClient
 from tests.support.clients import TLS, Person, bring_on_stage, http_client
 from tests.support.servers import ServerThread, serve, sqlite_url
 
-A_TONE, B_TONE, L_TONE = 440.0, 880.0, 660.0
+# No tone a harmonic of another: a concealed frame of A, on a loaded machine, carries a trace of
+# its octave, which the mix-minus check took for B's own voice coming back (880 Hz: -49 dBFS).
+A_TONE, B_TONE, L_TONE = 440.0, 1000.0, 660.0
 
 
 @pytest.fixture
