@@ -69,7 +69,9 @@ async def test_listeners_on_other_nodes_hear_the_stage_and_lose_a_muted_or_suspe
             )
             suspended_after = await _gone_after(ears, GUEST_TONE, suspend(mod, "guest"))  # via c
             for ear in ears:
-                assert ear.hearing.hears(HOST_TONE)  # the relay goes on
+                # The relay goes on (heard within a moment: on a loaded machine the last 200 ms
+                # may be a pause in arrivals, as _silent_for_good allows).
+                await ear.hearing.until("hears", HOST_TONE, timeout=2)
             print(f"after a mute returned, silent on b and c after {muted_after} ms")
             print(f"after a suspension returned, silent on b and c after {suspended_after} ms")
             # The promise a listener would notice: gone within the second DESIGN.md gives a
