@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bench.common import ServerProcess
 from parley.store.db import Database
 from parley.store.tables import node_connections
 from tests.support.clients import Person
@@ -97,6 +98,9 @@ async def test_a_node_taken_for_gone_while_only_paused_keeps_who_is_in_its_rooms
             async with db.read() as conn:
                 return sum((await conn.execute(query)).scalars())
 
+        async def recounts(node: ServerProcess) -> float:
+            return (await scraped_from(node.base))["parley_connections_recounted_total"]
+
         async def taken_back() -> bool:
             return await counted_sockets() == 0
 
@@ -123,7 +127,8 @@ async def test_a_node_taken_for_gone_while_only_paused_keeps_who_is_in_its_rooms
                 assert "participant_left" not in watching.types()
                 assert (await host.call("GET", f"/spaces/{sid}", 200))["listener_count"] == 1
                 assert await counted_sockets() == 1
-                assert (await scraped_from(a.base))["parley_connections_recounted_total"] == 1
+                assert [await recounts(n) for n in (a, b)] == [1, 0]  # b was never taken
+                assert "were not counted (taken for gone?)" in a.log_path.read_text()
                 # Counted once: closed, the socket no longer holds them, and they leave.
                 await stream.__aexit__(None, None, None)
                 left = await watching.wait_for("participant_left", timeout=15, account_id=fan.id)

@@ -124,6 +124,9 @@ async def test_two_workers_share_joins_events_suspensions_and_a_spaces_media() -
                 finally:
                     for client in (speaker, *ears):
                         await client.close()
+            # Joins, sockets, media and a suspension through both, and neither worker found its
+            # counts other than its tally says (services/connection_counts.py would warn).
+            assert "were not counted" not in server.log_path.read_text()
             for person in people:
                 await person.close()
 
