@@ -154,6 +154,11 @@ class ServerThread:
     def __exit__(self, *exc: object) -> None:
         self.server.stop()
         self.thread.join(timeout=20)
+        if exc[0] is None and hasattr(self.app.state, "node"):
+            # Nobody took this node for gone, so it never had to write its connection counts
+            # back: a recount here means its tally drifted from what it counted.
+            recounts = self.node.connection_counts.recounts
+            assert recounts == 0, f"the node wrote its connection counts back {recounts} times"
 
 
 @contextlib.contextmanager
