@@ -23,7 +23,7 @@ import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import KW_ONLY, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from parley.store.connections import Holder, Key, recount, release_worker, totals
@@ -92,7 +92,6 @@ class Changes:
 class ConnectionCounts:
     db: Database
     holder: Holder
-    _: KW_ONLY
     held: Counter[Key] = field(default_factory=Counter, init=False)
     recounts: int = field(default=0, init=False)  # for /metrics: a node taken for gone alive
     _gate: Gate = field(default_factory=Gate, init=False)
