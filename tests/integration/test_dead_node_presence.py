@@ -125,6 +125,7 @@ async def test_a_node_taken_for_gone_while_only_paused_keeps_who_is_in_its_rooms
                 # the fan is still in the room, and their socket still open.
                 await asyncio.sleep(max(0.0, stopped + 5 + 2 - time.monotonic()))
                 assert "participant_left" not in watching.types()
+                assert stream.close_code is None
                 assert (await host.call("GET", f"/spaces/{sid}", 200))["listener_count"] == 1
                 assert await counted_sockets() == 1
                 assert [await recounts(n) for n in (a, b)] == [1, 0]  # b was never taken
