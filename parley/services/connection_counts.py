@@ -13,7 +13,8 @@ A count between its commit and the tally would look lost (or left over) to the c
 recount happens alone: counts wait for it, and it waits for those under way (`Gate`). The
 comparison itself does not wait for anything: made while counts were under way it proves
 nothing and is made again next time, with a recount after `DOUBTFUL_CHECKS` such in a row, so
-that a steady rush of joins cannot put it off for good.
+that a steady rush of joins cannot put it off for good (alone, the recount compares again and
+writes nothing when nothing was lost).
 """
 
 from __future__ import annotations

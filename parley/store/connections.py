@@ -162,8 +162,12 @@ async def totals(conn: AsyncConnection, holder: Holder) -> tuple[int, int]:
 async def recount(conn: AsyncConnection, holder: Holder, held: Mapping[Key, int]) -> int:
     """Make the holder's rows say what it holds (`held`, each above zero): after another node
     took them back, thinking this one gone. How many connections that added (or, below zero,
-    took away)."""
+    took away). Rows that already add up to `held` are left as they are: a worker in a long
+    rush of joins gets here with nothing lost, and rewriting thousands of rows would hold up
+    its joins for nothing."""
     before = await totals(conn, holder)
+    if before == (len(held), sum(held.values())):
+        return 0
     await conn.execute(delete(_t).where(*_held_by(holder)))
     rows = [_row(space, account, holder, n) for (space, account), n in held.items()]
     if rows:
