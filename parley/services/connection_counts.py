@@ -5,8 +5,9 @@ Another node takes a node's counts back when it stops advertising itself for two
 must when the node died, but also when it was only paused (a stopped process, a VM migrated, a
 database it could not reach). The node then comes back with its sockets open and its counts
 gone, and everyone it holds would leave after the presence timeout, in the room and still
-hearing it. So every count this worker writes goes through `counting()`, which adds it to the
-tally once its transaction committed, and every few seconds `check()` compares the store's
+hearing it. So every count this worker writes goes through here: `opened`, `closed`, or
+`counting()` around a transaction of someone else's (a join's decision), adding it to the
+tally once the transaction committed; and every few seconds `check()` compares the store's
 totals with the tally and, when they differ, writes the tally back (`recount`).
 
 A count between its commit and the tally would look lost (or left over) to the comparison, so a
@@ -27,8 +28,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from parley.store.connections import Holder, Key, recount, release_worker, totals
 from parley.store.db import Database
+from parley.store.presence import PresenceStore
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +114,30 @@ class ConnectionCounts:
                 if self.held[key] <= 0:
                     # Not below zero either: a close the store had nothing left for.
                     del self.held[key]
+
+    async def opened(self, space_id: str, account_id: str) -> None:
+        """One more connection, counted in a transaction of its own."""
+        async with self.counting() as changes:
+            async with self.db.write() as conn:
+                await PresenceStore(conn).connected(space_id, account_id, self.holder)
+            changes.opened(space_id, [account_id])
+
+    async def opened_together(self, space_id: str, account_ids: Sequence[str]) -> None:
+        """`opened` for several accounts of one space: one statement, one transaction."""
+
+        async def count(conn: AsyncConnection) -> None:
+            await PresenceStore(conn).connected_many(space_id, account_ids, self.holder)
+
+        async with self.counting() as changes:
+            await self.db.write_whole(count)
+            changes.opened(space_id, account_ids)
+
+    async def closed(self, space_id: str, account_id: str, now: datetime) -> None:
+        """One connection fewer; with none left anywhere, the participant is away from `now`."""
+        async with self.counting() as changes:
+            async with self.db.write() as conn:
+                await PresenceStore(conn).disconnected(space_id, account_id, self.holder, now)
+            changes.closed(space_id, account_id)
 
     async def check(self) -> int:
         """Compare the store's counts with the tally and write the tally back when they differ.

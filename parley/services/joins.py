@@ -5,7 +5,7 @@ read and write (core.spaces.join_tickets)."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import KW_ONLY, dataclass, field
 from datetime import timedelta
 
@@ -22,7 +22,7 @@ from parley.core.tokens import AccountRef
 from parley.services.accounts import Caller
 from parley.services.batches import Batches
 from parley.services.common import Clock
-from parley.services.connection_counts import Changes, ConnectionCounts
+from parley.services.connection_counts import ConnectionCounts
 from parley.services.decisions import SpaceDecisions
 from parley.services.features import FeatureSwitches
 from parley.store.accounts import SocialStore
@@ -114,16 +114,14 @@ class JoinService:
                     seqs[j.account_id] = mine[-1].seq
             return events
 
-        counted = Changes()
-
-        async def count_sockets(_events: list[Event], conn: AsyncConnection) -> None:
-            await PresenceStore(conn).connected_many(space_id, list(seqs), self.counts.holder)
-            counted.clear()
-            counted.opened(space_id, list(seqs))
-
         async with self.counts.counting() as changes:
+
+            async def count_sockets(_events: list[Event], conn: AsyncConnection) -> None:
+                await PresenceStore(conn).connected_many(space_id, list(seqs), self.counts.holder)
+                changes.clear()  # a retried transaction counts afresh
+                changes.opened(space_id, list(seqs))
+
             await self.decisions.decide(space_id, ids, decide, count_sockets)
-            changes.delta.update(counted.delta)
         for account_id, seq in seqs.items():
             await self._issue(JoinTicket(space_id, account_id, seq, self.clock()))
         return [
@@ -134,10 +132,7 @@ class JoinService:
         """A participant made otherwise than by joining (a host starting their space) opens
         their socket next: counted now, with a ticket as a join leaves (`seq`: the event that
         made them one), and away if it never comes."""
-        async with self.counts.counting() as changes:
-            async with self.db.write() as conn:
-                await PresenceStore(conn).connected(space_id, account_id, self.counts.holder)
-            changes.opened(space_id, [account_id])
+        await self.counts.opened(space_id, account_id)
         await self._issue(JoinTicket(space_id, account_id, seq, self.clock()))
 
     async def _issue(self, ticket: JoinTicket) -> None:
@@ -184,18 +179,8 @@ class JoinService:
         again = list((Counter(counted) - Counter(once)).elements())
         for ids in (once, *([a] for a in again)):
             if ids:
-                async with self.counts.counting() as changes:
-                    await self.db.write_whole(self._count_sockets(space_id, ids))
-                    changes.opened(space_id, ids)
+                await self.counts.opened_together(space_id, ids)
         return outcomes
-
-    def _count_sockets(
-        self, space_id: str, account_ids: list[str]
-    ) -> Callable[[AsyncConnection], Awaitable[None]]:
-        async def count(conn: AsyncConnection) -> None:
-            await PresenceStore(conn).connected_many(space_id, account_ids, self.counts.holder)
-
-        return count
 
     async def close(self) -> None:
         await self.batches.close()

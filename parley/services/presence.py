@@ -40,17 +40,10 @@ class PresenceService:
     # --- what the connections report (sockets counted as they open: joins.py) --------------
 
     async def connected(self, space_id: str, account_id: str) -> None:
-        async with self.counts.counting() as changes:
-            async with self.db.write() as conn:
-                await PresenceStore(conn).connected(space_id, account_id, self.counts.holder)
-            changes.opened(space_id, [account_id])
+        await self.counts.opened(space_id, account_id)
 
     async def disconnected(self, space_id: str, account_id: str) -> None:
-        async with self.counts.counting() as changes:
-            async with self.db.write() as conn:
-                store = PresenceStore(conn)
-                await store.disconnected(space_id, account_id, self.counts.holder, self.clock())
-            changes.closed(space_id, account_id)
+        await self.counts.closed(space_id, account_id, self.clock())
 
     async def release_gone_nodes(self, cutoff: datetime) -> None:
         """Take back the connections of nodes not heard from since `cutoff` (killed, or cut off):

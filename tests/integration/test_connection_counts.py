@@ -33,23 +33,11 @@ async def stored(db: Database) -> dict[tuple[str, str, int], int]:
         return {(r.account_id, r.node_id, r.worker): r.sockets for r in rows}
 
 
-async def open_socket(counts: ConnectionCounts, account_id: str) -> None:
-    async with counts.counting() as changes, counts.db.write() as conn:
-        await PresenceStore(conn).connected("space", account_id, counts.holder)
-        changes.opened("space", [account_id])
-
-
-async def close_socket(counts: ConnectionCounts, account_id: str) -> None:
-    async with counts.counting() as changes, counts.db.write() as conn:
-        await PresenceStore(conn).disconnected("space", account_id, counts.holder, T0)
-        changes.closed("space", account_id)
-
-
 async def test_counts_taken_from_a_live_node_are_written_again(db: Database) -> None:
     counts = ConnectionCounts(db, Holder("n1"))
     for account_id in ("ada", "ada", "ben", "cy"):
-        await open_socket(counts, account_id)
-    await close_socket(counts, "cy")
+        await counts.opened("space", account_id)
+    await counts.closed("space", "cy", T0)
     assert await counts.check() == 0  # nothing lost: nothing written
     held = {("ada", "n1", 0): 2, ("ben", "n1", 0): 1}
     assert await stored(db) == held
@@ -60,7 +48,7 @@ async def test_counts_taken_from_a_live_node_are_written_again(db: Database) -> 
     assert await counts.check() == 3
     assert await stored(db) == held
     # And what it counts from then on adds to what it wrote.
-    await close_socket(counts, "ada")
+    await counts.closed("space", "ada", T0)
     assert await counts.check() == 0
     assert await stored(db) == {("ada", "n1", 0): 1, ("ben", "n1", 0): 1}
 
@@ -68,7 +56,7 @@ async def test_counts_taken_from_a_live_node_are_written_again(db: Database) -> 
 async def test_a_recount_waits_for_a_count_on_its_way_to_the_tally(db: Database) -> None:
     counts = ConnectionCounts(db, Holder("n1"))
     for _ in range(2):
-        await open_socket(counts, "ada")
+        await counts.opened("space", "ada")
     async with db.write() as conn:
         await release_node(conn, "n1", since=T0)
     committed, finish = asyncio.Event(), asyncio.Event()
@@ -102,8 +90,8 @@ async def test_a_worker_started_again_takes_back_only_its_own_previous_counts(
 ) -> None:
     first, second = ConnectionCounts(db, Holder("n1", 0)), ConnectionCounts(db, Holder("n1", 1))
     for counts in (first, second):
-        await open_socket(counts, "ada")
-    await open_socket(second, "ben")
+        await counts.opened("space", "ada")
+    await second.opened("space", "ben")
 
     again = ConnectionCounts(db, Holder("n1", 1))  # worker 1, killed and started again
     assert await again.release_previous_life(T0) == 2
@@ -119,10 +107,10 @@ async def test_a_rush_that_makes_every_look_doubtful_rewrites_nothing_it_did_not
     (rewriting a rush's thousands of rows would hold its joins up for nothing)."""
     counts = ConnectionCounts(db, Holder("n1"))
     for account_id in ("ada", "ben"):
-        await open_socket(counts, account_id)
+        await counts.opened("space", account_id)
     # Another node's row after them: SQLite numbers rows anew from the highest left, so a
     # rewrite shows there too.
-    await open_socket(ConnectionCounts(db, Holder("n2")), "zed")
+    await ConnectionCounts(db, Holder("n2")).opened("space", "zed")
     place: ColumnElement[object] = literal_column("rowid" if db.is_sqlite else "ctid")
 
     async def places() -> list[str]:
