@@ -3,12 +3,17 @@ partial caption, and the start-up errors of an engine that cannot run."""
 
 from __future__ import annotations
 
+import json
 import re
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from parley.api.schemas.captions import TranscriptLineOut
 from parley.bus.messages import LiveCaption, decode, encode, space_channel
 from parley.config import Settings
 from parley.core.captions import Caption, CaptionEngine, TranscriptLine, vocabulary, webvtt
@@ -81,6 +86,18 @@ def test_webvtt_is_valid_with_voices_in_time_order() -> None:
     ]
     timing = re.compile(r"^\d{2}:\d{2}:\d{2}\.\d{3} --> \d{2}:\d{2}:\d{2}\.\d{3}$")
     assert all(timing.match(cue.splitlines()[1]) for cue in cues)
+
+
+@given(st.integers(0, 36_000_000).map(lambda half_millis: half_millis / 2000))
+def test_the_apis_lines_and_the_webvtt_state_the_same_millisecond(start: float) -> None:
+    # Once a line at 3.5075 s read 3.507 in the API and 3.508 in the WebVTT (rounded as a
+    # decimal in one, as a float in the other): a client matching the two found nothing.
+    line = TranscriptLine("s", "a", "Alice", "hello", start, start + 1.25)
+    timing = webvtt([line]).split("\n\n")[1].splitlines()[1]
+    stated = json.loads(TranscriptLineOut.of(line).model_dump_json(), parse_float=Decimal)
+    for side, at in zip(timing.split(" --> "), ("start", "end"), strict=True):
+        hours, minutes, seconds = side.split(":")
+        assert Decimal(hours) * 3600 + Decimal(minutes) * 60 + Decimal(seconds) == stated[at]
 
 
 def test_a_partial_caption_travels_the_bus_without_a_number() -> None:

@@ -5,8 +5,13 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from parley.api.schemas.common import from_record
-from parley.core.captions import TranscriptLine
+from parley.core.captions import TranscriptLine, to_millis
 from parley.core.transcripts import PlacedHit, PlacedLine, ReportTranscript
+
+
+def _seconds(seconds: float) -> float:
+    # To the millisecond as the WebVTT renders it, so a line's time reads the same in both.
+    return to_millis(seconds) / 1000
 
 
 class TranscriptLineOut(BaseModel):
@@ -18,7 +23,9 @@ class TranscriptLineOut(BaseModel):
 
     @classmethod
     def of(cls, line: TranscriptLine) -> TranscriptLineOut:
-        return from_record(cls, line, speaker_id=line.speaker)
+        return from_record(
+            cls, line, speaker_id=line.speaker, start=_seconds(line.start), end=_seconds(line.end)
+        )
 
 
 def replay_link(space_id: str, at: float) -> str:
@@ -37,7 +44,7 @@ class PlacedLineOut(TranscriptLineOut):
         line, at = placed.line, placed.replay_at
         return cls(
             **TranscriptLineOut.of(line).model_dump(),
-            replay_at=None if at is None else round(at, 3),
+            replay_at=None if at is None else _seconds(at),
             replay_link=None if at is None else replay_link(line.space_id, at),
         )
 
@@ -65,5 +72,5 @@ class ReportTranscriptOut(BaseModel):
 
     @classmethod
     def of(cls, found: ReportTranscript) -> ReportTranscriptOut:
-        at = None if found.at is None else round(found.at, 3)
+        at = None if found.at is None else _seconds(found.at)
         return from_record(cls, found, at=at, lines=[PlacedLineOut.placed(p) for p in found.lines])
