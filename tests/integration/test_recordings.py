@@ -18,7 +18,7 @@ import pytest
 
 from tests.support.audio import MediaClient
 from tests.support.clients import Person, bring_on_stage, http_client
-from tests.support.media_files import bin_width, dominant_frequency, ffprobe, packet_span
+from tests.support.media_files import dominant_frequency, ffprobe, packet_span
 from tests.support.recordings import complete, recorded_segments, singer_voice
 from tests.support.servers import (
     ServerThread,
@@ -295,10 +295,10 @@ async def test_kill_9_during_a_recorded_space_loses_at_most_the_last_segment(
         names = [line for line in text.splitlines() if line.startswith("seg-")]
         assert len(names) == info["segments"] >= 5
         last = await host.http.get(f"/spaces/{sid}/recording/{names[-1]}")
-        heard, width = dominant_frequency(last.content), bin_width(last.content)
-        # Within a bin: once a run's last segment was a sliver (456.8 Hz read for 440, about
-        # one bin of 60 ms), so the durations of all of them are said should a check fail.
-        assert abs(heard - LOW) < max(5.0, 1.5 * width), (heard, await durations(host, sid, names))
+        heard = dominant_frequency(last.content)
+        # The durations of all of them are said should it fail: once a run's last segment was
+        # a sliver of 60 ms.
+        assert abs(heard - LOW) < 5, (heard, await durations(host, sid, names))
     finally:
         second.send_signal(signal.SIGTERM)
         try:
