@@ -20,6 +20,23 @@ MediaSession.prototype.setActionHandler = function (action, handler) {
 };
 """
 
+# The next play() the page calls plays, but its promise waits until `window.interruptPlay()`
+# rejects it as Chrome does when a new source is loaded under a pending play(): the window in
+# which the room's media connection can be replaced, held open as long as a test needs.
+HOLD_NEXT_PLAY = """
+() => {
+  const play = HTMLMediaElement.prototype.play;
+  HTMLMediaElement.prototype.play = function () {
+    HTMLMediaElement.prototype.play = play;
+    play.call(this).catch(() => {});
+    return new Promise((_, reject) => {
+      window.interruptPlay = () =>
+        reject(new DOMException("interrupted by a new load request", "AbortError"));
+    });
+  };
+}
+"""
+
 
 async def spied_page(launch: LaunchBrowser, base_url: str, path: str) -> Page:
     page = await open_page(await launch(None), base_url, path)
@@ -29,9 +46,10 @@ async def spied_page(launch: LaunchBrowser, base_url: str, path: str) -> Page:
 
 
 async def press(page: Page, action: str, **details: Any) -> None:
-    """The device's control for `action`, pressed."""
+    """The device's control for `action`, pressed; as a device does, not waiting for what the
+    handler returns (a play() may be pending for long)."""
     await page.evaluate(
-        "([action, details]) => window.lockScreen[action]({ action, ...details })",
+        "([action, details]) => { window.lockScreen[action]({ action, ...details }); }",
         [action, details],
     )
 

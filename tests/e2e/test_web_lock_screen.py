@@ -16,7 +16,7 @@ from typing import Any
 from playwright.async_api import Page, expect
 
 from tests.e2e.browser import LaunchBrowser
-from tests.e2e.media_session import offered, press, spied_page, until_playing
+from tests.e2e.media_session import HOLD_NEXT_PLAY, offered, press, spied_page, until_playing
 from tests.e2e.pages import button, sign_in, stage_member
 from tests.support.clients import Person, bring_on_stage
 from tests.support.servers import ServerThread
@@ -78,9 +78,23 @@ async def test_a_room_on_the_lock_screen_pauses_toggles_the_mic_and_hangs_up(
         await hana.call("PATCH", f"/spaces/{sid}", 200, json={"title": "Morning show, part 2"})
         await until_playing(page, title="Morning show, part 2")
 
-        # On stage (bring_on_stage unmutes): the mic control mutes and unmutes, as the server sees.
-        await bring_on_stage(hana, bob, sid)
+        # Play pressed just as the media connection is replaced (Bob brought on stage): the new
+        # connection's play() interrupts the pressed one. The lock screen follows the sound, not
+        # the interrupted call (it once stayed "paused" over a room that played).
+        await press(page, "pause")
+        await until_playing(page, state="paused")
+        await page.evaluate(HOLD_NEXT_PLAY)
+        await press(page, "play")
+        await bring_on_stage(hana, bob, sid)  # it unmutes him, too
         await expect(button(page, "Mute")).to_be_visible()
+        await until_playing(page, state="playing")
+        await expect(button(page, "Turn on sound")).to_be_hidden()
+        await page.evaluate("window.interruptPlay()")
+        await expect(player).to_have_js_property("paused", False)
+        await until_playing(page, state="playing")
+        await expect(button(page, "Turn on sound")).to_be_hidden()
+
+        # On stage: the mic control mutes and unmutes, as the server sees.
         assert "togglemicrophone" in await offered(page)
         await press(page, "togglemicrophone")
         await expect(button(page, "Unmute")).to_be_visible()

@@ -5,6 +5,7 @@ import { spaceEvents } from "../events.js";
 import { liveAudio } from "../media.js";
 import { announce } from "../ui.js";
 import { ended, removed, signedOut, tooManyOpen } from "./exits.js";
+import { showSound } from "./lock-screen.js";
 import { apply } from "./updates.js";
 
 const CONNECTION_TEXT = { connecting: "Connecting…", live: "Connected", reconnecting: "Reconnecting…", offline: "Offline: waiting for the network" };
@@ -64,12 +65,11 @@ function openFeed(room) {
 }
 
 function openAudio(room) {
-  const { player, soundButton } = room.view;
   return liveAudio({
     spaceId: room.spaceId,
     token: room.session.token,
     accountId: room.me.id,
-    audio: player,
+    audio: room.view.player,
     socket: false,
     useHls: () => room.view.dataSaver.checked,
     onChange({ connection: c }) {
@@ -78,8 +78,8 @@ function openAudio(room) {
       note.hidden = !c.capped;
       c.audio
         .play()
-        .then(() => (soundButton.hidden = !player.muted))
-        .catch(() => setTimeout(() => (soundButton.hidden = (!player.paused && !player.muted) || room.over), 1000));
+        .then(() => showSound(room))
+        .catch(() => setTimeout(() => showSound(room), 1000));
     },
     onError(error) {
       if (error?.status === 403 || error?.status === 409) return; // not (or no longer) in the space: events decide

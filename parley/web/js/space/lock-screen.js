@@ -10,20 +10,29 @@ import { setMyMic } from "./controls.js";
 import { leave } from "./exits.js";
 
 export function pauseSound(room) {
-  const { player, soundButton } = room.view;
-  player.muted = true;
-  soundButton.hidden = false;
-  playbackState("paused");
+  room.view.player.muted = true;
+  showSound(room);
   announce("Sound paused on this device");
 }
 
 // Resolves once the sound plays; rejects when the browser wants a tap first (autoplay).
 export async function resumeSound(room) {
+  room.view.player.muted = false;
+  try {
+    await room.view.player.play();
+  } finally {
+    showSound(room);
+  }
+}
+
+// The "Turn on sound" button and the lock screen say what the player does, read off the player
+// whoever last touched it: a media connection replaced while play() was pending aborts that
+// play() and starts its own, and the lock screen said "paused" over a room that played.
+export function showSound(room) {
   const { player, soundButton } = room.view;
-  player.muted = false;
-  await player.play();
-  soundButton.hidden = true;
-  playbackState("playing");
+  const audible = !player.paused && !player.muted;
+  soundButton.hidden = audible || room.over;
+  if (!room.over) playbackState(audible ? "playing" : "paused");
 }
 
 export function followLockScreen(room) {
