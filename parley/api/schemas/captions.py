@@ -72,5 +72,6 @@ class ReportTranscriptOut(BaseModel):
 
     @classmethod
     def of(cls, found: ReportTranscript) -> ReportTranscriptOut:
-        at = None if found.at is None else _seconds(found.at)
+        # Not a cue's time: a report filed before the space started is before 0.
+        at = None if found.at is None else round(found.at, 3)
         return from_record(cls, found, at=at, lines=[PlacedLineOut.placed(p) for p in found.lines])
