@@ -13,10 +13,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from parley.api.schemas.captions import TranscriptLineOut
+from parley.api.schemas.captions import PlacedLineOut, TranscriptLineOut
 from parley.bus.messages import LiveCaption, decode, encode, space_channel
 from parley.config import Settings
 from parley.core.captions import Caption, CaptionEngine, TranscriptLine, vocabulary, webvtt
+from parley.core.transcripts import PlacedLine
 from parley.media.captions.engines import CaptionsUnavailable, EngineSpec, check
 from parley.media.captions.gate import Step, VoiceGate
 from parley.media.captions.phones import pronounce
@@ -98,6 +99,14 @@ def test_the_apis_lines_and_the_webvtt_state_the_same_millisecond(start: float) 
     for side, at in zip(timing.split(" --> "), ("start", "end"), strict=True):
         hours, minutes, seconds = side.split(":")
         assert Decimal(hours) * 3600 + Decimal(minutes) * 60 + Decimal(seconds) == stated[at]
+
+
+@given(st.integers(0, 36_000_000).map(lambda half_millis: half_millis / 2000))
+def test_a_placed_lines_replay_link_goes_to_the_time_it_states(at: float) -> None:
+    line = TranscriptLine("s", "a", "Alice", "hello", 1.0, 2.0)
+    placed = PlacedLineOut.placed(PlacedLine(line, at))
+    assert placed.replay_at is not None and placed.replay_link is not None
+    assert placed.replay_link.endswith(f"?t={placed.replay_at:.1f}")
 
 
 def test_a_partial_caption_travels_the_bus_without_a_number() -> None:

@@ -41,10 +41,12 @@ class PlacedLineOut(TranscriptLineOut):
 
     @classmethod
     def placed(cls, placed: PlacedLine) -> PlacedLineOut:
-        line, at = placed.line, placed.replay_at
+        line = placed.line
+        at = None if placed.replay_at is None else _seconds(placed.replay_at)
         return cls(
             **TranscriptLineOut.of(line).model_dump(),
-            replay_at=None if at is None else _seconds(at),
+            replay_at=at,
+            # From the time it states: 1.3499 s linked to 1.3 while the line said 1.350.
             replay_link=None if at is None else replay_link(line.space_id, at),
         )
 
