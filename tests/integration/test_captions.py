@@ -21,7 +21,7 @@ from tests.support.audio import MediaClient
 from tests.support.captions import ALICE_SAYS, ALICE_WORDS, BOB_SAYS, BOB_WORDS, CAPTION_WAIT
 from tests.support.clients import EventStream, Person, bring_on_stage
 from tests.support.moderation import admin
-from tests.support.servers import ServerThread, serve, sqlite_url
+from tests.support.servers import ServerThread, serve, sqlite_url, wait_until
 from tests.support.speech import Speaker, say
 
 pytestmark = pytest.mark.espeak
@@ -99,6 +99,18 @@ async def test_a_speaker_is_captioned_live_and_the_finals_are_kept(server: Serve
             assert isinstance(final["seq"], int)
             assert all("seq" not in m for m in stream.received if m.get("type") == "caption"
                        and not m["data"]["final"])  # fmt: skip
+            # Until all she said is final: a phrase still being said sends its partials live to
+            # every socket, the one below too (under load, a later phrase's partial came after
+            # an earlier phrase's final). A final keeps its phrase's start.
+            while speech.playing:
+                await asyncio.sleep(0.1)
+            await wait_until(
+                lambda: (
+                    {c["start"] for c in captions(stream, final=False)}
+                    <= {c["start"] for c in captions(stream, final=True)}
+                ),
+                timeout=CAPTION_WAIT,
+            )
         # A socket that resumes from the start gets the final again, and no partial.
         async with people["lena"].events(sid, since=0) as replay:
             await replay.wait_for("caption", text=final["data"]["text"])
