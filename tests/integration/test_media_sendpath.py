@@ -23,7 +23,7 @@ from aiortc import RTCRtpSender
 from parley.media import datagrams, srtp_internals
 from parley.media import sendpath as sendpath_module
 from parley.media.native_send import NativeSend
-from tests.support.audio import RATE, MediaClient, tone_level
+from tests.support.audio import MediaClient, loudest_frequency, tone_level
 from tests.support.clients import Person, bring_on_stage
 from tests.support.servers import ServerThread, serve, sqlite_url
 
@@ -140,8 +140,7 @@ def _one_unbroken_stream(packets: list[Any], ssrc: int) -> None:
 
 def _decodes_to_the_tone(listener: MediaClient) -> None:
     heard = np.concatenate([pcm for _, pcm in list(listener.hearing.chunks)[-25:]])
-    spectrum = np.abs(np.fft.rfft(heard * np.hanning(len(heard))))
-    loudest = float(np.fft.rfftfreq(len(heard), 1 / RATE)[int(np.argmax(spectrum))])
+    loudest = loudest_frequency(heard)
     assert abs(loudest - TONE) <= 5, f"the loudest frequency heard is {loudest} Hz"
     assert tone_level(heard, TONE) >= -30.0
 

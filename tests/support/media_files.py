@@ -10,6 +10,8 @@ from typing import Any
 import av
 import numpy as np
 
+from tests.support.audio import loudest_frequency
+
 
 async def ffprobe(*args: str) -> dict[str, Any]:
     process = await asyncio.create_subprocess_exec(
@@ -43,22 +45,10 @@ def parse_playlist(text: str) -> tuple[int, list[tuple[str, float]], bool]:
 
 
 def dominant_frequency(segment: bytes) -> float:
-    """The tone heard most in a segment, to about a hertz.
-
-    The power of 100 ms windows, half overlapping, summed (Welch's method) rather than one
-    transform of the whole segment: a voice carried through a stall comes back with another
-    phase, and one long transform of such pieces puts its peak several bins off (433.8 Hz read
-    for a 440 Hz tone once, under load). Zero-padded to a second, so a 60 ms sliver is read
-    as finely as a whole segment."""
+    """The tone heard most in an MPEG-TS segment (tests/support/audio.loudest_frequency)."""
     with av.open(io.BytesIO(segment), "r", format="mpegts") as container:
         pcm = np.concatenate([f.to_ndarray()[0] for f in container.decode(audio=0)])
-    window = min(4_800, len(pcm))
-    padded = max(48_000, len(pcm))
-    taper = np.hanning(window)
-    power = np.zeros(padded // 2 + 1)
-    for start in range(0, len(pcm) - window + 1, window // 2):
-        power += np.abs(np.fft.rfft(pcm[start : start + window] * taper, padded)) ** 2
-    return float(np.fft.rfftfreq(padded, 1 / 48_000)[power.argmax()])
+    return loudest_frequency(pcm)
 
 
 def packet_span(segment: bytes) -> tuple[int, int]:
