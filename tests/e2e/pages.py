@@ -47,7 +47,9 @@ async def sign_in(page: Page, handle: str, *, suspended: bool = False) -> None:
     await page.get_by_label("Password").fill(PASSWORD)
     await button(page, "Sign in").click()
     if not suspended:
-        await expect(button(page, "Sign out")).to_be_visible()
+        # Signed in once the password is checked: over 5 s on a loaded CI host once (argon2
+        # and the page's first reads sharing two cores with the other workers).
+        await expect(button(page, "Sign out")).to_be_visible(timeout=15_000)
 
 
 async def start_space(page: Page, title: str) -> None:
