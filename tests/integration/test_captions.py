@@ -102,8 +102,7 @@ async def test_a_speaker_is_captioned_live_and_the_finals_are_kept(server: Serve
             # Until all she said is final: a phrase still being said sends its partials live to
             # every socket, the one below too (under load, a later phrase's partial came after
             # an earlier phrase's final). A final keeps its phrase's start.
-            while speech.playing:
-                await asyncio.sleep(0.1)
+            await wait_until(lambda: not speech.playing, timeout=CAPTION_WAIT)
             await wait_until(
                 lambda: (
                     {c["start"] for c in captions(stream, final=False)}
@@ -134,9 +133,8 @@ async def transcript_is_kept(
     assert cues[0] == "WEBVTT"
     # The cue of that final: its words, by her, at its time (a short final's words may stand
     # in another cue too).
-    timings = [
-        c.splitlines()[1] for c in cues[1:] if c.splitlines()[2:] == [f"<v alice>{said['text']}"]
-    ]
+    said_by_her = [f"<v alice>{said['text']}"]
+    timings = [lines[1] for lines in map(str.splitlines, cues[1:]) if lines[2:] == said_by_her]
     assert any(
         abs(_seconds(start) - said["start"]) < 0.002 and abs(_seconds(end) - said["end"]) < 0.002
         for start, _, end in (timing.partition(" --> ") for timing in timings)
