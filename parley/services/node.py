@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from prometheus_client import CollectorRegistry
@@ -70,6 +71,19 @@ from parley.store.connections import Holder
 from parley.store.db import Database
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Whether each part of the node a request needs answers; the node is ready when all do."""
+
+    database: bool
+    bus: bool
+    media: bool
+
+    @property
+    def ready(self) -> bool:
+        return self.database and self.bus and self.media
 
 
 class Node:
@@ -309,12 +323,10 @@ class Node:
         self.passwords.close()
         await self.db.close()
 
-    async def ready(self) -> dict[str, bool]:
-        return {
-            "database": await self.db.ping(),
-            "bus": await self.bus.ping(),
-            "media": self.media.ready(),
-        }
+    async def ready(self) -> Readiness:
+        return Readiness(
+            database=await self.db.ping(), bus=await self.bus.ping(), media=self.media.ready()
+        )
 
     async def _sweep_forever(self) -> None:
         while True:

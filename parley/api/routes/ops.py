@@ -20,7 +20,9 @@ async def healthz() -> HealthOut:
 @router.get("/readyz", response_model=ReadyOut, responses={503: {"model": ReadyOut}})
 async def readyz(node: NodeDep) -> JSONResponse:
     checks = await node.ready()
-    ready = ReadyOut(ready=all(checks.values()), **checks)
+    ready = ReadyOut(
+        ready=checks.ready, database=checks.database, bus=checks.bus, media=checks.media
+    )
     return JSONResponse(ready.model_dump(), status_code=200 if ready.ready else 503)
 
 
