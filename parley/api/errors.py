@@ -10,7 +10,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from parley.core.errors import RuleViolation
+from parley.api.schemas.moderation import NoticeOut
+from parley.core.errors import RuleViolation, SuspendedSignIn, Unavailable
+from parley.core.location import LocationTooRecent
+from parley.core.moderation_records import NoticeRead
+from parley.core.ratelimit import RateLimited
+from parley.core.tokens import InsufficientScope
+from parley.services.features import FeatureDisabled
+from parley.services.link_checks import LinkBlocked
+from parley.services.listener_cap import ListenerCapReached
+from parley.services.recordings import RecordingDeleted
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +51,38 @@ def problem(status: int, code: str, title: str, **extra: Any) -> JSONResponse:
 
 async def _rule_violation(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RuleViolation)
-    return problem(exc.status, exc.code, exc.message, **exc.details)
+    return problem(exc.status, exc.code, exc.message, **_members(exc))
+
+
+def _members(refusal: RuleViolation) -> dict[str, Any]:
+    """What a refusal tells beside its code and title, as members of its problem document."""
+    match refusal:
+        case SuspendedSignIn(notice=notice):
+            shown = NoticeOut.of(NoticeRead(notice)).model_dump(mode="json") if notice else None
+            return {"notice": shown, "appeal_token": refusal.appeal_token}
+        case RateLimited(limit=limit):
+            return {"limit": limit.name.value, "retry_after": refusal.retry_after}
+        case LocationTooRecent(policy=policy):
+            publish_after = refusal.publish_after.isoformat()
+            return {"rule": policy.rule, "reason": policy.reason, "publish_after": publish_after}
+        case ListenerCapReached():
+            return {"hls_url": refusal.hls_url}
+        case FeatureDisabled(feature=feature):
+            return {"feature": feature.value}
+        case InsufficientScope(needed=needed):
+            return {"needed": needed.value if needed else None}
+        case LinkBlocked(check=check):
+            return {
+                "rule": check.rule,
+                "rule_id": check.rule_id,
+                "url": refusal.link,
+                "reason": check.reason,
+            }
+        case RecordingDeleted():
+            return {"deletion": refusal.deletion}
+        case Unavailable(retry_after=int() as seconds):
+            return {"retry_after": seconds}
+    return {}
 
 
 async def _validation(_request: Request, exc: Exception) -> JSONResponse:

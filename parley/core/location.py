@@ -91,14 +91,20 @@ def check_place(policy: LocationPolicy, place: Place, now: datetime) -> None:
     earliest time it may be."""
     earliest = held_until(policy, place, now)
     if earliest is not None:
-        raise Invalid(
+        raise LocationTooRecent(policy, earliest)
+
+
+class LocationTooRecent(Invalid):
+    """A place the policy holds back until `publish_after`."""
+
+    def __init__(self, policy: LocationPolicy, publish_after: datetime) -> None:
+        super().__init__(
             "location_too_recent",
             f"Places may be published {_span(policy.delay)} after they were observed: "
             f"{policy.reason}",
-            rule=policy.rule,
-            reason=policy.reason,
-            publish_after=earliest.isoformat(),
         )
+        self.policy = policy
+        self.publish_after = publish_after
 
 
 def _span(delay: timedelta) -> str:

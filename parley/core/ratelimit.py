@@ -121,12 +121,8 @@ class RateLimited(RuleViolation):
         # Whole seconds, rounded up, as Retry-After carries them: never tell a client to come
         # back before it may.
         seconds = max(1, int(-(-retry_after // 1)))
-        super().__init__(
-            "rate_limited",
-            f"Too many requests; try again in {seconds} s",
-            limit=limit.name.value,
-            retry_after=seconds,
-        )
+        super().__init__("rate_limited", f"Too many requests; try again in {seconds} s")
+        self.limit = limit
         self.retry_after = seconds
 
 

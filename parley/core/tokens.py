@@ -153,15 +153,23 @@ def required_scope(method: str, template: str) -> Scope | None:
 def check_scope(granted: frozenset[Scope], method: str, template: str) -> None:
     needed = required_scope(method, template)
     if needed is None:
-        raise Forbidden(
-            "insufficient_scope", "API tokens cannot use this route: sign in", needed=None
-        )
+        raise InsufficientScope(None)
     if needed not in granted:
-        raise Forbidden(
-            "insufficient_scope",
-            f"This token lacks the {needed.value} scope",
-            needed=needed.value,
+        raise InsufficientScope(needed)
+
+
+class InsufficientScope(Forbidden):
+    """A route an API token may not use: `needed` names the scope it lacks, or None for a route
+    no token may use."""
+
+    def __init__(self, needed: Scope | None) -> None:
+        message = (
+            f"This token lacks the {needed.value} scope"
+            if needed
+            else "API tokens cannot use this route: sign in"
         )
+        super().__init__("insufficient_scope", message)
+        self.needed = needed
 
 
 def parse_scopes(names: Iterable[str]) -> frozenset[Scope]:

@@ -16,7 +16,13 @@ from parley.core import accounts as rules
 from parley.core import sessions as session_rules
 from parley.core.accounts import Account, AccountState
 from parley.core.actors import Actor
-from parley.core.errors import Conflict, Forbidden, NotFound, Unauthenticated
+from parley.core.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    SuspendedSignIn,
+    Unauthenticated,
+)
 from parley.core.moderation import ModerationAction
 from parley.core.ratelimit import LimitName
 from parley.core.session_cache import SessionCache
@@ -25,7 +31,6 @@ from parley.services.batches import Batches
 from parley.services.common import Clock, hash_token, new_id, new_session_token
 from parley.services.passwords import Passwords
 from parley.services.ratelimit import RateLimiter
-from parley.services.views import notice_document
 from parley.store.accounts import (
     AccountStore,
     SessionFound,
@@ -196,12 +201,7 @@ class AccountService:
                 scope=APPEAL_SCOPE,
             )
             notice = await ModerationStore(conn).latest_notice(account.id, ModerationAction.SUSPEND)
-        raise Forbidden(
-            "account_suspended",
-            "This account is suspended",
-            notice=notice_document(notice) if notice else None,
-            appeal_token=token,
-        )
+        raise SuspendedSignIn(notice, token)
 
     async def authenticate(self, token: str, *, for_appeal: bool = False) -> Caller:
         """The caller behind a bearer token. Every authenticated path comes here. A session

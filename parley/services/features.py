@@ -21,6 +21,14 @@ from parley.store.moderation import AuditLog, ModerationStore
 from parley.store.spaces import SpaceStore
 
 
+class FeatureDisabled(Unavailable):
+    """A feature an admin switched off, with the admin's message for everyone."""
+
+    def __init__(self, feature: Feature, message: str) -> None:
+        super().__init__("feature_disabled", message or "Spaces are offline for now")
+        self.feature = feature
+
+
 class FeatureSwitches:
     def __init__(self, db: Database, decisions: SpaceDecisions, *, clock: Clock) -> None:
         self.db = db
@@ -41,11 +49,7 @@ class FeatureSwitches:
         for name in wanted:
             switch = switches.get(name.value)
             if switch is not None and not switch.enabled:
-                raise Unavailable(
-                    "feature_disabled",
-                    switch.message or "Spaces are offline for now",
-                    feature=name.value,
-                )
+                raise FeatureDisabled(name, switch.message)
 
     async def set_feature(
         self, actor: Actor, name: str, enabled: bool, message: str = ""

@@ -42,6 +42,18 @@ CHAIN_ERRORS: Final = {
 WARNING_REASONS: Final = {**CHAIN_ERRORS, **CAUTIONS}
 
 
+class LinkBlocked(Invalid):
+    """User content refused for a blocked link in it: the link as written, and its check."""
+
+    def __init__(self, link: str, check: LinkCheck) -> None:
+        super().__init__(
+            "link_blocked",
+            f"The link {link} is blocked under the rule “{check.rule}”: {check.reason}",
+        )
+        self.link = link
+        self.check = check
+
+
 class LinkChecks:
     def __init__(
         self,
@@ -93,15 +105,7 @@ class LinkChecks:
         for found in await self.check_text(text):
             check = found.check
             if check.verdict is Decision.BLOCK:
-                raise Invalid(
-                    "link_blocked",
-                    f"The link {found.text} is blocked under the rule "
-                    f"“{check.rule}”: {check.reason}",
-                    rule=check.rule,
-                    rule_id=check.rule_id,
-                    url=found.text,
-                    reason=check.reason,
-                )
+                raise LinkBlocked(found.text, check)
 
     async def check_canonical(self, url: str, canonical: str) -> LinkCheck:
         first = self._judge(url, canonical)

@@ -22,6 +22,17 @@ def hls_playlist_path(space_id: str) -> str:
     return f"/api/v1/spaces/{space_id}/hls/live.m3u8"
 
 
+class ListenerCapReached(Unavailable):
+    """A listener refused WebRTC, pointed to the space's HLS playlist instead."""
+
+    def __init__(self, space_id: str) -> None:
+        super().__init__(
+            "webrtc_listener_cap",
+            "This node has as many WebRTC listeners as it serves: listen by HLS",
+        )
+        self.hls_url = hls_playlist_path(space_id)
+
+
 @dataclass
 class ListenerCap:
     cap: int | None  # None: no cap
@@ -45,11 +56,7 @@ class ListenerCap:
             taken = self.listeners(rooms, besides=(space_id, account_id)) + self.answering
             if taken >= self.cap:
                 self.refused += 1
-                raise Unavailable(
-                    "webrtc_listener_cap",
-                    "This node has as many WebRTC listeners as it serves: listen by HLS",
-                    hls_url=hls_playlist_path(space_id),
-                )
+                raise ListenerCapReached(space_id)
         self.answering += 1
         try:
             yield

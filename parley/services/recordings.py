@@ -88,6 +88,14 @@ class Readable:
     timeline: Timeline
 
 
+class RecordingDeleted(Gone):
+    """A recording deleted for good; `deletion` says how (by its host, a moderator, retention)."""
+
+    def __init__(self, deletion: str | None) -> None:
+        super().__init__("recording_deleted", "This recording was deleted")
+        self.deletion = deletion
+
+
 def vod_file(found: Readable, name_of: Callable[[int], str]) -> HlsFile:
     """A VOD playlist of the recording's segments in order, each under `name_of(sequence)`:
     the replay's audio, or the subtitles rendition beside it (one cue file per segment)."""
@@ -118,9 +126,7 @@ class RecordingService:
             if recording is None:
                 raise NotFound("recording_not_found", "This space was not recorded")
             if recording.deleted_at is not None:
-                raise Gone(
-                    "recording_deleted", "This recording was deleted", deletion=recording.deletion
-                )
+                raise RecordingDeleted(recording.deletion)
             if await store.host_withdrawn(recording):
                 raise NotFound("recording_hidden", "This recording is not available")
             segments = await store.segments(space_id)

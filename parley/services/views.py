@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from parley.core.accounts import Account
 from parley.core.links.render import TextPart
-from parley.core.moderation_records import Notice
 from parley.core.spaces.model import Participant, Role, Space, SpaceStatus
 
 
@@ -57,23 +55,3 @@ def space_view(
     return SpaceView(
         space, tuple(stage), host, tuple(title_parts), tuple(description_parts), reminded
     )
-
-
-def _time(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def notice_document(notice: Notice) -> dict[str, str | None]:
-    """A moderation notice as the problem document refusing a suspended account shows it (the
-    routes that list notices render `NoticeRead` themselves)."""
-    return {
-        "id": notice.id,
-        "action": notice.action,
-        "rule": notice.rule,
-        "reason": notice.reason,
-        "text": notice.text,
-        "until": _time(notice.until),
-        "created_at": _time(notice.created_at),
-        "appeal_id": None,
-        "appeal_decision": None,
-    }

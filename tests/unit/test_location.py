@@ -7,7 +7,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from parley.core.errors import Invalid
-from parley.core.location import NO_DELAY, Place, check_place, clean_place, held_until, policy
+from parley.core.location import (
+    NO_DELAY,
+    LocationTooRecent,
+    Place,
+    check_place,
+    clean_place,
+    held_until,
+    policy,
+)
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 
@@ -42,11 +50,11 @@ def test_bad_places_are_refused(bad: Place) -> None:
 def test_the_delay_counts_from_observation_to_the_second() -> None:
     day = policy(86_400, "aircraft-positions", "People are on board")
     seen = NOW - timedelta(hours=1)
-    with pytest.raises(Invalid) as refused:
+    with pytest.raises(LocationTooRecent) as refused:
         check_place(day, at(seen), NOW)
     assert refused.value.code == "location_too_recent"
-    assert refused.value.details["rule"] == "aircraft-positions"
-    assert refused.value.details["publish_after"] == (seen + timedelta(days=1)).isoformat()
+    assert refused.value.policy.rule == "aircraft-positions"
+    assert refused.value.publish_after == seen + timedelta(days=1)
     check_place(day, at(seen), seen + timedelta(days=1))
     check_place(NO_DELAY, at(NOW + timedelta(minutes=1)), NOW)
 
