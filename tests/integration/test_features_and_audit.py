@@ -59,7 +59,10 @@ async def test_spaces_off_ends_live_spaces_gracefully_and_on_restores_service(
     ]:
         r = await who.http.request(method, path, json=body)
         assert r.status_code == 503, r.text
-        assert (r.json()["code"], r.json()["title"]) == ("feature_disabled", message)
+        problem = r.json()
+        assert (problem["code"], problem["title"], problem["feature"]) == (
+            "feature_disabled", message, "spaces",
+        )  # fmt: skip
 
     await mod.call("PUT", "/admin/features/spaces", 200, json={"enabled": True})
     again = await host.call("POST", "/spaces", 201, json={"title": "After"})
@@ -96,7 +99,8 @@ async def test_creation_off_keeps_live_spaces_and_joins(server: ServerThread) ->
     await mod.call(
         "PUT", "/admin/features/spaces.create", 200, json={"enabled": False, "message": "Busy"}
     )
-    await host.refused("POST", "/spaces", 503, "feature_disabled", json={"title": "New"})
+    refusal = await host.refused("POST", "/spaces", 503, "feature_disabled", json={"title": "New"})
+    assert refusal["feature"] == "spaces.create"  # the switch that is off, not `spaces`
     await fan.call("POST", f"/spaces/{sid}/join", 200)
     assert (await host.call("GET", f"/spaces/{sid}", 200))["state"] == "live"
     await fan.refused(
