@@ -150,9 +150,6 @@ class Account:
     is_admin: bool
     created_at: datetime
 
-    def public(self) -> dict[str, str]:
-        return {"id": self.id, "handle": self.handle, "display_name": self.display_name}
-
 
 def check_usable(account: Account) -> None:
     """Refuse an account that may not act, whatever its role or badge: every authenticated path,

@@ -24,7 +24,7 @@ from parley.api.schemas.accounts import (
     SignIn,
     SignUp,
 )
-from parley.api.schemas.common import AccountOut, AutomatedOut, TextPartOut
+from parley.api.schemas.common import AccountOut, TextPartOut
 from parley.api.schemas.location import PlaceOut
 from parley.core.accounts import AccountState, Post
 from parley.core.held_posts import HeldPost, WhenTooRecent
@@ -49,9 +49,7 @@ async def posts_out(node: Node, posts: list[Post], reader: Caller | None = None)
             text_parts=TextPartOut.of_parts(text_parts),
             created_at=post.created_at,
             place=PlaceOut.of(post.place),
-            author=AccountOut(
-                **post.author.public(), automated=AutomatedOut.of(owners.get(post.author.id))
-            ),
+            author=AccountOut.of_account(post.author, owners.get(post.author.id)),
             space=cards.get(post.space_id) if post.space_id else None,
         )
         for post, text_parts in zip(posts, parts, strict=True)
@@ -66,16 +64,14 @@ async def posts_out(node: Node, posts: list[Post], reader: Caller | None = None)
 )
 async def sign_up(body: SignUp, node: NodeDep) -> AccountOut:
     account = await node.accounts.sign_up(body.handle, body.password, body.display_name)
-    return AccountOut(**account.public())
+    return AccountOut.of_account(account)
 
 
 @router.post("/sessions", status_code=201, response_model=SessionOut, tags=["sessions"])
 async def sign_in(body: SignIn, request: Request, node: NodeDep) -> SessionOut:
     address = client_address(request)
     token, account = await node.accounts.sign_in(body.handle, body.password, address)
-    return SessionOut(
-        token=token, account=OwnAccountOut(**account.public(), is_admin=account.is_admin)
-    )
+    return SessionOut(token=token, account=OwnAccountOut.of_account(account))
 
 
 @router.delete("/sessions/current", status_code=204, tags=["sessions"])
@@ -143,7 +139,7 @@ async def find_people(
     first; suspended and deleted accounts are not found."""
     found = await node.accounts.find_people(q, limit)
     owners = await node.bots.owners_of([a.id for a in found])
-    return [AccountOut(**a.public(), automated=AutomatedOut.of(owners.get(a.id))) for a in found]
+    return [AccountOut.of_account(a, owners.get(a.id)) for a in found]
 
 
 @router.get("/accounts/{handle}", response_model=ProfileOut)
@@ -153,17 +149,15 @@ async def profile(handle: str, node: NodeDep, caller: MaybeCallerDep) -> Profile
         [(p.account.display_name, p.account.id), (p.account.bio, p.account.id)]
     )
     owners = await node.bots.owners_of([p.account.id])
-    return ProfileOut(
-        **p.account.public(),
-        bio=p.account.bio,
+    return ProfileOut.of_account(
+        p.account,
+        owners.get(p.account.id),
         display_name_parts=TextPartOut.of_parts(name),
         bio_parts=TextPartOut.of_parts(bio),
-        created_at=p.account.created_at,
         followers=p.followers,
         following=p.following,
         followed_by_me=p.followed_by_me,
         blocked_by_me=p.blocked_by_me,
-        automated=AutomatedOut.of(owners.get(p.account.id)),
     )
 
 

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Response
 
 from parley.api.deps import CallerDep, NodeDep
 from parley.api.schemas.bots import BotOut, NewBot, NewToken, NewTokenOut, TokenOut
-from parley.api.schemas.common import AutomatedOut, OwnerOut
+from parley.api.schemas.common import AutomatedOut, OwnerOut, from_record
 from parley.core.accounts import Account
 from parley.core.tokens import StoredToken
 from parley.services.tokens import scope_values
@@ -16,12 +16,8 @@ router = APIRouter(tags=["bots"])
 
 
 def _bot(bot: Account, owner: Account) -> BotOut:
-    return BotOut(
-        **bot.public(),
-        state=bot.state.value,
-        created_at=bot.created_at,
-        automated=AutomatedOut(owner=OwnerOut(id=owner.id, handle=owner.handle)),
-    )
+    owned_by = AutomatedOut(owner=OwnerOut(id=owner.id, handle=owner.handle))
+    return from_record(BotOut, bot, automated=owned_by)
 
 
 def _token(token: StoredToken) -> TokenOut:

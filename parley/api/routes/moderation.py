@@ -82,7 +82,7 @@ async def unsuspend(
     handle: str, body: UnsuspendIn, caller: CallerDep, node: NodeDep
 ) -> UnsuspendedOut:
     account = await node.moderation.unsuspend(caller, handle, body.reason)
-    return UnsuspendedOut(account=AccountOut(**account.public()), state=account.state.value)
+    return UnsuspendedOut(account=AccountOut.of_account(account), state=account.state.value)
 
 
 @router.post("/admin/accounts/{handle}/limit")
@@ -99,7 +99,7 @@ async def unlimit_account(
     handle: str, body: UnlimitIn, caller: CallerDep, node: NodeDep
 ) -> UnlimitedOut:
     account = await node.account_limits.unlimit(caller, handle, body.reason)
-    return UnlimitedOut(account=AccountOut(**account.public()), state="active")
+    return UnlimitedOut(account=AccountOut.of_account(account), state="active")
 
 
 @router.get("/admin/accounts")

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from enum import Enum
-from typing import Annotated, TypeVar
+from typing import Annotated, Self, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from parley.core.accounts import Account
 from parley.core.links.render import TextPart
 from parley.core.text import storable
 from parley.core.tokens import AccountRef
@@ -93,3 +94,9 @@ class AccountOut(BaseModel):
     handle: str
     display_name: str
     automated: AutomatedOut | None = None
+
+    @classmethod
+    def of_account(cls, account: Account, owner: AccountRef | None = None, **given: object) -> Self:
+        """The account as others see it, labelled with its owner if it is a bot; a subclass's
+        further fields are read off the account unless given."""
+        return from_record(cls, account, automated=AutomatedOut.of(owner), **given)

@@ -104,13 +104,8 @@ class ModeratedAccountOut(AccountOut):
     @classmethod
     def of(cls, found: ModeratedAccount) -> ModeratedAccountOut:
         account, held = found.account, found.held_limit
-        return cls(
-            **account.public(),
-            state=account.state,
-            is_admin=account.is_admin,
-            held_limit=HeldLimitOut(until=held.until) if held is not None else None,
-            automated=AutomatedOut.of(found.owner),
-        )
+        held_limit = HeldLimitOut(until=held.until) if held is not None else None
+        return cls.of_account(account, found.owner, held_limit=held_limit)
 
 
 class NoticeOut(BaseModel):
@@ -143,7 +138,7 @@ class SuspendedOut(BaseModel):
 
     @classmethod
     def of(cls, done: Suspended | Limited) -> Self:
-        return cls(account=AccountOut(**done.account.public()), notice=NoticeOut.of(done.notice))
+        return cls(account=AccountOut.of_account(done.account), notice=NoticeOut.of(done.notice))
 
 
 class LimitedOut(SuspendedOut):

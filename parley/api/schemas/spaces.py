@@ -136,7 +136,7 @@ class SpaceOut(BaseModel):
             title_parts=TextPartOut.of_parts(view.title_parts),
             description_parts=TextPartOut.of_parts(view.description_parts),
             topics=list(space.topics),
-            host=HostOut(**host.public(), automated=automated)
+            host=from_record(HostOut, host, automated=automated)
             if host
             else HostOut(id=space.host_id),
             host_present=space.host_absent_since is None,
