@@ -16,13 +16,7 @@ from parley.core import accounts as rules
 from parley.core import sessions as session_rules
 from parley.core.accounts import Account, AccountState
 from parley.core.actors import Actor
-from parley.core.errors import (
-    Conflict,
-    Forbidden,
-    NotFound,
-    SuspendedSignIn,
-    Unauthenticated,
-)
+from parley.core.errors import Conflict, Forbidden, NotFound, SuspendedSignIn, Unauthenticated
 from parley.core.moderation import ModerationAction
 from parley.core.ratelimit import LimitName
 from parley.core.session_cache import SessionCache

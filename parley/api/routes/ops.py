@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from parley.api.deps import NodeDep
+from parley.api.schemas.common import from_record
 from parley.api.schemas.ops import HealthOut, ReadyOut
 
 router = APIRouter(tags=["operations"])
@@ -20,9 +21,7 @@ async def healthz() -> HealthOut:
 @router.get("/readyz", response_model=ReadyOut, responses={503: {"model": ReadyOut}})
 async def readyz(node: NodeDep) -> JSONResponse:
     checks = await node.ready()
-    ready = ReadyOut(
-        ready=checks.ready, database=checks.database, bus=checks.bus, media=checks.media
-    )
+    ready = from_record(ReadyOut, checks)
     return JSONResponse(ready.model_dump(), status_code=200 if ready.ready else 503)
 
 
