@@ -18,7 +18,7 @@ import pytest
 
 from parley.core.errors import Conflict, Forbidden, NotFound, RuleViolation
 from parley.core.spaces import rules, stage
-from parley.core.spaces.event_wire import WireData, wire_data
+from parley.core.spaces.event_wire import wire_data
 from parley.core.spaces.events import Event, EventType, SpaceUpdated
 from parley.core.spaces.model import (
     Limits,
@@ -30,6 +30,7 @@ from parley.core.spaces.model import (
 )
 from parley.core.spaces.permissions import PERMISSIONS, Action, authorize
 from parley.core.spaces.pins import pinned_with, pinned_without
+from parley.core.wire import WireData
 from tests.support.space_states import C1, C2, HOST, L1, L2, S1, S2, T0, scheduled_space
 
 GRACE = timedelta(seconds=60)
