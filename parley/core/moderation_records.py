@@ -3,6 +3,7 @@ switches, as records. The store returns these, services compose them, the API re
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -18,8 +19,11 @@ from parley.core.moderation import (
     ReportTarget,
     notice_text,
 )
-from parley.core.notifications import Details
 from parley.core.tokens import AccountRef
+
+# What an audit entry keeps of the thing before and after the action (its state, a decision, a
+# policy's values), stored as JSON: only JSON's scalars, so they read back as written.
+Details = Mapping[str, str | int | bool | None]
 
 
 @dataclass(frozen=True)

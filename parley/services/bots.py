@@ -23,7 +23,7 @@ from parley.core.accounts import Account, AccountState, Departure
 from parley.core.errors import Conflict, Forbidden, NotFound
 from parley.core.moderation import RESTRICTIONS, ModerationAction
 from parley.core.moderation_records import ActionTaken, Notice
-from parley.core.notifications import Details, NotificationKind
+from parley.core.notifications import BotRestricted, NotificationKind
 from parley.core.sessions import SessionEnd
 from parley.core.tokens import MAX_BOTS_PER_OWNER, AccountRef
 from parley.services import held_limits
@@ -225,9 +225,6 @@ class Answering:
     account_ids: tuple[str, ...]
     bot: str | None  # the bot's handle when it is one: what its owner's notifications name
 
-    def details(self) -> Details:
-        return {} if self.bot is None else {"bot": self.bot}
-
 
 async def answering_for(conn: AsyncConnection, account_id: str) -> Answering:
     """Who is told of, and may appeal, what moderation does to `account_id`."""
@@ -246,13 +243,7 @@ async def tell_owner(
     owner = await BotStore(conn).owner_account(target.id)
     if owner is None:
         return
-    told: Details = {
-        "bot": target.handle,
-        "state": state.value,
-        "notice_id": notice.id,
-        "rule": notice.rule,
-        "until": notice.until.isoformat() if notice.until else None,
-    }
+    told = BotRestricted(target.handle, state, notice.id, notice.rule, notice.until)
     await NotificationStore(conn).add_many([owner.id], NotificationKind.BOT_RESTRICTED, told, now)
 
 

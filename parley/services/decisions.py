@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.config import Settings
 from parley.core.errors import NotFound
-from parley.core.notifications import NotificationKind
+from parley.core.notifications import NotificationKind, SpaceNews
 from parley.core.spaces import rules
 from parley.core.spaces.events import Event, EventType, SpaceUpdated
 from parley.core.spaces.model import Limits, SpaceState
@@ -100,7 +100,7 @@ class SpaceDecisions:
         await NotificationStore(conn).add_many(
             audience,
             NotificationKind.SPACE_LIVE,
-            {"space_id": space.id, "title": space.title, "host": host.handle if host else None},
+            SpaceNews(space.id, space.title, host.handle if host else None),
             self.clock(),
         )
 
@@ -118,15 +118,14 @@ class SpaceDecisions:
         if not reminded:
             return
         host = await AccountStore(conn).by_id(space.host_id)
-        details: dict[str, str | None] = {
-            "space_id": space.id,
-            "title": space.title,
-            "host": host.handle if host else None,
-        }
-        if kind is NotificationKind.SPACE_RESCHEDULED and space.scheduled_start is not None:
-            details["scheduled_start"] = space.scheduled_start.isoformat()
-        if lapsed:
+        moved = kind is NotificationKind.SPACE_RESCHEDULED
+        details = SpaceNews(
+            space.id,
+            space.title,
+            host.handle if host else None,
+            scheduled_start=space.scheduled_start if moved else None,
             # Only this why: any other is the host's own doing, or moderation's, which a
             # notification that outlives a lifted suspension must not tell.
-            details["reason"] = rules.NOT_STARTED
+            reason=rules.NOT_STARTED if lapsed else None,
+        )
         await NotificationStore(conn).add_many(sorted(reminded), kind, details, self.clock())

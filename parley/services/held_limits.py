@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from parley.core.accounts import Account, AccountState
 from parley.core.moderation import HeldLimit, ModerationAction
 from parley.core.moderation_records import ActionTaken, Notice
-from parley.core.notifications import NotificationKind
+from parley.core.notifications import Lifted, NotificationKind
 from parley.services.common import new_id
 from parley.store.moderation import ModerationStore
 from parley.store.notifications import NotificationStore
@@ -96,5 +96,5 @@ async def _end(
         taken, before=state | {"held": AccountState.LIMITED.value}, after=state
     )
     await NotificationStore(conn).add_many(
-        [account.id], NotificationKind.UNLIMITED, {"reason": reason}, now
+        [account.id], NotificationKind.UNLIMITED, Lifted(reason), now
     )

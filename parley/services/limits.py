@@ -24,7 +24,7 @@ from parley.core.accounts import Account, AccountState
 from parley.core.actors import Actor
 from parley.core.moderation import AuditAction
 from parley.core.moderation_records import Limited, NoticeRead
-from parley.core.notifications import NotificationKind
+from parley.core.notifications import LimitSet, NotificationKind
 from parley.core.session_cache import SessionCache
 from parley.core.spaces import stage
 from parley.core.spaces.events import Event
@@ -61,8 +61,7 @@ class LimitService:
             target, notice, limited = await restrictions.impose(
                 conn, actor, handle, AccountState.LIMITED, decided, now
             )
-            ends = decided.until.isoformat() if decided.until else None
-            told = {"notice_id": notice.id, "rule": decided.rule, "until": ends}
+            told = LimitSet(notice.id, decided.rule, decided.until)
             await NotificationStore(conn).add_many([target.id], NotificationKind.LIMITED, told, now)
         await self.changed(limited)
         for account_id in limited:

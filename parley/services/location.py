@@ -9,7 +9,7 @@ from parley.core import moderation as rules
 from parley.core.actors import Actor
 from parley.core.location import LocationPolicy
 from parley.core.moderation import AuditAction, AuditTarget
-from parley.core.notifications import Details
+from parley.core.moderation_records import Details
 from parley.services.common import Clock
 from parley.store.db import Database
 from parley.store.moderation import AuditLog

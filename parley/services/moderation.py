@@ -34,7 +34,7 @@ from parley.core.moderation_records import (
     QueuedAppeal,
     Suspended,
 )
-from parley.core.notifications import NotificationKind
+from parley.core.notifications import AppealDecided, NotificationKind
 from parley.core.tokens import AccountRef
 from parley.services import bots, restrictions
 from parley.services.accounts import Caller
@@ -186,12 +186,9 @@ class ModerationService:
                 reason=reason,
                 after={"decision": verdict.value},
             )
-            said = {"appeal_id": appeal_id, "decision": verdict.value, "reason": reason}
+            said = AppealDecided(appeal_id, verdict, reason, bot=answering.bot)
             await NotificationStore(conn).add_many(
-                answering.account_ids,
-                NotificationKind.APPEAL_DECIDED,
-                {**said, **answering.details()},
-                now,
+                answering.account_ids, NotificationKind.APPEAL_DECIDED, said, now
             )
             target = await RestrictionStore(conn).locked(account_id=appeal.account_id)
             if verdict is rules.AppealDecision.OVERTURNED:

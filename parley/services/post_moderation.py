@@ -49,7 +49,6 @@ class PostModeration:
                 about=found.post.text,
                 after={"state": PostState.REMOVED.value, "author_id": author.id},
                 told=NotificationKind.POST_REMOVED,
-                named="post_id",
             )
         await self.pins.unpin_everywhere(post_id, by="moderation")
         return NoticeRead(notice)

@@ -50,6 +50,5 @@ class RecordingModeration:
                 about=space.title,
                 after={"state": "removed", "host_id": recording.host_id},
                 told=NotificationKind.RECORDING_REMOVED,
-                named="space_id",
             )
         return NoticeRead(notice)

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.core.actors import Actor
 from parley.core.moderation import ModerationAction
-from parley.core.moderation_records import ActionTaken, Notice
-from parley.core.notifications import Details, NotificationKind
+from parley.core.moderation_records import ActionTaken, Details, Notice
+from parley.core.notifications import NotificationKind, PostRemoved, SpaceRemoved
 from parley.services import bots
 from parley.services.common import new_id
 from parley.store.moderation import ModerationStore
@@ -42,20 +42,19 @@ async def record_removal(
     about: str,
     after: Details,
     told: NotificationKind,
-    named: str,
 ) -> Notice:
     """In the caller's transaction, once the thing is removed: the action recorded, and its
     owner told, quoting `about` (a post's text, a space's title), by a notice and a `told`
-    notification naming the thing as `named` (`post_id`, `space_id`); the notice."""
+    notification naming the thing (a post, or the space removed or whose recording is); the
+    notice."""
     store = ModerationStore(conn)
     await store.take_action(taken, before={"state": "shown"}, after=after)
     notice = Notice.to(owner_id, new_id(), taken, about=about)
     await store.add_notice(notice)
-    details: Details = {named: taken.target_id, "notice_id": notice.id, "rule": taken.rule}
     answering = await bots.answering_for(conn, owner_id)  # a bot's owner too, naming the bot
-    await NotificationStore(conn).add_many(
-        answering.account_ids, told, {**details, **answering.details()}, taken.created_at
-    )
+    of = PostRemoved if told is NotificationKind.POST_REMOVED else SpaceRemoved
+    data = of(taken.target_id, notice.id, taken.rule, bot=answering.bot)
+    await NotificationStore(conn).add_many(answering.account_ids, told, data, taken.created_at)
     return notice
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from parley.core import moderation as rules
 from parley.core.errors import Conflict, Invalid, NotFound
 from parley.core.moderation_records import QueuedReport, Report
-from parley.core.notifications import NotificationKind
+from parley.core.notifications import NotificationKind, ReportResolved
 from parley.services.accounts import Caller
 from parley.services.common import Clock, new_id
 from parley.services.moderation import account_handles
@@ -128,12 +128,7 @@ class ReportService:
             )
             # The reporter hears that it was looked at, and the verdict; the moderator's reason
             # stays in the audit log (it may name the reported account's other doings).
-            told = {
-                "report_id": report_id,
-                "target_type": report.target_type.value,
-                "status": status.value,
-                "rule": report.rule,
-            }
+            told = ReportResolved(report_id, report.target_type, status, report.rule)
             await NotificationStore(conn).add_many(
                 [report.reporter_id], NotificationKind.REPORT_RESOLVED, told, now
             )

@@ -5,6 +5,7 @@ in the audit log and the transparency report."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -21,7 +22,7 @@ from parley.core.moderation import (
     behind_current,
 )
 from parley.core.moderation_records import ActionTaken, Notice
-from parley.core.notifications import Details, NotificationKind
+from parley.core.notifications import Lifted, NotificationKind, StillLimited
 from parley.services import bots, held_limits
 from parley.services.common import new_id
 from parley.store.accounts import AccountStore
@@ -173,7 +174,7 @@ async def lift(
     lift it then: bots.refuse_lift), still so with them."""
     action, told = RESTRICTIONS[target.state][1], _LIFTED_TOLD[target.state]
     owner = await bots.restricted_owner(conn, target)
-    told_data: Details | None = {"reason": reason}
+    told_data: Lifted | StillLimited | None = Lifted(reason)
     after: dict[str, str] = {}
     if owner is not None and owner.state is target.state:
         # Its own limit, if one waits under its suspension, keeps waiting for the owner's end.
@@ -187,12 +188,11 @@ async def lift(
         if held is not None:
             now_state = AccountState.LIMITED
             await AccountStore(conn).set_state(target.id, now_state, held.until, by=held.action_id)
-            until = held.until.isoformat() if held.until else None
-            told_data = {"reason": reason, "still_limited": True, "until": until}
+            told_data = StillLimited(reason, still_limited=True, until=held.until)
         elif owner is not None and owner.state is AccountState.LIMITED:
             now_state = AccountState.LIMITED
             await bots.keep_with_owner(conn, target, now_state)
-            told_data = {"reason": reason, "still_limited": True, "until": None}
+            told_data = StillLimited(reason, still_limited=True, until=None)
             after = {"with_owner": owner.id}
         else:
             now_state = AccountState.ACTIVE
@@ -206,7 +206,7 @@ async def lift(
     )
     if told_data is not None:
         answering = await bots.answering_for(conn, target.id)  # a bot's owner too, naming it
-        told_data = {**told_data, **answering.details()}
+        told_data = dataclasses.replace(told_data, bot=answering.bot)
         await NotificationStore(conn).add_many(answering.account_ids, told, told_data, now)
     await bots.lift_with_owner(conn, target, now_state, actor_id=actor_id, now=now)
     return now_state

@@ -57,7 +57,6 @@ class SpaceModeration:
                 about=title,
                 after={"state": state.space.state.value, "host_id": host_id},
                 told=NotificationKind.SPACE_REMOVED,
-                named="space_id",
             )
             told.append(notice)
             return events

@@ -19,12 +19,12 @@ from parley.core.moderation_records import (
     Appeal,
     AuditEntry,
     AuditQuery,
+    Details,
     FeatureSwitch,
     Notice,
     NoticeRead,
     Report,
 )
-from parley.core.notifications import Details
 from parley.store.among import among
 from parley.store.prebuilt import Prebuilt, RowLike
 from parley.store.rows import Store, columns_of, insert_ignoring_duplicate, record, upsert

@@ -2,25 +2,43 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, insert, select, update
 
-from parley.core.notifications import Details, Notification, NotificationKind
-from parley.store.rows import Store, insert_ignoring_duplicate, record
+from parley.core.notifications import (
+    CARRIES,
+    Notification,
+    NotificationData,
+    NotificationKind,
+    notification_data,
+    payload_of,
+)
+from parley.store.prebuilt import RowLike
+from parley.store.rows import Store, insert_ignoring_duplicate
 from parley.store.tables import notification_marks, notifications
+
+log = logging.getLogger(__name__)
 
 
 class NotificationStore(Store):
     async def add_many(
-        self, account_ids: Sequence[str], kind: NotificationKind, data: Details, now: datetime
+        self,
+        account_ids: Sequence[str],
+        kind: NotificationKind,
+        data: NotificationData,
+        now: datetime,
     ) -> None:
+        if type(data) not in CARRIES[kind]:
+            raise TypeError(f"{kind.value} does not carry {type(data).__name__}")
         if account_ids:
+            stored = notification_data(data)
             await self.conn.execute(
                 insert(notifications),
                 [
-                    {"account_id": a, "kind": kind.value, "data": dict(data), "created_at": now}
+                    {"account_id": a, "kind": kind.value, "data": stored, "created_at": now}
                     for a in account_ids
                 ],
             )
@@ -32,7 +50,8 @@ class NotificationStore(Store):
             .order_by(notifications.c.id.desc())
             .limit(limit)
         )
-        return await self._all(query, lambda row: record(Notification, row))
+        found = await self._all(query, _notification)
+        return [n for n in found if n is not None]
 
     async def newest_id(self, account_id: str) -> int:
         query = select(func.max(notifications.c.id)).where(notifications.c.account_id == account_id)
@@ -69,3 +88,14 @@ class NotificationStore(Store):
                 )
                 .values(seen_id=seen_id)
             )
+
+
+def _notification(row: RowLike) -> Notification | None:
+    """The notification a row holds; None, and a warning, for one this version cannot read (a
+    kind it does not know, or data of another shape): it stays stored, unshown."""
+    try:
+        kind = NotificationKind(row.kind)
+        return Notification(row.id, kind, payload_of(kind, row.data), row.created_at)
+    except (KeyError, TypeError, ValueError) as exc:
+        log.warning("notification %s (%s) cannot be read: %r", row.id, row.kind, exc)
+        return None

@@ -3,15 +3,20 @@ never goes back nor ahead of what exists, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import insert
 
-from parley.core.notifications import UNREAD_COUNTED_MAX, NotificationKind
+from parley.core.notifications import UNREAD_COUNTED_MAX, Lifted, NotificationKind
 from parley.store.notifications import NotificationStore
+from parley.store.tables import notifications as notification_rows
 from tests.support.clients import Person, token_for
 from tests.support.servers import ServerThread, serve
+
+AT = datetime(2026, 12, 6, 21, 30, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -76,7 +81,7 @@ async def test_the_count_stops_at_99_and_bad_marks_are_refused(server: ServerThr
     async def flood() -> None:
         async with server.node.db.write() as conn:
             await NotificationStore(conn).add_many(
-                [ada.id] * 150, NotificationKind.UNSUSPENDED, {"reason": "x"}, datetime.now(UTC)
+                [ada.id] * 150, NotificationKind.UNSUSPENDED, Lifted("x"), datetime.now(UTC)
             )
 
     server.call(flood())
@@ -96,3 +101,39 @@ async def test_the_count_stops_at_99_and_bad_marks_are_refused(server: ServerThr
     assert await unread(ada) == 0
     for person in (ada, reader, writer):
         await person.close()
+
+
+async def test_a_notification_this_version_cannot_read_stays_stored_and_unshown(
+    server: ServerThread, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A row of a kind this version does not know, or whose data is of another shape (written by
+    a newer node, or by hand), is passed over with a warning: the rest of the list still reads."""
+    ada = await Person.sign_up(server.base_url, "ada")
+
+    async def store() -> None:
+        async with server.node.db.write() as conn:
+            notifications = NotificationStore(conn)
+            await notifications.add_many([ada.id], NotificationKind.UNLIMITED, Lifted("ok"), AT)
+            rows = [("space_tea_party", {"space_id": "s1"}), ("limited", {"rule": "spam"})]
+            await conn.execute(
+                insert(notification_rows),
+                [{"account_id": ada.id, "kind": k, "data": d, "created_at": AT} for k, d in rows],
+            )
+
+    server.call(store())
+    with caplog.at_level(logging.WARNING, logger="parley.store.notifications"):
+        shown = await ada.call("GET", "/me/notifications", 200)
+    assert [(n["kind"], n["data"]) for n in shown] == [("unlimited", {"reason": "ok"})]
+    assert sum("cannot be read" in r.getMessage() for r in caplog.records) == 2
+    assert await unread(ada) == 3  # still there, and counted
+    # A typed payload of another kind is refused before it is written.
+    with pytest.raises(TypeError):
+        server.call(
+            _add(server, ada.id, NotificationKind.LIMITED, Lifted("not what a limit carries"))
+        )
+    await ada.close()
+
+
+async def _add(server: ServerThread, account_id: str, kind: NotificationKind, data: Lifted) -> None:
+    async with server.node.db.write() as conn:
+        await NotificationStore(conn).add_many([account_id], kind, data, AT)

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response
 
 from parley.api.deps import CallerDep, NodeDep, PageLimit, limit
 from parley.api.schemas.accounts import NotificationOut, SeenIn, UnreadOut
+from parley.core.notifications import notification_data
 from parley.core.ratelimit import LimitName
 
 router = APIRouter(prefix="/me/notifications", tags=["accounts"])
@@ -21,7 +22,7 @@ async def notifications(
         NotificationOut(
             id=n.id,
             kind=n.kind,
-            data=dict(n.data),
+            data=notification_data(n.data),
             created_at=n.created_at,
             unread=inbox.unread(n),
         )
