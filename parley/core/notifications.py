@@ -1,6 +1,7 @@
 """What an account is notified of (a space went live, an appeal was decided...), and what each
-kind of notification carries: a payload of its own, a frozen dataclass below, stored and sent
-as its `data` (`notification_data` and `payload_of` at the store and the API)."""
+kind of notification carries: a payload of its own, a frozen dataclass below, its `data`. The
+store keeps it as JSON (`notification_data`, `payload_of`); the API renders the record itself, so
+its schema describes each kind's data, leaving out the same fields."""
 
 from __future__ import annotations
 
@@ -151,7 +152,7 @@ CARRIES: Mapping[NotificationKind, tuple[type[NotificationData], ...]] = {
 
 
 def notification_data(data: NotificationData) -> WireData:
-    """`data` as clients read it and the store keeps it."""
+    """`data` as the store keeps it: the keys clients are sent."""
     return to_data(data, leave_out=_at_default)
 
 

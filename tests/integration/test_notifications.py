@@ -10,7 +10,23 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import insert
 
-from parley.core.notifications import UNREAD_COUNTED_MAX, Lifted, NotificationKind
+from parley.core.accounts import AccountState
+from parley.core.moderation import AppealDecision, ReportStatus, ReportTarget
+from parley.core.notifications import (
+    UNREAD_COUNTED_MAX,
+    AppealDecided,
+    BotRestricted,
+    Lifted,
+    LimitSet,
+    NotificationData,
+    NotificationKind,
+    PostRemoved,
+    ReportResolved,
+    SpaceNews,
+    SpaceRemoved,
+    StillLimited,
+    notification_data,
+)
 from parley.store.notifications import NotificationStore
 from parley.store.tables import notifications as notification_rows
 from tests.support.clients import Person, token_for
@@ -137,3 +153,59 @@ async def test_a_notification_this_version_cannot_read_stays_stored_and_unshown(
 async def _add(server: ServerThread, account_id: str, kind: NotificationKind, data: Lifted) -> None:
     async with server.node.db.write() as conn:
         await NotificationStore(conn).add_many([account_id], kind, data, AT)
+
+
+EVERY_PAYLOAD: list[tuple[NotificationKind, NotificationData]] = [
+    (NotificationKind.UNLIMITED, Lifted("Served", bot="jet")),
+    (NotificationKind.UNSUSPENDED, StillLimited("Served", still_limited=True, until=None)),
+    (NotificationKind.LIMITED, LimitSet("n1", "spam", AT)),
+    (
+        NotificationKind.BOT_RESTRICTED,
+        BotRestricted("jet", AccountState.LIMITED, "n1", "spam", None),
+    ),
+    (
+        NotificationKind.REPORT_RESOLVED,
+        ReportResolved("r1", ReportTarget.POST, ReportStatus.DISMISSED, "spam"),
+    ),
+    (NotificationKind.APPEAL_DECIDED, AppealDecided("a1", AppealDecision.UPHELD, "It stands")),
+    (NotificationKind.POST_REMOVED, PostRemoved("p1", "n1", "spam")),
+    (NotificationKind.SPACE_REMOVED, SpaceRemoved("s2", "n1", "spam", bot="jet")),
+]
+
+
+async def test_the_api_describes_each_kinds_data_and_sends_what_the_store_keeps(
+    server: ServerThread,
+) -> None:
+    ada = await Person.sign_up(server.base_url, "ada")
+    space = SpaceNews(await go_live(ada, "Moved"), "Moved", "ada", scheduled_start=AT)
+    every = [(NotificationKind.SPACE_RESCHEDULED, space), *EVERY_PAYLOAD]
+
+    async def store() -> None:
+        async with server.node.db.write() as conn:
+            for kind, payload in every:
+                await NotificationStore(conn).add_many([ada.id], kind, payload, AT)
+
+    server.call(store())
+    schemas = (await ada.http.get(f"{server.base_url}/openapi.json")).json()["components"][
+        "schemas"
+    ]
+    described = schemas["NotificationOut"]["properties"]["data"]["anyOf"]
+    names = {ref["$ref"].rsplit("/", 1)[1] for ref in described}
+    assert names == {type(payload).__name__ for _, payload in every}
+    sent = await ada.call("GET", "/me/notifications", 200)
+    assert [n["kind"] for n in reversed(sent)] == [kind.value for kind, _ in every]
+    for told, (_, payload) in zip(reversed(sent), every, strict=True):
+        schema = schemas[type(payload).__name__]
+        assert set(schema.get("required", [])) <= set(told["data"]) <= set(schema["properties"])
+        kept = notification_data(payload)
+        assert {k: _instant(v) for k, v in told["data"].items()} == {
+            k: _instant(v) for k, v in kept.items()
+        }
+    await ada.close()
+
+
+def _instant(value: object) -> object:
+    """A time as the instant it names: the API writes UTC as Z, the store as +00:00."""
+    if isinstance(value, str) and value.startswith("2026-"):
+        return datetime.fromisoformat(value)
+    return value

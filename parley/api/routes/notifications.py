@@ -6,13 +6,12 @@ from fastapi import APIRouter, Response
 
 from parley.api.deps import CallerDep, NodeDep, PageLimit, limit
 from parley.api.schemas.accounts import NotificationOut, SeenIn, UnreadOut
-from parley.core.notifications import notification_data
 from parley.core.ratelimit import LimitName
 
 router = APIRouter(prefix="/me/notifications", tags=["accounts"])
 
 
-@router.get("", response_model=list[NotificationOut])
+@router.get("", response_model=list[NotificationOut], response_model_exclude_defaults=True)
 async def notifications(
     caller: CallerDep, node: NodeDep, limit: PageLimit = 50
 ) -> list[NotificationOut]:
@@ -22,7 +21,7 @@ async def notifications(
         NotificationOut(
             id=n.id,
             kind=n.kind,
-            data=notification_data(n.data),
+            data=n.data,
             created_at=n.created_at,
             unread=inbox.unread(n),
         )

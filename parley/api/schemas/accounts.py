@@ -11,6 +11,7 @@ from parley.api.schemas.common import AccountOut, Body, Text, TextPartOut, from_
 from parley.api.schemas.location import PlaceIn, PlaceOut
 from parley.api.schemas.spaces import SpaceOut
 from parley.core.held_posts import HeldPost
+from parley.core.notifications import NotificationData, NotificationKind
 
 
 class SignUp(Body):
@@ -89,8 +90,10 @@ class PostOut(BaseModel):
 
 class NotificationOut(BaseModel):
     id: int
-    kind: str
-    data: dict[str, object]
+    kind: NotificationKind
+    # Its kind's payload, the core record itself: rendered without the fields at their default
+    # (the route says so), as the store keeps it and clients have always read it.
+    data: NotificationData
     created_at: datetime
     # Newer than the newest the account has marked seen (POST /me/notifications/seen).
     unread: bool
