@@ -214,7 +214,3 @@ class RecordingStore(Store):
 
     async def clip(self, clip_id: str) -> Clip | None:
         return await self._by_id(clips, clip_id, lambda row: record(Clip, row))
-
-    async def clips_of(self, space_id: str) -> list[Clip]:
-        query = select(clips).where(clips.c.space_id == space_id).order_by(clips.c.created_at)
-        return await self._all(query, lambda row: record(Clip, row))
