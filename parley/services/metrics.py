@@ -1,7 +1,7 @@
 """What one node is doing, for Prometheus: sockets, media rooms and peers, spaces mixed here and
 programs relayed between nodes, the mixers' own
-figures (ticks, skipped ticks, program encodes, the audio delay they add), and what the rate
-limits and the argon2 gate refused. Read at scrape time
+figures (ticks, skipped ticks, program encodes, the audio delay they add), live HLS, recording
+and captions, and what the rate limits and the argon2 gate refused. Read at scrape time
 from the live objects, so nothing on a hot path counts anything extra."""
 
 from __future__ import annotations
@@ -121,6 +121,7 @@ class NodeCollector(Collector):
         )
         yield from _joins(node)
         yield from _hls(node)
+        yield from _recording(node)
         yield from _captions(node)
         yield from _abuse_limits(node)
 
@@ -186,6 +187,26 @@ def _hls(node: Node) -> Iterator[Metric]:
         "parley_webrtc_listener_cap_refusals",
         "Listener offers refused at the cap (sent to HLS)",
         cap.refused,
+    )
+
+
+def _recording(node: Node) -> Iterator[Metric]:
+    # Lost is a replay with a gap: what an operator pages on, with the log line saying which.
+    recorder = node.recorder
+    yield _counter(
+        "parley_recording_segments_kept",
+        "Segments of recorded spaces made durable and indexed",
+        recorder.segments_recorded,
+    )
+    yield _counter(
+        "parley_recording_segments_lost",
+        "Segments of recorded spaces that could not be kept (queue full, storage failed)",
+        recorder.segments_lost,
+    )
+    yield _gauge(
+        "parley_recording_queued_segments",
+        "Segments waiting to be made durable",
+        recorder.queued,
     )
 
 

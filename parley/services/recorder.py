@@ -62,6 +62,11 @@ class Recorder:
     segments_recorded: int = field(default=0, init=False)
     segments_lost: int = field(default=0, init=False)
 
+    @property
+    def queued(self) -> int:
+        """Segments stored by live HLS and not yet kept."""
+        return self._queue.qsize()
+
     async def start(self) -> None:
         await self.recover()
         self._worker = asyncio.create_task(self._work(), name="recorder")

@@ -9,16 +9,18 @@ import io
 import signal
 import subprocess
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import av
 import numpy as np
 import pytest
 
+from parley.media.playlist import SegmentEntry
 from tests.support.audio import MediaClient, loudest_frequency
 from tests.support.clients import Person, bring_on_stage, http_client
 from tests.support.media_files import dominant_frequency, ffprobe, packet_span
+from tests.support.metrics import scraped
 from tests.support.recordings import complete, recorded_segments, singer_voice
 from tests.support.servers import (
     ServerThread,
@@ -27,6 +29,7 @@ from tests.support.servers import (
     serve,
     serve_process,
     sqlite_url,
+    wait_until,
 )
 
 pytestmark = pytest.mark.ffmpeg
@@ -88,6 +91,9 @@ async def test_a_replay_seeked_to_a_tone_change_plays_the_right_tone(
         await singing.close()
     try:
         info = await complete(anonymous, sid)  # signed out: a public space's replay
+        figures = await scraped(server)
+        assert figures["parley_recording_segments_kept_total"] == info["segments"] >= 8
+        assert figures["parley_recording_segments_lost_total"] == 0
         started = datetime.fromisoformat(info["started_at"])
         ended = datetime.fromisoformat(info["ended_at"])
         assert abs((ended - started).total_seconds() - info["duration_seconds"]) < 0.1
@@ -182,9 +188,26 @@ async def test_the_host_starts_recording_while_live_and_everyone_is_told(
             told = await events.wait_for("recording_changed")
             assert told["data"] == {"recording": True, "by": host.id}
         assert (await alice.call("GET", f"/spaces/{sid}", 200))["recording"] is True
+
+        # A segment live HLS no longer holds when the recorder comes to keep it is lost: never
+        # indexed, and counted where an operator watches, beside what was kept.
+        async def stored_then_gone() -> None:
+            server.node.recorder.segment_stored(sid, SegmentEntry(7, 1.0, datetime.now(UTC)))
+
+        server.call(stored_then_gone())
+        figures = await wait_until(lambda: _recording_figures(server, lost=1), timeout=10)
+        assert figures["parley_recording_segments_kept_total"] == 0
+        assert figures["parley_recording_queued_segments"] == 0
+        await host.refused("GET", f"/spaces/{sid}/recording", 404, "recording_not_found")
     finally:
         await host.close()
         await alice.close()
+
+
+async def _recording_figures(server: ServerThread, lost: int) -> dict[str, float] | None:
+    """The node's recording figures, once `lost` segments are counted lost."""
+    figures = await scraped(server)
+    return figures if figures["parley_recording_segments_lost_total"] == lost else None
 
 
 async def test_clips_of_a_live_space_and_of_its_replay(server: ServerThread) -> None:
