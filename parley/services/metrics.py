@@ -94,6 +94,16 @@ class NodeCollector(Collector):
             "concealment instead of silence",
             labels=["space"],
         )
+        lagged = CounterMetricFamily(
+            "parley_mixer_listener_skipped_packets",
+            "Program packets skipped by listeners that fell behind (heard as gaps by them)",
+            labels=["space"],
+        )
+        unread = CounterMetricFamily(
+            "parley_mixer_mix_minus_drops",
+            "Mix-minus frames dropped because a speaker's connection did not take them in time",
+            labels=["space"],
+        )
         for watched in rooms:
             space = watched.room.space_id
             stats = watched.room.mixer.stats
@@ -104,6 +114,8 @@ class NodeCollector(Collector):
             waits.add_metric([space], stats.grace_waits)
             catches.add_metric([space], stats.grace_catches)
             concealed.add_metric([space], stats.concealed_ticks)
+            lagged.add_metric([space], stats.listener_lag)
+            unread.add_metric([space], stats.mix_minus_drops)
             delay.add_metric([space], _buckets(stats.added_latency_counts), stats.added_latency_sum)
             recent = sorted(stats.added_latency)
             for quantile in (0.5, 0.99):
@@ -111,6 +123,7 @@ class NodeCollector(Collector):
                     at = min(len(recent) - 1, round(quantile * (len(recent) - 1)))
                     added.add_metric([space, str(quantile)], recent[at])
         yield from (ticks, skipped, encodes, added, delay, moves, waits, catches, concealed)
+        yield from (lagged, unread)
         # A flat line here is a stuck sweeper: no lapsed limit, presence or held post moves on.
         yield _counter("parley_sweeps", "Sweeps this node has run", node.sweeps_done)
         yield _counter(

@@ -129,6 +129,9 @@ async def test_listeners_hear_the_stage_and_speakers_hear_everyone_but_themselve
         assert f'parley_mixer_phase_moves_total{{space="{sid}"}}' in scraped
         assert f'parley_mixer_grace_waits_total{{space="{sid}"}}' in scraped
         assert f'parley_mixer_concealed_ticks_total{{space="{sid}"}}' in scraped
+        # What a listener or a speaker too slow to take their audio would hear as gaps.
+        assert f'parley_mixer_listener_skipped_packets_total{{space="{sid}"}}' in scraped
+        assert f'parley_mixer_mix_minus_drops_total{{space="{sid}"}}' in scraped
     finally:
         for client in (alice, bob, lena):
             await client.close()
