@@ -52,8 +52,8 @@ async def record_removal(
     notice = Notice.to(owner_id, new_id(), taken, about=about)
     await store.add_notice(notice)
     answering = await bots.answering_for(conn, owner_id)  # a bot's owner too, naming the bot
-    of = PostRemoved if told is NotificationKind.POST_REMOVED else SpaceRemoved
-    data = of(taken.target_id, notice.id, taken.rule, bot=answering.bot)
+    payload = PostRemoved if told is NotificationKind.POST_REMOVED else SpaceRemoved
+    data = payload(taken.target_id, notice.id, taken.rule, bot=answering.bot)
     await NotificationStore(conn).add_many(answering.account_ids, told, data, taken.created_at)
     return notice
 

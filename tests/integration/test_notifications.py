@@ -10,23 +10,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import insert
 
+from parley.core import notifications as payloads
 from parley.core.accounts import AccountState
 from parley.core.moderation import AppealDecision, ReportStatus, ReportTarget
-from parley.core.notifications import (
-    UNREAD_COUNTED_MAX,
-    AppealDecided,
-    BotRestricted,
-    Lifted,
-    LimitSet,
-    NotificationData,
-    NotificationKind,
-    PostRemoved,
-    ReportResolved,
-    SpaceNews,
-    SpaceRemoved,
-    StillLimited,
-    notification_data,
-)
+from parley.core.notifications import UNREAD_COUNTED_MAX, NotificationKind
 from parley.store.notifications import NotificationStore
 from parley.store.tables import notifications as notification_rows
 from tests.support.clients import Person, token_for
@@ -97,7 +84,10 @@ async def test_the_count_stops_at_99_and_bad_marks_are_refused(server: ServerThr
     async def flood() -> None:
         async with server.node.db.write() as conn:
             await NotificationStore(conn).add_many(
-                [ada.id] * 150, NotificationKind.UNSUSPENDED, Lifted("x"), datetime.now(UTC)
+                [ada.id] * 150,
+                NotificationKind.UNSUSPENDED,
+                payloads.Lifted("x"),
+                datetime.now(UTC),
             )
 
     server.call(flood())
@@ -129,7 +119,9 @@ async def test_a_notification_this_version_cannot_read_stays_stored_and_unshown(
     async def store() -> None:
         async with server.node.db.write() as conn:
             notifications = NotificationStore(conn)
-            await notifications.add_many([ada.id], NotificationKind.UNLIMITED, Lifted("ok"), AT)
+            await notifications.add_many(
+                [ada.id], NotificationKind.UNLIMITED, payloads.Lifted("ok"), AT
+            )
             rows = [("space_tea_party", {"space_id": "s1"}), ("limited", {"rule": "spam"})]
             await conn.execute(
                 insert(notification_rows),
@@ -145,31 +137,41 @@ async def test_a_notification_this_version_cannot_read_stays_stored_and_unshown(
     # A typed payload of another kind is refused before it is written.
     with pytest.raises(TypeError):
         server.call(
-            _add(server, ada.id, NotificationKind.LIMITED, Lifted("not what a limit carries"))
+            _add(
+                server,
+                ada.id,
+                NotificationKind.LIMITED,
+                payloads.Lifted("not what a limit carries"),
+            )
         )
     await ada.close()
 
 
-async def _add(server: ServerThread, account_id: str, kind: NotificationKind, data: Lifted) -> None:
+async def _add(
+    server: ServerThread, account_id: str, kind: NotificationKind, data: payloads.Lifted
+) -> None:
     async with server.node.db.write() as conn:
         await NotificationStore(conn).add_many([account_id], kind, data, AT)
 
 
-EVERY_PAYLOAD: list[tuple[NotificationKind, NotificationData]] = [
-    (NotificationKind.UNLIMITED, Lifted("Served", bot="jet")),
-    (NotificationKind.UNSUSPENDED, StillLimited("Served", still_limited=True, until=None)),
-    (NotificationKind.LIMITED, LimitSet("n1", "spam", AT)),
+EVERY_PAYLOAD: list[tuple[NotificationKind, payloads.NotificationData]] = [
+    (NotificationKind.UNLIMITED, payloads.Lifted("Served", bot="jet")),
+    (NotificationKind.UNSUSPENDED, payloads.StillLimited("Served", still_limited=True, until=None)),
+    (NotificationKind.LIMITED, payloads.LimitSet("n1", "spam", AT)),
     (
         NotificationKind.BOT_RESTRICTED,
-        BotRestricted("jet", AccountState.LIMITED, "n1", "spam", None),
+        payloads.BotRestricted("jet", AccountState.LIMITED, "n1", "spam", None),
     ),
     (
         NotificationKind.REPORT_RESOLVED,
-        ReportResolved("r1", ReportTarget.POST, ReportStatus.DISMISSED, "spam"),
+        payloads.ReportResolved("r1", ReportTarget.POST, ReportStatus.DISMISSED, "spam"),
     ),
-    (NotificationKind.APPEAL_DECIDED, AppealDecided("a1", AppealDecision.UPHELD, "It stands")),
-    (NotificationKind.POST_REMOVED, PostRemoved("p1", "n1", "spam")),
-    (NotificationKind.SPACE_REMOVED, SpaceRemoved("s2", "n1", "spam", bot="jet")),
+    (
+        NotificationKind.APPEAL_DECIDED,
+        payloads.AppealDecided("a1", AppealDecision.UPHELD, "It stands"),
+    ),
+    (NotificationKind.POST_REMOVED, payloads.PostRemoved("p1", "n1", "spam")),
+    (NotificationKind.SPACE_REMOVED, payloads.SpaceRemoved("s2", "n1", "spam", bot="jet")),
 ]
 
 
@@ -177,7 +179,7 @@ async def test_the_api_describes_each_kinds_data_and_sends_what_the_store_keeps(
     server: ServerThread,
 ) -> None:
     ada = await Person.sign_up(server.base_url, "ada")
-    space = SpaceNews(await go_live(ada, "Moved"), "Moved", "ada", scheduled_start=AT)
+    space = payloads.SpaceNews(await go_live(ada, "Moved"), "Moved", "ada", scheduled_start=AT)
     every = [(NotificationKind.SPACE_RESCHEDULED, space), *EVERY_PAYLOAD]
 
     async def store() -> None:
@@ -194,11 +196,11 @@ async def test_the_api_describes_each_kinds_data_and_sends_what_the_store_keeps(
     assert names == {type(payload).__name__ for _, payload in every}
     sent = await ada.call("GET", "/me/notifications", 200)
     assert [n["kind"] for n in reversed(sent)] == [kind.value for kind, _ in every]
-    for told, (_, payload) in zip(reversed(sent), every, strict=True):
+    for item, (_, payload) in zip(reversed(sent), every, strict=True):
         schema = schemas[type(payload).__name__]
-        assert set(schema.get("required", [])) <= set(told["data"]) <= set(schema["properties"])
-        kept = notification_data(payload)
-        assert {k: _instant(v) for k, v in told["data"].items()} == {
+        assert set(schema.get("required", [])) <= set(item["data"]) <= set(schema["properties"])
+        kept = payloads.notification_data(payload)
+        assert {k: _instant(v) for k, v in item["data"].items()} == {
             k: _instant(v) for k, v in kept.items()
         }
     await ada.close()
