@@ -26,12 +26,13 @@ from datetime import datetime
 from typing import Any, Final
 
 from parley.bus.base import Bus
-from parley.core.captions import Caption, caption_fields, caption_from
+from parley.core.captions import Caption
 from parley.core.links.rules import Decision, LinkRule, MatchKind
 from parley.core.sessions import SessionEnd
 from parley.core.spaces import events
 from parley.core.spaces.event_wire import event_of, to_wire
 from parley.core.spaces.events import Event, EventType
+from parley.core.wire import from_data, to_data
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +174,7 @@ def encode(message: Message) -> str:
         case UnknownEvent(text=text):
             return text
         case LiveCaption(caption=caption):
-            data = {"type": EventType.CAPTION.value, "data": caption_fields(caption)}
+            data = {"type": EventType.CAPTION.value, "data": to_data(caption)}
             return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -232,7 +233,7 @@ def _link_rule_change(kind: object, data: dict[str, Any]) -> LinkRuleChange | No
 
 def _space_event(space_id: str, data: dict[str, Any], text: str) -> SpaceMessage:
     if "seq" not in data and data.get("type") == EventType.CAPTION.value:
-        return LiveCaption(space_id, caption_from(data["data"]))
+        return LiveCaption(space_id, from_data(Caption, data["data"]))
     seq, payload = data["seq"], data.get("data") or {}
     if not isinstance(seq, int) or isinstance(seq, bool) or not isinstance(payload, dict):
         raise TypeError("seq is a number and data an object")

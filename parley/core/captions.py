@@ -43,28 +43,6 @@ class TranscriptLine:
     end: float
 
 
-def caption_fields(caption: Caption) -> dict[str, str | bool | float]:
-    """A caption as the `data` of its event (API.md: `{speaker, text, final, start, end}`)."""
-    return {
-        "speaker": caption.speaker,
-        "text": caption.text,
-        "final": caption.final,
-        "start": caption.start,
-        "end": caption.end,
-    }
-
-
-def caption_from(data: dict[str, object]) -> Caption:
-    """The caption `caption_fields` wrote; raises TypeError/KeyError if it is not one."""
-    speaker, text, final = data["speaker"], data["text"], data["final"]
-    start, end = data["start"], data["end"]
-    if not (isinstance(speaker, str) and isinstance(text, str) and isinstance(final, bool)):
-        raise TypeError("speaker and text are strings, final is true or false")
-    if not (isinstance(start, int | float) and isinstance(end, int | float)):
-        raise TypeError("start and end are numbers")
-    return Caption(speaker, text, final, float(start), float(end))
-
-
 @dataclass(frozen=True)
 class TranscriptHit:
     """A transcript line found by a search, with the title of its space."""

@@ -22,13 +22,15 @@ WireData = dict[str, Any]
 LeaveOut = Callable[["dataclasses.Field[Any]", object], bool]
 
 
-def to_data(payload: object, *, leave_out: LeaveOut) -> WireData:
-    """`payload`'s fields, in order, as JSON-ready values, but for those `leave_out` passes over."""
-    return {
-        field.name: _plain(value)
-        for field in dataclasses.fields(payload)  # type: ignore[arg-type]
-        if not leave_out(field, value := getattr(payload, field.name))
-    }
+def to_data(payload: object, *, leave_out: LeaveOut | None = None) -> WireData:
+    """`payload`'s fields, in order, as JSON-ready values, but for those `leave_out` passes over
+    (none, without it)."""
+    data: WireData = {}
+    for field in dataclasses.fields(payload):  # type: ignore[arg-type]
+        value = getattr(payload, field.name)
+        if leave_out is None or not leave_out(field, value):
+            data[field.name] = _plain(value)
+    return data
 
 
 def from_data(cls: type[T], data: Mapping[str, object]) -> T:
@@ -73,6 +75,8 @@ def _typed(hint: Any, value: object) -> object:
         return tuple(_typed(item, v) for v in value)
     if hint is datetime:
         return datetime.fromisoformat(_of_kind(str, value))
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)  # JSON has numbers: 2 is as much a number of seconds as 2.0
     if isinstance(hint, type) and issubclass(hint, Enum):
         return hint(value)
     return _of_kind(hint, value)

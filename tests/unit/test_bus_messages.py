@@ -158,6 +158,20 @@ RULE = LinkRule("r1", MatchKind.HOST, "evil.example", Decision.BLOCK, "spam", "w
         (LinkRuleRemoved("r1"), LINKS_CHANNEL, {"type": "removed", "id": "r1"}),
         (DrainNode("node-a"), NODES_CHANNEL, {"type": "drain", "node_id": "node-a"}),
         (
+            LiveCaption("sp", Caption("a", "so far", False, 1.5, 2.25)),
+            "space:sp",
+            {
+                "type": "caption",
+                "data": {
+                    "speaker": "a",
+                    "text": "so far",
+                    "final": False,
+                    "start": 1.5,
+                    "end": 2.25,
+                },
+            },
+        ),
+        (
             Event("sp", 7, AT, Reacted("a", "ann", "👏")),
             "space:sp",
             {
@@ -175,6 +189,12 @@ def test_the_wire_format_is_the_previous_versions(
     assert channel_of(message) == channel
     assert json.loads(encode(message)) == wire
     assert decode(channel, json.dumps(wire)) == message
+
+
+def test_seconds_written_as_whole_numbers_are_read_as_seconds() -> None:
+    text = '{"type": "caption", "data": {"speaker": "a", "text": "hi", "final": true,'
+    text += ' "start": 2, "end": 3}}'
+    assert decode("space:sp", text) == LiveCaption("sp", Caption("a", "hi", True, 2.0, 3.0))
 
 
 @pytest.mark.parametrize(
@@ -222,6 +242,12 @@ def test_a_space_event_from_a_newer_node_is_kept_for_the_sockets(
             '{"seq": 3, "type": "mic_changed", "at": "2026-01-01T00:00:00+00:00",'
             ' "data": {"muted": true}}',
         ),
+        (
+            "space:sp",
+            '{"type": "caption", "data": {"speaker": "a", "text": 3, "final": false,'
+            ' "start": 1, "end": 2}}',
+        ),
+        ("space:sp", '{"type": "caption", "data": "so far"}'),
     ],
 )
 def test_a_malformed_message_is_ignored_and_logged(
