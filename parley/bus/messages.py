@@ -20,19 +20,19 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
 from parley.bus.base import Bus
 from parley.core.captions import Caption
-from parley.core.links.rules import Decision, LinkRule, MatchKind
+from parley.core.links.rules import LinkRule
 from parley.core.sessions import SessionEnd
 from parley.core.spaces import events
 from parley.core.spaces.event_wire import event_of, to_wire
 from parley.core.spaces.events import Event, EventType
-from parley.core.wire import from_data, to_data
+from parley.core.wire import WireData, from_data, to_data
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,15 @@ class AccountChanged:
 
 
 Order = AccountSuspended | SessionsEnded | KeptOut | AccountChanged
+
+# The orders by the `type` their JSON names them with, beside their own fields (core/wire).
+_ORDERS: Mapping[str, type[Order]] = {
+    "suspended": AccountSuspended,
+    "sessions_ended": SessionsEnded,
+    "kept_out": KeptOut,
+    "account_changed": AccountChanged,
+}
+_ORDER_TYPES = {order: name for name, order in _ORDERS.items()}
 
 # --- links ------------------------------------------------------------------------------------
 
@@ -148,29 +157,14 @@ def encode(message: Message) -> str:
         case Event():
             # Compact and unescaped: this very text is what every socket of the space is sent.
             return json.dumps(to_wire(message), ensure_ascii=False, separators=(",", ":"))
-        case AccountSuspended(account_id):
-            return json.dumps({"type": "suspended", "account_id": account_id})
-        case SessionsEnded(account_id, session_ids, why):
-            return json.dumps(
-                {
-                    "type": "sessions_ended",
-                    "account_id": account_id,
-                    "session_ids": list(session_ids),
-                    "why": why.value,
-                }
-            )
-        case KeptOut(account_id, space_ids):
-            return json.dumps(
-                {"type": "kept_out", "account_id": account_id, "space_ids": list(space_ids)}
-            )
-        case AccountChanged(account_id):
-            return json.dumps({"type": "account_changed", "account_id": account_id})
+        case AccountSuspended() | SessionsEnded() | KeptOut() | AccountChanged():
+            return json.dumps({"type": _ORDER_TYPES[type(message)], **to_data(message)})
         case LinkRuleAdded(rule):
             return json.dumps({"type": "added", "rule": rule_fields(rule)})
         case LinkRuleRemoved(rule_id):
             return json.dumps({"type": "removed", "id": rule_id})
-        case DrainNode(node_id):
-            return json.dumps({"type": "drain", "node_id": node_id})
+        case DrainNode():
+            return json.dumps({"type": "drain", **to_data(message)})
         case UnknownEvent(text=text):
             return text
         case LiveCaption(caption=caption):
@@ -192,7 +186,7 @@ def decode(channel: str, text: str) -> Message | None:
         elif channel == LINKS_CHANNEL:
             decoded = _link_rule_change(kind, data)
         elif channel == NODES_CHANNEL:
-            decoded = DrainNode(_text(data["node_id"])) if kind == "drain" else None
+            decoded = from_data(DrainNode, data) if kind == "drain" else None
         else:
             decoded = None
     except (ValueError, KeyError, TypeError) as error:
@@ -208,24 +202,14 @@ def decode(channel: str, text: str) -> Message | None:
 
 
 def _order(kind: object, data: dict[str, Any]) -> Order | None:
-    match kind:
-        case "suspended":
-            return AccountSuspended(_text(data["account_id"]))
-        case "sessions_ended":
-            return SessionsEnded(
-                _text(data["account_id"]), _texts(data["session_ids"]), SessionEnd(data["why"])
-            )
-        case "kept_out":
-            return KeptOut(_text(data["account_id"]), _texts(data["space_ids"]))
-        case "account_changed":
-            return AccountChanged(_text(data["account_id"]))
-    return None
+    order: type[Order] | None = _ORDERS.get(kind) if isinstance(kind, str) else None
+    return None if order is None else from_data(order, data)
 
 
 def _link_rule_change(kind: object, data: dict[str, Any]) -> LinkRuleChange | None:
     match kind:
         case "added":
-            return LinkRuleAdded(link_rule(data["rule"]))
+            return LinkRuleAdded(from_data(LinkRule, data["rule"]))
         case "removed":
             return LinkRuleRemoved(_text(data["id"]))
     return None
@@ -251,34 +235,9 @@ def _text(value: object) -> str:
     return value
 
 
-def _texts(values: object) -> tuple[str, ...]:
-    if not isinstance(values, list):
-        raise TypeError(f"expected a list, got {type(values).__name__}")
-    return tuple(_text(v) for v in values)
-
-
-def rule_fields(rule: LinkRule) -> dict[str, str]:
+def rule_fields(rule: LinkRule) -> WireData:
     """A link rule's own fields, as the bus and the audit log carry them."""
-    return {
-        "id": rule.id,
-        "match": rule.match.value,
-        "pattern": rule.pattern,
-        "verdict": rule.verdict.value,
-        "rule": rule.rule,
-        "reason": rule.reason,
-    }
-
-
-def link_rule(fields: dict[str, Any]) -> LinkRule:
-    """The rule `rule_fields` (or a stored row with the same columns) describes."""
-    return LinkRule(
-        id=_text(fields["id"]),
-        match=MatchKind(fields["match"]),
-        pattern=_text(fields["pattern"]),
-        verdict=Decision(fields["verdict"]),
-        rule=_text(fields["rule"]),
-        reason=_text(fields["reason"]),
-    )
+    return to_data(rule)
 
 
 # --- what a space event means for the stage a node's media and sockets hold --------------------
