@@ -6,7 +6,7 @@ from the live objects, so nothing on a hot path counts anything extra."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from prometheus_client.core import (
@@ -21,6 +21,7 @@ from parley.media.mixer_stats import ADDED_LATENCY_BUCKETS
 
 if TYPE_CHECKING:
     from parley.services.node import Node
+    from parley.services.watched_room import WatchedRoom
 
 
 class NodeCollector(Collector):
@@ -51,79 +52,7 @@ class NodeCollector(Collector):
             "Relays of programs mixed here to other nodes",
             sum(w.placement.relays for w in rooms),
         )
-
-        ticks = CounterMetricFamily("parley_mixer_ticks", "Mixer ticks run", labels=["space"])
-        skipped = CounterMetricFamily(
-            "parley_mixer_skipped_ticks",
-            "Mixer ticks skipped (the loop ran late)",
-            labels=["space"],
-        )
-        encodes = CounterMetricFamily(
-            "parley_mixer_program_encodes", "Program encodes (one per tick)", labels=["space"]
-        )
-        added = GaugeMetricFamily(
-            "parley_mixer_added_latency_seconds",
-            "Audio delay added by the mixer, a frame's arrival to the tick that sent it, over "
-            "the last minute or so",
-            labels=["space", "quantile"],
-        )
-        delay = HistogramMetricFamily(
-            "parley_mixer_added_delay_seconds",
-            "Audio delay added by the mixer since it started: a frame's arrival to the end of "
-            "the tick that mixed it, one observation per source per tick",
-            labels=["space"],
-        )
-        moves = CounterMetricFamily(
-            "parley_mixer_phase_moves",
-            "Times the tick's phase moved to follow when stage audio arrives",
-            labels=["space"],
-        )
-        waits = CounterMetricFamily(
-            "parley_mixer_grace_waits",
-            "Ticks held (6 ms at most) for a frame due just after them",
-            labels=["space"],
-        )
-        catches = CounterMetricFamily(
-            "parley_mixer_grace_catches",
-            "Held ticks whose awaited frames came in time to be mixed",
-            labels=["space"],
-        )
-        concealed = CounterMetricFamily(
-            "parley_mixer_concealed_ticks",
-            "Ticks of a speaker's audio lost or late on the way, filled by the decoder's "
-            "concealment instead of silence",
-            labels=["space"],
-        )
-        lagged = CounterMetricFamily(
-            "parley_mixer_listener_skipped_packets",
-            "Program packets skipped by listeners that fell behind (heard as gaps by them)",
-            labels=["space"],
-        )
-        unread = CounterMetricFamily(
-            "parley_mixer_mix_minus_drops",
-            "Mix-minus frames dropped because a speaker's connection did not take them in time",
-            labels=["space"],
-        )
-        for watched in rooms:
-            space = watched.room.space_id
-            stats = watched.room.mixer.stats
-            ticks.add_metric([space], stats.ticks)
-            skipped.add_metric([space], stats.skipped_ticks)
-            encodes.add_metric([space], stats.encodes)
-            moves.add_metric([space], stats.phase_moves)
-            waits.add_metric([space], stats.grace_waits)
-            catches.add_metric([space], stats.grace_catches)
-            concealed.add_metric([space], stats.concealed_ticks)
-            lagged.add_metric([space], stats.listener_lag)
-            unread.add_metric([space], stats.mix_minus_drops)
-            delay.add_metric([space], _buckets(stats.added_latency_counts), stats.added_latency_sum)
-            recent = sorted(stats.added_latency)
-            for quantile in (0.5, 0.99):
-                if recent:
-                    at = min(len(recent) - 1, round(quantile * (len(recent) - 1)))
-                    added.add_metric([space, str(quantile)], recent[at])
-        yield from (ticks, skipped, encodes, added, delay, moves, waits, catches, concealed)
-        yield from (lagged, unread)
+        yield from _mixers(rooms)
         # A flat line here is a stuck sweeper: no lapsed limit, presence or held post moves on.
         yield _counter("parley_sweeps", "Sweeps this node has run", node.sweeps_done)
         yield _counter(
@@ -137,6 +66,82 @@ class NodeCollector(Collector):
         yield from _recording(node)
         yield from _captions(node)
         yield from _abuse_limits(node)
+
+
+def _mixers(rooms: Sequence[WatchedRoom]) -> Iterator[Metric]:
+    """Each mixer's own figures, per space: its ticks, the delay it adds, and the gaps it saw."""
+    ticks = CounterMetricFamily("parley_mixer_ticks", "Mixer ticks run", labels=["space"])
+    skipped = CounterMetricFamily(
+        "parley_mixer_skipped_ticks",
+        "Mixer ticks skipped (the loop ran late)",
+        labels=["space"],
+    )
+    encodes = CounterMetricFamily(
+        "parley_mixer_program_encodes", "Program encodes (one per tick)", labels=["space"]
+    )
+    added = GaugeMetricFamily(
+        "parley_mixer_added_latency_seconds",
+        "Audio delay added by the mixer, a frame's arrival to the tick that sent it, over "
+        "the last minute or so",
+        labels=["space", "quantile"],
+    )
+    delay = HistogramMetricFamily(
+        "parley_mixer_added_delay_seconds",
+        "Audio delay added by the mixer since it started: a frame's arrival to the end of "
+        "the tick that mixed it, one observation per source per tick",
+        labels=["space"],
+    )
+    moves = CounterMetricFamily(
+        "parley_mixer_phase_moves",
+        "Times the tick's phase moved to follow when stage audio arrives",
+        labels=["space"],
+    )
+    waits = CounterMetricFamily(
+        "parley_mixer_grace_waits",
+        "Ticks held (6 ms at most) for a frame due just after them",
+        labels=["space"],
+    )
+    catches = CounterMetricFamily(
+        "parley_mixer_grace_catches",
+        "Held ticks whose awaited frames came in time to be mixed",
+        labels=["space"],
+    )
+    concealed = CounterMetricFamily(
+        "parley_mixer_concealed_ticks",
+        "Ticks of a speaker's audio lost or late on the way, filled by the decoder's "
+        "concealment instead of silence",
+        labels=["space"],
+    )
+    lagged = CounterMetricFamily(
+        "parley_mixer_listener_skipped_packets",
+        "Program packets skipped by listeners that fell behind (heard as gaps by them)",
+        labels=["space"],
+    )
+    unread = CounterMetricFamily(
+        "parley_mixer_mix_minus_drops",
+        "Mix-minus frames dropped because a speaker's connection did not take them in time",
+        labels=["space"],
+    )
+    for watched in rooms:
+        space = watched.room.space_id
+        stats = watched.room.mixer.stats
+        ticks.add_metric([space], stats.ticks)
+        skipped.add_metric([space], stats.skipped_ticks)
+        encodes.add_metric([space], stats.encodes)
+        moves.add_metric([space], stats.phase_moves)
+        waits.add_metric([space], stats.grace_waits)
+        catches.add_metric([space], stats.grace_catches)
+        concealed.add_metric([space], stats.concealed_ticks)
+        lagged.add_metric([space], stats.listener_lag)
+        unread.add_metric([space], stats.mix_minus_drops)
+        delay.add_metric([space], _buckets(stats.added_latency_counts), stats.added_latency_sum)
+        recent = sorted(stats.added_latency)
+        for quantile in (0.5, 0.99):
+            if recent:
+                at = min(len(recent) - 1, round(quantile * (len(recent) - 1)))
+                added.add_metric([space, str(quantile)], recent[at])
+    yield from (ticks, skipped, encodes, added, delay, moves, waits, catches, concealed)
+    yield from (lagged, unread)
 
 
 def _buckets(counts: list[int]) -> list[tuple[str, float]]:
