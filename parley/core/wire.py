@@ -1,7 +1,8 @@
 """Frozen dataclass payloads as JSON-ready values and back, for the payloads that leave as JSON:
-a space event's `data` (spaces/event_wire.py), a notification's (notifications.py). Values go
-out as str, int, bool, None and lists; coming back, each is checked against its field's type, so
-a payload read from the store or the bus is what it says it is."""
+a space event's `data` (spaces/event_wire.py), a notification's (notifications.py), a bus
+message's (bus/messages.py). Values go out as str, int, bool, None and lists; coming back, each
+is checked against its field's type, so a payload read from the store or the bus is what it says
+it is."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ from the live objects, so nothing on a hot path counts anything extra."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from prometheus_client.core import (
@@ -17,7 +17,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from parley.media.mixer_stats import ADDED_LATENCY_BUCKETS
+from parley.media.mixer_stats import ADDED_LATENCY_BUCKETS, MixerStats
 
 if TYPE_CHECKING:
     from parley.services.node import Node
@@ -68,17 +68,55 @@ class NodeCollector(Collector):
         yield from _abuse_limits(node)
 
 
-def _mixers(rooms: Sequence[WatchedRoom]) -> Iterator[Metric]:
-    """Each mixer's own figures, per space: its ticks, the delay it adds, and the gaps it saw."""
-    ticks = CounterMetricFamily("parley_mixer_ticks", "Mixer ticks run", labels=["space"])
-    skipped = CounterMetricFamily(
+# Each mixer's counters, per space: the metric, what it counts, and the figure it reads.
+_MIXER_COUNTERS: tuple[tuple[str, str, Callable[[MixerStats], int]], ...] = (
+    ("parley_mixer_ticks", "Mixer ticks run", lambda s: s.ticks),
+    (
         "parley_mixer_skipped_ticks",
         "Mixer ticks skipped (the loop ran late)",
-        labels=["space"],
-    )
-    encodes = CounterMetricFamily(
-        "parley_mixer_program_encodes", "Program encodes (one per tick)", labels=["space"]
-    )
+        lambda s: s.skipped_ticks,
+    ),
+    ("parley_mixer_program_encodes", "Program encodes (one per tick)", lambda s: s.encodes),
+    (
+        "parley_mixer_phase_moves",
+        "Times the tick's phase moved to follow when stage audio arrives",
+        lambda s: s.phase_moves,
+    ),
+    (
+        "parley_mixer_grace_waits",
+        "Ticks held (6 ms at most) for a frame due just after them",
+        lambda s: s.grace_waits,
+    ),
+    (
+        "parley_mixer_grace_catches",
+        "Held ticks whose awaited frames came in time to be mixed",
+        lambda s: s.grace_catches,
+    ),
+    (
+        "parley_mixer_concealed_ticks",
+        "Ticks of a speaker's audio lost or late on the way, filled by the decoder's "
+        "concealment instead of silence",
+        lambda s: s.concealed_ticks,
+    ),
+    (
+        "parley_mixer_listener_skipped_packets",
+        "Program packets skipped by listeners that fell behind (heard as gaps by them)",
+        lambda s: s.listener_lag,
+    ),
+    (
+        "parley_mixer_mix_minus_drops",
+        "Mix-minus frames dropped because a speaker's connection did not take them in time",
+        lambda s: s.mix_minus_drops,
+    ),
+)
+
+
+def _mixers(rooms: Sequence[WatchedRoom]) -> Iterator[Metric]:
+    """Each mixer's own figures, per space: its ticks, the delay it adds, and the gaps it saw."""
+    counters = [
+        (CounterMetricFamily(name, documentation, labels=["space"]), figure)
+        for name, documentation, figure in _MIXER_COUNTERS
+    ]
     added = GaugeMetricFamily(
         "parley_mixer_added_latency_seconds",
         "Audio delay added by the mixer, a frame's arrival to the tick that sent it, over "
@@ -91,57 +129,19 @@ def _mixers(rooms: Sequence[WatchedRoom]) -> Iterator[Metric]:
         "the tick that mixed it, one observation per source per tick",
         labels=["space"],
     )
-    moves = CounterMetricFamily(
-        "parley_mixer_phase_moves",
-        "Times the tick's phase moved to follow when stage audio arrives",
-        labels=["space"],
-    )
-    waits = CounterMetricFamily(
-        "parley_mixer_grace_waits",
-        "Ticks held (6 ms at most) for a frame due just after them",
-        labels=["space"],
-    )
-    catches = CounterMetricFamily(
-        "parley_mixer_grace_catches",
-        "Held ticks whose awaited frames came in time to be mixed",
-        labels=["space"],
-    )
-    concealed = CounterMetricFamily(
-        "parley_mixer_concealed_ticks",
-        "Ticks of a speaker's audio lost or late on the way, filled by the decoder's "
-        "concealment instead of silence",
-        labels=["space"],
-    )
-    lagged = CounterMetricFamily(
-        "parley_mixer_listener_skipped_packets",
-        "Program packets skipped by listeners that fell behind (heard as gaps by them)",
-        labels=["space"],
-    )
-    unread = CounterMetricFamily(
-        "parley_mixer_mix_minus_drops",
-        "Mix-minus frames dropped because a speaker's connection did not take them in time",
-        labels=["space"],
-    )
     for watched in rooms:
         space = watched.room.space_id
         stats = watched.room.mixer.stats
-        ticks.add_metric([space], stats.ticks)
-        skipped.add_metric([space], stats.skipped_ticks)
-        encodes.add_metric([space], stats.encodes)
-        moves.add_metric([space], stats.phase_moves)
-        waits.add_metric([space], stats.grace_waits)
-        catches.add_metric([space], stats.grace_catches)
-        concealed.add_metric([space], stats.concealed_ticks)
-        lagged.add_metric([space], stats.listener_lag)
-        unread.add_metric([space], stats.mix_minus_drops)
+        for family, figure in counters:
+            family.add_metric([space], figure(stats))
         delay.add_metric([space], _buckets(stats.added_latency_counts), stats.added_latency_sum)
         recent = sorted(stats.added_latency)
         for quantile in (0.5, 0.99):
             if recent:
                 at = min(len(recent) - 1, round(quantile * (len(recent) - 1)))
                 added.add_metric([space, str(quantile)], recent[at])
-    yield from (ticks, skipped, encodes, added, delay, moves, waits, catches, concealed)
-    yield from (lagged, unread)
+    yield from (family for family, _ in counters)
+    yield from (added, delay)
 
 
 def _buckets(counts: list[int]) -> list[tuple[str, float]]:
