@@ -19,21 +19,15 @@ import pytest
 from tests.support.audio import MediaClient
 from tests.support.clients import Person, bring_on_stage, http_client
 from tests.support.moderation import admin, suspend
-from tests.support.recordings import complete, recorded_segments
-from tests.support.servers import ServerThread, serve, sqlite_url, sweeps
+from tests.support.recordings import complete, recorded_segments, recording_server
+from tests.support.servers import ServerThread, sweeps
 
 pytestmark = pytest.mark.ffmpeg
 
 
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[ServerThread]:
-    with serve(
-        database_url=sqlite_url(tmp_path),
-        data_dir=tmp_path / "data",
-        hls_segment_seconds=1.0,
-        hls_ended_keep_seconds=1.0,
-        recording_retention_days=1,
-    ) as running:
+    with recording_server(tmp_path, recording_retention_days=1) as running:
         yield running
 
 

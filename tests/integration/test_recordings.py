@@ -22,7 +22,13 @@ from tests.support.audio import MediaClient, loudest_frequency
 from tests.support.clients import Person, bring_on_stage, http_client
 from tests.support.media_files import dominant_frequency, ffprobe, packet_span
 from tests.support.metrics import scraped
-from tests.support.recordings import complete, recorded_segments, singer_voice
+from tests.support.recordings import (
+    complete,
+    recorded_segments,
+    recording_server,
+    singer_voice,
+    tone_segments,
+)
 from tests.support.servers import (
     ServerThread,
     answering,
@@ -42,12 +48,7 @@ SEGMENTS = {"PARLEY_HLS_SEGMENT_SECONDS": str(SEGMENT_SECONDS)}
 
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[ServerThread]:
-    with serve(
-        database_url=sqlite_url(tmp_path),
-        data_dir=tmp_path / "data",
-        hls_segment_seconds=SEGMENT_SECONDS,
-        hls_ended_keep_seconds=1.0,
-    ) as running:
+    with recording_server(tmp_path) as running:
         yield running
 
 
@@ -334,20 +335,6 @@ async def test_kill_9_during_a_recorded_space_loses_at_most_the_last_segment(
         await alice.close()
 
 
-def tone_segments(count: int) -> list[bytes]:
-    """`count` one-second MPEG-TS segments of a 440 Hz tone, as the segmenter makes them."""
-    from parley.media.segmenter import AacSegmenter
-
-    segmenter = AacSegmenter(SEGMENT_SECONDS)
-    t = np.arange(48_000 * count) / 48_000
-    mono = (np.sin(2 * np.pi * LOW * t) * 8000).astype(np.int16)
-    pcm = np.stack([mono, mono], axis=1)
-    made = []
-    for at in range(0, len(pcm), 960):
-        made += segmenter.push(pcm[at : at + 960], at)
-    return [s.data for s in made + segmenter.finish()][:count]
-
-
 async def test_segments_on_disk_that_the_index_missed_are_recovered_at_start_up(
     tmp_path: Path,
 ) -> None:
@@ -362,7 +349,7 @@ async def test_segments_on_disk_that_the_index_missed_are_recovered_at_start_up(
     # one half-written temporary file.
     folder = tmp_path / "data" / "recordings" / sid
     folder.mkdir(parents=True)
-    for sequence, data in enumerate(tone_segments(3), start=1_800_000_000):
+    for sequence, data in enumerate(tone_segments(3, LOW), start=1_800_000_000):
         (folder / f"seg-{sequence:06d}.ts").write_bytes(data)
     (folder / ".writing-x").write_bytes(b"half")
     with serve(**settings) as second:
@@ -387,7 +374,7 @@ async def test_a_recording_is_not_final_while_its_last_segment_waits_for_a_slow_
     host = await Person.sign_up(server.base_url, "host")
     body = {"title": "Slow disk", "recording": True}
     sid = (await host.call("POST", "/spaces", 201, json=body))["id"]
-    audio = dict(enumerate(tone_segments(2)))
+    audio = dict(enumerate(tone_segments(2, LOW)))
     disk_free = threading.Event()
     live_read = recorder.live.read
 

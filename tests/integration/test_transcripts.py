@@ -29,8 +29,8 @@ from tests.support.captions import ALICE_SAYS, CAPTION_WAIT, say_now
 from tests.support.clients import Person, bring_on_stage, http_client
 from tests.support.media_files import ffprobe, packet_span
 from tests.support.moderation import admin, suspend
-from tests.support.recordings import complete, recorded_segments
-from tests.support.servers import ServerThread, serve, sqlite_url
+from tests.support.recordings import complete, recorded_segments, recording_server
+from tests.support.servers import ServerThread
 from tests.support.speech import Speaker, say
 from tests.support.webvtt import attributes, parse_media_playlist, parse_webvtt
 
@@ -41,13 +41,7 @@ API = "/api/v1"
 
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[ServerThread]:
-    with serve(
-        database_url=sqlite_url(tmp_path),
-        data_dir=tmp_path / "data",
-        hls_segment_seconds=1.0,
-        hls_ended_keep_seconds=1.0,
-        recording_retention_days=1,
-    ) as running:
+    with recording_server(tmp_path, recording_retention_days=1) as running:
         yield running
 
 
@@ -78,13 +72,7 @@ def speech_bursts(m4a: bytes) -> list[tuple[float, float]]:
 async def test_a_recorded_spaces_transcript_is_webvtt_in_time_with_the_replay(
     tmp_path: Path,
 ) -> None:
-    with serve(
-        database_url=sqlite_url(tmp_path),
-        data_dir=tmp_path / "data",
-        hls_segment_seconds=1.0,
-        hls_ended_keep_seconds=1.0,
-        captions="pocketsphinx",
-    ) as server:
+    with recording_server(tmp_path, captions="pocketsphinx") as server:
         await _speak_record_and_check(server)
 
 

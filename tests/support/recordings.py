@@ -3,13 +3,31 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 
 from tests.support.audio import MediaClient
 from tests.support.clients import Person
+from tests.support.servers import ServerThread, serve, sqlite_url
+
+
+def recording_server(
+    tmp_path: Path, **overrides: Any
+) -> contextlib.AbstractContextManager[ServerThread]:
+    """A server keeping its data under `tmp_path`, cutting one-second segments (what the tests'
+    tones and counts are made for), and letting an ended space's live HLS go after a second."""
+    settings: dict[str, Any] = {
+        "database_url": sqlite_url(tmp_path),
+        "data_dir": tmp_path / "data",
+        "hls_segment_seconds": 1.0,
+        "hls_ended_keep_seconds": 1.0,
+    }
+    return serve(**settings | overrides)
 
 
 async def recorded_segments(person: Person, sid: str, count: int, timeout: float = 20) -> Any:
@@ -36,3 +54,17 @@ async def complete(http: httpx.AsyncClient, sid: str, timeout: float = 20) -> An
 def singer_voice(client: MediaClient) -> Any:
     (sender,) = client.pc.getSenders()
     return sender.track
+
+
+def tone_segments(count: int, frequency: float, seconds: float = 1.0) -> list[bytes]:
+    """`count` MPEG-TS segments of `seconds` each of a tone, as the live segmenter makes them."""
+    from parley.media.segmenter import AacSegmenter
+
+    segmenter = AacSegmenter(seconds)
+    t = np.arange(int(48_000 * seconds * count)) / 48_000
+    mono = (np.sin(2 * np.pi * frequency * t) * 8000).astype(np.int16)
+    pcm = np.stack([mono, mono], axis=1)
+    made = []
+    for at in range(0, len(pcm), 960):
+        made += segmenter.push(pcm[at : at + 960], at)
+    return [s.data for s in made + segmenter.finish()][:count]
