@@ -61,6 +61,11 @@ class Recording:
     def finalized(self) -> bool:
         return self.finalized_at is not None
 
+    @property
+    def open(self) -> bool:
+        """Still taking segments: not final (ENDLIST) and not deleted."""
+        return self.finalized_at is None and self.deleted_at is None
+
     def expiry(self) -> tuple[Deletion, str | None]:
         """How, and by whom, its retention says it was deleted: a removed recording stays the
         moderator's deletion."""

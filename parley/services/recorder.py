@@ -68,8 +68,8 @@ class Recorder:
 
     @property
     def queued(self) -> int:
-        """Segments stored by live HLS and not yet kept."""
-        return self._queue.qsize()
+        """Segments stored by live HLS and not yet kept: waiting, or on their way to the disk."""
+        return sum(self._pending.values())
 
     async def start(self) -> None:
         await self.recover()
@@ -131,8 +131,18 @@ class Recorder:
         async with self.db.write() as conn:
             store = RecordingStore(conn)
             await store.begin(space_id, space.host_id, self.clock())
-            await store.add_segment(segment)
-        self.segments_recorded += 1
+            recording = await store.add_while_open(segment)
+        if recording is not None and recording.open:
+            self.segments_recorded += 1
+            return
+        # Closed since the check above, while the segment was on its way to the disk (deleted
+        # by its host, removed, or made final by another node's sweep): nothing may follow.
+        await asyncio.to_thread(self.store.delete, space_id, entry.name)
+        if recording is not None and recording.deleted_at is None:
+            self.segments_lost += 1  # the replay ends without it
+            log.warning(
+                "recorder: %s of %s came after its recording was final", entry.name, space_id
+            )
 
     # --- after a crash, and in the sweep ----------------------------------------------------
 
@@ -251,7 +261,10 @@ class Recorder:
                     await TranscriptStore(conn).drop(space_id)
 
     async def delete(self, space_id: str, how: Deletion, *, by: str | None) -> None:
-        """The row says who deleted it; the files go first, so nothing serves them after."""
-        await asyncio.to_thread(self.store.delete, space_id)
+        """The row says who deleted it, and goes first: nothing serves a deleted recording, and
+        a segment on its way here is either indexed before (its file goes below with the rest)
+        or refused after (`_keep` removes its file). Files a crash left between the two go at
+        the next start (`recover`)."""
         async with self.db.write() as conn:
             await RecordingStore(conn).mark_deleted(space_id, how, by, self.clock())
+        await asyncio.to_thread(self.store.delete, space_id)

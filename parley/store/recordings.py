@@ -73,6 +73,18 @@ class RecordingStore(Store):
     async def add_segment(self, segment: RecordedSegment) -> bool:
         return await insert_ignoring_duplicate(self.conn, recording_segments, columns_of(segment))
 
+    async def add_while_open(self, segment: RecordedSegment) -> Recording | None:
+        """Index the segment if its recording is still open (neither final nor deleted), its
+        row locked until the transaction ends: a finalize, delete or removal elsewhere (another
+        node's sweep, a moderator) comes wholly before or after, never between the check and
+        the index. The recording as it was; None if it does not exist. PostgreSQL; SQLite has
+        one writer at a time anyway."""
+        query = select(recordings).where(recordings.c.space_id == segment.space_id)
+        recording = await self._first(query.with_for_update(), _recording)
+        if recording is not None and recording.open:
+            await self.add_segment(segment)
+        return recording
+
     async def segments(self, space_id: str) -> list[RecordedSegment]:
         query = (
             select(recording_segments)
