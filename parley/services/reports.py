@@ -8,9 +8,10 @@ import dataclasses
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.core import moderation as rules
-from parley.core.errors import Conflict, Invalid, NotFound
+from parley.core.errors import Conflict, Forbidden, Invalid, NotFound
 from parley.core.moderation_records import QueuedReport, Report
 from parley.core.notifications import NotificationKind, ReportResolved
+from parley.services import bots
 from parley.services.accounts import Caller
 from parley.services.common import Clock, new_id
 from parley.services.moderation import account_handles
@@ -113,6 +114,9 @@ class ReportService:
             report = await store.report(report_id)
             if report is None:
                 raise NotFound("report_not_found", "No such report")
+            if caller.account.id in await _answering_for_target(conn, report):
+                # As with an appeal: nobody judges a report about themselves.
+                raise Forbidden("cannot_resolve_own_report", "Another moderator must decide")
             if not await store.resolve_report(
                 report_id, status=status, by=caller.account.id, at=now
             ):
@@ -135,3 +139,18 @@ class ReportService:
         return dataclasses.replace(
             report, status=status, resolved_by=caller.account.id, resolved_at=now
         )
+
+
+async def _answering_for_target(conn: AsyncConnection, report: Report) -> tuple[str, ...]:
+    """Who answers for what was reported: the account, a post's author or a space's host, and
+    a bot's owner with it."""
+    account_id: str | None = report.target_id
+    if report.target_type is rules.ReportTarget.POST:
+        post = await PostStore(conn).get(report.target_id)
+        account_id = post.author.id if post else None
+    elif report.target_type is rules.ReportTarget.SPACE:
+        space = await SpaceStore(conn).get(report.target_id)
+        account_id = space.host_id if space else None
+    if account_id is None:
+        return ()
+    return (await bots.answering_for(conn, account_id)).account_ids

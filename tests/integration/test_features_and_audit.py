@@ -11,7 +11,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import DBAPIError
 
 from parley.store.tables import audit_log
-from tests.support.clients import Person, http_client
+from tests.support.clients import Person, http_client, make_bot
 from tests.support.moderation import admin, suspend
 from tests.support.servers import ServerThread, serve
 
@@ -203,4 +203,30 @@ async def test_reports_reach_the_moderators_queue_and_are_resolved_once(
     assert "Suspended" not in str(told) and "Heated" not in str(told)
     assert await troll.call("GET", "/me/notifications", 200) == []
     for person in (mod, reporter, troll):
+        await person.close()
+
+
+async def test_a_report_on_a_moderator_or_what_is_theirs_goes_to_another_moderator(
+    server: ServerThread,
+) -> None:
+    """As with an appeal: no moderator resolves a report on their own account, post, space or
+    bot (which would let them dismiss what others said of them); another one does."""
+    mod, other = await admin(server, "mod"), await admin(server, "other")
+    reporter = await Person.sign_up(server.base_url, "reporter")
+    post = await mod.call("POST", "/posts", 201, json={"text": "A moderator's post"})
+    space = await mod.call("POST", "/spaces", 201, json={"title": "A moderator's space"})
+    await make_bot(mod, "mod_bot")
+    targets = [("account", "mod"), ("post", post["id"]), ("space", space["id"])]
+    made = []
+    for target_type, target_id in [*targets, ("account", "mod_bot")]:
+        body = {"target_type": target_type, "target_id": target_id, "rule": "harassment"}
+        made.append(await reporter.call("POST", "/reports", 201, json=body))
+    dismissal = {"status": "dismissed", "reason": "Nothing against the rules"}
+    for report in made:
+        resolve = f"/admin/reports/{report['id']}/resolve"
+        await mod.refused("POST", resolve, 403, "cannot_resolve_own_report", json=dismissal)
+        assert (await other.call("POST", resolve, 200, json=dismissal))["status"] == "dismissed"
+    audit = await other.call("GET", "/admin/audit?target_type=report", 200)
+    assert {e["actor_handle"] for e in audit} == {"other"} and len(audit) == 4
+    for person in (mod, other, reporter):
         await person.close()
