@@ -173,6 +173,9 @@ class QueuedReport:
     reporter_handle: str | None
     target_handle: str | None
     post: ModeratedPost | None = None
+    # It is on the moderator reading the queue, or on their post, space or bot: another
+    # moderator resolves it.
+    about_you: bool = False
 
 
 @dataclass(frozen=True)

@@ -4,14 +4,14 @@ and every resolution goes into the audit log."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.core import moderation as rules
 from parley.core.errors import Conflict, Forbidden, Invalid, NotFound
-from parley.core.moderation_records import QueuedReport, Report
+from parley.core.moderation_records import ModeratedPost, QueuedReport, Report
 from parley.core.notifications import NotificationKind, ReportResolved
-from parley.services import bots
 from parley.services.accounts import Caller
 from parley.services.common import Clock, new_id
 from parley.services.moderation import account_handles
@@ -21,6 +21,7 @@ from parley.store.moderation import AuditLog, ModerationStore
 from parley.store.notifications import NotificationStore
 from parley.store.posts import PostStore
 from parley.store.spaces import SpaceStore
+from parley.store.tokens import BotStore
 
 
 class ReportService:
@@ -82,10 +83,12 @@ class ReportService:
             posts = await PostStore(conn).moderated(
                 [r.target_id for r in found if r.target_type == rules.ReportTarget.POST]
             )
+            answering = await _answering(conn, found, posts)
+            # The handle shown is the reported account's, or a reported post's author's.
             targets = {
-                r.id: posts[r.target_id].post.author.id if r.target_id in posts else r.target_id
+                r.id: answering[r.id][0]
                 for r in found
-                if r.target_type != rules.ReportTarget.SPACE
+                if r.target_type != rules.ReportTarget.SPACE and answering[r.id]
             }
             handles = await account_handles(
                 conn, [r.reporter_id for r in found] + list(targets.values())
@@ -96,6 +99,7 @@ class ReportService:
                 reporter_handle=handles.get(r.reporter_id),
                 target_handle=handles.get(targets.get(r.id, "")),
                 post=posts.get(r.target_id) if r.target_type == rules.ReportTarget.POST else None,
+                about_you=caller.account.id in answering[r.id],
             )
             for r in found
         ]
@@ -114,7 +118,7 @@ class ReportService:
             report = await store.report(report_id)
             if report is None:
                 raise NotFound("report_not_found", "No such report")
-            if caller.account.id in await _answering_for_target(conn, report):
+            if caller.account.id in (await _answering(conn, [report]))[report.id]:
                 # As with an appeal: nobody judges a report about themselves.
                 raise Forbidden("cannot_resolve_own_report", "Another moderator must decide")
             if not await store.resolve_report(
@@ -141,16 +145,38 @@ class ReportService:
         )
 
 
-async def _answering_for_target(conn: AsyncConnection, report: Report) -> tuple[str, ...]:
-    """Who answers for what was reported: the account, a post's author or a space's host, and
-    a bot's owner with it."""
-    account_id: str | None = report.target_id
-    if report.target_type is rules.ReportTarget.POST:
-        post = await PostStore(conn).get(report.target_id)
-        account_id = post.author.id if post else None
-    elif report.target_type is rules.ReportTarget.SPACE:
-        space = await SpaceStore(conn).get(report.target_id)
-        account_id = space.host_id if space else None
-    if account_id is None:
-        return ()
-    return (await bots.answering_for(conn, account_id)).account_ids
+async def _answering(
+    conn: AsyncConnection,
+    found: Sequence[Report],
+    posts: Mapping[str, ModeratedPost] | None = None,
+) -> dict[str, tuple[str, ...]]:
+    """Who answers for what each report (by id) is about, as for its appeal: the account, a
+    post's author or a space's host, first, then a bot's owner. None of them resolves it.
+    `posts`: the reported posts, where the caller has read them already."""
+    if posts is None:
+        posts = await PostStore(conn).moderated(
+            [r.target_id for r in found if r.target_type is rules.ReportTarget.POST]
+        )
+    spaces = await SpaceStore(conn).by_ids(
+        [r.target_id for r in found if r.target_type is rules.ReportTarget.SPACE]
+    )
+
+    def account_of(report: Report) -> str | None:
+        if report.target_type is rules.ReportTarget.POST:
+            post = posts.get(report.target_id)
+            return post.post.author.id if post else None
+        if report.target_type is rules.ReportTarget.SPACE:
+            space = spaces.get(report.target_id)
+            return space.host_id if space else None
+        return report.target_id
+
+    accounts = {r.id: account_of(r) for r in found}
+    owners = await BotStore(conn).owners_of([a for a in accounts.values() if a is not None])
+
+    def answering(account_id: str | None) -> tuple[str, ...]:
+        if account_id is None:
+            return ()
+        owner = owners.get(account_id)
+        return (account_id,) if owner is None else (account_id, owner.id)
+
+    return {report_id: answering(account_id) for report_id, account_id in accounts.items()}

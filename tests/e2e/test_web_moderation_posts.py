@@ -5,7 +5,7 @@ appeal and the post is shown again. A reported space's recording is removed from
 same way, and its host is told and appeals the same way.
 
 The screenshots of the Notices screen and of the reports queue with a reported post are taken
-here.
+here. A report on the moderator is shown as another moderator's to resolve.
 """
 
 from __future__ import annotations
@@ -150,11 +150,17 @@ async def test_a_reported_spaces_recording_is_removed_from_the_queue_and_appeale
     server.call(_recorded(server, space["id"], host.id))
     report = {"target_type": "space", "target_id": space["id"], "rule": "harassment"}
     await rita.call("POST", "/reports", 201, json={**report, "comment": "Shouting"})
+    on_mod = {"target_type": "account", "target_id": "mod", "rule": "spam"}
+    await rita.call("POST", "/reports", 201, json={**on_mod, "comment": "Moderates badly"})
 
     mod = await open_page(browser, base)
     await sign_in(mod, "mod")
     await mod.get_by_role("link", name="Admin", exact=True).click()
     await admin_tab(mod, "Reports").click()
+    # The report on the moderator is another's to resolve: the row says so, with no buttons.
+    mine = mod.get_by_role("row").filter(has_text="Moderates badly")
+    await expect(mine).to_contain_text("About you: another moderator resolves it.")
+    await expect(mine.get_by_role("button")).to_have_count(0)
     row = mod.get_by_role("row").filter(has_text="Shouting")
     await button(row, "Remove recording").click()
     # Ending the space has a form of its own in the row, hidden.
@@ -162,10 +168,11 @@ async def test_a_reported_spaces_recording_is_removed_from_the_queue_and_appeale
     await expect(form.get_by_label("Rule", exact=True)).to_have_value("harassment")
     await form.get_by_label("Reason", exact=True).fill("Threats against a speaker")
     await button(form, "Confirm removal").click()
-    await expect(mod.get_by_text("The queue is empty.")).to_be_visible()
     await expect(mod.locator("#announcements")).to_have_text(
         "Recording removed and the report resolved as actioned"
     )
+    await expect(row).to_have_count(0)
+    await expect(mine).to_have_count(1)
     await rita.refused("GET", f"/spaces/{space['id']}/recording", 410, "recording_deleted")
 
     # Hana is told, reads why on Notices and appeals there.

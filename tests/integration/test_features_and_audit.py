@@ -221,6 +221,10 @@ async def test_a_report_on_a_moderator_or_what_is_theirs_goes_to_another_moderat
     for target_type, target_id in [*targets, ("account", "mod_bot")]:
         body = {"target_type": target_type, "target_id": target_id, "rule": "harassment"}
         made.append(await reporter.call("POST", "/reports", 201, json=body))
+    # The queue says which are about whoever reads it.
+    for reader, about_them in ((mod, True), (other, False)):
+        queue = await reader.call("GET", "/admin/reports", 200)
+        assert [r["about_you"] for r in queue] == [about_them] * 4
     dismissal = {"status": "dismissed", "reason": "Nothing against the rules"}
     for report in made:
         resolve = f"/admin/reports/{report['id']}/resolve"

@@ -208,6 +208,9 @@ class QueuedReportOut(ReportOut):
     # A reported post's text as moderators may read it, whatever became of it; and what did.
     post_text: str | None
     post_state: Literal["shown", "removed", "deleted"] | None
+    # On the moderator reading the queue, or on their post, space or bot: another moderator
+    # resolves it (403 `cannot_resolve_own_report`).
+    about_you: bool
 
     @classmethod
     def queued(cls, queued: QueuedReport) -> QueuedReportOut:
@@ -219,6 +222,7 @@ class QueuedReportOut(ReportOut):
             target_handle=queued.target_handle,
             post_text=post.post.text if post else None,
             post_state=post.state.value if post else None,
+            about_you=queued.about_you,
         )
 
 

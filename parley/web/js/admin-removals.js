@@ -44,7 +44,7 @@ export function reportedPost(report, { rules, done }) {
     // Text nodes only: the post is someone's words, never markup.
     typeof text === "string" ? h("blockquote", { class: "reported-post-text" }, text) : h("p", { class: "hint" }, "The post's text is not available."),
     STATES[report.post_state] ? h("span", { class: "tag" }, STATES[report.post_state]) : null,
-    report.post_state === "shown" ? removeControl(report, rules, done, POST) : null,
+    report.post_state === "shown" && !report.about_you ? removeControl(report, rules, done, POST) : null,
   );
 }
 

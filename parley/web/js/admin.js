@@ -319,7 +319,10 @@ function reportRow(r, redraw) {
     h("td", {}, r.rule),
     h("td", {}, r.comment || "—"),
     h("td", {}, when(r.created_at)),
-    h("td", {}, reason, h("div", { class: "actions" }, h("button", { type: "button", class: "danger small", onclick: resolve("actioned") }, "Actioned"), h("button", { type: "button", class: "ghost small", onclick: resolve("dismissed") }, "Dismiss")), box),
+    // A report on oneself, or on one's post, space or bot, is another moderator's to resolve.
+    r.about_you
+      ? h("td", {}, h("p", { class: "hint" }, "About you: another moderator resolves it."))
+      : h("td", {}, reason, h("div", { class: "actions" }, h("button", { type: "button", class: "danger small", onclick: resolve("actioned") }, "Actioned"), h("button", { type: "button", class: "ghost small", onclick: resolve("dismissed") }, "Dismiss")), box),
   );
 }
 
@@ -329,7 +332,7 @@ function reported(r, redraw) {
   const removals = { rules: "report-rules", done: redraw };
   if (r.target_type === "post") return reportedPost(r, removals);
   const space = r.target_type === "space";
-  return [`${r.target_type} `, h("code", {}, r.target_handle || r.target_id), space ? reportTranscript(r) : null, space ? spaceRemovals(r, removals) : null];
+  return [`${r.target_type} `, h("code", {}, r.target_handle || r.target_id), space ? reportTranscript(r) : null, space && !r.about_you ? spaceRemovals(r, removals) : null];
 }
 
 // A reported space's words around the moment it was reported, each line linking into the replay.
