@@ -135,12 +135,22 @@ def median(samples: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def mostly_silent(readings: list[dict[str, Any]], hz: int) -> bool:
+    """`hz` silent in more than half the readings, each judged against its own floor. Not the
+    median level against the median floor: on a starved machine the page's analyser reads a
+    floor 25-30 dB high in some readings, a concealed frame of the speaker's spreading into every
+    band, and those readings' traces at `hz` raised its median level while the clean readings
+    kept the median floor low (CI: 440 Hz at -72 dBFS against a floor of -101, from readings
+    each silent against its own floor of -73 to -108)."""
+    return sum(silent(s, hz) for s in readings) * 2 > len(readings)
+
+
 def _gone_from(readings: list[dict[str, Any]], hz: int) -> bool:
-    """`hz` silent in the first reading, heard in none of them, silent in their median."""
+    """`hz` silent in the first reading, heard in none of them, silent in most of them."""
     return (
         silent(readings[0], hz)
         and not any(heard(s, hz) for s in readings)
-        and silent(median(readings), hz)
+        and mostly_silent(readings, hz)
     )
 
 
@@ -189,12 +199,12 @@ async def test_listeners_hear_the_stage_and_not_the_muted(
     await bea.call("POST", f"/spaces/{sid}/unmute", 204)
     await until_levels(lou_page, lambda v: heard(v, 880))
     only_bea = await watch(lou_page, 0.5)
-    # Ada's voice is in no reading (it would be as loud as Bea's, -33 dBFS) and not in the median
-    # one. Not "silent in every reading": a frame of Bea's that reaches the mixer too late is
+    # Ada's voice is in no reading (it would be as loud as Bea's, -33 dBFS) and silent in most.
+    # Not "silent in every reading": a frame of Bea's that reaches the mixer too late is
     # concealed by libopus, whose guess at her 880 Hz leaves a trace at 440 Hz for a reading
     # (CI: -67 dBFS, 26 dB under her, over a floor of -103).
     assert not any(heard(s, 440) for s in only_bea), [describe(s) for s in only_bea]
-    assert silent(median(only_bea), 440), [describe(s) for s in only_bea]
+    assert mostly_silent(only_bea, 440), [describe(s) for s in only_bea]
 
     await ada.call("POST", f"/spaces/{sid}/unmute", 204)
     await until_levels(lou_page, lambda v: heard(v, 440) and heard(v, 880))
@@ -207,11 +217,11 @@ async def test_listeners_hear_the_stage_and_not_the_muted(
         await until_levels(page, partial(heard, hz=other))
         mix = await watch(page, 0.5)
         # Their own voice is in no reading (in the mix it would be as loud as Lou hears it, -33
-        # dBFS) and not in the median one. Not "silent in every reading": as the page's analyser
+        # dBFS) and silent in most. Not "silent in every reading": as the page's analyser
         # starts on a starved machine the floor can stand 50 dB high, and its spread put 440 Hz
         # at -64 dBFS, 20 dB over that floor, in the first readings (CI), then fell away.
         assert not any(heard(s, own) for s in mix), [describe(s) for s in mix]
-        assert silent(median(mix), own), [describe(s) for s in mix]
+        assert mostly_silent(mix, own), [describe(s) for s in mix]
         print(f"{own} Hz speaker hears: {describe(median(mix))} (medians)")
 
     # The host mutes Ada: 440 Hz leaves Lou's ears within half a second, 880 Hz stays.
@@ -248,7 +258,7 @@ async def test_listeners_hear_the_stage_and_not_the_muted(
     without_ada = [s for s in with_bea if silent(s, 440)]
     assert with_bea and len(without_ada) <= len(with_bea) // 5, timeline
     # Gone: silent in this reading, and absent from every later one (heard in none, silent in
-    # their median: a concealed frame of Bea's may leave a trace at 440 Hz in one, as above).
+    # most: a concealed frame of Bea's may leave a trace at 440 Hz in one, as above).
     gone = next((s for i, s in enumerate(after) if _gone_from(after[i:], 440)), None)
     assert gone is not None, f"440 Hz still heard 1.5 s after the mute:\n{timeline}"
     vanished_ms = gone["t"] - muted_at
