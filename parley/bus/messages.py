@@ -32,7 +32,7 @@ from parley.core.sessions import SessionEnd
 from parley.core.spaces import events
 from parley.core.spaces.event_wire import event_of, to_wire
 from parley.core.spaces.events import Event, EventType
-from parley.core.wire import WireData, from_data, to_data
+from parley.core.wire import from_data, to_data
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +160,7 @@ def encode(message: Message) -> str:
         case AccountSuspended() | SessionsEnded() | KeptOut() | AccountChanged():
             return json.dumps({"type": _ORDER_TYPES[type(message)], **to_data(message)})
         case LinkRuleAdded(rule):
-            return json.dumps({"type": "added", "rule": rule_fields(rule)})
+            return json.dumps({"type": "added", "rule": to_data(rule)})
         case LinkRuleRemoved(rule_id):
             return json.dumps({"type": "removed", "id": rule_id})
         case DrainNode():
@@ -233,11 +233,6 @@ def _text(value: object) -> str:
     if not isinstance(value, str):
         raise TypeError(f"expected a string, got {type(value).__name__}")
     return value
-
-
-def rule_fields(rule: LinkRule) -> WireData:
-    """A link rule's own fields, as the bus and the audit log carry them."""
-    return to_data(rule)
 
 
 # --- what a space event means for the stage a node's media and sockets hold --------------------

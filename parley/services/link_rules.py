@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.bus import messages
 from parley.bus.base import Bus
-from parley.bus.messages import LINKS_CHANNEL, LinkRuleAdded, LinkRuleRemoved, rule_fields
+from parley.bus.messages import LINKS_CHANNEL, LinkRuleAdded, LinkRuleRemoved
 from parley.core import moderation as policy
 from parley.core.actors import Actor
 from parley.core.errors import Invalid, NotFound
@@ -28,6 +28,7 @@ from parley.core.links.checks import StoredRule
 from parley.core.links.rules import Decision, LinkRule, MatchKind, RuleSet, rule_key
 from parley.core.moderation import AuditAction, AuditTarget
 from parley.core.text import bounded_text
+from parley.core.wire import to_data
 from parley.services.background import cancel_and_wait
 from parley.services.common import Clock, new_id
 from parley.store.db import Database
@@ -160,7 +161,7 @@ class LinkRules:
                 target_id=decided.id,
                 rule=decided.rule,
                 reason=decided.reason,
-                after=rule_fields(decided),
+                after=to_data(decided),
             )
         self._present(decided)
         await messages.publish(self.bus, LinkRuleAdded(decided))
@@ -185,7 +186,7 @@ class LinkRules:
                 target_id=rule_id,
                 rule=stored.rule.rule,
                 reason=reason,
-                before=rule_fields(stored.rule),
+                before=to_data(stored.rule),
             )
         self._gone(rule_id)
         await messages.publish(self.bus, LinkRuleRemoved(rule_id))

@@ -218,7 +218,8 @@ def _recording(node: Node) -> Iterator[Metric]:
     )
     yield _counter(
         "parley_recording_segments_lost",
-        "Segments of recorded spaces that could not be kept (queue full, storage failed)",
+        "Segments of recorded spaces that could not be kept (queue full, storage failed, "
+        "or came after their recording was made final)",
         recorder.segments_lost,
     )
     yield _gauge(
