@@ -6,7 +6,11 @@ not finished yet. Object storage can replace it behind the same interface.
 
 from __future__ import annotations
 
-from parley.media.segment_store import FileSegmentStore, _checked
+import contextlib
+import os
+from datetime import datetime
+
+from parley.media.segment_store import TEMPORARY_PREFIX, FileSegmentStore, _checked
 
 
 class DurableSegmentStore(FileSegmentStore):
@@ -19,3 +23,21 @@ class DurableSegmentStore(FileSegmentStore):
             return (self._dir(stream) / _checked(name)).stat().st_size
         except FileNotFoundError:
             return None
+
+    def drop_unfinished(self, stream: str, written_before: datetime) -> int:
+        """Delete the temporary files of writes a crash cut short (older than `written_before`,
+        so as not to take one another node is writing into a shared directory); returns how
+        many. `names` never lists them, so nothing else would."""
+        try:
+            entries = list(os.scandir(self._dir(stream)))
+        except FileNotFoundError:
+            return 0
+        dropped = 0
+        for entry in entries:
+            if not entry.name.startswith(TEMPORARY_PREFIX):
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                if entry.stat().st_mtime < written_before.timestamp():
+                    os.unlink(entry.path)
+                    dropped += 1
+        return dropped

@@ -15,6 +15,8 @@ import tempfile
 from pathlib import Path
 from typing import ClassVar, Protocol
 
+# A write goes to a file named so first (hidden from `names`), renamed into place when whole.
+TEMPORARY_PREFIX = ".writing-"
 _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 
 
@@ -61,7 +63,7 @@ class FileSegmentStore:
         directory.mkdir(parents=True, exist_ok=True)
         if created:
             _sync_directory(self.root)
-        fd, temporary = tempfile.mkstemp(dir=directory, prefix=".writing-")
+        fd, temporary = tempfile.mkstemp(dir=directory, prefix=TEMPORARY_PREFIX)
         try:
             with os.fdopen(fd, "wb") as file:
                 file.write(data)

@@ -5,11 +5,13 @@ The recorder consumes what live HLS already makes: each segment the space's segm
 directory, and only then indexed in the database. A `kill -9` therefore loses the segment being
 encoded (and any finished one still queued here: a fraction of a second), never one indexed.
 
-At start-up, `recover` reconciles every unfinished recording with its files: a segment on disk
-that the index missed is probed and indexed, an index row without its file is dropped, and a
-recording whose space is no longer live is finalized. The node's sweep finalizes recordings
-whose space ended since (not while a segment of theirs waits here: a slow disk may hold the
-last ones past FINALIZE_AFTER), and applies the retention rule.
+At start-up, `recover` reconciles every recording with its files: in an unfinished one, a
+segment on disk that the index missed is probed and indexed and an index row without its file is
+dropped; a final one loses the files its index does not name (the node died before indexing one
+while another node made it final: nothing could serve them); every one loses the temporary files
+of writes a crash cut short. Recordings whose space is no longer live are then finalized. The
+node's sweep finalizes recordings whose space ended since (not while a segment of theirs waits
+here: a slow disk may hold the last ones past FINALIZE_AFTER), and applies the retention rule.
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ log = logging.getLogger(__name__)
 # A space just ended may still have its last segment on the way (its segmenter flushes when
 # the mixer stops): the recording is finalized this long after the end.
 FINALIZE_AFTER = timedelta(seconds=5)
+# A temporary file this old at start-up is a write a crash cut short, not one another node
+# sharing the directory is making (a segment takes milliseconds to write).
+UNFINISHED_WRITE_AGE = timedelta(minutes=1)
 # How often the sweep looks for recordings past retention (on the node's clock).
 RETENTION_CHECK = timedelta(minutes=1)
 # Segments queued for the disk before the oldest is dropped (a disk that slow loses audio
@@ -164,12 +169,21 @@ class Recorder:
             space = await SpaceStore(conn).get(space_id)
             recording = await RecordingStore(conn).get(space_id)
             indexed = await RecordingStore(conn).segments(space_id)
+        await asyncio.to_thread(
+            self.store.drop_unfinished, space_id, self.clock() - UNFINISHED_WRITE_AGE
+        )
         if recording is not None and recording.removed_by is not None:
             return  # hidden, kept as it is for an appeal: no segment comes after its removal
         if space is None or (recording is not None and recording.deleted_at is not None):
             await asyncio.to_thread(self.store.delete, space_id)  # nothing may serve it
             return
         if recording is not None and recording.finalized:
+            # Written and not indexed when the node died, while another node's sweep made the
+            # recording final: it can never be indexed or served, only take up the disk.
+            known = {s.sequence for s in indexed}
+            dropped = await asyncio.to_thread(self._drop_unindexed, space_id, known)
+            if dropped:
+                log.warning("recorder: %s had %d files after its end", space_id, dropped)
             return
         names = await asyncio.to_thread(self.store.names, space_id)
         files = {n: s for n in names if (s := segment_sequence(n)) is not None}
@@ -194,6 +208,13 @@ class Recorder:
                 "recorder: %s recovered %d segments from disk, %d indexed ones were missing",
                 space_id, len(added), len(missing),
             )  # fmt: skip
+
+    def _drop_unindexed(self, space_id: str, indexed: set[int]) -> int:
+        names = self.store.names(space_id)
+        stray = [n for n in names if (s := segment_sequence(n)) is not None and s not in indexed]
+        for name in stray:
+            self.store.delete(space_id, name)
+        return len(stray)
 
     def _probe(
         self, space_id: str, sequence: int, name: str, before: list[RecordedSegment]

@@ -6,8 +6,10 @@ tone, and the recording survives `kill -9` of `parley serve`.
 from __future__ import annotations
 
 import io
+import os
 import signal
 import subprocess
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -361,3 +363,43 @@ async def test_segments_on_disk_that_the_index_missed_are_recovered_at_start_up(
             assert names == [f"seg-{1_800_000_000 + i}.ts" for i in range(3)]
             last = await anonymous.get(f"/spaces/{sid}/recording/{names[-1]}")
             assert abs(dominant_frequency(last.content) - LOW) < 5
+
+
+async def test_a_restart_deletes_files_that_a_final_recording_can_never_serve(
+    tmp_path: Path,
+) -> None:
+    settings = {"database_url": sqlite_url(tmp_path), "data_dir": tmp_path / "data"}
+    with serve(**settings) as first:
+        host = await Person.sign_up(first.base_url, "host")
+        body = {"title": "Stray files", "recording": True}
+        sid = (await host.call("POST", "/spaces", 201, json=body))["id"]
+        await host.call("POST", f"/spaces/{sid}/end", 200)
+        await host.close()
+    folder = tmp_path / "data" / "recordings" / sid
+    folder.mkdir(parents=True)
+    for sequence, data in enumerate(tone_segments(2, LOW), start=1_800_000_000):
+        (folder / f"seg-{sequence:06d}.ts").write_bytes(data)
+    with serve(**settings):
+        pass  # indexes both and makes the recording final
+    # What a node killed between the fsync and the index leaves when another node finalized
+    # the recording meanwhile; a write a crash cut short an hour ago; one being made now (by
+    # another node sharing the directory).
+    stray = folder / "seg-1800000002.ts"
+    stray.write_bytes(tone_segments(1, LOW)[0])
+    cut_short = folder / ".writing-old"
+    cut_short.write_bytes(b"half")
+    an_hour_ago = time.time() - 3600
+    os.utime(cut_short, (an_hour_ago, an_hour_ago))
+    in_flight = folder / ".writing-new"
+    in_flight.write_bytes(b"half")
+    with serve(**settings) as third:
+        assert sorted(p.name for p in folder.iterdir()) == [
+            ".writing-new", "seg-1800000000.ts", "seg-1800000001.ts",
+        ]  # fmt: skip
+        async with http_client(base_url=f"{third.base_url}/api/v1") as anonymous:
+            info = await complete(anonymous, sid)
+            assert info["segments"] == 2
+            text = (await anonymous.get(f"/spaces/{sid}/recording/replay.m3u8")).text
+            assert [line for line in text.splitlines() if line.startswith("seg-")] == [
+                "seg-1800000000.ts", "seg-1800000001.ts",
+            ]  # fmt: skip
