@@ -93,6 +93,17 @@ class RecordingStore(Store):
         )
         return await self._all(query, _segment)
 
+    async def segment_count(self, space_id: str) -> int:
+        query = select(func.count()).where(recording_segments.c.space_id == space_id)
+        return int((await self.conn.execute(query)).scalar_one())
+
+    async def sequences(self, space_id: str) -> set[int]:
+        """The sequence numbers indexed: what `segments` says, without reading whole rows."""
+        query = select(recording_segments.c.sequence).where(
+            recording_segments.c.space_id == space_id
+        )
+        return set((await self.conn.execute(query)).scalars())
+
     async def drop_segments(self, space_id: str, sequences: Sequence[int] | None = None) -> None:
         """Forget some segments (trimmed), or all of them (`None`: the recording is deleted)."""
         query = delete(recording_segments).where(recording_segments.c.space_id == space_id)
@@ -159,6 +170,13 @@ class RecordingStore(Store):
             select(recordings.c.space_id)
             .where(recordings.c.finalized_at.is_(None), recordings.c.deleted_at.is_(None))
             .order_by(recordings.c.created_at)
+        )
+        return list((await self.conn.execute(query)).scalars())
+
+    async def final_ones(self) -> list[str]:
+        """Recordings finalized and readable (neither deleted nor removed)."""
+        query = select(recordings.c.space_id).where(
+            recordings.c.finalized_at.is_not(None), recordings.c.deleted_at.is_(None)
         )
         return list((await self.conn.execute(query)).scalars())
 
