@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup system-deps run test lint unit integration e2e security bench bench.limits bench.hls bench.posting bench.loss bench.sweep bench.reads demo clean
+.PHONY: setup system-deps run test lint unit integration e2e security bench bench.limits bench.hls bench.posting bench.loss bench.sweep bench.reads bench.recording_archive demo clean
 
 # Swagger UI for /docs, served by Parley itself (no third-party script on the origin that holds
 # tokens): a pinned release from npm, checked against its sha512 before it is unpacked.
@@ -100,6 +100,7 @@ bench: setup
 	$(BIN)/python -m bench.posting
 	$(BIN)/python -m bench.sweep
 	$(BIN)/python -m bench.reads
+	$(BIN)/python -m bench.recording_archive
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache .hypothesis
@@ -126,3 +127,7 @@ bench.reads: setup
 # One benchmark alone: what a listener hears when a speaker's packets are lost or late.
 bench.loss: setup
 	$(BIN)/python -m bench.loss
+
+# One benchmark alone: how a node's start-up grows with the recordings it keeps.
+bench.recording_archive: setup
+	$(BIN)/python -m bench.recording_archive
