@@ -227,6 +227,7 @@ class Node:
             DurableSegmentStore(settings.data_dir / "recordings"),
             retention_days=settings.recording_retention_days,
             clock=now,
+            node_id=self.node_id,
         )
         self.hls.segment_listeners.append(self.recorder.segment_stored)
         self.recordings = RecordingService(self.db, self.spaces, self.recorder, clock=now)

@@ -5,15 +5,16 @@ The recorder consumes what live HLS already makes: each segment the space's segm
 directory, and only then indexed in the database. A `kill -9` therefore loses the segment being
 encoded (and any finished one still queued here: a fraction of a second), never one indexed.
 
-At start-up, `recover` reconciles every unfinished recording with its files: a segment on disk
-that the index missed is probed and indexed, an index row without its file is dropped, and the
-temporary files of writes a crash cut short are deleted; recordings whose space is over are then
-finalized. Final recordings are looked through after the node is up (`_tidy`: a start-up must not
-grow with the archive, 3.2 s for 200 hour-long recordings when it read every index): a file the
-index does not name (the node died before indexing it while another node made the recording
-final) and cut-short writes are deleted, since nothing could ever serve them. The node's sweep
-finalizes recordings whose space ended since (not while a segment of theirs waits here: a slow
-disk may hold the last ones past FINALIZE_AFTER), and applies the retention rule.
+At start-up, `recover` reconciles every unfinished recording with its files (but one another
+node's lease says it is mixing, and so recording, right now): a segment on disk that the index
+missed is probed and indexed, an index row without its file is dropped, and the temporary files
+of writes a crash cut short are deleted; recordings whose space is over are then finalized.
+Final recordings are looked through after the node is up (`_tidy`: a start-up must not grow with
+the archive, 3.2 s for 200 hour-long recordings when it read every index): a file the index does
+not name (the node died before indexing it while another node made the recording final) and
+cut-short writes are deleted, since nothing could ever serve them. The node's sweep finalizes
+recordings whose space ended since (not while a segment of theirs waits here: a slow disk may
+hold the last ones past FINALIZE_AFTER), and applies the retention rule.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from parley.media.vod import segment_seconds
 from parley.services.background import cancel_and_wait
 from parley.services.common import Clock
 from parley.store.db import Database
+from parley.store.homes import HomeStore
 from parley.store.recordings import RecordingStore
 from parley.store.spaces import SpaceStore
 from parley.store.transcripts import TranscriptStore
@@ -63,6 +65,8 @@ class Recorder:
     _: KW_ONLY
     retention_days: float
     clock: Clock
+    # This node's id, as it holds the leases of the spaces it mixes (store/homes.py).
+    node_id: str
     _queue: asyncio.Queue[tuple[str, SegmentEntry]] = field(
         default_factory=lambda: asyncio.Queue(QUEUE_SEGMENTS), init=False
     )
@@ -161,13 +165,17 @@ class Recorder:
     async def recover(self) -> list[str]:
         """Index what an earlier run wrote but did not index, and finalize recordings whose
         space is over. Returns the final recordings on disk, which `_tidy` looks through."""
+        on_disk = await asyncio.to_thread(self.store.streams)
         async with self.db.read() as conn:
             store = RecordingStore(conn)
             open_ones = await store.open_ones()
             final = set(await store.final_ones())
-        on_disk = await asyncio.to_thread(self.store.streams)
-        for space_id in dict.fromkeys([*open_ones, *on_disk]):
-            if space_id in final:
+            unfinished = [s for s in dict.fromkeys([*open_ones, *on_disk]) if s not in final]
+            # Being recorded by the node that mixes it: its files are that node's to index
+            # (one may be on its way), or on that node's disk if the nodes do not share one.
+            elsewhere = await HomeStore(conn).held_elsewhere(unfinished, self.node_id, self.clock())
+        for space_id in unfinished:
+            if space_id in elsewhere:
                 continue
             try:
                 await self._reconcile(space_id)

@@ -6,6 +6,7 @@ expired lease see one winner, whose WHERE still held when it got the lock.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
@@ -53,6 +54,19 @@ class HomeStore(Store):
             )
             await insert_ignoring_duplicate(self.conn, space_homes, values)
         return await self.home(space_id)
+
+    async def held_elsewhere(
+        self, space_ids: Collection[str], node_id: str, now: datetime
+    ) -> set[str]:
+        """Of these spaces, those another node holds a lease on now."""
+        if not space_ids:
+            return set()
+        query = select(space_homes.c.space_id).where(
+            among(space_homes.c.space_id, list(space_ids)),
+            space_homes.c.node_id != node_id,
+            space_homes.c.lease_until > now,
+        )
+        return set((await self.conn.execute(query)).scalars())
 
     async def renew(self, space_ids: set[str], node_id: str, *, until: datetime) -> set[str]:
         """Extend this node's leases on these spaces; the spaces it still holds."""

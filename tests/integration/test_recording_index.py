@@ -6,42 +6,17 @@ final, and index a segment after its ENDLIST; or index one a deletion in flight 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
 
-from parley.core.recordings import Deletion, RecordedSegment
+from parley.core.recordings import Deletion
 from parley.store.db import Database
 from parley.store.recordings import RecordingStore
-from parley.store.spaces import SpaceStore
-from tests.support.rows import T0, live_space, stored_accounts
+from tests.support.recordings import indexed, recorded_spaces, segment
+from tests.support.rows import T0
 from tests.support.servers import wait_until
-
-
-def segment(space_id: str, sequence: int) -> RecordedSegment:
-    return RecordedSegment(space_id, sequence, T0 + timedelta(seconds=sequence), 1.0, 100, False)
-
-
-async def recorded_spaces(db: Database, n: int) -> list[str]:
-    """`n` live recorded spaces of one host, each with its first segment indexed."""
-    (host,) = await stored_accounts(db, 1, "host", T0)
-    ids = []
-    async with db.write() as conn:
-        for k in range(n):
-            space = replace(live_space(host), id=f"{k:x}" * 32, recording=True)
-            await SpaceStore(conn).create(space)
-            store = RecordingStore(conn)
-            await store.begin(space.id, host, T0)
-            assert (await store.add_while_open(segment(space.id, 0))) is not None
-            ids.append(space.id)
-    return ids
-
-
-async def indexed(db: Database, space_id: str) -> list[int]:
-    async with db.read() as conn:
-        return [s.sequence for s in await RecordingStore(conn).segments(space_id)]
 
 
 async def waiting_on_a_row(db: Database) -> bool:

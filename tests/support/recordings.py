@@ -5,14 +5,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
 
+from parley.core.recordings import RecordedSegment
+from parley.store.db import Database
+from parley.store.recordings import RecordingStore
+from parley.store.spaces import SpaceStore
 from tests.support.audio import MediaClient
 from tests.support.clients import Person
+from tests.support.rows import T0, live_space, stored_accounts
 from tests.support.servers import ServerThread, serve, sqlite_url
 
 
@@ -68,3 +75,30 @@ def tone_segments(count: int, frequency: float, seconds: float = 1.0) -> list[by
     for at in range(0, len(pcm), 960):
         made += segmenter.push(pcm[at : at + 960], at)
     return [s.data for s in made + segmenter.finish()][:count]
+
+
+# --- in the store directly -------------------------------------------------------------
+
+
+def segment(space_id: str, sequence: int) -> RecordedSegment:
+    return RecordedSegment(space_id, sequence, T0 + timedelta(seconds=sequence), 1.0, 100, False)
+
+
+async def recorded_spaces(db: Database, n: int) -> list[str]:
+    """`n` live recorded spaces of one host, each with its first segment indexed."""
+    (host,) = await stored_accounts(db, 1, "host", T0)
+    ids = []
+    async with db.write() as conn:
+        for k in range(n):
+            space = replace(live_space(host), id=f"{k:x}" * 32, recording=True)
+            await SpaceStore(conn).create(space)
+            store = RecordingStore(conn)
+            await store.begin(space.id, host, T0)
+            assert (await store.add_while_open(segment(space.id, 0))) is not None
+            ids.append(space.id)
+    return ids
+
+
+async def indexed(db: Database, space_id: str) -> list[int]:
+    async with db.read() as conn:
+        return [s.sequence for s in await RecordingStore(conn).segments(space_id)]
