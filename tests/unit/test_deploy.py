@@ -93,6 +93,16 @@ def test_nodes_differ_only_in_who_they_are() -> None:
     assert len(set(volumes)) == len(NODES)  # each its own data directory
 
 
+def test_every_node_keeps_recordings_in_one_shared_directory() -> None:
+    """Any node serves a replay, and a recording's segments are written by each home its space
+    had: with a directory of its own, a node would answer 404 for the others' segments."""
+    services = _compose()["services"]
+    for name in NODES:
+        data_dir = _node_env(name)["PARLEY_DATA_DIR"]
+        assert f"recordings:{data_dir}/recordings" in services[name]["volumes"], name
+    assert "recordings" in _compose()["volumes"]
+
+
 def test_nginx_balances_over_exactly_the_compose_nodes() -> None:
     nodes = {f"{env['PARLEY_HOST']}:{env['PARLEY_PORT']}" for env in map(_node_env, NODES)}
     site = (DEPLOY / "nginx" / "parley-nodes.conf").read_text()
