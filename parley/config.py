@@ -161,9 +161,11 @@ class Settings(BaseSettings):
     # is refused (503 `webrtc_listener_cap`, with the HLS playlist) and the web client listens
     # by HLS instead. Unset: no cap. People on stage are never capped.
     webrtc_listener_cap: int | None = Field(default=None, ge=0)
-    # Recordings (issue 10) live under data_dir/recordings; a finished one is deleted this many
-    # days after its space ended (0: kept until someone deletes it), unless a report on the
-    # space is still open.
+    # Recordings (issue 10) live here (unset: data_dir/recordings). Several nodes share one
+    # directory: any node serves a replay, and each home a space had wrote some of it.
+    recordings_dir: Path | None = None
+    # A finished recording is deleted this many days after its space ended (0: kept until
+    # someone deletes it), unless a report on the space is still open.
     recording_retention_days: float = Field(default=30, ge=0)
 
     # Several nodes (issue 12). With a node secret, shared by every node of the deployment,
@@ -301,6 +303,10 @@ class Settings(BaseSettings):
     @property
     def effective_node_url(self) -> str:
         return (self.node_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def effective_recordings_dir(self) -> Path:
+        return self.recordings_dir or self.data_dir / "recordings"
 
     @property
     def effective_database_url(self) -> str:

@@ -224,7 +224,7 @@ class Node:
         self.recorder = Recorder(
             self.db,
             live_files,
-            DurableSegmentStore(settings.data_dir / "recordings"),
+            DurableSegmentStore(settings.effective_recordings_dir),
             retention_days=settings.recording_retention_days,
             clock=now,
             node_id=self.node_id,

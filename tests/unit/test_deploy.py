@@ -98,8 +98,9 @@ def test_every_node_keeps_recordings_in_one_shared_directory() -> None:
     had: with a directory of its own, a node would answer 404 for the others' segments."""
     services = _compose()["services"]
     for name in NODES:
-        data_dir = _node_env(name)["PARLEY_DATA_DIR"]
-        assert f"recordings:{data_dir}/recordings" in services[name]["volumes"], name
+        settings = Settings.model_validate(_settings_of(_node_env(name)))
+        mount = f"recordings:{settings.effective_recordings_dir}"
+        assert mount in services[name]["volumes"], name
     assert "recordings" in _compose()["volumes"]
 
 
