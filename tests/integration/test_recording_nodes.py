@@ -5,7 +5,6 @@ processes on PostgreSQL and Redis behind nginx (deploy/nginx/parley-nodes.conf).
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import time
@@ -15,27 +14,15 @@ from pathlib import Path
 import pytest
 
 from tests.support.audio import MediaClient
-from tests.support.clients import Person, http_client
-from tests.support.cluster import cluster
+from tests.support.clients import http_client
+from tests.support.cluster import cluster, offer_until_answered
 from tests.support.gateway import gateway
-from tests.support.media_files import dominant_frequency
+from tests.support.media_files import dominant_frequency, vod_entries
 from tests.support.recordings import complete, recorded_segments
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 TONE = 440.0
-
-
-async def offer_until_answered(person: Person, space_id: str, deadline: float) -> MediaClient:
-    """Offers again until answered: the space has no home until the drained node's successor
-    takes it (503 `home_unreachable` meanwhile)."""
-    while True:
-        try:
-            return await MediaClient.connect(person, space_id, tone=TONE)
-        except AssertionError:
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.5)
 
 
 async def test_a_recording_whose_home_moved_replays_whole_from_every_node(
@@ -55,7 +42,7 @@ async def test_a_recording_whose_home_moved_replays_whole_from_every_node(
             moved_at = datetime.now(UTC)
             os.kill(a.pid, signal.SIGTERM)  # a drain: the space's home moves to b or c
             await voice.close()
-            voice = await offer_until_answered(host, sid, time.monotonic() + 20)
+            voice = await offer_until_answered(host, sid, TONE, time.monotonic() + 20)
             await recorded_segments(host, sid, before + 2)
             await host.call("POST", f"/spaces/{sid}/end", 200)
         finally:
@@ -68,20 +55,10 @@ async def test_a_recording_whose_home_moved_replays_whole_from_every_node(
                 ended = datetime.fromisoformat(info["ended_at"])
                 assert started < moved_at < ended
                 replay = (await anonymous.get(f"/spaces/{sid}/recording/replay.m3u8")).text
-                segments = extinf(replay)
+                segments = vod_entries(replay)
                 assert len(segments) == info["segments"] >= before + 2
                 for name, seconds in segments:  # written by two homes, each served here
                     segment = await anonymous.get(f"/spaces/{sid}/recording/{name}")
                     assert segment.status_code == 200, (node.base, name, segment.text)
                     if seconds >= 1.0:  # (a home's last one may be a sliver)
                         assert abs(dominant_frequency(segment.content) - TONE) < 5, name
-
-
-def extinf(playlist: str) -> list[tuple[str, float]]:
-    """The playlist's segments and their durations, in order."""
-    lines = playlist.splitlines()
-    return [
-        (lines[at + 1], float(line.removeprefix("#EXTINF:").rstrip(",")))
-        for at, line in enumerate(lines)
-        if line.startswith("#EXTINF:")
-    ]

@@ -14,6 +14,7 @@ import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -22,7 +23,7 @@ import pytest
 from parley.media.playlist import SegmentEntry
 from tests.support.audio import MediaClient, loudest_frequency
 from tests.support.clients import Person, bring_on_stage, http_client
-from tests.support.media_files import dominant_frequency, ffprobe, packet_span
+from tests.support.media_files import dominant_frequency, ffprobe, packet_span, vod_entries
 from tests.support.metrics import scraped
 from tests.support.recordings import (
     complete,
@@ -52,16 +53,6 @@ SEGMENTS = {"PARLEY_HLS_SEGMENT_SECONDS": str(SEGMENT_SECONDS)}
 async def server(tmp_path: Path) -> AsyncIterator[ServerThread]:
     with recording_server(tmp_path) as running:
         yield running
-
-
-def vod_entries(text: str) -> list[tuple[str, float]]:
-    """(segment, EXTINF seconds) of a playlist, in order."""
-    lines = text.splitlines()
-    return [
-        (lines[at + 1], float(line.removeprefix("#EXTINF:").rstrip(",")))
-        for at, line in enumerate(lines)
-        if line.startswith("#EXTINF:")
-    ]
 
 
 def m4a_seconds_and_tone(data: bytes) -> tuple[float, float]:
@@ -337,22 +328,29 @@ async def test_kill_9_during_a_recorded_space_loses_at_most_the_last_segment(
         await alice.close()
 
 
+async def ended_with_unindexed_files(settings: dict[str, Any], count: int) -> tuple[str, Path]:
+    """A recorded space, ended at once, and `count` one-second segments of LOW in its
+    recording's folder that no index names yet: the space's id and the folder."""
+    with serve(**settings) as first:
+        host = await Person.sign_up(first.base_url, "host")
+        body = {"title": "Left on disk", "recording": True}
+        sid = (await host.call("POST", "/spaces", 201, json=body))["id"]
+        await host.call("POST", f"/spaces/{sid}/end", 200)
+        await host.close()
+    folder = Path(settings["data_dir"]) / "recordings" / sid
+    folder.mkdir(parents=True)
+    for sequence, data in enumerate(tone_segments(count, LOW), start=1_800_000_000):
+        (folder / f"seg-{sequence:06d}.ts").write_bytes(data)
+    return sid, folder
+
+
 async def test_segments_on_disk_that_the_index_missed_are_recovered_at_start_up(
     tmp_path: Path,
 ) -> None:
     settings = {"database_url": sqlite_url(tmp_path), "data_dir": tmp_path / "data"}
-    with serve(**settings) as first:
-        host = await Person.sign_up(first.base_url, "host")
-        body = {"title": "Lost index", "recording": True}
-        sid = (await host.call("POST", "/spaces", 201, json=body))["id"]
-        await host.call("POST", f"/spaces/{sid}/end", 200)
-        await host.close()
     # What a crash between the fsync and the index would leave: files nobody indexed, and
     # one half-written temporary file.
-    folder = tmp_path / "data" / "recordings" / sid
-    folder.mkdir(parents=True)
-    for sequence, data in enumerate(tone_segments(3, LOW), start=1_800_000_000):
-        (folder / f"seg-{sequence:06d}.ts").write_bytes(data)
+    sid, folder = await ended_with_unindexed_files(settings, 3)
     (folder / ".writing-x").write_bytes(b"half")
     with serve(**settings) as second:
         async with http_client(base_url=f"{second.base_url}/api/v1") as anonymous:
@@ -370,16 +368,7 @@ async def test_a_restart_deletes_files_that_a_final_recording_can_never_serve(
     tmp_path: Path,
 ) -> None:
     settings = {"database_url": sqlite_url(tmp_path), "data_dir": tmp_path / "data"}
-    with serve(**settings) as first:
-        host = await Person.sign_up(first.base_url, "host")
-        body = {"title": "Stray files", "recording": True}
-        sid = (await host.call("POST", "/spaces", 201, json=body))["id"]
-        await host.call("POST", f"/spaces/{sid}/end", 200)
-        await host.close()
-    folder = tmp_path / "data" / "recordings" / sid
-    folder.mkdir(parents=True)
-    for sequence, data in enumerate(tone_segments(2, LOW), start=1_800_000_000):
-        (folder / f"seg-{sequence:06d}.ts").write_bytes(data)
+    sid, folder = await ended_with_unindexed_files(settings, 2)
     with serve(**settings):
         pass  # indexes both and makes the recording final
     # What a node killed between the fsync and the index leaves when another node finalized

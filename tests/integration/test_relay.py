@@ -22,7 +22,7 @@ import pytest
 from bench.common import ServerProcess
 from tests.support.audio import HEARD_DBFS, MediaClient, tone_level
 from tests.support.clients import Person, bring_on_stage, http_client
-from tests.support.cluster import PARLEY, Deployment, cluster, kill
+from tests.support.cluster import PARLEY, Deployment, cluster, kill, offer_until_answered
 from tests.support.gateway import Gateway, gateway
 from tests.support.moderation import suspend
 
@@ -185,8 +185,8 @@ async def test_a_killed_home_node_hands_the_space_on_and_everyone_is_back_within
                 streams[handle].append(new)
             await asyncio.gather(*(m.close() for m in stage.values()))
             stage = {
-                "host": await _offer_until_answered(host, sid, HOST_TONE, killed + 10),
-                "speaker": await _offer_until_answered(speaker, sid, SPEAKER_TONE, killed + 10),
+                "host": await offer_until_answered(host, sid, HOST_TONE, killed + 10),
+                "speaker": await offer_until_answered(speaker, sid, SPEAKER_TONE, killed + 10),
             }
             for ear in ears:
                 await ear.hearing.until("hears", HOST_TONE, timeout=killed + 10 - time.monotonic())
@@ -208,20 +208,6 @@ async def test_a_killed_home_node_hands_the_space_on_and_everyone_is_back_within
             await asyncio.gather(*(m.close() for m in [*stage.values(), *ears]))
             for person in everyone.values():
                 await person.close()
-
-
-async def _offer_until_answered(
-    person: Person, space_id: str, tone: float, deadline: float
-) -> MediaClient:
-    """Offers again until answered: while the dead home's lease runs, nobody mixes the space
-    (503 `home_unreachable`)."""
-    while True:
-        try:
-            return await MediaClient.connect(person, space_id, tone=tone)
-        except AssertionError:
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.5)
 
 
 @pytest.mark.parametrize("how", ["SIGTERM", "parley admin drain"])
@@ -274,7 +260,7 @@ async def test_a_drained_node_hands_its_spaces_on_without_a_long_gap(how: str) -
                 await _stops_answering(a, timeout=10)
                 print(f"node a refused connections {time.monotonic() - stopped:.1f} s after")
             await voice.close()
-            voice = await _offer_until_answered(host, sid, HOST_TONE, stopped + 12)
+            voice = await offer_until_answered(host, sid, HOST_TONE, stopped + 12)
             print(f"the host's voice answered again {time.monotonic() - stopped:.1f} s after")
             for ear in ears:
                 await ear.hearing.until("hears", HOST_TONE, timeout=stopped + 12 - time.monotonic())

@@ -4,15 +4,18 @@ would send them, or through nginx in front of them all (tests/support/gateway.py
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from bench.common import ServerProcess, server_processes
+from tests.support.audio import MediaClient
 from tests.support.clients import PASSWORD, Person
 from tests.support.servers import REDIS_URL, fresh_postgres_database
 
@@ -66,3 +69,17 @@ def kill(node: ServerProcess) -> None:
 
 async def people(node: ServerProcess, *handles: str) -> list[Person]:
     return [await Person.sign_up(node.base, handle) for handle in handles]
+
+
+async def offer_until_answered(
+    person: Person, space_id: str, tone: float, deadline: float
+) -> MediaClient:
+    """Offers again until answered: until a dead or drained home's successor takes the space,
+    nobody mixes it (503 `home_unreachable`)."""
+    while True:
+        try:
+            return await MediaClient.connect(person, space_id, tone=tone)
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.5)

@@ -44,6 +44,16 @@ def parse_playlist(text: str) -> tuple[int, list[tuple[str, float]], bool]:
     return sequence, segments, "#EXT-X-ENDLIST" in lines
 
 
+def vod_entries(text: str) -> list[tuple[str, float]]:
+    """(segment, EXTINF seconds) of a playlist, in order."""
+    lines = text.splitlines()
+    return [
+        (lines[at + 1], float(line.removeprefix("#EXTINF:").rstrip(",")))
+        for at, line in enumerate(lines)
+        if line.startswith("#EXTINF:")
+    ]
+
+
 def dominant_frequency(segment: bytes) -> float:
     """The tone heard most in an MPEG-TS segment (tests/support/audio.loudest_frequency)."""
     with av.open(io.BytesIO(segment), "r", format="mpegts") as container:
