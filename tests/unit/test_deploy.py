@@ -6,14 +6,13 @@ compose file is checked as data; the integration tests run the nginx file itself
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from bench.nginx import NGINX, check
+from bench.nginx import check
 from parley.config import Settings
 from tests.support.gateway import node_names, site_config
 
@@ -125,10 +124,7 @@ def test_the_turn_secret_is_the_nodes_and_coturns() -> None:
     assert _node_env("node-a")["PARLEY_TURN_SECRET"] == DOTENV["TURN_SECRET"]
 
 
-needs_nginx = pytest.mark.skipif(not Path(NGINX).exists() and not shutil.which("nginx"), reason="")
-
-
-@needs_nginx
+@pytest.mark.nginx  # without it, the run stops before any test and says so (tests/conftest.py)
 @pytest.mark.parametrize("name", ["parley-nodes.conf", "parley.conf"])
 def test_nginx_accepts_the_shipped_configuration(name: str, tmp_path: Path) -> None:
     # As shipped, but listening on a free port and caching under tmp_path: `nginx -t` binds
@@ -141,7 +137,7 @@ def test_nginx_accepts_the_shipped_configuration(name: str, tmp_path: Path) -> N
     assert "test is successful" in checked.stderr
 
 
-@needs_nginx
+@pytest.mark.nginx
 def test_the_harness_rewrites_only_the_marked_lines(tmp_path: Path) -> None:
     site = site_config(
         {"a": "127.0.0.1:1", "b": "127.0.0.1:2", "c": "127.0.0.1:3"}, 4, tmp_path / "cache"
