@@ -89,6 +89,9 @@ class HlsService:
     segment_listeners: list[Callable[[str, SegmentEntry], None]] = field(
         default_factory=list, init=False
     )
+    # Told when a space ends while mixed here, once its last segment is stored (and told
+    # above): the recorder makes its recording final as soon as it has kept them.
+    ended_listeners: list[Callable[[str], None]] = field(default_factory=list, init=False)
     held: int = field(default=0, init=False)  # requests held now (blocking reloads, hints)
     held_total: int = field(default=0, init=False)
 
@@ -148,12 +151,21 @@ class HlsService:
             except Exception:
                 log.exception("hls %s: a segment listener failed", stream.space_id)
 
+    def _tell_ended(self, space_id: str) -> None:
+        for listener in self.ended_listeners:
+            try:
+                listener(space_id)
+            except Exception:
+                log.exception("hls %s: an end listener failed", space_id)
+
     async def mixer_stopped(self, space_id: str, mixer: Mixer, *, ended: bool) -> None:
         stream = self.streams.get(space_id)
         if stream is None:
             return
         if stream.mixer is mixer:
             await self._stop(self._detach(stream))
+            if ended:
+                self._tell_ended(space_id)
         if ended:
             self._finish(stream)
         elif stream.mixer is None:

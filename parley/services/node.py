@@ -230,6 +230,7 @@ class Node:
             node_id=self.node_id,
         )
         self.hls.segment_listeners.append(self.recorder.segment_stored)
+        self.hls.ended_listeners.append(self.recorder.program_ended)
         self.recordings = RecordingService(self.db, self.spaces, self.recorder, clock=now)
         self.recording_moderation = RecordingModeration(self.db, clock=now)
         self.space_moderation = SpaceModeration(self.decisions, self.sharing, clock=now)

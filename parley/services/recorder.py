@@ -12,9 +12,11 @@ of writes a crash cut short are deleted; recordings whose space is over are then
 Final recordings are looked through after the node is up (`_tidy`: a start-up must not grow with
 the archive, 3.2 s for 200 hour-long recordings when it read every index): a file the index does
 not name (the node died before indexing it while another node made the recording final) and
-cut-short writes are deleted, since nothing could ever serve them. The node's sweep finalizes
-recordings whose space ended since (not while a segment of theirs waits here: a slow disk may
-hold the last ones past FINALIZE_AFTER), and applies the retention rule.
+cut-short writes are deleted, since nothing could ever serve them. A space that ends while
+mixed here has its recording made final as soon as its last segments are kept (`program_ended`);
+the node's sweep finalizes any other whose space ended FINALIZE_AFTER ago (not while a segment
+of theirs waits here: a slow disk may hold the last ones longer), and applies the retention
+rule.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from parley.media.playlist import SegmentEntry, segment_sequence
 from parley.media.recording_store import DurableSegmentStore
 from parley.media.segment_store import SegmentStore
 from parley.media.vod import segment_seconds
-from parley.services.background import cancel_and_wait
+from parley.services.background import BackgroundWork, cancel_and_wait
 from parley.services.common import Clock
 from parley.store.db import Database
 from parley.store.homes import HomeStore
@@ -75,6 +77,13 @@ class Recorder:
     _retention_checked: datetime | None = field(default=None, init=False)
     # Segments queued and not yet kept, per space: its recording is not final before they are.
     _pending: Counter[str] = field(default_factory=Counter, init=False)
+    # Spaces that ended while mixed here, their last segments queued: each recording is made
+    # final once those are kept, not FINALIZE_AFTER later by a sweep.
+    _ended: set[str] = field(default_factory=set, init=False)
+    _finalizing: BackgroundWork = field(
+        default_factory=lambda: BackgroundWork(log, "recorder: making a recording final"),
+        init=False,
+    )
     segments_recorded: int = field(default=0, init=False)
     segments_lost: int = field(default=0, init=False)
 
@@ -93,12 +102,12 @@ class Recorder:
         """Keep what is queued (the last segments of spaces whose media just stopped)."""
         if self._tidying is not None:
             await cancel_and_wait(self._tidying)
-        if self._worker is None:
-            return
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(10):
-                await self._queue.join()
-        await cancel_and_wait(self._worker)
+        if self._worker is not None:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(10):
+                    await self._queue.join()
+            await cancel_and_wait(self._worker)
+        self._finalizing.cancel()  # not done yet: a sweep (any node's) makes those final
 
     # --- capture ----------------------------------------------------------------------------
 
@@ -124,7 +133,29 @@ class Recorder:
                 self._pending[space_id] -= 1
                 if not self._pending[space_id]:
                     del self._pending[space_id]
+                    self._finalize_if_kept(space_id)
                 self._queue.task_done()
+
+    def program_ended(self, space_id: str) -> None:
+        """The space ended while mixed here, and live HLS stored its last segment (so it is
+        queued here already: both happen on the event loop)."""
+        self._ended.add(space_id)
+        self._finalize_if_kept(space_id)
+
+    def _finalize_if_kept(self, space_id: str) -> None:
+        if space_id in self._ended and space_id not in self._pending:
+            self._ended.discard(space_id)
+            self._finalizing.spawn(self._finalize_ended(space_id))
+
+    async def _finalize_ended(self, space_id: str) -> None:
+        async with self.db.read() as conn:
+            recording = await RecordingStore(conn).get(space_id)
+        if recording is None or not recording.open:
+            return  # not recorded (most spaces), or deleted or final already
+        async with self.db.write() as conn:
+            store = RecordingStore(conn)
+            if await store.over_before([space_id], self.clock()):
+                await store.finalize(space_id, self.clock())
 
     async def _keep(self, space_id: str, entry: SegmentEntry) -> None:
         async with self.db.read() as conn:

@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 from parley.media.playlist import SegmentEntry
+from parley.services.recorder import FINALIZE_AFTER
 from tests.support.audio import MediaClient, loudest_frequency
 from tests.support.clients import Person, bring_on_stage, http_client
 from tests.support.media_files import dominant_frequency, ffprobe, packet_span, vod_entries
@@ -82,10 +83,16 @@ async def test_a_replay_seeked_to_a_tone_change_plays_the_right_tone(
         live = await recorded_segments(alice, sid, 9)
         assert live["state"] == "recording"
         await host.call("POST", f"/spaces/{sid}/end", 200)
+        ended_at = time.monotonic()
     finally:
         await singing.close()
     try:
         info = await complete(anonymous, sid)  # signed out: a public space's replay
+        # Final once its last segment is kept, not when a sweep gets to it (FINALIZE_AFTER
+        # after the end; half of it leaves a busy machine room).
+        took = time.monotonic() - ended_at
+        print(f"complete {took:.2f} s after the end")
+        assert took < FINALIZE_AFTER.total_seconds() / 2, f"complete {took:.1f} s after the end"
         figures = await scraped(server)
         assert figures["parley_recording_segments_kept_total"] == info["segments"] >= 8
         assert figures["parley_recording_segments_lost_total"] == 0
