@@ -67,11 +67,12 @@ class Homing:
         if not self.enabled and self._shares_a_bus:
             # Not an error (one node may use Redis for its limits alone), but with several nodes
             # each would mix the spaces whose media reach it: listeners on one would not hear
-            # speakers on another, and nothing else would say why.
+            # speakers on another, each node would record its own mix into the one recording,
+            # and nothing else would say why.
             log.warning(
                 "PARLEY_REDIS_URL is set but PARLEY_NODE_SECRET is not: if several nodes share "
                 "this deployment, give them one secret, or their listeners will not hear "
-                "speakers connected to other nodes"
+                "speakers connected to other nodes, and recordings will mix what each node heard"
             )
         await self.advertise()
         self._renewer = asyncio.create_task(self._renew_forever(), name="home-leases")
