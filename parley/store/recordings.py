@@ -94,11 +94,8 @@ class RecordingStore(Store):
         return await self._all(query, _segment)
 
     async def segment_count(self, space_id: str) -> int:
-        query = (
-            select(func.count())
-            .select_from(recording_segments)
-            .where(recording_segments.c.space_id == space_id)
-        )
+        counted = func.count(recording_segments.c.sequence)
+        query = select(counted).where(recording_segments.c.space_id == space_id)
         return int((await self.conn.execute(query)).scalar_one())
 
     async def sequences(self, space_id: str) -> set[int]:
