@@ -101,6 +101,14 @@ def test_every_node_keeps_recordings_in_one_shared_directory() -> None:
         mount = f"recordings:{settings.effective_recordings_dir}"
         assert mount in services[name]["volumes"], name
     assert "recordings" in _compose()["volumes"]
+    # The image makes that directory its user's: a volume mounted where the image has nothing
+    # belongs to root, and the node could not write a segment.
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    made = re.search(r"mkdir -p ([^\n&]+)", dockerfile)
+    owned = re.search(r"chown parley ([^\n&]+)", dockerfile)
+    assert made is not None and owned is not None
+    directory = str(settings.effective_recordings_dir)
+    assert directory in made[1].split() and directory in owned[1].split()
 
 
 def test_nginx_balances_over_exactly_the_compose_nodes() -> None:
