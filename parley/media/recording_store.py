@@ -32,12 +32,13 @@ class DurableSegmentStore(FileSegmentStore):
             entries = list(os.scandir(self._dir(stream)))
         except FileNotFoundError:
             return 0
+        cutoff = written_before.timestamp()
         dropped = 0
         for entry in entries:
             if not entry.name.startswith(TEMPORARY_PREFIX):
                 continue
             with contextlib.suppress(FileNotFoundError):
-                if entry.stat().st_mtime < written_before.timestamp():
+                if entry.stat().st_mtime < cutoff:
                     os.unlink(entry.path)
                     dropped += 1
         return dropped

@@ -225,7 +225,9 @@ class Recorder:
 
     async def _drop_unfinished(self, space_id: str) -> None:
         cutoff = self.clock() - UNFINISHED_WRITE_AGE
-        await asyncio.to_thread(self.store.drop_unfinished, space_id, cutoff)
+        dropped = await asyncio.to_thread(self.store.drop_unfinished, space_id, cutoff)
+        if dropped:
+            log.warning("recorder: %s had %d writes a crash cut short", space_id, dropped)
 
     async def _reconcile(self, space_id: str) -> None:
         async with self.db.read() as conn:
