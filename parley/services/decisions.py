@@ -38,6 +38,9 @@ class SpaceDecisions:
     _: KW_ONLY
     clock: Clock
     limits: Limits = field(init=False)
+    # Told of each space a decision here ended, once its events are published (live HLS ends a
+    # stream nobody mixes, and the recording with it, at once rather than at a later check).
+    ended_listeners: list[Callable[[str], None]] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
         self.limits = Limits(stage_size=self.settings.stage_size)
@@ -61,6 +64,9 @@ class SpaceDecisions:
         # One round trip to the database for the whole decision (store/db.py).
         state, events = await self.db.write_whole(whole)
         await self.publisher.publish(events)
+        if any(e.type is EventType.SPACE_ENDED for e in events):
+            for listener in self.ended_listeners:
+                listener(space_id)
         return state, events
 
     async def act(

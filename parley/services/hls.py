@@ -77,6 +77,9 @@ class HlsService:
     settings: Settings
     _: KW_ONLY
     clock: Clock
+    # No other node or worker can mix this node's spaces (its bus is in-process): a space that
+    # ends while nothing here mixes it has made its last segment.
+    only_node: bool = False
     streams: dict[str, LiveStream] = field(default_factory=dict, init=False)
     # Counters of segmenters that have stopped.
     _retired: SegmenterStats = field(default_factory=SegmenterStats, init=False)
@@ -90,7 +93,8 @@ class HlsService:
         default_factory=list, init=False
     )
     # Told when a space ends while mixed here, once its last segment is stored (and told
-    # above): the recorder makes its recording final as soon as it has kept them.
+    # above), or, on the only node, when it ends with nothing segmenting it: the recorder
+    # makes its recording final as soon as it has kept them.
     ended_listeners: list[Callable[[str], None]] = field(default_factory=list, init=False)
     held: int = field(default=0, init=False)  # requests held now (blocking reloads, hints)
     held_total: int = field(default=0, init=False)
@@ -158,6 +162,28 @@ class HlsService:
             except Exception:
                 log.exception("hls %s: an end listener failed", space_id)
 
+    def space_ended(self, space_id: str) -> None:
+        """A decision of this node's ended the space. A stream mixed here ends with its mixer
+        (`mixer_stopped`); a paused one ends now, not at its next check."""
+        stream = self.streams.get(space_id)
+        if stream is not None and stream.mixer is not None:
+            return
+        if stream is not None:
+            self._finish(stream)
+        self._tell_if_last(space_id)
+
+    def segmenting(self, space_id: str) -> bool:
+        """A mixer here feeds the space's stream, or a stopped one's last segment is on its way."""
+        stream = self.streams.get(space_id)
+        mixed = stream is not None and stream.mixer is not None
+        return mixed or any(segmenter.stream == space_id for segmenter in self._stopping)
+
+    def _tell_if_last(self, space_id: str) -> None:
+        """The space is over. On the only node, with nothing here segmenting it, its last
+        segment is made: the recording hears so now, not from a sweep FINALIZE_AFTER later."""
+        if self.only_node and not self.segmenting(space_id):
+            self._tell_ended(space_id)
+
     async def mixer_stopped(self, space_id: str, mixer: Mixer, *, ended: bool) -> None:
         stream = self.streams.get(space_id)
         if stream is None:
@@ -170,6 +196,10 @@ class HlsService:
             self._finish(stream)
         elif stream.mixer is None:
             stream.checked_at = self.clock()
+            # Its end may have come while this mixer was stopping, and been left to it.
+            if not await self._live(space_id):
+                self._finish(stream)
+                self._tell_if_last(space_id)
 
     async def sweep(self) -> None:
         """Ends the streams of spaces that ended while nobody here was connected to their media,

@@ -194,7 +194,10 @@ class Node:
         self.sharing = SharingService(
             self.db, self.spaces, cache_seconds=settings.exposure_cache_seconds, clock=now
         )
-        self.hls = HlsService(self.spaces, self.sharing, live_files, settings, clock=now)
+        self.hls = HlsService(
+            self.spaces, self.sharing, live_files, settings, clock=now,
+            only_node=settings.redis_url is None,
+        )  # fmt: skip
         self.posts = PostService(
             self.db,
             self.accounts,
@@ -294,6 +297,9 @@ class Node:
         await ready.wait()
         await self.link_rules.start()
         await self.hls.start()
+        # Here, not for every Node: a command-line run's decisions end spaces that a serving
+        # node mixes, and only that node's live HLS may say the last segment is made.
+        self.decisions.ended_listeners.append(self.hls.space_ended)
         await self.recorder.start()
         # Connections this worker counted in a previous life (killed, then started again with
         # the same PARLEY_NODE_ID, or by its parent under the same index): none of them is open

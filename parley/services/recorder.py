@@ -13,10 +13,11 @@ Final recordings are looked through after the node is up (`_tidy`: a start-up mu
 the archive, 3.2 s for 200 hour-long recordings when it read every index): a file the index does
 not name (the node died before indexing it while another node made the recording final) and
 cut-short writes are deleted, since nothing could ever serve them. A space that ends while
-mixed here has its recording made final as soon as its last segments are kept (`program_ended`);
-the node's sweep finalizes any other whose space ended FINALIZE_AFTER ago (not while a segment
-of theirs waits here: a slow disk may hold the last ones longer), and applies the retention
-rule.
+mixed here has its recording made final as soon as its last segments are kept (`program_ended`),
+and so does one that ends while nobody's media is connected, on a node no other node or worker
+shares spaces with (HlsService.space_ended); the node's sweep finalizes any other whose space
+ended FINALIZE_AFTER ago (not while a segment of theirs waits here: a slow disk may hold the last
+ones longer), and applies the retention rule.
 """
 
 from __future__ import annotations
@@ -137,8 +138,8 @@ class Recorder:
                 self._queue.task_done()
 
     def program_ended(self, space_id: str) -> None:
-        """The space ended while mixed here, and live HLS stored its last segment (so it is
-        queued here already: both happen on the event loop)."""
+        """The space ended, and live HLS stored its last segment (so it is queued here
+        already: both happen on the event loop)."""
         self._ended.add(space_id)
         self._finalize_if_kept(space_id)
 

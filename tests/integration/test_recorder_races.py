@@ -56,10 +56,11 @@ class HeldDisk:
         self.recorder.segment_stored(self.space_id, entry)
 
     async def end_with_the_last_segment_on_its_way(self) -> None:
+        """As a mixer stopping with the space does: its last segment is queued, then the end."""
         self.server.call(self._store(0))
         await wait_until(lambda: self.recorder.segments_recorded == 1)
-        await self.host.call("POST", f"/spaces/{self.space_id}/end", 200)
         self.server.call(self._store(1))
+        await self.host.call("POST", f"/spaces/{self.space_id}/end", 200)
 
     def files(self) -> list[str]:
         folder = self.recorder.store.root / self.space_id

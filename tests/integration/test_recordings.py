@@ -170,6 +170,49 @@ async def test_a_replay_seeked_to_a_tone_change_plays_the_right_tone(
             await person.close()
 
 
+async def sung_then_left(host: Person, singer: Person, title: str) -> str:
+    """A recorded space of the host's, where the singer sang two segments' worth and left."""
+    body = {"title": title, "recording": True}
+    sid: str = (await host.call("POST", "/spaces", 201, json=body))["id"]
+    await singer.call("POST", f"/spaces/{sid}/join", 200)
+    await bring_on_stage(host, singer, sid)
+    singing = await MediaClient.connect(singer, sid, tone=LOW)
+    try:
+        await recorded_segments(singer, sid, 2)
+        await singer.call("DELETE", f"/spaces/{sid}/media", 204)
+    finally:
+        await singing.close()
+    return sid
+
+
+async def test_a_space_ended_after_its_speakers_left_is_final_at_once(tmp_path: Path) -> None:
+    """Everyone's media gone before the end: on the only node nothing more can come, so the
+    recording is final, and the live playlist ends, at once, not a sweep's FINALIZE_AFTER (nor
+    the paused stream's half-minute check) later. Once after the room closed, once while it
+    may still be closing (its mixer storing the last segment as the end comes)."""
+    with recording_server(tmp_path, hls_ended_keep_seconds=30) as server:
+        segmenting = server.node.hls.segmenting
+        host = await Person.sign_up(server.base_url, "host")
+        alice = await Person.sign_up(server.base_url, "alice")
+        try:
+            for settle in (True, False):
+                sid = await sung_then_left(host, alice, f"Left first ({settle})")
+                if settle:
+                    await wait_until(lambda s=sid: not segmenting(s), timeout=10)
+                await host.call("POST", f"/spaces/{sid}/end", 200)
+                ended_at = time.monotonic()
+                info = await complete(alice.http, sid)
+                took = time.monotonic() - ended_at
+                assert took < FINALIZE_AFTER.total_seconds() / 2, f"complete {took:.1f} s after"
+                live = await alice.http.get(f"/spaces/{sid}/hls/live.m3u8")
+                assert live.text.splitlines()[-1] == "#EXT-X-ENDLIST", live.text
+                assert info["segments"] >= 2
+            assert (await scraped(server))["parley_recording_segments_lost_total"] == 0
+        finally:
+            for person in (host, alice):
+                await person.close()
+
+
 async def test_the_host_starts_recording_while_live_and_everyone_is_told(
     server: ServerThread,
 ) -> None:
