@@ -51,6 +51,13 @@ class LimitService:
     # another process without a shared bus (the command line), empty its cache too.
     _audit_seen: int | None = field(default=None, init=False)
 
+    async def start(self) -> None:
+        """Read from here on: a limit the command line sets before the first sweep is one the
+        node's sessions and rooms may already have missed (at the first sweep, it was taken
+        for old)."""
+        async with self.db.read() as conn:
+            self._audit_seen = await AuditLog(conn).newest_id()
+
     async def limit(
         self, actor: Actor, handle: str, rule: str, reason: str, until: datetime | None = None
     ) -> Limited:

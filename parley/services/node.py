@@ -296,6 +296,7 @@ class Node:
         )
         await ready.wait()
         await self.link_rules.start()
+        await self.account_limits.start()
         await self.hls.start()
         # Here, not for every Node: a command-line run's decisions end spaces that a serving
         # node mixes, and only that node's live HLS may say the last segment is made.

@@ -14,7 +14,7 @@ import pytest
 from parley.config import Settings
 from parley.core.actors import OPERATOR
 from parley.demo import PASSWORD, seed, seed_bot
-from tests.support.cli import cli_env, parley
+from tests.support.cli import cli_env, parley, parley_here
 from tests.support.clients import TLS, Person, http_client
 from tests.support.servers import REDIS_URL, TEST_SETTINGS, free_port, serve, wait_until
 
@@ -186,6 +186,31 @@ async def test_a_limit_from_the_command_line_reaches_a_running_node_within_a_swe
         back = parley("admin", "unsuspend", "fan", "--reason", "Served", env=env)
         assert back.returncode == 0, back.stderr
         assert back.stdout.strip() == "unsuspended @fan, still limited"
+
+
+async def test_a_limit_set_before_the_nodes_first_sweep_still_reaches_it(tmp_path: Path) -> None:
+    """The node reads the limits other processes set from the audit log, after the newest entry
+    there when it started: it took one set before its first sweep for old before, and the
+    account went on posting from the node's cache of sessions."""
+    env = cli_env(tmp_path)
+    # No sweep of its own: the test runs the one that matters.
+    with serve(data_dir=tmp_path, session_cache_seconds=30, sweep_interval_seconds=3600) as server:
+        host, fan = [await Person.sign_up(server.base_url, h) for h in ("host", "fan")]
+        sid = (await host.call("POST", "/spaces", 201, json={"title": "Early"}))["id"]
+        await fan.call("POST", f"/spaces/{sid}/join", 200)
+        await fan.call("POST", "/posts", 201, json={"text": "Cached now"})
+        async with fan.events(sid) as room:
+            await room.wait_for("snapshot")
+            done = await parley_here(
+                "admin", "limit", "fan", "--rule", "spam", "--reason", "Scam", env=env
+            )
+            assert done.returncode == 0, done.stderr
+            node = server.node
+            server.call(node.enforcement.account_changed(server.call(node.account_limits.sweep())))
+            await room.wait_for("account", state="limited", timeout=3)
+            assert await _posting(fan, 403)
+        for person in (host, fan):
+            await person.close()
 
 
 async def _posting(person: Person, status: int) -> bool:
