@@ -84,6 +84,8 @@ async def _admin(args: argparse.Namespace, settings: Settings) -> int:
         return await _ADMIN[args.admin_command](args, node)
     finally:
         await node.bus.close()
+        await node.limits.close()
+        node.passwords.close()
         await node.db.close()
 
 
