@@ -128,7 +128,7 @@ async def test_admin_commands_reach_a_running_server(tmp_path: Path) -> None:
         await fan.call("POST", f"/spaces/{sid}/join", 200)
         async with fan.events(sid) as fan_stream, host.events(sid) as host_stream:
             await fan_stream.wait_for("snapshot")
-            done = parley(
+            done = await parley_here(
                 "admin", "suspend", "fan", "--rule", "spam", "--reason", "Links to scams", env=env
             )
             assert done.returncode == 0, done.stderr
@@ -136,19 +136,25 @@ async def test_admin_commands_reach_a_running_server(tmp_path: Path) -> None:
             assert await fan_stream.wait_closed(timeout=2) == 4401
             await host_stream.wait_for("participant_removed", account_id=fan.id)
 
-            off = parley("admin", "feature", "off", "spaces", "--message", "Back soon", env=env)
+            off = await parley_here(
+                "admin", "feature", "off", "spaces", "--message", "Back soon", env=env
+            )
             assert off.returncode == 0, off.stderr
             assert "1 live spaces ended" in off.stdout
             ended = await host_stream.wait_for("space_ended", timeout=3)
             assert ended["data"]["message"] == "Back soon"
 
-        audit = parley("admin", "audit", env=env)
+        audit = await parley_here("admin", "audit", env=env)
         assert audit.returncode == 0, audit.stderr
         lines = audit.stdout.splitlines()
         assert "feature_off" in lines[0] and "suspend" in lines[1] and "rule=spam" in lines[1]
-        back = parley("admin", "unsuspend", "fan", "--reason", "Appeal accepted", env=env)
+        back = await parley_here(
+            "admin", "unsuspend", "fan", "--reason", "Appeal accepted", env=env
+        )
         assert back.returncode == 0 and back.stdout.strip() == "unsuspended @fan", back.stderr
-        bad = parley("admin", "suspend", "ghost", "--rule", "spam", "--reason", "x", env=env)
+        bad = await parley_here(
+            "admin", "suspend", "ghost", "--rule", "spam", "--reason", "x", env=env
+        )
         assert bad.returncode == 2 and "account_not_found" in bad.stderr
         for person in (host, fan):
             await person.close()
@@ -168,12 +174,14 @@ async def test_a_limit_from_the_command_line_reaches_a_running_node_within_a_swe
         await fan.call("POST", "/posts", 201, json={"text": "Cached now"})
         async with fan.events(sid) as room:
             await room.wait_for("snapshot")
-            done = parley("admin", "limit", "fan", "--rule", "spam", "--reason", "Scam", env=env)
+            done = await parley_here(
+                "admin", "limit", "fan", "--rule", "spam", "--reason", "Scam", env=env
+            )
             assert done.returncode == 0, done.stderr
             assert "limited @fan" in done.stdout and "spam" in done.stdout
             await room.wait_for("account", state="limited", timeout=3)
             await wait_until(lambda: _posting(fan, 403), timeout=3)
-            back = parley("admin", "unlimit", "fan", "--reason", "Served", env=env)
+            back = await parley_here("admin", "unlimit", "fan", "--reason", "Served", env=env)
             assert back.returncode == 0 and "unlimited @fan" in back.stdout, back.stderr
             await room.wait_for("account", state="active", timeout=3)
             await wait_until(lambda: _posting(fan, 201), timeout=3)
@@ -183,7 +191,7 @@ async def test_a_limit_from_the_command_line_reaches_a_running_node_within_a_swe
         node = server.node
         server.call(node.account_limits.limit(OPERATOR, "fan", "spam", "Again"))
         server.call(node.moderation.suspend(OPERATOR, "fan", "spam", "Worse"))
-        back = parley("admin", "unsuspend", "fan", "--reason", "Served", env=env)
+        back = await parley_here("admin", "unsuspend", "fan", "--reason", "Served", env=env)
         assert back.returncode == 0, back.stderr
         assert back.stdout.strip() == "unsuspended @fan, still limited"
 
@@ -218,16 +226,16 @@ async def _posting(person: Person, status: int) -> bool:
 
 
 @pytest.mark.redis
-def test_drain_refuses_without_a_bus_or_a_running_node(tmp_path: Path) -> None:
+async def test_drain_refuses_without_a_bus_or_a_running_node(tmp_path: Path) -> None:
     """The order travels on Redis, to a node that advertises itself: anything else is said,
     not silently ignored (the node drains in tests/integration/test_relay.py)."""
     env = cli_env(tmp_path)
-    no_bus = parley("admin", "drain", "a", env=env)
+    no_bus = await parley_here("admin", "drain", "a", env=env)
     assert no_bus.returncode == 2
     assert "PARLEY_REDIS_URL" in no_bus.stderr
-    nobody = parley("admin", "drain", "a", env={**env, "PARLEY_REDIS_URL": REDIS_URL})
+    nobody = await parley_here("admin", "drain", "a", env={**env, "PARLEY_REDIS_URL": REDIS_URL})
     assert nobody.returncode == 2
     assert "no node a is running (running: none" in nobody.stderr
-    listed = parley("admin", "nodes", env=env)
+    listed = await parley_here("admin", "nodes", env=env)
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout == ""

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.cli import cli_env, parley
+from tests.support.cli import cli_env, parley_here
 from tests.support.clients import Person, http_client
 from tests.support.moderation import admin
 from tests.support.redirects import Route, WebHost, links_of, resolve_to
@@ -500,8 +500,7 @@ async def test_a_rule_added_without_the_bus_takes_effect_within_a_sweep(tmp_path
         user = await Person.sign_up(server.base_url, "user")
         env = cli_env(tmp_path, PARLEY_DATABASE_URL=sqlite_url(tmp_path))
         args = ("--match", "host", "--pattern", "cli.example", "--verdict", "block")
-        made = await asyncio.to_thread(
-            parley,
+        made = await parley_here(
             "admin",
             "link-rule",
             "add",
@@ -515,9 +514,9 @@ async def test_a_rule_added_without_the_bus_takes_effect_within_a_sweep(tmp_path
         assert made.returncode == 0, made.stderr
         rule_id = made.stdout.split()[3].rstrip(":")
         await _eventually(user, "http://cli.example/", "block")
-        listed = await asyncio.to_thread(parley, "admin", "link-rule", "list", env=env)
+        listed = await parley_here("admin", "link-rule", "list", env=env)
         assert rule_id in listed.stdout
-        gone = await asyncio.to_thread(parley, "admin", "link-rule", "rm", rule_id, env=env)
+        gone = await parley_here("admin", "link-rule", "rm", rule_id, env=env)
         assert gone.returncode == 0, gone.stderr
         await _eventually(user, "http://cli.example/", "allow")
         await user.close()
