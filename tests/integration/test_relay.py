@@ -38,7 +38,7 @@ async def test_listeners_on_other_nodes_hear_the_stage_and_lose_a_muted_or_suspe
     async with cluster(3) as deployment:
         gw = _gateway(deployment)
         a, b, c = deployment.nodes
-        deployment.admin("mod")
+        await deployment.admin("mod")
         mod = await Person.sign_in(gw.base, "mod")
         host, speaker = await gw.person_on(a, "host"), await gw.person_on(a, "speaker")
         # The guest speaks through node b: its offer is passed on to the home, node a.

@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -16,6 +15,7 @@ from dataclasses import dataclass
 
 from bench.common import ServerProcess, server_processes
 from tests.support.audio import MediaClient
+from tests.support.cli import parley_here
 from tests.support.clients import PASSWORD, Person
 from tests.support.servers import REDIS_URL, fresh_postgres_database
 
@@ -30,14 +30,11 @@ class Deployment:
     # What else runs with the nodes (nginx in front of them), stopped before them.
     stack: contextlib.ExitStack
 
-    def admin(self, handle: str) -> None:
+    async def admin(self, handle: str) -> None:
         """`parley admin create-user --admin`, on the deployment's database."""
-        subprocess.run(
-            [*PARLEY, "admin", "create-user", handle, "--password", PASSWORD, "--admin"],
-            env={**os.environ, **self.env},
-            check=True,
-            capture_output=True,
-        )
+        args = ("admin", "create-user", handle, "--password", PASSWORD, "--admin")
+        made = await parley_here(*args, env={**os.environ, **self.env})
+        assert made.returncode == 0, made.stderr
 
 
 @contextlib.asynccontextmanager
