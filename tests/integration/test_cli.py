@@ -16,7 +16,14 @@ from parley.core.actors import OPERATOR
 from parley.demo import PASSWORD, seed, seed_bot
 from tests.support.cli import cli_env, parley, parley_here
 from tests.support.clients import TLS, Person, http_client
-from tests.support.servers import REDIS_URL, TEST_SETTINGS, free_port, serve, wait_until
+from tests.support.servers import (
+    REDIS_URL,
+    TEST_SETTINGS,
+    ServerThread,
+    free_port,
+    serve,
+    wait_until,
+)
 
 
 async def test_create_user_then_sign_in(tmp_path: Path) -> None:
@@ -168,16 +175,10 @@ async def test_a_limit_from_the_command_line_reaches_a_running_node_within_a_swe
     the account's open room, as a limit from the API does."""
     env = cli_env(tmp_path)
     with serve(data_dir=tmp_path, session_cache_seconds=30) as server:
-        host, fan = [await Person.sign_up(server.base_url, h) for h in ("host", "fan")]
-        sid = (await host.call("POST", "/spaces", 201, json={"title": "Open mic"}))["id"]
-        await fan.call("POST", f"/spaces/{sid}/join", 200)
-        await fan.call("POST", "/posts", 201, json={"text": "Cached now"})
+        host, fan, sid = await a_fan_in_a_room(server)
         async with fan.events(sid) as room:
             await room.wait_for("snapshot")
-            done = await parley_here(
-                "admin", "limit", "fan", "--rule", "spam", "--reason", "Scam", env=env
-            )
-            assert done.returncode == 0, done.stderr
+            done = await limit_the_fan(env)
             assert "limited @fan" in done.stdout and "spam" in done.stdout
             await room.wait_for("account", state="limited", timeout=3)
             await wait_until(lambda: _posting(fan, 403), timeout=3)
@@ -203,22 +204,31 @@ async def test_a_limit_set_before_the_nodes_first_sweep_still_reaches_it(tmp_pat
     env = cli_env(tmp_path)
     # No sweep of its own: the test runs the one that matters.
     with serve(data_dir=tmp_path, session_cache_seconds=30, sweep_interval_seconds=3600) as server:
-        host, fan = [await Person.sign_up(server.base_url, h) for h in ("host", "fan")]
-        sid = (await host.call("POST", "/spaces", 201, json={"title": "Early"}))["id"]
-        await fan.call("POST", f"/spaces/{sid}/join", 200)
-        await fan.call("POST", "/posts", 201, json={"text": "Cached now"})
+        host, fan, sid = await a_fan_in_a_room(server)
         async with fan.events(sid) as room:
             await room.wait_for("snapshot")
-            done = await parley_here(
-                "admin", "limit", "fan", "--rule", "spam", "--reason", "Scam", env=env
-            )
-            assert done.returncode == 0, done.stderr
+            await limit_the_fan(env)
             node = server.node
             server.call(node.enforcement.account_changed(server.call(node.account_limits.sweep())))
             await room.wait_for("account", state="limited", timeout=3)
             assert await _posting(fan, 403)
         for person in (host, fan):
             await person.close()
+
+
+async def a_fan_in_a_room(server: ServerThread) -> tuple[Person, Person, str]:
+    """A host's live space with @fan in it, whose session the node holds in its cache."""
+    host, fan = [await Person.sign_up(server.base_url, h) for h in ("host", "fan")]
+    sid: str = (await host.call("POST", "/spaces", 201, json={"title": "Open mic"}))["id"]
+    await fan.call("POST", f"/spaces/{sid}/join", 200)
+    await fan.call("POST", "/posts", 201, json={"text": "Cached now"})
+    return host, fan, sid
+
+
+async def limit_the_fan(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    done = await parley_here("admin", "limit", "fan", "--rule", "spam", "--reason", "Scam", env=env)
+    assert done.returncode == 0, done.stderr
+    return done
 
 
 async def _posting(person: Person, status: int) -> bool:
