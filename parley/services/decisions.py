@@ -4,6 +4,7 @@ decide through it, so a space's lock, its event log and its notifications work a
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import KW_ONLY, dataclass, field
 
@@ -22,6 +23,8 @@ from parley.store.accounts import AccountStore, SocialStore
 from parley.store.db import Database
 from parley.store.notifications import NotificationStore
 from parley.store.spaces import SpaceStore
+
+log = logging.getLogger(__name__)
 
 # Runs inside the decision's transaction, which on SQLite is one round trip to the writer
 # thread (Database.write_whole): a decision awaits nothing but its connection's statements.
@@ -66,7 +69,10 @@ class SpaceDecisions:
         await self.publisher.publish(events)
         if any(e.type is EventType.SPACE_ENDED for e in events):
             for listener in self.ended_listeners:
-                listener(space_id)
+                try:
+                    listener(space_id)
+                except Exception:  # the decision stands: what it ended is over
+                    log.exception("space %s: an end listener failed", space_id)
         return state, events
 
     async def act(
