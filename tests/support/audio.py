@@ -267,16 +267,21 @@ class MediaClient:
             await client.pc.close()
             return client
         client.answer = r.json()
-        await client.pc.setRemoteDescription(
-            RTCSessionDescription(sdp=r.json()["sdp"], type=r.json()["type"])
-        )
-        await asyncio.wait_for(client.received.wait(), 10)
-        connected = asyncio.Event()
-        client.pc.on("connectionstatechange", connected.set)
-        while client.pc.connectionState != "connected":
-            assert client.pc.connectionState in ("new", "connecting"), client.pc.connectionState
-            connected.clear()
-            await asyncio.wait_for(connected.wait(), 10)
+        try:
+            await client.pc.setRemoteDescription(
+                RTCSessionDescription(sdp=r.json()["sdp"], type=r.json()["type"])
+            )
+            await asyncio.wait_for(client.received.wait(), 10)
+            connected = asyncio.Event()
+            client.pc.on("connectionstatechange", connected.set)
+            while client.pc.connectionState != "connected":
+                state = client.pc.connectionState
+                assert state in ("new", "connecting"), state
+                connected.clear()
+                await asyncio.wait_for(connected.wait(), 10)
+        except BaseException:
+            await client.close()  # answered, never connected: nothing of it may linger
+            raise
         return client
 
     @property

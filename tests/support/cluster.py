@@ -71,12 +71,13 @@ async def people(node: ServerProcess, *handles: str) -> list[Person]:
 async def offer_until_answered(
     person: Person, space_id: str, tone: float, deadline: float
 ) -> MediaClient:
-    """Offers again until answered: until a dead or drained home's successor takes the space,
-    nobody mixes it (503 `home_unreachable`)."""
+    """Offers again until connected: until a dead or drained home's successor takes the space,
+    nobody mixes it (503 `home_unreachable`), and a node answering just before it went away
+    leaves a connection that never comes up (as the web client does, offer again)."""
     while True:
         try:
             return await MediaClient.connect(person, space_id, tone=tone)
-        except AssertionError:
+        except (AssertionError, TimeoutError):
             if time.monotonic() > deadline:
                 raise
             await asyncio.sleep(0.5)
