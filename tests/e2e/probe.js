@@ -100,8 +100,10 @@
 
   // --- a stand-in for POST /spaces/{id}/media ---------------------------------------------------
   // Answers the offer with a second RTCPeerConnection in the same page: a connection that sends
-  // gets its own audio echoed back; a receive-only one gets a tone of `toneHz`.
-  probe.fakeMediaServer = ({ toneHz = 880 } = {}) => {
+  // gets its own audio echoed back; a receive-only one gets a tone of `toneHz`. The first
+  // `unreachable` answers name no address (as from a node that went away after answering:
+  // nothing ever answers the browser's checks, and it never calls the connection "failed").
+  probe.fakeMediaServer = ({ toneHz = 880, unreachable = 0 } = {}) => {
     const realFetch = window.fetch.bind(window);
     probe.serverPeers = [];
     window.fetch = async (url, init = {}) => {
@@ -135,7 +137,12 @@
           }),
         );
       }
-      const answer = { sdp: peer.localDescription.sdp, type: "answer", ice_servers: [] };
+      let sdp = peer.localDescription.sdp;
+      if (probe.serverPeers.length <= unreachable) {
+        sdp = sdp.split("\r\n").filter((line) => !line.startsWith("a=candidate")).join("\r\n");
+        peer.close(); // gone: nor does it check the offer's addresses
+      }
+      const answer = { sdp, type: "answer", ice_servers: [] };
       return new Response(JSON.stringify(answer), {
         status: 200,
         headers: { "content-type": "application/json" },

@@ -140,3 +140,45 @@ async def changes_count(page: Page, n: int) -> bool:
 
 async def not_(check: Any) -> bool:
     return not await check()
+
+
+async def test_a_connection_that_never_comes_up_is_replaced(
+    server: ServerThread, launch: LaunchBrowser, tones: dict[int, Path]
+) -> None:
+    """The node that answered went away before the connection came up: nothing answers the
+    browser's checks, which it would call "failed" only half a minute or more later. The page
+    offers again once the connection is not up within `connectWithinMs`, and hears the space."""
+    host = await Person.sign_up(server.base_url, "host")
+    ada = await Person.sign_up(server.base_url, "ada")
+    sid = (await host.call("POST", "/spaces", 201, json={"title": "Gone"}))["id"]
+    await ada.call("POST", f"/spaces/{sid}/join", 200)
+
+    page = await open_app(await launch(tones[440]), server.base_url)
+    await page.evaluate(
+        """async ([spaceId, token, accountId]) => {
+          parleyProbe.fakeMediaServer({ unreachable: 1 });
+          const { liveAudio } = await import("/js/media.js");
+          window.live = liveAudio({ spaceId, token, accountId, connectWithinMs: 1500 });
+          window.first = await live.ready;
+        }""",
+        [sid, ada.token, ada.id],
+    )
+
+    async def connected_again() -> bool:
+        return bool(
+            await page.evaluate(
+                "live.connection !== null && live.connection !== first"
+                " && live.connection.pc.connectionState === 'connected'"
+            )
+        )
+
+    assert await page.evaluate("first.pc.connectionState") != "connected"
+    await wait_until(connected_again, timeout=10)
+    assert await page.evaluate("parleyProbe.mediaRequests.length") == 2
+    assert await page.evaluate("first.pc.connectionState") == "closed"
+    levels = await levels_of(page, "live.connection.remoteStream")
+    assert heard(levels, 880), levels
+
+    await page.evaluate("live.close()")
+    for person in (host, ada):
+        await person.close()

@@ -142,6 +142,10 @@ function gatheringComplete(pc) {
 // A media connection "disconnected" this long is replaced; retries start after RETRY_FIRST_MS
 // and back off to RETRY_MAX_MS.
 const DISCONNECTED_GRACE_MS = 2000;
+// A new connection not up within this long is taken for lost (one relayed through TURN is up in
+// a few seconds): the node that answered may have gone away meanwhile, and the browser says
+// "failed" only once its checks time out, half a minute later or more.
+const CONNECT_WITHIN_MS = 15000;
 const RETRY_FIRST_MS = 500;
 const RETRY_MAX_MS = 5000;
 
@@ -165,6 +169,7 @@ const FINAL_CLOSE_CODES = new Set([4002, 4003, 4401, 4404, 4429]);
 //                answer, call `reconnect()`. A listener whose offer the server refuses because
 //                the node has all the WebRTC listeners it serves (503 webrtc_listener_cap) hears
 //                the space by HLS too: that connection is marked `capped: true`.
+//   connectWithinMs: a WebRTC connection not connected this long after its answer is replaced.
 // Returns {connection, role, muted, ready, close(), handle(message), reconnect()}; `ready`
 // resolves with the first connection. `reconnect()` replaces the media connection even though
 // the role did not change (after the account rejoined a space it had dropped out of).
@@ -179,6 +184,7 @@ export function liveAudio({
   onError = (error) => console.error("parley media:", error),
   socket: ownSocket = true,
   useHls = () => false,
+  connectWithinMs = CONNECT_WITHIN_MS,
 }) {
   const state = { connection: null, role: null, muted: true, ready: null, close, handle, reconnect };
   let resolveReady;
@@ -204,7 +210,7 @@ export function liveAudio({
         // Close the old one only now, so the audio does not drop while the new one is set up.
         // Its srcObject was taken over by the new connection if they share an <audio> element.
         if (previous) previous.close();
-        whenLost(next, () => replace(next)); // network change, a node gone: a new one
+        whenLost(next, () => replace(next), connectWithinMs); // a node gone: a new one
         retry.reset();
         onChange({ connection: next, role: state.role, muted: state.muted });
         resolveReady(next);
@@ -247,13 +253,18 @@ export function liveAudio({
   return state;
 }
 
-// Calls `onLost` once the connection fails, or stays "disconnected" DISCONNECTED_GRACE_MS (a
-// dead node never answers again, and the browser calls that "failed" only after half a minute).
-function whenLost(connection, onLost) {
+// Calls `onLost` once the connection fails, stays "disconnected" DISCONNECTED_GRACE_MS (a dead
+// node never answers again, and the browser calls that "failed" only after half a minute), or
+// is not connected `connectWithinMs` after it was made.
+function whenLost(connection, onLost, connectWithinMs) {
+  const pc = connection.pc;
+  if (!pc) return; // HLS
   let stalled = null;
-  connection.pc?.addEventListener("connectionstatechange", () => {
+  const connecting = pc.connectionState === "connected" ? null : setTimeout(onLost, connectWithinMs);
+  pc.addEventListener("connectionstatechange", () => {
     clearTimeout(stalled);
-    const now = connection.pc.connectionState;
+    const now = pc.connectionState;
+    if (now === "connected" || now === "closed") clearTimeout(connecting);
     if (now === "disconnected") stalled = setTimeout(onLost, DISCONNECTED_GRACE_MS);
     if (now === "failed") onLost();
   });
