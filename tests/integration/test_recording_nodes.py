@@ -15,7 +15,7 @@ import pytest
 
 from tests.support.audio import MediaClient
 from tests.support.clients import http_client
-from tests.support.cluster import cluster, offer_until_answered
+from tests.support.cluster import cluster, offer_until_answered, stops_answering
 from tests.support.gateway import gateway
 from tests.support.media_files import dominant_frequency, vod_entries
 from tests.support.recordings import complete, recorded_segments
@@ -41,6 +41,9 @@ async def test_a_recording_whose_home_moved_replays_whole_from_every_node(
             before = (await recorded_segments(host, sid, 2))["segments"]
             moved_at = datetime.now(UTC)
             os.kill(a.pid, signal.SIGTERM)  # a drain: the space's home moves to b or c
+            # Until it stops accepting, node a answers offers too (and the connection dies
+            # with it): the web client learns of the drain from its audio stopping.
+            await stops_answering(a, timeout=10)
             await voice.close()
             voice = await offer_until_answered(host, sid, TONE, time.monotonic() + 20)
             await recorded_segments(host, sid, before + 2)

@@ -16,13 +16,19 @@ from collections import deque
 from collections.abc import Awaitable
 from pathlib import Path
 
-import httpx
 import pytest
 
 from bench.common import ServerProcess
 from tests.support.audio import HEARD_DBFS, MediaClient, tone_level
 from tests.support.clients import Person, bring_on_stage, http_client
-from tests.support.cluster import PARLEY, Deployment, cluster, kill, offer_until_answered
+from tests.support.cluster import (
+    PARLEY,
+    Deployment,
+    cluster,
+    kill,
+    offer_until_answered,
+    stops_answering,
+)
 from tests.support.gateway import Gateway, gateway
 from tests.support.moderation import suspend
 
@@ -257,7 +263,7 @@ async def test_a_drained_node_hands_its_spaces_on_without_a_long_gap(how: str) -
                 since = streams[0].events[-1]["seq"] if streams[0].events else None
                 streams.append(await host.events(sid, since=since).__aenter__())
             else:
-                await _stops_answering(a, timeout=10)
+                await stops_answering(a, timeout=10)
                 print(f"node a refused connections {time.monotonic() - stopped:.1f} s after")
             await voice.close()
             voice = await offer_until_answered(host, sid, HOST_TONE, stopped + 12)
@@ -310,18 +316,6 @@ async def _node_id(deployment: Deployment, node: ServerProcess) -> str:
         if url == node.base:
             return node_id
     raise AssertionError(f"{node.base} is not listed: {out.decode()}")
-
-
-async def _stops_answering(node: ServerProcess, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    async with http_client(timeout=1) as http:
-        while time.monotonic() < deadline:
-            try:
-                await http.get(f"{node.base}/healthz")
-            except httpx.HTTPError:
-                return
-            await asyncio.sleep(0.1)
-    raise AssertionError(f"{node.base} still answers")
 
 
 async def _exits(node: ServerProcess, timeout: float) -> None:

@@ -13,10 +13,12 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import httpx
+
 from bench.common import ServerProcess, server_processes
 from tests.support.audio import MediaClient
 from tests.support.cli import parley_here
-from tests.support.clients import PASSWORD, Person
+from tests.support.clients import PASSWORD, Person, http_client
 from tests.support.servers import REDIS_URL, fresh_postgres_database
 
 PARLEY = [sys.executable, "-m", "parley.cli"]
@@ -81,3 +83,17 @@ async def offer_until_answered(
             if time.monotonic() > deadline:
                 raise
             await asyncio.sleep(0.5)
+
+
+async def stops_answering(node: ServerProcess, timeout: float) -> None:
+    """The node refuses connections: draining, it has stopped accepting (until then it answers
+    offers too, and a connection it answers dies with it)."""
+    deadline = time.monotonic() + timeout
+    async with http_client(timeout=1) as http:
+        while time.monotonic() < deadline:
+            try:
+                await http.get(f"{node.base}/healthz")
+            except httpx.HTTPError:
+                return
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"{node.base} still answers")
