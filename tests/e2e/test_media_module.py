@@ -77,14 +77,18 @@ async def test_a_listener_only_receives(
     assert bytes_ == {"sent": 0, "received": bytes_["received"]} and bytes_["received"] > 0
 
 
+async def ada_in_a_space(server: ServerThread, title: str) -> tuple[Person, Person, str]:
+    host = await Person.sign_up(server.base_url, "host")
+    ada = await Person.sign_up(server.base_url, "ada")
+    sid: str = (await host.call("POST", "/spaces", 201, json={"title": title}))["id"]
+    await ada.call("POST", f"/spaces/{sid}/join", 200)
+    return host, ada, sid
+
+
 async def test_the_connection_follows_the_role(
     server: ServerThread, launch: LaunchBrowser, tones: dict[int, Path]
 ) -> None:
-    host = await Person.sign_up(server.base_url, "host")
-    ada = await Person.sign_up(server.base_url, "ada")
-    sid = (await host.call("POST", "/spaces", 201, json={"title": "Roles"}))["id"]
-    await ada.call("POST", f"/spaces/{sid}/join", 200)
-
+    host, ada, sid = await ada_in_a_space(server, "Roles")
     page = await open_app(await launch(tones[440]), server.base_url)
     await page.evaluate(
         """async ([spaceId, token, accountId]) => {
@@ -148,11 +152,7 @@ async def test_a_connection_that_never_comes_up_is_replaced(
     """The node that answered went away before the connection came up: nothing answers the
     browser's checks, which it would call "failed" only half a minute or more later. The page
     offers again once the connection is not up within `connectWithinMs`, and hears the space."""
-    host = await Person.sign_up(server.base_url, "host")
-    ada = await Person.sign_up(server.base_url, "ada")
-    sid = (await host.call("POST", "/spaces", 201, json={"title": "Gone"}))["id"]
-    await ada.call("POST", f"/spaces/{sid}/join", 200)
-
+    host, ada, sid = await ada_in_a_space(server, "Gone")
     page = await open_app(await launch(tones[440]), server.base_url)
     await page.evaluate(
         """async ([spaceId, token, accountId]) => {
