@@ -20,7 +20,7 @@ from tests.support.audio import MediaClient
 from tests.support.clients import Person, bring_on_stage, http_client
 from tests.support.moderation import admin, suspend
 from tests.support.recordings import complete, recorded_segments, recording_server
-from tests.support.servers import ServerThread, sweeps
+from tests.support.servers import ServerThread, sweeps, wait_until
 
 pytestmark = pytest.mark.ffmpeg
 
@@ -82,7 +82,8 @@ async def test_retention_deletes_old_recordings_but_keeps_reported_ones_until_re
         # A day and more after they ended: the plain one goes, the reported one is kept.
         server.node.clock.advance(timedelta(hours=2))
         await until_status(anonymous, plain, (410, "recording_deleted"))
-        assert not (files / plain).exists()
+        # The row says so first, then the files go (Recorder.delete).
+        await wait_until(lambda: not (files / plain).exists())
         assert await status_of(anonymous, reported) == (200, None)
 
         # Resolved: the normal rule applies at the next check.
@@ -90,7 +91,7 @@ async def test_retention_deletes_old_recordings_but_keeps_reported_ones_until_re
         await mod.call("POST", f"/admin/reports/{made['id']}/resolve", 200, json=decision)
         server.node.clock.advance(timedelta(minutes=2))
         await until_status(anonymous, reported, (410, "recording_deleted"))
-        assert not (files / reported).exists()
+        await wait_until(lambda: not (files / reported).exists())
         # Retention is no moderator: nothing of it in the audit log.
         audited = await mod.call("GET", "/admin/audit?action=recording_delete", 200)
         assert audited == []
