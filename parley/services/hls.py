@@ -77,9 +77,6 @@ class HlsService:
     settings: Settings
     _: KW_ONLY
     clock: Clock
-    # No other node or worker can mix this node's spaces (its bus is in-process): a space that
-    # ends while nothing here mixes it has made its last segment.
-    only_node: bool = False
     streams: dict[str, LiveStream] = field(default_factory=dict, init=False)
     # Counters of segmenters that have stopped.
     _retired: SegmenterStats = field(default_factory=SegmenterStats, init=False)
@@ -166,9 +163,9 @@ class HlsService:
         """A decision of this node's ended the space. A stream mixed here ends with its mixer
         (`mixer_stopped`); a paused one ends now, not at its next check."""
         stream = self.streams.get(space_id)
-        if stream is not None and stream.mixer is not None:
-            return
         if stream is not None:
+            if stream.mixer is not None:
+                return
             self._finish(stream)
         self._tell_if_last(space_id)
 
@@ -180,8 +177,10 @@ class HlsService:
 
     def _tell_if_last(self, space_id: str) -> None:
         """The space is over. On the only node, with nothing here segmenting it, its last
-        segment is made: the recording hears so now, not from a sweep FINALIZE_AFTER later."""
-        if self.only_node and not self.segmenting(space_id):
+        segment is made: the recording hears so now, not from a sweep FINALIZE_AFTER later.
+        (With an in-process bus no other node or worker can be mixing the space.)"""
+        only_node = self.settings.redis_url is None
+        if only_node and not self.segmenting(space_id):
             self._tell_ended(space_id)
 
     async def mixer_stopped(self, space_id: str, mixer: Mixer, *, ended: bool) -> None:

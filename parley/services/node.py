@@ -194,10 +194,7 @@ class Node:
         self.sharing = SharingService(
             self.db, self.spaces, cache_seconds=settings.exposure_cache_seconds, clock=now
         )
-        self.hls = HlsService(
-            self.spaces, self.sharing, live_files, settings, clock=now,
-            only_node=settings.redis_url is None,
-        )  # fmt: skip
+        self.hls = HlsService(self.spaces, self.sharing, live_files, settings, clock=now)
         self.posts = PostService(
             self.db,
             self.accounts,
@@ -341,26 +338,31 @@ class Node:
         while True:
             await asyncio.sleep(self.settings.sweep_interval_seconds)
             try:
-                await self.enforcement.sweep()
-                await self.joins.hand_back_tickets()
-                if self.homing.time_to_look_for_gone_nodes():
-                    # This node's own first: back from a pause, it may have been taken for gone.
-                    await self.connection_counts.check()
-                    await self.presence.release_gone_nodes(self.homing.gone_before())
-                await self.presence.sweep()
-                await self.lapsed_schedules.sweep()
-                await self.moderation.sweep()
-                await self.departures.sweep()
-                await self.enforcement.account_changed(await self.account_limits.sweep())
-                await self.held_posts.publish_due()
-                await self.link_rules.reconcile()
-                await self.hub.catch_up()
-                await self.media.catch_up()
-                await self.hls.sweep()
-                await self.recorder.sweep()
+                await self.sweep()
                 self.sweeps_done += 1
             except Exception:
                 log.exception("sweep failed; trying again next interval")
+
+    async def sweep(self) -> None:
+        """One pass of what the node checks every `sweep_interval_seconds` (a test with the
+        interval set long runs the one it needs)."""
+        await self.enforcement.sweep()
+        await self.joins.hand_back_tickets()
+        if self.homing.time_to_look_for_gone_nodes():
+            # This node's own first: back from a pause, it may have been taken for gone.
+            await self.connection_counts.check()
+            await self.presence.release_gone_nodes(self.homing.gone_before())
+        await self.presence.sweep()
+        await self.lapsed_schedules.sweep()
+        await self.moderation.sweep()
+        await self.departures.sweep()
+        await self.enforcement.account_changed(await self.account_limits.sweep())
+        await self.held_posts.publish_due()
+        await self.link_rules.reconcile()
+        await self.hub.catch_up()
+        await self.media.catch_up()
+        await self.hls.sweep()
+        await self.recorder.sweep()
 
     async def _obey(self, order: messages.Message | None) -> None:
         """Orders to this node by its id (`parley admin drain NODE`), from any machine."""

@@ -208,8 +208,7 @@ async def test_a_limit_set_before_the_nodes_first_sweep_still_reaches_it(tmp_pat
         async with fan.events(sid) as room:
             await room.wait_for("snapshot")
             await limit_the_fan(env)
-            node = server.node
-            server.call(node.enforcement.account_changed(server.call(node.account_limits.sweep())))
+            server.call(server.node.sweep())
             await room.wait_for("account", state="limited", timeout=3)
             assert await _posting(fan, 403)
         for person in (host, fan):
