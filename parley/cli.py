@@ -42,27 +42,15 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         except WorkersRefused as refusal:
             print(f"parley serve: {refusal}", file=sys.stderr)
             return 2
-    import uvicorn
-
     from parley.api.app import create_app
-    from parley.api.websocket_protocol import WebSocketProtocol
+    from parley.api.server import NodeServer, server_config
 
     print(f"Parley serving on http://{host}:{port}  (database: {_db_label(settings)})")
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        log_level=settings.log_level,
-        ws=WebSocketProtocol,
-        ws_per_message_deflate=False,
-        # A larger frame closes the socket (1009) as soon as its header is read, unbuffered.
-        ws_max_size=settings.max_ws_message_bytes,
-        # Parley reads X-Forwarded-For itself, from `trusted_proxies` only (core.ratelimit):
-        # uvicorn's default believes any local peer, which would let a client on the same
-        # machine pick the address it is counted under.
-        proxy_headers=False,
-        timeout_graceful_shutdown=round(settings.drain_seconds),
-    )
+    app = create_app(settings)
+    server = NodeServer(server_config(app, settings, host=host, port=port), app)
+    server.run()
+    if not server.started:
+        return 3  # as uvicorn.run says a start-up that failed
     return 0
 
 

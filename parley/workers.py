@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import multiprocessing
+import os
 import signal
 import socket
 import time
@@ -69,6 +70,12 @@ def serve_workers(settings: Settings, host: str, port: int, workers: int) -> int
     def stop(_signum: int, _frame: FrameType | None) -> None:
         nonlocal stopping
         stopping = True
+        # At once, not at the loop's next look: from the signal on, a worker refuses the media
+        # offers it would answer only to close them (api/server.py).
+        for process in running:
+            if process.pid is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(process.pid, signal.SIGTERM)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -103,11 +110,9 @@ async def _migrate(settings: Settings) -> None:
 
 
 def _worker(settings: Settings, index: int, listener: socket.socket) -> None:
-    import uvicorn
-
     from parley.api.app import create_app
     from parley.api.logs import redact_tokens_in_server_logs, show_parley_logs
-    from parley.api.websocket_protocol import WebSocketProtocol
+    from parley.api.server import NodeServer, server_config
 
     redact_tokens_in_server_logs()
     show_parley_logs(settings.log_level)
@@ -118,13 +123,5 @@ def _worker(settings: Settings, index: int, listener: socket.socket) -> None:
     local = socket.socket(socket.AF_UNIX)
     local.bind(str(path))
     local.listen(1024)
-    config = uvicorn.Config(
-        create_app(settings),
-        log_level=settings.log_level,
-        ws=WebSocketProtocol,
-        ws_per_message_deflate=False,
-        ws_max_size=settings.max_ws_message_bytes,
-        proxy_headers=False,  # as one process: X-Forwarded-For only from trusted proxies
-        timeout_graceful_shutdown=round(settings.drain_seconds),
-    )
-    uvicorn.Server(config).run(sockets=[listener, local])
+    app = create_app(settings)
+    NodeServer(server_config(app, settings), app).run(sockets=[listener, local])

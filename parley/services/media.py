@@ -26,7 +26,7 @@ from parley.bus.messages import (
     stage_effect,
 )
 from parley.config import IceServer, Settings
-from parley.core.errors import Conflict, Forbidden, Invalid
+from parley.core.errors import Conflict, Forbidden, Invalid, Unavailable
 from parley.core.spaces.events import Event, MicChanged, RoleChanged
 from parley.core.spaces.model import Participant
 from parley.media.edge import OfferRefused, OfferSuperseded, Room, RoomClosed
@@ -84,6 +84,8 @@ class MediaService:
     # Each connection here counts as presence, as a socket does.
     connections: MediaPresence = field(init=False)
     ice: IceCredentials = field(init=False)
+    # The node is stopping (Node.drain_begins): offers are refused.
+    draining: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
         self.cap = ListenerCap(self.settings.webrtc_listener_cap)
@@ -100,6 +102,7 @@ class MediaService:
         the home's mixer hears the stage (this node passes the offer on and the answer back)."""
         if kind != "offer":
             raise Invalid("invalid_sdp_type", "Send an SDP offer (type: offer)")
+        self._refuse_if_draining()
         account_id = caller.account.id
         send = await self._admit(account_id, space_id, sdp)
         if send:
@@ -121,10 +124,17 @@ class MediaService:
         self, account_id: str, session_id: str, space_id: str, sdp: str
     ) -> str:
         """A stage member's offer another node passed on to this one, the space's home."""
+        self._refuse_if_draining()
         send = await self._admit(account_id, space_id, sdp)
         if await self.placement.home_elsewhere(space_id, self._local_room(space_id)):
             raise Conflict("not_home", "This node is no longer the space's home")
         return await self._answer(account_id, session_id, space_id, sdp, send=send)
+
+    def _refuse_if_draining(self) -> None:
+        if self.draining:
+            raise Unavailable(
+                "node_draining", "This node is shutting down; offer again", retry_after=1
+            )
 
     def _local_room(self, space_id: str) -> Room | None:
         watched = self.rooms.get(space_id)

@@ -329,6 +329,12 @@ class Node:
         self.passwords.close()
         await self.db.close()
 
+    def drain_begins(self) -> None:
+        """The process was told to stop (api/server.py): a media connection answered from now
+        on would close with the node in a moment, so offers are refused (503), to be made
+        again elsewhere. From a signal handler: it only sets a flag."""
+        self.media.draining = True
+
     async def ready(self) -> Readiness:
         return Readiness(
             database=await self.db.ping(), bus=await self.bus.ping(), media=self.media.ready()

@@ -86,8 +86,8 @@ async def offer_until_answered(
 
 
 async def stops_answering(node: ServerProcess, timeout: float) -> None:
-    """The node refuses connections: draining, it has stopped accepting (until then it answers
-    offers too, and a connection it answers dies with it)."""
+    """The node refuses connections: draining, it has stopped accepting (until then it refuses
+    offers, but one it was answering as the signal came dies with it)."""
     deadline = time.monotonic() + timeout
     async with http_client(timeout=1) as http:
         while time.monotonic() < deadline:

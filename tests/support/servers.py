@@ -23,8 +23,10 @@ import httpx
 import pytest
 import pytest_asyncio
 import uvicorn
+from fastapi import FastAPI
 
 from parley.api.app import create_app
+from parley.api.server import NodeServer
 from parley.api.websocket_protocol import WebSocketProtocol
 from parley.config import Settings
 from parley.core.ratelimit import LimitName
@@ -58,12 +60,12 @@ TEST_SETTINGS: dict[str, Any] = {
 }
 
 
-class _PromptServer(uvicorn.Server):
-    """uvicorn's server, told to stop by an event rather than noticing `should_exit` on its next
+class _PromptServer(NodeServer):
+    """Parley's server, told to stop by an event rather than noticing `should_exit` on its next
     0.1 s tick: several hundred tests each stop a server, so the ticks added up to a minute."""
 
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
+    def __init__(self, config: uvicorn.Config, app: FastAPI) -> None:
+        super().__init__(config, app)
         self.stop_requested: asyncio.Event | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
 
@@ -120,7 +122,7 @@ class ServerThread:
             proxy_headers=False,  # as `parley serve`: X-Forwarded-For only from trusted proxies
             lifespan="on",
         )
-        self.server = _PromptServer(config)
+        self.server = _PromptServer(config, self.app)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.thread = threading.Thread(target=self._run, daemon=True)
 
