@@ -192,10 +192,10 @@ export function liveAudio({
   let closed = false;
   let socket = null; // our own event socket, when the caller does not feed us its messages
   const retry = backoff(() => applyRole(true)); // replacing a lost media connection
-  let switching = Promise.resolve(); // connections are made one after another, never in parallel
+  const switching = oneAtATime(); // connections are made one after another, never in parallel
 
   function applyRole(force = false) {
-    switching = switching.then(async () => {
+    switching.run(async () => {
       const send = isStageRole(state.role);
       const hls = !send && useHls();
       if (closed || (force && state.role === null)) return;
@@ -223,7 +223,8 @@ export function liveAudio({
   }
 
   function replace(connection) {
-    if (state.connection !== connection || closed) return;
+    // Not while its successor is being made: the node closes the connection an offer replaces.
+    if (state.connection !== connection || closed || switching.busy) return;
     state.connection = null;
     connection.close();
     retry.later();
@@ -254,11 +255,19 @@ export function liveAudio({
 }
 
 // Calls `onLost` once the connection fails, stays "disconnected" DISCONNECTED_GRACE_MS (a dead
-// node never answers again, and the browser calls that "failed" only after half a minute), or
-// is not connected `connectWithinMs` after it was made.
+// node never answers again, and the browser calls that "failed" only after half a minute), is
+// not connected `connectWithinMs` after it was made, or the node closes it.
 function whenLost(connection, onLost, connectWithinMs) {
   const pc = connection.pc;
   if (!pc) return; // HLS
+  // A node that closes the connection (it drains, or lets the space go to another node) says
+  // so at once in DTLS, but the browser goes on calling the connection "connected" until its
+  // ICE checks go unanswered: 7 to 8 s in Chromium, then DISCONNECTED_GRACE_MS of silence more.
+  // (Closed by us, it is no longer the connection in use, and onLost leaves it be.)
+  const transport = pc.getReceivers()[0]?.transport;
+  transport?.addEventListener("statechange", () => {
+    if (transport.state === "closed" || transport.state === "failed") onLost();
+  });
   let stalled = null;
   const connecting = pc.connectionState === "connected" ? null : setTimeout(onLost, connectWithinMs);
   pc.addEventListener("connectionstatechange", () => {
@@ -270,7 +279,27 @@ function whenLost(connection, onLost, connectWithinMs) {
   });
 }
 
-// Runs `attempt` later, each time a little later (up to RETRY_MAX_MS) until `reset()`.
+// Runs each task given to `run` once those before it are done; `busy` while one runs.
+function oneAtATime() {
+  let last = Promise.resolve();
+  const queue = {
+    busy: false,
+    run(task) {
+      last = last.then(async () => {
+        queue.busy = true;
+        try {
+          await task();
+        } finally {
+          queue.busy = false;
+        }
+      }).catch((error) => console.error("parley media:", error)); // the next ones still run
+    },
+  };
+  return queue;
+}
+
+// Runs `attempt` later, each time a little later (up to RETRY_MAX_MS) until `reset()`, which
+// also calls off an attempt still to come.
 function backoff(attempt) {
   let delay = RETRY_FIRST_MS;
   let timer = null;
@@ -281,6 +310,7 @@ function backoff(attempt) {
       delay = Math.min(2 * delay, RETRY_MAX_MS);
     },
     reset() {
+      clearTimeout(timer); // what it was to make good is made
       delay = RETRY_FIRST_MS;
     },
     cancel() {

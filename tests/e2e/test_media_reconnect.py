@@ -1,0 +1,85 @@
+"""The web client's media module (/js/media.js) against a real node, when the node closes the
+connection: as it drains, or lets a space go to another node. The node's DTLS close reaches the
+browser at once; Chromium's own checks would call the connection lost only 7 to 8 s later (then
+the module's 2 s grace), all of it silence for the listener."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from playwright.async_api import Page
+
+from tests.e2e.browser import LaunchBrowser, open_app
+from tests.support.clients import Person
+from tests.support.servers import ServerThread, wait_until
+
+
+async def listening(page: Page, sid: str, who: Person) -> None:
+    """The module in the page, for `who`, counting the connections it makes."""
+    await page.evaluate(
+        """async ([spaceId, token, accountId]) => {
+          const { liveAudio } = await import("/js/media.js");
+          window.made = [];
+          window.live = liveAudio({ spaceId, token, accountId,
+            onChange: ({ connection }) => made.push(connection) });
+          await live.ready;
+        }""",
+        [sid, who.token, who.id],
+    )
+
+
+async def connected(page: Page, count: int) -> bool:
+    return bool(
+        await page.evaluate(
+            """(count) => made.length === count
+                 && live.connection === made[count - 1]
+                 && live.connection.pc.connectionState === "connected" """,
+            count,
+        )
+    )
+
+
+async def test_a_connection_the_node_closes_is_made_again_at_once(
+    server: ServerThread, launch: LaunchBrowser, tones: dict[int, Path]
+) -> None:
+    host, ada = [await Person.sign_up(server.base_url, name) for name in ("host", "ada")]
+    sid = (await host.call("POST", "/spaces", 201, json={"title": "Closed"}))["id"]
+    await ada.call("POST", f"/spaces/{sid}/join", 200)
+    page = await open_app(await launch(tones[440]), server.base_url)
+    await listening(page, sid, ada)
+    await wait_until(lambda: connected(page, 1), timeout=10)
+
+    # As a draining node closes every connection it holds.
+    server.call(server.node.media._close_room(sid))
+    # Well before the browser's own checks would have given the first one up (9.6-10.3 s here).
+    await wait_until(lambda: connected(page, 2), timeout=4)
+    assert list(server.node.media.rooms[sid].room.peers) == [ada.id]
+
+    await page.evaluate("live.close()")
+    for person in (host, ada):
+        await person.close()
+
+
+async def test_a_connection_replaced_for_a_new_role_is_made_once(
+    server: ServerThread, launch: LaunchBrowser, tones: dict[int, Path]
+) -> None:
+    """Offered for the stage, the node answers and closes the listener's connection it replaces,
+    before the new one is up: that is no loss to make good with yet another connection."""
+    host, ada = [await Person.sign_up(server.base_url, name) for name in ("host", "ada")]
+    sid = (await host.call("POST", "/spaces", 201, json={"title": "Promoted"}))["id"]
+    await ada.call("POST", f"/spaces/{sid}/join", 200)
+    page = await open_app(await launch(tones[440]), server.base_url)
+    await listening(page, sid, ada)
+    await wait_until(lambda: connected(page, 1), timeout=10)
+
+    await ada.call("POST", f"/spaces/{sid}/hand", 204)
+    await host.call("POST", f"/spaces/{sid}/speakers/ada", 204)
+    await wait_until(lambda: connected(page, 2), timeout=10)
+    assert await page.evaluate("live.connection.send")
+    await asyncio.sleep(2)  # a retry would have come by now (first after 0.5 s)
+    assert await connected(page, 2)
+
+    await page.evaluate("live.close()")
+    for person in (host, ada):
+        await person.close()
