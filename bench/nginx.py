@@ -48,9 +48,19 @@ class NginxOptions:
     events: str = ""
 
 
-def single_node_site(node_port: int, listen: str, cache: Path) -> str:
-    """deploy/nginx/parley.conf with its `bench:` lines (the node, `listen`, the cache) set."""
+def single_node_site(
+    node_port: int, listen: str, cache: Path, socket_timeout: str | None = None
+) -> str:
+    """deploy/nginx/parley.conf with its `bench:` lines (the node, `listen`, the cache, and the
+    event sockets' read timeout if given) set."""
     text = (DEPLOY / "parley.conf").read_text()
+    if socket_timeout is not None:
+        text, found = re.subn(
+            r"proxy_read_timeout \S+;(  # bench: sockets)",
+            rf"proxy_read_timeout {socket_timeout};\1",
+            text,
+        )
+        assert found == 1, "deploy/nginx/parley.conf has no line marked 'bench: sockets'"
     text = re.sub(r"server 127\.0\.0\.1:\d+;", f"server 127.0.0.1:{node_port};", text)
     text = text.replace("listen 80;", f"listen {listen};")
     return text.replace("/var/cache/nginx/parley", str(cache))

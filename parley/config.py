@@ -201,6 +201,10 @@ class Settings(BaseSettings):
     max_sdp_body_bytes: int = Field(default=128 * 1024, ge=1024)
     # A WebSocket message larger than this closes the socket (1009) before it is buffered.
     max_ws_message_bytes: int = Field(default=64 * 1024, ge=1024)
+    # Every WebSocket is pinged this often; a client that has not answered one within as long
+    # is let go. A proxy in front so sees traffic on every socket of a live node, and its read
+    # timeout (deploy/nginx: 60 s) closes those of a node gone silent.
+    ws_ping_seconds: float = Field(default=20.0, gt=0, le=300)
     # Addresses (CIDR, comma-separated or a JSON array) that may read `GET /metrics`.
     metrics_allowed_networks: Annotated[list[IPv4Network | IPv6Network], NoDecode] = Field(
         default_factory=lambda: [ip_network("127.0.0.0/8"), ip_network("::1/128")]

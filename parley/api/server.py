@@ -25,6 +25,8 @@ def server_config(
         ws_per_message_deflate=False,
         # A larger frame closes the socket (1009) as soon as its header is read, unbuffered.
         ws_max_size=settings.max_ws_message_bytes,
+        ws_ping_interval=settings.ws_ping_seconds,
+        ws_ping_timeout=settings.ws_ping_seconds,
         # Parley reads X-Forwarded-For itself, from `trusted_proxies` only (core.ratelimit):
         # uvicorn's default believes any local peer, which would let a client on the same
         # machine pick the address it is counted under.

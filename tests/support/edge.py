@@ -32,11 +32,15 @@ class Edge:
 
 
 @contextmanager
-def nginx_in_front(node_port: int, connections: int = 1024) -> Iterator[Edge]:
-    """One worker holding up to `connections` connections (clients and the node's)."""
+def nginx_in_front(
+    node_port: int, connections: int = 1024, socket_timeout: str | None = None
+) -> Iterator[Edge]:
+    """One worker holding up to `connections` connections (clients and the node's); event
+    sockets closed after `socket_timeout` with nothing from the node, if given."""
 
     def site(port: int, cache: Path) -> str:
-        return single_node_site(node_port, f"127.0.0.1:{port} backlog=4096", cache)
+        listen = f"127.0.0.1:{port} backlog=4096"
+        return single_node_site(node_port, listen, cache, socket_timeout)
 
     options = NginxOptions(http=ORIGIN_LOG, connections=connections)
     with running(site, options) as nginx:

@@ -155,3 +155,12 @@ def test_the_harness_rewrites_only_the_marked_lines(tmp_path: Path) -> None:
     shipped = (DEPLOY / "nginx" / "parley-nodes.conf").read_text()
     assert len(site.splitlines()) == len(shipped.splitlines())
     assert check(site, tmp_path).returncode == 0
+
+
+@pytest.mark.parametrize("name", ["parley-nodes.conf", "parley.conf"])
+def test_nginx_waits_on_an_event_socket_past_the_nodes_pings(name: str) -> None:
+    """Long enough that a live node's pings always come in time, short enough that the sockets
+    of a node gone silent are closed within a minute or so."""
+    site = (DEPLOY / "nginx" / name).read_text()
+    (seconds,) = re.findall(r"proxy_read_timeout (\d+)s;  # (?:bench: )?sockets", site)
+    assert 2 * Settings().ws_ping_seconds < int(seconds) <= 120
