@@ -15,8 +15,15 @@ from tests.support.clients import Person
 from tests.support.servers import ServerThread, wait_until
 
 
-async def listening(page: Page, sid: str, who: Person) -> None:
-    """The module in the page, for `who`, counting the connections it makes."""
+async def ada_listening(
+    server: ServerThread, launch: LaunchBrowser, tone: Path, title: str
+) -> tuple[Person, Person, str, Page]:
+    """Ada in a live space of the host's, connected through the module in a page that counts
+    the connections it makes."""
+    host, ada = [await Person.sign_up(server.base_url, name) for name in ("host", "ada")]
+    sid: str = (await host.call("POST", "/spaces", 201, json={"title": title}))["id"]
+    await ada.call("POST", f"/spaces/{sid}/join", 200)
+    page = await open_app(await launch(tone), server.base_url)
     await page.evaluate(
         """async ([spaceId, token, accountId]) => {
           const { liveAudio } = await import("/js/media.js");
@@ -25,8 +32,10 @@ async def listening(page: Page, sid: str, who: Person) -> None:
             onChange: ({ connection }) => made.push(connection) });
           await live.ready;
         }""",
-        [sid, who.token, who.id],
+        [sid, ada.token, ada.id],
     )
+    await wait_until(lambda: connected(page, 1), timeout=10)
+    return host, ada, sid, page
 
 
 async def connected(page: Page, count: int) -> bool:
@@ -43,12 +52,7 @@ async def connected(page: Page, count: int) -> bool:
 async def test_a_connection_the_node_closes_is_made_again_at_once(
     server: ServerThread, launch: LaunchBrowser, tones: dict[int, Path]
 ) -> None:
-    host, ada = [await Person.sign_up(server.base_url, name) for name in ("host", "ada")]
-    sid = (await host.call("POST", "/spaces", 201, json={"title": "Closed"}))["id"]
-    await ada.call("POST", f"/spaces/{sid}/join", 200)
-    page = await open_app(await launch(tones[440]), server.base_url)
-    await listening(page, sid, ada)
-    await wait_until(lambda: connected(page, 1), timeout=10)
+    host, ada, sid, page = await ada_listening(server, launch, tones[440], "Closed")
 
     # As a draining node closes every connection it holds.
     server.call(server.node.media._close_room(sid))
@@ -66,12 +70,7 @@ async def test_a_connection_replaced_for_a_new_role_is_made_once(
 ) -> None:
     """Offered for the stage, the node answers and closes the listener's connection it replaces,
     before the new one is up: that is no loss to make good with yet another connection."""
-    host, ada = [await Person.sign_up(server.base_url, name) for name in ("host", "ada")]
-    sid = (await host.call("POST", "/spaces", 201, json={"title": "Promoted"}))["id"]
-    await ada.call("POST", f"/spaces/{sid}/join", 200)
-    page = await open_app(await launch(tones[440]), server.base_url)
-    await listening(page, sid, ada)
-    await wait_until(lambda: connected(page, 1), timeout=10)
+    host, ada, sid, page = await ada_listening(server, launch, tones[440], "Promoted")
 
     await ada.call("POST", f"/spaces/{sid}/hand", 204)
     await host.call("POST", f"/spaces/{sid}/speakers/ada", 204)
