@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -139,8 +139,10 @@ class ConnectionCounts:
                 await PresenceStore(conn).disconnected(space_id, account_id, self.holder, now)
             changes.closed(space_id, account_id)
 
-    async def check(self) -> int:
-        """Compare the store's counts with the tally and write the tally back when they differ.
+    async def check(self, before_recount: Callable[[], Awaitable[None]] | None = None) -> int:
+        """Compare the store's counts with the tally and write the tally back when they differ,
+        after `before_recount` (the node advertising itself: taken for gone, it must be seen
+        alive before it counts again, or a release decided meanwhile would take those too).
         How many connections that restored (below zero: took away); 0 when nothing was wrong."""
         passed, quiet = self._gate.passed, not self._gate.passing
         async with self.db.read() as conn:
@@ -153,6 +155,8 @@ class ConnectionCounts:
             if self._doubtful < DOUBTFUL_CHECKS:
                 return 0  # a count landed while the store was read: look again next time
         self._doubtful = 0
+        if before_recount is not None:
+            await before_recount()
         async with self._gate.alone(), self.db.write() as conn:
             restored = await recount(conn, self.holder, self.held)
         if restored:

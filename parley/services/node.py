@@ -356,7 +356,7 @@ class Node:
         await self.joins.hand_back_tickets()
         if self.homing.time_to_look_for_gone_nodes():
             # This node's own first: back from a pause, it may have been taken for gone.
-            await self.connection_counts.check()
+            await self.connection_counts.check(before_recount=self.homing.advertise)
             await self.presence.release_gone_nodes(self.homing.gone_before())
         await self.presence.sweep()
         await self.lapsed_schedules.sweep()

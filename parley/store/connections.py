@@ -117,8 +117,11 @@ def holds_any(space_id: ColumnElement[str], account_id: ColumnElement[str]) -> C
 async def release_node(conn: AsyncConnection, node_id: str, *, since: datetime) -> int:
     """Take back the node's connections, all its workers'; participants left holding none are
     away since `since`. The number of connections taken back."""
-    released = await _take_back(conn, _t.c.node_id == node_id, since=since)
-    # Its advertisement goes too, unless it came back meanwhile (it advertises itself again).
+    # Unless it came back meanwhile: a node back from a pause advertises itself before it
+    # counts its connections again (ConnectionCounts.check), so a release decided on its old
+    # advertisement takes none of those.
+    back = exists().where(nodes.c.id == node_id, nodes.c.seen_at > since)
+    released = await _take_back(conn, _t.c.node_id == node_id, ~back, since=since)
     await conn.execute(delete(nodes).where(nodes.c.id == node_id, nodes.c.seen_at <= since))
     return released
 

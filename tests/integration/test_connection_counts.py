@@ -6,18 +6,21 @@ its own previous life counted, not its siblings'."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import ColumnElement, literal_column, select
 
+from parley.core.homing import NodeInfo
 from parley.services.connection_counts import DOUBTFUL_CHECKS, ConnectionCounts
 from parley.store.connections import Holder, release_node
 from parley.store.db import Database
+from parley.store.homes import HomeStore
 from parley.store.presence import PresenceStore
 from parley.store.tables import node_connections
 
 T0 = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+LATER = timedelta(seconds=30)
 
 
 @pytest.fixture
@@ -140,3 +143,24 @@ async def test_a_rush_that_makes_every_look_doubtful_rewrites_nothing_it_did_not
     assert counts.recounts == 0
     after = await places()
     assert before == [p for p in after if p in before] and len(after) == 4
+
+
+async def test_a_node_back_from_a_pause_says_so_before_it_counts_again(db: Database) -> None:
+    """Taken for gone while paused, n1 comes back: it advertises itself before writing its
+    counts again, and a release another node decided on its old advertisement (read before,
+    carried out after) takes nothing back from it (its participants would have been let go)."""
+    counts = ConnectionCounts(db, Holder("n1"))
+    await counts.opened("space", "ada")
+    async with db.write() as conn:
+        await HomeStore(conn).advertise(NodeInfo("n1", "http://n1", 0, T0))
+        assert await release_node(conn, "n1", since=T0) == 1  # taken for gone
+
+    async def advertise() -> None:
+        assert await stored(db) == {}  # said alive before anything is counted again
+        async with db.write() as conn:
+            await HomeStore(conn).advertise(NodeInfo("n1", "http://n1", 0, T0 + LATER))
+
+    assert await counts.check(before_recount=advertise) == 1
+    async with db.write() as conn:  # the other node, on what it read before
+        assert await release_node(conn, "n1", since=T0) == 0
+    assert await stored(db) == {("ada", "n1", 0): 1}
