@@ -61,10 +61,18 @@ class Placement:
 
 
 class RoomPlacement:
-    def __init__(self, homing: Homing, spaces: SpaceService, hls: HlsService | None) -> None:
+    def __init__(
+        self,
+        homing: Homing,
+        spaces: SpaceService,
+        hls: HlsService | None,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,  # tests answer for the home
+    ) -> None:
         self.homing = homing
         self.spaces = spaces
         self.hls = hls
+        self._transport = transport
         self._http: httpx.AsyncClient | None = None
 
     async def place(self, room: Room, placement: Placement) -> None:
@@ -158,7 +166,9 @@ class RoomPlacement:
 
     async def _post(self, home: Home, path: str, body: dict[str, str]) -> httpx.Response:
         if self._http is None:
-            self._http = httpx.AsyncClient(timeout=FORWARD_TIMEOUT_SECONDS)
+            self._http = httpx.AsyncClient(
+                timeout=FORWARD_TIMEOUT_SECONDS, transport=self._transport
+            )
         try:
             response = await self._http.post(
                 home.node_url + path, json=body, headers=self.homing.authorization(OFFER_PURPOSE)
@@ -173,10 +183,15 @@ class RoomPlacement:
                 problem = response.json()
             except ValueError:
                 problem = {}
-            kind = _PROBLEMS.get(response.status_code, Unavailable)
-            raise kind(
-                str(problem.get("code", "home_unreachable")),
-                str(problem.get("title", "The space's home node refused")),
+            code = str(problem.get("code", "home_unreachable"))
+            title = str(problem.get("title", "The space's home node refused"))
+            kind = _PROBLEMS.get(response.status_code)
+            if kind is not None:
+                raise kind(code, title)
+            # The home's own wait (a draining home: 1 s) holds for the client too.
+            retry_after = problem.get("retry_after")
+            raise Unavailable(
+                code, title, retry_after=retry_after if isinstance(retry_after, int) else None
             )
         return response
 
