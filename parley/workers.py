@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import multiprocessing
-import os
 import signal
 import socket
 import time
@@ -67,15 +66,18 @@ def serve_workers(settings: Settings, host: str, port: int, workers: int) -> int
     print(f"Parley serving on http://{host}:{port} with {workers} workers")
     stopping = False
 
+    def terminate_all() -> None:
+        for process in running:
+            if process.is_alive() and process.pid is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    process.terminate()
+
     def stop(_signum: int, _frame: FrameType | None) -> None:
         nonlocal stopping
         stopping = True
         # At once, not at the loop's next look: from the signal on, a worker refuses the media
         # offers it would answer only to close them (api/server.py).
-        for process in running:
-            if process.pid is not None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(process.pid, signal.SIGTERM)
+        terminate_all()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -85,10 +87,7 @@ def serve_workers(settings: Settings, host: str, port: int, workers: int) -> int
             if not process.is_alive() and not stopping:
                 print(f"worker {index} exited ({process.exitcode}); starting it again")
                 running[index] = start(index)
-    for process in running:
-        if process.is_alive() and process.pid is not None:
-            with contextlib.suppress(ProcessLookupError):
-                process.terminate()
+    terminate_all()  # again: a worker started again as the signal came
     for process in running:
         # Each worker drains first (settings.drain_seconds), then stops its node.
         process.join(timeout=settings.drain_seconds + 15)
