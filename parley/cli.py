@@ -142,6 +142,26 @@ async def _audit(args: argparse.Namespace, node: Node) -> int:
     return 0
 
 
+async def _appeals(args: argparse.Namespace, node: Node) -> int:
+    for queued in await node.moderation.appeals(OPERATOR, open_only=not args.all, limit=args.limit):
+        appeal, notice = queued.appeal, queued.appealed.notice
+        by = f"@{queued.actor_handle}" if queued.actor_handle else "the operator"
+        state = appeal.decision.value if appeal.decision else "open"
+        print(
+            f"{appeal.id}  {state:<10} @{queued.handle or appeal.account_id}  "
+            f"{notice.action.value} under {notice.rule} by {by}: {appeal.text}"
+        )
+    return 0
+
+
+async def _decide_appeal(args: argparse.Namespace, node: Node) -> int:
+    """The operator decides where no moderator may: on an instance whose only moderator took
+    the action appealed (an appeal is a second look, never the first one's author's)."""
+    await node.moderation.decide_appeal(OPERATOR, args.id, args.decision, args.reason)
+    print(f"appeal {args.id}: {args.decision}")
+    return 0
+
+
 async def _link_rule(args: argparse.Namespace, node: Node) -> int:
     """Rules take effect on running nodes at once through Redis, else within one sweep."""
     if args.link_command == "add":
@@ -209,6 +229,8 @@ _ADMIN: dict[str, Callable[[argparse.Namespace, Node], Awaitable[int]]] = {
     "unlimit": _unlimit,
     "feature": _feature,
     "audit": _audit,
+    "appeals": _appeals,
+    "decide-appeal": _decide_appeal,
     "link-rule": _link_rule,
     "nodes": _nodes,
     "drain": _drain,
@@ -274,6 +296,14 @@ def build_parser() -> argparse.ArgumentParser:
     audit = admin.add_parser("audit", help="the audit log, newest first")
     audit.add_argument("--action", help="only this action, e.g. suspend")
     audit.add_argument("--limit", type=int, default=50)
+
+    appeals = admin.add_parser("appeals", help="appeals waiting for a decision, oldest first")
+    appeals.add_argument("--all", action="store_true", help="decided ones too")
+    appeals.add_argument("--limit", type=int, default=50)
+    decide = admin.add_parser("decide-appeal", help="uphold or overturn an appeal")
+    decide.add_argument("id", help="the appeal's id (parley admin appeals)")
+    decide.add_argument("decision", choices=["upheld", "overturned"])
+    decide.add_argument("--reason", required=True, help="what the account is told")
 
     link_rule = admin.add_parser("link-rule", help="warn about or block links").add_subparsers(
         dest="link_command", required=True

@@ -117,13 +117,27 @@ class Appeal:
 
 
 @dataclass(frozen=True)
+class Appealed:
+    """What an appeal answers: the notice, and who took the action behind it (None: the
+    operator, from the command line)."""
+
+    notice: Notice
+    actor_id: str | None
+
+
+@dataclass(frozen=True)
 class QueuedAppeal:
-    """An appeal as moderators see it: with the handle of the account it is about, and a bot's
-    owner (who wrote it: a bot cannot appeal)."""
+    """An appeal as moderators see it: with the handle of the account it is about, a bot's
+    owner (who wrote it: a bot cannot appeal), what it answers and the handle of the moderator
+    who took that action."""
 
     appeal: Appeal
     handle: str | None
+    appealed: Appealed
     owner: AccountRef | None = None
+    actor_handle: str | None = None
+    # Its account, its bot, or its action is the reader's: another moderator decides it.
+    involves_you: bool = False
 
 
 @dataclass(frozen=True)

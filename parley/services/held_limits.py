@@ -55,7 +55,7 @@ async def overturn(
     account: Account,
     notice: Notice,
     *,
-    actor_id: str,
+    actor_id: str | None,
     reason: str,
     now: datetime,
 ) -> bool:

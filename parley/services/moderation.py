@@ -144,19 +144,38 @@ class ModerationService:
             )
         return appeal
 
-    async def appeals(self, caller: Caller, *, open_only: bool, limit: int) -> list[QueuedAppeal]:
-        rules.require_moderator(caller)
+    async def appeals(self, reader: Actor, *, open_only: bool, limit: int) -> list[QueuedAppeal]:
+        """Oldest first, each with what it answers and who took that action."""
+        rules.require_moderator(reader)
         async with self.db.read() as conn:
-            found = await ModerationStore(conn).appeals(open_only=open_only, limit=limit)
+            store = ModerationStore(conn)
+            found = await store.appeals(open_only=open_only, limit=limit)
+            appealed = await store.appealed([a.notice_id for a in found])
             ids = [a.account_id for a in found]
-            handles = await account_handles(conn, ids)
+            actors = [a.actor_id for a in appealed.values() if a.actor_id is not None]
+            handles = await account_handles(conn, ids + actors)
             owners = await BotStore(conn).owners_of(ids)
-        return [QueuedAppeal(a, handles.get(a.account_id), owners.get(a.account_id)) for a in found]
+
+        def queued(appeal: Appeal) -> QueuedAppeal:
+            owner, answered = owners.get(appeal.account_id), appealed[appeal.notice_id]
+            involved = {appeal.account_id, owner.id if owner else None, answered.actor_id}
+            return QueuedAppeal(
+                appeal,
+                handles.get(appeal.account_id),
+                answered,
+                owner,
+                actor_handle=handles.get(answered.actor_id or ""),
+                involves_you=reader.account_id is not None and reader.account_id in involved,
+            )
+
+        return [queued(a) for a in found]
 
     async def decide_appeal(
-        self, caller: Caller, appeal_id: str, decision: str, reason: str
+        self, actor: Actor, appeal_id: str, decision: str, reason: str
     ) -> Appeal:
-        rules.require_acting_moderator(caller)
+        """By a moderator who had no part in it (neither its account, its bot's owner, nor
+        the moderator who took the action: an appeal is a second look), or by the operator."""
+        rules.require_acting_moderator(actor)
         verdict = rules.AppealDecision(decision)
         reason = rules.clean_reason(reason)
         now = self.clock()
@@ -167,18 +186,23 @@ class ModerationService:
             if appeal is None:
                 raise NotFound("appeal_not_found", "No such appeal")
             answering = await bots.answering_for(conn, appeal.account_id)
-            if caller.account.id in answering.account_ids:
+            if actor.account_id in answering.account_ids:
                 raise Forbidden("cannot_decide_own_appeal", "Another moderator must decide")
+            appealed = (await store.appealed([appeal.notice_id]))[appeal.notice_id]
+            if actor.account_id is not None and appealed.actor_id == actor.account_id:
+                raise Forbidden(
+                    "cannot_review_own_action",
+                    "You took this action: another moderator decides its appeal",
+                )
             decided = await store.decide_appeal(
-                appeal_id, decision=verdict, reason=reason, by=caller.account.id, at=now
+                appeal_id, decision=verdict, reason=reason, by=actor.account_id, at=now
             )
             if not decided:
                 raise Conflict("already_decided", "This appeal was already decided")
-            notice = await store.notice(appeal.notice_id)
-            assert notice is not None
+            notice = appealed.notice
             await AuditLog(conn).append(
                 at=now,
-                actor_id=caller.account.id,
+                actor_id=actor.account_id,
                 action=AuditAction.DECIDE_APPEAL,
                 target_type=AuditTarget.APPEAL,
                 target_id=appeal_id,
@@ -193,16 +217,16 @@ class ModerationService:
             target = await RestrictionStore(conn).locked(account_id=appeal.account_id)
             if verdict is rules.AppealDecision.OVERTURNED:
                 if target is not None and await restrictions.overturn(
-                    conn, target, notice, actor_id=caller.account.id, reason=reason, now=now
+                    conn, target, notice, actor_id=actor.account_id, reason=reason, now=now
                 ):
                     lifted.append(target.id)
-                await undo_removal(conn, notice, actor_id=caller.account.id, reason=reason, now=now)
+                await undo_removal(conn, notice, actor_id=actor.account_id, reason=reason, now=now)
         await self.limits.changed(lifted)
         return dataclasses.replace(
             appeal,
             decision=verdict,
             decision_reason=reason,
-            decided_by=caller.account.id,
+            decided_by=actor.account_id,
             decided_at=now,
         )
 

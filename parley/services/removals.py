@@ -87,7 +87,7 @@ async def _restore_space(conn: AsyncConnection, action_id: str) -> str | None:
 
 
 async def undo_removal(
-    conn: AsyncConnection, notice: Notice, *, actor_id: str, reason: str, now: datetime
+    conn: AsyncConnection, notice: Notice, *, actor_id: str | None, reason: str, now: datetime
 ) -> None:
     """The removal the notice told of is overturned: what it removed is back, if it still is."""
     found = _RESTORATIONS.get(notice.action)

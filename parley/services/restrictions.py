@@ -120,7 +120,7 @@ async def overturn(
     target: Account,
     notice: Notice,
     *,
-    actor_id: str,
+    actor_id: str | None,
     reason: str,
     now: datetime,
 ) -> bool:

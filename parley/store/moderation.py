@@ -17,6 +17,7 @@ from parley.core.moderation import (
 from parley.core.moderation_records import (
     ActionTaken,
     Appeal,
+    Appealed,
     AuditEntry,
     AuditQuery,
     Details,
@@ -179,8 +180,24 @@ class ModerationStore(Store):
             query = query.where(appeals.c.decision.is_(None))
         return await self._all(query, _appeal)
 
+    async def appealed(self, notice_ids: Collection[str]) -> dict[str, Appealed]:
+        """By notice id: each notice, with who took the action it tells of."""
+        query = (
+            select(notices, moderation_actions.c.actor_id)
+            .outerjoin(moderation_actions, moderation_actions.c.id == notices.c.action_id)
+            .where(among(notices.c.id, notice_ids))
+        )
+        found = await self._all(query, lambda row: Appealed(_notice(row), row.actor_id))
+        return {appealed.notice.id: appealed for appealed in found}
+
     async def decide_appeal(
-        self, appeal_id: str, *, decision: AppealDecision, reason: str, by: str, at: datetime
+        self,
+        appeal_id: str,
+        *,
+        decision: AppealDecision,
+        reason: str,
+        by: str | None,
+        at: datetime,
     ) -> bool:
         """Record the decision, once; False if it was already decided."""
         result = await self.conn.execute(

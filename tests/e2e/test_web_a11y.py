@@ -125,7 +125,7 @@ async def test_moderation_screens(
     server: ServerThread, launch: LaunchBrowser, axe_source: Axe
 ) -> None:
     base = server.base_url
-    moderator = await admin(server, "mod")
+    moderator, second = await admin(server, "mod"), await admin(server, "vic")
     await (await Person.sign_up(base, "rita", "Rita Reporter")).close()
     host = await Person.sign_up(base, "mallory", "Mallory Mischief")
     # She hosts a space, alone: her suspension ends it.
@@ -206,7 +206,8 @@ async def test_moderation_screens(
     await button(mallory, "Send appeal").click()
     await expect(mallory.get_by_text("Appeal sent.")).to_be_visible()
 
-    # The moderator overturns it from the appeals queue; Mallory can sign in again.
+    # The moderator reads the appeal of her own action, and what it answers; another
+    # moderator decides it, and overturns it. Mallory can sign in again.
     await (
         mod.get_by_role("navigation", name="Admin sections")
         .get_by_role("link", name="Appeals")
@@ -214,10 +215,19 @@ async def test_moderation_screens(
     )
     appeal = mod.get_by_role("list", name="Open appeals").get_by_role("listitem")
     await expect(appeal).to_contain_text("reading a poem aloud")
+    await expect(appeal).to_contain_text("Account suspended under harassment by @mod")
+    await expect(appeal).to_contain_text("Repeatedly shouting over other speakers")
+    await expect(appeal.get_by_text("another moderator decides it")).to_be_visible()
+    await expect(appeal.get_by_role("button")).to_have_count(0)
     await check_a11y(mod, axe_source, "admin: appeals")
+    vic = await open_page(browser, base)
+    await sign_in(vic, "vic")
+    await vic.goto(f"{base}/#/admin/appeals")
+    appeal = vic.get_by_role("list", name="Open appeals").get_by_role("listitem")
     await appeal.get_by_label("Decision reason").fill("Context shows a performance")
+    await shoot(vic, "admin-appeals")
     await button(appeal, "Overturn").click()
-    await expect(mod.get_by_text("No open appeals.")).to_be_visible()
+    await expect(vic.get_by_text("No open appeals.")).to_be_visible()
     await mallory.goto(f"{base}/#/signin")
     await mallory.get_by_label("Handle").fill("mallory")
     await mallory.get_by_label("Password").fill(PASSWORD)
@@ -226,6 +236,7 @@ async def test_moderation_screens(
         mallory.get_by_role("heading", level=1, name="Hello, Mallory Mischief")
     ).to_be_visible()
     await moderator.close()
+    await second.close()
 
 
 async def test_posted_links_go_through_the_interstitial(

@@ -111,7 +111,7 @@ async def test_a_removed_post_is_explained_appealed_and_restored(
 
     await appeal_from_the_notification(sam, axe_source)
 
-    # Another moderator overturns it (the one who removed the post could too): it is back.
+    # Another moderator overturns it (the one who removed the post may not): it is back.
     [appeal] = await second.call("GET", "/admin/appeals?open=true", 200)
     assert appeal["text"] == APPEAL
     decision = {"decision": "overturned", "reason": "A joke, not an offer"}

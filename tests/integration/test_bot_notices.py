@@ -27,7 +27,7 @@ async def bot_state(owner: Person) -> str:
 
 
 async def test_an_owner_hears_of_reads_and_appeals_their_bots_limit(server: ServerThread) -> None:
-    mod = await admin(server, "mod")
+    mod, reviewer = await admin(server, "mod"), await admin(server, "reviewer")
     owner, other = [await Person.sign_up(server.base_url, h) for h in ("owner", "other")]
     bot = await make_bot(owner, "owner_bot")
     reader = await token_for(owner, "owner_bot", "account:read")
@@ -63,20 +63,20 @@ async def test_an_owner_hears_of_reads_and_appeals_their_bots_limit(server: Serv
     assert (queued["id"], queued["handle"]) == (appeal["id"], "owner_bot")
     assert queued["automated"] == {"owner": {"id": owner.id, "handle": "owner"}}
     decision = {"decision": "overturned", "reason": "Weather is fine"}
-    await mod.call("POST", f"/admin/appeals/{appeal['id']}/decide", 200, json=decision)
+    await reviewer.call("POST", f"/admin/appeals/{appeal['id']}/decide", 200, json=decision)
     assert await bot_state(owner) == "active"
     (decided,) = await told(owner, "appeal_decided")
     assert (decided["decision"], decided["bot"]) == ("overturned", "owner_bot")
     (notice,) = await owner.call("GET", "/me/notices", 200)
     assert notice["appeal_decision"] == "overturned"
-    for person in (mod, owner, other, reader):
+    for person in (mod, reviewer, owner, other, reader):
         await person.close()
 
 
 async def test_a_moderator_does_not_decide_the_appeal_of_their_own_bot(
     server: ServerThread,
 ) -> None:
-    mod, mia = await admin(server, "mod"), await admin(server, "mia")
+    mod, mia, cy = await admin(server, "mod"), await admin(server, "mia"), await admin(server, "cy")
     await make_bot(mia, "mia_bot")
     await suspend(mod, "mia_bot")
     (notice,) = await mia.call("GET", "/me/notices", 200)
@@ -86,19 +86,19 @@ async def test_a_moderator_does_not_decide_the_appeal_of_their_own_bot(
     decide = f"/admin/appeals/{appeal['id']}/decide"
     decision = {"decision": "overturned", "reason": "Mine"}
     await mia.refused("POST", decide, 403, "cannot_decide_own_appeal", json=decision)
-    await mod.call("POST", decide, 200, json={"decision": "upheld", "reason": "Still spam"})
+    await cy.call("POST", decide, 200, json={"decision": "upheld", "reason": "Still spam"})
     assert await bot_state(mia) == "suspended"
     # Lifted in the end: its owner is told, as of its suspension.
     await mod.call("POST", "/admin/accounts/mia_bot/unsuspend", 200, json={"reason": "Fixed"})
     assert await told(mia, "unsuspended") == [{"reason": "Fixed", "bot": "mia_bot"}]
-    for person in (mod, mia):
+    for person in (mod, mia, cy):
         await person.close()
 
 
 async def test_an_owner_hears_of_and_appeals_the_removal_of_their_bots_post(
     server: ServerThread,
 ) -> None:
-    mod = await admin(server, "mod")
+    mod, reviewer = await admin(server, "mod"), await admin(server, "reviewer")
     owner = await Person.sign_up(server.base_url, "owner")
     await make_bot(owner, "owner_bot")
     writer = await token_for(owner, "owner_bot", "posts:write", "posts:read")
@@ -117,8 +117,8 @@ async def test_an_owner_hears_of_and_appeals_the_removal_of_their_bots_post(
     body = {"notice_id": notice["id"], "text": "It was one forecast, retried by a bug"}
     appeal = await owner.call("POST", "/appeals", 201, json=body)
     decision = {"decision": "overturned", "reason": "A retry, not spam"}
-    await mod.call("POST", f"/admin/appeals/{appeal['id']}/decide", 200, json=decision)
+    await reviewer.call("POST", f"/admin/appeals/{appeal['id']}/decide", 200, json=decision)
     shown = await owner.call("GET", "/accounts/owner_bot/posts", 200)
     assert [p["id"] for p in shown] == [post["id"]]
-    for person in (mod, owner, writer):
+    for person in (mod, reviewer, owner, writer):
         await person.close()

@@ -111,7 +111,11 @@ async def test_refusals_change_nothing(server: ServerThread) -> None:
 async def test_an_appeal_upheld_shows_the_post_again_and_admins_posts_are_not_exempt(
     server: ServerThread,
 ) -> None:
-    mod, boss = await admin(server, "mod"), await admin(server, "boss")
+    mod, boss, cal = (
+        await admin(server, "mod"),
+        await admin(server, "boss"),
+        await admin(server, "cal"),
+    )
     first, second = await write_post(boss, SPAM), await write_post(boss, "Another ad")
     notices = [
         (await mod.call("POST", f"/admin/posts/{p}/remove", 200, json=REMOVAL))["notice"]
@@ -122,21 +126,22 @@ async def test_an_appeal_upheld_shows_the_post_again_and_admins_posts_are_not_ex
         await boss.call("POST", "/appeals", 201, json={"notice_id": n["id"], "text": "Satire"})
         for n in notices
     ]
-    # Nobody decides their own appeal; the other moderator does.
+    # Nobody decides their own appeal, nor one of their own action: a third moderator does.
     decide = f"/admin/appeals/{appeals[0]['id']}/decide"
     overturn = {"decision": "overturned", "reason": "It was satire"}
     await boss.refused("POST", decide, 403, "cannot_decide_own_appeal", json=overturn)
-    await mod.call("POST", decide, 200, json=overturn)
+    await mod.refused("POST", decide, 403, "cannot_review_own_action", json=overturn)
+    await cal.call("POST", decide, 200, json=overturn)
     upheld = {"decision": "upheld", "reason": "An ad all the same"}
-    await mod.call("POST", f"/admin/appeals/{appeals[1]['id']}/decide", 200, json=upheld)
+    await cal.call("POST", f"/admin/appeals/{appeals[1]['id']}/decide", 200, json=upheld)
 
     assert [p["id"] for p in await mod.call("GET", "/accounts/boss/posts", 200)] == [first]
     entry = (await mod.call("GET", "/admin/audit?action=restore_post", 200))[0]
-    assert (entry["target_id"], entry["rule"], entry["actor_handle"]) == (first, "appeal", "mod")
+    assert (entry["target_id"], entry["rule"], entry["actor_handle"]) == (first, "appeal", "cal")
     decided = [n for n in await boss.call("GET", "/me/notifications", 200)]
     assert [n["data"]["decision"] for n in decided if n["kind"] == "appeal_decided"] == [
         "upheld",
         "overturned",
     ]
-    for person in (mod, boss):
+    for person in (mod, boss, cal):
         await person.close()

@@ -28,7 +28,7 @@ async def server(database_url: str) -> AsyncIterator[ServerThread]:
 async def test_sign_in_is_refused_with_the_notice_and_an_appeal_only_token(
     server: ServerThread,
 ) -> None:
-    mod = await admin(server, "mod")
+    mod, reviewer = await admin(server, "mod"), await admin(server, "reviewer")
     troll = await Person.sign_up(server.base_url, "troll")
     await suspend(mod, "troll")
 
@@ -54,8 +54,8 @@ async def test_sign_in_is_refused_with_the_notice_and_an_appeal_only_token(
     await limited.refused(
         "POST", "/appeals", 409, "already_appealed", json={"notice_id": notice["id"], "text": "!"}
     )
-    # Overturned on appeal: the account is back, and is told.
-    decided = await mod.call(
+    # Overturned on appeal (by a moderator who took no part in it): the account is back.
+    decided = await reviewer.call(
         "POST",
         f"/admin/appeals/{appeal['id']}/decide",
         200,
@@ -64,14 +64,14 @@ async def test_sign_in_is_refused_with_the_notice_and_an_appeal_only_token(
     assert decided["decision"] == "overturned"
     assert (await sign_in_answer(server.base_url, "troll")).status_code == 201
     await limited.refused("GET", "/me/notices", 403, "appeal_only")
-    await mod.refused(
+    await reviewer.refused(
         "POST",
         f"/admin/appeals/{appeal['id']}/decide",
         409,
         "already_decided",
         json={"decision": "upheld", "reason": "again"},
     )
-    for person in (mod, troll, limited):
+    for person in (mod, reviewer, troll, limited):
         await person.close()
 
 

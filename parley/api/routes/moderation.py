@@ -131,6 +131,7 @@ async def appeal(body: AppealIn, caller: AppealCallerDep, node: NodeDep) -> Appe
 async def appeals(
     caller: CallerDep, node: NodeDep, open: bool = True, limit: PageLimit = 50
 ) -> list[QueuedAppealOut]:
+    """Appeals, oldest first, each with the notice it answers and who took that action."""
     found = await node.moderation.appeals(caller, open_only=open, limit=limit)
     return [QueuedAppealOut.queued(a) for a in found]
 
@@ -139,6 +140,10 @@ async def appeals(
 async def decide(
     appeal_id: str, body: AppealDecisionIn, caller: CallerDep, node: NodeDep
 ) -> AppealOut:
+    """Uphold or overturn, by a moderator who had no part in it: not the one who appealed, nor
+    their bot's owner (403 `cannot_decide_own_appeal`), nor the one who took the action (403
+    `cannot_review_own_action`). Overturning lifts what the action imposed or brings back what
+    it removed; the account is told either way."""
     decided = await node.moderation.decide_appeal(caller, appeal_id, body.decision, body.reason)
     return AppealOut.of(decided)
 

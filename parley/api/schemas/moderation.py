@@ -177,11 +177,27 @@ class QueuedAppealOut(AppealOut):
     handle: str | None
     # On a bot's appeal: its owner, who wrote it.
     automated: AutomatedOut | None = None
+    # What the account was told: the action appealed, its rule and reason.
+    notice: NoticeOut
+    # The handle of the moderator who took that action; null when the operator did.
+    action_by: str | None
+    # The appeal is the reader's own or their bot's, or of an action they took: another
+    # moderator decides it (403 `cannot_decide_own_appeal`, `cannot_review_own_action`).
+    involves_you: bool
 
     @classmethod
     def queued(cls, queued: QueuedAppeal) -> QueuedAppealOut:
-        owner = AutomatedOut.of(queued.owner)
-        return from_record(cls, queued.appeal, handle=queued.handle, automated=owner)
+        appeal = queued.appeal
+        told = NoticeRead(queued.appealed.notice, appeal.id, appeal.decision)
+        return from_record(
+            cls,
+            appeal,
+            handle=queued.handle,
+            automated=AutomatedOut.of(queued.owner),
+            notice=NoticeOut.of(told),
+            action_by=queued.actor_handle,
+            involves_you=queued.involves_you,
+        )
 
 
 class ReportOut(BaseModel):

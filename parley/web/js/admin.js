@@ -3,6 +3,7 @@
 // transcript around the report, linked into its recording, with "Remove recording"), a search
 // of transcripts, appeals, the audit log and feature switches. Every action here is audited by
 // the server, and the person affected is told why.
+import { appealItem } from "./admin-appeals.js";
 import { reportedPost, spaceRemovals } from "./admin-removals.js";
 import { automatedLabel } from "./automated.js";
 import { ApiError, api, del, get, post, q, whenLimited } from "./api.js";
@@ -401,40 +402,13 @@ async function transcripts(panel) {
 // --- appeals ---------------------------------------------------------------------------------
 
 async function appeals(panel) {
-  const list = await queue(panel, heading("Appeals", "Each account may appeal a decision once. Overturning a suspension lifts it."), "/admin/appeals?open=true&limit=100", "No open appeals.");
+  const list = await queue(panel, heading("Appeals", "Each account may appeal a decision once, to a moderator who took no part in it. Overturning a suspension lifts it."), "/admin/appeals?open=true&limit=100", "No open appeals.");
   if (!list) return;
-  panel.append(
-    h(
-      "ul",
-      { class: "people", "aria-label": "Open appeals" },
-      list.map((a) => {
-        const box = errorBox();
-        const form = h(
-          "form",
-          { class: "stack" },
-          field({ label: "Decision reason", name: "reason", required: true, autocomplete: "off" }),
-          box,
-          h("div", { class: "actions" }, h("button", { type: "submit", class: "primary small", value: "overturned" }, "Overturn"), h("button", { type: "submit", class: "secondary small", value: "upheld" }, "Uphold")),
-        );
-        form.addEventListener("submit", (event) => {
-          event.preventDefault();
-          const decision = event.submitter?.value || "upheld";
-          busy(
-            event.submitter,
-            async () => {
-              await post(`/admin/appeals/${q(a.id)}/decide`, { decision, reason: form.reason.value.trim() || decision });
-              announce(`Appeal ${decision}`);
-              panel.replaceChildren();
-              await appeals(panel);
-            },
-            box,
-          );
-        });
-        // A bot's appeal is written by its owner, whom the label names.
-        return h("li", { class: "card" }, h("p", {}, h("strong", {}, a.handle ? `@${a.handle}` : `Account ${a.account_id}`), " ", automatedLabel(a.automated), " · ", when(a.created_at)), h("blockquote", {}, a.text), form);
-      }),
-    ),
-  );
+  const decided = async () => {
+    panel.replaceChildren();
+    await appeals(panel);
+  };
+  panel.append(h("ul", { class: "people", "aria-label": "Open appeals" }, list.map((a) => appealItem(a, decided))));
 }
 
 // --- audit -----------------------------------------------------------------------------------

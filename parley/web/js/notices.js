@@ -10,7 +10,7 @@ const EMPTY = "No moderation notices. If a moderator ever acts on your account o
 
 // Each action's heading, and what an overturned appeal undid. Actions this client does not know
 // (a newer server) still show the server's own text under a plain heading.
-const ACTIONS = {
+export const ACTIONS = {
   suspend: { title: "Account suspended", overturned: "A moderator accepted your appeal and lifted the suspension." },
   limit: { title: "Account limited", overturned: "A moderator accepted your appeal and lifted the limit." },
   remove_post: { title: "Post removed", overturned: "A moderator accepted your appeal: your post is shown again." },
