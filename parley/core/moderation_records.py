@@ -246,12 +246,14 @@ class FeatureChange:
 
 @dataclass(frozen=True)
 class ActionCount:
-    """A line of the transparency report: how many actions of a kind, under a rule, in a month."""
+    """A line of the transparency report: how many actions of a kind, under a rule, in a month;
+    decided appeals counted apart by their `outcome`, how many stood and how many fell."""
 
     period: str
     action: AuditAction
     rule: str | None
     count: int
+    outcome: AppealDecision | None = None
 
 
 @dataclass(frozen=True)

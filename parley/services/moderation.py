@@ -11,10 +11,10 @@ sweep interval, never forever.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-from collections import Counter
-from dataclasses import KW_ONLY, dataclass
-from datetime import datetime
+from dataclasses import KW_ONLY, dataclass, field
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -49,6 +49,10 @@ from parley.store.notifications import NotificationStore
 from parley.store.restrictions import RestrictionStore
 from parley.store.tokens import BotStore
 
+# The transparency report counts a month's actions: a minute late is still that month's count,
+# and a public page that recounted the whole log for every visitor would be a lever on the node.
+REPORT_FRESH = timedelta(minutes=1)
+
 
 @dataclass(eq=False)
 class ModerationService:
@@ -60,6 +64,8 @@ class ModerationService:
     limits: LimitService
     _: KW_ONLY
     clock: Clock
+    _report: tuple[datetime, list[ActionCount]] | None = field(default=None, init=False)
+    _reporting: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
 
     # --- suspension ------------------------------------------------------------------------
 
@@ -259,26 +265,22 @@ class ModerationService:
             for e in entries
         ]
 
-    async def transparency(self, since: datetime | None = None) -> list[ActionCount]:
-        """Public: how many actions of each kind, under each rule, per month."""
-        async with self.db.read() as conn:
-            actions = await AuditLog(conn).actions(since)
-        counts = Counter((at.strftime("%Y-%m"), action, rule) for at, action, rule in actions)
-        return [
-            ActionCount(period, action, rule, count)
-            for (period, action, rule), count in sorted(counts.items(), key=_sort_key)
-        ]
+    async def transparency(self) -> list[ActionCount]:
+        """Public: how many actions of each kind, under each rule, per month. Counted over the
+        whole audit log, so at most once per REPORT_FRESH on this node however many ask (one
+        asking while it is counted waits for that count)."""
+        async with self._reporting:
+            now = self.clock()
+            if self._report is None or now - self._report[0] >= REPORT_FRESH:
+                async with self.db.read() as conn:
+                    self._report = (now, await AuditLog(conn).counts())
+            return self._report[1]
 
 
 async def account_handles(conn: AsyncConnection, account_ids: list[str]) -> dict[str, str]:
     """Handles for account ids, so moderators read names rather than ids."""
     found = await AccountStore(conn).by_ids(sorted(set(account_ids)))
     return {account_id: account.handle for account_id, account in found.items()}
-
-
-def _sort_key(item: tuple[tuple[str, str, str | None], int]) -> tuple[str, str, str]:
-    (period, action, rule), _count = item
-    return period, action, rule or ""
 
 
 async def _answers_for(conn: AsyncConnection, account: Account, account_id: str) -> bool:

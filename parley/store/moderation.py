@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import case, func, insert, select, update
 
 from parley.core.moderation import (
     AppealDecision,
@@ -15,6 +15,7 @@ from parley.core.moderation import (
     ReportStatus,
 )
 from parley.core.moderation_records import (
+    ActionCount,
     ActionTaken,
     Appeal,
     Appealed,
@@ -37,7 +38,7 @@ from parley.store.tables import (
     notices,
     reports,
 )
-from parley.store.types import storable_key
+from parley.store.types import storable_key, utc_month
 
 # Read in every join batch's transaction (built once: store/prebuilt.py).
 _FEATURES = Prebuilt(select(features))
@@ -101,16 +102,30 @@ class AuditLog(Store):
         rows = (await self.conn.execute(query)).all()
         return max([after_id, *(r.id for r in rows)]), [r.target_id for r in rows]
 
-    async def actions(
-        self, since: datetime | None
-    ) -> list[tuple[datetime, AuditAction, str | None]]:
-        """(time, action, rule) of every entry since a moment, oldest first."""
-        query = select(audit_log.c.at, audit_log.c.action, audit_log.c.rule).order_by(
-            audit_log.c.id
-        )
-        if since is not None:
-            query = query.where(audit_log.c.at >= since)
-        return [(r.at, AuditAction(r.action), r.rule) for r in await self.conn.execute(query)]
+    async def counts(self) -> list[ActionCount]:
+        """The transparency report: entries per month (UTC), action, rule and, for a decided
+        appeal, its decision; counted by the database (the log grows with the instance's
+        life, and this is public), by month then action then rule."""
+        decided = audit_log.c.action == AuditAction.DECIDE_APPEAL.value
+        entries = select(
+            utc_month(audit_log.c.at).label("period"),
+            audit_log.c.action,
+            audit_log.c.rule,
+            case((decided, audit_log.c.after["decision"].as_string())).label("outcome"),
+        ).subquery()
+        kept = (entries.c.period, entries.c.action, entries.c.rule, entries.c.outcome)
+        query = select(*kept, func.count().label("entries")).group_by(*kept)
+        found = [
+            ActionCount(
+                row.period,
+                AuditAction(row.action),
+                row.rule,
+                row.entries,
+                None if row.outcome is None else AppealDecision(row.outcome),
+            )
+            for row in await self.conn.execute(query)
+        ]
+        return sorted(found, key=lambda c: (c.period, c.action, c.rule or "", c.outcome or ""))
 
 
 class ModerationStore(Store):

@@ -213,7 +213,8 @@ async def status(node: NodeDep) -> StatusOut:
 
 @router.get("/transparency")
 async def transparency(node: NodeDep) -> TransparencyOut:
-    """Public: moderation actions per rule and month."""
+    """Public: moderation actions per rule and month (UTC), decided appeals counted by their
+    outcome. Counted at most once a minute per node: an action shows within that."""
     counts = await node.moderation.transparency()
     return TransparencyOut(
         actions=[ActionCountOut.model_validate(c, from_attributes=True) for c in counts]

@@ -311,6 +311,8 @@ class ActionCountOut(BaseModel):
     action: str
     rule: str | None
     count: int
+    # On `decide_appeal` lines: the decision those appeals got (counted apart); else null.
+    outcome: Literal["upheld", "overturned"] | None
 
 
 class TransparencyOut(BaseModel):

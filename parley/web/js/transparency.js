@@ -39,9 +39,15 @@ export async function render(main) {
         ? h(
             "div",
             { class: "table-wrap card" },
-            h("table", {}, h("caption", { class: "visually-hidden" }, "Moderation actions per period, action and rule"), h("thead", {}, h("tr", {}, ["Period", "Action", "Rule", "Count"].map((c) => h("th", { scope: "col" }, c)))), h("tbody", {}, rows.map((r) => h("tr", {}, h("td", {}, r.period), h("td", {}, ACTIONS[r.action] || r.action), h("td", {}, r.rule || "—"), h("td", {}, String(r.count)))))),
+            h("table", {}, h("caption", { class: "visually-hidden" }, "Moderation actions per period, action and rule"), h("thead", {}, h("tr", {}, ["Period", "Action", "Rule", "Count"].map((c) => h("th", { scope: "col" }, c)))), h("tbody", {}, rows.map((r) => h("tr", {}, h("td", {}, r.period), h("td", {}, actionName(r)), h("td", {}, r.rule || "—"), h("td", {}, String(r.count)))))),
           )
         : h("p", { class: "empty" }, "No moderation actions yet."),
     ),
   );
+}
+
+// A decided appeal's line names its outcome: how many decisions stood, how many fell.
+function actionName({ action, outcome }) {
+  const name = ACTIONS[action] || action;
+  return outcome ? `${name}: ${outcome}` : name;
 }
