@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup system-deps run test lint unit integration e2e security bench bench.limits bench.hls bench.posting bench.loss bench.sweep bench.reads bench.recording_archive demo clean
+.PHONY: setup system-deps run test lint unit integration e2e security bench bench.limits bench.hls bench.posting bench.loss bench.sweep bench.reads bench.recording_archive bench.transparency demo clean
 
 # Swagger UI for /docs, served by Parley itself (no third-party script on the origin that holds
 # tokens): a pinned release from npm, checked against its sha512 before it is unpacked.
@@ -101,6 +101,7 @@ bench: setup
 	$(BIN)/python -m bench.sweep
 	$(BIN)/python -m bench.reads
 	$(BIN)/python -m bench.recording_archive
+	$(BIN)/python -m bench.transparency
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache .hypothesis
@@ -131,3 +132,7 @@ bench.loss: setup
 # One benchmark alone: how a node's start-up grows with the recordings it keeps.
 bench.recording_archive: setup
 	$(BIN)/python -m bench.recording_archive
+
+# One benchmark alone: what counting the public transparency report costs as the audit log grows.
+bench.transparency: setup
+	$(BIN)/python -m bench.transparency
