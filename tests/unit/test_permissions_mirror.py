@@ -11,10 +11,7 @@ Needs Node.js (`node`: Debian's nodejs, which npm in system-packages.txt brings;
 
 from __future__ import annotations
 
-import base64
 import json
-import shutil
-import subprocess
 from dataclasses import dataclass
 from itertools import product
 from pathlib import Path
@@ -24,6 +21,7 @@ import pytest
 from parley.core.errors import Forbidden
 from parley.core.spaces.model import Role
 from parley.core.spaces.permissions import PERMISSIONS, Action, authorize
+from tests.support.node_js import module_url, run_script
 
 pytestmark = pytest.mark.node
 
@@ -63,11 +61,8 @@ class HelperAnswers:
 
 def ask_the_helper(cases: list[Case]) -> HelperAnswers:
     """Loads permissions.js as the browser does (an ES module) and asks it every case."""
-    node = shutil.which("node")
-    assert node, "no node on the PATH (Debian's nodejs; npm in system-packages.txt brings it)"
-    module = base64.b64encode(HELPER.read_bytes()).decode()
     script = f"""
-      const js = await import("data:text/javascript;base64,{module}");
+      const js = await import("{module_url(HELPER)}");
       const cases = {json.dumps([case.wire() for case in cases])};
       console.log(JSON.stringify({{
         table: js.PERMISSIONS,
@@ -75,14 +70,7 @@ def ask_the_helper(cases: list[Case]) -> HelperAnswers:
         moderates: Object.fromEntries(js.ROLES.map((role) => [role, js.moderates(role)])),
       }}));
     """
-    done = subprocess.run(
-        [node, "--input-type=module", "--eval", script],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    )
-    answers = json.loads(done.stdout)
+    answers = json.loads(run_script(script))
     return HelperAnswers(answers["table"], answers["may"], answers["moderates"])
 
 

@@ -11,6 +11,7 @@
 
 import { openEventSocket } from "./events.js";
 import { connectHls } from "./hls-audio.js";
+import { whenSilent } from "./media-watch.js";
 
 const STAGE_ROLES = new Set(["host", "cohost", "speaker"]);
 
@@ -256,7 +257,8 @@ export function liveAudio({
 
 // Calls `onLost` once the connection fails, stays "disconnected" DISCONNECTED_GRACE_MS (a dead
 // node never answers again, and the browser calls that "failed" only after half a minute), is
-// not connected `connectWithinMs` after it was made, or the node closes it.
+// not connected `connectWithinMs` after it was made, the node closes it, or, once connected,
+// nothing comes in on it any more (media-watch.js: a node gone, said sooner than the browser).
 function whenLost(connection, onLost, connectWithinMs) {
   const pc = connection.pc;
   if (!pc) return; // HLS
@@ -269,11 +271,13 @@ function whenLost(connection, onLost, connectWithinMs) {
     if (transport.state === "closed" || transport.state === "failed") onLost();
   });
   let stalled = null;
-  const connecting = pc.connectionState === "connected" ? null : setTimeout(onLost, connectWithinMs);
+  let watching = pc.connectionState === "connected" && whenSilent(pc, onLost);
+  const connecting = watching ? null : setTimeout(onLost, connectWithinMs);
   pc.addEventListener("connectionstatechange", () => {
     clearTimeout(stalled);
     const now = pc.connectionState;
     if (now === "connected" || now === "closed") clearTimeout(connecting);
+    if (now === "connected" && !watching) watching = whenSilent(pc, onLost);
     if (now === "disconnected") stalled = setTimeout(onLost, DISCONNECTED_GRACE_MS);
     if (now === "failed") onLost();
   });
