@@ -295,11 +295,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit = admin.add_parser("audit", help="the audit log, newest first")
     audit.add_argument("--action", help="only this action, e.g. suspend")
-    audit.add_argument("--limit", type=int, default=50)
+    audit.add_argument("--limit", type=_how_many, default=50)
 
     appeals = admin.add_parser("appeals", help="appeals waiting for a decision, oldest first")
     appeals.add_argument("--all", action="store_true", help="decided ones too")
-    appeals.add_argument("--limit", type=int, default=50)
+    appeals.add_argument("--limit", type=_how_many, default=50)
     decide = admin.add_parser("decide-appeal", help="uphold or overturn an appeal")
     decide.add_argument("id", help="the appeal's id (parley admin appeals)")
     decide.add_argument("decision", choices=["upheld", "overturned"])
@@ -315,7 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_rule.add_argument("--rule", required=True, help="the policy, e.g. malware")
     add_rule.add_argument("--reason", required=True, help="what users are told")
     list_rules = link_rule.add_parser("list", help="link rules, newest first")
-    list_rules.add_argument("--limit", type=int, default=100)
+    list_rules.add_argument("--limit", type=_how_many, default=100)
     remove_rule = link_rule.add_parser("rm", help="remove a link rule")
     remove_rule.add_argument("id")
     remove_rule.add_argument("--reason", help="recorded in the audit log")
@@ -353,6 +353,18 @@ def _instant(text: str) -> datetime:
         return datetime.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
+
+
+def _how_many(text: str) -> int:
+    """A --limit: a count of lines to list, at least one (SQLite takes -1 for "all", and
+    PostgreSQL refuses it: neither is what was meant)."""
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"not a count of at least 1: {text!r}")
+    return count
 
 
 def main(argv: Sequence[str] | None = None) -> int:

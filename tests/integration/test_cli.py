@@ -248,3 +248,16 @@ async def test_drain_refuses_without_a_bus_or_a_running_node(tmp_path: Path) -> 
     listed = await parley_here("admin", "nodes", env=env)
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout == ""
+
+
+async def test_a_limit_that_is_no_count_is_a_usage_error(tmp_path: Path) -> None:
+    """SQLite lists everything for `--limit -1` and PostgreSQL refuses it with a traceback;
+    neither is what was asked: argparse says so before any work."""
+    env = cli_env(tmp_path)
+    for command in (["audit"], ["appeals"], ["link-rule", "list"]):
+        for limit in ("-1", "0", "many"):
+            done = await parley_here("admin", *command, "--limit", limit, env=env)
+            assert done.returncode == 2, (command, limit, done.stdout)
+            assert "not a count of at least 1" in done.stderr, done.stderr
+    listed = await parley_here("admin", "audit", "--limit", "3", env=env)
+    assert listed.returncode == 0 and listed.stdout == "", listed.stderr
