@@ -228,6 +228,11 @@ async def test_moderation_screens(
     await shoot(vic, "admin-appeals")
     await button(appeal, "Overturn").click()
     await expect(vic.get_by_text("No open appeals.")).to_be_visible()
+    # The public report counts it by its outcome.
+    await vic.goto(f"{base}/#/transparency")
+    report = vic.get_by_role("table", name="Moderation actions per period, action and rule")
+    decided = report.get_by_role("row").filter(has_text="Appeal decided: overturned")
+    await expect(decided).to_contain_text("harassment")
     await mallory.goto(f"{base}/#/signin")
     await mallory.get_by_label("Handle").fill("mallory")
     await mallory.get_by_label("Password").fill(PASSWORD)
