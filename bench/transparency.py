@@ -4,7 +4,7 @@
 
 `GET /transparency` is public and counts the whole audit log (months of every action of an
 instance's life). The database counts it (store/moderation.py `AuditLog.counts`), and a node
-counts at most once a minute however many ask (services/moderation.py `REPORT_FRESH`). This
+counts at most once a minute however many ask (services/transparency.py `REPORT_FRESH`). This
 measures one count, uncached, in this process pinned to core 1: wall time, and CPU time of this
 process (for SQLite that includes SQLite's own work, done in this process's threads; for
 PostgreSQL, its backend's CPU is shown beside it). Entries are spread over 24 months, five

@@ -1,5 +1,5 @@
 """Moderation use cases: suspension and its enforcement everywhere, notices, appeals, reports,
-the audit log and the transparency report. (Feature switches are features.py.)
+the audit log. (Feature switches are features.py, the transparency report transparency.py.)
 
 A suspension is committed first (account state, every session revoked, the action, the notice,
 the audit entry, in one transaction), then announced on the bus so every node closes that
@@ -11,10 +11,9 @@ sweep interval, never forever.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-from dataclasses import KW_ONLY, dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import KW_ONLY, dataclass
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -25,7 +24,6 @@ from parley.core.actors import Actor
 from parley.core.errors import Conflict, Forbidden, NotFound
 from parley.core.moderation import AuditAction, AuditTarget
 from parley.core.moderation_records import (
-    ActionCount,
     Appeal,
     AuditLine,
     AuditQuery,
@@ -49,10 +47,6 @@ from parley.store.notifications import NotificationStore
 from parley.store.restrictions import RestrictionStore
 from parley.store.tokens import BotStore
 
-# The transparency report counts a month's actions: a minute late is still that month's count,
-# and a public page that recounted the whole log for every visitor would be a lever on the node.
-REPORT_FRESH = timedelta(minutes=1)
-
 
 @dataclass(eq=False)
 class ModerationService:
@@ -64,8 +58,6 @@ class ModerationService:
     limits: LimitService
     _: KW_ONLY
     clock: Clock
-    _report: tuple[datetime, list[ActionCount]] | None = field(default=None, init=False)
-    _reporting: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
 
     # --- suspension ------------------------------------------------------------------------
 
@@ -227,14 +219,10 @@ class ModerationService:
                 ):
                     lifted.append(target.id)
                 await undo_removal(conn, notice, actor_id=actor.account_id, reason=reason, now=now)
+            decided_appeal = await store.appeal(appeal_id)  # as stored, decision and all
         await self.limits.changed(lifted)
-        return dataclasses.replace(
-            appeal,
-            decision=verdict,
-            decision_reason=reason,
-            decided_by=actor.account_id,
-            decided_at=now,
-        )
+        assert decided_appeal is not None
+        return decided_appeal
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -264,17 +252,6 @@ class ModerationService:
             )
             for e in entries
         ]
-
-    async def transparency(self) -> list[ActionCount]:
-        """Public: how many actions of each kind, under each rule, per month. Counted over the
-        whole audit log, so at most once per REPORT_FRESH on this node however many ask (one
-        asking while it is counted waits for that count)."""
-        async with self._reporting:
-            now = self.clock()
-            if self._report is None or now - self._report[0] >= REPORT_FRESH:
-                async with self.db.read() as conn:
-                    self._report = (now, await AuditLog(conn).counts())
-            return self._report[1]
 
 
 async def account_handles(conn: AsyncConnection, account_ids: list[str]) -> dict[str, str]:

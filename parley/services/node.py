@@ -67,6 +67,7 @@ from parley.services.space_moderation import SpaceModeration
 from parley.services.spaces import SpaceService
 from parley.services.tokens import TokenService
 from parley.services.transcripts import TranscriptService
+from parley.services.transparency import TransparencyReport
 from parley.store.connections import Holder
 from parley.store.db import Database
 
@@ -259,6 +260,7 @@ class Node:
             self.db, self.departures, self.account_limits, clock=now
         )
         self.reports = ReportService(self.db, clock=now)
+        self.transparency = TransparencyReport(self.db, clock=now)
         self.post_moderation = PostModeration(self.db, self.pins, clock=now)
         self.location = LocationPolicies(self.db, clock=now)
         self.held_posts = HeldPosts(self.db, clock=now)

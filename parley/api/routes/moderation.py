@@ -215,7 +215,7 @@ async def status(node: NodeDep) -> StatusOut:
 async def transparency(node: NodeDep) -> TransparencyOut:
     """Public: moderation actions per rule and month (UTC), decided appeals counted by their
     outcome. Counted at most once a minute per node: an action shows within that."""
-    counts = await node.moderation.transparency()
+    counts = await node.transparency.lines()
     return TransparencyOut(
         actions=[ActionCountOut.model_validate(c, from_attributes=True) for c in counts]
     )
