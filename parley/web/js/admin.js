@@ -289,14 +289,7 @@ function checker() {
 async function reports(panel) {
   const list = await queue(panel, heading("Reports", "Open reports, oldest concerns first. Resolve each as actioned or dismissed."), "/admin/reports?status=open&limit=100", "The queue is empty.");
   if (!list) return;
-  // After an action the queue is drawn again; the focus goes to its heading rather than the page.
-  const redraw = async () => {
-    panel.replaceChildren();
-    await reports(panel);
-    const title = panel.querySelector("h2");
-    title.setAttribute("tabindex", "-1");
-    title.focus();
-  };
+  const redraw = drawnAgain(panel, reports);
   panel.append(ruleList("report-rules"), table(["Reported", "Rule", "Comment", "When", "Resolve"], list.map((r) => reportRow(r, redraw)), "Open reports"));
 }
 
@@ -404,11 +397,20 @@ async function transcripts(panel) {
 async function appeals(panel) {
   const list = await queue(panel, heading("Appeals", "Each account may appeal a decision once, to a moderator who took no part in it. Overturning a suspension lifts it."), "/admin/appeals?open=true&limit=100", "No open appeals.");
   if (!list) return;
-  const decided = async () => {
-    panel.replaceChildren();
-    await appeals(panel);
-  };
+  const decided = drawnAgain(panel, appeals);
   panel.append(h("ul", { class: "people", "aria-label": "Open appeals" }, list.map((a) => appealItem(a, decided))));
+}
+
+// A queue drawn again after an action on one of its items: the focus goes to its heading, not
+// to the page (the button that had it went with the item).
+function drawnAgain(panel, draw) {
+  return async () => {
+    panel.replaceChildren();
+    await draw(panel);
+    const title = panel.querySelector("h2");
+    title.setAttribute("tabindex", "-1");
+    title.focus();
+  };
 }
 
 // --- audit -----------------------------------------------------------------------------------
