@@ -228,6 +228,8 @@ async def test_moderation_screens(
     await shoot(vic, "admin-appeals")
     await button(appeal, "Overturn").click()
     await expect(vic.get_by_text("No open appeals.")).to_be_visible()
+    # The button that had the focus went with the appeal: the queue's heading has it now.
+    await expect(vic.get_by_role("heading", level=2, name="Appeals")).to_be_focused()
     # The public report counts it by its outcome.
     await vic.goto(f"{base}/#/transparency")
     report = vic.get_by_role("table", name="Moderation actions per period, action and rule")
