@@ -43,6 +43,18 @@ async def fresh_postgres_database() -> AsyncIterator[str]:
         await admin.close()
 
 
+@contextlib.asynccontextmanager
+async def scratch_database(postgres: bool) -> AsyncIterator[str]:
+    """A database URL for one in-process run: a fresh PostgreSQL database, or SQLite in a
+    temporary directory; gone after."""
+    if postgres:
+        async with fresh_postgres_database() as url:
+            yield url
+    else:
+        with tempfile.TemporaryDirectory() as directory:
+            yield f"sqlite+aiosqlite:///{directory}/bench.sqlite"
+
+
 async def sign_up(
     http: aiohttp.ClientSession, api: str, handles: Sequence[str], limit: int = 1
 ) -> list[str]:

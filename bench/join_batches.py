@@ -18,11 +18,9 @@ import asyncio
 import os
 import tempfile
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from bench.common import fresh_postgres_database, record
+from bench.common import record, scratch_database
 from parley.config import Settings
 from parley.core.accounts import Account
 from parley.services.accounts import Caller
@@ -45,16 +43,6 @@ class Figures:
     joins_per_second: float
 
 
-@asynccontextmanager
-async def _database(kind: str) -> AsyncIterator[str]:
-    if kind == "postgres":
-        async with fresh_postgres_database() as url:
-            yield url
-    else:
-        with tempfile.TemporaryDirectory() as directory:
-            yield f"sqlite+aiosqlite:///{directory}/bench.sqlite"
-
-
 async def _accounts(node: Node, n: int) -> list[Account]:
     made = []
     async with node.db.write() as conn:
@@ -74,7 +62,7 @@ async def _accounts(node: Node, n: int) -> list[Account]:
 
 
 async def measure(kind: str, joins: int, wave: int) -> Figures:
-    async with _database(kind) as url:
+    async with scratch_database(kind == "postgres") as url:
         with tempfile.TemporaryDirectory() as data:
             node = Node(Settings(database_url=url, data_dir=data))
             try:

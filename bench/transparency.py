@@ -19,13 +19,11 @@ import os
 import random
 import tempfile
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert
 
-from bench.common import fresh_postgres_database, processes_cpu_seconds, record
+from bench.common import processes_cpu_seconds, record, scratch_database
 from parley.config import Settings
 from parley.services.node import Node
 from parley.store.moderation import AuditLog
@@ -36,16 +34,6 @@ RULES = ("spam", "hate", None)
 BATCH = 5000
 CORE = 1
 REPEATS = 3
-
-
-@asynccontextmanager
-async def _database(kind: str) -> AsyncIterator[str]:
-    if kind == "PostgreSQL":
-        async with fresh_postgres_database() as url:
-            yield url
-    else:
-        with tempfile.TemporaryDirectory() as directory:
-            yield f"sqlite+aiosqlite:///{directory}/bench.sqlite"
 
 
 async def _fill(node: Node, entries: int) -> None:
@@ -72,7 +60,7 @@ async def _fill(node: Node, entries: int) -> None:
 
 
 async def count_once(kind: str, entries: int) -> str:
-    async with _database(kind) as url:
+    async with scratch_database(kind == "PostgreSQL") as url:
         node = Node(Settings(database_url=url, data_dir=tempfile.mkdtemp()))
         await node.db.migrate()
         try:
