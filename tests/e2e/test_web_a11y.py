@@ -235,6 +235,7 @@ async def test_moderation_screens(
     report = vic.get_by_role("table", name="Moderation actions per period, action and rule")
     decided = report.get_by_role("row").filter(has_text="Appeal decided: overturned")
     await expect(decided).to_contain_text("harassment")
+    await shoot(vic, "transparency")
     await mallory.goto(f"{base}/#/signin")
     await mallory.get_by_label("Handle").fill("mallory")
     await mallory.get_by_label("Password").fill(PASSWORD)

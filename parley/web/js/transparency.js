@@ -34,7 +34,7 @@ export async function render(main) {
       "section",
       { class: "page narrow transparency-page" },
       h("h1", { tabindex: "-1" }, "Transparency report"),
-      h("p", { class: "lede" }, "Every moderation action is logged. These are the counts, per rule and month."),
+      h("p", { class: "lede" }, "Every moderation action is logged. These are the counts per month (UTC), action and rule, decided appeals by their outcome: how many decisions stood and how many fell."),
       rows.length
         ? h(
             "div",
