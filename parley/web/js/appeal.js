@@ -28,7 +28,7 @@ export function appealForm(notice, { token, sent } = {}) {
       form.querySelector("button"),
       async () => {
         await post("/appeals", { notice_id: notice.id, text }, { token });
-        const done = h("p", { role: "status", tabindex: "-1" }, sent || "Appeal sent. A moderator will review it; the decision will show here.");
+        const done = h("p", { role: "status", tabindex: "-1" }, sent || "Appeal sent. A moderator who took no part in the decision will review it; the decision will show here.");
         form.replaceWith(done);
         done.focus();
         announce("Appeal sent");

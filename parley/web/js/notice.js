@@ -76,12 +76,12 @@ function appealPart(notice, appeal) {
       h(
         "p",
         { role: "status" },
-        decision === "overturned" ? "A moderator accepted your appeal and lifted the suspension: sign in again." : decision === "upheld" ? "A moderator reviewed your appeal and kept the suspension." : "Your appeal was received. A moderator will review it and you'll see the decision here.",
+        decision === "overturned" ? "A moderator accepted your appeal and lifted the suspension: sign in again." : decision === "upheld" ? "A moderator reviewed your appeal and kept the suspension." : "Your appeal was received. A moderator who took no part in the decision will review it and you'll see the decision here.",
       ),
     );
     return wrap;
   }
-  const sent = "Appeal sent. A moderator will review it; the decision will show here when you sign in.";
+  const sent = "Appeal sent. A moderator who took no part in the decision will review it; the decision will show here when you sign in.";
   wrap.append(appealForm(notice, { token: appeal.appeal_token, sent }));
   return wrap;
 }

@@ -77,13 +77,13 @@ function appealPart(notice) {
   // A heading, not a region: a landmark per notice, each named "Appeal", would be noise.
   const part = h("div", { class: "appeal" }, h("h3", {}, "Appeal"));
   if (!notice.appeal_id) {
-    part.append(appealForm(notice, { sent: "Appeal sent. A moderator will review it; you'll be notified of the decision, and it will show here." }));
+    part.append(appealForm(notice, { sent: "Appeal sent. A moderator who took no part in the decision will review it; you'll be notified of the decision, and it will show here." }));
     return part;
   }
   const decided = {
     overturned: ACTIONS[notice.action]?.overturned || "A moderator accepted your appeal and overturned the decision.",
     upheld: "A moderator reviewed your appeal and kept the decision.",
   };
-  part.append(h("p", { class: "appeal-state" }, decided[notice.appeal_decision] || "Your appeal was received. A moderator will review it and you'll see the decision here."));
+  part.append(h("p", { class: "appeal-state" }, decided[notice.appeal_decision] || "Your appeal was received. A moderator who took no part in the decision will review it and you'll see the decision here."));
   return part;
 }
