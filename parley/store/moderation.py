@@ -107,6 +107,8 @@ class AuditLog(Store):
         appeal, its decision; counted by the database (the log grows with the instance's
         life, and this is public), by month then action then rule."""
         decided = audit_log.c.action == AuditAction.DECIDE_APPEAL.value
+        # Grouped on the columns of a subquery: the expressions themselves carry bound values,
+        # which PostgreSQL would not take for the same in the select and the GROUP BY.
         entries = select(
             utc_month(audit_log.c.at).label("period"),
             audit_log.c.action,

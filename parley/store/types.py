@@ -42,8 +42,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class utc_month(FunctionElement[str]):
     """The month of a UTCDateTime column, as `YYYY-MM` in UTC, computed by the database: to
-    count rows per month without reading them. The format is written into the statement, not
-    bound, so that the same expression in a select and its GROUP BY is the same to PostgreSQL."""
+    count rows per month without reading them (one expression per dialect, below)."""
 
     type = String()
     inherit_cache = True

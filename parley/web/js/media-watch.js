@@ -23,8 +23,8 @@ export function received(report) {
 // The browser's own timers (called as functions: a timer called as an object's method throws).
 const REAL_CLOCK = { now: () => Date.now(), every: (f, ms) => setInterval(f, ms), stop: (timer) => clearInterval(timer) };
 
-// Calls `onSilent` once, when nothing has come in on `pc` for SILENT_MS; stops when the
-// connection closes. Returns a function that stops watching. `clock` is for tests.
+// Calls `onSilent` once, when nothing has come in on `pc` for SILENT_MS; stops then, or when
+// the connection closes. `clock` is for tests.
 export function whenSilent(pc, onSilent, clock = REAL_CLOCK) {
   let last = -1;
   let since = clock.now();
@@ -41,5 +41,4 @@ export function whenSilent(pc, onSilent, clock = REAL_CLOCK) {
       onSilent();
     }
   }, LOOK_EVERY_MS);
-  return () => clock.stop(timer);
 }

@@ -271,13 +271,18 @@ function whenLost(connection, onLost, connectWithinMs) {
     if (transport.state === "closed" || transport.state === "failed") onLost();
   });
   let stalled = null;
-  let watching = pc.connectionState === "connected" && whenSilent(pc, onLost);
+  let watching = false; // from its first "connected" on
+  const watch = () => {
+    watching = true;
+    whenSilent(pc, onLost);
+  };
+  if (pc.connectionState === "connected") watch();
   const connecting = watching ? null : setTimeout(onLost, connectWithinMs);
   pc.addEventListener("connectionstatechange", () => {
     clearTimeout(stalled);
     const now = pc.connectionState;
     if (now === "connected" || now === "closed") clearTimeout(connecting);
-    if (now === "connected" && !watching) watching = whenSilent(pc, onLost);
+    if (now === "connected" && !watching) watch();
     if (now === "disconnected") stalled = setTimeout(onLost, DISCONNECTED_GRACE_MS);
     if (now === "failed") onLost();
   });
