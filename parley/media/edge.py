@@ -306,9 +306,9 @@ class Room:
 
     async def _watch(self) -> None:
         """Drop connections that show no sign of life: a browser that vanished without closing
-        (a crashed tab, a network gone) would otherwise hold its place, as this side asks it no
-        ICE consent (liveness.py). Listeners send receiver reports and consent requests every
-        few seconds, speakers send audio all the time."""
+        (a crashed tab, a network gone) would otherwise count as present for ever, as this side
+        asks it no ICE consent (liveness.py). Listeners send receiver reports and consent
+        requests every few seconds, speakers send audio all the time."""
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(WATCH_INTERVAL_SECONDS)

@@ -41,9 +41,8 @@ class MixerReports:
             self._speaker_writers.discard(space_id)
 
     def peer_lost(self, space_id: str, account_id: str) -> None:
-        async def leave() -> None:
-            # Leaving first: the hang-up may wait for a handshake to settle, the space need not.
-            await self.presence.drop(space_id, account_id, reason="media_lost")
-            await self.disconnect(space_id, account_id)
-
-        self.spawn(leave())
+        """A connection died (silent, or ICE failed): it is hung up, and its owner stays in the
+        space. It was one of their connections, which presence counts with their event sockets:
+        a socket may well be open, and the client about to offer again (a speaker keeps the
+        stage meanwhile); with none left they leave after the presence timeout, as anyone."""
+        self.spawn(self.disconnect(space_id, account_id))

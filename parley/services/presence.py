@@ -71,17 +71,6 @@ class PresenceService:
 
         await self.decisions.decide(space_id, [], decide)
 
-    async def drop(self, space_id: str, account_id: str, reason: str) -> None:
-        """Someone's connection died (their media went silent): they leave the space."""
-
-        async def decide(state: SpaceState, _conn: AsyncConnection) -> list[Event]:
-            p = state.participants.get(account_id)
-            if p is None or not p.present:
-                return []
-            return rules.leave(state, account_id, self.clock(), reason=reason)
-
-        await self.decisions.decide(space_id, [account_id], decide)
-
     # --- timers ---------------------------------------------------------------------------
 
     async def sweep(self) -> None:

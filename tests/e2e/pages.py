@@ -153,8 +153,8 @@ def in_days(days: int) -> str:
 
 
 async def lose_media(server: ServerThread, someone_in_the_room: Page, handle: str) -> None:
-    """What the media watchdog does when a connection shows no sign of life (its owner leaves,
-    the connection is hung up), for the one of `handle`."""
+    """What the media watchdog does when a connection shows no sign of life (it is hung up;
+    its owner stays while another connection of theirs is open), for the one of `handle`."""
     sid = await space_id(someone_in_the_room)
     account_id = await someone_in_the_room.evaluate(
         "(handle) => [...parleyRoom.people.values()].find((p) => p.handle === handle).account_id",
