@@ -103,7 +103,8 @@
   // gets its own audio echoed back; a receive-only one gets a tone of `toneHz`. The first
   // `unreachable` answers name no address (as from a node that went away after answering:
   // nothing ever answers the browser's checks, and it never calls the connection "failed").
-  probe.fakeMediaServer = ({ toneHz = 880, unreachable = 0 } = {}) => {
+  // The first requests get `refusals` instead, in turn: {status, retry_after?, ...problem}.
+  probe.fakeMediaServer = ({ toneHz = 880, unreachable = 0, refusals = [] } = {}) => {
     const realFetch = window.fetch.bind(window);
     probe.serverPeers = [];
     window.fetch = async (url, init = {}) => {
@@ -111,7 +112,13 @@
         return realFetch(url, init);
       }
       const offer = JSON.parse(init.body);
-      probe.mediaRequests.push({ url: String(url), headers: init.headers, offer });
+      probe.mediaRequests.push({ url: String(url), headers: init.headers, offer, at: Date.now() });
+      const refusal = refusals[probe.mediaRequests.length - 1];
+      if (refusal) {
+        const headers = { "content-type": "application/problem+json" };
+        if (refusal.retry_after !== undefined) headers["retry-after"] = String(refusal.retry_after);
+        return new Response(JSON.stringify(refusal), { status: refusal.status, headers });
+      }
       const peer = new RTCPeerConnection();
       probe.serverPeers.push(peer);
       await peer.setRemoteDescription(offer);

@@ -9,6 +9,7 @@ how it follows the account's role through the real event socket.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -176,6 +177,39 @@ async def test_a_connection_that_never_comes_up_is_replaced(
     await wait_until(connected_again, timeout=10)
     assert await page.evaluate("parleyProbe.mediaRequests.length") == 2
     assert await page.evaluate("first.pc.connectionState") == "closed"
+    levels = await levels_of(page, "live.connection.remoteStream")
+    assert heard(levels, 880), levels
+
+    await page.evaluate("live.close()")
+    for person in (host, ada):
+        await person.close()
+
+
+async def test_an_offer_refused_for_now_is_made_again_when_the_server_said(
+    server: ServerThread, launch: LaunchBrowser, tones: dict[int, Path]
+) -> None:
+    """Too many offers (429) or a node draining (503) is no verdict on being in the space: the
+    page offers again, after the Retry-After it was given (longer than its own first retry),
+    and hears the space. (It once took a 429 for a refusal and stayed without audio.)"""
+    host, ada, sid = await ada_in_a_space(server, "Later")
+    page = await open_app(await launch(tones[440]), server.base_url)
+    await page.evaluate(
+        """async ([spaceId, token, accountId]) => {
+          parleyProbe.fakeMediaServer({ refusals: [
+            { status: 429, code: "rate_limited", title: "Too many requests", retry_after: 2 },
+            { status: 503, code: "node_draining", title: "Shutting down", retry_after: 1 },
+          ] });
+          const { liveAudio } = await import("/js/media.js");
+          window.live = liveAudio({ spaceId, token, accountId, onError: () => {} });
+          const late = new Promise((_, reject) => setTimeout(reject, 10000, "not connected"));
+          await Promise.race([live.ready, late]);
+        }""",
+        [sid, ada.token, ada.id],
+    )
+    at = await page.evaluate("parleyProbe.mediaRequests.map((r) => r.at)")
+    assert len(at) == 3
+    waited = [(later - earlier) / 1000 for earlier, later in itertools.pairwise(at)]
+    assert waited[0] >= 2.0 and waited[1] >= 1.0, waited
     levels = await levels_of(page, "live.connection.remoteStream")
     assert heard(levels, 880), levels
 

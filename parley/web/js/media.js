@@ -30,11 +30,14 @@ const GATHERING_TIMEOUT_MS = 3000;
 let knownIceServers = [];
 
 export class MediaRequestError extends Error {
-  constructor(status, problem) {
+  // retryAfter: the response's Retry-After header (a rate limit, a busy or draining node).
+  constructor(status, problem, retryAfter = null) {
     super(problem?.title || `media request failed with status ${status}`);
     this.status = status;
     this.code = problem?.code;
     this.problem = problem;
+    const seconds = Number(retryAfter);
+    this.retryAfterMs = retryAfter !== null && seconds >= 0 ? seconds * 1000 : 0;
   }
 }
 
@@ -82,7 +85,9 @@ export async function connectMedia({
       body: JSON.stringify({ sdp: pc.localDescription.sdp, type: "offer" }),
     });
     const body = await response.json().catch(() => null);
-    if (!response.ok) throw new MediaRequestError(response.status, body);
+    if (!response.ok) {
+      throw new MediaRequestError(response.status, body, response.headers.get("retry-after"));
+    }
     await pc.setRemoteDescription({ type: "answer", sdp: body.sdp });
     if (Array.isArray(body.ice_servers)) knownIceServers = body.ice_servers;
 
@@ -217,8 +222,8 @@ export function liveAudio({
         resolveReady(next);
       } catch (error) {
         onError(error);
-        // A refusal (4xx): events decide. Else (network, a node gone, 503) try again.
-        if (!(error instanceof MediaRequestError && error.status < 500)) retry.later();
+        const wait = waitBeforeOfferingAgain(error);
+        if (wait !== null) retry.later(wait);
       }
     });
   }
@@ -307,15 +312,24 @@ function oneAtATime() {
   return queue;
 }
 
-// Runs `attempt` later, each time a little later (up to RETRY_MAX_MS) until `reset()`, which
-// also calls off an attempt still to come.
+// A refusal (4xx) is not made good by offering again: events decide (a role, a rejoin). Anything
+// else is (the network, a node gone, 503, and too many offers: 429), not before the server said.
+// The least wait in ms, or null for none.
+function waitBeforeOfferingAgain(error) {
+  if (!(error instanceof MediaRequestError)) return 0;
+  if (error.status < 500 && error.status !== 429) return null;
+  return error.retryAfterMs;
+}
+
+// Runs `attempt` later, each time a little later (up to RETRY_MAX_MS; never before `atLeast` ms)
+// until `reset()`, which also calls off an attempt still to come.
 function backoff(attempt) {
   let delay = RETRY_FIRST_MS;
   let timer = null;
   return {
-    later() {
+    later(atLeast = 0) {
       clearTimeout(timer);
-      timer = setTimeout(attempt, delay);
+      timer = setTimeout(attempt, Math.max(delay, atLeast));
       delay = Math.min(2 * delay, RETRY_MAX_MS);
     },
     reset() {
