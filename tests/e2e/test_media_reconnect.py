@@ -95,9 +95,12 @@ async def test_a_node_gone_silent_is_left_before_the_browser_would(
     """A node that stops sends nothing more, audio or ICE answers, and closes nothing: the
     module's watch (media-watch.js) leaves its connection within SILENT_MS (4 s) of the last
     packet, where Chromium's checks take 7.8 s and the module's grace 2 s more (9.6-9.8 s here),
-    and offers again; the node back, it is connected again."""
-    with server_process() as node:
-        host, ada, _sid, page = await ada_listening(node.base, launch, tones[440], "Frozen")
+    and offers again; the node back, it is connected again. The node was stopped longer than
+    its own silence limit (3 s here): running again, it finds the old connection silent and
+    hangs it up, and Ada, her event socket open, is still in the space for the new offer.
+    (Before, she was made to leave and the offer was refused 403 not_in_space.)"""
+    with server_process(PARLEY_MEDIA_SILENCE_SECONDS="3") as node:
+        host, ada, sid, page = await ada_listening(node.base, launch, tones[440], "Frozen")
         os.kill(node.pid, signal.SIGSTOP)  # as a machine lost: no FIN, no DTLS close
         stopped = time.monotonic()
         try:
@@ -106,8 +109,10 @@ async def test_a_node_gone_silent_is_left_before_the_browser_would(
         finally:
             os.kill(node.pid, signal.SIGCONT)
         assert left_after < 6.5, f"left after {left_after:.1f} s"
-        # The offer it made meanwhile is answered now: connected again.
+        # The offer it made meanwhile is answered now: connected again, still in the space.
         await wait_until(lambda: connected(page, 2), timeout=10)
+        listeners = await host.call("GET", f"/spaces/{sid}/listeners", 200)
+        assert [p["handle"] for p in listeners] == ["ada"]
         await page.evaluate("live.close()")
         for person in (host, ada):
             await person.close()
