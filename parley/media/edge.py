@@ -88,7 +88,6 @@ class Room:
         ice_servers: Callable[[], list[IceServer]],
         silence_seconds: float,
         on_active_speakers: Callable[[list[str]], None],
-        on_peer_lost: Callable[[str], None],
         on_empty: Callable[[], None] = lambda: None,
         on_connected: Callable[[str], None] = lambda account_id: None,
         on_disconnected: Callable[[str], None] = lambda account_id: None,
@@ -97,7 +96,6 @@ class Room:
         self.space_id = space_id
         self.ice_servers = ice_servers
         self.silence_seconds = silence_seconds
-        self.on_peer_lost = on_peer_lost
         self.on_empty = on_empty
         # Told of each person's connection as it is kept and as it goes, in that order (a
         # replaced connection goes before its successor is kept): presence counts them.
@@ -120,6 +118,8 @@ class Room:
         self._started = False
         self._closed = False
         self._watchdog: asyncio.Task[None] | None = None
+        # Connections that died, being hung up: the room's close waits for them.
+        self._hang_ups: set[asyncio.Task[None]] = set()
 
     async def answer(self, account_id: str, offer_sdp: str, *, send: bool) -> str:
         """Answer the person's offer with a new connection, replacing any they had: a client
@@ -289,6 +289,8 @@ class Room:
             self._watchdog.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watchdog
+        if self._hang_ups:
+            await asyncio.wait(self._hang_ups)
         if self.program is not None:
             self.program.close()
         await self.fanout.close()
@@ -300,9 +302,19 @@ class Room:
         return not self.peers
 
     def _lost(self, peer: Peer) -> None:
-        if self.peers.get(peer.account_id) is peer:
-            log.info("space %s: media of %s went away", self.space_id, peer.account_id)
-            self.on_peer_lost(peer.account_id)
+        """Hang up a connection that died (silent, or ICE failed), and only that one: an offer
+        its owner made meanwhile is a new connection. The owner stays in the space; presence
+        counts their connections, event sockets included, and with none left they leave after
+        the presence timeout, as anyone (a speaker whose audio dropped keeps the stage while the
+        client offers again)."""
+        if peer.closing or self.peers.get(peer.account_id) is not peer:
+            return
+        log.info("space %s: media of %s went away", self.space_id, peer.account_id)
+        peer.closing = True
+        # In a task of its own: the watchdog, which finds most of them, is cancelled at close.
+        hang_up = asyncio.create_task(self._drop(peer), name=f"media-lost:{self.space_id}")
+        self._hang_ups.add(hang_up)
+        hang_up.add_done_callback(self._hang_ups.discard)
 
     async def _watch(self) -> None:
         """Drop connections that show no sign of life: a browser that vanished without closing
@@ -314,8 +326,7 @@ class Room:
             await asyncio.sleep(WATCH_INTERVAL_SECONDS)
             now = loop.time()
             for peer in list(self.peers.values()):
-                if not peer.closing and now - peer.last_heard >= self.silence_seconds:
-                    peer.closing = True  # reported once; the service hangs it up
+                if now - peer.last_heard >= self.silence_seconds:
                     self._lost(peer)
 
 

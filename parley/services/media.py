@@ -64,7 +64,7 @@ class Answer:
 class MediaService:
     bus: Bus
     spaces: SpaceService
-    # Where speaking levels and dead connections are reported.
+    # Where speaking levels and connections (counted as presence) are reported.
     presence: PresenceService
     settings: Settings
     _: KW_ONLY
@@ -91,7 +91,7 @@ class MediaService:
         self.cap = ListenerCap(self.settings.webrtc_listener_cap)
         self.placement = RoomPlacement(self.homing, self.spaces, self.hls)
         self.ice = IceCredentials(self.settings, self.clock)
-        self.reports = MixerReports(self.presence, self._background.spawn, self.hang_up_forwarded)
+        self.reports = MixerReports(self.presence, self._background.spawn)
         self.connections = MediaPresence(self.presence.connected, self.presence.disconnected)
         self.homing.on_lost = lambda space_id: self._background.spawn(self._close_room(space_id))
         self.homing.load = lambda: sum(len(w.room.peers) for w in self.rooms.values())
@@ -322,7 +322,6 @@ class MediaService:
                 ice_servers=self.ice.for_node,
                 silence_seconds=self.settings.media_silence_seconds,
                 on_active_speakers=lambda ids: self.reports.active_speakers(space_id, ids),
-                on_peer_lost=lambda account_id: self.reports.peer_lost(space_id, account_id),
                 on_connected=lambda account_id: self.connections.opened(space_id, account_id),
                 on_disconnected=lambda account_id: self.connections.closed(space_id, account_id),
                 switchable=self.homing.enabled,

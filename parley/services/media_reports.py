@@ -1,4 +1,4 @@
-"""What a room's mixer reports back: who is speaking, and connections that died."""
+"""What a room's mixer reports back: who is speaking."""
 
 from __future__ import annotations
 
@@ -18,8 +18,6 @@ class MixerReports:
     presence: PresenceService
     # Runs background work for the media service, which keeps and logs it.
     spawn: Callable[[Coroutine[Any, Any, None]], None]
-    # Hangs a person up in the space's room on this node, if it is still open.
-    disconnect: Callable[[str, str], Coroutine[Any, Any, None]]
     _pending_speakers: dict[str, list[str]] = field(default_factory=dict, init=False)
     _speaker_writers: set[str] = field(default_factory=set, init=False)
 
@@ -39,10 +37,3 @@ class MixerReports:
                 await asyncio.sleep(ACTIVE_SPEAKERS_INTERVAL)
         finally:
             self._speaker_writers.discard(space_id)
-
-    def peer_lost(self, space_id: str, account_id: str) -> None:
-        """A connection died (silent, or ICE failed): it is hung up, and its owner stays in the
-        space. It was one of their connections, which presence counts with their event sockets:
-        a socket may well be open, and the client about to offer again (a speaker keeps the
-        stage meanwhile); with none left they leave after the presence timeout, as anyone."""
-        self.spawn(self.disconnect(space_id, account_id))

@@ -164,10 +164,7 @@ async def lose_media(server: ServerThread, someone_in_the_room: Page, handle: st
         handle,
     )
 
-    async def lost() -> None:
-        server.node.media.reports.peer_lost(sid, account_id)
-
-    server.call(lost())
+    server.call(server.node.media.hang_up_forwarded(sid, account_id))
 
 
 async def space_id(page: Page) -> str:
