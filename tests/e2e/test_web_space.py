@@ -196,6 +196,8 @@ async def test_a_listener_resumes_events_and_audio_after_a_network_drop(
     await lou.context.set_offline(True)
     await expect(connection(lou)).to_contain_text("Offline")
     await lose_media(server, host, "lou")
+    await expect(lou.locator(".audio-lost")).to_have_text("Reconnecting audio…")
+    await expect(lou.locator(".audio-lost")).to_be_visible()
     await host.get_by_text("Edit title").click()
     await host.get_by_label("New title").fill("Signals, noise and a drop")
     await button(host, "Save title").click()
@@ -219,6 +221,7 @@ async def test_a_listener_resumes_events_and_audio_after_a_network_drop(
 
     # Audio resumes on a new connection.
     await until_media(lou, send=False, previous="before")
+    await expect(lou.locator(".audio-lost")).to_be_hidden()
     await analyse(lou, ROOM_AUDIO)
     resumed = await until_levels(lou, lambda v: heard(v, 440), timeout=15)
     print(f"\nLou hears the host again after the drop: {describe(resumed)}")

@@ -168,6 +168,8 @@ const FINAL_CLOSE_CODES = new Set([4002, 4003, 4401, 4404, 4429]);
 //                server either way.
 //   onChange:    called with ({connection, role, muted}) after each new connection.
 //   onError:     called with errors from connecting (e.g. a 403 when we have not joined).
+//   onLost:      called when the connection went away (a node gone, hung up) and the next one is
+//                being made; `onChange` follows once it is.
 //   socket:      open an event socket of its own (the default). A page that already follows the
 //                space's events passes false and feeds each message to `handle(message)`.
 //   useHls:      asked at each connection: true to hear the space by HLS (hls-audio.js) while in
@@ -188,11 +190,12 @@ export function liveAudio({
   followMic = true,
   onChange = () => {},
   onError = (error) => console.error("parley media:", error),
+  onLost = () => {},
   socket: ownSocket = true,
   useHls = () => false,
   connectWithinMs = CONNECT_WITHIN_MS,
 }) {
-  const state = { connection: null, role: null, muted: true, ready: null, close, handle, reconnect };
+  const state = { connection: null, role: null, muted: true, close, handle, reconnect: () => applyRole(true) };
   let resolveReady;
   state.ready = new Promise((resolve) => (resolveReady = resolve));
   let closed = false;
@@ -233,10 +236,9 @@ export function liveAudio({
     if (state.connection !== connection || closed || switching.busy) return;
     state.connection = null;
     connection.close();
+    onLost();
     retry.later();
   }
-
-  function reconnect() { applyRole(true); }
 
   function handle(message) {
     const mine = myPart(message, accountId);

@@ -72,7 +72,11 @@ function openAudio(room) {
     audio: room.view.player,
     socket: false,
     useHls: () => room.view.dataSaver.checked,
+    onLost() {
+      room.view.audioLost.hidden = false;
+    },
     onChange({ connection: c }) {
+      room.view.audioLost.hidden = true;
       const note = room.view.cappedNote;
       if (c.capped && note.hidden) announce(note.textContent);
       note.hidden = !c.capped;

@@ -21,6 +21,8 @@ function elements(room) {
     title: h("h1", { id: "room-title", tabindex: "-1" }),
     listenerCount: h("span", { class: "count", role: "status", "aria-live": "off", "aria-label": "listeners" }, String(room.space.listener_count)),
     connection: h("span", { class: "conn", role: "status" }, "Connecting…"),
+    // While the audio connection is made again (its node gone, or hung up): we hear nothing.
+    audioLost: h("span", { class: "audio-lost", role: "status", hidden: true }, "Reconnecting audio…"),
     // REC in the head and on the stage: whoever is on stage is in the recording.
     rec: h("span", { class: "badge rec", hidden: !room.space.recording }, "● Recording"),
     stageRec: h("span", { class: "badge rec", hidden: !room.space.recording, title: "What is said on stage is recorded" }, "● REC"),
@@ -52,7 +54,7 @@ function head(room, v) {
   return h(
     "section",
     { class: "room-head", "aria-labelledby": "room-title" },
-    h("div", { class: "room-meta" }, h("span", { class: "badge live" }, "Live"), v.rec, v.connection),
+    h("div", { class: "room-meta" }, h("span", { class: "badge live" }, "Live"), v.rec, v.connection, v.audioLost),
     v.title,
     h("p", { class: "host" }, "Hosted by ", hostLink(room.space), " · ", v.listenerCount, " listening · ", h("a", { href: `/s/${encodeURIComponent(room.spaceId)}` }, "Share link")),
     v.description,
