@@ -238,8 +238,13 @@ async def test_the_shipped_nginx_config_sends_the_node_one_request_per_object(
                 )
                 # EXPIRED proves the same key as well as HIT: the entry was found, only stale
                 # (a loaded machine (CI, 610 s run) spent its second of cache time meanwhile).
-                assert again.headers["x-cache-status"] in {"HIT", "EXPIRED"}
-                assert again.text == answers[0].text
+                # Then the node answered the reload afresh, its playlist further on by now.
+                cached = again.headers["x-cache-status"]
+                assert cached in {"HIT", "EXPIRED"}
+                if cached == "HIT":
+                    assert again.text == answers[0].text
+                else:
+                    assert again.status_code == 200 and again.text.startswith("#EXTM3U")
                 busted = await http.get(f"{hls}{part}?nocache=42")
                 assert busted.headers["x-cache-status"] == "HIT"
                 # What the node refuses is still refused, with its code.
