@@ -1,7 +1,7 @@
 """Why a space ended, said in the room to whoever is in it, in real Chromium: the admins' message
 when they take Spaces offline, a host who could not go on with no cohost to take over, and a
 moderator ending a reported space from the reports queue. Leaving, then going elsewhere before
-the leave is answered, keeps the page gone to.
+the leave is answered, keeps the page gone to, even when the app hears of it after the answer.
 """
 
 from __future__ import annotations
@@ -142,5 +142,21 @@ async def test_a_page_gone_to_while_leaving_stays(
         space = await hana.call("GET", f"/spaces/{sid}", 200)
         return bool(space["listener_count"] == 0)
 
+    await wait_until(lou_gone)
+
+    # Again, but the address changes and the app hears of it only after the leave's answer (a
+    # loaded machine ran them in that order: the answer took Lou home from Start a space).
+    # Here the page's hashchange comes once the answer is handled.
+    await join_from_home(lou, "Quick visit")
+    async with lou.expect_response(leave) as answered:
+        await button(lou, "Leave").click()
+        # pushState changes the address without telling the app (no hashchange), as if the
+        # event were still queued.
+        await lou.evaluate("() => history.pushState(null, '', '#/new')")
+    assert (await answered.value).ok
+    await asyncio.sleep(0.5)  # past the answer: whatever it would draw is drawn
+    await lou.evaluate("() => window.dispatchEvent(new HashChangeEvent('hashchange'))")
+    await expect(lou.get_by_role("heading", level=1, name="Start a space")).to_be_visible()
+    assert lou.url.endswith("#/new")
     await wait_until(lou_gone)
     await hana.close()

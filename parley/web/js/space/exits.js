@@ -83,7 +83,9 @@ export async function leave(room) {
   shutdown(room);
   sessionStorage.removeItem(room.joinedKey);
   announce("You left the space");
-  room.app.go("/");
+  // The address may name that other page before the app has heard of it (its hashchange still
+  // queued behind this answer): going home now would overtake it.
+  if (location.hash.split("?")[0] === `#${room.path()}`) room.app.go("/");
 }
 
 export async function endSpace(room) {
