@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager, nullcontext
@@ -324,6 +325,7 @@ class MediaService:
                 on_active_speakers=lambda ids: self.reports.active_speakers(space_id, ids),
                 on_connected=lambda account_id: self.connections.opened(space_id, account_id),
                 on_disconnected=lambda account_id: self.connections.closed(space_id, account_id),
+                on_speaker_audio=functools.partial(self.reports.speaker_audio, space_id),
                 switchable=self.homing.enabled,
             )
             watched = self.rooms[space_id] = WatchedRoom(room)

@@ -1,4 +1,4 @@
-"""What a room's mixer reports back: who is speaking."""
+"""What a room reports back: who is speaking, and whose audio connection died or is back."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ class MixerReports:
     spawn: Callable[[Coroutine[Any, Any, None]], None]
     _pending_speakers: dict[str, list[str]] = field(default_factory=dict, init=False)
     _speaker_writers: set[str] = field(default_factory=set, init=False)
+    _audio_in_order: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
 
     def active_speakers(self, space_id: str, account_ids: list[str]) -> None:
         # Only the latest report matters; one writer per space sends it, then waits, so the
@@ -29,6 +30,16 @@ class MixerReports:
         if space_id not in self._speaker_writers:
             self._speaker_writers.add(space_id)
             self.spawn(self._write_active_speakers(space_id))
+
+    def speaker_audio(self, space_id: str, account_id: str, connected: bool) -> None:
+        # Rare (a connection dies, or comes back after that), so each is told, in the order the
+        # room saw them: the lock hands itself on first come, first served, and tasks start in
+        # the order they were made.
+        self.spawn(self._write_speaker_audio(space_id, account_id, connected))
+
+    async def _write_speaker_audio(self, space_id: str, account_id: str, connected: bool) -> None:
+        async with self._audio_in_order:
+            await self.presence.report_speaker_audio(space_id, account_id, connected)
 
     async def _write_active_speakers(self, space_id: str) -> None:
         try:

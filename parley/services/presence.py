@@ -71,6 +71,12 @@ class PresenceService:
 
         await self.decisions.decide(space_id, [], decide)
 
+    async def report_speaker_audio(self, space_id: str, account_id: str, connected: bool) -> None:
+        async def decide(state: SpaceState, _conn: AsyncConnection) -> list[Event]:
+            return stage.speaker_audio(state, account_id, connected, self.clock())
+
+        await self.decisions.decide(space_id, [account_id], decide)
+
     # --- timers ---------------------------------------------------------------------------
 
     async def sweep(self) -> None:

@@ -108,6 +108,18 @@ async def test_host_speaker_and_listener_through_a_whole_space(
     print(f"\nLou hears Bea: {describe(heard_bea)}")
     # The speaking ring follows active_speakers.
     await expect(stage_member(lou, "bea")).to_have_class(re.compile("is-speaking"), timeout=10_000)
+    # Were the node to hang Bea's audio up as dead, Lou would see her reconnecting, not "Mic
+    # on" with nothing heard; connected again, "Mic on". (Told as the room tells it, through the
+    # space's events; the room's side is tests/integration/test_media.py.)
+    sid = await space_id(lou)
+    bea_id = await lou.evaluate(
+        "[...parleyRoom.people.values()].find((p) => p.handle === 'bea').account_id"
+    )
+    server.call(server.node.presence.report_speaker_audio(sid, bea_id, False))
+    await expect(stage_member(lou, "bea")).to_contain_text("Reconnecting…")
+    await expect(stage_member(lou, "bea")).not_to_contain_text("Mic on")
+    server.call(server.node.presence.report_speaker_audio(sid, bea_id, True))
+    await expect(stage_member(lou, "bea")).to_contain_text("Mic on")
 
     # Reactions float up for everyone: Lou's reaches the host, Bea's reaches Lou.
     await button(lou, "React 👏").click()

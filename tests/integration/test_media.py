@@ -293,7 +293,7 @@ async def test_a_speaker_whose_audio_goes_silent_keeps_the_stage_and_connects_ag
 ) -> None:
     """A dead media connection is hung up, not its owner: with the page's event socket still
     open, a speaker whose UDP stopped getting through is still on stage when the client offers
-    again, and is heard again."""
+    again, and is heard again. The room is told both: her audio lost, then back."""
     sid, alice = room["sid"], room["alice"]
     async with alice.events(sid) as socket:
         await socket.wait_for("snapshot")
@@ -306,6 +306,7 @@ async def test_a_speaker_whose_audio_goes_silent_keeps_the_stage_and_connects_ag
         room_peers = server.node.media.rooms[sid].room.peers
         await _until(lambda: alice.id not in room_peers, server.settings.media_silence_seconds + 5)
         hung_up = datetime.now(UTC)
+        await socket.wait_for("speaker_audio", account_id=alice.id, connected=False)
         await lena.hearing.until("silent", A_TONE)
         # Past the presence timeout, and swept since: her socket holds her place.
         timeout = server.settings.presence_timeout_seconds
@@ -317,6 +318,9 @@ async def test_a_speaker_whose_audio_goes_silent_keeps_the_stage_and_connects_ag
         # Her client offers again, and the room hears her.
         again = await MediaClient.connect(alice, sid, tone=A_TONE)
         await lena.hearing.until("hears", A_TONE)
+        await socket.wait_for("speaker_audio", account_id=alice.id, connected=True)
+        told = [e["data"]["connected"] for e in socket.events if e["type"] == "speaker_audio"]
+        assert told == [False, True]
         for client in (voice, lena, again):
             await client.close()
 

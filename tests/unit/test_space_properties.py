@@ -28,7 +28,7 @@ from parley.core.accounts import Departure
 from parley.core.errors import RuleViolation
 from parley.core.spaces import rules, stage
 from parley.core.spaces.event_wire import wire_data
-from parley.core.spaces.events import Event, EventType, SpaceUpdated
+from parley.core.spaces.events import Event, EventType, SpaceUpdated, SpeakerAudio
 from parley.core.spaces.model import (
     Limits,
     Participant,
@@ -264,6 +264,17 @@ class SpaceMachine(RuleBasedStateMachine):
     @rule(ids=st.lists(people, max_size=3, unique=True))
     def active_speakers(self, ids: list[str]) -> None:
         self.attempt(lambda: stage.active_speakers(self.state, ids, self.tick()))
+
+    @rule(data=st.data(), connected=st.booleans())
+    def speaker_audio(self, data: st.DataObject, connected: bool) -> None:
+        """Said of someone on stage in a live space, and of nobody else."""
+        who = self.pick(data, lambda p: p.on_stage)
+        p = self.state.participants.get(who)
+        told = p is not None and p.on_stage and self.live()
+        events = self.attempt(lambda: stage.speaker_audio(self.state, who, connected, self.tick()))
+        assert [e.data for e in events or []] == (
+            [SpeakerAudio(who, p.handle, connected)] if told and p is not None else []
+        )
 
     # --- coming and going -------------------------------------------------------------------
 

@@ -32,6 +32,9 @@ class EventType(StrEnum):
     HOST_RETURNED = "host_returned"
     HOST_CHANGED = "host_changed"
     ACTIVE_SPEAKERS = "active_speakers"
+    # A stage member's audio connection died (the node hung it up) or, after that, is back:
+    # clients show them reconnecting rather than "Mic on" while nothing of theirs is heard.
+    SPEAKER_AUDIO = "speaker_audio"
     # The host turned recording on or off: clients show (or hide) REC.
     RECORDING_CHANGED = "recording_changed"
     # The host or a cohost pinned or unpinned a post: clients fetch the pins again.
@@ -187,6 +190,12 @@ class ActiveSpeakers:
 
 
 @dataclass(frozen=True)
+class SpeakerAudio(About):
+    type: ClassVar[EventType] = EventType.SPEAKER_AUDIO
+    connected: bool
+
+
+@dataclass(frozen=True)
 class RecordingChanged:
     type: ClassVar[EventType] = EventType.RECORDING_CHANGED
     recording: bool
@@ -233,6 +242,7 @@ EventData = (
     | HostReturned
     | HostChanged
     | ActiveSpeakers
+    | SpeakerAudio
     | RecordingChanged
     | PinsChanged
     | Captioned

@@ -15,6 +15,7 @@ from parley.core.spaces.events import (
     InvitationDeclined,
     MicChanged,
     Reacted,
+    SpeakerAudio,
     SpeakerInvited,
 )
 from parley.core.spaces.model import Role, SpaceState, SpaceStatus, SpeakPolicy
@@ -178,6 +179,18 @@ def active_speakers(state: SpaceState, account_ids: list[str], now: datetime) ->
     if state.space.state is not SpaceStatus.LIVE:
         return []
     return steps.announce(state, now, ActiveSpeakers(tuple(account_ids)))
+
+
+def speaker_audio(
+    state: SpaceState, account_id: str, connected: bool, now: datetime
+) -> list[Event]:
+    """A stage member's audio connection died, or is back after that, as the room saw it. Said
+    only of someone still on stage in a live space: who left or went to the audience has events
+    of their own."""
+    p = state.participants.get(account_id)
+    if state.space.state is not SpaceStatus.LIVE or p is None or not p.on_stage:
+        return []
+    return steps.announce(state, now, SpeakerAudio(p.account_id, p.handle, connected=connected))
 
 
 def caption(state: SpaceState, said: Caption, now: datetime) -> list[Event]:

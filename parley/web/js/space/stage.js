@@ -9,7 +9,7 @@ import { reconcile } from "./focus.js";
 
 // What a stage item shows: it is rebuilt only when this changes.
 function signature(room, person, id) {
-  return [room.myRole(), person?.role, person?.muted, room.active.has(id), room.names.get(person?.handle)].join("|");
+  return [room.myRole(), person?.role, person?.muted, person?.audio_lost, room.active.has(id), room.names.get(person?.handle)].join("|");
 }
 
 export function drawStage(room, stage) {
@@ -79,7 +79,7 @@ function stageItem(room, p) {
     h("span", { class: "ring" }, avatar(shown || p.handle, { size: "lg" })),
     h("span", { class: "who", id: nameId }, h("span", {}, h("strong", {}, shown || nameOf(p)), isMe ? h("span", { class: "you" }, " (you)") : null), shown ? h("span", { class: "handle" }, nameOf(p)) : null, automatedLabel(p.automated || room.bots.get(p.handle))),
     h("span", { class: `role role-${p.role}` }, ROLE_NAMES[p.role]),
-    h("span", { class: `mic ${p.muted ? "off" : "on"}` }, micIcon(p.muted), p.muted ? "Muted" : "Mic on"),
+    p.audio_lost ? h("span", { class: "mic lost" }, "Reconnecting…") : h("span", { class: `mic ${p.muted ? "off" : "on"}` }, micIcon(p.muted), p.muted ? "Muted" : "Mic on"),
     h("span", { class: "speaking-label visually-hidden" }, speaking ? "Speaking" : ""),
     found.length ? h("div", { class: "tools" }, found) : null,
   );

@@ -88,6 +88,8 @@ function roleChanged(room, { data, id, p, self }) {
   if (p) Object.assign(p, fresh);
   else room.people.set(id, { account_id: id, handle: data.handle, ...fresh, present: true });
   const onStage = STAGE.has(data.role);
+  // speaker_audio is said of stage members only: off it, a lost connection is no longer shown.
+  if (p && !onStage) p.audio_lost = false;
   if (self) announce(onStage ? `You're ${data.role === "speaker" ? "a speaker" : `the ${data.role}`} now${data.muted ? ". You're muted" : ""}.` : "You're in the audience now.");
   // Coming on stage in a recorded space: told before saying a word.
   if (self && onStage && room.space.recording) announce("This space is being recorded: what you say on stage is in the recording.", { assertive: true, toast: true });
@@ -160,6 +162,11 @@ const HANDLERS = {
   reaction(room, { data }) {
     floatReaction(room, data.emoji, nameOf(data));
     log(room, `${nameOf(data)} reacted ${data.emoji}`);
+  },
+  // The node hung their audio up as dead, or they are connected again since: others see them
+  // reconnecting rather than "Mic on" with nothing heard.
+  speaker_audio(room, { data, p }) {
+    if (p) p.audio_lost = !data.connected;
   },
   active_speakers(room, { data }) {
     showActiveSpeakers(room, data.account_ids || []);
