@@ -70,7 +70,10 @@ class Database:
             # all kept once open: a connection opened for a burst and closed when it ended made
             # the server start a backend, asyncpg introspect types and every statement be
             # prepared again on it (a 1,000-join rush opened 30 and closed 26 of them).
-            self.write_engine = create_async_engine(url, pool_size=30, max_overflow=0)
+            ended_if_idle = {"idle_in_transaction_session_timeout": IDLE_IN_TRANSACTION_MS}
+            self.write_engine = create_async_engine(
+                url, pool_size=30, max_overflow=0, connect_args={"server_settings": ended_if_idle}
+            )
             _check_on_checkout(self.write_engine.sync_engine)
             # Reads outside a transaction, on the same pool: under READ COMMITTED each statement
             # sees its own snapshot whether or not a transaction wraps it, so BEGIN and the
@@ -190,6 +193,14 @@ class Database:
 # A pooled connection idle for longer than this is pinged before use (see below).
 IDLE_BEFORE_PING = 5.0
 
+# How long PostgreSQL lets a session of ours sit in a transaction doing nothing before it ends
+# it. A node stopped mid-transaction (SIGSTOP, a VM migrated, a process swapped out) otherwise
+# holds that transaction's row locks for as long as it is stopped, and every other node's work on
+# those rows waits behind it: taking a gone node's connections back, a suspension's withdrawals.
+# Between their statements our transactions wait on nothing but the database; migrations, which
+# load their scripts inside theirs, turn it off for their own (`_upgrade`).
+IDLE_IN_TRANSACTION_MS = "5000"
+
 
 def _check_on_checkout(engine: Engine) -> None:
     """A pooled PostgreSQL connection is checked before it is handed out, as `pool_pre_ping`
@@ -241,4 +252,5 @@ def _upgrade(connection: Connection) -> None:
         # lock migrates; the others wait, then find the schema at head and do nothing. The lock
         # goes with the transaction. (SQLite has one writer: its write lock does this.)
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+        connection.execute(text("SET LOCAL idle_in_transaction_session_timeout = 0"))
     command.upgrade(migration_config(connection), "head")

@@ -1,6 +1,7 @@
 """The database layer's connections on PostgreSQL (store/db.py): a connection the server closed
 is replaced before a request sees it, an idle one that no longer answers its ping likewise,
-and reads run outside a transaction."""
+reads run outside a transaction, and a transaction left doing nothing (its node stopped) is
+ended by the server rather than holding its locks."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 import asyncpg
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from parley.store import db as db_module
 from parley.store.db import Database
@@ -110,3 +112,41 @@ async def test_a_streamed_read_has_the_transaction_its_cursor_needs(db: Database
     async with db.read(streamed=True) as conn:
         result = await conn.stream(text("SELECT generate_series(1, 3)"))
         assert [row[0] async for row in result] == [1, 2, 3]
+
+
+@pytest.mark.postgres
+async def test_a_transaction_left_idle_is_ended_and_its_row_locks_let_go(db: Database) -> None:
+    """A node stopped in the middle of a transaction (SIGSTOP, a VM migrated) held its row locks
+    for as long as it was stopped, and another node's write to those rows waited all that time
+    (in a loaded run, test_dead_node_presence's paused node kept the other's sweep from taking
+    its connections back). PostgreSQL now ends such a session, and the write goes through."""
+    async with db.write() as conn:
+        await conn.execute(text("CREATE TABLE held (id int PRIMARY KEY, n int)"))
+        await conn.execute(text("INSERT INTO held VALUES (1, 0)"))
+    other = Database(db.url)
+    locked, resumed = asyncio.Event(), asyncio.Event()
+
+    async def stopped_mid_transaction() -> None:
+        async with db.write() as conn:
+            await conn.execute(text("UPDATE held SET n = 1 WHERE id = 1"))
+            locked.set()
+            await resumed.wait()  # stopped: the server sees a transaction doing nothing
+            await conn.execute(text("UPDATE held SET n = 3 WHERE id = 1"))
+
+    paused = asyncio.create_task(stopped_mid_transaction())
+    try:
+        await locked.wait()
+        idle = int(db_module.IDLE_IN_TRANSACTION_MS) / 1000
+        async with asyncio.timeout(idle + 10):  # for ever before
+            async with other.write() as conn:
+                await conn.execute(text("UPDATE held SET n = 2 WHERE id = 1"))
+        # Running again, the stopped node finds its session ended: nothing of it is kept.
+        resumed.set()
+        with pytest.raises(DBAPIError, match="connection is closed"):
+            await paused
+        async with db.read() as conn:  # and its pool has a live connection for what comes next
+            assert (await conn.execute(text("SELECT n FROM held"))).scalar_one() == 2
+    finally:
+        resumed.set()
+        await asyncio.gather(paused, return_exceptions=True)
+        await other.close()
