@@ -140,9 +140,10 @@ async def test_a_transaction_left_idle_is_ended_and_its_row_locks_let_go(db: Dat
         async with asyncio.timeout(idle + 10):  # for ever before
             async with other.write() as conn:
                 await conn.execute(text("UPDATE held SET n = 2 WHERE id = 1"))
-        # Running again, the stopped node finds its session ended: nothing of it is kept.
+        # Running again, the stopped node finds its session ended: nothing of it is kept. (What
+        # asyncpg says depends on whether it has read the server's goodbye yet.)
         resumed.set()
-        with pytest.raises(DBAPIError, match="connection is closed"):
+        with pytest.raises(DBAPIError):
             await paused
         async with db.read() as conn:  # and its pool has a live connection for what comes next
             assert (await conn.execute(text("SELECT n FROM held"))).scalar_one() == 2
