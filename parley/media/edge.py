@@ -102,10 +102,10 @@ class Room:
         # replaced connection goes before its successor is kept): presence counts them.
         self.on_connected = on_connected
         self.on_disconnected = on_disconnected
-        # Told when a stage member's connection died (False) and when they are connected again
-        # (True): others see them reconnecting, not "Mic on" with nothing heard.
+        # Told when a stage member's connection died (False) and of each sending connection kept
+        # (True): the space's state decides whether that changes anything (a home that died
+        # between a loss and the return leaves it to the next home's room to say).
         self.on_speaker_audio = on_speaker_audio
-        self._lost_senders: set[str] = set()
         self.mixer = Mixer(on_active_speakers=on_active_speakers)
         # Only a room that may relay another node's program reads it through a switch; a single
         # node's listeners read the mixer directly (an e2e test heard clicks through the switch
@@ -175,10 +175,8 @@ class Room:
             raise OfferSuperseded("the connection was hung up while it was negotiated")
         self.peers[account_id] = peer
         self.on_connected(account_id)
-        if account_id in self._lost_senders:
-            self._lost_senders.discard(account_id)
-            if send:
-                self.on_speaker_audio(account_id, True)
+        if send:
+            self.on_speaker_audio(account_id, True)
         loop = asyncio.get_running_loop()
         peer.last_heard = loop.time()
 
@@ -321,7 +319,6 @@ class Room:
         log.info("space %s: media of %s went away", self.space_id, peer.account_id)
         peer.closing = True
         if peer.sends:
-            self._lost_senders.add(peer.account_id)
             self.on_speaker_audio(peer.account_id, False)
         # In a task of its own: the watchdog, which finds most of them, is cancelled at close.
         hang_up = asyncio.create_task(self._drop(peer), name=f"media-lost:{self.space_id}")

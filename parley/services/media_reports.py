@@ -32,7 +32,7 @@ class MixerReports:
             self.spawn(self._write_active_speakers(space_id))
 
     def speaker_audio(self, space_id: str, account_id: str, connected: bool) -> None:
-        # Rare (a connection dies, or comes back after that), so each is told, in the order the
+        # Rare (a stage member's connection kept, or dying), so each is told, in the order the
         # room saw them: the lock hands itself on first come, first served, and tasks start in
         # the order they were made.
         self.spawn(self._write_speaker_audio(space_id, account_id, connected))

@@ -148,6 +148,7 @@ participants = Table(
     Column("invited", Boolean, nullable=False),
     Column("present", Boolean, nullable=False),
     Column("removed", Boolean, nullable=False),
+    Column("audio_lost", Boolean, nullable=False),
     Column("joined_at", UTCDateTime, nullable=False),
     Column("role_since", UTCDateTime, nullable=False),
     # When a connection of theirs last closed: with none left open (node_connections), the

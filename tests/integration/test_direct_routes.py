@@ -50,6 +50,7 @@ async def test_join_reads_the_bearer_header_as_every_route_does(tmp_path: Any) -
             "hand_raised": False,
             "invited": False,
             "present": True,
+            "audio_lost": False,
             "automated": None,
         }
         await refused(host.http, "POST", "/spaces/nowhere/join", 404, "space_not_found")

@@ -308,6 +308,8 @@ async def test_a_speaker_whose_audio_goes_silent_keeps_the_stage_and_connects_ag
         hung_up = datetime.now(UTC)
         await socket.wait_for("speaker_audio", account_id=alice.id, connected=False)
         await lena.hearing.until("silent", A_TONE)
+        # Kept with her place on stage: a client joining or resyncing now is shown it too.
+        assert await _audio_lost(alice, sid)
         # Past the presence timeout, and swept since: her socket holds her place.
         timeout = server.settings.presence_timeout_seconds
         await _until(lambda: (datetime.now(UTC) - hung_up).total_seconds() > timeout, timeout + 1)
@@ -320,9 +322,17 @@ async def test_a_speaker_whose_audio_goes_silent_keeps_the_stage_and_connects_ag
         await lena.hearing.until("hears", A_TONE)
         await socket.wait_for("speaker_audio", account_id=alice.id, connected=True)
         told = [e["data"]["connected"] for e in socket.events if e["type"] == "speaker_audio"]
-        assert told == [False, True]
+        assert told == [False, True]  # her first connection changed nothing: not told
+        assert not await _audio_lost(alice, sid)
         for client in (voice, lena, again):
             await client.close()
+
+
+async def _audio_lost(person: Person, sid: str) -> bool:
+    """Whether the space's stage shows `person`'s audio as lost."""
+    space = await person.call("GET", f"/spaces/{sid}", 200)
+    (them,) = [p for p in space["stage"] if p["account_id"] == person.id]
+    return bool(them["audio_lost"])
 
 
 async def _until(condition: Any, timeout: float) -> None:

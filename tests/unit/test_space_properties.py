@@ -267,14 +267,16 @@ class SpaceMachine(RuleBasedStateMachine):
 
     @rule(data=st.data(), connected=st.booleans())
     def speaker_audio(self, data: st.DataObject, connected: bool) -> None:
-        """Said of someone on stage in a live space, and of nobody else."""
+        """Told of someone on stage in a live space when it changes what others see, and of
+        nobody else; a snapshot then shows it."""
         who = self.pick(data, lambda p: p.on_stage)
         p = self.state.participants.get(who)
-        told = p is not None and p.on_stage and self.live()
+        changes = p is not None and p.on_stage and self.live() and p.audio_lost is connected
         events = self.attempt(lambda: stage.speaker_audio(self.state, who, connected, self.tick()))
-        assert [e.data for e in events or []] == (
-            [SpeakerAudio(who, p.handle, connected)] if told and p is not None else []
-        )
+        told = [SpeakerAudio(who, p.handle, connected)] if changes and p is not None else []
+        assert [e.data for e in events or []] == told
+        if changes and p is not None:
+            assert p.audio_lost is not connected
 
     # --- coming and going -------------------------------------------------------------------
 
@@ -391,6 +393,11 @@ class SpaceMachine(RuleBasedStateMachine):
     def events_are_numbered_without_gaps(self) -> None:
         self.check_log()
         assert self.state.space.seq == self.last_seq
+
+    @invariant()
+    def only_the_stage_has_audio_to_lose(self) -> None:
+        lost = [p for p in self.state.participants.values() if p.audio_lost]
+        assert all(p.role.on_stage for p in lost), lost
 
     @invariant()
     def the_stage_never_overflows(self) -> None:

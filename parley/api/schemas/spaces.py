@@ -76,6 +76,8 @@ class ParticipantOut(BaseModel):
     hand_raised: bool
     invited: bool
     present: bool
+    # On stage, their audio connection died and is not back yet (the `speaker_audio` event).
+    audio_lost: bool
     # A bot's label naming its owner (issue 13); null for a person.
     automated: AutomatedOut | None = None
 

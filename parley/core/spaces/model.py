@@ -59,6 +59,8 @@ class Participant:
     invited: bool = False
     present: bool = True
     removed: bool = False
+    # On stage, their audio connection died (the home node hung it up) and is not back yet.
+    audio_lost: bool = False
 
     @property
     def on_stage(self) -> bool:

@@ -184,12 +184,16 @@ def active_speakers(state: SpaceState, account_ids: list[str], now: datetime) ->
 def speaker_audio(
     state: SpaceState, account_id: str, connected: bool, now: datetime
 ) -> list[Event]:
-    """A stage member's audio connection died, or is back after that, as the room saw it. Said
-    only of someone still on stage in a live space: who left or went to the audience has events
+    """A stage member's audio connection died, or one of theirs is up, as the home node's room
+    saw it: told when that changes what others should show (reconnecting, or their mic again).
+    Only of someone still on stage in a live space: who left or went to the audience has events
     of their own."""
     p = state.participants.get(account_id)
     if state.space.state is not SpaceStatus.LIVE or p is None or not p.on_stage:
         return []
+    if p.audio_lost is not connected:
+        return []  # as it was: a first connection, or a loss already told
+    p.audio_lost = not connected
     return steps.announce(state, now, SpeakerAudio(p.account_id, p.handle, connected=connected))
 
 

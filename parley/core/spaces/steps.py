@@ -58,6 +58,8 @@ def set_role(state: SpaceState, p: Participant, role: Role, now: datetime) -> No
         state.space.listener_count += 1
     if role is Role.LISTENER or not p.role.on_stage:
         p.muted = True  # everyone enters the stage muted, and leaves it muted
+    if role is Role.LISTENER:
+        p.audio_lost = False  # said of stage members only (stage.speaker_audio)
     p.role = role
     p.role_since = now
     p.hand_raised = False
@@ -102,6 +104,7 @@ def hand_over(
     old = state.participants[space.host_id]
     old.role = Role.LISTENER
     old.role_since = now
+    old.audio_lost = False
     heir.role = Role.HOST
     heir.role_since = now
     space.host_id = heir.account_id
