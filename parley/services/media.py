@@ -41,7 +41,7 @@ from parley.services.homing import Homing
 from parley.services.ice import IceCredentials
 from parley.services.listener_cap import ListenerCap
 from parley.services.media_presence import MediaPresence
-from parley.services.media_reports import MixerReports
+from parley.services.media_reports import RoomReports
 from parley.services.placement import RoomPlacement
 from parley.services.presence import PresenceService
 from parley.services.spaces import SpaceService
@@ -81,7 +81,7 @@ class MediaService:
     _background: BackgroundWork = field(
         default_factory=lambda: BackgroundWork(log, "media background work"), init=False
     )
-    reports: MixerReports = field(init=False)
+    reports: RoomReports = field(init=False)
     # Each connection here counts as presence, as a socket does.
     connections: MediaPresence = field(init=False)
     ice: IceCredentials = field(init=False)
@@ -92,7 +92,7 @@ class MediaService:
         self.cap = ListenerCap(self.settings.webrtc_listener_cap)
         self.placement = RoomPlacement(self.homing, self.spaces, self.hls)
         self.ice = IceCredentials(self.settings, self.clock)
-        self.reports = MixerReports(self.presence, self._background.spawn)
+        self.reports = RoomReports(self.presence, self._background.spawn)
         self.connections = MediaPresence(self.presence.connected, self.presence.disconnected)
         self.homing.on_lost = lambda space_id: self._background.spawn(self._close_room(space_id))
         self.homing.load = lambda: sum(len(w.room.peers) for w in self.rooms.values())

@@ -14,7 +14,7 @@ ACTIVE_SPEAKERS_INTERVAL = 0.2
 
 
 @dataclass(eq=False)
-class MixerReports:
+class RoomReports:
     presence: PresenceService
     # Runs background work for the media service, which keeps and logs it.
     spawn: Callable[[Coroutine[Any, Any, None]], None]
