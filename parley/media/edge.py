@@ -329,7 +329,12 @@ class Room:
         """Drop connections that show no sign of life: a browser that vanished without closing
         (a crashed tab, a network gone) would otherwise count as present for ever, as this side
         asks it no ICE consent (liveness.py). Listeners send receiver reports and consent
-        requests every few seconds, speakers send audio all the time."""
+        requests every few seconds, speakers send audio all the time.
+
+        A pause of the loop itself (the process or its host stood still) is not taken for their
+        silence: what they sent meanwhile waits in the sockets, and asyncio runs the readers
+        before the timers that fell due, so each has been heard again before the first look
+        (test_media's first test pauses the loop past the silence)."""
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(WATCH_INTERVAL_SECONDS)
