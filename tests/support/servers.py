@@ -6,6 +6,7 @@ import asyncio
 import atexit
 import contextlib
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -226,9 +227,12 @@ async def _postgres_reachable() -> str | None:
 
 # Migrating a PostgreSQL database takes longer than copying one: the first test of a session
 # migrates a template, and every test gets a copy of it. Each session (each pytest-xdist worker,
-# each developer running tests at once) has a template of its own.
-_TEMPLATE = f"parley_template_{secrets.token_hex(6)}"
+# each developer running tests at once) has a template of its own. Its databases' names carry
+# its pid: a run killed before it could drop them leaves them behind, and the next session here
+# drops those whose process is gone.
+_TEMPLATE = f"parley_template_{os.getpid()}_{secrets.token_hex(6)}"
 _template_ready = False
+_LEFT_BEHIND = re.compile(r"parley_(?:template|test)_(\d+)_[0-9a-f]+")
 
 
 def _postgres_url(name: str) -> str:
@@ -241,6 +245,7 @@ async def _ensure_template(admin: Any) -> None:
         return
     from parley.store.db import Database
 
+    await drop_databases_left_behind(admin)
     await admin.execute(f'CREATE DATABASE "{_TEMPLATE}"')
     db = Database(_postgres_url(_TEMPLATE))
     try:
@@ -251,6 +256,33 @@ async def _ensure_template(admin: Any) -> None:
         raise
     await db.close()
     _template_ready = True
+
+
+async def drop_databases_left_behind(admin: Any) -> list[str]:
+    """Drop the test databases whose session's process is no longer running; say which."""
+    import asyncpg
+
+    dropped = []
+    for row in await admin.fetch("SELECT datname FROM pg_database WHERE datname LIKE 'parley_%'"):
+        name = row["datname"]
+        match = _LEFT_BEHIND.fullmatch(name)
+        if match is None or _running(int(match.group(1))):
+            continue
+        # Another session starting now may be dropping it too.
+        with contextlib.suppress(asyncpg.PostgresError):
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            dropped.append(name)
+    return dropped
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's
+    return True
 
 
 async def drop_postgres_template() -> None:
@@ -279,7 +311,7 @@ async def fresh_postgres_database() -> AsyncIterator[str]:
     problem = await _postgres_reachable()
     if problem:
         missing(f"PostgreSQL not reachable at 127.0.0.1:5432: {problem}")
-    name = f"parley_test_{secrets.token_hex(6)}"
+    name = f"parley_test_{os.getpid()}_{secrets.token_hex(6)}"
     admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
     try:
         await _ensure_template(admin)
