@@ -1,5 +1,6 @@
 // The location policy: how long after a place was observed a post may publish it, for every
 // account alike. Public on the status page; moderators set it in the admin console (audited).
+import { heading } from "./admin-panel.js";
 import { api, get } from "./api.js";
 import { announce, errorBox, field, h, onSubmit, when } from "./ui.js";
 
@@ -25,7 +26,7 @@ export function policySummary(policy) {
 }
 
 export async function policyPanel(panel) {
-  panel.append(h("h2", { id: "admin-h2" }, "Location policy"), h("p", { class: "hint" }, "Applies to every account, moderators' and yours included. Every change is in the audit log and counted in the transparency report."));
+  panel.append(...heading("Location policy", "Applies to every account, moderators' and yours included. Every change is in the audit log and counted in the transparency report."));
   const current = h("div");
   const box = errorBox();
   const policy = await get("/admin/policies/location");
