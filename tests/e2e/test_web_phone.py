@@ -213,6 +213,13 @@ async def test_a_phone_user_signs_in_listens_and_signs_out(
     await expect_one_row_bar(page)
     await expect_nothing_under_the_bar(page)
     await check_screen(page, axe_source, "space as listener")
+    # Data saver's hint goes under it, as a line of its own rather than one starting with the
+    # dot that joins it to the label on a wide screen.
+    saver = page.locator(".data-saver")
+    shown = await saver.locator(".hint").inner_text()
+    assert shown == "while listening: a few seconds behind, much less data"
+    label, hint = [await saver.locator(s).bounding_box() for s in ("label", ".hint")]
+    assert label is not None and hint is not None and hint["y"] >= label["y"] + label["height"] - 1
     # Reactions open above the bar and stay open for another, and through a redraw of the bar
     # (Lee's hand raised from elsewhere turns Request to speak into Cancel request).
     await button(page, "React").click()
