@@ -91,6 +91,9 @@ async def test_host_speaker_and_listener_through_a_whole_space(
     await expect(host.get_by_label("listeners")).to_have_text("2")
     await expect(audience_member(host, "lou")).to_be_visible()
     await until_media(lou, send=False)
+    # Nothing has happened yet in Lou's room: the activity card says so, until something does.
+    nothing_yet = lou.get_by_role("log", name="Activity").get_by_text("Nothing yet")
+    await expect(nothing_yet).to_be_visible()
 
     # Bea asks to speak; the host approves from the request queue; Bea's page starts sending.
     await button(bea, "Request to speak").click()
@@ -127,6 +130,7 @@ async def test_host_speaker_and_listener_through_a_whole_space(
     await button(bea, "React 🔥").click()
     await expect(lou.locator(".reaction-float", has_text="🔥")).to_be_attached()
     await expect(lou.get_by_role("log", name="Activity")).to_contain_text("@bea reacted 🔥")
+    await expect(nothing_yet).to_be_hidden()
 
     # The host pins a post of hers: everyone sees it beside the stage, its link the redirector.
     hana = await Person.sign_in(base, "hana")

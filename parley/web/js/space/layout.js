@@ -35,7 +35,8 @@ function elements(room) {
     requestsSection: h("section", { class: "panel", "aria-labelledby": "requests-h", hidden: true }, h("h2", { id: "requests-h" }, "Requests to speak ", h("span", { class: "pill-count" })), requestsList),
     audienceList: h("ul", { class: "people", "aria-label": "Audience" }),
     activity,
-    activityLog: h("div", { class: "activity", role: "log", "aria-label": "Activity", "aria-live": "polite", tabindex: "0" }, activity),
+    // Said until the first entry (then hidden by CSS), rather than an empty card.
+    activityLog: h("div", { class: "activity", role: "log", "aria-label": "Activity", "aria-live": "polite", tabindex: "0" }, activity, h("p", { class: "empty activity-empty" }, "Nothing yet: reactions and who comes on stage show here.")),
     invitation: h("section", { class: "invitation", "aria-labelledby": "invite-h", hidden: true }),
     controls: h("div", { class: "controls-row" }),
     floats: h("div", { class: "floats", "aria-hidden": "true" }),
