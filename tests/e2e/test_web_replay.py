@@ -156,6 +156,12 @@ async def test_the_replay_shows_its_transcript_and_a_line_seeks_to_its_time(
         browser = await launch(None)
         page = await open_page(browser, server.base_url, f"/spaces/{sid}/replay")
         await expect(page.get_by_role("heading", name="Transcript")).to_be_visible()
+        # Whose space it was and when, the host's name leading to her profile.
+        hosted = page.locator("p.host", has_text="Hosted by")
+        await expect(hosted.get_by_role("link", name="Hana Host")).to_have_attribute(
+            "href", "#/u/hana"
+        )
+        await expect(hosted).to_contain_text(re.compile(r" · \w{3} \d{1,2}, \d{4}"))
         # Hana hosted, Alice listened and then spoke: two tuned in, one listener at most.
         await expect(
             page.get_by_text("2 people tuned in · at most 1 listener at once")

@@ -6,8 +6,8 @@
 import { currentSession, get, post, q } from "./api.js";
 import { audienceLine } from "./cards.js";
 import { followLockScreen } from "./replay-lock-screen.js";
-import { notice } from "./space/common.js";
-import { announce, h } from "./ui.js";
+import { hostLink, notice } from "./space/common.js";
+import { announce, h, when } from "./ui.js";
 import { attachVod } from "./vod-audio.js";
 
 const SPEEDS = [1, 1.5, 2];
@@ -59,6 +59,7 @@ export async function render(main, [spaceId], app) {
       { class: "page replay" },
       h("p", { class: "room-meta" }, h("span", { class: "badge" }, info.state === "complete" ? "Replay" : "Recording"), ` ${clock(duration)} · ${(info.size_bytes / 1e6).toFixed(1)} MB`),
       h("h1", { tabindex: "-1" }, info.title),
+      space ? h("p", { class: "host" }, "Hosted by ", hostLink(space), space.started_at ? ` · ${when(space.started_at)}` : null) : null,
       space ? audienceLine(space) : null,
       h("div", { class: "replay-controls" }, playButton, h("label", { for: "replay-seek", class: "visually-hidden" }, "Position"), seek, time, h("span", { class: "speeds", role: "group", "aria-label": "Speed" }, ...speedButtons)),
       h("section", { class: "replay-timeline", "aria-label": "Who was speaking when" }, h("div", { class: "replay-tracks" }, playhead, ...lanes, reactions)),
