@@ -121,6 +121,6 @@ async def run_demo(settings: Settings) -> str:
     base = f"http://{settings.host}:{settings.port}"
     handles = ", ".join(h for h, _ in PEOPLE)
     print(f"Demo accounts (password for all: {PASSWORD}): {handles}")
-    print(f"Live space: {base}/api/v1/spaces/{space_id}")
+    print(f"Live space, to open in a browser: {base}/#/spaces/{space_id}")
     print(f"@{BOT[0]}, Ada's bot, posts a recorded flight's take-offs and landings to her timeline")
     return token

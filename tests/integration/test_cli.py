@@ -13,7 +13,7 @@ import pytest
 
 from parley.config import Settings
 from parley.core.actors import OPERATOR
-from parley.demo import PASSWORD, seed, seed_bot
+from parley.demo import PASSWORD, run_demo, seed, seed_bot
 from tests.support.cli import cli_env, parley, parley_here
 from tests.support.clients import TLS, Person, http_client
 from tests.support.servers import (
@@ -70,10 +70,14 @@ async def test_demo_seeds_a_live_space_once(tmp_path: Path) -> None:
             assert r.status_code == 201
 
 
-async def test_demo_gives_ada_a_flight_tracker_bot_with_one_live_token(tmp_path: Path) -> None:
+async def test_demo_gives_ada_a_flight_tracker_bot_with_one_live_token(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     settings = Settings(data_dir=tmp_path, **TEST_SETTINGS)
-    await seed(settings)
-    first = await seed_bot(settings)
+    first = await run_demo(settings)
+    # What it prints leads to the space's page, not to its JSON.
+    space_id = await seed(settings)
+    assert f"http://127.0.0.1:{settings.port}/#/spaces/{space_id}\n" in capsys.readouterr().out
     second = await seed_bot(settings)  # a second run revokes the first run's token
     with serve(data_dir=tmp_path) as server:
         ada = await Person.sign_in(server.base_url, "ada", PASSWORD)
