@@ -251,14 +251,22 @@ def percentile(values: Sequence[float], p: float) -> float:
 
 
 def machine() -> str:
+    """The processor as /proc/cpuinfo names it, with its family and model numbers: under this
+    project's hypervisor every host is an "AMD EPYC" or an "Intel Xeon", and hosts a session
+    apart differ by half in speed (docs/benchmarks.md)."""
     model = platform.processor() or platform.machine()
+    fields: dict[str, str] = {}
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
+            key, _, value = line.partition(":")
+            if not key.strip():
+                break  # the first processor's fields end at its blank line
+            fields.setdefault(key.strip(), value.strip())
     except OSError:
         pass
+    model = fields.get("model name", model)
+    if "cpu family" in fields and "model" in fields:
+        model += f" (family {fields['cpu family']}, model {fields['model']})"
     return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
