@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup system-deps run test lint unit integration e2e security bench bench.limits bench.hls bench.posting bench.loss bench.sweep bench.reads bench.recording_archive bench.transparency demo clean
+.PHONY: setup system-deps run test lint unit integration e2e security bench bench.limits bench.hls bench.posting bench.loss bench.sweep bench.reads bench.recording_archive bench.transparency bench-smoke bench-smoke-runs demo clean
 
 # Swagger UI for /docs, served by Parley itself (no third-party script on the origin that holds
 # tokens): a pinned release from npm, checked against its sha512 before it is unpacked.
@@ -102,6 +102,27 @@ bench: setup
 	$(BIN)/python -m bench.reads
 	$(BIN)/python -m bench.recording_archive
 	$(BIN)/python -m bench.transparency
+
+# Every benchmark of `make bench` at a tiny size, recording nothing: CI runs it, so that a
+# benchmark broken by a change (as the CSP once broke mouth_to_ear) fails there, not months later.
+bench-smoke: setup
+	PARLEY_BENCH_NO_RECORD=1 $(MAKE) --no-print-directory bench-smoke-runs
+
+bench-smoke-runs:
+	$(BIN)/python -m bench.joins --clients 50
+	$(BIN)/python -m bench.join_batches --joins 60
+	$(BIN)/python -m bench.links --rules 2000 --checks 2000
+	$(BIN)/python -m bench.suspension --victims 2 --listeners 10
+	$(BIN)/python -m bench.mouth_to_ear --beeps 4
+	$(BIN)/python -m bench.loss --seconds 2 --loss 0 5 --late 5
+	$(BIN)/python -m bench.media --listeners 10 --seconds 2 --bursts 5 --latency-listeners 0 10
+	$(BIN)/python -m bench.limits --seconds 3
+	$(BIN)/python -m bench.hls --seconds 5 --load-seconds 3 --listeners 10 --direct 10
+	$(BIN)/python -m bench.posting --seconds 3
+	$(BIN)/python -m bench.sweep --seconds 2
+	$(BIN)/python -m bench.reads --requests 20
+	$(BIN)/python -m bench.recording_archive --recordings 5 --runs 1
+	$(BIN)/python -m bench.transparency --entries 1000
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache .hypothesis

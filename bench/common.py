@@ -271,7 +271,11 @@ def machine() -> str:
 
 
 def record(section: str, command: str, table: str) -> None:
-    """Replace (or add) one benchmark's section in docs/benchmarks.md."""
+    """Replace (or add) one benchmark's section in docs/benchmarks.md; with
+    PARLEY_BENCH_NO_RECORD=1 (`make bench-smoke`'s tiny runs) only say it would."""
+    if os.environ.get("PARLEY_BENCH_NO_RECORD") == "1":
+        print(f"(not recorded: {section})")
+        return
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     text = RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n"
     header = f"## {section}"
