@@ -103,8 +103,9 @@ bench: setup
 	$(BIN)/python -m bench.recording_archive
 	$(BIN)/python -m bench.transparency
 
-# Every benchmark of `make bench` at a tiny size, recording nothing: CI runs it, so that a
-# benchmark broken by a change (as the CSP once broke mouth_to_ear) fails there, not months later.
+# Every benchmark of `make bench` at a tiny size, recording nothing, and those run by hand alone
+# (relay, sendpath, mixer; captions decodes its hundred phrases at any size, minutes, so not it):
+# CI runs it, so that a benchmark broken by a change (as the CSP broke mouth_to_ear) fails there.
 bench-smoke: setup
 	PARLEY_BENCH_NO_RECORD=1 $(MAKE) --no-print-directory bench-smoke-runs
 
@@ -123,6 +124,9 @@ bench-smoke-runs:
 	$(BIN)/python -m bench.reads --requests 20
 	$(BIN)/python -m bench.recording_archive --recordings 5 --runs 1
 	$(BIN)/python -m bench.transparency --entries 1000
+	$(BIN)/python -m bench.relay --seconds 2 --lease 2.0
+	$(BIN)/python -m bench.sendpath --listeners 20 --packets 20
+	$(BIN)/python -m bench.mixer --speakers 1 --listeners 0 10 --seconds 1
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache .hypothesis
