@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup system-deps run test lint unit integration e2e security bench bench.limits bench.hls bench.posting bench.loss bench.sweep bench.reads bench.recording_archive bench.transparency bench-smoke bench-smoke-runs demo clean
+.PHONY: setup system-deps run test lint unit integration e2e security bench bench.limits bench.hls bench.posting bench.loss bench.sweep bench.reads bench.recording_archive bench.transparency bench-smoke demo clean
 
 # Swagger UI for /docs, served by Parley itself (no third-party script on the origin that holds
 # tokens): a pinned release from npm, checked against its sha512 before it is unpacked.
@@ -106,10 +106,8 @@ bench: setup
 # Every benchmark of `make bench` at a tiny size, recording nothing, and those run by hand alone
 # (relay, sendpath, mixer; captions decodes its hundred phrases at any size, minutes, so not it):
 # CI runs it, so that a benchmark broken by a change (as the CSP broke mouth_to_ear) fails there.
+bench-smoke: export PARLEY_BENCH_NO_RECORD = 1
 bench-smoke: setup
-	PARLEY_BENCH_NO_RECORD=1 $(MAKE) --no-print-directory bench-smoke-runs
-
-bench-smoke-runs:
 	$(BIN)/python -m bench.joins --clients 50
 	$(BIN)/python -m bench.join_batches --joins 60
 	$(BIN)/python -m bench.links --rules 2000 --checks 2000

@@ -1,6 +1,6 @@
 // The admin console: its sections, each a panel of its own module (accounts, link rules,
-// reports, transcripts, appeals, the location policy) or of this one (the appeals queue, the
-// audit log, feature switches). Every action here is audited by the server, and the person
+// reports, transcripts, the location policy) or of this one (the appeals queue, whose items are
+// admin-appeals.js, the audit log, feature switches). Every action here is audited by the server, and the person
 // affected is told why.
 import { accounts } from "./admin-accounts.js";
 import { appealItem } from "./admin-appeals.js";
@@ -22,6 +22,7 @@ const TABS = [
   ["features", "Feature switches"],
   ["location-policy", "Location policy"],
 ];
+
 export async function render(main, [tab = "accounts"], app) {
   const session = app.session();
   if (!session.admin) {
