@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from bench.common import ServerProcess
-from parley.store.db import Database
+from parley.store.db import IDLE_IN_TRANSACTION_MS, Database
 from parley.store.tables import node_connections
 from tests.support.clients import Person
 from tests.support.cluster import cluster, kill, people
@@ -81,8 +81,12 @@ async def test_a_node_taken_for_gone_while_only_paused_keeps_who_is_in_its_rooms
     node is taken for gone and its counts taken back; once it runs again its listener, whose
     socket never closed, stays past the presence timeout. (Before, they were let go then,
     "dropped" while in the room.)"""
-    # Gone after two leases (2 s); its listener would be let go 5 s after it was last heard.
-    env = {"PARLEY_HOME_LEASE_SECONDS": "1", "PARLEY_PRESENCE_TIMEOUT_SECONDS": "5"}
+    # Gone after two leases (2 s); its listener would be let go `timeout` s after it was last
+    # heard. Stopped inside a transaction, the node holds its row locks until PostgreSQL ends it
+    # (IDLE_IN_TRANSACTION_MS), so the take-back may come that late: the timeout is longer (a CI
+    # run with a 5 s timeout took back at 5.1 s and let the fan go before the node ran again).
+    timeout = 2 * 1 + int(IDLE_IN_TRANSACTION_MS) / 1000 + 1
+    env = {"PARLEY_HOME_LEASE_SECONDS": "1", "PARLEY_PRESENCE_TIMEOUT_SECONDS": str(timeout)}
     async with cluster(2, **env) as deployment:
         a, b = deployment.nodes
         (host,) = await people(b, "host")
@@ -123,7 +127,7 @@ async def test_a_node_taken_for_gone_while_only_paused_keeps_who_is_in_its_rooms
                 print(f"counted again {time.monotonic() - stopped:.1f} s after the stop")
                 # Past the presence timeout (from when node a was last heard) and a few sweeps:
                 # the fan is still in the room, and their socket still open.
-                await asyncio.sleep(max(0.0, stopped + 5 + 2 - time.monotonic()))
+                await asyncio.sleep(max(0.0, stopped + timeout + 2 - time.monotonic()))
                 assert "participant_left" not in watching.types()
                 assert stream.close_code is None
                 assert (await host.call("GET", f"/spaces/{sid}", 200))["listener_count"] == 1
