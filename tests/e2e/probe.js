@@ -62,7 +62,9 @@
   // frame its receiver handed to playout, the media time of what is heard at that reading; and,
   // once its stats arrive, `jitterDelay` and `jitterEmitted`: the receiver's running totals of
   // seconds that samples waited in its jitter buffer and of samples played (inbound-rtp), so a
-  // test can tell the listener's own buffering from the way the audio came to him.
+  // test can tell the listener's own buffering from the way the audio came to him; and
+  // `concealed` and `received`: its running totals of samples it made up for audio that had not
+  // come (concealment) and of all samples it played, those included.
   probe.startWatch = (intervalMs = 50, pc = null) => {
     probe.samples = [];
     clearInterval(probe.watchTimer);
@@ -77,6 +79,8 @@
           if (s.type !== "inbound-rtp") return;
           reading.jitterDelay = s.jitterBufferDelay;
           reading.jitterEmitted = s.jitterBufferEmittedCount;
+          reading.concealed = s.concealedSamples;
+          reading.received = s.totalSamplesReceived;
         }));
       }
     }, intervalMs);

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
 from pathlib import Path
 from statistics import median as median_of
@@ -45,6 +45,10 @@ MUTE_DEADLINE_MS = 500
 # answered in up to 932 ms; an idle machine in tens). The API's own latency is benchmarked.
 ANSWER_DEADLINE_MS = 3000
 RTP_CLOCK_PER_MS = 48  # Opus over RTP counts 48 kHz, whatever its audio's rate
+# What Lou hears was mixed less than this long before (the mixer's tick, his jitter buffer at its
+# fullest on a starved machine, the analyser's window).
+MIX_TO_EAR_MS = 500
+Ticks = list[tuple[float, bool, bool]]
 
 
 async def watch(page: Page, seconds: float) -> list[dict[str, Any]]:
@@ -92,13 +96,25 @@ def jitter_buffer_ms(samples: list[dict[str, Any]], first: int, last: int) -> fl
     return 1000 * waited / played if played > 0 else 0.0
 
 
+def concealed_share(samples: list[dict[str, Any]], first: int, last: int) -> float:
+    """The share of what Lou played between readings `first` and `last` that his receiver made
+    up because the audio had not come (inbound-rtp's running totals; 0 where unknown)."""
+    a, b = samples[first], samples[last]
+    if "received" not in a or "received" not in b:
+        return 0.0
+    played = b["received"] - a["received"]
+    return (b["concealed"] - a["concealed"]) / played if played > 0 else 0.0
+
+
 def flowing(samples: list[dict[str, Any]]) -> list[bool]:
     """Whether each reading heard playout moving: over the two readings before it (100 ms, more
-    than the analyser's 85 ms window) the media time moved on by at least half the wall time.
-    A stalled playout fades to silence in the analyser, whatever the server sent. So does a
-    stalled page: after the sampler itself stalled (CI: 265 ms between two readings, then 880 Hz
-    silent in 4 readings whose media time moved), a reading counts once the four gaps before it
-    were steady again (at most 100 ms each, for readings every 50 ms)."""
+    than the analyser's 85 ms window) the media time moved on by at least half the wall time,
+    and at most half of what was played was concealment. A stalled playout fades to silence in
+    the analyser, whatever the server sent. So does a stalled page: after the sampler itself
+    stalled (CI: 265 ms between two readings, then 880 Hz silent in 4 readings whose media time
+    moved), a reading counts once the four gaps before it were steady again (at most 100 ms
+    each, for readings every 50 ms). So does concealment: when the server's own loop stalls it
+    skips the ticks it missed, its media time jumps with them, and the gap is made up at Lou's."""
     media = media_ms(samples)
     wall = [s["t"] for s in samples]
 
@@ -106,7 +122,9 @@ def flowing(samples: list[dict[str, Any]]) -> list[bool]:
         return i >= 4 and all(wall[j] - wall[j - 1] <= 100 for j in range(i - 3, i + 1))
 
     return [
-        steady(i) and media[i] - media[i - 2] >= 0.5 * (wall[i] - wall[i - 2])
+        steady(i)
+        and media[i] - media[i - 2] >= 0.5 * (wall[i] - wall[i - 2])
+        and concealed_share(samples, i - 2, i) <= 0.5
         for i in range(len(samples))
     ]
 
@@ -125,6 +143,19 @@ def when_the_mixer_drops(server: ServerThread, sid: str, account_id: str) -> lis
 
     mixer.set_audible = watched  # type: ignore[method-assign]
     return dropped
+
+
+def mixer_ticks(server: ServerThread, sid: str, account_id: str) -> Ticks:
+    """The space's mixer's ticks from now on: the wall time (ms) of each, whether `account_id`
+    was audible in it, and whether any of its audio (or its decoder's concealment) was mixed."""
+    mixer = server.node.media.rooms[sid].room.mixer
+    ticks: Ticks = []
+
+    def sink(mixed: Mapping[str, object], levels: Mapping[str, float], _now: float) -> None:
+        ticks.append((time.time() * 1000, account_id in levels, account_id in mixed))
+
+    mixer.add_voice_sink(sink)
+    return ticks
 
 
 def median(samples: list[dict[str, Any]]) -> dict[str, Any]:
@@ -226,6 +257,7 @@ async def test_listeners_hear_the_stage_and_not_the_muted(
 
     # The host mutes Ada: 440 Hz leaves Lou's ears within half a second, 880 Hz stays.
     await lou_page.evaluate("parleyProbe.startWatch(50, live.connection.pc)")
+    bea_ticks = mixer_ticks(server, sid, bea.id)
     await asyncio.sleep(1.0)  # long enough before the mute for his playout to be at its best
     muted_at = time.time() * 1000  # the page stamps its readings with Date.now(): the same clock
     dropped_at = when_the_mixer_drops(server, sid, ada.id)
@@ -236,11 +268,19 @@ async def test_listeners_hear_the_stage_and_not_the_muted(
     server_ms = dropped_at[0] - muted_at if dropped_at else float("nan")
     after_answer_ms = server_ms - answered_ms
     buffered = [0.0] + [jitter_buffer_ms(samples, i - 1, i) for i in range(1, len(samples))]
+    concealed = [0.0] + [concealed_share(samples, i - 1, i) for i in range(1, len(samples))]
+    # Ticks that had nothing of Bea's to mix: her own browser's audio had not come.
+    lacking = [at for at, audible, mixed in bea_ticks if audible and not mixed]
+
+    def without_bea(reading: dict[str, Any]) -> bool:
+        return any(reading["t"] - MIX_TO_EAR_MS <= at <= reading["t"] for at in lacking)
+
     timeline = "\n".join(
         [f"  mute answered after {answered_ms:.0f} ms, Ada left the mix after {server_ms:.0f} ms"]
         + [
-            f"  {s['t'] - muted_at:+5.0f} ms  {describe(s)}, jitter buffer {ms:.0f} ms"
-            for s, ms in zip(samples, buffered, strict=True)
+            f"  {s['t'] - muted_at:+5.0f} ms  {describe(s)}, jitter buffer {ms:.0f} ms, "
+            f"{share:.0%} concealed" + (", a tick without Bea's audio" if without_bea(s) else "")
+            for s, ms, share in zip(samples, buffered, concealed, strict=True)
         ]
     )
     # The server's own part of the promise: Ada is out of the mix, for every listener, within the
@@ -279,12 +319,20 @@ async def test_listeners_hear_the_stage_and_not_the_muted(
     path_ms = vanished_ms - server_ms - held_ms
     print(f"From the mixer to Lou, his jitter buffer aside: {path_ms:.0f} ms")
     assert path_ms <= MUTE_DEADLINE_MS, f"{path_ms:.0f} ms from the mixer to Lou\n{timeline}"
-    # 880 Hz stays wherever Lou's playout moves: a mute that cut Bea would silence her reading
-    # after reading. Where it stalled (CI), the analyser fades to silence and says nothing.
+    # 880 Hz stays: the mixer kept her audible at every tick, and Lou hears her wherever his
+    # playout moves: a mute that cut Bea would silence her reading after reading. Where it
+    # stalled or made up audio that had not come (CI), the analyser fades to silence and says
+    # nothing; so it does where Bea's own browser sent nothing for a while (CI, before the probe
+    # read either: 880 Hz at digital silence in 3 of 25 readings, every band silent).
+    assert all(audible for at, audible, _ in bea_ticks if at >= muted_at), timeline
     moving = [
-        s for s, ok in zip(samples, flowing(samples), strict=True) if ok and s["t"] >= muted_at
+        s
+        for s, ok in zip(samples, flowing(samples), strict=True)
+        if ok and s["t"] >= muted_at and not without_bea(s)
     ]
-    assert len(moving) >= 0.5 * len(after), f"Lou's playout stalled for most of it\n{timeline}"
+    assert len(moving) >= 0.5 * len(after), (
+        f"Lou's playout stalled, or Bea's audio did not come, for most of it\n{timeline}"
+    )
     assert sum(silent(s, 880) for s in moving) <= 0.1 * len(moving), timeline
     assert sum(heard(s, 880) for s in moving) >= 0.75 * len(moving), timeline
     print(f"880 Hz after the mute: {min(level(s, 880) for s in moving):.0f} dBFS at the lowest")
