@@ -110,6 +110,11 @@ class CaptionService:
         if self.pool is not None:
             await self.pool.close()
 
+    @property
+    def live(self) -> bool:
+        """Whether this node makes live captions: an engine is set (and passed its check)."""
+        return self.pool is not None
+
     def figures(self) -> CaptionFigures | None:
         if self.pool is None:
             return None

@@ -44,6 +44,9 @@ async def test_a_listener_sees_who_says_what_under_the_stage(
     await join_from_home(lou, title)
     toggle = lou.get_by_role("checkbox", name="Captions", exact=True)
     await expect(toggle).to_be_checked()  # on by default
+    # Until someone speaks, the box says what it is for.
+    idle = lou.get_by_text("What the speakers say shows here.")
+    await expect(idle).to_be_visible()
     speech = Speaker()
     speaking = await MediaClient.connect(bea, sid, track=speech)
     try:
@@ -63,6 +66,7 @@ async def test_a_listener_sees_who_says_what_under_the_stage(
         assert heard, await spoken.inner_text()
         assert "Bea Speaker: " in await spoken.inner_text()
         await expect(lines.first).to_contain_text("Bea Speaker: ")
+        await expect(idle).to_be_hidden()
         await shoot(lou, "captions")
         # Off: hidden, and still off after a reload.
         await toggle.uncheck()

@@ -109,6 +109,12 @@ async def test_host_speaker_and_listener_through_a_whole_space(
     await analyse(lou, ROOM_AUDIO)
     heard_bea = await until_levels(lou, lambda v: heard(v, 880) and silent(v, 440), timeout=15)
     print(f"\nLou hears Bea: {describe(heard_bea)}")
+    # This server makes no live captions (the tests' default; its status said so long before
+    # now): no Captions toggle under the stage, nor a box that would stay empty.
+    stage = lou.get_by_role("region", name="On stage")
+    await expect(stage).to_be_visible()
+    await expect(stage.get_by_role("checkbox", name="Captions")).to_have_count(0)
+    await expect(lou.locator(".captions")).to_be_hidden()
     # The speaking ring follows active_speakers.
     await expect(stage_member(lou, "bea")).to_have_class(re.compile("is-speaking"), timeout=10_000)
     # Were the node to hang Bea's audio up as dead, Lou would see her reconnecting, not "Mic

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, update
@@ -13,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from parley.store.tables import audit_log
 from tests.support.clients import Person, http_client, make_bot
 from tests.support.moderation import admin, suspend
-from tests.support.servers import ServerThread, serve
+from tests.support.servers import ServerThread, serve, sqlite_url
 
 
 @pytest.fixture
@@ -111,6 +112,17 @@ async def test_creation_off_keeps_live_spaces_and_joins(server: ServerThread) ->
     )
     for person in (mod, host, fan):
         await person.close()
+
+
+@pytest.mark.parametrize("captions", ["off", "pocketsphinx"])
+async def test_the_status_says_whether_live_spaces_are_captioned(
+    tmp_path: Path, captions: str
+) -> None:
+    """What a client offers a captions toggle by: the operator's setting, as the node runs it."""
+    with serve(database_url=sqlite_url(tmp_path), captions=captions) as running:
+        async with http_client(base_url=f"{running.base_url}/api/v1") as http:
+            said = (await http.get("/status")).json()
+    assert said["live_captions"] is (captions != "off")
 
 
 async def test_the_audit_log_cannot_be_changed_or_deleted(server: ServerThread) -> None:

@@ -304,6 +304,9 @@ class FeatureChangeOut(FeatureOut):
 class StatusOut(BaseModel):
     features: dict[str, FeatureOut]
     location_policy: LocationPolicyOut
+    # Live spaces get `caption` events of what their speakers say (the operator's setting,
+    # `PARLEY_CAPTIONS`): a client offers its captions toggle only then.
+    live_captions: bool
 
 
 class ActionCountOut(BaseModel):

@@ -1,7 +1,9 @@
 // Live captions under the stage: each speaker's latest words with their name, partial lines
 // replaced as the recognizer firms them up. On by default; the toggle is remembered on this
 // device. Screen readers hear only final lines, politely, from a region of their own: partials
-// change several times a second and would drown everything else out.
+// change several times a second and would drown everything else out. Where the instance makes
+// no live captions (GET /status says so) there is no toggle, nor an empty box under the stage.
+import { get } from "../api.js";
 import { h } from "../ui.js";
 
 const KEY = "parley.captions";
@@ -10,11 +12,21 @@ const FADE_MS = 8000; // a final line stays this long after it was said
 
 export const captionsOn = () => localStorage.getItem(KEY) !== "off";
 
+// Asked once per page load: an operator changes it only with a restart. Unknown counts as on,
+// as the toggle was before the status said.
+let captioned;
+const instanceCaptions = () =>
+  (captioned ??= get("/status").then(
+    (status) => status.live_captions !== false,
+    () => true,
+  ));
+
 export function buildCaptions(room) {
   const toggle = h("input", { type: "checkbox", id: "captions-toggle", checked: captionsOn() });
   const lines = h("ol", { class: "caption-lines", "aria-hidden": "true" });
   const spoken = h("div", { class: "visually-hidden", role: "log", "aria-live": "polite", "aria-label": "Caption log" });
-  const box = h("div", { class: "captions", hidden: !captionsOn() }, lines);
+  const idle = h("p", { class: "captions-idle" }, "What the speakers say shows here.");
+  const box = h("div", { class: "captions", hidden: !captionsOn() }, lines, idle);
   toggle.addEventListener("change", () => {
     localStorage.setItem(KEY, toggle.checked ? "on" : "off");
     box.hidden = !toggle.checked;
@@ -22,7 +34,11 @@ export function buildCaptions(room) {
   });
   const row = h("p", { class: "captions-toggle" }, toggle, " ", h("label", { for: "captions-toggle" }, "Captions"));
   room.captions = { lines, spoken, box, toggle, current: new Map() };
-  return h("div", { class: "captions-area" }, row, box, spoken);
+  const area = h("div", { class: "captions-area", hidden: true }, row, box, spoken);
+  instanceCaptions().then((on) => {
+    area.hidden = !on;
+  });
+  return area;
 }
 
 function speakerName(room, id) {
