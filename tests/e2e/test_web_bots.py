@@ -114,6 +114,10 @@ async def test_the_admin_sets_the_location_policy_and_the_status_page_shows_it(
     await page.get_by_role("link", name="Status").click()
     await expect(page.get_by_role("heading", level=1, name="Status")).to_be_visible()
     await expect(page.get_by_role("region", name="Location policy")).to_contain_text(said)
+    # The tests' server makes no live captions, and says so beside the switches.
+    features = page.get_by_role("region", name="Features")
+    await expect(features).to_contain_text("Spaces — on")
+    await expect(features).to_contain_text("Live captions — off on this instance")
     async with http_client(base_url=f"{server.base_url}/api/v1") as http:
         status = (await http.get("/status")).json()["location_policy"]
     assert status["delay_seconds"] == 86400
