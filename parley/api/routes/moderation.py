@@ -203,12 +203,13 @@ async def set_feature(
 @router.get("/status")
 async def status(node: NodeDep) -> StatusOut:
     """Public: which features are on, and the admins' message when one is off; the location
-    policy posts' places obey; whether live spaces are captioned."""
+    policy posts' places obey; whether live spaces are captioned and /docs is served."""
     switches = await node.features.status()
     return StatusOut(
         features={name: FeatureOut.of(s) for name, s in switches.items()},
         location_policy=LocationPolicyOut.of(await node.location.policy()),
         live_captions=node.captions.live,
+        api_docs=node.settings.api_docs,
     )
 
 

@@ -307,6 +307,8 @@ class StatusOut(BaseModel):
     # Live spaces get `caption` events of what their speakers say (the operator's setting,
     # `PARLEY_CAPTIONS`): a client offers its captions toggle only then.
     live_captions: bool
+    # The API's documentation is served at /docs (`PARLEY_API_DOCS`): clients link to it only then.
+    api_docs: bool
 
 
 class ActionCountOut(BaseModel):

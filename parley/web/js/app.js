@@ -189,11 +189,13 @@ async function signOut() {
   app.go("/");
 }
 
-// A banner with the admins' message when Spaces are switched off.
+// A banner with the admins' message when Spaces are switched off; the footer's API link only
+// where the instance serves its docs.
 async function showStatus() {
   const banner = document.getElementById("status-banner");
   try {
-    const { features } = await get("/status");
+    const { features, api_docs: docs } = await get("/status");
+    document.getElementById("api-docs-link").hidden = docs === false;
     const off = Object.entries(features || {}).filter(([, f]) => f && f.enabled === false);
     if (off.length) {
       banner.textContent = off.map(([name, f]) => f.message || `${name} is switched off for now`).join(" · ");
