@@ -86,6 +86,18 @@ export async function api(method, path, body, { token, signal } = {}) {
 
 export const get = (path, options) => api("GET", path, undefined, options);
 
+// GET /status as this page load first read it, shared by whoever needs what only an operator's
+// restart changes (live captions, the docs); a failed read is tried again by the next caller.
+// Feature switches change any time: app.refreshStatus reads them afresh.
+let firstStatus;
+export function instanceStatus() {
+  firstStatus ??= get("/status").catch((error) => {
+    firstStatus = undefined;
+    throw error;
+  });
+  return firstStatus;
+}
+
 // Runs `then` if the signed-in account is limited, read fresh (a limit may have come since
 // sign-in). A screen that cannot learn it stays as it was drawn: the server refuses what a
 // limited account may not do anyway.

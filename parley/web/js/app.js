@@ -1,5 +1,5 @@
 // Parley's web client: a hash router (#/...) over plain ES modules, no build step.
-import { api, currentSession, saveSession, get } from "./api.js";
+import { api, currentSession, saveSession, get, instanceStatus } from "./api.js";
 import { bellLink, refreshUnread, syncBell } from "./bell.js";
 import { disclosure } from "./disclosure.js";
 import { isNarrow, onNarrowChange } from "./narrow.js";
@@ -191,10 +191,10 @@ async function signOut() {
 
 // A banner with the admins' message when Spaces are switched off; the footer's API link only
 // where the instance serves its docs.
-async function showStatus() {
+async function showStatus(fresh = false) {
   const banner = document.getElementById("status-banner");
   try {
-    const { features, api_docs: docs } = await get("/status");
+    const { features, api_docs: docs } = await (fresh ? get("/status") : instanceStatus());
     document.getElementById("api-docs-link").hidden = docs === false;
     const off = Object.entries(features || {}).filter(([, f]) => f && f.enabled === false);
     if (off.length) {
@@ -205,7 +205,7 @@ async function showStatus() {
     banner.hidden = true;
   }
 }
-app.refreshStatus = showStatus;
+app.refreshStatus = () => showStatus(true);
 
 document.getElementById("skip").addEventListener("click", (event) => {
   event.preventDefault();

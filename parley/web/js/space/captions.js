@@ -3,7 +3,7 @@
 // device. Screen readers hear only final lines, politely, from a region of their own: partials
 // change several times a second and would drown everything else out. Where the instance makes
 // no live captions (GET /status says so) there is no toggle, nor an empty box under the stage.
-import { get } from "../api.js";
+import { instanceStatus } from "../api.js";
 import { h } from "../ui.js";
 
 const KEY = "parley.captions";
@@ -12,14 +12,12 @@ const FADE_MS = 8000; // a final line stays this long after it was said
 
 export const captionsOn = () => localStorage.getItem(KEY) !== "off";
 
-// Asked once per page load: an operator changes it only with a restart. Unknown counts as on,
-// as the toggle was before the status said.
-let captioned;
+// Unknown counts as on, as the toggle was before the status said.
 const instanceCaptions = () =>
-  (captioned ??= get("/status").then(
+  instanceStatus().then(
     (status) => status.live_captions !== false,
     () => true,
-  ));
+  );
 
 export function buildCaptions(room) {
   const toggle = h("input", { type: "checkbox", id: "captions-toggle", checked: captionsOn() });
