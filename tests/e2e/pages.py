@@ -118,6 +118,19 @@ async def expect_reminder(scope: Locator, is_set: bool) -> None:
     await (note.to_be_visible() if is_set else note.to_be_hidden())
 
 
+async def text_lines(element: Locator) -> int:
+    """How many lines the element's text is laid out on (a badge squeezed by its neighbours
+    wraps inside its pill)."""
+    lines: int = await element.evaluate(
+        """(el) => {
+          const range = document.createRange();
+          range.selectNodeContents(el);
+          return new Set([...range.getClientRects()].map((r) => Math.round(r.bottom))).size;
+        }"""
+    )
+    return lines
+
+
 async def until_media(page: Page, send: bool, previous: Any = None, timeout: float = 15) -> None:
     """Until the room's media connection sends (or only receives), is connected, and (when
     `previous` names a window property holding an older connection) is a new one."""

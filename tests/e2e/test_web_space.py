@@ -32,6 +32,7 @@ from tests.e2e.pages import (
     space_id,
     stage_member,
     start_space,
+    text_lines,
     until_media,
 )
 from tests.support.clients import Person
@@ -73,6 +74,10 @@ async def test_host_speaker_and_listener_through_a_whole_space(
     # The reminder is kept by the server: a reload still shows it, and it can be taken back.
     await lou.reload()
     await expect_reminder(scheduled, True)
+    # Its date and "Reminder set", each pill whole: not broken onto two lines inside it.
+    badges = scheduled.locator(".card-top .badge")
+    await expect(badges).to_have_count(2)
+    assert [await text_lines(badge) for badge in await badges.all()] == [1, 1]
     await shoot(lou, "home")
     await button(scheduled, "Cancel reminder").click()
     await expect_reminder(scheduled, False)
