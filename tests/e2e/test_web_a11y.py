@@ -57,8 +57,13 @@ async def test_main_flows_by_keyboard_and_axe(
     await lee.goto(f"{base}/#/signin")
     await check_a11y(kim, axe_source, "sign in")
 
-    # Kim signs in and starts a space, by keyboard only.
+    # Kim signs in and starts a space, by keyboard only. The bar keeps its height as its
+    # links change ("Create account" is drawn as "Start a space" is).
+    signed_out = await kim.get_by_role("banner").bounding_box()
     await sign_in_by_keyboard(kim, "kim")
+    signed_in = await kim.get_by_role("banner").bounding_box()
+    assert signed_out and signed_in, "no banner"
+    assert abs(signed_in["height"] - signed_out["height"]) < 0.5, (signed_out, signed_in)
     await tab_to(kim, button(kim, "Start a space"))
     await kim.keyboard.press("Enter")
     await expect(kim.get_by_role("heading", level=1, name="Start a space")).to_be_focused()
