@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
@@ -312,7 +312,15 @@ def notice_text(
         ModerationAction.REMOVE_RECORDING: f"The recording of your space{quoted} was removed",
         ModerationAction.END_SPACE: f"Your space{quoted} was ended by a moderator",
     }.get(action, "A moderator acted on your account")
-    end = f" until {until.isoformat()}" if until else ""
+    end = f" until {readable_time(until)}" if until else ""
     stop = "" if reason.rstrip().endswith((".", "!", "?")) else "."
-    # Read by people in the web client as much as by API clients: words, not routes.
-    return f"{what}{end} under the rule `{rule}`. Reason: {reason}{stop} You can appeal this once."
+    # Read by people in the web client as much as by API clients: words, not routes, nor
+    # markup or ISO timestamps. The `until` field gives the end to software.
+    return f"{what}{end} under the rule “{rule}”. Reason: {reason}{stop} You can appeal this once."
+
+
+def readable_time(at: datetime) -> str:
+    """A time as a sentence gives it to anyone, wherever they are: "9 December 2026, 18:30
+    UTC" (to the minute)."""
+    utc = at.astimezone(UTC)
+    return f"{utc.day} {utc:%B %Y, %H:%M} UTC"

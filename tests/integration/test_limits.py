@@ -81,7 +81,7 @@ async def test_a_limited_account_listens_but_does_not_post_host_speak_or_react(
     await lee.call("POST", "/reports", 201, json=report)
     (notice,) = await lee.call("GET", "/me/notices", 200)
     assert notice["text"].startswith("Your account was limited (you can listen and read")
-    assert "`spam`" in notice["text"] and "Advertising in every space" in notice["text"]
+    assert "under the rule “spam”. Reason: Advertising in every space" in notice["text"]
 
     # Lifted by a moderator: told, and at once free to post and speak.
     await mod.call("POST", "/admin/accounts/lee/unlimit", 200, json={"reason": "A mistake"})
