@@ -10,10 +10,12 @@ itself and MediaSource blobs. Everything a person wrote is escaped.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC
 from html import escape
 from typing import Final
 
 from parley.core.accounts import Post
+from parley.core.instants import readable_time
 from parley.core.links.render import TextPart
 from parley.core.spaces.model import Role, Space, SpaceStatus
 from parley.services.listener_cap import hls_playlist_path
@@ -118,8 +120,10 @@ def space_page(view: SpaceView, pinned: Sequence[tuple[Post, Sequence[TextPart]]
             '<audio id="player" preload="none"></audio>\n'
         )
     elif space.state is SpaceStatus.SCHEDULED and space.scheduled_start is not None:
-        starts = space.scheduled_start.strftime("%Y-%m-%d %H:%M UTC")
-        player = f'<p class="status">Starts {escape(starts)}.</p>\n'
+        start = space.scheduled_start
+        at = escape(start.astimezone(UTC).isoformat().replace("+00:00", "Z"), quote=True)
+        starts = f'<time datetime="{at}">{escape(readable_time(start))}</time>'
+        player = f'<p class="status">Starts {starts}.</p>\n'
     else:
         player = '<p class="status">This space is over.</p>\n'
     description = f'<p class="description">{escape(space.description)}</p>\n'

@@ -1,4 +1,5 @@
-"""Instants taken from users: aware, and representable in UTC.
+"""Instants taken from users: aware, and representable in UTC; and instants given to people
+in words.
 
 An offset can push a datetime that parses past the last representable UTC instant
 (`9999-12-31T23:59:59-14:00`); converting it would overflow deep in a store or a comparison, so
@@ -19,3 +20,10 @@ def utc_instant(value: datetime, *, code: str, field: str) -> datetime:
         return value.astimezone(UTC)
     except OverflowError:
         raise Invalid(code, f"`{field}` is out of range") from None
+
+
+def readable_time(at: datetime) -> str:
+    """An instant as a sentence gives it to anyone, wherever they are: "9 December 2026, 18:30
+    UTC" (to the minute). Not an ISO timestamp, which is for software."""
+    utc = at.astimezone(UTC)
+    return f"{utc.day} {utc:%B %Y, %H:%M} UTC"

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
 from parley.core.accounts import Account, AccountState
 from parley.core.actors import Actor
 from parley.core.errors import Conflict, Forbidden, Invalid
-from parley.core.instants import utc_instant
+from parley.core.instants import readable_time, utc_instant
 from parley.core.text import bounded_text
 
 RULE_RE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
@@ -317,10 +317,3 @@ def notice_text(
     # Read by people in the web client as much as by API clients: words, not routes, nor
     # markup or ISO timestamps. The `until` field gives the end to software.
     return f"{what}{end} under the rule “{rule}”. Reason: {reason}{stop} You can appeal this once."
-
-
-def readable_time(at: datetime) -> str:
-    """A time as a sentence gives it to anyone, wherever they are: "9 December 2026, 18:30
-    UTC" (to the minute)."""
-    utc = at.astimezone(UTC)
-    return f"{utc.day} {utc:%B %Y, %H:%M} UTC"

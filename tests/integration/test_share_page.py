@@ -1,0 +1,35 @@
+"""A scheduled space's public page (`/s/{id}`) says when it starts in words anyone can read,
+wherever they are, with the instant itself for software in a `<time>` element."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.support.clients import Person, http_client
+from tests.support.servers import ServerThread, serve
+
+
+@pytest.fixture
+async def server(database_url: str) -> AsyncIterator[ServerThread]:
+    with serve(database_url=database_url) as running:
+        yield running
+
+
+async def test_a_scheduled_spaces_page_says_when_it_starts(server: ServerThread) -> None:
+    host = await Person.sign_up(server.base_url, "host")
+    # Given with an offset: the page says the same instant in UTC.
+    start = (datetime.now(UTC) + timedelta(days=2)).replace(hour=19, minute=30, second=0)
+    start = start.replace(microsecond=0)
+    given = start.astimezone().isoformat()
+    body = {"title": "Soon", "scheduled_start": given}
+    sid = (await host.call("POST", "/spaces", 201, json=body))["id"]
+    async with http_client(base_url=server.base_url) as anonymous:
+        page = await anonymous.get(f"/s/{sid}", headers={"Accept": "text/html"})
+    assert page.status_code == 200, page.text
+    words = f"{start.day} {start:%B %Y}, 19:30 UTC"
+    instant = start.isoformat().replace("+00:00", "Z")
+    assert f'Starts <time datetime="{instant}">{words}</time>.' in page.text
+    await host.close()
