@@ -10,6 +10,7 @@ the admin console, the suspended notice and the link interstitial are taken here
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 from playwright.async_api import Browser, Locator, Page, expect
 
@@ -237,9 +238,11 @@ async def test_moderation_screens(
     await expect(vic.get_by_role("heading", level=2, name="Appeals")).to_be_focused()
     # The public report counts it by its outcome.
     await vic.goto(f"{base}/#/transparency")
-    report = vic.get_by_role("table", name="Moderation actions per period, action and rule")
+    report = vic.get_by_role("table", name="Moderation actions per month, action and rule")
     decided = report.get_by_role("row").filter(has_text="Appeal decided: overturned")
     await expect(decided).to_contain_text("harassment")
+    # Its month in words, as people say it, not the period's "2026-12".
+    await expect(decided.get_by_role("cell").first).to_have_text(f"{datetime.now(UTC):%B %Y}")
     await shoot(vic, "transparency")
     await mallory.goto(f"{base}/#/signin")
     await mallory.get_by_label("Handle").fill("mallory")

@@ -95,7 +95,7 @@ async def test_a_limit_set_told_appealed_and_lifted_in_the_web_client(
     assert re.search(r"#/spaces/\w+$", lee.url)
     # Both counted in the public transparency report, in words.
     await lee.goto(f"{base}/#/transparency")
-    report = lee.get_by_role("table", name="Moderation actions per period, action and rule")
+    report = lee.get_by_role("table", name="Moderation actions per month, action and rule")
     await expect(report.get_by_role("row").filter(has_text="Account limited")).to_contain_text(
         "spam"
     )

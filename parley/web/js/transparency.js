@@ -34,16 +34,24 @@ export async function render(main) {
       "section",
       { class: "page narrow transparency-page" },
       h("h1", { tabindex: "-1" }, "Transparency report"),
-      h("p", { class: "lede" }, "Every moderation action is logged. These are the counts per month (UTC), action and rule, decided appeals by their outcome: how many decisions stood and how many fell."),
+      h("p", { class: "lede" }, "Every moderation action is logged. Here is how many were taken each month (UTC), by action and rule, and how many appealed decisions stood or were overturned."),
       rows.length
         ? h(
             "div",
             { class: "table-wrap card" },
-            h("table", {}, h("caption", { class: "visually-hidden" }, "Moderation actions per period, action and rule"), h("thead", {}, h("tr", {}, ["Period", "Action", "Rule", "Count"].map((c) => h("th", { scope: "col" }, c)))), h("tbody", {}, rows.map((r) => h("tr", {}, h("td", {}, r.period), h("td", {}, actionName(r)), h("td", {}, r.rule || "—"), h("td", {}, String(r.count)))))),
+            h("table", {}, h("caption", { class: "visually-hidden" }, "Moderation actions per month, action and rule"), h("thead", {}, h("tr", {}, ["Month", "Action", "Rule", "Count"].map((c) => h("th", { scope: "col" }, c)))), h("tbody", {}, rows.map((r) => h("tr", {}, h("td", {}, monthName(r.period)), h("td", {}, actionName(r)), h("td", {}, r.rule || "—"), h("td", {}, String(r.count)))))),
           )
         : h("p", { class: "empty" }, "No moderation actions yet."),
     ),
   );
+}
+
+// "2026-12" as a person says it ("December 2026"), in the reader's language; the month is
+// UTC's, as the server counted it. A period this client cannot read shows as it came.
+function monthName(period) {
+  const [year, month] = String(period).split("-").map(Number);
+  if (!year || !month) return period;
+  return new Date(Date.UTC(year, month - 1, 1)).toLocaleDateString(undefined, { month: "long", year: "numeric", timeZone: "UTC" });
 }
 
 // A decided appeal's line names its outcome: how many decisions stood, how many fell.
