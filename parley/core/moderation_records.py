@@ -163,11 +163,13 @@ class PostState(StrEnum):
 @dataclass(frozen=True)
 class ModeratedAccount:
     """An account as moderators find it: with the limit waiting under its suspension, if one
-    does (it holds again when the suspension ends), and a bot's owner, who answers for it."""
+    does (it holds again when the suspension ends), a bot's owner, who answers for it, and when
+    its suspension or limit ends on its own (None: when lifted, or not restricted)."""
 
     account: Account
     held_limit: HeldLimit | None = None
     owner: AccountRef | None = None
+    until: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -232,8 +232,11 @@ class ModerationService:
             found = await AccountStore(conn).search(text, limit)
             ids = [a.id for a in found]
             held = await RestrictionStore(conn).held_limits(ids)
+            ends = await RestrictionStore(conn).ends(ids)
             owners = await BotStore(conn).owners_of(ids)
-        return [ModeratedAccount(a, held.get(a.id), owners.get(a.id)) for a in found]
+        return [
+            ModeratedAccount(a, held.get(a.id), owners.get(a.id), ends.get(a.id)) for a in found
+        ]
 
     async def audit(self, caller: Caller, wanted: AuditQuery) -> list[AuditLine]:
         rules.require_moderator(caller)

@@ -4,6 +4,7 @@ limit a suspension came over."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, delete, insert, select
 
@@ -63,6 +64,17 @@ class RestrictionStore(Store):
         query = select(held_limits).where(among(held_limits.c.account_id, wanted))
         rows = await self.conn.execute(query)
         return {row.account_id: record(HeldLimit, row) for row in rows}
+
+    async def ends(self, account_ids: Sequence[str]) -> dict[str, datetime]:
+        """When these accounts' suspensions or limits end on their own, by account (those with
+        no end, or no restriction, are left out)."""
+        wanted = [a for a in account_ids if storable_key(a)]
+        if not wanted:
+            return {}
+        query = select(accounts.c.id, accounts.c.suspended_until).where(
+            among(accounts.c.id, wanted), accounts.c.suspended_until.is_not(None)
+        )
+        return {row.id: row.suspended_until for row in await self.conn.execute(query)}
 
     async def release_held_limit(self, account_id: str) -> None:
         await self.conn.execute(delete(held_limits).where(held_limits.c.account_id == account_id))

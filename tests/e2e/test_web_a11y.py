@@ -161,6 +161,8 @@ async def test_moderation_screens(
     await row.get_by_label("Reason").fill("Repeatedly shouting over other speakers")
     await button(row, "Confirm suspension").click()
     await expect(row.get_by_text("suspended", exact=True)).to_be_visible()
+    # With no end given, it lasts until a moderator lifts it, and the row says so.
+    await expect(row.get_by_text("until lifted", exact=True)).to_be_visible()
     await check_a11y(mod, axe_source, "admin: accounts")
     await mod.get_by_label("Find accounts").fill("")
     await button(mod, "Search").click()

@@ -55,18 +55,20 @@ async def test_a_limit_holds_again_when_the_suspension_over_it_ends(server: Serv
     mod = await admin(server, "mod")
     lee = await Person.sign_up(server.base_url, "lee")
     await limit(mod, "lee")
-    await suspend(mod, "lee")
+    ends = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
+    await suspend(mod, "lee", until=ends.isoformat())
     assert (await sign_in_answer(server.base_url, "lee")).status_code == 403
-    # Moderators see the limit waiting under the suspension.
+    # Moderators see when the suspension ends, and the limit waiting under it.
     (found,) = await mod.call("GET", "/admin/accounts", 200, params={"q": "lee"})
     assert (found["state"], found["held_limit"]) == ("suspended", {"until": None})
+    assert datetime.fromisoformat(found["until"]) == ends
 
     done = await mod.call(
         "POST", "/admin/accounts/lee/unsuspend", 200, json={"reason": "Served its time"}
     )
     assert done["state"] == "limited"
     (found,) = await mod.call("GET", "/admin/accounts", 200, params={"q": "lee"})
-    assert (found["state"], found["held_limit"]) == ("limited", None)
+    assert (found["state"], found["held_limit"], found["until"]) == ("limited", None, None)
     lee = await Person.sign_in(server.base_url, "lee")
     assert (await lee.call("GET", "/me", 200))["state"] == "limited"
     await lee.refused("POST", "/posts", 403, "account_limited", json={"text": "Free at last"})

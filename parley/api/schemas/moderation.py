@@ -100,12 +100,14 @@ class ModeratedAccountOut(AccountOut):
     state: AccountState  # every state there is, so no new one is ever a 500 here
     is_admin: bool
     held_limit: HeldLimitOut | None
+    # When its suspension or limit ends on its own; null: when a moderator lifts it (or none).
+    until: datetime | None
 
     @classmethod
     def of(cls, found: ModeratedAccount) -> ModeratedAccountOut:
         account, held = found.account, found.held_limit
         held_limit = HeldLimitOut(until=held.until) if held is not None else None
-        return cls.of_account(account, found.owner, held_limit=held_limit)
+        return cls.of_account(account, found.owner, held_limit=held_limit, until=found.until)
 
 
 class NoticeOut(BaseModel):

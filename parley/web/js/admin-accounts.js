@@ -50,9 +50,15 @@ function accountRow(a, refresh, me) {
     "tr",
     {},
     h("td", { id: nameId }, h("a", { href: `#/u/${a.handle}` }, `@${a.handle}`), h("br"), h("span", { class: "hint" }, a.display_name), a.is_admin ? [" ", h("span", { class: "tag" }, "moderator")] : null, a.automated ? [h("br"), automatedLabel(a.automated)] : null),
-    h("td", {}, h("span", { class: `state-${a.state}` }, a.state), heldLimit(a)),
+    h("td", {}, h("span", { class: `state-${a.state}` }, a.state), restrictionEnd(a), heldLimit(a)),
     h("td", {}, h("div", { class: "restrictions" }, controls())),
   );
+}
+
+// When the suspension or limit ends on its own; without an end it lasts until lifted.
+function restrictionEnd(a) {
+  if (!["suspended", "limited"].includes(a.state)) return null;
+  return [h("br"), h("span", { class: "hint" }, a.until ? `until ${when(a.until)}` : "until lifted")];
 }
 
 // A limit waiting under the suspension: lifting the suspension leaves the account limited.
