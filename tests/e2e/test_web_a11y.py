@@ -275,6 +275,16 @@ async def test_posted_links_go_through_the_interstitial(
     await mod.get_by_label("Reason", exact=True).fill("Look-alike sign-in pages")
     await button(mod, "Add rule").click()
     await expect(mod.get_by_role("cell", name="sketchy.example", exact=True)).to_be_visible()
+    # The rule reads as the form wrote it, and a URL checked against the rules says why.
+    rule_row = mod.get_by_role("row").filter(has_text="sketchy.example")
+    await expect(rule_row.get_by_role("cell", name="Host and its subdomains")).to_be_visible()
+    await expect(rule_row.get_by_role("cell", name="Warn (interstitial)")).to_be_visible()
+    await mod.get_by_label("Check a URL").fill("https://www.SKETCHY.example/offer")
+    await button(mod, "Check").click()
+    await expect(mod.get_by_role("status").filter(has_text="Warned")).to_have_text(
+        "Warned (interstitial) under “phishing”: Look-alike sign-in pages"
+        " · https://www.sketchy.example/offer"
+    )
     await check_a11y(mod, axe_source, "admin: link rules")
 
     # Pat posts a link to it; the post shows the link through the redirector.

@@ -4,6 +4,12 @@ import { heading, table } from "./admin-panel.js";
 import { del, get, post, q } from "./api.js";
 import { announce, busy, errorBox, field, h, onSubmit } from "./ui.js";
 
+// What each match and verdict is called, in the form and in the table alike.
+const MATCHES = [["host", "Host and its subdomains"], ["prefix", "Host and path prefix"], ["url", "Exact URL"]];
+const VERDICTS = [["warn", "Warn (interstitial)"], ["block", "Block"]];
+// One a newer server added shows as it came.
+const named = (pairs, value) => (pairs.find(([v]) => v === value) || [value, value])[1];
+
 export async function linkRules(panel) {
   panel.append(...heading("Link rules", "Links matching a rule are labelled (warn) or refused (block) everywhere, including links already posted."));
   const list = await get("/admin/link-rules");
@@ -23,9 +29,9 @@ function linkRuleForm(redraw) {
     h(
       "div",
       { class: "row" },
-      field({ label: "Match", name: "match", tag: "select", options: [["host", "Host and its subdomains"], ["prefix", "Host and path prefix"], ["url", "Exact URL"]], value: "host" }),
+      field({ label: "Match", name: "match", tag: "select", options: MATCHES, value: "host" }),
       field({ label: "Pattern", name: "pattern", required: true, autocomplete: "off", placeholder: "example.com" }),
-      field({ label: "Verdict", name: "verdict", tag: "select", options: [["warn", "Warn (interstitial)"], ["block", "Block"]], value: "warn" }),
+      field({ label: "Verdict", name: "verdict", tag: "select", options: VERDICTS, value: "warn" }),
     ),
     h("div", { class: "row" }, field({ label: "Rule", name: "rule", list: "link-rule-names", required: true, value: "malware" }), field({ label: "Reason", name: "reason", required: true })),
     h("datalist", { id: "link-rule-names" }, ["malware", "phishing", "spam", "scam"].map((r) => h("option", { value: r }))),
@@ -51,9 +57,9 @@ function linkRuleTable(list, redraw) {
     h(
       "tr",
       {},
-      h("td", {}, r.match),
+      h("td", {}, named(MATCHES, r.match)),
       h("td", {}, h("code", {}, r.pattern)),
-      h("td", {}, r.verdict),
+      h("td", {}, named(VERDICTS, r.verdict)),
       h("td", {}, r.rule),
       h("td", {}, r.reason || ""),
       h("td", {}, h("button", { type: "button", class: "ghost small", "aria-label": `Delete rule for ${r.pattern}`, onclick: remove(r) }, "Delete")),
@@ -69,7 +75,7 @@ function checker() {
     busy(form.querySelector("button"), async () => {
       try {
         const r = await get(`/links/check?url=${q(form.url.value.trim())}`);
-        out.textContent = `${r.verdict}${r.canonical_url ? ` · ${r.canonical_url}` : ""}${r.rule_id ? ` · rule ${r.rule_id}` : ""}`;
+        out.textContent = checkResult(r);
       } catch (error) {
         out.textContent = error.message;
       }
@@ -78,3 +84,10 @@ function checker() {
   return h("div", { class: "card link-check-card" }, form);
 }
 
+// "Blocked under “malware”: Drive-by downloads · http://www.evil.example/x": the verdict, the
+// rule and reason behind it (or why the chain could not be followed), the URL as checked.
+function checkResult(r) {
+  const verdict = { allow: "Allowed", warn: "Warned (interstitial)", block: "Blocked" }[r.verdict] || r.verdict;
+  const why = r.rule ? ` under “${r.rule}”${r.reason ? `: ${r.reason}` : ""}` : r.chain_error ? `: ${r.chain_error.reason.replaceAll("_", " ")}` : "";
+  return `${verdict}${why}${r.canonical_url ? ` · ${r.canonical_url}` : ""}`;
+}
