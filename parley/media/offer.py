@@ -13,7 +13,7 @@ browser to send video to the server. A client told `unsupported_media` offers au
 
 from __future__ import annotations
 
-from parley.media.aiortc_internals import UnparsableSdp, parse_offer
+from parley.media.aiortc_internals import OfferedMedia, UnparsableSdp, parse_offer
 
 # A browser offers a handful of candidates (one per interface and protocol, a reflexive and a
 # relayed one); every remote candidate costs ICE checks towards the address it names.
@@ -28,9 +28,9 @@ class OfferRefused(ValueError):
         self.code = code
 
 
-def check_offer(text: str) -> None:
+def check_offer(text: str) -> OfferedMedia:
     """Refuse an offer that does not parse, is not one complete Opus audio section, or names
-    too many candidates."""
+    too many candidates; its audio section otherwise."""
     try:
         sections = parse_offer(text)
     except UnparsableSdp as exc:
@@ -55,3 +55,4 @@ def check_offer(text: str) -> None:
         raise OfferRefused(
             "invalid_sdp", f"The offer names more than {MAX_CANDIDATES} ICE candidates"
         )
+    return audio

@@ -147,10 +147,19 @@ class MediaService:
             raise Forbidden("space_not_live", "The space is not live")
         me = await self._participant(account_id, space_id)
         try:
-            check_offer(sdp)  # before any room exists for it
+            offered = check_offer(sdp)  # before any room exists for it
         except OfferRefused as exc:
             raise Invalid(exc.code, str(exc)) from exc
-        return me.role.on_stage and not me.removed
+        on_stage = me.role.on_stage and not me.removed
+        if on_stage and not offered.sends:
+            # A client that offered as a listener just before being brought on stage: its
+            # next offer, made on the role's event, sends. (aiortc gives such an offer no track
+            # to receive, which the stage's connection needs.)
+            raise Conflict(
+                "offer_not_sending",
+                "You are on stage: offer to send audio (sendrecv), not only to receive",
+            )
+        return on_stage
 
     async def _answer(
         self, account_id: str, session_id: str, space_id: str, sdp: str, *, send: bool

@@ -217,6 +217,34 @@ async def test_a_connection_closed_at_any_point_of_its_handshake_leaves_no_task(
 # --- odd and malformed offers: a clean answer or a clean 4xx, never a 500 --------------------
 
 
+@pytest.mark.parametrize("direction", ["recvonly", "inactive", None])
+async def test_a_stage_members_offer_that_sends_nothing_is_refused_cleanly(
+    server: ServerThread, space: dict[str, Any], direction: str | None
+) -> None:
+    """A browser that offered as a listener just as it was brought on stage (the web client's
+    lock-screen test did, every run): aiortc gives such an offer no track to receive, and the
+    answer failed with a 500. It is refused, and the speaker's next offer, which sends, is
+    answered."""
+    sid, host = space["sid"], space["host"]
+    client, sdp = await listener_offer("sendrecv")
+    await client.close()
+    sending_nothing = (
+        sdp.replace("a=sendrecv", f"a={direction}") if direction else _without(sdp, "a=sendrecv")
+    )
+    r = await host.http.post(f"/spaces/{sid}/media", json={"sdp": sending_nothing, "type": "offer"})
+    assert (r.status_code, r.json().get("code")) == (409, "offer_not_sending"), r.text
+    assert problem_defect(r.status_code, r.headers.get("content-type"), r.content) is None
+    assert await scraped_peers(server) == 0  # refused before any connection was made
+
+    speaker, sends = await listener_offer("sendrecv")
+    answer = await host.call(
+        "POST", f"/spaces/{sid}/media", 200, json={"sdp": sends, "type": "offer"}
+    )
+    assert answer["type"] == "answer"
+    await host.call("DELETE", f"/spaces/{sid}/media", 204)
+    await speaker.close()
+
+
 async def aiortc_offer(*kinds: str, datachannel: bool = False) -> str:
     pc = RTCPeerConnection()
     for kind in kinds:
@@ -295,16 +323,17 @@ REFUSED_AS_UNSUPPORTED = {
 }
 
 
+@pytest.mark.parametrize("who", ["lena", "host"])  # a listener, and the host: on stage
 async def test_odd_offers_get_an_answer_or_a_clean_refusal(
-    server: ServerThread, space: dict[str, Any]
+    server: ServerThread, space: dict[str, Any], who: str
 ) -> None:
-    sid, lena = space["sid"], space["lena"]
+    sid, person = space["sid"], space[who]
     failures = []
     for name, sdp in (await odd_offers()).items():
         # ASCII JSON: lone surrogates travel as escapes, as a hostile client would send them.
         body = json.dumps({"sdp": sdp, "type": "offer"}, ensure_ascii=True).encode()
         try:
-            r = await lena.http.post(
+            r = await person.http.post(
                 f"/spaces/{sid}/media", content=body, headers={"content-type": "application/json"}
             )
         except httpx.TransportError as exc:
@@ -320,9 +349,9 @@ async def test_odd_offers_get_an_answer_or_a_clean_refusal(
             defect = problem_defect(r.status_code, r.headers.get("content-type"), r.content)
             if r.status_code >= 500 or defect:
                 failures.append(f"{name}: {r.status_code} {r.text[:300]}")
-        await lena.call("DELETE", f"/spaces/{sid}/media", 204)
+        await person.call("DELETE", f"/spaces/{sid}/media", 204)
     # Bytes that are not UTF-8 at all, where the SDP should be.
-    r = await lena.http.post(
+    r = await person.http.post(
         f"/spaces/{sid}/media",
         content=b'{"sdp": "v=0\r\n\xff\xfe\xc3(", "type": "offer"}',
         headers={"content-type": "application/json"},

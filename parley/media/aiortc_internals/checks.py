@@ -213,6 +213,7 @@ _SAMPLE_READ = OfferedMedia(
     rtcp_mux=True,
     codecs=("audio/opus",),
     candidates=1,
+    sends=True,
 )
 
 

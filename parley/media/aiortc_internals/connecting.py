@@ -39,6 +39,9 @@ class OfferedMedia:
     rtcp_mux: bool
     codecs: tuple[str, ...]  # MIME types, lower case
     candidates: int
+    # The offerer will send on it (a=sendrecv or a=sendonly): only then does aiortc give the
+    # answering side a track to receive (no direction at all counts as none, as aiortc reads it).
+    sends: bool
 
 
 def parse_offer(text: str) -> tuple[OfferedMedia, ...]:
@@ -54,6 +57,7 @@ def parse_offer(text: str) -> tuple[OfferedMedia, ...]:
             rtcp_mux=m.rtcp_mux,
             codecs=tuple(c.mimeType.lower() for c in m.rtp.codecs),
             candidates=len(m.ice_candidates),
+            sends=m.direction in ("sendrecv", "sendonly"),
         )
         for m in description.media
     )
