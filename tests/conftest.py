@@ -10,7 +10,13 @@ from pytest_asyncio import is_async_test
 
 from parley.store.db import Database
 from tests.support.prerequisites import INSTALL, problems_for
-from tests.support.servers import drop_postgres_template, fresh_postgres_database, sqlite_url
+from tests.support.servers import (
+    ServerThread,
+    drop_postgres_template,
+    fresh_postgres_database,
+    serve,
+    sqlite_url,
+)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -38,6 +44,14 @@ async def migrated_db(database_url: str) -> AsyncIterator[Database]:
     """The database layer on a fresh, migrated database, once SQLite and once PostgreSQL."""
     async with migrated(database_url) as database:
         yield database
+
+
+@pytest.fixture
+async def server(database_url: str) -> AsyncIterator[ServerThread]:
+    """A node with the tests' settings on `database_url`, serving in a thread of this process.
+    A module whose tests need other settings, or no database of the fixture's, has its own."""
+    with serve(database_url=database_url) as running:
+        yield running
 
 
 @contextlib.asynccontextmanager

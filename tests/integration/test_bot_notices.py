@@ -6,19 +6,9 @@ decide its appeal. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-
 from tests.support.clients import Person, make_bot, token_for, told
 from tests.support.moderation import admin, limit, suspend
-from tests.support.servers import ServerThread, serve
-
-
-@pytest.fixture
-async def server(database_url: str) -> AsyncIterator[ServerThread]:
-    with serve(database_url=database_url) as running:
-        yield running
+from tests.support.servers import ServerThread
 
 
 async def bot_state(owner: Person) -> str:

@@ -4,7 +4,6 @@ changed, not even by SQL, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -15,12 +14,6 @@ from parley.store.tables import audit_log
 from tests.support.clients import Person, http_client, make_bot
 from tests.support.moderation import admin, suspend
 from tests.support.servers import ServerThread, serve, sqlite_url
-
-
-@pytest.fixture
-async def server(database_url: str) -> AsyncIterator[ServerThread]:
-    with serve(database_url=database_url) as running:
-        yield running
 
 
 async def status(server: ServerThread) -> dict[str, dict[str, object]]:

@@ -4,19 +4,9 @@ are not found. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-
 from tests.support.clients import PASSWORD, Person, http_client, make_bot
 from tests.support.moderation import admin, suspend
-from tests.support.servers import ServerThread, serve
-
-
-@pytest.fixture
-async def server(database_url: str) -> AsyncIterator[ServerThread]:
-    with serve(database_url=database_url) as running:
-        yield running
+from tests.support.servers import ServerThread
 
 
 async def find(server: ServerThread, q: str) -> list[str]:

@@ -8,21 +8,12 @@ their owner. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-
 from tests.support.clients import Person, make_bot, sign_in_answer, token_for
 from tests.support.moderation import admin, limit, suspend
-from tests.support.servers import ServerThread, serve, sweeps
-
-
-@pytest.fixture
-async def server(database_url: str) -> AsyncIterator[ServerThread]:
-    with serve(database_url=database_url) as running:
-        yield running
+from tests.support.servers import ServerThread, sweeps
 
 
 def _in(delta: timedelta) -> str:

@@ -5,20 +5,11 @@ and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-
-import pytest
 
 from tests.support.clients import PASSWORD, Person, http_client
 from tests.support.moderation import admin, suspend
-from tests.support.servers import ServerThread, serve
-
-
-@pytest.fixture
-async def server(database_url: str) -> AsyncIterator[ServerThread]:
-    with serve(database_url=database_url) as running:
-        yield running
+from tests.support.servers import ServerThread
 
 
 async def listed(server: ServerThread, handle: str, state: str) -> list[str]:

@@ -21,12 +21,6 @@ from tests.support.servers import ServerThread, serve, sweeps, wait_until
 
 
 @pytest.fixture
-async def server(database_url: str) -> AsyncIterator[ServerThread]:
-    with serve(database_url=database_url) as running:
-        yield running
-
-
-@pytest.fixture
 async def unswept(database_url: str) -> AsyncIterator[ServerThread]:
     """A node whose sweep waits an hour: what happens at once is the limit's own doing."""
     with serve(database_url=database_url, sweep_interval_seconds=3600) as running:

@@ -5,25 +5,17 @@ policy binds moderators as it binds everyone; every change is audited and shown 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import func, select
 
 from parley.store.tables import posts
 from tests.support.clients import Person, http_client
 from tests.support.moderation import admin
 from tests.support.places import DAY, POLICY, place
-from tests.support.servers import ServerThread, serve, sweeps, wait_until
-
-
-@pytest.fixture
-async def server(database_url: str) -> AsyncIterator[ServerThread]:
-    with serve(database_url=database_url) as running:
-        yield running
+from tests.support.servers import ServerThread, sweeps, wait_until
 
 
 async def post(person: Person, where: dict[str, object], **extra: object) -> httpx.Response:

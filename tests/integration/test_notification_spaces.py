@@ -7,23 +7,14 @@ space ended by moderation does not. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
-
-import pytest
 
 from tests.support.clients import Person
 from tests.support.moderation import admin, suspend
 from tests.support.schedule import people, schedule
-from tests.support.servers import ServerThread, serve
+from tests.support.servers import ServerThread
 
 WITHHELD = {"title": None, "host": None, "withheld": True}
-
-
-@pytest.fixture
-async def server(database_url: str) -> AsyncIterator[ServerThread]:
-    with serve(database_url=database_url) as running:
-        yield running
 
 
 async def inbox(person: Person) -> list[dict[str, Any]]:

@@ -4,7 +4,6 @@ never goes back nor ahead of what exists, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
@@ -17,15 +16,9 @@ from parley.core.notifications import UNREAD_COUNTED_MAX, NotificationKind
 from parley.store.notifications import NotificationStore
 from parley.store.tables import notifications as notification_rows
 from tests.support.clients import Person, token_for
-from tests.support.servers import ServerThread, serve
+from tests.support.servers import ServerThread
 
 AT = datetime(2026, 12, 6, 21, 30, tzinfo=UTC)
-
-
-@pytest.fixture
-async def server(database_url: str) -> AsyncIterator[ServerThread]:
-    with serve(database_url=database_url) as running:
-        yield running
 
 
 async def unread(person: Person) -> int:

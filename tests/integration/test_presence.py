@@ -4,21 +4,12 @@ clock is moved past the timeout, and a sweep run, rather than waiting the timeou
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-
-import pytest
 
 from tests.support import rows
 from tests.support.clients import Person
 from tests.support.metrics import scraped
-from tests.support.servers import ServerThread, serve, wait_until
-
-
-@pytest.fixture
-async def server(database_url: str) -> AsyncIterator[ServerThread]:
-    with serve(database_url=database_url) as running:
-        yield running
+from tests.support.servers import ServerThread, wait_until
 
 
 async def listeners(host: Person, sid: str) -> int:

@@ -4,20 +4,11 @@ whoever still has a reminder are notified, once each, and nobody else."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
-import pytest
 
 from tests.support.clients import Person, http_client, token_for
 from tests.support.schedule import people, schedule
-from tests.support.servers import ServerThread, serve
-
-
-@pytest.fixture
-async def server(database_url: str) -> AsyncIterator[ServerThread]:
-    with serve(database_url=database_url) as running:
-        yield running
+from tests.support.servers import ServerThread
 
 
 async def reminded(http: httpx.AsyncClient, space_id: str) -> tuple[bool, bool]:

@@ -7,20 +7,11 @@ the host are told. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-
-import pytest
 
 from tests.support.clients import Person, told
 from tests.support.schedule import people, schedule
-from tests.support.servers import ServerThread, serve, sweeps, wait_until
-
-
-@pytest.fixture
-async def server(database_url: str) -> AsyncIterator[ServerThread]:
-    with serve(database_url=database_url) as running:
-        yield running
+from tests.support.servers import ServerThread, sweeps, wait_until
 
 
 def in_days(days: float) -> datetime:

@@ -3,19 +3,10 @@ wherever they are, with the instant itself for software in a `<time>` element.""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from tests.support.clients import Person, http_client
-from tests.support.servers import ServerThread, serve
-
-
-@pytest.fixture
-async def server(database_url: str) -> AsyncIterator[ServerThread]:
-    with serve(database_url=database_url) as running:
-        yield running
+from tests.support.servers import ServerThread
 
 
 async def test_a_scheduled_spaces_page_says_when_it_starts(server: ServerThread) -> None:

@@ -5,18 +5,8 @@ public page says them. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-
 from tests.support.clients import Person, bring_on_stage, http_client
-from tests.support.servers import ServerThread, serve
-
-
-@pytest.fixture
-async def server(database_url: str) -> AsyncIterator[ServerThread]:
-    with serve(database_url=database_url) as running:
-        yield running
+from tests.support.servers import ServerThread
 
 
 async def share_page(server: ServerThread, sid: str) -> str:

@@ -3,18 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-
-import pytest
 
 from tests.support.clients import Person
-from tests.support.servers import ServerThread, serve
-
-
-@pytest.fixture
-async def server(database_url: str) -> AsyncIterator[ServerThread]:
-    with serve(database_url=database_url) as running:
-        yield running
+from tests.support.servers import ServerThread
 
 
 async def people(server: ServerThread, *handles: str) -> list[Person]:

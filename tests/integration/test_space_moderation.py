@@ -5,22 +5,13 @@ overturned appeal brings the page back, ended. Whoever hosts it. On SQLite and P
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-
-import pytest
 
 from tests.support.clients import Person
 from tests.support.moderation import admin
-from tests.support.servers import ServerThread, serve
+from tests.support.servers import ServerThread
 
 RULE = {"rule": "hate", "reason": "Slurs from the stage"}
-
-
-@pytest.fixture
-async def server(database_url: str) -> AsyncIterator[ServerThread]:
-    with serve(database_url=database_url) as running:
-        yield running
 
 
 async def test_a_moderator_ends_a_live_space_and_an_appeal_brings_its_page_back(

@@ -19,12 +19,6 @@ from tests.support.moderation import admin, suspend
 from tests.support.servers import ServerThread, serve, sqlite_url, wait_until
 
 
-@pytest.fixture
-async def server(database_url: str) -> AsyncIterator[ServerThread]:
-    with serve(database_url=database_url) as running:
-        yield running
-
-
 async def test_sign_in_is_refused_with_the_notice_and_an_appeal_only_token(
     server: ServerThread,
 ) -> None:

@@ -4,15 +4,12 @@ Every SQL way of overwriting an entry is refused, on SQLite and on PostgreSQL.""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from tests.support.clients import Person
 from tests.support.moderation import admin, suspend
-from tests.support.servers import ServerThread, serve
+from tests.support.servers import ServerThread
 
 FORGED = "nothing happened"
 
@@ -36,12 +33,6 @@ POSTGRES_OVERWRITES = [
     "DELETE FROM audit_log WHERE id = :id",
     "TRUNCATE audit_log",
 ]
-
-
-@pytest.fixture
-async def server(database_url: str) -> AsyncIterator[ServerThread]:
-    with serve(database_url=database_url) as running:
-        yield running
 
 
 async def _run(server: ServerThread, statement: str, entry_id: int) -> str:

@@ -4,20 +4,10 @@ an error naming why and close code 4003, with nothing of the space sent."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-
 from tests.support.clients import Person
-from tests.support.servers import ServerThread, serve
+from tests.support.servers import ServerThread
 
 CLOSE_KEPT_OUT = 4003
-
-
-@pytest.fixture
-async def server(database_url: str) -> AsyncIterator[ServerThread]:
-    with serve(database_url=database_url) as running:
-        yield running
 
 
 async def test_a_blocked_account_gets_nothing_of_the_hosts_space(server: ServerThread) -> None:

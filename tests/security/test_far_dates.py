@@ -4,14 +4,13 @@ checked in core: far or unrepresentable dates are a clean 422, on SQLite and Pos
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
 
 from tests.support.clients import Person
 from tests.support.moderation import admin
-from tests.support.servers import ServerThread, serve
+from tests.support.servers import ServerThread
 
 ABSURD = [
     "9999-12-31T23:59:59-14:00",  # past UTC's last instant once converted
@@ -20,12 +19,6 @@ ABSURD = [
     "0001-01-01T00:00:00+14:00",  # before UTC's first instant once converted
 ]
 UNREPRESENTABLE = [ABSURD[0], ABSURD[-1]]
-
-
-@pytest.fixture
-async def server(database_url: str) -> AsyncIterator[ServerThread]:
-    with serve(database_url=database_url) as running:
-        yield running
 
 
 @pytest.mark.parametrize("until", ABSURD)

@@ -5,7 +5,7 @@ every later change, while real names in any script (and emoji sequences) stay we
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import pytest
 
@@ -13,7 +13,7 @@ from parley.core.accounts import check_handle_unreserved, clean_display_name
 from parley.core.actors import OPERATOR
 from parley.core.errors import Invalid
 from tests.support.clients import PASSWORD, Person, http_client
-from tests.support.servers import ServerThread, serve
+from tests.support.servers import ServerThread
 
 RESERVED = ["admin", "Admin", "ADMIN_1", "support", "moderator", "root", "security", "me"]
 INSTANCE_STAFF = ["parley", "Parley_Support", "supportparley", "parley_team", "PARLEY2"]
@@ -69,12 +69,6 @@ def test_names_that_show_nothing_or_reorder_text_are_refused(name: str) -> None:
 @pytest.mark.parametrize("name", WELCOME)
 def test_real_names_in_any_script_are_welcome(name: str) -> None:
     assert clean_display_name(name) == name
-
-
-@pytest.fixture
-async def server(database_url: str) -> AsyncIterator[ServerThread]:
-    with serve(database_url=database_url) as running:
-        yield running
 
 
 async def test_sign_up_and_profile_changes_apply_the_rules(server: ServerThread) -> None:

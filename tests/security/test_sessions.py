@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -33,12 +32,6 @@ from tests.support.servers import (
 
 # What the server's log shows instead of a token (parley/api/logs.py).
 REDACTED = "[redacted]"
-
-
-@pytest.fixture
-async def server(database_url: str) -> AsyncIterator[ServerThread]:
-    with serve(database_url=database_url) as running:
-        yield running
 
 
 def events_url(base_url: str, space_id: str) -> str:
