@@ -231,8 +231,9 @@ class ModerationService:
         async with self.db.read() as conn:
             found = await AccountStore(conn).search(text, limit)
             ids = [a.id for a in found]
-            held = await RestrictionStore(conn).held_limits(ids)
-            ends = await RestrictionStore(conn).ends(ids)
+            restricted = RestrictionStore(conn)
+            held = await restricted.held_limits(ids)
+            ends = await restricted.ends(ids)
             owners = await BotStore(conn).owners_of(ids)
         return [
             ModeratedAccount(a, held.get(a.id), owners.get(a.id), ends.get(a.id)) for a in found
