@@ -28,7 +28,7 @@ from parley.media.aiortc_internals import OperationError
 from parley.media.connection import PeerConnection
 from parley.media.fanout import ProgramFanout
 from parley.media.ingress import receive_without_delay
-from parley.media.liveness import note_signs_of_life
+from parley.media.liveness import SilenceWatch, note_signs_of_life
 from parley.media.mixer import Mixer
 from parley.media.offer import OfferRefused, check_offer
 from parley.media.program_switch import ProgramSource, ProgramSwitch
@@ -332,16 +332,13 @@ class Room:
         requests every few seconds, speakers send audio all the time.
 
         A pause of the loop itself (the process or its host stood still) is not taken for their
-        silence: what they sent meanwhile waits in the sockets, and asyncio runs the readers
-        before the timers that fell due, so each has been heard again before the first look
-        (test_media's first test pauses the loop past the silence)."""
+        silence (SilenceWatch; test_media's first test pauses the loop past the silence)."""
         loop = asyncio.get_running_loop()
+        watch = SilenceWatch(self.silence_seconds, WATCH_INTERVAL_SECONDS, loop.time())
         while True:
             await asyncio.sleep(WATCH_INTERVAL_SECONDS)
-            now = loop.time()
-            for peer in list(self.peers.values()):
-                if now - peer.last_heard >= self.silence_seconds:
-                    self._lost(peer)
+            for peer in watch.silent(list(self.peers.values()), loop.time()):
+                self._lost(peer)
 
 
 def _rtc_ice_servers(servers: list[IceServer]) -> list[RTCIceServer]:

@@ -20,7 +20,8 @@ servers that run ICE lite do; a peer that neither asks nor sends is gone, and ed
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Protocol, TypeVar
 
 from aiortc import RTCPeerConnection
 
@@ -32,6 +33,40 @@ from parley.media.aiortc_internals import (
 )
 
 LISTENER_RTCP_SECONDS = 5.0
+
+
+class Heard(Protocol):
+    @property
+    def last_heard(self) -> float: ...
+
+
+HeardT = TypeVar("HeardT", bound=Heard)
+
+
+class SilenceWatch:
+    """Which connections have been silent for `silence` seconds, looked at every `interval`.
+
+    A look that comes more than an interval late means the loop itself stood still (the process
+    or its host paused): what the peers sent meanwhile waits in the sockets, unread, so their
+    silence is ours. Such a look drops nobody; the next one, after the loop has read the sockets,
+    decides. Only one look in a row is excused, so a loop that is always late still drops the
+    dead. (Reading the sockets first is not enough on its own: a timer that fell due in the same
+    turn of the loop as the pause wakes the watch ahead of the readers.)"""
+
+    def __init__(self, silence: float, interval: float, now: float) -> None:
+        self.silence = silence
+        self.interval = interval
+        self._last_look = now
+        self._excused = False
+
+    def silent(self, peers: Iterable[HeardT], now: float) -> list[HeardT]:
+        late = now - self._last_look > 2 * self.interval
+        self._last_look = now
+        if late and not self._excused:
+            self._excused = True
+            return []
+        self._excused = False
+        return [peer for peer in peers if now - peer.last_heard >= self.silence]
 
 
 def note_signs_of_life(

@@ -92,8 +92,8 @@ async def test_listeners_hear_the_stage_and_speakers_hear_everyone_but_themselve
         # Healthy connections outlive the silence watchdog: a listener's receiver reports and a
         # speaker's audio are signs of life. Also when the server's loop stood still for longer
         # than the silence (a long pause of the process or its host): what they sent meanwhile
-        # waits in the sockets, and asyncio runs readers before due timers, so the first look
-        # after the pause comes after a packet of each.
+        # waits in the sockets, and the watch's late look excuses them until it has been read
+        # (liveness.SilenceWatch; test_liveness pauses at the worst moment, which this cannot).
         connected = dict(server.node.media.rooms[sid].room.peers)
         assert set(connected) == {room[name].id for name in ("alice", "bob", "lena")}
         assert server.loop is not None

@@ -66,3 +66,38 @@ async def test_a_listeners_rtcp_reaches_aiortc_once_in_a_while_and_every_packet_
     else:
         assert len(queued) == 24  # aiortc opens them (and refuses the forged ones)
         assert marks == []
+
+
+class Heard:
+    def __init__(self, name: str, last_heard: float) -> None:
+        self.name, self.last_heard = name, last_heard
+
+
+def looks(watch: liveness.SilenceWatch, peers: list[Heard], times: list[float]) -> list[list[str]]:
+    return [[peer.name for peer in watch.silent(peers, now)] for now in times]
+
+
+def test_a_connection_is_silent_once_nothing_came_for_the_silence() -> None:
+    watch = liveness.SilenceWatch(silence=10.0, interval=1.0, now=100.0)
+    peers = [Heard("gone", 100.0), Heard("talking", 100.0)]
+    seen = []
+    for now in [101.0 + i for i in range(10)]:
+        peers[1].last_heard = now - 0.02
+        seen.append([peer.name for peer in watch.silent(peers, now)])
+    assert seen == [[]] * 9 + [["gone"]]
+
+
+def test_a_look_after_the_loop_stood_still_drops_nobody_and_the_next_one_decides() -> None:
+    # The loop stood still for 12 s after the look at 101: nobody's packets were read meanwhile.
+    watch = liveness.SilenceWatch(silence=10.0, interval=1.0, now=100.0)
+    peers = [Heard("gone", 95.0), Heard("talking", 100.9)]
+    assert looks(watch, peers, [101.0, 113.0]) == [[], []]
+    peers[1].last_heard = 113.01  # what it sent during the pause, read once the loop ran again
+    assert looks(watch, peers, [114.0, 115.0]) == [["gone"], ["gone"]]
+
+
+def test_a_loop_that_is_always_late_still_drops_the_silent() -> None:
+    watch = liveness.SilenceWatch(silence=10.0, interval=1.0, now=100.0)
+    peers = [Heard("gone", 100.0)]
+    # Every look 3 s late: one in two is excused, never two in a row.
+    assert looks(watch, peers, [104.0 + 4 * i for i in range(5)]) == [[], [], [], ["gone"], []]
