@@ -25,8 +25,10 @@ HEADERS: Final = {
     "X-Content-Type-Options": "nosniff",
 }
 
-# The look of these pages, a file of the web client's: the policy allows no inline style.
-STYLESHEET: Final = "/css/link.css"
+# The look of these pages, files of the web client's: the policy allows no inline style.
+STYLESHEETS: Final = (
+    '<link rel="stylesheet" href="/css/page.css">\n<link rel="stylesheet" href="/css/link.css">\n'
+)
 
 
 def _page(title: str, body: str) -> str:
@@ -35,7 +37,7 @@ def _page(title: str, body: str) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<meta name="referrer" content="no-referrer">\n'
         f"<title>{escape(title)} · Parley</title>\n"
-        f'<link rel="stylesheet" href="{STYLESHEET}">\n</head>\n'
+        f"{STYLESHEETS}</head>\n"
         f"<body>\n<main>\n<h1>{escape(title)}</h1>\n{body}\n</main>\n</body>\n</html>\n"
     )
 
@@ -56,7 +58,8 @@ def _stopped(lead: str, target: str, check: LinkCheck) -> str:
     return f'<p>{lead}</p>\n<p class="url">{escape(target)}</p>\n{_why(check)}\n'
 
 
-_GO_BACK: Final = '<a class="primary" href="/">Go back</a>\n'
+# Home, not the page before: without script there is no going back in the history.
+_BACK: Final = '<a class="primary" href="/">Back to Parley</a>\n'
 
 
 def interstitial(target: str, check: LinkCheck) -> str:
@@ -64,7 +67,7 @@ def interstitial(target: str, check: LinkCheck) -> str:
     return _page(
         "This link may be unsafe",
         _stopped("You are about to leave Parley for:", target, check)
-        + f'<nav aria-label="Your choice">\n{_GO_BACK}'
+        + f'<nav aria-label="Your choice">\n{_BACK}'
         + f'<a href="{onward}" rel="noopener noreferrer nofollow">Continue</a>\n</nav>',
     )
 
@@ -73,12 +76,12 @@ def refusal(target: str, check: LinkCheck) -> str:
     return _page(
         "This link is blocked",
         _stopped("Parley does not send anyone to:", target, check)
-        + f'<nav aria-label="Where to go">\n{_GO_BACK}</nav>',
+        + f'<nav aria-label="Where to go">\n{_BACK}</nav>',
     )
 
 
 def not_found() -> str:
     return _page(
         "No such link",
-        f'<p>This link does not exist.</p>\n<nav aria-label="Where to go">\n{_GO_BACK}</nav>',
+        f'<p>This link does not exist.</p>\n<nav aria-label="Where to go">\n{_BACK}</nav>',
     )

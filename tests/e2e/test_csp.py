@@ -92,7 +92,7 @@ async def test_docs_and_link_pages_run_under_their_policies(
 
     await page.goto(f"{server.base_url}/l/no-such-link")
     await expect(page.get_by_role("heading", name="No such link")).to_be_visible()
-    # The stylesheet applied: the page is laid out by /css/link.css, not the browser's defaults.
+    # The stylesheet applied: the page is laid out by /css/page.css, not the browser's defaults.
     main: Any = await page.locator("main").evaluate("m => getComputedStyle(m).maxWidth")
     assert main != "none", main
     seen = await violations.of(page)

@@ -300,6 +300,9 @@ async def test_posted_links_go_through_the_interstitial(
     await expect(pat.get_by_text("phishing")).to_be_visible()
     await check_a11y(pat, axe_source, "link interstitial")
     await shoot(pat, "link-interstitial")
-    await pat.get_by_role("link", name="Go back").click()
+    # In the app's colours: its accent on the way back (the page was black and grey).
+    back = pat.get_by_role("link", name="Back to Parley")
+    assert await back.evaluate("a => getComputedStyle(a).backgroundColor") == "rgb(75, 75, 200)"
+    await back.click()
     await expect(button(pat, "Sign out")).to_be_visible()
     await moderator.close()

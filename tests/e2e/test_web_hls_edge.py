@@ -125,5 +125,8 @@ async def test_someone_signed_out_listens_on_the_share_page(
         reading = await until_levels(page, lambda v: heard(v, 440), timeout=15)
         print(f"\nA stranger hears the host on the share page: {describe(reading)}")
         assert await page.evaluate("parleyShare.connection.hls") is True
-        await expect(page.get_by_role("button", name="Stop", exact=True)).to_be_visible()
+        stop = page.get_by_role("button", name="Stop", exact=True)
+        await expect(stop).to_be_visible()
+        # Styled as the app (page.css, then share.css): its accent, not a browser's grey button.
+        assert await stop.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(75, 75, 200)"
         await shoot(page, "share-page")

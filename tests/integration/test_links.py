@@ -291,7 +291,7 @@ async def test_the_redirector_checks_again_at_click_time(server: ServerThread) -
         assert "This link may be unsafe" in page and "scam" in page
         assert "&lt;Fake&gt; shop" in page and "<Fake>" not in page
         assert 'href="http://later.example/a%20b?q=%C3%BC#top"' in page and ">Continue</a>" in page
-        assert 'href="/">Go back</a>' in page and "<script" not in page
+        assert 'href="/">Back to Parley</a>' in page and "<script" not in page
 
         # ...and blocked later still: a refusal page naming the rule.
         await mod.call("DELETE", f"/admin/link-rules/{warn['id']}", 204)

@@ -304,12 +304,12 @@ async def test_every_kind_of_response_carries_the_security_headers(
             "redirect": await web.get(links["pass"]["href"]),
             "unknown link": await web.get("/l/nope"),
         }
-        link_css = await web.get("/css/link.css")
+        sheets = [await web.get(f"/css/{name}.css") for name in ("page", "link")]
 
     assert pages["index"].status_code == 200 and pages["script"].status_code == 200
     assert pages["static 404"].status_code == 404 and pages["API 404"].status_code == 404
     assert pages["API 413"].status_code == 413 and pages["metrics"].status_code == 200
-    for response in [*pages.values(), api_json, link_css]:
+    for response in [*pages.values(), api_json, *sheets]:
         assert_secure_headers(response)
     assert [r.status_code for r in redirector.values()] == [200, 403, 302, 404]
     for response in redirector.values():
@@ -317,8 +317,10 @@ async def test_every_kind_of_response_carries_the_security_headers(
     for name in ("interstitial", "refusal", "unknown link"):
         html = redirector[name].text
         assert_no_inline_code(html, name)
+        assert '<link rel="stylesheet" href="/css/page.css">' in html, name
         assert '<link rel="stylesheet" href="/css/link.css">' in html, name
-    assert link_css.status_code == 200 and link_css.headers["content-type"].startswith("text/css")
+    for sheet in sheets:
+        assert sheet.status_code == 200 and sheet.headers["content-type"].startswith("text/css")
     assert_no_inline_code(pages["index"].text, "index.html")
     assert_no_inline_code(pages["docs"].text, "/docs")
 
