@@ -19,7 +19,7 @@ from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.e2e.a11y import Axe, check_a11y
 from tests.e2e.browser import LaunchBrowser
-from tests.e2e.pages import button, connection, open_page, shoot, stage_member
+from tests.e2e.pages import button, connection, open_page, shoot, stage_member, text_lines
 from tests.support.clients import PASSWORD, Person, write_post
 from tests.support.moderation import admin
 from tests.support.recordings import complete
@@ -213,6 +213,8 @@ async def test_a_phone_user_signs_in_listens_and_signs_out(
     await expect_one_row_bar(page)
     await expect_nothing_under_the_bar(page)
     await check_screen(page, axe_source, "space as listener")
+    # The share link is one thing to tap, not a word at the end of one line and one below it.
+    assert await text_lines(page.get_by_role("link", name="Share link")) == 1
     # Data saver's hint goes under it, as a line of its own rather than one starting with the
     # dot that joins it to the label on a wide screen.
     saver = page.locator(".data-saver")

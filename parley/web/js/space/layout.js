@@ -57,7 +57,7 @@ function head(room, v) {
     { class: "room-head", "aria-labelledby": "room-title" },
     h("div", { class: "room-meta" }, h("span", { class: "badge live" }, "Live"), v.rec, v.connection, v.audioLost),
     v.title,
-    h("p", { class: "host" }, "Hosted by ", hostLink(room.space), " · ", v.listenerCount, " listening · ", h("a", { href: `/s/${encodeURIComponent(room.spaceId)}` }, "Share link")),
+    h("p", { class: "host" }, "Hosted by ", hostLink(room.space), " · ", v.listenerCount, " listening · ", h("a", { class: "share-link", href: `/s/${encodeURIComponent(room.spaceId)}` }, "Share link")),
     v.description,
     v.topics,
     v.editTitle,
