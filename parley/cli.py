@@ -15,6 +15,7 @@ from parley.core.accounts import AccountState
 from parley.core.actors import OPERATOR
 from parley.core.errors import RuleViolation
 from parley.core.links.rules import LinkRule
+from parley.core.moderation import AuditAction
 from parley.core.moderation_records import AuditQuery
 from parley.store.moderation import AuditLog
 
@@ -294,7 +295,9 @@ def build_parser() -> argparse.ArgumentParser:
     feature.add_argument("--message", help="the public status message")
 
     audit = admin.add_parser("audit", help="the audit log, newest first")
-    audit.add_argument("--action", help="only this action, e.g. suspend")
+    audit.add_argument(
+        "--action", type=AuditAction, choices=list(AuditAction), help="only this action"
+    )
     audit.add_argument("--limit", type=_how_many, default=50)
 
     appeals = admin.add_parser("appeals", help="appeals waiting for a decision, oldest first")

@@ -212,9 +212,9 @@ class AuditEntry:
 class AuditQuery:
     """Which audit entries to read, newest first: those matching every filter given."""
 
-    action: str | None = None
+    action: AuditAction | None = None
     actor_id: str | None = None
-    target_type: str | None = None
+    target_type: AuditTarget | None = None
     target_id: str | None = None
     before_id: int | None = None
     limit: int = 50

@@ -63,6 +63,12 @@ async def test_spaces_off_ends_live_spaces_gracefully_and_on_restores_service(
     await fan.call("POST", f"/spaces/{again['id']}/join", 200)
     actions = [e["action"] for e in await mod.call("GET", "/admin/audit?target_type=feature", 200)]
     assert actions == ["feature_on", "feature_off"]
+    off = await mod.call("GET", "/admin/audit?action=feature_off", 200)
+    assert [(e["action"], e["target_id"]) for e in off] == [("feature_off", "spaces")]
+    # A filter naming no such action or target is a mistake to say, not an empty log.
+    for query in ("action=feature_offf", "action=", "target_type=features"):
+        refused = await mod.http.get(f"/admin/audit?{query}")
+        assert (refused.status_code, refused.json()["code"]) == (422, "invalid_request"), query
     for person in (mod, host, fan):
         await person.close()
 

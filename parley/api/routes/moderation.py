@@ -41,7 +41,7 @@ from parley.api.schemas.moderation import (
     UnsuspendedOut,
     UnsuspendIn,
 )
-from parley.core.moderation import ReportStatus
+from parley.core.moderation import AuditAction, AuditTarget, ReportStatus
 from parley.core.moderation_records import AuditQuery
 from parley.core.ratelimit import LimitName
 
@@ -180,9 +180,9 @@ async def resolve(
 async def audit(
     caller: CallerDep,
     node: NodeDep,
-    action: Annotated[str | None, Query(max_length=32)] = None,
+    action: AuditAction | None = None,
     actor_id: Annotated[str | None, Query(max_length=32)] = None,
-    target_type: Annotated[str | None, Query(max_length=16)] = None,
+    target_type: AuditTarget | None = None,
     target_id: Annotated[str | None, Query(max_length=256)] = None,
     before_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
     limit: PageLimit = 50,
