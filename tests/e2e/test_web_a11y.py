@@ -188,7 +188,7 @@ async def test_moderation_screens(
     for tab, expected in (
         ("Reports", "Keeps shouting over speakers"),
         ("Transcripts", "Find words"),
-        ("Audit log", "suspend"),
+        ("Audit log", "Account suspended"),
         ("Feature switches", "Creating new spaces"),
         ("Link rules", "Link rules"),
     ):
@@ -200,6 +200,21 @@ async def test_moderation_screens(
         await expect(mod.get_by_role("heading", level=2, name=tab)).to_be_visible()
         await expect(mod.locator("main")).to_contain_text(expected)
         await check_a11y(mod, axe_source, f"admin: {tab.lower()}")
+
+    # The audit log says what was done in words, and filters by it.
+    sections = mod.get_by_role("navigation", name="Admin sections")
+    await sections.get_by_role("link", name="Audit log").click()
+    actions = mod.get_by_role("table", name="Audit log entries").locator("td:nth-child(3)")
+    await expect(actions.filter(has_text="Account suspended")).not_to_have_count(0)
+    await shoot(mod, "admin-audit")
+    await mod.get_by_label("Action").select_option(label="Suspension lifted")
+    await button(mod, "Filter").click()
+    await expect(mod.get_by_text("No entries.")).to_be_visible()
+    await mod.get_by_label("Action").select_option(label="Account suspended")
+    await button(mod, "Filter").click()
+    await expect(actions.first).to_have_text("Account suspended")
+    assert set(await actions.all_inner_texts()) == {"Account suspended"}
+    await sections.get_by_role("link", name="Link rules").click()
 
     # Mallory signs in and gets her notice: what, which rule, why, and an appeal form.
     await sign_in(mallory, "mallory", suspended=True)

@@ -1,16 +1,17 @@
 // The admin console: its sections, each a panel of its own module (accounts, link rules,
-// reports, transcripts, the location policy) or of this one (the appeals queue, whose items are
-// admin-appeals.js, the audit log, feature switches). Every action here is audited by the server, and the person
-// affected is told why.
+// reports, transcripts, the audit log, the location policy) or of this one (the appeals queue,
+// whose items are admin-appeals.js, and feature switches). Every action here is audited by the
+// server, and the person affected is told why.
 import { accounts } from "./admin-accounts.js";
 import { appealItem } from "./admin-appeals.js";
+import { audit } from "./admin-audit.js";
 import { linkRules } from "./admin-link-rules.js";
-import { drawnAgain, heading, queue, table } from "./admin-panel.js";
+import { drawnAgain, heading, queue } from "./admin-panel.js";
 import { reports } from "./admin-reports.js";
 import { transcripts } from "./admin-transcripts.js";
 import { api, get, q, whenLimited } from "./api.js";
 import { policyPanel } from "./location-policy.js";
-import { announce, busy, errorBox, field, h, lastAsked, onSubmit, when } from "./ui.js";
+import { announce, errorBox, field, h, onSubmit } from "./ui.js";
 
 const TABS = [
   ["accounts", "Accounts"],
@@ -67,37 +68,6 @@ async function appeals(panel) {
   if (!list) return;
   const decided = drawnAgain(panel, appeals);
   panel.append(h("ul", { class: "people", "aria-label": "Open appeals" }, list.map((a) => appealItem(a, decided))));
-}
-
-// --- audit -----------------------------------------------------------------------------------
-
-async function audit(panel) {
-  panel.append(...heading("Audit log", "Append-only: newest first. Nothing here can be changed or deleted."));
-  const box = errorBox();
-  const results = h("div");
-  const form = h("form", { class: "inline-form" }, h("label", { for: "audit-action" }, "Action"), h("input", { id: "audit-action", name: "action", autocomplete: "off", placeholder: "e.g. suspend", maxlength: 32 }), h("button", { type: "submit", class: "secondary small" }, "Filter"));
-  panel.append(form, box, results);
-  const load = lastAsked(
-    () => {
-      const action = form.action.value.trim();
-      return get(`/admin/audit?limit=100${action ? `&action=${q(action)}` : ""}`);
-    },
-    (rows) =>
-      results.replaceChildren(
-        rows.length
-          ? table(
-              ["When", "Actor", "Action", "Target", "Rule", "Reason"],
-              rows.map((r) => h("tr", {}, h("td", {}, when(r.at)), h("td", {}, r.actor_handle ? `@${r.actor_handle}` : r.actor_id || "system"), h("td", {}, h("code", {}, r.action)), h("td", {}, `${r.target_type || ""} ${r.target_handle || r.target_id || ""}`), h("td", {}, r.rule || "—"), h("td", {}, r.reason || "—"))),
-              "Audit log entries",
-            )
-          : h("p", { class: "empty" }, "No entries."),
-      ),
-  );
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    busy(form.querySelector("button"), load, box);
-  });
-  await load();
 }
 
 // --- feature switches ------------------------------------------------------------------------
