@@ -20,6 +20,7 @@ _PAGE: Final = """<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Parley API</title>
+<link rel="icon" href="/icon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="{assets}/swagger-ui.css">
 <script src="{assets}/swagger-ui-bundle.js" defer></script>
 <script src="/js/api-docs.js" defer></script>
@@ -35,6 +36,7 @@ _MISSING: Final = """<!doctype html>
 <head>
 <meta charset="utf-8">
 <title>Parley API</title>
+<link rel="icon" href="/icon.svg" type="image/svg+xml">
 </head>
 <body>
 <h1>Parley API</h1>

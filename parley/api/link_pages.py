@@ -14,19 +14,22 @@ from typing import Final
 from parley.core.links.checks import LinkCheck
 from parley.services.link_checks import WARNING_REASONS
 
-# Nothing on these pages may load or run anything, nor tell the destination where the user was.
+# Nothing on these pages may run, nor load more than Parley's own stylesheets and icon, nor tell
+# the destination where the user was.
 HEADERS: Final = {
     "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; base-uri 'none'; form-action 'none'; "
-        "frame-ancestors 'none'"
+        "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
+        "form-action 'none'; frame-ancestors 'none'"
     ),
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
 }
 
-# The look of these pages, files of the web client's: the policy allows no inline style.
-STYLESHEETS: Final = (
+# Parley's icon in the tab, and the look of these pages: files of the web client's, as the
+# policy allows no inline style.
+HEAD_LINKS: Final = (
+    '<link rel="icon" href="/icon.svg" type="image/svg+xml">\n'
     '<link rel="stylesheet" href="/css/page.css">\n<link rel="stylesheet" href="/css/link.css">\n'
 )
 
@@ -37,7 +40,7 @@ def _page(title: str, body: str) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<meta name="referrer" content="no-referrer">\n'
         f"<title>{escape(title)} · Parley</title>\n"
-        f"{STYLESHEETS}</head>\n"
+        f"{HEAD_LINKS}</head>\n"
         f"<body>\n<main>\n<h1>{escape(title)}</h1>\n{body}\n</main>\n</body>\n</html>\n"
     )
 

@@ -20,7 +20,7 @@ CONTENT_SECURITY_POLICY: Final = "; ".join(
         "script-src 'self'",
         # No inline style either: the web client sets dynamic values through the CSSOM.
         "style-src 'self'",
-        # The favicon is a data: URL.
+        # Swagger UI's stylesheet (/docs) draws its icons from data: URLs.
         "img-src 'self' data:",
         # Recordings come from the API; live audio is a MediaStream, which no directive governs,
         # or, listening by HLS, a MediaSource that hls.js attaches through a blob: URL. (hls.js

@@ -42,6 +42,7 @@ def _page(title: str, body: str, *, description: str = "", script: bool = False)
         '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{escape(title)} · Parley</title>\n{meta}"
+        '<link rel="icon" href="/icon.svg" type="image/svg+xml">\n'
         '<link rel="stylesheet" href="/css/page.css">\n'
         f'<link rel="stylesheet" href="/css/share.css">\n{scripts}</head>\n'
         f"<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n"

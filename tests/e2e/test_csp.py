@@ -11,7 +11,7 @@ from playwright.async_api import ConsoleMessage, Page, expect
 
 from tests.e2e.browser import LaunchBrowser
 from tests.e2e.pages import button, connection, open_page, sign_up, stage, until_media
-from tests.support.servers import ServerThread
+from tests.support.servers import ServerThread, wait_until
 
 # Recorded from the first moment of every document, before any of the page's own scripts run.
 WATCH = """
@@ -83,12 +83,21 @@ async def test_docs_and_link_pages_run_under_their_policies(
     await page.context.add_init_script(script=WATCH)
     violations.watch(page)
 
+    # Every request answered, the tab's icon too (Chromium asked for /favicon.ico, a 404, of
+    # pages that named no icon).
+    failed: list[str] = []
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    loaded: list[str] = []
+    page.on("requestfinished", lambda r: loaded.append(r.url))
+
     await page.goto(f"{server.base_url}/docs")
     # Swagger UI, from Parley's own files, rendered the schema (its operations are listed).
     await expect(page.locator(".swagger-ui .info .title")).to_contain_text("Parley")
     await expect(page.locator(".opblock").first).to_be_visible()
     seen: list[str] = await violations.of(page)
     assert not seen, seen
+    await wait_until(lambda: f"{server.base_url}/icon.svg" in loaded)
+    assert not failed, failed
 
     await page.goto(f"{server.base_url}/l/no-such-link")
     await expect(page.get_by_role("heading", name="No such link")).to_be_visible()
@@ -97,3 +106,4 @@ async def test_docs_and_link_pages_run_under_their_policies(
     assert main != "none", main
     seen = await violations.of(page)
     assert not seen, seen
+    assert failed == [f"404 {server.base_url}/l/no-such-link"], failed

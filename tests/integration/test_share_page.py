@@ -23,4 +23,6 @@ async def test_a_scheduled_spaces_page_says_when_it_starts(server: ServerThread)
     words = f"{start.day} {start:%B %Y}, 19:30 UTC"
     instant = start.isoformat().replace("+00:00", "Z")
     assert f'Starts <time datetime="{instant}">{words}</time>.' in page.text
+    # Parley's icon in the stranger's tab, as in the app's.
+    assert '<link rel="icon" href="/icon.svg" type="image/svg+xml">' in page.text
     await host.close()

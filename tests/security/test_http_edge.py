@@ -240,9 +240,10 @@ def assert_secure_headers(response: httpx.Response, *, strict_page: bool = False
     for name in ("script-src", "style-src", "default-src"):
         assert "unsafe-inline" not in policy.get(name, ""), f"{where}: {policy}"
         assert "*" not in policy.get(name, ""), f"{where}: {policy}"
-    if strict_page:  # the redirector's pages: nothing but their own stylesheet
+    if strict_page:  # the redirector's pages: nothing but their own stylesheets and icon
         assert policy["default-src"] == "default-src 'none'", where
         assert policy["style-src"] == "style-src 'self'", where
+        assert policy["img-src"] == "img-src 'self'", where
         assert policy["frame-ancestors"] == "frame-ancestors 'none'", where
     else:
         for directive in REQUIRED_CSP:
@@ -286,6 +287,7 @@ async def test_every_kind_of_response_carries_the_security_headers(
             "index": await web.get("/"),
             "script": await web.get("/js/app.js"),
             "stylesheet": await web.get("/css/app.css"),
+            "icon": await web.get("/icon.svg"),
             "static 404": await web.get("/no-such-file.js"),
             "openapi": await web.get("/openapi.json"),
             "docs": await web.get("/docs"),
@@ -318,9 +320,14 @@ async def test_every_kind_of_response_carries_the_security_headers(
         html = redirector[name].text
         assert_no_inline_code(html, name)
         assert '<link rel="stylesheet" href="/css/page.css">' in html, name
+        assert '<link rel="icon" href="/icon.svg" type="image/svg+xml">' in html, name
         assert '<link rel="stylesheet" href="/css/link.css">' in html, name
     for sheet in sheets:
         assert sheet.status_code == 200 and sheet.headers["content-type"].startswith("text/css")
+    # One icon in every tab: the app's, the docs' and the redirector's pages (above).
+    assert pages["icon"].headers["content-type"].startswith("image/svg+xml")
+    for name in ("index", "docs"):
+        assert '<link rel="icon" href="/icon.svg"' in pages[name].text, name
     assert_no_inline_code(pages["index"].text, "index.html")
     assert_no_inline_code(pages["docs"].text, "/docs")
 
