@@ -1,6 +1,7 @@
-"""The admin console's words for the audit log's actions (parley/web/js/audit-actions.js) against
-the server's AuditAction: an action added on the server and not to the console would show as its
-code, and would be missing from the console's filter.
+"""The web client's words for the audit log's actions (parley/web/js/audit-actions.js: the admin
+console's log and its filter, the transparency report) against the server's AuditAction: an
+action added on the server and not to the client would show as its code, and be missing from the
+console's filter.
 
 Needs Node.js (`node`: Debian's nodejs, which npm in system-packages.txt brings; marker `node`).
 """

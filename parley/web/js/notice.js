@@ -2,9 +2,8 @@
 // when, and a form to appeal (once). It uses the appeal-only token the refused sign-in gave.
 import { appealSession, get, saveAppealSession } from "./api.js";
 import { appealForm } from "./appeal.js";
+import { ACTIONS } from "./audit-actions.js";
 import { h, when } from "./ui.js";
-
-const ACTIONS = { suspend: "Account suspended", unsuspend: "Suspension lifted" };
 
 export async function render(main, _params, app) {
   const appeal = appealSession();

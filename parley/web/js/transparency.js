@@ -1,30 +1,7 @@
 // The public transparency report: moderation actions per rule and period.
 import { get } from "./api.js";
+import { ACTIONS } from "./audit-actions.js";
 import { h } from "./ui.js";
-
-// Each action in words; one this client does not know (a newer server) shows its name.
-const ACTIONS = {
-  suspend: "Account suspended",
-  unsuspend: "Suspension lifted",
-  limit: "Account limited",
-  unlimit: "Limit lifted",
-  remove_post: "Post removed",
-  restore_post: "Post restored on appeal",
-  remove_recording: "Recording removed",
-  restore_recording: "Recording restored on appeal",
-  recording_delete: "Recording deleted",
-  end_space: "Space ended",
-  restore_space: "Space restored on appeal",
-  appeal: "Appeal made",
-  decide_appeal: "Appeal decided",
-  report_actioned: "Report acted on",
-  report_dismissed: "Report dismissed",
-  link_rule_add: "Link rule added",
-  link_rule_remove: "Link rule removed",
-  feature_on: "Feature switched on",
-  feature_off: "Feature switched off",
-  location_policy: "Location policy changed",
-};
 
 export async function render(main) {
   const { actions } = await get("/transparency");
