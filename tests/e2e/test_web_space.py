@@ -15,7 +15,7 @@ import asyncio
 import re
 from pathlib import Path
 
-from playwright.async_api import expect
+from playwright.async_api import Locator, expect
 
 from tests.e2e.browser import LaunchBrowser, analyse, describe, heard, silent, until_levels
 from tests.e2e.pages import (
@@ -68,6 +68,7 @@ async def test_host_speaker_and_listener_through_a_whole_space(
     card = lou.get_by_role("article", name=title)
     await expect(card).to_contain_text("Hana Host")
     await expect(card.get_by_role("list", name=re.compile("On stage: hana"))).to_be_visible()
+    on_card = await _avatar_look(card.locator(".faces .avatar").first)
     scheduled = lou.get_by_role("article", name="Friday open mic")
     await button(scheduled, "Remind me").click()
     await expect_reminder(scheduled, True)
@@ -93,6 +94,10 @@ async def test_host_speaker_and_listener_through_a_whole_space(
 
     await join_from_home(bea, title)
     await join_from_home(lou, title)
+    # Hana's avatar is the same on the card as on the stage: her initials, her colour (the card
+    # showed "HA" in another colour, from her handle, as the stage drew "HH" from her name).
+    on_stage = await _avatar_look(stage_member(lou, "hana").locator(".avatar"))
+    assert on_card == on_stage and on_card[0] == "HH", (on_card, on_stage)
     await expect(host.get_by_label("listeners")).to_have_text("2")
     await expect(audience_member(host, "lou")).to_be_visible()
     await until_media(lou, send=False)
@@ -252,3 +257,11 @@ async def test_a_listener_resumes_events_and_audio_after_a_network_drop(
     await analyse(lou, ROOM_AUDIO)
     resumed = await until_levels(lou, lambda v: heard(v, 440), timeout=15)
     print(f"\nLou hears the host again after the drop: {describe(resumed)}")
+
+
+async def _avatar_look(avatar: Locator) -> list[str]:
+    """An avatar's letters and colour, as a person sees them."""
+    look: list[str] = await avatar.evaluate(
+        "a => [a.textContent, getComputedStyle(a).backgroundColor]"
+    )
+    return look

@@ -66,7 +66,7 @@ function liveArticle(space, app) {
       h(
         "ul",
         { class: "faces", "aria-label": `On stage: ${stage.map((p) => p.handle).join(", ") || "nobody yet"}` },
-        stage.slice(0, 5).map((p) => h("li", { title: `@${p.handle}` }, avatar(p.handle, { size: "sm" }))),
+        stage.slice(0, 5).map((p) => h("li", { title: `@${p.handle}` }, avatar(p.handle, { size: "sm", name: p.account_id === space.host.id ? space.host.display_name : "" }))),
         stage.length > 5 ? h("li", { class: "more", "aria-hidden": "true" }, `+${stage.length - 5}`) : null,
       ),
       h("p", { class: "count" }, plural(space.listener_count, "listener")),

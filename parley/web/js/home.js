@@ -18,7 +18,7 @@ export function postItem(p, app, actions = null) {
     h(
       "article",
       { class: "post" },
-      h("header", {}, avatar(p.author.display_name || p.author.handle, { size: "sm" }), h("a", { href: `#/u/${p.author.handle}`, class: "who" }, p.author.display_name, " ", h("span", { class: "handle" }, `@${p.author.handle}`)), automatedLabel(p.author.automated), h("time", { datetime: p.created_at }, ago(p.created_at))),
+      h("header", {}, avatar(p.author.handle, { size: "sm", name: p.author.display_name }), h("a", { href: `#/u/${p.author.handle}`, class: "who" }, p.author.display_name, " ", h("span", { class: "handle" }, `@${p.author.handle}`)), automatedLabel(p.author.automated), h("time", { datetime: p.created_at }, ago(p.created_at))),
       renderPostText(p),
       placeLine(p.place),
       p.space ? h("div", { class: "post-space" }, spaceCard(p.space, app)) : null,

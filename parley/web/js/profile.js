@@ -55,7 +55,7 @@ export async function render(main, [handle], app) {
       h(
         "section",
         { class: "card", "aria-labelledby": "profile-name" },
-        h("div", { class: "profile-head" }, avatar(profile.display_name || profile.handle, { size: "lg" }), h("div", {}, showText(h("h1", { id: "profile-name", tabindex: "-1" }), profile.display_name_parts, profile.display_name), h("p", { class: "host" }, `@${profile.handle}`, " ", automatedLabel(profile.automated)), page.stats)),
+        h("div", { class: "profile-head" }, avatar(profile.handle, { size: "lg", name: profile.display_name }), h("div", {}, showText(h("h1", { id: "profile-name", tabindex: "-1" }), profile.display_name_parts, profile.display_name), h("p", { class: "host" }, `@${profile.handle}`, " ", automatedLabel(profile.automated)), page.stats)),
         page.bio,
         page.actions,
         page.box,

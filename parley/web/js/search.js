@@ -61,5 +61,5 @@ function show(results, status, found, q, app) {
 
 function personItem(account) {
   const name = account.display_name || account.handle;
-  return h("li", {}, h("a", { href: `#/u/${account.handle}`, class: "person" }, avatar(name, { size: "sm" }), h("span", { class: "who" }, name), " ", h("span", { class: "handle" }, `@${account.handle}`)), automatedLabel(account.automated));
+  return h("li", {}, h("a", { href: `#/u/${account.handle}`, class: "person" }, avatar(account.handle, { size: "sm", name }), h("span", { class: "who" }, name), " ", h("span", { class: "handle" }, `@${account.handle}`)), automatedLabel(account.automated));
 }

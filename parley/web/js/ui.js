@@ -104,22 +104,24 @@ export function initials(name) {
   return letters.toUpperCase();
 }
 
-// A stable soft colour per name.
+// A stable soft colour per handle.
 export function hue(name) {
   let n = 0;
   for (const c of String(name)) n = (n * 31 + c.codePointAt(0)) % 360;
   return n;
 }
 
-export function avatar(name, { size = "md", speaking = false } = {}) {
+// A person's avatar: their colour comes from the handle, so that it is theirs on every screen,
+// whether or not the screen knows their display name; the letters are the name's when given.
+export function avatar(handle, { size = "md", speaking = false, name = "" } = {}) {
   return h(
     "span",
     {
       class: `avatar ${size}${speaking ? " speaking" : ""}`,
-      style: `--hue: ${hue(name)}`,
+      style: `--hue: ${hue(String(handle).replace(/^@/, ""))}`,
       "aria-hidden": "true",
     },
-    initials(name),
+    initials(name || handle),
   );
 }
 

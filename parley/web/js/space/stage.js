@@ -76,7 +76,7 @@ function stageItem(room, p) {
   return h(
     "li",
     { class: `member${speaking ? " is-speaking" : ""}${isMe ? " me" : ""}`, "data-id": p.account_id },
-    h("span", { class: "ring" }, avatar(shown || p.handle, { size: "lg" })),
+    h("span", { class: "ring" }, avatar(p.handle, { size: "lg", name: shown })),
     h("span", { class: "who", id: nameId }, h("span", {}, h("strong", {}, shown || nameOf(p)), isMe ? h("span", { class: "you" }, " (you)") : null), shown ? h("span", { class: "handle" }, nameOf(p)) : null, automatedLabel(p.automated || room.bots.get(p.handle))),
     h("span", { class: `role role-${p.role}` }, ROLE_NAMES[p.role]),
     p.audio_lost ? h("span", { class: "mic lost" }, "Reconnecting…") : h("span", { class: `mic ${p.muted ? "off" : "on"}` }, micIcon(p.muted), p.muted ? "Muted" : "Mic on"),
