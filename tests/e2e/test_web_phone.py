@@ -262,3 +262,24 @@ async def test_a_phone_user_signs_in_listens_and_signs_out(
     await check_screen(console, axe_source, "admin: accounts")
     for person in (hana, lee, mod):
         await person.close()
+
+
+async def test_the_pages_a_link_opens_fit_a_phone_with_room_around_them(
+    server: ServerThread, launch: LaunchBrowser
+) -> None:
+    """A share link and the redirector's pages are opened on phones more than anywhere: their
+    card stays inside the screen with a margin, as a card does in the app (it touched both
+    edges)."""
+    hana = await Person.sign_up(server.base_url, "hana", "Hana Host")
+    sid = (await hana.call("POST", "/spaces", 201, json={"title": "On the go"}))["id"]
+    browser = await launch(None)
+    page = await on_phone(browser, server.base_url)
+    for path in (f"/s/{sid}", "/l/no-such-link"):
+        await page.goto(f"{server.base_url}{path}")
+        await expect(page.get_by_role("heading", level=1)).to_be_visible()
+        card = await page.locator("main").bounding_box()
+        assert card is not None, path
+        assert card["x"] >= 8 and card["x"] + card["width"] <= PHONE["width"] - 8, (path, card)
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], (path, width)
+    await hana.close()
