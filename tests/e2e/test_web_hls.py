@@ -1,4 +1,4 @@
-"""Listening by HLS in the web client: a listener who turned on "Data saver (HLS)" hears the
+"""Listening by HLS in the web client: a listener who turned on "Data saver" hears the
 speaker's tone through the live playlist (hls.js, pinned and fetched by `make setup`), and opens
 no WebRTC connection for it. The choice is remembered on the browser (localStorage), so it is
 set before Lou enters the room, as a returning listener would have it.
@@ -53,9 +53,9 @@ async def test_a_listener_with_data_saver_hears_the_stage_by_hls(
         await until_media(host, send=True)
         await button(host, "Unmute").click()
         await join_from_home(lou, title)
-        await expect(lou.get_by_label("Data saver (HLS)")).to_be_checked()
+        await expect(lou.get_by_label("Data saver", exact=True)).to_be_checked()
         # The stage always talks over WebRTC: the host is not offered it.
-        await expect(host.get_by_label("Data saver (HLS)")).to_be_hidden()
+        await expect(host.get_by_label("Data saver", exact=True)).to_be_hidden()
 
         # The segmenter needs a segment or two before the playlist has anything to play.
         await lou.wait_for_function(
@@ -79,7 +79,7 @@ async def test_a_listener_with_data_saver_hears_the_stage_by_hls(
         assert await lou.evaluate("parleyProbe.getUserMediaCalls") == 0
 
         # Turning it off goes back to WebRTC, and is remembered.
-        await lou.get_by_label("Data saver (HLS)").uncheck()
+        await lou.get_by_label("Data saver", exact=True).uncheck()
         await lou.wait_for_function(
             "() => parleyRoom.audio.connection?.pc?.connectionState === 'connected'", timeout=15_000
         )

@@ -47,7 +47,7 @@ function elements(room) {
     // Shown while the server's WebRTC listener cap has us listening by HLS (media.js).
     cappedNote: h("p", { class: "banner warn capped", hidden: true }, "Live audio is full on this server: you are listening by HLS, a few seconds behind."),
     // Only the audience may listen by HLS: on stage it is hidden (and WebRTC is used anyway).
-    dataSaverRow: h("p", { class: "data-saver" }, dataSaver, " ", h("label", { for: "data-saver" }, "Data saver (HLS)"), h("span", { class: "hint" }, h("span", { class: "hint-sep", "aria-hidden": "true" }, "· "), "while listening: a few seconds behind, much less data")),
+    dataSaverRow: h("p", { class: "data-saver" }, dataSaver, " ", h("label", { for: "data-saver" }, "Data saver"), h("span", { class: "hint" }, h("span", { class: "hint-sep", "aria-hidden": "true" }, "· "), "while listening: a few seconds behind, much less data")),
   };
 }
 
