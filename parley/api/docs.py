@@ -12,17 +12,18 @@ from typing import Final
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
+from parley.api.page_head import ICON
+
 ASSETS: Final = "/vendor/swagger-ui"
 
-_PAGE: Final = """<!doctype html>
+_PAGE: Final = f"""<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Parley API</title>
-<link rel="icon" href="/icon.svg" type="image/svg+xml">
-<link rel="stylesheet" href="{assets}/swagger-ui.css">
-<script src="{assets}/swagger-ui-bundle.js" defer></script>
+{ICON}<link rel="stylesheet" href="{ASSETS}/swagger-ui.css">
+<script src="{ASSETS}/swagger-ui-bundle.js" defer></script>
 <script src="/js/api-docs.js" defer></script>
 </head>
 <body>
@@ -31,13 +32,12 @@ _PAGE: Final = """<!doctype html>
 </html>
 """
 
-_MISSING: Final = """<!doctype html>
+_MISSING: Final = f"""<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <title>Parley API</title>
-<link rel="icon" href="/icon.svg" type="image/svg+xml">
-</head>
+{ICON}</head>
 <body>
 <h1>Parley API</h1>
 <p>The API browser's files are not installed on this server (<code>make setup</code> fetches
@@ -56,6 +56,6 @@ def router(web: Path) -> APIRouter:
     async def swagger_ui() -> HTMLResponse:
         if not bundle.exists():
             return HTMLResponse(_MISSING, status_code=404)
-        return HTMLResponse(_PAGE.format(assets=ASSETS))
+        return HTMLResponse(_PAGE)
 
     return docs

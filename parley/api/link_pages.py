@@ -11,6 +11,7 @@ from __future__ import annotations
 from html import escape
 from typing import Final
 
+from parley.api.page_head import ICON, PAGE_STYLESHEET
 from parley.core.links.checks import LinkCheck
 from parley.services.link_checks import WARNING_REASONS
 
@@ -28,10 +29,7 @@ HEADERS: Final = {
 
 # Parley's icon in the tab, and the look of these pages: files of the web client's, as the
 # policy allows no inline style.
-HEAD_LINKS: Final = (
-    '<link rel="icon" href="/icon.svg" type="image/svg+xml">\n'
-    '<link rel="stylesheet" href="/css/page.css">\n<link rel="stylesheet" href="/css/link.css">\n'
-)
+HEAD_LINKS: Final = ICON + PAGE_STYLESHEET + '<link rel="stylesheet" href="/css/link.css">\n'
 
 
 def _page(title: str, body: str) -> str:

@@ -14,6 +14,7 @@ from datetime import UTC
 from html import escape
 from typing import Final
 
+from parley.api.page_head import ICON, PAGE_STYLESHEET
 from parley.core.accounts import Post
 from parley.core.instants import readable_time
 from parley.core.links.render import TextPart
@@ -41,9 +42,7 @@ def _page(title: str, body: str, *, description: str = "", script: bool = False)
     return (
         '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{escape(title)} · Parley</title>\n{meta}"
-        '<link rel="icon" href="/icon.svg" type="image/svg+xml">\n'
-        '<link rel="stylesheet" href="/css/page.css">\n'
+        f"<title>{escape(title)} · Parley</title>\n{meta}{ICON}{PAGE_STYLESHEET}"
         f'<link rel="stylesheet" href="/css/share.css">\n{scripts}</head>\n'
         f"<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
     )
