@@ -337,7 +337,7 @@ class Room:
         watch = SilenceWatch(self.silence_seconds, WATCH_INTERVAL_SECONDS, loop.time())
         while True:
             await asyncio.sleep(WATCH_INTERVAL_SECONDS)
-            for peer in watch.silent(list(self.peers.values()), loop.time()):
+            for peer in watch.silent(self.peers.values(), loop.time()):
                 self._lost(peer)
 
 
